@@ -1,0 +1,1 @@
+"""One thin module per outside system. Nothing else in the package talks to the outside world."""

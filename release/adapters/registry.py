@@ -1,0 +1,215 @@
+"""The registry HTTP API (distribution v2): tags, manifests, labels, and manifest copies.
+
+Aliases are set by copying a manifest (GET then PUT under another tag): no blob is uploaded.
+Credentials come from docker's config.json; bearer-token registries are handled; secrets are
+never logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from release.errors import ServiceError
+
+log = logging.getLogger("release.registry")
+
+MANIFEST_TYPES = ", ".join(
+    [
+        "application/vnd.docker.distribution.manifest.v2+json",
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+        "application/vnd.oci.image.manifest.v1+json",
+        "application/vnd.oci.image.index.v1+json",
+    ]
+)
+_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True)
+class RegistryAuth:
+    username: str
+    password: str
+
+    def __repr__(self) -> str:
+        return f"RegistryAuth(username={self.username!r}, password=<hidden>)"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    raw: bytes
+    media_type: str
+    digest: str
+
+    @property
+    def body(self) -> dict[str, Any]:
+        parsed: dict[str, Any] = json.loads(self.raw)
+        return parsed
+
+
+def auth_from_docker_config(registry: str, config_dir: Path | None = None) -> RegistryAuth | None:
+    """Basic credentials for `registry` from docker's config.json (`auths`), if any."""
+    directory = config_dir or Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker"))
+    path = directory / "config.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    entry = data.get("auths", {}).get(registry) or data.get("auths", {}).get(f"https://{registry}")
+    if not isinstance(entry, dict) or "auth" not in entry:
+        return None
+    user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+    return RegistryAuth(user, password)
+
+
+def _is_loopback(registry: str) -> bool:
+    host = registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
+    return host in {"localhost", "127.0.0.1", "[::1]"} or host.startswith("127.")
+
+
+class RegistryClient:
+    """One registry, by `host[:port]`. Loopback registries are spoken to over plain HTTP."""
+
+    def __init__(
+        self,
+        registry: str,
+        *,
+        insecure: bool | None = None,
+        auth: RegistryAuth | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.registry = registry
+        plain = _is_loopback(registry) if insecure is None else insecure
+        self.base = f"{'http' if plain else 'https'}://{registry}/v2"
+        self.auth = auth if auth is not None else auth_from_docker_config(registry)
+        self.session = session or requests.Session()
+        self._tokens: dict[str, str] = {}
+
+    def __repr__(self) -> str:
+        return f"RegistryClient({self.registry!r})"
+
+    def _token(self, challenge: str) -> str:
+        fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
+        realm = fields.pop("realm", "")
+        if not realm:
+            raise ServiceError(f"registry {self.registry}: bearer challenge without a realm")
+        basic = (self.auth.username, self.auth.password) if self.auth else None
+        try:
+            answer = self.session.get(realm, params=fields, auth=basic, timeout=_TIMEOUT)
+        except requests.RequestException as exc:
+            raise ServiceError(f"registry {self.registry}: token service unreachable: {exc}") from None
+        if answer.status_code != 200:
+            raise ServiceError(f"registry {self.registry}: token refused (HTTP {answer.status_code})")
+        payload = answer.json()
+        token = payload.get("token") or payload.get("access_token")
+        if not isinstance(token, str):
+            raise ServiceError(f"registry {self.registry}: token service gave no token")
+        return token
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = f"{self.base}{path}"
+        scope_key = path.split("/manifests/")[0].split("/tags/")[0].split("/blobs/")[0]
+        headers = dict(kwargs.pop("headers", {}))
+        for _ in range(2):
+            auth_header = self._tokens.get(scope_key)
+            if auth_header:
+                headers["Authorization"] = auth_header
+            try:
+                response = self.session.request(method, url, headers=headers, timeout=_TIMEOUT, **kwargs)
+            except requests.RequestException as exc:
+                raise ServiceError(
+                    f"registry {self.registry} is not reachable ({type(exc).__name__}); "
+                    "is it running? (`invoke sandbox.status`)"
+                ) from None
+            if response.status_code != 401 or auth_header:
+                return response
+            challenge = response.headers.get("WWW-Authenticate", "")
+            if challenge.lower().startswith("bearer"):
+                self._tokens[scope_key] = f"Bearer {self._token(challenge)}"
+            elif challenge.lower().startswith("basic") and self.auth:
+                raw = f"{self.auth.username}:{self.auth.password}".encode()
+                self._tokens[scope_key] = f"Basic {base64.b64encode(raw).decode()}"
+            else:
+                return response
+        return response
+
+    def _fail(self, response: requests.Response, what: str) -> ServiceError:
+        return ServiceError(f"registry {self.registry}: {what} failed (HTTP {response.status_code})")
+
+    def ping(self) -> bool:
+        try:
+            return self._request("GET", "/").status_code in {200, 401}
+        except ServiceError:
+            return False
+
+    def tags(self, repository: str) -> list[str]:
+        response = self._request("GET", f"/{repository}/tags/list", params={"n": 10000})
+        if response.status_code == 404:
+            return []
+        if response.status_code != 200:
+            raise self._fail(response, f"listing tags of {repository}")
+        return sorted(response.json().get("tags") or [])
+
+    def manifest_digest(self, repository: str, reference: str) -> str | None:
+        response = self._request(
+            "HEAD", f"/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_TYPES}
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._fail(response, f"reading {repository}:{reference}")
+        return response.headers.get("Docker-Content-Digest")
+
+    def get_manifest(self, repository: str, reference: str) -> Manifest | None:
+        response = self._request(
+            "GET", f"/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_TYPES}
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._fail(response, f"reading {repository}:{reference}")
+        raw = response.content
+        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        media_type = response.headers.get("Content-Type", "").split(";")[0]
+        return Manifest(raw=raw, media_type=media_type, digest=digest)
+
+    def put_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
+        response = self._request(
+            "PUT",
+            f"/{repository}/manifests/{tag}",
+            data=manifest.raw,
+            headers={"Content-Type": manifest.media_type},
+        )
+        if response.status_code not in {200, 201}:
+            raise self._fail(response, f"setting {repository}:{tag}")
+        return response.headers.get("Docker-Content-Digest", manifest.digest)
+
+    def copy_tag(self, repository: str, source: str, tag: str) -> str:
+        """Point `tag` at what `source` (a tag or digest) points at; returns the digest."""
+        manifest = self.get_manifest(repository, source)
+        if manifest is None:
+            raise ServiceError(f"registry {self.registry}: {repository}:{source} does not exist")
+        log.info("tag %s:%s -> %s", repository, tag, manifest.digest)
+        return self.put_manifest(repository, tag, manifest)
+
+    def image_labels(self, repository: str, reference: str) -> dict[str, str] | None:
+        manifest = self.get_manifest(repository, reference)
+        if manifest is None:
+            return None
+        body = manifest.body
+        if "manifests" in body:  # an index: labels of its first image
+            return self.image_labels(repository, body["manifests"][0]["digest"])
+        config_digest = body["config"]["digest"]
+        response = self._request("GET", f"/{repository}/blobs/{config_digest}")
+        if response.status_code != 200:
+            raise self._fail(response, f"reading the config of {repository}:{reference}")
+        labels = (response.json().get("config") or {}).get("Labels") or {}
+        return {str(k): str(v) for k, v in labels.items()}

@@ -1,0 +1,166 @@
+"""`[tool.release]` in the target's pyproject.toml, read once into a frozen object."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from release.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the images carry Python 3.9
+    import tomli as tomllib
+
+SANDBOX = "sandbox"
+DEFAULT_BASE_IMAGE = "python:{python}-slim-bookworm"
+_FLAVOUR = re.compile(r"^3\.[0-9]{1,2}$")
+_NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
+_IMAGE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+
+
+@dataclass(frozen=True)
+class ReleaseConfig:
+    """What to release and where to. Values `sandbox` mean the embedded local sandbox."""
+
+    root: Path
+    name: str
+    project: str
+    image: str
+    python: tuple[str, ...]
+    default_python: str
+    base_image: str = DEFAULT_BASE_IMAGE
+    registry: str = SANDBOX
+    index: str = SANDBOX
+    svn_dev: str = SANDBOX
+    svn_release: str = SANDBOX
+    signing_key: str = SANDBOX
+    keys_url: str = ""
+    mailing_list: str = "dev@example.invalid"
+    install: str = "wheel"
+    constraints: str = ""
+    extras: tuple[str, ...] = ()
+    app_command: tuple[str, ...] = ()
+    uid: int = 50000
+    dockerfile: str = "Dockerfile"
+    changelog: str = "CHANGELOG.md"
+
+    @property
+    def uses_sandbox(self) -> bool:
+        return SANDBOX in {self.registry, self.index, self.svn_dev, self.svn_release, self.signing_key}
+
+    def base_image_for(self, python: str, *, registry: str = "") -> str:
+        return self.base_image.format(python=python, registry=registry)
+
+
+# key -> (attribute, expected type, description for errors)
+_KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
+    "name": ("name", str, "a distribution name"),
+    "project": ("project", str, "a display name"),
+    "image": ("image", str, "an image repository path like 'apache/airflow'"),
+    "python": ("python", list, "a list of Python flavours like ['3.11']"),
+    "default-python": ("default_python", str, "one of the listed flavours"),
+    "base-image": ("base_image", str, "an image template with {python}"),
+    "registry": ("registry", str, "'sandbox' or host[:port]"),
+    "index": ("index", str, "'sandbox' or an upload URL"),
+    "svn-dev": ("svn_dev", str, "'sandbox' or an svn URL"),
+    "svn-release": ("svn_release", str, "'sandbox' or an svn URL"),
+    "signing-key": ("signing_key", str, "'sandbox' or a key fingerprint"),
+    "keys-url": ("keys_url", str, "the URL of the KEYS file"),
+    "mailing-list": ("mailing_list", str, "the vote mailing list address"),
+    "install": ("install", str, "'wheel' or 'index'"),
+    "constraints": ("constraints", str, "a constraints file path"),
+    "extras": ("extras", list, "a list of extras"),
+    "app-command": ("app_command", list, "a command list run in smoke tests"),
+    "uid": ("uid", int, "a numeric uid"),
+    "dockerfile": ("dockerfile", str, "a Dockerfile path"),
+    "changelog": ("changelog", str, "a changelog path"),
+}
+
+
+def read_pyproject(root: Path) -> Mapping[str, Any]:
+    path = root / "pyproject.toml"
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found; the release target needs a pyproject.toml") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _check_type(key: str, value: Any, expected: type | tuple[type, ...], what: str) -> None:
+    ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+    if not ok:
+        raise ConfigError(f"[tool.release] {key}: expected {what}, got {value!r}")
+
+
+def _string_list(key: str, value: list[Any]) -> tuple[str, ...]:
+    if not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"[tool.release] {key}: every item must be a string, got {value!r}")
+    return tuple(value)
+
+
+def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
+    """Turn the `[tool.release]` table into a ReleaseConfig, or one ConfigError naming the key."""
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise ConfigError(f"[tool.release] unknown key {unknown[0]!r}; known keys: {', '.join(_KEYS)}")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        attribute, expected, what = _KEYS[key]
+        _check_type(key, value, expected, what)
+        values[attribute] = _string_list(key, value) if isinstance(value, list) else value
+    if "name" not in values:
+        raise ConfigError("[tool.release] name: missing; set it to the distribution name")
+    if not _NAME.match(values["name"]):
+        raise ConfigError(f"[tool.release] name: {values['name']!r} is not a valid distribution name")
+    flavours: tuple[str, ...] = values.get("python", ())
+    if not flavours:
+        raise ConfigError("[tool.release] python: the list of Python flavours is empty")
+    for flavour in flavours:
+        if not _FLAVOUR.match(flavour):
+            raise ConfigError(f"[tool.release] python: {flavour!r} is not a flavour like '3.11'")
+    if len(set(flavours)) != len(flavours):
+        raise ConfigError(f"[tool.release] python: flavours repeat in {list(flavours)}")
+    default = values.setdefault("default_python", flavours[0])
+    if default not in flavours:
+        raise ConfigError(f"[tool.release] default-python: {default!r} is not in python = {list(flavours)}")
+    values.setdefault("project", values["name"])
+    image = values.setdefault("image", values["name"].lower())
+    if not _IMAGE.match(image):
+        raise ConfigError(f"[tool.release] image: {image!r} is not a valid repository path")
+    if "{python}" not in values.get("base_image", DEFAULT_BASE_IMAGE):
+        raise ConfigError("[tool.release] base-image: the template must contain {python}")
+    if values.get("install", "wheel") not in {"wheel", "index"}:
+        raise ConfigError(f"[tool.release] install: expected 'wheel' or 'index', got {values['install']!r}")
+    if values.get("install") == "index" and not values.get("constraints"):
+        raise ConfigError("[tool.release] constraints: required when install = 'index'")
+    uid = values.get("uid", 50000)
+    if not 0 < uid < 2**31:
+        raise ConfigError(f"[tool.release] uid: {uid} is not a valid non-root uid")
+    return ReleaseConfig(root=root, **values)
+
+
+def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:
+    """Read `[tool.release]` from `root/pyproject.toml` (or from `profile`, a pyproject-like file)."""
+    source = profile if profile is not None else root / "pyproject.toml"
+    data = read_pyproject(source.parent) if source.name == "pyproject.toml" else _read_toml(source)
+    table = data.get("tool", {}).get("release")
+    if not isinstance(table, dict):
+        raise ConfigError(f"{source}: no [tool.release] table")
+    return parse_config(root, table)
+
+
+def _read_toml(path: Path) -> Mapping[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None

@@ -1,0 +1,1 @@
+"""The steps of a release: each runs against adapters and returns what it produced."""

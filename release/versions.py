@@ -1,0 +1,118 @@
+"""PEP 440 rules for release versions, on top of `packaging`. Pure: no I/O."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from packaging.version import InvalidVersion, Version
+
+from release.errors import VersionError
+
+_PRE_KINDS = {"a": "alpha", "b": "beta", "rc": "release candidate"}
+
+
+@dataclass(frozen=True, order=False)
+class ReleaseVersion:
+    """A canonical release version: exactly X.Y.Z, optionally with aN/bN/rcN, .postN or .devN."""
+
+    value: Version
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+    def __lt__(self, other: ReleaseVersion) -> bool:
+        return self.value < other.value
+
+    def __le__(self, other: ReleaseVersion) -> bool:
+        return self.value <= other.value
+
+    def __gt__(self, other: ReleaseVersion) -> bool:
+        return self.value > other.value
+
+    def __ge__(self, other: ReleaseVersion) -> bool:
+        return self.value >= other.value
+
+    @property
+    def is_prerelease(self) -> bool:
+        return self.value.is_prerelease
+
+    @property
+    def is_rc(self) -> bool:
+        return self.value.pre is not None and self.value.pre[0] == "rc"
+
+    @property
+    def line(self) -> str:
+        """The release line `X.Y` that `X.Y` tags follow."""
+        return f"{self.value.major}.{self.value.minor}"
+
+    @property
+    def final(self) -> ReleaseVersion:
+        """The version this one becomes when released: 1.10.6rc1 -> 1.10.6."""
+        return ReleaseVersion(Version(self.value.base_version))
+
+
+def _canonical_guess(text: str) -> str | None:
+    candidate = text.strip()
+    if candidate[:1] in {"v", "V"}:
+        candidate = candidate[1:]
+    try:
+        return str(Version(candidate))
+    except InvalidVersion:
+        return None
+
+
+def parse_version(text: str) -> ReleaseVersion:
+    """Parse a version the way a release manager must type it; refuse anything non-canonical."""
+    if not text or not text.strip():
+        raise VersionError("empty version: give one like 1.10.6 or 1.10.6rc1")
+    guess = _canonical_guess(text)
+    try:
+        parsed = Version(text)
+    except InvalidVersion:
+        parsed = None
+    if parsed is None or str(parsed) != text:
+        hint = f"; did you mean {guess}?" if guess and guess != text else ""
+        raise VersionError(f"version {text!r} is not canonical PEP 440{hint}")
+    if parsed.epoch or parsed.local is not None:
+        raise VersionError(f"version {text!r}: epochs and local versions are not releasable")
+    if len(parsed.release) != 3:
+        padded = ".".join(str(p) for p in (*parsed.release, 0, 0)[:3])
+        hint = f"; did you mean {padded}?" if len(parsed.release) < 3 else ""
+        raise VersionError(f"version {text!r} must have exactly three parts X.Y.Z{hint}")
+    return ReleaseVersion(parsed)
+
+
+def parse_existing(texts: Iterable[str]) -> list[ReleaseVersion]:
+    """Versions found in a registry or index: keep the releasable ones, ignore other tags."""
+    found: list[ReleaseVersion] = []
+    for text in texts:
+        try:
+            found.append(parse_version(text))
+        except VersionError:
+            continue
+    return found
+
+
+_TAG_VERSION = re.compile(r"^(?P<version>[0-9][^-]*)(?:-python[0-9.]+)?$")
+
+
+def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
+    """Released versions named by image tags like `1.10.6` or `1.10.6-python3.11`."""
+    names = []
+    for tag in tags:
+        match = _TAG_VERSION.match(tag)
+        if match:
+            names.append(match.group("version"))
+    return sorted(set(parse_existing(names)))
+
+
+def describe(version: ReleaseVersion) -> str:
+    """`1.10.6rc1` -> `release candidate 1 of 1.10.6`, for messages."""
+    pre = version.value.pre
+    if pre is not None:
+        return f"{_PRE_KINDS[pre[0]]} {pre[1]} of {version.final}"
+    if version.value.dev is not None:
+        return f"development release {version.value.dev} of {version.final}"
+    return f"release {version}"

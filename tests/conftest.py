@@ -1,0 +1,37 @@
+"""Shared fixtures: a throwaway git checkout of the sample application."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO_ROOT = Path(__file__).parent.parent
+
+
+def git(cwd: Path, *args: str) -> str:
+    result = subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True)
+    return result.stdout.strip()
+
+
+def make_sample_repo(dest: Path, *, version: str = "1.10.6") -> Path:
+    """Copy the sample app (plus this repo's Dockerfile) into `dest` as a one-commit git repo."""
+    shutil.copytree(FIXTURES / "sample", dest)
+    shutil.copy(REPO_ROOT / "Dockerfile", dest / "Dockerfile")
+    if version != "1.10.6":
+        init = dest / "sample_app" / "__init__.py"
+        init.write_text(init.read_text().replace('"1.10.6"', f'"{version}"'))
+    git(dest, "init", "-q", "-b", "main")
+    git(dest, "config", "user.email", "rm@sample.invalid")
+    git(dest, "config", "user.name", "Release Manager")
+    git(dest, "add", "-A")
+    git(dest, "commit", "-q", "-m", f"Sample app {version}")
+    return dest
+
+
+@pytest.fixture
+def sample_repo(tmp_path: Path) -> Path:
+    return make_sample_repo(tmp_path / "sample")
