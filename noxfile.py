@@ -1,0 +1,35 @@
+"""nox sessions: tests, lint, images (the master build CI runs), smoke, bench, release.
+
+Sessions only install things and call the library or pytest.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6", "pypiserver>=2", "passlib"]
+LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "pytest", "hypothesis", "nox"]
+
+
+def install_project(session: nox.Session) -> None:
+    session.install("-e", ".")
+
+
+@nox.session(python="3.11")
+def tests(session: nox.Session) -> None:
+    """The whole suite, image builds included. Pass pytest options after `--` (e.g. -m 'not images')."""
+    install_project(session)
+    session.install(*TEST_REQUIREMENTS)
+    session.run("pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """ruff and mypy --strict on the library."""
+    install_project(session)
+    session.install(*LINT_REQUIREMENTS)
+    session.run("ruff", "check", "release", "tests", "noxfile.py", "tasks.py", "setup.py")
+    session.run("mypy", "--strict", "release")

@@ -1,0 +1,17 @@
+"""`release-pipeline`: the invoke collection as a stand-alone command."""
+
+from __future__ import annotations
+
+from invoke.program import Program
+
+from release import __version__
+
+
+def main() -> None:
+    from release.tasks import ns
+
+    Program(namespace=ns, version=__version__, name="release-pipeline", binary="release-pipeline").run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""How output looks: messages on stderr (rich), machine output alone on stdout."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+_started = time.monotonic()
+
+
+def progress(message: str) -> None:
+    """One progress line, with the seconds since the command started."""
+    err.print(f"[dim]{time.monotonic() - _started:6.1f}s[/dim] {message}")
+
+
+def step(name: str, does: str) -> None:
+    err.print(f"[bold cyan]==>[/bold cyan] [bold]{name}[/bold]: {does}")
+
+
+def warn(message: str) -> None:
+    err.print(f"[yellow]warning:[/yellow] {message}")
+
+
+def error(message: str) -> None:
+    err.print(f"[bold red]error:[/bold red] {message}")
+
+
+def ok(message: str) -> None:
+    err.print(f"[green]ok:[/green] {message}")
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+    sys.stdout.flush()
+
+
+def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    grid = Table(title=title, title_justify="left", show_lines=False)
+    for column in columns:
+        grid.add_column(column, overflow="fold")
+    for row in rows:
+        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+    err.print(grid)

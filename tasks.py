@@ -1,0 +1,5 @@
+"""Release tasks for invoke: `invoke --list` shows them; the library does the work."""
+
+from release.tasks import ns
+
+__all__ = ["ns"]
