@@ -1,0 +1,94 @@
+"""The command line as a release manager meets it: bad input is one clear line and a non-zero exit."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).parent.parent
+
+
+def invoke(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELEASE_ROOT": str(cwd), "NO_COLOR": "1", "COLUMNS": "200"}
+    return subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args],
+        cwd=cwd, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def write_project(root: Path, table: str) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "pyproject.toml").write_text(f"[tool.release]\n{table}\n")
+    return root
+
+
+def snapshot(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        ("v1.10.6", "did you mean 1.10.6?"),
+        ("1.10.6-rc1", "did you mean 1.10.6rc1?"),
+        ("1.10", "did you mean 1.10.0?"),
+        ("01.10.6", "did you mean 1.10.6?"),
+        ("banana", "not canonical PEP 440"),
+    ],
+)
+def test_bad_version_is_one_line_and_exit_2(tmp_path: Path, version: str, expected: str) -> None:
+    root = write_project(tmp_path / "p", 'name = "x"\npython = ["3.11"]')
+    before = snapshot(root)
+    result = invoke(root, "release", "--version", version, "--dry-run")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:")
+    assert expected in lines[0]
+    assert snapshot(root) == before
+
+
+def test_missing_version_is_refused(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", 'name = "x"\npython = ["3.11"]')
+    result = invoke(root, "release", "--dry-run")
+    assert result.returncode != 0
+    assert "--version is required" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("table", "key"),
+    [
+        ('name = "x"\npython = []', "python"),
+        ('name = "x"\npython = ["3.11"]\ndefault-python = "3.12"', "default-python"),
+        ('name = "x"\npython = ["3.11"]\nflavours = ["3.11"]', "flavours"),
+        ('name = "x"\npython = "3.11"', "python"),
+        ('name = "x"\npython = ["3.11"]\nuid = "50000"', "uid"),
+    ],
+)
+def test_bad_config_is_one_line_naming_the_key(tmp_path: Path, table: str, key: str) -> None:
+    root = write_project(tmp_path / "p", table)
+    before = snapshot(root)
+    result = invoke(root, "release", "--version", "1.10.6", "--dry-run")
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert key in lines[0]
+    assert snapshot(root) == before
+    assert not (root / ".release").exists()
+
+
+def test_task_list_names_the_release_managers_commands() -> None:
+    result = invoke(REPO_ROOT, "--list")
+    assert result.returncode == 0
+    for name in ("release", "sandbox.up", "sandbox.status", "sandbox.down"):
+        assert name in result.stdout
+
+
+def test_release_help_describes_the_options() -> None:
+    result = invoke(REPO_ROOT, "release", "--help")
+    assert result.returncode == 0
+    assert "--dry-run" in result.stdout and "--version" in result.stdout
