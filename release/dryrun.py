@@ -9,17 +9,15 @@ from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.plan import ReleasePlan, plan_release
+from release.steps.publish import released_versions
 from release.target import Target
-from release.versions import ReleaseVersion, parse_existing, versions_from_tags
+from release.versions import ReleaseVersion
 
 
 def existing_versions(config: ReleaseConfig, target: Target) -> list[ReleaseVersion]:
-    """Versions already released: image tags in the registry plus packages on the index."""
     registry = RegistryClient(target.registry)
-    from_tags = versions_from_tags(registry.tags(config.image))
     index = PackageIndex(target.index_upload, target.index_simple)
-    from_index = parse_existing(index.versions(config.name))
-    return sorted(set(from_tags) | set(from_index))
+    return released_versions(registry, index, config.image, config.name)
 
 
 def compute_plan(
