@@ -89,7 +89,9 @@ def read_pyproject(root: Path) -> Mapping[str, Any]:
             return tomllib.load(handle)
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found; the release target needs a pyproject.toml") from None
-    except tomllib.TOMLDecodeError as exc:
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
 
 
@@ -134,8 +136,16 @@ def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
     image = values.setdefault("image", values["name"].lower())
     if not _IMAGE.match(image):
         raise ConfigError(f"[tool.release] image: {image!r} is not a valid repository path")
-    if "{python}" not in values.get("base_image", DEFAULT_BASE_IMAGE):
+    base_image = values.get("base_image", DEFAULT_BASE_IMAGE)
+    if "{python}" not in base_image:
         raise ConfigError("[tool.release] base-image: the template must contain {python}")
+    try:
+        base_image.format(python="3", registry="registry")
+    except (KeyError, IndexError, ValueError, AttributeError):
+        raise ConfigError(
+            f"[tool.release] base-image: {base_image!r} may only use the placeholders "
+            "{python} and {registry}"
+        ) from None
     if values.get("install", "wheel") not in {"wheel", "index"}:
         raise ConfigError(f"[tool.release] install: expected 'wheel' or 'index', got {values['install']!r}")
     if values.get("install") == "index" and not values.get("constraints"):
@@ -150,7 +160,8 @@ def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:
     """Read `[tool.release]` from `root/pyproject.toml` (or from `profile`, a pyproject-like file)."""
     source = profile if profile is not None else root / "pyproject.toml"
     data = read_pyproject(source.parent) if source.name == "pyproject.toml" else _read_toml(source)
-    table = data.get("tool", {}).get("release")
+    tool = data.get("tool", {})
+    table = tool.get("release") if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: no [tool.release] table")
     return parse_config(root, table)
@@ -162,5 +173,5 @@ def _read_toml(path: Path) -> Mapping[str, Any]:
             return tomllib.load(handle)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None

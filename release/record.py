@@ -77,9 +77,16 @@ class ReleaseRecord:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         text = json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
         fd, tmp = tempfile.mkstemp(prefix=".release.", dir=self.path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        Path(tmp).replace(self.path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            Path(tmp).chmod(0o644)  # mkstemp makes 0600; the record is staged and read by others
+            Path(tmp).replace(self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
 
 def load_record(directory: Path, version: str) -> ReleaseRecord:
@@ -89,9 +96,12 @@ def load_record(directory: Path, version: str) -> ReleaseRecord:
         return ReleaseRecord(path=path, version=version)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError) as exc:  # ValueError: bad JSON and bad UTF-8 alike
         message = f"{path}: cannot read the release record ({exc}); move it away to start over"
         raise RefusedError(message) from None
+    if not isinstance(data, dict):
+        message = f"{path}: the release record is not a JSON object; move it away to start over"
+        raise RefusedError(message)
     if data.get("version") != version:
         raise RefusedError(f"{path} records version {data.get('version')!r}, not {version!r}")
     sections = {k: v for k, v in data.items() if k not in {"schema", "version"}}

@@ -53,12 +53,22 @@ class ReleaseVersion:
         return ReleaseVersion(Version(self.value.base_version))
 
 
+def _padded(version: Version) -> str | None:
+    """`version` written as a releasable X.Y.Z[suffix], padding a short release; None if impossible."""
+    if version.epoch or version.local is not None or len(version.release) > 3:
+        return None
+    release = ".".join(str(part) for part in version.release)
+    suffix = str(version)[len(release) :]
+    return ".".join(str(part) for part in (*version.release, 0, 0)[:3]) + suffix
+
+
 def _canonical_guess(text: str) -> str | None:
+    """The releasable version a release manager probably meant, or None if there is none."""
     candidate = text.strip()
     if candidate[:1] in {"v", "V"}:
         candidate = candidate[1:]
     try:
-        return str(Version(candidate))
+        return _padded(Version(candidate))
     except InvalidVersion:
         return None
 
@@ -78,8 +88,7 @@ def parse_version(text: str) -> ReleaseVersion:
     if parsed.epoch or parsed.local is not None:
         raise VersionError(f"version {text!r}: epochs and local versions are not releasable")
     if len(parsed.release) != 3:
-        padded = ".".join(str(p) for p in (*parsed.release, 0, 0)[:3])
-        hint = f"; did you mean {padded}?" if len(parsed.release) < 3 else ""
+        hint = f"; did you mean {guess}?" if guess else ""
         raise VersionError(f"version {text!r} must have exactly three parts X.Y.Z{hint}")
     return ReleaseVersion(parsed)
 
@@ -110,9 +119,10 @@ def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
 
 def describe(version: ReleaseVersion) -> str:
     """`1.10.6rc1` -> `release candidate 1 of 1.10.6`, for messages."""
-    pre = version.value.pre
-    if pre is not None:
-        return f"{_PRE_KINDS[pre[0]]} {pre[1]} of {version.final}"
-    if version.value.dev is not None:
-        return f"development release {version.value.dev} of {version.final}"
+    value = version.value
+    if value.dev is not None:
+        target = str(value).rsplit(".dev", 1)[0]
+        return f"development release {value.dev} of {target}"
+    if value.pre is not None and value.post is None:
+        return f"{_PRE_KINDS[value.pre[0]]} {value.pre[1]} of {version.final}"
     return f"release {version}"

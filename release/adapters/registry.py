@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
@@ -61,18 +63,33 @@ def auth_from_docker_config(registry: str, config_dir: Path | None = None) -> Re
     path = directory / "config.json"
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):  # ValueError: bad JSON and bad UTF-8 alike
         return None
-    entry = data.get("auths", {}).get(registry) or data.get("auths", {}).get(f"https://{registry}")
-    if not isinstance(entry, dict) or "auth" not in entry:
+    auths = data.get("auths") if isinstance(data, dict) else None
+    if not isinstance(auths, dict):
         return None
-    user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+    entry = auths.get(registry) or auths.get(f"https://{registry}")
+    if not isinstance(entry, dict) or not isinstance(entry.get("auth"), str):
+        return None
+    try:
+        user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
+    except ValueError:  # binascii.Error and UnicodeDecodeError: a damaged entry
+        return None
     return RegistryAuth(user, password)
 
 
 def _is_loopback(registry: str) -> bool:
-    host = registry.rsplit(":", 1)[0] if registry.count(":") == 1 else registry
-    return host in {"localhost", "127.0.0.1", "[::1]"} or host.startswith("127.")
+    host = registry
+    if host.startswith("["):  # [::1] or [::1]:5000
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:  # host:port
+        host = host.rsplit(":", 1)[0]
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name such as 127.example.org is not loopback
+        return False
 
 
 class RegistryClient:
@@ -108,8 +125,11 @@ class RegistryClient:
             raise ServiceError(f"registry {self.registry}: token service unreachable: {exc}") from None
         if answer.status_code != 200:
             raise ServiceError(f"registry {self.registry}: token refused (HTTP {answer.status_code})")
-        payload = answer.json()
-        token = payload.get("token") or payload.get("access_token")
+        try:
+            payload = answer.json()
+        except ValueError:
+            raise ServiceError(f"registry {self.registry}: token service did not answer JSON") from None
+        token = (payload.get("token") or payload.get("access_token")) if isinstance(payload, dict) else None
         if not isinstance(token, str):
             raise ServiceError(f"registry {self.registry}: token service gave no token")
         return token
@@ -118,7 +138,7 @@ class RegistryClient:
         url = f"{self.base}{path}"
         scope_key = path.split("/manifests/")[0].split("/tags/")[0].split("/blobs/")[0]
         headers = dict(kwargs.pop("headers", {}))
-        for _ in range(2):
+        for attempt in range(2):
             auth_header = self._tokens.get(scope_key)
             if auth_header:
                 headers["Authorization"] = auth_header
@@ -129,7 +149,9 @@ class RegistryClient:
                     f"registry {self.registry} is not reachable ({type(exc).__name__}); "
                     "is it running? (`invoke sandbox.status`)"
                 ) from None
-            if response.status_code != 401 or auth_header:
+            # A 401 despite a cached token means it expired or lacks the scope (pull, then push):
+            # answer the new challenge once.
+            if response.status_code != 401 or attempt:
                 return response
             challenge = response.headers.get("WWW-Authenticate", "")
             if challenge.lower().startswith("bearer"):
@@ -151,12 +173,23 @@ class RegistryClient:
             return False
 
     def tags(self, repository: str) -> list[str]:
-        response = self._request("GET", f"/{repository}/tags/list", params={"n": 10000})
-        if response.status_code == 404:
-            return []
-        if response.status_code != 200:
-            raise self._fail(response, f"listing tags of {repository}")
-        return sorted(response.json().get("tags") or [])
+        """Every tag, following `Link: <...>; rel="next"` pages: registries may cap the page size."""
+        found: set[str] = set()
+        path, params = f"/{repository}/tags/list", [("n", "10000")]
+        seen: set[tuple[str, str]] = set()
+        while True:
+            response = self._request("GET", path, params=params)
+            if response.status_code == 404 and not seen:
+                return []
+            if response.status_code != 200:
+                raise self._fail(response, f"listing tags of {repository}")
+            found.update(response.json().get("tags") or [])
+            seen.add((path, urlencode(params)))
+            following = urlsplit(response.links.get("next", {}).get("url", ""))
+            path = following.path.removeprefix("/v2")
+            params = parse_qsl(following.query)
+            if not path or (path, urlencode(params)) in seen:
+                return sorted(found)
 
     def manifest_digest(self, repository: str, reference: str) -> str | None:
         response = self._request(

@@ -1,0 +1,536 @@
+"""`[tool.release]`: every key, the defaults, and one ConfigError naming the key for each mistake."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from release.config import (
+    DEFAULT_BASE_IMAGE,
+    SANDBOX,
+    ReleaseConfig,
+    load_config,
+    parse_config,
+    read_pyproject,
+)
+from release.errors import ConfigError, ReleaseError
+
+REPO_ROOT = Path(__file__).parent.parent
+SAMPLE = Path(__file__).parent / "fixtures" / "sample"
+
+MINIMAL: dict[str, Any] = {"name": "sample-app", "python": ["3.11"]}
+
+FULL: dict[str, Any] = {
+    "name": "apache-airflow",
+    "project": "Apache Airflow",
+    "image": "apache/airflow",
+    "python": ["3.9", "3.11", "3.13"],
+    "default-python": "3.11",
+    "base-image": "{registry}/library/python:{python}-slim",
+    "registry": "registry.example.org:5000",
+    "index": "https://upload.pypi.org/legacy/",
+    "svn-dev": "https://dist.apache.org/repos/dist/dev/airflow",
+    "svn-release": "https://dist.apache.org/repos/dist/release/airflow",
+    "signing-key": "0123456789ABCDEF0123456789ABCDEF01234567",
+    "keys-url": "https://downloads.apache.org/airflow/KEYS",
+    "mailing-list": "dev@airflow.apache.org",
+    "install": "index",
+    "constraints": "constraints-{python}.txt",
+    "extras": ["celery", "postgres"],
+    "app-command": ["airflow", "version"],
+    "uid": 50001,
+    "dockerfile": "docker/Dockerfile",
+    "changelog": "RELEASE_NOTES.rst",
+}
+
+
+def parse(table: dict[str, Any], root: Path = Path("/target")) -> ReleaseConfig:
+    return parse_config(root, table)
+
+
+def refused(table: dict[str, Any]) -> str:
+    with pytest.raises(ConfigError) as caught:
+        parse(table)
+    return str(caught.value)
+
+
+def with_(**changes: Any) -> dict[str, Any]:
+    table = dict(MINIMAL)
+    for key, value in changes.items():
+        table[key.replace("_", "-")] = value
+    return table
+
+
+# --------------------------------------------------------------------------- every key
+
+
+def test_every_key_is_read() -> None:
+    config = parse(FULL, Path("/srv/airflow"))
+    assert config == ReleaseConfig(
+        root=Path("/srv/airflow"),
+        name="apache-airflow",
+        project="Apache Airflow",
+        image="apache/airflow",
+        python=("3.9", "3.11", "3.13"),
+        default_python="3.11",
+        base_image="{registry}/library/python:{python}-slim",
+        registry="registry.example.org:5000",
+        index="https://upload.pypi.org/legacy/",
+        svn_dev="https://dist.apache.org/repos/dist/dev/airflow",
+        svn_release="https://dist.apache.org/repos/dist/release/airflow",
+        signing_key="0123456789ABCDEF0123456789ABCDEF01234567",
+        keys_url="https://downloads.apache.org/airflow/KEYS",
+        mailing_list="dev@airflow.apache.org",
+        install="index",
+        constraints="constraints-{python}.txt",
+        extras=("celery", "postgres"),
+        app_command=("airflow", "version"),
+        uid=50001,
+        dockerfile="docker/Dockerfile",
+        changelog="RELEASE_NOTES.rst",
+    )
+    assert not config.uses_sandbox
+
+
+def test_every_field_has_a_key() -> None:
+    """FULL covers every field but `root`: a new field without a key would be unreachable."""
+    fields = {f.name for f in dataclasses.fields(ReleaseConfig)} - {"root"}
+    assert {key.replace("-", "_") for key in FULL} == fields
+
+
+def test_lists_become_tuples_and_the_config_is_frozen() -> None:
+    config = parse(FULL)
+    assert isinstance(config.python, tuple)
+    assert isinstance(config.extras, tuple)
+    assert isinstance(config.app_command, tuple)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.name = "other"  # type: ignore[misc]
+
+
+# --------------------------------------------------------------------------- defaults
+
+
+def test_defaults() -> None:
+    config = parse({"name": "Sample_App", "python": ["3.12", "3.9"]})
+    assert config.project == "Sample_App"
+    assert config.image == "sample_app"
+    assert config.default_python == "3.12"
+    assert config.base_image == DEFAULT_BASE_IMAGE == "python:{python}-slim-bookworm"
+    for attr in ("registry", "index", "svn_dev", "svn_release", "signing_key"):
+        assert getattr(config, attr) == SANDBOX
+    assert config.uses_sandbox
+    assert config.keys_url == ""
+    assert config.install == "wheel"
+    assert config.constraints == ""
+    assert config.extras == ()
+    assert config.app_command == ()
+    assert config.uid == 50000
+    assert config.dockerfile == "Dockerfile"
+    assert config.changelog == "CHANGELOG.md"
+    assert config.root == Path("/target")
+
+
+@pytest.mark.parametrize("key", ["registry", "index", "svn-dev", "svn-release", "signing-key"])
+def test_one_sandbox_service_means_the_sandbox_is_used(key: str) -> None:
+    table = {k: v for k, v in FULL.items() if k != key}
+    assert parse(table).uses_sandbox
+    assert not parse(FULL).uses_sandbox
+
+
+def test_explicit_project_and_image_win_over_the_name() -> None:
+    config = parse(with_(project="Shown", image="org/thing"))
+    assert config.project == "Shown"
+    assert config.image == "org/thing"
+
+
+# --------------------------------------------------------------------------- base image
+
+
+def test_base_image_for_substitutes_python_and_registry() -> None:
+    config = parse(with_(base_image="{registry}/sandbox/python:{python}"))
+    assert config.base_image_for("3.11", registry="127.0.0.1:5000") == "127.0.0.1:5000/sandbox/python:3.11"
+
+
+def test_base_image_for_the_default_template() -> None:
+    assert parse(MINIMAL).base_image_for("3.9") == "python:3.9-slim-bookworm"
+    assert parse(MINIMAL).base_image_for("3.9", registry="ignored:5000") == "python:3.9-slim-bookworm"
+
+
+def test_base_image_without_python_is_refused() -> None:
+    message = refused(with_(base_image="python:3.11-slim"))
+    assert "base-image" in message
+    assert "{python}" in message
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "python:{python}-{variant}",
+        "{python}:{}",
+        "python:{python}-{0}",
+        "{python",
+        "{python.x}",
+        "{python}}{",
+    ],
+)
+def test_base_image_with_an_unknown_placeholder_is_refused_at_once(template: str) -> None:
+    """A template `base_image_for` cannot fill must fail when the config is read, not mid-release."""
+    assert "base-image" in refused(with_(base_image=template))
+
+
+# --------------------------------------------------------------------------- unknown keys and types
+
+
+def test_unknown_key_is_named() -> None:
+    message = refused(with_(pythons=["3.11"]))
+    assert "'pythons'" in message
+    assert "known keys" in message
+    assert "python" in message
+
+
+def test_underscored_spelling_is_an_unknown_key() -> None:
+    assert "'default_python'" in refused({**MINIMAL, "default_python": "3.11"})
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("name", 1),
+        ("name", ["a"]),
+        ("project", True),
+        ("image", 5),
+        ("python", "3.11"),
+        ("python", 3.11),
+        ("python", {"a": "3.11"}),
+        ("default-python", 3.11),
+        ("base-image", None),
+        ("registry", 5000),
+        ("index", ["sandbox"]),
+        ("svn-dev", False),
+        ("svn-release", 1),
+        ("signing-key", 0xABC),
+        ("keys-url", []),
+        ("mailing-list", {}),
+        ("install", True),
+        ("constraints", ["c.txt"]),
+        ("extras", "celery"),
+        ("app-command", "airflow version"),
+        ("uid", True),
+        ("uid", False),
+        ("uid", "50000"),
+        ("uid", 50000.0),
+        ("dockerfile", 1),
+        ("changelog", None),
+    ],
+)
+def test_wrong_types_are_refused_naming_the_key(key: str, value: Any) -> None:
+    message = refused({**MINIMAL, key: value})
+    assert message.startswith(f"[tool.release] {key}:"), message
+    assert "expected" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("python", ["3.11", 3.12]),
+        ("python", [["3.11"]]),
+        ("extras", ["celery", 1]),
+        ("extras", [None]),
+        ("app-command", ["airflow", True]),
+        ("app-command", [{"a": 1}]),
+    ],
+)
+def test_lists_of_non_strings_are_refused_naming_the_key(key: str, value: Any) -> None:
+    message = refused({**MINIMAL, key: value})
+    assert message.startswith(f"[tool.release] {key}:"), message
+    assert "string" in message
+
+
+def test_empty_lists_are_fine_where_optional() -> None:
+    config = parse(with_(extras=[], app_command=[]))
+    assert config.extras == ()
+    assert config.app_command == ()
+
+
+# --------------------------------------------------------------------------- name
+
+
+def test_missing_name_is_refused() -> None:
+    message = refused({"python": ["3.11"]})
+    assert "name" in message
+    assert "missing" in message
+
+
+@pytest.mark.parametrize("name", ["", "-app", "app-", "my app", "app!", "ä", "app/x", "."])
+def test_bad_names_are_refused(name: str) -> None:
+    assert refused(with_(name=name)).startswith("[tool.release] name:")
+
+
+@pytest.mark.parametrize("name", ["a", "A1", "apache-airflow", "my_app", "zope.interface", "X-Y_z.9"])
+def test_good_names_are_accepted(name: str) -> None:
+    assert parse(with_(name=name)).name == name
+
+
+# --------------------------------------------------------------------------- flavours
+
+
+def test_missing_python_is_refused() -> None:
+    assert refused({"name": "x"}).startswith("[tool.release] python:")
+
+
+def test_empty_flavour_list_is_refused() -> None:
+    message = refused(with_(python=[]))
+    assert message.startswith("[tool.release] python:")
+    assert "empty" in message
+
+
+@pytest.mark.parametrize(
+    "flavour", ["3", "3.", "311", "3.11.2", "2.7", "python3.11", " 3.11", "3.11 ", "3.x", "4.0", ""]
+)
+def test_bad_flavour_strings_are_refused(flavour: str) -> None:
+    message = refused(with_(python=["3.11", flavour]))
+    assert message.startswith("[tool.release] python:")
+    assert repr(flavour) in message
+
+
+def test_repeated_flavours_are_refused() -> None:
+    message = refused(with_(python=["3.11", "3.12", "3.11"]))
+    assert message.startswith("[tool.release] python:")
+    assert "repeat" in message
+
+
+@pytest.mark.parametrize("flavour", ["3.8", "3.9", "3.10", "3.11", "3.12", "3.13", "3.14"])
+def test_good_flavours_are_accepted(flavour: str) -> None:
+    assert parse(with_(python=[flavour])).python == (flavour,)
+
+
+def test_default_flavour_not_in_the_list_is_refused() -> None:
+    message = refused(with_(python=["3.9", "3.11"], default_python="3.12"))
+    assert message.startswith("[tool.release] default-python:")
+    assert "'3.12'" in message
+
+
+def test_explicit_default_flavour() -> None:
+    table = {**MINIMAL, "python": ["3.9", "3.11"], "default-python": "3.11"}
+    assert parse(table).default_python == "3.11"
+
+
+# --------------------------------------------------------------------------- image
+
+
+@pytest.mark.parametrize(
+    "image",
+    [
+        "Apache/Airflow",
+        "apache//airflow",
+        "/airflow",
+        "airflow/",
+        "air flow",
+        "airflow:2.0",
+        "-airflow",
+        "a..b",
+        "",
+    ],
+)
+def test_bad_image_names_are_refused(image: str) -> None:
+    message = refused(with_(image=image))
+    assert message.startswith("[tool.release] image:")
+    assert repr(image) in message
+
+
+@pytest.mark.parametrize("image", ["airflow", "apache/airflow", "a/b/c", "my-org/my_app", "x.y/z-1", "a1"])
+def test_good_image_names_are_accepted(image: str) -> None:
+    assert parse(with_(image=image)).image == image
+
+
+def test_an_image_derived_from_a_name_is_lower_cased() -> None:
+    assert parse({"name": "Apache-Airflow", "python": ["3.11"]}).image == "apache-airflow"
+
+
+# --------------------------------------------------------------------------- install and uid
+
+
+def test_install_must_be_wheel_or_index() -> None:
+    message = refused(with_(install="sdist"))
+    assert message.startswith("[tool.release] install:")
+    assert "'sdist'" in message
+
+
+def test_index_install_requires_constraints() -> None:
+    message = refused(with_(install="index"))
+    assert message.startswith("[tool.release] constraints:")
+    assert "install = 'index'" in message
+    assert "constraints" in refused(with_(install="index", constraints=""))
+
+
+def test_index_install_with_constraints() -> None:
+    config = parse(with_(install="index", constraints="constraints.txt"))
+    assert config.install == "index"
+    assert config.constraints == "constraints.txt"
+
+
+@pytest.mark.parametrize("uid", [0, -1, 2**31, 2**40])
+def test_bad_uids_are_refused(uid: int) -> None:
+    assert refused(with_(uid=uid)).startswith("[tool.release] uid:")
+
+
+@pytest.mark.parametrize("uid", [1, 1000, 50000, 2**31 - 1])
+def test_good_uids(uid: int) -> None:
+    assert parse(with_(uid=uid)).uid == uid
+
+
+def test_config_error_is_a_release_error_with_its_exit_code() -> None:
+    with pytest.raises(ReleaseError) as caught:
+        parse({})
+    assert caught.value.exit_code == 2
+
+
+# --------------------------------------------------------------------------- files
+
+
+def write(root: Path, text: str, name: str = "pyproject.toml") -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_load_config_reads_the_pyproject(tmp_path: Path) -> None:
+    write(tmp_path, '[project]\nname = "x"\n\n[tool.release]\nname = "x"\npython = ["3.11", "3.12"]\n')
+    config = load_config(tmp_path)
+    assert config.root == tmp_path
+    assert config.name == "x"
+    assert config.python == ("3.11", "3.12")
+
+
+def test_missing_pyproject(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found") as caught:
+        load_config(tmp_path)
+    assert str(tmp_path / "pyproject.toml") in str(caught.value)
+
+
+def test_missing_root(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_config(tmp_path / "nowhere")
+
+
+def test_pyproject_that_is_a_directory(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").mkdir()
+    with pytest.raises(ConfigError, match=r"pyproject\.toml"):
+        load_config(tmp_path)
+
+
+def test_invalid_toml(tmp_path: Path) -> None:
+    write(tmp_path, "[tool.release\nname = \n")
+    with pytest.raises(ConfigError, match="not valid TOML") as caught:
+        load_config(tmp_path)
+    assert "pyproject.toml" in str(caught.value)
+
+
+def test_invalid_utf8(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_bytes(b'[tool.release]\nname = "\xff"\n')
+    with pytest.raises(ConfigError, match=r"pyproject\.toml"):
+        load_config(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        '[project]\nname = "x"\n',
+        "[tool.black]\nline-length = 100\n",
+        'tool = "release"\n',
+        "[tool]\nrelease = 1\n",
+        'tool.release = ["x"]\n',
+    ],
+)
+def test_no_release_table(tmp_path: Path, text: str) -> None:
+    write(tmp_path, text)
+    with pytest.raises(ConfigError, match=r"no \[tool\.release\] table"):
+        load_config(tmp_path)
+
+
+def test_errors_in_the_file_name_the_key(tmp_path: Path) -> None:
+    write(tmp_path, '[tool.release]\nname = "x"\npython = ["3.11"]\nuid = true\n')
+    with pytest.raises(ConfigError, match=r"^\[tool\.release\] uid:"):
+        load_config(tmp_path)
+
+
+def test_profile_replaces_the_pyproject(tmp_path: Path) -> None:
+    write(tmp_path, '[tool.release]\nname = "from-pyproject"\npython = ["3.11"]\n')
+    profile = write(
+        tmp_path / "profiles", '[tool.release]\nname = "from-profile"\npython = ["3.12"]\n', "prod.toml"
+    )
+    config = load_config(tmp_path, profile=profile)
+    assert config.name == "from-profile"
+    assert config.root == tmp_path
+
+
+def test_profile_named_pyproject(tmp_path: Path) -> None:
+    profile = write(tmp_path / "other", '[tool.release]\nname = "other"\npython = ["3.12"]\n')
+    config = load_config(tmp_path, profile=profile)
+    assert config.name == "other"
+    assert config.root == tmp_path
+
+
+def test_missing_profile(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="cannot read") as caught:
+        load_config(tmp_path, profile=tmp_path / "absent.toml")
+    assert "absent.toml" in str(caught.value)
+
+
+def test_invalid_profile(tmp_path: Path) -> None:
+    profile = write(tmp_path, "= nope", "bad.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(tmp_path, profile=profile)
+
+
+def test_profile_with_invalid_utf8(tmp_path: Path) -> None:
+    profile = tmp_path / "bad.toml"
+    profile.write_bytes(b"\xfe\xff")
+    with pytest.raises(ConfigError, match=r"bad\.toml"):
+        load_config(tmp_path, profile=profile)
+
+
+def test_profile_without_a_release_table(tmp_path: Path) -> None:
+    profile = write(tmp_path, "[tool.other]\n", "empty.toml")
+    with pytest.raises(ConfigError, match=r"empty\.toml: no \[tool\.release\] table"):
+        load_config(tmp_path, profile=profile)
+
+
+def test_read_pyproject_returns_the_whole_document(tmp_path: Path) -> None:
+    write(tmp_path, '[project]\nname = "x"\n[tool.release]\nname = "x"\n')
+    data = read_pyproject(tmp_path)
+    assert data["project"] == {"name": "x"}
+    assert data["tool"]["release"] == {"name": "x"}
+
+
+# --------------------------------------------------------------------------- real files
+
+
+def test_this_repository_configures_itself() -> None:
+    config = load_config(REPO_ROOT)
+    assert config.root == REPO_ROOT
+    assert config.name == "release-pipeline"
+    assert config.default_python in config.python
+    assert config.uses_sandbox
+    assert "{python}" in config.base_image
+    assert config.base_image_for(config.default_python, registry="127.0.0.1:5000").startswith(
+        "127.0.0.1:5000/"
+    )
+
+
+def test_the_sample_application_is_configured() -> None:
+    config = load_config(SAMPLE)
+    assert config.name == "sample-app"
+    assert config.project == "Sample App"
+    assert config.image == "sample/app"
+    assert config.python == ("3.9", "3.11", "3.13")
+    assert config.default_python == "3.11"
+    assert config.app_command == ("sample-app",)
+    assert config.mailing_list == "dev@sample.invalid"
+    assert config.uses_sandbox
+    assert config.base_image_for("3.13", registry="localhost:5000") == "localhost:5000/sandbox/python:3.13"
