@@ -1,0 +1,219 @@
+"""A local sandbox of real services on 127.0.0.1: the pipeline's default publishing target.
+
+`up` starts (or reuses) a Docker registry, a package index (pypiserver, no fallback to PyPI, so it
+shows only what was uploaded), a Subversion repository laid out like dist.apache.org, a throwaway
+GPG signing key, and Python base images built from Debian. State lives in `<root>/.release/`.
+
+`down` stops the registry, the index and the gpg-agent, and keeps all data and ports so `up` brings
+them back on the same URLs. A dockerd the sandbox started is left running by default: the engine is
+shared with whatever else uses it (`down(root, stop_engine=True)` stops it too). A dockerd the
+sandbox did not start is never stopped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from release.errors import ConfigError, ReleaseError, ServiceError
+from release.sandbox import base_images, dockerd, gpg, services, svn
+from release.sandbox.base_images import SANDBOX_SUITES, recipe_digest
+from release.sandbox.state import Clock, Layout, locked, print_progress, read_state, write_state
+
+__all__ = ["SANDBOX_SUITES", "Services", "down", "load", "recipe_digest", "status", "up"]
+
+STATE_VERSION = 1
+
+
+@dataclass(frozen=True)
+class Services:
+    """Where the running sandbox's services answer."""
+
+    state_dir: Path
+    registry: str
+    index_url: str
+    svn_url: str
+    gnupghome: Path
+    signing_key: str
+    base_images: Mapping[str, str]
+
+    def __hash__(self) -> int:
+        return hash(
+            (
+                self.state_dir,
+                self.registry,
+                self.index_url,
+                self.svn_url,
+                self.gnupghome,
+                self.signing_key,
+                tuple(sorted(self.base_images.items())),
+            )
+        )
+
+    @property
+    def registry_url(self) -> str:
+        return f"http://{self.registry}"
+
+    @property
+    def simple_url(self) -> str:
+        return f"{self.index_url}simple/"
+
+
+def _validate(name: str, flavours: Sequence[str]) -> None:
+    if not name or "/" in name or name.strip() != name or name.startswith("."):
+        raise ConfigError(f"sandbox project name {name!r} must be a plain folder name like 'airflow'")
+    for flavour in flavours:
+        base_images.suite_of(flavour)
+
+
+def up(
+    root: Path, *, name: str, flavours: Sequence[str], progress: Callable[[str], None] = print_progress
+) -> Services:
+    """Bring every service up (reusing what already answers) and return where they are."""
+    _validate(name, flavours)
+    layout = Layout.of(root)
+    clock = Clock(progress)
+    with locked(layout):
+        data: dict[str, Any] = read_state(layout) or {}
+        data["version"] = STATE_VERSION
+        data["state_dir"] = str(layout.state_dir)
+        procs: dict[str, Any] = data.setdefault("processes", {})
+        layout.logs.mkdir(parents=True, exist_ok=True)
+
+        procs["dockerd"] = dockerd.ensure_engine(layout, procs.get("dockerd", {}), clock)
+        write_state(layout, data)
+        for proc, service in (("registry", services.REGISTRY), ("index", services.INDEX)):
+            procs[proc] = services.ensure(service, layout, procs.get(proc, {}), clock)
+            write_state(layout, data)
+        registry = f"127.0.0.1:{procs['registry']['port']}"
+        data["registry"] = registry
+        data["registry_url"] = f"http://{registry}"
+        data["index_url"] = f"http://127.0.0.1:{procs['index']['port']}/"
+
+        key = gpg.ensure_key(layout.gnupghome, data, clock)
+        data.update(key)
+        write_state(layout, data)
+
+        names = sorted({*data.get("names", []), name})
+        keys = gpg.keys_text(Path(key["gnupghome"]), key["signing_key"])
+        data["svn_url"] = svn.ensure_repo(layout.svn_repo, names, keys, layout.cache, clock)["url"]
+        data["names"] = names
+        write_state(layout, data)
+
+        known = sorted({*data.get("base_images", {}), *flavours})
+        data["base_images"] = {flavour: base_images.registry_ref(registry, flavour) for flavour in known}
+        for flavour in flavours:
+            base_images.ensure_base_image(flavour, registry, layout, clock)
+        data["complete"] = True
+        write_state(layout, data)
+    clock(f"sandbox up: registry {registry}, index {data['index_url']}, state {layout.state_file}")
+    return _services(layout, data)
+
+
+def _services(layout: Layout, data: Mapping[str, Any]) -> Services:
+    try:
+        return Services(
+            state_dir=layout.state_dir,
+            registry=str(data["registry"]),
+            index_url=str(data["index_url"]),
+            svn_url=str(data["svn_url"]),
+            gnupghome=Path(data["gnupghome"]),
+            signing_key=str(data["signing_key"]),
+            base_images={str(k): str(v) for k, v in dict(data["base_images"]).items()},
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ServiceError(
+            f"{layout.state_file} is incomplete (missing {exc}); run the sandbox up again"
+        ) from exc
+
+
+def load(root: Path) -> Services | None:
+    """The sandbox recorded under `root`, or None when it was never brought up."""
+    layout = Layout.of(root)
+    data = read_state(layout)
+    if data is None:
+        return None
+    if not data.get("complete"):
+        raise ServiceError(
+            f"the sandbox in {layout.state_dir} did not finish coming up; run the sandbox up again"
+        )
+    found = _services(layout, data)
+    real = data.get("gnupghome_dir")
+    if isinstance(real, str) and Path(real) != found.gnupghome and not found.gnupghome.exists():
+        gpg.usable_home(Path(real))
+    return found
+
+
+def down(root: Path, *, stop_engine: bool = False) -> None:
+    """Stop what `up` started (never a dockerd it did not start); keep data and ports."""
+    layout = Layout.of(root)
+    if not layout.state_file.exists():
+        return
+    with locked(layout):
+        data = read_state(layout)
+        if data is None:
+            return
+        procs: dict[str, Any] = data.get("processes", {})
+        for key, service in (("index", services.INDEX), ("registry", services.REGISTRY)):
+            record = procs.get(key, {})
+            services.stop(service, layout, record)
+            record["pid"] = None
+        home = data.get("gnupghome")
+        if isinstance(home, str) and Path(home).exists():
+            gpg.stop_agent(Path(home))
+        engine = procs.get("dockerd", {})
+        if stop_engine and dockerd.stop_engine(engine):
+            engine["pid"] = None
+            engine["started_by_sandbox"] = False
+        write_state(layout, data)
+
+
+def status(root: Path) -> dict[str, object]:
+    """What is recorded and whether each service answers now; JSON-serialisable."""
+    layout = Layout.of(root)
+    data = read_state(layout) or {}
+    procs: dict[str, Any] = data.get("processes", {})
+    registry = data.get("registry")
+    reg = services.service_status(services.REGISTRY, layout, procs.get("registry", {}))
+    idx = services.service_status(services.INDEX, layout, procs.get("index", {}))
+    svn_part: dict[str, Any] = {"url": data.get("svn_url"), "answering": False}
+    if data.get("svn_url"):
+        try:
+            svn_part = svn.svn_status(layout.svn_repo, data.get("names", []))
+        except ReleaseError as exc:
+            svn_part["error"] = str(exc)
+    home = data.get("gnupghome")
+    fingerprint = data.get("signing_key")
+    key_ok = False
+    if isinstance(home, str) and isinstance(fingerprint, str):
+        try:
+            key_ok = gpg.key_present(Path(home), fingerprint)
+        except ReleaseError:
+            key_ok = False
+    images = base_images.base_image_status(
+        registry, sorted(data.get("base_images", {})), answering=reg["answering"]
+    )
+    engine = dockerd.engine_status(procs.get("dockerd", {}))
+    result: dict[str, object] = {
+        "state_dir": str(layout.state_dir),
+        "recorded": bool(data),
+        "complete": bool(data.get("complete")),
+        "engine": engine,
+        "registry": {"url": data.get("registry_url"), "registry": registry, **reg},
+        "index": {"url": data.get("index_url"), **idx},
+        "svn": svn_part,
+        "gpg": {"gnupghome": home, "signing_key": fingerprint, "key_present": key_ok},
+        "base_images": images,
+    }
+    result["up"] = bool(
+        data.get("complete")
+        and engine["answering"]
+        and reg["answering"]
+        and idx["answering"]
+        and svn_part.get("answering")
+        and key_ok
+        and all(i["present"] for i in images.values())
+    )
+    return result

@@ -1,0 +1,96 @@
+"""The Docker Engine: use the one that answers, or install and start one (root on Debian/Ubuntu)."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import docker
+import docker.errors
+
+from release.errors import ServiceError, ToolMissingError
+from release.sandbox.state import Layout, Progress, log_tail, pid_matches, spawn, stop_pid, wait_until
+from release.sandbox.tools import can_apt, ensure_program
+
+MARKER = "dockerd"
+START_TIMEOUT = 90.0
+
+
+def client(timeout: int = 120) -> docker.DockerClient:
+    try:
+        return docker.from_env(timeout=timeout)
+    except docker.errors.DockerException as exc:
+        raise ServiceError(
+            f"cannot reach the Docker Engine ({exc}); run the sandbox up to start one"
+        ) from exc
+
+
+def answering() -> bool:
+    try:
+        return bool(docker.from_env(timeout=5).ping())
+    except (docker.errors.DockerException, OSError):
+        return False
+
+
+def engine_version() -> str | None:
+    try:
+        version: Any = docker.from_env(timeout=5).version()
+    except (docker.errors.DockerException, OSError):
+        return None
+    return str(version.get("Version")) if isinstance(version, dict) else None
+
+
+def ensure_engine(layout: Layout, previous: dict[str, Any], progress: Progress) -> dict[str, Any]:
+    """Return the engine's state record; start dockerd only when nothing answers."""
+    pid = previous.get("pid")
+    started = bool(previous.get("started_by_sandbox")) and pid_matches(pid, MARKER)
+    if answering():
+        progress(
+            f"engine: Docker Engine {engine_version()} answers"
+            + (f" (dockerd pid {pid}, started by the sandbox)" if started else "")
+        )
+        return {"pid": pid if started else None, "started_by_sandbox": started}
+    if os.environ.get("DOCKER_HOST"):
+        raise ServiceError(
+            f"the Docker Engine at DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer; "
+            "start it, or unset DOCKER_HOST to let the sandbox start a local dockerd"
+        )
+    if not can_apt():
+        raise ToolMissingError(
+            "no Docker Engine answers and the sandbox can only start one as root on Debian/Ubuntu; "
+            "start Docker (e.g. `sudo systemctl start docker`) and run the sandbox up again"
+        )
+    dockerd = ensure_program("dockerd", "docker.io", progress)
+    log_file = layout.log("dockerd")
+    new_pid = spawn([dockerd], log_file=log_file)
+    progress(f"engine: started dockerd (pid {new_pid}), log {log_file}")
+    if not wait_until(answering, timeout=START_TIMEOUT, interval=0.5, while_alive=new_pid):
+        stop_pid(new_pid, MARKER)
+        raise ServiceError(
+            f"dockerd did not answer within {START_TIMEOUT:.0f}s: {log_tail(log_file)}; "
+            f"see {log_file} (dockerd needs root and a kernel with cgroups and overlayfs)"
+        )
+    progress(f"engine: Docker Engine {engine_version()} answers")
+    return {"pid": new_pid, "started_by_sandbox": True}
+
+
+def stop_engine(record: dict[str, Any]) -> bool:
+    pid = record.get("pid")
+    if not record.get("started_by_sandbox") or not isinstance(pid, int):
+        return False
+    return stop_pid(pid, MARKER, timeout=30.0)
+
+
+def engine_status(record: dict[str, Any]) -> dict[str, Any]:
+    pid = record.get("pid")
+    started = bool(record.get("started_by_sandbox"))
+    return {
+        "answering": answering(),
+        "version": engine_version(),
+        "pid": pid if started else None,
+        "started_by_sandbox": started,
+        "running": pid_matches(pid, MARKER) if started else None,
+        "note": "shared engine: `down` leaves it running unless asked to stop it (stop_engine=True)"
+        if started
+        else "engine not started by the sandbox; never stopped by it",
+    }

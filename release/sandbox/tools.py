@@ -1,0 +1,66 @@
+"""Install the outside programs the sandbox needs on a fresh Debian/Ubuntu machine."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import sys
+
+from release.adapters.cmd import run
+from release.errors import ToolMissingError
+from release.sandbox.state import Progress
+
+_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
+_apt_updated = False
+
+
+def can_apt() -> bool:
+    return os.geteuid() == 0 and shutil.which("apt-get") is not None
+
+
+def apt_install(packages: list[str], progress: Progress) -> None:
+    global _apt_updated
+    if not can_apt():
+        raise ToolMissingError(
+            f"cannot install {' '.join(packages)}: not root on a machine with apt-get; "
+            f"install them yourself (e.g. `sudo apt-get install -y {' '.join(packages)}`)"
+        )
+    if not _apt_updated:
+        progress("apt-get update")
+        run(["apt-get", "update"], env=_APT_ENV, hint="apt-get is needed to install sandbox tools")
+        _apt_updated = True
+    progress(f"apt-get install -y {' '.join(packages)}")
+    run(["apt-get", "install", "-y", "--no-install-recommends", *packages], env=_APT_ENV)
+
+
+def ensure_program(program: str, apt_package: str, progress: Progress) -> str:
+    """Absolute path of `program`, installing its Debian package first when it is missing."""
+    found = shutil.which(program)
+    if found is not None:
+        return found
+    if not can_apt():
+        raise ToolMissingError(
+            f"'{program}' is not installed; install the Debian/Ubuntu package '{apt_package}' "
+            f"(`sudo apt-get install -y {apt_package}`) and run the sandbox up again"
+        )
+    apt_install([apt_package], progress)
+    found = shutil.which(program)
+    if found is None:
+        raise ToolMissingError(f"installed '{apt_package}' but '{program}' is still not on PATH")
+    return found
+
+
+def pypiserver_argv(progress: Progress) -> list[str]:
+    """Command prefix that runs pypiserver, pip-installing it into this interpreter if needed."""
+    if importlib.util.find_spec("pypiserver") is not None:
+        return [sys.executable, "-m", "pypiserver"]
+    script = shutil.which("pypi-server")
+    if script is not None:
+        return [script]
+    progress(f"pip install pypiserver (into {sys.executable})")
+    run([sys.executable, "-m", "pip", "install", "pypiserver"], hint="pip is needed to install pypiserver")
+    importlib.invalidate_caches()
+    if importlib.util.find_spec("pypiserver") is None:
+        raise ToolMissingError(f"pip installed pypiserver but {sys.executable} cannot import it")
+    return [sys.executable, "-m", "pypiserver"]
