@@ -1,0 +1,90 @@
+"""The target's git repository, through GitPython: commits, clean exports, release tags."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+from pathlib import Path
+
+import git
+
+from release.errors import CommandError, ConfigError, RefusedError
+
+
+def _open(root: Path) -> git.Repo:
+    try:
+        return git.Repo(root)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
+        raise ConfigError(f"{root} is not a git checkout; releases are built from a git commit") from None
+
+
+def _commit(repo: git.Repo, ref: str) -> git.Commit:
+    try:
+        commit = repo.commit(ref)
+    except (git.BadName, ValueError):
+        raise RefusedError(f"{repo.working_dir}: no commit {ref!r}") from None
+    return commit
+
+
+def commit_of(root: Path, ref: str = "HEAD") -> str:
+    """Full hash of the commit `ref` names (a branch, tag or hash)."""
+    return str(_commit(_open(root), ref).hexsha)
+
+
+def commit_time(root: Path, commit: str) -> int:
+    """The committer timestamp of `commit`: the SOURCE_DATE_EPOCH of everything built from it."""
+    return int(_commit(_open(root), commit).committed_date)
+
+
+def changed_files(root: Path) -> list[str]:
+    """Tracked files whose content differs from HEAD, staged or not (untracked files don't count)."""
+    repo = _open(root)
+    try:
+        output = repo.git.diff("--name-only", "HEAD")
+    except git.GitCommandError as exc:
+        raise CommandError(f"git diff in {root} failed: {exc.stderr.strip()}") from None
+    return sorted(line for line in str(output).splitlines() if line)
+
+
+def export_commit(root: Path, commit: str, dest: Path) -> Path:
+    """Write the tree of `commit` into `dest` (like `git archive | tar x`): no working-tree changes."""
+    repo = _open(root)
+    stream = io.BytesIO()
+    try:
+        repo.archive(stream, treeish=commit, format="tar")
+    except git.GitCommandError as exc:
+        raise CommandError(f"git archive {commit} in {root} failed: {exc.stderr.strip()}") from None
+    stream.seek(0)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=stream, mode="r:") as archive:
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(dest, filter="data")
+        else:  # pragma: no cover - Python without extraction filters (< 3.9.17)
+            archive.extractall(dest)
+    return dest
+
+
+def tag_commit(root: Path, name: str) -> str | None:
+    """The commit tag `name` points at, or None when there is no such tag."""
+    repo = _open(root)
+    if name not in [tag.name for tag in repo.tags]:
+        return None
+    return str(repo.tags[name].commit.hexsha)
+
+
+def ensure_tag(root: Path, name: str, commit: str, message: str) -> bool:
+    """Create annotated tag `name` on `commit`; True if created, False if it is already there.
+
+    Refuses to move a tag that points elsewhere: release tags are never rewritten.
+    """
+    existing = tag_commit(root, name)
+    if existing == commit:
+        return False
+    if existing is not None:
+        raise RefusedError(f"git tag {name} already points at {existing[:12]}, not {commit[:12]}; "
+                           f"release tags are never moved")
+    try:
+        _open(root).create_tag(name, ref=commit, message=message)
+    except git.GitCommandError as exc:
+        raise CommandError(f"git tag {name} {commit[:12]} failed: {exc.stderr.strip()}") from None
+    return True

@@ -1,0 +1,79 @@
+"""Subversion (dist.apache.org style dev/ and release/ trees), never prompting for anything."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from release.adapters.cmd import run
+from release.errors import CommandError, ServiceError
+
+_HINT = "install Subversion (Debian: apt-get install subversion)"
+_MISSING = ("W170000", "E170000", "E200009", "E160013", "W160013")  # the svn codes for "no such path"
+
+
+def _svn(*args: str) -> list[str]:
+    return ["svn", *args, "--non-interactive"]
+
+
+def join(url: str, *parts: str) -> str:
+    return "/".join([url.rstrip("/"), *(part.strip("/") for part in parts)])
+
+
+def exists(url: str) -> bool:
+    """True when `url` names a file or folder in the repository; ServiceError when svn can't tell."""
+    result = run(_svn("info", url), check=False, hint=_HINT)
+    if result.returncode == 0:
+        return True
+    if any(code in result.stderr for code in _MISSING):
+        return False
+    lines = result.stderr.strip().splitlines()
+    raise ServiceError(f"svn info {url} failed: {lines[-1] if lines else 'no output'}")
+
+
+def list_names(url: str) -> list[str]:
+    """Entries directly under folder `url`; sub-folders end with '/'."""
+    return sorted(run(_svn("list", url), hint=_HINT).stdout.split())
+
+
+def export(url: str, dest: Path) -> Path:
+    """Copy folder `url` into the new directory `dest`, with no `.svn` bookkeeping."""
+    run(_svn("export", "--quiet", url, str(dest)), hint=_HINT)
+    return dest
+
+
+def import_folder(source: Path, url: str, message: str) -> int:
+    """Commit the files in `source` as the new folder `url` (parents created); the new revision."""
+    result = run(_svn("import", "--no-ignore", "--no-auto-props", "-m", message, str(source), url),
+                 hint=_HINT)
+    return _committed_revision(result.stdout)
+
+
+def copy(source_url: str, target_url: str, message: str) -> int:
+    """Server-side copy, one commit: how a voted candidate becomes the release."""
+    result = run(_svn("copy", "--parents", "-m", message, source_url, target_url), hint=_HINT)
+    return _committed_revision(result.stdout)
+
+
+def read_text(url: str) -> str:
+    """A text file (like KEYS) at `url`: `svn cat` for repository URLs, a plain GET for http(s)."""
+    if url.startswith(("http://", "https://")):
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:
+                data: bytes = response.read()
+        except (urllib.error.URLError, OSError) as exc:
+            raise ServiceError(f"cannot download {url}: {exc}") from None
+        return data.decode("utf-8")
+    result = run(["svn", "cat", "--non-interactive", url], check=False, hint=_HINT)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        raise ServiceError(f"cannot read {url}: {lines[-1] if lines else 'svn cat failed'}")
+    return result.stdout
+
+
+def _committed_revision(output: str) -> int:
+    for line in reversed(output.strip().splitlines()):
+        if line.startswith("Committed revision "):
+            return int(line.split()[-1].rstrip("."))
+    raise CommandError(f"svn did not report a committed revision: {output.strip()[-200:]}")

@@ -1,0 +1,299 @@
+"""Build the release files from a clean export of one commit, reproducibly, into `dist/<V>/`.
+
+`svn/` holds what the PMC votes on (final version in every name, plus the source tarball);
+`pypi/` holds what the package index gets (the rc version for a candidate, else svn's bytes).
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import io
+import logging
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from release.adapters import git
+from release.adapters.cmd import run
+from release.changelog import release_notes
+from release.config import ReleaseConfig
+from release.errors import (
+    CommandError,
+    ConfigError,
+    RefusedError,
+    ReleaseError,
+    ToolMissingError,
+    VerificationError,
+)
+from release.record import load_record, release_dir, sha512_of
+from release.versions import ReleaseVersion, parse_version
+
+if TYPE_CHECKING:
+    from build.env import DefaultIsolatedEnv
+
+Progress = Callable[[str], None]
+log = logging.getLogger("release.build")
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_DUNDER = re.compile(r"^__version__\s*(?::\s*str\s*)?=\s*(['\"])(?P<value>[^'\"]+)\1", re.M)
+_PLAIN = re.compile(r"^version\s*=\s*(['\"])(?P<value>[^'\"]+)\1", re.M)
+_PROJECT = re.compile(r"^\[project\]\s*$(?:(?!^\[).)*?" + _PLAIN.pattern, re.M | re.S)
+_MODULES = [("__init__.py", _DUNDER), ("version.py", _DUNDER), ("version.py", _PLAIN),
+            ("_version.py", _DUNDER), ("__about__.py", _DUNDER)]
+_KINDS = (("-source.tar.gz", "source"), (".tar.gz", "sdist"), (".whl", "wheel"))
+_KEYWORD = re.compile(r"\bversion\s*=\s*(['\"])(?P<value>[^'\"]+)\1")
+
+
+@dataclass(frozen=True)
+class DeclaredVersion:
+    """Where the commit declares its version: the file (relative), the value, and its span there."""
+
+    file: str
+    value: str
+    start: int
+    end: int
+
+    def rewrite(self, tree: Path, version: str) -> None:
+        path = tree / self.file
+        text = path.read_text(encoding="utf-8")
+        path.write_text(text[:self.start] + version + text[self.end:], encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    version: str
+    directory: Path  # dist/<V>
+    commit: str
+    source_date_epoch: int
+    declared_in: str
+    svn_files: tuple[Path, ...]
+    pypi_files: tuple[Path, ...]
+    release_notes: str
+
+
+def artefact_kind(filename: str) -> str:
+    """`source`, `sdist`, `wheel`, or "" for anything else."""
+    return next((kind for suffix, kind in _KINDS if filename.endswith(suffix)), "")
+
+
+def find_declared_version(tree: Path, name: str) -> DeclaredVersion | None:
+    """The first of: pyproject `[project] version`, a package's `__version__`, setup.py `version=`."""
+    preferred = name.lower().replace("-", "_").replace(".", "_")
+    candidates = [(tree / "pyproject.toml", _PROJECT)]
+    for base in (tree, tree / "src"):
+        for init in sorted(base.glob("*/__init__.py"), key=lambda p: (p.parent.name != preferred, p)):
+            candidates += [(init.parent / module, pattern) for module, pattern in _MODULES]
+    for path, pattern in [*candidates, (tree / "setup.py", _KEYWORD)]:
+        found = pattern.search(path.read_text(encoding="utf-8")) if path.is_file() else None
+        if found:
+            return DeclaredVersion(path.relative_to(tree).as_posix(), found["value"], found.start("value"),
+                                   found.end("value"))
+    return None
+
+
+def write_tarball(tree: Path, target: Path, *, top: str, epoch: int) -> Path:
+    """`tree` under `<top>/` as a byte-reproducible .tar.gz: sorted names, no owners, fixed modes
+    (0644, 0755 for folders and executables), mtime `epoch`, a gzip header without name or time."""
+    paths = {top: tree}
+    for folder, dirs, names in os.walk(tree):
+        for path in (Path(folder) / name for name in [*dirs, *names]):
+            paths[f"{top}/{path.relative_to(tree).as_posix()}"] = path
+    with open(target, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
+            tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as archive:
+        for name in sorted(paths):
+            path, data = paths[name], None
+            info = tarfile.TarInfo(name)
+            info.mtime, info.uid, info.gid, info.uname, info.gname = epoch, 0, 0, "", ""
+            if path.is_symlink():
+                info.type, info.linkname, info.mode = tarfile.SYMTYPE, str(path.readlink()), 0o777
+            elif path.is_dir():
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+            else:
+                data = path.read_bytes()
+                info.size, info.mode = len(data), 0o755 if path.stat().st_mode & 0o111 else 0o644
+            archive.addfile(info, None if data is None else io.BytesIO(data))
+    return target
+
+
+def unpack(tarball: Path, dest: Path) -> Path:
+    with tarfile.open(tarball, "r:*") as archive:
+        if hasattr(tarfile, "data_filter"):
+            archive.extractall(dest, filter="data")
+        else:  # pragma: no cover - Python without extraction filters (< 3.9.17)
+            archive.extractall(dest)
+    return dest
+
+
+class PackageBuilder:
+    """One isolated build environment (requirements from the index, as anyone would get them),
+    reused for every sdist and wheel of a run: creating environments is most of a build's time."""
+
+    def __init__(self, env: DefaultIsolatedEnv, epoch: int) -> None:
+        self.env, self.epoch = env, epoch
+        self.installed: set[str] = set()
+
+    def _run_hook(self, cmd: Sequence[str], cwd: str | None = None,
+                  extra_environ: Mapping[str, str] | None = None) -> None:
+        run(cmd, cwd=Path(cwd) if cwd else None,
+            env={**(extra_environ or {}), "SOURCE_DATE_EPOCH": str(self.epoch)})
+
+    def _build(self, tree: Path, distribution: Literal["sdist", "wheel"], out: Path) -> Path:
+        from build import BuildBackendException, BuildException, ProjectBuilder
+
+        try:
+            builder = ProjectBuilder.from_isolated_env(self.env, tree, runner=self._run_hook)
+            self._install(builder.build_system_requires)
+            self._install(builder.get_requires_for_build(distribution))
+            return Path(builder.build(distribution, out))
+        except BuildBackendException as exc:
+            if isinstance(exc.exception, ReleaseError):
+                raise exc.exception from None
+            raise CommandError(f"building the {distribution} of {tree.name} failed: {exc}") from None
+        except (BuildException, subprocess.CalledProcessError) as exc:
+            raise CommandError(f"preparing the build environment for {tree.name} failed: {exc}") from None
+
+    def _install(self, requirements: Collection[str]) -> None:
+        if not self.installed.issuperset(requirements):
+            self.env.install(requirements)
+            self.installed.update(requirements)
+
+    def build(self, tree: Path, out: Path) -> list[Path]:
+        """sdist from `tree`, then the wheel from that sdist (as `python -m build` does), into `out`."""
+        sdist = self._build(tree, "sdist", tree.parent / "made")
+        unpacked = next(unpack(sdist, tree.parent / "unpacked").iterdir())
+        # setuptools stamps sdists with build-time mtimes and owners: rewrite it like the source tarball
+        write_tarball(unpacked, out / sdist.name, top=unpacked.name, epoch=self.epoch)
+        wheel = self._build(unpacked, "wheel", tree.parent / "made")
+        shutil.copyfile(wheel, out / wheel.name)
+        return [out / sdist.name, out / wheel.name]
+
+
+@contextmanager
+def package_builder(epoch: int) -> Iterator[PackageBuilder]:
+    try:
+        from build.env import DefaultIsolatedEnv
+    except ImportError:
+        raise ToolMissingError(f"pypa/build is missing: {sys.executable} -m pip install build") from None
+    with DefaultIsolatedEnv() as env:
+        yield PackageBuilder(env, epoch)
+
+
+def build_set(root: Path, commit: str, *, name: str, version: str, out: Path, with_source: bool,
+              builder: PackageBuilder, progress: Progress) -> list[Path]:
+    """Build sdist + wheel (+ source tarball) of `commit` carrying `version`, into `out`."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="release-build-") as work:
+        tree = git.export_commit(root, commit, Path(work) / f"{name}-{version}")
+        files = []
+        if with_source:
+            progress(f"source tarball {name}-{version}-source.tar.gz")
+            files.append(write_tarball(tree, out / f"{name}-{version}-source.tar.gz",
+                                       top=f"{name}-{version}", epoch=builder.epoch))
+        declared = find_declared_version(tree, name)
+        if declared is not None and declared.value != version:
+            declared.rewrite(tree, version)
+        progress(f"building sdist and wheel {version} (SOURCE_DATE_EPOCH={builder.epoch})")
+        files.extend(builder.build(tree, out))
+    return files
+
+
+def check_packages(packages: Sequence[Path]) -> None:
+    """`twine check --strict`; VerificationError naming every package that fails."""
+    if importlib.util.find_spec("twine") is None:
+        raise ToolMissingError(f"twine is not installed: {sys.executable} -m pip install twine")
+    result = run([sys.executable, "-m", "twine", "check", "--strict", *map(str, packages)],
+                 check=False, env={"NO_COLOR": "1", "COLUMNS": "10000"})
+    if result.returncode == 0:
+        return
+    text = _ANSI.sub("", result.stdout + result.stderr)
+    failed = [p.name for p in packages if re.search(rf"Checking {re.escape(str(p))}: FAILED", text)]
+    details = [line.strip() for line in text.splitlines() if line.strip() and "PASSED" not in line]
+    raise VerificationError(f"twine check --strict failed for {', '.join(failed or ['the packages'])}: "
+                            + " | ".join(details[-6:]))
+
+
+def build_release(config: ReleaseConfig, version: ReleaseVersion | str, *, allow_dirty: bool = False,
+                  allow_version_mismatch: bool = False, progress: Progress = log.info) -> BuildResult:
+    """Build `dist/<V>/{svn,pypi}` from HEAD of `config.root` and record them in release.json."""
+    target = version if isinstance(version, ReleaseVersion) else parse_version(version)
+    # a pre-release is voted on as the final version it becomes; the rc lives only in the folder name
+    final = str(target.final) if target.is_prerelease else str(target)
+    root, name = config.root, config.name
+    changed = git.changed_files(root)
+    if changed and not allow_dirty:
+        raise RefusedError(f"{root} has uncommitted changes to tracked files ({', '.join(changed[:10])}); "
+                           f"commit or stash them (the build uses the commit, not the working tree)")
+    commit = git.commit_of(root)
+    epoch = git.commit_time(root, commit)
+    directory = release_dir(root, str(target))
+    record = load_record(directory, str(target))
+    earlier = record.get("build").get("commit")
+    if earlier not in {None, commit}:
+        raise RefusedError(f"{directory} was built from {earlier[:12]}, HEAD is {commit[:12]}; "
+                           f"move {directory} away to build {target} again")
+    with tempfile.TemporaryDirectory(prefix="release-") as work:
+        tree = git.export_commit(root, commit, Path(work) / "commit")
+        changelog = tree / config.changelog
+        if not changelog.is_file():
+            raise ConfigError(f"{config.changelog} is not in the commit; set [tool.release] changelog")
+        notes = release_notes(changelog.read_text(encoding="utf-8"), final, source=config.changelog)
+        declared = find_declared_version(tree, name)
+        if declared is None:
+            raise ConfigError("cannot find the declared version: looked for [project] version in "
+                              "pyproject.toml, __version__ in the package, version= in setup.py")
+        if declared.value != final and not allow_version_mismatch:
+            raise RefusedError(f"{declared.file} declares version {declared.value!r} at {commit[:12]}, "
+                               f"expected {final!r} for {target}; fix and commit it, or allow the mismatch")
+        progress(f"building {name} {target} from {commit[:12]} (version declared in {declared.file})")
+        staged = Path(work) / "out"
+        with package_builder(epoch) as builder:
+            svn = build_set(root, commit, name=name, version=final, out=staged / "svn", with_source=True,
+                            builder=builder, progress=progress)
+            packages = svn[1:]
+            if target.is_prerelease:
+                pypi = build_set(root, commit, name=name, version=str(target), out=staged / "pypi",
+                                 with_source=False, builder=builder, progress=progress)
+                packages += pypi
+        if not target.is_prerelease:
+            pypi = [staged / "pypi" / p.name for p in packages]
+            (staged / "pypi").mkdir()
+            for source, copy in zip(packages, pypi):
+                shutil.copyfile(source, copy)
+        progress("twine check --strict")
+        check_packages(packages)
+        placed = _place(staged, directory, [*svn, *pypi])
+    files = record.get("files")
+    for path in placed:
+        relative = path.relative_to(directory).as_posix()
+        files[relative] = {"sha512": sha512_of(path), "kind": artefact_kind(path.name),
+                           "set": relative.split("/")[0]}
+    record.sections["build"] = {"commit": commit, "source_date_epoch": epoch, "declared_in": declared.file,
+                                "declared_version": declared.value, "release_notes": notes}
+    record.step_done("build", {"commit": commit, "source_date_epoch": epoch})
+    progress(f"built {len(placed)} files into {directory}")
+    return BuildResult(str(target), directory, commit, epoch, declared.file,
+                       tuple(p for p in placed if p.parent.name == "svn"),
+                       tuple(p for p in placed if p.parent.name == "pypi"), notes)
+
+
+def _place(staged: Path, directory: Path, files: Sequence[Path]) -> list[Path]:
+    """Copy checked files into dist/<V>; identical ones stay, different ones are never replaced."""
+    targets = [directory / path.relative_to(staged) for path in files]
+    clashes = [t.name for p, t in zip(files, targets) if t.exists() and sha512_of(t) != sha512_of(p)]
+    if clashes:
+        raise RefusedError(f"{directory}: {', '.join(clashes)} differ from the new build; move them away")
+    for path, target in zip(files, targets):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            shutil.copyfile(path, target)
+    return targets

@@ -1,0 +1,116 @@
+"""After a passed vote: the voted files become the release, unchanged (no rebuild, no re-signing)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from release.adapters import git, svn
+from release.config import ReleaseConfig
+from release.errors import RefusedError, VersionError
+from release.record import load_record, release_dir, sha512_of
+from release.steps.build import artefact_kind
+from release.versions import ReleaseVersion, parse_version
+
+Progress = Callable[[str], None]
+log = logging.getLogger("release.promote")
+
+
+@dataclass(frozen=True)
+class PromoteResult:
+    version: str
+    from_rc: str
+    url: str
+    revision: int | None  # None when the release folder already held the voted files
+    commit: str
+    directory: Path  # dist/<final>
+    pypi_files: tuple[Path, ...]
+
+
+def _export_files(url: str, dest: Path) -> dict[str, str]:
+    svn.export(url, dest)
+    return {p.relative_to(dest).as_posix(): sha512_of(p) for p in sorted(dest.rglob("*")) if p.is_file()}
+
+
+def check_voted(folder: Path, found: Mapping[str, str], voted: Mapping[str, str], url: str) -> None:
+    """Refuse unless `found` is exactly what was staged, and every checksum file still agrees."""
+    if found != voted:
+        changed = sorted(set(found) ^ set(voted) | {n for n in found if voted.get(n) != found[n]})
+        raise RefusedError(f"{url} differs from what was staged for the vote ({', '.join(changed)}); "
+                           f"only the files voted on can be released")
+    for name in found:
+        if artefact_kind(name):
+            checksum = (folder / f"{name}.sha512").read_text(encoding="utf-8").split()
+            if checksum[:1] != [found[name]]:
+                raise RefusedError(f"{url}/{name}.sha512 does not match {name}")
+
+
+def promote_release(config: ReleaseConfig, final_version: ReleaseVersion | str, *,
+                    from_rc: ReleaseVersion | str, svn_dev_url: str, svn_release_url: str,
+                    repo_root: Path | None = None, progress: Progress = log.info) -> PromoteResult:
+    """svn-copy dev/<name>/<rc>/ to release/<name>/<final>/, tag git, fill dist/<final>/ for publishing."""
+    final = final_version if isinstance(final_version, ReleaseVersion) else parse_version(final_version)
+    rc = from_rc if isinstance(from_rc, ReleaseVersion) else parse_version(from_rc)
+    if not rc.is_rc or final.is_prerelease or rc.final != final:
+        raise VersionError(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
+    repo = repo_root or config.root
+    rc_record = load_record(release_dir(config.root, str(rc)), str(rc))
+    staged = rc_record.get("stage")
+    voted: dict[str, str] = staged.get("files", {})
+    if not voted:
+        raise RefusedError(f"dist/{rc}/release.json records no staged files; promote from the tree that "
+                           f"staged {rc}")
+    dev_url = svn.join(svn_dev_url, config.name, str(rc))
+    release_url = svn.join(svn_release_url, config.name, str(final))
+    directory = release_dir(config.root, str(final))
+    record = load_record(directory, str(final))
+    with tempfile.TemporaryDirectory(prefix="release-promote-") as work:
+        folder = Path(work) / "voted"
+        progress(f"checking {dev_url} against the files staged for the vote")
+        check_voted(folder, _export_files(dev_url, folder), voted, dev_url)
+        revision: int | None = None
+        if svn.exists(release_url):
+            if _export_files(release_url, Path(work) / "released") != voted:
+                raise RefusedError(f"{release_url} exists with other files; a release is never replaced")
+            progress(f"{release_url} already holds the voted files")
+        else:
+            revision = svn.copy(dev_url, release_url, f"Release {config.project} {final} from {rc} "
+                                                      f"(vote passed)")
+            progress(f"copied {dev_url} to {release_url} (r{revision})")
+        commit = git.tag_commit(repo, str(rc)) or staged["commit"]
+        if commit != staged["commit"]:
+            raise RefusedError(f"git tag {rc} is on {commit[:12]}, but {staged['commit'][:12]} was staged")
+        if git.ensure_tag(repo, str(final), commit, f"{config.project} {final}"):
+            progress(f"tagged {commit[:12]} as {final} (push it: git push origin {final})")
+        placed = _place(folder, directory, sorted(voted))
+    files = record.get("files")
+    for path in placed:
+        relative = path.relative_to(directory).as_posix()
+        if artefact_kind(path.name) or relative.startswith("pypi/"):
+            files[relative] = {"sha512": sha512_of(path), "kind": artefact_kind(path.name),
+                               "set": relative.split("/")[0], "promoted_from": str(rc)}
+    record.sections["build"] = {**rc_record.get("build"), "promoted_from": str(rc)}
+    earlier = record.get("promoted").get("revision")
+    record.sections["promoted"] = {"from": str(rc), "dev_url": dev_url, "url": release_url,
+                                   "revision": earlier if revision is None else revision, "commit": commit}
+    record.step_done("promote", {"from": str(rc), "url": release_url, "commit": commit})
+    pypi = tuple(p for p in placed if p.parent.name == "pypi")
+    return PromoteResult(str(final), str(rc), release_url, revision, commit, directory, pypi)
+
+
+def _place(folder: Path, directory: Path, names: list[str]) -> list[Path]:
+    """svn/ gets every voted file, pypi/ the sdist and wheel; identical files stay, others are refused."""
+    pairs = [(folder / n, directory / "svn" / n) for n in names]
+    pairs += [(folder / n, directory / "pypi" / n) for n in names if artefact_kind(n) in {"sdist", "wheel"}]
+    for source, target in pairs:
+        if target.exists() and sha512_of(target) != sha512_of(source):
+            raise RefusedError(f"{target} exists with other content; move {directory} away and promote again")
+    for source, target in pairs:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if not target.exists():
+            shutil.copyfile(source, target)
+    return [target for _, target in pairs]

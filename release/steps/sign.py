@@ -1,0 +1,126 @@
+"""Sign the built files: `X.asc` (detached, armored) and `X.sha512` (`sha512sum -c` format) next to each."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from release.adapters import gpg
+from release.config import SANDBOX, ReleaseConfig
+from release.errors import ConfigError, RefusedError
+from release.record import ReleaseRecord, load_record, release_dir, sha512_of
+from release.versions import ReleaseVersion, parse_version
+
+Progress = Callable[[str], None]
+log = logging.getLogger("release.sign")
+
+
+@dataclass(frozen=True)
+class SignResult:
+    version: str
+    fingerprint: str
+    signed: tuple[Path, ...]  # every file that now has a good .asc and .sha512
+    written: tuple[Path, ...]  # the .asc and .sha512 files this run created
+
+
+def checksum_text(path: Path) -> str:
+    """`<hex>  <name>`: what `sha512sum <name>` prints, so `sha512sum -c X.sha512` checks it."""
+    return f"{sha512_of(path)}  {path.name}\n"
+
+
+def signing_key(key: str, *, keys_file: Path, gnupghome: Path | None = None) -> gpg.KeyInfo:
+    """The key to sign with, refused unless it can sign now and the project's KEYS file holds it."""
+    keyring = gnupghome or "~/.gnupg"
+    if key == SANDBOX:
+        raise ConfigError("signing-key = 'sandbox': pass the sandbox key's fingerprint and its GNUPGHOME")
+    secret = gpg.list_keys(key, gnupghome=gnupghome, secret=True)
+    if not secret:
+        raise RefusedError(f"no secret key {key!r} in {keyring}; import it there or pass another key")
+    if len(secret) > 1:
+        found = ", ".join(k.fingerprint for k in secret)
+        raise ConfigError(f"{key!r} matches several keys in {keyring} ({found}); give the full fingerprint")
+    public = gpg.list_keys(secret[0].fingerprint, gnupghome=gnupghome)
+    info = public[0] if public else secret[0]
+    if info.is_revoked:
+        raise RefusedError(f"key {info.fingerprint} is revoked; sign with another key")
+    if info.is_expired():
+        when = time.strftime("%Y-%m-%d", time.gmtime(info.expires)) if info.expires else "an unknown date"
+        raise RefusedError(f"key {info.fingerprint} expired on {when}; extend it "
+                           f"(gpg --quick-set-expire) and publish the new public key in KEYS")
+    if not info.can_sign:
+        raise RefusedError(f"key {info.fingerprint} has no usable signing key")
+    if not keys_file.is_file():
+        raise ConfigError(f"KEYS file {keys_file} not found; check out the project's KEYS from svn")
+    if info.fingerprint not in gpg.fingerprints_in(keys_file):
+        raise RefusedError(f"key {info.fingerprint} is not in {keys_file}; voters could not check the "
+                           f"signatures: append `gpg --armor --export {info.fingerprint}` to KEYS and "
+                           f"commit KEYS to svn first")
+    return info
+
+
+def files_to_sign(record: ReleaseRecord, directory: Path) -> list[Path]:
+    """Every svn file, and the pypi files that are not byte-for-byte one of them; unchanged since build."""
+    files = record.get("files")
+    svn_digests = {entry["sha512"] for entry in files.values() if entry["set"] == "svn"}
+    wanted = [name for name, entry in sorted(files.items())
+              if entry["set"] == "svn" or entry["sha512"] not in svn_digests]
+    for name in wanted:
+        path = directory / name
+        if not path.is_file() or sha512_of(path) != files[name]["sha512"]:
+            raise RefusedError(f"{path} is missing or changed since the build; build {record.version} again")
+    return [directory / name for name in wanted]
+
+
+def _ensure_checksum(path: Path) -> bool:
+    target = path.with_name(path.name + ".sha512")
+    expected = checksum_text(path)
+    if target.exists():
+        if target.read_text(encoding="utf-8") != expected:
+            raise RefusedError(f"{target} exists and does not match {path.name}; remove it and sign again")
+        return False
+    target.write_text(expected, encoding="utf-8")
+    return True
+
+
+def _ensure_signature(path: Path, key: gpg.KeyInfo, gnupghome: Path | None) -> bool:
+    target = path.with_name(path.name + ".asc")
+    if target.exists():
+        check = gpg.verify_detached(target, path, gnupghome=gnupghome)
+        if check.good and check.signer == key.fingerprint:
+            return False
+        why = f"signed by {check.signer}" if check.good else check.detail
+        raise RefusedError(f"{target} exists but is not a good signature of {path.name} by {key.fingerprint} "
+                           f"({why}); remove it and sign again")
+    gpg.sign_detached(path, key=key.fingerprint, gnupghome=gnupghome)
+    return True
+
+
+def sign_release(config: ReleaseConfig, version: ReleaseVersion | str, *, keys_file: Path,
+                 key: str | None = None, gnupghome: Path | None = None,
+                 progress: Progress = log.info) -> SignResult:
+    """Sign and checksum the files of `dist/<V>/`; a rerun keeps correct ones and refuses wrong ones."""
+    target = version if isinstance(version, ReleaseVersion) else parse_version(version)
+    directory = release_dir(config.root, str(target))
+    record = load_record(directory, str(target))
+    if not record.is_done("build"):
+        raise RefusedError(f"{directory} holds no build of {target}; build it first")
+    info = signing_key(key or config.signing_key, keys_file=keys_file, gnupghome=gnupghome)
+    progress(f"signing {target} with {info.fingerprint} ({', '.join(info.user_ids[:1])})")
+    written: list[Path] = []
+    signed = files_to_sign(record, directory)
+    for path in signed:
+        if _ensure_checksum(path):
+            written.append(path.with_name(path.name + ".sha512"))
+        if _ensure_signature(path, info, gnupghome):
+            written.append(path.with_name(path.name + ".asc"))
+        progress(f"signed {path.relative_to(directory)}")
+    signatures = record.get("signatures")
+    for path in signed:
+        for extra in (path.with_name(path.name + ".asc"), path.with_name(path.name + ".sha512")):
+            signatures[extra.relative_to(directory).as_posix()] = {
+                "sha512": sha512_of(extra), "of": path.relative_to(directory).as_posix()}
+    record.step_done("sign", {"key": info.fingerprint})
+    return SignResult(str(target), info.fingerprint, tuple(signed), tuple(written))

@@ -1,0 +1,169 @@
+"""Stage a release candidate in svn dev/ for the PMC vote, tag it in git, and write the vote email."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from release.adapters import git, svn
+from release.config import ReleaseConfig
+from release.errors import RefusedError
+from release.record import load_record, release_dir, sha512_of
+from release.versions import ReleaseVersion, describe, parse_version
+
+Progress = Callable[[str], None]
+log = logging.getLogger("release.vote")
+VOTE_HOURS = 72
+EMAIL_NAME = "vote-email.txt"
+
+
+@dataclass(frozen=True)
+class VoteEmail:
+    project: str
+    final: str
+    candidate: str
+    mailing_list: str
+    svn_url: str
+    files: tuple[tuple[str, str], ...]  # (file name, sha512)
+    fingerprint: str
+    keys_url: str
+    tag: str
+    commit: str
+    release_notes: str
+    closes: datetime
+
+
+@dataclass(frozen=True)
+class StageResult:
+    version: str
+    url: str
+    revision: int | None  # None when the same files were already staged
+    tag: str
+    commit: str
+    email: Path
+
+
+def render_vote_email(vote: VoteEmail) -> str:
+    """The `[VOTE]` email for the dev list, headers first. Pure."""
+    closes = vote.closes.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    listing = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in vote.files)
+    return f"""To: {vote.mailing_list}
+Subject: [VOTE] Release {vote.project} {vote.final} from {vote.candidate}
+
+Hello everyone,
+
+This is a call for a vote on releasing {vote.project} {vote.final}, from release candidate \
+{vote.candidate}.
+
+The files to vote on are in svn:
+
+  {vote.svn_url}
+
+{listing}
+
+Every file comes with a detached signature (.asc) and its checksum (.sha512). They were signed with
+the key {vote.fingerprint}; the public keys of the release managers are in:
+
+  {vote.keys_url}
+
+The candidate was built from git tag {vote.tag}
+(commit {vote.commit}); building that commit again gives the same bytes.
+
+The vote is open for at least {VOTE_HOURS} hours, until {closes}, and passes with at least three
+binding +1 votes and more binding +1 than -1 votes. Please vote:
+
+[ ] +1 approve the release
+[ ] +0 no opinion
+[ ] -1 do not release, because ...
+
+Only PMC members' votes are binding; everyone is welcome to check the candidate and vote
+(mark such votes "non-binding").
+
+Release notes for {vote.final}:
+
+{vote.release_notes.strip()}
+"""
+
+
+def staged_files(directory: Path, names: Sequence[str], recorded: Mapping[str, Any]) -> list[Path]:
+    """The svn files with their .asc and .sha512, unchanged since the build and sign steps recorded them."""
+    paths = []
+    for name in names:
+        for path in (directory / name, directory / f"{name}.asc", directory / f"{name}.sha512"):
+            if not path.is_file():
+                raise RefusedError(f"{path} is missing; build and sign the candidate first")
+            expected = recorded.get(path.relative_to(directory).as_posix(), {}).get("sha512")
+            if sha512_of(path) != expected:
+                raise RefusedError(f"{path} changed since it was built or signed; build and sign again")
+            paths.append(path)
+    return paths
+
+
+def _same_folder(url: str, files: Sequence[Path]) -> bool:
+    with tempfile.TemporaryDirectory(prefix="release-staged-") as work:
+        there = svn.export(url, Path(work) / "staged")
+        present = sorted(p.relative_to(there).as_posix() for p in there.rglob("*") if p.is_file())
+        return present == sorted(p.name for p in files) and all(
+            sha512_of(there / p.name) == sha512_of(p) for p in files)
+
+
+def stage_release(config: ReleaseConfig, version: ReleaseVersion | str, *, svn_dev_url: str,
+                  keys_url: str, fingerprint: str | None = None, now: datetime | None = None,
+                  progress: Progress = log.info) -> StageResult:
+    """Commit `dist/<rc>/svn/*` to `<svn_dev_url>/<name>/<rc>/`, tag the commit, write the vote email."""
+    target = version if isinstance(version, ReleaseVersion) else parse_version(version)
+    if not target.is_rc:
+        raise RefusedError(f"{target} is not a release candidate; stage one like {target.final}rc1")
+    directory = release_dir(config.root, str(target))
+    record = load_record(directory, str(target))
+    if not (record.is_done("build") and record.is_done("sign")):
+        raise RefusedError(f"{directory}: build and sign {target} before staging it")
+    signer = record.get("steps")["sign"]["key"]
+    if fingerprint is not None and fingerprint.replace(" ", "").upper() != signer:
+        raise RefusedError(f"the files were signed with {signer}, not {fingerprint}")
+    artefacts = sorted(n for n, e in record.get("files").items() if e["set"] == "svn")
+    files = staged_files(directory, artefacts, {**record.get("files"), **record.get("signatures")})
+    commit = record.get("build")["commit"]
+    tag = str(target)
+    if git.ensure_tag(config.root, tag, commit, f"{config.project} {target} ({describe(target)})"):
+        progress(f"tagged {commit[:12]} as {tag} (push it: git push origin {tag})")
+    url = svn.join(svn_dev_url, config.name, str(target))
+    revision: int | None = None
+    if svn.exists(url):
+        if not _same_folder(url, files):
+            raise RefusedError(f"{url} already exists with other files; a new candidate needs a new rc "
+                               f"number (or remove that folder if it was never announced)")
+        progress(f"{url} already holds these files; not committing again")
+    else:
+        with tempfile.TemporaryDirectory(prefix="release-stage-") as work:
+            folder = Path(work) / str(target)
+            folder.mkdir()
+            for path in files:
+                shutil.copyfile(path, folder / path.name)
+            revision = svn.import_folder(folder, url, f"Stage {config.project} {target} for the vote")
+        progress(f"committed {len(files)} files to {url} (r{revision})")
+    moment = now or datetime.now(timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    vote = VoteEmail(
+        project=config.project, final=str(target.final), candidate=str(target),
+        mailing_list=config.mailing_list, svn_url=url,
+        files=tuple((p.name, sha512_of(p)) for p in files if p.name in {Path(a).name for a in artefacts}),
+        fingerprint=signer, keys_url=keys_url, tag=tag, commit=commit,
+        release_notes=record.get("build").get("release_notes", ""),
+        closes=moment + timedelta(hours=VOTE_HOURS))
+    email = directory / EMAIL_NAME
+    email.write_text(render_vote_email(vote), encoding="utf-8")
+    stage = {"url": url, "tag": tag, "commit": commit, "fingerprint": signer, "keys_url": keys_url,
+             "files": {p.name: sha512_of(p) for p in files}, "vote_closes": vote.closes.isoformat()}
+    if revision is not None or "revision" not in record.get("stage"):
+        stage["revision"] = revision
+    record.get("stage").update(stage)
+    record.step_done("stage", {"url": url, "revision": record.get("stage").get("revision")})
+    progress(f"vote email written to {email}")
+    return StageResult(str(target), url, revision, tag, commit, email)

@@ -1,0 +1,142 @@
+"""Throwaway keyrings, svn repositories and built candidates for the build/sign/vote tests.
+
+Builds take seconds, so each (version) is built once per test session and shared read-only;
+a test that changes files works on `copy_tree(...)` of it.
+"""
+
+from __future__ import annotations
+
+import atexit
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import git, make_sample_repo
+
+from release.config import ReleaseConfig, load_config
+from release.steps.build import BuildResult, build_release
+
+RM = "Release Manager <rm@sample.invalid>"
+_BUILT: dict[str, tuple[Path, BuildResult]] = {}
+_HOMES: list[Path] = []
+
+
+def _kill_agents() -> None:
+    for home in _HOMES:
+        subprocess.run(["gpgconf", "--kill", "all"], env={"GNUPGHOME": str(home), "PATH": "/usr/bin:/bin"},
+                       check=False, capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+atexit.register(_kill_agents)
+
+
+def gpg(home: Path, *args: str) -> str:
+    result = subprocess.run(["gpg", "--homedir", str(home), "--batch", *args],
+                            check=True, capture_output=True, text=True)
+    return result.stdout
+
+
+def new_gnupghome() -> Path:
+    """A keyring under /tmp (gpg-agent's socket path must stay short); its agent is killed at exit."""
+    home = Path(tempfile.mkdtemp(prefix="g.", dir="/tmp"))
+    home.chmod(0o700)
+    _HOMES.append(home)
+    return home
+
+
+def generate_key(home: Path, uid: str = RM, *, expire: str = "2y", faked_time: str = "") -> str:
+    """A passphrase-less rsa3072 signing key; its fingerprint. `faked_time` back-dates it (expired keys)."""
+    fake = ["--faked-system-time", faked_time] if faked_time else []
+    gpg(home, *fake, "--pinentry-mode", "loopback", "--passphrase", "", "--quick-gen-key", uid,
+        "rsa3072", "sign", expire)
+    for line in gpg(home, "--with-colons", "--list-keys", uid).splitlines():
+        if line.startswith("fpr:"):
+            return line.split(":")[9]
+    raise AssertionError(f"no key {uid} generated in {home}")
+
+
+def keys_text(home: Path, *fingerprints: str) -> str:
+    """An Apache KEYS file: each key's listing and armored export."""
+    blocks = [gpg(home, "--list-keys", fpr) + gpg(home, "--armor", "--export", fpr) for fpr in fingerprints]
+    return "This file contains the PGP keys of release managers.\n\n" + "\n".join(blocks)
+
+
+@dataclass(frozen=True)
+class Keyring:
+    home: Path
+    fingerprint: str
+    keys_file: Path  # a KEYS file holding that key
+
+
+_KEYRING: list[Keyring] = []
+
+
+def shared_keyring() -> Keyring:
+    """One release manager's key for the whole session (key generation takes a second or two)."""
+    if not _KEYRING:
+        home = new_gnupghome()
+        fingerprint = generate_key(home)
+        keys = home / "KEYS"
+        keys.write_text(keys_text(home, fingerprint), encoding="utf-8")
+        _KEYRING.append(Keyring(home, fingerprint, keys))
+    return _KEYRING[0]
+
+
+@dataclass(frozen=True)
+class SvnRepo:
+    """A dist.apache.org-like repository: dev/<name>/ for candidates, release/<name>/KEYS for releases."""
+
+    path: Path
+    url: str
+
+    @property
+    def dev_url(self) -> str:
+        return f"{self.url}/dev"
+
+    @property
+    def release_url(self) -> str:
+        return f"{self.url}/release"
+
+    def keys_url(self, name: str) -> str:
+        return f"{self.url}/release/{name}/KEYS"
+
+    def copy(self, dest: Path) -> SvnRepo:
+        shutil.copytree(self.path, dest)
+        return SvnRepo(dest, dest.as_uri())
+
+
+def make_svn(where: Path, name: str, keys: str) -> SvnRepo:
+    repo = where / "svnrepo"
+    subprocess.run(["svnadmin", "create", str(repo)], check=True)
+    layout = where / "layout"
+    (layout / "dev" / name).mkdir(parents=True)
+    (layout / "release" / name).mkdir(parents=True)
+    (layout / "release" / name / "KEYS").write_text(keys, encoding="utf-8")
+    subprocess.run(["svn", "import", "--non-interactive", "-m", "Layout", str(layout), repo.as_uri()],
+                   check=True, capture_output=True)
+    return SvnRepo(repo, repo.as_uri())
+
+
+def svn(*args: str, cwd: Path | None = None) -> str:
+    result = subprocess.run(["svn", *args, "--non-interactive"], cwd=cwd, check=True,
+                            capture_output=True, text=True)
+    return result.stdout
+
+
+def built_sample(factory: pytest.TempPathFactory, version: str) -> tuple[Path, BuildResult]:
+    """A sample checkout with `dist/<version>/` built; shared by the session, so never change it."""
+    if version not in _BUILT:
+        root = make_sample_repo(factory.mktemp(f"built-{version}") / "sample")
+        _BUILT[version] = (root, build_release(load_config(root), version))
+    return _BUILT[version]
+
+
+def copy_tree(source: Path, dest: Path) -> tuple[Path, ReleaseConfig]:
+    """A private copy of a built checkout (git repository and dist/ included) and its config."""
+    shutil.copytree(source, dest, symlinks=True)
+    git(dest, "status", "--short")  # refresh the index stat data of the moved files
+    return dest, load_config(dest)
