@@ -1,0 +1,109 @@
+"""Helpers for end-to-end release tests: a sample checkout on a real sandbox, and its state."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from conftest import git, make_sample_repo
+
+from release import sandbox
+from release.adapters.index import PackageIndex
+from release.adapters.registry import RegistryClient
+from release.config import ReleaseConfig, load_config
+from release.pipeline import ReleaseReport, RunOptions, run_release
+from release.target import Target, connect
+from release.versions import parse_version
+
+FLAVOURS = ("3.11", "3.13")
+
+
+@dataclass
+class SampleRelease:
+    """A sample checkout whose [tool.release] points at its own sandbox."""
+
+    root: Path
+    flavours: tuple[str, ...] = FLAVOURS
+    lines: list[str] = field(default_factory=list)
+    triggers: dict[str, str] = field(default_factory=dict)  # text seen in progress -> service to kill
+
+    @classmethod
+    def create(cls, dest: Path, flavours: tuple[str, ...] = FLAVOURS) -> SampleRelease:
+        root = make_sample_repo(dest)
+        pyproject = root / "pyproject.toml"
+        listed = ", ".join(f'"{p}"' for p in flavours)
+        text = pyproject.read_text().replace('python = ["3.9", "3.11", "3.13"]', f"python = [{listed}]")
+        pyproject.write_text(text)
+        git(root, "commit", "-qam", "Build fewer flavours in tests")
+        return cls(root, flavours)
+
+    @property
+    def config(self) -> ReleaseConfig:
+        return load_config(self.root)
+
+    def target(self) -> Target:
+        return connect(self.config, flavours=self.flavours, progress=self.lines.append)
+
+    def set_version(self, version: str) -> None:
+        """Commit `version` as the declared version, with its changelog section."""
+        init = self.root / "sample_app" / "__init__.py"
+        text = init.read_text()
+        start = text.index('__version__ = "') + len('__version__ = "')
+        init.write_text(text[:start] + version + text[text.index('"', start):])
+        changelog = self.root / "CHANGELOG.md"
+        head, rest = changelog.read_text().split("\n\n", 1)
+        changelog.write_text(f"{head}\n\n## [{version}] - 2026-11-26\n\n### Fixed\n- Release {version}.\n\n{rest}")
+        git(self.root, "commit", "-qam", f"Prepare {version}")
+
+    def release(self, version: str, **options: object) -> ReleaseReport:
+        final = str(parse_version(version).final)
+        if self.declared() != final:
+            self.set_version(final)
+        run_options = RunOptions(flavours=self.flavours, **options)  # type: ignore[arg-type]
+        return run_release(self.config, parse_version(version), self.target(), run_options,
+                           announce=lambda name, does: self.say(f"==> {name}: {does}"),
+                           say=self.say)
+
+    def say(self, line: str) -> None:
+        self.lines.append(line)
+        for text, service in list(self.triggers.items()):
+            if text in line:
+                del self.triggers[text]
+                # a moment later, so the client is mid-transfer rather than not yet started
+                threading.Timer(0.3, self.kill, args=(service,)).start()
+
+    def declared(self) -> str:
+        text = (self.root / "sample_app" / "__init__.py").read_text()
+        start = text.index('__version__ = "') + len('__version__ = "')
+        return text[start:text.index('"', start)]
+
+    def services(self) -> sandbox.Services:
+        found = sandbox.load(self.root)
+        assert found is not None
+        return found
+
+    def registry(self) -> RegistryClient:
+        return RegistryClient(self.services().registry)
+
+    def index(self) -> PackageIndex:
+        url = self.services().index_url
+        return PackageIndex(url, url + "simple/")
+
+    def tag_digests(self) -> dict[str, str]:
+        registry = self.registry()
+        image = self.config.image
+        found = {}
+        for tag in registry.tags(image):
+            digest = registry.manifest_digest(image, tag)
+            assert digest is not None
+            found[tag] = digest
+        return found
+
+    def kill(self, service: str) -> None:
+        """SIGKILL a sandbox service (registry or index), as a crash would."""
+        state = json.loads((self.root / ".release" / "services.json").read_text())
+        os.kill(int(state["processes"][service]["pid"]), signal.SIGKILL)

@@ -1,0 +1,103 @@
+"""Whole releases of the sample app on a real sandbox: tags, `latest` ownership, faults, resume."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from release_helpers import SampleRelease
+
+from release import sandbox
+from release.errors import RefusedError, ReleaseError
+from release.record import sha256_of
+from release.steps.publish import upload_packages
+
+pytestmark = [pytest.mark.sandbox, pytest.mark.images, pytest.mark.slow]
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleRelease]:
+    found = SampleRelease.create(tmp_path_factory.mktemp("release") / "sample")
+    yield found
+    sandbox.down(found.root)
+
+
+def digest_of_flavour(tags: dict[str, str], version: str, flavour: str) -> str:
+    return tags[f"{version}-python{flavour}"]
+
+
+def assert_aliases(tags: dict[str, str], alias: str, version: str) -> None:
+    """`alias` and `alias-pythonP` point where `version`'s tags point, flavour by flavour."""
+    for flavour in ("3.11", "3.13"):
+        assert tags[f"{alias}-python{flavour}"] == tags[f"{version}-python{flavour}"], (alias, flavour)
+    assert tags[alias] == tags[f"{version}-python3.11"]
+
+
+def test_patch_then_rc_then_final_then_older_line(sample: SampleRelease) -> None:
+    report = sample.release("1.10.6")
+    tags = sample.tag_digests()
+    assert set(report.images) == {"3.11", "3.13"}
+    assert tags["1.10.6"] == tags["1.10.6-python3.11"]
+    assert_aliases(tags, "latest", "1.10.6")
+    assert_aliases(tags, "1.10", "1.10.6")
+    index_hashes = sample.index().hashes("sample-app")
+    dist = sample.root / "dist" / "1.10.6" / "pypi"
+    assert {p.name: sha256_of(p) for p in dist.iterdir()} == index_hashes
+    assert (sample.root / "dist" / "1.10.6" / "release.json.asc").is_file()
+
+    sample.release("2.0.0rc1")
+    after_rc = sample.tag_digests()
+    assert "2.0.0rc1-python3.13" in after_rc and "2.0.0rc1" in after_rc
+    assert "2.0" not in after_rc
+    assert after_rc["latest"] == tags["latest"], "an RC must never move latest"
+    assert (sample.root / "dist" / "2.0.0rc1" / "vote-email.txt").is_file()
+
+    sample.release("2.0.0")
+    after_final = sample.tag_digests()
+    assert_aliases(after_final, "latest", "2.0.0")
+    assert_aliases(after_final, "2.0", "2.0.0")
+    assert_aliases(after_final, "1.10", "1.10.6")
+
+    report = sample.release("1.10.7")
+    after_patch = sample.tag_digests()
+    assert_aliases(after_patch, "1.10", "1.10.7")
+    assert after_patch["latest"] == after_final["latest"], "an older-line patch must never move latest"
+    assert after_patch["2.0"] == after_final["2.0"]
+    assert set(report.to_json()["moved"]) == {"1.10", "1.10-python3.11", "1.10-python3.13"}
+
+
+def test_rerun_of_a_finished_release_changes_nothing(sample: SampleRelease) -> None:
+    before = sample.tag_digests()
+    hashes = sample.index().hashes("sample-app")
+    report = sample.release("1.10.7")
+    assert sample.tag_digests() == before
+    assert sample.index().hashes("sample-app") == hashes
+    assert report.to_json()["moved"] == {}
+    assert any("already on the index with the same sha256" in line for line in sample.lines)
+
+
+def test_reusing_a_version_with_other_content_is_refused_by_the_index(
+    sample: SampleRelease, tmp_path: Path
+) -> None:
+    wheel = next((sample.root / "dist" / "1.10.6" / "pypi").glob("*.whl"))
+    impostor = tmp_path / wheel.name
+    impostor.write_bytes(wheel.read_bytes() + b"\0")
+    with pytest.raises(RefusedError, match="different content"):
+        upload_packages(sample.index(), "sample-app", [impostor])
+    assert sample.index().hashes("sample-app")[wheel.name] == sha256_of(wheel)
+
+
+def test_reusing_a_version_with_other_content_is_refused_by_the_registry(sample: SampleRelease) -> None:
+    before = sample.tag_digests()
+    notes = sample.root / "sample_app" / "notes.py"
+    notes.write_text("CHANGED = True\n")
+    from conftest import git
+
+    git(sample.root, "add", "sample_app/notes.py")
+    git(sample.root, "commit", "-qm", "Change the code but keep the version")
+    moved = sample.root / "dist" / "1.10.7"
+    moved.rename(sample.root / "dist" / "1.10.7.first")
+    with pytest.raises(ReleaseError, match="already in the registry"):
+        sample.release("1.10.7")
+    assert sample.tag_digests() == before
