@@ -29,7 +29,8 @@ class SampleRelease:
     root: Path
     flavours: tuple[str, ...] = FLAVOURS
     lines: list[str] = field(default_factory=list)
-    triggers: dict[str, str] = field(default_factory=dict)  # text seen in progress -> service to kill
+    # text seen in progress -> (service to kill, seconds later)
+    triggers: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     @classmethod
     def create(cls, dest: Path, flavours: tuple[str, ...] = FLAVOURS) -> SampleRelease:
@@ -56,7 +57,8 @@ class SampleRelease:
         init.write_text(text[:start] + version + text[text.index('"', start):])
         changelog = self.root / "CHANGELOG.md"
         head, rest = changelog.read_text().split("\n\n", 1)
-        changelog.write_text(f"{head}\n\n## [{version}] - 2026-11-26\n\n### Fixed\n- Release {version}.\n\n{rest}")
+        section = f"## [{version}] - 2026-11-26\n\n### Fixed\n- Release {version}.\n\n"
+        changelog.write_text(f"{head}\n\n{section}{rest}")
         git(self.root, "commit", "-qam", f"Prepare {version}")
 
     def release(self, version: str, **options: object) -> ReleaseReport:
@@ -70,11 +72,13 @@ class SampleRelease:
 
     def say(self, line: str) -> None:
         self.lines.append(line)
-        for text, service in list(self.triggers.items()):
+        for text, (service, delay) in list(self.triggers.items()):
             if text in line:
                 del self.triggers[text]
-                # a moment later, so the client is mid-transfer rather than not yet started
-                threading.Timer(0.3, self.kill, args=(service,)).start()
+                if delay:
+                    threading.Timer(delay, self.kill, args=(service,)).start()
+                else:
+                    self.kill(service)
 
     def declared(self) -> str:
         text = (self.root / "sample_app" / "__init__.py").read_text()
