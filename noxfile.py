@@ -33,3 +33,10 @@ def lint(session: nox.Session) -> None:
     session.install(*LINT_REQUIREMENTS)
     session.run("ruff", "check", "release", "tests", "noxfile.py", "tasks.py", "setup.py")
     session.run("mypy", "--strict", "release")
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Performance figures from the issues, measured in one run on a throwaway sandbox."""
+    install_project(session)
+    session.run("python", "-m", "release.bench")
