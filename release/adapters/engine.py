@@ -1,0 +1,299 @@
+"""The Docker Engine, through the docker SDK: build (streamed), tag, push, pull, inspect, run, remove.
+
+The only module that talks to the engine. Builds use the classic builder's JSON stream
+(`Step N/M : INSTRUCTION`, ` ---> Using cache`, output lines); each becomes a BuildLine.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import docker
+import docker.errors
+import requests
+
+from release.errors import CommandError, ServiceError
+
+log = logging.getLogger("release.engine")
+
+_STEP = re.compile(r"^Step (?P<step>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # pip colours its errors
+_TAIL = 30
+
+
+@dataclass(frozen=True)
+class BuildLine:
+    """A build output line; `instruction` is set on a step's first line, `cached` on its cache hit."""
+
+    text: str
+    step: int | None = None
+    total: int | None = None
+    instruction: str | None = None
+    cached: bool = False
+
+
+@dataclass(frozen=True)
+class BuildOutcome:
+    image_id: str
+    steps: int
+    cacheable_steps: int  # all but FROM and the ARGs before the first FROM
+    cached_steps: int
+
+    @property
+    def rebuilt_steps(self) -> int:
+        return self.cacheable_steps - self.cached_steps
+
+
+class BuildFailed(CommandError):
+    """A build stopped; names the step and keeps the last output lines."""
+
+    def __init__(self, message: str, *, step: int | None, instruction: str | None, tail: Sequence[str]):
+        super().__init__(message)
+        self.step = step
+        self.instruction = instruction
+        self.tail = tuple(tail)
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    id: str
+    size: int
+    labels: Mapping[str, str]
+    repo_tags: tuple[str, ...]
+    repo_digests: tuple[str, ...]
+    user: str
+    entrypoint: tuple[str, ...]
+    cmd: tuple[str, ...]
+    raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+    def digest_for(self, repository: str) -> str | None:
+        """The registry digest of this image in `repository` (from RepoDigests), if known."""
+        for entry in self.repo_digests:
+            name, _, digest = entry.partition("@")
+            if name == repository:
+                return digest
+        return None
+
+
+@dataclass(frozen=True)
+class RunResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def split_ref(ref: str) -> tuple[str, str]:  # host:5000/a/b:tag -> (host:5000/a/b, tag)
+    name, _, tag = ref.rpartition(":")
+    if not name or "/" in tag:
+        return ref, "latest"
+    return name, tag
+
+
+@contextmanager
+def _errors(what: str) -> Iterator[None]:
+    """Engine API errors as ServiceError; ImageNotFound passes through for callers that expect it."""
+    try:
+        yield
+    except docker.errors.ImageNotFound:
+        raise
+    except docker.errors.APIError as exc:
+        raise ServiceError(f"{what}: {exc.explanation or exc}") from None
+    except requests.RequestException as exc:
+        raise ServiceError(f"{what}: lost the Docker Engine ({type(exc).__name__})") from None
+
+
+def _strs(value: Any) -> tuple[str, ...]:
+    return tuple(str(v) for v in value) if isinstance(value, (list, tuple)) else ()
+
+
+def _info(attrs: Mapping[str, Any]) -> ImageInfo:
+    conf = attrs.get("Config") or {}
+    labels = {str(k): str(v) for k, v in (conf.get("Labels") or {}).items()}
+    user = str(conf.get("User") or "")
+    return ImageInfo(str(attrs.get("Id", "")), int(attrs.get("Size") or 0), labels,
+                     _strs(attrs.get("RepoTags")), _strs(attrs.get("RepoDigests")),
+                     user, _strs(conf.get("Entrypoint")), _strs(conf.get("Cmd")), attrs)
+
+
+class Engine:
+    """One engine. Safe to share between threads: each thread gets its own SDK client."""
+
+    def __init__(self, factory: Callable[[], docker.DockerClient] | None = None, *, timeout: int = 900):
+        self._factory = factory or (lambda: docker.from_env(timeout=timeout))
+        self._local = threading.local()
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if getattr(self._local, "client", None) is None:
+            try:
+                self._local.client = self._factory()
+            except docker.errors.DockerException as exc:
+                raise ServiceError(f"cannot reach the Docker Engine ({exc}); is dockerd running?") from None
+        client: docker.DockerClient = self._local.client
+        return client
+
+    def build(
+        self,
+        context_tar: bytes,
+        *,
+        tag: str,
+        buildargs: Mapping[str, str],
+        dockerfile: str = "Dockerfile",
+        network_mode: str | None = None,
+        on_line: Callable[[BuildLine], None] | None = None,
+    ) -> BuildOutcome:
+        """Build from an uncompressed tar context; stream lines to `on_line`; tag the result."""
+        try:
+            with _errors(f"building {tag}"):
+                stream = self.client.api.build(
+                    fileobj=io.BytesIO(context_tar), custom_context=True, dockerfile=dockerfile, tag=tag,
+                    buildargs=dict(buildargs), network_mode=network_mode, rm=True, forcerm=True,
+                    pull=False, decode=True,
+                )
+                return _follow_build(stream, tag, on_line or (lambda line: None))
+        except ServiceError as exc:  # e.g. a Dockerfile the engine cannot parse
+            raise BuildFailed(str(exc), step=None, instruction=None, tail=()) from None
+
+    @property
+    def _api(self) -> Any:  # the SDK's stubs leave inspect_image/history untyped
+        return self.client.api
+
+    def inspect(self, ref: str) -> ImageInfo | None:
+        try:
+            with _errors(f"inspecting {ref}"):
+                return _info(self._api.inspect_image(ref))
+        except docker.errors.ImageNotFound:
+            return None
+
+    def pull(self, ref: str) -> ImageInfo:
+        repository, tag = split_ref(ref)
+        with _errors(f"pulling {ref}"):
+            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    raise ServiceError(f"pulling {ref}: {event['error']}")
+        info = self.inspect(ref)
+        if info is None:
+            raise ServiceError(f"pulled {ref} but the engine does not show it")
+        return info
+
+    def current_digest(self, ref: str) -> str:
+        """Pull `ref` to learn the digest it has now (falling back to a local-only image); the
+        RepoDigest in ref's repository, else the image id (an image never pushed anywhere)."""
+        try:
+            info = self.pull(ref)
+        except ServiceError as exc:
+            local = self.inspect(ref)
+            if local is None:
+                raise ServiceError(f"image {ref} is not available: {exc}") from None
+            log.warning("%s could not be pulled (%s); using the local image", ref, exc)
+            info = local
+        repository = ref.split("@")[0] if "@" in ref else split_ref(ref)[0]
+        return info.digest_for(repository) or info.id
+
+    def tag(self, image: str, ref: str) -> None:
+        repository, tag = split_ref(ref)
+        with _errors(f"tagging {image} as {ref}"):
+            self.client.api.tag(image, repository, tag=tag)
+
+    def push(self, ref: str, *, on_status: Callable[[str], None] | None = None) -> str:
+        """Push `ref`; return the registry's manifest digest for it."""
+        repository, tag = split_ref(ref)
+        digest = None
+        with _errors(f"pushing {ref}"):
+            for event in self.client.api.push(repository, tag=tag, stream=True, decode=True):
+                if "error" in event:
+                    raise ServiceError(f"pushing {ref}: {event['error']}")
+                aux = event.get("aux") or {}
+                if isinstance(aux, dict) and aux.get("Digest"):
+                    digest = str(aux["Digest"])
+                if on_status is not None and event.get("status"):
+                    on_status(" ".join(str(event[k]) for k in ("id", "status") if event.get(k)))
+        if digest is None:
+            raise ServiceError(f"pushing {ref}: the engine reported no digest")
+        return digest
+
+    def run(
+        self, image: str, command: Sequence[str], *, user: str | None = None,
+        entrypoint: Sequence[str] | None = None, network_mode: str = "none", timeout: float = 120,
+    ) -> RunResult:
+        """Run a throwaway container (no network by default), capture its output, remove it."""
+        kwargs: dict[str, Any] = {"detach": True, "network_mode": network_mode, "user": user,
+                                  "entrypoint": None if entrypoint is None else list(entrypoint)}
+        kwargs = {key: value for key, value in kwargs.items() if value is not None}
+        with _errors(f"running {list(command)} in {image}"):
+            container = self.client.containers.run(image, list(command), **kwargs)
+        try:
+            status = container.wait(timeout=timeout)
+            stdout = container.logs(stdout=True, stderr=False).decode(errors="replace")
+            stderr = container.logs(stdout=False, stderr=True).decode(errors="replace")
+            return RunResult(int(status.get("StatusCode", -1)), stdout, stderr)
+        except requests.RequestException:
+            raise CommandError(f"{list(command)} in {image} did not finish in {timeout:.0f}s") from None
+        finally:
+            container.remove(force=True)
+
+    def remove(self, ref: str, *, force: bool = False) -> bool:  # False: it was not there
+        try:
+            with _errors(f"removing {ref}"):
+                self.client.api.remove_image(ref, force=force)
+        except docker.errors.ImageNotFound:
+            return False
+        return True
+
+    def history(self, ref: str) -> list[str]:
+        """The `created_by` of every history entry, newest first."""
+        with _errors(f"reading the history of {ref}"):
+            entries = self._api.history(ref)
+        return [str(entry.get("CreatedBy", "")) for entry in entries]
+
+
+def _follow_build(
+    stream: Iterator[dict[str, Any]], tag: str, on_line: Callable[[BuildLine], None]
+) -> BuildOutcome:
+    step: int | None = None
+    total: int | None = None
+    instruction: str | None = None
+    cached = uncacheable = 0
+    seen_from = False
+    image_id = ""
+    tail: list[str] = []
+    for event in stream:
+        if "error" in event:
+            detail = str((event.get("errorDetail") or {}).get("message") or event["error"]).strip()
+            short = " ".join((instruction or "").split())
+            short = short if len(short) <= 80 else short[:77] + "..."
+            where = f"step {step}/{total} ({short})" if step else "before the first step"
+            last = "".join(f"\n{line}" for line in tail[-10:])
+            raise BuildFailed(f"building {tag} failed at {where}: {detail}{last}", step=step,
+                              instruction=instruction, tail=tail)
+        aux = event.get("aux")
+        if isinstance(aux, dict) and aux.get("ID"):
+            image_id = str(aux["ID"])
+        for raw in str(event.get("stream") or "").splitlines():
+            text = _ANSI.sub("", raw).rstrip()
+            if not text:
+                continue
+            match = _STEP.match(text)
+            if match:
+                step, total = int(match["step"]), int(match["total"])
+                instruction = match["instruction"]
+                is_from = instruction.upper().startswith("FROM ")
+                uncacheable += is_from or not seen_from
+                seen_from = seen_from or is_from
+                on_line(BuildLine(text, step, total, instruction))
+                continue
+            is_cached = text.strip() == "---> Using cache"
+            cached += is_cached
+            tail = [*tail[-_TAIL:], text]
+            on_line(BuildLine(text, step, total, None, is_cached))
+    if not image_id:
+        raise BuildFailed(f"building {tag}: the engine reported no image", step=step, instruction=instruction,
+                          tail=tail)
+    return BuildOutcome(image_id, total or 0, (total or 0) - uncacheable, cached)

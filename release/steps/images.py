@@ -1,0 +1,294 @@
+"""Build one production image per Python flavour, reuse what the registry already has, push.
+
+Order for a release: `build_images` (all flavours), `smoke.smoke_images` (all), then
+`push_images` (all) -- `smoke.ship_images` does the three, so a failing flavour pushes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import zipfile
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from release.adapters import git
+from release.adapters.engine import BuildFailed, BuildLine, Engine
+from release.adapters.registry import RegistryClient
+from release.config import ReleaseConfig
+from release.errors import CommandError, ConfigError, RefusedError, ReleaseError, ServiceError
+from release.images_plan import (
+    CONSTRAINTS_FILE,
+    CONTEXT_DIR,
+    INPUT_HASH_LABEL,
+    ImagePlan,
+    ImageSource,
+    WheelFile,
+    context_tar,
+    metadata_labels,
+    network_mode_for,
+    parse_metadata,
+    plan_image,
+)
+from release.record import sha256_of
+from release.tags import BuildKind
+
+log = logging.getLogger("release.images")
+
+
+@dataclass(frozen=True)
+class ImageEvent:
+    """Progress of one flavour. kind: reused | started | step | output | built | failed | smoked |
+    pushing | pushed | note. `step`/`total`: the Dockerfile step a build is at."""
+
+    flavour: str
+    kind: str
+    message: str
+    step: int | None = None
+    total: int | None = None
+    cached: bool = False
+    elapsed: float = 0.0
+
+    def __str__(self) -> str:
+        return f"python{self.flavour}: {self.message}"
+
+
+Progress = Callable[[ImageEvent], None]
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    plan: ImagePlan
+    status: str  # built | reused (registry) | local (engine already had it)
+    image_id: str = ""
+    size: int = 0
+    seconds: float = 0.0
+    cached_steps: int = 0
+    cacheable_steps: int = 0
+    digest: str | None = None  # registry manifest digest, once pushed or found there
+
+    @property
+    def flavour(self) -> str:
+        return self.plan.flavour
+
+    @property
+    def ref(self) -> str:
+        return self.plan.ref
+
+    @property
+    def fully_cached(self) -> bool:
+        return self.status != "built" or self.cached_steps == self.cacheable_steps
+
+    def as_record(self) -> dict[str, Any]:
+        """The `images` entry of the release record for this flavour."""
+        plan = self.plan
+        return {"ref": self.ref, "python": self.flavour, "digest": self.digest, "image_id": self.image_id,
+                "input_hash": plan.input_hash, "base_image": plan.base_image, "base_digest": plan.base_digest}
+
+
+def log_event(event: ImageEvent) -> None:
+    if event.kind != "output":
+        log.info("%s", event)
+
+
+def read_wheel_metadata(path: Path) -> dict[str, list[str]]:
+    with zipfile.ZipFile(path) as wheel:
+        names = [n for n in wheel.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+        if not names:
+            raise ConfigError(f"{path.name}: not a wheel (no .dist-info/METADATA)")
+        return parse_metadata(wheel.read(names[0]))
+
+
+def image_source(
+    config: ReleaseConfig, version: str, wheels: Sequence[Path], *, revision: str | None = None,
+    created: str | None = None, pip_index_url: str = "", extra_args: Mapping[str, str] | None = None,
+) -> ImageSource:
+    """Read what every flavour shares: the Dockerfile, the wheels, the constraints, metadata.
+    `revision` defaults to the checkout's HEAD, `created` to now; `extra_args` are further build
+    args such as BUILD_APT_DEPS or PIP_EXTRA_INDEX_URL."""
+    if not wheels:
+        raise ConfigError("no wheels to put in the images; build the release's packages first")
+    dockerfile = config.root / config.dockerfile
+    if not dockerfile.is_file():
+        raise ConfigError(f"{dockerfile}: no Dockerfile ([tool.release] dockerfile)")
+    constraints = config.root / config.constraints if config.constraints else None
+    if constraints is not None and not constraints.is_file():
+        raise ConfigError(f"{constraints}: constraints file not found ([tool.release] constraints)")
+    if revision is None:
+        try:
+            revision = git.commit_of(config.root)
+        except ReleaseError:
+            revision = ""
+    prefix = re.sub(r"[-_.]+", "_", config.name).lower() + "-"
+    main = next((p for p in wheels if p.name.lower().startswith(prefix)), wheels[0])
+    meta = metadata_labels(read_wheel_metadata(main))
+    return ImageSource(
+        name=config.name, version=version, title=config.project,
+        wheels=tuple(WheelFile(p.name, sha256_of(p)) for p in wheels),
+        dockerfile_sha256=sha256_of(dockerfile), install=config.install,
+        constraints_sha256=sha256_of(constraints) if constraints else "", extras=config.extras,
+        uid=config.uid, revision=revision,
+        created=created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        source_url=meta["source_url"], licenses=meta["licenses"], vendor=meta["vendor"],
+        pip_index_url=pip_index_url, extra_args=dict(extra_args or {}),
+    )
+
+
+def build_context(config: ReleaseConfig, source: ImageSource, wheels: Sequence[Path]) -> bytes:
+    """A tar of exactly: the Dockerfile, the release's wheels (wheel installs) and the constraints."""
+    files = {"Dockerfile": (config.root / config.dockerfile).read_bytes()}
+    if source.install == "wheel":
+        files.update({f"{CONTEXT_DIR}/{p.name}": p.read_bytes() for p in wheels})
+    if source.constraints_sha256:
+        files[CONSTRAINTS_FILE] = (config.root / config.constraints).read_bytes()
+    return context_tar(files)
+
+
+def plan_images(
+    source: ImageSource,
+    *,
+    engine: Engine,
+    repository: str,
+    flavours: Sequence[str],
+    base_images: Mapping[str, str],
+    kind: BuildKind,
+) -> list[ImagePlan]:
+    """One plan per flavour; pulls each base image to learn its current digest."""
+    missing = [p for p in flavours if p not in base_images]
+    if missing:
+        raise ConfigError(f"no base image given for Python {', '.join(missing)}")
+    return [
+        plan_image(source, flavour=p, repository=repository, kind=kind, base_image=base_images[p],
+                   base_digest=engine.current_digest(base_images[p]))
+        for p in flavours
+    ]
+
+
+def find_existing(
+    plan: ImagePlan, engine: Engine, registry: RegistryClient | None, image: str, *, kind: BuildKind,
+    replace_tags: bool,
+) -> ImageResult | None:
+    """The image already built from the same inputs (registry first, then the engine), if any."""
+    if registry is not None:
+        labels = registry.image_labels(image, plan.tag)
+        if labels is not None and labels.get(INPUT_HASH_LABEL) == plan.input_hash:
+            return ImageResult(plan, "reused", digest=registry.manifest_digest(image, plan.tag))
+        if labels is not None and kind is BuildKind.RELEASE and not replace_tags:
+            raise RefusedError(
+                f"{plan.ref} is already in the registry, built from other inputs (input hash "
+                f"{labels.get(INPUT_HASH_LABEL) or 'none'}, now {plan.input_hash}); version tags are "
+                "immutable: release a new version, or replace it deliberately"
+            )
+    local = engine.inspect(plan.ref)
+    if local is not None and local.labels.get(INPUT_HASH_LABEL) == plan.input_hash:
+        return ImageResult(plan, "local", image_id=local.id, size=local.size)
+    return None
+
+
+def _build_one(
+    plan: ImagePlan, context: bytes, engine: Engine, progress: Progress, network_mode: str | None
+) -> ImageResult:
+    started = time.monotonic()
+    flavour = plan.flavour
+    progress(ImageEvent(flavour, "started", f"building {plan.ref} from {plan.base_image}"))
+
+    def on_line(line: BuildLine) -> None:
+        elapsed = time.monotonic() - started
+        if line.instruction is not None:
+            text = f"step {line.step}/{line.total}: {' '.join(line.instruction.split())[:100]}"
+            progress(ImageEvent(flavour, "step", text, line.step, line.total, elapsed=elapsed))
+        else:
+            progress(ImageEvent(flavour, "output", line.text, line.step, line.total, line.cached, elapsed))
+
+    outcome = engine.build(context, tag=plan.ref, buildargs=plan.build_args, network_mode=network_mode,
+                           on_line=on_line)
+    seconds = time.monotonic() - started
+    info = engine.inspect(outcome.image_id)
+    result = ImageResult(plan, "built", outcome.image_id, info.size if info else 0, seconds,
+                         outcome.cached_steps, outcome.cacheable_steps)
+    cached = f"{outcome.rebuilt_steps} steps rebuilt" if outcome.rebuilt_steps else "all steps cached"
+    progress(ImageEvent(flavour, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
+    return result
+
+
+def build_images(
+    config: ReleaseConfig, version: str, *, wheels: Sequence[Path], registry: str,
+    flavours: Sequence[str] | None = None, base_images: Mapping[str, str] | None = None,
+    kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
+    check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
+    progress: Progress = log_event,
+) -> list[ImageResult]:
+    """Build every flavour's image (or reuse an identical one); raise naming each failed flavour.
+
+    `source` overrides what is read from the tree (e.g. revision, index URL); `wheels` are the
+    exact files the release built. Nothing is pushed here.
+    """
+    engine = engine or Engine()
+    chosen = list(flavours or config.python)
+    bases = dict(base_images or {p: config.base_image_for(p, registry=registry) for p in chosen})
+    source = source or image_source(config, str(version), wheels)
+    plans = plan_images(source, engine=engine, repository=f"{registry}/{config.image}", flavours=chosen,
+                        base_images=bases, kind=kind)
+    client = RegistryClient(registry) if check_registry else None
+    results: dict[str, ImageResult] = {}
+    to_build = []
+    for plan in plans:
+        try:
+            found = find_existing(plan, engine, client, config.image, kind=kind, replace_tags=replace_tags)
+        except ServiceError as exc:
+            progress(ImageEvent(plan.flavour, "note", f"registry not checked: {exc}"))
+            found = find_existing(plan, engine, None, config.image, kind=kind, replace_tags=replace_tags)
+        if found is None:
+            to_build.append(plan)
+            continue
+        where = "the registry" if found.status == "reused" else "the engine"
+        progress(ImageEvent(plan.flavour, "reused", f"{plan.ref}: {where} has it from the same inputs"))
+        results[plan.flavour] = found
+    context = build_context(config, source, wheels) if to_build else b""
+    lock = threading.Lock()
+
+    def locked(event: ImageEvent) -> None:
+        with lock:
+            progress(event)
+
+    failures: dict[str, str] = {}
+    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="image") as pool:
+        futures = {p.flavour: pool.submit(_build_one, p, context, engine, locked, network_mode_for(source))
+                   for p in to_build}
+        for flavour, future in futures.items():
+            try:
+                results[flavour] = future.result()
+            except (BuildFailed, ServiceError, CommandError) as exc:
+                failures[flavour] = str(exc)
+                locked(ImageEvent(flavour, "failed", str(exc).splitlines()[0]))
+    if failures:
+        lines = "\n".join(f"python{f}: {msg}" for f, msg in sorted(failures.items()))
+        raise CommandError(f"image build failed for Python {', '.join(sorted(failures))}:\n{lines}")
+    return [results[p] for p in chosen]
+
+
+def push_images(
+    results: Sequence[ImageResult], *, engine: Engine | None = None, progress: Progress = log_event
+) -> list[ImageResult]:
+    """Push every image not already in the registry; return results carrying registry digests."""
+    engine = engine or Engine()
+    pushed = []
+    for result in results:
+        if result.status == "reused" and result.digest:
+            pushed.append(result)
+            continue
+        progress(ImageEvent(result.flavour, "pushing", f"pushing {result.ref}"))
+        started = time.monotonic()
+        digest = engine.push(result.ref)
+        seconds = time.monotonic() - started
+        message = f"{result.ref}@{digest} ({seconds:.1f}s)"
+        progress(ImageEvent(result.flavour, "pushed", message, elapsed=seconds))
+        pushed.append(replace(result, digest=digest))
+    return pushed
+

@@ -1,0 +1,217 @@
+"""Base-image refresh: rebuild the images whose base image moved, under the same tags.
+
+Looks at `master-pythonP` and, per release line X.Y, the newest final release's `V-pythonP`
+tags. An image whose `base.digest` label differs from its base's current digest is rebuilt from
+the same wheel (found by its recorded sha256), the same Dockerfile (from the recorded revision
+when the checkout has it) and the same build args; all rebuilt images are smoked before any is
+pushed; every tag that pointed at an old image is moved to its new one; each change is appended
+to a log. Nothing moved: nothing is built and the log is not touched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import requests
+
+from release.adapters.cmd import run
+from release.adapters.engine import Engine
+from release.adapters.index import PackageIndex
+from release.adapters.registry import RegistryClient
+from release.config import ReleaseConfig
+from release.errors import ReleaseError, ServiceError
+from release.images_plan import OCI, WHEEL_SHA256_LABEL
+from release.record import sha256_of
+from release.steps.images import ImageResult, build_images, image_source, log_event, push_images
+from release.steps.smoke import smoke_images
+from release.tags import BuildKind
+from release.versions import parse_existing
+
+log = logging.getLogger("release.refresh")
+DEFAULT_LOG = "docs/base-image-refresh.log"
+
+# (version, wheel sha256s) -> the wheel files, or None when they cannot be found
+WheelSource = Callable[[str, Sequence[str]], "list[Path] | None"]
+
+
+@dataclass(frozen=True)
+class RefreshItem:
+    tag: str
+    flavour: str
+    version: str
+    base_image: str
+    old_base: str
+    new_base: str
+    status: str  # current | stale (dry run) | refreshed | skipped
+    detail: str = ""
+    old_digest: str | None = None
+    new_digest: str | None = None
+    moved_tags: tuple[str, ...] = ()
+
+    def log_line(self, when: str) -> str:
+        aliases = f" (also {', '.join(self.moved_tags)})" if self.moved_tags else ""
+        return (f"{when} {self.tag}{aliases}: base {self.base_image} {self.old_base} -> {self.new_base}; "
+                f"image {self.old_digest} -> {self.new_digest}\n")
+
+
+@dataclass(frozen=True)
+class RefreshReport:
+    items: tuple[RefreshItem, ...]
+
+    @property
+    def changed(self) -> tuple[RefreshItem, ...]:
+        return tuple(i for i in self.items if i.status == "refreshed")
+
+    @property
+    def nothing_to_do(self) -> bool:
+        return all(i.status == "current" for i in self.items)
+
+
+def refresh_targets(tags: Sequence[str]) -> list[str]:
+    """Pure: the `master-pythonP` tags and the `V-pythonP` tags of each line's newest final release."""
+    chosen = sorted(t for t in tags if t.startswith("master-python"))
+    newest: dict[str, str] = {}
+    for version in sorted(parse_existing(t.split("-python")[0] for t in tags if "-python" in t)):
+        if not version.is_prerelease:
+            newest[version.line] = str(version)
+    for name in newest.values():
+        chosen += sorted(t for t in tags if t.startswith(f"{name}-python"))
+    return chosen
+
+
+def dist_wheels(root: Path) -> WheelSource:
+    """Wheels under `root/dist` whose sha256 is the recorded one."""
+
+    def find(version: str, shas: Sequence[str]) -> list[Path] | None:
+        found = {}
+        for path in sorted((root / "dist").rglob("*.whl")):
+            if f"-{version}-" in path.name and (sha := sha256_of(path)) in shas:
+                found[sha] = path
+        return [found[s] for s in shas] if all(s in found for s in shas) else None
+
+    return find
+
+
+def index_wheels(simple_url: str, project: str, dest: Path) -> WheelSource:
+    """Wheels from a package index (simple API), downloaded when the index's sha256 matches."""
+
+    def find(version: str, shas: Sequence[str]) -> list[Path] | None:
+        files = {f.sha256: f for f in PackageIndex("", simple_url).files(project) if f.sha256}
+        if not all(s in files for s in shas):
+            return None
+        paths = []
+        for sha in shas:
+            response = requests.get(files[sha].url, timeout=60)
+            path = dest / files[sha].filename
+            path.write_bytes(response.content)
+            if response.status_code != 200 or sha256_of(path) != sha:
+                return None
+            paths.append(path)
+        return paths
+
+    return find
+
+
+def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
+    """The Dockerfile of `revision` when the checkout has it, else the current one."""
+    if revision:
+        shown = run(["git", "show", f"{revision}:{config.dockerfile}"], cwd=config.root, check=False)
+        if shown.returncode == 0:
+            (dest / "Dockerfile").write_text(shown.stdout, encoding="utf-8")
+            return str(dest / "Dockerfile")
+    return config.dockerfile
+
+
+def _check(config: ReleaseConfig, client: RegistryClient, engine: Engine, tag: str) -> RefreshItem:
+    labels = client.image_labels(config.image, tag) or {}
+    flavour = tag.rsplit("-python", 1)[1]
+    base, old = labels.get(f"{OCI}.base.name", ""), labels.get(f"{OCI}.base.digest", "")
+    item = RefreshItem(tag, flavour, labels.get(f"{OCI}.version", ""), base, old, "", "current")
+    if not base or not old:
+        return dataclasses.replace(item, status="skipped", detail="no base.name/base.digest labels")
+    try:
+        new = engine.current_digest(base)
+    except ServiceError as exc:
+        return dataclasses.replace(item, status="skipped", detail=str(exc))
+    return dataclasses.replace(item, new_base=new, status="current" if new == old else "stale")
+
+
+def refresh_images(
+    config: ReleaseConfig,
+    *,
+    registry: str,
+    wheel_sources: Sequence[WheelSource] = (),
+    log_path: Path | None = None,
+    dry_run: bool = False,
+    engine: Engine | None = None,
+    progress: Callable[[str], None] = log.info,
+) -> RefreshReport:
+    """Refresh what is stale (see the module doc); `wheel_sources` are tried in order, after
+    `dist/` of the checkout. A dry run only reports what is stale."""
+    engine = engine or Engine()
+    client = RegistryClient(registry)
+    items = [_check(config, client, engine, tag) for tag in refresh_targets(client.tags(config.image))]
+    stale = [i for i in items if i.status == "stale"]
+    for item in items:
+        progress(f"{item.tag}: {item.status}" + (f" ({item.detail})" if item.detail else ""))
+    if not stale or dry_run:
+        progress("nothing to do: every image's base is current" if not stale else f"{len(stale)} stale")
+        return RefreshReport(tuple(items))
+    sources = [dist_wheels(config.root), *wheel_sources]
+    built: list[tuple[RefreshItem, ImageResult, list[Path]]] = []
+    with tempfile.TemporaryDirectory(prefix="refresh-") as scratch:
+        for item in stale:
+            labels = client.image_labels(config.image, item.tag) or {}
+            shas = [s for s in labels.get(WHEEL_SHA256_LABEL, "").split(",") if s]
+            wheels = next((w for w in (find(item.version, shas) for find in sources) if w), None)
+            if not shas or wheels is None:
+                items[items.index(item)] = dataclasses.replace(
+                    item, status="skipped", detail=f"wheel {shas} of {item.version} not found")
+                continue
+            workdir = Path(tempfile.mkdtemp(dir=scratch))
+            revision = labels.get(f"{OCI}.revision", "")
+            at_release = dataclasses.replace(config, dockerfile=_dockerfile_at(config, revision, workdir))
+            kind = BuildKind.MASTER if item.tag.startswith("master-") else BuildKind.RELEASE
+            source = image_source(at_release, item.version, wheels, revision=revision)
+            (result,) = build_images(at_release, item.version, wheels=wheels, registry=registry,
+                                     flavours=[item.flavour], base_images={item.flavour: item.base_image},
+                                     kind=kind, replace_tags=True, source=source, engine=engine,
+                                     progress=log_event)
+            built.append((item, result, wheels))
+        for item, result, wheels in built:  # all smoked before any is pushed
+            smoke_images(config, [result], version=item.version, wheels=wheels, engine=engine)
+        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        lines = []
+        for item, result, _ in built:
+            items[items.index(item)] = done = _push(config, client, engine, item, result)
+            lines.append(done.log_line(when))
+            progress(f"{item.tag}: refreshed, {done.old_digest} -> {done.new_digest}")
+    if lines:
+        path = log_path or config.root / DEFAULT_LOG
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.writelines(lines)
+    return RefreshReport(tuple(items))
+
+
+def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: RefreshItem,
+          result: ImageResult) -> RefreshItem:
+    """Push the new image and move every tag that pointed at the old one (aliases included)."""
+    old = client.manifest_digest(config.image, item.tag)
+    aliases = [t for t in client.tags(config.image) if t != item.tag
+               and client.manifest_digest(config.image, t) == old]
+    (pushed,) = push_images([result], engine=engine)
+    assert pushed.digest is not None
+    for alias in aliases:
+        try:
+            client.copy_tag(config.image, pushed.digest, alias)
+        except ReleaseError as exc:
+            log.error("could not move %s to %s: %s", alias, pushed.digest, exc)
+    return dataclasses.replace(item, status="refreshed", old_digest=old, new_digest=pushed.digest,
+                               moved_tags=tuple(aliases))

@@ -1,0 +1,344 @@
+"""Real images of the sample app: build, smoke, push, reuse, cache, failures (engine + registry).
+
+Needs the Docker Engine and the local base images `sandbox/python:<flavour>` (built by the
+sandbox); each is pushed to a throwaway registry, as the sandbox's registry would hold it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REPO_ROOT, make_sample_repo
+from test_engine import ThrowawayRegistry, free_port, require_engine_and_base, start_registry, untag_all
+
+from release.adapters.cmd import run
+from release.adapters.engine import Engine
+from release.adapters.registry import RegistryClient
+from release.config import ReleaseConfig, load_config
+from release.errors import CommandError, RefusedError
+from release.images_plan import INPUT_HASH_LABEL, OCI, WHEEL_SHA256_LABEL
+from release.record import sha256_of
+from release.steps.images import ImageEvent, ImageResult, build_images, image_source
+from release.steps.refresh import refresh_images
+from release.steps.smoke import SmokeFailed, ship_images, smoke_images
+
+pytestmark = pytest.mark.images
+VERSION = "1.10.6"
+
+
+@dataclasses.dataclass
+class Sample:
+    root: Path
+    wheel: Path
+    config: ReleaseConfig
+
+
+def build_wheel(root: Path) -> Path:
+    run([sys.executable, "-m", "build", "--wheel", "--outdir", str(root / "dist"), str(root)])
+    return next((root / "dist").glob("*.whl"))
+
+
+def make_sample(dest: Path, *, version: str = VERSION, extra_code: str = "") -> Sample:
+    root = make_sample_repo(dest, version=version)
+    if extra_code:
+        init = root / "sample_app" / "__init__.py"
+        init.write_text(init.read_text() + extra_code)
+    return Sample(root, build_wheel(root), load_config(root))
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return require_engine_and_base()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThrowawayRegistry]:
+    live = start_registry(tmp_path_factory.mktemp("registry"))
+    yield live
+    live.stop()
+    untag_all(live.address)
+
+
+def push_base(engine: Engine, registry: str, flavour: str) -> str:
+    """The local sandbox base for `flavour`, pushed where the sample's base-image template points."""
+    local = f"sandbox/python:{flavour}"
+    if engine.inspect(local) is None:
+        pytest.skip(f"no base image {local}")
+    ref = f"{registry}/sandbox/python:{flavour}"
+    engine.tag(local, ref)
+    engine.push(ref)
+    return ref
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
+    return make_sample(tmp_path_factory.mktemp("app") / "sample")
+
+
+class Events:
+    def __init__(self) -> None:
+        self.seen: list[ImageEvent] = []
+
+    def __call__(self, event: ImageEvent) -> None:
+        self.seen.append(event)
+        if event.kind not in {"output", "step"}:
+            print(f"[{event.elapsed:6.1f}s] {event}")
+
+    def kinds(self, flavour: str = "3.11") -> set[str]:
+        return {e.kind for e in self.seen if e.flavour == flavour}
+
+
+@pytest.fixture(scope="module")
+def shipped(engine: Engine, registry: ThrowawayRegistry, sample: Sample) -> tuple[list[ImageResult], Events]:
+    push_base(engine, registry.address, "3.11")
+    events = Events()
+    started = time.monotonic()
+    results, reports = ship_images(sample.config, VERSION, wheels=[sample.wheel], registry=registry.address,
+                                   flavours=["3.11"], engine=engine, progress=events)
+    print(f"first ship: {time.monotonic() - started:.1f}s")
+    assert all(report.ok for report in reports)
+    return results, events
+
+
+def test_ship_builds_smokes_and_pushes(shipped: tuple[list[ImageResult], Events], registry: ThrowawayRegistry,
+                                       sample: Sample) -> None:
+    results, events = shipped
+    (result,) = results
+    assert result.status in {"built", "local"}
+    assert result.ref == f"{registry.address}/sample/app:{VERSION}-python3.11"
+    client = RegistryClient(registry.address)
+    assert result.digest == client.manifest_digest("sample/app", f"{VERSION}-python3.11")
+    labels = client.image_labels("sample/app", f"{VERSION}-python3.11") or {}
+    assert labels[INPUT_HASH_LABEL] == result.plan.input_hash
+    assert labels[WHEEL_SHA256_LABEL] == sha256_of(sample.wheel)
+    assert labels[f"{OCI}.version"] == VERSION
+    assert labels[f"{OCI}.title"] == "Sample App"
+    assert labels[f"{OCI}.licenses"] == "Apache-2.0"
+    assert labels[f"{OCI}.base.digest"] == client.manifest_digest("sandbox/python", "3.11")
+    assert labels[f"{OCI}.revision"] and labels[f"{OCI}.created"]
+    assert {"smoked", "pushed"} <= events.kinds()
+
+
+def test_rerun_with_nothing_changed_builds_nothing(
+    shipped: tuple[list[ImageResult], Events], engine: Engine, registry: ThrowawayRegistry, sample: Sample
+) -> None:
+    events = Events()
+    started = time.monotonic()
+    results, _ = ship_images(sample.config, VERSION, wheels=[sample.wheel], registry=registry.address,
+                             flavours=["3.11"], engine=engine, progress=events)
+    print(f"no-change rerun: {time.monotonic() - started:.1f}s")
+    assert results[0].status == "reused"
+    assert results[0].digest == shipped[0][0].digest
+    assert not events.kinds() & {"started", "built", "pushing"}
+
+
+def test_final_image_has_no_build_tools_caches_or_secrets(
+    shipped: tuple[list[ImageResult], Events], engine: Engine
+) -> None:
+    ref = shipped[0][0].ref
+    history = "\n".join(engine.history(ref))
+    assert "pip wheel" not in history and "pip download" not in history  # build stages stay behind
+    assert "PIP_INDEX_URL" not in history
+    script = ("test ! -e /root/.cache/pip && test ! -e /home/app/.cache/pip && test ! -e /wheels "
+              "&& test ! -e /context && find /var/lib/apt/lists -type f | wc -l")
+    ours = engine.run(ref, ["sh", "-c", script], user="0")
+    base = engine.run("sandbox/python:3.11", ["sh", "-c", "find /var/lib/apt/lists -type f | wc -l"])
+    assert ours.exit_code == 0, ours.stderr
+    assert ours.stdout.strip() == base.stdout.strip()
+    info = engine.inspect(ref)
+    assert info is not None and info.entrypoint == ("/opt/venv/bin/dumb-init", "--")
+    assert engine.run(ref, []).exit_code == 0  # the default command (bash) with no input
+
+
+def test_source_change_rebuilds_only_the_app_layer(
+    shipped: tuple[list[ImageResult], Events], engine: Engine, registry: ThrowawayRegistry,
+    tmp_path: Path,
+) -> None:
+    changed = make_sample(tmp_path / "changed", version="1.10.7", extra_code="\nCHANGED = True\n")
+    events = Events()
+    started = time.monotonic()
+    (result,) = build_images(changed.config, "1.10.7", wheels=[changed.wheel], registry=registry.address,
+                             flavours=["3.11"], engine=engine, progress=events)
+    print(f"rebuild after a source change: {time.monotonic() - started:.1f}s")
+    old = engine.inspect(shipped[0][0].ref)
+    new = engine.inspect(result.ref)
+    assert old is not None and new is not None
+    old_layers, new_layers = old.raw["RootFS"]["Layers"], new.raw["RootFS"]["Layers"]
+    assert len(old_layers) == len(new_layers)
+    assert old_layers[:-1] == new_layers[:-1]  # base, user, dependencies: reused
+    assert old_layers[-1] != new_layers[-1]  # the application
+    probe = engine.run(result.ref, ["python3", "-c", "import sample_app; print(sample_app.CHANGED)"])
+    assert probe.stdout.strip() == "True"
+
+
+def test_a_changed_wheel_cannot_replace_a_pushed_version(
+    shipped: tuple[list[ImageResult], Events], engine: Engine, registry: ThrowawayRegistry, tmp_path: Path
+) -> None:
+    changed = make_sample(tmp_path / "same-version", extra_code="\n# changed\n")
+    with pytest.raises(RefusedError, match="immutable"):
+        build_images(changed.config, VERSION, wheels=[changed.wheel], registry=registry.address,
+                     flavours=["3.11"], engine=engine)
+
+
+def test_smoke_failures_name_image_and_check(shipped: tuple[list[ImageResult], Events], engine: Engine,
+                                             sample: Sample, tmp_path: Path) -> None:
+    other = tmp_path / "sample_app-1.10.6-py3-none-any.whl"
+    other.write_bytes(sample.wheel.read_bytes() + b"\0")
+    config = dataclasses.replace(sample.config, app_command=("sample-app-missing",))
+    with pytest.raises(SmokeFailed) as caught:
+        smoke_images(config, shipped[0], version="1.10.5", wheels=[other], engine=engine)
+    message = str(caught.value)
+    ref = shipped[0][0].ref
+    for check in ("version", "wheel-sha256", "app-command"):
+        assert f"{ref}: {check}:" in message
+    (report,) = caught.value.reports
+    assert {c.name for c in report.failures} == {"version", "wheel-sha256", "app-command"}
+    assert report.as_record()["pip-check"] == "ok"
+
+
+def test_bad_dockerfile_fails_naming_the_flavour_and_pushes_nothing(
+    engine: Engine, registry: ThrowawayRegistry, sample: Sample, shipped: object
+) -> None:
+    bad = sample.root / "Dockerfile.bad"
+    bad.write_text((sample.root / "Dockerfile").read_text() + "RUN echo about-to-fail && exit 7\n")
+    config = dataclasses.replace(sample.config, dockerfile="Dockerfile.bad", image="sample/bad")
+    with pytest.raises(CommandError) as caught:
+        ship_images(config, VERSION, wheels=[sample.wheel], registry=registry.address, flavours=["3.11"],
+                    engine=engine)
+    message = str(caught.value)
+    assert "Python 3.11" in message and "python3.11:" in message
+    assert "exit 7" in message and "about-to-fail" in message
+    assert RegistryClient(registry.address).tags("sample/bad") == []
+
+    bad.write_text("FROM scratch\nFROBNICATE\n")
+    with pytest.raises(CommandError, match=r"python3\.11: .*(?i:unknown instruction)"):
+        build_images(config, VERSION, wheels=[sample.wheel], registry=registry.address, flavours=["3.11"],
+                     engine=engine)
+
+
+def test_a_failing_flavour_stops_every_push(
+    engine: Engine, registry: ThrowawayRegistry, sample: Sample, shipped: object, tmp_path: Path
+) -> None:
+    broken = f"{registry.address}/sandbox/broken:3.13"  # a base without a shell or Python
+    (tmp_path / "hello").write_text("hello\n")
+    run(["docker", "build", "-q", "-t", broken, "-f", "-", str(tmp_path)],
+        input_text="FROM scratch\nCOPY hello /hello\n")
+    engine.push(broken)
+    config = dataclasses.replace(sample.config, image="sample/partial", python=("3.11", "3.13"))
+    bases = {"3.11": f"{registry.address}/sandbox/python:3.11", "3.13": broken}
+    with pytest.raises(CommandError) as caught:
+        ship_images(config, VERSION, wheels=[sample.wheel], registry=registry.address, base_images=bases,
+                    engine=engine, jobs=2)
+    assert "image build failed for Python 3.13" in str(caught.value)
+    assert "python3.11:" not in str(caught.value)
+    assert RegistryClient(registry.address).tags("sample/partial") == []
+
+
+def test_index_install_with_constraints(engine: Engine, registry: ThrowawayRegistry, sample: Sample,
+                                        shipped: object, tmp_path: Path) -> None:
+    packages = tmp_path / "packages"
+    packages.mkdir()
+    shutil.copy(sample.wheel, packages)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "pypiserver", "run", "-p", str(port), "-i", "127.0.0.1",
+                               "-a", ".", "-P", ".", "--disable-fallback", str(packages)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        (sample.root / "constraints.txt").write_text("packaging==24.2\n")
+        config = dataclasses.replace(sample.config, install="index", constraints="constraints.txt",
+                                     image="sample/from-index")
+        # the sandbox index has no fallback to PyPI: the app comes from it, dependencies from PyPI
+        source = image_source(config, VERSION, [sample.wheel],
+                              extra_args={"PIP_EXTRA_INDEX_URL": f"http://127.0.0.1:{port}/simple/"})
+        time.sleep(1)
+        results = build_images(config, VERSION, wheels=[sample.wheel], registry=registry.address,
+                               flavours=["3.11"], engine=engine, source=source)
+        smoke_images(config, results, version=VERSION, wheels=[sample.wheel], engine=engine)
+        version_of_packaging = "import packaging; print(packaging.__version__)"
+        probe = engine.run(results[0].ref, ["python3", "-c", version_of_packaging])
+        assert probe.stdout.strip() == "24.2"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def test_other_flavours(engine: Engine, registry: ThrowawayRegistry, sample: Sample, shipped: object) -> None:
+    flavours = [p for p in ("3.9", "3.13") if engine.inspect(f"sandbox/python:{p}") is not None]
+    if not flavours:
+        pytest.skip("no sandbox base image for Python 3.9 or 3.13")
+    for flavour in flavours:
+        push_base(engine, registry.address, flavour)
+    started = time.monotonic()
+    results, reports = ship_images(sample.config, VERSION, wheels=[sample.wheel], registry=registry.address,
+                                   flavours=flavours, engine=engine, jobs=len(flavours), progress=Events())
+    print(f"flavours {flavours} with jobs={len(flavours)}: {time.monotonic() - started:.1f}s")
+    assert [r.flavour for r in results] == flavours
+    assert all(r.ok for r in reports) and all(r.digest for r in results)
+
+
+def docker_build(context: Path, tag: str) -> None:
+    run(["docker", "build", "-q", "--build-arg", "PYTHON_BASE_IMAGE=sandbox/python:3.11", "-t", tag,
+         str(context)])
+
+
+def test_plain_docker_build_of_the_sample_builds_its_wheel(engine: Engine, tmp_path: Path) -> None:
+    root = make_sample_repo(tmp_path / "plain")
+    docker_build(root, "sample/plain:test")
+    greeting = engine.run("sample/plain:test", ["sample-app"]).stdout.strip()
+    assert greeting == "sample-app 1.10.6 on Python 3.11"
+    facts = engine.run("sample/plain:test", ["bash", "-c", "id -u; id -g; test -w $HOME && echo writable"])
+    assert facts.stdout.split() == ["50000", "0", "writable"]
+    engine.remove("sample/plain:test")
+
+
+def test_plain_docker_build_of_this_repository(engine: Engine) -> None:
+    assert (REPO_ROOT / "README.md").exists(), "setup.py reads README.md: the repository needs one"
+    docker_build(REPO_ROOT, "release-pipeline/plain:test")
+    config = load_config(REPO_ROOT)
+    result = engine.run("release-pipeline/plain:test", list(config.app_command))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    engine.remove("release-pipeline/plain:test")
+
+
+def test_refresh_rebuilds_only_when_the_base_moved(
+    shipped: tuple[list[ImageResult], Events], engine: Engine, registry: ThrowawayRegistry, sample: Sample,
+    tmp_path: Path,
+) -> None:
+    client = RegistryClient(registry.address)
+    tag = f"{VERSION}-python3.11"
+    client.copy_tag("sample/app", tag, "1.10-python3.11")
+    log_file = tmp_path / "refresh.log"
+    quiet = refresh_images(sample.config, registry=registry.address, log_path=log_file, engine=engine)
+    assert quiet.nothing_to_do and not log_file.exists()
+    assert {i.tag for i in quiet.items} >= {tag}
+
+    base = f"{registry.address}/sandbox/python:3.11"  # a new base image under the same tag
+    old_base = client.manifest_digest("sandbox/python", "3.11")
+    run(["docker", "build", "-q", "-t", base, "-"], input_text=f"FROM {base}\nLABEL refreshed=yes\n")
+    new_base = engine.push(base)
+    old_image = client.manifest_digest("sample/app", tag)
+    started = time.monotonic()
+    report = refresh_images(sample.config, registry=registry.address, log_path=log_file, engine=engine)
+    print(f"refresh of one image: {time.monotonic() - started:.1f}s")
+    (item,) = report.changed
+    assert (item.tag, item.old_base, item.new_base, item.old_digest) == (tag, old_base, new_base, old_image)
+    assert item.moved_tags == ("1.10-python3.11",)
+    new_image = client.manifest_digest("sample/app", tag)
+    assert new_image == item.new_digest != old_image
+    assert client.manifest_digest("sample/app", "1.10-python3.11") == new_image
+    labels = client.image_labels("sample/app", tag) or {}
+    assert labels[f"{OCI}.base.digest"] == new_base
+    assert labels[WHEEL_SHA256_LABEL] == sha256_of(sample.wheel)
+    logged = log_file.read_text().splitlines()
+    assert len(logged) == 1
+    assert f"{tag} (also 1.10-python3.11): base {base} {old_base} -> {new_base}" in logged[0]
+
+    again = refresh_images(sample.config, registry=registry.address, log_path=log_file, engine=engine)
+    assert again.nothing_to_do and len(log_file.read_text().splitlines()) == 1
