@@ -123,9 +123,9 @@ RUN /opt/venv/bin/pip install --no-deps --no-index --root /overlay ./*.whl \
 
 #################################################################### final stage
 FROM python-base AS final
-# System packages the application runs with. The default is what this repository's own
-# application (release-pipeline: git, gpg, svn) needs; set it to "" for an app that needs none.
-ARG RUNTIME_APT_DEPS="git gnupg subversion"
+# System packages the application runs with (none by default, to keep the image small; this
+# repository's own pyproject sets `runtime-apt-deps = "git gnupg subversion"`).
+ARG RUNTIME_APT_DEPS=""
 # hadolint ignore=DL3008
 RUN if [ -n "${RUNTIME_APT_DEPS}" ]; then \
         apt-get update \

@@ -40,3 +40,17 @@ def bench(session: nox.Session) -> None:
     """Performance figures from the issues, measured in one run on a throwaway sandbox."""
     install_project(session)
     session.run("python", "-m", "release.bench")
+
+
+@nox.session(python="3.11")
+def images(session: nox.Session) -> None:
+    """The master build CI runs after a merge: every flavour, tags master-pythonP and master, pushed."""
+    install_project(session)
+    session.run("invoke", "images", "--master", "--push", *session.posargs)
+
+
+@nox.session(python="3.11")
+def smoke(session: nox.Session) -> None:
+    """Build this tree's images for every flavour and smoke-test them; nothing is pushed."""
+    install_project(session)
+    session.run("invoke", "smoke", *session.posargs)

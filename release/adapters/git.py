@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 from pathlib import Path
 
+# GitPython refuses to import when no git program is installed; an image that only runs
+# `release-pipeline --help` has none, and every call below reports a missing git clearly anyway.
+os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 import git
 
 from release.errors import CommandError, ConfigError, RefusedError

@@ -1,0 +1,104 @@
+"""invoke tasks for images: images (a release's or the master build), smoke, refresh."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from invoke.context import Context
+from invoke.tasks import task
+
+from release import console, image_jobs
+from release.errors import ReleaseError
+from release.steps.images import ImageResult
+from release.steps.refresh import index_wheels, refresh_images
+from release.steps.smoke import SmokeReport
+from release.task_support import (
+    PROFILE_HELP,
+    connect_target,
+    flavours_of,
+    read_config,
+    reports_errors,
+)
+from release.versions import parse_version
+
+IMAGE_HELP = {
+    "version": "the release whose images to build (its wheel from dist/<V>/, built first if missing)",
+    "master": "the master build: the wheel of HEAD, tags master-pythonP and master",
+    "python": "comma-separated flavours (default: all configured); one per CI runner works",
+    "jobs": "how many images to build at once",
+    "push": "push the images (version tags, or the master tags); default: build and smoke only",
+    "profile": PROFILE_HELP,
+}
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1e6:.0f} MB" if size else "-"
+
+
+def show_images(results: Sequence[ImageResult], reports: Sequence[SmokeReport]) -> None:
+    smoked = {r.flavour: ("ok" if r.ok else "FAILED") for r in reports}
+    console.table(
+        "Images", ["python", "image", "status", "size", "seconds", "smoke", "digest"],
+        [(r.flavour, r.ref, r.status, _megabytes(r.size), f"{r.seconds:.1f}", smoked.get(r.flavour, "-"),
+          (r.digest or "-")[:19]) for r in results],
+    )
+
+
+def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, profile: str) -> None:
+    if master == bool(version):
+        raise ReleaseError("give either --version V (a release's images) or --master")
+    if jobs < 1:
+        raise ReleaseError(f"--jobs {jobs}: give 1 or more")
+    config = read_config(profile)
+    flavours = flavours_of(config, python)
+    target = connect_target(config, flavours)
+    if master:
+        results, reports, tags = image_jobs.master_images(config, target, flavours=flavours, jobs=jobs,
+                                                         push=push, say=console.progress)
+        show_images(results, reports)
+        if tags:
+            console.ok(f"master build pushed: {', '.join(tags)}")
+        return
+    wanted = parse_version(version)
+    results, reports = image_jobs.release_images(config, wanted, target, flavours=flavours, jobs=jobs,
+                                                 push=push, say=console.progress)
+    show_images(results, reports)
+    if push:
+        console.ok(f"pushed version tags of {wanted}; aliases move with: invoke publish --version {wanted}")
+
+
+@task(help=IMAGE_HELP)
+@reports_errors
+def images(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 1,
+           push: bool = False, profile: str = "") -> None:
+    """Build one production image per Python flavour, smoke every one, and push when asked."""
+    _run_images(version, master, python, jobs, push, profile)
+
+
+@task(help={k: v for k, v in IMAGE_HELP.items() if k != "push"})
+@reports_errors
+def smoke(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 1,
+          profile: str = "") -> None:
+    """Build and smoke-test the images locally; nothing is pushed (what contributors run)."""
+    _run_images(version, master or not version, python, jobs, False, profile)
+
+
+@task(help={"dry-run": "only report which images have a stale base", "profile": PROFILE_HELP})
+@reports_errors
+def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
+    """Rebuild, smoke and re-push images whose base image changed, under the same tags."""
+    config = read_config(profile)
+    target = connect_target(config, config.python)
+    with tempfile.TemporaryDirectory(prefix="refresh-wheels-") as scratch:
+        report = refresh_images(
+            config, registry=target.registry, dry_run=dry_run, progress=console.progress,
+            wheel_sources=[index_wheels(target.index_simple, config.name, Path(scratch))],
+        )
+    if report.nothing_to_do:
+        console.ok("nothing to do: every image's base is current")
+        return
+    console.table("Refresh", ["tag", "status", "old -> new image"],
+                  [(i.tag, i.status, f"{(i.old_digest or '-')[:19]} -> {(i.new_digest or '-')[:19]}")
+                   for i in report.items])

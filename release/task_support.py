@@ -1,0 +1,77 @@
+"""What every invoke task shares: error reporting, the project root, config, versions, flavours."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from invoke.exceptions import Exit
+
+from release import console
+from release.config import ReleaseConfig, load_config
+from release.errors import ReleaseError
+from release.pipeline import RunOptions, parse_force
+from release.target import Target, connect
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def reports_errors(func: F) -> F:
+    """Turn a ReleaseError into one red line and its exit code, instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ReleaseError as exc:
+            console.error(str(exc))
+            raise Exit(code=exc.exit_code) from None
+        except KeyboardInterrupt:
+            console.error("interrupted; rerun the same command to resume")
+            raise Exit(code=130) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def project_root() -> Path:
+    return Path(os.environ.get("RELEASE_ROOT", Path.cwd())).resolve()
+
+
+def read_config(profile: str = "") -> ReleaseConfig:
+    root = project_root()
+    return load_config(root, profile=Path(profile).resolve() if profile else None)
+
+
+def required_version(version: str) -> str:
+    if not version:
+        raise ReleaseError("--version is required, e.g. --version 1.10.6")
+    return version
+
+
+def flavours_of(config: ReleaseConfig, python: str) -> tuple[str, ...]:
+    if not python:
+        return config.python
+    wanted = tuple(p.strip() for p in python.split(",") if p.strip())
+    unknown = [p for p in wanted if p not in config.python]
+    if unknown:
+        raise ReleaseError(f"--python {unknown[0]} is not a configured flavour ({', '.join(config.python)})")
+    return wanted
+
+
+VERSION_HELP = "the PEP 440 version, e.g. 1.10.6 or 1.10.6rc1"
+PROFILE_HELP = "a pyproject-like file with [tool.release] (default: ./pyproject.toml)"
+
+
+def connect_target(config: ReleaseConfig, flavours: tuple[str, ...] = ()) -> Target:
+    return connect(config, flavours=flavours, progress=console.progress)
+
+
+def options_for(config: ReleaseConfig, python: str, jobs: int, sign_with: str, force: str,
+                allow_dirty: bool = False) -> RunOptions:
+    if jobs < 1:
+        raise ReleaseError(f"--jobs {jobs}: give 1 or more")
+    return RunOptions(flavours=flavours_of(config, python), jobs=jobs, sign_with=sign_with,
+                      force=parse_force(force), allow_dirty=allow_dirty)
