@@ -11,7 +11,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# Logs and CI have no terminal width; 80 columns would fold every digest in the tables.
+err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 _started = time.monotonic()
 
 
@@ -39,6 +40,11 @@ def ok(message: str) -> None:
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
     sys.stdout.flush()
+
+
+def short(digest: str | None) -> str:
+    """`sha256:` and 12 hex digits, like docker shows image ids."""
+    return "-" if not digest else digest[:19]
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

@@ -29,9 +29,14 @@ def show_report(report: ReleaseReport, as_json: bool) -> None:
         return
     console.table("Files", ["file", "sha512"], [(p, h[:32] + "...") for p, h in data["files"].items()])
     console.table("Images", ["python", "digest"], list(data["images"].items()))
+
+    def was(previous: str | None, digest: str) -> str:
+        return "(unchanged)" if previous == digest else console.short(previous)
+
     console.table(
         "Tags", ["tag", "python", "digest", "was"],
-        [(t, v["python"], v["digest"], v["previous"] or "-") for t, v in data["tags"].items()],
+        [(t, v["python"], console.short(v["digest"]), was(v["previous"], v["digest"]))
+         for t, v in data["tags"].items()],
     )
     moved = data["moved"]
     console.ok(f"released {report.version}; moved: {', '.join(moved) if moved else 'nothing'}")
