@@ -153,6 +153,9 @@ def run_bench(repo_root: Path) -> list[Figure]:
             bench.add("warm patch release / first release", f"{warm / first:.3f}x")
             bench_aliasing(bench)
             bench_verify(bench)
+            from release.bench_images import bench_images
+
+            bench_images(bench)
         finally:
             sandbox.down(root)
         return bench.figures

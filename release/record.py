@@ -28,20 +28,20 @@ def release_dir(root: Path, version: str) -> Path:
     return root / "dist" / version
 
 
-def sha512_of(path: Path) -> str:
-    digest = hashlib.sha512()
+def _hexdigest(path: Path, algorithm: str) -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def sha512_of(path: Path) -> str:
+    return _hexdigest(path, "sha512")
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return _hexdigest(path, "sha256")
 
 
 @dataclass

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import REPO_ROOT
 from release_helpers import SampleRelease
 
 from release import sandbox
@@ -65,6 +70,26 @@ def test_patch_then_rc_then_final_then_older_line(sample: SampleRelease) -> None
     assert after_patch["latest"] == after_final["latest"], "an older-line patch must never move latest"
     assert after_patch["2.0"] == after_final["2.0"]
     assert set(report.to_json()["moved"]) == {"1.10", "1.10-python3.11", "1.10-python3.13"}
+
+
+def test_dry_run_shows_which_tags_would_move_and_changes_nothing(sample: SampleRelease) -> None:
+    before = sample.tag_digests()
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), "release", "--version", "1.10.8",
+         "--dry-run", "--json"],
+        cwd=sample.root, env={**os.environ, "RELEASE_ROOT": str(sample.root)},
+        capture_output=True, text=True, timeout=300, check=True,
+    )
+    plan = json.loads(result.stdout)
+    assert plan["version"] == "1.10.8"
+    assert plan["tags"]["1.10.8"] == "3.11" and plan["tags"]["1.10-python3.13"] == "3.13"
+    assert "latest" not in plan["tags"], "2.0.0 is released, so 1.10.8 must not take latest"
+    change = plan["tag_changes"]["1.10-python3.13"]
+    assert change == {"python": "3.13", "current_digest": before["1.10-python3.13"], "action": "move"}
+    assert plan["tag_changes"]["1.10.8"]["action"] == "create"
+    assert any("declares version 1.10.7" in w for w in plan["warnings"])
+    assert sample.tag_digests() == before
+    assert not (sample.root / "dist" / "1.10.8").exists()
 
 
 def test_rerun_of_a_finished_release_changes_nothing(sample: SampleRelease) -> None:

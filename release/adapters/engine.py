@@ -147,6 +147,7 @@ class Engine:
         buildargs: Mapping[str, str],
         dockerfile: str = "Dockerfile",
         network_mode: str | None = None,
+        nocache: bool = False,
         on_line: Callable[[BuildLine], None] | None = None,
     ) -> BuildOutcome:
         """Build from an uncompressed tar context; stream lines to `on_line`; tag the result."""
@@ -155,7 +156,7 @@ class Engine:
                 stream = self.client.api.build(
                     fileobj=io.BytesIO(context_tar), custom_context=True, dockerfile=dockerfile, tag=tag,
                     buildargs=dict(buildargs), network_mode=network_mode, rm=True, forcerm=True,
-                    pull=False, decode=True,
+                    pull=False, nocache=nocache, decode=True,
                 )
                 return _follow_build(stream, tag, on_line or (lambda line: None))
         except ServiceError as exc:  # e.g. a Dockerfile the engine cannot parse

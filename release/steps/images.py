@@ -192,7 +192,8 @@ def find_existing(
 
 
 def _build_one(
-    plan: ImagePlan, context: bytes, engine: Engine, progress: Progress, network_mode: str | None
+    plan: ImagePlan, context: bytes, engine: Engine, progress: Progress, network_mode: str | None,
+    nocache: bool = False,
 ) -> ImageResult:
     started = time.monotonic()
     flavour = plan.flavour
@@ -207,7 +208,7 @@ def _build_one(
             progress(ImageEvent(flavour, "output", line.text, line.step, line.total, line.cached, elapsed))
 
     outcome = engine.build(context, tag=plan.ref, buildargs=plan.build_args, network_mode=network_mode,
-                           on_line=on_line)
+                           nocache=nocache, on_line=on_line)
     seconds = time.monotonic() - started
     info = engine.inspect(outcome.image_id)
     result = ImageResult(plan, "built", outcome.image_id, info.size if info else 0, seconds,
@@ -222,7 +223,7 @@ def build_images(
     flavours: Sequence[str] | None = None, base_images: Mapping[str, str] | None = None,
     kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
-    progress: Progress = log_event,
+    progress: Progress = log_event, nocache: bool = False,
 ) -> list[ImageResult]:
     """Build every flavour's image (or reuse an identical one); raise naming each failed flavour.
 
@@ -239,6 +240,9 @@ def build_images(
     results: dict[str, ImageResult] = {}
     to_build = []
     for plan in plans:
+        if nocache:  # a deliberate cold build: neither the registry's nor the engine's copy counts
+            to_build.append(plan)
+            continue
         try:
             found = find_existing(plan, engine, client, config.image, kind=kind, replace_tags=replace_tags)
         except ServiceError as exc:
@@ -259,7 +263,8 @@ def build_images(
 
     failures: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="image") as pool:
-        futures = {p.flavour: pool.submit(_build_one, p, context, engine, locked, network_mode_for(source))
+        futures = {p.flavour: pool.submit(_build_one, p, context, engine, locked,
+                                          network_mode_for(source), nocache)
                    for p in to_build}
         for flavour, future in futures.items():
             try:
