@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,26 @@ DEFAULT_BASE_IMAGE = "python:{python}-slim-bookworm"
 _FLAVOUR = re.compile(r"^3\.[0-9]{1,2}$")
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _IMAGE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+_BUILD_ARG = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class SmokeCommand:
+    """A command the smoke test runs in a fresh container: exit 0, and `expect` in its output."""
+
+    command: tuple[str, ...]
+    expect: str = ""  # "{version}" stands for the version being released
+    timeout: int = 120
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """A server the smoke test starts in the image; `url` must answer 200 within `timeout` seconds."""
+
+    command: tuple[str, ...]
+    url: str
+    timeout: int = 120
+    expect: str = ""
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,9 @@ class ReleaseConfig:
     uid: int = 50000
     dockerfile: str = "Dockerfile"
     changelog: str = "CHANGELOG.md"
+    build_args: tuple[tuple[str, str], ...] = ()
+    smoke_commands: tuple[SmokeCommand, ...] = ()
+    health_check: HealthCheck | None = None
 
     @property
     def uses_sandbox(self) -> bool:
@@ -79,6 +102,9 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "uid": ("uid", int, "a numeric uid"),
     "dockerfile": ("dockerfile", str, "a Dockerfile path"),
     "changelog": ("changelog", str, "a changelog path"),
+    "build-args": ("build_args", dict, "a table of Dockerfile build args (strings)"),
+    "smoke-commands": ("smoke_commands", list, "a list of commands or {command, expect, timeout} tables"),
+    "health-check": ("health_check", dict, "a table {command, url, timeout, expect}"),
 }
 
 
@@ -107,6 +133,65 @@ def _string_list(key: str, value: list[Any]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _build_args(key: str, value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    for name, arg in value.items():
+        if not _BUILD_ARG.match(name) or not isinstance(arg, str):
+            raise ConfigError(f"[tool.release] {key}: {name} = {arg!r}: expected NAME = 'string value'")
+    return tuple(sorted(value.items()))
+
+
+def _command(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list) or not value or not all(isinstance(item, str) for item in value):
+        raise ConfigError(
+            f"[tool.release] {key}: command: expected a non-empty list of strings, got {value!r}"
+        )
+    return tuple(value)
+
+
+_FIELDS: dict[str, tuple[type, str]] = {
+    "command": (list, "a non-empty list of strings"),
+    "url": (str, "an http:// URL"),
+    "expect": (str, "a string expected in the output"),
+    "timeout": (int, "seconds > 0"),
+}
+
+
+def _table(key: str, value: Mapping[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    """Check a small inline table: known fields of the right types, a command, a timeout > 0."""
+    for field, given in value.items():
+        if field not in fields:
+            raise ConfigError(f"[tool.release] {key}: unknown field {field!r}; known: {', '.join(fields)}")
+        expected, what = _FIELDS[field]
+        _check_type(f"{key}: {field}", given, expected, what)
+    if value.get("timeout", 1) <= 0:
+        raise ConfigError(f"[tool.release] {key}: timeout: expected seconds > 0, got {value['timeout']}")
+    return {**value, "command": _command(key, value.get("command"))}
+
+
+def _smoke_command(key: str, item: Any) -> SmokeCommand:
+    if isinstance(item, dict):
+        return SmokeCommand(**_table(key, item, ("command", "expect", "timeout")))
+    return SmokeCommand(_command(key, item))
+
+
+def _smoke_commands(key: str, value: list[Any]) -> tuple[SmokeCommand, ...]:
+    return tuple(_smoke_command(key, item) for item in value)
+
+
+def _health_check(key: str, value: dict[str, Any]) -> HealthCheck:
+    table = _table(key, value, ("command", "url", "timeout", "expect"))
+    if not str(table.get("url", "")).startswith(("http://", "https://")):
+        raise ConfigError(f"[tool.release] {key}: url: expected an http:// URL, got {table.get('url')!r}")
+    return HealthCheck(**table)
+
+
+_PARSERS: dict[str, Callable[[str, Any], Any]] = {
+    "build-args": _build_args,
+    "smoke-commands": _smoke_commands,
+    "health-check": _health_check,
+}
+
+
 def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
     """Turn the `[tool.release]` table into a ReleaseConfig, or one ConfigError naming the key."""
     unknown = sorted(set(table) - set(_KEYS))
@@ -116,7 +201,10 @@ def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
     for key, value in table.items():
         attribute, expected, what = _KEYS[key]
         _check_type(key, value, expected, what)
-        values[attribute] = _string_list(key, value) if isinstance(value, list) else value
+        if key in _PARSERS:
+            values[attribute] = _PARSERS[key](key, value)
+        else:
+            values[attribute] = _string_list(key, value) if isinstance(value, list) else value
     if "name" not in values:
         raise ConfigError("[tool.release] name: missing; set it to the distribution name")
     if not _NAME.match(values["name"]):

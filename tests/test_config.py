@@ -11,7 +11,9 @@ import pytest
 from release.config import (
     DEFAULT_BASE_IMAGE,
     SANDBOX,
+    HealthCheck,
     ReleaseConfig,
+    SmokeCommand,
     load_config,
     parse_config,
     read_pyproject,
@@ -44,6 +46,9 @@ FULL: dict[str, Any] = {
     "uid": 50001,
     "dockerfile": "docker/Dockerfile",
     "changelog": "RELEASE_NOTES.rst",
+    "build-args": {"RUNTIME_APT_DEPS": "", "APP_USER": "airflow"},
+    "smoke-commands": [["airflow", "info"], {"command": ["airflow", "version"], "expect": "{version}"}],
+    "health-check": {"command": ["airflow", "api-server"], "url": "http://127.0.0.1:8080/health"},
 }
 
 
@@ -91,6 +96,9 @@ def test_every_key_is_read() -> None:
         uid=50001,
         dockerfile="docker/Dockerfile",
         changelog="RELEASE_NOTES.rst",
+        build_args=(("APP_USER", "airflow"), ("RUNTIME_APT_DEPS", "")),
+        smoke_commands=(SmokeCommand(("airflow", "info")), SmokeCommand(("airflow", "version"), "{version}")),
+        health_check=HealthCheck(("airflow", "api-server"), "http://127.0.0.1:8080/health"),
     )
     assert not config.uses_sandbox
 
@@ -224,6 +232,11 @@ def test_underscored_spelling_is_an_unknown_key() -> None:
         ("uid", 50000.0),
         ("dockerfile", 1),
         ("changelog", None),
+        ("build-args", ["A=1"]),
+        ("smoke-commands", {"command": ["a"]}),
+        ("smoke-commands", "airflow version"),
+        ("health-check", ["airflow", "api-server"]),
+        ("health-check", "http://127.0.0.1/"),
     ],
 )
 def test_wrong_types_are_refused_naming_the_key(key: str, value: Any) -> None:
@@ -534,3 +547,91 @@ def test_the_sample_application_is_configured() -> None:
     assert config.mailing_list == "dev@sample.invalid"
     assert config.uses_sandbox
     assert config.base_image_for("3.13", registry="localhost:5000") == "localhost:5000/sandbox/python:3.13"
+
+
+# --------------------------------------------------------------------------- app smoke and build args
+
+
+def test_app_smoke_defaults() -> None:
+    config = parse(MINIMAL)
+    assert config.build_args == ()
+    assert config.smoke_commands == ()
+    assert config.health_check is None
+
+
+def test_smoke_commands_as_lists_or_tables() -> None:
+    config = parse(with_(smoke_commands=[
+        ["app", "version"],
+        {"command": ["app", "migrate"], "expect": "done", "timeout": 300},
+    ]))
+    assert config.smoke_commands == (
+        SmokeCommand(("app", "version"), "", 120),
+        SmokeCommand(("app", "migrate"), "done", 300),
+    )
+
+
+def test_health_check_fields_and_defaults() -> None:
+    config = parse(with_(health_check={"command": ["app", "serve"], "url": "http://127.0.0.1:80/health",
+                                       "timeout": 30, "expect": "ok"}))
+    assert config.health_check == HealthCheck(("app", "serve"), "http://127.0.0.1:80/health", 30, "ok")
+    minimal = parse(with_(health_check={"command": ["app"], "url": "https://localhost/h"})).health_check
+    assert minimal == HealthCheck(("app",), "https://localhost/h", 120, "")
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ([[]], "command: expected a non-empty list of strings"),
+        ([["app", 1]], "command: expected a non-empty list of strings"),
+        ([3], "command: expected a non-empty list of strings"),
+        ([{"expect": "x"}], "command: expected a non-empty list of strings"),
+        ([{"command": "app version"}], "command: expected a non-empty list of strings"),
+        ([{"command": ["app"], "expect": 1}], "expect: expected a string"),
+        ([{"command": ["app"], "timeout": "60"}], "timeout: expected seconds > 0"),
+        ([{"command": ["app"], "timeout": True}], "timeout: expected seconds > 0"),
+        ([{"command": ["app"], "timeout": 0}], "timeout: expected seconds > 0"),
+        ([{"command": ["app"], "url": "http://x/"}], "unknown field 'url'"),
+    ],
+)
+def test_bad_smoke_commands_are_refused_naming_the_key(value: Any, words: str) -> None:
+    message = refused(with_(smoke_commands=value))
+    assert message.startswith("[tool.release] smoke-commands:"), message
+    assert words in message
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ({"url": "http://127.0.0.1/"}, "command: expected a non-empty list of strings"),
+        ({"command": ["app"]}, "url: expected an http:// URL, got None"),
+        ({"command": ["app"], "url": "127.0.0.1:8080/health"}, "url: expected an http:// URL"),
+        ({"command": ["app"], "url": 8080}, "url: expected an http:// URL"),
+        ({"command": ["app"], "url": "http://h/", "timeout": -5}, "timeout: expected seconds > 0"),
+        ({"command": ["app"], "url": "http://h/", "retries": 3}, "unknown field 'retries'"),
+    ],
+)
+def test_bad_health_checks_are_refused_naming_the_key(value: dict[str, Any], words: str) -> None:
+    message = refused(with_(health_check=value))
+    assert message.startswith("[tool.release] health-check:"), message
+    assert words in message
+
+
+@pytest.mark.parametrize("value", [{"A": 1}, {"A-B": "x"}, {"1A": "x"}, {"A": ["x"]}, {"": "x"}])
+def test_bad_build_args_are_refused_naming_the_key(value: dict[str, Any]) -> None:
+    assert refused(with_(build_args=value)).startswith("[tool.release] build-args:")
+
+
+def test_build_args_are_sorted_pairs() -> None:
+    config = parse(with_(build_args={"b": "2", "A_1": ""}))
+    assert config.build_args == (("A_1", ""), ("b", "2"))
+    assert hash(config) == hash(parse(with_(build_args={"A_1": "", "b": "2"})))
+
+
+def test_the_airflow_profile_is_configured() -> None:
+    config = load_config(REPO_ROOT, profile=REPO_ROOT / "examples" / "airflow" / "pyproject.toml")
+    assert (config.name, config.image, config.install) == ("apache-airflow", "apache/airflow", "index")
+    assert config.python == ("3.11", "3.13")
+    assert (REPO_ROOT / config.constraints).is_file()
+    assert [c.command[:2] for c in config.smoke_commands] == [("airflow", "version"), ("airflow", "db")]
+    assert config.health_check is not None
+    assert config.health_check.url.endswith("/api/v2/monitor/health")

@@ -1,0 +1,163 @@
+"""The application's own smoke checks, from `[tool.release]`: `smoke-commands` and `health-check`.
+
+Each smoke command runs in a fresh container (no network) and must exit 0 and, when it says
+so, print `expect`. The health check starts the configured server inside one container and polls
+its URL from inside that container with the image's own python3 (so no port is published and no
+network is needed), then stops it: the URL must answer 200, with `expect` in the body, in time.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from release.adapters.engine import Engine
+from release.config import HealthCheck, ReleaseConfig, SmokeCommand
+from release.errors import CommandError, ServiceError
+from release.steps.images import ImageResult
+from release.steps.smoke import Check, SmokeFailed, SmokeReport
+
+TAIL = 400
+STOP_GRACE = 20  # seconds the server gets to stop after SIGTERM, before SIGKILL
+
+# Runs inside the image (python3 3.9+). argv: url, timeout, expect, grace, command...
+# Prints one JSON line: {ok, status, body, seconds, exit, log}.
+WATCH = r"""
+import json, os, signal, subprocess, sys, tempfile, time, urllib.error, urllib.request
+url, timeout, expect, grace = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv[4])
+log = tempfile.TemporaryFile()
+server = subprocess.Popen(sys.argv[5:], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+started = time.monotonic()
+found = {"ok": False, "status": None, "body": "", "exit": None}
+while time.monotonic() - started < timeout:
+    found["exit"] = server.poll()
+    if found["exit"] is not None:
+        break
+    try:
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            found["status"], body = answer.status, answer.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        found["status"], body = exc.code, exc.read().decode("utf-8", "replace")
+    except (OSError, ValueError):
+        body = None
+    if body is not None:
+        found["body"] = body[-2000:]
+        if found["status"] == 200 and expect in body:
+            found["ok"] = True
+            break
+    time.sleep(1)
+found["seconds"] = round(time.monotonic() - started, 1)
+if server.poll() is None:
+    os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(grace)
+    except subprocess.TimeoutExpired:
+        os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+log.seek(0)
+found["log"] = log.read()[-4000:].decode("utf-8", "replace")
+print(json.dumps(found))
+"""
+
+
+def expected_text(expect: str, version: str) -> str:
+    return expect.replace("{version}", version)
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TAIL else "..." + text[-TAIL:]
+
+
+def command_check(command: SmokeCommand, version: str, exit_code: int, output: str) -> Check:
+    """Pure: the verdict on one smoke command's exit code and output."""
+    name = f"command: {' '.join(command.command)}"
+    want = expected_text(command.expect, version)
+    if exit_code != 0:
+        return Check(name, False, f"exit {exit_code}: {_short(output)}")
+    if want not in output:
+        return Check(name, False, f"exit 0 but {want!r} is not in the output: {_short(output)}")
+    return Check(name, True)
+
+
+def health_verdict(health: HealthCheck, version: str, found: Mapping[str, Any]) -> Check:
+    """Pure: the verdict on what WATCH saw."""
+    name = f"health: {health.url}"
+    if found.get("ok"):
+        return Check(name, True)
+    if found.get("exit") is not None:
+        why = f"the server exited ({found['exit']}) after {found.get('seconds')}s"
+    elif found.get("status") is None:
+        why = f"no answer within {health.timeout}s"
+    elif found.get("status") != 200:
+        why = f"HTTP {found['status']} after {health.timeout}s: {_short(str(found.get('body')))}"
+    else:
+        want = expected_text(health.expect, version)
+        why = f"{want!r} not in the answer after {health.timeout}s: {_short(str(found.get('body')))}"
+    return Check(name, False, f"{why}; server log: {_short(str(found.get('log') or ''))}")
+
+
+def run_command(engine: Engine, ref: str, command: SmokeCommand, version: str) -> Check:
+    try:
+        result = engine.run(ref, command.command, timeout=command.timeout)
+    except (CommandError, ServiceError) as exc:
+        return Check(f"command: {' '.join(command.command)}", False, str(exc))
+    return command_check(command, version, result.exit_code, result.stdout + result.stderr)
+
+
+def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str) -> Check:
+    watch = ["python3", "-c", WATCH, health.url, str(health.timeout), expected_text(health.expect, version),
+             str(STOP_GRACE), *health.command]
+    try:
+        result = engine.run(ref, watch, timeout=health.timeout + STOP_GRACE + 60)
+    except (CommandError, ServiceError) as exc:
+        return Check(f"health: {health.url}", False, str(exc))
+    try:
+        found: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        output = _short(result.stdout + result.stderr)
+        detail = f"the health watcher failed (exit {result.exit_code}): {output}"
+        return Check(f"health: {health.url}", False, detail)
+    return health_verdict(health, version, found)
+
+
+def app_checks(
+    engine: Engine, ref: str, *, version: str, commands: Sequence[SmokeCommand], health: HealthCheck | None
+) -> list[Check]:
+    """Every configured smoke command, then the health check; an unconfigured kind is skipped."""
+    checks = [run_command(engine, ref, command, version) for command in commands]
+    if not commands:
+        checks.append(Check("commands", True, "no smoke-commands configured", skipped=True))
+    if health is None:
+        checks.append(Check("health", True, "no health-check configured", skipped=True))
+    else:
+        checks.append(run_health_check(engine, ref, health, version))
+    return checks
+
+
+def smoke_app_images(
+    config: ReleaseConfig,
+    results: Sequence[ImageResult],
+    *,
+    version: str,
+    engine: Engine | None = None,
+    on_report: Callable[[SmokeReport], None] | None = None,
+) -> list[SmokeReport]:
+    """The app checks of every image; raise SmokeFailed (with all reports) when any failed."""
+    engine = engine or Engine()
+    reports = []
+    for result in results:
+        started = time.monotonic()
+        checks = app_checks(engine, result.ref, version=str(version), commands=config.smoke_commands,
+                            health=config.health_check)
+        report = SmokeReport(result.ref, result.flavour, tuple(checks), time.monotonic() - started)
+        reports.append(report)
+        if on_report is not None:
+            on_report(report)
+    failed = [r for r in reports if not r.ok]
+    if failed:
+        lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
+        raise SmokeFailed("app smoke test failed:\n" + "\n".join(lines), reports)
+    return reports

@@ -1,0 +1,217 @@
+"""The app's own smoke checks: verdicts (pure), the checks over a fake engine, and the in-image
+health watcher run as a real local process against a real local HTTP server."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from release.adapters.engine import Engine, RunResult
+from release.config import HealthCheck, ReleaseConfig, SmokeCommand, parse_config
+from release.errors import CommandError
+from release.images_plan import ImagePlan
+from release.steps.app_smoke import (
+    WATCH,
+    app_checks,
+    command_check,
+    expected_text,
+    health_verdict,
+    smoke_app_images,
+)
+from release.steps.images import ImageResult
+from release.steps.smoke import SmokeFailed, SmokeReport
+
+HEALTH = HealthCheck(("app", "serve"), "http://127.0.0.1:8080/health", 60, '"db":"ok"')
+VERSION = "3.3.2"
+
+# --------------------------------------------------------------------------- verdicts
+
+
+def test_expected_text_fills_in_the_version() -> None:
+    assert expected_text("v{version} ({version})", VERSION) == "v3.3.2 (3.3.2)"
+    assert expected_text('{"status":"healthy"}', VERSION) == '{"status":"healthy"}'
+
+
+def test_a_command_passes_on_exit_0_with_the_expected_output() -> None:
+    check = command_check(SmokeCommand(("app", "version"), "{version}"), VERSION, 0, "warning\n3.3.2\n")
+    assert check.ok
+    assert check.name == "command: app version"
+
+
+def test_a_command_fails_on_a_non_zero_exit_with_its_output() -> None:
+    check = command_check(SmokeCommand(("app", "migrate")), VERSION, 2, "Traceback ...\nOperationalError")
+    assert not check.ok
+    assert "exit 2" in check.detail
+    assert "OperationalError" in check.detail
+
+
+def test_a_command_fails_without_the_expected_output() -> None:
+    check = command_check(SmokeCommand(("app", "version"), "{version}"), VERSION, 0, "3.3.1")
+    assert not check.ok
+    assert "'3.3.2' is not in the output" in check.detail
+
+
+def test_long_output_is_cut_to_its_end() -> None:
+    check = command_check(SmokeCommand(("app",)), VERSION, 1, "x" * 5000 + "the cause")
+    assert len(check.detail) < 500
+    assert check.detail.endswith("the cause")
+
+
+@pytest.mark.parametrize(
+    ("found", "words"),
+    [
+        ({"exit": 1, "seconds": 3.0, "log": "ImportError: no module"}, "the server exited (1) after 3.0s"),
+        ({"exit": None, "status": None, "log": ""}, "no answer within 60s"),
+        ({"exit": None, "status": 503, "body": "starting"}, "HTTP 503 after 60s: starting"),
+        ({"exit": None, "status": 200, "body": '{"db":"down"}'}, """'"db":"ok"' not in the answer"""),
+    ],
+)
+def test_health_failures_say_why_and_show_the_server_log(found: dict[str, Any], words: str) -> None:
+    check = health_verdict(HEALTH, VERSION, {"ok": False, "log": "last log line", **found})
+    assert not check.ok
+    assert check.name == "health: http://127.0.0.1:8080/health"
+    assert words in check.detail
+    assert "server log:" in check.detail
+
+
+def test_health_passes_when_the_watcher_saw_it() -> None:
+    assert health_verdict(HEALTH, VERSION, {"ok": True, "status": 200}).ok
+
+
+# --------------------------------------------------------------------------- over a fake engine
+
+
+class FakeEngine(Engine):
+    """Answers `run` from a function of the command; records every call."""
+
+    def __init__(self, answer: Callable[[Sequence[str]], RunResult]) -> None:
+        super().__init__(factory=lambda: pytest.fail("the fake engine must not connect"))
+        self.answer = answer
+        self.calls: list[tuple[str, tuple[str, ...], float]] = []
+
+    def run(
+        self, image: str, command: Sequence[str], *, user: str | None = None,
+        entrypoint: Sequence[str] | None = None, network_mode: str = "none", timeout: float = 120,
+    ) -> RunResult:
+        self.calls.append((image, tuple(command), timeout))
+        return self.answer(command)
+
+
+def healthy(command: Sequence[str]) -> RunResult:
+    if command[:2] == ["python3", "-c"]:
+        return RunResult(0, json.dumps({"ok": True, "status": 200, "seconds": 4.2}) + "\n", "")
+    return RunResult(0, "3.3.2\n", "")
+
+
+def test_every_command_then_the_health_check_runs_in_the_image() -> None:
+    engine = FakeEngine(healthy)
+    commands = [SmokeCommand(("app", "version"), "{version}"), SmokeCommand(("app", "migrate"), timeout=300)]
+    checks = app_checks(engine, "reg/app:1", version="3.3.2", commands=commands, health=HEALTH)
+    assert [c.ok for c in checks] == [True, True, True]
+    (image, first, timeout), second, (_, watch, watch_timeout) = engine.calls
+    assert (image, first, timeout) == ("reg/app:1", ("app", "version"), 120)
+    assert second[1:] == (("app", "migrate"), 300)
+    assert watch[:2] == ("python3", "-c")
+    assert watch[3:6] == (HEALTH.url, "60", '"db":"ok"')
+    assert watch[-2:] == ("app", "serve")
+    assert watch_timeout > HEALTH.timeout
+
+
+def test_nothing_configured_is_skipped_not_failed() -> None:
+    engine = FakeEngine(healthy)
+    checks = app_checks(engine, "reg/app:1", version="1", commands=[], health=None)
+    assert [(c.ok, c.skipped) for c in checks] == [(True, True), (True, True)]
+    assert engine.calls == []
+
+
+def test_an_engine_error_and_a_broken_watcher_are_failed_checks() -> None:
+    def broken(command: Sequence[str]) -> RunResult:
+        if command[0] == "app":
+            raise CommandError("['app'] in reg/app:1 did not finish in 120s")
+        return RunResult(1, "", "python3: not found")
+
+    checks = app_checks(FakeEngine(broken), "reg/app:1", version="1", commands=[SmokeCommand(("app",))],
+                        health=HEALTH)
+    assert [c.ok for c in checks] == [False, False]
+    assert "did not finish" in checks[0].detail
+    assert "health watcher failed (exit 1)" in checks[1].detail
+
+
+def airflow_like(table: dict[str, Any]) -> ReleaseConfig:
+    return parse_config(Path("/target"), {"name": "app", "python": ["3.11", "3.13"], **table})
+
+
+def result_for(flavour: str) -> ImageResult:
+    plan = ImagePlan(flavour, "reg/app", f"1-python{flavour}", "base", "sha256:b", {}, {}, "sha256:i")
+    return ImageResult(plan, "built")
+
+
+def test_smoke_app_images_reports_every_image_then_raises_naming_the_failures() -> None:
+    config = airflow_like({"smoke-commands": [["app", "check"]]})
+    seen: list[SmokeReport] = []
+    engine = FakeEngine(lambda command: RunResult(0, "", ""))
+    reports = smoke_app_images(config, [result_for("3.11")], version="1", engine=engine,
+                               on_report=seen.append)
+    assert [r.ok for r in reports] == [True]
+    assert seen == reports
+
+    images = iter([RunResult(0, "", ""), RunResult(3, "boom", "")])
+    with pytest.raises(SmokeFailed) as caught:
+        smoke_app_images(config, [result_for("3.11"), result_for("3.13")], version="1",
+                         engine=FakeEngine(lambda command: next(images)))
+    assert [r.ok for r in caught.value.reports] == [True, False]
+    assert "reg/app:1-python3.13: command: app check: exit 3: boom" in str(caught.value)
+
+
+# --------------------------------------------------------------------------- the watcher, for real
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def http_server(port: int, directory: Path) -> list[str]:
+    return [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1",
+            "--directory", str(directory)]
+
+
+def watch(url: str, timeout: float, expect: str, *command: str) -> dict[str, Any]:
+    argv = [sys.executable, "-c", WATCH, url, str(timeout), expect, "5", *command]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 30, check=True)
+    found: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return found
+
+
+@pytest.mark.slow
+def test_the_watcher_sees_a_server_answer_then_stops_it(tmp_path: Path) -> None:
+    (tmp_path / "health").write_text('{"db":"ok"}')
+    port = free_port()
+    found = watch(f"http://127.0.0.1:{port}/health", 30, '"db":"ok"', *http_server(port, tmp_path))
+    assert found["ok"] and found["status"] == 200
+    assert found["exit"] is None
+    assert "GET /health" in found["log"]
+    with pytest.raises(ConnectionRefusedError):  # stopped
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+
+
+@pytest.mark.slow
+def test_the_watcher_reports_a_server_that_exits_or_never_answers(tmp_path: Path) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/health"
+    exited = watch(url, 30, "", sys.executable, "-c", "import sys; print('no config'); sys.exit(4)")
+    assert (exited["ok"], exited["exit"]) == (False, 4)
+    assert "no config" in exited["log"]
+    silent = watch(url, 2, "", "sleep", "60")
+    assert (silent["ok"], silent["status"], silent["exit"]) == (False, None, None)
+    missing = watch(url.replace("/health", "/nope"), 3, "", *http_server(port, tmp_path))
+    assert (missing["ok"], missing["status"]) == (False, 404)
