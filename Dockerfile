@@ -134,20 +134,29 @@ RUN if [ -n "${RUNTIME_APT_DEPS}" ]; then \
         && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log; \
     fi
 ARG APP_UID=50000 \
-    APP_USER=app
+    APP_USER=app \
+    APP_HOME="" \
+    APP_HOME_ENV=APP_HOME
 # gid 0 and a group-writable home: OpenShift runs the image as an arbitrary uid in group 0.
+# APP_HOME (e.g. /opt/airflow, exported as AIRFLOW_HOME via APP_HOME_ENV) gets the same treatment.
 RUN useradd --no-log-init --uid "${APP_UID}" --gid 0 --create-home \
         --home-dir "/home/${APP_USER}" --shell /bin/bash "${APP_USER}" \
-    && chmod g=u "/home/${APP_USER}"
-COPY --from=deps /opt/venv /opt/venv
-COPY --from=app /overlay/opt/venv /opt/venv
+    && chmod g=u "/home/${APP_USER}" \
+    && if [ -n "${APP_HOME}" ]; then \
+         mkdir -p "${APP_HOME}" && chown "${APP_UID}:0" "${APP_HOME}" && chmod g=u "${APP_HOME}"; \
+       fi
+# Everything that does not depend on the application comes before its layers, so a source-only
+# change rebuilds just the two COPY layers and the labels.
 ENV PATH=/opt/venv/bin:${PATH} \
     VIRTUAL_ENV=/opt/venv \
-    HOME=/home/${APP_USER}
+    HOME=/home/${APP_USER} \
+    ${APP_HOME_ENV}=${APP_HOME:-/home/${APP_USER}}
 USER ${APP_UID}:0
-WORKDIR /home/${APP_USER}
+WORKDIR ${APP_HOME:-/home/${APP_USER}}
 ENTRYPOINT ["/opt/venv/bin/dumb-init", "--"]
 CMD ["bash"]
+COPY --from=deps /opt/venv /opt/venv
+COPY --from=app /overlay/opt/venv /opt/venv
 
 # Labels come last so that changing them never invalidates a filesystem layer.
 ARG PYTHON_BASE_IMAGE \
