@@ -54,3 +54,11 @@ def smoke(session: nox.Session) -> None:
     """Build this tree's images for every flavour and smoke-test them; nothing is pushed."""
     install_project(session)
     session.run("invoke", "smoke", *session.posargs)
+
+
+@nox.session(python="3.11")
+def airflow(session: nox.Session) -> None:
+    """Real Apache Airflow from PyPI through the Dockerfile and pipeline: build, smoke, docker-compose
+    quick start, cold/warm build times vs a plain image. After `--`: flavours, --no-compose, --no-bench."""
+    install_project(session)
+    session.run("python", "-m", "release.acceptance", *session.posargs)

@@ -25,11 +25,11 @@ from pathlib import Path
 
 from release.adapters.cmd import run
 from release.adapters.engine import Engine
+from release.adapters.index import download_wheel
 from release.config import ReleaseConfig, load_config
-from release.errors import CommandError, ConfigError, ReleaseError, VerificationError
+from release.errors import ConfigError, ReleaseError, VerificationError
 from release.images_plan import context_tar
 from release.sandbox.tools import ensure_program
-from release.steps.app_smoke import smoke_app_images
 from release.steps.images import ImageEvent, ImageResult, build_images, image_source
 from release.steps.smoke import SmokeReport, smoke_images
 from release.tags import BuildKind
@@ -95,21 +95,6 @@ def pinned_version(constraints: str, name: str) -> str:
     return match.group(1)
 
 
-def download_wheel(requirement: str, dest: Path) -> Path:
-    """The release's wheel from the package index, as the image build will download it."""
-    dest.mkdir(parents=True, exist_ok=True)
-    cert = ["--cert", str(CA_BUNDLE)] if CA_BUNDLE.is_file() else []
-    # --isolated: a site pip.conf (find-links, constraints) must not change which file we get.
-    run([sys.executable, "-m", "pip", "download", "--isolated", "--no-deps", "--only-binary=:all:", *cert,
-         "--dest", str(dest), requirement])
-    name, _, version = requirement.partition("==")
-    prefix = f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}-"
-    found = [p for p in dest.glob("*.whl") if p.name.lower().startswith(prefix)]
-    if len(found) != 1:
-        raise CommandError(f"pip download {requirement} left {len(found)} matching wheels in {dest}")
-    return found[0]
-
-
 def compose_command(say: Say) -> list[str]:
     """`docker-compose` (v1, Debian's package) or `docker compose` (v2), installing v1 if neither."""
     found = shutil.which("docker-compose")
@@ -173,7 +158,7 @@ def build_and_smoke(
         if event.kind not in {"output", "step"}:
             say(str(event))
 
-    source = image_source(config, version, [wheel], extra_args=dict(config.build_args))
+    source = image_source(config, version, [wheel])
     bases = {p: ref for p, ref in base_images(config, target).items() if p in flavours}
     results = build_images(config, version, wheels=[wheel], registry=target.registry, flavours=flavours,
                            base_images=bases, kind=BuildKind.RELEASE, source=source, engine=engine,
@@ -184,7 +169,6 @@ def build_and_smoke(
         say(f"smoke {found.ref}: {'ok' if found.ok else 'FAILED ' + failed} ({found.seconds:.0f}s)")
 
     reports = smoke_images(config, results, version=version, wheels=[wheel], engine=engine, on_report=report)
-    reports += smoke_app_images(config, results, version=version, engine=engine, on_report=report)
     return results, reports
 
 

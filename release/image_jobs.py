@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from release.adapters import git
+from release.adapters.index import download_wheel
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import ConfigError
@@ -34,7 +35,13 @@ def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Say) -> 
     """The wheel(s) dist/<V>/ holds for the index, building them first when this runner has none.
 
     Builds are reproducible, so separate runners building the same commit get the same bytes.
+    With `install = "index"` the image installs a released version from the index, so the wheel
+    to check it against is that release's, downloaded the same way.
     """
+    if config.install == "index":
+        dest = config.root / "dist" / config.name / str(version)
+        say(f"downloading {config.name}=={version} from the package index to check the images against")
+        return [download_wheel(f"{config.name}=={version}", dest)]
     directory = release_dir(config.root, str(version))
     record = load_record(directory, str(version))
     if not record.is_done("build"):

@@ -7,6 +7,7 @@ passed on a command line or logged.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,10 +25,11 @@ from packaging.utils import (
 )
 
 from release.adapters.cmd import run
-from release.errors import ServiceError
+from release.errors import CommandError, ServiceError
 
 log = logging.getLogger("release.index")
 _TIMEOUT = 30.0
+CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 
 
 @dataclass(frozen=True)
@@ -129,3 +131,18 @@ class PackageIndex:
              "--disable-progress-bar", *[str(p) for p in paths]],
             env=merged,
         )
+
+
+def download_wheel(requirement: str, dest: Path) -> Path:
+    """The release's wheel from the package index, as the image build will download it."""
+    dest.mkdir(parents=True, exist_ok=True)
+    cert = ["--cert", str(CA_BUNDLE)] if CA_BUNDLE.is_file() else []
+    # --isolated: a site pip.conf (find-links, constraints) must not change which file we get.
+    run([sys.executable, "-m", "pip", "download", "--isolated", "--no-deps", "--only-binary=:all:", *cert,
+         "--dest", str(dest), requirement])
+    name, _, version = requirement.partition("==")
+    prefix = f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}-"
+    found = [p for p in dest.glob("*.whl") if p.name.lower().startswith(prefix)]
+    if len(found) != 1:
+        raise CommandError(f"pip download {requirement} left {len(found)} matching wheels in {dest}")
+    return found[0]

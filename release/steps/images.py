@@ -136,7 +136,7 @@ def image_source(
         uid=config.uid, revision=revision,
         created=created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         source_url=meta["source_url"], licenses=meta["licenses"], vendor=meta["vendor"],
-        pip_index_url=pip_index_url, extra_args=dict(extra_args or {}),
+        pip_index_url=pip_index_url, extra_args={**dict(config.build_args), **(extra_args or {})},
     )
 
 

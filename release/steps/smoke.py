@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from release.adapters.engine import Engine, ImageInfo
-from release.config import ReleaseConfig
+from release.config import HealthCheck, ReleaseConfig, SmokeCommand
 from release.errors import CommandError, ServiceError, VerificationError
 from release.images_plan import (
     WHEEL_SHA256_LABEL,
@@ -105,6 +105,8 @@ class Expected:
     uid: int = 50000
     app_command: tuple[str, ...] = ()
     forbidden_tools: tuple[str, ...] = field(default=BUILD_TOOLS)
+    smoke_commands: tuple[SmokeCommand, ...] = ()
+    health_check: HealthCheck | None = None
 
 
 def wheel_files(wheels: Sequence[Path]) -> dict[str, str]:
@@ -115,7 +117,8 @@ def expected_for(
     config: ReleaseConfig, result: ImageResult, version: str, wheels: Mapping[str, str]
 ) -> Expected:
     return Expected(flavour=result.flavour, name=config.name, version=version, wheels=dict(wheels),
-                    labels=dict(result.plan.labels), uid=config.uid, app_command=config.app_command)
+                    labels=dict(result.plan.labels), uid=config.uid, app_command=config.app_command,
+                    smoke_commands=config.smoke_commands, health_check=config.health_check)
 
 
 def _check(name: str, ok: bool, detail: str) -> Check:
@@ -186,6 +189,10 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
         checks.append(_check("app-command", code == 0, f"{command}: exit {code}: {output[-300:]}"))
     else:
         checks.append(Check("app-command", True, "no app-command configured", skipped=True))
+    from release.steps import app_smoke  # app_smoke builds on this module's Check and SmokeReport
+
+    checks += app_smoke.app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
+                                   health=expect.health_check)
     return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started)
 
 
