@@ -97,3 +97,19 @@ def test_image_jobs_on_separate_runners_then_publish_joins_them(
         assert registry.manifest_digest("sample/app", f"1.10-python{flavour}") == digest
     assert registry.manifest_digest("sample/app", "latest") == pushed["3.11"]
     assert registry.manifest_digest("sample/app", "1.10.6") == pushed["3.11"]
+
+
+def test_master_build_pushes_master_tags_and_nothing_else(tmp_path: Path, services: sandbox.Services) -> None:
+    origin = make_sample_repo(tmp_path / "origin")
+    configure_endpoints(origin, services)
+    registry = RegistryClient(services.registry)
+    releases_before = {t for t in registry.tags("sample/app") if not t.startswith("master")}
+    result = invoke(origin, services, "images", "--master", "--push")
+    assert "master build pushed" in result.stderr
+    digests = {p: registry.manifest_digest("sample/app", f"master-python{p}") for p in FLAVOURS}
+    assert all(digests.values())
+    assert registry.manifest_digest("sample/app", "master") == digests["3.11"]
+    labels = registry.image_labels("sample/app", "master-python3.13")
+    assert labels is not None
+    assert labels["org.opencontainers.image.revision"] == git(origin, "rev-parse", "HEAD")
+    assert {t for t in registry.tags("sample/app") if not t.startswith("master")} == releases_before
