@@ -16,17 +16,13 @@ import pytest
 from release.adapters.engine import Engine, RunResult
 from release.config import HealthCheck, ReleaseConfig, SmokeCommand, parse_config
 from release.errors import CommandError
-from release.images_plan import ImagePlan
 from release.steps.app_smoke import (
     WATCH,
     app_checks,
     command_check,
     expected_text,
     health_verdict,
-    smoke_app_images,
 )
-from release.steps.images import ImageResult
-from release.steps.smoke import SmokeFailed, SmokeReport
 
 HEALTH = HealthCheck(("app", "serve"), "http://127.0.0.1:8080/health", 60, '"db":"ok"')
 VERSION = "3.3.2"
@@ -146,28 +142,6 @@ def test_an_engine_error_and_a_broken_watcher_are_failed_checks() -> None:
 
 def airflow_like(table: dict[str, Any]) -> ReleaseConfig:
     return parse_config(Path("/target"), {"name": "app", "python": ["3.11", "3.13"], **table})
-
-
-def result_for(flavour: str) -> ImageResult:
-    plan = ImagePlan(flavour, "reg/app", f"1-python{flavour}", "base", "sha256:b", {}, {}, "sha256:i")
-    return ImageResult(plan, "built")
-
-
-def test_smoke_app_images_reports_every_image_then_raises_naming_the_failures() -> None:
-    config = airflow_like({"smoke-commands": [["app", "check"]]})
-    seen: list[SmokeReport] = []
-    engine = FakeEngine(lambda command: RunResult(0, "", ""))
-    reports = smoke_app_images(config, [result_for("3.11")], version="1", engine=engine,
-                               on_report=seen.append)
-    assert [r.ok for r in reports] == [True]
-    assert seen == reports
-
-    images = iter([RunResult(0, "", ""), RunResult(3, "boom", "")])
-    with pytest.raises(SmokeFailed) as caught:
-        smoke_app_images(config, [result_for("3.11"), result_for("3.13")], version="1",
-                         engine=FakeEngine(lambda command: next(images)))
-    assert [r.ok for r in caught.value.reports] == [True, False]
-    assert "reg/app:1-python3.13: command: app check: exit 3: boom" in str(caught.value)
 
 
 # --------------------------------------------------------------------------- the watcher, for real

@@ -9,15 +9,13 @@ network is needed), then stops it: the URL must answer 200, with `expect` in the
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from release.adapters.engine import Engine
-from release.config import HealthCheck, ReleaseConfig, SmokeCommand
+from release.config import HealthCheck, SmokeCommand
 from release.errors import CommandError, ServiceError
-from release.steps.images import ImageResult
-from release.steps.smoke import Check, SmokeFailed, SmokeReport
+from release.steps.smoke import Check
 
 TAIL = 400
 STOP_GRACE = 20  # seconds the server gets to stop after SIGTERM, before SIGKILL
@@ -135,29 +133,3 @@ def app_checks(
     else:
         checks.append(run_health_check(engine, ref, health, version))
     return checks
-
-
-def smoke_app_images(
-    config: ReleaseConfig,
-    results: Sequence[ImageResult],
-    *,
-    version: str,
-    engine: Engine | None = None,
-    on_report: Callable[[SmokeReport], None] | None = None,
-) -> list[SmokeReport]:
-    """The app checks of every image; raise SmokeFailed (with all reports) when any failed."""
-    engine = engine or Engine()
-    reports = []
-    for result in results:
-        started = time.monotonic()
-        checks = app_checks(engine, result.ref, version=str(version), commands=config.smoke_commands,
-                            health=config.health_check)
-        report = SmokeReport(result.ref, result.flavour, tuple(checks), time.monotonic() - started)
-        reports.append(report)
-        if on_report is not None:
-            on_report(report)
-    failed = [r for r in reports if not r.ok]
-    if failed:
-        lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
-        raise SmokeFailed("app smoke test failed:\n" + "\n".join(lines), reports)
-    return reports
