@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from release.adapters.engine import Engine, RunResult
-from release.config import HealthCheck, ReleaseConfig, SmokeCommand, parse_config
+from release.config import HealthCheck, SmokeCommand
 from release.errors import CommandError
 from release.steps.app_smoke import (
     WATCH,
@@ -138,10 +138,6 @@ def test_an_engine_error_and_a_broken_watcher_are_failed_checks() -> None:
     assert [c.ok for c in checks] == [False, False]
     assert "did not finish" in checks[0].detail
     assert "health watcher failed (exit 1)" in checks[1].detail
-
-
-def airflow_like(table: dict[str, Any]) -> ReleaseConfig:
-    return parse_config(Path("/target"), {"name": "app", "python": ["3.11", "3.13"], **table})
 
 
 # --------------------------------------------------------------------------- the watcher, for real
