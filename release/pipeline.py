@@ -125,12 +125,15 @@ def run_release(
     announce("images", f"build and smoke Python {', '.join(options.flavours)}, then push version tags")
     results = run_images(config, version, target, record, options, say)
     digests = {r.flavour: r.digest or "" for r in results}
-    return publish_release(config, version, target, record, digests, options, announce=announce, say=say)
+    pushed = frozenset(f"{version}-python{r.flavour}" for r in results if r.status != "reused")
+    return publish_release(config, version, target, record, digests, options, announce=announce, say=say,
+                           pushed_now=pushed)
 
 
 def publish_release(
     config: ReleaseConfig, version: ReleaseVersion, target: Target, record: ReleaseRecord,
     digests: dict[str, str], options: RunOptions, *, announce: Announce, say: Callable[[str], None],
+    pushed_now: frozenset[str] = frozenset(),
 ) -> ReleaseReport:
     """Version tags, then packages, then -- only when both hold -- the moving aliases."""
     directory = record.path.parent
@@ -141,7 +144,8 @@ def publish_release(
     report = ReleaseReport(str(version), images=dict(digests))
     for tag in publish.apply_tags(registry, config.image, immutable, digests, only_moving=False,
                                   force=options.force, progress=say):
-        report.tags[tag.tag] = {"python": tag.python, "digest": tag.digest, "previous": tag.previous}
+        previous = None if tag.tag in pushed_now else tag.previous  # pushed by this run's image step
+        report.tags[tag.tag] = {"python": tag.python, "digest": tag.digest, "previous": previous}
     record.step_done("push", {"digests": digests})
 
     announce("upload", f"packages to {target.index_upload}, then compare the index's hashes")

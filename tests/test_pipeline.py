@@ -1,0 +1,25 @@
+"""The pure parts of the pipeline: the release report and option parsing."""
+
+from __future__ import annotations
+
+from release.pipeline import ReleaseReport, parse_force
+
+
+def test_report_lists_as_moved_only_tags_that_pointed_elsewhere() -> None:
+    report = ReleaseReport("1.10.7", images={"3.11": "sha256:new"})
+    report.tags = {
+        "1.10.7-python3.11": {"python": "3.11", "digest": "sha256:new", "previous": None},
+        "1.10.7": {"python": "3.11", "digest": "sha256:new", "previous": None},
+        "1.10": {"python": "3.11", "digest": "sha256:new", "previous": "sha256:old"},
+        "latest": {"python": "3.11", "digest": "sha256:new", "previous": "sha256:new"},
+    }
+    data = report.to_json()
+    assert set(data["moved"]) == {"1.10"}
+    assert data["version"] == "1.10.7"
+    assert data["images"] == {"3.11": "sha256:new"}
+
+
+def test_force_accepts_a_comma_list_or_a_sequence() -> None:
+    assert parse_force("1.10.6, 1.10.6-python3.11,") == frozenset({"1.10.6", "1.10.6-python3.11"})
+    assert parse_force(["latest", " "]) == frozenset({"latest"})
+    assert parse_force("") == frozenset()
