@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from release import sandbox
+from release.sandbox import dockerd
+
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO_ROOT = Path(__file__).parent.parent
 
@@ -35,3 +38,15 @@ def make_sample_repo(dest: Path, *, version: str = "1.10.6") -> Path:
 @pytest.fixture
 def sample_repo(tmp_path: Path) -> Path:
     return make_sample_repo(tmp_path / "sample")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def engine_running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Image tests talk to the engine directly: start it the way the sandbox does if it is down."""
+    if not any(item.get_closest_marker("images") for item in request.session.items):
+        return
+    if dockerd.answering():
+        return
+    root = tmp_path_factory.mktemp("engine")
+    sandbox.up(root, name="engine", flavours=[], progress=lambda line: None)
+    sandbox.down(root)  # leaves the engine it started running, as documented
