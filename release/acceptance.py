@@ -14,7 +14,6 @@ import dataclasses
 import http.client
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from release.adapters.index import download_wheel
 from release.config import ReleaseConfig, load_config
 from release.errors import ConfigError, ReleaseError, VerificationError
 from release.images_plan import context_tar
+from release.sandbox.state import free_port
 from release.sandbox.tools import ensure_program
 from release.steps.images import ImageEvent, ImageResult, build_images, image_source
 from release.steps.smoke import SmokeReport, smoke_images
@@ -113,12 +113,6 @@ def health(url: str) -> str | None:
     except (OSError, ValueError, http.client.HTTPException):
         return None
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def compose_check(root: Path, image: str, *, port: int, timeout: float = 300, say: Say = print) -> float:

@@ -16,6 +16,7 @@ import pytest
 from release.adapters.engine import Engine, RunResult
 from release.config import HealthCheck, SmokeCommand
 from release.errors import CommandError
+from release.sandbox.state import free_port
 from release.steps.app_smoke import (
     WATCH,
     app_checks,
@@ -142,12 +143,6 @@ def test_an_engine_error_and_a_broken_watcher_are_failed_checks() -> None:
 
 # --------------------------------------------------------------------------- the watcher, for real
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def http_server(port: int, directory: Path) -> list[str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import requests
 from release.adapters.engine import BuildFailed, BuildLine, Engine, _follow_build, split_ref
 from release.adapters.registry import RegistryClient
 from release.images_plan import context_tar
+from release.sandbox.state import free_port
 
 BASE = "sandbox/python:3.11"
 
@@ -33,11 +33,6 @@ class ThrowawayRegistry:
         self.process.terminate()
         self.process.wait(timeout=10)
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def start_registry(directory: Path) -> ThrowawayRegistry:

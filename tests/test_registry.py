@@ -15,7 +15,6 @@ import json
 import logging
 import re
 import signal
-import socket
 import subprocess
 import tarfile
 import threading
@@ -38,6 +37,7 @@ from release.adapters.registry import (
     auth_from_docker_config,
 )
 from release.errors import ReleaseError, ServiceError
+from release.sandbox.state import free_port
 
 REGISTRY_BINARY = "/usr/bin/docker-registry"
 SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -54,11 +54,6 @@ def _no_real_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     empty.mkdir()
     monkeypatch.setenv("DOCKER_CONFIG", str(empty))
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def sha256(data: bytes) -> str:
