@@ -9,7 +9,7 @@ import docker
 import docker.errors
 
 from release.errors import ServiceError, ToolMissingError
-from release.sandbox.state import Layout, Progress, log_tail, pid_matches, spawn, stop_pid, wait_until
+from release.sandbox.state import Layout, Progress, pid_matches, start_and_wait, stop_pid
 from release.sandbox.tools import can_apt, ensure_program
 
 MARKER = "dockerd"
@@ -62,14 +62,12 @@ def ensure_engine(layout: Layout, previous: dict[str, Any], progress: Progress) 
         )
     dockerd = ensure_program("dockerd", "docker.io", progress)
     log_file = layout.log("dockerd")
-    new_pid = spawn([dockerd], log_file=log_file)
+    new_pid = start_and_wait(
+        [dockerd], log_file=log_file, marker=MARKER, answers=answering, timeout=START_TIMEOUT,
+        interval=0.5, what="dockerd did not answer",
+        hint="dockerd needs root and a kernel with cgroups and overlayfs",
+    )
     progress(f"engine: started dockerd (pid {new_pid}), log {log_file}")
-    if not wait_until(answering, timeout=START_TIMEOUT, interval=0.5, while_alive=new_pid):
-        stop_pid(new_pid, MARKER)
-        raise ServiceError(
-            f"dockerd did not answer within {START_TIMEOUT:.0f}s: {log_tail(log_file)}; "
-            f"see {log_file} (dockerd needs root and a kernel with cgroups and overlayfs)"
-        )
     progress(f"engine: Docker Engine {engine_version()} answers")
     return {"pid": new_pid, "started_by_sandbox": True}
 

@@ -7,16 +7,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from release.errors import ServiceError
 from release.sandbox.state import (
     Layout,
     Progress,
     free_port,
     http_status,
-    log_tail,
     pid_matches,
     port_is_free,
-    spawn,
+    start_and_wait,
     stop_pid,
     wait_until,
 )
@@ -113,13 +111,11 @@ def ensure(service: Service, layout: Layout, previous: dict[str, Any], progress:
         port = free_port()
     argv = service.argv(layout, port, progress)
     log_file = layout.log(service.name)
-    new_pid = spawn(argv, log_file=log_file, cwd=layout.state_dir)
-    if not wait_until(lambda: service.answers(port), timeout=START_TIMEOUT, while_alive=new_pid):
-        stop_pid(new_pid, marker)
-        raise ServiceError(
-            f"{service.name} did not answer {service.probe_url(port)} within {START_TIMEOUT:.0f}s: "
-            f"{log_tail(log_file)}; see {log_file}"
-        )
+    new_pid = start_and_wait(
+        argv, log_file=log_file, marker=marker, answers=lambda: service.answers(port),
+        timeout=START_TIMEOUT, cwd=layout.state_dir,
+        what=f"{service.name} did not answer {service.probe_url(port)}",
+    )
     progress(f"{service.name}: started on 127.0.0.1:{port} (pid {new_pid}), log {log_file}")
     return {"pid": new_pid, "port": port}
 

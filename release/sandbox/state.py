@@ -232,6 +232,19 @@ def _stamp(log: IO[bytes], argv: Sequence[str]) -> None:
     log.flush()
 
 
+def start_and_wait(
+    argv: Sequence[str], *, log_file: Path, marker: str, answers: Callable[[], bool], timeout: float,
+    what: str, hint: str = "", cwd: Path | None = None, interval: float = 0.2,
+) -> int:
+    """Spawn a service and wait until `answers`; if it never does, stop it and say why."""
+    pid = spawn(argv, log_file=log_file, cwd=cwd)
+    if not wait_until(answers, timeout=timeout, interval=interval, while_alive=pid):
+        stop_pid(pid, marker)
+        extra = f" ({hint})" if hint else ""
+        raise ServiceError(f"{what} within {timeout:.0f}s: {log_tail(log_file)}; see {log_file}{extra}")
+    return pid
+
+
 def stop_pid(pid: int, marker: str, *, timeout: float = 10.0) -> bool:
     """SIGTERM (then SIGKILL) a process we started, only if it is still the one we started."""
     if not pid_matches(pid, marker):
