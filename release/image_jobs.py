@@ -47,8 +47,7 @@ def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Say) -> 
     if not record.is_done("build"):
         build_release(config, version, progress=say)
         record = load_record(directory, str(version))
-    return [directory / p for p, e in sorted(record.get("files").items())
-            if e.get("set") == "pypi" and p.endswith(".whl")]
+    return record.wheels()
 
 
 def release_images(

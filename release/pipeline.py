@@ -64,13 +64,6 @@ def fetch_keys(target: Target, directory: Path) -> Path:
     return keys
 
 
-def _wheels(record: ReleaseRecord, directory: Path) -> list[Path]:
-    names = [p for p, e in record.get("files").items() if e.get("set") == "pypi" and p.endswith(".whl")]
-    if not names:
-        raise RefusedError(f"{directory}: the record lists no wheel to install in the images")
-    return [directory / p for p in sorted(names)]
-
-
 def _pypi_files(record: ReleaseRecord, directory: Path) -> list[Path]:
     files = [directory / p for p, e in sorted(record.get("files").items()) if e.get("set") == "pypi"]
     for path in files:
@@ -87,15 +80,13 @@ def run_images(
     config: ReleaseConfig, version: ReleaseVersion, target: Target, record: ReleaseRecord,
     options: RunOptions, say: Callable[[str], None],
 ) -> list[ImageResult]:
-    directory = release_dir(config.root, str(version))
-
     def on_event(event: ImageEvent) -> None:
         text = _image_progress(event)
         if text:
             say(text)
 
     results, reports = ship_images(
-        config, str(version), wheels=_wheels(record, directory), registry=target.registry, push=True,
+        config, str(version), wheels=record.wheels(), registry=target.registry, push=True,
         progress=on_event, flavours=options.flavours, base_images=base_images(config, target),
         kind=BuildKind.RELEASE, jobs=options.jobs,
     )

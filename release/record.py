@@ -70,6 +70,14 @@ class ReleaseRecord:
     def is_done(self, step: str) -> bool:
         return step in self.get("steps")
 
+    def wheels(self) -> list[Path]:
+        """The wheels the build recorded for the index: what the images install."""
+        files = self.get("files")
+        names = sorted(p for p, e in files.items() if e.get("set") == "pypi" and p.endswith(".whl"))
+        if not names:
+            raise RefusedError(f"{self.path.parent}: the record lists no wheel to install in the images")
+        return [self.path.parent / name for name in names]
+
     def to_json(self) -> dict[str, Any]:
         return {"schema": SCHEMA, "version": self.version, **self.sections}
 
