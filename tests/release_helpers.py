@@ -14,6 +14,7 @@ from conftest import git, make_sample_repo
 from release import sandbox
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
+from release.bench import set_version
 from release.config import ReleaseConfig, load_config
 from release.pipeline import ReleaseReport, RunOptions, run_release
 from release.target import Target, connect
@@ -51,15 +52,7 @@ class SampleRelease:
 
     def set_version(self, version: str) -> None:
         """Commit `version` as the declared version, with its changelog section."""
-        init = self.root / "sample_app" / "__init__.py"
-        text = init.read_text()
-        start = text.index('__version__ = "') + len('__version__ = "')
-        init.write_text(text[:start] + version + text[text.index('"', start):])
-        changelog = self.root / "CHANGELOG.md"
-        head, rest = changelog.read_text().split("\n\n", 1)
-        section = f"## [{version}] - 2026-11-26\n\n### Fixed\n- Release {version}.\n\n"
-        changelog.write_text(f"{head}\n\n{section}{rest}")
-        git(self.root, "commit", "-qam", f"Prepare {version}")
+        set_version(self.root, version)
 
     def release(self, version: str, **options: object) -> ReleaseReport:
         final = str(parse_version(version).final)
