@@ -31,15 +31,15 @@ def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on the library."""
     install_project(session)
     session.install(*LINT_REQUIREMENTS)
-    session.run("ruff", "check", "release", "tests", "noxfile.py", "tasks.py", "setup.py")
-    session.run("mypy", "--strict", "release")
+    session.run("ruff", "check", "release", "benchmarks", "tests", "noxfile.py", "tasks.py", "setup.py")
+    session.run("mypy", "--strict", "release", "benchmarks")
 
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Performance figures from the issues, measured in one run on a throwaway sandbox."""
     install_project(session)
-    session.run("python", "-m", "release.bench")
+    session.run("python", "-m", "benchmarks.bench")
 
 
 @nox.session(python="3.11")
@@ -61,4 +61,4 @@ def airflow(session: nox.Session) -> None:
     """Real Apache Airflow from PyPI through the Dockerfile and pipeline: build, smoke, docker-compose
     quick start, cold/warm build times vs a plain image. After `--`: flavours, --no-compose, --no-bench."""
     install_project(session)
-    session.run("python", "-m", "release.acceptance", *session.posargs)
+    session.run("python", "-m", "benchmarks.airflow", *session.posargs)

@@ -38,5 +38,5 @@ setup(
         "requests>=2.31",
         "tomli>=2; python_version<'3.11'",
     ],
-    entry_points={"console_scripts": ["release-pipeline=release.cli:main"]},
+    entry_points={"console_scripts": ["release-pipeline=release.cli.main:main"]},
 )

@@ -1,5 +1,5 @@
 """Release tasks for invoke: `invoke --list` shows them; the library does the work."""
 
-from release.tasks import ns
+from release.cli import ns
 
 __all__ = ["ns"]

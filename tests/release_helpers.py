@@ -11,13 +11,13 @@ from pathlib import Path
 
 from conftest import git, make_sample_repo
 
+from benchmarks.bench import set_version
 from release import sandbox
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
-from release.bench import set_version
 from release.config import ReleaseConfig, load_config
-from release.pipeline import ReleaseReport, RunOptions, run_release
-from release.target import Target, connect
+from release.pipeline.connect import Target, connect
+from release.pipeline.release import ReleaseReport, RunOptions, run_release
 from release.versions import parse_version
 
 FLAVOURS = ("3.11", "3.13")

@@ -11,7 +11,7 @@ from types import ModuleType
 import pytest
 from conftest import REPO_ROOT
 
-from release.acceptance import COMPOSE_FILE, PROFILE, Bench, pinned_version, run_airflow_acceptance
+from benchmarks.airflow import COMPOSE_FILE, PROFILE, Bench, pinned_version, run_airflow_acceptance
 from release.config import load_config
 from release.errors import ConfigError
 

@@ -15,7 +15,7 @@ import requests
 
 from release.adapters.engine import BuildFailed, BuildLine, Engine, _follow_build, split_ref
 from release.adapters.registry import RegistryClient
-from release.images_plan import context_tar
+from release.plan.images import context_tar
 from release.sandbox.state import free_port
 
 BASE = "sandbox/python:3.11"

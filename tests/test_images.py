@@ -23,7 +23,7 @@ from release.adapters.engine import Engine
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig, load_config
 from release.errors import CommandError, RefusedError
-from release.images_plan import INPUT_HASH_LABEL, OCI, WHEEL_SHA256_LABEL
+from release.plan.images import INPUT_HASH_LABEL, OCI, WHEEL_SHA256_LABEL
 from release.record import sha256_of
 from release.steps.images import ImageEvent, ImageResult, build_images, image_source
 from release.steps.refresh import refresh_images

@@ -9,7 +9,7 @@ import tarfile
 import pytest
 
 from release.errors import RefusedError
-from release.images_plan import (
+from release.plan.images import (
     INPUT_HASH_LABEL,
     OCI,
     VOLATILE_LABELS,
@@ -29,8 +29,8 @@ from release.images_plan import (
     parse_wheels_record,
     plan_image,
 )
+from release.plan.tags import BuildKind
 from release.steps.refresh import refresh_targets
-from release.tags import BuildKind
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from release.pipeline import ReleaseReport, parse_force
+from release.pipeline.release import ReleaseReport, parse_force
 
 
 def test_report_lists_as_moved_only_tags_that_pointed_elsewhere() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from release.config import parse_config
-from release.plan import TagChange, artefacts, plan_release, release_steps
+from release.plan.release import TagChange, artefacts, plan_release, release_steps
 from release.versions import parse_version
 
 CONFIG = parse_config(

@@ -10,8 +10,8 @@ from release_helpers import SampleRelease
 
 from release import sandbox
 from release.errors import ReleaseError
+from release.plan.tags import BuildKind, plan_tags
 from release.record import sha256_of
-from release.tags import BuildKind, plan_tags
 from release.versions import parse_version
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.images, pytest.mark.slow]

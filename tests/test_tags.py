@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from release.tags import BuildKind, Tag, TagPlan, owns_latest, owns_line, plan_tags
+from release.plan.tags import BuildKind, Tag, TagPlan, owns_latest, owns_line, plan_tags
 from release.versions import ReleaseVersion, parse_version
 
 FLAVOURS = ("3.9", "3.11", "3.13")

@@ -23,7 +23,7 @@ from release.adapters.engine import BuildFailed, BuildLine, Engine
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import CommandError, ConfigError, RefusedError, ReleaseError, ServiceError
-from release.images_plan import (
+from release.plan.images import (
     CONSTRAINTS_FILE,
     CONTEXT_DIR,
     INPUT_HASH_LABEL,
@@ -36,8 +36,8 @@ from release.images_plan import (
     parse_metadata,
     plan_image,
 )
+from release.plan.tags import BuildKind
 from release.record import sha256_of
-from release.tags import BuildKind
 
 log = logging.getLogger("release.images")
 

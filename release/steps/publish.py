@@ -15,8 +15,8 @@ from pathlib import Path
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.errors import RefusedError, ServiceError, VerificationError
+from release.plan.tags import BuildKind, TagPlan, plan_tags
 from release.record import sha256_of
-from release.tags import BuildKind, TagPlan, plan_tags
 from release.versions import ReleaseVersion, parse_existing, versions_from_tags
 
 log = logging.getLogger("release.publish")

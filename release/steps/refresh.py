@@ -26,11 +26,11 @@ from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import ReleaseError, ServiceError
-from release.images_plan import OCI, WHEEL_SHA256_LABEL
+from release.plan.images import OCI, WHEEL_SHA256_LABEL
+from release.plan.tags import BuildKind
 from release.record import sha256_of
 from release.steps.images import ImageResult, build_images, image_source, log_event, push_images
 from release.steps.smoke import smoke_images
-from release.tags import BuildKind
 from release.versions import parse_existing
 
 log = logging.getLogger("release.refresh")

@@ -18,7 +18,7 @@ from typing import Any
 from release.adapters.engine import Engine, ImageInfo
 from release.config import HealthCheck, ReleaseConfig, SmokeCommand
 from release.errors import CommandError, ServiceError, VerificationError
-from release.images_plan import (
+from release.plan.images import (
     WHEEL_SHA256_LABEL,
     WHEELS_RECORD,
     WheelFile,

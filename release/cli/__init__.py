@@ -6,11 +6,12 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from release import console, dryrun, image_tasks, pipeline, vote_tasks
-from release.pipeline import ReleaseReport
-from release.sandbox_tasks import sandbox_tasks
-from release.steps.build import find_declared_version
-from release.task_support import (
+from release import console
+from release.cli import images as image_tasks
+from release.cli import show as dryrun
+from release.cli import vote as vote_tasks
+from release.cli.sandbox import sandbox_tasks
+from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
     connect_target,
@@ -19,6 +20,9 @@ from release.task_support import (
     reports_errors,
     required_version,
 )
+from release.pipeline import release as pipeline
+from release.pipeline.release import ReleaseReport
+from release.steps.build import find_declared_version
 from release.versions import parse_version
 
 

@@ -19,6 +19,8 @@ from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import RefusedError
+from release.pipeline.connect import Target, base_images
+from release.plan.tags import BuildKind
 from release.record import ReleaseRecord, load_record, release_dir, sha512_of
 from release.steps import publish
 from release.steps.build import build_release
@@ -26,8 +28,6 @@ from release.steps.images import ImageEvent, ImageResult
 from release.steps.sign import checksum_text, sign_release
 from release.steps.smoke import ship_images
 from release.steps.vote import stage_release
-from release.tags import BuildKind
-from release.target import Target, base_images
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.pipeline")

@@ -13,8 +13,8 @@ from invoke.exceptions import Exit
 from release import console
 from release.config import ReleaseConfig, load_config
 from release.errors import ReleaseError
-from release.pipeline import RunOptions, parse_force
-from release.target import Target, connect
+from release.pipeline.connect import Target, connect
+from release.pipeline.release import RunOptions, parse_force
 
 F = TypeVar("F", bound=Callable[..., Any])
 

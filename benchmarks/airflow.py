@@ -27,13 +27,13 @@ from release.adapters.engine import Engine
 from release.adapters.index import download_wheel
 from release.config import ReleaseConfig, load_config
 from release.errors import ConfigError, ReleaseError, VerificationError
-from release.images_plan import context_tar
+from release.pipeline.connect import Target, base_images, connect
+from release.plan.images import context_tar
+from release.plan.tags import BuildKind
 from release.sandbox.state import free_port
 from release.sandbox.tools import ensure_program
 from release.steps.images import ImageEvent, ImageResult, build_images, image_source
 from release.steps.smoke import SmokeReport, smoke_images
-from release.tags import BuildKind
-from release.target import Target, base_images, connect
 
 PROFILE = Path("examples/airflow/pyproject.toml")
 PLAIN_DOCKERFILE = Path("examples/airflow/Dockerfile.plain")
@@ -249,7 +249,7 @@ def run_airflow_acceptance(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """The Airflow acceptance from the command line (`nox -s airflow` runs it)."""
-    parser = argparse.ArgumentParser(prog="python -m release.acceptance", description=main.__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.airflow", description=main.__doc__)
     parser.add_argument("flavours", nargs="*", help="Python flavours of the profile (default: all)")
     parser.add_argument("--no-compose", action="store_true", help="skip the docker-compose quick start")
     parser.add_argument("--no-bench", action="store_true", help="skip the build timing vs the plain image")

@@ -9,10 +9,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.bench import FLAVOURS, Bench
 from release.adapters.engine import Engine
-from release.bench import FLAVOURS, Bench
+from release.pipeline.connect import base_images
 from release.steps.images import ImageResult, build_images
-from release.target import base_images
 
 PLAIN_DOCKERFILE = """\
 ARG BASE

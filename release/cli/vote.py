@@ -5,15 +5,8 @@ from __future__ import annotations
 from invoke.context import Context
 from invoke.tasks import task
 
-from release import console, pipeline
-from release.errors import ReleaseError
-from release.record import sha512_of
-from release.steps.build import build_release
-from release.steps.promote import promote_release
-from release.steps.sign import sign_release
-from release.steps.verify import verify_candidate
-from release.steps.vote import stage_release
-from release.task_support import (
+from release import console
+from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
     connect_target,
@@ -21,6 +14,14 @@ from release.task_support import (
     reports_errors,
     required_version,
 )
+from release.errors import ReleaseError
+from release.pipeline import release as pipeline
+from release.record import sha512_of
+from release.steps.build import build_release
+from release.steps.promote import promote_release
+from release.steps.sign import sign_release
+from release.steps.verify import verify_candidate
+from release.steps.vote import stage_release
 from release.versions import parse_version
 
 

@@ -7,7 +7,7 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console, sandbox
-from release.task_support import flavours_of, project_root, read_config, reports_errors
+from release.cli.support import flavours_of, project_root, read_config, reports_errors
 
 
 @task(help={"python": "comma-separated flavours to prepare base images for (default: all configured)"})

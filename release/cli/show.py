@@ -8,9 +8,9 @@ from release import console
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
-from release.plan import ReleasePlan, plan_release
+from release.pipeline.connect import Target
+from release.plan.release import ReleasePlan, plan_release
 from release.steps.publish import released_versions
-from release.target import Target
 from release.versions import ReleaseVersion
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from release.config import ReleaseConfig
-from release.tags import BuildKind, TagPlan, plan_tags
+from release.plan.tags import BuildKind, TagPlan, plan_tags
 from release.versions import ReleaseVersion
 
 

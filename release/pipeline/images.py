@@ -12,12 +12,12 @@ from release.adapters.index import download_wheel
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import ConfigError
+from release.pipeline.connect import Target, base_images
+from release.plan.tags import BuildKind, plan_tags
 from release.record import load_record, release_dir
 from release.steps.build import build_release, build_set, find_declared_version, package_builder
 from release.steps.images import ImageEvent, ImageResult
 from release.steps.smoke import SmokeReport, ship_images
-from release.tags import BuildKind, plan_tags
-from release.target import Target, base_images
 from release.versions import ReleaseVersion, parse_version
 
 Say = Callable[[str], None]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from release.errors import RefusedError
-from release.tags import BuildKind
+from release.plan.tags import BuildKind
 
 OCI = "org.opencontainers.image"
 INPUT_HASH_LABEL = "org.release-pipeline.input-hash"

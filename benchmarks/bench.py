@@ -18,8 +18,8 @@ from release import console, sandbox
 from release.adapters.engine import Engine
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig, load_config
-from release.pipeline import RunOptions, run_release
-from release.target import Target, connect
+from release.pipeline.connect import Target, connect
+from release.pipeline.release import RunOptions, run_release
 from release.versions import parse_version
 
 FLAVOURS = ("3.9", "3.11", "3.13")
@@ -153,7 +153,7 @@ def run_bench(repo_root: Path) -> list[Figure]:
             bench.add("warm patch release / first release", f"{warm / first:.3f}x")
             bench_aliasing(bench)
             bench_verify(bench)
-            from release.bench_images import bench_images
+            from benchmarks.bench_images import bench_images
 
             bench_images(bench)
         finally:

@@ -8,7 +8,7 @@ from release import __version__
 
 
 def main() -> None:
-    from release.tasks import ns
+    from release.cli import ns
 
     Program(namespace=ns, version=__version__, name="release-pipeline", binary="release-pipeline").run()
 

@@ -9,18 +9,19 @@ from pathlib import Path
 from invoke.context import Context
 from invoke.tasks import task
 
-from release import console, image_jobs
-from release.errors import ReleaseError
-from release.steps.images import ImageResult
-from release.steps.refresh import index_wheels, refresh_images
-from release.steps.smoke import SmokeReport
-from release.task_support import (
+from release import console
+from release.cli.support import (
     PROFILE_HELP,
     connect_target,
     flavours_of,
     read_config,
     reports_errors,
 )
+from release.errors import ReleaseError
+from release.pipeline import images as image_jobs
+from release.steps.images import ImageResult
+from release.steps.refresh import index_wheels, refresh_images
+from release.steps.smoke import SmokeReport
 from release.versions import parse_version
 
 IMAGE_HELP = {

@@ -1,0 +1,1 @@
+"""The release as data, pure: tag spelling and planning, image inputs, the ReleasePlan."""
