@@ -30,9 +30,10 @@ from release.errors import ConfigError, ReleaseError, VerificationError
 from release.pipeline.connect import Target, base_images, connect
 from release.plan.images import context_tar
 from release.plan.tags import BuildKind
+from release.progress import Event
 from release.sandbox.state import free_port
 from release.sandbox.tools import ensure_program
-from release.steps.images import ImageEvent, ImageResult, build_images, image_source
+from release.steps.images import ImageResult, build_images, image_source
 from release.steps.smoke import SmokeReport, smoke_images
 
 PROFILE = Path("examples/airflow/pyproject.toml")
@@ -148,8 +149,8 @@ def build_and_smoke(
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     """The pipeline's own build and smoke steps (generic checks, then the profile's); no push, so
     the registry is not consulted: an image the engine has from the same inputs is reused."""
-    def progress(event: ImageEvent) -> None:
-        if event.kind not in {"output", "step"}:
+    def progress(event: str | Event) -> None:
+        if isinstance(event, str) or event.kind not in {"output", "step"}:
             say(str(event))
 
     source = image_source(config, version, [wheel])

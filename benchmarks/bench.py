@@ -10,7 +10,6 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig, load_config
 from release.pipeline.connect import Target, connect
 from release.pipeline.release import RunOptions, run_release
+from release.progress import Progress
 from release.versions import parse_version
 
 FLAVOURS = ("3.9", "3.11", "3.13")
@@ -37,7 +37,7 @@ class Figure:
 class Bench:
     root: Path
     figures: list[Figure]
-    quiet: Callable[[str], None] = lambda line: None
+    quiet: Progress = lambda line: None
 
     @property
     def config(self) -> ReleaseConfig:
@@ -130,8 +130,8 @@ def bench_verify(bench: Bench) -> None:
     release_time = release_seconds(bench, "2.0.0rc1")
     target = bench.target()
     started = time.perf_counter()
-    verify_candidate(bench.config, "2.0.0rc1", svn_dev_url=target.svn_dev, keys_url=target.keys_url,
-                     repo_root=bench.root, progress=bench.quiet)
+    verify_candidate(bench.config, parse_version("2.0.0rc1"), svn_dev_url=target.svn_dev,
+                     keys_url=target.keys_url, repo_root=bench.root, progress=bench.quiet)
     seconds = time.perf_counter() - started
     bench.add("verify a sandbox release candidate (signatures, checksums, rebuild)", f"{seconds:.1f}s",
               "< 60 s", seconds < 60)

@@ -9,16 +9,22 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from release.progress import Event, shown
 
 # Logs and CI have no terminal width; 80 columns would fold every digest in the tables.
 err = Console(stderr=True, highlight=False, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 _started = time.monotonic()
 
 
-def progress(message: str) -> None:
-    """One progress line, with the seconds since the command started."""
-    err.print(f"[dim]{time.monotonic() - _started:6.1f}s[/dim] {message}")
+def progress(item: str | Event) -> None:
+    """One progress line, with the seconds since the command started; build tools' own output is
+    left to the logs. Tool output is printed as text, never read as console markup."""
+    line = shown(item)
+    if line is not None:
+        err.print(f"[dim]{time.monotonic() - _started:6.1f}s[/dim] {escape(line)}")
 
 
 def step(name: str, does: str) -> None:

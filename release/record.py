@@ -1,27 +1,27 @@
-"""The release manifest: what each step produced, written as it goes, read back on a rerun.
+"""The release record: what each step produced, typed, written as it goes, read back on a rerun.
 
-Lives at `dist/<version>/release.json`. Steps put their results under their own section
-(`files`, `signatures`, `images`, `aliases`, `published`, ...), so a rerun can skip what is done
-and refuse what differs.
+Lives at `dist/<version>/release.json`. This module is the only one that reads or writes it:
+steps get and put typed entries (files, signatures, images, tags, steps, build, stage,
+promotion), so a rerun can skip what is done and refuse what differs.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from release.errors import RefusedError
 
 RECORD_NAME = "release.json"
-SCHEMA = 1
+SCHEMA = 2  # 2: typed sections; `tags` (tag -> entry) replaced `aliases` (tag -> digest)
 
 
 def release_dir(root: Path, version: str) -> Path:
@@ -44,57 +44,236 @@ def sha256_of(path: Path) -> str:
     return _hexdigest(path, "sha256")
 
 
+@dataclass(frozen=True)
+class FileEntry:
+    path: str  # relative to dist/<V>/: svn/... (voted on) or pypi/... (for the index)
+    sha512: str
+    kind: str  # source | sdist | wheel
+    set: str  # svn | pypi
+    promoted_from: str = ""
+
+
+@dataclass(frozen=True)
+class SignatureEntry:
+    path: str  # X.asc or X.sha512
+    sha512: str
+    of: str  # the file it signs or sums
+
+
+@dataclass(frozen=True)
+class ImageEntry:
+    python: str
+    ref: str
+    digest: str | None
+    image_id: str
+    input_hash: str
+    base_image: str
+    base_digest: str
+
+
+@dataclass(frozen=True)
+class TagEntry:
+    tag: str
+    python: str
+    digest: str
+    previous: str | None
+    action: str  # create | move | verify | skip, as the plan spells them
+
+
+@dataclass(frozen=True)
+class BuildInfo:
+    commit: str
+    source_date_epoch: int
+    declared_in: str
+    declared_version: str
+    release_notes: str = ""
+    promoted_from: str = ""
+
+
+@dataclass(frozen=True)
+class StageInfo:
+    url: str
+    tag: str
+    commit: str
+    fingerprint: str
+    keys_url: str
+    files: Mapping[str, str]  # filename -> sha512 of what was committed for the vote
+    vote_closes: str
+    revision: int | None = None
+
+
+@dataclass(frozen=True)
+class PromotionInfo:
+    from_rc: str
+    dev_url: str
+    url: str
+    revision: int | None
+    commit: str
+
+
+@dataclass(frozen=True)
+class StepEntry:
+    name: str
+    finished: str
+    produced: Mapping[str, Any] = field(default_factory=dict)
+
+
+T = TypeVar("T")
+
+
+def _entry(cls: type[T], data: Any, where: str) -> T:
+    """A typed entry from its JSON table; a damaged one is refused, never guessed at."""
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    if not isinstance(data, dict) or not set(data) <= names:
+        raise RefusedError(f"the release record's {where} is damaged (unexpected {data!r:.80}); "
+                           "move the record away to start over")
+    try:
+        return cls(**data)
+    except TypeError as exc:
+        raise RefusedError(f"the release record's {where} is damaged ({exc}); move it away") from None
+
+
+def _table(data: Mapping[str, Any], section: str) -> dict[str, Any]:
+    value = data.get(section, {})
+    if not isinstance(value, dict):
+        raise RefusedError(f"the release record's section {section!r} is not a table; the record is damaged")
+    return value
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 @dataclass
 class ReleaseRecord:
     """Mutable while a run writes it; every change is saved at once (atomic replace)."""
 
     path: Path
     version: str
-    sections: dict[str, Any] = field(default_factory=dict)
+    files: dict[str, FileEntry] = field(default_factory=dict)
+    signatures: dict[str, SignatureEntry] = field(default_factory=dict)
+    images: dict[str, ImageEntry] = field(default_factory=dict)  # python -> entry
+    tags: dict[str, TagEntry] = field(default_factory=dict)
+    steps: dict[str, StepEntry] = field(default_factory=dict)
+    build: BuildInfo | None = None
+    stage: StageInfo | None = None
+    promotion: PromotionInfo | None = None
 
-    def get(self, section: str) -> dict[str, Any]:
-        value = self.sections.setdefault(section, {})
-        if not isinstance(value, dict):
-            raise RefusedError(f"{self.path}: section {section!r} is not a table; the record is damaged")
-        return value
+    @property
+    def directory(self) -> Path:
+        return self.path.parent
 
-    def put(self, section: str, key: str, value: Any) -> None:
-        self.get(section)[key] = value
+    def add_files(self, entries: Iterable[FileEntry]) -> None:
+        self.files.update((e.path, e) for e in entries)
+        self.save()
+
+    def add_signatures(self, entries: Iterable[SignatureEntry]) -> None:
+        self.signatures.update((e.path, e) for e in entries)
+        self.save()
+
+    def put_image(self, entry: ImageEntry) -> None:
+        self.images[entry.python] = entry
+        self.save()
+
+    def put_tag(self, entry: TagEntry) -> None:
+        self.tags[entry.tag] = entry
+        self.save()
+
+    def set_build(self, info: BuildInfo) -> None:
+        self.build = info
+        self.save()
+
+    def set_stage(self, info: StageInfo) -> None:
+        self.stage = info
+        self.save()
+
+    def set_promotion(self, info: PromotionInfo) -> None:
+        self.promotion = info
         self.save()
 
     def step_done(self, step: str, produced: Mapping[str, Any] | None = None) -> None:
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        self.get("steps")[step] = {"finished": now, **(produced or {})}
+        self.steps[step] = StepEntry(step, _now(), dict(produced or {}))
         self.save()
 
     def is_done(self, step: str) -> bool:
-        return step in self.get("steps")
+        return step in self.steps
+
+    def files_in(self, which: str) -> list[FileEntry]:
+        """The files of one set (`svn` or `pypi`), by path."""
+        return [e for _, e in sorted(self.files.items()) if e.set == which]
 
     def wheels(self) -> list[Path]:
         """The wheels the build recorded for the index: what the images install."""
-        files = self.get("files")
-        names = sorted(p for p, e in files.items() if e.get("set") == "pypi" and p.endswith(".whl"))
+        names = [e.path for e in self.files_in("pypi") if e.path.endswith(".whl")]
         if not names:
-            raise RefusedError(f"{self.path.parent}: the record lists no wheel to install in the images")
-        return [self.path.parent / name for name in names]
+            raise RefusedError(f"{self.directory}: the record lists no wheel to install in the images")
+        return [self.directory / name for name in names]
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": SCHEMA, "version": self.version, **self.sections}
+        def table(entries: Mapping[str, Any], key: str) -> dict[str, Any]:
+            return {name: {k: v for k, v in dataclasses.asdict(e).items() if k != key}
+                    for name, e in sorted(entries.items())}
+
+        data: dict[str, Any] = {
+            "schema": SCHEMA, "version": self.version,
+            "files": table(self.files, "path"), "signatures": table(self.signatures, "path"),
+            "images": table(self.images, "python"), "tags": table(self.tags, "tag"),
+            "steps": {name: {"finished": e.finished, **e.produced} for name, e in sorted(self.steps.items())},
+        }
+        for name, info in (("build", self.build), ("stage", self.stage), ("promoted", self.promotion)):
+            if info is not None:
+                data[name] = dataclasses.asdict(info)
+        return data
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n"
-        fd, tmp = tempfile.mkstemp(prefix=".release.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            Path(tmp).chmod(0o644)  # mkstemp makes 0600; the record is staged and read by others
-            Path(tmp).replace(self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        self.directory.mkdir(parents=True, exist_ok=True)
+        write_atomic(self.path, json.dumps(self.to_json(), indent=2, sort_keys=True) + "\n")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write `text` to `path` so a reader sees the old file or the new one, never half of one."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(0o644)  # mkstemp makes 0600; the record is staged and read by others
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
+    """A record from its JSON document; refuses another version's record or a damaged one."""
+    if not isinstance(data, dict):
+        raise RefusedError(f"{path}: the release record is not a JSON object; move it away to start over")
+    if data.get("version") != version:
+        raise RefusedError(f"{path} records version {data.get('version')!r}, not {version!r}")
+
+    def entries(section: str, cls: type[T], key: str) -> dict[str, T]:
+        return {name: _entry(cls, {key: name, **(value if isinstance(value, dict) else {"?": value})},
+                             f"{section}.{name}")
+                for name, value in _table(data, section).items()}
+
+    def single(section: str, cls: type[T]) -> T | None:
+        return _entry(cls, data[section], section) if section in data else None
+
+    if isinstance(data.get("promoted"), dict) and "from" in data["promoted"]:  # schema 1 spelling
+        promoted = {("from_rc" if k == "from" else k): v for k, v in data["promoted"].items()}
+        data = {**data, "promoted": promoted}
+    return ReleaseRecord(
+        path=path, version=version,
+        files=entries("files", FileEntry, "path"), signatures=entries("signatures", SignatureEntry, "path"),
+        images=entries("images", ImageEntry, "python"), tags=entries("tags", TagEntry, "tag"),
+        steps={name: StepEntry(name, str(value.get("finished", "")) if isinstance(value, dict) else "",
+                               {k: v for k, v in value.items() if k != "finished"}
+                               if isinstance(value, dict) else {})
+               for name, value in _table(data, "steps").items()},
+        build=single("build", BuildInfo), stage=single("stage", StageInfo),
+        promotion=single("promoted", PromotionInfo),
+    )
 
 
 def load_record(directory: Path, version: str) -> ReleaseRecord:
@@ -107,19 +286,4 @@ def load_record(directory: Path, version: str) -> ReleaseRecord:
     except (OSError, ValueError) as exc:  # ValueError: bad JSON and bad UTF-8 alike
         message = f"{path}: cannot read the release record ({exc}); move it away to start over"
         raise RefusedError(message) from None
-    if not isinstance(data, dict):
-        message = f"{path}: the release record is not a JSON object; move it away to start over"
-        raise RefusedError(message)
-    if data.get("version") != version:
-        raise RefusedError(f"{path} records version {data.get('version')!r}, not {version!r}")
-    sections = {k: v for k, v in data.items() if k not in {"schema", "version"}}
-    return ReleaseRecord(path=path, version=version, sections=sections)
-
-
-@contextmanager
-def recording(directory: Path, version: str) -> Iterator[ReleaseRecord]:
-    record = load_record(directory, version)
-    try:
-        yield record
-    finally:
-        record.save()
+    return parse_record(path, version, data)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -102,19 +101,6 @@ def parse_existing(texts: Iterable[str]) -> list[ReleaseVersion]:
         except VersionError:
             continue
     return found
-
-
-_TAG_VERSION = re.compile(r"^(?P<version>[0-9][^-]*)(?:-python[0-9.]+)?$")
-
-
-def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
-    """Released versions named by image tags like `1.10.6` or `1.10.6-python3.11`."""
-    names = []
-    for tag in tags:
-        match = _TAG_VERSION.match(tag)
-        if match:
-            names.append(match.group("version"))
-    return sorted(set(parse_existing(names)))
 
 
 def describe(version: ReleaseVersion) -> str:

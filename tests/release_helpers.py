@@ -18,6 +18,7 @@ from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig, load_config
 from release.pipeline.connect import Target, connect
 from release.pipeline.release import ReleaseReport, RunOptions, run_release
+from release.progress import Event
 from release.versions import parse_version
 
 FLAVOURS = ("3.11", "3.13")
@@ -63,7 +64,8 @@ class SampleRelease:
                            announce=lambda name, does: self.say(f"==> {name}: {does}"),
                            say=self.say)
 
-    def say(self, line: str) -> None:
+    def say(self, item: str | Event) -> None:
+        line = str(item)
         self.lines.append(line)
         for text, (service, delay) in list(self.triggers.items()):
             if text in line:

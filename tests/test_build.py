@@ -25,8 +25,10 @@ from release.steps.build import (
     find_declared_version,
     write_tarball,
 )
+from release.versions import parse_version
 
 RC = "1.10.6rc1"
+V_RC = parse_version(RC)
 NOTES = "### Fixed\n- The scheduler no longer loses a heartbeat on restart."
 
 
@@ -117,7 +119,7 @@ def test_building_again_from_the_same_commit_gives_the_same_bytes(
     first, _ = rc_build
     clone = tmp_path / "elsewhere"
     subprocess.run(["git", "clone", "-q", str(first), str(clone)], check=True)
-    build_release(load_config(clone), RC)
+    build_release(load_config(clone), V_RC)
     for relative in json.loads((first / "dist" / RC / "release.json").read_text())["files"]:
         assert (clone / "dist" / RC / relative).read_bytes() == (first / "dist" / RC / relative).read_bytes()
 
@@ -135,13 +137,13 @@ def test_a_final_release_puts_the_same_bytes_in_both_sets(tmp_path_factory: pyte
 def test_a_dirty_tree_is_refused_naming_the_files(sample_repo: Path) -> None:
     (sample_repo / "README.md").write_text("local edit\n")
     with pytest.raises(RefusedError, match=r"uncommitted changes to tracked files \(README.md\)"):
-        build_release(load_config(sample_repo), RC)
+        build_release(load_config(sample_repo), V_RC)
 
 
 def test_a_declared_version_mismatch_is_refused_naming_the_file(tmp_path: Path) -> None:
     root = make_sample_repo(tmp_path / "sample", version="1.10.5")
     with pytest.raises(RefusedError, match=r"sample_app/__init__.py declares version '1.10.5'.*'1.10.6'"):
-        build_release(load_config(root), RC)
+        build_release(load_config(root), V_RC)
 
 
 def test_a_version_without_changelog_section_is_refused(sample_repo: Path) -> None:
@@ -149,14 +151,14 @@ def test_a_version_without_changelog_section_is_refused(sample_repo: Path) -> No
     init.write_text(init.read_text().replace('"1.10.6"', '"1.10.7"'))
     git(sample_repo, "commit", "-q", "-am", "1.10.7")
     with pytest.raises(RefusedError, match=r"no section for 1.10.7 \(sections: 1.10.6, 1.10.5\)"):
-        build_release(load_config(sample_repo), "1.10.7rc1")
+        build_release(load_config(sample_repo), parse_version("1.10.7rc1"))
 
 
 def test_the_changelog_is_read_from_the_commit(sample_repo: Path) -> None:
     (sample_repo / "CHANGELOG.md").unlink()
     git(sample_repo, "commit", "-q", "-am", "no changelog")
     with pytest.raises(ConfigError, match=r"CHANGELOG\.md is not in the commit"):
-        build_release(load_config(sample_repo), RC)
+        build_release(load_config(sample_repo), V_RC)
 
 
 @pytest.mark.slow
@@ -166,7 +168,7 @@ def test_a_build_from_another_commit_is_refused(rc_build: tuple[Path, BuildResul
     (root / "README.md").write_text("changed\n")
     git(root, "commit", "-q", "-am", "later commit")
     with pytest.raises(RefusedError, match=r"dist/1.10.6rc1 was built from [0-9a-f]{12}, HEAD is"):
-        build_release(load_config(root), RC)
+        build_release(load_config(root), V_RC)
 
 
 @pytest.mark.slow

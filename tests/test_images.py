@@ -24,8 +24,9 @@ from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig, load_config
 from release.errors import CommandError, RefusedError
 from release.plan.images import INPUT_HASH_LABEL, OCI, WHEEL_SHA256_LABEL
+from release.progress import Event
 from release.record import sha256_of
-from release.steps.images import ImageEvent, ImageResult, build_images, image_source
+from release.steps.images import ImageResult, build_images, image_source
 from release.steps.refresh import refresh_images
 from release.steps.smoke import SmokeFailed, ship_images, smoke_images
 
@@ -84,15 +85,16 @@ def sample(tmp_path_factory: pytest.TempPathFactory) -> Sample:
 
 class Events:
     def __init__(self) -> None:
-        self.seen: list[ImageEvent] = []
+        self.seen: list[Event] = []
 
-    def __call__(self, event: ImageEvent) -> None:
+    def __call__(self, event: str | Event) -> None:
+        assert isinstance(event, Event), event
         self.seen.append(event)
         if event.kind not in {"output", "step"}:
             print(f"[{event.elapsed:6.1f}s] {event}")
 
     def kinds(self, flavour: str = "3.11") -> set[str]:
-        return {e.kind for e in self.seen if e.flavour == flavour}
+        return {e.kind for e in self.seen if e.subject == f"python{flavour}"}
 
 
 @pytest.fixture(scope="module")

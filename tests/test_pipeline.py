@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from release.pipeline.release import ReleaseReport, parse_force
+from release.record import TagEntry
 
 
 def test_report_lists_as_moved_only_tags_that_pointed_elsewhere() -> None:
     report = ReleaseReport("1.10.7", images={"3.11": "sha256:new"})
     report.tags = {
-        "1.10.7-python3.11": {"python": "3.11", "digest": "sha256:new", "previous": None},
-        "1.10.7": {"python": "3.11", "digest": "sha256:new", "previous": None},
-        "1.10": {"python": "3.11", "digest": "sha256:new", "previous": "sha256:old"},
-        "latest": {"python": "3.11", "digest": "sha256:new", "previous": "sha256:new"},
+        "1.10.7-python3.11": TagEntry("1.10.7-python3.11", "3.11", "sha256:new", None, "create"),
+        "1.10.7": TagEntry("1.10.7", "3.11", "sha256:new", None, "create"),
+        "1.10": TagEntry("1.10", "3.11", "sha256:new", "sha256:old", "move"),
+        "latest": TagEntry("latest", "3.11", "sha256:new", "sha256:new", "skip"),
     }
     data = report.to_json()
     assert set(data["moved"]) == {"1.10"}

@@ -1,14 +1,29 @@
-"""The release plan: steps, artefacts, images, tags and which tags would move. Pure."""
+"""The release plan: steps, artefacts, images, uploads and every tag's action, from a target state. Pure."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from release.config import parse_config
-from release.plan.release import TagChange, artefacts, plan_release, release_steps
-from release.versions import parse_version
+from release.plan.release import (
+    Mode,
+    StepName,
+    TagAction,
+    TargetState,
+    UploadAction,
+    alias_differences,
+    artefacts,
+    plan_release,
+    release_steps,
+    replan_aliases,
+    tags_to_observe,
+)
+from release.versions import ReleaseVersion, parse_version
 
 CONFIG = parse_config(
     Path("/src"),
@@ -21,114 +36,207 @@ CONFIG = parse_config(
     },
 )
 V = parse_version
+REGISTRY = "127.0.0.1:5000"
+
+
+def state(released: tuple[str, ...] = (), tags: dict[str, str] | None = None,
+          index: tuple[str, ...] = ()) -> TargetState:
+    return TargetState(released=tuple(V(v) for v in released), tags=tags or {}, index_files=frozenset(index))
+
+
+def actions(plan_tags: object) -> dict[str, str]:
+    return {t.tag: t.action.value for t in plan_tags}  # type: ignore[attr-defined]
 
 
 def test_final_release_steps_skip_the_vote_stage() -> None:
-    names = [s.name for s in release_steps(V("1.10.6"))]
-    assert names == ["build", "sign", "images", "smoke", "push", "upload", "aliases", "report"]
+    names = [s.name.value for s in release_steps(V("1.10.6"))]
+    assert names == ["build", "sign", "images", "push", "upload", "aliases", "report"]
 
 
 def test_rc_release_stages_for_the_vote_before_images() -> None:
     names = [s.name for s in release_steps(V("1.10.6rc1"))]
-    assert names.index("stage") == names.index("sign") + 1
-    assert names.index("push") < names.index("upload") < names.index("aliases")
+    assert names.index(StepName.STAGE) == names.index(StepName.SIGN) + 1
+    assert names.index(StepName.PUSH) < names.index(StepName.UPLOAD) < names.index(StepName.ALIASES)
 
 
-def test_final_artefacts_are_signed_and_named_after_the_version() -> None:
+def test_a_publish_join_neither_builds_nor_signs() -> None:
+    names = [s.name.value for s in release_steps(V("1.10.6"), Mode.PUBLISH)]
+    assert names == ["push", "upload", "aliases", "report"]
+
+
+def test_final_artefacts_are_signed_and_the_index_gets_copies_of_the_voted_packages() -> None:
     found = {a.path: a for a in artefacts("sample-app", V("1.10.6"))}
     assert set(found) == {
         "svn/sample-app-1.10.6-source.tar.gz",
         "svn/sample_app-1.10.6.tar.gz",
         "svn/sample_app-1.10.6-py3-none-any.whl",
+        "pypi/sample_app-1.10.6.tar.gz",
+        "pypi/sample_app-1.10.6-py3-none-any.whl",
         "release.json",
     }
     assert found["svn/sample_app-1.10.6.tar.gz"].companions == (
         "svn/sample_app-1.10.6.tar.gz.asc",
         "svn/sample_app-1.10.6.tar.gz.sha512",
     )
+    assert found["pypi/sample_app-1.10.6.tar.gz"].companions == ()  # the same bytes as svn's
     assert found["release.json"].companions == ("release.json.asc", "release.json.sha512")
 
 
-def test_rc_svn_files_carry_the_final_version_and_index_files_the_rc() -> None:
-    paths = {a.path for a in artefacts("sample-app", V("1.10.6rc1"))}
-    assert "svn/sample-app-1.10.6-source.tar.gz" in paths
-    assert "svn/sample_app-1.10.6-py3-none-any.whl" in paths
-    assert "pypi/sample_app-1.10.6rc1-py3-none-any.whl" in paths
-    assert not any("rc1" in p for p in paths if p.startswith("svn/"))
+def test_rc_svn_files_carry_the_final_version_and_signed_index_files_the_rc() -> None:
+    found = {a.path: a for a in artefacts("sample-app", V("1.10.6rc1"))}
+    assert "svn/sample-app-1.10.6-source.tar.gz" in found
+    assert "svn/sample_app-1.10.6-py3-none-any.whl" in found
+    assert found["pypi/sample_app-1.10.6rc1-py3-none-any.whl"].signed
+    assert not any("rc1" in p for p in found if p.startswith("svn/"))
 
 
-def test_plan_names_every_image_and_base_per_flavour() -> None:
-    plan = plan_release(CONFIG, V("1.10.6"), registry="127.0.0.1:5000", existing=[], current_digests={})
-    assert plan.images == {
-        "3.9": "127.0.0.1:5000/sample/app:1.10.6-python3.9",
-        "3.11": "127.0.0.1:5000/sample/app:1.10.6-python3.11",
-        "3.13": "127.0.0.1:5000/sample/app:1.10.6-python3.13",
+def test_first_release_creates_every_tag_and_uploads_both_packages() -> None:
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
+    assert set(actions(plan.tags).values()) == {"create"}
+    assert {t.tag for t in plan.aliases} == {
+        "1.10-python3.9", "1.10-python3.11", "1.10-python3.13", "1.10",
+        "latest-python3.9", "latest-python3.11", "latest-python3.13", "latest",
     }
-    assert plan.base_images["3.13"] == "127.0.0.1:5000/sandbox/python:3.13"
+    assert [(u.filename, u.action) for u in plan.uploads] == [
+        ("sample_app-1.10.6.tar.gz", UploadAction.UPLOAD),
+        ("sample_app-1.10.6-py3-none-any.whl", UploadAction.UPLOAD),
+    ]
+    assert plan.owns_latest and plan.owns_line and plan.full
 
 
-def test_first_release_creates_every_tag() -> None:
-    plan = plan_release(CONFIG, V("1.10.6"), registry="r", existing=[], current_digests={})
-    assert {c.action for c in plan.changes} == {"create"}
-    assert plan.to_json()["tags"]["latest"] == "3.11"
+def test_every_tag_says_which_version_tag_it_takes_its_image_from() -> None:
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
+    sources = {t.tag: t.source for t in plan.tags}
+    assert sources["latest"] == sources["1.10"] == sources["1.10.6"] == "1.10.6-python3.11"
+    assert sources["latest-python3.9"] == "1.10.6-python3.9"
 
 
-def test_existing_aliases_would_move_and_existing_version_tags_are_verified() -> None:
-    existing = [V("1.10.5")]
-    digests = {"latest": "sha256:old", "1.10": "sha256:old", "1.10.6": "sha256:same"}
-    plan = plan_release(CONFIG, V("1.10.6"), registry="r", existing=existing, current_digests=digests)
-    actions = {c.tag: c.action for c in plan.changes}
-    assert actions["latest"] == "move"
-    assert actions["1.10"] == "move"
-    assert actions["1.10.6"] == "verify"
-    assert actions["1.10.6-python3.9"] == "create"
+def test_images_are_planned_per_flavour_with_their_base() -> None:
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
+    assert [(i.python, i.ref, i.base_image) for i in plan.images] == [
+        (p, f"{REGISTRY}/sample/app:1.10.6-python{p}", f"{REGISTRY}/sandbox/python:{p}")
+        for p in ("3.9", "3.11", "3.13")
+    ]
 
 
-def test_older_line_patch_never_plans_latest() -> None:
-    existing = [V("2.0.0"), V("1.10.14")]
-    plan = plan_release(CONFIG, V("1.10.15"), registry="r", existing=existing, current_digests={})
-    tags = plan.to_json()["tags"]
-    assert "1.10" in tags
-    assert "latest" not in tags
-    assert not plan.tags.owns_latest
+def test_a_patch_on_an_older_line_moves_its_line_but_not_latest() -> None:
+    old = {"1.10": "sha256:old", "latest": "sha256:two"}
+    plan = plan_release(CONFIG, V("1.10.7"), state(("1.10.6", "2.0.0"), old), registry=REGISTRY)
+    found = actions(plan.tags)
+    assert found["1.10"] == "move"
+    assert "latest" not in found and not plan.owns_latest
 
 
-def test_declared_version_mismatch_is_a_warning_naming_the_file() -> None:
-    plan = plan_release(
-        CONFIG, V("1.10.7"), registry="r", existing=[], current_digests={},
-        declared_version="1.10.6", declared_in="sample_app/__init__.py",
-    )
-    assert len(plan.warnings) == 1
-    assert "sample_app/__init__.py" in plan.warnings[0]
-    assert "1.10.6" in plan.warnings[0]
+def test_a_candidate_never_gets_aliases() -> None:
+    plan = plan_release(CONFIG, V("2.0.0rc1"), state(("1.10.6",)), registry=REGISTRY)
+    assert plan.aliases == ()
+    assert plan.step(StepName.STAGE) is not None
 
 
-@pytest.mark.parametrize(("declared", "version"), [("1.10.6", "1.10.6"), ("1.10.6", "1.10.6rc1")])
-def test_declared_final_version_is_right_for_the_release_and_its_rc(declared: str, version: str) -> None:
-    plan = plan_release(
-        CONFIG, V(version), registry="r", existing=[], current_digests={}, declared_version=declared
-    )
-    assert plan.warnings == ()
+def test_a_rerun_of_a_finished_release_verifies_and_skips_everything() -> None:
+    tags = dict.fromkeys(tags_to_observe(CONFIG, V("1.10.6"), [V("1.10.6")]), "sha256:ours")
+    files = ("sample_app-1.10.6.tar.gz", "sample_app-1.10.6-py3-none-any.whl")
+    plan = plan_release(CONFIG, V("1.10.6"), state(("1.10.6",), tags, files), registry=REGISTRY)
+    assert {a for t, a in actions(plan.immutable).items()} == {"verify"}
+    assert {a for t, a in actions(plan.aliases).items()} == {"skip"}
+    assert {u.action for u in plan.uploads} == {UploadAction.SKIP}
+    assert "already exists" in " ".join(plan.warnings)
 
 
-def test_rerun_of_an_existing_version_warns_it_only_resumes() -> None:
-    plan = plan_release(CONFIG, V("1.10.6"), registry="r", existing=[V("1.10.6")], current_digests={})
-    assert any("already exists" in w for w in plan.warnings)
+def test_a_release_stopped_after_its_images_moves_the_aliases_from_the_old_release() -> None:
+    tags = {f"1.10.7-python{p}": f"sha256:new{p}" for p in CONFIG.python}
+    tags |= {"1.10": "sha256:old", "latest": "sha256:old"}
+    plan = plan_release(CONFIG, V("1.10.7"), state(("1.10.6", "1.10.7"), tags), registry=REGISTRY)
+    found = actions(plan.tags)
+    assert found["1.10.7-python3.11"] == "verify"
+    assert found["1.10.7"] == "create"
+    assert found["1.10"] == found["latest"] == "move"
+    assert found["1.10-python3.9"] == "create"
 
 
-def test_plan_json_has_version_and_tag_flavours() -> None:
-    data = plan_release(CONFIG, V("1.10.6rc1"), registry="r", existing=[], current_digests={}).to_json()
-    assert data["version"] == "1.10.6rc1"
-    assert data["tags"] == {
-        "1.10.6rc1-python3.9": "3.9",
-        "1.10.6rc1-python3.11": "3.11",
-        "1.10.6rc1-python3.13": "3.13",
-        "1.10.6rc1": "3.11",
-    }
-    assert data["owns_latest"] is False
+def test_an_immutable_tag_on_another_image_is_flagged_before_the_run_refuses_it() -> None:
+    tags = {"1.10.6": "sha256:someone-else", "1.10.6-python3.11": "sha256:ours"}
+    plan = plan_release(CONFIG, V("1.10.6"), state(("1.10.6",), tags), registry=REGISTRY)
+    bare = next(t for t in plan.tags if t.tag == "1.10.6")
+    assert bare.action is TagAction.VERIFY and "must be this release's image" in bare.reason
 
 
-def test_tag_change_actions() -> None:
-    assert TagChange("latest", "3.11", None, True).action == "create"
-    assert TagChange("latest", "3.11", "sha256:a", True).action == "move"
-    assert TagChange("1.0.0", "3.11", "sha256:a", False).action == "verify"
+def test_some_flavours_only_leave_the_aliases_for_a_full_release() -> None:
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, flavours=["3.11"])
+    assert not plan.full and plan.flavours == ("3.11",)
+    assert {t.action for t in plan.aliases} == {TagAction.SKIP}
+    assert [i.python for i in plan.images] == ["3.11"]
+
+
+def test_a_tree_declaring_another_version_is_a_warning_of_the_refusal_to_come() -> None:
+    declared = ("1.10.5", "pkg/__init__.py")
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, declared=declared)
+    assert any("declares version 1.10.5 in pkg/__init__.py" in w for w in plan.warnings)
+    rc = plan_release(CONFIG, V("1.10.6rc1"), state(), registry=REGISTRY, declared=("1.10.6", "x"))
+    assert rc.warnings == ()
+
+
+def test_an_unreachable_target_is_said_in_the_plan() -> None:
+    plan = plan_release(CONFIG, V("1.10.6"), TargetState(reachable=False), registry=REGISTRY)
+    assert any("not reachable" in w for w in plan.warnings)
+
+
+def test_the_plan_is_json_and_round_trips() -> None:
+    plan = plan_release(CONFIG, V("1.10.6rc1"), state(("1.10.5",)), registry=REGISTRY)
+    data = json.loads(json.dumps(plan.to_json()))
+    assert data["version"] == "1.10.6rc1" and data["mode"] == "release"
+    assert [s["name"] for s in data["steps"]] == [s.name.value for s in plan.steps]
+    assert {t["tag"]: t["action"] for t in data["tags"]} == actions(plan.tags)
+    assert data["uploads"][0] == {"filename": "sample_app-1.10.6rc1.tar.gz", "action": "upload"}
+
+
+def test_replanning_the_aliases_says_when_a_higher_release_appeared_meanwhile() -> None:
+    plan = plan_release(CONFIG, V("1.10.7"), state(("1.10.6",)), registry=REGISTRY)
+    assert plan.owns_latest
+    now = replan_aliases(plan, CONFIG, state(("1.10.6", "1.11.0")))
+    assert not now.owns_latest and now.immutable == plan.immutable
+    lines = alias_differences(plan, now)
+    assert lines and all("no longer moves" in line for line in lines)
+    latest = {t.tag for t in plan.aliases if t.tag.startswith("latest")}
+    assert {line.split(":")[0] for line in lines} == latest
+
+
+def test_replanning_an_unchanged_target_changes_nothing() -> None:
+    plan = plan_release(CONFIG, V("1.10.7"), state(("1.10.6",)), registry=REGISTRY)
+    assert alias_differences(plan, replan_aliases(plan, CONFIG, state(("1.10.6",)))) == ()
+
+
+def test_tags_to_observe_cover_every_tag_the_plan_can_set() -> None:
+    names = set(tags_to_observe(CONFIG, V("1.10.6"), []))
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
+    assert {t.tag for t in plan.tags} <= names
+
+
+versions = st.builds(
+    lambda major, minor, patch: f"{major}.{minor}.{patch}",
+    st.integers(0, 3), st.integers(0, 12), st.integers(0, 5),
+)
+
+
+@given(target=versions, released=st.lists(versions, max_size=6), present=st.sets(st.sampled_from(
+    ["latest", "1.0", "1.10", "2.1"]), max_size=4))
+def test_properties_of_any_plan(target: str, released: list[str], present: set[str]) -> None:
+    existing = tuple(sorted({V(v) for v in released}))
+    tags = {name: f"sha256:{name}" for name in present}
+    plan = plan_release(CONFIG, V(target), TargetState(released=existing, tags=tags), registry=REGISTRY)
+    names = [t.tag for t in plan.tags]
+    assert len(names) == len(set(names))
+    for tag in plan.tags:
+        assert (tag.action is TagAction.CREATE) == (tag.current is None)
+        assert tag.action is not TagAction.MOVE or tag.moving
+        assert tag.source.startswith(f"{target}-python")
+    higher = [v for v in existing if v > V(target) and not v.is_prerelease]
+    assert plan.owns_latest == (not higher)
+
+
+@pytest.mark.parametrize("version", ["1.10.6", "1.10.6rc1", "2.0.0.post1"])
+def test_plan_is_frozen(version: str) -> None:
+    plan = plan_release(CONFIG, V(version), state(), registry=REGISTRY)
+    with pytest.raises(AttributeError):
+        plan.version = V("9.9.9")  # type: ignore[misc]
+    assert isinstance(plan.version, ReleaseVersion)

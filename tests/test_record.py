@@ -14,9 +14,14 @@ from release.errors import RefusedError
 from release.record import (
     RECORD_NAME,
     SCHEMA,
-    ReleaseRecord,
+    BuildInfo,
+    FileEntry,
+    ImageEntry,
+    PromotionInfo,
+    SignatureEntry,
+    StageInfo,
+    TagEntry,
     load_record,
-    recording,
     release_dir,
     sha256_of,
     sha512_of,
@@ -31,11 +36,15 @@ def test_release_dir(tmp_path: Path) -> None:
     assert release_dir(tmp_path, "1.10.6") == tmp_path / "dist" / "1.10.6"
 
 
+FILE = FileEntry("svn/a-1.10.6.tar.gz", "ab" * 64, "sdist", "svn")
+TAG = TagEntry("latest", "3.11", "sha256:" + "1" * 64, None, "create")
+
+
 def test_a_new_record_is_empty_and_not_yet_written(tmp_path: Path) -> None:
     record = load_record(tmp_path / "dist" / "1.10.6", "1.10.6")
     assert record.path == tmp_path / "dist" / "1.10.6" / RECORD_NAME
     assert record.version == "1.10.6"
-    assert record.sections == {}
+    assert record.files == {} and record.steps == {} and record.build is None
     assert not record.path.exists()
     assert not (tmp_path / "dist").exists()
 
@@ -45,56 +54,66 @@ def test_save_creates_the_directory_and_writes_json(tmp_path: Path) -> None:
     record = load_record(directory, "1.10.6")
     record.save()
     data = json.loads(record.path.read_text(encoding="utf-8"))
-    assert data == {"schema": SCHEMA, "version": "1.10.6"}
+    assert data == {"schema": SCHEMA, "version": "1.10.6", "files": {}, "signatures": {}, "images": {},
+                    "tags": {}, "steps": {}}
     assert record.path.read_text(encoding="utf-8").endswith("}\n")
 
 
-def test_roundtrip(tmp_path: Path) -> None:
+def test_roundtrip_of_every_typed_entry(tmp_path: Path) -> None:
     record = load_record(tmp_path, "1.10.6")
-    record.put("files", "apache-airflow-1.10.6.tar.gz", {"sha512": "ab" * 64, "size": 123})
-    record.put("images", "1.10.6-python3.11", "sha256:" + "0" * 64)
-    record.put("published", "pypi", True)
+    record.add_files([FILE, FileEntry("pypi/a-1.10.6-py3-none-any.whl", "cd" * 64, "wheel", "pypi")])
+    record.add_signatures([SignatureEntry("svn/a-1.10.6.tar.gz.asc", "ef" * 64, FILE.path)])
+    record.put_image(ImageEntry("3.11", "r/a:1.10.6-python3.11", "sha256:d", "sha256:i", "sha256:h", "b",
+                                "sha256:b"))
+    record.put_tag(TAG)
+    record.set_build(BuildInfo("c" * 40, 1700000000, "a/__init__.py", "1.10.6", "notes"))
+    record.set_stage(StageInfo("svn://x", "1.10.6rc1", "c" * 40, "FPR", "k", {"a": "ab"}, "2026-01-01", 7))
+    record.set_promotion(PromotionInfo("1.10.6rc1", "svn://dev", "svn://rel", None, "c" * 40))
     record.step_done("build", {"count": 2})
     again = load_record(tmp_path, "1.10.6")
-    assert again.version == "1.10.6"
-    assert again.sections == record.sections
-    assert again.get("files")["apache-airflow-1.10.6.tar.gz"] == {"sha512": "ab" * 64, "size": 123}
-    assert again.get("published") == {"pypi": True}
-    assert again.is_done("build")
     assert again.to_json() == record.to_json()
+    assert again.files[FILE.path] == FILE
+    assert again.tags["latest"] == TAG
+    assert again.build is not None and again.build.source_date_epoch == 1700000000
+    assert again.stage is not None and again.stage.revision == 7
+    assert again.promotion is not None and again.promotion.from_rc == "1.10.6rc1"
+    assert again.steps["build"].produced == {"count": 2}
+    assert again.is_done("build") and not again.is_done("sign")
+    assert [e.path for e in again.files_in("pypi")] == ["pypi/a-1.10.6-py3-none-any.whl"]
+    assert again.wheels() == [tmp_path / "pypi/a-1.10.6-py3-none-any.whl"]
+
+
+def test_a_record_without_wheels_is_refused_for_images(tmp_path: Path) -> None:
+    with pytest.raises(RefusedError, match="no wheel"):
+        load_record(tmp_path, "1.10.6").wheels()
+
+
+def test_a_schema_1_promotion_is_read(tmp_path: Path) -> None:
+    (tmp_path / RECORD_NAME).write_text(json.dumps({"schema": 1, "version": "1.10.6", "aliases": {"x": "y"},
+        "promoted": {"from": "1.10.6rc1", "dev_url": "d", "url": "u", "revision": 3, "commit": "c"}}))
+    record = load_record(tmp_path, "1.10.6")
+    assert record.promotion is not None and record.promotion.from_rc == "1.10.6rc1"
 
 
 def test_unicode_survives_the_roundtrip(tmp_path: Path) -> None:
     record = load_record(tmp_path, "1.10.6")
-    record.put("notes", "by", "Jarek Potiuk, Zażółć gęślą jaźń ✓")
-    assert load_record(tmp_path, "1.10.6").get("notes")["by"] == "Jarek Potiuk, Zażółć gęślą jaźń ✓"
-
-
-def test_to_json_puts_schema_and_version_first_class(tmp_path: Path) -> None:
-    record = ReleaseRecord(path=tmp_path / RECORD_NAME, version="2.0.0rc1", sections={"files": {"a": 1}})
-    assert record.to_json() == {"schema": SCHEMA, "version": "2.0.0rc1", "files": {"a": 1}}
+    record.set_build(BuildInfo("c", 1, "f", "1.10.6", "by Jarek Potiuk, Zażółć gęślą jaźń ✓"))
+    again = load_record(tmp_path, "1.10.6")
+    assert again.build is not None and again.build.release_notes.endswith("jaźń ✓")
 
 
 def test_put_saves_at_once(tmp_path: Path) -> None:
     record = load_record(tmp_path, "1.10.6")
-    record.put("files", "a.whl", "x")
+    record.put_tag(TAG)
     on_disk = json.loads((tmp_path / RECORD_NAME).read_text(encoding="utf-8"))
-    assert on_disk["files"] == {"a.whl": "x"}
+    assert on_disk["tags"]["latest"]["digest"] == TAG.digest
 
 
-def test_put_overwrites_a_key(tmp_path: Path) -> None:
+def test_put_overwrites_an_entry(tmp_path: Path) -> None:
     record = load_record(tmp_path, "1.10.6")
-    record.put("files", "a.whl", "x")
-    record.put("files", "a.whl", "y")
-    assert load_record(tmp_path, "1.10.6").get("files") == {"a.whl": "y"}
-
-
-def test_get_creates_an_empty_section(tmp_path: Path) -> None:
-    record = load_record(tmp_path, "1.10.6")
-    section = record.get("aliases")
-    assert section == {}
-    section["latest"] = "sha256:1"
-    assert record.get("aliases") == {"latest": "sha256:1"}
+    record.put_tag(TAG)
+    record.put_tag(TagEntry("latest", "3.11", "sha256:2", TAG.digest, "move"))
+    assert load_record(tmp_path, "1.10.6").tags["latest"].action == "move"
 
 
 # --------------------------------------------------------------------------- atomic save
@@ -103,28 +122,25 @@ def test_get_creates_an_empty_section(tmp_path: Path) -> None:
 def test_save_leaves_no_temporary_files(tmp_path: Path) -> None:
     record = load_record(tmp_path, "1.10.6")
     for i in range(20):
-        record.put("files", f"f{i}", i)
+        record.add_files([FileEntry(f"svn/f{i}", "ab", "sdist", "svn")])
         record.step_done(f"step{i}")
     assert files_in(tmp_path) == [RECORD_NAME]
 
 
 def test_save_replaces_and_never_appends(tmp_path: Path) -> None:
     record = load_record(tmp_path, "1.10.6")
-    record.put("files", "long-name-" * 50, 1)
-    record.sections.clear()
+    record.add_files([FileEntry("svn/" + "long-name-" * 50, "ab", "sdist", "svn")])
+    record.files.clear()
     record.save()
-    assert json.loads((tmp_path / RECORD_NAME).read_text(encoding="utf-8")) == {
-        "schema": SCHEMA,
-        "version": "1.10.6",
-    }
+    assert json.loads((tmp_path / RECORD_NAME).read_text(encoding="utf-8"))["files"] == {}
 
 
 def test_a_failed_save_keeps_the_previous_record_and_leaves_nothing_behind(tmp_path: Path) -> None:
     record = load_record(tmp_path, "1.10.6")
-    record.put("files", "a.whl", "x")
+    record.put_tag(TAG)
     before = (tmp_path / RECORD_NAME).read_bytes()
     with pytest.raises(TypeError):
-        record.put("files", "b.whl", object())  # not JSON: nothing must change on disk
+        record.step_done("b", {"x": object()})  # not JSON: nothing must change on disk
     assert (tmp_path / RECORD_NAME).read_bytes() == before
     assert files_in(tmp_path) == [RECORD_NAME]
 
@@ -133,7 +149,7 @@ def test_a_write_that_fails_midway_leaves_no_temporary_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     record = load_record(tmp_path, "1.10.6")
-    record.put("files", "a.whl", "x")
+    record.put_tag(TAG)
     before = (tmp_path / RECORD_NAME).read_bytes()
 
     def broken_replace(self: Path, target: Any) -> Path:
@@ -141,7 +157,7 @@ def test_a_write_that_fails_midway_leaves_no_temporary_file(
 
     monkeypatch.setattr(Path, "replace", broken_replace)
     with pytest.raises(OSError, match="No space left"):
-        record.put("files", "b.whl", "y")
+        record.add_files([FILE])
     monkeypatch.undo()
     assert (tmp_path / RECORD_NAME).read_bytes() == before
     assert files_in(tmp_path) == [RECORD_NAME]
@@ -151,7 +167,7 @@ def test_a_write_that_fails_midway_leaves_no_temporary_file(
 
 
 def test_a_record_for_another_version_is_refused(tmp_path: Path) -> None:
-    load_record(tmp_path, "1.10.6").put("files", "a", 1)
+    load_record(tmp_path, "1.10.6").add_files([FILE])
     with pytest.raises(RefusedError) as caught:
         load_record(tmp_path, "1.10.7")
     message = str(caught.value)
@@ -202,11 +218,17 @@ def test_a_section_that_is_not_a_table_is_refused(tmp_path: Path) -> None:
     (tmp_path / RECORD_NAME).write_text(
         json.dumps({"version": "1.10.6", "steps": ["build"]}), encoding="utf-8"
     )
-    record = load_record(tmp_path, "1.10.6")
     with pytest.raises(RefusedError, match="'steps' is not a table"):
-        record.is_done("build")
-    with pytest.raises(RefusedError, match="damaged"):
-        record.put("steps", "x", 1)
+        load_record(tmp_path, "1.10.6")
+
+
+@pytest.mark.parametrize(
+    "entry", [{"sha512": "ab"}, "sha512", {"sha512": "a", "kind": "k", "set": "s", "x": 1}]
+)
+def test_a_damaged_entry_is_refused_naming_it(tmp_path: Path, entry: object) -> None:
+    (tmp_path / RECORD_NAME).write_text(json.dumps({"version": "1.10.6", "files": {"svn/a": entry}}))
+    with pytest.raises(RefusedError, match=r"files\.svn/a is damaged"):
+        load_record(tmp_path, "1.10.6")
 
 
 # --------------------------------------------------------------------------- steps
@@ -218,18 +240,18 @@ def test_step_done_and_is_done(tmp_path: Path) -> None:
     record.step_done("build", {"files": ["a.whl", "a.tar.gz"]})
     assert record.is_done("build")
     assert not record.is_done("sign")
-    entry = record.get("steps")["build"]
-    assert entry["files"] == ["a.whl", "a.tar.gz"]
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry["finished"])
+    entry = record.steps["build"]
+    assert entry.produced["files"] == ["a.whl", "a.tar.gz"]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", entry.finished)
     reloaded = load_record(tmp_path, "1.10.6")
     assert reloaded.is_done("build")
-    assert reloaded.get("steps")["build"] == entry
+    assert reloaded.steps["build"] == entry
 
 
 def test_step_done_without_results(tmp_path: Path) -> None:
     record = load_record(tmp_path, "1.10.6")
     record.step_done("sign")
-    assert set(record.get("steps")["sign"]) == {"finished"}
+    assert record.steps["sign"].produced == {}
     assert load_record(tmp_path, "1.10.6").is_done("sign")
 
 
@@ -237,20 +259,7 @@ def test_step_done_again_replaces_the_entry(tmp_path: Path) -> None:
     record = load_record(tmp_path, "1.10.6")
     record.step_done("build", {"count": 1})
     record.step_done("build", {"count": 2})
-    assert load_record(tmp_path, "1.10.6").get("steps")["build"]["count"] == 2
-
-
-def test_recording_saves_on_exit_even_after_an_error(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError), recording(tmp_path, "1.10.6") as record:
-        record.get("files")["a.whl"] = "x"  # changed without saving
-        raise RuntimeError("step failed")
-    assert load_record(tmp_path, "1.10.6").get("files") == {"a.whl": "x"}
-
-
-def test_recording_refuses_a_foreign_record(tmp_path: Path) -> None:
-    load_record(tmp_path, "1.10.6").save()
-    with pytest.raises(RefusedError), recording(tmp_path, "2.0.0"):
-        pass  # pragma: no cover
+    assert load_record(tmp_path, "1.10.6").steps["build"].produced["count"] == 2
 
 
 # --------------------------------------------------------------------------- checksums

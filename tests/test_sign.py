@@ -21,8 +21,10 @@ from release.adapters import gpg
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError
 from release.steps.sign import checksum_text, sign_release
+from release.versions import parse_version
 
 RC = "1.10.6rc1"
+V_RC = parse_version(RC)
 pytestmark = pytest.mark.slow  # every test here starts from a built candidate
 Candidate = tuple[Path, ReleaseConfig]
 
@@ -39,7 +41,7 @@ def candidate(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Candi
 
 
 def sign(config: ReleaseConfig, keyring: Keyring, version: str = RC, **kwargs: object) -> list[str]:
-    result = sign_release(config, version, key=keyring.fingerprint, gnupghome=keyring.home,
+    result = sign_release(config, parse_version(version), key=keyring.fingerprint, gnupghome=keyring.home,
                           keys_file=keyring.keys_file, **kwargs)  # type: ignore[arg-type]
     return sorted(p.name for p in result.written)
 
@@ -106,9 +108,10 @@ def test_files_changed_since_the_build_are_refused(candidate: Candidate, keyring
 def test_a_key_missing_from_the_keyring_is_refused(candidate: Candidate, keyring: Keyring) -> None:
     _, config = candidate
     with pytest.raises(RefusedError, match="no secret key 'DEADBEEF"):
-        sign_release(config, RC, key="DEADBEEFDEADBEEF", gnupghome=keyring.home, keys_file=keyring.keys_file)
+        sign_release(config, V_RC, key="DEADBEEFDEADBEEF", gnupghome=keyring.home,
+                     keys_file=keyring.keys_file)
     with pytest.raises(ConfigError, match="signing-key = 'sandbox'"):
-        sign_release(config, RC, gnupghome=keyring.home, keys_file=keyring.keys_file)
+        sign_release(config, V_RC, gnupghome=keyring.home, keys_file=keyring.keys_file)
 
 
 def test_an_expired_key_is_refused(candidate: Candidate, tmp_path: Path) -> None:
@@ -118,7 +121,7 @@ def test_an_expired_key_is_refused(candidate: Candidate, tmp_path: Path) -> None
     keys = tmp_path / "KEYS"
     keys.write_text(keys_text(home, fingerprint))
     with pytest.raises(RefusedError, match=rf"key {fingerprint} expired on 2020-12-3"):
-        sign_release(config, RC, key=fingerprint, gnupghome=home, keys_file=keys)
+        sign_release(config, V_RC, key=fingerprint, gnupghome=home, keys_file=keys)
 
 
 def test_a_key_not_in_keys_is_refused(candidate: Candidate, keyring: Keyring, tmp_path: Path) -> None:
@@ -128,7 +131,7 @@ def test_a_key_not_in_keys_is_refused(candidate: Candidate, keyring: Keyring, tm
     keys = tmp_path / "KEYS"
     keys.write_text(keys_text(home, other))
     with pytest.raises(RefusedError, match=rf"key {keyring.fingerprint} is not in .*KEYS"):
-        sign_release(config, RC, key=keyring.fingerprint, gnupghome=keyring.home, keys_file=keys)
+        sign_release(config, V_RC, key=keyring.fingerprint, gnupghome=keyring.home, keys_file=keys)
     assert not list((root / "dist" / RC / "svn").glob("*.asc"))
 
 

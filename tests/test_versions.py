@@ -8,12 +8,12 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from release.errors import ReleaseError, VersionError
+from release.plan.tags import versions_from_tags
 from release.versions import (
     ReleaseVersion,
     describe,
     parse_existing,
     parse_version,
-    versions_from_tags,
 )
 
 # --------------------------------------------------------------------------- accepted

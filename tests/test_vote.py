@@ -20,8 +20,11 @@ from release.steps.promote import PromoteResult, promote_release
 from release.steps.sign import sign_release
 from release.steps.verify import CandidateRejected, verify_candidate
 from release.steps.vote import StageResult, VoteEmail, render_vote_email, stage_release
+from release.versions import parse_version
 
 RC, FINAL, NAME = "1.10.6rc1", "1.10.6", "sample-app"
+V_RC = parse_version(RC)
+V_FINAL = parse_version(FINAL)
 NOW = datetime(2026, 11, 26, 12, 30, tzinfo=timezone.utc)
 ARTEFACTS = ["sample-app-1.10.6-source.tar.gz", "sample_app-1.10.6-py3-none-any.whl",
              "sample_app-1.10.6.tar.gz"]
@@ -52,9 +55,9 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> Staged:
     built, _ = built_sample(tmp_path_factory, RC)
     root, config = copy_tree(built, tmp_path_factory.mktemp("staged") / "sample")
     keyring = shared_keyring()
-    sign_release(config, RC, key=keyring.fingerprint, gnupghome=keyring.home, keys_file=keyring.keys_file)
+    sign_release(config, V_RC, key=keyring.fingerprint, gnupghome=keyring.home, keys_file=keyring.keys_file)
     repo = make_svn(tmp_path_factory.mktemp("svn"), NAME, keyring.keys_file.read_text())
-    result = stage_release(config, RC, svn_dev_url=repo.dev_url, keys_url=repo.keys_url(NAME),
+    result = stage_release(config, V_RC, svn_dev_url=repo.dev_url, keys_url=repo.keys_url(NAME),
                            fingerprint=keyring.fingerprint, now=NOW)
     return Staged(root, config, repo, keyring, result)
 
@@ -87,7 +90,7 @@ def test_stage_tags_the_built_commit(staged: Staged) -> None:
 def test_stage_again_commits_nothing(staged: Staged, tmp_path: Path) -> None:
     mine = staged.copy(tmp_path)
     before = youngest(mine.repo)
-    again = stage_release(mine.config, RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME),
+    again = stage_release(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME),
                           now=NOW)
     assert again.revision is None and youngest(mine.repo) == before
 
@@ -96,7 +99,7 @@ def test_stage_refuses_a_folder_with_other_files(staged: Staged, tmp_path: Path)
     mine = staged.copy(tmp_path)
     svn("rm", "-m", "gone", f"{mine.folder_url}/sample_app-1.10.6.tar.gz.asc")
     with pytest.raises(RefusedError, match="already exists with other files"):
-        stage_release(mine.config, RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
+        stage_release(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
 
 
 def test_stage_refuses_files_changed_since_signing(staged: Staged, tmp_path: Path) -> None:
@@ -104,7 +107,7 @@ def test_stage_refuses_files_changed_since_signing(staged: Staged, tmp_path: Pat
     signature = mine.root / "dist" / RC / "svn" / "sample_app-1.10.6.tar.gz.asc"
     signature.write_text(signature.read_text().replace("-----END", "\n-----END"))
     with pytest.raises(RefusedError, match=r"tar\.gz\.asc changed since it was built or signed"):
-        stage_release(mine.config, RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
+        stage_release(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
 
 
 def test_stage_refuses_an_unsigned_candidate_and_a_final_version(
@@ -112,9 +115,9 @@ def test_stage_refuses_an_unsigned_candidate_and_a_final_version(
     built, _ = built_sample(tmp_path_factory, RC)
     _, config = copy_tree(built, tmp_path / "unsigned")
     with pytest.raises(RefusedError, match=r"build and sign 1\.10\.6rc1 before staging"):
-        stage_release(config, RC, svn_dev_url=staged.repo.dev_url, keys_url="KEYS")
+        stage_release(config, V_RC, svn_dev_url=staged.repo.dev_url, keys_url="KEYS")
     with pytest.raises(RefusedError, match="not a release candidate"):
-        stage_release(config, FINAL, svn_dev_url=staged.repo.dev_url, keys_url="KEYS")
+        stage_release(config, V_FINAL, svn_dev_url=staged.repo.dev_url, keys_url="KEYS")
 
 
 def test_the_vote_email(staged: Staged) -> None:
@@ -155,12 +158,13 @@ def test_render_vote_email_is_a_function_of_its_data() -> None:
 
 
 def verify(staged: Staged, *, rebuild: bool = False) -> None:
-    verify_candidate(staged.config, RC, svn_dev_url=staged.repo.dev_url, keys_url=staged.repo.keys_url(NAME),
+    verify_candidate(staged.config, V_RC, svn_dev_url=staged.repo.dev_url,
+                     keys_url=staged.repo.keys_url(NAME),
                      repo_root=staged.root, rebuild=rebuild)
 
 
 def test_a_good_candidate_verifies(staged: Staged) -> None:
-    report = verify_candidate(staged.config, RC, svn_dev_url=staged.repo.dev_url,
+    report = verify_candidate(staged.config, V_RC, svn_dev_url=staged.repo.dev_url,
                               keys_url=staged.repo.keys_url(NAME), repo_root=staged.root)
     assert report.ok and report.commit == staged.result.commit
     assert [check.name for check in report.checks] == STAGED_NAMES
@@ -214,7 +218,7 @@ def test_a_tampered_candidate_fails_naming_the_file(staged: Staged, tmp_path: Pa
 
 def test_verify_without_a_candidate_or_a_tag(staged: Staged, tmp_path: Path) -> None:
     with pytest.raises(VerificationError, match="no candidate at"):
-        verify_candidate(staged.config, "1.10.6rc9", svn_dev_url=staged.repo.dev_url,
+        verify_candidate(staged.config, parse_version("1.10.6rc9"), svn_dev_url=staged.repo.dev_url,
                          keys_url=staged.repo.keys_url(NAME), repo_root=staged.root)
     mine = staged.copy(tmp_path)
     git(mine.root, "tag", "-d", RC)
@@ -226,13 +230,13 @@ def test_verify_without_a_candidate_or_a_tag(staged: Staged, tmp_path: Path) -> 
 
 
 def promote(staged: Staged) -> PromoteResult:
-    return promote_release(staged.config, FINAL, from_rc=RC, svn_dev_url=staged.repo.dev_url,
+    return promote_release(staged.config, V_FINAL, from_rc=V_RC, svn_dev_url=staged.repo.dev_url,
                            svn_release_url=staged.repo.release_url, repo_root=staged.root)
 
 
 def test_promote_copies_the_voted_files_and_prepares_publishing(staged: Staged, tmp_path: Path) -> None:
     mine = staged.copy(tmp_path)
-    result = promote_release(mine.config, FINAL, from_rc=RC, svn_dev_url=mine.repo.dev_url,
+    result = promote_release(mine.config, V_FINAL, from_rc=V_RC, svn_dev_url=mine.repo.dev_url,
                              svn_release_url=mine.repo.release_url, repo_root=mine.root)
     release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
     assert result.url == release_url and result.revision == 3
@@ -276,5 +280,5 @@ def test_promote_refuses_when_the_record_disagrees(staged: Staged, tmp_path: Pat
 
 def test_promote_refuses_mismatched_versions(staged: Staged) -> None:
     with pytest.raises(VersionError, match="cannot be promoted"):
-        promote_release(staged.config, "1.10.7", from_rc=RC, svn_dev_url=staged.repo.dev_url,
+        promote_release(staged.config, parse_version("1.10.7"), from_rc=V_RC, svn_dev_url=staged.repo.dev_url,
                         svn_release_url=staged.repo.release_url)

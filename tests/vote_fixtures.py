@@ -18,6 +18,7 @@ from conftest import git, make_sample_repo
 
 from release.config import ReleaseConfig, load_config
 from release.steps.build import BuildResult, build_release
+from release.versions import parse_version
 
 RM = "Release Manager <rm@sample.invalid>"
 _BUILT: dict[str, tuple[Path, BuildResult]] = {}
@@ -131,7 +132,7 @@ def built_sample(factory: pytest.TempPathFactory, version: str) -> tuple[Path, B
     """A sample checkout with `dist/<version>/` built; shared by the session, so never change it."""
     if version not in _BUILT:
         root = make_sample_repo(factory.mktemp(f"built-{version}") / "sample")
-        _BUILT[version] = (root, build_release(load_config(root), version))
+        _BUILT[version] = (root, build_release(load_config(root), parse_version(version)))
     return _BUILT[version]
 
 

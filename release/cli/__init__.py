@@ -8,7 +8,7 @@ from invoke.tasks import task
 
 from release import console
 from release.cli import images as image_tasks
-from release.cli import show as dryrun
+from release.cli import show
 from release.cli import vote as vote_tasks
 from release.cli.sandbox import sandbox_tasks
 from release.cli.support import (
@@ -21,35 +21,15 @@ from release.cli.support import (
     required_version,
 )
 from release.pipeline import release as pipeline
-from release.pipeline.release import ReleaseReport
+from release.plan.release import Mode
 from release.steps.build import find_declared_version
 from release.versions import parse_version
-
-
-def show_report(report: ReleaseReport, as_json: bool) -> None:
-    data = report.to_json()
-    if as_json:
-        console.print_json(data)
-        return
-    console.table("Files", ["file", "sha512"], [(p, h[:32] + "...") for p, h in data["files"].items()])
-    console.table("Images", ["python", "digest"], list(data["images"].items()))
-
-    def was(previous: str | None, digest: str) -> str:
-        return "(unchanged)" if previous == digest else console.short(previous)
-
-    console.table(
-        "Tags", ["tag", "python", "digest", "was"],
-        [(t, v["python"], console.short(v["digest"]), was(v["previous"], v["digest"]))
-         for t, v in data["tags"].items()],
-    )
-    moved = data["moved"]
-    console.ok(f"released {report.version}; moved: {', '.join(moved) if moved else 'nothing'}")
 
 
 @task(
     help={
         "version": VERSION_HELP,
-        "dry-run": "show the steps, artefacts, tags and what would move; change nothing",
+        "dry-run": "show the plan (steps, files, uploads, tags, what would move); reads only, starts nothing",
         "json": "print the plan (or the release report) as JSON on stdout",
         "profile": PROFILE_HELP,
         "python": "comma-separated flavours (default: all); aliases move only for a full release",
@@ -68,20 +48,19 @@ def release(
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     options = options_for(config, python, jobs, sign_with, force, allow_dirty)
+    declared = find_declared_version(config.root, config.name)
+    found = (declared.value, declared.file) if declared else None
     if dry_run:
-        target = connect_target(config)
-        declared = find_declared_version(config.root, config.name)
-        found = (declared.value, declared.file) if declared else None
-        plan = dryrun.compute_plan(config, wanted, target, declared=found)
+        plan = pipeline.dry_run_plan(config, wanted, options, declared=found)
         if json:
             console.print_json(plan.to_json())
         else:
-            dryrun.show_plan(plan)
+            show.show_plan(plan)
         return
     target = connect_target(config, options.flavours)
-    report = pipeline.run_release(config, wanted, target, options, announce=console.step,
-                                  say=console.progress)
-    show_report(report, json)
+    plan = pipeline.make_plan(config, wanted, target, options, declared=found)
+    report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress)
+    show.show_report(report, json)
 
 
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP, "json": "print the report as JSON",
@@ -95,9 +74,9 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     config = read_config(profile)
     options = options_for(config, python, 1, sign_with, force)
     target = connect_target(config)
-    report = pipeline.run_publish(config, wanted, target, options, announce=console.step,
-                                  say=console.progress)
-    show_report(report, json)
+    plan = pipeline.make_plan(config, wanted, target, options, mode=Mode.PUBLISH)
+    report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress)
+    show.show_report(report, json)
 
 
 ns = Collection(

@@ -1,68 +1,51 @@
-"""`invoke release --dry-run`: the plan computed against what the target holds now. Reads only."""
+"""How plans and reports look on a terminal: tables on stderr, JSON alone on stdout."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from release import console
-from release.adapters.index import PackageIndex
-from release.adapters.registry import RegistryClient
-from release.config import ReleaseConfig
-from release.pipeline.connect import Target
-from release.plan.release import ReleasePlan, plan_release
-from release.steps.publish import released_versions
-from release.versions import ReleaseVersion
+from release.pipeline.release import ReleaseReport
+from release.plan.release import ReleasePlan, TagAction
+from release.progress import Progress
 
 
-def existing_versions(config: ReleaseConfig, target: Target) -> list[ReleaseVersion]:
-    registry = RegistryClient(target.registry)
-    index = PackageIndex(target.index_upload, target.index_simple)
-    return released_versions(registry, index, config.image, config.name)
-
-
-def compute_plan(
-    config: ReleaseConfig,
-    version: ReleaseVersion,
-    target: Target,
-    *,
-    declared: tuple[str, str] | None,
-) -> ReleasePlan:
-    registry = RegistryClient(target.registry)
-    existing = existing_versions(config, target)
-    draft = plan_release(config, version, registry=target.registry, existing=existing, current_digests={})
-    digests = {c.tag: registry.manifest_digest(config.image, c.tag) for c in draft.changes}
-    declared_version, declared_in = declared if declared else (None, "")
-    return plan_release(
-        config,
-        version,
-        registry=target.registry,
-        existing=existing,
-        current_digests=digests,
-        declared_version=declared_version,
-        declared_in=declared_in,
-    )
-
-
-def show_plan(plan: ReleasePlan, *, out: Callable[[str], None] = console.progress) -> None:
+def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
     for warning in plan.warnings:
         console.warn(warning)
-    console.table("Steps", ["step", "does"], [(s.name, s.does) for s in plan.steps])
+    console.table("Steps", ["step", "does"], [(s.name.value, s.does) for s in plan.steps])
     console.table(
         f"Artefacts (dist/{plan.version}/)",
         ["file", "kind", "with"],
         [(a.path, a.kind, " ".join(x.rsplit(".", 1)[-1] for x in a.companions)) for a in plan.artefacts],
     )
-    console.table(
-        "Images", ["python", "image", "base"],
-        [(p, ref, plan.base_images[p]) for p, ref in plan.images.items()],
-    )
+    console.table("Images", ["python", "image", "base"],
+                  [(i.python, i.ref, i.base_image) for i in plan.images])
+    console.table("Uploads", ["file", "action"], [(u.filename, u.action.value) for u in plan.uploads])
     console.table(
         f"Tags in {plan.repository}",
-        ["tag", "python", "action", "points at now"],
-        [(c.tag, c.python, c.action, c.current or "-") for c in plan.changes],
+        ["tag", "python", "action", "points at now", "gets the image of"],
+        [(t.tag, t.python, t.action.value + (f" ({t.reason})" if t.reason else ""), console.short(t.current),
+          t.source) for t in plan.tags],
     )
-    moving = [c for c in plan.changes if c.action == "move"]
-    summary = ", ".join(c.tag for c in moving) if moving else "none"
-    out(f"tags that would move: {summary}")
-    if not plan.tags.owns_latest:
+    moving = [t.tag for t in plan.tags if t.action is TagAction.MOVE]
+    out(f"tags that would move: {', '.join(moving) if moving else 'none'}")
+    if not plan.owns_latest:
         out(f"`latest` stays where it is: {plan.version} is not the highest release")
+
+
+def show_report(report: ReleaseReport, as_json: bool) -> None:
+    data = report.to_json()
+    if as_json:
+        console.print_json(data)
+        return
+    console.table("Files", ["file", "sha512"], [(p, h[:32] + "...") for p, h in data["files"].items()])
+    console.table("Images", ["python", "digest"], list(data["images"].items()))
+    console.table("Uploads", ["file", "action"], list(data["uploads"].items()))
+    console.table(
+        "Tags", ["tag", "python", "action", "digest", "was"],
+        [(t, v["python"], v["action"], console.short(v["digest"]), console.short(v["previous"]))
+         for t, v in data["tags"].items()],
+    )
+    for line in report.replanned:
+        console.warn(f"differs from the plan shown at the start: {line}")
+    moved = data["moved"]
+    console.ok(f"released {report.version}; moved: {', '.join(moved) if moved else 'nothing'}")

@@ -90,6 +90,6 @@ def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "")
         raise ReleaseError("--from-rc is required, e.g. --from-rc 1.10.6rc1")
     config = read_config(profile)
     target = connect_target(config)
-    result = promote_release(config, wanted, from_rc=from_rc, svn_dev_url=target.svn_dev,
+    result = promote_release(config, wanted, from_rc=parse_version(from_rc), svn_dev_url=target.svn_dev,
                              svn_release_url=target.svn_release, progress=console.progress)
     console.ok(f"promoted {result.from_rc} to {result.url}; publish with: invoke publish --version {wanted}")

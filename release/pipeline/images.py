@@ -4,7 +4,7 @@ master build CI runs after every merge, and the local smoke run contributors use
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from release.adapters import git
@@ -14,24 +14,16 @@ from release.config import ReleaseConfig
 from release.errors import ConfigError
 from release.pipeline.connect import Target, base_images
 from release.plan.tags import BuildKind, plan_tags
-from release.record import load_record, release_dir
+from release.progress import Progress
+from release.record import ImageEntry, load_record, release_dir
 from release.steps.build import build_release, build_set, find_declared_version, package_builder
-from release.steps.images import ImageEvent, ImageResult
+from release.steps.images import ImageResult
 from release.steps.smoke import SmokeReport, ship_images
+from release.steps.tags import point_tag
 from release.versions import ReleaseVersion, parse_version
 
-Say = Callable[[str], None]
 
-
-def event_printer(say: Say) -> Callable[[ImageEvent], None]:
-    def on_event(event: ImageEvent) -> None:
-        if event.kind != "output":
-            say(str(event))
-
-    return on_event
-
-
-def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Say) -> list[Path]:
+def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Progress) -> list[Path]:
     """The wheel(s) dist/<V>/ holds for the index, building them first when this runner has none.
 
     Builds are reproducible, so separate runners building the same commit get the same bytes.
@@ -52,19 +44,21 @@ def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Say) -> 
 
 def release_images(
     config: ReleaseConfig, version: ReleaseVersion, target: Target, *, flavours: Sequence[str],
-    jobs: int, push: bool, say: Say,
+    jobs: int, push: bool, say: Progress,
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     """Build, smoke and (with push) push `V-pythonP` for the given flavours; nothing else moves."""
     wheels = release_wheels(config, version, say)
     results, reports = ship_images(
         config, str(version), wheels=wheels, registry=target.registry, push=push,
-        progress=event_printer(say), flavours=list(flavours), base_images=base_images(config, target),
+        progress=say, flavours=list(flavours), base_images=base_images(config, target),
         kind=BuildKind.RELEASE, jobs=jobs,
     )
     if push:
         record = load_record(release_dir(config.root, str(version)), str(version))
         for result in results:
-            record.put("images", result.flavour, result.as_record())
+            plan = result.plan
+            record.put_image(ImageEntry(result.flavour, result.ref, result.digest, result.image_id,
+                                        plan.input_hash, plan.base_image, plan.base_digest))
     return results, reports
 
 
@@ -77,7 +71,7 @@ def tree_version(config: ReleaseConfig) -> str:
 
 
 def master_images(
-    config: ReleaseConfig, target: Target, *, flavours: Sequence[str], jobs: int, push: bool, say: Say,
+    config: ReleaseConfig, target: Target, *, flavours: Sequence[str], jobs: int, push: bool, say: Progress,
 ) -> tuple[list[ImageResult], list[SmokeReport], dict[str, str]]:
     """The master build: the wheel of HEAD, images tagged `master-pythonP` and `master`."""
     version = tree_version(config)
@@ -90,7 +84,7 @@ def master_images(
         wheels = [f for f in files if f.suffix == ".whl"]
         results, reports = ship_images(
             config, version, wheels=wheels, registry=target.registry, push=push,
-            progress=event_printer(say), flavours=list(flavours),
+            progress=say, flavours=list(flavours),
             base_images=base_images(config, target), kind=BuildKind.MASTER, jobs=jobs,
         )
     tags: dict[str, str] = {}
@@ -100,10 +94,8 @@ def master_images(
         plan = plan_tags(version=None, flavours=config.python, default=config.default_python,
                          kind=BuildKind.MASTER)
         for tag in plan.tags:
-            if tag.python not in digests:
-                continue
-            if registry.manifest_digest(config.image, tag.name) != digests[tag.python]:
-                registry.copy_tag(config.image, digests[tag.python], tag.name)
-            tags[tag.name] = digests[tag.python]
-            say(f"{config.image}:{tag.name} -> {digests[tag.python][:19]}")
+            if tag.python in digests:
+                entry = point_tag(registry, config.image, tag.name, digests[tag.python], moving=True,
+                                  python=tag.python, progress=say)
+                tags[entry.tag] = entry.digest
     return results, reports, tags

@@ -1,16 +1,16 @@
-"""`invoke release`: build -> sign -> (stage) -> images -> smoke -> push -> upload -> aliases -> report.
+"""Execute a release plan: walk `plan.steps`, each step doing what the plan says, and report it.
 
 Publishing order keeps users safe: images under immutable tags first, then packages (read back
-and compared), and only when both hold the moving aliases. Every step records what it produced
-in dist/<V>/release.json, so rerunning the same command after a failure continues from there.
+and compared), and only when both hold the moving aliases, decided again from what the registry
+and the index hold at that moment. Every step records what it produced in dist/<V>/release.json,
+so rerunning the same command after a failure continues from there.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,19 +18,37 @@ from release.adapters import gpg, svn
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
-from release.errors import RefusedError
-from release.pipeline.connect import Target, base_images
-from release.plan.tags import BuildKind
-from release.record import ReleaseRecord, load_record, release_dir, sha512_of
+from release.errors import RefusedError, ReleaseError
+from release.pipeline.connect import Target, base_images, connect
+from release.pipeline.state import observe, observe_or_empty
+from release.plan.release import (
+    Mode,
+    ReleasePlan,
+    StepName,
+    TargetState,
+    alias_differences,
+    plan_release,
+    replan_aliases,
+)
+from release.plan.tags import BuildKind, version_tag
+from release.progress import Progress
+from release.record import (
+    ImageEntry,
+    ReleaseRecord,
+    TagEntry,
+    load_record,
+    release_dir,
+    sha512_of,
+    write_atomic,
+)
 from release.steps import publish
 from release.steps.build import build_release
-from release.steps.images import ImageEvent, ImageResult
 from release.steps.sign import checksum_text, sign_release
 from release.steps.smoke import ship_images
+from release.steps.tags import apply_changes
 from release.steps.vote import stage_release
 from release.versions import ReleaseVersion
 
-log = logging.getLogger("release.pipeline")
 Announce = Callable[[str, str], None]
 
 
@@ -45,15 +63,55 @@ class RunOptions:
 
 @dataclass
 class ReleaseReport:
+    """What a run did, in the plan's terms, so the two can be compared."""
+
     version: str
-    files: dict[str, str] = field(default_factory=dict)  # path -> sha512
+    steps: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # path under dist/<V>/ -> sha512
     images: dict[str, str] = field(default_factory=dict)  # flavour -> digest
-    tags: dict[str, dict[str, Any]] = field(default_factory=dict)  # tag -> python, digest, previous
+    uploads: dict[str, str] = field(default_factory=dict)  # filename -> upload | skip
+    tags: dict[str, TagEntry] = field(default_factory=dict)
+    replanned: list[str] = field(default_factory=list)  # why the aliases differ from the plan
 
     def to_json(self) -> dict[str, Any]:
-        moved = {t: v for t, v in self.tags.items() if v["previous"] and v["previous"] != v["digest"]}
-        return {"version": self.version, "files": self.files, "images": self.images, "tags": self.tags,
-                "moved": moved}
+        tags = {t: {"python": e.python, "digest": e.digest, "previous": e.previous, "action": e.action}
+                for t, e in self.tags.items()}
+        moved = {t: v for t, v in tags.items() if v["action"] == "move"}
+        return {"version": self.version, "steps": self.steps, "files": self.files, "images": self.images,
+                "uploads": self.uploads, "tags": tags, "moved": moved, "replanned": self.replanned}
+
+
+@dataclass
+class Run:
+    plan: ReleasePlan
+    config: ReleaseConfig
+    target: Target
+    options: RunOptions
+    say: Progress
+    report: ReleaseReport
+    digests: dict[str, str] = field(default_factory=dict)
+    pushed_now: set[str] = field(default_factory=set)
+
+    @property
+    def directory(self) -> Path:
+        return release_dir(self.config.root, str(self.plan.version))
+
+    @property
+    def record(self) -> ReleaseRecord:
+        """Read afresh: the vote-workflow steps write the record themselves."""
+        return load_record(self.directory, str(self.plan.version))
+
+    @property
+    def registry(self) -> RegistryClient:
+        return RegistryClient(self.target.registry)
+
+    @property
+    def index(self) -> PackageIndex:
+        return PackageIndex(self.target.index_upload, self.target.index_simple)
+
+    @property
+    def signing_key(self) -> str:
+        return self.options.sign_with or self.target.signing_key
 
 
 def fetch_keys(target: Target, directory: Path) -> Path:
@@ -64,132 +122,153 @@ def fetch_keys(target: Target, directory: Path) -> Path:
     return keys
 
 
-def _pypi_files(record: ReleaseRecord, directory: Path) -> list[Path]:
-    files = [directory / p for p, e in sorted(record.get("files").items()) if e.get("set") == "pypi"]
-    for path in files:
-        if sha512_of(path) != record.get("files")[path.relative_to(directory).as_posix()]["sha512"]:
-            raise RefusedError(f"{path} changed since it was built and signed; move dist/ away and rebuild")
-    return files
+def _build(run: Run) -> None:
+    build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty, progress=run.say)
 
 
-def _image_progress(event: ImageEvent) -> str | None:
-    return None if event.kind == "output" else str(event)
+def _sign(run: Run) -> None:
+    keys = fetch_keys(run.target, run.directory.parent / ".keys" / str(run.plan.version))
+    sign_release(run.config, run.plan.version, keys_file=keys, key=run.signing_key,
+                 gnupghome=run.target.gnupghome, progress=run.say)
 
 
-def run_images(
-    config: ReleaseConfig, version: ReleaseVersion, target: Target, record: ReleaseRecord,
-    options: RunOptions, say: Callable[[str], None],
-) -> list[ImageResult]:
-    def on_event(event: ImageEvent) -> None:
-        text = _image_progress(event)
-        if text:
-            say(text)
+def _stage(run: Run) -> None:
+    stage_release(run.config, run.plan.version, svn_dev_url=run.target.svn_dev, keys_url=run.target.keys_url,
+                  progress=run.say)
 
+
+def _images(run: Run) -> None:
+    record = run.record
     results, reports = ship_images(
-        config, str(version), wheels=record.wheels(), registry=target.registry, push=True,
-        progress=on_event, flavours=options.flavours, base_images=base_images(config, target),
-        kind=BuildKind.RELEASE, jobs=options.jobs,
+        run.config, str(run.plan.version), wheels=record.wheels(), registry=run.target.registry, push=True,
+        progress=run.say, flavours=run.plan.flavours, base_images=base_images(run.config, run.target),
+        kind=BuildKind.RELEASE, jobs=run.options.jobs,
     )
     for result in results:
-        record.put("images", result.flavour, result.as_record())
+        plan = result.plan
+        record.put_image(ImageEntry(result.flavour, result.ref, result.digest, result.image_id,
+                                    plan.input_hash, plan.base_image, plan.base_digest))
+        run.digests[result.flavour] = result.digest or ""
+        if result.status != "reused":
+            run.pushed_now.add(version_tag(run.plan.version, result.flavour))
     record.step_done("images", {"smoke": {r.flavour: r.ok for r in reports}})
-    return results
 
 
-def run_release(
-    config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
-    announce: Announce, say: Callable[[str], None],
-) -> ReleaseReport:
-    directory = release_dir(config.root, str(version))
-    keys = fetch_keys(target, directory.parent / ".keys" / str(version))
-
-    announce("build", "sdist, wheel and source tarball from a clean export of the commit")
-    build_release(config, version, allow_dirty=options.allow_dirty, progress=say)
-    announce("sign", "detached armored signatures and sha512 checksums")
-    sign_release(config, version, keys_file=keys, key=options.sign_with or target.signing_key,
-                 gnupghome=target.gnupghome, progress=say)
-    if version.is_rc:
-        announce("stage", f"commit the candidate to {target.svn_dev} and render the vote email")
-        stage_release(config, version, svn_dev_url=target.svn_dev, keys_url=target.keys_url, progress=say)
-    record = load_record(directory, str(version))
-
-    announce("images", f"build and smoke Python {', '.join(options.flavours)}, then push version tags")
-    results = run_images(config, version, target, record, options, say)
-    digests = {r.flavour: r.digest or "" for r in results}
-    pushed = frozenset(f"{version}-python{r.flavour}" for r in results if r.status != "reused")
-    return publish_release(config, version, target, record, digests, options, announce=announce, say=say,
-                           pushed_now=pushed)
+def _push(run: Run) -> None:
+    if not run.digests:  # a publish job: the image jobs pushed the version tags elsewhere
+        run.digests = publish.image_digests(run.registry, run.config.image, run.plan.version,
+                                            run.plan.flavours)
+        for flavour, digest in run.digests.items():
+            run.say(f"python{flavour}: {run.config.image}:{version_tag(run.plan.version, flavour)}@{digest}")
+    run.report.images = dict(run.digests)
+    done = apply_changes(run.registry, run.config.image, run.plan.immutable, run.digests,
+                         force=run.options.force, created_now=run.pushed_now, progress=run.say)
+    run.report.tags.update((e.tag, e) for e in done)
+    run.record.step_done("push", {"digests": run.digests})
 
 
-def publish_release(
-    config: ReleaseConfig, version: ReleaseVersion, target: Target, record: ReleaseRecord,
-    digests: dict[str, str], options: RunOptions, *, announce: Announce, say: Callable[[str], None],
-    pushed_now: frozenset[str] = frozenset(),
-) -> ReleaseReport:
-    """Version tags, then packages, then -- only when both hold -- the moving aliases."""
-    directory = record.path.parent
-    registry = RegistryClient(target.registry)
-    index = PackageIndex(target.index_upload, target.index_simple)
-    existing = publish.released_versions(registry, index, config.image, config.name)
-    immutable = publish.current_tag_plan(version, options.flavours, config.default_python, existing)
-    report = ReleaseReport(str(version), images=dict(digests))
-    for tag in publish.apply_tags(registry, config.image, immutable, digests, only_moving=False,
-                                  force=options.force, progress=say):
-        previous = None if tag.tag in pushed_now else tag.previous  # pushed by this run's image step
-        report.tags[tag.tag] = {"python": tag.python, "digest": tag.digest, "previous": previous}
-    record.step_done("push", {"digests": digests})
-
-    announce("upload", f"packages to {target.index_upload}, then compare the index's hashes")
-    uploads = publish.upload_packages(index, config.name, _pypi_files(record, directory),
-                                      twine_env=target.twine_env, progress=say)
-    record.step_done("upload", {"files": {u.filename: u.sha256 for u in uploads}})
-
-    announce("aliases", "moving tags by manifest copy, as the registry and index stand now")
-    existing = publish.released_versions(registry, index, config.image, config.name)
-    aliases = publish.current_tag_plan(version, options.flavours, config.default_python, existing)
-    if set(options.flavours) != set(config.python):
-        say("only some flavours were built: moving aliases are left for a full release")
-    else:
-        for tag in publish.apply_tags(registry, config.image, aliases, digests, only_moving=True,
-                                      progress=say):
-            report.tags[tag.tag] = {"python": tag.python, "digest": tag.digest, "previous": tag.previous}
-            record.put("aliases", tag.tag, tag.digest)
-    record.step_done("aliases", {"owns_latest": aliases.owns_latest, "owns_line": aliases.owns_line})
-
-    announce("report", "the release record, signed like the artefacts")
-    report.files = {p: e["sha512"] for p, e in sorted(record.get("files").items())}
-    (directory / "report.json").write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
-    sign_record(record, target, options)
-    return report
+def _index_files(record: ReleaseRecord) -> list[Path]:
+    files = record.files_in("pypi")
+    for entry in files:
+        if sha512_of(record.directory / entry.path) != entry.sha512:
+            raise RefusedError(f"{record.directory / entry.path} changed since it was built and signed; "
+                               "move dist/ away and rebuild")
+    return [record.directory / entry.path for entry in files]
 
 
-def run_publish(
-    config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
-    announce: Announce, say: Callable[[str], None],
-) -> ReleaseReport:
-    """Join image jobs run elsewhere: their digests come from the registry, not local state."""
-    directory = release_dir(config.root, str(version))
-    record = load_record(directory, str(version))
-    if not record.is_done("sign"):
-        raise RefusedError(f"{directory}: build and sign {version} before publishing it")
-    announce("push", "read each flavour's version tag from the registry")
-    registry = RegistryClient(target.registry)
-    digests = publish.image_digests(registry, config.image, version, options.flavours)
-    for flavour, digest in digests.items():
-        say(f"python{flavour}: {config.image}:{version}-python{flavour}@{digest}")
-    return publish_release(config, version, target, record, digests, options, announce=announce, say=say)
+def _upload(run: Run) -> None:
+    uploads = publish.upload_packages(run.index, run.config.name, _index_files(run.record),
+                                      twine_env=run.target.twine_env, progress=run.say)
+    run.report.uploads = {u.filename: "upload" if u.uploaded else "skip" for u in uploads}
+    run.record.step_done("upload", {"files": {u.filename: u.sha256 for u in uploads}})
 
 
-def sign_record(record: ReleaseRecord, target: Target, options: RunOptions) -> None:
-    """Sign the finished record; it changes on every rerun, so its old signature is replaced."""
+def _aliases(run: Run) -> None:
+    state = observe(run.config, run.plan.version, run.registry, run.index)
+    now = replan_aliases(run.plan, run.config, state)
+    for line in alias_differences(run.plan, now):
+        run.say(f"re-planned: {line}")
+        run.report.replanned.append(line)
+    record = run.record
+    for entry in apply_changes(run.registry, run.config.image, now.aliases, run.digests, progress=run.say):
+        run.report.tags[entry.tag] = entry
+        record.put_tag(entry)
+    record.step_done("aliases", {"owns_latest": now.owns_latest, "owns_line": now.owns_line})
+
+
+def _report(run: Run) -> None:
+    record = run.record
+    for entry in run.report.tags.values():
+        record.tags[entry.tag] = entry
     record.step_done("report")
     path = record.path
     signature = path.with_name(path.name + ".asc")
-    signature.unlink(missing_ok=True)
-    gpg.sign_detached(path, key=options.sign_with or target.signing_key, gnupghome=target.gnupghome)
-    path.with_name(path.name + ".sha512").write_text(checksum_text(path), encoding="utf-8")
+    signature.unlink(missing_ok=True)  # the record changes on every rerun: its signature is replaced
+    gpg.sign_detached(path, key=run.signing_key, gnupghome=run.target.gnupghome)
+    write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
+    files = {**{p: e.sha512 for p, e in record.files.items()},
+             **{p: e.sha512 for p, e in record.signatures.items()}}
+    for name in (path.name, signature.name, f"{path.name}.sha512"):
+        files[name] = sha512_of(path.with_name(name))
+    run.report.files = dict(sorted(files.items()))
+    write_atomic(path.with_name("report.json"), json.dumps(run.report.to_json(), indent=2) + "\n")
+
+
+RUNNERS: dict[StepName, Callable[[Run], None]] = {
+    StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage, StepName.IMAGES: _images,
+    StepName.PUSH: _push, StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
+}
+
+
+def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: RunOptions, *,
+            announce: Announce, say: Progress) -> ReleaseReport:
+    """Run every step of `plan` in order; a failing step stops the run, and a rerun resumes."""
+    if plan.mode is Mode.PUBLISH:
+        record = load_record(release_dir(config.root, str(plan.version)), str(plan.version))
+        if not record.is_done("sign"):
+            raise RefusedError(f"{record.directory}: build and sign {plan.version} before publishing it")
+    run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)))
+    for step in plan.steps:
+        announce(step.name.value, step.does)
+        RUNNERS[step.name](run)
+        run.report.steps.append(step.name.value)
+    return run.report
 
 
 def parse_force(values: Sequence[str] | str) -> frozenset[str]:
     items: Collection[str] = values.split(",") if isinstance(values, str) else values
     return frozenset(v.strip() for v in items if v.strip())
+
+
+def make_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
+              mode: Mode = Mode.RELEASE, declared: tuple[str, str] | None = None) -> ReleasePlan:
+    """The plan a run executes: `plan_release` over what the registry and the index hold now."""
+    state = observe(config, version, RegistryClient(target.registry),
+                    PackageIndex(target.index_upload, target.index_simple))
+    return plan_release(config, version, state, registry=target.registry, flavours=options.flavours,
+                        mode=mode, declared=declared)
+
+
+def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
+                 declared: tuple[str, str] | None = None) -> ReleasePlan:
+    """The same plan, reading only: services that are down are not started; the plan then assumes
+    an empty registry and index and says why in its warnings."""
+    try:
+        target = connect(config, start=False)
+    except ReleaseError as exc:
+        state, why = TargetState(reachable=False), str(exc)
+        registry = config.registry
+    else:
+        state, why = observe_or_empty(config, version, RegistryClient(target.registry),
+                                      PackageIndex(target.index_upload, target.index_simple))
+        registry = target.registry
+    plan = plan_release(config, version, state, registry=registry, flavours=options.flavours,
+                        declared=declared)
+    return replace(plan, warnings=(why, *plan.warnings)) if why else plan
+
+
+def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
+                announce: Announce, say: Progress, mode: Mode = Mode.RELEASE) -> ReleaseReport:
+    """Plan `version` against the target as it stands, then execute that plan."""
+    return execute(make_plan(config, version, target, options, mode=mode), config, target, options,
+                   announce=announce, say=say)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from release.errors import RefusedError
-from release.plan.tags import BuildKind
+from release.plan.tags import MASTER, BuildKind, tag_name
 
 OCI = "org.opencontainers.image"
 INPUT_HASH_LABEL = "org.release-pipeline.input-hash"
@@ -92,8 +92,7 @@ class ImagePlan:
 
 def image_tag(kind: BuildKind, version: str, flavour: str) -> str:
     """The one tag a build pushes per flavour: `V-pythonP`, or `master-pythonP` for master."""
-    prefix = "master" if kind is BuildKind.MASTER else version
-    return f"{prefix}-python{flavour}"
+    return tag_name(MASTER if kind is BuildKind.MASTER else version, flavour)
 
 
 def check_index_url(url: str) -> str:

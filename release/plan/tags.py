@@ -1,4 +1,8 @@
-"""The tag planner: which image tags a build gets, and which flavour each points at. Pure."""
+"""Image tags: the one place that spells them, and the planner that decides which a build gets. Pure.
+
+Spellings: `V-pythonP` and `V` (immutable), `X.Y-pythonP` and `X.Y`, `latest-pythonP` and
+`latest`, `master-pythonP` and `master` (moving). The bare form belongs to the default flavour.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,34 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from release.versions import ReleaseVersion
+from release.versions import ReleaseVersion, parse_existing
+
+FLAVOUR_SEPARATOR = "-python"
+MASTER = "master"
+LATEST = "latest"
+
+
+def tag_name(prefix: str, python: str | None = None) -> str:
+    """`prefix-pythonP`, or the bare `prefix` when `python` is None."""
+    return prefix if python is None else f"{prefix}{FLAVOUR_SEPARATOR}{python}"
+
+
+def version_tag(version: ReleaseVersion | str, python: str) -> str:
+    """The immutable tag one flavour's image of a release is pushed under: `V-pythonP`."""
+    return tag_name(str(version), python)
+
+
+def split_tag(name: str) -> tuple[str, str | None]:
+    """`1.10.6-python3.11` -> (`1.10.6`, `3.11`); `latest` -> (`latest`, None)."""
+    prefix, separator, python = name.rpartition(FLAVOUR_SEPARATOR)
+    if separator and prefix and python and all(part.isdigit() for part in python.split(".")):
+        return prefix, python
+    return name, None
+
+
+def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
+    """Released versions named by image tags like `1.10.6` or `1.10.6-python3.11`."""
+    return sorted(set(parse_existing(split_tag(tag)[0] for tag in tags)))
 
 
 class BuildKind(str, Enum):
@@ -22,7 +53,7 @@ class Tag:
 
     @property
     def is_bare(self) -> bool:
-        return not self.name.endswith(f"-python{self.python}")
+        return split_tag(self.name)[1] is None
 
 
 @dataclass(frozen=True)
@@ -44,8 +75,8 @@ class TagPlan:
 
 
 def _flavoured(prefix: str, flavours: Sequence[str], default: str, *, moving: bool) -> list[Tag]:
-    tags = [Tag(f"{prefix}-python{p}", p, moving) for p in flavours]
-    tags.append(Tag(prefix, default, moving))
+    tags = [Tag(tag_name(prefix, p), p, moving) for p in flavours]
+    tags.append(Tag(tag_name(prefix), default, moving))
     return tags
 
 
@@ -81,7 +112,7 @@ def plan_tags(
         raise ValueError("Python flavours must be unique")
     ordered = list(flavours)
     if kind is BuildKind.MASTER:
-        tags = _flavoured("master", ordered, default, moving=True)
+        tags = _flavoured(MASTER, ordered, default, moving=True)
         return TagPlan(version, kind, tuple(tags), owns_line=False, owns_latest=False)
     if version is None:
         raise ValueError("a release build needs a version")
@@ -92,5 +123,5 @@ def plan_tags(
     if line:
         tags += _flavoured(version.line, ordered, default, moving=True)
     if latest:
-        tags += _flavoured("latest", ordered, default, moving=True)
+        tags += _flavoured(LATEST, ordered, default, moving=True)
     return TagPlan(version, kind, tuple(tags), owns_line=line, owns_latest=latest)

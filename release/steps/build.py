@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,13 +35,13 @@ from release.errors import (
     ToolMissingError,
     VerificationError,
 )
-from release.record import load_record, release_dir, sha512_of
-from release.versions import ReleaseVersion, parse_version
+from release.progress import Progress, to_log
+from release.record import BuildInfo, FileEntry, load_record, release_dir, sha512_of
+from release.versions import ReleaseVersion
 
 if TYPE_CHECKING:
     from build.env import DefaultIsolatedEnv
 
-Progress = Callable[[str], None]
 log = logging.getLogger("release.build")
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -222,10 +222,10 @@ def check_packages(packages: Sequence[Path]) -> None:
                             + " | ".join(details[-6:]))
 
 
-def build_release(config: ReleaseConfig, version: ReleaseVersion | str, *, allow_dirty: bool = False,
-                  allow_version_mismatch: bool = False, progress: Progress = log.info) -> BuildResult:
+def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool = False,
+                  allow_version_mismatch: bool = False, progress: Progress = to_log) -> BuildResult:
     """Build `dist/<V>/{svn,pypi}` from HEAD of `config.root` and record them in release.json."""
-    target = version if isinstance(version, ReleaseVersion) else parse_version(version)
+    target = version
     # a pre-release is voted on as the final version it becomes; the rc lives only in the folder name
     final = str(target.final) if target.is_prerelease else str(target)
     root, name = config.root, config.name
@@ -237,7 +237,7 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion | str, *, allow
     epoch = git.commit_time(root, commit)
     directory = release_dir(root, str(target))
     record = load_record(directory, str(target))
-    earlier = record.get("build").get("commit")
+    earlier = record.build.commit if record.build else None
     if earlier not in {None, commit}:
         raise RefusedError(f"{directory} was built from {earlier[:12]}, HEAD is {commit[:12]}; "
                            f"move {directory} away to build {target} again")
@@ -272,13 +272,10 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion | str, *, allow
         progress("twine check --strict")
         check_packages(packages)
         placed = _place(staged, directory, [*svn, *pypi])
-    files = record.get("files")
-    for path in placed:
-        relative = path.relative_to(directory).as_posix()
-        files[relative] = {"sha512": sha512_of(path), "kind": artefact_kind(path.name),
-                           "set": relative.split("/")[0]}
-    record.sections["build"] = {"commit": commit, "source_date_epoch": epoch, "declared_in": declared.file,
-                                "declared_version": declared.value, "release_notes": notes}
+    relative = [path.relative_to(directory).as_posix() for path in placed]
+    record.add_files(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0])
+                     for r, p in zip(relative, placed))
+    record.set_build(BuildInfo(commit, epoch, declared.file, declared.value, notes))
     record.step_done("build", {"commit": commit, "source_date_epoch": epoch})
     progress(f"built {len(placed)} files into {directory}")
     return BuildResult(str(target), directory, commit, epoch, declared.file,

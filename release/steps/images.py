@@ -11,7 +11,7 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -37,29 +37,16 @@ from release.plan.images import (
     plan_image,
 )
 from release.plan.tags import BuildKind
+from release.progress import Event, Progress, to_log
 from release.record import sha256_of
 
 log = logging.getLogger("release.images")
 
 
-@dataclass(frozen=True)
-class ImageEvent:
-    """Progress of one flavour. kind: reused | started | step | output | built | failed | smoked |
-    pushing | pushed | note. `step`/`total`: the Dockerfile step a build is at."""
-
-    flavour: str
-    kind: str
-    message: str
-    step: int | None = None
-    total: int | None = None
-    cached: bool = False
-    elapsed: float = 0.0
-
-    def __str__(self) -> str:
-        return f"python{self.flavour}: {self.message}"
-
-
-Progress = Callable[[ImageEvent], None]
+def image_event(flavour: str, kind: str, message: str, step: int | None = None, total: int | None = None,
+                cached: bool = False, elapsed: float = 0.0) -> Event:
+    """Progress of one flavour's image: the subject is `pythonP`."""
+    return Event(message, f"python{flavour}", kind, step, total, cached, elapsed)
 
 
 @dataclass(frozen=True)
@@ -92,9 +79,6 @@ class ImageResult:
                 "input_hash": plan.input_hash, "base_image": plan.base_image, "base_digest": plan.base_digest}
 
 
-def log_event(event: ImageEvent) -> None:
-    if event.kind != "output":
-        log.info("%s", event)
 
 
 def read_wheel_metadata(path: Path) -> dict[str, list[str]]:
@@ -197,15 +181,15 @@ def _build_one(
 ) -> ImageResult:
     started = time.monotonic()
     flavour = plan.flavour
-    progress(ImageEvent(flavour, "started", f"building {plan.ref} from {plan.base_image}"))
+    progress(image_event(flavour, "started", f"building {plan.ref} from {plan.base_image}"))
 
     def on_line(line: BuildLine) -> None:
         elapsed = time.monotonic() - started
         if line.instruction is not None:
             text = f"step {line.step}/{line.total}: {' '.join(line.instruction.split())[:100]}"
-            progress(ImageEvent(flavour, "step", text, line.step, line.total, elapsed=elapsed))
+            progress(image_event(flavour, "step", text, line.step, line.total, elapsed=elapsed))
         else:
-            progress(ImageEvent(flavour, "output", line.text, line.step, line.total, line.cached, elapsed))
+            progress(image_event(flavour, "output", line.text, line.step, line.total, line.cached, elapsed))
 
     outcome = engine.build(context, tag=plan.ref, buildargs=plan.build_args, network_mode=network_mode,
                            nocache=nocache, on_line=on_line)
@@ -214,7 +198,7 @@ def _build_one(
     result = ImageResult(plan, "built", outcome.image_id, info.size if info else 0, seconds,
                          outcome.cached_steps, outcome.cacheable_steps)
     cached = f"{outcome.rebuilt_steps} steps rebuilt" if outcome.rebuilt_steps else "all steps cached"
-    progress(ImageEvent(flavour, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
+    progress(image_event(flavour, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
     return result
 
 
@@ -223,7 +207,7 @@ def build_images(
     flavours: Sequence[str] | None = None, base_images: Mapping[str, str] | None = None,
     kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
-    progress: Progress = log_event, nocache: bool = False,
+    progress: Progress = to_log, nocache: bool = False,
 ) -> list[ImageResult]:
     """Build every flavour's image (or reuse an identical one); raise naming each failed flavour.
 
@@ -246,18 +230,18 @@ def build_images(
         try:
             found = find_existing(plan, engine, client, config.image, kind=kind, replace_tags=replace_tags)
         except ServiceError as exc:
-            progress(ImageEvent(plan.flavour, "note", f"registry not checked: {exc}"))
+            progress(image_event(plan.flavour, "note", f"registry not checked: {exc}"))
             found = find_existing(plan, engine, None, config.image, kind=kind, replace_tags=replace_tags)
         if found is None:
             to_build.append(plan)
             continue
         where = "the registry" if found.status == "reused" else "the engine"
-        progress(ImageEvent(plan.flavour, "reused", f"{plan.ref}: {where} has it from the same inputs"))
+        progress(image_event(plan.flavour, "reused", f"{plan.ref}: {where} has it from the same inputs"))
         results[plan.flavour] = found
     context = build_context(config, source, wheels) if to_build else b""
     lock = threading.Lock()
 
-    def locked(event: ImageEvent) -> None:
+    def locked(event: str | Event) -> None:
         with lock:
             progress(event)
 
@@ -271,7 +255,7 @@ def build_images(
                 results[flavour] = future.result()
             except (BuildFailed, ServiceError, CommandError) as exc:
                 failures[flavour] = str(exc)
-                locked(ImageEvent(flavour, "failed", str(exc).splitlines()[0]))
+                locked(image_event(flavour, "failed", str(exc).splitlines()[0]))
     if failures:
         lines = "\n".join(f"python{f}: {msg}" for f, msg in sorted(failures.items()))
         raise CommandError(f"image build failed for Python {', '.join(sorted(failures))}:\n{lines}")
@@ -279,7 +263,7 @@ def build_images(
 
 
 def push_images(
-    results: Sequence[ImageResult], *, engine: Engine | None = None, progress: Progress = log_event
+    results: Sequence[ImageResult], *, engine: Engine | None = None, progress: Progress = to_log
 ) -> list[ImageResult]:
     """Push every image not already in the registry; return results carrying registry digests."""
     engine = engine or Engine()
@@ -288,12 +272,12 @@ def push_images(
         if result.status == "reused" and result.digest:
             pushed.append(result)
             continue
-        progress(ImageEvent(result.flavour, "pushing", f"pushing {result.ref}"))
+        progress(image_event(result.flavour, "pushing", f"pushing {result.ref}"))
         started = time.monotonic()
         digest = engine.push(result.ref)
         seconds = time.monotonic() - started
         message = f"{result.ref}@{digest} ({seconds:.1f}s)"
-        progress(ImageEvent(result.flavour, "pushed", message, elapsed=seconds))
+        progress(image_event(result.flavour, "pushed", message, elapsed=seconds))
         pushed.append(replace(result, digest=digest))
     return pushed
 

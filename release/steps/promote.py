@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters import git, svn
 from release.config import ReleaseConfig
 from release.errors import RefusedError, VersionError
-from release.record import load_record, release_dir, sha512_of
+from release.progress import Progress, to_log
+from release.record import FileEntry, PromotionInfo, load_record, release_dir, sha512_of
 from release.steps.build import artefact_kind
-from release.versions import ReleaseVersion, parse_version
+from release.versions import ReleaseVersion
 
-Progress = Callable[[str], None]
 log = logging.getLogger("release.promote")
 
 
@@ -49,19 +50,19 @@ def check_voted(folder: Path, found: Mapping[str, str], voted: Mapping[str, str]
                 raise RefusedError(f"{url}/{name}.sha512 does not match {name}")
 
 
-def promote_release(config: ReleaseConfig, final_version: ReleaseVersion | str, *,
-                    from_rc: ReleaseVersion | str, svn_dev_url: str, svn_release_url: str,
-                    repo_root: Path | None = None, progress: Progress = log.info) -> PromoteResult:
+def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
+                    from_rc: ReleaseVersion, svn_dev_url: str, svn_release_url: str,
+                    repo_root: Path | None = None, progress: Progress = to_log) -> PromoteResult:
     """svn-copy dev/<name>/<rc>/ to release/<name>/<final>/, tag git, fill dist/<final>/ for publishing."""
-    final = final_version if isinstance(final_version, ReleaseVersion) else parse_version(final_version)
-    rc = from_rc if isinstance(from_rc, ReleaseVersion) else parse_version(from_rc)
+    final = final_version
+    rc = from_rc
     if not rc.is_rc or final.is_prerelease or rc.final != final:
         raise VersionError(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
     repo = repo_root or config.root
     rc_record = load_record(release_dir(config.root, str(rc)), str(rc))
-    staged = rc_record.get("stage")
-    voted: dict[str, str] = staged.get("files", {})
-    if not voted:
+    staged = rc_record.stage
+    voted: dict[str, str] = dict(staged.files) if staged else {}
+    if staged is None or not voted or rc_record.build is None:
         raise RefusedError(f"dist/{rc}/release.json records no staged files; promote from the tree that "
                            f"staged {rc}")
     dev_url = svn.join(svn_dev_url, config.name, str(rc))
@@ -81,22 +82,19 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion | str, 
             revision = svn.copy(dev_url, release_url, f"Release {config.project} {final} from {rc} "
                                                       f"(vote passed)")
             progress(f"copied {dev_url} to {release_url} (r{revision})")
-        commit = git.tag_commit(repo, str(rc)) or staged["commit"]
-        if commit != staged["commit"]:
-            raise RefusedError(f"git tag {rc} is on {commit[:12]}, but {staged['commit'][:12]} was staged")
+        commit = git.tag_commit(repo, str(rc)) or staged.commit
+        if commit != staged.commit:
+            raise RefusedError(f"git tag {rc} is on {commit[:12]}, but {staged.commit[:12]} was staged")
         if git.ensure_tag(repo, str(final), commit, f"{config.project} {final}"):
             progress(f"tagged {commit[:12]} as {final} (push it: git push origin {final})")
         placed = _place(folder, directory, sorted(voted))
-    files = record.get("files")
-    for path in placed:
-        relative = path.relative_to(directory).as_posix()
-        if artefact_kind(path.name) or relative.startswith("pypi/"):
-            files[relative] = {"sha512": sha512_of(path), "kind": artefact_kind(path.name),
-                               "set": relative.split("/")[0], "promoted_from": str(rc)}
-    record.sections["build"] = {**rc_record.get("build"), "promoted_from": str(rc)}
-    earlier = record.get("promoted").get("revision")
-    record.sections["promoted"] = {"from": str(rc), "dev_url": dev_url, "url": release_url,
-                                   "revision": earlier if revision is None else revision, "commit": commit}
+    relative = [path.relative_to(directory).as_posix() for path in placed]
+    record.add_files(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0], str(rc))
+                     for r, p in zip(relative, placed) if artefact_kind(p.name) or r.startswith("pypi/"))
+    record.set_build(dataclasses.replace(rc_record.build, promoted_from=str(rc)))
+    earlier = record.promotion.revision if record.promotion else None
+    record.set_promotion(PromotionInfo(str(rc), dev_url, release_url,
+                                       earlier if revision is None else revision, commit))
     record.step_done("promote", {"from": str(rc), "url": release_url, "commit": commit})
     pypi = tuple(p for p in placed if p.parent.name == "pypi")
     return PromoteResult(str(final), str(rc), release_url, revision, commit, directory, pypi)

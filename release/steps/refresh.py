@@ -27,10 +27,12 @@ from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import ReleaseError, ServiceError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
-from release.plan.tags import BuildKind
+from release.plan.tags import MASTER, BuildKind, split_tag
+from release.progress import Progress, to_log
 from release.record import sha256_of
-from release.steps.images import ImageResult, build_images, image_source, log_event, push_images
+from release.steps.images import ImageResult, build_images, image_source, push_images
 from release.steps.smoke import smoke_images
+from release.steps.tags import point_tag
 from release.versions import parse_existing
 
 log = logging.getLogger("release.refresh")
@@ -75,13 +77,14 @@ class RefreshReport:
 
 def refresh_targets(tags: Sequence[str]) -> list[str]:
     """Pure: the `master-pythonP` tags and the `V-pythonP` tags of each line's newest final release."""
-    chosen = sorted(t for t in tags if t.startswith("master-python"))
+    split = [(tag, *split_tag(tag)) for tag in tags]
+    chosen = sorted(tag for tag, prefix, python in split if prefix == MASTER and python)
     newest: dict[str, str] = {}
-    for version in sorted(parse_existing(t.split("-python")[0] for t in tags if "-python" in t)):
+    for version in sorted(parse_existing(prefix for _, prefix, python in split if python)):
         if not version.is_prerelease:
             newest[version.line] = str(version)
     for name in newest.values():
-        chosen += sorted(t for t in tags if t.startswith(f"{name}-python"))
+        chosen += sorted(tag for tag, prefix, python in split if prefix == name and python)
     return chosen
 
 
@@ -130,7 +133,7 @@ def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
 
 def _check(config: ReleaseConfig, client: RegistryClient, engine: Engine, tag: str) -> RefreshItem:
     labels = client.image_labels(config.image, tag) or {}
-    flavour = tag.rsplit("-python", 1)[1]
+    flavour = split_tag(tag)[1] or ""
     base, old = labels.get(f"{OCI}.base.name", ""), labels.get(f"{OCI}.base.digest", "")
     item = RefreshItem(tag, flavour, labels.get(f"{OCI}.version", ""), base, old, "", "current")
     if not base or not old:
@@ -150,7 +153,7 @@ def refresh_images(
     log_path: Path | None = None,
     dry_run: bool = False,
     engine: Engine | None = None,
-    progress: Callable[[str], None] = log.info,
+    progress: Progress = to_log,
 ) -> RefreshReport:
     """Refresh what is stale (see the module doc); `wheel_sources` are tried in order, after
     `dist/` of the checkout. A dry run only reports what is stale."""
@@ -177,19 +180,19 @@ def refresh_images(
             workdir = Path(tempfile.mkdtemp(dir=scratch))
             revision = labels.get(f"{OCI}.revision", "")
             at_release = dataclasses.replace(config, dockerfile=_dockerfile_at(config, revision, workdir))
-            kind = BuildKind.MASTER if item.tag.startswith("master-") else BuildKind.RELEASE
+            kind = BuildKind.MASTER if split_tag(item.tag)[0] == MASTER else BuildKind.RELEASE
             source = image_source(at_release, item.version, wheels, revision=revision)
             (result,) = build_images(at_release, item.version, wheels=wheels, registry=registry,
                                      flavours=[item.flavour], base_images={item.flavour: item.base_image},
                                      kind=kind, replace_tags=True, source=source, engine=engine,
-                                     progress=log_event)
+                                     progress=progress)
             built.append((item, result, wheels))
         for item, result, wheels in built:  # all smoked before any is pushed
             smoke_images(config, [result], version=item.version, wheels=wheels, engine=engine)
         when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         lines = []
         for item, result, _ in built:
-            items[items.index(item)] = done = _push(config, client, engine, item, result)
+            items[items.index(item)] = done = _push(config, client, engine, item, result, progress)
             lines.append(done.log_line(when))
             progress(f"{item.tag}: refreshed, {done.old_digest} -> {done.new_digest}")
     if lines:
@@ -201,7 +204,7 @@ def refresh_images(
 
 
 def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: RefreshItem,
-          result: ImageResult) -> RefreshItem:
+          result: ImageResult, progress: Progress) -> RefreshItem:
     """Push the new image and move every tag that pointed at the old one (aliases included)."""
     old = client.manifest_digest(config.image, item.tag)
     aliases = [t for t in client.tags(config.image) if t != item.tag
@@ -210,8 +213,11 @@ def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: R
     assert pushed.digest is not None
     for alias in aliases:
         try:
-            client.copy_tag(config.image, pushed.digest, alias)
+            point_tag(client, config.image, alias, pushed.digest, moving=True, progress=progress)
         except ReleaseError as exc:
-            log.error("could not move %s to %s: %s", alias, pushed.digest, exc)
+            raise ServiceError(
+                f"{config.image}:{item.tag} was refreshed to {pushed.digest[:19]}, but {alias} still points "
+                f"at the old image {old}: {exc}"
+            ) from None
     return dataclasses.replace(item, status="refreshed", old_digest=old, new_digest=pushed.digest,
                                moved_tags=tuple(aliases))

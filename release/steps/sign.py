@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters import gpg
 from release.config import SANDBOX, ReleaseConfig
 from release.errors import ConfigError, RefusedError
-from release.record import ReleaseRecord, load_record, release_dir, sha512_of
-from release.versions import ReleaseVersion, parse_version
+from release.progress import Progress, to_log
+from release.record import ReleaseRecord, SignatureEntry, load_record, release_dir, sha512_of
+from release.versions import ReleaseVersion
 
-Progress = Callable[[str], None]
 log = logging.getLogger("release.sign")
 
 
@@ -63,13 +62,13 @@ def signing_key(key: str, *, keys_file: Path, gnupghome: Path | None = None) -> 
 
 def files_to_sign(record: ReleaseRecord, directory: Path) -> list[Path]:
     """Every svn file, and the pypi files that are not byte-for-byte one of them; unchanged since build."""
-    files = record.get("files")
-    svn_digests = {entry["sha512"] for entry in files.values() if entry["set"] == "svn"}
+    files = record.files
+    svn_digests = {entry.sha512 for entry in record.files_in("svn")}
     wanted = [name for name, entry in sorted(files.items())
-              if entry["set"] == "svn" or entry["sha512"] not in svn_digests]
+              if entry.set == "svn" or entry.sha512 not in svn_digests]
     for name in wanted:
         path = directory / name
-        if not path.is_file() or sha512_of(path) != files[name]["sha512"]:
+        if not path.is_file() or sha512_of(path) != files[name].sha512:
             raise RefusedError(f"{path} is missing or changed since the build; build {record.version} again")
     return [directory / name for name in wanted]
 
@@ -98,11 +97,11 @@ def _ensure_signature(path: Path, key: gpg.KeyInfo, gnupghome: Path | None) -> b
     return True
 
 
-def sign_release(config: ReleaseConfig, version: ReleaseVersion | str, *, keys_file: Path,
+def sign_release(config: ReleaseConfig, version: ReleaseVersion, *, keys_file: Path,
                  key: str | None = None, gnupghome: Path | None = None,
-                 progress: Progress = log.info) -> SignResult:
+                 progress: Progress = to_log) -> SignResult:
     """Sign and checksum the files of `dist/<V>/`; a rerun keeps correct ones and refuses wrong ones."""
-    target = version if isinstance(version, ReleaseVersion) else parse_version(version)
+    target = version
     directory = release_dir(config.root, str(target))
     record = load_record(directory, str(target))
     if not record.is_done("build"):
@@ -117,10 +116,11 @@ def sign_release(config: ReleaseConfig, version: ReleaseVersion | str, *, keys_f
         if _ensure_signature(path, info, gnupghome):
             written.append(path.with_name(path.name + ".asc"))
         progress(f"signed {path.relative_to(directory)}")
-    signatures = record.get("signatures")
-    for path in signed:
-        for extra in (path.with_name(path.name + ".asc"), path.with_name(path.name + ".sha512")):
-            signatures[extra.relative_to(directory).as_posix()] = {
-                "sha512": sha512_of(extra), "of": path.relative_to(directory).as_posix()}
+    record.add_signatures(
+        SignatureEntry(extra.relative_to(directory).as_posix(), sha512_of(extra),
+                       path.relative_to(directory).as_posix())
+        for path in signed
+        for extra in (path.with_name(path.name + ".asc"), path.with_name(path.name + ".sha512"))
+    )
     record.step_done("sign", {"key": info.fingerprint})
     return SignResult(str(target), info.fingerprint, tuple(signed), tuple(written))

@@ -26,8 +26,9 @@ from release.plan.images import (
     parse_wheels_record,
     wheel_sha256_label,
 )
+from release.progress import Progress, to_log
 from release.record import sha256_of
-from release.steps.images import ImageEvent, ImageResult, Progress, build_images, log_event, push_images
+from release.steps.images import ImageResult, build_images, image_event, push_images
 
 BUILD_TOOLS = ("node", "npm", "gcc", "cc")
 INIT = "dumb-init"
@@ -232,7 +233,7 @@ def ship_images(
     registry: str,
     push: bool = True,
     engine: Engine | None = None,
-    progress: Progress = log_event,
+    progress: Progress = to_log,
     **build_options: Any,
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     """Build all flavours, smoke all, then push all: one failure anywhere and nothing is pushed."""
@@ -243,7 +244,7 @@ def ship_images(
     def on_report(report: SmokeReport) -> None:
         verdict = "ok" if report.ok else "FAILED " + ", ".join(c.name for c in report.failures)
         message = f"smoke {report.ref}: {verdict}"
-        progress(ImageEvent(report.flavour, "smoked", message, elapsed=report.seconds))
+        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds))
 
     reports = smoke_images(config, results, version=str(version), wheels=wheels, engine=engine,
                            on_report=on_report)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,11 +19,11 @@ from packaging.version import Version
 from release.adapters import git, gpg, svn
 from release.config import ReleaseConfig
 from release.errors import VerificationError
+from release.progress import Progress, to_log
 from release.record import sha512_of
 from release.steps.build import artefact_kind, build_set, package_builder
-from release.versions import ReleaseVersion, parse_version
+from release.versions import ReleaseVersion
 
-Progress = Callable[[str], None]
 log = logging.getLogger("release.verify")
 
 
@@ -143,11 +142,11 @@ def compare_rebuild(folder: Path, rebuilt: list[Path], checks: dict[str, FileChe
             check.problems.append("the rebuild of the tagged commit does not make it")
 
 
-def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion | str, *, svn_dev_url: str,
+def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_dev_url: str,
                      keys_url: str, repo_root: Path, commit: str | None = None, rebuild: bool = True,
-                     progress: Progress = log.info) -> VerifyReport:
+                     progress: Progress = to_log) -> VerifyReport:
     """Check the staged candidate; the report when everything holds, else CandidateRejected (exit 7)."""
-    target = version_rc if isinstance(version_rc, ReleaseVersion) else parse_version(version_rc)
+    target = version_rc
     final = str(target.final) if target.is_prerelease else str(target)
     url = svn.join(svn_dev_url, config.name, str(target))
     if not svn.exists(url):

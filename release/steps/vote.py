@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -14,10 +14,10 @@ from typing import Any
 from release.adapters import git, svn
 from release.config import ReleaseConfig
 from release.errors import RefusedError
-from release.record import load_record, release_dir, sha512_of
-from release.versions import ReleaseVersion, describe, parse_version
+from release.progress import Progress, to_log
+from release.record import StageInfo, load_record, release_dir, sha512_of
+from release.versions import ReleaseVersion, describe
 
-Progress = Callable[[str], None]
 log = logging.getLogger("release.vote")
 VOTE_HOURS = 72
 EMAIL_NAME = "vote-email.txt"
@@ -113,23 +113,26 @@ def _same_folder(url: str, files: Sequence[Path]) -> bool:
             sha512_of(there / p.name) == sha512_of(p) for p in files)
 
 
-def stage_release(config: ReleaseConfig, version: ReleaseVersion | str, *, svn_dev_url: str,
+def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url: str,
                   keys_url: str, fingerprint: str | None = None, now: datetime | None = None,
-                  progress: Progress = log.info) -> StageResult:
+                  progress: Progress = to_log) -> StageResult:
     """Commit `dist/<rc>/svn/*` to `<svn_dev_url>/<name>/<rc>/`, tag the commit, write the vote email."""
-    target = version if isinstance(version, ReleaseVersion) else parse_version(version)
+    target = version
     if not target.is_rc:
         raise RefusedError(f"{target} is not a release candidate; stage one like {target.final}rc1")
     directory = release_dir(config.root, str(target))
     record = load_record(directory, str(target))
     if not (record.is_done("build") and record.is_done("sign")):
         raise RefusedError(f"{directory}: build and sign {target} before staging it")
-    signer = record.get("steps")["sign"]["key"]
+    signer = str(record.steps["sign"].produced["key"])
     if fingerprint is not None and fingerprint.replace(" ", "").upper() != signer:
         raise RefusedError(f"the files were signed with {signer}, not {fingerprint}")
-    artefacts = sorted(n for n, e in record.get("files").items() if e["set"] == "svn")
-    files = staged_files(directory, artefacts, {**record.get("files"), **record.get("signatures")})
-    commit = record.get("build")["commit"]
+    artefacts = [e.path for e in record.files_in("svn")]
+    recorded = {**{n: e.sha512 for n, e in record.files.items()},
+                **{n: e.sha512 for n, e in record.signatures.items()}}
+    files = staged_files(directory, artefacts, recorded)
+    assert record.build is not None  # the build step is done
+    commit = record.build.commit
     tag = str(target)
     if git.ensure_tag(config.root, tag, commit, f"{config.project} {target} ({describe(target)})"):
         progress(f"tagged {commit[:12]} as {tag} (push it: git push origin {tag})")
@@ -155,15 +158,14 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion | str, *, svn_d
         mailing_list=config.mailing_list, svn_url=url,
         files=tuple((p.name, sha512_of(p)) for p in files if p.name in {Path(a).name for a in artefacts}),
         fingerprint=signer, keys_url=keys_url, tag=tag, commit=commit,
-        release_notes=record.get("build").get("release_notes", ""),
+        release_notes=record.build.release_notes,
         closes=moment + timedelta(hours=VOTE_HOURS))
     email = directory / EMAIL_NAME
     email.write_text(render_vote_email(vote), encoding="utf-8")
-    stage = {"url": url, "tag": tag, "commit": commit, "fingerprint": signer, "keys_url": keys_url,
-             "files": {p.name: sha512_of(p) for p in files}, "vote_closes": vote.closes.isoformat()}
-    if revision is not None or "revision" not in record.get("stage"):
-        stage["revision"] = revision
-    record.get("stage").update(stage)
-    record.step_done("stage", {"url": url, "revision": record.get("stage").get("revision")})
+    if revision is None and record.stage is not None:
+        revision = record.stage.revision  # committed by an earlier run of the same stage
+    record.set_stage(StageInfo(url, tag, commit, signer, keys_url, {p.name: sha512_of(p) for p in files},
+                               vote.closes.isoformat(), revision))
+    record.step_done("stage", {"url": url, "revision": revision})
     progress(f"vote email written to {email}")
     return StageResult(str(target), url, revision, tag, commit, email)
