@@ -177,8 +177,8 @@ def test_a_tree_declaring_another_version_is_a_warning_of_the_refusal_to_come() 
 
 
 def test_an_unreachable_target_is_said_in_the_plan() -> None:
-    plan = plan_release(CONFIG, V("1.10.6"), TargetState(reachable=False), registry=REGISTRY)
-    assert any("not reachable" in w for w in plan.warnings)
+    plan = plan_release(CONFIG, V("1.10.6"), TargetState(unreachable="registry down"), registry=REGISTRY)
+    assert "registry down; this plan assumes the registry and index hold nothing" in plan.warnings
 
 
 def test_the_plan_is_json_and_round_trips() -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -256,15 +256,13 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
     try:
         target = connect(config, start=False)
     except ReleaseError as exc:
-        state, why = TargetState(reachable=False), str(exc)
-        registry = config.registry
+        state, registry = TargetState(unreachable=str(exc).rstrip(".")), config.registry
     else:
-        state, why = observe_or_empty(config, version, RegistryClient(target.registry),
-                                      PackageIndex(target.index_upload, target.index_simple))
+        state, _ = observe_or_empty(config, version, RegistryClient(target.registry),
+                                    PackageIndex(target.index_upload, target.index_simple))
         registry = target.registry
-    plan = plan_release(config, version, state, registry=registry, flavours=options.flavours,
+    return plan_release(config, version, state, registry=registry, flavours=options.flavours,
                         declared=declared)
-    return replace(plan, warnings=(why, *plan.warnings)) if why else plan
 
 
 def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,

@@ -38,4 +38,4 @@ def observe_or_empty(config: ReleaseConfig, version: ReleaseVersion, registry: R
     try:
         return observe(config, version, registry, index), ""
     except ServiceError as exc:
-        return TargetState(reachable=False), str(exc)
+        return TargetState(unreachable=str(exc)), str(exc)

@@ -105,7 +105,7 @@ class TargetState:
     released: tuple[ReleaseVersion, ...] = ()  # versions in the registry's tags or on the index
     tags: Mapping[str, str] = field(default_factory=dict)  # tag -> digest, for the tags it asked about
     index_files: frozenset[str] = frozenset()  # this project's filenames on the index
-    reachable: bool = True  # False: services down, the plan assumes an empty target
+    unreachable: str = ""  # why the registry or index could not be read (then it is taken as empty)
 
 
 @dataclass(frozen=True)
@@ -265,8 +265,8 @@ def plan_release(
         )
     if version in state.released:
         warnings.append(f"{version} already exists in the registry or index; a real run only resumes it")
-    if not state.reachable:
-        warnings.append("the registry and index were not reachable: the plan assumes they hold nothing")
+    if state.unreachable:
+        warnings.append(f"{state.unreachable}; this plan assumes the registry and index hold nothing")
     return ReleasePlan(
         mode=mode,
         version=version,
