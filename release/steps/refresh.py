@@ -20,12 +20,12 @@ from pathlib import Path
 
 import requests
 
-from release.adapters.cmd import run
+from release.adapters import git
 from release.adapters.engine import Engine
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
-from release.errors import ReleaseError, ServiceError
+from release.errors import RefusedError, ReleaseError, ServiceError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.tags import BuildKind
 from release.record import sha256_of
@@ -119,11 +119,14 @@ def index_wheels(simple_url: str, project: str, dest: Path) -> WheelSource:
 
 
 def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
-    """The Dockerfile of `revision` when the checkout has it, else the current one."""
+    """The Dockerfile of `revision` when the checkout has it, else the current one.
+
+    `revision` comes from an image label: anything but a full commit hash is refused (RefusedError).
+    """
     if revision:
-        shown = run(["git", "show", f"{revision}:{config.dockerfile}"], cwd=config.root, check=False)
-        if shown.returncode == 0:
-            (dest / "Dockerfile").write_text(shown.stdout, encoding="utf-8")
+        text = git.file_at(config.root, revision, config.dockerfile)
+        if text is not None:
+            (dest / "Dockerfile").write_text(text, encoding="utf-8")
             return str(dest / "Dockerfile")
     return config.dockerfile
 
@@ -176,7 +179,12 @@ def refresh_images(
                 continue
             workdir = Path(tempfile.mkdtemp(dir=scratch))
             revision = labels.get(f"{OCI}.revision", "")
-            at_release = dataclasses.replace(config, dockerfile=_dockerfile_at(config, revision, workdir))
+            try:
+                dockerfile = _dockerfile_at(config, revision, workdir)
+            except RefusedError as exc:
+                items[items.index(item)] = dataclasses.replace(item, status="skipped", detail=str(exc))
+                continue
+            at_release = dataclasses.replace(config, dockerfile=dockerfile)
             kind = BuildKind.MASTER if item.tag.startswith("master-") else BuildKind.RELEASE
             source = image_source(at_release, item.version, wheels, revision=revision)
             (result,) = build_images(at_release, item.version, wheels=wheels, registry=registry,
