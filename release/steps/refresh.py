@@ -18,8 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import requests
-
 from release.adapters import git
 from release.adapters.engine import Engine
 from release.adapters.index import PackageIndex
@@ -99,21 +97,19 @@ def dist_wheels(root: Path) -> WheelSource:
 
 
 def index_wheels(simple_url: str, project: str, dest: Path) -> WheelSource:
-    """Wheels from a package index (simple API), downloaded when the index's sha256 matches."""
+    """Wheels from a package index (simple API) listed with the recorded sha256s, downloaded into
+    `dest` and kept only when their bytes have that sha256 (a VerificationError otherwise)."""
 
     def find(version: str, shas: Sequence[str]) -> list[Path] | None:
-        files = {f.sha256: f for f in PackageIndex("", simple_url).files(project) if f.sha256}
+        index = PackageIndex("", simple_url)
+        files = {f.sha256: f for f in index.files(project) if f.sha256}
         if not all(s in files for s in shas):
             return None
-        paths = []
-        for sha in shas:
-            response = requests.get(files[sha].url, timeout=60)
-            path = dest / files[sha].filename
-            path.write_bytes(response.content)
-            if response.status_code != 200 or sha256_of(path) != sha:
-                return None
-            paths.append(path)
-        return paths
+        try:
+            return [index.download(files[sha], dest) for sha in shas]
+        except ServiceError as exc:  # listed but not served: not found here, another source may have it
+            log.warning("%s", exc)
+            return None
 
     return find
 
