@@ -3,6 +3,10 @@
 Aliases are set by copying a manifest (GET then PUT under another tag): no blob is uploaded.
 Credentials come from docker's config.json; bearer-token registries are handled; secrets are
 never logged.
+
+Content addressing is checked, not trusted: what is read by digest (a manifest, an image config)
+must hash to that digest, and the digest a registry answers a manifest PUT with must be that of
+the bytes sent (VerificationError otherwise).
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
-from release.errors import ServiceError
+from release.errors import ServiceError, VerificationError
 
 log = logging.getLogger("release.registry")
 
@@ -34,6 +38,7 @@ MANIFEST_TYPES = ", ".join(
     ]
 )
 _TIMEOUT = 30.0
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,26 @@ def auth_from_docker_config(registry: str, config_dir: Path | None = None) -> Re
     except ValueError:  # binascii.Error and UnicodeDecodeError: a damaged entry
         return None
     return RegistryAuth(user, password)
+
+
+def digest_of(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def require_digest(digest: object, what: str) -> str:
+    """`digest` when it is `sha256:<64 hex>` or `sha512:<128 hex>`, else VerificationError."""
+    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+        raise VerificationError(f"{what}: {str(digest)[:80]!r} is not a sha256 or sha512 digest")
+    return digest
+
+
+def check_digest(raw: bytes, digest: str, what: str) -> None:
+    """VerificationError unless `raw` hashes to `digest`."""
+    algorithm, _, expected = require_digest(digest, what).partition(":")
+    actual = hashlib.new(algorithm, raw).hexdigest()
+    if actual != expected:
+        raise VerificationError(f"{what}: the registry sent bytes with digest {algorithm}:{actual}, "
+                                f"not {digest}; refusing them")
 
 
 def _is_loopback(registry: str) -> bool:
@@ -210,11 +235,14 @@ class RegistryClient:
         if response.status_code != 200:
             raise self._fail(response, f"reading {repository}:{reference}")
         raw = response.content
-        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        if ":" in reference:  # a digest (a tag has no colon): the bytes must be the ones it names
+            check_digest(raw, reference, f"registry {self.registry}: manifest {repository}@{reference}")
         media_type = response.headers.get("Content-Type", "").split(";")[0]
-        return Manifest(raw=raw, media_type=media_type, digest=digest)
+        return Manifest(raw=raw, media_type=media_type, digest=digest_of(raw))
 
     def put_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
+        """Set `tag` to `manifest`; its digest, computed from the bytes sent. A registry that answers
+        with another Docker-Content-Digest stored something else: VerificationError."""
         response = self._request(
             "PUT",
             f"/{repository}/manifests/{tag}",
@@ -223,7 +251,12 @@ class RegistryClient:
         )
         if response.status_code not in {200, 201}:
             raise self._fail(response, f"setting {repository}:{tag}")
-        return response.headers.get("Docker-Content-Digest", manifest.digest)
+        sent = digest_of(manifest.raw)
+        answered = response.headers.get("Docker-Content-Digest")
+        if answered is not None and answered != sent:
+            raise VerificationError(f"registry {self.registry}: {repository}:{tag} was sent a manifest with "
+                                    f"digest {sent}, but the registry says it stored {answered}")
+        return sent
 
     def copy_tag(self, repository: str, source: str, tag: str) -> str:
         """Point `tag` at what `source` (a tag or digest) points at; returns the digest."""
@@ -238,11 +271,13 @@ class RegistryClient:
         if manifest is None:
             return None
         body = manifest.body
+        what = f"registry {self.registry}: {repository}:{reference}"
         if "manifests" in body:  # an index: labels of its first image
-            return self.image_labels(repository, body["manifests"][0]["digest"])
-        config_digest = body["config"]["digest"]
+            return self.image_labels(repository, require_digest(body["manifests"][0]["digest"], what))
+        config_digest = require_digest(body["config"]["digest"], what)
         response = self._request("GET", f"/{repository}/blobs/{config_digest}")
         if response.status_code != 200:
             raise self._fail(response, f"reading the config of {repository}:{reference}")
+        check_digest(response.content, config_digest, f"{what}: its image config")
         labels = (response.json().get("config") or {}).get("Labels") or {}
         return {str(k): str(v) for k, v in labels.items()}
