@@ -1,8 +1,9 @@
 """The registry HTTP API (distribution v2): tags, manifests, labels, and manifest copies.
 
 Aliases are set by copying a manifest (GET then PUT under another tag): no blob is uploaded.
-Credentials come from docker's config.json; bearer-token registries are handled; secrets are
-never logged.
+Credentials come from docker's config.json; bearer-token registries are handled, the credentials
+going to a token service only over https, or over plain http to the registry's own loopback host;
+secrets are never logged.
 
 Content addressing is checked, not trusted: what is read by digest (a manifest, an image config)
 must hash to that digest, and the digest a registry answers a manifest PUT with must be that of
@@ -103,18 +104,49 @@ def check_digest(raw: bytes, digest: str, what: str) -> None:
                                 f"not {digest}; refusing them")
 
 
-def _is_loopback(registry: str) -> bool:
-    host = registry
-    if host.startswith("["):  # [::1] or [::1]:5000
-        host = host[1:].partition("]")[0]
-    elif host.count(":") == 1:  # host:port
-        host = host.rsplit(":", 1)[0]
+def _is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 or exactly `localhost`."""
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:  # a name such as 127.example.org is not loopback
         return False
+
+
+def _is_loopback(registry: str) -> bool:
+    host = registry
+    if host.startswith("["):  # [::1] or [::1]:5000
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:  # host:port
+        host = host.rsplit(":", 1)[0]
+    return _is_loopback_host(host)
+
+
+def _origin(url: str) -> str:
+    """`scheme://host` of `url` (no user info, path or query), for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<a malformed URL>"
+    return f"{parts.scheme}://{parts.hostname or ''}"
+
+
+def credentials_allowed(realm: str, registry: str) -> bool:
+    """Whether the credentials for `registry` (`host[:port]`) may go to the token service `realm`:
+    over https to any host, over plain http only to the registry's own host when that is loopback.
+
+    Hosts are compared as urllib parses them, so `http://localhost:1@evil.example/` is evil.example.
+    """
+    try:
+        parts = urlsplit(realm)
+        host, _ = parts.hostname or "", parts.port  # .port: ValueError for a malformed one
+        registry_host = urlsplit(f"//{registry}").hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme == "https":
+        return bool(host)
+    return parts.scheme == "http" and host == registry_host and _is_loopback_host(host)
 
 
 class RegistryClient:
@@ -134,6 +166,7 @@ class RegistryClient:
         self.auth = auth if auth is not None else auth_from_docker_config(registry)
         self.session = session or requests.Session()
         self._tokens: dict[str, str] = {}
+        self._warned_realm = False
 
     def __repr__(self) -> str:
         return f"RegistryClient({self.registry!r})"
@@ -143,7 +176,14 @@ class RegistryClient:
         realm = fields.pop("realm", "")
         if not realm:
             raise ServiceError(f"registry {self.registry}: bearer challenge without a realm")
-        basic = (self.auth.username, self.auth.password) if self.auth else None
+        basic = None
+        if self.auth and credentials_allowed(realm, self.registry):
+            basic = (self.auth.username, self.auth.password)
+        elif self.auth and not self._warned_realm:
+            self._warned_realm = True
+            log.warning("registry %s: its token service %s is neither https nor plain http on the "
+                        "registry's own loopback host; asking it for a token without credentials",
+                        self.registry, _origin(realm))
         try:
             answer = self.session.get(realm, params=fields, auth=basic, timeout=_TIMEOUT)
         except requests.RequestException as exc:
