@@ -104,17 +104,49 @@ def sign_detached(path: Path, *, key: str, gnupghome: Path | None = None) -> Pat
     return target
 
 
+# Status keywords that make a signature not good, whatever else gpg says: for a signature by a
+# revoked or expired key gpg exits 0 and prints VALIDSIG too. Not KEYEXPIRED: gpg prints it for
+# every expired subkey of the signer's key, used or not (an old rotated-out signing subkey);
+# EXPKEYSIG is the one about the key that made the signature.
+_NOT_GOOD = {
+    "BADSIG": "bad signature (the file or the signature was changed) by",
+    "ERRSIG": "the signature could not be checked; made by",
+    "NO_PUBKEY": "signed by a key that is not in the keyring:",
+    "EXPKEYSIG": "signed by an expired key",
+    "REVKEYSIG": "signed by a revoked key",
+    "KEYREVOKED": "signed by a revoked key",
+    "EXPSIG": "the signature has expired; made by",
+    "NODATA": "no signature in the file",
+}
+
+
+def judge_signature(status_lines: str, returncode: int) -> SignatureCheck:
+    """Pure: read `gpg --status-fd` output. Good only with a GOODSIG and a VALIDSIG for each signature
+    (NEWSIG), one signer, none of the `_NOT_GOOD` keywords, and exit 0."""
+    status = [line.split()[1:] for line in status_lines.splitlines() if line.startswith("[GNUPG:] ")]
+    status = [fields for fields in status if fields]
+    valid = [fields for fields in status if fields[0] == "VALIDSIG" and len(fields) > 10]
+    signers = sorted({fields[10] for fields in valid})
+    for fields in status:
+        if fields[0] in _NOT_GOOD:
+            key = signers[0] if len(signers) == 1 else (fields[1] if len(fields) > 1 else "")
+            key = "" if fields[0] == "NODATA" else key  # its argument is a reason code, not a key
+            return SignatureCheck(False, "", f"{fields[0]}: {_NOT_GOOD[fields[0]]} {key}".rstrip(" :;"))
+    keywords = [fields[0] for fields in status]
+    if len(signers) > 1:
+        return SignatureCheck(False, "", f"signatures by several keys ({', '.join(signers)}); expected one")
+    if returncode == 0 and valid and len(valid) == keywords.count("GOODSIG") == keywords.count("NEWSIG"):
+        return SignatureCheck(True, signers[0], "good signature")
+    return SignatureCheck(False, "", "")
+
+
 def verify_detached(signature: Path, data: Path, *, gnupghome: Path | None = None) -> SignatureCheck:
-    """Check a detached signature; good only when gpg reports VALIDSIG (trust levels don't matter)."""
+    """Check a detached signature (see `judge_signature`; trust levels don't matter)."""
     result = run([*_gpg(gnupghome), "--status-fd", "1", "--verify", str(signature), str(data)],
                  check=False, hint=_HINT)
-    status = [line.split()[1:] for line in result.stdout.splitlines() if line.startswith("[GNUPG:] ")]
-    for fields in status:
-        if fields and fields[0] == "VALIDSIG" and len(fields) > 10:
-            return SignatureCheck(result.returncode == 0, fields[10], "good signature")
-    for fields in status:
-        if fields and fields[0] in {"BADSIG", "ERRSIG", "NO_PUBKEY", "EXPKEYSIG", "REVKEYSIG", "NODATA"}:
-            return SignatureCheck(False, "", " ".join(fields[:2]))
+    check = judge_signature(result.stdout, result.returncode)
+    if check.good or check.detail:
+        return check
     lines = (result.stderr or "no output").strip().splitlines()
     return SignatureCheck(False, "", lines[-1] if lines else "no output")
 

@@ -1,19 +1,25 @@
-"""The package index: what it holds (PEP 503 simple pages, with hashes) and twine uploads.
+"""The package index: what it holds (PEP 503 simple pages, with hashes), downloads, twine uploads.
 
 Credentials are twine's business: `~/.pypirc` or TWINE_USERNAME/TWINE_PASSWORD. They are never
 passed on a command line or logged.
+
+An index is not trusted: a file name it gives is used only when it is a plain wheel or sdist name
+(never a path), and a downloaded file is kept only when its sha256 is the expected one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import re
 import sys
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urldefrag, urljoin
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 
 import requests
 from packaging.utils import (
@@ -25,11 +31,15 @@ from packaging.utils import (
 )
 
 from release.adapters.cmd import run
-from release.errors import CommandError, ServiceError
+from release.errors import CommandError, RefusedError, ServiceError, VerificationError
 
 log = logging.getLogger("release.index")
 _TIMEOUT = 30.0
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+# What a wheel or sdist file name is made of (PEP 427/625 names, PEP 440 versions with `+` and `!`);
+# it starts with a letter or digit, so it is never hidden, never `..` and never an option.
+_FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!-]*")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -71,17 +81,85 @@ def _version_of(filename: str) -> str | None:
         return None
 
 
+def is_path_like(name: str) -> bool:
+    """True for a name that could reach outside a directory: separators, `..`, NUL, absolute."""
+    return not name or any(c in name for c in "/\\\0") or ".." in name or name != name.strip()
+
+
+def is_distribution_filename(name: str) -> bool:
+    """True only for a plain wheel or sdist file name (`x-1.0-py3-none-any.whl`, `x-1.0.tar.gz`)."""
+    return not is_path_like(name) and _FILENAME.fullmatch(name) is not None and _version_of(name) is not None
+
+
 def parse_simple_page(page_url: str, html: str) -> list[IndexFile]:
-    """The files a PEP 503 project page links to, with the sha256 from each link's fragment."""
+    """The wheels and sdists a PEP 503 project page links to, with the sha256 of each link's fragment.
+
+    A file name (the link text, else the last part of the URL) that is a path is refused: the page is
+    hostile or broken (ServiceError). Other files (eggs, installers, odd names) are left out.
+    """
     parser = _LinkParser()
     parser.feed(html)
     files = []
     for href, text in parser.links:
         url, fragment = urldefrag(urljoin(page_url, href))
-        name = text or url.rsplit("/", 1)[-1]
-        sha256 = fragment.split("=", 1)[1] if fragment.startswith("sha256=") else None
+        name = text or unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        if is_path_like(name):
+            raise ServiceError(f"package index page {page_url} links to {name[:100]!r}, which is not a plain "
+                               f"file name; refusing the page (a hostile or broken index)")
+        if not is_distribution_filename(name):
+            log.warning("package index page %s: ignoring %r, not a wheel or sdist file name", page_url, name)
+            continue
+        digest = fragment.split("=", 1)[1].lower() if fragment.startswith("sha256=") else ""
+        sha256 = digest if _SHA256.fullmatch(digest) else None
         files.append(IndexFile(filename=name, url=url, sha256=sha256, version=_version_of(name)))
     return files
+
+
+def _stream(session: requests.Session, url: str, handle: int) -> str:
+    """Write the body of `url` to the open file `handle` (closing it); its sha256."""
+    digest = hashlib.sha256()
+    with os.fdopen(handle, "wb") as sink:
+        try:
+            with session.get(url, stream=True, timeout=_TIMEOUT) as response:
+                if response.status_code != 200:
+                    raise ServiceError(f"package index: {url}: HTTP {response.status_code}")
+                for chunk in response.iter_content(chunk_size=1 << 16):
+                    digest.update(chunk)
+                    sink.write(chunk)
+        except requests.RequestException as exc:
+            raise ServiceError(f"package index: downloading {url} failed ({type(exc).__name__})") from None
+    return digest.hexdigest()
+
+
+def download_file(url: str, sha256: str, dest: Path, *, filename: str | None = None,
+                  session: requests.Session | None = None) -> Path:
+    """Download `url` to `dest/<filename>` (default: the URL's last part), kept only if its sha256 is
+    `sha256`.
+
+    `filename` must be a plain wheel or sdist name (RefusedError otherwise). The bytes go to a
+    temporary file in `dest` and are renamed into place only when the hash matches; on a mismatch the
+    temporary file is removed and a VerificationError names the file and both hashes.
+    """
+    name = filename if filename is not None else unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    if not is_distribution_filename(name):
+        raise RefusedError(f"{name[:100]!r} from {url} is not a plain wheel or sdist file name; "
+                           f"not downloaded")
+    expected = sha256.lower()
+    if not _SHA256.fullmatch(expected):
+        raise RefusedError(f"{name}: {sha256[:100]!r} is not a sha256 (64 hex digits); not downloaded")
+    dest.mkdir(parents=True, exist_ok=True)
+    handle, partial = tempfile.mkstemp(dir=dest, prefix=f".{name}.", suffix=".partial")
+    try:
+        actual = _stream(session or requests.Session(), url, handle)
+        if actual != expected:
+            raise VerificationError(f"{name} from {url} has sha256 {actual}, not the expected {expected}; "
+                                    f"the download was removed")
+        Path(partial).chmod(0o644)
+        Path(partial).replace(dest / name)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+    return dest / name
 
 
 class PackageIndex:
@@ -115,6 +193,13 @@ class PackageIndex:
     def hashes(self, project: str) -> dict[str, str | None]:
         return {f.filename: f.sha256 for f in self.files(project)}
 
+    def download(self, file: IndexFile, dest: Path) -> Path:
+        """`file` into `dest`, checked against the sha256 the index gave (see `download_file`)."""
+        if file.sha256 is None:
+            raise RefusedError(f"package index {self.simple_url} gives no sha256 for {file.filename}; "
+                               f"not downloaded")
+        return download_file(file.url, file.sha256, dest, filename=file.filename, session=self.session)
+
     def upload(self, paths: Sequence[Path], *, env: Mapping[str, str] | None = None) -> None:
         """Upload with twine; skipping files the index already has is the caller's job.
 
@@ -133,13 +218,20 @@ class PackageIndex:
         )
 
 
-def download_wheel(requirement: str, dest: Path) -> Path:
-    """The release's wheel from the package index, as the image build will download it."""
+def download_wheel(requirement: str, dest: Path, *, index_url: str | None = None) -> Path:
+    """The release's wheel from the package index (pip's default, or `index_url`), as the image build
+    will download it.
+
+    pip keeps only the last part of a file's URL as its name and checks the sha256 the index page
+    gives, removing a file that does not match; so a hostile page can neither write outside `dest`
+    nor leave a wheel other than the one it advertised.
+    """
     dest.mkdir(parents=True, exist_ok=True)
     cert = ["--cert", str(CA_BUNDLE)] if CA_BUNDLE.is_file() else []
+    index = ["--index-url", index_url] if index_url else []
     # --isolated: a site pip.conf (find-links, constraints) must not change which file we get.
     run([sys.executable, "-m", "pip", "download", "--isolated", "--no-deps", "--only-binary=:all:", *cert,
-         "--dest", str(dest), requirement])
+         *index, "--dest", str(dest), requirement])
     name, _, version = requirement.partition("==")
     prefix = f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}-"
     found = [p for p in dest.glob("*.whl") if p.name.lower().startswith(prefix)]

@@ -1,8 +1,13 @@
 """The registry HTTP API (distribution v2): tags, manifests, labels, and manifest copies.
 
 Aliases are set by copying a manifest (GET then PUT under another tag): no blob is uploaded.
-Credentials come from docker's config.json; bearer-token registries are handled; secrets are
-never logged.
+Credentials come from docker's config.json; bearer-token registries are handled, the credentials
+going to a token service only over https, or over plain http to the registry's own loopback host;
+secrets are never logged.
+
+Content addressing is checked, not trusted: what is read by digest (a manifest, an image config)
+must hash to that digest, and the digest a registry answers a manifest PUT with must be that of
+the bytes sent (VerificationError otherwise).
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
-from release.errors import ServiceError
+from release.errors import ServiceError, VerificationError
 
 log = logging.getLogger("release.registry")
 
@@ -34,6 +39,7 @@ MANIFEST_TYPES = ", ".join(
     ]
 )
 _TIMEOUT = 30.0
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
 
 
 @dataclass(frozen=True)
@@ -78,18 +84,69 @@ def auth_from_docker_config(registry: str, config_dir: Path | None = None) -> Re
     return RegistryAuth(user, password)
 
 
-def _is_loopback(registry: str) -> bool:
-    host = registry
-    if host.startswith("["):  # [::1] or [::1]:5000
-        host = host[1:].partition("]")[0]
-    elif host.count(":") == 1:  # host:port
-        host = host.rsplit(":", 1)[0]
+def digest_of(raw: bytes) -> str:
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def require_digest(digest: object, what: str) -> str:
+    """`digest` when it is `sha256:<64 hex>` or `sha512:<128 hex>`, else VerificationError."""
+    if not isinstance(digest, str) or not _DIGEST.fullmatch(digest):
+        raise VerificationError(f"{what}: {str(digest)[:80]!r} is not a sha256 or sha512 digest")
+    return digest
+
+
+def check_digest(raw: bytes, digest: str, what: str) -> None:
+    """VerificationError unless `raw` hashes to `digest`."""
+    algorithm, _, expected = require_digest(digest, what).partition(":")
+    actual = hashlib.new(algorithm, raw).hexdigest()
+    if actual != expected:
+        raise VerificationError(f"{what}: the registry sent bytes with digest {algorithm}:{actual}, "
+                                f"not {digest}; refusing them")
+
+
+def _is_loopback_host(host: str) -> bool:
+    """127.0.0.0/8, ::1 or exactly `localhost`."""
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:  # a name such as 127.example.org is not loopback
         return False
+
+
+def _is_loopback(registry: str) -> bool:
+    host = registry
+    if host.startswith("["):  # [::1] or [::1]:5000
+        host = host[1:].partition("]")[0]
+    elif host.count(":") == 1:  # host:port
+        host = host.rsplit(":", 1)[0]
+    return _is_loopback_host(host)
+
+
+def _origin(url: str) -> str:
+    """`scheme://host` of `url` (no user info, path or query), for messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<a malformed URL>"
+    return f"{parts.scheme}://{parts.hostname or ''}"
+
+
+def credentials_allowed(realm: str, registry: str) -> bool:
+    """Whether the credentials for `registry` (`host[:port]`) may go to the token service `realm`:
+    over https to any host, over plain http only to the registry's own host when that is loopback.
+
+    Hosts are compared as urllib parses them, so `http://localhost:1@evil.example/` is evil.example.
+    """
+    try:
+        parts = urlsplit(realm)
+        host, _ = parts.hostname or "", parts.port  # .port: ValueError for a malformed one
+        registry_host = urlsplit(f"//{registry}").hostname or ""
+    except ValueError:
+        return False
+    if parts.scheme == "https":
+        return bool(host)
+    return parts.scheme == "http" and host == registry_host and _is_loopback_host(host)
 
 
 class RegistryClient:
@@ -109,6 +166,7 @@ class RegistryClient:
         self.auth = auth if auth is not None else auth_from_docker_config(registry)
         self.session = session or requests.Session()
         self._tokens: dict[str, str] = {}
+        self._warned_realm = False
 
     def __repr__(self) -> str:
         return f"RegistryClient({self.registry!r})"
@@ -118,7 +176,14 @@ class RegistryClient:
         realm = fields.pop("realm", "")
         if not realm:
             raise ServiceError(f"registry {self.registry}: bearer challenge without a realm")
-        basic = (self.auth.username, self.auth.password) if self.auth else None
+        basic = None
+        if self.auth and credentials_allowed(realm, self.registry):
+            basic = (self.auth.username, self.auth.password)
+        elif self.auth and not self._warned_realm:
+            self._warned_realm = True
+            log.warning("registry %s: its token service %s is neither https nor plain http on the "
+                        "registry's own loopback host; asking it for a token without credentials",
+                        self.registry, _origin(realm))
         try:
             answer = self.session.get(realm, params=fields, auth=basic, timeout=_TIMEOUT)
         except requests.RequestException as exc:
@@ -210,11 +275,14 @@ class RegistryClient:
         if response.status_code != 200:
             raise self._fail(response, f"reading {repository}:{reference}")
         raw = response.content
-        digest = "sha256:" + hashlib.sha256(raw).hexdigest()
+        if ":" in reference:  # a digest (a tag has no colon): the bytes must be the ones it names
+            check_digest(raw, reference, f"registry {self.registry}: manifest {repository}@{reference}")
         media_type = response.headers.get("Content-Type", "").split(";")[0]
-        return Manifest(raw=raw, media_type=media_type, digest=digest)
+        return Manifest(raw=raw, media_type=media_type, digest=digest_of(raw))
 
     def put_manifest(self, repository: str, tag: str, manifest: Manifest) -> str:
+        """Set `tag` to `manifest`; its digest, computed from the bytes sent. A registry that answers
+        with another Docker-Content-Digest stored something else: VerificationError."""
         response = self._request(
             "PUT",
             f"/{repository}/manifests/{tag}",
@@ -223,7 +291,12 @@ class RegistryClient:
         )
         if response.status_code not in {200, 201}:
             raise self._fail(response, f"setting {repository}:{tag}")
-        return response.headers.get("Docker-Content-Digest", manifest.digest)
+        sent = digest_of(manifest.raw)
+        answered = response.headers.get("Docker-Content-Digest")
+        if answered is not None and answered != sent:
+            raise VerificationError(f"registry {self.registry}: {repository}:{tag} was sent a manifest with "
+                                    f"digest {sent}, but the registry says it stored {answered}")
+        return sent
 
     def copy_tag(self, repository: str, source: str, tag: str) -> str:
         """Point `tag` at what `source` (a tag or digest) points at; returns the digest."""
@@ -238,11 +311,13 @@ class RegistryClient:
         if manifest is None:
             return None
         body = manifest.body
+        what = f"registry {self.registry}: {repository}:{reference}"
         if "manifests" in body:  # an index: labels of its first image
-            return self.image_labels(repository, body["manifests"][0]["digest"])
-        config_digest = body["config"]["digest"]
+            return self.image_labels(repository, require_digest(body["manifests"][0]["digest"], what))
+        config_digest = require_digest(body["config"]["digest"], what)
         response = self._request("GET", f"/{repository}/blobs/{config_digest}")
         if response.status_code != 200:
             raise self._fail(response, f"reading the config of {repository}:{reference}")
+        check_digest(response.content, config_digest, f"{what}: its image config")
         labels = (response.json().get("config") or {}).get("Labels") or {}
         return {str(k): str(v) for k, v in labels.items()}

@@ -18,14 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import requests
-
-from release.adapters.cmd import run
+from release.adapters import git
 from release.adapters.engine import Engine
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
-from release.errors import ReleaseError, ServiceError
+from release.errors import RefusedError, ReleaseError, ServiceError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.tags import MASTER, BuildKind, split_tag
 from release.progress import Progress, to_log
@@ -102,31 +100,32 @@ def dist_wheels(root: Path) -> WheelSource:
 
 
 def index_wheels(simple_url: str, project: str, dest: Path) -> WheelSource:
-    """Wheels from a package index (simple API), downloaded when the index's sha256 matches."""
+    """Wheels from a package index (simple API) listed with the recorded sha256s, downloaded into
+    `dest` and kept only when their bytes have that sha256 (a VerificationError otherwise)."""
 
     def find(version: str, shas: Sequence[str]) -> list[Path] | None:
-        files = {f.sha256: f for f in PackageIndex("", simple_url).files(project) if f.sha256}
+        index = PackageIndex("", simple_url)
+        files = {f.sha256: f for f in index.files(project) if f.sha256}
         if not all(s in files for s in shas):
             return None
-        paths = []
-        for sha in shas:
-            response = requests.get(files[sha].url, timeout=60)
-            path = dest / files[sha].filename
-            path.write_bytes(response.content)
-            if response.status_code != 200 or sha256_of(path) != sha:
-                return None
-            paths.append(path)
-        return paths
+        try:
+            return [index.download(files[sha], dest) for sha in shas]
+        except ServiceError as exc:  # listed but not served: not found here, another source may have it
+            log.warning("%s", exc)
+            return None
 
     return find
 
 
 def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
-    """The Dockerfile of `revision` when the checkout has it, else the current one."""
+    """The Dockerfile of `revision` when the checkout has it, else the current one.
+
+    `revision` comes from an image label: anything but a full commit hash is refused (RefusedError).
+    """
     if revision:
-        shown = run(["git", "show", f"{revision}:{config.dockerfile}"], cwd=config.root, check=False)
-        if shown.returncode == 0:
-            (dest / "Dockerfile").write_text(shown.stdout, encoding="utf-8")
+        text = git.file_at(config.root, revision, config.dockerfile)
+        if text is not None:
+            (dest / "Dockerfile").write_text(text, encoding="utf-8")
             return str(dest / "Dockerfile")
     return config.dockerfile
 
@@ -179,7 +178,12 @@ def refresh_images(
                 continue
             workdir = Path(tempfile.mkdtemp(dir=scratch))
             revision = labels.get(f"{OCI}.revision", "")
-            at_release = dataclasses.replace(config, dockerfile=_dockerfile_at(config, revision, workdir))
+            try:
+                dockerfile = _dockerfile_at(config, revision, workdir)
+            except RefusedError as exc:
+                items[items.index(item)] = dataclasses.replace(item, status="skipped", detail=str(exc))
+                continue
+            at_release = dataclasses.replace(config, dockerfile=dockerfile)
             kind = BuildKind.MASTER if split_tag(item.tag)[0] == MASTER else BuildKind.RELEASE
             source = image_source(at_release, item.version, wheels, revision=revision)
             (result,) = build_images(at_release, item.version, wheels=wheels, registry=registry,
