@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tarfile
 from pathlib import Path
 
@@ -13,6 +14,10 @@ os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 import git
 
 from release.errors import CommandError, ConfigError, RefusedError
+
+# A full object name: 40 hex digits (SHA-1) or 64 (SHA-256 repositories). Nothing else is taken
+# from outside (image labels): a name such as `--output=x` would be an option to git.
+_OBJECT_NAME = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def _open(root: Path) -> git.Repo:
@@ -38,6 +43,25 @@ def commit_of(root: Path, ref: str = "HEAD") -> str:
 def commit_time(root: Path, commit: str) -> int:
     """The committer timestamp of `commit`: the SOURCE_DATE_EPOCH of everything built from it."""
     return int(_commit(_open(root), commit).committed_date)
+
+
+def check_object_name(revision: str) -> str:
+    """`revision` when it is a full commit hash; RefusedError for anything else (refs, options)."""
+    if not _OBJECT_NAME.fullmatch(revision):
+        raise RefusedError(f"{revision[:80]!r} is not a full commit hash (40 or 64 lowercase hex digits)")
+    return revision
+
+
+def file_at(root: Path, revision: str, path: str) -> str | None:
+    """The text of `path` in commit `revision` (a full hash), or None when the checkout lacks either."""
+    repo = _open(root)
+    try:
+        blob = repo.commit(check_object_name(revision)).tree / path
+    except (ValueError, KeyError):  # ValueError: no such commit here; KeyError: no such path in it
+        return None
+    if not isinstance(blob, git.Blob):
+        return None
+    return str(blob.data_stream.read().decode("utf-8"))
 
 
 def changed_files(root: Path) -> list[str]:

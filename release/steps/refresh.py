@@ -20,7 +20,7 @@ from pathlib import Path
 
 import requests
 
-from release.adapters.cmd import run
+from release.adapters import git
 from release.adapters.engine import Engine
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
@@ -119,11 +119,14 @@ def index_wheels(simple_url: str, project: str, dest: Path) -> WheelSource:
 
 
 def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
-    """The Dockerfile of `revision` when the checkout has it, else the current one."""
+    """The Dockerfile of `revision` when the checkout has it, else the current one.
+
+    `revision` comes from an image label: anything but a full commit hash is refused (RefusedError).
+    """
     if revision:
-        shown = run(["git", "show", f"{revision}:{config.dockerfile}"], cwd=config.root, check=False)
-        if shown.returncode == 0:
-            (dest / "Dockerfile").write_text(shown.stdout, encoding="utf-8")
+        text = git.file_at(config.root, revision, config.dockerfile)
+        if text is not None:
+            (dest / "Dockerfile").write_text(text, encoding="utf-8")
             return str(dest / "Dockerfile")
     return config.dockerfile
 
