@@ -14,9 +14,10 @@ import docker.errors
 from docker.models.images import Image
 
 from release.adapters.cmd import run
+from release.adapters.net import http_get
 from release.errors import CommandError, ConfigError, ServiceError, ToolMissingError
 from release.sandbox import dockerd
-from release.sandbox.state import Layout, Progress, http_get
+from release.sandbox.state import Layout, Progress
 from release.sandbox.tools import apt_install, can_apt, ensure_program
 
 SANDBOX_SUITES: Mapping[str, str] = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}

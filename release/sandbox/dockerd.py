@@ -8,8 +8,9 @@ from typing import Any
 import docker
 import docker.errors
 
+from release.adapters import process
 from release.errors import ServiceError, ToolMissingError
-from release.sandbox.state import Layout, Progress, pid_matches, start_and_wait, stop_pid
+from release.sandbox.state import Layout, Progress, start_and_wait
 from release.sandbox.tools import can_apt, ensure_program
 
 MARKER = "dockerd"
@@ -43,7 +44,7 @@ def engine_version() -> str | None:
 def ensure_engine(layout: Layout, previous: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Return the engine's state record; start dockerd only when nothing answers."""
     pid = previous.get("pid")
-    started = bool(previous.get("started_by_sandbox")) and pid_matches(pid, MARKER)
+    started = bool(previous.get("started_by_sandbox")) and process.matches(pid, MARKER)
     if answering():
         progress(
             f"engine: Docker Engine {engine_version()} answers"
@@ -76,7 +77,7 @@ def stop_engine(record: dict[str, Any]) -> bool:
     pid = record.get("pid")
     if not record.get("started_by_sandbox") or not isinstance(pid, int):
         return False
-    return stop_pid(pid, MARKER, timeout=30.0)
+    return process.stop(pid, MARKER, timeout=30.0)
 
 
 def engine_status(record: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +88,7 @@ def engine_status(record: dict[str, Any]) -> dict[str, Any]:
         "version": engine_version(),
         "pid": pid if started else None,
         "started_by_sandbox": started,
-        "running": pid_matches(pid, MARKER) if started else None,
+        "running": process.matches(pid, MARKER) if started else None,
         "note": "shared engine: `down` leaves it running unless asked to stop it (stop_engine=True)"
         if started
         else "engine not started by the sandbox; never stopped by it",
