@@ -1,14 +1,15 @@
-"""What the sandbox asks of the adapters: a root filesystem packed and imported, whether the engine
-answers, and an image's config digest.
+"""What the sandbox asks of the adapters: svn set-up, a generated gpg key and its KEYS entry, a root
+filesystem packed and imported, whether the engine answers, and an image's config digest.
 
-tar runs for real in a throwaway place; the engine and the registry are fakes here (the real ones
-are exercised by test_sandbox).
+svn, gpg and tar run for real in throwaway places; the engine and the registry are fakes here
+(the real ones are exercised by test_sandbox).
 """
 
 from __future__ import annotations
 
 import json
 import tarfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,10 +17,67 @@ from typing import Any
 import docker.errors
 import pytest
 
-from release.adapters import rootfs
+from release.adapters import gpg, rootfs, svn
 from release.adapters.engine import Engine
 from release.adapters.registry import RegistryClient
 from release.errors import ServiceError
+
+# --- svn ---------------------------------------------------------------------------------------------
+
+
+def test_svn_repository_folders_and_a_text_file(tmp_path: Path) -> None:
+    url = svn.create_repository(tmp_path / "svn" / "repo")
+    assert url == (tmp_path / "svn" / "repo").resolve().as_uri()
+    assert svn.list_names(url) == []
+    folders = [svn.join(url, "dev", "demo"), svn.join(url, "release", "demo")]
+    assert svn.mkdir(folders, "Create folders for demo") == 1
+    assert svn.list_names(url) == ["dev/", "release/"] and svn.exists(folders[1])
+    keys = svn.join(folders[1], "KEYS")
+    assert svn.write_text(keys, "first key\n", "Add KEYS") == 2
+    assert svn.write_text(keys, "first key\nsecond key\n", "Change KEYS") == 3
+    assert svn.write_text(keys, "first key\nsecond key\n", "Same KEYS") is None
+    assert svn.read_text(keys) == "first key\nsecond key\n"
+    assert svn.list_names(folders[1]) == ["KEYS"]
+
+
+# --- gpg ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated() -> Iterator[tuple[Path, str]]:
+    with gpg.temporary_home() as home:
+        yield home, gpg.generate_key("Sandbox Test <sandbox-test@release.invalid>", gnupghome=home,
+                                     algorithm="ed25519")
+
+
+def test_a_generated_key_is_a_secret_signing_key(generated: tuple[Path, str]) -> None:
+    home, fingerprint = generated
+    assert len(fingerprint) == 40
+    [key] = gpg.list_keys(None, gnupghome=home, secret=True)
+    assert key.fingerprint == fingerprint and key.can_sign and not key.is_expired()
+    assert key.user_ids == ("Sandbox Test <sandbox-test@release.invalid>",)
+
+
+def test_the_secret_key_is_found_from_the_files(generated: tuple[Path, str], tmp_path: Path) -> None:
+    home, fingerprint = generated
+    assert gpg.has_secret_key(fingerprint, gnupghome=home)
+    assert not gpg.has_secret_key("0" * 40, gnupghome=home)
+    assert not gpg.has_secret_key(fingerprint, gnupghome=tmp_path / "no-such-home")
+
+
+def test_a_keys_entry_lists_the_signatures_then_the_armored_key(generated: tuple[Path, str]) -> None:
+    home, fingerprint = generated
+    entry = gpg.keys_entry(fingerprint, gnupghome=home)
+    listing, _, armored = entry.partition("\n\n")
+    assert listing.startswith("pub") and fingerprint in listing and "sig 3" in listing
+    assert armored.startswith("-----BEGIN PGP PUBLIC KEY BLOCK-----")
+    assert entry.endswith("-----END PGP PUBLIC KEY BLOCK-----\n")
+
+
+def test_the_socket_dir_is_where_gpg_agent_listens(generated: tuple[Path, str]) -> None:
+    home, _ = generated
+    assert gpg.socket_dir(home).startswith("/")
+
 
 # --- root filesystems ---------------------------------------------------------------------------------
 
