@@ -8,6 +8,7 @@ svn, gpg and tar run for real in throwaway places; the engine and the registry a
 from __future__ import annotations
 
 import json
+import subprocess
 import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ import docker.errors
 import pytest
 
 from release.adapters import gpg, rootfs, svn
+from release.adapters.cmd import CalledProcessError
 from release.adapters.engine import Engine
 from release.adapters.registry import RegistryClient
 from release.errors import ServiceError
@@ -188,3 +190,9 @@ def test_the_config_digest_is_read_from_the_manifest_or_the_first_of_an_index() 
     assert client.config_digest("sandbox/python", "multi") == "sha256:" + "c" * 64
     assert client.config_digest("sandbox/python", "3.13") is None
 
+
+# --- cmd ---------------------------------------------------------------------------------------------
+
+
+def test_the_process_error_of_libraries_is_subprocess_s() -> None:
+    assert CalledProcessError is subprocess.CalledProcessError
