@@ -27,6 +27,7 @@ from release.plan.images import (
     wheel_sha256_label,
 )
 from release.record import sha256_of
+from release.steps.app_smoke import Check, app_checks
 from release.steps.images import ImageEvent, ImageResult, Progress, build_images, log_event, push_images
 
 BUILD_TOOLS = ("node", "npm", "gcc", "cc")
@@ -55,14 +56,6 @@ except OSError:
     facts["pid1"] = None
 print(json.dumps(facts))
 """
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str = ""
-    skipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -189,10 +182,8 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
         checks.append(_check("app-command", code == 0, f"{command}: exit {code}: {output[-300:]}"))
     else:
         checks.append(Check("app-command", True, "no app-command configured", skipped=True))
-    from release.steps import app_smoke  # app_smoke builds on this module's Check and SmokeReport
-
-    checks += app_smoke.app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
-                                   health=expect.health_check)
+    checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
+                         health=expect.health_check)
     return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started)
 
 
