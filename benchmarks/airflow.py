@@ -25,13 +25,13 @@ from pathlib import Path
 from release.adapters.cmd import run
 from release.adapters.engine import Engine
 from release.adapters.index import download_wheel
+from release.adapters.net import free_port
 from release.config import ReleaseConfig, load_config
 from release.errors import ConfigError, ReleaseError, VerificationError
 from release.pipeline.connect import Target, base_images, connect
 from release.plan.images import context_tar
 from release.plan.tags import BuildKind
 from release.progress import Event
-from release.sandbox.state import free_port
 from release.sandbox.tools import ensure_program
 from release.steps.images import ImageResult, build_images, image_source
 from release.steps.smoke import SmokeReport, smoke_images

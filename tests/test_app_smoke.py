@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from release.adapters.engine import Engine, RunResult
+from release.adapters.net import free_port
 from release.config import HealthCheck, SmokeCommand
 from release.errors import CommandError
-from release.sandbox.state import free_port
 from release.steps.app_smoke import (
     WATCH,
     app_checks,

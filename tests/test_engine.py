@@ -14,9 +14,9 @@ import pytest
 import requests
 
 from release.adapters.engine import BuildFailed, BuildLine, Engine, _follow_build, split_ref
+from release.adapters.net import free_port
 from release.adapters.registry import RegistryClient
 from release.plan.images import context_tar
-from release.sandbox.state import free_port
 
 BASE = "sandbox/python:3.11"
 

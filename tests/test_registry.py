@@ -29,6 +29,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 
+from release.adapters.net import free_port
 from release.adapters.registry import (
     MANIFEST_TYPES,
     Manifest,
@@ -37,7 +38,6 @@ from release.adapters.registry import (
     auth_from_docker_config,
 )
 from release.errors import ReleaseError, ServiceError
-from release.sandbox.state import free_port
 
 REGISTRY_BINARY = "/usr/bin/docker-registry"
 SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"

@@ -20,10 +20,11 @@ import pytest
 
 from release import sandbox
 from release.adapters.cmd import run
+from release.adapters.net import http_get, http_status
+from release.adapters.process import wait_until
 from release.errors import ConfigError
 from release.sandbox import gpg
 from release.sandbox.base_images import PACKAGES, RECIPE_VERSION, recipe_digest
-from release.sandbox.state import http_get, http_status, wait_until
 
 NAME = "demo"
 FLAVOUR = "3.11"

@@ -14,6 +14,10 @@ from release.errors import CommandError, ToolMissingError
 
 log = logging.getLogger("release.cmd")
 
+# What libraries that run programs themselves raise (pypa/build installing its requirements), so
+# that callers can catch it without importing subprocess.
+CalledProcessError = subprocess.CalledProcessError
+
 
 def which(program: str, *, hint: str = "") -> str:
     """Absolute path of `program`, or a ToolMissingError that says how to get it."""

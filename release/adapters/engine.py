@@ -1,4 +1,5 @@
-"""The Docker Engine, through the docker SDK: build (streamed), tag, push, pull, inspect, run, remove.
+"""The Docker Engine, through the docker SDK: build (streamed), import, tag, push, pull, inspect, run,
+remove; and whether it answers at all.
 
 The only module that talks to the engine. Builds use the classic builder's JSON stream
 (`Step N/M : INSTRUCTION`, ` ---> Using cache`, output lines); each becomes a BuildLine.
@@ -13,6 +14,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import docker
@@ -72,6 +74,10 @@ class ImageInfo:
     entrypoint: tuple[str, ...]
     cmd: tuple[str, ...]
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+
+    @property
+    def short_id(self) -> str:
+        return self.id.removeprefix("sha256:")[:12]
 
     def digest_for(self, repository: str) -> str | None:
         """The registry digest of this image in `repository` (from RepoDigests), if known."""
@@ -139,6 +145,21 @@ class Engine:
         client: docker.DockerClient = self._local.client
         return client
 
+    def ping(self) -> bool:
+        """True when the engine answers; False, never an error, when it does not."""
+        try:
+            return bool(self.client.ping())
+        except (ServiceError, docker.errors.DockerException, requests.RequestException, OSError):
+            return False
+
+    def version(self) -> str | None:
+        """The engine's version (e.g. `20.10.24`), or None when it does not answer."""
+        try:
+            version: Any = self.client.version()
+        except (ServiceError, docker.errors.DockerException, requests.RequestException, OSError):
+            return None
+        return str(version.get("Version")) if isinstance(version, dict) else None
+
     def build(
         self,
         context_tar: bytes,
@@ -197,6 +218,18 @@ class Engine:
             info = local
         repository = ref.split("@")[0] if "@" in ref else split_ref(ref)[0]
         return info.digest_for(repository) or info.id
+
+    def import_rootfs(self, tarball: Path, ref: str, *, changes: Sequence[str] = ()) -> ImageInfo:
+        """Make image `ref` from a root filesystem tar (as `docker import` does); `changes` are
+        Dockerfile instructions (LABEL, ENV, CMD) applied to it."""
+        repository, tag = split_ref(ref)
+        with _errors(f"importing {tarball.name} as {ref}"):
+            self._api.import_image_from_file(str(tarball), repository=repository, tag=tag,
+                                             changes=list(changes))
+        info = self.inspect(ref)
+        if info is None:
+            raise ServiceError(f"imported {tarball.name} as {ref} but the engine does not show it")
+        return info
 
     def tag(self, image: str, ref: str) -> None:
         repository, tag = split_ref(ref)

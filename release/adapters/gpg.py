@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters.cmd import run
-from release.errors import ConfigError
+from release.errors import CommandError, ConfigError
 
 _HINT = "install GnuPG 2 (Debian: apt-get install gnupg)"
 
@@ -93,6 +93,36 @@ def export_public(key: str, *, gnupghome: Path | None = None) -> str:
     return result.stdout
 
 
+def keys_entry(key: str, *, gnupghome: Path | None = None) -> str:
+    """What an Apache KEYS file holds for `key`: its `--list-sigs` listing, then its armored export."""
+    listing = run([*_gpg(gnupghome), "--list-sigs", key], hint=_HINT).stdout
+    return f"{listing.strip()}\n\n{export_public(key, gnupghome=gnupghome).strip()}\n"
+
+
+def generate_key(
+    user_id: str, *, gnupghome: Path, algorithm: str = "rsa3072", usage: str = "sign", expire: str = "2y"
+) -> str:
+    """A new key without a passphrase for `user_id` in `gnupghome`; its fingerprint."""
+    result = run([*_gpg(gnupghome), "--status-fd", "1", "--pinentry-mode", "loopback", "--passphrase", "",
+                  "--quick-gen-key", user_id, algorithm, usage, expire], hint=_HINT)
+    for line in result.stdout.splitlines():
+        fields = line.split()
+        if fields[:2] == ["[GNUPG:]", "KEY_CREATED"] and len(fields) > 3:
+            return fields[3]
+    raise CommandError(f"gpg generated no key in {gnupghome}; run `gpg --homedir {gnupghome} -K` to see why")
+
+
+def has_secret_key(key: str, *, gnupghome: Path) -> bool:
+    """True when `gnupghome` holds the secret part of `key`, told from its files: unlike
+    `--list-secret-keys` this asks no gpg-agent, and so starts none."""
+    if not gnupghome.exists():
+        return False
+    result = run([*_gpg(gnupghome), "--with-colons", "--with-keygrip", "--list-keys", key], check=False,
+                 hint=_HINT)
+    grips = [line.split(":")[9] for line in result.stdout.splitlines() if line.startswith("grp:")]
+    return bool(grips) and (gnupghome / "private-keys-v1.d" / f"{grips[0]}.key").exists()
+
+
 def sign_detached(path: Path, *, key: str, gnupghome: Path | None = None) -> Path:
     """Write `<path>.asc`, an armored detached signature by `key`. Never leaves a partial file."""
     target = path.with_name(path.name + ".asc")
@@ -149,6 +179,12 @@ def verify_detached(signature: Path, data: Path, *, gnupghome: Path | None = Non
         return check
     lines = (result.stderr or "no output").strip().splitlines()
     return SignatureCheck(False, "", lines[-1] if lines else "no output")
+
+
+def socket_dir(gnupghome: Path) -> str:
+    """Where gpg-agent puts its sockets for `gnupghome`: a unix socket path must fit in 108 bytes."""
+    result = run(["gpgconf", "--list-dirs", "socketdir"], env={"GNUPGHOME": str(gnupghome)}, hint=_HINT)
+    return result.stdout.strip()
 
 
 def kill_agent(gnupghome: Path) -> None:

@@ -306,15 +306,22 @@ class RegistryClient:
         log.info("tag %s:%s -> %s", repository, tag, manifest.digest)
         return self.put_manifest(repository, tag, manifest)
 
-    def image_labels(self, repository: str, reference: str) -> dict[str, str] | None:
+    def config_digest(self, repository: str, reference: str) -> str | None:
+        """Digest of the image's config blob, which is the engine's image id; None when absent."""
         manifest = self.get_manifest(repository, reference)
         if manifest is None:
             return None
         body = manifest.body
         what = f"registry {self.registry}: {repository}:{reference}"
-        if "manifests" in body:  # an index: labels of its first image
-            return self.image_labels(repository, require_digest(body["manifests"][0]["digest"], what))
-        config_digest = require_digest(body["config"]["digest"], what)
+        if "manifests" in body:  # an index: its first image
+            return self.config_digest(repository, require_digest(body["manifests"][0]["digest"], what))
+        return require_digest(body["config"]["digest"], what)
+
+    def image_labels(self, repository: str, reference: str) -> dict[str, str] | None:
+        config_digest = self.config_digest(repository, reference)
+        if config_digest is None:
+            return None
+        what = f"registry {self.registry}: {repository}:{reference}"
         response = self._request("GET", f"/{repository}/blobs/{config_digest}")
         if response.status_code != 200:
             raise self._fail(response, f"reading the config of {repository}:{reference}")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 
 from release.adapters.cmd import run
@@ -19,6 +21,13 @@ def _svn(*args: str) -> list[str]:
 
 def join(url: str, *parts: str) -> str:
     return "/".join([url.rstrip("/"), *(part.strip("/") for part in parts)])
+
+
+def create_repository(path: Path) -> str:
+    """A new, empty repository at `path` (`svnadmin create`); its file:// URL."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    run(["svnadmin", "create", str(path)], hint=_HINT)
+    return path.resolve().as_uri()
 
 
 def exists(url: str) -> bool:
@@ -48,6 +57,25 @@ def import_folder(source: Path, url: str, message: str) -> int:
     result = run(_svn("import", "--no-ignore", "--no-auto-props", "-m", message, str(source), url),
                  hint=_HINT)
     return _committed_revision(result.stdout)
+
+
+def mkdir(urls: Sequence[str], message: str) -> int:
+    """Create the folders `urls` (parents too) in one commit; the new revision."""
+    result = run(_svn("mkdir", "--parents", "-m", message, *urls), hint=_HINT)
+    return _committed_revision(result.stdout)
+
+
+def write_text(url: str, text: str, message: str) -> int | None:
+    """Commit `text` as file `url`, added or changed, through a throwaway working copy of its
+    folder; the new revision, or None when the file already held `text`."""
+    folder, _, name = url.rstrip("/").rpartition("/")
+    with tempfile.TemporaryDirectory(prefix="svn-wc-") as tmp:
+        work = Path(tmp) / "wc"
+        run(_svn("checkout", "--depth", "files", folder, str(work)), hint=_HINT)
+        (work / name).write_text(text, encoding="utf-8")
+        run(_svn("add", "--force", str(work / name)), hint=_HINT)
+        result = run(_svn("commit", "-m", message, str(work)), hint=_HINT)
+    return _committed_revision(result.stdout) if result.stdout.strip() else None
 
 
 def copy(source_url: str, target_url: str, message: str) -> int:

@@ -98,7 +98,7 @@ def up(
 
         names = sorted({*data.get("names", []), name})
         keys = gpg.keys_text(Path(key["gnupghome"]), key["signing_key"])
-        data["svn_url"] = svn.ensure_repo(layout.svn_repo, names, keys, layout.cache, clock)["url"]
+        data["svn_url"] = svn.ensure_repo(layout.svn_repo, names, keys, clock)["url"]
         data["names"] = names
         write_state(layout, data)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
@@ -10,14 +11,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import docker.errors
-from docker.models.images import Image
-
-from release.adapters.cmd import run
-from release.errors import CommandError, ConfigError, ServiceError, ToolMissingError
-from release.sandbox import dockerd
-from release.sandbox.state import Layout, Progress, http_get
-from release.sandbox.tools import apt_install, can_apt, ensure_program
+from release.adapters import apt, rootfs
+from release.adapters.engine import Engine, ImageInfo
+from release.adapters.registry import RegistryClient
+from release.errors import ConfigError, ServiceError, ToolMissingError
+from release.sandbox.state import Layout, Progress
+from release.sandbox.tools import apt_install, ensure_program
 
 SANDBOX_SUITES: Mapping[str, str] = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
 PACKAGES: tuple[str, ...] = ("python3", "python3-venv", "ca-certificates")
@@ -28,12 +27,6 @@ LABEL_RECIPE = "org.release-pipeline.base.recipe"
 LABEL_PYTHON = "org.release-pipeline.base.python"
 REPOSITORY = "sandbox/python"
 PATH_ENV = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-MANIFEST_TYPES = ", ".join(
-    (
-        "application/vnd.docker.distribution.manifest.v2+json",
-        "application/vnd.oci.image.manifest.v1+json",
-    )
-)
 
 
 def suite_of(flavour: str) -> str:
@@ -63,7 +56,7 @@ def recipe_digest(
 
 def ca_bundle_sha256(progress: Progress) -> str:
     if not CA_BUNDLE.exists():
-        if not can_apt():
+        if not apt.can_install():
             raise ToolMissingError(f"{CA_BUNDLE} is missing; install the 'ca-certificates' package")
         apt_install(["ca-certificates"], progress)
     return hashlib.sha256(CA_BUNDLE.read_bytes()).hexdigest()
@@ -79,36 +72,25 @@ def registry_ref(registry: str, flavour: str) -> str:
 
 def registry_config_digest(registry: str, flavour: str) -> str | None:
     """Config digest (= image id) of the registry's `sandbox/python:<flavour>`, or None if absent."""
-    url = f"http://{registry}/v2/{REPOSITORY}/manifests/{flavour}"
-    body = http_get(url, headers={"Accept": MANIFEST_TYPES})
-    if body is None:
-        return None
-    try:
-        digest = json.loads(body)["config"]["digest"]
-    except (ValueError, KeyError, TypeError):
-        return None
-    return digest if isinstance(digest, str) else None
+    return RegistryClient(registry).config_digest(REPOSITORY, flavour)
 
 
-def _local_image(client: docker.DockerClient, flavour: str) -> Image | None:
-    try:
-        return client.images.get(local_ref(flavour))
-    except docker.errors.ImageNotFound:
-        return None
+def _local_image(engine: Engine, flavour: str) -> ImageInfo | None:
+    return engine.inspect(local_ref(flavour))
 
 
 def ensure_base_image(flavour: str, registry: str, layout: Layout, progress: Progress) -> str:
     """Build (or reuse) `sandbox/python:<flavour>` and make sure the registry holds it; return its ref."""
     suite = suite_of(flavour)
     recipe = recipe_digest(suite, PACKAGES, ca_bundle_sha256(progress))
-    client = dockerd.client(timeout=600)
-    image = _local_image(client, flavour)
+    engine = Engine(timeout=600)
+    image = _local_image(engine, flavour)
     if image is not None and image.labels.get(LABEL_RECIPE) == recipe:
         progress(f"base image {local_ref(flavour)}: reusing {image.short_id} (recipe {recipe[:12]})")
     else:
         progress(f"base image {local_ref(flavour)}: building from Debian {suite} (about a minute)")
-        _build(client, flavour, suite, recipe, layout, progress)
-        image = _local_image(client, flavour)
+        _build(engine, flavour, suite, recipe, layout, progress)
+        image = _local_image(engine, flavour)
         if image is None or image.labels.get(LABEL_RECIPE) != recipe:
             raise ServiceError(f"docker import produced no {local_ref(flavour)} with recipe {recipe[:12]}")
         progress(f"base image {local_ref(flavour)}: built {image.short_id}")
@@ -116,48 +98,31 @@ def ensure_base_image(flavour: str, registry: str, layout: Layout, progress: Pro
     if registry_config_digest(registry, flavour) == image.id:
         progress(f"base image {ref}: already in the registry")
         return ref
-    image.tag(f"{registry}/{REPOSITORY}", flavour)
-    for chunk in client.images.push(f"{registry}/{REPOSITORY}", tag=flavour, stream=True, decode=True):
-        if isinstance(chunk, dict) and chunk.get("error"):
-            raise ServiceError(f"pushing {ref} failed: {chunk['error']}")
+    engine.tag(image.id, ref)
+    engine.push(ref)
     if registry_config_digest(registry, flavour) != image.id:
         raise ServiceError(f"pushed {ref} but the registry does not serve image {image.short_id}")
     progress(f"base image {ref}: pushed")
     return ref
 
 
-def _build(
-    client: docker.DockerClient, flavour: str, suite: str, recipe: str, layout: Layout, progress: Progress
-) -> None:
+def _build(engine: Engine, flavour: str, suite: str, recipe: str, layout: Layout, progress: Progress) -> None:
     ensure_program("debootstrap", "debootstrap", progress)
     layout.cache.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"rootfs-{suite}-", dir=layout.cache))
     try:
-        rootfs = work / "rootfs"
-        log_file = layout.log(f"debootstrap-{suite}")
-        result = run(
-            ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", suite, rootfs, MIRROR],
-            check=False,
-        )
-        log_file.parent.mkdir(parents=True, exist_ok=True)
-        log_file.write_text(result.stdout + result.stderr, encoding="utf-8")
-        if result.returncode != 0:
-            last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-            raise CommandError(
-                f"debootstrap {suite} failed (exit {result.returncode}): {last[0]}; see {log_file}"
-            )
-        _trim(rootfs)
-        target = rootfs / CA_BUNDLE.relative_to("/")
+        tree = rootfs.debootstrap(suite, work / "rootfs", packages=PACKAGES, mirror=MIRROR,
+                                  log_file=layout.log(f"debootstrap-{suite}"))
+        _trim(tree)
+        target = tree / CA_BUNDLE.relative_to("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)
         shutil.copyfile(CA_BUNDLE, target)
-        tarball = work / "rootfs.tar"
-        run(["tar", "-C", rootfs, "--numeric-owner", "-cf", tarball, "."])
+        tarball = rootfs.pack(tree, work / "rootfs.tar")
         progress(f"base image {local_ref(flavour)}: importing rootfs ({tarball.stat().st_size >> 20} MB)")
-        client.api.import_image_from_file(
-            str(tarball),
-            repository=REPOSITORY,
-            tag=flavour,
+        engine.import_rootfs(
+            tarball,
+            local_ref(flavour),
             changes=[
                 f'LABEL {LABEL_RECIPE}="{recipe}" {LABEL_PYTHON}="{flavour}"',
                 f"ENV PATH={PATH_ENV}",
@@ -165,41 +130,32 @@ def _build(
             ],
         )
     finally:
-        _unmount_under(work)
+        rootfs.unmount_under(work)
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _trim(rootfs: Path) -> None:
-    for cache in (rootfs / "var/cache/apt/archives", rootfs / "var/lib/apt/lists"):
+def _trim(tree: Path) -> None:
+    for cache in (tree / "var/cache/apt/archives", tree / "var/lib/apt/lists"):
         for entry in cache.glob("*"):
             if entry.is_file() and entry.name not in ("lock",):
                 entry.unlink()
-
-
-def _unmount_under(work: Path) -> None:
-    """Lazily unmount anything a failed debootstrap left mounted inside `work` before deleting it."""
-    prefix = str(work.resolve()) + "/"
-    try:
-        mounts = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return
-    points = [fields[1] for fields in (line.split() for line in mounts) if len(fields) > 1]
-    for point in sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True):
-        run(["umount", "-l", point], check=False)
 
 
 def base_image_status(registry: str | None, flavours: Sequence[str], *, answering: bool) -> dict[str, Any]:
     out: dict[str, Any] = {}
     local: dict[str, str | None] = {}
     try:
-        client = dockerd.client(timeout=10)
+        engine = Engine(timeout=10)
         for flavour in flavours:
-            image = _local_image(client, flavour)
+            image = _local_image(engine, flavour)
             local[flavour] = image.labels.get(LABEL_RECIPE) if image is not None else None
-    except (ServiceError, docker.errors.DockerException, OSError):
+    except ServiceError:
         pass
     for flavour in flavours:
-        digest = registry_config_digest(registry, flavour) if registry and answering else None
+        digest = None
+        if registry and answering:
+            with contextlib.suppress(ServiceError):
+                digest = registry_config_digest(registry, flavour)
         out[flavour] = {
             "ref": registry_ref(registry, flavour) if registry else None,
             "present": digest is not None,

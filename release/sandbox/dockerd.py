@@ -5,45 +5,28 @@ from __future__ import annotations
 import os
 from typing import Any
 
-import docker
-import docker.errors
-
+from release.adapters import apt, process
+from release.adapters.engine import Engine
 from release.errors import ServiceError, ToolMissingError
-from release.sandbox.state import Layout, Progress, pid_matches, start_and_wait, stop_pid
-from release.sandbox.tools import can_apt, ensure_program
+from release.sandbox.state import Layout, Progress, start_and_wait
+from release.sandbox.tools import ensure_program
 
 MARKER = "dockerd"
 START_TIMEOUT = 90.0
 
 
-def client(timeout: int = 120) -> docker.DockerClient:
-    try:
-        return docker.from_env(timeout=timeout)
-    except docker.errors.DockerException as exc:
-        raise ServiceError(
-            f"cannot reach the Docker Engine ({exc}); run the sandbox up to start one"
-        ) from exc
-
-
 def answering() -> bool:
-    try:
-        return bool(docker.from_env(timeout=5).ping())
-    except (docker.errors.DockerException, OSError):
-        return False
+    return Engine(timeout=5).ping()
 
 
 def engine_version() -> str | None:
-    try:
-        version: Any = docker.from_env(timeout=5).version()
-    except (docker.errors.DockerException, OSError):
-        return None
-    return str(version.get("Version")) if isinstance(version, dict) else None
+    return Engine(timeout=5).version()
 
 
 def ensure_engine(layout: Layout, previous: dict[str, Any], progress: Progress) -> dict[str, Any]:
     """Return the engine's state record; start dockerd only when nothing answers."""
     pid = previous.get("pid")
-    started = bool(previous.get("started_by_sandbox")) and pid_matches(pid, MARKER)
+    started = bool(previous.get("started_by_sandbox")) and process.matches(pid, MARKER)
     if answering():
         progress(
             f"engine: Docker Engine {engine_version()} answers"
@@ -55,7 +38,7 @@ def ensure_engine(layout: Layout, previous: dict[str, Any], progress: Progress) 
             f"the Docker Engine at DOCKER_HOST={os.environ['DOCKER_HOST']} does not answer; "
             "start it, or unset DOCKER_HOST to let the sandbox start a local dockerd"
         )
-    if not can_apt():
+    if not apt.can_install():
         raise ToolMissingError(
             "no Docker Engine answers and the sandbox can only start one as root on Debian/Ubuntu; "
             "start Docker (e.g. `sudo systemctl start docker`) and run the sandbox up again"
@@ -76,7 +59,7 @@ def stop_engine(record: dict[str, Any]) -> bool:
     pid = record.get("pid")
     if not record.get("started_by_sandbox") or not isinstance(pid, int):
         return False
-    return stop_pid(pid, MARKER, timeout=30.0)
+    return process.stop(pid, MARKER, timeout=30.0)
 
 
 def engine_status(record: dict[str, Any]) -> dict[str, Any]:
@@ -87,7 +70,7 @@ def engine_status(record: dict[str, Any]) -> dict[str, Any]:
         "version": engine_version(),
         "pid": pid if started else None,
         "started_by_sandbox": started,
-        "running": pid_matches(pid, MARKER) if started else None,
+        "running": process.matches(pid, MARKER) if started else None,
         "note": "shared engine: `down` leaves it running unless asked to stop it (stop_engine=True)"
         if started
         else "engine not started by the sandbox; never stopped by it",

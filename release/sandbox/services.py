@@ -7,17 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from release.sandbox.state import (
-    Layout,
-    Progress,
-    free_port,
-    http_status,
-    pid_matches,
-    port_is_free,
-    start_and_wait,
-    stop_pid,
-    wait_until,
-)
+from release.adapters import net, process
+from release.sandbox.state import Layout, Progress, start_and_wait
 from release.sandbox.tools import ensure_program, pypiserver_argv
 
 START_TIMEOUT = 30.0
@@ -36,7 +27,7 @@ class Service:
         return f"http://127.0.0.1:{port}{self.probe_path}"
 
     def answers(self, port: int | None) -> bool:
-        return port is not None and http_status(self.probe_url(port)) == 200
+        return port is not None and net.http_status(self.probe_url(port)) == 200
 
 
 def _registry_argv(layout: Layout, port: int, progress: Progress) -> list[str]:
@@ -99,16 +90,16 @@ def ensure(service: Service, layout: Layout, previous: dict[str, Any], progress:
     marker = service.marker(layout)
     pid = previous.get("pid")
     port = previous.get("port")
-    if isinstance(pid, int) and isinstance(port, int) and pid_matches(pid, marker):
-        if wait_until(lambda: service.answers(port), timeout=5.0, while_alive=pid):
+    if isinstance(pid, int) and isinstance(port, int) and process.matches(pid, marker):
+        if process.wait_until(lambda: service.answers(port), timeout=5.0, while_alive=pid):
             progress(f"{service.name}: already running on 127.0.0.1:{port} (pid {pid})")
             return {"pid": pid, "port": port}
         progress(f"{service.name}: pid {pid} does not answer; restarting it")
-        stop_pid(pid, marker)
-    if not isinstance(port, int) or not port_is_free(port):
+        process.stop(pid, marker)
+    if not isinstance(port, int) or not net.port_is_free(port):
         if isinstance(port, int):
             progress(f"{service.name}: port {port} is taken by something else; choosing a new port")
-        port = free_port()
+        port = net.free_port()
     argv = service.argv(layout, port, progress)
     log_file = layout.log(service.name)
     new_pid = start_and_wait(
@@ -122,7 +113,7 @@ def ensure(service: Service, layout: Layout, previous: dict[str, Any], progress:
 
 def stop(service: Service, layout: Layout, record: dict[str, Any]) -> bool:
     pid = record.get("pid")
-    return isinstance(pid, int) and stop_pid(pid, service.marker(layout))
+    return isinstance(pid, int) and process.stop(pid, service.marker(layout))
 
 
 def service_status(service: Service, layout: Layout, record: dict[str, Any]) -> dict[str, Any]:
@@ -131,7 +122,7 @@ def service_status(service: Service, layout: Layout, record: dict[str, Any]) -> 
     return {
         "pid": pid,
         "port": port,
-        "running": isinstance(pid, int) and pid_matches(pid, service.marker(layout)),
+        "running": isinstance(pid, int) and process.matches(pid, service.marker(layout)),
         "answering": isinstance(port, int) and service.answers(port),
         "log": str(layout.log(service.name)),
     }

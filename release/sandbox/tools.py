@@ -3,35 +3,17 @@
 from __future__ import annotations
 
 import importlib.util
-import os
 import shutil
 import sys
 
-from release.adapters.cmd import run
+from release.adapters import apt, pip
 from release.errors import ToolMissingError
 from release.sandbox.state import Progress
 
-_APT_ENV = {"DEBIAN_FRONTEND": "noninteractive"}
-_apt_updated = False
-
-
-def can_apt() -> bool:
-    return os.geteuid() == 0 and shutil.which("apt-get") is not None
-
 
 def apt_install(packages: list[str], progress: Progress) -> None:
-    global _apt_updated
-    if not can_apt():
-        raise ToolMissingError(
-            f"cannot install {' '.join(packages)}: not root on a machine with apt-get; "
-            f"install them yourself (e.g. `sudo apt-get install -y {' '.join(packages)}`)"
-        )
-    if not _apt_updated:
-        progress("apt-get update")
-        run(["apt-get", "update"], env=_APT_ENV, hint="apt-get is needed to install sandbox tools")
-        _apt_updated = True
     progress(f"apt-get install -y {' '.join(packages)}")
-    run(["apt-get", "install", "-y", "--no-install-recommends", *packages], env=_APT_ENV)
+    apt.install(packages)
 
 
 def ensure_program(program: str, apt_package: str, progress: Progress) -> str:
@@ -39,7 +21,7 @@ def ensure_program(program: str, apt_package: str, progress: Progress) -> str:
     found = shutil.which(program)
     if found is not None:
         return found
-    if not can_apt():
+    if not apt.can_install():
         raise ToolMissingError(
             f"'{program}' is not installed; install the Debian/Ubuntu package '{apt_package}' "
             f"(`sudo apt-get install -y {apt_package}`) and run the sandbox up again"
@@ -59,7 +41,7 @@ def pypiserver_argv(progress: Progress) -> list[str]:
     if script is not None:
         return [script]
     progress(f"pip install pypiserver (into {sys.executable})")
-    run([sys.executable, "-m", "pip", "install", "pypiserver"], hint="pip is needed to install pypiserver")
+    pip.install("pypiserver")
     importlib.invalidate_caches()
     if importlib.util.find_spec("pypiserver") is None:
         raise ToolMissingError(f"pip installed pypiserver but {sys.executable} cannot import it")

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from release.adapters.engine import Engine
 from release.config import HealthCheck, SmokeCommand
 from release.errors import CommandError, ServiceError
-from release.steps.smoke import Check
 
 TAIL = 400
 STOP_GRACE = 20  # seconds the server gets to stop after SIGTERM, before SIGKILL
@@ -58,6 +58,16 @@ log.seek(0)
 found["log"] = log.read()[-4000:].decode("utf-8", "replace")
 print(json.dumps(found))
 """
+
+
+@dataclass(frozen=True)
+class Check:
+    """One named verdict of an image's smoke test; smoke.py's checks of the image itself are Checks too."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+    skipped: bool = False
 
 
 def expected_text(expect: str, version: str) -> str:

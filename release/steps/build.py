@@ -13,7 +13,6 @@ import logging
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from release.adapters import git
-from release.adapters.cmd import run
+from release.adapters.cmd import CalledProcessError, run
 from release.changelog import release_notes
 from release.config import ReleaseConfig
 from release.errors import (
@@ -159,7 +158,7 @@ class PackageBuilder:
             if isinstance(exc.exception, ReleaseError):
                 raise exc.exception from None
             raise CommandError(f"building the {distribution} of {tree.name} failed: {exc}") from None
-        except (BuildException, subprocess.CalledProcessError) as exc:
+        except (BuildException, CalledProcessError) as exc:
             raise CommandError(f"preparing the build environment for {tree.name} failed: {exc}") from None
 
     def _install(self, requirements: Collection[str]) -> None:

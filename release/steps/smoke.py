@@ -28,6 +28,7 @@ from release.plan.images import (
 )
 from release.progress import Progress, to_log
 from release.record import sha256_of
+from release.steps.app_smoke import Check, app_checks
 from release.steps.images import ImageResult, build_images, image_event, push_images
 
 BUILD_TOOLS = ("node", "npm", "gcc", "cc")
@@ -56,14 +57,6 @@ except OSError:
     facts["pid1"] = None
 print(json.dumps(facts))
 """
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str = ""
-    skipped: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,10 +183,8 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
         checks.append(_check("app-command", code == 0, f"{command}: exit {code}: {output[-300:]}"))
     else:
         checks.append(Check("app-command", True, "no app-command configured", skipped=True))
-    from release.steps import app_smoke  # app_smoke builds on this module's Check and SmokeReport
-
-    checks += app_smoke.app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
-                                   health=expect.health_check)
+    checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
+                         health=expect.health_check)
     return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started)
 
 

@@ -1,0 +1,43 @@
+"""Root filesystems for base images: debootstrap a Debian suite, pack it as a tar, clear its mounts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from release.adapters.cmd import run
+from release.errors import CommandError
+
+
+def debootstrap(suite: str, target: Path, *, packages: Sequence[str], mirror: str, log_file: Path) -> Path:
+    """A minimal Debian `suite` with `packages` in `target`; the tool's output goes to `log_file`."""
+    result = run(
+        ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}", suite, target, mirror],
+        check=False,
+    )
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    log_file.write_text(result.stdout + result.stderr, encoding="utf-8")
+    if result.returncode != 0:
+        last = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
+        raise CommandError(
+            f"debootstrap {suite} failed (exit {result.returncode}): {last[0]}; see {log_file}"
+        )
+    return target
+
+
+def pack(rootfs: Path, tarball: Path) -> Path:
+    """`rootfs` as an uncompressed tar with numeric owners, as an image import wants it."""
+    run(["tar", "-C", rootfs, "--numeric-owner", "-cf", tarball, "."])
+    return tarball
+
+
+def unmount_under(directory: Path) -> None:
+    """Lazily unmount whatever is mounted inside `directory` (a failed debootstrap leaves /proc)."""
+    prefix = str(directory.resolve()) + "/"
+    try:
+        mounts = Path("/proc/mounts").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return
+    points = [fields[1] for fields in (line.split() for line in mounts) if len(fields) > 1]
+    for point in sorted((p for p in points if p.startswith(prefix)), key=len, reverse=True):
+        run(["umount", "-l", point], check=False)

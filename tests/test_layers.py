@@ -1,0 +1,278 @@
+"""The package's shape, read from its sources with `ast` (nothing is imported or run):
+
+- only `release/adapters/` imports the clients of outside systems (docker, requests, ...);
+- each module imports only modules of its own layer or a lower one (LAYERS, lowest first);
+- no import cycles among the package's modules;
+- `benchmarks/` stays out of the installed package, and the package never imports it.
+
+Every import counts: at module level, inside functions, and under `if TYPE_CHECKING:`.
+"""
+
+from __future__ import annotations
+
+import ast
+import fnmatch
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import setuptools
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "release"
+
+# Lowest first. A module may import modules of its own layer and of the layers before it.
+# An entry is a module name; `pkg.*` stands for a package and everything in it.
+# Entries for modules that do not exist (yet) are fine; a module in no layer fails the test.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("release", "release.errors", "release.versions", "release.console", "release.progress"),  # 1
+    ("release.config", "release.changelog", "release.record"),  # 2
+    ("release.plan.*",),  # 3: pure
+    ("release.adapters.*",),  # 4: the only doors out
+    ("release.sandbox.*",),  # 5
+    ("release.steps.*",),  # 6
+    ("release.pipeline.*",),  # 7
+    ("release.cli.*",),  # 8
+)
+
+# (importing module, imported module) pairs that break the layering today and are someone else's
+# to fix, e.g. ("release.plan.release", "release.steps.build"): each is an expected failure, and
+# the test fails once it is gone, so remove it then. None today.
+KNOWN_VIOLATIONS: frozenset[tuple[str, str]] = frozenset()
+
+# Clients of outside systems: only release/adapters/ may import them (or anything inside them).
+OUTSIDE_CLIENTS = ("docker", "requests", "git", "twine", "subprocess", "urllib.request", "http.client",
+                   "socket")
+ADAPTERS = "release.adapters.*"
+
+# (module, client) -> why that module may import it anyway. Stale entries fail the test.
+CLIENT_EXCEPTIONS: Mapping[tuple[str, str], str] = {}
+
+
+@dataclass(frozen=True)
+class Import:
+    module: str  # the importing module
+    target: str  # what it imports, as written (absolute), e.g. `release.adapters.git` or `docker.errors`
+    line: int
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _sources(package: str) -> dict[str, Path]:
+    return {_module_name(path): path for path in sorted((ROOT / package).rglob("*.py"))}
+
+
+MODULES = _sources(PACKAGE)
+
+
+def _imports(module: str, path: Path) -> Iterator[Import]:
+    """Every import in the file, relative ones made absolute; `from a import b` yields `a.b`."""
+    is_package = path.name == "__init__.py"
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield Import(module, alias.name, node.lineno)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = module.split(".")[: len(module.split(".")) - node.level + is_package]
+                base = ".".join([*parts, *([base] if base else [])])
+            for alias in node.names:
+                yield Import(module, f"{base}.{alias.name}" if alias.name != "*" else base, node.lineno)
+
+
+ALL_IMPORTS = [imp for module, path in MODULES.items() for imp in _imports(module, path)]
+
+
+def _package_module(target: str) -> str | None:
+    """The module of the package an import names: `release.sandbox.Services` -> `release.sandbox`."""
+    while target:
+        if target in MODULES:
+            return target
+        target = target.rpartition(".")[0]
+    return None
+
+
+def _matches(module: str, pattern: str) -> bool:
+    if pattern.endswith(".*"):
+        return module == pattern[:-2] or fnmatch.fnmatchcase(module, pattern)
+    return module == pattern
+
+
+def _layer(module: str) -> int | None:
+    found = [number for number, entries in enumerate(LAYERS, 1) if any(_matches(module, e) for e in entries)]
+    return found[0] if found else None
+
+
+def _edges() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {module: set() for module in MODULES}
+    for imp in ALL_IMPORTS:
+        target = _package_module(imp.target)
+        if target is not None and target != imp.module:
+            graph[imp.module].add(target)
+    return graph
+
+
+# --- outside systems ---------------------------------------------------------------------------------
+
+
+def _client_of(target: str) -> str | None:
+    return next((c for c in OUTSIDE_CLIENTS if target == c or target.startswith(c + ".")), None)
+
+
+def test_only_the_adapters_import_clients_of_outside_systems() -> None:
+    found = {}
+    for imp in ALL_IMPORTS:
+        client = _client_of(imp.target)
+        if client is not None and not _matches(imp.module, ADAPTERS):
+            found.setdefault((imp.module, client), f"{MODULES[imp.module].relative_to(ROOT)}:{imp.line}")
+    unexpected = {key: where for key, where in found.items() if key not in CLIENT_EXCEPTIONS}
+    assert not unexpected, (
+        "only release/adapters/ may talk to outside systems; move these calls into the adapter for "
+        f"that system: {', '.join(f'{where} imports {client}' for (_, client), where in unexpected.items())}"
+    )
+    stale = sorted(set(CLIENT_EXCEPTIONS) - set(found))
+    assert not stale, f"these CLIENT_EXCEPTIONS no longer happen; remove them: {stale}"
+
+
+def test_the_client_check_sees_every_spelling_of_an_import(tmp_path: Path) -> None:
+    source = tmp_path / "release" / "steps" / "probe.py"
+    source.parent.mkdir(parents=True)
+    source.write_text(
+        "import docker.errors\nfrom urllib import request\nfrom http import client as c\n"
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import git\n"
+        "def later():\n    import subprocess\n    from socket import socket\n"
+        "from release.adapters import git as ours\nimport urllib.parse\nfrom http import server\n",
+        encoding="utf-8",
+    )
+    targets = [imp.target for imp in _imports("release.steps.probe", source)]
+    clients = sorted({c for c in map(_client_of, targets) if c is not None})
+    assert clients == ["docker", "git", "http.client", "socket", "subprocess", "urllib.request"]
+
+
+# --- layers ------------------------------------------------------------------------------------------
+
+
+def test_every_module_has_a_layer() -> None:
+    missing = sorted(module for module in MODULES if _layer(module) is None)
+    assert not missing, f"put these modules in a layer of LAYERS in {Path(__file__).name}: {missing}"
+
+
+def test_modules_import_only_their_own_layer_or_lower() -> None:
+    violations = {}
+    for imp in ALL_IMPORTS:
+        target = _package_module(imp.target)
+        if target is None:
+            continue
+        mine, theirs = _layer(imp.module), _layer(target)
+        if mine is not None and theirs is not None and theirs > mine:
+            where = f"{MODULES[imp.module].relative_to(ROOT)}:{imp.line}"
+            text = f"{where}: layer {mine} imports {target} (layer {theirs})"
+            violations.setdefault((imp.module, target), text)
+    unexpected = [text for key, text in sorted(violations.items()) if key not in KNOWN_VIOLATIONS]
+    assert not unexpected, "imports that go up the layers:\n" + "\n".join(unexpected)
+    stale = sorted(KNOWN_VIOLATIONS - set(violations))
+    assert not stale, f"these KNOWN_VIOLATIONS are fixed; remove them: {stale}"
+
+
+@pytest.mark.parametrize(
+    ("module", "layer"),
+    [("release", 1), ("release.errors", 1), ("release.record", 2), ("release.plan", 3),
+     ("release.plan.tags", 3), ("release.adapters.git", 4), ("release.sandbox", 5),
+     ("release.pipeline.connect", 7), ("release.cli.main", 8), ("release.releases", None)],
+)
+def test_the_layer_table_reads_as_written(module: str, layer: int | None) -> None:
+    assert _layer(module) == layer
+
+
+# --- cycles ------------------------------------------------------------------------------------------
+
+
+def _cycles(graph: Mapping[str, set[str]]) -> list[list[str]]:
+    """One cycle (`a -> b -> a`) per strongly connected component that has one (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    components: list[set[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = set()
+            while True:
+                member = stack.pop()
+                component.add(member)
+                if member == node:
+                    break
+            if len(component) > 1:
+                components.append(component)
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return [_cycle_in(graph, component) for component in components]
+
+
+def _cycle_in(graph: Mapping[str, set[str]], component: set[str]) -> list[str]:
+    start = min(component)
+    paths = [[start]]
+    while paths:  # breadth first: the shortest way back to `start`
+        path = paths.pop(0)
+        for nxt in sorted(graph[path[-1]] & component):
+            if nxt == start:
+                return [*path, start]
+            if nxt not in path:
+                paths.append([*path, nxt])
+    raise AssertionError(f"no cycle through {start}")  # pragma: no cover - a component always has one
+
+
+def test_no_import_cycles() -> None:
+    cycles = _cycles(_edges())
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(cycle) for cycle in cycles)
+
+
+def test_the_cycle_finder_reports_the_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"d"}}
+    assert _cycles(graph) == [["a", "b", "c", "a"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+# --- benchmarks --------------------------------------------------------------------------------------
+
+
+def _find_packages_include() -> list[str]:
+    """The `include=` list of setup.py's find_packages(...) call."""
+    tree = ast.parse((ROOT / "setup.py").read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "find_packages":
+            for keyword in node.keywords:
+                if keyword.arg == "include":
+                    value = ast.literal_eval(keyword.value)
+                    assert isinstance(value, list)
+                    return [str(item) for item in value]
+    raise AssertionError("setup.py calls find_packages(include=[...]) no more; update this test")
+
+
+def test_benchmarks_are_not_in_the_installed_package() -> None:
+    include = _find_packages_include()
+    assert all(pattern == PACKAGE or pattern.startswith(f"{PACKAGE}.") for pattern in include), include
+    packages = setuptools.find_packages(str(ROOT), include=include)
+    assert PACKAGE in packages and "release.adapters" in packages
+    assert not [p for p in packages if not (p == PACKAGE or p.startswith(f"{PACKAGE}."))], packages
+
+
+def test_the_package_never_imports_benchmarks() -> None:
+    found = [f"{MODULES[imp.module].relative_to(ROOT)}:{imp.line}" for imp in ALL_IMPORTS
+             if imp.target == "benchmarks" or imp.target.startswith("benchmarks.")]
+    assert not found, f"release/ imports benchmarks/: {found}"
