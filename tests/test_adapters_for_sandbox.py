@@ -7,6 +7,7 @@ svn, gpg and tar run for real in throwaway places; the engine and the registry a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import tarfile
@@ -182,9 +183,10 @@ class FakeSession:
 def test_the_config_digest_is_read_from_the_manifest_or_the_first_of_an_index() -> None:
     image = {"mediaType": "application/vnd.docker.distribution.manifest.v2+json",
              "config": {"digest": "sha256:" + "c" * 64}}
+    first = "sha256:" + hashlib.sha256(json.dumps(image).encode()).hexdigest()  # digests are checked
     index = {"mediaType": "application/vnd.oci.image.index.v1+json",
-             "manifests": [{"digest": "sha256:" + "1" * 64}, {"digest": "sha256:" + "2" * 64}]}
-    session = FakeSession({"3.11": image, "multi": index, "sha256:" + "1" * 64: image})
+             "manifests": [{"digest": first}, {"digest": "sha256:" + "2" * 64}]}
+    session = FakeSession({"3.11": image, "multi": index, first: image})
     client = RegistryClient("127.0.0.1:5000", session=session)  # type: ignore[arg-type]
     assert client.config_digest("sandbox/python", "3.11") == "sha256:" + "c" * 64
     assert client.config_digest("sandbox/python", "multi") == "sha256:" + "c" * 64

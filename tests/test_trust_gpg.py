@@ -15,6 +15,7 @@ from release.adapters import gpg
 from release.config import load_config
 from release.steps.sign import checksum_text
 from release.steps.verify import CandidateRejected, verify_candidate
+from release.versions import parse_version
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FPR = "4483F0166A3800B990313C6F0A5CD9C01A8A30E5"
@@ -181,7 +182,8 @@ def test_verify_rejects_a_candidate_signed_by_a_key_revoked_in_keys(tmp_path: Pa
     svn("import", "-m", "Stage 1.10.6rc1", str(candidate), f"{repo.dev_url}/sample-app/1.10.6rc1")
     config = load_config(FIXTURES / "sample")
     with pytest.raises(CandidateRejected) as caught:
-        verify_candidate(config, "1.10.6rc1", svn_dev_url=repo.dev_url, keys_url=repo.keys_url("sample-app"),
+        verify_candidate(config, parse_version("1.10.6rc1"), svn_dev_url=repo.dev_url,
+                         keys_url=repo.keys_url("sample-app"),
                          repo_root=FIXTURES / "sample", rebuild=False, progress=lambda line: None)
     report = caught.value.report
     assert report.failed == tuple(sorted(f"{name}.asc" for name in artefacts))

@@ -9,7 +9,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
 
 from release.adapters import git, svn
 from release.config import ReleaseConfig
@@ -91,14 +90,14 @@ Release notes for {vote.final}:
 """
 
 
-def staged_files(directory: Path, names: Sequence[str], recorded: Mapping[str, Any]) -> list[Path]:
+def staged_files(directory: Path, names: Sequence[str], recorded: Mapping[str, str]) -> list[Path]:
     """The svn files with their .asc and .sha512, unchanged since the build and sign steps recorded them."""
     paths = []
     for name in names:
         for path in (directory / name, directory / f"{name}.asc", directory / f"{name}.sha512"):
             if not path.is_file():
                 raise RefusedError(f"{path} is missing; build and sign the candidate first")
-            expected = recorded.get(path.relative_to(directory).as_posix(), {}).get("sha512")
+            expected = recorded.get(path.relative_to(directory).as_posix())
             if sha512_of(path) != expected:
                 raise RefusedError(f"{path} changed since it was built or signed; build and sign again")
             paths.append(path)
