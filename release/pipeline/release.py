@@ -211,7 +211,6 @@ def _report(run: Run) -> None:
     for name in (path.name, signature.name, f"{path.name}.sha512"):
         files[name] = sha512_of(path.with_name(name))
     run.report.files = dict(sorted(files.items()))
-    write_atomic(path.with_name("report.json"), json.dumps(run.report.to_json(), indent=2) + "\n")
 
 
 RUNNERS: dict[StepName, Callable[[Run], None]] = {
@@ -232,6 +231,7 @@ def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: R
         announce(step.name.value, step.does)
         RUNNERS[step.name](run)
         run.report.steps.append(step.name.value)
+    write_atomic(run.directory / "report.json", json.dumps(run.report.to_json(), indent=2) + "\n")
     return run.report
 
 
