@@ -9,6 +9,7 @@ from pathlib import Path
 from release import sandbox
 from release.config import SANDBOX, ReleaseConfig
 from release.errors import ConfigError
+from release.progress import Progress
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def connect(
     *,
     start: bool = True,
     flavours: tuple[str, ...] = (),
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> Target:
     """Resolve the target, bringing the sandbox up first when the config uses it."""
     services = None

@@ -12,12 +12,13 @@ sandbox did not start is never stopped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from release.errors import ConfigError, ReleaseError, ServiceError
+from release.progress import Progress
 from release.sandbox import base_images, dockerd, gpg, services, svn
 from release.sandbox.base_images import SANDBOX_SUITES, recipe_digest
 from release.sandbox.state import Clock, Layout, locked, print_progress, read_state, write_state
@@ -69,7 +70,7 @@ def _validate(name: str, flavours: Sequence[str]) -> None:
 
 
 def up(
-    root: Path, *, name: str, flavours: Sequence[str], progress: Callable[[str], None] = print_progress
+    root: Path, *, name: str, flavours: Sequence[str], progress: Progress = print_progress
 ) -> Services:
     """Bring every service up (reusing what already answers) and return where they are."""
     _validate(name, flavours)

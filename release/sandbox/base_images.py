@@ -15,7 +15,8 @@ from release.adapters import apt, rootfs
 from release.adapters.engine import Engine, ImageInfo
 from release.adapters.registry import RegistryClient
 from release.errors import ConfigError, ServiceError, ToolMissingError
-from release.sandbox.state import Layout, Progress
+from release.progress import Progress
+from release.sandbox.state import Layout
 from release.sandbox.tools import apt_install, ensure_program
 
 SANDBOX_SUITES: Mapping[str, str] = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}

@@ -8,7 +8,8 @@ from typing import Any
 from release.adapters import apt, process
 from release.adapters.engine import Engine
 from release.errors import ServiceError, ToolMissingError
-from release.sandbox.state import Layout, Progress, start_and_wait
+from release.progress import Progress
+from release.sandbox.state import Layout, start_and_wait
 from release.sandbox.tools import ensure_program
 
 MARKER = "dockerd"

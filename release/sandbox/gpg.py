@@ -9,7 +9,7 @@ from typing import Any
 
 from release.adapters import gpg
 from release.errors import ServiceError
-from release.sandbox.state import Progress
+from release.progress import Progress
 from release.sandbox.tools import ensure_program
 
 USER_ID = "Release Sandbox <sandbox@release.invalid>"

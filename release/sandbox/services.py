@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from release.adapters import net, process
-from release.sandbox.state import Layout, Progress, start_and_wait
+from release.progress import Progress
+from release.sandbox.state import Layout, start_and_wait
 from release.sandbox.tools import ensure_program, pypiserver_argv
 
 START_TIMEOUT = 30.0

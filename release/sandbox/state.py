@@ -14,14 +14,14 @@ from typing import Any
 
 from release.adapters import process
 from release.errors import ServiceError
+from release.progress import Event, Progress
 
 STATE_DIRNAME = ".release"
 STATE_FILE = "services.json"
 
-Progress = Callable[[str], None]
 
 
-def print_progress(message: str) -> None:
+def print_progress(message: str | Event) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
@@ -135,7 +135,7 @@ class Clock:
         self._sink = sink
         self._start = time.monotonic()
 
-    def __call__(self, message: str) -> None:
+    def __call__(self, message: str | Event) -> None:
         self._sink(f"[{time.monotonic() - self._start:6.1f}s] {message}")
 
     def elapsed(self) -> float:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from release.adapters import svn
-from release.sandbox.state import Progress
+from release.progress import Progress
 from release.sandbox.tools import ensure_program
 
 

@@ -8,7 +8,7 @@ import sys
 
 from release.adapters import apt, pip
 from release.errors import ToolMissingError
-from release.sandbox.state import Progress
+from release.progress import Progress
 
 
 def apt_install(packages: list[str], progress: Progress) -> None:
