@@ -251,7 +251,7 @@ def test_promote_copies_the_voted_files_and_prepares_publishing(staged: Staged, 
     for package in (directory / "pypi").iterdir():
         assert package.read_bytes() == (mine.root / "dist" / RC / "svn" / package.name).read_bytes()
     record = json.loads((directory / "release.json").read_text())
-    assert record["promoted"]["from"] == RC and record["build"]["commit"] == result.commit
+    assert record["promoted"]["from_rc"] == RC and record["build"]["commit"] == result.commit
     assert record["files"]["pypi/sample_app-1.10.6.tar.gz"]["promoted_from"] == RC
     again = promote(mine)
     assert again.revision is None and youngest(mine.repo) == 3

@@ -161,10 +161,10 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
         closes=moment + timedelta(hours=VOTE_HOURS))
     email = directory / EMAIL_NAME
     email.write_text(render_vote_email(vote), encoding="utf-8")
-    if revision is None and record.stage is not None:
-        revision = record.stage.revision  # committed by an earlier run of the same stage
+    # a rerun that committed nothing keeps the revision an earlier run committed
+    recorded = revision if revision is not None or record.stage is None else record.stage.revision
     record.set_stage(StageInfo(url, tag, commit, signer, keys_url, {p.name: sha512_of(p) for p in files},
-                               vote.closes.isoformat(), revision))
-    record.step_done("stage", {"url": url, "revision": revision})
+                               vote.closes.isoformat(), recorded))
+    record.step_done("stage", {"url": url, "revision": recorded})
     progress(f"vote email written to {email}")
     return StageResult(str(target), url, revision, tag, commit, email)
