@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT, make_sample_repo
-from test_engine import ThrowawayRegistry, free_port, require_engine_and_base, start_registry, untag_all
+from engine_helpers import ThrowawayRegistry, require_engine_and_base, start_registry, untag_all
 
 from release.adapters.cmd import run
 from release.adapters.engine import Engine
@@ -25,6 +25,7 @@ from release.config import ReleaseConfig, load_config
 from release.errors import CommandError, RefusedError
 from release.plan.images import INPUT_HASH_LABEL, OCI, WHEEL_SHA256_LABEL
 from release.record import sha256_of
+from release.sandbox.state import free_port
 from release.steps.images import ImageEvent, ImageResult, build_images, image_source
 from release.steps.refresh import refresh_images
 from release.steps.smoke import SmokeFailed, ship_images, smoke_images
