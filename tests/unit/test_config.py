@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES, REPO_ROOT
 
 from release.config import (
     DEFAULT_BASE_IMAGE,
@@ -20,8 +21,7 @@ from release.config import (
 )
 from release.errors import ConfigError, ReleaseError
 
-REPO_ROOT = Path(__file__).parent.parent
-SAMPLE = Path(__file__).parent / "fixtures" / "sample"
+SAMPLE = FIXTURES / "sample"
 
 MINIMAL: dict[str, Any] = {"name": "sample-app", "python": ["3.11"]}
 

@@ -8,8 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
-
-REPO_ROOT = Path(__file__).parent.parent
+from conftest import REPO_ROOT
 
 
 def invoke(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
