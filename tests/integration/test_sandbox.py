@@ -256,7 +256,7 @@ def test_gpg_signs_and_keys_file_verifies(services: sandbox.Services, tmp_path: 
         bad = run(
             ["gpg", "--batch", "--verify", str(signature), str(payload)], env=gpg.env(verifier), check=False
         )
-        assert bad.returncode != 0
+        assert bad.returncode == 1  # gpg: BAD signature
     finally:
         gpg.stop_agent(verifier)
 
