@@ -14,7 +14,7 @@ from conftest import git, make_sample_repo
 from vote_fixtures import built_sample
 
 from release.config import load_config
-from release.errors import ConfigError, RefusedError, VerificationError
+from release.errors import CommandError, ConfigError, RefusedError, VerificationError
 from release.record import sha512_of
 from release.steps.build import (
     BuildResult,
@@ -53,7 +53,7 @@ def metadata_version(package: Path) -> str:
 def test_candidate_layout_final_names_for_svn_rc_names_for_pypi(rc_build: tuple[Path, BuildResult]) -> None:
     root, result = rc_build
     directory = root / "dist" / RC
-    assert names(directory) == ["pypi", "release.json", "svn"]
+    assert names(directory) == ["build.log", "pypi", "release.json", "svn"]
     assert names(directory / "svn") == [
         "sample-app-1.10.6-source.tar.gz", "sample_app-1.10.6-py3-none-any.whl", "sample_app-1.10.6.tar.gz"]
     assert names(directory / "pypi") == [
@@ -179,3 +179,47 @@ def test_twine_check_failures_name_the_package(rc_build: tuple[Path, BuildResult
     with pytest.raises(VerificationError, match=rf"twine check --strict failed for {broken.name}:") as caught:
         check_packages([sdist, broken])
     assert sdist.name not in str(caught.value).split(":")[0]
+
+
+def commit_setup_py(root: Path, old: str, new: str, message: str) -> None:
+    setup = root / "setup.py"
+    setup.write_text(setup.read_text().replace(old, new))
+    git(root, "commit", "-q", "-am", message)
+
+
+def test_the_build_backends_output_goes_to_the_log_not_the_console(
+        sample_repo: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    # the old license spelling: setuptools warns about the classifier in every hook
+    old_style = ('license="Apache-2.0",\n'
+                 '    classifiers=["License :: OSI Approved :: Apache Software License"],')
+    commit_setup_py(sample_repo, 'license_expression="Apache-2.0",', old_style,
+                    "A license classifier, which setuptools warns about")
+    progress: list[str] = []
+    result = build_release(load_config(sample_repo), "1.10.6", progress=progress.append)
+    console = "".join(capfd.readouterr()) + "\n".join(progress)
+    log = (result.directory / "build.log").read_text()
+    for backend_says in ("running egg_info", "running bdist_wheel", "License classifiers are deprecated"):
+        assert backend_says in log
+        assert backend_says not in console
+    hooks = [line.split()[3] for line in log.splitlines() if line.startswith("+ ") and "_in_process" in line]
+    assert hooks == ["get_requires_for_build_sdist", "build_sdist",
+                     "get_requires_for_build_wheel", "build_wheel"]
+    assert log.startswith("# ") and f"building sample-app 1.10.6 from {result.commit}" in log.splitlines()[0]
+    assert progress[-1].endswith(f"(the build backend's output: {result.directory / 'build.log'})")
+
+
+def test_a_failing_build_names_the_log_and_shows_its_end(
+        sample_repo: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    commit_setup_py(sample_repo, "\nsetup(", '\nraise SystemExit("the sample is broken on purpose")\nsetup(',
+                    "Break the build")
+    with pytest.raises(CommandError) as caught:
+        build_release(load_config(sample_repo), "1.10.6", progress=lambda line: None)
+    log = sample_repo / "dist" / "1.10.6" / "build.log"
+    message = str(caught.value)
+    assert message.startswith("building the sdist of sample-app-1.10.6 failed: ")
+    assert f"its output is in {log}, ending with:" in message
+    assert message.splitlines()[-1] == "  the sample is broken on purpose"
+    assert len(message.splitlines()) <= 31  # the first line and at most 30 of the log
+    assert caught.value.exit_code == 4
+    assert "the sample is broken on purpose" in log.read_text()
+    assert "broken on purpose" not in "".join(capfd.readouterr())
