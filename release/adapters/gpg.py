@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters.cmd import run
-from release.errors import ConfigError
 
 _HINT = "install GnuPG 2 (Debian: apt-get install gnupg)"
 
@@ -83,14 +82,6 @@ def import_keys(keys_file: Path, *, gnupghome: Path) -> set[str]:
     """Import a KEYS file into `gnupghome`; the primary fingerprints it held."""
     run([*_gpg(gnupghome), "--import", str(keys_file)], hint=_HINT)
     return fingerprints_in(keys_file)
-
-
-def export_public(key: str, *, gnupghome: Path | None = None) -> str:
-    """The armored public key, as it is appended to a KEYS file."""
-    result = run([*_gpg(gnupghome), "--armor", "--export", key], hint=_HINT)
-    if "BEGIN PGP PUBLIC KEY BLOCK" not in result.stdout:
-        raise ConfigError(f"gpg has no public key {key!r} to export")
-    return result.stdout
 
 
 def sign_detached(path: Path, *, key: str, gnupghome: Path | None = None) -> Path:

@@ -113,7 +113,6 @@ def test_keys_files_are_read_without_importing_and_imported_on_demand(keyring: K
         assert gpg.list_keys(None, gnupghome=home) == []
         assert gpg.import_keys(keyring.keys_file, gnupghome=home) == {keyring.fingerprint}
         assert [k.fingerprint for k in gpg.list_keys(None, gnupghome=home)] == [keyring.fingerprint]
-    assert "BEGIN PGP PUBLIC KEY BLOCK" in gpg.export_public(keyring.fingerprint, gnupghome=keyring.home)
 
 
 def test_an_expired_key_is_seen_as_expired() -> None:
@@ -138,7 +137,7 @@ def test_svn_round_trip(tmp_path: Path) -> None:
     (source / "a.tar.gz.sha512").write_text("abc  a.tar.gz\n")
     revision = svn_adapter.import_folder(source, folder, "Stage Sample App 1.10.6rc1 for the vote")
     assert revision == 2
-    assert svn_adapter.list_names(folder) == ["a.tar.gz", "a.tar.gz.sha512"]
+    assert svn("list", folder).split() == ["a.tar.gz", "a.tar.gz.sha512"]
     assert "Stage Sample App 1.10.6rc1 for the vote" in svn("log", "-r", "2", repo.url)
     exported = svn_adapter.export(folder, tmp_path / "exported")
     assert (exported / "a.tar.gz").read_bytes() == b"\x1f\x8b binary \x00 bytes"

@@ -69,7 +69,7 @@ def youngest(repo: SvnRepo) -> int:
 
 def test_stage_commits_the_signed_svn_files(staged: Staged) -> None:
     assert staged.result.url == staged.folder_url
-    assert svn_adapter.list_names(staged.folder_url) == STAGED_NAMES
+    assert sorted(svn("list", staged.folder_url).split()) == STAGED_NAMES
     assert staged.result.revision == 2
     assert "Stage Sample App 1.10.6rc1 for the vote" in svn("log", "-r", "2", staged.repo.url)
     record = json.loads((staged.root / "dist" / RC / "release.json").read_text())
@@ -217,7 +217,7 @@ def test_promote_copies_the_voted_files_and_prepares_publishing(staged: Staged, 
                              svn_release_url=mine.repo.release_url, repo_root=mine.root)
     release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
     assert result.url == release_url and result.revision == 3
-    assert svn_adapter.list_names(release_url) == STAGED_NAMES
+    assert sorted(svn("list", release_url).split()) == STAGED_NAMES
     log = svn("log", "-v", "-r", "3", mine.repo.url)
     assert f"A /release/{NAME}/{FINAL} (from /dev/{NAME}/{RC}:2)" in log
     assert "Release Sample App 1.10.6 from 1.10.6rc1" in log
