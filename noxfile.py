@@ -1,4 +1,4 @@
-"""nox sessions: tests, lint, images (the master build CI runs), smoke, bench, release.
+"""nox sessions: tests, unit, lint, images (the master build CI runs), smoke, bench, release.
 
 Sessions only install things and call the library or pytest.
 """
@@ -10,7 +10,8 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6", "pypiserver>=2", "passlib"]
+UNIT_TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6"]
+TEST_REQUIREMENTS = [*UNIT_TEST_REQUIREMENTS, "pypiserver>=2", "passlib"]
 LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "pytest", "hypothesis", "nox"]
 
 
@@ -24,6 +25,14 @@ def tests(session: nox.Session) -> None:
     install_project(session)
     session.install(*TEST_REQUIREMENTS)
     session.run("pytest", *(session.posargs or ["-q"]))
+
+
+@nox.session(python="3.11")
+def unit(session: nox.Session) -> None:
+    """The unit tests alone: pure code, no processes, no sockets, no services; a few seconds."""
+    install_project(session)
+    session.install(*UNIT_TEST_REQUIREMENTS)
+    session.run("pytest", "tests/unit", *(session.posargs or ["-q"]))
 
 
 @nox.session(python="3.11")

@@ -16,12 +16,11 @@ setup(
     description="Ship a Python application's packages and production images together",
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
-    license="Apache-2.0",
+    license_expression="Apache-2.0",  # SPDX; setuptools >= 77 (pyproject.toml)
     url="https://example.invalid/release-pipeline",
     author="Release Pipeline developers",
     author_email="dev@release-pipeline.invalid",
     classifiers=[
-        "License :: OSI Approved :: Apache Software License",
         "Programming Language :: Python :: 3",
         "Topic :: Software Development :: Build Tools",
     ],

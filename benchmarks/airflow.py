@@ -19,7 +19,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from release.adapters.cmd import run
@@ -31,7 +31,7 @@ from release.errors import ConfigError, ReleaseError, VerificationError
 from release.pipeline.connect import Target, base_images, connect
 from release.plan.images import context_tar
 from release.plan.tags import BuildKind
-from release.progress import Event
+from release.progress import Event, Progress
 from release.sandbox.tools import ensure_program
 from release.steps.images import ImageResult, build_images, image_source
 from release.steps.smoke import SmokeReport, smoke_images
@@ -44,7 +44,7 @@ HEALTHY = ("metadatabase", "scheduler", "dag_processor")  # the components the q
 EXAMPLE_DAG = "hello"  # examples/airflow/dags/hello.py
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 BENCH_LABEL = "org.release-pipeline.bench"
-Say = Callable[[str], None]
+Say = Progress
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,6 +22,14 @@ _FLAVOUR = re.compile(r"^3\.[0-9]{1,2}$")
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _IMAGE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 _BUILD_ARG = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# The build args the pipeline sets itself (release/plan/images.py: `build_args` and `plan_image`);
+# `build-args` may not override them. A unit test checks this set against what the plan produces.
+RESERVED_BUILD_ARGS = frozenset({
+    "PYTHON_BASE_IMAGE", "BASE_IMAGE_DIGEST", "APP_UID", "EXTRAS",
+    "IMAGE_TITLE", "IMAGE_VERSION", "IMAGE_SOURCE", "IMAGE_LICENSES", "IMAGE_VENDOR",
+    "IMAGE_REVISION", "IMAGE_CREATED",
+    "WHEEL_SHA256", "INSTALL_FROM", "PACKAGE", "CONSTRAINTS", "PIP_INDEX_URL", "INPUT_HASH",
+})
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,11 @@ def _build_args(key: str, value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     for name, arg in value.items():
         if not _BUILD_ARG.match(name) or not isinstance(arg, str):
             raise ConfigError(f"[tool.release] {key}: {name} = {arg!r}: expected NAME = 'string value'")
+        if name in RESERVED_BUILD_ARGS:
+            raise ConfigError(
+                f"[tool.release] {key}.{name}: the pipeline sets this build arg itself; remove it "
+                "(the image's labels, base and install source come from the release, not from build-args)"
+            )
     return tuple(sorted(value.items()))
 
 

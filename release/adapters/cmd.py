@@ -1,4 +1,8 @@
-"""The one way to run an outside program: echo it, find it, turn failures into project errors."""
+"""The one way to run an outside program: echo it, find it, turn failures into project errors.
+
+Output is captured (returned, and its last line in the error) or, with `log=`, appended to a log
+file after the command line, so a noisy tool (a build backend) stays off the console.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,12 @@ from pathlib import Path
 from release.errors import CommandError, ToolMissingError
 
 log = logging.getLogger("release.cmd")
+TAIL_LINES = 30
+
+
+def tail(text: str, lines: int = TAIL_LINES) -> str:
+    """The last `lines` lines of `text`, indented, for an error message."""
+    return "\n".join(f"  {line}" for line in text.rstrip().splitlines()[-lines:])
 
 # What libraries that run programs themselves raise (pypa/build installing its requirements), so
 # that callers can catch it without importing subprocess.
@@ -37,12 +47,21 @@ def run(
     check: bool = True,
     capture: bool = True,
     hint: str = "",
+    log_file: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run a program and return its result; raise CommandError with its stderr when it fails."""
+    """Run a program and return its result; raise CommandError with its stderr when it fails.
+
+    With `log_file`, stdout and stderr go (interleaved) to the end of that file after a `+ command`
+    line instead of being captured; the result's stdout holds them too, and a failure names the log
+    and shows its last lines.
+    """
     argv = [str(a) for a in args]
     argv[0] = which(argv[0], hint=hint)
     log.debug("+ %s", shlex.join(argv))
     merged_env = None if env is None else {**os.environ, **env}
+    if log_file is not None:
+        return _run_logged(argv, cwd=cwd, env=merged_env, input_text=input_text, check=check,
+                           log_file=log_file)
     result = subprocess.run(
         argv,
         cwd=cwd,
@@ -58,3 +77,34 @@ def run(
         name = Path(argv[0]).name
         raise CommandError(f"{name} {shlex.join(argv[1:])[:200]} failed (exit {result.returncode}): {last}")
     return result
+
+
+def _run_logged(
+    argv: list[str],
+    *,
+    cwd: Path | None,
+    env: Mapping[str, str] | None,
+    input_text: str | None,
+    check: bool,
+    log_file: Path,
+) -> subprocess.CompletedProcess[str]:
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    where = f"  (in {cwd})" if cwd else ""
+    with open(log_file, "ab") as handle:
+        handle.write(f"+ {shlex.join(argv)}{where}\n".encode())
+        handle.flush()
+        start = handle.tell()
+        result = subprocess.run(
+            argv, cwd=cwd, env=env, input=input_text, text=True, stdout=handle, stderr=subprocess.STDOUT,
+            check=False,
+        )
+    with open(log_file, "rb") as handle:
+        handle.seek(start)
+        output = handle.read().decode("utf-8", errors="replace")
+    if check and result.returncode != 0:
+        name = Path(argv[0]).name
+        raise CommandError(
+            f"{name} {shlex.join(argv[1:])[:200]} failed (exit {result.returncode}); its output is in "
+            f"{log_file}, ending with:\n{tail(output) or '  (no output)'}"
+        )
+    return subprocess.CompletedProcess(argv, result.returncode, stdout=output, stderr="")

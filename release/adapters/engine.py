@@ -68,7 +68,6 @@ class ImageInfo:
     id: str
     size: int
     labels: Mapping[str, str]
-    repo_tags: tuple[str, ...]
     repo_digests: tuple[str, ...]
     user: str
     entrypoint: tuple[str, ...]
@@ -124,7 +123,7 @@ def _info(attrs: Mapping[str, Any]) -> ImageInfo:
     labels = {str(k): str(v) for k, v in (conf.get("Labels") or {}).items()}
     user = str(conf.get("User") or "")
     return ImageInfo(str(attrs.get("Id", "")), int(attrs.get("Size") or 0), labels,
-                     _strs(attrs.get("RepoTags")), _strs(attrs.get("RepoDigests")),
+                     _strs(attrs.get("RepoDigests")),
                      user, _strs(conf.get("Entrypoint")), _strs(conf.get("Cmd")), attrs)
 
 

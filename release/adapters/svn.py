@@ -41,11 +41,6 @@ def exists(url: str) -> bool:
     raise ServiceError(f"svn info {url} failed: {lines[-1] if lines else 'no output'}")
 
 
-def list_names(url: str) -> list[str]:
-    """Entries directly under folder `url`; sub-folders end with '/'."""
-    return sorted(run(_svn("list", url), hint=_HINT).stdout.split())
-
-
 def export(url: str, dest: Path) -> Path:
     """Copy folder `url` into the new directory `dest`, with no `.svn` bookkeeping."""
     run(_svn("export", "--quiet", url, str(dest)), hint=_HINT)

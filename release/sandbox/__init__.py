@@ -54,10 +54,6 @@ class Services:
         )
 
     @property
-    def registry_url(self) -> str:
-        return f"http://{self.registry}"
-
-    @property
     def simple_url(self) -> str:
         return f"{self.index_url}simple/"
 

@@ -2,6 +2,7 @@
 
 `svn/` holds what the PMC votes on (final version in every name, plus the source tarball);
 `pypi/` holds what the package index gets (the rc version for a candidate, else svn's bytes).
+The build backend's output and warnings go to `dist/<V>/build.log`, shown only when a build fails.
 """
 
 from __future__ import annotations
@@ -12,18 +13,21 @@ import io
 import logging
 import os
 import re
+import shlex
 import shutil
 import sys
 import tarfile
 import tempfile
+import warnings
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from release.adapters import git
-from release.adapters.cmd import CalledProcessError, run
+from release.adapters.cmd import CalledProcessError, run, tail
 from release.changelog import release_notes
 from release.config import ReleaseConfig
 from release.errors import (
@@ -51,6 +55,7 @@ _MODULES = [("__init__.py", _DUNDER), ("version.py", _DUNDER), ("version.py", _P
             ("_version.py", _DUNDER), ("__about__.py", _DUNDER)]
 _KINDS = (("-source.tar.gz", "source"), (".tar.gz", "sdist"), (".whl", "wheel"))
 _KEYWORD = re.compile(r"\bversion\s*=\s*(['\"])(?P<value>[^'\"]+)\1")
+BUILD_LOG = "build.log"  # in dist/<V>/: the build backend's output, appended run after run
 
 
 @dataclass(frozen=True)
@@ -135,18 +140,28 @@ def unpack(tarball: Path, dest: Path) -> Path:
 
 class PackageBuilder:
     """One isolated build environment (requirements from the index, as anyone would get them),
-    reused for every sdist and wheel of a run: creating environments is most of a build's time."""
+    reused for every sdist and wheel of a run: creating environments is most of a build's time.
+    What the backend prints or warns goes to `log`, after the command that produced it."""
 
-    def __init__(self, env: DefaultIsolatedEnv, epoch: int) -> None:
-        self.env, self.epoch = env, epoch
+    def __init__(self, env: DefaultIsolatedEnv, epoch: int, log: Path) -> None:
+        self.env, self.epoch, self.log = env, epoch, log
         self.installed: set[str] = set()
 
     def _run_hook(self, cmd: Sequence[str], cwd: str | None = None,
                   extra_environ: Mapping[str, str] | None = None) -> None:
         run(cmd, cwd=Path(cwd) if cwd else None,
-            env={**(extra_environ or {}), "SOURCE_DATE_EPOCH": str(self.epoch)})
+            env={**(extra_environ or {}), "SOURCE_DATE_EPOCH": str(self.epoch)}, log_file=self.log)
 
     def _build(self, tree: Path, distribution: Literal["sdist", "wheel"], out: Path) -> Path:
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", _backend_warning())
+                return self._call_backend(tree, distribution, out)
+        finally:
+            self._keep_warnings(caught, f"the {distribution} of {tree.name}")
+
+    def _call_backend(self, tree: Path, distribution: Literal["sdist", "wheel"], out: Path) -> Path:
         from build import BuildBackendException, BuildException, ProjectBuilder
 
         try:
@@ -155,11 +170,40 @@ class PackageBuilder:
             self._install(builder.get_requires_for_build(distribution))
             return Path(builder.build(distribution, out))
         except BuildBackendException as exc:
+            failed = f"building the {distribution} of {tree.name} failed"
+            if isinstance(exc.exception, CommandError):  # a hook failed; its output is in the log
+                raise CommandError(f"{failed}: {exc.exception}") from None
             if isinstance(exc.exception, ReleaseError):
                 raise exc.exception from None
-            raise CommandError(f"building the {distribution} of {tree.name} failed: {exc}") from None
-        except (BuildException, CalledProcessError) as exc:
+            raise CommandError(f"{failed}: {exc}") from None
+        except CalledProcessError as exc:  # pip, installing the build requirements
+            output = self._append(exc.cmd, exc.stdout, exc.stderr)
+            raise CommandError(f"preparing the build environment for {tree.name} failed (exit "
+                               f"{exc.returncode}); its output is in {self.log}, ending with:\n"
+                               f"{tail(output)}") from None
+        except BuildException as exc:
             raise CommandError(f"preparing the build environment for {tree.name} failed: {exc}") from None
+
+    def _append(self, cmd: object, *streams: str | bytes | None) -> str:
+        args = cmd if isinstance(cmd, (list, tuple)) else [cmd]
+        text = "".join(s.decode("utf-8", "replace") if isinstance(s, bytes) else s or "" for s in streams)
+        with open(self.log, "a", encoding="utf-8") as handle:
+            handle.write(f"+ {shlex.join([str(a) for a in args])}\n{text}")
+        return text
+
+    def _keep_warnings(self, caught: list[warnings.WarningMessage], what: str) -> None:
+        """The backend's warnings into the log; any other warning is passed on as it was."""
+        backend = _backend_warning()
+        kept = []
+        for found in caught:
+            message, category, filename, lineno = found.message, found.category, found.filename, found.lineno
+            if issubclass(category, backend):
+                kept.append(warnings.formatwarning(message, category, filename, lineno))
+            else:
+                warnings.warn_explicit(message, category, filename, lineno)
+        if kept:
+            with open(self.log, "a", encoding="utf-8") as handle:
+                handle.write(f"# the build backend warned while building {what}:\n" + "".join(kept))
 
     def _install(self, requirements: Collection[str]) -> None:
         if not self.installed.issuperset(requirements):
@@ -177,14 +221,40 @@ class PackageBuilder:
         return [out / sdist.name, out / wheel.name]
 
 
+def _backend_warning() -> type[Warning]:
+    """The category pyproject_hooks gives each of the backend's warnings, raised again in our process."""
+    try:
+        from pyproject_hooks import BuildBackendWarning
+    except ImportError:  # pragma: no cover - older pyproject_hooks drop the backend's warnings
+        return _NoBackendWarning
+    return BuildBackendWarning
+
+
+class _NoBackendWarning(UserWarning):
+    """Never raised: stands for BuildBackendWarning where pyproject_hooks has none."""
+
+
 @contextmanager
-def package_builder(epoch: int) -> Iterator[PackageBuilder]:
+def package_builder(epoch: int, log: Path | None = None) -> Iterator[PackageBuilder]:
+    """A PackageBuilder whose backend output is appended to `log`; without one, to a temporary log
+    that is removed after a successful build and kept when it fails, for the error to name."""
     try:
         from build.env import DefaultIsolatedEnv
     except ImportError:
         raise ToolMissingError(f"pypa/build is missing: {sys.executable} -m pip install build") from None
-    with DefaultIsolatedEnv() as env:
-        yield PackageBuilder(env, epoch)
+    temporary = log is None
+    if log is None:
+        handle, name = tempfile.mkstemp(prefix="release-build-", suffix=".log")
+        os.close(handle)
+        log = Path(name)
+    built = False
+    try:
+        with DefaultIsolatedEnv() as env:
+            yield PackageBuilder(env, epoch, log)
+        built = True
+    finally:
+        if temporary and built:
+            log.unlink(missing_ok=True)
 
 
 def build_set(root: Path, commit: str, *, name: str, version: str, out: Path, with_source: bool,
@@ -255,7 +325,12 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
                                f"expected {final!r} for {target}; fix and commit it, or allow the mismatch")
         progress(f"building {name} {target} from {commit[:12]} (version declared in {declared.file})")
         staged = Path(work) / "out"
-        with package_builder(epoch) as builder:
+        log = directory / BUILD_LOG
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with open(log, "a", encoding="utf-8") as handle:
+            started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+            handle.write(f"# {started}: building {name} {target} from {commit}\n")
+        with package_builder(epoch, log) as builder:
             svn = build_set(root, commit, name=name, version=final, out=staged / "svn", with_source=True,
                             builder=builder, progress=progress)
             packages = svn[1:]
@@ -276,7 +351,7 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
                      for r, p in zip(relative, placed))
     record.set_build(BuildInfo(commit, epoch, declared.file, declared.value, notes))
     record.step_done("build", {"commit": commit, "source_date_epoch": epoch})
-    progress(f"built {len(placed)} files into {directory}")
+    progress(f"built {len(placed)} files into {directory} (the build backend's output: {log})")
     return BuildResult(str(target), directory, commit, epoch, declared.file,
                        tuple(p for p in placed if p.parent.name == "svn"),
                        tuple(p for p in placed if p.parent.name == "pypi"), notes)

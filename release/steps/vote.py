@@ -162,9 +162,9 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
     email = directory / EMAIL_NAME
     email.write_text(render_vote_email(vote), encoding="utf-8")
     # a rerun that committed nothing keeps the revision an earlier run committed
-    recorded = revision if revision is not None or record.stage is None else record.stage.revision
+    kept = revision if revision is not None or record.stage is None else record.stage.revision
     record.set_stage(StageInfo(url, tag, commit, signer, keys_url, {p.name: sha512_of(p) for p in files},
-                               vote.closes.isoformat(), recorded))
-    record.step_done("stage", {"url": url, "revision": recorded})
+                               vote.closes.isoformat(), kept))
+    record.step_done("stage", {"url": url, "revision": kept})
     progress(f"vote email written to {email}")
     return StageResult(str(target), url, revision, tag, commit, email)

@@ -28,19 +28,25 @@ from release.errors import ServiceError
 # --- svn ---------------------------------------------------------------------------------------------
 
 
+def svn_ls(url: str) -> list[str]:
+    listed = subprocess.run(["svn", "ls", "--non-interactive", url], check=True, capture_output=True,
+                            text=True)
+    return listed.stdout.split()
+
+
 def test_svn_repository_folders_and_a_text_file(tmp_path: Path) -> None:
     url = svn.create_repository(tmp_path / "svn" / "repo")
     assert url == (tmp_path / "svn" / "repo").resolve().as_uri()
-    assert svn.list_names(url) == []
+    assert svn_ls(url) == []
     folders = [svn.join(url, "dev", "demo"), svn.join(url, "release", "demo")]
     assert svn.mkdir(folders, "Create folders for demo") == 1
-    assert svn.list_names(url) == ["dev/", "release/"] and svn.exists(folders[1])
+    assert svn_ls(url) == ["dev/", "release/"] and svn.exists(folders[1])
     keys = svn.join(folders[1], "KEYS")
     assert svn.write_text(keys, "first key\n", "Add KEYS") == 2
     assert svn.write_text(keys, "first key\nsecond key\n", "Change KEYS") == 3
     assert svn.write_text(keys, "first key\nsecond key\n", "Same KEYS") is None
     assert svn.read_text(keys) == "first key\nsecond key\n"
-    assert svn.list_names(folders[1]) == ["KEYS"]
+    assert svn_ls(folders[1]) == ["KEYS"]
 
 
 # --- gpg ---------------------------------------------------------------------------------------------

@@ -16,10 +16,11 @@ from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT, make_sample_repo
-from test_engine import ThrowawayRegistry, free_port, require_engine_and_base, start_registry, untag_all
+from engine_helpers import ThrowawayRegistry, require_engine_and_base, start_registry, untag_all
 
 from release.adapters.cmd import run
 from release.adapters.engine import Engine
+from release.adapters.net import free_port
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig, load_config
 from release.errors import CommandError, RefusedError
@@ -309,10 +310,24 @@ def test_plain_docker_build_of_this_repository(engine: Engine) -> None:
     engine.remove("release-pipeline/plain:test")
 
 
+@pytest.fixture
+def own_registry(engine: Engine, sample: Sample, tmp_path: Path) -> Iterator[ThrowawayRegistry]:
+    """A registry of its own holding the sample's shipped 3.11 image: the refresh test moves its base."""
+    live = start_registry(tmp_path / "registry")
+    try:
+        push_base(engine, live.address, "3.11")
+        ship_images(sample.config, VERSION, wheels=[sample.wheel], registry=live.address, flavours=["3.11"],
+                    engine=engine)
+        yield live
+    finally:
+        live.stop()
+        untag_all(live.address)
+
+
 def test_refresh_rebuilds_only_when_the_base_moved(
-    shipped: tuple[list[ImageResult], Events], engine: Engine, registry: ThrowawayRegistry, sample: Sample,
-    tmp_path: Path,
+    engine: Engine, own_registry: ThrowawayRegistry, sample: Sample, tmp_path: Path
 ) -> None:
+    registry = own_registry
     client = RegistryClient(registry.address)
     tag = f"{VERSION}-python3.11"
     client.copy_tag("sample/app", tag, "1.10-python3.11")

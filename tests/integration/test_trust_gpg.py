@@ -17,7 +17,7 @@ from release.steps.sign import checksum_text
 from release.steps.verify import CandidateRejected, verify_candidate
 from release.versions import parse_version
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 FPR = "4483F0166A3800B990313C6F0A5CD9C01A8A30E5"
 SUBKEY = "E6B2A172910CDF483D539FA2FE1109F01AF9A692"
 VALIDSIG = f"[GNUPG:] VALIDSIG {FPR} 2026-11-28 1795864915 0 4 0 1 10 00 {FPR}\n"

@@ -8,9 +8,11 @@ import tarfile
 
 import pytest
 
+from release.config import RESERVED_BUILD_ARGS
 from release.errors import RefusedError
 from release.plan.images import (
     INPUT_HASH_LABEL,
+    LABEL_ARGS,
     OCI,
     VOLATILE_LABELS,
     WHEEL_SHA256_LABEL,
@@ -134,6 +136,17 @@ def test_extra_args_cannot_override_planned_ones() -> None:
         build_args(source(extra_args={"INPUT_HASH": "x"}), base_image="b", base_digest="d")
     with pytest.raises(ValueError, match="APP_UID"):
         build_args(source(extra_args={"APP_UID": "0"}), base_image="b", base_digest="d")
+
+
+def test_the_configs_reserved_build_args_are_exactly_those_the_plan_sets() -> None:
+    """config.py refuses these in [tool.release] build-args; they must not drift from the plan."""
+    every_branch = source(install="index", constraints_sha256=SHA_B, pip_index_url="https://pypi.example/simple/")
+    planned = set(plan(every_branch).build_args)
+    assert planned == RESERVED_BUILD_ARGS
+    assert set(LABEL_ARGS) <= RESERVED_BUILD_ARGS
+    for name in RESERVED_BUILD_ARGS:
+        with pytest.raises(ValueError, match=name):
+            plan(dataclasses.replace(every_branch, extra_args={name: "x"}))
 
 
 def test_index_urls_with_credentials_are_refused() -> None:

@@ -14,8 +14,8 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from test_registry import PASSWORD, USER, FakeRegistry, assert_no_secret
 
+from integration.test_registry import PASSWORD, USER, FakeRegistry, assert_no_secret
 from release.adapters.registry import RegistryAuth, RegistryClient, credentials_allowed
 
 SECRET = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()

@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from test_registry import LiveRegistry, PushedImage, push_image, sha256, start_registry
 
+from integration.test_registry import LiveRegistry, PushedImage, push_image, sha256, start_registry
 from release.adapters.registry import Manifest, RegistryClient, check_digest, require_digest
 from release.errors import VerificationError
 

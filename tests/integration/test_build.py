@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import gzip
 import json
-import os
 import shutil
 import subprocess
 import tarfile
@@ -16,14 +14,12 @@ from conftest import git, make_sample_repo
 from vote_fixtures import built_sample
 
 from release.config import load_config
-from release.errors import ConfigError, RefusedError, VerificationError
+from release.errors import CommandError, ConfigError, RefusedError, VerificationError
 from release.record import sha512_of
 from release.steps.build import (
     BuildResult,
     build_release,
     check_packages,
-    find_declared_version,
-    write_tarball,
 )
 from release.versions import parse_version
 
@@ -59,7 +55,7 @@ def metadata_version(package: Path) -> str:
 def test_candidate_layout_final_names_for_svn_rc_names_for_pypi(rc_build: tuple[Path, BuildResult]) -> None:
     root, result = rc_build
     directory = root / "dist" / RC
-    assert names(directory) == ["pypi", "release.json", "svn"]
+    assert names(directory) == ["build.log", "pypi", "release.json", "svn"]
     assert names(directory / "svn") == [
         "sample-app-1.10.6-source.tar.gz", "sample_app-1.10.6-py3-none-any.whl", "sample_app-1.10.6.tar.gz"]
     assert names(directory / "pypi") == [
@@ -187,43 +183,45 @@ def test_twine_check_failures_name_the_package(rc_build: tuple[Path, BuildResult
     assert sdist.name not in str(caught.value).split(":")[0]
 
 
-@pytest.mark.parametrize(("files", "expected"), [
-    ({"pyproject.toml": '[project]\nname = "x"\nversion = "2.0.0"\n[tool.x]\nversion = "9"\n',
-      "x/__init__.py": '__version__ = "1.0.0"\n'}, ("pyproject.toml", "2.0.0")),
-    ({"pyproject.toml": '[project]\nname = "x"\ndynamic = ["version"]\n',
-      "src/x/__init__.py": "", "src/x/version.py": "version = '3.1.4'\n"}, ("src/x/version.py", "3.1.4")),
-    ({"apache_airflow/__init__.py": "", "airflow/__init__.py": '__version__: str = "2.7.0"\n'},
-     ("airflow/__init__.py", "2.7.0")),
-    ({"setup.py": "setup(name='x', version='0.9.1')\n"}, ("setup.py", "0.9.1")),
-    ({"setup.py": "setup(name='x')\n"}, None),
-])
-def test_find_declared_version(tmp_path: Path, files: dict[str, str],
-                               expected: tuple[str, str] | None) -> None:
-    for name, text in files.items():
-        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(text)
-    found = find_declared_version(tmp_path, "x")
-    assert (found and (found.file, found.value)) == expected
-    if found:
-        found.rewrite(tmp_path, "9.9.9rc1")
-        again = find_declared_version(tmp_path, "x")
-        assert again is not None and again.value == "9.9.9rc1"
+def commit_setup_py(root: Path, old: str, new: str, message: str) -> None:
+    setup = root / "setup.py"
+    setup.write_text(setup.read_text().replace(old, new))
+    git(root, "commit", "-q", "-am", message)
 
 
-def test_write_tarball_ignores_owners_times_and_umask(tmp_path: Path) -> None:
-    trees = []
-    for index, (mode, mtime) in enumerate([(0o600, 1_000_000), (0o664, 2_000_000)]):
-        tree = tmp_path / f"tree{index}"
-        (tree / "pkg").mkdir(parents=True)
-        for path, text in [(tree / "pkg" / "a.py", "a"), (tree / "b.txt", "b"), (tree / "run.sh", "#!")]:
-            path.write_text(text)
-            path.chmod(0o775 if path.name == "run.sh" else mode)
-            os.utime(path, (mtime, mtime))
-        (tree / "link").symlink_to("b.txt")
-        trees.append(write_tarball(tree, tmp_path / f"t{index}.tar.gz", top="x-1.0", epoch=1_700_000_000))
-    assert trees[0].read_bytes() == trees[1].read_bytes()
-    assert gzip.decompress(trees[0].read_bytes())  # a plain gzip stream
-    with tarfile.open(trees[0]) as archive:
-        modes = {m.name: (m.mode, m.type) for m in archive.getmembers()}
-    assert modes["x-1.0/run.sh"][0] == 0o755 and modes["x-1.0/b.txt"][0] == 0o644
-    assert modes["x-1.0/link"][1] == tarfile.SYMTYPE
+def test_the_build_backends_output_goes_to_the_log_not_the_console(
+        sample_repo: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    # the old license spelling: setuptools warns about the classifier in every hook
+    old_style = ('license="Apache-2.0",\n'
+                 '    classifiers=["License :: OSI Approved :: Apache Software License"],')
+    commit_setup_py(sample_repo, 'license_expression="Apache-2.0",', old_style,
+                    "A license classifier, which setuptools warns about")
+    progress: list[str] = []
+    result = build_release(load_config(sample_repo), parse_version("1.10.6"), progress=progress.append)
+    console = "".join(capfd.readouterr()) + "\n".join(progress)
+    log = (result.directory / "build.log").read_text()
+    for backend_says in ("running egg_info", "running bdist_wheel", "License classifiers are deprecated"):
+        assert backend_says in log
+        assert backend_says not in console
+    hooks = [line.split()[3] for line in log.splitlines() if line.startswith("+ ") and "_in_process" in line]
+    assert hooks == ["get_requires_for_build_sdist", "build_sdist",
+                     "get_requires_for_build_wheel", "build_wheel"]
+    assert log.startswith("# ") and f"building sample-app 1.10.6 from {result.commit}" in log.splitlines()[0]
+    assert progress[-1].endswith(f"(the build backend's output: {result.directory / 'build.log'})")
+
+
+def test_a_failing_build_names_the_log_and_shows_its_end(
+        sample_repo: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    commit_setup_py(sample_repo, "\nsetup(", '\nraise SystemExit("the sample is broken on purpose")\nsetup(',
+                    "Break the build")
+    with pytest.raises(CommandError) as caught:
+        build_release(load_config(sample_repo), parse_version("1.10.6"), progress=lambda line: None)
+    log = sample_repo / "dist" / "1.10.6" / "build.log"
+    message = str(caught.value)
+    assert message.startswith("building the sdist of sample-app-1.10.6 failed: ")
+    assert f"its output is in {log}, ending with:" in message
+    assert message.splitlines()[-1] == "  the sample is broken on purpose"
+    assert len(message.splitlines()) <= 31  # the first line and at most 30 of the log
+    assert caught.value.exit_code == 4
+    assert "the sample is broken on purpose" in log.read_text()
+    assert "broken on purpose" not in "".join(capfd.readouterr())

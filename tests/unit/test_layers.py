@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import setuptools
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "release"
 
 # Lowest first. A module may import modules of its own layer and of the layers before it.

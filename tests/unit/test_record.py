@@ -286,3 +286,21 @@ def test_checksum_of_a_missing_file(tmp_path: Path) -> None:
         sha512_of(tmp_path / "absent")
     with pytest.raises(FileNotFoundError):
         sha256_of(tmp_path / "absent")
+
+
+# --------------------------------------------------------------------------- wheels for the images
+
+
+def test_wheels_are_the_pypi_sets_wheels_in_name_order(tmp_path: Path) -> None:
+    record = load_record(tmp_path, "1.10.6rc1")
+    names = ["pypi/b-1.0rc1-py3-none-any.whl", "pypi/a-1.0rc1-py3-none-any.whl", "pypi/a-1.0rc1.tar.gz",
+             "svn/a-1.0-py3-none-any.whl"]
+    record.add_files(FileEntry(name, "0" * 128, "wheel", name.split("/")[0]) for name in names)
+    assert record.wheels() == [tmp_path / names[1], tmp_path / names[0]]
+
+
+def test_a_record_without_a_pypi_wheel_is_refused(tmp_path: Path) -> None:
+    record = load_record(tmp_path, "1.10.6")
+    record.add_files([FileEntry("svn/a-1.0-py3-none-any.whl", "0" * 128, "wheel", "svn")])
+    with pytest.raises(RefusedError, match=r"the record lists no wheel to install in the images"):
+        record.wheels()

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import FIXTURES, REPO_ROOT
 
 from release.config import (
     DEFAULT_BASE_IMAGE,
+    RESERVED_BUILD_ARGS,
     SANDBOX,
     HealthCheck,
     ReleaseConfig,
@@ -20,8 +22,7 @@ from release.config import (
 )
 from release.errors import ConfigError, ReleaseError
 
-REPO_ROOT = Path(__file__).parent.parent
-SAMPLE = Path(__file__).parent / "fixtures" / "sample"
+SAMPLE = FIXTURES / "sample"
 
 MINIMAL: dict[str, Any] = {"name": "sample-app", "python": ["3.11"]}
 
@@ -619,6 +620,21 @@ def test_bad_health_checks_are_refused_naming_the_key(value: dict[str, Any], wor
 @pytest.mark.parametrize("value", [{"A": 1}, {"A-B": "x"}, {"1A": "x"}, {"A": ["x"]}, {"": "x"}])
 def test_bad_build_args_are_refused_naming_the_key(value: dict[str, Any]) -> None:
     assert refused(with_(build_args=value)).startswith("[tool.release] build-args:")
+
+
+@pytest.mark.parametrize("name", sorted(RESERVED_BUILD_ARGS))
+def test_a_build_arg_the_pipeline_sets_is_refused_naming_it(name: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse(with_(build_args={"RUNTIME_APT_DEPS": "git", name: "mine"}))
+    message = str(caught.value)
+    assert message.startswith(f"[tool.release] build-args.{name}: the pipeline sets this build arg itself")
+    assert "remove it" in message
+    assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize("name", ["RUNTIME_APT_DEPS", "PIP_EXTRA_INDEX_URL", "package", "Input_Hash"])
+def test_build_args_the_pipeline_leaves_alone_are_accepted(name: str) -> None:
+    assert parse(with_(build_args={name: "x"})).build_args == ((name, "x"),)
 
 
 def test_build_args_are_sorted_pairs() -> None:

@@ -22,9 +22,7 @@ from release import sandbox
 from release.adapters.cmd import run
 from release.adapters.net import http_get, http_status
 from release.adapters.process import wait_until
-from release.errors import ConfigError
 from release.sandbox import gpg
-from release.sandbox.base_images import PACKAGES, RECIPE_VERSION, recipe_digest
 
 NAME = "demo"
 FLAVOUR = "3.11"
@@ -68,29 +66,6 @@ def _pids(root: Path) -> dict[str, object]:
     procs = _state(root)["processes"]
     assert isinstance(procs, dict)
     return {key: procs[key]["pid"] for key in ("registry", "index")}
-
-
-def test_recipe_digest_is_a_pure_content_key() -> None:
-    ca = hashlib.sha256(b"ca").hexdigest()
-    base = recipe_digest("bookworm", PACKAGES, ca)
-    assert len(base) == 64 and int(base, 16) >= 0
-    assert base == recipe_digest("bookworm", list(reversed(PACKAGES)), ca)
-    assert base == recipe_digest("bookworm", PACKAGES, ca, RECIPE_VERSION)
-    others = {
-        recipe_digest("trixie", PACKAGES, ca),
-        recipe_digest("bookworm", (*PACKAGES, "git"), ca),
-        recipe_digest("bookworm", PACKAGES, hashlib.sha256(b"other").hexdigest()),
-        recipe_digest("bookworm", PACKAGES, ca, RECIPE_VERSION + 1),
-    }
-    assert base not in others and len(others) == 4
-
-
-def test_unknown_flavour_and_bad_name_are_config_errors(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"3\.9, 3\.11, 3\.13"):
-        sandbox.up(tmp_path, name=NAME, flavours=["2.7"])
-    with pytest.raises(ConfigError):
-        sandbox.up(tmp_path, name="a/b", flavours=[])
-    assert not (tmp_path / ".release").exists()
 
 
 def test_absent_sandbox(tmp_path: Path) -> None:
@@ -282,7 +257,7 @@ def test_gpg_signs_and_keys_file_verifies(services: sandbox.Services, tmp_path: 
         bad = run(
             ["gpg", "--batch", "--verify", str(signature), str(payload)], env=gpg.env(verifier), check=False
         )
-        assert bad.returncode != 0
+        assert bad.returncode == 1  # gpg: BAD signature
     finally:
         gpg.stop_agent(verifier)
 

@@ -1,0 +1,65 @@
+"""The pure parts of the build: where a tree declares its version, reproducible tarballs, file kinds."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from release.steps.build import artefact_kind, find_declared_version, write_tarball
+
+
+@pytest.mark.parametrize(("files", "expected"), [
+    ({"pyproject.toml": '[project]\nname = "x"\nversion = "2.0.0"\n[tool.x]\nversion = "9"\n',
+      "x/__init__.py": '__version__ = "1.0.0"\n'}, ("pyproject.toml", "2.0.0")),
+    ({"pyproject.toml": '[project]\nname = "x"\ndynamic = ["version"]\n',
+      "src/x/__init__.py": "", "src/x/version.py": "version = '3.1.4'\n"}, ("src/x/version.py", "3.1.4")),
+    ({"apache_airflow/__init__.py": "", "airflow/__init__.py": '__version__: str = "2.7.0"\n'},
+     ("airflow/__init__.py", "2.7.0")),
+    ({"setup.py": "setup(name='x', version='0.9.1')\n"}, ("setup.py", "0.9.1")),
+    ({"setup.py": "setup(name='x')\n"}, None),
+])
+def test_find_declared_version(tmp_path: Path, files: dict[str, str],
+                               expected: tuple[str, str] | None) -> None:
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    found = find_declared_version(tmp_path, "x")
+    assert (found and (found.file, found.value)) == expected
+    if found:
+        found.rewrite(tmp_path, "9.9.9rc1")
+        again = find_declared_version(tmp_path, "x")
+        assert again is not None and again.value == "9.9.9rc1"
+
+
+def test_write_tarball_ignores_owners_times_and_umask(tmp_path: Path) -> None:
+    trees = []
+    for index, (mode, mtime) in enumerate([(0o600, 1_000_000), (0o664, 2_000_000)]):
+        tree = tmp_path / f"tree{index}"
+        (tree / "pkg").mkdir(parents=True)
+        for path, text in [(tree / "pkg" / "a.py", "a"), (tree / "b.txt", "b"), (tree / "run.sh", "#!")]:
+            path.write_text(text)
+            path.chmod(0o775 if path.name == "run.sh" else mode)
+            os.utime(path, (mtime, mtime))
+        (tree / "link").symlink_to("b.txt")
+        trees.append(write_tarball(tree, tmp_path / f"t{index}.tar.gz", top="x-1.0", epoch=1_700_000_000))
+    assert trees[0].read_bytes() == trees[1].read_bytes()
+    assert gzip.decompress(trees[0].read_bytes())  # a plain gzip stream
+    with tarfile.open(trees[0]) as archive:
+        modes = {m.name: (m.mode, m.type) for m in archive.getmembers()}
+    assert modes["x-1.0/run.sh"][0] == 0o755 and modes["x-1.0/b.txt"][0] == 0o644
+    assert modes["x-1.0/link"][1] == tarfile.SYMTYPE
+
+
+@pytest.mark.parametrize(("filename", "kind"), [
+    ("sample-app-1.10.6-source.tar.gz", "source"),
+    ("sample_app-1.10.6.tar.gz", "sdist"),
+    ("sample_app-1.10.6rc1-py3-none-any.whl", "wheel"),
+    ("sample_app-1.10.6.tar.gz.asc", ""),
+    ("release.json", ""),
+])
+def test_artefact_kind_by_file_name(filename: str, kind: str) -> None:
+    assert artefact_kind(filename) == kind

@@ -1,0 +1,88 @@
+"""What every task shares: errors become one line and their family's exit code; options are checked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from invoke.exceptions import Exit
+
+from release import console
+from release.cli.support import flavours_of, options_for, reports_errors, required_version
+from release.config import parse_config
+from release.errors import (
+    CommandError,
+    ConfigError,
+    RefusedError,
+    ReleaseError,
+    ServiceError,
+    ToolMissingError,
+    VerificationError,
+    VersionError,
+)
+
+CONFIG = parse_config(Path("/src"), {"name": "sample-app", "python": ["3.11", "3.13"]})
+
+
+def exit_of(error: BaseException) -> tuple[int, str]:
+    """The exit code and the console output of a task that raises `error`."""
+
+    @reports_errors
+    def task() -> None:
+        raise error
+
+    with console.err.capture() as captured, pytest.raises(Exit) as caught:
+        task()
+    return caught.value.code, captured.get()
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (ReleaseError("plain"), 1),
+        (ConfigError("bad key"), 2),
+        (VersionError("bad version"), 2),
+        (ToolMissingError("no gpg"), 3),
+        (CommandError("gpg failed"), 4),
+        (ServiceError("registry down"), 5),
+        (RefusedError("dirty tree"), 6),
+        (VerificationError("bad signature"), 7),
+    ],
+)
+def test_each_error_family_exits_with_its_code_and_one_line(error: ReleaseError, code: int) -> None:
+    assert exit_of(error) == (code, f"error: {error}\n")
+
+
+def test_an_interrupt_exits_130_and_says_how_to_resume() -> None:
+    assert exit_of(KeyboardInterrupt()) == (130, "error: interrupted; rerun the same command to resume\n")
+
+
+def test_other_exceptions_are_not_hidden() -> None:
+    @reports_errors
+    def task() -> None:
+        raise ValueError("a bug")
+
+    with pytest.raises(ValueError, match="a bug"):
+        task()
+
+
+def test_a_missing_version_is_a_plain_release_error() -> None:
+    with pytest.raises(ReleaseError, match=r"--version is required, e\.g\. --version 1\.10\.6") as caught:
+        required_version("")
+    assert caught.value.exit_code == 1
+    assert required_version("1.10.6") == "1.10.6"
+
+
+def test_flavours_default_to_all_and_must_be_configured() -> None:
+    assert flavours_of(CONFIG, "") == ("3.11", "3.13")
+    assert flavours_of(CONFIG, " 3.13, ") == ("3.13",)
+    with pytest.raises(ReleaseError, match=r"--python 3\.12 is not a configured flavour \(3\.11, 3\.13\)"):
+        flavours_of(CONFIG, "3.11,3.12")
+
+
+def test_options_for_a_run() -> None:
+    options = options_for(CONFIG, "3.11", 2, "F" * 40, "latest, 1.10", allow_dirty=True)
+    assert options.flavours == ("3.11",) and options.jobs == 2 and options.sign_with == "F" * 40
+    assert options.force == frozenset({"latest", "1.10"}) and options.allow_dirty
+    with pytest.raises(ReleaseError, match=r"--jobs 0: give 1 or more"):
+        options_for(CONFIG, "", 0, "", "")

@@ -1,0 +1,73 @@
+"""The engine adapter's build stream parser and reference splitting: pure, no engine."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from release.adapters.engine import BuildFailed, BuildLine, _follow_build, split_ref
+
+
+def stream(*chunks: str, image: str = "sha256:abc") -> Iterator[dict[str, Any]]:
+    for chunk in chunks:
+        yield {"stream": chunk}
+    if image:
+        yield {"aux": {"ID": image}}
+
+
+def test_follow_build_counts_cached_and_rebuilt_steps() -> None:
+    lines: list[BuildLine] = []
+    outcome = _follow_build(
+        stream(
+            "Step 1/5 : ARG BASE=x\n",
+            "Step 2/5 : FROM ${BASE}\n ---> 123\n",
+            "Step 3/5 : RUN a\n ---> Using cache\n ---> 456\n",
+            "Step 4/5 : RUN b\n ---> Running in 789\nhello\n",
+            "Step 5/5 : LABEL x=y\n ---> Running in abc\n",
+        ),
+        "t:1",
+        lines.append,
+    )
+    assert outcome.image_id == "sha256:abc"
+    counts = (outcome.steps, outcome.cacheable_steps, outcome.cached_steps, outcome.rebuilt_steps)
+    assert counts == (5, 3, 1, 2)
+    starts = [line for line in lines if line.instruction]
+    assert [(s.step, s.instruction) for s in starts][2:] == [(3, "RUN a"), (4, "RUN b"), (5, "LABEL x=y")]
+    assert any(line.cached and line.step == 3 for line in lines)
+    assert any(line.text == "hello" and line.step == 4 for line in lines)
+
+
+def test_follow_build_error_names_the_step_and_keeps_output() -> None:
+    failed = "The command '/bin/sh -c pip install nothing-here' returned a non-zero code: 1"
+    events: list[dict[str, Any]] = [
+        {"stream": "Step 1/2 : FROM base\n"},
+        {"stream": "Step 2/2 : RUN pip install nothing-here\n"},
+        {"stream": "ERROR: No matching distribution found for nothing-here\n"},
+        {"error": failed, "errorDetail": {"message": failed}},
+    ]
+    with pytest.raises(BuildFailed) as caught:
+        _follow_build(iter(events), "t:1", lambda line: None)
+    message = str(caught.value)
+    assert "t:1 failed at step 2/2 (RUN pip install nothing-here)" in message
+    assert "No matching distribution" in message
+    assert caught.value.step == 2
+
+
+def test_follow_build_without_an_image_fails() -> None:
+    with pytest.raises(BuildFailed, match="no image"):
+        _follow_build(stream("Step 1/1 : FROM x\n", image=""), "t:1", lambda line: None)
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("127.0.0.1:5000/a/b:1.0-python3.11", ("127.0.0.1:5000/a/b", "1.0-python3.11")),
+        ("127.0.0.1:5000/a/b", ("127.0.0.1:5000/a/b", "latest")),
+        ("python:3.11-slim", ("python", "3.11-slim")),
+        ("busybox", ("busybox", "latest")),
+    ],
+)
+def test_split_ref(ref: str, expected: tuple[str, str]) -> None:
+    assert split_ref(ref) == expected

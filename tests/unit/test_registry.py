@@ -1,0 +1,149 @@
+"""The registry adapter without a registry: credentials from the docker config, the URL scheme."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from release.adapters.registry import MANIFEST_TYPES, RegistryAuth, RegistryClient, auth_from_docker_config
+from release.errors import ReleaseError, ServiceError
+
+SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
+MANIFEST_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+USER = "robot$release"
+PASSWORD = "s3cr3t:pa55-w0rd"  # a test credential that must never leak
+
+
+@pytest.fixture(autouse=True)
+def _no_real_docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never read the developer's ~/.docker/config.json."""
+    empty = tmp_path / "docker-config-empty"
+    empty.mkdir()
+    monkeypatch.setenv("DOCKER_CONFIG", str(empty))
+
+
+def write_docker_config(directory: Path, auths: dict[str, tuple[str, str]], **extra: Any) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    entries = {
+        host: {"auth": base64.b64encode(f"{user}:{password}".encode()).decode()}
+        for host, (user, password) in auths.items()
+    }
+    path = directory / "config.json"
+    path.write_text(json.dumps({"auths": entries, **extra}), encoding="utf-8")
+    return path
+
+
+def test_auth_from_an_explicit_config_dir(tmp_path: Path) -> None:
+    write_docker_config(tmp_path, {"registry.example.org:5000": (USER, PASSWORD)})
+    auth = auth_from_docker_config("registry.example.org:5000", tmp_path)
+    assert auth == RegistryAuth(USER, PASSWORD)
+    assert auth is not None
+    assert auth.password == PASSWORD  # a colon inside the password survives
+
+
+def test_auth_from_the_docker_config_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_docker_config(tmp_path / "cfg", {"registry.example.org": ("u", "p")})
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "cfg"))
+    assert auth_from_docker_config("registry.example.org") == RegistryAuth("u", "p")
+    assert auth_from_docker_config("other.example.org") is None
+
+
+def test_auth_from_the_home_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_docker_config(tmp_path / "home" / ".docker", {"registry.example.org": ("u", "p")})
+    monkeypatch.delenv("DOCKER_CONFIG")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert auth_from_docker_config("registry.example.org") == RegistryAuth("u", "p")
+
+
+def test_an_explicit_dir_wins_over_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write_docker_config(tmp_path / "env", {"r.example": ("env", "1")})
+    write_docker_config(tmp_path / "arg", {"r.example": ("arg", "2")})
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "env"))
+    assert auth_from_docker_config("r.example", tmp_path / "arg") == RegistryAuth("arg", "2")
+
+
+def test_auth_under_an_https_key(tmp_path: Path) -> None:
+    write_docker_config(tmp_path, {"https://registry.example.org": ("u", "p")})
+    assert auth_from_docker_config("registry.example.org", tmp_path) == RegistryAuth("u", "p")
+
+
+def test_the_exact_key_wins_over_the_https_key(tmp_path: Path) -> None:
+    write_docker_config(tmp_path, {"https://r.example": ("https", "1"), "r.example": ("exact", "2")})
+    assert auth_from_docker_config("r.example", tmp_path) == RegistryAuth("exact", "2")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        None,  # no file
+        "",
+        "{",
+        "[]",
+        "null",
+        '{"auths": []}',
+        '{"auths": {"r.example": "dXNlcjpwYXNz"}}',
+        '{"auths": {"r.example": {}}}',
+        '{"auths": {"r.example": {"auth": 42}}}',
+        '{"auths": {"r.example": {"auth": "%%% not base64"}}}',
+        '{"auths": {"r.example": {"auth": "/w=="}}}',  # base64 of a byte that is not UTF-8
+        '{"credsStore": "desktop", "auths": {"r.example": {}}}',
+        '{"auths": {"other.example": {"auth": "dXNlcjpwYXNz"}}}',
+    ],
+)
+def test_no_usable_credentials(tmp_path: Path, content: str | None) -> None:
+    if content is not None:
+        (tmp_path / "config.json").write_text(content, encoding="utf-8")
+    assert auth_from_docker_config("r.example", tmp_path) is None
+
+
+def test_a_config_json_that_is_not_utf8(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_bytes(b"\xff\xfe{}")
+    assert auth_from_docker_config("r.example", tmp_path) is None
+
+
+def test_a_client_without_any_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path / "absent"))
+    assert RegistryClient("registry.example.org").auth is None
+
+
+@pytest.mark.parametrize(
+    ("registry", "scheme"),
+    [
+        ("127.0.0.1:5000", "http"),
+        ("127.0.0.1", "http"),
+        ("127.1.2.3:80", "http"),
+        ("localhost:5000", "http"),
+        ("localhost", "http"),
+        ("[::1]:5000", "http"),
+        ("[::1]", "http"),
+        ("::1", "http"),
+        ("registry.example.org", "https"),
+        ("registry.example.org:5000", "https"),
+        ("10.0.0.1:5000", "https"),
+        ("127.example.org:5000", "https"),
+        ("127.0.0.1.nip.io:5000", "https"),
+        ("localhost.example.org", "https"),
+        ("ghcr.io", "https"),
+    ],
+)
+def test_only_loopback_registries_use_plain_http(registry: str, scheme: str) -> None:
+    assert RegistryClient(registry, auth=None).base == f"{scheme}://{registry}/v2"
+
+
+def test_insecure_overrides_the_scheme() -> None:
+    assert RegistryClient("registry.example.org", insecure=True).base == "http://registry.example.org/v2"
+    assert RegistryClient("127.0.0.1:5000", insecure=False).base == "https://127.0.0.1:5000/v2"
+
+
+def test_manifest_types_cover_docker_and_oci() -> None:
+    for media_type in (SCHEMA2, MANIFEST_LIST, OCI_MANIFEST, "application/vnd.oci.image.index.v1+json"):
+        assert media_type in MANIFEST_TYPES
+
+
+def test_service_error_is_a_release_error() -> None:
+    assert issubclass(ServiceError, ReleaseError)

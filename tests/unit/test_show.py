@@ -1,0 +1,102 @@
+"""The dry run's printout of a release plan: its tables on stderr and what would move. Pure."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from release import console
+from release.cli.show import show_plan
+from release.config import parse_config
+from release.plan.release import ReleasePlan, TargetState, plan_release
+from release.versions import parse_version
+
+CONFIG = parse_config(Path("/src"), {"name": "sample-app", "image": "sample/app", "python": ["3.11", "3.13"]})
+REGISTRY = "127.0.0.1:5001"
+OLD_LINE, OLD_LINE_311, OLD_PATCH = "sha256:" + "a" * 12, "sha256:" + "b" * 12, "sha256:" + "c" * 12
+
+
+def plan(version: str, existing: tuple[str, ...] = (), digests: dict[str, str] | None = None,
+         declared: str | None = None) -> ReleasePlan:
+    state = TargetState(released=tuple(parse_version(v) for v in existing), tags=digests or {})
+    return plan_release(CONFIG, parse_version(version), state, registry=REGISTRY,
+                        declared=(declared, "sample_app/__init__.py") if declared else None)
+
+
+def shown(found: ReleasePlan, monkeypatch: pytest.MonkeyPatch) -> tuple[str, list[str]]:
+    """What show_plan printed on the console (stderr) and through `out`."""
+    monkeypatch.setattr(console.err, "width", 200)  # a terminal's width must not fold the tables
+    lines: list[str] = []
+    with console.err.capture() as captured:
+        show_plan(found, out=lines.append)
+    return captured.get(), lines
+
+
+def table(text: str, title: str) -> list[list[str]]:
+    """The body rows of the table printed under `title`, as stripped cells."""
+    rows, inside = [], False
+    for line in text.splitlines():
+        if line == title:
+            inside = True
+        elif inside and line.startswith("│"):
+            rows.append([cell.strip() for cell in line.strip("│").split("│")])
+        elif inside and line.startswith("└"):
+            break
+    return rows
+
+
+def test_an_older_line_patch_moves_its_line_and_leaves_latest(monkeypatch: pytest.MonkeyPatch) -> None:
+    digests = {"1.10": OLD_LINE, "1.10-python3.11": OLD_LINE_311, "1.10.7": OLD_PATCH}
+    text, lines = shown(plan("1.10.7", ("1.10.6", "2.0.0"), digests), monkeypatch)
+    assert table(text, f"Tags in {REGISTRY}/sample/app") == [
+        ["1.10.7-python3.11", "3.11", "create", "-", "1.10.7-python3.11"],
+        ["1.10.7-python3.13", "3.13", "create", "-", "1.10.7-python3.13"],
+        ["1.10.7", "3.11", "verify (must be this release's image)", OLD_PATCH, "1.10.7-python3.11"],
+        ["1.10-python3.11", "3.11", "move", OLD_LINE_311, "1.10.7-python3.11"],
+        ["1.10-python3.13", "3.13", "create", "-", "1.10.7-python3.13"],
+        ["1.10", "3.11", "move", OLD_LINE, "1.10.7-python3.11"],
+    ]
+    assert lines == [
+        "tags that would move: 1.10-python3.11, 1.10",
+        "`latest` stays where it is: 1.10.7 is not the highest release",
+    ]
+
+
+def test_a_first_release_moves_nothing_and_takes_latest(monkeypatch: pytest.MonkeyPatch) -> None:
+    text, lines = shown(plan("1.10.6"), monkeypatch)
+    tags = table(text, f"Tags in {REGISTRY}/sample/app")
+    assert {action for _, _, action, *_ in tags} == {"create"}
+    assert {"latest", "latest-python3.13", "1.10", "1.10.6"} <= {tag for tag, *_ in tags}
+    assert lines == ["tags that would move: none"]
+
+
+def test_steps_artefacts_and_images_are_listed(monkeypatch: pytest.MonkeyPatch) -> None:
+    text, _ = shown(plan("1.10.6rc1"), monkeypatch)
+    assert [row[0] for row in table(text, "Steps")] == [
+        "build", "sign", "stage", "images", "push", "upload", "aliases", "report"]
+    assert table(text, "Artefacts (dist/1.10.6rc1/)") == [
+        ["svn/sample-app-1.10.6-source.tar.gz", "source", "asc sha512"],
+        ["svn/sample_app-1.10.6.tar.gz", "sdist", "asc sha512"],
+        ["svn/sample_app-1.10.6-py3-none-any.whl", "wheel", "asc sha512"],
+        ["pypi/sample_app-1.10.6rc1.tar.gz", "sdist", "asc sha512"],
+        ["pypi/sample_app-1.10.6rc1-py3-none-any.whl", "wheel", "asc sha512"],
+        ["release.json", "record", "asc sha512"],
+    ]
+    assert table(text, "Images") == [
+        ["3.11", f"{REGISTRY}/sample/app:1.10.6rc1-python3.11", "python:3.11-slim-bookworm"],
+        ["3.13", f"{REGISTRY}/sample/app:1.10.6rc1-python3.13", "python:3.13-slim-bookworm"],
+    ]
+
+
+def test_warnings_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    text, _ = shown(plan("1.10.6", ("1.10.6",), declared="1.10.5"), monkeypatch)
+    first, second, third = text.splitlines()[:3]
+    assert first.startswith("warning: the tree declares version 1.10.5 in sample_app/__init__.py")
+    assert second == "warning: 1.10.6 already exists in the registry or index; a real run only resumes it"
+    assert third == "Steps"
+
+
+def test_without_warnings_the_steps_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    text, _ = shown(plan("1.10.6", declared="1.10.6"), monkeypatch)
+    assert "warning" not in text and text.splitlines()[0] == "Steps"
