@@ -20,7 +20,7 @@ from release.cli.support import (
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
 from release.steps.images import ImageResult
-from release.steps.refresh import index_wheels, refresh_images
+from release.steps.refresh import index_wheels, refresh_images, revision_wheels
 from release.steps.smoke import SmokeReport
 from release.versions import parse_version
 
@@ -98,6 +98,8 @@ def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
         report = refresh_images(
             config, registry=target.registry, dry_run=dry_run, progress=console.progress,
             wheel_sources=[index_wheels(target.index_simple, config.name, Path(scratch))],
+            revision_sources=[revision_wheels(config.root, config.name, Path(scratch) / "built",
+                                              console.progress)],
         )
     if report.nothing_to_do:
         console.ok("nothing to do: every image's base is current")
