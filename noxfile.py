@@ -33,11 +33,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    """ruff and mypy --strict on the library."""
+    """ruff and mypy --strict on the library; the committed workflows match the config."""
     install_project(session)
     session.install(*LINT_REQUIREMENTS)
     session.run("ruff", "check", "release", "benchmarks", "tests", "noxfile.py", "tasks.py", "setup.py")
     session.run("mypy", "--strict", "release", "benchmarks")
+    session.run("invoke", "ci", "--check")  # the committed workflows are what [tool.release] gives
 
 
 @nox.session(python="3.11")
