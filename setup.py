@@ -35,6 +35,7 @@ setup(
         "build>=1",
         "GitPython>=3.1",
         "requests>=2.31",
+        "PyYAML>=6",
         "tomli>=2; python_version<'3.11'",
     ],
     entry_points={"console_scripts": ["release-pipeline=release.cli.main:main"]},

@@ -1,4 +1,4 @@
-"""The invoke collection: `invoke release`, `invoke publish`, the vote, image and sandbox tasks."""
+"""The invoke collection: `invoke release`, `invoke publish`, the vote, image, CI and sandbox tasks."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
+from release.cli import ci as ci_tasks
 from release.cli import images as image_tasks
 from release.cli import show
 from release.cli import vote as vote_tasks
@@ -20,6 +21,8 @@ from release.cli.support import (
     reports_errors,
     required_version,
 )
+from release.errors import ReleaseError
+from release.pipeline import images as image_jobs
 from release.pipeline import release as pipeline
 from release.plan.release import Mode
 from release.steps.build import find_declared_version
@@ -65,11 +68,19 @@ def release(
 
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP, "json": "print the report as JSON",
             "python": "the flavours whose version tags the image jobs pushed (default: all)",
-            "sign-with": "the gpg key for the release record", "force": "immutable tags to overwrite"})
+            "sign-with": "the gpg key for the release record", "force": "immutable tags to overwrite",
+            "master": "join master image jobs instead: move master once every master-pythonP holds HEAD"})
 @reports_errors
 def publish(c: Context, version: str = "", profile: str = "", json: bool = False, python: str = "",
-            sign_with: str = "", force: str = "") -> None:
+            sign_with: str = "", force: str = "", master: bool = False) -> None:
     """Join image jobs run on other machines: read their digests, upload packages, set aliases."""
+    if master:
+        if version:
+            raise ReleaseError("give either --version V (join a release) or --master, not both")
+        config = read_config(profile)
+        tags = image_jobs.join_master(config, connect_target(config), say=console.progress)
+        console.ok(f"master build joined: {', '.join(tags)}")
+        return
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     options = options_for(config, python, 1, sign_with, force)
@@ -81,6 +92,6 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
 
 ns = Collection(
     release, publish, vote_tasks.build, vote_tasks.sign, vote_tasks.stage, vote_tasks.verify,
-    vote_tasks.promote, image_tasks.images, image_tasks.smoke, image_tasks.refresh,
+    vote_tasks.promote, image_tasks.images, image_tasks.smoke, image_tasks.refresh, ci_tasks.ci,
 )
 ns.add_collection(sandbox_tasks)

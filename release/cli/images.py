@@ -20,13 +20,13 @@ from release.cli.support import (
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
 from release.steps.images import ImageResult
-from release.steps.refresh import index_wheels, refresh_images
+from release.steps.refresh import index_wheels, refresh_images, revision_wheels
 from release.steps.smoke import SmokeReport
 from release.versions import parse_version
 
 IMAGE_HELP = {
     "version": "the release whose images to build (its wheel from dist/<V>/, built first if missing)",
-    "master": "the master build: the wheel of HEAD, tags master-pythonP and master",
+    "master": "the master build: the wheel of HEAD, master-pythonP; master too when every flavour is built",
     "python": "comma-separated flavours (default: all configured); one per CI runner works",
     "jobs": "how many images to build at once",
     "push": "push the images (version tags, or the master tags); default: build and smoke only",
@@ -61,6 +61,8 @@ def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, 
         show_images(results, reports)
         if tags:
             console.ok(f"master build pushed: {', '.join(tags)}")
+        if push and set(flavours) != set(config.python):
+            console.ok("master moves with: invoke publish --master (once every flavour is pushed)")
         return
     wanted = parse_version(version)
     results, reports = image_jobs.release_images(config, wanted, target, flavours=flavours, jobs=jobs,
@@ -96,6 +98,8 @@ def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
         report = refresh_images(
             config, registry=target.registry, dry_run=dry_run, progress=console.progress,
             wheel_sources=[index_wheels(target.index_simple, config.name, Path(scratch))],
+            revision_sources=[revision_wheels(config.root, config.name, Path(scratch) / "built",
+                                              console.progress)],
         )
     if report.nothing_to_do:
         console.ok("nothing to do: every image's base is current")

@@ -4,16 +4,17 @@ master build CI runs after every merge, and the local smoke run contributors use
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from release.adapters import git
 from release.adapters.index import download_wheel
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
-from release.errors import ConfigError
+from release.errors import ConfigError, RefusedError
 from release.pipeline.connect import Target, base_images
-from release.plan.tags import BuildKind, plan_tags
+from release.plan.images import OCI, master_join_problems
+from release.plan.tags import MASTER, BuildKind, plan_tags, tag_name
 from release.progress import Progress
 from release.record import ImageEntry, load_record, release_dir
 from release.steps.build import build_release, build_set, find_declared_version, package_builder
@@ -73,7 +74,9 @@ def tree_version(config: ReleaseConfig) -> str:
 def master_images(
     config: ReleaseConfig, target: Target, *, flavours: Sequence[str], jobs: int, push: bool, say: Progress,
 ) -> tuple[list[ImageResult], list[SmokeReport], dict[str, str]]:
-    """The master build: the wheel of HEAD, images tagged `master-pythonP` and `master`."""
+    """The master build: the wheel of HEAD, images tagged `master-pythonP`, and `master` when every
+    flavour is built here. A job that builds some flavours (one CI runner each) pushes only their
+    `master-pythonP`; `join_master` then moves `master`, as `publish` joins a release's image jobs."""
     version = tree_version(config)
     commit = git.commit_of(config.root)
     say(f"master build of {config.name} {version} at {commit[:12]}")
@@ -87,15 +90,46 @@ def master_images(
             progress=say, flavours=list(flavours),
             base_images=base_images(config, target), kind=BuildKind.MASTER, jobs=jobs,
         )
+    if not push:
+        return results, reports, {}
+    digests = {r.flavour: r.digest or "" for r in results}
+    full = set(flavours) == set(config.python)
+    if not full:
+        say(f"{MASTER} moves once every flavour is pushed: invoke publish --master")
+    return results, reports, _point_master(config, target, digests, bare=full, say=say)
+
+
+def _point_master(config: ReleaseConfig, target: Target, digests: Mapping[str, str], *, bare: bool,
+                  say: Progress) -> dict[str, str]:
+    """`master-pythonP` for each flavour in `digests`, and `master` too when `bare`."""
+    registry = RegistryClient(target.registry)
+    plan = plan_tags(version=None, flavours=config.python, default=config.default_python,
+                     kind=BuildKind.MASTER)
     tags: dict[str, str] = {}
-    if push:
-        registry = RegistryClient(target.registry)
-        digests = {r.flavour: r.digest or "" for r in results}
-        plan = plan_tags(version=None, flavours=config.python, default=config.default_python,
-                         kind=BuildKind.MASTER)
-        for tag in plan.tags:
-            if tag.python in digests:
-                entry = point_tag(registry, config.image, tag.name, digests[tag.python], moving=True,
-                                  python=tag.python, progress=say)
-                tags[entry.tag] = entry.digest
-    return results, reports, tags
+    for tag in plan.tags:
+        if tag.python in digests and (bare or not tag.is_bare):
+            entry = point_tag(registry, config.image, tag.name, digests[tag.python], moving=True,
+                              python=tag.python, progress=say)
+            tags[entry.tag] = entry.digest
+    return tags
+
+
+def join_master(config: ReleaseConfig, target: Target, *, say: Progress) -> dict[str, str]:
+    """Join master image jobs run on other machines: move `master` to the default flavour's
+    `master-pythonP`, once every configured flavour's image is in the registry and was built from
+    this checkout's commit (so `master` never pairs flavours of different merges)."""
+    commit = git.commit_of(config.root)
+    registry = RegistryClient(target.registry)
+    found = {}
+    for flavour in config.python:
+        tag = tag_name(MASTER, flavour)
+        digest = registry.manifest_digest(config.image, tag)
+        labels = registry.image_labels(config.image, tag) if digest else None
+        found[flavour] = (digest, (labels or {}).get(f"{OCI}.revision", ""))
+    problems = master_join_problems(found, commit)
+    if problems:
+        raise RefusedError(f"{MASTER} not moved in {target.registry}/{config.image}: " + "; ".join(problems))
+    for flavour, (digest, _) in found.items():
+        say(f"python{flavour}: {config.image}:{tag_name(MASTER, flavour)}@{digest} (commit {commit[:12]})")
+    digests = {flavour: digest or "" for flavour, (digest, _) in found.items()}
+    return _point_master(config, target, digests, bare=True, say=say)

@@ -275,3 +275,20 @@ def context_tar(files: Mapping[str, bytes]) -> bytes:
             info.size, info.mode, info.mtime = len(data), 0o644, 0
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
+
+
+def master_join_problems(found: Mapping[str, tuple[str | None, str]], commit: str) -> list[str]:
+    """Why `master` may not move yet, one line per flavour; empty when it may.
+
+    `found` maps each configured flavour to (digest of `master-pythonP` or None, the image's
+    revision label); every flavour must be pushed, and built from `commit`.
+    """
+    problems = []
+    for flavour, (digest, revision) in found.items():
+        tag = tag_name(MASTER, flavour)
+        if digest is None:
+            problems.append(f"{tag} is not in the registry (its image job has not pushed it)")
+        elif revision != commit:
+            built = revision[:12] or "an unlabelled commit"
+            problems.append(f"{tag} was built from {built}, not {commit[:12]}")
+    return problems

@@ -2,7 +2,8 @@
 
 Looks at `master-pythonP` and, per release line X.Y, the newest final release's `V-pythonP`
 tags. An image whose `base.digest` label differs from its base's current digest is rebuilt from
-the same wheel (found by its recorded sha256), the same Dockerfile (from the recorded revision
+the same wheel (found by its recorded sha256; a master image's is built again from its labelled
+commit when no source has it), the same Dockerfile (from the recorded revision
 when the checkout has it) and the same build args; all rebuilt images are smoked before any is
 pushed; every tag that pointed at an old image is moved to its new one; each change is appended
 to a log. Nothing moved: nothing is built and the log is not touched.
@@ -28,6 +29,7 @@ from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.tags import MASTER, BuildKind, split_tag
 from release.progress import Progress, to_log
 from release.record import sha256_of
+from release.steps.build import build_set, package_builder
 from release.steps.images import ImageResult, build_images, image_source, push_images
 from release.steps.smoke import smoke_images
 from release.steps.tags import point_tag
@@ -38,6 +40,8 @@ DEFAULT_LOG = "docs/base-image-refresh.log"
 
 # (version, wheel sha256s) -> the wheel files, or None when they cannot be found
 WheelSource = Callable[[str, Sequence[str]], "list[Path] | None"]
+# (revision, version, wheel sha256s) -> the wheel files rebuilt from that commit, or None
+RevisionSource = Callable[[str, str, Sequence[str]], "list[Path] | None"]
 
 
 @dataclass(frozen=True)
@@ -117,6 +121,27 @@ def index_wheels(simple_url: str, project: str, dest: Path) -> WheelSource:
     return find
 
 
+def revision_wheels(root: Path, name: str, dest: Path, progress: Progress = to_log) -> RevisionSource:
+    """A master image's wheel is on no index: build it again from the commit its image is labelled
+    with (builds are reproducible), kept only when its sha256 is the recorded one. A revision that
+    is not a full commit hash, or that the checkout lacks, finds nothing."""
+
+    def find(revision: str, version: str, shas: Sequence[str]) -> list[Path] | None:
+        try:
+            commit = git.check_object_name(revision)
+            epoch = git.commit_time(root, commit)
+            with package_builder(epoch) as builder:
+                files = build_set(root, commit, name=name, version=version, out=dest / commit[:12],
+                                  with_source=False, builder=builder, progress=progress)
+        except ReleaseError as exc:
+            log.warning("wheel of %s at %s not rebuilt: %s", version, revision[:12], exc)
+            return None
+        built = {sha256_of(f): f for f in files if f.suffix == ".whl"}
+        return [built[s] for s in shas] if all(s in built for s in shas) else None
+
+    return find
+
+
 def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
     """The Dockerfile of `revision` when the checkout has it, else the current one.
 
@@ -149,13 +174,15 @@ def refresh_images(
     *,
     registry: str,
     wheel_sources: Sequence[WheelSource] = (),
+    revision_sources: Sequence[RevisionSource] = (),
     log_path: Path | None = None,
     dry_run: bool = False,
     engine: Engine | None = None,
     progress: Progress = to_log,
 ) -> RefreshReport:
     """Refresh what is stale (see the module doc); `wheel_sources` are tried in order, after
-    `dist/` of the checkout. A dry run only reports what is stale."""
+    `dist/` of the checkout, then `revision_sources` with the image's revision label. A dry run
+    only reports what is stale."""
     engine = engine or Engine()
     client = RegistryClient(registry)
     items = [_check(config, client, engine, tag) for tag in refresh_targets(client.tags(config.image))]
@@ -171,13 +198,16 @@ def refresh_images(
         for item in stale:
             labels = client.image_labels(config.image, item.tag) or {}
             shas = [s for s in labels.get(WHEEL_SHA256_LABEL, "").split(",") if s]
+            revision = labels.get(f"{OCI}.revision", "")
             wheels = next((w for w in (find(item.version, shas) for find in sources) if w), None)
+            if wheels is None and shas and revision:
+                wheels = next((w for w in (find(revision, item.version, shas) for find in revision_sources)
+                               if w), None)
             if not shas or wheels is None:
                 items[items.index(item)] = dataclasses.replace(
                     item, status="skipped", detail=f"wheel {shas} of {item.version} not found")
                 continue
             workdir = Path(tempfile.mkdtemp(dir=scratch))
-            revision = labels.get(f"{OCI}.revision", "")
             try:
                 dockerfile = _dockerfile_at(config, revision, workdir)
             except RefusedError as exc:

@@ -1,0 +1,420 @@
+"""GitHub Actions workflows for a target, built from its `[tool.release]` as plain data. Pure.
+
+`invoke ci` writes them to `.github/workflows/`; `invoke ci --check` compares. The jobs run the
+same commands a release manager runs by hand, split where they can run on separate machines:
+
+- master-images.yml: after a merge to main, one `images` job per flavour (x platform) builds,
+  smokes and pushes `master-pythonP`; the `publish` job joins them and moves `master`.
+- release.yml: by hand with a version: `build` (build and sign), one `images` job per flavour
+  pushing `V-pythonP`, then `publish` (uploads, aliases, the signed record).
+- refresh.yml: on a schedule and by hand, `refresh` rebuilds the images whose base moved.
+- tests.yml: the README's test command, for this tool's own repository.
+
+The jobs meet through the registry and the index, which the repository's secrets open. With a
+`sandbox` value each job brings the sandbox up on its runner instead (as root, in a Debian
+container); what a join needs from an image job's sandbox registry travels as an artifact.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from release.config import SANDBOX, ReleaseConfig
+
+TOOL = "release-pipeline"  # this tool's distribution name and its command
+REGENERATE = "invoke ci"
+HEADER = "# Generated from [tool.release] by `{command}`; do not edit. Check: `{command} --check`.\n"
+MAIN_BRANCH = "main"
+REFRESH_CRON = "23 4 * * *"  # daily, off the hour
+HOST_PLATFORM = "linux/amd64"
+RUNNERS = {"linux/amd64": "ubuntu-latest", "linux/arm64": "ubuntu-24.04-arm"}
+RUNNER_PYTHON = "3.11"
+# A sandbox needs root on Debian (dockerd, debootstrap): a privileged Debian container with Python,
+# /var/lib/docker on a volume so the engine it starts can use overlayfs.
+SANDBOX_CONTAINER = {"image": "python:3.11-bookworm", "options": "--privileged",
+                     "volumes": ["/var/lib/docker"]}
+
+CHECKOUT = "actions/checkout@v6"  # the first majors on the node24 runtime
+SETUP_PYTHON = "actions/setup-python@v6"
+UPLOAD = "actions/upload-artifact@v6"
+DOWNLOAD = "actions/download-artifact@v7"
+
+# Repository secrets the workflows read (names only: the values stay in the repository's settings)
+REGISTRY_USERNAME = "REGISTRY_USERNAME"
+REGISTRY_PASSWORD = "REGISTRY_PASSWORD"
+TWINE_USERNAME = "TWINE_USERNAME"
+TWINE_PASSWORD = "TWINE_PASSWORD"
+SIGNING_KEY = "RELEASE_SIGNING_KEY"
+GHCR = "ghcr.io"
+
+SANDBOX_REGISTRY = ".release/registry"  # the sandbox registry's storage, relative to the checkout
+VERSION_ENV = "VERSION"
+
+
+def expression(text: str) -> str:
+    """`${{ text }}`: a GitHub Actions expression."""
+    return "${{ " + text + " }}"
+
+
+def secret(name: str) -> str:
+    return expression(f"secrets.{name}")
+
+
+def matrix(name: str) -> str:
+    return expression(f"matrix.{name}")
+
+
+@dataclass(frozen=True)
+class Workflow:
+    file: str  # name in .github/workflows/
+    data: dict[str, Any]
+
+    @property
+    def jobs(self) -> dict[str, dict[str, Any]]:
+        jobs: dict[str, dict[str, Any]] = self.data["jobs"]
+        return jobs
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the workflows are made from besides `[tool.release]`."""
+
+    tool_version: str  # the release-pipeline the jobs install (this one)
+    platforms: tuple[str, ...] = (HOST_PLATFORM,)
+    profile: str = ""  # the profile file the config came from, relative to the repository root
+    from_checkout: bool = False  # the repository is this tool: jobs install it from the checkout
+
+    @property
+    def command(self) -> str:
+        """The command that regenerates the workflows."""
+        return REGENERATE + (f" --profile {shlex.quote(self.profile)}" if self.profile else "")
+
+
+def platforms_of(config: ReleaseConfig) -> tuple[str, ...]:
+    """The configured image platforms; the runner's own single platform until a key sets more."""
+    configured = tuple(getattr(config, "platforms", ()) or ())
+    return tuple(str(p) for p in configured) or (HOST_PLATFORM,)
+
+
+# --- steps ------------------------------------------------------------------------------------------
+
+
+def _run(name: str, command: str, env: Mapping[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+    step: dict[str, Any] = {"name": name}
+    if env:
+        step["env"] = dict(env)
+    step.update(extra)
+    step["run"] = command
+    return step
+
+
+def _install(settings: Settings) -> dict[str, Any]:
+    if settings.from_checkout:  # this repository: the tool under test is the checkout
+        return _run(f"Install {TOOL} from the checkout", "pip install -e .")
+    return _run(f"Install {TOOL}", f"pip install {TOOL}=={settings.tool_version}")
+
+
+def _setup(config: ReleaseConfig, settings: Settings, *, full_history: bool = False) -> list[dict[str, Any]]:
+    checkout: dict[str, Any] = {"persist-credentials": False}
+    if full_history:  # refresh reads the Dockerfile of the commit an image was built from
+        checkout["fetch-depth"] = 0
+    steps: list[dict[str, Any]] = [{"name": "Check out", "uses": CHECKOUT, "with": checkout}]
+    if not config.uses_sandbox:  # the sandbox's container has its Python
+        steps.append({"name": "Set up Python", "uses": SETUP_PYTHON,
+                      "with": {"python-version": RUNNER_PYTHON}})
+    steps.append(_install(settings))
+    return steps
+
+
+def _login(config: ReleaseConfig) -> list[dict[str, Any]]:
+    """docker login from secrets (GHCR: the workflow's own token); docker and the registry client
+    both read the credentials docker stores."""
+    if config.registry == SANDBOX:
+        return []
+    if config.registry == GHCR:
+        env = {REGISTRY_USERNAME: "${{ github.actor }}", REGISTRY_PASSWORD: secret("GITHUB_TOKEN")}
+    else:
+        env = {REGISTRY_USERNAME: secret(REGISTRY_USERNAME), REGISTRY_PASSWORD: secret(REGISTRY_PASSWORD)}
+    command = (f'printf \'%s\' "${REGISTRY_PASSWORD}" | docker login {shlex.quote(config.registry)} '
+               f'--username "${REGISTRY_USERNAME}" --password-stdin')
+    return [_run(f"Log in to {config.registry}", command, env)]
+
+
+def _import_key(config: ReleaseConfig) -> list[dict[str, Any]]:
+    """The release manager's key from a secret into the runner's gpg; without the secret the job
+    stops here, before signing (the manager then signs locally: docs/ci.md)."""
+    if config.signing_key == SANDBOX:
+        return []
+    command = (
+        f'if [ -z "${SIGNING_KEY}" ]; then\n'
+        f'  echo "::error::no {SIGNING_KEY} secret: stopping before signing; sign dist/${VERSION_ENV}/ '
+        'locally (docs/ci.md)"\n'
+        "  exit 1\n"
+        "fi\n"
+        f'printf \'%s\\n\' "${SIGNING_KEY}" | gpg --batch --import\n'
+    )
+    return [_run("Import the signing key", command, {SIGNING_KEY: secret(SIGNING_KEY)})]
+
+
+def _twine_env(config: ReleaseConfig) -> dict[str, str]:
+    if config.index == SANDBOX:
+        return {}
+    return {TWINE_USERNAME: secret(TWINE_USERNAME), TWINE_PASSWORD: secret(TWINE_PASSWORD)}
+
+
+def _tool(settings: Settings, task: str, *args: str) -> str:
+    profile = ("--profile", shlex.quote(settings.profile)) if settings.profile else ()
+    return " ".join([TOOL, task, *args, *profile])
+
+
+def _sandbox_down(config: ReleaseConfig) -> list[dict[str, Any]]:
+    if not config.uses_sandbox:
+        return []
+    return [{"name": "Stop the sandbox", "if": "always()", "run": f"{TOOL} sandbox.down"}]
+
+
+def _carry_registry_up(config: ReleaseConfig, suffix: str) -> list[dict[str, Any]]:
+    """An image job's sandbox registry, handed to the join (a sandbox lives on one runner)."""
+    if config.registry != SANDBOX:
+        return []
+    return [{"name": "Hand the sandbox registry to the join", "uses": UPLOAD,
+             "with": {"name": f"sandbox-registry-{suffix}", "path": SANDBOX_REGISTRY,
+                      "include-hidden-files": True, "retention-days": 1}}]
+
+
+def _carry_registry_down(config: ReleaseConfig) -> list[dict[str, Any]]:
+    if config.registry != SANDBOX:
+        return []
+    return [{"name": "Take over the image jobs' sandbox registries", "uses": DOWNLOAD,
+             "with": {"pattern": "sandbox-registry-*", "merge-multiple": True, "path": SANDBOX_REGISTRY}}]
+
+
+# --- jobs -------------------------------------------------------------------------------------------
+
+
+def _job(config: ReleaseConfig, steps: list[dict[str, Any]], *, needs: Sequence[str] = (),
+         timeout: int = 30, name: str = "", runs_on: str = RUNNERS[HOST_PLATFORM],
+         strategy: dict[str, Any] | None = None) -> dict[str, Any]:
+    job: dict[str, Any] = {}
+    if name:
+        job["name"] = name
+    if needs:
+        job["needs"] = list(needs)
+    job["runs-on"] = runs_on
+    if config.uses_sandbox:
+        job["container"] = dict(SANDBOX_CONTAINER)
+    if config.registry == GHCR:
+        job["permissions"] = {"contents": "read", "packages": "write"}
+    job["timeout-minutes"] = timeout
+    if strategy:
+        job["strategy"] = strategy
+    job["steps"] = steps
+    return job
+
+
+def image_matrix(config: ReleaseConfig, platforms: Sequence[str]) -> tuple[dict[str, Any], str, str, str]:
+    """(strategy, runs-on, job name, artifact suffix) for one job per flavour, and per platform
+    when there are several (a native runner each)."""
+    axes: dict[str, Any] = {"python": list(config.python)}
+    name = f"images python{matrix('python')}"
+    suffix = f"python{matrix('python')}"
+    runs_on = RUNNERS.get(platforms[0], RUNNERS[HOST_PLATFORM]) if len(platforms) == 1 else matrix("runner")
+    if len(platforms) > 1:
+        axes["platform"] = list(platforms)
+        axes["include"] = [{"platform": p, "runner": RUNNERS.get(p, RUNNERS[HOST_PLATFORM]),
+                            "arch": p.rpartition("/")[2]} for p in platforms]
+        name += f" {matrix('platform')}"
+        suffix += f"-{matrix('arch')}"
+    return {"fail-fast": False, "matrix": axes}, runs_on, name, suffix
+
+
+def _tests(config: ReleaseConfig, settings: Settings) -> Workflow:
+    """The README's test command; its integration tests start the sandbox, so as root in Debian."""
+    steps = [
+        {"name": "Check out", "uses": CHECKOUT, "with": {"persist-credentials": False}},
+        _run("Install nox", "pip install nox"),
+        _run("Lint and test", "nox -s lint tests"),
+    ]
+    job = _job(config, steps, timeout=90)
+    job["container"] = dict(SANDBOX_CONTAINER)
+    return Workflow("tests.yml", {
+        "name": "Tests",
+        "on": {"push": {"branches": [MAIN_BRANCH]}, "pull_request": {}},
+        "permissions": {"contents": "read"},
+        "concurrency": {"group": "tests-${{ github.ref }}", "cancel-in-progress": True},
+        "jobs": {"tests": job},
+    })
+
+
+def _master_images(config: ReleaseConfig, settings: Settings) -> Workflow:
+    strategy, runs_on, name, suffix = image_matrix(config, settings.platforms)
+    images = [
+        *_setup(config, settings),
+        *_login(config),
+        _run("Build, smoke and push master-python" + matrix("python"),
+             _tool(settings, "images", "--master", "--python", matrix("python"), "--push")),
+        *_carry_registry_up(config, suffix),
+        *_sandbox_down(config),
+    ]
+    join = [
+        *_setup(config, settings),
+        *_login(config),
+        *_carry_registry_down(config),
+        _run("Move master", _tool(settings, "publish", "--master")),
+        *_sandbox_down(config),
+    ]
+    return Workflow("master-images.yml", {
+        "name": "Master images",
+        "on": {"push": {"branches": [MAIN_BRANCH]}, "workflow_dispatch": {}},
+        "permissions": {"contents": "read"},
+        "concurrency": {"group": "master-images", "cancel-in-progress": False},
+        "jobs": {
+            "images": _job(config, images, name=name, runs_on=runs_on, strategy=strategy, timeout=90),
+            "publish": _job(config, join, needs=["images"]),
+        },
+    })
+
+
+def _release(config: ReleaseConfig, settings: Settings) -> Workflow:
+    strategy, runs_on, name, suffix = image_matrix(config, settings.platforms)
+    version = f'--version "${VERSION_ENV}"'
+    dist = "dist/${{ inputs.version }}/"
+    download_dist = {"name": "Take the signed packages", "uses": DOWNLOAD,
+                     "with": {"name": "dist", "path": dist}}
+    build = [
+        *_setup(config, settings),
+        _run("Build", _tool(settings, "build", version)),
+        *_import_key(config),
+        _run("Sign", _tool(settings, "sign", version)),
+        {"name": "Keep dist/ (signed, or unsigned when signing stopped)", "uses": UPLOAD, "if": "always()",
+         "with": {"name": "dist", "path": dist, "if-no-files-found": "error"}},
+        *_sandbox_down(config),
+    ]
+    images = [
+        *_setup(config, settings),
+        download_dist,
+        *_login(config),
+        _run("Build, smoke and push ${{ inputs.version }}-python" + matrix("python"),
+             _tool(settings, "images", version, "--python", matrix("python"), "--push")),
+        *_carry_registry_up(config, suffix),
+        *_sandbox_down(config),
+    ]
+    publish = [
+        *_setup(config, settings),
+        download_dist,
+        *_login(config),
+        *_import_key(config),
+        *_carry_registry_down(config),
+        _run("Publish: version tags, uploads, aliases, signed record", _tool(settings, "publish", version),
+             _twine_env(config)),
+        {"name": "Keep the release record", "uses": UPLOAD,
+         "with": {"name": "release-${{ inputs.version }}", "path": dist}},
+        *_sandbox_down(config),
+    ]
+    return Workflow("release.yml", {
+        "name": "Release",
+        "on": {"workflow_dispatch": {"inputs": {"version": {
+            "description": "the PEP 440 version to release, e.g. 1.10.6 or 1.10.6rc1",
+            "required": True, "type": "string"}}}},
+        "permissions": {"contents": "read"},
+        "concurrency": {"group": "release-${{ inputs.version }}", "cancel-in-progress": False},
+        "env": {VERSION_ENV: "${{ inputs.version }}"},
+        "jobs": {
+            "build": _job(config, build),
+            "images": _job(config, images, needs=["build"], name=name, runs_on=runs_on, strategy=strategy,
+                           timeout=90),
+            "publish": _job(config, publish, needs=["build", "images"]),
+        },
+    })
+
+
+def _refresh(config: ReleaseConfig, settings: Settings) -> Workflow:
+    steps = [
+        *_setup(config, settings, full_history=True),
+        *_login(config),
+        _run("Rebuild the images whose base image moved", _tool(settings, "refresh")),
+        {"name": "Keep the refresh log", "uses": UPLOAD,
+         "with": {"name": "base-image-refresh", "path": "docs/base-image-refresh.log",
+                  "if-no-files-found": "ignore"}},
+    ]
+    return Workflow("refresh.yml", {
+        "name": "Refresh images",
+        "on": {"schedule": [{"cron": REFRESH_CRON}], "workflow_dispatch": {}},
+        "permissions": {"contents": "read"},
+        "concurrency": {"group": "refresh", "cancel-in-progress": False},
+        "jobs": {"refresh": _job(config, steps, timeout=120)},
+    })
+
+
+def workflows(config: ReleaseConfig, settings: Settings) -> tuple[Workflow, ...]:
+    """Every workflow the target gets, in a fixed order.
+
+    tests.yml only in this tool's own repository (a target keeps its own test CI); refresh.yml only with a
+    real registry: a runner's sandbox registry starts empty, so it would never find anything.
+    """
+    found = []
+    if settings.from_checkout:
+        found.append(_tests(config, settings))
+    found.append(_master_images(config, settings))
+    if config.registry != SANDBOX:
+        found.append(_refresh(config, settings))
+    found.append(_release(config, settings))
+    return tuple(found)
+
+
+# --- text -------------------------------------------------------------------------------------------
+
+
+class _Dumper(yaml.SafeDumper):
+    """Block style for multi-line scripts; no aliases."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _string)
+
+
+def render(workflow: Workflow, command: str) -> str:
+    """The file's text: a header naming the command that regenerates it, then the YAML."""
+    body = yaml.dump(workflow.data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=110)
+    return HEADER.format(command=command) + body
+
+
+def is_generated(text: str) -> bool:
+    """True for a file this module wrote (its first line is the header)."""
+    return text.startswith(HEADER.split("`", 1)[0])
+
+
+# --- the job graph, for people ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobLine:
+    workflow: str
+    job: str
+    needs: tuple[str, ...]
+    matrix: str  # e.g. "python: 3.11, 3.13" or ""
+    commands: tuple[str, ...]  # the run: lines that are this tool's commands
+
+
+def job_graph(found: Sequence[Workflow]) -> list[JobLine]:
+    lines = []
+    for workflow in found:
+        for name, job in workflow.jobs.items():
+            axes = job.get("strategy", {}).get("matrix", {})
+            shown = "; ".join(f"{k}: {', '.join(map(str, v))}" for k, v in axes.items() if k != "include")
+            commands = tuple(s["run"] for s in job["steps"] if "run" in s
+                             and s["run"].startswith((TOOL + " ", "nox ")) and " sandbox." not in s["run"])
+            lines.append(JobLine(workflow.file, name, tuple(job.get("needs", ())), shown, commands))
+    return lines

