@@ -78,6 +78,11 @@ class ImageInfo:
     def short_id(self) -> str:
         return self.id.removeprefix("sha256:")[:12]
 
+    @property
+    def layers(self) -> int:
+        """How many filesystem layers it has (1 for an imported root filesystem)."""
+        return len((self.raw.get("RootFS") or {}).get("Layers") or [])
+
     def digest_for(self, repository: str) -> str | None:
         """The registry digest of this image in `repository` (from RepoDigests), if known."""
         for entry in self.repo_digests:
@@ -192,6 +197,15 @@ class Engine:
                 return _info(self._api.inspect_image(ref))
         except docker.errors.ImageNotFound:
             return None
+
+    def find_labelled(self, label: str, value: str) -> list[ImageInfo]:
+        """The images whose `label` is `value`, tagged or dangling (never an intermediate build
+        layer), newest first. Images built FROM one of them inherit its labels: callers tell them
+        apart (e.g. by `layers`)."""
+        with _errors(f"listing images labelled {label}={value}"):
+            ids = self._api.images(filters={"label": f"{label}={value}"}, quiet=True)
+        found = [info for info in (self.inspect(str(i)) for i in dict.fromkeys(ids)) if info is not None]
+        return sorted(found, key=lambda info: str(info.raw.get("Created", "")), reverse=True)
 
     def pull(self, ref: str) -> ImageInfo:
         repository, tag = split_ref(ref)

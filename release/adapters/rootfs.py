@@ -9,12 +9,14 @@ from release.adapters.cmd import run
 from release.errors import CommandError
 
 
-def debootstrap(suite: str, target: Path, *, packages: Sequence[str], mirror: str, log_file: Path) -> Path:
-    """A minimal Debian `suite` with `packages` in `target`; the tool's output goes to `log_file`."""
-    result = run(
-        ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}", suite, target, mirror],
-        check=False,
-    )
+def debootstrap(suite: str, target: Path, *, packages: Sequence[str], mirror: str, log_file: Path,
+                script: str = "") -> Path:
+    """A minimal Debian `suite` with `packages` in `target`; the tool's output goes to `log_file`.
+    `script` names the debootstrap script for a suite the host's debootstrap does not know yet."""
+    argv = ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}", suite, str(target), mirror]
+    if script:
+        argv.append(f"/usr/share/debootstrap/scripts/{script}")
+    result = run(argv, check=False)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(result.stdout + result.stderr, encoding="utf-8")
     if result.returncode != 0:

@@ -19,9 +19,24 @@ from release.progress import Progress
 from release.sandbox.state import Layout
 from release.sandbox.tools import apt_install, ensure_program
 
-SANDBOX_SUITES: Mapping[str, str] = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
-PACKAGES: tuple[str, ...] = ("python3", "python3-venv", "ca-certificates")
-RECIPE_VERSION = 1
+# Each Debian suite carries one CPython as `python3`: that is the flavour its base image gives.
+SANDBOX_SUITES: Mapping[str, str] = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie", "3.14": "forky"}
+# python3-gdbm: Debian splits `dbm.gnu` out of the standard library; the official python images carry it.
+PACKAGES: tuple[str, ...] = ("python3", "python3-venv", "python3-gdbm", "ca-certificates")
+# More of the standard library Debian packages apart, where the suite's Python still has it
+# (distutils and lib2to3 are gone from 3.12 and 3.13). tkinter stays out: the official slim
+# images have no Tk libraries either.
+SUITE_PACKAGES: Mapping[str, tuple[str, ...]] = {
+    "bullseye": ("python3-distutils", "python3-lib2to3"),
+    "bookworm": ("python3-distutils", "python3-lib2to3"),
+}
+# Suites the host's debootstrap may not know yet, and the script that builds them.
+DEBOOTSTRAP_SCRIPTS: Mapping[str, str] = {"forky": "sid"}
+# Testing suites' Release files expire within a week (Valid-Until); a mirror snapshot older than
+# that is refused by apt unless told not to check: their images carry this apt setting.
+EXPIRING_SUITES = frozenset({"forky", "sid"})
+APT_NO_VALID_UNTIL = Path("etc/apt/apt.conf.d/99sandbox-no-valid-until")
+RECIPE_VERSION = 2
 MIRROR = "http://deb.debian.org/debian"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 LABEL_RECIPE = "org.release-pipeline.base.recipe"
@@ -36,6 +51,11 @@ def suite_of(flavour: str) -> str:
     except KeyError:
         known = ", ".join(SANDBOX_SUITES)
         raise ConfigError(f"no sandbox base image for Python {flavour!r}; choose one of {known}") from None
+
+
+def packages_of(suite: str) -> tuple[str, ...]:
+    """What the base image of `suite` installs: Python with its whole standard library, CA certificates."""
+    return (*PACKAGES, *SUITE_PACKAGES.get(suite, ()))
 
 
 def recipe_digest(
@@ -76,23 +96,38 @@ def registry_config_digest(registry: str, flavour: str) -> str | None:
     return RegistryClient(registry).config_digest(REPOSITORY, flavour)
 
 
-def _local_image(engine: Engine, flavour: str) -> ImageInfo | None:
-    return engine.inspect(local_ref(flavour))
+def _is_base(image: ImageInfo | None, recipe: str) -> bool:
+    """The imported root filesystem of this recipe: its label, and one layer (an image built FROM
+    it inherits the label, never the single layer)."""
+    return image is not None and image.labels.get(LABEL_RECIPE) == recipe and image.layers == 1
+
+
+def _local_image(engine: Engine, flavour: str, recipe: str, registry: str = "") -> ImageInfo | None:
+    """The engine's image of this recipe: the one this sandbox's registry tag names, else the one
+    under the local tag, else any found by its recipe label (the local tag is shared by every
+    checkout on the engine, and another recipe may have moved it on)."""
+    refs = ([registry_ref(registry, flavour)] if registry else []) + [local_ref(flavour)]
+    for ref in refs:
+        image = engine.inspect(ref)
+        if _is_base(image, recipe):
+            return image
+    found = (image for image in engine.find_labelled(LABEL_RECIPE, recipe) if _is_base(image, recipe))
+    return next(found, None)
 
 
 def ensure_base_image(flavour: str, registry: str, layout: Layout, progress: Progress) -> str:
     """Build (or reuse) `sandbox/python:<flavour>` and make sure the registry holds it; return its ref."""
     suite = suite_of(flavour)
-    recipe = recipe_digest(suite, PACKAGES, ca_bundle_sha256(progress))
+    recipe = recipe_digest(suite, packages_of(suite), ca_bundle_sha256(progress))
     engine = Engine(timeout=600)
-    image = _local_image(engine, flavour)
-    if image is not None and image.labels.get(LABEL_RECIPE) == recipe:
+    image = _local_image(engine, flavour, recipe, registry)
+    if image is not None:
         progress(f"base image {local_ref(flavour)}: reusing {image.short_id} (recipe {recipe[:12]})")
     else:
         progress(f"base image {local_ref(flavour)}: building from Debian {suite} (about a minute)")
         _build(engine, flavour, suite, recipe, layout, progress)
-        image = _local_image(engine, flavour)
-        if image is None or image.labels.get(LABEL_RECIPE) != recipe:
+        image = _local_image(engine, flavour, recipe)
+        if image is None:
             raise ServiceError(f"docker import produced no {local_ref(flavour)} with recipe {recipe[:12]}")
         progress(f"base image {local_ref(flavour)}: built {image.short_id}")
     ref = registry_ref(registry, flavour)
@@ -112,9 +147,12 @@ def _build(engine: Engine, flavour: str, suite: str, recipe: str, layout: Layout
     layout.cache.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"rootfs-{suite}-", dir=layout.cache))
     try:
-        tree = rootfs.debootstrap(suite, work / "rootfs", packages=PACKAGES, mirror=MIRROR,
-                                  log_file=layout.log(f"debootstrap-{suite}"))
+        tree = rootfs.debootstrap(suite, work / "rootfs", packages=packages_of(suite), mirror=MIRROR,
+                                  log_file=layout.log(f"debootstrap-{suite}"),
+                                  script=DEBOOTSTRAP_SCRIPTS.get(suite, ""))
         _trim(tree)
+        if suite in EXPIRING_SUITES:
+            (tree / APT_NO_VALID_UNTIL).write_text('Acquire::Check-Valid-Until "false";\n', encoding="utf-8")
         target = tree / CA_BUNDLE.relative_to("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)
@@ -148,7 +186,7 @@ def base_image_status(registry: str | None, flavours: Sequence[str], *, answerin
     try:
         engine = Engine(timeout=10)
         for flavour in flavours:
-            image = _local_image(engine, flavour)
+            image = engine.inspect(local_ref(flavour))
             local[flavour] = image.labels.get(LABEL_RECIPE) if image is not None else None
     except ServiceError:
         pass
