@@ -12,7 +12,7 @@ import logging
 import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -269,10 +269,14 @@ class Engine:
     def run(
         self, image: str, command: Sequence[str], *, user: str | None = None,
         entrypoint: Sequence[str] | None = None, network_mode: str = "none", timeout: float = 120,
+        environment: Mapping[str, str] | None = None, volumes: Mapping[str, str] | None = None,
     ) -> RunResult:
-        """Run a throwaway container (no network by default), capture its output, remove it."""
+        """Run a throwaway container (no network by default), capture its output, remove it.
+        `volumes` maps a host path to `container-path[:ro]`; `network_mode` may name a network."""
         kwargs: dict[str, Any] = {"detach": True, "network_mode": network_mode, "user": user,
-                                  "entrypoint": None if entrypoint is None else list(entrypoint)}
+                                  "entrypoint": None if entrypoint is None else list(entrypoint),
+                                  "environment": None if environment is None else dict(environment),
+                                  "volumes": _binds(volumes)}
         kwargs = {key: value for key, value in kwargs.items() if value is not None}
         with _errors(f"running {list(command)} in {image}"):
             container = self.client.containers.run(image, list(command), **kwargs)
@@ -285,6 +289,78 @@ class Engine:
             raise CommandError(f"{list(command)} in {image} did not finish in {timeout:.0f}s") from None
         finally:
             container.remove(force=True)
+
+    def start(
+        self, image: str, command: Sequence[str] | None = None, *, name: str, network: str,
+        environment: Mapping[str, str] | None = None, user: str | None = None,
+        volumes: Mapping[str, str] | None = None, aliases: Sequence[str] = (),
+    ) -> str:
+        """Start a long-running container `name` on `network` (reachable there as `name` and
+        `aliases`); return its id. `stop` removes it."""
+        kwargs: dict[str, Any] = {"detach": True, "name": name, "network": network, "user": user,
+                                  "environment": dict(environment or {}), "volumes": _binds(volumes)}
+        kwargs = {key: value for key, value in kwargs.items() if value is not None}
+        with _errors(f"starting {name} from {image}"):
+            container = self.client.containers.create(image, None if command is None else list(command),
+                                                      **kwargs)
+            if aliases:
+                self.client.networks.get(network).disconnect(container)
+                self.client.networks.get(network).connect(container, aliases=list(aliases))
+            container.start()
+        return str(container.id)
+
+    def _container(self, container: str) -> Any:
+        """The SDK's container object, or None when there is no such container."""
+        with _errors(f"inspecting container {container[:12]}"):
+            try:
+                return self.client.containers.get(container)
+            except docker.errors.NotFound:
+                return None
+
+    def exec(self, container: str, command: Sequence[str], *, user: str | None = None,
+             environment: Mapping[str, str] | None = None) -> RunResult:
+        """Run `command` in the running `container` (not through its entrypoint)."""
+        with _errors(f"running {list(command)} in {container[:12]}"):
+            found = self.client.containers.get(container)
+            code, (stdout, stderr) = found.exec_run(list(command), user=user or "", demux=True,
+                                                   environment=dict(environment or {}))
+        return RunResult(int(code), (stdout or b"").decode(errors="replace"),
+                         (stderr or b"").decode(errors="replace"))
+
+    def state(self, container: str) -> Mapping[str, Any]:
+        """The container's State (Status, ExitCode, Health...), or {} when it is gone."""
+        found = self._container(container)
+        state: Mapping[str, Any] = found.attrs.get("State") or {} if found is not None else {}
+        return state
+
+    def logs(self, container: str, *, tail: int = 200) -> str:
+        found = self._container(container)
+        if found is None:
+            return ""
+        with _errors(f"reading the logs of {container[:12]}"):
+            return bytes(found.logs(tail=tail)).decode(errors="replace")
+
+    def stop(self, container: str) -> None:
+        """Stop and remove `container` with its anonymous volumes; nothing when it is gone."""
+        found = self._container(container)
+        if found is not None:
+            with _errors(f"removing container {container[:12]}"):
+                found.remove(force=True, v=True)
+
+    def containers(self, label: str) -> list[str]:
+        """Ids of the containers (running or not) carrying `label` (`key` or `key=value`)."""
+        with _errors(f"listing containers labelled {label}"):
+            return [str(c.id) for c in self.client.containers.list(all=True, filters={"label": label})]
+
+    def network(self, name: str) -> str:
+        """Create the bridge network `name`; return it."""
+        with _errors(f"creating network {name}"):
+            self.client.networks.create(name, driver="bridge")
+        return name
+
+    def remove_network(self, name: str) -> None:
+        with _errors(f"removing network {name}"), suppress(docker.errors.NotFound):
+            self.client.networks.get(name).remove()
 
     def remove(self, ref: str, *, force: bool = False) -> bool:  # False: it was not there
         try:
@@ -299,6 +375,17 @@ class Engine:
         with _errors(f"reading the history of {ref}"):
             entries = self._api.history(ref)
         return [str(entry.get("CreatedBy", "")) for entry in entries]
+
+
+def _binds(volumes: Mapping[str, str] | None) -> dict[str, dict[str, str]] | None:
+    """{host path: "container path[:ro]"} -> the SDK's volume table."""
+    if volumes is None:
+        return None
+    binds = {}
+    for host, target in volumes.items():
+        path, _, mode = target.partition(":")
+        binds[host] = {"bind": path, "mode": mode or "rw"}
+    return binds
 
 
 def _follow_build(

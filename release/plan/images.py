@@ -266,13 +266,14 @@ def parse_metadata(raw: bytes) -> dict[str, list[str]]:
     return found
 
 
-def context_tar(files: Mapping[str, bytes]) -> bytes:
-    """An uncompressed tar of `files` (name -> bytes) with fixed metadata: same files, same bytes."""
+def context_tar(files: Mapping[str, bytes], modes: Mapping[str, int] | None = None) -> bytes:
+    """An uncompressed tar of `files` (name -> bytes) with fixed metadata: same files, same bytes.
+    Files are 0644 unless `modes` says otherwise (e.g. 0755 for a script)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, data in sorted(files.items()):
             info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            info.size, info.mode, info.mtime = len(data), (modes or {}).get(name, 0o644), 0
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
