@@ -101,6 +101,16 @@ RUN mkdir -p /wheels /deps \
          *) echo "INSTALL_FROM must be 'wheel' or 'index', not '${INSTALL_FROM}'" >&2; exit 1 ;; \
        esac \
     && /opt/venv/bin/python /opt/requirements-from-wheels.py "${EXTRAS}"
+# The image's entrypoint, run by the init: ENTRYPOINT_SCRIPT names a script in the build context
+# (the application's own, e.g. one that accepts bare subcommands); without one, the command runs
+# as given, and a shell when there is none.
+ARG ENTRYPOINT_SCRIPT=""
+RUN if [ -n "${ENTRYPOINT_SCRIPT}" ]; then \
+        install -m 0755 "/context/${ENTRYPOINT_SCRIPT}" /entrypoint; \
+    else \
+        printf '%s\n' '#!/bin/sh' '[ "$#" -gt 0 ] || set -- bash' 'exec "$@"' > /entrypoint \
+        && chmod 0755 /entrypoint; \
+    fi
 
 FROM build-base AS deps
 ARG DUMB_INIT_VERSION=1.2.5.post1 \
@@ -153,8 +163,9 @@ ENV PATH=/opt/venv/bin:${PATH} \
     ${APP_HOME_ENV}=${APP_HOME:-/home/${APP_USER}}
 USER ${APP_UID}:0
 WORKDIR ${APP_HOME:-/home/${APP_USER}}
-ENTRYPOINT ["/opt/venv/bin/dumb-init", "--"]
-CMD ["bash"]
+COPY --from=wheels /entrypoint /entrypoint
+ENTRYPOINT ["/opt/venv/bin/dumb-init", "--", "/entrypoint"]
+CMD []
 COPY --from=deps /opt/venv /opt/venv
 COPY --from=app /overlay/opt/venv /opt/venv
 

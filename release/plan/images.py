@@ -25,6 +25,7 @@ INPUT_HASH_LABEL = "org.release-pipeline.input-hash"
 WHEEL_SHA256_LABEL = "org.release-pipeline.wheel.sha256"
 CONTEXT_DIR = "docker-context-files"
 CONSTRAINTS_FILE = f"{CONTEXT_DIR}/constraints.txt"
+ENTRYPOINT_FILE = f"{CONTEXT_DIR}/entrypoint"
 WHEELS_RECORD = "/opt/venv/wheels.sha256"  # written by the Dockerfile: `sha256sum *.whl`
 HASH_SCHEMA = 1
 
@@ -72,6 +73,8 @@ class ImageSource:
     vendor: str = ""
     pip_index_url: str = ""
     extra_args: Mapping[str, str] = field(default_factory=dict)  # e.g. BUILD_APT_DEPS
+    variant: str = ""  # "" is the default image; else e.g. `slim`, the prefix of its tags
+    entrypoint_sha256: str = ""  # "" when the image uses the Dockerfile's pass-through entrypoint
 
 
 @dataclass(frozen=True)
@@ -84,15 +87,17 @@ class ImagePlan:
     build_args: Mapping[str, str]
     labels: Mapping[str, str]
     input_hash: str
+    variant: str = ""
 
     @property
     def ref(self) -> str:
         return f"{self.repository}:{self.tag}"
 
 
-def image_tag(kind: BuildKind, version: str, flavour: str) -> str:
-    """The one tag a build pushes per flavour: `V-pythonP`, or `master-pythonP` for master."""
-    return tag_name(MASTER if kind is BuildKind.MASTER else version, flavour)
+def image_tag(kind: BuildKind, version: str, flavour: str, variant: str = "") -> str:
+    """The one tag a build pushes per flavour and variant: `[VARIANT-]V-pythonP`, or
+    `[VARIANT-]master-pythonP` for master."""
+    return tag_name(MASTER if kind is BuildKind.MASTER else version, flavour, variant)
 
 
 def check_index_url(url: str) -> str:
@@ -140,6 +145,8 @@ def build_args(source: ImageSource, *, base_image: str, base_digest: str) -> dic
         args["INSTALL_FROM"] = "wheel"
     if source.constraints_sha256:
         args["CONSTRAINTS"] = CONSTRAINTS_FILE
+    if source.entrypoint_sha256:
+        args["ENTRYPOINT_SCRIPT"] = ENTRYPOINT_FILE
     if source.pip_index_url:
         args["PIP_INDEX_URL"] = check_index_url(source.pip_index_url)
     clash = sorted(set(source.extra_args) & (set(args) | {"INPUT_HASH"}))
@@ -157,9 +164,11 @@ def input_hash(
     constraints_sha256: str,
     base_digest: str,
     args: Mapping[str, str],
+    entrypoint_sha256: str = "",
 ) -> str:
-    """sha256 over a canonical JSON of the inputs; volatile args (build time) left out."""
-    document = {
+    """sha256 over a canonical JSON of the inputs; volatile args (build time) left out. The
+    entrypoint script counts only when there is one (so images without one keep their hashes)."""
+    document: dict[str, object] = {
         "schema": HASH_SCHEMA,
         "python": flavour,
         "dockerfile": dockerfile_sha256,
@@ -168,6 +177,8 @@ def input_hash(
         "base_digest": base_digest,
         "args": {k: v for k, v in sorted(args.items()) if k not in VOLATILE_ARGS and k != "INPUT_HASH"},
     }
+    if entrypoint_sha256:
+        document["entrypoint"] = entrypoint_sha256
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -194,12 +205,14 @@ def plan_image(
         constraints_sha256=source.constraints_sha256,
         base_digest=base_digest,
         args=args,
+        entrypoint_sha256=source.entrypoint_sha256,
     )
     args["INPUT_HASH"] = digest
     return ImagePlan(
         flavour=flavour,
+        variant=source.variant,
         repository=repository,
-        tag=image_tag(kind, source.version, flavour),
+        tag=image_tag(kind, source.version, flavour, source.variant),
         base_image=base_image,
         base_digest=base_digest,
         build_args=args,

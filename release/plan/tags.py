@@ -2,10 +2,13 @@
 
 Spellings: `V-pythonP` and `V` (immutable), `X.Y-pythonP` and `X.Y`, `latest-pythonP` and
 `latest`, `master-pythonP` and `master` (moving). The bare form belongs to the default flavour.
+An image variant (e.g. `slim`) prefixes every one of them: `slim-V-pythonP`, `slim-V`,
+`slim-latest`, ...; the default image has no prefix.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -13,26 +16,52 @@ from enum import Enum
 from release.versions import ReleaseVersion, parse_existing
 
 FLAVOUR_SEPARATOR = "-python"
+VARIANT_SEPARATOR = "-"
 MASTER = "master"
 LATEST = "latest"
+# A variant is a leading word of lowercase letters and digits (release/config.py checks the
+# declared names the same way); versions start with a digit, and these words are no variants.
+_VARIANT = re.compile(r"^[a-z][a-z0-9]*$")
+_NOT_VARIANTS = frozenset({LATEST, MASTER, "python", "default"})
 
 
-def tag_name(prefix: str, python: str | None = None) -> str:
-    """`prefix-pythonP`, or the bare `prefix` when `python` is None."""
-    return prefix if python is None else f"{prefix}{FLAVOUR_SEPARATOR}{python}"
+def tag_name(prefix: str, python: str | None = None, variant: str = "") -> str:
+    """`[VARIANT-]prefix-pythonP`, or the bare `[VARIANT-]prefix` when `python` is None."""
+    name = prefix if python is None else f"{prefix}{FLAVOUR_SEPARATOR}{python}"
+    return f"{variant}{VARIANT_SEPARATOR}{name}" if variant else name
 
 
-def version_tag(version: ReleaseVersion | str, python: str) -> str:
-    """The immutable tag one flavour's image of a release is pushed under: `V-pythonP`."""
-    return tag_name(str(version), python)
+def version_tag(version: ReleaseVersion | str, python: str, variant: str = "") -> str:
+    """The immutable tag one flavour's image of a release is pushed under: `[VARIANT-]V-pythonP`."""
+    return tag_name(str(version), python, variant)
+
+
+@dataclass(frozen=True)
+class TagParts:
+    """A tag taken apart: `slim-3.3.2-python3.11` -> variant `slim`, prefix `3.3.2`, python `3.11`."""
+
+    variant: str
+    prefix: str
+    python: str | None
+
+
+def parse_tag(name: str) -> TagParts:
+    """The variant, prefix and flavour of a tag; the inverse of `tag_name`."""
+    rest, separator, python = name.rpartition(FLAVOUR_SEPARATOR)
+    flavour: str | None = python
+    if not (separator and rest and python and all(part.isdigit() for part in python.split("."))):
+        rest, flavour = name, None
+    head, separator, tail = rest.partition(VARIANT_SEPARATOR)
+    if separator and tail and _VARIANT.match(head) and head not in _NOT_VARIANTS:
+        return TagParts(head, tail, flavour)
+    return TagParts("", rest, flavour)
 
 
 def split_tag(name: str) -> tuple[str, str | None]:
-    """`1.10.6-python3.11` -> (`1.10.6`, `3.11`); `latest` -> (`latest`, None)."""
-    prefix, separator, python = name.rpartition(FLAVOUR_SEPARATOR)
-    if separator and prefix and python and all(part.isdigit() for part in python.split(".")):
-        return prefix, python
-    return name, None
+    """`1.10.6-python3.11` -> (`1.10.6`, `3.11`); `latest` -> (`latest`, None); a variant's tag
+    gives the same (`slim-latest` -> (`latest`, None)): `parse_tag` keeps the variant."""
+    parts = parse_tag(name)
+    return parts.prefix, parts.python
 
 
 def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
@@ -50,6 +79,7 @@ class Tag:
     name: str
     python: str
     moving: bool  # an alias that later releases may move (X.Y, latest, master)
+    variant: str = ""  # the image variant it names ("" is the default image)
 
     @property
     def is_bare(self) -> bool:
@@ -74,9 +104,12 @@ class TagPlan:
         return tuple(tag for tag in self.tags if tag.moving)
 
 
-def _flavoured(prefix: str, flavours: Sequence[str], default: str, *, moving: bool) -> list[Tag]:
-    tags = [Tag(tag_name(prefix, p), p, moving) for p in flavours]
-    tags.append(Tag(tag_name(prefix), default, moving))
+def _flavoured(prefix: str, flavours: Sequence[str], default: str, variants: Sequence[str], *,
+               moving: bool) -> list[Tag]:
+    tags = []
+    for variant in variants:
+        tags += [Tag(tag_name(prefix, p, variant), p, moving, variant) for p in flavours]
+        tags.append(Tag(tag_name(prefix, None, variant), default, moving, variant))
     return tags
 
 
@@ -102,26 +135,33 @@ def plan_tags(
     default: str,
     kind: BuildKind,
     existing: Iterable[ReleaseVersion] = (),
+    variants: Sequence[str] = ("",),
 ) -> TagPlan:
-    """Every tag of a build. `existing` is what the registry and index already hold (any order)."""
+    """Every tag of a build, for every image variant ("" is the default image, which has no
+    prefix). `existing` is what the registry and index already hold (any order)."""
     if not flavours:
         raise ValueError("at least one Python flavour is needed")
     if default not in flavours:
         raise ValueError(f"default flavour {default} is not one of {', '.join(flavours)}")
     if len(set(flavours)) != len(flavours):
         raise ValueError("Python flavours must be unique")
+    if not variants or len(set(variants)) != len(variants):
+        raise ValueError("image variants must be given, and unique")
+    bad = [v for v in variants if v and (not _VARIANT.match(v) or v in _NOT_VARIANTS)]
+    if bad:
+        raise ValueError(f"not a variant name: {', '.join(bad)}")
     ordered = list(flavours)
     if kind is BuildKind.MASTER:
-        tags = _flavoured(MASTER, ordered, default, moving=True)
+        tags = _flavoured(MASTER, ordered, default, variants, moving=True)
         return TagPlan(version, kind, tuple(tags), owns_line=False, owns_latest=False)
     if version is None:
         raise ValueError("a release build needs a version")
     known = list(existing)
     line = owns_line(version, known)
     latest = owns_latest(version, known)
-    tags = _flavoured(str(version), ordered, default, moving=False)
+    tags = _flavoured(str(version), ordered, default, variants, moving=False)
     if line:
-        tags += _flavoured(version.line, ordered, default, moving=True)
+        tags += _flavoured(version.line, ordered, default, variants, moving=True)
     if latest:
-        tags += _flavoured(LATEST, ordered, default, moving=True)
+        tags += _flavoured(LATEST, ordered, default, variants, moving=True)
     return TagPlan(version, kind, tuple(tags), owns_line=line, owns_latest=latest)

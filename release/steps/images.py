@@ -1,7 +1,8 @@
-"""Build one production image per Python flavour, reuse what the registry already has, push.
+"""Build one production image per Python flavour and image variant, reuse what the registry
+already has, push.
 
-Order for a release: `build_images` (all flavours), `smoke.smoke_images` (all), then
-`push_images` (all) -- `smoke.ship_images` does the three, so a failing flavour pushes nothing.
+Order for a release: `build_images` (all flavours and variants), `smoke.smoke_images` (all), then
+`push_images` (all) -- `smoke.ship_images` does the three, so a failing image pushes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from release.errors import CommandError, ConfigError, RefusedError, ReleaseError
 from release.plan.images import (
     CONSTRAINTS_FILE,
     CONTEXT_DIR,
+    ENTRYPOINT_FILE,
     INPUT_HASH_LABEL,
     ImagePlan,
     ImageSource,
@@ -44,9 +46,10 @@ log = logging.getLogger("release.images")
 
 
 def image_event(flavour: str, kind: str, message: str, step: int | None = None, total: int | None = None,
-                cached: bool = False, elapsed: float = 0.0) -> Event:
-    """Progress of one flavour's image: the subject is `pythonP`."""
-    return Event(message, f"python{flavour}", kind, step, total, cached, elapsed)
+                cached: bool = False, elapsed: float = 0.0, variant: str = "") -> Event:
+    """Progress of one flavour's image: the subject is `pythonP` (`VARIANT-pythonP` for a variant)."""
+    subject = f"{variant}-python{flavour}" if variant else f"python{flavour}"
+    return Event(message, subject, kind, step, total, cached, elapsed)
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,15 @@ class ImageResult:
         return self.plan.flavour
 
     @property
+    def variant(self) -> str:
+        return self.plan.variant
+
+    @property
+    def tag(self) -> str:
+        """The tag it is built and pushed under; names the flavour and the variant."""
+        return self.plan.tag
+
+    @property
     def ref(self) -> str:
         return self.plan.ref
 
@@ -75,10 +87,9 @@ class ImageResult:
     def as_record(self) -> dict[str, Any]:
         """The `images` entry of the release record for this flavour."""
         plan = self.plan
-        return {"ref": self.ref, "python": self.flavour, "digest": self.digest, "image_id": self.image_id,
-                "input_hash": plan.input_hash, "base_image": plan.base_image, "base_digest": plan.base_digest}
-
-
+        return {"ref": self.ref, "python": self.flavour, "variant": self.variant, "digest": self.digest,
+                "image_id": self.image_id, "input_hash": plan.input_hash, "base_image": plan.base_image,
+                "base_digest": plan.base_digest}
 
 
 def read_wheel_metadata(path: Path) -> dict[str, list[str]]:
@@ -104,6 +115,9 @@ def image_source(
     constraints = config.root / config.constraints if config.constraints else None
     if constraints is not None and not constraints.is_file():
         raise ConfigError(f"{constraints}: constraints file not found ([tool.release] constraints)")
+    entrypoint = config.root / config.entrypoint if config.entrypoint else None
+    if entrypoint is not None and not entrypoint.is_file():
+        raise ConfigError(f"{entrypoint}: entrypoint script not found ([tool.release] entrypoint)")
     if revision is None:
         try:
             revision = git.commit_of(config.root)
@@ -121,21 +135,36 @@ def image_source(
         created=created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         source_url=meta["source_url"], licenses=meta["licenses"], vendor=meta["vendor"],
         pip_index_url=pip_index_url, extra_args={**dict(config.build_args), **(extra_args or {})},
+        variant=config.variant, entrypoint_sha256=sha256_of(entrypoint) if entrypoint else "",
     )
 
 
+def variant_source(config: ReleaseConfig, source: ImageSource, variant: str) -> ImageSource:
+    """`source` (the default image's) as variant `variant` builds it: its extras, its build args
+    on top of the others."""
+    if variant == source.variant:
+        return source
+    base, chosen = config.for_variant(source.variant), config.for_variant(variant)
+    given = {k: v for k, v in source.extra_args.items() if dict(base.build_args).get(k) != v}
+    return replace(source, variant=variant, extras=chosen.extras,
+                   extra_args={**dict(chosen.build_args), **given})
+
+
 def build_context(config: ReleaseConfig, source: ImageSource, wheels: Sequence[Path]) -> bytes:
-    """A tar of exactly: the Dockerfile, the release's wheels (wheel installs) and the constraints."""
+    """A tar of exactly: the Dockerfile, the release's wheels (wheel installs), the constraints
+    and the entrypoint script."""
     files = {"Dockerfile": (config.root / config.dockerfile).read_bytes()}
     if source.install == "wheel":
         files.update({f"{CONTEXT_DIR}/{p.name}": p.read_bytes() for p in wheels})
     if source.constraints_sha256:
         files[CONSTRAINTS_FILE] = (config.root / config.constraints).read_bytes()
-    return context_tar(files)
+    if source.entrypoint_sha256:
+        files[ENTRYPOINT_FILE] = (config.root / config.entrypoint).read_bytes()
+    return context_tar(files, modes={ENTRYPOINT_FILE: 0o755})
 
 
 def plan_images(
-    source: ImageSource,
+    sources: Sequence[ImageSource],
     *,
     engine: Engine,
     repository: str,
@@ -143,14 +172,15 @@ def plan_images(
     base_images: Mapping[str, str],
     kind: BuildKind,
 ) -> list[ImagePlan]:
-    """One plan per flavour; pulls each base image to learn its current digest."""
+    """One plan per source (variant) and flavour; pulls each base image once to learn its digest."""
     missing = [p for p in flavours if p not in base_images]
     if missing:
         raise ConfigError(f"no base image given for Python {', '.join(missing)}")
+    digests = {p: engine.current_digest(base_images[p]) for p in flavours}
     return [
         plan_image(source, flavour=p, repository=repository, kind=kind, base_image=base_images[p],
-                   base_digest=engine.current_digest(base_images[p]))
-        for p in flavours
+                   base_digest=digests[p])
+        for source in sources for p in flavours
     ]
 
 
@@ -180,16 +210,18 @@ def _build_one(
     nocache: bool = False,
 ) -> ImageResult:
     started = time.monotonic()
-    flavour = plan.flavour
-    progress(image_event(flavour, "started", f"building {plan.ref} from {plan.base_image}"))
+    flavour, variant = plan.flavour, plan.variant
+    progress(image_event(flavour, "started", f"building {plan.ref} from {plan.base_image}", variant=variant))
 
     def on_line(line: BuildLine) -> None:
         elapsed = time.monotonic() - started
         if line.instruction is not None:
             text = f"step {line.step}/{line.total}: {' '.join(line.instruction.split())[:100]}"
-            progress(image_event(flavour, "step", text, line.step, line.total, elapsed=elapsed))
+            progress(image_event(flavour, "step", text, line.step, line.total, elapsed=elapsed,
+                                 variant=variant))
         else:
-            progress(image_event(flavour, "output", line.text, line.step, line.total, line.cached, elapsed))
+            progress(image_event(flavour, "output", line.text, line.step, line.total, line.cached, elapsed,
+                                 variant=variant))
 
     outcome = engine.build(context, tag=plan.ref, buildargs=plan.build_args, network_mode=network_mode,
                            nocache=nocache, on_line=on_line)
@@ -198,7 +230,8 @@ def _build_one(
     result = ImageResult(plan, "built", outcome.image_id, info.size if info else 0, seconds,
                          outcome.cached_steps, outcome.cacheable_steps)
     cached = f"{outcome.rebuilt_steps} steps rebuilt" if outcome.rebuilt_steps else "all steps cached"
-    progress(image_event(flavour, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
+    progress(image_event(flavour, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds,
+                         variant=variant))
     return result
 
 
@@ -207,18 +240,22 @@ def build_images(
     flavours: Sequence[str] | None = None, base_images: Mapping[str, str] | None = None,
     kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
-    progress: Progress = to_log, nocache: bool = False,
+    progress: Progress = to_log, nocache: bool = False, variants: Sequence[str] | None = None,
 ) -> list[ImageResult]:
-    """Build every flavour's image (or reuse an identical one); raise naming each failed flavour.
+    """Build every flavour's image in every variant (or reuse an identical one); raise naming each
+    image that failed.
 
-    `source` overrides what is read from the tree (e.g. revision, index URL); `wheels` are the
-    exact files the release built. Nothing is pushed here.
+    `source` overrides what is read from the tree (e.g. revision, index URL) for the default image;
+    each variant gets it with its own extras and build args. `variants` defaults to every
+    configured one. `wheels` are the exact files the release built. Nothing is pushed here.
     """
     engine = engine or Engine()
     chosen = list(flavours or config.python)
     bases = dict(base_images or {p: config.base_image_for(p, registry=registry) for p in chosen})
     source = source or image_source(config, str(version), wheels)
-    plans = plan_images(source, engine=engine, repository=f"{registry}/{config.image}", flavours=chosen,
+    wanted = config.variant_names if variants is None else variants
+    sources = [variant_source(config, source, v) for v in wanted]
+    plans = plan_images(sources, engine=engine, repository=f"{registry}/{config.image}", flavours=chosen,
                         base_images=bases, kind=kind)
     client = RegistryClient(registry) if check_registry else None
     results: dict[str, ImageResult] = {}
@@ -236,8 +273,9 @@ def build_images(
             to_build.append(plan)
             continue
         where = "the registry" if found.status == "reused" else "the engine"
-        progress(image_event(plan.flavour, "reused", f"{plan.ref}: {where} has it from the same inputs"))
-        results[plan.flavour] = found
+        progress(image_event(plan.flavour, "reused", f"{plan.ref}: {where} has it from the same inputs",
+                             variant=plan.variant))
+        results[plan.tag] = found
     context = build_context(config, source, wheels) if to_build else b""
     lock = threading.Lock()
 
@@ -247,19 +285,19 @@ def build_images(
 
     failures: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="image") as pool:
-        futures = {p.flavour: pool.submit(_build_one, p, context, engine, locked,
-                                          network_mode_for(source), nocache)
+        futures = {p.tag: (p, pool.submit(_build_one, p, context, engine, locked,
+                                          network_mode_for(source), nocache))
                    for p in to_build}
-        for flavour, future in futures.items():
+        for tag, (plan, future) in futures.items():
             try:
-                results[flavour] = future.result()
+                results[tag] = future.result()
             except (BuildFailed, ServiceError, CommandError) as exc:
-                failures[flavour] = str(exc)
-                locked(image_event(flavour, "failed", str(exc).splitlines()[0]))
+                failures[tag] = str(exc)
+                locked(image_event(plan.flavour, "failed", str(exc).splitlines()[0], variant=plan.variant))
     if failures:
-        lines = "\n".join(f"python{f}: {msg}" for f, msg in sorted(failures.items()))
-        raise CommandError(f"image build failed for Python {', '.join(sorted(failures))}:\n{lines}")
-    return [results[p] for p in chosen]
+        lines = "\n".join(f"{tag}: {msg}" for tag, msg in sorted(failures.items()))
+        raise CommandError(f"image build failed for {', '.join(sorted(failures))}:\n{lines}")
+    return [results[p.tag] for p in plans]
 
 
 def push_images(
@@ -272,12 +310,12 @@ def push_images(
         if result.status == "reused" and result.digest:
             pushed.append(result)
             continue
-        progress(image_event(result.flavour, "pushing", f"pushing {result.ref}"))
+        progress(image_event(result.flavour, "pushing", f"pushing {result.ref}", variant=result.variant))
         started = time.monotonic()
         digest = engine.push(result.ref)
         seconds = time.monotonic() - started
         message = f"{result.ref}@{digest} ({seconds:.1f}s)"
-        progress(image_event(result.flavour, "pushed", message, elapsed=seconds))
+        progress(image_event(result.flavour, "pushed", message, elapsed=seconds, variant=result.variant))
         pushed.append(replace(result, digest=digest))
     return pushed
 

@@ -4,6 +4,7 @@ Per image: the Python is the flavour; the installed package is the release's ver
 wheel whose sha256 is the one the release built; `pip check` passes; the default user is the
 configured uid; no node/npm/gcc/cc on PATH; PID 1 is the init; the labels are right; a shell
 and the app command run. Every check runs; failures raise one SmokeFailed naming image and check.
+A variant's image is checked against that variant's config.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class SmokeReport:
     flavour: str
     checks: tuple[Check, ...]
     seconds: float = 0.0
+    variant: str = ""
 
     @property
     def ok(self) -> bool:
@@ -101,6 +103,7 @@ class Expected:
     forbidden_tools: tuple[str, ...] = field(default=BUILD_TOOLS)
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
+    variant: str = ""
 
 
 def wheel_files(wheels: Sequence[Path]) -> dict[str, str]:
@@ -110,9 +113,12 @@ def wheel_files(wheels: Sequence[Path]) -> dict[str, str]:
 def expected_for(
     config: ReleaseConfig, result: ImageResult, version: str, wheels: Mapping[str, str]
 ) -> Expected:
+    """What the image of `result` must show: its variant's app command, smoke commands and health check."""
+    variant = config.for_variant(result.variant)
     return Expected(flavour=result.flavour, name=config.name, version=version, wheels=dict(wheels),
-                    labels=dict(result.plan.labels), uid=config.uid, app_command=config.app_command,
-                    smoke_commands=config.smoke_commands, health_check=config.health_check)
+                    labels=dict(result.plan.labels), uid=config.uid, app_command=variant.app_command,
+                    smoke_commands=variant.smoke_commands, health_check=variant.health_check,
+                    variant=result.variant)
 
 
 def _check(name: str, ok: bool, detail: str) -> Check:
@@ -185,7 +191,7 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
         checks.append(Check("app-command", True, "no app-command configured", skipped=True))
     checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
                          health=expect.health_check)
-    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started)
+    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started, expect.variant)
 
 
 def smoke_images(
@@ -205,7 +211,8 @@ def smoke_images(
         try:
             report = smoke_image(engine, result.ref, expected_for(config, result, str(version), shas))
         except ServiceError as exc:
-            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),))
+            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),),
+                                 variant=result.variant)
         reports.append(report)
         if on_report is not None:
             on_report(report)
@@ -235,7 +242,8 @@ def ship_images(
     def on_report(report: SmokeReport) -> None:
         verdict = "ok" if report.ok else "FAILED " + ", ".join(c.name for c in report.failures)
         message = f"smoke {report.ref}: {verdict}"
-        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds))
+        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds,
+                             variant=report.variant))
 
     reports = smoke_images(config, results, version=str(version), wheels=wheels, engine=engine,
                            on_report=on_report)
