@@ -21,7 +21,9 @@ from typing import Any, TypeVar
 from release.errors import RefusedError
 
 RECORD_NAME = "release.json"
-SCHEMA = 2  # 2: typed sections; `tags` (tag -> entry) replaced `aliases` (tag -> digest)
+# 2: typed sections; `tags` (tag -> entry) replaced `aliases` (tag -> digest)
+# 3: images of variants (keyed `VARIANT-P`, each entry naming its python and variant); constraints
+SCHEMA = 3
 
 
 def release_dir(root: Path, version: str) -> Path:
@@ -69,6 +71,24 @@ class ImageEntry:
     input_hash: str
     base_image: str
     base_digest: str
+    variant: str = ""  # "" is the default image
+
+    @property
+    def key(self) -> str:
+        """Its name in the record: the flavour, `VARIANT-flavour` for a variant's image."""
+        return f"{self.variant}-{self.python}" if self.variant else self.python
+
+
+@dataclass(frozen=True)
+class ConstraintsEntry:
+    """What one image installed, as a constraints file that ships with the release."""
+
+    path: str  # relative to dist/<V>/, e.g. constraints/constraints-3.11.txt
+    sha512: str
+    python: str
+    variant: str
+    image: str  # registry/image@digest it was read from
+    url: str = ""  # where it was published, once it was
 
 
 @dataclass(frozen=True)
@@ -152,7 +172,8 @@ class ReleaseRecord:
     version: str
     files: dict[str, FileEntry] = field(default_factory=dict)
     signatures: dict[str, SignatureEntry] = field(default_factory=dict)
-    images: dict[str, ImageEntry] = field(default_factory=dict)  # python -> entry
+    images: dict[str, ImageEntry] = field(default_factory=dict)  # ImageEntry.key -> entry
+    constraints: dict[str, ConstraintsEntry] = field(default_factory=dict)  # path -> entry
     tags: dict[str, TagEntry] = field(default_factory=dict)
     steps: dict[str, StepEntry] = field(default_factory=dict)
     build: BuildInfo | None = None
@@ -172,8 +193,17 @@ class ReleaseRecord:
         self.save()
 
     def put_image(self, entry: ImageEntry) -> None:
-        self.images[entry.python] = entry
+        self.images[entry.key] = entry
         self.save()
+
+    def put_constraints(self, entries: Iterable[ConstraintsEntry]) -> None:
+        self.constraints.update((e.path, e) for e in entries)
+        self.save()
+
+    def constraints_of(self, python: str, variant: str = "") -> ConstraintsEntry | None:
+        """The constraints file recorded for one image of the release, if any."""
+        found = (e for e in self.constraints.values() if e.python == python and e.variant == variant)
+        return next(found, None)
 
     def put_tag(self, entry: TagEntry) -> None:
         self.tags[entry.tag] = entry
@@ -217,7 +247,8 @@ class ReleaseRecord:
         data: dict[str, Any] = {
             "schema": SCHEMA, "version": self.version,
             "files": table(self.files, "path"), "signatures": table(self.signatures, "path"),
-            "images": table(self.images, "python"), "tags": table(self.tags, "tag"),
+            "images": {key: dataclasses.asdict(e) for key, e in sorted(self.images.items())},
+            "constraints": table(self.constraints, "path"), "tags": table(self.tags, "tag"),
             "steps": {name: {"finished": e.finished, **e.produced} for name, e in sorted(self.steps.items())},
         }
         for name, info in (("build", self.build), ("stage", self.stage), ("promoted", self.promotion)):
@@ -260,13 +291,20 @@ def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
     def single(section: str, cls: type[T]) -> T | None:
         return _entry(cls, data[section], section) if section in data else None
 
+    def image(key: str, value: Any) -> ImageEntry:
+        # schema 2 named each image by its flavour alone and did not repeat it in the entry
+        given = value if isinstance(value, dict) and "python" in value else {
+            "python": key, **(value if isinstance(value, dict) else {"?": value})}
+        return _entry(ImageEntry, given, f"images.{key}")
+
     if isinstance(data.get("promoted"), dict) and "from" in data["promoted"]:  # schema 1 spelling
         promoted = {("from_rc" if k == "from" else k): v for k, v in data["promoted"].items()}
         data = {**data, "promoted": promoted}
     return ReleaseRecord(
         path=path, version=version,
         files=entries("files", FileEntry, "path"), signatures=entries("signatures", SignatureEntry, "path"),
-        images=entries("images", ImageEntry, "python"), tags=entries("tags", TagEntry, "tag"),
+        images={entry.key: entry for entry in (image(k, v) for k, v in _table(data, "images").items())},
+        constraints=entries("constraints", ConstraintsEntry, "path"), tags=entries("tags", TagEntry, "tag"),
         steps={name: StepEntry(name, str(value.get("finished", "")) if isinstance(value, dict) else "",
                                {k: v for k, v in value.items() if k != "finished"}
                                if isinstance(value, dict) else {})

@@ -20,7 +20,7 @@ from release.cli.support import (
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
 from release.steps.images import ImageResult
-from release.steps.refresh import index_wheels, refresh_images, revision_wheels
+from release.steps.refresh import index_wheels, refresh_images, revision_wheels, svn_constraints
 from release.steps.smoke import SmokeReport
 from release.versions import parse_version
 
@@ -39,11 +39,11 @@ def _megabytes(size: int) -> str:
 
 
 def show_images(results: Sequence[ImageResult], reports: Sequence[SmokeReport]) -> None:
-    smoked = {r.flavour: ("ok" if r.ok else "FAILED") for r in reports}
+    smoked = {r.ref: ("ok" if r.ok else "FAILED") for r in reports}
     console.table(
-        "Images", ["python", "image", "status", "size", "seconds", "smoke", "digest"],
-        [(r.flavour, r.ref, r.status, _megabytes(r.size), f"{r.seconds:.1f}", smoked.get(r.flavour, "-"),
-          (r.digest or "-")[:19]) for r in results],
+        "Images", ["python", "variant", "image", "status", "size", "seconds", "smoke", "digest"],
+        [(r.flavour, r.variant or "-", r.ref, r.status, _megabytes(r.size), f"{r.seconds:.1f}",
+          smoked.get(r.ref, "-"), (r.digest or "-")[:19]) for r in results],
     )
 
 
@@ -100,6 +100,8 @@ def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
             wheel_sources=[index_wheels(target.index_simple, config.name, Path(scratch))],
             revision_sources=[revision_wheels(config.root, config.name, Path(scratch) / "built",
                                               console.progress)],
+            constraints_sources=[svn_constraints(target.svn_release, config.name,
+                                                 Path(scratch) / "constraints")],
         )
     if report.nothing_to_do:
         console.ok("nothing to do: every image's base is current")

@@ -59,7 +59,7 @@ def release_images(
         for result in results:
             plan = result.plan
             record.put_image(ImageEntry(result.flavour, result.ref, result.digest, result.image_id,
-                                        plan.input_hash, plan.base_image, plan.base_digest))
+                                        plan.input_hash, plan.base_image, plan.base_digest, result.variant))
     return results, reports
 
 
@@ -92,7 +92,7 @@ def master_images(
         )
     if not push:
         return results, reports, {}
-    digests = {r.flavour: r.digest or "" for r in results}
+    digests = {r.tag: r.digest or "" for r in results}
     full = set(flavours) == set(config.python)
     if not full:
         say(f"{MASTER} moves once every flavour is pushed: invoke publish --master")
@@ -101,14 +101,16 @@ def master_images(
 
 def _point_master(config: ReleaseConfig, target: Target, digests: Mapping[str, str], *, bare: bool,
                   say: Progress) -> dict[str, str]:
-    """`master-pythonP` for each flavour in `digests`, and `master` too when `bare`."""
+    """`[VARIANT-]master-pythonP` for each image in `digests` (keyed by that tag), and the bare
+    `[VARIANT-]master` too when `bare`."""
     registry = RegistryClient(target.registry)
     plan = plan_tags(version=None, flavours=config.python, default=config.default_python,
-                     kind=BuildKind.MASTER)
+                     kind=BuildKind.MASTER, variants=config.variant_names)
     tags: dict[str, str] = {}
     for tag in plan.tags:
-        if tag.python in digests and (bare or not tag.is_bare):
-            entry = point_tag(registry, config.image, tag.name, digests[tag.python], moving=True,
+        source = tag_name(MASTER, tag.python, tag.variant)
+        if source in digests and (bare or not tag.is_bare):
+            entry = point_tag(registry, config.image, tag.name, digests[source], moving=True,
                               python=tag.python, progress=say)
             tags[entry.tag] = entry.digest
     return tags
@@ -121,15 +123,16 @@ def join_master(config: ReleaseConfig, target: Target, *, say: Progress) -> dict
     commit = git.commit_of(config.root)
     registry = RegistryClient(target.registry)
     found = {}
-    for flavour in config.python:
-        tag = tag_name(MASTER, flavour)
-        digest = registry.manifest_digest(config.image, tag)
-        labels = registry.image_labels(config.image, tag) if digest else None
-        found[flavour] = (digest, (labels or {}).get(f"{OCI}.revision", ""))
+    for variant in config.variant_names:
+        for flavour in config.python:
+            tag = tag_name(MASTER, flavour, variant)
+            digest = registry.manifest_digest(config.image, tag)
+            labels = registry.image_labels(config.image, tag) if digest else None
+            found[tag] = (digest, (labels or {}).get(f"{OCI}.revision", ""))
     problems = master_join_problems(found, commit)
     if problems:
         raise RefusedError(f"{MASTER} not moved in {target.registry}/{config.image}: " + "; ".join(problems))
-    for flavour, (digest, _) in found.items():
-        say(f"python{flavour}: {config.image}:{tag_name(MASTER, flavour)}@{digest} (commit {commit[:12]})")
-    digests = {flavour: digest or "" for flavour, (digest, _) in found.items()}
+    for tag, (digest, _) in found.items():
+        say(f"{config.image}:{tag}@{digest} (commit {commit[:12]})")
+    digests = {tag: digest or "" for tag, (digest, _) in found.items()}
     return _point_master(config, target, digests, bare=True, say=say)

@@ -30,7 +30,7 @@ from release.plan.release import (
     plan_release,
     replan_aliases,
 )
-from release.plan.tags import BuildKind, version_tag
+from release.plan.tags import BuildKind
 from release.progress import Progress
 from release.record import (
     ImageEntry,
@@ -43,6 +43,7 @@ from release.record import (
 )
 from release.steps import publish
 from release.steps.build import build_release
+from release.steps.constraints import ImageToRead, publish_constraints, write_constraints
 from release.steps.sign import checksum_text, sign_release
 from release.steps.smoke import ship_images
 from release.steps.tags import apply_changes
@@ -68,7 +69,7 @@ class ReleaseReport:
     version: str
     steps: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # path under dist/<V>/ -> sha512
-    images: dict[str, str] = field(default_factory=dict)  # flavour -> digest
+    images: dict[str, str] = field(default_factory=dict)  # version tag (flavour, variant) -> digest
     uploads: dict[str, str] = field(default_factory=dict)  # filename -> upload | skip
     tags: dict[str, TagEntry] = field(default_factory=dict)
     replanned: list[str] = field(default_factory=list)  # why the aliases differ from the plan
@@ -89,7 +90,7 @@ class Run:
     options: RunOptions
     say: Progress
     report: ReleaseReport
-    digests: dict[str, str] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)  # version tag -> digest
     pushed_now: set[str] = field(default_factory=set)
 
     @property
@@ -147,24 +148,34 @@ def _images(run: Run) -> None:
     for result in results:
         plan = result.plan
         record.put_image(ImageEntry(result.flavour, result.ref, result.digest, result.image_id,
-                                    plan.input_hash, plan.base_image, plan.base_digest))
-        run.digests[result.flavour] = result.digest or ""
+                                    plan.input_hash, plan.base_image, plan.base_digest, result.variant))
+        run.digests[result.tag] = result.digest or ""
         if result.status != "reused":
-            run.pushed_now.add(version_tag(run.plan.version, result.flavour))
-    record.step_done("images", {"smoke": {r.flavour: r.ok for r in reports}})
+            run.pushed_now.add(result.tag)
+    record.step_done("images", {"smoke": {r.ref.rpartition(":")[2]: r.ok for r in reports}})
 
 
 def _push(run: Run) -> None:
     if not run.digests:  # a publish job: the image jobs pushed the version tags elsewhere
-        run.digests = publish.image_digests(run.registry, run.config.image, run.plan.version,
-                                            run.plan.flavours)
-        for flavour, digest in run.digests.items():
-            run.say(f"python{flavour}: {run.config.image}:{version_tag(run.plan.version, flavour)}@{digest}")
+        run.digests = publish.image_digests(run.registry, run.config.image,
+                                            [image.tag for image in run.plan.images])
+        for tag, digest in run.digests.items():
+            run.say(f"{run.config.image}:{tag}@{digest}")
     run.report.images = dict(run.digests)
     done = apply_changes(run.registry, run.config.image, run.plan.immutable, run.digests,
                          force=run.options.force, created_now=run.pushed_now, progress=run.say)
     run.report.tags.update((e.tag, e) for e in done)
     run.record.step_done("push", {"digests": run.digests})
+
+
+def _constraints(run: Run) -> None:
+    record = run.record
+    images = [ImageToRead(image, run.digests[image.tag]) for image in run.plan.images]
+    write_constraints(record, images, project=run.config.project, version=str(run.plan.version),
+                      key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
+    where = run.target.svn_dev if run.plan.version.is_prerelease else run.target.svn_release
+    url = publish_constraints(record, where, run.config.name, str(run.plan.version), progress=run.say)
+    record.step_done("constraints", {"url": url, "files": sorted(record.constraints)})
 
 
 def _index_files(record: ReleaseRecord) -> list[Path]:
@@ -207,6 +218,7 @@ def _report(run: Run) -> None:
     gpg.sign_detached(path, key=run.signing_key, gnupghome=run.target.gnupghome)
     write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
     files = {**{p: e.sha512 for p, e in record.files.items()},
+             **{p: e.sha512 for p, e in record.constraints.items()},
              **{p: e.sha512 for p, e in record.signatures.items()}}
     for name in (path.name, signature.name, f"{path.name}.sha512"):
         files[name] = sha512_of(path.with_name(name))
@@ -215,7 +227,8 @@ def _report(run: Run) -> None:
 
 RUNNERS: dict[StepName, Callable[[Run], None]] = {
     StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage, StepName.IMAGES: _images,
-    StepName.PUSH: _push, StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
+    StepName.PUSH: _push, StepName.CONSTRAINTS: _constraints, StepName.UPLOAD: _upload,
+    StepName.ALIASES: _aliases, StepName.REPORT: _report,
 }
 
 

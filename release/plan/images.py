@@ -292,14 +292,13 @@ def context_tar(files: Mapping[str, bytes], modes: Mapping[str, int] | None = No
 
 
 def master_join_problems(found: Mapping[str, tuple[str | None, str]], commit: str) -> list[str]:
-    """Why `master` may not move yet, one line per flavour; empty when it may.
+    """Why `master` may not move yet, one line per image; empty when it may.
 
-    `found` maps each configured flavour to (digest of `master-pythonP` or None, the image's
-    revision label); every flavour must be pushed, and built from `commit`.
+    `found` maps the `[VARIANT-]master-pythonP` tag of each configured flavour and variant to (its
+    digest or None, the image's revision label); every one must be pushed, and built from `commit`.
     """
     problems = []
-    for flavour, (digest, revision) in found.items():
-        tag = tag_name(MASTER, flavour)
+    for tag, (digest, revision) in found.items():
         if digest is None:
             problems.append(f"{tag} is not in the registry (its image job has not pushed it)")
         elif revision != commit:

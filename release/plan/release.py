@@ -31,6 +31,7 @@ class StepName(str, Enum):
     STAGE = "stage"
     IMAGES = "images"
     PUSH = "push"
+    CONSTRAINTS = "constraints"
     UPLOAD = "upload"
     ALIASES = "aliases"
     REPORT = "report"
@@ -54,10 +55,25 @@ class Step:
     does: str
 
 
+CONSTRAINTS_DIR = "constraints"
+
+
+def constraints_name(python: str, variant: str = "") -> str:
+    """The file an image's installed set ships as: `constraints-P.txt` for the default image,
+    `constraints-VARIANT-P.txt` for a variant (`constraints-slim-3.11.txt`)."""
+    return f"constraints-{variant}-{python}.txt" if variant else f"constraints-{python}.txt"
+
+
+def constraints_folder(name: str, version: ReleaseVersion | str) -> str:
+    """Where a release's constraints files are published in svn, under the project's folder (next
+    to `<version>/`, which holds only what was voted on): `<name>/constraints-<version>`."""
+    return f"{name}/constraints-{version}"
+
+
 @dataclass(frozen=True)
 class Artefact:
     path: str  # relative to dist/<version>/
-    kind: str  # source | sdist | wheel | record
+    kind: str  # source | sdist | wheel | record | constraints
     signed: bool = True
 
     @property
@@ -75,6 +91,8 @@ class PlannedImage:
     tag: str
     ref: str
     base_image: str
+    variant: str = ""  # "" is the default image
+    constraints: str = ""  # the file its installed set ships as, under dist/<V>/
 
 
 @dataclass(frozen=True)
@@ -84,12 +102,14 @@ class TagChange:
     moving: bool  # an alias (X.Y, latest): later releases may move it
     action: TagAction
     current: str | None  # the digest it points at now, None when absent
-    source: str  # the version tag whose image it gets
+    source: str  # the version tag whose image it gets (which names the flavour and the variant)
     reason: str = ""
+    variant: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"tag": self.tag, "python": self.python, "moving": self.moving, "action": self.action.value,
-                "current_digest": self.current, "source": self.source, "reason": self.reason}
+        return {"tag": self.tag, "python": self.python, "variant": self.variant, "moving": self.moving,
+                "action": self.action.value, "current_digest": self.current, "source": self.source,
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -116,6 +136,7 @@ class ReleasePlan:
     repository: str  # registry/image
     flavours: tuple[str, ...]  # the flavours this run builds or joins
     full: bool  # every configured flavour: only then do aliases move
+    # images, steps, tags... below: every variant of every chosen flavour
     steps: tuple[Step, ...]
     artefacts: tuple[Artefact, ...]
     images: tuple[PlannedImage, ...]
@@ -146,8 +167,8 @@ class ReleasePlan:
             "steps": [{"name": s.name.value, "does": s.does} for s in self.steps],
             "artefacts": [{"path": a.path, "kind": a.kind, "companions": list(a.companions)}
                           for a in self.artefacts],
-            "images": [{"python": i.python, "tag": i.tag, "ref": i.ref, "base_image": i.base_image}
-                       for i in self.images],
+            "images": [{"python": i.python, "variant": i.variant, "tag": i.tag, "ref": i.ref,
+                        "base_image": i.base_image, "constraints": i.constraints} for i in self.images],
             "uploads": [{"filename": u.filename, "action": u.action.value} for u in self.uploads],
             "tags": [t.to_json() for t in self.tags],
             "owns_line": self.owns_line,
@@ -160,8 +181,11 @@ _DOES = {
     StepName.BUILD: "build sdist, wheel and source tarball from a clean export; twine check --strict",
     StepName.SIGN: "detached armored .asc and .sha512 for every file",
     StepName.STAGE: "commit the candidate to svn dev/ and render the [VOTE] email",
-    StepName.IMAGES: "build, smoke and push one production image per Python flavour under V-pythonP",
+    StepName.IMAGES: "build every variant of each flavour's image, smoke them all, push them under their "
+                     "version tags",
     StepName.PUSH: "check or set the immutable version tags",
+    StepName.CONSTRAINTS: "write what each image installed as its constraints file, sign, record and "
+                          "publish them in svn",
     StepName.UPLOAD: "upload packages with twine and compare the index's hashes with ours",
     StepName.ALIASES: "point moving tags at the new digests by manifest copy (no blob upload)",
     StepName.REPORT: "write the release report and sign the release record",
@@ -175,7 +199,7 @@ def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE) -> tuple[S
     names.append(StepName.IMAGES)
     if mode is Mode.PUBLISH:
         names = []  # built and signed already; the image jobs pushed the version tags
-    names += [StepName.PUSH, StepName.UPLOAD, StepName.ALIASES, StepName.REPORT]
+    names += [StepName.PUSH, StepName.CONSTRAINTS, StepName.UPLOAD, StepName.ALIASES, StepName.REPORT]
     return tuple(Step(n, _DOES[n]) for n in names)
 
 
@@ -185,9 +209,11 @@ def distribution_files(name: str, version: ReleaseVersion | str) -> tuple[str, s
     return f"{dist}-{version}.tar.gz", f"{dist}-{version}-py3-none-any.whl"
 
 
-def artefacts(name: str, version: ReleaseVersion) -> tuple[Artefact, ...]:
+def artefacts(name: str, version: ReleaseVersion, images: Sequence[PlannedImage] = ()
+              ) -> tuple[Artefact, ...]:
     """Files a release writes under dist/<V>/: svn/ carries the final version (what is voted on),
-    pypi/ what the index gets (the rc version for a candidate, else a copy of svn's packages)."""
+    pypi/ what the index gets (the rc version for a candidate, else a copy of svn's packages),
+    constraints/ what each image installed (written once the images are pushed)."""
     svn_version = version.final if version.is_rc else version
     sdist, wheel = distribution_files(name, svn_version)
     index_sdist, index_wheel = distribution_files(name, version)
@@ -198,6 +224,7 @@ def artefacts(name: str, version: ReleaseVersion) -> tuple[Artefact, ...]:
         # a candidate's index files differ from the voted ones and are signed; a final's are svn's bytes
         Artefact(f"pypi/{index_sdist}", "sdist", signed=version.is_rc),
         Artefact(f"pypi/{index_wheel}", "wheel", signed=version.is_rc),
+        *(Artefact(image.constraints, "constraints") for image in images if image.constraints),
         Artefact("release.json", "record"),
     )
 
@@ -211,10 +238,10 @@ def plan_tag_changes(
 ) -> tuple[tuple[TagChange, ...], bool, bool]:
     """Every tag of the release with what the run will do to it, from `state`."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
-                         kind=BuildKind.RELEASE, existing=state.released)
+                         kind=BuildKind.RELEASE, existing=state.released, variants=config.variant_names)
     changes = []
     for tag in tag_plan.tags:
-        source = version_tag(version, tag.python)
+        source = version_tag(version, tag.python, tag.variant)
         current = state.tags.get(tag.name)
         ours = state.tags.get(source)  # known when a run already pushed it
         if not tag.moving:
@@ -228,7 +255,8 @@ def plan_tag_changes(
             action, reason = TagAction.SKIP, "already points at this release"
         else:
             action, reason = TagAction.MOVE, ""
-        changes.append(TagChange(tag.name, tag.python, tag.moving, action, current, source, reason))
+        changes.append(TagChange(tag.name, tag.python, tag.moving, action, current, source, reason,
+                                 tag.variant))
     return tuple(changes), tag_plan.owns_line, tag_plan.owns_latest
 
 
@@ -251,7 +279,13 @@ def plan_release(
     full = set(chosen) == set(config.python)
     repository = f"{registry}/{config.image}"
     tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full)
-    files = artefacts(config.name, version)
+    images = tuple(
+        PlannedImage(p, version_tag(version, p, v), f"{repository}:{version_tag(version, p, v)}",
+                     config.base_image_for(p, registry=registry), v,
+                     f"{CONSTRAINTS_DIR}/{constraints_name(p, v)}")
+        for v in config.variant_names for p in chosen
+    )
+    files = artefacts(config.name, version, images)
     uploads = tuple(
         Upload(a.path.split("/", 1)[1],
                UploadAction.SKIP if a.path.split("/", 1)[1] in state.index_files else UploadAction.UPLOAD)
@@ -276,11 +310,7 @@ def plan_release(
         full=full,
         steps=release_steps(version, mode),
         artefacts=files,
-        images=tuple(
-            PlannedImage(p, version_tag(version, p), f"{repository}:{version_tag(version, p)}",
-                         config.base_image_for(p, registry=registry))
-            for p in chosen
-        ),
+        images=images,
         uploads=uploads,
         tags=tags,
         owns_line=owns_line,
@@ -293,8 +323,9 @@ def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Se
                     ) -> tuple[str, ...]:
     """The tags whose digests a plan needs: every tag it could set, and the version tags."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
-                         kind=BuildKind.RELEASE, existing=released)
-    names = {t.name for t in tag_plan.tags} | {version_tag(version, p) for p in config.python}
+                         kind=BuildKind.RELEASE, existing=released, variants=config.variant_names)
+    names = {t.name for t in tag_plan.tags}
+    names |= {version_tag(version, p, v) for p in config.python for v in config.variant_names}
     return tuple(sorted(names))
 
 

@@ -283,20 +283,21 @@ def build_images(
         with lock:
             progress(event)
 
-    failures: dict[str, str] = {}
+    failures: list[tuple[ImagePlan, str]] = []
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="image") as pool:
-        futures = {p.tag: (p, pool.submit(_build_one, p, context, engine, locked,
-                                          network_mode_for(source), nocache))
-                   for p in to_build}
-        for tag, (plan, future) in futures.items():
+        futures = [(p, pool.submit(_build_one, p, context, engine, locked, network_mode_for(source), nocache))
+                   for p in to_build]
+        for plan, future in futures:
             try:
-                results[tag] = future.result()
+                results[plan.tag] = future.result()
             except (BuildFailed, ServiceError, CommandError) as exc:
-                failures[tag] = str(exc)
+                failures.append((plan, str(exc)))
                 locked(image_event(plan.flavour, "failed", str(exc).splitlines()[0], variant=plan.variant))
     if failures:
-        lines = "\n".join(f"{tag}: {msg}" for tag, msg in sorted(failures.items()))
-        raise CommandError(f"image build failed for {', '.join(sorted(failures))}:\n{lines}")
+        names = [f"Python {p.flavour}" + (f" ({p.variant})" if p.variant else "") for p, _ in failures]
+        lines = "\n".join(f"{image_event(p.flavour, '', '', variant=p.variant).subject}: {msg}"
+                          for p, msg in failures)
+        raise CommandError(f"image build failed for {', '.join(names)}:\n{lines}")
     return [results[p.tag] for p in plans]
 
 

@@ -240,6 +240,14 @@ def test_refresh_targets_are_master_and_each_lines_newest_final_release() -> Non
     ]
 
 
+def test_refresh_targets_take_every_variant_of_the_newest_releases() -> None:
+    tags = ["master-python3.11", "slim-master-python3.11", "slim-master", "3.3.1-python3.11",
+            "slim-3.3.1-python3.11", "3.3.2-python3.11", "slim-3.3.2-python3.11", "slim-3.3.2", "slim-latest",
+            "slim-3.3.3rc1-python3.11"]
+    assert refresh_targets(tags) == ["master-python3.11", "slim-master-python3.11", "3.3.2-python3.11",
+                                     "slim-3.3.2-python3.11"]
+
+
 def test_a_variants_image_is_tagged_with_its_name() -> None:
     assert image_tag(BuildKind.RELEASE, "3.3.2", "3.11", "slim") == "slim-3.3.2-python3.11"
     assert image_tag(BuildKind.MASTER, "3.4.0.dev0", "3.11", "slim") == "slim-master-python3.11"

@@ -15,6 +15,7 @@ from release.record import (
     RECORD_NAME,
     SCHEMA,
     BuildInfo,
+    ConstraintsEntry,
     FileEntry,
     ImageEntry,
     PromotionInfo,
@@ -55,7 +56,7 @@ def test_save_creates_the_directory_and_writes_json(tmp_path: Path) -> None:
     record.save()
     data = json.loads(record.path.read_text(encoding="utf-8"))
     assert data == {"schema": SCHEMA, "version": "1.10.6", "files": {}, "signatures": {}, "images": {},
-                    "tags": {}, "steps": {}}
+                    "constraints": {}, "tags": {}, "steps": {}}
     assert record.path.read_text(encoding="utf-8").endswith("}\n")
 
 
@@ -304,3 +305,35 @@ def test_a_record_without_a_pypi_wheel_is_refused(tmp_path: Path) -> None:
     record.add_files([FileEntry("svn/a-1.0-py3-none-any.whl", "0" * 128, "wheel", "svn")])
     with pytest.raises(RefusedError, match=r"the record lists no wheel to install in the images"):
         record.wheels()
+
+
+def test_images_of_every_variant_and_the_constraints_they_ship_round_trip(tmp_path: Path) -> None:
+    record = load_record(tmp_path, "3.3.2")
+    default = ImageEntry("3.11", "r/a:3.3.2-python3.11", "sha256:d", "sha256:i", "sha256:h", "b", "sha256:b")
+    slim = ImageEntry("3.11", "r/a:slim-3.3.2-python3.11", "sha256:e", "sha256:j", "sha256:k", "b",
+                      "sha256:b", "slim")
+    record.put_image(default)
+    record.put_image(slim)
+    entries = [ConstraintsEntry("constraints/constraints-3.11.txt", "ab" * 64, "3.11", "", "r/a@sha256:d"),
+               ConstraintsEntry("constraints/constraints-slim-3.11.txt", "cd" * 64, "3.11", "slim",
+                                "r/a@sha256:e", "svn://x/apache-airflow/constraints-3.3.2")]
+    record.put_constraints(entries)
+    data = json.loads(record.path.read_text(encoding="utf-8"))
+    assert set(data["images"]) == {"3.11", "slim-3.11"}
+    assert data["images"]["slim-3.11"]["variant"] == "slim"
+    assert data["constraints"]["constraints/constraints-slim-3.11.txt"]["variant"] == "slim"
+    again = load_record(tmp_path, "3.3.2")
+    assert again.images == {"3.11": default, "slim-3.11": slim}
+    assert again.constraints_of("3.11", "slim") == entries[1]
+    assert again.constraints_of("3.11") == entries[0]
+    assert again.constraints_of("3.13") is None
+
+
+def test_a_schema_2_image_named_by_its_flavour_alone_is_read(tmp_path: Path) -> None:
+    image = {"ref": "r/a:1.10.6-python3.11", "digest": "sha256:d", "image_id": "sha256:i", "input_hash": "h",
+             "base_image": "b", "base_digest": "sha256:b"}
+    document = {"schema": 2, "version": "1.10.6", "images": {"3.11": image}}
+    (tmp_path / RECORD_NAME).write_text(json.dumps(document))
+    record = load_record(tmp_path, "1.10.6")
+    assert record.images["3.11"] == ImageEntry("3.11", **image)  # type: ignore[arg-type]
+    assert record.images["3.11"].variant == "" and record.constraints == {}

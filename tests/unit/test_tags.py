@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from release.config import RESERVED_VARIANT_NAMES, VARIANT_NAME
@@ -524,6 +524,7 @@ variant_sets = st.lists(st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True).fil
     lambda names: ("", *names))
 
 
+@settings(deadline=None)  # a shared, loaded machine must not turn a slow example into a failure
 @given(versions, st.lists(versions, max_size=8), flavour_sets(), variant_sets)
 def test_variant_tags_parse_back_and_mirror_the_default_images(
     version: ReleaseVersion, existing: list[ReleaseVersion], fl: tuple[tuple[str, ...], str],
