@@ -2,9 +2,10 @@
 
 Per image: the Python is the flavour; the installed package is the release's version, from a
 wheel whose sha256 is the one the release built; `pip check` passes; the default user is the
-configured uid; no node/npm/gcc/cc on PATH; PID 1 is the init; the labels are right; a shell
-and the app command run. Every check runs; failures raise one SmokeFailed naming image and check.
-A variant's image is checked against that variant's config.
+configured uid; no compiler or node on PATH and no C headers (build tools stay in the build
+stages); every shared library of the environment finds the libraries it links to; PID 1 is the
+init; the labels are right; a shell and the app command run. Every check runs; failures raise one
+SmokeFailed naming image and check. A variant's image is checked against that variant's config.
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from release.record import sha256_of
 from release.steps.app_smoke import Check, app_checks
 from release.steps.images import ImageResult, build_images, image_event, push_images
 
-BUILD_TOOLS = ("node", "npm", "gcc", "cc")
+BUILD_TOOLS = ("node", "npm", "gcc", "cc", "c++", "g++", "clang")
+HEADER_DIRS = ("/usr/include", "/usr/local/include")
 INIT = "dumb-init"
 
 # Runs inside the image with its own python3 (3.9+): facts as one JSON line.
@@ -56,6 +58,24 @@ try:
     facts["pid1"] = open("/proc/1/cmdline", "rb").read().split(b"\0")[0].decode()
 except OSError:
     facts["pid1"] = None
+headers = [os.path.join(d, f) for top in sys.argv[4].split(",") for d, _, files in os.walk(top)
+           for f in files if f.endswith((".h", ".hpp"))]
+facts["headers"] = [len(headers), sorted(headers)[:5]]
+import sysconfig
+libraries = sorted({os.path.join(d, f) for top in {sys.prefix, sysconfig.get_path("platstdlib")}
+                    for d, _, files in os.walk(top) for f in files if f.endswith(".so") or ".so." in f})
+missing = {}
+if shutil.which("ldd"):
+    for start in range(0, len(libraries), 100):
+        out = subprocess.run(["ldd", *libraries[start:start + 100]], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, universal_newlines=True).stdout
+        current = libraries[start]
+        for line in out.splitlines():
+            if not line.startswith(("\t", " ")) and line.endswith(":"):
+                current = line[:-1]
+            elif "=> not found" in line:
+                missing.setdefault(current, []).append(line.split("=>")[0].strip())
+facts["libraries"] = [len(libraries), missing if shutil.which("ldd") else None]
 print(json.dumps(facts))
 """
 
@@ -158,6 +178,16 @@ def fact_checks(facts: Mapping[str, Any], info: ImageInfo, expect: Expected) -> 
     ))
     found = {tool: path for tool, path in (facts.get("tools") or {}).items() if path}
     checks.append(_check("no-build-tools", not found, f"on PATH: {found}"))
+    count, first = facts.get("headers") or [0, []]
+    checks.append(_check("no-headers", count == 0, f"{count} C headers, e.g. {', '.join(first)}"))
+    libraries, missing = facts.get("libraries") or [0, None]
+    if missing is None:
+        checks.append(Check("shared-libs", True, "no ldd in the image", skipped=True))
+    else:
+        listing = "; ".join(f"{Path(lib).name}: {', '.join(sorted(set(needs)))}"
+                            for lib, needs in missing.items())
+        detail = f"{len(missing)} of {libraries} shared libraries miss libraries: {listing[:400]}"
+        checks.append(_check("shared-libs", not missing, detail))
     pid1 = Path(str(facts.get("pid1") or "")).name
     checks.append(_check("init", pid1 == INIT, f"PID 1 is {facts.get('pid1')!r}, expected {INIT}"))
     problems = label_mismatches(expect.labels, info.labels)
@@ -172,6 +202,7 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
         info = engine.pull(ref)
     probe = [
         "python3", "-c", PROBE, expect.name, WHEELS_RECORD, ",".join(expect.forbidden_tools),
+        ",".join(HEADER_DIRS),
     ]
     code, output = _run(engine, ref, probe)
     try:
