@@ -168,14 +168,39 @@ def _push(run: Run) -> None:
     run.record.step_done("push", {"digests": run.digests})
 
 
+def constraints_url(target: Target, version: ReleaseVersion) -> str:
+    """Where a release's constraints are committed: svn dev for a pre-release, else svn release."""
+    return target.svn_dev if version.is_prerelease else target.svn_release
+
+
 def _constraints(run: Run) -> None:
     record = run.record
     images = [ImageToRead(image, run.digests[image.tag]) for image in run.plan.images]
     write_constraints(record, images, project=run.config.project, version=str(run.plan.version),
                       key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
-    where = run.target.svn_dev if run.plan.version.is_prerelease else run.target.svn_release
-    url = publish_constraints(record, where, run.config.name, str(run.plan.version), progress=run.say)
+    url = ""
+    if run.plan.mode is Mode.PUBLISH:  # a CI join; an svn commit takes the release manager's credentials
+        run.say(f"constraints signed in {record.directory / 'constraints'}; the release manager commits them "
+                f"to svn with: invoke constraints --version {run.plan.version}")
+    else:
+        url = publish_constraints(record, constraints_url(run.target, run.plan.version), run.config.name,
+                                  str(run.plan.version), progress=run.say)
     record.step_done("constraints", {"url": url, "files": sorted(record.constraints)})
+
+
+def publish_recorded_constraints(config: ReleaseConfig, version: ReleaseVersion, target: Target, *,
+                                 say: Progress) -> str:
+    """Commit the constraints a release recorded (by a CI publish job) to svn; `invoke constraints`."""
+    record = load_record(release_dir(config.root, str(version)), str(version))
+    if not record.constraints:
+        raise RefusedError(f"{record.directory}: the release records no constraints; the images' "
+                           "constraints are written once they are pushed (invoke publish)")
+    for entry in record.constraints.values():
+        path = record.directory / entry.path
+        if not path.is_file() or sha512_of(path) != entry.sha512:
+            raise RefusedError(f"{path} is missing or changed since it was recorded")
+    return publish_constraints(record, constraints_url(target, version), config.name, str(version),
+                               progress=say)
 
 
 def _index_files(record: ReleaseRecord) -> list[Path]:
