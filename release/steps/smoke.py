@@ -74,7 +74,11 @@ if shutil.which("ldd"):
             if not line.startswith(("\t", " ")) and line.endswith(":"):
                 current = line[:-1]
             elif "=> not found" in line:
-                missing.setdefault(current, []).append(line.split("=>")[0].strip())
+                needed = line.split("=>")[0].strip()
+                # a wheel's vendored libraries (auditwheel's *.libs) find their siblings through the
+                # extension that loads them, not through ldd's search
+                if not os.path.exists(os.path.join(os.path.dirname(current), needed)):
+                    missing.setdefault(current, []).append(needed)
 facts["libraries"] = [len(libraries), missing if shutil.which("ldd") else None]
 print(json.dumps(facts))
 """
