@@ -10,7 +10,7 @@ from conftest import REPO_ROOT
 
 from benchmarks.airflow import COMPOSE_FILE, PROFILE, Bench, pinned_version
 from release.config import load_config
-from release.errors import ConfigError
+from release.errors import ConfigError, ReleaseError
 
 EXAMPLES = REPO_ROOT / "examples" / "airflow"
 
@@ -50,8 +50,11 @@ def test_merged_pins_carry_markers_only_where_flavours_differ() -> None:
         'b==3; python_version == "3.13"',
         'c==1; python_version == "3.13"',
     ]
-    report = {"install": [{"metadata": {"name": "Zope.Interface", "version": "7.1"}}]}
-    assert make.pins_from_report(report) == {"zope-interface": "7.1"}
+    compiled = "Zope.Interface==7.1\napache-airflow[celery]==3.3.2\n\n# a comment\nuv==0.13.9  # via x\n"
+    assert make.pins_from_compiled(compiled) == {"zope-interface": "7.1", "apache-airflow": "3.3.2",
+                                                 "uv": "0.13.9"}
+    with pytest.raises(ReleaseError, match="not a pin"):
+        make.pins_from_compiled("-e ./local\n")
     text = make.constraints_text("3.3.2", pins)
     assert text.startswith("# Constraints for apache-airflow==3.3.2 on Python 3.11, 3.13")
     assert "make_constraints.py --version 3.3.2 --python 3.11,3.13" in text

@@ -715,8 +715,14 @@ def test_build_args_are_sorted_pairs() -> None:
 def test_the_airflow_profile_is_configured() -> None:
     config = load_config(REPO_ROOT, profile=REPO_ROOT / "examples" / "airflow" / "pyproject.toml")
     assert (config.name, config.image, config.install) == ("apache-airflow", "apache/airflow", "index")
-    assert config.python == ("3.11", "3.13")
+    assert config.python == ("3.11", "3.13", "3.14")
     assert (REPO_ROOT / config.constraints).is_file()
-    assert [c.command[:2] for c in config.smoke_commands] == [("airflow", "version"), ("airflow", "db")]
+    assert (REPO_ROOT / config.entrypoint).is_file()
+    assert [c.command[:2] for c in config.smoke_commands][:2] == [("airflow", "version"), ("airflow", "db")]
     assert config.health_check is not None
     assert config.health_check.url.endswith("/api/v2/monitor/health")
+    assert config.variant_names == ("", "slim")
+    assert {"celery", "postgres", "mysql", "amazon", "google", "fab"} <= set(config.extras)
+    slim = config.for_variant("slim")
+    assert slim.extras == () and dict(slim.build_args)["RUNTIME_APT_DEPS"] == ""
+    assert dict(slim.build_args)["APP_USER"] == "airflow"
