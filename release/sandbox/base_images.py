@@ -123,6 +123,7 @@ def ensure_base_image(flavour: str, registry: str, layout: Layout, progress: Pro
     image = _local_image(engine, flavour, recipe, registry)
     if image is not None:
         progress(f"base image {local_ref(flavour)}: reusing {image.short_id} (recipe {recipe[:12]})")
+        engine.tag(image.id, local_ref(flavour))  # the local tag names this sandbox's image again
     else:
         progress(f"base image {local_ref(flavour)}: building from Debian {suite} (about a minute)")
         _build(engine, flavour, suite, recipe, layout, progress)
