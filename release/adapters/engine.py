@@ -352,6 +352,12 @@ class Engine:
         with _errors(f"listing containers labelled {label}"):
             return [str(c.id) for c in self.client.containers.list(all=True, filters={"label": label})]
 
+    def labels_of(self, container: str) -> Mapping[str, str]:
+        """The container's labels ({} when it is gone)."""
+        found = self._container(container)
+        labels: Mapping[str, str] = (found.attrs.get("Config") or {}).get("Labels") or {} if found else {}
+        return labels
+
     def network(self, name: str) -> str:
         """Create the bridge network `name`; return it."""
         with _errors(f"creating network {name}"):
