@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from release import platforms as known_platforms
 from release.errors import ConfigError
 
 if sys.version_info >= (3, 11):
@@ -79,6 +80,18 @@ class ReleaseConfig:
     build_args: tuple[tuple[str, str], ...] = ()
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
+    platforms: tuple[str, ...] = ()  # as configured; () = the host's platform only
+    host_platform: str = known_platforms.DEFAULT  # the machine's own, filled in by load_config
+
+    @property
+    def image_platforms(self) -> tuple[str, ...]:
+        """The platforms every image is built for: the configured ones, else the host's."""
+        return self.platforms or (self.host_platform,)
+
+    @property
+    def multi_platform(self) -> bool:
+        """Several platforms: each tag is then an image index over one image per platform."""
+        return len(self.image_platforms) > 1
 
     @property
     def uses_sandbox(self) -> bool:
@@ -113,6 +126,7 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "build-args": ("build_args", dict, "a table of Dockerfile build args (strings)"),
     "smoke-commands": ("smoke_commands", list, "a list of commands or {command, expect, timeout} tables"),
     "health-check": ("health_check", dict, "a table {command, url, timeout, expect}"),
+    "platforms": ("platforms", list, "a list of image platforms like ['linux/amd64', 'linux/arm64']"),
 }
 
 
@@ -198,15 +212,33 @@ def _health_check(key: str, value: dict[str, Any]) -> HealthCheck:
     return HealthCheck(**table)
 
 
+def _platforms(key: str, value: list[Any]) -> tuple[str, ...]:
+    found = _string_list(key, value)
+    if not found:
+        raise ConfigError(f"[tool.release] {key}: empty; leave the key out to build for this machine's "
+                          "platform only")
+    for name in found:
+        try:
+            known_platforms.info(name)
+        except ValueError as exc:
+            raise ConfigError(f"[tool.release] {key}: {exc}") from None
+    if len(set(found)) != len(found):
+        raise ConfigError(f"[tool.release] {key}: platforms repeat in {list(found)}")
+    return found
+
+
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "build-args": _build_args,
+    "platforms": _platforms,
     "smoke-commands": _smoke_commands,
     "health-check": _health_check,
 }
 
 
-def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
-    """Turn the `[tool.release]` table into a ReleaseConfig, or one ConfigError naming the key."""
+def parse_config(root: Path, table: Mapping[str, Any], *,
+                 host_platform: str = known_platforms.DEFAULT) -> ReleaseConfig:
+    """Turn the `[tool.release]` table into a ReleaseConfig, or one ConfigError naming the key.
+    `host_platform` is the machine's own platform, what a config without `platforms` builds for."""
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
         raise ConfigError(f"[tool.release] unknown key {unknown[0]!r}; known keys: {', '.join(_KEYS)}")
@@ -254,7 +286,7 @@ def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
     uid = values.get("uid", 50000)
     if not 0 < uid < 2**31:
         raise ConfigError(f"[tool.release] uid: {uid} is not a valid non-root uid")
-    return ReleaseConfig(root=root, **values)
+    return ReleaseConfig(root=root, host_platform=host_platform, **values)
 
 
 def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:
@@ -265,7 +297,7 @@ def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:
     table = tool.get("release") if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: no [tool.release] table")
-    return parse_config(root, table)
+    return parse_config(root, table, host_platform=known_platforms.host_platform())
 
 
 def _read_toml(path: Path) -> Mapping[str, Any]:
