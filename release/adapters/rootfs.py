@@ -9,10 +9,15 @@ from release.adapters.cmd import run
 from release.errors import CommandError
 
 
-def debootstrap(suite: str, target: Path, *, packages: Sequence[str], mirror: str, log_file: Path) -> Path:
-    """A minimal Debian `suite` with `packages` in `target`; the tool's output goes to `log_file`."""
+def debootstrap(suite: str, target: Path, *, packages: Sequence[str], mirror: str, log_file: Path,
+                arch: str | None = None) -> Path:
+    """A minimal Debian `suite` with `packages` in `target`; the tool's output goes to `log_file`.
+    `arch` (a Debian architecture such as arm64) makes another architecture's tree: its second
+    stage then runs under qemu, through binfmt_misc."""
+    architecture = [f"--arch={arch}"] if arch else []
     result = run(
-        ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}", suite, target, mirror],
+        ["debootstrap", "--variant=minbase", *architecture, f"--include={','.join(packages)}", suite, target,
+         mirror],
         check=False,
     )
     log_file.parent.mkdir(parents=True, exist_ok=True)

@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from release import platforms as known_platforms
 from release.errors import ConfigError, ReleaseError, ServiceError
 from release.progress import Progress
-from release.sandbox import base_images, dockerd, gpg, services, svn
+from release.sandbox import base_images, dockerd, emulation, gpg, services, svn
 from release.sandbox.base_images import SANDBOX_SUITES, recipe_digest
 from release.sandbox.state import Clock, Layout, locked, print_progress, read_state, write_state
 
@@ -58,18 +59,26 @@ class Services:
         return f"{self.index_url}simple/"
 
 
-def _validate(name: str, flavours: Sequence[str]) -> None:
+def _validate(name: str, flavours: Sequence[str], platforms: Sequence[str]) -> None:
     if not name or "/" in name or name.strip() != name or name.startswith("."):
         raise ConfigError(f"sandbox project name {name!r} must be a plain folder name like 'airflow'")
     for flavour in flavours:
         base_images.suite_of(flavour)
+    for platform in platforms:
+        try:
+            known_platforms.info(platform)
+        except ValueError as exc:
+            raise ConfigError(f"sandbox base images: {exc}") from None
 
 
 def up(
-    root: Path, *, name: str, flavours: Sequence[str], progress: Progress = print_progress
+    root: Path, *, name: str, flavours: Sequence[str], progress: Progress = print_progress,
+    platforms: Sequence[str] = (),
 ) -> Services:
-    """Bring every service up (reusing what already answers) and return where they are."""
-    _validate(name, flavours)
+    """Bring every service up (reusing what already answers) and return where they are. Base
+    images are built for `platforms` (default: the host's); another architecture's needs qemu,
+    which is set up first."""
+    _validate(name, flavours, platforms)
     layout = Layout.of(root)
     clock = Clock(progress)
     with locked(layout):
@@ -101,8 +110,11 @@ def up(
 
         known = sorted({*data.get("base_images", {}), *flavours})
         data["base_images"] = {flavour: base_images.registry_ref(registry, flavour) for flavour in known}
+        host = known_platforms.host_platform()
+        if flavours:
+            emulation.ensure_emulation(platforms, host, clock)
         for flavour in flavours:
-            base_images.ensure_base_image(flavour, registry, layout, clock)
+            base_images.ensure_base_image(flavour, registry, layout, clock, platforms, host=host)
         data["complete"] = True
         write_state(layout, data)
     clock(f"sandbox up: registry {registry}, index {data['index_url']}, state {layout.state_file}")
