@@ -4,6 +4,12 @@
 step reads what it does from the plan. `--dry-run` prints the same object. The only thing the
 pipeline decides again while it runs is the moving aliases, from what the registry and the index
 hold at that moment (`replan_aliases`); the report names every difference from the plan.
+
+Platforms are one more dimension of the images: with several configured, the plan has one image
+per flavour and platform (pushed under its platform's helper tag), one index per flavour (put by
+the `index` step over what the registry holds), and the version tags and aliases point at the
+indexes. A run that builds only some platforms pushes their images and leaves every tag to a run
+that has them all (`invoke publish`), so no tag of a multi-platform release ever names one image.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from release.config import ReleaseConfig
-from release.plan.tags import BuildKind, plan_tags, version_tag
+from release.plan.tags import BuildKind, plan_tags, platform_tag, version_tag
 from release.versions import ReleaseVersion
 
 
@@ -30,6 +36,7 @@ class StepName(str, Enum):
     SIGN = "sign"
     STAGE = "stage"
     IMAGES = "images"
+    INDEX = "index"
     PUSH = "push"
     UPLOAD = "upload"
     ALIASES = "aliases"
@@ -72,9 +79,28 @@ class Artefact:
 @dataclass(frozen=True)
 class PlannedImage:
     python: str
-    tag: str
+    tag: str  # V-pythonP; with several platforms its platform's helper tag, V-pythonP-ARCH
     ref: str
     base_image: str
+    platform: str
+
+
+@dataclass(frozen=True)
+class PlannedIndex:
+    """One flavour's image index: put over its platforms' images, then under the version tag."""
+
+    python: str
+    tag: str  # the version tag the index goes under: V-pythonP
+    images: tuple[tuple[str, str], ...]  # (platform, the helper tag of its image), in index order
+
+    def to_json(self) -> dict[str, Any]:
+        return {"python": self.python, "tag": self.tag,
+                "images": [{"platform": p, "tag": t} for p, t in self.images]}
+
+
+PARTIAL_FLAVOURS = "only some flavours are built: aliases move with a full release"
+PARTIAL_PLATFORMS = ("only some platforms are built: every tag waits for a run with all of them "
+                     "(invoke publish joins them)")
 
 
 @dataclass(frozen=True)
@@ -86,6 +112,11 @@ class TagChange:
     current: str | None  # the digest it points at now, None when absent
     source: str  # the version tag whose image it gets
     reason: str = ""
+
+    @property
+    def deferred(self) -> bool:
+        """Skipped because this run builds only part of the release; a full run sets it."""
+        return self.action is TagAction.SKIP and self.reason in {PARTIAL_FLAVOURS, PARTIAL_PLATFORMS}
 
     def to_json(self) -> dict[str, Any]:
         return {"tag": self.tag, "python": self.python, "moving": self.moving, "action": self.action.value,
@@ -115,15 +146,17 @@ class ReleasePlan:
     name: str
     repository: str  # registry/image
     flavours: tuple[str, ...]  # the flavours this run builds or joins
-    full: bool  # every configured flavour: only then do aliases move
+    full: bool  # every configured flavour and platform: only then do aliases move
     steps: tuple[Step, ...]
     artefacts: tuple[Artefact, ...]
-    images: tuple[PlannedImage, ...]
+    images: tuple[PlannedImage, ...]  # one per flavour and platform
     uploads: tuple[Upload, ...]
     tags: tuple[TagChange, ...]
     owns_line: bool
     owns_latest: bool
     warnings: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()  # the platforms this run builds or joins
+    indexes: tuple[PlannedIndex, ...] = ()  # one per flavour with several platforms, when all are here
 
     @property
     def immutable(self) -> tuple[TagChange, ...]:
@@ -132,6 +165,11 @@ class ReleasePlan:
     @property
     def aliases(self) -> tuple[TagChange, ...]:
         return tuple(t for t in self.tags if t.moving)
+
+    @property
+    def multi_platform(self) -> bool:
+        """The release's tags are image indexes (several platforms are configured)."""
+        return any(s.name is StepName.INDEX for s in self.steps)
 
     def step(self, name: StepName) -> Step | None:
         return next((s for s in self.steps if s.name is name), None)
@@ -143,11 +181,13 @@ class ReleasePlan:
             "name": self.name,
             "repository": self.repository,
             "flavours": list(self.flavours),
+            "platforms": list(self.platforms),
             "steps": [{"name": s.name.value, "does": s.does} for s in self.steps],
             "artefacts": [{"path": a.path, "kind": a.kind, "companions": list(a.companions)}
                           for a in self.artefacts],
-            "images": [{"python": i.python, "tag": i.tag, "ref": i.ref, "base_image": i.base_image}
-                       for i in self.images],
+            "images": [{"python": i.python, "platform": i.platform, "tag": i.tag, "ref": i.ref,
+                        "base_image": i.base_image} for i in self.images],
+            "indexes": [i.to_json() for i in self.indexes],
             "uploads": [{"filename": u.filename, "action": u.action.value} for u in self.uploads],
             "tags": [t.to_json() for t in self.tags],
             "owns_line": self.owns_line,
@@ -161,6 +201,7 @@ _DOES = {
     StepName.SIGN: "detached armored .asc and .sha512 for every file",
     StepName.STAGE: "commit the candidate to svn dev/ and render the [VOTE] email",
     StepName.IMAGES: "build, smoke and push one production image per Python flavour under V-pythonP",
+    StepName.INDEX: "put one image index per flavour over its platforms' images, read back from the registry",
     StepName.PUSH: "check or set the immutable version tags",
     StepName.UPLOAD: "upload packages with twine and compare the index's hashes with ours",
     StepName.ALIASES: "point moving tags at the new digests by manifest copy (no blob upload)",
@@ -168,15 +209,26 @@ _DOES = {
 }
 
 
-def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE) -> tuple[Step, ...]:
+_DOES_MULTI = {
+    StepName.IMAGES: "build, smoke and push one image per Python flavour and platform under V-pythonP-ARCH",
+    StepName.PUSH: "check or set the immutable version tags, each to its flavour's image index",
+    StepName.ALIASES: "point moving tags at the new indexes by manifest copy (no blob upload)",
+}
+
+
+def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE, *, multi_platform: bool = False
+                  ) -> tuple[Step, ...]:
     names = [StepName.BUILD, StepName.SIGN]
     if version.is_rc:
         names.append(StepName.STAGE)
     names.append(StepName.IMAGES)
     if mode is Mode.PUBLISH:
         names = []  # built and signed already; the image jobs pushed the version tags
+    if multi_platform:
+        names.append(StepName.INDEX)
     names += [StepName.PUSH, StepName.UPLOAD, StepName.ALIASES, StepName.REPORT]
-    return tuple(Step(n, _DOES[n]) for n in names)
+    does = {**_DOES, **(_DOES_MULTI if multi_platform else {})}
+    return tuple(Step(n, does[n]) for n in names)
 
 
 def distribution_files(name: str, version: ReleaseVersion | str) -> tuple[str, str]:
@@ -208,8 +260,10 @@ def plan_tag_changes(
     state: TargetState,
     *,
     full: bool,
+    all_platforms: bool = True,
 ) -> tuple[tuple[TagChange, ...], bool, bool]:
-    """Every tag of the release with what the run will do to it, from `state`."""
+    """Every tag of the release with what the run will do to it, from `state`. Without
+    `all_platforms` (a multi-platform release built for some platforms only) no tag is set."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
                          kind=BuildKind.RELEASE, existing=state.released)
     changes = []
@@ -217,11 +271,13 @@ def plan_tag_changes(
         source = version_tag(version, tag.python)
         current = state.tags.get(tag.name)
         ours = state.tags.get(source)  # known when a run already pushed it
-        if not tag.moving:
+        if not all_platforms:
+            action, reason = TagAction.SKIP, PARTIAL_PLATFORMS
+        elif not tag.moving:
             action = TagAction.CREATE if current is None else TagAction.VERIFY
             reason = "" if current is None or current == ours else "must be this release's image"
         elif not full:
-            action, reason = TagAction.SKIP, "only some flavours are built: aliases move with a full release"
+            action, reason = TagAction.SKIP, PARTIAL_FLAVOURS
         elif current is None:
             action, reason = TagAction.CREATE, ""
         elif ours is not None and current == ours:
@@ -241,16 +297,24 @@ def plan_release(
     flavours: Sequence[str] = (),
     mode: Mode = Mode.RELEASE,
     declared: tuple[str, str] | None = None,
+    platforms: Sequence[str] = (),
 ) -> ReleasePlan:
     """Everything `invoke release` (or `invoke publish`) does for `version`, given `state`.
 
-    `declared` is (version, file) the tree declares, when known: a mismatch is a warning here,
-    since the build refuses it.
+    `flavours` and `platforms` choose part of the configured ones (default: all). `declared` is
+    (version, file) the tree declares, when known: a mismatch is a warning here, since the build
+    refuses it.
     """
     chosen = tuple(flavours) or config.python
-    full = set(chosen) == set(config.python)
+    on = tuple(platforms) or config.image_platforms
+    unknown = [p for p in on if p not in config.image_platforms]
+    if unknown:
+        raise ValueError(f"platform {unknown[0]} is not one of {', '.join(config.image_platforms)}")
+    all_platforms = set(on) == set(config.image_platforms)
+    full = set(chosen) == set(config.python) and all_platforms
     repository = f"{registry}/{config.image}"
-    tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full)
+    tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full,
+                                                    all_platforms=all_platforms)
     files = artefacts(config.name, version)
     uploads = tuple(
         Upload(a.path.split("/", 1)[1],
@@ -267,6 +331,10 @@ def plan_release(
         warnings.append(f"{version} already exists in the registry or index; a real run only resumes it")
     if state.unreachable:
         warnings.append(f"{state.unreachable}; this plan assumes the registry and index hold nothing")
+    if not all_platforms:
+        warnings.append(f"only {', '.join(on)} of {', '.join(config.image_platforms)}: images are pushed "
+                        "under their platform tags; no version tag or alias is set")
+    images, indexes = plan_images(config, version, repository, chosen, on, registry=registry)
     return ReleasePlan(
         mode=mode,
         version=version,
@@ -274,19 +342,40 @@ def plan_release(
         repository=repository,
         flavours=chosen,
         full=full,
-        steps=release_steps(version, mode),
+        steps=release_steps(version, mode, multi_platform=config.multi_platform),
         artefacts=files,
-        images=tuple(
-            PlannedImage(p, version_tag(version, p), f"{repository}:{version_tag(version, p)}",
-                         config.base_image_for(p, registry=registry))
-            for p in chosen
-        ),
+        images=images,
         uploads=uploads,
         tags=tags,
         owns_line=owns_line,
         owns_latest=owns_latest,
         warnings=tuple(warnings),
+        platforms=on,
+        indexes=indexes if all_platforms else (),
     )
+
+
+def plan_images(config: ReleaseConfig, version: ReleaseVersion, repository: str, flavours: Sequence[str],
+                platforms: Sequence[str], *, registry: str
+                ) -> tuple[tuple[PlannedImage, ...], tuple[PlannedIndex, ...]]:
+    """One image per flavour and platform, and with several platforms configured one index per
+    flavour over all of them. A single-platform release's image is its version tag, as ever."""
+    images, indexes = [], []
+    for python in flavours:
+        tag = version_tag(version, python)
+        index = planned_index(config, python, tag)
+        own = dict(index.images) if config.multi_platform else dict.fromkeys(config.image_platforms, tag)
+        images += [PlannedImage(python, own[p], f"{repository}:{own[p]}",
+                                config.base_image_for(python, registry=registry), p) for p in platforms]
+        if config.multi_platform:
+            indexes.append(index)
+    return tuple(images), tuple(indexes)
+
+
+def planned_index(config: ReleaseConfig, python: str, tag: str) -> PlannedIndex:
+    """The index `tag` (`V-pythonP`, `master-pythonP`) gets: every configured platform's image,
+    each under its helper tag, in the configured order."""
+    return PlannedIndex(python, tag, tuple((p, platform_tag(tag, p)) for p in config.image_platforms))
 
 
 def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Sequence[ReleaseVersion]
@@ -300,7 +389,9 @@ def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Se
 
 def replan_aliases(plan: ReleasePlan, config: ReleaseConfig, state: TargetState) -> ReleasePlan:
     """The aliases decided again from `state`, as they stand right before they move."""
-    tags, owns_line, owns_latest = plan_tag_changes(plan.version, config, state, full=plan.full)
+    all_platforms = set(plan.platforms or config.image_platforms) == set(config.image_platforms)
+    tags, owns_line, owns_latest = plan_tag_changes(plan.version, config, state, full=plan.full,
+                                                    all_platforms=all_platforms)
     return replace(plan, tags=plan.immutable + tuple(t for t in tags if t.moving),
                    owns_line=owns_line, owns_latest=owns_latest)
 

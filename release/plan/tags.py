@@ -2,6 +2,10 @@
 
 Spellings: `V-pythonP` and `V` (immutable), `X.Y-pythonP` and `X.Y`, `latest-pythonP` and
 `latest`, `master-pythonP` and `master` (moving). The bare form belongs to the default flavour.
+
+With several platforms each of those tags is an image index, and each platform's image is pushed
+under a helper tag of its own, the flavour's tag and the platform: `V-pythonP-ARCH` (e.g.
+`1.10.6-python3.11-arm64`, `master-python3.11-amd64`). A join assembles the index from them.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from release import platforms
 from release.versions import ReleaseVersion, parse_existing
 
 FLAVOUR_SEPARATOR = "-python"
@@ -27,17 +32,37 @@ def version_tag(version: ReleaseVersion | str, python: str) -> str:
     return tag_name(str(version), python)
 
 
-def split_tag(name: str) -> tuple[str, str | None]:
-    """`1.10.6-python3.11` -> (`1.10.6`, `3.11`); `latest` -> (`latest`, None)."""
+def platform_tag(tag: str, platform: str) -> str:
+    """The helper tag one platform's image of `tag` is pushed under: `V-pythonP-ARCH`."""
+    return f"{tag}-{platforms.info(platform).suffix}"
+
+
+def split_platform(name: str) -> tuple[str, str | None]:
+    """`1.10.6-python3.11-arm64` -> (`1.10.6-python3.11`, `linux/arm64`); other tags -> (name, None)."""
+    tag, separator, suffix = name.rpartition("-")
+    found = next((p.name for p in platforms.SUPPORTED.values() if p.suffix == suffix), None)
+    if separator and found is not None and _split_flavour(tag)[1] is not None:
+        return tag, found
+    return name, None
+
+
+def _split_flavour(name: str) -> tuple[str, str | None]:
     prefix, separator, python = name.rpartition(FLAVOUR_SEPARATOR)
     if separator and prefix and python and all(part.isdigit() for part in python.split(".")):
         return prefix, python
     return name, None
 
 
+def split_tag(name: str) -> tuple[str, str | None]:
+    """`1.10.6-python3.11` -> (`1.10.6`, `3.11`); `latest` -> (`latest`, None). A platform's
+    helper tag (`1.10.6-python3.11-arm64`) is none of these: (`1.10.6-python3.11-arm64`, None)."""
+    return _split_flavour(name)
+
+
 def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
-    """Released versions named by image tags like `1.10.6` or `1.10.6-python3.11`."""
-    return sorted(set(parse_existing(split_tag(tag)[0] for tag in tags)))
+    """Released versions named by image tags like `1.10.6`, `1.10.6-python3.11` or a platform's
+    `1.10.6-python3.11-arm64` (an image job pushed it: the version is taken)."""
+    return sorted(set(parse_existing(split_tag(split_platform(tag)[0])[0] for tag in tags)))
 
 
 class BuildKind(str, Enum):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -240,3 +241,100 @@ def test_plan_is_frozen(version: str) -> None:
     with pytest.raises(AttributeError):
         plan.version = V("9.9.9")  # type: ignore[misc]
     assert isinstance(plan.version, ReleaseVersion)
+
+
+# --------------------------------------------------------------------------- platforms
+
+TWO = parse_config(
+    Path("/src"),
+    {
+        "name": "sample-app",
+        "image": "sample/app",
+        "python": ["3.11", "3.13"],
+        "base-image": "{registry}/sandbox/python:{python}",
+        "platforms": ["linux/amd64", "linux/arm64"],
+    },
+)
+
+
+def test_a_single_platform_release_plans_as_before_one_image_per_flavour_under_its_version_tag() -> None:
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
+    assert [(i.python, i.platform, i.tag) for i in plan.images] == [
+        ("3.9", "linux/amd64", "1.10.6-python3.9"), ("3.11", "linux/amd64", "1.10.6-python3.11"),
+        ("3.13", "linux/amd64", "1.10.6-python3.13"),
+    ]
+    assert plan.indexes == () and not plan.multi_platform
+    assert StepName.INDEX not in [s.name for s in plan.steps]
+    assert plan.platforms == ("linux/amd64",)
+
+
+def test_two_platforms_plan_an_image_per_flavour_and_platform_and_an_index_per_flavour() -> None:
+    plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY)
+    assert [(i.python, i.platform, i.ref) for i in plan.images] == [
+        ("3.11", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6-python3.11-amd64"),
+        ("3.11", "linux/arm64", f"{REGISTRY}/sample/app:1.10.6-python3.11-arm64"),
+        ("3.13", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6-python3.13-amd64"),
+        ("3.13", "linux/arm64", f"{REGISTRY}/sample/app:1.10.6-python3.13-arm64"),
+    ]
+    assert {i.base_image for i in plan.images if i.python == "3.11"} == {f"{REGISTRY}/sandbox/python:3.11"}
+    assert [(i.python, i.tag, i.images) for i in plan.indexes] == [
+        ("3.11", "1.10.6-python3.11",
+         (("linux/amd64", "1.10.6-python3.11-amd64"), ("linux/arm64", "1.10.6-python3.11-arm64"))),
+        ("3.13", "1.10.6-python3.13",
+         (("linux/amd64", "1.10.6-python3.13-amd64"), ("linux/arm64", "1.10.6-python3.13-arm64"))),
+    ]
+    names = [s.name for s in plan.steps]
+    assert names.index(StepName.IMAGES) + 1 == names.index(StepName.INDEX) == names.index(StepName.PUSH) - 1
+    assert plan.multi_platform and plan.full
+    # the tags are the same as a single-platform release's: each gets its flavour's index
+    one = plan_release(dataclasses.replace(TWO, platforms=()), V("1.10.6"), state(), registry=REGISTRY)
+    assert actions(plan.tags) == actions(one.tags)
+    assert {t.source for t in plan.tags if t.python == "3.13"} == {"1.10.6-python3.13"}
+
+
+def test_a_publish_join_of_several_platforms_puts_the_indexes_before_the_version_tags() -> None:
+    names = [s.name.value for s in plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY,
+                                                mode=Mode.PUBLISH).steps]
+    assert names == ["index", "push", "upload", "aliases", "report"]
+    rc = [s.name.value for s in release_steps(V("1.10.6rc1"), multi_platform=True)]
+    assert rc == ["build", "sign", "stage", "images", "index", "push", "upload", "aliases", "report"]
+
+
+def test_one_platform_of_two_pushes_its_images_and_sets_no_tag_at_all() -> None:
+    released = {"1.10-python3.11": "sha256:" + "1" * 64, "latest": "sha256:" + "2" * 64}
+    plan = plan_release(TWO, V("1.10.7"), state(("1.10.6",), released), registry=REGISTRY,
+                        platforms=["linux/amd64"])
+    assert [(i.platform, i.tag) for i in plan.images] == [
+        ("linux/amd64", "1.10.7-python3.11-amd64"), ("linux/amd64", "1.10.7-python3.13-amd64")]
+    assert plan.indexes == () and not plan.full and plan.multi_platform
+    assert set(actions(plan.tags).values()) == {"skip"}
+    assert all(t.deferred for t in plan.tags)
+    assert any("only linux/amd64 of linux/amd64, linux/arm64" in w for w in plan.warnings)
+    # and the aliases stay skipped when decided again right before they would move
+    again = replan_aliases(plan, TWO, state(("1.10.6",), released))
+    assert {t.action for t in again.aliases} == {TagAction.SKIP}
+
+
+def test_every_platform_chosen_is_a_full_release() -> None:
+    plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY,
+                        platforms=["linux/arm64", "linux/amd64"])
+    assert plan.full and len(plan.indexes) == 2
+
+
+def test_an_unconfigured_platform_is_refused() -> None:
+    with pytest.raises(ValueError, match="linux/arm64 is not one of linux/amd64"):
+        plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, platforms=["linux/arm64"])
+
+
+def test_the_dry_run_json_lists_every_image_per_flavour_and_platform_and_every_index() -> None:
+    data = json.loads(json.dumps(plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY).to_json()))
+    assert data["platforms"] == ["linux/amd64", "linux/arm64"]
+    assert [(i["python"], i["platform"], i["tag"]) for i in data["images"]] == [
+        ("3.11", "linux/amd64", "1.10.6-python3.11-amd64"),
+        ("3.11", "linux/arm64", "1.10.6-python3.11-arm64"),
+        ("3.13", "linux/amd64", "1.10.6-python3.13-amd64"),
+        ("3.13", "linux/arm64", "1.10.6-python3.13-arm64"),
+    ]
+    assert data["indexes"][0] == {"python": "3.11", "tag": "1.10.6-python3.11", "images": [
+        {"platform": "linux/amd64", "tag": "1.10.6-python3.11-amd64"},
+        {"platform": "linux/arm64", "tag": "1.10.6-python3.11-arm64"}]}

@@ -383,3 +383,27 @@ def test_at_most_one_version_owns_latest(
     ]
     finals = [c for c in everything if not c.is_prerelease]
     assert owners == ([max(finals)] if finals else [])
+
+
+# --------------------------------------------------------------------------- platform helper tags
+
+
+def test_a_platforms_image_is_pushed_under_its_flavour_tag_and_architecture() -> None:
+    from release.plan.tags import platform_tag, split_platform, split_tag
+
+    assert platform_tag("1.10.6-python3.11", "linux/arm64") == "1.10.6-python3.11-arm64"
+    assert platform_tag("master-python3.13", "linux/amd64") == "master-python3.13-amd64"
+    assert split_platform("1.10.6-python3.11-arm64") == ("1.10.6-python3.11", "linux/arm64")
+    assert split_platform("1.10.6-python3.11") == ("1.10.6-python3.11", None)
+    assert split_platform("latest-arm64") == ("latest-arm64", None)  # no flavour: not a helper tag
+    assert split_tag("1.10.6-python3.11-arm64") == ("1.10.6-python3.11-arm64", None)
+    with pytest.raises(ValueError, match="not a supported platform"):
+        platform_tag("1.10.6-python3.11", "linux/s390x")
+
+
+def test_a_version_that_only_has_platform_images_is_taken() -> None:
+    from release.plan.tags import versions_from_tags
+
+    tags = ["1.10.6-python3.11-arm64", "2.0.0-python3.11-amd64", "latest", "nightly-arm64"]
+    found = versions_from_tags(tags)
+    assert [str(x) for x in found] == ["1.10.6", "2.0.0"]
