@@ -3,7 +3,9 @@
 Publishing order keeps users safe: images under immutable tags first, then packages (read back
 and compared), and only when both hold the moving aliases, decided again from what the registry
 and the index hold at that moment. Every step records what it produced in dist/<V>/release.json,
-so rerunning the same command after a failure continues from there.
+so rerunning the same command after a failure continues from there. With several platforms the
+images go under their platforms' helper tags, the `index` step puts one index per flavour over
+them, and the version tags and aliases are set to the indexes.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from release.plan.release import (
 from release.plan.tags import BuildKind, version_tag
 from release.progress import Progress
 from release.record import (
-    ImageEntry,
+    IndexEntry,
     ReleaseRecord,
     TagEntry,
     load_record,
@@ -43,6 +45,7 @@ from release.record import (
 )
 from release.steps import publish
 from release.steps.build import build_release
+from release.steps.index import put_indexes
 from release.steps.sign import checksum_text, sign_release
 from release.steps.smoke import ship_images
 from release.steps.tags import apply_changes
@@ -55,6 +58,7 @@ Announce = Callable[[str, str], None]
 @dataclass(frozen=True)
 class RunOptions:
     flavours: tuple[str, ...]
+    platforms: tuple[str, ...] = ()  # () = every configured platform
     jobs: int = 1
     sign_with: str = ""
     force: frozenset[str] = frozenset()
@@ -68,17 +72,22 @@ class ReleaseReport:
     version: str
     steps: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # path under dist/<V>/ -> sha512
-    images: dict[str, str] = field(default_factory=dict)  # flavour -> digest
+    images: dict[str, str] = field(default_factory=dict)  # flavour -> digest (its index's, among platforms)
     uploads: dict[str, str] = field(default_factory=dict)  # filename -> upload | skip
     tags: dict[str, TagEntry] = field(default_factory=dict)
     replanned: list[str] = field(default_factory=list)  # why the aliases differ from the plan
+    platforms: dict[str, dict[str, str]] = field(default_factory=dict)  # flavour -> platform -> digest
 
     def to_json(self) -> dict[str, Any]:
         tags = {t: {"python": e.python, "digest": e.digest, "previous": e.previous, "action": e.action}
                 for t, e in self.tags.items()}
         moved = {t: v for t, v in tags.items() if v["action"] == "move"}
-        return {"version": self.version, "steps": self.steps, "files": self.files, "images": self.images,
-                "uploads": self.uploads, "tags": tags, "moved": moved, "replanned": self.replanned}
+        found = {"version": self.version, "steps": self.steps, "files": self.files, "images": self.images,
+                 "uploads": self.uploads, "tags": tags, "moved": moved, "replanned": self.replanned}
+        if self.platforms:
+            found["indexes"] = {p: {"digest": self.images.get(p), "platforms": d}
+                                for p, d in self.platforms.items()}
+        return found
 
 
 @dataclass
@@ -89,8 +98,9 @@ class Run:
     options: RunOptions
     say: Progress
     report: ReleaseReport
-    digests: dict[str, str] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)  # flavour -> what its version tag gets
     pushed_now: set[str] = field(default_factory=set)
+    platform_images: dict[str, str] = field(default_factory=dict)  # helper tag -> digest pushed now
 
     @property
     def directory(self) -> Path:
@@ -142,20 +152,45 @@ def _images(run: Run) -> None:
     results, reports = ship_images(
         run.config, str(run.plan.version), wheels=record.wheels(), registry=run.target.registry, push=True,
         progress=run.say, flavours=run.plan.flavours, base_images=base_images(run.config, run.target),
-        kind=BuildKind.RELEASE, jobs=run.options.jobs,
+        kind=BuildKind.RELEASE, jobs=run.options.jobs, platforms=run.plan.platforms or None,
     )
     for result in results:
-        plan = result.plan
-        record.put_image(ImageEntry(result.flavour, result.ref, result.digest, result.image_id,
-                                    plan.input_hash, plan.base_image, plan.base_digest))
+        record.put_image(result.entry())
+        if result.plan.index_tag:  # one of several platforms: the index step joins them
+            run.platform_images[result.plan.tag] = result.digest or ""
+            continue
         run.digests[result.flavour] = result.digest or ""
         if result.status != "reused":
             run.pushed_now.add(version_tag(run.plan.version, result.flavour))
-    record.step_done("images", {"smoke": {r.flavour: r.ok for r in reports}})
+    record.step_done("images", {"smoke": {smoke_key(r.flavour, r.platform, run.plan): r.ok for r in reports}})
+
+
+def smoke_key(flavour: str, platform: str, plan: ReleasePlan) -> str:
+    return f"{flavour} {platform}" if plan.multi_platform else flavour
+
+
+def _index(run: Run) -> None:
+    record = run.record
+    if not run.plan.indexes:
+        run.say(f"no index put: only {', '.join(run.plan.platforms)} of "
+                f"{', '.join(run.config.image_platforms)} are built here; invoke publish joins them all")
+        record.step_done("index", {})
+        return
+    hint = (f"push it (invoke images --version {run.plan.version} --python P --platform PLATFORM --push), "
+            "then publish again")
+    indexes = put_indexes(run.registry, run.config.image, run.plan.indexes, pushed=run.platform_images,
+                          hint=hint, progress=run.say)
+    for planned in run.plan.indexes:
+        index = indexes[planned.python]
+        run.digests[planned.python] = index.digest
+        run.report.platforms[planned.python] = index.digests()
+        record.put_index(IndexEntry(planned.python, planned.tag, index.digest, index.media_type,
+                                    index.digests()))
+    record.step_done("index", {"indexes": {p: i.digest for p, i in indexes.items()}})
 
 
 def _push(run: Run) -> None:
-    if not run.digests:  # a publish job: the image jobs pushed the version tags elsewhere
+    if not run.digests and not run.plan.multi_platform:  # a publish job: image jobs pushed the version tags
         run.digests = publish.image_digests(run.registry, run.config.image, run.plan.version,
                                             run.plan.flavours)
         for flavour, digest in run.digests.items():
@@ -215,7 +250,8 @@ def _report(run: Run) -> None:
 
 RUNNERS: dict[StepName, Callable[[Run], None]] = {
     StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage, StepName.IMAGES: _images,
-    StepName.PUSH: _push, StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
+    StepName.INDEX: _index, StepName.PUSH: _push, StepName.UPLOAD: _upload, StepName.ALIASES: _aliases,
+    StepName.REPORT: _report,
 }
 
 
@@ -246,7 +282,7 @@ def make_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target, op
     state = observe(config, version, RegistryClient(target.registry),
                     PackageIndex(target.index_upload, target.index_simple))
     return plan_release(config, version, state, registry=target.registry, flavours=options.flavours,
-                        mode=mode, declared=declared)
+                        mode=mode, declared=declared, platforms=options.platforms)
 
 
 def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
@@ -262,7 +298,7 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
                                     PackageIndex(target.index_upload, target.index_simple))
         registry = target.registry
     return plan_release(config, version, state, registry=registry, flavours=options.flavours,
-                        declared=declared)
+                        declared=declared, platforms=options.platforms)
 
 
 def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,

@@ -1,7 +1,13 @@
-"""Build one production image per Python flavour, reuse what the registry already has, push.
+"""Build one production image per Python flavour (and platform), reuse what the registry already
+has, push.
 
 Order for a release: `build_images` (all flavours), `smoke.smoke_images` (all), then
 `push_images` (all) -- `smoke.ship_images` does the three, so a failing flavour pushes nothing.
+
+With several platforms each flavour has one image per platform, built FROM its base image pinned
+to that platform's digest (a local tag of the base could be another architecture's) and checked,
+once built, to be that platform's; it is pushed under its platform's helper tag, and an index
+(`steps.index`) lists them under the flavour's tag.
 """
 
 from __future__ import annotations
@@ -19,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from release.adapters import git
-from release.adapters.engine import BuildFailed, BuildLine, Engine
-from release.adapters.registry import RegistryClient
+from release.adapters.engine import BuildFailed, BuildLine, Engine, split_ref
+from release.adapters.registry import RegistryClient, parse_reference
 from release.config import ReleaseConfig
 from release.errors import CommandError, ConfigError, RefusedError, ReleaseError, ServiceError
 from release.plan.images import (
@@ -38,15 +44,22 @@ from release.plan.images import (
 )
 from release.plan.tags import BuildKind
 from release.progress import Event, Progress, to_log
-from release.record import sha256_of
+from release.record import ImageEntry, sha256_of
 
 log = logging.getLogger("release.images")
 
 
 def image_event(flavour: str, kind: str, message: str, step: int | None = None, total: int | None = None,
-                cached: bool = False, elapsed: float = 0.0) -> Event:
-    """Progress of one flavour's image: the subject is `pythonP`."""
-    return Event(message, f"python{flavour}", kind, step, total, cached, elapsed)
+                cached: bool = False, elapsed: float = 0.0, platform: str = "") -> Event:
+    """Progress of one flavour's image: the subject is `pythonP` (`pythonP linux/arm64` for one
+    platform's image among several)."""
+    subject = f"python{flavour}" + (f" {platform}" if platform else "")
+    return Event(message, subject, kind, step, total, cached, elapsed)
+
+
+def plan_event(plan: ImagePlan, kind: str, message: str, **details: Any) -> Event:
+    return image_event(plan.flavour, kind, message, platform=plan.platform if plan.index_tag else "",
+                       **details)
 
 
 @dataclass(frozen=True)
@@ -65,6 +78,10 @@ class ImageResult:
         return self.plan.flavour
 
     @property
+    def platform(self) -> str:
+        return self.plan.platform
+
+    @property
     def ref(self) -> str:
         return self.plan.ref
 
@@ -72,11 +89,11 @@ class ImageResult:
     def fully_cached(self) -> bool:
         return self.status != "built" or self.cached_steps == self.cacheable_steps
 
-    def as_record(self) -> dict[str, Any]:
-        """The `images` entry of the release record for this flavour."""
+    def entry(self) -> ImageEntry:
+        """The `images` entry of the release record for this image."""
         plan = self.plan
-        return {"ref": self.ref, "python": self.flavour, "digest": self.digest, "image_id": self.image_id,
-                "input_hash": plan.input_hash, "base_image": plan.base_image, "base_digest": plan.base_digest}
+        return ImageEntry(self.flavour, self.ref, self.digest, self.image_id, plan.input_hash,
+                          plan.base_image, plan.base_digest, plan.platform if plan.index_tag else "")
 
 
 
@@ -134,6 +151,35 @@ def build_context(config: ReleaseConfig, source: ImageSource, wheels: Sequence[P
     return context_tar(files)
 
 
+def unpinned(base: str) -> str:
+    """`name:tag@digest` -> `name:tag`: the base image as configured, whatever it points at now."""
+    return base.split("@", 1)[0]
+
+
+def platform_digest(base: str, platform: str) -> str:
+    """The digest of `platform`'s image of `base` now, read from its registry: an index's entry
+    (checked against that image's config), or a plain image of that platform."""
+    registry, repository, reference = parse_reference(unpinned(base))
+    index = RegistryClient(registry).image_index(repository, reference)
+    if index is None:
+        raise ServiceError(f"base image {base} is not in its registry {registry}")
+    digests = index.digests()
+    if platform not in digests:
+        has = ", ".join(digests)
+        raise ConfigError(f"base image {unpinned(base)} has no {platform} image (it has {has}); "
+                          "use a base image published for every configured platform")
+    return digests[platform]
+
+
+def base_for_platform(engine: Engine, base: str, platform: str) -> tuple[str, str]:
+    """`base` pinned to `platform`'s image: (`name:tag@digest`, digest), pulled by digest so the
+    engine builds FROM exactly it, never a local tag of another architecture."""
+    digest = platform_digest(base, platform)
+    name = unpinned(base)
+    engine.pull(f"{split_ref(name)[0]}@{digest}", platform=platform)
+    return f"{name}@{digest}", digest
+
+
 def plan_images(
     source: ImageSource,
     *,
@@ -142,16 +188,27 @@ def plan_images(
     flavours: Sequence[str],
     base_images: Mapping[str, str],
     kind: BuildKind,
+    platforms: Sequence[str] = ("",),
+    of_several: bool = False,
+    host: str = "",
 ) -> list[ImagePlan]:
-    """One plan per flavour; pulls each base image to learn its current digest."""
+    """One plan per flavour and platform; learns each base image's current digest (pulling it).
+    An image for another platform than the `host`'s, or one of several, is built FROM its base
+    pinned to that platform's digest; a single host-platform image FROM the base as named."""
     missing = [p for p in flavours if p not in base_images]
     if missing:
         raise ConfigError(f"no base image given for Python {', '.join(missing)}")
-    return [
-        plan_image(source, flavour=p, repository=repository, kind=kind, base_image=base_images[p],
-                   base_digest=engine.current_digest(base_images[p]))
-        for p in flavours
-    ]
+    plans = []
+    for flavour in flavours:
+        for platform in platforms:
+            if of_several or (platform and platform != host):
+                base, digest = base_for_platform(engine, base_images[flavour], platform)
+            else:
+                base, digest = base_images[flavour], engine.current_digest(base_images[flavour])
+            plans.append(plan_image(source, flavour=flavour, repository=repository, kind=kind,
+                                    base_image=base, base_digest=digest, platform=platform,
+                                    of_several=of_several))
+    return plans
 
 
 def find_existing(
@@ -170,7 +227,8 @@ def find_existing(
                 "immutable: release a new version, or replace it deliberately"
             )
     local = engine.inspect(plan.ref)
-    if local is not None and local.labels.get(INPUT_HASH_LABEL) == plan.input_hash:
+    if (local is not None and local.labels.get(INPUT_HASH_LABEL) == plan.input_hash
+            and (not plan.platform or local.platform == plan.platform)):
         return ImageResult(plan, "local", image_id=local.id, size=local.size)
     return None
 
@@ -180,25 +238,30 @@ def _build_one(
     nocache: bool = False,
 ) -> ImageResult:
     started = time.monotonic()
-    flavour = plan.flavour
-    progress(image_event(flavour, "started", f"building {plan.ref} from {plan.base_image}"))
+    progress(plan_event(plan, "started", f"building {plan.ref} from {plan.base_image}"))
 
     def on_line(line: BuildLine) -> None:
         elapsed = time.monotonic() - started
         if line.instruction is not None:
             text = f"step {line.step}/{line.total}: {' '.join(line.instruction.split())[:100]}"
-            progress(image_event(flavour, "step", text, line.step, line.total, elapsed=elapsed))
+            progress(plan_event(plan, "step", text, step=line.step, total=line.total, elapsed=elapsed))
         else:
-            progress(image_event(flavour, "output", line.text, line.step, line.total, line.cached, elapsed))
+            progress(plan_event(plan, "output", line.text, step=line.step, total=line.total,
+                                cached=line.cached, elapsed=elapsed))
 
     outcome = engine.build(context, tag=plan.ref, buildargs=plan.build_args, network_mode=network_mode,
-                           nocache=nocache, on_line=on_line)
+                           nocache=nocache, on_line=on_line, platform=plan.platform or None)
     seconds = time.monotonic() - started
     info = engine.inspect(outcome.image_id)
+    if plan.platform and (info is None or info.platform != plan.platform):
+        built = info.platform if info is not None else "nothing the engine shows"
+        raise BuildFailed(f"{plan.ref} was built as {built}, not {plan.platform}: its base image "
+                          f"{plan.base_image} is not a {plan.platform} image", step=None, instruction=None,
+                          tail=())
     result = ImageResult(plan, "built", outcome.image_id, info.size if info else 0, seconds,
                          outcome.cached_steps, outcome.cacheable_steps)
     cached = f"{outcome.rebuilt_steps} steps rebuilt" if outcome.rebuilt_steps else "all steps cached"
-    progress(image_event(flavour, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
+    progress(plan_event(plan, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
     return result
 
 
@@ -207,19 +270,22 @@ def build_images(
     flavours: Sequence[str] | None = None, base_images: Mapping[str, str] | None = None,
     kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
-    progress: Progress = to_log, nocache: bool = False,
+    progress: Progress = to_log, nocache: bool = False, platforms: Sequence[str] | None = None,
 ) -> list[ImageResult]:
-    """Build every flavour's image (or reuse an identical one); raise naming each failed flavour.
+    """Build every flavour's image for each platform (or reuse an identical one); raise naming
+    each failed one.
 
-    `source` overrides what is read from the tree (e.g. revision, index URL); `wheels` are the
-    exact files the release built. Nothing is pushed here.
+    `platforms` chooses some of the configured ones (default: all). `source` overrides what is
+    read from the tree (e.g. revision, index URL); `wheels` are the exact files the release
+    built. Nothing is pushed here.
     """
     engine = engine or Engine()
     chosen = list(flavours or config.python)
     bases = dict(base_images or {p: config.base_image_for(p, registry=registry) for p in chosen})
     source = source or image_source(config, str(version), wheels)
     plans = plan_images(source, engine=engine, repository=f"{registry}/{config.image}", flavours=chosen,
-                        base_images=bases, kind=kind)
+                        base_images=bases, kind=kind, platforms=list(platforms or config.image_platforms),
+                        of_several=config.multi_platform, host=config.host_platform)
     client = RegistryClient(registry) if check_registry else None
     results: dict[str, ImageResult] = {}
     to_build = []
@@ -230,14 +296,14 @@ def build_images(
         try:
             found = find_existing(plan, engine, client, config.image, kind=kind, replace_tags=replace_tags)
         except ServiceError as exc:
-            progress(image_event(plan.flavour, "note", f"registry not checked: {exc}"))
+            progress(plan_event(plan, "note", f"registry not checked: {exc}"))
             found = find_existing(plan, engine, None, config.image, kind=kind, replace_tags=replace_tags)
         if found is None:
             to_build.append(plan)
             continue
         where = "the registry" if found.status == "reused" else "the engine"
-        progress(image_event(plan.flavour, "reused", f"{plan.ref}: {where} has it from the same inputs"))
-        results[plan.flavour] = found
+        progress(plan_event(plan, "reused", f"{plan.ref}: {where} has it from the same inputs"))
+        results[plan.ref] = found
     context = build_context(config, source, wheels) if to_build else b""
     lock = threading.Lock()
 
@@ -247,19 +313,18 @@ def build_images(
 
     failures: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="image") as pool:
-        futures = {p.flavour: pool.submit(_build_one, p, context, engine, locked,
-                                          network_mode_for(source), nocache)
-                   for p in to_build}
-        for flavour, future in futures.items():
+        futures = [(p, pool.submit(_build_one, p, context, engine, locked, network_mode_for(source), nocache))
+                   for p in to_build]
+        for plan, future in futures:
             try:
-                results[flavour] = future.result()
+                results[plan.ref] = future.result()
             except (BuildFailed, ServiceError, CommandError) as exc:
-                failures[flavour] = str(exc)
-                locked(image_event(flavour, "failed", str(exc).splitlines()[0]))
+                failures[plan.subject.removeprefix("python")] = str(exc)
+                locked(plan_event(plan, "failed", str(exc).splitlines()[0]))
     if failures:
         lines = "\n".join(f"python{f}: {msg}" for f, msg in sorted(failures.items()))
         raise CommandError(f"image build failed for Python {', '.join(sorted(failures))}:\n{lines}")
-    return [results[p] for p in chosen]
+    return [results[plan.ref] for plan in plans]
 
 
 def push_images(
@@ -272,12 +337,12 @@ def push_images(
         if result.status == "reused" and result.digest:
             pushed.append(result)
             continue
-        progress(image_event(result.flavour, "pushing", f"pushing {result.ref}"))
+        progress(plan_event(result.plan, "pushing", f"pushing {result.ref}"))
         started = time.monotonic()
         digest = engine.push(result.ref)
         seconds = time.monotonic() - started
         message = f"{result.ref}@{digest} ({seconds:.1f}s)"
-        progress(image_event(result.flavour, "pushed", message, elapsed=seconds))
+        progress(plan_event(result.plan, "pushed", message, elapsed=seconds))
         pushed.append(replace(result, digest=digest))
     return pushed
 

@@ -3,18 +3,22 @@
 Per image: the Python is the flavour; the installed package is the release's version, from a
 wheel whose sha256 is the one the release built; `pip check` passes; the default user is the
 configured uid; no node/npm/gcc/cc on PATH; PID 1 is the init; the labels are right; a shell
-and the app command run. Every check runs; failures raise one SmokeFailed naming image and check.
+and the app command run; and the image is its platform's (its config's architecture, and what
+`platform.machine()` says inside it). Another architecture's image runs the same checks under
+emulation. Every check runs; failures raise one SmokeFailed naming image and check.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from release import platforms
 from release.adapters.engine import Engine, ImageInfo
 from release.config import HealthCheck, ReleaseConfig, SmokeCommand
 from release.errors import CommandError, ServiceError, VerificationError
@@ -33,12 +37,15 @@ from release.steps.images import ImageResult, build_images, image_event, push_im
 
 BUILD_TOOLS = ("node", "npm", "gcc", "cc")
 INIT = "dumb-init"
+# Under qemu-user (another architecture's image), /proc shows the emulator as PID 1's first word,
+# then the program it runs: Debian's binfmt wrapper (`aarch64-binfmt-P`) or `qemu-aarch64[-static]`.
+EMULATOR = re.compile(r"^(qemu-[\w.-]+|\w+-binfmt-\w*)$")
 
 # Runs inside the image with its own python3 (3.9+): facts as one JSON line.
 PROBE = r"""
-import json, os, shutil, subprocess, sys
+import json, os, platform, shutil, subprocess, sys
 from importlib import metadata
-facts = {"python": "%d.%d" % sys.version_info[:2], "uid": os.getuid()}
+facts = {"python": "%d.%d" % sys.version_info[:2], "uid": os.getuid(), "machine": platform.machine()}
 try:
     facts["version"] = metadata.version(sys.argv[1])
 except metadata.PackageNotFoundError:
@@ -52,7 +59,7 @@ check = subprocess.run([sys.executable, "-m", "pip", "check"], stdout=subprocess
 facts["pip_check"] = [check.returncode, check.stdout[-2000:]]
 facts["tools"] = {tool: shutil.which(tool) for tool in sys.argv[3].split(",")}
 try:
-    facts["pid1"] = open("/proc/1/cmdline", "rb").read().split(b"\0")[0].decode()
+    facts["pid1"] = [a.decode() for a in open("/proc/1/cmdline", "rb").read().split(b"\0")[:3]]
 except OSError:
     facts["pid1"] = None
 print(json.dumps(facts))
@@ -65,6 +72,7 @@ class SmokeReport:
     flavour: str
     checks: tuple[Check, ...]
     seconds: float = 0.0
+    platform: str = ""
 
     @property
     def ok(self) -> bool:
@@ -101,6 +109,7 @@ class Expected:
     forbidden_tools: tuple[str, ...] = field(default=BUILD_TOOLS)
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
+    platform: str = ""  # linux/arm64: the image's config and `platform.machine()` must say so
 
 
 def wheel_files(wheels: Sequence[Path]) -> dict[str, str]:
@@ -112,19 +121,30 @@ def expected_for(
 ) -> Expected:
     return Expected(flavour=result.flavour, name=config.name, version=version, wheels=dict(wheels),
                     labels=dict(result.plan.labels), uid=config.uid, app_command=config.app_command,
-                    smoke_commands=config.smoke_commands, health_check=config.health_check)
+                    smoke_commands=config.smoke_commands, health_check=config.health_check,
+                    platform=result.platform)
 
 
 def _check(name: str, ok: bool, detail: str) -> Check:
     return Check(name, ok, "" if ok else detail)
 
 
-def _run(engine: Engine, ref: str, command: Sequence[str]) -> tuple[int, str]:
+def _run(engine: Engine, ref: str, command: Sequence[str], platform: str = "") -> tuple[int, str]:
     try:
-        result = engine.run(ref, command)
+        result = engine.run(ref, command, platform=platform or None)
     except CommandError as exc:
         return -1, str(exc)
     return result.exit_code, (result.stdout + result.stderr).strip()
+
+
+def init_of(argv: Any) -> str:
+    """The program PID 1 runs, from the first words of its command line (a string from older
+    probes); the emulator that runs another architecture's init is looked through."""
+    words = [str(w) for w in argv] if isinstance(argv, list) else [str(argv or "")]
+    names = [Path(w).name for w in words if w]
+    if len(names) > 1 and EMULATOR.match(names[0]):
+        return names[1]
+    return names[0] if names else ""
 
 
 def fact_checks(facts: Mapping[str, Any], info: ImageInfo, expect: Expected) -> list[Check]:
@@ -152,10 +172,17 @@ def fact_checks(facts: Mapping[str, Any], info: ImageInfo, expect: Expected) -> 
     ))
     found = {tool: path for tool, path in (facts.get("tools") or {}).items() if path}
     checks.append(_check("no-build-tools", not found, f"on PATH: {found}"))
-    pid1 = Path(str(facts.get("pid1") or "")).name
+    pid1 = init_of(facts.get("pid1"))
     checks.append(_check("init", pid1 == INIT, f"PID 1 is {facts.get('pid1')!r}, expected {INIT}"))
     problems = label_mismatches(expect.labels, info.labels)
     checks.append(_check("labels", not problems, "; ".join(problems)))
+    if expect.platform:
+        machine = platforms.info(expect.platform).machine
+        checks.append(_check(
+            "platform", info.platform == expect.platform and facts.get("machine") == machine,
+            f"the image is {info.platform} and runs as {facts.get('machine')!r}; expected {expect.platform} "
+            f"({machine})",
+        ))
     return checks
 
 
@@ -167,7 +194,7 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
     probe = [
         "python3", "-c", PROBE, expect.name, WHEELS_RECORD, ",".join(expect.forbidden_tools),
     ]
-    code, output = _run(engine, ref, probe)
+    code, output = _run(engine, ref, probe, expect.platform)
     try:
         facts: dict[str, Any] = json.loads(output.splitlines()[-1]) if code == 0 else {}
     except (ValueError, IndexError):
@@ -175,17 +202,17 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
     checks = [_check("probe", bool(facts), f"python3 probe failed (exit {code}): {output[-300:]}")]
     if facts:
         checks += fact_checks(facts, info, expect)
-    code, output = _run(engine, ref, ["bash", "-c", "true"])
+    code, output = _run(engine, ref, ["bash", "-c", "true"], expect.platform)
     checks.append(_check("shell", code == 0, f"bash -c true: exit {code}: {output[-300:]}"))
     if expect.app_command:
-        code, output = _run(engine, ref, expect.app_command)
+        code, output = _run(engine, ref, expect.app_command, expect.platform)
         command = " ".join(expect.app_command)
         checks.append(_check("app-command", code == 0, f"{command}: exit {code}: {output[-300:]}"))
     else:
         checks.append(Check("app-command", True, "no app-command configured", skipped=True))
     checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
-                         health=expect.health_check)
-    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started)
+                         health=expect.health_check, platform=expect.platform or None)
+    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started, expect.platform)
 
 
 def smoke_images(
@@ -205,7 +232,8 @@ def smoke_images(
         try:
             report = smoke_image(engine, result.ref, expected_for(config, result, str(version), shas))
         except ServiceError as exc:
-            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),))
+            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),),
+                                 platform=result.platform)
         reports.append(report)
         if on_report is not None:
             on_report(report)
@@ -232,10 +260,13 @@ def ship_images(
     results = build_images(config, version, wheels=wheels, registry=registry, engine=engine,
                            progress=progress, **build_options)
 
+    several = {r.plan.platform for r in results if r.plan.index_tag}
+
     def on_report(report: SmokeReport) -> None:
         verdict = "ok" if report.ok else "FAILED " + ", ".join(c.name for c in report.failures)
         message = f"smoke {report.ref}: {verdict}"
-        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds))
+        platform = report.platform if report.platform in several else ""
+        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds, platform=platform))
 
     reports = smoke_images(config, results, version=str(version), wheels=wheels, engine=engine,
                            on_report=on_report)

@@ -4,13 +4,16 @@ A tag is set by manifest copy (no blob upload). An immutable tag that already po
 image is refused unless forced; a tag already at the digest is left alone, so a rerun finishes
 what a stopped run began. What was done is returned in the plan's words (create, move, verify,
 skip) for the report and the record.
+
+A moving tag that names an image index (a multi-platform release) is never moved to a single
+image: that would take platforms away from everyone who pulls it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from release.adapters.registry import RegistryClient
+from release.adapters.registry import INDEX_TYPES, RegistryClient
 from release.errors import RefusedError
 from release.plan.release import TagAction, TagChange
 from release.progress import Progress, to_log
@@ -31,6 +34,12 @@ def point_tag(
             f"{registry.registry}/{image}:{tag} points at {previous}, not {digest}; "
             f"a released tag is never overwritten (use --force {tag} if you mean it)"
         )
+    elif (previous is not None and moving and registry.media_type(image, previous) in INDEX_TYPES
+          and registry.media_type(image, digest) not in INDEX_TYPES):
+        raise RefusedError(
+            f"{registry.registry}/{image}:{tag} points at an image index ({previous[:19]}); moving it to the "
+            f"single image {digest[:19]} would drop its other platforms: release every platform"
+        )
     else:
         registry.copy_tag(image, digest, tag)
         was = f" (was {previous[:19]})" if previous else ""
@@ -50,7 +59,7 @@ def apply_changes(
     """
     done = []
     for change in changes:
-        if change.action is TagAction.SKIP and change.reason.startswith("only some flavours"):
+        if change.deferred:
             progress(f"{image}:{change.tag}: {change.reason}")
             done.append(TagEntry(change.tag, change.python, digests.get(change.python, ""), change.current,
                                  TagAction.SKIP.value))
