@@ -6,6 +6,7 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
+from release.adapters.registry import RegistryClient
 from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
@@ -14,13 +15,13 @@ from release.cli.support import (
     reports_errors,
     required_version,
 )
-from release.errors import ReleaseError
+from release.errors import ReleaseError, VerificationError
 from release.pipeline import release as pipeline
 from release.record import sha512_of
 from release.steps.build import build_release
 from release.steps.promote import promote_release
 from release.steps.sign import sign_release
-from release.steps.verify import verify_candidate
+from release.steps.verify import verify_candidate, verify_images
 from release.steps.vote import stage_release
 from release.versions import parse_version
 
@@ -68,16 +69,31 @@ def stage(c: Context, version: str = "", profile: str = "") -> None:
 
 
 @task(help={"version": "the release candidate, e.g. 1.10.6rc1", "profile": PROFILE_HELP,
-            "no-rebuild": "skip rebuilding from the tag (signatures and checksums only)"})
+            "no-rebuild": "skip rebuilding from the tag (signatures and checksums only)",
+            "no-images": "skip listing the candidate's images in the registry"})
 @reports_errors
-def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False) -> None:
-    """For voters: check signatures against KEYS, checksums, the file list, and rebuild to compare."""
+def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False,
+           no_images: bool = False) -> None:
+    """For voters: check signatures against KEYS, checksums, the file list, and rebuild to compare;
+    list the candidate's images (each platform's digest under its index)."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
     report = verify_candidate(config, wanted, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
                               repo_root=config.root, rebuild=not no_rebuild, progress=console.progress)
     console.ok(f"{report.candidate}: {len(report.checks)} files verified")
+    if no_images:
+        return
+    checks = verify_images(config, wanted, RegistryClient(target.registry))
+    console.table(f"Images of {wanted} in {target.registry}/{config.image}",
+                  ["tag", "digest", "platform", "image", "problem"],
+                  [row for check in checks for row in (
+                      [(check.tag, console.short(check.digest), p, console.short(d), check.problem)
+                       for p, d in check.platforms]
+                      or [(check.tag, "not in the registry", "-", "-", check.problem)])])
+    problems = [f"{check.tag}: {check.problem}" for check in checks if check.problem]
+    if problems:
+        raise VerificationError("; ".join(problems))
 
 
 @task(help={"version": "the final version, e.g. 1.10.6", "from-rc": "the voted candidate, e.g. 1.10.6rc1",
