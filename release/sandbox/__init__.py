@@ -4,6 +4,10 @@
 shows only what was uploaded), a Subversion repository laid out like dist.apache.org, a throwaway
 GPG signing key, and Python base images built from Debian. State lives in `<root>/.release/`.
 
+Base images are cached in the engine as `sandbox/python:P` (and `P-ARCH` for another platform);
+`RELEASE_SANDBOX_BASE_REPOSITORY` names another local repository for them, which starts cold
+without touching the shared cache (how the cold figures are measured).
+
 `down` stops the registry, the index and the gpg-agent, and keeps all data and ports so `up` brings
 them back on the same URLs. A dockerd the sandbox started is left running by default: the engine is
 shared with whatever else uses it (`down(root, stop_engine=True)` stops it too). A dockerd the
@@ -12,6 +16,7 @@ sandbox did not start is never stopped.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +32,7 @@ from release.sandbox.state import Clock, Layout, locked, print_progress, read_st
 __all__ = ["SANDBOX_SUITES", "Services", "down", "load", "recipe_digest", "status", "up"]
 
 STATE_VERSION = 1
+BASE_REPOSITORY_ENV = "RELEASE_SANDBOX_BASE_REPOSITORY"
 
 
 @dataclass(frozen=True)
@@ -113,8 +119,10 @@ def up(
         host = known_platforms.host_platform()
         if flavours:
             emulation.ensure_emulation(platforms, host, clock)
+        local = os.environ.get(BASE_REPOSITORY_ENV) or base_images.REPOSITORY
         for flavour in flavours:
-            base_images.ensure_base_image(flavour, registry, layout, clock, platforms, host=host)
+            base_images.ensure_base_image(flavour, registry, layout, clock, platforms, host=host,
+                                          local_repository=local)
         data["complete"] = True
         write_state(layout, data)
     clock(f"sandbox up: registry {registry}, index {data['index_url']}, state {layout.state_file}")

@@ -85,14 +85,14 @@ def local_ref(flavour: str, platform: str | None = None, repository: str = REPOS
     return f"{repository}:{_tag(flavour, platform)}"
 
 
-def registry_ref(registry: str, flavour: str, repository: str = REPOSITORY) -> str:
+def registry_ref(registry: str, flavour: str) -> str:
     """What builds name as their base: one image, or an index over the platforms built."""
-    return f"{registry}/{repository}:{flavour}"
+    return f"{registry}/{REPOSITORY}:{flavour}"
 
 
-def registry_config_digest(registry: str, flavour: str, repository: str = REPOSITORY) -> str | None:
+def registry_config_digest(registry: str, flavour: str) -> str | None:
     """Config digest (= image id) of the registry's `sandbox/python:<flavour>`, or None if absent."""
-    return RegistryClient(registry).config_digest(repository, flavour)
+    return RegistryClient(registry).config_digest(REPOSITORY, flavour)
 
 
 def _local_image(engine: Engine, flavour: str, platform: str | None = None,
@@ -126,15 +126,17 @@ def local_base_image(flavour: str, platform: str, host: str, layout: Layout, pro
 
 def ensure_base_image(flavour: str, registry: str, layout: Layout, progress: Progress,
                       wanted: Sequence[str] = (), *, host: str | None = None,
-                      repository: str = REPOSITORY) -> str:
+                      local_repository: str = REPOSITORY) -> str:
     """Build (or reuse) the base images of `flavour` for the `wanted` platforms (default: the
-    host's) and make sure the registry holds them; return the ref builds use."""
+    host's) and make sure the registry holds them; return the ref builds use. The engine keeps
+    them under `local_repository` (another name than the shared one starts cold)."""
     host = host or platforms.host_platform()
     wanted = tuple(wanted) or (host,)
     engine = Engine(timeout=600)
-    images = {p: local_base_image(flavour, p, host, layout, progress, engine=engine, repository=repository)
-              for p in wanted}
-    ref = registry_ref(registry, flavour, repository)
+    images = {p: local_base_image(flavour, p, host, layout, progress, engine=engine,
+                                  repository=local_repository) for p in wanted}
+    repository = REPOSITORY
+    ref = registry_ref(registry, flavour)
     client = RegistryClient(registry)
     others = {p for p in platforms.SUPPORTED if p != host
               and client.manifest_digest(repository, _tag(flavour, p)) is not None}
