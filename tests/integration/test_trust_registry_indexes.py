@@ -20,7 +20,8 @@ from integration.test_registry import (
 )
 from integration.test_trust_registry_digests import TamperingProxy
 from release.adapters.registry import DOCKER_LIST, DOCKER_MANIFEST, PlatformImage, RegistryClient
-from release.errors import VerificationError
+from release.errors import RefusedError, VerificationError
+from release.steps.tags import point_tag
 
 pytestmark = pytest.mark.sandbox
 REPO = "multi/app"
@@ -137,3 +138,17 @@ def test_an_index_read_by_digest_must_hash_to_it(
             RegistryClient(proxy.address).image_index(REPO, put.digest)
     finally:
         proxy.close()
+
+
+def test_an_alias_of_an_index_is_never_moved_to_a_single_image(
+    client: RegistryClient, images: dict[str, PushedImage]
+) -> None:
+    found = [client.platform_image(REPO, f"1.10.6-python3.11-{arch}") for arch in ("amd64", "arm64")]
+    index = client.put_index(REPO, [i for i in found if i], "latest")
+    with pytest.raises(RefusedError, match="would drop its other platforms"):
+        point_tag(client, REPO, "latest", images["amd64"].digest, moving=True)
+    assert client.manifest_digest(REPO, "latest") == index.digest
+    # from one image to an index is how a project gains a platform: allowed
+    client.copy_tag(REPO, images["amd64"].digest, "latest-single")
+    moved = point_tag(client, REPO, "latest-single", index.digest, moving=True)
+    assert moved.action == "move" and client.manifest_digest(REPO, "latest-single") == index.digest
