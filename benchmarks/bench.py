@@ -1,11 +1,14 @@
 """`nox -s bench`: the issues' performance figures, each measured in one run and shown as ratios.
 
 Everything runs against a throwaway sandbox under a temporary root, on a copy of the sample
-application in tests/fixtures/sample. Nothing here asserts: it measures and prints.
+application in tests/fixtures/sample. Nothing here asserts: it measures and prints. The
+two-platform figures (benchmarks/bench_platforms.py) come last; `--platform-flavours` chooses their
+flavours (each needs an arm64 base image, built under qemu the first time).
 """
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 import tempfile
@@ -38,13 +41,14 @@ class Bench:
     root: Path
     figures: list[Figure]
     quiet: Progress = lambda line: None
+    flavours: tuple[str, ...] = FLAVOURS
 
     @property
     def config(self) -> ReleaseConfig:
         return load_config(self.root)
 
     def target(self) -> Target:
-        return connect(self.config, flavours=FLAVOURS, progress=self.quiet)
+        return connect(self.config, flavours=self.flavours, progress=self.quiet)
 
     def add(self, what: str, value: str, goal: str = "", met: bool | None = None) -> None:
         self.figures.append(Figure(what, value, goal, met))
@@ -81,7 +85,7 @@ def release_seconds(bench: Bench, version: str) -> float:
     if final != "1.10.6":
         set_version(bench.root, final)
     started = time.perf_counter()
-    run_release(bench.config, parse_version(version), bench.target(), RunOptions(flavours=FLAVOURS),
+    run_release(bench.config, parse_version(version), bench.target(), RunOptions(flavours=bench.flavours),
                 announce=lambda name, does: bench.quiet(name), say=bench.quiet)
     return time.perf_counter() - started
 
@@ -138,8 +142,19 @@ def bench_verify(bench: Bench) -> None:
     bench.add("verify / whole RC release", f"{seconds / release_time:.3f}x")
 
 
-def run_bench(repo_root: Path) -> list[Figure]:
-    """Run every figure; the caller prints the table."""
+def run_bench(repo_root: Path, *, platform_flavours: tuple[str, ...] = FLAVOURS, cold_base: bool = False
+              ) -> list[Figure]:
+    """Run every figure; the caller prints the table. `platform_flavours` get the two-platform
+    figures (each needs an arm64 base image: minutes the first time); none skips them."""
+    figures = _single_platform(repo_root)
+    if platform_flavours:
+        from benchmarks.bench_platforms import bench_platforms
+
+        figures += bench_platforms(repo_root, platform_flavours, cold_base=cold_base)
+    return figures
+
+
+def _single_platform(repo_root: Path) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="release-bench-") as work:
         root = sample_checkout(repo_root / "tests" / "fixtures" / "sample", repo_root / "Dockerfile",
                                Path(work) / "sample")
@@ -167,8 +182,17 @@ def show(figures: list[Figure]) -> None:
     console.table("Benchmark", ["figure", "measured", "goal", ""], rows)
 
 
-def main() -> None:
-    show(run_bench(Path.cwd()))
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__)
+    parser.add_argument("--platform-flavours", default=",".join(FLAVOURS),
+                        help="flavours for the two-platform figures (linux/amd64 + linux/arm64 under "
+                             "emulation); empty to skip them")
+    parser.add_argument("--cold-base", action="store_true",
+                        help="also time building each of those flavours' arm64 base image cold (under a "
+                             "throwaway name: the shared cache is left alone)")
+    options = parser.parse_args(argv)
+    chosen = tuple(p for p in options.platform_flavours.split(",") if p)
+    show(run_bench(Path.cwd(), platform_flavours=chosen, cold_base=options.cold_base))
 
 
 if __name__ == "__main__":
