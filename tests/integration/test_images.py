@@ -313,6 +313,7 @@ def test_plain_docker_build_of_this_repository(engine: Engine) -> None:
 @pytest.fixture
 def own_registry(engine: Engine, sample: Sample, tmp_path: Path) -> Iterator[ThrowawayRegistry]:
     """A registry of its own holding the sample's shipped 3.11 image: the refresh test moves its base."""
+    (tmp_path / "registry").mkdir()
     live = start_registry(tmp_path / "registry")
     try:
         push_base(engine, live.address, "3.11")
