@@ -68,10 +68,6 @@ class ImageResult:
     def ref(self) -> str:
         return self.plan.ref
 
-    @property
-    def fully_cached(self) -> bool:
-        return self.status != "built" or self.cached_steps == self.cacheable_steps
-
     def as_record(self) -> dict[str, Any]:
         """The `images` entry of the release record for this flavour."""
         plan = self.plan
