@@ -16,7 +16,7 @@ from release.pipeline.connect import Target, base_images
 from release.plan.images import OCI, master_join_problems
 from release.plan.tags import MASTER, BuildKind, plan_tags, tag_name
 from release.progress import Progress
-from release.record import ImageEntry, load_record, release_dir
+from release.record import load_record, release_dir
 from release.steps.build import build_release, build_set, find_declared_version, package_builder
 from release.steps.images import ImageResult
 from release.steps.smoke import SmokeReport, ship_images
@@ -57,9 +57,7 @@ def release_images(
     if push:
         record = load_record(release_dir(config.root, str(version)), str(version))
         for result in results:
-            plan = result.plan
-            record.put_image(ImageEntry(result.flavour, result.ref, result.digest, result.image_id,
-                                        plan.input_hash, plan.base_image, plan.base_digest))
+            record.put_image(result.record_entry())
     return results, reports
 
 

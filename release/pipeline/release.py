@@ -33,7 +33,6 @@ from release.plan.release import (
 from release.plan.tags import BuildKind, version_tag
 from release.progress import Progress
 from release.record import (
-    ImageEntry,
     ReleaseRecord,
     TagEntry,
     load_record,
@@ -145,9 +144,7 @@ def _images(run: Run) -> None:
         kind=BuildKind.RELEASE, jobs=run.options.jobs,
     )
     for result in results:
-        plan = result.plan
-        record.put_image(ImageEntry(result.flavour, result.ref, result.digest, result.image_id,
-                                    plan.input_hash, plan.base_image, plan.base_digest))
+        record.put_image(result.record_entry())
         run.digests[result.flavour] = result.digest or ""
         if result.status != "reused":
             run.pushed_now.add(version_tag(run.plan.version, result.flavour))

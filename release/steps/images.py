@@ -16,7 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
 
 from release.adapters import git
 from release.adapters.engine import BuildFailed, BuildLine, Engine
@@ -38,7 +37,7 @@ from release.plan.images import (
 )
 from release.plan.tags import BuildKind
 from release.progress import Event, Progress, to_log
-from release.record import sha256_of
+from release.record import ImageEntry, sha256_of
 
 log = logging.getLogger("release.images")
 
@@ -68,13 +67,11 @@ class ImageResult:
     def ref(self) -> str:
         return self.plan.ref
 
-    def as_record(self) -> dict[str, Any]:
-        """The `images` entry of the release record for this flavour."""
+    def record_entry(self) -> ImageEntry:
+        """The release record's entry for this flavour's image."""
         plan = self.plan
-        return {"ref": self.ref, "python": self.flavour, "digest": self.digest, "image_id": self.image_id,
-                "input_hash": plan.input_hash, "base_image": plan.base_image, "base_digest": plan.base_digest}
-
-
+        return ImageEntry(self.flavour, self.ref, self.digest, self.image_id, plan.input_hash,
+                          plan.base_image, plan.base_digest)
 
 
 def read_wheel_metadata(path: Path) -> dict[str, list[str]]:
