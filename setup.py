@@ -35,6 +35,7 @@ setup(
         "build>=1",
         "GitPython>=3.1",
         "requests>=2.31",
+        "cyclonedx-python-lib[json-validation]>=11.12,<12",  # the SBOMs: model, JSON, schema check
         "tomli>=2; python_version<'3.11'",
     ],
     entry_points={"console_scripts": ["release-pipeline=release.cli.main:main"]},
