@@ -84,11 +84,11 @@ def put_files(url: str, files: Mapping[str, Path], message: str) -> int | None:
     in one commit, through a sparse working copy holding only those paths (a release folder's
     packages are not downloaded). The folder is created when missing. The new revision, or None
     when every file already held those bytes. Paths may contain `@` (lookaside signatures do)."""
-    if not exists(url):
-        mkdir([url], message)
+    if not exists(_literal(url)):
+        mkdir([_literal(url)], message)
     with tempfile.TemporaryDirectory(prefix="svn-wc-") as tmp:
         work = Path(tmp) / "wc"
-        run(_svn("checkout", "--quiet", "--depth", "empty", url, str(work)), hint=_HINT)
+        run(_svn("checkout", "--quiet", "--depth", "empty", _literal(url), str(work)), hint=_HINT)
         for relative, source in sorted(files.items()):
             run(_svn("update", "--quiet", "--parents", _literal(work / relative)), hint=_HINT)
             target = work / relative
