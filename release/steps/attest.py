@@ -66,15 +66,23 @@ def sign_images(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
             if not check.good:
                 raise RefusedError(f"{path}: the signature just made does not verify ({check.detail})")
             relative = lookaside_path(image, digest)
-            entry = ImageSignatureEntry(planned.signature, sha512_of(path), planned.python, identity, digest,
-                                        fingerprint, svn.join(lookaside, relative))
-            record.put_image_signature(entry)
-            entries.append(entry)
-            published = svn.cat_bytes(entry.lookaside)
+            url = svn.join(lookaside, relative)
+            published = svn.cat_bytes(url)
             if published is None:
                 to_publish[relative] = path
-            elif published != path.read_bytes():
-                progress(f"{entry.lookaside} holds another signature of the same digest; keeping it")
+            elif published != path.read_bytes():  # an earlier run's signature of the same digest
+                earlier = Path(work) / f"{planned.python}.published"
+                earlier.write_bytes(published)
+                if not skopeo.standalone_verify(manifest_file, identity, fingerprint, earlier,
+                                                gnupghome=gnupghome).good:
+                    raise RefusedError(f"{url} holds a signature of {digest} that does not verify as "
+                                       f"{identity} by {fingerprint}; remove it, then run again")
+                path.write_bytes(published)
+                progress(f"{url} already holds a signature of {digest[:19]}; keeping that one")
+            entry = ImageSignatureEntry(planned.signature, sha512_of(path), planned.python, identity, digest,
+                                        fingerprint, url)
+            record.put_image_signature(entry)
+            entries.append(entry)
         if to_publish:
             revision = svn.put_files(lookaside, to_publish, f"Image signatures of {record.version}")
             progress(f"published {len(to_publish)} image signatures to {lookaside} (r{revision})")
