@@ -177,6 +177,9 @@ LABEL org.opencontainers.image.title="${IMAGE_TITLE}" \
       org.opencontainers.image.base.digest="${BASE_IMAGE_DIGEST}" \
       org.release-pipeline.wheel.sha256="${WHEEL_SHA256}" \
       org.release-pipeline.input-hash="${INPUT_HASH}"
+# The name of the image's SBOM (published with the release; see docs/provenance.md).
+ARG IMAGE_SBOM=""
+LABEL org.release-pipeline.sbom="${IMAGE_SBOM}"
 # Volatile labels (different on every build) last of all.
 ARG IMAGE_REVISION="" \
     IMAGE_CREATED=""

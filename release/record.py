@@ -2,7 +2,7 @@
 
 Lives at `dist/<version>/release.json`. This module is the only one that reads or writes it:
 steps get and put typed entries (files, signatures, images, tags, steps, build, stage,
-promotion), so a rerun can skip what is done and refuse what differs.
+promotion, SBOMs, image signatures), so a rerun can skip what is done and refuse what differs.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from release.errors import RefusedError
 
 RECORD_NAME = "release.json"
 SCHEMA = 2  # 2: typed sections; `tags` (tag -> entry) replaced `aliases` (tag -> digest)
+# (`sboms` and `image_signatures` are optional sections of schema 2: older records lack them)
 
 
 def release_dir(root: Path, version: str) -> Path:
@@ -69,6 +70,27 @@ class ImageEntry:
     input_hash: str
     base_image: str
     base_digest: str
+
+
+@dataclass(frozen=True)
+class SbomEntry:
+    path: str  # sbom/<name>-<tag>.cdx.json, relative to dist/<V>/
+    sha512: str
+    python: str
+    ref: str  # registry/image:version-tag
+    digest: str  # the image digest the SBOM describes
+    components: int = 0
+
+
+@dataclass(frozen=True)
+class ImageSignatureEntry:
+    path: str  # image-signatures/<name>-<tag>.sig, relative to dist/<V>/
+    sha512: str
+    python: str
+    identity: str  # the docker reference it binds: registry/image:version-tag
+    digest: str  # the manifest digest it signs
+    signer: str  # fingerprint of the key that made it
+    lookaside: str = ""  # where it is published: <lookaside base>/<image>@sha256=<hex>/signature-1
 
 
 @dataclass(frozen=True)
@@ -158,6 +180,8 @@ class ReleaseRecord:
     build: BuildInfo | None = None
     stage: StageInfo | None = None
     promotion: PromotionInfo | None = None
+    sboms: dict[str, SbomEntry] = field(default_factory=dict)  # path -> entry
+    image_signatures: dict[str, ImageSignatureEntry] = field(default_factory=dict)  # path -> entry
 
     @property
     def directory(self) -> Path:
@@ -177,6 +201,14 @@ class ReleaseRecord:
 
     def put_tag(self, entry: TagEntry) -> None:
         self.tags[entry.tag] = entry
+        self.save()
+
+    def put_sbom(self, entry: SbomEntry) -> None:
+        self.sboms[entry.path] = entry
+        self.save()
+
+    def put_image_signature(self, entry: ImageSignatureEntry) -> None:
+        self.image_signatures[entry.path] = entry
         self.save()
 
     def set_build(self, info: BuildInfo) -> None:
@@ -220,6 +252,10 @@ class ReleaseRecord:
             "images": table(self.images, "python"), "tags": table(self.tags, "tag"),
             "steps": {name: {"finished": e.finished, **e.produced} for name, e in sorted(self.steps.items())},
         }
+        if self.sboms:
+            data["sboms"] = table(self.sboms, "path")
+        if self.image_signatures:
+            data["image_signatures"] = table(self.image_signatures, "path")
         for name, info in (("build", self.build), ("stage", self.stage), ("promoted", self.promotion)):
             if info is not None:
                 data[name] = dataclasses.asdict(info)
@@ -273,6 +309,8 @@ def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
                for name, value in _table(data, "steps").items()},
         build=single("build", BuildInfo), stage=single("stage", StageInfo),
         promotion=single("promoted", PromotionInfo),
+        sboms=entries("sboms", SbomEntry, "path"),
+        image_signatures=entries("image_signatures", ImageSignatureEntry, "path"),
     )
 
 

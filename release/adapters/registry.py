@@ -328,3 +328,41 @@ class RegistryClient:
         check_digest(response.content, config_digest, f"{what}: its image config")
         labels = (response.json().get("config") or {}).get("Labels") or {}
         return {str(k): str(v) for k, v in labels.items()}
+
+    def get_blob(self, repository: str, digest: str) -> bytes | None:
+        """A blob's bytes, checked against `digest`; None when the registry has no such blob."""
+        response = self._request("GET", f"/{repository}/blobs/{require_digest(digest, 'blob')}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._fail(response, f"reading blob {digest} of {repository}")
+        check_digest(response.content, digest, f"registry {self.registry}: blob {repository}@{digest}")
+        return response.content
+
+    def has_blob(self, repository: str, digest: str) -> bool:
+        response = self._request("HEAD", f"/{repository}/blobs/{require_digest(digest, 'blob')}")
+        if response.status_code not in {200, 404}:
+            raise self._fail(response, f"looking for blob {digest} in {repository}")
+        return response.status_code == 200
+
+    def upload_blob(self, repository: str, data: bytes) -> str:
+        """Upload `data` as a blob (monolithic: POST then PUT), unless the registry has it; its digest."""
+        digest = digest_of(data)
+        if self.has_blob(repository, digest):
+            return digest
+        started = self._request("POST", f"/{repository}/blobs/uploads/")
+        location = started.headers.get("Location", "")
+        if started.status_code != 202 or not location:
+            raise self._fail(started, f"starting a blob upload to {repository}")
+        parts = urlsplit(location)
+        path = parts.path.removeprefix(urlsplit(self.base).path)  # absolute or relative: the part after /v2
+        params = [*parse_qsl(parts.query), ("digest", digest)]
+        finished = self._request("PUT", path, params=params, data=data,
+                                 headers={"Content-Type": "application/octet-stream"})
+        if finished.status_code not in {201, 204}:
+            raise self._fail(finished, f"uploading blob {digest} to {repository}")
+        answered = finished.headers.get("Docker-Content-Digest")
+        if answered is not None and answered != digest:
+            raise VerificationError(f"registry {self.registry}: uploaded a blob with digest {digest}, "
+                                    f"but the registry says it stored {answered}")
+        return digest

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from release.adapters.cmd import run
@@ -71,6 +72,41 @@ def write_text(url: str, text: str, message: str) -> int | None:
         run(_svn("add", "--force", str(work / name)), hint=_HINT)
         result = run(_svn("commit", "-m", message, str(work)), hint=_HINT)
     return _committed_revision(result.stdout) if result.stdout.strip() else None
+
+
+def _literal(path: Path | str) -> str:
+    """A path svn takes as written: a trailing `@` stops it reading `a@b` as a peg revision."""
+    return f"{path}@"
+
+
+def put_files(url: str, files: Mapping[str, Path], message: str) -> int | None:
+    """Commit `files` (relative path under folder `url` -> local file) as added or changed files,
+    in one commit, through a sparse working copy holding only those paths (a release folder's
+    packages are not downloaded). The folder is created when missing. The new revision, or None
+    when every file already held those bytes. Paths may contain `@` (lookaside signatures do)."""
+    if not exists(_literal(url)):
+        mkdir([_literal(url)], message)
+    with tempfile.TemporaryDirectory(prefix="svn-wc-") as tmp:
+        work = Path(tmp) / "wc"
+        run(_svn("checkout", "--quiet", "--depth", "empty", _literal(url), str(work)), hint=_HINT)
+        for relative, source in sorted(files.items()):
+            run(_svn("update", "--quiet", "--parents", _literal(work / relative)), hint=_HINT)
+            target = work / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        run(_svn("add", "--quiet", "--force", "--no-auto-props", str(work)), hint=_HINT)
+        result = run(_svn("commit", "-m", message, str(work)), hint=_HINT)
+    return _committed_revision(result.stdout) if result.stdout.strip() else None
+
+
+def cat_bytes(url: str) -> bytes | None:
+    """The bytes of file `url`, or None when there is no such file (paths may contain `@`)."""
+    if not exists(_literal(url)):
+        return None
+    with tempfile.TemporaryDirectory(prefix="svn-cat-") as tmp:
+        dest = Path(tmp) / "file"
+        run(_svn("export", "--quiet", _literal(url), str(dest)), hint=_HINT)
+        return dest.read_bytes()
 
 
 def copy(source_url: str, target_url: str, message: str) -> int:

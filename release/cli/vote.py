@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 from invoke.context import Context
 from invoke.tasks import task
 
@@ -18,9 +21,10 @@ from release.errors import ReleaseError
 from release.pipeline import release as pipeline
 from release.record import sha512_of
 from release.steps.build import build_release
+from release.steps.check_provenance import check_candidate_images, verify_published
 from release.steps.promote import promote_release
 from release.steps.sign import sign_release
-from release.steps.verify import verify_candidate
+from release.steps.verify import FileCheck, verify_candidate
 from release.steps.vote import stage_release
 from release.versions import parse_version
 
@@ -67,17 +71,37 @@ def stage(c: Context, version: str = "", profile: str = "") -> None:
     console.ok(f"staged {result.url}; vote email: {result.email}")
 
 
-@task(help={"version": "the release candidate, e.g. 1.10.6rc1", "profile": PROFILE_HELP,
-            "no-rebuild": "skip rebuilding from the tag (signatures and checksums only)"})
+@task(help={"version": "the release candidate, e.g. 1.10.6rc1 (with --published: any release)",
+            "profile": PROFILE_HELP,
+            "no-rebuild": "skip rebuilding from the tag (signatures and checksums only)",
+            "no-images": "skip the candidate's images (wheel, labels, SBOM, signature)",
+            "published": "check what a release published: its signed record and SBOMs attached to "
+                         "the images and (a final's) in svn release/, the digests it names, the image "
+                         "signatures"})
 @reports_errors
-def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False) -> None:
-    """For voters: check signatures against KEYS, checksums, the file list, and rebuild to compare."""
+def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False,
+           no_images: bool = False, published: bool = False) -> None:
+    """For voters: check signatures against KEYS, checksums, the file list, a rebuild, and the images."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
+    if published:
+        report = verify_published(config, wanted, registry=target.registry, svn_dev_url=target.svn_dev,
+                                  svn_release_url=target.svn_release, keys_url=target.keys_url,
+                                  progress=console.progress)
+        console.ok(f"{report.candidate}: {len(report.checks)} published items verified")
+        return
+
+    def images(checks: dict[str, FileCheck], commit: str, keys: Path,
+               wheels: Mapping[str, str] | None) -> None:
+        check_candidate_images(config, wanted, registry=target.registry, svn_dev_url=target.svn_dev,
+                               keys_file=keys, commit=commit, wheels=wheels, checks=checks,
+                               progress=console.progress)
+
     report = verify_candidate(config, wanted, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
-                              repo_root=config.root, rebuild=not no_rebuild, progress=console.progress)
-    console.ok(f"{report.candidate}: {len(report.checks)} files verified")
+                              repo_root=config.root, rebuild=not no_rebuild,
+                              image_checks=None if no_images else images, progress=console.progress)
+    console.ok(f"{report.candidate}: {len(report.checks)} files and images verified")
 
 
 @task(help={"version": "the final version, e.g. 1.10.6", "from-rc": "the voted candidate, e.g. 1.10.6rc1",

@@ -41,7 +41,10 @@ from release.record import (
     write_atomic,
 )
 from release.steps import publish
+from release.steps.attest import lookaside_url, sign_images
 from release.steps.build import build_release
+from release.steps.provenance import publish_provenance
+from release.steps.sbom import write_sboms
 from release.steps.sign import checksum_text, sign_release
 from release.steps.smoke import ship_images
 from release.steps.tags import apply_changes
@@ -164,6 +167,39 @@ def _push(run: Run) -> None:
     run.record.step_done("push", {"digests": run.digests})
 
 
+def _sbom(run: Run) -> None:
+    entries = write_sboms(run.record, run.plan.images, run.digests, repository=run.plan.repository,
+                          key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
+    run.record.step_done("sbom", {"sboms": {e.path: e.digest for e in entries}})
+
+
+def _svn_root(run: Run) -> str:
+    """A candidate's provenance goes to svn dev/ (beside its folder), a final's to release/."""
+    return run.target.svn_dev if run.plan.version.is_prerelease else run.target.svn_release
+
+
+def _attest(run: Run) -> None:
+    lookaside = lookaside_url(_svn_root(run), run.config.name)
+    entries = sign_images(run.record, run.plan.images, run.digests, registry=run.registry,
+                          image=run.config.image, key=run.signing_key, gnupghome=run.target.gnupghome,
+                          lookaside=lookaside, progress=run.say)
+    run.record.step_done("attest", {"signatures": {e.identity: e.digest for e in entries},
+                                    "lookaside": lookaside})
+
+
+def _provenance(run: Run) -> None:
+    """After the record is signed: it goes out, and is not written again (its signature would break)."""
+    extra = {}
+    if run.config.constraints:
+        constraints = run.config.root / run.config.constraints
+        extra[constraints.name] = constraints
+    folder = None
+    if not run.plan.version.is_prerelease:
+        folder = svn.join(run.target.svn_release, run.config.name, str(run.plan.version))
+    publish_provenance(run.record, run.plan.images, run.digests, registry=run.registry,
+                       image=run.config.image, svn_folder=folder, extra=extra, progress=run.say)
+
+
 def _index_files(record: ReleaseRecord) -> list[Path]:
     files = record.files_in("pypi")
     for entry in files:
@@ -203,8 +239,12 @@ def _report(run: Run) -> None:
     signature.unlink(missing_ok=True)  # the record changes on every rerun: its signature is replaced
     gpg.sign_detached(path, key=run.signing_key, gnupghome=run.target.gnupghome)
     write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
+    images = {p for i in run.plan.images for p in (i.sbom, i.signature)}
     files = {**{p: e.sha512 for p, e in record.files.items()},
-             **{p: e.sha512 for p, e in record.signatures.items()}}
+             **{p: e.sha512 for p, e in record.signatures.items()
+                if not p.startswith("sbom/") or e.of in images},
+             **{p: e.sha512 for p, e in record.sboms.items() if p in images},
+             **{p: e.sha512 for p, e in record.image_signatures.items() if p in images}}
     for name in (path.name, signature.name, f"{path.name}.sha512"):
         files[name] = sha512_of(path.with_name(name))
     run.report.files = dict(sorted(files.items()))
@@ -212,7 +252,8 @@ def _report(run: Run) -> None:
 
 RUNNERS: dict[StepName, Callable[[Run], None]] = {
     StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage, StepName.IMAGES: _images,
-    StepName.PUSH: _push, StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
+    StepName.PUSH: _push, StepName.SBOM: _sbom, StepName.ATTEST: _attest, StepName.UPLOAD: _upload,
+    StepName.ALIASES: _aliases, StepName.REPORT: _report, StepName.PROVENANCE: _provenance,
 }
 
 

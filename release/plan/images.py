@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from release.errors import RefusedError
+from release.plan.provenance import SBOM_LABEL, sbom_file
 from release.plan.tags import MASTER, BuildKind, tag_name
 
 OCI = "org.opencontainers.image"
@@ -39,6 +40,7 @@ LABEL_ARGS: dict[str, str] = {
     "BASE_IMAGE_DIGEST": f"{OCI}.base.digest",
     "WHEEL_SHA256": WHEEL_SHA256_LABEL,
     "INPUT_HASH": INPUT_HASH_LABEL,
+    "IMAGE_SBOM": SBOM_LABEL,  # the SBOM's file name; empty for master builds, which have none
     "IMAGE_REVISION": f"{OCI}.revision",
     "IMAGE_CREATED": f"{OCI}.created",
 }
@@ -132,6 +134,7 @@ def build_args(source: ImageSource, *, base_image: str, base_digest: str) -> dic
         "WHEEL_SHA256": wheel_sha256_label(source.wheels),
         "IMAGE_REVISION": source.revision,
         "IMAGE_CREATED": source.created,
+        "IMAGE_SBOM": "",  # plan_image names a release image's SBOM
     }
     if source.install == "index":
         args["INSTALL_FROM"] = "index"
@@ -187,6 +190,9 @@ def plan_image(
     base_digest: str,
 ) -> ImagePlan:
     args = build_args(source, base_image=base_image, base_digest=base_digest)
+    tag = image_tag(kind, source.version, flavour)
+    if kind is BuildKind.RELEASE:
+        args["IMAGE_SBOM"] = sbom_file(source.name, tag)
     digest = input_hash(
         flavour=flavour,
         dockerfile_sha256=source.dockerfile_sha256,
@@ -199,7 +205,7 @@ def plan_image(
     return ImagePlan(
         flavour=flavour,
         repository=repository,
-        tag=image_tag(kind, source.version, flavour),
+        tag=tag,
         base_image=base_image,
         base_digest=base_digest,
         build_args=args,

@@ -16,6 +16,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from release.config import ReleaseConfig
+from release.plan.provenance import image_signature_path, sbom_path
 from release.plan.tags import BuildKind, plan_tags, version_tag
 from release.versions import ReleaseVersion
 
@@ -31,9 +32,12 @@ class StepName(str, Enum):
     STAGE = "stage"
     IMAGES = "images"
     PUSH = "push"
+    SBOM = "sbom"
+    ATTEST = "attest"
     UPLOAD = "upload"
     ALIASES = "aliases"
     REPORT = "report"
+    PROVENANCE = "provenance"
 
 
 class TagAction(str, Enum):
@@ -57,7 +61,7 @@ class Step:
 @dataclass(frozen=True)
 class Artefact:
     path: str  # relative to dist/<version>/
-    kind: str  # source | sdist | wheel | record
+    kind: str  # source | sdist | wheel | record | sbom | image-signature
     signed: bool = True
 
     @property
@@ -75,6 +79,8 @@ class PlannedImage:
     tag: str
     ref: str
     base_image: str
+    sbom: str = ""  # its SBOM, relative to dist/<V>/ (one per image: variants and platforms add images)
+    signature: str = ""  # its simple-signing signature, relative to dist/<V>/
 
 
 @dataclass(frozen=True)
@@ -146,7 +152,8 @@ class ReleasePlan:
             "steps": [{"name": s.name.value, "does": s.does} for s in self.steps],
             "artefacts": [{"path": a.path, "kind": a.kind, "companions": list(a.companions)}
                           for a in self.artefacts],
-            "images": [{"python": i.python, "tag": i.tag, "ref": i.ref, "base_image": i.base_image}
+            "images": [{"python": i.python, "tag": i.tag, "ref": i.ref, "base_image": i.base_image,
+                        "sbom": i.sbom, "signature": i.signature}
                        for i in self.images],
             "uploads": [{"filename": u.filename, "action": u.action.value} for u in self.uploads],
             "tags": [t.to_json() for t in self.tags],
@@ -162,9 +169,13 @@ _DOES = {
     StepName.STAGE: "commit the candidate to svn dev/ and render the [VOTE] email",
     StepName.IMAGES: "build, smoke and push one production image per Python flavour under V-pythonP",
     StepName.PUSH: "check or set the immutable version tags",
+    StepName.SBOM: "write and sign a CycloneDX SBOM per image (Python distributions and Debian packages)",
+    StepName.ATTEST: "sign every pushed image digest (simple signing) and publish the signatures",
     StepName.UPLOAD: "upload packages with twine and compare the index's hashes with ours",
     StepName.ALIASES: "point moving tags at the new digests by manifest copy (no blob upload)",
     StepName.REPORT: "write the release report and sign the release record",
+    StepName.PROVENANCE: "attach the signed record and SBOMs to each image digest (OCI artifact); a final's "
+                         "go to svn release/ too",
 }
 
 
@@ -175,7 +186,8 @@ def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE) -> tuple[S
     names.append(StepName.IMAGES)
     if mode is Mode.PUBLISH:
         names = []  # built and signed already; the image jobs pushed the version tags
-    names += [StepName.PUSH, StepName.UPLOAD, StepName.ALIASES, StepName.REPORT]
+    names += [StepName.PUSH, StepName.SBOM, StepName.ATTEST, StepName.UPLOAD, StepName.ALIASES,
+              StepName.REPORT, StepName.PROVENANCE]
     return tuple(Step(n, _DOES[n]) for n in names)
 
 
@@ -200,6 +212,23 @@ def artefacts(name: str, version: ReleaseVersion) -> tuple[Artefact, ...]:
         Artefact(f"pypi/{index_wheel}", "wheel", signed=version.is_rc),
         Artefact("release.json", "record"),
     )
+
+
+def image_artefacts(images: Sequence[PlannedImage]) -> tuple[Artefact, ...]:
+    """Per image: its SBOM (signed like the packages) and its simple-signing signature."""
+    return tuple(artefact for image in images for artefact in (
+        Artefact(image.sbom, "sbom"), Artefact(image.signature, "image-signature", signed=False)))
+
+
+def plan_images(config: ReleaseConfig, version: ReleaseVersion, repository: str, flavours: Sequence[str],
+                registry: str) -> tuple[PlannedImage, ...]:
+    images = []
+    for python in flavours:
+        tag = version_tag(version, python)
+        images.append(PlannedImage(python, tag, f"{repository}:{tag}",
+                                   config.base_image_for(python, registry=registry),
+                                   sbom_path(config.name, tag), image_signature_path(config.name, tag)))
+    return tuple(images)
 
 
 def plan_tag_changes(
@@ -251,7 +280,8 @@ def plan_release(
     full = set(chosen) == set(config.python)
     repository = f"{registry}/{config.image}"
     tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full)
-    files = artefacts(config.name, version)
+    images = plan_images(config, version, repository, chosen, registry)
+    files = artefacts(config.name, version) + image_artefacts(images)
     uploads = tuple(
         Upload(a.path.split("/", 1)[1],
                UploadAction.SKIP if a.path.split("/", 1)[1] in state.index_files else UploadAction.UPLOAD)
@@ -276,11 +306,7 @@ def plan_release(
         full=full,
         steps=release_steps(version, mode),
         artefacts=files,
-        images=tuple(
-            PlannedImage(p, version_tag(version, p), f"{repository}:{version_tag(version, p)}",
-                         config.base_image_for(p, registry=registry))
-            for p in chosen
-        ),
+        images=images,
         uploads=uploads,
         tags=tags,
         owns_line=owns_line,

@@ -19,7 +19,7 @@ from typing import Any
 
 from release.errors import ConfigError, ReleaseError, ServiceError
 from release.progress import Progress
-from release.sandbox import base_images, dockerd, gpg, services, svn
+from release.sandbox import base_images, dockerd, gpg, services, svn, tools
 from release.sandbox.base_images import SANDBOX_SUITES, recipe_digest
 from release.sandbox.state import Clock, Layout, locked, print_progress, read_state, write_state
 
@@ -90,6 +90,7 @@ def up(
         data["index_url"] = f"http://127.0.0.1:{procs['index']['port']}/"
 
         key = gpg.ensure_key(layout.gnupghome, data, clock)
+        tools.ensure_program("skopeo", "skopeo", clock)  # signs the images (the attest step)
         data.update(key)
         write_state(layout, data)
 

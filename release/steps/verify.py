@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from release.adapters import git, gpg, svn
 from release.config import ReleaseConfig
 from release.errors import VerificationError
 from release.progress import Progress, to_log
-from release.record import sha512_of
+from release.record import sha256_of, sha512_of
 from release.steps.build import artefact_kind, build_set, package_builder
 from release.versions import ReleaseVersion
 
@@ -61,6 +62,11 @@ class VerifyReport:
             lines.append(f"  {mark} {check.name}: {'; '.join(why)}")
         verdict = "all checks hold" if self.ok else f"{len(self.failed)} of {len(self.checks)} files fail"
         return "\n".join([*lines, verdict])
+
+
+# (checks, the voted commit, the KEYS file, the rebuilt candidate's wheels (filename -> sha256) or None):
+# what `invoke verify` adds for the candidate's images (steps/check_provenance.py)
+ImageChecks = Callable[[dict[str, FileCheck], str, Path, "Mapping[str, str] | None"], None]
 
 
 class CandidateRejected(VerificationError):
@@ -144,7 +150,7 @@ def compare_rebuild(folder: Path, rebuilt: list[Path], checks: dict[str, FileChe
 
 def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_dev_url: str,
                      keys_url: str, repo_root: Path, commit: str | None = None, rebuild: bool = True,
-                     progress: Progress = to_log) -> VerifyReport:
+                     image_checks: ImageChecks | None = None, progress: Progress = to_log) -> VerifyReport:
     """Check the staged candidate; the report when everything holds, else CandidateRejected (exit 7)."""
     target = version_rc
     final = str(target.final) if target.is_prerelease else str(target)
@@ -172,6 +178,17 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
                                     out=Path(work) / "rebuilt", with_source=True, builder=builder,
                                     progress=progress)
             compare_rebuild(folder, rebuilt, checks)
+        if image_checks is not None:
+            wheels: dict[str, str] | None = None
+            commit = commit or git.tag_commit(repo_root, str(target)) or ""
+            if rebuild and target.is_prerelease:  # the images install the wheel built as the candidate
+                progress(f"rebuilding {target} from {commit[:12]} to compare with the images' wheel")
+                with package_builder(git.commit_time(repo_root, commit)) as builder:
+                    made = build_set(repo_root, commit, name=config.name, version=str(target),
+                                     out=Path(work) / "rebuilt-candidate", with_source=False, builder=builder,
+                                     progress=progress)
+                wheels = {p.name: sha256_of(p) for p in made if p.name.endswith(".whl")}
+            image_checks(checks, commit, keys, wheels)
     report = VerifyReport(str(target), url, commit or "", tuple(checks[name] for name in sorted(checks)))
     progress(report.render())
     if not report.ok:

@@ -50,7 +50,8 @@ def actions(plan_tags: object) -> dict[str, str]:
 
 def test_final_release_steps_skip_the_vote_stage() -> None:
     names = [s.name.value for s in release_steps(V("1.10.6"))]
-    assert names == ["build", "sign", "images", "push", "upload", "aliases", "report"]
+    assert names == ["build", "sign", "images", "push", "sbom", "attest", "upload", "aliases", "report",
+                     "provenance"]
 
 
 def test_rc_release_stages_for_the_vote_before_images() -> None:
@@ -61,7 +62,7 @@ def test_rc_release_stages_for_the_vote_before_images() -> None:
 
 def test_a_publish_join_neither_builds_nor_signs() -> None:
     names = [s.name.value for s in release_steps(V("1.10.6"), Mode.PUBLISH)]
-    assert names == ["push", "upload", "aliases", "report"]
+    assert names == ["push", "sbom", "attest", "upload", "aliases", "report", "provenance"]
 
 
 def test_final_artefacts_are_signed_and_the_index_gets_copies_of_the_voted_packages() -> None:
