@@ -63,7 +63,7 @@ def release_images(
 
 
 def tree_version(config: ReleaseConfig) -> str:
-    declared = find_declared_version(config.root, config.name)
+    declared = find_declared_version(config.root / config.main.path, config.name)
     if declared is None:
         raise ConfigError(f"{config.root}: cannot find the declared version for a master build")
     parse_version(declared.value)
@@ -73,13 +73,14 @@ def tree_version(config: ReleaseConfig) -> str:
 def master_images(
     config: ReleaseConfig, target: Target, *, flavours: Sequence[str], jobs: int, push: bool, say: Progress,
 ) -> tuple[list[ImageResult], list[SmokeReport], dict[str, str]]:
-    """The master build: the wheel of HEAD, images tagged `master-pythonP` and `master`."""
+    """The master build: the wheels of HEAD (every distribution), images tagged `master-pythonP`
+    and `master`."""
     version = tree_version(config)
     commit = git.commit_of(config.root)
     say(f"master build of {config.name} {version} at {commit[:12]}")
     with tempfile.TemporaryDirectory(prefix="release-master-") as work:
         with package_builder(git.commit_time(config.root, commit)) as builder:
-            files = build_set(config.root, commit, name=config.name, version=version, out=Path(work),
+            files = build_set(config.root, commit, config=config, version=version, out=Path(work),
                               with_source=False, builder=builder, progress=say)
         wheels = [f for f in files if f.suffix == ".whl"]
         results, reports = ship_images(
