@@ -17,14 +17,15 @@ from release.plan.tags import BuildKind, plan_tags
 from release.progress import Progress
 from release.record import ImageEntry, load_record, release_dir
 from release.steps.build import build_release, build_set, find_declared_version, package_builder
-from release.steps.images import ImageResult
+from release.steps.images import ImageResult, image_source
 from release.steps.smoke import SmokeReport, ship_images
 from release.steps.tags import point_tag
 from release.versions import ReleaseVersion, parse_version
 
 
 def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Progress) -> list[Path]:
-    """The wheel(s) dist/<V>/ holds for the index, building them first when this runner has none.
+    """The wheel(s) dist/<V>/ holds for the index, building them first when this runner has none
+    (after `invoke promote`, the voted wheels: a promoted release is never built again).
 
     Builds are reproducible, so separate runners building the same commit get the same bytes.
     With `install = "index"` the image installs a released version from the index, so the wheel
@@ -36,6 +37,8 @@ def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Progress
         return [download_wheel(f"{config.name}=={version}", dest)]
     directory = release_dir(config.root, str(version))
     record = load_record(directory, str(version))
+    if record.promotion is not None:  # the voted wheels, never a rebuild
+        return record.wheels()
     if not record.is_done("build"):
         build_release(config, version, progress=say)
         record = load_record(directory, str(version))
@@ -48,10 +51,13 @@ def release_images(
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     """Build, smoke and (with push) push `V-pythonP` for the given flavours; nothing else moves."""
     wheels = release_wheels(config, version, say)
+    built = load_record(release_dir(config.root, str(version)), str(version)).build
+    # the release's commit, as `invoke release` and `invoke publish` label it, so their image is reused
+    source = image_source(config, str(version), wheels, revision=built.commit) if built else None
     results, reports = ship_images(
         config, str(version), wheels=wheels, registry=target.registry, push=push,
         progress=say, flavours=list(flavours), base_images=base_images(config, target),
-        kind=BuildKind.RELEASE, jobs=jobs,
+        kind=BuildKind.RELEASE, jobs=jobs, source=source,
     )
     if push:
         record = load_record(release_dir(config.root, str(version)), str(version))

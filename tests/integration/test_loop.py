@@ -83,6 +83,12 @@ class Loop:
         index = self.sample.index()
         return self.sample.tag_digests(), {name: index.hashes(name) for name in self.distributions}
 
+    def signed(self, record: Path) -> None:
+        """`record` has a good signature by the sandbox's release manager key."""
+        home = self.sample.services().gnupghome
+        subprocess.run(["gpg", "--homedir", str(home), "--batch", "--verify", f"{record}.asc", str(record)],
+                       check=True, capture_output=True)
+
     def votes(self, name: str, text: str) -> str:
         path = self.root.parent / name
         path.write_text(text, encoding="utf-8")
@@ -178,6 +184,7 @@ def test_the_release_loop(loop: Loop) -> None:
     result_email = (root / "dist" / RC / "vote-result-email.txt").read_text()
     assert "The vote has passed: 3 binding +1, 0 binding -1." in result_email
     assert json.loads((root / "dist" / RC / "release.json").read_text())["vote_result"]["passed"] is True
+    loop.signed(root / "dist" / RC / "release.json")  # the candidate's record, signed again
 
     # --- promote, then exactly the command it prints ------------------------------------------------
     promoted = loop.run("promote", "--version", FINAL, "--from-rc", RC)
@@ -244,10 +251,7 @@ def test_the_release_loop(loop: Loop) -> None:
     assert record["withdrawn"]["reason"] == "the NOTICE file is wrong"
     assert record["withdrawn"]["aliases"]["latest"] == f"{FINAL}-python{FLAVOUR}"
     assert "not yanked" in record["withdrawn"]["index"]
-    gnupghome = loop.sample.services().gnupghome
-    withdrawn = root / "dist" / NEXT / "release.json"
-    subprocess.run(["gpg", "--homedir", str(gnupghome), "--batch", "--verify", f"{withdrawn}.asc",
-                    str(withdrawn)], check=True, capture_output=True)
+    loop.signed(root / "dist" / NEXT / "release.json")
     loop.refused("release", "--version", NEXT, says="was withdrawn")
     plan = json.loads(loop.run("release", "--version", "1.10.8", "--dry-run", "--json").stdout)
     assert plan["owns_latest"], "a withdrawn 1.10.7 never holds latest: 1.10.8 would take it"
