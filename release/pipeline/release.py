@@ -171,7 +171,8 @@ def _voted(run: Run) -> None:
                            "against; publish from the tree that staged and promoted it")
     wrong = voted_files(record, rc_record)
     if wrong:
-        raise RefusedError(f"{record.directory}: {'; '.join(wrong)}; move it away and promote {rc} again")
+        raise RefusedError(f"{record.directory}: {'; '.join(wrong)}; move that folder away and promote {rc} "
+                           "again")
     run.say(f"{len(record.files)} files in {record.directory} are the ones voted on in {rc} "
             "(sha512 as staged)")
     record.step_done("voted", {"from": rc, "files": len(record.files)})
@@ -288,8 +289,8 @@ def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
         raise RefusedError(f"{version} was withdrawn; it is never released again: release a new version")
     if plan.mode is Mode.PUBLISH and not record.is_done("sign"):
         raise RefusedError(f"{record.directory}: {version} is neither promoted from a vote nor built and "
-                           f"signed here: promote it (invoke promote --version {version} --from-rc RC) or "
-                           f"build and sign it (invoke build/sign --version {version})")
+                           f"signed here: promote it (invoke promote --version {version} --from-rc RC), or "
+                           f"build and sign it (invoke build --version {version}, then invoke sign)")
     if plan.mode is Mode.PROMOTED and record.promotion is None:
         raise RefusedError(f"{record.directory}: {version} was not promoted from a vote: invoke promote "
                            f"--version {version} --from-rc RC first")

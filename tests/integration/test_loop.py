@@ -43,6 +43,7 @@ class Loop:
     sample: SampleRelease
     kind: str
     times: list[tuple[str, float]] = field(default_factory=list)
+    refusals: list[str] = field(default_factory=list)
 
     @property
     def root(self) -> Path:
@@ -76,6 +77,7 @@ class Loop:
         assert result.stderr.rstrip().endswith(errors[0]), "the error is the last line, and only one line"
         assert says in errors[0], errors[0]
         assert self.published() == before, f"invoke {' '.join(args)} published something"
+        self.refusals.append(errors[0])
         return errors[0]
 
     def published(self) -> tuple[dict[str, str], dict[str, dict[str, str | None]]]:
@@ -132,6 +134,9 @@ def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         print(f"\n{kind}: the loop's commands and their seconds")
         for command, seconds in found.times:
             print(f"  invoke {command:<{width}}  {seconds:7.1f}")
+        print(f"{kind}: the refusals on the way")
+        for line in found.refusals:
+            print(f"  {line}")
         sandbox.down(sample.root)
 
 
@@ -191,6 +196,11 @@ def test_the_release_loop(loop: Loop) -> None:
     found = re.search(r"publish with: invoke (.+)$", promoted.stderr.strip())
     assert found, promoted.stderr[-2000:]
     assert svn("list", f"{svn_root}/dev/sample-app").split() == [], "promotion removes the candidates"
+    wheel = next((root / "dist" / FINAL / "pypi").glob("sample_app-*.whl"))
+    voted_bytes = wheel.read_bytes()
+    wheel.write_bytes(voted_bytes + b"\0")  # not the file the vote passed
+    loop.refused(*found.group(1).split(), says=f"pypi/{wheel.name} changed since the vote")
+    wheel.write_bytes(voted_bytes)
     loop.run(*found.group(1).split())
 
     # --- the index holds the voted svn bytes, the images the voted wheels -----------------------------
