@@ -6,7 +6,7 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from release.errors import ConfigError
@@ -52,6 +52,23 @@ class HealthCheck:
 
 
 @dataclass(frozen=True)
+class Distribution:
+    """One distribution of the release, built from `path` (relative to the repository root).
+
+    `version_from` names the file (relative to the root) that declares the distribution's own
+    version, like Airflow's task SDK; "" means it carries the release's version.
+    """
+
+    name: str
+    path: str = "."
+    version_from: str = ""
+
+    @property
+    def own_version(self) -> bool:
+        return bool(self.version_from)
+
+
+@dataclass(frozen=True)
 class ReleaseConfig:
     """What to release and where to. Values `sandbox` mean the embedded local sandbox."""
 
@@ -79,6 +96,20 @@ class ReleaseConfig:
     build_args: tuple[tuple[str, str], ...] = ()
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
+    distributions: tuple[Distribution, ...] = ()  # empty: the one distribution `name`, at the root
+    binding_voters: tuple[str, ...] = ()  # e-mail addresses or names whose votes are binding
+    binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
+    license_excludes: tuple[str, ...] = ()  # glob patterns, like Apache RAT's exclude list
+    announce_list: str = ""  # where the [ANNOUNCE] email goes; default: mailing-list
+
+    def __post_init__(self) -> None:
+        if not self.distributions:
+            object.__setattr__(self, "distributions", (Distribution(self.name),))
+
+    @property
+    def main(self) -> Distribution:
+        """The release's own distribution (`name`): it carries the release's version."""
+        return next((d for d in self.distributions if d.name == self.name), self.distributions[0])
 
     @property
     def uses_sandbox(self) -> bool:
@@ -113,6 +144,11 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "build-args": ("build_args", dict, "a table of Dockerfile build args (strings)"),
     "smoke-commands": ("smoke_commands", list, "a list of commands or {command, expect, timeout} tables"),
     "health-check": ("health_check", dict, "a table {command, url, timeout, expect}"),
+    "distributions": ("distributions", list, "a list of tables {name, path, version-from}"),
+    "binding-voters": ("binding_voters", list, "a list of e-mail addresses or names"),
+    "binding-voters-file": ("binding_voters_file", str, "a file with one binding voter a line"),
+    "license-excludes": ("license_excludes", list, "a list of glob patterns like 'docs/*.svg'"),
+    "announce-list": ("announce_list", str, "the address the [ANNOUNCE] email goes to"),
 }
 
 
@@ -198,10 +234,50 @@ def _health_check(key: str, value: dict[str, Any]) -> HealthCheck:
     return HealthCheck(**table)
 
 
+def _relative_path(key: str, value: Any) -> str:
+    """A path inside the repository: relative, with no `..`."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"[tool.release] {key}: expected a path inside the repository, got {value!r}")
+    path = PurePosixPath(value)
+    if path.is_absolute() or ".." in path.parts or "\\" in value:
+        raise ConfigError(f"[tool.release] {key}: {value!r} must be a relative path inside the repository")
+    return path.as_posix()
+
+
+def _distribution(key: str, item: Any) -> Distribution:
+    if not isinstance(item, dict):
+        raise ConfigError(f"[tool.release] {key}: expected a table {{name, path, version-from}}, "
+                          f"got {item!r}")
+    unknown = sorted(set(item) - {"name", "path", "version-from"})
+    if unknown:
+        raise ConfigError(f"[tool.release] {key}: unknown field {unknown[0]!r}; known: name, path, "
+                          "version-from")
+    name = item.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigError(f"[tool.release] {key}: name: {name!r} is not a valid distribution name")
+    path = _relative_path(f"{key} {name}: path", item.get("path", "."))
+    version_from = item.get("version-from", "")
+    if version_from != "":
+        version_from = _relative_path(f"{key} {name}: version-from", version_from)
+    return Distribution(name, path, version_from)
+
+
+def _distributions(key: str, value: list[Any]) -> tuple[Distribution, ...]:
+    found = tuple(_distribution(key, item) for item in value)
+    seen: set[str] = set()
+    for dist in found:
+        canonical = re.sub(r"[-_.]+", "-", dist.name).lower()
+        if canonical in seen:
+            raise ConfigError(f"[tool.release] {key}: {dist.name!r} is listed twice")
+        seen.add(canonical)
+    return found
+
+
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "build-args": _build_args,
     "smoke-commands": _smoke_commands,
     "health-check": _health_check,
+    "distributions": _distributions,
 }
 
 
@@ -254,7 +330,24 @@ def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
     uid = values.get("uid", 50000)
     if not 0 < uid < 2**31:
         raise ConfigError(f"[tool.release] uid: {uid} is not a valid non-root uid")
+    _check_distributions(values["name"], values.get("distributions", ()))
+    if values.get("binding_voters_file"):
+        _relative_path("binding-voters-file", values["binding_voters_file"])
     return ReleaseConfig(root=root, **values)
+
+
+def _check_distributions(name: str, distributions: tuple[Distribution, ...]) -> None:
+    """`name` is the release's own distribution: listed, carrying the release's version."""
+    if not distributions:
+        return
+    main = [d for d in distributions if d.name == name]
+    if not main:
+        listed = ", ".join(d.name for d in distributions)
+        raise ConfigError(f"[tool.release] distributions: list the release's own distribution {name!r} "
+                          f"too (listed: {listed})")
+    if main[0].own_version:
+        raise ConfigError(f"[tool.release] distributions: {name} carries the release's version; remove its "
+                          "version-from")
 
 
 def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:

@@ -2,7 +2,8 @@
 
 Lives at `dist/<version>/release.json`. This module is the only one that reads or writes it:
 steps get and put typed entries (files, signatures, images, tags, steps, build, stage,
-promotion, SBOMs, image signatures), so a rerun can skip what is done and refuse what differs.
+promotion, vote result, withdrawal, SBOMs, image signatures), so a rerun can skip what is done and
+refuse what differs.
 """
 
 from __future__ import annotations
@@ -102,6 +103,12 @@ class TagEntry:
     action: str  # create | move | verify | skip, as the plan spells them
 
 
+def _tuple(entry: Any, *names: str) -> None:
+    """JSON gives lists: keep a frozen entry's sequences as tuples, so entries compare equal."""
+    for name in names:
+        object.__setattr__(entry, name, tuple(getattr(entry, name)))
+
+
 @dataclass(frozen=True)
 class BuildInfo:
     commit: str
@@ -110,6 +117,8 @@ class BuildInfo:
     declared_version: str
     release_notes: str = ""
     promoted_from: str = ""
+    # distribution -> the version its svn (voted) files carry; empty in records older than this field
+    distributions: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,6 +131,25 @@ class StageInfo:
     files: Mapping[str, str]  # filename -> sha512 of what was committed for the vote
     vote_closes: str
     revision: int | None = None
+    opened: str = ""  # when the vote email was written (UTC, ISO 8601); "" in older records
+
+
+@dataclass(frozen=True)
+class VoteResultInfo:
+    """The counted vote on a candidate, as `invoke vote-result` found it."""
+
+    passed: bool
+    opened: str  # UTC, ISO 8601
+    closed: str
+    binding: Mapping[str, str]  # voter -> +1 | 0 | -1 (the last vote each cast)
+    non_binding: Mapping[str, str]
+    reasons: tuple[str, ...] = ()  # the rules the vote failed; empty when it passed
+    source: str = ""  # the votes file it was counted from
+    source_sha512: str = ""
+    email: str = ""  # the [RESULT][VOTE] email, relative to dist/<rc>/
+
+    def __post_init__(self) -> None:
+        _tuple(self, "reasons")
 
 
 @dataclass(frozen=True)
@@ -131,6 +159,22 @@ class PromotionInfo:
     url: str
     revision: int | None
     commit: str
+    without_vote_result: str = ""  # why it was promoted without a passing vote result ("" = it had one)
+    removed_candidates: tuple[str, ...] = ()  # the dev/ folders removed after the copy
+
+    def __post_init__(self) -> None:
+        _tuple(self, "removed_candidates")
+
+
+@dataclass(frozen=True)
+class WithdrawalInfo:
+    """A withdrawn release: why, when, and what its withdrawal changed."""
+
+    reason: str
+    when: str
+    marker: str  # the registry tag that publishes the withdrawal (plan/tags.py: withdrawn_tag)
+    aliases: Mapping[str, str]  # alias -> where it points now: a version tag, or why it stayed
+    index: str  # what the package index was told, or why it was not
 
 
 @dataclass(frozen=True)
@@ -182,6 +226,8 @@ class ReleaseRecord:
     promotion: PromotionInfo | None = None
     sboms: dict[str, SbomEntry] = field(default_factory=dict)  # path -> entry
     image_signatures: dict[str, ImageSignatureEntry] = field(default_factory=dict)  # path -> entry
+    vote_result: VoteResultInfo | None = None
+    withdrawal: WithdrawalInfo | None = None
 
     @property
     def directory(self) -> Path:
@@ -223,6 +269,14 @@ class ReleaseRecord:
         self.promotion = info
         self.save()
 
+    def set_vote_result(self, info: VoteResultInfo) -> None:
+        self.vote_result = info
+        self.save()
+
+    def set_withdrawal(self, info: WithdrawalInfo) -> None:
+        self.withdrawal = info
+        self.save()
+
     def step_done(self, step: str, produced: Mapping[str, Any] | None = None) -> None:
         self.steps[step] = StepEntry(step, _now(), dict(produced or {}))
         self.save()
@@ -234,8 +288,12 @@ class ReleaseRecord:
         """The files of one set (`svn` or `pypi`), by path."""
         return [e for _, e in sorted(self.files.items()) if e.set == which]
 
+    def distributions(self) -> dict[str, str]:
+        """distribution -> the version of its voted (svn) files, as the build recorded them."""
+        return dict(self.build.distributions) if self.build is not None else {}
+
     def wheels(self) -> list[Path]:
-        """The wheels the build recorded for the index: what the images install."""
+        """Every wheel the build recorded for the index, one per distribution: what the images install."""
         names = [e.path for e in self.files_in("pypi") if e.path.endswith(".whl")]
         if not names:
             raise RefusedError(f"{self.directory}: the record lists no wheel to install in the images")
@@ -256,7 +314,9 @@ class ReleaseRecord:
             data["sboms"] = table(self.sboms, "path")
         if self.image_signatures:
             data["image_signatures"] = table(self.image_signatures, "path")
-        for name, info in (("build", self.build), ("stage", self.stage), ("promoted", self.promotion)):
+        sections = (("build", self.build), ("stage", self.stage), ("vote_result", self.vote_result),
+                    ("promoted", self.promotion), ("withdrawn", self.withdrawal))
+        for name, info in sections:
             if info is not None:
                 data[name] = dataclasses.asdict(info)
         return data
@@ -308,7 +368,8 @@ def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
                                if isinstance(value, dict) else {})
                for name, value in _table(data, "steps").items()},
         build=single("build", BuildInfo), stage=single("stage", StageInfo),
-        promotion=single("promoted", PromotionInfo),
+        promotion=single("promoted", PromotionInfo), vote_result=single("vote_result", VoteResultInfo),
+        withdrawal=single("withdrawn", WithdrawalInfo),
         sboms=entries("sboms", SbomEntry, "path"),
         image_signatures=entries("image_signatures", ImageSignatureEntry, "path"),
     )

@@ -92,6 +92,15 @@ def parse_version(text: str) -> ReleaseVersion:
     return ReleaseVersion(parsed)
 
 
+def companion_version(final: str, release: ReleaseVersion) -> str:
+    """The version a distribution with its own version number carries in `release`: its declared
+    final version with the release's pre-release or dev suffix (`0.3.0` in `1.10.6rc1` -> `0.3.0rc1`)."""
+    own = parse_version(final)
+    if own.is_prerelease or own.value.post is not None:
+        raise VersionError(f"{final} must be a final X.Y.Z: the release adds the candidate's suffix itself")
+    return final + str(release.value)[len(release.value.base_version):]
+
+
 def parse_existing(texts: Iterable[str]) -> list[ReleaseVersion]:
     """Versions found in a registry or index: keep the releasable ones, ignore other tags."""
     found: list[ReleaseVersion] = []

@@ -48,18 +48,22 @@ class IndexFile:
     url: str
     sha256: str | None
     version: str | None
+    yanked: bool = False  # PEP 592: the link carries data-yanked
 
 
 class _LinkParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.links: list[tuple[str, str]] = []
+        self.links: list[tuple[str, str, bool]] = []
         self._href: str | None = None
+        self._yanked = False
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
-            self._href = dict(attrs).get("href") or ""
+            found = dict(attrs)
+            self._href = found.get("href") or ""
+            self._yanked = "data-yanked" in found
             self._text = []
 
     def handle_data(self, data: str) -> None:
@@ -68,7 +72,7 @@ class _LinkParser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._href is not None:
-            self.links.append((self._href, "".join(self._text).strip()))
+            self.links.append((self._href, "".join(self._text).strip(), self._yanked))
             self._href = None
 
 
@@ -100,7 +104,7 @@ def parse_simple_page(page_url: str, html: str) -> list[IndexFile]:
     parser = _LinkParser()
     parser.feed(html)
     files = []
-    for href, text in parser.links:
+    for href, text, yanked in parser.links:
         url, fragment = urldefrag(urljoin(page_url, href))
         name = text or unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         if is_path_like(name):
@@ -111,7 +115,8 @@ def parse_simple_page(page_url: str, html: str) -> list[IndexFile]:
             continue
         digest = fragment.split("=", 1)[1].lower() if fragment.startswith("sha256=") else ""
         sha256 = digest if _SHA256.fullmatch(digest) else None
-        files.append(IndexFile(filename=name, url=url, sha256=sha256, version=_version_of(name)))
+        files.append(IndexFile(filename=name, url=url, sha256=sha256, version=_version_of(name),
+                               yanked=yanked))
     return files
 
 
@@ -192,6 +197,23 @@ class PackageIndex:
 
     def hashes(self, project: str) -> dict[str, str | None]:
         return {f.filename: f.sha256 for f in self.files(project)}
+
+    def yank(self, project: str, version: str) -> str:
+        """Yank `version` (PEP 592) where the index offers that through an API; what was done.
+
+        Neither the upload API twine speaks (PyPI's legacy API, pypiserver) nor PyPI itself offers
+        yanking to a program: PyPI yanks only in its web interface. So this yanks nothing and says
+        where to do it by hand; an index page that shows the files yanked counts as withdrawn.
+        """
+        yanked = [f for f in self.files(project) if f.version == version and f.yanked]
+        if yanked:
+            return f"{project} {version} is yanked on {self.simple_url}"
+        if "pypi.org" in self.simple_url:
+            where = f"https://pypi.org/manage/project/{canonicalize_name(project)}/release/{version}/"
+        else:
+            where = f"the web interface of {self.simple_url}, if it has one"
+        return (f"{self.simple_url} offers no API to yank (PEP 592) {project} {version}: not yanked; "
+                f"yank it by hand at {where}")
 
     def download(self, file: IndexFile, dest: Path) -> Path:
         """`file` into `dest`, checked against the sha256 the index gave (see `download_file`)."""

@@ -115,6 +115,23 @@ def copy(source_url: str, target_url: str, message: str) -> int:
     return _committed_revision(result.stdout)
 
 
+def list_folder(url: str) -> list[str]:
+    """The names in folder `url` (folders without their trailing `/`); [] when it does not exist."""
+    result = run(_svn("list", url), check=False, hint=_HINT)
+    if result.returncode != 0:
+        if any(code in result.stderr for code in _MISSING):
+            return []
+        lines = result.stderr.strip().splitlines()
+        raise ServiceError(f"svn list {url} failed: {lines[-1] if lines else 'no output'}")
+    return sorted(line.rstrip("/") for line in result.stdout.splitlines() if line.strip())
+
+
+def remove(urls: Sequence[str], message: str) -> int:
+    """Delete `urls` from the repository in one commit; the new revision."""
+    result = run(_svn("rm", "-m", message, *urls), hint=_HINT)
+    return _committed_revision(result.stdout)
+
+
 def read_text(url: str) -> str:
     """A text file (like KEYS) at `url`: `svn cat` for repository URLs, a plain GET for http(s)."""
     if url.startswith(("http://", "https://")):

@@ -1,4 +1,4 @@
-"""invoke tasks of the PMC vote workflow: build, sign, stage, verify, promote."""
+"""invoke tasks of the PMC vote workflow: build, sign, stage, verify, vote-result, promote, announce."""
 
 from __future__ import annotations
 
@@ -17,16 +17,19 @@ from release.cli.support import (
     reports_errors,
     required_version,
 )
-from release.errors import ReleaseError
+from release.errors import ReleaseError, VerificationError
 from release.pipeline import release as pipeline
 from release.record import sha512_of
+from release.steps.announce import announce_release
 from release.steps.build import build_release
 from release.steps.check_provenance import check_candidate_images, verify_published
 from release.steps.promote import promote_release
-from release.steps.sign import sign_release
+from release.steps.result import count_result
+from release.steps.sign import sign_record, sign_release
 from release.steps.verify import FileCheck, verify_candidate
 from release.steps.vote import stage_release
 from release.versions import parse_version
+from release.votes import parse_time
 
 
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP,
@@ -104,16 +107,67 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
     console.ok(f"{report.candidate}: {len(report.checks)} files and images verified")
 
 
-@task(help={"version": "the final version, e.g. 1.10.6", "from-rc": "the voted candidate, e.g. 1.10.6rc1",
-            "profile": PROFILE_HELP})
+@task(help={"version": "the release candidate voted on, e.g. 1.10.6rc1", "profile": PROFILE_HELP,
+            "votes": "the votes: a plain-text file (`+1 Name <address> 2026-11-27T09:12:00Z` a line) "
+                     "or an mbox export of the vote thread",
+            "closed-at": "when the vote closed (ISO 8601, UTC unless it says), if not at the last vote "
+                         "counted"})
 @reports_errors
-def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "") -> None:
+def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str = "",
+                profile: str = "") -> None:
+    """Count the votes by the ASF rules, record the result, and write the [RESULT][VOTE] email."""
+    wanted = parse_version(required_version(version))
+    if not votes:
+        raise ReleaseError("--votes is required: a plain-text file of votes or an mbox export of the thread")
+    config = read_config(profile)
+    result = count_result(config, wanted, votes_file=Path(votes).resolve(),
+                          closed_at=parse_time(closed_at) if closed_at else None, progress=console.progress)
+    signature = result.record.path.with_name(result.record.path.name + ".asc")
+    if signature.exists():  # the record of a published candidate is signed: sign it again
+        target = connect_target(config)
+        sign_record(result.record.path, key=target.signing_key, gnupghome=target.gnupghome)
+    tally = result.tally
+    counts = (f"{tally.count(1, binding=True)} binding +1, {tally.count(0, binding=True)} binding 0, "
+              f"{tally.count(-1, binding=True)} binding -1, {len(tally.non_binding)} non-binding, "
+              f"open {tally.hours_open:.1f} hours")
+    if not result.passed:
+        raise VerificationError(f"the vote on {wanted} did not pass ({'; '.join(tally.reasons)}); "
+                                f"recorded, and the [RESULT] email is {result.email}: fix the problems "
+                                "and stage a new candidate")
+    console.ok(f"the vote on {wanted} passed ({counts}); send {result.email}, then: invoke promote --version "
+               f"{wanted.final} --from-rc {wanted}")
+
+
+@task(help={"version": "the final version, e.g. 1.10.6", "from-rc": "the voted candidate, e.g. 1.10.6rc1",
+            "profile": PROFILE_HELP,
+            "without-vote-result": "promote although no passing vote result is recorded (give --reason)",
+            "reason": "why the candidate is promoted without a passing vote result (recorded)"})
+@reports_errors
+def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
+            without_vote_result: bool = False, reason: str = "") -> None:
     """After the vote: svn copy dev -> release, tag git, hand the voted files to publishing."""
     wanted = parse_version(required_version(version))
     if not from_rc:
         raise ReleaseError("--from-rc is required, e.g. --from-rc 1.10.6rc1")
+    if without_vote_result and not reason.strip():
+        raise ReleaseError('--without-vote-result needs --reason "why", which is recorded')
+    if reason and not without_vote_result:
+        raise ReleaseError("--reason goes with --without-vote-result; a passing vote result needs no reason")
     config = read_config(profile)
     target = connect_target(config)
     result = promote_release(config, wanted, from_rc=parse_version(from_rc), svn_dev_url=target.svn_dev,
-                             svn_release_url=target.svn_release, progress=console.progress)
+                             svn_release_url=target.svn_release, without_vote_result=reason,
+                             progress=console.progress)
     console.ok(f"promoted {result.from_rc} to {result.url}; publish with: invoke publish --version {wanted}")
+
+
+@task(help={"version": "the published final version, e.g. 1.10.6", "profile": PROFILE_HELP})
+@reports_errors
+def announce(c: Context, version: str = "", profile: str = "") -> None:
+    """Write the [ANNOUNCE] email of a published release into dist/<version>/."""
+    wanted = parse_version(required_version(version))
+    config = read_config(profile)
+    target = connect_target(config)
+    email = announce_release(config, wanted, keys_url=target.keys_url, index_url=target.index_simple,
+                             repository=target.repository(config.image))
+    console.ok(f"announcement of {wanted} written to {email}; send it")

@@ -4,6 +4,11 @@ Publishing order keeps users safe: images under immutable tags first, then packa
 and compared), and only when both hold the moving aliases, decided again from what the registry
 and the index hold at that moment. Every step records what it produced in dist/<V>/release.json,
 so rerunning the same command after a failure continues from there.
+
+After `invoke promote`, `invoke publish` ships the voted files (Mode.PROMOTED): dist/<V>/ holds the
+svn files the vote passed and their copies for the index; they are checked against the sha512
+recorded when the candidate was staged, the images install those wheels, and nothing is rebuilt
+or signed again.
 """
 
 from __future__ import annotations
@@ -14,11 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from release.adapters import gpg, svn
+from release.adapters import svn
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
-from release.errors import RefusedError, ReleaseError
+from release.errors import ConfigError, RefusedError, ReleaseError
 from release.pipeline.connect import Target, base_images, connect
 from release.pipeline.state import observe, observe_or_empty
 from release.plan.release import (
@@ -27,6 +32,7 @@ from release.plan.release import (
     StepName,
     TargetState,
     alias_differences,
+    distribution_of,
     plan_release,
     replan_aliases,
 )
@@ -42,10 +48,11 @@ from release.record import (
 )
 from release.steps import publish
 from release.steps.attest import lookaside_url, sign_images
-from release.steps.build import build_release
+from release.steps.build import build_release, declared_version_of
+from release.steps.images import image_source
 from release.steps.provenance import publish_provenance
 from release.steps.sbom import write_sboms
-from release.steps.sign import checksum_text, sign_release
+from release.steps.sign import sign_record, sign_release
 from release.steps.smoke import ship_images
 from release.steps.tags import apply_changes
 from release.steps.vote import stage_release
@@ -139,12 +146,49 @@ def _stage(run: Run) -> None:
                   progress=run.say)
 
 
+def voted_files(record: ReleaseRecord, rc_record: ReleaseRecord) -> list[str]:
+    """What in dist/<V>/ is not the file the vote passed: each recorded file must exist with the
+    sha512 recorded for its name when the candidate was staged. Empty when all hold."""
+    voted = dict(rc_record.stage.files) if rc_record.stage else {}
+    wrong = []
+    for path, entry in sorted(record.files.items()):
+        name = Path(path).name
+        on_disk = record.directory / path
+        if name not in voted or entry.sha512 != voted[name]:
+            wrong.append(f"{path} was not voted on")
+        elif not on_disk.is_file() or sha512_of(on_disk) != voted[name]:
+            wrong.append(f"{path} changed since the vote")
+    if not any(e.set == "pypi" for e in record.files.values()):
+        wrong.append("no files for the index")
+    return wrong
+
+
+def _voted(run: Run) -> None:
+    record = run.record
+    assert record.promotion is not None  # `execute` checked it
+    rc = record.promotion.from_rc
+    rc_record = load_record(release_dir(run.config.root, rc), rc)
+    if rc_record.stage is None:
+        raise RefusedError(f"dist/{rc}/release.json records no staged files to check {run.plan.version} "
+                           "against; publish from the tree that staged and promoted it")
+    wrong = voted_files(record, rc_record)
+    if wrong:
+        raise RefusedError(f"{record.directory}: {'; '.join(wrong)}; move that folder away and promote {rc} "
+                           "again")
+    run.say(f"{len(record.files)} files in {record.directory} are the ones voted on in {rc} "
+            "(sha512 as staged)")
+    record.step_done("voted", {"from": rc, "files": len(record.files)})
+
+
 def _images(run: Run) -> None:
     record = run.record
+    wheels = record.wheels()
+    source = image_source(run.config, str(run.plan.version), wheels,
+                          revision=record.build.commit if record.build else None)
     results, reports = ship_images(
-        run.config, str(run.plan.version), wheels=record.wheels(), registry=run.target.registry, push=True,
+        run.config, str(run.plan.version), wheels=wheels, registry=run.target.registry, push=True,
         progress=run.say, flavours=run.plan.flavours, base_images=base_images(run.config, run.target),
-        kind=BuildKind.RELEASE, jobs=run.options.jobs,
+        kind=BuildKind.RELEASE, jobs=run.options.jobs, source=source,
     )
     for result in results:
         record.put_image(result.record_entry())
@@ -210,8 +254,14 @@ def _index_files(record: ReleaseRecord) -> list[Path]:
 
 
 def _upload(run: Run) -> None:
-    uploads = publish.upload_packages(run.index, run.config.name, _index_files(run.record),
-                                      twine_env=run.target.twine_env, progress=run.say)
+    """Every distribution's packages, each compared on its own project page of the index."""
+    by_distribution: dict[str, list[Path]] = {}
+    for path in _index_files(run.record):
+        by_distribution.setdefault(distribution_of(path.name), []).append(path)
+    uploads = []
+    for name, files in by_distribution.items():
+        uploads += publish.upload_packages(run.index, name, files, twine_env=run.target.twine_env,
+                                           progress=run.say)
     run.report.uploads = {u.filename: "upload" if u.uploaded else "skip" for u in uploads}
     run.record.step_done("upload", {"files": {u.filename: u.sha256 for u in uploads}})
 
@@ -236,9 +286,7 @@ def _report(run: Run) -> None:
     record.step_done("report")
     path = record.path
     signature = path.with_name(path.name + ".asc")
-    signature.unlink(missing_ok=True)  # the record changes on every rerun: its signature is replaced
-    gpg.sign_detached(path, key=run.signing_key, gnupghome=run.target.gnupghome)
-    write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
+    sign_record(path, key=run.signing_key, gnupghome=run.target.gnupghome)  # replaced on every rerun
     images = {p for i in run.plan.images for p in (i.sbom, i.signature)}
     files = {**{p: e.sha512 for p, e in record.files.items()},
              **{p: e.sha512 for p, e in record.signatures.items()
@@ -251,19 +299,17 @@ def _report(run: Run) -> None:
 
 
 RUNNERS: dict[StepName, Callable[[Run], None]] = {
-    StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage, StepName.IMAGES: _images,
-    StepName.PUSH: _push, StepName.SBOM: _sbom, StepName.ATTEST: _attest, StepName.UPLOAD: _upload,
-    StepName.ALIASES: _aliases, StepName.REPORT: _report, StepName.PROVENANCE: _provenance,
+    StepName.VOTED: _voted, StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage,
+    StepName.IMAGES: _images, StepName.PUSH: _push, StepName.SBOM: _sbom, StepName.ATTEST: _attest,
+    StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
+    StepName.PROVENANCE: _provenance,
 }
 
 
 def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: RunOptions, *,
             announce: Announce, say: Progress) -> ReleaseReport:
     """Run every step of `plan` in order; a failing step stops the run, and a rerun resumes."""
-    if plan.mode is Mode.PUBLISH:
-        record = load_record(release_dir(config.root, str(plan.version)), str(plan.version))
-        if not record.is_done("sign"):
-            raise RefusedError(f"{record.directory}: build and sign {plan.version} before publishing it")
+    check_can_run(plan, config)
     run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)))
     for step in plan.steps:
         announce(step.name.value, step.does)
@@ -271,6 +317,46 @@ def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: R
         run.report.steps.append(step.name.value)
     write_atomic(run.directory / "report.json", json.dumps(run.report.to_json(), indent=2) + "\n")
     return run.report
+
+
+def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
+    """Refuse, before any step, a run that must not happen; each refusal says what to do instead."""
+    version = plan.version
+    record = load_record(release_dir(config.root, str(version)), str(version))
+    if plan.withdrawn:
+        raise RefusedError(f"{version} was withdrawn; it is never released again: release a new version")
+    if plan.mode is Mode.PUBLISH and not record.is_done("sign"):
+        raise RefusedError(f"{record.directory}: {version} is neither promoted from a vote nor built and "
+                           f"signed here: promote it (invoke promote --version {version} --from-rc RC), or "
+                           f"build and sign it (invoke build --version {version}, then invoke sign)")
+    if plan.mode is Mode.PROMOTED and record.promotion is None:
+        raise RefusedError(f"{record.directory}: {version} was not promoted from a vote: invoke promote "
+                           f"--version {version} --from-rc RC first")
+    if plan.mode is Mode.RELEASE and record.promotion is not None:
+        raise RefusedError(f"{version} was promoted from {record.promotion.from_rc}: ship the voted files "
+                           f"with invoke publish --version {version} (a release would build them again)")
+
+
+def publish_mode(config: ReleaseConfig, version: ReleaseVersion) -> Mode:
+    """`invoke publish`: the voted files after a promotion, else a join of image jobs run elsewhere."""
+    record = load_record(release_dir(config.root, str(version)), str(version))
+    return Mode.PROMOTED if record.promotion is not None else Mode.PUBLISH
+
+
+def own_versions(config: ReleaseConfig, version: ReleaseVersion) -> dict[str, str]:
+    """The versions of the distributions, from the release record (what was built or voted on), else
+    the ones with their own version as the working tree declares them (what a build would take)."""
+    record = load_record(release_dir(config.root, str(version)), str(version))
+    if record.distributions():
+        return record.distributions()
+    found = {}
+    for dist in config.distributions:
+        if dist.own_version:
+            try:
+                found[dist.name] = declared_version_of(config.root, dist).value
+            except ConfigError:
+                continue  # the plan says which version is unknown
+    return found
 
 
 def parse_force(values: Sequence[str] | str) -> frozenset[str]:
@@ -284,7 +370,7 @@ def make_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target, op
     state = observe(config, version, RegistryClient(target.registry),
                     PackageIndex(target.index_upload, target.index_simple))
     return plan_release(config, version, state, registry=target.registry, flavours=options.flavours,
-                        mode=mode, declared=declared)
+                        mode=mode, declared=declared, versions=own_versions(config, version))
 
 
 def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
@@ -300,7 +386,7 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
                                     PackageIndex(target.index_upload, target.index_simple))
         registry = target.registry
     return plan_release(config, version, state, registry=registry, flavours=options.flavours,
-                        declared=declared)
+                        declared=declared, versions=own_versions(config, version))
 
 
 def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,

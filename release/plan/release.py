@@ -13,20 +13,29 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from release.config import ReleaseConfig
+from release.errors import ConfigError
 from release.plan.provenance import image_signature_path, sbom_path
 from release.plan.tags import BuildKind, plan_tags, version_tag
-from release.versions import ReleaseVersion
+from release.versions import ReleaseVersion, companion_version
 
 
 class Mode(str, Enum):
     RELEASE = "release"  # everything, from the build on
     PUBLISH = "publish"  # join image jobs run elsewhere: their version tags are read from the registry
+    PROMOTED = "promoted"  # after `invoke promote`: ship the voted files, images from the voted wheels
 
 
 class StepName(str, Enum):
+    VOTED = "voted"
     BUILD = "build"
     SIGN = "sign"
     STAGE = "stage"
@@ -74,6 +83,13 @@ class Artefact:
 
 
 @dataclass(frozen=True)
+class PlannedDistribution:
+    name: str
+    voted: str  # the version its svn files carry: what the PMC votes on
+    index: str  # the version the index gets: `voted`, or with the candidate's suffix (0.3.0rc1)
+
+
+@dataclass(frozen=True)
 class PlannedImage:
     python: str
     tag: str
@@ -110,8 +126,15 @@ class TargetState:
 
     released: tuple[ReleaseVersion, ...] = ()  # versions in the registry's tags or on the index
     tags: Mapping[str, str] = field(default_factory=dict)  # tag -> digest, for the tags it asked about
-    index_files: frozenset[str] = frozenset()  # this project's filenames on the index
+    index_files: frozenset[str] = frozenset()  # the release's filenames on the index (every distribution)
     unreachable: str = ""  # why the registry or index could not be read (then it is taken as empty)
+    # releases withdrawn (`withdrawn-V` tags, or every file yanked on the index): never given an alias
+    withdrawn: frozenset[ReleaseVersion] = frozenset()
+
+    @property
+    def current(self) -> tuple[ReleaseVersion, ...]:
+        """The released versions that may own an alias: the withdrawn ones left out."""
+        return tuple(v for v in self.released if v not in self.withdrawn)
 
 
 @dataclass(frozen=True)
@@ -120,6 +143,7 @@ class ReleasePlan:
     version: ReleaseVersion
     name: str
     repository: str  # registry/image
+    distributions: tuple[PlannedDistribution, ...]
     flavours: tuple[str, ...]  # the flavours this run builds or joins
     full: bool  # every configured flavour: only then do aliases move
     steps: tuple[Step, ...]
@@ -130,6 +154,7 @@ class ReleasePlan:
     owns_line: bool
     owns_latest: bool
     warnings: tuple[str, ...] = ()
+    withdrawn: bool = False  # the version was withdrawn: a run refuses it
 
     @property
     def immutable(self) -> tuple[TagChange, ...]:
@@ -148,6 +173,8 @@ class ReleasePlan:
             "version": str(self.version),
             "name": self.name,
             "repository": self.repository,
+            "distributions": [{"name": d.name, "voted": d.voted, "index": d.index}
+                              for d in self.distributions],
             "flavours": list(self.flavours),
             "steps": [{"name": s.name.value, "does": s.does} for s in self.steps],
             "artefacts": [{"path": a.path, "kind": a.kind, "companions": list(a.companions)}
@@ -159,11 +186,13 @@ class ReleasePlan:
             "tags": [t.to_json() for t in self.tags],
             "owns_line": self.owns_line,
             "owns_latest": self.owns_latest,
+            "withdrawn": self.withdrawn,
             "warnings": list(self.warnings),
         }
 
 
 _DOES = {
+    StepName.VOTED: "check dist/<V>/ holds exactly the files the vote passed (sha512 recorded at staging)",
     StepName.BUILD: "build sdist, wheel and source tarball from a clean export; twine check --strict",
     StepName.SIGN: "detached armored .asc and .sha512 for every file",
     StepName.STAGE: "commit the candidate to svn dev/ and render the [VOTE] email",
@@ -186,6 +215,8 @@ def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE) -> tuple[S
     names.append(StepName.IMAGES)
     if mode is Mode.PUBLISH:
         names = []  # built and signed already; the image jobs pushed the version tags
+    elif mode is Mode.PROMOTED:
+        names = [StepName.VOTED, StepName.IMAGES]  # the voted files, never rebuilt nor signed again
     names += [StepName.PUSH, StepName.SBOM, StepName.ATTEST, StepName.UPLOAD, StepName.ALIASES,
               StepName.REPORT, StepName.PROVENANCE]
     return tuple(Step(n, _DOES[n]) for n in names)
@@ -197,21 +228,56 @@ def distribution_files(name: str, version: ReleaseVersion | str) -> tuple[str, s
     return f"{dist}-{version}.tar.gz", f"{dist}-{version}-py3-none-any.whl"
 
 
-def artefacts(name: str, version: ReleaseVersion) -> tuple[Artefact, ...]:
-    """Files a release writes under dist/<V>/: svn/ carries the final version (what is voted on),
-    pypi/ what the index gets (the rc version for a candidate, else a copy of svn's packages)."""
+def distribution_of(filename: str) -> str:
+    """The canonical distribution name of a wheel or sdist file name; "" for anything else."""
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[0])
+        if filename.endswith(".tar.gz") and not filename.endswith("-source.tar.gz"):
+            return str(parse_sdist_filename(filename)[0])
+    except (InvalidSdistFilename, InvalidWheelFilename):
+        return ""
+    return ""
+
+
+def plan_distributions(config: ReleaseConfig, version: ReleaseVersion,
+                       declared: Mapping[str, str] | None = None) -> tuple[PlannedDistribution, ...]:
+    """Each distribution with the version it is voted on and the version the index gets.
+
+    A distribution with its own version (`version-from`) takes it from `declared` (name -> the
+    final version its tree declares) and the release's suffix; the others carry the release's.
+    """
+    found = []
+    for dist in config.distributions:
+        if not dist.own_version:
+            voted = str(version.final) if version.is_rc else str(version)
+            found.append(PlannedDistribution(dist.name, voted, str(version)))
+            continue
+        own = (declared or {}).get(dist.name)
+        if own is None:
+            raise ConfigError(f"the version of {dist.name} is unknown: declare it in {dist.version_from}")
+        found.append(PlannedDistribution(dist.name, own, companion_version(own, version)
+                                         if version.is_rc else own))
+    return tuple(found)
+
+
+def artefacts(name: str, version: ReleaseVersion,
+              distributions: Sequence[PlannedDistribution] = ()) -> tuple[Artefact, ...]:
+    """Files a release writes under dist/<V>/: svn/ carries the final versions (what is voted on),
+    pypi/ what the index gets (the rc versions for a candidate, else copies of svn's packages).
+    One source tarball of the repository; an sdist and a wheel per distribution (default: `name`)."""
     svn_version = version.final if version.is_rc else version
-    sdist, wheel = distribution_files(name, svn_version)
-    index_sdist, index_wheel = distribution_files(name, version)
-    return (
-        Artefact(f"svn/{name}-{svn_version}-source.tar.gz", "source"),
-        Artefact(f"svn/{sdist}", "sdist"),
-        Artefact(f"svn/{wheel}", "wheel"),
+    dists = tuple(distributions) or (PlannedDistribution(name, str(svn_version), str(version)),)
+    voted: list[Artefact] = [Artefact(f"svn/{name}-{svn_version}-source.tar.gz", "source")]
+    index: list[Artefact] = []
+    for dist in dists:
+        sdist, wheel = distribution_files(dist.name, dist.voted)
+        index_sdist, index_wheel = distribution_files(dist.name, dist.index)
+        voted += [Artefact(f"svn/{sdist}", "sdist"), Artefact(f"svn/{wheel}", "wheel")]
         # a candidate's index files differ from the voted ones and are signed; a final's are svn's bytes
-        Artefact(f"pypi/{index_sdist}", "sdist", signed=version.is_rc),
-        Artefact(f"pypi/{index_wheel}", "wheel", signed=version.is_rc),
-        Artefact("release.json", "record"),
-    )
+        index += [Artefact(f"pypi/{index_sdist}", "sdist", signed=version.is_rc),
+                  Artefact(f"pypi/{index_wheel}", "wheel", signed=version.is_rc)]
+    return (*voted, *index, Artefact("release.json", "record"))
 
 
 def image_artefacts(images: Sequence[PlannedImage]) -> tuple[Artefact, ...]:
@@ -240,7 +306,7 @@ def plan_tag_changes(
 ) -> tuple[tuple[TagChange, ...], bool, bool]:
     """Every tag of the release with what the run will do to it, from `state`."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
-                         kind=BuildKind.RELEASE, existing=state.released)
+                         kind=BuildKind.RELEASE, existing=state.current)
     changes = []
     for tag in tag_plan.tags:
         source = version_tag(version, tag.python)
@@ -270,18 +336,21 @@ def plan_release(
     flavours: Sequence[str] = (),
     mode: Mode = Mode.RELEASE,
     declared: tuple[str, str] | None = None,
+    versions: Mapping[str, str] | None = None,
 ) -> ReleasePlan:
     """Everything `invoke release` (or `invoke publish`) does for `version`, given `state`.
 
     `declared` is (version, file) the tree declares, when known: a mismatch is a warning here,
-    since the build refuses it.
+    since the build refuses it. `versions` gives the distributions with their own version
+    (name -> final version), as the tree or the release record declares them.
     """
     chosen = tuple(flavours) or config.python
     full = set(chosen) == set(config.python)
     repository = f"{registry}/{config.image}"
     tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full)
     images = plan_images(config, version, repository, chosen, registry)
-    files = artefacts(config.name, version) + image_artefacts(images)
+    distributions = plan_distributions(config, version, versions)
+    files = artefacts(config.name, version, distributions) + image_artefacts(images)
     uploads = tuple(
         Upload(a.path.split("/", 1)[1],
                UploadAction.SKIP if a.path.split("/", 1)[1] in state.index_files else UploadAction.UPLOAD)
@@ -293,7 +362,9 @@ def plan_release(
             f"the tree declares version {declared[0]} in {declared[1]}, not {version}; a real run refuses"
             f" until it is set to {version.final if version.is_rc else version}"
         )
-    if version in state.released:
+    if version in state.withdrawn:
+        warnings.append(f"{version} was withdrawn; a real run refuses it: release a new version")
+    elif version in state.released:
         warnings.append(f"{version} already exists in the registry or index; a real run only resumes it")
     if state.unreachable:
         warnings.append(f"{state.unreachable}; this plan assumes the registry and index hold nothing")
@@ -302,6 +373,7 @@ def plan_release(
         version=version,
         name=config.name,
         repository=repository,
+        distributions=distributions,
         flavours=chosen,
         full=full,
         steps=release_steps(version, mode),
@@ -312,12 +384,14 @@ def plan_release(
         owns_line=owns_line,
         owns_latest=owns_latest,
         warnings=tuple(warnings),
+        withdrawn=version in state.withdrawn,
     )
 
 
 def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Sequence[ReleaseVersion]
                     ) -> tuple[str, ...]:
-    """The tags whose digests a plan needs: every tag it could set, and the version tags."""
+    """The tags whose digests a plan needs: every tag it could set, and the version tags.
+    `released` are the versions that may own an alias (the withdrawn ones left out)."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
                          kind=BuildKind.RELEASE, existing=released)
     names = {t.name for t in tag_plan.tags} | {version_tag(version, p) for p in config.python}

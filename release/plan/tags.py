@@ -15,6 +15,7 @@ from release.versions import ReleaseVersion, parse_existing
 FLAVOUR_SEPARATOR = "-python"
 MASTER = "master"
 LATEST = "latest"
+WITHDRAWN = "withdrawn-"  # `withdrawn-V`: published by `invoke withdraw`, read by every plan
 
 
 def tag_name(prefix: str, python: str | None = None) -> str:
@@ -38,6 +39,16 @@ def split_tag(name: str) -> tuple[str, str | None]:
 def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
     """Released versions named by image tags like `1.10.6` or `1.10.6-python3.11`."""
     return sorted(set(parse_existing(split_tag(tag)[0] for tag in tags)))
+
+
+def withdrawn_tag(version: ReleaseVersion | str) -> str:
+    """The tag that publishes a release's withdrawal: `withdrawn-V`, on the image V shipped."""
+    return f"{WITHDRAWN}{version}"
+
+
+def withdrawn_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
+    """The releases whose withdrawal the registry's tags publish."""
+    return sorted(set(parse_existing(t[len(WITHDRAWN):] for t in tags if t.startswith(WITHDRAWN))))
 
 
 class BuildKind(str, Enum):

@@ -1,4 +1,9 @@
-"""After a passed vote: the voted files become the release, unchanged (no rebuild, no re-signing)."""
+"""After a passed vote: the voted files become the release, unchanged (no rebuild, no re-signing).
+
+A candidate is promoted only with a passing vote result in its record (`invoke vote-result`), or
+when the release manager says why not (recorded). Once the release folder holds the voted files,
+the candidates of that version are removed from svn dev/.
+"""
 
 from __future__ import annotations
 
@@ -13,8 +18,9 @@ from pathlib import Path
 from release.adapters import git, svn
 from release.config import ReleaseConfig
 from release.errors import RefusedError, VersionError
+from release.plan.cleanup import candidates_of
 from release.progress import Progress, to_log
-from release.record import FileEntry, PromotionInfo, load_record, release_dir, sha512_of
+from release.record import FileEntry, PromotionInfo, ReleaseRecord, load_record, release_dir, sha512_of
 from release.steps.build import artefact_kind
 from release.versions import ReleaseVersion
 
@@ -30,6 +36,7 @@ class PromoteResult:
     commit: str
     directory: Path  # dist/<final>
     pypi_files: tuple[Path, ...]
+    removed: tuple[str, ...] = ()  # the candidates removed from dev/ by this run
 
 
 def _export_files(url: str, dest: Path) -> dict[str, str]:
@@ -50,10 +57,28 @@ def check_voted(folder: Path, found: Mapping[str, str], voted: Mapping[str, str]
                 raise RefusedError(f"{url}/{name}.sha512 does not match {name}")
 
 
+def check_vote_result(rc_record: ReleaseRecord, without_vote_result: str) -> None:
+    """Refuse a candidate without a passing vote result, unless the release manager gave a reason."""
+    if without_vote_result.strip():
+        return
+    rc = rc_record.version
+    override = 'or promote it anyway with --without-vote-result --reason "why"'
+    result = rc_record.vote_result
+    if result is None:
+        raise RefusedError(f"{rc} has no vote result: count the votes with `invoke vote-result --version "
+                           f"{rc} --votes FILE`, {override}")
+    if not result.passed:
+        raise RefusedError(f"the vote on {rc} did not pass ({'; '.join(result.reasons)}): stage a new "
+                           f"candidate, {override}")
+
+
 def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
                     from_rc: ReleaseVersion, svn_dev_url: str, svn_release_url: str,
-                    repo_root: Path | None = None, progress: Progress = to_log) -> PromoteResult:
-    """svn-copy dev/<name>/<rc>/ to release/<name>/<final>/, tag git, fill dist/<final>/ for publishing."""
+                    repo_root: Path | None = None, without_vote_result: str = "",
+                    progress: Progress = to_log) -> PromoteResult:
+    """svn-copy dev/<name>/<rc>/ to release/<name>/<final>/, tag git, fill dist/<final>/ for publishing,
+    and remove the candidates of <final> from dev/. `without_vote_result` is the recorded reason to
+    promote a candidate that has no passing vote result."""
     final = final_version
     rc = from_rc
     if not rc.is_rc or final.is_prerelease or rc.final != final:
@@ -69,10 +94,15 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
     release_url = svn.join(svn_release_url, config.name, str(final))
     directory = release_dir(config.root, str(final))
     record = load_record(directory, str(final))
+    if record.promotion is not None and record.promotion.from_rc == str(rc):  # a rerun keeps its reason
+        without_vote_result = without_vote_result.strip() or record.promotion.without_vote_result
+    check_vote_result(rc_record, without_vote_result)
     with tempfile.TemporaryDirectory(prefix="release-promote-") as work:
         folder = Path(work) / "voted"
-        progress(f"checking {dev_url} against the files staged for the vote")
-        check_voted(folder, _export_files(dev_url, folder), voted, dev_url)
+        # a rerun after the candidates were removed from dev/ checks the release folder instead
+        source = release_url if record.promotion is not None and not svn.exists(dev_url) else dev_url
+        progress(f"checking {source} against the files staged for the vote")
+        check_voted(folder, _export_files(source, folder), voted, source)
         revision: int | None = None
         if svn.exists(release_url):
             if _export_files(release_url, Path(work) / "released") != voted:
@@ -92,12 +122,28 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
     record.add_files(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0], str(rc))
                      for r, p in zip(relative, placed) if artefact_kind(p.name) or r.startswith("pypi/"))
     record.set_build(dataclasses.replace(rc_record.build, promoted_from=str(rc)))
-    earlier = record.promotion.revision if record.promotion else None
-    record.set_promotion(PromotionInfo(str(rc), dev_url, release_url,
-                                       earlier if revision is None else revision, commit))
+    earlier = record.promotion
+    removed = remove_candidates(config, final, svn_dev_url, progress)
+    record.set_promotion(PromotionInfo(
+        str(rc), dev_url, release_url, earlier.revision if revision is None and earlier else revision, commit,
+        without_vote_result=without_vote_result.strip(),
+        removed_candidates=(*(earlier.removed_candidates if earlier else ()), *removed)))
     record.step_done("promote", {"from": str(rc), "url": release_url, "commit": commit})
     pypi = tuple(p for p in placed if p.parent.name == "pypi")
-    return PromoteResult(str(final), str(rc), release_url, revision, commit, directory, pypi)
+    return PromoteResult(str(final), str(rc), release_url, revision, commit, directory, pypi, removed)
+
+
+def remove_candidates(config: ReleaseConfig, final: ReleaseVersion, svn_dev_url: str,
+                      progress: Progress = to_log) -> tuple[str, ...]:
+    """Remove every candidate of `final` from dev/<name>/ in one commit (the release holds it now)."""
+    folder = svn.join(svn_dev_url, config.name)
+    names = candidates_of(final, svn.list_folder(folder))
+    if not names:
+        return ()
+    urls = [svn.join(folder, name) for name in names]
+    revision = svn.remove(urls, f"Remove the candidates of {config.project} {final}: it is released")
+    progress(f"removed {', '.join(names)} from {folder} (r{revision})")
+    return names
 
 
 def _place(folder: Path, directory: Path, names: list[str]) -> list[Path]:

@@ -121,17 +121,18 @@ def index_wheels(simple_url: str, project: str, dest: Path) -> WheelSource:
     return find
 
 
-def revision_wheels(root: Path, name: str, dest: Path, progress: Progress = to_log) -> RevisionSource:
+def revision_wheels(config: ReleaseConfig, dest: Path, progress: Progress = to_log) -> RevisionSource:
     """A master image's wheel is on no index: build it again from the commit its image is labelled
     with (builds are reproducible), kept only when its sha256 is the recorded one. A revision that
     is not a full commit hash, or that the checkout lacks, finds nothing."""
+    root = config.root
 
     def find(revision: str, version: str, shas: Sequence[str]) -> list[Path] | None:
         try:
             commit = git.check_object_name(revision)
             epoch = git.commit_time(root, commit)
             with package_builder(epoch) as builder:
-                files = build_set(root, commit, name=name, version=version, out=dest / commit[:12],
+                files = build_set(root, commit, config=config, version=version, out=dest / commit[:12],
                                   with_source=False, builder=builder, progress=progress)
         except ReleaseError as exc:
             log.warning("wheel of %s at %s not rebuilt: %s", version, revision[:12], exc)

@@ -13,6 +13,7 @@ from release.config import (
     DEFAULT_BASE_IMAGE,
     RESERVED_BUILD_ARGS,
     SANDBOX,
+    Distribution,
     HealthCheck,
     ReleaseConfig,
     SmokeCommand,
@@ -23,6 +24,7 @@ from release.config import (
 from release.errors import ConfigError, ReleaseError
 
 SAMPLE = FIXTURES / "sample"
+SAMPLE_MULTI = FIXTURES / "sample-multi"
 
 MINIMAL: dict[str, Any] = {"name": "sample-app", "python": ["3.11"]}
 
@@ -50,6 +52,16 @@ FULL: dict[str, Any] = {
     "build-args": {"RUNTIME_APT_DEPS": "", "APP_USER": "airflow"},
     "smoke-commands": [["airflow", "info"], {"command": ["airflow", "version"], "expect": "{version}"}],
     "health-check": {"command": ["airflow", "api-server"], "url": "http://127.0.0.1:8080/health"},
+    "distributions": [
+        {"name": "apache-airflow"},
+        {"name": "apache-airflow-core", "path": "airflow-core"},
+        {"name": "apache-airflow-task-sdk", "path": "task-sdk",
+         "version-from": "task-sdk/src/airflow/sdk/__init__.py"},
+    ],
+    "binding-voters": ["potiuk@apache.org", "kaxilnaik"],
+    "binding-voters-file": "dev/PMC.txt",
+    "license-excludes": ["*.svg", "docs/**"],
+    "announce-list": "announce@apache.org",
 }
 
 
@@ -100,8 +112,19 @@ def test_every_key_is_read() -> None:
         build_args=(("APP_USER", "airflow"), ("RUNTIME_APT_DEPS", "")),
         smoke_commands=(SmokeCommand(("airflow", "info")), SmokeCommand(("airflow", "version"), "{version}")),
         health_check=HealthCheck(("airflow", "api-server"), "http://127.0.0.1:8080/health"),
+        distributions=(
+            Distribution("apache-airflow"),
+            Distribution("apache-airflow-core", "airflow-core"),
+            Distribution("apache-airflow-task-sdk", "task-sdk", "task-sdk/src/airflow/sdk/__init__.py"),
+        ),
+        binding_voters=("potiuk@apache.org", "kaxilnaik"),
+        binding_voters_file="dev/PMC.txt",
+        license_excludes=("*.svg", "docs/**"),
+        announce_list="announce@apache.org",
     )
     assert not config.uses_sandbox
+    assert config.main == Distribution("apache-airflow")
+    assert [d.own_version for d in config.distributions] == [False, False, True]
 
 
 def test_every_field_has_a_key() -> None:
@@ -140,6 +163,9 @@ def test_defaults() -> None:
     assert config.dockerfile == "Dockerfile"
     assert config.changelog == "CHANGELOG.md"
     assert config.root == Path("/target")
+    assert config.distributions == (Distribution("Sample_App", ".", ""),) and config.main.name == "Sample_App"
+    assert config.binding_voters == () and config.binding_voters_file == ""
+    assert config.license_excludes == () and config.announce_list == ""
 
 
 @pytest.mark.parametrize("key", ["registry", "index", "svn-dev", "svn-release", "signing-key"])
@@ -651,3 +677,65 @@ def test_the_airflow_profile_is_configured() -> None:
     assert [c.command[:2] for c in config.smoke_commands] == [("airflow", "version"), ("airflow", "db")]
     assert config.health_check is not None
     assert config.health_check.url.endswith("/api/v2/monitor/health")
+
+
+# --------------------------------------------------------------------------- several distributions
+
+
+def test_a_config_built_in_code_gets_its_one_distribution() -> None:
+    config = ReleaseConfig(root=Path("/x"), name="x", project="X", image="x", python=("3.11",),
+                           default_python="3.11")
+    assert config.distributions == (Distribution("x"),)
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("sample-app", "expected a list of tables"),
+    (["sample-app"], "expected a table {name, path, version-from}"),
+    ([{"path": "sdk"}], "name: None is not a valid distribution name"),
+    ([{"name": "-bad"}], "'-bad' is not a valid distribution name"),
+    ([{"name": "sample-app", "paths": "."}], "unknown field 'paths'"),
+    ([{"name": "sample-app", "path": "/abs"}], "sample-app: path: '/abs' must be a relative path"),
+    ([{"name": "sample-app", "path": "../up"}], "must be a relative path inside the repository"),
+    ([{"name": "sample-app", "path": ""}], "expected a path inside the repository"),
+    ([{"name": "sample-app", "path": 3}], "expected a path inside the repository, got 3"),
+    ([{"name": "sample-app"}, {"name": "x", "version-from": "../v.py"}], "x: version-from"),
+    ([{"name": "sample-app"}, {"name": "Sample_App"}], "'Sample_App' is listed twice"),
+    ([{"name": "other"}], "list the release's own distribution 'sample-app' too (listed: other)"),
+    ([{"name": "sample-app", "version-from": "v.py"}], "sample-app carries the release's version"),
+])
+def test_bad_distributions_are_refused_naming_the_key(value: Any, words: str) -> None:
+    message = refused(with_(distributions=value))
+    assert message.startswith("[tool.release] distributions") and words in message
+
+
+def test_distributions_with_paths_and_an_own_version() -> None:
+    config = parse(with_(distributions=[
+        {"name": "sample-app-sdk", "path": "sdk/", "version-from": "sdk/sample_app_sdk/__init__.py"},
+        {"name": "sample-app"},
+    ]))
+    assert config.distributions == (
+        Distribution("sample-app-sdk", "sdk", "sdk/sample_app_sdk/__init__.py"), Distribution("sample-app"))
+    assert config.main == Distribution("sample-app")
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("binding-voters", "potiuk", "expected a list of e-mail addresses or names"),
+    ("binding-voters", [1], "every item must be a string"),
+    ("binding-voters-file", "/etc/pmc", "must be a relative path"),
+    ("license-excludes", "*.svg", "expected a list of glob patterns"),
+    ("announce-list", ["a@b"], "expected the address the [ANNOUNCE] email goes to"),
+])
+def test_bad_vote_and_licence_keys_are_refused_naming_the_key(key: str, value: Any, words: str) -> None:
+    message = refused(with_(**{key.replace("-", "_"): value}))
+    assert message.startswith(f"[tool.release] {key}") and words in message
+
+
+def test_the_two_distribution_sample_is_configured() -> None:
+    config = load_config(SAMPLE_MULTI)
+    assert config.name == "sample-app"
+    assert config.distributions == (
+        Distribution("sample-app"),
+        Distribution("sample-app-sdk", "sdk", "sdk/sample_app_sdk/__init__.py"),
+    )
+    assert config.binding_voters_file == "PMC.txt"
+    assert "Dockerfile" in config.license_excludes

@@ -10,14 +10,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from release.config import parse_config
+from release.errors import ConfigError
 from release.plan.release import (
     Mode,
+    PlannedDistribution,
     StepName,
     TagAction,
     TargetState,
     UploadAction,
     alias_differences,
     artefacts,
+    distribution_of,
+    plan_distributions,
     plan_release,
     release_steps,
     replan_aliases,
@@ -241,3 +245,67 @@ def test_plan_is_frozen(version: str) -> None:
     with pytest.raises(AttributeError):
         plan.version = V("9.9.9")  # type: ignore[misc]
     assert isinstance(plan.version, ReleaseVersion)
+
+
+# --- several distributions, and publishing what a vote passed -------------------------------------
+
+MULTI = parse_config(Path("/src"), {
+    "name": "sample-app", "image": "sample/app", "python": ["3.11"],
+    "distributions": [{"name": "sample-app"}, {"name": "sample-app-sdk", "path": "sdk",
+                                               "version-from": "sdk/sample_app_sdk/__init__.py"}],
+})
+
+
+def test_a_publish_after_promotion_checks_the_voted_files_and_builds_images_from_them() -> None:
+    names = [s.name.value for s in release_steps(V("1.10.6"), Mode.PROMOTED)]
+    assert names == ["voted", "images", "push", "sbom", "attest", "upload", "aliases", "report", "provenance"]
+
+
+def test_each_distribution_gets_its_version_and_the_sdk_its_own() -> None:
+    rc = plan_distributions(MULTI, V("1.10.6rc1"), {"sample-app-sdk": "0.3.0"})
+    assert rc == (PlannedDistribution("sample-app", "1.10.6", "1.10.6rc1"),
+                  PlannedDistribution("sample-app-sdk", "0.3.0", "0.3.0rc1"))
+    final = plan_distributions(MULTI, V("1.10.6"), {"sample-app-sdk": "0.3.0"})
+    assert [(d.voted, d.index) for d in final] == [("1.10.6", "1.10.6"), ("0.3.0", "0.3.0")]
+    one = plan_distributions(CONFIG, V("1.10.6rc1"))
+    assert one == (PlannedDistribution("sample-app", "1.10.6", "1.10.6rc1"),)
+
+
+def test_a_distribution_whose_version_is_unknown_is_refused() -> None:
+    with pytest.raises(ConfigError, match="the version of sample-app-sdk is unknown: declare it in sdk/"):
+        plan_distributions(MULTI, V("1.10.6"), {})
+
+
+def test_the_artefacts_of_two_distributions() -> None:
+    distributions = plan_distributions(MULTI, V("1.10.6rc1"), {"sample-app-sdk": "0.3.0"})
+    found = {a.path: a for a in artefacts("sample-app", V("1.10.6rc1"), distributions)}
+    assert set(found) == {
+        "svn/sample-app-1.10.6-source.tar.gz",
+        "svn/sample_app-1.10.6.tar.gz", "svn/sample_app-1.10.6-py3-none-any.whl",
+        "svn/sample_app_sdk-0.3.0.tar.gz", "svn/sample_app_sdk-0.3.0-py3-none-any.whl",
+        "pypi/sample_app-1.10.6rc1.tar.gz", "pypi/sample_app-1.10.6rc1-py3-none-any.whl",
+        "pypi/sample_app_sdk-0.3.0rc1.tar.gz", "pypi/sample_app_sdk-0.3.0rc1-py3-none-any.whl",
+        "release.json",
+    }
+    assert found["pypi/sample_app_sdk-0.3.0rc1-py3-none-any.whl"].signed
+
+
+def test_a_plan_of_two_distributions_uploads_both_and_says_their_versions() -> None:
+    plan = plan_release(MULTI, V("1.10.6"), state(index=("sample_app_sdk-0.3.0.tar.gz",)), registry=REGISTRY,
+                        versions={"sample-app-sdk": "0.3.0"})
+    assert [(u.filename, u.action.value) for u in plan.uploads] == [
+        ("sample_app-1.10.6.tar.gz", "upload"), ("sample_app-1.10.6-py3-none-any.whl", "upload"),
+        ("sample_app_sdk-0.3.0.tar.gz", "skip"), ("sample_app_sdk-0.3.0-py3-none-any.whl", "upload")]
+    assert plan.to_json()["distributions"] == [{"name": "sample-app", "voted": "1.10.6", "index": "1.10.6"},
+                                               {"name": "sample-app-sdk", "voted": "0.3.0", "index": "0.3.0"}]
+
+
+@pytest.mark.parametrize(("filename", "name"), [
+    ("sample_app_sdk-0.3.0rc1-py3-none-any.whl", "sample-app-sdk"),
+    ("sample_app-1.10.6.tar.gz", "sample-app"),
+    ("sample-app-1.10.6-source.tar.gz", ""),
+    ("release.json", ""),
+    ("broken.whl", ""),
+])
+def test_distribution_of_a_file_name(filename: str, name: str) -> None:
+    assert distribution_of(filename) == name

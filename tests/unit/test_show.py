@@ -105,3 +105,15 @@ def test_warnings_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_without_warnings_the_steps_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
     text, _ = shown(plan("1.10.6", declared="1.10.6"), monkeypatch)
     assert "warning" not in text and text.splitlines()[0] == "Steps"
+
+
+def test_a_release_of_several_distributions_lists_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_config(Path("/src"), {"name": "sample-app", "python": ["3.11"], "distributions": [
+        {"name": "sample-app"}, {"name": "sample-app-sdk", "path": "sdk", "version-from": "sdk/v.py"}]})
+    found = plan_release(config, parse_version("1.10.6rc1"), TargetState(), registry=REGISTRY,
+                         versions={"sample-app-sdk": "0.3.0"})
+    text, _ = shown(found, monkeypatch)
+    assert table(text, "Distributions") == [["sample-app", "1.10.6", "1.10.6rc1"],
+                                            ["sample-app-sdk", "0.3.0", "0.3.0rc1"]]
+    single, _ = shown(plan("1.10.6"), monkeypatch)
+    assert "Distributions" not in single

@@ -8,7 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from release.plan.tags import BuildKind, Tag, TagPlan, owns_latest, owns_line, plan_tags
+from release.plan.tags import (
+    BuildKind,
+    Tag,
+    TagPlan,
+    owns_latest,
+    owns_line,
+    plan_tags,
+    versions_from_tags,
+    withdrawn_from_tags,
+    withdrawn_tag,
+)
 from release.versions import ReleaseVersion, parse_version
 
 FLAVOURS = ("3.9", "3.11", "3.13")
@@ -383,3 +393,10 @@ def test_at_most_one_version_owns_latest(
     ]
     finals = [c for c in everything if not c.is_prerelease]
     assert owners == ([max(finals)] if finals else [])
+
+
+def test_a_withdrawal_is_spelled_as_a_tag_and_read_back() -> None:
+    assert withdrawn_tag(parse_version("1.10.7")) == "withdrawn-1.10.7"
+    tags = ["1.10.6", "1.10.7-python3.11", "withdrawn-1.10.7", "withdrawn-latest", "withdrawn-", "latest"]
+    assert withdrawn_from_tags(tags) == [parse_version("1.10.7")]
+    assert versions_from_tags(tags) == [parse_version("1.10.6"), parse_version("1.10.7")]

@@ -11,6 +11,7 @@ from release.errors import ReleaseError, VersionError
 from release.plan.tags import versions_from_tags
 from release.versions import (
     ReleaseVersion,
+    companion_version,
     describe,
     parse_existing,
     parse_version,
@@ -370,3 +371,21 @@ def test_versions_from_tags_of_nothing() -> None:
 )
 def test_describe(text: str, words: str) -> None:
     assert describe(parse_version(text)) == words
+
+
+@pytest.mark.parametrize(("own", "release", "expected"), [
+    ("0.3.0", "1.10.6rc1", "0.3.0rc1"),
+    ("0.3.0", "1.10.6", "0.3.0"),
+    ("0.3.0", "1.10.6b2", "0.3.0b2"),
+    ("0.3.0", "1.10.6.dev4", "0.3.0.dev4"),
+    ("1.0.0", "3.0.0rc2", "1.0.0rc2"),
+])
+def test_a_distribution_with_its_own_version_takes_the_release_suffix(own: str, release: str,
+                                                                       expected: str) -> None:
+    assert companion_version(own, parse_version(release)) == expected
+
+
+@pytest.mark.parametrize("own", ["0.3.0rc1", "0.3.0.post1", "0.3", "zero"])
+def test_an_own_version_must_be_final(own: str) -> None:
+    with pytest.raises(VersionError):
+        companion_version(own, parse_version("1.10.6rc1"))
