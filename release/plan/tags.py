@@ -35,6 +35,16 @@ def split_tag(name: str) -> tuple[str, str | None]:
     return name, None
 
 
+def cache_repository(repository: str) -> str:
+    """`<image>-cache`: where the build's dependency stages are kept, out of the image's tag list."""
+    return f"{repository}-cache"
+
+
+def cache_tag(python: str, deps_hash: str) -> str:
+    """`deps-pythonP-<24 hex of the dependency hash>`: one flavour's dependency stage."""
+    return f"deps{FLAVOUR_SEPARATOR}{python}-{deps_hash.removeprefix('sha256:')[:24]}"
+
+
 def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
     """Released versions named by image tags like `1.10.6` or `1.10.6-python3.11`."""
     return sorted(set(parse_existing(split_tag(tag)[0] for tag in tags)))

@@ -8,7 +8,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from release.plan.tags import BuildKind, Tag, TagPlan, owns_latest, owns_line, plan_tags
+from release.plan.tags import (
+    BuildKind,
+    Tag,
+    TagPlan,
+    cache_repository,
+    cache_tag,
+    owns_latest,
+    owns_line,
+    plan_tags,
+    split_tag,
+)
 from release.versions import ReleaseVersion, parse_version
 
 FLAVOURS = ("3.9", "3.11", "3.13")
@@ -383,3 +393,9 @@ def test_at_most_one_version_owns_latest(
     ]
     finals = [c for c in everything if not c.is_prerelease]
     assert owners == ([max(finals)] if finals else [])
+
+
+def test_cache_tags_live_in_a_repository_of_their_own() -> None:
+    assert cache_repository("127.0.0.1:5000/apache/airflow") == "127.0.0.1:5000/apache/airflow-cache"
+    assert cache_tag("3.11", "sha256:" + "ab" * 32) == "deps-python3.11-" + "ab" * 12
+    assert split_tag(cache_tag("3.11", "sha256:" + "0" * 64))[1] is None  # never taken for a release
