@@ -50,6 +50,24 @@ def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
     return sorted(set(parse_existing(split_tag(tag)[0] for tag in tags)))
 
 
+def alias_candidates(name: str, default: str) -> tuple[str, ...]:
+    """The tags the planner may point at the same image as the image tag `name`: for `V-pythonP`,
+    `X.Y-pythonP` and `latest-pythonP` (and, for the default flavour, `V`, `X.Y` and `latest`); for
+    `master-pythonP` of the default flavour, `master`. Anything else has none."""
+    prefix, python = split_tag(name)
+    if python is None:
+        return ()
+    if prefix == MASTER:
+        return (MASTER,) if python == default else ()
+    versions = parse_existing([prefix])
+    if not versions:
+        return ()
+    moving = [tag_name(versions[0].line, python), tag_name(LATEST, python)]
+    if python == default:
+        moving += [prefix, versions[0].line, LATEST]
+    return tuple(moving)
+
+
 class BuildKind(str, Enum):
     RELEASE = "release"
     MASTER = "master"

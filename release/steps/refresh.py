@@ -25,7 +25,7 @@ from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
-from release.plan.tags import MASTER, BuildKind, split_tag
+from release.plan.tags import MASTER, BuildKind, alias_candidates, split_tag
 from release.progress import Progress, to_log
 from release.record import sha256_of
 from release.steps.images import ImageResult, build_images, image_source, push_images
@@ -130,17 +130,23 @@ def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
     return config.dockerfile
 
 
-def _check(config: ReleaseConfig, client: RegistryClient, engine: Engine, tag: str) -> RefreshItem:
+def _check(config: ReleaseConfig, client: RegistryClient, engine: Engine, tag: str,
+           bases: dict[str, str | ServiceError]) -> RefreshItem:
+    """One target's state; `bases` remembers each base image's current digest (or why it has none)."""
     labels = client.image_labels(config.image, tag) or {}
     flavour = split_tag(tag)[1] or ""
     base, old = labels.get(f"{OCI}.base.name", ""), labels.get(f"{OCI}.base.digest", "")
     item = RefreshItem(tag, flavour, labels.get(f"{OCI}.version", ""), base, old, "", "current")
     if not base or not old:
         return dataclasses.replace(item, status="skipped", detail="no base.name/base.digest labels")
-    try:
-        new = engine.current_digest(base)
-    except ServiceError as exc:
-        return dataclasses.replace(item, status="skipped", detail=str(exc))
+    if base not in bases:
+        try:
+            bases[base] = engine.current_digest(base)
+        except ServiceError as exc:
+            bases[base] = exc
+    new = bases[base]
+    if isinstance(new, ServiceError):
+        return dataclasses.replace(item, status="skipped", detail=str(new))
     return dataclasses.replace(item, new_base=new, status="current" if new == old else "stale")
 
 
@@ -158,7 +164,8 @@ def refresh_images(
     `dist/` of the checkout. A dry run only reports what is stale."""
     engine = engine or Engine()
     client = RegistryClient(registry)
-    items = [_check(config, client, engine, tag) for tag in refresh_targets(client.tags(config.image))]
+    bases: dict[str, str | ServiceError] = {}
+    items = [_check(config, client, engine, tag, bases) for tag in refresh_targets(client.tags(config.image))]
     stale = [i for i in items if i.status == "stale"]
     for item in items:
         progress(f"{item.tag}: {item.status}" + (f" ({item.detail})" if item.detail else ""))
@@ -209,10 +216,10 @@ def refresh_images(
 
 def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: RefreshItem,
           result: ImageResult, progress: Progress) -> RefreshItem:
-    """Push the new image and move every tag that pointed at the old one (aliases included)."""
+    """Push the new image and move every alias that pointed at the old one."""
     old = client.manifest_digest(config.image, item.tag)
-    aliases = [t for t in client.tags(config.image) if t != item.tag
-               and client.manifest_digest(config.image, t) == old]
+    aliases = [t for t in alias_candidates(item.tag, config.default_python)
+               if client.manifest_digest(config.image, t) == old]
     (pushed,) = push_images([result], engine=engine)
     assert pushed.digest is not None
     for alias in aliases:
