@@ -94,8 +94,9 @@ ARG BUILD_APT_DEPS="" \
 #     file, so the dependency layer depends on the dependency list only, not on the wheel's bytes.
 #     Requirements naming one of the local wheels are left to the wheel install (and their extras
 #     followed); the names of the local wheels go to /deps/local.txt.
-# On Python < 3.10 pip trusts only its bundled certifi, not the system's CA store: pip.conf points
-# it at the system's bundle. The final stage has none of this.
+# On Python < 3.10 pip trusts only its bundled certifi, not the system's CA store, and python3's
+# own TLS may not read the system's bundle file (Debian 11 has no /usr/lib/ssl/cert.pem): pip.conf
+# and SSL_CERT_FILE point both at it, which may hold a proxy's CA. The final stage has none of this.
 # hadolint ignore=DL3008,SC2016
 RUN set -eu; \
     if [ -n "${BUILD_APT_DEPS}" ]; then \
@@ -105,6 +106,7 @@ RUN set -eu; \
     fi; \
     if [ -f /etc/ssl/certs/ca-certificates.crt ]; then \
         printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' > /etc/pip.conf; \
+        export SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt; \
     fi; \
     mkdir -p /opt/build/bin /opt/build/wheels; \
     printf '%s\n' \
