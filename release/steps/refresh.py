@@ -13,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,6 +36,7 @@ from release.versions import parse_existing
 
 log = logging.getLogger("release.refresh")
 DEFAULT_LOG = "docs/base-image-refresh.log"
+LABEL_READERS = 8  # targets whose labels are read from the registry at once
 
 # (version, wheel sha256s) -> the wheel files, or None when they cannot be found
 WheelSource = Callable[[str, Sequence[str]], "list[Path] | None"]
@@ -130,10 +132,9 @@ def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
     return config.dockerfile
 
 
-def _check(config: ReleaseConfig, client: RegistryClient, engine: Engine, tag: str,
-           bases: dict[str, str | ServiceError]) -> RefreshItem:
+def _check(tag: str, labels: Mapping[str, str], engine: Engine, bases: dict[str, str | ServiceError]
+           ) -> RefreshItem:
     """One target's state; `bases` remembers each base image's current digest (or why it has none)."""
-    labels = client.image_labels(config.image, tag) or {}
     flavour = split_tag(tag)[1] or ""
     base, old = labels.get(f"{OCI}.base.name", ""), labels.get(f"{OCI}.base.digest", "")
     item = RefreshItem(tag, flavour, labels.get(f"{OCI}.version", ""), base, old, "", "current")
@@ -164,8 +165,11 @@ def refresh_images(
     `dist/` of the checkout. A dry run only reports what is stale."""
     engine = engine or Engine()
     client = RegistryClient(registry)
+    targets = refresh_targets(client.tags(config.image))
+    with ThreadPoolExecutor(max_workers=LABEL_READERS, thread_name_prefix="labels") as pool:
+        target_labels = list(pool.map(lambda tag: client.image_labels(config.image, tag) or {}, targets))
     bases: dict[str, str | ServiceError] = {}
-    items = [_check(config, client, engine, tag, bases) for tag in refresh_targets(client.tags(config.image))]
+    items = [_check(tag, found, engine, bases) for tag, found in zip(targets, target_labels)]
     stale = [i for i in items if i.status == "stale"]
     for item in items:
         progress(f"{item.tag}: {item.status}" + (f" ({item.detail})" if item.detail else ""))
