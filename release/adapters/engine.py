@@ -315,6 +315,12 @@ class Engine:
             return False
         return True
 
+    def images_labelled(self, label: str) -> list[str]:
+        """Ids of every image (intermediate ones too) carrying `label` (`key` or `key=value`)."""
+        with _errors(f"listing images labelled {label}"):
+            found = self._api.images(all=True, quiet=True, filters={"label": label})
+        return list(dict.fromkeys(str(image) for image in found))
+
     def history(self, ref: str) -> list[str]:
         """The `created_by` of every history entry, newest first."""
         with _errors(f"reading the history of {ref}"):
