@@ -32,6 +32,7 @@ RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir /tmp/*
 CMD ["/opt/venv/bin/python3"]
 """
 BENCH_LABEL = "org.release-pipeline.bench"
+ROUNDS = 2  # cold builds are timed this many times each, the best kept: the machine is shared
 
 
 def mb(size: int) -> str:
@@ -96,14 +97,19 @@ def bench_images(bench: Bench) -> None:
         network = network_mode_for(image_source(bench.config, version, [wheel]))
         cold: dict[str, ImageResult] = {}
         plain: dict[str, tuple[int, float]] = {}
-        for flavour in FLAVOURS:  # each flavour's pipeline image, then its plain image, both without cache
-            (cold[flavour],) = _build(bench, wheel, version, flavours=[flavour], nocache=True)
-            tag = f"bench/plain:python{flavour}"
-            plain[flavour] = plain_image(engine, bases[flavour], wheel, tag, network)
-            engine.remove(tag, force=True)
+        for _ in range(ROUNDS):  # each flavour's pipeline image, then its plain image, both without cache
+            for flavour in FLAVOURS:
+                (result,) = _build(bench, wheel, version, flavours=[flavour], nocache=True)
+                if flavour not in cold or result.seconds < cold[flavour].seconds:
+                    cold[flavour] = result
+                tag = f"bench/plain:python{flavour}"
+                found = plain_image(engine, bases[flavour], wheel, tag, network)
+                plain[flavour] = min(plain.get(flavour, found), found, key=lambda item: item[1])
+                engine.remove(tag, force=True)
         for flavour, result in cold.items():
             ratio = result.seconds / plain[flavour][1]
-            bench.goal(f"cold build python{flavour}, sample app / plain single-stage pip install image",
+            bench.goal(f"cold build python{flavour}, sample app / plain single-stage pip install image "
+                       f"(best of {ROUNDS} each)",
                        f"{result.seconds:.1f}s / {plain[flavour][1]:.1f}s = {ratio:.2f}x", ratio, 0.8, "x",
                        "<= 0.8x")
             bench.detail(f"cold build python{flavour}: steps of 0.3 s or more",
@@ -134,7 +140,8 @@ def bench_images(bench: Bench) -> None:
                    "< 5 s")
 
         started = time.perf_counter()
-        reports = smoke_images(bench.config, rebuilt, version=version, wheels=[changed], engine=engine)
+        installed = changed.name.split("-")[1]  # the sample's own version, which the image installs
+        reports = smoke_images(bench.config, rebuilt, version=installed, wheels=[changed], engine=engine)
         wall = time.perf_counter() - started
         bench.add("smoke test of 3 flavours (one container per image for the generic checks, images at once)",
                   f"{wall:.1f}s")

@@ -11,8 +11,8 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -256,11 +256,13 @@ def build_images(
     kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
     progress: Progress = to_log, nocache: bool = False,
+    on_result: Callable[[ImageResult], None] | None = None,
 ) -> list[ImageResult]:
     """Build every flavour's image (or reuse an identical one); raise naming each failed flavour.
 
     `source` overrides what is read from the tree (e.g. revision, index URL); `wheels` are the
-    exact files the release built. Nothing is pushed here.
+    exact files the release built. Nothing is pushed here. `on_result` gets each flavour's result
+    as soon as it is there (the smoke test starts on it while the others build).
     """
     engine = engine or Engine()
     chosen = list(flavours or config.python)
@@ -286,6 +288,8 @@ def build_images(
         where = "the registry" if found.status == "reused" else "the engine"
         progress(image_event(plan.flavour, "reused", f"{plan.ref}: {where} has it from the same inputs"))
         results[plan.flavour] = found
+        if on_result is not None:
+            on_result(found)
     context = build_context(config, source, wheels) if to_build else b""
     lock = threading.Lock()
 
@@ -298,12 +302,16 @@ def build_images(
         futures = {p.flavour: pool.submit(_build_one, p, context, engine, locked,
                                           network_mode_for(source), nocache, client)
                    for p in to_build}
-        for flavour, future in futures.items():
+        for future in as_completed(futures.values()):
+            flavour = next(f for f, pending in futures.items() if pending is future)
             try:
                 results[flavour] = future.result()
             except (BuildFailed, ServiceError, CommandError) as exc:
                 failures[flavour] = str(exc)
                 locked(image_event(flavour, "failed", str(exc).splitlines()[0]))
+                continue
+            if on_result is not None and not failures:
+                on_result(results[flavour])
     if failures:
         lines = "\n".join(f"python{f}: {msg}" for f, msg in sorted(failures.items()))
         raise CommandError(f"image build failed for Python {', '.join(sorted(failures))}:\n{lines}")

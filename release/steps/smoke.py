@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -233,6 +233,49 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
     return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started)
 
 
+class Smoker:
+    """Smokes images as they are handed over, as many at once as there are cores (at most `jobs`),
+    so a flavour is smoked while the next one builds; `reports` waits for all of them."""
+
+    def __init__(self, config: ReleaseConfig, *, version: str, wheels: Sequence[Path], engine: Engine,
+                 on_report: Callable[[SmokeReport], None] | None = None, jobs: int | None = None) -> None:
+        self.config, self.version, self.engine, self.on_report = config, str(version), engine, on_report
+        self.shas = wheel_files(wheels)
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1),
+                                       thread_name_prefix="smoke")
+        self.futures: dict[str, Future[SmokeReport]] = {}
+
+    def submit(self, result: ImageResult) -> None:
+        self.futures[result.flavour] = self.pool.submit(self._smoke, result)
+
+    def _smoke(self, result: ImageResult) -> SmokeReport:
+        try:
+            expect = expected_for(self.config, result, self.version, self.shas)
+            report = smoke_image(self.engine, result.ref, expect)
+        except ServiceError as exc:
+            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),))
+        if self.on_report is not None:
+            with self.lock:
+                self.on_report(report)
+        return report
+
+    def reports(self, results: Sequence[ImageResult]) -> list[SmokeReport]:
+        """Every report, in the order of `results`; SmokeFailed (with all of them) when any failed."""
+        for result in results:
+            if result.flavour not in self.futures:
+                self.submit(result)
+        reports = [self.futures[r.flavour].result() for r in results]
+        failed = [r for r in reports if not r.ok]
+        if failed:
+            lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
+            raise SmokeFailed("smoke test failed:\n" + "\n".join(lines), reports)
+        return reports
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+
+
 def smoke_images(
     config: ReleaseConfig,
     results: Sequence[ImageResult],
@@ -245,28 +288,12 @@ def smoke_images(
 ) -> list[SmokeReport]:
     """Smoke every image, as many at once as there are cores (at most `jobs`); raise SmokeFailed
     (with all reports, in the order of `results`) when any check failed."""
-    engine = engine or Engine()
-    shas = wheel_files(wheels)
-    lock = threading.Lock()
-
-    def smoke(result: ImageResult) -> SmokeReport:
-        try:
-            report = smoke_image(engine, result.ref, expected_for(config, result, str(version), shas))
-        except ServiceError as exc:
-            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),))
-        if on_report is not None:
-            with lock:
-                on_report(report)
-        return report
-
-    workers = max(1, min(len(results), jobs or os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smoke") as pool:
-        reports = list(pool.map(smoke, results))
-    failed = [r for r in reports if not r.ok]
-    if failed:
-        lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
-        raise SmokeFailed("smoke test failed:\n" + "\n".join(lines), reports)
-    return reports
+    smoker = Smoker(config, version=version, wheels=wheels, engine=engine or Engine(), on_report=on_report,
+                    jobs=min(len(results), jobs or os.cpu_count() or 1))
+    try:
+        return smoker.reports(results)
+    finally:
+        smoker.close()
 
 
 def ship_images(
@@ -280,18 +307,22 @@ def ship_images(
     progress: Progress = to_log,
     **build_options: Any,
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
-    """Build all flavours, smoke all, then push all: one failure anywhere and nothing is pushed."""
+    """Build all flavours, smoke all (each as soon as it is built), then push all: one failure
+    anywhere and nothing is pushed."""
     engine = engine or Engine()
-    results = build_images(config, version, wheels=wheels, registry=registry, engine=engine,
-                           progress=progress, **build_options)
 
     def on_report(report: SmokeReport) -> None:
         verdict = "ok" if report.ok else "FAILED " + ", ".join(c.name for c in report.failures)
         message = f"smoke {report.ref}: {verdict}"
         progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds))
 
-    reports = smoke_images(config, results, version=str(version), wheels=wheels, engine=engine,
-                           on_report=on_report)
+    smoker = Smoker(config, version=version, wheels=wheels, engine=engine, on_report=on_report)
+    try:
+        results = build_images(config, version, wheels=wheels, registry=registry, engine=engine,
+                               progress=progress, on_result=smoker.submit, **build_options)
+        reports = smoker.reports(results)
+    finally:
+        smoker.close()
     if push:
         results = push_images(results, engine=engine, progress=progress)
     return results, reports
