@@ -174,10 +174,7 @@ def remove_labelled(engine: Engine, nonce: str, refs: Sequence[str] = ()) -> int
     """Remove every image this run built (they carry its label) and the given refs; nothing else."""
     for ref in refs:
         engine.remove(ref, force=True)
-    ids = engine.images_labelled(f"{BENCH_LABEL}={nonce}")
-    for image in ids:
-        engine.remove(image, force=True)
-    return len(ids)
+    return engine.remove_labelled(f"{BENCH_LABEL}={nonce}")
 
 
 def bench_empty_engine(bench: Bench, flavour: str = "3.11") -> None:

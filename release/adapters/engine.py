@@ -316,10 +316,28 @@ class Engine:
         return True
 
     def images_labelled(self, label: str) -> list[str]:
-        """Ids of every image (intermediate ones too) carrying `label` (`key` or `key=value`)."""
+        """Ids of every image (intermediate ones too) carrying `label` (`key` or `key=value`), the
+        newest first (children before their parents)."""
         with _errors(f"listing images labelled {label}"):
-            found = self._api.images(all=True, quiet=True, filters={"label": label})
-        return list(dict.fromkeys(str(image) for image in found))
+            found = self._api.images(all=True, filters={"label": label})
+        ordered = sorted(found, key=lambda image: int(image.get("Created") or 0), reverse=True)
+        return list(dict.fromkeys(str(image["Id"]) for image in ordered))
+
+    def remove_labelled(self, label: str) -> int:
+        """Remove every image carrying `label`, children first; how many there were. For throwaway
+        images a run made itself: nothing without the label is touched."""
+        found = left = self.images_labelled(label)
+        while left:
+            blocked = []
+            for image in left:
+                try:
+                    self.remove(image, force=True)
+                except ServiceError:  # a child not yet removed (equal creation times): next pass
+                    blocked.append(image)
+            if len(blocked) == len(left):
+                raise ServiceError(f"cannot remove the images labelled {label}: {', '.join(blocked)}")
+            left = blocked
+        return len(found)
 
     def history(self, ref: str) -> list[str]:
         """The `created_by` of every history entry, newest first."""
