@@ -191,7 +191,12 @@ def run_bench(repo_root: Path, sections: Sequence[str] = SECTIONS) -> Bench:
             bench.add("first release of the sample (base images here, engine warm)", f"{first:.1f}s")
             for name in sections:
                 console.progress(f"== {name}")
-                runners[name](bench)
+                started = time.perf_counter()
+                try:
+                    runners[name](bench)
+                except Exception as exc:  # one broken section must not lose the others' figures
+                    bench.add(f"section {name}", f"failed: {type(exc).__name__}: {str(exc)[:300]}")
+                console.progress(f"== {name}: {time.perf_counter() - started:.0f}s")
         finally:
             sandbox.down(root)
         return bench
