@@ -52,9 +52,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Performance figures from the issues, measured in one run on a throwaway sandbox."""
+    """Performance figures from the issues, measured in one run on a throwaway sandbox, each with its
+    goal. After `--`: `--only SECTION,...` or `--skip SECTION,...` (see benchmarks/bench.py)."""
     install_project(session)
-    session.run("python", "-m", "benchmarks.bench")
+    session.run("python", "-m", "benchmarks.bench", *session.posargs)
 
 
 @nox.session(python="3.11")

@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any
 
 from release.errors import ConfigError
@@ -30,6 +31,9 @@ RESERVED_BUILD_ARGS = frozenset({
     "IMAGE_REVISION", "IMAGE_CREATED", "IMAGE_SBOM",
     "WHEEL_SHA256", "INSTALL_FROM", "PACKAGE", "CONSTRAINTS", "PIP_INDEX_URL", "INPUT_HASH",
 })
+# Build args the pipeline always sets, with a default that `build-args` may override.
+DEFAULT_BUILD_ARGS: Mapping[str, str] = MappingProxyType({"INSTALLER": "uv"})
+INSTALLERS = ("uv", "pip")  # what the Dockerfile's build stages install with
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,9 @@ def _build_args(key: str, value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
                 f"[tool.release] {key}.{name}: the pipeline sets this build arg itself; remove it "
                 "(the image's labels, base and install source come from the release, not from build-args)"
             )
+        if name == "INSTALLER" and arg not in INSTALLERS:
+            choices = ", ".join(INSTALLERS)
+            raise ConfigError(f"[tool.release] {key}.INSTALLER = {arg!r}: choose one of {choices}")
     return tuple(sorted(value.items()))
 
 

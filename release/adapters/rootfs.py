@@ -9,12 +9,16 @@ from release.adapters.cmd import run
 from release.errors import CommandError
 
 
-def debootstrap(suite: str, target: Path, *, packages: Sequence[str], mirror: str, log_file: Path) -> Path:
-    """A minimal Debian `suite` with `packages` in `target`; the tool's output goes to `log_file`."""
-    result = run(
-        ["debootstrap", "--variant=minbase", f"--include={','.join(packages)}", suite, target, mirror],
-        check=False,
-    )
+def debootstrap(suite: str, target: Path, *, packages: Sequence[str], mirror: str, log_file: Path,
+                cache_dir: Path | None = None) -> Path:
+    """A minimal Debian `suite` with `packages` in `target`; the tool's output goes to `log_file`.
+    `cache_dir` keeps the downloaded packages for the next run (one directory per suite: two
+    debootstraps must not write the same one at once)."""
+    options = ["--variant=minbase", f"--include={','.join(packages)}"]
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        options.append(f"--cache-dir={cache_dir.resolve()}")
+    result = run(["debootstrap", *options, suite, target, mirror], check=False)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(result.stdout + result.stderr, encoding="utf-8")
     if result.returncode != 0:

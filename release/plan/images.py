@@ -3,6 +3,12 @@
 The input hash covers everything that decides an image's content and labels except the build
 time: the Dockerfile, the wheels (sha256), the constraints, the base image digest and every
 build arg. An image in the registry whose input-hash label equals the plan's is not rebuilt.
+
+The dependency hash covers what decides the Dockerfile's `deps` stage: the Dockerfile, the base
+image digest, the wheels' names and declared requirements (not their bytes), the constraints and
+the build args the build stages read. The pipeline keeps that stage as a cache image under it
+(`plan.tags.cache_tag`), so a runner with an empty engine pulls the dependency layers instead of
+installing them again. The builder still checks every cached step; the hash only names the image.
 """
 
 from __future__ import annotations
@@ -17,9 +23,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from release.config import DEFAULT_BUILD_ARGS
 from release.errors import RefusedError
 from release.plan.provenance import SBOM_LABEL, sbom_file
-from release.plan.tags import MASTER, BuildKind, tag_name
+from release.plan.tags import MASTER, BuildKind, cache_repository, cache_tag, tag_name
 
 OCI = "org.opencontainers.image"
 INPUT_HASH_LABEL = "org.release-pipeline.input-hash"
@@ -27,7 +34,8 @@ WHEEL_SHA256_LABEL = "org.release-pipeline.wheel.sha256"
 CONTEXT_DIR = "docker-context-files"
 CONSTRAINTS_FILE = f"{CONTEXT_DIR}/constraints.txt"
 WHEELS_RECORD = "/opt/venv/wheels.sha256"  # written by the Dockerfile: `sha256sum *.whl`
-HASH_SCHEMA = 1
+HASH_SCHEMA = 2  # 2: INSTALLER is always a build arg
+DEPS_STAGE = "deps"  # the Dockerfile stage kept as a cache image
 
 # build arg -> label it sets (the Dockerfile's LABEL instructions)
 LABEL_ARGS: dict[str, str] = {
@@ -45,6 +53,9 @@ LABEL_ARGS: dict[str, str] = {
     "IMAGE_CREATED": f"{OCI}.created",
 }
 VOLATILE_ARGS = frozenset({"IMAGE_CREATED"})  # never part of the input hash
+# Build args the `deps` stage and its ancestors do not read (the labels) or whose effect on it the
+# dependency hash covers otherwise (the wheels' requirements, the constraints' content).
+NOT_IN_DEPS_STAGE = frozenset(LABEL_ARGS) | {"INSTALL_FROM", "PACKAGE", "CONSTRAINTS"}
 VOLATILE_LABELS = frozenset(LABEL_ARGS[a] for a in VOLATILE_ARGS)
 
 
@@ -74,6 +85,8 @@ class ImageSource:
     vendor: str = ""
     pip_index_url: str = ""
     extra_args: Mapping[str, str] = field(default_factory=dict)  # e.g. BUILD_APT_DEPS
+    # each wheel's project name and Requires-Dist lines, from its METADATA
+    requires: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -86,10 +99,16 @@ class ImagePlan:
     build_args: Mapping[str, str]
     labels: Mapping[str, str]
     input_hash: str
+    deps_hash: str = ""
 
     @property
     def ref(self) -> str:
         return f"{self.repository}:{self.tag}"
+
+    @property
+    def cache_ref(self) -> str:
+        """Where the dependency stage of this image is kept: `<registry>/<image>-cache:deps-...`."""
+        return f"{cache_repository(self.repository)}:{cache_tag(self.flavour, self.deps_hash)}"
 
 
 def image_tag(kind: BuildKind, version: str, flavour: str) -> str:
@@ -148,6 +167,7 @@ def build_args(source: ImageSource, *, base_image: str, base_digest: str) -> dic
     clash = sorted(set(source.extra_args) & (set(args) | {"INPUT_HASH"}))
     if clash:
         raise ValueError(f"extra build args may not override {', '.join(clash)}")
+    args.update(DEFAULT_BUILD_ARGS)
     args.update(source.extra_args)
     return args
 
@@ -170,6 +190,37 @@ def input_hash(
         "constraints": constraints_sha256,
         "base_digest": base_digest,
         "args": {k: v for k, v in sorted(args.items()) if k not in VOLATILE_ARGS and k != "INPUT_HASH"},
+    }
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def deps_hash(
+    *,
+    flavour: str,
+    dockerfile_sha256: str,
+    wheels: Iterable[WheelFile],
+    requires: Iterable[tuple[str, Sequence[str]]],
+    constraints_sha256: str,
+    base_digest: str,
+    args: Mapping[str, str],
+) -> str:
+    """sha256 over what decides the `deps` stage (see the module doc). Without the wheels'
+    requirements their sha256 stand in: a cache image of this release only, never a wrong one."""
+    declared = sorted([_norm(name), sorted(lines)] for name, lines in requires)
+    document = {
+        "schema": HASH_SCHEMA,
+        "stage": DEPS_STAGE,
+        "python": flavour,
+        "dockerfile": dockerfile_sha256,
+        "requires": declared or sorted([w.filename, w.sha256] for w in wheels),
+        "constraints": constraints_sha256,
+        "base_digest": base_digest,
+        "args": {k: v for k, v in sorted(args.items()) if k not in NOT_IN_DEPS_STAGE},
     }
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -201,6 +252,15 @@ def plan_image(
         base_digest=base_digest,
         args=args,
     )
+    dependencies = deps_hash(
+        flavour=flavour,
+        dockerfile_sha256=source.dockerfile_sha256,
+        wheels=source.wheels,
+        requires=source.requires,
+        constraints_sha256=source.constraints_sha256,
+        base_digest=base_digest,
+        args=args,
+    )
     args["INPUT_HASH"] = digest
     return ImagePlan(
         flavour=flavour,
@@ -211,6 +271,7 @@ def plan_image(
         build_args=args,
         labels=labels_for(args),
         input_hash=digest,
+        deps_hash=dependencies,
     )
 
 

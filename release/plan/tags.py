@@ -36,6 +36,16 @@ def split_tag(name: str) -> tuple[str, str | None]:
     return name, None
 
 
+def cache_repository(repository: str) -> str:
+    """`<image>-cache`: where the build's dependency stages are kept, out of the image's tag list."""
+    return f"{repository}-cache"
+
+
+def cache_tag(python: str, deps_hash: str) -> str:
+    """`deps-pythonP-<24 hex of the dependency hash>`: one flavour's dependency stage."""
+    return f"deps{FLAVOUR_SEPARATOR}{python}-{deps_hash.removeprefix('sha256:')[:24]}"
+
+
 def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
     """Released versions named by image tags like `1.10.6` or `1.10.6-python3.11`."""
     return sorted(set(parse_existing(split_tag(tag)[0] for tag in tags)))
@@ -49,6 +59,24 @@ def withdrawn_tag(version: ReleaseVersion | str) -> str:
 def withdrawn_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
     """The releases whose withdrawal the registry's tags publish."""
     return sorted(set(parse_existing(t[len(WITHDRAWN):] for t in tags if t.startswith(WITHDRAWN))))
+
+
+def alias_candidates(name: str, default: str) -> tuple[str, ...]:
+    """The tags the planner may point at the same image as the image tag `name`: for `V-pythonP`,
+    `X.Y-pythonP` and `latest-pythonP` (and, for the default flavour, `V`, `X.Y` and `latest`); for
+    `master-pythonP` of the default flavour, `master`. Anything else has none."""
+    prefix, python = split_tag(name)
+    if python is None:
+        return ()
+    if prefix == MASTER:
+        return (MASTER,) if python == default else ()
+    versions = parse_existing([prefix])
+    if not versions:
+        return ()
+    moving = [tag_name(versions[0].line, python), tag_name(LATEST, python)]
+    if python == default:
+        moving += [prefix, versions[0].line, LATEST]
+    return tuple(moving)
 
 
 class BuildKind(str, Enum):

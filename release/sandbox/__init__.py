@@ -102,8 +102,7 @@ def up(
 
         known = sorted({*data.get("base_images", {}), *flavours})
         data["base_images"] = {flavour: base_images.registry_ref(registry, flavour) for flavour in known}
-        for flavour in flavours:
-            base_images.ensure_base_image(flavour, registry, layout, clock)
+        base_images.ensure_base_images(flavours, registry, layout, clock)
         data["complete"] = True
         write_state(layout, data)
     clock(f"sandbox up: registry {registry}, index {data['index_url']}, state {layout.state_file}")

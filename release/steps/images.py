@@ -11,20 +11,21 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from release.adapters import git
-from release.adapters.engine import BuildFailed, BuildLine, Engine
+from release.adapters.engine import BuildFailed, BuildLine, Engine, StepTime, split_ref, stage_image
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import CommandError, ConfigError, RefusedError, ReleaseError, ServiceError
 from release.plan.images import (
     CONSTRAINTS_FILE,
     CONTEXT_DIR,
+    DEPS_STAGE,
     INPUT_HASH_LABEL,
     ImagePlan,
     ImageSource,
@@ -58,6 +59,9 @@ class ImageResult:
     cached_steps: int = 0
     cacheable_steps: int = 0
     digest: str | None = None  # registry manifest digest, once pushed or found there
+    timings: tuple[StepTime, ...] = ()  # per build step, when built
+    cache: str = ""  # where the dependency stage came from: engine | registry | built ("" not built)
+    cache_to_push: bool = False  # the registry lacks the dependency stage's cache image
 
     @property
     def flavour(self) -> str:
@@ -104,7 +108,10 @@ def image_source(
             revision = ""
     prefix = re.sub(r"[-_.]+", "_", config.name).lower() + "-"
     main = next((p for p in wheels if p.name.lower().startswith(prefix)), wheels[0])
-    meta = metadata_labels(read_wheel_metadata(main))
+    metadata = {p: read_wheel_metadata(p) for p in wheels}
+    meta = metadata_labels(metadata[main])
+    requires = tuple((str((m.get("Name") or [p.name.split("-")[0]])[0]), tuple(m.get("Requires-Dist") or ()))
+                     for p, m in metadata.items())
     return ImageSource(
         name=config.name, version=version, title=config.project,
         wheels=tuple(WheelFile(p.name, sha256_of(p)) for p in wheels),
@@ -114,6 +121,7 @@ def image_source(
         created=created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         source_url=meta["source_url"], licenses=meta["licenses"], vendor=meta["vendor"],
         pip_index_url=pip_index_url, extra_args={**dict(config.build_args), **(extra_args or {})},
+        requires=requires,
     )
 
 
@@ -168,13 +176,45 @@ def find_existing(
     return None
 
 
+def _dependency_cache(plan: ImagePlan, engine: Engine, registry: RegistryClient | None,
+                      progress: Progress) -> tuple[str, bool]:
+    """Where this build's dependency stage comes from, and whether the registry has it.
+
+    `engine`: the engine has the cache image, so its own build cache serves (no cache-from: the
+    classic builder would then take hits from the cache-from images only). `registry`: pulled from
+    the registry, the build uses it as cache-from (a runner that starts with an empty engine).
+    `built`: neither has it; the build makes it and tags it.
+    """
+    repository, tag = split_ref(plan.cache_ref)
+    in_registry = False
+    if registry is not None:
+        try:
+            in_registry = registry.manifest_digest(repository.partition("/")[2], tag) is not None
+        except ServiceError as exc:
+            progress(image_event(plan.flavour, "note", f"dependency cache not looked up: {exc}"))
+    if engine.inspect(plan.cache_ref) is not None:
+        return "engine", in_registry
+    if in_registry:
+        started = time.monotonic()
+        try:
+            engine.pull(plan.cache_ref)
+        except ServiceError as exc:
+            progress(image_event(plan.flavour, "note", f"dependency cache not pulled: {exc}"))
+            return "built", True
+        message = f"pulled the dependency stage {plan.cache_ref} in {time.monotonic() - started:.1f}s"
+        progress(image_event(plan.flavour, "cache", message, elapsed=time.monotonic() - started))
+        return "registry", True
+    return "built", False
+
+
 def _build_one(
     plan: ImagePlan, context: bytes, engine: Engine, progress: Progress, network_mode: str | None,
-    nocache: bool = False,
+    nocache: bool = False, registry: RegistryClient | None = None,
 ) -> ImageResult:
     started = time.monotonic()
     flavour = plan.flavour
     progress(image_event(flavour, "started", f"building {plan.ref} from {plan.base_image}"))
+    cache, in_registry = ("built", False) if nocache else _dependency_cache(plan, engine, registry, progress)
 
     def on_line(line: BuildLine) -> None:
         elapsed = time.monotonic() - started
@@ -185,11 +225,19 @@ def _build_one(
             progress(image_event(flavour, "output", line.text, line.step, line.total, line.cached, elapsed))
 
     outcome = engine.build(context, tag=plan.ref, buildargs=plan.build_args, network_mode=network_mode,
-                           nocache=nocache, on_line=on_line)
+                           nocache=nocache, on_line=on_line,
+                           cache_from=[plan.cache_ref] if cache == "registry" else [])
+    if cache == "built":
+        deps = stage_image(outcome.timings, DEPS_STAGE)
+        if deps:
+            engine.tag(deps, plan.cache_ref)
+        else:  # a Dockerfile without a `deps` stage: nothing to keep
+            cache, in_registry = "", True
     seconds = time.monotonic() - started
     info = engine.inspect(outcome.image_id)
     result = ImageResult(plan, "built", outcome.image_id, info.size if info else 0, seconds,
-                         outcome.cached_steps, outcome.cacheable_steps)
+                         outcome.cached_steps, outcome.cacheable_steps, timings=outcome.timings,
+                         cache=cache, cache_to_push=not in_registry)
     cached = f"{outcome.rebuilt_steps} steps rebuilt" if outcome.rebuilt_steps else "all steps cached"
     progress(image_event(flavour, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
     return result
@@ -201,11 +249,13 @@ def build_images(
     kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
     progress: Progress = to_log, nocache: bool = False,
+    on_result: Callable[[ImageResult], None] | None = None,
 ) -> list[ImageResult]:
     """Build every flavour's image (or reuse an identical one); raise naming each failed flavour.
 
     `source` overrides what is read from the tree (e.g. revision, index URL); `wheels` are the
-    exact files the release built. Nothing is pushed here.
+    exact files the release built. Nothing is pushed here. `on_result` gets each flavour's result
+    as soon as it is there (the smoke test starts on it while the others build).
     """
     engine = engine or Engine()
     chosen = list(flavours or config.python)
@@ -231,6 +281,8 @@ def build_images(
         where = "the registry" if found.status == "reused" else "the engine"
         progress(image_event(plan.flavour, "reused", f"{plan.ref}: {where} has it from the same inputs"))
         results[plan.flavour] = found
+        if on_result is not None:
+            on_result(found)
     context = build_context(config, source, wheels) if to_build else b""
     lock = threading.Lock()
 
@@ -241,14 +293,18 @@ def build_images(
     failures: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="image") as pool:
         futures = {p.flavour: pool.submit(_build_one, p, context, engine, locked,
-                                          network_mode_for(source), nocache)
+                                          network_mode_for(source), nocache, client)
                    for p in to_build}
-        for flavour, future in futures.items():
+        for future in as_completed(futures.values()):
+            flavour = next(f for f, pending in futures.items() if pending is future)
             try:
                 results[flavour] = future.result()
             except (BuildFailed, ServiceError, CommandError) as exc:
                 failures[flavour] = str(exc)
                 locked(image_event(flavour, "failed", str(exc).splitlines()[0]))
+                continue
+            if on_result is not None and not failures:
+                on_result(results[flavour])
     if failures:
         lines = "\n".join(f"python{f}: {msg}" for f, msg in sorted(failures.items()))
         raise CommandError(f"image build failed for Python {', '.join(sorted(failures))}:\n{lines}")
@@ -271,6 +327,12 @@ def push_images(
         seconds = time.monotonic() - started
         message = f"{result.ref}@{digest} ({seconds:.1f}s)"
         progress(image_event(result.flavour, "pushed", message, elapsed=seconds))
-        pushed.append(replace(result, digest=digest))
+        if result.cache_to_push:
+            started = time.monotonic()
+            engine.push(result.plan.cache_ref)
+            seconds = time.monotonic() - started
+            message = f"dependency stage {result.plan.cache_ref} pushed for other runners ({seconds:.1f}s)"
+            progress(image_event(result.flavour, "cache", message, elapsed=seconds))
+        pushed.append(replace(result, digest=digest, cache_to_push=False))
     return pushed
 

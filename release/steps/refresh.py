@@ -14,7 +14,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,7 +27,7 @@ from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
-from release.plan.tags import MASTER, BuildKind, split_tag
+from release.plan.tags import MASTER, BuildKind, alias_candidates, split_tag
 from release.progress import Progress, to_log
 from release.record import sha256_of
 from release.steps.build import build_set, package_builder
@@ -37,6 +38,7 @@ from release.versions import parse_existing
 
 log = logging.getLogger("release.refresh")
 DEFAULT_LOG = "docs/base-image-refresh.log"
+LABEL_READERS = 8  # targets whose labels are read from the registry at once
 
 # (version, wheel sha256s) -> the wheel files, or None when they cannot be found
 WheelSource = Callable[[str, Sequence[str]], "list[Path] | None"]
@@ -156,17 +158,22 @@ def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
     return config.dockerfile
 
 
-def _check(config: ReleaseConfig, client: RegistryClient, engine: Engine, tag: str) -> RefreshItem:
-    labels = client.image_labels(config.image, tag) or {}
+def _check(tag: str, labels: Mapping[str, str], engine: Engine, bases: dict[str, str | ServiceError]
+           ) -> RefreshItem:
+    """One target's state; `bases` remembers each base image's current digest (or why it has none)."""
     flavour = split_tag(tag)[1] or ""
     base, old = labels.get(f"{OCI}.base.name", ""), labels.get(f"{OCI}.base.digest", "")
     item = RefreshItem(tag, flavour, labels.get(f"{OCI}.version", ""), base, old, "", "current")
     if not base or not old:
         return dataclasses.replace(item, status="skipped", detail="no base.name/base.digest labels")
-    try:
-        new = engine.current_digest(base)
-    except ServiceError as exc:
-        return dataclasses.replace(item, status="skipped", detail=str(exc))
+    if base not in bases:
+        try:
+            bases[base] = engine.current_digest(base)
+        except ServiceError as exc:
+            bases[base] = exc
+    new = bases[base]
+    if isinstance(new, ServiceError):
+        return dataclasses.replace(item, status="skipped", detail=str(new))
     return dataclasses.replace(item, new_base=new, status="current" if new == old else "stale")
 
 
@@ -186,7 +193,11 @@ def refresh_images(
     only reports what is stale."""
     engine = engine or Engine()
     client = RegistryClient(registry)
-    items = [_check(config, client, engine, tag) for tag in refresh_targets(client.tags(config.image))]
+    targets = refresh_targets(client.tags(config.image))
+    with ThreadPoolExecutor(max_workers=LABEL_READERS, thread_name_prefix="labels") as pool:
+        target_labels = list(pool.map(lambda tag: client.image_labels(config.image, tag) or {}, targets))
+    bases: dict[str, str | ServiceError] = {}
+    items = [_check(tag, found, engine, bases) for tag, found in zip(targets, target_labels)]
     stale = [i for i in items if i.status == "stale"]
     for item in items:
         progress(f"{item.tag}: {item.status}" + (f" ({item.detail})" if item.detail else ""))
@@ -240,10 +251,10 @@ def refresh_images(
 
 def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: RefreshItem,
           result: ImageResult, progress: Progress) -> RefreshItem:
-    """Push the new image and move every tag that pointed at the old one (aliases included)."""
+    """Push the new image and move every alias that pointed at the old one."""
     old = client.manifest_digest(config.image, item.tag)
-    aliases = [t for t in client.tags(config.image) if t != item.tag
-               and client.manifest_digest(config.image, t) == old]
+    aliases = [t for t in alias_candidates(item.tag, config.default_python)
+               if client.manifest_digest(config.image, t) == old]
     (pushed,) = push_images([result], engine=engine)
     assert pushed.digest is not None
     for alias in aliases:

@@ -4,14 +4,23 @@ Per image: the Python is the flavour; the installed package is the release's ver
 wheel whose sha256 is the one the release built; `pip check` passes; the default user is the
 configured uid; no node/npm/gcc/cc on PATH; PID 1 is the init; the labels are right; a shell
 and the app command run. Every check runs; failures raise one SmokeFailed naming image and check.
+
+These checks run in one container per image (a probe started through the image's entrypoint runs
+the shell and the app command itself); only when that probe cannot run do the shell and the app
+command get containers of their own, so that each still gets a verdict. The application's own
+smoke commands and health check keep a fresh container each. Images are smoked concurrently, as
+many at once as there are cores.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -28,17 +37,22 @@ from release.plan.images import (
 )
 from release.progress import Progress, to_log
 from release.record import sha256_of
-from release.steps.app_smoke import Check, app_checks
+from release.steps.app_smoke import Check, app_checks, timed
 from release.steps.images import ImageResult, build_images, image_event, push_images
 
 BUILD_TOOLS = ("node", "npm", "gcc", "cc")
 INIT = "dumb-init"
 
-# Runs inside the image with its own python3 (3.9+): facts as one JSON line.
+APP_COMMAND_TIMEOUT = 120  # seconds, for the shell and the app command inside the probe
+
+# Runs inside the image with its own python3 (3.9+), started through the image's entrypoint.
+# argv: name, wheels record, tools (comma-separated), timeout, app command... Prints one JSON line:
+# the facts, each timed, and the exit code and output of `bash -c true` and of the app command.
 PROBE = r"""
-import json, os, shutil, subprocess, sys
+import json, os, shutil, subprocess, sys, time
 from importlib import metadata
-facts = {"python": "%d.%d" % sys.version_info[:2], "uid": os.getuid()}
+started = time.monotonic()
+facts = {"python": "%d.%d" % sys.version_info[:2], "uid": os.getuid(), "seconds": {}}
 try:
     facts["version"] = metadata.version(sys.argv[1])
 except metadata.PackageNotFoundError:
@@ -47,16 +61,32 @@ try:
     facts["wheels"] = open(sys.argv[2]).read()
 except OSError:
     facts["wheels"] = None
-check = subprocess.run([sys.executable, "-m", "pip", "check"], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, universal_newlines=True)
-facts["pip_check"] = [check.returncode, check.stdout[-2000:]]
 facts["tools"] = {tool: shutil.which(tool) for tool in sys.argv[3].split(",")}
 try:
     facts["pid1"] = open("/proc/1/cmdline", "rb").read().split(b"\0")[0].decode()
 except OSError:
     facts["pid1"] = None
+facts["seconds"]["facts"] = time.monotonic() - started
+def run(name, command):
+    started = time.monotonic()
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=float(sys.argv[4]))
+        facts[name] = [done.returncode, done.stdout[-2000:]]
+    except subprocess.TimeoutExpired:
+        facts[name] = [-1, "did not finish in %ss" % sys.argv[4]]
+    except OSError as exc:
+        facts[name] = [127, str(exc)]
+    facts["seconds"][name] = time.monotonic() - started
+run("pip_check", [sys.executable, "-m", "pip", "check"])
+run("shell", ["bash", "-c", "true"])
+if sys.argv[5:]:
+    run("app_command", sys.argv[5:])
 print(json.dumps(facts))
 """
+CHECK_FACTS = {"python": "facts", "version": "facts", "wheel-sha256": "facts", "pip-check": "pip_check",
+               "user": "facts", "no-build-tools": "facts", "init": "facts", "labels": "facts",
+               "shell": "shell", "app-command": "app_command"}
 
 
 @dataclass(frozen=True)
@@ -119,9 +149,9 @@ def _check(name: str, ok: bool, detail: str) -> Check:
     return Check(name, ok, "" if ok else detail)
 
 
-def _run(engine: Engine, ref: str, command: Sequence[str]) -> tuple[int, str]:
+def _run(engine: Engine, ref: str, command: Sequence[str], timeout: float = 120) -> tuple[int, str]:
     try:
-        result = engine.run(ref, command)
+        result = engine.run(ref, command, timeout=timeout)
     except CommandError as exc:
         return -1, str(exc)
     return result.exit_code, (result.stdout + result.stderr).strip()
@@ -156,7 +186,19 @@ def fact_checks(facts: Mapping[str, Any], info: ImageInfo, expect: Expected) -> 
     checks.append(_check("init", pid1 == INIT, f"PID 1 is {facts.get('pid1')!r}, expected {INIT}"))
     problems = label_mismatches(expect.labels, info.labels)
     checks.append(_check("labels", not problems, "; ".join(problems)))
-    return checks
+    code, output = facts.get("shell") or [-1, "no result"]
+    checks.append(_check("shell", code == 0, f"bash -c true: exit {code}: {output.strip()[-300:]}"))
+    checks.append(_command_check(expect, facts.get("app_command") or [-1, "no result"]))
+    seconds = facts.get("seconds") or {}
+    return [replace(c, seconds=round(float(seconds.get(CHECK_FACTS.get(c.name, ""), 0)), 3)) for c in checks]
+
+
+def _command_check(expect: Expected, result: Sequence[Any]) -> Check:
+    if not expect.app_command:
+        return Check("app-command", True, "no app-command configured", skipped=True)
+    code, output = result
+    command = " ".join(expect.app_command)
+    return _check("app-command", code == 0, f"{command}: exit {code}: {str(output).strip()[-300:]}")
 
 
 def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
@@ -164,28 +206,74 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
     info = engine.inspect(ref)
     if info is None:
         info = engine.pull(ref)
-    probe = [
-        "python3", "-c", PROBE, expect.name, WHEELS_RECORD, ",".join(expect.forbidden_tools),
-    ]
-    code, output = _run(engine, ref, probe)
+    probe = ["python3", "-c", PROBE, expect.name, WHEELS_RECORD, ",".join(expect.forbidden_tools),
+             str(APP_COMMAND_TIMEOUT), *expect.app_command]
+    probe_started = time.monotonic()
+    code, output = _run(engine, ref, probe, timeout=APP_COMMAND_TIMEOUT * 3 + 60)
     try:
         facts: dict[str, Any] = json.loads(output.splitlines()[-1]) if code == 0 else {}
     except (ValueError, IndexError):
         facts = {}
-    checks = [_check("probe", bool(facts), f"python3 probe failed (exit {code}): {output[-300:]}")]
+    probe_check = _check("probe", bool(facts), f"python3 probe failed (exit {code}): {output[-300:]}")
+    checks = [replace(probe_check, seconds=round(time.monotonic() - probe_started, 3))]
     if facts:
         checks += fact_checks(facts, info, expect)
-    code, output = _run(engine, ref, ["bash", "-c", "true"])
-    checks.append(_check("shell", code == 0, f"bash -c true: exit {code}: {output[-300:]}"))
-    if expect.app_command:
-        code, output = _run(engine, ref, expect.app_command)
-        command = " ".join(expect.app_command)
-        checks.append(_check("app-command", code == 0, f"{command}: exit {code}: {output[-300:]}"))
-    else:
-        checks.append(Check("app-command", True, "no app-command configured", skipped=True))
+    else:  # no probe: the shell and the app command in containers of their own
+        def shell() -> Check:
+            code, output = _run(engine, ref, ["bash", "-c", "true"])
+            return _check("shell", code == 0, f"bash -c true: exit {code}: {output[-300:]}")
+
+        checks.append(timed(shell))
+        if expect.app_command:
+            checks.append(timed(lambda: _command_check(expect, _run(engine, ref, expect.app_command))))
+        else:
+            checks.append(_command_check(expect, ()))
     checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
                          health=expect.health_check)
     return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started)
+
+
+class Smoker:
+    """Smokes images as they are handed over, as many at once as there are cores (at most `jobs`),
+    so a flavour is smoked while the next one builds; `reports` waits for all of them."""
+
+    def __init__(self, config: ReleaseConfig, *, version: str, wheels: Sequence[Path], engine: Engine,
+                 on_report: Callable[[SmokeReport], None] | None = None, jobs: int | None = None) -> None:
+        self.config, self.version, self.engine, self.on_report = config, str(version), engine, on_report
+        self.shas = wheel_files(wheels)
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1),
+                                       thread_name_prefix="smoke")
+        self.futures: dict[str, Future[SmokeReport]] = {}
+
+    def submit(self, result: ImageResult) -> None:
+        self.futures[result.flavour] = self.pool.submit(self._smoke, result)
+
+    def _smoke(self, result: ImageResult) -> SmokeReport:
+        try:
+            expect = expected_for(self.config, result, self.version, self.shas)
+            report = smoke_image(self.engine, result.ref, expect)
+        except ServiceError as exc:
+            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),))
+        if self.on_report is not None:
+            with self.lock:
+                self.on_report(report)
+        return report
+
+    def reports(self, results: Sequence[ImageResult]) -> list[SmokeReport]:
+        """Every report, in the order of `results`; SmokeFailed (with all of them) when any failed."""
+        for result in results:
+            if result.flavour not in self.futures:
+                self.submit(result)
+        reports = [self.futures[r.flavour].result() for r in results]
+        failed = [r for r in reports if not r.ok]
+        if failed:
+            lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
+            raise SmokeFailed("smoke test failed:\n" + "\n".join(lines), reports)
+        return reports
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
 
 
 def smoke_images(
@@ -196,24 +284,16 @@ def smoke_images(
     wheels: Sequence[Path],
     engine: Engine | None = None,
     on_report: Callable[[SmokeReport], None] | None = None,
+    jobs: int | None = None,
 ) -> list[SmokeReport]:
-    """Smoke every image; raise SmokeFailed (with all reports) when any check failed."""
-    engine = engine or Engine()
-    shas = wheel_files(wheels)
-    reports = []
-    for result in results:
-        try:
-            report = smoke_image(engine, result.ref, expected_for(config, result, str(version), shas))
-        except ServiceError as exc:
-            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),))
-        reports.append(report)
-        if on_report is not None:
-            on_report(report)
-    failed = [r for r in reports if not r.ok]
-    if failed:
-        lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
-        raise SmokeFailed("smoke test failed:\n" + "\n".join(lines), reports)
-    return reports
+    """Smoke every image, as many at once as there are cores (at most `jobs`); raise SmokeFailed
+    (with all reports, in the order of `results`) when any check failed."""
+    smoker = Smoker(config, version=version, wheels=wheels, engine=engine or Engine(), on_report=on_report,
+                    jobs=min(len(results), jobs or os.cpu_count() or 1))
+    try:
+        return smoker.reports(results)
+    finally:
+        smoker.close()
 
 
 def ship_images(
@@ -227,18 +307,22 @@ def ship_images(
     progress: Progress = to_log,
     **build_options: Any,
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
-    """Build all flavours, smoke all, then push all: one failure anywhere and nothing is pushed."""
+    """Build all flavours, smoke all (each as soon as it is built), then push all: one failure
+    anywhere and nothing is pushed."""
     engine = engine or Engine()
-    results = build_images(config, version, wheels=wheels, registry=registry, engine=engine,
-                           progress=progress, **build_options)
 
     def on_report(report: SmokeReport) -> None:
         verdict = "ok" if report.ok else "FAILED " + ", ".join(c.name for c in report.failures)
         message = f"smoke {report.ref}: {verdict}"
         progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds))
 
-    reports = smoke_images(config, results, version=str(version), wheels=wheels, engine=engine,
-                           on_report=on_report)
+    smoker = Smoker(config, version=version, wheels=wheels, engine=engine, on_report=on_report)
+    try:
+        results = build_images(config, version, wheels=wheels, registry=registry, engine=engine,
+                               progress=progress, on_result=smoker.submit, **build_options)
+        reports = smoker.reports(results)
+    finally:
+        smoker.close()
     if push:
         results = push_images(results, engine=engine, progress=progress)
     return results, reports

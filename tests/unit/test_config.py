@@ -663,6 +663,12 @@ def test_build_args_the_pipeline_leaves_alone_are_accepted(name: str) -> None:
     assert parse(with_(build_args={name: "x"})).build_args == ((name, "x"),)
 
 
+def test_the_installer_build_arg_is_uv_or_pip() -> None:
+    assert parse(with_(build_args={"INSTALLER": "pip"})).build_args == (("INSTALLER", "pip"),)
+    message = refused(with_(build_args={"INSTALLER": "conda"}))
+    assert message == "[tool.release] build-args.INSTALLER = 'conda': choose one of uv, pip"
+
+
 def test_build_args_are_sorted_pairs() -> None:
     config = parse(with_(build_args={"b": "2", "A_1": ""}))
     assert config.build_args == (("A_1", ""), ("b", "2"))
