@@ -4,9 +4,11 @@ attached to the image digest in the registry (an OCI artifact under the fallback
 `release/<name>/<V>/` beside the voted files.
 
 A candidate's record goes to the registry only: its svn dev/ folder holds exactly the voted files.
-A rerun re-signs the record, whose step times change: when that is all that changed, what is
-published stays as it is (a rerun of a finished release changes nothing); otherwise the
-attachment tag moves to the new artifact and svn gets the new bytes.
+A rerun re-signs the record, whose steps (their times, what each did this time) and tag actions
+(create, then verify or skip) change: when the release itself (files, images, digests, tags,
+SBOMs, signatures) is the same, what is published stays as it is, so a rerun of a finished
+release changes nothing; otherwise the attachment tag moves to the new artifact and svn gets the
+new bytes.
 """
 
 from __future__ import annotations
@@ -44,14 +46,19 @@ class Attached:
 
 
 def settled(record: bytes) -> object:
-    """A record without its step times: what a rerun that does nothing new leaves the same."""
+    """What a record says about the release itself, without what each run did (its steps, and each
+    tag's action and previous digest): the same after a rerun that changes nothing."""
     try:
         data = json.loads(record)
     except ValueError:
         return None
-    for step in (data.get("steps") or {}).values() if isinstance(data, dict) else ():
-        if isinstance(step, dict):
-            step.pop("finished", None)
+    if not isinstance(data, dict):
+        return data
+    data.pop("steps", None)
+    tags = data.get("tags")
+    if isinstance(tags, dict):
+        data["tags"] = {name: {k: v for k, v in entry.items() if k not in {"action", "previous"}}
+                        if isinstance(entry, dict) else entry for name, entry in tags.items()}
     return data
 
 

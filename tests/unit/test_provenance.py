@@ -182,6 +182,9 @@ def test_a_rerun_that_only_changes_step_times_publishes_nothing_new(tmp_path: Pa
     assert settled(json.dumps(record).encode()) == settled(local.read_bytes())
     assert same_as_published(files, published)
     assert not same_as_published(files, {**published, "a.cdx.json": blob_digest(b"[]")})
-    changed = {**record, "steps": {"report": {"finished": "x", "n": 2}}}
-    assert not same_as_published(files, {**published, "release.json": json.dumps(changed).encode()})
+    moved = {**record, "tags": {"latest": {"digest": "sha256:1", "action": "skip", "previous": "sha256:1"}}}
+    rerun_tags = {**record, "tags": {"latest": {"digest": "sha256:1", "action": "create", "previous": None}}}
+    assert settled(json.dumps(moved).encode()) == settled(json.dumps(rerun_tags).encode())
+    other = {**record, "images": {"3.11": {"digest": "sha256:2"}}}
+    assert not same_as_published(files, {**published, "release.json": json.dumps(other).encode()})
     assert not same_as_published(files, {"release.json": published["release.json"]})
