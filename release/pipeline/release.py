@@ -149,7 +149,11 @@ def _images(run: Run) -> None:
     )
     for result in results:
         plan = result.plan
-        record.put_image(ImageEntry(result.flavour, result.ref, result.digest, result.image_id,
+        earlier = record.images.get(result.flavour)
+        # an image reused from the registry comes without an engine id: keep the one recorded for it
+        same = earlier is not None and earlier.digest == result.digest
+        image_id = result.image_id or (earlier.image_id if earlier is not None and same else "")
+        record.put_image(ImageEntry(result.flavour, result.ref, result.digest, image_id,
                                     plan.input_hash, plan.base_image, plan.base_digest))
         run.digests[result.flavour] = result.digest or ""
         if result.status != "reused":
