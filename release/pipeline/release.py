@@ -13,6 +13,7 @@ or signed again.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -191,7 +192,12 @@ def _images(run: Run) -> None:
         kind=BuildKind.RELEASE, jobs=run.options.jobs, source=source,
     )
     for result in results:
-        record.put_image(result.record_entry())
+        entry = result.record_entry()
+        earlier = record.images.get(result.flavour)
+        # an image reused from the registry comes without an engine id: keep the one recorded for it
+        if not entry.image_id and earlier is not None and earlier.digest == entry.digest:
+            entry = dataclasses.replace(entry, image_id=earlier.image_id)
+        record.put_image(entry)
         run.digests[result.flavour] = result.digest or ""
         if result.status != "reused":
             run.pushed_now.add(version_tag(run.plan.version, result.flavour))

@@ -4,12 +4,16 @@ attached to the image digest in the registry (an OCI artifact under the fallback
 `release/<name>/<V>/` beside the voted files.
 
 A candidate's record goes to the registry only: its svn dev/ folder holds exactly the voted files.
-The record is re-signed on every rerun (its step times change), so the attachment tag moves to the
-new artifact and svn gets the new bytes; nothing else is replaced.
+A rerun re-signs the record, whose steps (their times, what each did this time) and tag actions
+(create, then verify or skip) change: when the release itself (files, images, digests, tags,
+SBOMs, signatures) is the same, what is published stays as it is, so a rerun of a finished
+release changes nothing; otherwise the attachment tag moves to the new artifact and svn gets the
+new bytes.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +21,13 @@ from pathlib import Path
 from release.adapters import svn
 from release.adapters.registry import Manifest, RegistryClient
 from release.errors import RefusedError, ServiceError
-from release.plan.provenance import OCI_MANIFEST_TYPE, artifact_manifest, attachment_tag, blob_digest
+from release.plan.provenance import (
+    OCI_MANIFEST_TYPE,
+    artifact_layers,
+    artifact_manifest,
+    attachment_tag,
+    blob_digest,
+)
 from release.plan.release import PlannedImage
 from release.progress import Progress, to_log
 from release.record import RECORD_NAME, ReleaseRecord, sha512_of
@@ -32,6 +42,42 @@ class Attached:
     tag: str  # sha256-<hex>.att
     digest: str  # the artifact manifest's digest
     files: tuple[str, ...]
+    unchanged: bool = False  # the registry already had it (but for the record's step times)
+
+
+def settled(record: bytes) -> object:
+    """What a record says about the release itself, without what each run did (its steps, and each
+    tag's action and previous digest): the same after a rerun that changes nothing."""
+    try:
+        data = json.loads(record)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return data
+    data.pop("steps", None)
+    tags = data.get("tags")
+    if isinstance(tags, dict):
+        data["tags"] = {name: {k: v for k, v in entry.items() if k not in {"action", "previous"}}
+                        if isinstance(entry, dict) else entry for name, entry in tags.items()}
+    return data
+
+
+def same_as_published(files: Mapping[str, Path], published: Mapping[str, bytes | str]) -> bool:
+    """Whether `published` (name -> bytes, or blob digest) holds `files` (name -> local file), the
+    record and its companions compared by `settled` content."""
+    if set(published) != set(files):
+        return False
+    record = published.get(RECORD_NAME)
+    if not isinstance(record, bytes) or settled(record) != settled(files[RECORD_NAME].read_bytes()):
+        return False
+    for name, path in files.items():
+        if name.startswith(RECORD_NAME):
+            continue
+        there = published[name]
+        data = path.read_bytes()
+        if there != (data if isinstance(there, bytes) else blob_digest(data)):
+            return False
+    return True
 
 
 def record_files(record: ReleaseRecord) -> list[str]:
@@ -62,6 +108,15 @@ def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registr
     files = {Path(name).name: record.directory / name
              for name in (*record_files(record), *image_files(record, planned))}
     files.update(extra or {})
+    tag = attachment_tag(digest)
+    existing = registry.get_manifest(image, tag)
+    if existing is not None and (existing.body.get("subject") or {}).get("digest") == digest:
+        published: dict[str, bytes | str] = dict(artifact_layers(existing.body))
+        attached = registry.get_blob(image, str(published[RECORD_NAME])) if RECORD_NAME in published else None
+        if attached is not None:
+            published[RECORD_NAME] = attached
+        if same_as_published(files, published):
+            return Attached(planned.python, digest, tag, existing.digest, tuple(files), unchanged=True)
     layers = {}
     for name, path in files.items():
         data = path.read_bytes()
@@ -71,7 +126,6 @@ def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registr
     raw = artifact_manifest(layers, subject=(subject.media_type, digest, len(subject.raw)),
                             annotations={"org.opencontainers.image.version": record.version,
                                          "org.release-pipeline.image": planned.ref})
-    tag = attachment_tag(digest)
     pushed = registry.put_manifest(image, tag, Manifest(raw, OCI_MANIFEST_TYPE, blob_digest(raw)))
     return Attached(planned.python, digest, tag, pushed, tuple(files))
 
@@ -88,12 +142,17 @@ def publish_provenance(record: ReleaseRecord, images: Sequence[PlannedImage], di
         if not digest:
             raise RefusedError(f"{planned.ref} has no digest in the registry; push it first")
         found = attach(record, planned, digest, registry=registry, image=image, extra=extra)
-        progress(f"attached {', '.join(found.files)} to {image}@{digest[:19]} as {image}:{found.tag}")
+        did = "already attached" if found.unchanged else "attached"
+        progress(f"{did} {', '.join(found.files)} to {image}@{digest[:19]} as {image}:{found.tag}")
         attached.append(found)
     if svn_folder is not None:
         names = record_files(record) + [n for planned in images for n in image_files(record, planned)]
         files = {Path(n).name: record.directory / n for n in names}
         files.update(extra or {})
+        there = svn.cat_bytes(svn.join(svn_folder, RECORD_NAME)) if svn.exists(svn_folder) else None
+        if there is not None and settled(there) == settled(files[RECORD_NAME].read_bytes()):
+            # only the step times differ: svn keeps the record it has
+            files = {n: p for n, p in files.items() if not n.startswith(RECORD_NAME)}
         revision = svn.put_files(svn_folder, files, f"Release record and SBOMs of {record.version}")
         where = f"r{revision}" if revision is not None else "unchanged"
         progress(f"committed {len(files)} files to {svn_folder} ({where})")

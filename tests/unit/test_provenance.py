@@ -30,6 +30,7 @@ from release.plan.provenance import (
 from release.plan.release import StepName, TargetState, plan_release, release_steps
 from release.plan.tags import BuildKind
 from release.record import ImageSignatureEntry, SbomEntry, load_record
+from release.steps.provenance import same_as_published, settled
 from release.steps.sbom import Described, ImageFacts, make_bom, render, summarise, validate
 from release.versions import parse_version
 
@@ -166,3 +167,24 @@ def test_the_record_keeps_sboms_and_image_signatures_as_typed_entries(tmp_path: 
     again = load_record(tmp_path, "1.10.6")
     assert again.sboms == record.sboms and again.image_signatures == record.image_signatures
     assert json.loads((tmp_path / "release.json").read_text())["sboms"]["sbom/a.cdx.json"]["digest"] == DIGEST
+
+
+def test_a_rerun_that_only_changes_step_times_publishes_nothing_new(tmp_path: Path) -> None:
+    record = {"version": "1.10.6", "steps": {"report": {"finished": "2026-11-01T00:00:00Z", "n": 1}}}
+    local = tmp_path / "release.json"
+    rerun = {"report": {"finished": "2026-11-02T00:00:00Z", "n": 1}}
+    local.write_text(json.dumps({**record, "steps": rerun}))
+    sbom = tmp_path / "a.cdx.json"
+    sbom.write_bytes(b"{}")
+    files = {"release.json": local, "a.cdx.json": sbom}
+    published: dict[str, bytes | str] = {"release.json": json.dumps(record).encode(),
+                                         "a.cdx.json": blob_digest(b"{}")}
+    assert settled(json.dumps(record).encode()) == settled(local.read_bytes())
+    assert same_as_published(files, published)
+    assert not same_as_published(files, {**published, "a.cdx.json": blob_digest(b"[]")})
+    moved = {**record, "tags": {"latest": {"digest": "sha256:1", "action": "skip", "previous": "sha256:1"}}}
+    rerun_tags = {**record, "tags": {"latest": {"digest": "sha256:1", "action": "create", "previous": None}}}
+    assert settled(json.dumps(moved).encode()) == settled(json.dumps(rerun_tags).encode())
+    other = {**record, "images": {"3.11": {"digest": "sha256:2"}}}
+    assert not same_as_published(files, {**published, "release.json": json.dumps(other).encode()})
+    assert not same_as_published(files, {"release.json": published["release.json"]})
