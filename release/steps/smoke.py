@@ -47,9 +47,10 @@ APP_COMMAND_TIMEOUT = 120  # seconds, for the shell and the app command inside t
 
 # Runs inside the image with its own python3 (3.9+), started through the image's entrypoint.
 # argv: name, wheels record, tools (comma-separated), timeout, app command... Prints one JSON line:
-# the facts, each timed, and the exit code and output of `bash -c true` and of the app command.
+# the facts, and the exit code, output and time of `pip check`, `bash -c true` and the app command,
+# which run at the same time (each on its own: the app command gets no other process's output).
 PROBE = r"""
-import json, os, shutil, subprocess, sys, time
+import json, os, shutil, subprocess, sys, threading, time
 from importlib import metadata
 started = time.monotonic()
 facts = {"python": "%d.%d" % sys.version_info[:2], "uid": os.getuid(), "seconds": {}}
@@ -67,8 +68,11 @@ try:
 except OSError:
     facts["pid1"] = None
 facts["seconds"]["facts"] = time.monotonic() - started
+commands = {"pip_check": [sys.executable, "-m", "pip", "check"], "shell": ["bash", "-c", "true"]}
+if sys.argv[5:]:
+    commands["app_command"] = sys.argv[5:]
 def run(name, command):
-    started = time.monotonic()
+    began = time.monotonic()
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, universal_newlines=True, timeout=float(sys.argv[4]))
@@ -77,11 +81,12 @@ def run(name, command):
         facts[name] = [-1, "did not finish in %ss" % sys.argv[4]]
     except OSError as exc:
         facts[name] = [127, str(exc)]
-    facts["seconds"][name] = time.monotonic() - started
-run("pip_check", [sys.executable, "-m", "pip", "check"])
-run("shell", ["bash", "-c", "true"])
-if sys.argv[5:]:
-    run("app_command", sys.argv[5:])
+    facts["seconds"][name] = time.monotonic() - began
+threads = [threading.Thread(target=run, args=item) for item in commands.items()]
+for thread in threads:  # at once: pip check alone takes seconds to start
+    thread.start()
+for thread in threads:
+    thread.join()
 print(json.dumps(facts))
 """
 CHECK_FACTS = {"python": "facts", "version": "facts", "wheel-sha256": "facts", "pip-check": "pip_check",

@@ -152,7 +152,8 @@ def test_final_image_has_no_build_tools_caches_or_secrets(
     assert "pip wheel" not in history and "pip download" not in history  # build stages stay behind
     assert "PIP_INDEX_URL" not in history
     script = ("test ! -e /root/.cache/pip && test ! -e /home/app/.cache/pip && test ! -e /wheels "
-              "&& test ! -e /context && find /var/lib/apt/lists -type f | wc -l")
+              "&& test ! -e /context && test ! -e /opt/build && test ! -e /opt/venv/bin/uv "
+              "&& ! command -v uv && test ! -e /etc/pip.conf && find /var/lib/apt/lists -type f | wc -l")
     ours = engine.run(ref, ["sh", "-c", script], user="0")
     base = engine.run("sandbox/python:3.11", ["sh", "-c", "find /var/lib/apt/lists -type f | wc -l"])
     assert ours.exit_code == 0, ours.stderr
