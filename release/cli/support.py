@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 from invoke.exceptions import Exit
 
 from release import console
-from release.config import ReleaseConfig, load_config
+from release.config import ReleaseConfig, check_signing_key, load_config
 from release.errors import ReleaseError
 from release.pipeline.connect import Target, connect
 from release.pipeline.release import RunOptions, parse_force
 
 F = TypeVar("F", bound=Callable[..., Any])
+OS_ERROR_EXIT = 1  # a full disk or a permission problem: no error family of the release's own
 
 
 def reports_errors(func: F) -> F:
@@ -32,6 +33,10 @@ def reports_errors(func: F) -> F:
         except KeyboardInterrupt:
             console.error("interrupted; rerun the same command to resume")
             raise Exit(code=130) from None
+        except OSError as exc:  # the machine, not the release: a full disk, a permission
+            where = f"{exc.filename}: " if exc.filename else ""
+            console.error(f"{where}{exc.strerror or exc}; fix that and rerun the same command to resume")
+            raise Exit(code=OS_ERROR_EXIT) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -42,7 +47,11 @@ def project_root() -> Path:
 
 def read_config(profile: str = "") -> ReleaseConfig:
     root = project_root()
-    return load_config(root, profile=Path(profile).resolve() if profile else None)
+    config = load_config(root, profile=Path(profile).resolve() if profile else None)
+    for host in config.allow_http:
+        console.warn(f"plain http:// to {host} is allowed ([tool.release] allow-http): anyone on the way "
+                     "can read and change what is sent to it")
+    return config
 
 
 def required_version(version: str) -> str:
@@ -73,5 +82,7 @@ def options_for(config: ReleaseConfig, python: str, jobs: int, sign_with: str, f
                 allow_dirty: bool = False) -> RunOptions:
     if jobs < 1:
         raise ReleaseError(f"--jobs {jobs}: give 1 or more")
+    if sign_with:
+        check_signing_key(sign_with, "--sign-with")
     return RunOptions(flavours=flavours_of(config, python), jobs=jobs, sign_with=sign_with,
                       force=parse_force(force), allow_dirty=allow_dirty)

@@ -14,6 +14,7 @@ from release.cli.support import (
     reports_errors,
     required_version,
 )
+from release.config import check_signing_key
 from release.errors import ReleaseError
 from release.pipeline import release as pipeline
 from release.record import sha512_of
@@ -48,6 +49,8 @@ def sign(c: Context, version: str = "", profile: str = "", sign_with: str = "") 
     """Write X.asc and X.sha512 for every file of dist/<version>/ with a key listed in KEYS."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
+    if sign_with:
+        check_signing_key(sign_with, "--sign-with")
     target = connect_target(config)
     keys = pipeline.fetch_keys(target, config.root / "dist" / ".keys" / str(wanted))
     result = sign_release(config, wanted, keys_file=keys, key=sign_with or target.signing_key,
