@@ -12,7 +12,7 @@ from collections.abc import Collection, Mapping, Sequence
 
 from release.adapters.registry import RegistryClient
 from release.errors import RefusedError
-from release.plan.release import TagAction, TagChange
+from release.plan.release import NOT_BUILT, TagAction, TagChange
 from release.progress import Progress, to_log
 from release.record import TagEntry
 
@@ -50,7 +50,7 @@ def apply_changes(
     """
     done = []
     for change in changes:
-        if change.action is TagAction.SKIP and change.reason.startswith("only some flavours"):
+        if change.action is TagAction.SKIP and change.reason.startswith(("only some flavours", NOT_BUILT)):
             progress(f"{image}:{change.tag}: {change.reason}")
             done.append(TagEntry(change.tag, change.python, digests.get(change.python, ""), change.current,
                                  TagAction.SKIP.value))

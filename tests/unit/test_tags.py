@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from release.errors import VersionError
 from release.plan.tags import BuildKind, Tag, TagPlan, owns_latest, owns_line, plan_tags
 from release.versions import ReleaseVersion, parse_version
 
@@ -383,3 +384,13 @@ def test_at_most_one_version_owns_latest(
     ]
     finals = [c for c in everything if not c.is_prerelease]
     assert owners == ([max(finals)] if finals else [])
+
+
+def test_a_version_whose_tags_docker_would_refuse_is_refused_before_anything_is_built() -> None:
+    version = parse_version("1.0.0.dev" + "1" * 120)
+    with pytest.raises(VersionError) as caught:
+        plan_tags(version=version, flavours=["3.9", "3.13"], default="3.9", kind=BuildKind.RELEASE)
+    message = str(caught.value)
+    assert "-python3.13" in message and "128" in message and f"{len(str(version)) + 11} characters" in message
+    longest = "1.0.0.dev" + "1" * (128 - len("1.0.0.dev-python3.13"))
+    assert plan_tags(version=parse_version(longest), flavours=["3.13"], default="3.13", kind=BuildKind.RELEASE)
