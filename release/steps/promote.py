@@ -6,7 +6,7 @@ import dataclasses
 import logging
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,8 +52,12 @@ def check_voted(folder: Path, found: Mapping[str, str], voted: Mapping[str, str]
 
 def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
                     from_rc: ReleaseVersion, svn_dev_url: str, svn_release_url: str,
-                    repo_root: Path | None = None, progress: Progress = to_log) -> PromoteResult:
-    """svn-copy dev/<name>/<rc>/ to release/<name>/<final>/, tag git, fill dist/<final>/ for publishing."""
+                    repo_root: Path | None = None, progress: Progress = to_log,
+                    checked: Callable[[str], None] | None = None) -> PromoteResult:
+    """svn-copy dev/<name>/<rc>/ to release/<name>/<final>/, tag git, fill dist/<final>/ for publishing.
+
+    The candidate is checked and copied at one pinned revision, so a commit landing in between is
+    never what gets released. `checked(url@rev)` is called between the two (a seam for tests)."""
     final = final_version
     rc = from_rc
     if not rc.is_rc or final.is_prerelease or rc.final != final:
@@ -71,17 +75,20 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
     record = load_record(directory, str(final))
     with tempfile.TemporaryDirectory(prefix="release-promote-") as work:
         folder = Path(work) / "voted"
-        progress(f"checking {dev_url} against the files staged for the vote")
-        check_voted(folder, _export_files(dev_url, folder), voted, dev_url)
+        candidate = svn.pinned(dev_url, svn.head_revision(dev_url))
+        progress(f"checking {candidate} against the files staged for the vote")
+        check_voted(folder, _export_files(candidate, folder), voted, dev_url)
+        if checked is not None:
+            checked(candidate)
         revision: int | None = None
         if svn.exists(release_url):
             if _export_files(release_url, Path(work) / "released") != voted:
                 raise RefusedError(f"{release_url} exists with other files; a release is never replaced")
             progress(f"{release_url} already holds the voted files")
         else:
-            revision = svn.copy(dev_url, release_url, f"Release {config.project} {final} from {rc} "
-                                                      f"(vote passed)")
-            progress(f"copied {dev_url} to {release_url} (r{revision})")
+            revision = svn.copy(candidate, release_url, f"Release {config.project} {final} from {rc} "
+                                                        f"(vote passed)")
+            progress(f"copied {candidate} to {release_url} (r{revision})")
         commit = git.tag_commit(repo, str(rc)) or staged.commit
         if commit != staged.commit:
             raise RefusedError(f"git tag {rc} is on {commit[:12]}, but {staged.commit[:12]} was staged")
