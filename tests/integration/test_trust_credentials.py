@@ -101,7 +101,8 @@ def test_the_command_line_refuses_a_config_with_credentials_in_one_line(
     root = make_sample_repo(tmp_path / "sample")
     pyproject = root / "pyproject.toml"
     quoted = value if key == "build-args" else f'"{value}"'
-    pyproject.write_text(pyproject.read_text().replace("[tool.release]\n", f"[tool.release]\n{key} = {quoted}\n"))
+    text = pyproject.read_text().replace("[tool.release]\n", f"[tool.release]\n{key} = {quoted}\n")
+    pyproject.write_text(text)
     result = subprocess.run(
         [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), "release", "--version", "1.10.6",
          "--dry-run"],

@@ -263,7 +263,8 @@ def test_promote_copies_the_revision_it_checked_not_a_commit_landing_after(
 
     before = youngest(mine.repo)
     result = promote_release(mine.config, V_FINAL, from_rc=V_RC, svn_dev_url=mine.repo.dev_url,
-                             svn_release_url=mine.repo.release_url, repo_root=mine.root, checked=land_a_commit)
+                             svn_release_url=mine.repo.release_url, repo_root=mine.root,
+                             checked=land_a_commit)
     assert youngest(mine.repo) == before + 2 and result.revision == before + 2
     release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
     assert f"(from /dev/{NAME}/{RC}:{before})" in svn("log", "-v", "-r", str(result.revision), mine.repo.url)

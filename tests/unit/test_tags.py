@@ -393,4 +393,5 @@ def test_a_version_whose_tags_docker_would_refuse_is_refused_before_anything_is_
     message = str(caught.value)
     assert "-python3.13" in message and "128" in message and f"{len(str(version)) + 11} characters" in message
     longest = "1.0.0.dev" + "1" * (128 - len("1.0.0.dev-python3.13"))
-    assert plan_tags(version=parse_version(longest), flavours=["3.13"], default="3.13", kind=BuildKind.RELEASE)
+    assert plan_tags(version=parse_version(longest), flavours=["3.13"], default="3.13",
+                     kind=BuildKind.RELEASE)

@@ -372,7 +372,8 @@ def test_describe(text: str, words: str) -> None:
     assert describe(parse_version(text)) == words
 
 
-@pytest.mark.parametrize("text", ["1.0." + "9" * 5000, "9" * 4301, "1." + "1" * 300 + ".0", "1.0.0rc" + "1" * 250])
+@pytest.mark.parametrize("text", ["1.0." + "9" * 5000, "9" * 4301, "1." + "1" * 300 + ".0",
+                                  "1.0.0rc" + "1" * 250])
 def test_an_absurdly_long_version_is_one_clear_error_naming_its_length(text: str) -> None:
     with pytest.raises(VersionError) as caught:
         parse_version(text)
