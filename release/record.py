@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -240,6 +241,22 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         Path(tmp).chmod(0o644)  # mkstemp makes 0600; the record is staged and read by others
         Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def copy_atomic(source: Path, target: Path) -> None:
+    """Copy `source` to `target` so that `target` is either absent or whole (a full disk or a kill
+    half-way leaves no truncated file for a rerun to refuse)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle, open(source, "rb") as original:
+            shutil.copyfileobj(original, handle, 1 << 20)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise

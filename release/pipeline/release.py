@@ -43,6 +43,7 @@ from release.record import (
 )
 from release.steps import publish
 from release.steps.build import build_release
+from release.steps.images import image_source
 from release.steps.sign import checksum_text, sign_release
 from release.steps.smoke import ship_images
 from release.steps.tags import apply_changes
@@ -118,7 +119,7 @@ def fetch_keys(target: Target, directory: Path) -> Path:
     """The project's KEYS file, as published, next to the release (signing checks against it)."""
     keys = directory / "KEYS"
     keys.parent.mkdir(parents=True, exist_ok=True)
-    keys.write_text(svn.read_text(target.keys_url), encoding="utf-8")
+    write_atomic(keys, svn.read_text(target.keys_url))
     return keys
 
 
@@ -139,10 +140,14 @@ def _stage(run: Run) -> None:
 
 def _images(run: Run) -> None:
     record = run.record
+    wheels = record.wheels()
+    # the commit the release was built from, not HEAD, which may have moved since (a rerun)
+    revision = record.build.commit if record.build else None
     results, reports = ship_images(
-        run.config, str(run.plan.version), wheels=record.wheels(), registry=run.target.registry, push=True,
+        run.config, str(run.plan.version), wheels=wheels, registry=run.target.registry, push=True,
         progress=run.say, flavours=run.plan.flavours, base_images=base_images(run.config, run.target),
-        kind=BuildKind.RELEASE, jobs=run.options.jobs,
+        kind=BuildKind.RELEASE, jobs=run.options.jobs, recorded=record.images,
+        source=image_source(run.config, str(run.plan.version), wheels, revision=revision),
     )
     for result in results:
         plan = result.plan

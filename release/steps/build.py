@@ -39,7 +39,7 @@ from release.errors import (
     VerificationError,
 )
 from release.progress import Progress, to_log
-from release.record import BuildInfo, FileEntry, load_record, release_dir, sha512_of
+from release.record import BuildInfo, FileEntry, copy_atomic, load_record, release_dir, sha512_of
 from release.versions import ReleaseVersion
 
 if TYPE_CHECKING:
@@ -366,5 +366,5 @@ def _place(staged: Path, directory: Path, files: Sequence[Path]) -> list[Path]:
     for path, target in zip(files, targets):
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            shutil.copyfile(path, target)
+            copy_atomic(path, target)
     return targets

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from release.adapters import git, svn
 from release.config import ReleaseConfig
 from release.errors import RefusedError, VersionError
 from release.progress import Progress, to_log
-from release.record import FileEntry, PromotionInfo, load_record, release_dir, sha512_of
+from release.record import FileEntry, PromotionInfo, copy_atomic, load_record, release_dir, sha512_of
 from release.steps.build import artefact_kind
 from release.versions import ReleaseVersion
 
@@ -117,5 +116,5 @@ def _place(folder: Path, directory: Path, names: list[str]) -> list[Path]:
     for source, target in pairs:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            shutil.copyfile(source, target)
+            copy_atomic(source, target)
     return [target for _, target in pairs]

@@ -11,7 +11,7 @@ from release.adapters import gpg
 from release.config import SANDBOX, ReleaseConfig
 from release.errors import ConfigError, RefusedError
 from release.progress import Progress, to_log
-from release.record import ReleaseRecord, SignatureEntry, load_record, release_dir, sha512_of
+from release.record import ReleaseRecord, SignatureEntry, load_record, release_dir, sha512_of, write_atomic
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.sign")
@@ -80,7 +80,7 @@ def _ensure_checksum(path: Path) -> bool:
         if target.read_text(encoding="utf-8") != expected:
             raise RefusedError(f"{target} exists and does not match {path.name}; remove it and sign again")
         return False
-    target.write_text(expected, encoding="utf-8")
+    write_atomic(target, expected)
     return True
 
 

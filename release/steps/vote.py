@@ -14,7 +14,7 @@ from release.adapters import git, svn
 from release.config import ReleaseConfig
 from release.errors import RefusedError
 from release.progress import Progress, to_log
-from release.record import StageInfo, load_record, release_dir, sha512_of
+from release.record import StageInfo, load_record, release_dir, sha512_of, write_atomic
 from release.versions import ReleaseVersion, describe
 
 log = logging.getLogger("release.vote")
@@ -160,7 +160,7 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
         release_notes=record.build.release_notes,
         closes=moment + timedelta(hours=VOTE_HOURS))
     email = directory / EMAIL_NAME
-    email.write_text(render_vote_email(vote), encoding="utf-8")
+    write_atomic(email, render_vote_email(vote))
     # a rerun that committed nothing keeps the revision an earlier run committed
     kept = revision if revision is not None or record.stage is None else record.stage.revision
     record.set_stage(StageInfo(url, tag, commit, signer, keys_url, {p.name: sha512_of(p) for p in files},
