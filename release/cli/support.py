@@ -5,16 +5,19 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
 
-from release import console
+from release import console, locks
 from release.config import ReleaseConfig, check_signing_key, load_config
 from release.errors import ReleaseError
 from release.pipeline.connect import Target, connect
 from release.pipeline.release import RunOptions, parse_force
+from release.record import release_dir
+from release.versions import ReleaseVersion
 
 F = TypeVar("F", bound=Callable[..., Any])
 OS_ERROR_EXIT = 1  # a full disk or a permission problem: no error family of the release's own
@@ -72,6 +75,11 @@ def flavours_of(config: ReleaseConfig, python: str) -> tuple[str, ...]:
 
 VERSION_HELP = "the PEP 440 version, e.g. 1.10.6 or 1.10.6rc1"
 PROFILE_HELP = "a pyproject-like file with [tool.release] (default: ./pyproject.toml)"
+
+
+def holding(config: ReleaseConfig, version: ReleaseVersion) -> AbstractContextManager[None]:
+    """dist/<V>/ held for this command: another run of the same version is refused (exit 6)."""
+    return locks.release_run(release_dir(config.root, str(version)), str(version))
 
 
 def connect_target(config: ReleaseConfig, flavours: tuple[str, ...] = ()) -> Target:

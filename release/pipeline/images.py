@@ -7,13 +7,14 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+from release import locks
 from release.adapters import git
 from release.adapters.index import download_wheel
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import ConfigError
 from release.pipeline.connect import Target, base_images
-from release.plan.tags import BuildKind, plan_tags
+from release.plan.tags import BuildKind, check_tag_length, plan_tags
 from release.progress import Progress
 from release.record import ImageEntry, load_record, release_dir
 from release.steps.build import build_release, build_set, find_declared_version, package_builder
@@ -47,6 +48,15 @@ def release_images(
     jobs: int, push: bool, say: Progress,
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     """Build, smoke and (with push) push `V-pythonP` for the given flavours; nothing else moves."""
+    check_tag_length(version, flavours)
+    with locks.release_run(release_dir(config.root, str(version)), str(version)):
+        return _release_images(config, version, target, flavours=flavours, jobs=jobs, push=push, say=say)
+
+
+def _release_images(
+    config: ReleaseConfig, version: ReleaseVersion, target: Target, *, flavours: Sequence[str],
+    jobs: int, push: bool, say: Progress,
+) -> tuple[list[ImageResult], list[SmokeReport]]:
     wheels = release_wheels(config, version, say)
     results, reports = ship_images(
         config, str(version), wheels=wheels, registry=target.registry, push=push,

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from release import locks
 from release.adapters import gpg, svn
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
@@ -25,6 +26,7 @@ from release.plan.release import (
     Mode,
     ReleasePlan,
     StepName,
+    TagAction,
     TargetState,
     alias_differences,
     plan_release,
@@ -189,15 +191,21 @@ def _upload(run: Run) -> None:
 
 
 def _aliases(run: Run) -> None:
-    state = observe(run.config, run.plan.version, run.registry, run.index)
-    now = replan_aliases(run.plan, run.config, state)
-    for line in alias_differences(run.plan, now):
-        run.say(f"re-planned: {line}")
-        run.report.replanned.append(line)
-    record = run.record
-    for entry in apply_changes(run.registry, run.config.image, now.aliases, run.digests, progress=run.say):
-        run.report.tags[entry.tag] = entry
-        record.put_tag(entry)
+    # Decided and moved under the project's alias lock, from what the registry and the index hold
+    # now; the tag mover re-checks each alias right before it moves (runs from other checkouts).
+    with locks.aliases(run.config.root / "dist", run.say):
+        state = observe(run.config, run.plan.version, run.registry, run.index)
+        now = replan_aliases(run.plan, run.config, state)
+        for line in alias_differences(run.plan, now):
+            run.say(f"re-planned: {line}")
+            run.report.replanned.append(line)
+        moving = [t.tag for t in now.aliases if t.action in {TagAction.CREATE, TagAction.MOVE}]
+        run.say(f"aliases to point at {run.plan.version}: {', '.join(moving) or 'none'}")
+        record = run.record
+        for entry in apply_changes(run.registry, run.config.image, now.aliases, run.digests,
+                                   version=run.plan.version, progress=run.say):
+            run.report.tags[entry.tag] = entry
+            record.put_tag(entry)
     record.step_done("aliases", {"owns_latest": now.owns_latest, "owns_line": now.owns_line})
 
 
@@ -232,11 +240,12 @@ def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: R
         if not record.is_done("sign"):
             raise RefusedError(f"{record.directory}: build and sign {plan.version} before publishing it")
     run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)))
-    for step in plan.steps:
-        announce(step.name.value, step.does)
-        RUNNERS[step.name](run)
-        run.report.steps.append(step.name.value)
-    write_atomic(run.directory / "report.json", json.dumps(run.report.to_json(), indent=2) + "\n")
+    with locks.release_run(run.directory, str(plan.version)):
+        for step in plan.steps:
+            announce(step.name.value, step.does)
+            RUNNERS[step.name](run)
+            run.report.steps.append(step.name.value)
+        write_atomic(run.directory / "report.json", json.dumps(run.report.to_json(), indent=2) + "\n")
     return run.report
 
 

@@ -28,7 +28,7 @@ PACKAGE = "release"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("release", "release.errors", "release.versions", "release.console", "release.progress",
      "release.urls"),  # 1
-    ("release.config", "release.changelog", "release.record"),  # 2
+    ("release.config", "release.changelog", "release.record", "release.locks"),  # 2
     ("release.plan.*",),  # 3: pure
     ("release.adapters.*",),  # 4: the only doors out
     ("release.sandbox.*",),  # 5
