@@ -159,10 +159,10 @@ def _string_list(key: str, value: list[Any]) -> tuple[str, ...]:
 def _build_args(key: str, value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     for name, arg in value.items():
         if not _BUILD_ARG.match(name) or not isinstance(arg, str):
-            raise ConfigError(f"[tool.release] {key}: {name} = {arg!r}: expected NAME = 'string value'")
+            raise ConfigError(f"[tool.release] {key}: {name!r} = {arg!r}: expected NAME = 'string value'")
         if "://" in arg and has_credentials(arg):
             raise ConfigError(
-                f"[tool.release] {key}.{name}: {hide_credentials(arg)} carries credentials; build args are "
+                f"[tool.release] {key}.{name}: {hide_credentials(arg)!r} carries credentials; build args are "
                 "not secret (they stay in the image's history): use an index that needs none"
             )
         if name in RESERVED_BUILD_ARGS:
@@ -242,13 +242,13 @@ def _check_url(key: str, value: str, allow_http: tuple[str, ...]) -> None:
                           f"{' or '.join(s + '://' for s in schemes)} URL")
     if has_credentials(value):
         raise ConfigError(
-            f"[tool.release] {key}: {hide_credentials(value)} carries credentials; they would be shown and "
+            f"[tool.release] {key}: {hide_credentials(value)!r} carries credentials; they would be shown and "
             "recorded: give the URL without them (twine reads ~/.pypirc or TWINE_USERNAME/TWINE_PASSWORD, "
             "svn its own auth cache)"
         )
     if is_plain(value) and not plain_allowed(value, allow_http):
         raise ConfigError(
-            f"[tool.release] {key}: {value} is plain {scheme}:// to a host that is not this machine; use "
+            f"[tool.release] {key}: {value!r} is plain {scheme}:// to a host that is not this machine; use "
             "https://, or list the host in allow-http if you accept that anyone on the way can read and "
             "change what is sent"
         )

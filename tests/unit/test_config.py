@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURES, REPO_ROOT
+from hypothesis import given
+from hypothesis import strategies as st
 
 from release.config import (
     DEFAULT_BASE_IMAGE,
@@ -767,3 +769,28 @@ def test_a_registry_that_is_not_host_and_port_is_refused(registry: str) -> None:
                                       "[::1]:5000", "ghcr.io"])
 def test_registries_as_host_and_port_are_accepted(registry: str) -> None:
     assert parse(with_(registry=registry)).registry == registry
+
+
+# --------------------------------------------------------------------------- any table at all
+
+_ANY = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    | st.sampled_from(["sandbox", "3.11", "http://h.example/", "https://u:p@h/", "../x", "-k", "a\nb",
+                       "{python}"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+_KNOWN = sorted({*FULL, "name", "python", "not-a-key"})
+
+
+@given(st.dictionaries(st.sampled_from(_KNOWN), _ANY, max_size=5), st.booleans())
+def test_any_table_is_a_config_or_one_config_error_naming_the_key(changes: dict[str, Any],
+                                                                   full: bool) -> None:
+    """Whatever a pyproject holds: a ReleaseConfig, or one ConfigError line naming the key; never a crash."""
+    table = {**(FULL if full else MINIMAL), **changes}
+    try:
+        parse(table)
+    except ConfigError as exc:
+        message = str(exc)
+        assert message.startswith("[tool.release] ") and "\n" not in message and len(message) < 1000, message
+        assert any(message.startswith(f"[tool.release] {key}") for key in table) or "unknown key" in message
