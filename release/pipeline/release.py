@@ -126,7 +126,10 @@ def fetch_keys(target: Target, directory: Path) -> Path:
 
 
 def _build(run: Run) -> None:
-    build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty, progress=run.say)
+    # A rerun finishes the release from the commit it was built from, wherever HEAD is now.
+    built = run.record.build
+    build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty,
+                  commit=built.commit if built else None, progress=run.say)
 
 
 def _sign(run: Run) -> None:

@@ -292,8 +292,10 @@ def check_packages(packages: Sequence[Path]) -> None:
 
 
 def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool = False,
-                  allow_version_mismatch: bool = False, progress: Progress = to_log) -> BuildResult:
-    """Build `dist/<V>/{svn,pypi}` from HEAD of `config.root` and record them in release.json."""
+                  allow_version_mismatch: bool = False, commit: str | None = None,
+                  progress: Progress = to_log) -> BuildResult:
+    """Build `dist/<V>/{svn,pypi}` from HEAD of `config.root` (or from `commit`: a rerun finishing a
+    release its record says was built from it) and record them in release.json."""
     target = version
     # a pre-release is voted on as the final version it becomes; the rc lives only in the folder name
     final = str(target.final) if target.is_prerelease else str(target)
@@ -302,7 +304,7 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
     if changed and not allow_dirty:
         raise RefusedError(f"{root} has uncommitted changes to tracked files ({', '.join(changed[:10])}); "
                            f"commit or stash them (the build uses the commit, not the working tree)")
-    commit = git.commit_of(root)
+    commit = git.check_object_name(commit) if commit else git.commit_of(root)
     epoch = git.commit_time(root, commit)
     directory = release_dir(root, str(target))
     record = load_record(directory, str(target))
