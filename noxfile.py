@@ -36,6 +36,15 @@ def unit(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def faults(session: nox.Session) -> None:
+    """The fault suite alone (root: it mounts a small tmpfs): faults injected into the real sandbox
+    services and the pipeline's own process; every rerun must finish the release. Prints its figures."""
+    install_project(session)
+    session.install(*TEST_REQUIREMENTS)
+    session.run("pytest", "-m", "faults", "tests/integration/test_faults.py", *(session.posargs or ["-q"]))
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on the library."""
     install_project(session)
