@@ -241,9 +241,16 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         Path(tmp).chmod(0o644)  # mkstemp makes 0600; the record is staged and read by others
         Path(tmp).replace(path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        _name(exc, path)
         raise
+
+
+def _name(exc: BaseException, path: Path) -> None:
+    """Say which file a failed write was for (a write error names none): `dist/...: No space left`."""
+    if isinstance(exc, OSError) and exc.filename is None:
+        exc.filename = str(path)
 
 
 def copy_atomic(source: Path, target: Path) -> None:
@@ -257,8 +264,9 @@ def copy_atomic(source: Path, target: Path) -> None:
             os.fsync(handle.fileno())
         Path(tmp).chmod(0o644)
         Path(tmp).replace(target)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        _name(exc, target)
         raise
 
 

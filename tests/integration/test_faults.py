@@ -448,7 +448,7 @@ def test_the_disk_fills_up_when_the_record_is_written(suite: Suite) -> None:
         failed = suite.release("1.0.14", when="==> images", then=fill)
     finally:
         suite.disk.free()
-    suite.injected(failed, code=1, says="No space left on device")
+    suite.injected(failed, code=1, says="1.0.14/release.json: No space left on device")
     assert record.read_bytes() == before[0], "the record was changed by a write that failed"
     suite.converges("1.0.14")
 
