@@ -1,4 +1,4 @@
-"""nox sessions: tests, unit, lint, images (the master build CI runs), smoke, bench, release.
+"""nox sessions: tests, unit, faults, lint, images (the master build CI runs), smoke, bench, airflow.
 
 Sessions only install things and call the library or pytest.
 """
