@@ -1,4 +1,4 @@
-"""nox sessions: tests, unit, lint, images (the master build CI runs), smoke, bench, release.
+"""nox sessions: tests, unit, faults, lint, images (the master build CI runs), smoke, bench, airflow.
 
 Sessions only install things and call the library or pytest.
 """
@@ -38,6 +38,15 @@ def unit(session: nox.Session) -> None:
     install_project(session)
     session.install(*UNIT_TEST_REQUIREMENTS)
     session.run("pytest", "tests/unit", *(session.posargs or ["-q"]))
+
+
+@nox.session(python="3.11")
+def faults(session: nox.Session) -> None:
+    """The fault suite alone (root: it mounts a small tmpfs): faults injected into the real sandbox
+    services and the pipeline's own process; every rerun must finish the release. Prints its figures."""
+    install_project(session)
+    session.install(*TEST_REQUIREMENTS)
+    session.run("pytest", "-m", "faults", "tests/integration/test_faults.py", *(session.posargs or ["-q"]))
 
 
 @nox.session(python="3.11")

@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from release.errors import ConfigError
+from release.urls import has_credentials, hide_credentials, is_plain, plain_allowed, registry_host
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -23,6 +24,18 @@ _FLAVOUR = re.compile(r"^3\.[0-9]{1,2}$")
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _IMAGE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 _BUILD_ARG = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_REGISTRY = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What each URL key may be: the schemes it accepts. Plain http:// and svn:// only for a loopback
+# host, or a host listed in `allow-http`; a URL never carries credentials (they would be shown
+# and recorded): twine, svn and docker read them from their own configuration.
+_URL_SCHEMES: dict[str, tuple[str, ...]] = {
+    "index": ("https", "http"),
+    "svn-dev": ("https", "http", "svn", "svn+ssh", "file"),
+    "svn-release": ("https", "http", "svn", "svn+ssh", "file"),
+    "keys-url": ("https", "http", "svn", "svn+ssh", "file"),
+}
+_PATHS = ("dockerfile", "changelog", "constraints")  # files of the target's repository
 # The build args the pipeline sets itself (release/plan/images.py: `build_args` and `plan_image`);
 # `build-args` may not override them. A unit test checks this set against what the plan produces.
 RESERVED_BUILD_ARGS = frozenset({
@@ -97,6 +110,7 @@ class ReleaseConfig:
     uid: int = 50000
     dockerfile: str = "Dockerfile"
     changelog: str = "CHANGELOG.md"
+    allow_http: tuple[str, ...] = ()
     build_args: tuple[tuple[str, str], ...] = ()
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
@@ -145,6 +159,7 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "uid": ("uid", int, "a numeric uid"),
     "dockerfile": ("dockerfile", str, "a Dockerfile path"),
     "changelog": ("changelog", str, "a changelog path"),
+    "allow-http": ("allow_http", list, "a list of host names allowed over plain http://"),
     "build-args": ("build_args", dict, "a table of Dockerfile build args (strings)"),
     "smoke-commands": ("smoke_commands", list, "a list of commands or {command, expect, timeout} tables"),
     "health-check": ("health_check", dict, "a table {command, url, timeout, expect}"),
@@ -184,7 +199,12 @@ def _string_list(key: str, value: list[Any]) -> tuple[str, ...]:
 def _build_args(key: str, value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     for name, arg in value.items():
         if not _BUILD_ARG.match(name) or not isinstance(arg, str):
-            raise ConfigError(f"[tool.release] {key}: {name} = {arg!r}: expected NAME = 'string value'")
+            raise ConfigError(f"[tool.release] {key}: {name!r} = {arg!r}: expected NAME = 'string value'")
+        if "://" in arg and has_credentials(arg):
+            raise ConfigError(
+                f"[tool.release] {key}.{name}: {hide_credentials(arg)!r} carries credentials; build args are "
+                "not secret (they stay in the image's history): use an index that needs none"
+            )
         if name in RESERVED_BUILD_ARGS:
             raise ConfigError(
                 f"[tool.release] {key}.{name}: the pipeline sets this build arg itself; remove it "
@@ -288,6 +308,68 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
 }
 
 
+def _check_path(key: str, value: str) -> None:
+    """A file of the target's repository: relative, and never reaching out of it."""
+    parts = value.replace("\\", "/").split("/")
+    if not value or value.startswith("/") or ".." in parts or _CONTROL.search(value):
+        raise ConfigError(f"[tool.release] {key}: {value!r} is not a path inside the repository; "
+                          "give one relative to its root, like 'docs/CHANGELOG.md'")
+
+
+def _check_url(key: str, value: str, allow_http: tuple[str, ...]) -> None:
+    """A service URL: a scheme the key accepts, no credentials, plain http only where allowed."""
+    schemes = _URL_SCHEMES[key]
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme not in schemes:
+        raise ConfigError(f"[tool.release] {key}: {hide_credentials(value)!r} is not a "
+                          f"{' or '.join(s + '://' for s in schemes)} URL")
+    if has_credentials(value):
+        raise ConfigError(
+            f"[tool.release] {key}: {hide_credentials(value)!r} carries credentials; they would be shown and "
+            "recorded: give the URL without them (twine reads ~/.pypirc or TWINE_USERNAME/TWINE_PASSWORD, "
+            "svn its own auth cache)"
+        )
+    if is_plain(value) and not plain_allowed(value, allow_http):
+        raise ConfigError(
+            f"[tool.release] {key}: {value!r} is plain {scheme}:// to a host that is not this machine; use "
+            "https://, or list the host in allow-http if you accept that anyone on the way can read and "
+            "change what is sent"
+        )
+
+
+def _check_text(key: str, value: str) -> None:
+    """One line of text (it goes into email headers and commit messages)."""
+    if _CONTROL.search(value):
+        raise ConfigError(f"[tool.release] {key}: {value[:60]!r} holds a line break or control character; "
+                          "give one line")
+
+
+def _check_endpoints(values: Mapping[str, Any]) -> None:
+    allow_http: tuple[str, ...] = values.get("allow_http", ())
+    for key in _URL_SCHEMES:
+        value = values.get(_KEYS[key][0])
+        if value and (value != SANDBOX or key == "keys-url"):
+            _check_url(key, value, allow_http)
+    registry = values.get("registry", SANDBOX)
+    if registry != SANDBOX and (not _REGISTRY.match(registry) or not registry_host(registry)):
+        raise ConfigError(f"[tool.release] registry: {hide_credentials('//' + registry)[2:]!r} is not "
+                          "'sandbox' or host[:port] (no scheme, user or path)")
+    check_signing_key(values.get("signing_key", SANDBOX), "[tool.release] signing-key")
+    for key in ("project", "mailing-list"):
+        if _KEYS[key][0] in values:
+            _check_text(key, values[_KEYS[key][0]])
+    for key in _PATHS:
+        if _KEYS[key][0] in values:
+            _check_path(key, values[_KEYS[key][0]])
+
+
+def check_signing_key(key: str, where: str) -> str:
+    """A key as gpg takes it (fingerprint, key id, user id): never an option or several lines."""
+    if not key or key.startswith("-") or _CONTROL.search(key):
+        raise ConfigError(f"{where}: {key[:60]!r} is not a key fingerprint, id or user id")
+    return key
+
+
 def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
     """Turn the `[tool.release]` table into a ReleaseConfig, or one ConfigError naming the key."""
     unknown = sorted(set(table) - set(_KEYS))
@@ -340,6 +422,7 @@ def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
     _check_distributions(values["name"], values.get("distributions", ()))
     if values.get("binding_voters_file"):
         _relative_path("binding-voters-file", values["binding_voters_file"])
+    _check_endpoints(values)
     return ReleaseConfig(root=root, **values)
 
 

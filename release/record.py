@@ -12,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -336,8 +337,32 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         Path(tmp).chmod(0o644)  # mkstemp makes 0600; the record is staged and read by others
         Path(tmp).replace(path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        _name(exc, path)
+        raise
+
+
+def _name(exc: BaseException, path: Path) -> None:
+    """Say which file a failed write was for (a write error names none): `dist/...: No space left`."""
+    if isinstance(exc, OSError) and exc.filename is None:
+        exc.filename = str(path)
+
+
+def copy_atomic(source: Path, target: Path) -> None:
+    """Copy `source` to `target` so that `target` is either absent or whole (a full disk or a kill
+    half-way leaves no truncated file for a rerun to refuse)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle, open(source, "rb") as original:
+            shutil.copyfileobj(original, handle, 1 << 20)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(target)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        _name(exc, target)
         raise
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import logging
 import os
@@ -27,6 +26,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 
 from release.errors import ServiceError, VerificationError
+from release.urls import is_loopback_host, registry_host
 
 log = logging.getLogger("release.registry")
 
@@ -104,23 +104,10 @@ def check_digest(raw: bytes, digest: str, what: str) -> None:
                                 f"not {digest}; refusing them")
 
 
-def _is_loopback_host(host: str) -> bool:
-    """127.0.0.0/8, ::1 or exactly `localhost`."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a name such as 127.example.org is not loopback
-        return False
-
-
 def _is_loopback(registry: str) -> bool:
-    host = registry
-    if host.startswith("["):  # [::1] or [::1]:5000
-        host = host[1:].partition("]")[0]
-    elif host.count(":") == 1:  # host:port
-        host = host.rsplit(":", 1)[0]
-    return _is_loopback_host(host)
+    """Whether `registry` (`host[:port]`) is on this machine, its host read as urllib parses it:
+    `localhost:1@registry.example.com` is registry.example.com, not loopback."""
+    return is_loopback_host(registry_host(registry))
 
 
 def _origin(url: str) -> str:
@@ -141,12 +128,12 @@ def credentials_allowed(realm: str, registry: str) -> bool:
     try:
         parts = urlsplit(realm)
         host, _ = parts.hostname or "", parts.port  # .port: ValueError for a malformed one
-        registry_host = urlsplit(f"//{registry}").hostname or ""
+        own_host = registry_host(registry)
     except ValueError:
         return False
     if parts.scheme == "https":
         return bool(host)
-    return parts.scheme == "http" and host == registry_host and _is_loopback_host(host)
+    return parts.scheme == "http" and host == own_host and is_loopback_host(host)
 
 
 class RegistryClient:

@@ -42,6 +42,20 @@ def exists(url: str) -> bool:
     raise ServiceError(f"svn info {url} failed: {lines[-1] if lines else 'no output'}")
 
 
+def pinned(url: str, revision: int) -> str:
+    """`url` as it was in `revision` (a peg revision): later commits do not change what it names."""
+    return f"{url}@{revision}"
+
+
+def head_revision(url: str) -> int:
+    """The repository's newest revision, read through `url`: pin it to check and copy the same thing."""
+    result = run(_svn("info", "--show-item", "revision", url), hint=_HINT)
+    try:
+        return int(result.stdout.strip())
+    except ValueError:
+        raise ServiceError(f"svn info {url} gave no revision: {result.stdout.strip()[:80]!r}") from None
+
+
 def export(url: str, dest: Path) -> Path:
     """Copy folder `url` into the new directory `dest`, with no `.svn` bookkeeping."""
     run(_svn("export", "--quiet", url, str(dest)), hint=_HINT)
@@ -110,7 +124,8 @@ def cat_bytes(url: str) -> bytes | None:
 
 
 def copy(source_url: str, target_url: str, message: str) -> int:
-    """Server-side copy, one commit: how a voted candidate becomes the release."""
+    """Server-side copy, one commit: how a voted candidate becomes the release. Give `source_url`
+    `pinned` to copy what was checked, not whatever HEAD holds by then."""
     result = run(_svn("copy", "--parents", "-m", message, source_url, target_url), hint=_HINT)
     return _committed_revision(result.stdout)
 

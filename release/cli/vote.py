@@ -13,10 +13,12 @@ from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
     connect_target,
+    holding,
     read_config,
     reports_errors,
     required_version,
 )
+from release.config import check_signing_key
 from release.errors import ReleaseError, VerificationError
 from release.pipeline import release as pipeline
 from release.record import sha512_of
@@ -41,8 +43,9 @@ def build(c: Context, version: str = "", profile: str = "", allow_dirty: bool = 
     """Build sdist, wheel and source tarball reproducibly into dist/<version>/; twine check them."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
-    result = build_release(config, wanted, allow_dirty=allow_dirty,
-                           allow_version_mismatch=allow_version_mismatch, progress=console.progress)
+    with holding(config, wanted):
+        result = build_release(config, wanted, allow_dirty=allow_dirty,
+                               allow_version_mismatch=allow_version_mismatch, progress=console.progress)
     console.table("Built", ["file", "sha512"],
                   [(p.relative_to(result.directory), sha512_of(p)[:32] + "...")
                    for p in (*result.svn_files, *result.pypi_files)])
@@ -55,10 +58,13 @@ def sign(c: Context, version: str = "", profile: str = "", sign_with: str = "") 
     """Write X.asc and X.sha512 for every file of dist/<version>/ with a key listed in KEYS."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
+    if sign_with:
+        check_signing_key(sign_with, "--sign-with")
     target = connect_target(config)
     keys = pipeline.fetch_keys(target, config.root / "dist" / ".keys" / str(wanted))
-    result = sign_release(config, wanted, keys_file=keys, key=sign_with or target.signing_key,
-                          gnupghome=target.gnupghome, progress=console.progress)
+    with holding(config, wanted):
+        result = sign_release(config, wanted, keys_file=keys, key=sign_with or target.signing_key,
+                              gnupghome=target.gnupghome, progress=console.progress)
     console.ok(f"{len(result.signed)} files signed with {result.fingerprint}")
 
 
@@ -69,8 +75,9 @@ def stage(c: Context, version: str = "", profile: str = "") -> None:
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
-    result = stage_release(config, wanted, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
-                           progress=console.progress)
+    with holding(config, wanted):
+        result = stage_release(config, wanted, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
+                               progress=console.progress)
     console.ok(f"staged {result.url}; vote email: {result.email}")
 
 
@@ -155,9 +162,10 @@ def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
         raise ReleaseError("--reason goes with --without-vote-result; a passing vote result needs no reason")
     config = read_config(profile)
     target = connect_target(config)
-    result = promote_release(config, wanted, from_rc=parse_version(from_rc), svn_dev_url=target.svn_dev,
-                             svn_release_url=target.svn_release, without_vote_result=reason,
-                             progress=console.progress)
+    with holding(config, wanted):
+        result = promote_release(config, wanted, from_rc=parse_version(from_rc),
+                                 svn_dev_url=target.svn_dev, svn_release_url=target.svn_release,
+                                 without_vote_result=reason, progress=console.progress)
     console.ok(f"promoted {result.from_rc} to {result.url}; publish with: invoke publish --version {wanted}")
 
 

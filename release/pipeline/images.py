@@ -7,6 +7,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from release import locks
 from release.adapters import git
 from release.adapters.index import download_wheel
 from release.adapters.registry import RegistryClient
@@ -14,7 +15,7 @@ from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError
 from release.pipeline.connect import Target, base_images
 from release.plan.images import OCI, master_join_problems
-from release.plan.tags import MASTER, BuildKind, plan_tags, tag_name
+from release.plan.tags import MASTER, BuildKind, check_tag_length, plan_tags, tag_name
 from release.progress import Progress
 from release.record import load_record, release_dir
 from release.steps.build import build_release, build_set, find_declared_version, package_builder
@@ -51,6 +52,15 @@ def release_images(
     jobs: int, push: bool, say: Progress,
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     """Build, smoke and (with push) push `V-pythonP` for the given flavours; nothing else moves."""
+    check_tag_length(version, flavours)
+    with locks.release_run(release_dir(config.root, str(version)), str(version)):
+        return _release_images(config, version, target, flavours=flavours, jobs=jobs, push=push, say=say)
+
+
+def _release_images(
+    config: ReleaseConfig, version: ReleaseVersion, target: Target, *, flavours: Sequence[str],
+    jobs: int, push: bool, say: Progress,
+) -> tuple[list[ImageResult], list[SmokeReport]]:
     wheels = release_wheels(config, version, say)
     built = load_record(release_dir(config.root, str(version)), str(version)).build
     # the release's commit, as `invoke release` and `invoke publish` label it, so their image is reused

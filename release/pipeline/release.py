@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from release import locks
 from release.adapters import svn
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
@@ -31,6 +32,7 @@ from release.plan.release import (
     Mode,
     ReleasePlan,
     StepName,
+    TagAction,
     TargetState,
     alias_differences,
     distribution_of,
@@ -128,12 +130,15 @@ def fetch_keys(target: Target, directory: Path) -> Path:
     """The project's KEYS file, as published, next to the release (signing checks against it)."""
     keys = directory / "KEYS"
     keys.parent.mkdir(parents=True, exist_ok=True)
-    keys.write_text(svn.read_text(target.keys_url), encoding="utf-8")
+    write_atomic(keys, svn.read_text(target.keys_url))
     return keys
 
 
 def _build(run: Run) -> None:
-    build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty, progress=run.say)
+    # A rerun finishes the release from the commit it was built from, wherever HEAD is now.
+    built = run.record.build
+    build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty,
+                  commit=built.commit if built else None, progress=run.say)
 
 
 def _sign(run: Run) -> None:
@@ -184,12 +189,13 @@ def _voted(run: Run) -> None:
 def _images(run: Run) -> None:
     record = run.record
     wheels = record.wheels()
+    # the commit the release was built from, not HEAD, which may have moved since (a rerun)
     source = image_source(run.config, str(run.plan.version), wheels,
                           revision=record.build.commit if record.build else None)
     results, reports = ship_images(
         run.config, str(run.plan.version), wheels=wheels, registry=run.target.registry, push=True,
         progress=run.say, flavours=run.plan.flavours, base_images=base_images(run.config, run.target),
-        kind=BuildKind.RELEASE, jobs=run.options.jobs, source=source,
+        kind=BuildKind.RELEASE, jobs=run.options.jobs, source=source, recorded=record.images,
     )
     for result in results:
         entry = result.record_entry()
@@ -273,15 +279,21 @@ def _upload(run: Run) -> None:
 
 
 def _aliases(run: Run) -> None:
-    state = observe(run.config, run.plan.version, run.registry, run.index)
-    now = replan_aliases(run.plan, run.config, state)
-    for line in alias_differences(run.plan, now):
-        run.say(f"re-planned: {line}")
-        run.report.replanned.append(line)
-    record = run.record
-    for entry in apply_changes(run.registry, run.config.image, now.aliases, run.digests, progress=run.say):
-        run.report.tags[entry.tag] = entry
-        record.put_tag(entry)
+    # Decided and moved under the project's alias lock, from what the registry and the index hold
+    # now; the tag mover re-checks each alias right before it moves (runs from other checkouts).
+    with locks.aliases(run.config.root / "dist", run.say):
+        state = observe(run.config, run.plan.version, run.registry, run.index)
+        now = replan_aliases(run.plan, run.config, state)
+        for line in alias_differences(run.plan, now):
+            run.say(f"re-planned: {line}")
+            run.report.replanned.append(line)
+        moving = [t.tag for t in now.aliases if t.action in {TagAction.CREATE, TagAction.MOVE}]
+        run.say(f"aliases to point at {run.plan.version}: {', '.join(moving) or 'none'}")
+        record = run.record
+        for entry in apply_changes(run.registry, run.config.image, now.aliases, run.digests,
+                                   version=run.plan.version, progress=run.say):
+            run.report.tags[entry.tag] = entry
+            record.put_tag(entry)
     record.step_done("aliases", {"owns_latest": now.owns_latest, "owns_line": now.owns_line})
 
 
@@ -317,11 +329,12 @@ def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: R
     """Run every step of `plan` in order; a failing step stops the run, and a rerun resumes."""
     check_can_run(plan, config)
     run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)))
-    for step in plan.steps:
-        announce(step.name.value, step.does)
-        RUNNERS[step.name](run)
-        run.report.steps.append(step.name.value)
-    write_atomic(run.directory / "report.json", json.dumps(run.report.to_json(), indent=2) + "\n")
+    with locks.release_run(run.directory, str(plan.version)):
+        for step in plan.steps:
+            announce(step.name.value, step.does)
+            RUNNERS[step.name](run)
+            run.report.steps.append(step.name.value)
+        write_atomic(run.directory / "report.json", json.dumps(run.report.to_json(), indent=2) + "\n")
     return run.report
 
 

@@ -56,6 +56,9 @@ class TagAction(str, Enum):
     SKIP = "skip"  # nothing to do: already there, or left for a full release
 
 
+NOT_BUILT = "not built in this run"  # the reason of a tag whose flavour a partial run leaves out
+
+
 class UploadAction(str, Enum):
     UPLOAD = "upload"
     SKIP = "skip"  # the index has the file: the run compares its sha256 with ours
@@ -303,8 +306,10 @@ def plan_tag_changes(
     state: TargetState,
     *,
     full: bool,
+    flavours: Sequence[str] = (),
 ) -> tuple[tuple[TagChange, ...], bool, bool]:
-    """Every tag of the release with what the run will do to it, from `state`."""
+    """Every tag of the release with what the run will do to it, from `state`. Tags of flavours
+    outside `flavours` (default: all) are left alone: this run has no image for them."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
                          kind=BuildKind.RELEASE, existing=state.current)
     changes = []
@@ -312,7 +317,9 @@ def plan_tag_changes(
         source = version_tag(version, tag.python)
         current = state.tags.get(tag.name)
         ours = state.tags.get(source)  # known when a run already pushed it
-        if not tag.moving:
+        if flavours and tag.python not in flavours:
+            action, reason = TagAction.SKIP, f"{NOT_BUILT} (python{tag.python})"
+        elif not tag.moving:
             action = TagAction.CREATE if current is None else TagAction.VERIFY
             reason = "" if current is None or current == ours else "must be this release's image"
         elif not full:
@@ -345,9 +352,14 @@ def plan_release(
     (name -> final version), as the tree or the release record declares them.
     """
     chosen = tuple(flavours) or config.python
+    if config.default_python not in chosen:
+        raise ConfigError(
+            f"python {', '.join(chosen)} leaves out the default flavour {config.default_python}, whose image "
+            f"the bare tags ({version}, latest) get; add {config.default_python} to --python"
+        )
     full = set(chosen) == set(config.python)
     repository = f"{registry}/{config.image}"
-    tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full)
+    tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full, flavours=chosen)
     images = plan_images(config, version, repository, chosen, registry)
     distributions = plan_distributions(config, version, versions)
     files = artefacts(config.name, version, distributions) + image_artefacts(images)
@@ -400,7 +412,8 @@ def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Se
 
 def replan_aliases(plan: ReleasePlan, config: ReleaseConfig, state: TargetState) -> ReleasePlan:
     """The aliases decided again from `state`, as they stand right before they move."""
-    tags, owns_line, owns_latest = plan_tag_changes(plan.version, config, state, full=plan.full)
+    tags, owns_line, owns_latest = plan_tag_changes(plan.version, config, state, full=plan.full,
+                                                     flavours=plan.flavours)
     return replace(plan, tags=plan.immutable + tuple(t for t in tags if t.moving),
                    owns_line=owns_line, owns_latest=owns_latest)
 

@@ -10,12 +10,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from release.versions import ReleaseVersion, parse_existing
+from release.errors import VersionError
+from release.versions import ReleaseVersion, parse_existing, shown
 
 FLAVOUR_SEPARATOR = "-python"
 MASTER = "master"
 LATEST = "latest"
 WITHDRAWN = "withdrawn-"  # `withdrawn-V`: published by `invoke withdraw`, read by every plan
+MAX_TAG_LENGTH = 128  # Docker's limit: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
 
 
 def tag_name(prefix: str, python: str | None = None) -> str:
@@ -119,6 +121,17 @@ def _flavoured(prefix: str, flavours: Sequence[str], default: str, *, moving: bo
     return tags
 
 
+def check_tag_length(version: ReleaseVersion, flavours: Sequence[str]) -> None:
+    """VersionError when the longest tag of `version` (`V-pythonP`) is longer than Docker allows:
+    known before anything is built, so nothing is half-released under a tag the registry refuses."""
+    python = max(flavours, key=lambda p: len(version_tag(version, p)))
+    longest = len(version_tag(version, python))
+    if longest > MAX_TAG_LENGTH:
+        raise VersionError(f"version {shown(str(version))} is too long for an image tag: its tag for "
+                           f"python{python} (V{FLAVOUR_SEPARATOR}{python}) would have {longest} characters, "
+                           f"Docker allows {MAX_TAG_LENGTH}")
+
+
 def owns_line(version: ReleaseVersion, existing: Iterable[ReleaseVersion]) -> bool:
     """True when `version` is the highest non-prerelease of its X.Y line."""
     if version.is_prerelease:
@@ -155,6 +168,7 @@ def plan_tags(
         return TagPlan(version, kind, tuple(tags), owns_line=False, owns_latest=False)
     if version is None:
         raise ValueError("a release build needs a version")
+    check_tag_length(version, ordered)
     known = list(existing)
     line = owns_line(version, known)
     latest = owns_latest(version, known)

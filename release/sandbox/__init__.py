@@ -12,6 +12,7 @@ sandbox did not start is never stopped.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,7 +96,8 @@ def up(
         write_state(layout, data)
 
         names = sorted({*data.get("names", []), name})
-        keys = gpg.keys_text(Path(key["gnupghome"]), key["signing_key"])
+        home, fingerprint = Path(key["gnupghome"]), str(key["signing_key"])
+        keys = functools.partial(gpg.with_key, home=home, fingerprint=fingerprint)
         data["svn_url"] = svn.ensure_repo(layout.svn_repo, names, keys, clock)["url"]
         data["names"] = names
         write_state(layout, data)

@@ -39,7 +39,7 @@ from release.errors import (
     VerificationError,
 )
 from release.progress import Progress, to_log
-from release.record import BuildInfo, FileEntry, load_record, release_dir, sha512_of
+from release.record import BuildInfo, FileEntry, copy_atomic, load_record, release_dir, sha512_of
 from release.versions import ReleaseVersion, companion_version, parse_version
 
 if TYPE_CHECKING:
@@ -349,8 +349,10 @@ def check_packages(packages: Sequence[Path]) -> None:
 
 
 def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool = False,
-                  allow_version_mismatch: bool = False, progress: Progress = to_log) -> BuildResult:
-    """Build `dist/<V>/{svn,pypi}` from HEAD of `config.root` and record them in release.json."""
+                  allow_version_mismatch: bool = False, commit: str | None = None,
+                  progress: Progress = to_log) -> BuildResult:
+    """Build `dist/<V>/{svn,pypi}` from HEAD of `config.root` (or from `commit`: a rerun finishing a
+    release its record says was built from it) and record them in release.json."""
     target = version
     # a pre-release is voted on as the final version it becomes; the rc lives only in the folder name
     final = str(target.final) if target.is_prerelease else str(target)
@@ -359,7 +361,7 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
     if changed and not allow_dirty:
         raise RefusedError(f"{root} has uncommitted changes to tracked files ({', '.join(changed[:10])}); "
                            f"commit or stash them (the build uses the commit, not the working tree)")
-    commit = git.commit_of(root)
+    commit = git.check_object_name(commit) if commit else git.commit_of(root)
     epoch = git.commit_time(root, commit)
     directory = release_dir(root, str(target))
     record = load_record(directory, str(target))
@@ -432,5 +434,5 @@ def _place(staged: Path, directory: Path, files: Sequence[Path]) -> list[Path]:
     for path, target in zip(files, targets):
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            shutil.copyfile(path, target)
+            copy_atomic(path, target)
     return targets

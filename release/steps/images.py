@@ -207,6 +207,20 @@ def _dependency_cache(plan: ImagePlan, engine: Engine, registry: RegistryClient 
     return "built", False
 
 
+def _pushed_earlier(plan: ImagePlan, source: ImageSource, entry: ImageEntry | None,
+                    registry: RegistryClient | None, image: str, kind: BuildKind) -> ImageResult | None:
+    """The image an earlier run of this release pushed, when only the base image moved since: the
+    registry still holds the recorded digest under the tag, and planning with the recorded base
+    digest gives the recorded input hash (so the labels the smoke test checks are that image's)."""
+    if entry is None or not entry.digest or registry is None or entry.base_digest == plan.base_digest:
+        return None
+    then = plan_image(source, flavour=plan.flavour, repository=plan.repository, kind=kind,
+                      base_image=plan.base_image, base_digest=entry.base_digest)
+    if then.input_hash != entry.input_hash or registry.manifest_digest(image, plan.tag) != entry.digest:
+        return None
+    return ImageResult(then, "reused", digest=entry.digest)
+
+
 def _build_one(
     plan: ImagePlan, context: bytes, engine: Engine, progress: Progress, network_mode: str | None,
     nocache: bool = False, registry: RegistryClient | None = None,
@@ -250,12 +264,15 @@ def build_images(
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
     progress: Progress = to_log, nocache: bool = False,
     on_result: Callable[[ImageResult], None] | None = None,
+    recorded: Mapping[str, ImageEntry] | None = None,
 ) -> list[ImageResult]:
     """Build every flavour's image (or reuse an identical one); raise naming each failed flavour.
 
     `source` overrides what is read from the tree (e.g. revision, index URL); `wheels` are the
     exact files the release built. Nothing is pushed here. `on_result` gets each flavour's result
-    as soon as it is there (the smoke test starts on it while the others build).
+    as soon as it is there (the smoke test starts on it while the others build). `recorded` are the
+    images the release record says this release already pushed: a rerun keeps them although the
+    base image moved since.
     """
     engine = engine or Engine()
     chosen = list(flavours or config.python)
@@ -269,6 +286,12 @@ def build_images(
     for plan in plans:
         if nocache:  # a deliberate cold build: neither the registry's nor the engine's copy counts
             to_build.append(plan)
+            continue
+        pushed = _pushed_earlier(plan, source, (recorded or {}).get(plan.flavour), client, config.image, kind)
+        if pushed is not None:
+            progress(image_event(plan.flavour, "reused", f"{plan.ref}: this release pushed it already (its "
+                                 "record says so), from a base image that has moved since; kept"))
+            results[plan.flavour] = pushed
             continue
         try:
             found = find_existing(plan, engine, client, config.image, kind=kind, replace_tags=replace_tags)

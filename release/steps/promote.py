@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,7 +19,15 @@ from release.config import ReleaseConfig
 from release.errors import RefusedError, VersionError
 from release.plan.cleanup import candidates_of
 from release.progress import Progress, to_log
-from release.record import FileEntry, PromotionInfo, ReleaseRecord, load_record, release_dir, sha512_of
+from release.record import (
+    FileEntry,
+    PromotionInfo,
+    ReleaseRecord,
+    copy_atomic,
+    load_record,
+    release_dir,
+    sha512_of,
+)
 from release.steps.build import artefact_kind
 from release.versions import ReleaseVersion
 
@@ -75,10 +82,14 @@ def check_vote_result(rc_record: ReleaseRecord, without_vote_result: str) -> Non
 def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
                     from_rc: ReleaseVersion, svn_dev_url: str, svn_release_url: str,
                     repo_root: Path | None = None, without_vote_result: str = "",
-                    progress: Progress = to_log) -> PromoteResult:
+                    progress: Progress = to_log,
+                    checked: Callable[[str], None] | None = None) -> PromoteResult:
     """svn-copy dev/<name>/<rc>/ to release/<name>/<final>/, tag git, fill dist/<final>/ for publishing,
     and remove the candidates of <final> from dev/. `without_vote_result` is the recorded reason to
-    promote a candidate that has no passing vote result."""
+    promote a candidate that has no passing vote result.
+
+    The candidate is checked and copied at one pinned revision, so a commit landing in between is
+    never what gets released. `checked(url@rev)` is called between the two (a seam for tests)."""
     final = final_version
     rc = from_rc
     if not rc.is_rc or final.is_prerelease or rc.final != final:
@@ -101,17 +112,20 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
         folder = Path(work) / "voted"
         # a rerun after the candidates were removed from dev/ checks the release folder instead
         source = release_url if record.promotion is not None and not svn.exists(dev_url) else dev_url
-        progress(f"checking {source} against the files staged for the vote")
-        check_voted(folder, _export_files(source, folder), voted, source)
+        candidate = svn.pinned(source, svn.head_revision(source))
+        progress(f"checking {candidate} against the files staged for the vote")
+        check_voted(folder, _export_files(candidate, folder), voted, source)
+        if checked is not None:
+            checked(candidate)
         revision: int | None = None
         if svn.exists(release_url):
             if _export_files(release_url, Path(work) / "released") != voted:
                 raise RefusedError(f"{release_url} exists with other files; a release is never replaced")
             progress(f"{release_url} already holds the voted files")
         else:
-            revision = svn.copy(dev_url, release_url, f"Release {config.project} {final} from {rc} "
-                                                      f"(vote passed)")
-            progress(f"copied {dev_url} to {release_url} (r{revision})")
+            revision = svn.copy(candidate, release_url, f"Release {config.project} {final} from {rc} "
+                                                        f"(vote passed)")
+            progress(f"copied {candidate} to {release_url} (r{revision})")
         commit = git.tag_commit(repo, str(rc)) or staged.commit
         if commit != staged.commit:
             raise RefusedError(f"git tag {rc} is on {commit[:12]}, but {staged.commit[:12]} was staged")
@@ -156,5 +170,5 @@ def _place(folder: Path, directory: Path, names: list[str]) -> list[Path]:
     for source, target in pairs:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            shutil.copyfile(source, target)
+            copy_atomic(source, target)
     return [target for _, target in pairs]

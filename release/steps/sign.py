@@ -89,7 +89,7 @@ def _ensure_checksum(path: Path) -> bool:
         if target.read_text(encoding="utf-8") != expected:
             raise RefusedError(f"{target} exists and does not match {path.name}; remove it and sign again")
         return False
-    target.write_text(expected, encoding="utf-8")
+    write_atomic(target, expected)
     return True
 
 

@@ -19,7 +19,7 @@ from release.adapters import git, svn
 from release.config import ReleaseConfig
 from release.errors import RefusedError, VerificationError
 from release.progress import Progress, to_log
-from release.record import StageInfo, load_record, release_dir, sha512_of
+from release.record import StageInfo, load_record, release_dir, sha512_of, write_atomic
 from release.steps.verify import CandidateRejected, check_release_files, verify_candidate
 from release.versions import ReleaseVersion, describe
 from release.votes import VOTE_HOURS
@@ -179,7 +179,7 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
         closes=moment + timedelta(hours=VOTE_HOURS),
         distributions=tuple(sorted(record.distributions().items())) or ((config.name, str(target.final)),))
     email = directory / EMAIL_NAME
-    email.write_text(render_vote_email(vote), encoding="utf-8")
+    write_atomic(email, render_vote_email(vote))
     # a rerun that committed nothing keeps the revision an earlier run committed
     kept = revision if revision is not None or record.stage is None else record.stage.revision
     record.set_stage(StageInfo(url, tag, commit, signer, keys_url, {p.name: sha512_of(p) for p in files},

@@ -372,6 +372,30 @@ def test_promote_refuses_files_that_differ_from_the_vote(staged: Staged, tmp_pat
     assert not svn_adapter.exists(f"{mine.repo.release_url}/{NAME}/{FINAL}")
 
 
+def test_promote_copies_the_revision_it_checked_not_a_commit_landing_after(
+    staged: Staged, tmp_path: Path
+) -> None:
+    """A commit to the candidate's folder between the check and the copy is never what gets released."""
+    mine = staged.copy(tmp_path)
+    wc = tmp_path / "wc"
+
+    def land_a_commit(checked: str) -> None:
+        svn("checkout", mine.folder_url, str(wc))
+        flip_byte(wc / "sample_app-1.10.6-py3-none-any.whl", 100)
+        svn("commit", "-m", "changed between the check and the copy", str(wc))
+
+    before = youngest(mine.repo)
+    result = promote_release(mine.config, V_FINAL, from_rc=V_RC, svn_dev_url=mine.repo.dev_url,
+                             svn_release_url=mine.repo.release_url, repo_root=mine.root,
+                             checked=land_a_commit)
+    assert youngest(mine.repo) == before + 2 and result.revision == before + 2
+    release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
+    assert f"(from /dev/{NAME}/{RC}:{before})" in svn("log", "-v", "-r", str(result.revision), mine.repo.url)
+    released = svn_adapter.export(release_url, tmp_path / "released")
+    for name in STAGED_NAMES:
+        assert sha512_of(released / name) == sha512_of(mine.root / "dist" / RC / "svn" / name), name
+
+
 def test_promote_refuses_when_the_record_disagrees(staged: Staged, tmp_path: Path) -> None:
     mine = staged.copy(tmp_path)
     path = mine.root / "dist" / RC / "release.json"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from release.config import parse_config
-from release.errors import ConfigError
+from release.errors import ConfigError, VersionError
 from release.plan.release import (
     Mode,
     PlannedDistribution,
@@ -171,6 +171,26 @@ def test_some_flavours_only_leave_the_aliases_for_a_full_release() -> None:
     assert not plan.full and plan.flavours == ("3.11",)
     assert {t.action for t in plan.aliases} == {TagAction.SKIP}
     assert [i.python for i in plan.images] == ["3.11"]
+
+
+def test_some_flavours_leave_the_tags_of_the_others_alone() -> None:
+    """A partial run has no image for the other flavours: their version tags are not its to set."""
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, flavours=["3.11", "3.13"])
+    found = actions(plan.tags)
+    assert found["1.10.6-python3.9"] == "skip" and found["1.10.6-python3.11"] == "create"
+    assert found["1.10.6"] == "create"
+    reason = next(t.reason for t in plan.tags if t.tag == "1.10.6-python3.9")
+    assert reason == "not built in this run (python3.9)"
+
+
+def test_flavours_without_the_default_are_refused_before_anything_is_built() -> None:
+    with pytest.raises(ConfigError, match=r"leaves out the default flavour 3\.11.*add 3\.11 to --python"):
+        plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, flavours=["3.13"])
+
+
+def test_a_version_too_long_for_an_image_tag_is_refused_by_the_plan() -> None:
+    with pytest.raises(VersionError, match="too long for an image tag"):
+        plan_release(CONFIG, V("1.0.0.dev" + "1" * 118), state(), registry=REGISTRY)
 
 
 def test_a_tree_declaring_another_version_is_a_warning_of_the_refusal_to_come() -> None:

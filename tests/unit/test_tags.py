@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from release.errors import VersionError
 from release.plan.tags import (
     BuildKind,
     Tag,
@@ -429,3 +430,14 @@ def test_every_alias_a_plan_sets_is_a_candidate_of_its_image_tag(kind: BuildKind
     for image_tag in image_tags:
         same_image = {t.name for t in plan.tags if t.python == image_tag.python and t.name != image_tag.name}
         assert same_image <= set(alias_candidates(image_tag.name, DEFAULT)), image_tag
+
+
+def test_a_version_whose_tags_docker_would_refuse_is_refused_before_anything_is_built() -> None:
+    version = parse_version("1.0.0.dev" + "1" * 120)
+    with pytest.raises(VersionError) as caught:
+        plan_tags(version=version, flavours=["3.9", "3.13"], default="3.9", kind=BuildKind.RELEASE)
+    message = str(caught.value)
+    assert "-python3.13" in message and "128" in message and f"{len(str(version)) + 11} characters" in message
+    longest = "1.0.0.dev" + "1" * (128 - len("1.0.0.dev-python3.13"))
+    assert plan_tags(version=parse_version(longest), flavours=["3.13"], default="3.13",
+                     kind=BuildKind.RELEASE)
