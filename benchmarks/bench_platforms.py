@@ -19,11 +19,11 @@ from benchmarks.bench import (
     Bench,
     Figure,
     _git,
-    _storage_bytes,
     release_seconds,
     sample_checkout,
     target_state_dir,
 )
+from benchmarks.bench_registry import _storage_bytes
 from release import platforms, sandbox
 from release.adapters.engine import Engine
 from release.adapters.registry import RegistryClient

@@ -16,6 +16,7 @@ import logging
 import re
 import tarfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ from release.errors import CommandError, ServiceError
 log = logging.getLogger("release.engine")
 
 _STEP = re.compile(r"^Step (?P<step>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
+_RESULT = re.compile(r"^\s*---> (?P<image>[0-9a-f]{12,64})$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # pip colours its errors
 _TAIL = 30
 
@@ -47,15 +49,42 @@ class BuildLine:
 
 
 @dataclass(frozen=True)
+class StepTime:
+    """How long one build step took, from its `Step N/M` line to the next step's (or the end)."""
+
+    step: int
+    instruction: str
+    seconds: float
+    cached: bool = False
+    image: str = ""  # the (short) id of the image the step left, as the builder printed it
+
+
+@dataclass(frozen=True)
 class BuildOutcome:
     image_id: str
     steps: int
     cacheable_steps: int  # all but FROM and the ARGs before the first FROM
     cached_steps: int
+    timings: tuple[StepTime, ...] = ()
 
     @property
     def rebuilt_steps(self) -> int:
         return self.cacheable_steps - self.cached_steps
+
+
+def stage_image(timings: Sequence[StepTime], stage: str) -> str:
+    """The image a build left at the end of the stage named `stage` (`FROM ... AS stage`), or ""."""
+    found = ""
+    inside = False
+    for timing in timings:
+        words = timing.instruction.split()
+        if words and words[0].upper() == "FROM":
+            if inside:
+                break
+            inside = len(words) == 4 and words[2].upper() == "AS" and words[3] == stage
+        elif inside and timing.image:
+            found = timing.image
+    return found
 
 
 class BuildFailed(CommandError):
@@ -210,17 +239,23 @@ class Engine:
         dockerfile: str = "Dockerfile",
         network_mode: str | None = None,
         nocache: bool = False,
+        target: str | None = None,
+        cache_from: Sequence[str] = (),
         on_line: Callable[[BuildLine], None] | None = None,
         platform: str | None = None,
     ) -> BuildOutcome:
         """Build from an uncompressed tar context; stream lines to `on_line`; tag the result.
-        `platform` builds for another architecture (its base image must be that architecture)."""
+
+        `platform` builds for another architecture (its base image must be that architecture).
+        `target` stops at that stage; `cache_from` are local images whose layers may stand in for
+        steps (the classic builder then takes cache hits only from them: pull them first)."""
         try:
             with _errors(f"building {tag}"):
                 stream = self.client.api.build(
                     fileobj=io.BytesIO(context_tar), custom_context=True, dockerfile=dockerfile, tag=tag,
                     buildargs=dict(buildargs), network_mode=network_mode, rm=True, forcerm=True,
-                    pull=False, nocache=nocache, decode=True, platform=platform,
+                    pull=False, nocache=nocache, decode=True, platform=platform, target=target,
+                    cache_from=list(cache_from) or None,
                 )
                 return _follow_build(stream, tag, on_line or (lambda line: None))
         except ServiceError as exc:  # e.g. a Dockerfile the engine cannot parse
@@ -243,6 +278,21 @@ class Engine:
         with _errors(f"pulling {ref}"):
             for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True,
                                               platform=platform):
+                if "error" in event:
+                    raise ServiceError(f"pulling {ref}: {event['error']}")
+        info = self.inspect(ref)
+        if info is None:
+            raise ServiceError(f"pulled {ref} but the engine does not show it")
+        return info
+
+    def pull_digest(self, repository: str, digest: str) -> ImageInfo:
+        """The image `repository@digest`, pulled unless the engine has it: exactly those bytes."""
+        ref = f"{repository}@{digest}"
+        info = self.inspect(ref)
+        if info is not None:
+            return info
+        with _errors(f"pulling {ref}"):
+            for event in self.client.api.pull(repository, tag=digest, stream=True, decode=True):
                 if "error" in event:
                     raise ServiceError(f"pulling {ref}: {event['error']}")
         info = self.inspect(ref)
@@ -348,6 +398,30 @@ class Engine:
             return False
         return True
 
+    def images_labelled(self, label: str) -> list[str]:
+        """Ids of every image (intermediate ones too) carrying `label` (`key` or `key=value`), the
+        newest first (children before their parents)."""
+        with _errors(f"listing images labelled {label}"):
+            found = self._api.images(all=True, filters={"label": label})
+        ordered = sorted(found, key=lambda image: int(image.get("Created") or 0), reverse=True)
+        return list(dict.fromkeys(str(image["Id"]) for image in ordered))
+
+    def remove_labelled(self, label: str) -> int:
+        """Remove every image carrying `label`, children first; how many there were. For throwaway
+        images a run made itself: nothing without the label is touched."""
+        found = left = self.images_labelled(label)
+        while left:
+            blocked = []
+            for image in left:
+                try:
+                    self.remove(image, force=True)
+                except ServiceError:  # a child not yet removed (equal creation times): next pass
+                    blocked.append(image)
+            if len(blocked) == len(left):
+                raise ServiceError(f"cannot remove the images labelled {label}: {', '.join(blocked)}")
+            left = blocked
+        return len(found)
+
     def history(self, ref: str) -> list[str]:
         """The `created_by` of every history entry, newest first."""
         with _errors(f"reading the history of {ref}"):
@@ -356,7 +430,8 @@ class Engine:
 
 
 def _follow_build(
-    stream: Iterator[dict[str, Any]], tag: str, on_line: Callable[[BuildLine], None]
+    stream: Iterator[dict[str, Any]], tag: str, on_line: Callable[[BuildLine], None],
+    clock: Callable[[], float] = time.monotonic,
 ) -> BuildOutcome:
     step: int | None = None
     total: int | None = None
@@ -365,6 +440,15 @@ def _follow_build(
     seen_from = False
     image_id = ""
     tail: list[str] = []
+    timings: list[StepTime] = []
+    step_started = 0.0
+    step_cached = False
+    step_image = ""
+
+    def close_step(now: float) -> None:
+        if step is not None and instruction is not None:
+            timings.append(StepTime(step, instruction, now - step_started, step_cached, step_image))
+
     for event in stream:
         if "error" in event:
             detail = str((event.get("errorDetail") or {}).get("message") or event["error"]).strip()
@@ -383,8 +467,11 @@ def _follow_build(
                 continue
             match = _STEP.match(text)
             if match:
+                now = clock()
+                close_step(now)
                 step, total = int(match["step"]), int(match["total"])
                 instruction = match["instruction"]
+                step_started, step_cached, step_image = now, False, ""
                 is_from = instruction.upper().startswith("FROM ")
                 uncacheable += is_from or not seen_from
                 seen_from = seen_from or is_from
@@ -392,9 +479,13 @@ def _follow_build(
                 continue
             is_cached = text.strip() == "---> Using cache"
             cached += is_cached
+            step_cached = step_cached or is_cached
+            result = _RESULT.match(text)
+            step_image = result["image"] if result else step_image
             tail = [*tail[-_TAIL:], text]
             on_line(BuildLine(text, step, total, None, is_cached))
     if not image_id:
         raise BuildFailed(f"building {tag}: the engine reported no image", step=step, instruction=instruction,
                           tail=tail)
-    return BuildOutcome(image_id, total or 0, (total or 0) - uncacheable, cached)
+    close_step(clock())
+    return BuildOutcome(image_id, total or 0, (total or 0) - uncacheable, cached, tuple(timings))

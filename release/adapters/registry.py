@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import ipaddress
 import json
 import logging
 import os
@@ -33,6 +32,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import requests
 
 from release.errors import ServiceError, VerificationError
+from release.urls import is_loopback_host, registry_host
 
 log = logging.getLogger("release.registry")
 
@@ -182,23 +182,10 @@ def check_digest(raw: bytes, digest: str, what: str) -> None:
                                 f"not {digest}; refusing them")
 
 
-def _is_loopback_host(host: str) -> bool:
-    """127.0.0.0/8, ::1 or exactly `localhost`."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a name such as 127.example.org is not loopback
-        return False
-
-
 def _is_loopback(registry: str) -> bool:
-    host = registry
-    if host.startswith("["):  # [::1] or [::1]:5000
-        host = host[1:].partition("]")[0]
-    elif host.count(":") == 1:  # host:port
-        host = host.rsplit(":", 1)[0]
-    return _is_loopback_host(host)
+    """Whether `registry` (`host[:port]`) is on this machine, its host read as urllib parses it:
+    `localhost:1@registry.example.com` is registry.example.com, not loopback."""
+    return is_loopback_host(registry_host(registry))
 
 
 def _origin(url: str) -> str:
@@ -219,12 +206,12 @@ def credentials_allowed(realm: str, registry: str) -> bool:
     try:
         parts = urlsplit(realm)
         host, _ = parts.hostname or "", parts.port  # .port: ValueError for a malformed one
-        registry_host = urlsplit(f"//{registry}").hostname or ""
+        own_host = registry_host(registry)
     except ValueError:
         return False
     if parts.scheme == "https":
         return bool(host)
-    return parts.scheme == "http" and host == registry_host and _is_loopback_host(host)
+    return parts.scheme == "http" and host == own_host and is_loopback_host(host)
 
 
 class RegistryClient:
@@ -486,6 +473,21 @@ class RegistryClient:
             return self.config_digest(repository, require_digest(body["manifests"][0]["digest"], what))
         return require_digest(body["config"]["digest"], what)
 
+    def labels_or_index(self, repository: str, reference: str) -> tuple[dict[str, str] | None, bool]:
+        """(the image's labels, False), or (None, True) when `reference` names an image index, or
+        (None, False) when absent: one manifest request, and a config blob for an image."""
+        manifest = self.get_manifest(repository, reference)
+        if manifest is None:
+            return None, False
+        body = manifest.body
+        if "manifests" in body or manifest.media_type in INDEX_TYPES:
+            return None, True
+        what = f"registry {self.registry}: {repository}:{reference}"
+        config_digest = require_digest((body.get("config") or {}).get("digest"), what)
+        config = self._config(repository, config_digest, what)
+        labels = (config.get("config") or {}).get("Labels") or {}
+        return {str(k): str(v) for k, v in labels.items()}, False
+
     def image_labels(self, repository: str, reference: str) -> dict[str, str] | None:
         config_digest = self.config_digest(repository, reference)
         if config_digest is None:
@@ -493,3 +495,41 @@ class RegistryClient:
         config = self._config(repository, config_digest, f"{repository}:{reference}")
         labels = (config.get("config") or {}).get("Labels") or {}
         return {str(k): str(v) for k, v in labels.items()}
+
+    def get_blob(self, repository: str, digest: str) -> bytes | None:
+        """A blob's bytes, checked against `digest`; None when the registry has no such blob."""
+        response = self._request("GET", f"/{repository}/blobs/{require_digest(digest, 'blob')}")
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise self._fail(response, f"reading blob {digest} of {repository}")
+        check_digest(response.content, digest, f"registry {self.registry}: blob {repository}@{digest}")
+        return response.content
+
+    def has_blob(self, repository: str, digest: str) -> bool:
+        response = self._request("HEAD", f"/{repository}/blobs/{require_digest(digest, 'blob')}")
+        if response.status_code not in {200, 404}:
+            raise self._fail(response, f"looking for blob {digest} in {repository}")
+        return response.status_code == 200
+
+    def upload_blob(self, repository: str, data: bytes) -> str:
+        """Upload `data` as a blob (monolithic: POST then PUT), unless the registry has it; its digest."""
+        digest = digest_of(data)
+        if self.has_blob(repository, digest):
+            return digest
+        started = self._request("POST", f"/{repository}/blobs/uploads/")
+        location = started.headers.get("Location", "")
+        if started.status_code != 202 or not location:
+            raise self._fail(started, f"starting a blob upload to {repository}")
+        parts = urlsplit(location)
+        path = parts.path.removeprefix(urlsplit(self.base).path)  # absolute or relative: the part after /v2
+        params = [*parse_qsl(parts.query), ("digest", digest)]
+        finished = self._request("PUT", path, params=params, data=data,
+                                 headers={"Content-Type": "application/octet-stream"})
+        if finished.status_code not in {201, 204}:
+            raise self._fail(finished, f"uploading blob {digest} to {repository}")
+        answered = finished.headers.get("Docker-Content-Digest")
+        if answered is not None and answered != digest:
+            raise VerificationError(f"registry {self.registry}: uploaded a blob with digest {digest}, "
+                                    f"but the registry says it stored {answered}")
+        return digest

@@ -10,16 +10,17 @@ from release.errors import CommandError
 
 
 def debootstrap(suite: str, target: Path, *, packages: Sequence[str], mirror: str, log_file: Path,
-                arch: str | None = None) -> Path:
+                arch: str | None = None, cache_dir: Path | None = None) -> Path:
     """A minimal Debian `suite` with `packages` in `target`; the tool's output goes to `log_file`.
     `arch` (a Debian architecture such as arm64) makes another architecture's tree: its second
-    stage then runs under qemu, through binfmt_misc."""
-    architecture = [f"--arch={arch}"] if arch else []
-    result = run(
-        ["debootstrap", "--variant=minbase", *architecture, f"--include={','.join(packages)}", suite, target,
-         mirror],
-        check=False,
-    )
+    stage then runs under qemu, through binfmt_misc. `cache_dir` keeps the downloaded packages for
+    the next run (one directory per suite and architecture: two debootstraps must not write the
+    same one at once)."""
+    options = ["--variant=minbase", *([f"--arch={arch}"] if arch else []), f"--include={','.join(packages)}"]
+    if cache_dir is not None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        options.append(f"--cache-dir={cache_dir.resolve()}")
+    result = run(["debootstrap", *options, suite, target, mirror], check=False)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(result.stdout + result.stderr, encoding="utf-8")
     if result.returncode != 0:

@@ -8,8 +8,8 @@ from invoke.tasks import task
 
 from release import console
 from release.cli import ci as ci_tasks
+from release.cli import housekeeping, show
 from release.cli import images as image_tasks
-from release.cli import show
 from release.cli import vote as vote_tasks
 from release.cli.sandbox import sandbox_tasks
 from release.cli.support import (
@@ -54,7 +54,7 @@ def release(
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
-    declared = find_declared_version(config.root, config.name)
+    declared = find_declared_version(config.root / config.main.path, config.name)
     found = (declared.value, declared.file) if declared else None
     if dry_run:
         plan = pipeline.dry_run_plan(config, wanted, options, declared=found)
@@ -70,14 +70,20 @@ def release(
 
 
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP, "json": "print the report as JSON",
-            "python": "the flavours whose version tags the image jobs pushed (default: all)",
+            "python": "the flavours to publish (default: all): built from the voted wheels after a "
+                      "promotion, else those whose version tags the image jobs pushed",
+            "jobs": "how many images to build at once (after a promotion)",
             "sign-with": "the gpg key for the release record", "force": "immutable tags to overwrite",
             "master": "join master image jobs instead: move master once every master-pythonP holds HEAD"})
 @reports_errors
 def publish(c: Context, version: str = "", profile: str = "", json: bool = False, python: str = "",
-            sign_with: str = "", force: str = "", master: bool = False) -> None:
-    """Join image jobs run on other machines: read their digests (with several platforms, put each
-    flavour's index over its platforms' images), upload packages, set aliases."""
+            jobs: int = 1, sign_with: str = "", force: str = "", master: bool = False) -> None:
+    """Publish what was promoted from a vote, or join image jobs run elsewhere; then move aliases.
+
+    After `invoke promote`: images from the voted wheels, the voted svn bytes to the index.
+    Otherwise: read the digests image jobs pushed (with several platforms, put each flavour's index
+    over its platforms' images), upload the packages built and signed here.
+    With --master: join master image jobs (move `master`)."""
     if master:
         if version:
             raise ReleaseError("give either --version V (join a release) or --master, not both")
@@ -87,15 +93,17 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
         return
     wanted = parse_version(required_version(version))
     config = read_config(profile)
-    options = options_for(config, python, 1, sign_with, force)
-    target = connect_target(config)
-    plan = pipeline.make_plan(config, wanted, target, options, mode=Mode.PUBLISH)
+    options = options_for(config, python, jobs, sign_with, force)
+    mode = pipeline.publish_mode(config, wanted)
+    target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
+    plan = pipeline.make_plan(config, wanted, target, options, mode=mode)
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress)
     show.show_report(report, json)
 
 
 ns = Collection(
     release, publish, vote_tasks.build, vote_tasks.sign, vote_tasks.stage, vote_tasks.verify,
-    vote_tasks.promote, image_tasks.images, image_tasks.smoke, image_tasks.refresh, ci_tasks.ci,
+    vote_tasks.vote_result, vote_tasks.promote, vote_tasks.announce, housekeeping.cleanup,
+    housekeeping.withdraw, image_tasks.images, image_tasks.smoke, image_tasks.refresh, ci_tasks.ci,
 )
 ns.add_collection(sandbox_tasks)

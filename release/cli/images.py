@@ -105,7 +105,7 @@ def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
         report = refresh_images(
             config, registry=target.registry, dry_run=dry_run, progress=console.progress,
             wheel_sources=[index_wheels(target.index_simple, config.name, Path(scratch))],
-            revision_sources=[revision_wheels(config.root, config.name, Path(scratch) / "built",
+            revision_sources=[revision_wheels(config, Path(scratch) / "built",
                                               console.progress)],
         )
     if report.nothing_to_do:

@@ -12,6 +12,9 @@ def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
     for warning in plan.warnings:
         console.warn(warning)
     console.table("Steps", ["step", "does"], [(s.name.value, s.does) for s in plan.steps])
+    if len(plan.distributions) > 1:
+        console.table("Distributions", ["name", "voted on", "on the index"],
+                      [(d.name, d.voted, d.index) for d in plan.distributions])
     console.table(
         f"Artefacts (dist/{plan.version}/)",
         ["file", "kind", "with"],

@@ -10,6 +10,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from release import locks
 from release.adapters import git
 from release.adapters.index import download_wheel
 from release.adapters.registry import RegistryClient
@@ -18,11 +19,11 @@ from release.errors import ConfigError, RefusedError
 from release.pipeline.connect import Target, base_images
 from release.plan.images import OCI, master_join_problems
 from release.plan.release import planned_index
-from release.plan.tags import MASTER, BuildKind, plan_tags, tag_name
+from release.plan.tags import MASTER, BuildKind, check_tag_length, plan_tags, tag_name
 from release.progress import Progress
 from release.record import load_record, release_dir
 from release.steps.build import build_release, build_set, find_declared_version, package_builder
-from release.steps.images import ImageResult
+from release.steps.images import ImageResult, image_source
 from release.steps.index import put_indexes
 from release.steps.smoke import SmokeReport, ship_images
 from release.steps.tags import point_tag
@@ -30,7 +31,8 @@ from release.versions import ReleaseVersion, parse_version
 
 
 def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Progress) -> list[Path]:
-    """The wheel(s) dist/<V>/ holds for the index, building them first when this runner has none.
+    """The wheel(s) dist/<V>/ holds for the index, building them first when this runner has none
+    (after `invoke promote`, the voted wheels: a promoted release is never built again).
 
     Builds are reproducible, so separate runners building the same commit get the same bytes.
     With `install = "index"` the image installs a released version from the index, so the wheel
@@ -42,6 +44,8 @@ def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Progress
         return [download_wheel(f"{config.name}=={version}", dest)]
     directory = release_dir(config.root, str(version))
     record = load_record(directory, str(version))
+    if record.promotion is not None:  # the voted wheels, never a rebuild
+        return record.wheels()
     if not record.is_done("build"):
         build_release(config, version, progress=say)
         record = load_record(directory, str(version))
@@ -54,21 +58,34 @@ def release_images(
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     """Build, smoke and (with push) push `V-pythonP` for the given flavours -- with several
     platforms `V-pythonP-ARCH` for the given ones (default: all) -- and nothing else moves."""
+    check_tag_length(version, flavours, config.image_platforms if config.multi_platform else ())
+    with locks.release_run(release_dir(config.root, str(version)), str(version)):
+        return _release_images(config, version, target, flavours=flavours, jobs=jobs, push=push, say=say,
+                               platforms=platforms)
+
+
+def _release_images(
+    config: ReleaseConfig, version: ReleaseVersion, target: Target, *, flavours: Sequence[str],
+    jobs: int, push: bool, say: Progress, platforms: Sequence[str],
+) -> tuple[list[ImageResult], list[SmokeReport]]:
     wheels = release_wheels(config, version, say)
+    built = load_record(release_dir(config.root, str(version)), str(version)).build
+    # the release's commit, as `invoke release` and `invoke publish` label it, so their image is reused
+    source = image_source(config, str(version), wheels, revision=built.commit) if built else None
     results, reports = ship_images(
         config, str(version), wheels=wheels, registry=target.registry, push=push,
         progress=say, flavours=list(flavours), base_images=base_images(config, target),
-        kind=BuildKind.RELEASE, jobs=jobs, platforms=list(platforms) or None,
+        kind=BuildKind.RELEASE, jobs=jobs, platforms=list(platforms) or None, source=source,
     )
     if push:
         record = load_record(release_dir(config.root, str(version)), str(version))
         for result in results:
-            record.put_image(result.entry())
+            record.put_image(result.record_entry())
     return results, reports
 
 
 def tree_version(config: ReleaseConfig) -> str:
-    declared = find_declared_version(config.root, config.name)
+    declared = find_declared_version(config.root / config.main.path, config.name)
     if declared is None:
         raise ConfigError(f"{config.root}: cannot find the declared version for a master build")
     parse_version(declared.value)
@@ -79,17 +96,17 @@ def master_images(
     config: ReleaseConfig, target: Target, *, flavours: Sequence[str], jobs: int, push: bool, say: Progress,
     platforms: Sequence[str] = (),
 ) -> tuple[list[ImageResult], list[SmokeReport], dict[str, str]]:
-    """The master build: the wheel of HEAD, images tagged `master-pythonP`, and `master` when every
-    flavour is built here. A job that builds some flavours (one CI runner each) pushes only their
-    `master-pythonP`; `join_master` then moves `master`, as `publish` joins a release's image jobs.
-    With several platforms the images go under `master-pythonP-ARCH`; only a build of every
-    platform puts the indexes and sets `master-pythonP` (else `join_master` does)."""
+    """The master build: the wheels of HEAD (every distribution), images tagged `master-pythonP`, and
+    `master` when every flavour is built here. A job that builds some flavours (one CI runner each)
+    pushes only their `master-pythonP`; `join_master` then moves `master`, as `publish` joins a
+    release's image jobs. With several platforms the images go under `master-pythonP-ARCH`; only a
+    build of every platform puts the indexes and sets `master-pythonP` (else `join_master` does)."""
     version = tree_version(config)
     commit = git.commit_of(config.root)
     say(f"master build of {config.name} {version} at {commit[:12]}")
     with tempfile.TemporaryDirectory(prefix="release-master-") as work:
         with package_builder(git.commit_time(config.root, commit)) as builder:
-            files = build_set(config.root, commit, name=config.name, version=version, out=Path(work),
+            files = build_set(config.root, commit, config=config, version=version, out=Path(work),
                               with_source=False, builder=builder, progress=say)
         wheels = [f for f in files if f.suffix == ".whl"]
         results, reports = ship_images(

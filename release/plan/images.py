@@ -4,6 +4,13 @@ The input hash covers everything that decides an image's content and labels exce
 time: the Dockerfile, the wheels (sha256), the constraints, the base image digest and every
 build arg, and the platform when the image is one of several. An image in the registry whose
 input-hash label equals the plan's is not rebuilt.
+
+The dependency hash covers what decides the Dockerfile's `deps` stage: the Dockerfile, the base
+image digest, the wheels' names and declared requirements (not their bytes), the constraints and
+the build args the build stages read, and the platform when the image is one of several. The
+pipeline keeps that stage as a cache image under it (`plan.tags.cache_tag`), so a runner with an
+empty engine pulls the dependency layers instead of installing them again. The builder still
+checks every cached step; the hash only names the image.
 """
 
 from __future__ import annotations
@@ -18,8 +25,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from release.config import DEFAULT_BUILD_ARGS
 from release.errors import RefusedError
-from release.plan.tags import MASTER, BuildKind, platform_tag, tag_name
+from release.plan.provenance import SBOM_LABEL, sbom_file
+from release.plan.tags import MASTER, BuildKind, cache_repository, cache_tag, platform_tag, tag_name
 
 OCI = "org.opencontainers.image"
 INPUT_HASH_LABEL = "org.release-pipeline.input-hash"
@@ -27,7 +36,8 @@ WHEEL_SHA256_LABEL = "org.release-pipeline.wheel.sha256"
 CONTEXT_DIR = "docker-context-files"
 CONSTRAINTS_FILE = f"{CONTEXT_DIR}/constraints.txt"
 WHEELS_RECORD = "/opt/venv/wheels.sha256"  # written by the Dockerfile: `sha256sum *.whl`
-HASH_SCHEMA = 1
+HASH_SCHEMA = 2  # 2: INSTALLER is always a build arg
+DEPS_STAGE = "deps"  # the Dockerfile stage kept as a cache image
 
 # build arg -> label it sets (the Dockerfile's LABEL instructions)
 LABEL_ARGS: dict[str, str] = {
@@ -40,10 +50,14 @@ LABEL_ARGS: dict[str, str] = {
     "BASE_IMAGE_DIGEST": f"{OCI}.base.digest",
     "WHEEL_SHA256": WHEEL_SHA256_LABEL,
     "INPUT_HASH": INPUT_HASH_LABEL,
+    "IMAGE_SBOM": SBOM_LABEL,  # the SBOM's file name; empty for master builds, which have none
     "IMAGE_REVISION": f"{OCI}.revision",
     "IMAGE_CREATED": f"{OCI}.created",
 }
 VOLATILE_ARGS = frozenset({"IMAGE_CREATED"})  # never part of the input hash
+# Build args the `deps` stage and its ancestors do not read (the labels) or whose effect on it the
+# dependency hash covers otherwise (the wheels' requirements, the constraints' content).
+NOT_IN_DEPS_STAGE = frozenset(LABEL_ARGS) | {"INSTALL_FROM", "PACKAGE", "CONSTRAINTS"}
 VOLATILE_LABELS = frozenset(LABEL_ARGS[a] for a in VOLATILE_ARGS)
 
 
@@ -73,6 +87,8 @@ class ImageSource:
     vendor: str = ""
     pip_index_url: str = ""
     extra_args: Mapping[str, str] = field(default_factory=dict)  # e.g. BUILD_APT_DEPS
+    # each wheel's project name and Requires-Dist lines, from its METADATA
+    requires: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -87,6 +103,7 @@ class ImagePlan:
     input_hash: str
     platform: str = ""  # the platform it is built for; "" on a single-platform release: the engine's own
     index_tag: str = ""  # with several platforms: the tag of the index that lists this image
+    deps_hash: str = ""
 
     @property
     def ref(self) -> str:
@@ -96,6 +113,11 @@ class ImagePlan:
     def subject(self) -> str:
         """How progress names it: `python3.11`, or `python3.11 linux/arm64` among several platforms."""
         return f"python{self.flavour}" + (f" {self.platform}" if self.index_tag else "")
+
+    @property
+    def cache_ref(self) -> str:
+        """Where the dependency stage of this image is kept: `<registry>/<image>-cache:deps-...`."""
+        return f"{cache_repository(self.repository)}:{cache_tag(self.flavour, self.deps_hash)}"
 
 
 def image_tag(kind: BuildKind, version: str, flavour: str, platform: str = "") -> str:
@@ -142,6 +164,7 @@ def build_args(source: ImageSource, *, base_image: str, base_digest: str) -> dic
         "WHEEL_SHA256": wheel_sha256_label(source.wheels),
         "IMAGE_REVISION": source.revision,
         "IMAGE_CREATED": source.created,
+        "IMAGE_SBOM": "",  # plan_image names a release image's SBOM
     }
     if source.install == "index":
         args["INSTALL_FROM"] = "index"
@@ -155,6 +178,7 @@ def build_args(source: ImageSource, *, base_image: str, base_digest: str) -> dic
     clash = sorted(set(source.extra_args) & (set(args) | {"INPUT_HASH"}))
     if clash:
         raise ValueError(f"extra build args may not override {', '.join(clash)}")
+    args.update(DEFAULT_BUILD_ARGS)
     args.update(source.extra_args)
     return args
 
@@ -186,6 +210,41 @@ def input_hash(
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def deps_hash(
+    *,
+    flavour: str,
+    dockerfile_sha256: str,
+    wheels: Iterable[WheelFile],
+    requires: Iterable[tuple[str, Sequence[str]]],
+    constraints_sha256: str,
+    base_digest: str,
+    args: Mapping[str, str],
+    platform: str = "",
+) -> str:
+    """sha256 over what decides the `deps` stage (see the module doc). Without the wheels'
+    requirements their sha256 stand in: a cache image of this release only, never a wrong one.
+    `platform` counts only when given (an image among several platforms), as in `input_hash`."""
+    declared = sorted([_norm(name), sorted(lines)] for name, lines in requires)
+    document = {
+        "schema": HASH_SCHEMA,
+        "stage": DEPS_STAGE,
+        "python": flavour,
+        "dockerfile": dockerfile_sha256,
+        "requires": declared or sorted([w.filename, w.sha256] for w in wheels),
+        "constraints": constraints_sha256,
+        "base_digest": base_digest,
+        "args": {k: v for k, v in sorted(args.items()) if k not in NOT_IN_DEPS_STAGE},
+    }
+    if platform:
+        document["platform"] = platform
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def labels_for(args: Mapping[str, str]) -> dict[str, str]:
     """The labels the Dockerfile sets from `args` (PYTHON_BASE_IMAGE is always given)."""
     return {label: args.get(arg, "") for arg, label in LABEL_ARGS.items()}
@@ -205,10 +264,23 @@ def plan_image(
     """One flavour's image for `platform`. `of_several`: one of several platforms, so pushed under
     its platform's helper tag, listed by the flavour tag's index, its platform in the input hash."""
     args = build_args(source, base_image=base_image, base_digest=base_digest)
+    tag = image_tag(kind, source.version, flavour)  # the version tag (with several platforms: its index's)
+    if kind is BuildKind.RELEASE:
+        args["IMAGE_SBOM"] = sbom_file(source.name, tag, platform if of_several else "")
     digest = input_hash(
         flavour=flavour,
         dockerfile_sha256=source.dockerfile_sha256,
         wheels=source.wheels,
+        constraints_sha256=source.constraints_sha256,
+        base_digest=base_digest,
+        args=args,
+        platform=platform if of_several else "",
+    )
+    dependencies = deps_hash(
+        flavour=flavour,
+        dockerfile_sha256=source.dockerfile_sha256,
+        wheels=source.wheels,
+        requires=source.requires,
         constraints_sha256=source.constraints_sha256,
         base_digest=base_digest,
         args=args,
@@ -226,6 +298,7 @@ def plan_image(
         input_hash=digest,
         platform=platform,
         index_tag=image_tag(kind, source.version, flavour) if of_several else "",
+        deps_hash=dependencies,
     )
 
 

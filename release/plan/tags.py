@@ -15,11 +15,14 @@ from dataclasses import dataclass
 from enum import Enum
 
 from release import platforms
-from release.versions import ReleaseVersion, parse_existing
+from release.errors import VersionError
+from release.versions import ReleaseVersion, parse_existing, shown
 
 FLAVOUR_SEPARATOR = "-python"
 MASTER = "master"
 LATEST = "latest"
+WITHDRAWN = "withdrawn-"  # `withdrawn-V`: published by `invoke withdraw`, read by every plan
+MAX_TAG_LENGTH = 128  # Docker's limit: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
 
 
 def tag_name(prefix: str, python: str | None = None) -> str:
@@ -59,10 +62,48 @@ def split_tag(name: str) -> tuple[str, str | None]:
     return _split_flavour(name)
 
 
+def cache_repository(repository: str) -> str:
+    """`<image>-cache`: where the build's dependency stages are kept, out of the image's tag list."""
+    return f"{repository}-cache"
+
+
+def cache_tag(python: str, deps_hash: str) -> str:
+    """`deps-pythonP-<24 hex of the dependency hash>`: one flavour's dependency stage."""
+    return f"deps{FLAVOUR_SEPARATOR}{python}-{deps_hash.removeprefix('sha256:')[:24]}"
+
+
 def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
     """Released versions named by image tags like `1.10.6`, `1.10.6-python3.11` or a platform's
     `1.10.6-python3.11-arm64` (an image job pushed it: the version is taken)."""
     return sorted(set(parse_existing(split_tag(split_platform(tag)[0])[0] for tag in tags)))
+
+
+def withdrawn_tag(version: ReleaseVersion | str) -> str:
+    """The tag that publishes a release's withdrawal: `withdrawn-V`, on the image V shipped."""
+    return f"{WITHDRAWN}{version}"
+
+
+def withdrawn_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
+    """The releases whose withdrawal the registry's tags publish."""
+    return sorted(set(parse_existing(t[len(WITHDRAWN):] for t in tags if t.startswith(WITHDRAWN))))
+
+
+def alias_candidates(name: str, default: str) -> tuple[str, ...]:
+    """The tags the planner may point at the same image as the image tag `name`: for `V-pythonP`,
+    `X.Y-pythonP` and `latest-pythonP` (and, for the default flavour, `V`, `X.Y` and `latest`); for
+    `master-pythonP` of the default flavour, `master`. Anything else has none."""
+    prefix, python = split_tag(name)
+    if python is None:
+        return ()
+    if prefix == MASTER:
+        return (MASTER,) if python == default else ()
+    versions = parse_existing([prefix])
+    if not versions:
+        return ()
+    moving = [tag_name(versions[0].line, python), tag_name(LATEST, python)]
+    if python == default:
+        moving += [prefix, versions[0].line, LATEST]
+    return tuple(moving)
 
 
 class BuildKind(str, Enum):
@@ -105,6 +146,23 @@ def _flavoured(prefix: str, flavours: Sequence[str], default: str, *, moving: bo
     return tags
 
 
+def check_tag_length(version: ReleaseVersion, flavours: Sequence[str], several: Sequence[str] = ()) -> None:
+    """VersionError when the longest tag of `version` (`V-pythonP`, and with `several` platforms
+    their helper tags `V-pythonP-ARCH`) is longer than Docker allows: known before anything is
+    built, so nothing is half-released under a tag the registry refuses."""
+    python = max(flavours, key=lambda p: len(version_tag(version, p)))
+    tag = version_tag(version, python)
+    form = f"V{FLAVOUR_SEPARATOR}{python}"
+    if several:
+        platform = max(several, key=lambda p: len(platform_tag(tag, p)))
+        tag, form = platform_tag(tag, platform), f"{form}-{platforms.info(platform).suffix}"
+    longest = len(tag)
+    if longest > MAX_TAG_LENGTH:
+        raise VersionError(f"version {shown(str(version))} is too long for an image tag: its tag for "
+                           f"python{python} ({form}) would have {longest} characters, "
+                           f"Docker allows {MAX_TAG_LENGTH}")
+
+
 def owns_line(version: ReleaseVersion, existing: Iterable[ReleaseVersion]) -> bool:
     """True when `version` is the highest non-prerelease of its X.Y line."""
     if version.is_prerelease:
@@ -141,6 +199,7 @@ def plan_tags(
         return TagPlan(version, kind, tuple(tags), owns_line=False, owns_latest=False)
     if version is None:
         raise ValueError("a release build needs a version")
+    check_tag_length(version, ordered)
     known = list(existing)
     line = owns_line(version, known)
     latest = owns_latest(version, known)

@@ -16,6 +16,7 @@ sandbox did not start is never stopped.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from typing import Any
 from release import platforms as known_platforms
 from release.errors import ConfigError, ReleaseError, ServiceError
 from release.progress import Progress
-from release.sandbox import base_images, dockerd, emulation, gpg, services, svn
+from release.sandbox import base_images, dockerd, emulation, gpg, services, svn, tools
 from release.sandbox.base_images import SANDBOX_SUITES, recipe_digest
 from release.sandbox.state import Clock, Layout, locked, print_progress, read_state, write_state
 
@@ -105,11 +106,13 @@ def up(
         data["index_url"] = f"http://127.0.0.1:{procs['index']['port']}/"
 
         key = gpg.ensure_key(layout.gnupghome, data, clock)
+        tools.ensure_program("skopeo", "skopeo", clock)  # signs the images (the attest step)
         data.update(key)
         write_state(layout, data)
 
         names = sorted({*data.get("names", []), name})
-        keys = gpg.keys_text(Path(key["gnupghome"]), key["signing_key"])
+        home, fingerprint = Path(key["gnupghome"]), str(key["signing_key"])
+        keys = functools.partial(gpg.with_key, home=home, fingerprint=fingerprint)
         data["svn_url"] = svn.ensure_repo(layout.svn_repo, names, keys, clock)["url"]
         data["names"] = names
         write_state(layout, data)
@@ -120,9 +123,8 @@ def up(
         if flavours:
             emulation.ensure_emulation(platforms, host, clock)
         local = os.environ.get(BASE_REPOSITORY_ENV) or base_images.REPOSITORY
-        for flavour in flavours:
-            base_images.ensure_base_image(flavour, registry, layout, clock, platforms, host=host,
-                                          local_repository=local)
+        base_images.ensure_base_images(flavours, registry, layout, clock, platforms, host=host,
+                                       local_repository=local)
         data["complete"] = True
         write_state(layout, data)
     clock(f"sandbox up: registry {registry}, index {data['index_url']}, state {layout.state_file}")

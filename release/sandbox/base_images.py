@@ -7,6 +7,11 @@ One image per flavour and platform. The host's platform keeps the tag it always 
 plain image under `sandbox/python:P`, as before; once another platform is built, each platform's
 image is pushed as `P-ARCH` and `sandbox/python:P` becomes an image index over them, as Docker
 Hub's python images are.
+
+The suites that are missing are debootstrapped concurrently (as many at once as there are cores),
+and the packages they download are kept under the sandbox's state (`cache/debootstrap/<suite>`,
+`<suite>-<arch>` for another architecture), so building a suite again (a new recipe, another
+sandbox) downloads nothing.
 """
 
 from __future__ import annotations
@@ -14,9 +19,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +33,8 @@ from release.adapters import apt, rootfs
 from release.adapters.engine import Engine, ImageInfo
 from release.adapters.registry import INDEX_TYPES as INDEX_MEDIA_TYPES
 from release.adapters.registry import RegistryClient
-from release.errors import ConfigError, ServiceError, ToolMissingError
-from release.progress import Progress
+from release.errors import ConfigError, ReleaseError, ServiceError, ToolMissingError
+from release.progress import Event, Progress
 from release.sandbox.state import Layout
 from release.sandbox.tools import apt_install, ensure_program
 
@@ -85,14 +93,14 @@ def local_ref(flavour: str, platform: str | None = None, repository: str = REPOS
     return f"{repository}:{_tag(flavour, platform)}"
 
 
-def registry_ref(registry: str, flavour: str) -> str:
+def registry_ref(registry: str, flavour: str, repository: str = REPOSITORY) -> str:
     """What builds name as their base: one image, or an index over the platforms built."""
-    return f"{registry}/{REPOSITORY}:{flavour}"
+    return f"{registry}/{repository}:{flavour}"
 
 
-def registry_config_digest(registry: str, flavour: str) -> str | None:
+def registry_config_digest(registry: str, flavour: str, repository: str = REPOSITORY) -> str | None:
     """Config digest (= image id) of the registry's `sandbox/python:<flavour>`, or None if absent."""
-    return RegistryClient(registry).config_digest(REPOSITORY, flavour)
+    return RegistryClient(registry).config_digest(repository, flavour)
 
 
 def _local_image(engine: Engine, flavour: str, platform: str | None = None,
@@ -100,21 +108,28 @@ def _local_image(engine: Engine, flavour: str, platform: str | None = None,
     return engine.inspect(local_ref(flavour, platform, repository))
 
 
+def debootstrap_cache(layout: Layout, suite: str, debian_arch: str = "amd64") -> Path:
+    """Where the packages debootstrap downloads for `suite` (and architecture) are kept between runs."""
+    return layout.cache / "debootstrap" / (suite if debian_arch == "amd64" else f"{suite}-{debian_arch}")
+
+
 def local_base_image(flavour: str, platform: str, host: str, layout: Layout, progress: Progress, *,
-                     engine: Engine | None = None, repository: str = REPOSITORY) -> ImageInfo:
+                     engine: Engine | None = None, repository: str = REPOSITORY, ca_bundle: str | None = None,
+                     recipe_version: int = RECIPE_VERSION) -> ImageInfo:
     """Build (or reuse) the engine's base image of `flavour` for `platform`, by its recipe label,
     and check that it is that platform's (a tag of another architecture is rebuilt, never used)."""
     engine = engine or Engine(timeout=600)
     found = platforms.info(platform)
     suite = suite_of(flavour)
-    recipe = recipe_digest(suite, PACKAGES, ca_bundle_sha256(progress), architecture=found.architecture)
+    recipe = recipe_digest(suite, PACKAGES, ca_bundle or ca_bundle_sha256(progress), recipe_version,
+                           architecture=found.architecture)
     own = None if platform == host else platform
     name = local_ref(flavour, own, repository)
     image = _local_image(engine, flavour, own, repository)
     if image is not None and image.labels.get(LABEL_RECIPE) == recipe and image.platform == platform:
         progress(f"base image {name}: reusing {image.short_id} (recipe {recipe[:12]})")
         return image
-    emulated = " under emulation, about 6 minutes" if own else ", about a minute"
+    emulated = " under emulation, about 6 minutes" if own else " (a minute or two)"
     progress(f"base image {name}: building from Debian {suite} for {platform}{emulated}")
     _build(engine, flavour, suite, recipe, layout, progress, platform=found, ref=name)
     image = engine.inspect(name)
@@ -124,19 +139,72 @@ def local_base_image(flavour: str, platform: str, host: str, layout: Layout, pro
     return image
 
 
-def ensure_base_image(flavour: str, registry: str, layout: Layout, progress: Progress,
-                      wanted: Sequence[str] = (), *, host: str | None = None,
-                      local_repository: str = REPOSITORY) -> str:
+def ensure_base_images(
+    flavours: Sequence[str], registry: str, layout: Layout, progress: Progress, wanted: Sequence[str] = (), *,
+    host: str | None = None, repository: str = REPOSITORY, local_repository: str | None = None,
+    jobs: int | None = None, recipe_version: int = RECIPE_VERSION,
+) -> dict[str, str]:
+    """`ensure_base_image` for every flavour (and the `wanted` platforms, default the host's), the
+    flavours to build concurrently (at most `jobs`, by default one per core); flavour -> registry
+    ref. The first failure is raised once all finish."""
+    if not flavours:
+        return {}
+    host = host or platforms.host_platform()
+    wanted = tuple(wanted) or (host,)
+    ca_bundle = ca_bundle_sha256(progress)
+    engine = Engine(timeout=600)
+    local = local_repository or repository
+    for flavour in flavours:
+        for platform in wanted:
+            image = _local_image(engine, flavour, None if platform == host else platform, local)
+            recipe = recipe_digest(suite_of(flavour), PACKAGES, ca_bundle, recipe_version,
+                                   architecture=platforms.info(platform).architecture)
+            if image is None or image.labels.get(LABEL_RECIPE) != recipe:  # one install, before the threads
+                ensure_program("debootstrap", "debootstrap", progress)
+                break
+    lock = threading.Lock()
+
+    def said(message: str | Event) -> None:
+        with lock:
+            progress(message)
+
+    workers = max(1, min(len(flavours), jobs or os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="base-image") as pool:
+        def one(flavour: str) -> str:
+            return ensure_base_image(flavour, registry, layout, said, wanted, host=host,
+                                     repository=repository, local_repository=local, ca_bundle=ca_bundle,
+                                     recipe_version=recipe_version)
+
+        futures = {flavour: pool.submit(one, flavour) for flavour in flavours}
+        errors = []
+        refs = {}
+        for flavour, future in futures.items():
+            try:
+                refs[flavour] = future.result()
+            except ReleaseError as exc:
+                errors.append(exc)
+    if errors:
+        raise errors[0]
+    return refs
+
+
+def ensure_base_image(
+    flavour: str, registry: str, layout: Layout, progress: Progress, wanted: Sequence[str] = (), *,
+    host: str | None = None, repository: str = REPOSITORY, local_repository: str | None = None,
+    ca_bundle: str | None = None, recipe_version: int = RECIPE_VERSION,
+) -> str:
     """Build (or reuse) the base images of `flavour` for the `wanted` platforms (default: the
-    host's) and make sure the registry holds them; return the ref builds use. The engine keeps
-    them under `local_repository` (another name than the shared one starts cold)."""
+    host's) and make sure the registry holds them under `repository`; return the ref builds use.
+    The engine keeps them under `local_repository` (default `repository`; another name than the
+    shared one starts cold)."""
     host = host or platforms.host_platform()
     wanted = tuple(wanted) or (host,)
     engine = Engine(timeout=600)
+    ca_bundle = ca_bundle or ca_bundle_sha256(progress)
     images = {p: local_base_image(flavour, p, host, layout, progress, engine=engine,
-                                  repository=local_repository) for p in wanted}
-    repository = REPOSITORY
-    ref = registry_ref(registry, flavour)
+                                  repository=local_repository or repository, ca_bundle=ca_bundle,
+                                  recipe_version=recipe_version) for p in wanted}
+    ref = registry_ref(registry, flavour, repository)
     client = RegistryClient(registry)
     others = {p for p in platforms.SUPPORTED if p != host
               and client.manifest_digest(repository, _tag(flavour, p)) is not None}
@@ -179,7 +247,8 @@ def _build(engine: Engine, flavour: str, suite: str, recipe: str, layout: Layout
     try:
         tree = rootfs.debootstrap(suite, work / "rootfs", packages=PACKAGES, mirror=MIRROR,
                                   log_file=layout.log(f"debootstrap-{suite}-{platform.debian}"),
-                                  arch=platform.debian)
+                                  arch=platform.debian,
+                                  cache_dir=debootstrap_cache(layout, suite, platform.debian))
         _trim(tree)
         target = tree / CA_BUNDLE.relative_to("/")
         target.parent.mkdir(parents=True, exist_ok=True)

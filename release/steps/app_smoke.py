@@ -9,8 +9,10 @@ network is needed), then stops it: the URL must answer 200, with `expect` in the
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from release.adapters.engine import Engine
@@ -68,6 +70,7 @@ class Check:
     ok: bool
     detail: str = ""
     skipped: bool = False
+    seconds: float = 0.0  # how long the check took (inside the container, when it ran in one)
 
 
 def expected_text(expect: str, version: str) -> str:
@@ -139,11 +142,18 @@ def app_checks(
 ) -> list[Check]:
     """Every configured smoke command, then the health check; an unconfigured kind is skipped.
     `platform`: the image's (another architecture's runs under emulation)."""
-    checks = [run_command(engine, ref, command, version, platform) for command in commands]
+    checks = [timed(partial(run_command, engine, ref, command, version, platform)) for command in commands]
     if not commands:
         checks.append(Check("commands", True, "no smoke-commands configured", skipped=True))
     if health is None:
         checks.append(Check("health", True, "no health-check configured", skipped=True))
     else:
-        checks.append(run_health_check(engine, ref, health, version, platform))
+        checks.append(timed(lambda: run_health_check(engine, ref, health, version, platform)))
     return checks
+
+
+def timed(check: Callable[[], Check]) -> Check:
+    """`check()`, with how long it took."""
+    started = time.monotonic()
+    found = check()
+    return replace(found, seconds=round(time.monotonic() - started, 3))

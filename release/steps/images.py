@@ -17,21 +17,22 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from release.adapters import git
-from release.adapters.engine import BuildFailed, BuildLine, Engine, split_ref
+from release.adapters.engine import BuildFailed, BuildLine, Engine, StepTime, split_ref, stage_image
 from release.adapters.registry import RegistryClient, parse_reference
 from release.config import ReleaseConfig
 from release.errors import CommandError, ConfigError, RefusedError, ReleaseError, ServiceError
 from release.plan.images import (
     CONSTRAINTS_FILE,
     CONTEXT_DIR,
+    DEPS_STAGE,
     INPUT_HASH_LABEL,
     ImagePlan,
     ImageSource,
@@ -72,6 +73,9 @@ class ImageResult:
     cached_steps: int = 0
     cacheable_steps: int = 0
     digest: str | None = None  # registry manifest digest, once pushed or found there
+    timings: tuple[StepTime, ...] = ()  # per build step, when built
+    cache: str = ""  # where the dependency stage came from: engine | registry | built ("" not built)
+    cache_to_push: bool = False  # the registry lacks the dependency stage's cache image
 
     @property
     def flavour(self) -> str:
@@ -85,17 +89,11 @@ class ImageResult:
     def ref(self) -> str:
         return self.plan.ref
 
-    @property
-    def fully_cached(self) -> bool:
-        return self.status != "built" or self.cached_steps == self.cacheable_steps
-
-    def entry(self) -> ImageEntry:
-        """The `images` entry of the release record for this image."""
+    def record_entry(self) -> ImageEntry:
+        """The release record's entry for this image (one of several platforms': keyed by both)."""
         plan = self.plan
         return ImageEntry(self.flavour, self.ref, self.digest, self.image_id, plan.input_hash,
                           plan.base_image, plan.base_digest, plan.platform if plan.index_tag else "")
-
-
 
 
 def read_wheel_metadata(path: Path) -> dict[str, list[str]]:
@@ -128,7 +126,10 @@ def image_source(
             revision = ""
     prefix = re.sub(r"[-_.]+", "_", config.name).lower() + "-"
     main = next((p for p in wheels if p.name.lower().startswith(prefix)), wheels[0])
-    meta = metadata_labels(read_wheel_metadata(main))
+    metadata = {p: read_wheel_metadata(p) for p in wheels}
+    meta = metadata_labels(metadata[main])
+    requires = tuple((str((m.get("Name") or [p.name.split("-")[0]])[0]), tuple(m.get("Requires-Dist") or ()))
+                     for p, m in metadata.items())
     return ImageSource(
         name=config.name, version=version, title=config.project,
         wheels=tuple(WheelFile(p.name, sha256_of(p)) for p in wheels),
@@ -138,6 +139,7 @@ def image_source(
         created=created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         source_url=meta["source_url"], licenses=meta["licenses"], vendor=meta["vendor"],
         pip_index_url=pip_index_url, extra_args={**dict(config.build_args), **(extra_args or {})},
+        requires=requires,
     )
 
 
@@ -233,12 +235,70 @@ def find_existing(
     return None
 
 
+def _dependency_cache(plan: ImagePlan, engine: Engine, registry: RegistryClient | None,
+                      progress: Progress) -> tuple[str, bool]:
+    """Where this build's dependency stage comes from, and whether the registry has it.
+
+    `engine`: the engine has the cache image, so its own build cache serves (no cache-from: the
+    classic builder would then take hits from the cache-from images only). `registry`: pulled from
+    the registry, the build uses it as cache-from (a runner that starts with an empty engine).
+    `built`: neither has it; the build makes it and tags it. Each platform of several has its own
+    cache image (the platform is in its dependency hash), pulled as that platform's.
+    """
+    repository, tag = split_ref(plan.cache_ref)
+    in_registry = False
+    if registry is not None:
+        try:
+            in_registry = registry.manifest_digest(repository.partition("/")[2], tag) is not None
+        except ServiceError as exc:
+            progress(plan_event(plan, "note", f"dependency cache not looked up: {exc}"))
+    local = engine.inspect(plan.cache_ref)
+    if local is not None and (not plan.platform or local.platform == plan.platform):
+        return "engine", in_registry
+    if in_registry:
+        started = time.monotonic()
+        try:
+            engine.pull(plan.cache_ref, platform=plan.platform or None)
+        except ServiceError as exc:
+            progress(plan_event(plan, "note", f"dependency cache not pulled: {exc}"))
+            return "built", True
+        message = f"pulled the dependency stage {plan.cache_ref} in {time.monotonic() - started:.1f}s"
+        progress(plan_event(plan, "cache", message, elapsed=time.monotonic() - started))
+        return "registry", True
+    return "built", False
+
+
+def image_key(plan: ImagePlan) -> str:
+    """The image's key in the release record (`ImageEntry.key`): its flavour, or `flavour platform`
+    for one platform's image among several."""
+    return f"{plan.flavour} {plan.platform}" if plan.index_tag else plan.flavour
+
+
+def _pushed_earlier(plan: ImagePlan, source: ImageSource, entry: ImageEntry | None,
+                    registry: RegistryClient | None, image: str, kind: BuildKind) -> ImageResult | None:
+    """The image an earlier run of this release pushed, when only the base image moved since: the
+    registry still holds the recorded digest under the tag, and planning with the recorded base
+    digest gives the recorded input hash (so the labels the smoke test checks are that image's).
+    A base pinned to a platform's digest (several platforms) is re-planned pinned as recorded."""
+    if entry is None or not entry.digest or registry is None or entry.base_digest == plan.base_digest:
+        return None
+    same_base = unpinned(entry.base_image) == unpinned(plan.base_image)
+    base = entry.base_image if same_base and "@" in plan.base_image else plan.base_image
+    then = plan_image(source, flavour=plan.flavour, repository=plan.repository, kind=kind,
+                      base_image=base, base_digest=entry.base_digest, platform=plan.platform,
+                      of_several=bool(plan.index_tag))
+    if then.input_hash != entry.input_hash or registry.manifest_digest(image, plan.tag) != entry.digest:
+        return None
+    return ImageResult(then, "reused", digest=entry.digest)
+
+
 def _build_one(
     plan: ImagePlan, context: bytes, engine: Engine, progress: Progress, network_mode: str | None,
-    nocache: bool = False,
+    nocache: bool = False, registry: RegistryClient | None = None,
 ) -> ImageResult:
     started = time.monotonic()
     progress(plan_event(plan, "started", f"building {plan.ref} from {plan.base_image}"))
+    cache, in_registry = ("built", False) if nocache else _dependency_cache(plan, engine, registry, progress)
 
     def on_line(line: BuildLine) -> None:
         elapsed = time.monotonic() - started
@@ -250,7 +310,14 @@ def _build_one(
                                 cached=line.cached, elapsed=elapsed))
 
     outcome = engine.build(context, tag=plan.ref, buildargs=plan.build_args, network_mode=network_mode,
-                           nocache=nocache, on_line=on_line, platform=plan.platform or None)
+                           nocache=nocache, on_line=on_line, platform=plan.platform or None,
+                           cache_from=[plan.cache_ref] if cache == "registry" else [])
+    if cache == "built":
+        deps = stage_image(outcome.timings, DEPS_STAGE)
+        if deps:
+            engine.tag(deps, plan.cache_ref)
+        else:  # a Dockerfile without a `deps` stage: nothing to keep
+            cache, in_registry = "", True
     seconds = time.monotonic() - started
     info = engine.inspect(outcome.image_id)
     if plan.platform and (info is None or info.platform != plan.platform):
@@ -259,7 +326,8 @@ def _build_one(
                           f"{plan.base_image} is not a {plan.platform} image", step=None, instruction=None,
                           tail=())
     result = ImageResult(plan, "built", outcome.image_id, info.size if info else 0, seconds,
-                         outcome.cached_steps, outcome.cacheable_steps)
+                         outcome.cached_steps, outcome.cacheable_steps, timings=outcome.timings,
+                         cache=cache, cache_to_push=not in_registry)
     cached = f"{outcome.rebuilt_steps} steps rebuilt" if outcome.rebuilt_steps else "all steps cached"
     progress(plan_event(plan, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
     return result
@@ -271,13 +339,18 @@ def build_images(
     kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
     progress: Progress = to_log, nocache: bool = False, platforms: Sequence[str] | None = None,
+    on_result: Callable[[ImageResult], None] | None = None,
+    recorded: Mapping[str, ImageEntry] | None = None,
 ) -> list[ImageResult]:
     """Build every flavour's image for each platform (or reuse an identical one); raise naming
     each failed one.
 
     `platforms` chooses some of the configured ones (default: all). `source` overrides what is
     read from the tree (e.g. revision, index URL); `wheels` are the exact files the release
-    built. Nothing is pushed here.
+    built. Nothing is pushed here. `on_result` gets each image's result as soon as it is there
+    (the smoke test starts on it while the others build). `recorded` are the images the release
+    record says this release already pushed (by `ImageEntry.key`): a rerun keeps them although
+    the base image moved since.
     """
     engine = engine or Engine()
     chosen = list(flavours or config.python)
@@ -293,6 +366,15 @@ def build_images(
         if nocache:  # a deliberate cold build: neither the registry's nor the engine's copy counts
             to_build.append(plan)
             continue
+        pushed = _pushed_earlier(plan, source, (recorded or {}).get(image_key(plan)), client, config.image,
+                                 kind)
+        if pushed is not None:
+            progress(plan_event(plan, "reused", f"{plan.ref}: this release pushed it already (its record "
+                                "says so), from a base image that has moved since; kept"))
+            results[plan.ref] = pushed
+            if on_result is not None:
+                on_result(pushed)
+            continue
         try:
             found = find_existing(plan, engine, client, config.image, kind=kind, replace_tags=replace_tags)
         except ServiceError as exc:
@@ -304,6 +386,8 @@ def build_images(
         where = "the registry" if found.status == "reused" else "the engine"
         progress(plan_event(plan, "reused", f"{plan.ref}: {where} has it from the same inputs"))
         results[plan.ref] = found
+        if on_result is not None:
+            on_result(found)
     context = build_context(config, source, wheels) if to_build else b""
     lock = threading.Lock()
 
@@ -313,14 +397,21 @@ def build_images(
 
     failures: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="image") as pool:
-        futures = [(p, pool.submit(_build_one, p, context, engine, locked, network_mode_for(source), nocache))
-                   for p in to_build]
-        for plan, future in futures:
+        futures = {p.ref: pool.submit(_build_one, p, context, engine, locked, network_mode_for(source),
+                                      nocache, client)
+                   for p in to_build}
+        by_ref = {p.ref: p for p in to_build}
+        for future in as_completed(futures.values()):
+            ref = next(r for r, pending in futures.items() if pending is future)
+            plan = by_ref[ref]
             try:
-                results[plan.ref] = future.result()
+                results[ref] = future.result()
             except (BuildFailed, ServiceError, CommandError) as exc:
                 failures[plan.subject.removeprefix("python")] = str(exc)
                 locked(plan_event(plan, "failed", str(exc).splitlines()[0]))
+                continue
+            if on_result is not None and not failures:
+                on_result(results[ref])
     if failures:
         lines = "\n".join(f"python{f}: {msg}" for f, msg in sorted(failures.items()))
         raise CommandError(f"image build failed for Python {', '.join(sorted(failures))}:\n{lines}")
@@ -330,7 +421,8 @@ def build_images(
 def push_images(
     results: Sequence[ImageResult], *, engine: Engine | None = None, progress: Progress = to_log
 ) -> list[ImageResult]:
-    """Push every image not already in the registry; return results carrying registry digests."""
+    """Push every image not already in the registry (and the dependency stage's cache image the
+    registry lacks); return results carrying registry digests."""
     engine = engine or Engine()
     pushed = []
     for result in results:
@@ -343,6 +435,11 @@ def push_images(
         seconds = time.monotonic() - started
         message = f"{result.ref}@{digest} ({seconds:.1f}s)"
         progress(plan_event(result.plan, "pushed", message, elapsed=seconds))
-        pushed.append(replace(result, digest=digest))
+        if result.cache_to_push:
+            started = time.monotonic()
+            engine.push(result.plan.cache_ref)
+            seconds = time.monotonic() - started
+            message = f"dependency stage {result.plan.cache_ref} pushed for other runners ({seconds:.1f}s)"
+            progress(plan_event(result.plan, "cache", message, elapsed=seconds))
+        pushed.append(replace(result, digest=digest, cache_to_push=False))
     return pushed
-

@@ -19,7 +19,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,12 +28,12 @@ from pathlib import Path
 from release.adapters import git
 from release.adapters.engine import Engine
 from release.adapters.index import PackageIndex
-from release.adapters.registry import INDEX_TYPES, RegistryClient
+from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import PlannedIndex
-from release.plan.tags import MASTER, BuildKind, platform_tag, split_tag
+from release.plan.tags import MASTER, BuildKind, alias_candidates, platform_tag, split_tag
 from release.progress import Progress, to_log
 from release.record import sha256_of
 from release.steps.build import build_set, package_builder
@@ -51,6 +52,7 @@ from release.versions import parse_existing
 
 log = logging.getLogger("release.refresh")
 DEFAULT_LOG = "docs/base-image-refresh.log"
+LABEL_READERS = 8  # targets whose labels are read from the registry at once
 
 # (version, wheel sha256s) -> the wheel files, or None when they cannot be found
 WheelSource = Callable[[str, Sequence[str]], "list[Path] | None"]
@@ -136,17 +138,18 @@ def index_wheels(simple_url: str, project: str, dest: Path) -> WheelSource:
     return find
 
 
-def revision_wheels(root: Path, name: str, dest: Path, progress: Progress = to_log) -> RevisionSource:
+def revision_wheels(config: ReleaseConfig, dest: Path, progress: Progress = to_log) -> RevisionSource:
     """A master image's wheel is on no index: build it again from the commit its image is labelled
     with (builds are reproducible), kept only when its sha256 is the recorded one. A revision that
     is not a full commit hash, or that the checkout lacks, finds nothing."""
+    root = config.root
 
     def find(revision: str, version: str, shas: Sequence[str]) -> list[Path] | None:
         try:
             commit = git.check_object_name(revision)
             epoch = git.commit_time(root, commit)
             with package_builder(epoch) as builder:
-                files = build_set(root, commit, name=name, version=version, out=dest / commit[:12],
+                files = build_set(root, commit, config=config, version=version, out=dest / commit[:12],
                                   with_source=False, builder=builder, progress=progress)
         except ReleaseError as exc:
             log.warning("wheel of %s at %s not rebuilt: %s", version, revision[:12], exc)
@@ -170,19 +173,22 @@ def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
     return config.dockerfile
 
 
-def _check(config: ReleaseConfig, client: RegistryClient, engine: Engine, tag: str) -> RefreshItem:
-    if client.media_type(config.image, tag) in INDEX_TYPES:
-        return _check_index(config, client, tag)
-    labels = client.image_labels(config.image, tag) or {}
+def _check(tag: str, labels: Mapping[str, str], engine: Engine, bases: dict[str, str | ServiceError]
+           ) -> RefreshItem:
+    """One target's state; `bases` remembers each base image's current digest (or why it has none)."""
     flavour = split_tag(tag)[1] or ""
     base, old = labels.get(f"{OCI}.base.name", ""), labels.get(f"{OCI}.base.digest", "")
     item = RefreshItem(tag, flavour, labels.get(f"{OCI}.version", ""), base, old, "", "current")
     if not base or not old:
         return dataclasses.replace(item, status="skipped", detail="no base.name/base.digest labels")
-    try:
-        new = engine.current_digest(base)
-    except ServiceError as exc:
-        return dataclasses.replace(item, status="skipped", detail=str(exc))
+    if base not in bases:
+        try:
+            bases[base] = engine.current_digest(base)
+        except ServiceError as exc:
+            bases[base] = exc
+    new = bases[base]
+    if isinstance(new, ServiceError):
+        return dataclasses.replace(item, status="skipped", detail=str(new))
     return dataclasses.replace(item, new_base=new, status="current" if new == old else "stale")
 
 
@@ -225,7 +231,12 @@ def refresh_images(
     only reports what is stale."""
     engine = engine or Engine()
     client = RegistryClient(registry)
-    items = [_check(config, client, engine, tag) for tag in refresh_targets(client.tags(config.image))]
+    targets = refresh_targets(client.tags(config.image))
+    with ThreadPoolExecutor(max_workers=LABEL_READERS, thread_name_prefix="labels") as pool:
+        target_labels = list(pool.map(lambda tag: client.labels_or_index(config.image, tag), targets))
+    bases: dict[str, str | ServiceError] = {}
+    items = [_check_index(config, client, tag) if is_index else _check(tag, found or {}, engine, bases)
+             for tag, (found, is_index) in zip(targets, target_labels)]
     stale = [i for i in items if i.status == "stale"]
     for item in items:
         progress(f"{item.tag}: {item.status}" + (f" ({item.detail})" if item.detail else ""))
@@ -281,10 +292,10 @@ def refresh_images(
 def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: RefreshItem,
           results: list[ImageResult], progress: Progress) -> RefreshItem:
     """Push the new image (an index's: every platform's, then a new index over them, the tag
-    moved to it) and move every tag that pointed at the old one (aliases included)."""
+    moved to it) and move every alias that pointed at the old one."""
     old = client.manifest_digest(config.image, item.tag)
-    aliases = [t for t in client.tags(config.image) if t != item.tag
-               and client.manifest_digest(config.image, t) == old]
+    aliases = [t for t in alias_candidates(item.tag, config.default_python)
+               if client.manifest_digest(config.image, t) == old]
     pushed = push_images(results, engine=engine)
     if item.platforms:
         own = tuple((p, platform_tag(item.tag, p)) for p in item.platforms)

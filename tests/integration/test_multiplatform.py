@@ -101,6 +101,12 @@ def test_a_two_platform_release_puts_one_index_under_every_tag_as_its_dry_run_sa
     assert dict(record.indexes["3.11"].platforms) == index.digests()
     assert {e.platform for e in record.images.values()} == set(PLATFORMS)
     assert report.platforms == {"3.11": index.digests()}
+    # provenance per platform image (its own SBOM and signature) and per index (its own signature)
+    assert {e.digest for e in record.sboms.values()} == set(index.digests().values())
+    assert {e.platform for e in record.sboms.values()} == set(PLATFORMS)
+    signed = {e.digest for e in record.image_signatures.values()}
+    assert signed == {index.digest, *index.digests().values()}
+    assert all(e.identity.endswith(f"/{IMAGE}:1.10.6-python3.11") for e in record.image_signatures.values())
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)

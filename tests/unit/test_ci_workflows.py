@@ -532,6 +532,7 @@ def test_master_moves_only_when_every_flavour_holds_the_joined_commit() -> None:
 
 @pytest.mark.parametrize("revision", ["--upload-pack=touch /tmp/x", "HEAD", "main", "a" * 39])
 def test_a_master_wheel_is_rebuilt_only_from_a_full_commit_hash(tmp_path: Path, revision: str) -> None:
-    find = revision_wheels(tmp_path, "sample-app", tmp_path / "built")
+    config = parse_config(tmp_path, {"name": "sample-app", "python": ["3.11"]})
+    find = revision_wheels(config, tmp_path / "built")
     assert find(revision, "1.10.6", ["0" * 64]) is None  # refused before git or a build runs
     assert not (tmp_path / "built").exists()

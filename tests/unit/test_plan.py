@@ -11,14 +11,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from release.config import parse_config
+from release.errors import ConfigError, VersionError
 from release.plan.release import (
     Mode,
+    PlannedDistribution,
     StepName,
     TagAction,
     TargetState,
     UploadAction,
     alias_differences,
     artefacts,
+    distribution_of,
+    plan_distributions,
     plan_release,
     release_steps,
     replan_aliases,
@@ -51,7 +55,8 @@ def actions(plan_tags: object) -> dict[str, str]:
 
 def test_final_release_steps_skip_the_vote_stage() -> None:
     names = [s.name.value for s in release_steps(V("1.10.6"))]
-    assert names == ["build", "sign", "images", "push", "upload", "aliases", "report"]
+    assert names == ["build", "sign", "images", "push", "sbom", "attest", "upload", "aliases", "report",
+                     "provenance"]
 
 
 def test_rc_release_stages_for_the_vote_before_images() -> None:
@@ -62,7 +67,7 @@ def test_rc_release_stages_for_the_vote_before_images() -> None:
 
 def test_a_publish_join_neither_builds_nor_signs() -> None:
     names = [s.name.value for s in release_steps(V("1.10.6"), Mode.PUBLISH)]
-    assert names == ["push", "upload", "aliases", "report"]
+    assert names == ["push", "sbom", "attest", "upload", "aliases", "report", "provenance"]
 
 
 def test_final_artefacts_are_signed_and_the_index_gets_copies_of_the_voted_packages() -> None:
@@ -167,6 +172,26 @@ def test_some_flavours_only_leave_the_aliases_for_a_full_release() -> None:
     assert not plan.full and plan.flavours == ("3.11",)
     assert {t.action for t in plan.aliases} == {TagAction.SKIP}
     assert [i.python for i in plan.images] == ["3.11"]
+
+
+def test_some_flavours_leave_the_tags_of_the_others_alone() -> None:
+    """A partial run has no image for the other flavours: their version tags are not its to set."""
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, flavours=["3.11", "3.13"])
+    found = actions(plan.tags)
+    assert found["1.10.6-python3.9"] == "skip" and found["1.10.6-python3.11"] == "create"
+    assert found["1.10.6"] == "create"
+    reason = next(t.reason for t in plan.tags if t.tag == "1.10.6-python3.9")
+    assert reason == "not built in this run (python3.9)"
+
+
+def test_flavours_without_the_default_are_refused_before_anything_is_built() -> None:
+    with pytest.raises(ConfigError, match=r"leaves out the default flavour 3\.11.*add 3\.11 to --python"):
+        plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, flavours=["3.13"])
+
+
+def test_a_version_too_long_for_an_image_tag_is_refused_by_the_plan() -> None:
+    with pytest.raises(VersionError, match="too long for an image tag"):
+        plan_release(CONFIG, V("1.0.0.dev" + "1" * 118), state(), registry=REGISTRY)
 
 
 def test_a_tree_declaring_another_version_is_a_warning_of_the_refusal_to_come() -> None:
@@ -295,9 +320,10 @@ def test_two_platforms_plan_an_image_per_flavour_and_platform_and_an_index_per_f
 def test_a_publish_join_of_several_platforms_puts_the_indexes_before_the_version_tags() -> None:
     names = [s.name.value for s in plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY,
                                                 mode=Mode.PUBLISH).steps]
-    assert names == ["index", "push", "upload", "aliases", "report"]
+    assert names == ["index", "push", "sbom", "attest", "upload", "aliases", "report", "provenance"]
     rc = [s.name.value for s in release_steps(V("1.10.6rc1"), multi_platform=True)]
-    assert rc == ["build", "sign", "stage", "images", "index", "push", "upload", "aliases", "report"]
+    assert rc == ["build", "sign", "stage", "images", "index", "push", "sbom", "attest", "upload", "aliases",
+                  "report", "provenance"]
 
 
 def test_one_platform_of_two_pushes_its_images_and_sets_no_tag_at_all() -> None:
@@ -337,4 +363,94 @@ def test_the_dry_run_json_lists_every_image_per_flavour_and_platform_and_every_i
     ]
     assert data["indexes"][0] == {"python": "3.11", "tag": "1.10.6-python3.11", "images": [
         {"platform": "linux/amd64", "tag": "1.10.6-python3.11-amd64"},
-        {"platform": "linux/arm64", "tag": "1.10.6-python3.11-arm64"}]}
+        {"platform": "linux/arm64", "tag": "1.10.6-python3.11-arm64"}],
+        "signature": "image-signatures/sample-app-1.10.6-python3.11.sig"}
+
+
+def test_several_platforms_plan_an_sbom_and_signature_per_platform_image_and_a_signature_per_index() -> None:
+    plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY)
+    arm = next(i for i in plan.images if i.python == "3.11" and i.platform == "linux/arm64")
+    assert arm.sbom == "sbom/sample-app-1.10.6-python3.11-linux-arm64.cdx.json"
+    assert arm.signature == "image-signatures/sample-app-1.10.6-python3.11-linux-arm64.sig"
+    assert arm.key == "3.11 linux/arm64" and arm.index_tag == "1.10.6-python3.11"
+    signed = [(i.key, i.tag, i.signature) for i in plan.attested if not i.sbom]
+    assert signed == [("3.11", "1.10.6-python3.11", "image-signatures/sample-app-1.10.6-python3.11.sig"),
+                      ("3.13", "1.10.6-python3.13", "image-signatures/sample-app-1.10.6-python3.13.sig")]
+    paths = {a.path for a in plan.artefacts}
+    assert {i.sbom for i in plan.images} | {i.signature for i in plan.attested} <= paths
+    single = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
+    assert [i.key for i in single.attested] == ["3.9", "3.11", "3.13"]  # as before: one image per flavour
+    assert single.images[1].sbom == "sbom/sample-app-1.10.6-python3.11.cdx.json"
+
+
+def test_a_run_of_some_platforms_leaves_provenance_to_the_join() -> None:
+    plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY, platforms=["linux/arm64"])
+    names = [s.name for s in plan.steps]
+    assert StepName.INDEX in names
+    assert not {StepName.SBOM, StepName.ATTEST, StepName.PROVENANCE} & set(names)
+    assert not any(a.kind in {"sbom", "image-signature"} for a in plan.artefacts)
+    assert plan.indexes == () and all(t.deferred for t in plan.tags)
+
+
+# --- several distributions, and publishing what a vote passed -------------------------------------
+
+MULTI = parse_config(Path("/src"), {
+    "name": "sample-app", "image": "sample/app", "python": ["3.11"],
+    "distributions": [{"name": "sample-app"}, {"name": "sample-app-sdk", "path": "sdk",
+                                               "version-from": "sdk/sample_app_sdk/__init__.py"}],
+})
+
+
+def test_a_publish_after_promotion_checks_the_voted_files_and_builds_images_from_them() -> None:
+    names = [s.name.value for s in release_steps(V("1.10.6"), Mode.PROMOTED)]
+    assert names == ["voted", "images", "push", "sbom", "attest", "upload", "aliases", "report", "provenance"]
+
+
+def test_each_distribution_gets_its_version_and_the_sdk_its_own() -> None:
+    rc = plan_distributions(MULTI, V("1.10.6rc1"), {"sample-app-sdk": "0.3.0"})
+    assert rc == (PlannedDistribution("sample-app", "1.10.6", "1.10.6rc1"),
+                  PlannedDistribution("sample-app-sdk", "0.3.0", "0.3.0rc1"))
+    final = plan_distributions(MULTI, V("1.10.6"), {"sample-app-sdk": "0.3.0"})
+    assert [(d.voted, d.index) for d in final] == [("1.10.6", "1.10.6"), ("0.3.0", "0.3.0")]
+    one = plan_distributions(CONFIG, V("1.10.6rc1"))
+    assert one == (PlannedDistribution("sample-app", "1.10.6", "1.10.6rc1"),)
+
+
+def test_a_distribution_whose_version_is_unknown_is_refused() -> None:
+    with pytest.raises(ConfigError, match="the version of sample-app-sdk is unknown: declare it in sdk/"):
+        plan_distributions(MULTI, V("1.10.6"), {})
+
+
+def test_the_artefacts_of_two_distributions() -> None:
+    distributions = plan_distributions(MULTI, V("1.10.6rc1"), {"sample-app-sdk": "0.3.0"})
+    found = {a.path: a for a in artefacts("sample-app", V("1.10.6rc1"), distributions)}
+    assert set(found) == {
+        "svn/sample-app-1.10.6-source.tar.gz",
+        "svn/sample_app-1.10.6.tar.gz", "svn/sample_app-1.10.6-py3-none-any.whl",
+        "svn/sample_app_sdk-0.3.0.tar.gz", "svn/sample_app_sdk-0.3.0-py3-none-any.whl",
+        "pypi/sample_app-1.10.6rc1.tar.gz", "pypi/sample_app-1.10.6rc1-py3-none-any.whl",
+        "pypi/sample_app_sdk-0.3.0rc1.tar.gz", "pypi/sample_app_sdk-0.3.0rc1-py3-none-any.whl",
+        "release.json",
+    }
+    assert found["pypi/sample_app_sdk-0.3.0rc1-py3-none-any.whl"].signed
+
+
+def test_a_plan_of_two_distributions_uploads_both_and_says_their_versions() -> None:
+    plan = plan_release(MULTI, V("1.10.6"), state(index=("sample_app_sdk-0.3.0.tar.gz",)), registry=REGISTRY,
+                        versions={"sample-app-sdk": "0.3.0"})
+    assert [(u.filename, u.action.value) for u in plan.uploads] == [
+        ("sample_app-1.10.6.tar.gz", "upload"), ("sample_app-1.10.6-py3-none-any.whl", "upload"),
+        ("sample_app_sdk-0.3.0.tar.gz", "skip"), ("sample_app_sdk-0.3.0-py3-none-any.whl", "upload")]
+    assert plan.to_json()["distributions"] == [{"name": "sample-app", "voted": "1.10.6", "index": "1.10.6"},
+                                               {"name": "sample-app-sdk", "voted": "0.3.0", "index": "0.3.0"}]
+
+
+@pytest.mark.parametrize(("filename", "name"), [
+    ("sample_app_sdk-0.3.0rc1-py3-none-any.whl", "sample-app-sdk"),
+    ("sample_app-1.10.6.tar.gz", "sample-app"),
+    ("sample-app-1.10.6-source.tar.gz", ""),
+    ("release.json", ""),
+    ("broken.whl", ""),
+])
+def test_distribution_of_a_file_name(filename: str, name: str) -> None:
+    assert distribution_of(filename) == name

@@ -141,6 +141,8 @@ def test_a_client_without_any_credentials(tmp_path: Path, monkeypatch: pytest.Mo
         ("127.0.0.1.nip.io:5000", "https"),
         ("localhost.example.org", "https"),
         ("ghcr.io", "https"),
+        ("localhost:1@registry.example.com", "https"),  # the host is registry.example.com
+        ("127.0.0.1:5000@registry.example.com:443", "https"),
     ],
 )
 def test_only_loopback_registries_use_plain_http(registry: str, scheme: str) -> None:

@@ -10,6 +10,7 @@ import pytest
 from release import sandbox
 from release.errors import ConfigError
 from release.sandbox.base_images import PACKAGES, RECIPE_VERSION, recipe_digest
+from release.sandbox.state import state_damage
 
 NAME = "demo"
 
@@ -53,3 +54,31 @@ def test_an_unknown_platform_is_a_config_error_before_anything_starts(tmp_path: 
     with pytest.raises(ConfigError, match="'linux/s390x' is not a supported platform"):
         sandbox.up(tmp_path, name=NAME, flavours=["3.11"], platforms=["linux/s390x"])
     assert not (tmp_path / ".release").exists()
+
+
+VALID_STATE = {
+    "version": 1, "state_dir": "/srv/.release", "complete": True, "registry": "127.0.0.1:5000",
+    "registry_url": "http://127.0.0.1:5000", "index_url": "http://127.0.0.1:3141/", "svn_url": "file:///r",
+    "gnupghome": "/srv/.release/gnupg", "gnupghome_dir": "/srv/.release/gnupg", "signing_key": "F" * 40,
+    "names": ["demo"], "base_images": {"3.11": "127.0.0.1:5000/sandbox/python:3.11"},
+    "processes": {"registry": {"pid": 12, "port": 5000},
+                  "dockerd": {"pid": None, "started_by_sandbox": False}},
+}
+
+
+def test_a_sound_state_document_has_no_damage() -> None:
+    assert state_damage(VALID_STATE) == "" and state_damage({}) == ""
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "named"),
+    [("registry", 5000, "registry"), ("complete", "yes", "complete"), ("names", "demo", "names"),
+     ("base_images", ["x"], "base_images"), ("processes", [], "processes"),
+     ("processes", {"registry": 5}, "processes.registry"),
+     ("processes", {"index": {"port": "3141"}}, "processes.index.port"),
+     ("processes", {"index": {"pid": True}}, "processes.index.pid"),
+     ("processes", {"dockerd": {"started_by_sandbox": 1}}, "processes.dockerd.started_by_sandbox"),
+     ("version", True, "version")],
+)
+def test_a_damaged_state_document_is_named(key: str, value: object, named: str) -> None:
+    assert state_damage({**VALID_STATE, key: value}).startswith(f"{named}: expected")

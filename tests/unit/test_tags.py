@@ -8,7 +8,22 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from release.plan.tags import BuildKind, Tag, TagPlan, owns_latest, owns_line, plan_tags
+from release.errors import VersionError
+from release.plan.tags import (
+    BuildKind,
+    Tag,
+    TagPlan,
+    alias_candidates,
+    cache_repository,
+    cache_tag,
+    owns_latest,
+    owns_line,
+    plan_tags,
+    split_tag,
+    versions_from_tags,
+    withdrawn_from_tags,
+    withdrawn_tag,
+)
 from release.versions import ReleaseVersion, parse_version
 
 FLAVOURS = ("3.9", "3.11", "3.13")
@@ -407,3 +422,46 @@ def test_a_version_that_only_has_platform_images_is_taken() -> None:
     tags = ["1.10.6-python3.11-arm64", "2.0.0-python3.11-amd64", "latest", "nightly-arm64"]
     found = versions_from_tags(tags)
     assert [str(x) for x in found] == ["1.10.6", "2.0.0"]
+
+
+def test_a_withdrawal_is_spelled_as_a_tag_and_read_back() -> None:
+    assert withdrawn_tag(parse_version("1.10.7")) == "withdrawn-1.10.7"
+    tags = ["1.10.6", "1.10.7-python3.11", "withdrawn-1.10.7", "withdrawn-latest", "withdrawn-", "latest"]
+    assert withdrawn_from_tags(tags) == [parse_version("1.10.7")]
+    assert versions_from_tags(tags) == [parse_version("1.10.6"), parse_version("1.10.7")]
+
+
+def test_alias_candidates_are_the_tags_the_planner_may_point_at_the_same_image() -> None:
+    assert alias_candidates("1.10.6-python3.9", "3.11") == ("1.10-python3.9", "latest-python3.9")
+    assert alias_candidates("1.10.6-python3.11", "3.11") == (
+        "1.10-python3.11", "latest-python3.11", "1.10.6", "1.10", "latest")
+    assert alias_candidates("master-python3.11", "3.11") == ("master",)
+    assert alias_candidates("master-python3.9", "3.11") == ()
+    assert alias_candidates("latest", "3.11") == ()
+    assert alias_candidates("nightly-python3.11", "3.11") == ()
+
+
+def test_cache_tags_live_in_a_repository_of_their_own() -> None:
+    assert cache_repository("127.0.0.1:5000/apache/airflow") == "127.0.0.1:5000/apache/airflow-cache"
+    assert cache_tag("3.11", "sha256:" + "ab" * 32) == "deps-python3.11-" + "ab" * 12
+    assert split_tag(cache_tag("3.11", "sha256:" + "0" * 64))[1] is None  # never taken for a release
+
+
+@pytest.mark.parametrize("kind", [BuildKind.RELEASE, BuildKind.MASTER])
+def test_every_alias_a_plan_sets_is_a_candidate_of_its_image_tag(kind: BuildKind) -> None:
+    plan = plan_tags(version=v("2.0.0"), flavours=FLAVOURS, default=DEFAULT, kind=kind, existing=[v("1.9.9")])
+    image_tags = [t for t in plan.tags if not t.is_bare and (kind is BuildKind.MASTER or not t.moving)]
+    for image_tag in image_tags:
+        same_image = {t.name for t in plan.tags if t.python == image_tag.python and t.name != image_tag.name}
+        assert same_image <= set(alias_candidates(image_tag.name, DEFAULT)), image_tag
+
+
+def test_a_version_whose_tags_docker_would_refuse_is_refused_before_anything_is_built() -> None:
+    version = parse_version("1.0.0.dev" + "1" * 120)
+    with pytest.raises(VersionError) as caught:
+        plan_tags(version=version, flavours=["3.9", "3.13"], default="3.9", kind=BuildKind.RELEASE)
+    message = str(caught.value)
+    assert "-python3.13" in message and "128" in message and f"{len(str(version)) + 11} characters" in message
+    longest = "1.0.0.dev" + "1" * (128 - len("1.0.0.dev-python3.13"))
+    assert plan_tags(version=parse_version(longest), flavours=["3.13"], default="3.13",
+                     kind=BuildKind.RELEASE)
