@@ -454,3 +454,10 @@ def test_a_plan_of_two_distributions_uploads_both_and_says_their_versions() -> N
 ])
 def test_distribution_of_a_file_name(filename: str, name: str) -> None:
     assert distribution_of(filename) == name
+
+
+def test_a_flavour_left_out_of_a_run_defers_its_tags_like_a_left_out_platform() -> None:
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, flavours=["3.11"])
+    skipped = [t for t in plan.tags if t.python != "3.11"]
+    assert skipped and all(t.deferred for t in skipped)
+    assert not any(t.deferred for t in plan.tags if t.python == "3.11" and not t.moving)

@@ -82,3 +82,12 @@ def test_a_sound_state_document_has_no_damage() -> None:
 )
 def test_a_damaged_state_document_is_named(key: str, value: object, named: str) -> None:
     assert state_damage({**VALID_STATE, key: value}).startswith(f"{named}: expected")
+
+
+def test_each_architecture_keeps_its_own_debootstrap_downloads(tmp_path: Path) -> None:
+    from release.sandbox.base_images import debootstrap_cache
+    from release.sandbox.state import Layout
+
+    layout = Layout.of(tmp_path)
+    assert debootstrap_cache(layout, "bookworm") == layout.cache / "debootstrap" / "bookworm"  # as on main
+    assert debootstrap_cache(layout, "bookworm", "arm64") == layout.cache / "debootstrap" / "bookworm-arm64"

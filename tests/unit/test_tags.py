@@ -465,3 +465,12 @@ def test_a_version_whose_tags_docker_would_refuse_is_refused_before_anything_is_
     longest = "1.0.0.dev" + "1" * (128 - len("1.0.0.dev-python3.13"))
     assert plan_tags(version=parse_version(longest), flavours=["3.13"], default="3.13",
                      kind=BuildKind.RELEASE)
+
+
+def test_the_tag_bound_counts_the_platforms_helper_tags_when_there_are_several() -> None:
+    from release.plan.tags import check_tag_length
+
+    fits = parse_version("1.0.0.dev" + "1" * (128 - len("1.0.0.dev-python3.13")))
+    check_tag_length(fits, ["3.13"])
+    with pytest.raises(VersionError, match=r"V-python3.13-(amd|arm)64\) would have 134 characters"):
+        check_tag_length(fits, ["3.13"], ["linux/amd64", "linux/arm64"])
