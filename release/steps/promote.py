@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +29,7 @@ from release.record import (
     sha512_of,
 )
 from release.steps.build import artefact_kind
+from release.steps.provenance import published_beside
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.promote")
@@ -46,9 +47,12 @@ class PromoteResult:
     removed: tuple[str, ...] = ()  # the candidates removed from dev/ by this run
 
 
-def _export_files(url: str, dest: Path) -> dict[str, str]:
+def _export_files(url: str, dest: Path, beside: Collection[str] = ()) -> dict[str, str]:
+    """name -> sha512 of what `url` holds, leaving out the provenance files published `beside` the
+    voted ones (a final's folder gets the record and SBOMs once it is published)."""
     svn.export(url, dest)
-    return {p.relative_to(dest).as_posix(): sha512_of(p) for p in sorted(dest.rglob("*")) if p.is_file()}
+    return {name: sha512_of(p) for p in sorted(dest.rglob("*"))
+            if p.is_file() and (name := p.relative_to(dest).as_posix()) not in beside}
 
 
 def check_voted(folder: Path, found: Mapping[str, str], voted: Mapping[str, str], url: str) -> None:
@@ -114,12 +118,14 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
         source = release_url if record.promotion is not None and not svn.exists(dev_url) else dev_url
         candidate = svn.pinned(source, svn.head_revision(source))
         progress(f"checking {candidate} against the files staged for the vote")
-        check_voted(folder, _export_files(candidate, folder), voted, source)
+        beside = published_beside(record, config.constraints)  # only a release folder has them
+        check_voted(folder, _export_files(candidate, folder, beside if source == release_url else ()),
+                    voted, source)
         if checked is not None:
             checked(candidate)
         revision: int | None = None
         if svn.exists(release_url):
-            if _export_files(release_url, Path(work) / "released") != voted:
+            if _export_files(release_url, Path(work) / "released", beside) != voted:
                 raise RefusedError(f"{release_url} exists with other files; a release is never replaced")
             progress(f"{release_url} already holds the voted files")
         else:

@@ -89,6 +89,14 @@ def record_files(record: ReleaseRecord) -> list[str]:
     return names
 
 
+def published_beside(record: ReleaseRecord, constraints: str) -> set[str]:
+    """The names `publish_provenance` may commit next to the voted files in a final's svn folder:
+    the record, every SBOM, the constraints file, each with its companions."""
+    names = [RECORD_NAME, *(Path(path).name for path in record.sboms)]
+    names += [Path(constraints).name] if constraints else []
+    return {name + suffix for name in names for suffix in ("", *COMPANIONS)}
+
+
 def image_files(record: ReleaseRecord, planned: PlannedImage) -> list[str]:
     """The image's SBOM and its companions, checked against the record (an index has none)."""
     if not planned.sbom:

@@ -345,6 +345,25 @@ def test_promote_copies_the_voted_files_and_prepares_publishing(staged: Staged, 
     assert again.revision is None and again.removed == () and youngest(mine.repo) == 5
 
 
+def test_promote_reruns_after_the_final_was_published_with_its_record(staged: Staged, tmp_path: Path) -> None:
+    """Publishing commits the record (and SBOMs) next to the voted files; a rerun of promote accepts
+    them, and still refuses any other file there."""
+    mine = staged.copy(tmp_path)
+    promote(mine)
+    release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
+    published = tmp_path / "published"
+    published.mkdir()
+    for name in ("release.json", "release.json.asc", "release.json.sha512"):
+        (published / name).write_text(f"the published {name}\n")
+        svn("import", "-m", f"Publish {name}", str(published / name), f"{release_url}/{name}")
+    before = youngest(mine.repo)
+    again = promote(mine)
+    assert again.revision is None and youngest(mine.repo) == before
+    svn("import", "-m", "A stray file", str(published / "release.json"), f"{release_url}/notes.txt")
+    with pytest.raises(RefusedError, match=r"notes\.txt"):
+        promote(mine)
+
+
 def test_promote_refuses_a_candidate_without_a_passing_vote(staged: Staged, tmp_path: Path) -> None:
     mine = staged.copy(tmp_path)
     with pytest.raises(RefusedError, match=r"1\.10\.6rc1 has no vote result: count the votes") as refused:
@@ -384,11 +403,13 @@ def test_promote_copies_the_revision_it_checked_not_a_commit_landing_after(
         flip_byte(wc / "sample_app-1.10.6-py3-none-any.whl", 100)
         svn("commit", "-m", "changed between the check and the copy", str(wc))
 
+    vote_passed(mine, tmp_path)
     before = youngest(mine.repo)
     result = promote_release(mine.config, V_FINAL, from_rc=V_RC, svn_dev_url=mine.repo.dev_url,
                              svn_release_url=mine.repo.release_url, repo_root=mine.root,
                              checked=land_a_commit)
-    assert youngest(mine.repo) == before + 2 and result.revision == before + 2
+    # the commit that landed, the copy of the revision checked, the removal of the candidates from dev/
+    assert youngest(mine.repo) == before + 3 and result.revision == before + 2
     release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
     assert f"(from /dev/{NAME}/{RC}:{before})" in svn("log", "-v", "-r", str(result.revision), mine.repo.url)
     released = svn_adapter.export(release_url, tmp_path / "released")
