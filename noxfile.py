@@ -1,4 +1,5 @@
-"""nox sessions: tests, unit, faults, lint, images (the master build CI runs), smoke, bench, airflow.
+"""nox sessions: tests, unit, faults, platforms, lint, images (the master build CI runs), smoke,
+bench, airflow.
 
 Sessions only install things and call the library or pytest.
 """
@@ -20,6 +21,17 @@ LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML"
                      "nox"]
 
 
+# The default arguments of `nox -s tests` (what CI runs: `.ci/run` -> `nox -s lint tests`). For now
+# they leave out the two-platform tests (marker `multiplatform`, tests/integration/test_multiplatform.py,
+# run by `nox -s platforms`): they release the sample for linux/amd64 and linux/arm64 with ONE flavour
+# (3.11), the arm64 images built and smoked under qemu. Measured on the shared 2-core machine (load
+# 7-20): 27 min cold (arm64 base image not cached: its debootstrap under qemu and the pushes 13 min,
+# the first emulated image build and release 10 min), 5.5 min with the base and the image layers
+# cached; on a fresh CI machine they are always cold. Whether CI runs them is decided by their
+# measured cold time against CI's budget; that choice is this one constant.
+TESTS_DEFAULT_ARGS = ["-q", "-m", "not multiplatform"]
+
+
 def install_project(session: nox.Session) -> None:
     session.install("-e", ".")
 
@@ -29,7 +41,7 @@ def tests(session: nox.Session) -> None:
     """The whole suite, image builds included. Pass pytest options after `--` (e.g. -m 'not images')."""
     install_project(session)
     session.install(*TEST_REQUIREMENTS)
-    session.run("pytest", *(session.posargs or ["-q"]))
+    session.run("pytest", *(session.posargs or TESTS_DEFAULT_ARGS))
 
 
 @nox.session(python="3.11")
@@ -50,6 +62,16 @@ def faults(session: nox.Session) -> None:
 
 
 @nox.session(python="3.11")
+def platforms(session: nox.Session) -> None:
+    """The two-platform tests alone (linux/amd64 and linux/arm64 under qemu; root for binfmt_misc):
+    a two-platform release of the sample, per-platform pulls, the split-CI join, refresh."""
+    install_project(session)
+    session.install(*TEST_REQUIREMENTS)
+    session.run("pytest", "-m", "multiplatform", "tests/integration/test_multiplatform.py",
+                *(session.posargs or ["-q"]))
+
+
+@nox.session(python="3.11")
 def lint(session: nox.Session) -> None:
     """ruff and mypy --strict on the library; the committed workflows match the config."""
     install_project(session)
@@ -62,7 +84,8 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Performance figures from the issues, measured in one run on a throwaway sandbox, each with its
-    goal. After `--`: `--only SECTION,...` or `--skip SECTION,...` (see benchmarks/bench.py)."""
+    goal. After `--`: `--only SECTION,...` or `--skip SECTION,...` (see benchmarks/bench.py),
+    --platform-flavours 3.11 (the two-platform figures' flavours; empty skips them), --cold-base."""
     install_project(session)
     session.run("python", "-m", "benchmarks.bench", *session.posargs)
 

@@ -8,9 +8,13 @@ application in tests/fixtures/sample; figures that need an empty engine or a fre
 throwaway registry, throwaway base images and image tags of their own, and remove only the images
 they made. Nothing here asserts: it measures and prints.
 
-    python -m benchmarks.bench [--skip SECTION,...] [--only SECTION,...]
+    python -m benchmarks.bench [--skip SECTION,...] [--only SECTION,...] [--platform-flavours 3.11]
+                               [--cold-base]
 
-Sections: release, images, ci, aliasing, verify, scale, fresh, airflow.
+Sections: release, images, ci, aliasing, verify, scale, fresh, airflow, platforms. The two-platform
+figures (section `platforms`, benchmarks/bench_platforms.py) run last on a sandbox of their own;
+`--platform-flavours` chooses their flavours (each needs an arm64 base image, built under qemu the
+first time).
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from release.progress import Event, Progress
 from release.versions import parse_version
 
 FLAVOURS = ("3.9", "3.11", "3.13")
-SECTIONS = ("release", "images", "ci", "aliasing", "verify", "scale", "fresh", "airflow")
+SECTIONS = ("release", "images", "ci", "aliasing", "verify", "scale", "fresh", "airflow", "platforms")
 
 
 @dataclass
@@ -57,13 +61,14 @@ class Bench:
     figures: list[Figure]
     details: list[tuple[str, list[str]]] = field(default_factory=list)
     quiet: Progress = lambda line: None
+    flavours: tuple[str, ...] = FLAVOURS
 
     @property
     def config(self) -> ReleaseConfig:
         return load_config(self.root)
 
     def target(self) -> Target:
-        return connect(self.config, flavours=FLAVOURS, progress=self.quiet)
+        return connect(self.config, flavours=self.flavours, progress=self.quiet)
 
     def add(self, what: str, value: str, goal: str = "", met: bool | None = None, off: str = "") -> None:
         self.figures.append(Figure(what, value, goal, met, off))
@@ -133,7 +138,7 @@ def release_seconds(bench: Bench, version: str, timeline: Timeline | None = None
         set_version(bench.root, final)
     timeline = timeline or Timeline()
     started = time.perf_counter()
-    run_release(bench.config, parse_version(version), bench.target(), RunOptions(flavours=FLAVOURS),
+    run_release(bench.config, parse_version(version), bench.target(), RunOptions(flavours=bench.flavours),
                 announce=timeline.announce, say=timeline.say)
     return time.perf_counter() - started
 
@@ -167,8 +172,25 @@ def target_state_dir(bench: Bench) -> Path:
     return found.state_dir
 
 
-def run_bench(repo_root: Path, sections: Sequence[str] = SECTIONS) -> Bench:
-    """Run the chosen sections; the caller prints the table."""
+def run_bench(repo_root: Path, sections: Sequence[str] = SECTIONS, *,
+              platform_flavours: tuple[str, ...] = FLAVOURS, cold_base: bool = False) -> Bench:
+    """Run the chosen sections; the caller prints the table. The `platforms` section runs last on a
+    sandbox of its own, for `platform_flavours` (each needs an arm64 base image: minutes the first
+    time); none skips it."""
+    single = [s for s in sections if s != "platforms"]
+    bench = _single_platform(repo_root, single) if single else Bench(repo_root, [])
+    if "platforms" in sections and platform_flavours:
+        from benchmarks.bench_platforms import bench_platforms
+
+        console.progress("== platforms")
+        try:
+            bench.figures += bench_platforms(repo_root, platform_flavours, cold_base=cold_base)
+        except Exception as exc:  # one broken section must not lose the others' figures
+            bench.add("section platforms", f"failed: {type(exc).__name__}: {str(exc)[:300]}")
+    return bench
+
+
+def _single_platform(repo_root: Path, sections: Sequence[str]) -> Bench:
     from benchmarks import bench_fresh, bench_images, bench_registry
 
     runners: dict[str, Callable[[Bench], None]] = {
@@ -216,13 +238,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", default="", help=f"comma-separated sections of {', '.join(SECTIONS)}")
     parser.add_argument("--skip", default="", help="comma-separated sections to leave out")
+    parser.add_argument("--platform-flavours", default=",".join(FLAVOURS),
+                        help="flavours for the two-platform figures (linux/amd64 + linux/arm64 under "
+                             "emulation); empty to skip them")
+    parser.add_argument("--cold-base", action="store_true",
+                        help="also time building each of those flavours' arm64 base image cold (under a "
+                             "throwaway name: the shared cache is left alone)")
     args = parser.parse_args(argv)
     only = [s for s in args.only.split(",") if s] or list(SECTIONS)
     skip = {s for s in args.skip.split(",") if s}
     unknown = sorted((set(only) | skip) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown sections {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
-    show(run_bench(Path.cwd(), [s for s in SECTIONS if s in only and s not in skip]))
+    chosen = tuple(p for p in args.platform_flavours.split(",") if p)
+    show(run_bench(Path.cwd(), [s for s in SECTIONS if s in only and s not in skip],
+                   platform_flavours=chosen, cold_base=args.cold_base))
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ def bench_base_images(bench: Bench, registry: str) -> float:
             finally:
                 engine = Engine()
                 for flavour in FLAVOURS:
-                    engine.remove(base_images.local_ref(flavour, repository), force=True)
+                    engine.remove(base_images.local_ref(flavour, repository=repository), force=True)
                     engine.remove(base_images.registry_ref(registry, flavour, repository), force=True)
             lines += [f"with {cache}: {seconds[cache]:.0f}s", *events]
     first, second = seconds.values()

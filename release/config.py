@@ -10,6 +10,7 @@ from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
 
+from release import platforms as known_platforms
 from release.errors import ConfigError
 from release.urls import has_credentials, hide_credentials, is_plain, plain_allowed, registry_host
 
@@ -114,6 +115,18 @@ class ReleaseConfig:
     build_args: tuple[tuple[str, str], ...] = ()
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
+    platforms: tuple[str, ...] = ()  # as configured; () = the host's platform only
+    host_platform: str = known_platforms.DEFAULT  # the machine's own, filled in by load_config
+
+    @property
+    def image_platforms(self) -> tuple[str, ...]:
+        """The platforms every image is built for: the configured ones, else the host's."""
+        return self.platforms or (self.host_platform,)
+
+    @property
+    def multi_platform(self) -> bool:
+        """Several platforms: each tag is then an image index over one image per platform."""
+        return len(self.image_platforms) > 1
     distributions: tuple[Distribution, ...] = ()  # empty: the one distribution `name`, at the root
     binding_voters: tuple[str, ...] = ()  # e-mail addresses or names whose votes are binding
     binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
@@ -163,6 +176,7 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "build-args": ("build_args", dict, "a table of Dockerfile build args (strings)"),
     "smoke-commands": ("smoke_commands", list, "a list of commands or {command, expect, timeout} tables"),
     "health-check": ("health_check", dict, "a table {command, url, timeout, expect}"),
+    "platforms": ("platforms", list, "a list of image platforms like ['linux/amd64', 'linux/arm64']"),
     "distributions": ("distributions", list, "a list of tables {name, path, version-from}"),
     "binding-voters": ("binding_voters", list, "a list of e-mail addresses or names"),
     "binding-voters-file": ("binding_voters_file", str, "a file with one binding voter a line"),
@@ -261,6 +275,21 @@ def _health_check(key: str, value: dict[str, Any]) -> HealthCheck:
     return HealthCheck(**table)
 
 
+def _platforms(key: str, value: list[Any]) -> tuple[str, ...]:
+    found = _string_list(key, value)
+    if not found:
+        raise ConfigError(f"[tool.release] {key}: empty; leave the key out to build for this machine's "
+                          "platform only")
+    for name in found:
+        try:
+            known_platforms.info(name)
+        except ValueError as exc:
+            raise ConfigError(f"[tool.release] {key}: {exc}") from None
+    if len(set(found)) != len(found):
+        raise ConfigError(f"[tool.release] {key}: platforms repeat in {list(found)}")
+    return found
+
+
 def _relative_path(key: str, value: Any) -> str:
     """A path inside the repository: relative, with no `..`."""
     if not isinstance(value, str) or not value.strip():
@@ -302,6 +331,7 @@ def _distributions(key: str, value: list[Any]) -> tuple[Distribution, ...]:
 
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "build-args": _build_args,
+    "platforms": _platforms,
     "smoke-commands": _smoke_commands,
     "health-check": _health_check,
     "distributions": _distributions,
@@ -370,8 +400,10 @@ def check_signing_key(key: str, where: str) -> str:
     return key
 
 
-def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
-    """Turn the `[tool.release]` table into a ReleaseConfig, or one ConfigError naming the key."""
+def parse_config(root: Path, table: Mapping[str, Any], *,
+                 host_platform: str = known_platforms.DEFAULT) -> ReleaseConfig:
+    """Turn the `[tool.release]` table into a ReleaseConfig, or one ConfigError naming the key.
+    `host_platform` is the machine's own platform, what a config without `platforms` builds for."""
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
         raise ConfigError(f"[tool.release] unknown key {unknown[0]!r}; known keys: {', '.join(_KEYS)}")
@@ -423,7 +455,7 @@ def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
     if values.get("binding_voters_file"):
         _relative_path("binding-voters-file", values["binding_voters_file"])
     _check_endpoints(values)
-    return ReleaseConfig(root=root, **values)
+    return ReleaseConfig(root=root, host_platform=host_platform, **values)
 
 
 def _check_distributions(name: str, distributions: tuple[Distribution, ...]) -> None:
@@ -448,7 +480,7 @@ def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:
     table = tool.get("release") if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: no [tool.release] table")
-    return parse_config(root, table)
+    return parse_config(root, table, host_platform=known_platforms.host_platform())
 
 
 def _read_toml(path: Path) -> Mapping[str, Any]:

@@ -72,6 +72,23 @@ class ImageEntry:
     input_hash: str
     base_image: str
     base_digest: str
+    platform: str = ""  # set when the image is one of several platforms (an index lists it)
+
+    @property
+    def key(self) -> str:
+        """Its name in the record: the flavour, or `flavour platform` among several platforms."""
+        return f"{self.python} {self.platform}" if self.platform else self.python
+
+
+@dataclass(frozen=True)
+class IndexEntry:
+    """One flavour's image index: its digest, and each platform's image digest under it."""
+
+    python: str
+    tag: str  # the version tag it was put under
+    digest: str
+    media_type: str
+    platforms: Mapping[str, str]  # platform -> digest of that platform's image
 
 
 @dataclass(frozen=True)
@@ -82,6 +99,7 @@ class SbomEntry:
     ref: str  # registry/image:version-tag
     digest: str  # the image digest the SBOM describes
     components: int = 0
+    platform: str = ""  # set when the image is one of several platforms (ref is then its helper tag)
 
 
 @dataclass(frozen=True)
@@ -219,7 +237,8 @@ class ReleaseRecord:
     version: str
     files: dict[str, FileEntry] = field(default_factory=dict)
     signatures: dict[str, SignatureEntry] = field(default_factory=dict)
-    images: dict[str, ImageEntry] = field(default_factory=dict)  # python -> entry
+    images: dict[str, ImageEntry] = field(default_factory=dict)  # ImageEntry.key -> entry
+    indexes: dict[str, IndexEntry] = field(default_factory=dict)  # python -> its index
     tags: dict[str, TagEntry] = field(default_factory=dict)
     steps: dict[str, StepEntry] = field(default_factory=dict)
     build: BuildInfo | None = None
@@ -243,7 +262,11 @@ class ReleaseRecord:
         self.save()
 
     def put_image(self, entry: ImageEntry) -> None:
-        self.images[entry.python] = entry
+        self.images[entry.key] = entry
+        self.save()
+
+    def put_index(self, entry: IndexEntry) -> None:
+        self.indexes[entry.python] = entry
         self.save()
 
     def put_tag(self, entry: TagEntry) -> None:
@@ -308,9 +331,14 @@ class ReleaseRecord:
         data: dict[str, Any] = {
             "schema": SCHEMA, "version": self.version,
             "files": table(self.files, "path"), "signatures": table(self.signatures, "path"),
-            "images": table(self.images, "python"), "tags": table(self.tags, "tag"),
+            "images": {name: {k: v for k, v in dataclasses.asdict(e).items()
+                              if (k, v) not in {("python", name), ("platform", "")}}
+                       for name, e in sorted(self.images.items())},
+            "tags": table(self.tags, "tag"),
             "steps": {name: {"finished": e.finished, **e.produced} for name, e in sorted(self.steps.items())},
         }
+        if self.indexes:
+            data["indexes"] = table(self.indexes, "python")
         if self.sboms:
             data["sboms"] = table(self.sboms, "path")
         if self.image_signatures:
@@ -387,7 +415,8 @@ def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
     return ReleaseRecord(
         path=path, version=version,
         files=entries("files", FileEntry, "path"), signatures=entries("signatures", SignatureEntry, "path"),
-        images=entries("images", ImageEntry, "python"), tags=entries("tags", TagEntry, "tag"),
+        images=entries("images", ImageEntry, "python"), indexes=entries("indexes", IndexEntry, "python"),
+        tags=entries("tags", TagEntry, "tag"),
         steps={name: StepEntry(name, str(value.get("finished", "")) if isinstance(value, dict) else "",
                                {k: v for k, v in value.items() if k != "finished"}
                                if isinstance(value, dict) else {})

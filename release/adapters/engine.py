@@ -3,13 +3,18 @@ remove; and whether it answers at all.
 
 The only module that talks to the engine. Builds use the classic builder's JSON stream
 (`Step N/M : INSTRUCTION`, ` ---> Using cache`, output lines); each becomes a BuildLine.
+Builds, pulls and runs take a platform (`linux/arm64`); the engine runs another architecture's
+images under emulation when binfmt_misc has its qemu.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import logging
 import re
+import tarfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -102,6 +107,13 @@ class ImageInfo:
     entrypoint: tuple[str, ...]
     cmd: tuple[str, ...]
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    architecture: str = ""
+    os: str = ""
+
+    @property
+    def platform(self) -> str:
+        """`os/architecture` from the image config, e.g. `linux/arm64`."""
+        return f"{self.os}/{self.architecture}"
 
     @property
     def short_id(self) -> str:
@@ -153,7 +165,37 @@ def _info(attrs: Mapping[str, Any]) -> ImageInfo:
     user = str(conf.get("User") or "")
     return ImageInfo(str(attrs.get("Id", "")), int(attrs.get("Size") or 0), labels,
                      _strs(attrs.get("RepoDigests")),
-                     user, _strs(conf.get("Entrypoint")), _strs(conf.get("Cmd")), attrs)
+                     user, _strs(conf.get("Entrypoint")), _strs(conf.get("Cmd")), attrs,
+                     str(attrs.get("Architecture") or ""), str(attrs.get("Os") or ""))
+
+
+def image_archive(layer: Path, out: Path, *, repo_tag: str, architecture: str, os: str,
+                  labels: Mapping[str, str], env: Sequence[str], cmd: Sequence[str]) -> Path:
+    """A `docker load` archive of one image: `layer` (an uncompressed rootfs tar) and a config that
+    says `architecture`/`os` (which `docker import` cannot set), with labels, env and cmd."""
+    digest = hashlib.sha256()
+    with open(layer, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    config = json.dumps({
+        "architecture": architecture, "os": os,
+        "config": {"Env": list(env), "Cmd": list(cmd), "Labels": dict(labels)},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{digest.hexdigest()}"]},
+        "history": [{"created_by": "release-pipeline: root filesystem"}],
+    }, sort_keys=True, separators=(",", ":")).encode()
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    manifest = json.dumps([{"Config": config_name, "RepoTags": [repo_tag], "Layers": ["layer/layer.tar"]}])
+
+    def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+        entry = tarfile.TarInfo(name)
+        entry.size, entry.mode = len(data), 0o644
+        tar.addfile(entry, io.BytesIO(data))
+
+    with tarfile.open(out, "w") as tar:
+        add(tar, config_name, config)
+        add(tar, "manifest.json", manifest.encode())
+        tar.add(layer, arcname="layer/layer.tar")
+    return out
 
 
 class Engine:
@@ -200,9 +242,11 @@ class Engine:
         target: str | None = None,
         cache_from: Sequence[str] = (),
         on_line: Callable[[BuildLine], None] | None = None,
+        platform: str | None = None,
     ) -> BuildOutcome:
         """Build from an uncompressed tar context; stream lines to `on_line`; tag the result.
 
+        `platform` builds for another architecture (its base image must be that architecture).
         `target` stops at that stage; `cache_from` are local images whose layers may stand in for
         steps (the classic builder then takes cache hits only from them: pull them first)."""
         try:
@@ -210,7 +254,7 @@ class Engine:
                 stream = self.client.api.build(
                     fileobj=io.BytesIO(context_tar), custom_context=True, dockerfile=dockerfile, tag=tag,
                     buildargs=dict(buildargs), network_mode=network_mode, rm=True, forcerm=True,
-                    pull=False, nocache=nocache, decode=True, target=target,
+                    pull=False, nocache=nocache, decode=True, platform=platform, target=target,
                     cache_from=list(cache_from) or None,
                 )
                 return _follow_build(stream, tag, on_line or (lambda line: None))
@@ -228,10 +272,12 @@ class Engine:
         except docker.errors.ImageNotFound:
             return None
 
-    def pull(self, ref: str) -> ImageInfo:
-        repository, tag = split_ref(ref)
+    def pull(self, ref: str, *, platform: str | None = None) -> ImageInfo:
+        """Pull `ref` (`repo:tag` or `repo@digest`); `platform` picks an index's entry."""
+        repository, tag = ref.split("@", 1) if "@" in ref else split_ref(ref)
         with _errors(f"pulling {ref}"):
-            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True):
+            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True,
+                                              platform=platform):
                 if "error" in event:
                     raise ServiceError(f"pulling {ref}: {event['error']}")
         info = self.inspect(ref)
@@ -280,6 +326,25 @@ class Engine:
             raise ServiceError(f"imported {tarball.name} as {ref} but the engine does not show it")
         return info
 
+    def load_rootfs(self, tarball: Path, ref: str, *, architecture: str, os: str = "linux",
+                    labels: Mapping[str, str], env: Sequence[str] = (), cmd: Sequence[str] = ()) -> ImageInfo:
+        """Make image `ref` from a root filesystem tar, as `docker import` does, but with the image
+        config saying `architecture` (import always says the engine's own)."""
+        archive = tarball.with_name(tarball.name + ".image.tar")
+        try:
+            image_archive(tarball, archive, repo_tag=ref, architecture=architecture, os=os, labels=labels,
+                          env=env, cmd=cmd)
+            with _errors(f"loading {tarball.name} as {ref}"), open(archive, "rb") as handle:
+                for event in self._api.load_image(handle):
+                    if isinstance(event, dict) and "error" in event:
+                        raise ServiceError(f"loading {ref}: {event['error']}")
+        finally:
+            archive.unlink(missing_ok=True)
+        info = self.inspect(ref)
+        if info is None:
+            raise ServiceError(f"loaded {tarball.name} as {ref} but the engine does not show it")
+        return info
+
     def tag(self, image: str, ref: str) -> None:
         repository, tag = split_ref(ref)
         with _errors(f"tagging {image} as {ref}"):
@@ -305,10 +370,13 @@ class Engine:
     def run(
         self, image: str, command: Sequence[str], *, user: str | None = None,
         entrypoint: Sequence[str] | None = None, network_mode: str = "none", timeout: float = 120,
+        platform: str | None = None,
     ) -> RunResult:
-        """Run a throwaway container (no network by default), capture its output, remove it."""
+        """Run a throwaway container (no network by default), capture its output, remove it.
+        `platform` names the image's platform (another architecture runs under emulation)."""
         kwargs: dict[str, Any] = {"detach": True, "network_mode": network_mode, "user": user,
-                                  "entrypoint": None if entrypoint is None else list(entrypoint)}
+                                  "entrypoint": None if entrypoint is None else list(entrypoint),
+                                  "platform": platform}
         kwargs = {key: value for key, value in kwargs.items() if value is not None}
         with _errors(f"running {list(command)} in {image}"):
             container = self.client.containers.run(image, list(command), **kwargs)

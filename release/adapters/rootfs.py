@@ -10,11 +10,13 @@ from release.errors import CommandError
 
 
 def debootstrap(suite: str, target: Path, *, packages: Sequence[str], mirror: str, log_file: Path,
-                cache_dir: Path | None = None) -> Path:
+                arch: str | None = None, cache_dir: Path | None = None) -> Path:
     """A minimal Debian `suite` with `packages` in `target`; the tool's output goes to `log_file`.
-    `cache_dir` keeps the downloaded packages for the next run (one directory per suite: two
-    debootstraps must not write the same one at once)."""
-    options = ["--variant=minbase", f"--include={','.join(packages)}"]
+    `arch` (a Debian architecture such as arm64) makes another architecture's tree: its second
+    stage then runs under qemu, through binfmt_misc. `cache_dir` keeps the downloaded packages for
+    the next run (one directory per suite and architecture: two debootstraps must not write the
+    same one at once)."""
+    options = ["--variant=minbase", *([f"--arch={arch}"] if arch else []), f"--include={','.join(packages)}"]
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         options.append(f"--cache-dir={cache_dir.resolve()}")

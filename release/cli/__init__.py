@@ -13,6 +13,7 @@ from release.cli import images as image_tasks
 from release.cli import vote as vote_tasks
 from release.cli.sandbox import sandbox_tasks
 from release.cli.support import (
+    PLATFORM_HELP,
     PROFILE_HELP,
     VERSION_HELP,
     connect_target,
@@ -36,6 +37,7 @@ from release.versions import parse_version
         "json": "print the plan (or the release report) as JSON on stdout",
         "profile": PROFILE_HELP,
         "python": "comma-separated flavours (default: all); aliases move only for a full release",
+        "platform": PLATFORM_HELP,
         "jobs": "how many images to build at once",
         "sign-with": "the gpg key to sign with, instead of [tool.release] signing-key",
         "force": "comma-separated immutable tags you deliberately allow to be overwritten",
@@ -46,11 +48,12 @@ from release.versions import parse_version
 def release(
     c: Context, version: str = "", dry_run: bool = False, json: bool = False, profile: str = "",
     python: str = "", jobs: int = 1, sign_with: str = "", force: str = "", allow_dirty: bool = False,
+    platform: str = "",
 ) -> None:
     """Build, sign, stage, build images, smoke, publish and alias one release."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
-    options = options_for(config, python, jobs, sign_with, force, allow_dirty)
+    options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
     declared = find_declared_version(config.root / config.main.path, config.name)
     found = (declared.value, declared.file) if declared else None
     if dry_run:
@@ -60,7 +63,7 @@ def release(
         else:
             show.show_plan(plan)
         return
-    target = connect_target(config, options.flavours)
+    target = connect_target(config, options.flavours, options.platforms)
     plan = pipeline.make_plan(config, wanted, target, options, declared=found)
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress)
     show.show_report(report, json)
@@ -78,7 +81,8 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     """Publish what was promoted from a vote, or join image jobs run elsewhere; then move aliases.
 
     After `invoke promote`: images from the voted wheels, the voted svn bytes to the index.
-    Otherwise: read the digests image jobs pushed, upload the packages built and signed here.
+    Otherwise: read the digests image jobs pushed (with several platforms, put each flavour's index
+    over its platforms' images), upload the packages built and signed here.
     With --master: join master image jobs (move `master`)."""
     if master:
         if version:

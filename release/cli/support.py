@@ -73,7 +73,21 @@ def flavours_of(config: ReleaseConfig, python: str) -> tuple[str, ...]:
     return wanted
 
 
+def platforms_of(config: ReleaseConfig, platform: str) -> tuple[str, ...]:
+    """The `--platform` choice (comma-separated), each one of the configured; () when not given."""
+    if not platform:
+        return ()
+    wanted = tuple(p.strip() for p in platform.split(",") if p.strip())
+    unknown = [p for p in wanted if p not in config.image_platforms]
+    if unknown:
+        raise ReleaseError(f"--platform {unknown[0]} is not a configured platform "
+                           f"({', '.join(config.image_platforms)}; [tool.release] platforms)")
+    return wanted
+
+
 VERSION_HELP = "the PEP 440 version, e.g. 1.10.6 or 1.10.6rc1"
+PLATFORM_HELP = ("comma-separated platforms, e.g. linux/amd64 (default: every configured one); with only "
+                 "some, images are pushed under their platform tags and no tag moves")
 PROFILE_HELP = "a pyproject-like file with [tool.release] (default: ./pyproject.toml)"
 
 
@@ -82,15 +96,16 @@ def holding(config: ReleaseConfig, version: ReleaseVersion) -> AbstractContextMa
     return locks.release_run(release_dir(config.root, str(version)), str(version))
 
 
-def connect_target(config: ReleaseConfig, flavours: tuple[str, ...] = ()) -> Target:
-    return connect(config, flavours=flavours, progress=console.progress)
+def connect_target(config: ReleaseConfig, flavours: tuple[str, ...] = (), platforms: tuple[str, ...] = ()
+                   ) -> Target:
+    return connect(config, flavours=flavours, progress=console.progress, platforms=platforms)
 
 
 def options_for(config: ReleaseConfig, python: str, jobs: int, sign_with: str, force: str,
-                allow_dirty: bool = False) -> RunOptions:
+                allow_dirty: bool = False, platform: str = "") -> RunOptions:
     if jobs < 1:
         raise ReleaseError(f"--jobs {jobs}: give 1 or more")
     if sign_with:
         check_signing_key(sign_with, "--sign-with")
-    return RunOptions(flavours=flavours_of(config, python), jobs=jobs, sign_with=sign_with,
-                      force=parse_force(force), allow_dirty=allow_dirty)
+    return RunOptions(flavours=flavours_of(config, python), platforms=platforms_of(config, platform),
+                      jobs=jobs, sign_with=sign_with, force=parse_force(force), allow_dirty=allow_dirty)

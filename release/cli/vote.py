@@ -9,6 +9,7 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
+from release.adapters.registry import RegistryClient
 from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
@@ -28,7 +29,7 @@ from release.steps.check_provenance import check_candidate_images, verify_publis
 from release.steps.promote import promote_release
 from release.steps.result import count_result
 from release.steps.sign import sign_record, sign_release
-from release.steps.verify import FileCheck, verify_candidate
+from release.steps.verify import FileCheck, verify_candidate, verify_images
 from release.steps.vote import stage_release
 from release.versions import parse_version
 from release.votes import parse_time
@@ -91,7 +92,8 @@ def stage(c: Context, version: str = "", profile: str = "") -> None:
 @reports_errors
 def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False,
            no_images: bool = False, published: bool = False) -> None:
-    """For voters: check signatures against KEYS, checksums, the file list, a rebuild, and the images."""
+    """For voters: check signatures against KEYS, checksums, the file list, a rebuild, and the images
+    (each platform's digest under its index)."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
@@ -112,6 +114,18 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
                               repo_root=config.root, rebuild=not no_rebuild,
                               image_checks=None if no_images else images, progress=console.progress)
     console.ok(f"{report.candidate}: {len(report.checks)} files and images verified")
+    if no_images:
+        return
+    checks = verify_images(config, wanted, RegistryClient(target.registry))
+    console.table(f"Images of {wanted} in {target.registry}/{config.image}",
+                  ["tag", "digest", "platform", "image", "problem"],
+                  [row for check in checks for row in (
+                      [(check.tag, console.short(check.digest), p, console.short(d), check.problem)
+                       for p, d in check.platforms]
+                      or [(check.tag, "not in the registry", "-", "-", check.problem)])])
+    problems = [f"{check.tag}: {check.problem}" for check in checks if check.problem]
+    if problems:
+        raise VerificationError("; ".join(problems))
 
 
 @task(help={"version": "the release candidate voted on, e.g. 1.10.6rc1", "profile": PROFILE_HELP,

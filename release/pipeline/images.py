@@ -1,5 +1,8 @@
-"""Image jobs outside a full release: one release's images (per flavour, for split CI), the
-master build CI runs after every merge, and the local smoke run contributors use."""
+"""Image jobs outside a full release: one release's images (per flavour, and per platform, for
+split CI), the master build CI runs after every merge, and the local smoke run contributors use.
+
+With several platforms an image job pushes only its platforms' helper tags; the join (`publish`,
+`publish --master`, or a master build that built everything) puts each flavour's index."""
 
 from __future__ import annotations
 
@@ -15,11 +18,13 @@ from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError
 from release.pipeline.connect import Target, base_images
 from release.plan.images import OCI, master_join_problems
+from release.plan.release import planned_index
 from release.plan.tags import MASTER, BuildKind, check_tag_length, plan_tags, tag_name
 from release.progress import Progress
 from release.record import load_record, release_dir
 from release.steps.build import build_release, build_set, find_declared_version, package_builder
 from release.steps.images import ImageResult, image_source
+from release.steps.index import put_indexes
 from release.steps.smoke import SmokeReport, ship_images
 from release.steps.tags import point_tag
 from release.versions import ReleaseVersion, parse_version
@@ -49,17 +54,19 @@ def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Progress
 
 def release_images(
     config: ReleaseConfig, version: ReleaseVersion, target: Target, *, flavours: Sequence[str],
-    jobs: int, push: bool, say: Progress,
+    jobs: int, push: bool, say: Progress, platforms: Sequence[str] = (),
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
-    """Build, smoke and (with push) push `V-pythonP` for the given flavours; nothing else moves."""
-    check_tag_length(version, flavours)
+    """Build, smoke and (with push) push `V-pythonP` for the given flavours -- with several
+    platforms `V-pythonP-ARCH` for the given ones (default: all) -- and nothing else moves."""
+    check_tag_length(version, flavours, config.image_platforms if config.multi_platform else ())
     with locks.release_run(release_dir(config.root, str(version)), str(version)):
-        return _release_images(config, version, target, flavours=flavours, jobs=jobs, push=push, say=say)
+        return _release_images(config, version, target, flavours=flavours, jobs=jobs, push=push, say=say,
+                               platforms=platforms)
 
 
 def _release_images(
     config: ReleaseConfig, version: ReleaseVersion, target: Target, *, flavours: Sequence[str],
-    jobs: int, push: bool, say: Progress,
+    jobs: int, push: bool, say: Progress, platforms: Sequence[str],
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     wheels = release_wheels(config, version, say)
     built = load_record(release_dir(config.root, str(version)), str(version)).build
@@ -68,7 +75,7 @@ def _release_images(
     results, reports = ship_images(
         config, str(version), wheels=wheels, registry=target.registry, push=push,
         progress=say, flavours=list(flavours), base_images=base_images(config, target),
-        kind=BuildKind.RELEASE, jobs=jobs, source=source,
+        kind=BuildKind.RELEASE, jobs=jobs, platforms=list(platforms) or None, source=source,
     )
     if push:
         record = load_record(release_dir(config.root, str(version)), str(version))
@@ -87,11 +94,13 @@ def tree_version(config: ReleaseConfig) -> str:
 
 def master_images(
     config: ReleaseConfig, target: Target, *, flavours: Sequence[str], jobs: int, push: bool, say: Progress,
+    platforms: Sequence[str] = (),
 ) -> tuple[list[ImageResult], list[SmokeReport], dict[str, str]]:
     """The master build: the wheels of HEAD (every distribution), images tagged `master-pythonP`, and
     `master` when every flavour is built here. A job that builds some flavours (one CI runner each)
     pushes only their `master-pythonP`; `join_master` then moves `master`, as `publish` joins a
-    release's image jobs."""
+    release's image jobs. With several platforms the images go under `master-pythonP-ARCH`; only a
+    build of every platform puts the indexes and sets `master-pythonP` (else `join_master` does)."""
     version = tree_version(config)
     commit = git.commit_of(config.root)
     say(f"master build of {config.name} {version} at {commit[:12]}")
@@ -104,14 +113,30 @@ def master_images(
             config, version, wheels=wheels, registry=target.registry, push=push,
             progress=say, flavours=list(flavours),
             base_images=base_images(config, target), kind=BuildKind.MASTER, jobs=jobs,
+            platforms=list(platforms) or None,
         )
     if not push:
         return results, reports, {}
-    digests = {r.flavour: r.digest or "" for r in results}
     full = set(flavours) == set(config.python)
+    if config.multi_platform:
+        if set(platforms or config.image_platforms) != set(config.image_platforms):
+            say(f"{MASTER}-pythonP and {MASTER} move once every platform is pushed: invoke publish --master")
+            return results, reports, {}
+        digests = _master_indexes(config, RegistryClient(target.registry), flavours, say)
+    else:
+        digests = {r.flavour: r.digest or "" for r in results}
     if not full:
         say(f"{MASTER} moves once every flavour is pushed: invoke publish --master")
     return results, reports, _point_master(config, target, digests, bare=full, say=say)
+
+
+def _master_indexes(config: ReleaseConfig, registry: RegistryClient, flavours: Sequence[str], say: Progress
+                    ) -> dict[str, str]:
+    """Each flavour's index over its `master-pythonP-ARCH` images; python -> the index digest."""
+    planned = [planned_index(config, p, tag_name(MASTER, p)) for p in flavours]
+    hint = "push it (invoke images --master --python P --platform PLATFORM --push), then join again"
+    return {p: index.digest for p, index in put_indexes(registry, config.image, planned, hint=hint,
+                                                          progress=say).items()}
 
 
 def _point_master(config: ReleaseConfig, target: Target, digests: Mapping[str, str], *, bare: bool,
@@ -132,14 +157,16 @@ def _point_master(config: ReleaseConfig, target: Target, digests: Mapping[str, s
 def join_master(config: ReleaseConfig, target: Target, *, say: Progress) -> dict[str, str]:
     """Join master image jobs run on other machines: move `master` to the default flavour's
     `master-pythonP`, once every configured flavour's image is in the registry and was built from
-    this checkout's commit (so `master` never pairs flavours of different merges)."""
+    this checkout's commit (so `master` never pairs flavours of different merges). With several
+    platforms each flavour's index is put first, over every platform's `master-pythonP-ARCH`."""
     commit = git.commit_of(config.root)
     registry = RegistryClient(target.registry)
+    indexes = _master_indexes(config, registry, config.python, say) if config.multi_platform else {}
     found = {}
     for flavour in config.python:
         tag = tag_name(MASTER, flavour)
-        digest = registry.manifest_digest(config.image, tag)
-        labels = registry.image_labels(config.image, tag) if digest else None
+        digest = indexes.get(flavour) or registry.manifest_digest(config.image, tag)
+        labels = registry.image_labels(config.image, digest) if digest else None
         found[flavour] = (digest, (labels or {}).get(f"{OCI}.revision", ""))
     problems = master_join_problems(found, commit)
     if problems:

@@ -3,7 +3,10 @@
 Publishing order keeps users safe: images under immutable tags first, then packages (read back
 and compared), and only when both hold the moving aliases, decided again from what the registry
 and the index hold at that moment. Every step records what it produced in dist/<V>/release.json,
-so rerunning the same command after a failure continues from there.
+so rerunning the same command after a failure continues from there. With several platforms the
+images go under their platforms' helper tags, the `index` step puts one index per flavour over
+them, and the version tags and aliases are set to the indexes; each platform's image gets its own
+SBOM, signature and attached record, and each index its own signature and attached record.
 
 After `invoke promote`, `invoke publish` ships the voted files (Mode.PROMOTED): dist/<V>/ holds the
 svn files the vote passed and their copies for the index; they are checked against the sha512
@@ -42,6 +45,7 @@ from release.plan.release import (
 from release.plan.tags import BuildKind, version_tag
 from release.progress import Progress
 from release.record import (
+    IndexEntry,
     ReleaseRecord,
     TagEntry,
     load_record,
@@ -53,6 +57,7 @@ from release.steps import publish
 from release.steps.attest import lookaside_url, sign_images
 from release.steps.build import build_release, declared_version_of
 from release.steps.images import image_source
+from release.steps.index import put_indexes
 from release.steps.provenance import publish_provenance
 from release.steps.sbom import write_sboms
 from release.steps.sign import sign_record, sign_release
@@ -67,6 +72,7 @@ Announce = Callable[[str, str], None]
 @dataclass(frozen=True)
 class RunOptions:
     flavours: tuple[str, ...]
+    platforms: tuple[str, ...] = ()  # () = every configured platform
     jobs: int = 1
     sign_with: str = ""
     force: frozenset[str] = frozenset()
@@ -80,17 +86,22 @@ class ReleaseReport:
     version: str
     steps: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # path under dist/<V>/ -> sha512
-    images: dict[str, str] = field(default_factory=dict)  # flavour -> digest
+    images: dict[str, str] = field(default_factory=dict)  # flavour -> digest (its index's, among platforms)
     uploads: dict[str, str] = field(default_factory=dict)  # filename -> upload | skip
     tags: dict[str, TagEntry] = field(default_factory=dict)
     replanned: list[str] = field(default_factory=list)  # why the aliases differ from the plan
+    platforms: dict[str, dict[str, str]] = field(default_factory=dict)  # flavour -> platform -> digest
 
     def to_json(self) -> dict[str, Any]:
         tags = {t: {"python": e.python, "digest": e.digest, "previous": e.previous, "action": e.action}
                 for t, e in self.tags.items()}
         moved = {t: v for t, v in tags.items() if v["action"] == "move"}
-        return {"version": self.version, "steps": self.steps, "files": self.files, "images": self.images,
-                "uploads": self.uploads, "tags": tags, "moved": moved, "replanned": self.replanned}
+        found = {"version": self.version, "steps": self.steps, "files": self.files, "images": self.images,
+                 "uploads": self.uploads, "tags": tags, "moved": moved, "replanned": self.replanned}
+        if self.platforms:
+            found["indexes"] = {p: {"digest": self.images.get(p), "platforms": d}
+                                for p, d in self.platforms.items()}
+        return found
 
 
 @dataclass
@@ -101,8 +112,9 @@ class Run:
     options: RunOptions
     say: Progress
     report: ReleaseReport
-    digests: dict[str, str] = field(default_factory=dict)
+    digests: dict[str, str] = field(default_factory=dict)  # flavour -> what its version tag gets
     pushed_now: set[str] = field(default_factory=set)
+    platform_images: dict[str, str] = field(default_factory=dict)  # helper tag -> digest pushed now
 
     @property
     def directory(self) -> Path:
@@ -195,23 +207,51 @@ def _images(run: Run) -> None:
     results, reports = ship_images(
         run.config, str(run.plan.version), wheels=wheels, registry=run.target.registry, push=True,
         progress=run.say, flavours=run.plan.flavours, base_images=base_images(run.config, run.target),
-        kind=BuildKind.RELEASE, jobs=run.options.jobs, source=source, recorded=record.images,
+        kind=BuildKind.RELEASE, jobs=run.options.jobs, platforms=run.plan.platforms or None, source=source,
+        recorded=record.images,
     )
     for result in results:
         entry = result.record_entry()
-        earlier = record.images.get(result.flavour)
+        earlier = record.images.get(entry.key)
         # an image reused from the registry comes without an engine id: keep the one recorded for it
         if not entry.image_id and earlier is not None and earlier.digest == entry.digest:
             entry = dataclasses.replace(entry, image_id=earlier.image_id)
         record.put_image(entry)
+        if result.plan.index_tag:  # one of several platforms: the index step joins them
+            run.platform_images[result.plan.tag] = result.digest or ""
+            continue
         run.digests[result.flavour] = result.digest or ""
         if result.status != "reused":
             run.pushed_now.add(version_tag(run.plan.version, result.flavour))
-    record.step_done("images", {"smoke": {r.flavour: r.ok for r in reports}})
+    record.step_done("images", {"smoke": {smoke_key(r.flavour, r.platform, run.plan): r.ok for r in reports}})
+
+
+def smoke_key(flavour: str, platform: str, plan: ReleasePlan) -> str:
+    return f"{flavour} {platform}" if plan.multi_platform else flavour
+
+
+def _index(run: Run) -> None:
+    record = run.record
+    if not run.plan.indexes:
+        run.say(f"no index put: only {', '.join(run.plan.platforms)} of "
+                f"{', '.join(run.config.image_platforms)} are built here; invoke publish joins them all")
+        record.step_done("index", {})
+        return
+    hint = (f"push it (invoke images --version {run.plan.version} --python P --platform PLATFORM --push), "
+            "then publish again")
+    indexes = put_indexes(run.registry, run.config.image, run.plan.indexes, pushed=run.platform_images,
+                          hint=hint, progress=run.say)
+    for planned in run.plan.indexes:
+        index = indexes[planned.python]
+        run.digests[planned.python] = index.digest
+        run.report.platforms[planned.python] = index.digests()
+        record.put_index(IndexEntry(planned.python, planned.tag, index.digest, index.media_type,
+                                    index.digests()))
+    record.step_done("index", {"indexes": {p: i.digest for p, i in indexes.items()}})
 
 
 def _push(run: Run) -> None:
-    if not run.digests:  # a publish job: the image jobs pushed the version tags elsewhere
+    if not run.digests and not run.plan.multi_platform:  # a publish job: image jobs pushed the version tags
         run.digests = publish.image_digests(run.registry, run.config.image, run.plan.version,
                                             run.plan.flavours)
         for flavour, digest in run.digests.items():
@@ -223,8 +263,18 @@ def _push(run: Run) -> None:
     run.record.step_done("push", {"digests": run.digests})
 
 
+def image_digests(run: Run) -> dict[str, str]:
+    """Each planned image's digest by `PlannedImage.key`: the flavour's, or with several platforms
+    each platform's image (as the index step read it back) and each index (by its flavour)."""
+    if not run.plan.multi_platform:
+        return dict(run.digests)
+    found = {image.key: digest for image in run.plan.images
+             if (digest := run.report.platforms.get(image.python, {}).get(image.platform))}
+    return {**found, **run.digests}
+
+
 def _sbom(run: Run) -> None:
-    entries = write_sboms(run.record, run.plan.images, run.digests, repository=run.plan.repository,
+    entries = write_sboms(run.record, run.plan.images, image_digests(run), repository=run.plan.repository,
                           key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
     run.record.step_done("sbom", {"sboms": {e.path: e.digest for e in entries}})
 
@@ -236,7 +286,7 @@ def _svn_root(run: Run) -> str:
 
 def _attest(run: Run) -> None:
     lookaside = lookaside_url(_svn_root(run), run.config.name)
-    entries = sign_images(run.record, run.plan.images, run.digests, registry=run.registry,
+    entries = sign_images(run.record, run.plan.attested, image_digests(run), registry=run.registry,
                           image=run.config.image, key=run.signing_key, gnupghome=run.target.gnupghome,
                           lookaside=lookaside, progress=run.say)
     run.record.step_done("attest", {"signatures": {e.identity: e.digest for e in entries},
@@ -252,7 +302,7 @@ def _provenance(run: Run) -> None:
     folder = None
     if not run.plan.version.is_prerelease:
         folder = svn.join(run.target.svn_release, run.config.name, str(run.plan.version))
-    publish_provenance(run.record, run.plan.images, run.digests, registry=run.registry,
+    publish_provenance(run.record, run.plan.attested, image_digests(run), registry=run.registry,
                        image=run.config.image, svn_folder=folder, extra=extra, progress=run.say)
 
 
@@ -305,7 +355,7 @@ def _report(run: Run) -> None:
     path = record.path
     signature = path.with_name(path.name + ".asc")
     sign_record(path, key=run.signing_key, gnupghome=run.target.gnupghome)  # replaced on every rerun
-    images = {p for i in run.plan.images for p in (i.sbom, i.signature)}
+    images = {p for i in run.plan.attested for p in (i.sbom, i.signature) if p}
     files = {**{p: e.sha512 for p, e in record.files.items()},
              **{p: e.sha512 for p, e in record.signatures.items()
                 if not p.startswith("sbom/") or e.of in images},
@@ -318,8 +368,8 @@ def _report(run: Run) -> None:
 
 RUNNERS: dict[StepName, Callable[[Run], None]] = {
     StepName.VOTED: _voted, StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage,
-    StepName.IMAGES: _images, StepName.PUSH: _push, StepName.SBOM: _sbom, StepName.ATTEST: _attest,
-    StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
+    StepName.IMAGES: _images, StepName.INDEX: _index, StepName.PUSH: _push, StepName.SBOM: _sbom,
+    StepName.ATTEST: _attest, StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
     StepName.PROVENANCE: _provenance,
 }
 
@@ -389,7 +439,8 @@ def make_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target, op
     state = observe(config, version, RegistryClient(target.registry),
                     PackageIndex(target.index_upload, target.index_simple))
     return plan_release(config, version, state, registry=target.registry, flavours=options.flavours,
-                        mode=mode, declared=declared, versions=own_versions(config, version))
+                        mode=mode, declared=declared, platforms=options.platforms,
+                        versions=own_versions(config, version))
 
 
 def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
@@ -405,7 +456,8 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
                                     PackageIndex(target.index_upload, target.index_simple))
         registry = target.registry
     return plan_release(config, version, state, registry=registry, flavours=options.flavours,
-                        declared=declared, versions=own_versions(config, version))
+                        declared=declared, platforms=options.platforms,
+                        versions=own_versions(config, version))
 
 
 def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,

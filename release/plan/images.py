@@ -2,13 +2,15 @@
 
 The input hash covers everything that decides an image's content and labels except the build
 time: the Dockerfile, the wheels (sha256), the constraints, the base image digest and every
-build arg. An image in the registry whose input-hash label equals the plan's is not rebuilt.
+build arg, and the platform when the image is one of several. An image in the registry whose
+input-hash label equals the plan's is not rebuilt.
 
 The dependency hash covers what decides the Dockerfile's `deps` stage: the Dockerfile, the base
 image digest, the wheels' names and declared requirements (not their bytes), the constraints and
-the build args the build stages read. The pipeline keeps that stage as a cache image under it
-(`plan.tags.cache_tag`), so a runner with an empty engine pulls the dependency layers instead of
-installing them again. The builder still checks every cached step; the hash only names the image.
+the build args the build stages read, and the platform when the image is one of several. The
+pipeline keeps that stage as a cache image under it (`plan.tags.cache_tag`), so a runner with an
+empty engine pulls the dependency layers instead of installing them again. The builder still
+checks every cached step; the hash only names the image.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from urllib.parse import urlsplit
 from release.config import DEFAULT_BUILD_ARGS
 from release.errors import RefusedError
 from release.plan.provenance import SBOM_LABEL, sbom_file
-from release.plan.tags import MASTER, BuildKind, cache_repository, cache_tag, tag_name
+from release.plan.tags import MASTER, BuildKind, cache_repository, cache_tag, platform_tag, tag_name
 
 OCI = "org.opencontainers.image"
 INPUT_HASH_LABEL = "org.release-pipeline.input-hash"
@@ -94,11 +96,13 @@ class ImagePlan:
     flavour: str
     repository: str  # registry/image
     tag: str
-    base_image: str
+    base_image: str  # what FROM names: with several platforms, pinned to this platform's digest
     base_digest: str
     build_args: Mapping[str, str]
     labels: Mapping[str, str]
     input_hash: str
+    platform: str = ""  # the platform it is built for; "" on a single-platform release: the engine's own
+    index_tag: str = ""  # with several platforms: the tag of the index that lists this image
     deps_hash: str = ""
 
     @property
@@ -106,14 +110,21 @@ class ImagePlan:
         return f"{self.repository}:{self.tag}"
 
     @property
+    def subject(self) -> str:
+        """How progress names it: `python3.11`, or `python3.11 linux/arm64` among several platforms."""
+        return f"python{self.flavour}" + (f" {self.platform}" if self.index_tag else "")
+
+    @property
     def cache_ref(self) -> str:
         """Where the dependency stage of this image is kept: `<registry>/<image>-cache:deps-...`."""
         return f"{cache_repository(self.repository)}:{cache_tag(self.flavour, self.deps_hash)}"
 
 
-def image_tag(kind: BuildKind, version: str, flavour: str) -> str:
-    """The one tag a build pushes per flavour: `V-pythonP`, or `master-pythonP` for master."""
-    return tag_name(MASTER if kind is BuildKind.MASTER else version, flavour)
+def image_tag(kind: BuildKind, version: str, flavour: str, platform: str = "") -> str:
+    """The one tag a build pushes per flavour: `V-pythonP`, or `master-pythonP` for master; with
+    `platform` (one of several) that tag's platform helper tag, `V-pythonP-ARCH`."""
+    tag = tag_name(MASTER if kind is BuildKind.MASTER else version, flavour)
+    return platform_tag(tag, platform) if platform else tag
 
 
 def check_index_url(url: str) -> str:
@@ -180,9 +191,11 @@ def input_hash(
     constraints_sha256: str,
     base_digest: str,
     args: Mapping[str, str],
+    platform: str = "",
 ) -> str:
-    """sha256 over a canonical JSON of the inputs; volatile args (build time) left out."""
-    document = {
+    """sha256 over a canonical JSON of the inputs; volatile args (build time) left out. `platform`
+    counts only when given (an image among several platforms): single-platform hashes stay as they were."""
+    document: dict[str, object] = {
         "schema": HASH_SCHEMA,
         "python": flavour,
         "dockerfile": dockerfile_sha256,
@@ -191,6 +204,8 @@ def input_hash(
         "base_digest": base_digest,
         "args": {k: v for k, v in sorted(args.items()) if k not in VOLATILE_ARGS and k != "INPUT_HASH"},
     }
+    if platform:
+        document["platform"] = platform
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -208,9 +223,11 @@ def deps_hash(
     constraints_sha256: str,
     base_digest: str,
     args: Mapping[str, str],
+    platform: str = "",
 ) -> str:
     """sha256 over what decides the `deps` stage (see the module doc). Without the wheels'
-    requirements their sha256 stand in: a cache image of this release only, never a wrong one."""
+    requirements their sha256 stand in: a cache image of this release only, never a wrong one.
+    `platform` counts only when given (an image among several platforms), as in `input_hash`."""
     declared = sorted([_norm(name), sorted(lines)] for name, lines in requires)
     document = {
         "schema": HASH_SCHEMA,
@@ -222,6 +239,8 @@ def deps_hash(
         "base_digest": base_digest,
         "args": {k: v for k, v in sorted(args.items()) if k not in NOT_IN_DEPS_STAGE},
     }
+    if platform:
+        document["platform"] = platform
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -239,11 +258,15 @@ def plan_image(
     kind: BuildKind,
     base_image: str,
     base_digest: str,
+    platform: str = "",
+    of_several: bool = False,
 ) -> ImagePlan:
+    """One flavour's image for `platform`. `of_several`: one of several platforms, so pushed under
+    its platform's helper tag, listed by the flavour tag's index, its platform in the input hash."""
     args = build_args(source, base_image=base_image, base_digest=base_digest)
-    tag = image_tag(kind, source.version, flavour)
+    tag = image_tag(kind, source.version, flavour)  # the version tag (with several platforms: its index's)
     if kind is BuildKind.RELEASE:
-        args["IMAGE_SBOM"] = sbom_file(source.name, tag)
+        args["IMAGE_SBOM"] = sbom_file(source.name, tag, platform if of_several else "")
     digest = input_hash(
         flavour=flavour,
         dockerfile_sha256=source.dockerfile_sha256,
@@ -251,6 +274,7 @@ def plan_image(
         constraints_sha256=source.constraints_sha256,
         base_digest=base_digest,
         args=args,
+        platform=platform if of_several else "",
     )
     dependencies = deps_hash(
         flavour=flavour,
@@ -260,17 +284,20 @@ def plan_image(
         constraints_sha256=source.constraints_sha256,
         base_digest=base_digest,
         args=args,
+        platform=platform if of_several else "",
     )
     args["INPUT_HASH"] = digest
     return ImagePlan(
         flavour=flavour,
         repository=repository,
-        tag=tag,
+        tag=image_tag(kind, source.version, flavour, platform if of_several else ""),
         base_image=base_image,
         base_digest=base_digest,
         build_args=args,
         labels=labels_for(args),
         input_hash=digest,
+        platform=platform,
+        index_tag=image_tag(kind, source.version, flavour) if of_several else "",
         deps_hash=dependencies,
     )
 

@@ -4,6 +4,12 @@
 step reads what it does from the plan. `--dry-run` prints the same object. The only thing the
 pipeline decides again while it runs is the moving aliases, from what the registry and the index
 hold at that moment (`replan_aliases`); the report names every difference from the plan.
+
+Platforms are one more dimension of the images: with several configured, the plan has one image
+per flavour and platform (pushed under its platform's helper tag), one index per flavour (put by
+the `index` step over what the registry holds), and the version tags and aliases point at the
+indexes. A run that builds only some platforms pushes their images and leaves every tag to a run
+that has them all (`invoke publish`), so no tag of a multi-platform release ever names one image.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from packaging.utils import (
 from release.config import ReleaseConfig
 from release.errors import ConfigError
 from release.plan.provenance import image_signature_path, sbom_path
-from release.plan.tags import BuildKind, plan_tags, version_tag
+from release.plan.tags import BuildKind, check_tag_length, plan_tags, platform_tag, version_tag
 from release.versions import ReleaseVersion, companion_version
 
 
@@ -40,6 +46,7 @@ class StepName(str, Enum):
     SIGN = "sign"
     STAGE = "stage"
     IMAGES = "images"
+    INDEX = "index"
     PUSH = "push"
     SBOM = "sbom"
     ATTEST = "attest"
@@ -95,11 +102,43 @@ class PlannedDistribution:
 @dataclass(frozen=True)
 class PlannedImage:
     python: str
-    tag: str
+    tag: str  # V-pythonP; with several platforms its platform's helper tag, V-pythonP-ARCH
     ref: str
     base_image: str
+    platform: str = ""  # the platform it is built for (every image has one; the index pseudo-image: "")
     sbom: str = ""  # its SBOM, relative to dist/<V>/ (one per image: variants and platforms add images)
     signature: str = ""  # its simple-signing signature, relative to dist/<V>/
+    index_tag: str = ""  # one of several platforms: the version tag of the index that lists it
+
+    @property
+    def key(self) -> str:
+        """Its name among the release's images (the record's key, the key of its digest): the
+        flavour, or `flavour platform` for one of several platforms' images."""
+        return f"{self.python} {self.platform}" if self.index_tag else self.python
+
+
+@dataclass(frozen=True)
+class PlannedIndex:
+    """One flavour's image index: put over its platforms' images, then under the version tag."""
+
+    python: str
+    tag: str  # the version tag the index goes under: V-pythonP
+    images: tuple[tuple[str, str], ...]  # (platform, the helper tag of its image), in index order
+    ref: str = ""  # registry/image:V-pythonP
+    signature: str = ""  # the index's own simple-signing signature, relative to dist/<V>/
+
+    def as_image(self) -> PlannedImage:
+        """The index as what is signed and carries the record: what a pull of its tag checks."""
+        return PlannedImage(self.python, self.tag, self.ref, "", "", signature=self.signature)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"python": self.python, "tag": self.tag, "signature": self.signature,
+                "images": [{"platform": p, "tag": t} for p, t in self.images]}
+
+
+PARTIAL_FLAVOURS = "only some flavours are built: aliases move with a full release"
+PARTIAL_PLATFORMS = ("only some platforms are built: every tag waits for a run with all of them "
+                     "(invoke publish joins them)")
 
 
 @dataclass(frozen=True)
@@ -111,6 +150,12 @@ class TagChange:
     current: str | None  # the digest it points at now, None when absent
     source: str  # the version tag whose image it gets
     reason: str = ""
+
+    @property
+    def deferred(self) -> bool:
+        """Skipped because this run builds only part of the release; a full run sets it."""
+        return self.action is TagAction.SKIP and (self.reason in {PARTIAL_FLAVOURS, PARTIAL_PLATFORMS}
+                                                  or self.reason.startswith(NOT_BUILT))
 
     def to_json(self) -> dict[str, Any]:
         return {"tag": self.tag, "python": self.python, "moving": self.moving, "action": self.action.value,
@@ -148,15 +193,17 @@ class ReleasePlan:
     repository: str  # registry/image
     distributions: tuple[PlannedDistribution, ...]
     flavours: tuple[str, ...]  # the flavours this run builds or joins
-    full: bool  # every configured flavour: only then do aliases move
+    full: bool  # every configured flavour and platform: only then do aliases move
     steps: tuple[Step, ...]
     artefacts: tuple[Artefact, ...]
-    images: tuple[PlannedImage, ...]
+    images: tuple[PlannedImage, ...]  # one per flavour and platform
     uploads: tuple[Upload, ...]
     tags: tuple[TagChange, ...]
     owns_line: bool
     owns_latest: bool
     warnings: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()  # the platforms this run builds or joins
+    indexes: tuple[PlannedIndex, ...] = ()  # one per flavour with several platforms, when all are here
     withdrawn: bool = False  # the version was withdrawn: a run refuses it
 
     @property
@@ -166,6 +213,17 @@ class ReleasePlan:
     @property
     def aliases(self) -> tuple[TagChange, ...]:
         return tuple(t for t in self.tags if t.moving)
+
+    @property
+    def attested(self) -> tuple[PlannedImage, ...]:
+        """What gets a signature and the attached record: every image, and with several platforms
+        every index too (a pull by tag checks the index's signature)."""
+        return self.images + tuple(index.as_image() for index in self.indexes)
+
+    @property
+    def multi_platform(self) -> bool:
+        """The release's tags are image indexes (several platforms are configured)."""
+        return any(s.name is StepName.INDEX for s in self.steps)
 
     def step(self, name: StepName) -> Step | None:
         return next((s for s in self.steps if s.name is name), None)
@@ -179,12 +237,14 @@ class ReleasePlan:
             "distributions": [{"name": d.name, "voted": d.voted, "index": d.index}
                               for d in self.distributions],
             "flavours": list(self.flavours),
+            "platforms": list(self.platforms),
             "steps": [{"name": s.name.value, "does": s.does} for s in self.steps],
             "artefacts": [{"path": a.path, "kind": a.kind, "companions": list(a.companions)}
                           for a in self.artefacts],
-            "images": [{"python": i.python, "tag": i.tag, "ref": i.ref, "base_image": i.base_image,
-                        "sbom": i.sbom, "signature": i.signature}
+            "images": [{"python": i.python, "platform": i.platform, "tag": i.tag, "ref": i.ref,
+                        "base_image": i.base_image, "sbom": i.sbom, "signature": i.signature}
                        for i in self.images],
+            "indexes": [i.to_json() for i in self.indexes],
             "uploads": [{"filename": u.filename, "action": u.action.value} for u in self.uploads],
             "tags": [t.to_json() for t in self.tags],
             "owns_line": self.owns_line,
@@ -200,6 +260,7 @@ _DOES = {
     StepName.SIGN: "detached armored .asc and .sha512 for every file",
     StepName.STAGE: "commit the candidate to svn dev/ and render the [VOTE] email",
     StepName.IMAGES: "build, smoke and push one production image per Python flavour under V-pythonP",
+    StepName.INDEX: "put one image index per flavour over its platforms' images, read back from the registry",
     StepName.PUSH: "check or set the immutable version tags",
     StepName.SBOM: "write and sign a CycloneDX SBOM per image (Python distributions and Debian packages)",
     StepName.ATTEST: "sign every pushed image digest (simple signing) and publish the signatures",
@@ -211,7 +272,17 @@ _DOES = {
 }
 
 
-def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE) -> tuple[Step, ...]:
+_DOES_MULTI = {
+    StepName.IMAGES: "build, smoke and push one image per Python flavour and platform under V-pythonP-ARCH",
+    StepName.PUSH: "check or set the immutable version tags, each to its flavour's image index",
+    StepName.ALIASES: "point moving tags at the new indexes by manifest copy (no blob upload)",
+}
+
+
+def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE, *, multi_platform: bool = False,
+                  provenance: bool = True) -> tuple[Step, ...]:
+    """The steps in order. Without `provenance` (a run of some platforms of several) no SBOM,
+    image signature or published record: the run that joins every platform makes them."""
     names = [StepName.BUILD, StepName.SIGN]
     if version.is_rc:
         names.append(StepName.STAGE)
@@ -220,9 +291,14 @@ def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE) -> tuple[S
         names = []  # built and signed already; the image jobs pushed the version tags
     elif mode is Mode.PROMOTED:
         names = [StepName.VOTED, StepName.IMAGES]  # the voted files, never rebuilt nor signed again
+    if multi_platform:
+        names.append(StepName.INDEX)
     names += [StepName.PUSH, StepName.SBOM, StepName.ATTEST, StepName.UPLOAD, StepName.ALIASES,
               StepName.REPORT, StepName.PROVENANCE]
-    return tuple(Step(n, _DOES[n]) for n in names)
+    if not provenance:
+        names = [n for n in names if n not in {StepName.SBOM, StepName.ATTEST, StepName.PROVENANCE}]
+    does = {**_DOES, **(_DOES_MULTI if multi_platform else {})}
+    return tuple(Step(n, does[n]) for n in names)
 
 
 def distribution_files(name: str, version: ReleaseVersion | str) -> tuple[str, str]:
@@ -283,21 +359,13 @@ def artefacts(name: str, version: ReleaseVersion,
     return (*voted, *index, Artefact("release.json", "record"))
 
 
-def image_artefacts(images: Sequence[PlannedImage]) -> tuple[Artefact, ...]:
-    """Per image: its SBOM (signed like the packages) and its simple-signing signature."""
+def image_artefacts(images: Sequence[PlannedImage], indexes: Sequence[PlannedIndex] = ()
+                    ) -> tuple[Artefact, ...]:
+    """Per image: its SBOM (signed like the packages) and its simple-signing signature; per image
+    index (several platforms): its own signature, which is what a pull of its tag checks."""
     return tuple(artefact for image in images for artefact in (
-        Artefact(image.sbom, "sbom"), Artefact(image.signature, "image-signature", signed=False)))
-
-
-def plan_images(config: ReleaseConfig, version: ReleaseVersion, repository: str, flavours: Sequence[str],
-                registry: str) -> tuple[PlannedImage, ...]:
-    images = []
-    for python in flavours:
-        tag = version_tag(version, python)
-        images.append(PlannedImage(python, tag, f"{repository}:{tag}",
-                                   config.base_image_for(python, registry=registry),
-                                   sbom_path(config.name, tag), image_signature_path(config.name, tag)))
-    return tuple(images)
+        Artefact(image.sbom, "sbom"), Artefact(image.signature, "image-signature", signed=False))
+    ) + tuple(Artefact(index.signature, "image-signature", signed=False) for index in indexes)
 
 
 def plan_tag_changes(
@@ -306,10 +374,12 @@ def plan_tag_changes(
     state: TargetState,
     *,
     full: bool,
+    all_platforms: bool = True,
     flavours: Sequence[str] = (),
 ) -> tuple[tuple[TagChange, ...], bool, bool]:
     """Every tag of the release with what the run will do to it, from `state`. Tags of flavours
-    outside `flavours` (default: all) are left alone: this run has no image for them."""
+    outside `flavours` (default: all) are left alone: this run has no image for them. Without
+    `all_platforms` (a multi-platform release built for some platforms only) no tag is set."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
                          kind=BuildKind.RELEASE, existing=state.current)
     changes = []
@@ -317,13 +387,15 @@ def plan_tag_changes(
         source = version_tag(version, tag.python)
         current = state.tags.get(tag.name)
         ours = state.tags.get(source)  # known when a run already pushed it
-        if flavours and tag.python not in flavours:
+        if not all_platforms:
+            action, reason = TagAction.SKIP, PARTIAL_PLATFORMS
+        elif flavours and tag.python not in flavours:
             action, reason = TagAction.SKIP, f"{NOT_BUILT} (python{tag.python})"
         elif not tag.moving:
             action = TagAction.CREATE if current is None else TagAction.VERIFY
             reason = "" if current is None or current == ours else "must be this release's image"
         elif not full:
-            action, reason = TagAction.SKIP, "only some flavours are built: aliases move with a full release"
+            action, reason = TagAction.SKIP, PARTIAL_FLAVOURS
         elif current is None:
             action, reason = TagAction.CREATE, ""
         elif ours is not None and current == ours:
@@ -343,13 +415,15 @@ def plan_release(
     flavours: Sequence[str] = (),
     mode: Mode = Mode.RELEASE,
     declared: tuple[str, str] | None = None,
+    platforms: Sequence[str] = (),
     versions: Mapping[str, str] | None = None,
 ) -> ReleasePlan:
     """Everything `invoke release` (or `invoke publish`) does for `version`, given `state`.
 
-    `declared` is (version, file) the tree declares, when known: a mismatch is a warning here,
-    since the build refuses it. `versions` gives the distributions with their own version
-    (name -> final version), as the tree or the release record declares them.
+    `flavours` and `platforms` choose part of the configured ones (default: all). `declared` is
+    (version, file) the tree declares, when known: a mismatch is a warning here, since the build
+    refuses it. `versions` gives the distributions with their own version (name -> final
+    version), as the tree or the release record declares them.
     """
     chosen = tuple(flavours) or config.python
     if config.default_python not in chosen:
@@ -357,12 +431,22 @@ def plan_release(
             f"python {', '.join(chosen)} leaves out the default flavour {config.default_python}, whose image "
             f"the bare tags ({version}, latest) get; add {config.default_python} to --python"
         )
-    full = set(chosen) == set(config.python)
+    on = tuple(platforms) or config.image_platforms
+    unknown = [p for p in on if p not in config.image_platforms]
+    if unknown:
+        raise ValueError(f"platform {unknown[0]} is not one of {', '.join(config.image_platforms)}")
+    all_platforms = set(on) == set(config.image_platforms)
+    full = set(chosen) == set(config.python) and all_platforms
+    if config.multi_platform:  # the platforms' helper tags are the longest
+        check_tag_length(version, chosen, config.image_platforms)
     repository = f"{registry}/{config.image}"
-    tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full, flavours=chosen)
-    images = plan_images(config, version, repository, chosen, registry)
+    tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full,
+                                                    all_platforms=all_platforms, flavours=chosen)
+    images, indexes = plan_images(config, version, repository, chosen, on, registry=registry)
     distributions = plan_distributions(config, version, versions)
-    files = artefacts(config.name, version, distributions) + image_artefacts(images)
+    # a run of some platforms only leaves provenance to the join, which has every platform's digest
+    files = artefacts(config.name, version, distributions) + (
+        image_artefacts(images, indexes) if all_platforms else ())
     uploads = tuple(
         Upload(a.path.split("/", 1)[1],
                UploadAction.SKIP if a.path.split("/", 1)[1] in state.index_files else UploadAction.UPLOAD)
@@ -380,6 +464,10 @@ def plan_release(
         warnings.append(f"{version} already exists in the registry or index; a real run only resumes it")
     if state.unreachable:
         warnings.append(f"{state.unreachable}; this plan assumes the registry and index hold nothing")
+    if not all_platforms:
+        warnings.append(f"only {', '.join(on)} of {', '.join(config.image_platforms)}: images are pushed "
+                        "under their platform tags; no version tag or alias is set, and the SBOMs, "
+                        "signatures and record go out with the run that joins them")
     return ReleasePlan(
         mode=mode,
         version=version,
@@ -388,7 +476,7 @@ def plan_release(
         distributions=distributions,
         flavours=chosen,
         full=full,
-        steps=release_steps(version, mode),
+        steps=release_steps(version, mode, multi_platform=config.multi_platform, provenance=all_platforms),
         artefacts=files,
         images=images,
         uploads=uploads,
@@ -396,8 +484,41 @@ def plan_release(
         owns_line=owns_line,
         owns_latest=owns_latest,
         warnings=tuple(warnings),
+        platforms=on,
+        indexes=indexes if all_platforms else (),
         withdrawn=version in state.withdrawn,
     )
+
+
+def plan_images(config: ReleaseConfig, version: ReleaseVersion, repository: str, flavours: Sequence[str],
+                platforms: Sequence[str], *, registry: str
+                ) -> tuple[tuple[PlannedImage, ...], tuple[PlannedIndex, ...]]:
+    """One image per flavour and platform, each with its SBOM and signature, and with several
+    platforms configured one index per flavour over all of them, with its own signature. A
+    single-platform release's image is its version tag, as ever."""
+    images, indexes = [], []
+    several = config.multi_platform
+    for python in flavours:
+        tag = version_tag(version, python)
+        index = planned_index(config, python, tag, repository=repository)
+        own = dict(index.images) if several else dict.fromkeys(config.image_platforms, tag)
+        images += [PlannedImage(python, own[p], f"{repository}:{own[p]}",
+                                config.base_image_for(python, registry=registry), p,
+                                sbom=sbom_path(config.name, tag, p if several else ""),
+                                signature=image_signature_path(config.name, tag, p if several else ""),
+                                index_tag=tag if several else "")
+                   for p in platforms]
+        if several:
+            indexes.append(index)
+    return tuple(images), tuple(indexes)
+
+
+def planned_index(config: ReleaseConfig, python: str, tag: str, *, repository: str = "") -> PlannedIndex:
+    """The index `tag` (`V-pythonP`, `master-pythonP`) gets: every configured platform's image,
+    each under its helper tag, in the configured order."""
+    return PlannedIndex(python, tag, tuple((p, platform_tag(tag, p)) for p in config.image_platforms),
+                        ref=f"{repository}:{tag}" if repository else "",
+                        signature=image_signature_path(config.name, tag))
 
 
 def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Sequence[ReleaseVersion]
@@ -412,8 +533,9 @@ def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Se
 
 def replan_aliases(plan: ReleasePlan, config: ReleaseConfig, state: TargetState) -> ReleasePlan:
     """The aliases decided again from `state`, as they stand right before they move."""
+    all_platforms = set(plan.platforms or config.image_platforms) == set(config.image_platforms)
     tags, owns_line, owns_latest = plan_tag_changes(plan.version, config, state, full=plan.full,
-                                                     flavours=plan.flavours)
+                                                    all_platforms=all_platforms, flavours=plan.flavours)
     return replace(plan, tags=plan.immutable + tuple(t for t in tags if t.moving),
                    owns_line=owns_line, owns_latest=owns_latest)
 

@@ -2,6 +2,10 @@
 
 Spellings: `V-pythonP` and `V` (immutable), `X.Y-pythonP` and `X.Y`, `latest-pythonP` and
 `latest`, `master-pythonP` and `master` (moving). The bare form belongs to the default flavour.
+
+With several platforms each of those tags is an image index, and each platform's image is pushed
+under a helper tag of its own, the flavour's tag and the platform: `V-pythonP-ARCH` (e.g.
+`1.10.6-python3.11-arm64`, `master-python3.11-amd64`). A join assembles the index from them.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
+from release import platforms
 from release.errors import VersionError
 from release.versions import ReleaseVersion, parse_existing, shown
 
@@ -30,12 +35,31 @@ def version_tag(version: ReleaseVersion | str, python: str) -> str:
     return tag_name(str(version), python)
 
 
-def split_tag(name: str) -> tuple[str, str | None]:
-    """`1.10.6-python3.11` -> (`1.10.6`, `3.11`); `latest` -> (`latest`, None)."""
+def platform_tag(tag: str, platform: str) -> str:
+    """The helper tag one platform's image of `tag` is pushed under: `V-pythonP-ARCH`."""
+    return f"{tag}-{platforms.info(platform).suffix}"
+
+
+def split_platform(name: str) -> tuple[str, str | None]:
+    """`1.10.6-python3.11-arm64` -> (`1.10.6-python3.11`, `linux/arm64`); other tags -> (name, None)."""
+    tag, separator, suffix = name.rpartition("-")
+    found = next((p.name for p in platforms.SUPPORTED.values() if p.suffix == suffix), None)
+    if separator and found is not None and _split_flavour(tag)[1] is not None:
+        return tag, found
+    return name, None
+
+
+def _split_flavour(name: str) -> tuple[str, str | None]:
     prefix, separator, python = name.rpartition(FLAVOUR_SEPARATOR)
     if separator and prefix and python and all(part.isdigit() for part in python.split(".")):
         return prefix, python
     return name, None
+
+
+def split_tag(name: str) -> tuple[str, str | None]:
+    """`1.10.6-python3.11` -> (`1.10.6`, `3.11`); `latest` -> (`latest`, None). A platform's
+    helper tag (`1.10.6-python3.11-arm64`) is none of these: (`1.10.6-python3.11-arm64`, None)."""
+    return _split_flavour(name)
 
 
 def cache_repository(repository: str) -> str:
@@ -49,8 +73,9 @@ def cache_tag(python: str, deps_hash: str) -> str:
 
 
 def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
-    """Released versions named by image tags like `1.10.6` or `1.10.6-python3.11`."""
-    return sorted(set(parse_existing(split_tag(tag)[0] for tag in tags)))
+    """Released versions named by image tags like `1.10.6`, `1.10.6-python3.11` or a platform's
+    `1.10.6-python3.11-arm64` (an image job pushed it: the version is taken)."""
+    return sorted(set(parse_existing(split_tag(split_platform(tag)[0])[0] for tag in tags)))
 
 
 def withdrawn_tag(version: ReleaseVersion | str) -> str:
@@ -121,14 +146,20 @@ def _flavoured(prefix: str, flavours: Sequence[str], default: str, *, moving: bo
     return tags
 
 
-def check_tag_length(version: ReleaseVersion, flavours: Sequence[str]) -> None:
-    """VersionError when the longest tag of `version` (`V-pythonP`) is longer than Docker allows:
-    known before anything is built, so nothing is half-released under a tag the registry refuses."""
+def check_tag_length(version: ReleaseVersion, flavours: Sequence[str], several: Sequence[str] = ()) -> None:
+    """VersionError when the longest tag of `version` (`V-pythonP`, and with `several` platforms
+    their helper tags `V-pythonP-ARCH`) is longer than Docker allows: known before anything is
+    built, so nothing is half-released under a tag the registry refuses."""
     python = max(flavours, key=lambda p: len(version_tag(version, p)))
-    longest = len(version_tag(version, python))
+    tag = version_tag(version, python)
+    form = f"V{FLAVOUR_SEPARATOR}{python}"
+    if several:
+        platform = max(several, key=lambda p: len(platform_tag(tag, p)))
+        tag, form = platform_tag(tag, platform), f"{form}-{platforms.info(platform).suffix}"
+    longest = len(tag)
     if longest > MAX_TAG_LENGTH:
         raise VersionError(f"version {shown(str(version))} is too long for an image tag: its tag for "
-                           f"python{python} (V{FLAVOUR_SEPARATOR}{python}) would have {longest} characters, "
+                           f"python{python} ({form}) would have {longest} characters, "
                            f"Docker allows {MAX_TAG_LENGTH}")
 
 

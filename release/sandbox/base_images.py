@@ -1,8 +1,17 @@
 """Python base images built here from Debian (no Docker Hub), cached in the engine by a recipe label.
 
+One image per flavour and platform. The host's platform keeps the tag it always had
+(`sandbox/python:P`); another platform's image is debootstrapped for its Debian architecture
+(the second stage under qemu) and loaded with a config that states that architecture, as
+`sandbox/python:P-ARCH`. In the registry a sandbox that only ever built the host's platform has a
+plain image under `sandbox/python:P`, as before; once another platform is built, each platform's
+image is pushed as `P-ARCH` and `sandbox/python:P` becomes an image index over them, as Docker
+Hub's python images are.
+
 The suites that are missing are debootstrapped concurrently (as many at once as there are cores),
-and the packages they download are kept under the sandbox's state (`cache/debootstrap/<suite>`),
-so building a suite again (a new recipe, another sandbox) downloads nothing.
+and the packages they download are kept under the sandbox's state (`cache/debootstrap/<suite>`,
+`<suite>-<arch>` for another architecture), so building a suite again (a new recipe, another
+sandbox) downloads nothing.
 """
 
 from __future__ import annotations
@@ -19,8 +28,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from release import platforms
 from release.adapters import apt, rootfs
 from release.adapters.engine import Engine, ImageInfo
+from release.adapters.registry import INDEX_TYPES as INDEX_MEDIA_TYPES
 from release.adapters.registry import RegistryClient
 from release.errors import ConfigError, ReleaseError, ServiceError, ToolMissingError
 from release.progress import Event, Progress
@@ -47,19 +58,20 @@ def suite_of(flavour: str) -> str:
 
 
 def recipe_digest(
-    suite: str, packages: Iterable[str], ca_bundle_sha256: str, version: int = RECIPE_VERSION
+    suite: str, packages: Iterable[str], ca_bundle_sha256: str, version: int = RECIPE_VERSION,
+    architecture: str = "amd64",
 ) -> str:
-    """Content key of a base image: same inputs, same key; any change of input, another key."""
-    payload = json.dumps(
-        {
-            "suite": suite,
-            "packages": sorted(set(packages)),
-            "ca_bundle_sha256": ca_bundle_sha256,
-            "recipe_version": version,
-        },
-        sort_keys=True,
-        separators=(",", ":"),
-    )
+    """Content key of a base image: same inputs, same key; any change of input, another key.
+    (An amd64 recipe leaves the architecture out, so bases cached before platforms stay valid.)"""
+    document: dict[str, Any] = {
+        "suite": suite,
+        "packages": sorted(set(packages)),
+        "ca_bundle_sha256": ca_bundle_sha256,
+        "recipe_version": version,
+    }
+    if architecture != "amd64":
+        document["architecture"] = architecture
+    payload = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
@@ -71,11 +83,18 @@ def ca_bundle_sha256(progress: Progress) -> str:
     return hashlib.sha256(CA_BUNDLE.read_bytes()).hexdigest()
 
 
-def local_ref(flavour: str, repository: str = REPOSITORY) -> str:
-    return f"{repository}:{flavour}"
+def _tag(flavour: str, platform: str | None) -> str:
+    """`P` for the host's platform (None), `P-ARCH` for another (e.g. `3.11-arm64`)."""
+    return flavour if platform is None else f"{flavour}-{platforms.info(platform).suffix}"
+
+
+def local_ref(flavour: str, platform: str | None = None, repository: str = REPOSITORY) -> str:
+    """The engine's tag of one base image: the host platform's (None) is `sandbox/python:P`."""
+    return f"{repository}:{_tag(flavour, platform)}"
 
 
 def registry_ref(registry: str, flavour: str, repository: str = REPOSITORY) -> str:
+    """What builds name as their base: one image, or an index over the platforms built."""
     return f"{registry}/{repository}:{flavour}"
 
 
@@ -84,31 +103,65 @@ def registry_config_digest(registry: str, flavour: str, repository: str = REPOSI
     return RegistryClient(registry).config_digest(repository, flavour)
 
 
-def _local_image(engine: Engine, flavour: str, repository: str = REPOSITORY) -> ImageInfo | None:
-    return engine.inspect(local_ref(flavour, repository))
+def _local_image(engine: Engine, flavour: str, platform: str | None = None,
+                 repository: str = REPOSITORY) -> ImageInfo | None:
+    return engine.inspect(local_ref(flavour, platform, repository))
 
 
-def debootstrap_cache(layout: Layout, suite: str) -> Path:
-    """Where the packages debootstrap downloads for `suite` are kept between runs."""
-    return layout.cache / "debootstrap" / suite
+def debootstrap_cache(layout: Layout, suite: str, debian_arch: str = "amd64") -> Path:
+    """Where the packages debootstrap downloads for `suite` (and architecture) are kept between runs."""
+    return layout.cache / "debootstrap" / (suite if debian_arch == "amd64" else f"{suite}-{debian_arch}")
+
+
+def local_base_image(flavour: str, platform: str, host: str, layout: Layout, progress: Progress, *,
+                     engine: Engine | None = None, repository: str = REPOSITORY, ca_bundle: str | None = None,
+                     recipe_version: int = RECIPE_VERSION) -> ImageInfo:
+    """Build (or reuse) the engine's base image of `flavour` for `platform`, by its recipe label,
+    and check that it is that platform's (a tag of another architecture is rebuilt, never used)."""
+    engine = engine or Engine(timeout=600)
+    found = platforms.info(platform)
+    suite = suite_of(flavour)
+    recipe = recipe_digest(suite, PACKAGES, ca_bundle or ca_bundle_sha256(progress), recipe_version,
+                           architecture=found.architecture)
+    own = None if platform == host else platform
+    name = local_ref(flavour, own, repository)
+    image = _local_image(engine, flavour, own, repository)
+    if image is not None and image.labels.get(LABEL_RECIPE) == recipe and image.platform == platform:
+        progress(f"base image {name}: reusing {image.short_id} (recipe {recipe[:12]})")
+        return image
+    emulated = " under emulation, about 6 minutes" if own else " (a minute or two)"
+    progress(f"base image {name}: building from Debian {suite} for {platform}{emulated}")
+    _build(engine, flavour, suite, recipe, layout, progress, platform=found, ref=name)
+    image = engine.inspect(name)
+    if image is None or image.labels.get(LABEL_RECIPE) != recipe or image.platform != platform:
+        raise ServiceError(f"loading the rootfs gave no {platform} image {name} with recipe {recipe[:12]}")
+    progress(f"base image {name}: built {image.short_id}")
+    return image
 
 
 def ensure_base_images(
-    flavours: Sequence[str], registry: str, layout: Layout, progress: Progress, *,
-    repository: str = REPOSITORY, jobs: int | None = None, recipe_version: int = RECIPE_VERSION,
+    flavours: Sequence[str], registry: str, layout: Layout, progress: Progress, wanted: Sequence[str] = (), *,
+    host: str | None = None, repository: str = REPOSITORY, local_repository: str | None = None,
+    jobs: int | None = None, recipe_version: int = RECIPE_VERSION,
 ) -> dict[str, str]:
-    """`ensure_base_image` for every flavour, the ones to build concurrently (at most `jobs`, by
-    default one per core); flavour -> registry ref. The first failure is raised once all finish."""
+    """`ensure_base_image` for every flavour (and the `wanted` platforms, default the host's), the
+    flavours to build concurrently (at most `jobs`, by default one per core); flavour -> registry
+    ref. The first failure is raised once all finish."""
     if not flavours:
         return {}
+    host = host or platforms.host_platform()
+    wanted = tuple(wanted) or (host,)
     ca_bundle = ca_bundle_sha256(progress)
     engine = Engine(timeout=600)
+    local = local_repository or repository
     for flavour in flavours:
-        image = _local_image(engine, flavour, repository)
-        recipe = recipe_digest(suite_of(flavour), PACKAGES, ca_bundle, recipe_version)
-        if image is None or image.labels.get(LABEL_RECIPE) != recipe:  # one install, before the threads
-            ensure_program("debootstrap", "debootstrap", progress)
-            break
+        for platform in wanted:
+            image = _local_image(engine, flavour, None if platform == host else platform, local)
+            recipe = recipe_digest(suite_of(flavour), PACKAGES, ca_bundle, recipe_version,
+                                   architecture=platforms.info(platform).architecture)
+            if image is None or image.labels.get(LABEL_RECIPE) != recipe:  # one install, before the threads
+                ensure_program("debootstrap", "debootstrap", progress)
+                break
     lock = threading.Lock()
 
     def said(message: str | Event) -> None:
@@ -118,8 +171,9 @@ def ensure_base_images(
     workers = max(1, min(len(flavours), jobs or os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="base-image") as pool:
         def one(flavour: str) -> str:
-            return ensure_base_image(flavour, registry, layout, said, repository=repository,
-                                     ca_bundle=ca_bundle, recipe_version=recipe_version)
+            return ensure_base_image(flavour, registry, layout, said, wanted, host=host,
+                                     repository=repository, local_repository=local, ca_bundle=ca_bundle,
+                                     recipe_version=recipe_version)
 
         futures = {flavour: pool.submit(one, flavour) for flavour in flavours}
         errors = []
@@ -135,60 +189,77 @@ def ensure_base_images(
 
 
 def ensure_base_image(
-    flavour: str, registry: str, layout: Layout, progress: Progress, *, repository: str = REPOSITORY,
+    flavour: str, registry: str, layout: Layout, progress: Progress, wanted: Sequence[str] = (), *,
+    host: str | None = None, repository: str = REPOSITORY, local_repository: str | None = None,
     ca_bundle: str | None = None, recipe_version: int = RECIPE_VERSION,
 ) -> str:
-    """Build (or reuse) `sandbox/python:<flavour>` and make sure the registry holds it; return its ref."""
-    suite = suite_of(flavour)
-    recipe = recipe_digest(suite, PACKAGES, ca_bundle or ca_bundle_sha256(progress), recipe_version)
+    """Build (or reuse) the base images of `flavour` for the `wanted` platforms (default: the
+    host's) and make sure the registry holds them under `repository`; return the ref builds use.
+    The engine keeps them under `local_repository` (default `repository`; another name than the
+    shared one starts cold)."""
+    host = host or platforms.host_platform()
+    wanted = tuple(wanted) or (host,)
     engine = Engine(timeout=600)
-    local = local_ref(flavour, repository)
-    image = _local_image(engine, flavour, repository)
-    if image is not None and image.labels.get(LABEL_RECIPE) == recipe:
-        progress(f"base image {local}: reusing {image.short_id} (recipe {recipe[:12]})")
-    else:
-        progress(f"base image {local}: building from Debian {suite} (a minute or two)")
-        _build(engine, flavour, suite, recipe, layout, progress, local)
-        image = _local_image(engine, flavour, repository)
-        if image is None or image.labels.get(LABEL_RECIPE) != recipe:
-            raise ServiceError(f"docker import produced no {local} with recipe {recipe[:12]}")
-        progress(f"base image {local}: built {image.short_id}")
+    ca_bundle = ca_bundle or ca_bundle_sha256(progress)
+    images = {p: local_base_image(flavour, p, host, layout, progress, engine=engine,
+                                  repository=local_repository or repository, ca_bundle=ca_bundle,
+                                  recipe_version=recipe_version) for p in wanted}
     ref = registry_ref(registry, flavour, repository)
-    if registry_config_digest(registry, flavour, repository) == image.id:
-        progress(f"base image {ref}: already in the registry")
+    client = RegistryClient(registry)
+    others = {p for p in platforms.SUPPORTED if p != host
+              and client.manifest_digest(repository, _tag(flavour, p)) is not None}
+    if set(wanted) == {host} and not others:  # only ever the host's: a plain image, as always
+        _push(engine, client, images[host].id, ref, repository, flavour, progress)
         return ref
-    engine.tag(image.id, ref)
-    engine.push(ref)
-    if registry_config_digest(registry, flavour, repository) != image.id:
-        raise ServiceError(f"pushed {ref} but the registry does not serve image {image.short_id}")
-    progress(f"base image {ref}: pushed")
+    for platform, image in images.items():
+        _push(engine, client, image.id, f"{registry}/{repository}:{_tag(flavour, platform)}", repository,
+              _tag(flavour, platform), progress)
+    listed = []
+    for platform in platforms.SUPPORTED:  # every platform the registry has, built now or before
+        found = client.platform_image(repository, _tag(flavour, platform))
+        if found is not None:
+            listed.append(found)
+    if not set(wanted) <= {i.platform for i in listed}:
+        raise ServiceError(f"{ref}: the registry does not serve the per-platform base images just pushed")
+    index = client.put_index(repository, listed, flavour)
+    progress(f"base image {ref}: index {index.digest[:19]} over {', '.join(i.platform for i in listed)}")
     return ref
 
 
-def _build(engine: Engine, flavour: str, suite: str, recipe: str, layout: Layout, progress: Progress,
-           ref: str) -> None:
+def _push(engine: Engine, client: RegistryClient, image_id: str, ref: str, repository: str, tag: str,
+          progress: Progress) -> None:
+    if client.config_digest(repository, tag) == image_id and client.media_type(repository, tag) not in \
+            INDEX_MEDIA_TYPES:
+        progress(f"base image {ref}: already in the registry")
+        return
+    engine.tag(image_id, ref)
+    engine.push(ref)
+    if client.config_digest(repository, tag) != image_id:
+        raise ServiceError(f"pushed {ref} but the registry does not serve image {image_id[7:19]}")
+    progress(f"base image {ref}: pushed")
+
+
+def _build(engine: Engine, flavour: str, suite: str, recipe: str, layout: Layout, progress: Progress, *,
+           platform: platforms.PlatformInfo, ref: str) -> None:
     ensure_program("debootstrap", "debootstrap", progress)
     layout.cache.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f"rootfs-{suite}-", dir=layout.cache))
+    work = Path(tempfile.mkdtemp(prefix=f"rootfs-{suite}-{platform.debian}-", dir=layout.cache))
     try:
         tree = rootfs.debootstrap(suite, work / "rootfs", packages=PACKAGES, mirror=MIRROR,
-                                  log_file=layout.log(f"debootstrap-{suite}"),
-                                  cache_dir=debootstrap_cache(layout, suite))
+                                  log_file=layout.log(f"debootstrap-{suite}-{platform.debian}"),
+                                  arch=platform.debian,
+                                  cache_dir=debootstrap_cache(layout, suite, platform.debian))
         _trim(tree)
         target = tree / CA_BUNDLE.relative_to("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)
         shutil.copyfile(CA_BUNDLE, target)
         tarball = rootfs.pack(tree, work / "rootfs.tar")
-        progress(f"base image {ref}: importing rootfs ({tarball.stat().st_size >> 20} MB)")
-        engine.import_rootfs(
-            tarball,
-            ref,
-            changes=[
-                f'LABEL {LABEL_RECIPE}="{recipe}" {LABEL_PYTHON}="{flavour}"',
-                f"ENV PATH={PATH_ENV}",
-                'CMD ["python3"]',
-            ],
+        progress(f"base image {ref}: loading rootfs ({tarball.stat().st_size >> 20} MB, {platform.name})")
+        engine.load_rootfs(
+            tarball, ref, architecture=platform.architecture, os=platform.os,
+            labels={LABEL_RECIPE: recipe, LABEL_PYTHON: flavour},
+            env=[f"PATH={PATH_ENV}"], cmd=["python3"],
         )
     finally:
         rootfs.unmount_under(work)

@@ -110,19 +110,21 @@ def health_verdict(health: HealthCheck, version: str, found: Mapping[str, Any]) 
     return Check(name, False, f"{why}; server log: {_short(str(found.get('log') or ''))}")
 
 
-def run_command(engine: Engine, ref: str, command: SmokeCommand, version: str) -> Check:
+def run_command(engine: Engine, ref: str, command: SmokeCommand, version: str, platform: str | None = None
+                ) -> Check:
     try:
-        result = engine.run(ref, command.command, timeout=command.timeout)
+        result = engine.run(ref, command.command, timeout=command.timeout, platform=platform)
     except (CommandError, ServiceError) as exc:
         return Check(f"command: {' '.join(command.command)}", False, str(exc))
     return command_check(command, version, result.exit_code, result.stdout + result.stderr)
 
 
-def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str) -> Check:
+def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str, platform: str | None = None
+                     ) -> Check:
     watch = ["python3", "-c", WATCH, health.url, str(health.timeout), expected_text(health.expect, version),
              str(STOP_GRACE), *health.command]
     try:
-        result = engine.run(ref, watch, timeout=health.timeout + STOP_GRACE + 60)
+        result = engine.run(ref, watch, timeout=health.timeout + STOP_GRACE + 60, platform=platform)
     except (CommandError, ServiceError) as exc:
         return Check(f"health: {health.url}", False, str(exc))
     try:
@@ -135,16 +137,18 @@ def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str
 
 
 def app_checks(
-    engine: Engine, ref: str, *, version: str, commands: Sequence[SmokeCommand], health: HealthCheck | None
+    engine: Engine, ref: str, *, version: str, commands: Sequence[SmokeCommand], health: HealthCheck | None,
+    platform: str | None = None,
 ) -> list[Check]:
-    """Every configured smoke command, then the health check; an unconfigured kind is skipped."""
-    checks = [timed(partial(run_command, engine, ref, command, version)) for command in commands]
+    """Every configured smoke command, then the health check; an unconfigured kind is skipped.
+    `platform`: the image's (another architecture's runs under emulation)."""
+    checks = [timed(partial(run_command, engine, ref, command, version, platform)) for command in commands]
     if not commands:
         checks.append(Check("commands", True, "no smoke-commands configured", skipped=True))
     if health is None:
         checks.append(Check("health", True, "no health-check configured", skipped=True))
     else:
-        checks.append(timed(lambda: run_health_check(engine, ref, health, version)))
+        checks.append(timed(lambda: run_health_check(engine, ref, health, version, platform)))
     return checks
 
 

@@ -2,8 +2,9 @@
 check with a `signedBy` policy) and publish the signatures in a lookaside tree in svn.
 
 The signature binds the version tag's reference (`registry/image:V-pythonP`) and the manifest
-digest. The aliases point at the same digest, so they need no signature of their own: the policy
-users install (docs/provenance.md) matches the repository, not the tag (`matchRepository`).
+digest. With several platforms the index and each platform's image under it are signed, all
+binding the version tag. The aliases point at the same digest, so they need no signature of their
+own: the policy users install (docs/provenance.md) matches the repository, not the tag (`matchRepository`).
 A candidate's signatures go to `<svn-dev>/<name>/signatures/`, a final's to
 `<svn-release>/<name>/signatures/`: a folder beside the versions, so a candidate's folder holds
 only the voted files.
@@ -46,16 +47,18 @@ def sign_images(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
     to_publish: dict[str, Path] = {}
     with tempfile.TemporaryDirectory(prefix="release-attest-") as work:
         for planned in images:
-            digest = digests.get(planned.python)
+            digest = digests.get(planned.key)
             if not digest:
                 raise RefusedError(f"{planned.ref} has no digest in the registry; push it before signing it")
             manifest = registry.get_manifest(image, digest)
             if manifest is None:
                 raise ServiceError(f"registry {registry.registry}: {image}@{digest} is gone")
-            identity = signed_identity(planned.ref.rsplit(":", 1)[0], planned.tag)
+            # one platform's image of several binds its index's version tag, as the index itself does
+            identity = signed_identity(planned.ref.rsplit(":", 1)[0], planned.index_tag or planned.tag)
             path = record.directory / planned.signature
             known = record.image_signatures.get(planned.signature)
-            manifest_file = Path(work) / f"{planned.python}.manifest.json"
+            name = planned.key.replace(" ", "-").replace("/", "-")
+            manifest_file = Path(work) / f"{name}.manifest.json"
             manifest_file.write_bytes(manifest.raw)
             fresh = known is not None and known.digest == digest and path.is_file() \
                 and sha512_of(path) == known.sha512
@@ -71,7 +74,7 @@ def sign_images(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
             if published is None:
                 to_publish[relative] = path
             elif published != path.read_bytes():  # an earlier run's signature of the same digest
-                earlier = Path(work) / f"{planned.python}.published"
+                earlier = Path(work) / f"{name}.published"
                 earlier.write_bytes(published)
                 if not skopeo.standalone_verify(manifest_file, identity, fingerprint, earlier,
                                                 gnupghome=gnupghome).good:

@@ -6,6 +6,9 @@ image's simple-signing signature in the lookaside tree with skopeo.
 `verify_published` is `invoke verify --version V --published`; `check_candidate_images` is what
 `invoke verify` adds for a candidate's images: the image's wheel is the one the voted commit
 builds, its labels name that commit, its SBOM and its signature check out.
+
+With several platforms a version tag names an image index: every platform's image under it gets
+those checks (its own SBOM, run on its own platform), and the index its own signature.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from release.plan.provenance import (
     sbom_file,
     signed_identity,
 )
-from release.plan.tags import version_tag
+from release.plan.tags import platform_tag, version_tag
 from release.progress import Progress, to_log
 from release.record import RECORD_NAME, ReleaseRecord, parse_record
 from release.steps.attest import lookaside_url
@@ -191,6 +194,16 @@ def verify_published(config: ReleaseConfig, version: ReleaseVersion, *, registry
                 continue
             digests[tag] = digest
             attached[tag] = attachment(client, image, digest)
+            if config.multi_platform:
+                try:
+                    index = client.image_index(image, digest)
+                except VerificationError as exc:
+                    _check(checks, f"image {tag}").problems.append(str(exc))
+                    continue
+                for entry in index.images if index is not None else ():
+                    helper = platform_tag(tag, entry.platform)
+                    digests[helper] = entry.digest
+                    attached[helper] = attachment(client, image, entry.digest)
         record_check = _check(checks, RECORD_NAME)
         copies = {f"attached to {tag}": _record_copy(record_check, keys, files, f"attached to {tag}")
                   for tag, files in attached.items()}
@@ -235,6 +248,13 @@ def _check_record(record: ReleaseRecord, checks: dict[str, FileCheck], keys: Key
             check.problems.append(f"the registry holds {digests.get(tag)}, the record names {entry.digest}")
         else:
             check.passed.append(f"the registry holds the recorded digest {digests[tag][:19]}")
+    for index in record.indexes.values():
+        check = _check(checks, f"image {index.tag}")
+        if digests.get(index.tag) != index.digest:
+            check.problems.append(f"the registry holds {digests.get(index.tag)}, the record names the index "
+                                  f"{index.digest}")
+        else:
+            check.passed.append(f"the registry holds the recorded index {index.digest[:19]}")
     for tag_entry in record.tags.values():
         now = client.manifest_digest(image, tag_entry.tag)
         check = _check(checks, f"tag {tag_entry.tag}")
@@ -278,15 +298,48 @@ def check_candidate_images(config: ReleaseConfig, candidate: ReleaseVersion, *, 
             if digest is None:
                 check.problems.append(f"{repository}:{tag} is not in the registry")
                 continue
-            progress(f"pulling {repository}@{digest} to check it")
-            _check_image(check, keys, engine, client, repository=repository, image=image, tag=tag,
-                         digest=digest, commit=commit, wheels=wheels, sbom=sbom_file(config.name, tag),
-                         lookaside=lookaside_url(svn_dev_url, config.name))
+            lookaside = lookaside_url(svn_dev_url, config.name)
+            if not config.multi_platform:
+                progress(f"pulling {repository}@{digest} to check it")
+                _check_image(check, keys, engine, client, repository=repository, image=image, tag=tag,
+                             digest=digest, commit=commit, wheels=wheels, sbom=sbom_file(config.name, tag),
+                             lookaside=lookaside)
+                continue
+            _check_index(check, keys, engine, client, config, repository=repository, tag=tag, digest=digest,
+                         commit=commit, wheels=wheels, lookaside=lookaside, progress=progress)
+
+
+def _check_index(check: FileCheck, keys: Keys, engine: Engine, client: RegistryClient, config: ReleaseConfig,
+                 *, repository: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
+                 lookaside: str, progress: Progress) -> None:
+    """An index tag: every configured platform's image under it, each checked as one image is (on
+    its own platform, with its own SBOM), and the index's own signature."""
+    image = config.image
+    try:
+        index = client.image_index(image, digest)
+    except VerificationError as exc:
+        check.problems.append(str(exc))
+        return
+    listed = {entry.platform: entry.digest for entry in index.images} if index is not None else {}
+    missing = [p for p in config.image_platforms if p not in listed]
+    if missing:
+        check.problems.append(f"no {', '.join(missing)} image under the index {digest[:19]}")
+    for platform, entry in listed.items():
+        progress(f"pulling {repository}@{entry} ({platform}) to check it")
+        one = FileCheck(f"image {tag} {platform}")
+        _check_image(one, keys, engine, client, repository=repository, image=image, tag=tag, digest=entry,
+                     commit=commit, wheels=wheels, sbom=sbom_file(config.name, tag, platform),
+                     lookaside=lookaside, platform=platform)
+        check.problems += [f"{platform}: {p}" for p in one.problems]
+        check.passed += [f"{platform}: {p}" for p in one.passed]
+    check_signature(check, keys, client, image=image, repository=repository, tag=tag, digest=digest,
+                    lookaside=lookaside)
 
 
 def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: RegistryClient, *, repository: str,
                  image: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
-                 sbom: str, lookaside: str) -> None:
+                 sbom: str, lookaside: str, platform: str = "") -> None:
+    """One image (`platform`: the image's, when it is one of several)."""
     info = engine.pull_digest(repository, digest)
     labels = info.labels
     if commit and labels.get(REVISION_LABEL) != commit:
@@ -296,7 +349,7 @@ def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: RegistryC
         check.passed.append(f"labels name the voted commit {commit[:12]}")
     if labels.get(SBOM_LABEL) != sbom:
         check.problems.append(f"its {SBOM_LABEL} label is {labels.get(SBOM_LABEL)!r}, not {sbom!r}")
-    result = engine.run(f"{repository}@{digest}", ["cat", WHEELS_RECORD])
+    result = engine.run(f"{repository}@{digest}", ["cat", WHEELS_RECORD], platform=platform or None)
     installed = parse_wheels_record(result.stdout) if result.exit_code == 0 else {}
     label = labels.get(WHEEL_SHA256_LABEL, "")
     if not installed or label != ",".join(installed[n] for n in sorted(installed)):

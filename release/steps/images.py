@@ -1,7 +1,13 @@
-"""Build one production image per Python flavour, reuse what the registry already has, push.
+"""Build one production image per Python flavour (and platform), reuse what the registry already
+has, push.
 
 Order for a release: `build_images` (all flavours), `smoke.smoke_images` (all), then
 `push_images` (all) -- `smoke.ship_images` does the three, so a failing flavour pushes nothing.
+
+With several platforms each flavour has one image per platform, built FROM its base image pinned
+to that platform's digest (a local tag of the base could be another architecture's) and checked,
+once built, to be that platform's; it is pushed under its platform's helper tag, and an index
+(`steps.index`) lists them under the flavour's tag.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from release.adapters import git
 from release.adapters.engine import BuildFailed, BuildLine, Engine, StepTime, split_ref, stage_image
-from release.adapters.registry import RegistryClient
+from release.adapters.registry import RegistryClient, parse_reference
 from release.config import ReleaseConfig
 from release.errors import CommandError, ConfigError, RefusedError, ReleaseError, ServiceError
 from release.plan.images import (
@@ -44,9 +51,16 @@ log = logging.getLogger("release.images")
 
 
 def image_event(flavour: str, kind: str, message: str, step: int | None = None, total: int | None = None,
-                cached: bool = False, elapsed: float = 0.0) -> Event:
-    """Progress of one flavour's image: the subject is `pythonP`."""
-    return Event(message, f"python{flavour}", kind, step, total, cached, elapsed)
+                cached: bool = False, elapsed: float = 0.0, platform: str = "") -> Event:
+    """Progress of one flavour's image: the subject is `pythonP` (`pythonP linux/arm64` for one
+    platform's image among several)."""
+    subject = f"python{flavour}" + (f" {platform}" if platform else "")
+    return Event(message, subject, kind, step, total, cached, elapsed)
+
+
+def plan_event(plan: ImagePlan, kind: str, message: str, **details: Any) -> Event:
+    return image_event(plan.flavour, kind, message, platform=plan.platform if plan.index_tag else "",
+                       **details)
 
 
 @dataclass(frozen=True)
@@ -68,14 +82,18 @@ class ImageResult:
         return self.plan.flavour
 
     @property
+    def platform(self) -> str:
+        return self.plan.platform
+
+    @property
     def ref(self) -> str:
         return self.plan.ref
 
     def record_entry(self) -> ImageEntry:
-        """The release record's entry for this flavour's image."""
+        """The release record's entry for this image (one of several platforms': keyed by both)."""
         plan = self.plan
         return ImageEntry(self.flavour, self.ref, self.digest, self.image_id, plan.input_hash,
-                          plan.base_image, plan.base_digest)
+                          plan.base_image, plan.base_digest, plan.platform if plan.index_tag else "")
 
 
 def read_wheel_metadata(path: Path) -> dict[str, list[str]]:
@@ -135,6 +153,35 @@ def build_context(config: ReleaseConfig, source: ImageSource, wheels: Sequence[P
     return context_tar(files)
 
 
+def unpinned(base: str) -> str:
+    """`name:tag@digest` -> `name:tag`: the base image as configured, whatever it points at now."""
+    return base.split("@", 1)[0]
+
+
+def platform_digest(base: str, platform: str) -> str:
+    """The digest of `platform`'s image of `base` now, read from its registry: an index's entry
+    (checked against that image's config), or a plain image of that platform."""
+    registry, repository, reference = parse_reference(unpinned(base))
+    index = RegistryClient(registry).image_index(repository, reference)
+    if index is None:
+        raise ServiceError(f"base image {base} is not in its registry {registry}")
+    digests = index.digests()
+    if platform not in digests:
+        has = ", ".join(digests)
+        raise ConfigError(f"base image {unpinned(base)} has no {platform} image (it has {has}); "
+                          "use a base image published for every configured platform")
+    return digests[platform]
+
+
+def base_for_platform(engine: Engine, base: str, platform: str) -> tuple[str, str]:
+    """`base` pinned to `platform`'s image: (`name:tag@digest`, digest), pulled by digest so the
+    engine builds FROM exactly it, never a local tag of another architecture."""
+    digest = platform_digest(base, platform)
+    name = unpinned(base)
+    engine.pull(f"{split_ref(name)[0]}@{digest}", platform=platform)
+    return f"{name}@{digest}", digest
+
+
 def plan_images(
     source: ImageSource,
     *,
@@ -143,16 +190,27 @@ def plan_images(
     flavours: Sequence[str],
     base_images: Mapping[str, str],
     kind: BuildKind,
+    platforms: Sequence[str] = ("",),
+    of_several: bool = False,
+    host: str = "",
 ) -> list[ImagePlan]:
-    """One plan per flavour; pulls each base image to learn its current digest."""
+    """One plan per flavour and platform; learns each base image's current digest (pulling it).
+    An image for another platform than the `host`'s, or one of several, is built FROM its base
+    pinned to that platform's digest; a single host-platform image FROM the base as named."""
     missing = [p for p in flavours if p not in base_images]
     if missing:
         raise ConfigError(f"no base image given for Python {', '.join(missing)}")
-    return [
-        plan_image(source, flavour=p, repository=repository, kind=kind, base_image=base_images[p],
-                   base_digest=engine.current_digest(base_images[p]))
-        for p in flavours
-    ]
+    plans = []
+    for flavour in flavours:
+        for platform in platforms:
+            if of_several or (platform and platform != host):
+                base, digest = base_for_platform(engine, base_images[flavour], platform)
+            else:
+                base, digest = base_images[flavour], engine.current_digest(base_images[flavour])
+            plans.append(plan_image(source, flavour=flavour, repository=repository, kind=kind,
+                                    base_image=base, base_digest=digest, platform=platform,
+                                    of_several=of_several))
+    return plans
 
 
 def find_existing(
@@ -171,7 +229,8 @@ def find_existing(
                 "immutable: release a new version, or replace it deliberately"
             )
     local = engine.inspect(plan.ref)
-    if local is not None and local.labels.get(INPUT_HASH_LABEL) == plan.input_hash:
+    if (local is not None and local.labels.get(INPUT_HASH_LABEL) == plan.input_hash
+            and (not plan.platform or local.platform == plan.platform)):
         return ImageResult(plan, "local", image_id=local.id, size=local.size)
     return None
 
@@ -183,7 +242,8 @@ def _dependency_cache(plan: ImagePlan, engine: Engine, registry: RegistryClient 
     `engine`: the engine has the cache image, so its own build cache serves (no cache-from: the
     classic builder would then take hits from the cache-from images only). `registry`: pulled from
     the registry, the build uses it as cache-from (a runner that starts with an empty engine).
-    `built`: neither has it; the build makes it and tags it.
+    `built`: neither has it; the build makes it and tags it. Each platform of several has its own
+    cache image (the platform is in its dependency hash), pulled as that platform's.
     """
     repository, tag = split_ref(plan.cache_ref)
     in_registry = False
@@ -191,31 +251,42 @@ def _dependency_cache(plan: ImagePlan, engine: Engine, registry: RegistryClient 
         try:
             in_registry = registry.manifest_digest(repository.partition("/")[2], tag) is not None
         except ServiceError as exc:
-            progress(image_event(plan.flavour, "note", f"dependency cache not looked up: {exc}"))
-    if engine.inspect(plan.cache_ref) is not None:
+            progress(plan_event(plan, "note", f"dependency cache not looked up: {exc}"))
+    local = engine.inspect(plan.cache_ref)
+    if local is not None and (not plan.platform or local.platform == plan.platform):
         return "engine", in_registry
     if in_registry:
         started = time.monotonic()
         try:
-            engine.pull(plan.cache_ref)
+            engine.pull(plan.cache_ref, platform=plan.platform or None)
         except ServiceError as exc:
-            progress(image_event(plan.flavour, "note", f"dependency cache not pulled: {exc}"))
+            progress(plan_event(plan, "note", f"dependency cache not pulled: {exc}"))
             return "built", True
         message = f"pulled the dependency stage {plan.cache_ref} in {time.monotonic() - started:.1f}s"
-        progress(image_event(plan.flavour, "cache", message, elapsed=time.monotonic() - started))
+        progress(plan_event(plan, "cache", message, elapsed=time.monotonic() - started))
         return "registry", True
     return "built", False
+
+
+def image_key(plan: ImagePlan) -> str:
+    """The image's key in the release record (`ImageEntry.key`): its flavour, or `flavour platform`
+    for one platform's image among several."""
+    return f"{plan.flavour} {plan.platform}" if plan.index_tag else plan.flavour
 
 
 def _pushed_earlier(plan: ImagePlan, source: ImageSource, entry: ImageEntry | None,
                     registry: RegistryClient | None, image: str, kind: BuildKind) -> ImageResult | None:
     """The image an earlier run of this release pushed, when only the base image moved since: the
     registry still holds the recorded digest under the tag, and planning with the recorded base
-    digest gives the recorded input hash (so the labels the smoke test checks are that image's)."""
+    digest gives the recorded input hash (so the labels the smoke test checks are that image's).
+    A base pinned to a platform's digest (several platforms) is re-planned pinned as recorded."""
     if entry is None or not entry.digest or registry is None or entry.base_digest == plan.base_digest:
         return None
+    same_base = unpinned(entry.base_image) == unpinned(plan.base_image)
+    base = entry.base_image if same_base and "@" in plan.base_image else plan.base_image
     then = plan_image(source, flavour=plan.flavour, repository=plan.repository, kind=kind,
-                      base_image=plan.base_image, base_digest=entry.base_digest)
+                      base_image=base, base_digest=entry.base_digest, platform=plan.platform,
+                      of_several=bool(plan.index_tag))
     if then.input_hash != entry.input_hash or registry.manifest_digest(image, plan.tag) != entry.digest:
         return None
     return ImageResult(then, "reused", digest=entry.digest)
@@ -226,20 +297,20 @@ def _build_one(
     nocache: bool = False, registry: RegistryClient | None = None,
 ) -> ImageResult:
     started = time.monotonic()
-    flavour = plan.flavour
-    progress(image_event(flavour, "started", f"building {plan.ref} from {plan.base_image}"))
+    progress(plan_event(plan, "started", f"building {plan.ref} from {plan.base_image}"))
     cache, in_registry = ("built", False) if nocache else _dependency_cache(plan, engine, registry, progress)
 
     def on_line(line: BuildLine) -> None:
         elapsed = time.monotonic() - started
         if line.instruction is not None:
             text = f"step {line.step}/{line.total}: {' '.join(line.instruction.split())[:100]}"
-            progress(image_event(flavour, "step", text, line.step, line.total, elapsed=elapsed))
+            progress(plan_event(plan, "step", text, step=line.step, total=line.total, elapsed=elapsed))
         else:
-            progress(image_event(flavour, "output", line.text, line.step, line.total, line.cached, elapsed))
+            progress(plan_event(plan, "output", line.text, step=line.step, total=line.total,
+                                cached=line.cached, elapsed=elapsed))
 
     outcome = engine.build(context, tag=plan.ref, buildargs=plan.build_args, network_mode=network_mode,
-                           nocache=nocache, on_line=on_line,
+                           nocache=nocache, on_line=on_line, platform=plan.platform or None,
                            cache_from=[plan.cache_ref] if cache == "registry" else [])
     if cache == "built":
         deps = stage_image(outcome.timings, DEPS_STAGE)
@@ -249,11 +320,16 @@ def _build_one(
             cache, in_registry = "", True
     seconds = time.monotonic() - started
     info = engine.inspect(outcome.image_id)
+    if plan.platform and (info is None or info.platform != plan.platform):
+        built = info.platform if info is not None else "nothing the engine shows"
+        raise BuildFailed(f"{plan.ref} was built as {built}, not {plan.platform}: its base image "
+                          f"{plan.base_image} is not a {plan.platform} image", step=None, instruction=None,
+                          tail=())
     result = ImageResult(plan, "built", outcome.image_id, info.size if info else 0, seconds,
                          outcome.cached_steps, outcome.cacheable_steps, timings=outcome.timings,
                          cache=cache, cache_to_push=not in_registry)
     cached = f"{outcome.rebuilt_steps} steps rebuilt" if outcome.rebuilt_steps else "all steps cached"
-    progress(image_event(flavour, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
+    progress(plan_event(plan, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
     return result
 
 
@@ -262,24 +338,27 @@ def build_images(
     flavours: Sequence[str] | None = None, base_images: Mapping[str, str] | None = None,
     kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
-    progress: Progress = to_log, nocache: bool = False,
+    progress: Progress = to_log, nocache: bool = False, platforms: Sequence[str] | None = None,
     on_result: Callable[[ImageResult], None] | None = None,
     recorded: Mapping[str, ImageEntry] | None = None,
 ) -> list[ImageResult]:
-    """Build every flavour's image (or reuse an identical one); raise naming each failed flavour.
+    """Build every flavour's image for each platform (or reuse an identical one); raise naming
+    each failed one.
 
-    `source` overrides what is read from the tree (e.g. revision, index URL); `wheels` are the
-    exact files the release built. Nothing is pushed here. `on_result` gets each flavour's result
-    as soon as it is there (the smoke test starts on it while the others build). `recorded` are the
-    images the release record says this release already pushed: a rerun keeps them although the
-    base image moved since.
+    `platforms` chooses some of the configured ones (default: all). `source` overrides what is
+    read from the tree (e.g. revision, index URL); `wheels` are the exact files the release
+    built. Nothing is pushed here. `on_result` gets each image's result as soon as it is there
+    (the smoke test starts on it while the others build). `recorded` are the images the release
+    record says this release already pushed (by `ImageEntry.key`): a rerun keeps them although
+    the base image moved since.
     """
     engine = engine or Engine()
     chosen = list(flavours or config.python)
     bases = dict(base_images or {p: config.base_image_for(p, registry=registry) for p in chosen})
     source = source or image_source(config, str(version), wheels)
     plans = plan_images(source, engine=engine, repository=f"{registry}/{config.image}", flavours=chosen,
-                        base_images=bases, kind=kind)
+                        base_images=bases, kind=kind, platforms=list(platforms or config.image_platforms),
+                        of_several=config.multi_platform, host=config.host_platform)
     client = RegistryClient(registry) if check_registry else None
     results: dict[str, ImageResult] = {}
     to_build = []
@@ -287,23 +366,26 @@ def build_images(
         if nocache:  # a deliberate cold build: neither the registry's nor the engine's copy counts
             to_build.append(plan)
             continue
-        pushed = _pushed_earlier(plan, source, (recorded or {}).get(plan.flavour), client, config.image, kind)
+        pushed = _pushed_earlier(plan, source, (recorded or {}).get(image_key(plan)), client, config.image,
+                                 kind)
         if pushed is not None:
-            progress(image_event(plan.flavour, "reused", f"{plan.ref}: this release pushed it already (its "
-                                 "record says so), from a base image that has moved since; kept"))
-            results[plan.flavour] = pushed
+            progress(plan_event(plan, "reused", f"{plan.ref}: this release pushed it already (its record "
+                                "says so), from a base image that has moved since; kept"))
+            results[plan.ref] = pushed
+            if on_result is not None:
+                on_result(pushed)
             continue
         try:
             found = find_existing(plan, engine, client, config.image, kind=kind, replace_tags=replace_tags)
         except ServiceError as exc:
-            progress(image_event(plan.flavour, "note", f"registry not checked: {exc}"))
+            progress(plan_event(plan, "note", f"registry not checked: {exc}"))
             found = find_existing(plan, engine, None, config.image, kind=kind, replace_tags=replace_tags)
         if found is None:
             to_build.append(plan)
             continue
         where = "the registry" if found.status == "reused" else "the engine"
-        progress(image_event(plan.flavour, "reused", f"{plan.ref}: {where} has it from the same inputs"))
-        results[plan.flavour] = found
+        progress(plan_event(plan, "reused", f"{plan.ref}: {where} has it from the same inputs"))
+        results[plan.ref] = found
         if on_result is not None:
             on_result(found)
     context = build_context(config, source, wheels) if to_build else b""
@@ -315,47 +397,49 @@ def build_images(
 
     failures: dict[str, str] = {}
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="image") as pool:
-        futures = {p.flavour: pool.submit(_build_one, p, context, engine, locked,
-                                          network_mode_for(source), nocache, client)
+        futures = {p.ref: pool.submit(_build_one, p, context, engine, locked, network_mode_for(source),
+                                      nocache, client)
                    for p in to_build}
+        by_ref = {p.ref: p for p in to_build}
         for future in as_completed(futures.values()):
-            flavour = next(f for f, pending in futures.items() if pending is future)
+            ref = next(r for r, pending in futures.items() if pending is future)
+            plan = by_ref[ref]
             try:
-                results[flavour] = future.result()
+                results[ref] = future.result()
             except (BuildFailed, ServiceError, CommandError) as exc:
-                failures[flavour] = str(exc)
-                locked(image_event(flavour, "failed", str(exc).splitlines()[0]))
+                failures[plan.subject.removeprefix("python")] = str(exc)
+                locked(plan_event(plan, "failed", str(exc).splitlines()[0]))
                 continue
             if on_result is not None and not failures:
-                on_result(results[flavour])
+                on_result(results[ref])
     if failures:
         lines = "\n".join(f"python{f}: {msg}" for f, msg in sorted(failures.items()))
         raise CommandError(f"image build failed for Python {', '.join(sorted(failures))}:\n{lines}")
-    return [results[p] for p in chosen]
+    return [results[plan.ref] for plan in plans]
 
 
 def push_images(
     results: Sequence[ImageResult], *, engine: Engine | None = None, progress: Progress = to_log
 ) -> list[ImageResult]:
-    """Push every image not already in the registry; return results carrying registry digests."""
+    """Push every image not already in the registry (and the dependency stage's cache image the
+    registry lacks); return results carrying registry digests."""
     engine = engine or Engine()
     pushed = []
     for result in results:
         if result.status == "reused" and result.digest:
             pushed.append(result)
             continue
-        progress(image_event(result.flavour, "pushing", f"pushing {result.ref}"))
+        progress(plan_event(result.plan, "pushing", f"pushing {result.ref}"))
         started = time.monotonic()
         digest = engine.push(result.ref)
         seconds = time.monotonic() - started
         message = f"{result.ref}@{digest} ({seconds:.1f}s)"
-        progress(image_event(result.flavour, "pushed", message, elapsed=seconds))
+        progress(plan_event(result.plan, "pushed", message, elapsed=seconds))
         if result.cache_to_push:
             started = time.monotonic()
             engine.push(result.plan.cache_ref)
             seconds = time.monotonic() - started
             message = f"dependency stage {result.plan.cache_ref} pushed for other runners ({seconds:.1f}s)"
-            progress(image_event(result.flavour, "cache", message, elapsed=seconds))
+            progress(plan_event(result.plan, "cache", message, elapsed=seconds))
         pushed.append(replace(result, digest=digest, cache_to_push=False))
     return pushed
-

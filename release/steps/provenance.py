@@ -98,7 +98,9 @@ def published_beside(record: ReleaseRecord, constraints: str) -> set[str]:
 
 
 def image_files(record: ReleaseRecord, planned: PlannedImage) -> list[str]:
-    """The image's SBOM and its companions, checked against the record."""
+    """The image's SBOM and its companions, checked against the record (an index has none)."""
+    if not planned.sbom:
+        return []
     entry = record.sboms.get(planned.sbom)
     path = record.directory / planned.sbom
     if entry is None or not path.is_file() or sha512_of(path) != entry.sha512:
@@ -146,7 +148,7 @@ def publish_provenance(record: ReleaseRecord, images: Sequence[PlannedImage], di
     the record and every SBOM there too."""
     attached = []
     for planned in images:
-        digest = digests.get(planned.python)
+        digest = digests.get(planned.key)
         if not digest:
             raise RefusedError(f"{planned.ref} has no digest in the registry; push it first")
         found = attach(record, planned, digest, registry=registry, image=image, extra=extra)

@@ -7,6 +7,11 @@ commit when no source has it), the same Dockerfile (from the recorded revision
 when the checkout has it) and the same build args; all rebuilt images are smoked before any is
 pushed; every tag that pointed at an old image is moved to its new one; each change is appended
 to a log. Nothing moved: nothing is built and the log is not touched.
+
+A tag that is an image index (several platforms) is stale when any platform's base moved: every
+platform of it is then rebuilt (an unchanged one is found in the registry, built from the same
+inputs) and smoked on its own platform, each is pushed under its platform's helper tag, a new
+index is put over them, and the tag and its aliases move to that index.
 """
 
 from __future__ import annotations
@@ -27,11 +32,20 @@ from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
-from release.plan.tags import MASTER, BuildKind, alias_candidates, split_tag
+from release.plan.release import PlannedIndex
+from release.plan.tags import MASTER, BuildKind, alias_candidates, platform_tag, split_tag
 from release.progress import Progress, to_log
 from release.record import sha256_of
 from release.steps.build import build_set, package_builder
-from release.steps.images import ImageResult, build_images, image_source, push_images
+from release.steps.images import (
+    ImageResult,
+    build_images,
+    image_source,
+    platform_digest,
+    push_images,
+    unpinned,
+)
+from release.steps.index import put_indexes
 from release.steps.smoke import smoke_images
 from release.steps.tags import point_tag
 from release.versions import parse_existing
@@ -59,6 +73,7 @@ class RefreshItem:
     old_digest: str | None = None
     new_digest: str | None = None
     moved_tags: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()  # an index's platforms, in its order; () for a single image
 
     def log_line(self, when: str) -> str:
         aliases = f" (also {', '.join(self.moved_tags)})" if self.moved_tags else ""
@@ -177,6 +192,29 @@ def _check(tag: str, labels: Mapping[str, str], engine: Engine, bases: dict[str,
     return dataclasses.replace(item, new_base=new, status="current" if new == old else "stale")
 
 
+def _check_index(config: ReleaseConfig, client: RegistryClient, tag: str) -> RefreshItem:
+    """An index is stale when any of its platforms' images was built on a base that moved since."""
+    index = client.image_index(config.image, tag)
+    assert index is not None
+    labels = {i.platform: client.image_labels(config.image, i.digest) or {} for i in index.images}
+    first = next(iter(labels.values()))
+    base = unpinned(first.get(f"{OCI}.base.name", ""))
+    olds = {p: found.get(f"{OCI}.base.digest", "") for p, found in labels.items()}
+    item = RefreshItem(tag, split_tag(tag)[1] or "", first.get(f"{OCI}.version", ""), base,
+                       ", ".join(f"{p} {d}" for p, d in olds.items()), "", "current",
+                       platforms=tuple(labels))
+    if not base or not all(olds.values()):
+        return dataclasses.replace(item, status="skipped", detail="no base.name/base.digest labels")
+    try:
+        news = {p: platform_digest(base, p) for p in labels}
+    except ReleaseError as exc:
+        return dataclasses.replace(item, status="skipped", detail=str(exc))
+    moved = [p for p in labels if news[p] != olds[p]]
+    detail = f"base moved for {', '.join(moved)}" if moved else ""
+    return dataclasses.replace(item, new_base=", ".join(f"{p} {d}" for p, d in news.items()),
+                               status="stale" if moved else "current", detail=detail)
+
+
 def refresh_images(
     config: ReleaseConfig,
     *,
@@ -195,9 +233,10 @@ def refresh_images(
     client = RegistryClient(registry)
     targets = refresh_targets(client.tags(config.image))
     with ThreadPoolExecutor(max_workers=LABEL_READERS, thread_name_prefix="labels") as pool:
-        target_labels = list(pool.map(lambda tag: client.image_labels(config.image, tag) or {}, targets))
+        target_labels = list(pool.map(lambda tag: client.labels_or_index(config.image, tag), targets))
     bases: dict[str, str | ServiceError] = {}
-    items = [_check(tag, found, engine, bases) for tag, found in zip(targets, target_labels)]
+    items = [_check_index(config, client, tag) if is_index else _check(tag, found or {}, engine, bases)
+             for tag, (found, is_index) in zip(targets, target_labels)]
     stale = [i for i in items if i.status == "stale"]
     for item in items:
         progress(f"{item.tag}: {item.status}" + (f" ({item.detail})" if item.detail else ""))
@@ -205,7 +244,7 @@ def refresh_images(
         progress("nothing to do: every image's base is current" if not stale else f"{len(stale)} stale")
         return RefreshReport(tuple(items))
     sources = [dist_wheels(config.root), *wheel_sources]
-    built: list[tuple[RefreshItem, ImageResult, list[Path]]] = []
+    built: list[tuple[RefreshItem, list[ImageResult], list[Path]]] = []
     with tempfile.TemporaryDirectory(prefix="refresh-") as scratch:
         for item in stale:
             labels = client.image_labels(config.image, item.tag) or {}
@@ -225,20 +264,21 @@ def refresh_images(
             except RefusedError as exc:
                 items[items.index(item)] = dataclasses.replace(item, status="skipped", detail=str(exc))
                 continue
-            at_release = dataclasses.replace(config, dockerfile=dockerfile)
+            # the image's own platforms, whatever the config says now
+            at_release = dataclasses.replace(config, dockerfile=dockerfile, platforms=item.platforms)
             kind = BuildKind.MASTER if split_tag(item.tag)[0] == MASTER else BuildKind.RELEASE
             source = image_source(at_release, item.version, wheels, revision=revision)
-            (result,) = build_images(at_release, item.version, wheels=wheels, registry=registry,
-                                     flavours=[item.flavour], base_images={item.flavour: item.base_image},
-                                     kind=kind, replace_tags=True, source=source, engine=engine,
-                                     progress=progress)
-            built.append((item, result, wheels))
-        for item, result, wheels in built:  # all smoked before any is pushed
-            smoke_images(config, [result], version=item.version, wheels=wheels, engine=engine)
+            results = build_images(at_release, item.version, wheels=wheels, registry=registry,
+                                   flavours=[item.flavour], base_images={item.flavour: item.base_image},
+                                   kind=kind, replace_tags=True, source=source, engine=engine,
+                                   progress=progress)
+            built.append((item, results, wheels))
+        for item, results, wheels in built:  # all smoked, each on its platform, before any is pushed
+            smoke_images(config, results, version=item.version, wheels=wheels, engine=engine)
         when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         lines = []
-        for item, result, _ in built:
-            items[items.index(item)] = done = _push(config, client, engine, item, result, progress)
+        for item, results, _ in built:
+            items[items.index(item)] = done = _push(config, client, engine, item, results, progress)
             lines.append(done.log_line(when))
             progress(f"{item.tag}: refreshed, {done.old_digest} -> {done.new_digest}")
     if lines:
@@ -250,20 +290,31 @@ def refresh_images(
 
 
 def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: RefreshItem,
-          result: ImageResult, progress: Progress) -> RefreshItem:
-    """Push the new image and move every alias that pointed at the old one."""
+          results: list[ImageResult], progress: Progress) -> RefreshItem:
+    """Push the new image (an index's: every platform's, then a new index over them, the tag
+    moved to it) and move every alias that pointed at the old one."""
     old = client.manifest_digest(config.image, item.tag)
     aliases = [t for t in alias_candidates(item.tag, config.default_python)
                if client.manifest_digest(config.image, t) == old]
-    (pushed,) = push_images([result], engine=engine)
-    assert pushed.digest is not None
+    pushed = push_images(results, engine=engine)
+    if item.platforms:
+        own = tuple((p, platform_tag(item.tag, p)) for p in item.platforms)
+        digests = {r.plan.tag: r.digest or "" for r in pushed}
+        index = put_indexes(client, config.image, [PlannedIndex(item.flavour, item.tag, own)], pushed=digests,
+                            progress=progress)[item.flavour]
+        new = index.digest
+        point_tag(client, config.image, item.tag, new, moving=True, progress=progress)
+    else:
+        (only,) = pushed
+        assert only.digest is not None
+        new = only.digest
     for alias in aliases:
         try:
-            point_tag(client, config.image, alias, pushed.digest, moving=True, progress=progress)
+            point_tag(client, config.image, alias, new, moving=True, progress=progress)
         except ReleaseError as exc:
             raise ServiceError(
-                f"{config.image}:{item.tag} was refreshed to {pushed.digest[:19]}, but {alias} still points "
+                f"{config.image}:{item.tag} was refreshed to {new[:19]}, but {alias} still points "
                 f"at the old image {old}: {exc}"
             ) from None
-    return dataclasses.replace(item, status="refreshed", old_digest=old, new_digest=pushed.digest,
+    return dataclasses.replace(item, status="refreshed", old_digest=old, new_digest=new,
                                moved_tags=tuple(aliases))

@@ -135,11 +135,12 @@ class Described:
     revision: str = ""  # the commit its labels name
 
 
-def read_facts(engine: Engine, repository: str, digest: str) -> ImageFacts:
-    """Run the probe in `repository@digest` (pulled if the engine lacks it)."""
+def read_facts(engine: Engine, repository: str, digest: str, *, platform: str = "") -> ImageFacts:
+    """Run the probe in `repository@digest` (pulled if the engine lacks it); `platform`: the
+    image's, when it is one of several (another architecture's runs under emulation)."""
     engine.pull_digest(repository, digest)
     ref = f"{repository}@{digest}"
-    result = engine.run(ref, ["python3", "-c", PROBE, WHEELS_RECORD], timeout=300)
+    result = engine.run(ref, ["python3", "-c", PROBE, WHEELS_RECORD], timeout=300, platform=platform or None)
     try:
         data = json.loads(result.stdout.strip().splitlines()[-1]) if result.exit_code == 0 else None
     except (ValueError, IndexError):
@@ -281,7 +282,7 @@ def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
     engine = engine or Engine()
     written = []
     for image in images:
-        digest = digests.get(image.python)
+        digest = digests.get(image.key)
         if not digest:
             raise RefusedError(f"{image.ref} has no digest in the registry; push it before its SBOM")
         path = record.directory / image.sbom
@@ -293,7 +294,7 @@ def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
             progress(f"{image.sbom}: already written for {digest[:19]}")
             written.append(known)
             continue
-        facts = read_facts(engine, repository, digest)
+        facts = read_facts(engine, repository, digest, platform=image.platform if image.index_tag else "")
         labels = engine.pull_digest(repository, digest).labels
         wanted = Path(image.sbom).name
         if labels.get(SBOM_LABEL, wanted) != wanted:
@@ -309,7 +310,7 @@ def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
         gpg.sign_detached(path, key=key, gnupghome=gnupghome)
         write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
         entry = SbomEntry(image.sbom, sha512_of(path), image.python, image.ref, digest,
-                          len(facts.python) + len(facts.debian))
+                          len(facts.python) + len(facts.debian), image.platform if image.index_tag else "")
         record.add_signatures(SignatureEntry(f"{image.sbom}{s}", sha512_of(path.with_name(path.name + s)),
                                              image.sbom) for s in (".asc", ".sha512"))
         record.put_sbom(entry)

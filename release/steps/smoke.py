@@ -3,7 +3,9 @@
 Per image: the Python is the flavour; the installed package is the release's version, from a
 wheel whose sha256 is the one the release built; `pip check` passes; the default user is the
 configured uid; no node/npm/gcc/cc on PATH; PID 1 is the init; the labels are right; a shell
-and the app command run. Every check runs; failures raise one SmokeFailed naming image and check.
+and the app command run; and the image is its platform's (its config's architecture, and what
+`platform.machine()` says inside it). Another architecture's image runs the same checks under
+emulation. Every check runs; failures raise one SmokeFailed naming image and check.
 
 These checks run in one container per image (a probe started through the image's entrypoint runs
 the shell and the app command itself); only when that probe cannot run do the shell and the app
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -24,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from release import platforms
 from release.adapters.engine import Engine, ImageInfo
 from release.config import HealthCheck, ReleaseConfig, SmokeCommand
 from release.errors import CommandError, ServiceError, VerificationError
@@ -42,6 +46,9 @@ from release.steps.images import ImageResult, build_images, image_event, push_im
 
 BUILD_TOOLS = ("node", "npm", "gcc", "cc")
 INIT = "dumb-init"
+# Under qemu-user (another architecture's image), /proc shows the emulator as PID 1's first word,
+# then the program it runs: Debian's binfmt wrapper (`aarch64-binfmt-P`) or `qemu-aarch64[-static]`.
+EMULATOR = re.compile(r"^(qemu-[\w.-]+|\w+-binfmt-\w*)$")
 
 APP_COMMAND_TIMEOUT = 120  # seconds, for the shell and the app command inside the probe
 
@@ -50,10 +57,11 @@ APP_COMMAND_TIMEOUT = 120  # seconds, for the shell and the app command inside t
 # the facts, and the exit code, output and time of `pip check`, `bash -c true` and the app command,
 # which run at the same time (each on its own: the app command gets no other process's output).
 PROBE = r"""
-import json, os, shutil, subprocess, sys, threading, time
+import json, os, platform, shutil, subprocess, sys, threading, time
 from importlib import metadata
 started = time.monotonic()
-facts = {"python": "%d.%d" % sys.version_info[:2], "uid": os.getuid(), "seconds": {}}
+facts = {"python": "%d.%d" % sys.version_info[:2], "uid": os.getuid(), "machine": platform.machine(),
+         "seconds": {}}
 try:
     facts["version"] = metadata.version(sys.argv[1])
 except metadata.PackageNotFoundError:
@@ -64,7 +72,7 @@ except OSError:
     facts["wheels"] = None
 facts["tools"] = {tool: shutil.which(tool) for tool in sys.argv[3].split(",")}
 try:
-    facts["pid1"] = open("/proc/1/cmdline", "rb").read().split(b"\0")[0].decode()
+    facts["pid1"] = [a.decode() for a in open("/proc/1/cmdline", "rb").read().split(b"\0")[:3]]
 except OSError:
     facts["pid1"] = None
 facts["seconds"]["facts"] = time.monotonic() - started
@@ -91,7 +99,7 @@ print(json.dumps(facts))
 """
 CHECK_FACTS = {"python": "facts", "version": "facts", "wheel-sha256": "facts", "pip-check": "pip_check",
                "user": "facts", "no-build-tools": "facts", "init": "facts", "labels": "facts",
-               "shell": "shell", "app-command": "app_command"}
+               "shell": "shell", "app-command": "app_command", "platform": "facts"}
 
 
 @dataclass(frozen=True)
@@ -100,6 +108,7 @@ class SmokeReport:
     flavour: str
     checks: tuple[Check, ...]
     seconds: float = 0.0
+    platform: str = ""
 
     @property
     def ok(self) -> bool:
@@ -136,6 +145,7 @@ class Expected:
     forbidden_tools: tuple[str, ...] = field(default=BUILD_TOOLS)
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
+    platform: str = ""  # linux/arm64: the image's config and `platform.machine()` must say so
 
 
 def wheel_files(wheels: Sequence[Path]) -> dict[str, str]:
@@ -147,19 +157,31 @@ def expected_for(
 ) -> Expected:
     return Expected(flavour=result.flavour, name=config.name, version=version, wheels=dict(wheels),
                     labels=dict(result.plan.labels), uid=config.uid, app_command=config.app_command,
-                    smoke_commands=config.smoke_commands, health_check=config.health_check)
+                    smoke_commands=config.smoke_commands, health_check=config.health_check,
+                    platform=result.platform)
 
 
 def _check(name: str, ok: bool, detail: str) -> Check:
     return Check(name, ok, "" if ok else detail)
 
 
-def _run(engine: Engine, ref: str, command: Sequence[str], timeout: float = 120) -> tuple[int, str]:
+def _run(engine: Engine, ref: str, command: Sequence[str], platform: str = "", timeout: float = 120
+         ) -> tuple[int, str]:
     try:
-        result = engine.run(ref, command, timeout=timeout)
+        result = engine.run(ref, command, timeout=timeout, platform=platform or None)
     except CommandError as exc:
         return -1, str(exc)
     return result.exit_code, (result.stdout + result.stderr).strip()
+
+
+def init_of(argv: Any) -> str:
+    """The program PID 1 runs, from the first words of its command line (a string from older
+    probes); the emulator that runs another architecture's init is looked through."""
+    words = [str(w) for w in argv] if isinstance(argv, list) else [str(argv or "")]
+    names = [Path(w).name for w in words if w]
+    if len(names) > 1 and EMULATOR.match(names[0]):
+        return names[1]
+    return names[0] if names else ""
 
 
 def fact_checks(facts: Mapping[str, Any], info: ImageInfo, expect: Expected) -> list[Check]:
@@ -187,10 +209,17 @@ def fact_checks(facts: Mapping[str, Any], info: ImageInfo, expect: Expected) -> 
     ))
     found = {tool: path for tool, path in (facts.get("tools") or {}).items() if path}
     checks.append(_check("no-build-tools", not found, f"on PATH: {found}"))
-    pid1 = Path(str(facts.get("pid1") or "")).name
+    pid1 = init_of(facts.get("pid1"))
     checks.append(_check("init", pid1 == INIT, f"PID 1 is {facts.get('pid1')!r}, expected {INIT}"))
     problems = label_mismatches(expect.labels, info.labels)
     checks.append(_check("labels", not problems, "; ".join(problems)))
+    if expect.platform:
+        machine = platforms.info(expect.platform).machine
+        checks.append(_check(
+            "platform", info.platform == expect.platform and facts.get("machine") == machine,
+            f"the image is {info.platform} and runs as {facts.get('machine')!r}; expected {expect.platform} "
+            f"({machine})",
+        ))
     code, output = facts.get("shell") or [-1, "no result"]
     checks.append(_check("shell", code == 0, f"bash -c true: exit {code}: {output.strip()[-300:]}"))
     checks.append(_command_check(expect, facts.get("app_command") or [-1, "no result"]))
@@ -214,7 +243,7 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
     probe = ["python3", "-c", PROBE, expect.name, WHEELS_RECORD, ",".join(expect.forbidden_tools),
              str(APP_COMMAND_TIMEOUT), *expect.app_command]
     probe_started = time.monotonic()
-    code, output = _run(engine, ref, probe, timeout=APP_COMMAND_TIMEOUT * 3 + 60)
+    code, output = _run(engine, ref, probe, expect.platform, timeout=APP_COMMAND_TIMEOUT * 3 + 60)
     try:
         facts: dict[str, Any] = json.loads(output.splitlines()[-1]) if code == 0 else {}
     except (ValueError, IndexError):
@@ -225,17 +254,18 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
         checks += fact_checks(facts, info, expect)
     else:  # no probe: the shell and the app command in containers of their own
         def shell() -> Check:
-            code, output = _run(engine, ref, ["bash", "-c", "true"])
+            code, output = _run(engine, ref, ["bash", "-c", "true"], expect.platform)
             return _check("shell", code == 0, f"bash -c true: exit {code}: {output[-300:]}")
 
         checks.append(timed(shell))
         if expect.app_command:
-            checks.append(timed(lambda: _command_check(expect, _run(engine, ref, expect.app_command))))
+            checks.append(timed(lambda: _command_check(
+                expect, _run(engine, ref, expect.app_command, expect.platform))))
         else:
             checks.append(_command_check(expect, ()))
     checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
-                         health=expect.health_check)
-    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started)
+                         health=expect.health_check, platform=expect.platform or None)
+    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started, expect.platform)
 
 
 class Smoker:
@@ -252,14 +282,15 @@ class Smoker:
         self.futures: dict[str, Future[SmokeReport]] = {}
 
     def submit(self, result: ImageResult) -> None:
-        self.futures[result.flavour] = self.pool.submit(self._smoke, result)
+        self.futures[result.ref] = self.pool.submit(self._smoke, result)
 
     def _smoke(self, result: ImageResult) -> SmokeReport:
         try:
             expect = expected_for(self.config, result, self.version, self.shas)
             report = smoke_image(self.engine, result.ref, expect)
         except ServiceError as exc:
-            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),))
+            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),),
+                                 platform=result.platform)
         if self.on_report is not None:
             with self.lock:
                 self.on_report(report)
@@ -268,9 +299,9 @@ class Smoker:
     def reports(self, results: Sequence[ImageResult]) -> list[SmokeReport]:
         """Every report, in the order of `results`; SmokeFailed (with all of them) when any failed."""
         for result in results:
-            if result.flavour not in self.futures:
+            if result.ref not in self.futures:
                 self.submit(result)
-        reports = [self.futures[r.flavour].result() for r in results]
+        reports = [self.futures[r.ref].result() for r in results]
         failed = [r for r in reports if not r.ok]
         if failed:
             lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
@@ -312,14 +343,15 @@ def ship_images(
     progress: Progress = to_log,
     **build_options: Any,
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
-    """Build all flavours, smoke all (each as soon as it is built), then push all: one failure
-    anywhere and nothing is pushed."""
+    """Build all flavours (and platforms), smoke all (each as soon as it is built, on its own
+    platform), then push all: one failure anywhere and nothing is pushed."""
     engine = engine or Engine()
 
     def on_report(report: SmokeReport) -> None:
         verdict = "ok" if report.ok else "FAILED " + ", ".join(c.name for c in report.failures)
         message = f"smoke {report.ref}: {verdict}"
-        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds))
+        platform = report.platform if config.multi_platform else ""  # named only among several
+        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds, platform=platform))
 
     smoker = Smoker(config, version=version, wheels=wheels, engine=engine, on_report=on_report)
     try:

@@ -3,19 +3,23 @@
 A tag is set by manifest copy (no blob upload). An immutable tag that already points at another
 image is refused unless forced; a tag already at the digest is left alone, so a rerun finishes
 what a stopped run began. A release's alias never moves backwards: right before it moves, the
-version of the image it points at is read again (the image's version label, else the version tags
-sharing its digest), and an alias already on a higher release is left there. What was done is
-returned in the plan's words (create, move, verify, skip) for the report and the record.
+version of the image it points at is read again (the image's version label, an index's from its
+first image, else the version tags sharing its digest), and an alias already on a higher release
+is left there. What was done is returned in the plan's words (create, move, verify, skip) for the
+report and the record.
+
+A moving tag that names an image index (a multi-platform release) is never moved to a single
+image: that would take platforms away from everyone who pulls it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from release.adapters.registry import RegistryClient
+from release.adapters.registry import INDEX_TYPES, RegistryClient
 from release.errors import RefusedError
 from release.plan.images import LABEL_ARGS
-from release.plan.release import NOT_BUILT, TagAction, TagChange
+from release.plan.release import TagAction, TagChange
 from release.plan.tags import split_tag
 from release.progress import Progress, to_log
 from release.record import TagEntry
@@ -59,6 +63,12 @@ def point_tag(
             f"{registry.registry}/{image}:{tag} points at {previous}, not {digest}; "
             f"a released tag is never overwritten (use --force {tag} if you mean it)"
         )
+    elif (previous is not None and moving and registry.media_type(image, previous) in INDEX_TYPES
+          and registry.media_type(image, digest) not in INDEX_TYPES):
+        raise RefusedError(
+            f"{registry.registry}/{image}:{tag} points at an image index ({previous[:19]}); moving it to the "
+            f"single image {digest[:19]} would drop its other platforms: release every platform"
+        )
     else:
         registry.copy_tag(image, digest, tag)
         was = f" (was {previous[:19]})" if previous else ""
@@ -80,7 +90,7 @@ def apply_changes(
     """
     done = []
     for change in changes:
-        if change.action is TagAction.SKIP and change.reason.startswith(("only some flavours", NOT_BUILT)):
+        if change.deferred:
             progress(f"{image}:{change.tag}: {change.reason}")
             done.append(TagEntry(change.tag, change.python, digests.get(change.python, ""), change.current,
                                  TagAction.SKIP.value))

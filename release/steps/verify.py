@@ -1,6 +1,8 @@
 """What a PMC member runs before voting: signatures, checksums, the file list, a rebuild to compare,
 and the checks made by hand on a source release: LICENSE and NOTICE, license headers, no binaries,
-and wheels made of their sdist's files (the rules themselves are in release/licences.py)."""
+and wheels made of their sdist's files (the rules themselves are in release/licences.py); and the
+candidate's images: each version tag's digest, and with several platforms each platform's image
+digest under its index (every entry checked against that image's own config)."""
 
 from __future__ import annotations
 
@@ -25,9 +27,11 @@ from packaging.version import Version
 
 from release import licences
 from release.adapters import git, gpg, svn
+from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import VerificationError
 from release.plan.release import distribution_of
+from release.plan.tags import version_tag
 from release.progress import Progress, to_log
 from release.record import sha256_of, sha512_of
 from release.steps.build import artefact_kind, build_set, package_builder
@@ -294,3 +298,36 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
     if not report.ok:
         raise CandidateRejected(report)
     return report
+
+
+@dataclass(frozen=True)
+class ImageCheck:
+    """One flavour's version tag: its digest, and each platform's image under it."""
+
+    tag: str
+    digest: str | None  # None: not in the registry
+    platforms: tuple[tuple[str, str], ...] = ()  # (platform, digest of its image), in the index's order
+    problem: str = ""
+
+
+def verify_images(config: ReleaseConfig, version: ReleaseVersion, registry: RegistryClient
+                  ) -> list[ImageCheck]:
+    """Each flavour's `V-pythonP` as the registry holds it. A tag that is not there yet is
+    reported, not failed; an index whose entries are not the platforms their configs state, or
+    that lacks a configured platform, is a problem (VerificationError from the caller)."""
+    found = []
+    for python in config.python:
+        tag = version_tag(version, python)
+        try:
+            index = registry.image_index(config.image, tag)
+        except VerificationError as exc:
+            found.append(ImageCheck(tag, None, (), str(exc)))
+            continue
+        if index is None:
+            found.append(ImageCheck(tag, None))
+            continue
+        listed = tuple((i.platform, i.digest) for i in index.images)
+        missing = [p for p in config.image_platforms if p not in dict(listed)]
+        problem = f"no {', '.join(missing)} image under it" if missing else ""
+        found.append(ImageCheck(tag, index.digest, listed, problem))
+    return found

@@ -397,6 +397,20 @@ def test_several_platforms_are_one_more_axis_each_on_a_native_runner() -> None:
     assert "strategy" not in flow.jobs["publish"]  # still one join
 
 
+def test_each_image_job_of_several_platforms_builds_its_own_and_the_join_puts_the_indexes() -> None:
+    platforms = ("linux/amd64", "linux/arm64")
+    cfg = config({**REAL, "platforms": list(platforms)})
+    assert platforms_of(cfg) == platforms
+    flows = by_file(cfg, Settings(tool_version="0.1.0", platforms=platforms))
+    for file, options in (("release.yml", '--version "$VERSION"'), ("master-images.yml", "--master")):
+        runs = [s["run"] for s in flows[file].jobs["images"]["steps"] if "run" in s]
+        command = (f"release-pipeline images {options} --python ${{{{ matrix.python }}}} --platform "
+                   "${{ matrix.platform }} --push")
+        assert command in runs
+    single = by_file(config(REAL))["release.yml"]
+    assert not any("--platform" in s.get("run", "") for s in single.jobs["images"]["steps"])
+
+
 def test_the_matrix_follows_the_configured_flavours_in_order() -> None:
     cfg = config({**REAL, "python": ["3.13", "3.10"], "default-python": "3.10"})
     flow = by_file(cfg)["master-images.yml"]

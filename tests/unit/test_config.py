@@ -55,6 +55,7 @@ FULL: dict[str, Any] = {
     "build-args": {"RUNTIME_APT_DEPS": "", "APP_USER": "airflow"},
     "smoke-commands": [["airflow", "info"], {"command": ["airflow", "version"], "expect": "{version}"}],
     "health-check": {"command": ["airflow", "api-server"], "url": "http://127.0.0.1:8080/health"},
+    "platforms": ["linux/amd64", "linux/arm64"],
     "distributions": [
         {"name": "apache-airflow"},
         {"name": "apache-airflow-core", "path": "airflow-core"},
@@ -116,6 +117,7 @@ def test_every_key_is_read() -> None:
         build_args=(("APP_USER", "airflow"), ("RUNTIME_APT_DEPS", "")),
         smoke_commands=(SmokeCommand(("airflow", "info")), SmokeCommand(("airflow", "version"), "{version}")),
         health_check=HealthCheck(("airflow", "api-server"), "http://127.0.0.1:8080/health"),
+        platforms=("linux/amd64", "linux/arm64"),
         distributions=(
             Distribution("apache-airflow"),
             Distribution("apache-airflow-core", "airflow-core"),
@@ -132,8 +134,9 @@ def test_every_key_is_read() -> None:
 
 
 def test_every_field_has_a_key() -> None:
-    """FULL covers every field but `root`: a new field without a key would be unreachable."""
-    fields = {f.name for f in dataclasses.fields(ReleaseConfig)} - {"root"}
+    """FULL covers every field but `root` and the machine's own platform: a new field without a
+    key would be unreachable."""
+    fields = {f.name for f in dataclasses.fields(ReleaseConfig)} - {"root", "host_platform"}
     assert {key.replace("-", "_") for key in FULL} == fields
 
 
@@ -687,6 +690,48 @@ def test_the_airflow_profile_is_configured() -> None:
     assert [c.command[:2] for c in config.smoke_commands] == [("airflow", "version"), ("airflow", "db")]
     assert config.health_check is not None
     assert config.health_check.url.endswith("/api/v2/monitor/health")
+
+
+# --------------------------------------------------------------------------- platforms
+
+
+def test_without_platforms_images_are_built_for_the_host_only() -> None:
+    config = parse_config(Path("/t"), MINIMAL, host_platform="linux/arm64")
+    assert config.platforms == ()
+    assert config.image_platforms == ("linux/arm64",)
+    assert not config.multi_platform
+    assert not parse(MINIMAL).multi_platform
+
+
+def test_configured_platforms_are_kept_in_order_and_make_a_multi_platform_release() -> None:
+    table = with_(platforms=["linux/arm64", "linux/amd64"])
+    config = parse_config(Path("/t"), table, host_platform="linux/amd64")
+    assert config.image_platforms == ("linux/arm64", "linux/amd64")
+    assert config.multi_platform
+    one = parse(with_(platforms=["linux/arm64"]))
+    assert one.image_platforms == ("linux/arm64",) and not one.multi_platform
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], "platforms: empty"),
+        (["linux/s390x"], "'linux/s390x' is not a supported platform; choose from linux/amd64, linux/arm64"),
+        (["arm64"], "'arm64' is not a supported platform"),
+        (["linux/amd64", "linux/amd64"], "platforms repeat"),
+        ([1], "every item must be a string"),
+        ("linux/amd64", "expected a list of image platforms"),
+    ],
+)
+def test_bad_platforms_are_one_line_naming_the_key(value: Any, message: str) -> None:
+    error = refused(with_(platforms=value))
+    assert "platforms" in error and message in error and "\n" not in error
+
+
+def test_load_config_fills_in_this_machines_platform() -> None:
+    from release import platforms
+
+    assert load_config(SAMPLE).host_platform == platforms.host_platform()
 
 
 # --------------------------------------------------------------------------- several distributions

@@ -294,3 +294,19 @@ def test_cache_ref_is_out_of_the_image_repository() -> None:
     made = plan(source(requires=REQUIRES))
     hexdigits = made.deps_hash.removeprefix("sha256:")[:24]
     assert made.cache_ref == f"127.0.0.1:5000/sample/app-cache:deps-python3.11-{hexdigits}"
+
+
+def test_each_platform_of_several_has_its_own_dependency_cache_and_sbom_one_platform_as_before() -> None:
+    single = plan_image(source(), flavour="3.11", repository="r:1/x", kind=BuildKind.RELEASE,
+                        base_image="base:3.11", base_digest="sha256:" + "1" * 64, platform="linux/amd64")
+    amd = plan_image(source(), flavour="3.11", repository="r:1/x", kind=BuildKind.RELEASE,
+                     base_image="base:3.11@sha256:" + "1" * 64, base_digest="sha256:" + "1" * 64,
+                     platform="linux/amd64", of_several=True)
+    arm = plan_image(source(), flavour="3.11", repository="r:1/x", kind=BuildKind.RELEASE,
+                     base_image="base:3.11@sha256:" + "1" * 64, base_digest="sha256:" + "1" * 64,
+                     platform="linux/arm64", of_several=True)
+    assert single.deps_hash == plan().deps_hash  # one platform: the hash main gives
+    assert len({single.cache_ref, amd.cache_ref, arm.cache_ref}) == 3
+    assert single.build_args["IMAGE_SBOM"] == "sample-app-1.10.6-python3.11.cdx.json"
+    assert arm.build_args["IMAGE_SBOM"] == "sample-app-1.10.6-python3.11-linux-arm64.cdx.json"
+    assert (arm.tag, arm.index_tag) == ("1.10.6-python3.11-arm64", "1.10.6-python3.11")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -267,6 +268,130 @@ def test_plan_is_frozen(version: str) -> None:
     assert isinstance(plan.version, ReleaseVersion)
 
 
+# --------------------------------------------------------------------------- platforms
+
+TWO = parse_config(
+    Path("/src"),
+    {
+        "name": "sample-app",
+        "image": "sample/app",
+        "python": ["3.11", "3.13"],
+        "base-image": "{registry}/sandbox/python:{python}",
+        "platforms": ["linux/amd64", "linux/arm64"],
+    },
+)
+
+
+def test_a_single_platform_release_plans_as_before_one_image_per_flavour_under_its_version_tag() -> None:
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
+    assert [(i.python, i.platform, i.tag) for i in plan.images] == [
+        ("3.9", "linux/amd64", "1.10.6-python3.9"), ("3.11", "linux/amd64", "1.10.6-python3.11"),
+        ("3.13", "linux/amd64", "1.10.6-python3.13"),
+    ]
+    assert plan.indexes == () and not plan.multi_platform
+    assert StepName.INDEX not in [s.name for s in plan.steps]
+    assert plan.platforms == ("linux/amd64",)
+
+
+def test_two_platforms_plan_an_image_per_flavour_and_platform_and_an_index_per_flavour() -> None:
+    plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY)
+    assert [(i.python, i.platform, i.ref) for i in plan.images] == [
+        ("3.11", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6-python3.11-amd64"),
+        ("3.11", "linux/arm64", f"{REGISTRY}/sample/app:1.10.6-python3.11-arm64"),
+        ("3.13", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6-python3.13-amd64"),
+        ("3.13", "linux/arm64", f"{REGISTRY}/sample/app:1.10.6-python3.13-arm64"),
+    ]
+    assert {i.base_image for i in plan.images if i.python == "3.11"} == {f"{REGISTRY}/sandbox/python:3.11"}
+    assert [(i.python, i.tag, i.images) for i in plan.indexes] == [
+        ("3.11", "1.10.6-python3.11",
+         (("linux/amd64", "1.10.6-python3.11-amd64"), ("linux/arm64", "1.10.6-python3.11-arm64"))),
+        ("3.13", "1.10.6-python3.13",
+         (("linux/amd64", "1.10.6-python3.13-amd64"), ("linux/arm64", "1.10.6-python3.13-arm64"))),
+    ]
+    names = [s.name for s in plan.steps]
+    assert names.index(StepName.IMAGES) + 1 == names.index(StepName.INDEX) == names.index(StepName.PUSH) - 1
+    assert plan.multi_platform and plan.full
+    # the tags are the same as a single-platform release's: each gets its flavour's index
+    one = plan_release(dataclasses.replace(TWO, platforms=()), V("1.10.6"), state(), registry=REGISTRY)
+    assert actions(plan.tags) == actions(one.tags)
+    assert {t.source for t in plan.tags if t.python == "3.13"} == {"1.10.6-python3.13"}
+
+
+def test_a_publish_join_of_several_platforms_puts_the_indexes_before_the_version_tags() -> None:
+    names = [s.name.value for s in plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY,
+                                                mode=Mode.PUBLISH).steps]
+    assert names == ["index", "push", "sbom", "attest", "upload", "aliases", "report", "provenance"]
+    rc = [s.name.value for s in release_steps(V("1.10.6rc1"), multi_platform=True)]
+    assert rc == ["build", "sign", "stage", "images", "index", "push", "sbom", "attest", "upload", "aliases",
+                  "report", "provenance"]
+
+
+def test_one_platform_of_two_pushes_its_images_and_sets_no_tag_at_all() -> None:
+    released = {"1.10-python3.11": "sha256:" + "1" * 64, "latest": "sha256:" + "2" * 64}
+    plan = plan_release(TWO, V("1.10.7"), state(("1.10.6",), released), registry=REGISTRY,
+                        platforms=["linux/amd64"])
+    assert [(i.platform, i.tag) for i in plan.images] == [
+        ("linux/amd64", "1.10.7-python3.11-amd64"), ("linux/amd64", "1.10.7-python3.13-amd64")]
+    assert plan.indexes == () and not plan.full and plan.multi_platform
+    assert set(actions(plan.tags).values()) == {"skip"}
+    assert all(t.deferred for t in plan.tags)
+    assert any("only linux/amd64 of linux/amd64, linux/arm64" in w for w in plan.warnings)
+    # and the aliases stay skipped when decided again right before they would move
+    again = replan_aliases(plan, TWO, state(("1.10.6",), released))
+    assert {t.action for t in again.aliases} == {TagAction.SKIP}
+
+
+def test_every_platform_chosen_is_a_full_release() -> None:
+    plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY,
+                        platforms=["linux/arm64", "linux/amd64"])
+    assert plan.full and len(plan.indexes) == 2
+
+
+def test_an_unconfigured_platform_is_refused() -> None:
+    with pytest.raises(ValueError, match="linux/arm64 is not one of linux/amd64"):
+        plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, platforms=["linux/arm64"])
+
+
+def test_the_dry_run_json_lists_every_image_per_flavour_and_platform_and_every_index() -> None:
+    data = json.loads(json.dumps(plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY).to_json()))
+    assert data["platforms"] == ["linux/amd64", "linux/arm64"]
+    assert [(i["python"], i["platform"], i["tag"]) for i in data["images"]] == [
+        ("3.11", "linux/amd64", "1.10.6-python3.11-amd64"),
+        ("3.11", "linux/arm64", "1.10.6-python3.11-arm64"),
+        ("3.13", "linux/amd64", "1.10.6-python3.13-amd64"),
+        ("3.13", "linux/arm64", "1.10.6-python3.13-arm64"),
+    ]
+    assert data["indexes"][0] == {"python": "3.11", "tag": "1.10.6-python3.11", "images": [
+        {"platform": "linux/amd64", "tag": "1.10.6-python3.11-amd64"},
+        {"platform": "linux/arm64", "tag": "1.10.6-python3.11-arm64"}],
+        "signature": "image-signatures/sample-app-1.10.6-python3.11.sig"}
+
+
+def test_several_platforms_plan_an_sbom_and_signature_per_platform_image_and_a_signature_per_index() -> None:
+    plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY)
+    arm = next(i for i in plan.images if i.python == "3.11" and i.platform == "linux/arm64")
+    assert arm.sbom == "sbom/sample-app-1.10.6-python3.11-linux-arm64.cdx.json"
+    assert arm.signature == "image-signatures/sample-app-1.10.6-python3.11-linux-arm64.sig"
+    assert arm.key == "3.11 linux/arm64" and arm.index_tag == "1.10.6-python3.11"
+    signed = [(i.key, i.tag, i.signature) for i in plan.attested if not i.sbom]
+    assert signed == [("3.11", "1.10.6-python3.11", "image-signatures/sample-app-1.10.6-python3.11.sig"),
+                      ("3.13", "1.10.6-python3.13", "image-signatures/sample-app-1.10.6-python3.13.sig")]
+    paths = {a.path for a in plan.artefacts}
+    assert {i.sbom for i in plan.images} | {i.signature for i in plan.attested} <= paths
+    single = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
+    assert [i.key for i in single.attested] == ["3.9", "3.11", "3.13"]  # as before: one image per flavour
+    assert single.images[1].sbom == "sbom/sample-app-1.10.6-python3.11.cdx.json"
+
+
+def test_a_run_of_some_platforms_leaves_provenance_to_the_join() -> None:
+    plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY, platforms=["linux/arm64"])
+    names = [s.name for s in plan.steps]
+    assert StepName.INDEX in names
+    assert not {StepName.SBOM, StepName.ATTEST, StepName.PROVENANCE} & set(names)
+    assert not any(a.kind in {"sbom", "image-signature"} for a in plan.artefacts)
+    assert plan.indexes == () and all(t.deferred for t in plan.tags)
+
+
 # --- several distributions, and publishing what a vote passed -------------------------------------
 
 MULTI = parse_config(Path("/src"), {
@@ -329,3 +454,10 @@ def test_a_plan_of_two_distributions_uploads_both_and_says_their_versions() -> N
 ])
 def test_distribution_of_a_file_name(filename: str, name: str) -> None:
     assert distribution_of(filename) == name
+
+
+def test_a_flavour_left_out_of_a_run_defers_its_tags_like_a_left_out_platform() -> None:
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, flavours=["3.11"])
+    skipped = [t for t in plan.tags if t.python != "3.11"]
+    assert skipped and all(t.deferred for t in skipped)
+    assert not any(t.deferred for t in plan.tags if t.python == "3.11" and not t.moving)

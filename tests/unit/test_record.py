@@ -308,6 +308,42 @@ def test_a_record_without_a_pypi_wheel_is_refused(tmp_path: Path) -> None:
         record.wheels()
 
 
+def test_several_platforms_record_each_platforms_image_and_its_index(tmp_path: Path) -> None:
+    from release.record import IndexEntry
+
+    record = load_record(tmp_path, "1.10.6")
+    one = ImageEntry("3.13", "r/app:1.10.6-python3.13", "sha256:" + "3" * 64, "sha256:" + "4" * 64,
+                     "sha256:" + "5" * 64, "r/python:3.13", "sha256:" + "6" * 64)
+    amd = ImageEntry("3.11", "r/app:1.10.6-python3.11-amd64", "sha256:" + "a" * 64, "sha256:" + "c" * 64,
+                     "sha256:" + "e" * 64, "r/python:3.11@sha256:" + "1" * 64, "sha256:" + "1" * 64,
+                     "linux/amd64")
+    arm = ImageEntry("3.11", "r/app:1.10.6-python3.11-arm64", "sha256:" + "b" * 64, "sha256:" + "d" * 64,
+                     "sha256:" + "f" * 64, "r/python:3.11@sha256:" + "2" * 64, "sha256:" + "2" * 64,
+                     "linux/arm64")
+    index = IndexEntry("3.11", "1.10.6-python3.11", "sha256:" + "9" * 64,
+                       "application/vnd.docker.distribution.manifest.list.v2+json",
+                       {"linux/amd64": amd.digest or "", "linux/arm64": arm.digest or ""})
+    for entry in (one, amd, arm):
+        record.put_image(entry)
+    record.put_index(index)
+    data = json.loads(record.path.read_text())
+    assert set(data["images"]) == {"3.13", "3.11 linux/amd64", "3.11 linux/arm64"}
+    assert "python" not in data["images"]["3.13"] and "platform" not in data["images"]["3.13"]
+    assert data["images"]["3.11 linux/arm64"]["platform"] == "linux/arm64"
+    assert data["indexes"]["3.11"]["digest"] == index.digest
+    assert data["indexes"]["3.11"]["platforms"] == {"linux/amd64": "sha256:" + "a" * 64,
+                                                    "linux/arm64": "sha256:" + "b" * 64}
+    again = load_record(tmp_path, "1.10.6")
+    assert again.images == {"3.13": one, "3.11 linux/amd64": amd, "3.11 linux/arm64": arm}
+    assert again.indexes == {"3.11": index}
+
+
+def test_a_single_platform_record_has_no_indexes_section(tmp_path: Path) -> None:
+    record = load_record(tmp_path, "1.10.6")
+    record.step_done("build")
+    assert "indexes" not in json.loads(record.path.read_text())
+
+
 def test_roundtrip_of_the_vote_and_withdrawal_entries(tmp_path: Path) -> None:
     record = load_record(tmp_path, "1.10.6rc1")
     record.set_build(BuildInfo("c" * 40, 1, "a/__init__.py", "1.10.6", "notes",

@@ -38,6 +38,24 @@ def test_unknown_flavour_and_bad_name_are_config_errors(tmp_path: Path) -> None:
     assert not (tmp_path / ".release").exists()
 
 
+def test_another_architectures_base_has_its_own_recipe_and_tag_and_the_hosts_keeps_its_own() -> None:
+    from release.sandbox.base_images import local_ref
+
+    ca = hashlib.sha256(b"ca").hexdigest()
+    amd64 = recipe_digest("bookworm", PACKAGES, ca)
+    assert recipe_digest("bookworm", PACKAGES, ca, architecture="amd64") == amd64  # cached bases stay valid
+    assert recipe_digest("bookworm", PACKAGES, ca, architecture="arm64") != amd64
+    assert local_ref("3.11") == "sandbox/python:3.11"
+    assert local_ref("3.11", "linux/arm64") == "sandbox/python:3.11-arm64"
+    assert local_ref("3.11", "linux/arm64", "cold/python") == "cold/python:3.11-arm64"
+
+
+def test_an_unknown_platform_is_a_config_error_before_anything_starts(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="'linux/s390x' is not a supported platform"):
+        sandbox.up(tmp_path, name=NAME, flavours=["3.11"], platforms=["linux/s390x"])
+    assert not (tmp_path / ".release").exists()
+
+
 VALID_STATE = {
     "version": 1, "state_dir": "/srv/.release", "complete": True, "registry": "127.0.0.1:5000",
     "registry_url": "http://127.0.0.1:5000", "index_url": "http://127.0.0.1:3141/", "svn_url": "file:///r",
@@ -64,3 +82,12 @@ def test_a_sound_state_document_has_no_damage() -> None:
 )
 def test_a_damaged_state_document_is_named(key: str, value: object, named: str) -> None:
     assert state_damage({**VALID_STATE, key: value}).startswith(f"{named}: expected")
+
+
+def test_each_architecture_keeps_its_own_debootstrap_downloads(tmp_path: Path) -> None:
+    from release.sandbox.base_images import debootstrap_cache
+    from release.sandbox.state import Layout
+
+    layout = Layout.of(tmp_path)
+    assert debootstrap_cache(layout, "bookworm") == layout.cache / "debootstrap" / "bookworm"  # as on main
+    assert debootstrap_cache(layout, "bookworm", "arm64") == layout.cache / "debootstrap" / "bookworm-arm64"

@@ -89,9 +89,23 @@ def test_steps_artefacts_and_images_are_listed(monkeypatch: pytest.MonkeyPatch) 
         ["image-signatures/sample-app-1.10.6rc1-python3.13.sig", "image-signature", ""],
     ]
     assert table(text, "Images") == [
-        ["3.11", f"{REGISTRY}/sample/app:1.10.6rc1-python3.11", "python:3.11-slim-bookworm"],
-        ["3.13", f"{REGISTRY}/sample/app:1.10.6rc1-python3.13", "python:3.13-slim-bookworm"],
+        ["3.11", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6rc1-python3.11", "python:3.11-slim-bookworm"],
+        ["3.13", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6rc1-python3.13", "python:3.13-slim-bookworm"],
     ]
+    assert "Image indexes" not in text
+
+
+def test_several_platforms_show_each_image_and_each_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    two = parse_config(Path("/src"), {"name": "sample-app", "image": "sample/app", "python": ["3.11"],
+                                      "platforms": ["linux/amd64", "linux/arm64"]})
+    text, _ = shown(plan_release(two, parse_version("1.10.6"), TargetState(), registry=REGISTRY), monkeypatch)
+    assert [row[:3] for row in table(text, "Images")] == [
+        ["3.11", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6-python3.11-amd64"],
+        ["3.11", "linux/arm64", f"{REGISTRY}/sample/app:1.10.6-python3.11-arm64"],
+    ]
+    assert table(text, "Image indexes") == [
+        ["3.11", "1.10.6-python3.11",
+         "linux/amd64 1.10.6-python3.11-amd64, linux/arm64 1.10.6-python3.11-arm64"]]
 
 
 def test_warnings_come_first(monkeypatch: pytest.MonkeyPatch) -> None:

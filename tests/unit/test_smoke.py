@@ -1,5 +1,5 @@
 """The image smoke test: verdicts from the probe's facts, one container per image, flavours smoked
-at once. Over a fake engine; pure."""
+at once, PID 1 (also under emulation) and the image's platform. Over a fake engine; pure."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from release.config import parse_config
 from release.plan.images import WHEEL_SHA256_LABEL, WHEELS_RECORD, ImageSource, WheelFile, plan_image
 from release.plan.tags import BuildKind
 from release.steps.images import ImageResult
-from release.steps.smoke import Expected, SmokeFailed, fact_checks, smoke_image, smoke_images
+from release.steps.smoke import Expected, SmokeFailed, fact_checks, init_of, smoke_image, smoke_images
 
 SHA = "a" * 64
 WHEEL = "sample_app-1.10.6-py3-none-any.whl"
@@ -80,6 +80,7 @@ class FakeEngine(Engine):
     def run(
         self, image: str, command: Sequence[str], *, user: str | None = None,
         entrypoint: Sequence[str] | None = None, network_mode: str = "none", timeout: float = 120,
+        platform: str | None = None,
     ) -> RunResult:
         self.calls.append(tuple(command))
         return self.answer(command)
@@ -138,3 +139,45 @@ def test_flavours_are_smoked_at_the_same_time_and_reported_in_order(tmp_path: Pa
                      engine=FakeEngine(together), on_report=lambda found: seen.append(found.flavour), jobs=2)
     assert [r.flavour for r in caught.value.reports] == ["3.11", "3.13"]
     assert sorted(seen) == ["3.11", "3.13"]
+
+
+# --------------------------------------------------------------------------- PID 1 and the platform
+
+DUMB_INIT = "/opt/venv/bin/dumb-init"
+
+
+def test_pid1_is_the_first_word_of_its_command_line() -> None:
+    assert init_of([DUMB_INIT, "--", "bash"]) == "dumb-init"
+    assert init_of(DUMB_INIT) == "dumb-init"  # an older probe's single string
+    assert init_of(None) == "" and init_of([]) == ""
+
+
+def test_under_emulation_the_emulator_in_front_of_pid1_is_looked_through() -> None:
+    assert init_of(["/usr/libexec/qemu-binfmt/aarch64-binfmt-P", DUMB_INIT, DUMB_INIT]) == "dumb-init"
+    assert init_of(["/usr/bin/qemu-aarch64-static", DUMB_INIT, "--"]) == "dumb-init"
+    assert init_of(["/usr/bin/qemu-aarch64", "/bin/sh", "-c"]) == "sh"
+    assert init_of(["/bin/bash", DUMB_INIT]) == "bash"  # only an emulator is looked through
+
+
+def probe_facts(**changes: Any) -> dict[str, Any]:
+    return {"python": "3.11", "version": "1.0", "wheels": "", "pip_check": [0, ""], "uid": 50000,
+            "tools": {}, "pid1": [DUMB_INIT, "--"], "machine": "aarch64", **changes}
+
+
+def image_info(architecture: str) -> ImageInfo:
+    return ImageInfo("sha256:x", 1, {}, (), "50000:0", (), (), architecture=architecture, os="linux")
+
+
+def by_name(found: list[Any]) -> dict[str, Any]:
+    return {c.name: c for c in found}
+
+
+def test_the_platform_check_wants_the_config_and_the_running_machine_to_be_the_platforms() -> None:
+    expect = Expected("3.11", "app", "1.0", {}, {}, platform="linux/arm64")
+    assert by_name(fact_checks(probe_facts(), image_info("arm64"), expect))["platform"].ok
+    wrong = by_name(fact_checks(probe_facts(machine="x86_64"), image_info("amd64"), expect))["platform"]
+    assert not wrong.ok
+    assert wrong.detail == "the image is linux/amd64 and runs as 'x86_64'; expected linux/arm64 (aarch64)"
+    assert not by_name(fact_checks(probe_facts(), image_info("amd64"), expect))["platform"].ok
+    anywhere = Expected("3.11", "app", "1.0", {}, {})
+    assert "platform" not in by_name(fact_checks(probe_facts(), image_info("arm64"), anywhere))

@@ -400,6 +400,30 @@ def test_at_most_one_version_owns_latest(
     assert owners == ([max(finals)] if finals else [])
 
 
+# --------------------------------------------------------------------------- platform helper tags
+
+
+def test_a_platforms_image_is_pushed_under_its_flavour_tag_and_architecture() -> None:
+    from release.plan.tags import platform_tag, split_platform, split_tag
+
+    assert platform_tag("1.10.6-python3.11", "linux/arm64") == "1.10.6-python3.11-arm64"
+    assert platform_tag("master-python3.13", "linux/amd64") == "master-python3.13-amd64"
+    assert split_platform("1.10.6-python3.11-arm64") == ("1.10.6-python3.11", "linux/arm64")
+    assert split_platform("1.10.6-python3.11") == ("1.10.6-python3.11", None)
+    assert split_platform("latest-arm64") == ("latest-arm64", None)  # no flavour: not a helper tag
+    assert split_tag("1.10.6-python3.11-arm64") == ("1.10.6-python3.11-arm64", None)
+    with pytest.raises(ValueError, match="not a supported platform"):
+        platform_tag("1.10.6-python3.11", "linux/s390x")
+
+
+def test_a_version_that_only_has_platform_images_is_taken() -> None:
+    from release.plan.tags import versions_from_tags
+
+    tags = ["1.10.6-python3.11-arm64", "2.0.0-python3.11-amd64", "latest", "nightly-arm64"]
+    found = versions_from_tags(tags)
+    assert [str(x) for x in found] == ["1.10.6", "2.0.0"]
+
+
 def test_a_withdrawal_is_spelled_as_a_tag_and_read_back() -> None:
     assert withdrawn_tag(parse_version("1.10.7")) == "withdrawn-1.10.7"
     tags = ["1.10.6", "1.10.7-python3.11", "withdrawn-1.10.7", "withdrawn-latest", "withdrawn-", "latest"]
@@ -441,3 +465,12 @@ def test_a_version_whose_tags_docker_would_refuse_is_refused_before_anything_is_
     longest = "1.0.0.dev" + "1" * (128 - len("1.0.0.dev-python3.13"))
     assert plan_tags(version=parse_version(longest), flavours=["3.13"], default="3.13",
                      kind=BuildKind.RELEASE)
+
+
+def test_the_tag_bound_counts_the_platforms_helper_tags_when_there_are_several() -> None:
+    from release.plan.tags import check_tag_length
+
+    fits = parse_version("1.0.0.dev" + "1" * (128 - len("1.0.0.dev-python3.13")))
+    check_tag_length(fits, ["3.13"])
+    with pytest.raises(VersionError, match=r"V-python3.13-(amd|arm)64\) would have 134 characters"):
+        check_tag_length(fits, ["3.13"], ["linux/amd64", "linux/arm64"])
