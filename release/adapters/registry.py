@@ -23,7 +23,7 @@ import json
 import logging
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -321,7 +321,8 @@ class RegistryClient:
             if not path or (path, urlencode(params)) in seen:
                 return sorted(found)
 
-    def manifest_digest(self, repository: str, reference: str) -> str | None:
+    def _head_manifest(self, repository: str, reference: str) -> Mapping[str, str] | None:
+        """The headers of a HEAD on the manifest `reference` names; None when it is absent."""
         response = self._request(
             "HEAD", f"/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_TYPES}
         )
@@ -329,7 +330,11 @@ class RegistryClient:
             return None
         if response.status_code != 200:
             raise self._fail(response, f"reading {repository}:{reference}")
-        return response.headers.get("Docker-Content-Digest")
+        return response.headers
+
+    def manifest_digest(self, repository: str, reference: str) -> str | None:
+        headers = self._head_manifest(repository, reference)
+        return None if headers is None else headers.get("Docker-Content-Digest")
 
     def get_manifest(self, repository: str, reference: str) -> Manifest | None:
         response = self._request(
@@ -373,14 +378,8 @@ class RegistryClient:
 
     def media_type(self, repository: str, reference: str) -> str | None:
         """The media type of what `reference` names (an image manifest or an index), None when absent."""
-        response = self._request(
-            "HEAD", f"/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_TYPES}
-        )
-        if response.status_code == 404:
-            return None
-        if response.status_code != 200:
-            raise self._fail(response, f"reading {repository}:{reference}")
-        return response.headers.get("Content-Type", "").split(";")[0]
+        headers = self._head_manifest(repository, reference)
+        return None if headers is None else headers.get("Content-Type", "").split(";")[0]
 
     def _config(self, repository: str, config_digest: str, what: str) -> dict[str, Any]:
         response = self._request("GET", f"/{repository}/blobs/{config_digest}")
