@@ -1,4 +1,5 @@
-"""nox sessions: tests, unit, lint, images (the master build CI runs), smoke, bench, release.
+"""nox sessions: tests, unit, faults, platforms, lint, images (the master build CI runs), smoke,
+bench, airflow.
 
 Sessions only install things and call the library or pytest.
 """
@@ -20,6 +21,15 @@ LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML"
                      "nox"]
 
 
+# The default arguments of `nox -s tests`, which is what CI runs (`.ci/run` -> `nox -s lint tests`):
+# every test, the fault suite (marker `faults`, about 11 min) and the two-platform tests (marker
+# `multiplatform`, one flavour, arm64 built and smoked under qemu, about 7 min cold of which 5 make the
+# arm64 base image) included. A cold run of the whole CI on a fresh 2-core machine takes about 39 min
+# without the two-platform tests. `nox -s faults` and `nox -s platforms` run those parts alone;
+# `-m "not multiplatform"` after `--` leaves the two-platform tests out.
+TESTS_DEFAULT_ARGS = ["-q", "--durations=15"]
+
+
 def install_project(session: nox.Session) -> None:
     session.install("-e", ".")
 
@@ -29,7 +39,7 @@ def tests(session: nox.Session) -> None:
     """The whole suite, image builds included. Pass pytest options after `--` (e.g. -m 'not images')."""
     install_project(session)
     session.install(*TEST_REQUIREMENTS)
-    session.run("pytest", *(session.posargs or ["-q"]))
+    session.run("pytest", *(session.posargs or TESTS_DEFAULT_ARGS))
 
 
 @nox.session(python="3.11")
@@ -38,6 +48,25 @@ def unit(session: nox.Session) -> None:
     install_project(session)
     session.install(*UNIT_TEST_REQUIREMENTS)
     session.run("pytest", "tests/unit", *(session.posargs or ["-q"]))
+
+
+@nox.session(python="3.11")
+def faults(session: nox.Session) -> None:
+    """The fault suite alone (root: it mounts a small tmpfs): faults injected into the real sandbox
+    services and the pipeline's own process; every rerun must finish the release. Prints its figures."""
+    install_project(session)
+    session.install(*TEST_REQUIREMENTS)
+    session.run("pytest", "-m", "faults", "tests/integration/test_faults.py", *(session.posargs or ["-q"]))
+
+
+@nox.session(python="3.11")
+def platforms(session: nox.Session) -> None:
+    """The two-platform tests alone (linux/amd64 and linux/arm64 under qemu; root for binfmt_misc):
+    a two-platform release of the sample, per-platform pulls, the split-CI join, refresh."""
+    install_project(session)
+    session.install(*TEST_REQUIREMENTS)
+    session.run("pytest", "-m", "multiplatform", "tests/integration/test_multiplatform.py",
+                *(session.posargs or ["-q"]))
 
 
 @nox.session(python="3.11")
@@ -52,9 +81,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Performance figures from the issues, measured in one run on a throwaway sandbox."""
+    """Performance figures from the issues, measured in one run on a throwaway sandbox, each with its
+    goal. After `--`: `--only SECTION,...` or `--skip SECTION,...` (see benchmarks/bench.py),
+    --platform-flavours 3.11 (the two-platform figures' flavours; empty skips them), --cold-base."""
     install_project(session)
-    session.run("python", "-m", "benchmarks.bench")
+    session.run("python", "-m", "benchmarks.bench", *session.posargs)
 
 
 @nox.session(python="3.11")

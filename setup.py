@@ -37,6 +37,7 @@ setup(
         "GitPython>=3.1",
         "requests>=2.31",
         "PyYAML>=6",
+        "cyclonedx-python-lib[json-validation]>=11.12,<12",  # the SBOMs: model, JSON, schema check
         "tomli>=2; python_version<'3.11'",
     ],
     entry_points={"console_scripts": ["release-pipeline=release.cli.main:main"]},

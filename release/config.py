@@ -6,10 +6,13 @@ import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from types import MappingProxyType
 from typing import Any
 
+from release import platforms as known_platforms
 from release.errors import ConfigError
+from release.urls import has_credentials, hide_credentials, is_plain, plain_allowed, registry_host
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,16 +28,31 @@ _BUILD_ARG = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # A variant's name prefixes its tags (`slim-3.3.2-python3.11`): lowercase letters and digits, never
 # one of the tag words it would be confused with (release/plan/tags.py parses it back).
 VARIANT_NAME = re.compile(r"^[a-z][a-z0-9]*$")
-RESERVED_VARIANT_NAMES = frozenset({"latest", "master", "python", "default"})
+RESERVED_VARIANT_NAMES = frozenset({"latest", "master", "python", "default", "withdrawn"})
+_REGISTRY = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What each URL key may be: the schemes it accepts. Plain http:// and svn:// only for a loopback
+# host, or a host listed in `allow-http`; a URL never carries credentials (they would be shown
+# and recorded): twine, svn and docker read them from their own configuration.
+_URL_SCHEMES: dict[str, tuple[str, ...]] = {
+    "index": ("https", "http"),
+    "svn-dev": ("https", "http", "svn", "svn+ssh", "file"),
+    "svn-release": ("https", "http", "svn", "svn+ssh", "file"),
+    "keys-url": ("https", "http", "svn", "svn+ssh", "file"),
+}
+_PATHS = ("dockerfile", "changelog", "constraints", "entrypoint")  # files of the target's repository
 # The build args the pipeline sets itself (release/plan/images.py: `build_args` and `plan_image`);
 # `build-args` may not override them. A unit test checks this set against what the plan produces.
 RESERVED_BUILD_ARGS = frozenset({
     "PYTHON_BASE_IMAGE", "BASE_IMAGE_DIGEST", "APP_UID", "EXTRAS",
     "IMAGE_TITLE", "IMAGE_VERSION", "IMAGE_SOURCE", "IMAGE_LICENSES", "IMAGE_VENDOR",
-    "IMAGE_REVISION", "IMAGE_CREATED",
+    "IMAGE_REVISION", "IMAGE_CREATED", "IMAGE_SBOM",
     "WHEEL_SHA256", "INSTALL_FROM", "PACKAGE", "CONSTRAINTS", "PIP_INDEX_URL", "INPUT_HASH",
     "ENTRYPOINT_SCRIPT",
 })
+# Build args the pipeline always sets, with a default that `build-args` may override.
+DEFAULT_BUILD_ARGS: Mapping[str, str] = MappingProxyType({"INSTALLER": "uv"})
+INSTALLERS = ("uv", "pip")  # what the Dockerfile's build stages install with
 
 
 @dataclass(frozen=True)
@@ -72,6 +90,23 @@ class Variant:
 
 
 @dataclass(frozen=True)
+class Distribution:
+    """One distribution of the release, built from `path` (relative to the repository root).
+
+    `version_from` names the file (relative to the root) that declares the distribution's own
+    version, like Airflow's task SDK; "" means it carries the release's version.
+    """
+
+    name: str
+    path: str = "."
+    version_from: str = ""
+
+    @property
+    def own_version(self) -> bool:
+        return bool(self.version_from)
+
+
+@dataclass(frozen=True)
 class ReleaseConfig:
     """What to release and where to. Values `sandbox` mean the embedded local sandbox."""
 
@@ -96,12 +131,40 @@ class ReleaseConfig:
     uid: int = 50000
     dockerfile: str = "Dockerfile"
     changelog: str = "CHANGELOG.md"
+    allow_http: tuple[str, ...] = ()
     build_args: tuple[tuple[str, str], ...] = ()
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
     entrypoint: str = ""  # a script in the target, run by the init as the image's entrypoint
     variants: tuple[Variant, ...] = ()
     variant: str = ""  # the variant this config describes: "" is the default image
+    platforms: tuple[str, ...] = ()  # as configured; () = the host's platform only
+    host_platform: str = known_platforms.DEFAULT  # the machine's own, filled in by load_config
+
+    @property
+    def image_platforms(self) -> tuple[str, ...]:
+        """The platforms every image is built for: the configured ones, else the host's."""
+        return self.platforms or (self.host_platform,)
+
+    @property
+    def multi_platform(self) -> bool:
+        """Several platforms: each tag is then an image index over one image per platform."""
+        return len(self.image_platforms) > 1
+
+    distributions: tuple[Distribution, ...] = ()  # empty: the one distribution `name`, at the root
+    binding_voters: tuple[str, ...] = ()  # e-mail addresses or names whose votes are binding
+    binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
+    license_excludes: tuple[str, ...] = ()  # glob patterns, like Apache RAT's exclude list
+    announce_list: str = ""  # where the [ANNOUNCE] email goes; default: mailing-list
+
+    def __post_init__(self) -> None:
+        if not self.distributions:
+            object.__setattr__(self, "distributions", (Distribution(self.name),))
+
+    @property
+    def main(self) -> Distribution:
+        """The release's own distribution (`name`): it carries the release's version."""
+        return next((d for d in self.distributions if d.name == self.name), self.distributions[0])
 
     @property
     def uses_sandbox(self) -> bool:
@@ -156,11 +219,18 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "uid": ("uid", int, "a numeric uid"),
     "dockerfile": ("dockerfile", str, "a Dockerfile path"),
     "changelog": ("changelog", str, "a changelog path"),
+    "allow-http": ("allow_http", list, "a list of host names allowed over plain http://"),
     "build-args": ("build_args", dict, "a table of Dockerfile build args (strings)"),
     "smoke-commands": ("smoke_commands", list, "a list of commands or {command, expect, timeout} tables"),
     "health-check": ("health_check", dict, "a table {command, url, timeout, expect}"),
     "entrypoint": ("entrypoint", str, "a script path, e.g. 'docker/entrypoint.sh'"),
     "variants": ("variants", dict, "a table of image variants, e.g. [tool.release.variants.slim]"),
+    "platforms": ("platforms", list, "a list of image platforms like ['linux/amd64', 'linux/arm64']"),
+    "distributions": ("distributions", list, "a list of tables {name, path, version-from}"),
+    "binding-voters": ("binding_voters", list, "a list of e-mail addresses or names"),
+    "binding-voters-file": ("binding_voters_file", str, "a file with one binding voter a line"),
+    "license-excludes": ("license_excludes", list, "a list of glob patterns like 'docs/*.svg'"),
+    "announce-list": ("announce_list", str, "the address the [ANNOUNCE] email goes to"),
 }
 # The keys a variant may set for itself.
 _VARIANT_KEYS = ("extras", "build-args", "app-command", "smoke-commands", "health-check")
@@ -194,12 +264,20 @@ def _string_list(key: str, value: list[Any]) -> tuple[str, ...]:
 def _build_args(key: str, value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     for name, arg in value.items():
         if not _BUILD_ARG.match(name) or not isinstance(arg, str):
-            raise ConfigError(f"[tool.release] {key}: {name} = {arg!r}: expected NAME = 'string value'")
+            raise ConfigError(f"[tool.release] {key}: {name!r} = {arg!r}: expected NAME = 'string value'")
+        if "://" in arg and has_credentials(arg):
+            raise ConfigError(
+                f"[tool.release] {key}.{name}: {hide_credentials(arg)!r} carries credentials; build args are "
+                "not secret (they stay in the image's history): use an index that needs none"
+            )
         if name in RESERVED_BUILD_ARGS:
             raise ConfigError(
                 f"[tool.release] {key}.{name}: the pipeline sets this build arg itself; remove it "
                 "(the image's labels, base and install source come from the release, not from build-args)"
             )
+        if name == "INSTALLER" and arg not in INSTALLERS:
+            choices = ", ".join(INSTALLERS)
+            raise ConfigError(f"[tool.release] {key}.INSTALLER = {arg!r}: choose one of {choices}")
     return tuple(sorted(value.items()))
 
 
@@ -274,16 +352,136 @@ def _variants(key: str, value: dict[str, Any]) -> tuple[Variant, ...]:
     return tuple(_variant(name, table) for name, table in value.items())
 
 
+def _platforms(key: str, value: list[Any]) -> tuple[str, ...]:
+    found = _string_list(key, value)
+    if not found:
+        raise ConfigError(f"[tool.release] {key}: empty; leave the key out to build for this machine's "
+                          "platform only")
+    for name in found:
+        try:
+            known_platforms.info(name)
+        except ValueError as exc:
+            raise ConfigError(f"[tool.release] {key}: {exc}") from None
+    if len(set(found)) != len(found):
+        raise ConfigError(f"[tool.release] {key}: platforms repeat in {list(found)}")
+    return found
+
+
+def _relative_path(key: str, value: Any) -> str:
+    """A path inside the repository: relative, with no `..`."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"[tool.release] {key}: expected a path inside the repository, got {value!r}")
+    path = PurePosixPath(value)
+    if path.is_absolute() or ".." in path.parts or "\\" in value:
+        raise ConfigError(f"[tool.release] {key}: {value!r} must be a relative path inside the repository")
+    return path.as_posix()
+
+
+def _distribution(key: str, item: Any) -> Distribution:
+    if not isinstance(item, dict):
+        raise ConfigError(f"[tool.release] {key}: expected a table {{name, path, version-from}}, "
+                          f"got {item!r}")
+    unknown = sorted(set(item) - {"name", "path", "version-from"})
+    if unknown:
+        raise ConfigError(f"[tool.release] {key}: unknown field {unknown[0]!r}; known: name, path, "
+                          "version-from")
+    name = item.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise ConfigError(f"[tool.release] {key}: name: {name!r} is not a valid distribution name")
+    path = _relative_path(f"{key} {name}: path", item.get("path", "."))
+    version_from = item.get("version-from", "")
+    if version_from != "":
+        version_from = _relative_path(f"{key} {name}: version-from", version_from)
+    return Distribution(name, path, version_from)
+
+
+def _distributions(key: str, value: list[Any]) -> tuple[Distribution, ...]:
+    found = tuple(_distribution(key, item) for item in value)
+    seen: set[str] = set()
+    for dist in found:
+        canonical = re.sub(r"[-_.]+", "-", dist.name).lower()
+        if canonical in seen:
+            raise ConfigError(f"[tool.release] {key}: {dist.name!r} is listed twice")
+        seen.add(canonical)
+    return found
+
+
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "build-args": _build_args,
+    "platforms": _platforms,
     "smoke-commands": _smoke_commands,
     "health-check": _health_check,
     "variants": _variants,
+    "distributions": _distributions,
 }
 
 
-def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
-    """Turn the `[tool.release]` table into a ReleaseConfig, or one ConfigError naming the key."""
+def _check_path(key: str, value: str) -> None:
+    """A file of the target's repository: relative, and never reaching out of it."""
+    parts = value.replace("\\", "/").split("/")
+    if not value or value.startswith("/") or ".." in parts or _CONTROL.search(value):
+        raise ConfigError(f"[tool.release] {key}: {value!r} is not a path inside the repository; "
+                          "give one relative to its root, like 'docs/CHANGELOG.md'")
+
+
+def _check_url(key: str, value: str, allow_http: tuple[str, ...]) -> None:
+    """A service URL: a scheme the key accepts, no credentials, plain http only where allowed."""
+    schemes = _URL_SCHEMES[key]
+    scheme = value.split("://", 1)[0].lower() if "://" in value else ""
+    if scheme not in schemes:
+        raise ConfigError(f"[tool.release] {key}: {hide_credentials(value)!r} is not a "
+                          f"{' or '.join(s + '://' for s in schemes)} URL")
+    if has_credentials(value):
+        raise ConfigError(
+            f"[tool.release] {key}: {hide_credentials(value)!r} carries credentials; they would be shown and "
+            "recorded: give the URL without them (twine reads ~/.pypirc or TWINE_USERNAME/TWINE_PASSWORD, "
+            "svn its own auth cache)"
+        )
+    if is_plain(value) and not plain_allowed(value, allow_http):
+        raise ConfigError(
+            f"[tool.release] {key}: {value!r} is plain {scheme}:// to a host that is not this machine; use "
+            "https://, or list the host in allow-http if you accept that anyone on the way can read and "
+            "change what is sent"
+        )
+
+
+def _check_text(key: str, value: str) -> None:
+    """One line of text (it goes into email headers and commit messages)."""
+    if _CONTROL.search(value):
+        raise ConfigError(f"[tool.release] {key}: {value[:60]!r} holds a line break or control character; "
+                          "give one line")
+
+
+def _check_endpoints(values: Mapping[str, Any]) -> None:
+    allow_http: tuple[str, ...] = values.get("allow_http", ())
+    for key in _URL_SCHEMES:
+        value = values.get(_KEYS[key][0])
+        if value and (value != SANDBOX or key == "keys-url"):
+            _check_url(key, value, allow_http)
+    registry = values.get("registry", SANDBOX)
+    if registry != SANDBOX and (not _REGISTRY.match(registry) or not registry_host(registry)):
+        raise ConfigError(f"[tool.release] registry: {hide_credentials('//' + registry)[2:]!r} is not "
+                          "'sandbox' or host[:port] (no scheme, user or path)")
+    check_signing_key(values.get("signing_key", SANDBOX), "[tool.release] signing-key")
+    for key in ("project", "mailing-list"):
+        if _KEYS[key][0] in values:
+            _check_text(key, values[_KEYS[key][0]])
+    for key in _PATHS:
+        if _KEYS[key][0] in values:
+            _check_path(key, values[_KEYS[key][0]])
+
+
+def check_signing_key(key: str, where: str) -> str:
+    """A key as gpg takes it (fingerprint, key id, user id): never an option or several lines."""
+    if not key or key.startswith("-") or _CONTROL.search(key):
+        raise ConfigError(f"{where}: {key[:60]!r} is not a key fingerprint, id or user id")
+    return key
+
+
+def parse_config(root: Path, table: Mapping[str, Any], *,
+                 host_platform: str = known_platforms.DEFAULT) -> ReleaseConfig:
+    """Turn the `[tool.release]` table into a ReleaseConfig, or one ConfigError naming the key.
+    `host_platform` is the machine's own platform, what a config without `platforms` builds for."""
     unknown = sorted(set(table) - set(_KEYS))
     if unknown:
         raise ConfigError(f"[tool.release] unknown key {unknown[0]!r}; known keys: {', '.join(_KEYS)}")
@@ -331,7 +529,30 @@ def parse_config(root: Path, table: Mapping[str, Any]) -> ReleaseConfig:
     uid = values.get("uid", 50000)
     if not 0 < uid < 2**31:
         raise ConfigError(f"[tool.release] uid: {uid} is not a valid non-root uid")
-    return ReleaseConfig(root=root, **values)
+    _check_distributions(values["name"], values.get("distributions", ()))
+    if values.get("variants") and len(values.get("platforms", ())) > 1:
+        raise ConfigError(
+            "[tool.release] variants: image variants are built for one platform only; with several "
+            f"platforms ({', '.join(values['platforms'])}) remove the variants or all platforms but one"
+        )
+    if values.get("binding_voters_file"):
+        _relative_path("binding-voters-file", values["binding_voters_file"])
+    _check_endpoints(values)
+    return ReleaseConfig(root=root, host_platform=host_platform, **values)
+
+
+def _check_distributions(name: str, distributions: tuple[Distribution, ...]) -> None:
+    """`name` is the release's own distribution: listed, carrying the release's version."""
+    if not distributions:
+        return
+    main = [d for d in distributions if d.name == name]
+    if not main:
+        listed = ", ".join(d.name for d in distributions)
+        raise ConfigError(f"[tool.release] distributions: list the release's own distribution {name!r} "
+                          f"too (listed: {listed})")
+    if main[0].own_version:
+        raise ConfigError(f"[tool.release] distributions: {name} carries the release's version; remove its "
+                          "version-from")
 
 
 def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:
@@ -342,7 +563,7 @@ def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:
     table = tool.get("release") if isinstance(tool, dict) else None
     if not isinstance(table, dict):
         raise ConfigError(f"{source}: no [tool.release] table")
-    return parse_config(root, table)
+    return parse_config(root, table, host_platform=known_platforms.host_platform())
 
 
 def _read_toml(path: Path) -> Mapping[str, Any]:

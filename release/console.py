@@ -11,6 +11,7 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from release.progress import Event, shown
 
@@ -28,19 +29,20 @@ def progress(item: str | Event) -> None:
 
 
 def step(name: str, does: str) -> None:
-    err.print(f"[bold cyan]==>[/bold cyan] [bold]{name}[/bold]: {does}")
+    err.print(f"[bold cyan]==>[/bold cyan] [bold]{escape(name)}[/bold]: {escape(does)}")
 
 
 def warn(message: str) -> None:
-    err.print(f"[yellow]warning:[/yellow] {message}")
+    err.print(f"[yellow]warning:[/yellow] {escape(message)}")
 
 
 def error(message: str) -> None:
-    err.print(f"[bold red]error:[/bold red] {message}")
+    """An error, as text: it often quotes a tool's output, which is never read as markup."""
+    err.print(f"[bold red]error:[/bold red] {escape(message)}")
 
 
 def ok(message: str) -> None:
-    err.print(f"[green]ok:[/green] {message}")
+    err.print(f"[green]ok:[/green] {escape(message)}")
 
 
 def print_json(data: Any) -> None:
@@ -54,9 +56,9 @@ def short(digest: str | None) -> str:
 
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
-    grid = Table(title=title, title_justify="left", show_lines=False)
+    grid = Table(title=escape(title), title_justify="left", show_lines=False)
     for column in columns:
-        grid.add_column(column, overflow="fold")
+        grid.add_column(escape(column), overflow="fold")
     for row in rows:
-        grid.add_row(*("" if cell is None else str(cell) for cell in row))
+        grid.add_row(*(Text("" if cell is None else str(cell)) for cell in row))
     err.print(grid)

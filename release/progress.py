@@ -17,7 +17,8 @@ log = logging.getLogger("release")
 @dataclass(frozen=True)
 class Event:
     """One thing that happened. `subject` says what it is about (`python3.11`, a file, a tag).
-    kind: info | started | step | output | built | failed | smoked | pushing | pushed | reused | note.
+    kind: info | started | step | output | built | failed | smoked | pushing | pushed | reused | cache |
+    note.
     `step`/`total`: the Dockerfile step a build is at."""
 
     message: str

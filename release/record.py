@@ -2,7 +2,8 @@
 
 Lives at `dist/<version>/release.json`. This module is the only one that reads or writes it:
 steps get and put typed entries (files, signatures, images, tags, steps, build, stage,
-promotion), so a rerun can skip what is done and refuse what differs.
+promotion, vote result, withdrawal, SBOMs, image signatures), so a rerun can skip what is done and
+refuse what differs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +23,8 @@ from typing import Any, TypeVar
 from release.errors import RefusedError
 
 RECORD_NAME = "release.json"
-# 2: typed sections; `tags` (tag -> entry) replaced `aliases` (tag -> digest)
+# 2: typed sections; `tags` (tag -> entry) replaced `aliases` (tag -> digest); `sboms`,
+#    `image_signatures` and `indexes` are optional sections (older records lack them)
 # 3: images of variants (keyed `VARIANT-P`, each entry naming its python and variant); constraints
 SCHEMA = 3
 
@@ -72,11 +75,14 @@ class ImageEntry:
     base_image: str
     base_digest: str
     variant: str = ""  # "" is the default image
+    platform: str = ""  # set when the image is one of several platforms (an index lists it)
 
     @property
     def key(self) -> str:
-        """Its name in the record: the flavour, `VARIANT-flavour` for a variant's image."""
-        return f"{self.variant}-{self.python}" if self.variant else self.python
+        """Its name in the record: the flavour, `VARIANT-flavour` for a variant's image, and
+        `... platform` when the image is one of several platforms'."""
+        name = f"{self.variant}-{self.python}" if self.variant else self.python
+        return f"{name} {self.platform}" if self.platform else name
 
 
 @dataclass(frozen=True)
@@ -92,12 +98,53 @@ class ConstraintsEntry:
 
 
 @dataclass(frozen=True)
+class IndexEntry:
+    """One flavour's image index: its digest, and each platform's image digest under it."""
+
+    python: str
+    tag: str  # the version tag it was put under
+    digest: str
+    media_type: str
+    platforms: Mapping[str, str]  # platform -> digest of that platform's image
+
+
+@dataclass(frozen=True)
+class SbomEntry:
+    path: str  # sbom/<name>-<tag>.cdx.json, relative to dist/<V>/
+    sha512: str
+    python: str
+    ref: str  # registry/image:version-tag
+    digest: str  # the image digest the SBOM describes
+    components: int = 0
+    platform: str = ""  # set when the image is one of several platforms (ref is then its helper tag)
+    variant: str = ""  # the image variant ("" is the default image; its tag names it too)
+
+
+@dataclass(frozen=True)
+class ImageSignatureEntry:
+    path: str  # image-signatures/<name>-<tag>.sig, relative to dist/<V>/
+    sha512: str
+    python: str
+    identity: str  # the docker reference it binds: registry/image:version-tag
+    digest: str  # the manifest digest it signs
+    signer: str  # fingerprint of the key that made it
+    lookaside: str = ""  # where it is published: <lookaside base>/<image>@sha256=<hex>/signature-1
+    variant: str = ""  # the image variant ("" is the default image; its identity's tag names it too)
+
+
+@dataclass(frozen=True)
 class TagEntry:
     tag: str
     python: str
     digest: str
     previous: str | None
     action: str  # create | move | verify | skip, as the plan spells them
+
+
+def _tuple(entry: Any, *names: str) -> None:
+    """JSON gives lists: keep a frozen entry's sequences as tuples, so entries compare equal."""
+    for name in names:
+        object.__setattr__(entry, name, tuple(getattr(entry, name)))
 
 
 @dataclass(frozen=True)
@@ -108,6 +155,8 @@ class BuildInfo:
     declared_version: str
     release_notes: str = ""
     promoted_from: str = ""
+    # distribution -> the version its svn (voted) files carry; empty in records older than this field
+    distributions: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -120,6 +169,25 @@ class StageInfo:
     files: Mapping[str, str]  # filename -> sha512 of what was committed for the vote
     vote_closes: str
     revision: int | None = None
+    opened: str = ""  # when the vote email was written (UTC, ISO 8601); "" in older records
+
+
+@dataclass(frozen=True)
+class VoteResultInfo:
+    """The counted vote on a candidate, as `invoke vote-result` found it."""
+
+    passed: bool
+    opened: str  # UTC, ISO 8601
+    closed: str
+    binding: Mapping[str, str]  # voter -> +1 | 0 | -1 (the last vote each cast)
+    non_binding: Mapping[str, str]
+    reasons: tuple[str, ...] = ()  # the rules the vote failed; empty when it passed
+    source: str = ""  # the votes file it was counted from
+    source_sha512: str = ""
+    email: str = ""  # the [RESULT][VOTE] email, relative to dist/<rc>/
+
+    def __post_init__(self) -> None:
+        _tuple(self, "reasons")
 
 
 @dataclass(frozen=True)
@@ -129,6 +197,22 @@ class PromotionInfo:
     url: str
     revision: int | None
     commit: str
+    without_vote_result: str = ""  # why it was promoted without a passing vote result ("" = it had one)
+    removed_candidates: tuple[str, ...] = ()  # the dev/ folders removed after the copy
+
+    def __post_init__(self) -> None:
+        _tuple(self, "removed_candidates")
+
+
+@dataclass(frozen=True)
+class WithdrawalInfo:
+    """A withdrawn release: why, when, and what its withdrawal changed."""
+
+    reason: str
+    when: str
+    marker: str  # the registry tag that publishes the withdrawal (plan/tags.py: withdrawn_tag)
+    aliases: Mapping[str, str]  # alias -> where it points now: a version tag, or why it stayed
+    index: str  # what the package index was told, or why it was not
 
 
 @dataclass(frozen=True)
@@ -174,11 +258,16 @@ class ReleaseRecord:
     signatures: dict[str, SignatureEntry] = field(default_factory=dict)
     images: dict[str, ImageEntry] = field(default_factory=dict)  # ImageEntry.key -> entry
     constraints: dict[str, ConstraintsEntry] = field(default_factory=dict)  # path -> entry
+    indexes: dict[str, IndexEntry] = field(default_factory=dict)  # python -> its index
     tags: dict[str, TagEntry] = field(default_factory=dict)
     steps: dict[str, StepEntry] = field(default_factory=dict)
     build: BuildInfo | None = None
     stage: StageInfo | None = None
     promotion: PromotionInfo | None = None
+    sboms: dict[str, SbomEntry] = field(default_factory=dict)  # path -> entry
+    image_signatures: dict[str, ImageSignatureEntry] = field(default_factory=dict)  # path -> entry
+    vote_result: VoteResultInfo | None = None
+    withdrawal: WithdrawalInfo | None = None
 
     @property
     def directory(self) -> Path:
@@ -200,6 +289,10 @@ class ReleaseRecord:
         self.constraints.update((e.path, e) for e in entries)
         self.save()
 
+    def put_index(self, entry: IndexEntry) -> None:
+        self.indexes[entry.python] = entry
+        self.save()
+
     def constraints_of(self, python: str, variant: str = "") -> ConstraintsEntry | None:
         """The constraints file recorded for one image of the release, if any."""
         found = (e for e in self.constraints.values() if e.python == python and e.variant == variant)
@@ -207,6 +300,14 @@ class ReleaseRecord:
 
     def put_tag(self, entry: TagEntry) -> None:
         self.tags[entry.tag] = entry
+        self.save()
+
+    def put_sbom(self, entry: SbomEntry) -> None:
+        self.sboms[entry.path] = entry
+        self.save()
+
+    def put_image_signature(self, entry: ImageSignatureEntry) -> None:
+        self.image_signatures[entry.path] = entry
         self.save()
 
     def set_build(self, info: BuildInfo) -> None:
@@ -221,6 +322,14 @@ class ReleaseRecord:
         self.promotion = info
         self.save()
 
+    def set_vote_result(self, info: VoteResultInfo) -> None:
+        self.vote_result = info
+        self.save()
+
+    def set_withdrawal(self, info: WithdrawalInfo) -> None:
+        self.withdrawal = info
+        self.save()
+
     def step_done(self, step: str, produced: Mapping[str, Any] | None = None) -> None:
         self.steps[step] = StepEntry(step, _now(), dict(produced or {}))
         self.save()
@@ -232,8 +341,12 @@ class ReleaseRecord:
         """The files of one set (`svn` or `pypi`), by path."""
         return [e for _, e in sorted(self.files.items()) if e.set == which]
 
+    def distributions(self) -> dict[str, str]:
+        """distribution -> the version of its voted (svn) files, as the build recorded them."""
+        return dict(self.build.distributions) if self.build is not None else {}
+
     def wheels(self) -> list[Path]:
-        """The wheels the build recorded for the index: what the images install."""
+        """Every wheel the build recorded for the index, one per distribution: what the images install."""
         names = [e.path for e in self.files_in("pypi") if e.path.endswith(".whl")]
         if not names:
             raise RefusedError(f"{self.directory}: the record lists no wheel to install in the images")
@@ -247,11 +360,20 @@ class ReleaseRecord:
         data: dict[str, Any] = {
             "schema": SCHEMA, "version": self.version,
             "files": table(self.files, "path"), "signatures": table(self.signatures, "path"),
-            "images": {key: dataclasses.asdict(e) for key, e in sorted(self.images.items())},
+            "images": {name: {k: v for k, v in dataclasses.asdict(e).items() if (k, v) != ("platform", "")}
+                       for name, e in sorted(self.images.items())},
             "constraints": table(self.constraints, "path"), "tags": table(self.tags, "tag"),
             "steps": {name: {"finished": e.finished, **e.produced} for name, e in sorted(self.steps.items())},
         }
-        for name, info in (("build", self.build), ("stage", self.stage), ("promoted", self.promotion)):
+        if self.indexes:
+            data["indexes"] = table(self.indexes, "python")
+        if self.sboms:
+            data["sboms"] = table(self.sboms, "path")
+        if self.image_signatures:
+            data["image_signatures"] = table(self.image_signatures, "path")
+        sections = (("build", self.build), ("stage", self.stage), ("vote_result", self.vote_result),
+                    ("promoted", self.promotion), ("withdrawn", self.withdrawal))
+        for name, info in sections:
             if info is not None:
                 data[name] = dataclasses.asdict(info)
         return data
@@ -271,8 +393,32 @@ def write_atomic(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         Path(tmp).chmod(0o644)  # mkstemp makes 0600; the record is staged and read by others
         Path(tmp).replace(path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        _name(exc, path)
+        raise
+
+
+def _name(exc: BaseException, path: Path) -> None:
+    """Say which file a failed write was for (a write error names none): `dist/...: No space left`."""
+    if isinstance(exc, OSError) and exc.filename is None:
+        exc.filename = str(path)
+
+
+def copy_atomic(source: Path, target: Path) -> None:
+    """Copy `source` to `target` so that `target` is either absent or whole (a full disk or a kill
+    half-way leaves no truncated file for a rerun to refuse)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle, open(source, "rb") as original:
+            shutil.copyfileobj(original, handle, 1 << 20)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(0o644)
+        Path(tmp).replace(target)
+    except BaseException as exc:
+        Path(tmp).unlink(missing_ok=True)
+        _name(exc, target)
         raise
 
 
@@ -304,13 +450,18 @@ def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
         path=path, version=version,
         files=entries("files", FileEntry, "path"), signatures=entries("signatures", SignatureEntry, "path"),
         images={entry.key: entry for entry in (image(k, v) for k, v in _table(data, "images").items())},
-        constraints=entries("constraints", ConstraintsEntry, "path"), tags=entries("tags", TagEntry, "tag"),
+        constraints=entries("constraints", ConstraintsEntry, "path"),
+        indexes=entries("indexes", IndexEntry, "python"),
+        tags=entries("tags", TagEntry, "tag"),
         steps={name: StepEntry(name, str(value.get("finished", "")) if isinstance(value, dict) else "",
                                {k: v for k, v in value.items() if k != "finished"}
                                if isinstance(value, dict) else {})
                for name, value in _table(data, "steps").items()},
         build=single("build", BuildInfo), stage=single("stage", StageInfo),
-        promotion=single("promoted", PromotionInfo),
+        promotion=single("promoted", PromotionInfo), vote_result=single("vote_result", VoteResultInfo),
+        withdrawal=single("withdrawn", WithdrawalInfo),
+        sboms=entries("sboms", SbomEntry, "path"),
+        image_signatures=entries("image_signatures", ImageSignatureEntry, "path"),
     )
 
 

@@ -10,6 +10,10 @@ from packaging.version import InvalidVersion, Version
 from release.errors import VersionError
 
 _PRE_KINDS = {"a": "alpha", "b": "beta", "rc": "release candidate"}
+# Longer than any real version, short enough that every number in it converts (Python refuses
+# int() of more than 4300 digits) and that messages stay one line. Image tags have a tighter
+# limit of their own (plan/tags.py).
+MAX_LENGTH = 200
 
 
 @dataclass(frozen=True, order=False)
@@ -68,14 +72,24 @@ def _canonical_guess(text: str) -> str | None:
         candidate = candidate[1:]
     try:
         return _padded(Version(candidate))
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or a number too long for int()
         return None
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """`text` quoted for a message, cut short when long (a version can be thousands of characters)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text)} characters)"
 
 
 def parse_version(text: str) -> ReleaseVersion:
     """Parse a version the way a release manager must type it; refuse anything non-canonical."""
     if not text or not text.strip():
         raise VersionError("empty version: give one like 1.10.6 or 1.10.6rc1")
+    if len(text) > MAX_LENGTH:
+        raise VersionError(f"version {shown(text)} is too long to be a release version "
+                           f"(at most {MAX_LENGTH} characters)")
     guess = _canonical_guess(text)
     try:
         parsed = Version(text)
@@ -83,13 +97,22 @@ def parse_version(text: str) -> ReleaseVersion:
         parsed = None
     if parsed is None or str(parsed) != text:
         hint = f"; did you mean {guess}?" if guess and guess != text else ""
-        raise VersionError(f"version {text!r} is not canonical PEP 440{hint}")
+        raise VersionError(f"version {shown(text)} is not canonical PEP 440{hint}")
     if parsed.epoch or parsed.local is not None:
-        raise VersionError(f"version {text!r}: epochs and local versions are not releasable")
+        raise VersionError(f"version {shown(text)}: epochs and local versions are not releasable")
     if len(parsed.release) != 3:
         hint = f"; did you mean {guess}?" if guess else ""
-        raise VersionError(f"version {text!r} must have exactly three parts X.Y.Z{hint}")
+        raise VersionError(f"version {shown(text)} must have exactly three parts X.Y.Z{hint}")
     return ReleaseVersion(parsed)
+
+
+def companion_version(final: str, release: ReleaseVersion) -> str:
+    """The version a distribution with its own version number carries in `release`: its declared
+    final version with the release's pre-release or dev suffix (`0.3.0` in `1.10.6rc1` -> `0.3.0rc1`)."""
+    own = parse_version(final)
+    if own.is_prerelease or own.value.post is not None:
+        raise VersionError(f"{final} must be a final X.Y.Z: the release adds the candidate's suffix itself")
+    return final + str(release.value)[len(release.value.base_version):]
 
 
 def parse_existing(texts: Iterable[str]) -> list[ReleaseVersion]:

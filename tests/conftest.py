@@ -7,11 +7,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from release import sandbox
 from release.sandbox import dockerd
 
+# No test asserts a time: hypothesis's per-example deadline would fail a slow but correct example
+# on a loaded machine, so it is off for the whole suite.
+settings.register_profile("release-pipeline", deadline=None)
+settings.load_profile("release-pipeline")
+
 FIXTURES = Path(__file__).parent / "fixtures"
+CLOSING_FIGURES = pytest.StashKey[list[str]]()  # the fault suite's figures, shown after the results
 REPO_ROOT = Path(__file__).parent.parent
 
 
@@ -20,9 +27,10 @@ def git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def make_sample_repo(dest: Path, *, version: str = "1.10.6") -> Path:
-    """Copy the sample app (plus this repo's Dockerfile) into `dest` as a one-commit git repo."""
-    shutil.copytree(FIXTURES / "sample", dest)
+def make_sample_repo(dest: Path, *, version: str = "1.10.6", fixture: str = "sample") -> Path:
+    """Copy the sample app (plus this repo's Dockerfile) into `dest` as a one-commit git repo;
+    `fixture="sample-multi"` is the app with its SDK, two distributions in one release."""
+    shutil.copytree(FIXTURES / fixture, dest)
     shutil.copy(REPO_ROOT / "Dockerfile", dest / "Dockerfile")
     if version != "1.10.6":
         init = dest / "sample_app" / "__init__.py"
@@ -50,3 +58,11 @@ def engine_running(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     root = tmp_path_factory.mktemp("engine")
     sandbox.up(root, name="engine", flavours=[], progress=lambda line: None)
     sandbox.down(root)  # leaves the engine it started running, as documented
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
+    figures = config.stash.get(CLOSING_FIGURES, None)
+    if figures:
+        terminalreporter.write_sep("-", "fault suite: closing figures")
+        for line in figures:
+            terminalreporter.write_line(line)

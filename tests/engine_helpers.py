@@ -34,6 +34,7 @@ def start_registry(directory: Path) -> ThrowawayRegistry:
     if binary is None:
         pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
     port = free_port()
+    directory.mkdir(parents=True, exist_ok=True)
     config = directory / "registry.yml"
     config.write_text(
         "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"

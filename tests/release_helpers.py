@@ -35,8 +35,10 @@ class SampleRelease:
     triggers: dict[str, tuple[str, float]] = field(default_factory=dict)
 
     @classmethod
-    def create(cls, dest: Path, flavours: tuple[str, ...] = FLAVOURS) -> SampleRelease:
-        root = make_sample_repo(dest)
+    def create(cls, dest: Path, flavours: tuple[str, ...] = FLAVOURS, *,
+               fixture: str = "sample") -> SampleRelease:
+        """A checkout of `fixture` (tests/fixtures/), building only `flavours`."""
+        root = make_sample_repo(dest, fixture=fixture)
         pyproject = root / "pyproject.toml"
         listed = ", ".join(f'"{p}"' for p in flavours)
         text = pyproject.read_text().replace('python = ["3.9", "3.11", "3.13"]', f"python = [{listed}]")

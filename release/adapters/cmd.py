@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from release.errors import CommandError, ToolMissingError
+from release.urls import hide_credentials
 
 log = logging.getLogger("release.cmd")
 TAIL_LINES = 30
@@ -27,6 +28,11 @@ def tail(text: str, lines: int = TAIL_LINES) -> str:
 # What libraries that run programs themselves raise (pypa/build installing its requirements), so
 # that callers can catch it without importing subprocess.
 CalledProcessError = subprocess.CalledProcessError
+
+
+def shown(argv: Sequence[str]) -> str:
+    """A command line as messages and logs show it: credentials in a URL argument are hidden."""
+    return shlex.join([hide_credentials(arg) if "://" in arg else arg for arg in argv])
 
 
 def which(program: str, *, hint: str = "") -> str:
@@ -57,7 +63,7 @@ def run(
     """
     argv = [str(a) for a in args]
     argv[0] = which(argv[0], hint=hint)
-    log.debug("+ %s", shlex.join(argv))
+    log.debug("+ %s", shown(argv))
     merged_env = None if env is None else {**os.environ, **env}
     if log_file is not None:
         return _run_logged(argv, cwd=cwd, env=merged_env, input_text=input_text, check=check,
@@ -75,7 +81,7 @@ def run(
         detail = (result.stderr or result.stdout or "").strip().splitlines()
         last = detail[-1] if detail else "no output"
         name = Path(argv[0]).name
-        raise CommandError(f"{name} {shlex.join(argv[1:])[:200]} failed (exit {result.returncode}): {last}")
+        raise CommandError(f"{name} {shown(argv[1:])[:200]} failed (exit {result.returncode}): {last}")
     return result
 
 
@@ -91,7 +97,7 @@ def _run_logged(
     log_file.parent.mkdir(parents=True, exist_ok=True)
     where = f"  (in {cwd})" if cwd else ""
     with open(log_file, "ab") as handle:
-        handle.write(f"+ {shlex.join(argv)}{where}\n".encode())
+        handle.write(f"+ {shown(argv)}{where}\n".encode())
         handle.flush()
         start = handle.tell()
         result = subprocess.run(
@@ -104,7 +110,7 @@ def _run_logged(
     if check and result.returncode != 0:
         name = Path(argv[0]).name
         raise CommandError(
-            f"{name} {shlex.join(argv[1:])[:200]} failed (exit {result.returncode}); its output is in "
+            f"{name} {shown(argv[1:])[:200]} failed (exit {result.returncode}); its output is in "
             f"{log_file}, ending with:\n{tail(output) or '  (no output)'}"
         )
     return subprocess.CompletedProcess(argv, result.returncode, stdout=output, stderr="")

@@ -3,14 +3,20 @@ remove; and whether it answers at all.
 
 The only module that talks to the engine. Builds use the classic builder's JSON stream
 (`Step N/M : INSTRUCTION`, ` ---> Using cache`, output lines); each becomes a BuildLine.
+Builds, pulls and runs take a platform (`linux/arm64`); the engine runs another architecture's
+images under emulation when binfmt_misc has its qemu.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import logging
 import re
+import tarfile
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -26,6 +32,7 @@ from release.errors import CommandError, ServiceError
 log = logging.getLogger("release.engine")
 
 _STEP = re.compile(r"^Step (?P<step>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
+_RESULT = re.compile(r"^\s*---> (?P<image>[0-9a-f]{12,64})$")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # pip colours its errors
 _TAIL = 30
 
@@ -42,15 +49,42 @@ class BuildLine:
 
 
 @dataclass(frozen=True)
+class StepTime:
+    """How long one build step took, from its `Step N/M` line to the next step's (or the end)."""
+
+    step: int
+    instruction: str
+    seconds: float
+    cached: bool = False
+    image: str = ""  # the (short) id of the image the step left, as the builder printed it
+
+
+@dataclass(frozen=True)
 class BuildOutcome:
     image_id: str
     steps: int
     cacheable_steps: int  # all but FROM and the ARGs before the first FROM
     cached_steps: int
+    timings: tuple[StepTime, ...] = ()
 
     @property
     def rebuilt_steps(self) -> int:
         return self.cacheable_steps - self.cached_steps
+
+
+def stage_image(timings: Sequence[StepTime], stage: str) -> str:
+    """The image a build left at the end of the stage named `stage` (`FROM ... AS stage`), or ""."""
+    found = ""
+    inside = False
+    for timing in timings:
+        words = timing.instruction.split()
+        if words and words[0].upper() == "FROM":
+            if inside:
+                break
+            inside = len(words) == 4 and words[2].upper() == "AS" and words[3] == stage
+        elif inside and timing.image:
+            found = timing.image
+    return found
 
 
 class BuildFailed(CommandError):
@@ -73,6 +107,13 @@ class ImageInfo:
     entrypoint: tuple[str, ...]
     cmd: tuple[str, ...]
     raw: Mapping[str, Any] = field(repr=False, default_factory=dict)
+    architecture: str = ""
+    os: str = ""
+
+    @property
+    def platform(self) -> str:
+        """`os/architecture` from the image config, e.g. `linux/arm64`."""
+        return f"{self.os}/{self.architecture}"
 
     @property
     def short_id(self) -> str:
@@ -129,7 +170,37 @@ def _info(attrs: Mapping[str, Any]) -> ImageInfo:
     user = str(conf.get("User") or "")
     return ImageInfo(str(attrs.get("Id", "")), int(attrs.get("Size") or 0), labels,
                      _strs(attrs.get("RepoDigests")),
-                     user, _strs(conf.get("Entrypoint")), _strs(conf.get("Cmd")), attrs)
+                     user, _strs(conf.get("Entrypoint")), _strs(conf.get("Cmd")), attrs,
+                     str(attrs.get("Architecture") or ""), str(attrs.get("Os") or ""))
+
+
+def image_archive(layer: Path, out: Path, *, repo_tag: str, architecture: str, os: str,
+                  labels: Mapping[str, str], env: Sequence[str], cmd: Sequence[str]) -> Path:
+    """A `docker load` archive of one image: `layer` (an uncompressed rootfs tar) and a config that
+    says `architecture`/`os` (which `docker import` cannot set), with labels, env and cmd."""
+    digest = hashlib.sha256()
+    with open(layer, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    config = json.dumps({
+        "architecture": architecture, "os": os,
+        "config": {"Env": list(env), "Cmd": list(cmd), "Labels": dict(labels)},
+        "rootfs": {"type": "layers", "diff_ids": [f"sha256:{digest.hexdigest()}"]},
+        "history": [{"created_by": "release-pipeline: root filesystem"}],
+    }, sort_keys=True, separators=(",", ":")).encode()
+    config_name = hashlib.sha256(config).hexdigest() + ".json"
+    manifest = json.dumps([{"Config": config_name, "RepoTags": [repo_tag], "Layers": ["layer/layer.tar"]}])
+
+    def add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
+        entry = tarfile.TarInfo(name)
+        entry.size, entry.mode = len(data), 0o644
+        tar.addfile(entry, io.BytesIO(data))
+
+    with tarfile.open(out, "w") as tar:
+        add(tar, config_name, config)
+        add(tar, "manifest.json", manifest.encode())
+        tar.add(layer, arcname="layer/layer.tar")
+    return out
 
 
 class Engine:
@@ -173,15 +244,23 @@ class Engine:
         dockerfile: str = "Dockerfile",
         network_mode: str | None = None,
         nocache: bool = False,
+        target: str | None = None,
+        cache_from: Sequence[str] = (),
         on_line: Callable[[BuildLine], None] | None = None,
+        platform: str | None = None,
     ) -> BuildOutcome:
-        """Build from an uncompressed tar context; stream lines to `on_line`; tag the result."""
+        """Build from an uncompressed tar context; stream lines to `on_line`; tag the result.
+
+        `platform` builds for another architecture (its base image must be that architecture).
+        `target` stops at that stage; `cache_from` are local images whose layers may stand in for
+        steps (the classic builder then takes cache hits only from them: pull them first)."""
         try:
             with _errors(f"building {tag}"):
                 stream = self.client.api.build(
                     fileobj=io.BytesIO(context_tar), custom_context=True, dockerfile=dockerfile, tag=tag,
                     buildargs=dict(buildargs), network_mode=network_mode, rm=True, forcerm=True,
-                    pull=False, nocache=nocache, decode=True,
+                    pull=False, nocache=nocache, decode=True, platform=platform, target=target,
+                    cache_from=list(cache_from) or None,
                 )
                 return _follow_build(stream, tag, on_line or (lambda line: None))
         except ServiceError as exc:  # e.g. a Dockerfile the engine cannot parse
@@ -207,10 +286,27 @@ class Engine:
         found = [info for info in (self.inspect(str(i)) for i in dict.fromkeys(ids)) if info is not None]
         return sorted(found, key=lambda info: str(info.raw.get("Created", "")), reverse=True)
 
-    def pull(self, ref: str) -> ImageInfo:
-        repository, tag = split_ref(ref)
+    def pull(self, ref: str, *, platform: str | None = None) -> ImageInfo:
+        """Pull `ref` (`repo:tag` or `repo@digest`); `platform` picks an index's entry."""
+        repository, tag = ref.split("@", 1) if "@" in ref else split_ref(ref)
         with _errors(f"pulling {ref}"):
-            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True):
+            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True,
+                                              platform=platform):
+                if "error" in event:
+                    raise ServiceError(f"pulling {ref}: {event['error']}")
+        info = self.inspect(ref)
+        if info is None:
+            raise ServiceError(f"pulled {ref} but the engine does not show it")
+        return info
+
+    def pull_digest(self, repository: str, digest: str) -> ImageInfo:
+        """The image `repository@digest`, pulled unless the engine has it: exactly those bytes."""
+        ref = f"{repository}@{digest}"
+        info = self.inspect(ref)
+        if info is not None:
+            return info
+        with _errors(f"pulling {ref}"):
+            for event in self.client.api.pull(repository, tag=digest, stream=True, decode=True):
                 if "error" in event:
                     raise ServiceError(f"pulling {ref}: {event['error']}")
         info = self.inspect(ref)
@@ -244,6 +340,25 @@ class Engine:
             raise ServiceError(f"imported {tarball.name} as {ref} but the engine does not show it")
         return info
 
+    def load_rootfs(self, tarball: Path, ref: str, *, architecture: str, os: str = "linux",
+                    labels: Mapping[str, str], env: Sequence[str] = (), cmd: Sequence[str] = ()) -> ImageInfo:
+        """Make image `ref` from a root filesystem tar, as `docker import` does, but with the image
+        config saying `architecture` (import always says the engine's own)."""
+        archive = tarball.with_name(tarball.name + ".image.tar")
+        try:
+            image_archive(tarball, archive, repo_tag=ref, architecture=architecture, os=os, labels=labels,
+                          env=env, cmd=cmd)
+            with _errors(f"loading {tarball.name} as {ref}"), open(archive, "rb") as handle:
+                for event in self._api.load_image(handle):
+                    if isinstance(event, dict) and "error" in event:
+                        raise ServiceError(f"loading {ref}: {event['error']}")
+        finally:
+            archive.unlink(missing_ok=True)
+        info = self.inspect(ref)
+        if info is None:
+            raise ServiceError(f"loaded {tarball.name} as {ref} but the engine does not show it")
+        return info
+
     def tag(self, image: str, ref: str) -> None:
         repository, tag = split_ref(ref)
         with _errors(f"tagging {image} as {ref}"):
@@ -270,13 +385,15 @@ class Engine:
         self, image: str, command: Sequence[str], *, user: str | None = None,
         entrypoint: Sequence[str] | None = None, network_mode: str = "none", timeout: float = 120,
         environment: Mapping[str, str] | None = None, volumes: Mapping[str, str] | None = None,
+        platform: str | None = None,
     ) -> RunResult:
         """Run a throwaway container (no network by default), capture its output, remove it.
-        `volumes` maps a host path to `container-path[:ro]`; `network_mode` may name a network."""
+        `volumes` maps a host path to `container-path[:ro]`; `network_mode` may name a network.
+        `platform` names the image's platform (another architecture runs under emulation)."""
         kwargs: dict[str, Any] = {"detach": True, "network_mode": network_mode, "user": user,
                                   "entrypoint": None if entrypoint is None else list(entrypoint),
                                   "environment": None if environment is None else dict(environment),
-                                  "volumes": _binds(volumes)}
+                                  "volumes": _binds(volumes), "platform": platform}
         kwargs = {key: value for key, value in kwargs.items() if value is not None}
         with _errors(f"running {list(command)} in {image}"):
             container = self.client.containers.run(image, list(command), **kwargs)
@@ -376,6 +493,30 @@ class Engine:
             return False
         return True
 
+    def images_labelled(self, label: str) -> list[str]:
+        """Ids of every image (intermediate ones too) carrying `label` (`key` or `key=value`), the
+        newest first (children before their parents)."""
+        with _errors(f"listing images labelled {label}"):
+            found = self._api.images(all=True, filters={"label": label})
+        ordered = sorted(found, key=lambda image: int(image.get("Created") or 0), reverse=True)
+        return list(dict.fromkeys(str(image["Id"]) for image in ordered))
+
+    def remove_labelled(self, label: str) -> int:
+        """Remove every image carrying `label`, children first; how many there were. For throwaway
+        images a run made itself: nothing without the label is touched."""
+        found = left = self.images_labelled(label)
+        while left:
+            blocked = []
+            for image in left:
+                try:
+                    self.remove(image, force=True)
+                except ServiceError:  # a child not yet removed (equal creation times): next pass
+                    blocked.append(image)
+            if len(blocked) == len(left):
+                raise ServiceError(f"cannot remove the images labelled {label}: {', '.join(blocked)}")
+            left = blocked
+        return len(found)
+
     def history(self, ref: str) -> list[str]:
         """The `created_by` of every history entry, newest first."""
         with _errors(f"reading the history of {ref}"):
@@ -395,7 +536,8 @@ def _binds(volumes: Mapping[str, str] | None) -> dict[str, dict[str, str]] | Non
 
 
 def _follow_build(
-    stream: Iterator[dict[str, Any]], tag: str, on_line: Callable[[BuildLine], None]
+    stream: Iterator[dict[str, Any]], tag: str, on_line: Callable[[BuildLine], None],
+    clock: Callable[[], float] = time.monotonic,
 ) -> BuildOutcome:
     step: int | None = None
     total: int | None = None
@@ -404,6 +546,15 @@ def _follow_build(
     seen_from = False
     image_id = ""
     tail: list[str] = []
+    timings: list[StepTime] = []
+    step_started = 0.0
+    step_cached = False
+    step_image = ""
+
+    def close_step(now: float) -> None:
+        if step is not None and instruction is not None:
+            timings.append(StepTime(step, instruction, now - step_started, step_cached, step_image))
+
     for event in stream:
         if "error" in event:
             detail = str((event.get("errorDetail") or {}).get("message") or event["error"]).strip()
@@ -422,8 +573,11 @@ def _follow_build(
                 continue
             match = _STEP.match(text)
             if match:
+                now = clock()
+                close_step(now)
                 step, total = int(match["step"]), int(match["total"])
                 instruction = match["instruction"]
+                step_started, step_cached, step_image = now, False, ""
                 is_from = instruction.upper().startswith("FROM ")
                 uncacheable += is_from or not seen_from
                 seen_from = seen_from or is_from
@@ -431,9 +585,13 @@ def _follow_build(
                 continue
             is_cached = text.strip() == "---> Using cache"
             cached += is_cached
+            step_cached = step_cached or is_cached
+            result = _RESULT.match(text)
+            step_image = result["image"] if result else step_image
             tail = [*tail[-_TAIL:], text]
             on_line(BuildLine(text, step, total, None, is_cached))
     if not image_id:
         raise BuildFailed(f"building {tag}: the engine reported no image", step=step, instruction=instruction,
                           tail=tail)
-    return BuildOutcome(image_id, total or 0, (total or 0) - uncacheable, cached)
+    close_step(clock())
+    return BuildOutcome(image_id, total or 0, (total or 0) - uncacheable, cached, tuple(timings))

@@ -84,11 +84,15 @@ def export_commit(root: Path, commit: str, dest: Path) -> Path:
         raise CommandError(f"git archive {commit} in {root} failed: {exc.stderr.strip()}") from None
     stream.seek(0)
     dest.mkdir(parents=True, exist_ok=True)
-    with tarfile.open(fileobj=stream, mode="r:") as archive:
-        if hasattr(tarfile, "data_filter"):
-            archive.extractall(dest, filter="data")
-        else:  # pragma: no cover - Python without extraction filters (< 3.9.17)
-            archive.extractall(dest)
+    try:
+        with tarfile.open(fileobj=stream, mode="r:") as archive:
+            if hasattr(tarfile, "data_filter"):
+                archive.extractall(dest, filter="data")
+            else:  # pragma: no cover - Python without extraction filters (< 3.9.17)
+                archive.extractall(dest)
+    except tarfile.TarError as exc:  # the "data" filter: a link to an absolute path or out of the tree
+        raise RefusedError(f"commit {commit[:12]} of {root} cannot be released: {exc} (a source release "
+                           "holds only files and links inside it; remove it or make it relative)") from None
     return dest
 
 

@@ -32,6 +32,7 @@ from packaging.utils import (
 
 from release.adapters.cmd import run
 from release.errors import CommandError, RefusedError, ServiceError, VerificationError
+from release.urls import hide_credentials
 
 log = logging.getLogger("release.index")
 _TIMEOUT = 30.0
@@ -48,18 +49,22 @@ class IndexFile:
     url: str
     sha256: str | None
     version: str | None
+    yanked: bool = False  # PEP 592: the link carries data-yanked
 
 
 class _LinkParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__()
-        self.links: list[tuple[str, str]] = []
+        self.links: list[tuple[str, str, bool]] = []
         self._href: str | None = None
+        self._yanked = False
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
-            self._href = dict(attrs).get("href") or ""
+            found = dict(attrs)
+            self._href = found.get("href") or ""
+            self._yanked = "data-yanked" in found
             self._text = []
 
     def handle_data(self, data: str) -> None:
@@ -68,7 +73,7 @@ class _LinkParser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._href is not None:
-            self.links.append((self._href, "".join(self._text).strip()))
+            self.links.append((self._href, "".join(self._text).strip(), self._yanked))
             self._href = None
 
 
@@ -77,7 +82,7 @@ def _version_of(filename: str) -> str | None:
         if filename.endswith(".whl"):
             return str(parse_wheel_filename(filename)[1])
         return str(parse_sdist_filename(filename)[1])
-    except (InvalidWheelFilename, InvalidSdistFilename):
+    except (InvalidWheelFilename, InvalidSdistFilename, ValueError):  # ValueError: a number too long
         return None
 
 
@@ -100,18 +105,20 @@ def parse_simple_page(page_url: str, html: str) -> list[IndexFile]:
     parser = _LinkParser()
     parser.feed(html)
     files = []
-    for href, text in parser.links:
+    for href, text, yanked in parser.links:
         url, fragment = urldefrag(urljoin(page_url, href))
         name = text or unquote(urlsplit(url).path.rsplit("/", 1)[-1])
         if is_path_like(name):
-            raise ServiceError(f"package index page {page_url} links to {name[:100]!r}, which is not a plain "
-                               f"file name; refusing the page (a hostile or broken index)")
+            raise ServiceError(f"package index page {hide_credentials(page_url)} links to {name[:100]!r}, "
+                               f"not a plain file name; refusing the page (a hostile or broken index)")
         if not is_distribution_filename(name):
-            log.warning("package index page %s: ignoring %r, not a wheel or sdist file name", page_url, name)
+            log.warning("package index page %s: ignoring %r, not a wheel or sdist file name",
+                        hide_credentials(page_url), name)
             continue
         digest = fragment.split("=", 1)[1].lower() if fragment.startswith("sha256=") else ""
         sha256 = digest if _SHA256.fullmatch(digest) else None
-        files.append(IndexFile(filename=name, url=url, sha256=sha256, version=_version_of(name)))
+        files.append(IndexFile(filename=name, url=url, sha256=sha256, version=_version_of(name),
+                               yanked=yanked))
     return files
 
 
@@ -122,12 +129,13 @@ def _stream(session: requests.Session, url: str, handle: int) -> str:
         try:
             with session.get(url, stream=True, timeout=_TIMEOUT) as response:
                 if response.status_code != 200:
-                    raise ServiceError(f"package index: {url}: HTTP {response.status_code}")
+                    raise ServiceError(f"package index: {hide_credentials(url)}: HTTP {response.status_code}")
                 for chunk in response.iter_content(chunk_size=1 << 16):
                     digest.update(chunk)
                     sink.write(chunk)
         except requests.RequestException as exc:
-            raise ServiceError(f"package index: downloading {url} failed ({type(exc).__name__})") from None
+            shown, what = hide_credentials(url), type(exc).__name__
+            raise ServiceError(f"package index: downloading {shown} failed ({what})") from None
     return digest.hexdigest()
 
 
@@ -142,8 +150,8 @@ def download_file(url: str, sha256: str, dest: Path, *, filename: str | None = N
     """
     name = filename if filename is not None else unquote(urlsplit(url).path.rsplit("/", 1)[-1])
     if not is_distribution_filename(name):
-        raise RefusedError(f"{name[:100]!r} from {url} is not a plain wheel or sdist file name; "
-                           f"not downloaded")
+        raise RefusedError(f"{name[:100]!r} from {hide_credentials(url)} is not a plain wheel or sdist file "
+                           f"name; not downloaded")
     expected = sha256.lower()
     if not _SHA256.fullmatch(expected):
         raise RefusedError(f"{name}: {sha256[:100]!r} is not a sha256 (64 hex digits); not downloaded")
@@ -152,8 +160,8 @@ def download_file(url: str, sha256: str, dest: Path, *, filename: str | None = N
     try:
         actual = _stream(session or requests.Session(), url, handle)
         if actual != expected:
-            raise VerificationError(f"{name} from {url} has sha256 {actual}, not the expected {expected}; "
-                                    f"the download was removed")
+            raise VerificationError(f"{name} from {hide_credentials(url)} has sha256 {actual}, not the "
+                                    f"expected {expected}; the download was removed")
         Path(partial).chmod(0o644)
         Path(partial).replace(dest / name)
     except BaseException:
@@ -171,7 +179,16 @@ class PackageIndex:
         self.session = session or requests.Session()
 
     def __repr__(self) -> str:
-        return f"PackageIndex({self.upload_url!r})"
+        return f"PackageIndex({self.shown_upload!r})"
+
+    @property
+    def shown_upload(self) -> str:
+        """The upload URL as messages show it: credentials in it (a user's mistake) are hidden."""
+        return hide_credentials(self.upload_url)
+
+    @property
+    def shown_simple(self) -> str:
+        return hide_credentials(self.simple_url)
 
     def files(self, project: str) -> list[IndexFile]:
         page = urljoin(self.simple_url, canonicalize_name(project) + "/")
@@ -179,12 +196,12 @@ class PackageIndex:
             response = self.session.get(page, timeout=_TIMEOUT)
         except requests.RequestException as exc:
             raise ServiceError(
-                f"package index {self.simple_url} is not reachable ({type(exc).__name__}); is it running?"
+                f"package index {self.shown_simple} is not reachable ({type(exc).__name__}); is it running?"
             ) from None
         if response.status_code == 404:
             return []
         if response.status_code != 200:
-            raise ServiceError(f"package index {page}: HTTP {response.status_code}")
+            raise ServiceError(f"package index {hide_credentials(page)}: HTTP {response.status_code}")
         return parse_simple_page(response.url, response.text)
 
     def versions(self, project: str) -> list[str]:
@@ -193,10 +210,27 @@ class PackageIndex:
     def hashes(self, project: str) -> dict[str, str | None]:
         return {f.filename: f.sha256 for f in self.files(project)}
 
+    def yank(self, project: str, version: str) -> str:
+        """Yank `version` (PEP 592) where the index offers that through an API; what was done.
+
+        Neither the upload API twine speaks (PyPI's legacy API, pypiserver) nor PyPI itself offers
+        yanking to a program: PyPI yanks only in its web interface. So this yanks nothing and says
+        where to do it by hand; an index page that shows the files yanked counts as withdrawn.
+        """
+        yanked = [f for f in self.files(project) if f.version == version and f.yanked]
+        if yanked:
+            return f"{project} {version} is yanked on {self.simple_url}"
+        if "pypi.org" in self.simple_url:
+            where = f"https://pypi.org/manage/project/{canonicalize_name(project)}/release/{version}/"
+        else:
+            where = f"the web interface of {self.simple_url}, if it has one"
+        return (f"{self.simple_url} offers no API to yank (PEP 592) {project} {version}: not yanked; "
+                f"yank it by hand at {where}")
+
     def download(self, file: IndexFile, dest: Path) -> Path:
         """`file` into `dest`, checked against the sha256 the index gave (see `download_file`)."""
         if file.sha256 is None:
-            raise RefusedError(f"package index {self.simple_url} gives no sha256 for {file.filename}; "
+            raise RefusedError(f"package index {self.shown_simple} gives no sha256 for {file.filename}; "
                                f"not downloaded")
         return download_file(file.url, file.sha256, dest, filename=file.filename, session=self.session)
 
@@ -210,12 +244,11 @@ class PackageIndex:
             return
         merged = dict(env or {})
         merged.setdefault("TWINE_NON_INTERACTIVE", "1")
-        log.info("twine upload %s to %s", " ".join(p.name for p in paths), self.upload_url)
-        run(
-            [sys.executable, "-m", "twine", "upload", "--repository-url", self.upload_url,
-             "--disable-progress-bar", *[str(p) for p in paths]],
-            env=merged,
-        )
+        # The URL goes to twine in its environment, not on the command line a failure message shows.
+        merged["TWINE_REPOSITORY_URL"] = self.upload_url
+        log.info("twine upload %s to %s", " ".join(p.name for p in paths), self.shown_upload)
+        run([sys.executable, "-m", "twine", "upload", "--disable-progress-bar", *[str(p) for p in paths]],
+            env=merged)
 
 
 def download_wheel(requirement: str, dest: Path, *, index_url: str | None = None) -> Path:

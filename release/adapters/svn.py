@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from release.adapters.cmd import run
@@ -41,6 +42,20 @@ def exists(url: str) -> bool:
     raise ServiceError(f"svn info {url} failed: {lines[-1] if lines else 'no output'}")
 
 
+def pinned(url: str, revision: int) -> str:
+    """`url` as it was in `revision` (a peg revision): later commits do not change what it names."""
+    return f"{url}@{revision}"
+
+
+def head_revision(url: str) -> int:
+    """The repository's newest revision, read through `url`: pin it to check and copy the same thing."""
+    result = run(_svn("info", "--show-item", "revision", url), hint=_HINT)
+    try:
+        return int(result.stdout.strip())
+    except ValueError:
+        raise ServiceError(f"svn info {url} gave no revision: {result.stdout.strip()[:80]!r}") from None
+
+
 def export(url: str, dest: Path) -> Path:
     """Copy folder `url` into the new directory `dest`, with no `.svn` bookkeeping."""
     run(_svn("export", "--quiet", url, str(dest)), hint=_HINT)
@@ -73,9 +88,62 @@ def write_text(url: str, text: str, message: str) -> int | None:
     return _committed_revision(result.stdout) if result.stdout.strip() else None
 
 
+def _literal(path: Path | str) -> str:
+    """A path svn takes as written: a trailing `@` stops it reading `a@b` as a peg revision."""
+    return f"{path}@"
+
+
+def put_files(url: str, files: Mapping[str, Path], message: str) -> int | None:
+    """Commit `files` (relative path under folder `url` -> local file) as added or changed files,
+    in one commit, through a sparse working copy holding only those paths (a release folder's
+    packages are not downloaded). The folder is created when missing. The new revision, or None
+    when every file already held those bytes. Paths may contain `@` (lookaside signatures do)."""
+    if not exists(_literal(url)):
+        mkdir([_literal(url)], message)
+    with tempfile.TemporaryDirectory(prefix="svn-wc-") as tmp:
+        work = Path(tmp) / "wc"
+        run(_svn("checkout", "--quiet", "--depth", "empty", _literal(url), str(work)), hint=_HINT)
+        for relative, source in sorted(files.items()):
+            run(_svn("update", "--quiet", "--parents", _literal(work / relative)), hint=_HINT)
+            target = work / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+        run(_svn("add", "--quiet", "--force", "--no-auto-props", str(work)), hint=_HINT)
+        result = run(_svn("commit", "-m", message, str(work)), hint=_HINT)
+    return _committed_revision(result.stdout) if result.stdout.strip() else None
+
+
+def cat_bytes(url: str) -> bytes | None:
+    """The bytes of file `url`, or None when there is no such file (paths may contain `@`)."""
+    if not exists(_literal(url)):
+        return None
+    with tempfile.TemporaryDirectory(prefix="svn-cat-") as tmp:
+        dest = Path(tmp) / "file"
+        run(_svn("export", "--quiet", _literal(url), str(dest)), hint=_HINT)
+        return dest.read_bytes()
+
+
 def copy(source_url: str, target_url: str, message: str) -> int:
-    """Server-side copy, one commit: how a voted candidate becomes the release."""
+    """Server-side copy, one commit: how a voted candidate becomes the release. Give `source_url`
+    `pinned` to copy what was checked, not whatever HEAD holds by then."""
     result = run(_svn("copy", "--parents", "-m", message, source_url, target_url), hint=_HINT)
+    return _committed_revision(result.stdout)
+
+
+def list_folder(url: str) -> list[str]:
+    """The names in folder `url` (folders without their trailing `/`); [] when it does not exist."""
+    result = run(_svn("list", url), check=False, hint=_HINT)
+    if result.returncode != 0:
+        if any(code in result.stderr for code in _MISSING):
+            return []
+        lines = result.stderr.strip().splitlines()
+        raise ServiceError(f"svn list {url} failed: {lines[-1] if lines else 'no output'}")
+    return sorted(line.rstrip("/") for line in result.stdout.splitlines() if line.strip())
+
+
+def remove(urls: Sequence[str], message: str) -> int:
+    """Delete `urls` from the repository in one commit; the new revision."""
+    result = run(_svn("rm", "-m", message, *urls), hint=_HINT)
     return _committed_revision(result.stdout)
 
 

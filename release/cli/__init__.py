@@ -8,11 +8,12 @@ from invoke.tasks import task
 
 from release import console
 from release.cli import ci as ci_tasks
+from release.cli import housekeeping, show
 from release.cli import images as image_tasks
-from release.cli import show
 from release.cli import vote as vote_tasks
 from release.cli.sandbox import sandbox_tasks
 from release.cli.support import (
+    PLATFORM_HELP,
     PROFILE_HELP,
     VERSION_HELP,
     connect_target,
@@ -36,6 +37,7 @@ from release.versions import parse_version
         "json": "print the plan (or the release report) as JSON on stdout",
         "profile": PROFILE_HELP,
         "python": "comma-separated flavours (default: all); aliases move only for a full release",
+        "platform": PLATFORM_HELP,
         "jobs": "how many images to build at once",
         "sign-with": "the gpg key to sign with, instead of [tool.release] signing-key",
         "force": "comma-separated immutable tags you deliberately allow to be overwritten",
@@ -46,12 +48,13 @@ from release.versions import parse_version
 def release(
     c: Context, version: str = "", dry_run: bool = False, json: bool = False, profile: str = "",
     python: str = "", jobs: int = 1, sign_with: str = "", force: str = "", allow_dirty: bool = False,
+    platform: str = "",
 ) -> None:
     """Build, sign, stage, build images, smoke, publish and alias one release."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
-    options = options_for(config, python, jobs, sign_with, force, allow_dirty)
-    declared = find_declared_version(config.root, config.name)
+    options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
+    declared = find_declared_version(config.root / config.main.path, config.name)
     found = (declared.value, declared.file) if declared else None
     if dry_run:
         plan = pipeline.dry_run_plan(config, wanted, options, declared=found)
@@ -60,20 +63,27 @@ def release(
         else:
             show.show_plan(plan)
         return
-    target = connect_target(config, options.flavours)
+    target = connect_target(config, options.flavours, options.platforms)
     plan = pipeline.make_plan(config, wanted, target, options, declared=found)
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress)
     show.show_report(report, json)
 
 
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP, "json": "print the report as JSON",
-            "python": "the flavours whose version tags the image jobs pushed (default: all)",
+            "python": "the flavours to publish (default: all): built from the voted wheels after a "
+                      "promotion, else those whose version tags the image jobs pushed",
+            "jobs": "how many images to build at once (after a promotion)",
             "sign-with": "the gpg key for the release record", "force": "immutable tags to overwrite",
             "master": "join master image jobs instead: move master once every master-pythonP holds HEAD"})
 @reports_errors
 def publish(c: Context, version: str = "", profile: str = "", json: bool = False, python: str = "",
-            sign_with: str = "", force: str = "", master: bool = False) -> None:
-    """Join image jobs run on other machines: read their digests, upload packages, set aliases."""
+            jobs: int = 1, sign_with: str = "", force: str = "", master: bool = False) -> None:
+    """Publish what was promoted from a vote, or join image jobs run elsewhere; then move aliases.
+
+    After `invoke promote`: images from the voted wheels, the voted svn bytes to the index.
+    Otherwise: read the digests image jobs pushed (with several platforms, put each flavour's index
+    over its platforms' images), upload the packages built and signed here.
+    With --master: join master image jobs (move `master`)."""
     if master:
         if version:
             raise ReleaseError("give either --version V (join a release) or --master, not both")
@@ -83,16 +93,18 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
         return
     wanted = parse_version(required_version(version))
     config = read_config(profile)
-    options = options_for(config, python, 1, sign_with, force)
-    target = connect_target(config)
-    plan = pipeline.make_plan(config, wanted, target, options, mode=Mode.PUBLISH)
+    options = options_for(config, python, jobs, sign_with, force)
+    mode = pipeline.publish_mode(config, wanted)
+    target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
+    plan = pipeline.make_plan(config, wanted, target, options, mode=mode)
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress)
     show.show_report(report, json)
 
 
 ns = Collection(
     release, publish, vote_tasks.build, vote_tasks.sign, vote_tasks.stage, vote_tasks.verify,
-    vote_tasks.promote, vote_tasks.constraints, image_tasks.images, image_tasks.smoke, image_tasks.refresh,
+    vote_tasks.vote_result, vote_tasks.promote, vote_tasks.constraints, vote_tasks.announce,
+    housekeeping.cleanup, housekeeping.withdraw, image_tasks.images, image_tasks.smoke, image_tasks.refresh,
     ci_tasks.ci,
 )
 ns.add_collection(sandbox_tasks)

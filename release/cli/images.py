@@ -11,9 +11,11 @@ from invoke.tasks import task
 
 from release import console
 from release.cli.support import (
+    PLATFORM_HELP,
     PROFILE_HELP,
     connect_target,
     flavours_of,
+    platforms_of,
     read_config,
     reports_errors,
 )
@@ -28,6 +30,7 @@ IMAGE_HELP = {
     "version": "the release whose images to build (its wheel from dist/<V>/, built first if missing)",
     "master": "the master build: the wheel of HEAD, master-pythonP; master too when every flavour is built",
     "python": "comma-separated flavours (default: all configured); one per CI runner works",
+    "platform": PLATFORM_HELP.split(";")[0] + "; one per CI runner works",
     "jobs": "how many images to build at once",
     "push": "push the images (version tags, or the master tags); default: build and smoke only",
     "profile": PROFILE_HELP,
@@ -41,51 +44,55 @@ def _megabytes(size: int) -> str:
 def show_images(results: Sequence[ImageResult], reports: Sequence[SmokeReport]) -> None:
     smoked = {r.ref: ("ok" if r.ok else "FAILED") for r in reports}
     console.table(
-        "Images", ["python", "variant", "image", "status", "size", "seconds", "smoke", "digest"],
-        [(r.flavour, r.variant or "-", r.ref, r.status, _megabytes(r.size), f"{r.seconds:.1f}",
-          smoked.get(r.ref, "-"), (r.digest or "-")[:19]) for r in results],
+        "Images", ["python", "variant", "platform", "image", "status", "size", "seconds", "smoke", "digest"],
+        [(r.flavour, r.variant or "-", r.platform or "-", r.ref, r.status, _megabytes(r.size),
+          f"{r.seconds:.1f}", smoked.get(r.ref, "-"), (r.digest or "-")[:19]) for r in results],
     )
 
 
-def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, profile: str) -> None:
+def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, profile: str,
+                platform: str = "") -> None:
     if master == bool(version):
         raise ReleaseError("give either --version V (a release's images) or --master")
     if jobs < 1:
         raise ReleaseError(f"--jobs {jobs}: give 1 or more")
     config = read_config(profile)
     flavours = flavours_of(config, python)
-    target = connect_target(config, flavours)
+    chosen = platforms_of(config, platform)
+    target = connect_target(config, flavours, chosen)
     if master:
         results, reports, tags = image_jobs.master_images(config, target, flavours=flavours, jobs=jobs,
-                                                         push=push, say=console.progress)
+                                                         push=push, say=console.progress, platforms=chosen)
         show_images(results, reports)
         if tags:
             console.ok(f"master build pushed: {', '.join(tags)}")
-        if push and set(flavours) != set(config.python):
-            console.ok("master moves with: invoke publish --master (once every flavour is pushed)")
+        if push and not tags:
+            console.ok("master moves with: invoke publish --master (once every flavour and platform is in)")
         return
     wanted = parse_version(version)
     results, reports = image_jobs.release_images(config, wanted, target, flavours=flavours, jobs=jobs,
-                                                 push=push, say=console.progress)
+                                                 push=push, say=console.progress, platforms=chosen)
     show_images(results, reports)
     if push:
-        console.ok(f"pushed version tags of {wanted}; aliases move with: invoke publish --version {wanted}")
+        what = "platform tags" if config.multi_platform else "version tags"
+        joined = "indexes, version tags and aliases" if config.multi_platform else "aliases"
+        console.ok(f"pushed {what} of {wanted}; {joined} with: invoke publish --version {wanted}")
 
 
 @task(help=IMAGE_HELP)
 @reports_errors
 def images(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 1,
-           push: bool = False, profile: str = "") -> None:
-    """Build one production image per Python flavour, smoke every one, and push when asked."""
-    _run_images(version, master, python, jobs, push, profile)
+           push: bool = False, profile: str = "", platform: str = "") -> None:
+    """Build one production image per Python flavour (and platform), smoke every one, push when asked."""
+    _run_images(version, master, python, jobs, push, profile, platform)
 
 
 @task(help={k: v for k, v in IMAGE_HELP.items() if k != "push"})
 @reports_errors
 def smoke(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 1,
-          profile: str = "") -> None:
+          profile: str = "", platform: str = "") -> None:
     """Build and smoke-test the images locally; nothing is pushed (what contributors run)."""
-    _run_images(version, master or not version, python, jobs, False, profile)
+    _run_images(version, master or not version, python, jobs, False, profile, platform)
 
 
 @task(help={"dry-run": "only report which images have a stale base", "profile": PROFILE_HELP})
@@ -98,7 +105,7 @@ def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
         report = refresh_images(
             config, registry=target.registry, dry_run=dry_run, progress=console.progress,
             wheel_sources=[index_wheels(target.index_simple, config.name, Path(scratch))],
-            revision_sources=[revision_wheels(config.root, config.name, Path(scratch) / "built",
+            revision_sources=[revision_wheels(config, Path(scratch) / "built",
                                               console.progress)],
             constraints_sources=[svn_constraints(target.svn_release, config.name,
                                                  Path(scratch) / "constraints")],

@@ -12,13 +12,19 @@ def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
     for warning in plan.warnings:
         console.warn(warning)
     console.table("Steps", ["step", "does"], [(s.name.value, s.does) for s in plan.steps])
+    if len(plan.distributions) > 1:
+        console.table("Distributions", ["name", "voted on", "on the index"],
+                      [(d.name, d.voted, d.index) for d in plan.distributions])
     console.table(
         f"Artefacts (dist/{plan.version}/)",
         ["file", "kind", "with"],
         [(a.path, a.kind, " ".join(x.rsplit(".", 1)[-1] for x in a.companions)) for a in plan.artefacts],
     )
-    console.table("Images", ["python", "image", "base"],
-                  [(i.python, i.ref, i.base_image) for i in plan.images])
+    console.table("Images", ["python", "platform", "image", "base"],
+                  [(i.python, i.platform, i.ref, i.base_image) for i in plan.images])
+    if plan.indexes:
+        console.table("Image indexes", ["python", "tag", "lists"],
+                      [(i.python, i.tag, ", ".join(f"{p} {t}" for p, t in i.images)) for i in plan.indexes])
     console.table("Uploads", ["file", "action"], [(u.filename, u.action.value) for u in plan.uploads])
     console.table(
         f"Tags in {plan.repository}",
@@ -39,6 +45,11 @@ def show_report(report: ReleaseReport, as_json: bool) -> None:
         return
     console.table("Files", ["file", "sha512"], [(p, h[:32] + "...") for p, h in data["files"].items()])
     console.table("Images", ["python", "digest"], list(data["images"].items()))
+    if "indexes" in data:
+        console.table("Image indexes", ["python", "index", "platform", "image"],
+                      [(python, console.short(entry["digest"]), platform, console.short(digest))
+                       for python, entry in data["indexes"].items()
+                       for platform, digest in entry["platforms"].items()])
     console.table("Uploads", ["file", "action"], list(data["uploads"].items()))
     console.table(
         "Tags", ["tag", "python", "action", "digest", "was"],

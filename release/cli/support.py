@@ -5,18 +5,22 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
 
-from release import console
-from release.config import ReleaseConfig, load_config
+from release import console, locks
+from release.config import ReleaseConfig, check_signing_key, load_config
 from release.errors import ReleaseError
 from release.pipeline.connect import Target, connect
 from release.pipeline.release import RunOptions, parse_force
+from release.record import release_dir
+from release.versions import ReleaseVersion
 
 F = TypeVar("F", bound=Callable[..., Any])
+OS_ERROR_EXIT = 1  # a full disk or a permission problem: no error family of the release's own
 
 
 def reports_errors(func: F) -> F:
@@ -32,6 +36,10 @@ def reports_errors(func: F) -> F:
         except KeyboardInterrupt:
             console.error("interrupted; rerun the same command to resume")
             raise Exit(code=130) from None
+        except OSError as exc:  # the machine, not the release: a full disk, a permission
+            where = f"{exc.filename}: " if exc.filename else ""
+            console.error(f"{where}{exc.strerror or exc}; fix that and rerun the same command to resume")
+            raise Exit(code=OS_ERROR_EXIT) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -42,7 +50,11 @@ def project_root() -> Path:
 
 def read_config(profile: str = "") -> ReleaseConfig:
     root = project_root()
-    return load_config(root, profile=Path(profile).resolve() if profile else None)
+    config = load_config(root, profile=Path(profile).resolve() if profile else None)
+    for host in config.allow_http:
+        console.warn(f"plain http:// to {host} is allowed ([tool.release] allow-http): anyone on the way "
+                     "can read and change what is sent to it")
+    return config
 
 
 def required_version(version: str) -> str:
@@ -61,17 +73,39 @@ def flavours_of(config: ReleaseConfig, python: str) -> tuple[str, ...]:
     return wanted
 
 
+def platforms_of(config: ReleaseConfig, platform: str) -> tuple[str, ...]:
+    """The `--platform` choice (comma-separated), each one of the configured; () when not given."""
+    if not platform:
+        return ()
+    wanted = tuple(p.strip() for p in platform.split(",") if p.strip())
+    unknown = [p for p in wanted if p not in config.image_platforms]
+    if unknown:
+        raise ReleaseError(f"--platform {unknown[0]} is not a configured platform "
+                           f"({', '.join(config.image_platforms)}; [tool.release] platforms)")
+    return wanted
+
+
 VERSION_HELP = "the PEP 440 version, e.g. 1.10.6 or 1.10.6rc1"
+PLATFORM_HELP = ("comma-separated platforms, e.g. linux/amd64 (default: every configured one); with only "
+                 "some, images are pushed under their platform tags and no tag moves")
 PROFILE_HELP = "a pyproject-like file with [tool.release] (default: ./pyproject.toml)"
 
 
-def connect_target(config: ReleaseConfig, flavours: tuple[str, ...] = ()) -> Target:
-    return connect(config, flavours=flavours, progress=console.progress)
+def holding(config: ReleaseConfig, version: ReleaseVersion) -> AbstractContextManager[None]:
+    """dist/<V>/ held for this command: another run of the same version is refused (exit 6)."""
+    return locks.release_run(release_dir(config.root, str(version)), str(version))
+
+
+def connect_target(config: ReleaseConfig, flavours: tuple[str, ...] = (), platforms: tuple[str, ...] = ()
+                   ) -> Target:
+    return connect(config, flavours=flavours, progress=console.progress, platforms=platforms)
 
 
 def options_for(config: ReleaseConfig, python: str, jobs: int, sign_with: str, force: str,
-                allow_dirty: bool = False) -> RunOptions:
+                allow_dirty: bool = False, platform: str = "") -> RunOptions:
     if jobs < 1:
         raise ReleaseError(f"--jobs {jobs}: give 1 or more")
-    return RunOptions(flavours=flavours_of(config, python), jobs=jobs, sign_with=sign_with,
-                      force=parse_force(force), allow_dirty=allow_dirty)
+    if sign_with:
+        check_signing_key(sign_with, "--sign-with")
+    return RunOptions(flavours=flavours_of(config, python), platforms=platforms_of(config, platform),
+                      jobs=jobs, sign_with=sign_with, force=parse_force(force), allow_dirty=allow_dirty)

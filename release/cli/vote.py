@@ -1,28 +1,38 @@
-"""invoke tasks of the PMC vote workflow: build, sign, stage, verify, promote."""
+"""invoke tasks of the PMC vote workflow: build, sign, stage, verify, vote-result, promote, announce."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
 
 from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
+from release.adapters.registry import RegistryClient
 from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
     connect_target,
+    holding,
     read_config,
     reports_errors,
     required_version,
 )
-from release.errors import ReleaseError
+from release.config import check_signing_key
+from release.errors import ReleaseError, VerificationError
 from release.pipeline import release as pipeline
 from release.record import sha512_of
+from release.steps.announce import announce_release
 from release.steps.build import build_release
+from release.steps.check_provenance import check_candidate_images, verify_published
 from release.steps.promote import promote_release
-from release.steps.sign import sign_release
-from release.steps.verify import verify_candidate
+from release.steps.result import count_result
+from release.steps.sign import sign_record, sign_release
+from release.steps.verify import FileCheck, verify_candidate, verify_images
 from release.steps.vote import stage_release
 from release.versions import parse_version
+from release.votes import parse_time
 
 
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP,
@@ -34,8 +44,9 @@ def build(c: Context, version: str = "", profile: str = "", allow_dirty: bool = 
     """Build sdist, wheel and source tarball reproducibly into dist/<version>/; twine check them."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
-    result = build_release(config, wanted, allow_dirty=allow_dirty,
-                           allow_version_mismatch=allow_version_mismatch, progress=console.progress)
+    with holding(config, wanted):
+        result = build_release(config, wanted, allow_dirty=allow_dirty,
+                               allow_version_mismatch=allow_version_mismatch, progress=console.progress)
     console.table("Built", ["file", "sha512"],
                   [(p.relative_to(result.directory), sha512_of(p)[:32] + "...")
                    for p in (*result.svn_files, *result.pypi_files)])
@@ -48,10 +59,13 @@ def sign(c: Context, version: str = "", profile: str = "", sign_with: str = "") 
     """Write X.asc and X.sha512 for every file of dist/<version>/ with a key listed in KEYS."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
+    if sign_with:
+        check_signing_key(sign_with, "--sign-with")
     target = connect_target(config)
     keys = pipeline.fetch_keys(target, config.root / "dist" / ".keys" / str(wanted))
-    result = sign_release(config, wanted, keys_file=keys, key=sign_with or target.signing_key,
-                          gnupghome=target.gnupghome, progress=console.progress)
+    with holding(config, wanted):
+        result = sign_release(config, wanted, keys_file=keys, key=sign_with or target.signing_key,
+                              gnupghome=target.gnupghome, progress=console.progress)
     console.ok(f"{len(result.signed)} files signed with {result.fingerprint}")
 
 
@@ -72,34 +86,120 @@ def stage(c: Context, version: str = "", profile: str = "") -> None:
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
-    result = stage_release(config, wanted, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
-                           progress=console.progress)
+    with holding(config, wanted):
+        result = stage_release(config, wanted, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
+                               progress=console.progress)
     console.ok(f"staged {result.url}; vote email: {result.email}")
 
 
-@task(help={"version": "the release candidate, e.g. 1.10.6rc1", "profile": PROFILE_HELP,
-            "no-rebuild": "skip rebuilding from the tag (signatures and checksums only)"})
+@task(help={"version": "the release candidate, e.g. 1.10.6rc1 (with --published: any release)",
+            "profile": PROFILE_HELP,
+            "no-rebuild": "skip rebuilding from the tag (signatures and checksums only)",
+            "no-images": "skip the candidate's images (wheel, labels, SBOM, signature)",
+            "published": "check what a release published: its signed record and SBOMs attached to "
+                         "the images and (a final's) in svn release/, the digests it names, the image "
+                         "signatures"})
 @reports_errors
-def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False) -> None:
-    """For voters: check signatures against KEYS, checksums, the file list, and rebuild to compare."""
+def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False,
+           no_images: bool = False, published: bool = False) -> None:
+    """For voters: check signatures against KEYS, checksums, the file list, a rebuild, and the images
+    (each platform's digest under its index)."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
+    if published:
+        report = verify_published(config, wanted, registry=target.registry, svn_dev_url=target.svn_dev,
+                                  svn_release_url=target.svn_release, keys_url=target.keys_url,
+                                  progress=console.progress)
+        console.ok(f"{report.candidate}: {len(report.checks)} published items verified")
+        return
+
+    def images(checks: dict[str, FileCheck], commit: str, keys: Path,
+               wheels: Mapping[str, str] | None) -> None:
+        check_candidate_images(config, wanted, registry=target.registry, svn_dev_url=target.svn_dev,
+                               keys_file=keys, commit=commit, wheels=wheels, checks=checks,
+                               progress=console.progress)
+
     report = verify_candidate(config, wanted, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
-                              repo_root=config.root, rebuild=not no_rebuild, progress=console.progress)
-    console.ok(f"{report.candidate}: {len(report.checks)} files verified")
+                              repo_root=config.root, rebuild=not no_rebuild,
+                              image_checks=None if no_images else images, progress=console.progress)
+    console.ok(f"{report.candidate}: {len(report.checks)} files and images verified")
+    if no_images:
+        return
+    checks = verify_images(config, wanted, RegistryClient(target.registry))
+    console.table(f"Images of {wanted} in {target.registry}/{config.image}",
+                  ["tag", "digest", "platform", "image", "problem"],
+                  [row for check in checks for row in (
+                      [(check.tag, console.short(check.digest), p, console.short(d), check.problem)
+                       for p, d in check.platforms]
+                      or [(check.tag, "not in the registry", "-", "-", check.problem)])])
+    problems = [f"{check.tag}: {check.problem}" for check in checks if check.problem]
+    if problems:
+        raise VerificationError("; ".join(problems))
+
+
+@task(help={"version": "the release candidate voted on, e.g. 1.10.6rc1", "profile": PROFILE_HELP,
+            "votes": "the votes: a plain-text file (`+1 Name <address> 2026-11-27T09:12:00Z` a line) "
+                     "or an mbox export of the vote thread",
+            "closed-at": "when the vote closed (ISO 8601, UTC unless it says), if not at the last vote "
+                         "counted"})
+@reports_errors
+def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str = "",
+                profile: str = "") -> None:
+    """Count the votes by the ASF rules, record the result, and write the [RESULT][VOTE] email."""
+    wanted = parse_version(required_version(version))
+    if not votes:
+        raise ReleaseError("--votes is required: a plain-text file of votes or an mbox export of the thread")
+    config = read_config(profile)
+    result = count_result(config, wanted, votes_file=Path(votes).resolve(),
+                          closed_at=parse_time(closed_at) if closed_at else None, progress=console.progress)
+    signature = result.record.path.with_name(result.record.path.name + ".asc")
+    if signature.exists():  # the record of a published candidate is signed: sign it again
+        target = connect_target(config)
+        sign_record(result.record.path, key=target.signing_key, gnupghome=target.gnupghome)
+    tally = result.tally
+    counts = (f"{tally.count(1, binding=True)} binding +1, {tally.count(0, binding=True)} binding 0, "
+              f"{tally.count(-1, binding=True)} binding -1, {len(tally.non_binding)} non-binding, "
+              f"open {tally.hours_open:.1f} hours")
+    if not result.passed:
+        raise VerificationError(f"the vote on {wanted} did not pass ({'; '.join(tally.reasons)}); "
+                                f"recorded, and the [RESULT] email is {result.email}: fix the problems "
+                                "and stage a new candidate")
+    console.ok(f"the vote on {wanted} passed ({counts}); send {result.email}, then: invoke promote --version "
+               f"{wanted.final} --from-rc {wanted}")
 
 
 @task(help={"version": "the final version, e.g. 1.10.6", "from-rc": "the voted candidate, e.g. 1.10.6rc1",
-            "profile": PROFILE_HELP})
+            "profile": PROFILE_HELP,
+            "without-vote-result": "promote although no passing vote result is recorded (give --reason)",
+            "reason": "why the candidate is promoted without a passing vote result (recorded)"})
 @reports_errors
-def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "") -> None:
+def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
+            without_vote_result: bool = False, reason: str = "") -> None:
     """After the vote: svn copy dev -> release, tag git, hand the voted files to publishing."""
     wanted = parse_version(required_version(version))
     if not from_rc:
         raise ReleaseError("--from-rc is required, e.g. --from-rc 1.10.6rc1")
+    if without_vote_result and not reason.strip():
+        raise ReleaseError('--without-vote-result needs --reason "why", which is recorded')
+    if reason and not without_vote_result:
+        raise ReleaseError("--reason goes with --without-vote-result; a passing vote result needs no reason")
     config = read_config(profile)
     target = connect_target(config)
-    result = promote_release(config, wanted, from_rc=parse_version(from_rc), svn_dev_url=target.svn_dev,
-                             svn_release_url=target.svn_release, progress=console.progress)
+    with holding(config, wanted):
+        result = promote_release(config, wanted, from_rc=parse_version(from_rc),
+                                 svn_dev_url=target.svn_dev, svn_release_url=target.svn_release,
+                                 without_vote_result=reason, progress=console.progress)
     console.ok(f"promoted {result.from_rc} to {result.url}; publish with: invoke publish --version {wanted}")
+
+
+@task(help={"version": "the published final version, e.g. 1.10.6", "profile": PROFILE_HELP})
+@reports_errors
+def announce(c: Context, version: str = "", profile: str = "") -> None:
+    """Write the [ANNOUNCE] email of a published release into dist/<version>/."""
+    wanted = parse_version(required_version(version))
+    config = read_config(profile)
+    target = connect_target(config)
+    email = announce_release(config, wanted, keys_url=target.keys_url, index_url=target.index_simple,
+                             repository=target.repository(config.image))
+    console.ok(f"announcement of {wanted} written to {email}; send it")

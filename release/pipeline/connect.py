@@ -73,14 +73,17 @@ def connect(
     start: bool = True,
     flavours: tuple[str, ...] = (),
     progress: Progress | None = None,
+    platforms: tuple[str, ...] = (),
 ) -> Target:
-    """Resolve the target, bringing the sandbox up first when the config uses it."""
+    """Resolve the target, bringing the sandbox up first when the config uses it, with base
+    images of `flavours` for `platforms` (default: every configured platform)."""
     services = None
     if config.uses_sandbox:
         services = sandbox.load(config.root)
         if start:
             kwargs = {"progress": progress} if progress is not None else {}
-            services = sandbox.up(config.root, name=config.name, flavours=flavours, **kwargs)
+            services = sandbox.up(config.root, name=config.name, flavours=flavours,
+                                  platforms=platforms or config.image_platforms, **kwargs)
     return resolve_target(config, services)
 
 

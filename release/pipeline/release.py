@@ -3,37 +3,49 @@
 Publishing order keeps users safe: images under immutable tags first, then packages (read back
 and compared), and only when both hold the moving aliases, decided again from what the registry
 and the index hold at that moment. Every step records what it produced in dist/<V>/release.json,
-so rerunning the same command after a failure continues from there.
+so rerunning the same command after a failure continues from there. With several platforms the
+images go under their platforms' helper tags, the `index` step puts one index per flavour over
+them, and the version tags and aliases are set to the indexes; each platform's image gets its own
+SBOM, signature and attached record, and each index its own signature and attached record.
+
+After `invoke promote`, `invoke publish` ships the voted files (Mode.PROMOTED): dist/<V>/ holds the
+svn files the vote passed and their copies for the index; they are checked against the sha512
+recorded when the candidate was staged, the images install those wheels, and nothing is rebuilt
+or signed again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from release.adapters import gpg, svn
+from release import locks
+from release.adapters import svn
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
-from release.errors import RefusedError, ReleaseError
+from release.errors import ConfigError, RefusedError, ReleaseError
 from release.pipeline.connect import Target, base_images, connect
 from release.pipeline.state import observe, observe_or_empty
 from release.plan.release import (
     Mode,
     ReleasePlan,
     StepName,
+    TagAction,
     TargetState,
     alias_differences,
+    distribution_of,
     plan_release,
     replan_aliases,
 )
-from release.plan.tags import BuildKind
+from release.plan.tags import BuildKind, split_platform
 from release.progress import Progress
 from release.record import (
-    ImageEntry,
+    IndexEntry,
     ReleaseRecord,
     TagEntry,
     load_record,
@@ -42,10 +54,15 @@ from release.record import (
     write_atomic,
 )
 from release.steps import publish
-from release.steps.build import build_release
+from release.steps.attest import lookaside_url, sign_images
+from release.steps.build import build_release, declared_version_of
 from release.steps.constraints import ImageToRead, publish_constraints, write_constraints
-from release.steps.sign import checksum_text, sign_release
-from release.steps.smoke import ship_images
+from release.steps.images import image_source
+from release.steps.index import put_indexes
+from release.steps.provenance import publish_provenance
+from release.steps.sbom import write_sboms
+from release.steps.sign import sign_record, sign_release
+from release.steps.smoke import SmokeReport, ship_images
 from release.steps.tags import apply_changes
 from release.steps.vote import stage_release
 from release.versions import ReleaseVersion
@@ -56,6 +73,7 @@ Announce = Callable[[str, str], None]
 @dataclass(frozen=True)
 class RunOptions:
     flavours: tuple[str, ...]
+    platforms: tuple[str, ...] = ()  # () = every configured platform
     jobs: int = 1
     sign_with: str = ""
     force: frozenset[str] = frozenset()
@@ -73,13 +91,18 @@ class ReleaseReport:
     uploads: dict[str, str] = field(default_factory=dict)  # filename -> upload | skip
     tags: dict[str, TagEntry] = field(default_factory=dict)
     replanned: list[str] = field(default_factory=list)  # why the aliases differ from the plan
+    platforms: dict[str, dict[str, str]] = field(default_factory=dict)  # flavour -> platform -> digest
 
     def to_json(self) -> dict[str, Any]:
         tags = {t: {"python": e.python, "digest": e.digest, "previous": e.previous, "action": e.action}
                 for t, e in self.tags.items()}
         moved = {t: v for t, v in tags.items() if v["action"] == "move"}
-        return {"version": self.version, "steps": self.steps, "files": self.files, "images": self.images,
-                "uploads": self.uploads, "tags": tags, "moved": moved, "replanned": self.replanned}
+        found = {"version": self.version, "steps": self.steps, "files": self.files, "images": self.images,
+                 "uploads": self.uploads, "tags": tags, "moved": moved, "replanned": self.replanned}
+        if self.platforms:
+            found["indexes"] = {p: {"digest": self.images.get(p), "platforms": d}
+                                for p, d in self.platforms.items()}
+        return found
 
 
 @dataclass
@@ -92,6 +115,7 @@ class Run:
     report: ReleaseReport
     digests: dict[str, str] = field(default_factory=dict)  # version tag -> digest
     pushed_now: set[str] = field(default_factory=set)
+    platform_images: dict[str, str] = field(default_factory=dict)  # helper tag -> digest pushed now
 
     @property
     def directory(self) -> Path:
@@ -119,12 +143,15 @@ def fetch_keys(target: Target, directory: Path) -> Path:
     """The project's KEYS file, as published, next to the release (signing checks against it)."""
     keys = directory / "KEYS"
     keys.parent.mkdir(parents=True, exist_ok=True)
-    keys.write_text(svn.read_text(target.keys_url), encoding="utf-8")
+    write_atomic(keys, svn.read_text(target.keys_url))
     return keys
 
 
 def _build(run: Run) -> None:
-    build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty, progress=run.say)
+    # A rerun finishes the release from the commit it was built from, wherever HEAD is now.
+    built = run.record.build
+    build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty,
+                  commit=built.commit if built else None, progress=run.say)
 
 
 def _sign(run: Run) -> None:
@@ -138,25 +165,97 @@ def _stage(run: Run) -> None:
                   progress=run.say)
 
 
+def voted_files(record: ReleaseRecord, rc_record: ReleaseRecord) -> list[str]:
+    """What in dist/<V>/ is not the file the vote passed: each recorded file must exist with the
+    sha512 recorded for its name when the candidate was staged. Empty when all hold."""
+    voted = dict(rc_record.stage.files) if rc_record.stage else {}
+    wrong = []
+    for path, entry in sorted(record.files.items()):
+        name = Path(path).name
+        on_disk = record.directory / path
+        if name not in voted or entry.sha512 != voted[name]:
+            wrong.append(f"{path} was not voted on")
+        elif not on_disk.is_file() or sha512_of(on_disk) != voted[name]:
+            wrong.append(f"{path} changed since the vote")
+    if not any(e.set == "pypi" for e in record.files.values()):
+        wrong.append("no files for the index")
+    return wrong
+
+
+def _voted(run: Run) -> None:
+    record = run.record
+    assert record.promotion is not None  # `execute` checked it
+    rc = record.promotion.from_rc
+    rc_record = load_record(release_dir(run.config.root, rc), rc)
+    if rc_record.stage is None:
+        raise RefusedError(f"dist/{rc}/release.json records no staged files to check {run.plan.version} "
+                           "against; publish from the tree that staged and promoted it")
+    wrong = voted_files(record, rc_record)
+    if wrong:
+        raise RefusedError(f"{record.directory}: {'; '.join(wrong)}; move that folder away and promote {rc} "
+                           "again")
+    run.say(f"{len(record.files)} files in {record.directory} are the ones voted on in {rc} "
+            "(sha512 as staged)")
+    record.step_done("voted", {"from": rc, "files": len(record.files)})
+
+
 def _images(run: Run) -> None:
     record = run.record
+    wheels = record.wheels()
+    # the commit the release was built from, not HEAD, which may have moved since (a rerun)
+    source = image_source(run.config, str(run.plan.version), wheels,
+                          revision=record.build.commit if record.build else None)
     results, reports = ship_images(
-        run.config, str(run.plan.version), wheels=record.wheels(), registry=run.target.registry, push=True,
+        run.config, str(run.plan.version), wheels=wheels, registry=run.target.registry, push=True,
         progress=run.say, flavours=run.plan.flavours, base_images=base_images(run.config, run.target),
-        kind=BuildKind.RELEASE, jobs=run.options.jobs,
+        kind=BuildKind.RELEASE, jobs=run.options.jobs, platforms=run.plan.platforms or None, source=source,
+        recorded=record.images,
     )
     for result in results:
-        plan = result.plan
-        record.put_image(ImageEntry(result.flavour, result.ref, result.digest, result.image_id,
-                                    plan.input_hash, plan.base_image, plan.base_digest, result.variant))
+        entry = result.record_entry()
+        earlier = record.images.get(entry.key)
+        # an image reused from the registry comes without an engine id: keep the one recorded for it
+        if not entry.image_id and earlier is not None and earlier.digest == entry.digest:
+            entry = dataclasses.replace(entry, image_id=earlier.image_id)
+        record.put_image(entry)
+        if result.plan.index_tag:  # one of several platforms: the index step joins them
+            run.platform_images[result.plan.tag] = result.digest or ""
+            continue
         run.digests[result.tag] = result.digest or ""
         if result.status != "reused":
             run.pushed_now.add(result.tag)
-    record.step_done("images", {"smoke": {r.ref.rpartition(":")[2]: r.ok for r in reports}})
+    record.step_done("images", {"smoke": {smoke_key(r, run.plan): r.ok for r in reports}})
+
+
+def smoke_key(report: SmokeReport, plan: ReleasePlan) -> str:
+    """A smoke verdict's name in the record: the image's version tag (`[VARIANT-]V-pythonP`), and
+    its platform among several."""
+    tag = report.ref.rpartition(":")[2]
+    return f"{split_platform(tag)[0]} {report.platform}" if plan.multi_platform else tag
+
+
+def _index(run: Run) -> None:
+    record = run.record
+    if not run.plan.indexes:
+        run.say(f"no index put: only {', '.join(run.plan.platforms)} of "
+                f"{', '.join(run.config.image_platforms)} are built here; invoke publish joins them all")
+        record.step_done("index", {})
+        return
+    hint = (f"push it (invoke images --version {run.plan.version} --python P --platform PLATFORM --push), "
+            "then publish again")
+    indexes = put_indexes(run.registry, run.config.image, run.plan.indexes, pushed=run.platform_images,
+                          hint=hint, progress=run.say)
+    for planned in run.plan.indexes:
+        index = indexes[planned.python]
+        run.digests[planned.tag] = index.digest
+        run.report.platforms[planned.python] = index.digests()
+        record.put_index(IndexEntry(planned.python, planned.tag, index.digest, index.media_type,
+                                    index.digests()))
+    record.step_done("index", {"indexes": {p: i.digest for p, i in indexes.items()}})
 
 
 def _push(run: Run) -> None:
-    if not run.digests:  # a publish job: the image jobs pushed the version tags elsewhere
+    if not run.digests and not run.plan.multi_platform:  # a publish job: image jobs pushed the version tags
         run.digests = publish.image_digests(run.registry, run.config.image,
                                             [image.tag for image in run.plan.images])
         for tag, digest in run.digests.items():
@@ -175,7 +274,8 @@ def constraints_url(target: Target, version: ReleaseVersion) -> str:
 
 def _constraints(run: Run) -> None:
     record = run.record
-    images = [ImageToRead(image, run.digests[image.tag]) for image in run.plan.images]
+    digests = image_digests(run)  # with several platforms: the first platform's image of each flavour
+    images = [ImageToRead(image, digests[image.key]) for image in run.plan.images if image.constraints]
     write_constraints(record, images, project=run.config.project, version=str(run.plan.version),
                       key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
     url = ""
@@ -203,6 +303,54 @@ def publish_recorded_constraints(config: ReleaseConfig, version: ReleaseVersion,
                                progress=say)
 
 
+def image_digests(run: Run) -> dict[str, str]:
+    """Each image to attest by `PlannedImage.key` (`[VARIANT-]P`, or `P platform` among several
+    platforms) with its digest: a version tag's from the push (`run.digests`, by version tag),
+    each platform's image as the index step read it back, each index by its flavour."""
+    found = {}
+    for image in run.plan.attested:
+        if image.index_tag:
+            digest = run.report.platforms.get(image.python, {}).get(image.platform, "")
+        else:
+            digest = run.digests.get(image.tag, "")
+        if digest:
+            found[image.key] = digest
+    return found
+
+
+def _sbom(run: Run) -> None:
+    entries = write_sboms(run.record, run.plan.images, image_digests(run), repository=run.plan.repository,
+                          key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
+    run.record.step_done("sbom", {"sboms": {e.path: e.digest for e in entries}})
+
+
+def _svn_root(run: Run) -> str:
+    """A candidate's provenance goes to svn dev/ (beside its folder), a final's to release/."""
+    return run.target.svn_dev if run.plan.version.is_prerelease else run.target.svn_release
+
+
+def _attest(run: Run) -> None:
+    lookaside = lookaside_url(_svn_root(run), run.config.name)
+    entries = sign_images(run.record, run.plan.attested, image_digests(run), registry=run.registry,
+                          image=run.config.image, key=run.signing_key, gnupghome=run.target.gnupghome,
+                          lookaside=lookaside, progress=run.say)
+    run.record.step_done("attest", {"signatures": {e.identity: e.digest for e in entries},
+                                    "lookaside": lookaside})
+
+
+def _provenance(run: Run) -> None:
+    """After the record is signed: it goes out, and is not written again (its signature would break)."""
+    extra = {}
+    if run.config.constraints:
+        constraints = run.config.root / run.config.constraints
+        extra[constraints.name] = constraints
+    folder = None
+    if not run.plan.version.is_prerelease:
+        folder = svn.join(run.target.svn_release, run.config.name, str(run.plan.version))
+    publish_provenance(run.record, run.plan.attested, image_digests(run), registry=run.registry,
+                       image=run.config.image, svn_folder=folder, extra=extra, progress=run.say)
+
+
 def _index_files(record: ReleaseRecord) -> list[Path]:
     files = record.files_in("pypi")
     for entry in files:
@@ -213,22 +361,34 @@ def _index_files(record: ReleaseRecord) -> list[Path]:
 
 
 def _upload(run: Run) -> None:
-    uploads = publish.upload_packages(run.index, run.config.name, _index_files(run.record),
-                                      twine_env=run.target.twine_env, progress=run.say)
+    """Every distribution's packages, each compared on its own project page of the index."""
+    by_distribution: dict[str, list[Path]] = {}
+    for path in _index_files(run.record):
+        by_distribution.setdefault(distribution_of(path.name), []).append(path)
+    uploads = []
+    for name, files in by_distribution.items():
+        uploads += publish.upload_packages(run.index, name, files, twine_env=run.target.twine_env,
+                                           progress=run.say)
     run.report.uploads = {u.filename: "upload" if u.uploaded else "skip" for u in uploads}
     run.record.step_done("upload", {"files": {u.filename: u.sha256 for u in uploads}})
 
 
 def _aliases(run: Run) -> None:
-    state = observe(run.config, run.plan.version, run.registry, run.index)
-    now = replan_aliases(run.plan, run.config, state)
-    for line in alias_differences(run.plan, now):
-        run.say(f"re-planned: {line}")
-        run.report.replanned.append(line)
-    record = run.record
-    for entry in apply_changes(run.registry, run.config.image, now.aliases, run.digests, progress=run.say):
-        run.report.tags[entry.tag] = entry
-        record.put_tag(entry)
+    # Decided and moved under the project's alias lock, from what the registry and the index hold
+    # now; the tag mover re-checks each alias right before it moves (runs from other checkouts).
+    with locks.aliases(run.config.root / "dist", run.say):
+        state = observe(run.config, run.plan.version, run.registry, run.index)
+        now = replan_aliases(run.plan, run.config, state)
+        for line in alias_differences(run.plan, now):
+            run.say(f"re-planned: {line}")
+            run.report.replanned.append(line)
+        moving = [t.tag for t in now.aliases if t.action in {TagAction.CREATE, TagAction.MOVE}]
+        run.say(f"aliases to point at {run.plan.version}: {', '.join(moving) or 'none'}")
+        record = run.record
+        for entry in apply_changes(run.registry, run.config.image, now.aliases, run.digests,
+                                   version=run.plan.version, progress=run.say):
+            run.report.tags[entry.tag] = entry
+            record.put_tag(entry)
     record.step_done("aliases", {"owns_latest": now.owns_latest, "owns_line": now.owns_line})
 
 
@@ -239,38 +399,80 @@ def _report(run: Run) -> None:
     record.step_done("report")
     path = record.path
     signature = path.with_name(path.name + ".asc")
-    signature.unlink(missing_ok=True)  # the record changes on every rerun: its signature is replaced
-    gpg.sign_detached(path, key=run.signing_key, gnupghome=run.target.gnupghome)
-    write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
+    sign_record(path, key=run.signing_key, gnupghome=run.target.gnupghome)  # replaced on every rerun
+    images = {p for i in run.plan.attested for p in (i.sbom, i.signature) if p}
     files = {**{p: e.sha512 for p, e in record.files.items()},
              **{p: e.sha512 for p, e in record.constraints.items()},
-             **{p: e.sha512 for p, e in record.signatures.items()}}
+             **{p: e.sha512 for p, e in record.signatures.items()
+                if not p.startswith("sbom/") or e.of in images},
+             **{p: e.sha512 for p, e in record.sboms.items() if p in images},
+             **{p: e.sha512 for p, e in record.image_signatures.items() if p in images}}
     for name in (path.name, signature.name, f"{path.name}.sha512"):
         files[name] = sha512_of(path.with_name(name))
     run.report.files = dict(sorted(files.items()))
 
 
 RUNNERS: dict[StepName, Callable[[Run], None]] = {
-    StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage, StepName.IMAGES: _images,
-    StepName.PUSH: _push, StepName.CONSTRAINTS: _constraints, StepName.UPLOAD: _upload,
-    StepName.ALIASES: _aliases, StepName.REPORT: _report,
+    StepName.VOTED: _voted, StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage,
+    StepName.IMAGES: _images, StepName.INDEX: _index, StepName.PUSH: _push,
+    StepName.CONSTRAINTS: _constraints, StepName.SBOM: _sbom,
+    StepName.ATTEST: _attest, StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
+    StepName.PROVENANCE: _provenance,
 }
 
 
 def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: RunOptions, *,
             announce: Announce, say: Progress) -> ReleaseReport:
     """Run every step of `plan` in order; a failing step stops the run, and a rerun resumes."""
-    if plan.mode is Mode.PUBLISH:
-        record = load_record(release_dir(config.root, str(plan.version)), str(plan.version))
-        if not record.is_done("sign"):
-            raise RefusedError(f"{record.directory}: build and sign {plan.version} before publishing it")
+    check_can_run(plan, config)
     run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)))
-    for step in plan.steps:
-        announce(step.name.value, step.does)
-        RUNNERS[step.name](run)
-        run.report.steps.append(step.name.value)
-    write_atomic(run.directory / "report.json", json.dumps(run.report.to_json(), indent=2) + "\n")
+    with locks.release_run(run.directory, str(plan.version)):
+        for step in plan.steps:
+            announce(step.name.value, step.does)
+            RUNNERS[step.name](run)
+            run.report.steps.append(step.name.value)
+        write_atomic(run.directory / "report.json", json.dumps(run.report.to_json(), indent=2) + "\n")
     return run.report
+
+
+def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
+    """Refuse, before any step, a run that must not happen; each refusal says what to do instead."""
+    version = plan.version
+    record = load_record(release_dir(config.root, str(version)), str(version))
+    if plan.withdrawn:
+        raise RefusedError(f"{version} was withdrawn; it is never released again: release a new version")
+    if plan.mode is Mode.PUBLISH and not record.is_done("sign"):
+        raise RefusedError(f"{record.directory}: {version} is neither promoted from a vote nor built and "
+                           f"signed here: promote it (invoke promote --version {version} --from-rc RC), or "
+                           f"build and sign it (invoke build --version {version}, then invoke sign)")
+    if plan.mode is Mode.PROMOTED and record.promotion is None:
+        raise RefusedError(f"{record.directory}: {version} was not promoted from a vote: invoke promote "
+                           f"--version {version} --from-rc RC first")
+    if plan.mode is Mode.RELEASE and record.promotion is not None:
+        raise RefusedError(f"{version} was promoted from {record.promotion.from_rc}: ship the voted files "
+                           f"with invoke publish --version {version} (a release would build them again)")
+
+
+def publish_mode(config: ReleaseConfig, version: ReleaseVersion) -> Mode:
+    """`invoke publish`: the voted files after a promotion, else a join of image jobs run elsewhere."""
+    record = load_record(release_dir(config.root, str(version)), str(version))
+    return Mode.PROMOTED if record.promotion is not None else Mode.PUBLISH
+
+
+def own_versions(config: ReleaseConfig, version: ReleaseVersion) -> dict[str, str]:
+    """The versions of the distributions, from the release record (what was built or voted on), else
+    the ones with their own version as the working tree declares them (what a build would take)."""
+    record = load_record(release_dir(config.root, str(version)), str(version))
+    if record.distributions():
+        return record.distributions()
+    found = {}
+    for dist in config.distributions:
+        if dist.own_version:
+            try:
+                found[dist.name] = declared_version_of(config.root, dist).value
+            except ConfigError:
+                continue  # the plan says which version is unknown
+    return found
 
 
 def parse_force(values: Sequence[str] | str) -> frozenset[str]:
@@ -284,7 +486,8 @@ def make_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target, op
     state = observe(config, version, RegistryClient(target.registry),
                     PackageIndex(target.index_upload, target.index_simple))
     return plan_release(config, version, state, registry=target.registry, flavours=options.flavours,
-                        mode=mode, declared=declared)
+                        mode=mode, declared=declared, platforms=options.platforms,
+                        versions=own_versions(config, version))
 
 
 def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
@@ -300,7 +503,8 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
                                     PackageIndex(target.index_upload, target.index_simple))
         registry = target.registry
     return plan_release(config, version, state, registry=registry, flavours=options.flavours,
-                        declared=declared)
+                        declared=declared, platforms=options.platforms,
+                        versions=own_versions(config, version))
 
 
 def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,

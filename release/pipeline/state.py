@@ -1,35 +1,76 @@
-"""What the target holds now, read from the registry and the index: the plan's only input from outside."""
+"""What the target holds now, read from the registry and the index: the plan's only input from outside.
+
+Released versions are the registry's version tags and the release's own distribution's versions
+on the index. Withdrawn versions are published in the registry as `withdrawn-V` tags (by
+`invoke withdraw`), and on an index that yanks (PEP 592) as versions whose every file is yanked.
+"""
 
 from __future__ import annotations
 
-from release.adapters.index import PackageIndex
+from collections.abc import Iterable
+
+from release.adapters.index import IndexFile, PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import ServiceError
 from release.plan.release import TargetState, tags_to_observe
-from release.plan.tags import versions_from_tags
+from release.plan.tags import versions_from_tags, withdrawn_from_tags
+from release.plan.withdraw import withdraw_tags_to_observe
 from release.versions import ReleaseVersion, parse_existing
 
 
-def released_versions(registry: RegistryClient, index: PackageIndex, config: ReleaseConfig
-                      ) -> tuple[ReleaseVersion, ...]:
-    """Versions already released: image tags in the registry plus packages on the index."""
-    found = set(versions_from_tags(registry.tags(config.image)))
-    found |= set(parse_existing(index.versions(config.name)))
-    return tuple(sorted(found))
+def yanked_versions(files: Iterable[IndexFile]) -> set[ReleaseVersion]:
+    """Versions whose every file on the index is yanked."""
+    by_version: dict[str, list[bool]] = {}
+    for file in files:
+        if file.version is not None:
+            by_version.setdefault(file.version, []).append(file.yanked)
+    return set(parse_existing(v for v, flags in by_version.items() if all(flags)))
+
+
+def _observe(config: ReleaseConfig, registry: RegistryClient, index: PackageIndex) -> TargetState:
+    """Released and withdrawn versions and the index's files (no tag digests yet)."""
+    tags = registry.tags(config.image)
+    files = {dist.name: index.files(dist.name) for dist in config.distributions}
+    main = files.get(config.name, [])
+    released = set(versions_from_tags(tags)) | set(parse_existing(f.version for f in main if f.version))
+    withdrawn = set(withdrawn_from_tags(tags)) | yanked_versions(main)
+    names = frozenset(f.filename for found in files.values() for f in found)
+    return TargetState(released=tuple(sorted(released)), index_files=names, withdrawn=frozenset(withdrawn))
+
+
+def withdrawn_now(config: ReleaseConfig, registry: RegistryClient, index: PackageIndex
+                  ) -> frozenset[ReleaseVersion]:
+    """The releases withdrawn so far, as the registry and the index publish it."""
+    return _observe(config, registry, index).withdrawn
+
+
+def _digests(registry: RegistryClient, image: str, names: Iterable[str]) -> dict[str, str]:
+    found = {}
+    for name in names:
+        digest = registry.manifest_digest(image, name)
+        if digest is not None:
+            found[name] = digest
+    return found
 
 
 def observe(config: ReleaseConfig, version: ReleaseVersion, registry: RegistryClient,
             index: PackageIndex) -> TargetState:
     """The registry's and the index's state for planning `version`. Reads only."""
-    released = released_versions(registry, index, config)
-    tags = {}
-    for name in tags_to_observe(config, version, released):
-        digest = registry.manifest_digest(config.image, name)
-        if digest is not None:
-            tags[name] = digest
-    files = frozenset(index.hashes(config.name))
-    return TargetState(released=released, tags=tags, index_files=files)
+    state = _observe(config, registry, index)
+    wanted = tags_to_observe(config, version, state.current)
+    return TargetState(released=state.released, tags=_digests(registry, config.image, wanted),
+                       index_files=state.index_files, withdrawn=state.withdrawn)
+
+
+def observe_for_withdraw(config: ReleaseConfig, version: ReleaseVersion, registry: RegistryClient,
+                         index: PackageIndex) -> TargetState:
+    """The state `plan_withdraw` needs: the digests of the aliases, of `version`'s tags and of the
+    tags of the releases the aliases go back to."""
+    state = _observe(config, registry, index)
+    wanted = withdraw_tags_to_observe(config, version, state)
+    return TargetState(released=state.released, tags=_digests(registry, config.image, wanted),
+                       index_files=state.index_files, withdrawn=state.withdrawn)
 
 
 def observe_or_empty(config: ReleaseConfig, version: ReleaseVersion, registry: RegistryClient,

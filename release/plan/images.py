@@ -2,7 +2,15 @@
 
 The input hash covers everything that decides an image's content and labels except the build
 time: the Dockerfile, the wheels (sha256), the constraints, the base image digest and every
-build arg. An image in the registry whose input-hash label equals the plan's is not rebuilt.
+build arg, and the platform when the image is one of several. An image in the registry whose
+input-hash label equals the plan's is not rebuilt.
+
+The dependency hash covers what decides the Dockerfile's `deps` stage: the Dockerfile, the base
+image digest, the wheels' names and declared requirements (not their bytes), the constraints and
+the build args the build stages read, and the platform when the image is one of several. The
+pipeline keeps that stage as a cache image under it (`plan.tags.cache_tag`), so a runner with an
+empty engine pulls the dependency layers instead of installing them again. The builder still
+checks every cached step; the hash only names the image.
 """
 
 from __future__ import annotations
@@ -17,8 +25,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from release.config import DEFAULT_BUILD_ARGS
 from release.errors import RefusedError
-from release.plan.tags import MASTER, BuildKind, tag_name
+from release.plan.provenance import SBOM_LABEL, sbom_file
+from release.plan.tags import MASTER, BuildKind, cache_repository, cache_tag, platform_tag, tag_name
 
 OCI = "org.opencontainers.image"
 INPUT_HASH_LABEL = "org.release-pipeline.input-hash"
@@ -27,7 +37,8 @@ CONTEXT_DIR = "docker-context-files"
 CONSTRAINTS_FILE = f"{CONTEXT_DIR}/constraints.txt"
 ENTRYPOINT_FILE = f"{CONTEXT_DIR}/entrypoint"
 WHEELS_RECORD = "/opt/venv/wheels.sha256"  # written by the Dockerfile: `sha256sum *.whl`
-HASH_SCHEMA = 1
+HASH_SCHEMA = 2  # 2: INSTALLER is always a build arg
+DEPS_STAGE = "deps"  # the Dockerfile stage kept as a cache image
 
 # build arg -> label it sets (the Dockerfile's LABEL instructions)
 LABEL_ARGS: dict[str, str] = {
@@ -40,10 +51,14 @@ LABEL_ARGS: dict[str, str] = {
     "BASE_IMAGE_DIGEST": f"{OCI}.base.digest",
     "WHEEL_SHA256": WHEEL_SHA256_LABEL,
     "INPUT_HASH": INPUT_HASH_LABEL,
+    "IMAGE_SBOM": SBOM_LABEL,  # the SBOM's file name; empty for master builds, which have none
     "IMAGE_REVISION": f"{OCI}.revision",
     "IMAGE_CREATED": f"{OCI}.created",
 }
 VOLATILE_ARGS = frozenset({"IMAGE_CREATED"})  # never part of the input hash
+# Build args the `deps` stage and its ancestors do not read (the labels) or whose effect on it the
+# dependency hash covers otherwise (the wheels' requirements, the constraints' content).
+NOT_IN_DEPS_STAGE = frozenset(LABEL_ARGS) | {"INSTALL_FROM", "PACKAGE", "CONSTRAINTS", "ENTRYPOINT_SCRIPT"}
 VOLATILE_LABELS = frozenset(LABEL_ARGS[a] for a in VOLATILE_ARGS)
 
 
@@ -75,6 +90,8 @@ class ImageSource:
     extra_args: Mapping[str, str] = field(default_factory=dict)  # e.g. BUILD_APT_DEPS
     variant: str = ""  # "" is the default image; else e.g. `slim`, the prefix of its tags
     entrypoint_sha256: str = ""  # "" when the image uses the Dockerfile's pass-through entrypoint
+    # each wheel's project name and Requires-Dist lines, from its METADATA
+    requires: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -82,22 +99,38 @@ class ImagePlan:
     flavour: str
     repository: str  # registry/image
     tag: str
-    base_image: str
+    base_image: str  # what FROM names: with several platforms, pinned to this platform's digest
     base_digest: str
     build_args: Mapping[str, str]
     labels: Mapping[str, str]
     input_hash: str
     variant: str = ""
+    platform: str = ""  # the platform it is built for; "" on a single-platform release: the engine's own
+    index_tag: str = ""  # with several platforms: the tag of the index that lists this image
+    deps_hash: str = ""
 
     @property
     def ref(self) -> str:
         return f"{self.repository}:{self.tag}"
 
+    @property
+    def subject(self) -> str:
+        """How progress names it: `python3.11`, `slim-python3.11` for a variant's image, or
+        `python3.11 linux/arm64` among several platforms."""
+        name = f"{self.variant}-python{self.flavour}" if self.variant else f"python{self.flavour}"
+        return name + (f" {self.platform}" if self.index_tag else "")
 
-def image_tag(kind: BuildKind, version: str, flavour: str, variant: str = "") -> str:
+    @property
+    def cache_ref(self) -> str:
+        """Where the dependency stage of this image is kept: `<registry>/<image>-cache:deps-...`."""
+        return f"{cache_repository(self.repository)}:{cache_tag(self.flavour, self.deps_hash)}"
+
+def image_tag(kind: BuildKind, version: str, flavour: str, variant: str = "", platform: str = "") -> str:
     """The one tag a build pushes per flavour and variant: `[VARIANT-]V-pythonP`, or
-    `[VARIANT-]master-pythonP` for master."""
-    return tag_name(MASTER if kind is BuildKind.MASTER else version, flavour, variant)
+    `[VARIANT-]master-pythonP` for master; with `platform` (one of several) that tag's platform
+    helper tag, `V-pythonP-ARCH`."""
+    tag = tag_name(MASTER if kind is BuildKind.MASTER else version, flavour, variant)
+    return platform_tag(tag, platform) if platform else tag
 
 
 def check_index_url(url: str) -> str:
@@ -137,6 +170,7 @@ def build_args(source: ImageSource, *, base_image: str, base_digest: str) -> dic
         "WHEEL_SHA256": wheel_sha256_label(source.wheels),
         "IMAGE_REVISION": source.revision,
         "IMAGE_CREATED": source.created,
+        "IMAGE_SBOM": "",  # plan_image names a release image's SBOM
     }
     if source.install == "index":
         args["INSTALL_FROM"] = "index"
@@ -152,6 +186,7 @@ def build_args(source: ImageSource, *, base_image: str, base_digest: str) -> dic
     clash = sorted(set(source.extra_args) & (set(args) | {"INPUT_HASH"}))
     if clash:
         raise ValueError(f"extra build args may not override {', '.join(clash)}")
+    args.update(DEFAULT_BUILD_ARGS)
     args.update(source.extra_args)
     return args
 
@@ -165,9 +200,11 @@ def input_hash(
     base_digest: str,
     args: Mapping[str, str],
     entrypoint_sha256: str = "",
+    platform: str = "",
 ) -> str:
-    """sha256 over a canonical JSON of the inputs; volatile args (build time) left out. The
-    entrypoint script counts only when there is one (so images without one keep their hashes)."""
+    """sha256 over a canonical JSON of the inputs; volatile args (build time) left out. `platform`
+    counts only when given (an image among several platforms), the entrypoint script only when
+    there is one: single-platform hashes of images without one stay as they were."""
     document: dict[str, object] = {
         "schema": HASH_SCHEMA,
         "python": flavour,
@@ -179,6 +216,43 @@ def input_hash(
     }
     if entrypoint_sha256:
         document["entrypoint"] = entrypoint_sha256
+    if platform:
+        document["platform"] = platform
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def deps_hash(
+    *,
+    flavour: str,
+    dockerfile_sha256: str,
+    wheels: Iterable[WheelFile],
+    requires: Iterable[tuple[str, Sequence[str]]],
+    constraints_sha256: str,
+    base_digest: str,
+    args: Mapping[str, str],
+    platform: str = "",
+) -> str:
+    """sha256 over what decides the `deps` stage (see the module doc). Without the wheels'
+    requirements their sha256 stand in: a cache image of this release only, never a wrong one.
+    `platform` counts only when given (an image among several platforms), as in `input_hash`."""
+    declared = sorted([_norm(name), sorted(lines)] for name, lines in requires)
+    document = {
+        "schema": HASH_SCHEMA,
+        "stage": DEPS_STAGE,
+        "python": flavour,
+        "dockerfile": dockerfile_sha256,
+        "requires": declared or sorted([w.filename, w.sha256] for w in wheels),
+        "constraints": constraints_sha256,
+        "base_digest": base_digest,
+        "args": {k: v for k, v in sorted(args.items()) if k not in NOT_IN_DEPS_STAGE},
+    }
+    if platform:
+        document["platform"] = platform
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -196,8 +270,16 @@ def plan_image(
     kind: BuildKind,
     base_image: str,
     base_digest: str,
+    platform: str = "",
+    of_several: bool = False,
 ) -> ImagePlan:
+    """One flavour's image for `platform`. `of_several`: one of several platforms, so pushed under
+    its platform's helper tag, listed by the flavour tag's index, its platform in the input hash."""
     args = build_args(source, base_image=base_image, base_digest=base_digest)
+    # the version tag (with several platforms: its index's)
+    tag = image_tag(kind, source.version, flavour, variant=source.variant)
+    if kind is BuildKind.RELEASE:
+        args["IMAGE_SBOM"] = sbom_file(source.name, tag, platform if of_several else "")
     digest = input_hash(
         flavour=flavour,
         dockerfile_sha256=source.dockerfile_sha256,
@@ -206,18 +288,32 @@ def plan_image(
         base_digest=base_digest,
         args=args,
         entrypoint_sha256=source.entrypoint_sha256,
+        platform=platform if of_several else "",
+    )
+    dependencies = deps_hash(
+        flavour=flavour,
+        dockerfile_sha256=source.dockerfile_sha256,
+        wheels=source.wheels,
+        requires=source.requires,
+        constraints_sha256=source.constraints_sha256,
+        base_digest=base_digest,
+        args=args,
+        platform=platform if of_several else "",
     )
     args["INPUT_HASH"] = digest
     return ImagePlan(
         flavour=flavour,
         variant=source.variant,
         repository=repository,
-        tag=image_tag(kind, source.version, flavour, source.variant),
+        tag=image_tag(kind, source.version, flavour, source.variant, platform if of_several else ""),
         base_image=base_image,
         base_digest=base_digest,
         build_args=args,
         labels=labels_for(args),
         input_hash=digest,
+        platform=platform,
+        index_tag=tag if of_several else "",
+        deps_hash=dependencies,
     )
 
 

@@ -4,6 +4,12 @@
 step reads what it does from the plan. `--dry-run` prints the same object. The only thing the
 pipeline decides again while it runs is the moving aliases, from what the registry and the index
 hold at that moment (`replan_aliases`); the report names every difference from the plan.
+
+Platforms are one more dimension of the images: with several configured, the plan has one image
+per flavour and platform (pushed under its platform's helper tag), one index per flavour (put by
+the `index` step over what the registry holds), and the version tags and aliases point at the
+indexes. A run that builds only some platforms pushes their images and leaves every tag to a run
+that has them all (`invoke publish`), so no tag of a multi-platform release ever names one image.
 """
 
 from __future__ import annotations
@@ -13,28 +19,42 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
-from packaging.utils import canonicalize_name
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
 
 from release.config import ReleaseConfig
-from release.plan.tags import BuildKind, plan_tags, version_tag
-from release.versions import ReleaseVersion
+from release.errors import ConfigError
+from release.plan.provenance import image_signature_path, sbom_path
+from release.plan.tags import BuildKind, check_tag_length, plan_tags, platform_tag, version_tag
+from release.versions import ReleaseVersion, companion_version
 
 
 class Mode(str, Enum):
     RELEASE = "release"  # everything, from the build on
     PUBLISH = "publish"  # join image jobs run elsewhere: their version tags are read from the registry
+    PROMOTED = "promoted"  # after `invoke promote`: ship the voted files, images from the voted wheels
 
 
 class StepName(str, Enum):
+    VOTED = "voted"
     BUILD = "build"
     SIGN = "sign"
     STAGE = "stage"
     IMAGES = "images"
+    INDEX = "index"
     PUSH = "push"
     CONSTRAINTS = "constraints"
+    SBOM = "sbom"
+    ATTEST = "attest"
     UPLOAD = "upload"
     ALIASES = "aliases"
     REPORT = "report"
+    PROVENANCE = "provenance"
 
 
 class TagAction(str, Enum):
@@ -42,6 +62,9 @@ class TagAction(str, Enum):
     MOVE = "move"  # an alias points at another image and moves to this release's
     VERIFY = "verify"  # an immutable tag exists: the run checks it is this release's image
     SKIP = "skip"  # nothing to do: already there, or left for a full release
+
+
+NOT_BUILT = "not built in this run"  # the reason of a tag whose flavour a partial run leaves out
 
 
 class UploadAction(str, Enum):
@@ -73,7 +96,7 @@ def constraints_folder(name: str, version: ReleaseVersion | str) -> str:
 @dataclass(frozen=True)
 class Artefact:
     path: str  # relative to dist/<version>/
-    kind: str  # source | sdist | wheel | record | constraints
+    kind: str  # source | sdist | wheel | record | constraints | sbom | image-signature
     signed: bool = True
 
     @property
@@ -86,13 +109,56 @@ class Artefact:
 
 
 @dataclass(frozen=True)
+class PlannedDistribution:
+    name: str
+    voted: str  # the version its svn files carry: what the PMC votes on
+    index: str  # the version the index gets: `voted`, or with the candidate's suffix (0.3.0rc1)
+
+
+@dataclass(frozen=True)
 class PlannedImage:
     python: str
-    tag: str
+    tag: str  # V-pythonP; with several platforms its platform's helper tag, V-pythonP-ARCH
     ref: str
     base_image: str
     variant: str = ""  # "" is the default image
     constraints: str = ""  # the file its installed set ships as, under dist/<V>/
+    platform: str = ""  # the platform it is built for (every image has one; the index pseudo-image: "")
+    sbom: str = ""  # its SBOM, relative to dist/<V>/ (one per image: variants and platforms add images)
+    signature: str = ""  # its simple-signing signature, relative to dist/<V>/
+    index_tag: str = ""  # one of several platforms: the version tag of the index that lists it
+
+    @property
+    def key(self) -> str:
+        """Its name among the release's images (the record's key, the key of its digest): the
+        flavour, `VARIANT-flavour` for a variant's image, and `... platform` for one of several
+        platforms' images (record.ImageEntry.key spells it the same)."""
+        name = f"{self.variant}-{self.python}" if self.variant else self.python
+        return f"{name} {self.platform}" if self.index_tag else name
+
+
+@dataclass(frozen=True)
+class PlannedIndex:
+    """One flavour's image index: put over its platforms' images, then under the version tag."""
+
+    python: str
+    tag: str  # the version tag the index goes under: V-pythonP
+    images: tuple[tuple[str, str], ...]  # (platform, the helper tag of its image), in index order
+    ref: str = ""  # registry/image:V-pythonP
+    signature: str = ""  # the index's own simple-signing signature, relative to dist/<V>/
+
+    def as_image(self) -> PlannedImage:
+        """The index as what is signed and carries the record: what a pull of its tag checks."""
+        return PlannedImage(self.python, self.tag, self.ref, "", "", signature=self.signature)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"python": self.python, "tag": self.tag, "signature": self.signature,
+                "images": [{"platform": p, "tag": t} for p, t in self.images]}
+
+
+PARTIAL_FLAVOURS = "only some flavours are built: aliases move with a full release"
+PARTIAL_PLATFORMS = ("only some platforms are built: every tag waits for a run with all of them "
+                     "(invoke publish joins them)")
 
 
 @dataclass(frozen=True)
@@ -105,6 +171,12 @@ class TagChange:
     source: str  # the version tag whose image it gets (which names the flavour and the variant)
     reason: str = ""
     variant: str = ""
+
+    @property
+    def deferred(self) -> bool:
+        """Skipped because this run builds only part of the release; a full run sets it."""
+        return self.action is TagAction.SKIP and (self.reason in {PARTIAL_FLAVOURS, PARTIAL_PLATFORMS}
+                                                  or self.reason.startswith(NOT_BUILT))
 
     def to_json(self) -> dict[str, Any]:
         return {"tag": self.tag, "python": self.python, "variant": self.variant, "moving": self.moving,
@@ -124,8 +196,15 @@ class TargetState:
 
     released: tuple[ReleaseVersion, ...] = ()  # versions in the registry's tags or on the index
     tags: Mapping[str, str] = field(default_factory=dict)  # tag -> digest, for the tags it asked about
-    index_files: frozenset[str] = frozenset()  # this project's filenames on the index
+    index_files: frozenset[str] = frozenset()  # the release's filenames on the index (every distribution)
     unreachable: str = ""  # why the registry or index could not be read (then it is taken as empty)
+    # releases withdrawn (`withdrawn-V` tags, or every file yanked on the index): never given an alias
+    withdrawn: frozenset[ReleaseVersion] = frozenset()
+
+    @property
+    def current(self) -> tuple[ReleaseVersion, ...]:
+        """The released versions that may own an alias: the withdrawn ones left out."""
+        return tuple(v for v in self.released if v not in self.withdrawn)
 
 
 @dataclass(frozen=True)
@@ -134,17 +213,20 @@ class ReleasePlan:
     version: ReleaseVersion
     name: str
     repository: str  # registry/image
+    distributions: tuple[PlannedDistribution, ...]
     flavours: tuple[str, ...]  # the flavours this run builds or joins
-    full: bool  # every configured flavour: only then do aliases move
-    # images, steps, tags... below: every variant of every chosen flavour
+    full: bool  # every configured flavour and platform: only then do aliases move
     steps: tuple[Step, ...]
     artefacts: tuple[Artefact, ...]
-    images: tuple[PlannedImage, ...]
+    images: tuple[PlannedImage, ...]  # one per flavour and platform
     uploads: tuple[Upload, ...]
     tags: tuple[TagChange, ...]
     owns_line: bool
     owns_latest: bool
     warnings: tuple[str, ...] = ()
+    platforms: tuple[str, ...] = ()  # the platforms this run builds or joins
+    indexes: tuple[PlannedIndex, ...] = ()  # one per flavour with several platforms, when all are here
+    withdrawn: bool = False  # the version was withdrawn: a run refuses it
 
     @property
     def immutable(self) -> tuple[TagChange, ...]:
@@ -153,6 +235,17 @@ class ReleasePlan:
     @property
     def aliases(self) -> tuple[TagChange, ...]:
         return tuple(t for t in self.tags if t.moving)
+
+    @property
+    def attested(self) -> tuple[PlannedImage, ...]:
+        """What gets a signature and the attached record: every image, and with several platforms
+        every index too (a pull by tag checks the index's signature)."""
+        return self.images + tuple(index.as_image() for index in self.indexes)
+
+    @property
+    def multi_platform(self) -> bool:
+        """The release's tags are image indexes (several platforms are configured)."""
+        return any(s.name is StepName.INDEX for s in self.steps)
 
     def step(self, name: StepName) -> Step | None:
         return next((s for s in self.steps if s.name is name), None)
@@ -163,44 +256,77 @@ class ReleasePlan:
             "version": str(self.version),
             "name": self.name,
             "repository": self.repository,
+            "distributions": [{"name": d.name, "voted": d.voted, "index": d.index}
+                              for d in self.distributions],
             "flavours": list(self.flavours),
+            "platforms": list(self.platforms),
             "steps": [{"name": s.name.value, "does": s.does} for s in self.steps],
             "artefacts": [{"path": a.path, "kind": a.kind, "companions": list(a.companions)}
                           for a in self.artefacts],
-            "images": [{"python": i.python, "variant": i.variant, "tag": i.tag, "ref": i.ref,
-                        "base_image": i.base_image, "constraints": i.constraints} for i in self.images],
+            "images": [{"python": i.python, "variant": i.variant, "platform": i.platform, "tag": i.tag,
+                        "ref": i.ref, "base_image": i.base_image, "constraints": i.constraints,
+                        "sbom": i.sbom, "signature": i.signature}
+                       for i in self.images],
+            "indexes": [i.to_json() for i in self.indexes],
             "uploads": [{"filename": u.filename, "action": u.action.value} for u in self.uploads],
             "tags": [t.to_json() for t in self.tags],
             "owns_line": self.owns_line,
             "owns_latest": self.owns_latest,
+            "withdrawn": self.withdrawn,
             "warnings": list(self.warnings),
         }
 
 
 _DOES = {
+    StepName.VOTED: "check dist/<V>/ holds exactly the files the vote passed (sha512 recorded at staging)",
     StepName.BUILD: "build sdist, wheel and source tarball from a clean export; twine check --strict",
     StepName.SIGN: "detached armored .asc and .sha512 for every file",
     StepName.STAGE: "commit the candidate to svn dev/ and render the [VOTE] email",
     StepName.IMAGES: "build every variant of each flavour's image, smoke them all, push them under their "
-                     "version tags",
+                     "version tags ([VARIANT-]V-pythonP)",
+    StepName.INDEX: "put one image index per flavour over its platforms' images, read back from the registry",
     StepName.PUSH: "check or set the immutable version tags",
     StepName.CONSTRAINTS: "write what each image installed as its constraints file, sign, record and "
                           "publish them in svn",
+    StepName.SBOM: "write and sign a CycloneDX SBOM per image (Python distributions and Debian packages)",
+    StepName.ATTEST: "sign every pushed image digest (simple signing) and publish the signatures",
     StepName.UPLOAD: "upload packages with twine and compare the index's hashes with ours",
     StepName.ALIASES: "point moving tags at the new digests by manifest copy (no blob upload)",
     StepName.REPORT: "write the release report and sign the release record",
+    StepName.PROVENANCE: "attach the signed record and SBOMs to each image digest (OCI artifact); a final's "
+                         "go to svn release/ too",
 }
 
 
-def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE) -> tuple[Step, ...]:
+_DOES_MULTI = {
+    StepName.IMAGES: "build, smoke and push one image per Python flavour and platform under V-pythonP-ARCH",
+    StepName.PUSH: "check or set the immutable version tags, each to its flavour's image index",
+    StepName.ALIASES: "point moving tags at the new indexes by manifest copy (no blob upload)",
+}
+
+
+def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE, *, multi_platform: bool = False,
+                  provenance: bool = True) -> tuple[Step, ...]:
+    """The steps in order. Without `provenance` (a run of some platforms of several) no shipped
+    constraints, SBOM, image signature or published record: the run that joins every platform makes
+    them."""
     names = [StepName.BUILD, StepName.SIGN]
     if version.is_rc:
         names.append(StepName.STAGE)
     names.append(StepName.IMAGES)
     if mode is Mode.PUBLISH:
         names = []  # built and signed already; the image jobs pushed the version tags
-    names += [StepName.PUSH, StepName.CONSTRAINTS, StepName.UPLOAD, StepName.ALIASES, StepName.REPORT]
-    return tuple(Step(n, _DOES[n]) for n in names)
+    elif mode is Mode.PROMOTED:
+        names = [StepName.VOTED, StepName.IMAGES]  # the voted files, never rebuilt nor signed again
+    if multi_platform:
+        names.append(StepName.INDEX)
+    names += [StepName.PUSH, StepName.CONSTRAINTS, StepName.SBOM, StepName.ATTEST, StepName.UPLOAD,
+              StepName.ALIASES, StepName.REPORT, StepName.PROVENANCE]
+    if not provenance:  # the join writes them, with every platform's image
+        names = [n for n in names if n not in {StepName.CONSTRAINTS, StepName.SBOM, StepName.ATTEST,
+                                               StepName.PROVENANCE}]
+    does = {**_DOES, **(_DOES_MULTI if multi_platform else {})}
+    return tuple(Step(n, does[n]) for n in names)
 
 
 def distribution_files(name: str, version: ReleaseVersion | str) -> tuple[str, str]:
@@ -209,24 +335,69 @@ def distribution_files(name: str, version: ReleaseVersion | str) -> tuple[str, s
     return f"{dist}-{version}.tar.gz", f"{dist}-{version}-py3-none-any.whl"
 
 
-def artefacts(name: str, version: ReleaseVersion, images: Sequence[PlannedImage] = ()
-              ) -> tuple[Artefact, ...]:
-    """Files a release writes under dist/<V>/: svn/ carries the final version (what is voted on),
-    pypi/ what the index gets (the rc version for a candidate, else a copy of svn's packages),
-    constraints/ what each image installed (written once the images are pushed)."""
+def distribution_of(filename: str) -> str:
+    """The canonical distribution name of a wheel or sdist file name; "" for anything else."""
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[0])
+        if filename.endswith(".tar.gz") and not filename.endswith("-source.tar.gz"):
+            return str(parse_sdist_filename(filename)[0])
+    except (InvalidSdistFilename, InvalidWheelFilename):
+        return ""
+    return ""
+
+
+def plan_distributions(config: ReleaseConfig, version: ReleaseVersion,
+                       declared: Mapping[str, str] | None = None) -> tuple[PlannedDistribution, ...]:
+    """Each distribution with the version it is voted on and the version the index gets.
+
+    A distribution with its own version (`version-from`) takes it from `declared` (name -> the
+    final version its tree declares) and the release's suffix; the others carry the release's.
+    """
+    found = []
+    for dist in config.distributions:
+        if not dist.own_version:
+            voted = str(version.final) if version.is_rc else str(version)
+            found.append(PlannedDistribution(dist.name, voted, str(version)))
+            continue
+        own = (declared or {}).get(dist.name)
+        if own is None:
+            raise ConfigError(f"the version of {dist.name} is unknown: declare it in {dist.version_from}")
+        found.append(PlannedDistribution(dist.name, own, companion_version(own, version)
+                                         if version.is_rc else own))
+    return tuple(found)
+
+
+def artefacts(name: str, version: ReleaseVersion,
+              distributions: Sequence[PlannedDistribution] = ()) -> tuple[Artefact, ...]:
+    """Files a release writes under dist/<V>/: svn/ carries the final versions (what is voted on),
+    pypi/ what the index gets (the rc versions for a candidate, else copies of svn's packages).
+    One source tarball of the repository; an sdist and a wheel per distribution (default: `name`).
+    What the images installed (constraints/) comes with `image_artefacts`."""
     svn_version = version.final if version.is_rc else version
-    sdist, wheel = distribution_files(name, svn_version)
-    index_sdist, index_wheel = distribution_files(name, version)
-    return (
-        Artefact(f"svn/{name}-{svn_version}-source.tar.gz", "source"),
-        Artefact(f"svn/{sdist}", "sdist"),
-        Artefact(f"svn/{wheel}", "wheel"),
+    dists = tuple(distributions) or (PlannedDistribution(name, str(svn_version), str(version)),)
+    voted: list[Artefact] = [Artefact(f"svn/{name}-{svn_version}-source.tar.gz", "source")]
+    index: list[Artefact] = []
+    for dist in dists:
+        sdist, wheel = distribution_files(dist.name, dist.voted)
+        index_sdist, index_wheel = distribution_files(dist.name, dist.index)
+        voted += [Artefact(f"svn/{sdist}", "sdist"), Artefact(f"svn/{wheel}", "wheel")]
         # a candidate's index files differ from the voted ones and are signed; a final's are svn's bytes
-        Artefact(f"pypi/{index_sdist}", "sdist", signed=version.is_rc),
-        Artefact(f"pypi/{index_wheel}", "wheel", signed=version.is_rc),
-        *(Artefact(image.constraints, "constraints") for image in images if image.constraints),
-        Artefact("release.json", "record"),
-    )
+        index += [Artefact(f"pypi/{index_sdist}", "sdist", signed=version.is_rc),
+                  Artefact(f"pypi/{index_wheel}", "wheel", signed=version.is_rc)]
+    return (*voted, *index, Artefact("release.json", "record"))
+
+
+def image_artefacts(images: Sequence[PlannedImage], indexes: Sequence[PlannedIndex] = ()
+                    ) -> tuple[Artefact, ...]:
+    """Per image: the constraints file of what it installed (written once the images are pushed;
+    with several platforms one per flavour and variant, read from the first platform's image), its
+    SBOM (signed like the packages) and its simple-signing signature; per image index (several
+    platforms): its own signature, which is what a pull of its tag checks."""
+    constraints = tuple(Artefact(image.constraints, "constraints") for image in images if image.constraints)
+    return constraints + tuple(artefact for image in images for artefact in (
+        Artefact(image.sbom, "sbom"), Artefact(image.signature, "image-signature", signed=False))
+    ) + tuple(Artefact(index.signature, "image-signature", signed=False) for index in indexes)
 
 
 def plan_tag_changes(
@@ -235,20 +406,28 @@ def plan_tag_changes(
     state: TargetState,
     *,
     full: bool,
+    all_platforms: bool = True,
+    flavours: Sequence[str] = (),
 ) -> tuple[tuple[TagChange, ...], bool, bool]:
-    """Every tag of the release with what the run will do to it, from `state`."""
+    """Every tag of the release with what the run will do to it, from `state`. Tags of flavours
+    outside `flavours` (default: all) are left alone: this run has no image for them. Without
+    `all_platforms` (a multi-platform release built for some platforms only) no tag is set."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
-                         kind=BuildKind.RELEASE, existing=state.released, variants=config.variant_names)
+                         kind=BuildKind.RELEASE, existing=state.current, variants=config.variant_names)
     changes = []
     for tag in tag_plan.tags:
         source = version_tag(version, tag.python, tag.variant)
         current = state.tags.get(tag.name)
         ours = state.tags.get(source)  # known when a run already pushed it
-        if not tag.moving:
+        if not all_platforms:
+            action, reason = TagAction.SKIP, PARTIAL_PLATFORMS
+        elif flavours and tag.python not in flavours:
+            action, reason = TagAction.SKIP, f"{NOT_BUILT} (python{tag.python})"
+        elif not tag.moving:
             action = TagAction.CREATE if current is None else TagAction.VERIFY
             reason = "" if current is None or current == ours else "must be this release's image"
         elif not full:
-            action, reason = TagAction.SKIP, "only some flavours are built: aliases move with a full release"
+            action, reason = TagAction.SKIP, PARTIAL_FLAVOURS
         elif current is None:
             action, reason = TagAction.CREATE, ""
         elif ours is not None and current == ours:
@@ -269,23 +448,38 @@ def plan_release(
     flavours: Sequence[str] = (),
     mode: Mode = Mode.RELEASE,
     declared: tuple[str, str] | None = None,
+    platforms: Sequence[str] = (),
+    versions: Mapping[str, str] | None = None,
 ) -> ReleasePlan:
     """Everything `invoke release` (or `invoke publish`) does for `version`, given `state`.
 
-    `declared` is (version, file) the tree declares, when known: a mismatch is a warning here,
-    since the build refuses it.
+    `flavours` and `platforms` choose part of the configured ones (default: all). `declared` is
+    (version, file) the tree declares, when known: a mismatch is a warning here, since the build
+    refuses it. `versions` gives the distributions with their own version (name -> final
+    version), as the tree or the release record declares them.
     """
     chosen = tuple(flavours) or config.python
-    full = set(chosen) == set(config.python)
+    if config.default_python not in chosen:
+        raise ConfigError(
+            f"python {', '.join(chosen)} leaves out the default flavour {config.default_python}, whose image "
+            f"the bare tags ({version}, latest) get; add {config.default_python} to --python"
+        )
+    on = tuple(platforms) or config.image_platforms
+    unknown = [p for p in on if p not in config.image_platforms]
+    if unknown:
+        raise ValueError(f"platform {unknown[0]} is not one of {', '.join(config.image_platforms)}")
+    all_platforms = set(on) == set(config.image_platforms)
+    full = set(chosen) == set(config.python) and all_platforms
+    if config.multi_platform:  # the platforms' helper tags are the longest
+        check_tag_length(version, chosen, config.image_platforms)
     repository = f"{registry}/{config.image}"
-    tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full)
-    images = tuple(
-        PlannedImage(p, version_tag(version, p, v), f"{repository}:{version_tag(version, p, v)}",
-                     config.base_image_for(p, registry=registry), v,
-                     f"{CONSTRAINTS_DIR}/{constraints_name(p, v)}")
-        for v in config.variant_names for p in chosen
-    )
-    files = artefacts(config.name, version, images)
+    tags, owns_line, owns_latest = plan_tag_changes(version, config, state, full=full,
+                                                    all_platforms=all_platforms, flavours=chosen)
+    images, indexes = plan_images(config, version, repository, chosen, on, registry=registry)
+    distributions = plan_distributions(config, version, versions)
+    # a run of some platforms only leaves provenance to the join, which has every platform's digest
+    files = artefacts(config.name, version, distributions) + (
+        image_artefacts(images, indexes) if all_platforms else ())
     uploads = tuple(
         Upload(a.path.split("/", 1)[1],
                UploadAction.SKIP if a.path.split("/", 1)[1] in state.index_files else UploadAction.UPLOAD)
@@ -297,18 +491,25 @@ def plan_release(
             f"the tree declares version {declared[0]} in {declared[1]}, not {version}; a real run refuses"
             f" until it is set to {version.final if version.is_rc else version}"
         )
-    if version in state.released:
+    if version in state.withdrawn:
+        warnings.append(f"{version} was withdrawn; a real run refuses it: release a new version")
+    elif version in state.released:
         warnings.append(f"{version} already exists in the registry or index; a real run only resumes it")
     if state.unreachable:
         warnings.append(f"{state.unreachable}; this plan assumes the registry and index hold nothing")
+    if not all_platforms:
+        warnings.append(f"only {', '.join(on)} of {', '.join(config.image_platforms)}: images are pushed "
+                        "under their platform tags; no version tag or alias is set, and the SBOMs, "
+                        "signatures and record go out with the run that joins them")
     return ReleasePlan(
         mode=mode,
         version=version,
         name=config.name,
         repository=repository,
+        distributions=distributions,
         flavours=chosen,
         full=full,
-        steps=release_steps(version, mode),
+        steps=release_steps(version, mode, multi_platform=config.multi_platform, provenance=all_platforms),
         artefacts=files,
         images=images,
         uploads=uploads,
@@ -316,12 +517,54 @@ def plan_release(
         owns_line=owns_line,
         owns_latest=owns_latest,
         warnings=tuple(warnings),
+        platforms=on,
+        indexes=indexes if all_platforms else (),
+        withdrawn=version in state.withdrawn,
     )
+
+
+def plan_images(config: ReleaseConfig, version: ReleaseVersion, repository: str, flavours: Sequence[str],
+                platforms: Sequence[str], *, registry: str
+                ) -> tuple[tuple[PlannedImage, ...], tuple[PlannedIndex, ...]]:
+    """One image per variant, flavour and platform, each with its SBOM and signature (named by its
+    version tag, which carries the variant), the default image's variant first; with several
+    platforms configured one index per flavour over all of them, with its own signature. A
+    single-platform release's image is its version tag, as ever. Every image but the other
+    platforms' names the constraints file its installed set ships as. Variants are refused with
+    several platforms (release/config.py), so an index is always the default image's."""
+    images, indexes = [], []
+    several = config.multi_platform
+    for variant in config.variant_names:
+        for python in flavours:
+            tag = version_tag(version, python, variant)
+            index = planned_index(config, python, tag, repository=repository)
+            own = dict(index.images) if several else dict.fromkeys(config.image_platforms, tag)
+            constraints = f"{CONSTRAINTS_DIR}/{constraints_name(python, variant)}"
+            first = config.image_platforms[0]
+            images += [PlannedImage(python, own[p], f"{repository}:{own[p]}",
+                                    config.base_image_for(python, registry=registry), variant,
+                                    constraints if p == first or not several else "", p,
+                                    sbom=sbom_path(config.name, tag, p if several else ""),
+                                    signature=image_signature_path(config.name, tag, p if several else ""),
+                                    index_tag=tag if several else "")
+                       for p in platforms]
+            if several:
+                indexes.append(index)
+    return tuple(images), tuple(indexes)
+
+
+def planned_index(config: ReleaseConfig, python: str, tag: str, *, repository: str = "") -> PlannedIndex:
+    """The index `tag` (`V-pythonP`, `master-pythonP`) gets: every configured platform's image,
+    each under its helper tag, in the configured order."""
+    return PlannedIndex(python, tag, tuple((p, platform_tag(tag, p)) for p in config.image_platforms),
+                        ref=f"{repository}:{tag}" if repository else "",
+                        signature=image_signature_path(config.name, tag))
 
 
 def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Sequence[ReleaseVersion]
                     ) -> tuple[str, ...]:
-    """The tags whose digests a plan needs: every tag it could set, and the version tags."""
+    """The tags whose digests a plan needs: every tag it could set, and the version tags.
+    `released` are the versions that may own an alias (the withdrawn ones left out)."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
                          kind=BuildKind.RELEASE, existing=released, variants=config.variant_names)
     names = {t.name for t in tag_plan.tags}
@@ -331,7 +574,9 @@ def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Se
 
 def replan_aliases(plan: ReleasePlan, config: ReleaseConfig, state: TargetState) -> ReleasePlan:
     """The aliases decided again from `state`, as they stand right before they move."""
-    tags, owns_line, owns_latest = plan_tag_changes(plan.version, config, state, full=plan.full)
+    all_platforms = set(plan.platforms or config.image_platforms) == set(config.image_platforms)
+    tags, owns_line, owns_latest = plan_tag_changes(plan.version, config, state, full=plan.full,
+                                                    all_platforms=all_platforms, flavours=plan.flavours)
     return replace(plan, tags=plan.immutable + tuple(t for t in tags if t.moving),
                    owns_line=owns_line, owns_latest=owns_latest)
 

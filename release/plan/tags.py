@@ -4,6 +4,11 @@ Spellings: `V-pythonP` and `V` (immutable), `X.Y-pythonP` and `X.Y`, `latest-pyt
 `latest`, `master-pythonP` and `master` (moving). The bare form belongs to the default flavour.
 An image variant (e.g. `slim`) prefixes every one of them: `slim-V-pythonP`, `slim-V`,
 `slim-latest`, ...; the default image has no prefix.
+
+With several platforms each of those tags is an image index, and each platform's image is pushed
+under a helper tag of its own, the flavour's tag and the platform: `V-pythonP-ARCH` (e.g.
+`1.10.6-python3.11-arm64`, `master-python3.11-amd64`; a variant's `slim-V-pythonP-ARCH`). A
+join assembles the index from them.
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 
-from release.versions import ReleaseVersion, parse_existing
+from release import platforms
+from release.errors import VersionError
+from release.versions import ReleaseVersion, parse_existing, shown
 
 FLAVOUR_SEPARATOR = "-python"
 VARIANT_SEPARATOR = "-"
@@ -22,7 +29,9 @@ LATEST = "latest"
 # A variant is a leading word of lowercase letters and digits (release/config.py checks the
 # declared names the same way); versions start with a digit, and these words are no variants.
 _VARIANT = re.compile(r"^[a-z][a-z0-9]*$")
-_NOT_VARIANTS = frozenset({LATEST, MASTER, "python", "default"})
+WITHDRAWN = "withdrawn-"  # `withdrawn-V`: published by `invoke withdraw`, read by every plan
+MAX_TAG_LENGTH = 128  # Docker's limit: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
+_NOT_VARIANTS = frozenset({LATEST, MASTER, "python", "default", WITHDRAWN.rstrip("-")})
 
 
 def tag_name(prefix: str, python: str | None = None, variant: str = "") -> str:
@@ -57,16 +66,80 @@ def parse_tag(name: str) -> TagParts:
     return TagParts("", rest, flavour)
 
 
+def platform_tag(tag: str, platform: str) -> str:
+    """The helper tag one platform's image of `tag` is pushed under: `V-pythonP-ARCH`."""
+    return f"{tag}-{platforms.info(platform).suffix}"
+
+
+def split_platform(name: str) -> tuple[str, str | None]:
+    """`1.10.6-python3.11-arm64` -> (`1.10.6-python3.11`, `linux/arm64`); other tags -> (name, None)."""
+    tag, separator, suffix = name.rpartition("-")
+    found = next((p.name for p in platforms.SUPPORTED.values() if p.suffix == suffix), None)
+    if separator and found is not None and _split_flavour(tag)[1] is not None:
+        return tag, found
+    return name, None
+
+
+def _split_flavour(name: str) -> tuple[str, str | None]:
+    prefix, separator, python = name.rpartition(FLAVOUR_SEPARATOR)
+    if separator and prefix and python and all(part.isdigit() for part in python.split(".")):
+        return prefix, python
+    return name, None
+
+
 def split_tag(name: str) -> tuple[str, str | None]:
     """`1.10.6-python3.11` -> (`1.10.6`, `3.11`); `latest` -> (`latest`, None); a variant's tag
-    gives the same (`slim-latest` -> (`latest`, None)): `parse_tag` keeps the variant."""
+    gives the same (`slim-latest` -> (`latest`, None)): `parse_tag` keeps the variant. A platform's
+    helper tag (`1.10.6-python3.11-arm64`) is none of these: (`1.10.6-python3.11-arm64`, None)."""
     parts = parse_tag(name)
     return parts.prefix, parts.python
 
 
+def cache_repository(repository: str) -> str:
+    """`<image>-cache`: where the build's dependency stages are kept, out of the image's tag list."""
+    return f"{repository}-cache"
+
+
+def cache_tag(python: str, deps_hash: str) -> str:
+    """`deps-pythonP-<24 hex of the dependency hash>`: one flavour's dependency stage."""
+    return f"deps{FLAVOUR_SEPARATOR}{python}-{deps_hash.removeprefix('sha256:')[:24]}"
+
+
 def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
-    """Released versions named by image tags like `1.10.6` or `1.10.6-python3.11`."""
-    return sorted(set(parse_existing(split_tag(tag)[0] for tag in tags)))
+    """Released versions named by image tags like `1.10.6`, `1.10.6-python3.11` or a platform's
+    `1.10.6-python3.11-arm64` (an image job pushed it: the version is taken)."""
+    return sorted(set(parse_existing(split_tag(split_platform(tag)[0])[0] for tag in tags)))
+
+
+def withdrawn_tag(version: ReleaseVersion | str) -> str:
+    """The tag that publishes a release's withdrawal: `withdrawn-V`, on the image V shipped."""
+    return f"{WITHDRAWN}{version}"
+
+
+def withdrawn_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
+    """The releases whose withdrawal the registry's tags publish."""
+    return sorted(set(parse_existing(t[len(WITHDRAWN):] for t in tags if t.startswith(WITHDRAWN))))
+
+
+def alias_candidates(name: str, default: str) -> tuple[str, ...]:
+    """The tags the planner may point at the same image as the image tag `name`: for `V-pythonP`,
+    `X.Y-pythonP` and `latest-pythonP` (and, for the default flavour, `V`, `X.Y` and `latest`); for
+    `master-pythonP` of the default flavour, `master`; a variant's tag has the same candidates
+    under its prefix (`slim-V-pythonP` -> `slim-X.Y-pythonP`, ...). Anything else has none."""
+    parts = parse_tag(name)
+    prefix, python, variant = parts.prefix, parts.python, parts.variant
+    if python is None:
+        return ()
+    if prefix == MASTER:
+        return (tag_name(MASTER, None, variant),) if python == default else ()
+    versions = parse_existing([prefix])
+    if not versions:
+        return ()
+    moving = [tag_name(versions[0].line, python, variant), tag_name(LATEST, python, variant)]
+    if python == default:
+        moving += [tag_name(prefix, None, variant), tag_name(versions[0].line, None, variant),
+                   tag_name(LATEST, None, variant)]
+    return tuple(moving)
 
 
 class BuildKind(str, Enum):
@@ -113,6 +186,25 @@ def _flavoured(prefix: str, flavours: Sequence[str], default: str, variants: Seq
     return tags
 
 
+def check_tag_length(version: ReleaseVersion, flavours: Sequence[str], several: Sequence[str] = (),
+                     variants: Sequence[str] = ("",)) -> None:
+    """VersionError when the longest tag of `version` (`[VARIANT-]V-pythonP`, and with `several`
+    platforms their helper tags `...-ARCH`) is longer than Docker allows: known before anything is
+    built, so nothing is half-released under a tag the registry refuses."""
+    variant = max(variants or ("",), key=len)
+    python = max(flavours, key=lambda p: len(version_tag(version, p, variant)))
+    tag = version_tag(version, python, variant)
+    form = tag_name("V", python, variant)
+    if several:
+        platform = max(several, key=lambda p: len(platform_tag(tag, p)))
+        tag, form = platform_tag(tag, platform), f"{form}-{platforms.info(platform).suffix}"
+    longest = len(tag)
+    if longest > MAX_TAG_LENGTH:
+        raise VersionError(f"version {shown(str(version))} is too long for an image tag: its tag for "
+                           f"python{python} ({form}) would have {longest} characters, "
+                           f"Docker allows {MAX_TAG_LENGTH}")
+
+
 def owns_line(version: ReleaseVersion, existing: Iterable[ReleaseVersion]) -> bool:
     """True when `version` is the highest non-prerelease of its X.Y line."""
     if version.is_prerelease:
@@ -156,6 +248,7 @@ def plan_tags(
         return TagPlan(version, kind, tuple(tags), owns_line=False, owns_latest=False)
     if version is None:
         raise ValueError("a release build needs a version")
+    check_tag_length(version, ordered, variants=variants)
     known = list(existing)
     line = owns_line(version, known)
     latest = owns_latest(version, known)

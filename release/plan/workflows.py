@@ -4,9 +4,11 @@
 same commands a release manager runs by hand, split where they can run on separate machines:
 
 - master-images.yml: after a merge to main, one `images` job per flavour (x platform) builds,
-  smokes and pushes `master-pythonP`; the `publish` job joins them and moves `master`.
+  smokes and pushes `master-pythonP` (with several platforms `master-pythonP-ARCH`, by its
+  `--platform`); the `publish` job joins them (putting each flavour's index) and moves `master`.
 - release.yml: by hand with a version: `build` (build and sign), one `images` job per flavour
-  pushing `V-pythonP`, then `publish` (uploads, aliases, the signed record).
+  (x platform) pushing `V-pythonP` (or `V-pythonP-ARCH`), then `publish` (indexes, uploads,
+  aliases, the signed record).
 - refresh.yml: on a schedule and by hand, `refresh` rebuilds the images whose base moved.
 - tests.yml: the README's test command, for this tool's own repository.
 
@@ -96,9 +98,14 @@ class Settings:
 
 
 def platforms_of(config: ReleaseConfig) -> tuple[str, ...]:
-    """The configured image platforms; the runner's own single platform until a key sets more."""
-    configured = tuple(getattr(config, "platforms", ()) or ())
-    return tuple(str(p) for p in configured) or (HOST_PLATFORM,)
+    """The configured image platforms (`platforms`); without the key, the runner's own single one
+    (not the platform of the machine that writes the workflows)."""
+    return config.platforms or (HOST_PLATFORM,)
+
+
+def _platform_option(settings: Settings) -> tuple[str, ...]:
+    """Each image job builds its own platform when there are several."""
+    return ("--platform", matrix("platform")) if len(settings.platforms) > 1 else ()
 
 
 # --- steps ------------------------------------------------------------------------------------------
@@ -257,7 +264,8 @@ def _master_images(config: ReleaseConfig, settings: Settings) -> Workflow:
         *_setup(config, settings),
         *_login(config),
         _run("Build, smoke and push master-python" + matrix("python"),
-             _tool(settings, "images", "--master", "--python", matrix("python"), "--push")),
+             _tool(settings, "images", "--master", "--python", matrix("python"), *_platform_option(settings),
+                   "--push")),
         *_carry_registry_up(config, suffix),
         *_sandbox_down(config),
     ]
@@ -300,7 +308,8 @@ def _release(config: ReleaseConfig, settings: Settings) -> Workflow:
         download_dist,
         *_login(config),
         _run("Build, smoke and push ${{ inputs.version }}-python" + matrix("python"),
-             _tool(settings, "images", version, "--python", matrix("python"), "--push")),
+             _tool(settings, "images", version, "--python", matrix("python"), *_platform_option(settings),
+                   "--push")),
         *_carry_registry_up(config, suffix),
         *_sandbox_down(config),
     ]

@@ -4,6 +4,10 @@
 shows only what was uploaded), a Subversion repository laid out like dist.apache.org, a throwaway
 GPG signing key, and Python base images built from Debian. State lives in `<root>/.release/`.
 
+Base images are cached in the engine as `sandbox/python:P` (and `P-ARCH` for another platform);
+`RELEASE_SANDBOX_BASE_REPOSITORY` names another local repository for them, which starts cold
+without touching the shared cache (how the cold figures are measured).
+
 `down` stops the registry, the index and the gpg-agent, and keeps all data and ports so `up` brings
 them back on the same URLs. A dockerd the sandbox started is left running by default: the engine is
 shared with whatever else uses it (`down(root, stop_engine=True)` stops it too). A dockerd the
@@ -12,20 +16,24 @@ sandbox did not start is never stopped.
 
 from __future__ import annotations
 
+import functools
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from release import platforms as known_platforms
 from release.errors import ConfigError, ReleaseError, ServiceError
 from release.progress import Progress
-from release.sandbox import base_images, dockerd, gpg, service_images, services, svn
+from release.sandbox import base_images, dockerd, emulation, gpg, service_images, services, svn, tools
 from release.sandbox.base_images import SANDBOX_SUITES, recipe_digest
 from release.sandbox.state import Clock, Layout, locked, print_progress, read_state, write_state
 
 __all__ = ["SANDBOX_SUITES", "Services", "down", "load", "recipe_digest", "service_images_up", "status", "up"]
 
 STATE_VERSION = 1
+BASE_REPOSITORY_ENV = "RELEASE_SANDBOX_BASE_REPOSITORY"
 
 
 @dataclass(frozen=True)
@@ -58,18 +66,26 @@ class Services:
         return f"{self.index_url}simple/"
 
 
-def _validate(name: str, flavours: Sequence[str]) -> None:
+def _validate(name: str, flavours: Sequence[str], platforms: Sequence[str]) -> None:
     if not name or "/" in name or name.strip() != name or name.startswith("."):
         raise ConfigError(f"sandbox project name {name!r} must be a plain folder name like 'airflow'")
     for flavour in flavours:
         base_images.suite_of(flavour)
+    for platform in platforms:
+        try:
+            known_platforms.info(platform)
+        except ValueError as exc:
+            raise ConfigError(f"sandbox base images: {exc}") from None
 
 
 def up(
-    root: Path, *, name: str, flavours: Sequence[str], progress: Progress = print_progress
+    root: Path, *, name: str, flavours: Sequence[str], progress: Progress = print_progress,
+    platforms: Sequence[str] = (),
 ) -> Services:
-    """Bring every service up (reusing what already answers) and return where they are."""
-    _validate(name, flavours)
+    """Bring every service up (reusing what already answers) and return where they are. Base
+    images are built for `platforms` (default: the host's); another architecture's needs qemu,
+    which is set up first."""
+    _validate(name, flavours, platforms)
     layout = Layout.of(root)
     clock = Clock(progress)
     with locked(layout):
@@ -90,19 +106,25 @@ def up(
         data["index_url"] = f"http://127.0.0.1:{procs['index']['port']}/"
 
         key = gpg.ensure_key(layout.gnupghome, data, clock)
+        tools.ensure_program("skopeo", "skopeo", clock)  # signs the images (the attest step)
         data.update(key)
         write_state(layout, data)
 
         names = sorted({*data.get("names", []), name})
-        keys = gpg.keys_text(Path(key["gnupghome"]), key["signing_key"])
+        home, fingerprint = Path(key["gnupghome"]), str(key["signing_key"])
+        keys = functools.partial(gpg.with_key, home=home, fingerprint=fingerprint)
         data["svn_url"] = svn.ensure_repo(layout.svn_repo, names, keys, clock)["url"]
         data["names"] = names
         write_state(layout, data)
 
         known = sorted({*data.get("base_images", {}), *flavours})
         data["base_images"] = {flavour: base_images.registry_ref(registry, flavour) for flavour in known}
-        for flavour in flavours:
-            base_images.ensure_base_image(flavour, registry, layout, clock)
+        host = known_platforms.host_platform()
+        if flavours:
+            emulation.ensure_emulation(platforms, host, clock)
+        local = os.environ.get(BASE_REPOSITORY_ENV) or base_images.REPOSITORY
+        base_images.ensure_base_images(flavours, registry, layout, clock, platforms, host=host,
+                                       local_repository=local)
         data["complete"] = True
         write_state(layout, data)
     clock(f"sandbox up: registry {registry}, index {data['index_url']}, state {layout.state_file}")

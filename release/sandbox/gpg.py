@@ -64,13 +64,26 @@ def ensure_key(real_home: Path, previous: dict[str, Any], progress: Progress) ->
     return {**record, "signing_key": fingerprint}
 
 
+KEYS_HEADER = ("This file contains the PGP keys of the release sandbox's signer.\n\n"
+               "Users: gpg --import KEYS\n\n")
+
+
 def keys_text(home: Path, fingerprint: str) -> str:
     """An Apache KEYS file body: the key's signatures listing, then its armored export."""
-    return (
-        "This file contains the PGP keys of the release sandbox's signer.\n\n"
-        "Users: gpg --import KEYS\n\n"
-        f"{gpg.keys_entry(fingerprint, gnupghome=home)}"
-    )
+    return KEYS_HEADER + gpg.keys_entry(fingerprint, gnupghome=home)
+
+
+def with_key(current: str, home: Path, fingerprint: str) -> str | None:
+    """KEYS text `current` with the key appended when it lacks it (None: it holds it already).
+    KEYS is append-only (ASF): keys others added are never dropped."""
+    if not current.strip():
+        return keys_text(home, fingerprint)
+    with tempfile.TemporaryDirectory(prefix="release-keys-") as tmp:
+        keys = Path(tmp) / "KEYS"
+        keys.write_text(current, encoding="utf-8")
+        if fingerprint in gpg.fingerprints_in(keys):
+            return None
+    return current.rstrip("\n") + "\n\n" + gpg.keys_entry(fingerprint, gnupghome=home)
 
 
 def key_present(home: Path, fingerprint: str) -> bool:

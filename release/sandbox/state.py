@@ -84,7 +84,47 @@ def read_state(layout: Layout) -> dict[str, Any] | None:
         ) from exc
     if not isinstance(data, dict):
         raise ServiceError(f"{layout.state_file} does not hold a JSON object; delete it and run up again")
+    damaged = state_damage(data)
+    if damaged:
+        raise ServiceError(f"{layout.state_file} is damaged ({damaged}); delete it and run the sandbox up "
+                           "again")
     return data
+
+
+_TEXT = ("state_dir", "registry", "registry_url", "index_url", "svn_url", "gnupghome", "gnupghome_dir",
+         "signing_key")
+_PROCESS_FIELDS: dict[str, tuple[type, ...]] = {"pid": (int, type(None)), "port": (int, type(None)),
+                                                "started_by_sandbox": (bool,)}
+
+
+def state_damage(data: Mapping[str, Any]) -> str:
+    """What in the state document has a shape the sandbox cannot use ("" when nothing)."""
+    for key in _TEXT:
+        if key in data and not isinstance(data[key], str):
+            return f"{key}: expected text, got {type(data[key]).__name__}"
+    if "version" in data and (not isinstance(data["version"], int) or isinstance(data["version"], bool)):
+        return "version: expected a number"
+    if "complete" in data and not isinstance(data["complete"], bool):
+        return "complete: expected true or false"
+    names = data.get("names", [])
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return "names: expected a list of project names"
+    images = data.get("base_images", {})
+    if not isinstance(images, dict) or not all(isinstance(v, str) for v in images.values()):
+        return "base_images: expected a table of image references"
+    processes = data.get("processes", {})
+    if not isinstance(processes, dict):
+        return "processes: expected a table"
+    for name, record in processes.items():
+        if not isinstance(record, dict):
+            return f"processes.{name}: expected a table"
+        for field, types in _PROCESS_FIELDS.items():
+            value = record.get(field)
+            number_as_bool = int in types and isinstance(value, bool)
+            if field in record and (not isinstance(value, types) or number_as_bool):
+                expected = "true or false" if bool in types else "a number"
+                return f"processes.{name}.{field}: expected {expected}"
+    return ""
 
 
 def write_state(layout: Layout, data: Mapping[str, Any]) -> None:

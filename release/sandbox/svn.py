@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,10 @@ def repo_url(repo: Path) -> str:
     return repo.resolve().as_uri()
 
 
-def ensure_repo(repo: Path, names: Sequence[str], keys: str, progress: Progress) -> dict[str, Any]:
-    """Create the repository if needed, then make sure each project's folders and KEYS are there."""
+def ensure_repo(repo: Path, names: Sequence[str], keys: Callable[[str], str | None],
+                progress: Progress) -> dict[str, Any]:
+    """Create the repository if needed, then make sure each project's folders and KEYS are there.
+    `keys(current KEYS text)` is the new text, or None when KEYS needs no change."""
     ensure_program("svnadmin", "subversion", progress)
     ensure_program("svn", "subversion", progress)
     if not (repo / "format").exists():
@@ -30,10 +32,11 @@ def ensure_repo(repo: Path, names: Sequence[str], keys: str, progress: Progress)
             svn.mkdir(missing, f"Create sandbox folders for {name}")
             progress(f"svn: created {', '.join(m.removeprefix(url + '/') for m in missing)}")
         keys_url = svn.join(url, "release", name, "KEYS")
-        if svn.exists(keys_url) and svn.read_text(keys_url) == keys:
+        text = keys(svn.read_text(keys_url) if svn.exists(keys_url) else "")
+        if text is None:
             continue
-        svn.write_text(keys_url, keys, f"Sandbox signing key for {name}")
-        progress(f"svn: committed release/{name}/KEYS")
+        svn.write_text(keys_url, text, f"Sandbox signing key for {name}")
+        progress(f"svn: committed release/{name}/KEYS with the sandbox key")
     return {"url": url, "names": sorted(set(names))}
 
 

@@ -9,8 +9,10 @@ network is needed), then stops it: the URL must answer 200, with `expect` in the
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 from release.adapters.engine import Engine
@@ -68,6 +70,7 @@ class Check:
     ok: bool
     detail: str = ""
     skipped: bool = False
+    seconds: float = 0.0  # how long the check took (inside the container, when it ran in one)
 
 
 def expected_text(expect: str, version: str) -> str:
@@ -107,19 +110,21 @@ def health_verdict(health: HealthCheck, version: str, found: Mapping[str, Any]) 
     return Check(name, False, f"{why}; server log: {_short(str(found.get('log') or ''))}")
 
 
-def run_command(engine: Engine, ref: str, command: SmokeCommand, version: str) -> Check:
+def run_command(engine: Engine, ref: str, command: SmokeCommand, version: str, platform: str | None = None
+                ) -> Check:
     try:
-        result = engine.run(ref, command.command, timeout=command.timeout)
+        result = engine.run(ref, command.command, timeout=command.timeout, platform=platform)
     except (CommandError, ServiceError) as exc:
         return Check(f"command: {' '.join(command.command)}", False, str(exc))
     return command_check(command, version, result.exit_code, result.stdout + result.stderr)
 
 
-def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str) -> Check:
+def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str, platform: str | None = None
+                     ) -> Check:
     watch = ["python3", "-c", WATCH, health.url, str(health.timeout), expected_text(health.expect, version),
              str(STOP_GRACE), *health.command]
     try:
-        result = engine.run(ref, watch, timeout=health.timeout + STOP_GRACE + 60)
+        result = engine.run(ref, watch, timeout=health.timeout + STOP_GRACE + 60, platform=platform)
     except (CommandError, ServiceError) as exc:
         return Check(f"health: {health.url}", False, str(exc))
     try:
@@ -132,14 +137,23 @@ def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str
 
 
 def app_checks(
-    engine: Engine, ref: str, *, version: str, commands: Sequence[SmokeCommand], health: HealthCheck | None
+    engine: Engine, ref: str, *, version: str, commands: Sequence[SmokeCommand], health: HealthCheck | None,
+    platform: str | None = None,
 ) -> list[Check]:
-    """Every configured smoke command, then the health check; an unconfigured kind is skipped."""
-    checks = [run_command(engine, ref, command, version) for command in commands]
+    """Every configured smoke command, then the health check; an unconfigured kind is skipped.
+    `platform`: the image's (another architecture's runs under emulation)."""
+    checks = [timed(partial(run_command, engine, ref, command, version, platform)) for command in commands]
     if not commands:
         checks.append(Check("commands", True, "no smoke-commands configured", skipped=True))
     if health is None:
         checks.append(Check("health", True, "no health-check configured", skipped=True))
     else:
-        checks.append(run_health_check(engine, ref, health, version))
+        checks.append(timed(lambda: run_health_check(engine, ref, health, version, platform)))
     return checks
+
+
+def timed(check: Callable[[], Check]) -> Check:
+    """`check()`, with how long it took."""
+    started = time.monotonic()
+    found = check()
+    return replace(found, seconds=round(time.monotonic() - started, 3))

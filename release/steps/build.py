@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from release.adapters import git
 from release.adapters.cmd import CalledProcessError, run, tail
 from release.changelog import release_notes
-from release.config import ReleaseConfig
+from release.config import Distribution, ReleaseConfig
 from release.errors import (
     CommandError,
     ConfigError,
@@ -39,8 +39,8 @@ from release.errors import (
     VerificationError,
 )
 from release.progress import Progress, to_log
-from release.record import BuildInfo, FileEntry, load_record, release_dir, sha512_of
-from release.versions import ReleaseVersion
+from release.record import BuildInfo, FileEntry, copy_atomic, load_record, release_dir, sha512_of
+from release.versions import ReleaseVersion, companion_version, parse_version
 
 if TYPE_CHECKING:
     from build.env import DefaultIsolatedEnv
@@ -103,6 +103,57 @@ def find_declared_version(tree: Path, name: str) -> DeclaredVersion | None:
             return DeclaredVersion(path.relative_to(tree).as_posix(), found["value"], found.start("value"),
                                    found.end("value"))
     return None
+
+
+def declared_in_file(tree: Path, file: str) -> DeclaredVersion | None:
+    """The version `file` (relative to `tree`) declares: `[project] version` in a pyproject.toml,
+    `version=` in a setup.py, `__version__` (or `version = `) in any other Python file."""
+    path = tree / file
+    if not path.is_file():
+        return None
+    if path.name == "pyproject.toml":
+        patterns = [_PROJECT]
+    elif path.name == "setup.py":
+        patterns = [_KEYWORD]
+    else:
+        patterns = [_DUNDER, _PLAIN]
+    text = path.read_text(encoding="utf-8")
+    for pattern in patterns:
+        found = pattern.search(text)
+        if found:
+            return DeclaredVersion(file, found["value"], found.start("value"), found.end("value"))
+    return None
+
+
+def declared_version_of(tree: Path, dist: Distribution) -> DeclaredVersion:
+    """Where the tree declares `dist`'s version (paths relative to `tree`); ConfigError when nowhere."""
+    if dist.own_version:
+        found = declared_in_file(tree, dist.version_from)
+        if found is None:
+            raise ConfigError(f"{dist.name}: {dist.version_from} declares no version; set [tool.release] "
+                              "distributions version-from to the file that declares it")
+        return found
+    base = tree / dist.path
+    found = find_declared_version(base, dist.name)
+    if found is None:
+        raise ConfigError(f"cannot find the declared version of {dist.name} in {dist.path}: looked for "
+                          "[project] version in pyproject.toml, __version__ in the package, version= in "
+                          "setup.py")
+    prefix = "" if dist.path == "." else dist.path.rstrip("/") + "/"
+    return DeclaredVersion(prefix + found.file, found.value, found.start, found.end)
+
+
+def target_versions(tree: Path, distributions: Sequence[Distribution], version: str
+                    ) -> dict[str, tuple[DeclaredVersion, str]]:
+    """distribution -> (where its version is declared, the version to build it with): `version`,
+    or for a distribution with its own version, its declared one with `version`'s suffix."""
+    release = parse_version(version)
+    found = {}
+    for dist in distributions:
+        declared = declared_version_of(tree, dist)
+        built = companion_version(declared.value, release) if dist.own_version else version
+        found[dist.name] = (declared, built)
+    return found
 
 
 def write_tarball(tree: Path, target: Path, *, top: str, epoch: int) -> Path:
@@ -212,12 +263,13 @@ class PackageBuilder:
 
     def build(self, tree: Path, out: Path) -> list[Path]:
         """sdist from `tree`, then the wheel from that sdist (as `python -m build` does), into `out`."""
-        sdist = self._build(tree, "sdist", tree.parent / "made")
-        unpacked = next(unpack(sdist, tree.parent / "unpacked").iterdir())
-        # setuptools stamps sdists with build-time mtimes and owners: rewrite it like the source tarball
-        write_tarball(unpacked, out / sdist.name, top=unpacked.name, epoch=self.epoch)
-        wheel = self._build(unpacked, "wheel", tree.parent / "made")
-        shutil.copyfile(wheel, out / wheel.name)
+        with tempfile.TemporaryDirectory(prefix="release-made-") as scratch:
+            sdist = self._build(tree, "sdist", Path(scratch) / "made")
+            unpacked = next(unpack(sdist, Path(scratch) / "unpacked").iterdir())
+            # setuptools stamps sdists with build-time mtimes and owners: rewrite it like the source tarball
+            write_tarball(unpacked, out / sdist.name, top=unpacked.name, epoch=self.epoch)
+            wheel = self._build(unpacked, "wheel", Path(scratch) / "made")
+            shutil.copyfile(wheel, out / wheel.name)
         return [out / sdist.name, out / wheel.name]
 
 
@@ -257,9 +309,11 @@ def package_builder(epoch: int, log: Path | None = None) -> Iterator[PackageBuil
             log.unlink(missing_ok=True)
 
 
-def build_set(root: Path, commit: str, *, name: str, version: str, out: Path, with_source: bool,
-              builder: PackageBuilder, progress: Progress) -> list[Path]:
-    """Build sdist + wheel (+ source tarball) of `commit` carrying `version`, into `out`."""
+def build_set(root: Path, commit: str, *, config: ReleaseConfig, version: str, out: Path,
+              with_source: bool, builder: PackageBuilder, progress: Progress) -> list[Path]:
+    """Build the source tarball (when asked) and an sdist + wheel of every distribution of `commit`,
+    each carrying `version` (or its own version with `version`'s suffix), into `out`."""
+    name = config.name
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="release-build-") as work:
         tree = git.export_commit(root, commit, Path(work) / f"{name}-{version}")
@@ -268,11 +322,14 @@ def build_set(root: Path, commit: str, *, name: str, version: str, out: Path, wi
             progress(f"source tarball {name}-{version}-source.tar.gz")
             files.append(write_tarball(tree, out / f"{name}-{version}-source.tar.gz",
                                        top=f"{name}-{version}", epoch=builder.epoch))
-        declared = find_declared_version(tree, name)
-        if declared is not None and declared.value != version:
-            declared.rewrite(tree, version)
-        progress(f"building sdist and wheel {version} (SOURCE_DATE_EPOCH={builder.epoch})")
-        files.extend(builder.build(tree, out))
+        targets = target_versions(tree, config.distributions, version)
+        for declared, built in targets.values():
+            if declared.value != built:
+                declared.rewrite(tree, built)
+        for dist in config.distributions:
+            built = targets[dist.name][1]
+            progress(f"building sdist and wheel of {dist.name} {built} (SOURCE_DATE_EPOCH={builder.epoch})")
+            files.extend(builder.build(tree / dist.path if dist.path != "." else tree, out))
     return files
 
 
@@ -292,8 +349,10 @@ def check_packages(packages: Sequence[Path]) -> None:
 
 
 def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool = False,
-                  allow_version_mismatch: bool = False, progress: Progress = to_log) -> BuildResult:
-    """Build `dist/<V>/{svn,pypi}` from HEAD of `config.root` and record them in release.json."""
+                  allow_version_mismatch: bool = False, commit: str | None = None,
+                  progress: Progress = to_log) -> BuildResult:
+    """Build `dist/<V>/{svn,pypi}` from HEAD of `config.root` (or from `commit`: a rerun finishing a
+    release its record says was built from it) and record them in release.json."""
     target = version
     # a pre-release is voted on as the final version it becomes; the rc lives only in the folder name
     final = str(target.final) if target.is_prerelease else str(target)
@@ -302,7 +361,7 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
     if changed and not allow_dirty:
         raise RefusedError(f"{root} has uncommitted changes to tracked files ({', '.join(changed[:10])}); "
                            f"commit or stash them (the build uses the commit, not the working tree)")
-    commit = git.commit_of(root)
+    commit = git.check_object_name(commit) if commit else git.commit_of(root)
     epoch = git.commit_time(root, commit)
     directory = release_dir(root, str(target))
     record = load_record(directory, str(target))
@@ -316,13 +375,8 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
         if not changelog.is_file():
             raise ConfigError(f"{config.changelog} is not in the commit; set [tool.release] changelog")
         notes = release_notes(changelog.read_text(encoding="utf-8"), final, source=config.changelog)
-        declared = find_declared_version(tree, name)
-        if declared is None:
-            raise ConfigError("cannot find the declared version: looked for [project] version in "
-                              "pyproject.toml, __version__ in the package, version= in setup.py")
-        if declared.value != final and not allow_version_mismatch:
-            raise RefusedError(f"{declared.file} declares version {declared.value!r} at {commit[:12]}, "
-                               f"expected {final!r} for {target}; fix and commit it, or allow the mismatch")
+        voted = _check_declared(tree, config, final, commit, allow_version_mismatch, target)
+        declared = declared_version_of(tree, config.main)
         progress(f"building {name} {target} from {commit[:12]} (version declared in {declared.file})")
         staged = Path(work) / "out"
         log = directory / BUILD_LOG
@@ -331,11 +385,11 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
             started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             handle.write(f"# {started}: building {name} {target} from {commit}\n")
         with package_builder(epoch, log) as builder:
-            svn = build_set(root, commit, name=name, version=final, out=staged / "svn", with_source=True,
+            svn = build_set(root, commit, config=config, version=final, out=staged / "svn", with_source=True,
                             builder=builder, progress=progress)
             packages = svn[1:]
             if target.is_prerelease:
-                pypi = build_set(root, commit, name=name, version=str(target), out=staged / "pypi",
+                pypi = build_set(root, commit, config=config, version=str(target), out=staged / "pypi",
                                  with_source=False, builder=builder, progress=progress)
                 packages += pypi
         if not target.is_prerelease:
@@ -349,12 +403,26 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
     relative = [path.relative_to(directory).as_posix() for path in placed]
     record.add_files(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0])
                      for r, p in zip(relative, placed))
-    record.set_build(BuildInfo(commit, epoch, declared.file, declared.value, notes))
+    record.set_build(BuildInfo(commit, epoch, declared.file, declared.value, notes, distributions=voted))
     record.step_done("build", {"commit": commit, "source_date_epoch": epoch})
     progress(f"built {len(placed)} files into {directory} (the build backend's output: {log})")
     return BuildResult(str(target), directory, commit, epoch, declared.file,
                        tuple(p for p in placed if p.parent.name == "svn"),
                        tuple(p for p in placed if p.parent.name == "pypi"), notes)
+
+
+def _check_declared(tree: Path, config: ReleaseConfig, final: str, commit: str, allow_mismatch: bool,
+                    target: ReleaseVersion) -> dict[str, str]:
+    """Refuse a distribution that declares another version than the release's; distribution ->
+    the version its voted files carry."""
+    voted = {}
+    for dist, (declared, built) in zip(config.distributions,
+                                       target_versions(tree, config.distributions, final).values()):
+        if not dist.own_version and declared.value != final and not allow_mismatch:
+            raise RefusedError(f"{declared.file} declares version {declared.value!r} at {commit[:12]}, "
+                               f"expected {final!r} for {target}; fix and commit it, or allow the mismatch")
+        voted[dist.name] = built
+    return voted
 
 
 def _place(staged: Path, directory: Path, files: Sequence[Path]) -> list[Path]:
@@ -366,5 +434,5 @@ def _place(staged: Path, directory: Path, files: Sequence[Path]) -> list[Path]:
     for path, target in zip(files, targets):
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            shutil.copyfile(path, target)
+            copy_atomic(path, target)
     return targets

@@ -1,21 +1,35 @@
-"""After a passed vote: the voted files become the release, unchanged (no rebuild, no re-signing)."""
+"""After a passed vote: the voted files become the release, unchanged (no rebuild, no re-signing).
+
+A candidate is promoted only with a passing vote result in its record (`invoke vote-result`), or
+when the release manager says why not (recorded). Once the release folder holds the voted files,
+the candidates of that version are removed from svn dev/.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters import git, svn
 from release.config import ReleaseConfig
 from release.errors import RefusedError, VersionError
+from release.plan.cleanup import candidates_of
 from release.progress import Progress, to_log
-from release.record import FileEntry, PromotionInfo, load_record, release_dir, sha512_of
+from release.record import (
+    FileEntry,
+    PromotionInfo,
+    ReleaseRecord,
+    copy_atomic,
+    load_record,
+    release_dir,
+    sha512_of,
+)
 from release.steps.build import artefact_kind
+from release.steps.provenance import published_beside
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.promote")
@@ -30,11 +44,15 @@ class PromoteResult:
     commit: str
     directory: Path  # dist/<final>
     pypi_files: tuple[Path, ...]
+    removed: tuple[str, ...] = ()  # the candidates removed from dev/ by this run
 
 
-def _export_files(url: str, dest: Path) -> dict[str, str]:
+def _export_files(url: str, dest: Path, beside: Collection[str] = ()) -> dict[str, str]:
+    """name -> sha512 of what `url` holds, leaving out the provenance files published `beside` the
+    voted ones (a final's folder gets the record and SBOMs once it is published)."""
     svn.export(url, dest)
-    return {p.relative_to(dest).as_posix(): sha512_of(p) for p in sorted(dest.rglob("*")) if p.is_file()}
+    return {name: sha512_of(p) for p in sorted(dest.rglob("*"))
+            if p.is_file() and (name := p.relative_to(dest).as_posix()) not in beside}
 
 
 def check_voted(folder: Path, found: Mapping[str, str], voted: Mapping[str, str], url: str) -> None:
@@ -50,10 +68,32 @@ def check_voted(folder: Path, found: Mapping[str, str], voted: Mapping[str, str]
                 raise RefusedError(f"{url}/{name}.sha512 does not match {name}")
 
 
+def check_vote_result(rc_record: ReleaseRecord, without_vote_result: str) -> None:
+    """Refuse a candidate without a passing vote result, unless the release manager gave a reason."""
+    if without_vote_result.strip():
+        return
+    rc = rc_record.version
+    override = 'or promote it anyway with --without-vote-result --reason "why"'
+    result = rc_record.vote_result
+    if result is None:
+        raise RefusedError(f"{rc} has no vote result: count the votes with `invoke vote-result --version "
+                           f"{rc} --votes FILE`, {override}")
+    if not result.passed:
+        raise RefusedError(f"the vote on {rc} did not pass ({'; '.join(result.reasons)}): stage a new "
+                           f"candidate, {override}")
+
+
 def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
                     from_rc: ReleaseVersion, svn_dev_url: str, svn_release_url: str,
-                    repo_root: Path | None = None, progress: Progress = to_log) -> PromoteResult:
-    """svn-copy dev/<name>/<rc>/ to release/<name>/<final>/, tag git, fill dist/<final>/ for publishing."""
+                    repo_root: Path | None = None, without_vote_result: str = "",
+                    progress: Progress = to_log,
+                    checked: Callable[[str], None] | None = None) -> PromoteResult:
+    """svn-copy dev/<name>/<rc>/ to release/<name>/<final>/, tag git, fill dist/<final>/ for publishing,
+    and remove the candidates of <final> from dev/. `without_vote_result` is the recorded reason to
+    promote a candidate that has no passing vote result.
+
+    The candidate is checked and copied at one pinned revision, so a commit landing in between is
+    never what gets released. `checked(url@rev)` is called between the two (a seam for tests)."""
     final = final_version
     rc = from_rc
     if not rc.is_rc or final.is_prerelease or rc.final != final:
@@ -69,19 +109,29 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
     release_url = svn.join(svn_release_url, config.name, str(final))
     directory = release_dir(config.root, str(final))
     record = load_record(directory, str(final))
+    if record.promotion is not None and record.promotion.from_rc == str(rc):  # a rerun keeps its reason
+        without_vote_result = without_vote_result.strip() or record.promotion.without_vote_result
+    check_vote_result(rc_record, without_vote_result)
     with tempfile.TemporaryDirectory(prefix="release-promote-") as work:
         folder = Path(work) / "voted"
-        progress(f"checking {dev_url} against the files staged for the vote")
-        check_voted(folder, _export_files(dev_url, folder), voted, dev_url)
+        # a rerun after the candidates were removed from dev/ checks the release folder instead
+        source = release_url if record.promotion is not None and not svn.exists(dev_url) else dev_url
+        candidate = svn.pinned(source, svn.head_revision(source))
+        progress(f"checking {candidate} against the files staged for the vote")
+        beside = published_beside(record, config.constraints)  # only a release folder has them
+        check_voted(folder, _export_files(candidate, folder, beside if source == release_url else ()),
+                    voted, source)
+        if checked is not None:
+            checked(candidate)
         revision: int | None = None
         if svn.exists(release_url):
-            if _export_files(release_url, Path(work) / "released") != voted:
+            if _export_files(release_url, Path(work) / "released", beside) != voted:
                 raise RefusedError(f"{release_url} exists with other files; a release is never replaced")
             progress(f"{release_url} already holds the voted files")
         else:
-            revision = svn.copy(dev_url, release_url, f"Release {config.project} {final} from {rc} "
-                                                      f"(vote passed)")
-            progress(f"copied {dev_url} to {release_url} (r{revision})")
+            revision = svn.copy(candidate, release_url, f"Release {config.project} {final} from {rc} "
+                                                        f"(vote passed)")
+            progress(f"copied {candidate} to {release_url} (r{revision})")
         commit = git.tag_commit(repo, str(rc)) or staged.commit
         if commit != staged.commit:
             raise RefusedError(f"git tag {rc} is on {commit[:12]}, but {staged.commit[:12]} was staged")
@@ -92,12 +142,28 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
     record.add_files(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0], str(rc))
                      for r, p in zip(relative, placed) if artefact_kind(p.name) or r.startswith("pypi/"))
     record.set_build(dataclasses.replace(rc_record.build, promoted_from=str(rc)))
-    earlier = record.promotion.revision if record.promotion else None
-    record.set_promotion(PromotionInfo(str(rc), dev_url, release_url,
-                                       earlier if revision is None else revision, commit))
+    earlier = record.promotion
+    removed = remove_candidates(config, final, svn_dev_url, progress)
+    record.set_promotion(PromotionInfo(
+        str(rc), dev_url, release_url, earlier.revision if revision is None and earlier else revision, commit,
+        without_vote_result=without_vote_result.strip(),
+        removed_candidates=(*(earlier.removed_candidates if earlier else ()), *removed)))
     record.step_done("promote", {"from": str(rc), "url": release_url, "commit": commit})
     pypi = tuple(p for p in placed if p.parent.name == "pypi")
-    return PromoteResult(str(final), str(rc), release_url, revision, commit, directory, pypi)
+    return PromoteResult(str(final), str(rc), release_url, revision, commit, directory, pypi, removed)
+
+
+def remove_candidates(config: ReleaseConfig, final: ReleaseVersion, svn_dev_url: str,
+                      progress: Progress = to_log) -> tuple[str, ...]:
+    """Remove every candidate of `final` from dev/<name>/ in one commit (the release holds it now)."""
+    folder = svn.join(svn_dev_url, config.name)
+    names = candidates_of(final, svn.list_folder(folder))
+    if not names:
+        return ()
+    urls = [svn.join(folder, name) for name in names]
+    revision = svn.remove(urls, f"Remove the candidates of {config.project} {final}: it is released")
+    progress(f"removed {', '.join(names)} from {folder} (r{revision})")
+    return names
 
 
 def _place(folder: Path, directory: Path, names: list[str]) -> list[Path]:
@@ -110,5 +176,5 @@ def _place(folder: Path, directory: Path, names: list[str]) -> list[Path]:
     for source, target in pairs:
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
-            shutil.copyfile(source, target)
+            copy_atomic(source, target)
     return [target for _, target in pairs]

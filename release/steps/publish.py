@@ -44,16 +44,16 @@ def upload_packages(
             continue
         if theirs[path.name] is None:
             raise RefusedError(
-                f"{path.name} is already on {index.simple_url} but the index shows no hash to compare"
+                f"{path.name} is already on {index.shown_simple} but the index shows no hash to compare"
             )
         if theirs[path.name] != ours[path.name]:
             raise RefusedError(
-                f"{path.name} is already on {index.simple_url} with different content "
+                f"{path.name} is already on {index.shown_simple} with different content "
                 f"(index sha256 {theirs[path.name]}, ours {ours[path.name]}); a version is never reused"
             )
         progress(f"{path.name}: already on the index with the same sha256, skipped")
     if missing:
-        progress(f"uploading {', '.join(p.name for p in missing)} to {index.upload_url}")
+        progress(f"uploading {', '.join(p.name for p in missing)} to {index.shown_upload}")
         index.upload(missing, env=twine_env)
     after = index.hashes(project)
     for name, digest in ours.items():

@@ -10,6 +10,12 @@ what was released: only the base changes). The variants of one version and flavo
 and move together: when one of them cannot be rebuilt, none is. All rebuilt images are smoked
 before any is pushed; every tag that pointed at an old image is moved to its new one; each change
 is appended to a log. Nothing moved: nothing is built and the log is not touched.
+
+A tag that is an image index (several platforms) is stale when any platform's base moved: every
+platform of it is then rebuilt (an unchanged one is found in the registry, built from the same
+inputs) and smoked on its own platform, each is pushed under its platform's helper tag, a new
+index is put over them, and the tag and its aliases move to that index. (Variants are refused with
+several platforms, so an index is always the default image's.)
 """
 
 from __future__ import annotations
@@ -17,7 +23,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -29,18 +36,27 @@ from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
-from release.plan.release import constraints_folder, constraints_name
-from release.plan.tags import MASTER, BuildKind, parse_tag
+from release.plan.release import PlannedIndex, constraints_folder, constraints_name
+from release.plan.tags import MASTER, BuildKind, alias_candidates, parse_tag, platform_tag, split_tag
 from release.progress import Progress, to_log
 from release.record import load_record, release_dir, sha256_of, sha512_of
 from release.steps.build import build_set, package_builder
-from release.steps.images import ImageResult, build_images, image_source, push_images
+from release.steps.images import (
+    ImageResult,
+    build_images,
+    image_source,
+    platform_digest,
+    push_images,
+    unpinned,
+)
+from release.steps.index import put_indexes
 from release.steps.smoke import smoke_images
 from release.steps.tags import point_tag
 from release.versions import parse_existing
 
 log = logging.getLogger("release.refresh")
 DEFAULT_LOG = "docs/base-image-refresh.log"
+LABEL_READERS = 8  # targets whose labels are read from the registry at once
 
 # (version, wheel sha256s) -> the wheel files, or None when they cannot be found
 WheelSource = Callable[[str, Sequence[str]], "list[Path] | None"]
@@ -69,6 +85,7 @@ class RefreshItem:
     def group(self) -> tuple[str, str]:
         """The images that move together: every variant of one version (or master) and flavour."""
         return parse_tag(self.tag).prefix, self.flavour
+    platforms: tuple[str, ...] = ()  # an index's platforms, in its order; () for a single image
 
     def log_line(self, when: str) -> str:
         aliases = f" (also {', '.join(self.moved_tags)})" if self.moved_tags else ""
@@ -134,17 +151,18 @@ def index_wheels(simple_url: str, project: str, dest: Path) -> WheelSource:
     return find
 
 
-def revision_wheels(root: Path, name: str, dest: Path, progress: Progress = to_log) -> RevisionSource:
+def revision_wheels(config: ReleaseConfig, dest: Path, progress: Progress = to_log) -> RevisionSource:
     """A master image's wheel is on no index: build it again from the commit its image is labelled
     with (builds are reproducible), kept only when its sha256 is the recorded one. A revision that
     is not a full commit hash, or that the checkout lacks, finds nothing."""
+    root = config.root
 
     def find(revision: str, version: str, shas: Sequence[str]) -> list[Path] | None:
         try:
             commit = git.check_object_name(revision)
             epoch = git.commit_time(root, commit)
             with package_builder(epoch) as builder:
-                files = build_set(root, commit, name=name, version=version, out=dest / commit[:12],
+                files = build_set(root, commit, config=config, version=version, out=dest / commit[:12],
                                   with_source=False, builder=builder, progress=progress)
         except ReleaseError as exc:
             log.warning("wheel of %s at %s not rebuilt: %s", version, revision[:12], exc)
@@ -209,8 +227,9 @@ def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
     return config.dockerfile
 
 
-def _check(config: ReleaseConfig, client: RegistryClient, engine: Engine, tag: str) -> RefreshItem:
-    labels = client.image_labels(config.image, tag) or {}
+def _check(config: ReleaseConfig, tag: str, labels: Mapping[str, str], engine: Engine,
+           bases: dict[str, str | ServiceError]) -> RefreshItem:
+    """One target's state; `bases` remembers each base image's current digest (or why it has none)."""
     parts = parse_tag(tag)
     base, old = labels.get(f"{OCI}.base.name", ""), labels.get(f"{OCI}.base.digest", "")
     item = RefreshItem(tag, parts.python or "", labels.get(f"{OCI}.version", ""), base, old, "", "current",
@@ -220,11 +239,38 @@ def _check(config: ReleaseConfig, client: RegistryClient, engine: Engine, tag: s
         return dataclasses.replace(item, status="skipped", detail=detail)
     if not base or not old:
         return dataclasses.replace(item, status="skipped", detail="no base.name/base.digest labels")
-    try:
-        new = engine.current_digest(base)
-    except ServiceError as exc:
-        return dataclasses.replace(item, status="skipped", detail=str(exc))
+    if base not in bases:
+        try:
+            bases[base] = engine.current_digest(base)
+        except ServiceError as exc:
+            bases[base] = exc
+    new = bases[base]
+    if isinstance(new, ServiceError):
+        return dataclasses.replace(item, status="skipped", detail=str(new))
     return dataclasses.replace(item, new_base=new, status="current" if new == old else "stale")
+
+
+def _check_index(config: ReleaseConfig, client: RegistryClient, tag: str) -> RefreshItem:
+    """An index is stale when any of its platforms' images was built on a base that moved since."""
+    index = client.image_index(config.image, tag)
+    assert index is not None
+    labels = {i.platform: client.image_labels(config.image, i.digest) or {} for i in index.images}
+    first = next(iter(labels.values()))
+    base = unpinned(first.get(f"{OCI}.base.name", ""))
+    olds = {p: found.get(f"{OCI}.base.digest", "") for p, found in labels.items()}
+    item = RefreshItem(tag, split_tag(tag)[1] or "", first.get(f"{OCI}.version", ""), base,
+                       ", ".join(f"{p} {d}" for p, d in olds.items()), "", "current",
+                       platforms=tuple(labels))
+    if not base or not all(olds.values()):
+        return dataclasses.replace(item, status="skipped", detail="no base.name/base.digest labels")
+    try:
+        news = {p: platform_digest(base, p) for p in labels}
+    except ReleaseError as exc:
+        return dataclasses.replace(item, status="skipped", detail=str(exc))
+    moved = [p for p in labels if news[p] != olds[p]]
+    detail = f"base moved for {', '.join(moved)}" if moved else ""
+    return dataclasses.replace(item, new_base=", ".join(f"{p} {d}" for p, d in news.items()),
+                               status="stale" if moved else "current", detail=detail)
 
 
 def refresh_images(
@@ -245,7 +291,13 @@ def refresh_images(
     what is stale."""
     engine = engine or Engine()
     client = RegistryClient(registry)
-    items = [_check(config, client, engine, tag) for tag in refresh_targets(client.tags(config.image))]
+    targets = refresh_targets(client.tags(config.image))
+    with ThreadPoolExecutor(max_workers=LABEL_READERS, thread_name_prefix="labels") as pool:
+        target_labels = list(pool.map(lambda tag: client.labels_or_index(config.image, tag), targets))
+    bases: dict[str, str | ServiceError] = {}
+    items = [_check_index(config, client, tag) if is_index
+             else _check(config, tag, found or {}, engine, bases)
+             for tag, (found, is_index) in zip(targets, target_labels)]
     stale = [i for i in items if i.status == "stale"]
     for item in items:
         progress(f"{item.tag}: {item.status}" + (f" ({item.detail})" if item.detail else ""))
@@ -254,7 +306,7 @@ def refresh_images(
         return RefreshReport(tuple(items))
     sources = [dist_wheels(config.root), *wheel_sources]
     pinned = [dist_constraints(config.root), *constraints_sources]
-    built: list[tuple[RefreshItem, ImageResult, list[Path]]] = []
+    built: list[tuple[RefreshItem, list[ImageResult], list[Path]]] = []
     with tempfile.TemporaryDirectory(prefix="refresh-") as scratch:
         inputs: dict[str, tuple[list[Path], ReleaseConfig, str]] = {}
         for item in stale:
@@ -277,19 +329,21 @@ def refresh_images(
                 continue
             for item in members:
                 wheels, at_release, revision = inputs[item.tag]
+                # the image's own platforms, whatever the config says now
+                at_release = dataclasses.replace(at_release, platforms=item.platforms)
                 kind = BuildKind.MASTER if parse_tag(item.tag).prefix == MASTER else BuildKind.RELEASE
                 source = image_source(at_release, item.version, wheels, revision=revision)
-                (result,) = build_images(at_release, item.version, wheels=wheels, registry=registry,
-                                         flavours=[item.flavour], base_images={item.flavour: item.base_image},
-                                         kind=kind, replace_tags=True, source=source, engine=engine,
-                                         progress=progress, variants=[item.variant])
-                built.append((item, result, wheels))
-        for item, result, wheels in built:  # all smoked before any is pushed
-            smoke_images(config, [result], version=item.version, wheels=wheels, engine=engine)
+                results = build_images(at_release, item.version, wheels=wheels, registry=registry,
+                                       flavours=[item.flavour], base_images={item.flavour: item.base_image},
+                                       kind=kind, replace_tags=True, source=source, engine=engine,
+                                       progress=progress, variants=[item.variant])
+                built.append((item, results, wheels))
+        for item, results, wheels in built:  # all smoked, each on its platform, before any is pushed
+            smoke_images(config, results, version=item.version, wheels=wheels, engine=engine)
         when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         lines = []
-        for item, result, _ in built:
-            items[items.index(item)] = done = _push(config, client, engine, item, result, progress)
+        for item, results, _ in built:
+            items[items.index(item)] = done = _push(config, client, engine, item, results, progress)
             lines.append(done.log_line(when))
             progress(f"{item.tag}: refreshed, {done.old_digest} -> {done.new_digest}")
     if lines:
@@ -332,20 +386,31 @@ def _inputs(
 
 
 def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: RefreshItem,
-          result: ImageResult, progress: Progress) -> RefreshItem:
-    """Push the new image and move every tag that pointed at the old one (aliases included)."""
+          results: list[ImageResult], progress: Progress) -> RefreshItem:
+    """Push the new image (an index's: every platform's, then a new index over them, the tag
+    moved to it) and move every alias that pointed at the old one."""
     old = client.manifest_digest(config.image, item.tag)
-    aliases = [t for t in client.tags(config.image) if t != item.tag
-               and client.manifest_digest(config.image, t) == old]
-    (pushed,) = push_images([result], engine=engine)
-    assert pushed.digest is not None
+    aliases = [t for t in alias_candidates(item.tag, config.default_python)
+               if client.manifest_digest(config.image, t) == old]
+    pushed = push_images(results, engine=engine)
+    if item.platforms:
+        own = tuple((p, platform_tag(item.tag, p)) for p in item.platforms)
+        digests = {r.plan.tag: r.digest or "" for r in pushed}
+        index = put_indexes(client, config.image, [PlannedIndex(item.flavour, item.tag, own)], pushed=digests,
+                            progress=progress)[item.flavour]
+        new = index.digest
+        point_tag(client, config.image, item.tag, new, moving=True, progress=progress)
+    else:
+        (only,) = pushed
+        assert only.digest is not None
+        new = only.digest
     for alias in aliases:
         try:
-            point_tag(client, config.image, alias, pushed.digest, moving=True, progress=progress)
+            point_tag(client, config.image, alias, new, moving=True, progress=progress)
         except ReleaseError as exc:
             raise ServiceError(
-                f"{config.image}:{item.tag} was refreshed to {pushed.digest[:19]}, but {alias} still points "
+                f"{config.image}:{item.tag} was refreshed to {new[:19]}, but {alias} still points "
                 f"at the old image {old}: {exc}"
             ) from None
-    return dataclasses.replace(item, status="refreshed", old_digest=old, new_digest=pushed.digest,
+    return dataclasses.replace(item, status="refreshed", old_digest=old, new_digest=new,
                                moved_tags=tuple(aliases))

@@ -12,7 +12,7 @@ from release.adapters import gpg
 from release.config import SANDBOX, ReleaseConfig
 from release.errors import ConfigError, RefusedError
 from release.progress import Progress, to_log
-from release.record import ReleaseRecord, SignatureEntry, load_record, release_dir, sha512_of
+from release.record import ReleaseRecord, SignatureEntry, load_record, release_dir, sha512_of, write_atomic
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.sign")
@@ -29,6 +29,15 @@ class SignResult:
 def checksum_text(path: Path) -> str:
     """`<hex>  <name>`: what `sha512sum <name>` prints, so `sha512sum -c X.sha512` checks it."""
     return f"{sha512_of(path)}  {path.name}\n"
+
+
+def sign_record(path: Path, *, key: str, gnupghome: Path | None = None) -> None:
+    """Sign the release record (again: it changes on every rerun, a vote result or a withdrawal):
+    `release.json.asc` replaced, and `release.json.sha512`."""
+    signature = path.with_name(path.name + ".asc")
+    signature.unlink(missing_ok=True)
+    gpg.sign_detached(path, key=key, gnupghome=gnupghome)
+    write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
 
 
 def signing_key(key: str, *, keys_file: Path, gnupghome: Path | None = None) -> gpg.KeyInfo:
@@ -81,7 +90,7 @@ def _ensure_checksum(path: Path) -> bool:
         if target.read_text(encoding="utf-8") != expected:
             raise RefusedError(f"{target} exists and does not match {path.name}; remove it and sign again")
         return False
-    target.write_text(expected, encoding="utf-8")
+    write_atomic(target, expected)
     return True
 
 

@@ -4,19 +4,32 @@ Per image: the Python is the flavour; the installed package is the release's ver
 wheel whose sha256 is the one the release built; `pip check` passes; the default user is the
 configured uid; no compiler or node on PATH and no C headers (build tools stay in the build
 stages); every shared library of the environment finds the libraries it links to; PID 1 is the
-init; the labels are right; a shell and the app command run. Every check runs; failures raise one
-SmokeFailed naming image and check. A variant's image is checked against that variant's config.
+init; the labels are right; a shell and the app command run; and the image is its platform's (its
+config's architecture, and what `platform.machine()` says inside it). Another architecture's image
+runs the same checks under emulation. Every check runs; failures raise one SmokeFailed naming image
+and check. A variant's image is checked against that variant's config.
+
+These checks run in one container per image (a probe started through the image's entrypoint runs
+the shell and the app command itself); only when that probe cannot run do the shell and the app
+command get containers of their own, so that each still gets a verdict. The application's own
+smoke commands and health check keep a fresh container each. Images are smoked concurrently, as
+many at once as there are cores.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from release import platforms
 from release.adapters.engine import Engine, ImageInfo
 from release.config import HealthCheck, ReleaseConfig, SmokeCommand
 from release.errors import CommandError, ServiceError, VerificationError
@@ -30,18 +43,28 @@ from release.plan.images import (
 )
 from release.progress import Progress, to_log
 from release.record import sha256_of
-from release.steps.app_smoke import Check, app_checks
+from release.steps.app_smoke import Check, app_checks, timed
 from release.steps.images import ImageResult, build_images, image_event, push_images
 
 BUILD_TOOLS = ("node", "npm", "gcc", "cc", "c++", "g++", "clang")
 HEADER_DIRS = ("/usr/include", "/usr/local/include")
 INIT = "dumb-init"
+# Under qemu-user (another architecture's image), /proc shows the emulator as PID 1's first word,
+# then the program it runs: Debian's binfmt wrapper (`aarch64-binfmt-P`) or `qemu-aarch64[-static]`.
+EMULATOR = re.compile(r"^(qemu-[\w.-]+|\w+-binfmt-\w*)$")
 
-# Runs inside the image with its own python3 (3.9+): facts as one JSON line.
+APP_COMMAND_TIMEOUT = 120  # seconds, for the shell and the app command inside the probe
+
+# Runs inside the image with its own python3 (3.9+), started through the image's entrypoint.
+# argv: name, wheels record, tools (comma-separated), timeout, app command... Prints one JSON line:
+# the facts, and the exit code, output and time of `pip check`, `bash -c true` and the app command,
+# which run at the same time (each on its own: the app command gets no other process's output).
 PROBE = r"""
-import json, os, shutil, subprocess, sys
+import json, os, platform, shutil, subprocess, sys, threading, time
 from importlib import metadata
-facts = {"python": "%d.%d" % sys.version_info[:2], "uid": os.getuid()}
+started = time.monotonic()
+facts = {"python": "%d.%d" % sys.version_info[:2], "uid": os.getuid(), "machine": platform.machine(),
+         "seconds": {}}
 try:
     facts["version"] = metadata.version(sys.argv[1])
 except metadata.PackageNotFoundError:
@@ -50,12 +73,9 @@ try:
     facts["wheels"] = open(sys.argv[2]).read()
 except OSError:
     facts["wheels"] = None
-check = subprocess.run([sys.executable, "-m", "pip", "check"], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, universal_newlines=True)
-facts["pip_check"] = [check.returncode, check.stdout[-2000:]]
 facts["tools"] = {tool: shutil.which(tool) for tool in sys.argv[3].split(",")}
 try:
-    facts["pid1"] = open("/proc/1/cmdline", "rb").read().split(b"\0")[0].decode()
+    facts["pid1"] = [a.decode() for a in open("/proc/1/cmdline", "rb").read().split(b"\0")[:3]]
 except OSError:
     facts["pid1"] = None
 headers = [os.path.join(d, f) for top in sys.argv[4].split(",") for d, _, files in os.walk(top)
@@ -80,8 +100,31 @@ if shutil.which("ldd"):
                 if not os.path.exists(os.path.join(os.path.dirname(current), needed)):
                     missing.setdefault(current, []).append(needed)
 facts["libraries"] = [len(libraries), missing if shutil.which("ldd") else None]
+facts["seconds"]["facts"] = time.monotonic() - started
+commands = {"pip_check": [sys.executable, "-m", "pip", "check"], "shell": ["bash", "-c", "true"]}
+if sys.argv[5:]:
+    commands["app_command"] = sys.argv[5:]
+def run(name, command):
+    began = time.monotonic()
+    try:
+        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=float(sys.argv[4]))
+        facts[name] = [done.returncode, done.stdout[-2000:]]
+    except subprocess.TimeoutExpired:
+        facts[name] = [-1, "did not finish in %ss" % sys.argv[4]]
+    except OSError as exc:
+        facts[name] = [127, str(exc)]
+    facts["seconds"][name] = time.monotonic() - began
+threads = [threading.Thread(target=run, args=item) for item in commands.items()]
+for thread in threads:  # at once: pip check alone takes seconds to start
+    thread.start()
+for thread in threads:
+    thread.join()
 print(json.dumps(facts))
 """
+CHECK_FACTS = {"python": "facts", "version": "facts", "wheel-sha256": "facts", "pip-check": "pip_check",
+               "user": "facts", "no-build-tools": "facts", "init": "facts", "labels": "facts",
+               "shell": "shell", "app-command": "app_command", "platform": "facts"}
 
 
 @dataclass(frozen=True)
@@ -91,6 +134,7 @@ class SmokeReport:
     checks: tuple[Check, ...]
     seconds: float = 0.0
     variant: str = ""
+    platform: str = ""
 
     @property
     def ok(self) -> bool:
@@ -128,6 +172,7 @@ class Expected:
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
     variant: str = ""
+    platform: str = ""  # linux/arm64: the image's config and `platform.machine()` must say so
 
 
 def wheel_files(wheels: Sequence[Path]) -> dict[str, str]:
@@ -142,19 +187,30 @@ def expected_for(
     return Expected(flavour=result.flavour, name=config.name, version=version, wheels=dict(wheels),
                     labels=dict(result.plan.labels), uid=config.uid, app_command=variant.app_command,
                     smoke_commands=variant.smoke_commands, health_check=variant.health_check,
-                    variant=result.variant)
+                    variant=result.variant, platform=result.platform)
 
 
 def _check(name: str, ok: bool, detail: str) -> Check:
     return Check(name, ok, "" if ok else detail)
 
 
-def _run(engine: Engine, ref: str, command: Sequence[str]) -> tuple[int, str]:
+def _run(engine: Engine, ref: str, command: Sequence[str], platform: str = "", timeout: float = 120
+         ) -> tuple[int, str]:
     try:
-        result = engine.run(ref, command)
+        result = engine.run(ref, command, timeout=timeout, platform=platform or None)
     except CommandError as exc:
         return -1, str(exc)
     return result.exit_code, (result.stdout + result.stderr).strip()
+
+
+def init_of(argv: Any) -> str:
+    """The program PID 1 runs, from the first words of its command line (a string from older
+    probes); the emulator that runs another architecture's init is looked through."""
+    words = [str(w) for w in argv] if isinstance(argv, list) else [str(argv or "")]
+    names = [Path(w).name for w in words if w]
+    if len(names) > 1 and EMULATOR.match(names[0]):
+        return names[1]
+    return names[0] if names else ""
 
 
 def fact_checks(facts: Mapping[str, Any], info: ImageInfo, expect: Expected) -> list[Check]:
@@ -192,11 +248,30 @@ def fact_checks(facts: Mapping[str, Any], info: ImageInfo, expect: Expected) -> 
                             for lib, needs in missing.items())
         detail = f"{len(missing)} of {libraries} shared libraries miss libraries: {listing[:400]}"
         checks.append(_check("shared-libs", not missing, detail))
-    pid1 = Path(str(facts.get("pid1") or "")).name
+    pid1 = init_of(facts.get("pid1"))
     checks.append(_check("init", pid1 == INIT, f"PID 1 is {facts.get('pid1')!r}, expected {INIT}"))
     problems = label_mismatches(expect.labels, info.labels)
     checks.append(_check("labels", not problems, "; ".join(problems)))
-    return checks
+    if expect.platform:
+        machine = platforms.info(expect.platform).machine
+        checks.append(_check(
+            "platform", info.platform == expect.platform and facts.get("machine") == machine,
+            f"the image is {info.platform} and runs as {facts.get('machine')!r}; expected {expect.platform} "
+            f"({machine})",
+        ))
+    code, output = facts.get("shell") or [-1, "no result"]
+    checks.append(_check("shell", code == 0, f"bash -c true: exit {code}: {output.strip()[-300:]}"))
+    checks.append(_command_check(expect, facts.get("app_command") or [-1, "no result"]))
+    seconds = facts.get("seconds") or {}
+    return [replace(c, seconds=round(float(seconds.get(CHECK_FACTS.get(c.name, ""), 0)), 3)) for c in checks]
+
+
+def _command_check(expect: Expected, result: Sequence[Any]) -> Check:
+    if not expect.app_command:
+        return Check("app-command", True, "no app-command configured", skipped=True)
+    code, output = result
+    command = " ".join(expect.app_command)
+    return _check("app-command", code == 0, f"{command}: exit {code}: {str(output).strip()[-300:]}")
 
 
 def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
@@ -204,29 +279,77 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
     info = engine.inspect(ref)
     if info is None:
         info = engine.pull(ref)
-    probe = [
-        "python3", "-c", PROBE, expect.name, WHEELS_RECORD, ",".join(expect.forbidden_tools),
-        ",".join(HEADER_DIRS),
-    ]
-    code, output = _run(engine, ref, probe)
+    probe = ["python3", "-c", PROBE, expect.name, WHEELS_RECORD, ",".join(expect.forbidden_tools),
+             ",".join(HEADER_DIRS), str(APP_COMMAND_TIMEOUT), *expect.app_command]
+    probe_started = time.monotonic()
+    code, output = _run(engine, ref, probe, expect.platform, timeout=APP_COMMAND_TIMEOUT * 3 + 60)
     try:
         facts: dict[str, Any] = json.loads(output.splitlines()[-1]) if code == 0 else {}
     except (ValueError, IndexError):
         facts = {}
-    checks = [_check("probe", bool(facts), f"python3 probe failed (exit {code}): {output[-300:]}")]
+    probe_check = _check("probe", bool(facts), f"python3 probe failed (exit {code}): {output[-300:]}")
+    checks = [replace(probe_check, seconds=round(time.monotonic() - probe_started, 3))]
     if facts:
         checks += fact_checks(facts, info, expect)
-    code, output = _run(engine, ref, ["bash", "-c", "true"])
-    checks.append(_check("shell", code == 0, f"bash -c true: exit {code}: {output[-300:]}"))
-    if expect.app_command:
-        code, output = _run(engine, ref, expect.app_command)
-        command = " ".join(expect.app_command)
-        checks.append(_check("app-command", code == 0, f"{command}: exit {code}: {output[-300:]}"))
-    else:
-        checks.append(Check("app-command", True, "no app-command configured", skipped=True))
+    else:  # no probe: the shell and the app command in containers of their own
+        def shell() -> Check:
+            code, output = _run(engine, ref, ["bash", "-c", "true"], expect.platform)
+            return _check("shell", code == 0, f"bash -c true: exit {code}: {output[-300:]}")
+
+        checks.append(timed(shell))
+        if expect.app_command:
+            checks.append(timed(lambda: _command_check(
+                expect, _run(engine, ref, expect.app_command, expect.platform))))
+        else:
+            checks.append(_command_check(expect, ()))
     checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
                          health=expect.health_check)
-    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started, expect.variant)
+    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started, expect.variant,
+                       expect.platform)
+
+
+class Smoker:
+    """Smokes images as they are handed over, as many at once as there are cores (at most `jobs`),
+    so a flavour is smoked while the next one builds; `reports` waits for all of them."""
+
+    def __init__(self, config: ReleaseConfig, *, version: str, wheels: Sequence[Path], engine: Engine,
+                 on_report: Callable[[SmokeReport], None] | None = None, jobs: int | None = None) -> None:
+        self.config, self.version, self.engine, self.on_report = config, str(version), engine, on_report
+        self.shas = wheel_files(wheels)
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1),
+                                       thread_name_prefix="smoke")
+        self.futures: dict[str, Future[SmokeReport]] = {}
+
+    def submit(self, result: ImageResult) -> None:
+        self.futures[result.ref] = self.pool.submit(self._smoke, result)
+
+    def _smoke(self, result: ImageResult) -> SmokeReport:
+        try:
+            expect = expected_for(self.config, result, self.version, self.shas)
+            report = smoke_image(self.engine, result.ref, expect)
+        except ServiceError as exc:
+            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),),
+                                 variant=result.variant, platform=result.platform)
+        if self.on_report is not None:
+            with self.lock:
+                self.on_report(report)
+        return report
+
+    def reports(self, results: Sequence[ImageResult]) -> list[SmokeReport]:
+        """Every report, in the order of `results`; SmokeFailed (with all of them) when any failed."""
+        for result in results:
+            if result.ref not in self.futures:
+                self.submit(result)
+        reports = [self.futures[r.ref].result() for r in results]
+        failed = [r for r in reports if not r.ok]
+        if failed:
+            lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
+            raise SmokeFailed("smoke test failed:\n" + "\n".join(lines), reports)
+        return reports
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
 
 
 def smoke_images(
@@ -237,25 +360,16 @@ def smoke_images(
     wheels: Sequence[Path],
     engine: Engine | None = None,
     on_report: Callable[[SmokeReport], None] | None = None,
+    jobs: int | None = None,
 ) -> list[SmokeReport]:
-    """Smoke every image; raise SmokeFailed (with all reports) when any check failed."""
-    engine = engine or Engine()
-    shas = wheel_files(wheels)
-    reports = []
-    for result in results:
-        try:
-            report = smoke_image(engine, result.ref, expected_for(config, result, str(version), shas))
-        except ServiceError as exc:
-            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),),
-                                 variant=result.variant)
-        reports.append(report)
-        if on_report is not None:
-            on_report(report)
-    failed = [r for r in reports if not r.ok]
-    if failed:
-        lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
-        raise SmokeFailed("smoke test failed:\n" + "\n".join(lines), reports)
-    return reports
+    """Smoke every image, as many at once as there are cores (at most `jobs`); raise SmokeFailed
+    (with all reports, in the order of `results`) when any check failed."""
+    smoker = Smoker(config, version=version, wheels=wheels, engine=engine or Engine(), on_report=on_report,
+                    jobs=min(len(results), jobs or os.cpu_count() or 1))
+    try:
+        return smoker.reports(results)
+    finally:
+        smoker.close()
 
 
 def ship_images(
@@ -269,19 +383,24 @@ def ship_images(
     progress: Progress = to_log,
     **build_options: Any,
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
-    """Build all flavours, smoke all, then push all: one failure anywhere and nothing is pushed."""
+    """Build all flavours (and platforms), smoke all (each as soon as it is built, on its own
+    platform), then push all: one failure anywhere and nothing is pushed."""
     engine = engine or Engine()
-    results = build_images(config, version, wheels=wheels, registry=registry, engine=engine,
-                           progress=progress, **build_options)
 
     def on_report(report: SmokeReport) -> None:
         verdict = "ok" if report.ok else "FAILED " + ", ".join(c.name for c in report.failures)
         message = f"smoke {report.ref}: {verdict}"
-        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds,
+        platform = report.platform if config.multi_platform else ""  # named only among several
+        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds, platform=platform,
                              variant=report.variant))
 
-    reports = smoke_images(config, results, version=str(version), wheels=wheels, engine=engine,
-                           on_report=on_report)
+    smoker = Smoker(config, version=version, wheels=wheels, engine=engine, on_report=on_report)
+    try:
+        results = build_images(config, version, wheels=wheels, registry=registry, engine=engine,
+                               progress=progress, on_result=smoker.submit, **build_options)
+        reports = smoker.reports(results)
+    finally:
+        smoker.close()
     if push:
         results = push_images(results, engine=engine, progress=progress)
     return results, reports

@@ -1,9 +1,18 @@
-"""What a PMC member runs before voting: signatures, checksums, the file list, and a rebuild to compare."""
+"""What a PMC member runs before voting: signatures, checksums, the file list, a rebuild to compare,
+and the checks made by hand on a source release: LICENSE and NOTICE, license headers, no binaries,
+and wheels made of their sdist's files (the rules themselves are in release/licences.py); and the
+candidate's images: each version tag's digest, and with several platforms each platform's image
+digest under its index (every entry checked against that image's own config)."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import tarfile
 import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,11 +25,15 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from release import licences
 from release.adapters import git, gpg, svn
+from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import VerificationError
+from release.plan.release import distribution_of
+from release.plan.tags import version_tag
 from release.progress import Progress, to_log
-from release.record import sha512_of
+from release.record import sha256_of, sha512_of
 from release.steps.build import artefact_kind, build_set, package_builder
 from release.versions import ReleaseVersion
 
@@ -63,6 +76,11 @@ class VerifyReport:
         return "\n".join([*lines, verdict])
 
 
+# (checks, the voted commit, the KEYS file, the rebuilt candidate's wheels (filename -> sha256) or None):
+# what `invoke verify` adds for the candidate's images (steps/check_provenance.py)
+ImageChecks = Callable[[dict[str, FileCheck], str, Path, "Mapping[str, str] | None"], None]
+
+
 class CandidateRejected(VerificationError):
     """The candidate failed verification; `report` says which file and why."""
 
@@ -71,15 +89,20 @@ class CandidateRejected(VerificationError):
         self.report = report
 
 
-def _is_artefact(name: str, project: str, final: str) -> bool:
+def _is_artefact(name: str, config: ReleaseConfig, final: str) -> bool:
+    """The source tarball of the release, or an sdist or wheel of one of its distributions carrying
+    the release's final version (any final version for a distribution with its own)."""
     kind = artefact_kind(name)
     try:
         if kind == "source":
-            return name == f"{project}-{final}-source.tar.gz"
+            return name == f"{config.name}-{final}-source.tar.gz"
         parsed = parse_sdist_filename(name) if kind == "sdist" else parse_wheel_filename(name)[:2]
     except (InvalidSdistFilename, InvalidWheelFilename):
         return False
-    return kind in {"sdist", "wheel"} and parsed == (canonicalize_name(project), Version(final))
+    for dist in config.distributions:
+        if kind in {"sdist", "wheel"} and parsed[0] == canonicalize_name(dist.name):
+            return not parsed[1].is_prerelease if dist.own_version else parsed[1] == Version(final)
+    return False
 
 
 def _check_checksum(artefact: Path) -> str:
@@ -91,19 +114,24 @@ def _check_checksum(artefact: Path) -> str:
     return "" if fields[0].lower() == sha512_of(artefact) else "sha512 does not match the file"
 
 
-def check_files(folder: Path, project: str, final: str, gnupghome: Path,
+def check_files(folder: Path, config: ReleaseConfig, final: str, gnupghome: Path,
                 checks: dict[str, FileCheck]) -> None:
     """Signatures (against KEYS only), checksums, and that nothing unexpected is in the folder."""
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    artefacts = [n for n in names if _is_artefact(n, project, final)]
+    artefacts = [n for n in names if _is_artefact(n, config, final)]
     companions = {f"{n}{suffix}" for n in artefacts for suffix in (".asc", ".sha512")}
     for name in names:
         check = checks.setdefault(name, FileCheck(name))
         if name not in artefacts and name not in companions:
             check.problems.append("not expected in a release candidate")
-    for kind in ("source", "sdist", "wheel"):
-        if not any(artefact_kind(n) == kind for n in artefacts):
-            checks.setdefault(f"<{kind}>", FileCheck(f"<{kind}>")).problems.append(f"no {kind} of {final}")
+    if not any(artefact_kind(n) == "source" for n in artefacts):
+        checks.setdefault("<source>", FileCheck("<source>")).problems.append(f"no source of {final}")
+    for dist in config.distributions:
+        for kind in ("sdist", "wheel"):
+            if not any(artefact_kind(n) == kind and distribution_of(n) == canonicalize_name(dist.name)
+                       for n in artefacts):
+                label = f"<{kind} of {dist.name}>" if len(config.distributions) > 1 else f"<{kind}>"
+                checks.setdefault(label, FileCheck(label)).problems.append(f"no {kind} of {dist.name}")
     for name in artefacts:
         path = folder / name
         for companion in (f"{name}.asc", f"{name}.sha512"):
@@ -127,6 +155,85 @@ def check_files(folder: Path, project: str, final: str, gnupghome: Path,
             checks[name].passed.append("signed and checksummed")
 
 
+def _tar_members(path: Path) -> Iterator[tuple[str, bytes]]:
+    """(path inside the top folder, bytes) of every regular file of a .tar.gz; nothing is extracted."""
+    with tarfile.open(path, "r:gz") as archive:
+        for member in archive:
+            if member.isfile():
+                handle = archive.extractfile(member)
+                if handle is not None:
+                    yield member.name.split("/", 1)[-1] if "/" in member.name else member.name, handle.read()
+
+
+def _digests(members: Iterator[tuple[str, bytes]]) -> dict[str, str]:
+    return {name: hashlib.sha256(data).hexdigest() for name, data in members}
+
+
+def _wheel_members(path: Path) -> dict[str, str]:
+    with zipfile.ZipFile(path) as wheel:
+        return {name: hashlib.sha256(wheel.read(name)).hexdigest()
+                for name in wheel.namelist() if not name.endswith("/")}
+
+
+def check_contents(folder: Path, names: Sequence[str], config: ReleaseConfig,
+                   checks: dict[str, FileCheck]) -> None:
+    """What PMC members check by hand: LICENSE and NOTICE in the source tarball and every sdist,
+    a license header in every source file, no binaries, and every wheel made of its sdist's files."""
+    sdists: dict[str, tuple[str, dict[str, str]]] = {}  # distribution -> (sdist, its files' sha256)
+    damaged = {n for n in names if checks.get(n) and checks[n].problems}  # failed signature or checksum
+    for name in names:
+        path, kind = folder / name, artefact_kind(name)
+        check = checks.setdefault(name, FileCheck(name))
+        try:
+            if kind == "source":
+                problems: dict[str, str] = {}
+                found: list[str] = []
+                for member, data in _tar_members(path):
+                    found.append(member)
+                    problem = licences.check_source_file(member, data, config.license_excludes)
+                    if problem:
+                        problems[member] = problem
+                missing = licences.missing_notices(found)
+                check.problems += missing + licences.summarise(problems)
+                if not missing and not problems:
+                    check.passed.append(f"LICENSE and NOTICE, license headers, no binaries "
+                                        f"({len(found)} files)")
+            elif kind == "sdist":
+                members = _digests(_tar_members(path))
+                sdists[distribution_of(name)] = (name, members)
+                missing = licences.missing_notices(members)
+                check.problems += missing
+                if not missing:
+                    check.passed.append("LICENSE and NOTICE present")
+        except (tarfile.TarError, OSError, EOFError, zlib.error) as exc:
+            check.problems.append(f"cannot be read as a .tar.gz ({exc})")
+    for name in names:
+        if artefact_kind(name) != "wheel":
+            continue
+        check = checks[name]
+        sdist_name, sdist = sdists.get(distribution_of(name), ("", {}))
+        if not sdist_name or sdist_name in damaged:
+            continue  # a missing or damaged sdist is reported as such; the wheel is not blamed for it
+        try:
+            outside = licences.wheel_outside_sdist(_wheel_members(folder / name), sdist)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
+            check.problems.append(f"cannot be read as a wheel ({exc})")
+            continue
+        if outside:
+            more = f" (and {len(outside) - 5} more)" if len(outside) > 5 else ""
+            check.problems.append(f"files that are not the sdist's: {', '.join(outside[:5])}{more}")
+        else:
+            check.passed.append("its files are the sdist's")
+
+
+def check_release_files(folder: Path, config: ReleaseConfig, final: str) -> dict[str, FileCheck]:
+    """`check_contents` over the release files in `folder` (signatures and checksums aside)."""
+    names = sorted(p.name for p in folder.iterdir() if p.is_file() and _is_artefact(p.name, config, final))
+    checks: dict[str, FileCheck] = {}
+    check_contents(folder, names, config, checks)
+    return checks
+
+
 def compare_rebuild(folder: Path, rebuilt: list[Path], checks: dict[str, FileCheck]) -> None:
     for path in rebuilt:
         check = checks.setdefault(path.name, FileCheck(path.name))
@@ -144,7 +251,7 @@ def compare_rebuild(folder: Path, rebuilt: list[Path], checks: dict[str, FileChe
 
 def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_dev_url: str,
                      keys_url: str, repo_root: Path, commit: str | None = None, rebuild: bool = True,
-                     progress: Progress = to_log) -> VerifyReport:
+                     image_checks: ImageChecks | None = None, progress: Progress = to_log) -> VerifyReport:
     """Check the staged candidate; the report when everything holds, else CandidateRejected (exit 7)."""
     target = version_rc
     final = str(target.final) if target.is_prerelease else str(target)
@@ -161,19 +268,66 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
             progress(f"importing {keys_url} into a throwaway keyring; checking signatures and checksums")
             if not gpg.import_keys(keys, gnupghome=home):
                 raise VerificationError(f"{keys_url} holds no public keys")
-            check_files(folder, config.name, final, home, checks)
+            check_files(folder, config, final, home, checks)
+        progress("checking LICENSE and NOTICE, license headers, binaries, and the wheels against the sdists")
+        artefacts = sorted(n for n in checks if (folder / n).is_file() and _is_artefact(n, config, final))
+        check_contents(folder, artefacts, config, checks)
         if rebuild:
             commit = commit or git.tag_commit(repo_root, str(target))
             if commit is None:
                 raise VerificationError(f"no git tag {target} in {repo_root}; fetch tags or pass the commit")
             progress(f"rebuilding {final} from {commit[:12]} to compare bytes")
             with package_builder(git.commit_time(repo_root, commit)) as builder:
-                rebuilt = build_set(repo_root, commit, name=config.name, version=final,
+                rebuilt = build_set(repo_root, commit, config=config, version=final,
                                     out=Path(work) / "rebuilt", with_source=True, builder=builder,
                                     progress=progress)
             compare_rebuild(folder, rebuilt, checks)
+        if image_checks is not None:
+            wheels: dict[str, str] | None = None
+            commit = commit or git.tag_commit(repo_root, str(target)) or ""
+            if rebuild and target.is_prerelease:  # the images install the wheel built as the candidate
+                progress(f"rebuilding {target} from {commit[:12]} to compare with the images' wheel")
+                with package_builder(git.commit_time(repo_root, commit)) as builder:
+                    made = build_set(repo_root, commit, config=config, version=str(target),
+                                     out=Path(work) / "rebuilt-candidate", with_source=False, builder=builder,
+                                     progress=progress)
+                wheels = {p.name: sha256_of(p) for p in made if p.name.endswith(".whl")}
+            image_checks(checks, commit, keys, wheels)
     report = VerifyReport(str(target), url, commit or "", tuple(checks[name] for name in sorted(checks)))
     progress(report.render())
     if not report.ok:
         raise CandidateRejected(report)
     return report
+
+
+@dataclass(frozen=True)
+class ImageCheck:
+    """One flavour's version tag: its digest, and each platform's image under it."""
+
+    tag: str
+    digest: str | None  # None: not in the registry
+    platforms: tuple[tuple[str, str], ...] = ()  # (platform, digest of its image), in the index's order
+    problem: str = ""
+
+
+def verify_images(config: ReleaseConfig, version: ReleaseVersion, registry: RegistryClient
+                  ) -> list[ImageCheck]:
+    """Each flavour's `V-pythonP` as the registry holds it. A tag that is not there yet is
+    reported, not failed; an index whose entries are not the platforms their configs state, or
+    that lacks a configured platform, is a problem (VerificationError from the caller)."""
+    found = []
+    for python in config.python:
+        tag = version_tag(version, python)
+        try:
+            index = registry.image_index(config.image, tag)
+        except VerificationError as exc:
+            found.append(ImageCheck(tag, None, (), str(exc)))
+            continue
+        if index is None:
+            found.append(ImageCheck(tag, None))
+            continue
+        listed = tuple((i.platform, i.digest) for i in index.images)
+        missing = [p for p in config.image_platforms if p not in dict(listed)]
+        problem = f"no {', '.join(missing)} image under it" if missing else ""
+        found.append(ImageCheck(tag, index.digest, listed, problem))
+    return found

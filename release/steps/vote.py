@@ -1,4 +1,9 @@
-"""Stage a release candidate in svn dev/ for the PMC vote, tag it in git, and write the vote email."""
+"""Stage a release candidate in svn dev/ for the PMC vote, tag it in git, and write the vote email.
+
+Before anything is committed the candidate's files pass the checks PMC members make by hand
+(LICENSE, NOTICE, headers, binaries, wheels against sdists); after the commit, what svn holds is
+verified exactly as a voter would (`invoke verify`), and only then is the vote email written.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,14 @@ from pathlib import Path
 
 from release.adapters import git, svn
 from release.config import ReleaseConfig
-from release.errors import RefusedError
+from release.errors import RefusedError, VerificationError
 from release.progress import Progress, to_log
-from release.record import StageInfo, load_record, release_dir, sha512_of
+from release.record import StageInfo, load_record, release_dir, sha512_of, write_atomic
+from release.steps.verify import CandidateRejected, check_release_files, verify_candidate
 from release.versions import ReleaseVersion, describe
+from release.votes import VOTE_HOURS
 
 log = logging.getLogger("release.vote")
-VOTE_HOURS = 72
 EMAIL_NAME = "vote-email.txt"
 
 
@@ -36,6 +42,7 @@ class VoteEmail:
     commit: str
     release_notes: str
     closes: datetime
+    distributions: tuple[tuple[str, str], ...] = ()  # (name, version voted on)
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,8 @@ def render_vote_email(vote: VoteEmail) -> str:
     """The `[VOTE]` email for the dev list, headers first. Pure."""
     closes = vote.closes.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     listing = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in vote.files)
+    shipped = "\n".join(f"  {name} {version}" for name, version in vote.distributions)
+    shipped_text = f"It releases these distributions:\n\n{shipped}\n\n" if vote.distributions else ""
     return f"""To: {vote.mailing_list}
 Subject: [VOTE] Release {vote.project} {vote.final} from {vote.candidate}
 
@@ -60,7 +69,7 @@ Hello everyone,
 This is a call for a vote on releasing {vote.project} {vote.final}, from release candidate \
 {vote.candidate}.
 
-The files to vote on are in svn:
+{shipped_text}The files to vote on are in svn:
 
   {vote.svn_url}
 
@@ -132,6 +141,8 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
     files = staged_files(directory, artefacts, recorded)
     assert record.build is not None  # the build step is done
     commit = record.build.commit
+    progress("checking LICENSE and NOTICE, license headers, binaries and the wheels before staging")
+    _check_contents(config, directory / "svn", str(target.final))
     tag = str(target)
     if git.ensure_tag(config.root, tag, commit, f"{config.project} {target} ({describe(target)})"):
         progress(f"tagged {commit[:12]} as {tag} (push it: git push origin {tag})")
@@ -150,6 +161,13 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
                 shutil.copyfile(path, folder / path.name)
             revision = svn.import_folder(folder, url, f"Stage {config.project} {target} for the vote")
         progress(f"committed {len(files)} files to {url} (r{revision})")
+    progress(f"verifying {url} as a voter would")
+    try:
+        verify_candidate(config, target, svn_dev_url=svn_dev_url, keys_url=keys_url, repo_root=config.root,
+                         commit=commit, progress=progress)
+    except CandidateRejected as exc:
+        raise VerificationError(f"{url} fails verification ({', '.join(exc.report.failed)}); no vote email "
+                                f"was written: remove it (svn rm {url}) and stage a new candidate") from None
     moment = now or datetime.now(timezone.utc)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
     vote = VoteEmail(
@@ -158,13 +176,25 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
         files=tuple((p.name, sha512_of(p)) for p in files if p.name in {Path(a).name for a in artefacts}),
         fingerprint=signer, keys_url=keys_url, tag=tag, commit=commit,
         release_notes=record.build.release_notes,
-        closes=moment + timedelta(hours=VOTE_HOURS))
+        closes=moment + timedelta(hours=VOTE_HOURS),
+        distributions=tuple(sorted(record.distributions().items())) or ((config.name, str(target.final)),))
     email = directory / EMAIL_NAME
-    email.write_text(render_vote_email(vote), encoding="utf-8")
+    write_atomic(email, render_vote_email(vote))
     # a rerun that committed nothing keeps the revision an earlier run committed
     kept = revision if revision is not None or record.stage is None else record.stage.revision
     record.set_stage(StageInfo(url, tag, commit, signer, keys_url, {p.name: sha512_of(p) for p in files},
-                               vote.closes.isoformat(), kept))
+                               vote.closes.isoformat(), kept, opened=moment.isoformat()))
     record.step_done("stage", {"url": url, "revision": kept})
     progress(f"vote email written to {email}")
     return StageResult(str(target), url, revision, tag, commit, email)
+
+
+def _check_contents(config: ReleaseConfig, folder: Path, final: str) -> None:
+    """Refuse, before anything is committed, a candidate that fails a PMC member's checks by hand."""
+    checks = check_release_files(folder, config, final)
+    failed = [f"{name}: {'; '.join(check.problems)}" for name, check in sorted(checks.items())
+              if check.problems]
+    if failed:
+        raise VerificationError(f"the candidate fails the PMC checks, nothing was staged: "
+                                f"{' | '.join(failed)}; fix the tree (or [tool.release] license-excludes) "
+                                "and build a new candidate")

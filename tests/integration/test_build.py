@@ -150,6 +150,18 @@ def test_a_version_without_changelog_section_is_refused(sample_repo: Path) -> No
         build_release(load_config(sample_repo), parse_version("1.10.7rc1"))
 
 
+@pytest.mark.parametrize("target", ["/etc/passwd", "../../outside"])
+def test_a_committed_link_out_of_the_tree_is_refused_in_one_line(sample_repo: Path, target: str) -> None:
+    (sample_repo / "sample_app" / "link").symlink_to(target)
+    git(sample_repo, "add", "sample_app/link")
+    git(sample_repo, "commit", "-q", "-m", "a link out of the tree")
+    with pytest.raises(RefusedError) as caught:
+        build_release(load_config(sample_repo), V_RC)
+    message = str(caught.value)
+    assert "'sample_app/link'" in message and "cannot be released" in message
+    assert not (sample_repo / "dist").exists()
+
+
 def test_the_changelog_is_read_from_the_commit(sample_repo: Path) -> None:
     (sample_repo / "CHANGELOG.md").unlink()
     git(sample_repo, "commit", "-q", "-am", "no changelog")

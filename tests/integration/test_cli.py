@@ -91,3 +91,25 @@ def test_release_help_describes_the_options() -> None:
     result = invoke(REPO_ROOT, "release", "--help")
     assert result.returncode == 0
     assert "--dry-run" in result.stdout and "--version" in result.stdout
+
+
+@pytest.mark.parametrize(("args", "expected"), [
+    (["promote", "--version", "1.10.6", "--from-rc", "1.10.6rc1", "--without-vote-result"],
+     '--without-vote-result needs --reason "why", which is recorded'),
+    (["promote", "--version", "1.10.6", "--from-rc", "1.10.6rc1", "--reason", "x"],
+     "--reason goes with --without-vote-result"),
+    (["vote-result", "--version", "1.10.6rc1"], "--votes is required"),
+    (["withdraw", "--version", "1.10.6"], "--reason is required: say why the release is withdrawn"),
+    (["vote-result", "--version", "1.10.6rc1", "--votes", "v.txt", "--closed-at", "soon"],
+     "'soon' is not a time like 2026-11-29T13:00:00Z"),
+])
+def test_the_vote_and_withdraw_options_are_checked_before_anything_runs(tmp_path: Path, args: list[str],
+                                                                         expected: str) -> None:
+    root = write_project(tmp_path / "p", 'name = "x"\npython = ["3.11"]\nbinding-voters = ["a@b"]')
+    (root / "v.txt").write_text("+1 a@b\n")
+    before = snapshot(root)
+    result = invoke(root, *args)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0], result.stderr
+    assert snapshot(root) == before

@@ -11,12 +11,13 @@ import shutil
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT, make_sample_repo
-from engine_helpers import ThrowawayRegistry, require_engine_and_base, start_registry, untag_all
+from engine_helpers import BASE, ThrowawayRegistry, require_engine_and_base, start_registry, untag_all
 
 from release.adapters.cmd import run
 from release.adapters.engine import Engine
@@ -26,6 +27,7 @@ from release.config import ReleaseConfig, Variant, load_config
 from release.errors import CommandError, RefusedError
 from release.plan.images import INPUT_HASH_LABEL, OCI, WHEEL_SHA256_LABEL
 from release.plan.release import CONSTRAINTS_DIR, PlannedImage, constraints_name
+from release.plan.tags import BuildKind
 from release.progress import Event
 from release.record import ConstraintsEntry, load_record, release_dir, sha256_of, sha512_of
 from release.steps.constraints import ImageToRead, constraints_text, read_installed
@@ -152,7 +154,8 @@ def test_final_image_has_no_build_tools_caches_or_secrets(
     assert "pip wheel" not in history and "pip download" not in history  # build stages stay behind
     assert "PIP_INDEX_URL" not in history
     script = ("test ! -e /root/.cache/pip && test ! -e /home/app/.cache/pip && test ! -e /wheels "
-              "&& test ! -e /context && find /var/lib/apt/lists -type f | wc -l")
+              "&& test ! -e /context && test ! -e /opt/build && test ! -e /opt/venv/bin/uv "
+              "&& ! command -v uv && test ! -e /etc/pip.conf && find /var/lib/apt/lists -type f | wc -l")
     ours = engine.run(ref, ["sh", "-c", script], user="0")
     base = engine.run("sandbox/python:3.11", ["sh", "-c", "find /var/lib/apt/lists -type f | wc -l"])
     assert ours.exit_code == 0, ours.stderr
@@ -428,3 +431,46 @@ def test_refresh_moves_every_variant_of_a_release_or_none(engine: Engine, sample
         live.stop()
         untag_all(live.address)
         shutil.rmtree(release_dir(sample.root, VERSION), ignore_errors=True)
+
+
+def test_an_empty_engine_takes_the_dependency_layers_from_the_registry(
+    engine: Engine, sample: Sample, tmp_path: Path
+) -> None:
+    """A runner that starts with an empty engine: what the first build made is removed from the engine
+    (everything built on a base of this test's own, so nothing else is touched), and the next commit's
+    build pulls the dependency stage the first one pushed and installs no dependency again."""
+    live = start_registry(tmp_path / "registry")
+    nonce = uuid.uuid4().hex[:12]
+    label = f"org.release-pipeline.test={nonce}"
+    base = f"{live.address}/sandbox/python:3.11-{nonce}"
+    try:
+        run(["docker", "build", "-q", "-t", base, "-"], input_text=f"FROM {BASE}\nLABEL {label}\n")
+        engine.push(base)
+        config = dataclasses.replace(sample.config, image="sample/cached")
+        source = image_source(config, VERSION, [sample.wheel])
+
+        def master(revision: str) -> ImageResult:
+            (result,) = ship_images(config, VERSION, wheels=[sample.wheel], registry=live.address,
+                                    flavours=["3.11"], base_images={"3.11": base}, kind=BuildKind.MASTER,
+                                    engine=engine, source=dataclasses.replace(source, revision=revision))[0]
+            return result
+
+        first = master("1" * 40)
+        assert first.cache == "built"
+        cache_repository, cache_tag = first.plan.cache_ref.split("/", 1)[1].rsplit(":", 1)
+        assert RegistryClient(live.address).manifest_digest(cache_repository, cache_tag) is not None
+        engine.remove_labelled(label)
+        assert engine.inspect(first.plan.cache_ref) is None and engine.inspect(first.image_id) is None
+        pulled_base = engine.pull(base)
+
+        second = master("2" * 40)
+        assert second.cache == "registry"
+        install = [t for t in second.timings if "--requirement /deps/requirements.txt" in t.instruction]
+        assert install and all(t.cached for t in install)
+        image, cache = engine.inspect(second.ref), engine.inspect(first.plan.cache_ref)
+        assert image is not None and cache is not None
+        first_own = len(pulled_base.raw["RootFS"]["Layers"])  # the runtime stage's layer, from the cache
+        assert image.raw["RootFS"]["Layers"][first_own] == cache.raw["RootFS"]["Layers"][first_own]
+    finally:
+        live.stop()
+        engine.remove_labelled(label)

@@ -194,12 +194,13 @@ def push_image(
     *,
     payload: bytes = b"hello\n",
     oci: bool = False,
+    architecture: str = "amd64",
 ) -> PushedImage:
     """Push a one-layer image (config with Labels + a gzip layer) and tag it."""
     layer, diff_id = tiny_layer(payload)
     config = json.dumps(
         {
-            "architecture": "amd64",
+            "architecture": architecture,
             "os": "linux",
             "config": {"Labels": labels, "Cmd": ["true"]},
             "rootfs": {"type": "layers", "diff_ids": [diff_id]},

@@ -104,11 +104,13 @@ def test_dry_run_shows_which_tags_would_move_and_changes_nothing(history: Histor
     )
     plan = json.loads(result.stdout)
     assert plan["version"] == "1.10.8"
-    assert plan["tags"]["1.10.8"] == "3.11" and plan["tags"]["1.10-python3.13"] == "3.13"
-    assert "latest" not in plan["tags"], "2.0.0 is released, so 1.10.8 must not take latest"
-    change = plan["tag_changes"]["1.10-python3.13"]
-    assert change == {"python": "3.13", "current_digest": before["1.10-python3.13"], "action": "move"}
-    assert plan["tag_changes"]["1.10.8"]["action"] == "create"
+    tags = {t["tag"]: t for t in plan["tags"]}
+    assert tags["1.10.8"]["python"] == "3.11" and tags["1.10-python3.13"]["python"] == "3.13"
+    assert "latest" not in tags, "2.0.0 is released, so 1.10.8 must not take latest"
+    change = tags["1.10-python3.13"]
+    assert (change["current_digest"], change["action"]) == (before["1.10-python3.13"], "move")
+    assert change["source"] == "1.10.8-python3.13"
+    assert tags["1.10.8"]["action"] == "create"
     assert any("declares version 1.10.7" in w for w in plan["warnings"])
     assert sample.tag_digests() == before
     assert not (sample.root / "dist" / "1.10.8").exists()

@@ -10,6 +10,7 @@ from release_helpers import SampleRelease
 
 from release import sandbox
 from release.errors import ReleaseError
+from release.plan.provenance import attachment_tag
 from release.plan.tags import BuildKind, plan_tags
 from release.record import sha256_of
 from release.versions import parse_version
@@ -70,7 +71,10 @@ def test_killed_registry_then_killed_index_then_rerun_completes(sample: SampleRe
 
     report = sample.release("1.10.7")
     after = sample.tag_digests()
-    assert set(after) == expected_tags("1.10.6", "1.10.7")
+    attachments = {tag for tag in after if tag.endswith(".att")}  # each image's record and SBOM
+    assert set(after) - attachments == expected_tags("1.10.6", "1.10.7")
+    assert attachments == {attachment_tag(after[f"{version}-python{flavour}"])
+                           for version in ("1.10.6", "1.10.7") for flavour in ("3.11", "3.13")}
     for alias in ("latest", "1.10"):
         for flavour in ("3.11", "3.13"):
             assert after[f"{alias}-python{flavour}"] == after[f"1.10.7-python{flavour}"]

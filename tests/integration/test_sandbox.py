@@ -17,8 +17,11 @@ from pathlib import Path
 import docker
 import docker.errors
 import pytest
+from vote_fixtures import generate_key, keys_text, new_gnupghome
 
 from release import sandbox
+from release.adapters import gpg as gpg_adapter
+from release.adapters import svn as svn_adapter
 from release.adapters.cmd import run
 from release.adapters.net import http_get, http_status
 from release.adapters.process import wait_until
@@ -228,6 +231,26 @@ def test_svn_has_dev_release_and_keys(services: sandbox.Services) -> None:
     keys = run(["svn", "cat", f"{services.svn_url}/release/{NAME}/KEYS"]).stdout
     assert services.signing_key in keys
     assert "sig 3" in keys and "-----BEGIN PGP PUBLIC KEY BLOCK-----" in keys
+
+
+@pytest.mark.sandbox
+def test_keys_that_others_added_survive_every_start(sandbox_root: Path, services: sandbox.Services,
+                                                     tmp_path: Path) -> None:
+    """KEYS is append-only (ASF): `up` appends the sandbox key when it is missing, drops nothing."""
+    home = new_gnupghome()
+    other = generate_key(home, "Another Release Manager <other@sample.invalid>")
+    theirs = keys_text(home, other)
+    url = f"{services.svn_url}/release/{NAME}/KEYS"
+    svn_adapter.write_text(url, theirs, "Another release manager's key, and only that")
+    for _ in range(2):
+        sandbox.up(sandbox_root, name=NAME, flavours=[FLAVOUR], progress=lambda line: None)
+        now = run(["svn", "cat", url]).stdout
+        assert now.startswith(theirs.rstrip("\n")), "a key someone else added was dropped or changed"
+        keys = tmp_path / "KEYS"
+        keys.write_text(now)
+        assert gpg_adapter.fingerprints_in(keys) == {other, services.signing_key}
+    log = run(["svn", "log", "-q", url]).stdout
+    assert log.count("\nr") == 3, log  # the first KEYS, theirs, one append: the second start changed nothing
 
 
 @pytest.mark.sandbox

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -13,12 +16,14 @@ from conftest import git
 from vote_fixtures import Keyring, SvnRepo, built_sample, copy_tree, make_svn, shared_keyring, svn
 
 from release.adapters import svn as svn_adapter
-from release.config import ReleaseConfig
+from release.config import ReleaseConfig, load_config
 from release.errors import RefusedError, VerificationError, VersionError
 from release.record import sha512_of
+from release.steps.build import build_release
 from release.steps.promote import PromoteResult, promote_release
+from release.steps.result import count_result
 from release.steps.sign import sign_release
-from release.steps.verify import CandidateRejected, verify_candidate
+from release.steps.verify import CandidateRejected, check_release_files, verify_candidate
 from release.steps.vote import StageResult, stage_release
 from release.versions import parse_version
 
@@ -150,7 +155,11 @@ def test_a_good_candidate_verifies(staged: Staged) -> None:
     assert report.ok and report.commit == staged.result.commit
     assert [check.name for check in report.checks] == STAGED_NAMES
     passed = {check.name: check.passed for check in report.checks}
-    assert passed["sample_app-1.10.6.tar.gz"] == ["signed and checksummed", "identical to the rebuild"]
+    assert passed["sample_app-1.10.6.tar.gz"] == ["signed and checksummed", "LICENSE and NOTICE present",
+                                                  "identical to the rebuild"]
+    assert passed["sample-app-1.10.6-source.tar.gz"][1].startswith(
+        "LICENSE and NOTICE, license headers, no binaries (")
+    assert passed["sample_app-1.10.6-py3-none-any.whl"][1] == "its files are the sdist's"
     assert passed["sample_app-1.10.6.tar.gz.asc"] == [f"good signature by {staged.keyring.fingerprint}"]
     assert passed["sample_app-1.10.6.tar.gz.sha512"] == ["sha512 matches"]
 
@@ -207,24 +216,120 @@ def test_verify_without_a_candidate_or_a_tag(staged: Staged, tmp_path: Path) -> 
         verify(mine, rebuild=True)
 
 
+# --- the checks PMC members make by hand -------------------------------------------------------------
+
+GENERATES = '''
+from setuptools.command.build_py import build_py
+
+
+class WithGenerated(build_py):
+    """Writes a module into the wheel that the sdist does not have."""
+
+    def run(self):
+        super().run()
+        Path(self.build_lib, "sample_app", "_generated.py").write_text("BUILT = True\\n")
+
+
+setup(cmdclass={"build_py": WithGenerated},
+'''
+
+
+@pytest.fixture(scope="module")
+def broken(tmp_path_factory: pytest.TempPathFactory) -> Staged:
+    """A candidate that breaks every hand check: no NOTICE, a file without a header, a binary, and a
+    wheel file the sdist lacks; built and signed, its svn files imported by hand (stage refuses them)."""
+    built, _ = built_sample(tmp_path_factory, RC)
+    root, _ = copy_tree(built, tmp_path_factory.mktemp("broken") / "sample")
+    shutil.rmtree(root / "dist")
+    (root / "NOTICE").unlink()
+    (root / "sample_app" / "helpers.py").write_text("def helper():\n    return 1\n")
+    (root / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR")
+    setup = root / "setup.py"
+    setup.write_text(setup.read_text().replace("\nsetup(", GENERATES, 1))
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "Break the hand checks")
+    config = load_config(root)
+    build_release(config, V_RC)
+    keyring = shared_keyring()
+    sign_release(config, V_RC, key=keyring.fingerprint, gnupghome=keyring.home, keys_file=keyring.keys_file)
+    repo = make_svn(tmp_path_factory.mktemp("svn-broken"), NAME, keyring.keys_file.read_text())
+    git(config.root, "tag", RC)
+    return Staged(config.root, config, repo, keyring, StageResult(RC, "", None, RC, "", Path()))
+
+
+def test_stage_refuses_a_candidate_that_fails_the_hand_checks_before_committing(broken: Staged) -> None:
+    with pytest.raises(VerificationError) as refused:
+        stage_release(broken.config, V_RC, svn_dev_url=broken.repo.dev_url,
+                      keys_url=broken.repo.keys_url(NAME))
+    message = str(refused.value)
+    assert message.startswith("the candidate fails the PMC checks, nothing was staged: ")
+    assert "\n" not in message and refused.value.exit_code == 7
+    assert "sample-app-1.10.6-source.tar.gz: NOTICE is missing" in message
+    assert "no license header: sample_app/helpers.py" in message
+    assert "a binary file (list it in license-excludes if it is not compiled code): logo.png" in message
+    assert ("sample_app-1.10.6-py3-none-any.whl: files that are not the sdist's: "
+            "sample_app/_generated.py") in message
+    assert not svn_adapter.exists(broken.folder_url)
+    assert not (broken.root / "dist" / RC / "vote-email.txt").exists()
+
+
+def test_verify_names_each_hand_check_that_fails(broken: Staged, tmp_path: Path) -> None:
+    folder = tmp_path / RC
+    folder.mkdir()
+    for path in (broken.root / "dist" / RC / "svn").iterdir():
+        (folder / path.name).write_bytes(path.read_bytes())
+    svn("import", "-m", "Staged by hand", str(folder), broken.folder_url)
+    with pytest.raises(CandidateRejected) as rejected:
+        verify(broken, rebuild=False)
+    problems = {c.name: c.problems for c in rejected.value.report.checks if c.problems}
+    binary = "a binary file (list it in license-excludes if it is not compiled code): logo.png"
+    assert problems == {
+        "sample-app-1.10.6-source.tar.gz": ["NOTICE is missing", binary,
+                                            "no license header: sample_app/helpers.py"],
+        "sample_app-1.10.6.tar.gz": ["NOTICE is missing"],
+        "sample_app-1.10.6-py3-none-any.whl": ["files that are not the sdist's: sample_app/_generated.py"],
+    }
+
+
+def test_license_excludes_let_files_without_a_header_through(broken: Staged) -> None:
+    config = dataclasses.replace(broken.config, license_excludes=(*broken.config.license_excludes,
+                                                                  "sample_app/helpers.py", "*.png"))
+    checks = check_release_files(broken.root / "dist" / RC / "svn", config, FINAL)
+    assert checks["sample-app-1.10.6-source.tar.gz"].problems == ["NOTICE is missing"]
+
+
 # --- promote -----------------------------------------------------------------------------------------
 
 
-def promote(staged: Staged) -> PromoteResult:
+def promote(staged: Staged, reason: str = "tested without a vote") -> PromoteResult:
     return promote_release(staged.config, V_FINAL, from_rc=V_RC, svn_dev_url=staged.repo.dev_url,
-                           svn_release_url=staged.repo.release_url, repo_root=staged.root)
+                           svn_release_url=staged.repo.release_url, repo_root=staged.root,
+                           without_vote_result=reason)
+
+
+def vote_passed(staged: Staged, tmp_path: Path) -> None:
+    votes = tmp_path / "votes.txt"
+    votes.write_text("+1 Jane <jane@sample.invalid> 2026-11-26T13:00:00Z\n"
+                     "+1 joe@sample.invalid 2026-11-27T13:00:00Z\n"
+                     "+1 ann@sample.invalid 2026-11-29T13:00:00Z\n")
+    assert count_result(staged.config, V_RC, votes_file=votes).passed
 
 
 def test_promote_copies_the_voted_files_and_prepares_publishing(staged: Staged, tmp_path: Path) -> None:
     mine = staged.copy(tmp_path)
+    svn("mkdir", "-m", "An earlier candidate", f"{mine.repo.dev_url}/{NAME}/1.10.6rc0")
+    vote_passed(mine, tmp_path)
     result = promote_release(mine.config, V_FINAL, from_rc=V_RC, svn_dev_url=mine.repo.dev_url,
                              svn_release_url=mine.repo.release_url, repo_root=mine.root)
     release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
-    assert result.url == release_url and result.revision == 3
+    assert result.url == release_url and result.revision == 4
     assert sorted(svn("list", release_url).split()) == STAGED_NAMES
-    log = svn("log", "-v", "-r", "3", mine.repo.url)
-    assert f"A /release/{NAME}/{FINAL} (from /dev/{NAME}/{RC}:2)" in log
+    log = svn("log", "-v", "-r", "4", mine.repo.url)
+    assert re.search(rf"A /release/{NAME}/{FINAL} \(from /dev/{NAME}/{RC}:[23]\)", log), log
     assert "Release Sample App 1.10.6 from 1.10.6rc1" in log
+    assert result.removed == ("1.10.6rc0", "1.10.6rc1")
+    assert svn("list", f"{mine.repo.dev_url}/{NAME}").split() == []
+    assert "Remove the candidates of Sample App 1.10.6" in svn("log", "-r", "5", mine.repo.url)
     tagged = git(mine.root, "rev-parse", f"{FINAL}^{{commit}}")
     assert tagged == git(mine.root, "rev-parse", f"{RC}^{{commit}}") == result.commit
     directory = mine.root / "dist" / FINAL
@@ -234,8 +339,45 @@ def test_promote_copies_the_voted_files_and_prepares_publishing(staged: Staged, 
     record = json.loads((directory / "release.json").read_text())
     assert record["promoted"]["from_rc"] == RC and record["build"]["commit"] == result.commit
     assert record["files"]["pypi/sample_app-1.10.6.tar.gz"]["promoted_from"] == RC
+    assert record["promoted"]["removed_candidates"] == ["1.10.6rc0", "1.10.6rc1"]
+    assert record["promoted"]["without_vote_result"] == ""
+    again = promote(mine, reason="")
+    assert again.revision is None and again.removed == () and youngest(mine.repo) == 5
+
+
+def test_promote_reruns_after_the_final_was_published_with_its_record(staged: Staged, tmp_path: Path) -> None:
+    """Publishing commits the record (and SBOMs) next to the voted files; a rerun of promote accepts
+    them, and still refuses any other file there."""
+    mine = staged.copy(tmp_path)
+    promote(mine)
+    release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
+    published = tmp_path / "published"
+    published.mkdir()
+    for name in ("release.json", "release.json.asc", "release.json.sha512"):
+        (published / name).write_text(f"the published {name}\n")
+        svn("import", "-m", f"Publish {name}", str(published / name), f"{release_url}/{name}")
+    before = youngest(mine.repo)
     again = promote(mine)
-    assert again.revision is None and youngest(mine.repo) == 3
+    assert again.revision is None and youngest(mine.repo) == before
+    svn("import", "-m", "A stray file", str(published / "release.json"), f"{release_url}/notes.txt")
+    with pytest.raises(RefusedError, match=r"notes\.txt"):
+        promote(mine)
+
+
+def test_promote_refuses_a_candidate_without_a_passing_vote(staged: Staged, tmp_path: Path) -> None:
+    mine = staged.copy(tmp_path)
+    with pytest.raises(RefusedError, match=r"1\.10\.6rc1 has no vote result: count the votes") as refused:
+        promote(mine, reason="")
+    assert "\n" not in str(refused.value)
+    assert not svn_adapter.exists(f"{mine.repo.release_url}/{NAME}/{FINAL}")
+    assert not (mine.root / "dist" / FINAL).exists()
+
+
+def test_promote_without_a_vote_result_records_the_reason(staged: Staged, tmp_path: Path) -> None:
+    mine = staged.copy(tmp_path)
+    promote(mine, reason="the vote ran on the private list")
+    record = json.loads((mine.root / "dist" / FINAL / "release.json").read_text())
+    assert record["promoted"]["without_vote_result"] == "the vote ran on the private list"
 
 
 def test_promote_refuses_files_that_differ_from_the_vote(staged: Staged, tmp_path: Path) -> None:
@@ -247,6 +389,32 @@ def test_promote_refuses_files_that_differ_from_the_vote(staged: Staged, tmp_pat
     with pytest.raises(RefusedError, match=r"differs from what was staged.*1\.10\.6-py3-none-any\.whl"):
         promote(mine)
     assert not svn_adapter.exists(f"{mine.repo.release_url}/{NAME}/{FINAL}")
+
+
+def test_promote_copies_the_revision_it_checked_not_a_commit_landing_after(
+    staged: Staged, tmp_path: Path
+) -> None:
+    """A commit to the candidate's folder between the check and the copy is never what gets released."""
+    mine = staged.copy(tmp_path)
+    wc = tmp_path / "wc"
+
+    def land_a_commit(checked: str) -> None:
+        svn("checkout", mine.folder_url, str(wc))
+        flip_byte(wc / "sample_app-1.10.6-py3-none-any.whl", 100)
+        svn("commit", "-m", "changed between the check and the copy", str(wc))
+
+    vote_passed(mine, tmp_path)
+    before = youngest(mine.repo)
+    result = promote_release(mine.config, V_FINAL, from_rc=V_RC, svn_dev_url=mine.repo.dev_url,
+                             svn_release_url=mine.repo.release_url, repo_root=mine.root,
+                             checked=land_a_commit)
+    # the commit that landed, the copy of the revision checked, the removal of the candidates from dev/
+    assert youngest(mine.repo) == before + 3 and result.revision == before + 2
+    release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
+    assert f"(from /dev/{NAME}/{RC}:{before})" in svn("log", "-v", "-r", str(result.revision), mine.repo.url)
+    released = svn_adapter.export(release_url, tmp_path / "released")
+    for name in STAGED_NAMES:
+        assert sha512_of(released / name) == sha512_of(mine.root / "dist" / RC / "svn" / name), name
 
 
 def test_promote_refuses_when_the_record_disagrees(staged: Staged, tmp_path: Path) -> None:

@@ -89,6 +89,7 @@ class FakeEngine(Engine):
     def run(
         self, image: str, command: Sequence[str], *, user: str | None = None,
         entrypoint: Sequence[str] | None = None, network_mode: str = "none", timeout: float = 120,
+        platform: str | None = None,
     ) -> RunResult:
         self.calls.append((image, tuple(command), timeout))
         return self.answer(command)

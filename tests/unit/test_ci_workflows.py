@@ -397,6 +397,20 @@ def test_several_platforms_are_one_more_axis_each_on_a_native_runner() -> None:
     assert "strategy" not in flow.jobs["publish"]  # still one join
 
 
+def test_each_image_job_of_several_platforms_builds_its_own_and_the_join_puts_the_indexes() -> None:
+    platforms = ("linux/amd64", "linux/arm64")
+    cfg = config({**REAL, "platforms": list(platforms)})
+    assert platforms_of(cfg) == platforms
+    flows = by_file(cfg, Settings(tool_version="0.1.0", platforms=platforms))
+    for file, options in (("release.yml", '--version "$VERSION"'), ("master-images.yml", "--master")):
+        runs = [s["run"] for s in flows[file].jobs["images"]["steps"] if "run" in s]
+        command = (f"release-pipeline images {options} --python ${{{{ matrix.python }}}} --platform "
+                   "${{ matrix.platform }} --push")
+        assert command in runs
+    single = by_file(config(REAL))["release.yml"]
+    assert not any("--platform" in s.get("run", "") for s in single.jobs["images"]["steps"])
+
+
 def test_the_matrix_follows_the_configured_flavours_in_order() -> None:
     cfg = config({**REAL, "python": ["3.13", "3.10"], "default-python": "3.10"})
     flow = by_file(cfg)["master-images.yml"]
@@ -521,6 +535,7 @@ def test_master_moves_only_when_every_flavour_holds_the_joined_commit() -> None:
 
 @pytest.mark.parametrize("revision", ["--upload-pack=touch /tmp/x", "HEAD", "main", "a" * 39])
 def test_a_master_wheel_is_rebuilt_only_from_a_full_commit_hash(tmp_path: Path, revision: str) -> None:
-    find = revision_wheels(tmp_path, "sample-app", tmp_path / "built")
+    config = parse_config(tmp_path, {"name": "sample-app", "python": ["3.11"]})
+    find = revision_wheels(config, tmp_path / "built")
     assert find(revision, "1.10.6", ["0" * 64]) is None  # refused before git or a build runs
     assert not (tmp_path / "built").exists()

@@ -57,6 +57,34 @@ def test_an_interrupt_exits_130_and_says_how_to_resume() -> None:
     assert exit_of(KeyboardInterrupt()) == (130, "error: interrupted; rerun the same command to resume\n")
 
 
+def test_an_error_quoting_console_markup_is_printed_as_it_is() -> None:
+    """Tool output in a message (`[/x]`, `[bold]`) is text, never markup (and never a traceback)."""
+    message = "svn: E170000: URL 'file:///r/[/x]' doesn't exist [bold]really[/bold] [link=x]"
+    assert exit_of(CommandError(message)) == (4, f"error: {message}\n")
+
+
+def test_console_lines_and_tables_print_markup_as_text() -> None:
+    with console.err.capture() as captured:
+        console.warn("[/x] warned")
+        console.ok("[red]ok[/red]")
+        console.step("[/build]", "does [/x]")
+        console.table("T [/x]", ["c [/y]"], [["[/z] cell"]])
+    text = captured.get()
+    for literal in ("[/x] warned", "[red]ok[/red]", "[/build]: does [/x]", "T [/x]", "c [/y]", "[/z] cell"):
+        assert literal in text
+
+
+def test_a_full_disk_is_one_line_not_a_traceback() -> None:
+    error = OSError(28, "No space left on device", "/srv/dist/1.10.6/release.json")
+    assert exit_of(error) == (1, "error: /srv/dist/1.10.6/release.json: No space left on device; fix that "
+                                 "and rerun the same command to resume\n")
+
+
+def test_a_signing_key_option_that_gpg_would_read_as_an_option_is_refused() -> None:
+    with pytest.raises(ConfigError, match="--sign-with"):
+        options_for(CONFIG, "", 1, "--homedir=/tmp/evil", "")
+
+
 def test_other_exceptions_are_not_hidden() -> None:
     @reports_errors
     def task() -> None:

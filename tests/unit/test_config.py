@@ -8,11 +8,14 @@ from typing import Any
 
 import pytest
 from conftest import FIXTURES, REPO_ROOT
+from hypothesis import given
+from hypothesis import strategies as st
 
 from release.config import (
     DEFAULT_BASE_IMAGE,
     RESERVED_BUILD_ARGS,
     SANDBOX,
+    Distribution,
     HealthCheck,
     ReleaseConfig,
     SmokeCommand,
@@ -24,6 +27,7 @@ from release.config import (
 from release.errors import ConfigError, ReleaseError
 
 SAMPLE = FIXTURES / "sample"
+SAMPLE_MULTI = FIXTURES / "sample-multi"
 
 MINIMAL: dict[str, Any] = {"name": "sample-app", "python": ["3.11"]}
 
@@ -48,11 +52,23 @@ FULL: dict[str, Any] = {
     "uid": 50001,
     "dockerfile": "docker/Dockerfile",
     "changelog": "RELEASE_NOTES.rst",
+    "allow-http": ["mirror.internal"],
     "build-args": {"RUNTIME_APT_DEPS": "", "APP_USER": "airflow"},
     "smoke-commands": [["airflow", "info"], {"command": ["airflow", "version"], "expect": "{version}"}],
     "health-check": {"command": ["airflow", "api-server"], "url": "http://127.0.0.1:8080/health"},
     "entrypoint": "docker/entrypoint.sh",
     "variants": {"slim": {"extras": [], "build-args": {"RUNTIME_APT_DEPS": ""}}},
+    "platforms": ["linux/arm64"],  # one: variants are refused with several
+    "distributions": [
+        {"name": "apache-airflow"},
+        {"name": "apache-airflow-core", "path": "airflow-core"},
+        {"name": "apache-airflow-task-sdk", "path": "task-sdk",
+         "version-from": "task-sdk/src/airflow/sdk/__init__.py"},
+    ],
+    "binding-voters": ["potiuk@apache.org", "kaxilnaik"],
+    "binding-voters-file": "dev/PMC.txt",
+    "license-excludes": ["*.svg", "docs/**"],
+    "announce-list": "announce@apache.org",
 }
 
 
@@ -100,19 +116,32 @@ def test_every_key_is_read() -> None:
         uid=50001,
         dockerfile="docker/Dockerfile",
         changelog="RELEASE_NOTES.rst",
+        allow_http=("mirror.internal",),
         build_args=(("APP_USER", "airflow"), ("RUNTIME_APT_DEPS", "")),
         smoke_commands=(SmokeCommand(("airflow", "info")), SmokeCommand(("airflow", "version"), "{version}")),
         health_check=HealthCheck(("airflow", "api-server"), "http://127.0.0.1:8080/health"),
         entrypoint="docker/entrypoint.sh",
         variants=(Variant("slim", extras=(), build_args=(("RUNTIME_APT_DEPS", ""),)),),
+        platforms=("linux/arm64",),
+        distributions=(
+            Distribution("apache-airflow"),
+            Distribution("apache-airflow-core", "airflow-core"),
+            Distribution("apache-airflow-task-sdk", "task-sdk", "task-sdk/src/airflow/sdk/__init__.py"),
+        ),
+        binding_voters=("potiuk@apache.org", "kaxilnaik"),
+        binding_voters_file="dev/PMC.txt",
+        license_excludes=("*.svg", "docs/**"),
+        announce_list="announce@apache.org",
     )
     assert not config.uses_sandbox
+    assert config.main == Distribution("apache-airflow")
+    assert [d.own_version for d in config.distributions] == [False, False, True]
 
 
 def test_every_field_has_a_key() -> None:
-    """FULL covers every field but `root` and `variant` (which variant a config describes, set by
-    `for_variant`): a new field without a key would be unreachable."""
-    fields = {f.name for f in dataclasses.fields(ReleaseConfig)} - {"root", "variant"}
+    """FULL covers every field but `root`, `variant` (which variant a config describes, set by
+    `for_variant`) and the machine's own platform: a new field without a key would be unreachable."""
+    fields = {f.name for f in dataclasses.fields(ReleaseConfig)} - {"root", "variant", "host_platform"}
     assert {key.replace("-", "_") for key in FULL} == fields
 
 
@@ -209,6 +238,9 @@ def test_defaults() -> None:
     assert config.dockerfile == "Dockerfile"
     assert config.changelog == "CHANGELOG.md"
     assert config.root == Path("/target")
+    assert config.distributions == (Distribution("Sample_App", ".", ""),) and config.main.name == "Sample_App"
+    assert config.binding_voters == () and config.binding_voters_file == ""
+    assert config.license_excludes == () and config.announce_list == ""
 
 
 @pytest.mark.parametrize("key", ["registry", "index", "svn-dev", "svn-release", "signing-key"])
@@ -706,6 +738,12 @@ def test_build_args_the_pipeline_leaves_alone_are_accepted(name: str) -> None:
     assert parse(with_(build_args={name: "x"})).build_args == ((name, "x"),)
 
 
+def test_the_installer_build_arg_is_uv_or_pip() -> None:
+    assert parse(with_(build_args={"INSTALLER": "pip"})).build_args == (("INSTALLER", "pip"),)
+    message = refused(with_(build_args={"INSTALLER": "conda"}))
+    assert message == "[tool.release] build-args.INSTALLER = 'conda': choose one of uv, pip"
+
+
 def test_build_args_are_sorted_pairs() -> None:
     config = parse(with_(build_args={"b": "2", "A_1": ""}))
     assert config.build_args == (("A_1", ""), ("b", "2"))
@@ -726,3 +764,246 @@ def test_the_airflow_profile_is_configured() -> None:
     slim = config.for_variant("slim")
     assert slim.extras == () and dict(slim.build_args)["RUNTIME_APT_DEPS"] == ""
     assert dict(slim.build_args)["APP_USER"] == "airflow"
+
+
+# --------------------------------------------------------------------------- platforms
+
+
+def test_without_platforms_images_are_built_for_the_host_only() -> None:
+    config = parse_config(Path("/t"), MINIMAL, host_platform="linux/arm64")
+    assert config.platforms == ()
+    assert config.image_platforms == ("linux/arm64",)
+    assert not config.multi_platform
+    assert not parse(MINIMAL).multi_platform
+
+
+def test_configured_platforms_are_kept_in_order_and_make_a_multi_platform_release() -> None:
+    table = with_(platforms=["linux/arm64", "linux/amd64"])
+    config = parse_config(Path("/t"), table, host_platform="linux/amd64")
+    assert config.image_platforms == ("linux/arm64", "linux/amd64")
+    assert config.multi_platform
+    one = parse(with_(platforms=["linux/arm64"]))
+    assert one.image_platforms == ("linux/arm64",) and not one.multi_platform
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], "platforms: empty"),
+        (["linux/s390x"], "'linux/s390x' is not a supported platform; choose from linux/amd64, linux/arm64"),
+        (["arm64"], "'arm64' is not a supported platform"),
+        (["linux/amd64", "linux/amd64"], "platforms repeat"),
+        ([1], "every item must be a string"),
+        ("linux/amd64", "expected a list of image platforms"),
+    ],
+)
+def test_bad_platforms_are_one_line_naming_the_key(value: Any, message: str) -> None:
+    error = refused(with_(platforms=value))
+    assert "platforms" in error and message in error and "\n" not in error
+
+
+def test_load_config_fills_in_this_machines_platform() -> None:
+    from release import platforms
+
+    assert load_config(SAMPLE).host_platform == platforms.host_platform()
+
+
+# --------------------------------------------------------------------------- several distributions
+
+
+def test_a_config_built_in_code_gets_its_one_distribution() -> None:
+    config = ReleaseConfig(root=Path("/x"), name="x", project="X", image="x", python=("3.11",),
+                           default_python="3.11")
+    assert config.distributions == (Distribution("x"),)
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("sample-app", "expected a list of tables"),
+    (["sample-app"], "expected a table {name, path, version-from}"),
+    ([{"path": "sdk"}], "name: None is not a valid distribution name"),
+    ([{"name": "-bad"}], "'-bad' is not a valid distribution name"),
+    ([{"name": "sample-app", "paths": "."}], "unknown field 'paths'"),
+    ([{"name": "sample-app", "path": "/abs"}], "sample-app: path: '/abs' must be a relative path"),
+    ([{"name": "sample-app", "path": "../up"}], "must be a relative path inside the repository"),
+    ([{"name": "sample-app", "path": ""}], "expected a path inside the repository"),
+    ([{"name": "sample-app", "path": 3}], "expected a path inside the repository, got 3"),
+    ([{"name": "sample-app"}, {"name": "x", "version-from": "../v.py"}], "x: version-from"),
+    ([{"name": "sample-app"}, {"name": "Sample_App"}], "'Sample_App' is listed twice"),
+    ([{"name": "other"}], "list the release's own distribution 'sample-app' too (listed: other)"),
+    ([{"name": "sample-app", "version-from": "v.py"}], "sample-app carries the release's version"),
+])
+def test_bad_distributions_are_refused_naming_the_key(value: Any, words: str) -> None:
+    message = refused(with_(distributions=value))
+    assert message.startswith("[tool.release] distributions") and words in message
+
+
+def test_distributions_with_paths_and_an_own_version() -> None:
+    config = parse(with_(distributions=[
+        {"name": "sample-app-sdk", "path": "sdk/", "version-from": "sdk/sample_app_sdk/__init__.py"},
+        {"name": "sample-app"},
+    ]))
+    assert config.distributions == (
+        Distribution("sample-app-sdk", "sdk", "sdk/sample_app_sdk/__init__.py"), Distribution("sample-app"))
+    assert config.main == Distribution("sample-app")
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("binding-voters", "potiuk", "expected a list of e-mail addresses or names"),
+    ("binding-voters", [1], "every item must be a string"),
+    ("binding-voters-file", "/etc/pmc", "must be a relative path"),
+    ("license-excludes", "*.svg", "expected a list of glob patterns"),
+    ("announce-list", ["a@b"], "expected the address the [ANNOUNCE] email goes to"),
+])
+def test_bad_vote_and_licence_keys_are_refused_naming_the_key(key: str, value: Any, words: str) -> None:
+    message = refused(with_(**{key.replace("-", "_"): value}))
+    assert message.startswith(f"[tool.release] {key}") and words in message
+
+
+def test_the_two_distribution_sample_is_configured() -> None:
+    config = load_config(SAMPLE_MULTI)
+    assert config.name == "sample-app"
+    assert config.distributions == (
+        Distribution("sample-app"),
+        Distribution("sample-app-sdk", "sdk", "sdk/sample_app_sdk/__init__.py"),
+    )
+    assert config.binding_voters_file == "PMC.txt"
+    assert "Dockerfile" in config.license_excludes
+
+
+# --------------------------------------------------------------------------- what a config may not smuggle in
+
+
+@pytest.mark.parametrize("key", ["changelog", "dockerfile", "constraints"])
+@pytest.mark.parametrize("path", ["../x", "docs/../../x", "/etc/passwd", "..", "a/../../b", "x\ny", ""])
+def test_paths_outside_the_repository_are_refused_naming_the_key(key: str, path: str) -> None:
+    table = with_(**{key: path}, install="index") if key == "constraints" else with_(**{key: path})
+    message = refused(table)
+    assert message.startswith(f"[tool.release] {key}:"), message
+    assert "inside the repository" in message or (key, path) == ("constraints", "")
+
+
+@pytest.mark.parametrize("path", ["CHANGELOG.md", "docs/NEWS.rst", "docker/Dockerfile", "a..b/c", ".gh/x"])
+def test_paths_inside_the_repository_are_accepted(path: str) -> None:
+    assert parse(with_(changelog=path)).changelog == path
+
+
+@pytest.mark.parametrize("key", ["mailing-list", "project"])
+@pytest.mark.parametrize("value", ["dev@x.org\nBcc: all@x.org", "dev@x.org\r\nX: y", "a\x00b", "tab\there"])
+def test_a_line_break_in_an_email_header_value_is_refused(key: str, value: str) -> None:
+    message = refused(with_(**{key: value}))
+    assert message.startswith(f"[tool.release] {key}:"), message
+    assert "one line" in message
+
+
+@pytest.mark.parametrize("key", ["-K", "--output=/tmp/x", "--homedir", "ABC\nDEF", ""])
+def test_a_signing_key_that_gpg_would_read_as_an_option_is_refused(key: str) -> None:
+    message = refused(with_(signing_key=key))
+    assert message.startswith("[tool.release] signing-key:"), message
+
+
+@pytest.mark.parametrize(
+    ("key", "url"),
+    [
+        ("index", "ftp://files.example.org/upload/"),
+        ("index", "file:///srv/index"),
+        ("index", "upload.pypi.org/legacy/"),
+        ("svn-dev", "ftp://svn.example.org/dev"),
+        ("svn-release", "dist.apache.org/repos/dist/release"),
+        ("keys-url", "ftp://downloads.example.org/KEYS"),
+        ("keys-url", "sandbox"),
+    ],
+)
+def test_urls_of_schemes_a_key_cannot_use_are_refused(key: str, url: str) -> None:
+    message = refused(with_(**{key: url}))
+    assert message.startswith(f"[tool.release] {key}:"), message
+    assert "URL" in message
+
+
+SECRET = "s3cr3t-t0ken"
+
+
+@pytest.mark.parametrize("key", ["index", "svn-dev", "svn-release", "keys-url"])
+@pytest.mark.parametrize("url", [f"https://user:{SECRET}@host.example/x", f"https://{SECRET}@host.example/x"])
+def test_urls_with_credentials_are_refused_without_showing_them(key: str, url: str) -> None:
+    message = refused(with_(**{key: url}))
+    assert message.startswith(f"[tool.release] {key}:"), message
+    assert "credentials" in message and "<hidden>@host.example" in message
+    assert SECRET not in message
+
+
+@pytest.mark.parametrize("name", ["PIP_EXTRA_INDEX_URL", "ANY_URL"])
+def test_a_build_arg_url_with_credentials_is_refused_without_showing_them(name: str) -> None:
+    message = refused(with_(build_args={name: f"https://user:{SECRET}@pypi.example/simple"}))
+    assert message.startswith(f"[tool.release] build-args.{name}:"), message
+    assert SECRET not in message
+
+
+@pytest.mark.parametrize("key", ["index", "svn-dev", "svn-release", "keys-url"])
+@pytest.mark.parametrize("url", ["http://host.example/x", "http://127.0.0.1.host.example/x", "http://[::2]/x",
+                                 "http://localhost.host.example/x"])
+def test_plain_http_to_another_host_is_refused(key: str, url: str) -> None:
+    message = refused(with_(**{key: url}))
+    assert message.startswith(f"[tool.release] {key}:"), message
+    assert "allow-http" in message
+
+
+def test_a_user_name_that_looks_like_this_machine_does_not_make_a_url_local() -> None:
+    message = refused(with_(index="http://localhost:1@host.example/x"))
+    assert message.startswith("[tool.release] index:") and "<hidden>@host.example" in message
+
+
+def test_svn_protocol_is_plain_too() -> None:
+    assert "allow-http" in refused(with_(svn_dev="svn://svn.example.org/dev"))
+    assert parse(with_(svn_dev="svn+ssh://svn.example.org/dev")).svn_dev == "svn+ssh://svn.example.org/dev"
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/", "http://localhost/", "http://[::1]:3141/",
+                                 "http://127.5.6.7/x"])
+def test_plain_http_to_this_machine_is_accepted(url: str) -> None:
+    assert parse(with_(index=url, keys_url=url)).index == url
+
+
+def test_plain_http_to_a_listed_host_is_accepted() -> None:
+    config = parse(with_(index="http://Mirror.Internal:3141/", allow_http=["mirror.internal"]))
+    assert config.allow_http == ("mirror.internal",)
+    assert "allow-http" in refused(with_(index="http://other.internal/", allow_http=["mirror.internal"]))
+
+
+@pytest.mark.parametrize("registry", ["localhost:1@registry.example.com", "http://registry.example.com",
+                                      "registry.example.com/path", "user:pw@registry.example.com",
+                                      "registry.example.com:port", "-registry", "reg istry", ""])
+def test_a_registry_that_is_not_host_and_port_is_refused(registry: str) -> None:
+    message = refused(with_(registry=registry))
+    assert message.startswith("[tool.release] registry:"), message
+    assert "pw" not in message
+
+
+@pytest.mark.parametrize("registry", ["registry.example.org", "127.0.0.1:5000", "localhost:5000",
+                                      "[::1]:5000", "ghcr.io"])
+def test_registries_as_host_and_port_are_accepted(registry: str) -> None:
+    assert parse(with_(registry=registry)).registry == registry
+
+
+# --------------------------------------------------------------------------- any table at all
+
+_ANY = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
+    | st.sampled_from(["sandbox", "3.11", "http://h.example/", "https://u:p@h/", "../x", "-k", "a\nb",
+                       "{python}"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6,
+)
+_KNOWN = sorted({*FULL, "name", "python", "not-a-key"})
+
+
+@given(st.dictionaries(st.sampled_from(_KNOWN), _ANY, max_size=5), st.booleans())
+def test_any_table_is_a_config_or_one_config_error_naming_the_key(changes: dict[str, Any],
+                                                                   full: bool) -> None:
+    """Whatever a pyproject holds: a ReleaseConfig, or one ConfigError line naming the key; never a crash."""
+    table = {**(FULL if full else MINIMAL), **changes}
+    try:
+        parse(table)
+    except ConfigError as exc:
+        message = str(exc)
+        assert message.startswith("[tool.release] ") and "\n" not in message and len(message) < 1000, message
+        assert any(message.startswith(f"[tool.release] {key}") for key in table) or "unknown key" in message

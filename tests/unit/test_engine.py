@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from release.adapters.engine import BuildFailed, BuildLine, _follow_build, split_ref
+from release.adapters.engine import BuildFailed, BuildLine, _follow_build, split_ref, stage_image
 
 
 def stream(*chunks: str, image: str = "sha256:abc") -> Iterator[dict[str, Any]]:
@@ -71,3 +71,39 @@ def test_follow_build_without_an_image_fails() -> None:
 )
 def test_split_ref(ref: str, expected: tuple[str, str]) -> None:
     assert split_ref(ref) == expected
+
+
+def test_follow_build_times_each_step_from_its_line_to_the_next() -> None:
+    ticks = iter([10.0, 10.5, 13.0, 13.25])
+    outcome = _follow_build(
+        stream(
+            "Step 1/3 : FROM base\n",
+            "Step 2/3 : RUN a\n ---> Using cache\n",
+            "Step 3/3 : RUN b\nhello\n",
+        ),
+        "t:1",
+        lambda line: None,
+        clock=lambda: next(ticks),
+    )
+    timed = [(t.step, t.instruction, t.seconds, t.cached) for t in outcome.timings]
+    assert timed == [(1, "FROM base", 0.5, False), (2, "RUN a", 2.5, True), (3, "RUN b", 0.25, False)]
+
+
+def test_follow_build_keeps_each_steps_image_and_finds_a_stages_last() -> None:
+    outcome = _follow_build(
+        stream(
+            "Step 1/6 : FROM base AS build\n ---> 1111111111aa\n",
+            "Step 2/6 : RUN a\n ---> Running in 2222222222bb\n ---> 3333333333cc\n",
+            "Step 3/6 : FROM build AS deps\n",
+            "Step 4/6 : ARG X\n ---> Using cache\n ---> 4444444444dd\n",
+            "Step 5/6 : RUN b\n ---> Running in 5555555555ee\nout\n ---> 6666666666ff\n",
+            "Step 6/6 : FROM base AS final\n ---> 1111111111aa\n",
+        ),
+        "t:1",
+        lambda line: None,
+    )
+    assert [t.image for t in outcome.timings] == ["1111111111aa", "3333333333cc", "", "4444444444dd",
+                                                  "6666666666ff", "1111111111aa"]
+    assert stage_image(outcome.timings, "deps") == "6666666666ff"
+    assert stage_image(outcome.timings, "build") == "3333333333cc"
+    assert stage_image(outcome.timings, "other") == ""

@@ -8,7 +8,7 @@ import tarfile
 
 import pytest
 
-from release.config import RESERVED_BUILD_ARGS
+from release.config import DEFAULT_BUILD_ARGS, RESERVED_BUILD_ARGS
 from release.errors import RefusedError
 from release.plan.images import (
     INPUT_HASH_LABEL,
@@ -143,7 +143,8 @@ def test_the_configs_reserved_build_args_are_exactly_those_the_plan_sets() -> No
     every_branch = source(install="index", constraints_sha256=SHA_B, pip_index_url="https://pypi.example/simple/",
                           entrypoint_sha256=SHA_B)
     planned = set(plan(every_branch).build_args)
-    assert planned == RESERVED_BUILD_ARGS
+    assert planned == RESERVED_BUILD_ARGS | set(DEFAULT_BUILD_ARGS)
+    assert not RESERVED_BUILD_ARGS & set(DEFAULT_BUILD_ARGS)
     assert set(LABEL_ARGS) <= RESERVED_BUILD_ARGS
     for name in RESERVED_BUILD_ARGS:
         with pytest.raises(ValueError, match=name):
@@ -269,3 +270,75 @@ def test_context_tar_modes() -> None:
     data = context_tar({"run.sh": b"#!/bin/sh\n", "Dockerfile": b"FROM x\n"}, modes={"run.sh": 0o755})
     with tarfile.open(fileobj=io.BytesIO(data)) as tar:
         assert {m.name: m.mode for m in tar.getmembers()} == {"Dockerfile": 0o644, "run.sh": 0o755}
+
+
+def test_the_installer_is_uv_unless_build_args_say_pip() -> None:
+    assert plan().build_args["INSTALLER"] == "uv"
+    with_pip = plan(source(extra_args={"INSTALLER": "pip"}))
+    assert with_pip.build_args["INSTALLER"] == "pip"
+    assert with_pip.input_hash != plan().input_hash
+    assert with_pip.deps_hash != plan().deps_hash
+
+
+REQUIRES = (("sample-app", ("packaging>=20",)),)
+
+
+def deps_hash_of(src: ImageSource | None = None, **kwargs: str) -> str:
+    return plan(src or source(requires=REQUIRES), **kwargs).deps_hash
+
+
+def test_deps_hash_ignores_the_wheels_bytes_version_and_labels() -> None:
+    other_release = source(requires=REQUIRES, version="1.10.7", revision="1" * 40, title="Other",
+                           wheels=(WheelFile("sample_app-1.10.7-py3-none-any.whl", SHA_B),))
+    assert deps_hash_of(other_release) == deps_hash_of()
+    assert deps_hash_of(source(requires=REQUIRES, created="2030-01-01T00:00:00Z")) == deps_hash_of()
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"requires": (("sample-app", ("packaging>=21",)),)},
+        {"requires": (*REQUIRES, ("sample-plugin", ()))},
+        {"constraints_sha256": SHA_B},
+        {"dockerfile_sha256": "e" * 64},
+        {"extras": ("web",)},
+        {"extra_args": {"BUILD_APT_DEPS": "gcc"}},
+        {"extra_args": {"PIP_EXTRA_INDEX_URL": "https://other.invalid/simple/"}},
+        {"extra_args": {"RUNTIME_APT_DEPS": "git"}},  # the runtime stage is the build stages' base
+        {"uid": 1000},
+    ],
+)
+def test_deps_hash_changes_with_what_the_deps_stage_reads(changes: dict[str, object]) -> None:
+    assert deps_hash_of(source(**{"requires": REQUIRES, **changes})) != deps_hash_of()
+
+
+def test_deps_hash_changes_with_flavour_and_base_digest() -> None:
+    assert deps_hash_of(base_digest="sha256:" + "2" * 64) != deps_hash_of()
+    assert deps_hash_of(flavour="3.13") != deps_hash_of()
+
+
+def test_deps_hash_without_declared_requirements_is_per_wheel() -> None:
+    other = source(wheels=(WheelFile("sample_app-1.10.7-py3-none-any.whl", SHA_B),))
+    assert plan(other).deps_hash != plan(source()).deps_hash
+
+
+def test_cache_ref_is_out_of_the_image_repository() -> None:
+    made = plan(source(requires=REQUIRES))
+    hexdigits = made.deps_hash.removeprefix("sha256:")[:24]
+    assert made.cache_ref == f"127.0.0.1:5000/sample/app-cache:deps-python3.11-{hexdigits}"
+
+
+def test_each_platform_of_several_has_its_own_dependency_cache_and_sbom_one_platform_as_before() -> None:
+    single = plan_image(source(), flavour="3.11", repository="r:1/x", kind=BuildKind.RELEASE,
+                        base_image="base:3.11", base_digest="sha256:" + "1" * 64, platform="linux/amd64")
+    amd = plan_image(source(), flavour="3.11", repository="r:1/x", kind=BuildKind.RELEASE,
+                     base_image="base:3.11@sha256:" + "1" * 64, base_digest="sha256:" + "1" * 64,
+                     platform="linux/amd64", of_several=True)
+    arm = plan_image(source(), flavour="3.11", repository="r:1/x", kind=BuildKind.RELEASE,
+                     base_image="base:3.11@sha256:" + "1" * 64, base_digest="sha256:" + "1" * 64,
+                     platform="linux/arm64", of_several=True)
+    assert single.deps_hash == plan().deps_hash  # one platform: the hash main gives
+    assert len({single.cache_ref, amd.cache_ref, arm.cache_ref}) == 3
+    assert single.build_args["IMAGE_SBOM"] == "sample-app-1.10.6-python3.11.cdx.json"
+    assert arm.build_args["IMAGE_SBOM"] == "sample-app-1.10.6-python3.11-linux-arm64.cdx.json"
+    assert (arm.tag, arm.index_tag) == ("1.10.6-python3.11-arm64", "1.10.6-python3.11")

@@ -113,3 +113,26 @@ def test_an_index_error_page_is_a_service_error() -> None:
 def test_an_unreachable_index_is_a_service_error_that_says_so() -> None:
     with pytest.raises(ServiceError, match=r"127.0.0.1:8081/simple/ is not reachable \(ConnectionError\)"):
         index(PageSession(fail=True)).files("sample-app")
+
+
+def test_a_yanked_link_is_marked() -> None:
+    html = (f'<a href="{WHEEL}#sha256={SHA}" data-yanked="broken NOTICE">{WHEEL}</a>'
+            f'<a href="sample_app-1.10.6.tar.gz" data-yanked>sample_app-1.10.6.tar.gz</a>'
+            f'<a href="sample_app-1.10.5.tar.gz">sample_app-1.10.5.tar.gz</a>')
+    assert [(f.filename, f.yanked) for f in parse_simple_page(PAGE, html)] == [
+        (WHEEL, True), ("sample_app-1.10.6.tar.gz", True), ("sample_app-1.10.5.tar.gz", False)]
+
+
+def test_yank_says_how_when_the_index_offers_no_api() -> None:
+    told = index(PageSession(text=PYPISERVER)).yank("sample-app", "1.10.6")
+    assert told.startswith("http://127.0.0.1:8081/simple/ offers no API to yank (PEP 592) sample-app 1.10.6: "
+                           "not yanked; yank it by hand")
+    pypi = PackageIndex("https://upload.pypi.org/legacy/", "https://pypi.org/simple/",
+                        session=PageSession(text=PYPISERVER))
+    assert "https://pypi.org/manage/project/sample-app/release/1.10.6/" in pypi.yank("Sample_App", "1.10.6")
+
+
+def test_yank_reports_a_version_already_yanked_on_the_index() -> None:
+    html = f'<a href="{WHEEL}#sha256={SHA}" data-yanked="">{WHEEL}</a>'
+    assert index(PageSession(text=html)).yank("sample-app", "1.10.6") == (
+        "sample-app 1.10.6 is yanked on http://127.0.0.1:8081/simple/")

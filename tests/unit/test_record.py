@@ -22,6 +22,8 @@ from release.record import (
     SignatureEntry,
     StageInfo,
     TagEntry,
+    VoteResultInfo,
+    WithdrawalInfo,
     load_record,
     release_dir,
     sha256_of,
@@ -337,3 +339,83 @@ def test_a_schema_2_image_named_by_its_flavour_alone_is_read(tmp_path: Path) -> 
     record = load_record(tmp_path, "1.10.6")
     assert record.images["3.11"] == ImageEntry("3.11", **image)  # type: ignore[arg-type]
     assert record.images["3.11"].variant == "" and record.constraints == {}
+
+
+def test_several_platforms_record_each_platforms_image_and_its_index(tmp_path: Path) -> None:
+    from release.record import IndexEntry
+
+    record = load_record(tmp_path, "1.10.6")
+    one = ImageEntry("3.13", "r/app:1.10.6-python3.13", "sha256:" + "3" * 64, "sha256:" + "4" * 64,
+                     "sha256:" + "5" * 64, "r/python:3.13", "sha256:" + "6" * 64)
+    amd = ImageEntry("3.11", "r/app:1.10.6-python3.11-amd64", "sha256:" + "a" * 64, "sha256:" + "c" * 64,
+                     "sha256:" + "e" * 64, "r/python:3.11@sha256:" + "1" * 64, "sha256:" + "1" * 64,
+                     platform="linux/amd64")
+    arm = ImageEntry("3.11", "r/app:1.10.6-python3.11-arm64", "sha256:" + "b" * 64, "sha256:" + "d" * 64,
+                     "sha256:" + "f" * 64, "r/python:3.11@sha256:" + "2" * 64, "sha256:" + "2" * 64,
+                     platform="linux/arm64")
+    index = IndexEntry("3.11", "1.10.6-python3.11", "sha256:" + "9" * 64,
+                       "application/vnd.docker.distribution.manifest.list.v2+json",
+                       {"linux/amd64": amd.digest or "", "linux/arm64": arm.digest or ""})
+    for entry in (one, amd, arm):
+        record.put_image(entry)
+    record.put_index(index)
+    data = json.loads(record.path.read_text())
+    assert set(data["images"]) == {"3.13", "3.11 linux/amd64", "3.11 linux/arm64"}
+    # schema 3 names each image's python and variant; a platform only among several
+    assert data["images"]["3.13"]["python"] == "3.13" and "platform" not in data["images"]["3.13"]
+    assert data["images"]["3.11 linux/arm64"]["platform"] == "linux/arm64"
+    assert data["indexes"]["3.11"]["digest"] == index.digest
+    assert data["indexes"]["3.11"]["platforms"] == {"linux/amd64": "sha256:" + "a" * 64,
+                                                    "linux/arm64": "sha256:" + "b" * 64}
+    again = load_record(tmp_path, "1.10.6")
+    assert again.images == {"3.13": one, "3.11 linux/amd64": amd, "3.11 linux/arm64": arm}
+    assert again.indexes == {"3.11": index}
+
+
+def test_a_single_platform_record_has_no_indexes_section(tmp_path: Path) -> None:
+    record = load_record(tmp_path, "1.10.6")
+    record.step_done("build")
+    assert "indexes" not in json.loads(record.path.read_text())
+
+
+def test_roundtrip_of_the_vote_and_withdrawal_entries(tmp_path: Path) -> None:
+    record = load_record(tmp_path, "1.10.6rc1")
+    record.set_build(BuildInfo("c" * 40, 1, "a/__init__.py", "1.10.6", "notes",
+                               distributions={"sample-app": "1.10.6", "sample-app-sdk": "0.3.0"}))
+    record.set_stage(StageInfo("svn://x", "1.10.6rc1", "c", "FPR", "k", {"a": "ab"},
+                               "2026-11-29T12:30:00+00:00", 7, opened="2026-11-26T12:30:00+00:00"))
+    result = VoteResultInfo(False, "2026-11-26T12:30:00+00:00", "2026-11-29T13:00:00+00:00",
+                            {"Jane <jane@apache.org>": "+1"}, {"Jim": "-1"}, ("too few",), "votes.txt", "ab",
+                            "vote-result-email.txt")
+    record.set_vote_result(result)
+    record.set_promotion(PromotionInfo("1.10.6rc1", "d", "u", 3, "c", without_vote_result="the PMC met",
+                                       removed_candidates=("1.10.6rc1", "1.10.6rc2")))
+    record.set_withdrawal(WithdrawalInfo("CVE-2026-1", "2026-12-01T00:00:00+00:00", "withdrawn-1.10.6",
+                                         {"latest": "1.10.5-python3.11"}, "not yanked"))
+    again = load_record(tmp_path, "1.10.6rc1")
+    assert again.to_json() == record.to_json()
+    assert again.vote_result == result and again.vote_result.reasons == ("too few",)
+    assert again.promotion is not None and again.promotion.removed_candidates == ("1.10.6rc1", "1.10.6rc2")
+    assert again.promotion.without_vote_result == "the PMC met"
+    assert again.withdrawal is not None and again.withdrawal.aliases == {"latest": "1.10.5-python3.11"}
+    assert again.stage is not None and again.stage.opened == "2026-11-26T12:30:00+00:00"
+    assert again.distributions() == {"sample-app": "1.10.6", "sample-app-sdk": "0.3.0"}
+    data = json.loads((tmp_path / RECORD_NAME).read_text())
+    assert {"vote_result", "withdrawn", "promoted"} <= set(data)
+
+
+def test_a_record_without_the_new_fields_is_read(tmp_path: Path) -> None:
+    (tmp_path / RECORD_NAME).write_text(json.dumps({"schema": 2, "version": "1.10.6",
+        "build": {"commit": "c", "source_date_epoch": 1, "declared_in": "f", "declared_version": "1.10.6"},
+        "promoted": {"from_rc": "1.10.6rc1", "dev_url": "d", "url": "u", "revision": 3, "commit": "c"}}))
+    record = load_record(tmp_path, "1.10.6")
+    assert record.distributions() == {} and record.vote_result is None and record.withdrawal is None
+    assert record.promotion is not None and record.promotion.removed_candidates == ()
+
+
+def test_every_wheel_of_several_distributions_goes_in_the_images(tmp_path: Path) -> None:
+    record = load_record(tmp_path, "1.10.6")
+    record.add_files([FileEntry("pypi/b_sdk-0.3.0-py3-none-any.whl", "1" * 128, "wheel", "pypi"),
+                      FileEntry("pypi/a-1.10.6-py3-none-any.whl", "2" * 128, "wheel", "pypi"),
+                      FileEntry("svn/a-1.10.6-py3-none-any.whl", "2" * 128, "wheel", "svn")])
+    assert [p.name for p in record.wheels()] == ["a-1.10.6-py3-none-any.whl", "b_sdk-0.3.0-py3-none-any.whl"]

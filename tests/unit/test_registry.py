@@ -9,7 +9,19 @@ from typing import Any
 
 import pytest
 
-from release.adapters.registry import MANIFEST_TYPES, RegistryAuth, RegistryClient, auth_from_docker_config
+from release.adapters.registry import (
+    DOCKER_HUB,
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    MANIFEST_TYPES,
+    OCI_INDEX,
+    PlatformImage,
+    RegistryAuth,
+    RegistryClient,
+    auth_from_docker_config,
+    index_manifest,
+    parse_reference,
+)
 from release.errors import ReleaseError, ServiceError
 
 SCHEMA2 = "application/vnd.docker.distribution.manifest.v2+json"
@@ -129,6 +141,8 @@ def test_a_client_without_any_credentials(tmp_path: Path, monkeypatch: pytest.Mo
         ("127.0.0.1.nip.io:5000", "https"),
         ("localhost.example.org", "https"),
         ("ghcr.io", "https"),
+        ("localhost:1@registry.example.com", "https"),  # the host is registry.example.com
+        ("127.0.0.1:5000@registry.example.com:443", "https"),
     ],
 )
 def test_only_loopback_registries_use_plain_http(registry: str, scheme: str) -> None:
@@ -147,3 +161,55 @@ def test_manifest_types_cover_docker_and_oci() -> None:
 
 def test_service_error_is_a_release_error() -> None:
     assert issubclass(ServiceError, ReleaseError)
+
+
+# --------------------------------------------------------------------------- image indexes, references
+
+AMD = PlatformImage("linux/amd64", "sha256:" + "a" * 64, 528, DOCKER_MANIFEST)
+ARM = PlatformImage("linux/arm64", "sha256:" + "b" * 64, 530, DOCKER_MANIFEST)
+
+
+def test_an_index_over_docker_manifests_is_a_manifest_list_in_the_given_order() -> None:
+    raw, media_type = index_manifest([AMD, ARM])
+    assert media_type == DOCKER_LIST
+    body = json.loads(raw)
+    assert body["schemaVersion"] == 2 and body["mediaType"] == DOCKER_LIST
+    assert body["manifests"] == [
+        {"mediaType": DOCKER_MANIFEST, "size": 528, "digest": AMD.digest,
+         "platform": {"architecture": "amd64", "os": "linux"}},
+        {"mediaType": DOCKER_MANIFEST, "size": 530, "digest": ARM.digest,
+         "platform": {"architecture": "arm64", "os": "linux"}},
+    ]
+    assert index_manifest([AMD, ARM])[0] == raw  # same images, same bytes: a rerun gets the same digest
+
+
+def test_an_index_over_oci_manifests_is_an_oci_index_and_variants_are_kept() -> None:
+    oci = PlatformImage("linux/arm/v7", "sha256:" + "c" * 64, 400, OCI_MANIFEST)
+    raw, media_type = index_manifest([oci])
+    assert media_type == OCI_INDEX
+    platform = json.loads(raw)["manifests"][0]["platform"]
+    assert platform == {"architecture": "arm", "os": "linux", "variant": "v7"}
+
+
+def test_an_index_lists_each_platform_once_and_at_least_one() -> None:
+    with pytest.raises(ValueError, match="each platform once"):
+        index_manifest([AMD, PlatformImage("linux/amd64", ARM.digest, 1, DOCKER_MANIFEST)])
+    with pytest.raises(ValueError, match="at least one"):
+        index_manifest([])
+
+
+@pytest.mark.parametrize(
+    ("ref", "expected"),
+    [
+        ("127.0.0.1:5000/sandbox/python:3.11", ("127.0.0.1:5000", "sandbox/python", "3.11")),
+        ("localhost/a/b", ("localhost", "a/b", "latest")),
+        ("ghcr.io/apache/airflow:3.3.2", ("ghcr.io", "apache/airflow", "3.3.2")),
+        ("python:3.11-slim-bookworm", (DOCKER_HUB, "library/python", "3.11-slim-bookworm")),
+        ("docker.io/python:3.11", (DOCKER_HUB, "library/python", "3.11")),
+        ("apache/airflow", (DOCKER_HUB, "apache/airflow", "latest")),
+        ("127.0.0.1:5000/sandbox/python:3.11@sha256:" + "d" * 64,
+         ("127.0.0.1:5000", "sandbox/python", "sha256:" + "d" * 64)),
+    ],
+)
+def test_references_are_read_as_docker_reads_them(ref: str, expected: tuple[str, str, str]) -> None:
+    assert parse_reference(ref) == expected

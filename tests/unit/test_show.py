@@ -74,21 +74,40 @@ def test_a_first_release_moves_nothing_and_takes_latest(monkeypatch: pytest.Monk
 def test_steps_artefacts_and_images_are_listed(monkeypatch: pytest.MonkeyPatch) -> None:
     text, _ = shown(plan("1.10.6rc1"), monkeypatch)
     assert [row[0] for row in table(text, "Steps")] == [
-        "build", "sign", "stage", "images", "push", "constraints", "upload", "aliases", "report"]
+        "build", "sign", "stage", "images", "push", "constraints", "sbom", "attest", "upload", "aliases",
+        "report", "provenance"]
     assert table(text, "Artefacts (dist/1.10.6rc1/)") == [
         ["svn/sample-app-1.10.6-source.tar.gz", "source", "asc sha512"],
         ["svn/sample_app-1.10.6.tar.gz", "sdist", "asc sha512"],
         ["svn/sample_app-1.10.6-py3-none-any.whl", "wheel", "asc sha512"],
         ["pypi/sample_app-1.10.6rc1.tar.gz", "sdist", "asc sha512"],
         ["pypi/sample_app-1.10.6rc1-py3-none-any.whl", "wheel", "asc sha512"],
+        ["release.json", "record", "asc sha512"],
         ["constraints/constraints-3.11.txt", "constraints", "asc sha512"],
         ["constraints/constraints-3.13.txt", "constraints", "asc sha512"],
-        ["release.json", "record", "asc sha512"],
+        ["sbom/sample-app-1.10.6rc1-python3.11.cdx.json", "sbom", "asc sha512"],
+        ["image-signatures/sample-app-1.10.6rc1-python3.11.sig", "image-signature", ""],
+        ["sbom/sample-app-1.10.6rc1-python3.13.cdx.json", "sbom", "asc sha512"],
+        ["image-signatures/sample-app-1.10.6rc1-python3.13.sig", "image-signature", ""],
     ]
     assert table(text, "Images") == [
-        ["3.11", f"{REGISTRY}/sample/app:1.10.6rc1-python3.11", "python:3.11-slim-bookworm"],
-        ["3.13", f"{REGISTRY}/sample/app:1.10.6rc1-python3.13", "python:3.13-slim-bookworm"],
+        ["3.11", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6rc1-python3.11", "python:3.11-slim-bookworm"],
+        ["3.13", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6rc1-python3.13", "python:3.13-slim-bookworm"],
     ]
+    assert "Image indexes" not in text
+
+
+def test_several_platforms_show_each_image_and_each_index(monkeypatch: pytest.MonkeyPatch) -> None:
+    two = parse_config(Path("/src"), {"name": "sample-app", "image": "sample/app", "python": ["3.11"],
+                                      "platforms": ["linux/amd64", "linux/arm64"]})
+    text, _ = shown(plan_release(two, parse_version("1.10.6"), TargetState(), registry=REGISTRY), monkeypatch)
+    assert [row[:3] for row in table(text, "Images")] == [
+        ["3.11", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6-python3.11-amd64"],
+        ["3.11", "linux/arm64", f"{REGISTRY}/sample/app:1.10.6-python3.11-arm64"],
+    ]
+    assert table(text, "Image indexes") == [
+        ["3.11", "1.10.6-python3.11",
+         "linux/amd64 1.10.6-python3.11-amd64, linux/arm64 1.10.6-python3.11-arm64"]]
 
 
 def test_warnings_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -102,3 +121,15 @@ def test_warnings_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_without_warnings_the_steps_come_first(monkeypatch: pytest.MonkeyPatch) -> None:
     text, _ = shown(plan("1.10.6", declared="1.10.6"), monkeypatch)
     assert "warning" not in text and text.splitlines()[0] == "Steps"
+
+
+def test_a_release_of_several_distributions_lists_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_config(Path("/src"), {"name": "sample-app", "python": ["3.11"], "distributions": [
+        {"name": "sample-app"}, {"name": "sample-app-sdk", "path": "sdk", "version-from": "sdk/v.py"}]})
+    found = plan_release(config, parse_version("1.10.6rc1"), TargetState(), registry=REGISTRY,
+                         versions={"sample-app-sdk": "0.3.0"})
+    text, _ = shown(found, monkeypatch)
+    assert table(text, "Distributions") == [["sample-app", "1.10.6", "1.10.6rc1"],
+                                            ["sample-app-sdk", "0.3.0", "0.3.0rc1"]]
+    single, _ = shown(plan("1.10.6"), monkeypatch)
+    assert "Distributions" not in single

@@ -9,10 +9,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from release.config import RESERVED_VARIANT_NAMES, VARIANT_NAME
+from release.errors import VersionError
 from release.plan.tags import (
     BuildKind,
     Tag,
     TagPlan,
+    alias_candidates,
+    cache_repository,
+    cache_tag,
     owns_latest,
     owns_line,
     parse_tag,
@@ -21,6 +25,8 @@ from release.plan.tags import (
     tag_name,
     version_tag,
     versions_from_tags,
+    withdrawn_from_tags,
+    withdrawn_tag,
 )
 from release.versions import ReleaseVersion, parse_version
 
@@ -556,3 +562,79 @@ def test_every_variant_name_the_config_accepts_parses_back_from_its_tags(name: s
     for tag in (tag_name("3.3.2", "3.11", name), tag_name("latest", None, name),
                 tag_name("3.3", "3.14", name)):
         assert (parse_tag(tag).variant == name) is accepted
+
+
+# --------------------------------------------------------------------------- platform helper tags
+
+
+def test_a_platforms_image_is_pushed_under_its_flavour_tag_and_architecture() -> None:
+    from release.plan.tags import platform_tag, split_platform, split_tag
+
+    assert platform_tag("1.10.6-python3.11", "linux/arm64") == "1.10.6-python3.11-arm64"
+    assert platform_tag("master-python3.13", "linux/amd64") == "master-python3.13-amd64"
+    assert split_platform("1.10.6-python3.11-arm64") == ("1.10.6-python3.11", "linux/arm64")
+    assert split_platform("1.10.6-python3.11") == ("1.10.6-python3.11", None)
+    assert split_platform("latest-arm64") == ("latest-arm64", None)  # no flavour: not a helper tag
+    assert split_tag("1.10.6-python3.11-arm64") == ("1.10.6-python3.11-arm64", None)
+    with pytest.raises(ValueError, match="not a supported platform"):
+        platform_tag("1.10.6-python3.11", "linux/s390x")
+
+
+def test_a_version_that_only_has_platform_images_is_taken() -> None:
+    from release.plan.tags import versions_from_tags
+
+    tags = ["1.10.6-python3.11-arm64", "2.0.0-python3.11-amd64", "latest", "nightly-arm64"]
+    found = versions_from_tags(tags)
+    assert [str(x) for x in found] == ["1.10.6", "2.0.0"]
+
+
+def test_a_withdrawal_is_spelled_as_a_tag_and_read_back() -> None:
+    assert withdrawn_tag(parse_version("1.10.7")) == "withdrawn-1.10.7"
+    tags = ["1.10.6", "1.10.7-python3.11", "withdrawn-1.10.7", "withdrawn-latest", "withdrawn-", "latest"]
+    assert withdrawn_from_tags(tags) == [parse_version("1.10.7")]
+    assert versions_from_tags(tags) == [parse_version("1.10.6"), parse_version("1.10.7")]
+
+
+def test_alias_candidates_are_the_tags_the_planner_may_point_at_the_same_image() -> None:
+    assert alias_candidates("1.10.6-python3.9", "3.11") == ("1.10-python3.9", "latest-python3.9")
+    assert alias_candidates("1.10.6-python3.11", "3.11") == (
+        "1.10-python3.11", "latest-python3.11", "1.10.6", "1.10", "latest")
+    assert alias_candidates("master-python3.11", "3.11") == ("master",)
+    assert alias_candidates("master-python3.9", "3.11") == ()
+    assert alias_candidates("latest", "3.11") == ()
+    assert alias_candidates("nightly-python3.11", "3.11") == ()
+
+
+def test_cache_tags_live_in_a_repository_of_their_own() -> None:
+    assert cache_repository("127.0.0.1:5000/apache/airflow") == "127.0.0.1:5000/apache/airflow-cache"
+    assert cache_tag("3.11", "sha256:" + "ab" * 32) == "deps-python3.11-" + "ab" * 12
+    assert split_tag(cache_tag("3.11", "sha256:" + "0" * 64))[1] is None  # never taken for a release
+
+
+@pytest.mark.parametrize("kind", [BuildKind.RELEASE, BuildKind.MASTER])
+def test_every_alias_a_plan_sets_is_a_candidate_of_its_image_tag(kind: BuildKind) -> None:
+    plan = plan_tags(version=v("2.0.0"), flavours=FLAVOURS, default=DEFAULT, kind=kind, existing=[v("1.9.9")])
+    image_tags = [t for t in plan.tags if not t.is_bare and (kind is BuildKind.MASTER or not t.moving)]
+    for image_tag in image_tags:
+        same_image = {t.name for t in plan.tags if t.python == image_tag.python and t.name != image_tag.name}
+        assert same_image <= set(alias_candidates(image_tag.name, DEFAULT)), image_tag
+
+
+def test_a_version_whose_tags_docker_would_refuse_is_refused_before_anything_is_built() -> None:
+    version = parse_version("1.0.0.dev" + "1" * 120)
+    with pytest.raises(VersionError) as caught:
+        plan_tags(version=version, flavours=["3.9", "3.13"], default="3.9", kind=BuildKind.RELEASE)
+    message = str(caught.value)
+    assert "-python3.13" in message and "128" in message and f"{len(str(version)) + 11} characters" in message
+    longest = "1.0.0.dev" + "1" * (128 - len("1.0.0.dev-python3.13"))
+    assert plan_tags(version=parse_version(longest), flavours=["3.13"], default="3.13",
+                     kind=BuildKind.RELEASE)
+
+
+def test_the_tag_bound_counts_the_platforms_helper_tags_when_there_are_several() -> None:
+    from release.plan.tags import check_tag_length
+
+    fits = parse_version("1.0.0.dev" + "1" * (128 - len("1.0.0.dev-python3.13")))
+    check_tag_length(fits, ["3.13"])
+    with pytest.raises(VersionError, match=r"V-python3.13-(amd|arm)64\) would have 134 characters"):
+        check_tag_length(fits, ["3.13"], ["linux/amd64", "linux/arm64"])

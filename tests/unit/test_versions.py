@@ -11,6 +11,7 @@ from release.errors import ReleaseError, VersionError
 from release.plan.tags import versions_from_tags
 from release.versions import (
     ReleaseVersion,
+    companion_version,
     describe,
     parse_existing,
     parse_version,
@@ -370,3 +371,45 @@ def test_versions_from_tags_of_nothing() -> None:
 )
 def test_describe(text: str, words: str) -> None:
     assert describe(parse_version(text)) == words
+
+
+@pytest.mark.parametrize(("own", "release", "expected"), [
+    ("0.3.0", "1.10.6rc1", "0.3.0rc1"),
+    ("0.3.0", "1.10.6", "0.3.0"),
+    ("0.3.0", "1.10.6b2", "0.3.0b2"),
+    ("0.3.0", "1.10.6.dev4", "0.3.0.dev4"),
+    ("1.0.0", "3.0.0rc2", "1.0.0rc2"),
+])
+def test_a_distribution_with_its_own_version_takes_the_release_suffix(own: str, release: str,
+                                                                       expected: str) -> None:
+    assert companion_version(own, parse_version(release)) == expected
+
+
+@pytest.mark.parametrize("own", ["0.3.0rc1", "0.3.0.post1", "0.3", "zero"])
+def test_an_own_version_must_be_final(own: str) -> None:
+    with pytest.raises(VersionError):
+        companion_version(own, parse_version("1.10.6rc1"))
+
+
+@pytest.mark.parametrize("text", ["1.0." + "9" * 5000, "9" * 4301, "1." + "1" * 300 + ".0",
+                                  "1.0.0rc" + "1" * 250])
+def test_an_absurdly_long_version_is_one_clear_error_naming_its_length(text: str) -> None:
+    with pytest.raises(VersionError) as caught:
+        parse_version(text)
+    message = str(caught.value)
+    assert f"({len(text)} characters)" in message and len(message) < 200 and "\n" not in message
+
+
+@given(st.text(max_size=300))
+def test_any_text_is_a_version_or_one_version_error(text: str) -> None:
+    """Whatever is typed after --version: a ReleaseVersion, or one VersionError line; never a crash."""
+    try:
+        version = parse_version(text)
+    except VersionError as exc:
+        assert "\n" not in str(exc) and len(str(exc)) < 300
+    else:
+        assert str(version) == text
+
+
+def test_a_number_too_long_for_int_in_a_registry_tag_is_not_a_version() -> None:
+    assert parse_existing(["1.0." + "9" * 5000, "1.0.0"]) == [parse_version("1.0.0")]

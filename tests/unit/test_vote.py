@@ -24,3 +24,13 @@ def test_render_vote_email_is_a_function_of_its_data() -> None:
     for choice in ("[ ] +1 approve the release", "[ ] +0 no opinion", "[ ] -1 do not release, because ..."):
         assert choice in lines
     assert text.endswith("### Fixed\n- Things.\n")
+
+
+def test_the_vote_email_names_each_distribution_and_its_version() -> None:
+    vote = VoteEmail(project="Apache Airflow", final="3.0.0", candidate="3.0.0rc1", mailing_list="dev@a",
+                     svn_url="u", files=(), fingerprint="F", keys_url="k", tag="3.0.0rc1", commit="c",
+                     release_notes="n", closes=datetime(2026, 1, 4, 9, 0, tzinfo=timezone.utc),
+                     distributions=(("apache-airflow", "3.0.0"), ("apache-airflow-task-sdk", "1.0.0")))
+    text = render_vote_email(vote)
+    assert "It releases these distributions:\n\n  apache-airflow 3.0.0\n  apache-airflow-task-sdk 1.0.0\n\n" \
+           "The files to vote on are in svn:" in text

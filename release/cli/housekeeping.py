@@ -1,0 +1,65 @@
+"""invoke tasks that look after what was released: cleanup (svn) and withdraw."""
+
+from __future__ import annotations
+
+from invoke.context import Context
+from invoke.tasks import task
+
+from release import console
+from release.cli.support import PROFILE_HELP, connect_target, read_config, reports_errors, required_version
+from release.errors import ReleaseError
+from release.pipeline import housekeeping
+from release.plan.release import TagAction
+from release.versions import parse_version
+
+
+@task(help={"remove": "remove the folders listed (one svn commit); without it, only list them",
+            "profile": PROFILE_HELP})
+@reports_errors
+def cleanup(c: Context, remove: bool = False, profile: str = "") -> None:
+    """List old releases and finished candidates in svn; remove them with --remove.
+
+    Old: older than the newest release of their X.Y line, or withdrawn; finished candidates: those
+    of a released version or superseded by a newer rc. The ASF archive keeps every release."""
+    config = read_config(profile)
+    target = connect_target(config)
+    result = housekeeping.cleanup(config, target, remove=remove, say=console.progress)
+    if not result.removals:
+        console.ok("nothing to remove: svn holds only current releases and open candidates")
+        return
+    console.table("Removed from svn" if remove else "Would remove from svn", ["folder", "why"],
+                  [(f"{r.area}/{config.name}/{r.name}", r.why) for r in result.removals])
+    console.progress(f"dev/ is {target.svn_dev}, release/ is {target.svn_release}")
+    if remove:
+        console.ok(f"removed {len(result.urls)} folders in r{result.revision}")
+    else:
+        console.ok(f"{len(result.urls)} folders would go; remove them with: invoke cleanup --remove")
+
+
+@task(help={"version": "the released version to withdraw, e.g. 1.10.7",
+            "reason": "why it is withdrawn (recorded, signed)",
+            "dry-run": "show what would move; change nothing",
+            "sign-with": "the gpg key for the release record", "profile": PROFILE_HELP})
+@reports_errors
+def withdraw(c: Context, version: str = "", reason: str = "", dry_run: bool = False, sign_with: str = "",
+             profile: str = "") -> None:
+    """Withdraw a release: its aliases move back to the highest remaining release.
+
+    The registry publishes `withdrawn-V` (no plan picks V again), the index is told where it can
+    be (yank), and dist/<V>/release.json records the withdrawal, signed."""
+    wanted = parse_version(required_version(version))
+    if not reason.strip() and not dry_run:
+        raise ReleaseError('--reason is required: say why the release is withdrawn, e.g. --reason "CVE-..."')
+    config = read_config(profile)
+    target = connect_target(config)
+    if dry_run:
+        plan = housekeeping.withdraw_plan(config, wanted, target)
+        console.table(f"Withdrawing {wanted}", ["tag", "action", "gets the image of", "why"],
+                      [(t.tag, t.action.value, t.source or "-", t.reason)
+                       for t in (plan.marker, *(c for f in plan.families for c in f.changes))])
+        return
+    result = housekeeping.withdraw(config, wanted, target, reason=reason, key=sign_with, say=console.progress)
+    console.table(f"Withdrawn {wanted}", ["alias", "now"], sorted(result.aliases.items()))
+    moved = [e.tag for e in result.moved if e.action == TagAction.MOVE.value]
+    console.ok(f"withdrew {wanted}: {result.marker.tag} published; moved back: "
+               f"{', '.join(moved) if moved else 'nothing'}; record: {result.record}")

@@ -1,0 +1,126 @@
+"""The emails around a vote that the pipeline renders: `[RESULT][VOTE]` and `[ANNOUNCE]`. Pure.
+
+(The `[VOTE]` email itself is rendered where the candidate is staged, in steps/vote.py.)
+The release manager sends them; the pipeline only writes them into dist/<V>/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from release.votes import MIN_BINDING_PLUS, VOTE_HOURS, Tally, voters
+
+
+def when(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _listing(title: str, names: Sequence[str]) -> str:
+    lines = [f"{title}: {len(names)}"] + [f"  {name}" for name in names]
+    return "\n".join(lines)
+
+
+def render_result_email(*, project: str, final: str, candidate: str, mailing_list: str, tally: Tally,
+                        thread_subject: str = "") -> str:
+    """`[RESULT][VOTE]`: the counts, who voted what, and whether it passed, headers first."""
+    subject = thread_subject or f"[VOTE] Release {project} {final} from {candidate}"
+    if tally.passed:
+        verdict = (f"The vote has passed: {tally.count(1, binding=True)} binding +1, "
+                   f"{tally.count(-1, binding=True)} binding -1.")
+        after = (f"Thanks to everyone who checked the candidate and voted. {candidate} will be released as "
+                 f"{final}, and the release announced once it is published.")
+    else:
+        verdict = "The vote has not passed:\n" + "\n".join(f"- {reason}" for reason in tally.reasons)
+        after = ("Thanks to everyone who checked the candidate and voted. The problems found will be fixed "
+                 "in a new release candidate.")
+    sections = [
+        _listing("+1 (binding)", voters(tally.binding, 1)),
+        _listing("+1 (non-binding)", voters(tally.non_binding, 1)),
+        _listing("0", voters(tally.binding, 0) + voters(tally.non_binding, 0)),
+        _listing("-1 (binding)", voters(tally.binding, -1)),
+        _listing("-1 (non-binding)", voters(tally.non_binding, -1)),
+    ]
+    notes = []
+    if tally.claimed:
+        names = ", ".join(v.voter for v in tally.claimed)
+        notes.append(f"Counted as non-binding (not in the list of binding voters): {names}.")
+    if tally.late:
+        names = ", ".join(v.voter for v in tally.late)
+        notes.append(f"Cast after the vote closed, not counted: {names}.")
+    note_text = ("\n\n" + "\n".join(notes)) if notes else ""
+    listing = "\n\n".join(sections)
+    return f"""To: {mailing_list}
+Subject: [RESULT]{subject}
+
+Hello everyone,
+
+The vote on releasing {project} {final} from release candidate {candidate} was open from
+{when(tally.opened)} to {when(tally.closed)} ({tally.hours_open:.1f} hours; at least {VOTE_HOURS} are \
+required) and needed at least {MIN_BINDING_PLUS} binding +1 votes and more binding +1 than -1.
+
+{verdict}
+
+{listing}{note_text}
+
+{after}
+"""
+
+
+@dataclass(frozen=True)
+class Announcement:
+    project: str
+    version: str
+    to: str
+    release_notes: str
+    distributions: tuple[tuple[str, str], ...]  # (name, version)
+    download_url: str  # the svn release folder; "" when the release was not voted on
+    files: tuple[tuple[str, str], ...]  # (file name, sha512) of the released files
+    keys_url: str
+    images: tuple[str, ...]  # image references, immutable tags first
+    index_url: str  # the package index's simple URL
+
+
+def render_announce_email(news: Announcement) -> str:
+    """`[ANNOUNCE]`: what was released, where to get it, how to check it, and what changed."""
+    packages = "\n".join(f"  pip install {name}=={version}" for name, version in news.distributions)
+    if news.download_url:
+        links = "\n".join(f"  {news.download_url}/{name}" for name, _ in news.files)
+        download = (f"The released files, with their signatures (.asc) and checksums (.sha512), are at\n\n"
+                    f"  {news.download_url}\n\n{links}")
+    else:
+        download = f"The packages are on the package index:\n\n  {news.index_url}"
+    sums = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in news.files)
+    images = "\n".join(f"  {ref}" for ref in news.images)
+    shipped = ", ".join(f"{name} {version}" for name, version in news.distributions)
+    return f"""To: {news.to}
+Subject: [ANNOUNCE] {news.project} {news.version} released
+
+Hello everyone,
+
+The {news.project} team is pleased to announce the release of {news.project} {news.version}
+({shipped}).
+
+{download}
+
+Check them with the release managers' public keys:
+
+  {news.keys_url}
+
+sha512 checksums:
+
+{sums}
+
+Install it from the package index ({news.index_url}):
+
+{packages}
+
+Container images:
+
+{images}
+
+Release notes for {news.version}:
+
+{news.release_notes.strip()}
+"""

@@ -1,0 +1,72 @@
+"""Write the `[ANNOUNCE]` email of a published release into dist/<V>/ (the release manager sends it).
+
+Everything in it comes from the release record: the release notes the build took from the
+changelog, the distributions and their versions, the released files and their sha512, the svn
+release folder the vote's files were promoted to, and the image tags the release set.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from release.config import ReleaseConfig
+from release.emails import Announcement, render_announce_email
+from release.errors import RefusedError
+from release.plan.tags import split_tag
+from release.record import ReleaseRecord, load_record, release_dir, write_atomic
+from release.versions import ReleaseVersion
+
+ANNOUNCE_EMAIL = "announce-email.txt"
+PUBLISHED = ("upload", "aliases", "report")
+
+
+def check_published(record: ReleaseRecord, version: ReleaseVersion) -> None:
+    """Refuse a release that is not (completely) published, or was withdrawn."""
+    if version.is_prerelease:
+        raise RefusedError(f"{version} is a pre-release: only final releases are announced (a candidate's "
+                           "email is its [VOTE])")
+    if record.withdrawal is not None:
+        raise RefusedError(f"{version} was withdrawn ({record.withdrawal.reason}); a withdrawn release is "
+                           "not announced")
+    missing = [step for step in PUBLISHED if not record.is_done(step)]
+    if missing:
+        if record.promotion is not None:
+            how = f"invoke publish --version {version}"
+        elif record.build is not None:
+            how = f"invoke release --version {version}"
+        else:
+            how = (f"invoke promote --version {version} --from-rc <the voted rc>, then "
+                   f"invoke publish --version {version}")
+        raise RefusedError(f"{version} is not published yet ({', '.join(missing)} not done); publish it "
+                           f"first: {how}")
+
+
+def announcement(config: ReleaseConfig, record: ReleaseRecord, *, keys_url: str, index_url: str,
+                 repository: str) -> Announcement:
+    """What the email says, from the record."""
+    version = record.version
+    distributions = record.distributions() or {config.name: version}
+    immutable = sorted(t for t in record.tags if split_tag(t)[0] == version)
+    aliases = sorted(t for t in record.tags if split_tag(t)[0] != version)
+    return Announcement(
+        project=config.project, version=version, to=config.announce_list or config.mailing_list,
+        release_notes=record.build.release_notes if record.build else "",
+        distributions=tuple(sorted(distributions.items())),
+        download_url=record.promotion.url if record.promotion else "",
+        files=tuple((Path(e.path).name, e.sha512) for e in record.files_in("svn")),
+        keys_url=keys_url,
+        images=tuple(f"{repository}:{tag}" for tag in (*immutable, *aliases)),
+        index_url=index_url,
+    )
+
+
+def announce_release(config: ReleaseConfig, version: ReleaseVersion, *, keys_url: str, index_url: str,
+                     repository: str) -> Path:
+    """Render the [ANNOUNCE] email of a published `version` into dist/<V>/; its path."""
+    directory = release_dir(config.root, str(version))
+    record = load_record(directory, str(version))
+    check_published(record, version)
+    email = directory / ANNOUNCE_EMAIL
+    write_atomic(email, render_announce_email(
+        announcement(config, record, keys_url=keys_url, index_url=index_url, repository=repository)))
+    return email

@@ -1,0 +1,379 @@
+"""Check what a release published about its images, as a user or a voter would: the record and
+SBOMs attached to each image digest in the registry (and, for a final, committed to svn), their
+signatures against KEYS, the digests the record names against what the registry holds, and each
+image's simple-signing signature in the lookaside tree with skopeo.
+
+`verify_published` is `invoke verify --version V --published`; `check_candidate_images` is what
+`invoke verify` adds for a candidate's images: the image's wheel is the one the voted commit
+builds, its labels name that commit, its SBOM and its signature check out.
+
+With several platforms a version tag names an image index: every platform's image under it gets
+those checks (its own SBOM, run on its own platform), and the index its own signature.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from release.adapters import gpg, skopeo, svn
+from release.adapters.engine import Engine
+from release.adapters.registry import RegistryClient
+from release.config import ReleaseConfig
+from release.errors import ReleaseError, VerificationError
+from release.plan.images import WHEEL_SHA256_LABEL, WHEELS_RECORD, parse_wheels_record
+from release.plan.provenance import (
+    SBOM_LABEL,
+    artifact_layers,
+    attachment_tag,
+    lookaside_path,
+    sbom_file,
+    signed_identity,
+)
+from release.plan.tags import platform_tag, version_tag
+from release.progress import Progress, to_log
+from release.record import RECORD_NAME, ReleaseRecord, parse_record
+from release.steps.attest import lookaside_url
+from release.steps.provenance import settled
+from release.steps.sbom import summarise, validate
+from release.steps.verify import CandidateRejected, FileCheck, VerifyReport
+from release.versions import ReleaseVersion
+
+REVISION_LABEL = "org.opencontainers.image.revision"
+
+
+@dataclass
+class Keys:
+    """KEYS imported into a throwaway keyring, and a scratch folder for files to check."""
+
+    home: Path
+    fingerprints: tuple[str, ...]
+    work: Path
+
+    def signed(self, name: str, data: bytes, signature: bytes | None) -> str:
+        """'' when `signature` is a good detached signature of `data` by a key in KEYS, else why not."""
+        if signature is None:
+            return f"no {name}.asc"
+        folder = Path(tempfile.mkdtemp(dir=self.work))
+        (folder / name).write_bytes(data)
+        (folder / f"{name}.asc").write_bytes(signature)
+        check = gpg.verify_detached(folder / f"{name}.asc", folder / name, gnupghome=self.home)
+        return "" if check.good else f"bad signature ({check.detail})"
+
+    def image_signature(self, manifest: bytes, identity: str, signature: bytes, first: str = "") -> str:
+        """'' when `signature` is a simple-signing signature of `manifest` as `identity` by a key in
+        KEYS (skopeo standalone-verify), else why not."""
+        folder = Path(tempfile.mkdtemp(dir=self.work))
+        (folder / "manifest.json").write_bytes(manifest)
+        (folder / "signature").write_bytes(signature)
+        detail = "KEYS holds no key"
+        for fingerprint in sorted(self.fingerprints, key=lambda f: f != first):
+            check = skopeo.standalone_verify(folder / "manifest.json", identity, fingerprint,
+                                             folder / "signature", gnupghome=self.home)
+            if check.good:
+                return ""
+            detail = check.detail
+        return detail
+
+
+def _check(checks: dict[str, FileCheck], name: str) -> FileCheck:
+    return checks.setdefault(name, FileCheck(name))
+
+
+def attachment(registry: RegistryClient, image: str, digest: str) -> dict[str, bytes] | None:
+    """The files attached to `image@digest` (filename -> bytes), None when nothing is attached.
+    Every blob is checked against its digest by the registry adapter."""
+    manifest = registry.get_manifest(image, attachment_tag(digest))
+    if manifest is None:
+        return None
+    body = manifest.body
+    if (body.get("subject") or {}).get("digest") != digest:
+        raise VerificationError(f"{image}:{attachment_tag(digest)} is attached to "
+                                f"{(body.get('subject') or {}).get('digest')}, not {digest}")
+    files = {}
+    for name, blob in artifact_layers(body).items():
+        data = registry.get_blob(image, blob)
+        if data is not None:
+            files[name] = data
+    return files
+
+
+def check_sbom(check: FileCheck, keys: Keys, name: str, files: Mapping[str, bytes], digest: str,
+               *, sha512: str = "", wheels: Mapping[str, str] | None = None) -> None:
+    """The SBOM `name` in `files`: signed, valid CycloneDX, about `digest`, listing `wheels`."""
+    data = files.get(name)
+    if data is None:
+        check.problems.append("missing")
+        return
+    problem = keys.signed(name, data, files.get(f"{name}.asc"))
+    if problem:
+        check.problems.append(problem)
+    if sha512 and hashlib.sha512(data).hexdigest() != sha512:
+        check.problems.append("sha512 differs from the one the signed record names")
+    invalid = validate(data.decode("utf-8", errors="replace"))
+    if invalid:
+        check.problems.append(f"not valid CycloneDX: {invalid}")
+        return
+    summary = summarise(data.decode())
+    if summary.digest != digest:
+        check.problems.append(f"describes {summary.digest or 'no image'}, not {digest}")
+    missing = sorted(set((wheels or {}).values()) - summary.wheel_sha256)
+    if missing:
+        check.problems.append(f"does not list the wheel with sha256 {missing[0][:16]}...")
+    if not check.problems:
+        check.passed.append(f"signed, valid CycloneDX, describes {digest[:19]}: {len(summary.python)} "
+                            f"Python distributions, {len(summary.debian)} Debian packages")
+
+
+def check_signature(check: FileCheck, keys: Keys, registry: RegistryClient, *, image: str, repository: str,
+                    tag: str, digest: str, lookaside: str, signer: str = "") -> None:
+    """The image's simple-signing signature in the lookaside tree, checked with skopeo."""
+    url = svn.join(lookaside, lookaside_path(image, digest))
+    try:
+        signature = svn.cat_bytes(url)
+    except ReleaseError as exc:
+        check.problems.append(f"cannot read {url}: {exc}")
+        return
+    manifest = registry.get_manifest(image, digest)
+    if signature is None or manifest is None:
+        missing = f"no signature at {url}" if signature is None else f"{digest} not in the registry"
+        check.problems.append(missing)
+        return
+    problem = keys.image_signature(manifest.raw, signed_identity(repository, tag), signature, signer)
+    if problem:
+        check.problems.append(f"image signature: {problem}")
+    else:
+        check.passed.append(f"image signature by a KEYS key for {repository}:{tag}")
+
+
+def _record_copy(check: FileCheck, keys: Keys, files: Mapping[str, bytes] | None, where: str) -> bytes | None:
+    if files is None or RECORD_NAME not in files:
+        check.problems.append(f"no {RECORD_NAME} {where}")
+        return None
+    problem = keys.signed(RECORD_NAME, files[RECORD_NAME], files.get(f"{RECORD_NAME}.asc"))
+    if problem:
+        check.problems.append(f"{where}: {problem}")
+        return None
+    check.passed.append(f"signed ({where})")
+    return files[RECORD_NAME]
+
+
+def _export(url: str, work: Path) -> dict[str, bytes] | None:
+    if not svn.exists(url):
+        return None
+    folder = svn.export(url, Path(tempfile.mkdtemp(dir=work)) / "release")
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+
+
+def verify_published(config: ReleaseConfig, version: ReleaseVersion, *, registry: str, svn_dev_url: str,
+                     svn_release_url: str, keys_url: str, progress: Progress = to_log) -> VerifyReport:
+    """Fetch the release record from the registry (and svn for a final), check it against KEYS,
+    check that the registry holds the digests it names, then each SBOM and image signature."""
+    client = RegistryClient(registry)
+    image, repository = config.image, f"{registry}/{config.image}"
+    final = not version.is_prerelease
+    svn_root = svn_release_url if final else svn_dev_url
+    checks: dict[str, FileCheck] = {}
+    with tempfile.TemporaryDirectory(prefix="release-published-") as tmp, gpg.temporary_home() as home:
+        work = Path(tmp)
+        keys_file = work / "KEYS"
+        keys_file.write_text(svn.read_text(keys_url), encoding="utf-8")
+        keys = Keys(home, tuple(sorted(gpg.import_keys(keys_file, gnupghome=home))), work)
+        progress(f"checking what {config.name} {version} published, against {keys_url}")
+        attached: dict[str, dict[str, bytes] | None] = {}
+        digests: dict[str, str] = {}
+        for python in config.python:
+            tag = version_tag(version, python)
+            digest = client.manifest_digest(image, tag)
+            if digest is None:
+                _check(checks, f"image {tag}").problems.append(f"{repository}:{tag} is not in the registry")
+                continue
+            digests[tag] = digest
+            attached[tag] = attachment(client, image, digest)
+            if config.multi_platform:
+                try:
+                    index = client.image_index(image, digest)
+                except VerificationError as exc:
+                    _check(checks, f"image {tag}").problems.append(str(exc))
+                    continue
+                for entry in index.images if index is not None else ():
+                    helper = platform_tag(tag, entry.platform)
+                    digests[helper] = entry.digest
+                    attached[helper] = attachment(client, image, entry.digest)
+        record_check = _check(checks, RECORD_NAME)
+        copies = {f"attached to {tag}": _record_copy(record_check, keys, files, f"attached to {tag}")
+                  for tag, files in attached.items()}
+        svn_files = None
+        if final:
+            url = svn.join(svn_release_url, config.name, str(version))
+            svn_files = _export(url, work)
+            copies[f"in {url}"] = _record_copy(record_check, keys, svn_files, f"in {url}")
+        good = {where: data for where, data in copies.items() if data is not None}
+        # a rerun may leave copies whose step times differ (steps/provenance.py: settled)
+        if len({json.dumps(settled(data), sort_keys=True) for data in good.values()}) > 1:
+            record_check.problems.append(f"the copies differ: {', '.join(sorted(good))}")
+        record = _parse(record_check, next(iter(good.values()), None), str(version))
+        if record is not None:
+            _check_record(record, checks, keys, client, attached, svn_files, digests,
+                          image=image, repository=repository, lookaside=lookaside_url(svn_root, config.name))
+    commit = record.build.commit if record is not None and record.build else ""
+    report = VerifyReport(str(version), repository, commit, tuple(checks[n] for n in sorted(checks)))
+    progress(report.render())
+    if not report.ok:
+        raise CandidateRejected(report)
+    return report
+
+
+def _parse(check: FileCheck, data: bytes | None, version: str) -> ReleaseRecord | None:
+    if data is None:
+        return None
+    try:
+        return parse_record(Path(RECORD_NAME), version, json.loads(data))
+    except (ValueError, ReleaseError) as exc:
+        check.problems.append(f"unreadable: {exc}")
+        return None
+
+
+def _check_record(record: ReleaseRecord, checks: dict[str, FileCheck], keys: Keys, client: RegistryClient,
+                  attached: Mapping[str, dict[str, bytes] | None], svn_files: Mapping[str, bytes] | None,
+                  digests: Mapping[str, str], *, image: str, repository: str, lookaside: str) -> None:
+    for entry in record.images.values():
+        tag = entry.ref.rsplit(":", 1)[-1]
+        check = _check(checks, f"image {tag}")
+        if digests.get(tag) != entry.digest:
+            check.problems.append(f"the registry holds {digests.get(tag)}, the record names {entry.digest}")
+        else:
+            check.passed.append(f"the registry holds the recorded digest {digests[tag][:19]}")
+    for index in record.indexes.values():
+        check = _check(checks, f"image {index.tag}")
+        if digests.get(index.tag) != index.digest:
+            check.problems.append(f"the registry holds {digests.get(index.tag)}, the record names the index "
+                                  f"{index.digest}")
+        else:
+            check.passed.append(f"the registry holds the recorded index {index.digest[:19]}")
+    for tag_entry in record.tags.values():
+        now = client.manifest_digest(image, tag_entry.tag)
+        check = _check(checks, f"tag {tag_entry.tag}")
+        if now == tag_entry.digest:
+            check.passed.append("points at the recorded digest")
+        elif tag_entry.tag in digests or tag_entry.tag == record.version:
+            check.problems.append(f"points at {now}, the record names {tag_entry.digest}")
+        else:
+            check.passed.append(f"moved on since (now {now}): an alias follows later releases")
+    for sbom in record.sboms.values():
+        tag = sbom.ref.rsplit(":", 1)[-1]
+        name = Path(sbom.path).name
+        check = _check(checks, sbom.path)
+        for where, files in (("registry", attached.get(tag)), ("svn", svn_files)):
+            if files is None and where == "svn":
+                continue
+            before = len(check.problems)
+            check_sbom(check, keys, name, files or {}, sbom.digest, sha512=sbom.sha512)
+            check.problems[before:] = [f"{where}: {p}" for p in check.problems[before:]]
+    for signature in record.image_signatures.values():
+        tag = signature.identity.rsplit(":", 1)[-1]
+        check_signature(_check(checks, f"image {tag}"), keys, client, image=image, repository=repository,
+                        tag=tag, digest=signature.digest, lookaside=lookaside, signer=signature.signer)
+
+
+def check_candidate_images(config: ReleaseConfig, candidate: ReleaseVersion, *, registry: str,
+                           svn_dev_url: str, keys_file: Path, commit: str, wheels: Mapping[str, str] | None,
+                           checks: dict[str, FileCheck], engine: Engine | None = None,
+                           progress: Progress = to_log) -> None:
+    """Each candidate image: pulled by digest; its wheel is `wheels` (the voted commit's, built as the
+    candidate; None: not rebuilt, not compared), its labels name `commit`, its SBOM and signature hold."""
+    engine = engine or Engine()
+    client = RegistryClient(registry)
+    image, repository = config.image, f"{registry}/{config.image}"
+    with tempfile.TemporaryDirectory(prefix="release-images-") as tmp, gpg.temporary_home() as home:
+        keys = Keys(home, tuple(sorted(gpg.import_keys(keys_file, gnupghome=home))), Path(tmp))
+        for python in config.python:
+            tag = version_tag(candidate, python)
+            check = _check(checks, f"image {tag}")
+            digest = client.manifest_digest(image, tag)
+            if digest is None:
+                check.problems.append(f"{repository}:{tag} is not in the registry")
+                continue
+            lookaside = lookaside_url(svn_dev_url, config.name)
+            if not config.multi_platform:
+                progress(f"pulling {repository}@{digest} to check it")
+                _check_image(check, keys, engine, client, repository=repository, image=image, tag=tag,
+                             digest=digest, commit=commit, wheels=wheels, sbom=sbom_file(config.name, tag),
+                             lookaside=lookaside)
+                continue
+            _check_index(check, keys, engine, client, config, repository=repository, tag=tag, digest=digest,
+                         commit=commit, wheels=wheels, lookaside=lookaside, progress=progress)
+
+
+def _check_index(check: FileCheck, keys: Keys, engine: Engine, client: RegistryClient, config: ReleaseConfig,
+                 *, repository: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
+                 lookaside: str, progress: Progress) -> None:
+    """An index tag: every configured platform's image under it, each checked as one image is (on
+    its own platform, with its own SBOM), and the index's own signature."""
+    image = config.image
+    try:
+        index = client.image_index(image, digest)
+    except VerificationError as exc:
+        check.problems.append(str(exc))
+        return
+    listed = {entry.platform: entry.digest for entry in index.images} if index is not None else {}
+    missing = [p for p in config.image_platforms if p not in listed]
+    if missing:
+        check.problems.append(f"no {', '.join(missing)} image under the index {digest[:19]}")
+    for platform, entry in listed.items():
+        progress(f"pulling {repository}@{entry} ({platform}) to check it")
+        one = FileCheck(f"image {tag} {platform}")
+        _check_image(one, keys, engine, client, repository=repository, image=image, tag=tag, digest=entry,
+                     commit=commit, wheels=wheels, sbom=sbom_file(config.name, tag, platform),
+                     lookaside=lookaside, platform=platform)
+        check.problems += [f"{platform}: {p}" for p in one.problems]
+        check.passed += [f"{platform}: {p}" for p in one.passed]
+    check_signature(check, keys, client, image=image, repository=repository, tag=tag, digest=digest,
+                    lookaside=lookaside)
+
+
+def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: RegistryClient, *, repository: str,
+                 image: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
+                 sbom: str, lookaside: str, platform: str = "") -> None:
+    """One image (`platform`: the image's, when it is one of several)."""
+    info = engine.pull_digest(repository, digest)
+    labels = info.labels
+    if commit and labels.get(REVISION_LABEL) != commit:
+        check.problems.append(f"its {REVISION_LABEL} label is {labels.get(REVISION_LABEL)!r}, "
+                              f"not the voted commit {commit}")
+    elif commit:
+        check.passed.append(f"labels name the voted commit {commit[:12]}")
+    if labels.get(SBOM_LABEL) != sbom:
+        check.problems.append(f"its {SBOM_LABEL} label is {labels.get(SBOM_LABEL)!r}, not {sbom!r}")
+    result = engine.run(f"{repository}@{digest}", ["cat", WHEELS_RECORD], platform=platform or None)
+    installed = parse_wheels_record(result.stdout) if result.exit_code == 0 else {}
+    label = labels.get(WHEEL_SHA256_LABEL, "")
+    if not installed or label != ",".join(installed[n] for n in sorted(installed)):
+        check.problems.append(f"its wheels record {installed or 'is missing'} disagrees with its label "
+                              f"{label!r}")
+    elif wheels is None:
+        check.passed.append("wheel not compared (no rebuild)")
+    elif installed != dict(wheels):
+        check.problems.append(f"installs wheels {installed}, but the voted commit builds {dict(wheels)}")
+    else:
+        check.passed.append("its wheel is the one the voted commit builds")
+    try:
+        files = attachment(client, image, digest)
+    except VerificationError as exc:
+        check.problems.append(str(exc))
+        files = None
+    if files is None:
+        check.problems.append(f"nothing attached as {attachment_tag(digest)} (no SBOM, no record)")
+    else:
+        sbom_check = FileCheck(sbom)
+        check_sbom(sbom_check, keys, sbom, files, digest, wheels=installed)
+        check.problems += [f"SBOM: {p}" for p in sbom_check.problems]
+        check.passed += [f"SBOM {p}" for p in sbom_check.passed]
+    check_signature(check, keys, client, image=image, repository=repository, tag=tag, digest=digest,
+                    lookaside=lookaside)
+
+

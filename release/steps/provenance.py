@@ -1,0 +1,169 @@
+"""The record goes out with the release: the signed release.json and each image's signed SBOM,
+attached to the image digest in the registry (an OCI artifact under the fallback tag
+`sha256-<hex>.att`, the registry having no referrers API), and for a final version in svn
+`release/<name>/<V>/` beside the voted files.
+
+A candidate's record goes to the registry only: its svn dev/ folder holds exactly the voted files.
+A rerun re-signs the record, whose steps (their times, what each did this time) and tag actions
+(create, then verify or skip) change: when the release itself (files, images, digests, tags,
+SBOMs, signatures) is the same, what is published stays as it is, so a rerun of a finished
+release changes nothing; otherwise the attachment tag moves to the new artifact and svn gets the
+new bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from release.adapters import svn
+from release.adapters.registry import Manifest, RegistryClient
+from release.errors import RefusedError, ServiceError
+from release.plan.provenance import (
+    OCI_MANIFEST_TYPE,
+    artifact_layers,
+    artifact_manifest,
+    attachment_tag,
+    blob_digest,
+)
+from release.plan.release import PlannedImage
+from release.progress import Progress, to_log
+from release.record import RECORD_NAME, ReleaseRecord, sha512_of
+
+COMPANIONS = (".asc", ".sha512")
+
+
+@dataclass(frozen=True)
+class Attached:
+    python: str
+    subject: str  # the image digest
+    tag: str  # sha256-<hex>.att
+    digest: str  # the artifact manifest's digest
+    files: tuple[str, ...]
+    unchanged: bool = False  # the registry already had it (but for the record's step times)
+
+
+def settled(record: bytes) -> object:
+    """What a record says about the release itself, without what each run did (its steps, and each
+    tag's action and previous digest): the same after a rerun that changes nothing."""
+    try:
+        data = json.loads(record)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return data
+    data.pop("steps", None)
+    tags = data.get("tags")
+    if isinstance(tags, dict):
+        data["tags"] = {name: {k: v for k, v in entry.items() if k not in {"action", "previous"}}
+                        if isinstance(entry, dict) else entry for name, entry in tags.items()}
+    return data
+
+
+def same_as_published(files: Mapping[str, Path], published: Mapping[str, bytes | str]) -> bool:
+    """Whether `published` (name -> bytes, or blob digest) holds `files` (name -> local file), the
+    record and its companions compared by `settled` content."""
+    if set(published) != set(files):
+        return False
+    record = published.get(RECORD_NAME)
+    if not isinstance(record, bytes) or settled(record) != settled(files[RECORD_NAME].read_bytes()):
+        return False
+    for name, path in files.items():
+        if name.startswith(RECORD_NAME):
+            continue
+        there = published[name]
+        data = path.read_bytes()
+        if there != (data if isinstance(there, bytes) else blob_digest(data)):
+            return False
+    return True
+
+
+def record_files(record: ReleaseRecord) -> list[str]:
+    """release.json and its companions, relative to dist/<V>/; all must exist (the report step wrote them)."""
+    names = [RECORD_NAME, *(RECORD_NAME + s for s in COMPANIONS)]
+    missing = [n for n in names if not (record.directory / n).is_file()]
+    if missing:
+        raise RefusedError(f"{record.directory}: {', '.join(missing)} missing; run the report step first")
+    return names
+
+
+def published_beside(record: ReleaseRecord, constraints: str) -> set[str]:
+    """The names `publish_provenance` may commit next to the voted files in a final's svn folder:
+    the record, every SBOM, the constraints file, each with its companions."""
+    names = [RECORD_NAME, *(Path(path).name for path in record.sboms)]
+    names += [Path(constraints).name] if constraints else []
+    return {name + suffix for name in names for suffix in ("", *COMPANIONS)}
+
+
+def image_files(record: ReleaseRecord, planned: PlannedImage) -> list[str]:
+    """The image's SBOM and its companions, checked against the record (an index has none)."""
+    if not planned.sbom:
+        return []
+    entry = record.sboms.get(planned.sbom)
+    path = record.directory / planned.sbom
+    if entry is None or not path.is_file() or sha512_of(path) != entry.sha512:
+        raise RefusedError(f"{path} is missing or differs from the record; run the sbom step again")
+    return [planned.sbom, *(planned.sbom + s for s in COMPANIONS)]
+
+
+def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registry: RegistryClient, image: str,
+           extra: Mapping[str, Path] | None = None) -> Attached:
+    """Upload the record, the image's SBOM (and `extra`: name -> file) and tag the artifact manifest
+    `sha256-<hex>.att`, its subject the image `digest`."""
+    subject = registry.get_manifest(image, digest)
+    if subject is None:
+        raise ServiceError(f"registry {registry.registry}: {image}@{digest} is gone")
+    files = {Path(name).name: record.directory / name
+             for name in (*record_files(record), *image_files(record, planned))}
+    files.update(extra or {})
+    tag = attachment_tag(digest)
+    existing = registry.get_manifest(image, tag)
+    if existing is not None and (existing.body.get("subject") or {}).get("digest") == digest:
+        published: dict[str, bytes | str] = dict(artifact_layers(existing.body))
+        attached = registry.get_blob(image, str(published[RECORD_NAME])) if RECORD_NAME in published else None
+        if attached is not None:
+            published[RECORD_NAME] = attached
+        if same_as_published(files, published):
+            return Attached(planned.python, digest, tag, existing.digest, tuple(files), unchanged=True)
+    layers = {}
+    for name, path in files.items():
+        data = path.read_bytes()
+        layers[name] = (registry.upload_blob(image, data), len(data))
+    config = registry.upload_blob(image, b"{}")
+    assert config == blob_digest(b"{}")
+    raw = artifact_manifest(layers, subject=(subject.media_type, digest, len(subject.raw)),
+                            annotations={"org.opencontainers.image.version": record.version,
+                                         "org.release-pipeline.image": planned.ref})
+    pushed = registry.put_manifest(image, tag, Manifest(raw, OCI_MANIFEST_TYPE, blob_digest(raw)))
+    return Attached(planned.python, digest, tag, pushed, tuple(files))
+
+
+def publish_provenance(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
+                       registry: RegistryClient, image: str, svn_folder: str | None,
+                       extra: Mapping[str, Path] | None = None,
+                       progress: Progress = to_log) -> list[Attached]:
+    """Attach the record to every image digest; with `svn_folder` (a final's release folder), commit
+    the record and every SBOM there too."""
+    attached = []
+    for planned in images:
+        digest = digests.get(planned.key)
+        if not digest:
+            raise RefusedError(f"{planned.ref} has no digest in the registry; push it first")
+        found = attach(record, planned, digest, registry=registry, image=image, extra=extra)
+        did = "already attached" if found.unchanged else "attached"
+        progress(f"{did} {', '.join(found.files)} to {image}@{digest[:19]} as {image}:{found.tag}")
+        attached.append(found)
+    if svn_folder is not None:
+        names = record_files(record) + [n for planned in images for n in image_files(record, planned)]
+        files = {Path(n).name: record.directory / n for n in names}
+        files.update(extra or {})
+        there = svn.cat_bytes(svn.join(svn_folder, RECORD_NAME)) if svn.exists(svn_folder) else None
+        if there is not None and settled(there) == settled(files[RECORD_NAME].read_bytes()):
+            # only the step times differ: svn keeps the record it has
+            files = {n: p for n, p in files.items() if not n.startswith(RECORD_NAME)}
+        revision = svn.put_files(svn_folder, files, f"Release record and SBOMs of {record.version}")
+        where = f"r{revision}" if revision is not None else "unchanged"
+        progress(f"committed {len(files)} files to {svn_folder} ({where})")
+    return attached

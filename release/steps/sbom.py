@@ -1,0 +1,320 @@
+"""A CycloneDX SBOM per pushed image: its Python distributions and its Debian packages, read inside
+the very image the registry holds (pulled by digest), signed like the packages.
+
+The model, the JSON and the schema check are cyclonedx-python-lib's. The document is
+reproducible: its serial number is derived from the image digest and its timestamp is the
+release's SOURCE_DATE_EPOCH, so a rerun over the same image writes the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from cyclonedx.contrib.license.exceptions import InvalidSpdxLicenseException
+from cyclonedx.contrib.license.factories import LicenseFactory
+from cyclonedx.model import HashAlgorithm, HashType, Property
+from cyclonedx.model.bom import Bom
+from cyclonedx.model.component import Component, ComponentType
+from cyclonedx.model.license import License
+from cyclonedx.output.json import JsonV1Dot6
+from cyclonedx.schema import SchemaVersion
+from cyclonedx.validation.json import JsonStrictValidator
+from packageurl import PackageURL
+from packaging.utils import canonicalize_name
+
+import release
+from release.adapters import gpg
+from release.adapters.engine import Engine
+from release.errors import CommandError, RefusedError, VerificationError
+from release.plan.images import WHEELS_RECORD, parse_wheels_record
+from release.plan.provenance import SBOM_LABEL
+from release.plan.release import PlannedImage
+from release.progress import Progress, to_log
+from release.record import ReleaseRecord, SbomEntry, SignatureEntry, sha512_of, write_atomic
+from release.steps.sign import checksum_text
+
+SCHEMA_VERSION = SchemaVersion.V1_6
+PROPERTY = "org.release-pipeline"
+
+# Runs inside the image with its own python3 (3.9+) as its own user: facts as one JSON line.
+PROBE = r"""
+import json, os, re, subprocess, sys
+from importlib import metadata
+
+def licence(meta):
+    expression = (meta.get("License-Expression") or "").strip()
+    if expression:
+        return [expression], True
+    text = (meta.get("License") or "").strip()
+    if text and "\n" not in text and len(text) <= 100:
+        return [text], False
+    found = [c.split("::")[-1].strip() for c in (meta.get_all("Classifier") or [])
+             if c.startswith("License ::")]
+    return [f for f in found if f and f != "OSI Approved"], False
+
+python = {}
+for dist in metadata.distributions():
+    meta = dist.metadata
+    name = meta.get("Name")
+    if not name or name.lower() in python:
+        continue
+    licences, expression = licence(meta)
+    python[name.lower()] = {"name": name, "version": dist.version, "licences": licences,
+                            "expression": expression}
+
+def copyright_licences(package):
+    try:
+        with open("/usr/share/doc/%s/copyright" % package, encoding="utf-8", errors="replace") as handle:
+            text = handle.read(65536)
+    except OSError:
+        return []
+    if not text.startswith("Format:"):
+        return []
+    found = []
+    for line in text.splitlines():
+        if line.startswith("License:"):
+            for name in re.split(r"\s+(?:or|and)\s+|\s*[|,]\s*", line[8:].strip()):
+                if name and name not in found:
+                    found.append(name)
+    return found
+
+debian = []
+fields = "${Package}\t${Version}\t${Architecture}\t${source:Package}\t${db:Status-Abbrev}\n"
+try:
+    listing = subprocess.run(["dpkg-query", "-W", "-f", fields], stdout=subprocess.PIPE,
+                             stderr=subprocess.DEVNULL, universal_newlines=True).stdout
+except OSError:
+    listing = ""
+for line in listing.splitlines():
+    parts = line.split("\t")
+    if len(parts) == 5 and parts[4].startswith("ii"):
+        debian.append({"name": parts[0], "version": parts[1], "arch": parts[2], "source": parts[3],
+                       "licences": copyright_licences(parts[0])})
+
+os_release = {}
+try:
+    for line in open("/etc/os-release", encoding="utf-8"):
+        key, _, value = line.strip().partition("=")
+        os_release[key] = value.strip('"')
+except OSError:
+    pass
+try:
+    wheels = open(sys.argv[1]).read()
+except OSError:
+    wheels = ""
+print(json.dumps({"python": sorted(python.values(), key=lambda d: d["name"].lower()), "debian": debian,
+                  "os": os_release, "wheels": wheels,
+                  "python_version": "%d.%d.%d" % sys.version_info[:3]}))
+"""
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What the probe read inside an image."""
+
+    python: tuple[Mapping[str, Any], ...]
+    debian: tuple[Mapping[str, Any], ...]
+    os: Mapping[str, str]
+    wheels: Mapping[str, str]  # filename -> sha256 of the wheels the image installed
+    python_version: str
+
+
+@dataclass(frozen=True)
+class Described:
+    """The image an SBOM describes."""
+
+    repository: str  # registry/image
+    tag: str
+    digest: str
+    revision: str = ""  # the commit its labels name
+
+
+def read_facts(engine: Engine, repository: str, digest: str, *, platform: str = "") -> ImageFacts:
+    """Run the probe in `repository@digest` (pulled if the engine lacks it); `platform`: the
+    image's, when it is one of several (another architecture's runs under emulation)."""
+    engine.pull_digest(repository, digest)
+    ref = f"{repository}@{digest}"
+    result = engine.run(ref, ["python3", "-c", PROBE, WHEELS_RECORD], timeout=300, platform=platform or None)
+    try:
+        data = json.loads(result.stdout.strip().splitlines()[-1]) if result.exit_code == 0 else None
+    except (ValueError, IndexError):
+        data = None
+    if not isinstance(data, dict):
+        output = (result.stderr or result.stdout).strip()[-300:]
+        raise CommandError(f"the SBOM probe failed in {ref} (exit {result.exit_code}): {output}")
+    return ImageFacts(tuple(data["python"]), tuple(data["debian"]), dict(data["os"]),
+                      parse_wheels_record(data["wheels"]), str(data["python_version"]))
+
+
+def _licences(names: Iterable[str], expression: bool) -> list[License]:
+    factory = LicenseFactory()
+    names = [n for n in names if n and n.upper() != "UNKNOWN"]  # setuptools' old default
+    if expression and len(names) == 1:
+        return [factory.make_from_string(names[0])]
+    found: list[License] = []
+    for name in names:
+        try:
+            found.append(factory.make_with_id(name))
+        except InvalidSpdxLicenseException:  # not an SPDX id: the text as a named licence
+            found.append(factory.make_with_name(name))
+    return found
+
+
+def _wheel_hashes(name: str, version: str, wheels: Mapping[str, str]) -> list[HashType]:
+    prefix = f"{canonicalize_name(name).replace('-', '_')}-{version}-"
+    return [HashType(alg=HashAlgorithm.SHA_256, content=sha)
+            for filename, sha in sorted(wheels.items()) if filename.lower().startswith(prefix.lower())]
+
+
+def make_bom(facts: ImageFacts, image: Described, *, created: datetime) -> Bom:
+    """Pure: the SBOM of one image from what the probe read in it."""
+    algorithm, _, hexdigest = image.digest.partition(":")
+    path = image.repository.partition("/")[2]
+    root = Component(
+        type=ComponentType.CONTAINER, name=path or image.repository, version=image.tag, bom_ref=image.digest,
+        hashes=[HashType(alg=HashAlgorithm.SHA_256, content=hexdigest)] if algorithm == "sha256" else [],
+        purl=PackageURL("oci", name=(path or image.repository).rsplit("/", 1)[-1], version=image.digest,
+                        qualifiers={"repository_url": image.repository, "tag": image.tag}),
+        properties=[Property(name=f"{PROPERTY}:image-digest", value=image.digest),
+                    Property(name=f"{PROPERTY}:revision", value=image.revision),
+                    Property(name=f"{PROPERTY}:python", value=facts.python_version)],
+    )
+    distro_id = facts.os.get("ID", "debian")
+    codename = facts.os.get("VERSION_CODENAME", "")
+    components: list[Component] = []
+    if facts.os:
+        components.append(Component(type=ComponentType.OPERATING_SYSTEM, name=distro_id,
+                                    version=facts.os.get("VERSION_ID", ""), bom_ref=f"os:{distro_id}",
+                                    description=facts.os.get("PRETTY_NAME")))
+    for dist in facts.python:
+        name, version = str(dist["name"]), str(dist["version"])
+        components.append(Component(
+            type=ComponentType.LIBRARY, name=name, version=version,
+            bom_ref=f"pypi:{canonicalize_name(name)}@{version}",
+            purl=PackageURL("pypi", name=canonicalize_name(name), version=version),
+            licenses=_licences(dist.get("licences") or [], bool(dist.get("expression"))),
+            hashes=_wheel_hashes(name, version, facts.wheels),
+        ))
+    for package in facts.debian:
+        name, version, arch = str(package["name"]), str(package["version"]), str(package["arch"])
+        qualifiers = {"arch": arch, **({"distro": codename} if codename else {})}
+        source = str(package.get("source") or "")
+        properties = [Property(name=f"{PROPERTY}:deb-source", value=source)] \
+            if source and source != name else []
+        components.append(Component(
+            type=ComponentType.LIBRARY, name=name, version=version, bom_ref=f"deb:{name}@{version}:{arch}",
+            purl=PackageURL("deb", namespace=distro_id, name=name, version=version, qualifiers=qualifiers),
+            licenses=_licences(package.get("licences") or [], False), properties=properties,
+        ))
+    serial = uuid.uuid5(uuid.NAMESPACE_URL, f"{image.repository}@{image.digest}")
+    bom = Bom(components=components, serial_number=serial)
+    bom.metadata.component = root
+    bom.metadata.timestamp = created
+    bom.metadata.tools.components.add(Component(type=ComponentType.APPLICATION, name="release-pipeline",
+                                                version=release.__version__))
+    bom.register_dependency(root, components)
+    return bom
+
+
+def render(bom: Bom) -> str:
+    """The SBOM as CycloneDX 1.6 JSON, refused unless the schema (the library's validator) accepts it."""
+    text = JsonV1Dot6(bom).output_as_string(indent=2) + "\n"
+    problem = validate(text)
+    if problem:
+        described = bom.metadata.component.name if bom.metadata.component else "an image"
+        raise VerificationError(f"the SBOM of {described} does not validate against CycloneDX "
+                                f"{SCHEMA_VERSION.to_version()}: {problem}")
+    return text
+
+
+def validate(text: str) -> str:
+    """'' when `text` is a valid CycloneDX 1.6 JSON document, else the first problem."""
+    error = JsonStrictValidator(SCHEMA_VERSION).validate_str(text)
+    if error is None:
+        return ""
+    first = next(iter(error), None) if isinstance(error, Iterable) else error
+    return str(getattr(first, "data", first))[:300]
+
+
+@dataclass(frozen=True)
+class SbomSummary:
+    """What a check of an SBOM found: the digest it describes and the components it lists."""
+
+    digest: str
+    python: Mapping[str, str]  # canonical name -> version
+    debian: Mapping[str, str]  # package -> version
+    wheel_sha256: frozenset[str]  # sha256 hashes of the Python components
+
+
+def summarise(text: str) -> SbomSummary:
+    """Pure: read a (validated) SBOM back for checks."""
+    data = json.loads(text)
+    root = (data.get("metadata") or {}).get("component") or {}
+    python: dict[str, str] = {}
+    debian: dict[str, str] = {}
+    hashes: set[str] = set()
+    for component in data.get("components") or []:
+        purl = str(component.get("purl") or "")
+        if purl.startswith("pkg:pypi/"):
+            python[str(canonicalize_name(component["name"]))] = component.get("version", "")
+            hashes |= {h["content"] for h in component.get("hashes") or [] if h.get("alg") == "SHA-256"}
+        elif purl.startswith("pkg:deb/"):
+            debian[component["name"]] = component.get("version", "")
+    return SbomSummary(str(root.get("bom-ref") or ""), python, debian, frozenset(hashes))
+
+
+def _created(record: ReleaseRecord) -> datetime:
+    epoch = record.build.source_date_epoch if record.build is not None else 0
+    return datetime.fromtimestamp(epoch, tz=timezone.utc)
+
+
+def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
+                repository: str, key: str, gnupghome: Path | None, engine: Engine | None = None,
+                progress: Progress = to_log) -> list[SbomEntry]:
+    """For each image: its SBOM (kept when the record has one for the same digest and the file is
+    unchanged), `.asc` and `.sha512`; recorded as they are written."""
+    engine = engine or Engine()
+    written = []
+    for image in images:
+        digest = digests.get(image.key)
+        if not digest:
+            raise RefusedError(f"{image.ref} has no digest in the registry; push it before its SBOM")
+        path = record.directory / image.sbom
+        known = record.sboms.get(image.sbom)
+        fresh = known is not None and known.digest == digest and path.is_file() \
+            and sha512_of(path) == known.sha512
+        signed = all(path.with_name(path.name + s).is_file() for s in (".asc", ".sha512"))
+        if known is not None and fresh and signed:
+            progress(f"{image.sbom}: already written for {digest[:19]}")
+            written.append(known)
+            continue
+        facts = read_facts(engine, repository, digest, platform=image.platform if image.index_tag else "")
+        labels = engine.pull_digest(repository, digest).labels
+        wanted = Path(image.sbom).name
+        if labels.get(SBOM_LABEL, wanted) != wanted:
+            raise RefusedError(f"{image.ref}: its {SBOM_LABEL} label says {labels.get(SBOM_LABEL)!r}, "
+                               f"not {wanted!r}")
+        revision = labels.get("org.opencontainers.image.revision", "")
+        described = Described(repository, image.tag, digest, revision)
+        text = render(make_bom(facts, described, created=_created(record)))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text)
+        signature = path.with_name(path.name + ".asc")
+        signature.unlink(missing_ok=True)
+        gpg.sign_detached(path, key=key, gnupghome=gnupghome)
+        write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
+        entry = SbomEntry(image.sbom, sha512_of(path), image.python, image.ref, digest,
+                          len(facts.python) + len(facts.debian), image.platform if image.index_tag else "")
+        record.add_signatures(SignatureEntry(f"{image.sbom}{s}", sha512_of(path.with_name(path.name + s)),
+                                             image.sbom) for s in (".asc", ".sha512"))
+        record.put_sbom(entry)
+        progress(f"{image.sbom}: {len(facts.python)} Python distributions, {len(facts.debian)} Debian "
+                 f"packages, for {digest[:19]}")
+        written.append(entry)
+    return written

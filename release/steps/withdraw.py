@@ -1,0 +1,60 @@
+"""Withdraw a release: publish the withdrawal, move its aliases back, tell the index, record it.
+
+The decision where each alias goes is pure (plan/withdraw.py); tags move only through
+`steps.tags`. Order: the `withdrawn-V` tag first (from then on every plan leaves V out), then the
+aliases, then the index and the signed record, so a rerun after a failure finishes the job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from release.adapters.index import PackageIndex
+from release.adapters.registry import RegistryClient
+from release.config import ReleaseConfig
+from release.errors import RefusedError
+from release.plan.release import TagAction
+from release.plan.withdraw import WithdrawPlan
+from release.progress import Progress, to_log
+from release.record import TagEntry, WithdrawalInfo, load_record, release_dir
+from release.steps.sign import sign_record
+from release.steps.tags import apply_changes, point_tag
+
+
+@dataclass(frozen=True)
+class WithdrawResult:
+    version: str
+    marker: TagEntry
+    moved: tuple[TagEntry, ...]
+    aliases: dict[str, str]  # alias -> where it points now, or why it stayed
+    index: str
+    record: Path
+
+
+def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: RegistryClient,
+                     index: PackageIndex, reason: str, key: str, gnupghome: Path | None = None,
+                     progress: Progress = to_log) -> WithdrawResult:
+    """Carry out `plan`: the marker tag, the aliases, the index, and the signed record of dist/<V>/."""
+    if not reason.strip():
+        raise RefusedError('say why the release is withdrawn: --reason "..."')
+    version = str(plan.version)
+    image = config.image
+    marker = point_tag(registry, image, plan.marker.tag, plan.marker_digest, moving=False,
+                       python=plan.marker.python, progress=progress)
+    moved: list[TagEntry] = []
+    for family in plan.families:
+        if family.moves:
+            moved += apply_changes(registry, image, family.moves, family.digests, progress=progress)
+    aliases = {c.tag: (c.source if c.action is TagAction.MOVE else c.reason)
+               for family in plan.families for c in family.changes}
+    for change in plan.kept:
+        progress(f"{image}:{change.tag}: {change.reason}")
+    told = index.yank(config.name, version)
+    progress(told)
+    record = load_record(release_dir(config.root, version), version)
+    record.set_withdrawal(WithdrawalInfo(reason.strip(), datetime.now(timezone.utc).isoformat(),
+                                         plan.marker.tag, aliases, told))
+    sign_record(record.path, key=key, gnupghome=gnupghome)
+    return WithdrawResult(version, marker, tuple(moved), aliases, told, record.path)

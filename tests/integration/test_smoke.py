@@ -1,0 +1,47 @@
+"""The smoke test's in-image probe, run as a real local process (the images run the same script)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from release.steps.smoke import PROBE
+
+
+def probe(record: Path, timeout: float, *command: str) -> dict[str, Any]:
+    tools = "sh,no-such-tool-here"
+    argv = [sys.executable, "-c", PROBE, "pytest", str(record), tools, str(timeout), *command]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True)
+    found: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
+    return found
+
+
+@pytest.mark.slow
+def test_the_probe_reports_facts_and_runs_the_shell_and_the_app_command(tmp_path: Path) -> None:
+    record = tmp_path / "wheels.sha256"
+    record.write_text(f"{'a' * 64}  x-1-py3-none-any.whl\n")
+    found = probe(record, 30, sys.executable, "-c", "print('app says hi')")
+    assert found["python"] == "{}.{}".format(*sys.version_info[:2])
+    assert found["version"] == pytest.__version__
+    assert found["wheels"] == record.read_text()
+    assert found["tools"]["sh"] and found["tools"]["no-such-tool-here"] is None
+    assert found["shell"][0] == 0
+    assert found["app_command"] == [0, "app says hi\n"]
+    assert len(found["pip_check"]) == 2
+    assert set(found["seconds"]) == {"facts", "pip_check", "shell", "app_command"}
+
+
+@pytest.mark.slow
+def test_the_probe_reports_a_missing_or_hanging_app_command(tmp_path: Path) -> None:
+    missing = probe(tmp_path / "none", 30, "no-such-app-command")
+    assert missing["wheels"] is None
+    assert missing["app_command"][0] == 127
+    hanging = probe(tmp_path / "none", 1, "sleep", "30")
+    assert hanging["app_command"] == [-1, "did not finish in 1s"]
+    quiet = probe(tmp_path / "none", 30)
+    assert "app_command" not in quiet
