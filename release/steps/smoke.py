@@ -102,16 +102,16 @@ if shutil.which("ldd"):
 facts["libraries"] = [len(libraries), missing if shutil.which("ldd") else None]
 facts["seconds"]["facts"] = time.monotonic() - started
 commands = {"pip_check": [sys.executable, "-m", "pip", "check"], "shell": ["bash", "-c", "true"]}
-if sys.argv[5:]:
-    commands["app_command"] = sys.argv[5:]
+if sys.argv[6:]:
+    commands["app_command"] = sys.argv[6:]
 def run(name, command):
     began = time.monotonic()
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=float(sys.argv[4]))
+                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=float(sys.argv[5]))
         facts[name] = [done.returncode, done.stdout[-2000:]]
     except subprocess.TimeoutExpired:
-        facts[name] = [-1, "did not finish in %ss" % sys.argv[4]]
+        facts[name] = [-1, "did not finish in %ss" % sys.argv[5]]
     except OSError as exc:
         facts[name] = [127, str(exc)]
     facts["seconds"][name] = time.monotonic() - began
