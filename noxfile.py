@@ -22,13 +22,10 @@ LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML"
 
 
 # The default arguments of `nox -s tests`, which is what CI runs (`.ci/run` -> `nox -s lint tests`):
-# every test, the two-platform tests included (marker `multiplatform`, one flavour, arm64 built and
-# smoked under qemu, about 7 min cold of which 5 make the arm64 base image), but not the fault suite
-# (marker `faults`, about 11 min, `nox -s faults`): one of its reruns does not always converge (a
-# release whose damaged record was moved away rebuilds an image the registry already holds from other
-# inputs, and is refused), and CI must not fail at random. It goes back here once that is fixed.
-# A cold run of the whole CI on a fresh 2-core machine took 42 min with the fault suite.
-TESTS_DEFAULT_ARGS = ["-q", "--durations=15", "-m", "not faults"]
+# every test, the two-platform tests (marker `multiplatform`, one flavour, arm64 built and smoked
+# under qemu, about 7 min cold of which 5 make the arm64 base image) and the fault suite (marker
+# `faults`, about 11 min) included. A cold run of the whole CI on a fresh 2-core machine took 42 min.
+TESTS_DEFAULT_ARGS = ["-q", "--durations=15"]
 
 
 def install_project(session: nox.Session) -> None:
