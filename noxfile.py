@@ -22,11 +22,9 @@ LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML"
 
 
 # The default arguments of `nox -s tests`, which is what CI runs (`.ci/run` -> `nox -s lint tests`):
-# every test, the fault suite (marker `faults`, about 11 min) and the two-platform tests (marker
-# `multiplatform`, one flavour, arm64 built and smoked under qemu, about 7 min cold of which 5 make the
-# arm64 base image) included. A cold run of the whole CI on a fresh 2-core machine takes about 39 min
-# without the two-platform tests. `nox -s faults` and `nox -s platforms` run those parts alone;
-# `-m "not multiplatform"` after `--` leaves the two-platform tests out.
+# every test, the two-platform tests (marker `multiplatform`, one flavour, arm64 built and smoked
+# under qemu, about 7 min cold of which 5 make the arm64 base image) and the fault suite (marker
+# `faults`, about 11 min) included. A cold run of the whole CI on a fresh 2-core machine took 42 min.
 TESTS_DEFAULT_ARGS = ["-q", "--durations=15"]
 
 

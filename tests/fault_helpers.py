@@ -14,7 +14,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -135,9 +135,9 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         return self.rfile.read(length) if length else b""
 
-    def _answer(self, status: int, headers: dict[str, str], body: bytes) -> None:
+    def _answer(self, status: int, headers: Iterable[tuple[str, str]], body: bytes) -> None:
         self.send_response(status)
-        for name, value in headers.items():
+        for name, value in headers:
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
@@ -148,17 +148,22 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         owner = self.owner
         body = self._body()
         if not owner.authorised(self.command, self.headers.get("Authorization")):
-            self._answer(401, {"WWW-Authenticate": 'Basic realm="fault-proxy"'}, b"")
+            self._answer(401, [("WWW-Authenticate", 'Basic realm="fault-proxy"')], b"")
             owner.answered(self.command, self.path, 401)
             return
         rule = owner.rule_for(self.command, self.path)
         if rule is not None and rule.action == "delay":
             time.sleep(rule.seconds)
         if rule is not None and rule.action == "fail":
-            self._answer(500, {"Content-Type": "text/plain"}, b"injected fault")
+            self._answer(500, [("Content-Type", "text/plain")], b"injected fault")
             owner.answered(self.command, self.path, 500)
             return
-        headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP}
+        # A header sent several times (docker sends one Accept per manifest type it takes) is passed
+        # on whole: keeping only one makes the registry answer another manifest type.
+        headers: dict[str, str] = {}
+        for name in {k.lower(): k for k in self.headers}.values():
+            if name.lower() not in _HOP:
+                headers[name] = ", ".join(self.headers.get_all(name) or [])
         if owner.password and (not owner.auth_methods or self.command in owner.auth_methods):
             headers.pop("Authorization", None)
         if body:
@@ -178,7 +183,7 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             connection.close()
         if rule is not None and rule.action == "stall":
             time.sleep(rule.seconds)
-        answer = {k: v for k, v in response.getheaders() if k.lower() not in _HOP | {"content-length"}}
+        answer = [(k, v) for k, v in response.getheaders() if k.lower() not in _HOP | {"content-length"}]
         with contextlib.suppress(OSError):  # a client that gave up waiting
             self._answer(response.status, answer, data)
         owner.answered(self.command, self.path, response.status)

@@ -302,17 +302,7 @@ class Engine:
     def pull_digest(self, repository: str, digest: str) -> ImageInfo:
         """The image `repository@digest`, pulled unless the engine has it: exactly those bytes."""
         ref = f"{repository}@{digest}"
-        info = self.inspect(ref)
-        if info is not None:
-            return info
-        with _errors(f"pulling {ref}"):
-            for event in self.client.api.pull(repository, tag=digest, stream=True, decode=True):
-                if "error" in event:
-                    raise ServiceError(f"pulling {ref}: {event['error']}")
-        info = self.inspect(ref)
-        if info is None:
-            raise ServiceError(f"pulled {ref} but the engine does not show it")
-        return info
+        return self.inspect(ref) or self.pull(ref)
 
     def current_digest(self, ref: str) -> str:
         """Pull `ref` to learn the digest it has now (falling back to a local-only image); the
