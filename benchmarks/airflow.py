@@ -20,8 +20,11 @@ import re
 import sys
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from benchmarks import airflow_checks, airflow_compose
 from benchmarks.airflow_compose import ComposeOutcome
@@ -36,8 +39,9 @@ from release.pipeline.connect import Target, base_images, connect
 from release.plan.images import context_tar
 from release.plan.tags import BuildKind
 from release.progress import Event, Progress
+from release.sandbox.base_images import SANDBOX_SUITES
 from release.steps.app_smoke import Check
-from release.steps.images import ImageResult, build_images, image_source
+from release.steps.images import ImageResult, build_images, image_source, read_wheel_metadata
 from release.steps.smoke import SmokeReport, smoke_images
 
 PROFILE = Path("examples/airflow/pyproject.toml")
@@ -51,6 +55,28 @@ Say = Progress
 
 def variant_label(variant: str) -> str:
     return variant or "default"
+
+
+def supported_flavours(metadata: Mapping[str, Sequence[str]]) -> list[str]:
+    """The `3.X` flavours a wheel's METADATA says it supports: its version classifiers that its
+    Requires-Python admits, in version order."""
+    requires = SpecifierSet((metadata.get("Requires-Python") or [""])[0])
+    found = {m.group(1) for c in metadata.get("Classifier") or []
+             if (m := re.fullmatch(r"Programming Language :: Python :: (3\.\d+)", c.strip()))}
+    return sorted((f for f in found if requires.contains(f"{f}.0")), key=lambda f: Version(f))
+
+
+def flavours_line(supported: Sequence[str], profile: Sequence[str], buildable: Iterable[str]) -> str:
+    """One line: which supported flavours the profile builds, and which it skips and why."""
+    built = [f for f in supported if f in profile]
+    cannot = [f for f in supported if f not in profile and f not in set(buildable)]
+    left = [f for f in supported if f not in profile and f not in cannot]
+    line = f"flavours: {', '.join(built) or 'none'} of the supported {', '.join(supported)}"
+    if cannot:
+        line += f"; skipped {', '.join(cannot)}: no Debian suite has it as its python3, so no base image"
+    if left:
+        line += f"; not in the profile: {', '.join(left)}"
+    return line
 
 
 @dataclasses.dataclass(frozen=True)
@@ -248,6 +274,7 @@ def run_airflow_acceptance(
     target = connect(config, flavours=chosen, progress=say)
     engine = Engine(timeout=3600)
     wheel = download_wheel(f"{config.name}=={version}", root / "dist" / "airflow" / version)
+    say(flavours_line(supported_flavours(read_wheel_metadata(wheel)), config.python, SANDBOX_SUITES))
     results, reports = build_and_smoke(config, version, wheel, target, chosen, engine, say, wanted)
     outcome = Acceptance(version, results, reports)
     servers = sandbox.service_images_up(root, SERVICES, progress=say) if services else {}

@@ -9,10 +9,11 @@ import pytest
 from conftest import REPO_ROOT
 
 from benchmarks import airflow_checks, airflow_compose
-from benchmarks.airflow import COMPOSE_FILE, PROFILE, Bench, pinned_version
+from benchmarks.airflow import COMPOSE_FILE, PROFILE, Bench, flavours_line, pinned_version, supported_flavours
 from release.adapters.engine import RunResult
 from release.config import ReleaseConfig, load_config
 from release.errors import ConfigError, ReleaseError, VerificationError
+from release.sandbox.base_images import SANDBOX_SUITES
 from release.sandbox.service_images import SERVICES
 
 EXAMPLES = REPO_ROOT / "examples" / "airflow"
@@ -170,3 +171,34 @@ def test_the_json_an_airflow_command_printed_is_found_among_its_log_lines() -> N
     assert airflow_compose.json_in('{"state": "success"}') == [{"state": "success"}]
     with pytest.raises(VerificationError, match="no JSON"):
         airflow_compose.json_in("2026 [error] no such DAG\n[not json\n")
+
+
+AIRFLOW_3_3_2 = {
+    "Requires-Python": [">=3.10,!=3.15"],
+    "Classifier": ["Framework :: Apache Airflow", "Programming Language :: Python :: 3",
+                   *(f"Programming Language :: Python :: 3.{minor}" for minor in (14, 10, 11, 12, 13))],
+}
+
+
+def test_supported_flavours_are_the_version_classifiers_requires_python_admits() -> None:
+    assert supported_flavours(AIRFLOW_3_3_2) == ["3.10", "3.11", "3.12", "3.13", "3.14"]
+    narrower = {**AIRFLOW_3_3_2, "Requires-Python": [">=3.11,<3.14"]}
+    assert supported_flavours(narrower) == ["3.11", "3.12", "3.13"]
+    assert supported_flavours({"Classifier": ["Programming Language :: Python :: 3.9"]}) == ["3.9"]
+    assert supported_flavours({}) == []
+
+
+def test_the_flavours_line_names_what_is_built_and_why_the_rest_is_skipped() -> None:
+    supported = supported_flavours(AIRFLOW_3_3_2)
+    buildable = ("3.9", "3.11", "3.13", "3.14")
+    assert flavours_line(supported, ["3.11", "3.13", "3.14"], buildable) == (
+        "flavours: 3.11, 3.13, 3.14 of the supported 3.10, 3.11, 3.12, 3.13, 3.14; skipped 3.10, 3.12: "
+        "no Debian suite has it as its python3, so no base image")
+    assert flavours_line(supported, ["3.11"], buildable).endswith("; not in the profile: 3.13, 3.14")
+    assert flavours_line(["3.11"], ["3.11"], buildable) == "flavours: 3.11 of the supported 3.11"
+
+
+def test_the_profile_builds_every_supported_flavour_a_base_image_can_be_made_for() -> None:
+    profile = load_config(REPO_ROOT, profile=REPO_ROOT / PROFILE)
+    buildable = [f for f in supported_flavours(AIRFLOW_3_3_2) if f in SANDBOX_SUITES]
+    assert list(profile.python) == buildable
