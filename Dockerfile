@@ -262,6 +262,16 @@ RUN set -eu; \
     fi; \
     sha256sum -- *.whl > /overlay/opt/venv/wheels.sha256; \
     wait "${requirements}"
+# The image's entrypoint, run by the init: ENTRYPOINT_SCRIPT names a script in the build context
+# (the application's own, e.g. one that accepts bare subcommands); without one, the command runs
+# as given, and a shell when there is none. Only the final stage reads it (not the deps stage).
+ARG ENTRYPOINT_SCRIPT=""
+RUN if [ -n "${ENTRYPOINT_SCRIPT}" ]; then \
+        install -m 0755 "/context/${ENTRYPOINT_SCRIPT}" /entrypoint; \
+    else \
+        printf '%s\n' '#!/bin/sh' '[ "$#" -gt 0 ] || set -- bash' 'exec "$@"' > /entrypoint \
+        && chmod 0755 /entrypoint; \
+    fi
 
 # The dependency layer: the release pipeline pushes this stage as a cache image under the hash of
 # its inputs, so a fresh CI runner pulls it instead of installing the dependencies again.
@@ -297,6 +307,9 @@ ARG PYTHON_BASE_IMAGE \
     IMAGE_SBOM="" \
     IMAGE_REVISION="" \
     IMAGE_CREATED=""
+COPY --from=wheels /entrypoint /entrypoint
+ENTRYPOINT ["/opt/venv/bin/dumb-init", "--", "/entrypoint"]
+CMD []
 COPY --from=deps /opt/venv /opt/venv
 COPY --from=wheels /overlay/opt/venv /opt/venv
 LABEL org.opencontainers.image.title="${IMAGE_TITLE}" \

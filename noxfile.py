@@ -102,7 +102,9 @@ def smoke(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def airflow(session: nox.Session) -> None:
-    """Real Apache Airflow from PyPI through the Dockerfile and pipeline: build, smoke, docker-compose
-    quick start, cold/warm build times vs a plain image. After `--`: flavours, --no-compose, --no-bench."""
+    """Real Apache Airflow from PyPI through the Dockerfile and pipeline, every flavour and variant:
+    build, smoke, Airflow's checks against real PostgreSQL/MariaDB/Redis, the CeleryExecutor
+    docker-compose files, cold/warm build times vs a plain image. After `--`: flavours,
+    --variant NAME, --no-checks, --no-services, --no-compose, --no-official, --no-bench."""
     install_project(session)
     session.run("python", "-m", "benchmarks.airflow", *session.posargs)

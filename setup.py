@@ -26,6 +26,7 @@ setup(
     ],
     python_requires=">=3.9",
     packages=find_packages(include=["release", "release.*"]),
+    package_data={"release.sandbox": ["images/*.sh"]},  # the service images' entrypoints
     install_requires=[
         "packaging>=23",
         "invoke>=2.2",

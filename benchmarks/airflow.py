@@ -1,27 +1,34 @@
 """Acceptance on the real thing: a real Apache Airflow release from PyPI through the same Dockerfile
-and pipeline (`nox -s airflow`, tests/test_airflow.py).
+and pipeline (`nox -s airflow`, tests/integration/test_airflow.py).
 
-For each flavour of examples/airflow/pyproject.toml: build the production image (`install =
-"index"`, the profile's constraints), run the generic smoke checks and the profile's own
-(smoke-commands, health-check), bring examples/airflow/docker-compose.yaml up on the image and wait
-for a healthy answer; optionally time cold and warm builds against a plain single-stage image.
+For each flavour and variant of examples/airflow/pyproject.toml: build the production image
+(`install = "index"`, the profile's constraints, the variant's extras), run the generic smoke
+checks and the profile's own, then Airflow's (benchmarks/airflow_checks.py): the entrypoint's
+conventions, every provider listed and importable, `airflow db migrate` against the sandbox's
+PostgreSQL and MariaDB (images built from Debian's packages). With the CeleryExecutor extras, the
+quick start (examples/airflow/docker-compose.yaml) runs the example DAG through a Celery worker
+and Redis, per flavour; Airflow's own docker-compose file does the same once
+(benchmarks/airflow_compose.py). Optionally time cold and warm builds against a plain
+single-stage image with the same extras and constraints.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import http.client
 import re
-import shutil
-import subprocess
 import sys
 import time
-import urllib.request
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from benchmarks import airflow_checks, airflow_compose
+from benchmarks.airflow_compose import ComposeOutcome
+from release import sandbox
 from release.adapters.cmd import run
 from release.adapters.engine import Engine
 from release.adapters.index import download_wheel
@@ -32,24 +39,49 @@ from release.pipeline.connect import Target, base_images, connect
 from release.plan.images import context_tar
 from release.plan.tags import BuildKind
 from release.progress import Event, Progress
-from release.sandbox.tools import ensure_program
-from release.steps.images import ImageResult, build_images, image_source
+from release.sandbox.base_images import SANDBOX_SUITES
+from release.steps.app_smoke import Check
+from release.steps.images import ImageResult, build_images, image_source, read_wheel_metadata
 from release.steps.smoke import SmokeReport, smoke_images
 
 PROFILE = Path("examples/airflow/pyproject.toml")
 PLAIN_DOCKERFILE = Path("examples/airflow/Dockerfile.plain")
-COMPOSE_FILE = Path("examples/airflow/docker-compose.yaml")
-HEALTH_PATH = "/api/v2/monitor/health"
-HEALTHY = ("metadatabase", "scheduler", "dag_processor")  # the components the quick start runs
-EXAMPLE_DAG = "hello"  # examples/airflow/dags/hello.py
-CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+COMPOSE_FILE = airflow_compose.QUICK_START
+SERVICES = ("postgres", "mariadb", "redis")
+CELERY_EXTRAS = frozenset({"celery", "postgres", "redis"})  # what the CeleryExecutor setups need
 BENCH_LABEL = "org.release-pipeline.bench"
 Say = Progress
 
 
+def variant_label(variant: str) -> str:
+    return variant or "default"
+
+
+def supported_flavours(metadata: Mapping[str, Sequence[str]]) -> list[str]:
+    """The `3.X` flavours a wheel's METADATA says it supports: its version classifiers that its
+    Requires-Python admits, in version order."""
+    requires = SpecifierSet((metadata.get("Requires-Python") or [""])[0])
+    found = {m.group(1) for c in metadata.get("Classifier") or []
+             if (m := re.fullmatch(r"Programming Language :: Python :: (3\.\d+)", c.strip()))}
+    return sorted((f for f in found if requires.contains(f"{f}.0")), key=lambda f: Version(f))
+
+
+def flavours_line(supported: Sequence[str], profile: Sequence[str], buildable: Iterable[str]) -> str:
+    """One line: which supported flavours the profile builds, and which it skips and why."""
+    built = [f for f in supported if f in profile]
+    cannot = [f for f in supported if f not in profile and f not in set(buildable)]
+    left = [f for f in supported if f not in profile and f not in cannot]
+    line = f"flavours: {', '.join(built) or 'none'} of the supported {', '.join(supported)}"
+    if cannot:
+        line += f"; skipped {', '.join(cannot)}: no Debian suite has it as its python3, so no base image"
+    if left:
+        line += f"; not in the profile: {', '.join(left)}"
+    return line
+
+
 @dataclasses.dataclass(frozen=True)
 class Bench:
-    """Cold and warm build times and sizes of one flavour: the pipeline's image and the plain one."""
+    """Cold and warm build times and sizes of one image: the pipeline's and the plain one."""
 
     flavour: str
     cold: float
@@ -58,9 +90,10 @@ class Bench:
     plain_cold: float
     plain_warm: float
     plain_size: int
+    variant: str = ""
 
     def lines(self) -> list[str]:
-        name, mb = f"python{self.flavour}", 1e6
+        name, mb = f"python{self.flavour} {variant_label(self.variant)}", 1e6
         return [
             f"{name}: pipeline image {self.size / mb:.0f} MB, plain {self.plain_size / mb:.0f} MB "
             f"(size ratio {self.size / self.plain_size:.2f})",
@@ -70,20 +103,42 @@ class Bench:
         ]
 
 
+@dataclasses.dataclass(frozen=True)
+class ImageChecks:
+    """Airflow's own checks of one image."""
+
+    ref: str
+    flavour: str
+    variant: str
+    checks: tuple[Check, ...]
+    providers: tuple[str, ...] = ()
+
+    @property
+    def failures(self) -> tuple[Check, ...]:
+        return tuple(c for c in self.checks if not c.ok)
+
+
 @dataclasses.dataclass
 class Acceptance:
     version: str
     images: list[ImageResult]
     smoke: list[SmokeReport]
-    compose_seconds: float | None = None
+    checks: list[ImageChecks] = dataclasses.field(default_factory=list)
+    compose: list[ComposeOutcome] = dataclasses.field(default_factory=list)
     bench: list[Bench] = dataclasses.field(default_factory=list)
+
+    @property
+    def failures(self) -> list[str]:
+        return [f"{found.ref}: {check.name}: {check.detail}"
+                for found in self.checks for check in found.failures]
 
     def summary(self) -> list[str]:
         lines = [f"{r.ref}: {r.status} in {r.seconds:.0f}s, {r.size / 1e6:.0f} MB" for r in self.images]
         lines += [f"smoke {r.ref}: {'ok' if r.ok else 'FAILED'} ({len(r.checks)} checks, {r.seconds:.0f}s)"
                   for r in self.smoke]
-        if self.compose_seconds is not None:
-            lines.append(f"docker-compose quick start healthy after {self.compose_seconds:.0f}s")
+        lines += [f"airflow checks {c.ref}: {len(c.checks) - len(c.failures)}/{len(c.checks)} ok, "
+                  f"{len(c.providers)} providers" for c in self.checks]
+        lines += airflow_compose.names(self.compose)
         return lines + [line for bench in self.bench for line in bench.lines()]
 
 
@@ -96,56 +151,9 @@ def pinned_version(constraints: str, name: str) -> str:
     return match.group(1)
 
 
-def compose_command(say: Say) -> list[str]:
-    """`docker-compose` (v1, Debian's package) or `docker compose` (v2), installing v1 if neither."""
-    found = shutil.which("docker-compose")
-    if found:
-        return [found]
-    docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "compose", "version"], capture_output=True).returncode == 0:
-        return [docker, "compose"]
-    return [ensure_program("docker-compose", "docker-compose", say)]
-
-
-def health(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            return answer.read().decode() if answer.status == 200 else None
-    except (OSError, ValueError, http.client.HTTPException):
-        return None
-
-
-
-def compose_check(root: Path, image: str, *, port: int, timeout: float = 300, say: Say = print) -> float:
-    """Bring the quick start up on `image`, wait until the API server, scheduler and DAG processor
-    report healthy, then take it down with its volume. Returns the seconds it took to get healthy."""
-    compose = [*compose_command(say), "--file", str(root / COMPOSE_FILE), "--project-name",
-               f"airflow-acceptance-{uuid.uuid4().hex[:8]}"]
-    env = {"AIRFLOW_IMAGE": image, "AIRFLOW_PORT": str(port)}
-    url = f"http://127.0.0.1:{port}{HEALTH_PATH}"
-    started = time.monotonic()
-    try:
-        run([*compose, "up", "--detach"], env=env)
-        while time.monotonic() - started < timeout:
-            body = health(url) or ""
-            if all(f'"{part}":{{"status":"healthy"' in body for part in HEALTHY):
-                seconds = time.monotonic() - started
-                say(f"docker-compose: {url} healthy after {seconds:.0f}s: {body}")
-                dags = run([*compose, "exec", "-T", "airflow", "airflow", "dags", "list"], env=env).stdout
-                if EXAMPLE_DAG not in dags:
-                    raise VerificationError(f"dags/ is mounted but `airflow dags list` lacks it: {dags}")
-                return seconds
-            time.sleep(3)
-        logs = run([*compose, "logs", "--tail", "40"], env=env, check=False).stdout
-        raise VerificationError(f"the docker-compose quick start was not healthy at {url} within "
-                                f"{timeout:.0f}s; last health answer {body!r}; logs:\n{logs[-3000:]}")
-    finally:
-        run([*compose, "down", "--volumes", "--remove-orphans"], env=env, check=False)
-
-
 def build_and_smoke(
     config: ReleaseConfig, version: str, wheel: Path, target: Target, flavours: Sequence[str],
-    engine: Engine, say: Say,
+    engine: Engine, say: Say, variants: Sequence[str] | None = None,
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     """The pipeline's own build and smoke steps (generic checks, then the profile's); no push, so
     the registry is not consulted: an image the engine has from the same inputs is reused."""
@@ -157,7 +165,7 @@ def build_and_smoke(
     bases = {p: ref for p, ref in base_images(config, target).items() if p in flavours}
     results = build_images(config, version, wheels=[wheel], registry=target.registry, flavours=flavours,
                            base_images=bases, kind=BuildKind.RELEASE, source=source, engine=engine,
-                           check_registry=False, progress=progress)
+                           check_registry=False, progress=progress, variants=variants)
 
     def report(found: SmokeReport) -> None:
         failed = ", ".join(c.name for c in found.failures)
@@ -165,6 +173,23 @@ def build_and_smoke(
 
     reports = smoke_images(config, results, version=version, wheels=[wheel], engine=engine, on_report=report)
     return results, reports
+
+
+def check_image(config: ReleaseConfig, result: ImageResult, version: str, services: dict[str, str],
+                engine: Engine, say: Say) -> ImageChecks:
+    """The entrypoint, the providers, and the databases the image has clients for."""
+    extras = config.for_variant(result.variant).extras
+    checks = airflow_checks.entrypoint_checks(engine, result.ref, version=version, flavour=result.flavour)
+    providers, installed = airflow_checks.providers_check(engine, result.ref)
+    checks.append(providers)
+    if services:
+        checks += airflow_checks.database_checks(engine, result.ref, services, extras, lambda line: say(line))
+    found = ImageChecks(result.ref, result.flavour, result.variant, tuple(checks), tuple(installed))
+    for check in found.failures:
+        say(f"{result.ref}: {check.name}: FAILED {check.detail}")
+    say(f"airflow checks {result.ref}: {len(checks) - len(found.failures)}/{len(checks)} ok, "
+        f"{len(installed)} providers")
+    return found
 
 
 def _cold_base(engine: Engine, base: str, registry: str, flavour: str) -> str:
@@ -189,15 +214,22 @@ def _remove_bench_images(base: str) -> None:
         run(["docker", "image", "rm", "--force", *dict.fromkeys(ids)], check=False)
 
 
-def bench_flavour(config: ReleaseConfig, version: str, wheel: Path, target: Target, flavour: str,
-                  engine: Engine, say: Say) -> Bench:
-    """Cold then warm: the pipeline's image and the plain single-stage one, on a fresh base id."""
+def bench_image(config: ReleaseConfig, version: str, wheel: Path, target: Target, flavour: str, variant: str,
+                engine: Engine, say: Say) -> Bench:
+    """Cold then warm: the pipeline's image and the plain single-stage one (same extras, same
+    constraints, the same Debian packages in its one stage), on a fresh base id."""
     base = _cold_base(engine, base_images(config, target)[flavour], target.registry, flavour)
+    chosen = config.for_variant(variant)
     bench = dataclasses.replace(config, image="bench/airflow")
     source = image_source(bench, version, [wheel], extra_args=dict(config.build_args))
     plain_context = context_tar({"Dockerfile": (config.root / PLAIN_DOCKERFILE).read_bytes(),
                                  "constraints.txt": (config.root / config.constraints).read_bytes()})
-    plain_ref = f"{target.registry}/bench/airflow-plain:{version}-python{flavour}"
+    args = dict(chosen.build_args)
+    apt = " ".join([args.get("BUILD_APT_DEPS", ""), args.get("RUNTIME_APT_DEPS", "")]).strip()
+    plain_args = {"PYTHON_BASE_IMAGE": base, "AIRFLOW_VERSION": version,
+                  "AIRFLOW_EXTRAS": ",".join(chosen.extras), "APT_DEPS": apt}
+    plain_ref = f"{target.registry}/bench/airflow-plain:{version}-{variant_label(variant)}-python{flavour}"
+    name = f"python{flavour} {variant_label(variant)}"
     try:
         times: list[float] = []
         for revision in ("cold", "warm"):  # another revision: another input hash, same layers
@@ -205,46 +237,65 @@ def bench_flavour(config: ReleaseConfig, version: str, wheel: Path, target: Targ
             (result,) = build_images(
                 bench, version, wheels=[wheel], registry=target.registry, flavours=[flavour],
                 base_images={flavour: base}, source=dataclasses.replace(source, revision=revision),
-                check_registry=False, engine=engine, progress=lambda event: None,
+                check_registry=False, engine=engine, progress=lambda event: None, variants=[variant],
             )
             times.append(time.monotonic() - started)
-            say(f"bench python{flavour}: pipeline {revision} build {times[-1]:.1f}s")
+            say(f"bench {name}: pipeline {revision} build {times[-1]:.1f}s")
         for revision in ("cold", "warm"):
             started = time.monotonic()
-            outcome = engine.build(plain_context, tag=plain_ref,
-                                   buildargs={"PYTHON_BASE_IMAGE": base, "AIRFLOW_VERSION": version})
+            outcome = engine.build(plain_context, tag=plain_ref, buildargs=plain_args)
             times.append(time.monotonic() - started)
-            say(f"bench python{flavour}: plain {revision} build {times[-1]:.1f}s")
+            say(f"bench {name}: plain {revision} build {times[-1]:.1f}s")
         plain = engine.inspect(outcome.image_id)
-        return Bench(flavour, times[0], times[1], result.size, times[2], times[3], plain.size if plain else 0)
+        return Bench(flavour, times[0], times[1], result.size, times[2], times[3], plain.size if plain else 0,
+                     variant)
     finally:
         _remove_bench_images(base)
 
 
 def run_airflow_acceptance(
-    root: Path, flavours: Sequence[str] = (), *, compose: bool = True, bench: bool = False,
-    port: int = 0, say: Say = print,
+    root: Path, flavours: Sequence[str] = (), *, variants: Sequence[str] | None = None, checks: bool = True,
+    services: bool = True, compose: bool = True, official: bool = True, bench: bool = False, port: int = 0,
+    say: Say = print,
 ) -> Acceptance:
-    """Build, smoke and (optionally) compose-check and bench the profile's images, one at a time."""
+    """Build, smoke and check the profile's images (every flavour and variant unless narrowed),
+    run the docker-compose setups and (optionally) the bench; raise VerificationError naming every
+    failed check once all have run."""
     config = load_config(root, profile=root / PROFILE)
     chosen = tuple(flavours) or config.python
     unknown = [p for p in chosen if p not in config.python]
     if unknown:
         known = ", ".join(config.python)
         raise ConfigError(f"Python {', '.join(unknown)}: not a flavour of {PROFILE} ({known})")
+    wanted = tuple(config.variant_names if variants is None else variants)
+    for variant in wanted:
+        config.for_variant(variant)
     version = pinned_version((root / config.constraints).read_text(), config.name)
     target = connect(config, flavours=chosen, progress=say)
-    engine = Engine()
+    engine = Engine(timeout=3600)
     wheel = download_wheel(f"{config.name}=={version}", root / "dist" / "airflow" / version)
-    results, reports = build_and_smoke(config, version, wheel, target, chosen, engine, say)
+    say(flavours_line(supported_flavours(read_wheel_metadata(wheel)), config.python, SANDBOX_SUITES))
+    results, reports = build_and_smoke(config, version, wheel, target, chosen, engine, say, wanted)
     outcome = Acceptance(version, results, reports)
-    if compose:
-        default = next((r for r in results if r.flavour == config.default_python), results[0])
-        outcome.compose_seconds = compose_check(root, default.ref, port=port or free_port(), say=say)
+    servers = sandbox.service_images_up(root, SERVICES, progress=say) if services else {}
+    if checks:
+        outcome.checks = [check_image(config, r, version, servers, engine, say) for r in results]
+    celery = [r for r in results if set(config.for_variant(r.variant).extras) >= CELERY_EXTRAS]
+    if compose and services:
+        outcome.compose = [airflow_compose.quick_start(root, r.ref, servers, port=port or free_port(),
+                                                       say=say) for r in celery]
+    if official and services:
+        first = celery[0] if celery else None
+        default = next((r for r in celery if r.flavour == config.default_python), first)
+        if default is not None:
+            outcome.compose.append(airflow_compose.official(root, default.ref, say))
     if bench:
-        outcome.bench = [bench_flavour(config, version, wheel, target, p, engine, say) for p in chosen]
+        outcome.bench = [bench_image(config, version, wheel, target, p, v, engine, say)
+                         for p in chosen for v in wanted]
     for line in outcome.summary():
         say(line)
+    if outcome.failures:
+        raise VerificationError("Airflow acceptance failed:\n" + "\n".join(outcome.failures))
     return outcome
 
 
@@ -252,12 +303,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The Airflow acceptance from the command line (`nox -s airflow` runs it)."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.airflow", description=main.__doc__)
     parser.add_argument("flavours", nargs="*", help="Python flavours of the profile (default: all)")
-    parser.add_argument("--no-compose", action="store_true", help="skip the docker-compose quick start")
+    parser.add_argument("--variant", action="append", dest="variants",
+                        help="an image variant: 'default' or a declared one like 'slim' (repeatable; "
+                             "default: all)")
+    parser.add_argument("--no-checks", action="store_true",
+                        help="skip Airflow's checks (entrypoint, providers, databases)")
+    parser.add_argument("--no-services", action="store_true",
+                        help="skip everything that needs the PostgreSQL, MariaDB and Redis images")
+    parser.add_argument("--no-compose", action="store_true", help="skip the quick start docker-compose runs")
+    parser.add_argument("--no-official", action="store_true", help="skip Airflow's own docker-compose file")
     parser.add_argument("--no-bench", action="store_true", help="skip the build timing vs the plain image")
     args = parser.parse_args(argv)
+    variants = None if not args.variants else ["" if v == "default" else v for v in args.variants]
     try:
-        run_airflow_acceptance(Path.cwd(), args.flavours, compose=not args.no_compose,
-                               bench=not args.no_bench)
+        run_airflow_acceptance(Path.cwd(), args.flavours, variants=variants, checks=not args.no_checks,
+                               services=not args.no_services, compose=not args.no_compose,
+                               official=not args.no_official, bench=not args.no_bench)
     except ReleaseError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code

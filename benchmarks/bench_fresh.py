@@ -124,7 +124,7 @@ def bench_fresh(bench: Bench, repo_root: Path) -> None:
 
 def bench_airflow(bench: Bench, repo_root: Path, flavour: str = "3.11") -> None:
     """Airflow's cold build against the plain image of examples/airflow (both on a fresh base id)."""
-    from benchmarks.airflow import PROFILE, bench_flavour, pinned_version
+    from benchmarks.airflow import PROFILE, bench_image, pinned_version
     from release.adapters.index import download_wheel
 
     config = load_config(repo_root, profile=repo_root / PROFILE)
@@ -133,7 +133,7 @@ def bench_airflow(bench: Bench, repo_root: Path, flavour: str = "3.11") -> None:
                      progress=lambda line: None)
     with tempfile.TemporaryDirectory(prefix="bench-airflow-") as work:
         wheel = download_wheel(f"{config.name}=={version}", Path(work))
-        found = bench_flavour(config, version, wheel, target, flavour, Engine(), lambda line: None)
+        found = bench_image(config, version, wheel, target, flavour, "", Engine(), lambda line: None)
     ratio = found.cold / found.plain_cold
     bench.goal(f"cold build, Airflow {version} on {flavour} / plain image",
                f"{found.cold:.0f}s / {found.plain_cold:.0f}s = {ratio:.2f}x", ratio, 0.6, "x", "<= 0.6x")

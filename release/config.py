@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from types import MappingProxyType
 from typing import Any
@@ -25,6 +25,10 @@ _FLAVOUR = re.compile(r"^3\.[0-9]{1,2}$")
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
 _IMAGE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
 _BUILD_ARG = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# A variant's name prefixes its tags (`slim-3.3.2-python3.11`): lowercase letters and digits, never
+# one of the tag words it would be confused with (release/plan/tags.py parses it back).
+VARIANT_NAME = re.compile(r"^[a-z][a-z0-9]*$")
+RESERVED_VARIANT_NAMES = frozenset({"latest", "master", "python", "default", "withdrawn"})
 _REGISTRY = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # What each URL key may be: the schemes it accepts. Plain http:// and svn:// only for a loopback
@@ -36,7 +40,7 @@ _URL_SCHEMES: dict[str, tuple[str, ...]] = {
     "svn-release": ("https", "http", "svn", "svn+ssh", "file"),
     "keys-url": ("https", "http", "svn", "svn+ssh", "file"),
 }
-_PATHS = ("dockerfile", "changelog", "constraints")  # files of the target's repository
+_PATHS = ("dockerfile", "changelog", "constraints", "entrypoint")  # files of the target's repository
 # The build args the pipeline sets itself (release/plan/images.py: `build_args` and `plan_image`);
 # `build-args` may not override them. A unit test checks this set against what the plan produces.
 RESERVED_BUILD_ARGS = frozenset({
@@ -44,6 +48,7 @@ RESERVED_BUILD_ARGS = frozenset({
     "IMAGE_TITLE", "IMAGE_VERSION", "IMAGE_SOURCE", "IMAGE_LICENSES", "IMAGE_VENDOR",
     "IMAGE_REVISION", "IMAGE_CREATED", "IMAGE_SBOM",
     "WHEEL_SHA256", "INSTALL_FROM", "PACKAGE", "CONSTRAINTS", "PIP_INDEX_URL", "INPUT_HASH",
+    "ENTRYPOINT_SCRIPT",
 })
 # Build args the pipeline always sets, with a default that `build-args` may override.
 DEFAULT_BUILD_ARGS: Mapping[str, str] = MappingProxyType({"INSTALLER": "uv"})
@@ -67,6 +72,21 @@ class HealthCheck:
     url: str
     timeout: int = 120
     expect: str = ""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """Another image of every release and flavour, e.g. `slim`: its tags carry its name as a prefix,
+    and it has its own values for some keys (the rest are the default image's; its build args are
+    added to the default image's)."""
+
+    name: str
+    extras: tuple[str, ...] | None = None
+    build_args: tuple[tuple[str, str], ...] = ()
+    app_command: tuple[str, ...] | None = None
+    smoke_commands: tuple[SmokeCommand, ...] | None = None
+    health_check: HealthCheck | None = None
+    no_health_check: bool = False  # `health-check = {}`: this variant has none
 
 
 @dataclass(frozen=True)
@@ -115,6 +135,9 @@ class ReleaseConfig:
     build_args: tuple[tuple[str, str], ...] = ()
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
+    entrypoint: str = ""  # a script in the target, run by the init as the image's entrypoint
+    variants: tuple[Variant, ...] = ()
+    variant: str = ""  # the variant this config describes: "" is the default image
     platforms: tuple[str, ...] = ()  # as configured; () = the host's platform only
     host_platform: str = known_platforms.DEFAULT  # the machine's own, filled in by load_config
 
@@ -127,6 +150,7 @@ class ReleaseConfig:
     def multi_platform(self) -> bool:
         """Several platforms: each tag is then an image index over one image per platform."""
         return len(self.image_platforms) > 1
+
     distributions: tuple[Distribution, ...] = ()  # empty: the one distribution `name`, at the root
     binding_voters: tuple[str, ...] = ()  # e-mail addresses or names whose votes are binding
     binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
@@ -148,6 +172,29 @@ class ReleaseConfig:
 
     def base_image_for(self, python: str, *, registry: str = "") -> str:
         return self.base_image.format(python=python, registry=registry)
+
+    @property
+    def variant_names(self) -> tuple[str, ...]:
+        """Every image of a flavour: the default ("") first, then the declared variants."""
+        return ("", *(v.name for v in self.variants))
+
+    def for_variant(self, name: str) -> ReleaseConfig:
+        """This config as the variant `name` builds and smokes it ("" is the default image)."""
+        if name == "":
+            return replace(self, variant="")
+        found = next((v for v in self.variants if v.name == name), None)
+        if found is None:
+            known = ", ".join(v.name for v in self.variants) or "none"
+            raise ConfigError(f"no image variant {name!r} in [tool.release] variants (declared: {known})")
+        health = None if found.no_health_check else (found.health_check or self.health_check)
+        args = {**dict(self.build_args), **dict(found.build_args)}
+        return replace(
+            self, variant=name, build_args=tuple(sorted(args.items())),
+            extras=self.extras if found.extras is None else found.extras,
+            app_command=self.app_command if found.app_command is None else found.app_command,
+            smoke_commands=self.smoke_commands if found.smoke_commands is None else found.smoke_commands,
+            health_check=health,
+        )
 
 
 # key -> (attribute, expected type, description for errors)
@@ -176,6 +223,8 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "build-args": ("build_args", dict, "a table of Dockerfile build args (strings)"),
     "smoke-commands": ("smoke_commands", list, "a list of commands or {command, expect, timeout} tables"),
     "health-check": ("health_check", dict, "a table {command, url, timeout, expect}"),
+    "entrypoint": ("entrypoint", str, "a script path, e.g. 'docker/entrypoint.sh'"),
+    "variants": ("variants", dict, "a table of image variants, e.g. [tool.release.variants.slim]"),
     "platforms": ("platforms", list, "a list of image platforms like ['linux/amd64', 'linux/arm64']"),
     "distributions": ("distributions", list, "a list of tables {name, path, version-from}"),
     "binding-voters": ("binding_voters", list, "a list of e-mail addresses or names"),
@@ -183,6 +232,8 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "license-excludes": ("license_excludes", list, "a list of glob patterns like 'docs/*.svg'"),
     "announce-list": ("announce_list", str, "the address the [ANNOUNCE] email goes to"),
 }
+# The keys a variant may set for itself.
+_VARIANT_KEYS = ("extras", "build-args", "app-command", "smoke-commands", "health-check")
 
 
 def read_pyproject(root: Path) -> Mapping[str, Any]:
@@ -275,6 +326,32 @@ def _health_check(key: str, value: dict[str, Any]) -> HealthCheck:
     return HealthCheck(**table)
 
 
+def _variant(name: str, table: Any) -> Variant:
+    key = f"variants.{name}"
+    if not VARIANT_NAME.match(name) or name in RESERVED_VARIANT_NAMES:
+        raise ConfigError(f"[tool.release] {key}: a variant name is lowercase letters and digits, starting "
+                          f"with a letter, and not one of {', '.join(sorted(RESERVED_VARIANT_NAMES))}")
+    _check_type(key, table, dict, f"a table with some of {', '.join(_VARIANT_KEYS)}")
+    values: dict[str, Any] = {}
+    for item, value in table.items():
+        if item not in _VARIANT_KEYS:
+            raise ConfigError(f"[tool.release] {key}: unknown key {item!r}; "
+                              f"a variant sets {', '.join(_VARIANT_KEYS)}")
+        attribute, expected, what = _KEYS[item]
+        _check_type(f"{key}.{item}", value, expected, what)
+        if item == "health-check" and value == {}:
+            values["no_health_check"] = True
+        elif item in _PARSERS:
+            values[attribute] = _PARSERS[item](f"{key}.{item}", value)
+        else:
+            values[attribute] = _string_list(f"{key}.{item}", value)
+    return Variant(name, **values)
+
+
+def _variants(key: str, value: dict[str, Any]) -> tuple[Variant, ...]:
+    return tuple(_variant(name, table) for name, table in value.items())
+
+
 def _platforms(key: str, value: list[Any]) -> tuple[str, ...]:
     found = _string_list(key, value)
     if not found:
@@ -334,6 +411,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "platforms": _platforms,
     "smoke-commands": _smoke_commands,
     "health-check": _health_check,
+    "variants": _variants,
     "distributions": _distributions,
 }
 
@@ -452,6 +530,11 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
     if not 0 < uid < 2**31:
         raise ConfigError(f"[tool.release] uid: {uid} is not a valid non-root uid")
     _check_distributions(values["name"], values.get("distributions", ()))
+    if values.get("variants") and len(values.get("platforms", ())) > 1:
+        raise ConfigError(
+            "[tool.release] variants: image variants are built for one platform only; with several "
+            f"platforms ({', '.join(values['platforms'])}) remove the variants or all platforms but one"
+        )
     if values.get("binding_voters_file"):
         _relative_path("binding-voters-file", values["binding_voters_file"])
     _check_endpoints(values)

@@ -23,8 +23,10 @@ from typing import Any, TypeVar
 from release.errors import RefusedError
 
 RECORD_NAME = "release.json"
-SCHEMA = 2  # 2: typed sections; `tags` (tag -> entry) replaced `aliases` (tag -> digest)
-# (`sboms` and `image_signatures` are optional sections of schema 2: older records lack them)
+# 2: typed sections; `tags` (tag -> entry) replaced `aliases` (tag -> digest); `sboms`,
+#    `image_signatures` and `indexes` are optional sections (older records lack them)
+# 3: images of variants (keyed `VARIANT-P`, each entry naming its python and variant); constraints
+SCHEMA = 3
 
 
 def release_dir(root: Path, version: str) -> Path:
@@ -72,12 +74,27 @@ class ImageEntry:
     input_hash: str
     base_image: str
     base_digest: str
+    variant: str = ""  # "" is the default image
     platform: str = ""  # set when the image is one of several platforms (an index lists it)
 
     @property
     def key(self) -> str:
-        """Its name in the record: the flavour, or `flavour platform` among several platforms."""
-        return f"{self.python} {self.platform}" if self.platform else self.python
+        """Its name in the record: the flavour, `VARIANT-flavour` for a variant's image, and
+        `... platform` when the image is one of several platforms'."""
+        name = f"{self.variant}-{self.python}" if self.variant else self.python
+        return f"{name} {self.platform}" if self.platform else name
+
+
+@dataclass(frozen=True)
+class ConstraintsEntry:
+    """What one image installed, as a constraints file that ships with the release."""
+
+    path: str  # relative to dist/<V>/, e.g. constraints/constraints-3.11.txt
+    sha512: str
+    python: str
+    variant: str
+    image: str  # registry/image@digest it was read from
+    url: str = ""  # where it was published, once it was
 
 
 @dataclass(frozen=True)
@@ -100,6 +117,7 @@ class SbomEntry:
     digest: str  # the image digest the SBOM describes
     components: int = 0
     platform: str = ""  # set when the image is one of several platforms (ref is then its helper tag)
+    variant: str = ""  # the image variant ("" is the default image; its tag names it too)
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,7 @@ class ImageSignatureEntry:
     digest: str  # the manifest digest it signs
     signer: str  # fingerprint of the key that made it
     lookaside: str = ""  # where it is published: <lookaside base>/<image>@sha256=<hex>/signature-1
+    variant: str = ""  # the image variant ("" is the default image; its identity's tag names it too)
 
 
 @dataclass(frozen=True)
@@ -238,6 +257,7 @@ class ReleaseRecord:
     files: dict[str, FileEntry] = field(default_factory=dict)
     signatures: dict[str, SignatureEntry] = field(default_factory=dict)
     images: dict[str, ImageEntry] = field(default_factory=dict)  # ImageEntry.key -> entry
+    constraints: dict[str, ConstraintsEntry] = field(default_factory=dict)  # path -> entry
     indexes: dict[str, IndexEntry] = field(default_factory=dict)  # python -> its index
     tags: dict[str, TagEntry] = field(default_factory=dict)
     steps: dict[str, StepEntry] = field(default_factory=dict)
@@ -265,9 +285,18 @@ class ReleaseRecord:
         self.images[entry.key] = entry
         self.save()
 
+    def put_constraints(self, entries: Iterable[ConstraintsEntry]) -> None:
+        self.constraints.update((e.path, e) for e in entries)
+        self.save()
+
     def put_index(self, entry: IndexEntry) -> None:
         self.indexes[entry.python] = entry
         self.save()
+
+    def constraints_of(self, python: str, variant: str = "") -> ConstraintsEntry | None:
+        """The constraints file recorded for one image of the release, if any."""
+        found = (e for e in self.constraints.values() if e.python == python and e.variant == variant)
+        return next(found, None)
 
     def put_tag(self, entry: TagEntry) -> None:
         self.tags[entry.tag] = entry
@@ -331,10 +360,9 @@ class ReleaseRecord:
         data: dict[str, Any] = {
             "schema": SCHEMA, "version": self.version,
             "files": table(self.files, "path"), "signatures": table(self.signatures, "path"),
-            "images": {name: {k: v for k, v in dataclasses.asdict(e).items()
-                              if (k, v) not in {("python", name), ("platform", "")}}
+            "images": {name: {k: v for k, v in dataclasses.asdict(e).items() if (k, v) != ("platform", "")}
                        for name, e in sorted(self.images.items())},
-            "tags": table(self.tags, "tag"),
+            "constraints": table(self.constraints, "path"), "tags": table(self.tags, "tag"),
             "steps": {name: {"finished": e.finished, **e.produced} for name, e in sorted(self.steps.items())},
         }
         if self.indexes:
@@ -409,13 +437,21 @@ def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
     def single(section: str, cls: type[T]) -> T | None:
         return _entry(cls, data[section], section) if section in data else None
 
+    def image(key: str, value: Any) -> ImageEntry:
+        # schema 2 named each image by its flavour alone and did not repeat it in the entry
+        given = value if isinstance(value, dict) and "python" in value else {
+            "python": key, **(value if isinstance(value, dict) else {"?": value})}
+        return _entry(ImageEntry, given, f"images.{key}")
+
     if isinstance(data.get("promoted"), dict) and "from" in data["promoted"]:  # schema 1 spelling
         promoted = {("from_rc" if k == "from" else k): v for k, v in data["promoted"].items()}
         data = {**data, "promoted": promoted}
     return ReleaseRecord(
         path=path, version=version,
         files=entries("files", FileEntry, "path"), signatures=entries("signatures", SignatureEntry, "path"),
-        images=entries("images", ImageEntry, "python"), indexes=entries("indexes", IndexEntry, "python"),
+        images={entry.key: entry for entry in (image(k, v) for k, v in _table(data, "images").items())},
+        constraints=entries("constraints", ConstraintsEntry, "path"),
+        indexes=entries("indexes", IndexEntry, "python"),
         tags=entries("tags", TagEntry, "tag"),
         steps={name: StepEntry(name, str(value.get("finished", "")) if isinstance(value, dict) else "",
                                {k: v for k, v in value.items() if k != "finished"}

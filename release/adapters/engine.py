@@ -18,7 +18,7 @@ import tarfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -118,6 +118,11 @@ class ImageInfo:
     @property
     def short_id(self) -> str:
         return self.id.removeprefix("sha256:")[:12]
+
+    @property
+    def layers(self) -> int:
+        """How many filesystem layers it has (1 for an imported root filesystem)."""
+        return len((self.raw.get("RootFS") or {}).get("Layers") or [])
 
     def digest_for(self, repository: str) -> str | None:
         """The registry digest of this image in `repository` (from RepoDigests), if known."""
@@ -272,6 +277,15 @@ class Engine:
         except docker.errors.ImageNotFound:
             return None
 
+    def find_labelled(self, label: str, value: str) -> list[ImageInfo]:
+        """The images whose `label` is `value`, tagged or dangling (never an intermediate build
+        layer), newest first. Images built FROM one of them inherit its labels: callers tell them
+        apart (e.g. by `layers`)."""
+        with _errors(f"listing images labelled {label}={value}"):
+            ids = self._api.images(filters={"label": f"{label}={value}"}, quiet=True)
+        found = [info for info in (self.inspect(str(i)) for i in dict.fromkeys(ids)) if info is not None]
+        return sorted(found, key=lambda info: str(info.raw.get("Created", "")), reverse=True)
+
     def pull(self, ref: str, *, platform: str | None = None) -> ImageInfo:
         """Pull `ref` (`repo:tag` or `repo@digest`); `platform` picks an index's entry."""
         repository, tag = ref.split("@", 1) if "@" in ref else split_ref(ref)
@@ -360,13 +374,16 @@ class Engine:
     def run(
         self, image: str, command: Sequence[str], *, user: str | None = None,
         entrypoint: Sequence[str] | None = None, network_mode: str = "none", timeout: float = 120,
+        environment: Mapping[str, str] | None = None, volumes: Mapping[str, str] | None = None,
         platform: str | None = None,
     ) -> RunResult:
         """Run a throwaway container (no network by default), capture its output, remove it.
+        `volumes` maps a host path to `container-path[:ro]`; `network_mode` may name a network.
         `platform` names the image's platform (another architecture runs under emulation)."""
         kwargs: dict[str, Any] = {"detach": True, "network_mode": network_mode, "user": user,
                                   "entrypoint": None if entrypoint is None else list(entrypoint),
-                                  "platform": platform}
+                                  "environment": None if environment is None else dict(environment),
+                                  "volumes": _binds(volumes), "platform": platform}
         kwargs = {key: value for key, value in kwargs.items() if value is not None}
         with _errors(f"running {list(command)} in {image}"):
             container = self.client.containers.run(image, list(command), **kwargs)
@@ -379,6 +396,84 @@ class Engine:
             raise CommandError(f"{list(command)} in {image} did not finish in {timeout:.0f}s") from None
         finally:
             container.remove(force=True)
+
+    def start(
+        self, image: str, command: Sequence[str] | None = None, *, name: str, network: str,
+        environment: Mapping[str, str] | None = None, user: str | None = None,
+        volumes: Mapping[str, str] | None = None, aliases: Sequence[str] = (),
+    ) -> str:
+        """Start a long-running container `name` on `network` (reachable there as `name` and
+        `aliases`); return its id. `stop` removes it."""
+        kwargs: dict[str, Any] = {"detach": True, "name": name, "network": network, "user": user,
+                                  "environment": dict(environment or {}), "volumes": _binds(volumes)}
+        kwargs = {key: value for key, value in kwargs.items() if value is not None}
+        with _errors(f"starting {name} from {image}"):
+            container = self.client.containers.create(image, None if command is None else list(command),
+                                                      **kwargs)
+            if aliases:
+                self.client.networks.get(network).disconnect(container)
+                self.client.networks.get(network).connect(container, aliases=list(aliases))
+            container.start()
+        return str(container.id)
+
+    def _container(self, container: str) -> Any:
+        """The SDK's container object, or None when there is no such container."""
+        with _errors(f"inspecting container {container[:12]}"):
+            try:
+                return self.client.containers.get(container)
+            except docker.errors.NotFound:
+                return None
+
+    def exec(self, container: str, command: Sequence[str], *, user: str | None = None,
+             environment: Mapping[str, str] | None = None) -> RunResult:
+        """Run `command` in the running `container` (not through its entrypoint)."""
+        with _errors(f"running {list(command)} in {container[:12]}"):
+            found = self.client.containers.get(container)
+            code, (stdout, stderr) = found.exec_run(list(command), user=user or "", demux=True,
+                                                   environment=dict(environment or {}))
+        return RunResult(int(code), (stdout or b"").decode(errors="replace"),
+                         (stderr or b"").decode(errors="replace"))
+
+    def state(self, container: str) -> Mapping[str, Any]:
+        """The container's State (Status, ExitCode, Health...), or {} when it is gone."""
+        found = self._container(container)
+        state: Mapping[str, Any] = found.attrs.get("State") or {} if found is not None else {}
+        return state
+
+    def logs(self, container: str, *, tail: int = 200) -> str:
+        found = self._container(container)
+        if found is None:
+            return ""
+        with _errors(f"reading the logs of {container[:12]}"):
+            return bytes(found.logs(tail=tail)).decode(errors="replace")
+
+    def stop(self, container: str) -> None:
+        """Stop and remove `container` with its anonymous volumes; nothing when it is gone."""
+        found = self._container(container)
+        if found is not None:
+            with _errors(f"removing container {container[:12]}"):
+                found.remove(force=True, v=True)
+
+    def containers(self, label: str) -> list[str]:
+        """Ids of the containers (running or not) carrying `label` (`key` or `key=value`)."""
+        with _errors(f"listing containers labelled {label}"):
+            return [str(c.id) for c in self.client.containers.list(all=True, filters={"label": label})]
+
+    def labels_of(self, container: str) -> Mapping[str, str]:
+        """The container's labels ({} when it is gone)."""
+        found = self._container(container)
+        labels: Mapping[str, str] = (found.attrs.get("Config") or {}).get("Labels") or {} if found else {}
+        return labels
+
+    def network(self, name: str) -> str:
+        """Create the bridge network `name`; return it."""
+        with _errors(f"creating network {name}"):
+            self.client.networks.create(name, driver="bridge")
+        return name
+
+    def remove_network(self, name: str) -> None:
+        with _errors(f"removing network {name}"), suppress(docker.errors.NotFound):
+            self.client.networks.get(name).remove()
 
     def remove(self, ref: str, *, force: bool = False) -> bool:  # False: it was not there
         try:
@@ -417,6 +512,17 @@ class Engine:
         with _errors(f"reading the history of {ref}"):
             entries = self._api.history(ref)
         return [str(entry.get("CreatedBy", "")) for entry in entries]
+
+
+def _binds(volumes: Mapping[str, str] | None) -> dict[str, dict[str, str]] | None:
+    """{host path: "container path[:ro]"} -> the SDK's volume table."""
+    if volumes is None:
+        return None
+    binds = {}
+    for host, target in volumes.items():
+        path, _, mode = target.partition(":")
+        binds[host] = {"bind": path, "mode": mode or "rw"}
+    return binds
 
 
 def _follow_build(

@@ -10,17 +10,19 @@ from release.errors import CommandError
 
 
 def debootstrap(suite: str, target: Path, *, packages: Sequence[str], mirror: str, log_file: Path,
-                arch: str | None = None, cache_dir: Path | None = None) -> Path:
+                arch: str | None = None, cache_dir: Path | None = None, script: str = "") -> Path:
     """A minimal Debian `suite` with `packages` in `target`; the tool's output goes to `log_file`.
     `arch` (a Debian architecture such as arm64) makes another architecture's tree: its second
     stage then runs under qemu, through binfmt_misc. `cache_dir` keeps the downloaded packages for
     the next run (one directory per suite and architecture: two debootstraps must not write the
-    same one at once)."""
+    same one at once). `script` names the debootstrap script for a suite the host's debootstrap
+    does not know yet."""
     options = ["--variant=minbase", *([f"--arch={arch}"] if arch else []), f"--include={','.join(packages)}"]
     if cache_dir is not None:
         cache_dir.mkdir(parents=True, exist_ok=True)
         options.append(f"--cache-dir={cache_dir.resolve()}")
-    result = run(["debootstrap", *options, suite, target, mirror], check=False)
+    script_path = [f"/usr/share/debootstrap/scripts/{script}"] if script else []
+    result = run(["debootstrap", *options, suite, target, mirror, *script_path], check=False)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log_file.write_text(result.stdout + result.stderr, encoding="utf-8")
     if result.returncode != 0:

@@ -103,7 +103,8 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
 
 ns = Collection(
     release, publish, vote_tasks.build, vote_tasks.sign, vote_tasks.stage, vote_tasks.verify,
-    vote_tasks.vote_result, vote_tasks.promote, vote_tasks.announce, housekeeping.cleanup,
-    housekeeping.withdraw, image_tasks.images, image_tasks.smoke, image_tasks.refresh, ci_tasks.ci,
+    vote_tasks.vote_result, vote_tasks.promote, vote_tasks.constraints, vote_tasks.announce,
+    housekeeping.cleanup, housekeeping.withdraw, image_tasks.images, image_tasks.smoke, image_tasks.refresh,
+    ci_tasks.ci,
 )
 ns.add_collection(sandbox_tasks)

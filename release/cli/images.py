@@ -22,7 +22,7 @@ from release.cli.support import (
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
 from release.steps.images import ImageResult
-from release.steps.refresh import index_wheels, refresh_images, revision_wheels
+from release.steps.refresh import index_wheels, refresh_images, revision_wheels, svn_constraints
 from release.steps.smoke import SmokeReport
 from release.versions import parse_version
 
@@ -44,9 +44,9 @@ def _megabytes(size: int) -> str:
 def show_images(results: Sequence[ImageResult], reports: Sequence[SmokeReport]) -> None:
     smoked = {r.ref: ("ok" if r.ok else "FAILED") for r in reports}
     console.table(
-        "Images", ["python", "platform", "image", "status", "size", "seconds", "smoke", "digest"],
-        [(r.flavour, r.platform or "-", r.ref, r.status, _megabytes(r.size), f"{r.seconds:.1f}",
-          smoked.get(r.ref, "-"), (r.digest or "-")[:19]) for r in results],
+        "Images", ["python", "variant", "platform", "image", "status", "size", "seconds", "smoke", "digest"],
+        [(r.flavour, r.variant or "-", r.platform or "-", r.ref, r.status, _megabytes(r.size),
+          f"{r.seconds:.1f}", smoked.get(r.ref, "-"), (r.digest or "-")[:19]) for r in results],
     )
 
 
@@ -107,6 +107,8 @@ def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
             wheel_sources=[index_wheels(target.index_simple, config.name, Path(scratch))],
             revision_sources=[revision_wheels(config, Path(scratch) / "built",
                                               console.progress)],
+            constraints_sources=[svn_constraints(target.svn_release, config.name,
+                                                 Path(scratch) / "constraints")],
         )
     if report.nothing_to_do:
         console.ok("nothing to do: every image's base is current")

@@ -69,6 +69,16 @@ def sign(c: Context, version: str = "", profile: str = "", sign_with: str = "") 
     console.ok(f"{len(result.signed)} files signed with {result.fingerprint}")
 
 
+@task(help={"version": VERSION_HELP, "profile": PROFILE_HELP})
+@reports_errors
+def constraints(c: Context, version: str = "", profile: str = "") -> None:
+    """Commit the constraints files a release recorded (dist/<V>/constraints/, signed) to svn."""
+    wanted = parse_version(required_version(version))
+    config = read_config(profile)
+    url = pipeline.publish_recorded_constraints(config, wanted, connect_target(config), say=console.progress)
+    console.ok(f"constraints of {wanted} published in {url}")
+
+
 @task(help={"version": "the release candidate, e.g. 1.10.6rc1", "profile": PROFILE_HELP})
 @reports_errors
 def stage(c: Context, version: str = "", profile: str = "") -> None:

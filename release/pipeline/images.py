@@ -58,7 +58,8 @@ def release_images(
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     """Build, smoke and (with push) push `V-pythonP` for the given flavours -- with several
     platforms `V-pythonP-ARCH` for the given ones (default: all) -- and nothing else moves."""
-    check_tag_length(version, flavours, config.image_platforms if config.multi_platform else ())
+    check_tag_length(version, flavours, config.image_platforms if config.multi_platform else (),
+                     config.variant_names)
     with locks.release_run(release_dir(config.root, str(version)), str(version)):
         return _release_images(config, version, target, flavours=flavours, jobs=jobs, push=push, say=say,
                                platforms=platforms)
@@ -124,7 +125,7 @@ def master_images(
             return results, reports, {}
         digests = _master_indexes(config, RegistryClient(target.registry), flavours, say)
     else:
-        digests = {r.flavour: r.digest or "" for r in results}
+        digests = {r.tag: r.digest or "" for r in results}
     if not full:
         say(f"{MASTER} moves once every flavour is pushed: invoke publish --master")
     return results, reports, _point_master(config, target, digests, bare=full, say=say)
@@ -132,23 +133,26 @@ def master_images(
 
 def _master_indexes(config: ReleaseConfig, registry: RegistryClient, flavours: Sequence[str], say: Progress
                     ) -> dict[str, str]:
-    """Each flavour's index over its `master-pythonP-ARCH` images; python -> the index digest."""
+    """Each flavour's index over its `master-pythonP-ARCH` images; `master-pythonP` -> the index
+    digest. (No variants: they are refused with several platforms.)"""
     planned = [planned_index(config, p, tag_name(MASTER, p)) for p in flavours]
     hint = "push it (invoke images --master --python P --platform PLATFORM --push), then join again"
-    return {p: index.digest for p, index in put_indexes(registry, config.image, planned, hint=hint,
-                                                          progress=say).items()}
+    return {tag_name(MASTER, p): index.digest
+            for p, index in put_indexes(registry, config.image, planned, hint=hint, progress=say).items()}
 
 
 def _point_master(config: ReleaseConfig, target: Target, digests: Mapping[str, str], *, bare: bool,
                   say: Progress) -> dict[str, str]:
-    """`master-pythonP` for each flavour in `digests`, and `master` too when `bare`."""
+    """`[VARIANT-]master-pythonP` for each image in `digests` (keyed by that tag), and the bare
+    `[VARIANT-]master` too when `bare`."""
     registry = RegistryClient(target.registry)
     plan = plan_tags(version=None, flavours=config.python, default=config.default_python,
-                     kind=BuildKind.MASTER)
+                     kind=BuildKind.MASTER, variants=config.variant_names)
     tags: dict[str, str] = {}
     for tag in plan.tags:
-        if tag.python in digests and (bare or not tag.is_bare):
-            entry = point_tag(registry, config.image, tag.name, digests[tag.python], moving=True,
+        source = tag_name(MASTER, tag.python, tag.variant)
+        if source in digests and (bare or not tag.is_bare):
+            entry = point_tag(registry, config.image, tag.name, digests[source], moving=True,
                               python=tag.python, progress=say)
             tags[entry.tag] = entry.digest
     return tags
@@ -163,15 +167,16 @@ def join_master(config: ReleaseConfig, target: Target, *, say: Progress) -> dict
     registry = RegistryClient(target.registry)
     indexes = _master_indexes(config, registry, config.python, say) if config.multi_platform else {}
     found = {}
-    for flavour in config.python:
-        tag = tag_name(MASTER, flavour)
-        digest = indexes.get(flavour) or registry.manifest_digest(config.image, tag)
-        labels = registry.image_labels(config.image, digest) if digest else None
-        found[flavour] = (digest, (labels or {}).get(f"{OCI}.revision", ""))
+    for variant in config.variant_names:
+        for flavour in config.python:
+            tag = tag_name(MASTER, flavour, variant)
+            digest = indexes.get(tag) or registry.manifest_digest(config.image, tag)
+            labels = registry.image_labels(config.image, digest) if digest else None
+            found[tag] = (digest, (labels or {}).get(f"{OCI}.revision", ""))
     problems = master_join_problems(found, commit)
     if problems:
         raise RefusedError(f"{MASTER} not moved in {target.registry}/{config.image}: " + "; ".join(problems))
-    for flavour, (digest, _) in found.items():
-        say(f"python{flavour}: {config.image}:{tag_name(MASTER, flavour)}@{digest} (commit {commit[:12]})")
-    digests = {flavour: digest or "" for flavour, (digest, _) in found.items()}
+    for tag, (digest, _) in found.items():
+        say(f"{config.image}:{tag}@{digest} (commit {commit[:12]})")
+    digests = {tag: digest or "" for tag, (digest, _) in found.items()}
     return _point_master(config, target, digests, bare=True, say=say)

@@ -42,7 +42,7 @@ from release.plan.release import (
     plan_release,
     replan_aliases,
 )
-from release.plan.tags import BuildKind, version_tag
+from release.plan.tags import BuildKind, split_platform
 from release.progress import Progress
 from release.record import (
     IndexEntry,
@@ -56,12 +56,13 @@ from release.record import (
 from release.steps import publish
 from release.steps.attest import lookaside_url, sign_images
 from release.steps.build import build_release, declared_version_of
+from release.steps.constraints import ImageToRead, publish_constraints, write_constraints
 from release.steps.images import image_source
 from release.steps.index import put_indexes
 from release.steps.provenance import publish_provenance
 from release.steps.sbom import write_sboms
 from release.steps.sign import sign_record, sign_release
-from release.steps.smoke import ship_images
+from release.steps.smoke import SmokeReport, ship_images
 from release.steps.tags import apply_changes
 from release.steps.vote import stage_release
 from release.versions import ReleaseVersion
@@ -86,7 +87,7 @@ class ReleaseReport:
     version: str
     steps: list[str] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # path under dist/<V>/ -> sha512
-    images: dict[str, str] = field(default_factory=dict)  # flavour -> digest (its index's, among platforms)
+    images: dict[str, str] = field(default_factory=dict)  # version tag (flavour, variant) -> digest
     uploads: dict[str, str] = field(default_factory=dict)  # filename -> upload | skip
     tags: dict[str, TagEntry] = field(default_factory=dict)
     replanned: list[str] = field(default_factory=list)  # why the aliases differ from the plan
@@ -112,7 +113,7 @@ class Run:
     options: RunOptions
     say: Progress
     report: ReleaseReport
-    digests: dict[str, str] = field(default_factory=dict)  # flavour -> what its version tag gets
+    digests: dict[str, str] = field(default_factory=dict)  # version tag -> digest
     pushed_now: set[str] = field(default_factory=set)
     platform_images: dict[str, str] = field(default_factory=dict)  # helper tag -> digest pushed now
 
@@ -220,14 +221,17 @@ def _images(run: Run) -> None:
         if result.plan.index_tag:  # one of several platforms: the index step joins them
             run.platform_images[result.plan.tag] = result.digest or ""
             continue
-        run.digests[result.flavour] = result.digest or ""
+        run.digests[result.tag] = result.digest or ""
         if result.status != "reused":
-            run.pushed_now.add(version_tag(run.plan.version, result.flavour))
-    record.step_done("images", {"smoke": {smoke_key(r.flavour, r.platform, run.plan): r.ok for r in reports}})
+            run.pushed_now.add(result.tag)
+    record.step_done("images", {"smoke": {smoke_key(r, run.plan): r.ok for r in reports}})
 
 
-def smoke_key(flavour: str, platform: str, plan: ReleasePlan) -> str:
-    return f"{flavour} {platform}" if plan.multi_platform else flavour
+def smoke_key(report: SmokeReport, plan: ReleasePlan) -> str:
+    """A smoke verdict's name in the record: the image's version tag (`[VARIANT-]V-pythonP`), and
+    its platform among several."""
+    tag = report.ref.rpartition(":")[2]
+    return f"{split_platform(tag)[0]} {report.platform}" if plan.multi_platform else tag
 
 
 def _index(run: Run) -> None:
@@ -243,7 +247,7 @@ def _index(run: Run) -> None:
                           hint=hint, progress=run.say)
     for planned in run.plan.indexes:
         index = indexes[planned.python]
-        run.digests[planned.python] = index.digest
+        run.digests[planned.tag] = index.digest
         run.report.platforms[planned.python] = index.digests()
         record.put_index(IndexEntry(planned.python, planned.tag, index.digest, index.media_type,
                                     index.digests()))
@@ -252,10 +256,10 @@ def _index(run: Run) -> None:
 
 def _push(run: Run) -> None:
     if not run.digests and not run.plan.multi_platform:  # a publish job: image jobs pushed the version tags
-        run.digests = publish.image_digests(run.registry, run.config.image, run.plan.version,
-                                            run.plan.flavours)
-        for flavour, digest in run.digests.items():
-            run.say(f"python{flavour}: {run.config.image}:{version_tag(run.plan.version, flavour)}@{digest}")
+        run.digests = publish.image_digests(run.registry, run.config.image,
+                                            [image.tag for image in run.plan.images])
+        for tag, digest in run.digests.items():
+            run.say(f"{run.config.image}:{tag}@{digest}")
     run.report.images = dict(run.digests)
     done = apply_changes(run.registry, run.config.image, run.plan.immutable, run.digests,
                          force=run.options.force, created_now=run.pushed_now, progress=run.say)
@@ -263,14 +267,55 @@ def _push(run: Run) -> None:
     run.record.step_done("push", {"digests": run.digests})
 
 
+def constraints_url(target: Target, version: ReleaseVersion) -> str:
+    """Where a release's constraints are committed: svn dev for a pre-release, else svn release."""
+    return target.svn_dev if version.is_prerelease else target.svn_release
+
+
+def _constraints(run: Run) -> None:
+    record = run.record
+    digests = image_digests(run)  # with several platforms: the first platform's image of each flavour
+    images = [ImageToRead(image, digests[image.key]) for image in run.plan.images if image.constraints]
+    write_constraints(record, images, project=run.config.project, version=str(run.plan.version),
+                      key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
+    url = ""
+    if run.plan.mode is Mode.PUBLISH:  # a CI join; an svn commit takes the release manager's credentials
+        run.say(f"constraints signed in {record.directory / 'constraints'}; the release manager commits them "
+                f"to svn with: invoke constraints --version {run.plan.version}")
+    else:
+        url = publish_constraints(record, constraints_url(run.target, run.plan.version), run.config.name,
+                                  str(run.plan.version), progress=run.say)
+    record.step_done("constraints", {"url": url, "files": sorted(record.constraints)})
+
+
+def publish_recorded_constraints(config: ReleaseConfig, version: ReleaseVersion, target: Target, *,
+                                 say: Progress) -> str:
+    """Commit the constraints a release recorded (by a CI publish job) to svn; `invoke constraints`."""
+    record = load_record(release_dir(config.root, str(version)), str(version))
+    if not record.constraints:
+        raise RefusedError(f"{record.directory}: the release records no constraints; the images' "
+                           "constraints are written once they are pushed (invoke publish)")
+    for entry in record.constraints.values():
+        path = record.directory / entry.path
+        if not path.is_file() or sha512_of(path) != entry.sha512:
+            raise RefusedError(f"{path} is missing or changed since it was recorded")
+    return publish_constraints(record, constraints_url(target, version), config.name, str(version),
+                               progress=say)
+
+
 def image_digests(run: Run) -> dict[str, str]:
-    """Each planned image's digest by `PlannedImage.key`: the flavour's, or with several platforms
-    each platform's image (as the index step read it back) and each index (by its flavour)."""
-    if not run.plan.multi_platform:
-        return dict(run.digests)
-    found = {image.key: digest for image in run.plan.images
-             if (digest := run.report.platforms.get(image.python, {}).get(image.platform))}
-    return {**found, **run.digests}
+    """Each image to attest by `PlannedImage.key` (`[VARIANT-]P`, or `P platform` among several
+    platforms) with its digest: a version tag's from the push (`run.digests`, by version tag),
+    each platform's image as the index step read it back, each index by its flavour."""
+    found = {}
+    for image in run.plan.attested:
+        if image.index_tag:
+            digest = run.report.platforms.get(image.python, {}).get(image.platform, "")
+        else:
+            digest = run.digests.get(image.tag, "")
+        if digest:
+            found[image.key] = digest
+    return found
 
 
 def _sbom(run: Run) -> None:
@@ -357,6 +402,7 @@ def _report(run: Run) -> None:
     sign_record(path, key=run.signing_key, gnupghome=run.target.gnupghome)  # replaced on every rerun
     images = {p for i in run.plan.attested for p in (i.sbom, i.signature) if p}
     files = {**{p: e.sha512 for p, e in record.files.items()},
+             **{p: e.sha512 for p, e in record.constraints.items()},
              **{p: e.sha512 for p, e in record.signatures.items()
                 if not p.startswith("sbom/") or e.of in images},
              **{p: e.sha512 for p, e in record.sboms.items() if p in images},
@@ -368,7 +414,8 @@ def _report(run: Run) -> None:
 
 RUNNERS: dict[StepName, Callable[[Run], None]] = {
     StepName.VOTED: _voted, StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage,
-    StepName.IMAGES: _images, StepName.INDEX: _index, StepName.PUSH: _push, StepName.SBOM: _sbom,
+    StepName.IMAGES: _images, StepName.INDEX: _index, StepName.PUSH: _push,
+    StepName.CONSTRAINTS: _constraints, StepName.SBOM: _sbom,
     StepName.ATTEST: _attest, StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
     StepName.PROVENANCE: _provenance,
 }

@@ -35,6 +35,7 @@ INPUT_HASH_LABEL = "org.release-pipeline.input-hash"
 WHEEL_SHA256_LABEL = "org.release-pipeline.wheel.sha256"
 CONTEXT_DIR = "docker-context-files"
 CONSTRAINTS_FILE = f"{CONTEXT_DIR}/constraints.txt"
+ENTRYPOINT_FILE = f"{CONTEXT_DIR}/entrypoint"
 WHEELS_RECORD = "/opt/venv/wheels.sha256"  # written by the Dockerfile: `sha256sum *.whl`
 HASH_SCHEMA = 2  # 2: INSTALLER is always a build arg
 DEPS_STAGE = "deps"  # the Dockerfile stage kept as a cache image
@@ -57,7 +58,7 @@ LABEL_ARGS: dict[str, str] = {
 VOLATILE_ARGS = frozenset({"IMAGE_CREATED"})  # never part of the input hash
 # Build args the `deps` stage and its ancestors do not read (the labels) or whose effect on it the
 # dependency hash covers otherwise (the wheels' requirements, the constraints' content).
-NOT_IN_DEPS_STAGE = frozenset(LABEL_ARGS) | {"INSTALL_FROM", "PACKAGE", "CONSTRAINTS"}
+NOT_IN_DEPS_STAGE = frozenset(LABEL_ARGS) | {"INSTALL_FROM", "PACKAGE", "CONSTRAINTS", "ENTRYPOINT_SCRIPT"}
 VOLATILE_LABELS = frozenset(LABEL_ARGS[a] for a in VOLATILE_ARGS)
 
 
@@ -87,6 +88,8 @@ class ImageSource:
     vendor: str = ""
     pip_index_url: str = ""
     extra_args: Mapping[str, str] = field(default_factory=dict)  # e.g. BUILD_APT_DEPS
+    variant: str = ""  # "" is the default image; else e.g. `slim`, the prefix of its tags
+    entrypoint_sha256: str = ""  # "" when the image uses the Dockerfile's pass-through entrypoint
     # each wheel's project name and Requires-Dist lines, from its METADATA
     requires: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -101,6 +104,7 @@ class ImagePlan:
     build_args: Mapping[str, str]
     labels: Mapping[str, str]
     input_hash: str
+    variant: str = ""
     platform: str = ""  # the platform it is built for; "" on a single-platform release: the engine's own
     index_tag: str = ""  # with several platforms: the tag of the index that lists this image
     deps_hash: str = ""
@@ -111,19 +115,21 @@ class ImagePlan:
 
     @property
     def subject(self) -> str:
-        """How progress names it: `python3.11`, or `python3.11 linux/arm64` among several platforms."""
-        return f"python{self.flavour}" + (f" {self.platform}" if self.index_tag else "")
+        """How progress names it: `python3.11`, `slim-python3.11` for a variant's image, or
+        `python3.11 linux/arm64` among several platforms."""
+        name = f"{self.variant}-python{self.flavour}" if self.variant else f"python{self.flavour}"
+        return name + (f" {self.platform}" if self.index_tag else "")
 
     @property
     def cache_ref(self) -> str:
         """Where the dependency stage of this image is kept: `<registry>/<image>-cache:deps-...`."""
         return f"{cache_repository(self.repository)}:{cache_tag(self.flavour, self.deps_hash)}"
 
-
-def image_tag(kind: BuildKind, version: str, flavour: str, platform: str = "") -> str:
-    """The one tag a build pushes per flavour: `V-pythonP`, or `master-pythonP` for master; with
-    `platform` (one of several) that tag's platform helper tag, `V-pythonP-ARCH`."""
-    tag = tag_name(MASTER if kind is BuildKind.MASTER else version, flavour)
+def image_tag(kind: BuildKind, version: str, flavour: str, variant: str = "", platform: str = "") -> str:
+    """The one tag a build pushes per flavour and variant: `[VARIANT-]V-pythonP`, or
+    `[VARIANT-]master-pythonP` for master; with `platform` (one of several) that tag's platform
+    helper tag, `V-pythonP-ARCH`."""
+    tag = tag_name(MASTER if kind is BuildKind.MASTER else version, flavour, variant)
     return platform_tag(tag, platform) if platform else tag
 
 
@@ -173,6 +179,8 @@ def build_args(source: ImageSource, *, base_image: str, base_digest: str) -> dic
         args["INSTALL_FROM"] = "wheel"
     if source.constraints_sha256:
         args["CONSTRAINTS"] = CONSTRAINTS_FILE
+    if source.entrypoint_sha256:
+        args["ENTRYPOINT_SCRIPT"] = ENTRYPOINT_FILE
     if source.pip_index_url:
         args["PIP_INDEX_URL"] = check_index_url(source.pip_index_url)
     clash = sorted(set(source.extra_args) & (set(args) | {"INPUT_HASH"}))
@@ -191,10 +199,12 @@ def input_hash(
     constraints_sha256: str,
     base_digest: str,
     args: Mapping[str, str],
+    entrypoint_sha256: str = "",
     platform: str = "",
 ) -> str:
     """sha256 over a canonical JSON of the inputs; volatile args (build time) left out. `platform`
-    counts only when given (an image among several platforms): single-platform hashes stay as they were."""
+    counts only when given (an image among several platforms), the entrypoint script only when
+    there is one: single-platform hashes of images without one stay as they were."""
     document: dict[str, object] = {
         "schema": HASH_SCHEMA,
         "python": flavour,
@@ -204,6 +214,8 @@ def input_hash(
         "base_digest": base_digest,
         "args": {k: v for k, v in sorted(args.items()) if k not in VOLATILE_ARGS and k != "INPUT_HASH"},
     }
+    if entrypoint_sha256:
+        document["entrypoint"] = entrypoint_sha256
     if platform:
         document["platform"] = platform
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
@@ -264,7 +276,8 @@ def plan_image(
     """One flavour's image for `platform`. `of_several`: one of several platforms, so pushed under
     its platform's helper tag, listed by the flavour tag's index, its platform in the input hash."""
     args = build_args(source, base_image=base_image, base_digest=base_digest)
-    tag = image_tag(kind, source.version, flavour)  # the version tag (with several platforms: its index's)
+    # the version tag (with several platforms: its index's)
+    tag = image_tag(kind, source.version, flavour, variant=source.variant)
     if kind is BuildKind.RELEASE:
         args["IMAGE_SBOM"] = sbom_file(source.name, tag, platform if of_several else "")
     digest = input_hash(
@@ -274,6 +287,7 @@ def plan_image(
         constraints_sha256=source.constraints_sha256,
         base_digest=base_digest,
         args=args,
+        entrypoint_sha256=source.entrypoint_sha256,
         platform=platform if of_several else "",
     )
     dependencies = deps_hash(
@@ -289,15 +303,16 @@ def plan_image(
     args["INPUT_HASH"] = digest
     return ImagePlan(
         flavour=flavour,
+        variant=source.variant,
         repository=repository,
-        tag=image_tag(kind, source.version, flavour, platform if of_several else ""),
+        tag=image_tag(kind, source.version, flavour, source.variant, platform if of_several else ""),
         base_image=base_image,
         base_digest=base_digest,
         build_args=args,
         labels=labels_for(args),
         input_hash=digest,
         platform=platform,
-        index_tag=image_tag(kind, source.version, flavour) if of_several else "",
+        index_tag=tag if of_several else "",
         deps_hash=dependencies,
     )
 
@@ -360,26 +375,26 @@ def parse_metadata(raw: bytes) -> dict[str, list[str]]:
     return found
 
 
-def context_tar(files: Mapping[str, bytes]) -> bytes:
-    """An uncompressed tar of `files` (name -> bytes) with fixed metadata: same files, same bytes."""
+def context_tar(files: Mapping[str, bytes], modes: Mapping[str, int] | None = None) -> bytes:
+    """An uncompressed tar of `files` (name -> bytes) with fixed metadata: same files, same bytes.
+    Files are 0644 unless `modes` says otherwise (e.g. 0755 for a script)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name, data in sorted(files.items()):
             info = tarfile.TarInfo(name)
-            info.size, info.mode, info.mtime = len(data), 0o644, 0
+            info.size, info.mode, info.mtime = len(data), (modes or {}).get(name, 0o644), 0
             tar.addfile(info, io.BytesIO(data))
     return buffer.getvalue()
 
 
 def master_join_problems(found: Mapping[str, tuple[str | None, str]], commit: str) -> list[str]:
-    """Why `master` may not move yet, one line per flavour; empty when it may.
+    """Why `master` may not move yet, one line per image; empty when it may.
 
-    `found` maps each configured flavour to (digest of `master-pythonP` or None, the image's
-    revision label); every flavour must be pushed, and built from `commit`.
+    `found` maps the `[VARIANT-]master-pythonP` tag of each configured flavour and variant to (its
+    digest or None, the image's revision label); every one must be pushed, and built from `commit`.
     """
     problems = []
-    for flavour, (digest, revision) in found.items():
-        tag = tag_name(MASTER, flavour)
+    for tag, (digest, revision) in found.items():
         if digest is None:
             problems.append(f"{tag} is not in the registry (its image job has not pushed it)")
         elif revision != commit:

@@ -48,6 +48,7 @@ class StepName(str, Enum):
     IMAGES = "images"
     INDEX = "index"
     PUSH = "push"
+    CONSTRAINTS = "constraints"
     SBOM = "sbom"
     ATTEST = "attest"
     UPLOAD = "upload"
@@ -77,10 +78,25 @@ class Step:
     does: str
 
 
+CONSTRAINTS_DIR = "constraints"
+
+
+def constraints_name(python: str, variant: str = "") -> str:
+    """The file an image's installed set ships as: `constraints-P.txt` for the default image,
+    `constraints-VARIANT-P.txt` for a variant (`constraints-slim-3.11.txt`)."""
+    return f"constraints-{variant}-{python}.txt" if variant else f"constraints-{python}.txt"
+
+
+def constraints_folder(name: str, version: ReleaseVersion | str) -> str:
+    """Where a release's constraints files are published in svn, under the project's folder (next
+    to `<version>/`, which holds only what was voted on): `<name>/constraints-<version>`."""
+    return f"{name}/constraints-{version}"
+
+
 @dataclass(frozen=True)
 class Artefact:
     path: str  # relative to dist/<version>/
-    kind: str  # source | sdist | wheel | record | sbom | image-signature
+    kind: str  # source | sdist | wheel | record | constraints | sbom | image-signature
     signed: bool = True
 
     @property
@@ -105,6 +121,8 @@ class PlannedImage:
     tag: str  # V-pythonP; with several platforms its platform's helper tag, V-pythonP-ARCH
     ref: str
     base_image: str
+    variant: str = ""  # "" is the default image
+    constraints: str = ""  # the file its installed set ships as, under dist/<V>/
     platform: str = ""  # the platform it is built for (every image has one; the index pseudo-image: "")
     sbom: str = ""  # its SBOM, relative to dist/<V>/ (one per image: variants and platforms add images)
     signature: str = ""  # its simple-signing signature, relative to dist/<V>/
@@ -113,8 +131,10 @@ class PlannedImage:
     @property
     def key(self) -> str:
         """Its name among the release's images (the record's key, the key of its digest): the
-        flavour, or `flavour platform` for one of several platforms' images."""
-        return f"{self.python} {self.platform}" if self.index_tag else self.python
+        flavour, `VARIANT-flavour` for a variant's image, and `... platform` for one of several
+        platforms' images (record.ImageEntry.key spells it the same)."""
+        name = f"{self.variant}-{self.python}" if self.variant else self.python
+        return f"{name} {self.platform}" if self.index_tag else name
 
 
 @dataclass(frozen=True)
@@ -148,8 +168,9 @@ class TagChange:
     moving: bool  # an alias (X.Y, latest): later releases may move it
     action: TagAction
     current: str | None  # the digest it points at now, None when absent
-    source: str  # the version tag whose image it gets
+    source: str  # the version tag whose image it gets (which names the flavour and the variant)
     reason: str = ""
+    variant: str = ""
 
     @property
     def deferred(self) -> bool:
@@ -158,8 +179,9 @@ class TagChange:
                                                   or self.reason.startswith(NOT_BUILT))
 
     def to_json(self) -> dict[str, Any]:
-        return {"tag": self.tag, "python": self.python, "moving": self.moving, "action": self.action.value,
-                "current_digest": self.current, "source": self.source, "reason": self.reason}
+        return {"tag": self.tag, "python": self.python, "variant": self.variant, "moving": self.moving,
+                "action": self.action.value, "current_digest": self.current, "source": self.source,
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -241,8 +263,9 @@ class ReleasePlan:
             "steps": [{"name": s.name.value, "does": s.does} for s in self.steps],
             "artefacts": [{"path": a.path, "kind": a.kind, "companions": list(a.companions)}
                           for a in self.artefacts],
-            "images": [{"python": i.python, "platform": i.platform, "tag": i.tag, "ref": i.ref,
-                        "base_image": i.base_image, "sbom": i.sbom, "signature": i.signature}
+            "images": [{"python": i.python, "variant": i.variant, "platform": i.platform, "tag": i.tag,
+                        "ref": i.ref, "base_image": i.base_image, "constraints": i.constraints,
+                        "sbom": i.sbom, "signature": i.signature}
                        for i in self.images],
             "indexes": [i.to_json() for i in self.indexes],
             "uploads": [{"filename": u.filename, "action": u.action.value} for u in self.uploads],
@@ -259,9 +282,12 @@ _DOES = {
     StepName.BUILD: "build sdist, wheel and source tarball from a clean export; twine check --strict",
     StepName.SIGN: "detached armored .asc and .sha512 for every file",
     StepName.STAGE: "commit the candidate to svn dev/ and render the [VOTE] email",
-    StepName.IMAGES: "build, smoke and push one production image per Python flavour under V-pythonP",
+    StepName.IMAGES: "build every variant of each flavour's image, smoke them all, push them under their "
+                     "version tags ([VARIANT-]V-pythonP)",
     StepName.INDEX: "put one image index per flavour over its platforms' images, read back from the registry",
     StepName.PUSH: "check or set the immutable version tags",
+    StepName.CONSTRAINTS: "write what each image installed as its constraints file, sign, record and "
+                          "publish them in svn",
     StepName.SBOM: "write and sign a CycloneDX SBOM per image (Python distributions and Debian packages)",
     StepName.ATTEST: "sign every pushed image digest (simple signing) and publish the signatures",
     StepName.UPLOAD: "upload packages with twine and compare the index's hashes with ours",
@@ -281,8 +307,9 @@ _DOES_MULTI = {
 
 def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE, *, multi_platform: bool = False,
                   provenance: bool = True) -> tuple[Step, ...]:
-    """The steps in order. Without `provenance` (a run of some platforms of several) no SBOM,
-    image signature or published record: the run that joins every platform makes them."""
+    """The steps in order. Without `provenance` (a run of some platforms of several) no shipped
+    constraints, SBOM, image signature or published record: the run that joins every platform makes
+    them."""
     names = [StepName.BUILD, StepName.SIGN]
     if version.is_rc:
         names.append(StepName.STAGE)
@@ -293,10 +320,11 @@ def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE, *, multi_p
         names = [StepName.VOTED, StepName.IMAGES]  # the voted files, never rebuilt nor signed again
     if multi_platform:
         names.append(StepName.INDEX)
-    names += [StepName.PUSH, StepName.SBOM, StepName.ATTEST, StepName.UPLOAD, StepName.ALIASES,
-              StepName.REPORT, StepName.PROVENANCE]
-    if not provenance:
-        names = [n for n in names if n not in {StepName.SBOM, StepName.ATTEST, StepName.PROVENANCE}]
+    names += [StepName.PUSH, StepName.CONSTRAINTS, StepName.SBOM, StepName.ATTEST, StepName.UPLOAD,
+              StepName.ALIASES, StepName.REPORT, StepName.PROVENANCE]
+    if not provenance:  # the join writes them, with every platform's image
+        names = [n for n in names if n not in {StepName.CONSTRAINTS, StepName.SBOM, StepName.ATTEST,
+                                               StepName.PROVENANCE}]
     does = {**_DOES, **(_DOES_MULTI if multi_platform else {})}
     return tuple(Step(n, does[n]) for n in names)
 
@@ -344,7 +372,8 @@ def artefacts(name: str, version: ReleaseVersion,
               distributions: Sequence[PlannedDistribution] = ()) -> tuple[Artefact, ...]:
     """Files a release writes under dist/<V>/: svn/ carries the final versions (what is voted on),
     pypi/ what the index gets (the rc versions for a candidate, else copies of svn's packages).
-    One source tarball of the repository; an sdist and a wheel per distribution (default: `name`)."""
+    One source tarball of the repository; an sdist and a wheel per distribution (default: `name`).
+    What the images installed (constraints/) comes with `image_artefacts`."""
     svn_version = version.final if version.is_rc else version
     dists = tuple(distributions) or (PlannedDistribution(name, str(svn_version), str(version)),)
     voted: list[Artefact] = [Artefact(f"svn/{name}-{svn_version}-source.tar.gz", "source")]
@@ -361,9 +390,12 @@ def artefacts(name: str, version: ReleaseVersion,
 
 def image_artefacts(images: Sequence[PlannedImage], indexes: Sequence[PlannedIndex] = ()
                     ) -> tuple[Artefact, ...]:
-    """Per image: its SBOM (signed like the packages) and its simple-signing signature; per image
-    index (several platforms): its own signature, which is what a pull of its tag checks."""
-    return tuple(artefact for image in images for artefact in (
+    """Per image: the constraints file of what it installed (written once the images are pushed;
+    with several platforms one per flavour and variant, read from the first platform's image), its
+    SBOM (signed like the packages) and its simple-signing signature; per image index (several
+    platforms): its own signature, which is what a pull of its tag checks."""
+    constraints = tuple(Artefact(image.constraints, "constraints") for image in images if image.constraints)
+    return constraints + tuple(artefact for image in images for artefact in (
         Artefact(image.sbom, "sbom"), Artefact(image.signature, "image-signature", signed=False))
     ) + tuple(Artefact(index.signature, "image-signature", signed=False) for index in indexes)
 
@@ -381,10 +413,10 @@ def plan_tag_changes(
     outside `flavours` (default: all) are left alone: this run has no image for them. Without
     `all_platforms` (a multi-platform release built for some platforms only) no tag is set."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
-                         kind=BuildKind.RELEASE, existing=state.current)
+                         kind=BuildKind.RELEASE, existing=state.current, variants=config.variant_names)
     changes = []
     for tag in tag_plan.tags:
-        source = version_tag(version, tag.python)
+        source = version_tag(version, tag.python, tag.variant)
         current = state.tags.get(tag.name)
         ours = state.tags.get(source)  # known when a run already pushed it
         if not all_platforms:
@@ -402,7 +434,8 @@ def plan_tag_changes(
             action, reason = TagAction.SKIP, "already points at this release"
         else:
             action, reason = TagAction.MOVE, ""
-        changes.append(TagChange(tag.name, tag.python, tag.moving, action, current, source, reason))
+        changes.append(TagChange(tag.name, tag.python, tag.moving, action, current, source, reason,
+                                 tag.variant))
     return tuple(changes), tag_plan.owns_line, tag_plan.owns_latest
 
 
@@ -493,23 +526,30 @@ def plan_release(
 def plan_images(config: ReleaseConfig, version: ReleaseVersion, repository: str, flavours: Sequence[str],
                 platforms: Sequence[str], *, registry: str
                 ) -> tuple[tuple[PlannedImage, ...], tuple[PlannedIndex, ...]]:
-    """One image per flavour and platform, each with its SBOM and signature, and with several
+    """One image per variant, flavour and platform, each with its SBOM and signature (named by its
+    version tag, which carries the variant), the default image's variant first; with several
     platforms configured one index per flavour over all of them, with its own signature. A
-    single-platform release's image is its version tag, as ever."""
+    single-platform release's image is its version tag, as ever. Every image but the other
+    platforms' names the constraints file its installed set ships as. Variants are refused with
+    several platforms (release/config.py), so an index is always the default image's."""
     images, indexes = [], []
     several = config.multi_platform
-    for python in flavours:
-        tag = version_tag(version, python)
-        index = planned_index(config, python, tag, repository=repository)
-        own = dict(index.images) if several else dict.fromkeys(config.image_platforms, tag)
-        images += [PlannedImage(python, own[p], f"{repository}:{own[p]}",
-                                config.base_image_for(python, registry=registry), p,
-                                sbom=sbom_path(config.name, tag, p if several else ""),
-                                signature=image_signature_path(config.name, tag, p if several else ""),
-                                index_tag=tag if several else "")
-                   for p in platforms]
-        if several:
-            indexes.append(index)
+    for variant in config.variant_names:
+        for python in flavours:
+            tag = version_tag(version, python, variant)
+            index = planned_index(config, python, tag, repository=repository)
+            own = dict(index.images) if several else dict.fromkeys(config.image_platforms, tag)
+            constraints = f"{CONSTRAINTS_DIR}/{constraints_name(python, variant)}"
+            first = config.image_platforms[0]
+            images += [PlannedImage(python, own[p], f"{repository}:{own[p]}",
+                                    config.base_image_for(python, registry=registry), variant,
+                                    constraints if p == first or not several else "", p,
+                                    sbom=sbom_path(config.name, tag, p if several else ""),
+                                    signature=image_signature_path(config.name, tag, p if several else ""),
+                                    index_tag=tag if several else "")
+                       for p in platforms]
+            if several:
+                indexes.append(index)
     return tuple(images), tuple(indexes)
 
 
@@ -526,8 +566,9 @@ def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Se
     """The tags whose digests a plan needs: every tag it could set, and the version tags.
     `released` are the versions that may own an alias (the withdrawn ones left out)."""
     tag_plan = plan_tags(version=version, flavours=config.python, default=config.default_python,
-                         kind=BuildKind.RELEASE, existing=released)
-    names = {t.name for t in tag_plan.tags} | {version_tag(version, p) for p in config.python}
+                         kind=BuildKind.RELEASE, existing=released, variants=config.variant_names)
+    names = {t.name for t in tag_plan.tags}
+    names |= {version_tag(version, p, v) for p in config.python for v in config.variant_names}
     return tuple(sorted(names))
 
 

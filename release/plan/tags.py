@@ -2,14 +2,18 @@
 
 Spellings: `V-pythonP` and `V` (immutable), `X.Y-pythonP` and `X.Y`, `latest-pythonP` and
 `latest`, `master-pythonP` and `master` (moving). The bare form belongs to the default flavour.
+An image variant (e.g. `slim`) prefixes every one of them: `slim-V-pythonP`, `slim-V`,
+`slim-latest`, ...; the default image has no prefix.
 
 With several platforms each of those tags is an image index, and each platform's image is pushed
 under a helper tag of its own, the flavour's tag and the platform: `V-pythonP-ARCH` (e.g.
-`1.10.6-python3.11-arm64`, `master-python3.11-amd64`). A join assembles the index from them.
+`1.10.6-python3.11-arm64`, `master-python3.11-amd64`; a variant's `slim-V-pythonP-ARCH`). A
+join assembles the index from them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
@@ -19,20 +23,47 @@ from release.errors import VersionError
 from release.versions import ReleaseVersion, parse_existing, shown
 
 FLAVOUR_SEPARATOR = "-python"
+VARIANT_SEPARATOR = "-"
 MASTER = "master"
 LATEST = "latest"
+# A variant is a leading word of lowercase letters and digits (release/config.py checks the
+# declared names the same way); versions start with a digit, and these words are no variants.
+_VARIANT = re.compile(r"^[a-z][a-z0-9]*$")
 WITHDRAWN = "withdrawn-"  # `withdrawn-V`: published by `invoke withdraw`, read by every plan
 MAX_TAG_LENGTH = 128  # Docker's limit: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
+_NOT_VARIANTS = frozenset({LATEST, MASTER, "python", "default", WITHDRAWN.rstrip("-")})
 
 
-def tag_name(prefix: str, python: str | None = None) -> str:
-    """`prefix-pythonP`, or the bare `prefix` when `python` is None."""
-    return prefix if python is None else f"{prefix}{FLAVOUR_SEPARATOR}{python}"
+def tag_name(prefix: str, python: str | None = None, variant: str = "") -> str:
+    """`[VARIANT-]prefix-pythonP`, or the bare `[VARIANT-]prefix` when `python` is None."""
+    name = prefix if python is None else f"{prefix}{FLAVOUR_SEPARATOR}{python}"
+    return f"{variant}{VARIANT_SEPARATOR}{name}" if variant else name
 
 
-def version_tag(version: ReleaseVersion | str, python: str) -> str:
-    """The immutable tag one flavour's image of a release is pushed under: `V-pythonP`."""
-    return tag_name(str(version), python)
+def version_tag(version: ReleaseVersion | str, python: str, variant: str = "") -> str:
+    """The immutable tag one flavour's image of a release is pushed under: `[VARIANT-]V-pythonP`."""
+    return tag_name(str(version), python, variant)
+
+
+@dataclass(frozen=True)
+class TagParts:
+    """A tag taken apart: `slim-3.3.2-python3.11` -> variant `slim`, prefix `3.3.2`, python `3.11`."""
+
+    variant: str
+    prefix: str
+    python: str | None
+
+
+def parse_tag(name: str) -> TagParts:
+    """The variant, prefix and flavour of a tag; the inverse of `tag_name`."""
+    rest, separator, python = name.rpartition(FLAVOUR_SEPARATOR)
+    flavour: str | None = python
+    if not (separator and rest and python and all(part.isdigit() for part in python.split("."))):
+        rest, flavour = name, None
+    head, separator, tail = rest.partition(VARIANT_SEPARATOR)
+    if separator and tail and _VARIANT.match(head) and head not in _NOT_VARIANTS:
+        return TagParts(head, tail, flavour)
+    return TagParts("", rest, flavour)
 
 
 def platform_tag(tag: str, platform: str) -> str:
@@ -57,9 +88,11 @@ def _split_flavour(name: str) -> tuple[str, str | None]:
 
 
 def split_tag(name: str) -> tuple[str, str | None]:
-    """`1.10.6-python3.11` -> (`1.10.6`, `3.11`); `latest` -> (`latest`, None). A platform's
+    """`1.10.6-python3.11` -> (`1.10.6`, `3.11`); `latest` -> (`latest`, None); a variant's tag
+    gives the same (`slim-latest` -> (`latest`, None)): `parse_tag` keeps the variant. A platform's
     helper tag (`1.10.6-python3.11-arm64`) is none of these: (`1.10.6-python3.11-arm64`, None)."""
-    return _split_flavour(name)
+    parts = parse_tag(name)
+    return parts.prefix, parts.python
 
 
 def cache_repository(repository: str) -> str:
@@ -91,18 +124,21 @@ def withdrawn_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
 def alias_candidates(name: str, default: str) -> tuple[str, ...]:
     """The tags the planner may point at the same image as the image tag `name`: for `V-pythonP`,
     `X.Y-pythonP` and `latest-pythonP` (and, for the default flavour, `V`, `X.Y` and `latest`); for
-    `master-pythonP` of the default flavour, `master`. Anything else has none."""
-    prefix, python = split_tag(name)
+    `master-pythonP` of the default flavour, `master`; a variant's tag has the same candidates
+    under its prefix (`slim-V-pythonP` -> `slim-X.Y-pythonP`, ...). Anything else has none."""
+    parts = parse_tag(name)
+    prefix, python, variant = parts.prefix, parts.python, parts.variant
     if python is None:
         return ()
     if prefix == MASTER:
-        return (MASTER,) if python == default else ()
+        return (tag_name(MASTER, None, variant),) if python == default else ()
     versions = parse_existing([prefix])
     if not versions:
         return ()
-    moving = [tag_name(versions[0].line, python), tag_name(LATEST, python)]
+    moving = [tag_name(versions[0].line, python, variant), tag_name(LATEST, python, variant)]
     if python == default:
-        moving += [prefix, versions[0].line, LATEST]
+        moving += [tag_name(prefix, None, variant), tag_name(versions[0].line, None, variant),
+                   tag_name(LATEST, None, variant)]
     return tuple(moving)
 
 
@@ -116,6 +152,7 @@ class Tag:
     name: str
     python: str
     moving: bool  # an alias that later releases may move (X.Y, latest, master)
+    variant: str = ""  # the image variant it names ("" is the default image)
 
     @property
     def is_bare(self) -> bool:
@@ -140,19 +177,24 @@ class TagPlan:
         return tuple(tag for tag in self.tags if tag.moving)
 
 
-def _flavoured(prefix: str, flavours: Sequence[str], default: str, *, moving: bool) -> list[Tag]:
-    tags = [Tag(tag_name(prefix, p), p, moving) for p in flavours]
-    tags.append(Tag(tag_name(prefix), default, moving))
+def _flavoured(prefix: str, flavours: Sequence[str], default: str, variants: Sequence[str], *,
+               moving: bool) -> list[Tag]:
+    tags = []
+    for variant in variants:
+        tags += [Tag(tag_name(prefix, p, variant), p, moving, variant) for p in flavours]
+        tags.append(Tag(tag_name(prefix, None, variant), default, moving, variant))
     return tags
 
 
-def check_tag_length(version: ReleaseVersion, flavours: Sequence[str], several: Sequence[str] = ()) -> None:
-    """VersionError when the longest tag of `version` (`V-pythonP`, and with `several` platforms
-    their helper tags `V-pythonP-ARCH`) is longer than Docker allows: known before anything is
+def check_tag_length(version: ReleaseVersion, flavours: Sequence[str], several: Sequence[str] = (),
+                     variants: Sequence[str] = ("",)) -> None:
+    """VersionError when the longest tag of `version` (`[VARIANT-]V-pythonP`, and with `several`
+    platforms their helper tags `...-ARCH`) is longer than Docker allows: known before anything is
     built, so nothing is half-released under a tag the registry refuses."""
-    python = max(flavours, key=lambda p: len(version_tag(version, p)))
-    tag = version_tag(version, python)
-    form = f"V{FLAVOUR_SEPARATOR}{python}"
+    variant = max(variants or ("",), key=len)
+    python = max(flavours, key=lambda p: len(version_tag(version, p, variant)))
+    tag = version_tag(version, python, variant)
+    form = tag_name("V", python, variant)
     if several:
         platform = max(several, key=lambda p: len(platform_tag(tag, p)))
         tag, form = platform_tag(tag, platform), f"{form}-{platforms.info(platform).suffix}"
@@ -185,27 +227,34 @@ def plan_tags(
     default: str,
     kind: BuildKind,
     existing: Iterable[ReleaseVersion] = (),
+    variants: Sequence[str] = ("",),
 ) -> TagPlan:
-    """Every tag of a build. `existing` is what the registry and index already hold (any order)."""
+    """Every tag of a build, for every image variant ("" is the default image, which has no
+    prefix). `existing` is what the registry and index already hold (any order)."""
     if not flavours:
         raise ValueError("at least one Python flavour is needed")
     if default not in flavours:
         raise ValueError(f"default flavour {default} is not one of {', '.join(flavours)}")
     if len(set(flavours)) != len(flavours):
         raise ValueError("Python flavours must be unique")
+    if not variants or len(set(variants)) != len(variants):
+        raise ValueError("image variants must be given, and unique")
+    bad = [v for v in variants if v and (not _VARIANT.match(v) or v in _NOT_VARIANTS)]
+    if bad:
+        raise ValueError(f"not a variant name: {', '.join(bad)}")
     ordered = list(flavours)
     if kind is BuildKind.MASTER:
-        tags = _flavoured(MASTER, ordered, default, moving=True)
+        tags = _flavoured(MASTER, ordered, default, variants, moving=True)
         return TagPlan(version, kind, tuple(tags), owns_line=False, owns_latest=False)
     if version is None:
         raise ValueError("a release build needs a version")
-    check_tag_length(version, ordered)
+    check_tag_length(version, ordered, variants=variants)
     known = list(existing)
     line = owns_line(version, known)
     latest = owns_latest(version, known)
-    tags = _flavoured(str(version), ordered, default, moving=False)
+    tags = _flavoured(str(version), ordered, default, variants, moving=False)
     if line:
-        tags += _flavoured(version.line, ordered, default, moving=True)
+        tags += _flavoured(version.line, ordered, default, variants, moving=True)
     if latest:
-        tags += _flavoured(LATEST, ordered, default, moving=True)
+        tags += _flavoured(LATEST, ordered, default, variants, moving=True)
     return TagPlan(version, kind, tuple(tags), owns_line=line, owns_latest=latest)

@@ -21,12 +21,13 @@ from release.versions import ReleaseVersion
 
 @dataclass(frozen=True)
 class AliasFamily:
-    """The aliases of one prefix (`X.Y` or `latest`), bare and per flavour, and who owns them now."""
+    """The aliases of one prefix (`X.Y` or `latest`), bare and per flavour, in every image variant,
+    and who owns them now."""
 
     prefix: str
     owner: ReleaseVersion | None  # the release they go back to; None when no other release can hold them
     changes: tuple[TagChange, ...]
-    digests: Mapping[str, str]  # python -> the owner's image digest
+    digests: Mapping[str, str]  # the owner's version tag ([VARIANT-]V-pythonP) -> its image digest
 
     @property
     def moves(self) -> tuple[TagChange, ...]:
@@ -82,12 +83,13 @@ def withdraw_tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, sta
     """Every tag whose digest the withdrawal needs: V's version tags, the aliases, the owners' tags."""
     names = {withdrawn_tag(version)}
     for prefix, owner in owners(config, version, state).items():
-        for python in (*config.python, None):
-            names.add(tag_name(prefix, python))
-            flavour = python or config.default_python
-            names.add(version_tag(version, flavour))
-            if owner is not None:
-                names.add(version_tag(owner, flavour))
+        for variant in config.variant_names:
+            for python in (*config.python, None):
+                names.add(tag_name(prefix, python, variant))
+                flavour = python or config.default_python
+                names.add(version_tag(version, flavour, variant))
+                if owner is not None:
+                    names.add(version_tag(owner, flavour, variant))
     return tuple(sorted(names))
 
 
@@ -98,9 +100,9 @@ def plan_withdraw(config: ReleaseConfig, version: ReleaseVersion, state: TargetS
         raise RefusedError(f"{version} is not released (neither the registry nor the index has it); "
                            "give a released version")
     default = config.default_python
-    ours = {p: state.tags[version_tag(version, p)] for p in config.python
-            if version_tag(version, p) in state.tags}
-    if default not in ours:
+    ours = {tag: state.tags[tag] for tag in (version_tag(version, p, v) for v in config.variant_names
+                                             for p in config.python) if tag in state.tags}
+    if version_tag(version, default) not in ours:
         raise RefusedError(f"the registry has no {version_tag(version, default)} image to mark withdrawn; "
                            "withdraw a version whose images were published")
     marker_tag = withdrawn_tag(version)
@@ -109,25 +111,29 @@ def plan_withdraw(config: ReleaseConfig, version: ReleaseVersion, state: TargetS
                        current, version_tag(version, default), "publishes the withdrawal")
     families = []
     for prefix, owner in owners(config, version, state).items():
-        held = {p: version_tag(owner, p) for p in config.python} if owner is not None else {}
-        digests = {p: state.tags[tag] for p, tag in held.items() if tag in state.tags}
+        held = ([version_tag(owner, p, v) for v in config.variant_names for p in config.python]
+                if owner is not None else [])
+        digests = {tag: state.tags[tag] for tag in held if tag in state.tags}
         changes = []
-        for python in (*config.python, None):
-            flavour = python or default
-            tag = tag_name(prefix, python)
-            now = state.tags.get(tag)
-            source = version_tag(owner, flavour) if owner is not None else ""
-            if now is None or now not in ours.values():
-                action, reason = TagAction.SKIP, f"does not point at {version}"
-            elif owner is None:
-                action, reason = TagAction.SKIP, f"no other release can hold {prefix}: it stays on {version}"
-            elif flavour not in digests:
-                action, reason = TagAction.SKIP, f"no other release can hold {tag}: {owner} has no " \
-                                                 f"python{flavour} image; it stays on {version}"
-            elif digests[flavour] == now:
-                action, reason = TagAction.SKIP, f"already points at {owner}"
-            else:
-                action, reason = TagAction.MOVE, f"back to {owner}"
-            changes.append(TagChange(tag, flavour, True, action, now, source, reason))
+        for variant in config.variant_names:
+            for python in (*config.python, None):
+                flavour = python or default
+                tag = tag_name(prefix, python, variant)
+                now = state.tags.get(tag)
+                source = version_tag(owner, flavour, variant) if owner is not None else ""
+                image = f"{variant}-python{flavour}" if variant else f"python{flavour}"
+                if now is None or now not in ours.values():
+                    action, reason = TagAction.SKIP, f"does not point at {version}"
+                elif owner is None:
+                    action = TagAction.SKIP
+                    reason = f"no other release can hold {prefix}: it stays on {version}"
+                elif source not in digests:
+                    action, reason = TagAction.SKIP, f"no other release can hold {tag}: {owner} has no " \
+                                                     f"{image} image; it stays on {version}"
+                elif digests[source] == now:
+                    action, reason = TagAction.SKIP, f"already points at {owner}"
+                else:
+                    action, reason = TagAction.MOVE, f"back to {owner}"
+                changes.append(TagChange(tag, flavour, True, action, now, source, reason, variant))
         families.append(AliasFamily(prefix, owner, tuple(changes), digests))
-    return WithdrawPlan(version, marker, tuple(families), ours[default])
+    return WithdrawPlan(version, marker, tuple(families), ours[version_tag(version, default)])

@@ -26,11 +26,11 @@ from typing import Any
 from release import platforms as known_platforms
 from release.errors import ConfigError, ReleaseError, ServiceError
 from release.progress import Progress
-from release.sandbox import base_images, dockerd, emulation, gpg, services, svn, tools
+from release.sandbox import base_images, dockerd, emulation, gpg, service_images, services, svn, tools
 from release.sandbox.base_images import SANDBOX_SUITES, recipe_digest
 from release.sandbox.state import Clock, Layout, locked, print_progress, read_state, write_state
 
-__all__ = ["SANDBOX_SUITES", "Services", "down", "load", "recipe_digest", "status", "up"]
+__all__ = ["SANDBOX_SUITES", "Services", "down", "load", "recipe_digest", "service_images_up", "status", "up"]
 
 STATE_VERSION = 1
 BASE_REPOSITORY_ENV = "RELEASE_SANDBOX_BASE_REPOSITORY"
@@ -129,6 +129,22 @@ def up(
         write_state(layout, data)
     clock(f"sandbox up: registry {registry}, index {data['index_url']}, state {layout.state_file}")
     return _services(layout, data)
+
+
+def service_images_up(root: Path, names: Sequence[str], *, progress: Progress = print_progress
+                      ) -> dict[str, str]:
+    """Build (or reuse) the database and broker images `names` (postgres, mariadb, redis) on the
+    sandbox's Debian stable base image; the sandbox must be up. Returns name -> local image ref."""
+    for name in names:
+        service_images.service(name)
+    found = load(root)
+    if found is None:
+        raise ServiceError(f"the sandbox in {root} is not up; run the sandbox up first")
+    layout = Layout.of(root)
+    clock = Clock(progress)
+    with locked(layout):
+        base = base_images.ensure_base_image(service_images.BASE_FLAVOUR, found.registry, layout, clock)
+        return service_images.ensure_service_images(names, base, clock)
 
 
 def _services(layout: Layout, data: Mapping[str, Any]) -> Services:

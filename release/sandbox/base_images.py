@@ -38,9 +38,24 @@ from release.progress import Event, Progress
 from release.sandbox.state import Layout
 from release.sandbox.tools import apt_install, ensure_program
 
-SANDBOX_SUITES: Mapping[str, str] = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie"}
-PACKAGES: tuple[str, ...] = ("python3", "python3-venv", "ca-certificates")
-RECIPE_VERSION = 1
+# Each Debian suite carries one CPython as `python3`: that is the flavour its base image gives.
+SANDBOX_SUITES: Mapping[str, str] = {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie", "3.14": "forky"}
+# python3-gdbm: Debian splits `dbm.gnu` out of the standard library; the official python images carry it.
+PACKAGES: tuple[str, ...] = ("python3", "python3-venv", "python3-gdbm", "ca-certificates")
+# More of the standard library Debian packages apart, where the suite's Python still has it
+# (distutils and lib2to3 are gone from 3.12 and 3.13). tkinter stays out: the official slim
+# images have no Tk libraries either.
+SUITE_PACKAGES: Mapping[str, tuple[str, ...]] = {
+    "bullseye": ("python3-distutils", "python3-lib2to3"),
+    "bookworm": ("python3-distutils", "python3-lib2to3"),
+}
+# Suites the host's debootstrap may not know yet, and the script that builds them.
+DEBOOTSTRAP_SCRIPTS: Mapping[str, str] = {"forky": "sid"}
+# Testing suites' Release files expire within a week (Valid-Until); a mirror snapshot older than
+# that is refused by apt unless told not to check: their images carry this apt setting.
+EXPIRING_SUITES = frozenset({"forky", "sid"})
+APT_NO_VALID_UNTIL = Path("etc/apt/apt.conf.d/99sandbox-no-valid-until")
+RECIPE_VERSION = 2
 MIRROR = "http://deb.debian.org/debian"
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 LABEL_RECIPE = "org.release-pipeline.base.recipe"
@@ -55,6 +70,11 @@ def suite_of(flavour: str) -> str:
     except KeyError:
         known = ", ".join(SANDBOX_SUITES)
         raise ConfigError(f"no sandbox base image for Python {flavour!r}; choose one of {known}") from None
+
+
+def packages_of(suite: str) -> tuple[str, ...]:
+    """What the base image of `suite` installs: Python with its whole standard library, CA certificates."""
+    return (*PACKAGES, *SUITE_PACKAGES.get(suite, ()))
 
 
 def recipe_digest(
@@ -108,6 +128,12 @@ def _local_image(engine: Engine, flavour: str, platform: str | None = None,
     return engine.inspect(local_ref(flavour, platform, repository))
 
 
+def _is_base(image: ImageInfo | None, recipe: str) -> bool:
+    """The imported root filesystem of this recipe: its label, and one layer (an image built FROM
+    it inherits the label, never the single layer)."""
+    return image is not None and image.labels.get(LABEL_RECIPE) == recipe and image.layers == 1
+
+
 def debootstrap_cache(layout: Layout, suite: str, debian_arch: str = "amd64") -> Path:
     """Where the packages debootstrap downloads for `suite` (and architecture) are kept between runs."""
     return layout.cache / "debootstrap" / (suite if debian_arch == "amd64" else f"{suite}-{debian_arch}")
@@ -121,12 +147,20 @@ def local_base_image(flavour: str, platform: str, host: str, layout: Layout, pro
     engine = engine or Engine(timeout=600)
     found = platforms.info(platform)
     suite = suite_of(flavour)
-    recipe = recipe_digest(suite, PACKAGES, ca_bundle or ca_bundle_sha256(progress), recipe_version,
-                           architecture=found.architecture)
+    recipe = recipe_digest(suite, packages_of(suite), ca_bundle or ca_bundle_sha256(progress),
+                           recipe_version, architecture=found.architecture)
     own = None if platform == host else platform
     name = local_ref(flavour, own, repository)
     image = _local_image(engine, flavour, own, repository)
-    if image is not None and image.labels.get(LABEL_RECIPE) == recipe and image.platform == platform:
+    if not (_is_base(image, recipe) and image is not None and image.platform == platform):
+        # the local tag is shared by every checkout on the engine, and another recipe may have moved
+        # it on: this recipe's image is found by its label, and the tag names it again
+        labelled = (i for i in engine.find_labelled(LABEL_RECIPE, recipe)
+                    if _is_base(i, recipe) and i.platform == platform)
+        image = next(labelled, None)
+        if image is not None:
+            engine.tag(image.id, name)
+    if image is not None:
         progress(f"base image {name}: reusing {image.short_id} (recipe {recipe[:12]})")
         return image
     emulated = " under emulation, about 6 minutes" if own else " (a minute or two)"
@@ -157,7 +191,8 @@ def ensure_base_images(
     for flavour in flavours:
         for platform in wanted:
             image = _local_image(engine, flavour, None if platform == host else platform, local)
-            recipe = recipe_digest(suite_of(flavour), PACKAGES, ca_bundle, recipe_version,
+            suite = suite_of(flavour)
+            recipe = recipe_digest(suite, packages_of(suite), ca_bundle, recipe_version,
                                    architecture=platforms.info(platform).architecture)
             if image is None or image.labels.get(LABEL_RECIPE) != recipe:  # one install, before the threads
                 ensure_program("debootstrap", "debootstrap", progress)
@@ -245,11 +280,14 @@ def _build(engine: Engine, flavour: str, suite: str, recipe: str, layout: Layout
     layout.cache.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f"rootfs-{suite}-{platform.debian}-", dir=layout.cache))
     try:
-        tree = rootfs.debootstrap(suite, work / "rootfs", packages=PACKAGES, mirror=MIRROR,
+        tree = rootfs.debootstrap(suite, work / "rootfs", packages=packages_of(suite), mirror=MIRROR,
                                   log_file=layout.log(f"debootstrap-{suite}-{platform.debian}"),
                                   arch=platform.debian,
-                                  cache_dir=debootstrap_cache(layout, suite, platform.debian))
+                                  cache_dir=debootstrap_cache(layout, suite, platform.debian),
+                                  script=DEBOOTSTRAP_SCRIPTS.get(suite, ""))
         _trim(tree)
+        if suite in EXPIRING_SUITES:
+            (tree / APT_NO_VALID_UNTIL).write_text('Acquire::Check-Valid-Until "false";\n', encoding="utf-8")
         target = tree / CA_BUNDLE.relative_to("/")
         target.parent.mkdir(parents=True, exist_ok=True)
         target.unlink(missing_ok=True)
@@ -279,7 +317,7 @@ def base_image_status(registry: str | None, flavours: Sequence[str], *, answerin
     try:
         engine = Engine(timeout=10)
         for flavour in flavours:
-            image = _local_image(engine, flavour)
+            image = engine.inspect(local_ref(flavour))
             local[flavour] = image.labels.get(LABEL_RECIPE) if image is not None else None
     except ServiceError:
         pass

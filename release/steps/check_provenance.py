@@ -186,8 +186,7 @@ def verify_published(config: ReleaseConfig, version: ReleaseVersion, *, registry
         progress(f"checking what {config.name} {version} published, against {keys_url}")
         attached: dict[str, dict[str, bytes] | None] = {}
         digests: dict[str, str] = {}
-        for python in config.python:
-            tag = version_tag(version, python)
+        for tag in (version_tag(version, p, v) for v in config.variant_names for p in config.python):
             digest = client.manifest_digest(image, tag)
             if digest is None:
                 _check(checks, f"image {tag}").problems.append(f"{repository}:{tag} is not in the registry")
@@ -291,8 +290,7 @@ def check_candidate_images(config: ReleaseConfig, candidate: ReleaseVersion, *, 
     image, repository = config.image, f"{registry}/{config.image}"
     with tempfile.TemporaryDirectory(prefix="release-images-") as tmp, gpg.temporary_home() as home:
         keys = Keys(home, tuple(sorted(gpg.import_keys(keys_file, gnupghome=home))), Path(tmp))
-        for python in config.python:
-            tag = version_tag(candidate, python)
+        for tag in (version_tag(candidate, p, v) for v in config.variant_names for p in config.python):
             check = _check(checks, f"image {tag}")
             digest = client.manifest_digest(image, tag)
             if digest is None:

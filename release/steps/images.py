@@ -1,13 +1,14 @@
-"""Build one production image per Python flavour (and platform), reuse what the registry already
-has, push.
+"""Build one production image per Python flavour and image variant, reuse what the registry
+already has, push.
 
-Order for a release: `build_images` (all flavours), `smoke.smoke_images` (all), then
-`push_images` (all) -- `smoke.ship_images` does the three, so a failing flavour pushes nothing.
+Order for a release: `build_images` (all flavours and variants), `smoke.smoke_images` (all), then
+`push_images` (all) -- `smoke.ship_images` does the three, so a failing image pushes nothing.
 
 With several platforms each flavour has one image per platform, built FROM its base image pinned
 to that platform's digest (a local tag of the base could be another architecture's) and checked,
 once built, to be that platform's; it is pushed under its platform's helper tag, and an index
-(`steps.index`) lists them under the flavour's tag.
+(`steps.index`) lists them under the flavour's tag. Variants are built for one platform only
+(release/config.py refuses them with several).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from release.plan.images import (
     CONSTRAINTS_FILE,
     CONTEXT_DIR,
     DEPS_STAGE,
+    ENTRYPOINT_FILE,
     INPUT_HASH_LABEL,
     ImagePlan,
     ImageSource,
@@ -51,16 +53,17 @@ log = logging.getLogger("release.images")
 
 
 def image_event(flavour: str, kind: str, message: str, step: int | None = None, total: int | None = None,
-                cached: bool = False, elapsed: float = 0.0, platform: str = "") -> Event:
-    """Progress of one flavour's image: the subject is `pythonP` (`pythonP linux/arm64` for one
-    platform's image among several)."""
-    subject = f"python{flavour}" + (f" {platform}" if platform else "")
+                cached: bool = False, elapsed: float = 0.0, platform: str = "", variant: str = "") -> Event:
+    """Progress of one flavour's image: the subject is `pythonP` (`VARIANT-pythonP` for a variant,
+    `pythonP linux/arm64` for one platform's image among several)."""
+    name = f"{variant}-python{flavour}" if variant else f"python{flavour}"
+    subject = name + (f" {platform}" if platform else "")
     return Event(message, subject, kind, step, total, cached, elapsed)
 
 
 def plan_event(plan: ImagePlan, kind: str, message: str, **details: Any) -> Event:
     return image_event(plan.flavour, kind, message, platform=plan.platform if plan.index_tag else "",
-                       **details)
+                       variant=plan.variant, **details)
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,15 @@ class ImageResult:
         return self.plan.flavour
 
     @property
+    def variant(self) -> str:
+        return self.plan.variant
+
+    @property
+    def tag(self) -> str:
+        """The tag it is built and pushed under; names the flavour and the variant."""
+        return self.plan.tag
+
+    @property
     def platform(self) -> str:
         return self.plan.platform
 
@@ -93,7 +105,8 @@ class ImageResult:
         """The release record's entry for this image (one of several platforms': keyed by both)."""
         plan = self.plan
         return ImageEntry(self.flavour, self.ref, self.digest, self.image_id, plan.input_hash,
-                          plan.base_image, plan.base_digest, plan.platform if plan.index_tag else "")
+                          plan.base_image, plan.base_digest, plan.variant,
+                          plan.platform if plan.index_tag else "")
 
 
 def read_wheel_metadata(path: Path) -> dict[str, list[str]]:
@@ -119,6 +132,9 @@ def image_source(
     constraints = config.root / config.constraints if config.constraints else None
     if constraints is not None and not constraints.is_file():
         raise ConfigError(f"{constraints}: constraints file not found ([tool.release] constraints)")
+    entrypoint = config.root / config.entrypoint if config.entrypoint else None
+    if entrypoint is not None and not entrypoint.is_file():
+        raise ConfigError(f"{entrypoint}: entrypoint script not found ([tool.release] entrypoint)")
     if revision is None:
         try:
             revision = git.commit_of(config.root)
@@ -139,18 +155,33 @@ def image_source(
         created=created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         source_url=meta["source_url"], licenses=meta["licenses"], vendor=meta["vendor"],
         pip_index_url=pip_index_url, extra_args={**dict(config.build_args), **(extra_args or {})},
+        variant=config.variant, entrypoint_sha256=sha256_of(entrypoint) if entrypoint else "",
         requires=requires,
     )
 
 
+def variant_source(config: ReleaseConfig, source: ImageSource, variant: str) -> ImageSource:
+    """`source` (the default image's) as variant `variant` builds it: its extras, its build args
+    on top of the others."""
+    if variant == source.variant:
+        return source
+    base, chosen = config.for_variant(source.variant), config.for_variant(variant)
+    given = {k: v for k, v in source.extra_args.items() if dict(base.build_args).get(k) != v}
+    return replace(source, variant=variant, extras=chosen.extras,
+                   extra_args={**dict(chosen.build_args), **given})
+
+
 def build_context(config: ReleaseConfig, source: ImageSource, wheels: Sequence[Path]) -> bytes:
-    """A tar of exactly: the Dockerfile, the release's wheels (wheel installs) and the constraints."""
+    """A tar of exactly: the Dockerfile, the release's wheels (wheel installs), the constraints
+    and the entrypoint script."""
     files = {"Dockerfile": (config.root / config.dockerfile).read_bytes()}
     if source.install == "wheel":
         files.update({f"{CONTEXT_DIR}/{p.name}": p.read_bytes() for p in wheels})
     if source.constraints_sha256:
         files[CONSTRAINTS_FILE] = (config.root / config.constraints).read_bytes()
-    return context_tar(files)
+    if source.entrypoint_sha256:
+        files[ENTRYPOINT_FILE] = (config.root / config.entrypoint).read_bytes()
+    return context_tar(files, modes={ENTRYPOINT_FILE: 0o755})
 
 
 def unpinned(base: str) -> str:
@@ -183,7 +214,7 @@ def base_for_platform(engine: Engine, base: str, platform: str) -> tuple[str, st
 
 
 def plan_images(
-    source: ImageSource,
+    sources: Sequence[ImageSource],
     *,
     engine: Engine,
     repository: str,
@@ -194,23 +225,24 @@ def plan_images(
     of_several: bool = False,
     host: str = "",
 ) -> list[ImagePlan]:
-    """One plan per flavour and platform; learns each base image's current digest (pulling it).
-    An image for another platform than the `host`'s, or one of several, is built FROM its base
-    pinned to that platform's digest; a single host-platform image FROM the base as named."""
+    """One plan per source (variant), flavour and platform; learns each base image's current digest
+    once (pulling it). An image for another platform than the `host`'s, or one of several, is built
+    FROM its base pinned to that platform's digest; a single host-platform image FROM the base as
+    named."""
     missing = [p for p in flavours if p not in base_images]
     if missing:
         raise ConfigError(f"no base image given for Python {', '.join(missing)}")
-    plans = []
+    bases: dict[tuple[str, str], tuple[str, str]] = {}
     for flavour in flavours:
         for platform in platforms:
             if of_several or (platform and platform != host):
-                base, digest = base_for_platform(engine, base_images[flavour], platform)
+                bases[flavour, platform] = base_for_platform(engine, base_images[flavour], platform)
             else:
-                base, digest = base_images[flavour], engine.current_digest(base_images[flavour])
-            plans.append(plan_image(source, flavour=flavour, repository=repository, kind=kind,
-                                    base_image=base, base_digest=digest, platform=platform,
-                                    of_several=of_several))
-    return plans
+                bases[flavour, platform] = base_images[flavour], engine.current_digest(base_images[flavour])
+    return [plan_image(source, flavour=flavour, repository=repository, kind=kind,
+                       base_image=bases[flavour, platform][0], base_digest=bases[flavour, platform][1],
+                       platform=platform, of_several=of_several)
+            for source in sources for flavour in flavours for platform in platforms]
 
 
 def find_existing(
@@ -269,9 +301,10 @@ def _dependency_cache(plan: ImagePlan, engine: Engine, registry: RegistryClient 
 
 
 def image_key(plan: ImagePlan) -> str:
-    """The image's key in the release record (`ImageEntry.key`): its flavour, or `flavour platform`
-    for one platform's image among several."""
-    return f"{plan.flavour} {plan.platform}" if plan.index_tag else plan.flavour
+    """The image's key in the release record (`ImageEntry.key`): its flavour (`VARIANT-flavour` for
+    a variant's image), and `... platform` for one platform's image among several."""
+    name = f"{plan.variant}-{plan.flavour}" if plan.variant else plan.flavour
+    return f"{name} {plan.platform}" if plan.index_tag else name
 
 
 def _pushed_earlier(plan: ImagePlan, source: ImageSource, entry: ImageEntry | None,
@@ -340,14 +373,16 @@ def build_images(
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
     progress: Progress = to_log, nocache: bool = False, platforms: Sequence[str] | None = None,
     on_result: Callable[[ImageResult], None] | None = None,
-    recorded: Mapping[str, ImageEntry] | None = None,
+    recorded: Mapping[str, ImageEntry] | None = None, variants: Sequence[str] | None = None,
 ) -> list[ImageResult]:
-    """Build every flavour's image for each platform (or reuse an identical one); raise naming
-    each failed one.
+    """Build every flavour's image in every variant for each platform (or reuse an identical one);
+    raise naming each failed one.
 
-    `platforms` chooses some of the configured ones (default: all). `source` overrides what is
-    read from the tree (e.g. revision, index URL); `wheels` are the exact files the release
-    built. Nothing is pushed here. `on_result` gets each image's result as soon as it is there
+    `platforms` chooses some of the configured ones (default: all); `variants` some of the
+    configured variants (default: all). `source` overrides what is read from the tree (e.g.
+    revision, index URL) for the default image; each variant gets it with its own extras and build
+    args. `wheels` are the exact files the release built. Nothing is pushed here. `on_result`
+    gets each image's result as soon as it is there
     (the smoke test starts on it while the others build). `recorded` are the images the release
     record says this release already pushed (by `ImageEntry.key`): a rerun keeps them although
     the base image moved since.
@@ -356,7 +391,9 @@ def build_images(
     chosen = list(flavours or config.python)
     bases = dict(base_images or {p: config.base_image_for(p, registry=registry) for p in chosen})
     source = source or image_source(config, str(version), wheels)
-    plans = plan_images(source, engine=engine, repository=f"{registry}/{config.image}", flavours=chosen,
+    wanted = config.variant_names if variants is None else variants
+    sources = [variant_source(config, source, v) for v in wanted]
+    plans = plan_images(sources, engine=engine, repository=f"{registry}/{config.image}", flavours=chosen,
                         base_images=bases, kind=kind, platforms=list(platforms or config.image_platforms),
                         of_several=config.multi_platform, host=config.host_platform)
     client = RegistryClient(registry) if check_registry else None
@@ -366,8 +403,8 @@ def build_images(
         if nocache:  # a deliberate cold build: neither the registry's nor the engine's copy counts
             to_build.append(plan)
             continue
-        pushed = _pushed_earlier(plan, source, (recorded or {}).get(image_key(plan)), client, config.image,
-                                 kind)
+        own = next(s for s in sources if s.variant == plan.variant)
+        pushed = _pushed_earlier(plan, own, (recorded or {}).get(image_key(plan)), client, config.image, kind)
         if pushed is not None:
             progress(plan_event(plan, "reused", f"{plan.ref}: this release pushed it already (its record "
                                 "says so), from a base image that has moved since; kept"))
@@ -407,14 +444,15 @@ def build_images(
             try:
                 results[ref] = future.result()
             except (BuildFailed, ServiceError, CommandError) as exc:
-                failures[plan.subject.removeprefix("python")] = str(exc)
+                failures[plan.subject] = str(exc)
                 locked(plan_event(plan, "failed", str(exc).splitlines()[0]))
                 continue
             if on_result is not None and not failures:
                 on_result(results[ref])
     if failures:
-        lines = "\n".join(f"python{f}: {msg}" for f, msg in sorted(failures.items()))
-        raise CommandError(f"image build failed for Python {', '.join(sorted(failures))}:\n{lines}")
+        lines = "\n".join(f"{subject}: {msg}" for subject, msg in sorted(failures.items()))
+        names = ", ".join(subject.replace("python", "Python ", 1) for subject in sorted(failures))
+        raise CommandError(f"image build failed for {names}:\n{lines}")
     return [results[plan.ref] for plan in plans]
 
 

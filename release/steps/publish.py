@@ -13,7 +13,7 @@ from pathlib import Path
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.errors import RefusedError, ServiceError, VerificationError
-from release.plan.tags import version_tag, versions_from_tags
+from release.plan.tags import parse_tag, versions_from_tags
 from release.progress import Progress, to_log
 from release.record import sha256_of
 from release.versions import ReleaseVersion, parse_existing
@@ -65,20 +65,19 @@ def upload_packages(
     return [UploadResult(name, ours[name], any(p.name == name for p in missing)) for name in ours]
 
 
-def image_digests(
-    registry: RegistryClient, image: str, version: ReleaseVersion, flavours: Sequence[str]
-) -> dict[str, str]:
-    """Digest of each `V-pythonP` tag: how a publish job joins image jobs run elsewhere."""
+def image_digests(registry: RegistryClient, image: str, tags: Sequence[str]) -> dict[str, str]:
+    """Digest of each version tag (`[VARIANT-]V-pythonP`): how a publish job joins image jobs run
+    elsewhere. Every variant of every flavour must be there."""
     digests = {}
-    for flavour in flavours:
-        tag = version_tag(version, flavour)
+    for tag in tags:
         digest = registry.manifest_digest(image, tag)
         if digest is None:
+            parts = parse_tag(tag)
             raise RefusedError(
                 f"{registry.registry}/{image}:{tag} is not in the registry; build and push it first "
-                f"(invoke images --version {version} --python {flavour} --push)"
+                f"(invoke images --version {parts.prefix} --python {parts.python} --push)"
             )
-        digests[flavour] = digest
+        digests[tag] = digest
     return digests
 
 

@@ -1,17 +1,21 @@
 """Base-image refresh: rebuild the images whose base image moved, under the same tags.
 
 Looks at `master-pythonP` and, per release line X.Y, the newest final release's `V-pythonP`
-tags. An image whose `base.digest` label differs from its base's current digest is rebuilt from
-the same wheel (found by its recorded sha256; a master image's is built again from its labelled
-commit when no source has it), the same Dockerfile (from the recorded revision
-when the checkout has it) and the same build args; all rebuilt images are smoked before any is
-pushed; every tag that pointed at an old image is moved to its new one; each change is appended
-to a log. Nothing moved: nothing is built and the log is not touched.
+tags, in every image variant (`slim-V-pythonP`, ...). An image whose `base.digest` label differs
+from its base's current digest is rebuilt from the same wheel (found by its recorded sha256; a
+master image's is built again from its labelled commit when no source has it), the same
+Dockerfile (from the recorded revision when the checkout has it), the same build args and, for a
+release, the constraints file its release recorded for that image (so the Python dependencies stay
+what was released: only the base changes). The variants of one version and flavour share a base
+and move together: when one of them cannot be rebuilt, none is. All rebuilt images are smoked
+before any is pushed; every tag that pointed at an old image is moved to its new one; each change
+is appended to a log. Nothing moved: nothing is built and the log is not touched.
 
 A tag that is an image index (several platforms) is stale when any platform's base moved: every
 platform of it is then rebuilt (an unchanged one is found in the registry, built from the same
 inputs) and smoked on its own platform, each is pushed under its platform's helper tag, a new
-index is put over them, and the tag and its aliases move to that index.
+index is put over them, and the tag and its aliases move to that index. (Variants are refused with
+several platforms, so an index is always the default image's.)
 """
 
 from __future__ import annotations
@@ -25,17 +29,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from release.adapters import git
+from release.adapters import git, svn
 from release.adapters.engine import Engine
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
-from release.plan.release import PlannedIndex
-from release.plan.tags import MASTER, BuildKind, alias_candidates, platform_tag, split_tag
+from release.plan.release import PlannedIndex, constraints_folder, constraints_name
+from release.plan.tags import MASTER, BuildKind, alias_candidates, parse_tag, platform_tag, split_tag
 from release.progress import Progress, to_log
-from release.record import sha256_of
+from release.record import load_record, release_dir, sha256_of, sha512_of
 from release.steps.build import build_set, package_builder
 from release.steps.images import (
     ImageResult,
@@ -58,6 +62,8 @@ LABEL_READERS = 8  # targets whose labels are read from the registry at once
 WheelSource = Callable[[str, Sequence[str]], "list[Path] | None"]
 # (revision, version, wheel sha256s) -> the wheel files rebuilt from that commit, or None
 RevisionSource = Callable[[str, str, Sequence[str]], "list[Path] | None"]
+# (version, python, variant) -> the constraints file the release recorded for that image, or None
+ConstraintsSource = Callable[[str, str, str], "Path | None"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,12 @@ class RefreshItem:
     old_digest: str | None = None
     new_digest: str | None = None
     moved_tags: tuple[str, ...] = ()
+    variant: str = ""
+
+    @property
+    def group(self) -> tuple[str, str]:
+        """The images that move together: every variant of one version (or master) and flavour."""
+        return parse_tag(self.tag).prefix, self.flavour
     platforms: tuple[str, ...] = ()  # an index's platforms, in its order; () for a single image
 
     def log_line(self, when: str) -> str:
@@ -95,15 +107,16 @@ class RefreshReport:
 
 
 def refresh_targets(tags: Sequence[str]) -> list[str]:
-    """Pure: the `master-pythonP` tags and the `V-pythonP` tags of each line's newest final release."""
-    split = [(tag, *split_tag(tag)) for tag in tags]
-    chosen = sorted(tag for tag, prefix, python in split if prefix == MASTER and python)
+    """Pure: the `[VARIANT-]master-pythonP` tags and the `[VARIANT-]V-pythonP` tags of each line's
+    newest final release."""
+    split = [(tag, parse_tag(tag)) for tag in tags]
+    chosen = sorted(tag for tag, parts in split if parts.prefix == MASTER and parts.python)
     newest: dict[str, str] = {}
-    for version in sorted(parse_existing(prefix for _, prefix, python in split if python)):
+    for version in sorted(parse_existing(parts.prefix for _, parts in split if parts.python)):
         if not version.is_prerelease:
             newest[version.line] = str(version)
     for name in newest.values():
-        chosen += sorted(tag for tag, prefix, python in split if prefix == name and python)
+        chosen += sorted(tag for tag, parts in split if parts.prefix == name and parts.python)
     return chosen
 
 
@@ -160,6 +173,47 @@ def revision_wheels(config: ReleaseConfig, dest: Path, progress: Progress = to_l
     return find
 
 
+def dist_constraints(root: Path) -> ConstraintsSource:
+    """The constraints file `dist/<V>/release.json` records for an image, when its bytes still match."""
+
+    def find(version: str, python: str, variant: str) -> Path | None:
+        directory = release_dir(root, version)
+        if not (directory / "release.json").is_file():
+            return None
+        try:
+            entry = load_record(directory, version).constraints_of(python, variant)
+        except ReleaseError as exc:
+            log.warning("%s", exc)
+            return None
+        path = directory / entry.path if entry else None
+        return path if entry and path and path.is_file() and sha512_of(path) == entry.sha512 else None
+
+    return find
+
+
+def svn_constraints(svn_url: str, name: str, dest: Path) -> ConstraintsSource:
+    """The constraints file published in svn with a release (`<name>/constraints-<V>/`), kept only
+    when its published .sha512 agrees with its bytes."""
+
+    def find(version: str, python: str, variant: str) -> Path | None:
+        folder = svn.join(svn_url, constraints_folder(name, version))
+        try:
+            if not svn.exists(folder):
+                return None
+            dest.mkdir(parents=True, exist_ok=True)
+            there = svn.export(folder, Path(tempfile.mkdtemp(dir=dest)) / f"constraints-{version}")
+        except ReleaseError as exc:
+            log.warning("constraints of %s not read from %s: %s", version, folder, exc)
+            return None
+        path = there / constraints_name(python, variant)
+        checksum = path.with_name(path.name + ".sha512")
+        if not path.is_file() or not checksum.is_file():
+            return None
+        return path if checksum.read_text(encoding="utf-8").split()[:1] == [sha512_of(path)] else None
+
+    return find
+
+
 def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
     """The Dockerfile of `revision` when the checkout has it, else the current one.
 
@@ -173,12 +227,16 @@ def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
     return config.dockerfile
 
 
-def _check(tag: str, labels: Mapping[str, str], engine: Engine, bases: dict[str, str | ServiceError]
-           ) -> RefreshItem:
+def _check(config: ReleaseConfig, tag: str, labels: Mapping[str, str], engine: Engine,
+           bases: dict[str, str | ServiceError]) -> RefreshItem:
     """One target's state; `bases` remembers each base image's current digest (or why it has none)."""
-    flavour = split_tag(tag)[1] or ""
+    parts = parse_tag(tag)
     base, old = labels.get(f"{OCI}.base.name", ""), labels.get(f"{OCI}.base.digest", "")
-    item = RefreshItem(tag, flavour, labels.get(f"{OCI}.version", ""), base, old, "", "current")
+    item = RefreshItem(tag, parts.python or "", labels.get(f"{OCI}.version", ""), base, old, "", "current",
+                       variant=parts.variant)
+    if parts.variant and parts.variant not in config.variant_names:
+        detail = f"no variant {parts.variant!r} in the config"
+        return dataclasses.replace(item, status="skipped", detail=detail)
     if not base or not old:
         return dataclasses.replace(item, status="skipped", detail="no base.name/base.digest labels")
     if base not in bases:
@@ -221,21 +279,24 @@ def refresh_images(
     registry: str,
     wheel_sources: Sequence[WheelSource] = (),
     revision_sources: Sequence[RevisionSource] = (),
+    constraints_sources: Sequence[ConstraintsSource] = (),
     log_path: Path | None = None,
     dry_run: bool = False,
     engine: Engine | None = None,
     progress: Progress = to_log,
 ) -> RefreshReport:
     """Refresh what is stale (see the module doc); `wheel_sources` are tried in order, after
-    `dist/` of the checkout, then `revision_sources` with the image's revision label. A dry run
-    only reports what is stale."""
+    `dist/` of the checkout, then `revision_sources` with the image's revision label;
+    `constraints_sources` likewise after the checkout's `dist/<V>/` record. A dry run only reports
+    what is stale."""
     engine = engine or Engine()
     client = RegistryClient(registry)
     targets = refresh_targets(client.tags(config.image))
     with ThreadPoolExecutor(max_workers=LABEL_READERS, thread_name_prefix="labels") as pool:
         target_labels = list(pool.map(lambda tag: client.labels_or_index(config.image, tag), targets))
     bases: dict[str, str | ServiceError] = {}
-    items = [_check_index(config, client, tag) if is_index else _check(tag, found or {}, engine, bases)
+    items = [_check_index(config, client, tag) if is_index
+             else _check(config, tag, found or {}, engine, bases)
              for tag, (found, is_index) in zip(targets, target_labels)]
     stale = [i for i in items if i.status == "stale"]
     for item in items:
@@ -244,35 +305,39 @@ def refresh_images(
         progress("nothing to do: every image's base is current" if not stale else f"{len(stale)} stale")
         return RefreshReport(tuple(items))
     sources = [dist_wheels(config.root), *wheel_sources]
+    pinned = [dist_constraints(config.root), *constraints_sources]
     built: list[tuple[RefreshItem, list[ImageResult], list[Path]]] = []
     with tempfile.TemporaryDirectory(prefix="refresh-") as scratch:
+        inputs: dict[str, tuple[list[Path], ReleaseConfig, str]] = {}
         for item in stale:
-            labels = client.image_labels(config.image, item.tag) or {}
-            shas = [s for s in labels.get(WHEEL_SHA256_LABEL, "").split(",") if s]
-            revision = labels.get(f"{OCI}.revision", "")
-            wheels = next((w for w in (find(item.version, shas) for find in sources) if w), None)
-            if wheels is None and shas and revision:
-                wheels = next((w for w in (find(revision, item.version, shas) for find in revision_sources)
-                               if w), None)
-            if not shas or wheels is None:
-                items[items.index(item)] = dataclasses.replace(
-                    item, status="skipped", detail=f"wheel {shas} of {item.version} not found")
+            found = _inputs(config, client, item, sources, revision_sources, pinned, Path(scratch))
+            if isinstance(found, str):
+                items[items.index(item)] = dataclasses.replace(item, status="skipped", detail=found)
+            else:
+                inputs[item.tag] = found
+        for group in sorted({item.group for item in stale}):  # every variant of it, or none
+            members = [i for i in items if i.group == group and i.status in {"stale", "skipped"}
+                       and i.tag in {s.tag for s in stale}]
+            held = [i for i in members if i.status == "skipped"]
+            if held:
+                for item in members:
+                    if item.status == "stale":
+                        items[items.index(item)] = dataclasses.replace(
+                            item, status="skipped",
+                            detail=f"{held[0].tag} cannot be rebuilt ({held[0].detail}); the variants of "
+                                   "one version move together")
                 continue
-            workdir = Path(tempfile.mkdtemp(dir=scratch))
-            try:
-                dockerfile = _dockerfile_at(config, revision, workdir)
-            except RefusedError as exc:
-                items[items.index(item)] = dataclasses.replace(item, status="skipped", detail=str(exc))
-                continue
-            # the image's own platforms, whatever the config says now
-            at_release = dataclasses.replace(config, dockerfile=dockerfile, platforms=item.platforms)
-            kind = BuildKind.MASTER if split_tag(item.tag)[0] == MASTER else BuildKind.RELEASE
-            source = image_source(at_release, item.version, wheels, revision=revision)
-            results = build_images(at_release, item.version, wheels=wheels, registry=registry,
-                                   flavours=[item.flavour], base_images={item.flavour: item.base_image},
-                                   kind=kind, replace_tags=True, source=source, engine=engine,
-                                   progress=progress)
-            built.append((item, results, wheels))
+            for item in members:
+                wheels, at_release, revision = inputs[item.tag]
+                # the image's own platforms, whatever the config says now
+                at_release = dataclasses.replace(at_release, platforms=item.platforms)
+                kind = BuildKind.MASTER if parse_tag(item.tag).prefix == MASTER else BuildKind.RELEASE
+                source = image_source(at_release, item.version, wheels, revision=revision)
+                results = build_images(at_release, item.version, wheels=wheels, registry=registry,
+                                       flavours=[item.flavour], base_images={item.flavour: item.base_image},
+                                       kind=kind, replace_tags=True, source=source, engine=engine,
+                                       progress=progress, variants=[item.variant])
+                built.append((item, results, wheels))
         for item, results, wheels in built:  # all smoked, each on its platform, before any is pushed
             smoke_images(config, results, version=item.version, wheels=wheels, engine=engine)
         when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -287,6 +352,37 @@ def refresh_images(
         with open(path, "a", encoding="utf-8") as handle:
             handle.writelines(lines)
     return RefreshReport(tuple(items))
+
+
+def _inputs(
+    config: ReleaseConfig, client: RegistryClient, item: RefreshItem, sources: Sequence[WheelSource],
+    revision_sources: Sequence[RevisionSource], pinned: Sequence[ConstraintsSource], scratch: Path,
+) -> tuple[list[Path], ReleaseConfig, str] | str:
+    """What rebuilding `item` takes (its wheels, the config as released, its revision), or why it
+    cannot be rebuilt."""
+    labels = client.image_labels(config.image, item.tag) or {}
+    shas = [s for s in labels.get(WHEEL_SHA256_LABEL, "").split(",") if s]
+    revision = labels.get(f"{OCI}.revision", "")
+    wheels = next((w for w in (find(item.version, shas) for find in sources) if w), None)
+    if wheels is None and shas and revision:
+        rebuilt = (find(revision, item.version, shas) for find in revision_sources)
+        wheels = next((w for w in rebuilt if w), None)
+    if not shas or wheels is None:
+        return f"wheel {shas} of {item.version} not found"
+    workdir = Path(tempfile.mkdtemp(dir=scratch))
+    try:
+        dockerfile = _dockerfile_at(config, revision, workdir)
+    except RefusedError as exc:
+        return str(exc)
+    at_release = dataclasses.replace(config.for_variant(item.variant), dockerfile=dockerfile)
+    if parse_tag(item.tag).prefix != MASTER:
+        recorded = (find(item.version, item.flavour, item.variant) for find in pinned)
+        constraints = next((c for c in recorded if c), None)
+        if constraints is None:
+            return (f"the constraints its release recorded ({constraints_name(item.flavour, item.variant)} "
+                    f"of {item.version}) were not found; a rebuild would resolve the dependencies afresh")
+        at_release = dataclasses.replace(at_release, constraints=str(constraints.resolve()))
+    return wheels, at_release, revision
 
 
 def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: RefreshItem,

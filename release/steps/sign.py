@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,6 +105,24 @@ def _ensure_signature(path: Path, key: gpg.KeyInfo, gnupghome: Path | None) -> b
                            f"({why}); remove it and sign again")
     gpg.sign_detached(path, key=key.fingerprint, gnupghome=gnupghome)
     return True
+
+
+def sign_files(paths: Sequence[Path], directory: Path, *, key: str, gnupghome: Path | None = None
+               ) -> list[SignatureEntry]:
+    """`.asc` and `.sha512` for files a release writes after its sign step (the images'
+    constraints), keeping correct ones; the entries to record, paths relative to `directory`."""
+    if not paths:
+        return []
+    found = gpg.list_keys(key, gnupghome=gnupghome, secret=True)
+    if len(found) != 1:
+        raise RefusedError(f"no single secret key {key!r} to sign with in {gnupghome or '~/.gnupg'}")
+    for path in paths:
+        _ensure_checksum(path)
+        _ensure_signature(path, found[0], gnupghome)
+    return [SignatureEntry(extra.relative_to(directory).as_posix(), sha512_of(extra),
+                           path.relative_to(directory).as_posix())
+            for path in paths
+            for extra in (path.with_name(path.name + ".asc"), path.with_name(path.name + ".sha512"))]
 
 
 def sign_release(config: ReleaseConfig, version: ReleaseVersion, *, keys_file: Path,

@@ -2,10 +2,12 @@
 
 Per image: the Python is the flavour; the installed package is the release's version, from a
 wheel whose sha256 is the one the release built; `pip check` passes; the default user is the
-configured uid; no node/npm/gcc/cc on PATH; PID 1 is the init; the labels are right; a shell
-and the app command run; and the image is its platform's (its config's architecture, and what
-`platform.machine()` says inside it). Another architecture's image runs the same checks under
-emulation. Every check runs; failures raise one SmokeFailed naming image and check.
+configured uid; no compiler or node on PATH and no C headers (build tools stay in the build
+stages); every shared library of the environment finds the libraries it links to; PID 1 is the
+init; the labels are right; a shell and the app command run; and the image is its platform's (its
+config's architecture, and what `platform.machine()` says inside it). Another architecture's image
+runs the same checks under emulation. Every check runs; failures raise one SmokeFailed naming image
+and check. A variant's image is checked against that variant's config.
 
 These checks run in one container per image (a probe started through the image's entrypoint runs
 the shell and the app command itself); only when that probe cannot run do the shell and the app
@@ -44,7 +46,8 @@ from release.record import sha256_of
 from release.steps.app_smoke import Check, app_checks, timed
 from release.steps.images import ImageResult, build_images, image_event, push_images
 
-BUILD_TOOLS = ("node", "npm", "gcc", "cc")
+BUILD_TOOLS = ("node", "npm", "gcc", "cc", "c++", "g++", "clang")
+HEADER_DIRS = ("/usr/include", "/usr/local/include")
 INIT = "dumb-init"
 # Under qemu-user (another architecture's image), /proc shows the emulator as PID 1's first word,
 # then the program it runs: Debian's binfmt wrapper (`aarch64-binfmt-P`) or `qemu-aarch64[-static]`.
@@ -75,18 +78,40 @@ try:
     facts["pid1"] = [a.decode() for a in open("/proc/1/cmdline", "rb").read().split(b"\0")[:3]]
 except OSError:
     facts["pid1"] = None
+headers = [os.path.join(d, f) for top in sys.argv[4].split(",") for d, _, files in os.walk(top)
+           for f in files if f.endswith((".h", ".hpp"))]
+facts["headers"] = [len(headers), sorted(headers)[:5]]
+import sysconfig
+libraries = sorted({os.path.join(d, f) for top in {sys.prefix, sysconfig.get_path("platstdlib")}
+                    for d, _, files in os.walk(top) for f in files if f.endswith(".so") or ".so." in f})
+missing = {}
+if shutil.which("ldd"):
+    for start in range(0, len(libraries), 100):
+        out = subprocess.run(["ldd", *libraries[start:start + 100]], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, universal_newlines=True).stdout
+        current = libraries[start]
+        for line in out.splitlines():
+            if not line.startswith(("\t", " ")) and line.endswith(":"):
+                current = line[:-1]
+            elif "=> not found" in line:
+                needed = line.split("=>")[0].strip()
+                # a wheel's vendored libraries (auditwheel's *.libs) find their siblings through the
+                # extension that loads them, not through ldd's search
+                if not os.path.exists(os.path.join(os.path.dirname(current), needed)):
+                    missing.setdefault(current, []).append(needed)
+facts["libraries"] = [len(libraries), missing if shutil.which("ldd") else None]
 facts["seconds"]["facts"] = time.monotonic() - started
 commands = {"pip_check": [sys.executable, "-m", "pip", "check"], "shell": ["bash", "-c", "true"]}
-if sys.argv[5:]:
-    commands["app_command"] = sys.argv[5:]
+if sys.argv[6:]:
+    commands["app_command"] = sys.argv[6:]
 def run(name, command):
     began = time.monotonic()
     try:
         done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=float(sys.argv[4]))
+                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=float(sys.argv[5]))
         facts[name] = [done.returncode, done.stdout[-2000:]]
     except subprocess.TimeoutExpired:
-        facts[name] = [-1, "did not finish in %ss" % sys.argv[4]]
+        facts[name] = [-1, "did not finish in %ss" % sys.argv[5]]
     except OSError as exc:
         facts[name] = [127, str(exc)]
     facts["seconds"][name] = time.monotonic() - began
@@ -108,6 +133,7 @@ class SmokeReport:
     flavour: str
     checks: tuple[Check, ...]
     seconds: float = 0.0
+    variant: str = ""
     platform: str = ""
 
     @property
@@ -145,6 +171,7 @@ class Expected:
     forbidden_tools: tuple[str, ...] = field(default=BUILD_TOOLS)
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
+    variant: str = ""
     platform: str = ""  # linux/arm64: the image's config and `platform.machine()` must say so
 
 
@@ -155,10 +182,12 @@ def wheel_files(wheels: Sequence[Path]) -> dict[str, str]:
 def expected_for(
     config: ReleaseConfig, result: ImageResult, version: str, wheels: Mapping[str, str]
 ) -> Expected:
+    """What the image of `result` must show: its variant's app command, smoke commands and health check."""
+    variant = config.for_variant(result.variant)
     return Expected(flavour=result.flavour, name=config.name, version=version, wheels=dict(wheels),
-                    labels=dict(result.plan.labels), uid=config.uid, app_command=config.app_command,
-                    smoke_commands=config.smoke_commands, health_check=config.health_check,
-                    platform=result.platform)
+                    labels=dict(result.plan.labels), uid=config.uid, app_command=variant.app_command,
+                    smoke_commands=variant.smoke_commands, health_check=variant.health_check,
+                    variant=result.variant, platform=result.platform)
 
 
 def _check(name: str, ok: bool, detail: str) -> Check:
@@ -209,6 +238,16 @@ def fact_checks(facts: Mapping[str, Any], info: ImageInfo, expect: Expected) -> 
     ))
     found = {tool: path for tool, path in (facts.get("tools") or {}).items() if path}
     checks.append(_check("no-build-tools", not found, f"on PATH: {found}"))
+    count, first = facts.get("headers") or [0, []]
+    checks.append(_check("no-headers", count == 0, f"{count} C headers, e.g. {', '.join(first)}"))
+    libraries, missing = facts.get("libraries") or [0, None]
+    if missing is None:
+        checks.append(Check("shared-libs", True, "no ldd in the image", skipped=True))
+    else:
+        listing = "; ".join(f"{Path(lib).name}: {', '.join(sorted(set(needs)))}"
+                            for lib, needs in missing.items())
+        detail = f"{len(missing)} of {libraries} shared libraries miss libraries: {listing[:400]}"
+        checks.append(_check("shared-libs", not missing, detail))
     pid1 = init_of(facts.get("pid1"))
     checks.append(_check("init", pid1 == INIT, f"PID 1 is {facts.get('pid1')!r}, expected {INIT}"))
     problems = label_mismatches(expect.labels, info.labels)
@@ -241,7 +280,7 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
     if info is None:
         info = engine.pull(ref)
     probe = ["python3", "-c", PROBE, expect.name, WHEELS_RECORD, ",".join(expect.forbidden_tools),
-             str(APP_COMMAND_TIMEOUT), *expect.app_command]
+             ",".join(HEADER_DIRS), str(APP_COMMAND_TIMEOUT), *expect.app_command]
     probe_started = time.monotonic()
     code, output = _run(engine, ref, probe, expect.platform, timeout=APP_COMMAND_TIMEOUT * 3 + 60)
     try:
@@ -264,8 +303,9 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
         else:
             checks.append(_command_check(expect, ()))
     checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
-                         health=expect.health_check, platform=expect.platform or None)
-    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started, expect.platform)
+                         health=expect.health_check)
+    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started, expect.variant,
+                       expect.platform)
 
 
 class Smoker:
@@ -290,7 +330,7 @@ class Smoker:
             report = smoke_image(self.engine, result.ref, expect)
         except ServiceError as exc:
             report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),),
-                                 platform=result.platform)
+                                 variant=result.variant, platform=result.platform)
         if self.on_report is not None:
             with self.lock:
                 self.on_report(report)
@@ -351,7 +391,8 @@ def ship_images(
         verdict = "ok" if report.ok else "FAILED " + ", ".join(c.name for c in report.failures)
         message = f"smoke {report.ref}: {verdict}"
         platform = report.platform if config.multi_platform else ""  # named only among several
-        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds, platform=platform))
+        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds, platform=platform,
+                             variant=report.variant))
 
     smoker = Smoker(config, version=version, wheels=wheels, engine=engine, on_report=on_report)
     try:

@@ -82,7 +82,8 @@ def apply_changes(
     force: Collection[str] = (), created_now: Collection[str] = (), version: ReleaseVersion | None = None,
     progress: Progress = to_log,
 ) -> list[TagEntry]:
-    """Carry out planned tag changes, each to its flavour's digest in `digests`.
+    """Carry out planned tag changes, each to the digest in `digests` of its source (the version tag
+    of its flavour and variant).
 
     `created_now` names tags an earlier step of the same run pushed (the version tags): they are
     reported as created, as the plan said, not as verified. `version`: the release the digests
@@ -92,10 +93,10 @@ def apply_changes(
     for change in changes:
         if change.deferred:
             progress(f"{image}:{change.tag}: {change.reason}")
-            done.append(TagEntry(change.tag, change.python, digests.get(change.python, ""), change.current,
+            done.append(TagEntry(change.tag, change.python, digests.get(change.source, ""), change.current,
                                  TagAction.SKIP.value))
             continue
-        entry = point_tag(registry, image, change.tag, digests[change.python], moving=change.moving,
+        entry = point_tag(registry, image, change.tag, digests[change.source], moving=change.moving,
                           python=change.python, force=change.tag in force, version=version, progress=progress)
         if change.tag in created_now:
             entry = TagEntry(entry.tag, entry.python, entry.digest, None, TagAction.CREATE.value)

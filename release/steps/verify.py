@@ -312,12 +312,12 @@ class ImageCheck:
 
 def verify_images(config: ReleaseConfig, version: ReleaseVersion, registry: RegistryClient
                   ) -> list[ImageCheck]:
-    """Each flavour's `V-pythonP` as the registry holds it. A tag that is not there yet is
-    reported, not failed; an index whose entries are not the platforms their configs state, or
-    that lacks a configured platform, is a problem (VerificationError from the caller)."""
+    """Each flavour's `[VARIANT-]V-pythonP`, in every variant, as the registry holds it. A tag that
+    is not there yet is reported, not failed; an index whose entries are not the platforms their
+    configs state, or that lacks a configured platform, is a problem (VerificationError from the
+    caller)."""
     found = []
-    for python in config.python:
-        tag = version_tag(version, python)
+    for tag in (version_tag(version, p, v) for v in config.variant_names for p in config.python):
         try:
             index = registry.image_index(config.image, tag)
         except VerificationError as exc:

@@ -23,12 +23,14 @@ from release.adapters.cmd import run
 from release.adapters.engine import Engine
 from release.adapters.net import free_port
 from release.adapters.registry import RegistryClient
-from release.config import ReleaseConfig, load_config
+from release.config import ReleaseConfig, Variant, load_config
 from release.errors import CommandError, RefusedError
 from release.plan.images import INPUT_HASH_LABEL, OCI, WHEEL_SHA256_LABEL
+from release.plan.release import CONSTRAINTS_DIR, PlannedImage, constraints_name
 from release.plan.tags import BuildKind
 from release.progress import Event
-from release.record import sha256_of
+from release.record import ConstraintsEntry, load_record, release_dir, sha256_of, sha512_of
+from release.steps.constraints import ImageToRead, constraints_text, read_installed
 from release.steps.images import ImageResult, build_images, image_source
 from release.steps.refresh import refresh_images
 from release.steps.smoke import SmokeFailed, ship_images, smoke_images
@@ -159,8 +161,10 @@ def test_final_image_has_no_build_tools_caches_or_secrets(
     assert ours.exit_code == 0, ours.stderr
     assert ours.stdout.strip() == base.stdout.strip()
     info = engine.inspect(ref)
-    assert info is not None and info.entrypoint == ("/opt/venv/bin/dumb-init", "--")
-    assert engine.run(ref, []).exit_code == 0  # the default command (bash) with no input
+    assert info is not None and info.entrypoint == ("/opt/venv/bin/dumb-init", "--", "/entrypoint")
+    assert info.cmd == ()
+    assert engine.run(ref, []).exit_code == 0  # no command: bash, with no input
+    assert engine.run(ref, ["sh", "-c", "exit 7"]).exit_code == 7  # a command runs as given
 
 
 def test_source_change_rebuilds_only_the_app_layer(
@@ -313,19 +317,51 @@ def test_plain_docker_build_of_this_repository(engine: Engine) -> None:
     engine.remove("release-pipeline/plain:test")
 
 
+def record_constraints(sample: Sample, results: list[ImageResult], engine: Engine) -> dict[str, list[str]]:
+    """What the release's constraints step records: each pushed image's installed set, as a file
+    under dist/<V>/constraints/ with its sha512 in the record (unsigned here)."""
+    record = load_record(release_dir(sample.root, VERSION), VERSION)
+    pins = {}
+    for result in results:
+        assert result.digest is not None
+        path_in_dist = f"{CONSTRAINTS_DIR}/{constraints_name(result.flavour, result.variant)}"
+        planned = PlannedImage(result.flavour, result.tag, result.ref, result.plan.base_image, result.variant,
+                               path_in_dist)
+        image = ImageToRead(planned, result.digest)
+        pins[result.tag] = read_installed(engine, image.image)
+        path = record.directory / planned.constraints
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = constraints_text(pins[result.tag], project="Sample App", version=VERSION, image=image)
+        path.write_text(text)
+        record.put_constraints([ConstraintsEntry(planned.constraints, sha512_of(path), result.flavour,
+                                                 result.variant, image.image)])
+    return pins
+
+
 @pytest.fixture
 def own_registry(engine: Engine, sample: Sample, tmp_path: Path) -> Iterator[ThrowawayRegistry]:
-    """A registry of its own holding the sample's shipped 3.11 image: the refresh test moves its base."""
+    """A registry of its own holding the sample's shipped 3.11 image and its recorded constraints:
+    the refresh test moves its base."""
     (tmp_path / "registry").mkdir()
     live = start_registry(tmp_path / "registry")
     try:
         push_base(engine, live.address, "3.11")
-        ship_images(sample.config, VERSION, wheels=[sample.wheel], registry=live.address, flavours=["3.11"],
-                    engine=engine)
+        results, _ = ship_images(sample.config, VERSION, wheels=[sample.wheel], registry=live.address,
+                                 flavours=["3.11"], engine=engine)
+        record_constraints(sample, results, engine)
         yield live
     finally:
         live.stop()
         untag_all(live.address)
+        shutil.rmtree(release_dir(sample.root, VERSION), ignore_errors=True)
+
+
+def move_base(engine: Engine, registry: str) -> tuple[str, str]:
+    """A new base image under the same tag; (its ref, its new digest)."""
+    base = f"{registry}/sandbox/python:3.11"
+    dockerfile = f"FROM {base}\nLABEL refreshed={time.time()}\n"
+    run(["docker", "build", "-q", "-t", base, "-"], input_text=dockerfile)
+    return base, engine.push(base)
 
 
 def test_refresh_rebuilds_only_when_the_base_moved(
@@ -340,10 +376,8 @@ def test_refresh_rebuilds_only_when_the_base_moved(
     assert quiet.nothing_to_do and not log_file.exists()
     assert {i.tag for i in quiet.items} >= {tag}
 
-    base = f"{registry.address}/sandbox/python:3.11"  # a new base image under the same tag
     old_base = client.manifest_digest("sandbox/python", "3.11")
-    run(["docker", "build", "-q", "-t", base, "-"], input_text=f"FROM {base}\nLABEL refreshed=yes\n")
-    new_base = engine.push(base)
+    base, new_base = move_base(engine, registry.address)
     old_image = client.manifest_digest("sample/app", tag)
     started = time.monotonic()
     report = refresh_images(sample.config, registry=registry.address, log_path=log_file, engine=engine)
@@ -360,9 +394,43 @@ def test_refresh_rebuilds_only_when_the_base_moved(
     logged = log_file.read_text().splitlines()
     assert len(logged) == 1
     assert f"{tag} (also 1.10-python3.11): base {base} {old_base} -> {new_base}" in logged[0]
+    recorded = (release_dir(sample.root, VERSION) / "constraints" / "constraints-3.11.txt").read_text()
+    rebuilt = read_installed(engine, f"{registry.address}/sample/app@{new_image}")
+    assert rebuilt == [line for line in recorded.splitlines() if not line.startswith("#")]
 
     again = refresh_images(sample.config, registry=registry.address, log_path=log_file, engine=engine)
     assert again.nothing_to_do and len(log_file.read_text().splitlines()) == 1
+
+
+def test_refresh_moves_every_variant_of_a_release_or_none(engine: Engine, sample: Sample, tmp_path: Path
+                                                        ) -> None:
+    """A release whose slim image has no recorded constraints is not refreshed at all, not even its
+    default image; once the slim's are recorded, both move to the new base together."""
+    config = dataclasses.replace(sample.config, variants=(Variant("slim", smoke_commands=()),))
+    (tmp_path / "registry").mkdir()
+    live = start_registry(tmp_path / "registry")
+    try:
+        push_base(engine, live.address, "3.11")
+        results, _ = ship_images(config, VERSION, wheels=[sample.wheel], registry=live.address,
+                                 flavours=["3.11"], engine=engine)
+        assert [r.tag for r in results] == [f"{VERSION}-python3.11", f"slim-{VERSION}-python3.11"]
+        record_constraints(sample, results[:1], engine)
+        move_base(engine, live.address)
+        log_file = tmp_path / "refresh.log"
+        held = refresh_images(config, registry=live.address, log_path=log_file, engine=engine)
+        found = {i.tag: i for i in held.items}
+        assert {i.status for i in found.values()} == {"skipped"} and not log_file.exists()
+        assert "constraints its release recorded" in found[f"slim-{VERSION}-python3.11"].detail
+        assert "the variants of one version move together" in found[f"{VERSION}-python3.11"].detail
+
+        record_constraints(sample, results[1:], engine)
+        moved = refresh_images(config, registry=live.address, log_path=log_file, engine=engine)
+        assert {i.tag for i in moved.changed} == {f"{VERSION}-python3.11", f"slim-{VERSION}-python3.11"}
+        assert len(log_file.read_text().splitlines()) == 2
+    finally:
+        live.stop()
+        untag_all(live.address)
+        shutil.rmtree(release_dir(sample.root, VERSION), ignore_errors=True)
 
 
 def test_an_empty_engine_takes_the_dependency_layers_from_the_registry(

@@ -63,7 +63,11 @@ def assert_aliases(tags: dict[str, str], alias: str, version: str) -> None:
 def test_patch_then_rc_then_final_then_older_line(history: History) -> None:
     root = history.sample.root
     tags = history.tags["1.10.6"]
-    assert set(history.reports["1.10.6"].images) == {"3.11", "3.13"}
+    assert set(history.reports["1.10.6"].images) == {"1.10.6-python3.11", "1.10.6-python3.13"}
+    constraints = root / "dist" / "1.10.6" / "constraints"
+    assert sorted(p.name for p in constraints.iterdir()) == [
+        f"constraints-{p}.txt{suffix}" for p in ("3.11", "3.13") for suffix in ("", ".asc", ".sha512")]
+    assert "sample-app==1.10.6" in (constraints / "constraints-3.11.txt").read_text().splitlines()
     assert tags["1.10.6"] == tags["1.10.6-python3.11"]
     assert_aliases(tags, "latest", "1.10.6")
     assert_aliases(tags, "1.10", "1.10.6")

@@ -367,3 +367,28 @@ def test_down_stops_what_it_started_and_up_restores_same_urls(
     assert http_status(f"http://{services.registry}/v2/") == 200
     assert _manifest(services.registry, "sandbox/python", FLAVOUR)["config"]
     assert sandbox.status(sandbox_root)["up"] is True
+
+
+# Debian keeps Tk out of python3; so do the official slim images (their tkinter cannot load Tk).
+TK = {"_tkinter", "tkinter", "turtle", "turtledemo", "idlelib"}
+STDLIB_PROBE = r"""
+import importlib, json, sys
+windows_or_mac = {"msvcrt", "winreg", "winsound", "_winapi", "_overlapped", "nt", "_msi", "msilib",
+                  "_wmi", "_scproxy", "_android_support", "_apple_support", "_ios_support", "_aix_support",
+                  "_osx_support", "antigravity", "this"}
+failed = []
+names = sorted(set(sys.stdlib_module_names) - windows_or_mac) + ["dbm.gnu", "dbm.ndbm", "ensurepip", "venv"]
+for name in names:
+    try:
+        importlib.import_module(name)
+    except Exception:
+        failed.append(name)
+print(json.dumps(failed))
+"""
+
+
+@pytest.mark.sandbox
+def test_the_base_image_carries_the_whole_standard_library_but_tk(services: sandbox.Services) -> None:
+    result = run(["docker", "run", "--rm", "--network", "none", services.base_images[FLAVOUR],
+                  "python3", "-c", STDLIB_PROBE])
+    assert set(json.loads(result.stdout)) <= TK

@@ -518,12 +518,15 @@ def test_only_this_tools_own_repository_counts_as_the_tool(tmp_path: Path) -> No
 
 def test_master_moves_only_when_every_flavour_holds_the_joined_commit() -> None:
     commit = "a" * 40
-    assert master_join_problems({"3.11": ("sha256:1", commit), "3.13": ("sha256:2", commit)}, commit) == []
-    assert master_join_problems({"3.11": ("sha256:1", commit), "3.13": (None, "")}, commit) == [
+    both = {"master-python3.11": ("sha256:1", commit), "master-python3.13": ("sha256:2", commit)}
+    assert master_join_problems(both, commit) == []
+    assert master_join_problems({**both, "master-python3.13": (None, "")}, commit) == [
         "master-python3.13 is not in the registry (its image job has not pushed it)"]
-    assert master_join_problems({"3.11": ("sha256:1", "b" * 40)}, commit) == [
+    assert master_join_problems({**both, "slim-master-python3.13": (None, "")}, commit) == [
+        "slim-master-python3.13 is not in the registry (its image job has not pushed it)"]
+    assert master_join_problems({"master-python3.11": ("sha256:1", "b" * 40)}, commit) == [
         f"master-python3.11 was built from {'b' * 12}, not {'a' * 12}"]
-    assert master_join_problems({"3.11": ("sha256:1", "")}, commit) == [
+    assert master_join_problems({"master-python3.11": ("sha256:1", "")}, commit) == [
         f"master-python3.11 was built from an unlabelled commit, not {'a' * 12}"]
 
 

@@ -19,6 +19,7 @@ from release.config import (
     HealthCheck,
     ReleaseConfig,
     SmokeCommand,
+    Variant,
     load_config,
     parse_config,
     read_pyproject,
@@ -55,7 +56,9 @@ FULL: dict[str, Any] = {
     "build-args": {"RUNTIME_APT_DEPS": "", "APP_USER": "airflow"},
     "smoke-commands": [["airflow", "info"], {"command": ["airflow", "version"], "expect": "{version}"}],
     "health-check": {"command": ["airflow", "api-server"], "url": "http://127.0.0.1:8080/health"},
-    "platforms": ["linux/amd64", "linux/arm64"],
+    "entrypoint": "docker/entrypoint.sh",
+    "variants": {"slim": {"extras": [], "build-args": {"RUNTIME_APT_DEPS": ""}}},
+    "platforms": ["linux/arm64"],  # one: variants are refused with several
     "distributions": [
         {"name": "apache-airflow"},
         {"name": "apache-airflow-core", "path": "airflow-core"},
@@ -117,7 +120,9 @@ def test_every_key_is_read() -> None:
         build_args=(("APP_USER", "airflow"), ("RUNTIME_APT_DEPS", "")),
         smoke_commands=(SmokeCommand(("airflow", "info")), SmokeCommand(("airflow", "version"), "{version}")),
         health_check=HealthCheck(("airflow", "api-server"), "http://127.0.0.1:8080/health"),
-        platforms=("linux/amd64", "linux/arm64"),
+        entrypoint="docker/entrypoint.sh",
+        variants=(Variant("slim", extras=(), build_args=(("RUNTIME_APT_DEPS", ""),)),),
+        platforms=("linux/arm64",),
         distributions=(
             Distribution("apache-airflow"),
             Distribution("apache-airflow-core", "airflow-core"),
@@ -134,10 +139,73 @@ def test_every_key_is_read() -> None:
 
 
 def test_every_field_has_a_key() -> None:
-    """FULL covers every field but `root` and the machine's own platform: a new field without a
-    key would be unreachable."""
-    fields = {f.name for f in dataclasses.fields(ReleaseConfig)} - {"root", "host_platform"}
+    """FULL covers every field but `root`, `variant` (which variant a config describes, set by
+    `for_variant`) and the machine's own platform: a new field without a key would be unreachable."""
+    fields = {f.name for f in dataclasses.fields(ReleaseConfig)} - {"root", "variant", "host_platform"}
     assert {key.replace("-", "_") for key in FULL} == fields
+
+
+# --- variants ---------------------------------------------------------------------------------------
+
+
+def test_without_variants_there_is_the_default_image_only() -> None:
+    config = parse(MINIMAL)
+    assert config.variants == () and config.variant_names == ("",)
+    assert config.for_variant("") == config
+    with pytest.raises(ConfigError, match=r"no image variant 'slim'.*declared: none"):
+        config.for_variant("slim")
+
+
+def test_a_variant_sets_its_own_keys_and_keeps_the_rest() -> None:
+    config = parse(with_(
+        extras=["celery", "postgres"], app_command=["app", "--version"],
+        build_args={"APP_USER": "airflow", "RUNTIME_APT_DEPS": "libpq5", "BUILD_APT_DEPS": "gcc"},
+        smoke_commands=[["app", "check"]],
+        health_check={"command": ["app", "serve"], "url": "http://127.0.0.1:1/health"},
+        variants={"slim": {"extras": [], "build-args": {"RUNTIME_APT_DEPS": "", "BUILD_APT_DEPS": ""}},
+                  "tiny": {"smoke-commands": [], "health-check": {}, "app-command": ["app"]},
+                  "big2": {"health-check": {"command": ["app", "big"], "url": "http://127.0.0.1:2/"}}},
+    ))
+    assert config.variant_names == ("", "slim", "tiny", "big2")
+    slim = config.for_variant("slim")
+    assert (slim.variant, slim.extras) == ("slim", ())
+    assert dict(slim.build_args) == {"APP_USER": "airflow", "RUNTIME_APT_DEPS": "", "BUILD_APT_DEPS": ""}
+    assert slim.smoke_commands == config.smoke_commands and slim.health_check == config.health_check
+    assert slim.app_command == ("app", "--version")
+    tiny = config.for_variant("tiny")
+    assert tiny.extras == ("celery", "postgres") and tiny.build_args == config.build_args
+    assert (tiny.smoke_commands, tiny.health_check, tiny.app_command) == ((), None, ("app",))
+    big = config.for_variant("big2")
+    assert big.health_check is not None and big.health_check.command == ("app", "big")
+    assert config.for_variant("").variant == "" and config.for_variant("").extras == ("celery", "postgres")
+
+
+@pytest.mark.parametrize("name", ["Slim", "1slim", "slim-x", "slim_x", "", "latest", "master", "python",
+                                  "default"])
+def test_a_variant_name_that_cannot_prefix_tags_is_refused(name: str) -> None:
+    assert "variants." in refused(with_(variants={name: {"extras": []}}))
+
+
+@pytest.mark.parametrize(("table", "words"), [
+    ({"python": ["3.11"]}, "unknown key 'python'"),
+    ({"extras": "celery"}, "variants.slim.extras: expected a list"),
+    ({"build-args": {"EXTRAS": "x"}}, "variants.slim.build-args.EXTRAS: the pipeline sets"),
+    ({"smoke-commands": [[]]}, "variants.slim.smoke-commands: command"),
+    ({"health-check": {"url": "ftp://x"}}, "variants.slim.health-check"),
+])
+def test_bad_variant_keys_are_refused_naming_them(table: dict[str, Any], words: str) -> None:
+    assert words in refused(with_(variants={"slim": table}))
+
+
+def test_variants_must_be_a_table_of_tables() -> None:
+    assert "variants: expected a table" in refused(with_(variants=["slim"]))
+    assert "variants.slim: expected a table" in refused(with_(variants={"slim": ["x"]}))
+
+
+def test_the_entrypoint_is_a_path_and_its_build_arg_is_the_pipelines() -> None:
+    assert parse(with_(entrypoint="docker/entrypoint.sh")).entrypoint == "docker/entrypoint.sh"
+    assert "entrypoint: expected a script path" in refused(with_(entrypoint=["x"]))
+    assert "the pipeline sets this build arg" in refused(with_(build_args={"ENTRYPOINT_SCRIPT": "x"}))
 
 
 def test_lists_become_tuples_and_the_config_is_frozen() -> None:
@@ -685,11 +753,17 @@ def test_build_args_are_sorted_pairs() -> None:
 def test_the_airflow_profile_is_configured() -> None:
     config = load_config(REPO_ROOT, profile=REPO_ROOT / "examples" / "airflow" / "pyproject.toml")
     assert (config.name, config.image, config.install) == ("apache-airflow", "apache/airflow", "index")
-    assert config.python == ("3.11", "3.13")
+    assert config.python == ("3.11", "3.13", "3.14")
     assert (REPO_ROOT / config.constraints).is_file()
-    assert [c.command[:2] for c in config.smoke_commands] == [("airflow", "version"), ("airflow", "db")]
+    assert (REPO_ROOT / config.entrypoint).is_file()
+    assert [c.command[:2] for c in config.smoke_commands][:2] == [("airflow", "version"), ("airflow", "db")]
     assert config.health_check is not None
     assert config.health_check.url.endswith("/api/v2/monitor/health")
+    assert config.variant_names == ("", "slim")
+    assert {"celery", "postgres", "mysql", "amazon", "google", "fab"} <= set(config.extras)
+    slim = config.for_variant("slim")
+    assert slim.extras == () and dict(slim.build_args)["RUNTIME_APT_DEPS"] == ""
+    assert dict(slim.build_args)["APP_USER"] == "airflow"
 
 
 # --------------------------------------------------------------------------- platforms

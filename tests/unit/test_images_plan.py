@@ -140,7 +140,8 @@ def test_extra_args_cannot_override_planned_ones() -> None:
 
 def test_the_configs_reserved_build_args_are_exactly_those_the_plan_sets() -> None:
     """config.py refuses these in [tool.release] build-args; they must not drift from the plan."""
-    every_branch = source(install="index", constraints_sha256=SHA_B, pip_index_url="https://pypi.example/simple/")
+    every_branch = source(install="index", constraints_sha256=SHA_B, pip_index_url="https://pypi.example/simple/",
+                          entrypoint_sha256=SHA_B)
     planned = set(plan(every_branch).build_args)
     assert planned == RESERVED_BUILD_ARGS | set(DEFAULT_BUILD_ARGS)
     assert not RESERVED_BUILD_ARGS & set(DEFAULT_BUILD_ARGS)
@@ -238,6 +239,37 @@ def test_refresh_targets_are_master_and_each_lines_newest_final_release() -> Non
     assert refresh_targets(tags) == [
         "master-python3.11", "1.9.1-python3.11", "1.9.1-python3.9", "1.10.6-python3.11",
     ]
+
+
+def test_refresh_targets_take_every_variant_of_the_newest_releases() -> None:
+    tags = ["master-python3.11", "slim-master-python3.11", "slim-master", "3.3.1-python3.11",
+            "slim-3.3.1-python3.11", "3.3.2-python3.11", "slim-3.3.2-python3.11", "slim-3.3.2", "slim-latest",
+            "slim-3.3.3rc1-python3.11"]
+    assert refresh_targets(tags) == ["master-python3.11", "slim-master-python3.11", "3.3.2-python3.11",
+                                     "slim-3.3.2-python3.11"]
+
+
+def test_a_variants_image_is_tagged_with_its_name() -> None:
+    assert image_tag(BuildKind.RELEASE, "3.3.2", "3.11", "slim") == "slim-3.3.2-python3.11"
+    assert image_tag(BuildKind.MASTER, "3.4.0.dev0", "3.11", "slim") == "slim-master-python3.11"
+    made = plan(source(variant="slim", extras=()))
+    assert (made.variant, made.tag) == ("slim", "slim-1.10.6-python3.11")
+    assert made.build_args["EXTRAS"] == ""
+
+
+def test_an_entrypoint_script_is_a_build_arg_and_an_input() -> None:
+    without = plan(source())
+    assert "ENTRYPOINT_SCRIPT" not in without.build_args
+    withit = plan(source(entrypoint_sha256=SHA_A))
+    assert withit.build_args["ENTRYPOINT_SCRIPT"] == "docker-context-files/entrypoint"
+    assert withit.input_hash != without.input_hash
+    assert plan(source(entrypoint_sha256=SHA_B)).input_hash != withit.input_hash
+
+
+def test_context_tar_modes() -> None:
+    data = context_tar({"run.sh": b"#!/bin/sh\n", "Dockerfile": b"FROM x\n"}, modes={"run.sh": 0o755})
+    with tarfile.open(fileobj=io.BytesIO(data)) as tar:
+        assert {m.name: m.mode for m in tar.getmembers()} == {"Dockerfile": 0o644, "run.sh": 0o755}
 
 
 def test_the_installer_is_uv_unless_build_args_say_pip() -> None:

@@ -21,6 +21,8 @@ from release.plan.release import (
     UploadAction,
     alias_differences,
     artefacts,
+    constraints_folder,
+    constraints_name,
     distribution_of,
     plan_distributions,
     plan_release,
@@ -55,8 +57,8 @@ def actions(plan_tags: object) -> dict[str, str]:
 
 def test_final_release_steps_skip_the_vote_stage() -> None:
     names = [s.name.value for s in release_steps(V("1.10.6"))]
-    assert names == ["build", "sign", "images", "push", "sbom", "attest", "upload", "aliases", "report",
-                     "provenance"]
+    assert names == ["build", "sign", "images", "push", "constraints", "sbom", "attest", "upload", "aliases",
+                     "report", "provenance"]
 
 
 def test_rc_release_stages_for_the_vote_before_images() -> None:
@@ -67,7 +69,7 @@ def test_rc_release_stages_for_the_vote_before_images() -> None:
 
 def test_a_publish_join_neither_builds_nor_signs() -> None:
     names = [s.name.value for s in release_steps(V("1.10.6"), Mode.PUBLISH)]
-    assert names == ["push", "sbom", "attest", "upload", "aliases", "report", "provenance"]
+    assert names == ["push", "constraints", "sbom", "attest", "upload", "aliases", "report", "provenance"]
 
 
 def test_final_artefacts_are_signed_and_the_index_gets_copies_of_the_voted_packages() -> None:
@@ -268,6 +270,70 @@ def test_plan_is_frozen(version: str) -> None:
     assert isinstance(plan.version, ReleaseVersion)
 
 
+# --- image variants and the constraints each image ships ---------------------------------------------
+
+SLIM = parse_config(Path("/src"), {
+    "name": "apache-airflow", "image": "apache/airflow", "python": ["3.11", "3.13"], "default-python": "3.11",
+    "base-image": "{registry}/sandbox/python:{python}", "extras": ["celery"],
+    "variants": {"slim": {"extras": []}},
+})
+
+
+def test_every_variant_of_every_flavour_is_an_image_with_its_constraints_file() -> None:
+    plan = plan_release(SLIM, V("3.3.2"), state(), registry=REGISTRY)
+    assert [(i.variant, i.python, i.tag, i.constraints) for i in plan.images] == [
+        ("", "3.11", "3.3.2-python3.11", "constraints/constraints-3.11.txt"),
+        ("", "3.13", "3.3.2-python3.13", "constraints/constraints-3.13.txt"),
+        ("slim", "3.11", "slim-3.3.2-python3.11", "constraints/constraints-slim-3.11.txt"),
+        ("slim", "3.13", "slim-3.3.2-python3.13", "constraints/constraints-slim-3.13.txt"),
+    ]
+    files = {a.path: a for a in plan.artefacts}
+    assert files["constraints/constraints-slim-3.13.txt"].kind == "constraints"
+    assert files["constraints/constraints-3.11.txt"].companions == (
+        "constraints/constraints-3.11.txt.asc", "constraints/constraints-3.11.txt.sha512")
+    paths = [a.path for a in plan.artefacts]  # what the images installed comes with their provenance
+    assert paths.index("release.json") < paths.index("constraints/constraints-3.11.txt")
+
+
+def test_a_variants_tags_take_their_image_from_its_own_version_tag() -> None:
+    plan = plan_release(SLIM, V("3.3.2"), state(), registry=REGISTRY)
+    sources = {t.tag: (t.source, t.variant) for t in plan.tags}
+    assert sources["slim-latest"] == sources["slim-3.3"] == sources["slim-3.3.2"]
+    assert sources["slim-3.3.2"] == ("slim-3.3.2-python3.11", "slim")
+    assert sources["slim-latest-python3.13"] == ("slim-3.3.2-python3.13", "slim")
+    assert sources["latest"] == ("3.3.2-python3.11", "")
+    assert {t.tag for t in plan.immutable} == {"3.3.2-python3.11", "3.3.2-python3.13", "3.3.2",
+                                               "slim-3.3.2-python3.11", "slim-3.3.2-python3.13", "slim-3.3.2"}
+    assert set(tags_to_observe(SLIM, V("3.3.2"), [])) >= {t.tag for t in plan.tags}
+
+
+def test_aliases_of_every_variant_wait_for_a_full_release() -> None:
+    plan = plan_release(SLIM, V("3.3.2"), state(), registry=REGISTRY, flavours=["3.11"])
+    assert {i.tag for i in plan.images} == {"3.3.2-python3.11", "slim-3.3.2-python3.11"}
+    assert {t.action for t in plan.aliases} == {TagAction.SKIP}
+    assert {a.path for a in plan.artefacts if a.kind == "constraints"} == {
+        "constraints/constraints-3.11.txt", "constraints/constraints-slim-3.11.txt"}
+
+
+def test_constraints_come_after_the_push_and_before_anything_is_uploaded_or_aliased() -> None:
+    for mode in Mode:
+        names = [s.name for s in release_steps(V("3.3.2rc1"), mode)]
+        assert names.index(StepName.PUSH) < names.index(StepName.CONSTRAINTS) < names.index(StepName.UPLOAD)
+        assert names.index(StepName.CONSTRAINTS) < names.index(StepName.ALIASES)
+
+
+def test_constraints_names_and_folders() -> None:
+    assert constraints_name("3.11") == "constraints-3.11.txt"
+    assert constraints_name("3.14", "slim") == "constraints-slim-3.14.txt"
+    assert constraints_folder("apache-airflow", V("3.3.2")) == "apache-airflow/constraints-3.3.2"
+
+
+def test_a_variant_plan_is_json_with_the_variant_of_every_image_and_tag() -> None:
+    found = json.loads(json.dumps(plan_release(SLIM, V("3.3.2"), state(), registry=REGISTRY).to_json()))
+    assert {i["variant"] for i in found["images"]} == {"", "slim"}
+    assert {t["variant"] for t in found["tags"] if t["tag"].startswith("slim-")} == {"slim"}
+
+
 # --------------------------------------------------------------------------- platforms
 
 TWO = parse_config(
@@ -320,10 +386,11 @@ def test_two_platforms_plan_an_image_per_flavour_and_platform_and_an_index_per_f
 def test_a_publish_join_of_several_platforms_puts_the_indexes_before_the_version_tags() -> None:
     names = [s.name.value for s in plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY,
                                                 mode=Mode.PUBLISH).steps]
-    assert names == ["index", "push", "sbom", "attest", "upload", "aliases", "report", "provenance"]
+    assert names == ["index", "push", "constraints", "sbom", "attest", "upload", "aliases", "report",
+                     "provenance"]
     rc = [s.name.value for s in release_steps(V("1.10.6rc1"), multi_platform=True)]
-    assert rc == ["build", "sign", "stage", "images", "index", "push", "sbom", "attest", "upload", "aliases",
-                  "report", "provenance"]
+    assert rc == ["build", "sign", "stage", "images", "index", "push", "constraints", "sbom", "attest",
+                  "upload", "aliases", "report", "provenance"]
 
 
 def test_one_platform_of_two_pushes_its_images_and_sets_no_tag_at_all() -> None:
@@ -387,8 +454,8 @@ def test_a_run_of_some_platforms_leaves_provenance_to_the_join() -> None:
     plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY, platforms=["linux/arm64"])
     names = [s.name for s in plan.steps]
     assert StepName.INDEX in names
-    assert not {StepName.SBOM, StepName.ATTEST, StepName.PROVENANCE} & set(names)
-    assert not any(a.kind in {"sbom", "image-signature"} for a in plan.artefacts)
+    assert not {StepName.CONSTRAINTS, StepName.SBOM, StepName.ATTEST, StepName.PROVENANCE} & set(names)
+    assert not any(a.kind in {"constraints", "sbom", "image-signature"} for a in plan.artefacts)
     assert plan.indexes == () and all(t.deferred for t in plan.tags)
 
 
@@ -403,7 +470,8 @@ MULTI = parse_config(Path("/src"), {
 
 def test_a_publish_after_promotion_checks_the_voted_files_and_builds_images_from_them() -> None:
     names = [s.name.value for s in release_steps(V("1.10.6"), Mode.PROMOTED)]
-    assert names == ["voted", "images", "push", "sbom", "attest", "upload", "aliases", "report", "provenance"]
+    assert names == ["voted", "images", "push", "constraints", "sbom", "attest", "upload", "aliases",
+                     "report", "provenance"]
 
 
 def test_each_distribution_gets_its_version_and_the_sdk_its_own() -> None:

@@ -15,6 +15,7 @@ from release.record import (
     RECORD_NAME,
     SCHEMA,
     BuildInfo,
+    ConstraintsEntry,
     FileEntry,
     ImageEntry,
     PromotionInfo,
@@ -57,7 +58,7 @@ def test_save_creates_the_directory_and_writes_json(tmp_path: Path) -> None:
     record.save()
     data = json.loads(record.path.read_text(encoding="utf-8"))
     assert data == {"schema": SCHEMA, "version": "1.10.6", "files": {}, "signatures": {}, "images": {},
-                    "tags": {}, "steps": {}}
+                    "constraints": {}, "tags": {}, "steps": {}}
     assert record.path.read_text(encoding="utf-8").endswith("}\n")
 
 
@@ -308,6 +309,38 @@ def test_a_record_without_a_pypi_wheel_is_refused(tmp_path: Path) -> None:
         record.wheels()
 
 
+def test_images_of_every_variant_and_the_constraints_they_ship_round_trip(tmp_path: Path) -> None:
+    record = load_record(tmp_path, "3.3.2")
+    default = ImageEntry("3.11", "r/a:3.3.2-python3.11", "sha256:d", "sha256:i", "sha256:h", "b", "sha256:b")
+    slim = ImageEntry("3.11", "r/a:slim-3.3.2-python3.11", "sha256:e", "sha256:j", "sha256:k", "b",
+                      "sha256:b", "slim")
+    record.put_image(default)
+    record.put_image(slim)
+    entries = [ConstraintsEntry("constraints/constraints-3.11.txt", "ab" * 64, "3.11", "", "r/a@sha256:d"),
+               ConstraintsEntry("constraints/constraints-slim-3.11.txt", "cd" * 64, "3.11", "slim",
+                                "r/a@sha256:e", "svn://x/apache-airflow/constraints-3.3.2")]
+    record.put_constraints(entries)
+    data = json.loads(record.path.read_text(encoding="utf-8"))
+    assert set(data["images"]) == {"3.11", "slim-3.11"}
+    assert data["images"]["slim-3.11"]["variant"] == "slim"
+    assert data["constraints"]["constraints/constraints-slim-3.11.txt"]["variant"] == "slim"
+    again = load_record(tmp_path, "3.3.2")
+    assert again.images == {"3.11": default, "slim-3.11": slim}
+    assert again.constraints_of("3.11", "slim") == entries[1]
+    assert again.constraints_of("3.11") == entries[0]
+    assert again.constraints_of("3.13") is None
+
+
+def test_a_schema_2_image_named_by_its_flavour_alone_is_read(tmp_path: Path) -> None:
+    image = {"ref": "r/a:1.10.6-python3.11", "digest": "sha256:d", "image_id": "sha256:i", "input_hash": "h",
+             "base_image": "b", "base_digest": "sha256:b"}
+    document = {"schema": 2, "version": "1.10.6", "images": {"3.11": image}}
+    (tmp_path / RECORD_NAME).write_text(json.dumps(document))
+    record = load_record(tmp_path, "1.10.6")
+    assert record.images["3.11"] == ImageEntry("3.11", **image)  # type: ignore[arg-type]
+    assert record.images["3.11"].variant == "" and record.constraints == {}
+
+
 def test_several_platforms_record_each_platforms_image_and_its_index(tmp_path: Path) -> None:
     from release.record import IndexEntry
 
@@ -316,10 +349,10 @@ def test_several_platforms_record_each_platforms_image_and_its_index(tmp_path: P
                      "sha256:" + "5" * 64, "r/python:3.13", "sha256:" + "6" * 64)
     amd = ImageEntry("3.11", "r/app:1.10.6-python3.11-amd64", "sha256:" + "a" * 64, "sha256:" + "c" * 64,
                      "sha256:" + "e" * 64, "r/python:3.11@sha256:" + "1" * 64, "sha256:" + "1" * 64,
-                     "linux/amd64")
+                     platform="linux/amd64")
     arm = ImageEntry("3.11", "r/app:1.10.6-python3.11-arm64", "sha256:" + "b" * 64, "sha256:" + "d" * 64,
                      "sha256:" + "f" * 64, "r/python:3.11@sha256:" + "2" * 64, "sha256:" + "2" * 64,
-                     "linux/arm64")
+                     platform="linux/arm64")
     index = IndexEntry("3.11", "1.10.6-python3.11", "sha256:" + "9" * 64,
                        "application/vnd.docker.distribution.manifest.list.v2+json",
                        {"linux/amd64": amd.digest or "", "linux/arm64": arm.digest or ""})
@@ -328,7 +361,8 @@ def test_several_platforms_record_each_platforms_image_and_its_index(tmp_path: P
     record.put_index(index)
     data = json.loads(record.path.read_text())
     assert set(data["images"]) == {"3.13", "3.11 linux/amd64", "3.11 linux/arm64"}
-    assert "python" not in data["images"]["3.13"] and "platform" not in data["images"]["3.13"]
+    # schema 3 names each image's python and variant; a platform only among several
+    assert data["images"]["3.13"]["python"] == "3.13" and "platform" not in data["images"]["3.13"]
     assert data["images"]["3.11 linux/arm64"]["platform"] == "linux/arm64"
     assert data["indexes"]["3.11"]["digest"] == index.digest
     assert data["indexes"]["3.11"]["platforms"] == {"linux/amd64": "sha256:" + "a" * 64,

@@ -9,7 +9,8 @@ import pytest
 
 from release import sandbox
 from release.errors import ConfigError
-from release.sandbox.base_images import PACKAGES, RECIPE_VERSION, recipe_digest
+from release.sandbox.base_images import PACKAGES, RECIPE_VERSION, SANDBOX_SUITES, packages_of, recipe_digest
+from release.sandbox.service_images import SERVICES, dockerfile, recipe, service
 from release.sandbox.state import state_damage
 
 NAME = "demo"
@@ -31,11 +32,49 @@ def test_recipe_digest_is_a_pure_content_key() -> None:
 
 
 def test_unknown_flavour_and_bad_name_are_config_errors(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match=r"3\.9, 3\.11, 3\.13"):
+    with pytest.raises(ConfigError, match=r"3\.9, 3\.11, 3\.13, 3\.14"):
         sandbox.up(tmp_path, name=NAME, flavours=["2.7"])
     with pytest.raises(ConfigError):
         sandbox.up(tmp_path, name="a/b", flavours=[])
     assert not (tmp_path / ".release").exists()
+
+
+def test_every_base_image_carries_the_standard_library_debian_splits_out() -> None:
+    for suite in SANDBOX_SUITES.values():
+        packages = packages_of(suite)
+        assert {"python3", "python3-venv", "python3-gdbm", "ca-certificates"} <= set(packages)
+        assert "python3-tk" not in packages  # the official slim images have no Tk either
+    assert {"python3-distutils", "python3-lib2to3"} <= set(packages_of("bookworm"))
+    assert not {"python3-distutils", "python3-lib2to3"} & set(packages_of("trixie"))
+
+
+def test_each_flavour_is_the_python3_of_one_debian_suite() -> None:
+    assert dict(SANDBOX_SUITES) == {"3.9": "bullseye", "3.11": "bookworm", "3.13": "trixie", "3.14": "forky"}
+    assert len(set(SANDBOX_SUITES.values())) == len(SANDBOX_SUITES)
+
+
+def test_the_service_images_install_debians_packages_with_no_daemon_started() -> None:
+    postgres = dockerfile(SERVICES["postgres"], "127.0.0.1:5000/sandbox/python:3.11")
+    assert postgres.startswith("FROM 127.0.0.1:5000/sandbox/python:3.11\n")
+    assert "exit 101" in postgres and "create_main_cluster = false" in postgres
+    assert "apt-get install -y --no-install-recommends postgresql" in postgres
+    assert 'CMD ["postgres"]' in postgres and "STOPSIGNAL SIGINT" in postgres
+    assert "rm -rf /var/lib/mysql/*" in dockerfile(SERVICES["mariadb"], "b")
+    assert [s.ref for s in SERVICES.values()] == [
+        "sandbox/postgres:bookworm", "sandbox/mariadb:bookworm", "sandbox/redis:bookworm"]
+    assert all(s.script.is_file() for s in SERVICES.values())
+
+
+def test_a_service_images_recipe_changes_with_its_base_and_nothing_else() -> None:
+    spec = SERVICES["redis"]
+    assert recipe(spec, "sha256:1") == recipe(spec, "sha256:1")
+    assert recipe(spec, "sha256:1") != recipe(spec, "sha256:2")
+    assert recipe(spec, "sha256:1") != recipe(SERVICES["postgres"], "sha256:1")
+
+
+def test_an_unknown_service_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="postgres, mariadb, redis"):
+        service("mysql")
 
 
 def test_another_architectures_base_has_its_own_recipe_and_tag_and_the_hosts_keeps_its_own() -> None:

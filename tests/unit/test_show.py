@@ -74,8 +74,8 @@ def test_a_first_release_moves_nothing_and_takes_latest(monkeypatch: pytest.Monk
 def test_steps_artefacts_and_images_are_listed(monkeypatch: pytest.MonkeyPatch) -> None:
     text, _ = shown(plan("1.10.6rc1"), monkeypatch)
     assert [row[0] for row in table(text, "Steps")] == [
-        "build", "sign", "stage", "images", "push", "sbom", "attest", "upload", "aliases", "report",
-        "provenance"]
+        "build", "sign", "stage", "images", "push", "constraints", "sbom", "attest", "upload", "aliases",
+        "report", "provenance"]
     assert table(text, "Artefacts (dist/1.10.6rc1/)") == [
         ["svn/sample-app-1.10.6-source.tar.gz", "source", "asc sha512"],
         ["svn/sample_app-1.10.6.tar.gz", "sdist", "asc sha512"],
@@ -83,6 +83,8 @@ def test_steps_artefacts_and_images_are_listed(monkeypatch: pytest.MonkeyPatch) 
         ["pypi/sample_app-1.10.6rc1.tar.gz", "sdist", "asc sha512"],
         ["pypi/sample_app-1.10.6rc1-py3-none-any.whl", "wheel", "asc sha512"],
         ["release.json", "record", "asc sha512"],
+        ["constraints/constraints-3.11.txt", "constraints", "asc sha512"],
+        ["constraints/constraints-3.13.txt", "constraints", "asc sha512"],
         ["sbom/sample-app-1.10.6rc1-python3.11.cdx.json", "sbom", "asc sha512"],
         ["image-signatures/sample-app-1.10.6rc1-python3.11.sig", "image-signature", ""],
         ["sbom/sample-app-1.10.6rc1-python3.13.cdx.json", "sbom", "asc sha512"],

@@ -44,8 +44,8 @@ def verdicts(checks: Sequence[Any]) -> dict[str, bool]:
 
 def test_every_generic_check_passes_on_good_facts_and_carries_its_time() -> None:
     checks = fact_checks(facts(), INFO, EXPECT)
-    names = ("python", "version", "wheel-sha256", "pip-check", "user", "no-build-tools", "init", "labels",
-             "shell", "app-command")
+    names = ("python", "version", "wheel-sha256", "pip-check", "user", "no-build-tools", "no-headers",
+             "shared-libs", "init", "labels", "shell", "app-command")
     assert verdicts(checks) == dict.fromkeys(names, True)
     seconds = {c.name: c.seconds for c in checks}
     assert (seconds["pip-check"], seconds["shell"], seconds["app-command"]) == (0.5, 0.02, 0.25)
@@ -96,8 +96,9 @@ def test_the_generic_checks_of_one_image_take_one_container() -> None:
     report = smoke_image(engine, "reg/app:1.10.6-python3.11", EXPECT)
     assert report.ok, report.failures
     (probe,) = engine.calls
-    assert probe[3:7] == ("sample-app", WHEELS_RECORD, "node,npm,gcc,cc", "120")
-    assert probe[7:] == ("sample-app",)  # the app command runs inside the probe
+    assert probe[3:8] == ("sample-app", WHEELS_RECORD, "node,npm,gcc,cc,c++,g++,clang",
+                          "/usr/include,/usr/local/include", "120")
+    assert probe[8:] == ("sample-app",)  # the app command runs inside the probe
     assert [c.name for c in report.checks][:2] == ["probe", "python"]
     assert {"shell", "app-command", "commands", "health"} <= {c.name for c in report.checks}
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from release.config import RESERVED_VARIANT_NAMES, VARIANT_NAME
 from release.errors import VersionError
 from release.plan.tags import (
     BuildKind,
@@ -18,8 +19,11 @@ from release.plan.tags import (
     cache_tag,
     owns_latest,
     owns_line,
+    parse_tag,
     plan_tags,
     split_tag,
+    tag_name,
+    version_tag,
     versions_from_tags,
     withdrawn_from_tags,
     withdrawn_tag,
@@ -398,6 +402,166 @@ def test_at_most_one_version_owns_latest(
     ]
     finals = [c for c in everything if not c.is_prerelease]
     assert owners == ([max(finals)] if finals else [])
+
+
+# --------------------------------------------------------------------------- variants
+
+VARIANTS = ("", "slim")
+
+
+def test_the_variant_prefixes_every_spelling() -> None:
+    assert tag_name("3.3.2", "3.11", "slim") == "slim-3.3.2-python3.11"
+    assert tag_name("3.3.2", None, "slim") == "slim-3.3.2"
+    assert tag_name("3.3", "3.11", "slim") == "slim-3.3-python3.11"
+    assert tag_name("latest", None, "slim") == "slim-latest"
+    assert tag_name("latest", "3.14", "slim") == "slim-latest-python3.14"
+    assert tag_name("master", "3.11", "slim") == "slim-master-python3.11"
+    assert version_tag("3.3.2", "3.11", "slim") == "slim-3.3.2-python3.11"
+    assert version_tag(v("3.3.2rc1"), "3.13") == "3.3.2rc1-python3.13"
+    assert tag_name("3.3.2", "3.11", "") == tag_name("3.3.2", "3.11") == "3.3.2-python3.11"
+
+
+@pytest.mark.parametrize(("name", "variant", "prefix", "python"), [
+    ("3.3.2-python3.11", "", "3.3.2", "3.11"),
+    ("3.3.2", "", "3.3.2", None),
+    ("3.3-python3.14", "", "3.3", "3.14"),
+    ("latest", "", "latest", None),
+    ("latest-python3.11", "", "latest", "3.11"),
+    ("master", "", "master", None),
+    ("master-python3.13", "", "master", "3.13"),
+    ("2.0.0rc1-python3.11", "", "2.0.0rc1", "3.11"),
+    ("1.10.6.post1", "", "1.10.6.post1", None),
+    ("1.10.7.dev1-python3.9", "", "1.10.7.dev1", "3.9"),
+    ("slim-3.3.2-python3.11", "slim", "3.3.2", "3.11"),
+    ("slim-3.3.2", "slim", "3.3.2", None),
+    ("slim-3.3-python3.11", "slim", "3.3", "3.11"),
+    ("slim-latest", "slim", "latest", None),
+    ("slim-latest-python3.11", "slim", "latest", "3.11"),
+    ("slim-master-python3.11", "slim", "master", "3.11"),
+    ("slim2-3.3.2rc1", "slim2", "3.3.2rc1", None),
+    # not variants: no rest, an uppercase or reserved head, a head that is no word
+    ("slim", "", "slim", None),
+    ("latest-slim", "", "latest-slim", None),
+    ("master-x", "", "master-x", None),
+    ("Slim-3.3.2", "", "Slim-3.3.2", None),
+    ("3-slim", "", "3-slim", None),
+    ("slim-3.3.2-pythonX", "slim", "3.3.2-pythonX", None),
+])
+def test_parse_tag_takes_apart_what_tag_name_spells(name: str, variant: str, prefix: str, python: str | None
+                                                    ) -> None:
+    parts = parse_tag(name)
+    assert (parts.variant, parts.prefix, parts.python) == (variant, prefix, python)
+    assert split_tag(name) == (prefix, python)
+    assert tag_name(parts.prefix, parts.python, parts.variant) == name
+
+
+def test_versions_named_by_variant_tags_count_as_released() -> None:
+    assert versions_from_tags(["slim-3.3.2", "slim-3.3.3-python3.11", "latest", "slim-latest", "3.3.1"]) == [
+        v("3.3.1"), v("3.3.2"), v("3.3.3")]
+
+
+def expected_variants(*prefixes: str, variants: tuple[str, ...] = VARIANTS,
+                      flavours: tuple[str, ...] = FLAVOURS, default: str = DEFAULT) -> dict[str, str]:
+    mapping: dict[str, str] = {}
+    for variant in variants:
+        head = f"{variant}-" if variant else ""
+        for name, python in expected(*prefixes, flavours=flavours, default=default).items():
+            mapping[head + name] = python
+    return mapping
+
+
+@pytest.mark.parametrize(("version", "existing", "prefixes", "line", "latest"), CASES)
+def test_every_variant_gets_the_same_tags_as_the_default_image(
+    version: str, existing: tuple[str, ...], prefixes: tuple[str, ...], line: bool, latest: bool
+) -> None:
+    plan = plan_tags(version=v(version), flavours=FLAVOURS, default=DEFAULT, kind=BuildKind.RELEASE,
+                     existing=[v(e) for e in existing], variants=VARIANTS)
+    assert plan.as_mapping() == expected_variants(*prefixes)
+    assert (plan.owns_line, plan.owns_latest) == (line, latest)
+    for tag in plan.tags:
+        assert parse_tag(tag.name).variant == tag.variant
+        assert parse_tag(tag.name).python in {tag.python, None}
+
+
+def test_full_tag_list_of_a_first_release_with_a_slim_variant() -> None:
+    plan = plan_tags(version=v("3.3.2"), flavours=("3.11", "3.13"), default="3.11", kind=BuildKind.RELEASE,
+                     variants=VARIANTS)
+    assert [(t.name, t.python, t.moving, t.variant) for t in plan.tags] == [
+        ("3.3.2-python3.11", "3.11", False, ""),
+        ("3.3.2-python3.13", "3.13", False, ""),
+        ("3.3.2", "3.11", False, ""),
+        ("slim-3.3.2-python3.11", "3.11", False, "slim"),
+        ("slim-3.3.2-python3.13", "3.13", False, "slim"),
+        ("slim-3.3.2", "3.11", False, "slim"),
+        ("3.3-python3.11", "3.11", True, ""),
+        ("3.3-python3.13", "3.13", True, ""),
+        ("3.3", "3.11", True, ""),
+        ("slim-3.3-python3.11", "3.11", True, "slim"),
+        ("slim-3.3-python3.13", "3.13", True, "slim"),
+        ("slim-3.3", "3.11", True, "slim"),
+        ("latest-python3.11", "3.11", True, ""),
+        ("latest-python3.13", "3.13", True, ""),
+        ("latest", "3.11", True, ""),
+        ("slim-latest-python3.11", "3.11", True, "slim"),
+        ("slim-latest-python3.13", "3.13", True, "slim"),
+        ("slim-latest", "3.11", True, "slim"),
+    ]
+    assert all(not t.moving for t in plan.tags[:6]), "every immutable tag comes before any alias"
+
+
+def test_master_tags_of_every_variant() -> None:
+    plan = plan_tags(version=None, flavours=("3.11",), default="3.11", kind=BuildKind.MASTER,
+                     variants=VARIANTS)
+    assert plan.as_mapping() == {"master-python3.11": "3.11", "master": "3.11",
+                                 "slim-master-python3.11": "3.11", "slim-master": "3.11"}
+    assert all(t.moving for t in plan.tags)
+
+
+@pytest.mark.parametrize("variants", [(), ("", ""), ("", "Slim"), ("", "latest"), ("", "master"), ("", "a-b"),
+                                      ("", "1x"), ("", "python")])
+def test_bad_variants_are_refused(variants: tuple[str, ...]) -> None:
+    with pytest.raises(ValueError, match="variant"):
+        plan_tags(version=v("3.3.2"), flavours=FLAVOURS, default=DEFAULT, kind=BuildKind.RELEASE,
+                  variants=variants)
+
+
+variant_sets = st.lists(st.from_regex(r"[a-z][a-z0-9]{0,6}", fullmatch=True).filter(
+    lambda name: name not in {"latest", "master", "python", "default"}), max_size=3, unique=True).map(
+    lambda names: ("", *names))
+
+
+@settings(deadline=None)  # a shared, loaded machine must not turn a slow example into a failure
+@given(versions, st.lists(versions, max_size=8), flavour_sets(), variant_sets)
+def test_variant_tags_parse_back_and_mirror_the_default_images(
+    version: ReleaseVersion, existing: list[ReleaseVersion], fl: tuple[tuple[str, ...], str],
+    variants: tuple[str, ...],
+) -> None:
+    flavours, default = fl
+    plan = plan_tags(version=version, flavours=flavours, default=default, kind=BuildKind.RELEASE,
+                     existing=existing, variants=variants)
+    alone = plan_tags(version=version, flavours=flavours, default=default, kind=BuildKind.RELEASE,
+                      existing=existing)
+    names = [tag.name for tag in plan.tags]
+    assert len(names) == len(set(names)), "a tag appears twice"
+    assert len(plan.tags) == len(alone.tags) * len(variants)
+    for variant in variants:
+        mine = [t for t in plan.tags if t.variant == variant]
+        assert [(parse_tag(t.name).prefix, t.python, t.moving) for t in mine] == [
+            (parse_tag(t.name).prefix, t.python, t.moving) for t in alone.tags]
+        for tag in mine:
+            parts = parse_tag(tag.name)
+            assert parts.variant == variant
+            assert tag_name(parts.prefix, parts.python, parts.variant) == tag.name
+    moving = [t.moving for t in plan.tags]
+    assert moving == sorted(moving), "immutable tags first, then the aliases"
+
+
+@given(st.from_regex(r"[a-z][a-z0-9]{0,10}", fullmatch=True))
+def test_every_variant_name_the_config_accepts_parses_back_from_its_tags(name: str) -> None:
+    accepted = VARIANT_NAME.match(name) is not None and name not in RESERVED_VARIANT_NAMES
+    for tag in (tag_name("3.3.2", "3.11", name), tag_name("latest", None, name),
+                tag_name("3.3", "3.14", name)):
+        assert (parse_tag(tag).variant == name) is accepted
 
 
 # --------------------------------------------------------------------------- platform helper tags

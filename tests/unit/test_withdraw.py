@@ -64,7 +64,8 @@ def test_withdrawing_the_newest_moves_latest_and_its_line_back() -> None:
         "latest-python3.11": "2.0.0-python3.11", "latest-python3.13": "2.0.0-python3.13",
         "latest": "2.0.0-python3.11",
     }
-    assert plan.families[0].digests == {"3.11": digest("2.0.0", "3.11"), "3.13": digest("2.0.0", "3.13")}
+    assert plan.families[0].digests == {"2.0.0-python3.11": digest("2.0.0", "3.11"),
+                                        "2.0.0-python3.13": digest("2.0.0", "3.13")}
     assert plan.marker.tag == "withdrawn-2.0.1" and plan.marker.action is TagAction.CREATE
     assert plan.marker_digest == digest("2.0.1", "3.11") and plan.kept == ()
 
