@@ -37,11 +37,8 @@ for name in names:
         failed[module] = f"{type(exc).__name__}: {exc}"[:300]
 listing = subprocess.run(["airflow", "providers", "list", "--output", "json"], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, universal_newlines=True)
-try:
-    listed = sorted(p["package_name"] for p in json.loads(listing.stdout))
-except ValueError:
-    listed = ["unreadable: " + listing.stdout[-300:] + listing.stderr[-300:]]
-print(json.dumps({"installed": names, "listed": listed, "failed": failed}))
+print(json.dumps({"installed": names, "listing": listing.stdout, "listing_errors": listing.stderr[-600:],
+                  "failed": failed}))
 """
 
 
@@ -121,6 +118,18 @@ def entrypoint_checks(engine: Engine, image: str, *, version: str, flavour: str)
         return checks
 
 
+def listed_providers(listing: str) -> list[str]:
+    """The distributions `airflow providers list --output json` lists. Airflow's log lines may come
+    first on stdout (on Python 3.14 it logs argparse's FileType deprecation there): the listing is
+    the JSON array that starts a line. ValueError if there is none."""
+    lines = listing.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("[")), None)
+    if start is None:
+        raise ValueError("no JSON array in the output")
+    entries, _ = json.JSONDecoder().raw_decode("\n".join(lines[start:]))
+    return sorted(str(entry["package_name"]) for entry in entries)
+
+
 def providers_verdict(found: Mapping[str, object]) -> Check:
     """Pure: every installed provider is listed by `airflow providers list` and imports."""
     installed, listed = list(found.get("installed") or []), list(found.get("listed") or [])  # type: ignore[call-overload]
@@ -141,6 +150,11 @@ def providers_check(engine: Engine, image: str) -> tuple[Check, list[str]]:
         found = json.loads(result.stdout.strip().splitlines()[-1])
     except (CommandError, ServiceError, ValueError, IndexError) as exc:
         return Check("providers", False, f"the provider probe failed: {exc}"), []
+    try:
+        found["listed"] = listed_providers(str(found.get("listing") or ""))
+    except (ValueError, KeyError, TypeError) as exc:
+        output = str(found.get("listing") or "")[-300:] + str(found.get("listing_errors") or "")[-300:]
+        return Check("providers", False, f"`airflow providers list` unreadable ({exc}): {output}"), []
     return providers_verdict(found), list(found.get("installed") or [])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from types import ModuleType
 
 import pytest
@@ -202,3 +203,18 @@ def test_the_profile_builds_every_supported_flavour_a_base_image_can_be_made_for
     profile = load_config(REPO_ROOT, profile=REPO_ROOT / PROFILE)
     buildable = [f for f in supported_flavours(AIRFLOW_3_3_2) if f in SANDBOX_SUITES]
     assert list(profile.python) == buildable
+
+
+def test_the_provider_listing_is_read_after_the_log_lines_airflow_prints_first() -> None:
+    listing = [{"package_name": "apache-airflow-providers-standard", "description": "Standard"},
+               {"package_name": "apache-airflow-providers-celery", "description": "[Celery](x)"}]
+    warning = ("2026-11-28T18:42:18.112321Z [warning  ] FileType is deprecated. Simply open files after "
+               "parsing arguments. [py.warnings] category=PendingDeprecationWarning\n")
+    expected = ["apache-airflow-providers-celery", "apache-airflow-providers-standard"]
+    assert airflow_checks.listed_providers(json.dumps(listing)) == expected
+    assert airflow_checks.listed_providers(warning * 2 + json.dumps(listing, indent=2) + "\n") == expected
+    assert airflow_checks.listed_providers("[]\n") == []
+    with pytest.raises(ValueError):
+        airflow_checks.listed_providers(warning)
+    with pytest.raises(ValueError):
+        airflow_checks.listed_providers('[{"package_name": "apache-airflow-providers-standard"')
