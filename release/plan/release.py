@@ -29,6 +29,7 @@ from packaging.utils import (
 
 from release.config import ReleaseConfig
 from release.errors import ConfigError
+from release.plan.cleanup import CONSTRAINTS_PREFIX
 from release.plan.provenance import image_signature_path, sbom_path
 from release.plan.tags import BuildKind, check_tag_length, plan_tags, platform_tag, version_tag
 from release.versions import ReleaseVersion, companion_version
@@ -90,7 +91,7 @@ def constraints_name(python: str, variant: str = "") -> str:
 def constraints_folder(name: str, version: ReleaseVersion | str) -> str:
     """Where a release's constraints files are published in svn, under the project's folder (next
     to `<version>/`, which holds only what was voted on): `<name>/constraints-<version>`."""
-    return f"{name}/constraints-{version}"
+    return f"{name}/{CONSTRAINTS_PREFIX}{version}"
 
 
 @dataclass(frozen=True)

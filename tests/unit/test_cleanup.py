@@ -63,3 +63,24 @@ def test_candidates_of_a_final() -> None:
     folders = ["1.10.6rc1", "1.10.6rc2", "1.10.6b1", "1.10.6", "1.10.7rc1", "KEYS"]
     assert candidates_of(V("1.10.6"), folders) == ("1.10.6b1", "1.10.6rc1", "1.10.6rc2")
     assert candidates_of(V("1.10.6"), []) == ()
+
+
+def test_shipped_constraints_go_with_their_version() -> None:
+    released = ["1.10.5/", "constraints-1.10.5/", "1.10.6/", "constraints-1.10.6/", "KEYS"]
+    candidates = ["1.10.6rc1/", "constraints-1.10.6rc1/", "1.10.7rc1/", "constraints-1.10.7rc1/",
+                  "constraints-1.10.7rc2/", "1.10.7rc2/"]
+    assert names(plan_cleanup(released, candidates)) == {
+        "release/1.10.5": "older than 1.10.6, the newest of 1.10",
+        "release/constraints-1.10.5": "older than 1.10.6, the newest of 1.10",
+        "dev/1.10.6rc1": "1.10.6 is released", "dev/constraints-1.10.6rc1": "1.10.6 is released",
+        "dev/1.10.7rc1": "superseded by 1.10.7rc2", "dev/constraints-1.10.7rc1": "superseded by 1.10.7rc2"}
+    withdrawn = plan_cleanup(["1.10.6", "constraints-1.10.6"], [], withdrawn={V("1.10.6")})
+    assert names(withdrawn) == {"release/1.10.6": "withdrawn", "release/constraints-1.10.6": "withdrawn"}
+    assert plan_cleanup(["constraints-banana/", "constraints-/"], ["constraints-x"]) == ()
+
+
+def test_promotion_removes_the_candidates_shipped_constraints_too() -> None:
+    folders = ["1.10.6rc1/", "constraints-1.10.6rc1/", "constraints-1.10.6rc2/", "1.10.6rc2/",
+               "constraints-1.10.7rc1/", "signatures/", "KEYS"]
+    assert candidates_of(V("1.10.6"), folders) == (
+        "1.10.6rc1", "constraints-1.10.6rc1", "1.10.6rc2", "constraints-1.10.6rc2")
