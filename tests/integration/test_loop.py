@@ -237,13 +237,20 @@ def test_the_release_loop(loop: Loop) -> None:
     assert "The scheduler no longer loses a heartbeat on restart." in announcement
 
     # --- cleanup: an older release and a stale candidate, listed, then removed ------------------------
+    # (publish committed the constraints the final's images installed beside its folder)
+    shipped = svn("list", f"{svn_root}/release/sample-app/constraints-{FINAL}").split()
+    assert f"constraints-{FLAVOUR}.txt" in shipped and f"constraints-{FLAVOUR}.txt.asc" in shipped
     svn("mkdir", "--parents", "-m", "Older release", f"{svn_root}/release/sample-app/1.10.5",
-        f"{svn_root}/dev/sample-app/1.10.4rc1")
+        f"{svn_root}/release/sample-app/constraints-1.10.5", f"{svn_root}/dev/sample-app/1.10.4rc1",
+        f"{svn_root}/dev/sample-app/constraints-1.10.4rc1")
     listing = loop.run("cleanup")
-    assert "release/sample-app/1.10.5" in listing.stderr and "dev/sample-app/1.10.4rc1" in listing.stderr
+    for folder in ("release/sample-app/1.10.5", "release/sample-app/constraints-1.10.5",
+                   "dev/sample-app/1.10.4rc1", "dev/sample-app/constraints-1.10.4rc1"):
+        assert folder in listing.stderr, folder
     assert "1.10.5" in svn("list", f"{svn_root}/release/sample-app")
     loop.run("cleanup", "--remove")
-    assert svn("list", f"{svn_root}/release/sample-app").split() == ["1.10.6/", "KEYS", "signatures/"]
+    assert svn("list", f"{svn_root}/release/sample-app").split() == [
+        "1.10.6/", "KEYS", "constraints-1.10.6/", "signatures/"]
     assert svn("list", f"{svn_root}/dev/sample-app").split() in ([], ["signatures/"])
 
     # --- withdraw the newest release: latest moves back ------------------------------------------------
