@@ -13,9 +13,9 @@ import pytest
 from release.steps.smoke import PROBE
 
 
-def probe(record: Path, timeout: float, *command: str) -> dict[str, Any]:
+def probe(record: Path, timeout: float, *command: str, headers: str = "/no-such-dir") -> dict[str, Any]:
     tools = "sh,no-such-tool-here"
-    argv = [sys.executable, "-c", PROBE, "pytest", str(record), tools, str(timeout), *command]
+    argv = [sys.executable, "-c", PROBE, "pytest", str(record), tools, headers, str(timeout), *command]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True)
     found: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return found
@@ -25,13 +25,19 @@ def probe(record: Path, timeout: float, *command: str) -> dict[str, Any]:
 def test_the_probe_reports_facts_and_runs_the_shell_and_the_app_command(tmp_path: Path) -> None:
     record = tmp_path / "wheels.sha256"
     record.write_text(f"{'a' * 64}  x-1-py3-none-any.whl\n")
-    found = probe(record, 30, sys.executable, "-c", "print('app says hi')")
+    include = tmp_path / "include" / "sub"
+    include.mkdir(parents=True)
+    (include / "x.h").write_text("int x;\n")
+    (include / "x.c").write_text("int x;\n")
+    found = probe(record, 30, sys.executable, "-c", "print('app says hi')",
+                  headers=f"{tmp_path / 'include'},/no-such-dir")
     assert found["python"] == "{}.{}".format(*sys.version_info[:2])
     assert found["version"] == pytest.__version__
     assert found["wheels"] == record.read_text()
     assert found["tools"]["sh"] and found["tools"]["no-such-tool-here"] is None
     assert found["shell"][0] == 0
     assert found["app_command"] == [0, "app says hi\n"]
+    assert found["headers"] == [1, [str(include / "x.h")]]
     assert len(found["pip_check"]) == 2
     assert set(found["seconds"]) == {"facts", "pip_check", "shell", "app_command"}
 
@@ -45,3 +51,4 @@ def test_the_probe_reports_a_missing_or_hanging_app_command(tmp_path: Path) -> N
     assert hanging["app_command"] == [-1, "did not finish in 1s"]
     quiet = probe(tmp_path / "none", 30)
     assert "app_command" not in quiet
+    assert quiet["headers"] == [0, []]
