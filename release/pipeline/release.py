@@ -42,7 +42,7 @@ from release.plan.release import (
     plan_release,
     replan_aliases,
 )
-from release.plan.tags import BuildKind, split_platform
+from release.plan.tags import BuildKind, split_platform, version_tag
 from release.progress import Progress
 from release.record import (
     IndexEntry,
@@ -100,7 +100,8 @@ class ReleaseReport:
         found = {"version": self.version, "steps": self.steps, "files": self.files, "images": self.images,
                  "uploads": self.uploads, "tags": tags, "moved": moved, "replanned": self.replanned}
         if self.platforms:
-            found["indexes"] = {p: {"digest": self.images.get(p), "platforms": d}
+            # several platforms come without variants: each index is under the flavour's version tag
+            found["indexes"] = {p: {"digest": self.images.get(version_tag(self.version, p)), "platforms": d}
                                 for p, d in self.platforms.items()}
         return found
 
