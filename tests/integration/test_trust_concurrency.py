@@ -98,7 +98,7 @@ def test_an_alias_on_a_higher_release_is_left_there_by_the_tag_mover(sample: Sam
     assert older != newest
     lines: list[str] = []
     change = TagChange("latest", "3.11", True, TagAction.MOVE, newest, "1.0.0-python3.11")
-    [entry] = apply_changes(sample.registry(), sample.config.image, [change], {"3.11": older},
+    [entry] = apply_changes(sample.registry(), sample.config.image, [change], {"1.0.0-python3.11": older},
                             version=parse_version("1.0.0"), progress=lambda line: lines.append(str(line)))
     assert sample.tag_digests()["latest"] == newest
     assert entry.action == "skip" and entry.digest == newest
