@@ -363,7 +363,10 @@ def test_the_pipeline_killed_in_a_step(suite: Suite, step: str, version: str, po
 
 def test_an_interrupt_while_publishing(suite: Suite) -> None:
     suite.declare("1.0.6")
-    interrupted = suite.release("1.0.6", when="uploading", then=kill_group(signal.SIGINT))
+    # the first upload waits 5 s at the proxy: the interrupt lands while publishing even when this
+    # harness reads the line late on a loaded machine (once the run had finished before it did)
+    with suite.index_proxy.faulty(Rule("POST", r"^/", "delay", seconds=5)):
+        interrupted = suite.release("1.0.6", when="uploading", then=kill_group(signal.SIGINT))
     suite.injected(interrupted, code=130, says="interrupted; rerun the same command to resume")
     suite.converges("1.0.6")
 
