@@ -23,8 +23,10 @@ LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML"
 
 # The default arguments of `nox -s tests`, which is what CI runs (`.ci/run` -> `nox -s lint tests`):
 # every test, the two-platform tests (marker `multiplatform`, one flavour, arm64 built and smoked
-# under qemu, about 7 min cold of which 5 make the arm64 base image) and the fault suite (marker
-# `faults`, about 11 min) included. A cold run of the whole CI on a fresh 2-core machine took 42 min.
+# under qemu, about 7 min cold of which 5 make the arm64 base image), the fault suite (marker
+# `faults`, about 11 min) and the Airflow acceptance for one flavour and both variants (marker
+# `airflow`, about 13 min cold) included. A cold run of the whole CI on a 2-core machine with an empty
+# engine took 58 min while other tests shared the machine for its last half hour.
 TESTS_DEFAULT_ARGS = ["-q", "--durations=15"]
 
 
