@@ -5,12 +5,12 @@ them made the registry answer a schema-1 manifest, which docker turns into anoth
 from __future__ import annotations
 
 import http.client
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
+from conftest import http_server
 
 from tests.fault_helpers import FaultProxy
 
@@ -32,15 +32,9 @@ class Upstream(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def upstream() -> Iterator[int]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     Upstream.seen = []
-    try:
-        yield server.server_address[1]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with http_server(Upstream) as port:
+        yield port
 
 
 def test_repeated_request_and_answer_headers_pass_the_proxy_whole(upstream: int) -> None:

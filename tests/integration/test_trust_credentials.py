@@ -7,13 +7,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, make_sample_repo
+from conftest import REPO_ROOT, http_server, make_sample_repo
 
 from release.adapters.cmd import run
 from release.adapters.index import PackageIndex, download_wheel
@@ -40,12 +39,8 @@ class _Failing(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def failing_index() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    yield f"http://__token__:{TOKEN}@127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
+    with http_server(_Failing) as port:
+        yield f"http://__token__:{TOKEN}@127.0.0.1:{port}/"
 
 
 def test_the_repr_and_errors_of_an_index_hide_its_credentials(failing_index: str) -> None:
