@@ -68,8 +68,8 @@ def supported_flavours(metadata: Mapping[str, Sequence[str]]) -> list[str]:
 
 def flavours_line(supported: Sequence[str], profile: Sequence[str], buildable: Iterable[str]) -> str:
     """One line: which supported flavours the profile builds, and which it skips and why."""
-    built = [f for f in supported if f in profile]
-    cannot = [f for f in supported if f not in profile and f not in set(buildable)]
+    built, can = [f for f in supported if f in profile], set(buildable)
+    cannot = [f for f in supported if f not in profile and f not in can]
     left = [f for f in supported if f not in profile and f not in cannot]
     line = f"flavours: {', '.join(built) or 'none'} of the supported {', '.join(supported)}"
     if cannot:

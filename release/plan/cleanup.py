@@ -39,31 +39,25 @@ def _folders(names: Iterable[str]) -> list[tuple[str, ReleaseVersion]]:
     return sorted(found, key=lambda pair: (pair[1], pair[0]))
 
 
-def _versions(names: Iterable[str]) -> list[ReleaseVersion]:
-    return sorted({version for _, version in _folders(names)})
-
-
 def plan_cleanup(released: Iterable[str], candidates: Iterable[str],
                  withdrawn: Collection[ReleaseVersion] = ()) -> tuple[Removal, ...]:
     """The folders of `release/<name>/` (`released`) and `dev/<name>/` (`candidates`) that may go."""
-    finals = [v for v in _versions(released) if not v.is_prerelease]
+    release_folders = [(f, v) for f, v in _folders(released) if not v.is_prerelease]
+    dev_folders = [(f, v) for f, v in _folders(candidates) if v.is_prerelease]
+    finals = sorted({v for _, v in release_folders})
     newest: dict[str, ReleaseVersion] = {}
     for version in finals:
         if version not in withdrawn:
             newest[version.line] = max(version, newest.get(version.line, version))
     removals = []
-    for folder, version in _folders(released):
-        if version.is_prerelease:
-            continue
+    for folder, version in release_folders:
         if version in withdrawn:
             removals.append(Removal("release", folder, "withdrawn"))
         elif version != newest[version.line]:
             removals.append(Removal("release", folder,
                                     f"older than {newest[version.line]}, the newest of {version.line}"))
-    staged = [v for v in _versions(candidates) if v.is_prerelease]
-    for folder, candidate in _folders(candidates):
-        if not candidate.is_prerelease:
-            continue
+    staged = {v for _, v in dev_folders}
+    for folder, candidate in dev_folders:
         target = candidate.final
         released_since = [v for v in finals if v.line == target.line and v >= target]
         newer = [c for c in staged if c.final == target and c > candidate]

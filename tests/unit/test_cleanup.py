@@ -84,3 +84,8 @@ def test_promotion_removes_the_candidates_shipped_constraints_too() -> None:
                "constraints-1.10.7rc1/", "signatures/", "KEYS"]
     assert candidates_of(V("1.10.6"), folders) == (
         "1.10.6rc1", "constraints-1.10.6rc1", "1.10.6rc2", "constraints-1.10.6rc2")
+
+
+def test_the_listings_may_be_read_once() -> None:
+    released, candidates = ["1.10.5", "1.10.6"], ["1.10.6rc1", "constraints-1.10.6rc1"]
+    assert plan_cleanup(iter(released), iter(candidates)) == plan_cleanup(released, candidates)
