@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # Production image of a Python application, built by the release pipeline or by hand:
 #
 #   docker build .                                    # builds the wheel from this checkout

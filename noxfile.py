@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """nox sessions: tests, unit, faults, platforms, lint, images (the master build CI runs), smoke,
 bench, airflow.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Acceptance on the real thing: a real Apache Airflow release from PyPI through the same Dockerfile
 and pipeline (`nox -s airflow`, tests/integration/test_airflow.py).
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Airflow's own checks of a built image, beyond the pipeline's smoke test: the entrypoint keeps the
 official image's conventions, every installed provider is listed and imports, and `airflow db
 migrate` works against a real PostgreSQL and a real MariaDB (the sandbox's, from Debian).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Airflow's CeleryExecutor docker-compose setups on the pipeline's images, brought up and used.
 
 Two files: the quick start of examples/airflow/ (the pipeline's own), and Airflow's own file from

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`nox -s bench`: the performance figures of the issues, each measured in this one run next to
 what it is compared with (the plain image is built in the same run), with its goal, whether the
 goal is met and, when not, how far off it is. Where the time goes (per build step, per smoke

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Fresh-machine figures for `nox -s bench`: the base images debootstrapped at once (with an empty and
 with a warm package cache), and the README's main command as a fresh machine would run it; and the
 Airflow cold build against its plain image (`nox -s airflow` measures the same, with more).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Image figures for `nox -s bench`: cold builds against the plain single-stage image (built in the
 same run, the same way), sizes, the rebuild after a source-only change, a rerun, the smoke test,
 and a master build on a runner whose engine is empty (dependency layers from the registry)."""

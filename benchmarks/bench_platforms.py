@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Two-platform figures for `nox -s bench`: linux/amd64 natively and linux/arm64 under qemu.
 
 - the emulated build's cost per flavour against the native one (the same wheel, no cache);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`python -m benchmarks.bench_provenance`: what provenance costs, in release time and bytes.
 
 One flavour, a final and a candidate of the sample app on a throwaway sandbox: the time of each

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Registry figures for `nox -s bench`: aliasing by manifest copy against a 10 MB and a 1 GB image,
 and how the dry run's planning and the base-image refresh grow from 100 to 5,000 tags."""
 

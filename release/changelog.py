@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Release notes from a Keep-a-Changelog file (`## [1.10.6] - 2026-11-20`). Pure: text in, text out."""
 
 from __future__ import annotations

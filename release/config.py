@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`[tool.release]` in the target's pyproject.toml, read once into a frozen object."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """How output looks: messages on stderr (rich), machine output alone on stdout."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The emails around a vote that the pipeline renders: `[RESULT][VOTE]` and `[ANNOUNCE]`. Pure.
 
 (The `[VOTE]` email itself is rendered where the candidate is staged, in steps/vote.py.)

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """One error family. Each error carries the exit code the CLI uses; only the entry point exits."""
 
 from __future__ import annotations

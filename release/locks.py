@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Locks between runs of the pipeline on one machine: `flock` on files under the target's `dist/`.
 
 What is shared: every run whose project root (the checkout) is the same, whichever command it

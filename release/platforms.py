@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Image platforms (`linux/amd64`, `linux/arm64`): the spellings and what each is called elsewhere.
 
 A platform is written as Docker and OCI write it, `os/architecture`. This module knows, for each

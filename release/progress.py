@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The one progress type: a step reports plain lines or `Event`s to a `Progress` callable.
 
 The library only reports; the command line decides how it looks (`console.progress`), and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The release record: what each step produced, typed, written as it goes, read back on a rerun.
 
 Lives at `dist/<version>/release.json`. This module is the only one that reads or writes it:

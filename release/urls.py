@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """URLs from configuration and from services: which are safe to use, and how they are shown. Pure.
 
 Hosts are compared as `urllib.parse` reads them, never by looking at text: in

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """PEP 440 rules for release versions, on top of `packaging`. Pure: no I/O."""
 
 from __future__ import annotations

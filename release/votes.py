@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Counting a PMC vote by the ASF rules. Pure: text in, a tally out.
 
 The votes come from a plain-text file or an mbox export of the `[VOTE]` thread. Binding votes are

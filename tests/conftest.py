@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Shared fixtures: a throwaway git checkout of the sample application."""
 
 from __future__ import annotations

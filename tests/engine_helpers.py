@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A throwaway registry and the engine checks shared by the engine and image tests."""
 
 from __future__ import annotations

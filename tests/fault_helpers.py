@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Faults for the fault suite, injected into the real services: a misbehaving HTTP proxy on 127.0.0.1
 in front of the real registry or index, a small filesystem that can be filled, and the pipeline as a
 process that is killed or interrupted when its output reaches a point."""

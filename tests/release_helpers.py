@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Helpers for end-to-end release tests: a sample checkout on a real sandbox, and its state."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Throwaway keyrings, svn repositories and built candidates for the build/sign/vote tests.
 
 Builds take seconds, so each (version) is built once per test session and shared read-only;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # The Airflow image's entrypoint (the profile's `entrypoint`; the init runs it as PID 1's child).
 # It keeps the conventions users of the official apache/airflow image, its docker-compose file and
 # its Helm chart rely on (see docs/airflow.md, "Using the image"):

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Regenerate the constraints file of the Airflow profile.
 
 `uv pip compile` resolves `apache-airflow[EXTRAS]==VERSION` once per flavour, inside that flavour's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Debian/Ubuntu packages through apt-get: how the sandbox gets the programs it needs (root only)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """binfmt_misc: whether the kernel runs another architecture's programs through qemu, and turning it on.
 
 Debian's `qemu-user-static` registers its emulators with `binfmt-support` and the F (fix-binary)

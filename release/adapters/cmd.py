@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The one way to run an outside program: echo it, find it, turn failures into project errors.
 
 Output is captured (returned, and its last line in the error) or, with `log=`, appended to a log

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Docker Engine, through the docker SDK: build (streamed), import, tag, push, pull, inspect, run,
 remove; and whether it answers at all.
 

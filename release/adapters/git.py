@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The target's git repository, through GitPython: commits, clean exports, release tags."""
 
 from __future__ import annotations

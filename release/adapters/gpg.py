@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """GnuPG, non-interactively: keys, detached signatures, KEYS files. Every call names its keyring."""
 
 from __future__ import annotations

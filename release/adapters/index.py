@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The package index: what it holds (PEP 503 simple pages, with hashes), downloads, twine uploads.
 
 Credentials are twine's business: `~/.pypirc` or TWINE_USERNAME/TWINE_PASSWORD. They are never

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The loopback network the sandbox's services listen on: free ports, and whether a URL answers.
 
 Plain HTTP through urllib with no proxy: a proxy must never stand in for a local service.

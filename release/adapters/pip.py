@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """pip, installing into this interpreter: the sandbox's own Python tools (pypiserver)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Long-lived background programs (the sandbox's dockerd, registry and index): start, watch, stop.
 
 A program started here runs in its own session, so it outlives the process that started it. It is

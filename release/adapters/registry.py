@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The registry HTTP API (distribution v2): tags, manifests, labels, and manifest copies.
 
 Aliases are set by copying a manifest (GET then PUT under another tag): no blob is uploaded.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Root filesystems for base images: debootstrap a Debian suite, pack it as a tar, clear its mounts."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """skopeo: "simple signing" signatures of image manifests, made and checked with gpg keys.
 
 `standalone-sign` and `standalone-verify` work on local files (a manifest, a signature), so the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Subversion (dist.apache.org style dev/ and release/ trees), never prompting for anything."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The invoke collection: `invoke release`, `invoke publish`, the vote, image, CI and sandbox tasks."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """invoke ci: write the GitHub Actions workflows from [tool.release], or check the committed ones."""
 
 from __future__ import annotations

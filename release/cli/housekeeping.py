@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """invoke tasks that look after what was released: cleanup (svn) and withdraw."""
 
 from __future__ import annotations

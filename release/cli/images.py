@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """invoke tasks for images: images (a release's or the master build), smoke, refresh."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`release-pipeline`: the invoke collection as a stand-alone command."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """invoke tasks for the local sandbox: sandbox.up, sandbox.status, sandbox.down."""
 
 from __future__ import annotations

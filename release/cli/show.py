@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """How plans and reports look on a terminal: tables on stderr, JSON alone on stdout."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What every invoke task shares: error reporting, the project root, config, versions, flavours."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """invoke tasks of the PMC vote workflow: build, sign, stage, verify, vote-result, promote, announce."""
 
 from __future__ import annotations

@@ -1,1 +1,2 @@
+# SPDX-License-Identifier: Apache-2.0
 """The executors: a release plan, a publish join, image jobs; and where they run (connect)."""

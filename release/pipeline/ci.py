@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Write the target's GitHub Actions workflows, or say how the committed ones differ from them."""
 
 from __future__ import annotations

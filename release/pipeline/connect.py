@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Where a release goes: the configured endpoints, with `sandbox` values filled from the sandbox."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Withdraw a release and clean svn up, against the target as it stands (observed, then planned)."""
 
 from __future__ import annotations

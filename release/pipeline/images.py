@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Image jobs outside a full release: one release's images (per flavour, and per platform, for
 split CI), the master build CI runs after every merge, and the local smoke run contributors use.
 

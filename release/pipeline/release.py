@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Execute a release plan: walk `plan.steps`, each step doing what the plan says, and report it.
 
 Publishing order keeps users safe: images under immutable tags first, then packages (read back

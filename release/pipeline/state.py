@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the target holds now, read from the registry and the index: the plan's only input from outside.
 
 Released versions are the registry's version tags and the release's own distribution's versions

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Housekeeping of the svn dist tree: which folders may go. Pure.
 
 The ASF asks that `release/` holds only the current releases (older ones stay in the archive),

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What goes into one flavour's image: its tag, build args, labels and input hash. Pure: no I/O.
 
 The input hash covers everything that decides an image's content and labels except the build

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Where a release's provenance lives and how it is named: SBOMs, image signatures, the attached
 record, and the policy a user installs to check them. Pure: no I/O.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The whole release as data: steps, artefacts, images, uploads and every tag's action. Pure.
 
 `plan_release` is the program `invoke release` runs: the pipeline walks `plan.steps` and each

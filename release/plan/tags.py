@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Image tags: the one place that spells them, and the planner that decides which a build gets. Pure.
 
 Spellings: `V-pythonP` and `V` (immutable), `X.Y-pythonP` and `X.Y`, `latest-pythonP` and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Withdrawing a release: where its aliases go back to, and the tag that publishes it. Pure.
 
 A withdrawn release keeps its images and immutable tags (people may have pinned them), but no

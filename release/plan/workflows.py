@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """GitHub Actions workflows for a target, built from its `[tool.release]` as plain data. Pure.
 
 `invoke ci` writes them to `.github/workflows/`; `invoke ci --check` compares. The jobs run the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A local sandbox of real services on 127.0.0.1: the pipeline's default publishing target.
 
 `up` starts (or reuses) a Docker registry, a package index (pypiserver, no fallback to PyPI, so it

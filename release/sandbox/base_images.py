@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Python base images built here from Debian (no Docker Hub), cached in the engine by a recipe label.
 
 One image per flavour and platform. The host's platform keeps the tag it always had

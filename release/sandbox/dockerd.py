@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Docker Engine: use the one that answers, or install and start one (root on Debian/Ubuntu)."""
 
 from __future__ import annotations

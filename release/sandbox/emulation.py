@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run images of another architecture on this host: qemu-user-static through binfmt_misc.
 
 Needed only when a platform other than the host's is configured. On a Debian machine as root the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A throwaway signing key in its own GNUPGHOME, and the Apache-style KEYS text for it."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Database and broker images built here from Debian's packages (no Docker Hub): PostgreSQL,
 MariaDB and Redis, each on the sandbox's Debian stable base image, with an entrypoint that reads
 the same environment variables as the official images (POSTGRES_USER, MARIADB_DATABASE, ...), so

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The two long-lived HTTP services: a Docker registry and a Python package index."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Where the sandbox keeps its state, and how it starts a service and waits until it answers."""
 
 from __future__ import annotations

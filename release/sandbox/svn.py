@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A local Subversion repository laid out like dist.apache.org: dev/<name>/ and release/<name>/KEYS."""
 
 from __future__ import annotations

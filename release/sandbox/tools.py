@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Install the outside programs the sandbox needs on a fresh Debian/Ubuntu machine."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Write the `[ANNOUNCE]` email of a published release into dist/<V>/ (the release manager sends it).
 
 Everything in it comes from the release record: the release notes the build took from the

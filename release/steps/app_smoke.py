@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The application's own smoke checks, from `[tool.release]`: `smoke-commands` and `health-check`.
 
 Each smoke command runs in a fresh container (no network) and must exit 0 and, when it says

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sign every pushed image digest with the release key ("simple signing", what skopeo and podman
 check with a `signedBy` policy) and publish the signatures in a lookaside tree in svn.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Build the release files from a clean export of one commit, reproducibly, into `dist/<V>/`.
 
 `svn/` holds what the PMC votes on (final version in every name, plus the source tarball);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Check what a release published about its images, as a user or a voter would: the record and
 SBOMs attached to each image digest in the registry (and, for a final, committed to svn), their
 signatures against KEYS, the digests the record names against what the registry holds, and each

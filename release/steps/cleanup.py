@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Housekeeping of svn: list what `plan/cleanup.py` says may go, and remove it only when asked."""
 
 from __future__ import annotations

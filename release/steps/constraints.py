@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The constraints that ship with a release: what each image installed, read from the pushed image.
 
 Once the images are smoked and pushed, every image (each flavour, each variant) is asked for

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Build one production image per Python flavour and image variant, reuse what the registry
 already has, push.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Put each flavour's image index over its platforms' images, from what the registry holds.
 
 The same step joins a one-machine run and image jobs run elsewhere (one per flavour and

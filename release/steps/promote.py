@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """After a passed vote: the voted files become the release, unchanged (no rebuild, no re-signing).
 
 A candidate is promoted only with a passing vote result in its record (`invoke vote-result`), or

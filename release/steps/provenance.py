@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The record goes out with the release: the signed release.json and each image's signed SBOM,
 attached to the image digest in the registry (an OCI artifact under the fallback tag
 `sha256-<hex>.att`, the registry having no referrers API), and for a final version in svn

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Publish so packages and images ship together.
 
 Packages go to the index and are read back and compared; a publish job finds the images that

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Base-image refresh: rebuild the images whose base image moved, under the same tags.
 
 Looks at `master-pythonP` and, per release line X.Y, the newest final release's `V-pythonP`

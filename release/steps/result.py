@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Count the vote on a staged candidate, record the result, and write the `[RESULT][VOTE]` email.
 
 The counting and the ASF rules are pure (release/votes.py); this step reads the votes file and

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A CycloneDX SBOM per pushed image: its Python distributions and its Debian packages, read inside
 the very image the registry holds (pulled by digest), signed like the packages.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Sign the built files: `X.asc` (detached, armored) and `X.sha512` (`sha512sum -c` format) next to each."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Check every image before anything is pushed: it must be exactly what the release promises.
 
 Per image: the Python is the flavour; the installed package is the release's version, from a

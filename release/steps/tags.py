@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The one tag mover: every tag the release, the master build and `refresh` set goes through here.
 
 A tag is set by manifest copy (no blob upload). An immutable tag that already points at another

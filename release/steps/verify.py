@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a PMC member runs before voting: signatures, checksums, the file list, a rebuild to compare,
 and the checks made by hand on a source release: LICENSE and NOTICE, license headers, no binaries,
 and wheels made of their sdist's files (the rules themselves are in release/licences.py); and the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Stage a release candidate in svn dev/ for the PMC vote, tag it in git, and write the vote email.
 
 Before anything is committed the candidate's files pass the checks PMC members make by hand

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Withdraw a release: publish the withdrawal, move its aliases back, tell the index, record it.
 
 The decision where each alias goes is pure (plan/withdraw.py); tags move only through

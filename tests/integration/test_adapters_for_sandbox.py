@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What the sandbox asks of the adapters: svn set-up, a generated gpg key and its KEYS entry, a root
 filesystem packed and imported, whether the engine answers, and an image's config digest.
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The git, gpg and svn adapters against the real programs, in throwaway repositories and keyrings."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Real Apache Airflow through the pipeline, as CI runs it: one flavour (the profile's default,
 3.11), both variants (the default image with the official image's 34 extras, and slim), by the
 same code `nox -s airflow` runs for every flavour.

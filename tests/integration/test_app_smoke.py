@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The in-image health watcher of the app smoke checks, run as a real local process against a real
 local HTTP server."""
 

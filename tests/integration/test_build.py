@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Building the release files: from the commit only, reproducibly, final names for svn, rc names for PyPI."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The generated workflows, linted by actionlint and run here job by job against the sandbox.
 
 The sample application is configured with plain endpoints (the sandbox's registry, index, svn

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The command line as a release manager meets it: bad input is one clear line and a non-zero exit."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The command runner with real programs: captured output, or output kept in a log file."""
 
 from __future__ import annotations

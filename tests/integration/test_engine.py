@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The engine adapter against the real Docker Engine and a throwaway registry."""
 
 from __future__ import annotations

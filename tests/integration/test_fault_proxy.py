@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The fault suite's proxy passes requests and answers on as they are, repeated headers included:
 docker sends one Accept header per manifest type it takes, and a proxy that kept only one of
 them made the registry answer a schema-1 manifest, which docker turns into another image."""

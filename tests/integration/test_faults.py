@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The fault suite: each fault is injected into the real sandbox services or into the pipeline's own
 process while `invoke release` runs; after each, a rerun of the same command must finish the release.
 

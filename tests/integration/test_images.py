@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Real images of the sample app: build, smoke, push, reuse, cache, failures (engine + registry).
 
 Needs the Docker Engine and the local base images `sandbox/python:<flavour>` (built by the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The whole Apache release loop, command by command, as a release manager types it, on a sandbox.
 
 RC -> verify -> vote result (too early, too few binding votes, a binding -1 majority, then a

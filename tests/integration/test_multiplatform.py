@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A release for linux/amd64 and linux/arm64 on the sandbox: one image index per tag.
 
 One flavour (3.11) keeps this affordable: the arm64 images are built and smoked under qemu. In

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The net adapter against a loopback HTTP server: free ports, status probes, plain GETs."""
 
 from __future__ import annotations

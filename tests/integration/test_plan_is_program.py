@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The dry run's plan is what the release then does: tag for tag, file for file, step for step.
 
 For each registry/index state a release meets (first release, RC, patch on an older line, a

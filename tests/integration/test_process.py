@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The process adapter against real processes: background services started, recognised, stopped."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Provenance a user can check, on a real sandbox with one flavour: the SBOM of the sample's image,
 the signed record published in the registry and svn, image signatures that skopeo and podman check
 with the documented policy, and a voter's checks of a candidate's images.

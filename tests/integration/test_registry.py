@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The registry adapter against a real `docker-registry` and against a fake token-auth registry.
 
 Images are pushed with plain HTTP (blob uploads and a schema2 manifest), no container engine.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Whole releases of the sample app on a real sandbox: tags, `latest` ownership, faults, resume."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Break the real registry and index half-way through a release; the rerun must finish the job."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The local sandbox against real services: registry, package index, svn, gpg, Docker Engine."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Signing: .asc and .sha512 next to every file, only with a valid key from KEYS, never replacing silently."""
 
 from __future__ import annotations

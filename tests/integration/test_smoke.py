@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The smoke test's in-image probe, run as a real local process (the images run the same script)."""
 
 from __future__ import annotations

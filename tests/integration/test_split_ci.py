@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Image jobs on separate runners, then `invoke publish` joining them from the registry alone.
 
 Each runner is its own process in its own clone, configured with plain endpoints (as CI is),

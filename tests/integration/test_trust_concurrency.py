@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Runs at the same time (security review): `latest` and `X.Y` never move backwards, and two runs of one
 version never both write its record. Real releases on a real sandbox; the first run is held right
 before its aliases move through the progress callable it is given (a seam, nothing is patched)."""

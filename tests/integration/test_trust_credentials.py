@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Credentials inside an index URL (`https://user:token@...`) never appear in progress lines, error
 messages or reprs (security review): the config refuses such URLs, and what reaches the adapters
 anyway is shown as `<hidden>`. The index is a real http.server on 127.0.0.1 answering 500."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A revision read from an image label reaches git only as a full commit hash (security review, finding 3)."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A signature by a revoked or expired key is not good, though gpg exits 0 and prints VALIDSIG for
 it (security review, finding 2). Status output as gpg 2.2 prints it, then real gpg in throwaway
 keyrings, then the voter's `verify` of a candidate in a real svn repository."""

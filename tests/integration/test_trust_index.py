@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A hostile package index can neither write outside the download folder nor leave bytes it did not
 advertise (security review, finding 1). The index is a real http.server on 127.0.0.1."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Registry credentials go to a bearer-token service only over https, or over plain http to the
 registry's own loopback host (security review, finding 5). The token services here are http.server
 instances on other loopback addresses."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What is read by digest must hash to it; a manifest PUT's answered digest must be that of the bytes
 sent (security review, finding 4). A real `docker-registry` behind a small proxy on 127.0.0.1 that
 alters what passes through it."""

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Image indexes are checked, not trusted: an entry's platform must be the architecture its image's
 own config states, its size its manifest's, whether the index is read from a real `docker-registry`
 or about to be written to it; and an index read by digest must hash to it."""

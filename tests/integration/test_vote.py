@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The vote: stage the candidate in svn dev/, the vote email, a voter's verification, and promotion."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Run a generated GitHub Actions workflow here, job by job, each job in a fresh clone of its own.
 
 What GitHub does and this does instead:

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Unit tests are pure: a test here that starts a process or opens a socket fails.
 
 Every way to start a program (subprocess, fork, spawn, exec, system) and every way to reach the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The Airflow example without the engine: its constraints tooling, its profile and the bench lines."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The app's own smoke checks: verdicts, and the checks over a fake engine. Pure."""
 
 from __future__ import annotations

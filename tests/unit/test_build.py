@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The pure parts of the build: where a tree declares its version, reproducible tarballs, file kinds."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Release notes come from the version's own section of a Keep-a-Changelog file, nothing more."""
 
 from __future__ import annotations

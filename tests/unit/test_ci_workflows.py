@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The GitHub Actions workflows as data: jobs, the needs graph, matrices, triggers, secrets, commands.
 
 Pure: configs are parsed from tables, the workflows are dicts, files are only read and written.

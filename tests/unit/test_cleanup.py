@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Which svn folders housekeeping removes: old releases, withdrawn ones, finished candidates. Pure."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What every task shares: errors become one line and their family's exit code; options are checked."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The command runner's pure part: the end of a program's output, as errors show it."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """`[tool.release]`: every key, the defaults, and one ConfigError naming the key for each mistake."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Where a release goes: `resolve_target` fills each `sandbox` value from the running sandbox. Pure."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The constraints each image ships: what the image lists, and the file written from it. Pure."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The [RESULT][VOTE] and [ANNOUNCE] emails. Pure."""
 
 from __future__ import annotations

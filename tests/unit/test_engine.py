@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The engine adapter's build stream parser and reference splitting: pure, no engine."""
 
 from __future__ import annotations

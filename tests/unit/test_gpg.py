@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The gpg adapter's parser of `gpg --with-colons` key listings."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Joining platforms into an index: which platform is missing, and which labels disagree. Pure."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The image plan is pure: tags, build args, labels and the input hash."""
 
 from __future__ import annotations

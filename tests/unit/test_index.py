@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The package index's PEP 503 project pages, parsed from their HTML, and read through a fake session."""
 
 from __future__ import annotations

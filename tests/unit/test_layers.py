@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The package's shape, read from its sources with `ast` (nothing is imported or run):
 
 - only `release/adapters/` imports the clients of outside systems (docker, requests, ...);

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Locks between runs of one checkout: one run per version, one alias mover at a time."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The pure parts of the pipeline: the release report and option parsing."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The release plan: steps, artefacts, images, uploads and every tag's action, from a target state. Pure."""
 
 from __future__ import annotations

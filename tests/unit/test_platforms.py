@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Platforms: the spellings, what each is called by Debian, qemu and the kernel; binfmt_misc entries."""
 
 from __future__ import annotations

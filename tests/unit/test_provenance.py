@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Provenance, pure parts: names and places (plan/provenance.py), the plan's SBOM and signature
 artefacts, the SBOM model built from an image's facts (steps/sbom.py), and the record's entries."""
 

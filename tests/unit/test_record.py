@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The release record: saved atomically after every change, read back on a rerun, refused if foreign."""
 
 from __future__ import annotations

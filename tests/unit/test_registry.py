@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The registry adapter without a registry: credentials from the docker config, the URL scheme."""
 
 from __future__ import annotations

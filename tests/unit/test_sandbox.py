@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The sandbox's pure parts: the base image recipe key, and what `up` refuses before starting anything."""
 
 from __future__ import annotations

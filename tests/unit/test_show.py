@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The dry run's printout of a release plan: its tables on stderr and what would move. Pure."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The image smoke test: verdicts from the probe's facts, one container per image, flavours smoked
 at once, PID 1 (also under emulation) and the image's platform. Over a fake engine; pure."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The smoke test's verdicts on C headers and unresolved shared libraries in the final image (the
 production extras' build dependencies stay in the build stages), without an engine."""
 

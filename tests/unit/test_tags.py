@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The tag planner: every tag of a build and the flavour it points at, table-driven and by property."""
 
 from __future__ import annotations

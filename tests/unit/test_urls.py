@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """URLs from configuration and services: hosts as urllib reads them, credentials never shown. Pure."""
 
 from __future__ import annotations

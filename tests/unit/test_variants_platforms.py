@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Image variants meet the other dimensions: platforms, provenance names, record keys, the
 withdrawal, the dependency cache. Pure planning, no engine."""
 

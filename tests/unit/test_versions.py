@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """PEP 440 release versions: what is accepted, what is refused (with a hint), and how they order."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """The vote email: a function of its data alone."""
 
 from __future__ import annotations

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """After the vote: counting it into the record, the promotion gate, publishing voted files, and the
 announcement's preconditions. Records and files in a temporary folder; no process, no network."""
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Counting a PMC vote: the plain-text and mbox formats, the roster, and the ASF rules. Pure."""
 
 from __future__ import annotations

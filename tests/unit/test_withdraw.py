@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """Withdrawing a release: where each alias goes back to, and the tag that publishes it. Pure."""
 
 from __future__ import annotations

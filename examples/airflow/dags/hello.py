@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A one-task DAG, so the quick start shows the DAG processor picking up the mounted dags/ folder."""
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # MariaDB from Debian, set up by the environment variables the official mariadb image reads
 # (MYSQL_* spellings too): MARIADB_ROOT_PASSWORD or MARIADB_ALLOW_EMPTY_ROOT_PASSWORD=1,
 # MARIADB_DATABASE, MARIADB_USER and MARIADB_PASSWORD (that user gets every right on that

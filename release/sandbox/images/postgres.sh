@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # PostgreSQL from Debian, set up by the environment variables the official postgres image reads:
 # POSTGRES_USER (default postgres, the superuser initdb creates), POSTGRES_PASSWORD (required
 # unless POSTGRES_HOST_AUTH_METHOD=trust), POSTGRES_DB (default: the user's name), PGDATA

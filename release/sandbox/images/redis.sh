@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Redis from Debian, answering on every interface without protected mode (as the official redis
 # image does), keeping its data in /data. `redis-server ARGS` adds ARGS; any other command runs
 # as given.
