@@ -38,6 +38,7 @@ from release.plan.release import (
     StepName,
     TagAction,
     TargetState,
+    Upload,
     alias_differences,
     distribution_of,
     plan_release,
@@ -153,13 +154,13 @@ def _build(run: Run) -> None:
     # A rerun finishes the release from the commit it was built from, wherever HEAD is now.
     built = run.record.build
     build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty,
-                  commit=built.commit if built else None, progress=run.say)
+                  commit=built.commit if built else None, planned=run.plan.artefacts, progress=run.say)
 
 
 def _sign(run: Run) -> None:
     keys = fetch_keys(run.target, run.directory.parent / ".keys" / str(run.plan.version))
     sign_release(run.config, run.plan.version, keys_file=keys, key=run.signing_key,
-                 gnupghome=run.target.gnupghome, progress=run.say)
+                 gnupghome=run.target.gnupghome, planned=run.plan.artefacts, progress=run.say)
 
 
 def _stage(run: Run) -> None:
@@ -353,19 +354,26 @@ def _provenance(run: Run) -> None:
                        image=run.config.image, svn_folder=folder, extra=extra, progress=run.say)
 
 
-def _index_files(record: ReleaseRecord) -> list[Path]:
-    files = record.files_in("pypi")
-    for entry in files:
-        if sha512_of(record.directory / entry.path) != entry.sha512:
-            raise RefusedError(f"{record.directory / entry.path} changed since it was built and signed; "
-                               "move dist/ away and rebuild")
-    return [record.directory / entry.path for entry in files]
+def index_files(record: ReleaseRecord, uploads: Sequence[Upload]) -> list[Path]:
+    """The plan's uploads as files of dist/<V>/pypi/, each recorded and unchanged since it was
+    built (or promoted); the run refuses a planned file that is not there."""
+    found = []
+    for upload in uploads:
+        entry = record.files.get(f"pypi/{upload.filename}")
+        path = record.directory / "pypi" / upload.filename
+        if entry is None or not path.is_file():
+            raise RefusedError(f"{path} is planned for the index but not recorded in {record.path}; "
+                               "build it again (move dist/ away)")
+        if sha512_of(path) != entry.sha512:
+            raise RefusedError(f"{path} changed since it was built and signed; move dist/ away and rebuild")
+        found.append(path)
+    return found
 
 
 def _upload(run: Run) -> None:
-    """Every distribution's packages, each compared on its own project page of the index."""
+    """The plan's uploads, every distribution's compared on its own project page of the index."""
     by_distribution: dict[str, list[Path]] = {}
-    for path in _index_files(run.record):
+    for path in index_files(run.record, run.plan.uploads):
         by_distribution.setdefault(distribution_of(path.name), []).append(path)
     uploads = []
     for name, files in by_distribution.items():

@@ -355,38 +355,44 @@ def plan_distributions(config: ReleaseConfig, version: ReleaseVersion,
 
     A distribution with its own version (`version-from`) takes it from `declared` (name -> the
     final version its tree declares) and the release's suffix; the others carry the release's.
+    The voted files carry `version.voted` (versions.py), the index files `version`.
     """
     found = []
     for dist in config.distributions:
         if not dist.own_version:
-            voted = str(version.final) if version.is_rc else str(version)
-            found.append(PlannedDistribution(dist.name, voted, str(version)))
+            found.append(PlannedDistribution(dist.name, str(version.voted), str(version)))
             continue
         own = (declared or {}).get(dist.name)
         if own is None:
             raise ConfigError(f"the version of {dist.name} is unknown: declare it in {dist.version_from}")
-        found.append(PlannedDistribution(dist.name, own, companion_version(own, version)
-                                         if version.is_rc else own))
+        found.append(PlannedDistribution(dist.name, companion_version(own, version.voted),
+                                         companion_version(own, version)))
     return tuple(found)
+
+
+def source_tarball(name: str, version: ReleaseVersion) -> str:
+    """The source release's file name, with the version it is voted on."""
+    return f"{name}-{version.voted}-source.tar.gz"
 
 
 def artefacts(name: str, version: ReleaseVersion,
               distributions: Sequence[PlannedDistribution] = ()) -> tuple[Artefact, ...]:
-    """Files a release writes under dist/<V>/: svn/ carries the final versions (what is voted on),
+    """Files a release writes under dist/<V>/: svn/ carries the voted versions (what is voted on),
     pypi/ what the index gets (the rc versions for a candidate, else copies of svn's packages).
     One source tarball of the repository; an sdist and a wheel per distribution (default: `name`).
     What the images installed (constraints/) comes with `image_artefacts`."""
-    svn_version = version.final if version.is_rc else version
-    dists = tuple(distributions) or (PlannedDistribution(name, str(svn_version), str(version)),)
-    voted: list[Artefact] = [Artefact(f"svn/{name}-{svn_version}-source.tar.gz", "source")]
+    dists = tuple(distributions) or (PlannedDistribution(name, str(version.voted), str(version)),)
+    voted: list[Artefact] = [Artefact(f"svn/{source_tarball(name, version)}", "source")]
     index: list[Artefact] = []
     for dist in dists:
         sdist, wheel = distribution_files(dist.name, dist.voted)
         index_sdist, index_wheel = distribution_files(dist.name, dist.index)
         voted += [Artefact(f"svn/{sdist}", "sdist"), Artefact(f"svn/{wheel}", "wheel")]
-        # a candidate's index files differ from the voted ones and are signed; a final's are svn's bytes
-        index += [Artefact(f"pypi/{index_sdist}", "sdist", signed=version.is_rc),
-                  Artefact(f"pypi/{index_wheel}", "wheel", signed=version.is_rc)]
+        # files for the index with another version than the voted ones are signed too; the others
+        # are byte-for-byte copies of svn's, whose signatures they share
+        own = dist.index != dist.voted
+        index += [Artefact(f"pypi/{index_sdist}", "sdist", signed=own),
+                  Artefact(f"pypi/{index_wheel}", "wheel", signed=own)]
     return (*voted, *index, Artefact("release.json", "record"))
 
 
@@ -488,10 +494,10 @@ def plan_release(
         for a in files if a.for_index
     )
     warnings = []
-    if declared is not None and declared[0] not in {str(version), str(version.final)}:
+    if declared is not None and not version.accepts_declared(declared[0]):
         warnings.append(
             f"the tree declares version {declared[0]} in {declared[1]}, not {version}; a real run refuses"
-            f" until it is set to {version.final if version.is_rc else version}"
+            f" until it is set to {version.voted}"
         )
     if version in state.withdrawn:
         warnings.append(f"{version} was withdrawn; a real run refuses it: release a new version")

@@ -255,7 +255,7 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
                      image_checks: ImageChecks | None = None, progress: Progress = to_log) -> VerifyReport:
     """Check the staged candidate; the report when everything holds, else CandidateRejected (exit 7)."""
     target = version_rc
-    final = str(target.final) if target.is_prerelease else str(target)
+    final = str(target.voted)  # what the candidate's files carry (versions.py: the voted version)
     url = svn.join(svn_dev_url, config.name, str(target))
     if not svn.exists(url):
         raise VerificationError(f"no candidate at {url}")
@@ -286,7 +286,7 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
         if image_checks is not None:
             wheels: dict[str, str] | None = None
             commit = commit or git.tag_commit(repo_root, str(target)) or ""
-            if rebuild and target.is_prerelease:  # the images install the wheel built as the candidate
+            if rebuild and target.voted != target:  # the images install the wheel built as the candidate
                 progress(f"rebuilding {target} from {commit[:12]} to compare with the images' wheel")
                 with package_builder(git.commit_time(repo_root, commit)) as builder:
                     made = build_set(repo_root, commit, config=config, version=str(target),

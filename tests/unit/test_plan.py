@@ -99,6 +99,49 @@ def test_rc_svn_files_carry_the_final_version_and_signed_index_files_the_rc() ->
     assert not any("rc1" in p for p in found if p.startswith("svn/"))
 
 
+# every kind of version: what its voted (svn) files carry, and whether the index gets other files
+VERSION_KINDS = [
+    ("1.10.6", "1.10.6", False),
+    ("1.10.6rc1", "1.10.6", True),
+    ("1.10.6a1", "1.10.6a1", False),
+    ("1.10.6b1", "1.10.6b1", False),
+    ("1.10.6.dev1", "1.10.6.dev1", False),
+    ("1.10.6.post1", "1.10.6.post1", False),
+]
+
+
+@pytest.mark.parametrize(("version", "voted", "own_index_files"), VERSION_KINDS)
+def test_every_version_kind_names_its_files_by_the_one_voted_version_rule(
+        version: str, voted: str, own_index_files: bool) -> None:
+    found = {a.path: a for a in artefacts("sample-app", V(version))}
+    assert f"svn/sample-app-{voted}-source.tar.gz" in found
+    assert f"svn/sample_app-{voted}-py3-none-any.whl" in found
+    assert f"pypi/sample_app-{version}-py3-none-any.whl" in found
+    # the index's files are signed exactly when they are not the voted ones under their own names
+    assert all(a.signed is own_index_files for p, a in found.items() if p.startswith("pypi/"))
+    assert str(V(version).voted) == voted
+
+
+@pytest.mark.parametrize(("version", "voted", "own_index_files"), VERSION_KINDS)
+def test_a_distribution_with_its_own_version_follows_the_same_rule(
+        version: str, voted: str, own_index_files: bool) -> None:
+    config = parse_config(Path("/src"), {
+        "name": "sample-app", "image": "sample/app", "python": ["3.11"],
+        "base-image": "{registry}/sandbox/python:{python}",
+        "distributions": [{"name": "sample-app", "path": "."},
+                          {"name": "sample-sdk", "path": "sdk", "version-from": "sdk/pyproject.toml"}],
+    })
+    sdk = plan_distributions(config, V(version), {"sample-sdk": "0.3.0"})[1]
+    suffix = version[len("1.10.6"):]
+    assert sdk.index == f"0.3.0{suffix}"
+    assert sdk.voted == (f"0.3.0{suffix}" if not own_index_files else "0.3.0")
+    plan = plan_release(config, V(version), state(), registry=REGISTRY, versions={"sample-sdk": "0.3.0"})
+    signed = {a.path for a in plan.artefacts if a.signed and a.path.startswith("pypi/")}
+    assert bool(signed) is own_index_files
+    assert {u.filename for u in plan.uploads} == {a.path[len("pypi/"):] for a in plan.artefacts
+                                                   if a.for_index}
+
+
 def test_first_release_creates_every_tag_and_uploads_both_packages() -> None:
     plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
     assert set(actions(plan.tags).values()) == {"create"}
