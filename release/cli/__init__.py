@@ -26,6 +26,7 @@ from release.cli.support import (
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
 from release.pipeline import release as pipeline
+from release.pipeline.connect import clients_for
 from release.plan.release import Mode
 from release.steps.build import find_declared_version
 from release.versions import parse_version
@@ -65,8 +66,10 @@ def release(
             show.show_plan(plan)
         return
     target = connect_target(config, options.flavours, options.platforms)
-    plan = pipeline.make_plan(config, wanted, target, options, declared=found)
-    report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress)
+    clients = clients_for(target)
+    plan = pipeline.make_plan(config, wanted, target, options, declared=found, clients=clients)
+    report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,
+                              clients=clients)
     show.show_report(report, json)
 
 
@@ -97,8 +100,10 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     options = options_for(config, python, jobs, sign_with, force)
     mode = pipeline.publish_mode(config, wanted)
     target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
-    plan = pipeline.make_plan(config, wanted, target, options, mode=mode)
-    report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress)
+    clients = clients_for(target)
+    plan = pipeline.make_plan(config, wanted, target, options, mode=mode, clients=clients)
+    report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,
+                              clients=clients)
     show.show_report(report, json)
 
 

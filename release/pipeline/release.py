@@ -26,11 +26,10 @@ from typing import Any
 
 from release import locks
 from release.adapters import svn
-from release.adapters.index import PackageIndex
-from release.adapters.registry import RegistryClient
+from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError
-from release.pipeline.connect import Target, base_images, connect
+from release.pipeline.connect import Target, base_images, clients_for, connect
 from release.pipeline.state import observe, observe_or_empty
 from release.plan.release import (
     Mode,
@@ -116,6 +115,7 @@ class Run:
     options: RunOptions
     say: Progress
     report: ReleaseReport
+    clients: Clients
     digests: dict[str, str] = field(default_factory=dict)  # version tag -> digest
     pushed_now: set[str] = field(default_factory=set)
     platform_images: dict[str, str] = field(default_factory=dict)  # helper tag -> digest pushed now
@@ -128,14 +128,6 @@ class Run:
     def record(self) -> ReleaseRecord:
         """Read afresh: the vote-workflow steps write the record themselves."""
         return load_record(self.directory, str(self.plan.version))
-
-    @property
-    def registry(self) -> RegistryClient:
-        return RegistryClient(self.target.registry)
-
-    @property
-    def index(self) -> PackageIndex:
-        return PackageIndex(self.target.index_upload, self.target.index_simple)
 
     @property
     def signing_key(self) -> str:
@@ -246,8 +238,8 @@ def _index(run: Run) -> None:
         return
     hint = (f"push it (invoke images --version {run.plan.version} --python P --platform PLATFORM --push), "
             "then publish again")
-    indexes = put_indexes(run.registry, run.config.image, run.plan.indexes, pushed=run.platform_images,
-                          hint=hint, progress=run.say)
+    indexes = put_indexes(run.clients.registry, run.config.image, run.plan.indexes,
+                          pushed=run.platform_images, hint=hint, progress=run.say)
     for planned in run.plan.indexes:
         index = indexes[planned.python]
         run.digests[planned.tag] = index.digest
@@ -259,12 +251,12 @@ def _index(run: Run) -> None:
 
 def _push(run: Run) -> None:
     if not run.digests and not run.plan.multi_platform:  # a publish job: image jobs pushed the version tags
-        run.digests = publish.image_digests(run.registry, run.config.image,
+        run.digests = publish.image_digests(run.clients.registry, run.config.image,
                                             [image.tag for image in run.plan.images])
         for tag, digest in run.digests.items():
             run.say(f"{run.config.image}:{tag}@{digest}")
     run.report.images = dict(run.digests)
-    done = apply_changes(run.registry, run.config.image, run.plan.immutable, run.digests,
+    done = apply_changes(run.clients.registry, run.config.image, run.plan.immutable, run.digests,
                          force=run.options.force, created_now=run.pushed_now, progress=run.say)
     run.report.tags.update((e.tag, e) for e in done)
     run.record.step_done("push", {"digests": run.digests})
@@ -334,7 +326,7 @@ def _svn_root(run: Run) -> str:
 
 def _attest(run: Run) -> None:
     lookaside = lookaside_url(_svn_root(run), run.config.name)
-    entries = sign_images(run.record, run.plan.attested, image_digests(run), registry=run.registry,
+    entries = sign_images(run.record, run.plan.attested, image_digests(run), registry=run.clients.registry,
                           image=run.config.image, key=run.signing_key, gnupghome=run.target.gnupghome,
                           lookaside=lookaside, progress=run.say)
     run.record.step_done("attest", {"signatures": {e.identity: e.digest for e in entries},
@@ -350,7 +342,7 @@ def _provenance(run: Run) -> None:
     folder = None
     if not run.plan.version.is_prerelease:
         folder = svn.join(run.target.svn_release, run.config.name, str(run.plan.version))
-    publish_provenance(run.record, run.plan.attested, image_digests(run), registry=run.registry,
+    publish_provenance(run.record, run.plan.attested, image_digests(run), registry=run.clients.registry,
                        image=run.config.image, svn_folder=folder, extra=extra, progress=run.say)
 
 
@@ -377,7 +369,7 @@ def _upload(run: Run) -> None:
         by_distribution.setdefault(distribution_of(path.name), []).append(path)
     uploads = []
     for name, files in by_distribution.items():
-        uploads += publish.upload_packages(run.index, name, files, twine_env=run.target.twine_env,
+        uploads += publish.upload_packages(run.clients.index, name, files, twine_env=run.target.twine_env,
                                            progress=run.say)
     run.report.uploads = {u.filename: "upload" if u.uploaded else "skip" for u in uploads}
     run.record.step_done("upload", {"files": {u.filename: u.sha256 for u in uploads}})
@@ -387,7 +379,7 @@ def _aliases(run: Run) -> None:
     # Decided and moved under the project's alias lock, from what the registry and the index hold
     # now; the tag mover re-checks each alias right before it moves (runs from other checkouts).
     with locks.aliases(run.config.root / "dist", run.say):
-        state = observe(run.config, run.plan.version, run.registry, run.index)
+        state = observe(run.config, run.plan.version, run.clients)
         now = replan_aliases(run.plan, run.config, state)
         for line in alias_differences(run.plan, now):
             run.say(f"re-planned: {line}")
@@ -395,7 +387,7 @@ def _aliases(run: Run) -> None:
         moving = [t.tag for t in now.aliases if t.action in {TagAction.CREATE, TagAction.MOVE}]
         run.say(f"aliases to point at {run.plan.version}: {', '.join(moving) or 'none'}")
         record = run.record
-        for entry in apply_changes(run.registry, run.config.image, now.aliases, run.digests,
+        for entry in apply_changes(run.clients.registry, run.config.image, now.aliases, run.digests,
                                    version=run.plan.version, progress=run.say):
             run.report.tags[entry.tag] = entry
             record.put_tag(entry)
@@ -432,10 +424,12 @@ RUNNERS: dict[StepName, Callable[[Run], None]] = {
 
 
 def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: RunOptions, *,
-            announce: Announce, say: Progress) -> ReleaseReport:
-    """Run every step of `plan` in order; a failing step stops the run, and a rerun resumes."""
+            announce: Announce, say: Progress, clients: Clients | None = None) -> ReleaseReport:
+    """Run every step of `plan` in order, every step through `clients` (default: the target's); a
+    failing step stops the run, and a rerun resumes."""
     check_can_run(plan, config)
-    run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)))
+    run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)),
+              clients or clients_for(target))
     with locks.release_run(run.directory, str(plan.version)):
         for step in plan.steps:
             announce(step.name.value, step.does)
@@ -491,10 +485,11 @@ def parse_force(values: Sequence[str] | str) -> frozenset[str]:
 
 
 def make_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
-              mode: Mode = Mode.RELEASE, declared: tuple[str, str] | None = None) -> ReleasePlan:
+              mode: Mode = Mode.RELEASE, declared: tuple[str, str] | None = None,
+              clients: Clients | None = None) -> ReleasePlan:
     """The plan a run executes: `plan_release` over what the registry and the index hold now."""
-    state = observe(config, version, RegistryClient(target.registry),
-                    PackageIndex(target.index_upload, target.index_simple))
+    clients = clients or clients_for(target)
+    state = observe(config, version, clients)
     return plan_release(config, version, state, registry=target.registry, flavours=options.flavours,
                         mode=mode, declared=declared, platforms=options.platforms,
                         versions=own_versions(config, version))
@@ -509,8 +504,8 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
     except ReleaseError as exc:
         state, registry = TargetState(unreachable=str(exc).rstrip(".")), config.registry
     else:
-        state, _ = observe_or_empty(config, version, RegistryClient(target.registry),
-                                    PackageIndex(target.index_upload, target.index_simple))
+        clients = clients_for(target)
+        state, _ = observe_or_empty(config, version, clients)
         registry = target.registry
     return plan_release(config, version, state, registry=registry, flavours=options.flavours,
                         declared=declared, platforms=options.platforms,
@@ -520,5 +515,6 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
 def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
                 announce: Announce, say: Progress, mode: Mode = Mode.RELEASE) -> ReleaseReport:
     """Plan `version` against the target as it stands, then execute that plan."""
-    return execute(make_plan(config, version, target, options, mode=mode), config, target, options,
-                   announce=announce, say=say)
+    clients = clients_for(target)
+    return execute(make_plan(config, version, target, options, mode=mode, clients=clients), config, target,
+                   options, announce=announce, say=say, clients=clients)

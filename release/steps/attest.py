@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from release.adapters import gpg, skopeo, svn
-from release.adapters.registry import RegistryClient
+from release.adapters.clients import Registry
 from release.errors import RefusedError, ServiceError
 from release.plan.provenance import LOOKASIDE_DIR, lookaside_path, signed_identity
 from release.plan.release import PlannedImage
@@ -39,7 +39,7 @@ def signer_fingerprint(key: str, gnupghome: Path | None) -> str:
 
 
 def sign_images(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
-                registry: RegistryClient, image: str, key: str, gnupghome: Path | None, lookaside: str,
+                registry: Registry, image: str, key: str, gnupghome: Path | None, lookaside: str,
                 progress: Progress = to_log) -> list[ImageSignatureEntry]:
     """Sign each image's manifest digest (kept when the record already has that digest's signature),
     then commit the signatures missing from the lookaside tree in one svn commit."""

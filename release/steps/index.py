@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from release.adapters.registry import ImageIndex, PlatformImage, RegistryClient
+from release.adapters.clients import Registry
+from release.adapters.registry import ImageIndex, PlatformImage
 from release.errors import RefusedError, VerificationError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import PlannedIndex
@@ -39,7 +40,7 @@ def label_disagreements(labels: Mapping[str, Mapping[str, str]]) -> list[str]:
 
 
 def put_indexes(
-    registry: RegistryClient, image: str, planned: Sequence[PlannedIndex], *,
+    registry: Registry, image: str, planned: Sequence[PlannedIndex], *,
     pushed: Mapping[str, str] | None = None, hint: str = "", progress: Progress = to_log,
 ) -> dict[str, ImageIndex]:
     """One index per planned flavour (python -> the index put). `pushed` maps the helper tags this

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters import svn
-from release.adapters.registry import Manifest, RegistryClient
+from release.adapters.clients import Registry
+from release.adapters.registry import Manifest
 from release.errors import RefusedError, ServiceError
 from release.plan.provenance import (
     OCI_MANIFEST_TYPE,
@@ -109,7 +110,7 @@ def image_files(record: ReleaseRecord, planned: PlannedImage) -> list[str]:
     return [planned.sbom, *(planned.sbom + s for s in COMPANIONS)]
 
 
-def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registry: RegistryClient, image: str,
+def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registry: Registry, image: str,
            extra: Mapping[str, Path] | None = None) -> Attached:
     """Upload the record, the image's SBOM (and `extra`: name -> file) and tag the artifact manifest
     `sha256-<hex>.att`, its subject the image `digest`."""
@@ -142,7 +143,7 @@ def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registr
 
 
 def publish_provenance(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
-                       registry: RegistryClient, image: str, svn_folder: str | None,
+                       registry: Registry, image: str, svn_folder: str | None,
                        extra: Mapping[str, Path] | None = None,
                        progress: Progress = to_log) -> list[Attached]:
     """Attach the record to every image digest; with `svn_folder` (a final's release folder), commit

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from release.adapters.registry import INDEX_TYPES, RegistryClient
+from release.adapters.clients import Registry
+from release.adapters.registry import INDEX_TYPES
 from release.errors import RefusedError
 from release.plan.images import LABEL_ARGS
 from release.plan.release import TagAction, TagChange
@@ -29,7 +30,7 @@ from release.versions import ReleaseVersion, parse_existing
 VERSION_LABEL = LABEL_ARGS["IMAGE_VERSION"]  # org.opencontainers.image.version
 
 
-def image_version(registry: RegistryClient, image: str, digest: str) -> ReleaseVersion | None:
+def image_version(registry: Registry, image: str, digest: str) -> ReleaseVersion | None:
     """The release `image@digest` is an image of: its version label, else a version tag
     (`V-pythonP`, `V`) pointing at the same digest; None when neither says."""
     labels = registry.image_labels(image, digest) or {}
@@ -44,7 +45,7 @@ def image_version(registry: RegistryClient, image: str, digest: str) -> ReleaseV
 
 
 def point_tag(
-    registry: RegistryClient, image: str, tag: str, digest: str, *, moving: bool, python: str = "",
+    registry: Registry, image: str, tag: str, digest: str, *, moving: bool, python: str = "",
     force: bool = False, version: ReleaseVersion | None = None, progress: Progress = to_log,
 ) -> TagEntry:
     """Point `image:tag` at `digest`; return what was done. With `version` (the release `digest`
@@ -79,7 +80,7 @@ def point_tag(
 
 
 def apply_changes(
-    registry: RegistryClient, image: str, changes: Sequence[TagChange], digests: Mapping[str, str], *,
+    registry: Registry, image: str, changes: Sequence[TagChange], digests: Mapping[str, str], *,
     force: Collection[str] = (), created_now: Collection[str] = (), version: ReleaseVersion | None = None,
     progress: Progress = to_log,
 ) -> list[TagEntry]:

@@ -28,7 +28,7 @@ from packaging.version import Version
 
 from release import licences
 from release.adapters import git, gpg, svn
-from release.adapters.registry import RegistryClient
+from release.adapters.clients import Registry
 from release.config import ReleaseConfig
 from release.errors import VerificationError
 from release.plan.release import distribution_of
@@ -311,7 +311,7 @@ class ImageCheck:
     problem: str = ""
 
 
-def verify_images(config: ReleaseConfig, version: ReleaseVersion, registry: RegistryClient
+def verify_images(config: ReleaseConfig, version: ReleaseVersion, registry: Registry
                   ) -> list[ImageCheck]:
     """Each flavour's `[VARIANT-]V-pythonP`, in every variant, as the registry holds it. A tag that
     is not there yet is reported, not failed; an index whose entries are not the platforms their

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from release.adapters.index import PackageIndex
-from release.adapters.registry import RegistryClient
+from release.adapters.clients import Index, Registry
 from release.config import ReleaseConfig
 from release.errors import RefusedError
 from release.plan.release import TagAction
@@ -34,8 +33,8 @@ class WithdrawResult:
     record: Path
 
 
-def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: RegistryClient,
-                     index: PackageIndex, reason: str, key: str, gnupghome: Path | None = None,
+def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Registry,
+                     index: Index, reason: str, key: str, gnupghome: Path | None = None,
                      progress: Progress = to_log) -> WithdrawResult:
     """Carry out `plan`: the marker tag, the aliases, the index, and the signed record of dist/<V>/."""
     if not reason.strip():
