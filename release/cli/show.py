@@ -22,16 +22,17 @@ def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
         [(a.path, a.kind, " ".join(x.rsplit(".", 1)[-1] for x in a.companions)) for a in plan.artefacts],
     )
     console.table("Images", ["python", "platform", "image", "base"],
-                  [(i.python, i.platform, i.ref, i.base_image) for i in plan.images])
+                  [(i.image.flavour, i.platform, i.ref, i.base_image) for i in plan.images])
     if plan.indexes:
         console.table("Image indexes", ["python", "tag", "lists"],
-                      [(i.python, i.tag, ", ".join(f"{p} {t}" for p, t in i.images)) for i in plan.indexes])
+                      [(i.image.flavour, i.tag, ", ".join(f"{p} {t}" for p, t in i.images))
+                       for i in plan.indexes])
     console.table("Uploads", ["file", "action"], [(u.filename, u.action.value) for u in plan.uploads])
     console.table(
         f"Tags in {plan.repository}",
         ["tag", "python", "action", "points at now", "gets the image of"],
-        [(t.tag, t.python, t.action.value + (f" ({t.reason})" if t.reason else ""), console.short(t.current),
-          t.source) for t in plan.tags],
+        [(t.tag, t.image.flavour, t.action.value + (f" ({t.reason})" if t.reason else ""),
+          console.short(t.current), t.source) for t in plan.tags],
     )
     moving = [t.tag for t in plan.tags if t.action is TagAction.MOVE]
     out(f"tags that would move: {', '.join(moving) if moving else 'none'}")

@@ -151,10 +151,10 @@ def _point_master(config: ReleaseConfig, target: Target, digests: Mapping[str, s
                      kind=BuildKind.MASTER, variants=config.variant_names)
     tags: dict[str, str] = {}
     for tag in plan.tags:
-        source = tag_name(MASTER, tag.python, tag.variant)
+        source = tag_name(MASTER, tag.image.flavour, tag.image.variant)
         if source in digests and (bare or not tag.is_bare):
             entry = point_tag(registry, config.image, tag.name, digests[source], moving=True,
-                              python=tag.python, progress=say)
+                              flavour=tag.image.flavour, progress=say)
             tags[entry.tag] = entry.digest
     return tags
 

@@ -95,7 +95,7 @@ class ReleaseReport:
     platforms: dict[str, dict[str, str]] = field(default_factory=dict)  # flavour -> platform -> digest
 
     def to_json(self) -> dict[str, Any]:
-        tags = {t: {"python": e.python, "digest": e.digest, "previous": e.previous, "action": e.action}
+        tags = {t: {"python": e.flavour, "digest": e.digest, "previous": e.previous, "action": e.action}
                 for t, e in self.tags.items()}
         moved = {t: v for t, v in tags.items() if v["action"] == "move"}
         found = {"version": self.version, "steps": self.steps, "files": self.files, "images": self.images,
@@ -241,10 +241,10 @@ def _index(run: Run) -> None:
     indexes = put_indexes(run.clients.registry, run.config.image, run.plan.indexes,
                           pushed=run.platform_images, hint=hint, progress=run.say)
     for planned in run.plan.indexes:
-        index = indexes[planned.python]
+        index = indexes[planned.image.flavour]
         run.digests[planned.tag] = index.digest
-        run.report.platforms[planned.python] = index.digests()
-        record.put_index(IndexEntry(planned.python, planned.tag, index.digest, index.media_type,
+        run.report.platforms[planned.image.flavour] = index.digests()
+        record.put_index(IndexEntry(planned.image.flavour, planned.tag, index.digest, index.media_type,
                                     index.digests()))
     record.step_done("index", {"indexes": {p: i.digest for p, i in indexes.items()}})
 
@@ -305,7 +305,7 @@ def image_digests(run: Run) -> dict[str, str]:
     found = {}
     for image in run.plan.attested:
         if image.index_tag:
-            digest = run.report.platforms.get(image.python, {}).get(image.platform, "")
+            digest = run.report.platforms.get(image.image.flavour, {}).get(image.platform, "")
         else:
             digest = run.digests.get(image.tag, "")
         if digest:

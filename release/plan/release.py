@@ -30,9 +30,18 @@ from packaging.utils import (
 
 from release.config import ReleaseConfig
 from release.errors import ConfigError
+from release.identity import ImageId
 from release.plan.cleanup import CONSTRAINTS_PREFIX
 from release.plan.provenance import image_signature_path, sbom_path
-from release.plan.tags import BuildKind, check_tag_length, plan_tags, platform_tag, version_tag
+from release.plan.tags import (
+    MASTER,
+    BuildKind,
+    check_tag_length,
+    image_tag,
+    plan_tags,
+    platform_tag,
+    version_tag,
+)
 from release.versions import ReleaseVersion, companion_version
 
 
@@ -83,10 +92,10 @@ class Step:
 CONSTRAINTS_DIR = "constraints"
 
 
-def constraints_name(python: str, variant: str = "") -> str:
+def constraints_name(flavour: str, variant: str = "") -> str:
     """The file an image's installed set ships as: `constraints-P.txt` for the default image,
     `constraints-VARIANT-P.txt` for a variant (`constraints-slim-3.11.txt`)."""
-    return f"constraints-{variant}-{python}.txt" if variant else f"constraints-{python}.txt"
+    return f"constraints-{variant}-{flavour}.txt" if variant else f"constraints-{flavour}.txt"
 
 
 def constraints_folder(name: str, version: ReleaseVersion | str) -> str:
@@ -119,31 +128,27 @@ class PlannedDistribution:
 
 @dataclass(frozen=True)
 class PlannedImage:
-    python: str
+    image: ImageId  # flavour, variant, and its platform when it is one of several platforms' images
     tag: str  # V-pythonP; with several platforms its platform's helper tag, V-pythonP-ARCH
     ref: str
     base_image: str
-    variant: str = ""  # "" is the default image
-    constraints: str = ""  # the file its installed set ships as, under dist/<V>/
     platform: str = ""  # the platform it is built for (every image has one; the index pseudo-image: "")
+    constraints: str = ""  # the file its installed set ships as, under dist/<V>/
     sbom: str = ""  # its SBOM, relative to dist/<V>/ (one per image: variants and platforms add images)
     signature: str = ""  # its simple-signing signature, relative to dist/<V>/
     index_tag: str = ""  # one of several platforms: the version tag of the index that lists it
 
     @property
     def key(self) -> str:
-        """Its name among the release's images (the record's key, the key of its digest): the
-        flavour, `VARIANT-flavour` for a variant's image, and `... platform` for one of several
-        platforms' images (record.ImageEntry.key spells it the same)."""
-        name = f"{self.variant}-{self.python}" if self.variant else self.python
-        return f"{name} {self.platform}" if self.index_tag else name
+        """Its name among the release's images: the record's key, the key of its digest."""
+        return self.image.key
 
 
 @dataclass(frozen=True)
 class PlannedIndex:
     """One flavour's image index: put over its platforms' images, then under the version tag."""
 
-    python: str
+    image: ImageId  # the flavour's image it stands for (never a platform's)
     tag: str  # the version tag the index goes under: V-pythonP
     images: tuple[tuple[str, str], ...]  # (platform, the helper tag of its image), in index order
     ref: str = ""  # registry/image:V-pythonP
@@ -151,10 +156,10 @@ class PlannedIndex:
 
     def as_image(self) -> PlannedImage:
         """The index as what is signed and carries the record: what a pull of its tag checks."""
-        return PlannedImage(self.python, self.tag, self.ref, "", "", signature=self.signature)
+        return PlannedImage(self.image, self.tag, self.ref, "", signature=self.signature)
 
     def to_json(self) -> dict[str, Any]:
-        return {"python": self.python, "tag": self.tag, "signature": self.signature,
+        return {"python": self.image.flavour, "tag": self.tag, "signature": self.signature,
                 "images": [{"platform": p, "tag": t} for p, t in self.images]}
 
 
@@ -166,13 +171,12 @@ PARTIAL_PLATFORMS = ("only some platforms are built: every tag waits for a run w
 @dataclass(frozen=True)
 class TagChange:
     tag: str
-    python: str
+    image: ImageId  # the image it names: flavour and variant (a bare tag: the default flavour's)
     moving: bool  # an alias (X.Y, latest): later releases may move it
     action: TagAction
     current: str | None  # the digest it points at now, None when absent
     source: str  # the version tag whose image it gets (which names the flavour and the variant)
     reason: str = ""
-    variant: str = ""
 
     @property
     def deferred(self) -> bool:
@@ -181,9 +185,9 @@ class TagChange:
                                                   or self.reason.startswith(NOT_BUILT))
 
     def to_json(self) -> dict[str, Any]:
-        return {"tag": self.tag, "python": self.python, "variant": self.variant, "moving": self.moving,
-                "action": self.action.value, "current_digest": self.current, "source": self.source,
-                "reason": self.reason}
+        return {"tag": self.tag, "python": self.image.flavour, "variant": self.image.variant,
+                "moving": self.moving, "action": self.action.value, "current_digest": self.current,
+                "source": self.source, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -265,8 +269,8 @@ class ReleasePlan:
             "steps": [{"name": s.name.value, "does": s.does} for s in self.steps],
             "artefacts": [{"path": a.path, "kind": a.kind, "companions": list(a.companions)}
                           for a in self.artefacts],
-            "images": [{"python": i.python, "variant": i.variant, "platform": i.platform, "tag": i.tag,
-                        "ref": i.ref, "base_image": i.base_image, "constraints": i.constraints,
+            "images": [{"python": i.image.flavour, "variant": i.image.variant, "platform": i.platform,
+                        "tag": i.tag, "ref": i.ref, "base_image": i.base_image, "constraints": i.constraints,
                         "sbom": i.sbom, "signature": i.signature}
                        for i in self.images],
             "indexes": [i.to_json() for i in self.indexes],
@@ -424,13 +428,13 @@ def plan_tag_changes(
                          kind=BuildKind.RELEASE, existing=state.current, variants=config.variant_names)
     changes = []
     for tag in tag_plan.tags:
-        source = version_tag(version, tag.python, tag.variant)
+        source = version_tag(version, tag.image.flavour, tag.image.variant)
         current = state.tags.get(tag.name)
         ours = state.tags.get(source)  # known when a run already pushed it
         if not all_platforms:
             action, reason = TagAction.SKIP, PARTIAL_PLATFORMS
-        elif flavours and tag.python not in flavours:
-            action, reason = TagAction.SKIP, f"{NOT_BUILT} (python{tag.python})"
+        elif flavours and tag.image.flavour not in flavours:
+            action, reason = TagAction.SKIP, f"{NOT_BUILT} ({tag.image.name})"
         elif not tag.moving:
             action = TagAction.CREATE if current is None else TagAction.VERIFY
             reason = "" if current is None or current == ours else "must be this release's image"
@@ -442,8 +446,7 @@ def plan_tag_changes(
             action, reason = TagAction.SKIP, "already points at this release"
         else:
             action, reason = TagAction.MOVE, ""
-        changes.append(TagChange(tag.name, tag.python, tag.moving, action, current, source, reason,
-                                 tag.variant))
+        changes.append(TagChange(tag.name, tag.image, tag.moving, action, current, source, reason))
     return tuple(changes), tag_plan.owns_line, tag_plan.owns_latest
 
 
@@ -531,42 +534,52 @@ def plan_release(
     )
 
 
-def plan_images(config: ReleaseConfig, version: ReleaseVersion, repository: str, flavours: Sequence[str],
-                platforms: Sequence[str], *, registry: str
+def plan_images(config: ReleaseConfig, version: ReleaseVersion | str, repository: str,
+                flavours: Sequence[str], platforms: Sequence[str], *, registry: str,
+                kind: BuildKind = BuildKind.RELEASE
                 ) -> tuple[tuple[PlannedImage, ...], tuple[PlannedIndex, ...]]:
-    """One image per variant, flavour and platform, each with its SBOM and signature (named by its
-    version tag, which carries the variant), the default image's variant first; with several
-    platforms configured one index per flavour over all of them, with its own signature. A
-    single-platform release's image is its version tag, as ever. Every image but the other
-    platforms' names the constraints file its installed set ships as. Variants are refused with
+    """One image per variant, flavour and platform, the default image's variant first; with several
+    platforms configured one index per flavour over all of them. A single-platform release's image
+    is its version tag, as ever. A release's images each have their SBOM and signature (named by
+    their version tag, which carries the variant), each index its own signature, and every image
+    but the other platforms' names the constraints file its installed set ships as. A master build
+    (`kind`) has none of those: its images go under `master-pythonP`. Variants are refused with
     several platforms (release/config.py), so an index is always the default image's."""
     images, indexes = [], []
     several = config.multi_platform
+    release = kind is BuildKind.RELEASE
+    prefix = str(version) if release else MASTER
     for variant in config.variant_names:
-        for python in flavours:
-            tag = version_tag(version, python, variant)
-            index = planned_index(config, python, tag, repository=repository)
-            own = dict(index.images) if several else dict.fromkeys(config.image_platforms, tag)
-            constraints = f"{CONSTRAINTS_DIR}/{constraints_name(python, variant)}"
+        for flavour in flavours:
+            image = ImageId(flavour, variant)
+            tag = image_tag(prefix, image)
+            index = planned_index(config, flavour, tag, repository=repository, signed=release)
             first = config.image_platforms[0]
-            images += [PlannedImage(python, own[p], f"{repository}:{own[p]}",
-                                    config.base_image_for(python, registry=registry), variant,
-                                    constraints if p == first or not several else "", p,
-                                    sbom=sbom_path(config.name, tag, p if several else ""),
-                                    signature=image_signature_path(config.name, tag, p if several else ""),
-                                    index_tag=tag if several else "")
-                       for p in platforms]
+            for platform in platforms:
+                own = image.on(platform) if several else image
+                pushed = image_tag(prefix, own)
+                suffix = platform if several else ""
+                images.append(PlannedImage(
+                    own, pushed, f"{repository}:{pushed}", config.base_image_for(flavour, registry=registry),
+                    platform,
+                    constraints=(f"{CONSTRAINTS_DIR}/{constraints_name(flavour, variant)}"
+                                 if release and (platform == first or not several) else ""),
+                    sbom=sbom_path(config.name, tag, suffix) if release else "",
+                    signature=image_signature_path(config.name, tag, suffix) if release else "",
+                    index_tag=tag if several else ""))
             if several:
                 indexes.append(index)
     return tuple(images), tuple(indexes)
 
 
-def planned_index(config: ReleaseConfig, python: str, tag: str, *, repository: str = "") -> PlannedIndex:
+def planned_index(config: ReleaseConfig, flavour: str, tag: str, *, repository: str = "",
+                  signed: bool = True) -> PlannedIndex:
     """The index `tag` (`V-pythonP`, `master-pythonP`) gets: every configured platform's image,
-    each under its helper tag, in the configured order."""
-    return PlannedIndex(python, tag, tuple((p, platform_tag(tag, p)) for p in config.image_platforms),
+    each under its helper tag, in the configured order; a release's is signed."""
+    return PlannedIndex(ImageId(flavour), tag,
+                        tuple((p, platform_tag(tag, p)) for p in config.image_platforms),
                         ref=f"{repository}:{tag}" if repository else "",
-                        signature=image_signature_path(config.name, tag))
+                        signature=image_signature_path(config.name, tag) if signed else "")
 
 
 def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Sequence[ReleaseVersion]

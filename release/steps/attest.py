@@ -83,8 +83,8 @@ def sign_images(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
                                        f"{identity} by {fingerprint}; remove it, then run again")
                 path.write_bytes(published)
                 progress(f"{url} already holds a signature of {digest[:19]}; keeping that one")
-            entry = ImageSignatureEntry(planned.signature, sha512_of(path), planned.python, identity, digest,
-                                        fingerprint, url)
+            entry = ImageSignatureEntry(planned.signature, sha512_of(path), planned.image.flavour, identity,
+                                        digest, fingerprint, url)
             record.put_image_signature(entry)
             entries.append(entry)
         if to_publish:

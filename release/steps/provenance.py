@@ -39,7 +39,7 @@ COMPANIONS = (".asc", ".sha512")
 
 @dataclass(frozen=True)
 class Attached:
-    python: str
+    flavour: str
     subject: str  # the image digest
     tag: str  # sha256-<hex>.att
     digest: str  # the artifact manifest's digest
@@ -128,7 +128,7 @@ def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registr
         if attached is not None:
             published[RECORD_NAME] = attached
         if same_as_published(files, published):
-            return Attached(planned.python, digest, tag, existing.digest, tuple(files), unchanged=True)
+            return Attached(planned.image.flavour, digest, tag, existing.digest, tuple(files), unchanged=True)
     layers = {}
     for name, path in files.items():
         data = path.read_bytes()
@@ -139,7 +139,7 @@ def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registr
                             annotations={"org.opencontainers.image.version": record.version,
                                          "org.release-pipeline.image": planned.ref})
     pushed = registry.put_manifest(image, tag, Manifest(raw, OCI_MANIFEST_TYPE, blob_digest(raw)))
-    return Attached(planned.python, digest, tag, pushed, tuple(files))
+    return Attached(planned.image.flavour, digest, tag, pushed, tuple(files))
 
 
 def publish_provenance(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,

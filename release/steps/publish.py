@@ -75,7 +75,7 @@ def image_digests(registry: Registry, image: str, tags: Sequence[str]) -> dict[s
             parts = parse_tag(tag)
             raise RefusedError(
                 f"{registry.registry}/{image}:{tag} is not in the registry; build and push it first "
-                f"(invoke images --version {parts.prefix} --python {parts.python} --push)"
+                f"(invoke images --version {parts.prefix} --python {parts.flavour} --push)"
             )
         digests[tag] = digest
     return digests

@@ -36,6 +36,7 @@ from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
+from release.identity import ImageId
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import PlannedIndex, constraints_folder, constraints_name
 from release.plan.tags import MASTER, BuildKind, alias_candidates, parse_tag, platform_tag, split_tag
@@ -63,8 +64,8 @@ LABEL_READERS = 8  # targets whose labels are read from the registry at once
 WheelSource = Callable[[str, Sequence[str]], "list[Path] | None"]
 # (revision, version, wheel sha256s) -> the wheel files rebuilt from that commit, or None
 RevisionSource = Callable[[str, str, Sequence[str]], "list[Path] | None"]
-# (version, python, variant) -> the constraints file the release recorded for that image, or None
-ConstraintsSource = Callable[[str, str, str], "Path | None"]
+# (version, image) -> the constraints file the release recorded for that image, or None
+ConstraintsSource = Callable[[str, ImageId], "Path | None"]
 
 
 @dataclass(frozen=True)
@@ -111,13 +112,13 @@ def refresh_targets(tags: Sequence[str]) -> list[str]:
     """Pure: the `[VARIANT-]master-pythonP` tags and the `[VARIANT-]V-pythonP` tags of each line's
     newest final release."""
     split = [(tag, parse_tag(tag)) for tag in tags]
-    chosen = sorted(tag for tag, parts in split if parts.prefix == MASTER and parts.python)
+    chosen = sorted(tag for tag, parts in split if parts.prefix == MASTER and parts.flavour)
     newest: dict[str, str] = {}
-    for version in sorted(parse_existing(parts.prefix for _, parts in split if parts.python)):
+    for version in sorted(parse_existing(parts.prefix for _, parts in split if parts.flavour)):
         if not version.is_prerelease:
             newest[version.line] = str(version)
     for name in newest.values():
-        chosen += sorted(tag for tag, parts in split if parts.prefix == name and parts.python)
+        chosen += sorted(tag for tag, parts in split if parts.prefix == name and parts.flavour)
     return chosen
 
 
@@ -177,12 +178,12 @@ def revision_wheels(config: ReleaseConfig, dest: Path, progress: Progress = to_l
 def dist_constraints(root: Path) -> ConstraintsSource:
     """The constraints file `dist/<V>/release.json` records for an image, when its bytes still match."""
 
-    def find(version: str, python: str, variant: str) -> Path | None:
+    def find(version: str, image: ImageId) -> Path | None:
         directory = release_dir(root, version)
         if not (directory / "release.json").is_file():
             return None
         try:
-            entry = load_record(directory, version).constraints_of(python, variant)
+            entry = load_record(directory, version).constraints_of(image)
         except ReleaseError as exc:
             log.warning("%s", exc)
             return None
@@ -196,7 +197,7 @@ def svn_constraints(svn_url: str, name: str, dest: Path) -> ConstraintsSource:
     """The constraints file published in svn with a release (`<name>/constraints-<V>/`), kept only
     when its published .sha512 agrees with its bytes."""
 
-    def find(version: str, python: str, variant: str) -> Path | None:
+    def find(version: str, image: ImageId) -> Path | None:
         folder = svn.join(svn_url, constraints_folder(name, version))
         try:
             if not svn.exists(folder):
@@ -206,7 +207,7 @@ def svn_constraints(svn_url: str, name: str, dest: Path) -> ConstraintsSource:
         except ReleaseError as exc:
             log.warning("constraints of %s not read from %s: %s", version, folder, exc)
             return None
-        path = there / constraints_name(python, variant)
+        path = there / constraints_name(image.flavour, image.variant)
         checksum = path.with_name(path.name + ".sha512")
         if not path.is_file() or not checksum.is_file():
             return None
@@ -233,7 +234,7 @@ def _check(config: ReleaseConfig, tag: str, labels: Mapping[str, str], engine: E
     """One target's state; `bases` remembers each base image's current digest (or why it has none)."""
     parts = parse_tag(tag)
     base, old = labels.get(f"{OCI}.base.name", ""), labels.get(f"{OCI}.base.digest", "")
-    item = RefreshItem(tag, parts.python or "", labels.get(f"{OCI}.version", ""), base, old, "", "current",
+    item = RefreshItem(tag, parts.flavour or "", labels.get(f"{OCI}.version", ""), base, old, "", "current",
                        variant=parts.variant)
     if parts.variant and parts.variant not in config.variant_names:
         detail = f"no variant {parts.variant!r} in the config"
@@ -377,7 +378,7 @@ def _inputs(
         return str(exc)
     at_release = dataclasses.replace(config.for_variant(item.variant), dockerfile=dockerfile)
     if parse_tag(item.tag).prefix != MASTER:
-        recorded = (find(item.version, item.flavour, item.variant) for find in pinned)
+        recorded = (find(item.version, ImageId(item.flavour, item.variant)) for find in pinned)
         constraints = next((c for c in recorded if c), None)
         if constraints is None:
             return (f"the constraints its release recorded ({constraints_name(item.flavour, item.variant)} "
@@ -397,8 +398,8 @@ def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: R
     if item.platforms:
         own = tuple((p, platform_tag(item.tag, p)) for p in item.platforms)
         digests = {r.plan.tag: r.digest or "" for r in pushed}
-        index = put_indexes(client, config.image, [PlannedIndex(item.flavour, item.tag, own)], pushed=digests,
-                            progress=progress)[item.flavour]
+        planned = PlannedIndex(ImageId(item.flavour), item.tag, own)
+        index = put_indexes(client, config.image, [planned], pushed=digests, progress=progress)[item.flavour]
         new = index.digest
         point_tag(client, config.image, item.tag, new, moving=True, progress=progress)
     else:

@@ -310,7 +310,7 @@ def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
         signature.unlink(missing_ok=True)
         gpg.sign_detached(path, key=key, gnupghome=gnupghome)
         write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
-        entry = SbomEntry(image.sbom, sha512_of(path), image.python, image.ref, digest,
+        entry = SbomEntry(image.sbom, sha512_of(path), image.image.flavour, image.ref, digest,
                           len(facts.python) + len(facts.debian), image.platform if image.index_tag else "")
         record.add_signatures(SignatureEntry(f"{image.sbom}{s}", sha512_of(path.with_name(path.name + s)),
                                              image.sbom) for s in (".asc", ".sha512"))

@@ -45,7 +45,7 @@ def image_version(registry: Registry, image: str, digest: str) -> ReleaseVersion
 
 
 def point_tag(
-    registry: Registry, image: str, tag: str, digest: str, *, moving: bool, python: str = "",
+    registry: Registry, image: str, tag: str, digest: str, *, moving: bool, flavour: str = "",
     force: bool = False, version: ReleaseVersion | None = None, progress: Progress = to_log,
 ) -> TagEntry:
     """Point `image:tag` at `digest`; return what was done. With `version` (the release `digest`
@@ -56,7 +56,7 @@ def point_tag(
         if held is not None and held > version:
             progress(f"{image}:{tag} left at {held} ({previous[:19]}): {version} is lower, and an alias "
                      "never moves backwards")
-            return TagEntry(tag, python, previous, previous, TagAction.SKIP.value)
+            return TagEntry(tag, flavour, previous, previous, TagAction.SKIP.value)
     if previous == digest:
         progress(f"{image}:{tag} already at {digest[:19]}, skipped")
         action = TagAction.SKIP if moving else TagAction.VERIFY
@@ -76,7 +76,7 @@ def point_tag(
         was = f" (was {previous[:19]})" if previous else ""
         progress(f"{image}:{tag} {'moved' if previous else 'set'} to {digest[:19]}{was}")
         action = TagAction.MOVE if previous else TagAction.CREATE
-    return TagEntry(tag, python, digest, previous, action.value)
+    return TagEntry(tag, flavour, digest, previous, action.value)
 
 
 def apply_changes(
@@ -95,12 +95,13 @@ def apply_changes(
     for change in changes:
         if change.deferred:
             progress(f"{image}:{change.tag}: {change.reason}")
-            done.append(TagEntry(change.tag, change.python, digests.get(change.source, ""), change.current,
-                                 TagAction.SKIP.value))
+            done.append(TagEntry(change.tag, change.image.flavour, digests.get(change.source, ""),
+                                 change.current, TagAction.SKIP.value))
             continue
         entry = point_tag(registry, image, change.tag, digests[change.source], moving=change.moving,
-                          python=change.python, force=change.tag in force, version=version, progress=progress)
+                          flavour=change.image.flavour, force=change.tag in force, version=version,
+                          progress=progress)
         if change.tag in created_now:
-            entry = TagEntry(entry.tag, entry.python, entry.digest, None, TagAction.CREATE.value)
+            entry = TagEntry(entry.tag, entry.flavour, entry.digest, None, TagAction.CREATE.value)
         done.append(entry)
     return done

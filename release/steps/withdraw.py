@@ -42,7 +42,7 @@ def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Reg
     version = str(plan.version)
     image = config.image
     marker = point_tag(registry, image, plan.marker.tag, plan.marker_digest, moving=False,
-                       python=plan.marker.python, progress=progress)
+                       flavour=plan.marker.image.flavour, progress=progress)
     moved: list[TagEntry] = []
     for family in plan.families:
         if family.moves:

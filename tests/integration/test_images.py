@@ -26,6 +26,7 @@ from release.adapters.net import free_port
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig, Variant, load_config
 from release.errors import CommandError, RefusedError
+from release.identity import ImageId
 from release.plan.images import INPUT_HASH_LABEL, OCI, WHEEL_SHA256_LABEL
 from release.plan.release import CONSTRAINTS_DIR, PlannedImage, constraints_name
 from release.plan.tags import BuildKind
@@ -326,8 +327,8 @@ def record_constraints(sample: Sample, results: list[ImageResult], engine: Engin
     for result in results:
         assert result.digest is not None
         path_in_dist = f"{CONSTRAINTS_DIR}/{constraints_name(result.flavour, result.variant)}"
-        planned = PlannedImage(result.flavour, result.tag, result.ref, result.plan.base_image, result.variant,
-                               path_in_dist)
+        planned = PlannedImage(ImageId(result.flavour, result.variant), result.tag, result.ref,
+                               result.plan.base_image, constraints=path_in_dist)
         image = ImageToRead(planned, result.digest)
         pins[result.tag] = read_installed(engine, image.image)
         path = record.directory / planned.constraints

@@ -28,7 +28,7 @@ PACKAGE = "release"
 # Entries for modules that do not exist (yet) are fine; a module in no layer fails the test.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("release", "release.errors", "release.versions", "release.platforms", "release.console",
-     "release.progress", "release.urls"),  # 1
+     "release.progress", "release.urls", "release.identity"),  # 1
     ("release.config", "release.changelog", "release.record", "release.locks",
      "release.votes", "release.emails", "release.licences"),  # 2: pure rules and texts
     ("release.plan.*",),  # 3: pure

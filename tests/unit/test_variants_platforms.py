@@ -11,6 +11,7 @@ import pytest
 
 from release.config import parse_config
 from release.errors import ConfigError, VersionError
+from release.identity import ImageId
 from release.plan.images import ImageSource, WheelFile, plan_image
 from release.plan.release import TargetState, plan_release
 from release.plan.tags import (
@@ -53,7 +54,7 @@ def test_variants_with_one_named_platform_are_accepted() -> None:
 
 def test_a_variants_provenance_and_record_key_are_its_own() -> None:
     plan = plan_release(SLIM, V("3.3.2"), TargetState(), registry=REGISTRY)
-    slim = next(i for i in plan.images if i.variant == "slim" and i.python == "3.13")
+    slim = next(i for i in plan.images if i.image == ImageId("3.13", "slim"))
     assert slim.key == "slim-3.13" and slim.platform == SLIM.host_platform and not slim.index_tag
     assert slim.sbom == "sbom/apache-airflow-slim-3.3.2-python3.13.cdx.json"
     assert slim.signature == "image-signatures/apache-airflow-slim-3.3.2-python3.13.sig"
@@ -61,6 +62,7 @@ def test_a_variants_provenance_and_record_key_are_its_own() -> None:
     keys = [i.key for i in plan.attested]
     assert keys == ["3.11", "3.13", "slim-3.11", "slim-3.13"] and len(set(keys)) == len(keys)
     entry = ImageEntry("3.13", slim.ref, None, "", "", "", "", "slim")
+    assert entry.image == slim.image
     assert entry.key == slim.key
     several = ImageEntry("3.11", "r/a:3.3.2-python3.11-arm64", None, "", "", "", "", platform="linux/arm64")
     assert several.key == "3.11 linux/arm64"
@@ -140,5 +142,5 @@ def test_withdrawing_moves_every_variants_aliases_back() -> None:
     assert moved["slim-latest"] == "slim-3.3.1-python3.11"
     assert moved["slim-3.3-python3.13"] == "slim-3.3.1-python3.13"
     assert moved["latest"] == "3.3.1-python3.11"
-    assert {c.variant for c in plan.moves} == {"", "slim"}
+    assert {c.image.variant for c in plan.moves} == {"", "slim"}
     assert len(moved) == 12  # latest and 3.3, bare and per flavour, in both variants
