@@ -92,6 +92,8 @@ class Clients:
         return self.registry if host == self.registry.registry else self.other_registry(host)
 
 
-def real_clients(registry: str, index_upload: str, index_simple: str) -> Clients:
-    """The real clients of a registry and an index (each spoken to only when first used)."""
-    return Clients(RegistryClient(registry), PackageIndex(index_upload, index_simple))
+def real_clients(registry: str, index_upload: str = "", index_simple: str = "", *,
+                 engine: Engine | None = None) -> Clients:
+    """The real clients of a registry and an index (each spoken to only when first used; image work
+    alone needs no index: one without URLs fails when used) and the local engine."""
+    return Clients(RegistryClient(registry), PackageIndex(index_upload, index_simple), engine or Engine())

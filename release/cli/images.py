@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 from invoke.context import Context
 from invoke.tasks import task
@@ -22,8 +20,8 @@ from release.cli.support import (
 )
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
+from release.pipeline.refresh import refresh as refresh_stale
 from release.steps.images import ImageResult
-from release.steps.refresh import index_wheels, refresh_images, revision_wheels, svn_constraints
 from release.steps.smoke import SmokeReport
 from release.versions import parse_version
 
@@ -46,7 +44,7 @@ def show_images(results: Sequence[ImageResult], reports: Sequence[SmokeReport]) 
     smoked = {r.ref: ("ok" if r.ok else "FAILED") for r in reports}
     console.table(
         "Images", ["python", "variant", "platform", "image", "status", "size", "seconds", "smoke", "digest"],
-        [(r.flavour, r.variant or "-", r.platform or "-", r.ref, r.status, _megabytes(r.size),
+        [(r.image.flavour, r.image.variant or "-", r.platform or "-", r.ref, r.status, _megabytes(r.size),
           f"{r.seconds:.1f}", smoked.get(r.ref, "-"), (r.digest or "-")[:19]) for r in results],
     )
 
@@ -102,15 +100,7 @@ def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
     """Rebuild, smoke and re-push images whose base image changed, under the same tags."""
     config = read_config(profile)
     target = connect_target(config, config.python)
-    with tempfile.TemporaryDirectory(prefix="refresh-wheels-") as scratch:
-        report = refresh_images(
-            config, registry=target.registry, dry_run=dry_run, progress=console.progress,
-            wheel_sources=[index_wheels(target.index_simple, config.name, Path(scratch))],
-            revision_sources=[revision_wheels(config, Path(scratch) / "built",
-                                              console.progress)],
-            constraints_sources=[svn_constraints(target.svn_release, config.name,
-                                                 Path(scratch) / "constraints")],
-        )
+    report = refresh_stale(config, target, dry_run=dry_run, say=console.progress)
     if report.nothing_to_do:
         console.ok("nothing to do: every image's base is current")
         return

@@ -10,7 +10,6 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
-from release.adapters.registry import RegistryClient
 from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
@@ -23,6 +22,7 @@ from release.cli.support import (
 from release.config import check_signing_key
 from release.errors import ReleaseError, VerificationError
 from release.pipeline import release as pipeline
+from release.pipeline.connect import clients_for
 from release.record import sha512_of
 from release.steps.announce import announce_release
 from release.steps.build import build_release
@@ -108,8 +108,9 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
+    clients = clients_for(target)
     if published:
-        report = verify_published(config, wanted, registry=target.registry, svn_dev_url=target.svn_dev,
+        report = verify_published(config, wanted, clients, svn_dev_url=target.svn_dev,
                                   svn_release_url=target.svn_release, keys_url=target.keys_url,
                                   progress=console.progress)
         console.ok(f"{report.candidate}: {len(report.checks)} published items verified")
@@ -117,7 +118,7 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
 
     def images(checks: dict[str, FileCheck], commit: str, keys: Path,
                wheels: Mapping[str, str] | None) -> None:
-        check_candidate_images(config, wanted, registry=target.registry, svn_dev_url=target.svn_dev,
+        check_candidate_images(config, wanted, clients, svn_dev_url=target.svn_dev,
                                keys_file=keys, commit=commit, wheels=wheels, checks=checks,
                                progress=console.progress)
 
@@ -127,7 +128,7 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
     console.ok(f"{report.candidate}: {len(report.checks)} files and images verified")
     if no_images:
         return
-    checks = verify_images(config, wanted, RegistryClient(target.registry))
+    checks = verify_images(config, wanted, clients.registry)
     console.table(f"Images of {wanted} in {target.registry}/{config.image}",
                   ["tag", "digest", "platform", "image", "problem"],
                   [row for check in checks for row in (

@@ -29,7 +29,8 @@ from release.adapters import svn
 from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError
-from release.pipeline.connect import Target, base_images, clients_for, connect
+from release.pipeline.connect import Target, clients_for, connect
+from release.pipeline.images import image_job, ship
 from release.pipeline.state import observe, observe_or_empty
 from release.plan.release import (
     Mode,
@@ -43,7 +44,7 @@ from release.plan.release import (
     plan_release,
     replan_aliases,
 )
-from release.plan.tags import BuildKind, split_platform, version_tag
+from release.plan.tags import split_platform, version_tag
 from release.progress import Progress
 from release.record import (
     IndexEntry,
@@ -58,12 +59,12 @@ from release.steps import publish
 from release.steps.attest import lookaside_url, sign_images
 from release.steps.build import build_release, declared_version_of
 from release.steps.constraints import ImageToRead, publish_constraints, write_constraints
-from release.steps.images import image_source
+from release.steps.images import ImageStatus
 from release.steps.index import put_indexes
 from release.steps.provenance import publish_provenance
 from release.steps.sbom import write_sboms
 from release.steps.sign import sign_record, sign_release
-from release.steps.smoke import SmokeReport, ship_images
+from release.steps.smoke import SmokeReport
 from release.steps.tags import apply_changes
 from release.steps.vote import stage_release
 from release.versions import ReleaseVersion
@@ -197,15 +198,13 @@ def _voted(run: Run) -> None:
 def _images(run: Run) -> None:
     record = run.record
     wheels = record.wheels()
+    version = str(run.plan.version)
     # the commit the release was built from, not HEAD, which may have moved since (a rerun)
-    source = image_source(run.config, str(run.plan.version), wheels,
-                          revision=record.build.commit if record.build else None)
-    results, reports = ship_images(
-        run.config, str(run.plan.version), wheels=wheels, registry=run.target.registry, push=True,
-        progress=run.say, flavours=run.plan.flavours, base_images=base_images(run.config, run.target),
-        kind=BuildKind.RELEASE, jobs=run.options.jobs, platforms=run.plan.platforms or None, source=source,
-        recorded=record.images,
-    )
+    job = image_job(run.config, run.plan.images, run.clients, version=version, wheels=wheels,
+                    revision=record.build.commit if record.build else None, jobs=run.options.jobs,
+                    recorded=record.images)
+    results, reports = ship(run.config, job, run.clients, version=version, wheels=wheels, push=True,
+                            say=run.say)
     for result in results:
         entry = result.record_entry()
         earlier = record.images.get(entry.key)
@@ -213,11 +212,11 @@ def _images(run: Run) -> None:
         if not entry.image_id and earlier is not None and earlier.digest == entry.digest:
             entry = dataclasses.replace(entry, image_id=earlier.image_id)
         record.put_image(entry)
-        if result.plan.index_tag:  # one of several platforms: the index step joins them
-            run.platform_images[result.plan.tag] = result.digest or ""
+        if result.planned.index_tag:  # one of several platforms: the index step joins them
+            run.platform_images[result.tag] = result.digest or ""
             continue
         run.digests[result.tag] = result.digest or ""
-        if result.status != "reused":
+        if result.status is not ImageStatus.REUSED:
             run.pushed_now.add(result.tag)
     record.step_done("images", {"smoke": {smoke_key(r, run.plan): r.ok for r in reports}})
 
@@ -272,7 +271,8 @@ def _constraints(run: Run) -> None:
     digests = image_digests(run)  # with several platforms: the first platform's image of each flavour
     images = [ImageToRead(image, digests[image.key]) for image in run.plan.images if image.constraints]
     write_constraints(record, images, project=run.config.project, version=str(run.plan.version),
-                      key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
+                      key=run.signing_key, gnupghome=run.target.gnupghome, engine=run.clients.engine,
+                      progress=run.say)
     url = ""
     if run.plan.mode is Mode.PUBLISH:  # a CI join; an svn commit takes the release manager's credentials
         run.say(f"constraints signed in {record.directory / 'constraints'}; the release manager commits them "
@@ -315,7 +315,8 @@ def image_digests(run: Run) -> dict[str, str]:
 
 def _sbom(run: Run) -> None:
     entries = write_sboms(run.record, run.plan.images, image_digests(run), repository=run.plan.repository,
-                          key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
+                          key=run.signing_key, gnupghome=run.target.gnupghome, engine=run.clients.engine,
+                          progress=run.say)
     run.record.step_done("sbom", {"sboms": {e.path: e.digest for e in entries}})
 
 

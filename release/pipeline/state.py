@@ -11,10 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from release.adapters.clients import Clients, Registry
+from release.adapters.engine import split_ref
 from release.adapters.index import IndexFile
+from release.adapters.registry import parse_reference
 from release.config import ReleaseConfig
-from release.errors import ServiceError
-from release.plan.release import TargetState, tags_to_observe
+from release.errors import ConfigError, ServiceError
+from release.plan.images import unpinned
+from release.plan.release import PlannedImage, TargetState, tags_to_observe
 from release.plan.tags import versions_from_tags, withdrawn_from_tags
 from release.plan.withdraw import withdraw_tags_to_observe
 from release.versions import ReleaseVersion, parse_existing
@@ -78,3 +81,32 @@ def observe_or_empty(config: ReleaseConfig, version: ReleaseVersion, clients: Cl
         return observe(config, version, clients), ""
     except ServiceError as exc:
         return TargetState(unreachable=str(exc)), str(exc)
+
+
+def platform_digest(clients: Clients, base: str, platform: str) -> str:
+    """The digest of `platform`'s image of `base` now, read from its registry: an index's entry
+    (checked against that image's config), or a plain image of that platform."""
+    host, repository, reference = parse_reference(unpinned(base))
+    index = clients.registry_at(host).image_index(repository, reference)
+    if index is None:
+        raise ServiceError(f"base image {base} is not in its registry {host}")
+    digests = index.digests()
+    if platform not in digests:
+        has = ", ".join(digests)
+        raise ConfigError(f"base image {unpinned(base)} has no {platform} image (it has {has}); "
+                          "use a base image published for every configured platform")
+    return digests[platform]
+
+
+def observe_base(clients: Clients, planned: PlannedImage, *, host: str) -> tuple[str, str]:
+    """What `planned` is built FROM, and that image's digest now, the engine holding it: one of
+    several platforms' images, or an image for another platform than the `host`'s, FROM its base
+    pinned to that platform's digest (pulled by digest, so a local tag of another architecture is
+    never taken); a single host-platform image FROM the base as named."""
+    base = planned.base_image
+    if not planned.index_tag and (not planned.platform or planned.platform == host):
+        return base, clients.engine.current_digest(base)
+    digest = platform_digest(clients, base, planned.platform)
+    name = unpinned(base)
+    clients.engine.pull(f"{split_ref(name)[0]}@{digest}", platform=planned.platform)
+    return f"{name}@{digest}", digest

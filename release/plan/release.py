@@ -36,6 +36,8 @@ from release.plan.provenance import image_signature_path, sbom_path
 from release.plan.tags import (
     MASTER,
     BuildKind,
+    cache_repository,
+    cache_tag,
     check_tag_length,
     image_tag,
     plan_tags,
@@ -128,20 +130,45 @@ class PlannedDistribution:
 
 @dataclass(frozen=True)
 class PlannedImage:
+    """One image of a release or a master build: the one image plan, which the dry run shows and
+    the build carries out. What the run learns once it has the wheels and has observed the base
+    image (its digest, and the build args, labels and hashes that follow) is filled in by
+    `plan.images.complete_image`."""
+
     image: ImageId  # flavour, variant, and its platform when it is one of several platforms' images
     tag: str  # V-pythonP; with several platforms its platform's helper tag, V-pythonP-ARCH
     ref: str
-    base_image: str
+    base_image: str  # as configured; once completed what FROM names (among several: pinned to a digest)
     platform: str = ""  # the platform it is built for (every image has one; the index pseudo-image: "")
     constraints: str = ""  # the file its installed set ships as, under dist/<V>/
     sbom: str = ""  # its SBOM, relative to dist/<V>/ (one per image: variants and platforms add images)
     signature: str = ""  # its simple-signing signature, relative to dist/<V>/
     index_tag: str = ""  # one of several platforms: the version tag of the index that lists it
+    base_digest: str = ""  # from here on: known once completed
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    input_hash: str = ""
+    deps_hash: str = ""
 
     @property
     def key(self) -> str:
         """Its name among the release's images: the record's key, the key of its digest."""
         return self.image.key
+
+    @property
+    def name(self) -> str:
+        """How progress names it: `python3.11`, `slim-python3.11`, `python3.11 linux/arm64`."""
+        return self.image.name
+
+    @property
+    def repository(self) -> str:
+        """`registry/image`, where it is pushed."""
+        return self.ref.rpartition(":")[0]
+
+    @property
+    def cache_ref(self) -> str:
+        """Where the dependency stage of this image is kept: `<registry>/<image>-cache:deps-...`."""
+        return f"{cache_repository(self.repository)}:{cache_tag(self.image.flavour, self.deps_hash)}"
 
 
 @dataclass(frozen=True)

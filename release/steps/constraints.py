@@ -89,11 +89,10 @@ def read_installed(engine: Engine, image: str) -> list[str]:
 
 def write_constraints(
     record: ReleaseRecord, images: Sequence[ImageToRead], *, project: str, version: str, key: str,
-    gnupghome: Path | None, engine: Engine | None = None, progress: Progress = to_log,
+    gnupghome: Path | None, engine: Engine, progress: Progress = to_log,
 ) -> list[ConstraintsEntry]:
     """Write, sign and record the constraints file of every image; a rerun keeps identical files
     and refuses a file that now says something else (the image under a version tag never changes)."""
-    engine = engine or Engine()
     directory = record.directory
     entries = []
     for image in images:

@@ -276,11 +276,10 @@ def _created(record: ReleaseRecord) -> datetime:
 
 
 def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
-                repository: str, key: str, gnupghome: Path | None, engine: Engine | None = None,
+                repository: str, key: str, gnupghome: Path | None, engine: Engine,
                 progress: Progress = to_log) -> list[SbomEntry]:
     """For each image: its SBOM (kept when the record has one for the same digest and the file is
     unchanged), `.asc` and `.sha512`; recorded as they are written."""
-    engine = engine or Engine()
     written = []
     for image in images:
         digest = digests.get(image.key)
