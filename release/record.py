@@ -53,6 +53,11 @@ def sha256_of(path: Path) -> str:
     return _hexdigest(path, "sha256")
 
 
+def checksum_text(path: Path) -> str:
+    """`<hex>  <name>`: what `sha512sum <name>` prints, so `sha512sum -c X.sha512` checks it."""
+    return f"{sha512_of(path)}  {path.name}\n"
+
+
 @dataclass(frozen=True)
 class FileEntry:
     path: str  # relative to dist/<V>/: svn/... (voted on) or pypi/... (for the index)

@@ -28,7 +28,6 @@ from release.pipeline import images as image_jobs
 from release.pipeline import release as pipeline
 from release.pipeline.connect import clients_for
 from release.plan.release import Mode
-from release.steps.build import find_declared_version
 from release.versions import parse_version
 
 
@@ -56,8 +55,7 @@ def release(
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
-    declared = find_declared_version(config.root / config.main.path, config.name)
-    found = (declared.value, declared.file) if declared else None
+    found = pipeline.declared_version(config)
     if dry_run:
         plan = pipeline.dry_run_plan(config, wanted, options, declared=found)
         if json:

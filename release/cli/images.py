@@ -20,9 +20,8 @@ from release.cli.support import (
 )
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
+from release.pipeline.images import ImageResult, SmokeReport
 from release.pipeline.refresh import refresh as refresh_stale
-from release.steps.images import ImageResult
-from release.steps.smoke import SmokeReport
 from release.versions import parse_version
 
 IMAGE_HELP = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from release import console
 from release.pipeline.release import ReleaseReport
+from release.plan.commands import CommandPlan
 from release.plan.release import ReleasePlan, TagAction
 from release.progress import Progress
 
@@ -19,7 +20,8 @@ def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
     console.table(
         f"Artefacts (dist/{plan.version}/)",
         ["file", "kind", "with"],
-        [(a.path, a.kind, " ".join(x.rsplit(".", 1)[-1] for x in a.companions)) for a in plan.artefacts],
+        [(a.path, a.kind.value, " ".join(x.rsplit(".", 1)[-1] for x in a.companions))
+         for a in plan.artefacts],
     )
     console.table("Images", ["python", "platform", "image", "base"],
                   [(i.image.flavour, i.platform, i.ref, i.base_image) for i in plan.images])
@@ -62,3 +64,14 @@ def show_report(report: ReleaseReport, as_json: bool) -> None:
         console.warn(f"differs from the plan shown at the start: {line}")
     moved = data["moved"]
     console.ok(f"released {report.version}; moved: {', '.join(moved) if moved else 'nothing'}")
+
+
+def show_command_plan(plan: CommandPlan, as_json: bool) -> None:
+    """A command's dry run: what it would change, where, and why a run would refuse now."""
+    if as_json:
+        console.print_json(plan.to_json())
+        return
+    console.table(f"invoke {plan.command} --version {plan.version} would", ["where", "does"],
+                  [(a.where.value, a.does) for a in plan.actions])
+    for refusal in plan.refusals:
+        console.warn(f"a run would refuse: {refusal}")

@@ -32,8 +32,8 @@ from release.plan.tags import MASTER, BuildKind, check_tag_length, plan_tags, ta
 from release.progress import Progress
 from release.record import ImageEntry, load_record, release_dir
 from release.steps.build import build_release, build_set, find_declared_version, package_builder
+from release.steps.images import ImageResult as ImageResult  # shown by the command line
 from release.steps.images import (
-    ImageResult,
     build_context,
     build_images,
     image_event,
@@ -42,7 +42,8 @@ from release.steps.images import (
     variant_source,
 )
 from release.steps.index import put_indexes
-from release.steps.smoke import Smoker, SmokeReport
+from release.steps.smoke import Smoker
+from release.steps.smoke import SmokeReport as SmokeReport  # shown by the command line
 from release.steps.tags import point_tag
 from release.versions import ReleaseVersion, parse_version
 

@@ -32,6 +32,7 @@ from release.errors import ConfigError, RefusedError, ReleaseError
 from release.pipeline.connect import Target, clients_for, connect
 from release.pipeline.images import image_job, ship
 from release.pipeline.state import observe, observe_or_empty
+from release.plan.provenance import lookaside_url
 from release.plan.release import (
     Mode,
     ReleasePlan,
@@ -56,8 +57,8 @@ from release.record import (
     write_atomic,
 )
 from release.steps import publish
-from release.steps.attest import lookaside_url, sign_images
-from release.steps.build import build_release, declared_version_of
+from release.steps.attest import sign_images
+from release.steps.build import build_release, declared_version_of, find_declared_version
 from release.steps.constraints import ImageToRead, publish_constraints, write_constraints
 from release.steps.images import ImageStatus
 from release.steps.index import put_indexes
@@ -462,6 +463,12 @@ def publish_mode(config: ReleaseConfig, version: ReleaseVersion) -> Mode:
     """`invoke publish`: the voted files after a promotion, else a join of image jobs run elsewhere."""
     record = load_record(release_dir(config.root, str(version)), str(version))
     return Mode.PROMOTED if record.promotion is not None else Mode.PUBLISH
+
+
+def declared_version(config: ReleaseConfig) -> tuple[str, str] | None:
+    """(the version, the file) the working tree declares for the main distribution, if it does."""
+    found = find_declared_version(config.root / config.main.path, config.name)
+    return (found.value, found.file) if found else None
 
 
 def own_versions(config: ReleaseConfig, version: ReleaseVersion) -> dict[str, str]:

@@ -106,10 +106,29 @@ def constraints_folder(name: str, version: ReleaseVersion | str) -> str:
     return f"{name}/{CONSTRAINTS_PREFIX}{version}"
 
 
+class ArtefactKind(str, Enum):
+    SOURCE = "source"  # the source release: a tarball of the repository at the commit
+    SDIST = "sdist"
+    WHEEL = "wheel"
+    RECORD = "record"  # release.json
+    CONSTRAINTS = "constraints"
+    SBOM = "sbom"
+    IMAGE_SIGNATURE = "image-signature"
+
+
+_SUFFIXES = (("-source.tar.gz", ArtefactKind.SOURCE), (".tar.gz", ArtefactKind.SDIST),
+             (".whl", ArtefactKind.WHEEL))
+
+
+def artefact_kind(filename: str) -> str:
+    """`source`, `sdist`, `wheel` (an ArtefactKind's value), or "" for anything else."""
+    return next((kind.value for suffix, kind in _SUFFIXES if filename.endswith(suffix)), "")
+
+
 @dataclass(frozen=True)
 class Artefact:
     path: str  # relative to dist/<version>/
-    kind: str  # source | sdist | wheel | record | constraints | sbom | image-signature
+    kind: ArtefactKind
     signed: bool = True
 
     @property
@@ -294,7 +313,7 @@ class ReleasePlan:
             "flavours": list(self.flavours),
             "platforms": list(self.platforms),
             "steps": [{"name": s.name.value, "does": s.does} for s in self.steps],
-            "artefacts": [{"path": a.path, "kind": a.kind, "companions": list(a.companions)}
+            "artefacts": [{"path": a.path, "kind": a.kind.value, "companions": list(a.companions)}
                           for a in self.artefacts],
             "images": [{"python": i.image.flavour, "variant": i.image.variant, "platform": i.platform,
                         "tag": i.tag, "ref": i.ref, "base_image": i.base_image, "constraints": i.constraints,
@@ -413,18 +432,18 @@ def artefacts(name: str, version: ReleaseVersion,
     One source tarball of the repository; an sdist and a wheel per distribution (default: `name`).
     What the images installed (constraints/) comes with `image_artefacts`."""
     dists = tuple(distributions) or (PlannedDistribution(name, str(version.voted), str(version)),)
-    voted: list[Artefact] = [Artefact(f"svn/{source_tarball(name, version)}", "source")]
+    voted: list[Artefact] = [Artefact(f"svn/{source_tarball(name, version)}", ArtefactKind.SOURCE)]
     index: list[Artefact] = []
     for dist in dists:
         sdist, wheel = distribution_files(dist.name, dist.voted)
         index_sdist, index_wheel = distribution_files(dist.name, dist.index)
-        voted += [Artefact(f"svn/{sdist}", "sdist"), Artefact(f"svn/{wheel}", "wheel")]
+        voted += [Artefact(f"svn/{sdist}", ArtefactKind.SDIST), Artefact(f"svn/{wheel}", ArtefactKind.WHEEL)]
         # files for the index with another version than the voted ones are signed too; the others
         # are byte-for-byte copies of svn's, whose signatures they share
         own = dist.index != dist.voted
-        index += [Artefact(f"pypi/{index_sdist}", "sdist", signed=own),
-                  Artefact(f"pypi/{index_wheel}", "wheel", signed=own)]
-    return (*voted, *index, Artefact("release.json", "record"))
+        index += [Artefact(f"pypi/{index_sdist}", ArtefactKind.SDIST, signed=own),
+                  Artefact(f"pypi/{index_wheel}", ArtefactKind.WHEEL, signed=own)]
+    return (*voted, *index, Artefact("release.json", ArtefactKind.RECORD))
 
 
 def image_artefacts(images: Sequence[PlannedImage], indexes: Sequence[PlannedIndex] = ()
@@ -433,10 +452,12 @@ def image_artefacts(images: Sequence[PlannedImage], indexes: Sequence[PlannedInd
     with several platforms one per flavour and variant, read from the first platform's image), its
     SBOM (signed like the packages) and its simple-signing signature; per image index (several
     platforms): its own signature, which is what a pull of its tag checks."""
-    constraints = tuple(Artefact(image.constraints, "constraints") for image in images if image.constraints)
+    constraints = tuple(Artefact(image.constraints, ArtefactKind.CONSTRAINTS) for image in images
+                        if image.constraints)
     return constraints + tuple(artefact for image in images for artefact in (
-        Artefact(image.sbom, "sbom"), Artefact(image.signature, "image-signature", signed=False))
-    ) + tuple(Artefact(index.signature, "image-signature", signed=False) for index in indexes)
+        Artefact(image.sbom, ArtefactKind.SBOM),
+        Artefact(image.signature, ArtefactKind.IMAGE_SIGNATURE, signed=False))
+    ) + tuple(Artefact(index.signature, ArtefactKind.IMAGE_SIGNATURE, signed=False) for index in indexes)
 
 
 def plan_tag_changes(

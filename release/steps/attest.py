@@ -20,15 +20,10 @@ from pathlib import Path
 from release.adapters import gpg, skopeo, svn
 from release.adapters.clients import Registry
 from release.errors import RefusedError, ServiceError
-from release.plan.provenance import LOOKASIDE_DIR, lookaside_path, signed_identity
+from release.plan.provenance import lookaside_path, signed_identity
 from release.plan.release import PlannedImage
 from release.progress import Progress, to_log
 from release.record import ImageSignatureEntry, ReleaseRecord, sha512_of
-
-
-def lookaside_url(svn_root: str, name: str) -> str:
-    """The lookaside base of a project: `<svn dev or release>/<name>/signatures`."""
-    return svn.join(svn_root, name, LOOKASIDE_DIR)
 
 
 def signer_fingerprint(key: str, gnupghome: Path | None) -> str:

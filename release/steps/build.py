@@ -39,7 +39,7 @@ from release.errors import (
     ToolMissingError,
     VerificationError,
 )
-from release.plan.release import Artefact, PlannedDistribution, artefacts, plan_distributions
+from release.plan.release import Artefact, PlannedDistribution, artefact_kind, artefacts, plan_distributions
 from release.progress import Progress, to_log
 from release.record import BuildInfo, FileEntry, copy_atomic, load_record, release_dir, sha512_of
 from release.versions import ReleaseVersion, companion_version, parse_version
@@ -55,7 +55,6 @@ _PLAIN = re.compile(r"^version\s*=\s*(['\"])(?P<value>[^'\"]+)\1", re.M)
 _PROJECT = re.compile(r"^\[project\]\s*$(?:(?!^\[).)*?" + _PLAIN.pattern, re.M | re.S)
 _MODULES = [("__init__.py", _DUNDER), ("version.py", _DUNDER), ("version.py", _PLAIN),
             ("_version.py", _DUNDER), ("__about__.py", _DUNDER)]
-_KINDS = (("-source.tar.gz", "source"), (".tar.gz", "sdist"), (".whl", "wheel"))
 _KEYWORD = re.compile(r"\bversion\s*=\s*(['\"])(?P<value>[^'\"]+)\1")
 BUILD_LOG = "build.log"  # in dist/<V>/: the build backend's output, appended run after run
 
@@ -85,11 +84,6 @@ class BuildResult:
     svn_files: tuple[Path, ...]
     pypi_files: tuple[Path, ...]
     release_notes: str
-
-
-def artefact_kind(filename: str) -> str:
-    """`source`, `sdist`, `wheel`, or "" for anything else."""
-    return next((kind for suffix, kind in _KINDS if filename.endswith(suffix)), "")
 
 
 def find_declared_version(tree: Path, name: str) -> DeclaredVersion | None:

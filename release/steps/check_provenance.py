@@ -32,14 +32,14 @@ from release.plan.provenance import (
     artifact_layers,
     attachment_tag,
     lookaside_path,
+    lookaside_url,
     sbom_file,
+    settled,
     signed_identity,
 )
 from release.plan.tags import platform_tag, version_tag
 from release.progress import Progress, to_log
 from release.record import RECORD_NAME, ReleaseRecord, parse_record
-from release.steps.attest import lookaside_url
-from release.steps.provenance import settled
 from release.steps.sbom import summarise, validate
 from release.steps.verify import CandidateRejected, FileCheck, VerifyReport
 from release.versions import ReleaseVersion

@@ -14,7 +14,6 @@ new bytes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,17 +23,17 @@ from release.adapters.clients import Registry
 from release.adapters.registry import Manifest
 from release.errors import RefusedError, ServiceError
 from release.plan.provenance import (
+    COMPANIONS,
     OCI_MANIFEST_TYPE,
     artifact_layers,
     artifact_manifest,
     attachment_tag,
     blob_digest,
+    settled,
 )
 from release.plan.release import PlannedImage
 from release.progress import Progress, to_log
 from release.record import RECORD_NAME, ReleaseRecord, sha512_of
-
-COMPANIONS = (".asc", ".sha512")
 
 
 @dataclass(frozen=True)
@@ -45,23 +44,6 @@ class Attached:
     digest: str  # the artifact manifest's digest
     files: tuple[str, ...]
     unchanged: bool = False  # the registry already had it (but for the record's step times)
-
-
-def settled(record: bytes) -> object:
-    """What a record says about the release itself, without what each run did (its steps, and each
-    tag's action and previous digest): the same after a rerun that changes nothing."""
-    try:
-        data = json.loads(record)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return data
-    data.pop("steps", None)
-    tags = data.get("tags")
-    if isinstance(tags, dict):
-        data["tags"] = {name: {k: v for k, v in entry.items() if k not in {"action", "previous"}}
-                        if isinstance(entry, dict) else entry for name, entry in tags.items()}
-    return data
 
 
 def same_as_published(files: Mapping[str, Path], published: Mapping[str, bytes | str]) -> bool:
@@ -89,14 +71,6 @@ def record_files(record: ReleaseRecord) -> list[str]:
     if missing:
         raise RefusedError(f"{record.directory}: {', '.join(missing)} missing; run the report step first")
     return names
-
-
-def published_beside(record: ReleaseRecord, constraints: str) -> set[str]:
-    """The names `publish_provenance` may commit next to the voted files in a final's svn folder:
-    the record, every SBOM, the constraints file, each with its companions."""
-    names = [RECORD_NAME, *(Path(path).name for path in record.sboms)]
-    names += [Path(constraints).name] if constraints else []
-    return {name + suffix for name in names for suffix in ("", *COMPANIONS)}
 
 
 def image_files(record: ReleaseRecord, planned: PlannedImage) -> list[str]:

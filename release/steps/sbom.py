@@ -37,8 +37,7 @@ from release.plan.images import WHEELS_RECORD, parse_wheels_record
 from release.plan.provenance import SBOM_LABEL
 from release.plan.release import PlannedImage
 from release.progress import Progress, to_log
-from release.record import ReleaseRecord, SbomEntry, SignatureEntry, sha512_of, write_atomic
-from release.steps.sign import checksum_text
+from release.record import ReleaseRecord, SbomEntry, SignatureEntry, checksum_text, sha512_of, write_atomic
 
 SCHEMA_VERSION = SchemaVersion.V1_6
 PROPERTY = "org.release-pipeline"

@@ -14,7 +14,15 @@ from release.config import SANDBOX, ReleaseConfig
 from release.errors import ConfigError, RefusedError
 from release.plan.release import Artefact
 from release.progress import Progress, to_log
-from release.record import ReleaseRecord, SignatureEntry, load_record, release_dir, sha512_of, write_atomic
+from release.record import (
+    ReleaseRecord,
+    SignatureEntry,
+    checksum_text,
+    load_record,
+    release_dir,
+    sha512_of,
+    write_atomic,
+)
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.sign")
@@ -26,11 +34,6 @@ class SignResult:
     fingerprint: str
     signed: tuple[Path, ...]  # every file that now has a good .asc and .sha512
     written: tuple[Path, ...]  # the .asc and .sha512 files this run created
-
-
-def checksum_text(path: Path) -> str:
-    """`<hex>  <name>`: what `sha512sum <name>` prints, so `sha512sum -c X.sha512` checks it."""
-    return f"{sha512_of(path)}  {path.name}\n"
 
 
 def sign_record(path: Path, *, key: str, gnupghome: Path | None = None) -> None:

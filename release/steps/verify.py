@@ -31,11 +31,11 @@ from release.adapters import git, gpg, svn
 from release.adapters.clients import Registry
 from release.config import ReleaseConfig
 from release.errors import VerificationError
-from release.plan.release import distribution_of
+from release.plan.release import artefact_kind, distribution_of
 from release.plan.tags import version_tag
 from release.progress import Progress, to_log
 from release.record import sha256_of, sha512_of
-from release.steps.build import artefact_kind, build_set, package_builder
+from release.steps.build import build_set, package_builder
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.verify")

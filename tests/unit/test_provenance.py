@@ -25,13 +25,14 @@ from release.plan.provenance import (
     registries_d,
     sbom_file,
     sbom_path,
+    settled,
     signature_policy,
     signed_identity,
 )
 from release.plan.release import StepName, TargetState, plan_release, release_steps
 from release.plan.tags import BuildKind
 from release.record import ImageSignatureEntry, SbomEntry, load_record
-from release.steps.provenance import same_as_published, settled
+from release.steps.provenance import same_as_published
 from release.steps.sbom import Described, ImageFacts, make_bom, render, summarise, validate
 from release.versions import parse_version
 from tests.unit.planning import planned_image
