@@ -174,7 +174,8 @@ def build_and_smoke(
         failed = ", ".join(c.name for c in found.failures)
         say(f"smoke {found.ref}: {'ok' if found.ok else 'FAILED ' + failed} ({found.seconds:.0f}s)")
 
-    reports = smoke_images(config, results, version=version, wheels=[wheel], engine=engine, on_report=report)
+    reports = smoke_images(config, [r.planned for r in results], version=version, wheels=[wheel],
+                           engine=engine, on_report=report)
     return results, reports
 
 

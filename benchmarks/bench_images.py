@@ -147,7 +147,8 @@ def bench_images(bench: Bench) -> None:
 
         started = time.perf_counter()
         installed = changed.name.split("-")[1]  # the sample's own version, which the image installs
-        reports = smoke_images(bench.config, rebuilt, version=installed, wheels=[changed], engine=engine)
+        reports = smoke_images(bench.config, [r.planned for r in rebuilt], version=installed,
+                               wheels=[changed], engine=engine)
         wall = time.perf_counter() - started
         bench.add("smoke test of 3 flavours (one container per image for the generic checks, images at once)",
                   f"{wall:.1f}s")

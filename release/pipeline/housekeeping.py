@@ -9,6 +9,7 @@ from release.pipeline.state import observe_for_withdraw, withdrawn_now
 from release.plan.withdraw import WithdrawPlan, plan_withdraw
 from release.progress import Progress
 from release.steps.cleanup import CleanupResult, cleanup_svn
+from release.steps.sign import sign_record
 from release.steps.withdraw import WithdrawResult, withdraw_release
 from release.versions import ReleaseVersion
 
@@ -23,8 +24,10 @@ def withdraw(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, 
              say: Progress) -> WithdrawResult:
     clients = clients_for(target)
     plan = plan_withdraw(config, version, observe_for_withdraw(config, version, clients))
-    return withdraw_release(config, plan, registry=clients.registry, index=clients.index, reason=reason,
-                            key=key or target.signing_key, gnupghome=target.gnupghome, progress=say)
+    result = withdraw_release(config, plan, registry=clients.registry, index=clients.index, reason=reason,
+                              progress=say)
+    sign_record(result.record, key=key or target.signing_key, gnupghome=target.gnupghome)
+    return result
 
 
 def cleanup(config: ReleaseConfig, target: Target, *, remove: bool, say: Progress) -> CleanupResult:

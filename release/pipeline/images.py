@@ -102,8 +102,8 @@ def ship(config: ReleaseConfig, job: ImageJob, clients: Clients, *, version: str
 
     smoker = Smoker(config, version=version, wheels=wheels, engine=clients.engine, on_report=on_report)
     try:
-        results = build_images(job, clients, progress=say, on_result=smoker.submit)
-        reports = smoker.reports(results)
+        results = build_images(job, clients, progress=say, on_result=lambda done: smoker.submit(done.planned))
+        reports = smoker.reports([r.planned for r in results])
     finally:
         smoker.close()
     if push:

@@ -160,7 +160,8 @@ def refresh_images(
                                 revision=revision, replace_tags=True)
                 built.append((item, build_images(job, clients, progress=progress), wheels))
         for item, results, wheels in built:  # all smoked, each on its platform, before any is pushed
-            smoke_images(config, results, version=item.version, wheels=wheels, engine=clients.engine)
+            smoke_images(config, [r.planned for r in results], version=item.version, wheels=wheels,
+                         engine=clients.engine)
         when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         lines = []
         for item, results, _ in built:

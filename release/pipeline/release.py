@@ -64,7 +64,7 @@ from release.steps.images import ImageStatus
 from release.steps.index import put_indexes
 from release.steps.provenance import publish_provenance
 from release.steps.sbom import write_sboms
-from release.steps.sign import sign_record, sign_release
+from release.steps.sign import sign_files, sign_record, sign_release
 from release.steps.smoke import SmokeReport
 from release.steps.tags import apply_changes
 from release.steps.vote import stage_release
@@ -271,9 +271,11 @@ def _constraints(run: Run) -> None:
     record = run.record
     digests = image_digests(run)  # with several platforms: the first platform's image of each flavour
     images = [ImageToRead(image, digests[image.key]) for image in run.plan.images if image.constraints]
-    write_constraints(record, images, project=run.config.project, version=str(run.plan.version),
-                      key=run.signing_key, gnupghome=run.target.gnupghome, engine=run.clients.engine,
-                      progress=run.say)
+    entries = write_constraints(record, images, project=run.config.project, version=str(run.plan.version),
+                                engine=run.clients.engine, progress=run.say)
+    record.add_signatures(sign_files([record.directory / e.path for e in entries], record.directory,
+                                     key=run.signing_key, gnupghome=run.target.gnupghome))
+    record.put_constraints(entries)
     url = ""
     if run.plan.mode is Mode.PUBLISH:  # a CI join; an svn commit takes the release manager's credentials
         run.say(f"constraints signed in {record.directory / 'constraints'}; the release manager commits them "

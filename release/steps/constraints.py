@@ -24,7 +24,6 @@ from release.errors import CommandError, RefusedError, ServiceError, Verificatio
 from release.plan.release import PlannedImage, constraints_folder
 from release.progress import Progress, to_log
 from release.record import ConstraintsEntry, ReleaseRecord, sha512_of, write_atomic
-from release.steps.sign import sign_files
 
 # Runs inside the image with its own python3: every distribution on its path, once, sorted.
 FREEZE = r"""
@@ -88,11 +87,12 @@ def read_installed(engine: Engine, image: str) -> list[str]:
 
 
 def write_constraints(
-    record: ReleaseRecord, images: Sequence[ImageToRead], *, project: str, version: str, key: str,
-    gnupghome: Path | None, engine: Engine, progress: Progress = to_log,
+    record: ReleaseRecord, images: Sequence[ImageToRead], *, project: str, version: str, engine: Engine,
+    progress: Progress = to_log,
 ) -> list[ConstraintsEntry]:
-    """Write, sign and record the constraints file of every image; a rerun keeps identical files
-    and refuses a file that now says something else (the image under a version tag never changes)."""
+    """Write the constraints file of every image into dist/<V>/ (the pipeline signs and records
+    them); a rerun keeps identical files and refuses a file that now says something else (the
+    image under a version tag never changes)."""
     directory = record.directory
     entries = []
     for image in images:
@@ -111,9 +111,6 @@ def write_constraints(
         which = image.planned.image
         entries.append(ConstraintsEntry(image.planned.constraints, sha512_of(path), which.flavour,
                                         which.variant, image.image, earlier.url if earlier else ""))
-    record.add_signatures(sign_files([directory / e.path for e in entries], directory, key=key,
-                                     gnupghome=gnupghome))
-    record.put_constraints(entries)
     return entries
 
 

@@ -43,9 +43,9 @@ from release.plan.images import (
     parse_wheels_record,
     wheel_sha256_label,
 )
+from release.plan.release import PlannedImage
 from release.record import sha256_of
 from release.steps.app_smoke import Check, app_checks, timed
-from release.steps.images import ImageResult
 
 BUILD_TOOLS = ("node", "npm", "gcc", "cc", "c++", "g++", "clang")
 HEADER_DIRS = ("/usr/include", "/usr/local/include")
@@ -179,14 +179,14 @@ def wheel_files(wheels: Sequence[Path]) -> dict[str, str]:
 
 
 def expected_for(
-    config: ReleaseConfig, result: ImageResult, version: str, wheels: Mapping[str, str]
+    config: ReleaseConfig, image: PlannedImage, version: str, wheels: Mapping[str, str]
 ) -> Expected:
     """What the image of `result` must show: its variant's app command, smoke commands and health check."""
-    variant = config.for_variant(result.image.variant)
-    return Expected(image=result.image, name=config.name, version=version, wheels=dict(wheels),
-                    labels=dict(result.planned.labels), uid=config.uid, app_command=variant.app_command,
+    variant = config.for_variant(image.image.variant)
+    return Expected(image=image.image, name=config.name, version=version, wheels=dict(wheels),
+                    labels=dict(image.labels), uid=config.uid, app_command=variant.app_command,
                     smoke_commands=variant.smoke_commands, health_check=variant.health_check,
-                    platform=result.platform)
+                    platform=image.platform)
 
 
 def _check(name: str, ok: bool, detail: str) -> Check:
@@ -319,27 +319,27 @@ class Smoker:
                                        thread_name_prefix="smoke")
         self.futures: dict[str, Future[SmokeReport]] = {}
 
-    def submit(self, result: ImageResult) -> None:
-        self.futures[result.ref] = self.pool.submit(self._smoke, result)
+    def submit(self, image: PlannedImage) -> None:
+        self.futures[image.ref] = self.pool.submit(self._smoke, image)
 
-    def _smoke(self, result: ImageResult) -> SmokeReport:
+    def _smoke(self, image: PlannedImage) -> SmokeReport:
         try:
-            expect = expected_for(self.config, result, self.version, self.shas)
-            report = smoke_image(self.engine, result.ref, expect)
+            expect = expected_for(self.config, image, self.version, self.shas)
+            report = smoke_image(self.engine, image.ref, expect)
         except ServiceError as exc:
-            report = SmokeReport(result.ref, result.image, (Check("image", False, str(exc)),),
-                                 platform=result.platform)
+            report = SmokeReport(image.ref, image.image, (Check("image", False, str(exc)),),
+                                 platform=image.platform)
         if self.on_report is not None:
             with self.lock:
                 self.on_report(report)
         return report
 
-    def reports(self, results: Sequence[ImageResult]) -> list[SmokeReport]:
-        """Every report, in the order of `results`; SmokeFailed (with all of them) when any failed."""
-        for result in results:
-            if result.ref not in self.futures:
-                self.submit(result)
-        reports = [self.futures[r.ref].result() for r in results]
+    def reports(self, images: Sequence[PlannedImage]) -> list[SmokeReport]:
+        """Every report, in the order of `images`; SmokeFailed (with all of them) when any failed."""
+        for image in images:
+            if image.ref not in self.futures:
+                self.submit(image)
+        reports = [self.futures[i.ref].result() for i in images]
         failed = [r for r in reports if not r.ok]
         if failed:
             lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
@@ -352,7 +352,7 @@ class Smoker:
 
 def smoke_images(
     config: ReleaseConfig,
-    results: Sequence[ImageResult],
+    images: Sequence[PlannedImage],
     *,
     version: str,
     wheels: Sequence[Path],
@@ -361,10 +361,10 @@ def smoke_images(
     jobs: int | None = None,
 ) -> list[SmokeReport]:
     """Smoke every image, as many at once as there are cores (at most `jobs`); raise SmokeFailed
-    (with all reports, in the order of `results`) when any check failed."""
+    (with all reports, in the order of `images`) when any check failed."""
     smoker = Smoker(config, version=version, wheels=wheels, engine=engine, on_report=on_report,
-                    jobs=min(len(results), jobs or os.cpu_count() or 1))
+                    jobs=min(len(images), jobs or os.cpu_count() or 1))
     try:
-        return smoker.reports(results)
+        return smoker.reports(images)
     finally:
         smoker.close()

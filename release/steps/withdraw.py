@@ -19,7 +19,6 @@ from release.plan.release import TagAction
 from release.plan.withdraw import WithdrawPlan
 from release.progress import Progress, to_log
 from release.record import TagEntry, WithdrawalInfo, load_record, release_dir
-from release.steps.sign import sign_record
 from release.steps.tags import apply_changes, point_tag
 
 
@@ -34,9 +33,9 @@ class WithdrawResult:
 
 
 def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Registry,
-                     index: Index, reason: str, key: str, gnupghome: Path | None = None,
-                     progress: Progress = to_log) -> WithdrawResult:
-    """Carry out `plan`: the marker tag, the aliases, the index, and the signed record of dist/<V>/."""
+                     index: Index, reason: str, progress: Progress = to_log) -> WithdrawResult:
+    """Carry out `plan`: the marker tag, the aliases, the index, and the record of dist/<V>/ (which
+    the pipeline signs again)."""
     if not reason.strip():
         raise RefusedError('say why the release is withdrawn: --reason "..."')
     version = str(plan.version)
@@ -56,5 +55,4 @@ def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Reg
     record = load_record(release_dir(config.root, version), version)
     record.set_withdrawal(WithdrawalInfo(reason.strip(), datetime.now(timezone.utc).isoformat(),
                                          plan.marker.tag, aliases, told))
-    sign_record(record.path, key=key, gnupghome=gnupghome)
     return WithdrawResult(version, marker, tuple(moved), aliases, told, record.path)

@@ -240,7 +240,7 @@ def test_smoke_failures_name_image_and_check(shipped: tuple[list[ImageResult], E
     other.write_bytes(sample.wheel.read_bytes() + b"\0")
     config = dataclasses.replace(sample.config, app_command=("sample-app-missing",))
     with pytest.raises(SmokeFailed) as caught:
-        smoke_images(config, shipped[0], version="1.10.5", wheels=[other], engine=engine)
+        smoke_images(config, [r.planned for r in shipped[0]], version="1.10.5", wheels=[other], engine=engine)
     message = str(caught.value)
     ref = shipped[0][0].ref
     for check in ("version", "wheel-sha256", "app-command"):
@@ -307,7 +307,8 @@ def test_index_install_with_constraints(engine: Engine, registry: ThrowawayRegis
         time.sleep(1)
         results = build_images(config, VERSION, wheels=[sample.wheel], registry=registry.address,
                                flavours=["3.11"], engine=engine, source=source)
-        smoke_images(config, results, version=VERSION, wheels=[sample.wheel], engine=engine)
+        smoke_images(config, [r.planned for r in results], version=VERSION, wheels=[sample.wheel],
+                     engine=engine)
         version_of_packaging = "import packaging; print(packaging.__version__)"
         probe = engine.run(results[0].ref, ["python3", "-c", version_of_packaging])
         assert probe.stdout.strip() == "24.2"

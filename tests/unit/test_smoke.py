@@ -138,9 +138,9 @@ def test_flavours_are_smoked_at_the_same_time_and_reported_in_order(tmp_path: Pa
     config = parse_config(tmp_path, {"name": "sample-app", "python": ["3.11", "3.13"]})
     seen: list[str] = []
     with pytest.raises(SmokeFailed) as caught:
-        smoke_images(config, [image_result("3.11"), image_result("3.13")], version="1.10.6", wheels=[wheel],
-                     engine=FakeEngine(together), on_report=lambda found: seen.append(found.image.flavour),
-                     jobs=2)
+        smoke_images(config, [image_result("3.11").planned, image_result("3.13").planned], version="1.10.6",
+                     wheels=[wheel], engine=FakeEngine(together),
+                     on_report=lambda found: seen.append(found.image.flavour), jobs=2)
     assert [r.image.flavour for r in caught.value.reports] == ["3.11", "3.13"]
     assert sorted(seen) == ["3.11", "3.13"]
 
