@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The executor, driven through the publishing half of a release with in-memory clients: a publish
-that joins image jobs (push, upload, aliases), its dry run against what it did, a failure in each
-of those steps and the rerun after it (which skips what is done and refuses what differs), and
-the aliases decided again right before they move."""
+"""The executor (pipeline/release.py), driven through the publishing half of a release with
+in-memory clients: a publish that joins image jobs (push, upload, aliases), its dry run against
+what it did, a failure in each of those steps and the rerun after it (which skips what is done and
+refuses what differs), and the aliases decided again right before they move; the release report
+and option parsing."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ from release.adapters.clients import Clients
 from release.config import ReleaseConfig, parse_config
 from release.errors import RefusedError, ReleaseError, ServiceError
 from release.pipeline.connect import Target
-from release.pipeline.release import ReleaseReport, RunOptions, execute
+from release.pipeline.release import ReleaseReport, RunOptions, execute, parse_force
 from release.pipeline.state import observe
 from release.plan.images import LABEL_ARGS
 from release.plan.release import Mode, ReleasePlan, StepName, plan_release
 from release.plan.tags import withdrawn_tag
-from release.record import FileEntry, load_record, release_dir, sha512_of
+from release.record import FileEntry, TagEntry, load_record, release_dir, sha512_of
 from release.versions import parse_version
 from tests.unit.memory import MemoryIndex, MemoryRegistry
 
@@ -259,3 +260,23 @@ def test_every_step_that_fails_leaves_a_record_the_rerun_continues_from(world: W
     assert done == [[], ["push"], ["push", "upload"]]
     plan = world.plan("1.10.6")
     assert did(world.run(plan)) == planned(plan)
+
+
+def test_report_lists_as_moved_only_tags_that_pointed_elsewhere() -> None:
+    report = ReleaseReport("1.10.7", images={"3.11": "sha256:new"})
+    report.tags = {
+        "1.10.7-python3.11": TagEntry("1.10.7-python3.11", "3.11", "sha256:new", None, "create"),
+        "1.10.7": TagEntry("1.10.7", "3.11", "sha256:new", None, "create"),
+        "1.10": TagEntry("1.10", "3.11", "sha256:new", "sha256:old", "move"),
+        "latest": TagEntry("latest", "3.11", "sha256:new", "sha256:new", "skip"),
+    }
+    data = report.to_json()
+    assert set(data["moved"]) == {"1.10"}
+    assert data["version"] == "1.10.7"
+    assert data["images"] == {"3.11": "sha256:new"}
+
+
+def test_force_accepts_a_comma_list_or_a_sequence() -> None:
+    assert parse_force("1.10.6, 1.10.6-python3.11,") == frozenset({"1.10.6", "1.10.6-python3.11"})
+    assert parse_force(["latest", " "]) == frozenset({"latest"})
+    assert parse_force("") == frozenset()
