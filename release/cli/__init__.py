@@ -76,10 +76,12 @@ def release(
                       "promotion, else those whose version tags the image jobs pushed",
             "jobs": "how many images to build at once (after a promotion)",
             "sign-with": "the gpg key for the release record", "force": "immutable tags to overwrite",
-            "master": "join master image jobs instead: move master once every master-pythonP holds HEAD"})
+            "master": "join master image jobs instead: move master once every master-pythonP holds HEAD",
+            "dry-run": "show the plan (steps, files, uploads, tags, what would move); reads only"})
 @reports_errors
 def publish(c: Context, version: str = "", profile: str = "", json: bool = False, python: str = "",
-            jobs: int = 1, sign_with: str = "", force: str = "", master: bool = False) -> None:
+            jobs: int = 1, sign_with: str = "", force: str = "", master: bool = False, dry_run: bool = False
+            ) -> None:
     """Publish what was promoted from a vote, or join image jobs run elsewhere; then move aliases.
 
     After `invoke promote`: images from the voted wheels, the voted svn bytes to the index.
@@ -89,6 +91,8 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     if master:
         if version:
             raise ReleaseError("give either --version V (join a release) or --master, not both")
+        if dry_run:
+            raise ReleaseError("--dry-run goes with --version: the master join moves only master")
         config = read_config(profile)
         tags = image_jobs.join_master(config, connect_target(config), say=console.progress)
         console.ok(f"master build joined: {', '.join(tags)}")
@@ -97,6 +101,13 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     config = read_config(profile)
     options = options_for(config, python, jobs, sign_with, force)
     mode = pipeline.publish_mode(config, wanted)
+    if dry_run:
+        plan = pipeline.dry_run_plan(config, wanted, options, mode=mode)
+        if json:
+            console.print_json(plan.to_json())
+        else:
+            show.show_plan(plan)
+        return
     target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
     clients = clients_for(target)
     plan = pipeline.make_plan(config, wanted, target, options, mode=mode, clients=clients)

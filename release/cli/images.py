@@ -9,6 +9,7 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
+from release.cli.show import show_command_plan
 from release.cli.support import (
     PLATFORM_HELP,
     PROFILE_HELP,
@@ -31,6 +32,8 @@ IMAGE_HELP = {
     "platform": PLATFORM_HELP.split(";")[0] + "; one per CI runner works",
     "jobs": "how many images to build at once",
     "push": "push the images (version tags, or the master tags); default: build and smoke only",
+    "dry-run": "show the images that would be built, smoked (and pushed); reads only, starts nothing",
+    "json": "with --dry-run: print the plan as JSON on stdout",
     "profile": PROFILE_HELP,
 }
 
@@ -49,7 +52,7 @@ def show_images(results: Sequence[ImageResult], reports: Sequence[SmokeReport]) 
 
 
 def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, profile: str,
-                platform: str = "") -> None:
+                platform: str = "", dry_run: bool = False, json: bool = False) -> None:
     if master == bool(version):
         raise ReleaseError("give either --version V (a release's images) or --master")
     if jobs < 1:
@@ -57,6 +60,11 @@ def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, 
     config = read_config(profile)
     flavours = flavours_of(config, python)
     chosen = platforms_of(config, platform)
+    if dry_run:
+        plan = image_jobs.images_plan(config, None if master else parse_version(version), flavours=flavours,
+                                      platforms=chosen, push=push)
+        show_command_plan(plan, json)
+        return
     target = connect_target(config, flavours, chosen)
     if master:
         results, reports, tags = image_jobs.master_images(config, target, flavours=flavours, jobs=jobs,
@@ -80,12 +88,13 @@ def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, 
 @task(help=IMAGE_HELP)
 @reports_errors
 def images(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 1,
-           push: bool = False, profile: str = "", platform: str = "") -> None:
+           push: bool = False, profile: str = "", platform: str = "", dry_run: bool = False,
+           json: bool = False) -> None:
     """Build one production image per Python flavour (and platform), smoke every one, push when asked."""
-    _run_images(version, master, python, jobs, push, profile, platform)
+    _run_images(version, master, python, jobs, push, profile, platform, dry_run, json)
 
 
-@task(help={k: v for k, v in IMAGE_HELP.items() if k != "push"})
+@task(help={k: v for k, v in IMAGE_HELP.items() if k not in {"push", "dry-run", "json"}})
 @reports_errors
 def smoke(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 1,
           profile: str = "", platform: str = "") -> None:

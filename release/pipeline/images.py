@@ -23,9 +23,10 @@ from release.adapters import git
 from release.adapters.clients import Clients
 from release.adapters.index import download_wheel
 from release.config import ReleaseConfig
-from release.errors import ConfigError, RefusedError
-from release.pipeline.connect import Target, clients_for
+from release.errors import ConfigError, RefusedError, ReleaseError
+from release.pipeline.connect import Target, clients_for, connect
 from release.pipeline.state import observe_base
+from release.plan.commands import CommandPlan, plan_image_job
 from release.plan.images import OCI, ImageJob, ImageSource, complete_image, master_join_problems
 from release.plan.release import PlannedImage, plan_images, planned_index
 from release.plan.tags import MASTER, BuildKind, check_tag_length, plan_tags, tag_name
@@ -131,6 +132,21 @@ def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Progress
         build_release(config, version, progress=say)
         record = load_record(directory, str(version))
     return record.wheels()
+
+
+def images_plan(config: ReleaseConfig, version: ReleaseVersion | None, *, flavours: Sequence[str],
+                platforms: Sequence[str], push: bool) -> CommandPlan:
+    """What `invoke images` (a release's, or the master build when `version` is None) would build,
+    smoke and push. Reads only: a sandbox that is down is not started (its registry is then the
+    configured one)."""
+    try:
+        registry = connect(config, start=False).registry
+    except ReleaseError:
+        registry = config.registry
+    kind = BuildKind.RELEASE if version is not None else BuildKind.MASTER
+    label = str(version) if version is not None else tree_version(config)
+    images = planned_images(config, label, registry, flavours=flavours, platforms=platforms, kind=kind)
+    return plan_image_job(label if version is not None else MASTER, images, push=push)
 
 
 def release_images(

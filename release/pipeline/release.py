@@ -506,7 +506,7 @@ def make_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target, op
 
 
 def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
-                 declared: tuple[str, str] | None = None) -> ReleasePlan:
+                 declared: tuple[str, str] | None = None, mode: Mode = Mode.RELEASE) -> ReleasePlan:
     """The same plan, reading only: services that are down are not started; the plan then assumes
     an empty registry and index and says why in its warnings."""
     try:
@@ -518,7 +518,7 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
         state, _ = observe_or_empty(config, version, clients)
         registry = target.registry
     return plan_release(config, version, state, registry=registry, flavours=options.flavours,
-                        declared=declared, platforms=options.platforms,
+                        declared=declared, platforms=options.platforms, mode=mode,
                         versions=own_versions(config, version))
 
 
