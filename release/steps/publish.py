@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters.clients import Index, Registry
-from release.errors import RefusedError, ServiceError, VerificationError
-from release.plan.tags import parse_tag, versions_from_tags
+from release.errors import RefusedError, VerificationError
+from release.plan.tags import parse_tag
 from release.progress import Progress, to_log
 from release.record import sha256_of
-from release.versions import ReleaseVersion, parse_existing
 
 
 @dataclass(frozen=True)
@@ -79,16 +78,3 @@ def image_digests(registry: Registry, image: str, tags: Sequence[str]) -> dict[s
             )
         digests[tag] = digest
     return digests
-
-
-def released_versions(
-    registry: Registry, index: Index, image: str, project: str
-) -> list[ReleaseVersion]:
-    """Versions already released: image tags in the registry plus packages on the index."""
-    found = set(versions_from_tags(registry.tags(image))) | set(parse_existing(index.versions(project)))
-    return sorted(found)
-
-
-def check_registry(registry: Registry) -> None:
-    if not registry.ping():
-        raise ServiceError(f"registry {registry.registry} does not answer; nothing was published")
