@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from release import platforms as known_platforms
+from release.changelog import AUTO, FORMATS
 from release.errors import ConfigError
 from release.urls import has_credentials, hide_credentials, is_plain, plain_allowed, registry_host
 
@@ -131,7 +132,8 @@ class ReleaseConfig:
     app_command: tuple[str, ...] = ()
     uid: int = 50000
     dockerfile: str = "Dockerfile"
-    changelog: str = "CHANGELOG.md"
+    changelog: str | None = None  # None: looked for (CHANGELOG.md, CHANGES.rst, ...); "": none kept
+    changelog_format: str = AUTO  # one of release.changelog.FORMATS
     allow_http: tuple[str, ...] = ()
     build_args: tuple[tuple[str, str], ...] = ()
     smoke_commands: tuple[SmokeCommand, ...] = ()
@@ -219,7 +221,8 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "app-command": ("app_command", list, "a command list run in smoke tests"),
     "uid": ("uid", int, "a numeric uid"),
     "dockerfile": ("dockerfile", str, "a Dockerfile path"),
-    "changelog": ("changelog", str, "a changelog path"),
+    "changelog": ("changelog", str, "a changelog path, or \"\" when the project keeps none"),
+    "changelog-format": ("changelog_format", str, f"one of {', '.join(FORMATS)}"),
     "allow-http": ("allow_http", list, "a list of host names allowed over plain http://"),
     "build-args": ("build_args", dict, "a table of Dockerfile build args (strings)"),
     "smoke-commands": ("smoke_commands", list, "a list of commands or {command, expect, timeout} tables"),
@@ -468,7 +471,7 @@ def _check_endpoints(values: Mapping[str, Any]) -> None:
         if _KEYS[key][0] in values:
             _check_text(key, values[_KEYS[key][0]])
     for key in _PATHS:
-        if _KEYS[key][0] in values:
+        if _KEYS[key][0] in values and not (key == "changelog" and values["changelog"] == ""):
             _check_path(key, values[_KEYS[key][0]])
 
 
@@ -538,8 +541,15 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
         )
     if values.get("binding_voters_file"):
         _relative_path("binding-voters-file", values["binding_voters_file"])
+    _check_policy(values)
     _check_endpoints(values)
     return ReleaseConfig(root=root, host_platform=host_platform, **values)
+
+
+def _check_policy(values: Mapping[str, Any]) -> None:
+    fmt = values.get("changelog_format", AUTO)
+    if fmt not in FORMATS:
+        raise ConfigError(f"[tool.release] changelog-format: {fmt!r} is not one of {', '.join(FORMATS)}")
 
 
 def _check_distributions(name: str, distributions: tuple[Distribution, ...]) -> None:

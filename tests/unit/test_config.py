@@ -70,6 +70,7 @@ FULL: dict[str, Any] = {
     "binding-voters-file": "dev/PMC.txt",
     "license-excludes": ["*.svg", "docs/**"],
     "announce-list": "announce@apache.org",
+    "changelog-format": "rst",
 }
 
 
@@ -133,6 +134,7 @@ def test_every_key_is_read() -> None:
         binding_voters_file="dev/PMC.txt",
         license_excludes=("*.svg", "docs/**"),
         announce_list="announce@apache.org",
+        changelog_format="rst",
     )
     assert not config.uses_sandbox
     assert config.main == Distribution("apache-airflow")
@@ -237,7 +239,7 @@ def test_defaults() -> None:
     assert config.app_command == ()
     assert config.uid == 50000
     assert config.dockerfile == "Dockerfile"
-    assert config.changelog == "CHANGELOG.md"
+    assert config.changelog is None and config.changelog_format == "auto"  # looked for in the tree
     assert config.root == Path("/target")
     assert config.distributions == (Distribution("Sample_App", ".", ""),) and config.main.name == "Sample_App"
     assert config.binding_voters == () and config.binding_voters_file == ""
@@ -874,8 +876,12 @@ def test_the_two_distribution_sample_is_configured() -> None:
 # --------------------------------------------------------------------------- what a config may not smuggle in
 
 
-@pytest.mark.parametrize("key", ["changelog", "dockerfile", "constraints"])
-@pytest.mark.parametrize("path", ["../x", "docs/../../x", "/etc/passwd", "..", "a/../../b", "x\ny", ""])
+@pytest.mark.parametrize(("key", "path"), [
+    (key, path)
+    for key in ("changelog", "dockerfile", "constraints")
+    for path in ("../x", "docs/../../x", "/etc/passwd", "..", "a/../../b", "x\ny", "")
+    if (key, path) != ("changelog", "")  # the project keeps none: test_no_changelog_at_all
+])
 def test_paths_outside_the_repository_are_refused_naming_the_key(key: str, path: str) -> None:
     table = with_(**{key: path}, install="index") if key == "constraints" else with_(**{key: path})
     message = refused(table)
@@ -1008,3 +1014,22 @@ def test_any_table_is_a_config_or_one_config_error_naming_the_key(changes: dict[
         message = str(exc)
         assert message.startswith("[tool.release] ") and "\n" not in message and len(message) < 1000, message
         assert any(message.startswith(f"[tool.release] {key}") for key in table) or "unknown key" in message
+
+
+# --------------------------------------------------------------------------- policies and changelogs
+
+
+def test_no_changelog_at_all() -> None:
+    assert parse(with_(changelog="")).changelog == ""
+
+
+@pytest.mark.parametrize("fmt", ["auto", "markdown", "rst", "towncrier", "none"])
+def test_each_changelog_format_is_accepted(fmt: str) -> None:
+    assert parse(with_(changelog_format=fmt)).changelog_format == fmt
+
+
+@pytest.mark.parametrize("fmt", ["md", "Markdown", "RST", "keepachangelog", ""])
+def test_an_unknown_changelog_format_is_one_line_naming_the_choices(fmt: str) -> None:
+    message = refused(with_(changelog_format=fmt))
+    assert message.startswith("[tool.release] changelog-format:")
+    assert "auto, markdown, rst, towncrier, none" in message
