@@ -22,6 +22,11 @@ else:  # pragma: no cover - the images carry Python 3.9
     import tomli as tomllib
 
 SANDBOX = "sandbox"
+# How a release is approved: `asf`, a PMC vote on a staged candidate (the [VOTE] email, the PMC's checks of
+# LICENSE, NOTICE, headers and binaries); `none`, the release manager's own say. Configs written before the
+# key existed meant `asf`: it stays the default.
+ASF, NO_VOTE = "asf", "none"
+VOTE_POLICIES = (ASF, NO_VOTE)
 DEFAULT_BASE_IMAGE = "python:{python}-slim-bookworm"
 _FLAVOUR = re.compile(r"^3\.[0-9]{1,2}$")
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -125,7 +130,7 @@ class ReleaseConfig:
     svn_release: str = SANDBOX
     signing_key: str = SANDBOX
     keys_url: str = ""
-    mailing_list: str = "dev@example.invalid"
+    mailing_list: str = ""  # "" : not set; the emails say so instead of going to a made-up address
     install: str = "wheel"
     constraints: str = ""
     extras: tuple[str, ...] = ()
@@ -159,6 +164,8 @@ class ReleaseConfig:
     binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
     license_excludes: tuple[str, ...] = ()  # glob patterns, like Apache RAT's exclude list
     announce_list: str = ""  # where the [ANNOUNCE] email goes; default: mailing-list
+    vote: str = ASF  # one of VOTE_POLICIES
+    source_checks: bool | None = None  # the PMC's checks of the source release; None: when vote = asf
 
     def __post_init__(self) -> None:
         if not self.distributions:
@@ -168,6 +175,22 @@ class ReleaseConfig:
     def main(self) -> Distribution:
         """The release's own distribution (`name`): it carries the release's version."""
         return next((d for d in self.distributions if d.name == self.name), self.distributions[0])
+
+    @property
+    def votes(self) -> bool:
+        """Releases are approved by an ASF vote: candidates are staged and voted on."""
+        return self.vote == ASF
+
+    @property
+    def checks_sources(self) -> bool:
+        """Whether candidates pass the PMC's checks (LICENSE, NOTICE, headers, binaries, wheels made of
+        their sdist's files): always with an ASF vote, otherwise only when `source-checks` asks."""
+        return self.votes or bool(self.source_checks)
+
+    @property
+    def announce_to(self) -> str:
+        """Where the [ANNOUNCE] email goes: `announce-list`, else `mailing-list`; "" when neither is set."""
+        return self.announce_list or self.mailing_list
 
     @property
     def uses_sandbox(self) -> bool:
@@ -235,6 +258,8 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "binding-voters-file": ("binding_voters_file", str, "a file with one binding voter a line"),
     "license-excludes": ("license_excludes", list, "a list of glob patterns like 'docs/*.svg'"),
     "announce-list": ("announce_list", str, "the address the [ANNOUNCE] email goes to"),
+    "vote": ("vote", str, f"one of {', '.join(repr(p) for p in VOTE_POLICIES)}"),
+    "source-checks": ("source_checks", bool, "true or false"),
 }
 # The keys a variant may set for itself.
 _VARIANT_KEYS = ("extras", "build-args", "app-command", "smoke-commands", "health-check")
@@ -467,7 +492,7 @@ def _check_endpoints(values: Mapping[str, Any]) -> None:
         raise ConfigError(f"[tool.release] registry: {hide_credentials('//' + registry)[2:]!r} is not "
                           "'sandbox' or host[:port] (no scheme, user or path)")
     check_signing_key(values.get("signing_key", SANDBOX), "[tool.release] signing-key")
-    for key in ("project", "mailing-list"):
+    for key in ("project", "mailing-list", "announce-list"):
         if _KEYS[key][0] in values:
             _check_text(key, values[_KEYS[key][0]])
     for key in _PATHS:
@@ -547,6 +572,14 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
 
 
 def _check_policy(values: Mapping[str, Any]) -> None:
+    vote = values.get("vote", ASF)
+    if vote not in VOTE_POLICIES:
+        raise ConfigError(f"[tool.release] vote: {vote!r} is not one of {', '.join(VOTE_POLICIES)} (asf: a "
+                          "PMC votes on each candidate; none: the release manager releases)")
+    if vote == ASF and values.get("source_checks") is False:
+        raise ConfigError("[tool.release] source-checks: an ASF vote needs the PMC's checks of LICENSE, "
+                          "NOTICE, headers and binaries; remove source-checks (list exceptions in "
+                          "license-excludes)")
     fmt = values.get("changelog_format", AUTO)
     if fmt not in FORMATS:
         raise ConfigError(f"[tool.release] changelog-format: {fmt!r} is not one of {', '.join(FORMATS)}")

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from release.config import ReleaseConfig
-from release.emails import render_result_email, when
+from release.emails import missing_recipient, render_result_email, when
 from release.errors import ConfigError, RefusedError
 from release.progress import Progress, to_log
 from release.record import ReleaseRecord, VoteResultInfo, load_record, release_dir, sha512_of, write_atomic
@@ -63,6 +63,9 @@ def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file
                  closed_at: datetime | None = None, now: datetime | None = None,
                  progress: Progress = to_log) -> VoteResult:
     """Count `votes_file` for `candidate`, write the [RESULT][VOTE] email and record the result."""
+    if not config.votes:
+        raise RefusedError(f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted "
+                           "on, so there are no votes to count; set vote = \"asf\" if a PMC votes on them")
     if not candidate.is_rc:
         raise RefusedError(f"{candidate} is not a release candidate; count the votes on one like "
                            f"{candidate.final}rc1")
@@ -100,6 +103,9 @@ def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file
         non_binding={v.voter: f"{v.value:+d}" if v.value else "0" for v in tally.non_binding},
         reasons=tally.reasons, source=str(votes_file), source_sha512=sha512_of(votes_file),
         email=RESULT_EMAIL))
+    missing = missing_recipient(config.mailing_list, "mailing-list", email)
+    if missing:
+        progress(missing)
     progress(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted; "
              f"result email written to {email}")
     return VoteResult(str(candidate), tally, email, record)

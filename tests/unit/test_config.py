@@ -71,6 +71,8 @@ FULL: dict[str, Any] = {
     "license-excludes": ["*.svg", "docs/**"],
     "announce-list": "announce@apache.org",
     "changelog-format": "rst",
+    "vote": "asf",
+    "source-checks": True,
 }
 
 
@@ -135,6 +137,8 @@ def test_every_key_is_read() -> None:
         license_excludes=("*.svg", "docs/**"),
         announce_list="announce@apache.org",
         changelog_format="rst",
+        vote="asf",
+        source_checks=True,
     )
     assert not config.uses_sandbox
     assert config.main == Distribution("apache-airflow")
@@ -240,6 +244,8 @@ def test_defaults() -> None:
     assert config.uid == 50000
     assert config.dockerfile == "Dockerfile"
     assert config.changelog is None and config.changelog_format == "auto"  # looked for in the tree
+    assert config.mailing_list == "" and config.announce_to == ""  # never a made-up address
+    assert config.vote == "asf" and config.votes and config.checks_sources  # what configs meant before
     assert config.root == Path("/target")
     assert config.distributions == (Distribution("Sample_App", ".", ""),) and config.main.name == "Sample_App"
     assert config.binding_voters == () and config.binding_voters_file == ""
@@ -894,7 +900,7 @@ def test_paths_inside_the_repository_are_accepted(path: str) -> None:
     assert parse(with_(changelog=path)).changelog == path
 
 
-@pytest.mark.parametrize("key", ["mailing-list", "project"])
+@pytest.mark.parametrize("key", ["mailing-list", "project", "announce-list"])
 @pytest.mark.parametrize("value", ["dev@x.org\nBcc: all@x.org", "dev@x.org\r\nX: y", "a\x00b", "tab\there"])
 def test_a_line_break_in_an_email_header_value_is_refused(key: str, value: str) -> None:
     message = refused(with_(**{key: value}))
@@ -1033,3 +1039,36 @@ def test_an_unknown_changelog_format_is_one_line_naming_the_choices(fmt: str) ->
     message = refused(with_(changelog_format=fmt))
     assert message.startswith("[tool.release] changelog-format:")
     assert "auto, markdown, rst, towncrier, none" in message
+
+
+def test_a_project_that_does_not_vote_gets_no_pmc_checks_unless_it_asks() -> None:
+    none = parse(with_(vote="none"))
+    assert (none.votes, none.checks_sources) == (False, False)
+    asked = parse(with_(vote="none", source_checks=True))
+    assert (asked.votes, asked.checks_sources) == (False, True)
+    assert parse(with_(vote="none", source_checks=False)).checks_sources is False
+
+
+def test_an_asf_vote_always_has_the_pmc_checks() -> None:
+    assert parse(with_(vote="asf")).checks_sources
+    message = refused(with_(vote="asf", source_checks=False))
+    assert message.startswith("[tool.release] source-checks:") and "license-excludes" in message
+    # the same without `vote`: asf is the default
+    assert refused(with_(source_checks=False)) == message
+
+
+@pytest.mark.parametrize("vote", ["ASF", "apache", "pmc", "", "no"])
+def test_an_unknown_vote_policy_is_one_line(vote: str) -> None:
+    message = refused(with_(vote=vote))
+    assert message.startswith("[tool.release] vote:") and "asf, none" in message
+
+
+@pytest.mark.parametrize(("key", "value"), [("vote", True), ("source-checks", "yes"), ("source-checks", 1),
+                                            ("changelog-format", ["rst"])])
+def test_policy_keys_have_types(key: str, value: Any) -> None:
+    assert refused(with_(**{key.replace("-", "_"): value})).startswith(f"[tool.release] {key}:")
+
+
+def test_the_announcement_goes_to_the_announce_list_else_the_mailing_list() -> None:
+    assert parse(with_(mailing_list="dev@x.org")).announce_to == "dev@x.org"
+    assert parse(with_(mailing_list="dev@x.org", announce_list="news@x.org")).announce_to == "news@x.org"
