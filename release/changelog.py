@@ -28,6 +28,7 @@ COMMON_NAMES = tuple(
     for stem in ("CHANGELOG", "CHANGES", "NEWS", "HISTORY", "RELEASE_NOTES", "RELEASE-NOTES")
     for suffix in (".md", ".rst", "", ".txt", ".markdown")
 )
+SHOWN = 6  # the sections a refusal lists (a long-lived changelog has hundreds)
 _SUFFIXES = {".md": MARKDOWN, ".markdown": MARKDOWN, ".rst": RST}
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A version-like word: `1.10.6`, `v2.0.0rc1`, `24.3.post1`
@@ -246,7 +247,9 @@ def _section_notes(path: str, fmt: str, text: str, version: str) -> str:
                            f"release its own titled section (or set [tool.release] changelog-format)")
     section = find_section(text, version, fmt)
     if section is None:
-        have = ", ".join(versions_in(text, fmt)) or "none"
+        found = versions_in(text, fmt)
+        more = f" and {len(found) - SHOWN} more" if len(found) > SHOWN else ""
+        have = (", ".join(found[:SHOWN]) + more) or "none"
         example = f"## [{version}] - YYYY-MM-DD" if fmt == MARKDOWN else f"{version} (YYYY-MM-DD) underlined"
         raise RefusedError(f"{path} has no section for {version} (sections: {have}); add `{example}` with "
                            "the release notes and commit it")

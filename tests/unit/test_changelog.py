@@ -426,6 +426,13 @@ def test_a_missing_section_is_one_line_naming_the_file_the_version_and_what_is_t
     assert "## [1.10.7] - YYYY-MM-DD" in message
 
 
+def test_a_long_history_is_not_listed_whole() -> None:
+    text = "# Changes\n\n" + "".join(f"## 1.{minor}.0\n\n- Change.\n\n" for minor in range(40, 0, -1))
+    with pytest.raises(RefusedError) as caught:
+        release_notes(Changelog(MARKDOWN, "CHANGELOG.md"), "2.0.0", text=text)
+    assert "(sections: 1.40.0, 1.39.0, 1.38.0, 1.37.0, 1.36.0, 1.35.0 and 34 more)" in str(caught.value)
+
+
 def test_a_missing_rst_section_suggests_an_rst_title() -> None:
     with pytest.raises(RefusedError, match=r"^NEWS.rst has no section for 26.0 \(sections: 25.1.1, 25.1, "
                                            r"25.0.1\); add `26.0 \(YYYY-MM-DD\) underlined`"):
