@@ -34,7 +34,7 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
-from release.errors import ConfigError, RefusedError, ServiceError
+from release.errors import ConfigError, RefusedError, ReleaseError, ServiceError
 from release.progress import Progress, to_log
 from release.urls import HIDDEN, has_credentials, hide_credentials, is_loopback_host
 
@@ -50,6 +50,7 @@ DRAFT, CANDIDATE = "release_candidate_draft", "release_candidate"
 PREVIEW, RELEASED = "release_preview", "release"
 BLOCKING = frozenset({"failure", "exception"})
 _TIMEOUT = (10.0, 120.0)
+_FAIL = object()  # `_call` without a value for a missing resource: 404 is an error
 _UPLOAD_TIMEOUT = (10.0, 600.0)
 _MAX_REDIRECTS = 3
 
@@ -475,30 +476,33 @@ class AtrClient:
                               f"({response.status_code}: {detail}); make a new one at {self.base}/tokens")
         return Secret(str(response.json()["jwt"]))
 
-    def _call(self, method: str, path: str, what: str, *, json: Any = None, ok: Iterable[int] = (200, 201),
-              auth: bool = True, timeout: tuple[float, float] = _TIMEOUT) -> Any:
-        response = self._send(method, path, json=json, auth=auth, timeout=timeout)
+    def _call(self, method: str, path: str, what: str, *, json: Any = None, auth: bool = True,
+              missing: Any = _FAIL) -> Any:
+        """ATR's JSON answer; `missing` instead when ATR answers 404 and one is given."""
+        response = self._send(method, path, json=json, auth=auth)
+        if response.status_code == 404 and missing is not _FAIL:
+            return missing
+        if response.status_code not in (200, 201):
+            raise self._error(response, what)
+        return response.json()
+
+    def _error(self, response: requests.Response, what: str) -> ReleaseError:
         limited = rate_limited(response)
         if limited:
-            raise RefusedError(f"ATR at {self.base}: {what}: {limited}")
-        if response.status_code not in set(ok):
-            detail = _error_of(response)
-            raise AtrError(f"ATR at {self.base}: {what} failed ({response.status_code}: {detail})",
-                           response.status_code, detail)
-        return response.json()
+            return RefusedError(f"ATR at {self.base}: {what}: {limited}")
+        detail = _error_of(response)
+        return AtrError(f"ATR at {self.base}: {what} failed ({response.status_code}: {detail})",
+                        response.status_code, detail)
 
     # --- reading --------------------------------------------------------------------------------------------
 
     def release(self, version: str) -> Release | None:
         """The release `version` of the project, or None when ATR has none."""
-        path = release_path("release/get", self.target.project, version)
-        response = self._send("GET", path, auth=False)
-        if response.status_code == 404:
+        body = self._call("GET", release_path("release/get", self.target.project, version),
+                          f"reading release {version}", auth=False, missing=None)
+        if body is None:
             return None
-        if response.status_code != 200:
-            raise AtrError(f"ATR at {self.base}: reading release {version} failed ({response.status_code}: "
-                           f"{_error_of(response)})", response.status_code, _error_of(response))
-        found = response.json()["release"]
+        found = body["release"]
         return Release(str(found["version"]), str(found["phase"]),
                        str(found.get("latest_revision_number") or ""), bool(found.get("vote_started")))
 
@@ -518,15 +522,9 @@ class AtrClient:
     def paths(self, version: str, revision: str = "") -> list[str]:
         """The files of `revision` (default: the latest), relative to the release's folder."""
         rest = (revision,) if revision else ()
-        response = self._send("GET", release_path("release/paths", self.target.project, version, *rest),
-                              auth=False)
-        if response.status_code == 404:
-            return []
-        if response.status_code != 200:
-            raise AtrError(f"ATR at {self.base}: listing the files of {version} failed "
-                           f"({response.status_code}: {_error_of(response)})", response.status_code,
-                           _error_of(response))
-        return [str(p) for p in response.json()["rel_paths"]]
+        body = self._call("GET", release_path("release/paths", self.target.project, version, *rest),
+                          f"listing the files of {version}", auth=False, missing={"rel_paths": []})
+        return [str(p) for p in body["rel_paths"]]
 
     def sha512_of(self, version: str, relpath: str) -> str:
         """The sha512 of `relpath` in the latest revision, read from ATR."""
@@ -586,8 +584,7 @@ class AtrClient:
         }, timeout=_UPLOAD_TIMEOUT)
         finished = upload_finished(response.status_code)
         if finished is None:
-            raise AtrError(f"ATR at {self.base}: uploading {path.name} failed ({response.status_code}: "
-                           f"{_error_of(response)})", response.status_code, _error_of(response))
+            raise self._error(response, f"uploading {path.name}")
         if not finished:
             self._progress(f"ATR: {path.name} is quarantined; waiting until it is in the release")
             _wait(lambda: path.name in self.paths(version), timeout, f"{path.name} to leave quarantine")
@@ -770,9 +767,8 @@ class AtrClient:
                        f"{distribution.platform}: {detail} (ATR checks the platform itself)")
             self._progress(f"warning: {warning}")
             return Recorded(distribution, False, warning)
-        raise AtrError(f"ATR at {self.base}: recording {distribution.package} {distribution.version} on "
-                       f"{distribution.platform} failed ({response.status_code}: {detail})",
-                       response.status_code, detail)
+        raise self._error(response, f"recording {distribution.package} {distribution.version} on "
+                                    f"{distribution.platform}")
 
 
 def answers(target: AtrTarget) -> bool:

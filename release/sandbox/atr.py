@@ -343,18 +343,20 @@ def _with_token(record: dict[str, Any], server: AtrServer, progress: Progress) -
 
 
 def stop(layout: Layout, record: dict[str, Any]) -> list[int]:
-    """End the bridge, the server and every process left in ATR's namespace, then remove the
-    namespace; the pids that had to be killed."""
+    """End the bridge, then the server and every process in ATR's namespace at once (its workers
+    stop on SIGTERM themselves), then remove the namespace; the pids that had to be killed."""
     paths = Paths.of(layout)
     bridge = _bridge(record, paths)
     if bridge is not None:
         process.stop(bridge, paths.bridge_marker)
-    server = _server(record, paths)
-    if server is not None:
-        process.stop(server, paths.server_marker, timeout=15.0)
     name = namespace_of(layout)
-    killed = process.terminate(netns.pids(name)) if shutil.which("ip") else []
-    if shutil.which("ip"):
+    with_ip = shutil.which("ip") is not None
+    pids = netns.pids(name) if with_ip else []
+    server = _server(record, paths)
+    if server is not None and server not in pids:
+        pids.append(server)
+    killed = process.terminate(pids, timeout=15.0)
+    if with_ip:
         netns.delete(name)
     record["pid"] = None
     record["bridge_pid"] = None
