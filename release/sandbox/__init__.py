@@ -210,8 +210,8 @@ def down(root: Path, *, stop_engine: bool = False) -> None:
             record = procs.get(key, {})
             services.stop(service, layout, record)
             record["pid"] = None
-        if procs.get("atr"):
-            atr_server.stop(layout, procs["atr"])
+        if procs.get("atr") or atr_server.Paths.of(layout).home.exists():
+            atr_server.stop(layout, procs.setdefault("atr", {}))
         home = data.get("gnupghome")
         if isinstance(home, str) and Path(home).exists():
             gpg.stop_agent(Path(home))

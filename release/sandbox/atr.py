@@ -291,37 +291,48 @@ def ensure(layout: Layout, previous: dict[str, Any], *, gnupghome: Path, fingerp
     port = previous.get("port")
     if not isinstance(port, int) or not net.port_is_free(port):
         port = net.free_port()
-    return _with_token(*_start(layout, paths, source, venv, port, progress), progress)
+    record, server = _start(layout, paths, source, venv, port, progress)
+    try:
+        return _with_token(record, server, progress)
+    except BaseException:  # not recorded yet: nothing of it may be left running
+        stop(layout, record)
+        raise
 
 
 def _start(layout: Layout, paths: Paths, source: Path, venv: Path, port: int, progress: Progress
            ) -> tuple[dict[str, Any], AtrServer]:
     """hypercorn in a new namespace on ATR's socket, socat from 127.0.0.1:`port` to it; both in their
-    own sessions. When ATR does not answer, everything started is ended before saying why."""
+    own sessions. When ATR does not answer, or the wait is interrupted (it is not recorded yet),
+    everything started is ended before saying why."""
     name = namespace_of(layout)
     server = AtrServer(f"https://127.0.0.1:{port}", paths.cert, paths.token, name, layout.log("atr"))
-    netns.create(name)
-    paths.socket.unlink(missing_ok=True)
-    started = time.monotonic()
+    record: dict[str, Any] = {"pid": None, "port": port, "netns": name, "url": server.url,
+                              "log": str(server.log), "ca_file": str(paths.cert),
+                              "token_file": str(paths.token)}
     hypercorn = [str(venv / "bin" / "hypercorn"), "--bind", paths.server_marker, "--keyfile", str(paths.key),
                  "--certfile", str(paths.cert), "atr.server:app"]
     argv = [ensure_program("ip", "iproute2", progress), *netns.exec_argv(name, hypercorn)[1:]]
-    pid = process.spawn(argv, log_file=server.log, cwd=source, env=server_env(paths, venv, port),
-                        inherit_env=False)
-    record: dict[str, Any] = {"pid": pid, "port": port, "netns": name, "url": server.url,
-                              "log": str(server.log), "ca_file": str(paths.cert),
-                              "token_file": str(paths.token)}
     bridge = [ensure_program("socat", "socat", progress), f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork",
               paths.bridge_marker]
-    record["bridge_pid"] = process.spawn(bridge, log_file=layout.log("atr-bridge"))
-    if not process.wait_until(lambda: atr.answers(server.target()), timeout=START_TIMEOUT, interval=0.5,
-                              while_alive=pid):
-        alive = process.alive(pid)
+    netns.create(name)
+    paths.socket.unlink(missing_ok=True)
+    started = time.monotonic()
+    try:
+        record["pid"] = process.spawn(argv, log_file=server.log, cwd=source,
+                                      env=server_env(paths, venv, port), inherit_env=False)
+        record["bridge_pid"] = process.spawn(bridge, log_file=layout.log("atr-bridge"))
+        answered = process.wait_until(lambda: atr.answers(server.target()), timeout=START_TIMEOUT,
+                                      interval=0.5, while_alive=record["pid"])
+    except BaseException:
+        stop(layout, record)
+        raise
+    if not answered:
+        alive = process.alive(record["pid"])
         stop(layout, record)
         why = f"did not answer within {START_TIMEOUT:.0f}s" if alive else "stopped while starting"
         raise ServiceError(f"ATR {why}: {log_tail(server.log)}; see {server.log} and {paths.worker_log}")
-    progress(f"atr: answering on {server.url} after {time.monotonic() - started:.1f}s (pid {pid}, in "
-             f"network namespace {name}: loopback only), log {server.log}")
+    progress(f"atr: answering on {server.url} after {time.monotonic() - started:.1f}s (pid {record['pid']}, "
+             f"in network namespace {name}: loopback only), log {server.log}")
     return record, server
 
 

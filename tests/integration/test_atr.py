@@ -459,6 +459,27 @@ def test_down_ends_atr_and_its_workers_after_it_crashed(running: Running) -> Non
     assert not netns.exists(running.server.netns)
 
 
+def test_an_up_interrupted_while_atr_starts_leaves_nothing(running: Running) -> None:
+    """Ctrl-C while ATR starts, before the sandbox has recorded it: it is ended there and then."""
+    marker = atr_sandbox.Paths.of(Layout.of(running.root)).server_marker
+    code = ("from pathlib import Path; from release import sandbox; "
+            f"sandbox.up(Path({str(running.root)!r}), name='sample-app', flavours=[], atr=True)")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, cwd=REPO_ROOT)
+    try:
+        started = process.wait_until(lambda: any(marker in line for line in _left(running)), timeout=120,
+                                     interval=0.1, while_alive=child.pid)
+        assert started, "ATR's server never started"
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=120)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode != 0 and "KeyboardInterrupt" in err
+    assert _left(running) == []
+    assert not netns.exists(running.server.netns)
+
+
 def test_a_server_that_crashes_while_starting_leaves_nothing_and_the_next_up_recovers(
         running: Running) -> None:
     paths = atr_sandbox.Paths.of(Layout.of(running.root))
