@@ -93,7 +93,7 @@ def declared_version(source: VersionSource, text: str, where: str) -> str:
             versions = (yaml.safe_load(text) or {}).get("versions")
             found = str(versions[0]) if isinstance(versions, list) and versions else None
     except (tomllib.TOMLDecodeError, yaml.YAMLError, AttributeError) as exc:
-        raise ConfigError(f"{where}: cannot read its version: {exc}") from None
+        raise ConfigError(f"{where}: cannot read its version: {_one_line(exc)}") from None
     if not isinstance(found, str):
         raise ConfigError(f"{where}: declares no version ({source.kind.value})")
     try:
@@ -103,6 +103,10 @@ def declared_version(source: VersionSource, text: str, where: str) -> str:
     if version.is_prerelease or version.value.post is not None:
         raise ConfigError(f"{where}: declares {found}; declare the final X.Y.Z, the release adds rcN itself")
     return found
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,7 @@ def declared_state(text: str, where: str) -> Declared:
     try:
         data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{where}: not valid YAML: {exc}") from None
+        raise ConfigError(f"{where}: not valid YAML: {_one_line(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{where}: expected a mapping with state: and versions:")
     try:

@@ -282,21 +282,23 @@ def _constraints(train: Train, version: ReleaseVersion | None, tagged: Iterable[
 
 
 def exclude(plan: WavePlan, excluded: Mapping[str, str]) -> WavePlan:
-    """The wave as promoted after a vote that excluded some distributions (name -> reason): they
-    leave the wave with their reason, and a later wave (`retry`) takes them at their next rc."""
-    wanted = {_canonical(n): reason for n, reason in excluded.items()}
-    unknown = sorted(n for n in excluded if _canonical(n) not in {_canonical(e.name) for e in plan.entries})
+    """The wave as promoted after a vote that excluded some distributions (name or id -> reason):
+    they leave the wave with their reason, and a later wave (`retry`) takes them at their next rc."""
+    def key(entry: WaveEntry) -> str | None:
+        return next((k for k in excluded if _canonical(k) in {_canonical(entry.name), _canonical(entry.id)}),
+                    None)
+
+    members = {_canonical(n) for e in plan.entries for n in (e.name, e.id)}
+    unknown = sorted(n for n in excluded if _canonical(n) not in members)
     if unknown:
         raise RefusedError(f"{unknown[0]} is not in the wave of {plan.date}: only its distributions "
                            "can be excluded")
     if any(not reason.strip() for reason in excluded.values()):
         raise RefusedError("an excluded distribution needs the reason the vote gave")
-    kept = tuple(e for e in plan.entries if _canonical(e.name) not in wanted)
-    gone = tuple(Skipped(e.name, wanted[_canonical(e.name)]) for e in plan.entries
-                 if _canonical(e.name) in wanted)
+    kept = tuple(e for e in plan.entries if key(e) is None)
+    gone = tuple(Skipped(e.name, excluded[k]) for e in plan.entries if (k := key(e)) is not None)
     return replace(plan, entries=kept, excluded=plan.excluded + gone,
-                   vote_lines=tuple(line for line in plan.vote_lines
-                                    if _canonical(line.split(" ", 1)[0]) not in wanted))
+                   vote_lines=tuple(line for e, line in zip(plan.entries, plan.vote_lines) if key(e) is None))
 
 
 def superseded(listing: Iterable[str]) -> tuple[str, ...]:
