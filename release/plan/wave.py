@@ -153,8 +153,10 @@ def _next_rc(facts: DistributionFacts, version: ReleaseVersion) -> int:
     return max(taken, default=0) + 1
 
 
-def _decide(facts: DistributionFacts, listed: bool, retry: str | None) -> tuple[str, str]:
-    """("go", why) or ("skip", reason) or ("same", "") for one distribution."""
+def _decide(facts: DistributionFacts, listed: bool, retry: str | None, together: bool) -> tuple[str, str]:
+    """("go", why) or ("skip", reason) or ("same", "") for one distribution. In a train that moves
+    together a released version is "same" however much changed: the release manager declares the
+    next versions of all of them, and the train goes."""
     version = parse_version(facts.declared)
     previous = facts.previous
     if facts.state is State.SUSPENDED:
@@ -164,7 +166,7 @@ def _decide(facts: DistributionFacts, listed: bool, retry: str | None) -> tuple[
     if version in facts.tagged:
         if facts.state is State.REMOVED:
             return "skip", f"removed, and its last release {version} is out: its sources can go"
-        if facts.commits and (listed or facts.state is State.READY):
+        if facts.commits and (listed or facts.state is State.READY) and not together:
             return "skip", (f"changed since {facts.tag_of(version)} ({len(facts.commits)} commits) but still "
                             f"declares {version}: declare its next version")
         return ("skip", f"{version} is released already and nothing changed") if listed else ("same", "")
@@ -202,8 +204,8 @@ def _entry(train: Train, facts: DistributionFacts, why: str, rc: int) -> WaveEnt
     )
 
 
-def _pick(facts: Sequence[DistributionFacts], only: Collection[str], retry: Mapping[str, str]
-          ) -> tuple[list[tuple[DistributionFacts, str]], list[Skipped], list[str]]:
+def _pick(facts: Sequence[DistributionFacts], only: Collection[str], retry: Mapping[str, str],
+          together: bool) -> tuple[list[tuple[DistributionFacts, str]], list[Skipped], list[str]]:
     wanted = {_canonical(n) for n in (*only, *retry)}
     known = {_canonical(f.name) for f in facts} | {_canonical(f.id) for f in facts}
     unknown = sorted(n for n in (*only, *retry) if _canonical(n) not in known)
@@ -217,7 +219,7 @@ def _pick(facts: Sequence[DistributionFacts], only: Collection[str], retry: Mapp
         if wanted and not listed:
             continue
         retry_reason = next((reasons[k] for k in keys if k in reasons), None)
-        verdict, why = _decide(dist, listed, retry_reason)
+        verdict, why = _decide(dist, listed, retry_reason, together)
         if verdict == "go":
             going.append((dist, why))
         elif verdict == "skip":
@@ -240,11 +242,12 @@ def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, pr
     names = [_canonical(f.name) for f in facts]
     if len(set(names)) != len(names):
         raise RefusedError(f"{train.name}: a distribution appears twice in the facts")
-    going, skipped, same = _pick(facts, only, retry or {})
     together = train.svn is SvnLayout.VERSIONED
+    going, skipped, same = _pick(facts, only, retry or {}, together)
     if together and going and (skipped or same):
         blocked = [s.name for s in skipped] + same
-        reason = next((s.reason for s in skipped), "nothing changed: declare its next version")
+        reason = next((s.reason for s in skipped), "it declares a released version: declare its next one "
+                                                   "with the others")
         raise RefusedError(f"train {train.name} releases its distributions together, but {blocked[0]} "
                            f"cannot go ({reason})")
     rcs = [_next_rc(dist, parse_version(dist.declared)) for dist, _ in going]
