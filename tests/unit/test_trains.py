@@ -280,3 +280,9 @@ def test_a_listed_train_takes_the_trains_defaults_for_what_a_distribution_leaves
     assert [(d.tag, d.svn_folder, d.version.path_in(d.path)) for d in clients.distributions] == [
         ("clients-{name}/{version}", "clients", "clients/a/pyproject.toml"),
         ("b/{version}", "clients", "clients/b/pyproject.toml")]
+
+
+def test_docs_show_this_configuration() -> None:
+    from conftest import REPO_ROOT
+
+    assert AIRFLOW.strip() in (REPO_ROOT / "docs" / "trains.md").read_text()
