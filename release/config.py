@@ -13,6 +13,7 @@ from typing import Any
 
 from release import platforms as known_platforms
 from release.errors import ConfigError
+from release.trains import Train, default_train, parse_trains
 from release.urls import has_credentials, hide_credentials, is_plain, plain_allowed, registry_host
 
 if sys.version_info >= (3, 11):
@@ -157,6 +158,7 @@ class ReleaseConfig:
     binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
     license_excludes: tuple[str, ...] = ()  # glob patterns, like Apache RAT's exclude list
     announce_list: str = ""  # where the [ANNOUNCE] email goes; default: mailing-list
+    trains: tuple[Train, ...] = ()  # [tool.release.trains.NAME]: more trains than the release's own
 
     def __post_init__(self) -> None:
         if not self.distributions:
@@ -166,6 +168,23 @@ class ReleaseConfig:
     def main(self) -> Distribution:
         """The release's own distribution (`name`): it carries the release's version."""
         return next((d for d in self.distributions if d.name == self.name), self.distributions[0])
+
+    @property
+    def all_trains(self) -> tuple[Train, ...]:
+        """Every train: the release's own (its `distributions`, named after `name`, as without
+        trains), unless a configured train releases `name` itself, then the configured ones."""
+        if any(_canonical(d.name) == _canonical(self.name) for t in self.trains for d in t.distributions):
+            return self.trains
+        listed = tuple((d.name, d.path, d.version_from) for d in self.distributions)
+        return (default_train(self.name, listed, self.changelog), *self.trains)
+
+    def train(self, name: str) -> Train:
+        """The train `name`, or one ConfigError naming the trains there are."""
+        found = next((t for t in self.all_trains if t.name == name), None)
+        if found is None:
+            known = ", ".join(t.name for t in self.all_trains)
+            raise ConfigError(f"no train {name!r} in [tool.release] trains (there are: {known})")
+        return found
 
     @property
     def uses_sandbox(self) -> bool:
@@ -232,6 +251,7 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "binding-voters-file": ("binding_voters_file", str, "a file with one binding voter a line"),
     "license-excludes": ("license_excludes", list, "a list of glob patterns like 'docs/*.svg'"),
     "announce-list": ("announce_list", str, "the address the [ANNOUNCE] email goes to"),
+    "trains": ("trains", dict, "a table of release trains, e.g. [tool.release.trains.providers]"),
 }
 # The keys a variant may set for itself.
 _VARIANT_KEYS = ("extras", "build-args", "app-command", "smoke-commands", "health-check")
@@ -414,6 +434,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "health-check": _health_check,
     "variants": _variants,
     "distributions": _distributions,
+    "trains": parse_trains,
 }
 
 
@@ -531,6 +552,7 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
     if not 0 < uid < 2**31:
         raise ConfigError(f"[tool.release] uid: {uid} is not a valid non-root uid")
     _check_distributions(values["name"], values.get("distributions", ()))
+    _check_trains(values["name"], values.get("trains", ()), values.get("distributions", ()))
     if values.get("variants") and len(values.get("platforms", ())) > 1:
         raise ConfigError(
             "[tool.release] variants: image variants are built for one platform only; with several "
@@ -554,6 +576,31 @@ def _check_distributions(name: str, distributions: tuple[Distribution, ...]) -> 
     if main[0].own_version:
         raise ConfigError(f"[tool.release] distributions: {name} carries the release's version; remove its "
                           "version-from")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _check_trains(name: str, trains: tuple[Train, ...], distributions: tuple[Distribution, ...]) -> None:
+    """Each distribution goes with one train. The release's own train (its top-level `distributions`)
+    is there unless a train lists the release's own distribution `name`."""
+    owner: dict[str, str] = {}
+    own = any(_canonical(d.name) == _canonical(name) for t in trains for d in t.distributions)
+    if own and distributions:
+        raise ConfigError(f"[tool.release] distributions: the train that releases {name} lists its "
+                          "distributions; remove the top-level list")
+    if not own:
+        owner = {_canonical(d.name): name for d in distributions} or {_canonical(name): name}
+    for train in trains:
+        if train.name in owner.values():
+            raise ConfigError(f"[tool.release] trains.{train.name}: the release's own train is called "
+                              f"{name!r}; give this one another name")
+        for dist in train.distributions:
+            if _canonical(dist.name) in owner:
+                raise ConfigError(f"[tool.release] trains.{train.name}.distributions: {dist.name!r} is "
+                                  f"released by the train {owner[_canonical(dist.name)]!r} already")
+            owner[_canonical(dist.name)] = train.name
 
 
 def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:

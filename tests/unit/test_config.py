@@ -26,6 +26,7 @@ from release.config import (
     read_pyproject,
 )
 from release.errors import ConfigError, ReleaseError
+from release.trains import SvnLayout, Train, VersionFrom, VersionSource
 
 SAMPLE = FIXTURES / "sample"
 SAMPLE_MULTI = FIXTURES / "sample-multi"
@@ -70,6 +71,8 @@ FULL: dict[str, Any] = {
     "binding-voters-file": "dev/PMC.txt",
     "license-excludes": ["*.svg", "docs/**"],
     "announce-list": "announce@apache.org",
+    "trains": {"providers": {"distributions": "providers/**", "version": "provider.yaml",
+                             "tag": "providers-{id}/{version}", "svn": "flat"}},
 }
 
 
@@ -133,6 +136,9 @@ def test_every_key_is_read() -> None:
         binding_voters_file="dev/PMC.txt",
         license_excludes=("*.svg", "docs/**"),
         announce_list="announce@apache.org",
+        trains=(Train("providers", pattern="providers/**", version=VersionSource(VersionFrom.PROVIDER_YAML,
+                                                                                 "provider.yaml"),
+                      tag="providers-{id}/{version}", svn=SvnLayout.FLAT),),
     )
     assert not config.uses_sandbox
     assert config.main == Distribution("apache-airflow")
