@@ -13,6 +13,7 @@ from typing import Any
 
 from release import platforms as known_platforms
 from release.errors import ConfigError
+from release.trains import Train, default_train, parse_trains
 from release.urls import has_credentials, hide_credentials, is_plain, plain_allowed, registry_host
 
 if sys.version_info >= (3, 11):
@@ -164,6 +165,7 @@ class ReleaseConfig:
     atr: str = ""  # `sandbox` or the https URL of an ATR server
     atr_project: str = ""  # the project's name in ATR (filled in: `test` for the sandbox)
     atr_committee: str = ""  # the committee's name in ATR (filled in: the project's, `test` for the sandbox)
+    trains: tuple[Train, ...] = ()  # [tool.release.trains.NAME]: more trains than the release's own
 
     def __post_init__(self) -> None:
         if not self.distributions:
@@ -182,6 +184,23 @@ class ReleaseConfig:
     @property
     def atr_in_sandbox(self) -> bool:
         return self.uses_atr and self.atr == SANDBOX
+
+    @property
+    def all_trains(self) -> tuple[Train, ...]:
+        """Every train: the release's own (its `distributions`, named after `name`, as without
+        trains), unless a configured train releases `name` itself, then the configured ones."""
+        if any(_canonical(d.name) == _canonical(self.name) for t in self.trains for d in t.distributions):
+            return self.trains
+        listed = tuple((d.name, d.path, d.version_from) for d in self.distributions)
+        return (default_train(self.name, listed, self.changelog), *self.trains)
+
+    def train(self, name: str) -> Train:
+        """The train `name`, or one ConfigError naming the trains there are."""
+        found = next((t for t in self.all_trains if t.name == name), None)
+        if found is None:
+            known = ", ".join(t.name for t in self.all_trains)
+            raise ConfigError(f"no train {name!r} in [tool.release] trains (there are: {known})")
+        return found
 
     @property
     def uses_sandbox(self) -> bool:
@@ -253,6 +272,7 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "atr": ("atr", str, "'sandbox' or the https URL of Apache Trusted Releases"),
     "atr-project": ("atr_project", str, "the project's name in ATR, like 'airflow'"),
     "atr-committee": ("atr_committee", str, "the committee's name in ATR, like 'airflow'"),
+    "trains": ("trains", dict, "a table of release trains, e.g. [tool.release.trains.providers]"),
 }
 # The keys a variant may set for itself.
 _VARIANT_KEYS = ("extras", "build-args", "app-command", "smoke-commands", "health-check")
@@ -435,6 +455,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "health-check": _health_check,
     "variants": _variants,
     "distributions": _distributions,
+    "trains": parse_trains,
 }
 
 
@@ -552,6 +573,7 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
     if not 0 < uid < 2**31:
         raise ConfigError(f"[tool.release] uid: {uid} is not a valid non-root uid")
     _check_distributions(values["name"], values.get("distributions", ()))
+    _check_trains(values["name"], values.get("trains", ()), values.get("distributions", ()))
     if values.get("variants") and len(values.get("platforms", ())) > 1:
         raise ConfigError(
             "[tool.release] variants: image variants are built for one platform only; with several "
@@ -623,6 +645,31 @@ def _check_distributions(name: str, distributions: tuple[Distribution, ...]) -> 
     if main[0].own_version:
         raise ConfigError(f"[tool.release] distributions: {name} carries the release's version; remove its "
                           "version-from")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _check_trains(name: str, trains: tuple[Train, ...], distributions: tuple[Distribution, ...]) -> None:
+    """Each distribution goes with one train. The release's own train (its top-level `distributions`)
+    is there unless a train lists the release's own distribution `name`."""
+    owner: dict[str, str] = {}
+    own = any(_canonical(d.name) == _canonical(name) for t in trains for d in t.distributions)
+    if own and distributions:
+        raise ConfigError(f"[tool.release] distributions: the train that releases {name} lists its "
+                          "distributions; remove the top-level list")
+    if not own:
+        owner = {_canonical(d.name): name for d in distributions} or {_canonical(name): name}
+    for train in trains:
+        if train.name in owner.values():
+            raise ConfigError(f"[tool.release] trains.{train.name}: the release's own train is called "
+                              f"{name!r}; give this one another name")
+        for dist in train.distributions:
+            if _canonical(dist.name) in owner:
+                raise ConfigError(f"[tool.release] trains.{train.name}.distributions: {dist.name!r} is "
+                                  f"released by the train {owner[_canonical(dist.name)]!r} already")
+            owner[_canonical(dist.name)] = train.name
 
 
 def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:

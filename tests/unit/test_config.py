@@ -26,6 +26,7 @@ from release.config import (
     read_pyproject,
 )
 from release.errors import ConfigError, ReleaseError
+from release.trains import SvnLayout, Train, VersionFrom, VersionSource
 
 SAMPLE = FIXTURES / "sample"
 SAMPLE_MULTI = FIXTURES / "sample-multi"
@@ -74,6 +75,8 @@ FULL: dict[str, Any] = {
     "atr": "https://release-test.apache.org",
     "atr-project": "airflow",
     "atr-committee": "airflow",
+    "trains": {"providers": {"distributions": "providers/**", "version": "provider.yaml",
+                             "tag": "providers-{id}/{version}", "svn": "flat"}},
 }
 
 
@@ -141,6 +144,9 @@ def test_every_key_is_read() -> None:
         atr="https://release-test.apache.org",
         atr_project="airflow",
         atr_committee="airflow",
+        trains=(Train("providers", pattern="providers/**", version=VersionSource(VersionFrom.PROVIDER_YAML,
+                                                                                 "provider.yaml"),
+                      tag="providers-{id}/{version}", svn=SvnLayout.FLAT),),
     )
     assert not config.uses_sandbox
     assert config.main == Distribution("apache-airflow")
