@@ -43,6 +43,9 @@ _URL_SCHEMES: dict[str, tuple[str, ...]] = {
     "keys-url": ("https", "http", "svn", "svn+ssh", "file"),
 }
 _PATHS = ("dockerfile", "changelog", "constraints", "entrypoint")  # files of the target's repository
+STAGING = ("svn", "atr")  # where a candidate is staged for its vote: svn dev/, or Apache Trusted Releases
+ATR_SANDBOX_NAME = "test"  # the one committee and project the sandbox's ATR seeds (its test mode)
+_ATR_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # The build args the pipeline sets itself (release/plan/images.py: `build_args` and `plan_image`);
 # `build-args` may not override them. A unit test checks this set against what the plan produces.
 RESERVED_BUILD_ARGS = frozenset({
@@ -158,6 +161,10 @@ class ReleaseConfig:
     binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
     license_excludes: tuple[str, ...] = ()  # glob patterns, like Apache RAT's exclude list
     announce_list: str = ""  # where the [ANNOUNCE] email goes; default: mailing-list
+    staging: str = "svn"  # svn | atr
+    atr: str = ""  # `sandbox` or the https URL of an ATR server
+    atr_project: str = ""  # the project's name in ATR (filled in: `test` for the sandbox)
+    atr_committee: str = ""  # the committee's name in ATR (filled in: the project's, `test` for the sandbox)
     trains: tuple[Train, ...] = ()  # [tool.release.trains.NAME]: more trains than the release's own
 
     def __post_init__(self) -> None:
@@ -168,6 +175,15 @@ class ReleaseConfig:
     def main(self) -> Distribution:
         """The release's own distribution (`name`): it carries the release's version."""
         return next((d for d in self.distributions if d.name == self.name), self.distributions[0])
+
+    @property
+    def uses_atr(self) -> bool:
+        """Candidates are staged, voted on and finished in ATR (not svn)."""
+        return self.staging == "atr"
+
+    @property
+    def atr_in_sandbox(self) -> bool:
+        return self.uses_atr and self.atr == SANDBOX
 
     @property
     def all_trains(self) -> tuple[Train, ...]:
@@ -188,7 +204,8 @@ class ReleaseConfig:
 
     @property
     def uses_sandbox(self) -> bool:
-        return SANDBOX in {self.registry, self.index, self.svn_dev, self.svn_release, self.signing_key}
+        return self.atr_in_sandbox or SANDBOX in {self.registry, self.index, self.svn_dev, self.svn_release,
+                                                  self.signing_key}
 
     def base_image_for(self, python: str, *, registry: str = "") -> str:
         return self.base_image.format(python=python, registry=registry)
@@ -251,6 +268,10 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "binding-voters-file": ("binding_voters_file", str, "a file with one binding voter a line"),
     "license-excludes": ("license_excludes", list, "a list of glob patterns like 'docs/*.svg'"),
     "announce-list": ("announce_list", str, "the address the [ANNOUNCE] email goes to"),
+    "staging": ("staging", str, "'svn' or 'atr'"),
+    "atr": ("atr", str, "'sandbox' or the https URL of Apache Trusted Releases"),
+    "atr-project": ("atr_project", str, "the project's name in ATR, like 'airflow'"),
+    "atr-committee": ("atr_committee", str, "the committee's name in ATR, like 'airflow'"),
     "trains": ("trains", dict, "a table of release trains, e.g. [tool.release.trains.providers]"),
 }
 # The keys a variant may set for itself.
@@ -561,7 +582,55 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
     if values.get("binding_voters_file"):
         _relative_path("binding-voters-file", values["binding_voters_file"])
     _check_endpoints(values)
+    _check_atr(values)
     return ReleaseConfig(root=root, host_platform=host_platform, **values)
+
+
+def _check_atr(values: dict[str, Any]) -> None:
+    """`staging`, and the ATR target: `sandbox` (whose one project and committee are `test`), or an
+    https URL with the project's and committee's names in ATR. Fills in the names."""
+    staging = values.get("staging", "svn")
+    if staging not in STAGING:
+        choices = " or ".join(map(repr, STAGING))
+        raise ConfigError(f"[tool.release] staging: expected {choices}, got {staging!r}")
+    target = values.get("atr", "")
+    if staging == "atr" and not target:
+        raise ConfigError("[tool.release] atr: required with staging = 'atr': 'sandbox' or the https URL of "
+                          "Apache Trusted Releases")
+    project, committee = values.get("atr_project", ""), values.get("atr_committee", "")
+    if not target:
+        if project or committee:
+            key = "atr-project" if project else "atr-committee"
+            raise ConfigError(f"[tool.release] {key}: set without atr; set atr = 'sandbox' or ATR's URL")
+        return
+    for key, name in (("atr-project", project), ("atr-committee", committee)):
+        if name and not _ATR_NAME.match(name):
+            raise ConfigError(f"[tool.release] {key}: {name!r} is not a name in ATR (lowercase letters, "
+                              "digits and '-', like 'airflow')")
+    if target == SANDBOX:
+        for key, name in (("atr-project", project), ("atr-committee", committee)):
+            if name not in ("", ATR_SANDBOX_NAME):
+                raise ConfigError(f"[tool.release] {key}: the sandbox's ATR holds only {ATR_SANDBOX_NAME!r} "
+                                  f"(its test mode seeds it), not {name!r}; leave {key} out")
+        values["atr_project"] = values["atr_committee"] = ATR_SANDBOX_NAME
+        return
+    _check_atr_url(target)
+    if not project:
+        raise ConfigError("[tool.release] atr-project: required with an ATR URL: the project's name in ATR, "
+                          "like 'airflow'")
+    values["atr_committee"] = committee or project
+
+
+def _check_atr_url(url: str) -> None:
+    """https only (also on this machine: ATR takes a token), no credentials, no path."""
+    if has_credentials(url):
+        raise ConfigError(f"[tool.release] atr: {hide_credentials(url)!r} carries credentials; they would be "
+                          "shown and recorded: the token comes from RELEASE_ATR_TOKEN or the keyring")
+    scheme, _, rest = url.partition("://")
+    host = registry_host(rest.rstrip("/")) if rest else ""
+    if scheme != "https" or not host or "/" in rest.rstrip("/") or "?" in rest or "#" in rest:
+        raise ConfigError(f"[tool.release] atr: {url!r} is not 'sandbox' or an https:// URL of a server (no "
+                          "path), like 'https://release-test.apache.org'")
 
 
 def _check_distributions(name: str, distributions: tuple[Distribution, ...]) -> None:
