@@ -9,6 +9,7 @@ a test that changes files works on `copy_tree(...)` of it.
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import email.utils
 import mailbox
 import shutil
@@ -16,7 +17,7 @@ import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -26,6 +27,7 @@ import pytest
 from conftest import git, make_sample_repo
 
 from release.config import ReleaseConfig, load_config
+from release.record import load_record
 from release.steps.build import BuildResult, build_release
 from release.versions import parse_version
 
@@ -229,3 +231,14 @@ def _add(box: mailbox.mbox, mail: Mail, opened: datetime, number: int, candidate
     else:
         entry.set_from(address)
     box.add(entry)
+
+
+def staged_hours_ago(directory: Path, version: str, hours: float) -> datetime:
+    """The record in `directory` as if its candidate had been staged `hours` ago (a vote lasts days,
+    and a test does not wait for one). Returns that staging time."""
+    record = load_record(directory, version)
+    assert record.stage is not None, f"{version} is not staged"
+    opened = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=hours)
+    record.set_stage(dataclasses.replace(record.stage, opened=opened.isoformat(),
+                                         vote_closes=(opened + timedelta(hours=72)).isoformat()))
+    return opened

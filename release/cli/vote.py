@@ -144,8 +144,7 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
             "votes": "the votes: an mbox export of the vote thread (the replies to this candidate's [VOTE] "
                      "message count, timed by the archive, binding by the sender's address alone) or a "
                      "plain-text file (`+1 Name <address> 2026-11-27T09:12:00Z` a line)",
-            "closed-at": "when the vote closed (ISO 8601, UTC unless it says), if not at the last vote "
-                         "counted",
+            "closed-at": "when the vote closed (ISO 8601, UTC unless it says), if not at the last reply",
             "count": "ADDRESS=+1|0|-1|none: how a voter counts once you have read their replies listed for "
                      "reading (it replaces their votes; repeat it for more voters)",
             "decided-by": "who read those replies and decided (recorded with the result); needed with "
@@ -156,8 +155,9 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
     """Count the votes by the ASF rules, record the result, and write the [RESULT][VOTE] email.
 
     Binding is decided by the sending address alone (binding-voters); the vote opens no earlier
-    than the candidate was staged; replies that do not say one vote plainly, or carry no time the
-    archive gives, are listed, and a binding voter's must be read (--count) before the vote passes."""
+    than the candidate was staged; replies that do not say one vote plainly, or carry no readable
+    time, or one after now, are listed, and a binding voter's must be read (--count) before the vote
+    passes."""
     wanted = parse_version(required_version(version))
     if not votes:
         raise ReleaseError("--votes is required: a plain-text file of votes or an mbox export of the thread")

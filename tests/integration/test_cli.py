@@ -103,6 +103,10 @@ def test_release_help_describes_the_options() -> None:
     (["withdraw", "--version", "1.10.6"], "--reason is required: say why the release is withdrawn"),
     (["vote-result", "--version", "1.10.6rc1", "--votes", "v.txt", "--closed-at", "soon"],
      "'soon' is not a time like 2026-11-29T13:00:00Z"),
+    (["vote-result", "--version", "1.10.6rc1", "--votes", "v.txt", "--count", "a@b"],
+     "--count 'a@b': give ADDRESS=+1, ADDRESS=0, ADDRESS=-1 or ADDRESS=none"),
+    (["vote-result", "--version", "1.10.6rc1", "--votes", "v.txt", "--count", "a@b=+1", "--count", "a@b=yes"],
+     "--count 'a@b=yes': give ADDRESS=+1"),
 ])
 def test_the_vote_and_withdraw_options_are_checked_before_anything_runs(tmp_path: Path, args: list[str],
                                                                          expected: str) -> None:
