@@ -76,7 +76,9 @@ def constraints(c: Context, version: str = "", profile: str = "") -> None:
     """Commit the constraints files a release recorded (dist/<V>/constraints/, signed) to svn."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
-    url = pipeline.publish_recorded_constraints(config, wanted, connect_target(config), say=console.progress)
+    target = connect_target(config)
+    with holding(config, wanted):  # it writes dist/<V>/release.json, as a run of V does
+        url = pipeline.publish_recorded_constraints(config, wanted, target, say=console.progress)
     console.ok(f"constraints of {wanted} published in {url}")
 
 
