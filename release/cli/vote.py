@@ -174,6 +174,9 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
                           closed_at=parse_time(closed_at) if closed_at else None, decisions=decisions,
                           decided_by=decided_by, resign=resign, progress=console.progress)
     tally = result.tally
+    if len(result.roots) > 1:  # a resent call for votes, or someone else's: the replies to each counted
+        console.warn(f"{len(result.roots)} [VOTE] messages name {wanted}; the replies to each were read: "
+                     f"{'; '.join(result.roots)}")
     if result.outside:
         console.progress(f"{result.outside} messages of the export are not replies to the [VOTE] message of "
                          f"{wanted}: not read")
