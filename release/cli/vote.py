@@ -180,6 +180,9 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
     if result.outside:
         console.progress(f"{result.outside} messages of the export are not replies to the [VOTE] message of "
                          f"{wanted}: not read")
+    if tally.late:
+        console.progress(f"cast after the vote closed at {when(tally.closed)}, not counted: "
+                         f"{', '.join(v.voter for v in tally.late)}")
     if tally.review:
         console.table(f"Replies not counted as they stand ({len(tally.needs_reading)} need reading)",
                       ["voter", "when", "why", "it begins"],

@@ -25,7 +25,7 @@ from release.record import ReleaseRecord, VoteResultInfo, load_record, release_d
 from release.roster import Roster, addresses_of, roster_lines
 from release.versions import ReleaseVersion
 from release.vote_thread import parse_votes
-from release.votes import VOTE_HOURS, Tally, count_votes, earliest_close, utc, when
+from release.votes import VOTE_HOURS, Review, Tally, count_votes, earliest_close, utc, when
 
 RESULT_EMAIL = "vote-result-email.txt"
 
@@ -73,6 +73,13 @@ def opened_at(record: ReleaseRecord) -> datetime:
 
 def _sign(value: int) -> str:
     return f"{value:+d}" if value else "0"
+
+
+def _late(tally: Tally, roster: Roster) -> list[Review]:
+    """Votes cast after the close, as lines of the review list."""
+    return [Review(v.name, v.address, v.when, f"{_sign(v.value)} not counted: cast after the vote closed at "
+                   f"{when(tally.closed)}", v.comment, binding=roster.member(v.address) is not None)
+            for v in tally.late]
 
 
 def _staged(directory: Path, candidate: ReleaseVersion) -> ReleaseRecord:
@@ -134,7 +141,7 @@ def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file
             binding={v.voter: _sign(v.value) for v in tally.binding},
             non_binding={v.voter: _sign(v.value) for v in tally.non_binding},
             reasons=tally.reasons, source=str(votes_file), source_sha512=sha512_of(votes_file),
-            email=RESULT_EMAIL, review=tuple(review_line(r) for r in tally.review),
+            email=RESULT_EMAIL, review=tuple(review_line(r) for r in (*tally.review, *_late(tally, roster))),
             decided=dict(tally.decided), decided_by=decided_by.strip() if tally.decided else ""))
         if resign is not None and record.path.with_name(record.path.name + ".asc").exists():
             resign(record.path)

@@ -114,6 +114,18 @@ def test_a_vote_open_less_than_72_hours_is_refused_and_nothing_is_written(tmp_pa
     assert closed.passed
 
 
+def test_votes_after_the_close_are_recorded_for_review(tmp_path: Path) -> None:
+    staged(tmp_path)
+    late = (*PASS, "-1 joe@sample.invalid 2026-11-30T10:00:00Z")
+    result = count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *late),
+                          closed_at=datetime(2026, 11, 29, 14, tzinfo=timezone.utc), now=NOW)
+    assert result.passed
+    found = load_record(release_dir(tmp_path, "1.10.6rc1"), "1.10.6rc1").vote_result
+    assert found is not None and found.review == (
+        "joe@sample.invalid (binding), 2026-11-30 10:00 UTC: -1 not counted: cast after the vote closed at "
+        "2026-11-29 14:00 UTC",)
+
+
 def test_closed_at_in_the_future_is_refused(tmp_path: Path) -> None:
     staged(tmp_path)
     with pytest.raises(RefusedError, match=r"--closed-at .* is in the future"):
