@@ -13,6 +13,7 @@ from typing import Any
 
 from release import platforms as known_platforms
 from release.errors import ConfigError
+from release.roster import addresses_of
 from release.trains import Train, default_train, parse_trains
 from release.urls import has_credentials, hide_credentials, is_plain, plain_allowed, registry_host
 
@@ -157,7 +158,7 @@ class ReleaseConfig:
         return len(self.image_platforms) > 1
 
     distributions: tuple[Distribution, ...] = ()  # empty: the one distribution `name`, at the root
-    binding_voters: tuple[str, ...] = ()  # e-mail addresses or names whose votes are binding
+    binding_voters: tuple[str, ...] = ()  # the PMC: addresses or Apache ids whose votes are binding
     binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
     license_excludes: tuple[str, ...] = ()  # glob patterns, like Apache RAT's exclude list
     announce_list: str = ""  # where the [ANNOUNCE] email goes; default: mailing-list
@@ -264,7 +265,7 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "variants": ("variants", dict, "a table of image variants, e.g. [tool.release.variants.slim]"),
     "platforms": ("platforms", list, "a list of image platforms like ['linux/amd64', 'linux/arm64']"),
     "distributions": ("distributions", list, "a list of tables {name, path, version-from}"),
-    "binding-voters": ("binding_voters", list, "a list of e-mail addresses or names"),
+    "binding-voters": ("binding_voters", list, "a list of e-mail addresses or Apache ids"),
     "binding-voters-file": ("binding_voters_file", str, "a file with one binding voter a line"),
     "license-excludes": ("license_excludes", list, "a list of glob patterns like 'docs/*.svg'"),
     "announce-list": ("announce_list", str, "the address the [ANNOUNCE] email goes to"),
@@ -579,6 +580,8 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
             "[tool.release] variants: image variants are built for one platform only; with several "
             f"platforms ({', '.join(values['platforms'])}) remove the variants or all platforms but one"
         )
+    for entry in values.get("binding_voters", ()):  # a name alone would never be binding: refused
+        addresses_of(entry, "[tool.release] binding-voters")
     if values.get("binding_voters_file"):
         _relative_path("binding-voters-file", values["binding_voters_file"])
     _check_endpoints(values)

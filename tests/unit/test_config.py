@@ -863,8 +863,10 @@ def test_distributions_with_paths_and_an_own_version() -> None:
 
 
 @pytest.mark.parametrize(("key", "value", "words"), [
-    ("binding-voters", "potiuk", "expected a list of e-mail addresses or names"),
+    ("binding-voters", "potiuk", "expected a list of e-mail addresses or Apache ids"),
     ("binding-voters", [1], "every item must be a string"),
+    ("binding-voters", ["potiuk", "Jarek Potiuk"], "'Jarek Potiuk' is not an address or an Apache id"),
+    ("binding-voters", ["Kaxil"], "a vote is binding only by the address it is sent from, never by a name"),
     ("binding-voters-file", "/etc/pmc", "must be a relative path"),
     ("license-excludes", "*.svg", "expected a list of glob patterns"),
     ("announce-list", ["a@b"], "expected the address the [ANNOUNCE] email goes to"),
