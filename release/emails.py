@@ -11,10 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
-from release.votes import MIN_BINDING_PLUS, VOTE_HOURS, Tally, voters
+from release.votes import MIN_BINDING_PLUS, VOTE_HOURS, Review, Tally, voters, when
 
 
 def recipient(address: str, key: str) -> str:
@@ -37,8 +36,12 @@ def notes_text(version: str, notes: str) -> str:
     return f"Release notes for {version}:\n\n{notes.strip()}"
 
 
-def when(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def review_line(item: Review) -> str:
+    """One reply not counted as it stands: who, when, why, and how it begins."""
+    who = f"{item.voter or 'no sender'}{' (binding)' if item.binding else ''}"
+    moment = when(item.when) if item.when else "no time"
+    said = f': "{item.excerpt}"' if item.excerpt else ""
+    return f"{who}, {moment}: {item.why}{said}"
 
 
 def _listing(title: str, names: Sequence[str]) -> str:
@@ -47,10 +50,15 @@ def _listing(title: str, names: Sequence[str]) -> str:
 
 
 def render_result_email(*, project: str, final: str, candidate: str, mailing_list: str, tally: Tally,
-                        thread_subject: str = "") -> str:
-    """`[RESULT][VOTE]`: the counts, who voted what, and whether it passed, headers first."""
+                        thread_subject: str = "", decided_by: str = "") -> str:
+    """`[RESULT][VOTE]`: the counts, who voted what, and whether it passed, headers first; the
+    replies that were not counted as they stand, and how the release manager counted a voter."""
     subject = thread_subject or f"[VOTE] Release {project} {final} from {candidate}"
-    if tally.passed:
+    if tally.needs_reading:
+        verdict = ("The count is not finished: replies of binding voters (listed below) were not understood "
+                   "and need the release manager's reading:\n" + "\n".join(f"- {r}" for r in tally.reasons))
+        after = "This draft is not to be sent before they are read and counted."
+    elif tally.passed:
         verdict = (f"The vote has passed: {tally.count(1, binding=True)} binding +1, "
                    f"{tally.count(-1, binding=True)} binding -1.")
         after = (f"Thanks to everyone who checked the candidate and voted. {candidate} will be released as "
@@ -73,6 +81,15 @@ def render_result_email(*, project: str, final: str, candidate: str, mailing_lis
     if tally.late:
         names = ", ".join(v.voter for v in tally.late)
         notes.append(f"Cast after the vote closed, not counted: {names}.")
+    if tally.changed:
+        notes.append(f"Changed their vote (the last one counts): {'; '.join(tally.changed)}.")
+    if tally.decided:
+        by = f", decided by {decided_by}" if decided_by else ""
+        counted = ", ".join(f"{voter}: {value}" for voter, value in tally.decided)
+        notes.append(f"Counted as the release manager read their replies{by}: {counted}.")
+    if tally.review:
+        notes.append("Replies not counted as they stand:\n" + "\n".join(f"  {review_line(r)}"
+                                                                         for r in tally.review))
     note_text = ("\n\n" + "\n".join(notes)) if notes else ""
     listing = "\n\n".join(sections)
     return f"""To: {recipient(mailing_list, "mailing-list")}

@@ -33,7 +33,7 @@ from release.steps.sign import sign_record, sign_release
 from release.steps.verify import FileCheck, verify_candidate, verify_images
 from release.steps.vote import stage_release
 from release.versions import parse_version
-from release.votes import parse_time
+from release.votes import parse_decision, parse_time, when
 
 
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP,
@@ -76,7 +76,9 @@ def constraints(c: Context, version: str = "", profile: str = "") -> None:
     """Commit the constraints files a release recorded (dist/<V>/constraints/, signed) to svn."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
-    url = pipeline.publish_recorded_constraints(config, wanted, connect_target(config), say=console.progress)
+    target = connect_target(config)
+    with holding(config, wanted):  # it writes dist/<V>/release.json, as a run of V does
+        url = pipeline.publish_recorded_constraints(config, wanted, target, say=console.progress)
     console.ok(f"constraints of {wanted} published in {url}")
 
 
@@ -139,29 +141,63 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
         raise VerificationError("; ".join(problems))
 
 
-@task(help={"version": "the release candidate voted on, e.g. 1.10.6rc1", "profile": PROFILE_HELP,
-            "votes": "the votes: a plain-text file (`+1 Name <address> 2026-11-27T09:12:00Z` a line) "
-                     "or an mbox export of the vote thread",
-            "closed-at": "when the vote closed (ISO 8601, UTC unless it says), if not at the last vote "
-                         "counted"})
+@task(iterable=["count"],
+      help={"version": "the release candidate voted on, e.g. 1.10.6rc1", "profile": PROFILE_HELP,
+            "votes": "the votes: an mbox export of the vote thread (the replies to this candidate's [VOTE] "
+                     "message count, timed by the archive, binding by the sender's address alone) or a "
+                     "plain-text file (`+1 Name <address> 2026-11-27T09:12:00Z` a line)",
+            "closed-at": "when the vote closed (ISO 8601, UTC unless it says), if not at the last reply",
+            "count": "ADDRESS=+1|0|-1|none: how a voter counts once you have read their replies listed for "
+                     "reading (it replaces their votes; repeat it for more voters)",
+            "decided-by": "who read those replies and decided (recorded with the result); needed with "
+                          "--count"})
 @reports_errors
 def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str = "",
-                profile: str = "") -> None:
-    """Count the votes by the ASF rules, record the result, and write the [RESULT][VOTE] email."""
+                count: list[str] | None = None, decided_by: str = "", profile: str = "") -> None:
+    """Count the votes by the ASF rules, record the result, and write the [RESULT][VOTE] email.
+
+    Binding is decided by the sending address alone (binding-voters); the vote opens no earlier
+    than the candidate was staged; replies that do not say one vote plainly, or carry no readable
+    time, or one after now, are listed, and a binding voter's must be read (--count) before the vote
+    passes."""
     wanted = parse_version(required_version(version))
     if not votes:
         raise ReleaseError("--votes is required: a plain-text file of votes or an mbox export of the thread")
+    decisions = dict(parse_decision(item) for item in count or [])
     config = read_config(profile)
-    result = count_result(config, wanted, votes_file=Path(votes).resolve(),
-                          closed_at=parse_time(closed_at) if closed_at else None, progress=console.progress)
-    signature = result.record.path.with_name(result.record.path.name + ".asc")
-    if signature.exists():  # the record of a published candidate is signed: sign it again
+
+    def resign(record: Path) -> None:  # the record of a published candidate is signed: sign it again
         target = connect_target(config)
-        sign_record(result.record.path, key=target.signing_key, gnupghome=target.gnupghome)
+        sign_record(record, key=target.signing_key, gnupghome=target.gnupghome)
+
+    result = count_result(config, wanted, votes_file=Path(votes).resolve(),
+                          closed_at=parse_time(closed_at) if closed_at else None, decisions=decisions,
+                          decided_by=decided_by, resign=resign, progress=console.progress)
     tally = result.tally
+    if len(result.roots) > 1:  # a resent call for votes, or someone else's: the replies to each counted
+        console.warn(f"{len(result.roots)} [VOTE] messages name {wanted}; the replies to each were read: "
+                     f"{'; '.join(result.roots)}")
+    if result.outside:
+        console.progress(f"{result.outside} messages of the export are not replies to the [VOTE] message of "
+                         f"{wanted}: not read")
+    if tally.late:
+        console.progress(f"cast after the vote closed at {when(tally.closed)}, not counted: "
+                         f"{', '.join(v.voter for v in tally.late)}")
+    if tally.review:
+        console.table(f"Replies not counted as they stand ({len(tally.needs_reading)} need reading)",
+                      ["voter", "when", "why", "it begins"],
+                      [(f"{r.voter or '-'}{' (binding)' if r.binding else ''}",
+                        when(r.when) if r.when else "no time", r.why + (" [NEEDS READING]" if r.needs_reading
+                                                                       else ""), r.excerpt or "-")
+                       for r in tally.review])
     counts = (f"{tally.count(1, binding=True)} binding +1, {tally.count(0, binding=True)} binding 0, "
               f"{tally.count(-1, binding=True)} binding -1, {len(tally.non_binding)} non-binding, "
               f"open {tally.hours_open:.1f} hours")
+    if tally.needs_reading:
+        raise VerificationError(f"the vote on {wanted} cannot pass yet: {'; '.join(tally.reasons)}; the "
+                                f"replies are listed above and in {result.email} (a draft, not to be sent); "
+                                "read them in the thread, then count again with --count ADDRESS=VOTE "
+                                "--decided-by NAME")
     if not result.passed:
         raise VerificationError(f"the vote on {wanted} did not pass ({'; '.join(tally.reasons)}); "
                                 f"recorded, and the [RESULT] email is {result.email}: fix the problems "

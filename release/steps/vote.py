@@ -191,6 +191,10 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
                                 f"was written: remove it (svn rm {url}) and stage a new candidate") from None
     moment = now or datetime.now(timezone.utc)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if revision is None and record.stage is not None and record.stage.opened:
+        # a rerun that committed nothing: the vote opened when these files were staged, and a vote
+        # result counts from then (a later opening would leave the votes cast since uncounted)
+        moment = datetime.fromisoformat(record.stage.opened)
     vote = VoteEmail(
         project=config.project, final=str(target.final), candidate=str(target),
         mailing_list=config.mailing_list, svn_url=url,

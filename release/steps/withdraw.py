@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from release import locks
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
@@ -37,9 +38,20 @@ class WithdrawResult:
 def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: RegistryClient,
                      index: PackageIndex, reason: str, key: str, gnupghome: Path | None = None,
                      progress: Progress = to_log) -> WithdrawResult:
-    """Carry out `plan`: the marker tag, the aliases, the index, and the signed record of dist/<V>/."""
+    """Carry out `plan`: the marker tag, the aliases, the index, and the signed record of dist/<V>/.
+
+    Holds dist/<V>/.lock throughout, as every run of V does: a run of V writing its record at the
+    same time refuses this withdrawal at once (nothing moved), and is never overwritten by it."""
     if not reason.strip():
         raise RefusedError('say why the release is withdrawn: --reason "..."')
+    version = str(plan.version)
+    with locks.release_run(release_dir(config.root, version), version):
+        return _withdraw(config, plan, registry=registry, index=index, reason=reason, key=key,
+                         gnupghome=gnupghome, progress=progress)
+
+
+def _withdraw(config: ReleaseConfig, plan: WithdrawPlan, *, registry: RegistryClient, index: PackageIndex,
+              reason: str, key: str, gnupghome: Path | None, progress: Progress) -> WithdrawResult:
     version = str(plan.version)
     image = config.image
     marker = point_tag(registry, image, plan.marker.tag, plan.marker_digest, moving=False,

@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -97,8 +97,13 @@ def test_stage_again_commits_nothing(staged: Staged, tmp_path: Path) -> None:
     mine = staged.copy(tmp_path)
     before = youngest(mine.repo)
     again = stage_release(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME),
-                          now=NOW)
+                          now=NOW + timedelta(days=2))
     assert again.revision is None and youngest(mine.repo) == before
+    # the vote still opened when the files were first staged: votes cast since still count
+    record = json.loads((mine.root / "dist" / RC / "release.json").read_text())
+    assert record["stage"]["opened"] == NOW.isoformat()
+    assert "open for at least 72 hours, until 2026-11-29 12:30 UTC" in (mine.root / "dist" / RC /
+                                                                        "vote-email.txt").read_text()
 
 
 def test_stage_refuses_a_folder_with_other_files(staged: Staged, tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ from release.config import (
     read_pyproject,
 )
 from release.errors import ConfigError, ReleaseError
+from release.trains import SvnLayout, Train, VersionFrom, VersionSource
 
 SAMPLE = FIXTURES / "sample"
 SAMPLE_MULTI = FIXTURES / "sample-multi"
@@ -73,6 +74,12 @@ FULL: dict[str, Any] = {
     "changelog-format": "rst",
     "vote": "asf",
     "source-checks": True,
+    "staging": "atr",
+    "atr": "https://release-test.apache.org",
+    "atr-project": "airflow",
+    "atr-committee": "airflow",
+    "trains": {"providers": {"distributions": "providers/**", "version": "provider.yaml",
+                             "tag": "providers-{id}/{version}", "svn": "flat"}},
 }
 
 
@@ -139,6 +146,13 @@ def test_every_key_is_read() -> None:
         changelog_format="rst",
         vote="asf",
         source_checks=True,
+        staging="atr",
+        atr="https://release-test.apache.org",
+        atr_project="airflow",
+        atr_committee="airflow",
+        trains=(Train("providers", pattern="providers/**", version=VersionSource(VersionFrom.PROVIDER_YAML,
+                                                                                 "provider.yaml"),
+                      tag="providers-{id}/{version}", svn=SvnLayout.FLAT),),
     )
     assert not config.uses_sandbox
     assert config.main == Distribution("apache-airflow")
@@ -857,8 +871,10 @@ def test_distributions_with_paths_and_an_own_version() -> None:
 
 
 @pytest.mark.parametrize(("key", "value", "words"), [
-    ("binding-voters", "potiuk", "expected a list of e-mail addresses or names"),
+    ("binding-voters", "potiuk", "expected a list of e-mail addresses or Apache ids"),
     ("binding-voters", [1], "every item must be a string"),
+    ("binding-voters", ["potiuk", "Jarek Potiuk"], "'Jarek Potiuk' is not an address or an Apache id"),
+    ("binding-voters", ["Kaxil"], "a vote is binding only by the address it is sent from, never by a name"),
     ("binding-voters-file", "/etc/pmc", "must be a relative path"),
     ("license-excludes", "*.svg", "expected a list of glob patterns"),
     ("announce-list", ["a@b"], "expected the address the [ANNOUNCE] email goes to"),
@@ -877,6 +893,61 @@ def test_the_two_distribution_sample_is_configured() -> None:
     )
     assert config.binding_voters_file == "PMC.txt"
     assert "Dockerfile" in config.license_excludes
+
+
+# --------------------------------------------------------------------------- staging: svn or ATR
+
+
+def test_staging_is_svn_unless_set() -> None:
+    config = parse(MINIMAL)
+    assert (config.staging, config.atr, config.uses_atr, config.atr_in_sandbox) == ("svn", "", False, False)
+
+
+def test_atr_in_the_sandbox_is_its_test_project_and_brings_the_sandbox_up() -> None:
+    config = parse(with_(staging="atr", atr="sandbox", registry="registry.example.org",
+                         index="https://upload.pypi.org/legacy/",
+                         svn_dev="https://dist.apache.org/repos/dist/dev",
+                         svn_release="https://dist.apache.org/repos/dist/release",
+                         signing_key="ABCDEF0123456789"))
+    assert (config.atr_project, config.atr_committee) == ("test", "test")
+    assert config.atr_in_sandbox and config.uses_sandbox
+
+
+def test_a_real_atr_takes_the_project_and_the_committee_defaults_to_it() -> None:
+    config = parse(with_(staging="atr", atr="https://release-test.apache.org/", atr_project="airflow"))
+    assert (config.atr_project, config.atr_committee) == ("airflow", "airflow")
+    assert config.uses_atr and not config.atr_in_sandbox
+
+
+def test_atr_configured_but_staging_in_svn_uses_no_atr() -> None:
+    config = parse(with_(atr="sandbox"))
+    assert not config.uses_atr and not config.atr_in_sandbox
+
+
+@pytest.mark.parametrize(("changes", "key", "words"), [
+    ({"staging": "dist"}, "staging", "expected 'svn' or 'atr', got 'dist'"),
+    ({"staging": ["atr"]}, "staging", "expected 'svn' or 'atr'"),
+    ({"staging": "atr"}, "atr", "required with staging = 'atr'"),
+    ({"staging": "atr", "atr": "http://release-test.apache.org"}, "atr", "https:// URL"),
+    ({"staging": "atr", "atr": "http://127.0.0.1:8443"}, "atr", "https:// URL"),
+    ({"staging": "atr", "atr": "https://release-test.apache.org/api"}, "atr", "no path"),
+    ({"staging": "atr", "atr": "https://rm:s3cret@release-test.apache.org"}, "atr", "carries credentials"),
+    ({"staging": "atr", "atr": "release-test.apache.org"}, "atr", "https:// URL"),
+    ({"staging": "atr", "atr": "https://release-test.apache.org"}, "atr-project", "required with an ATR URL"),
+    ({"staging": "atr", "atr": "https://x.org", "atr_project": "Air Flow"}, "atr-project",
+     "not a name in ATR"),
+    ({"staging": "atr", "atr": "https://x.org", "atr_project": "a", "atr_committee": "../b"}, "atr-committee",
+     "not a name in ATR"),
+    ({"staging": "atr", "atr": "sandbox", "atr_project": "airflow"}, "atr-project", "holds only 'test'"),
+    ({"staging": "atr", "atr": "sandbox", "atr_committee": "airflow"}, "atr-committee", "holds only 'test'"),
+    ({"atr_project": "airflow"}, "atr-project", "set without atr"),
+])
+def test_bad_atr_settings_are_one_error_line_naming_the_key(changes: dict[str, Any], key: str,
+                                                            words: str) -> None:
+    message = refused(with_(**changes))
+    assert message.startswith(f"[tool.release] {key}:"), message
+    assert words in message and "\n" not in message
+    assert "s3cret" not in message
 
 
 # --------------------------------------------------------------------------- what a config may not smuggle in

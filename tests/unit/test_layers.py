@@ -30,7 +30,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("release", "release.errors", "release.versions", "release.platforms", "release.console",
      "release.progress", "release.urls"),  # 1
     ("release.config", "release.changelog", "release.newsfragments", "release.record", "release.locks",
-     "release.votes", "release.emails", "release.licences"),  # 2: pure rules and texts
+     "release.roster", "release.votes", "release.vote_thread", "release.emails",
+     "release.licences", "release.trains"),  # 2: pure rules and texts
     ("release.plan.*",),  # 3: pure
     ("release.adapters.*",),  # 4: the only doors out
     ("release.sandbox.*",),  # 5
