@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from release import platforms as known_platforms
+from release.changelog import AUTO, FORMATS
 from release.errors import ConfigError
 from release.roster import addresses_of
 from release.trains import Train, default_train, parse_trains
@@ -23,6 +24,11 @@ else:  # pragma: no cover - the images carry Python 3.9
     import tomli as tomllib
 
 SANDBOX = "sandbox"
+# How a release is approved: `asf`, a PMC vote on a staged candidate (the [VOTE] email, the PMC's checks of
+# LICENSE, NOTICE, headers and binaries); `none`, the release manager's own say. Configs written before the
+# key existed meant `asf`: it stays the default.
+ASF, NO_VOTE = "asf", "none"
+VOTE_POLICIES = (ASF, NO_VOTE)
 DEFAULT_BASE_IMAGE = "python:{python}-slim-bookworm"
 _FLAVOUR = re.compile(r"^3\.[0-9]{1,2}$")
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -129,14 +135,15 @@ class ReleaseConfig:
     svn_release: str = SANDBOX
     signing_key: str = SANDBOX
     keys_url: str = ""
-    mailing_list: str = "dev@example.invalid"
+    mailing_list: str = ""  # "" : not set; the emails say so instead of going to a made-up address
     install: str = "wheel"
     constraints: str = ""
     extras: tuple[str, ...] = ()
     app_command: tuple[str, ...] = ()
     uid: int = 50000
     dockerfile: str = "Dockerfile"
-    changelog: str = "CHANGELOG.md"
+    changelog: str | None = None  # None: looked for (CHANGELOG.md, CHANGES.rst, ...); "": none kept
+    changelog_format: str = AUTO  # one of release.changelog.FORMATS
     allow_http: tuple[str, ...] = ()
     build_args: tuple[tuple[str, str], ...] = ()
     smoke_commands: tuple[SmokeCommand, ...] = ()
@@ -162,6 +169,8 @@ class ReleaseConfig:
     binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
     license_excludes: tuple[str, ...] = ()  # glob patterns, like Apache RAT's exclude list
     announce_list: str = ""  # where the [ANNOUNCE] email goes; default: mailing-list
+    vote: str = ASF  # one of VOTE_POLICIES
+    source_checks: bool | None = None  # the PMC's checks of the source release; None: when vote = asf
     staging: str = "svn"  # svn | atr
     atr: str = ""  # `sandbox` or the https URL of an ATR server
     atr_project: str = ""  # the project's name in ATR (filled in: `test` for the sandbox)
@@ -176,6 +185,22 @@ class ReleaseConfig:
     def main(self) -> Distribution:
         """The release's own distribution (`name`): it carries the release's version."""
         return next((d for d in self.distributions if d.name == self.name), self.distributions[0])
+
+    @property
+    def votes(self) -> bool:
+        """Releases are approved by an ASF vote: candidates are staged and voted on."""
+        return self.vote == ASF
+
+    @property
+    def checks_sources(self) -> bool:
+        """Whether candidates pass the PMC's checks (LICENSE, NOTICE, headers, binaries, wheels made of
+        their sdist's files): always with an ASF vote, otherwise only when `source-checks` asks."""
+        return self.votes or bool(self.source_checks)
+
+    @property
+    def announce_to(self) -> str:
+        """Where the [ANNOUNCE] email goes: `announce-list`, else `mailing-list`; "" when neither is set."""
+        return self.announce_list or self.mailing_list
 
     @property
     def uses_atr(self) -> bool:
@@ -193,7 +218,9 @@ class ReleaseConfig:
         if any(_canonical(d.name) == _canonical(self.name) for t in self.trains for d in t.distributions):
             return self.trains
         listed = tuple((d.name, d.path, d.version_from) for d in self.distributions)
-        return (default_train(self.name, listed, self.changelog), *self.trains)
+        # without `changelog` the build looks for one (release/steps/notes.py); the train names the usual one
+        changelog = self.changelog if self.changelog is not None else "CHANGELOG.md"
+        return (default_train(self.name, listed, changelog), *self.trains)
 
     def train(self, name: str) -> Train:
         """The train `name`, or one ConfigError naming the trains there are."""
@@ -256,7 +283,8 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "app-command": ("app_command", list, "a command list run in smoke tests"),
     "uid": ("uid", int, "a numeric uid"),
     "dockerfile": ("dockerfile", str, "a Dockerfile path"),
-    "changelog": ("changelog", str, "a changelog path"),
+    "changelog": ("changelog", str, "a changelog path, or \"\" when the project keeps none"),
+    "changelog-format": ("changelog_format", str, f"one of {', '.join(FORMATS)}"),
     "allow-http": ("allow_http", list, "a list of host names allowed over plain http://"),
     "build-args": ("build_args", dict, "a table of Dockerfile build args (strings)"),
     "smoke-commands": ("smoke_commands", list, "a list of commands or {command, expect, timeout} tables"),
@@ -269,6 +297,8 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "binding-voters-file": ("binding_voters_file", str, "a file with one binding voter a line"),
     "license-excludes": ("license_excludes", list, "a list of glob patterns like 'docs/*.svg'"),
     "announce-list": ("announce_list", str, "the address the [ANNOUNCE] email goes to"),
+    "vote": ("vote", str, f"one of {', '.join(repr(p) for p in VOTE_POLICIES)}"),
+    "source-checks": ("source_checks", bool, "true or false"),
     "staging": ("staging", str, "'svn' or 'atr'"),
     "atr": ("atr", str, "'sandbox' or the https URL of Apache Trusted Releases"),
     "atr-project": ("atr_project", str, "the project's name in ATR, like 'airflow'"),
@@ -507,11 +537,11 @@ def _check_endpoints(values: Mapping[str, Any]) -> None:
         raise ConfigError(f"[tool.release] registry: {hide_credentials('//' + registry)[2:]!r} is not "
                           "'sandbox' or host[:port] (no scheme, user or path)")
     check_signing_key(values.get("signing_key", SANDBOX), "[tool.release] signing-key")
-    for key in ("project", "mailing-list"):
+    for key in ("project", "mailing-list", "announce-list"):
         if _KEYS[key][0] in values:
             _check_text(key, values[_KEYS[key][0]])
     for key in _PATHS:
-        if _KEYS[key][0] in values:
+        if _KEYS[key][0] in values and not (key == "changelog" and values["changelog"] == ""):
             _check_path(key, values[_KEYS[key][0]])
 
 
@@ -584,11 +614,24 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
         addresses_of(entry, "[tool.release] binding-voters")
     if values.get("binding_voters_file"):
         _relative_path("binding-voters-file", values["binding_voters_file"])
+    _check_policy(values)
     _check_endpoints(values)
     _check_atr(values)
     return ReleaseConfig(root=root, host_platform=host_platform, **values)
 
 
+def _check_policy(values: Mapping[str, Any]) -> None:
+    vote = values.get("vote", ASF)
+    if vote not in VOTE_POLICIES:
+        raise ConfigError(f"[tool.release] vote: {vote!r} is not one of {', '.join(VOTE_POLICIES)} (asf: a "
+                          "PMC votes on each candidate; none: the release manager releases)")
+    if vote == ASF and values.get("source_checks") is False:
+        raise ConfigError("[tool.release] source-checks: an ASF vote needs the PMC's checks of LICENSE, "
+                          "NOTICE, headers and binaries; remove source-checks (list exceptions in "
+                          "license-excludes)")
+    fmt = values.get("changelog_format", AUTO)
+    if fmt not in FORMATS:
+        raise ConfigError(f"[tool.release] changelog-format: {fmt!r} is not one of {', '.join(FORMATS)}")
 def _check_atr(values: dict[str, Any]) -> None:
     """`staging`, and the ATR target: `sandbox` (whose one project and committee are `test`), or an
     https URL with the project's and committee's names in ATR. Fills in the names."""

@@ -2,15 +2,38 @@
 """The emails around a vote that the pipeline renders: `[RESULT][VOTE]` and `[ANNOUNCE]`. Pure.
 
 (The `[VOTE]` email itself is rendered where the candidate is staged, in steps/vote.py.)
-The release manager sends them; the pipeline only writes them into dist/<V>/.
+The release manager sends them; the pipeline only writes them into dist/<V>/. An address that is not
+configured is never made up: the `To:` line says which key to set, and `missing_recipient` is the
+one line the step writing the email shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from release.votes import MIN_BINDING_PLUS, VOTE_HOURS, Review, Tally, voters, when
+
+
+def recipient(address: str, key: str) -> str:
+    """What the `To:` line holds: the configured address, else the key to set (never a made-up address)."""
+    return address or f"(no address: set [tool.release] {key})"
+
+
+def missing_recipient(address: str, key: str, email: Path | str) -> str:
+    """The one line to show when an email was written without an address; "" when it has one."""
+    if address:
+        return ""
+    return (f"{email} has no address to go to: [tool.release] {key} is not set; set it, or fill in the To: "
+            "line before sending")
+
+
+def notes_text(version: str, notes: str) -> str:
+    """The release notes paragraph of an email; a project that keeps no changelog is said to have none."""
+    if not notes.strip():
+        return f"There are no release notes for {version}: the project keeps no changelog."
+    return f"Release notes for {version}:\n\n{notes.strip()}"
 
 
 def review_line(item: Review) -> str:
@@ -69,7 +92,7 @@ def render_result_email(*, project: str, final: str, candidate: str, mailing_lis
                                                                          for r in tally.review))
     note_text = ("\n\n" + "\n".join(notes)) if notes else ""
     listing = "\n\n".join(sections)
-    return f"""To: {mailing_list}
+    return f"""To: {recipient(mailing_list, "mailing-list")}
 Subject: [RESULT]{subject}
 
 Hello everyone,
@@ -112,7 +135,7 @@ def render_announce_email(news: Announcement) -> str:
     sums = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in news.files)
     images = "\n".join(f"  {ref}" for ref in news.images)
     shipped = ", ".join(f"{name} {version}" for name, version in news.distributions)
-    return f"""To: {news.to}
+    return f"""To: {recipient(news.to, "announce-list")}
 Subject: [ANNOUNCE] {news.project} {news.version} released
 
 Hello everyone,
@@ -138,7 +161,5 @@ Container images:
 
 {images}
 
-Release notes for {news.version}:
-
-{news.release_notes.strip()}
+{notes_text(news.version, news.release_notes)}
 """

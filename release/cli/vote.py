@@ -85,14 +85,14 @@ def constraints(c: Context, version: str = "", profile: str = "") -> None:
 @task(help={"version": "the release candidate, e.g. 1.10.6rc1", "profile": PROFILE_HELP})
 @reports_errors
 def stage(c: Context, version: str = "", profile: str = "") -> None:
-    """Commit a signed candidate to svn dev/ and render the [VOTE] email."""
+    """Commit a signed candidate to svn dev/ and render its email: the [VOTE], or a call to test it."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
     with holding(config, wanted):
         result = stage_release(config, wanted, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
                                progress=console.progress)
-    console.ok(f"staged {result.url}; vote email: {result.email}")
+    console.ok(f"staged {result.url}; email: {result.email}")
 
 
 @task(help={"version": "the release candidate, e.g. 1.10.6rc1 (with --published: any release)",
@@ -238,5 +238,5 @@ def announce(c: Context, version: str = "", profile: str = "") -> None:
     config = read_config(profile)
     target = connect_target(config)
     email = announce_release(config, wanted, keys_url=target.keys_url, index_url=target.index_simple,
-                             repository=target.repository(config.image))
+                             repository=target.repository(config.image), progress=console.progress)
     console.ok(f"announcement of {wanted} written to {email}; send it")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from release import locks
 from release.config import ReleaseConfig
-from release.emails import render_result_email, review_line
+from release.emails import missing_recipient, render_result_email, review_line
 from release.errors import ConfigError, RefusedError
 from release.progress import Progress, to_log
 from release.record import ReleaseRecord, VoteResultInfo, load_record, release_dir, sha512_of, write_atomic
@@ -100,6 +100,9 @@ def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file
     voter after reading their replies, recorded with `decided_by`. `resign` signs the record again
     when it was signed (a published candidate's), while dist/<rc>/.lock is still held.
     """
+    if not config.votes:
+        raise RefusedError(f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted "
+                           "on, so there are no votes to count; set vote = \"asf\" if a PMC votes on them")
     if not candidate.is_rc:
         raise RefusedError(f"{candidate} is not a release candidate; count the votes on one like "
                            f"{candidate.final}rc1")
@@ -145,6 +148,9 @@ def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file
             decided=dict(tally.decided), decided_by=decided_by.strip() if tally.decided else ""))
         if resign is not None and record.path.with_name(record.path.name + ".asc").exists():
             resign(record.path)
+    missing = missing_recipient(config.mailing_list, "mailing-list", email)
+    if missing:
+        progress(missing)
     progress(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted, "
              f"{len(tally.review)} replies listed for reading; result email written to {email}")
     return VoteResult(str(candidate), tally, email, record, thread.outside, thread.roots)

@@ -71,6 +71,9 @@ FULL: dict[str, Any] = {
     "binding-voters-file": "dev/PMC.txt",
     "license-excludes": ["*.svg", "docs/**"],
     "announce-list": "announce@apache.org",
+    "changelog-format": "rst",
+    "vote": "asf",
+    "source-checks": True,
     "staging": "atr",
     "atr": "https://release-test.apache.org",
     "atr-project": "airflow",
@@ -140,6 +143,9 @@ def test_every_key_is_read() -> None:
         binding_voters_file="dev/PMC.txt",
         license_excludes=("*.svg", "docs/**"),
         announce_list="announce@apache.org",
+        changelog_format="rst",
+        vote="asf",
+        source_checks=True,
         staging="atr",
         atr="https://release-test.apache.org",
         atr_project="airflow",
@@ -251,7 +257,9 @@ def test_defaults() -> None:
     assert config.app_command == ()
     assert config.uid == 50000
     assert config.dockerfile == "Dockerfile"
-    assert config.changelog == "CHANGELOG.md"
+    assert config.changelog is None and config.changelog_format == "auto"  # looked for in the tree
+    assert config.mailing_list == "" and config.announce_to == ""  # never a made-up address
+    assert config.vote == "asf" and config.votes and config.checks_sources  # what configs meant before
     assert config.root == Path("/target")
     assert config.distributions == (Distribution("Sample_App", ".", ""),) and config.main.name == "Sample_App"
     assert config.binding_voters == () and config.binding_voters_file == ""
@@ -945,8 +953,12 @@ def test_bad_atr_settings_are_one_error_line_naming_the_key(changes: dict[str, A
 # --------------------------------------------------------------------------- what a config may not smuggle in
 
 
-@pytest.mark.parametrize("key", ["changelog", "dockerfile", "constraints"])
-@pytest.mark.parametrize("path", ["../x", "docs/../../x", "/etc/passwd", "..", "a/../../b", "x\ny", ""])
+@pytest.mark.parametrize(("key", "path"), [
+    (key, path)
+    for key in ("changelog", "dockerfile", "constraints")
+    for path in ("../x", "docs/../../x", "/etc/passwd", "..", "a/../../b", "x\ny", "")
+    if (key, path) != ("changelog", "")  # the project keeps none: test_no_changelog_at_all
+])
 def test_paths_outside_the_repository_are_refused_naming_the_key(key: str, path: str) -> None:
     table = with_(**{key: path}, install="index") if key == "constraints" else with_(**{key: path})
     message = refused(table)
@@ -959,7 +971,7 @@ def test_paths_inside_the_repository_are_accepted(path: str) -> None:
     assert parse(with_(changelog=path)).changelog == path
 
 
-@pytest.mark.parametrize("key", ["mailing-list", "project"])
+@pytest.mark.parametrize("key", ["mailing-list", "project", "announce-list"])
 @pytest.mark.parametrize("value", ["dev@x.org\nBcc: all@x.org", "dev@x.org\r\nX: y", "a\x00b", "tab\there"])
 def test_a_line_break_in_an_email_header_value_is_refused(key: str, value: str) -> None:
     message = refused(with_(**{key: value}))
@@ -1079,3 +1091,55 @@ def test_any_table_is_a_config_or_one_config_error_naming_the_key(changes: dict[
         message = str(exc)
         assert message.startswith("[tool.release] ") and "\n" not in message and len(message) < 1000, message
         assert any(message.startswith(f"[tool.release] {key}") for key in table) or "unknown key" in message
+
+
+# --------------------------------------------------------------------------- policies and changelogs
+
+
+def test_no_changelog_at_all() -> None:
+    assert parse(with_(changelog="")).changelog == ""
+
+
+@pytest.mark.parametrize("fmt", ["auto", "markdown", "rst", "towncrier", "none"])
+def test_each_changelog_format_is_accepted(fmt: str) -> None:
+    assert parse(with_(changelog_format=fmt)).changelog_format == fmt
+
+
+@pytest.mark.parametrize("fmt", ["md", "Markdown", "RST", "keepachangelog", ""])
+def test_an_unknown_changelog_format_is_one_line_naming_the_choices(fmt: str) -> None:
+    message = refused(with_(changelog_format=fmt))
+    assert message.startswith("[tool.release] changelog-format:")
+    assert "auto, markdown, rst, towncrier, none" in message
+
+
+def test_a_project_that_does_not_vote_gets_no_pmc_checks_unless_it_asks() -> None:
+    none = parse(with_(vote="none"))
+    assert (none.votes, none.checks_sources) == (False, False)
+    asked = parse(with_(vote="none", source_checks=True))
+    assert (asked.votes, asked.checks_sources) == (False, True)
+    assert parse(with_(vote="none", source_checks=False)).checks_sources is False
+
+
+def test_an_asf_vote_always_has_the_pmc_checks() -> None:
+    assert parse(with_(vote="asf")).checks_sources
+    message = refused(with_(vote="asf", source_checks=False))
+    assert message.startswith("[tool.release] source-checks:") and "license-excludes" in message
+    # the same without `vote`: asf is the default
+    assert refused(with_(source_checks=False)) == message
+
+
+@pytest.mark.parametrize("vote", ["ASF", "apache", "pmc", "", "no"])
+def test_an_unknown_vote_policy_is_one_line(vote: str) -> None:
+    message = refused(with_(vote=vote))
+    assert message.startswith("[tool.release] vote:") and "asf, none" in message
+
+
+@pytest.mark.parametrize(("key", "value"), [("vote", True), ("source-checks", "yes"), ("source-checks", 1),
+                                            ("changelog-format", ["rst"])])
+def test_policy_keys_have_types(key: str, value: Any) -> None:
+    assert refused(with_(**{key.replace("-", "_"): value})).startswith(f"[tool.release] {key}:")
+
+
+def test_the_announcement_goes_to_the_announce_list_else_the_mailing_list() -> None:
+    assert parse(with_(mailing_list="dev@x.org")).announce_to == "dev@x.org"
+    assert parse(with_(mailing_list="dev@x.org", announce_list="news@x.org")).announce_to == "news@x.org"

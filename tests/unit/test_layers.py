@@ -29,7 +29,7 @@ PACKAGE = "release"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("release", "release.errors", "release.versions", "release.platforms", "release.console",
      "release.progress", "release.urls"),  # 1
-    ("release.config", "release.changelog", "release.record", "release.locks",
+    ("release.config", "release.changelog", "release.newsfragments", "release.record", "release.locks",
      "release.roster", "release.votes", "release.vote_thread", "release.emails",
      "release.licences", "release.trains"),  # 2: pure rules and texts
     ("release.plan.*",),  # 3: pure

@@ -98,6 +98,27 @@ def test_a_failed_vote_is_recorded_with_its_reasons(tmp_path: Path, lines: tuple
     assert "The vote has not passed:" in result.email.read_text()
 
 
+def test_a_project_that_does_not_vote_has_no_votes_to_count(tmp_path: Path) -> None:
+    staged(tmp_path)
+    with pytest.raises(RefusedError) as caught:
+        count_result(config_at(tmp_path, vote="none"), V("1.10.6rc1"), votes_file=votes(tmp_path, *PASS),
+                     now=NOW)
+    assert str(caught.value) == ('[tool.release] vote = "none": this project\'s releases are not voted on, '
+                                 'so there are no votes to count; set vote = "asf" if a PMC votes on them')
+    assert not (tmp_path / "dist" / "1.10.6rc1" / RESULT_EMAIL).exists()
+
+
+def test_a_result_without_a_mailing_list_says_so_in_one_line(tmp_path: Path) -> None:
+    staged(tmp_path)
+    said: list[object] = []
+    config = parse_config(tmp_path, {"name": "sample-app", "python": ["3.11"], "binding-voters": PMC})
+    result = count_result(config, V("1.10.6rc1"), votes_file=votes(tmp_path, *PASS), now=NOW,
+                          progress=said.append)
+    assert result.email.read_text().startswith("To: (no address: set [tool.release] mailing-list)\n")
+    assert (f"{result.email} has no address to go to: [tool.release] mailing-list is not set; set it, or "
+            "fill in the To: line before sending") in said
+
+
 def test_a_vote_open_less_than_72_hours_is_refused_and_nothing_is_written(tmp_path: Path) -> None:
     staged(tmp_path)
     early = (*PASS[:2], "+1 ann@sample.invalid 2026-11-28T12:00:00Z")
