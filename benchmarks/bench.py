@@ -12,7 +12,8 @@ they made. Nothing here asserts: it measures and prints.
     python -m benchmarks.bench [--skip SECTION,...] [--only SECTION,...] [--platform-flavours 3.11]
                                [--cold-base]
 
-Sections: release, images, ci, aliasing, verify, scale, fresh, airflow, platforms. The two-platform
+Sections: release, images, ci, aliasing, verify, scale, fresh, airflow, platforms, votes. Section
+`votes` (benchmarks/bench_votes.py) is pure and runs first, with no sandbox. The two-platform
 figures (section `platforms`, benchmarks/bench_platforms.py) run last on a sandbox of their own;
 `--platform-flavours` chooses their flavours (each needs an arm64 base image, built under qemu the
 first time).
@@ -37,7 +38,8 @@ from release.progress import Event, Progress
 from release.versions import parse_version
 
 FLAVOURS = ("3.9", "3.11", "3.13")
-SECTIONS = ("release", "images", "ci", "aliasing", "verify", "scale", "fresh", "airflow", "platforms")
+SECTIONS = ("release", "images", "ci", "aliasing", "verify", "scale", "fresh", "airflow", "platforms",
+            "votes")
 
 
 @dataclass
@@ -178,8 +180,13 @@ def run_bench(repo_root: Path, sections: Sequence[str] = SECTIONS, *,
     """Run the chosen sections; the caller prints the table. The `platforms` section runs last on a
     sandbox of its own, for `platform_flavours` (each needs an arm64 base image: minutes the first
     time); none skips it."""
-    single = [s for s in sections if s != "platforms"]
+    votes = Bench(repo_root, [])
+    if "votes" in sections:
+        console.progress("== votes")
+        _votes(votes)
+    single = [s for s in sections if s not in {"platforms", "votes"}]
     bench = _single_platform(repo_root, single) if single else Bench(repo_root, [])
+    bench.figures[:0] = votes.figures
     if "platforms" in sections and platform_flavours:
         from benchmarks.bench_platforms import bench_platforms
 
@@ -189,6 +196,17 @@ def run_bench(repo_root: Path, sections: Sequence[str] = SECTIONS, *,
         except Exception as exc:  # one broken section must not lose the others' figures
             bench.add("section platforms", f"failed: {type(exc).__name__}: {str(exc)[:300]}")
     return bench
+
+
+def _votes(bench: Bench) -> None:
+    from benchmarks.bench_votes import RATIO_GOAL, SHORT_GOAL, bench_votes
+
+    for filler, short, long, ratio in bench_votes():
+        bench.goal(f"a 20,000-character vote line ({filler})", f"{short * 1000:.2f} ms", short, SHORT_GOAL,
+                   " s", f"<= {SHORT_GOAL * 1000:.0f} ms (was 2.6 s)")
+        bench.goal(f"a 200,000-character vote line ({filler}), against 20,000",
+                   f"{ratio:.1f}x ({long * 1000:.1f} ms)", ratio, RATIO_GOAL, "x",
+                   f"<= {RATIO_GOAL:.0f}x (linear: about 10)")
 
 
 def _single_platform(repo_root: Path, sections: Sequence[str]) -> Bench:

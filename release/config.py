@@ -12,7 +12,10 @@ from types import MappingProxyType
 from typing import Any
 
 from release import platforms as known_platforms
+from release.changelog import AUTO, FORMATS
 from release.errors import ConfigError
+from release.roster import addresses_of
+from release.trains import Train, default_train, parse_trains
 from release.urls import has_credentials, hide_credentials, is_plain, plain_allowed, registry_host
 
 if sys.version_info >= (3, 11):
@@ -21,6 +24,11 @@ else:  # pragma: no cover - the images carry Python 3.9
     import tomli as tomllib
 
 SANDBOX = "sandbox"
+# How a release is approved: `asf`, a PMC vote on a staged candidate (the [VOTE] email, the PMC's checks of
+# LICENSE, NOTICE, headers and binaries); `none`, the release manager's own say. Configs written before the
+# key existed meant `asf`: it stays the default.
+ASF, NO_VOTE = "asf", "none"
+VOTE_POLICIES = (ASF, NO_VOTE)
 DEFAULT_BASE_IMAGE = "python:{python}-slim-bookworm"
 _FLAVOUR = re.compile(r"^3\.[0-9]{1,2}$")
 _NAME = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$")
@@ -42,6 +50,9 @@ _URL_SCHEMES: dict[str, tuple[str, ...]] = {
     "keys-url": ("https", "http", "svn", "svn+ssh", "file"),
 }
 _PATHS = ("dockerfile", "changelog", "constraints", "entrypoint")  # files of the target's repository
+STAGING = ("svn", "atr")  # where a candidate is staged for its vote: svn dev/, or Apache Trusted Releases
+ATR_SANDBOX_NAME = "test"  # the one committee and project the sandbox's ATR seeds (its test mode)
+_ATR_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 # The build args the pipeline sets itself (release/plan/images.py: `build_args` and `plan_image`);
 # `build-args` may not override them. A unit test checks this set against what the plan produces.
 RESERVED_BUILD_ARGS = frozenset({
@@ -124,14 +135,15 @@ class ReleaseConfig:
     svn_release: str = SANDBOX
     signing_key: str = SANDBOX
     keys_url: str = ""
-    mailing_list: str = "dev@example.invalid"
+    mailing_list: str = ""  # "" : not set; the emails say so instead of going to a made-up address
     install: str = "wheel"
     constraints: str = ""
     extras: tuple[str, ...] = ()
     app_command: tuple[str, ...] = ()
     uid: int = 50000
     dockerfile: str = "Dockerfile"
-    changelog: str = "CHANGELOG.md"
+    changelog: str | None = None  # None: looked for (CHANGELOG.md, CHANGES.rst, ...); "": none kept
+    changelog_format: str = AUTO  # one of release.changelog.FORMATS
     allow_http: tuple[str, ...] = ()
     build_args: tuple[tuple[str, str], ...] = ()
     smoke_commands: tuple[SmokeCommand, ...] = ()
@@ -153,10 +165,17 @@ class ReleaseConfig:
         return len(self.image_platforms) > 1
 
     distributions: tuple[Distribution, ...] = ()  # empty: the one distribution `name`, at the root
-    binding_voters: tuple[str, ...] = ()  # e-mail addresses or names whose votes are binding
+    binding_voters: tuple[str, ...] = ()  # the PMC: addresses or Apache ids whose votes are binding
     binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
     license_excludes: tuple[str, ...] = ()  # glob patterns, like Apache RAT's exclude list
     announce_list: str = ""  # where the [ANNOUNCE] email goes; default: mailing-list
+    vote: str = ASF  # one of VOTE_POLICIES
+    source_checks: bool | None = None  # the PMC's checks of the source release; None: when vote = asf
+    staging: str = "svn"  # svn | atr
+    atr: str = ""  # `sandbox` or the https URL of an ATR server
+    atr_project: str = ""  # the project's name in ATR (filled in: `test` for the sandbox)
+    atr_committee: str = ""  # the committee's name in ATR (filled in: the project's, `test` for the sandbox)
+    trains: tuple[Train, ...] = ()  # [tool.release.trains.NAME]: more trains than the release's own
 
     def __post_init__(self) -> None:
         if not self.distributions:
@@ -168,8 +187,53 @@ class ReleaseConfig:
         return next((d for d in self.distributions if d.name == self.name), self.distributions[0])
 
     @property
+    def votes(self) -> bool:
+        """Releases are approved by an ASF vote: candidates are staged and voted on."""
+        return self.vote == ASF
+
+    @property
+    def checks_sources(self) -> bool:
+        """Whether candidates pass the PMC's checks (LICENSE, NOTICE, headers, binaries, wheels made of
+        their sdist's files): always with an ASF vote, otherwise only when `source-checks` asks."""
+        return self.votes or bool(self.source_checks)
+
+    @property
+    def announce_to(self) -> str:
+        """Where the [ANNOUNCE] email goes: `announce-list`, else `mailing-list`; "" when neither is set."""
+        return self.announce_list or self.mailing_list
+
+    @property
+    def uses_atr(self) -> bool:
+        """Candidates are staged, voted on and finished in ATR (not svn)."""
+        return self.staging == "atr"
+
+    @property
+    def atr_in_sandbox(self) -> bool:
+        return self.uses_atr and self.atr == SANDBOX
+
+    @property
+    def all_trains(self) -> tuple[Train, ...]:
+        """Every train: the release's own (its `distributions`, named after `name`, as without
+        trains), unless a configured train releases `name` itself, then the configured ones."""
+        if any(_canonical(d.name) == _canonical(self.name) for t in self.trains for d in t.distributions):
+            return self.trains
+        listed = tuple((d.name, d.path, d.version_from) for d in self.distributions)
+        # without `changelog` the build looks for one (release/steps/notes.py); the train names the usual one
+        changelog = self.changelog if self.changelog is not None else "CHANGELOG.md"
+        return (default_train(self.name, listed, changelog), *self.trains)
+
+    def train(self, name: str) -> Train:
+        """The train `name`, or one ConfigError naming the trains there are."""
+        found = next((t for t in self.all_trains if t.name == name), None)
+        if found is None:
+            known = ", ".join(t.name for t in self.all_trains)
+            raise ConfigError(f"no train {name!r} in [tool.release] trains (there are: {known})")
+        return found
+
+    @property
     def uses_sandbox(self) -> bool:
-        return SANDBOX in {self.registry, self.index, self.svn_dev, self.svn_release, self.signing_key}
+        return self.atr_in_sandbox or SANDBOX in {self.registry, self.index, self.svn_dev, self.svn_release,
+                                                  self.signing_key}
 
     def base_image_for(self, python: str, *, registry: str = "") -> str:
         return self.base_image.format(python=python, registry=registry)
@@ -219,7 +283,8 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "app-command": ("app_command", list, "a command list run in smoke tests"),
     "uid": ("uid", int, "a numeric uid"),
     "dockerfile": ("dockerfile", str, "a Dockerfile path"),
-    "changelog": ("changelog", str, "a changelog path"),
+    "changelog": ("changelog", str, "a changelog path, or \"\" when the project keeps none"),
+    "changelog-format": ("changelog_format", str, f"one of {', '.join(FORMATS)}"),
     "allow-http": ("allow_http", list, "a list of host names allowed over plain http://"),
     "build-args": ("build_args", dict, "a table of Dockerfile build args (strings)"),
     "smoke-commands": ("smoke_commands", list, "a list of commands or {command, expect, timeout} tables"),
@@ -228,10 +293,17 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "variants": ("variants", dict, "a table of image variants, e.g. [tool.release.variants.slim]"),
     "platforms": ("platforms", list, "a list of image platforms like ['linux/amd64', 'linux/arm64']"),
     "distributions": ("distributions", list, "a list of tables {name, path, version-from}"),
-    "binding-voters": ("binding_voters", list, "a list of e-mail addresses or names"),
+    "binding-voters": ("binding_voters", list, "a list of e-mail addresses or Apache ids"),
     "binding-voters-file": ("binding_voters_file", str, "a file with one binding voter a line"),
     "license-excludes": ("license_excludes", list, "a list of glob patterns like 'docs/*.svg'"),
     "announce-list": ("announce_list", str, "the address the [ANNOUNCE] email goes to"),
+    "vote": ("vote", str, f"one of {', '.join(repr(p) for p in VOTE_POLICIES)}"),
+    "source-checks": ("source_checks", bool, "true or false"),
+    "staging": ("staging", str, "'svn' or 'atr'"),
+    "atr": ("atr", str, "'sandbox' or the https URL of Apache Trusted Releases"),
+    "atr-project": ("atr_project", str, "the project's name in ATR, like 'airflow'"),
+    "atr-committee": ("atr_committee", str, "the committee's name in ATR, like 'airflow'"),
+    "trains": ("trains", dict, "a table of release trains, e.g. [tool.release.trains.providers]"),
 }
 # The keys a variant may set for itself.
 _VARIANT_KEYS = ("extras", "build-args", "app-command", "smoke-commands", "health-check")
@@ -414,6 +486,7 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
     "health-check": _health_check,
     "variants": _variants,
     "distributions": _distributions,
+    "trains": parse_trains,
 }
 
 
@@ -464,11 +537,11 @@ def _check_endpoints(values: Mapping[str, Any]) -> None:
         raise ConfigError(f"[tool.release] registry: {hide_credentials('//' + registry)[2:]!r} is not "
                           "'sandbox' or host[:port] (no scheme, user or path)")
     check_signing_key(values.get("signing_key", SANDBOX), "[tool.release] signing-key")
-    for key in ("project", "mailing-list"):
+    for key in ("project", "mailing-list", "announce-list"):
         if _KEYS[key][0] in values:
             _check_text(key, values[_KEYS[key][0]])
     for key in _PATHS:
-        if _KEYS[key][0] in values:
+        if _KEYS[key][0] in values and not (key == "changelog" and values["changelog"] == ""):
             _check_path(key, values[_KEYS[key][0]])
 
 
@@ -531,15 +604,79 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
     if not 0 < uid < 2**31:
         raise ConfigError(f"[tool.release] uid: {uid} is not a valid non-root uid")
     _check_distributions(values["name"], values.get("distributions", ()))
+    _check_trains(values["name"], values.get("trains", ()), values.get("distributions", ()))
     if values.get("variants") and len(values.get("platforms", ())) > 1:
         raise ConfigError(
             "[tool.release] variants: image variants are built for one platform only; with several "
             f"platforms ({', '.join(values['platforms'])}) remove the variants or all platforms but one"
         )
+    for entry in values.get("binding_voters", ()):  # a name alone would never be binding: refused
+        addresses_of(entry, "[tool.release] binding-voters")
     if values.get("binding_voters_file"):
         _relative_path("binding-voters-file", values["binding_voters_file"])
+    _check_policy(values)
     _check_endpoints(values)
+    _check_atr(values)
     return ReleaseConfig(root=root, host_platform=host_platform, **values)
+
+
+def _check_policy(values: Mapping[str, Any]) -> None:
+    vote = values.get("vote", ASF)
+    if vote not in VOTE_POLICIES:
+        raise ConfigError(f"[tool.release] vote: {vote!r} is not one of {', '.join(VOTE_POLICIES)} (asf: a "
+                          "PMC votes on each candidate; none: the release manager releases)")
+    if vote == ASF and values.get("source_checks") is False:
+        raise ConfigError("[tool.release] source-checks: an ASF vote needs the PMC's checks of LICENSE, "
+                          "NOTICE, headers and binaries; remove source-checks (list exceptions in "
+                          "license-excludes)")
+    fmt = values.get("changelog_format", AUTO)
+    if fmt not in FORMATS:
+        raise ConfigError(f"[tool.release] changelog-format: {fmt!r} is not one of {', '.join(FORMATS)}")
+def _check_atr(values: dict[str, Any]) -> None:
+    """`staging`, and the ATR target: `sandbox` (whose one project and committee are `test`), or an
+    https URL with the project's and committee's names in ATR. Fills in the names."""
+    staging = values.get("staging", "svn")
+    if staging not in STAGING:
+        choices = " or ".join(map(repr, STAGING))
+        raise ConfigError(f"[tool.release] staging: expected {choices}, got {staging!r}")
+    target = values.get("atr", "")
+    if staging == "atr" and not target:
+        raise ConfigError("[tool.release] atr: required with staging = 'atr': 'sandbox' or the https URL of "
+                          "Apache Trusted Releases")
+    project, committee = values.get("atr_project", ""), values.get("atr_committee", "")
+    if not target:
+        if project or committee:
+            key = "atr-project" if project else "atr-committee"
+            raise ConfigError(f"[tool.release] {key}: set without atr; set atr = 'sandbox' or ATR's URL")
+        return
+    for key, name in (("atr-project", project), ("atr-committee", committee)):
+        if name and not _ATR_NAME.match(name):
+            raise ConfigError(f"[tool.release] {key}: {name!r} is not a name in ATR (lowercase letters, "
+                              "digits and '-', like 'airflow')")
+    if target == SANDBOX:
+        for key, name in (("atr-project", project), ("atr-committee", committee)):
+            if name not in ("", ATR_SANDBOX_NAME):
+                raise ConfigError(f"[tool.release] {key}: the sandbox's ATR holds only {ATR_SANDBOX_NAME!r} "
+                                  f"(its test mode seeds it), not {name!r}; leave {key} out")
+        values["atr_project"] = values["atr_committee"] = ATR_SANDBOX_NAME
+        return
+    _check_atr_url(target)
+    if not project:
+        raise ConfigError("[tool.release] atr-project: required with an ATR URL: the project's name in ATR, "
+                          "like 'airflow'")
+    values["atr_committee"] = committee or project
+
+
+def _check_atr_url(url: str) -> None:
+    """https only (also on this machine: ATR takes a token), no credentials, no path."""
+    if has_credentials(url):
+        raise ConfigError(f"[tool.release] atr: {hide_credentials(url)!r} carries credentials; they would be "
+                          "shown and recorded: the token comes from RELEASE_ATR_TOKEN or the keyring")
+    scheme, _, rest = url.partition("://")
+    host = registry_host(rest.rstrip("/")) if rest else ""
+    if scheme != "https" or not host or "/" in rest.rstrip("/") or "?" in rest or "#" in rest:
+        raise ConfigError(f"[tool.release] atr: {url!r} is not 'sandbox' or an https:// URL of a server (no "
+                          "path), like 'https://release-test.apache.org'")
 
 
 def _check_distributions(name: str, distributions: tuple[Distribution, ...]) -> None:
@@ -554,6 +691,31 @@ def _check_distributions(name: str, distributions: tuple[Distribution, ...]) -> 
     if main[0].own_version:
         raise ConfigError(f"[tool.release] distributions: {name} carries the release's version; remove its "
                           "version-from")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _check_trains(name: str, trains: tuple[Train, ...], distributions: tuple[Distribution, ...]) -> None:
+    """Each distribution goes with one train. The release's own train (its top-level `distributions`)
+    is there unless a train lists the release's own distribution `name`."""
+    owner: dict[str, str] = {}
+    own = any(_canonical(d.name) == _canonical(name) for t in trains for d in t.distributions)
+    if own and distributions:
+        raise ConfigError(f"[tool.release] distributions: the train that releases {name} lists its "
+                          "distributions; remove the top-level list")
+    if not own:
+        owner = {_canonical(d.name): name for d in distributions} or {_canonical(name): name}
+    for train in trains:
+        if train.name in owner.values():
+            raise ConfigError(f"[tool.release] trains.{train.name}: the release's own train is called "
+                              f"{name!r}; give this one another name")
+        for dist in train.distributions:
+            if _canonical(dist.name) in owner:
+                raise ConfigError(f"[tool.release] trains.{train.name}.distributions: {dist.name!r} is "
+                                  f"released by the train {owner[_canonical(dist.name)]!r} already")
+            owner[_canonical(dist.name)] = train.name
 
 
 def load_config(root: Path, *, profile: Path | None = None) -> ReleaseConfig:

@@ -2,20 +2,46 @@
 """The emails around a vote that the pipeline renders: `[RESULT][VOTE]` and `[ANNOUNCE]`. Pure.
 
 (The `[VOTE]` email itself is rendered where the candidate is staged, in steps/vote.py.)
-The release manager sends them; the pipeline only writes them into dist/<V>/.
+The release manager sends them; the pipeline only writes them into dist/<V>/. An address that is not
+configured is never made up: the `To:` line says which key to set, and `missing_recipient` is the
+one line the step writing the email shows.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from pathlib import Path
 
-from release.votes import MIN_BINDING_PLUS, VOTE_HOURS, Tally, voters
+from release.votes import MIN_BINDING_PLUS, VOTE_HOURS, Review, Tally, voters, when
 
 
-def when(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+def recipient(address: str, key: str) -> str:
+    """What the `To:` line holds: the configured address, else the key to set (never a made-up address)."""
+    return address or f"(no address: set [tool.release] {key})"
+
+
+def missing_recipient(address: str, key: str, email: Path | str) -> str:
+    """The one line to show when an email was written without an address; "" when it has one."""
+    if address:
+        return ""
+    return (f"{email} has no address to go to: [tool.release] {key} is not set; set it, or fill in the To: "
+            "line before sending")
+
+
+def notes_text(version: str, notes: str) -> str:
+    """The release notes paragraph of an email; a project that keeps no changelog is said to have none."""
+    if not notes.strip():
+        return f"There are no release notes for {version}: the project keeps no changelog."
+    return f"Release notes for {version}:\n\n{notes.strip()}"
+
+
+def review_line(item: Review) -> str:
+    """One reply not counted as it stands: who, when, why, and how it begins."""
+    who = f"{item.voter or 'no sender'}{' (binding)' if item.binding else ''}"
+    moment = when(item.when) if item.when else "no time"
+    said = f': "{item.excerpt}"' if item.excerpt else ""
+    return f"{who}, {moment}: {item.why}{said}"
 
 
 def _listing(title: str, names: Sequence[str]) -> str:
@@ -24,10 +50,15 @@ def _listing(title: str, names: Sequence[str]) -> str:
 
 
 def render_result_email(*, project: str, final: str, candidate: str, mailing_list: str, tally: Tally,
-                        thread_subject: str = "") -> str:
-    """`[RESULT][VOTE]`: the counts, who voted what, and whether it passed, headers first."""
+                        thread_subject: str = "", decided_by: str = "") -> str:
+    """`[RESULT][VOTE]`: the counts, who voted what, and whether it passed, headers first; the
+    replies that were not counted as they stand, and how the release manager counted a voter."""
     subject = thread_subject or f"[VOTE] Release {project} {final} from {candidate}"
-    if tally.passed:
+    if tally.needs_reading:
+        verdict = ("The count is not finished: replies of binding voters (listed below) were not understood "
+                   "and need the release manager's reading:\n" + "\n".join(f"- {r}" for r in tally.reasons))
+        after = "This draft is not to be sent before they are read and counted."
+    elif tally.passed:
         verdict = (f"The vote has passed: {tally.count(1, binding=True)} binding +1, "
                    f"{tally.count(-1, binding=True)} binding -1.")
         after = (f"Thanks to everyone who checked the candidate and voted. {candidate} will be released as "
@@ -50,9 +81,18 @@ def render_result_email(*, project: str, final: str, candidate: str, mailing_lis
     if tally.late:
         names = ", ".join(v.voter for v in tally.late)
         notes.append(f"Cast after the vote closed, not counted: {names}.")
+    if tally.changed:
+        notes.append(f"Changed their vote (the last one counts): {'; '.join(tally.changed)}.")
+    if tally.decided:
+        by = f", decided by {decided_by}" if decided_by else ""
+        counted = ", ".join(f"{voter}: {value}" for voter, value in tally.decided)
+        notes.append(f"Counted as the release manager read their replies{by}: {counted}.")
+    if tally.review:
+        notes.append("Replies not counted as they stand:\n" + "\n".join(f"  {review_line(r)}"
+                                                                         for r in tally.review))
     note_text = ("\n\n" + "\n".join(notes)) if notes else ""
     listing = "\n\n".join(sections)
-    return f"""To: {mailing_list}
+    return f"""To: {recipient(mailing_list, "mailing-list")}
 Subject: [RESULT]{subject}
 
 Hello everyone,
@@ -95,7 +135,7 @@ def render_announce_email(news: Announcement) -> str:
     sums = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in news.files)
     images = "\n".join(f"  {ref}" for ref in news.images)
     shipped = ", ".join(f"{name} {version}" for name, version in news.distributions)
-    return f"""To: {news.to}
+    return f"""To: {recipient(news.to, "announce-list")}
 Subject: [ANNOUNCE] {news.project} {news.version} released
 
 Hello everyone,
@@ -121,7 +161,5 @@ Container images:
 
 {images}
 
-Release notes for {news.version}:
-
-{news.release_notes.strip()}
+{notes_text(news.version, news.release_notes)}
 """

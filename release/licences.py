@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """What a PMC member checks by hand in a source release, as pure functions over names and bytes.
 
 - LICENSE and NOTICE at the top of the source tarball and of every sdist;

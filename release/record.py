@@ -196,9 +196,12 @@ class VoteResultInfo:
     source: str = ""  # the votes file it was counted from
     source_sha512: str = ""
     email: str = ""  # the [RESULT][VOTE] email, relative to dist/<rc>/
+    review: tuple[str, ...] = ()  # replies not counted as they stand: who, when, why, how they begin
+    decided: Mapping[str, str] = field(default_factory=dict)  # voter -> +1|0|-1|none, as the RM read them
+    decided_by: str = ""  # who read those replies and decided (`--count`, `--decided-by`)
 
     def __post_init__(self) -> None:
-        _tuple(self, "reasons")
+        _tuple(self, "reasons", "review")
 
 
 @dataclass(frozen=True)

@@ -67,6 +67,15 @@ def sample_repo(tmp_path: Path) -> Path:
     return make_sample_repo(tmp_path / "sample")
 
 
+@pytest.fixture(scope="session")
+def airflow_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Airflow's released sources as Airflow's repository lays them out (tests/airflow_sources.py);
+    read-only: a test that adds commits or tags works on `airflow_sources.copy_repo(...)`."""
+    from airflow_sources import make_airflow_repo
+
+    return make_airflow_repo(tmp_path_factory.mktemp("airflow") / "airflow")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def engine_running(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> None:
     """Image tests talk to the engine directly: start it the way the sandbox does if it is down."""

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Throwaway keyrings, svn repositories and built candidates for the build/sign/vote tests.
+"""Throwaway keyrings, svn repositories and built candidates for the build/sign/vote tests, and
+vote threads as the list archive exports them (real mbox files, written with `mailbox`).
 
 Builds take seconds, so each (version) is built once per test session and shared read-only;
 a test that changes files works on `copy_tree(...)` of it.
@@ -8,16 +9,25 @@ a test that changes files works on `copy_tree(...)` of it.
 from __future__ import annotations
 
 import atexit
+import dataclasses
+import email.utils
+import mailbox
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
 from pathlib import Path
 
 import pytest
 from conftest import git, make_sample_repo
 
 from release.config import ReleaseConfig, load_config
+from release.record import load_record
 from release.steps.build import BuildResult, build_release
 from release.versions import parse_version
 
@@ -142,3 +152,93 @@ def copy_tree(source: Path, dest: Path) -> tuple[Path, ReleaseConfig]:
     shutil.copytree(source, dest, symlinks=True)
     git(dest, "status", "--short")  # refresh the index stat data of the moved files
     return dest, load_config(dest)
+
+
+# --- vote threads ----------------------------------------------------------------------------------
+
+ROOT = "<vote-1.10.6rc1@sample.invalid>"  # the Message-ID of the [VOTE] message of `vote_thread`
+CALL = "Please vote:\n\n[ ] +1 approve the release\n[ ] +0 no opinion\n[ ] -1 do not release, because ...\n"
+
+
+@dataclass(frozen=True)
+class Mail:
+    """One message of a vote thread as the archive holds it. Headers are written exactly as given."""
+
+    sender: str  # the From header
+    body: str | None = "+1"  # the plain part; None: none
+    hours: float | None = 1.0  # when the archive received it (its `From ` line), hours after the [VOTE]
+    html: str | None = None  # an HTML part: with `body`, the alternative; alone, the only part
+    subject: str = ""  # default: `Re: ` and the thread's subject
+    replies_to: str = ROOT  # the Message-ID it answers ("": none)
+    id: str = ""  # its own Message-ID (default: one made up from its place in the thread)
+    date: str | None = None  # the Date header as the sender wrote it; default: the archive's time
+    received: bool = False  # the list server's Received header, with the archive's time
+
+
+def vote_subject(candidate: str = "1.10.6rc1", project: str = "Sample App") -> str:
+    return f"[VOTE] Release {project} {candidate.split('rc')[0]} from {candidate}"
+
+
+def _message(mail: Mail) -> Message:
+    if mail.body is not None and mail.html is not None:
+        message: Message = MIMEMultipart("alternative")
+        message.attach(MIMEText(mail.body, "plain", "utf-8"))
+        message.attach(MIMEText(mail.html, "html", "utf-8"))
+    elif mail.html is not None:
+        message = MIMEText(mail.html, "html", "utf-8")
+    else:
+        message = MIMEText(mail.body or "", "plain", "utf-8")
+    return message
+
+
+def vote_thread(path: Path, mails: Sequence[Mail], *, opened: datetime, candidate: str = "1.10.6rc1",
+                root: bool = True) -> Path:
+    """An mbox export at `path`: the [VOTE] message of `candidate` (received at `opened`, Message-ID
+    `ROOT`), then `mails` in their order. Returns `path`."""
+    path.unlink(missing_ok=True)
+    box = mailbox.mbox(str(path), create=True)
+    call = Mail("Release Manager <rm@sample.invalid>", CALL, 0.0, subject=vote_subject(candidate),
+                replies_to="", id=ROOT)
+    for number, mail in enumerate([call] if root else [], start=0):
+        _add(box, mail, opened, number, candidate)
+    for number, mail in enumerate(mails, start=1):
+        _add(box, mail, opened, number, candidate)
+    box.flush()
+    box.close()
+    return path
+
+
+def _add(box: mailbox.mbox, mail: Mail, opened: datetime, number: int, candidate: str) -> None:
+    message = _message(mail)
+    moment = opened + timedelta(hours=mail.hours) if mail.hours is not None else None
+    message["From"] = mail.sender
+    message["Subject"] = mail.subject or f"Re: {vote_subject(candidate)}"
+    message["Message-ID"] = mail.id or f"<reply-{number}@sample.invalid>"
+    if mail.replies_to:
+        message["In-Reply-To"] = mail.replies_to
+        message["References"] = mail.replies_to
+    if mail.date is None and moment is not None:
+        message["Date"] = email.utils.format_datetime(moment)
+    elif mail.date:
+        message["Date"] = mail.date
+    if mail.received and moment is not None:
+        received = email.utils.format_datetime(moment)
+        message["Received"] = f"from mx.sample.invalid by lists.sample.invalid; {received}"
+    entry = mailbox.mboxMessage(message)
+    address = email.utils.parseaddr(mail.sender)[1] or "unknown"
+    if moment is not None:
+        entry.set_from(address, moment.utctimetuple())
+    else:
+        entry.set_from(address)
+    box.add(entry)
+
+
+def staged_hours_ago(directory: Path, version: str, hours: float) -> datetime:
+    """The record in `directory` as if its candidate had been staged `hours` ago (a vote lasts days,
+    and a test does not wait for one). Returns that staging time."""
+    record = load_record(directory, version)
+    assert record.stage is not None, f"{version} is not staged"
+    opened = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=hours)
+    record.set_stage(dataclasses.replace(record.stage, opened=opened.isoformat(),
+                                         vote_closes=(opened + timedelta(hours=72)).isoformat()))
+    return opened

@@ -121,3 +121,85 @@ def ensure_tag(root: Path, name: str, commit: str, message: str) -> bool:
     except git.GitCommandError as exc:
         raise CommandError(f"git tag {name} {commit[:12]} failed: {exc.stderr.strip()}") from None
     return True
+
+
+class GitReader:
+    """What a train's plan reads from the repository, in as few git commands as it can: one for the
+    tree's file list, one for the files' texts, one for the tags, and one `git log` per commit the
+    distributions' last tags point at (a wave's tags share one) plus one per untagged distribution.
+    `calls` counts the git commands run (the figure per distribution the trains report)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.repo = _open(root)
+        self.calls = 0
+
+    def _git(self, *args: str) -> str:
+        self.calls += 1
+        try:
+            return str(self.repo.git.execute(["git", *args], strip_newline_in_stdout=False))
+        except git.GitCommandError as exc:
+            raise CommandError(f"git {args[0]} in {self.root} failed: {str(exc.stderr).strip()}") from None
+
+    def tree_files(self, commit: str) -> tuple[str, ...]:
+        """Every file's path in `commit` (a full hash)."""
+        out = self._git("ls-tree", "-r", "-z", "--name-only", check_object_name(commit))
+        return tuple(name for name in out.split("\0") if name)
+
+    def read_files(self, commit: str, paths: list[str]) -> dict[str, str | None]:
+        """The texts of `paths` in `commit` (None for a path that is not a file there), through the one
+        `git cat-file --batch` process GitPython keeps open for the repository: counted as one command."""
+        if not paths:
+            return {}
+        tree = _commit(self.repo, check_object_name(commit)).tree
+        self.calls += 1
+        found: dict[str, str | None] = {}
+        for path in paths:
+            try:
+                blob = tree / path
+            except KeyError:
+                found[path] = None
+                continue
+            found[path] = blob.data_stream.read().decode("utf-8") if isinstance(blob, git.Blob) else None
+        return found
+
+    def tags_matching(self, patterns: list[str]) -> dict[str, str]:
+        """Tag name -> the commit it points at, for the tags matching the glob `patterns`."""
+        out = self._git("for-each-ref", "--format=%(refname:strip=2)%00%(*objectname)%00%(objectname)",
+                        *(f"refs/tags/{p}" for p in patterns))
+        found = {}
+        for line in out.splitlines():
+            name, peeled, direct = line.split("\0")
+            found[name] = peeled or direct
+        return found
+
+    def commits_since(self, head: str, since: dict[str, str | None]
+                      ) -> dict[str, tuple[tuple[str, str], ...]]:
+        """Per folder, the commits (hash, subject) reachable from `head` and not from its `since` commit
+        that touch a file under it (newest first); every commit touching it when `since` is None."""
+        found: dict[str, list[tuple[str, str]]] = {path: [] for path in since}
+        groups: dict[str, list[str]] = {}
+        for path, start in since.items():
+            if start is None:
+                out = self._git("log", "--format=%x00%H%x1f%s", check_object_name(head), "--", path)
+                found[path] = [_commit_line(c) for c in out.split("\0") if c.strip()]
+            else:
+                groups.setdefault(check_object_name(start), []).append(path)
+        for start, paths in groups.items():
+            out = self._git("log", "--format=%x00%H%x1f%s", "--name-only",
+                            f"{start}..{check_object_name(head)}")
+            for chunk in out.split("\0")[1:]:
+                first, _, names = chunk.partition("\n")
+                sha, subject = _commit_line(first)
+                files = [n for n in names.splitlines() if n]
+                for path in paths:
+                    prefix = "" if path in ("", ".") else path.rstrip("/") + "/"
+                    if any(name.startswith(prefix) for name in files):
+                        found[path].append((sha, subject))
+        return {path: tuple(commits) for path, commits in found.items()}
+
+
+def _commit_line(line: str) -> tuple[str, str]:
+    """`<hash>\x1f<subject>` as git log prints it with the format above."""
+    sha, _, subject = line.strip("\n").partition("\x1f")
+    return sha, subject

@@ -113,6 +113,12 @@ def generate_key(
     raise CommandError(f"gpg generated no key in {gnupghome}; run `gpg --homedir {gnupghome} -K` to see why")
 
 
+def add_user_id(key: str, user_id: str, *, gnupghome: Path) -> None:
+    """Give the passphrase-less `key` another user id (its fingerprint stays the same)."""
+    run([*_gpg(gnupghome), "--pinentry-mode", "loopback", "--passphrase", "", "--quick-add-uid", key,
+         user_id], hint=_HINT)
+
+
 def has_secret_key(key: str, *, gnupghome: Path) -> bool:
     """True when `gnupghome` holds the secret part of `key`, told from its files: unlike
     `--list-secret-keys` this asks no gpg-agent, and so starts none."""

@@ -24,9 +24,11 @@ _CHILDREN: dict[int, subprocess.Popen[bytes]] = {}  # started by this process: r
 
 
 def spawn(
-    argv: Sequence[str], *, log_file: Path, cwd: Path | None = None, env: Mapping[str, str] | None = None
+    argv: Sequence[str], *, log_file: Path, cwd: Path | None = None, env: Mapping[str, str] | None = None,
+    inherit_env: bool = True,
 ) -> int:
-    """Start `argv` in its own session with its output appended to `log_file`; return its pid."""
+    """Start `argv` in its own session with its output appended to `log_file`; return its pid.
+    `env` is added to this process's environment, or is the whole of it with `inherit_env=False`."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     log.debug("+ %s &", shlex.join(argv))
     with open(log_file, "ab") as sink:
@@ -35,7 +37,7 @@ def spawn(
         child = subprocess.Popen(
             list(argv),
             cwd=cwd,
-            env=None if env is None else {**os.environ, **env},
+            env=_environment(env, inherit_env),
             stdin=subprocess.DEVNULL,
             stdout=sink,
             stderr=subprocess.STDOUT,
@@ -43,6 +45,12 @@ def spawn(
         )
     _CHILDREN[child.pid] = child
     return child.pid
+
+
+def _environment(env: Mapping[str, str] | None, inherit: bool) -> dict[str, str] | None:
+    if not inherit:
+        return dict(env or {})
+    return None if env is None else {**os.environ, **env}
 
 
 def _reap(pid: int) -> None:
@@ -101,3 +109,18 @@ def stop(pid: int, marker: str, *, timeout: float = 10.0) -> bool:
             os.kill(pid, signal.SIGKILL)
         wait_until(lambda: not alive(pid), timeout=5.0, interval=0.1)
     return True
+
+
+def terminate(pids: Sequence[int], *, timeout: float = 10.0) -> list[int]:
+    """SIGTERM every process of `pids` (then SIGKILL those left after `timeout`); the caller knows
+    them to be its own. Returns the pids that had to be killed."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    wait_until(lambda: not any(alive(pid) for pid in pids), timeout=timeout, interval=0.1)
+    killed = [pid for pid in pids if alive(pid)]
+    for pid in killed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not any(alive(pid) for pid in killed), timeout=5.0, interval=0.1)
+    return killed

@@ -12,6 +12,7 @@ from release.cli import ci as ci_tasks
 from release.cli import housekeeping, show
 from release.cli import images as image_tasks
 from release.cli import vote as vote_tasks
+from release.cli.init import init
 from release.cli.sandbox import sandbox_tasks
 from release.cli.support import (
     PLATFORM_HELP,
@@ -120,6 +121,6 @@ ns = Collection(
     release, publish, vote_tasks.build, vote_tasks.sign, vote_tasks.stage, vote_tasks.verify,
     vote_tasks.vote_result, vote_tasks.promote, vote_tasks.constraints, vote_tasks.announce,
     housekeeping.cleanup, housekeeping.withdraw, image_tasks.images, image_tasks.smoke, image_tasks.refresh,
-    ci_tasks.ci,
+    ci_tasks.ci, init,
 )
 ns.add_collection(sandbox_tasks)

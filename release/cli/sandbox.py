@@ -14,11 +14,13 @@ from release.cli.support import flavours_of, project_root, read_config, reports_
 @task(help={"python": "comma-separated flavours to prepare base images for (default: all configured)"})
 @reports_errors
 def up(c: Context, python: str = "", profile: str = "") -> None:
-    """Start the local sandbox: engine, registry, package index, svn, gpg key, base images."""
+    """Start the local sandbox: engine, registry, package index, svn, gpg key, base images (and ATR,
+    when the config stages there: `staging = "atr"`, `atr = "sandbox"`)."""
     config = read_config(profile)
     services = sandbox.up(config.root, name=config.name, flavours=flavours_of(config, python),
-                          progress=console.progress)
-    console.ok(f"registry {services.registry}, index {services.index_url}, svn {services.svn_url}")
+                          progress=console.progress, atr=config.atr_in_sandbox)
+    extra = f", ATR {services.atr.url}" if services.atr is not None else ""
+    console.ok(f"registry {services.registry}, index {services.index_url}, svn {services.svn_url}{extra}")
 
 
 @task(help={"json": "print the status as JSON on stdout"})
@@ -42,7 +44,8 @@ def status(c: Context, json: bool = False) -> None:
 @task
 @reports_errors
 def down(c: Context) -> None:
-    """Stop the sandbox services this project started; data and ports are kept."""
+    """Stop the sandbox services this project started (ATR and its workers too); data and ports are
+    kept."""
     sandbox.down(project_root())
     console.ok("sandbox stopped")
 

@@ -22,6 +22,7 @@ from release.config import check_signing_key
 from release.errors import ReleaseError, VerificationError
 from release.pipeline import vote as pipeline
 from release.versions import parse_version
+from release.votes import parse_decision, when
 
 DRY_RUN = "show what the command would change, and why it would refuse; changes nothing"
 JSON = "with --dry-run: print the plan as JSON on stdout"
@@ -84,7 +85,7 @@ def constraints(c: Context, version: str = "", profile: str = "", dry_run: bool 
 @reports_errors
 def stage(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False
           ) -> None:
-    """Commit a signed candidate to svn dev/ and render the [VOTE] email."""
+    """Commit a signed candidate to svn dev/ and render its email: the [VOTE], or a call to test it."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
@@ -92,7 +93,7 @@ def stage(c: Context, version: str = "", profile: str = "", dry_run: bool = Fals
         show_command_plan(pipeline.stage_plan(config, wanted, target), json)
         return
     result = pipeline.stage(config, wanted, target, say=console.progress)
-    console.ok(f"staged {result.url}; vote email: {result.email}")
+    console.ok(f"staged {result.url}; email: {result.email}")
 
 
 @task(help={"version": "the release candidate, e.g. 1.10.6rc1 (with --published: any release)",
@@ -128,29 +129,63 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
     pipeline.image_problems(found.images)
 
 
-@task(help={"version": "the release candidate voted on, e.g. 1.10.6rc1", "profile": PROFILE_HELP,
-            "votes": "the votes: a plain-text file (`+1 Name <address> 2026-11-27T09:12:00Z` a line) "
-                     "or an mbox export of the vote thread",
-            "closed-at": "when the vote closed (ISO 8601, UTC unless it says), if not at the last vote "
-                         "counted",
+@task(iterable=["count"],
+      help={"version": "the release candidate voted on, e.g. 1.10.6rc1", "profile": PROFILE_HELP,
+            "votes": "the votes: an mbox export of the vote thread (the replies to this candidate's [VOTE] "
+                     "message count, timed by the archive, binding by the sender's address alone) or a "
+                     "plain-text file (`+1 Name <address> 2026-11-27T09:12:00Z` a line)",
+            "closed-at": "when the vote closed (ISO 8601, UTC unless it says), if not at the last reply",
+            "count": "ADDRESS=+1|0|-1|none: how a voter counts once you have read their replies listed for "
+                     "reading (it replaces their votes; repeat it for more voters)",
+            "decided-by": "who read those replies and decided (recorded with the result); needed with "
+                          "--count",
             "dry-run": DRY_RUN, "json": JSON})
 @reports_errors
 def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str = "",
-                profile: str = "", dry_run: bool = False, json: bool = False) -> None:
-    """Count the votes by the ASF rules, record the result, and write the [RESULT][VOTE] email."""
+                count: list[str] | None = None, decided_by: str = "", profile: str = "",
+                dry_run: bool = False, json: bool = False) -> None:
+    """Count the votes by the ASF rules, record the result, and write the [RESULT][VOTE] email.
+
+    Binding is decided by the sending address alone (binding-voters); the vote opens no earlier
+    than the candidate was staged; replies that do not say one vote plainly, or carry no readable
+    time, or one after now, are listed, and a binding voter's must be read (--count) before the vote
+    passes."""
     wanted = parse_version(required_version(version))
     if not votes:
         raise ReleaseError("--votes is required: a plain-text file of votes or an mbox export of the thread")
+    decisions = dict(parse_decision(item) for item in count or [])
     config = read_config(profile)
     if dry_run:
         show_command_plan(pipeline.vote_result_plan(config, wanted, votes=votes), json)
         return
     result = pipeline.vote_result(config, wanted, votes=Path(votes).resolve(), closed_at=closed_at,
+                                  decisions=decisions, decided_by=decided_by,
                                   target=lambda: connect_target(config), say=console.progress)
     tally = result.tally
+    if len(result.roots) > 1:  # a resent call for votes, or someone else's: the replies to each counted
+        console.warn(f"{len(result.roots)} [VOTE] messages name {wanted}; the replies to each were read: "
+                     f"{'; '.join(result.roots)}")
+    if result.outside:
+        console.progress(f"{result.outside} messages of the export are not replies to the [VOTE] message of "
+                         f"{wanted}: not read")
+    if tally.late:
+        console.progress(f"cast after the vote closed at {when(tally.closed)}, not counted: "
+                         f"{', '.join(v.voter for v in tally.late)}")
+    if tally.review:
+        console.table(f"Replies not counted as they stand ({len(tally.needs_reading)} need reading)",
+                      ["voter", "when", "why", "it begins"],
+                      [(f"{r.voter or '-'}{' (binding)' if r.binding else ''}",
+                        when(r.when) if r.when else "no time", r.why + (" [NEEDS READING]" if r.needs_reading
+                                                                       else ""), r.excerpt or "-")
+                       for r in tally.review])
     counts = (f"{tally.count(1, binding=True)} binding +1, {tally.count(0, binding=True)} binding 0, "
               f"{tally.count(-1, binding=True)} binding -1, {len(tally.non_binding)} non-binding, "
               f"open {tally.hours_open:.1f} hours")
+    if tally.needs_reading:
+        raise VerificationError(f"the vote on {wanted} cannot pass yet: {'; '.join(tally.reasons)}; the "
+                                f"replies are listed above and in {result.email} (a draft, not to be sent); "
+                                "read them in the thread, then count again with --count ADDRESS=VOTE "
+                                "--decided-by NAME")
     if not result.passed:
         raise VerificationError(f"the vote on {wanted} did not pass ({'; '.join(tally.reasons)}); "
                                 f"recorded, and the [RESULT] email is {result.email}: fix the problems "
@@ -197,5 +232,5 @@ def announce(c: Context, version: str = "", profile: str = "", dry_run: bool = F
     if dry_run:
         show_command_plan(pipeline.announce_plan(config, wanted), json)
         return
-    email = pipeline.announce(config, wanted, connect_target(config))
+    email = pipeline.announce(config, wanted, connect_target(config), say=console.progress)
     console.ok(f"announcement of {wanted} written to {email}; send it")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from release import sandbox
+from release.adapters.atr import AtrTarget, check_url
 from release.adapters.clients import Clients, real_clients
 from release.config import SANDBOX, ReleaseConfig
 from release.errors import ConfigError
@@ -26,6 +27,7 @@ class Target:
     gnupghome: Path | None = None
     twine_env: Mapping[str, str] = field(default_factory=dict)
     is_sandbox: bool = False
+    atr: AtrTarget | None = None  # with staging = "atr": the server, project and how to log in
 
     def repository(self, image: str) -> str:
         return f"{self.registry}/{image}"
@@ -66,7 +68,19 @@ def resolve_target(config: ReleaseConfig, services: sandbox.Services | None) -> 
         if config.index == SANDBOX
         else {},
         is_sandbox=config.uses_sandbox,
+        atr=_atr_target(config, services),
     )
+
+
+def _atr_target(config: ReleaseConfig, services: sandbox.Services | None) -> AtrTarget | None:
+    """Pure: ATR when the config stages there; the sandbox's carries its certificate and token."""
+    if not config.uses_atr:
+        return None
+    if config.atr != SANDBOX:
+        return AtrTarget(check_url(config.atr), config.atr_project, config.atr_committee)
+    if services is None or services.atr is None:
+        raise ConfigError("the sandbox's ATR is not running: start it with `invoke sandbox.up`")
+    return services.atr.target(config.atr_project, config.atr_committee)
 
 
 def connect(
@@ -85,7 +99,8 @@ def connect(
         if start:
             kwargs = {"progress": progress} if progress is not None else {}
             services = sandbox.up(config.root, name=config.name, flavours=flavours,
-                                  platforms=platforms or config.image_platforms, **kwargs)
+                                  platforms=platforms or config.image_platforms, atr=config.atr_in_sandbox,
+                                  **kwargs)
     return resolve_target(config, services)
 
 

@@ -3,11 +3,13 @@
 
 from __future__ import annotations
 
+from release import locks
 from release.config import ReleaseConfig
 from release.pipeline.connect import Target, clients_for
 from release.pipeline.state import observe_for_withdraw, withdrawn_now
 from release.plan.withdraw import WithdrawPlan, plan_withdraw
 from release.progress import Progress
+from release.record import release_dir
 from release.steps.cleanup import CleanupResult, cleanup_svn
 from release.steps.sign import sign_record
 from release.steps.withdraw import WithdrawResult, withdraw_release
@@ -24,9 +26,12 @@ def withdraw(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, 
              say: Progress) -> WithdrawResult:
     clients = clients_for(target)
     plan = plan_withdraw(config, version, observe_for_withdraw(config, version, clients))
-    result = withdraw_release(config, plan, registry=clients.registry, index=clients.index, reason=reason,
-                              progress=say)
-    sign_record(result.record, key=key or target.signing_key, gnupghome=target.gnupghome)
+    # held throughout, as every run of V does: a run of V writing its record at the same time
+    # refuses this withdrawal at once (nothing moved), and is never overwritten by it
+    with locks.release_run(release_dir(config.root, str(version)), str(version)):
+        result = withdraw_release(config, plan, registry=clients.registry, index=clients.index, reason=reason,
+                                  progress=say)
+        sign_record(result.record, key=key or target.signing_key, gnupghome=target.gnupghome)
     return result
 
 

@@ -166,16 +166,18 @@ def vote_result_plan(config: ReleaseConfig, version: ReleaseVersion, *, votes: s
 
 
 def vote_result(config: ReleaseConfig, version: ReleaseVersion, *, votes: Path, closed_at: str,
-                target: Callable[[], Target], say: Progress) -> VoteResult:
+                decisions: Mapping[str, int | None], decided_by: str, target: Callable[[], Target],
+                say: Progress) -> VoteResult:
     """Count the votes and record the result; a record that was signed (the candidate was published)
     is signed again, with the key of the `target`, connected to only then."""
-    result = count_result(config, version, votes_file=votes,
-                          closed_at=parse_time(closed_at) if closed_at else None, progress=say)
-    signature = result.record.path.with_name(result.record.path.name + ".asc")
-    if signature.exists():
+
+    def resign(record: Path) -> None:
         found = target()
-        sign_record(result.record.path, key=found.signing_key, gnupghome=found.gnupghome)
-    return result
+        sign_record(record, key=found.signing_key, gnupghome=found.gnupghome)
+
+    return count_result(config, version, votes_file=votes,
+                        closed_at=parse_time(closed_at) if closed_at else None, decisions=decisions,
+                        decided_by=decided_by, resign=resign, progress=say)
 
 
 # --- after the vote ---------------------------------------------------------------------------------
@@ -228,9 +230,9 @@ def announce_plan(config: ReleaseConfig, version: ReleaseVersion) -> CommandPlan
     return plan_announce(version, refusals)
 
 
-def announce(config: ReleaseConfig, version: ReleaseVersion, target: Target) -> Path:
+def announce(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, say: Progress) -> Path:
     return announce_release(config, version, keys_url=target.keys_url, index_url=target.index_simple,
-                            repository=target.repository(config.image))
+                            repository=target.repository(config.image), progress=say)
 
 
 def constraints_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target) -> CommandPlan:
@@ -242,4 +244,5 @@ def constraints_plan(config: ReleaseConfig, version: ReleaseVersion, target: Tar
 
 
 def constraints(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, say: Progress) -> str:
-    return publish_recorded_constraints(config, version, target, say=say)
+    with locks.release_run(release_dir(config.root, str(version)), str(version)):  # it writes the record
+        return publish_recorded_constraints(config, version, target, say=say)

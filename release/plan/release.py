@@ -333,7 +333,7 @@ _DOES = {
     StepName.VOTED: "check dist/<V>/ holds exactly the files the vote passed (sha512 recorded at staging)",
     StepName.BUILD: "build sdist, wheel and source tarball from a clean export; twine check --strict",
     StepName.SIGN: "detached armored .asc and .sha512 for every file",
-    StepName.STAGE: "commit the candidate to svn dev/ and render the [VOTE] email",
+    StepName.STAGE: "commit the candidate to svn dev/ and render its email (a [VOTE] if the project votes)",
     StepName.IMAGES: "build every variant of each flavour's image, smoke them all, push them under their "
                      "version tags ([VARIANT-]V-pythonP)",
     StepName.INDEX: "put one image index per flavour over its platforms' images, read back from the registry",

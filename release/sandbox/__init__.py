@@ -9,10 +9,13 @@ Base images are cached in the engine as `sandbox/python:P` (and `P-ARCH` for ano
 `RELEASE_SANDBOX_BASE_REPOSITORY` names another local repository for them, which starts cold
 without touching the shared cache (how the cold figures are measured).
 
-`down` stops the registry, the index and the gpg-agent, and keeps all data and ports so `up` brings
-them back on the same URLs. A dockerd the sandbox started is left running by default: the engine is
-shared with whatever else uses it (`down(root, stop_engine=True)` stops it too). A dockerd the
-sandbox did not start is never stopped.
+With `atr=True`, `up` also starts a real Apache Trusted Releases server in a network namespace that
+reaches nothing (`release/sandbox/atr.py`).
+
+`down` stops the registry, the index, the gpg-agent and ATR, and keeps all data and ports so `up`
+brings them back on the same URLs. A dockerd the sandbox started is left running by default: the
+engine is shared with whatever else uses it (`down(root, stop_engine=True)` stops it too). A dockerd
+the sandbox did not start is never stopped.
 """
 
 from __future__ import annotations
@@ -27,11 +30,14 @@ from typing import Any
 from release import platforms as known_platforms
 from release.errors import ConfigError, ReleaseError, ServiceError
 from release.progress import Progress
+from release.sandbox import atr as atr_server
 from release.sandbox import base_images, dockerd, emulation, gpg, service_images, services, svn, tools
+from release.sandbox.atr import AtrServer
 from release.sandbox.base_images import SANDBOX_SUITES, recipe_digest
 from release.sandbox.state import Clock, Layout, locked, print_progress, read_state, write_state
 
-__all__ = ["SANDBOX_SUITES", "Services", "down", "load", "recipe_digest", "service_images_up", "status", "up"]
+__all__ = ["SANDBOX_SUITES", "AtrServer", "Services", "down", "load", "recipe_digest", "service_images_up",
+           "status", "up"]
 
 STATE_VERSION = 1
 BASE_REPOSITORY_ENV = "RELEASE_SANDBOX_BASE_REPOSITORY"
@@ -48,6 +54,7 @@ class Services:
     gnupghome: Path
     signing_key: str
     base_images: Mapping[str, str]
+    atr: AtrServer | None = None  # when ATR was brought up
 
     def __hash__(self) -> int:
         return hash(
@@ -59,6 +66,7 @@ class Services:
                 self.gnupghome,
                 self.signing_key,
                 tuple(sorted(self.base_images.items())),
+                self.atr,
             )
         )
 
@@ -81,11 +89,11 @@ def _validate(name: str, flavours: Sequence[str], platforms: Sequence[str]) -> N
 
 def up(
     root: Path, *, name: str, flavours: Sequence[str], progress: Progress = print_progress,
-    platforms: Sequence[str] = (),
+    platforms: Sequence[str] = (), atr: bool = False,
 ) -> Services:
     """Bring every service up (reusing what already answers) and return where they are. Base
     images are built for `platforms` (default: the host's); another architecture's needs qemu,
-    which is set up first."""
+    which is set up first. `atr`: ATR too (RELEASE_ATR_SOURCE names its source)."""
     _validate(name, flavours, platforms)
     layout = Layout.of(root)
     clock = Clock(progress)
@@ -117,6 +125,11 @@ def up(
         data["svn_url"] = svn.ensure_repo(layout.svn_repo, names, keys, clock)["url"]
         data["names"] = names
         write_state(layout, data)
+
+        if atr:
+            procs["atr"] = atr_server.ensure(layout, procs.get("atr", {}), gnupghome=home,
+                                             fingerprint=fingerprint, progress=clock)
+            write_state(layout, data)
 
         known = sorted({*data.get("base_images", {}), *flavours})
         data["base_images"] = {flavour: base_images.registry_ref(registry, flavour) for flavour in known}
@@ -158,6 +171,7 @@ def _services(layout: Layout, data: Mapping[str, Any]) -> Services:
             gnupghome=Path(data["gnupghome"]),
             signing_key=str(data["signing_key"]),
             base_images={str(k): str(v) for k, v in dict(data["base_images"]).items()},
+            atr=atr_server.load(dict(data.get("processes", {}).get("atr", {}))),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise ServiceError(
@@ -196,6 +210,8 @@ def down(root: Path, *, stop_engine: bool = False) -> None:
             record = procs.get(key, {})
             services.stop(service, layout, record)
             record["pid"] = None
+        if procs.get("atr") or atr_server.Paths.of(layout).home.exists():
+            atr_server.stop(layout, procs.setdefault("atr", {}))
         home = data.get("gnupghome")
         if isinstance(home, str) and Path(home).exists():
             gpg.stop_agent(Path(home))
@@ -243,6 +259,8 @@ def status(root: Path) -> dict[str, object]:
         "gpg": {"gnupghome": home, "signing_key": fingerprint, "key_present": key_ok},
         "base_images": images,
     }
+    if procs.get("atr"):
+        result["atr"] = atr_server.status(layout, procs["atr"])
     result["up"] = bool(
         data.get("complete")
         and engine["answering"]

@@ -11,9 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from release.config import ReleaseConfig
-from release.emails import Announcement, render_announce_email
+from release.emails import Announcement, missing_recipient, render_announce_email
 from release.errors import RefusedError
 from release.plan.tags import split_tag
+from release.progress import Progress, to_log
 from release.record import ReleaseRecord, load_record, release_dir, write_atomic
 from release.versions import ReleaseVersion
 
@@ -50,7 +51,7 @@ def announcement(config: ReleaseConfig, record: ReleaseRecord, *, keys_url: str,
     immutable = sorted(t for t in record.tags if split_tag(t)[0] == version)
     aliases = sorted(t for t in record.tags if split_tag(t)[0] != version)
     return Announcement(
-        project=config.project, version=version, to=config.announce_list or config.mailing_list,
+        project=config.project, version=version, to=config.announce_to,
         release_notes=record.build.release_notes if record.build else "",
         distributions=tuple(sorted(distributions.items())),
         download_url=record.promotion.url if record.promotion else "",
@@ -62,7 +63,7 @@ def announcement(config: ReleaseConfig, record: ReleaseRecord, *, keys_url: str,
 
 
 def announce_release(config: ReleaseConfig, version: ReleaseVersion, *, keys_url: str, index_url: str,
-                     repository: str) -> Path:
+                     repository: str, progress: Progress = to_log) -> Path:
     """Render the [ANNOUNCE] email of a published `version` into dist/<V>/; its path."""
     directory = release_dir(config.root, str(version))
     record = load_record(directory, str(version))
@@ -70,4 +71,7 @@ def announce_release(config: ReleaseConfig, version: ReleaseVersion, *, keys_url
     email = directory / ANNOUNCE_EMAIL
     write_atomic(email, render_announce_email(
         announcement(config, record, keys_url=keys_url, index_url=index_url, repository=repository)))
+    missing = missing_recipient(config.announce_to, "announce-list", email)
+    if missing:
+        progress(missing)
     return email

@@ -29,7 +29,6 @@ from typing import TYPE_CHECKING, Literal
 
 from release.adapters import git
 from release.adapters.cmd import CalledProcessError, run, tail
-from release.changelog import release_notes
 from release.config import Distribution, ReleaseConfig
 from release.errors import (
     CommandError,
@@ -42,6 +41,7 @@ from release.errors import (
 from release.plan.release import Artefact, PlannedDistribution, artefact_kind, artefacts, plan_distributions
 from release.progress import Progress, to_log
 from release.record import BuildInfo, FileEntry, copy_atomic, load_record, release_dir, sha512_of
+from release.steps.notes import notes_of
 from release.versions import ReleaseVersion, companion_version, parse_version
 
 if TYPE_CHECKING:
@@ -370,11 +370,7 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
                            f"move {directory} away to build {target} again")
     with tempfile.TemporaryDirectory(prefix="release-") as work:
         tree = git.export_commit(root, commit, Path(work) / "commit")
-        changelog = tree / config.changelog
-        if not changelog.is_file():
-            raise ConfigError(f"{config.changelog} is not in the commit; set [tool.release] changelog")
-        notes = release_notes(changelog.read_text(encoding="utf-8"), str(target.in_tree),
-                              source=config.changelog)
+        notes = notes_of(tree, config, str(target.in_tree))
         distributions = _check_declared(tree, config, commit, allow_version_mismatch, target)
         expected = planned if planned is not None else artefacts(name, target, distributions)
         declared = declared_version_of(tree, config.main)

@@ -1,24 +1,31 @@
 # SPDX-License-Identifier: Apache-2.0
 """Count the vote on a staged candidate, record the result, and write the `[RESULT][VOTE]` email.
 
-The counting and the ASF rules are pure (release/votes.py); this step reads the votes file and
-the binding voters, refuses a vote that has not been open 72 hours (nothing is written then), and
-records a result that passed or failed in dist/<rc>/release.json.
+The counting and the ASF rules are pure (release/votes.py, release/vote_thread.py); this step reads
+the votes file and the binding voters, opens the vote no earlier than the candidate was staged
+(its record's stage entry), refuses a vote that has not been open 72 hours (nothing is written
+then), and records a result that passed or failed in dist/<rc>/release.json, holding
+dist/<rc>/.lock as every run of that version does, so a run writing the record at the same time
+never loses the result, nor the result the run's writes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from release import locks
 from release.config import ReleaseConfig
-from release.emails import render_result_email, when
+from release.emails import missing_recipient, render_result_email, review_line
 from release.errors import ConfigError, RefusedError
 from release.progress import Progress, to_log
 from release.record import ReleaseRecord, VoteResultInfo, load_record, release_dir, sha512_of, write_atomic
+from release.roster import Roster, addresses_of, roster_lines
 from release.versions import ReleaseVersion
-from release.votes import VOTE_HOURS, Tally, count_votes, earliest_close, parse_roster, parse_votes, utc
+from release.vote_thread import parse_votes
+from release.votes import VOTE_HOURS, Review, Tally, count_votes, earliest_close, utc, when
 
 RESULT_EMAIL = "vote-result-email.txt"
 
@@ -29,25 +36,30 @@ class VoteResult:
     tally: Tally
     email: Path
     record: ReleaseRecord
+    outside: int = 0  # messages of the export that are not replies to this candidate's [VOTE]
+    roots: tuple[str, ...] = ()  # this candidate's [VOTE] messages in the export
 
     @property
     def passed(self) -> bool:
         return self.tally.passed
 
 
-def binding_voters(config: ReleaseConfig) -> tuple[str, ...]:
-    """`binding-voters` and the lines of `binding-voters-file`; ConfigError when there are none."""
-    found = list(config.binding_voters)
+def binding_voters(config: ReleaseConfig) -> Roster:
+    """`binding-voters` and the lines of `binding-voters-file`: ConfigError when there are none,
+    or naming the entry that is not an address or an Apache id."""
+    entries = [("[tool.release] binding-voters", entry) for entry in config.binding_voters]
     if config.binding_voters_file:
         path = config.root / config.binding_voters_file
         try:
-            found += parse_roster(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"[tool.release] binding-voters-file: cannot read {path} ({exc})") from None
-    if not found:
+        entries += [(f"[tool.release] binding-voters-file {config.binding_voters_file} line {number}", entry)
+                    for number, entry in roster_lines(text)]
+    if not entries:
         raise ConfigError("no binding voters are configured: list the PMC in [tool.release] binding-voters "
                           "or binding-voters-file")
-    return tuple(found)
+    return Roster.joined(addresses_of(entry, where) for where, entry in entries)
 
 
 def opened_at(record: ReleaseRecord) -> datetime:
@@ -59,47 +71,86 @@ def opened_at(record: ReleaseRecord) -> datetime:
     return utc(datetime.fromisoformat(stage.vote_closes)) - timedelta(hours=VOTE_HOURS)
 
 
-def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file: Path,
-                 closed_at: datetime | None = None, now: datetime | None = None,
-                 progress: Progress = to_log) -> VoteResult:
-    """Count `votes_file` for `candidate`, write the [RESULT][VOTE] email and record the result."""
-    if not candidate.is_rc:
-        raise RefusedError(f"{candidate} is not a release candidate; count the votes on one like "
-                           f"{candidate.final}rc1")
-    directory = release_dir(config.root, str(candidate))
+def _sign(value: int) -> str:
+    return f"{value:+d}" if value else "0"
+
+
+def _late(tally: Tally, roster: Roster) -> list[Review]:
+    """Votes cast after the close, as lines of the review list."""
+    return [Review(v.name, v.address, v.when, f"{_sign(v.value)} not counted: cast after the vote closed at "
+                   f"{when(tally.closed)}", v.comment, binding=roster.member(v.address) is not None)
+            for v in tally.late]
+
+
+def _staged(directory: Path, candidate: ReleaseVersion) -> ReleaseRecord:
     record = load_record(directory, str(candidate))
     if record.stage is None:
         raise RefusedError(f"{directory}: {candidate} was never staged for a vote; stage it first "
                            f"(invoke release --version {candidate})")
+    return record
+
+
+def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file: Path,
+                 closed_at: datetime | None = None, now: datetime | None = None,
+                 decisions: Mapping[str, int | None] | None = None, decided_by: str = "",
+                 resign: Callable[[Path], None] | None = None, progress: Progress = to_log) -> VoteResult:
+    """Count `votes_file` for `candidate`, write the [RESULT][VOTE] email and record the result.
+
+    `decisions` (address -> +1, 0, -1 or None for no vote) is how the release manager counts a
+    voter after reading their replies, recorded with `decided_by`. `resign` signs the record again
+    when it was signed (a published candidate's), while dist/<rc>/.lock is still held.
+    """
+    if not config.votes:
+        raise RefusedError(f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted "
+                           "on, so there are no votes to count; set vote = \"asf\" if a PMC votes on them")
+    if not candidate.is_rc:
+        raise RefusedError(f"{candidate} is not a release candidate; count the votes on one like "
+                           f"{candidate.final}rc1")
+    if decisions and not decided_by.strip():
+        raise RefusedError("--count needs --decided-by NAME: who read the replies is recorded with the "
+                           "result")
+    directory = release_dir(config.root, str(candidate))
+    _staged(directory, candidate)
     roster = binding_voters(config)
     try:
         text = votes_file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RefusedError(f"cannot read the votes from {votes_file} ({exc}); give a plain-text file or an "
                            "mbox export of the vote thread") from None
-    thread = parse_votes(text, source=votes_file.name)
-    opened = thread.opened or opened_at(record)
+    thread = parse_votes(text, candidate=str(candidate), source=votes_file.name)
     moment = utc(now or datetime.now(timezone.utc))
     if closed_at is not None and utc(closed_at) > moment:
         raise RefusedError(f"--closed-at {when(closed_at)} is in the future; give the time the vote closed")
-    tally = count_votes(thread.votes, roster, opened=opened, closed_at=closed_at)
-    if tally.too_early:
-        wait = earliest_close(opened)
-        hint = (f"wait until {when(wait)}" if moment < wait else
-                f"pass --closed-at with the time it closed (at least {when(wait)})")
-        raise RefusedError(f"the vote on {candidate} was open {tally.hours_open:.1f} hours (from "
-                           f"{when(opened)} to {when(tally.closed)}); ASF votes stay open at least "
-                           f"{VOTE_HOURS} hours: {hint}")
-    email = directory / RESULT_EMAIL
-    write_atomic(email, render_result_email(
-        project=config.project, final=str(candidate.final), candidate=str(candidate),
-        mailing_list=config.mailing_list, tally=tally, thread_subject=thread.subject))
-    record.set_vote_result(VoteResultInfo(
-        passed=tally.passed, opened=tally.opened.isoformat(), closed=tally.closed.isoformat(),
-        binding={v.voter: f"{v.value:+d}" if v.value else "0" for v in tally.binding},
-        non_binding={v.voter: f"{v.value:+d}" if v.value else "0" for v in tally.non_binding},
-        reasons=tally.reasons, source=str(votes_file), source_sha512=sha512_of(votes_file),
-        email=RESULT_EMAIL))
-    progress(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted; "
-             f"result email written to {email}")
-    return VoteResult(str(candidate), tally, email, record)
+    with locks.release_run(directory, str(candidate)):
+        record = _staged(directory, candidate)  # read again under the lock: what a run wrote meanwhile
+        staged = opened_at(record)
+        opened = max(staged, thread.opened) if thread.opened else staged
+        tally = count_votes(thread.votes, roster, opened=opened, closed_at=closed_at, now=moment,
+                            unread=thread.unread, decisions=decisions)
+        if tally.too_early:
+            wait = earliest_close(opened)
+            hint = (f"wait until {when(wait)}" if moment < wait else
+                    f"pass --closed-at with the time it closed (at least {when(wait)})")
+            raise RefusedError(f"the vote on {candidate} was open {tally.hours_open:.1f} hours (from "
+                               f"{when(opened)} to {when(tally.closed)}); ASF votes stay open at least "
+                               f"{VOTE_HOURS} hours: {hint}")
+        email = directory / RESULT_EMAIL
+        write_atomic(email, render_result_email(
+            project=config.project, final=str(candidate.final), candidate=str(candidate),
+            mailing_list=config.mailing_list, tally=tally, thread_subject=thread.subject,
+            decided_by=decided_by.strip()))
+        record.set_vote_result(VoteResultInfo(
+            passed=tally.passed, opened=tally.opened.isoformat(), closed=tally.closed.isoformat(),
+            binding={v.voter: _sign(v.value) for v in tally.binding},
+            non_binding={v.voter: _sign(v.value) for v in tally.non_binding},
+            reasons=tally.reasons, source=str(votes_file), source_sha512=sha512_of(votes_file),
+            email=RESULT_EMAIL, review=tuple(review_line(r) for r in (*tally.review, *_late(tally, roster))),
+            decided=dict(tally.decided), decided_by=decided_by.strip() if tally.decided else ""))
+        if resign is not None and record.path.with_name(record.path.name + ".asc").exists():
+            resign(record.path)
+    missing = missing_recipient(config.mailing_list, "mailing-list", email)
+    if missing:
+        progress(missing)
+    progress(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted, "
+             f"{len(tally.review)} replies listed for reading; result email written to {email}")
+    return VoteResult(str(candidate), tally, email, record, thread.outside, thread.roots)

@@ -39,6 +39,8 @@ from release.steps.build import build_set, package_builder
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.verify")
+# Why a project's candidates skip the PMC's checks of their sources (config.checks_sources).
+SKIPPED_CHECKS = "[tool.release] vote = \"none\" (source-checks = true asks for them)"
 
 
 @dataclass
@@ -270,9 +272,13 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
             if not gpg.import_keys(keys, gnupghome=home):
                 raise VerificationError(f"{keys_url} holds no public keys")
             check_files(folder, config, final, home, checks)
-        progress("checking LICENSE and NOTICE, license headers, binaries, and the wheels against the sdists")
-        artefacts = sorted(n for n in checks if (folder / n).is_file() and _is_artefact(n, config, final))
-        check_contents(folder, artefacts, config, checks)
+        if config.checks_sources:
+            progress("checking LICENSE and NOTICE, license headers, binaries, and the wheels against the "
+                     "sdists")
+            artefacts = sorted(n for n in checks if (folder / n).is_file() and _is_artefact(n, config, final))
+            check_contents(folder, artefacts, config, checks)
+        else:
+            progress(f"no checks of LICENSE, NOTICE, headers and binaries: {SKIPPED_CHECKS}")
         if rebuild:
             commit = commit or git.tag_commit(repo_root, str(target))
             if commit is None:

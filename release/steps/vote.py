@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Stage a release candidate in svn dev/ for the PMC vote, tag it in git, and write the vote email.
+"""Stage a release candidate in svn dev/, tag it in git, and write its email: the `[VOTE]` for a
+project whose releases a PMC votes on (`vote = "asf"`), else a call to test it (`vote = "none"`).
 
 Before anything is committed the candidate's files pass the checks PMC members make by hand
-(LICENSE, NOTICE, headers, binaries, wheels against sdists); after the commit, what svn holds is
-verified exactly as a voter would (`invoke verify`), and only then is the vote email written.
+(LICENSE, NOTICE, headers, binaries, wheels against sdists), when the project's policy has them;
+after the commit, what svn holds is verified exactly as a voter would (`invoke verify`), and only
+then is the email written.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from release.adapters import git, svn
-from release.config import ReleaseConfig
+from release.config import ASF, ReleaseConfig
+from release.emails import missing_recipient, notes_text, recipient
 from release.errors import RefusedError, VerificationError
 from release.progress import Progress, to_log
 from release.record import StageInfo, load_record, release_dir, sha512_of, write_atomic
@@ -27,6 +30,11 @@ from release.votes import VOTE_HOURS
 
 log = logging.getLogger("release.vote")
 EMAIL_NAME = "vote-email.txt"
+CANDIDATE_EMAIL_NAME = "candidate-email.txt"  # a project that does not vote: a call to test the candidate
+
+
+def email_name(config: ReleaseConfig) -> str:
+    return EMAIL_NAME if config.votes else CANDIDATE_EMAIL_NAME
 
 
 @dataclass(frozen=True)
@@ -44,6 +52,7 @@ class VoteEmail:
     release_notes: str
     closes: datetime
     distributions: tuple[tuple[str, str], ...] = ()  # (name, version voted on)
+    policy: str = ASF  # [tool.release] vote: `none` writes a call to test, with no vote and no PMC
 
 
 @dataclass(frozen=True)
@@ -57,20 +66,40 @@ class StageResult:
 
 
 def render_vote_email(vote: VoteEmail) -> str:
-    """The `[VOTE]` email for the dev list, headers first. Pure."""
+    """The candidate's email for the dev list, headers first: the `[VOTE]`, or for a project that does
+    not vote a call to test it. Pure."""
     closes = vote.closes.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     listing = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in vote.files)
     shipped = "\n".join(f"  {name} {version}" for name, version in vote.distributions)
     shipped_text = f"It releases these distributions:\n\n{shipped}\n\n" if vote.distributions else ""
-    return f"""To: {vote.mailing_list}
-Subject: [VOTE] Release {vote.project} {vote.final} from {vote.candidate}
+    if vote.policy == ASF:
+        subject = f"[VOTE] Release {vote.project} {vote.final} from {vote.candidate}"
+        opening = (f"This is a call for a vote on releasing {vote.project} {vote.final}, from release "
+                   f"candidate {vote.candidate}.")
+        where = "The files to vote on are in svn:"
+        ask = (f"The vote is open for at least {VOTE_HOURS} hours, until {closes}, and passes with at least "
+               "three\n")
+        ask += """binding +1 votes and more binding +1 than -1 votes. Please vote:
+
+[ ] +1 approve the release
+[ ] +0 no opinion
+[ ] -1 do not release, because ...
+
+Only PMC members' votes are binding; everyone is welcome to check the candidate and vote
+(mark such votes "non-binding")."""
+    else:
+        subject = f"{vote.project} {vote.candidate}: release candidate of {vote.final}, ready for testing"
+        opening = f"Release candidate {vote.candidate} of {vote.project} {vote.final} is ready for testing."
+        where = "Its files are in svn:"
+        ask = f"Please try it and reply with anything that should stop {vote.final} from being released."
+    return f"""To: {recipient(vote.mailing_list, "mailing-list")}
+Subject: {subject}
 
 Hello everyone,
 
-This is a call for a vote on releasing {vote.project} {vote.final}, from release candidate \
-{vote.candidate}.
+{opening}
 
-{shipped_text}The files to vote on are in svn:
+{shipped_text}{where}
 
   {vote.svn_url}
 
@@ -84,19 +113,9 @@ the key {vote.fingerprint}; the public keys of the release managers are in:
 The candidate was built from git tag {vote.tag}
 (commit {vote.commit}); building that commit again gives the same bytes.
 
-The vote is open for at least {VOTE_HOURS} hours, until {closes}, and passes with at least three
-binding +1 votes and more binding +1 than -1 votes. Please vote:
+{ask}
 
-[ ] +1 approve the release
-[ ] +0 no opinion
-[ ] -1 do not release, because ...
-
-Only PMC members' votes are binding; everyone is welcome to check the candidate and vote
-(mark such votes "non-binding").
-
-Release notes for {vote.final}:
-
-{vote.release_notes.strip()}
+{notes_text(vote.final, vote.release_notes)}
 """
 
 
@@ -142,8 +161,9 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
     files = staged_files(directory, artefacts, recorded)
     assert record.build is not None  # the build step is done
     commit = record.build.commit
-    progress("checking LICENSE and NOTICE, license headers, binaries and the wheels before staging")
-    _check_contents(config, directory / "svn", str(target.final))
+    if config.checks_sources:
+        progress("checking LICENSE and NOTICE, license headers, binaries and the wheels before staging")
+        _check_contents(config, directory / "svn", str(target.final))
     tag = str(target)
     if git.ensure_tag(config.root, tag, commit, f"{config.project} {target} ({describe(target)})"):
         progress(f"tagged {commit[:12]} as {tag} (push it: git push origin {tag})")
@@ -171,6 +191,10 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
                                 f"was written: remove it (svn rm {url}) and stage a new candidate") from None
     moment = now or datetime.now(timezone.utc)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if revision is None and record.stage is not None and record.stage.opened:
+        # a rerun that committed nothing: the vote opened when these files were staged, and a vote
+        # result counts from then (a later opening would leave the votes cast since uncounted)
+        moment = datetime.fromisoformat(record.stage.opened)
     vote = VoteEmail(
         project=config.project, final=str(target.final), candidate=str(target),
         mailing_list=config.mailing_list, svn_url=url,
@@ -178,15 +202,19 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
         fingerprint=signer, keys_url=keys_url, tag=tag, commit=commit,
         release_notes=record.build.release_notes,
         closes=moment + timedelta(hours=VOTE_HOURS),
-        distributions=tuple(sorted(record.distributions().items())) or ((config.name, str(target.final)),))
-    email = directory / EMAIL_NAME
+        distributions=tuple(sorted(record.distributions().items())) or ((config.name, str(target.final)),),
+        policy=config.vote)
+    email = directory / email_name(config)
     write_atomic(email, render_vote_email(vote))
+    missing = missing_recipient(config.mailing_list, "mailing-list", email)
+    if missing:
+        progress(missing)
     # a rerun that committed nothing keeps the revision an earlier run committed
     kept = revision if revision is not None or record.stage is None else record.stage.revision
     record.set_stage(StageInfo(url, tag, commit, signer, keys_url, {p.name: sha512_of(p) for p in files},
                                vote.closes.isoformat(), kept, opened=moment.isoformat()))
     record.step_done("stage", {"url": url, "revision": kept})
-    progress(f"vote email written to {email}")
+    progress(f"{'vote' if config.votes else 'candidate'} email written to {email}")
     return StageResult(str(target), url, revision, tag, commit, email)
 
 

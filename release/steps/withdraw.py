@@ -35,7 +35,7 @@ class WithdrawResult:
 def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Registry,
                      index: Index, reason: str, progress: Progress = to_log) -> WithdrawResult:
     """Carry out `plan`: the marker tag, the aliases, the index, and the record of dist/<V>/ (which
-    the pipeline signs again)."""
+    the pipeline signs again, holding dist/<V>/.lock throughout as every run of V does)."""
     if not reason.strip():
         raise RefusedError('say why the release is withdrawn: --reason "..."')
     version = str(plan.version)

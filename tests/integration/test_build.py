@@ -164,9 +164,15 @@ def test_a_committed_link_out_of_the_tree_is_refused_in_one_line(sample_repo: Pa
 
 
 def test_the_changelog_is_read_from_the_commit(sample_repo: Path) -> None:
-    (sample_repo / "CHANGELOG.md").unlink()
+    pyproject = sample_repo / "pyproject.toml"
+    named = "[tool.release]\nchangelog = \"CHANGELOG.md\"\n"
+    pyproject.write_text(pyproject.read_text().replace("[tool.release]\n", named))
+    changelog = sample_repo / "CHANGELOG.md"
+    kept = changelog.read_text()
+    changelog.unlink()
     git(sample_repo, "commit", "-q", "-am", "no changelog")
-    with pytest.raises(ConfigError, match=r"CHANGELOG\.md is not in the commit"):
+    changelog.write_text(kept)  # in the working tree only: not what is released
+    with pytest.raises(ConfigError, match=r"^\[tool.release\] changelog: CHANGELOG\.md is not in the commit"):
         build_release(load_config(sample_repo), V_RC)
 
 

@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT
+from vote_fixtures import Mail, vote_thread
+
+from release.record import StageInfo, load_record, release_dir
 
 
 def invoke(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -103,6 +107,10 @@ def test_release_help_describes_the_options() -> None:
     (["withdraw", "--version", "1.10.6"], "--reason is required: say why the release is withdrawn"),
     (["vote-result", "--version", "1.10.6rc1", "--votes", "v.txt", "--closed-at", "soon"],
      "'soon' is not a time like 2026-11-29T13:00:00Z"),
+    (["vote-result", "--version", "1.10.6rc1", "--votes", "v.txt", "--count", "a@b"],
+     "--count 'a@b': give ADDRESS=+1, ADDRESS=0, ADDRESS=-1 or ADDRESS=none"),
+    (["vote-result", "--version", "1.10.6rc1", "--votes", "v.txt", "--count", "a@b=+1", "--count", "a@b=yes"],
+     "--count 'a@b=yes': give ADDRESS=+1"),
 ])
 def test_the_vote_and_withdraw_options_are_checked_before_anything_runs(tmp_path: Path, args: list[str],
                                                                          expected: str) -> None:
@@ -114,3 +122,37 @@ def test_the_vote_and_withdraw_options_are_checked_before_anything_runs(tmp_path
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and expected in lines[0], result.stderr
     assert snapshot(root) == before
+
+
+def test_vote_result_lists_what_it_did_not_understand_and_waits_for_the_release_manager(
+        tmp_path: Path) -> None:
+    root = write_project(tmp_path / "p", 'name = "x"\npython = ["3.11"]\nmailing-list = "dev@x.example"\n'
+                                         'binding-voters = ["jane", "joe", "Ann <ann@x.example>"]')
+    record = load_record(release_dir(root, "1.0.0rc1"), "1.0.0rc1")
+    opened = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=4)
+    record.set_stage(StageInfo("svn://dev/x/1.0.0rc1", "1.0.0rc1", "c" * 40, "F" * 40, "k", {},
+                               (opened + timedelta(hours=72)).isoformat(), 1, opened=opened.isoformat()))
+    thread = vote_thread(tmp_path / "thread.mbox", [
+        Mail("Jane <jane@apache.org>", "+1", 2), Mail("Joe <joe@apache.org>", "+1 (binding)", 10),
+        Mail("Jim <jim@example.org>", "LGTM, thanks", 11),
+        Mail("Ann <ann@x.example>", "1) the LICENSE is missing\n2) so is the NOTICE", 80)],
+        opened=opened, candidate="1.0.0rc1")
+    args = ("vote-result", "--version", "1.0.0rc1", "--votes", str(thread))
+
+    held = invoke(root, *args)
+    assert held.returncode == 7, held.stderr
+    assert "Replies not counted as they stand (1 need reading)" in held.stderr
+    assert "1) the LICENSE is missing / 2) so is the NOTICE" in held.stderr and "LGTM, thanks" in held.stderr
+    last = held.stderr.strip().splitlines()[-1]
+    assert last.startswith("error: the vote on 1.0.0rc1 cannot pass yet: ") and "--count ADDRESS=VOTE" in last
+    draft = (root / "dist" / "1.0.0rc1" / "vote-result-email.txt").read_text()
+    assert "The count is not finished" in draft and "1) the LICENSE is missing" in draft
+
+    undecided = invoke(root, *args, "--count", "ann@x.example=+1")
+    assert undecided.returncode == 6 and "--count needs --decided-by NAME" in undecided.stderr
+
+    counted = invoke(root, *args, "--count", "ann@x.example=+1", "--decided-by", "Rita Manager")
+    assert counted.returncode == 0, counted.stderr
+    result = load_record(release_dir(root, "1.0.0rc1"), "1.0.0rc1").vote_result
+    assert result is not None and result.passed
+    assert result.decided == {"ann@x.example": "+1"} and result.decided_by == "Rita Manager"

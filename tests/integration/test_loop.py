@@ -20,13 +20,12 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from conftest import REPO_ROOT, git
 from release_helpers import SampleRelease
-from vote_fixtures import svn
+from vote_fixtures import Mail, staged_hours_ago, svn, vote_thread
 
 from release import sandbox
 from release.plan.images import WHEEL_SHA256_LABEL
@@ -104,18 +103,12 @@ def commit_sdk_version(root: Path, version: str) -> None:
     git(root, "commit", "-qam", f"SDK {version}")
 
 
-def mbox(opened: datetime, votes: list[tuple[str, str, float]]) -> str:
-    """An mbox export of the vote thread: the [VOTE] message, then one reply per (sender, body, hours)."""
-    subject = f"[VOTE] Release Sample App {FINAL} from {RC}"
-
-    def message(sender: str, when: datetime, title: str, body: str) -> str:
-        return (f"From {sender} {when.strftime('%a %b %d %H:%M:%S %Y')}\nFrom: {sender}\n"
-                f"Date: {format_datetime(when)}\nSubject: {title}\n\n{body}\n\n")
-
-    thread = message("Release Manager <rm@sample.invalid>", opened, subject, "[ ] +1 approve\n[ ] -1 no\n")
-    for sender, body, hours in votes:
-        thread += message(sender, opened + timedelta(hours=hours), f"Re: {subject}", body)
-    return thread
+def mbox(where: Path, opened: datetime, votes: list[tuple[str, str, float]]) -> str:
+    """An mbox export of the vote thread, as the list archive gives it: the [VOTE] message, then one
+    reply to it per (sender, body, hours after the [VOTE])."""
+    path = vote_thread(where / "thread.mbox", [Mail(sender, body, hours) for sender, body, hours in votes],
+                       opened=opened, candidate=RC)
+    return path.read_text(encoding="utf-8")
 
 
 BINDING = ["Jane <jane@sample.invalid>", "Joe <joe@sample.invalid>", "Ann Smith <ann@sample.invalid>",
@@ -165,23 +158,23 @@ def test_the_release_loop(loop: Loop) -> None:
                  says="ASF votes stay open at least 72 hours")
     assert json.loads((root / "dist" / RC / "release.json").read_text()).get("vote_result") is None
 
-    opened = now - timedelta(days=4)
-    few = loop.votes("few.mbox", mbox(opened, [(BINDING[0], "+1 (binding)", 2), (BINDING[1], "+1", 20),
-                                               ("Jim <jim@example.org>", "+1 (binding)", 30),
-                                               ("Kim <kim@example.org>", "+1", 73)]))
+    opened = staged_hours_ago(root / "dist" / RC, RC, 96)  # as if the vote had been open four days
+    few = loop.votes("few.mbox", mbox(root.parent, opened, [
+        (BINDING[0], "+1 (binding)", 2), (BINDING[1], "+1", 20),
+        ("Jim <jim@example.org>", "+1 (binding)", 30), ("Kim <kim@example.org>", "+1", 73)]))
     loop.refused("vote-result", "--version", RC, "--votes", few, code=7,
                  says="2 binding +1 votes, at least 3 are needed")
     result_email = (root / "dist" / RC / "vote-result-email.txt").read_text()
     assert "Counted as non-binding (not in the list of binding voters): Jim <jim@example.org>" in result_email
     loop.refused("promote", "--version", FINAL, "--from-rc", RC, says="did not pass")
 
-    against = loop.votes("against.mbox", mbox(opened, [
+    against = loop.votes("against.mbox", mbox(root.parent, opened, [
         (BINDING[0], "+1", 2), (BINDING[1], "-1 the NOTICE is wrong", 20), (BINDING[2], "-1", 30),
         (BINDING[3], "-1", 73), ("Kim <kim@example.org>", "+1", 74)]))
     loop.refused("vote-result", "--version", RC, "--votes", against, code=7,
                  says="3 binding -1 against 1 binding +1")
 
-    passing = loop.votes("passing.mbox", mbox(opened, [
+    passing = loop.votes("passing.mbox", mbox(root.parent, opened, [
         (BINDING[0], "+1 (binding)\n\nsignatures and rebuild checked", 2), (BINDING[1], "+1", 20),
         ("Kim <kim@example.org>", "+1 non-binding", 40), (BINDING[3], "0 no time to check", 50),
         (BINDING[2], "> [ ] -1 no\n\n+1", 73)]))

@@ -9,7 +9,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -97,8 +97,13 @@ def test_stage_again_commits_nothing(staged: Staged, tmp_path: Path) -> None:
     mine = staged.copy(tmp_path)
     before = youngest(mine.repo)
     again = stage_release(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME),
-                          now=NOW)
+                          now=NOW + timedelta(days=2))
     assert again.revision is None and youngest(mine.repo) == before
+    # the vote still opened when the files were first staged: votes cast since still count
+    record = json.loads((mine.root / "dist" / RC / "release.json").read_text())
+    assert record["stage"]["opened"] == NOW.isoformat()
+    assert "open for at least 72 hours, until 2026-11-29 12:30 UTC" in (mine.root / "dist" / RC /
+                                                                        "vote-email.txt").read_text()
 
 
 def test_stage_refuses_a_folder_with_other_files(staged: Staged, tmp_path: Path) -> None:
@@ -297,6 +302,48 @@ def test_license_excludes_let_files_without_a_header_through(broken: Staged) -> 
                                                                   "sample_app/helpers.py", "*.png"))
     checks = check_release_files(broken.root / "dist" / RC / "svn", config, FINAL)
     assert checks["sample-app-1.10.6-source.tar.gz"].problems == ["NOTICE is missing"]
+
+
+def test_a_project_that_does_not_vote_stages_without_the_pmc_checks(broken: Staged, tmp_path: Path) -> None:
+    """`vote = "none"`: no PMC checks the project did not ask for, and a call to test, not a [VOTE]."""
+    mine = broken.copy(tmp_path)
+    config = dataclasses.replace(mine.config, vote="none")
+    said: list[object] = []
+    result = stage_release(config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME),
+                           now=NOW, progress=said.append)
+    assert sorted(svn("list", mine.folder_url).split()) == STAGED_NAMES
+    assert result.email == mine.root / "dist" / RC / "candidate-email.txt"
+    assert not (mine.root / "dist" / RC / "vote-email.txt").exists()
+    text = result.email.read_text()
+    assert text.startswith("To: dev@sample.invalid\n"
+                           "Subject: Sample App 1.10.6rc1: release candidate of 1.10.6, ready for testing\n")
+    assert "vote" not in text.lower() and "pmc" not in text.lower() and "binding" not in text.lower()
+    assert not any("LICENSE and NOTICE" in str(line) for line in said)
+    assert any("no checks of LICENSE, NOTICE, headers and binaries" in str(line) for line in said)
+    report = verify_candidate(config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME),
+                              repo_root=mine.root, rebuild=False)
+    assert report.ok
+
+
+def test_a_project_that_does_not_vote_may_ask_for_the_pmc_checks(broken: Staged, tmp_path: Path) -> None:
+    mine = broken.copy(tmp_path)
+    config = dataclasses.replace(mine.config, vote="none", source_checks=True)
+    before = youngest(mine.repo)
+    with pytest.raises(VerificationError, match=r"^the candidate fails the PMC checks, nothing was staged: "):
+        stage_release(config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
+    assert youngest(mine.repo) == before
+
+
+def test_a_vote_email_without_a_mailing_list_says_so(staged: Staged, tmp_path: Path) -> None:
+    mine = staged.copy(tmp_path)
+    (mine.root / "dist" / RC / "vote-email.txt").unlink()
+    said: list[object] = []
+    result = stage_release(dataclasses.replace(mine.config, mailing_list=""), V_RC,
+                           svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME), now=NOW,
+                           progress=said.append)
+    assert result.email.read_text().startswith("To: (no address: set [tool.release] mailing-list)\n")
+    assert (f"{result.email} has no address to go to: [tool.release] mailing-list is not set; set it, or "
+            "fill in the To: line before sending") in said
 
 
 # --- promote -----------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from release.config import (
     read_pyproject,
 )
 from release.errors import ConfigError, ReleaseError
+from release.trains import SvnLayout, Train, VersionFrom, VersionSource
 
 SAMPLE = FIXTURES / "sample"
 SAMPLE_MULTI = FIXTURES / "sample-multi"
@@ -70,6 +71,15 @@ FULL: dict[str, Any] = {
     "binding-voters-file": "dev/PMC.txt",
     "license-excludes": ["*.svg", "docs/**"],
     "announce-list": "announce@apache.org",
+    "changelog-format": "rst",
+    "vote": "asf",
+    "source-checks": True,
+    "staging": "atr",
+    "atr": "https://release-test.apache.org",
+    "atr-project": "airflow",
+    "atr-committee": "airflow",
+    "trains": {"providers": {"distributions": "providers/**", "version": "provider.yaml",
+                             "tag": "providers-{id}/{version}", "svn": "flat"}},
 }
 
 
@@ -133,6 +143,16 @@ def test_every_key_is_read() -> None:
         binding_voters_file="dev/PMC.txt",
         license_excludes=("*.svg", "docs/**"),
         announce_list="announce@apache.org",
+        changelog_format="rst",
+        vote="asf",
+        source_checks=True,
+        staging="atr",
+        atr="https://release-test.apache.org",
+        atr_project="airflow",
+        atr_committee="airflow",
+        trains=(Train("providers", pattern="providers/**", version=VersionSource(VersionFrom.PROVIDER_YAML,
+                                                                                 "provider.yaml"),
+                      tag="providers-{id}/{version}", svn=SvnLayout.FLAT),),
     )
     assert not config.uses_sandbox
     assert config.main == Distribution("apache-airflow")
@@ -237,7 +257,9 @@ def test_defaults() -> None:
     assert config.app_command == ()
     assert config.uid == 50000
     assert config.dockerfile == "Dockerfile"
-    assert config.changelog == "CHANGELOG.md"
+    assert config.changelog is None and config.changelog_format == "auto"  # looked for in the tree
+    assert config.mailing_list == "" and config.announce_to == ""  # never a made-up address
+    assert config.vote == "asf" and config.votes and config.checks_sources  # what configs meant before
     assert config.root == Path("/target")
     assert config.distributions == (Distribution("Sample_App", ".", ""),) and config.main.name == "Sample_App"
     assert config.binding_voters == () and config.binding_voters_file == ""
@@ -849,8 +871,10 @@ def test_distributions_with_paths_and_an_own_version() -> None:
 
 
 @pytest.mark.parametrize(("key", "value", "words"), [
-    ("binding-voters", "potiuk", "expected a list of e-mail addresses or names"),
+    ("binding-voters", "potiuk", "expected a list of e-mail addresses or Apache ids"),
     ("binding-voters", [1], "every item must be a string"),
+    ("binding-voters", ["potiuk", "Jarek Potiuk"], "'Jarek Potiuk' is not an address or an Apache id"),
+    ("binding-voters", ["Kaxil"], "a vote is binding only by the address it is sent from, never by a name"),
     ("binding-voters-file", "/etc/pmc", "must be a relative path"),
     ("license-excludes", "*.svg", "expected a list of glob patterns"),
     ("announce-list", ["a@b"], "expected the address the [ANNOUNCE] email goes to"),
@@ -871,11 +895,70 @@ def test_the_two_distribution_sample_is_configured() -> None:
     assert "Dockerfile" in config.license_excludes
 
 
+# --------------------------------------------------------------------------- staging: svn or ATR
+
+
+def test_staging_is_svn_unless_set() -> None:
+    config = parse(MINIMAL)
+    assert (config.staging, config.atr, config.uses_atr, config.atr_in_sandbox) == ("svn", "", False, False)
+
+
+def test_atr_in_the_sandbox_is_its_test_project_and_brings_the_sandbox_up() -> None:
+    config = parse(with_(staging="atr", atr="sandbox", registry="registry.example.org",
+                         index="https://upload.pypi.org/legacy/",
+                         svn_dev="https://dist.apache.org/repos/dist/dev",
+                         svn_release="https://dist.apache.org/repos/dist/release",
+                         signing_key="ABCDEF0123456789"))
+    assert (config.atr_project, config.atr_committee) == ("test", "test")
+    assert config.atr_in_sandbox and config.uses_sandbox
+
+
+def test_a_real_atr_takes_the_project_and_the_committee_defaults_to_it() -> None:
+    config = parse(with_(staging="atr", atr="https://release-test.apache.org/", atr_project="airflow"))
+    assert (config.atr_project, config.atr_committee) == ("airflow", "airflow")
+    assert config.uses_atr and not config.atr_in_sandbox
+
+
+def test_atr_configured_but_staging_in_svn_uses_no_atr() -> None:
+    config = parse(with_(atr="sandbox"))
+    assert not config.uses_atr and not config.atr_in_sandbox
+
+
+@pytest.mark.parametrize(("changes", "key", "words"), [
+    ({"staging": "dist"}, "staging", "expected 'svn' or 'atr', got 'dist'"),
+    ({"staging": ["atr"]}, "staging", "expected 'svn' or 'atr'"),
+    ({"staging": "atr"}, "atr", "required with staging = 'atr'"),
+    ({"staging": "atr", "atr": "http://release-test.apache.org"}, "atr", "https:// URL"),
+    ({"staging": "atr", "atr": "http://127.0.0.1:8443"}, "atr", "https:// URL"),
+    ({"staging": "atr", "atr": "https://release-test.apache.org/api"}, "atr", "no path"),
+    ({"staging": "atr", "atr": "https://rm:s3cret@release-test.apache.org"}, "atr", "carries credentials"),
+    ({"staging": "atr", "atr": "release-test.apache.org"}, "atr", "https:// URL"),
+    ({"staging": "atr", "atr": "https://release-test.apache.org"}, "atr-project", "required with an ATR URL"),
+    ({"staging": "atr", "atr": "https://x.org", "atr_project": "Air Flow"}, "atr-project",
+     "not a name in ATR"),
+    ({"staging": "atr", "atr": "https://x.org", "atr_project": "a", "atr_committee": "../b"}, "atr-committee",
+     "not a name in ATR"),
+    ({"staging": "atr", "atr": "sandbox", "atr_project": "airflow"}, "atr-project", "holds only 'test'"),
+    ({"staging": "atr", "atr": "sandbox", "atr_committee": "airflow"}, "atr-committee", "holds only 'test'"),
+    ({"atr_project": "airflow"}, "atr-project", "set without atr"),
+])
+def test_bad_atr_settings_are_one_error_line_naming_the_key(changes: dict[str, Any], key: str,
+                                                            words: str) -> None:
+    message = refused(with_(**changes))
+    assert message.startswith(f"[tool.release] {key}:"), message
+    assert words in message and "\n" not in message
+    assert "s3cret" not in message
+
+
 # --------------------------------------------------------------------------- what a config may not smuggle in
 
 
-@pytest.mark.parametrize("key", ["changelog", "dockerfile", "constraints"])
-@pytest.mark.parametrize("path", ["../x", "docs/../../x", "/etc/passwd", "..", "a/../../b", "x\ny", ""])
+@pytest.mark.parametrize(("key", "path"), [
+    (key, path)
+    for key in ("changelog", "dockerfile", "constraints")
+    for path in ("../x", "docs/../../x", "/etc/passwd", "..", "a/../../b", "x\ny", "")
+    if (key, path) != ("changelog", "")  # the project keeps none: test_no_changelog_at_all
+])
 def test_paths_outside_the_repository_are_refused_naming_the_key(key: str, path: str) -> None:
     table = with_(**{key: path}, install="index") if key == "constraints" else with_(**{key: path})
     message = refused(table)
@@ -888,7 +971,7 @@ def test_paths_inside_the_repository_are_accepted(path: str) -> None:
     assert parse(with_(changelog=path)).changelog == path
 
 
-@pytest.mark.parametrize("key", ["mailing-list", "project"])
+@pytest.mark.parametrize("key", ["mailing-list", "project", "announce-list"])
 @pytest.mark.parametrize("value", ["dev@x.org\nBcc: all@x.org", "dev@x.org\r\nX: y", "a\x00b", "tab\there"])
 def test_a_line_break_in_an_email_header_value_is_refused(key: str, value: str) -> None:
     message = refused(with_(**{key: value}))
@@ -1008,3 +1091,55 @@ def test_any_table_is_a_config_or_one_config_error_naming_the_key(changes: dict[
         message = str(exc)
         assert message.startswith("[tool.release] ") and "\n" not in message and len(message) < 1000, message
         assert any(message.startswith(f"[tool.release] {key}") for key in table) or "unknown key" in message
+
+
+# --------------------------------------------------------------------------- policies and changelogs
+
+
+def test_no_changelog_at_all() -> None:
+    assert parse(with_(changelog="")).changelog == ""
+
+
+@pytest.mark.parametrize("fmt", ["auto", "markdown", "rst", "towncrier", "none"])
+def test_each_changelog_format_is_accepted(fmt: str) -> None:
+    assert parse(with_(changelog_format=fmt)).changelog_format == fmt
+
+
+@pytest.mark.parametrize("fmt", ["md", "Markdown", "RST", "keepachangelog", ""])
+def test_an_unknown_changelog_format_is_one_line_naming_the_choices(fmt: str) -> None:
+    message = refused(with_(changelog_format=fmt))
+    assert message.startswith("[tool.release] changelog-format:")
+    assert "auto, markdown, rst, towncrier, none" in message
+
+
+def test_a_project_that_does_not_vote_gets_no_pmc_checks_unless_it_asks() -> None:
+    none = parse(with_(vote="none"))
+    assert (none.votes, none.checks_sources) == (False, False)
+    asked = parse(with_(vote="none", source_checks=True))
+    assert (asked.votes, asked.checks_sources) == (False, True)
+    assert parse(with_(vote="none", source_checks=False)).checks_sources is False
+
+
+def test_an_asf_vote_always_has_the_pmc_checks() -> None:
+    assert parse(with_(vote="asf")).checks_sources
+    message = refused(with_(vote="asf", source_checks=False))
+    assert message.startswith("[tool.release] source-checks:") and "license-excludes" in message
+    # the same without `vote`: asf is the default
+    assert refused(with_(source_checks=False)) == message
+
+
+@pytest.mark.parametrize("vote", ["ASF", "apache", "pmc", "", "no"])
+def test_an_unknown_vote_policy_is_one_line(vote: str) -> None:
+    message = refused(with_(vote=vote))
+    assert message.startswith("[tool.release] vote:") and "asf, none" in message
+
+
+@pytest.mark.parametrize(("key", "value"), [("vote", True), ("source-checks", "yes"), ("source-checks", 1),
+                                            ("changelog-format", ["rst"])])
+def test_policy_keys_have_types(key: str, value: Any) -> None:
+    assert refused(with_(**{key.replace("-", "_"): value})).startswith(f"[tool.release] {key}:")
+
+
+def test_the_announcement_goes_to_the_announce_list_else_the_mailing_list() -> None:
+    assert parse(with_(mailing_list="dev@x.org")).announce_to == "dev@x.org"
+    assert parse(with_(mailing_list="dev@x.org", announce_list="news@x.org")).announce_to == "news@x.org"

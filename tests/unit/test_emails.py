@@ -5,7 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from release.emails import Announcement, render_announce_email, render_result_email
+from release.emails import (
+    Announcement,
+    missing_recipient,
+    notes_text,
+    recipient,
+    render_announce_email,
+    render_result_email,
+)
 from release.votes import Vote, count_votes
 
 OPENED = datetime(2026, 11, 26, 12, 30, tzinfo=timezone.utc)
@@ -92,3 +99,40 @@ def test_an_announcement_without_a_vote_points_at_the_index() -> None:
     text = render_announce_email(Announcement(**{**NEWS.__dict__, "download_url": ""}))
     assert "The packages are on the package index:\n\n  http://127.0.0.1:8080/simple/" in text
     assert "file:///svn/release/sample-app/1.10.6" not in text
+
+
+# --------------------------------------------------------------------------- no made-up addresses, no notes
+
+
+def test_an_email_without_an_address_says_which_key_to_set() -> None:
+    text = render_announce_email(Announcement(**{**NEWS.__dict__, "to": ""}))
+    assert text.startswith("To: (no address: set [tool.release] announce-list)\n")
+    tally = count_votes(PASSING, ROSTER, opened=OPENED)
+    result_text = render_result_email(project="P", final="1.0.0", candidate="1.0.0rc1", mailing_list="",
+                                      tally=tally)
+    assert result_text.startswith("To: (no address: set [tool.release] mailing-list)\n")
+    for rendered in (text, result_text):
+        assert "@example" not in rendered.split("\n", 1)[0] and ".invalid" not in rendered.split("\n", 1)[0]
+
+
+def test_the_line_shown_when_an_email_has_no_address() -> None:
+    assert missing_recipient("dev@x.org", "mailing-list", "dist/1.0.0rc1/vote-email.txt") == ""
+    line = missing_recipient("", "announce-list", "dist/1.0.0/announce-email.txt")
+    assert line == ("dist/1.0.0/announce-email.txt has no address to go to: [tool.release] announce-list is "
+                    "not set; set it, or fill in the To: line before sending")
+    assert recipient("", "mailing-list") == "(no address: set [tool.release] mailing-list)"
+
+
+def test_a_project_without_a_changelog_has_no_release_notes_and_says_so() -> None:
+    text = render_announce_email(Announcement(**{**NEWS.__dict__, "release_notes": ""}))
+    assert text.endswith("\nThere are no release notes for 1.10.6: the project keeps no changelog.\n")
+    assert "Release notes for" not in text
+    none = "There are no release notes for 2.0.0: the project keeps no changelog."
+    assert notes_text("2.0.0", "  \n") == none
+    assert notes_text("2.0.0", "- A fix.\n") == "Release notes for 2.0.0:\n\n- A fix."
+
+
+def test_the_announcement_has_no_pmc_words() -> None:
+    for news in (NEWS, Announcement(**{**NEWS.__dict__, "download_url": ""})):
+        text = render_announce_email(news).lower()
+        assert "pmc" not in text and "vote" not in text and "binding" not in text

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 """A PMC member's checks of a source release: notices, headers, binaries, wheels from sdists. Pure."""
 
 from __future__ import annotations

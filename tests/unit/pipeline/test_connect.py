@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from release.adapters.atr import AtrTarget
 from release.config import ReleaseConfig, parse_config
 from release.errors import ConfigError
 from release.pipeline.connect import Target, base_images, resolve_target
-from release.sandbox import Services
+from release.sandbox import AtrServer, Services
 
 SERVICES = Services(
     state_dir=Path("/src/.release"),
@@ -113,3 +115,33 @@ def test_base_images_fill_in_the_targets_registry() -> None:
                         resolve_target(config(), SERVICES))
     assert found == {"3.11": "127.0.0.1:5001/sandbox/python:3.11",
                      "3.13": "127.0.0.1:5001/sandbox/python:3.13"}
+
+
+# --- ATR ---------------------------------------------------------------------------------------------
+
+ATR = AtrServer("https://127.0.0.1:8443", Path("/src/.release/atr/state/cert.pem"),
+                Path("/src/.release/atr/token"), "release-atr-0123456789", Path("/src/.release/logs/atr.log"))
+
+
+def test_staging_in_svn_has_no_atr_target() -> None:
+    assert resolve_target(config(), SERVICES).atr is None
+    assert resolve_target(config(atr="sandbox"), replace(SERVICES, atr=ATR)).atr is None
+
+
+def test_the_sandbox_s_atr_comes_with_its_certificate_and_token() -> None:
+    target = resolve_target(config(staging="atr", atr="sandbox"), replace(SERVICES, atr=ATR))
+    assert target.atr == AtrTarget("https://127.0.0.1:8443", "test", "test",
+                                   ca_file=Path("/src/.release/atr/state/cert.pem"),
+                                   token_file=Path("/src/.release/atr/token"), uid="test")
+
+
+def test_the_sandbox_s_atr_must_be_running() -> None:
+    with pytest.raises(ConfigError, match="the sandbox's ATR is not running"):
+        resolve_target(config(staging="atr", atr="sandbox"), SERVICES)
+
+
+def test_a_real_atr_trusts_the_system_and_takes_the_release_manager_s_token() -> None:
+    table = {**REAL, "staging": "atr", "atr": "https://release-test.apache.org/", "atr-project": "airflow"}
+    target = resolve_target(config(**table), None)
+    assert target.atr == AtrTarget("https://release-test.apache.org", "airflow", "airflow")
+    assert target.atr.ca_file is None and target.atr.token_file is None

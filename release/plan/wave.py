@@ -1,0 +1,344 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The wave planner: which distributions of a train a release takes, and everything about each. Pure.
+
+From facts the pipeline observes (each distribution's declared version and state read from the
+tree, the versions its existing tags name, the commits touching its folder since its last final
+tag) `plan_wave` decides the wave:
+
+- which distributions go: those changed since their own last release (or first released), or an
+  explicit list, or, for a later rc, exactly the ones an earlier vote excluded;
+- by state: `ready` ones go, `not-ready` ones only when listed, `suspended` ones never, `removed`
+  ones get their one last release;
+- each one's previous version, the commits since, its new version (what the tree declares) and its
+  rc number, one more than the candidates its tags already name: in a flat train each distribution
+  counts its own (one provider at rc3 beside others at rc1); a versioned train (one folder per
+  release, like Airflow's core) moves all of its distributions together, at one rc;
+- each one's tags, its svn paths (a folder per release, or flat), the wave's date-named source
+  tarball, and the lines of the one vote email listing every distribution with its version;
+- with constraints refs, the `constraints-<V>` tag on its branch (`constraints-latest` moves only
+  for the highest final: `owns_latest`, the rule `latest` follows).
+
+`exclude` takes the vote's exclusions (distribution -> reason): what is promoted is the rest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from release.errors import RefusedError, VersionError
+from release.plan.declared import State, tag_for
+from release.plan.release import distribution_files
+from release.plan.tags import owns_latest
+from release.trains import SvnLayout, Train
+from release.versions import ReleaseVersion, parse_version
+
+SIGNATURES = (".asc", ".sha512")
+
+
+@dataclass(frozen=True)
+class Commit:
+    sha: str
+    subject: str
+
+
+@dataclass(frozen=True)
+class DistributionFacts:
+    """One distribution as the pipeline observed it."""
+
+    name: str
+    id: str
+    path: str
+    declared: str  # the final version its tree declares
+    tag: str  # its tag template
+    svn_folder: str = ""
+    state: State = State.READY
+    source_date_epoch: int | None = None
+    tagged: tuple[ReleaseVersion, ...] = ()  # the versions its existing tags name
+    commits: tuple[Commit, ...] = ()  # touching its folder since its last final tag (all, without one)
+
+    @property
+    def previous(self) -> ReleaseVersion | None:
+        """Its last release: the highest final its tags name."""
+        finals = [v for v in self.tagged if not v.is_prerelease]
+        return max(finals) if finals else None
+
+    def tag_of(self, version: ReleaseVersion | str) -> str:
+        return tag_for(self.tag, version, ident=self.id, name=self.name)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class WaveEntry:
+    """One distribution in the wave."""
+
+    name: str
+    id: str
+    path: str
+    state: State
+    previous: ReleaseVersion | None
+    since: str  # the tag the commits are counted from ("" for a first release)
+    commits: tuple[Commit, ...]
+    version: ReleaseVersion  # the final version its files carry: what is voted on
+    rc: int
+    why: str
+    tag: str  # the candidate's tag, e.g. providers-http/6.3.1rc2
+    final_tag: str  # the tag promotion sets, e.g. providers-http/6.3.1
+    files: tuple[str, ...]  # its sdist and wheel (final version), each with .asc and .sha512
+    svn_dev: tuple[str, ...]  # where the files go for the vote, relative to the project's dev folder
+    svn_release: tuple[str, ...]  # where promotion puts them, relative to the project's release folder
+    source_date_epoch: int | None = None
+
+    @property
+    def candidate(self) -> ReleaseVersion:
+        return parse_version(f"{self.version}rc{self.rc}")
+
+
+@dataclass(frozen=True)
+class ConstraintsRef:
+    """A constraints tag: `constraints-<V>` on `branch`; `latest` moves with the highest final."""
+
+    branch: str
+    tag: str
+    latest: str  # "" when the moving tag stays where it is
+
+
+@dataclass(frozen=True)
+class WavePlan:
+    train: str
+    date: str  # YYYY-MM-DD, the wave's name
+    entries: tuple[WaveEntry, ...]
+    skipped: tuple[Skipped, ...]
+    unchanged: tuple[str, ...]  # ready, released, and untouched since
+    source_tarball: str  # the wave's source release, with its .asc and .sha512 beside it
+    source_dev: str  # its svn path in the dev folder
+    wave_tag: str  # a tag on the wave's commit ("" = none)
+    vote_lines: tuple[str, ...]  # one line per distribution for the vote email
+    constraints: ConstraintsRef | None = None
+    excluded: tuple[Skipped, ...] = field(default=())  # taken out at the vote, with the reason
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.entries)
+
+
+def _canonical(name: str) -> str:
+    return str(canonicalize_name(name))
+
+
+def _signed(files: Iterable[str]) -> tuple[str, ...]:
+    return tuple(f"{f}{suffix}" for f in files for suffix in ("", *SIGNATURES))
+
+
+def _folder(*parts: str) -> str:
+    return "/".join(p for p in parts if p)
+
+
+def _next_rc(facts: DistributionFacts, version: ReleaseVersion) -> int:
+    taken = [v.value.pre[1] for v in facts.tagged
+             if v.value.pre is not None and v.value.pre[0] == "rc" and v.final == version]
+    return max(taken, default=0) + 1
+
+
+def _decide(facts: DistributionFacts, listed: bool, retry: str | None, together: bool) -> tuple[str, str]:
+    """("go", why) or ("skip", reason) or ("same", "") for one distribution. In a train that moves
+    together a released version is "same" however much changed: the release manager declares the
+    next versions of all of them, and the train goes."""
+    version = parse_version(facts.declared)
+    previous = facts.previous
+    if facts.state is State.SUSPENDED:
+        return "skip", "suspended: a suspended distribution is never released (resume it: state ready)"
+    if facts.state is State.NOT_READY and not listed:
+        return "skip", "not-ready: released only when listed by name"
+    if version in facts.tagged:
+        if facts.state is State.REMOVED:
+            return "skip", f"removed, and its last release {version} is out: its sources can go"
+        if facts.commits and (listed or facts.state is State.READY) and not together:
+            return "skip", (f"changed since {facts.tag_of(version)} ({len(facts.commits)} commits) but still "
+                            f"declares {version}: declare its next version")
+        return ("skip", f"{version} is released already and nothing changed") if listed else ("same", "")
+    if previous is not None and version < previous:
+        return "skip", f"declares {version}, lower than its last release {previous}"
+    if retry is not None:
+        return "go", f"excluded at the last vote ({retry}): its next candidate"
+    if facts.state is State.REMOVED:
+        return "go", "removed: its one last release"
+    if previous is None:
+        return "go", "its first release"
+    if listed:
+        return "go", "listed"
+    if facts.commits:
+        return "go", f"{len(facts.commits)} commits since {facts.tag_of(previous)}"
+    return "go", f"declares {version}, not released yet"
+
+
+def _entry(train: Train, facts: DistributionFacts, why: str, rc: int) -> WaveEntry:
+    version = parse_version(facts.declared)
+    candidate = parse_version(f"{version}rc{rc}")
+    files = _signed(distribution_files(facts.name, version))
+    if train.svn is SvnLayout.FLAT:
+        dev = tuple(_folder(facts.svn_folder, f) for f in files)
+        release = dev
+    else:
+        dev = tuple(_folder(facts.svn_folder, str(candidate), f) for f in files)
+        release = tuple(_folder(facts.svn_folder, str(version), f) for f in files)
+    previous = facts.previous
+    return WaveEntry(
+        name=facts.name, id=facts.id, path=facts.path, state=facts.state, previous=previous,
+        since=facts.tag_of(previous) if previous is not None else "", commits=facts.commits,
+        version=version, rc=rc, why=why, tag=facts.tag_of(candidate), final_tag=facts.tag_of(version),
+        files=files, svn_dev=dev, svn_release=release, source_date_epoch=facts.source_date_epoch,
+    )
+
+
+def _pick(facts: Sequence[DistributionFacts], only: Collection[str], retry: Mapping[str, str],
+          together: bool) -> tuple[list[tuple[DistributionFacts, str]], list[Skipped], list[str]]:
+    wanted = {_canonical(n) for n in (*only, *retry)}
+    known = {_canonical(f.name) for f in facts} | {_canonical(f.id) for f in facts}
+    unknown = sorted(n for n in (*only, *retry) if _canonical(n) not in known)
+    if unknown:
+        raise RefusedError(f"{unknown[0]} is not a distribution of this train")
+    reasons = {_canonical(n): r for n, r in retry.items()}
+    going, skipped, same = [], [], []
+    for dist in facts:
+        keys = {_canonical(dist.name), _canonical(dist.id)}
+        listed = bool(keys & wanted)
+        if wanted and not listed:
+            continue
+        retry_reason = next((reasons[k] for k in keys if k in reasons), None)
+        verdict, why = _decide(dist, listed, retry_reason, together)
+        if verdict == "go":
+            going.append((dist, why))
+        elif verdict == "skip":
+            skipped.append(Skipped(dist.name, why))
+        else:
+            same.append(dist.name)
+    return going, skipped, same
+
+
+def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, project: str,
+              only: Collection[str] = (), retry: Mapping[str, str] | None = None,
+              constraints_tagged: Iterable[ReleaseVersion] = ()) -> WavePlan:
+    """The wave of `train` on `date` (YYYY-MM-DD). `only` lists distributions by name or id; `retry`
+    is an earlier vote's exclusions (name -> reason): the wave is then exactly those, each at its next
+    rc. `project` names the release (`{name}` in the tarball template); `constraints_tagged` are the
+    versions the existing `constraints-<V>` tags name."""
+    if only and retry:
+        raise RefusedError("a later rc of the excluded distributions takes no other list: "
+                           "give one or the other")
+    names = [_canonical(f.name) for f in facts]
+    if len(set(names)) != len(names):
+        raise RefusedError(f"{train.name}: a distribution appears twice in the facts")
+    together = train.svn is SvnLayout.VERSIONED
+    going, skipped, same = _pick(facts, only, retry or {}, together)
+    if together and going and (skipped or same):
+        blocked = [s.name for s in skipped] + same
+        reason = next((s.reason for s in skipped), "it declares a released version: declare its next one "
+                                                   "with the others")
+        raise RefusedError(f"train {train.name} releases its distributions together, but {blocked[0]} "
+                           f"cannot go ({reason})")
+    rcs = [_next_rc(dist, parse_version(dist.declared)) for dist, _ in going]
+    if together and rcs:
+        rcs = [max(rcs)] * len(rcs)
+    lead = going[0][0] if going else None
+    lead_version = parse_version(f"{lead.declared}rc{rcs[0]}") if lead is not None else None
+    tarball = train.tarball_template().format(name=project, train=train.name, date=date,
+                                              version=lead.declared if lead else "")
+    # a versioned train's tarball goes in its lead's release folder, a flat one's beside the files
+    tarball_folder = lead.svn_folder if together and lead is not None else train.svn_folder
+    entries = tuple(_entry(train, dist, why, rc) for (dist, why), rc in zip(going, rcs))
+    source_dev = _folder(tarball_folder, "" if not together or lead_version is None else str(lead_version),
+                         tarball)
+    return WavePlan(
+        train=train.name, date=date, entries=entries, skipped=tuple(skipped), unchanged=tuple(same),
+        source_tarball=tarball if entries else "", source_dev=source_dev if entries else "",
+        wave_tag=train.wave_tag.format(date=date, train=train.name) if train.wave_tag and entries else "",
+        vote_lines=tuple(f"{e.name} {e.candidate} (voted as {e.version})" for e in entries),
+        constraints=_constraints(train, lead_version, constraints_tagged) if entries else None,
+    )
+
+
+def _constraints(train: Train, version: ReleaseVersion | None, tagged: Iterable[ReleaseVersion]
+                 ) -> ConstraintsRef | None:
+    refs = train.constraints
+    if refs is None or version is None:
+        return None
+    major, minor = version.value.major, version.value.minor
+    return ConstraintsRef(
+        branch=refs.branch.format(major=major, minor=minor),
+        tag=refs.tag.format(version=version, major=major, minor=minor),
+        latest=refs.latest if owns_latest(version, tagged) else "",
+    )
+
+
+def exclude(plan: WavePlan, excluded: Mapping[str, str]) -> WavePlan:
+    """The wave as promoted after a vote that excluded some distributions (name or id -> reason):
+    they leave the wave with their reason, and a later wave (`retry`) takes them at their next rc."""
+    def key(entry: WaveEntry) -> str | None:
+        return next((k for k in excluded if _canonical(k) in {_canonical(entry.name), _canonical(entry.id)}),
+                    None)
+
+    members = {_canonical(n) for e in plan.entries for n in (e.name, e.id)}
+    unknown = sorted(n for n in excluded if _canonical(n) not in members)
+    if unknown:
+        raise RefusedError(f"{unknown[0]} is not in the wave of {plan.date}: only its distributions "
+                           "can be excluded")
+    if any(not reason.strip() for reason in excluded.values()):
+        raise RefusedError("an excluded distribution needs the reason the vote gave")
+    kept = tuple(e for e in plan.entries if key(e) is None)
+    gone = tuple(Skipped(e.name, excluded[k]) for e in plan.entries if (k := key(e)) is not None)
+    return replace(plan, entries=kept, excluded=plan.excluded + gone,
+                   vote_lines=tuple(line for e, line in zip(plan.entries, plan.vote_lines) if key(e) is None))
+
+
+def superseded(listing: Iterable[str]) -> tuple[str, ...]:
+    """The files of a flat folder (`listing`: its file names) that a newer version of the same
+    distribution replaces: the sdists and wheels with their .asc and .sha512, and older source
+    tarballs of the same name; what cleanup removes so each distribution keeps its newest."""
+    versions: dict[str, list[tuple[ReleaseVersion, str]]] = {}
+    for name in listing:
+        base = next((name[: -len(s)] for s in SIGNATURES if name.endswith(s)), name)
+        key = _owner(base)
+        if key is not None:
+            versions.setdefault(key[0], []).append((key[1], name))
+    old = []
+    for found in versions.values():
+        newest = max(v for v, _ in found)
+        old += [name for v, name in found if v < newest]
+    return tuple(sorted(old))
+
+
+def _owner(filename: str) -> tuple[str, ReleaseVersion] | None:
+    """(distribution, version) of an sdist or wheel file name; None for anything else."""
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+        elif filename.endswith(".tar.gz") and not filename.endswith("-source.tar.gz"):
+            name, version = parse_sdist_filename(filename)
+        else:
+            return None
+        return str(name), parse_version(str(version))
+    except (InvalidSdistFilename, InvalidWheelFilename, VersionError):
+        return None
+
+
+def final_constraints(plan: WavePlan, tagged: Iterable[ReleaseVersion], train: Train
+                      ) -> ConstraintsRef | None:
+    """The constraints tag promotion sets: `constraints-<final>`, and `constraints-latest` when the
+    final is the highest (`owns_latest`)."""
+    if not plan.entries:
+        return None
+    return _constraints(train, plan.entries[0].version, tagged)
