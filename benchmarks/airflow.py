@@ -30,6 +30,7 @@ from packaging.version import Version
 from benchmarks import airflow_checks, airflow_compose
 from benchmarks.airflow_compose import ComposeOutcome
 from release import sandbox
+from release.adapters.clients import real_clients
 from release.adapters.cmd import run
 from release.adapters.engine import Engine
 from release.adapters.index import download_wheel
@@ -37,8 +38,8 @@ from release.adapters.net import free_port
 from release.config import ReleaseConfig, load_config
 from release.errors import ConfigError, ReleaseError, VerificationError
 from release.pipeline.connect import Target, base_images, connect
+from release.pipeline.images import image_job, planned_images
 from release.plan.images import context_tar
-from release.plan.tags import BuildKind
 from release.progress import Event, Progress
 from release.sandbox.base_images import SANDBOX_SUITES
 from release.steps.app_smoke import Check
@@ -162,30 +163,34 @@ def build_and_smoke(
         if isinstance(event, str) or event.kind not in {"output", "step"}:
             say(str(event))
 
-    source = image_source(config, version, [wheel])
     bases = {p: ref for p, ref in base_images(config, target).items() if p in flavours}
-    results = build_images(config, version, wheels=[wheel], registry=target.registry, flavours=flavours,
-                           base_images=bases, kind=BuildKind.RELEASE, source=source, engine=engine,
-                           check_registry=False, progress=progress, variants=variants)
+    clients = real_clients(target.registry, engine=engine)
+    images = planned_images(config, version, target.registry, flavours=flavours, variants=variants,
+                            base_images=bases)
+    job = image_job(config, images, clients, version=version, wheels=[wheel], check_registry=False)
+    results = build_images(job, clients, progress=progress)
 
     def report(found: SmokeReport) -> None:
         failed = ", ".join(c.name for c in found.failures)
         say(f"smoke {found.ref}: {'ok' if found.ok else 'FAILED ' + failed} ({found.seconds:.0f}s)")
 
-    reports = smoke_images(config, results, version=version, wheels=[wheel], engine=engine, on_report=report)
+    reports = smoke_images(config, [r.planned for r in results], version=version, wheels=[wheel],
+                           engine=engine, on_report=report)
     return results, reports
 
 
 def check_image(config: ReleaseConfig, result: ImageResult, version: str, services: dict[str, str],
                 engine: Engine, say: Say) -> ImageChecks:
     """The entrypoint, the providers, and the databases the image has clients for."""
-    extras = config.for_variant(result.variant).extras
-    checks = airflow_checks.entrypoint_checks(engine, result.ref, version=version, flavour=result.flavour)
+    extras = config.for_variant(result.image.variant).extras
+    checks = airflow_checks.entrypoint_checks(engine, result.ref, version=version,
+                                              flavour=result.image.flavour)
     providers, installed = airflow_checks.providers_check(engine, result.ref)
     checks.append(providers)
     if services:
         checks += airflow_checks.database_checks(engine, result.ref, services, extras, lambda line: say(line))
-    found = ImageChecks(result.ref, result.flavour, result.variant, tuple(checks), tuple(installed))
+    found = ImageChecks(result.ref, result.image.flavour, result.image.variant, tuple(checks),
+                        tuple(installed))
     for check in found.failures:
         say(f"{result.ref}: {check.name}: FAILED {check.detail}")
     say(f"airflow checks {result.ref}: {len(checks) - len(found.failures)}/{len(checks)} ok, "
@@ -233,13 +238,14 @@ def bench_image(config: ReleaseConfig, version: str, wheel: Path, target: Target
     name = f"python{flavour} {variant_label(variant)}"
     try:
         times: list[float] = []
+        clients = real_clients(target.registry, engine=engine)
+        images = planned_images(bench, version, target.registry, flavours=[flavour], variants=[variant],
+                                base_images={flavour: base})
         for revision in ("cold", "warm"):  # another revision: another input hash, same layers
             started = time.monotonic()
-            (result,) = build_images(
-                bench, version, wheels=[wheel], registry=target.registry, flavours=[flavour],
-                base_images={flavour: base}, source=dataclasses.replace(source, revision=revision),
-                check_registry=False, engine=engine, progress=lambda event: None, variants=[variant],
-            )
+            job = image_job(bench, images, clients, version=version, wheels=[wheel],
+                            source=dataclasses.replace(source, revision=revision), check_registry=False)
+            (result,) = build_images(job, clients, progress=lambda event: None)
             times.append(time.monotonic() - started)
             say(f"bench {name}: pipeline {revision} build {times[-1]:.1f}s")
         for revision in ("cold", "warm"):
@@ -281,13 +287,13 @@ def run_airflow_acceptance(
     servers = sandbox.service_images_up(root, SERVICES, progress=say) if services else {}
     if checks:
         outcome.checks = [check_image(config, r, version, servers, engine, say) for r in results]
-    celery = [r for r in results if set(config.for_variant(r.variant).extras) >= CELERY_EXTRAS]
+    celery = [r for r in results if set(config.for_variant(r.image.variant).extras) >= CELERY_EXTRAS]
     if compose and services:
         outcome.compose = [airflow_compose.quick_start(root, r.ref, servers, port=port or free_port(),
                                                        say=say) for r in celery]
     if official and services:
         first = celery[0] if celery else None
-        default = next((r for r in celery if r.flavour == config.default_python), first)
+        default = next((r for r in celery if r.image.flavour == config.default_python), first)
         if default is not None:
             outcome.compose.append(airflow_compose.official(root, default.ref, say))
     if bench:

@@ -16,8 +16,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.bench import FLAVOURS, Bench
+from release.adapters.clients import real_clients
 from release.adapters.engine import Engine, StepTime
 from release.pipeline.connect import base_images
+from release.pipeline.images import image_job, planned_images
 from release.plan.images import context_tar, network_mode_for
 from release.plan.tags import BuildKind
 from release.sandbox import services
@@ -49,9 +51,12 @@ def build_wheel(root: Path, out: Path) -> Path:
 def _build(bench: Bench, wheel: Path, version: str, *, flavours: Sequence[str] = FLAVOURS,
            nocache: bool = False) -> list[ImageResult]:
     target = bench.target()
-    return build_images(bench.config, version, wheels=[wheel], registry=target.registry,
-                        flavours=flavours, base_images=base_images(bench.config, target),
-                        check_registry=False, nocache=nocache, progress=lambda event: None)
+    clients = real_clients(target.registry)
+    images = planned_images(bench.config, version, target.registry, flavours=flavours,
+                            base_images=base_images(bench.config, target))
+    job = image_job(bench.config, images, clients, version=version, wheels=[wheel], check_registry=False,
+                    nocache=nocache)
+    return build_images(job, clients, progress=lambda event: None)
 
 
 def plain_image(engine: Engine, base: str, wheel: Path, tag: str, network: str | None) -> tuple[int, float]:
@@ -85,7 +90,7 @@ def smoke_lines(reports: Sequence[SmokeReport], wall: float) -> list[str]:
     lines = [f"{len(reports)} images smoked at once in {wall:.1f}s"]
     for report in reports:
         checks = ", ".join(f"{c.name} {c.seconds:.2f}s" for c in report.checks if not c.skipped)
-        lines.append(f"python{report.flavour}: {report.seconds:.1f}s ({checks})")
+        lines.append(f"{report.image.name}: {report.seconds:.1f}s ({checks})")
     return lines
 
 
@@ -129,7 +134,7 @@ def bench_images(bench: Bench) -> None:
         bench.goal("rebuild after a source-only change / cold build (3 flavours)",
                    f"{rebuilt_total:.1f}s / {cold_total:.1f}s = {ratio:.3f}x", ratio, 0.10, "x", "<= 0.10x")
         for result in rebuilt:
-            bench.detail(f"rebuild python{result.flavour} after a source-only change: {result.seconds:.1f}s, "
+            bench.detail(f"rebuild {result.image.name} after a source-only change: {result.seconds:.1f}s, "
                          "steps not cached", step_lines(result.timings, rebuilt_only=True))
         started = time.perf_counter()
         again = _build(bench, changed, version)
@@ -142,7 +147,8 @@ def bench_images(bench: Bench) -> None:
 
         started = time.perf_counter()
         installed = changed.name.split("-")[1]  # the sample's own version, which the image installs
-        reports = smoke_images(bench.config, rebuilt, version=installed, wheels=[changed], engine=engine)
+        reports = smoke_images(bench.config, [r.planned for r in rebuilt], version=installed,
+                               wheels=[changed], engine=engine)
         wall = time.perf_counter() - started
         bench.add("smoke test of 3 flavours (one container per image for the generic checks, images at once)",
                   f"{wall:.1f}s")
@@ -191,19 +197,22 @@ def bench_empty_engine(bench: Bench, flavour: str = "3.11") -> None:
         config = dataclasses.replace(bench.config, image="bench/ci")
         source = image_source(config, "9.9.9", [wheel])
 
+        clients = real_clients(registry, engine=engine)
+        images = planned_images(config, "9.9.9", registry, flavours=[flavour], base_images={flavour: base},
+                                kind=BuildKind.MASTER)
+
         def master(revision: str) -> ImageResult:
-            (result,) = build_images(config, "9.9.9", wheels=[wheel], registry=registry, flavours=[flavour],
-                                     base_images={flavour: base}, kind=BuildKind.MASTER, engine=engine,
-                                     source=dataclasses.replace(source, revision=revision),
-                                     progress=lambda event: None)
+            job = image_job(config, images, clients, version="9.9.9", wheels=[wheel], kind=BuildKind.MASTER,
+                            source=dataclasses.replace(source, revision=revision))
+            (result,) = build_images(job, clients, progress=lambda event: None)
             return result
 
         try:
             cold = master("1" * 40)
             started = time.perf_counter()
-            (cold,) = push_images([cold], engine=engine)
+            (cold,) = push_images([cold], engine)
             pushed = time.perf_counter() - started
-            removed = remove_labelled(engine, nonce, [cold.ref, cold.plan.cache_ref, base])
+            removed = remove_labelled(engine, nonce, [cold.ref, cold.planned.cache_ref, base])
             engine.pull(base)  # a runner gets its base image first, as every build does
             started = time.perf_counter()
             warm = master("2" * 40)  # the next commit: same dependencies

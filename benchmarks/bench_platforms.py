@@ -26,9 +26,11 @@ from benchmarks.bench import (
 )
 from benchmarks.bench_registry import _storage_bytes
 from release import platforms, sandbox
+from release.adapters.clients import real_clients
 from release.adapters.engine import Engine
 from release.adapters.registry import RegistryClient
 from release.pipeline.connect import base_images
+from release.pipeline.images import image_job, planned_images
 from release.sandbox import base_images as sandbox_bases
 from release.sandbox.state import Layout
 from release.steps.images import build_images
@@ -67,13 +69,15 @@ def bench_cold_base(bench: Bench, flavour: str) -> None:
 def bench_emulated_builds(bench: Bench, wheel: Path) -> None:
     """Each flavour built for both platforms from the same wheel, no cache: emulated / native."""
     target = bench.target()
+    clients = real_clients(target.registry)
     seconds = {}
     for flavour in bench.flavours:
         for platform in PLATFORMS:
-            (result,) = build_images(bench.config, "9.9.9", wheels=[wheel], registry=target.registry,
-                                     flavours=[flavour], platforms=[platform],
-                                     base_images=base_images(bench.config, target), check_registry=False,
-                                     nocache=True, progress=lambda event: None)
+            images = planned_images(bench.config, "9.9.9", target.registry, flavours=[flavour],
+                                    platforms=[platform], base_images=base_images(bench.config, target))
+            job = image_job(bench.config, images, clients, version="9.9.9", wheels=[wheel],
+                            check_registry=False, nocache=True)
+            (result,) = build_images(job, clients, progress=lambda event: None)
             seconds[flavour, platform] = result.seconds
         native, emulated = seconds[flavour, "linux/amd64"], seconds[flavour, "linux/arm64"]
         bench.add(f"cold image build python{flavour}: arm64 under qemu / amd64 native",

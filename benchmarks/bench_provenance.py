@@ -14,6 +14,7 @@ from pathlib import Path
 
 from benchmarks.bench import Bench, _git, sample_checkout, set_version
 from release import console, sandbox
+from release.adapters.clients import real_clients
 from release.adapters.registry import RegistryClient
 from release.pipeline.connect import connect
 from release.pipeline.release import RunOptions, run_release
@@ -71,7 +72,7 @@ def bench_provenance(bench: Bench) -> None:
         bench.add("attached artifact / image, bytes (compressed)",
                   f"{layers + len(attached.raw)} / {size} = {(layers + len(attached.raw)) / size:.4f}x")
     started = time.perf_counter()
-    verify_published(bench.config, parse_version("1.10.6"), registry=target.registry,
+    verify_published(bench.config, parse_version("1.10.6"), real_clients(target.registry),
                      svn_dev_url=target.svn_dev, svn_release_url=target.svn_release,
                      keys_url=target.keys_url, progress=bench.quiet)
     bench.add("verify --published of the final", f"{time.perf_counter() - started:.1f}s")

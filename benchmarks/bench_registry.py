@@ -18,13 +18,15 @@ from typing import Any
 import requests
 
 from benchmarks.bench import FLAVOURS, Bench, target_state_dir
+from release.adapters.clients import real_clients
 from release.adapters.engine import Engine
 from release.adapters.registry import Manifest, RegistryClient
+from release.pipeline.refresh import refresh_images
 from release.pipeline.release import RunOptions, dry_run_plan
 from release.plan.images import context_tar
 from release.plan.tags import tag_name
 from release.sandbox.state import Layout
-from release.steps.refresh import refresh_images, refresh_targets
+from release.steps.refresh import refresh_targets
 from release.versions import parse_version
 
 ALIASES = [f"alias{n}-python{p}" for n in range(3) for p in FLAVOURS] + ["alias0", "alias1", "alias2"]
@@ -149,7 +151,7 @@ def bench_scale(bench: Bench) -> None:
         command_seconds = _dry_run_command(bench.root, "1.10.8")
         with counted_requests(registry) as refresh_requests:
             started = time.perf_counter()
-            report = refresh_images(config, registry=registry, dry_run=True, engine=engine,
+            report = refresh_images(config, real_clients(registry, engine=engine), dry_run=True,
                                     progress=lambda line: None)
             refresh_seconds = time.perf_counter() - started
         targets = len(refresh_targets(tags))

@@ -58,11 +58,6 @@ def of_machine(machine: str) -> str:
     raise ValueError(f"no supported platform runs on a {machine!r} machine")
 
 
-def of_config(architecture: str, os: str = "linux") -> str:
-    """The platform an image config describes (`architecture`, `os`), e.g. `linux/arm64`."""
-    return f"{os}/{architecture}"
-
-
 def host_platform(machine: str | None = None) -> str:
     """The platform this machine runs natively (`DEFAULT` on a machine the table does not know)."""
     try:

@@ -22,12 +22,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from release.errors import RefusedError
+from release.identity import ImageId
 
 RECORD_NAME = "release.json"
 # 2: typed sections; `tags` (tag -> entry) replaced `aliases` (tag -> digest); `sboms`,
 #    `image_signatures` and `indexes` are optional sections (older records lack them)
 # 3: images of variants (keyed `VARIANT-P`, each entry naming its python and variant); constraints
-SCHEMA = 3
+# 4: `flavour`, not `python`, in every entry naming an image (images, constraints, indexes, sboms,
+#    image signatures, tags); older records are read with either word
+SCHEMA = 4
 
 
 def release_dir(root: Path, version: str) -> Path:
@@ -50,6 +53,11 @@ def sha256_of(path: Path) -> str:
     return _hexdigest(path, "sha256")
 
 
+def checksum_text(path: Path) -> str:
+    """`<hex>  <name>`: what `sha512sum <name>` prints, so `sha512sum -c X.sha512` checks it."""
+    return f"{sha512_of(path)}  {path.name}\n"
+
+
 @dataclass(frozen=True)
 class FileEntry:
     path: str  # relative to dist/<V>/: svn/... (voted on) or pypi/... (for the index)
@@ -68,7 +76,7 @@ class SignatureEntry:
 
 @dataclass(frozen=True)
 class ImageEntry:
-    python: str
+    flavour: str
     ref: str
     digest: str | None
     image_id: str
@@ -79,11 +87,13 @@ class ImageEntry:
     platform: str = ""  # set when the image is one of several platforms (an index lists it)
 
     @property
+    def image(self) -> ImageId:
+        return ImageId(self.flavour, self.variant, self.platform)
+
+    @property
     def key(self) -> str:
-        """Its name in the record: the flavour, `VARIANT-flavour` for a variant's image, and
-        `... platform` when the image is one of several platforms'."""
-        name = f"{self.variant}-{self.python}" if self.variant else self.python
-        return f"{name} {self.platform}" if self.platform else name
+        """Its name in the record (identity.ImageId.key)."""
+        return self.image.key
 
 
 @dataclass(frozen=True)
@@ -92,7 +102,7 @@ class ConstraintsEntry:
 
     path: str  # relative to dist/<V>/, e.g. constraints/constraints-3.11.txt
     sha512: str
-    python: str
+    flavour: str
     variant: str
     image: str  # registry/image@digest it was read from
     url: str = ""  # where it was published, once it was
@@ -102,7 +112,7 @@ class ConstraintsEntry:
 class IndexEntry:
     """One flavour's image index: its digest, and each platform's image digest under it."""
 
-    python: str
+    flavour: str
     tag: str  # the version tag it was put under
     digest: str
     media_type: str
@@ -113,7 +123,7 @@ class IndexEntry:
 class SbomEntry:
     path: str  # sbom/<name>-<tag>.cdx.json, relative to dist/<V>/
     sha512: str
-    python: str
+    flavour: str
     ref: str  # registry/image:version-tag
     digest: str  # the image digest the SBOM describes
     components: int = 0
@@ -125,7 +135,7 @@ class SbomEntry:
 class ImageSignatureEntry:
     path: str  # image-signatures/<name>-<tag>.sig, relative to dist/<V>/
     sha512: str
-    python: str
+    flavour: str
     identity: str  # the docker reference it binds: registry/image:version-tag
     digest: str  # the manifest digest it signs
     signer: str  # fingerprint of the key that made it
@@ -136,7 +146,7 @@ class ImageSignatureEntry:
 @dataclass(frozen=True)
 class TagEntry:
     tag: str
-    python: str
+    flavour: str
     digest: str
     previous: str | None
     action: str  # create | move | verify | skip, as the plan spells them
@@ -262,7 +272,7 @@ class ReleaseRecord:
     signatures: dict[str, SignatureEntry] = field(default_factory=dict)
     images: dict[str, ImageEntry] = field(default_factory=dict)  # ImageEntry.key -> entry
     constraints: dict[str, ConstraintsEntry] = field(default_factory=dict)  # path -> entry
-    indexes: dict[str, IndexEntry] = field(default_factory=dict)  # python -> its index
+    indexes: dict[str, IndexEntry] = field(default_factory=dict)  # flavour -> its index
     tags: dict[str, TagEntry] = field(default_factory=dict)
     steps: dict[str, StepEntry] = field(default_factory=dict)
     build: BuildInfo | None = None
@@ -294,12 +304,13 @@ class ReleaseRecord:
         self.save()
 
     def put_index(self, entry: IndexEntry) -> None:
-        self.indexes[entry.python] = entry
+        self.indexes[entry.flavour] = entry
         self.save()
 
-    def constraints_of(self, python: str, variant: str = "") -> ConstraintsEntry | None:
+    def constraints_of(self, image: ImageId) -> ConstraintsEntry | None:
         """The constraints file recorded for one image of the release, if any."""
-        found = (e for e in self.constraints.values() if e.python == python and e.variant == variant)
+        found = (e for e in self.constraints.values()
+                 if e.flavour == image.flavour and e.variant == image.variant)
         return next(found, None)
 
     def put_tag(self, entry: TagEntry) -> None:
@@ -370,7 +381,7 @@ class ReleaseRecord:
             "steps": {name: {"finished": e.finished, **e.produced} for name, e in sorted(self.steps.items())},
         }
         if self.indexes:
-            data["indexes"] = table(self.indexes, "python")
+            data["indexes"] = table(self.indexes, "flavour")
         if self.sboms:
             data["sboms"] = table(self.sboms, "path")
         if self.image_signatures:
@@ -426,6 +437,15 @@ def copy_atomic(source: Path, target: Path) -> None:
         raise
 
 
+def _flavoured(value: Any) -> dict[str, Any]:
+    """An entry's table as schema 4 spells it: records before it named the flavour `python`."""
+    if not isinstance(value, dict):
+        return {"?": value}
+    if "python" in value and "flavour" not in value:
+        return {("flavour" if k == "python" else k): v for k, v in value.items()}
+    return value
+
+
 def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
     """A record from its JSON document; refuses another version's record or a damaged one."""
     if not isinstance(data, dict):
@@ -434,8 +454,7 @@ def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
         raise RefusedError(f"{path} records version {data.get('version')!r}, not {version!r}")
 
     def entries(section: str, cls: type[T], key: str) -> dict[str, T]:
-        return {name: _entry(cls, {key: name, **(value if isinstance(value, dict) else {"?": value})},
-                             f"{section}.{name}")
+        return {name: _entry(cls, {key: name, **_flavoured(value)}, f"{section}.{name}")
                 for name, value in _table(data, section).items()}
 
     def single(section: str, cls: type[T]) -> T | None:
@@ -443,9 +462,8 @@ def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
 
     def image(key: str, value: Any) -> ImageEntry:
         # schema 2 named each image by its flavour alone and did not repeat it in the entry
-        given = value if isinstance(value, dict) and "python" in value else {
-            "python": key, **(value if isinstance(value, dict) else {"?": value})}
-        return _entry(ImageEntry, given, f"images.{key}")
+        given = _flavoured(value)
+        return _entry(ImageEntry, given if "flavour" in given else {"flavour": key, **given}, f"images.{key}")
 
     if isinstance(data.get("promoted"), dict) and "from" in data["promoted"]:  # schema 1 spelling
         promoted = {("from_rc" if k == "from" else k): v for k, v in data["promoted"].items()}
@@ -455,7 +473,7 @@ def parse_record(path: Path, version: str, data: Any) -> ReleaseRecord:
         files=entries("files", FileEntry, "path"), signatures=entries("signatures", SignatureEntry, "path"),
         images={entry.key: entry for entry in (image(k, v) for k, v in _table(data, "images").items())},
         constraints=entries("constraints", ConstraintsEntry, "path"),
-        indexes=entries("indexes", IndexEntry, "python"),
+        indexes=entries("indexes", IndexEntry, "flavour"),
         tags=entries("tags", TagEntry, "tag"),
         steps={name: StepEntry(name, str(value.get("finished", "")) if isinstance(value, dict) else "",
                                {k: v for k, v in value.items() if k != "finished"}

@@ -56,6 +56,24 @@ class ReleaseVersion:
         """The version this one becomes when released: 1.10.6rc1 -> 1.10.6."""
         return ReleaseVersion(Version(self.value.base_version))
 
+    @property
+    def voted(self) -> ReleaseVersion:
+        """The version the voted (svn) files carry: a release candidate's final version, since the
+        PMC votes on the very bytes that `promote` then releases; every other version (final,
+        alpha, beta, dev, post) carries itself. The one rule, for the plan and the build alike."""
+        return self.final if self.is_rc else self
+
+    @property
+    def in_tree(self) -> ReleaseVersion:
+        """The version the tree declares and the changelog has a section for: a pre-release's
+        final version (1.10.6b1 and 1.10.6rc1 come from a tree that says 1.10.6), else itself."""
+        return self.final if self.is_prerelease else self
+
+    def accepts_declared(self, declared: str) -> bool:
+        """Whether a tree declaring `declared` may be built as this version: `in_tree`, or the
+        voted version itself (the build writes in the version each set of files carries)."""
+        return declared in {str(self.voted), str(self.in_tree)}
+
 
 def _padded(version: Version) -> str | None:
     """`version` written as a releasable X.Y.Z[suffix], padding a short release; None if impossible."""
@@ -109,7 +127,8 @@ def parse_version(text: str) -> ReleaseVersion:
 
 def companion_version(final: str, release: ReleaseVersion) -> str:
     """The version a distribution with its own version number carries in `release`: its declared
-    final version with the release's pre-release or dev suffix (`0.3.0` in `1.10.6rc1` -> `0.3.0rc1`)."""
+    final version with the release's pre-release or dev suffix (`0.3.0` in `1.10.6rc1` -> `0.3.0rc1`).
+    Its voted files carry `companion_version(final, release.voted)`."""
     own = parse_version(final)
     if own.is_prerelease or own.value.post is not None:
         raise VersionError(f"{final} must be a final X.Y.Z: the release adds the candidate's suffix itself")

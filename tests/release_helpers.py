@@ -59,9 +59,9 @@ class SampleRelease:
         set_version(self.root, version)
 
     def release(self, version: str, **options: object) -> ReleaseReport:
-        final = str(parse_version(version).final)
-        if self.declared() != final:
-            self.set_version(final)
+        declared = str(parse_version(version).in_tree)
+        if self.declared() != declared:
+            self.set_version(declared)
         run_options = RunOptions(flavours=self.flavours, **options)  # type: ignore[arg-type]
         return run_release(self.config, parse_version(version), self.target(), run_options,
                            announce=lambda name, does: self.say(f"==> {name}: {does}"),

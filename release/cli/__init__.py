@@ -27,8 +27,8 @@ from release.cli.support import (
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
 from release.pipeline import release as pipeline
+from release.pipeline.connect import clients_for
 from release.plan.release import Mode
-from release.steps.build import find_declared_version
 from release.versions import parse_version
 
 
@@ -56,8 +56,7 @@ def release(
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
-    declared = find_declared_version(config.root / config.main.path, config.name)
-    found = (declared.value, declared.file) if declared else None
+    found = pipeline.declared_version(config)
     if dry_run:
         plan = pipeline.dry_run_plan(config, wanted, options, declared=found)
         if json:
@@ -66,8 +65,10 @@ def release(
             show.show_plan(plan)
         return
     target = connect_target(config, options.flavours, options.platforms)
-    plan = pipeline.make_plan(config, wanted, target, options, declared=found)
-    report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress)
+    clients = clients_for(target)
+    plan = pipeline.make_plan(config, wanted, target, options, declared=found, clients=clients)
+    report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,
+                              clients=clients)
     show.show_report(report, json)
 
 
@@ -76,10 +77,12 @@ def release(
                       "promotion, else those whose version tags the image jobs pushed",
             "jobs": "how many images to build at once (after a promotion)",
             "sign-with": "the gpg key for the release record", "force": "immutable tags to overwrite",
-            "master": "join master image jobs instead: move master once every master-pythonP holds HEAD"})
+            "master": "join master image jobs instead: move master once every master-pythonP holds HEAD",
+            "dry-run": "show the plan (steps, files, uploads, tags, what would move); reads only"})
 @reports_errors
 def publish(c: Context, version: str = "", profile: str = "", json: bool = False, python: str = "",
-            jobs: int = 1, sign_with: str = "", force: str = "", master: bool = False) -> None:
+            jobs: int = 1, sign_with: str = "", force: str = "", master: bool = False, dry_run: bool = False
+            ) -> None:
     """Publish what was promoted from a vote, or join image jobs run elsewhere; then move aliases.
 
     After `invoke promote`: images from the voted wheels, the voted svn bytes to the index.
@@ -89,6 +92,8 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     if master:
         if version:
             raise ReleaseError("give either --version V (join a release) or --master, not both")
+        if dry_run:
+            raise ReleaseError("--dry-run goes with --version: the master join moves only master")
         config = read_config(profile)
         tags = image_jobs.join_master(config, connect_target(config), say=console.progress)
         console.ok(f"master build joined: {', '.join(tags)}")
@@ -97,9 +102,18 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     config = read_config(profile)
     options = options_for(config, python, jobs, sign_with, force)
     mode = pipeline.publish_mode(config, wanted)
+    if dry_run:
+        plan = pipeline.dry_run_plan(config, wanted, options, mode=mode)
+        if json:
+            console.print_json(plan.to_json())
+        else:
+            show.show_plan(plan)
+        return
     target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
-    plan = pipeline.make_plan(config, wanted, target, options, mode=mode)
-    report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress)
+    clients = clients_for(target)
+    plan = pipeline.make_plan(config, wanted, target, options, mode=mode, clients=clients)
+    report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,
+                              clients=clients)
     show.show_report(report, json)
 
 

@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
-from pathlib import Path
 
 from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
+from release.cli.show import show_command_plan
 from release.cli.support import (
     PLATFORM_HELP,
     PROFILE_HELP,
@@ -22,9 +21,8 @@ from release.cli.support import (
 )
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
-from release.steps.images import ImageResult
-from release.steps.refresh import index_wheels, refresh_images, revision_wheels, svn_constraints
-from release.steps.smoke import SmokeReport
+from release.pipeline.images import ImageResult, SmokeReport
+from release.pipeline.refresh import refresh as refresh_stale
 from release.versions import parse_version
 
 IMAGE_HELP = {
@@ -34,6 +32,8 @@ IMAGE_HELP = {
     "platform": PLATFORM_HELP.split(";")[0] + "; one per CI runner works",
     "jobs": "how many images to build at once",
     "push": "push the images (version tags, or the master tags); default: build and smoke only",
+    "dry-run": "show the images that would be built, smoked (and pushed); reads only, starts nothing",
+    "json": "with --dry-run: print the plan as JSON on stdout",
     "profile": PROFILE_HELP,
 }
 
@@ -46,13 +46,13 @@ def show_images(results: Sequence[ImageResult], reports: Sequence[SmokeReport]) 
     smoked = {r.ref: ("ok" if r.ok else "FAILED") for r in reports}
     console.table(
         "Images", ["python", "variant", "platform", "image", "status", "size", "seconds", "smoke", "digest"],
-        [(r.flavour, r.variant or "-", r.platform or "-", r.ref, r.status, _megabytes(r.size),
+        [(r.image.flavour, r.image.variant or "-", r.platform or "-", r.ref, r.status, _megabytes(r.size),
           f"{r.seconds:.1f}", smoked.get(r.ref, "-"), (r.digest or "-")[:19]) for r in results],
     )
 
 
 def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, profile: str,
-                platform: str = "") -> None:
+                platform: str = "", dry_run: bool = False, json: bool = False) -> None:
     if master == bool(version):
         raise ReleaseError("give either --version V (a release's images) or --master")
     if jobs < 1:
@@ -60,6 +60,11 @@ def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, 
     config = read_config(profile)
     flavours = flavours_of(config, python)
     chosen = platforms_of(config, platform)
+    if dry_run:
+        plan = image_jobs.images_plan(config, None if master else parse_version(version), flavours=flavours,
+                                      platforms=chosen, push=push)
+        show_command_plan(plan, json)
+        return
     target = connect_target(config, flavours, chosen)
     if master:
         results, reports, tags = image_jobs.master_images(config, target, flavours=flavours, jobs=jobs,
@@ -83,12 +88,13 @@ def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, 
 @task(help=IMAGE_HELP)
 @reports_errors
 def images(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 1,
-           push: bool = False, profile: str = "", platform: str = "") -> None:
+           push: bool = False, profile: str = "", platform: str = "", dry_run: bool = False,
+           json: bool = False) -> None:
     """Build one production image per Python flavour (and platform), smoke every one, push when asked."""
-    _run_images(version, master, python, jobs, push, profile, platform)
+    _run_images(version, master, python, jobs, push, profile, platform, dry_run, json)
 
 
-@task(help={k: v for k, v in IMAGE_HELP.items() if k != "push"})
+@task(help={k: v for k, v in IMAGE_HELP.items() if k not in {"push", "dry-run", "json"}})
 @reports_errors
 def smoke(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 1,
           profile: str = "", platform: str = "") -> None:
@@ -102,15 +108,7 @@ def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
     """Rebuild, smoke and re-push images whose base image changed, under the same tags."""
     config = read_config(profile)
     target = connect_target(config, config.python)
-    with tempfile.TemporaryDirectory(prefix="refresh-wheels-") as scratch:
-        report = refresh_images(
-            config, registry=target.registry, dry_run=dry_run, progress=console.progress,
-            wheel_sources=[index_wheels(target.index_simple, config.name, Path(scratch))],
-            revision_sources=[revision_wheels(config, Path(scratch) / "built",
-                                              console.progress)],
-            constraints_sources=[svn_constraints(target.svn_release, config.name,
-                                                 Path(scratch) / "constraints")],
-        )
+    report = refresh_stale(config, target, dry_run=dry_run, say=console.progress)
     if report.nothing_to_do:
         console.ok("nothing to do: every image's base is current")
         return

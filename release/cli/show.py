@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from release import console
 from release.pipeline.release import ReleaseReport
+from release.plan.commands import CommandPlan
 from release.plan.release import ReleasePlan, TagAction
 from release.progress import Progress
 
@@ -19,19 +20,21 @@ def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
     console.table(
         f"Artefacts (dist/{plan.version}/)",
         ["file", "kind", "with"],
-        [(a.path, a.kind, " ".join(x.rsplit(".", 1)[-1] for x in a.companions)) for a in plan.artefacts],
+        [(a.path, a.kind.value, " ".join(x.rsplit(".", 1)[-1] for x in a.companions))
+         for a in plan.artefacts],
     )
     console.table("Images", ["python", "platform", "image", "base"],
-                  [(i.python, i.platform, i.ref, i.base_image) for i in plan.images])
+                  [(i.image.flavour, i.platform, i.ref, i.base_image) for i in plan.images])
     if plan.indexes:
         console.table("Image indexes", ["python", "tag", "lists"],
-                      [(i.python, i.tag, ", ".join(f"{p} {t}" for p, t in i.images)) for i in plan.indexes])
+                      [(i.image.flavour, i.tag, ", ".join(f"{p} {t}" for p, t in i.images))
+                       for i in plan.indexes])
     console.table("Uploads", ["file", "action"], [(u.filename, u.action.value) for u in plan.uploads])
     console.table(
         f"Tags in {plan.repository}",
         ["tag", "python", "action", "points at now", "gets the image of"],
-        [(t.tag, t.python, t.action.value + (f" ({t.reason})" if t.reason else ""), console.short(t.current),
-          t.source) for t in plan.tags],
+        [(t.tag, t.image.flavour, t.action.value + (f" ({t.reason})" if t.reason else ""),
+          console.short(t.current), t.source) for t in plan.tags],
     )
     moving = [t.tag for t in plan.tags if t.action is TagAction.MOVE]
     out(f"tags that would move: {', '.join(moving) if moving else 'none'}")
@@ -61,3 +64,14 @@ def show_report(report: ReleaseReport, as_json: bool) -> None:
         console.warn(f"differs from the plan shown at the start: {line}")
     moved = data["moved"]
     console.ok(f"released {report.version}; moved: {', '.join(moved) if moved else 'nothing'}")
+
+
+def show_command_plan(plan: CommandPlan, as_json: bool) -> None:
+    """A command's dry run: what it would change, where, and why a run would refuse now."""
+    if as_json:
+        console.print_json(plan.to_json())
+        return
+    console.table(f"invoke {plan.command} --version {plan.version} would", ["where", "does"],
+                  [(a.where.value, a.does) for a in plan.actions])
+    for refusal in plan.refusals:
+        console.warn(f"a run would refuse: {refusal}")

@@ -6,19 +6,16 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
-from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any, TypeVar
 
 from invoke.exceptions import Exit
 
-from release import console, locks
+from release import console
 from release.config import ReleaseConfig, check_signing_key, load_config
 from release.errors import ReleaseError
 from release.pipeline.connect import Target, connect
 from release.pipeline.release import RunOptions, parse_force
-from release.record import release_dir
-from release.versions import ReleaseVersion
 
 F = TypeVar("F", bound=Callable[..., Any])
 OS_ERROR_EXIT = 1  # a full disk or a permission problem: no error family of the release's own
@@ -90,11 +87,6 @@ VERSION_HELP = "the PEP 440 version, e.g. 1.10.6 or 1.10.6rc1"
 PLATFORM_HELP = ("comma-separated platforms, e.g. linux/amd64 (default: every configured one); with only "
                  "some, images are pushed under their platform tags and no tag moves")
 PROFILE_HELP = "a pyproject-like file with [tool.release] (default: ./pyproject.toml)"
-
-
-def holding(config: ReleaseConfig, version: ReleaseVersion) -> AbstractContextManager[None]:
-    """dist/<V>/ held for this command: another run of the same version is refused (exit 6)."""
-    return locks.release_run(release_dir(config.root, str(version)), str(version))
 
 
 def connect_target(config: ReleaseConfig, flavours: tuple[str, ...] = (), platforms: tuple[str, ...] = ()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from release import sandbox
 from release.adapters.atr import AtrTarget, check_url
+from release.adapters.clients import Clients, real_clients
 from release.config import SANDBOX, ReleaseConfig
 from release.errors import ConfigError
 from release.progress import Progress
@@ -105,3 +106,8 @@ def connect(
 
 def base_images(config: ReleaseConfig, target: Target) -> dict[str, str]:
     return {p: config.base_image_for(p, registry=target.registry) for p in config.python}
+
+
+def clients_for(target: Target) -> Clients:
+    """The one set of clients of a command: built here, once, and handed to every runner and step."""
+    return real_clients(target.registry, target.index_upload, target.index_simple)

@@ -26,24 +26,26 @@ from typing import Any
 
 from release import locks
 from release.adapters import svn
-from release.adapters.index import PackageIndex
-from release.adapters.registry import RegistryClient
+from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError
-from release.pipeline.connect import Target, base_images, connect
+from release.pipeline.connect import Target, clients_for, connect
+from release.pipeline.images import image_job, ship
 from release.pipeline.state import observe, observe_or_empty
+from release.plan.provenance import lookaside_url
 from release.plan.release import (
     Mode,
     ReleasePlan,
     StepName,
     TagAction,
     TargetState,
+    Upload,
     alias_differences,
     distribution_of,
     plan_release,
     replan_aliases,
 )
-from release.plan.tags import BuildKind, split_platform, version_tag
+from release.plan.tags import split_platform, version_tag
 from release.progress import Progress
 from release.record import (
     IndexEntry,
@@ -55,15 +57,15 @@ from release.record import (
     write_atomic,
 )
 from release.steps import publish
-from release.steps.attest import lookaside_url, sign_images
-from release.steps.build import build_release, declared_version_of
+from release.steps.attest import sign_images
+from release.steps.build import build_release, declared_version_of, find_declared_version
 from release.steps.constraints import ImageToRead, publish_constraints, write_constraints
-from release.steps.images import image_source
+from release.steps.images import ImageStatus
 from release.steps.index import put_indexes
 from release.steps.provenance import publish_provenance
 from release.steps.sbom import write_sboms
-from release.steps.sign import sign_record, sign_release
-from release.steps.smoke import SmokeReport, ship_images
+from release.steps.sign import sign_files, sign_record, sign_release
+from release.steps.smoke import SmokeReport
 from release.steps.tags import apply_changes
 from release.steps.vote import stage_release
 from release.versions import ReleaseVersion
@@ -95,7 +97,7 @@ class ReleaseReport:
     platforms: dict[str, dict[str, str]] = field(default_factory=dict)  # flavour -> platform -> digest
 
     def to_json(self) -> dict[str, Any]:
-        tags = {t: {"python": e.python, "digest": e.digest, "previous": e.previous, "action": e.action}
+        tags = {t: {"python": e.flavour, "digest": e.digest, "previous": e.previous, "action": e.action}
                 for t, e in self.tags.items()}
         moved = {t: v for t, v in tags.items() if v["action"] == "move"}
         found = {"version": self.version, "steps": self.steps, "files": self.files, "images": self.images,
@@ -115,6 +117,7 @@ class Run:
     options: RunOptions
     say: Progress
     report: ReleaseReport
+    clients: Clients
     digests: dict[str, str] = field(default_factory=dict)  # version tag -> digest
     pushed_now: set[str] = field(default_factory=set)
     platform_images: dict[str, str] = field(default_factory=dict)  # helper tag -> digest pushed now
@@ -127,14 +130,6 @@ class Run:
     def record(self) -> ReleaseRecord:
         """Read afresh: the vote-workflow steps write the record themselves."""
         return load_record(self.directory, str(self.plan.version))
-
-    @property
-    def registry(self) -> RegistryClient:
-        return RegistryClient(self.target.registry)
-
-    @property
-    def index(self) -> PackageIndex:
-        return PackageIndex(self.target.index_upload, self.target.index_simple)
 
     @property
     def signing_key(self) -> str:
@@ -153,13 +148,13 @@ def _build(run: Run) -> None:
     # A rerun finishes the release from the commit it was built from, wherever HEAD is now.
     built = run.record.build
     build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty,
-                  commit=built.commit if built else None, progress=run.say)
+                  commit=built.commit if built else None, planned=run.plan.artefacts, progress=run.say)
 
 
 def _sign(run: Run) -> None:
     keys = fetch_keys(run.target, run.directory.parent / ".keys" / str(run.plan.version))
     sign_release(run.config, run.plan.version, keys_file=keys, key=run.signing_key,
-                 gnupghome=run.target.gnupghome, progress=run.say)
+                 gnupghome=run.target.gnupghome, planned=run.plan.artefacts, progress=run.say)
 
 
 def _stage(run: Run) -> None:
@@ -204,15 +199,13 @@ def _voted(run: Run) -> None:
 def _images(run: Run) -> None:
     record = run.record
     wheels = record.wheels()
+    version = str(run.plan.version)
     # the commit the release was built from, not HEAD, which may have moved since (a rerun)
-    source = image_source(run.config, str(run.plan.version), wheels,
-                          revision=record.build.commit if record.build else None)
-    results, reports = ship_images(
-        run.config, str(run.plan.version), wheels=wheels, registry=run.target.registry, push=True,
-        progress=run.say, flavours=run.plan.flavours, base_images=base_images(run.config, run.target),
-        kind=BuildKind.RELEASE, jobs=run.options.jobs, platforms=run.plan.platforms or None, source=source,
-        recorded=record.images,
-    )
+    job = image_job(run.config, run.plan.images, run.clients, version=version, wheels=wheels,
+                    revision=record.build.commit if record.build else None, jobs=run.options.jobs,
+                    recorded=record.images)
+    results, reports = ship(run.config, job, run.clients, version=version, wheels=wheels, push=True,
+                            say=run.say)
     for result in results:
         entry = result.record_entry()
         earlier = record.images.get(entry.key)
@@ -220,11 +213,11 @@ def _images(run: Run) -> None:
         if not entry.image_id and earlier is not None and earlier.digest == entry.digest:
             entry = dataclasses.replace(entry, image_id=earlier.image_id)
         record.put_image(entry)
-        if result.plan.index_tag:  # one of several platforms: the index step joins them
-            run.platform_images[result.plan.tag] = result.digest or ""
+        if result.planned.index_tag:  # one of several platforms: the index step joins them
+            run.platform_images[result.tag] = result.digest or ""
             continue
         run.digests[result.tag] = result.digest or ""
-        if result.status != "reused":
+        if result.status is not ImageStatus.REUSED:
             run.pushed_now.add(result.tag)
     record.step_done("images", {"smoke": {smoke_key(r, run.plan): r.ok for r in reports}})
 
@@ -245,25 +238,25 @@ def _index(run: Run) -> None:
         return
     hint = (f"push it (invoke images --version {run.plan.version} --python P --platform PLATFORM --push), "
             "then publish again")
-    indexes = put_indexes(run.registry, run.config.image, run.plan.indexes, pushed=run.platform_images,
-                          hint=hint, progress=run.say)
+    indexes = put_indexes(run.clients.registry, run.config.image, run.plan.indexes,
+                          pushed=run.platform_images, hint=hint, progress=run.say)
     for planned in run.plan.indexes:
-        index = indexes[planned.python]
+        index = indexes[planned.image.flavour]
         run.digests[planned.tag] = index.digest
-        run.report.platforms[planned.python] = index.digests()
-        record.put_index(IndexEntry(planned.python, planned.tag, index.digest, index.media_type,
+        run.report.platforms[planned.image.flavour] = index.digests()
+        record.put_index(IndexEntry(planned.image.flavour, planned.tag, index.digest, index.media_type,
                                     index.digests()))
     record.step_done("index", {"indexes": {p: i.digest for p, i in indexes.items()}})
 
 
 def _push(run: Run) -> None:
     if not run.digests and not run.plan.multi_platform:  # a publish job: image jobs pushed the version tags
-        run.digests = publish.image_digests(run.registry, run.config.image,
+        run.digests = publish.image_digests(run.clients.registry, run.config.image,
                                             [image.tag for image in run.plan.images])
         for tag, digest in run.digests.items():
             run.say(f"{run.config.image}:{tag}@{digest}")
     run.report.images = dict(run.digests)
-    done = apply_changes(run.registry, run.config.image, run.plan.immutable, run.digests,
+    done = apply_changes(run.clients.registry, run.config.image, run.plan.immutable, run.digests,
                          force=run.options.force, created_now=run.pushed_now, progress=run.say)
     run.report.tags.update((e.tag, e) for e in done)
     run.record.step_done("push", {"digests": run.digests})
@@ -278,8 +271,11 @@ def _constraints(run: Run) -> None:
     record = run.record
     digests = image_digests(run)  # with several platforms: the first platform's image of each flavour
     images = [ImageToRead(image, digests[image.key]) for image in run.plan.images if image.constraints]
-    write_constraints(record, images, project=run.config.project, version=str(run.plan.version),
-                      key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
+    entries = write_constraints(record, images, project=run.config.project, version=str(run.plan.version),
+                                engine=run.clients.engine, progress=run.say)
+    record.add_signatures(sign_files([record.directory / e.path for e in entries], record.directory,
+                                     key=run.signing_key, gnupghome=run.target.gnupghome))
+    record.put_constraints(entries)
     url = ""
     if run.plan.mode is Mode.PUBLISH:  # a CI join; an svn commit takes the release manager's credentials
         run.say(f"constraints signed in {record.directory / 'constraints'}; the release manager commits them "
@@ -312,7 +308,7 @@ def image_digests(run: Run) -> dict[str, str]:
     found = {}
     for image in run.plan.attested:
         if image.index_tag:
-            digest = run.report.platforms.get(image.python, {}).get(image.platform, "")
+            digest = run.report.platforms.get(image.image.flavour, {}).get(image.platform, "")
         else:
             digest = run.digests.get(image.tag, "")
         if digest:
@@ -322,7 +318,8 @@ def image_digests(run: Run) -> dict[str, str]:
 
 def _sbom(run: Run) -> None:
     entries = write_sboms(run.record, run.plan.images, image_digests(run), repository=run.plan.repository,
-                          key=run.signing_key, gnupghome=run.target.gnupghome, progress=run.say)
+                          key=run.signing_key, gnupghome=run.target.gnupghome, engine=run.clients.engine,
+                          progress=run.say)
     run.record.step_done("sbom", {"sboms": {e.path: e.digest for e in entries}})
 
 
@@ -333,7 +330,7 @@ def _svn_root(run: Run) -> str:
 
 def _attest(run: Run) -> None:
     lookaside = lookaside_url(_svn_root(run), run.config.name)
-    entries = sign_images(run.record, run.plan.attested, image_digests(run), registry=run.registry,
+    entries = sign_images(run.record, run.plan.attested, image_digests(run), registry=run.clients.registry,
                           image=run.config.image, key=run.signing_key, gnupghome=run.target.gnupghome,
                           lookaside=lookaside, progress=run.say)
     run.record.step_done("attest", {"signatures": {e.identity: e.digest for e in entries},
@@ -349,27 +346,34 @@ def _provenance(run: Run) -> None:
     folder = None
     if not run.plan.version.is_prerelease:
         folder = svn.join(run.target.svn_release, run.config.name, str(run.plan.version))
-    publish_provenance(run.record, run.plan.attested, image_digests(run), registry=run.registry,
+    publish_provenance(run.record, run.plan.attested, image_digests(run), registry=run.clients.registry,
                        image=run.config.image, svn_folder=folder, extra=extra, progress=run.say)
 
 
-def _index_files(record: ReleaseRecord) -> list[Path]:
-    files = record.files_in("pypi")
-    for entry in files:
-        if sha512_of(record.directory / entry.path) != entry.sha512:
-            raise RefusedError(f"{record.directory / entry.path} changed since it was built and signed; "
-                               "move dist/ away and rebuild")
-    return [record.directory / entry.path for entry in files]
+def index_files(record: ReleaseRecord, uploads: Sequence[Upload]) -> list[Path]:
+    """The plan's uploads as files of dist/<V>/pypi/, each recorded and unchanged since it was
+    built (or promoted); the run refuses a planned file that is not there."""
+    found = []
+    for upload in uploads:
+        entry = record.files.get(f"pypi/{upload.filename}")
+        path = record.directory / "pypi" / upload.filename
+        if entry is None or not path.is_file():
+            raise RefusedError(f"{path} is planned for the index but not recorded in {record.path}; "
+                               "build it again (move dist/ away)")
+        if sha512_of(path) != entry.sha512:
+            raise RefusedError(f"{path} changed since it was built and signed; move dist/ away and rebuild")
+        found.append(path)
+    return found
 
 
 def _upload(run: Run) -> None:
-    """Every distribution's packages, each compared on its own project page of the index."""
+    """The plan's uploads, every distribution's compared on its own project page of the index."""
     by_distribution: dict[str, list[Path]] = {}
-    for path in _index_files(run.record):
+    for path in index_files(run.record, run.plan.uploads):
         by_distribution.setdefault(distribution_of(path.name), []).append(path)
     uploads = []
     for name, files in by_distribution.items():
-        uploads += publish.upload_packages(run.index, name, files, twine_env=run.target.twine_env,
+        uploads += publish.upload_packages(run.clients.index, name, files, twine_env=run.target.twine_env,
                                            progress=run.say)
     run.report.uploads = {u.filename: "upload" if u.uploaded else "skip" for u in uploads}
     run.record.step_done("upload", {"files": {u.filename: u.sha256 for u in uploads}})
@@ -379,7 +383,7 @@ def _aliases(run: Run) -> None:
     # Decided and moved under the project's alias lock, from what the registry and the index hold
     # now; the tag mover re-checks each alias right before it moves (runs from other checkouts).
     with locks.aliases(run.config.root / "dist", run.say):
-        state = observe(run.config, run.plan.version, run.registry, run.index)
+        state = observe(run.config, run.plan.version, run.clients)
         now = replan_aliases(run.plan, run.config, state)
         for line in alias_differences(run.plan, now):
             run.say(f"re-planned: {line}")
@@ -387,7 +391,7 @@ def _aliases(run: Run) -> None:
         moving = [t.tag for t in now.aliases if t.action in {TagAction.CREATE, TagAction.MOVE}]
         run.say(f"aliases to point at {run.plan.version}: {', '.join(moving) or 'none'}")
         record = run.record
-        for entry in apply_changes(run.registry, run.config.image, now.aliases, run.digests,
+        for entry in apply_changes(run.clients.registry, run.config.image, now.aliases, run.digests,
                                    version=run.plan.version, progress=run.say):
             run.report.tags[entry.tag] = entry
             record.put_tag(entry)
@@ -424,10 +428,12 @@ RUNNERS: dict[StepName, Callable[[Run], None]] = {
 
 
 def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: RunOptions, *,
-            announce: Announce, say: Progress) -> ReleaseReport:
-    """Run every step of `plan` in order; a failing step stops the run, and a rerun resumes."""
+            announce: Announce, say: Progress, clients: Clients | None = None) -> ReleaseReport:
+    """Run every step of `plan` in order, every step through `clients` (default: the target's); a
+    failing step stops the run, and a rerun resumes."""
     check_can_run(plan, config)
-    run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)))
+    run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)),
+              clients or clients_for(target))
     with locks.release_run(run.directory, str(plan.version)):
         for step in plan.steps:
             announce(step.name.value, step.does)
@@ -461,6 +467,12 @@ def publish_mode(config: ReleaseConfig, version: ReleaseVersion) -> Mode:
     return Mode.PROMOTED if record.promotion is not None else Mode.PUBLISH
 
 
+def declared_version(config: ReleaseConfig) -> tuple[str, str] | None:
+    """(the version, the file) the working tree declares for the main distribution, if it does."""
+    found = find_declared_version(config.root / config.main.path, config.name)
+    return (found.value, found.file) if found else None
+
+
 def own_versions(config: ReleaseConfig, version: ReleaseVersion) -> dict[str, str]:
     """The versions of the distributions, from the release record (what was built or voted on), else
     the ones with their own version as the working tree declares them (what a build would take)."""
@@ -483,17 +495,18 @@ def parse_force(values: Sequence[str] | str) -> frozenset[str]:
 
 
 def make_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
-              mode: Mode = Mode.RELEASE, declared: tuple[str, str] | None = None) -> ReleasePlan:
+              mode: Mode = Mode.RELEASE, declared: tuple[str, str] | None = None,
+              clients: Clients | None = None) -> ReleasePlan:
     """The plan a run executes: `plan_release` over what the registry and the index hold now."""
-    state = observe(config, version, RegistryClient(target.registry),
-                    PackageIndex(target.index_upload, target.index_simple))
+    clients = clients or clients_for(target)
+    state = observe(config, version, clients)
     return plan_release(config, version, state, registry=target.registry, flavours=options.flavours,
                         mode=mode, declared=declared, platforms=options.platforms,
                         versions=own_versions(config, version))
 
 
 def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
-                 declared: tuple[str, str] | None = None) -> ReleasePlan:
+                 declared: tuple[str, str] | None = None, mode: Mode = Mode.RELEASE) -> ReleasePlan:
     """The same plan, reading only: services that are down are not started; the plan then assumes
     an empty registry and index and says why in its warnings."""
     try:
@@ -501,16 +514,17 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
     except ReleaseError as exc:
         state, registry = TargetState(unreachable=str(exc).rstrip(".")), config.registry
     else:
-        state, _ = observe_or_empty(config, version, RegistryClient(target.registry),
-                                    PackageIndex(target.index_upload, target.index_simple))
+        clients = clients_for(target)
+        state, _ = observe_or_empty(config, version, clients)
         registry = target.registry
     return plan_release(config, version, state, registry=registry, flavours=options.flavours,
-                        declared=declared, platforms=options.platforms,
+                        declared=declared, platforms=options.platforms, mode=mode,
                         versions=own_versions(config, version))
 
 
 def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
                 announce: Announce, say: Progress, mode: Mode = Mode.RELEASE) -> ReleaseReport:
     """Plan `version` against the target as it stands, then execute that plan."""
-    return execute(make_plan(config, version, target, options, mode=mode), config, target, options,
-                   announce=announce, say=say)
+    clients = clients_for(target)
+    return execute(make_plan(config, version, target, options, mode=mode, clients=clients), config, target,
+                   options, announce=announce, say=say, clients=clients)

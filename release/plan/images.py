@@ -23,13 +23,15 @@ import json
 import re
 import tarfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from release.config import DEFAULT_BUILD_ARGS
 from release.errors import RefusedError
-from release.plan.provenance import SBOM_LABEL, sbom_file
-from release.plan.tags import MASTER, BuildKind, cache_repository, cache_tag, platform_tag, tag_name
+from release.plan.provenance import SBOM_LABEL
+from release.plan.release import PlannedImage
+from release.plan.tags import BuildKind
+from release.record import ImageEntry
 
 OCI = "org.opencontainers.image"
 INPUT_HASH_LABEL = "org.release-pipeline.input-hash"
@@ -96,42 +98,28 @@ class ImageSource:
 
 
 @dataclass(frozen=True)
-class ImagePlan:
-    flavour: str
-    repository: str  # registry/image
-    tag: str
-    base_image: str  # what FROM names: with several platforms, pinned to this platform's digest
-    base_digest: str
-    build_args: Mapping[str, str]
-    labels: Mapping[str, str]
-    input_hash: str
-    variant: str = ""
-    platform: str = ""  # the platform it is built for; "" on a single-platform release: the engine's own
-    index_tag: str = ""  # with several platforms: the tag of the index that lists this image
-    deps_hash: str = ""
+class ImageJob:
+    """One build of images, as the pipeline planned it: each image completed with its base digest,
+    build args, labels and hashes, every variant's source (to plan a recorded image again with its
+    recorded base), the build context they are all built from, and how to build them."""
 
-    @property
-    def ref(self) -> str:
-        return f"{self.repository}:{self.tag}"
+    images: tuple[PlannedImage, ...]
+    sources: Mapping[str, ImageSource]  # variant -> what its images are made of
+    context: bytes  # the Dockerfile, the wheels (wheel installs), the constraints, the entrypoint
+    kind: BuildKind = BuildKind.RELEASE
+    jobs: int = 1  # images built at once
+    replace_tags: bool = False  # refresh: a release's tag is deliberately given a rebuilt image
+    check_registry: bool = True  # reuse what the registry holds from the same inputs
+    nocache: bool = False  # a deliberate cold build: neither the registry's nor the engine's copy counts
+    recorded: Mapping[str, ImageEntry] = field(default_factory=dict)  # what the release pushed, by key
 
-    @property
-    def subject(self) -> str:
-        """How progress names it: `python3.11`, `slim-python3.11` for a variant's image, or
-        `python3.11 linux/arm64` among several platforms."""
-        name = f"{self.variant}-python{self.flavour}" if self.variant else f"python{self.flavour}"
-        return name + (f" {self.platform}" if self.index_tag else "")
+    def source_of(self, image: PlannedImage) -> ImageSource:
+        return self.sources[image.image.variant]
 
-    @property
-    def cache_ref(self) -> str:
-        """Where the dependency stage of this image is kept: `<registry>/<image>-cache:deps-...`."""
-        return f"{cache_repository(self.repository)}:{cache_tag(self.flavour, self.deps_hash)}"
 
-def image_tag(kind: BuildKind, version: str, flavour: str, variant: str = "", platform: str = "") -> str:
-    """The one tag a build pushes per flavour and variant: `[VARIANT-]V-pythonP`, or
-    `[VARIANT-]master-pythonP` for master; with `platform` (one of several) that tag's platform
-    helper tag, `V-pythonP-ARCH`."""
-    tag = tag_name(MASTER if kind is BuildKind.MASTER else version, flavour, variant)
-    return platform_tag(tag, platform) if platform else tag
+def unpinned(base: str) -> str:
+    """`name:tag@digest` -> `name:tag`: the base image as configured, whatever it points at now."""
+    return base.split("@", 1)[0]
 
 
 def check_index_url(url: str) -> str:
@@ -263,59 +251,39 @@ def labels_for(args: Mapping[str, str]) -> dict[str, str]:
     return {label: args.get(arg, "") for arg, label in LABEL_ARGS.items()}
 
 
-def plan_image(
-    source: ImageSource,
-    *,
-    flavour: str,
-    repository: str,
-    kind: BuildKind,
-    base_image: str,
-    base_digest: str,
-    platform: str = "",
-    of_several: bool = False,
-) -> ImagePlan:
-    """One flavour's image for `platform`. `of_several`: one of several platforms, so pushed under
-    its platform's helper tag, listed by the flavour tag's index, its platform in the input hash."""
+def complete_image(planned: PlannedImage, source: ImageSource, *, base_image: str, base_digest: str
+                   ) -> PlannedImage:
+    """`planned` with what its build takes: FROM `base_image` (among several platforms pinned to
+    the platform's digest) at `base_digest`, the build args and labels from `source` (its
+    variant's), the input hash, and the dependency hash. A platform counts in the hashes only for
+    one of several platforms' images."""
     args = build_args(source, base_image=base_image, base_digest=base_digest)
-    # the version tag (with several platforms: its index's)
-    tag = image_tag(kind, source.version, flavour, variant=source.variant)
-    if kind is BuildKind.RELEASE:
-        args["IMAGE_SBOM"] = sbom_file(source.name, tag, platform if of_several else "")
+    if planned.sbom:  # a release's image names its SBOM (master builds have none)
+        args["IMAGE_SBOM"] = planned.sbom.rpartition("/")[2]
+    platform = planned.platform if planned.index_tag else ""
     digest = input_hash(
-        flavour=flavour,
+        flavour=planned.image.flavour,
         dockerfile_sha256=source.dockerfile_sha256,
         wheels=source.wheels,
         constraints_sha256=source.constraints_sha256,
         base_digest=base_digest,
         args=args,
         entrypoint_sha256=source.entrypoint_sha256,
-        platform=platform if of_several else "",
+        platform=platform,
     )
     dependencies = deps_hash(
-        flavour=flavour,
+        flavour=planned.image.flavour,
         dockerfile_sha256=source.dockerfile_sha256,
         wheels=source.wheels,
         requires=source.requires,
         constraints_sha256=source.constraints_sha256,
         base_digest=base_digest,
         args=args,
-        platform=platform if of_several else "",
+        platform=platform,
     )
     args["INPUT_HASH"] = digest
-    return ImagePlan(
-        flavour=flavour,
-        variant=source.variant,
-        repository=repository,
-        tag=image_tag(kind, source.version, flavour, source.variant, platform if of_several else ""),
-        base_image=base_image,
-        base_digest=base_digest,
-        build_args=args,
-        labels=labels_for(args),
-        input_hash=digest,
-        platform=platform,
-        index_tag=tag if of_several else "",
-        deps_hash=dependencies,
-    )
+    return replace(planned, base_image=base_image, base_digest=base_digest, build_args=args,
+                   labels=labels_for(args), input_hash=digest, deps_hash=dependencies)
 
 
 def label_mismatches(expected: Mapping[str, str], actual: Mapping[str, str]) -> list[str]:

@@ -22,7 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
+
+from release.record import RECORD_NAME, ReleaseRecord
 
 SBOM_LABEL = "org.release-pipeline.sbom"
 SBOM_DIR = "sbom"
@@ -135,3 +138,36 @@ def signature_policy(repository: str, keys_path: str) -> dict[str, Any]:
 def registries_d(registry: str, lookaside_url: str) -> str:
     """The containers-registries.d(5) file telling skopeo/podman where the signatures are."""
     return f"docker:\n  {registry}:\n    lookaside: {lookaside_url}\n"
+
+
+COMPANIONS = (".asc", ".sha512")  # a signed file's signature and checksum
+
+
+def settled(record: bytes) -> object:
+    """What a record says about the release itself, without what each run did (its steps, and each
+    tag's action and previous digest): the same after a rerun that changes nothing."""
+    try:
+        data = json.loads(record)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return data
+    data.pop("steps", None)
+    tags = data.get("tags")
+    if isinstance(tags, dict):
+        data["tags"] = {name: {k: v for k, v in entry.items() if k not in {"action", "previous"}}
+                        if isinstance(entry, dict) else entry for name, entry in tags.items()}
+    return data
+
+
+def published_beside(record: ReleaseRecord, constraints: str) -> set[str]:
+    """The names `publish_provenance` may commit next to the voted files in a final's svn folder:
+    the record, every SBOM, the constraints file, each with its companions."""
+    names = [RECORD_NAME, *(Path(path).name for path in record.sboms)]
+    names += [Path(constraints).name] if constraints else []
+    return {name + suffix for name in names for suffix in ("", *COMPANIONS)}
+
+
+def lookaside_url(svn_root: str, name: str) -> str:
+    """The lookaside base of a project: `<svn dev or release>/<name>/signatures`."""
+    return "/".join([svn_root.rstrip("/"), name, LOOKASIDE_DIR])

@@ -30,9 +30,20 @@ from packaging.utils import (
 
 from release.config import ReleaseConfig
 from release.errors import ConfigError
+from release.identity import ImageId
 from release.plan.cleanup import CONSTRAINTS_PREFIX
 from release.plan.provenance import image_signature_path, sbom_path
-from release.plan.tags import BuildKind, check_tag_length, plan_tags, platform_tag, version_tag
+from release.plan.tags import (
+    MASTER,
+    BuildKind,
+    cache_repository,
+    cache_tag,
+    check_tag_length,
+    image_tag,
+    plan_tags,
+    platform_tag,
+    version_tag,
+)
 from release.versions import ReleaseVersion, companion_version
 
 
@@ -83,10 +94,10 @@ class Step:
 CONSTRAINTS_DIR = "constraints"
 
 
-def constraints_name(python: str, variant: str = "") -> str:
+def constraints_name(flavour: str, variant: str = "") -> str:
     """The file an image's installed set ships as: `constraints-P.txt` for the default image,
     `constraints-VARIANT-P.txt` for a variant (`constraints-slim-3.11.txt`)."""
-    return f"constraints-{variant}-{python}.txt" if variant else f"constraints-{python}.txt"
+    return f"constraints-{variant}-{flavour}.txt" if variant else f"constraints-{flavour}.txt"
 
 
 def constraints_folder(name: str, version: ReleaseVersion | str) -> str:
@@ -95,10 +106,29 @@ def constraints_folder(name: str, version: ReleaseVersion | str) -> str:
     return f"{name}/{CONSTRAINTS_PREFIX}{version}"
 
 
+class ArtefactKind(str, Enum):
+    SOURCE = "source"  # the source release: a tarball of the repository at the commit
+    SDIST = "sdist"
+    WHEEL = "wheel"
+    RECORD = "record"  # release.json
+    CONSTRAINTS = "constraints"
+    SBOM = "sbom"
+    IMAGE_SIGNATURE = "image-signature"
+
+
+_SUFFIXES = (("-source.tar.gz", ArtefactKind.SOURCE), (".tar.gz", ArtefactKind.SDIST),
+             (".whl", ArtefactKind.WHEEL))
+
+
+def artefact_kind(filename: str) -> str:
+    """`source`, `sdist`, `wheel` (an ArtefactKind's value), or "" for anything else."""
+    return next((kind.value for suffix, kind in _SUFFIXES if filename.endswith(suffix)), "")
+
+
 @dataclass(frozen=True)
 class Artefact:
     path: str  # relative to dist/<version>/
-    kind: str  # source | sdist | wheel | record | constraints | sbom | image-signature
+    kind: ArtefactKind
     signed: bool = True
 
     @property
@@ -119,31 +149,52 @@ class PlannedDistribution:
 
 @dataclass(frozen=True)
 class PlannedImage:
-    python: str
+    """One image of a release or a master build: the one image plan, which the dry run shows and
+    the build carries out. What the run learns once it has the wheels and has observed the base
+    image (its digest, and the build args, labels and hashes that follow) is filled in by
+    `plan.images.complete_image`."""
+
+    image: ImageId  # flavour, variant, and its platform when it is one of several platforms' images
     tag: str  # V-pythonP; with several platforms its platform's helper tag, V-pythonP-ARCH
     ref: str
-    base_image: str
-    variant: str = ""  # "" is the default image
-    constraints: str = ""  # the file its installed set ships as, under dist/<V>/
+    base_image: str  # as configured; once completed what FROM names (among several: pinned to a digest)
     platform: str = ""  # the platform it is built for (every image has one; the index pseudo-image: "")
+    constraints: str = ""  # the file its installed set ships as, under dist/<V>/
     sbom: str = ""  # its SBOM, relative to dist/<V>/ (one per image: variants and platforms add images)
     signature: str = ""  # its simple-signing signature, relative to dist/<V>/
     index_tag: str = ""  # one of several platforms: the version tag of the index that lists it
+    base_digest: str = ""  # from here on: known once completed
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    input_hash: str = ""
+    deps_hash: str = ""
 
     @property
     def key(self) -> str:
-        """Its name among the release's images (the record's key, the key of its digest): the
-        flavour, `VARIANT-flavour` for a variant's image, and `... platform` for one of several
-        platforms' images (record.ImageEntry.key spells it the same)."""
-        name = f"{self.variant}-{self.python}" if self.variant else self.python
-        return f"{name} {self.platform}" if self.index_tag else name
+        """Its name among the release's images: the record's key, the key of its digest."""
+        return self.image.key
+
+    @property
+    def name(self) -> str:
+        """How progress names it: `python3.11`, `slim-python3.11`, `python3.11 linux/arm64`."""
+        return self.image.name
+
+    @property
+    def repository(self) -> str:
+        """`registry/image`, where it is pushed."""
+        return self.ref.rpartition(":")[0]
+
+    @property
+    def cache_ref(self) -> str:
+        """Where the dependency stage of this image is kept: `<registry>/<image>-cache:deps-...`."""
+        return f"{cache_repository(self.repository)}:{cache_tag(self.image.flavour, self.deps_hash)}"
 
 
 @dataclass(frozen=True)
 class PlannedIndex:
     """One flavour's image index: put over its platforms' images, then under the version tag."""
 
-    python: str
+    image: ImageId  # the flavour's image it stands for (never a platform's)
     tag: str  # the version tag the index goes under: V-pythonP
     images: tuple[tuple[str, str], ...]  # (platform, the helper tag of its image), in index order
     ref: str = ""  # registry/image:V-pythonP
@@ -151,10 +202,10 @@ class PlannedIndex:
 
     def as_image(self) -> PlannedImage:
         """The index as what is signed and carries the record: what a pull of its tag checks."""
-        return PlannedImage(self.python, self.tag, self.ref, "", "", signature=self.signature)
+        return PlannedImage(self.image, self.tag, self.ref, "", signature=self.signature)
 
     def to_json(self) -> dict[str, Any]:
-        return {"python": self.python, "tag": self.tag, "signature": self.signature,
+        return {"python": self.image.flavour, "tag": self.tag, "signature": self.signature,
                 "images": [{"platform": p, "tag": t} for p, t in self.images]}
 
 
@@ -166,13 +217,12 @@ PARTIAL_PLATFORMS = ("only some platforms are built: every tag waits for a run w
 @dataclass(frozen=True)
 class TagChange:
     tag: str
-    python: str
+    image: ImageId  # the image it names: flavour and variant (a bare tag: the default flavour's)
     moving: bool  # an alias (X.Y, latest): later releases may move it
     action: TagAction
     current: str | None  # the digest it points at now, None when absent
     source: str  # the version tag whose image it gets (which names the flavour and the variant)
     reason: str = ""
-    variant: str = ""
 
     @property
     def deferred(self) -> bool:
@@ -181,9 +231,9 @@ class TagChange:
                                                   or self.reason.startswith(NOT_BUILT))
 
     def to_json(self) -> dict[str, Any]:
-        return {"tag": self.tag, "python": self.python, "variant": self.variant, "moving": self.moving,
-                "action": self.action.value, "current_digest": self.current, "source": self.source,
-                "reason": self.reason}
+        return {"tag": self.tag, "python": self.image.flavour, "variant": self.image.variant,
+                "moving": self.moving, "action": self.action.value, "current_digest": self.current,
+                "source": self.source, "reason": self.reason}
 
 
 @dataclass(frozen=True)
@@ -263,10 +313,10 @@ class ReleasePlan:
             "flavours": list(self.flavours),
             "platforms": list(self.platforms),
             "steps": [{"name": s.name.value, "does": s.does} for s in self.steps],
-            "artefacts": [{"path": a.path, "kind": a.kind, "companions": list(a.companions)}
+            "artefacts": [{"path": a.path, "kind": a.kind.value, "companions": list(a.companions)}
                           for a in self.artefacts],
-            "images": [{"python": i.python, "variant": i.variant, "platform": i.platform, "tag": i.tag,
-                        "ref": i.ref, "base_image": i.base_image, "constraints": i.constraints,
+            "images": [{"python": i.image.flavour, "variant": i.image.variant, "platform": i.platform,
+                        "tag": i.tag, "ref": i.ref, "base_image": i.base_image, "constraints": i.constraints,
                         "sbom": i.sbom, "signature": i.signature}
                        for i in self.images],
             "indexes": [i.to_json() for i in self.indexes],
@@ -355,39 +405,45 @@ def plan_distributions(config: ReleaseConfig, version: ReleaseVersion,
 
     A distribution with its own version (`version-from`) takes it from `declared` (name -> the
     final version its tree declares) and the release's suffix; the others carry the release's.
+    The voted files carry `version.voted` (versions.py), the index files `version`.
     """
     found = []
     for dist in config.distributions:
         if not dist.own_version:
-            voted = str(version.final) if version.is_rc else str(version)
-            found.append(PlannedDistribution(dist.name, voted, str(version)))
+            found.append(PlannedDistribution(dist.name, str(version.voted), str(version)))
             continue
         own = (declared or {}).get(dist.name)
         if own is None:
             raise ConfigError(f"the version of {dist.name} is unknown: declare it in {dist.version_from}")
-        found.append(PlannedDistribution(dist.name, own, companion_version(own, version)
-                                         if version.is_rc else own))
+        found.append(PlannedDistribution(dist.name, companion_version(own, version.voted),
+                                         companion_version(own, version)))
     return tuple(found)
+
+
+def source_tarball(name: str, version: ReleaseVersion) -> str:
+    """The source release's file name, with the version it is voted on."""
+    return f"{name}-{version.voted}-source.tar.gz"
 
 
 def artefacts(name: str, version: ReleaseVersion,
               distributions: Sequence[PlannedDistribution] = ()) -> tuple[Artefact, ...]:
-    """Files a release writes under dist/<V>/: svn/ carries the final versions (what is voted on),
+    """Files a release writes under dist/<V>/: svn/ carries the voted versions (what is voted on),
     pypi/ what the index gets (the rc versions for a candidate, else copies of svn's packages).
     One source tarball of the repository; an sdist and a wheel per distribution (default: `name`).
     What the images installed (constraints/) comes with `image_artefacts`."""
-    svn_version = version.final if version.is_rc else version
-    dists = tuple(distributions) or (PlannedDistribution(name, str(svn_version), str(version)),)
-    voted: list[Artefact] = [Artefact(f"svn/{name}-{svn_version}-source.tar.gz", "source")]
+    dists = tuple(distributions) or (PlannedDistribution(name, str(version.voted), str(version)),)
+    voted: list[Artefact] = [Artefact(f"svn/{source_tarball(name, version)}", ArtefactKind.SOURCE)]
     index: list[Artefact] = []
     for dist in dists:
         sdist, wheel = distribution_files(dist.name, dist.voted)
         index_sdist, index_wheel = distribution_files(dist.name, dist.index)
-        voted += [Artefact(f"svn/{sdist}", "sdist"), Artefact(f"svn/{wheel}", "wheel")]
-        # a candidate's index files differ from the voted ones and are signed; a final's are svn's bytes
-        index += [Artefact(f"pypi/{index_sdist}", "sdist", signed=version.is_rc),
-                  Artefact(f"pypi/{index_wheel}", "wheel", signed=version.is_rc)]
-    return (*voted, *index, Artefact("release.json", "record"))
+        voted += [Artefact(f"svn/{sdist}", ArtefactKind.SDIST), Artefact(f"svn/{wheel}", ArtefactKind.WHEEL)]
+        # files for the index with another version than the voted ones are signed too; the others
+        # are byte-for-byte copies of svn's, whose signatures they share
+        own = dist.index != dist.voted
+        index += [Artefact(f"pypi/{index_sdist}", ArtefactKind.SDIST, signed=own),
+                  Artefact(f"pypi/{index_wheel}", ArtefactKind.WHEEL, signed=own)]
+    return (*voted, *index, Artefact("release.json", ArtefactKind.RECORD))
 
 
 def image_artefacts(images: Sequence[PlannedImage], indexes: Sequence[PlannedIndex] = ()
@@ -396,10 +452,12 @@ def image_artefacts(images: Sequence[PlannedImage], indexes: Sequence[PlannedInd
     with several platforms one per flavour and variant, read from the first platform's image), its
     SBOM (signed like the packages) and its simple-signing signature; per image index (several
     platforms): its own signature, which is what a pull of its tag checks."""
-    constraints = tuple(Artefact(image.constraints, "constraints") for image in images if image.constraints)
+    constraints = tuple(Artefact(image.constraints, ArtefactKind.CONSTRAINTS) for image in images
+                        if image.constraints)
     return constraints + tuple(artefact for image in images for artefact in (
-        Artefact(image.sbom, "sbom"), Artefact(image.signature, "image-signature", signed=False))
-    ) + tuple(Artefact(index.signature, "image-signature", signed=False) for index in indexes)
+        Artefact(image.sbom, ArtefactKind.SBOM),
+        Artefact(image.signature, ArtefactKind.IMAGE_SIGNATURE, signed=False))
+    ) + tuple(Artefact(index.signature, ArtefactKind.IMAGE_SIGNATURE, signed=False) for index in indexes)
 
 
 def plan_tag_changes(
@@ -418,13 +476,13 @@ def plan_tag_changes(
                          kind=BuildKind.RELEASE, existing=state.current, variants=config.variant_names)
     changes = []
     for tag in tag_plan.tags:
-        source = version_tag(version, tag.python, tag.variant)
+        source = version_tag(version, tag.image.flavour, tag.image.variant)
         current = state.tags.get(tag.name)
         ours = state.tags.get(source)  # known when a run already pushed it
         if not all_platforms:
             action, reason = TagAction.SKIP, PARTIAL_PLATFORMS
-        elif flavours and tag.python not in flavours:
-            action, reason = TagAction.SKIP, f"{NOT_BUILT} (python{tag.python})"
+        elif flavours and tag.image.flavour not in flavours:
+            action, reason = TagAction.SKIP, f"{NOT_BUILT} ({tag.image.name})"
         elif not tag.moving:
             action = TagAction.CREATE if current is None else TagAction.VERIFY
             reason = "" if current is None or current == ours else "must be this release's image"
@@ -436,8 +494,7 @@ def plan_tag_changes(
             action, reason = TagAction.SKIP, "already points at this release"
         else:
             action, reason = TagAction.MOVE, ""
-        changes.append(TagChange(tag.name, tag.python, tag.moving, action, current, source, reason,
-                                 tag.variant))
+        changes.append(TagChange(tag.name, tag.image, tag.moving, action, current, source, reason))
     return tuple(changes), tag_plan.owns_line, tag_plan.owns_latest
 
 
@@ -488,10 +545,10 @@ def plan_release(
         for a in files if a.for_index
     )
     warnings = []
-    if declared is not None and declared[0] not in {str(version), str(version.final)}:
+    if declared is not None and not version.accepts_declared(declared[0]):
         warnings.append(
             f"the tree declares version {declared[0]} in {declared[1]}, not {version}; a real run refuses"
-            f" until it is set to {version.final if version.is_rc else version}"
+            f" until it is set to {version.voted}"
         )
     if version in state.withdrawn:
         warnings.append(f"{version} was withdrawn; a real run refuses it: release a new version")
@@ -525,42 +582,52 @@ def plan_release(
     )
 
 
-def plan_images(config: ReleaseConfig, version: ReleaseVersion, repository: str, flavours: Sequence[str],
-                platforms: Sequence[str], *, registry: str
+def plan_images(config: ReleaseConfig, version: ReleaseVersion | str, repository: str,
+                flavours: Sequence[str], platforms: Sequence[str], *, registry: str,
+                kind: BuildKind = BuildKind.RELEASE
                 ) -> tuple[tuple[PlannedImage, ...], tuple[PlannedIndex, ...]]:
-    """One image per variant, flavour and platform, each with its SBOM and signature (named by its
-    version tag, which carries the variant), the default image's variant first; with several
-    platforms configured one index per flavour over all of them, with its own signature. A
-    single-platform release's image is its version tag, as ever. Every image but the other
-    platforms' names the constraints file its installed set ships as. Variants are refused with
+    """One image per variant, flavour and platform, the default image's variant first; with several
+    platforms configured one index per flavour over all of them. A single-platform release's image
+    is its version tag, as ever. A release's images each have their SBOM and signature (named by
+    their version tag, which carries the variant), each index its own signature, and every image
+    but the other platforms' names the constraints file its installed set ships as. A master build
+    (`kind`) has none of those: its images go under `master-pythonP`. Variants are refused with
     several platforms (release/config.py), so an index is always the default image's."""
     images, indexes = [], []
     several = config.multi_platform
+    release = kind is BuildKind.RELEASE
+    prefix = str(version) if release else MASTER
     for variant in config.variant_names:
-        for python in flavours:
-            tag = version_tag(version, python, variant)
-            index = planned_index(config, python, tag, repository=repository)
-            own = dict(index.images) if several else dict.fromkeys(config.image_platforms, tag)
-            constraints = f"{CONSTRAINTS_DIR}/{constraints_name(python, variant)}"
+        for flavour in flavours:
+            image = ImageId(flavour, variant)
+            tag = image_tag(prefix, image)
+            index = planned_index(config, flavour, tag, repository=repository, signed=release)
             first = config.image_platforms[0]
-            images += [PlannedImage(python, own[p], f"{repository}:{own[p]}",
-                                    config.base_image_for(python, registry=registry), variant,
-                                    constraints if p == first or not several else "", p,
-                                    sbom=sbom_path(config.name, tag, p if several else ""),
-                                    signature=image_signature_path(config.name, tag, p if several else ""),
-                                    index_tag=tag if several else "")
-                       for p in platforms]
+            for platform in platforms:
+                own = image.on(platform) if several else image
+                pushed = image_tag(prefix, own)
+                suffix = platform if several else ""
+                images.append(PlannedImage(
+                    own, pushed, f"{repository}:{pushed}", config.base_image_for(flavour, registry=registry),
+                    platform,
+                    constraints=(f"{CONSTRAINTS_DIR}/{constraints_name(flavour, variant)}"
+                                 if release and (platform == first or not several) else ""),
+                    sbom=sbom_path(config.name, tag, suffix) if release else "",
+                    signature=image_signature_path(config.name, tag, suffix) if release else "",
+                    index_tag=tag if several else ""))
             if several:
                 indexes.append(index)
     return tuple(images), tuple(indexes)
 
 
-def planned_index(config: ReleaseConfig, python: str, tag: str, *, repository: str = "") -> PlannedIndex:
+def planned_index(config: ReleaseConfig, flavour: str, tag: str, *, repository: str = "",
+                  signed: bool = True) -> PlannedIndex:
     """The index `tag` (`V-pythonP`, `master-pythonP`) gets: every configured platform's image,
-    each under its helper tag, in the configured order."""
-    return PlannedIndex(python, tag, tuple((p, platform_tag(tag, p)) for p in config.image_platforms),
+    each under its helper tag, in the configured order; a release's is signed."""
+    return PlannedIndex(ImageId(flavour), tag,
+                        tuple((p, platform_tag(tag, p)) for p in config.image_platforms),
                         ref=f"{repository}:{tag}" if repository else "",
-                        signature=image_signature_path(config.name, tag))
+                        signature=image_signature_path(config.name, tag) if signed else "")
 
 
 def tags_to_observe(config: ReleaseConfig, version: ReleaseVersion, released: Sequence[ReleaseVersion]

@@ -21,6 +21,7 @@ from enum import Enum
 
 from release import platforms
 from release.errors import VersionError
+from release.identity import ImageId
 from release.versions import ReleaseVersion, parse_existing, shown
 
 FLAVOUR_SEPARATOR = "-python"
@@ -35,31 +36,39 @@ MAX_TAG_LENGTH = 128  # Docker's limit: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}
 _NOT_VARIANTS = frozenset({LATEST, MASTER, "python", "default", WITHDRAWN.rstrip("-")})
 
 
-def tag_name(prefix: str, python: str | None = None, variant: str = "") -> str:
-    """`[VARIANT-]prefix-pythonP`, or the bare `[VARIANT-]prefix` when `python` is None."""
-    name = prefix if python is None else f"{prefix}{FLAVOUR_SEPARATOR}{python}"
+def tag_name(prefix: str, flavour: str | None = None, variant: str = "") -> str:
+    """`[VARIANT-]prefix-pythonP`, or the bare `[VARIANT-]prefix` when `flavour` is None."""
+    name = prefix if flavour is None else f"{prefix}{FLAVOUR_SEPARATOR}{flavour}"
     return f"{variant}{VARIANT_SEPARATOR}{name}" if variant else name
 
 
-def version_tag(version: ReleaseVersion | str, python: str, variant: str = "") -> str:
+def version_tag(version: ReleaseVersion | str, flavour: str, variant: str = "") -> str:
     """The immutable tag one flavour's image of a release is pushed under: `[VARIANT-]V-pythonP`."""
-    return tag_name(str(version), python, variant)
+    return tag_name(str(version), flavour, variant)
+
+
+def image_tag(prefix: ReleaseVersion | str, image: ImageId) -> str:
+    """The tag `image` of a release (`prefix` its version) or of the master build (`master`) is
+    pushed under: `[VARIANT-]prefix-pythonP`, and for one of several platforms' images its helper
+    tag `...-ARCH`."""
+    tag = tag_name(str(prefix), image.flavour, image.variant)
+    return platform_tag(tag, image.platform) if image.platform else tag
 
 
 @dataclass(frozen=True)
 class TagParts:
-    """A tag taken apart: `slim-3.3.2-python3.11` -> variant `slim`, prefix `3.3.2`, python `3.11`."""
+    """A tag taken apart: `slim-3.3.2-python3.11` -> variant `slim`, prefix `3.3.2`, flavour `3.11`."""
 
     variant: str
     prefix: str
-    python: str | None
+    flavour: str | None
 
 
 def parse_tag(name: str) -> TagParts:
     """The variant, prefix and flavour of a tag; the inverse of `tag_name`."""
-    rest, separator, python = name.rpartition(FLAVOUR_SEPARATOR)
-    flavour: str | None = python
-    if not (separator and rest and python and all(part.isdigit() for part in python.split("."))):
+    rest, separator, found = name.rpartition(FLAVOUR_SEPARATOR)
+    flavour: str | None = found
+    if not (separator and rest and found and all(part.isdigit() for part in found.split("."))):
         rest, flavour = name, None
     head, separator, tail = rest.partition(VARIANT_SEPARATOR)
     if separator and tail and _VARIANT.match(head) and head not in _NOT_VARIANTS:
@@ -82,9 +91,9 @@ def split_platform(name: str) -> tuple[str, str | None]:
 
 
 def _split_flavour(name: str) -> tuple[str, str | None]:
-    prefix, separator, python = name.rpartition(FLAVOUR_SEPARATOR)
-    if separator and prefix and python and all(part.isdigit() for part in python.split(".")):
-        return prefix, python
+    prefix, separator, flavour = name.rpartition(FLAVOUR_SEPARATOR)
+    if separator and prefix and flavour and all(part.isdigit() for part in flavour.split(".")):
+        return prefix, flavour
     return name, None
 
 
@@ -93,7 +102,7 @@ def split_tag(name: str) -> tuple[str, str | None]:
     gives the same (`slim-latest` -> (`latest`, None)): `parse_tag` keeps the variant. A platform's
     helper tag (`1.10.6-python3.11-arm64`) is none of these: (`1.10.6-python3.11-arm64`, None)."""
     parts = parse_tag(name)
-    return parts.prefix, parts.python
+    return parts.prefix, parts.flavour
 
 
 def cache_repository(repository: str) -> str:
@@ -101,9 +110,9 @@ def cache_repository(repository: str) -> str:
     return f"{repository}-cache"
 
 
-def cache_tag(python: str, deps_hash: str) -> str:
+def cache_tag(flavour: str, deps_hash: str) -> str:
     """`deps-pythonP-<24 hex of the dependency hash>`: one flavour's dependency stage."""
-    return f"deps{FLAVOUR_SEPARATOR}{python}-{deps_hash.removeprefix('sha256:')[:24]}"
+    return f"deps{FLAVOUR_SEPARATOR}{flavour}-{deps_hash.removeprefix('sha256:')[:24]}"
 
 
 def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
@@ -128,16 +137,16 @@ def alias_candidates(name: str, default: str) -> tuple[str, ...]:
     `master-pythonP` of the default flavour, `master`; a variant's tag has the same candidates
     under its prefix (`slim-V-pythonP` -> `slim-X.Y-pythonP`, ...). Anything else has none."""
     parts = parse_tag(name)
-    prefix, python, variant = parts.prefix, parts.python, parts.variant
-    if python is None:
+    prefix, flavour, variant = parts.prefix, parts.flavour, parts.variant
+    if flavour is None:
         return ()
     if prefix == MASTER:
-        return (tag_name(MASTER, None, variant),) if python == default else ()
+        return (tag_name(MASTER, None, variant),) if flavour == default else ()
     versions = parse_existing([prefix])
     if not versions:
         return ()
-    moving = [tag_name(versions[0].line, python, variant), tag_name(LATEST, python, variant)]
-    if python == default:
+    moving = [tag_name(versions[0].line, flavour, variant), tag_name(LATEST, flavour, variant)]
+    if flavour == default:
         moving += [tag_name(prefix, None, variant), tag_name(versions[0].line, None, variant),
                    tag_name(LATEST, None, variant)]
     return tuple(moving)
@@ -151,9 +160,8 @@ class BuildKind(str, Enum):
 @dataclass(frozen=True)
 class Tag:
     name: str
-    python: str
+    image: ImageId  # the image it names (a bare tag: the default flavour's)
     moving: bool  # an alias that later releases may move (X.Y, latest, master)
-    variant: str = ""  # the image variant it names ("" is the default image)
 
     @property
     def is_bare(self) -> bool:
@@ -169,7 +177,7 @@ class TagPlan:
     owns_latest: bool
 
     def as_mapping(self) -> dict[str, str]:
-        return {tag.name: tag.python for tag in self.tags}
+        return {tag.name: tag.image.flavour for tag in self.tags}
 
     def immutable(self) -> tuple[Tag, ...]:
         return tuple(tag for tag in self.tags if not tag.moving)
@@ -182,8 +190,8 @@ def _flavoured(prefix: str, flavours: Sequence[str], default: str, variants: Seq
                moving: bool) -> list[Tag]:
     tags = []
     for variant in variants:
-        tags += [Tag(tag_name(prefix, p, variant), p, moving, variant) for p in flavours]
-        tags.append(Tag(tag_name(prefix, None, variant), default, moving, variant))
+        tags += [Tag(tag_name(prefix, p, variant), ImageId(p, variant), moving) for p in flavours]
+        tags.append(Tag(tag_name(prefix, None, variant), ImageId(default, variant), moving))
     return tags
 
 
@@ -193,16 +201,16 @@ def check_tag_length(version: ReleaseVersion, flavours: Sequence[str], several: 
     platforms their helper tags `...-ARCH`) is longer than Docker allows: known before anything is
     built, so nothing is half-released under a tag the registry refuses."""
     variant = max(variants or ("",), key=len)
-    python = max(flavours, key=lambda p: len(version_tag(version, p, variant)))
-    tag = version_tag(version, python, variant)
-    form = tag_name("V", python, variant)
+    flavour = max(flavours, key=lambda p: len(version_tag(version, p, variant)))
+    tag = version_tag(version, flavour, variant)
+    form = tag_name("V", flavour, variant)
     if several:
         platform = max(several, key=lambda p: len(platform_tag(tag, p)))
         tag, form = platform_tag(tag, platform), f"{form}-{platforms.info(platform).suffix}"
     longest = len(tag)
     if longest > MAX_TAG_LENGTH:
         raise VersionError(f"version {shown(str(version))} is too long for an image tag: its tag for "
-                           f"python{python} ({form}) would have {longest} characters, "
+                           f"python{flavour} ({form}) would have {longest} characters, "
                            f"Docker allows {MAX_TAG_LENGTH}")
 
 

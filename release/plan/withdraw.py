@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from release.config import ReleaseConfig
 from release.errors import RefusedError
+from release.identity import ImageId
 from release.plan.release import TagAction, TagChange, TargetState
 from release.plan.tags import LATEST, BuildKind, plan_tags, tag_name, version_tag, withdrawn_tag
 from release.versions import ReleaseVersion
@@ -108,8 +109,9 @@ def plan_withdraw(config: ReleaseConfig, version: ReleaseVersion, state: TargetS
                            "withdraw a version whose images were published")
     marker_tag = withdrawn_tag(version)
     current = state.tags.get(marker_tag)
-    marker = TagChange(marker_tag, default, False, TagAction.CREATE if current is None else TagAction.VERIFY,
-                       current, version_tag(version, default), "publishes the withdrawal")
+    marker = TagChange(marker_tag, ImageId(default), False,
+                       TagAction.CREATE if current is None else TagAction.VERIFY, current,
+                       version_tag(version, default), "publishes the withdrawal")
     families = []
     for prefix, owner in owners(config, version, state).items():
         held = ([version_tag(owner, p, v) for v in config.variant_names for p in config.python]
@@ -117,12 +119,11 @@ def plan_withdraw(config: ReleaseConfig, version: ReleaseVersion, state: TargetS
         digests = {tag: state.tags[tag] for tag in held if tag in state.tags}
         changes = []
         for variant in config.variant_names:
-            for python in (*config.python, None):
-                flavour = python or default
-                tag = tag_name(prefix, python, variant)
+            for named in (*config.python, None):
+                image = ImageId(named or default, variant)
+                tag = tag_name(prefix, named, variant)
                 now = state.tags.get(tag)
-                source = version_tag(owner, flavour, variant) if owner is not None else ""
-                image = f"{variant}-python{flavour}" if variant else f"python{flavour}"
+                source = version_tag(owner, image.flavour, variant) if owner is not None else ""
                 if now is None or now not in ours.values():
                     action, reason = TagAction.SKIP, f"does not point at {version}"
                 elif owner is None:
@@ -130,11 +131,11 @@ def plan_withdraw(config: ReleaseConfig, version: ReleaseVersion, state: TargetS
                     reason = f"no other release can hold {prefix}: it stays on {version}"
                 elif source not in digests:
                     action, reason = TagAction.SKIP, f"no other release can hold {tag}: {owner} has no " \
-                                                     f"{image} image; it stays on {version}"
+                                                     f"{image.name} image; it stays on {version}"
                 elif digests[source] == now:
                     action, reason = TagAction.SKIP, f"already points at {owner}"
                 else:
                     action, reason = TagAction.MOVE, f"back to {owner}"
-                changes.append(TagChange(tag, flavour, True, action, now, source, reason, variant))
+                changes.append(TagChange(tag, image, True, action, now, source, reason))
         families.append(AliasFamily(prefix, owner, tuple(changes), digests))
     return WithdrawPlan(version, marker, tuple(families), ours[version_tag(version, default)])

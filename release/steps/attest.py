@@ -18,17 +18,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from release.adapters import gpg, skopeo, svn
-from release.adapters.registry import RegistryClient
+from release.adapters.clients import Registry
 from release.errors import RefusedError, ServiceError
-from release.plan.provenance import LOOKASIDE_DIR, lookaside_path, signed_identity
+from release.plan.provenance import lookaside_path, signed_identity
 from release.plan.release import PlannedImage
 from release.progress import Progress, to_log
 from release.record import ImageSignatureEntry, ReleaseRecord, sha512_of
-
-
-def lookaside_url(svn_root: str, name: str) -> str:
-    """The lookaside base of a project: `<svn dev or release>/<name>/signatures`."""
-    return svn.join(svn_root, name, LOOKASIDE_DIR)
 
 
 def signer_fingerprint(key: str, gnupghome: Path | None) -> str:
@@ -39,7 +34,7 @@ def signer_fingerprint(key: str, gnupghome: Path | None) -> str:
 
 
 def sign_images(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
-                registry: RegistryClient, image: str, key: str, gnupghome: Path | None, lookaside: str,
+                registry: Registry, image: str, key: str, gnupghome: Path | None, lookaside: str,
                 progress: Progress = to_log) -> list[ImageSignatureEntry]:
     """Sign each image's manifest digest (kept when the record already has that digest's signature),
     then commit the signatures missing from the lookaside tree in one svn commit."""
@@ -83,8 +78,8 @@ def sign_images(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
                                        f"{identity} by {fingerprint}; remove it, then run again")
                 path.write_bytes(published)
                 progress(f"{url} already holds a signature of {digest[:19]}; keeping that one")
-            entry = ImageSignatureEntry(planned.signature, sha512_of(path), planned.python, identity, digest,
-                                        fingerprint, url)
+            entry = ImageSignatureEntry(planned.signature, sha512_of(path), planned.image.flavour, identity,
+                                        digest, fingerprint, url)
             record.put_image_signature(entry)
             entries.append(entry)
         if to_publish:

@@ -38,6 +38,7 @@ from release.errors import (
     ToolMissingError,
     VerificationError,
 )
+from release.plan.release import Artefact, PlannedDistribution, artefact_kind, artefacts, plan_distributions
 from release.progress import Progress, to_log
 from release.record import BuildInfo, FileEntry, copy_atomic, load_record, release_dir, sha512_of
 from release.steps.notes import notes_of
@@ -54,7 +55,6 @@ _PLAIN = re.compile(r"^version\s*=\s*(['\"])(?P<value>[^'\"]+)\1", re.M)
 _PROJECT = re.compile(r"^\[project\]\s*$(?:(?!^\[).)*?" + _PLAIN.pattern, re.M | re.S)
 _MODULES = [("__init__.py", _DUNDER), ("version.py", _DUNDER), ("version.py", _PLAIN),
             ("_version.py", _DUNDER), ("__about__.py", _DUNDER)]
-_KINDS = (("-source.tar.gz", "source"), (".tar.gz", "sdist"), (".whl", "wheel"))
 _KEYWORD = re.compile(r"\bversion\s*=\s*(['\"])(?P<value>[^'\"]+)\1")
 BUILD_LOG = "build.log"  # in dist/<V>/: the build backend's output, appended run after run
 
@@ -84,11 +84,6 @@ class BuildResult:
     svn_files: tuple[Path, ...]
     pypi_files: tuple[Path, ...]
     release_notes: str
-
-
-def artefact_kind(filename: str) -> str:
-    """`source`, `sdist`, `wheel`, or "" for anything else."""
-    return next((kind for suffix, kind in _KINDS if filename.endswith(suffix)), "")
 
 
 def find_declared_version(tree: Path, name: str) -> DeclaredVersion | None:
@@ -351,12 +346,15 @@ def check_packages(packages: Sequence[Path]) -> None:
 
 def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool = False,
                   allow_version_mismatch: bool = False, commit: str | None = None,
-                  progress: Progress = to_log) -> BuildResult:
+                  planned: Sequence[Artefact] | None = None, progress: Progress = to_log) -> BuildResult:
     """Build `dist/<V>/{svn,pypi}` from HEAD of `config.root` (or from `commit`: a rerun finishing a
-    release its record says was built from it) and record them in release.json."""
+    release its record says was built from it) and record them in release.json. The files are
+    exactly `planned`'s svn/ and pypi/ ones (the plan's artefacts; by default the plan of this
+    commit's declared versions): the build refuses, keeping nothing, when it would make others."""
     target = version
-    # a pre-release is voted on as the final version it becomes; the rc lives only in the folder name
-    final = str(target.final) if target.is_prerelease else str(target)
+    # a candidate is voted on as the final version it becomes; the rc lives only in the folder name
+    # and on the index (versions.py: ReleaseVersion.voted, the plan's rule too)
+    voted = target.voted
     root, name = config.root, config.name
     changed = git.changed_files(root)
     if changed and not allow_dirty:
@@ -372,8 +370,9 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
                            f"move {directory} away to build {target} again")
     with tempfile.TemporaryDirectory(prefix="release-") as work:
         tree = git.export_commit(root, commit, Path(work) / "commit")
-        notes = notes_of(tree, config, final)
-        voted = _check_declared(tree, config, final, commit, allow_version_mismatch, target)
+        notes = notes_of(tree, config, str(target.in_tree))
+        distributions = _check_declared(tree, config, commit, allow_version_mismatch, target)
+        expected = planned if planned is not None else artefacts(name, target, distributions)
         declared = declared_version_of(tree, config.main)
         progress(f"building {name} {target} from {commit[:12]} (version declared in {declared.file})")
         staged = Path(work) / "out"
@@ -383,25 +382,27 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
             started = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
             handle.write(f"# {started}: building {name} {target} from {commit}\n")
         with package_builder(epoch, log) as builder:
-            svn = build_set(root, commit, config=config, version=final, out=staged / "svn", with_source=True,
-                            builder=builder, progress=progress)
+            svn = build_set(root, commit, config=config, version=str(voted), out=staged / "svn",
+                            with_source=True, builder=builder, progress=progress)
             packages = svn[1:]
-            if target.is_prerelease:
+            if voted != target:
                 pypi = build_set(root, commit, config=config, version=str(target), out=staged / "pypi",
                                  with_source=False, builder=builder, progress=progress)
                 packages += pypi
-        if not target.is_prerelease:
+        if voted == target:  # the index gets the voted bytes
             pypi = [staged / "pypi" / p.name for p in packages]
             (staged / "pypi").mkdir()
             for source, copy in zip(packages, pypi):
                 shutil.copyfile(source, copy)
+        _check_planned([*svn, *pypi], staged, expected)
         progress("twine check --strict")
         check_packages(packages)
         placed = _place(staged, directory, [*svn, *pypi])
     relative = [path.relative_to(directory).as_posix() for path in placed]
     record.add_files(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0])
                      for r, p in zip(relative, placed))
-    record.set_build(BuildInfo(commit, epoch, declared.file, declared.value, notes, distributions=voted))
+    record.set_build(BuildInfo(commit, epoch, declared.file, declared.value, notes,
+                               distributions={d.name: d.voted for d in distributions}))
     record.step_done("build", {"commit": commit, "source_date_epoch": epoch})
     progress(f"built {len(placed)} files into {directory} (the build backend's output: {log})")
     return BuildResult(str(target), directory, commit, epoch, declared.file,
@@ -409,18 +410,32 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
                        tuple(p for p in placed if p.parent.name == "pypi"), notes)
 
 
-def _check_declared(tree: Path, config: ReleaseConfig, final: str, commit: str, allow_mismatch: bool,
-                    target: ReleaseVersion) -> dict[str, str]:
-    """Refuse a distribution that declares another version than the release's; distribution ->
-    the version its voted files carry."""
-    voted = {}
-    for dist, (declared, built) in zip(config.distributions,
-                                       target_versions(tree, config.distributions, final).values()):
-        if not dist.own_version and declared.value != final and not allow_mismatch:
+def _check_planned(files: Sequence[Path], staged: Path, planned: Sequence[Artefact]) -> None:
+    """Refuse a build whose files are not the plan's svn/ and pypi/ artefacts, naming the difference."""
+    made = {path.relative_to(staged).as_posix() for path in files}
+    wanted = {a.path for a in planned if a.path.startswith(("svn/", "pypi/"))}
+    if made != wanted:
+        extra, missing = sorted(made - wanted), sorted(wanted - made)
+        raise RefusedError("the build makes other files than the plan names: "
+                           + "; ".join(filter(None, [f"not planned: {', '.join(extra)}" if extra else "",
+                                                     f"not made: {', '.join(missing)}" if missing else ""]))
+                           + "; check the declared versions and the build backend's output names")
+
+
+def _check_declared(tree: Path, config: ReleaseConfig, commit: str, allow_mismatch: bool,
+                    target: ReleaseVersion) -> tuple[PlannedDistribution, ...]:
+    """Refuse a distribution that declares another version than the release's; each distribution
+    with the versions its voted and its index files carry, by the plan's rule (plan_distributions)."""
+    own = {}
+    for dist in config.distributions:
+        declared = declared_version_of(tree, dist)
+        if dist.own_version:
+            own[dist.name] = declared.value
+        elif not target.accepts_declared(declared.value) and not allow_mismatch:
             raise RefusedError(f"{declared.file} declares version {declared.value!r} at {commit[:12]}, "
-                               f"expected {final!r} for {target}; fix and commit it, or allow the mismatch")
-        voted[dist.name] = built
-    return voted
+                               f"expected {str(target.voted)!r} for {target}; fix and commit it, or allow "
+                               "the mismatch")
+    return plan_distributions(config, target, own)
 
 
 def _place(staged: Path, directory: Path, files: Sequence[Path]) -> list[Path]:

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters import gpg, skopeo, svn
+from release.adapters.clients import Clients, Registry
 from release.adapters.engine import Engine
-from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import ReleaseError, VerificationError
 from release.plan.images import WHEEL_SHA256_LABEL, WHEELS_RECORD, parse_wheels_record
@@ -32,14 +32,14 @@ from release.plan.provenance import (
     artifact_layers,
     attachment_tag,
     lookaside_path,
+    lookaside_url,
     sbom_file,
+    settled,
     signed_identity,
 )
 from release.plan.tags import platform_tag, version_tag
 from release.progress import Progress, to_log
 from release.record import RECORD_NAME, ReleaseRecord, parse_record
-from release.steps.attest import lookaside_url
-from release.steps.provenance import settled
 from release.steps.sbom import summarise, validate
 from release.steps.verify import CandidateRejected, FileCheck, VerifyReport
 from release.versions import ReleaseVersion
@@ -85,7 +85,7 @@ def _check(checks: dict[str, FileCheck], name: str) -> FileCheck:
     return checks.setdefault(name, FileCheck(name))
 
 
-def attachment(registry: RegistryClient, image: str, digest: str) -> dict[str, bytes] | None:
+def attachment(registry: Registry, image: str, digest: str) -> dict[str, bytes] | None:
     """The files attached to `image@digest` (filename -> bytes), None when nothing is attached.
     Every blob is checked against its digest by the registry adapter."""
     manifest = registry.get_manifest(image, attachment_tag(digest))
@@ -130,7 +130,7 @@ def check_sbom(check: FileCheck, keys: Keys, name: str, files: Mapping[str, byte
                             f"Python distributions, {len(summary.debian)} Debian packages")
 
 
-def check_signature(check: FileCheck, keys: Keys, registry: RegistryClient, *, image: str, repository: str,
+def check_signature(check: FileCheck, keys: Keys, registry: Registry, *, image: str, repository: str,
                     tag: str, digest: str, lookaside: str, signer: str = "") -> None:
     """The image's simple-signing signature in the lookaside tree, checked with skopeo."""
     url = svn.join(lookaside, lookaside_path(image, digest))
@@ -170,12 +170,12 @@ def _export(url: str, work: Path) -> dict[str, bytes] | None:
     return {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
 
 
-def verify_published(config: ReleaseConfig, version: ReleaseVersion, *, registry: str, svn_dev_url: str,
+def verify_published(config: ReleaseConfig, version: ReleaseVersion, clients: Clients, *, svn_dev_url: str,
                      svn_release_url: str, keys_url: str, progress: Progress = to_log) -> VerifyReport:
     """Fetch the release record from the registry (and svn for a final), check it against KEYS,
     check that the registry holds the digests it names, then each SBOM and image signature."""
-    client = RegistryClient(registry)
-    image, repository = config.image, f"{registry}/{config.image}"
+    client = clients.registry
+    image, repository = config.image, f"{client.registry}/{config.image}"
     final = not version.is_prerelease
     svn_root = svn_release_url if final else svn_dev_url
     checks: dict[str, FileCheck] = {}
@@ -238,7 +238,7 @@ def _parse(check: FileCheck, data: bytes | None, version: str) -> ReleaseRecord 
         return None
 
 
-def _check_record(record: ReleaseRecord, checks: dict[str, FileCheck], keys: Keys, client: RegistryClient,
+def _check_record(record: ReleaseRecord, checks: dict[str, FileCheck], keys: Keys, client: Registry,
                   attached: Mapping[str, dict[str, bytes] | None], svn_files: Mapping[str, bytes] | None,
                   digests: Mapping[str, str], *, image: str, repository: str, lookaside: str) -> None:
     for entry in record.images.values():
@@ -280,15 +280,13 @@ def _check_record(record: ReleaseRecord, checks: dict[str, FileCheck], keys: Key
                         tag=tag, digest=signature.digest, lookaside=lookaside, signer=signature.signer)
 
 
-def check_candidate_images(config: ReleaseConfig, candidate: ReleaseVersion, *, registry: str,
+def check_candidate_images(config: ReleaseConfig, candidate: ReleaseVersion, clients: Clients, *,
                            svn_dev_url: str, keys_file: Path, commit: str, wheels: Mapping[str, str] | None,
-                           checks: dict[str, FileCheck], engine: Engine | None = None,
-                           progress: Progress = to_log) -> None:
+                           checks: dict[str, FileCheck], progress: Progress = to_log) -> None:
     """Each candidate image: pulled by digest; its wheel is `wheels` (the voted commit's, built as the
     candidate; None: not rebuilt, not compared), its labels name `commit`, its SBOM and signature hold."""
-    engine = engine or Engine()
-    client = RegistryClient(registry)
-    image, repository = config.image, f"{registry}/{config.image}"
+    engine, client = clients.engine, clients.registry
+    image, repository = config.image, f"{client.registry}/{config.image}"
     with tempfile.TemporaryDirectory(prefix="release-images-") as tmp, gpg.temporary_home() as home:
         keys = Keys(home, tuple(sorted(gpg.import_keys(keys_file, gnupghome=home))), Path(tmp))
         for tag in (version_tag(candidate, p, v) for v in config.variant_names for p in config.python):
@@ -308,7 +306,7 @@ def check_candidate_images(config: ReleaseConfig, candidate: ReleaseVersion, *, 
                          commit=commit, wheels=wheels, lookaside=lookaside, progress=progress)
 
 
-def _check_index(check: FileCheck, keys: Keys, engine: Engine, client: RegistryClient, config: ReleaseConfig,
+def _check_index(check: FileCheck, keys: Keys, engine: Engine, client: Registry, config: ReleaseConfig,
                  *, repository: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
                  lookaside: str, progress: Progress) -> None:
     """An index tag: every configured platform's image under it, each checked as one image is (on
@@ -335,7 +333,7 @@ def _check_index(check: FileCheck, keys: Keys, engine: Engine, client: RegistryC
                     lookaside=lookaside)
 
 
-def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: RegistryClient, *, repository: str,
+def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry, *, repository: str,
                  image: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
                  sbom: str, lookaside: str, platform: str = "") -> None:
     """One image (`platform`: the image's, when it is one of several)."""

@@ -24,7 +24,6 @@ from release.errors import CommandError, RefusedError, ServiceError, Verificatio
 from release.plan.release import PlannedImage, constraints_folder
 from release.progress import Progress, to_log
 from release.record import ConstraintsEntry, ReleaseRecord, sha512_of, write_atomic
-from release.steps.sign import sign_files
 
 # Runs inside the image with its own python3: every distribution on its path, once, sorted.
 FREEZE = r"""
@@ -64,9 +63,9 @@ def parse_installed(output: str) -> list[str]:
 def constraints_text(pins: Sequence[str], *, project: str, version: str, image: ImageToRead) -> str:
     """The file's text: a header naming the image it was read from, then one pin a line. Pure."""
     planned = image.planned
-    what = f"the {planned.variant} image" if planned.variant else "the image"
+    what = f"the {planned.image.variant} image" if planned.image.variant else "the image"
     return "\n".join([
-        f"# {project} {version}: every distribution {what} for Python {planned.python} holds,",
+        f"# {project} {version}: every distribution {what} for Python {planned.image.flavour} holds,",
         f"# {planned.tag} ({image.digest}). Install the same with",
         f"#   pip install ... --constraint {Path(planned.constraints).name}",
         *pins,
@@ -88,12 +87,12 @@ def read_installed(engine: Engine, image: str) -> list[str]:
 
 
 def write_constraints(
-    record: ReleaseRecord, images: Sequence[ImageToRead], *, project: str, version: str, key: str,
-    gnupghome: Path | None, engine: Engine | None = None, progress: Progress = to_log,
+    record: ReleaseRecord, images: Sequence[ImageToRead], *, project: str, version: str, engine: Engine,
+    progress: Progress = to_log,
 ) -> list[ConstraintsEntry]:
-    """Write, sign and record the constraints file of every image; a rerun keeps identical files
-    and refuses a file that now says something else (the image under a version tag never changes)."""
-    engine = engine or Engine()
+    """Write the constraints file of every image into dist/<V>/ (the pipeline signs and records
+    them); a rerun keeps identical files and refuses a file that now says something else (the
+    image under a version tag never changes)."""
     directory = record.directory
     entries = []
     for image in images:
@@ -109,11 +108,9 @@ def write_constraints(
         pins = text.count("\n") - 3
         progress(f"{image.planned.constraints}: {pins} pins from {image.planned.tag}")
         earlier = record.constraints.get(image.planned.constraints)
-        entries.append(ConstraintsEntry(image.planned.constraints, sha512_of(path), image.planned.python,
-                                        image.planned.variant, image.image, earlier.url if earlier else ""))
-    record.add_signatures(sign_files([directory / e.path for e in entries], directory, key=key,
-                                     gnupghome=gnupghome))
-    record.put_constraints(entries)
+        which = image.planned.image
+        entries.append(ConstraintsEntry(image.planned.constraints, sha512_of(path), which.flavour,
+                                        which.variant, image.image, earlier.url if earlier else ""))
     return entries
 
 
@@ -142,6 +139,6 @@ def publish_constraints(record: ReleaseRecord, base_url: str, name: str, version
                 shutil.copyfile(path, folder / path.name)
             revision = svn.import_folder(folder, url, f"Constraints of the {name} {version} images")
         progress(f"committed {len(files)} constraints files to {url} (r{revision})")
-    record.put_constraints(ConstraintsEntry(e.path, e.sha512, e.python, e.variant, e.image, url)
+    record.put_constraints(ConstraintsEntry(e.path, e.sha512, e.flavour, e.variant, e.image, url)
                            for e in record.constraints.values())
     return url

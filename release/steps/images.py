@@ -1,15 +1,16 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Build one production image per Python flavour and image variant, reuse what the registry
-already has, push.
+"""Build the planned images, reuse what the registry or the engine already has from the same
+inputs, push.
 
-Order for a release: `build_images` (all flavours and variants), `smoke.smoke_images` (all), then
-`push_images` (all) -- `smoke.ship_images` does the three, so a failing image pushes nothing.
+The pipeline plans an `ImageJob` (plan/images.py): every image it builds, completed with its
+observed base digest, its build args, labels and hashes, and the build context; here it is carried
+out. Smoking the images between the build and the push is the pipeline's too
+(`pipeline/images.py`), so a failing image pushes nothing.
 
 With several platforms each flavour has one image per platform, built FROM its base image pinned
-to that platform's digest (a local tag of the base could be another architecture's) and checked,
-once built, to be that platform's; it is pushed under its platform's helper tag, and an index
-(`steps.index`) lists them under the flavour's tag. Variants are built for one platform only
-(release/config.py refuses them with several).
+to that platform's digest and checked, once built, to be that platform's; it is pushed under its
+platform's helper tag, and an index (`steps.index`) lists them under the flavour's tag. Variants
+are built for one platform only (release/config.py refuses them with several).
 """
 
 from __future__ import annotations
@@ -23,29 +24,32 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from release.adapters import git
+from release.adapters.clients import Clients, Registry
 from release.adapters.engine import BuildFailed, BuildLine, Engine, StepTime, split_ref, stage_image
-from release.adapters.registry import RegistryClient, parse_reference
 from release.config import ReleaseConfig
 from release.errors import CommandError, ConfigError, RefusedError, ReleaseError, ServiceError
+from release.identity import ImageId
 from release.plan.images import (
     CONSTRAINTS_FILE,
     CONTEXT_DIR,
     DEPS_STAGE,
     ENTRYPOINT_FILE,
     INPUT_HASH_LABEL,
-    ImagePlan,
+    ImageJob,
     ImageSource,
     WheelFile,
+    complete_image,
     context_tar,
     metadata_labels,
     network_mode_for,
     parse_metadata,
-    plan_image,
 )
+from release.plan.release import PlannedImage
 from release.plan.tags import BuildKind
 from release.progress import Event, Progress, to_log
 from release.record import ImageEntry, sha256_of
@@ -53,24 +57,27 @@ from release.record import ImageEntry, sha256_of
 log = logging.getLogger("release.images")
 
 
-def image_event(flavour: str, kind: str, message: str, step: int | None = None, total: int | None = None,
-                cached: bool = False, elapsed: float = 0.0, platform: str = "", variant: str = "") -> Event:
-    """Progress of one flavour's image: the subject is `pythonP` (`VARIANT-pythonP` for a variant,
-    `pythonP linux/arm64` for one platform's image among several)."""
-    name = f"{variant}-python{flavour}" if variant else f"python{flavour}"
-    subject = name + (f" {platform}" if platform else "")
-    return Event(message, subject, kind, step, total, cached, elapsed)
+def image_event(image: ImageId, kind: str, message: str, step: int | None = None, total: int | None = None,
+                cached: bool = False, elapsed: float = 0.0) -> Event:
+    """Progress of one image, named as `ImageId.name` says (`python3.11`, `slim-python3.11`,
+    `python3.11 linux/arm64`)."""
+    return Event(message, image.name, kind, step, total, cached, elapsed)
 
 
-def plan_event(plan: ImagePlan, kind: str, message: str, **details: Any) -> Event:
-    return image_event(plan.flavour, kind, message, platform=plan.platform if plan.index_tag else "",
-                       variant=plan.variant, **details)
+def plan_event(planned: PlannedImage, kind: str, message: str, **details: Any) -> Event:
+    return image_event(planned.image, kind, message, **details)
+
+
+class ImageStatus(str, Enum):
+    BUILT = "built"
+    REUSED = "reused"  # the registry has it from the same inputs
+    LOCAL = "local"  # the engine already had it
 
 
 @dataclass(frozen=True)
 class ImageResult:
-    plan: ImagePlan
-    status: str  # built | reused (registry) | local (engine already had it)
+    planned: PlannedImage
+    status: ImageStatus
     image_id: str = ""
     size: int = 0
     seconds: float = 0.0
@@ -82,32 +89,27 @@ class ImageResult:
     cache_to_push: bool = False  # the registry lacks the dependency stage's cache image
 
     @property
-    def flavour(self) -> str:
-        return self.plan.flavour
-
-    @property
-    def variant(self) -> str:
-        return self.plan.variant
+    def image(self) -> ImageId:
+        return self.planned.image
 
     @property
     def tag(self) -> str:
         """The tag it is built and pushed under; names the flavour and the variant."""
-        return self.plan.tag
+        return self.planned.tag
 
     @property
     def platform(self) -> str:
-        return self.plan.platform
+        return self.planned.platform
 
     @property
     def ref(self) -> str:
-        return self.plan.ref
+        return self.planned.ref
 
     def record_entry(self) -> ImageEntry:
         """The release record's entry for this image (one of several platforms': keyed by both)."""
-        plan = self.plan
-        return ImageEntry(self.flavour, self.ref, self.digest, self.image_id, plan.input_hash,
-                          plan.base_image, plan.base_digest, plan.variant,
-                          plan.platform if plan.index_tag else "")
+        planned, image = self.planned, self.planned.image
+        return ImageEntry(image.flavour, self.ref, self.digest, self.image_id, planned.input_hash,
+                          planned.base_image, planned.base_digest, image.variant, image.platform)
 
 
 def read_wheel_metadata(path: Path) -> dict[str, list[str]]:
@@ -185,90 +187,34 @@ def build_context(config: ReleaseConfig, source: ImageSource, wheels: Sequence[P
     return context_tar(files, modes={ENTRYPOINT_FILE: 0o755})
 
 
-def unpinned(base: str) -> str:
-    """`name:tag@digest` -> `name:tag`: the base image as configured, whatever it points at now."""
-    return base.split("@", 1)[0]
-
-
-def platform_digest(base: str, platform: str) -> str:
-    """The digest of `platform`'s image of `base` now, read from its registry: an index's entry
-    (checked against that image's config), or a plain image of that platform."""
-    registry, repository, reference = parse_reference(unpinned(base))
-    index = RegistryClient(registry).image_index(repository, reference)
-    if index is None:
-        raise ServiceError(f"base image {base} is not in its registry {registry}")
-    digests = index.digests()
-    if platform not in digests:
-        has = ", ".join(digests)
-        raise ConfigError(f"base image {unpinned(base)} has no {platform} image (it has {has}); "
-                          "use a base image published for every configured platform")
-    return digests[platform]
-
-
-def base_for_platform(engine: Engine, base: str, platform: str) -> tuple[str, str]:
-    """`base` pinned to `platform`'s image: (`name:tag@digest`, digest), pulled by digest so the
-    engine builds FROM exactly it, never a local tag of another architecture."""
-    digest = platform_digest(base, platform)
-    name = unpinned(base)
-    engine.pull(f"{split_ref(name)[0]}@{digest}", platform=platform)
-    return f"{name}@{digest}", digest
-
-
-def plan_images(
-    sources: Sequence[ImageSource],
-    *,
-    engine: Engine,
-    repository: str,
-    flavours: Sequence[str],
-    base_images: Mapping[str, str],
-    kind: BuildKind,
-    platforms: Sequence[str] = ("",),
-    of_several: bool = False,
-    host: str = "",
-) -> list[ImagePlan]:
-    """One plan per source (variant), flavour and platform; learns each base image's current digest
-    once (pulling it). An image for another platform than the `host`'s, or one of several, is built
-    FROM its base pinned to that platform's digest; a single host-platform image FROM the base as
-    named."""
-    missing = [p for p in flavours if p not in base_images]
-    if missing:
-        raise ConfigError(f"no base image given for Python {', '.join(missing)}")
-    bases: dict[tuple[str, str], tuple[str, str]] = {}
-    for flavour in flavours:
-        for platform in platforms:
-            if of_several or (platform and platform != host):
-                bases[flavour, platform] = base_for_platform(engine, base_images[flavour], platform)
-            else:
-                bases[flavour, platform] = base_images[flavour], engine.current_digest(base_images[flavour])
-    return [plan_image(source, flavour=flavour, repository=repository, kind=kind,
-                       base_image=bases[flavour, platform][0], base_digest=bases[flavour, platform][1],
-                       platform=platform, of_several=of_several)
-            for source in sources for flavour in flavours for platform in platforms]
-
-
-def find_existing(
-    plan: ImagePlan, engine: Engine, registry: RegistryClient | None, image: str, *, kind: BuildKind,
-    replace_tags: bool,
-) -> ImageResult | None:
+def find_existing(planned: PlannedImage, engine: Engine, registry: Registry | None, *, kind: BuildKind,
+                  replace_tags: bool) -> ImageResult | None:
     """The image already built from the same inputs (registry first, then the engine), if any."""
+    repository = _in_registry(planned)
     if registry is not None:
-        labels = registry.image_labels(image, plan.tag)
-        if labels is not None and labels.get(INPUT_HASH_LABEL) == plan.input_hash:
-            return ImageResult(plan, "reused", digest=registry.manifest_digest(image, plan.tag))
+        labels = registry.image_labels(repository, planned.tag)
+        if labels is not None and labels.get(INPUT_HASH_LABEL) == planned.input_hash:
+            return ImageResult(planned, ImageStatus.REUSED,
+                               digest=registry.manifest_digest(repository, planned.tag))
         if labels is not None and kind is BuildKind.RELEASE and not replace_tags:
             raise RefusedError(
-                f"{plan.ref} is already in the registry, built from other inputs (input hash "
-                f"{labels.get(INPUT_HASH_LABEL) or 'none'}, now {plan.input_hash}); version tags are "
+                f"{planned.ref} is already in the registry, built from other inputs (input hash "
+                f"{labels.get(INPUT_HASH_LABEL) or 'none'}, now {planned.input_hash}); version tags are "
                 "immutable: release a new version, or replace it deliberately"
             )
-    local = engine.inspect(plan.ref)
-    if (local is not None and local.labels.get(INPUT_HASH_LABEL) == plan.input_hash
-            and (not plan.platform or local.platform == plan.platform)):
-        return ImageResult(plan, "local", image_id=local.id, size=local.size)
+    local = engine.inspect(planned.ref)
+    if (local is not None and local.labels.get(INPUT_HASH_LABEL) == planned.input_hash
+            and (not planned.platform or local.platform == planned.platform)):
+        return ImageResult(planned, ImageStatus.LOCAL, image_id=local.id, size=local.size)
     return None
 
 
-def _dependency_cache(plan: ImagePlan, engine: Engine, registry: RegistryClient | None,
+def _in_registry(planned: PlannedImage) -> str:
+    """The image's repository inside its registry: `registry/name` -> `name`."""
+    return planned.repository.partition("/")[2]
+
+
+def _dependency_cache(planned: PlannedImage, engine: Engine, registry: Registry | None,
                       progress: Progress) -> tuple[str, bool]:
     """Where this build's dependency stage comes from, and whether the registry has it.
 
@@ -278,175 +224,146 @@ def _dependency_cache(plan: ImagePlan, engine: Engine, registry: RegistryClient 
     `built`: neither has it; the build makes it and tags it. Each platform of several has its own
     cache image (the platform is in its dependency hash), pulled as that platform's.
     """
-    repository, tag = split_ref(plan.cache_ref)
+    repository, tag = split_ref(planned.cache_ref)
     in_registry = False
     if registry is not None:
         try:
             in_registry = registry.manifest_digest(repository.partition("/")[2], tag) is not None
         except ServiceError as exc:
-            progress(plan_event(plan, "note", f"dependency cache not looked up: {exc}"))
-    local = engine.inspect(plan.cache_ref)
-    if local is not None and (not plan.platform or local.platform == plan.platform):
+            progress(plan_event(planned, "note", f"dependency cache not looked up: {exc}"))
+    local = engine.inspect(planned.cache_ref)
+    if local is not None and (not planned.platform or local.platform == planned.platform):
         return "engine", in_registry
     if in_registry:
         started = time.monotonic()
         try:
-            engine.pull(plan.cache_ref, platform=plan.platform or None)
+            engine.pull(planned.cache_ref, platform=planned.platform or None)
         except ServiceError as exc:
-            progress(plan_event(plan, "note", f"dependency cache not pulled: {exc}"))
+            progress(plan_event(planned, "note", f"dependency cache not pulled: {exc}"))
             return "built", True
-        message = f"pulled the dependency stage {plan.cache_ref} in {time.monotonic() - started:.1f}s"
-        progress(plan_event(plan, "cache", message, elapsed=time.monotonic() - started))
+        message = f"pulled the dependency stage {planned.cache_ref} in {time.monotonic() - started:.1f}s"
+        progress(plan_event(planned, "cache", message, elapsed=time.monotonic() - started))
         return "registry", True
     return "built", False
 
 
-def image_key(plan: ImagePlan) -> str:
-    """The image's key in the release record (`ImageEntry.key`): its flavour (`VARIANT-flavour` for
-    a variant's image), and `... platform` for one platform's image among several."""
-    name = f"{plan.variant}-{plan.flavour}" if plan.variant else plan.flavour
-    return f"{name} {plan.platform}" if plan.index_tag else name
-
-
-def _pushed_earlier(plan: ImagePlan, source: ImageSource, entry: ImageEntry | None,
-                    registry: RegistryClient | None, image: str, kind: BuildKind) -> ImageResult | None:
+def _pushed_earlier(planned: PlannedImage, source: ImageSource, entry: ImageEntry | None,
+                    registry: Registry | None) -> ImageResult | None:
     """The image an earlier run of this release pushed, when only the base image moved since: the
-    registry still holds the recorded digest under the tag, and planning with the recorded base
-    digest gives the recorded input hash (so the labels the smoke test checks are that image's).
-    A base pinned to a platform's digest (several platforms) is re-planned pinned as recorded."""
-    if entry is None or not entry.digest or registry is None or entry.base_digest == plan.base_digest:
+    registry still holds the recorded digest under the tag, and completing the plan with the
+    recorded base digest gives the recorded input hash (so the labels the smoke test checks are
+    that image's). A base pinned to a platform's digest (several platforms) is pinned as recorded."""
+    if (entry is None or not entry.digest or registry is None
+            or entry.base_digest == planned.base_digest):
         return None
-    same_base = unpinned(entry.base_image) == unpinned(plan.base_image)
-    base = entry.base_image if same_base and "@" in plan.base_image else plan.base_image
-    then = plan_image(source, flavour=plan.flavour, repository=plan.repository, kind=kind,
-                      base_image=base, base_digest=entry.base_digest, platform=plan.platform,
-                      of_several=bool(plan.index_tag))
-    if then.input_hash != entry.input_hash or registry.manifest_digest(image, plan.tag) != entry.digest:
+    same_base = entry.base_image.split("@", 1)[0] == planned.base_image.split("@", 1)[0]
+    base = entry.base_image if same_base and "@" in planned.base_image else planned.base_image
+    then = complete_image(planned, source, base_image=base, base_digest=entry.base_digest)
+    if (then.input_hash != entry.input_hash
+            or registry.manifest_digest(_in_registry(planned), planned.tag) != entry.digest):
         return None
-    return ImageResult(then, "reused", digest=entry.digest)
+    return ImageResult(then, ImageStatus.REUSED, digest=entry.digest)
 
 
 def _build_one(
-    plan: ImagePlan, context: bytes, engine: Engine, progress: Progress, network_mode: str | None,
-    nocache: bool = False, registry: RegistryClient | None = None,
+    planned: PlannedImage, context: bytes, engine: Engine, progress: Progress, network_mode: str | None,
+    nocache: bool = False, registry: Registry | None = None,
 ) -> ImageResult:
     started = time.monotonic()
-    progress(plan_event(plan, "started", f"building {plan.ref} from {plan.base_image}"))
-    cache, in_registry = ("built", False) if nocache else _dependency_cache(plan, engine, registry, progress)
+    progress(plan_event(planned, "started", f"building {planned.ref} from {planned.base_image}"))
+    cache, in_registry = (("built", False) if nocache
+                          else _dependency_cache(planned, engine, registry, progress))
 
     def on_line(line: BuildLine) -> None:
         elapsed = time.monotonic() - started
         if line.instruction is not None:
             text = f"step {line.step}/{line.total}: {' '.join(line.instruction.split())[:100]}"
-            progress(plan_event(plan, "step", text, step=line.step, total=line.total, elapsed=elapsed))
+            progress(plan_event(planned, "step", text, step=line.step, total=line.total, elapsed=elapsed))
         else:
-            progress(plan_event(plan, "output", line.text, step=line.step, total=line.total,
+            progress(plan_event(planned, "output", line.text, step=line.step, total=line.total,
                                 cached=line.cached, elapsed=elapsed))
 
-    outcome = engine.build(context, tag=plan.ref, buildargs=plan.build_args, network_mode=network_mode,
-                           nocache=nocache, on_line=on_line, platform=plan.platform or None,
-                           cache_from=[plan.cache_ref] if cache == "registry" else [])
+    outcome = engine.build(context, tag=planned.ref, buildargs=planned.build_args, network_mode=network_mode,
+                           nocache=nocache, on_line=on_line, platform=planned.platform or None,
+                           cache_from=[planned.cache_ref] if cache == "registry" else [])
     if cache == "built":
         deps = stage_image(outcome.timings, DEPS_STAGE)
         if deps:
-            engine.tag(deps, plan.cache_ref)
+            engine.tag(deps, planned.cache_ref)
         else:  # a Dockerfile without a `deps` stage: nothing to keep
             cache, in_registry = "", True
     seconds = time.monotonic() - started
     info = engine.inspect(outcome.image_id)
-    if plan.platform and (info is None or info.platform != plan.platform):
+    if planned.platform and (info is None or info.platform != planned.platform):
         built = info.platform if info is not None else "nothing the engine shows"
-        raise BuildFailed(f"{plan.ref} was built as {built}, not {plan.platform}: its base image "
-                          f"{plan.base_image} is not a {plan.platform} image", step=None, instruction=None,
-                          tail=())
-    result = ImageResult(plan, "built", outcome.image_id, info.size if info else 0, seconds,
+        raise BuildFailed(f"{planned.ref} was built as {built}, not {planned.platform}: its base image "
+                          f"{planned.base_image} is not a {planned.platform} image", step=None,
+                          instruction=None, tail=())
+    result = ImageResult(planned, ImageStatus.BUILT, outcome.image_id, info.size if info else 0, seconds,
                          outcome.cached_steps, outcome.cacheable_steps, timings=outcome.timings,
                          cache=cache, cache_to_push=not in_registry)
     cached = f"{outcome.rebuilt_steps} steps rebuilt" if outcome.rebuilt_steps else "all steps cached"
-    progress(plan_event(plan, "built", f"built {plan.ref} in {seconds:.1f}s ({cached})", elapsed=seconds))
+    progress(plan_event(planned, "built", f"built {planned.ref} in {seconds:.1f}s ({cached})",
+                        elapsed=seconds))
     return result
 
 
-def build_images(
-    config: ReleaseConfig, version: str, *, wheels: Sequence[Path], registry: str,
-    flavours: Sequence[str] | None = None, base_images: Mapping[str, str] | None = None,
-    kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
-    check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
-    progress: Progress = to_log, nocache: bool = False, platforms: Sequence[str] | None = None,
-    on_result: Callable[[ImageResult], None] | None = None,
-    recorded: Mapping[str, ImageEntry] | None = None, variants: Sequence[str] | None = None,
-) -> list[ImageResult]:
-    """Build every flavour's image in every variant for each platform (or reuse an identical one);
-    raise naming each failed one.
-
-    `platforms` chooses some of the configured ones (default: all); `variants` some of the
-    configured variants (default: all). `source` overrides what is read from the tree (e.g.
-    revision, index URL) for the default image; each variant gets it with its own extras and build
-    args. `wheels` are the exact files the release built. Nothing is pushed here. `on_result`
-    gets each image's result as soon as it is there
-    (the smoke test starts on it while the others build). `recorded` are the images the release
-    record says this release already pushed (by `ImageEntry.key`): a rerun keeps them although
-    the base image moved since.
-    """
-    engine = engine or Engine()
-    chosen = list(flavours or config.python)
-    bases = dict(base_images or {p: config.base_image_for(p, registry=registry) for p in chosen})
-    source = source or image_source(config, str(version), wheels)
-    wanted = config.variant_names if variants is None else variants
-    sources = [variant_source(config, source, v) for v in wanted]
-    plans = plan_images(sources, engine=engine, repository=f"{registry}/{config.image}", flavours=chosen,
-                        base_images=bases, kind=kind, platforms=list(platforms or config.image_platforms),
-                        of_several=config.multi_platform, host=config.host_platform)
-    client = RegistryClient(registry) if check_registry else None
+def build_images(job: ImageJob, clients: Clients, *, progress: Progress = to_log,
+                 on_result: Callable[[ImageResult], None] | None = None) -> list[ImageResult]:
+    """Build every image of `job` (or reuse an identical one), as many at once as `job.jobs`;
+    raise naming each failed one. Nothing is pushed here. `on_result` gets each image's result as
+    soon as it is there (the smoke test starts on it while the others build). An image the
+    release record says this release already pushed is kept although the base image moved since."""
+    engine = clients.engine
+    registry = clients.registry if job.check_registry else None
     results: dict[str, ImageResult] = {}
     to_build = []
-    for plan in plans:
-        if nocache:  # a deliberate cold build: neither the registry's nor the engine's copy counts
-            to_build.append(plan)
+    for planned in job.images:
+        if job.nocache:  # a deliberate cold build: neither the registry's nor the engine's copy counts
+            to_build.append(planned)
             continue
-        own = next(s for s in sources if s.variant == plan.variant)
-        pushed = _pushed_earlier(plan, own, (recorded or {}).get(image_key(plan)), client, config.image, kind)
+        pushed = _pushed_earlier(planned, job.source_of(planned), job.recorded.get(planned.key), registry)
         if pushed is not None:
-            progress(plan_event(plan, "reused", f"{plan.ref}: this release pushed it already (its record "
-                                "says so), from a base image that has moved since; kept"))
-            results[plan.ref] = pushed
+            progress(plan_event(planned, "reused", f"{planned.ref}: this release pushed it already (its "
+                                "record says so), from a base image that has moved since; kept"))
+            results[planned.ref] = pushed
             if on_result is not None:
                 on_result(pushed)
             continue
         try:
-            found = find_existing(plan, engine, client, config.image, kind=kind, replace_tags=replace_tags)
+            found = find_existing(planned, engine, registry, kind=job.kind, replace_tags=job.replace_tags)
         except ServiceError as exc:
-            progress(plan_event(plan, "note", f"registry not checked: {exc}"))
-            found = find_existing(plan, engine, None, config.image, kind=kind, replace_tags=replace_tags)
+            progress(plan_event(planned, "note", f"registry not checked: {exc}"))
+            found = find_existing(planned, engine, None, kind=job.kind, replace_tags=job.replace_tags)
         if found is None:
-            to_build.append(plan)
+            to_build.append(planned)
             continue
-        where = "the registry" if found.status == "reused" else "the engine"
-        progress(plan_event(plan, "reused", f"{plan.ref}: {where} has it from the same inputs"))
-        results[plan.ref] = found
+        where = "the registry" if found.status is ImageStatus.REUSED else "the engine"
+        progress(plan_event(planned, "reused", f"{planned.ref}: {where} has it from the same inputs"))
+        results[planned.ref] = found
         if on_result is not None:
             on_result(found)
-    context = build_context(config, source, wheels) if to_build else b""
     lock = threading.Lock()
 
     def locked(event: str | Event) -> None:
         with lock:
             progress(event)
 
+    network_mode = network_mode_for_job(job)
     failures: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="image") as pool:
-        futures = {p.ref: pool.submit(_build_one, p, context, engine, locked, network_mode_for(source),
-                                      nocache, client)
+    with ThreadPoolExecutor(max_workers=max(1, job.jobs), thread_name_prefix="image") as pool:
+        futures = {p.ref: pool.submit(_build_one, p, job.context, engine, locked, network_mode, job.nocache,
+                                      registry)
                    for p in to_build}
         by_ref = {p.ref: p for p in to_build}
         for future in as_completed(futures.values()):
             ref = next(r for r, pending in futures.items() if pending is future)
-            plan = by_ref[ref]
+            planned = by_ref[ref]
             try:
                 results[ref] = future.result()
             except (BuildFailed, ServiceError, CommandError) as exc:
-                failures[plan.subject] = str(exc)
-                locked(plan_event(plan, "failed", str(exc).splitlines()[0]))
+                failures[planned.name] = str(exc)
+                locked(plan_event(planned, "failed", str(exc).splitlines()[0]))
                 continue
             if on_result is not None and not failures:
                 on_result(results[ref])
@@ -454,31 +371,35 @@ def build_images(
         lines = "\n".join(f"{subject}: {msg}" for subject, msg in sorted(failures.items()))
         names = ", ".join(subject.replace("python", "Python ", 1) for subject in sorted(failures))
         raise CommandError(f"image build failed for {names}:\n{lines}")
-    return [results[plan.ref] for plan in plans]
+    return [results[planned.ref] for planned in job.images]
 
 
-def push_images(
-    results: Sequence[ImageResult], *, engine: Engine | None = None, progress: Progress = to_log
-) -> list[ImageResult]:
+def network_mode_for_job(job: ImageJob) -> str | None:
+    """Host networking when any variant installs from a package index on this machine."""
+    modes = {network_mode_for(source) for source in job.sources.values()}
+    return "host" if "host" in modes else None
+
+
+def push_images(results: Sequence[ImageResult], engine: Engine, *, progress: Progress = to_log
+                ) -> list[ImageResult]:
     """Push every image not already in the registry (and the dependency stage's cache image the
     registry lacks); return results carrying registry digests."""
-    engine = engine or Engine()
     pushed = []
     for result in results:
-        if result.status == "reused" and result.digest:
+        if result.status is ImageStatus.REUSED and result.digest:
             pushed.append(result)
             continue
-        progress(plan_event(result.plan, "pushing", f"pushing {result.ref}"))
+        progress(plan_event(result.planned, "pushing", f"pushing {result.ref}"))
         started = time.monotonic()
         digest = engine.push(result.ref)
         seconds = time.monotonic() - started
         message = f"{result.ref}@{digest} ({seconds:.1f}s)"
-        progress(plan_event(result.plan, "pushed", message, elapsed=seconds))
+        progress(plan_event(result.planned, "pushed", message, elapsed=seconds))
         if result.cache_to_push:
             started = time.monotonic()
-            engine.push(result.plan.cache_ref)
+            engine.push(result.planned.cache_ref)
             seconds = time.monotonic() - started
-            message = f"dependency stage {result.plan.cache_ref} pushed for other runners ({seconds:.1f}s)"
-            progress(plan_event(result.plan, "cache", message, elapsed=seconds))
+            message = f"dependency stage {result.planned.cache_ref} pushed for other runners ({seconds:.1f}s)"
+            progress(plan_event(result.planned, "cache", message, elapsed=seconds))
         pushed.append(replace(result, digest=digest, cache_to_push=False))
     return pushed

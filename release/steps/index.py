@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from release.adapters.registry import ImageIndex, PlatformImage, RegistryClient
+from release.adapters.clients import Registry
+from release.adapters.registry import ImageIndex, PlatformImage
 from release.errors import RefusedError, VerificationError
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import PlannedIndex
@@ -24,7 +25,7 @@ AGREE = (f"{OCI}.version", f"{OCI}.revision", WHEEL_SHA256_LABEL)  # labels ever
 def missing_platforms(planned: Sequence[PlannedIndex], found: Mapping[str, PlatformImage | None]
                       ) -> list[str]:
     """Pure: `pythonP linux/arm64 (tag)` for each planned image the registry lacks."""
-    return [f"python{index.python} {platform} ({tag})" for index in planned for platform, tag in index.images
+    return [f"{index.image.on(platform).name} ({tag})" for index in planned for platform, tag in index.images
             if found.get(tag) is None]
 
 
@@ -39,10 +40,10 @@ def label_disagreements(labels: Mapping[str, Mapping[str, str]]) -> list[str]:
 
 
 def put_indexes(
-    registry: RegistryClient, image: str, planned: Sequence[PlannedIndex], *,
+    registry: Registry, image: str, planned: Sequence[PlannedIndex], *,
     pushed: Mapping[str, str] | None = None, hint: str = "", progress: Progress = to_log,
 ) -> dict[str, ImageIndex]:
-    """One index per planned flavour (python -> the index put). `pushed` maps the helper tags this
+    """One index per planned flavour (flavour -> the index put). `pushed` maps the helper tags this
     run pushed to their digests; `hint` says how to push a missing platform."""
     found = {tag: registry.platform_image(image, tag) for index in planned for _, tag in index.images}
     missing = missing_platforms(planned, found)
@@ -71,5 +72,5 @@ def put_indexes(
         put = registry.put_index(image, images)
         listed = ", ".join(f"{i.platform} {i.digest[:19]}" for i in put.images)
         progress(f"{image}:{index.tag}: index {put.digest[:19]} over {listed}")
-        done[index.python] = put
+        done[index.image.flavour] = put
     return done

@@ -19,6 +19,8 @@ from release.adapters import git, svn
 from release.config import ReleaseConfig
 from release.errors import RefusedError, VersionError
 from release.plan.cleanup import candidates_of
+from release.plan.provenance import published_beside
+from release.plan.release import artefact_kind
 from release.progress import Progress, to_log
 from release.record import (
     FileEntry,
@@ -29,8 +31,6 @@ from release.record import (
     release_dir,
     sha512_of,
 )
-from release.steps.build import artefact_kind
-from release.steps.provenance import published_beside
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.promote")

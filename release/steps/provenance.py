@@ -14,53 +14,36 @@ new bytes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters import svn
-from release.adapters.registry import Manifest, RegistryClient
+from release.adapters.clients import Registry
+from release.adapters.registry import Manifest
 from release.errors import RefusedError, ServiceError
 from release.plan.provenance import (
+    COMPANIONS,
     OCI_MANIFEST_TYPE,
     artifact_layers,
     artifact_manifest,
     attachment_tag,
     blob_digest,
+    settled,
 )
 from release.plan.release import PlannedImage
 from release.progress import Progress, to_log
 from release.record import RECORD_NAME, ReleaseRecord, sha512_of
 
-COMPANIONS = (".asc", ".sha512")
-
 
 @dataclass(frozen=True)
 class Attached:
-    python: str
+    flavour: str
     subject: str  # the image digest
     tag: str  # sha256-<hex>.att
     digest: str  # the artifact manifest's digest
     files: tuple[str, ...]
     unchanged: bool = False  # the registry already had it (but for the record's step times)
-
-
-def settled(record: bytes) -> object:
-    """What a record says about the release itself, without what each run did (its steps, and each
-    tag's action and previous digest): the same after a rerun that changes nothing."""
-    try:
-        data = json.loads(record)
-    except ValueError:
-        return None
-    if not isinstance(data, dict):
-        return data
-    data.pop("steps", None)
-    tags = data.get("tags")
-    if isinstance(tags, dict):
-        data["tags"] = {name: {k: v for k, v in entry.items() if k not in {"action", "previous"}}
-                        if isinstance(entry, dict) else entry for name, entry in tags.items()}
-    return data
 
 
 def same_as_published(files: Mapping[str, Path], published: Mapping[str, bytes | str]) -> bool:
@@ -90,14 +73,6 @@ def record_files(record: ReleaseRecord) -> list[str]:
     return names
 
 
-def published_beside(record: ReleaseRecord, constraints: str) -> set[str]:
-    """The names `publish_provenance` may commit next to the voted files in a final's svn folder:
-    the record, every SBOM, the constraints file, each with its companions."""
-    names = [RECORD_NAME, *(Path(path).name for path in record.sboms)]
-    names += [Path(constraints).name] if constraints else []
-    return {name + suffix for name in names for suffix in ("", *COMPANIONS)}
-
-
 def image_files(record: ReleaseRecord, planned: PlannedImage) -> list[str]:
     """The image's SBOM and its companions, checked against the record (an index has none)."""
     if not planned.sbom:
@@ -109,7 +84,7 @@ def image_files(record: ReleaseRecord, planned: PlannedImage) -> list[str]:
     return [planned.sbom, *(planned.sbom + s for s in COMPANIONS)]
 
 
-def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registry: RegistryClient, image: str,
+def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registry: Registry, image: str,
            extra: Mapping[str, Path] | None = None) -> Attached:
     """Upload the record, the image's SBOM (and `extra`: name -> file) and tag the artifact manifest
     `sha256-<hex>.att`, its subject the image `digest`."""
@@ -127,7 +102,7 @@ def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registr
         if attached is not None:
             published[RECORD_NAME] = attached
         if same_as_published(files, published):
-            return Attached(planned.python, digest, tag, existing.digest, tuple(files), unchanged=True)
+            return Attached(planned.image.flavour, digest, tag, existing.digest, tuple(files), unchanged=True)
     layers = {}
     for name, path in files.items():
         data = path.read_bytes()
@@ -138,11 +113,11 @@ def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registr
                             annotations={"org.opencontainers.image.version": record.version,
                                          "org.release-pipeline.image": planned.ref})
     pushed = registry.put_manifest(image, tag, Manifest(raw, OCI_MANIFEST_TYPE, blob_digest(raw)))
-    return Attached(planned.python, digest, tag, pushed, tuple(files))
+    return Attached(planned.image.flavour, digest, tag, pushed, tuple(files))
 
 
 def publish_provenance(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
-                       registry: RegistryClient, image: str, svn_folder: str | None,
+                       registry: Registry, image: str, svn_folder: str | None,
                        extra: Mapping[str, Path] | None = None,
                        progress: Progress = to_log) -> list[Attached]:
     """Attach the record to every image digest; with `svn_folder` (a final's release folder), commit

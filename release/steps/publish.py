@@ -11,13 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from release.adapters.index import PackageIndex
-from release.adapters.registry import RegistryClient
-from release.errors import RefusedError, ServiceError, VerificationError
-from release.plan.tags import parse_tag, versions_from_tags
+from release.adapters.clients import Index, Registry
+from release.errors import RefusedError, VerificationError
+from release.plan.tags import parse_tag
 from release.progress import Progress, to_log
 from release.record import sha256_of
-from release.versions import ReleaseVersion, parse_existing
 
 
 @dataclass(frozen=True)
@@ -28,7 +26,7 @@ class UploadResult:
 
 
 def upload_packages(
-    index: PackageIndex,
+    index: Index,
     project: str,
     files: Sequence[Path],
     *,
@@ -66,7 +64,7 @@ def upload_packages(
     return [UploadResult(name, ours[name], any(p.name == name for p in missing)) for name in ours]
 
 
-def image_digests(registry: RegistryClient, image: str, tags: Sequence[str]) -> dict[str, str]:
+def image_digests(registry: Registry, image: str, tags: Sequence[str]) -> dict[str, str]:
     """Digest of each version tag (`[VARIANT-]V-pythonP`): how a publish job joins image jobs run
     elsewhere. Every variant of every flavour must be there."""
     digests = {}
@@ -76,20 +74,7 @@ def image_digests(registry: RegistryClient, image: str, tags: Sequence[str]) -> 
             parts = parse_tag(tag)
             raise RefusedError(
                 f"{registry.registry}/{image}:{tag} is not in the registry; build and push it first "
-                f"(invoke images --version {parts.prefix} --python {parts.python} --push)"
+                f"(invoke images --version {parts.prefix} --python {parts.flavour} --push)"
             )
         digests[tag] = digest
     return digests
-
-
-def released_versions(
-    registry: RegistryClient, index: PackageIndex, image: str, project: str
-) -> list[ReleaseVersion]:
-    """Versions already released: image tags in the registry plus packages on the index."""
-    found = set(versions_from_tags(registry.tags(image))) | set(parse_existing(index.versions(project)))
-    return sorted(found)
-
-
-def check_registry(registry: RegistryClient) -> None:
-    if not registry.ping():
-        raise ServiceError(f"registry {registry.registry} does not answer; nothing was published")

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Base-image refresh: rebuild the images whose base image moved, under the same tags.
+"""Base-image refresh, the parts of a step: what to look at, where a rebuild's inputs come from.
 
 Looks at `master-pythonP` and, per release line X.Y, the newest final release's `V-pythonP`
 tags, in every image variant (`slim-V-pythonP`, ...). An image whose `base.digest` label differs
@@ -17,6 +17,10 @@ platform of it is then rebuilt (an unchanged one is found in the registry, built
 inputs) and smoked on its own platform, each is pushed under its platform's helper tag, a new
 index is put over them, and the tag and its aliases move to that index. (Variants are refused with
 several platforms, so an index is always the default image's.)
+
+`pipeline/refresh.py` observes, plans and carries the refresh out; this module says which tags
+are looked at, whether one image is stale, and finds each rebuild's wheels, constraints and
+Dockerfile.
 """
 
 from __future__ import annotations
@@ -25,34 +29,21 @@ import dataclasses
 import logging
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 
 from release.adapters import git, svn
+from release.adapters.clients import Index, Registry
 from release.adapters.engine import Engine
-from release.adapters.index import PackageIndex
-from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
+from release.identity import ImageId
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
-from release.plan.release import PlannedIndex, constraints_folder, constraints_name
-from release.plan.tags import MASTER, BuildKind, alias_candidates, parse_tag, platform_tag, split_tag
+from release.plan.release import constraints_folder, constraints_name
+from release.plan.tags import MASTER, parse_tag
 from release.progress import Progress, to_log
 from release.record import load_record, release_dir, sha256_of, sha512_of
 from release.steps.build import build_set, package_builder
-from release.steps.images import (
-    ImageResult,
-    build_images,
-    image_source,
-    platform_digest,
-    push_images,
-    unpinned,
-)
-from release.steps.index import put_indexes
-from release.steps.smoke import smoke_images
-from release.steps.tags import point_tag
 from release.versions import parse_existing
 
 log = logging.getLogger("release.refresh")
@@ -63,8 +54,8 @@ LABEL_READERS = 8  # targets whose labels are read from the registry at once
 WheelSource = Callable[[str, Sequence[str]], "list[Path] | None"]
 # (revision, version, wheel sha256s) -> the wheel files rebuilt from that commit, or None
 RevisionSource = Callable[[str, str, Sequence[str]], "list[Path] | None"]
-# (version, python, variant) -> the constraints file the release recorded for that image, or None
-ConstraintsSource = Callable[[str, str, str], "Path | None"]
+# (version, image) -> the constraints file the release recorded for that image, or None
+ConstraintsSource = Callable[[str, ImageId], "Path | None"]
 
 
 @dataclass(frozen=True)
@@ -111,13 +102,13 @@ def refresh_targets(tags: Sequence[str]) -> list[str]:
     """Pure: the `[VARIANT-]master-pythonP` tags and the `[VARIANT-]V-pythonP` tags of each line's
     newest final release."""
     split = [(tag, parse_tag(tag)) for tag in tags]
-    chosen = sorted(tag for tag, parts in split if parts.prefix == MASTER and parts.python)
+    chosen = sorted(tag for tag, parts in split if parts.prefix == MASTER and parts.flavour)
     newest: dict[str, str] = {}
-    for version in sorted(parse_existing(parts.prefix for _, parts in split if parts.python)):
+    for version in sorted(parse_existing(parts.prefix for _, parts in split if parts.flavour)):
         if not version.is_prerelease:
             newest[version.line] = str(version)
     for name in newest.values():
-        chosen += sorted(tag for tag, parts in split if parts.prefix == name and parts.python)
+        chosen += sorted(tag for tag, parts in split if parts.prefix == name and parts.flavour)
     return chosen
 
 
@@ -134,12 +125,11 @@ def dist_wheels(root: Path) -> WheelSource:
     return find
 
 
-def index_wheels(simple_url: str, project: str, dest: Path) -> WheelSource:
+def index_wheels(index: Index, project: str, dest: Path) -> WheelSource:
     """Wheels from a package index (simple API) listed with the recorded sha256s, downloaded into
     `dest` and kept only when their bytes have that sha256 (a VerificationError otherwise)."""
 
     def find(version: str, shas: Sequence[str]) -> list[Path] | None:
-        index = PackageIndex("", simple_url)
         files = {f.sha256: f for f in index.files(project) if f.sha256}
         if not all(s in files for s in shas):
             return None
@@ -177,12 +167,12 @@ def revision_wheels(config: ReleaseConfig, dest: Path, progress: Progress = to_l
 def dist_constraints(root: Path) -> ConstraintsSource:
     """The constraints file `dist/<V>/release.json` records for an image, when its bytes still match."""
 
-    def find(version: str, python: str, variant: str) -> Path | None:
+    def find(version: str, image: ImageId) -> Path | None:
         directory = release_dir(root, version)
         if not (directory / "release.json").is_file():
             return None
         try:
-            entry = load_record(directory, version).constraints_of(python, variant)
+            entry = load_record(directory, version).constraints_of(image)
         except ReleaseError as exc:
             log.warning("%s", exc)
             return None
@@ -196,7 +186,7 @@ def svn_constraints(svn_url: str, name: str, dest: Path) -> ConstraintsSource:
     """The constraints file published in svn with a release (`<name>/constraints-<V>/`), kept only
     when its published .sha512 agrees with its bytes."""
 
-    def find(version: str, python: str, variant: str) -> Path | None:
+    def find(version: str, image: ImageId) -> Path | None:
         folder = svn.join(svn_url, constraints_folder(name, version))
         try:
             if not svn.exists(folder):
@@ -206,7 +196,7 @@ def svn_constraints(svn_url: str, name: str, dest: Path) -> ConstraintsSource:
         except ReleaseError as exc:
             log.warning("constraints of %s not read from %s: %s", version, folder, exc)
             return None
-        path = there / constraints_name(python, variant)
+        path = there / constraints_name(image.flavour, image.variant)
         checksum = path.with_name(path.name + ".sha512")
         if not path.is_file() or not checksum.is_file():
             return None
@@ -228,12 +218,12 @@ def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
     return config.dockerfile
 
 
-def _check(config: ReleaseConfig, tag: str, labels: Mapping[str, str], engine: Engine,
-           bases: dict[str, str | ServiceError]) -> RefreshItem:
+def check_image(config: ReleaseConfig, tag: str, labels: Mapping[str, str], engine: Engine,
+                bases: dict[str, str | ServiceError]) -> RefreshItem:
     """One target's state; `bases` remembers each base image's current digest (or why it has none)."""
     parts = parse_tag(tag)
     base, old = labels.get(f"{OCI}.base.name", ""), labels.get(f"{OCI}.base.digest", "")
-    item = RefreshItem(tag, parts.python or "", labels.get(f"{OCI}.version", ""), base, old, "", "current",
+    item = RefreshItem(tag, parts.flavour or "", labels.get(f"{OCI}.version", ""), base, old, "", "current",
                        variant=parts.variant)
     if parts.variant and parts.variant not in config.variant_names:
         detail = f"no variant {parts.variant!r} in the config"
@@ -251,112 +241,8 @@ def _check(config: ReleaseConfig, tag: str, labels: Mapping[str, str], engine: E
     return dataclasses.replace(item, new_base=new, status="current" if new == old else "stale")
 
 
-def _check_index(config: ReleaseConfig, client: RegistryClient, tag: str) -> RefreshItem:
-    """An index is stale when any of its platforms' images was built on a base that moved since."""
-    index = client.image_index(config.image, tag)
-    assert index is not None
-    labels = {i.platform: client.image_labels(config.image, i.digest) or {} for i in index.images}
-    first = next(iter(labels.values()))
-    base = unpinned(first.get(f"{OCI}.base.name", ""))
-    olds = {p: found.get(f"{OCI}.base.digest", "") for p, found in labels.items()}
-    item = RefreshItem(tag, split_tag(tag)[1] or "", first.get(f"{OCI}.version", ""), base,
-                       ", ".join(f"{p} {d}" for p, d in olds.items()), "", "current",
-                       platforms=tuple(labels))
-    if not base or not all(olds.values()):
-        return dataclasses.replace(item, status="skipped", detail="no base.name/base.digest labels")
-    try:
-        news = {p: platform_digest(base, p) for p in labels}
-    except ReleaseError as exc:
-        return dataclasses.replace(item, status="skipped", detail=str(exc))
-    moved = [p for p in labels if news[p] != olds[p]]
-    detail = f"base moved for {', '.join(moved)}" if moved else ""
-    return dataclasses.replace(item, new_base=", ".join(f"{p} {d}" for p, d in news.items()),
-                               status="stale" if moved else "current", detail=detail)
-
-
-def refresh_images(
-    config: ReleaseConfig,
-    *,
-    registry: str,
-    wheel_sources: Sequence[WheelSource] = (),
-    revision_sources: Sequence[RevisionSource] = (),
-    constraints_sources: Sequence[ConstraintsSource] = (),
-    log_path: Path | None = None,
-    dry_run: bool = False,
-    engine: Engine | None = None,
-    progress: Progress = to_log,
-) -> RefreshReport:
-    """Refresh what is stale (see the module doc); `wheel_sources` are tried in order, after
-    `dist/` of the checkout, then `revision_sources` with the image's revision label;
-    `constraints_sources` likewise after the checkout's `dist/<V>/` record. A dry run only reports
-    what is stale."""
-    engine = engine or Engine()
-    client = RegistryClient(registry)
-    targets = refresh_targets(client.tags(config.image))
-    with ThreadPoolExecutor(max_workers=LABEL_READERS, thread_name_prefix="labels") as pool:
-        target_labels = list(pool.map(lambda tag: client.labels_or_index(config.image, tag), targets))
-    bases: dict[str, str | ServiceError] = {}
-    items = [_check_index(config, client, tag) if is_index
-             else _check(config, tag, found or {}, engine, bases)
-             for tag, (found, is_index) in zip(targets, target_labels)]
-    stale = [i for i in items if i.status == "stale"]
-    for item in items:
-        progress(f"{item.tag}: {item.status}" + (f" ({item.detail})" if item.detail else ""))
-    if not stale or dry_run:
-        progress("nothing to do: every image's base is current" if not stale else f"{len(stale)} stale")
-        return RefreshReport(tuple(items))
-    sources = [dist_wheels(config.root), *wheel_sources]
-    pinned = [dist_constraints(config.root), *constraints_sources]
-    built: list[tuple[RefreshItem, list[ImageResult], list[Path]]] = []
-    with tempfile.TemporaryDirectory(prefix="refresh-") as scratch:
-        inputs: dict[str, tuple[list[Path], ReleaseConfig, str]] = {}
-        for item in stale:
-            found = _inputs(config, client, item, sources, revision_sources, pinned, Path(scratch))
-            if isinstance(found, str):
-                items[items.index(item)] = dataclasses.replace(item, status="skipped", detail=found)
-            else:
-                inputs[item.tag] = found
-        for group in sorted({item.group for item in stale}):  # every variant of it, or none
-            members = [i for i in items if i.group == group and i.status in {"stale", "skipped"}
-                       and i.tag in {s.tag for s in stale}]
-            held = [i for i in members if i.status == "skipped"]
-            if held:
-                for item in members:
-                    if item.status == "stale":
-                        items[items.index(item)] = dataclasses.replace(
-                            item, status="skipped",
-                            detail=f"{held[0].tag} cannot be rebuilt ({held[0].detail}); the variants of "
-                                   "one version move together")
-                continue
-            for item in members:
-                wheels, at_release, revision = inputs[item.tag]
-                # the image's own platforms, whatever the config says now
-                at_release = dataclasses.replace(at_release, platforms=item.platforms)
-                kind = BuildKind.MASTER if parse_tag(item.tag).prefix == MASTER else BuildKind.RELEASE
-                source = image_source(at_release, item.version, wheels, revision=revision)
-                results = build_images(at_release, item.version, wheels=wheels, registry=registry,
-                                       flavours=[item.flavour], base_images={item.flavour: item.base_image},
-                                       kind=kind, replace_tags=True, source=source, engine=engine,
-                                       progress=progress, variants=[item.variant])
-                built.append((item, results, wheels))
-        for item, results, wheels in built:  # all smoked, each on its platform, before any is pushed
-            smoke_images(config, results, version=item.version, wheels=wheels, engine=engine)
-        when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-        lines = []
-        for item, results, _ in built:
-            items[items.index(item)] = done = _push(config, client, engine, item, results, progress)
-            lines.append(done.log_line(when))
-            progress(f"{item.tag}: refreshed, {done.old_digest} -> {done.new_digest}")
-    if lines:
-        path = log_path or config.root / DEFAULT_LOG
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "a", encoding="utf-8") as handle:
-            handle.writelines(lines)
-    return RefreshReport(tuple(items))
-
-
-def _inputs(
-    config: ReleaseConfig, client: RegistryClient, item: RefreshItem, sources: Sequence[WheelSource],
+def rebuild_inputs(
+    config: ReleaseConfig, client: Registry, item: RefreshItem, sources: Sequence[WheelSource],
     revision_sources: Sequence[RevisionSource], pinned: Sequence[ConstraintsSource], scratch: Path,
 ) -> tuple[list[Path], ReleaseConfig, str] | str:
     """What rebuilding `item` takes (its wheels, the config as released, its revision), or why it
@@ -377,41 +263,10 @@ def _inputs(
         return str(exc)
     at_release = dataclasses.replace(config.for_variant(item.variant), dockerfile=dockerfile)
     if parse_tag(item.tag).prefix != MASTER:
-        recorded = (find(item.version, item.flavour, item.variant) for find in pinned)
+        recorded = (find(item.version, ImageId(item.flavour, item.variant)) for find in pinned)
         constraints = next((c for c in recorded if c), None)
         if constraints is None:
             return (f"the constraints its release recorded ({constraints_name(item.flavour, item.variant)} "
                     f"of {item.version}) were not found; a rebuild would resolve the dependencies afresh")
         at_release = dataclasses.replace(at_release, constraints=str(constraints.resolve()))
     return wheels, at_release, revision
-
-
-def _push(config: ReleaseConfig, client: RegistryClient, engine: Engine, item: RefreshItem,
-          results: list[ImageResult], progress: Progress) -> RefreshItem:
-    """Push the new image (an index's: every platform's, then a new index over them, the tag
-    moved to it) and move every alias that pointed at the old one."""
-    old = client.manifest_digest(config.image, item.tag)
-    aliases = [t for t in alias_candidates(item.tag, config.default_python)
-               if client.manifest_digest(config.image, t) == old]
-    pushed = push_images(results, engine=engine)
-    if item.platforms:
-        own = tuple((p, platform_tag(item.tag, p)) for p in item.platforms)
-        digests = {r.plan.tag: r.digest or "" for r in pushed}
-        index = put_indexes(client, config.image, [PlannedIndex(item.flavour, item.tag, own)], pushed=digests,
-                            progress=progress)[item.flavour]
-        new = index.digest
-        point_tag(client, config.image, item.tag, new, moving=True, progress=progress)
-    else:
-        (only,) = pushed
-        assert only.digest is not None
-        new = only.digest
-    for alias in aliases:
-        try:
-            point_tag(client, config.image, alias, new, moving=True, progress=progress)
-        except ReleaseError as exc:
-            raise ServiceError(
-                f"{config.image}:{item.tag} was refreshed to {new[:19]}, but {alias} still points "
-                f"at the old image {old}: {exc}"
-            ) from None
-    return dataclasses.replace(item, status="refreshed", old_digest=old, new_digest=new,
-                               moved_tags=tuple(aliases))

@@ -37,8 +37,7 @@ from release.plan.images import WHEELS_RECORD, parse_wheels_record
 from release.plan.provenance import SBOM_LABEL
 from release.plan.release import PlannedImage
 from release.progress import Progress, to_log
-from release.record import ReleaseRecord, SbomEntry, SignatureEntry, sha512_of, write_atomic
-from release.steps.sign import checksum_text
+from release.record import ReleaseRecord, SbomEntry, SignatureEntry, checksum_text, sha512_of, write_atomic
 
 SCHEMA_VERSION = SchemaVersion.V1_6
 PROPERTY = "org.release-pipeline"
@@ -276,11 +275,10 @@ def _created(record: ReleaseRecord) -> datetime:
 
 
 def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
-                repository: str, key: str, gnupghome: Path | None, engine: Engine | None = None,
+                repository: str, key: str, gnupghome: Path | None, engine: Engine,
                 progress: Progress = to_log) -> list[SbomEntry]:
     """For each image: its SBOM (kept when the record has one for the same digest and the file is
     unchanged), `.asc` and `.sha512`; recorded as they are written."""
-    engine = engine or Engine()
     written = []
     for image in images:
         digest = digests.get(image.key)
@@ -310,7 +308,7 @@ def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
         signature.unlink(missing_ok=True)
         gpg.sign_detached(path, key=key, gnupghome=gnupghome)
         write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
-        entry = SbomEntry(image.sbom, sha512_of(path), image.python, image.ref, digest,
+        entry = SbomEntry(image.sbom, sha512_of(path), image.image.flavour, image.ref, digest,
                           len(facts.python) + len(facts.debian), image.platform if image.index_tag else "")
         record.add_signatures(SignatureEntry(f"{image.sbom}{s}", sha512_of(path.with_name(path.name + s)),
                                              image.sbom) for s in (".asc", ".sha512"))

@@ -12,8 +12,17 @@ from pathlib import Path
 from release.adapters import gpg
 from release.config import SANDBOX, ReleaseConfig
 from release.errors import ConfigError, RefusedError
+from release.plan.release import Artefact
 from release.progress import Progress, to_log
-from release.record import ReleaseRecord, SignatureEntry, load_record, release_dir, sha512_of, write_atomic
+from release.record import (
+    ReleaseRecord,
+    SignatureEntry,
+    checksum_text,
+    load_record,
+    release_dir,
+    sha512_of,
+    write_atomic,
+)
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.sign")
@@ -25,11 +34,6 @@ class SignResult:
     fingerprint: str
     signed: tuple[Path, ...]  # every file that now has a good .asc and .sha512
     written: tuple[Path, ...]  # the .asc and .sha512 files this run created
-
-
-def checksum_text(path: Path) -> str:
-    """`<hex>  <name>`: what `sha512sum <name>` prints, so `sha512sum -c X.sha512` checks it."""
-    return f"{sha512_of(path)}  {path.name}\n"
 
 
 def sign_record(path: Path, *, key: str, gnupghome: Path | None = None) -> None:
@@ -71,12 +75,20 @@ def signing_key(key: str, *, keys_file: Path, gnupghome: Path | None = None) -> 
     return info
 
 
-def files_to_sign(record: ReleaseRecord, directory: Path) -> list[Path]:
-    """Every svn file, and the pypi files that are not byte-for-byte one of them; unchanged since build."""
+def files_to_sign(record: ReleaseRecord, directory: Path, planned: Sequence[Artefact] | None = None
+                  ) -> list[Path]:
+    """Every svn file, and the pypi files that are not one of them under the same name (the plan's
+    rule: a file for the index with the voted version is a copy of the voted one); unchanged since
+    the build. With `planned` (the plan's artefacts), refuse unless these are exactly its signed ones."""
     files = record.files
-    svn_digests = {entry.sha512 for entry in record.files_in("svn")}
+    svn_names = {Path(entry.path).name for entry in record.files_in("svn")}
     wanted = [name for name, entry in sorted(files.items())
-              if entry.set == "svn" or entry.sha512 not in svn_digests]
+              if entry.set == "svn" or Path(name).name not in svn_names]
+    if planned is not None:
+        signed = {a.path for a in planned if a.signed and a.path.startswith(("svn/", "pypi/"))}
+        if set(wanted) != signed:
+            raise RefusedError(f"{directory} holds other files to sign than the plan names "
+                               f"({', '.join(sorted(set(wanted) ^ signed))}); build {record.version} again")
     for name in wanted:
         path = directory / name
         if not path.is_file() or sha512_of(path) != files[name].sha512:
@@ -128,8 +140,9 @@ def sign_files(paths: Sequence[Path], directory: Path, *, key: str, gnupghome: P
 
 def sign_release(config: ReleaseConfig, version: ReleaseVersion, *, keys_file: Path,
                  key: str | None = None, gnupghome: Path | None = None,
-                 progress: Progress = to_log) -> SignResult:
-    """Sign and checksum the files of `dist/<V>/`; a rerun keeps correct ones and refuses wrong ones."""
+                 planned: Sequence[Artefact] | None = None, progress: Progress = to_log) -> SignResult:
+    """Sign and checksum the files of `dist/<V>/` (exactly `planned`'s signed ones, when given); a
+    rerun keeps correct ones and refuses wrong ones."""
     target = version
     directory = release_dir(config.root, str(target))
     record = load_record(directory, str(target))
@@ -138,7 +151,7 @@ def sign_release(config: ReleaseConfig, version: ReleaseVersion, *, keys_file: P
     info = signing_key(key or config.signing_key, keys_file=keys_file, gnupghome=gnupghome)
     progress(f"signing {target} with {info.fingerprint} ({', '.join(info.user_ids[:1])})")
     written: list[Path] = []
-    signed = files_to_sign(record, directory)
+    signed = files_to_sign(record, directory, planned)
     for path in signed:
         if _ensure_checksum(path):
             written.append(path.with_name(path.name + ".sha512"))

@@ -34,6 +34,7 @@ from release import platforms
 from release.adapters.engine import Engine, ImageInfo
 from release.config import HealthCheck, ReleaseConfig, SmokeCommand
 from release.errors import CommandError, ServiceError, VerificationError
+from release.identity import ImageId
 from release.plan.images import (
     WHEEL_SHA256_LABEL,
     WHEELS_RECORD,
@@ -42,10 +43,9 @@ from release.plan.images import (
     parse_wheels_record,
     wheel_sha256_label,
 )
-from release.progress import Progress, to_log
+from release.plan.release import PlannedImage
 from release.record import sha256_of
 from release.steps.app_smoke import Check, app_checks, timed
-from release.steps.images import ImageResult, build_images, image_event, push_images
 
 BUILD_TOOLS = ("node", "npm", "gcc", "cc", "c++", "g++", "clang")
 HEADER_DIRS = ("/usr/include", "/usr/local/include")
@@ -131,11 +131,10 @@ CHECK_FACTS = {"python": "facts", "version": "facts", "wheel-sha256": "facts", "
 @dataclass(frozen=True)
 class SmokeReport:
     ref: str
-    flavour: str
+    image: ImageId
     checks: tuple[Check, ...]
     seconds: float = 0.0
-    variant: str = ""
-    platform: str = ""
+    platform: str = ""  # the platform it ran as
 
     @property
     def ok(self) -> bool:
@@ -162,7 +161,7 @@ class SmokeFailed(VerificationError):
 class Expected:
     """What one image must show."""
 
-    flavour: str
+    image: ImageId  # its flavour is the Python it must run
     name: str
     version: str
     wheels: Mapping[str, str]  # filename -> sha256, the files the release built
@@ -172,7 +171,6 @@ class Expected:
     forbidden_tools: tuple[str, ...] = field(default=BUILD_TOOLS)
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
-    variant: str = ""
     platform: str = ""  # linux/arm64: the image's config and `platform.machine()` must say so
 
 
@@ -181,14 +179,14 @@ def wheel_files(wheels: Sequence[Path]) -> dict[str, str]:
 
 
 def expected_for(
-    config: ReleaseConfig, result: ImageResult, version: str, wheels: Mapping[str, str]
+    config: ReleaseConfig, image: PlannedImage, version: str, wheels: Mapping[str, str]
 ) -> Expected:
     """What the image of `result` must show: its variant's app command, smoke commands and health check."""
-    variant = config.for_variant(result.variant)
-    return Expected(flavour=result.flavour, name=config.name, version=version, wheels=dict(wheels),
-                    labels=dict(result.plan.labels), uid=config.uid, app_command=variant.app_command,
+    variant = config.for_variant(image.image.variant)
+    return Expected(image=image.image, name=config.name, version=version, wheels=dict(wheels),
+                    labels=dict(image.labels), uid=config.uid, app_command=variant.app_command,
                     smoke_commands=variant.smoke_commands, health_check=variant.health_check,
-                    variant=result.variant, platform=result.platform)
+                    platform=image.platform)
 
 
 def _check(name: str, ok: bool, detail: str) -> Check:
@@ -217,8 +215,8 @@ def init_of(argv: Any) -> str:
 def fact_checks(facts: Mapping[str, Any], info: ImageInfo, expect: Expected) -> list[Check]:
     """Pure: the checks that compare the probe's facts and the image config with `expect`."""
     checks = [
-        _check("python", facts.get("python") == expect.flavour,
-               f"python3 is {facts.get('python')}, expected {expect.flavour}"),
+        _check("python", facts.get("python") == expect.image.flavour,
+               f"python3 is {facts.get('python')}, expected {expect.image.flavour}"),
         _check("version", facts.get("version") == expect.version,
                f"{expect.name} {facts.get('version')} is installed, expected {expect.version}"),
     ]
@@ -305,8 +303,7 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
             checks.append(_command_check(expect, ()))
     checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
                          health=expect.health_check)
-    return SmokeReport(ref, expect.flavour, tuple(checks), time.monotonic() - started, expect.variant,
-                       expect.platform)
+    return SmokeReport(ref, expect.image, tuple(checks), time.monotonic() - started, expect.platform)
 
 
 class Smoker:
@@ -322,27 +319,27 @@ class Smoker:
                                        thread_name_prefix="smoke")
         self.futures: dict[str, Future[SmokeReport]] = {}
 
-    def submit(self, result: ImageResult) -> None:
-        self.futures[result.ref] = self.pool.submit(self._smoke, result)
+    def submit(self, image: PlannedImage) -> None:
+        self.futures[image.ref] = self.pool.submit(self._smoke, image)
 
-    def _smoke(self, result: ImageResult) -> SmokeReport:
+    def _smoke(self, image: PlannedImage) -> SmokeReport:
         try:
-            expect = expected_for(self.config, result, self.version, self.shas)
-            report = smoke_image(self.engine, result.ref, expect)
+            expect = expected_for(self.config, image, self.version, self.shas)
+            report = smoke_image(self.engine, image.ref, expect)
         except ServiceError as exc:
-            report = SmokeReport(result.ref, result.flavour, (Check("image", False, str(exc)),),
-                                 variant=result.variant, platform=result.platform)
+            report = SmokeReport(image.ref, image.image, (Check("image", False, str(exc)),),
+                                 platform=image.platform)
         if self.on_report is not None:
             with self.lock:
                 self.on_report(report)
         return report
 
-    def reports(self, results: Sequence[ImageResult]) -> list[SmokeReport]:
-        """Every report, in the order of `results`; SmokeFailed (with all of them) when any failed."""
-        for result in results:
-            if result.ref not in self.futures:
-                self.submit(result)
-        reports = [self.futures[r.ref].result() for r in results]
+    def reports(self, images: Sequence[PlannedImage]) -> list[SmokeReport]:
+        """Every report, in the order of `images`; SmokeFailed (with all of them) when any failed."""
+        for image in images:
+            if image.ref not in self.futures:
+                self.submit(image)
+        reports = [self.futures[i.ref].result() for i in images]
         failed = [r for r in reports if not r.ok]
         if failed:
             lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
@@ -355,53 +352,19 @@ class Smoker:
 
 def smoke_images(
     config: ReleaseConfig,
-    results: Sequence[ImageResult],
+    images: Sequence[PlannedImage],
     *,
     version: str,
     wheels: Sequence[Path],
-    engine: Engine | None = None,
+    engine: Engine,
     on_report: Callable[[SmokeReport], None] | None = None,
     jobs: int | None = None,
 ) -> list[SmokeReport]:
     """Smoke every image, as many at once as there are cores (at most `jobs`); raise SmokeFailed
-    (with all reports, in the order of `results`) when any check failed."""
-    smoker = Smoker(config, version=version, wheels=wheels, engine=engine or Engine(), on_report=on_report,
-                    jobs=min(len(results), jobs or os.cpu_count() or 1))
+    (with all reports, in the order of `images`) when any check failed."""
+    smoker = Smoker(config, version=version, wheels=wheels, engine=engine, on_report=on_report,
+                    jobs=min(len(images), jobs or os.cpu_count() or 1))
     try:
-        return smoker.reports(results)
+        return smoker.reports(images)
     finally:
         smoker.close()
-
-
-def ship_images(
-    config: ReleaseConfig,
-    version: str,
-    *,
-    wheels: Sequence[Path],
-    registry: str,
-    push: bool = True,
-    engine: Engine | None = None,
-    progress: Progress = to_log,
-    **build_options: Any,
-) -> tuple[list[ImageResult], list[SmokeReport]]:
-    """Build all flavours (and platforms), smoke all (each as soon as it is built, on its own
-    platform), then push all: one failure anywhere and nothing is pushed."""
-    engine = engine or Engine()
-
-    def on_report(report: SmokeReport) -> None:
-        verdict = "ok" if report.ok else "FAILED " + ", ".join(c.name for c in report.failures)
-        message = f"smoke {report.ref}: {verdict}"
-        platform = report.platform if config.multi_platform else ""  # named only among several
-        progress(image_event(report.flavour, "smoked", message, elapsed=report.seconds, platform=platform,
-                             variant=report.variant))
-
-    smoker = Smoker(config, version=version, wheels=wheels, engine=engine, on_report=on_report)
-    try:
-        results = build_images(config, version, wheels=wheels, registry=registry, engine=engine,
-                               progress=progress, on_result=smoker.submit, **build_options)
-        reports = smoker.reports(results)
-    finally:
-        smoker.close()
-    if push:
-        results = push_images(results, engine=engine, progress=progress)
-    return results, reports

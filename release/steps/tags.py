@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 
-from release.adapters.registry import INDEX_TYPES, RegistryClient
+from release.adapters.clients import Registry
+from release.adapters.registry import INDEX_TYPES
 from release.errors import RefusedError
 from release.plan.images import LABEL_ARGS
 from release.plan.release import TagAction, TagChange
@@ -29,7 +30,7 @@ from release.versions import ReleaseVersion, parse_existing
 VERSION_LABEL = LABEL_ARGS["IMAGE_VERSION"]  # org.opencontainers.image.version
 
 
-def image_version(registry: RegistryClient, image: str, digest: str) -> ReleaseVersion | None:
+def image_version(registry: Registry, image: str, digest: str) -> ReleaseVersion | None:
     """The release `image@digest` is an image of: its version label, else a version tag
     (`V-pythonP`, `V`) pointing at the same digest; None when neither says."""
     labels = registry.image_labels(image, digest) or {}
@@ -44,7 +45,7 @@ def image_version(registry: RegistryClient, image: str, digest: str) -> ReleaseV
 
 
 def point_tag(
-    registry: RegistryClient, image: str, tag: str, digest: str, *, moving: bool, python: str = "",
+    registry: Registry, image: str, tag: str, digest: str, *, moving: bool, flavour: str = "",
     force: bool = False, version: ReleaseVersion | None = None, progress: Progress = to_log,
 ) -> TagEntry:
     """Point `image:tag` at `digest`; return what was done. With `version` (the release `digest`
@@ -55,7 +56,7 @@ def point_tag(
         if held is not None and held > version:
             progress(f"{image}:{tag} left at {held} ({previous[:19]}): {version} is lower, and an alias "
                      "never moves backwards")
-            return TagEntry(tag, python, previous, previous, TagAction.SKIP.value)
+            return TagEntry(tag, flavour, previous, previous, TagAction.SKIP.value)
     if previous == digest:
         progress(f"{image}:{tag} already at {digest[:19]}, skipped")
         action = TagAction.SKIP if moving else TagAction.VERIFY
@@ -75,11 +76,11 @@ def point_tag(
         was = f" (was {previous[:19]})" if previous else ""
         progress(f"{image}:{tag} {'moved' if previous else 'set'} to {digest[:19]}{was}")
         action = TagAction.MOVE if previous else TagAction.CREATE
-    return TagEntry(tag, python, digest, previous, action.value)
+    return TagEntry(tag, flavour, digest, previous, action.value)
 
 
 def apply_changes(
-    registry: RegistryClient, image: str, changes: Sequence[TagChange], digests: Mapping[str, str], *,
+    registry: Registry, image: str, changes: Sequence[TagChange], digests: Mapping[str, str], *,
     force: Collection[str] = (), created_now: Collection[str] = (), version: ReleaseVersion | None = None,
     progress: Progress = to_log,
 ) -> list[TagEntry]:
@@ -94,12 +95,13 @@ def apply_changes(
     for change in changes:
         if change.deferred:
             progress(f"{image}:{change.tag}: {change.reason}")
-            done.append(TagEntry(change.tag, change.python, digests.get(change.source, ""), change.current,
-                                 TagAction.SKIP.value))
+            done.append(TagEntry(change.tag, change.image.flavour, digests.get(change.source, ""),
+                                 change.current, TagAction.SKIP.value))
             continue
         entry = point_tag(registry, image, change.tag, digests[change.source], moving=change.moving,
-                          python=change.python, force=change.tag in force, version=version, progress=progress)
+                          flavour=change.image.flavour, force=change.tag in force, version=version,
+                          progress=progress)
         if change.tag in created_now:
-            entry = TagEntry(entry.tag, entry.python, entry.digest, None, TagAction.CREATE.value)
+            entry = TagEntry(entry.tag, entry.flavour, entry.digest, None, TagAction.CREATE.value)
         done.append(entry)
     return done

@@ -28,14 +28,14 @@ from packaging.version import Version
 
 from release import licences
 from release.adapters import git, gpg, svn
-from release.adapters.registry import RegistryClient
+from release.adapters.clients import Registry
 from release.config import ReleaseConfig
 from release.errors import VerificationError
-from release.plan.release import distribution_of
+from release.plan.release import artefact_kind, distribution_of
 from release.plan.tags import version_tag
 from release.progress import Progress, to_log
 from release.record import sha256_of, sha512_of
-from release.steps.build import artefact_kind, build_set, package_builder
+from release.steps.build import build_set, package_builder
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.verify")
@@ -257,7 +257,7 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
                      image_checks: ImageChecks | None = None, progress: Progress = to_log) -> VerifyReport:
     """Check the staged candidate; the report when everything holds, else CandidateRejected (exit 7)."""
     target = version_rc
-    final = str(target.final) if target.is_prerelease else str(target)
+    final = str(target.voted)  # what the candidate's files carry (versions.py: the voted version)
     url = svn.join(svn_dev_url, config.name, str(target))
     if not svn.exists(url):
         raise VerificationError(f"no candidate at {url}")
@@ -292,7 +292,7 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
         if image_checks is not None:
             wheels: dict[str, str] | None = None
             commit = commit or git.tag_commit(repo_root, str(target)) or ""
-            if rebuild and target.is_prerelease:  # the images install the wheel built as the candidate
+            if rebuild and target.voted != target:  # the images install the wheel built as the candidate
                 progress(f"rebuilding {target} from {commit[:12]} to compare with the images' wheel")
                 with package_builder(git.commit_time(repo_root, commit)) as builder:
                     made = build_set(repo_root, commit, config=config, version=str(target),
@@ -317,7 +317,7 @@ class ImageCheck:
     problem: str = ""
 
 
-def verify_images(config: ReleaseConfig, version: ReleaseVersion, registry: RegistryClient
+def verify_images(config: ReleaseConfig, version: ReleaseVersion, registry: Registry
                   ) -> list[ImageCheck]:
     """Each flavour's `[VARIANT-]V-pythonP`, in every variant, as the registry holds it. A tag that
     is not there yet is reported, not failed; an index whose entries are not the platforms their

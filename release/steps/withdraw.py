@@ -12,16 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from release import locks
-from release.adapters.index import PackageIndex
-from release.adapters.registry import RegistryClient
+from release.adapters.clients import Index, Registry
 from release.config import ReleaseConfig
 from release.errors import RefusedError
 from release.plan.release import TagAction
 from release.plan.withdraw import WithdrawPlan
 from release.progress import Progress, to_log
 from release.record import TagEntry, WithdrawalInfo, load_record, release_dir
-from release.steps.sign import sign_record
 from release.steps.tags import apply_changes, point_tag
 
 
@@ -35,27 +32,16 @@ class WithdrawResult:
     record: Path
 
 
-def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: RegistryClient,
-                     index: PackageIndex, reason: str, key: str, gnupghome: Path | None = None,
-                     progress: Progress = to_log) -> WithdrawResult:
-    """Carry out `plan`: the marker tag, the aliases, the index, and the signed record of dist/<V>/.
-
-    Holds dist/<V>/.lock throughout, as every run of V does: a run of V writing its record at the
-    same time refuses this withdrawal at once (nothing moved), and is never overwritten by it."""
+def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Registry,
+                     index: Index, reason: str, progress: Progress = to_log) -> WithdrawResult:
+    """Carry out `plan`: the marker tag, the aliases, the index, and the record of dist/<V>/ (which
+    the pipeline signs again, holding dist/<V>/.lock throughout as every run of V does)."""
     if not reason.strip():
         raise RefusedError('say why the release is withdrawn: --reason "..."')
     version = str(plan.version)
-    with locks.release_run(release_dir(config.root, version), version):
-        return _withdraw(config, plan, registry=registry, index=index, reason=reason, key=key,
-                         gnupghome=gnupghome, progress=progress)
-
-
-def _withdraw(config: ReleaseConfig, plan: WithdrawPlan, *, registry: RegistryClient, index: PackageIndex,
-              reason: str, key: str, gnupghome: Path | None, progress: Progress) -> WithdrawResult:
-    version = str(plan.version)
     image = config.image
     marker = point_tag(registry, image, plan.marker.tag, plan.marker_digest, moving=False,
-                       python=plan.marker.python, progress=progress)
+                       flavour=plan.marker.image.flavour, progress=progress)
     moved: list[TagEntry] = []
     for family in plan.families:
         if family.moves:
@@ -69,5 +55,4 @@ def _withdraw(config: ReleaseConfig, plan: WithdrawPlan, *, registry: RegistryCl
     record = load_record(release_dir(config.root, version), version)
     record.set_withdrawal(WithdrawalInfo(reason.strip(), datetime.now(timezone.utc).isoformat(),
                                          plan.marker.tag, aliases, told))
-    sign_record(record.path, key=key, gnupghome=gnupghome)
     return WithdrawResult(version, marker, tuple(moved), aliases, told, record.path)

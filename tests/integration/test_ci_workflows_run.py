@@ -203,7 +203,7 @@ def test_release_workflow_job_by_job_ends_where_a_one_machine_release_does(
     config = load_config(origin)
     one_machine = plan_release(config, parse_version(VERSION), TargetState(), registry=services.registry)
     for tag in one_machine.tags:
-        assert registry.manifest_digest(IMAGE, tag.tag) == pushed[tag.python], tag.tag
+        assert registry.manifest_digest(IMAGE, tag.tag) == pushed[tag.image.flavour], tag.tag
     index = PackageIndex(services.index_url, f"{services.index_url}simple/")
     built = runs[0].clone / "dist" / VERSION
     on_index = index.hashes("sample-app")

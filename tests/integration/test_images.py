@@ -20,21 +20,26 @@ import pytest
 from conftest import REPO_ROOT, make_sample_repo
 from engine_helpers import BASE, ThrowawayRegistry, require_engine_and_base, start_registry, untag_all
 
+from release.adapters.clients import Clients, real_clients
 from release.adapters.cmd import run
 from release.adapters.engine import Engine
 from release.adapters.net import free_port
 from release.adapters.registry import RegistryClient
 from release.config import ReleaseConfig, Variant, load_config
 from release.errors import CommandError, RefusedError
-from release.plan.images import INPUT_HASH_LABEL, OCI, WHEEL_SHA256_LABEL
+from release.identity import ImageId
+from release.pipeline.images import image_job, planned_images, ship
+from release.pipeline.refresh import refresh_images as refresh
+from release.plan.images import INPUT_HASH_LABEL, OCI, WHEEL_SHA256_LABEL, ImageJob, ImageSource
 from release.plan.release import CONSTRAINTS_DIR, PlannedImage, constraints_name
 from release.plan.tags import BuildKind
-from release.progress import Event
+from release.progress import Event, Progress, to_log
 from release.record import ConstraintsEntry, load_record, release_dir, sha256_of, sha512_of
+from release.steps import images as steps
 from release.steps.constraints import ImageToRead, constraints_text, read_installed
-from release.steps.images import ImageResult, build_images, image_source
-from release.steps.refresh import refresh_images
-from release.steps.smoke import SmokeFailed, ship_images, smoke_images
+from release.steps.images import ImageResult, image_source
+from release.steps.refresh import RefreshReport
+from release.steps.smoke import SmokeFailed, SmokeReport, smoke_images
 
 pytestmark = pytest.mark.images
 VERSION = "1.10.6"
@@ -45,6 +50,37 @@ class Sample:
     root: Path
     wheel: Path
     config: ReleaseConfig
+
+
+def images_job(config: ReleaseConfig, version: str, *, wheels: list[Path], registry: str, engine: Engine,
+               flavours: tuple[str, ...] | list[str] = (), base_images: dict[str, str] | None = None,
+               kind: BuildKind = BuildKind.RELEASE, source: ImageSource | None = None, jobs: int = 1
+               ) -> tuple[ImageJob, Clients]:
+    """The pipeline's job for `config`'s images (the chosen flavours) in `registry`."""
+    clients = real_clients(registry, engine=engine)
+    planned = planned_images(config, version, registry, flavours=flavours, kind=kind, base_images=base_images)
+    return image_job(config, planned, clients, version=version, wheels=wheels, kind=kind, source=source,
+                     jobs=jobs), clients
+
+
+def build_images(config: ReleaseConfig, version: str, *, wheels: list[Path], registry: str, engine: Engine,
+                 progress: Progress = to_log, **planning: object) -> list[ImageResult]:
+    job, clients = images_job(config, version, wheels=wheels, registry=registry, engine=engine,
+                              **planning)  # type: ignore[arg-type]
+    return steps.build_images(job, clients, progress=progress)
+
+
+def ship_images(config: ReleaseConfig, version: str, *, wheels: list[Path], registry: str, engine: Engine,
+                progress: Progress = to_log, **planning: object
+                ) -> tuple[list[ImageResult], list[SmokeReport]]:
+    """Build, smoke and push as the pipeline does."""
+    job, clients = images_job(config, version, wheels=wheels, registry=registry, engine=engine,
+                              **planning)  # type: ignore[arg-type]
+    return ship(config, job, clients, version=version, wheels=wheels, push=True, say=progress)
+
+
+def refresh_images(config: ReleaseConfig, *, registry: str, log_path: Path, engine: Engine) -> RefreshReport:
+    return refresh(config, real_clients(registry, engine=engine), log_path=log_path)
 
 
 def build_wheel(root: Path) -> Path:
@@ -124,7 +160,7 @@ def test_ship_builds_smokes_and_pushes(shipped: tuple[list[ImageResult], Events]
     client = RegistryClient(registry.address)
     assert result.digest == client.manifest_digest("sample/app", f"{VERSION}-python3.11")
     labels = client.image_labels("sample/app", f"{VERSION}-python3.11") or {}
-    assert labels[INPUT_HASH_LABEL] == result.plan.input_hash
+    assert labels[INPUT_HASH_LABEL] == result.planned.input_hash
     assert labels[WHEEL_SHA256_LABEL] == sha256_of(sample.wheel)
     assert labels[f"{OCI}.version"] == VERSION
     assert labels[f"{OCI}.title"] == "Sample App"
@@ -204,7 +240,7 @@ def test_smoke_failures_name_image_and_check(shipped: tuple[list[ImageResult], E
     other.write_bytes(sample.wheel.read_bytes() + b"\0")
     config = dataclasses.replace(sample.config, app_command=("sample-app-missing",))
     with pytest.raises(SmokeFailed) as caught:
-        smoke_images(config, shipped[0], version="1.10.5", wheels=[other], engine=engine)
+        smoke_images(config, [r.planned for r in shipped[0]], version="1.10.5", wheels=[other], engine=engine)
     message = str(caught.value)
     ref = shipped[0][0].ref
     for check in ("version", "wheel-sha256", "app-command"):
@@ -271,7 +307,8 @@ def test_index_install_with_constraints(engine: Engine, registry: ThrowawayRegis
         time.sleep(1)
         results = build_images(config, VERSION, wheels=[sample.wheel], registry=registry.address,
                                flavours=["3.11"], engine=engine, source=source)
-        smoke_images(config, results, version=VERSION, wheels=[sample.wheel], engine=engine)
+        smoke_images(config, [r.planned for r in results], version=VERSION, wheels=[sample.wheel],
+                     engine=engine)
         version_of_packaging = "import packaging; print(packaging.__version__)"
         probe = engine.run(results[0].ref, ["python3", "-c", version_of_packaging])
         assert probe.stdout.strip() == "24.2"
@@ -290,7 +327,7 @@ def test_other_flavours(engine: Engine, registry: ThrowawayRegistry, sample: Sam
     results, reports = ship_images(sample.config, VERSION, wheels=[sample.wheel], registry=registry.address,
                                    flavours=flavours, engine=engine, jobs=len(flavours), progress=Events())
     print(f"flavours {flavours} with jobs={len(flavours)}: {time.monotonic() - started:.1f}s")
-    assert [r.flavour for r in results] == flavours
+    assert [r.image.flavour for r in results] == flavours
     assert all(r.ok for r in reports) and all(r.digest for r in results)
 
 
@@ -325,17 +362,17 @@ def record_constraints(sample: Sample, results: list[ImageResult], engine: Engin
     pins = {}
     for result in results:
         assert result.digest is not None
-        path_in_dist = f"{CONSTRAINTS_DIR}/{constraints_name(result.flavour, result.variant)}"
-        planned = PlannedImage(result.flavour, result.tag, result.ref, result.plan.base_image, result.variant,
-                               path_in_dist)
+        path_in_dist = f"{CONSTRAINTS_DIR}/{constraints_name(result.image.flavour, result.image.variant)}"
+        planned = PlannedImage(ImageId(result.image.flavour, result.image.variant), result.tag, result.ref,
+                               result.planned.base_image, constraints=path_in_dist)
         image = ImageToRead(planned, result.digest)
         pins[result.tag] = read_installed(engine, image.image)
         path = record.directory / planned.constraints
         path.parent.mkdir(parents=True, exist_ok=True)
         text = constraints_text(pins[result.tag], project="Sample App", version=VERSION, image=image)
         path.write_text(text)
-        record.put_constraints([ConstraintsEntry(planned.constraints, sha512_of(path), result.flavour,
-                                                 result.variant, image.image)])
+        record.put_constraints([ConstraintsEntry(planned.constraints, sha512_of(path), result.image.flavour,
+                                                 result.image.variant, image.image)])
     return pins
 
 
@@ -458,17 +495,17 @@ def test_an_empty_engine_takes_the_dependency_layers_from_the_registry(
 
         first = master("1" * 40)
         assert first.cache == "built"
-        cache_repository, cache_tag = first.plan.cache_ref.split("/", 1)[1].rsplit(":", 1)
+        cache_repository, cache_tag = first.planned.cache_ref.split("/", 1)[1].rsplit(":", 1)
         assert RegistryClient(live.address).manifest_digest(cache_repository, cache_tag) is not None
         engine.remove_labelled(label)
-        assert engine.inspect(first.plan.cache_ref) is None and engine.inspect(first.image_id) is None
+        assert engine.inspect(first.planned.cache_ref) is None and engine.inspect(first.image_id) is None
         pulled_base = engine.pull(base)
 
         second = master("2" * 40)
         assert second.cache == "registry"
         install = [t for t in second.timings if "--requirement /deps/requirements.txt" in t.instruction]
         assert install and all(t.cached for t in install)
-        image, cache = engine.inspect(second.ref), engine.inspect(first.plan.cache_ref)
+        image, cache = engine.inspect(second.ref), engine.inspect(first.planned.cache_ref)
         assert image is not None and cache is not None
         first_own = len(pulled_base.raw["RootFS"]["Layers"])  # the runtime stage's layer, from the cache
         assert image.raw["RootFS"]["Layers"][first_own] == cache.raw["RootFS"]["Layers"][first_own]

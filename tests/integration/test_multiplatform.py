@@ -24,12 +24,13 @@ from conftest import REPO_ROOT, git
 from release_helpers import SampleRelease
 
 from release import sandbox
+from release.adapters.clients import real_clients
 from release.adapters.engine import Engine
 from release.adapters.registry import DOCKER_LIST, RegistryClient
+from release.pipeline.refresh import refresh_images
 from release.plan.images import INPUT_HASH_LABEL, OCI
 from release.record import load_record, release_dir
 from release.sandbox import base_images
-from release.steps.refresh import refresh_images
 from release.steps.verify import verify_images
 from release.versions import parse_version
 
@@ -182,7 +183,7 @@ def test_refresh_after_one_platforms_base_moved_replaces_the_index_and_moves_its
 
     # the library, not `invoke refresh`: bringing the sandbox up would put its own base back
     log = sample.root / "refresh.log"
-    report = refresh_images(sample.config, registry=services.registry, log_path=log, progress=sample.say)
+    report = refresh_images(sample.config, real_clients(services.registry), log_path=log, progress=sample.say)
     (item,) = report.changed
     assert item.platforms == PLATFORMS and "base moved for linux/amd64" in item.detail
     new, new_digest = index_of(registry, tag), registry.manifest_digest(IMAGE, tag)

@@ -2,8 +2,9 @@
 """The dry run's plan is what the release then does: tag for tag, file for file, step for step.
 
 For each registry/index state a release meets (first release, RC, patch on an older line, a
-release stopped half-way, a rerun of a finished release), the JSON that `invoke release --dry-run
---json` prints before the run must equal what the run reports it did.
+release stopped half-way, a rerun of a finished release), every kind of version (final, rc,
+alpha, beta, dev, post) and a release of two distributions, the JSON that `invoke release
+--dry-run --json` prints before the run must equal what the run reports it did.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from release_helpers import SampleRelease
 
 from release import sandbox
 from release.errors import ReleaseError
+from release.versions import parse_version
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.images, pytest.mark.slow]
 
@@ -69,9 +71,9 @@ def done(sample: SampleRelease, version: str) -> dict[str, Any]:
 
 
 def release_as_planned(sample: SampleRelease, version: str) -> dict[str, Any]:
-    final = version.split("rc")[0]
-    if sample.declared() != final:
-        sample.set_version(final)
+    declared = str(parse_version(version).in_tree)  # the build writes in the version each file carries
+    if sample.declared() != declared:
+        sample.set_version(declared)
     plan = planned(dry_run(sample, version))
     sample.release(version)
     assert done(sample, version) == plan
@@ -122,3 +124,35 @@ def test_a_patch_on_an_older_line_does_what_its_dry_run_said(sample: SampleRelea
     plan = release_as_planned(sample, "1.10.7")
     assert plan["tags"]["1.10"] == "move"
     assert "latest" not in plan["tags"]
+
+
+@pytest.mark.parametrize("version", ["3.0.0a1", "3.0.0b1", "3.0.0.dev1", "1.10.7.post1"])
+def test_every_kind_of_version_does_what_its_dry_run_said(sample: SampleRelease, version: str) -> None:
+    if version.startswith("1.10.7") and not (sample.root / "dist" / "1.10.7" / "report.json").exists():
+        release_as_planned(sample, "1.10.7")
+    plan = release_as_planned(sample, version)
+    # only a candidate is voted on as another version: every other kind's files carry their own
+    assert f"svn/sample-app-{version}-source.tar.gz" in plan["files"]
+    assert not any(name.startswith("pypi/") and name.endswith(".asc") for name in plan["files"])
+    assert "stage" not in plan["steps"]
+
+
+@pytest.fixture(scope="module")
+def multi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleRelease]:
+    found = SampleRelease.create(tmp_path_factory.mktemp("program-multi") / "sample", ("3.11",),
+                                 fixture="sample-multi")
+    found.target()
+    yield found
+    sandbox.down(found.root)
+
+
+@pytest.mark.parametrize("version", ["1.10.6rc1", "1.10.6"])
+def test_a_release_of_two_distributions_does_what_its_dry_run_said(multi: SampleRelease,
+                                                                   version: str) -> None:
+    plan = release_as_planned(multi, version)
+    sdk = "0.3.0rc1" if version.endswith("rc1") else "0.3.0"
+    assert "svn/sample_app_sdk-0.3.0-py3-none-any.whl" in plan["files"]
+    assert plan["uploads"] == {f"sample_app-{version}.tar.gz": "upload",
+                               f"sample_app-{version}-py3-none-any.whl": "upload",
+                               f"sample_app_sdk-{sdk}.tar.gz": "upload",
+                               f"sample_app_sdk-{sdk}-py3-none-any.whl": "upload"}

@@ -24,6 +24,7 @@ from release_helpers import SampleRelease
 
 from release import sandbox
 from release.adapters import gpg, svn
+from release.adapters.clients import real_clients
 from release.adapters.registry import Manifest
 from release.config import ReleaseConfig
 from release.pipeline.connect import Target
@@ -70,7 +71,7 @@ class Released:
         return found
 
     def verify_published(self, version: str = FINAL) -> VerifyReport:
-        return verify_published(self.config, parse_version(version), registry=self.target.registry,
+        return verify_published(self.config, parse_version(version), real_clients(self.target.registry),
                                 svn_dev_url=self.target.svn_dev, svn_release_url=self.target.svn_release,
                                 keys_url=self.target.keys_url, progress=self.sample.lines.append)
 
@@ -264,7 +265,7 @@ def candidate_report(released: Released, *, rebuild: bool) -> VerifyReport:
     target, config, version = released.target, released.config, parse_version(RC)
 
     def images(checks, commit, keys, wheels):  # type: ignore[no-untyped-def]
-        check_candidate_images(config, version, registry=target.registry, svn_dev_url=target.svn_dev,
+        check_candidate_images(config, version, real_clients(target.registry), svn_dev_url=target.svn_dev,
                                keys_file=keys, commit=commit, wheels=wheels, checks=checks)
 
     return verify_candidate(config, version, svn_dev_url=target.svn_dev, keys_url=target.keys_url,

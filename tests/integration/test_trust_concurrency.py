@@ -20,6 +20,7 @@ from release_helpers import SampleRelease
 from vote_fixtures import staged_hours_ago
 
 from release import locks, sandbox
+from release.identity import ImageId
 from release.pipeline.release import ReleaseReport, RunOptions, run_release
 from release.plan.release import TagAction, TagChange
 from release.progress import Event
@@ -102,7 +103,7 @@ def test_an_alias_on_a_higher_release_is_left_there_by_the_tag_mover(sample: Sam
     older, newest = tags["1.0.0-python3.11"], tags["latest"]
     assert older != newest
     lines: list[str] = []
-    change = TagChange("latest", "3.11", True, TagAction.MOVE, newest, "1.0.0-python3.11")
+    change = TagChange("latest", ImageId("3.11"), True, TagAction.MOVE, newest, "1.0.0-python3.11")
     [entry] = apply_changes(sample.registry(), sample.config.image, [change], {"1.0.0-python3.11": older},
                             version=parse_version("1.0.0"), progress=lambda line: lines.append(str(line)))
     assert sample.tag_digests()["latest"] == newest

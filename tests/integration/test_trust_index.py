@@ -204,7 +204,7 @@ def test_refresh_never_writes_outside_its_folder(index: HostileIndex, dest: Path
     (dest.parents[1] / "outside").mkdir()
     index.page = link(f"/files/{NAME}", target)
     index.files[f"/files/{NAME}"] = WHEEL
-    find = index_wheels(index.simple, "evil", dest)
+    find = index_wheels(PackageIndex("", index.simple), "evil", dest)
     with pytest.raises(ServiceError, match="not a plain file name"):
         find("1.0", [SHA])
     assert files_under(dest.parents[1]) == []
@@ -214,7 +214,7 @@ def test_refresh_keeps_no_wheel_whose_hash_is_wrong(index: HostileIndex, dest: P
     """Before the fix the wrong bytes stayed in `dest` under the advertised name."""
     index.page = link(f"/files/{NAME}", NAME)
     index.files[f"/files/{NAME}"] = OTHER
-    find = index_wheels(index.simple, "evil", dest)
+    find = index_wheels(PackageIndex("", index.simple), "evil", dest)
     with pytest.raises(VerificationError, match=f"{NAME} from .* has sha256 .*, not the expected {SHA}"):
         find("1.0", [SHA])
     assert files_under(dest.parents[1]) == []
@@ -223,7 +223,7 @@ def test_refresh_keeps_no_wheel_whose_hash_is_wrong(index: HostileIndex, dest: P
 def test_refresh_downloads_the_recorded_wheel(index: HostileIndex, dest: Path) -> None:
     index.page = link(f"/files/{NAME}", NAME)
     index.files[f"/files/{NAME}"] = WHEEL
-    find = index_wheels(index.simple, "evil", dest)
+    find = index_wheels(PackageIndex("", index.simple), "evil", dest)
     assert find("1.0", ["0" * 64]) is None  # a wheel the index does not list
     [wheel] = find("1.0", [SHA]) or []
     assert wheel == dest / NAME and wheel.read_bytes() == WHEEL
@@ -231,7 +231,7 @@ def test_refresh_downloads_the_recorded_wheel(index: HostileIndex, dest: Path) -
 
 def test_refresh_treats_a_listed_but_missing_wheel_as_not_found(index: HostileIndex, dest: Path) -> None:
     index.page = link(f"/files/{NAME}", NAME)
-    assert index_wheels(index.simple, "evil", dest)("1.0", [SHA]) is None
+    assert index_wheels(PackageIndex("", index.simple), "evil", dest)("1.0", [SHA]) is None
     assert files_under(dest.parents[1]) == []
 
 

@@ -4,6 +4,10 @@
 - only `release/adapters/` imports the clients of outside systems (docker, requests, ...);
 - each module imports only modules of its own layer or a lower one (LAYERS, lowest first);
 - no import cycles among the package's modules;
+- the command line imports only the pipeline, the plan types it shows, the console and the pure
+  rules it parses options with;
+- a step does not import another step module: the pipeline sequences the steps (the one tag mover,
+  `steps/tags.py`, is the one shared service every step may use);
 - `benchmarks/` stays out of the installed package, and the package never imports it.
 
 Every import counts: at module level, inside functions, and under `if TYPE_CHECKING:`.
@@ -28,7 +32,7 @@ PACKAGE = "release"
 # Entries for modules that do not exist (yet) are fine; a module in no layer fails the test.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("release", "release.errors", "release.versions", "release.platforms", "release.console",
-     "release.progress", "release.urls"),  # 1
+     "release.progress", "release.urls", "release.identity"),  # 1
     ("release.config", "release.changelog", "release.newsfragments", "release.record", "release.locks",
      "release.roster", "release.votes", "release.vote_thread", "release.emails",
      "release.licences", "release.trains"),  # 2: pure rules and texts
@@ -156,6 +160,80 @@ def test_the_client_check_sees_every_spelling_of_an_import(tmp_path: Path) -> No
     targets = [imp.target for imp in _imports("release.steps.probe", source)]
     clients = sorted({c for c in map(_client_of, targets) if c is not None})
     assert clients == ["docker", "git", "http.client", "socket", "subprocess", "urllib.request"]
+
+
+# --- who may use whom above the layers ------------------------------------------------------------
+
+# What release/cli/ may import: the pipeline, the plans it shows, the console, and the pure rules it
+# parses options and the configuration with.
+CLI = "release.cli.*"
+CLI_MAY_IMPORT = ("release.cli.*", "release.pipeline.*", "release.plan.*", "release.console", "release",
+                  "release.errors", "release.versions", "release.config", "release.progress", "release.votes")
+# (cli module, imported module) -> why it may anyway. Stale entries fail the test.
+CLI_EXCEPTIONS: Mapping[tuple[str, str], str] = {
+    ("release.cli.sandbox", "release.sandbox"): "the sandbox tasks start and stop the local services",
+    # `invoke init` reads the tree and writes its files itself; it is to be planned by the pipeline
+    ("release.cli.init", "release.changelog"): "init reads the changelog",
+    ("release.cli.init", "release.record"): "init writes its files atomically",
+    ("release.cli.init", "release.sandbox.base_images"): "init names the sandbox's suites",
+    ("release.cli.init", "release.steps.build"): "init reads the declared version",
+}
+
+STEPS = "release.steps.*"
+# The one shared service every step may use: the tag mover.
+SHARED_STEPS = ("release.steps.tags",)
+# (step, other step) -> why it uses it today. Each is a step the pipeline should sequence instead
+# (or a helper to move below the steps); the test fails once one is gone, so remove it then.
+KNOWN_STEP_IMPORTS: Mapping[tuple[str, str], str] = {
+    ("release.steps.check_provenance", "release.steps.sbom"): "reads SBOMs with the sbom step's parser",
+    ("release.steps.build", "release.steps.notes"): "the release notes of the commit it builds",
+    ("release.steps.check_provenance", "release.steps.verify"): "reports with verify's report types",
+    ("release.steps.refresh", "release.steps.build"): "rebuilds a master image's wheel",
+    ("release.steps.smoke", "release.steps.app_smoke"): "the app's own checks: the smoke step's second half",
+    ("release.steps.verify", "release.steps.build"): "a voter's rebuild of the tagged commit",
+    ("release.steps.vote", "release.steps.verify"): "staging verifies what it committed as a voter would",
+}
+
+
+def _steps_imported(module: str) -> set[str]:
+    found = set()
+    for imp in ALL_IMPORTS:
+        target = _package_module(imp.target)
+        if imp.module == module and target is not None and target != module and _matches(target, STEPS):
+            found.add(target)
+    return found
+
+
+def test_the_command_line_imports_only_the_pipeline_the_plans_and_the_console() -> None:
+    found = {}
+    for imp in ALL_IMPORTS:
+        target = _package_module(imp.target)
+        if (_matches(imp.module, CLI) and target is not None
+                and not any(_matches(target, allowed) for allowed in CLI_MAY_IMPORT)):
+            found.setdefault((imp.module, target), f"{MODULES[imp.module].relative_to(ROOT)}:{imp.line}")
+    unexpected = {key: where for key, where in found.items() if key not in CLI_EXCEPTIONS}
+    listed = ", ".join(f"{where} imports {target}" for (_, target), where in unexpected.items())
+    assert not unexpected, f"release/cli/ goes through the pipeline: {listed}"
+    stale = sorted(set(CLI_EXCEPTIONS) - set(found))
+    assert not stale, f"these CLI_EXCEPTIONS no longer happen; remove them: {stale}"
+
+
+def test_a_step_does_not_import_another_step_but_the_tag_mover() -> None:
+    found = {(module, other) for module in MODULES if _matches(module, STEPS)
+             for other in _steps_imported(module) if other not in SHARED_STEPS}
+    unexpected = sorted(found - set(KNOWN_STEP_IMPORTS))
+    assert not unexpected, ("a step does not orchestrate other steps (the pipeline does) nor import them: "
+                            + ", ".join(f"{a} imports {b}" for a, b in unexpected))
+    stale = sorted(set(KNOWN_STEP_IMPORTS) - found)
+    assert not stale, f"these KNOWN_STEP_IMPORTS no longer happen; remove them: {stale}"
+
+
+def test_the_pipeline_builds_the_clients_and_no_step_does() -> None:
+    """No step constructs a client of an outside system: the pipeline builds one set per command."""
+    constructors = ("RegistryClient(", "PackageIndex(", "Engine(")
+    found = [f"{path.relative_to(ROOT)}: {name}" for module, path in MODULES.items()
+             if _matches(module, STEPS) for name in constructors if name in path.read_text(encoding="utf-8")]
+    assert not found, f"steps take their clients from the pipeline: {found}"
 
 
 # --- layers ------------------------------------------------------------------------------------------

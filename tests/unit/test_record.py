@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from release.errors import RefusedError
+from release.identity import ImageId
 from release.record import (
     RECORD_NAME,
     SCHEMA,
@@ -327,9 +328,9 @@ def test_images_of_every_variant_and_the_constraints_they_ship_round_trip(tmp_pa
     assert data["constraints"]["constraints/constraints-slim-3.11.txt"]["variant"] == "slim"
     again = load_record(tmp_path, "3.3.2")
     assert again.images == {"3.11": default, "slim-3.11": slim}
-    assert again.constraints_of("3.11", "slim") == entries[1]
-    assert again.constraints_of("3.11") == entries[0]
-    assert again.constraints_of("3.13") is None
+    assert again.constraints_of(ImageId("3.11", "slim")) == entries[1]
+    assert again.constraints_of(ImageId("3.11")) == entries[0]
+    assert again.constraints_of(ImageId("3.13")) is None
 
 
 def test_a_schema_2_image_named_by_its_flavour_alone_is_read(tmp_path: Path) -> None:
@@ -362,8 +363,8 @@ def test_several_platforms_record_each_platforms_image_and_its_index(tmp_path: P
     record.put_index(index)
     data = json.loads(record.path.read_text())
     assert set(data["images"]) == {"3.13", "3.11 linux/amd64", "3.11 linux/arm64"}
-    # schema 3 names each image's python and variant; a platform only among several
-    assert data["images"]["3.13"]["python"] == "3.13" and "platform" not in data["images"]["3.13"]
+    # schema 4 names each image's flavour and variant; a platform only among several
+    assert data["images"]["3.13"]["flavour"] == "3.13" and "platform" not in data["images"]["3.13"]
     assert data["images"]["3.11 linux/arm64"]["platform"] == "linux/arm64"
     assert data["indexes"]["3.11"]["digest"] == index.digest
     assert data["indexes"]["3.11"]["platforms"] == {"linux/amd64": "sha256:" + "a" * 64,
@@ -420,3 +421,30 @@ def test_every_wheel_of_several_distributions_goes_in_the_images(tmp_path: Path)
                       FileEntry("pypi/a-1.10.6-py3-none-any.whl", "2" * 128, "wheel", "pypi"),
                       FileEntry("svn/a-1.10.6-py3-none-any.whl", "2" * 128, "wheel", "svn")])
     assert [p.name for p in record.wheels()] == ["a-1.10.6-py3-none-any.whl", "b_sdk-0.3.0-py3-none-any.whl"]
+
+
+def test_a_schema_3_record_naming_the_flavour_python_is_read(tmp_path: Path) -> None:
+    """Records before schema 4 called the flavour `python` in every entry naming an image."""
+    digest = "sha256:" + "1" * 64
+    document = {
+        "schema": 3, "version": "3.3.2",
+        "images": {"slim-3.11": {"python": "3.11", "ref": "r/a:slim-3.3.2-python3.11", "digest": digest,
+                                 "image_id": "sha256:i", "input_hash": "sha256:h", "base_image": "b",
+                                 "base_digest": "sha256:b", "variant": "slim"}},
+        "constraints": {"constraints/constraints-slim-3.11.txt": {
+            "sha512": "ab" * 64, "python": "3.11", "variant": "slim", "image": f"r/a@{digest}"}},
+        "indexes": {"3.11": {"tag": "3.3.2-python3.11", "digest": digest, "media_type": "x",
+                             "platforms": {}}},
+        "tags": {"latest": {"python": "3.11", "digest": digest, "previous": None, "action": "create"}},
+        "sboms": {"sbom/a.cdx.json": {"sha512": "1" * 128, "python": "3.11", "ref": "r", "digest": digest}},
+    }
+    (tmp_path / RECORD_NAME).write_text(json.dumps(document), encoding="utf-8")
+    record = load_record(tmp_path, "3.3.2")
+    assert record.images["slim-3.11"].image == ImageId("3.11", "slim")
+    assert record.constraints_of(ImageId("3.11", "slim")) is not None
+    assert record.indexes["3.11"].flavour == "3.11"
+    assert record.tags["latest"].flavour == "3.11" and record.sboms["sbom/a.cdx.json"].flavour == "3.11"
+    record.save()  # written again in schema 4's words
+    data = json.loads(record.path.read_text())
+    assert data["schema"] == 4 and data["tags"]["latest"]["flavour"] == "3.11"
+    assert "python" not in data["images"]["slim-3.11"]

@@ -414,3 +414,18 @@ def test_any_text_is_a_version_or_one_version_error(text: str) -> None:
 
 def test_a_number_too_long_for_int_in_a_registry_tag_is_not_a_version() -> None:
     assert parse_existing(["1.0." + "9" * 5000, "1.0.0"]) == [parse_version("1.0.0")]
+
+
+@pytest.mark.parametrize(("text", "voted", "accepted"), [
+    ("1.10.6", "1.10.6", {"1.10.6"}),
+    ("1.10.6rc2", "1.10.6", {"1.10.6"}),
+    ("1.10.6a1", "1.10.6a1", {"1.10.6a1", "1.10.6"}),
+    ("1.10.6b3", "1.10.6b3", {"1.10.6b3", "1.10.6"}),
+    ("1.10.6.dev4", "1.10.6.dev4", {"1.10.6.dev4", "1.10.6"}),
+    ("1.10.6.post1", "1.10.6.post1", {"1.10.6.post1"}),
+])
+def test_only_a_candidate_is_voted_on_as_another_version(text: str, voted: str, accepted: set[str]) -> None:
+    version = parse_version(text)
+    assert str(version.voted) == voted
+    tried = (text, str(version.final), "1.10.6rc1", "1.10.7")
+    assert {d for d in tried if version.accepts_declared(d)} == accepted

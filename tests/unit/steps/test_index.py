@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from release.adapters.registry import DOCKER_MANIFEST, PlatformImage
+from release.identity import ImageId
 from release.plan.release import PlannedIndex
 from release.steps.index import label_disagreements, missing_platforms
 
-INDEX = PlannedIndex("3.11", "1.10.6-python3.11",
+INDEX = PlannedIndex(ImageId("3.11"), "1.10.6-python3.11",
                      (("linux/amd64", "1.10.6-python3.11-amd64"), ("linux/arm64", "1.10.6-python3.11-arm64")))
 AMD = PlatformImage("linux/amd64", "sha256:" + "a" * 64, 528, DOCKER_MANIFEST)
 

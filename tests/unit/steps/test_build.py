@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from release.steps.build import artefact_kind, find_declared_version, write_tarball
+from release.plan.release import artefact_kind
+from release.steps.build import find_declared_version, write_tarball
 
 
 @pytest.mark.parametrize(("files", "expected"), [

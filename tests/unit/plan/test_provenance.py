@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from release.config import parse_config
-from release.plan.images import ImageSource, WheelFile, plan_image
+from release.plan.images import ImageSource, WheelFile
 from release.plan.provenance import (
     ARTIFACT_TYPE,
     SBOM_LABEL,
@@ -25,15 +25,17 @@ from release.plan.provenance import (
     registries_d,
     sbom_file,
     sbom_path,
+    settled,
     signature_policy,
     signed_identity,
 )
 from release.plan.release import StepName, TargetState, plan_release, release_steps
 from release.plan.tags import BuildKind
 from release.record import ImageSignatureEntry, SbomEntry, load_record
-from release.steps.provenance import same_as_published, settled
+from release.steps.provenance import same_as_published
 from release.steps.sbom import Described, ImageFacts, make_bom, render, summarise, validate
 from release.versions import parse_version
+from tests.unit.planning import planned_image
 
 DIGEST = "sha256:" + "ab" * 32
 WHEEL_SHA = "cd" * 32
@@ -85,10 +87,9 @@ def test_the_documented_policy_matches_the_repository_so_aliases_need_no_signatu
 def test_release_images_name_their_sbom_in_a_label_master_images_name_none() -> None:
     source = ImageSource(name="sample-app", version="1.10.6", title="Sample", dockerfile_sha256="0" * 64,
                          wheels=(WheelFile("sample_app-1.10.6-py3-none-any.whl", WHEEL_SHA),))
-    release = plan_image(source, flavour="3.11", repository="r/sample/app", kind=BuildKind.RELEASE,
-                         base_image="b", base_digest="sha256:" + "0" * 64)
-    master = plan_image(source, flavour="3.11", repository="r/sample/app", kind=BuildKind.MASTER,
-                        base_image="b", base_digest="sha256:" + "0" * 64)
+    release = planned_image(source, registry="r", base_image="b", base_digest="sha256:" + "0" * 64)
+    master = planned_image(source, registry="r", base_image="b", base_digest="sha256:" + "0" * 64,
+                           kind=BuildKind.MASTER)
     assert release.labels[SBOM_LABEL] == "sample-app-1.10.6-python3.11.cdx.json"
     assert master.labels[SBOM_LABEL] == ""
 

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from release.config import RESERVED_VARIANT_NAMES, VARIANT_NAME
 from release.errors import VersionError
+from release.identity import ImageId
 from release.plan.tags import (
     BuildKind,
     Tag,
@@ -135,12 +136,12 @@ def test_release_tags_with_a_single_flavour(
 ) -> None:
     plan = release(version, existing, flavours=("3.12",), default="3.12")
     assert plan.as_mapping() == expected(*prefixes, flavours=("3.12",), default="3.12")
-    assert all(tag.python == "3.12" for tag in plan.tags)
+    assert all(tag.image.flavour == "3.12" for tag in plan.tags)
 
 
 def test_full_tag_list_of_a_first_release() -> None:
     plan = release("1.10.6")
-    assert [(t.name, t.python, t.moving) for t in plan.tags] == [
+    assert [(t.name, t.image.flavour, t.moving) for t in plan.tags] == [
         ("1.10.6-python3.9", "3.9", False),
         ("1.10.6-python3.11", "3.11", False),
         ("1.10.6-python3.13", "3.13", False),
@@ -265,10 +266,10 @@ def test_owns_line_and_latest_directly() -> None:
 
 
 def test_tag_is_bare() -> None:
-    assert Tag("1.10.6", "3.11", False).is_bare
-    assert Tag("latest", "3.11", True).is_bare
-    assert not Tag("1.10.6-python3.11", "3.11", False).is_bare
-    assert not Tag("latest-python3.9", "3.9", True).is_bare
+    assert Tag("1.10.6", ImageId("3.11"), False).is_bare
+    assert Tag("latest", ImageId("3.11"), True).is_bare
+    assert not Tag("1.10.6-python3.11", ImageId("3.11"), False).is_bare
+    assert not Tag("latest-python3.9", ImageId("3.9"), True).is_bare
 
 
 # --------------------------------------------------------------------------- properties
@@ -300,14 +301,14 @@ def _check_invariants(plan: TagPlan, flavours: tuple[str, ...], default: str) ->
     names = [tag.name for tag in plan.tags]
     assert len(names) == len(set(names)), "a tag appears twice"
     for tag in plan.tags:
-        assert tag.python in flavours
+        assert tag.image.flavour in flavours
         flavour = _flavour_of(tag.name)
         if flavour is None:
             assert tag.is_bare
-            assert tag.python == default, f"bare tag {tag.name} does not point at the default flavour"
+            assert tag.image.flavour == default, f"bare tag {tag.name} does not point at the default flavour"
         else:
             assert not tag.is_bare
-            assert tag.python == flavour, f"{tag.name} points at {tag.python}"
+            assert tag.image.flavour == flavour, f"{tag.name} points at {tag.image.flavour}"
         prefix = tag.name if flavour is None else tag.name.rpartition("-python")[0]
         is_alias = prefix in {"latest", "master"} or prefix.count(".") == 1
         assert tag.moving is is_alias, f"{tag.name}: moving={tag.moving}"
@@ -451,9 +452,9 @@ def test_the_variant_prefixes_every_spelling() -> None:
 def test_parse_tag_takes_apart_what_tag_name_spells(name: str, variant: str, prefix: str, python: str | None
                                                     ) -> None:
     parts = parse_tag(name)
-    assert (parts.variant, parts.prefix, parts.python) == (variant, prefix, python)
+    assert (parts.variant, parts.prefix, parts.flavour) == (variant, prefix, python)
     assert split_tag(name) == (prefix, python)
-    assert tag_name(parts.prefix, parts.python, parts.variant) == name
+    assert tag_name(parts.prefix, parts.flavour, parts.variant) == name
 
 
 def test_versions_named_by_variant_tags_count_as_released() -> None:
@@ -480,14 +481,14 @@ def test_every_variant_gets_the_same_tags_as_the_default_image(
     assert plan.as_mapping() == expected_variants(*prefixes)
     assert (plan.owns_line, plan.owns_latest) == (line, latest)
     for tag in plan.tags:
-        assert parse_tag(tag.name).variant == tag.variant
-        assert parse_tag(tag.name).python in {tag.python, None}
+        assert parse_tag(tag.name).variant == tag.image.variant
+        assert parse_tag(tag.name).flavour in {tag.image.flavour, None}
 
 
 def test_full_tag_list_of_a_first_release_with_a_slim_variant() -> None:
     plan = plan_tags(version=v("3.3.2"), flavours=("3.11", "3.13"), default="3.11", kind=BuildKind.RELEASE,
                      variants=VARIANTS)
-    assert [(t.name, t.python, t.moving, t.variant) for t in plan.tags] == [
+    assert [(t.name, t.image.flavour, t.moving, t.image.variant) for t in plan.tags] == [
         ("3.3.2-python3.11", "3.11", False, ""),
         ("3.3.2-python3.13", "3.13", False, ""),
         ("3.3.2", "3.11", False, ""),
@@ -546,13 +547,13 @@ def test_variant_tags_parse_back_and_mirror_the_default_images(
     assert len(names) == len(set(names)), "a tag appears twice"
     assert len(plan.tags) == len(alone.tags) * len(variants)
     for variant in variants:
-        mine = [t for t in plan.tags if t.variant == variant]
-        assert [(parse_tag(t.name).prefix, t.python, t.moving) for t in mine] == [
-            (parse_tag(t.name).prefix, t.python, t.moving) for t in alone.tags]
+        mine = [t for t in plan.tags if t.image.variant == variant]
+        assert [(parse_tag(t.name).prefix, t.image.flavour, t.moving) for t in mine] == [
+            (parse_tag(t.name).prefix, t.image.flavour, t.moving) for t in alone.tags]
         for tag in mine:
             parts = parse_tag(tag.name)
             assert parts.variant == variant
-            assert tag_name(parts.prefix, parts.python, parts.variant) == tag.name
+            assert tag_name(parts.prefix, parts.flavour, parts.variant) == tag.name
     moving = [t.moving for t in plan.tags]
     assert moving == sorted(moving), "immutable tags first, then the aliases"
 
@@ -617,7 +618,8 @@ def test_every_alias_a_plan_sets_is_a_candidate_of_its_image_tag(kind: BuildKind
     plan = plan_tags(version=v("2.0.0"), flavours=FLAVOURS, default=DEFAULT, kind=kind, existing=[v("1.9.9")])
     image_tags = [t for t in plan.tags if not t.is_bare and (kind is BuildKind.MASTER or not t.moving)]
     for image_tag in image_tags:
-        same_image = {t.name for t in plan.tags if t.python == image_tag.python and t.name != image_tag.name}
+        same_image = {t.name for t in plan.tags
+                      if t.image.flavour == image_tag.image.flavour and t.name != image_tag.name}
         assert same_image <= set(alias_candidates(image_tag.name, DEFAULT)), image_tag
 
 

@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from release.adapters.engine import ImageInfo
+from release.identity import ImageId
 from release.steps.smoke import Expected, fact_checks
 
 SHA = "a" * 64
 WHEEL = "sample_app-1.10.6-py3-none-any.whl"
-EXPECT = Expected(flavour="3.11", name="sample-app", version="1.10.6", wheels={WHEEL: SHA}, labels={})
+EXPECT = Expected(image=ImageId("3.11"), name="sample-app", version="1.10.6", wheels={WHEEL: SHA}, labels={})
 INFO = ImageInfo("sha256:i", 1, {"org.release-pipeline.wheel.sha256": SHA}, (), "50000:0",
                  ("/opt/venv/bin/dumb-init", "--", "/entrypoint"), ())
 

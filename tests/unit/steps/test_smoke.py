@@ -14,18 +14,19 @@ import pytest
 
 from release.adapters.engine import Engine, ImageInfo, RunResult
 from release.config import parse_config
-from release.plan.images import WHEEL_SHA256_LABEL, WHEELS_RECORD, ImageSource, WheelFile, plan_image
-from release.plan.tags import BuildKind
-from release.steps.images import ImageResult
+from release.identity import ImageId
+from release.plan.images import WHEEL_SHA256_LABEL, WHEELS_RECORD, ImageSource, WheelFile
+from release.steps.images import ImageResult, ImageStatus
 from release.steps.smoke import Expected, SmokeFailed, fact_checks, init_of, smoke_image, smoke_images
+from tests.unit.planning import planned_image
 
 SHA = "a" * 64
 WHEEL = "sample_app-1.10.6-py3-none-any.whl"
 LABELS = {WHEEL_SHA256_LABEL: SHA, "org.opencontainers.image.version": "1.10.6"}
 INIT = ("/opt/venv/bin/dumb-init", "--")
 INFO = ImageInfo("sha256:" + "1" * 64, 1000, LABELS, (), "50000:0", INIT, ("bash",))
-EXPECT = Expected(flavour="3.11", name="sample-app", version="1.10.6", wheels={WHEEL: SHA}, labels=LABELS,
-                  app_command=("sample-app",))
+EXPECT = Expected(image=ImageId("3.11"), name="sample-app", version="1.10.6", wheels={WHEEL: SHA},
+                  labels=LABELS, app_command=("sample-app",))
 
 
 def facts(**changes: Any) -> dict[str, Any]:
@@ -120,9 +121,9 @@ def test_without_a_probe_the_shell_and_app_command_still_get_verdicts() -> None:
 def image_result(flavour: str) -> ImageResult:
     source = ImageSource(name="sample-app", version="1.10.6", title="Sample App",
                          wheels=(WheelFile(WHEEL, SHA),), dockerfile_sha256="d" * 64)
-    plan = plan_image(source, flavour=flavour, repository="reg/app", kind=BuildKind.RELEASE, base_image="b",
-                      base_digest="sha256:" + "0" * 64)
-    return ImageResult(plan, "built")
+    planned = planned_image(source, flavour=flavour, registry="reg", image="app", base_image="b",
+                            base_digest="sha256:" + "0" * 64)
+    return ImageResult(planned, ImageStatus.BUILT)
 
 
 def test_flavours_are_smoked_at_the_same_time_and_reported_in_order(tmp_path: Path) -> None:
@@ -137,9 +138,10 @@ def test_flavours_are_smoked_at_the_same_time_and_reported_in_order(tmp_path: Pa
     config = parse_config(tmp_path, {"name": "sample-app", "python": ["3.11", "3.13"]})
     seen: list[str] = []
     with pytest.raises(SmokeFailed) as caught:
-        smoke_images(config, [image_result("3.11"), image_result("3.13")], version="1.10.6", wheels=[wheel],
-                     engine=FakeEngine(together), on_report=lambda found: seen.append(found.flavour), jobs=2)
-    assert [r.flavour for r in caught.value.reports] == ["3.11", "3.13"]
+        smoke_images(config, [image_result("3.11").planned, image_result("3.13").planned], version="1.10.6",
+                     wheels=[wheel], engine=FakeEngine(together),
+                     on_report=lambda found: seen.append(found.image.flavour), jobs=2)
+    assert [r.image.flavour for r in caught.value.reports] == ["3.11", "3.13"]
     assert sorted(seen) == ["3.11", "3.13"]
 
 
@@ -175,11 +177,11 @@ def by_name(found: list[Any]) -> dict[str, Any]:
 
 
 def test_the_platform_check_wants_the_config_and_the_running_machine_to_be_the_platforms() -> None:
-    expect = Expected("3.11", "app", "1.0", {}, {}, platform="linux/arm64")
+    expect = Expected(ImageId("3.11"), "app", "1.0", {}, {}, platform="linux/arm64")
     assert by_name(fact_checks(probe_facts(), image_info("arm64"), expect))["platform"].ok
     wrong = by_name(fact_checks(probe_facts(machine="x86_64"), image_info("amd64"), expect))["platform"]
     assert not wrong.ok
     assert wrong.detail == "the image is linux/amd64 and runs as 'x86_64'; expected linux/arm64 (aarch64)"
     assert not by_name(fact_checks(probe_facts(), image_info("amd64"), expect))["platform"].ok
-    anywhere = Expected("3.11", "app", "1.0", {}, {})
+    anywhere = Expected(ImageId("3.11"), "app", "1.0", {}, {})
     assert "platform" not in by_name(fact_checks(probe_facts(), image_info("arm64"), anywhere))

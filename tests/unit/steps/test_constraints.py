@@ -6,11 +6,13 @@ from __future__ import annotations
 import pytest
 
 from release.errors import VerificationError
+from release.identity import ImageId
 from release.plan.release import PlannedImage
 from release.steps.constraints import ImageToRead, constraints_text, parse_installed
 
-SLIM = PlannedImage("3.11", "slim-3.3.2-python3.11", "127.0.0.1:5000/apache/airflow:slim-3.3.2-python3.11",
-                    "base", "slim", "constraints/constraints-slim-3.11.txt")
+SLIM = PlannedImage(ImageId("3.11", "slim"), "slim-3.3.2-python3.11",
+                    "127.0.0.1:5000/apache/airflow:slim-3.3.2-python3.11", "base",
+                    constraints="constraints/constraints-slim-3.11.txt")
 DIGEST = "sha256:" + "d" * 64
 
 
@@ -37,7 +39,7 @@ def test_the_file_names_its_image_then_pins_one_a_line() -> None:
     assert lines[1] == f"# slim-3.3.2-python3.11 ({DIGEST}). Install the same with"
     assert lines[2] == "#   pip install ... --constraint constraints-slim-3.11.txt"
     assert lines[3:] == ["a==1", "b==2"] and text.endswith("\n")
-    default = PlannedImage("3.13", "3.3.2-python3.13", "r/a:3.3.2-python3.13", "base", "",
-                           "constraints/constraints-3.13.txt")
+    default = PlannedImage(ImageId("3.13"), "3.3.2-python3.13", "r/a:3.3.2-python3.13", "base",
+                           constraints="constraints/constraints-3.13.txt")
     text = constraints_text(["a==1"], project="P", version="1", image=ImageToRead(default, DIGEST))
     assert text.startswith("# P 1: every distribution the image for Python 3.13 holds,")

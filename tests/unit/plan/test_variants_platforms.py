@@ -11,10 +11,10 @@ import pytest
 
 from release.config import parse_config
 from release.errors import ConfigError, VersionError
-from release.plan.images import ImageSource, WheelFile, plan_image
+from release.identity import ImageId
+from release.plan.images import ImageSource, WheelFile
 from release.plan.release import TargetState, plan_release
 from release.plan.tags import (
-    BuildKind,
     alias_candidates,
     check_tag_length,
     parse_tag,
@@ -25,8 +25,8 @@ from release.plan.tags import (
 )
 from release.plan.withdraw import plan_withdraw, withdraw_tags_to_observe
 from release.record import ImageEntry
-from release.steps.images import image_key
 from release.versions import parse_version
+from tests.unit.planning import planned_image
 
 V = parse_version
 REGISTRY = "127.0.0.1:5000"
@@ -53,7 +53,7 @@ def test_variants_with_one_named_platform_are_accepted() -> None:
 
 def test_a_variants_provenance_and_record_key_are_its_own() -> None:
     plan = plan_release(SLIM, V("3.3.2"), TargetState(), registry=REGISTRY)
-    slim = next(i for i in plan.images if i.variant == "slim" and i.python == "3.13")
+    slim = next(i for i in plan.images if i.image == ImageId("3.13", "slim"))
     assert slim.key == "slim-3.13" and slim.platform == SLIM.host_platform and not slim.index_tag
     assert slim.sbom == "sbom/apache-airflow-slim-3.3.2-python3.13.cdx.json"
     assert slim.signature == "image-signatures/apache-airflow-slim-3.3.2-python3.13.sig"
@@ -61,6 +61,7 @@ def test_a_variants_provenance_and_record_key_are_its_own() -> None:
     keys = [i.key for i in plan.attested]
     assert keys == ["3.11", "3.13", "slim-3.11", "slim-3.13"] and len(set(keys)) == len(keys)
     entry = ImageEntry("3.13", slim.ref, None, "", "", "", "", "slim")
+    assert entry.image == slim.image
     assert entry.key == slim.key
     several = ImageEntry("3.11", "r/a:3.3.2-python3.11-arm64", None, "", "", "", "", platform="linux/arm64")
     assert several.key == "3.11 linux/arm64"
@@ -72,14 +73,13 @@ def test_the_build_plans_key_and_subject_name_the_variant() -> None:
     source = ImageSource(name="apache-airflow", version="3.3.2", title="Airflow",
                          wheels=(WheelFile("apache_airflow-3.3.2-py3-none-any.whl", "a" * 64),),
                          dockerfile_sha256="d" * 64, variant="slim")
-    made = plan_image(source, flavour="3.11", repository="r/apache/airflow", kind=BuildKind.RELEASE,
-                      base_image="b", base_digest="sha256:" + "0" * 64)
-    assert image_key(made) == "slim-3.11" and made.subject == "slim-python3.11"
+    made = planned_image(source, registry="r", image="apache/airflow", base_image="b",
+                         base_digest="sha256:" + "0" * 64)
+    assert made.key == "slim-3.11" and made.name == "slim-python3.11"
     assert made.tag == "slim-3.3.2-python3.11"
     assert made.build_args["IMAGE_SBOM"] == "apache-airflow-slim-3.3.2-python3.11.cdx.json"
-    default = plan_image(replace(source, variant="", extras=("celery",)),
-                         flavour="3.11", repository="r/apache/airflow", kind=BuildKind.RELEASE,
-                         base_image="b", base_digest="sha256:" + "0" * 64)
+    default = planned_image(replace(source, variant="", extras=("celery",)), registry="r",
+                            image="apache/airflow", base_image="b", base_digest="sha256:" + "0" * 64)
     assert default.deps_hash != made.deps_hash  # other extras: another dependency cache image
     assert made.cache_ref != default.cache_ref
 
@@ -89,8 +89,8 @@ def test_an_entrypoint_changes_the_image_but_not_its_dependency_cache() -> None:
                          wheels=(WheelFile("apache_airflow-3.3.2-py3-none-any.whl", "a" * 64),),
                          dockerfile_sha256="d" * 64)
     with_script = replace(source, entrypoint_sha256="e" * 64)
-    plain, scripted = (plan_image(s, flavour="3.11", repository="r/a", kind=BuildKind.RELEASE, base_image="b",
-                                  base_digest="sha256:" + "0" * 64) for s in (source, with_script))
+    plain, scripted = (planned_image(s, registry="r", image="a", base_image="b",
+                                     base_digest="sha256:" + "0" * 64) for s in (source, with_script))
     assert plain.input_hash != scripted.input_hash
     assert plain.deps_hash == scripted.deps_hash
 
@@ -140,5 +140,5 @@ def test_withdrawing_moves_every_variants_aliases_back() -> None:
     assert moved["slim-latest"] == "slim-3.3.1-python3.11"
     assert moved["slim-3.3-python3.13"] == "slim-3.3.1-python3.13"
     assert moved["latest"] == "3.3.1-python3.11"
-    assert {c.variant for c in plan.moves} == {"", "slim"}
+    assert {c.image.variant for c in plan.moves} == {"", "slim"}
     assert len(moved) == 12  # latest and 3.3, bare and per flavour, in both variants

@@ -11,29 +11,29 @@ import pytest
 
 from release.config import DEFAULT_BUILD_ARGS, RESERVED_BUILD_ARGS
 from release.errors import RefusedError
+from release.identity import ImageId
 from release.plan.images import (
     INPUT_HASH_LABEL,
     LABEL_ARGS,
     OCI,
     VOLATILE_LABELS,
     WHEEL_SHA256_LABEL,
-    ImagePlan,
     ImageSource,
     WheelFile,
     build_args,
     check_index_url,
     context_tar,
-    image_tag,
     label_mismatches,
     labels_for,
     metadata_labels,
     network_mode_for,
     parse_metadata,
     parse_wheels_record,
-    plan_image,
 )
-from release.plan.tags import BuildKind
+from release.plan.release import PlannedImage
+from release.plan.tags import MASTER, image_tag
 from release.steps.refresh import refresh_targets
+from tests.unit.planning import planned_image
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -55,11 +55,10 @@ def source(**changes: object) -> ImageSource:
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
-def plan(src: ImageSource | None = None, **kwargs: str) -> ImagePlan:
-    options = {"flavour": "3.11", "repository": "127.0.0.1:5000/sample/app", "base_image": "base:3.11",
-               "base_digest": "sha256:" + "1" * 64}
+def plan(src: ImageSource | None = None, **kwargs: str) -> PlannedImage:
+    options = {"flavour": "3.11", "base_image": "base:3.11", "base_digest": "sha256:" + "1" * 64}
     options.update(kwargs)
-    return plan_image(src or source(), kind=BuildKind.RELEASE, **options)
+    return planned_image(src or source(), **options)
 
 
 def input_hash_of(src: ImageSource | None = None, **kwargs: str) -> str:
@@ -67,10 +66,10 @@ def input_hash_of(src: ImageSource | None = None, **kwargs: str) -> str:
 
 
 def test_tags_are_immutable_version_tags_or_master() -> None:
-    assert image_tag(BuildKind.RELEASE, "1.10.6rc1", "3.11") == "1.10.6rc1-python3.11"
-    assert image_tag(BuildKind.MASTER, "1.11.0.dev0", "3.9") == "master-python3.9"
-    made = plan_image(source(), flavour="3.9", repository="r:1/x", kind=BuildKind.RELEASE,
-                      base_image="b", base_digest="sha256:0")
+    assert image_tag("1.10.6rc1", ImageId("3.11")) == "1.10.6rc1-python3.11"
+    assert image_tag(MASTER, ImageId("3.9")) == "master-python3.9"
+    made = planned_image(source(), flavour="3.9", registry="r:1", image="x", base_image="b",
+                         base_digest="sha256:0")
     assert made.ref == "r:1/x:1.10.6-python3.9"
 
 
@@ -251,10 +250,10 @@ def test_refresh_targets_take_every_variant_of_the_newest_releases() -> None:
 
 
 def test_a_variants_image_is_tagged_with_its_name() -> None:
-    assert image_tag(BuildKind.RELEASE, "3.3.2", "3.11", "slim") == "slim-3.3.2-python3.11"
-    assert image_tag(BuildKind.MASTER, "3.4.0.dev0", "3.11", "slim") == "slim-master-python3.11"
+    assert image_tag("3.3.2", ImageId("3.11", "slim")) == "slim-3.3.2-python3.11"
+    assert image_tag(MASTER, ImageId("3.11", "slim")) == "slim-master-python3.11"
     made = plan(source(variant="slim", extras=()))
-    assert (made.variant, made.tag) == ("slim", "slim-1.10.6-python3.11")
+    assert (made.image.variant, made.tag) == ("slim", "slim-1.10.6-python3.11")
     assert made.build_args["EXTRAS"] == ""
 
 
@@ -330,14 +329,12 @@ def test_cache_ref_is_out_of_the_image_repository() -> None:
 
 
 def test_each_platform_of_several_has_its_own_dependency_cache_and_sbom_one_platform_as_before() -> None:
-    single = plan_image(source(), flavour="3.11", repository="r:1/x", kind=BuildKind.RELEASE,
-                        base_image="base:3.11", base_digest="sha256:" + "1" * 64, platform="linux/amd64")
-    amd = plan_image(source(), flavour="3.11", repository="r:1/x", kind=BuildKind.RELEASE,
-                     base_image="base:3.11@sha256:" + "1" * 64, base_digest="sha256:" + "1" * 64,
-                     platform="linux/amd64", of_several=True)
-    arm = plan_image(source(), flavour="3.11", repository="r:1/x", kind=BuildKind.RELEASE,
-                     base_image="base:3.11@sha256:" + "1" * 64, base_digest="sha256:" + "1" * 64,
-                     platform="linux/arm64", of_several=True)
+    both = ("linux/amd64", "linux/arm64")
+    single = planned_image(source(), registry="r:1", image="x", base_image="base:3.11")
+    amd = planned_image(source(), registry="r:1", image="x", base_image="base:3.11@sha256:" + "1" * 64,
+                        platform="linux/amd64", several=both)
+    arm = planned_image(source(), registry="r:1", image="x", base_image="base:3.11@sha256:" + "1" * 64,
+                        platform="linux/arm64", several=both)
     assert single.deps_hash == plan().deps_hash  # one platform: the hash main gives
     assert len({single.cache_ref, amd.cache_ref, arm.cache_ref}) == 3
     assert single.build_args["IMAGE_SBOM"] == "sample-app-1.10.6-python3.11.cdx.json"

@@ -42,7 +42,7 @@ from release.plan.workflows import (
 )
 from release.steps.refresh import revision_wheels
 
-REPO_ROOT = Path(__file__).resolve().parent.parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[3]
 FINGERPRINT = "0123456789ABCDEF0123456789ABCDEF01234567"
 REAL = {
     "name": "sample-app", "image": "sample/app", "python": ["3.9", "3.11", "3.13"], "default-python": "3.11",

@@ -99,6 +99,49 @@ def test_rc_svn_files_carry_the_final_version_and_signed_index_files_the_rc() ->
     assert not any("rc1" in p for p in found if p.startswith("svn/"))
 
 
+# every kind of version: what its voted (svn) files carry, and whether the index gets other files
+VERSION_KINDS = [
+    ("1.10.6", "1.10.6", False),
+    ("1.10.6rc1", "1.10.6", True),
+    ("1.10.6a1", "1.10.6a1", False),
+    ("1.10.6b1", "1.10.6b1", False),
+    ("1.10.6.dev1", "1.10.6.dev1", False),
+    ("1.10.6.post1", "1.10.6.post1", False),
+]
+
+
+@pytest.mark.parametrize(("version", "voted", "own_index_files"), VERSION_KINDS)
+def test_every_version_kind_names_its_files_by_the_one_voted_version_rule(
+        version: str, voted: str, own_index_files: bool) -> None:
+    found = {a.path: a for a in artefacts("sample-app", V(version))}
+    assert f"svn/sample-app-{voted}-source.tar.gz" in found
+    assert f"svn/sample_app-{voted}-py3-none-any.whl" in found
+    assert f"pypi/sample_app-{version}-py3-none-any.whl" in found
+    # the index's files are signed exactly when they are not the voted ones under their own names
+    assert all(a.signed is own_index_files for p, a in found.items() if p.startswith("pypi/"))
+    assert str(V(version).voted) == voted
+
+
+@pytest.mark.parametrize(("version", "voted", "own_index_files"), VERSION_KINDS)
+def test_a_distribution_with_its_own_version_follows_the_same_rule(
+        version: str, voted: str, own_index_files: bool) -> None:
+    config = parse_config(Path("/src"), {
+        "name": "sample-app", "image": "sample/app", "python": ["3.11"],
+        "base-image": "{registry}/sandbox/python:{python}",
+        "distributions": [{"name": "sample-app", "path": "."},
+                          {"name": "sample-sdk", "path": "sdk", "version-from": "sdk/pyproject.toml"}],
+    })
+    sdk = plan_distributions(config, V(version), {"sample-sdk": "0.3.0"})[1]
+    suffix = version[len("1.10.6"):]
+    assert sdk.index == f"0.3.0{suffix}"
+    assert sdk.voted == (f"0.3.0{suffix}" if not own_index_files else "0.3.0")
+    plan = plan_release(config, V(version), state(), registry=REGISTRY, versions={"sample-sdk": "0.3.0"})
+    signed = {a.path for a in plan.artefacts if a.signed and a.path.startswith("pypi/")}
+    assert bool(signed) is own_index_files
+    assert {u.filename for u in plan.uploads} == {a.path[len("pypi/"):] for a in plan.artefacts
+                                                   if a.for_index}
+
+
 def test_first_release_creates_every_tag_and_uploads_both_packages() -> None:
     plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
     assert set(actions(plan.tags).values()) == {"create"}
@@ -122,7 +165,7 @@ def test_every_tag_says_which_version_tag_it_takes_its_image_from() -> None:
 
 def test_images_are_planned_per_flavour_with_their_base() -> None:
     plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
-    assert [(i.python, i.ref, i.base_image) for i in plan.images] == [
+    assert [(i.image.flavour, i.ref, i.base_image) for i in plan.images] == [
         (p, f"{REGISTRY}/sample/app:1.10.6-python{p}", f"{REGISTRY}/sandbox/python:{p}")
         for p in ("3.9", "3.11", "3.13")
     ]
@@ -174,7 +217,7 @@ def test_some_flavours_only_leave_the_aliases_for_a_full_release() -> None:
     plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, flavours=["3.11"])
     assert not plan.full and plan.flavours == ("3.11",)
     assert {t.action for t in plan.aliases} == {TagAction.SKIP}
-    assert [i.python for i in plan.images] == ["3.11"]
+    assert [i.image.flavour for i in plan.images] == ["3.11"]
 
 
 def test_some_flavours_leave_the_tags_of_the_others_alone() -> None:
@@ -282,7 +325,7 @@ SLIM = parse_config(Path("/src"), {
 
 def test_every_variant_of_every_flavour_is_an_image_with_its_constraints_file() -> None:
     plan = plan_release(SLIM, V("3.3.2"), state(), registry=REGISTRY)
-    assert [(i.variant, i.python, i.tag, i.constraints) for i in plan.images] == [
+    assert [(i.image.variant, i.image.flavour, i.tag, i.constraints) for i in plan.images] == [
         ("", "3.11", "3.3.2-python3.11", "constraints/constraints-3.11.txt"),
         ("", "3.13", "3.3.2-python3.13", "constraints/constraints-3.13.txt"),
         ("slim", "3.11", "slim-3.3.2-python3.11", "constraints/constraints-slim-3.11.txt"),
@@ -298,7 +341,7 @@ def test_every_variant_of_every_flavour_is_an_image_with_its_constraints_file() 
 
 def test_a_variants_tags_take_their_image_from_its_own_version_tag() -> None:
     plan = plan_release(SLIM, V("3.3.2"), state(), registry=REGISTRY)
-    sources = {t.tag: (t.source, t.variant) for t in plan.tags}
+    sources = {t.tag: (t.source, t.image.variant) for t in plan.tags}
     assert sources["slim-latest"] == sources["slim-3.3"] == sources["slim-3.3.2"]
     assert sources["slim-3.3.2"] == ("slim-3.3.2-python3.11", "slim")
     assert sources["slim-latest-python3.13"] == ("slim-3.3.2-python3.13", "slim")
@@ -351,7 +394,7 @@ TWO = parse_config(
 
 def test_a_single_platform_release_plans_as_before_one_image_per_flavour_under_its_version_tag() -> None:
     plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY)
-    assert [(i.python, i.platform, i.tag) for i in plan.images] == [
+    assert [(i.image.flavour, i.platform, i.tag) for i in plan.images] == [
         ("3.9", "linux/amd64", "1.10.6-python3.9"), ("3.11", "linux/amd64", "1.10.6-python3.11"),
         ("3.13", "linux/amd64", "1.10.6-python3.13"),
     ]
@@ -362,14 +405,15 @@ def test_a_single_platform_release_plans_as_before_one_image_per_flavour_under_i
 
 def test_two_platforms_plan_an_image_per_flavour_and_platform_and_an_index_per_flavour() -> None:
     plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY)
-    assert [(i.python, i.platform, i.ref) for i in plan.images] == [
+    assert [(i.image.flavour, i.platform, i.ref) for i in plan.images] == [
         ("3.11", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6-python3.11-amd64"),
         ("3.11", "linux/arm64", f"{REGISTRY}/sample/app:1.10.6-python3.11-arm64"),
         ("3.13", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6-python3.13-amd64"),
         ("3.13", "linux/arm64", f"{REGISTRY}/sample/app:1.10.6-python3.13-arm64"),
     ]
-    assert {i.base_image for i in plan.images if i.python == "3.11"} == {f"{REGISTRY}/sandbox/python:3.11"}
-    assert [(i.python, i.tag, i.images) for i in plan.indexes] == [
+    assert {i.base_image for i in plan.images
+            if i.image.flavour == "3.11"} == {f"{REGISTRY}/sandbox/python:3.11"}
+    assert [(i.image.flavour, i.tag, i.images) for i in plan.indexes] == [
         ("3.11", "1.10.6-python3.11",
          (("linux/amd64", "1.10.6-python3.11-amd64"), ("linux/arm64", "1.10.6-python3.11-arm64"))),
         ("3.13", "1.10.6-python3.13",
@@ -381,7 +425,7 @@ def test_two_platforms_plan_an_image_per_flavour_and_platform_and_an_index_per_f
     # the tags are the same as a single-platform release's: each gets its flavour's index
     one = plan_release(dataclasses.replace(TWO, platforms=()), V("1.10.6"), state(), registry=REGISTRY)
     assert actions(plan.tags) == actions(one.tags)
-    assert {t.source for t in plan.tags if t.python == "3.13"} == {"1.10.6-python3.13"}
+    assert {t.source for t in plan.tags if t.image.flavour == "3.13"} == {"1.10.6-python3.13"}
 
 
 def test_a_publish_join_of_several_platforms_puts_the_indexes_before_the_version_tags() -> None:
@@ -437,7 +481,7 @@ def test_the_dry_run_json_lists_every_image_per_flavour_and_platform_and_every_i
 
 def test_several_platforms_plan_an_sbom_and_signature_per_platform_image_and_a_signature_per_index() -> None:
     plan = plan_release(TWO, V("1.10.6"), state(), registry=REGISTRY)
-    arm = next(i for i in plan.images if i.python == "3.11" and i.platform == "linux/arm64")
+    arm = next(i for i in plan.images if i.image.flavour == "3.11" and i.platform == "linux/arm64")
     assert arm.sbom == "sbom/sample-app-1.10.6-python3.11-linux-arm64.cdx.json"
     assert arm.signature == "image-signatures/sample-app-1.10.6-python3.11-linux-arm64.sig"
     assert arm.key == "3.11 linux/arm64" and arm.index_tag == "1.10.6-python3.11"
@@ -527,6 +571,6 @@ def test_distribution_of_a_file_name(filename: str, name: str) -> None:
 
 def test_a_flavour_left_out_of_a_run_defers_its_tags_like_a_left_out_platform() -> None:
     plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, flavours=["3.11"])
-    skipped = [t for t in plan.tags if t.python != "3.11"]
+    skipped = [t for t in plan.tags if t.image.flavour != "3.11"]
     assert skipped and all(t.deferred for t in skipped)
-    assert not any(t.deferred for t in plan.tags if t.python == "3.11" and not t.moving)
+    assert not any(t.deferred for t in plan.tags if t.image.flavour == "3.11" and not t.moving)

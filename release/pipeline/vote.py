@@ -1,0 +1,248 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The vote workflow, planned and carried out: build, sign, stage, verify, vote-result, promote,
+announce, and the constraints a CI publish job left for the release manager to commit.
+
+Each command has a plan (`plan/commands.py`) made from the configuration, the release record and
+the target, reading only: `--dry-run` shows it. Carrying a command out holds `dist/<V>/` (one run
+per version) and runs its step with the plan's own files (the build makes exactly the plan's
+artefacts, sign signs exactly its signed ones). The commands share one rule for what files a
+version carries with `invoke release` (`plan_distributions`, `artefacts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from release import locks
+from release.adapters import svn
+from release.adapters.clients import Clients
+from release.config import ReleaseConfig
+from release.errors import RefusedError, ReleaseError, VerificationError
+from release.pipeline.connect import Target, clients_for
+from release.pipeline.release import constraints_url, fetch_keys, own_versions, publish_recorded_constraints
+from release.plan.cleanup import candidates_of
+from release.plan.commands import (
+    CommandPlan,
+    plan_announce,
+    plan_build,
+    plan_constraints,
+    plan_promote,
+    plan_sign,
+    plan_stage,
+    plan_vote_result,
+)
+from release.plan.release import Artefact, artefacts, constraints_folder, plan_distributions
+from release.progress import Progress
+from release.record import ReleaseRecord, load_record, release_dir, sha512_of
+from release.steps.announce import announce_release, check_published
+from release.steps.build import BuildResult, build_release
+from release.steps.check_provenance import check_candidate_images, verify_published
+from release.steps.promote import PromoteResult, check_vote_result, promote_release
+from release.steps.result import VoteResult, count_result
+from release.steps.sign import SignResult, sign_record, sign_release
+from release.steps.verify import FileCheck, ImageCheck, VerifyReport, verify_candidate, verify_images
+from release.steps.vote import StageResult, stage_release
+from release.versions import ReleaseVersion
+from release.votes import parse_time
+
+
+def _record(config: ReleaseConfig, version: ReleaseVersion) -> ReleaseRecord:
+    return load_record(release_dir(config.root, str(version)), str(version))
+
+
+def planned_artefacts(config: ReleaseConfig, version: ReleaseVersion) -> tuple[Artefact, ...]:
+    """The files `version` is built as: the release plan's own rule, with the versions the record
+    (or else the tree) declares for the distributions with versions of their own."""
+    return artefacts(config.name, version, plan_distributions(config, version, own_versions(config, version)))
+
+
+# --- build and sign -------------------------------------------------------------------------------
+
+
+def build_plan(config: ReleaseConfig, version: ReleaseVersion) -> CommandPlan:
+    record = _record(config, version)
+    built = record.build.commit if record.build else ""
+    return plan_build(version, planned_artefacts(config, version), built_from=built)
+
+
+def build(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool, allow_version_mismatch: bool,
+          say: Progress) -> BuildResult:
+    with locks.release_run(release_dir(config.root, str(version)), str(version)):
+        return build_release(config, version, allow_dirty=allow_dirty,
+                             allow_version_mismatch=allow_version_mismatch,
+                             planned=planned_artefacts(config, version), progress=say)
+
+
+def built_files(result: BuildResult) -> list[tuple[str, str]]:
+    """Each built file relative to dist/<V>/, with its sha512."""
+    return [(path.relative_to(result.directory).as_posix(), sha512_of(path))
+            for path in (*result.svn_files, *result.pypi_files)]
+
+
+def sign_plan(config: ReleaseConfig, version: ReleaseVersion, *, key: str) -> CommandPlan:
+    record = _record(config, version)
+    refusals = () if record.is_done("build") else (f"dist/{version} holds no build of {version}: build it",)
+    return plan_sign(version, planned_artefacts(config, version), key=key or config.signing_key,
+                     refusals=refusals)
+
+
+def sign(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, key: str, say: Progress
+         ) -> SignResult:
+    keys = fetch_keys(target, config.root / "dist" / ".keys" / str(version))
+    with locks.release_run(release_dir(config.root, str(version)), str(version)):
+        return sign_release(config, version, keys_file=keys, key=key or target.signing_key,
+                            gnupghome=target.gnupghome, planned=planned_artefacts(config, version),
+                            progress=say)
+
+
+# --- the vote --------------------------------------------------------------------------------------
+
+
+def stage_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target) -> CommandPlan:
+    record = _record(config, version)
+    refusals = []
+    if not version.is_rc:
+        refusals.append(f"{version} is not a release candidate; stage one like {version.final}rc1")
+    if not (record.is_done("build") and record.is_done("sign")):
+        refusals.append(f"dist/{version}: build and sign {version} before staging it")
+    files = [Path(e.path).name for e in record.files_in("svn")]
+    files += [f"{name}{suffix}" for name in list(files) for suffix in (".asc", ".sha512")]
+    return plan_stage(version, config.name, url=svn.join(target.svn_dev, config.name, str(version)),
+                      files=sorted(files), commit=record.build.commit if record.build else "",
+                      refusals=refusals)
+
+
+def stage(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, say: Progress) -> StageResult:
+    with locks.release_run(release_dir(config.root, str(version)), str(version)):
+        return stage_release(config, version, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
+                             progress=say)
+
+
+@dataclass(frozen=True)
+class Verified:
+    report: VerifyReport
+    images: tuple[ImageCheck, ...] = ()  # each flavour's version tag and its platforms' images
+
+
+def verify(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, rebuild: bool, images: bool,
+           say: Progress, clients: Clients | None = None) -> Verified:
+    """What a voter runs on a candidate: the files, a rebuild, the PMC checks, and its images. Reads
+    only (it changes nothing, so it has no dry run)."""
+    clients = clients or clients_for(target)
+
+    def image_checks(checks: dict[str, FileCheck], commit: str, keys: Path,
+                     wheels: Mapping[str, str] | None) -> None:
+        check_candidate_images(config, version, clients, svn_dev_url=target.svn_dev, keys_file=keys,
+                               commit=commit, wheels=wheels, checks=checks, progress=say)
+
+    report = verify_candidate(config, version, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
+                              repo_root=config.root, rebuild=rebuild,
+                              image_checks=image_checks if images else None, progress=say)
+    found = tuple(verify_images(config, version, clients.registry)) if images else ()
+    return Verified(report, found)
+
+
+def verify_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, say: Progress,
+                   clients: Clients | None = None) -> VerifyReport:
+    """`invoke verify --published`: what a release published, its signed record, SBOMs and signatures."""
+    return verify_published(config, version, clients or clients_for(target), svn_dev_url=target.svn_dev,
+                            svn_release_url=target.svn_release, keys_url=target.keys_url, progress=say)
+
+
+def image_problems(checks: tuple[ImageCheck, ...]) -> None:
+    problems = [f"{check.tag}: {check.problem}" for check in checks if check.problem]
+    if problems:
+        raise VerificationError("; ".join(problems))
+
+
+def vote_result_plan(config: ReleaseConfig, version: ReleaseVersion, *, votes: str) -> CommandPlan:
+    record = _record(config, version)
+    refusals = [] if version.is_rc else [f"{version} is not a release candidate"]
+    if record.stage is None:
+        refusals.append(f"dist/{version} records no staging: stage {version} first")
+    return plan_vote_result(version, votes=votes, refusals=refusals)
+
+
+def vote_result(config: ReleaseConfig, version: ReleaseVersion, *, votes: Path, closed_at: str,
+                decisions: Mapping[str, int | None], decided_by: str, target: Callable[[], Target],
+                say: Progress) -> VoteResult:
+    """Count the votes and record the result; a record that was signed (the candidate was published)
+    is signed again, with the key of the `target`, connected to only then."""
+
+    def resign(record: Path) -> None:
+        found = target()
+        sign_record(record, key=found.signing_key, gnupghome=found.gnupghome)
+
+    return count_result(config, version, votes_file=votes,
+                        closed_at=parse_time(closed_at) if closed_at else None, decisions=decisions,
+                        decided_by=decided_by, resign=resign, progress=say)
+
+
+# --- after the vote ---------------------------------------------------------------------------------
+
+
+def promote_plan(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersion, target: Target, *,
+                 without_vote_result: str) -> CommandPlan:
+    rc_record = _record(config, rc)
+    refusals = []
+    if not rc.is_rc or final.is_prerelease or rc.final != final:
+        refusals.append(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
+    staged = rc_record.stage
+    if staged is None:
+        refusals.append(f"dist/{rc}/release.json records no staged files; promote from the tree that "
+                        f"staged {rc}")
+    try:
+        check_vote_result(rc_record, without_vote_result)
+    except RefusedError as exc:
+        refusals.append(str(exc))
+    dev_url = svn.join(target.svn_dev, config.name, str(rc))
+    others = [str(rc)] + [c for c in _candidates(target, config, final) if c != str(rc)]
+    release_url = svn.join(target.svn_release, config.name, str(final))
+    return plan_promote(final, rc, dev_url=dev_url, release_url=release_url,
+                        files=sorted(staged.files) if staged else [],
+                        candidates=[f"{config.name}/{c}" for c in others], refusals=refusals)
+
+
+def _candidates(target: Target, config: ReleaseConfig, final: ReleaseVersion) -> tuple[str, ...]:
+    """The candidates of `final` in svn dev/ (reading svn; none when it cannot be read)."""
+    try:
+        return candidates_of(final, svn.list_folder(svn.join(target.svn_dev, config.name)))
+    except ReleaseError:
+        return ()
+
+
+def promote(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersion, target: Target, *,
+            without_vote_result: str, say: Progress) -> PromoteResult:
+    with locks.release_run(release_dir(config.root, str(final)), str(final)):
+        return promote_release(config, final, from_rc=rc, svn_dev_url=target.svn_dev,
+                               svn_release_url=target.svn_release, without_vote_result=without_vote_result,
+                               progress=say)
+
+
+def announce_plan(config: ReleaseConfig, version: ReleaseVersion) -> CommandPlan:
+    try:
+        check_published(_record(config, version), version)
+        refusals: tuple[str, ...] = ()
+    except RefusedError as exc:
+        refusals = (str(exc),)
+    return plan_announce(version, refusals)
+
+
+def announce(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, say: Progress) -> Path:
+    return announce_release(config, version, keys_url=target.keys_url, index_url=target.index_simple,
+                            repository=target.repository(config.image), progress=say)
+
+
+def constraints_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target) -> CommandPlan:
+    record = _record(config, version)
+    refusals = () if record.constraints else (f"dist/{version}: the release records no constraints",)
+    url = svn.join(constraints_url(target, version), constraints_folder(config.name, version))
+    return plan_constraints(version, url=url, files=sorted(Path(p).name for p in record.constraints),
+                            refusals=refusals)
+
+
+def constraints(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, say: Progress) -> str:
+    with locks.release_run(release_dir(config.root, str(version)), str(version)):  # it writes the record
+        return publish_recorded_constraints(config, version, target, say=say)

@@ -1,0 +1,127 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The plans of the commands around a release: the vote workflow (build, sign, stage, vote-result,
+promote, announce, constraints), image jobs and housekeeping. Pure.
+
+Each is what the command will change, where, in its order, and why a real run would refuse, read
+from the release record and the configuration; `--dry-run` prints it (`--json` for the machine
+form) and the pipeline (`pipeline/vote.py`, `pipeline/images.py`) carries the same plan out.
+`invoke release` and `invoke publish` have the fuller `ReleasePlan` (plan/release.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from release.plan.release import Artefact, PlannedImage, source_tarball
+from release.versions import ReleaseVersion
+
+
+class Where(str, Enum):
+    DIST = "dist"  # files under dist/<V>/ and the release record
+    GIT = "git"  # tags in the checkout
+    SVN = "svn"  # the ASF dist repository
+    REGISTRY = "registry"
+    INDEX = "index"
+
+
+@dataclass(frozen=True)
+class Action:
+    where: Where
+    does: str  # one line, in the release manager's words
+
+
+@dataclass(frozen=True)
+class CommandPlan:
+    command: str
+    version: str
+    actions: tuple[Action, ...]
+    refusals: tuple[str, ...] = ()  # why a run would refuse now; a dry run only says so
+
+    def to_json(self) -> dict[str, Any]:
+        return {"command": self.command, "version": self.version,
+                "actions": [{"where": a.where.value, "does": a.does} for a in self.actions],
+                "refusals": list(self.refusals)}
+
+
+def plan_build(version: ReleaseVersion, artefacts: Sequence[Artefact], *, built_from: str = "",
+               refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke build`: every file of the plan's svn/ and pypi/ sets, from a clean export of the
+    commit (`built_from`, the one a rerun must build again), checked, recorded."""
+    files = [a.path for a in artefacts if a.path.startswith(("svn/", "pypi/"))]
+    commit = f"commit {built_from[:12]} (as recorded)" if built_from else "HEAD"
+    return CommandPlan("build", str(version), (
+        *(Action(Where.DIST, f"build dist/{version}/{path} from {commit}") for path in files),
+        Action(Where.DIST, "twine check --strict the packages; record every file's sha512"),
+    ), tuple(refusals))
+
+
+def plan_sign(version: ReleaseVersion, artefacts: Sequence[Artefact], *, key: str,
+              refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke sign`: `.asc` and `.sha512` for exactly the plan's signed files."""
+    signed = [a for a in artefacts if a.signed and a.path.startswith(("svn/", "pypi/"))]
+    return CommandPlan("sign", str(version), tuple(
+        Action(Where.DIST, f"sign dist/{version}/{a.path} with {key or 'the configured key'}: "
+                           f"{', '.join(c.rsplit('/', 1)[-1] for c in a.companions)}")
+        for a in signed), tuple(refusals))
+
+
+def plan_stage(version: ReleaseVersion, name: str, *, url: str, files: Sequence[str], commit: str,
+               refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke stage`: check the files as a PMC member would, tag git, commit the candidate to
+    svn dev/, verify what was committed, and write the [VOTE] email."""
+    return CommandPlan("stage", str(version), (
+        Action(Where.DIST, "check LICENSE, NOTICE, headers, binaries and wheels of "
+                           f"{source_tarball(name, version)} and the packages"),
+        Action(Where.GIT, f"tag {commit[:12] or 'the built commit'} as {version}"),
+        Action(Where.SVN, f"commit {len(files)} files to {url}: {', '.join(files)}"),
+        Action(Where.SVN, f"verify {url} as `invoke verify` does"),
+        Action(Where.DIST, f"write dist/{version}/vote-email.txt; record the staging"),
+    ), tuple(refusals))
+
+
+def plan_vote_result(version: ReleaseVersion, *, votes: str, refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke vote-result`: count `votes` by the ASF rules, record the result, write the email."""
+    return CommandPlan("vote-result", str(version), (
+        Action(Where.DIST, f"count the votes in {votes}: open 72 hours, three binding +1, more binding +1 "
+                           "than -1"),
+        Action(Where.DIST, f"record the result in dist/{version}/release.json (signed again if it was "
+                           f"signed); write dist/{version}/vote-result-email.txt"),
+    ), tuple(refusals))
+
+
+def plan_promote(final: ReleaseVersion, rc: ReleaseVersion, *, dev_url: str, release_url: str,
+                 files: Sequence[str], candidates: Sequence[str], refusals: Sequence[str] = ()
+                 ) -> CommandPlan:
+    """`invoke promote`: the voted files copied as they are, the final tagged, dist/ filled."""
+    return CommandPlan("promote", str(final), (
+        Action(Where.SVN, f"check {dev_url} holds the {len(files)} files staged for the vote"),
+        Action(Where.SVN, f"svn copy {dev_url} to {release_url}"),
+        Action(Where.GIT, f"tag the commit of {rc} as {final}"),
+        Action(Where.DIST, f"put the voted files in dist/{final}/svn/, their packages in dist/{final}/pypi/"),
+        *(Action(Where.SVN, f"remove the candidate dev/{c}") for c in candidates),
+    ), tuple(refusals))
+
+
+def plan_announce(version: ReleaseVersion, refusals: Sequence[str] = ()) -> CommandPlan:
+    return CommandPlan("announce", str(version), (
+        Action(Where.DIST, f"write dist/{version}/announce-email.txt: the release notes, the svn folder and "
+                           "its files, KEYS, sha512 checksums, pip install lines, image tags"),
+    ), tuple(refusals))
+
+
+def plan_constraints(version: ReleaseVersion, *, url: str, files: Sequence[str],
+                     refusals: Sequence[str] = ()) -> CommandPlan:
+    return CommandPlan("constraints", str(version), tuple(
+        Action(Where.SVN, f"commit {name} (.asc, .sha512) to {url}") for name in files), tuple(refusals))
+
+
+def plan_image_job(version: str, images: Sequence[PlannedImage], *, push: bool,
+                   refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke images`/`invoke smoke`: each planned image built (or reused), smoked, and pushed."""
+    return CommandPlan("images", version, tuple(
+        Action(Where.REGISTRY, f"build {image.name} FROM {image.base_image}, smoke it"
+                               + (f", push {image.ref}" if push else ""))
+        for image in images), tuple(refusals))

@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The plans of the vote workflow's commands: what each would change, where, and its refusals."""
+
+from __future__ import annotations
+
+import json
+
+from release.plan.commands import Where, plan_build, plan_promote, plan_sign, plan_stage
+from release.plan.release import artefacts
+from release.versions import parse_version
+
+V = parse_version
+
+
+def test_a_beta_is_built_and_signed_under_its_own_version() -> None:
+    files = artefacts("sample-app", V("1.10.6b1"))
+    built = plan_build(V("1.10.6b1"), files)
+    assert [a.does for a in built.actions][:2] == [
+        "build dist/1.10.6b1/svn/sample-app-1.10.6b1-source.tar.gz from HEAD",
+        "build dist/1.10.6b1/svn/sample_app-1.10.6b1.tar.gz from HEAD"]
+    signed = plan_sign(V("1.10.6b1"), files, key="ABCD")
+    assert all("/pypi/" not in a.does for a in signed.actions) and len(signed.actions) == 3
+
+
+def test_a_candidates_index_files_are_signed_too() -> None:
+    signed = plan_sign(V("1.10.6rc1"), artefacts("sample-app", V("1.10.6rc1")), key="ABCD")
+    assert sum("/pypi/" in a.does for a in signed.actions) == 2
+
+
+def test_a_rebuild_names_the_commit_the_record_holds() -> None:
+    built = plan_build(V("1.10.6"), artefacts("sample-app", V("1.10.6")), built_from="a" * 40,
+                       refusals=["x"])
+    assert "from commit aaaaaaaaaaaa (as recorded)" in built.actions[0].does and built.refusals == ("x",)
+
+
+def test_staging_and_promotion_say_where_each_change_goes() -> None:
+    staged = plan_stage(V("1.10.6rc1"), "sample-app", url="https://svn/dev/sample-app/1.10.6rc1",
+                        files=["a.tar.gz", "a.tar.gz.asc"], commit="b" * 40)
+    assert [a.where for a in staged.actions] == [Where.DIST, Where.GIT, Where.SVN, Where.SVN, Where.DIST]
+    promoted = plan_promote(V("1.10.6"), V("1.10.6rc2"), dev_url="d", release_url="r", files=["a"],
+                            candidates=["sample-app/1.10.6rc1", "sample-app/1.10.6rc2"])
+    assert promoted.actions[-1].does == "remove the candidate dev/sample-app/1.10.6rc2"
+    data = json.loads(json.dumps(promoted.to_json()))
+    assert data["command"] == "promote" and data["actions"][1] == {"where": "svn", "does": "svn copy d to r"}
