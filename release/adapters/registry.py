@@ -30,6 +30,7 @@ the registry or about to be written to it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
@@ -69,7 +70,8 @@ CONFIG_LIMIT = 8 << 20  # an image's config: its labels, history and environment
 BLOB_LIMIT = 64 << 20  # get_blob's default: the records and SBOMs attached to an image
 PAGE_LIMIT = 16 << 20  # one page of a tag list
 TOKEN_LIMIT = 1 << 20  # a token service's answer
-NO_BODY = 0  # answers whose body is never read (HEAD, PUT, POST, errors)
+NO_BODY = 0  # answers whose body is not wanted (HEAD, PUT, POST, errors)
+DRAIN_LIMIT = 64 << 10  # a body not wanted is read (and the connection kept) up to this, else dropped
 CLIENT_ID = "release-pipeline"  # how the client names itself to an OAuth2 token service
 auth_from_docker_config = credentials_for  # the name earlier callers use
 
@@ -274,6 +276,12 @@ class RegistryClient:
         finally:
             response.close()
 
+    def _drain(self, response: requests.Response) -> None:
+        """Read a body nobody wants, so that its connection serves the next request; a large one is
+        dropped with its connection instead."""
+        with contextlib.suppress(ServiceError):
+            self._read(response, DRAIN_LIMIT)
+
     def _token(self, challenge: str) -> str:
         realm, fields, scopes = _challenge(challenge)
         if not realm:
@@ -298,7 +306,7 @@ class RegistryClient:
         except requests.RequestException as exc:
             raise ServiceError(f"registry {self.registry}: token service unreachable: {exc}") from None
         if answer.status_code != 200:
-            answer.close()
+            self._drain(answer)
             raise ServiceError(f"registry {self.registry}: token refused (HTTP {answer.status_code})")
         body = self._read(answer, TOKEN_LIMIT)
         try:
@@ -333,7 +341,7 @@ class RegistryClient:
             challenge = response.headers.get("WWW-Authenticate", "")
             if response.status_code != 401 or attempt:
                 break
-            response.close()
+            self._drain(response)
             if challenge.lower().startswith("bearer"):
                 self._tokens[scope_key] = f"Bearer {self._token(challenge)}"
             elif challenge.lower().startswith("basic") and self.auth:
@@ -343,9 +351,11 @@ class RegistryClient:
                 self._tokens[scope_key] = f"Basic {base64.b64encode(raw).decode()}"
             else:
                 break
-        ok = 200 <= response.status_code < 300 and method != "HEAD"
-        content = self._read(response, limit) if ok and limit else b""
-        response.close()
+        if 200 <= response.status_code < 300 and method != "HEAD" and limit:
+            content = self._read(response, limit)
+        else:
+            content = b""
+            self._drain(response)
         return Answer(response.status_code, response.headers, content, response.url, response.links)
 
     def _fail(self, response: Answer, what: str) -> ServiceError:
