@@ -40,6 +40,9 @@ _ADDRESS = re.compile(rf"{_ATOM}(\.{_ATOM})*@{_LABEL}(\.{_LABEL})*")
 # A key gpg cannot mistake for another: a fingerprint (v4: 40 hex digits, v5: 64), a long key id (16),
 # or an e-mail address (`<rm@apache.org>` matches that address exactly). A user id's words or a short
 # key id (8 hex digits, forgeable) could name someone else's key.
+# A GitHub environment's name, and a branch name that goes into a workflow's `if:` as a literal.
+_ENVIRONMENT = re.compile(r"[A-Za-z0-9._-]{1,255}")
+_BRANCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]*")
 _KEY_ID = re.compile(r"(0x)?([0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})")
 SYSTEM_UIDS = 1000  # below: the base image's system accounts (daemon is 1); useradd refuses them
 NOBODY = 65534
@@ -168,6 +171,8 @@ class ReleaseConfig:
     binding_voters_file: str = ""  # a file with one binding voter a line (the PMC roster)
     license_excludes: tuple[str, ...] = ()  # glob patterns, like Apache RAT's exclude list
     announce_list: str = ""  # where the [ANNOUNCE] email goes; default: mailing-list
+    ci_environment: str = "release"  # the GitHub environment the CI jobs that hold secrets run in
+    release_branch: str = "main"  # releases run in CI only from tags and this branch
 
     def __post_init__(self) -> None:
         if not self.distributions:
@@ -243,6 +248,8 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "binding-voters-file": ("binding_voters_file", str, "a file with one binding voter a line"),
     "license-excludes": ("license_excludes", list, "a list of glob patterns like 'docs/*.svg'"),
     "announce-list": ("announce_list", str, "the address the [ANNOUNCE] email goes to"),
+    "ci-environment": ("ci_environment", str, "the GitHub environment the CI jobs holding secrets run in"),
+    "release-branch": ("release_branch", str, "the branch CI releases from, besides tags"),
 }
 # The keys a variant may set for itself.
 _VARIANT_KEYS = ("extras", "build-args", "app-command", "smoke-commands", "health-check")
@@ -521,6 +528,19 @@ def _check_endpoints(values: Mapping[str, Any]) -> None:
     for key in _PATHS:
         if _KEYS[key][0] in values:
             _check_path(key, values[_KEYS[key][0]])
+    _check_ci(values)
+
+
+def _check_ci(values: Mapping[str, Any]) -> None:
+    environment = values.get("ci_environment", "release")
+    if not _ENVIRONMENT.fullmatch(environment):
+        raise ConfigError(f"[tool.release] ci-environment: {environment[:60]!r} is not a GitHub environment "
+                          "name like 'release' (letters, digits, '.', '_', '-')")
+    branch = values.get("release_branch", "main")
+    odd = ".." in branch or "//" in branch or branch.endswith(("/", ".lock", "."))
+    if not _BRANCH.fullmatch(branch) or odd:
+        raise ConfigError(f"[tool.release] release-branch: {branch[:60]!r} is not a branch name like 'main' "
+                          "or 'v2-10-stable'")
 
 
 def check_signing_key(key: str, where: str) -> str:

@@ -70,6 +70,8 @@ FULL: dict[str, Any] = {
     "binding-voters-file": "dev/PMC.txt",
     "license-excludes": ["*.svg", "docs/**"],
     "announce-list": "announce@apache.org",
+    "ci-environment": "pypi-release",
+    "release-branch": "v3-1-stable",
 }
 
 
@@ -133,6 +135,8 @@ def test_every_key_is_read() -> None:
         binding_voters_file="dev/PMC.txt",
         license_excludes=("*.svg", "docs/**"),
         announce_list="announce@apache.org",
+        ci_environment="pypi-release",
+        release_branch="v3-1-stable",
     )
     assert not config.uses_sandbox
     assert config.main == Distribution("apache-airflow")
