@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 from conftest import FIXTURES, REPO_ROOT
+from fault_helpers import BAD_CONFIG_PAIRS, VALID_CONFIG_PAIRS, config_refusal_prefix, with_bad_value
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -1093,3 +1095,31 @@ def test_a_line_break_anywhere_in_a_string_key_is_refused(key: str, before: str,
     with pytest.raises(ConfigError) as caught:
         parse(table)
     assert str(caught.value).startswith(f"[tool.release] {key}"), caught.value
+
+
+def fault_suite_table() -> str:
+    """The sample's [tool.release] as the fault suite releases it (tests/integration/test_faults.py)."""
+    text = (FIXTURES / "sample" / "pyproject.toml").read_text()
+    text = text.replace('python = ["3.9", "3.11", "3.13"]', 'python = ["3.11"]')
+    text = text.replace("[tool.release]\n", '[tool.release]\nregistry = "127.0.0.1:40000"\n'
+                                            'index = "http://127.0.0.1:40001/"\n')
+    return text.split("[tool.release]\n", 1)[1]
+
+
+def test_the_fault_suite_table_itself_is_valid() -> None:
+    table = tomllib.loads("[tool.release]\n" + fault_suite_table())["tool"]["release"]
+    assert parse(table).python == ("3.11",)
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_CONFIG_PAIRS)
+def test_every_bad_pair_of_the_fault_suite_is_refused_naming_its_key(key: str, value: str) -> None:
+    """Before, 35 of these were accepted and the suite counted them as tried all the same."""
+    table = tomllib.loads(with_bad_value(fault_suite_table(), key, value))["tool"]["release"]
+    message = refused(table)
+    assert message.startswith(config_refusal_prefix(key)), message
+
+
+@pytest.mark.parametrize(("key", "value"), sorted(VALID_CONFIG_PAIRS))
+def test_the_pairs_left_out_of_the_bad_list_are_valid(key: str, value: str) -> None:
+    table = tomllib.loads(with_bad_value(fault_suite_table(), key, value))["tool"]["release"]
+    assert parse(table)
