@@ -362,10 +362,13 @@ class RegistryClient:
         return ServiceError(f"registry {self.registry}: {what} failed (HTTP {response.status_code})")
 
     def ping(self) -> bool:
+        """Whether the registry answers its API; a 401 is an answer (no credentials are read for it)."""
         try:
-            return self._request("GET", "/").status_code in {200, 401}
-        except ServiceError:
+            response = self.session.get(f"{self.base}/", timeout=_TIMEOUT, stream=True)
+        except requests.RequestException:
             return False
+        self._drain(response)
+        return response.status_code in {200, 401}
 
     def tags(self, repository: str) -> list[str]:
         """Every tag, following `Link: <...>; rel="next"` pages: registries may cap the page size."""

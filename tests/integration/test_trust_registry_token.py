@@ -223,6 +223,14 @@ def test_a_registry_that_never_asks_runs_no_helper(tmp_path: Path, docker_config
     assert not asked.exists()
 
 
+def test_a_ping_reads_no_credentials(registry: TokenRegistry, docker_config: Path, helpers: Path) -> None:
+    """Whether a token registry is up is its 401: publish asks before anything needs credentials."""
+    asked = install_helper(helpers, "teststore", {registry.address: (USER, PASSWORD)})
+    write_auths(docker_config, {"credsStore": "teststore"})
+    assert client_for(registry).ping()
+    assert not asked.exists() and registry.service.asked == []
+
+
 def test_a_helper_for_one_registry_wins_over_the_store(registry: TokenRegistry, docker_config: Path,
                                                        helpers: Path) -> None:
     store = install_helper(helpers, "teststore", {registry.address: (USER, "wrong")})
