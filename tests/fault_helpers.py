@@ -328,6 +328,15 @@ def config_refusal_prefix(key: str) -> str:
     return "[tool.release] unknown key 'nonsense'" if key == "nonsense" else f"[tool.release] {key}"
 
 
+def toml_string(text: str) -> str:
+    """`text` as a TOML basic string: quotes, backslashes and control characters escaped, anything else
+    as it is (json.dumps would escape a character beyond U+FFFF as a surrogate pair, which TOML
+    refuses: the profile, not the value, would then be what is refused)."""
+    escaped = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else
+                      "\\\\" if c == "\\" else '\\"' if c == '"' else c for c in text)
+    return f'"{escaped}"'
+
+
 def with_bad_value(table: str, key: str, value: str) -> str:
     """A `[tool.release]` profile: `table` (the lines after the header) with `key = value` instead."""
     lines = [line for line in table.splitlines() if not line.startswith(f"{key} =")]

@@ -61,9 +61,10 @@ from fault_helpers import (
     config_refusal_prefix,
     kill_group,
     run_pipeline,
+    toml_string,
     with_bad_value,
 )
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from benchmarks.bench import set_version
@@ -102,7 +103,7 @@ class Figures:
                 f"wall time: {time.monotonic() - self.started:.0f}s"]
 
 
-@dataclass
+@dataclass(repr=False)
 class Suite:
     root: Path
     disk: SmallDisk
@@ -111,6 +112,9 @@ class Suite:
     env: dict[str, str]
     figures: Figures
     outputs: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:  # short: hypothesis shows it with a failing example
+        return f"Suite({self.root})"
 
     # --- the pipeline as a user runs it
 
@@ -757,7 +761,8 @@ def test_a_rerun_after_the_base_image_moved_keeps_its_pushed_images(suite: Suite
 # --------------------------------------------------------------------------- bad input
 
 
-SLOW = settings(max_examples=6, deadline=None, derandomize=True,
+# Each example runs the pipeline (seconds): no shrinking, a failing example is shown as it was found.
+SLOW = settings(max_examples=6, deadline=None, derandomize=True, phases=[Phase.explicit, Phase.generate],
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 
@@ -793,9 +798,9 @@ def test_bad_versions_change_nothing(suite: Suite, text: str) -> None:
     assert untouched(suite) == before
 
 
-# Text with a line break in it is valid for none of the keys (each checks for one).
+# Text with a line break in it is valid for none of the keys (each checks for one), as a TOML string.
 _LINE_BROKEN = st.tuples(st.text(max_size=15), st.text(max_size=15)).map(
-    lambda parts: json.dumps(f"{parts[0]}\n{parts[1]}"))
+    lambda parts: toml_string(f"{parts[0]}\n{parts[1]}"))
 
 
 @SLOW
