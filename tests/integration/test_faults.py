@@ -49,7 +49,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import pytest
-from conftest import CLOSING_FIGURES, REPO_ROOT, git, make_sample_repo
+from conftest import CLOSING_FIGURES, REPO_ROOT, SKIP_FAULTS, git, make_sample_repo
 from fault_helpers import (
     BAD_CONFIG_PAIRS,
     CONFIG_KEYS,
@@ -85,7 +85,6 @@ REGISTRY_PASSWORD = f"registry-password-{secrets.token_hex(8)}"
 TWINE_PASSWORD = f"twine-password-{secrets.token_hex(8)}"  # the index token
 PIP_TOKEN = f"pip-token-{secrets.token_hex(8)}"  # in PIP_EXTRA_INDEX_URL, as a private mirror's
 SECRETS = (REGISTRY_PASSWORD, TWINE_PASSWORD, PIP_TOKEN)
-SKIP_UNLESS_ROOT = "RELEASE_PIPELINE_SKIP_FAULTS"  # =1: skip, not fail, when not run as root
 BASE = "faults/python"  # the sample's own base image repository, so a test can move it
 
 
@@ -357,9 +356,9 @@ def secrets_in_images(refs: list[str], scratch: Path, wanted: tuple[str, ...]) -
 def suite(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Suite]:
     if os.geteuid() != 0:
         why = "the fault suite mounts a small tmpfs for dist/ and needs root (CI runs it as root)"
-        if os.environ.get(SKIP_UNLESS_ROOT) == "1":
-            pytest.skip(f"{why}; skipped: {SKIP_UNLESS_ROOT}=1")
-        pytest.fail(f"{why}; run it as root, or set {SKIP_UNLESS_ROOT}=1 to skip it", pytrace=False)
+        if os.environ.get(SKIP_FAULTS) == "1":  # conftest skips them already; this is for a direct call
+            pytest.skip(f"{why}; skipped: {SKIP_FAULTS}=1")
+        pytest.fail(f"{why}; run it as root, or set {SKIP_FAULTS}=1 to skip it", pytrace=False)
     where = tmp_path_factory.mktemp("faults")
     root = make_sample_repo(where / "sample")
     disk = SmallDisk(root / "dist").mount()
