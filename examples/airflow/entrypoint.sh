@@ -127,9 +127,15 @@ install_additional_requirements() {
     version="$(python3 -c 'from importlib.metadata import version; print(version("apache-airflow"))')"
     prefix="${HOME}/.local"
     site="$(python3 -c 'import sys, sysconfig; print(sysconfig.get_path("purelib", vars={"base": sys.argv[1]}))' "${prefix}")"
-    # shellcheck disable=SC2086 # the variable holds several requirements, as in the official image
+    # The variable holds several requirements split on spaces, as in the official image; `set -f`
+    # keeps the words as written: `pkg[extra]` or `*` is never matched against files here.
+    local requirements
+    set -f
+    # shellcheck disable=SC2206 # the word splitting is wanted; globbing is off
+    requirements=(${_PIP_ADDITIONAL_REQUIREMENTS})
+    set +f
     python3 -m pip install --quiet --no-cache-dir --disable-pip-version-check --prefix "${prefix}" \
-        "apache-airflow==${version}" ${_PIP_ADDITIONAL_REQUIREMENTS} >&2
+        "apache-airflow==${version}" "${requirements[@]}" >&2
     export PYTHONPATH="${site}${PYTHONPATH:+:${PYTHONPATH}}" PATH="${prefix}/bin:${PATH}"
     python3 -m pip check >&2
 }

@@ -3,6 +3,8 @@
 
 Output is captured (returned, and its last line in the error) or, with `log=`, appended to a log
 file after the command line, so a noisy tool (a build backend) stays off the console.
+`run_limited` reads at most so many bytes of a program's output: a program that passes on what a
+server sends (`svn cat`, `svn list`) is stopped when there is more.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import os
 import shlex
 import shutil
 import subprocess
+import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
+from release.adapters.net import CHUNK, read_limited
 from release.errors import CommandError, ToolMissingError
 from release.urls import hide_credentials
 
@@ -84,6 +90,59 @@ def run(
         name = Path(argv[0]).name
         raise CommandError(f"{name} {shown(argv[1:])[:200]} failed (exit {result.returncode}): {last}")
     return result
+
+
+@dataclass(frozen=True)
+class Output:
+    """What `run_limited` read: the exit code, the output (bytes), the end of stderr (text)."""
+
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+def run_limited(
+    args: Sequence[str | os.PathLike[str]],
+    *,
+    limit: int,
+    source: str,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    hint: str = "",
+) -> Output:
+    """Run a program and return its result with at most `limit` bytes of standard output; when it
+    writes more, it is killed and a ServiceError names `source` (where the output comes from, e.g.
+    the URL) and the limit. Its exit code is not checked: the result's stderr (its last 64 KiB, as
+    text) says why it failed."""
+    argv = [str(a) for a in args]
+    argv[0] = which(argv[0], hint=hint)
+    log.debug("+ %s", shown(argv))
+    merged_env = None if env is None else {**os.environ, **env}
+    with subprocess.Popen(argv, cwd=cwd, env=merged_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE) as process:
+        assert process.stdout is not None and process.stderr is not None
+        errors: list[bytes] = []
+        drain = threading.Thread(target=_keep_tail, args=(process.stderr, errors), daemon=True)
+        drain.start()
+        out = process.stdout
+        try:
+            stdout = read_limited(iter(lambda: out.read(CHUNK), b""), limit, source)
+        except BaseException:
+            process.kill()
+            raise
+        finally:
+            process.wait()
+            drain.join()
+    stderr = b"".join(errors).decode("utf-8", errors="replace")
+    return Output(process.returncode, stdout, stderr)
+
+
+def _keep_tail(stream: IO[bytes], into: list[bytes], keep: int = 1 << 16) -> None:
+    """Read `stream` to its end, keeping only its last `keep` bytes in `into`."""
+    tail_bytes = b""
+    for chunk in iter(lambda: stream.read(CHUNK), b""):
+        tail_bytes = (tail_bytes + chunk)[-keep:]
+    into.append(tail_bytes)
 
 
 def _run_logged(

@@ -3,10 +3,10 @@
 
 from __future__ import annotations
 
-import io
 import os
 import re
 import tarfile
+import tempfile
 from pathlib import Path
 
 # GitPython refuses to import when no git program is installed; an image that only runs
@@ -76,24 +76,28 @@ def changed_files(root: Path) -> list[str]:
 
 
 def export_commit(root: Path, commit: str, dest: Path) -> Path:
-    """Write the tree of `commit` into `dest` (like `git archive | tar x`): no working-tree changes."""
+    """Write the tree of `commit` into `dest` (like `git archive | tar x`): no working-tree changes.
+
+    The archive is streamed into a temporary file beside `dest` and unpacked from there, member by
+    member: a large file in the commit is never held in memory."""
     repo = _open(root)
-    stream = io.BytesIO()
-    try:
-        repo.archive(stream, treeish=commit, format="tar")
-    except git.GitCommandError as exc:
-        raise CommandError(f"git archive {commit} in {root} failed: {exc.stderr.strip()}") from None
-    stream.seek(0)
     dest.mkdir(parents=True, exist_ok=True)
-    try:
-        with tarfile.open(fileobj=stream, mode="r:") as archive:
-            if hasattr(tarfile, "data_filter"):
-                archive.extractall(dest, filter="data")
-            else:  # pragma: no cover - Python without extraction filters (< 3.9.17)
-                archive.extractall(dest)
-    except tarfile.TarError as exc:  # the "data" filter: a link to an absolute path or out of the tree
-        raise RefusedError(f"commit {commit[:12]} of {root} cannot be released: {exc} (a source release "
-                           "holds only files and links inside it; remove it or make it relative)") from None
+    with tempfile.TemporaryFile(dir=dest.parent, prefix=".archive-") as stream:
+        try:
+            repo.archive(stream, treeish=commit, format="tar")
+        except git.GitCommandError as exc:
+            raise CommandError(f"git archive {commit} in {root} failed: {exc.stderr.strip()}") from None
+        stream.seek(0)
+        try:
+            with tarfile.open(fileobj=stream, mode="r:") as archive:
+                if hasattr(tarfile, "data_filter"):
+                    archive.extractall(dest, filter="data")
+                else:  # pragma: no cover - Python without extraction filters (< 3.9.17)
+                    archive.extractall(dest)
+        except tarfile.TarError as exc:  # the "data" filter: a link to an absolute path or out of the tree
+            raise RefusedError(f"commit {commit[:12]} of {root} cannot be released: {exc} (a source "
+                               "release holds only files and links inside it; remove it or make it "
+                               "relative)") from None
     return dest
 
 

@@ -5,7 +5,9 @@ Credentials are twine's business: `~/.pypirc` or TWINE_USERNAME/TWINE_PASSWORD. 
 passed on a command line or logged.
 
 An index is not trusted: a file name it gives is used only when it is a plain wheel or sdist name
-(never a path), and a downloaded file is kept only when its sha256 is the expected one.
+(never a path), and a downloaded file is kept only when its sha256 is the expected one. A project
+page, and a download, are read up to a limit the caller may state (defaults below): an index that
+sends more is stopped with one error line naming the URL.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from packaging.utils import (
 )
 
 from release.adapters.cmd import run
+from release.adapters.net import read_limited, too_large
 from release.errors import CommandError, RefusedError, ServiceError, VerificationError
 from release.urls import hide_credentials
 
@@ -42,6 +45,8 @@ CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
 # it starts with a letter or digit, so it is never hidden, never `..` and never an option.
 _FILENAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!-]*")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
+PAGE_LIMIT = 64 << 20  # a project's simple page: PyPI's largest are tens of MB
+DOWNLOAD_LIMIT = 4 << 30  # one wheel or sdist (PyPI's own upload limit is lower)
 
 
 @dataclass(frozen=True)
@@ -123,15 +128,19 @@ def parse_simple_page(page_url: str, html: str) -> list[IndexFile]:
     return files
 
 
-def _stream(session: requests.Session, url: str, handle: int) -> str:
-    """Write the body of `url` to the open file `handle` (closing it); its sha256."""
+def _stream(session: requests.Session, url: str, handle: int, limit: int) -> str:
+    """Write the body of `url` to the open file `handle` (closing it), at most `limit` bytes; its sha256."""
     digest = hashlib.sha256()
+    size = 0
     with os.fdopen(handle, "wb") as sink:
         try:
             with session.get(url, stream=True, timeout=_TIMEOUT) as response:
                 if response.status_code != 200:
                     raise ServiceError(f"package index: {hide_credentials(url)}: HTTP {response.status_code}")
                 for chunk in response.iter_content(chunk_size=1 << 16):
+                    size += len(chunk)
+                    if size > limit:
+                        raise too_large(url, limit)
                     digest.update(chunk)
                     sink.write(chunk)
         except requests.RequestException as exc:
@@ -141,9 +150,9 @@ def _stream(session: requests.Session, url: str, handle: int) -> str:
 
 
 def download_file(url: str, sha256: str, dest: Path, *, filename: str | None = None,
-                  session: requests.Session | None = None) -> Path:
+                  session: requests.Session | None = None, limit: int = DOWNLOAD_LIMIT) -> Path:
     """Download `url` to `dest/<filename>` (default: the URL's last part), kept only if its sha256 is
-    `sha256`.
+    `sha256`, and only when it is at most `limit` bytes (ServiceError, the file removed, otherwise).
 
     `filename` must be a plain wheel or sdist name (RefusedError otherwise). The bytes go to a
     temporary file in `dest` and are renamed into place only when the hash matches; on a mismatch the
@@ -159,7 +168,7 @@ def download_file(url: str, sha256: str, dest: Path, *, filename: str | None = N
     dest.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=dest, prefix=f".{name}.", suffix=".partial")
     try:
-        actual = _stream(session or requests.Session(), url, handle)
+        actual = _stream(session or requests.Session(), url, handle, limit)
         if actual != expected:
             raise VerificationError(f"{name} from {hide_credentials(url)} has sha256 {actual}, not the "
                                     f"expected {expected}; the download was removed")
@@ -191,19 +200,23 @@ class PackageIndex:
     def shown_simple(self) -> str:
         return hide_credentials(self.simple_url)
 
-    def files(self, project: str) -> list[IndexFile]:
+    def files(self, project: str, *, limit: int = PAGE_LIMIT) -> list[IndexFile]:
+        """The files `project`'s simple page lists; a page larger than `limit` bytes is a ServiceError."""
         page = urljoin(self.simple_url, canonicalize_name(project) + "/")
         try:
-            response = self.session.get(page, timeout=_TIMEOUT)
+            with self.session.get(page, timeout=_TIMEOUT, stream=True) as response:
+                if response.status_code == 404:
+                    return []
+                if response.status_code != 200:
+                    raise ServiceError(f"package index {hide_credentials(page)}: HTTP {response.status_code}")
+                body = read_limited(response.iter_content(1 << 16), limit, page)
+                encoding = response.encoding or "utf-8"
+                final = response.url
         except requests.RequestException as exc:
             raise ServiceError(
                 f"package index {self.shown_simple} is not reachable ({type(exc).__name__}); is it running?"
             ) from None
-        if response.status_code == 404:
-            return []
-        if response.status_code != 200:
-            raise ServiceError(f"package index {hide_credentials(page)}: HTTP {response.status_code}")
-        return parse_simple_page(response.url, response.text)
+        return parse_simple_page(final, body.decode(encoding, errors="replace"))
 
     def versions(self, project: str) -> list[str]:
         return sorted({f.version for f in self.files(project) if f.version is not None})

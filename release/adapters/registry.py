@@ -2,9 +2,20 @@
 """The registry HTTP API (distribution v2): tags, manifests, labels, and manifest copies.
 
 Aliases are set by copying a manifest (GET then PUT under another tag): no blob is uploaded.
-Credentials come from docker's config.json; bearer-token registries are handled, the credentials
-going to a token service only over https, or over plain http to the registry's own loopback host;
-secrets are never logged.
+Credentials come from where `docker login` keeps them (release/adapters/docker_config.py: config.json,
+its credential helpers), read the first time the registry asks for them. Token registries (Docker
+Hub, GHCR, Harbor, a distribution registry with `auth: token`) answer 401 with
+`WWW-Authenticate: Bearer realm=...,service=...,scope=...`; the client asks the token service named
+there for a token with every scope the challenge lists (a push needs `pull,push`, a cross-repository
+mount also `pull` on the source repository), anonymously or with the credentials, which go to a
+token service only over https, or over plain http to the registry's own loopback host. An identity
+token (a helper's `<token>` user) is exchanged as an OAuth2 refresh token. Secrets are never logged.
+
+Docker Hub is named `docker.io` in image references and in `docker login`; its API answers at
+registry-1.docker.io, which is where the client goes for any of its names.
+
+Every answer is read up to a limit (a manifest 4 MiB, as the distribution registry itself allows; a
+blob as its caller says): a registry that sends more is stopped with one error line naming the URL.
 
 Content addressing is checked, not trusted: what is read by digest (a manifest, an image config)
 must hash to that digest, and the digest a registry answers a manifest PUT with must be that of
@@ -19,21 +30,30 @@ the registry or about to be written to it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import logging
-import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import requests
 
+from release.adapters.docker_config import (
+    DOCKER_HUB,
+    DOCKER_HUB_NAMES,
+    RegistryAuth,
+    api_host,
+    credentials_for,
+)
+from release.adapters.net import CHUNK, read_limited
 from release.errors import ServiceError, VerificationError
 from release.urls import is_loopback_host, registry_host
+
+__all__ = ["DOCKER_HUB", "RegistryAuth", "RegistryClient", "auth_from_docker_config", "parse_reference"]
 
 log = logging.getLogger("release.registry")
 
@@ -45,15 +65,15 @@ INDEX_TYPES = frozenset({DOCKER_LIST, OCI_INDEX})
 MANIFEST_TYPES = ", ".join([DOCKER_MANIFEST, DOCKER_LIST, OCI_MANIFEST, OCI_INDEX])
 _TIMEOUT = 30.0
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
-
-
-@dataclass(frozen=True)
-class RegistryAuth:
-    username: str
-    password: str
-
-    def __repr__(self) -> str:
-        return f"RegistryAuth(username={self.username!r}, password=<hidden>)"
+MANIFEST_LIMIT = 4 << 20  # what the distribution registry itself accepts as a manifest
+CONFIG_LIMIT = 8 << 20  # an image's config: its labels, history and environment
+BLOB_LIMIT = 64 << 20  # get_blob's default: the records and SBOMs attached to an image
+PAGE_LIMIT = 16 << 20  # one page of a tag list
+TOKEN_LIMIT = 1 << 20  # a token service's answer
+NO_BODY = 0  # answers whose body is not wanted (HEAD, PUT, POST, errors)
+DRAIN_LIMIT = 64 << 10  # a body not wanted is read (and the connection kept) up to this, else dropped
+CLIENT_ID = "release-pipeline"  # how the client names itself to an OAuth2 token service
+auth_from_docker_config = credentials_for  # the name earlier callers use
 
 
 @dataclass(frozen=True)
@@ -119,9 +139,6 @@ def _entry_platform(entry: dict[str, Any]) -> str:
     return "/".join(parts)
 
 
-DOCKER_HUB = "registry-1.docker.io"
-
-
 def parse_reference(ref: str) -> tuple[str, str, str]:
     """An image reference as docker reads it -> (registry host, repository, tag or digest):
     `127.0.0.1:5000/sandbox/python:3.11` -> (`127.0.0.1:5000`, `sandbox/python`, `3.11`);
@@ -132,7 +149,7 @@ def parse_reference(ref: str) -> tuple[str, str, str]:
         registry, path = first, rest
     else:
         registry, path = DOCKER_HUB, name
-    if registry in {"docker.io", "index.docker.io"}:
+    if registry in DOCKER_HUB_NAMES:
         registry = DOCKER_HUB
     repository, colon, tag = path.rpartition(":")
     if not colon or "/" in tag:
@@ -140,27 +157,6 @@ def parse_reference(ref: str) -> tuple[str, str, str]:
     if registry == DOCKER_HUB and "/" not in repository:
         repository = f"library/{repository}"
     return registry, repository, digest or tag
-
-
-def auth_from_docker_config(registry: str, config_dir: Path | None = None) -> RegistryAuth | None:
-    """Basic credentials for `registry` from docker's config.json (`auths`), if any."""
-    directory = config_dir or Path(os.environ.get("DOCKER_CONFIG", Path.home() / ".docker"))
-    path = directory / "config.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):  # ValueError: bad JSON and bad UTF-8 alike
-        return None
-    auths = data.get("auths") if isinstance(data, dict) else None
-    if not isinstance(auths, dict):
-        return None
-    entry = auths.get(registry) or auths.get(f"https://{registry}")
-    if not isinstance(entry, dict) or not isinstance(entry.get("auth"), str):
-        return None
-    try:
-        user, _, password = base64.b64decode(entry["auth"]).decode().partition(":")
-    except ValueError:  # binascii.Error and UnicodeDecodeError: a damaged entry
-        return None
-    return RegistryAuth(user, password)
 
 
 def digest_of(raw: bytes) -> str:
@@ -215,8 +211,32 @@ def credentials_allowed(realm: str, registry: str) -> bool:
     return parts.scheme == "http" and host == own_host and is_loopback_host(host)
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A registry's answer, its body read up to the limit the request gave (b"" when not read)."""
+
+    status_code: int
+    headers: Mapping[str, str]  # case-insensitive, as requests gives them
+    content: bytes
+    url: str
+    links: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+def _challenge(header: str) -> tuple[str, dict[str, str], list[str]]:
+    """`Bearer realm="...",service="...",scope="a b"` -> (realm, other fields, the scopes): a challenge
+    lists several scopes separated by spaces (a mount: the target's push and the source's pull)."""
+    fields = dict(re.findall(r'(\w+)="([^"]*)"', header))
+    realm = fields.pop("realm", "")
+    scopes = fields.pop("scope", "").split()
+    return realm, fields, scopes
+
+
 class RegistryClient:
-    """One registry, by `host[:port]`. Loopback registries are spoken to over plain HTTP."""
+    """One registry, by `host[:port]` or a Docker Hub name. Loopback registries are spoken to over
+    plain HTTP."""
 
     def __init__(
         self,
@@ -228,8 +248,9 @@ class RegistryClient:
     ) -> None:
         self.registry = registry
         plain = _is_loopback(registry) if insecure is None else insecure
-        self.base = f"{'http' if plain else 'https'}://{registry}/v2"
-        self.auth = auth if auth is not None else auth_from_docker_config(registry)
+        self.base = f"{'http' if plain else 'https'}://{api_host(registry)}/v2"
+        self._auth = auth
+        self._auth_read = auth is not None
         self.session = session or requests.Session()
         self._tokens: dict[str, str] = {}
         self._warned_realm = False
@@ -237,27 +258,59 @@ class RegistryClient:
     def __repr__(self) -> str:
         return f"RegistryClient({self.registry!r})"
 
+    @property
+    def auth(self) -> RegistryAuth | None:
+        """The credentials docker keeps for this registry, read (a credential helper run) once, the
+        first time they are needed: a registry that never asks never makes a helper run."""
+        if not self._auth_read:
+            self._auth = credentials_for(self.registry)
+            self._auth_read = True
+        return self._auth
+
+    def _read(self, response: requests.Response, limit: int) -> bytes:
+        try:
+            return read_limited(response.iter_content(CHUNK), limit, response.url)
+        except requests.RequestException as exc:
+            raise ServiceError(f"registry {self.registry}: reading its answer failed ({type(exc).__name__})"
+                               ) from None
+        finally:
+            response.close()
+
+    def _drain(self, response: requests.Response) -> None:
+        """Read a body nobody wants, so that its connection serves the next request; a large one is
+        dropped with its connection instead."""
+        with contextlib.suppress(ServiceError):
+            self._read(response, DRAIN_LIMIT)
+
     def _token(self, challenge: str) -> str:
-        fields = dict(re.findall(r'(\w+)="([^"]*)"', challenge))
-        realm = fields.pop("realm", "")
+        realm, fields, scopes = _challenge(challenge)
         if not realm:
             raise ServiceError(f"registry {self.registry}: bearer challenge without a realm")
-        basic = None
-        if self.auth and credentials_allowed(realm, self.registry):
-            basic = (self.auth.username, self.auth.password)
-        elif self.auth and not self._warned_realm:
-            self._warned_realm = True
-            log.warning("registry %s: its token service %s is neither https nor plain http on the "
-                        "registry's own loopback host; asking it for a token without credentials",
-                        self.registry, _origin(realm))
+        auth = self.auth
+        if auth and not credentials_allowed(realm, self.registry):
+            if not self._warned_realm:
+                self._warned_realm = True
+                log.warning("registry %s: its token service %s is neither https nor plain http on the "
+                            "registry's own loopback host; asking it for a token without credentials",
+                            self.registry, _origin(realm))
+            auth = None
         try:
-            answer = self.session.get(realm, params=fields, auth=basic, timeout=_TIMEOUT)
+            if auth and auth.identity_token:  # OAuth2: the refresh token for an access token
+                form = {"grant_type": "refresh_token", "refresh_token": auth.password, "client_id": CLIENT_ID,
+                        "scope": " ".join(scopes), **fields}
+                answer = self.session.post(realm, data=form, timeout=_TIMEOUT, stream=True)
+            else:
+                params = [*fields.items(), *(("scope", scope) for scope in scopes)]
+                basic = (auth.username, auth.password) if auth else None
+                answer = self.session.get(realm, params=params, auth=basic, timeout=_TIMEOUT, stream=True)
         except requests.RequestException as exc:
             raise ServiceError(f"registry {self.registry}: token service unreachable: {exc}") from None
         if answer.status_code != 200:
+            self._drain(answer)
             raise ServiceError(f"registry {self.registry}: token refused (HTTP {answer.status_code})")
+        body = self._read(answer, TOKEN_LIMIT)
         try:
-            payload = answer.json()
+            payload = json.loads(body)
         except ValueError:
             raise ServiceError(f"registry {self.registry}: token service did not answer JSON") from None
         token = (payload.get("token") or payload.get("access_token")) if isinstance(payload, dict) else None
@@ -265,7 +318,9 @@ class RegistryClient:
             raise ServiceError(f"registry {self.registry}: token service gave no token")
         return token
 
-    def _request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _request(self, method: str, path: str, *, limit: int = NO_BODY, **kwargs: Any) -> Answer:
+        """`method` on `path` (under /v2), answering a token or basic challenge once; the body of a
+        2xx answer is read up to `limit` bytes (ServiceError when larger), any other body is not."""
         url = f"{self.base}{path}"
         scope_key = path.split("/manifests/")[0].split("/tags/")[0].split("/blobs/")[0]
         headers = dict(kwargs.pop("headers", {}))
@@ -274,7 +329,8 @@ class RegistryClient:
             if auth_header:
                 headers["Authorization"] = auth_header
             try:
-                response = self.session.request(method, url, headers=headers, timeout=_TIMEOUT, **kwargs)
+                response = self.session.request(method, url, headers=headers, timeout=_TIMEOUT, stream=True,
+                                                **kwargs)
             except requests.RequestException as exc:
                 raise ServiceError(
                     f"registry {self.registry} is not reachable ({type(exc).__name__}); "
@@ -282,26 +338,37 @@ class RegistryClient:
                 ) from None
             # A 401 despite a cached token means it expired or lacks the scope (pull, then push):
             # answer the new challenge once.
-            if response.status_code != 401 or attempt:
-                return response
             challenge = response.headers.get("WWW-Authenticate", "")
+            if response.status_code != 401 or attempt:
+                break
+            self._drain(response)
             if challenge.lower().startswith("bearer"):
                 self._tokens[scope_key] = f"Bearer {self._token(challenge)}"
             elif challenge.lower().startswith("basic") and self.auth:
-                raw = f"{self.auth.username}:{self.auth.password}".encode()
+                auth = self.auth
+                assert auth is not None
+                raw = f"{auth.username}:{auth.password}".encode()
                 self._tokens[scope_key] = f"Basic {base64.b64encode(raw).decode()}"
             else:
-                return response
-        return response
+                break
+        if 200 <= response.status_code < 300 and method != "HEAD" and limit:
+            content = self._read(response, limit)
+        else:
+            content = b""
+            self._drain(response)
+        return Answer(response.status_code, response.headers, content, response.url, response.links)
 
-    def _fail(self, response: requests.Response, what: str) -> ServiceError:
+    def _fail(self, response: Answer, what: str) -> ServiceError:
         return ServiceError(f"registry {self.registry}: {what} failed (HTTP {response.status_code})")
 
     def ping(self) -> bool:
+        """Whether the registry answers its API; a 401 is an answer (no credentials are read for it)."""
         try:
-            return self._request("GET", "/").status_code in {200, 401}
-        except ServiceError:
+            response = self.session.get(f"{self.base}/", timeout=_TIMEOUT, stream=True)
+        except requests.RequestException:
             return False
+        self._drain(response)
+        return response.status_code in {200, 401}
 
     def tags(self, repository: str) -> list[str]:
         """Every tag, following `Link: <...>; rel="next"` pages: registries may cap the page size."""
@@ -309,7 +376,7 @@ class RegistryClient:
         path, params = f"/{repository}/tags/list", [("n", "10000")]
         seen: set[tuple[str, str]] = set()
         while True:
-            response = self._request("GET", path, params=params)
+            response = self._request("GET", path, params=params, limit=PAGE_LIMIT)
             if response.status_code == 404 and not seen:
                 return []
             if response.status_code != 200:
@@ -339,7 +406,8 @@ class RegistryClient:
 
     def get_manifest(self, repository: str, reference: str) -> Manifest | None:
         response = self._request(
-            "GET", f"/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_TYPES}
+            "GET", f"/{repository}/manifests/{reference}", headers={"Accept": MANIFEST_TYPES},
+            limit=MANIFEST_LIMIT,
         )
         if response.status_code == 404:
             return None
@@ -383,7 +451,7 @@ class RegistryClient:
         return None if headers is None else headers.get("Content-Type", "").split(";")[0]
 
     def _config(self, repository: str, config_digest: str, what: str) -> dict[str, Any]:
-        response = self._request("GET", f"/{repository}/blobs/{config_digest}")
+        response = self._request("GET", f"/{repository}/blobs/{config_digest}", limit=CONFIG_LIMIT)
         if response.status_code != 200:
             raise self._fail(response, f"reading the config of {what}")
         check_digest(response.content, config_digest, f"registry {self.registry}: {what}: its image config")
@@ -496,9 +564,10 @@ class RegistryClient:
         labels = (config.get("config") or {}).get("Labels") or {}
         return {str(k): str(v) for k, v in labels.items()}
 
-    def get_blob(self, repository: str, digest: str) -> bytes | None:
-        """A blob's bytes, checked against `digest`; None when the registry has no such blob."""
-        response = self._request("GET", f"/{repository}/blobs/{require_digest(digest, 'blob')}")
+    def get_blob(self, repository: str, digest: str, *, limit: int = BLOB_LIMIT) -> bytes | None:
+        """A blob's bytes, checked against `digest`; None when the registry has no such blob; a blob
+        larger than `limit` bytes is a ServiceError."""
+        response = self._request("GET", f"/{repository}/blobs/{require_digest(digest, 'blob')}", limit=limit)
         if response.status_code == 404:
             return None
         if response.status_code != 200:
@@ -512,12 +581,20 @@ class RegistryClient:
             raise self._fail(response, f"looking for blob {digest} in {repository}")
         return response.status_code == 200
 
-    def upload_blob(self, repository: str, data: bytes) -> str:
-        """Upload `data` as a blob (monolithic: POST then PUT), unless the registry has it; its digest."""
+    def upload_blob(self, repository: str, data: bytes, *, mount_from: str = "") -> str:
+        """Upload `data` as a blob (monolithic: POST then PUT), unless the registry has it; its digest.
+        With `mount_from`, another repository of this registry that holds the blob, the registry is
+        first asked to mount it from there (no bytes sent); a token registry wants `pull,push` here
+        and `pull` there for that, which its challenge asks for."""
         digest = digest_of(data)
         if self.has_blob(repository, digest):
             return digest
-        started = self._request("POST", f"/{repository}/blobs/uploads/")
+        params = [("mount", digest), ("from", mount_from)] if mount_from else []
+        started = self._request("POST", f"/{repository}/blobs/uploads/", params=params)
+        if started.status_code == 201 and mount_from:
+            self._check_stored(started, digest)
+            log.info("blob %s mounted into %s from %s", digest, repository, mount_from)
+            return digest
         location = started.headers.get("Location", "")
         if started.status_code != 202 or not location:
             raise self._fail(started, f"starting a blob upload to {repository}")
@@ -528,8 +605,11 @@ class RegistryClient:
                                  headers={"Content-Type": "application/octet-stream"})
         if finished.status_code not in {201, 204}:
             raise self._fail(finished, f"uploading blob {digest} to {repository}")
-        answered = finished.headers.get("Docker-Content-Digest")
+        self._check_stored(finished, digest)
+        return digest
+
+    def _check_stored(self, answer: Answer, digest: str) -> None:
+        answered = answer.headers.get("Docker-Content-Digest")
         if answered is not None and answered != digest:
             raise VerificationError(f"registry {self.registry}: uploaded a blob with digest {digest}, "
                                     f"but the registry says it stored {answered}")
-        return digest

@@ -1,5 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Subversion (dist.apache.org style dev/ and release/ trees), never prompting for anything."""
+"""Subversion (dist.apache.org style dev/ and release/ trees), never prompting for anything.
+
+What is read from a repository (a file, a folder's listing, KEYS over http) is read up to a limit the
+caller may state (defaults below): a server that sends more is stopped with one error line.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,14 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from release.adapters.cmd import run
+from release.adapters.cmd import run, run_limited
+from release.adapters.net import CHUNK, read_limited
 from release.errors import CommandError, ServiceError
 
 _HINT = "install Subversion (Debian: apt-get install subversion)"
+TEXT_LIMIT = 16 << 20  # a KEYS file: Apache's largest are a few MB
+FILE_LIMIT = 64 << 20  # a signature, a checksum, a release record
+LISTING_LIMIT = 16 << 20  # the names in one folder
 _MISSING = ("W170000", "E170000", "E200009", "E160013", "W160013")  # the svn codes for "no such path"
 
 
@@ -114,14 +122,16 @@ def put_files(url: str, files: Mapping[str, Path], message: str) -> int | None:
     return _committed_revision(result.stdout) if result.stdout.strip() else None
 
 
-def cat_bytes(url: str) -> bytes | None:
-    """The bytes of file `url`, or None when there is no such file (paths may contain `@`)."""
+def cat_bytes(url: str, *, limit: int = FILE_LIMIT) -> bytes | None:
+    """The bytes of file `url`, or None when there is no such file (paths may contain `@`); at most
+    `limit` bytes (ServiceError when it is larger)."""
     if not exists(_literal(url)):
         return None
-    with tempfile.TemporaryDirectory(prefix="svn-cat-") as tmp:
-        dest = Path(tmp) / "file"
-        run(_svn("export", "--quiet", _literal(url), str(dest)), hint=_HINT)
-        return dest.read_bytes()
+    result = run_limited(_svn("cat", _literal(url)), limit=limit, source=url, hint=_HINT)
+    if result.returncode != 0:
+        lines = result.stderr.strip().splitlines()
+        raise ServiceError(f"svn cat {url} failed: {lines[-1] if lines else 'no output'}")
+    return result.stdout
 
 
 def copy(source_url: str, target_url: str, message: str) -> int:
@@ -131,15 +141,17 @@ def copy(source_url: str, target_url: str, message: str) -> int:
     return _committed_revision(result.stdout)
 
 
-def list_folder(url: str) -> list[str]:
-    """The names in folder `url` (folders without their trailing `/`); [] when it does not exist."""
-    result = run(_svn("list", url), check=False, hint=_HINT)
+def list_folder(url: str, *, limit: int = LISTING_LIMIT) -> list[str]:
+    """The names in folder `url` (folders without their trailing `/`); [] when it does not exist; a
+    listing larger than `limit` bytes is a ServiceError."""
+    result = run_limited(_svn("list", url), limit=limit, source=url, hint=_HINT)
     if result.returncode != 0:
         if any(code in result.stderr for code in _MISSING):
             return []
         lines = result.stderr.strip().splitlines()
         raise ServiceError(f"svn list {url} failed: {lines[-1] if lines else 'no output'}")
-    return sorted(line.rstrip("/") for line in result.stdout.splitlines() if line.strip())
+    listing = result.stdout.decode("utf-8", errors="replace")
+    return sorted(line.rstrip("/") for line in listing.splitlines() if line.strip())
 
 
 def remove(urls: Sequence[str], message: str) -> int:
@@ -148,20 +160,21 @@ def remove(urls: Sequence[str], message: str) -> int:
     return _committed_revision(result.stdout)
 
 
-def read_text(url: str) -> str:
-    """A text file (like KEYS) at `url`: `svn cat` for repository URLs, a plain GET for http(s)."""
+def read_text(url: str, *, limit: int = TEXT_LIMIT) -> str:
+    """A text file (like KEYS) at `url`: `svn cat` for repository URLs, a plain GET for http(s); at
+    most `limit` bytes (ServiceError when it is larger)."""
     if url.startswith(("http://", "https://")):
         try:
             with urllib.request.urlopen(url, timeout=60) as response:
-                data: bytes = response.read()
+                data = read_limited(iter(lambda: response.read(CHUNK), b""), limit, url)
         except (urllib.error.URLError, OSError) as exc:
             raise ServiceError(f"cannot download {url}: {exc}") from None
         return data.decode("utf-8")
-    result = run(["svn", "cat", "--non-interactive", url], check=False, hint=_HINT)
+    result = run_limited(["svn", "cat", "--non-interactive", url], limit=limit, source=url, hint=_HINT)
     if result.returncode != 0:
         lines = result.stderr.strip().splitlines()
         raise ServiceError(f"cannot read {url}: {lines[-1] if lines else 'svn cat failed'}")
-    return result.stdout
+    return result.stdout.decode("utf-8")
 
 
 def _committed_revision(output: str) -> int:

@@ -33,15 +33,20 @@ def ci(c: Context, check: bool = False, profile: str = "", out: str = "", graph:
         console.table("Jobs", ["workflow", "job", "needs", "matrix", "runs"],
                       [(j.workflow, j.job, ", ".join(j.needs) or "-", j.matrix or "-", "; ".join(j.commands))
                        for j in job_graph(found)])
+    requirements = ci_files.requirements_problem(config.root, found, settings)
     if check:
         problems = ci_files.differences(folder, expected)
         if problems:
             lines = ", ".join(f"{p.file} {HOW[p.problem]}" for p in problems)
             fix = f"regenerate with `{settings.command}` and commit the result"
             raise RefusedError(f"{folder}: {lines}; {fix}")
+        if requirements:
+            raise RefusedError(requirements)
         console.ok(f"{folder}: {', '.join(expected)} match the config")
         return
     changed = ci_files.write(folder, expected)
     for change in changed:
         console.progress(f"{folder / change.file}: {'removed' if change.problem == 'stale' else 'written'}")
     console.ok(f"{folder}: {', '.join(expected)} " + ("updated" if changed else "already up to date"))
+    if requirements:
+        console.warn(requirements)

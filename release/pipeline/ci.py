@@ -7,10 +7,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from release import __version__
 from release.config import ReleaseConfig, load_config
 from release.errors import ConfigError
-from release.plan.workflows import TOOL, Settings, Workflow, is_generated, platforms_of, render
+from release.plan.workflows import (
+    REQUIREMENTS_FILE,
+    TOOL,
+    Settings,
+    Workflow,
+    is_generated,
+    platforms_of,
+    render,
+)
 
 WORKFLOWS_DIR = ".github/workflows"
 
@@ -82,3 +93,38 @@ def write(folder: Path, expected: Mapping[str, str]) -> list[Difference]:
         else:
             path.write_text(expected[change.file], encoding="utf-8")
     return changed
+
+
+def requirements_problem(root: Path, found: tuple[Workflow, ...], settings: Settings) -> str:
+    """What is wrong with REQUIREMENTS_FILE, which the jobs holding secrets install by hash: "" when
+    no job installs from it, or when it pins every requirement with a hash and the tool at the
+    version that generated the workflows (this repository: its own requirements, the checkout is
+    installed apart)."""
+    if not any(REQUIREMENTS_FILE in render(w, settings.command) for w in found):
+        return ""
+    path = root / REQUIREMENTS_FILE
+    how = (f"make it with `pip-compile --generate-hashes` (or `uv pip compile --generate-hashes`) from a "
+           f"line `{TOOL}=={settings.tool_version}`; docs/ci.md")
+    holds = f"the jobs holding secrets install {TOOL} by hash from it"
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return f"{REQUIREMENTS_FILE} is missing: {holds}; {how}"
+    pinned: dict[str, str] = {}
+    for line in text.replace("\\\n", " ").splitlines():
+        words = line.split("#", 1)[0].split()
+        if not words or words[0].startswith("-"):
+            continue
+        try:
+            requirement = Requirement(words[0])
+        except InvalidRequirement:
+            return f"{REQUIREMENTS_FILE}: {words[0][:60]!r} is not a requirement; {how}"
+        specifiers = list(requirement.specifier)
+        if len(specifiers) != 1 or specifiers[0].operator != "==" or not any(
+                w.startswith("--hash=") for w in words[1:]):
+            return f"{REQUIREMENTS_FILE}: {words[0][:60]} is not pinned with == and a --hash; {how}"
+        pinned[canonicalize_name(requirement.name)] = specifiers[0].version
+    if not settings.from_checkout and pinned.get(TOOL) != settings.tool_version:
+        return (f"{REQUIREMENTS_FILE} pins {TOOL} {pinned.get(TOOL, 'nowhere')}, not {settings.tool_version} "
+                f"(the version that writes the workflows); {how}")
+    return ""

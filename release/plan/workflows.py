@@ -13,13 +13,22 @@ same commands a release manager runs by hand, split where they can run on separa
 - refresh.yml: on a schedule and by hand, `refresh` rebuilds the images whose base moved.
 - tests.yml: the README's test command, for this tool's own repository.
 
-The jobs meet through the registry and the index, which the repository's secrets open. With a
-`sandbox` value each job brings the sandbox up on its runner instead (as root, in a Debian
-container); what a join needs from an image job's sandbox registry travels as an artifact.
+The jobs meet through the registry and the index, which the secrets open. With a `sandbox` value
+each job brings the sandbox up on its runner instead (as root, in a Debian container); what a join
+needs from an image job's sandbox registry travels as an artifact.
+
+What protects the secrets (docs/ci.md, "Protections"): every job that holds one runs in the
+protected environment `ci-environment` names (its secrets live there, not in the repository), and
+installs this tool by hash (`pip install --require-hashes -r .github/release-requirements.txt`);
+release jobs run only from tags or `release-branch`, master and refresh jobs only from main (an `if:`
+on the ref, besides the environment's own branch rules); no workflow holding secrets is started by
+a pull request; every action is pinned by its full commit (ACTIONS); `permissions:` is empty at the
+top and each job gets what it uses (contents: read; packages: write where it pushes to GHCR).
 """
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,10 +51,31 @@ RUNNER_PYTHON = "3.11"
 SANDBOX_CONTAINER = {"image": "python:3.11-bookworm", "options": "--privileged",
                      "volumes": ["/var/lib/docker"]}
 
-CHECKOUT = "actions/checkout@v6"  # the first majors on the node24 runtime
-SETUP_PYTHON = "actions/setup-python@v6"
-UPLOAD = "actions/upload-artifact@v6"
-DOWNLOAD = "actions/download-artifact@v7"
+# Every action by the full commit its release tag named when it was pinned (a tag can be moved to
+# other code, a commit cannot); the files show the release beside it as a comment. To update one, take
+# the commit of the new release's tag: `git ls-remote https://github.com/actions/checkout
+# 'refs/tags/v6.1.0^{}'` (the `^{}` line of an annotated tag), and check the release notes.
+ACTIONS: dict[str, tuple[str, str]] = {  # action -> (commit, release)
+    "actions/checkout": ("d23441a48e516b6c34aea4fa41551a30e30af803", "v6.1.0"),
+    "actions/setup-python": ("ece7cb06caefa5fff74198d8649806c4678c61a1", "v6.3.0"),
+    "actions/upload-artifact": ("b7c566a772e6b6bfb58ed0dc250532a479d7789f", "v6.0.0"),
+    "actions/download-artifact": ("37930b1c2abaa49bbe596cd826c3c89aef350131", "v7.0.0"),
+}
+
+
+def pinned(action: str) -> str:
+    """`owner/name@<full commit>` of an action in ACTIONS."""
+    return f"{action}@{ACTIONS[action][0]}"
+
+
+CHECKOUT = pinned("actions/checkout")  # the first majors on the node24 runtime
+SETUP_PYTHON = pinned("actions/setup-python")
+UPLOAD = pinned("actions/upload-artifact")
+DOWNLOAD = pinned("actions/download-artifact")
+# The tool and every requirement of it, pinned with their hashes: what the jobs that hold secrets
+# install (the repository keeps it; docs/ci.md says how to make it).
+REQUIREMENTS_FILE = ".github/release-requirements.txt"
+NO_PERMISSIONS: dict[str, str] = {}  # the workflows' own default: each job says what it needs
 
 # Repository secrets the workflows read (names only: the values stay in the repository's settings)
 REGISTRY_USERNAME = "REGISTRY_USERNAME"
@@ -121,13 +151,22 @@ def _run(name: str, command: str, env: Mapping[str, str] | None = None, **extra:
     return step
 
 
-def _install(settings: Settings) -> dict[str, Any]:
+def _install(settings: Settings, *, by_hash: bool) -> dict[str, Any]:
+    """The tool: by hash from REQUIREMENTS_FILE in a job that holds secrets (nothing else it runs
+    may come from an index unchecked), else this release of it from the index."""
     if settings.from_checkout:  # this repository: the tool under test is the checkout
+        if by_hash:
+            return _run(f"Install {TOOL}'s requirements by hash, then the checkout",
+                        f"pip install --require-hashes -r {REQUIREMENTS_FILE}\n"
+                        "pip install --no-deps --no-build-isolation -e .\n")
         return _run(f"Install {TOOL} from the checkout", "pip install -e .")
+    if by_hash:
+        return _run(f"Install {TOOL} by hash", f"pip install --require-hashes -r {REQUIREMENTS_FILE}")
     return _run(f"Install {TOOL}", f"pip install {TOOL}=={settings.tool_version}")
 
 
-def _setup(config: ReleaseConfig, settings: Settings, *, full_history: bool = False) -> list[dict[str, Any]]:
+def _setup(config: ReleaseConfig, settings: Settings, *, by_hash: bool,
+           full_history: bool = False) -> list[dict[str, Any]]:
     checkout: dict[str, Any] = {"persist-credentials": False}
     if full_history:  # refresh reads the Dockerfile of the commit an image was built from
         checkout["fetch-depth"] = 0
@@ -135,8 +174,27 @@ def _setup(config: ReleaseConfig, settings: Settings, *, full_history: bool = Fa
     if not config.uses_sandbox:  # the sandbox's container has its Python
         steps.append({"name": "Set up Python", "uses": SETUP_PYTHON,
                       "with": {"python-version": RUNNER_PYTHON}})
-    steps.append(_install(settings))
+    steps.append(_install(settings, by_hash=by_hash))
     return steps
+
+
+def holds_secrets(steps: Sequence[dict[str, Any]]) -> bool:
+    """Whether a job's steps read a secret (the registry's, twine's, the signing key, GITHUB_TOKEN)."""
+    return any("secrets." in str(value) for step in steps for value in step.get("env", {}).values())
+
+
+def on_ref(*refs: str) -> str:
+    """An `if:` true only on these refs: `refs/heads/main` exactly, or `refs/tags/` for any tag."""
+    return " || ".join(f"startsWith(github.ref, '{ref}')" if ref.endswith("/") else f"github.ref == '{ref}'"
+                       for ref in refs)
+
+
+def main_only() -> str:
+    return on_ref(f"refs/heads/{MAIN_BRANCH}")
+
+
+def release_refs(config: ReleaseConfig) -> str:
+    return on_ref(f"refs/heads/{config.release_branch}", "refs/tags/")
 
 
 def _login(config: ReleaseConfig) -> list[dict[str, Any]]:
@@ -205,23 +263,30 @@ def _carry_registry_down(config: ReleaseConfig) -> list[dict[str, Any]]:
 # --- jobs -------------------------------------------------------------------------------------------
 
 
-def _job(config: ReleaseConfig, steps: list[dict[str, Any]], *, needs: Sequence[str] = (),
-         timeout: int = 30, name: str = "", runs_on: str = RUNNERS[HOST_PLATFORM],
-         strategy: dict[str, Any] | None = None) -> dict[str, Any]:
+def _job(config: ReleaseConfig, settings: Settings, steps: list[dict[str, Any]], *, when: str,
+         needs: Sequence[str] = (), timeout: int = 30, name: str = "", runs_on: str = RUNNERS[HOST_PLATFORM],
+         strategy: dict[str, Any] | None = None, full_history: bool = False) -> dict[str, Any]:
+    """A job running `steps` after checking out and installing the tool, only when `when` holds
+    (an `if:` on the ref); one that holds secrets runs in the protected environment and installs by
+    hash."""
+    secret = holds_secrets(steps)
     job: dict[str, Any] = {}
     if name:
         job["name"] = name
     if needs:
         job["needs"] = list(needs)
+    job["if"] = when
     job["runs-on"] = runs_on
+    if secret:
+        job["environment"] = config.ci_environment
+    logs_in_to_ghcr = any(s.get("name") == f"Log in to {GHCR}" for s in steps)
+    job["permissions"] = {"contents": "read", **({"packages": "write"} if logs_in_to_ghcr else {})}
     if config.uses_sandbox:
         job["container"] = dict(SANDBOX_CONTAINER)
-    if config.registry == GHCR:
-        job["permissions"] = {"contents": "read", "packages": "write"}
     job["timeout-minutes"] = timeout
     if strategy:
         job["strategy"] = strategy
-    job["steps"] = steps
+    job["steps"] = [*_setup(config, settings, by_hash=secret, full_history=full_history), *steps]
     return job
 
 
@@ -248,12 +313,12 @@ def _tests(config: ReleaseConfig, settings: Settings) -> Workflow:
         _run("Install nox", "pip install nox"),
         _run("Lint and test", "nox -s lint tests"),
     ]
-    job = _job(config, steps, timeout=90)
-    job["container"] = dict(SANDBOX_CONTAINER)
+    job = {"runs-on": RUNNERS[HOST_PLATFORM], "permissions": {"contents": "read"},
+           "container": dict(SANDBOX_CONTAINER), "timeout-minutes": 90, "steps": steps}
     return Workflow("tests.yml", {
         "name": "Tests",
         "on": {"push": {"branches": [MAIN_BRANCH]}, "pull_request": {}},
-        "permissions": {"contents": "read"},
+        "permissions": NO_PERMISSIONS,
         "concurrency": {"group": "tests-${{ github.ref }}", "cancel-in-progress": True},
         "jobs": {"tests": job},
     })
@@ -262,7 +327,6 @@ def _tests(config: ReleaseConfig, settings: Settings) -> Workflow:
 def _master_images(config: ReleaseConfig, settings: Settings) -> Workflow:
     strategy, runs_on, name, suffix = image_matrix(config, settings.platforms)
     images = [
-        *_setup(config, settings),
         *_login(config),
         _run("Build, smoke and push master-python" + matrix("python"),
              _tool(settings, "images", "--master", "--python", matrix("python"), *_platform_option(settings),
@@ -271,32 +335,33 @@ def _master_images(config: ReleaseConfig, settings: Settings) -> Workflow:
         *_sandbox_down(config),
     ]
     join = [
-        *_setup(config, settings),
         *_login(config),
         *_carry_registry_down(config),
         _run("Move master", _tool(settings, "publish", "--master")),
         *_sandbox_down(config),
     ]
+    when = main_only()
     return Workflow("master-images.yml", {
         "name": "Master images",
         "on": {"push": {"branches": [MAIN_BRANCH]}, "workflow_dispatch": {}},
-        "permissions": {"contents": "read"},
+        "permissions": NO_PERMISSIONS,
         "concurrency": {"group": "master-images", "cancel-in-progress": False},
         "jobs": {
-            "images": _job(config, images, name=name, runs_on=runs_on, strategy=strategy, timeout=90),
-            "publish": _job(config, join, needs=["images"]),
+            "images": _job(config, settings, images, when=when, name=name, runs_on=runs_on, strategy=strategy,
+                           timeout=90),
+            "publish": _job(config, settings, join, when=when, needs=["images"]),
         },
     })
 
 
 def _release(config: ReleaseConfig, settings: Settings) -> Workflow:
     strategy, runs_on, name, suffix = image_matrix(config, settings.platforms)
+    when = release_refs(config)
     version = f'--version "${VERSION_ENV}"'
     dist = "dist/${{ inputs.version }}/"
     download_dist = {"name": "Take the signed packages", "uses": DOWNLOAD,
                      "with": {"name": "dist", "path": dist}}
     build = [
-        *_setup(config, settings),
         _run("Build", _tool(settings, "build", version)),
         *_import_key(config),
         _run("Sign", _tool(settings, "sign", version)),
@@ -305,7 +370,6 @@ def _release(config: ReleaseConfig, settings: Settings) -> Workflow:
         *_sandbox_down(config),
     ]
     images = [
-        *_setup(config, settings),
         download_dist,
         *_login(config),
         _run("Build, smoke and push ${{ inputs.version }}-python" + matrix("python"),
@@ -315,7 +379,6 @@ def _release(config: ReleaseConfig, settings: Settings) -> Workflow:
         *_sandbox_down(config),
     ]
     publish = [
-        *_setup(config, settings),
         download_dist,
         *_login(config),
         *_import_key(config),
@@ -331,21 +394,20 @@ def _release(config: ReleaseConfig, settings: Settings) -> Workflow:
         "on": {"workflow_dispatch": {"inputs": {"version": {
             "description": "the PEP 440 version to release, e.g. 1.10.6 or 1.10.6rc1",
             "required": True, "type": "string"}}}},
-        "permissions": {"contents": "read"},
+        "permissions": NO_PERMISSIONS,
         "concurrency": {"group": "release-${{ inputs.version }}", "cancel-in-progress": False},
         "env": {VERSION_ENV: "${{ inputs.version }}"},
         "jobs": {
-            "build": _job(config, build),
-            "images": _job(config, images, needs=["build"], name=name, runs_on=runs_on, strategy=strategy,
-                           timeout=90),
-            "publish": _job(config, publish, needs=["build", "images"]),
+            "build": _job(config, settings, build, when=when),
+            "images": _job(config, settings, images, when=when, needs=["build"], name=name, runs_on=runs_on,
+                           strategy=strategy, timeout=90),
+            "publish": _job(config, settings, publish, when=when, needs=["build", "images"]),
         },
     })
 
 
 def _refresh(config: ReleaseConfig, settings: Settings) -> Workflow:
     steps = [
-        *_setup(config, settings, full_history=True),
         *_login(config),
         _run("Rebuild the images whose base image moved", _tool(settings, "refresh")),
         {"name": "Keep the refresh log", "uses": UPLOAD,
@@ -355,9 +417,9 @@ def _refresh(config: ReleaseConfig, settings: Settings) -> Workflow:
     return Workflow("refresh.yml", {
         "name": "Refresh images",
         "on": {"schedule": [{"cron": REFRESH_CRON}], "workflow_dispatch": {}},
-        "permissions": {"contents": "read"},
+        "permissions": NO_PERMISSIONS,
         "concurrency": {"group": "refresh", "cancel-in-progress": False},
-        "jobs": {"refresh": _job(config, steps, timeout=120)},
+        "jobs": {"refresh": _job(config, settings, steps, when=main_only(), timeout=120, full_history=True)},
     })
 
 
@@ -395,10 +457,21 @@ def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 _Dumper.add_representer(str, _string)
 
 
+_PINNED_LINE = re.compile(r"^(\s*(?:- )?uses: )([\w.-]+/[\w./-]+)@([0-9a-f]{40})$", re.M)
+
+
+def _release_comment(found: re.Match[str]) -> str:
+    action, commit = found.group(2), found.group(3)
+    known = ACTIONS.get(action)
+    release = known[1] if known and known[0] == commit else "unknown release"
+    return f"{found.group(0)}  # {release}"
+
+
 def render(workflow: Workflow, command: str) -> str:
-    """The file's text: a header naming the command that regenerates it, then the YAML."""
+    """The file's text: a header naming the command that regenerates it, then the YAML, each pinned
+    action followed by its release as a comment."""
     body = yaml.dump(workflow.data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=110)
-    return HEADER.format(command=command) + body
+    return HEADER.format(command=command) + _PINNED_LINE.sub(_release_comment, body)
 
 
 def is_generated(text: str) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
-import io
 import logging
 import os
 import re
@@ -154,7 +153,8 @@ def target_versions(tree: Path, distributions: Sequence[Distribution], version: 
 
 def write_tarball(tree: Path, target: Path, *, top: str, epoch: int) -> Path:
     """`tree` under `<top>/` as a byte-reproducible .tar.gz: sorted names, no owners, fixed modes
-    (0644, 0755 for folders and executables), mtime `epoch`, a gzip header without name or time."""
+    (0644, 0755 for folders and executables), mtime `epoch`, a gzip header without name or time.
+    Files are read in pieces as they are written: a large one is never held in memory."""
     paths = {top: tree}
     for folder, dirs, names in os.walk(tree):
         for path in (Path(folder) / name for name in [*dirs, *names]):
@@ -162,17 +162,20 @@ def write_tarball(tree: Path, target: Path, *, top: str, epoch: int) -> Path:
     with open(target, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as packed, \
             tarfile.open(fileobj=packed, mode="w", format=tarfile.PAX_FORMAT) as archive:
         for name in sorted(paths):
-            path, data = paths[name], None
+            path = paths[name]
             info = tarfile.TarInfo(name)
             info.mtime, info.uid, info.gid, info.uname, info.gname = epoch, 0, 0, "", ""
             if path.is_symlink():
                 info.type, info.linkname, info.mode = tarfile.SYMTYPE, str(path.readlink()), 0o777
+                archive.addfile(info)
             elif path.is_dir():
                 info.type, info.mode = tarfile.DIRTYPE, 0o755
+                archive.addfile(info)
             else:
-                data = path.read_bytes()
-                info.size, info.mode = len(data), 0o755 if path.stat().st_mode & 0o111 else 0o644
-            archive.addfile(info, None if data is None else io.BytesIO(data))
+                with open(path, "rb") as data:
+                    status = os.fstat(data.fileno())
+                    info.size, info.mode = status.st_size, 0o755 if status.st_mode & 0o111 else 0o644
+                    archive.addfile(info, data)
     return target
 
 

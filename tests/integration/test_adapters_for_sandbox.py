@@ -173,6 +173,14 @@ class FakeResponse:
     status_code: int
     content: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    url: str = ""
+    links: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def iter_content(self, size: int) -> Iterator[bytes]:
+        yield self.content
+
+    def close(self) -> None:
+        pass
 
 
 class FakeSession:

@@ -24,14 +24,21 @@ import pytest
 import yaml
 from conftest import REPO_ROOT, git, make_sample_repo
 
-from integration.workflow_runner import JobRun, WorkflowFailed, WorkflowRunner, job_order, runner_env
-from release import sandbox
+from integration.workflow_runner import (
+    JobRun,
+    WorkflowFailed,
+    WorkflowRunner,
+    job_order,
+    ref_condition,
+    runner_env,
+)
+from release import __version__, sandbox
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import load_config, parse_config
 from release.plan.images import OCI
 from release.plan.release import TargetState, plan_release
-from release.plan.workflows import Settings, render, workflows
+from release.plan.workflows import REQUIREMENTS_FILE, Settings, render, workflows
 from release.record import load_record, sha256_of
 from release.versions import parse_version
 
@@ -149,13 +156,32 @@ def signing_key_secret(services: sandbox.Services) -> str:
     return result.stdout
 
 
+@pytest.fixture(scope="module")
+def tool_requirements(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """What the jobs holding secrets install by hash: this tool, pinned to the sha256 of its wheel
+    built from this checkout. (The runner's Python has the tool already, and pip checks no hash of
+    what is installed: the file's form is what the jobs depend on here.)"""
+    wheels = tmp_path_factory.mktemp("tool-wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(wheels),
+                    str(REPO_ROOT)], check=True, capture_output=True)
+    (wheel,) = wheels.glob("release_pipeline-*.whl")
+    return f"release-pipeline=={__version__} \\\n    --hash=sha256:{sha256_of(wheel)}\n"
+
+
 @pytest.fixture
-def origin(tmp_path: Path, services: sandbox.Services, tool_bin: Path) -> Path:
-    """The sample's repository with its endpoints and the workflows `release-pipeline ci` wrote."""
+def origin(tmp_path: Path, services: sandbox.Services, tool_bin: Path, tool_requirements: str) -> Path:
+    """The sample's repository with its endpoints, the workflows `release-pipeline ci` wrote and the
+    requirements file by hash it asks for."""
     repo = make_sample_repo(tmp_path / "origin")
     configure_endpoints(repo, services)
     env = runner_env([tool_bin, Path(sys.executable).parent], REPO_ROOT)
-    subprocess.run(["release-pipeline", "ci"], cwd=repo, env=env, check=True, capture_output=True, text=True)
+    written = subprocess.run(["release-pipeline", "ci"], cwd=repo, env=env, check=True, capture_output=True,
+                             text=True)
+    assert f"{REQUIREMENTS_FILE} is missing" in written.stderr  # said once, before the file is there
+    (repo / REQUIREMENTS_FILE).write_text(tool_requirements, encoding="utf-8")
+    checked = subprocess.run(["release-pipeline", "ci", "--check"], cwd=repo, env=env, capture_output=True,
+                             text=True)
+    assert checked.returncode == 0, checked.stderr
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "CI: workflows and endpoints")
     return repo
@@ -216,6 +242,22 @@ def test_release_workflow_job_by_job_ends_where_a_one_machine_release_does(
     assert (runs[-1].clone / "dist" / VERSION / "release.json.asc").exists()
     artifacts = release.work / "artifacts-release"
     assert sorted(p.name for p in artifacts.iterdir()) == ["dist", f"release-{VERSION}"]
+
+
+@pytest.mark.sandbox
+def test_a_release_started_on_another_branch_runs_no_job(origin: Path, services: sandbox.Services,
+                                                        tool_bin: Path) -> None:
+    """Anyone who can push a branch can start release.yml on it: every job is skipped there, so no
+    secret is handed to that branch's code (on GitHub the environment's branch rules hold too)."""
+    registry = RegistryClient(services.registry)
+    before = registry.tags(IMAGE)
+    elsewhere = runner(origin, services, tool_bin, inputs={"version": VERSION}, ref="refs/heads/feature")
+    assert elsewhere.run(origin / ".github" / "workflows" / "release.yml") == []
+    assert elsewhere.skipped == ["build", "images", "publish"]
+    assert registry.tags(IMAGE) == before
+    for ref in ("refs/heads/main", "refs/tags/1.10.6"):
+        workflow = yaml.safe_load((origin / ".github" / "workflows" / "release.yml").read_text())
+        assert all(ref_condition(job["if"], ref) for job in workflow["jobs"].values())
 
 
 @pytest.mark.sandbox

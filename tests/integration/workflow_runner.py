@@ -7,12 +7,16 @@ What GitHub does and this does instead:
 - `actions/setup-python` is skipped: every job uses the Python this runner is given;
 - `actions/upload-artifact` / `download-artifact` copy the paths into and out of a folder per
   artifact (`pattern` + `merge-multiple` merge every matching one);
-- `${{ secrets.X }}`, `${{ inputs.X }}`, `${{ matrix.X }}`, `${{ env.X }}` and `${{ github.actor }}`
-  come from the mappings the test gives; any other expression, `uses:` or `if:` stops the run, so
-  nothing in a workflow is silently left out;
+- `${{ secrets.X }}`, `${{ inputs.X }}`, `${{ matrix.X }}`, `${{ env.X }}`, `${{ github.actor }}` and
+  `${{ github.ref }}` come from the mappings the test gives (the ref: `ref`, a branch by default);
+  any other expression, `uses:` or `if:` stops the run, so nothing in a workflow is silently left out;
+- a job's `if:` on the ref (`github.ref == '...'`, `startsWith(github.ref, '...')`, joined by `||`)
+  is evaluated: a job whose condition is false is skipped, and so are the jobs that need it;
 - each `run:` goes to `bash --noprofile --norc -eo pipefail`, as on GitHub, in the job's clone
   with the job's env; every job has its own GNUPGHOME and DOCKER_CONFIG, as on a fresh runner.
-`runs-on` and `container` are not emulated: this machine is the runner.
+`runs-on` and `container` are not emulated: this machine is the runner. Neither are `permissions`
+(no job here has a GITHUB_TOKEN) nor `environment` (the test gives the secrets a protected
+environment would hold).
 """
 
 from __future__ import annotations
@@ -37,6 +41,21 @@ EXPRESSION = re.compile(r"\$\{\{\s*([^}]*?)\s*\}\}")
 
 class WorkflowFailed(AssertionError):
     pass
+
+
+_REF_TEST = re.compile(r"github\.ref == '([^']*)'|startsWith\(github\.ref, '([^']*)'\)")
+
+
+def ref_condition(condition: str, ref: str) -> bool:
+    """A job's `if:` on the ref, as GitHub evaluates it; any other expression is not emulated."""
+    results = []
+    for part in condition.split(" || "):
+        found = _REF_TEST.fullmatch(part.strip())
+        if found is None:
+            raise WorkflowFailed(f"if: {condition} is not emulated")
+        exact, prefix = found.groups()
+        results.append(ref == exact if exact is not None else ref.startswith(prefix))
+    return any(results)
 
 
 @dataclass
@@ -90,6 +109,8 @@ class WorkflowRunner:
     inputs: Mapping[str, str] = field(default_factory=dict)
     after_job: Callable[[JobRun], None] = lambda run: None
     timeout: float = 1800
+    ref: str = "refs/heads/main"  # what the run was started on
+    skipped: list[str] = field(default_factory=list)  # jobs whose `if:` (or a needed job's) was false
 
     def run(self, workflow: Path) -> list[JobRun]:
         data = yaml.safe_load(workflow.read_text(encoding="utf-8"))
@@ -97,6 +118,11 @@ class WorkflowRunner:
         artifacts = self.work / f"artifacts-{workflow.stem}"
         for name in job_order(data["jobs"]):
             job = data["jobs"][name]
+            condition = job.get("if")
+            needed_skipped = set(job.get("needs", ())) & set(self.skipped)
+            if needed_skipped or (condition is not None and not ref_condition(str(condition), self.ref)):
+                self.skipped.append(name)
+                continue
             for combo in combinations(job):
                 run = self._job(name, job, combo, data.get("env", {}), artifacts)
                 done.append(run)
@@ -109,7 +135,7 @@ class WorkflowRunner:
             context, _, key = expr.partition(".")
             sources: dict[str, Mapping[str, str]] = {
                 "secrets": self.secrets, "inputs": self.inputs, "matrix": run.matrix, "env": env,
-                "github": {"actor": "workflow-runner"},
+                "github": {"actor": "workflow-runner", "ref": self.ref},
             }
             if context not in sources or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key):
                 raise WorkflowFailed(f"{run.label}: expression not emulated: {found.group(0)}")

@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tomllib
 from conftest import FIXTURES, REPO_ROOT
+from fault_helpers import BAD_CONFIG_PAIRS, VALID_CONFIG_PAIRS, config_refusal_prefix, with_bad_value
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -80,6 +82,8 @@ FULL: dict[str, Any] = {
     "atr-committee": "airflow",
     "trains": {"providers": {"distributions": "providers/**", "version": "provider.yaml",
                              "tag": "providers-{id}/{version}", "svn": "flat"}},
+    "ci-environment": "pypi-release",
+    "release-branch": "v3-1-stable",
 }
 
 
@@ -153,6 +157,8 @@ def test_every_key_is_read() -> None:
         trains=(Train("providers", pattern="providers/**", version=VersionSource(VersionFrom.PROVIDER_YAML,
                                                                                  "provider.yaml"),
                       tag="providers-{id}/{version}", svn=SvnLayout.FLAT),),
+        ci_environment="pypi-release",
+        release_branch="v3-1-stable",
     )
     assert not config.uses_sandbox
     assert config.main == Distribution("apache-airflow")
@@ -515,7 +521,14 @@ def test_bad_uids_are_refused(uid: int) -> None:
     assert refused(with_(uid=uid)).startswith("[tool.release] uid:")
 
 
-@pytest.mark.parametrize("uid", [1, 1000, 50000, 2**31 - 1])
+@pytest.mark.parametrize("uid", [1, 100, 999, 65534])
+def test_uids_of_the_base_images_system_accounts_are_refused(uid: int) -> None:
+    """useradd in the Dockerfile refuses them late ("UID 1 is not unique": daemon), after the build."""
+    assert refused(with_(uid=uid)) == (f"[tool.release] uid: {uid} belongs to a system account of the base "
+                                       "image (below 1000, or nobody); choose one like 50000")
+
+
+@pytest.mark.parametrize("uid", [1000, 50000, 65533, 65535, 2**31 - 1])
 def test_good_uids(uid: int) -> None:
     assert parse(with_(uid=uid)).uid == uid
 
@@ -1143,3 +1156,103 @@ def test_policy_keys_have_types(key: str, value: Any) -> None:
 def test_the_announcement_goes_to_the_announce_list_else_the_mailing_list() -> None:
     assert parse(with_(mailing_list="dev@x.org")).announce_to == "dev@x.org"
     assert parse(with_(mailing_list="dev@x.org", announce_list="news@x.org")).announce_to == "news@x.org"
+# ------------------------------------------------------------------ values the fault suite found accepted
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("registry", "3.12", "is not 'sandbox' or host[:port]"),  # an all-digit last label: no host name
+    ("registry", "10", "is not 'sandbox' or host[:port]"),
+    ("registry", "registry.example.org\n", "is not 'sandbox' or host[:port]"),  # `$` matched before a newline
+    ("index", "", "empty; give a URL"),
+    ("svn-dev", "", "empty; give a URL"),
+    ("keys-url", "", "empty; give a URL"),
+    ("index", "https://pypi.example/\n", "holds a space, line break or control character"),
+    ("svn-release", "https://dist.example/repos/dist/release x", "holds a space"),
+    ("changelog", "ftp://files.example/", "is a URL, not a path inside the repository"),
+    ("dockerfile", "https://u:secret@pypi.example/", "is a URL, not a path inside the repository"),
+    ("changelog", "-K", "starts with '-', which programs read as an option"),
+    ("mailing-list", "../outside", "is not an e-mail address"),
+    ("mailing-list", "/etc/passwd", "is not an e-mail address"),
+    ("mailing-list", "http://pypi.example/", "is not an e-mail address"),
+    ("mailing-list", "localhost:1@registry.example.com", "is not an e-mail address"),
+    ("mailing-list", "-K", "is not an e-mail address"),
+    ("mailing-list", "", "is not an e-mail address"),
+    ("mailing-list", "3.12", "is not an e-mail address"),
+    ("announce-list", "announce at apache.org", "is not an e-mail address"),
+    ("signing-key", "../outside", "is not a key fingerprint"),
+    ("signing-key", "/etc/passwd", "is not a key fingerprint"),  # gpg: an X.509 subject
+    ("signing-key", "https://u:secret@pypi.example/", "is not a key fingerprint"),
+    ("signing-key", "localhost:1@registry.example.com", "is not a key fingerprint"),
+    ("signing-key", "3.12", "is not a key fingerprint"),
+    ("signing-key", "Release Manager", "is not a key fingerprint"),  # words of a user id: any key's
+    ("signing-key", "DEADBEEF", "is not a key fingerprint"),  # a short key id: forgeable
+    ("name", "sample-app\n", "is not a valid distribution name"),
+    ("image", "sample/app\n", "is not a valid repository path"),
+])
+def test_values_that_were_accepted_are_refused_naming_the_key(key: str, value: str, words: str) -> None:
+    message = refused(with_(**{key.replace("-", "_"): value}))
+    assert message.startswith(f"[tool.release] {key}: ") and words in message, message
+    assert "secret" not in message and "\n" not in message
+
+
+@pytest.mark.parametrize(("key", "value"), [
+    ("signing-key", "0123456789ABCDEF0123456789ABCDEF01234567"),
+    ("signing-key", "0x0123456789abcdef"),
+    ("signing-key", "rm@apache.org"),
+    ("signing-key", "<rm@apache.org>"),
+    ("mailing-list", "dev@airflow.apache.org"),
+    ("mailing-list", "d@x"),
+    ("mailing-list", "first.last+vote@lists.example.org"),
+    ("registry", "127.0.0.1:5000"),
+    ("registry", "3.12.example.org"),
+    ("image", "3.12"),  # a repository named 3.12 is valid (the fault suite's list no longer calls it bad)
+    ("name", "3.12"),  # a valid distribution name (PEP 508)
+    ("changelog", "3.12"),  # a file may be named so
+    ("changelog", "localhost:1@registry.example.com"),
+])
+def test_values_that_stay_valid(key: str, value: str) -> None:
+    assert getattr(parse(with_(**{key.replace("-", "_"): value})), key.replace("-", "_")) == value
+
+
+_STRING_KEYS = ["name", "project", "image", "registry", "index", "svn-dev", "svn-release", "keys-url",
+                "changelog", "dockerfile", "mailing-list", "announce-list", "signing-key", "default-python",
+                "base-image", "constraints", "entrypoint"]
+
+
+@given(key=st.sampled_from(_STRING_KEYS), before=st.text(max_size=15), after=st.text(max_size=15))
+def test_a_line_break_anywhere_in_a_string_key_is_refused(key: str, before: str, after: str) -> None:
+    """The fault suite feeds any text with a line break in it to these keys: each must refuse it."""
+    table = with_(**{key.replace("-", "_"): f"{before}\n{after}"})
+    if key == "constraints":
+        table["install"] = "index"
+    with pytest.raises(ConfigError) as caught:
+        parse(table)
+    assert str(caught.value).startswith(f"[tool.release] {key}"), caught.value
+
+
+def fault_suite_table() -> str:
+    """The sample's [tool.release] as the fault suite releases it (tests/integration/test_faults.py)."""
+    text = (FIXTURES / "sample" / "pyproject.toml").read_text()
+    text = text.replace('python = ["3.9", "3.11", "3.13"]', 'python = ["3.11"]')
+    text = text.replace("[tool.release]\n", '[tool.release]\nregistry = "127.0.0.1:40000"\n'
+                                            'index = "http://127.0.0.1:40001/"\n')
+    return text.split("[tool.release]\n", 1)[1]
+
+
+def test_the_fault_suite_table_itself_is_valid() -> None:
+    table = tomllib.loads("[tool.release]\n" + fault_suite_table())["tool"]["release"]
+    assert parse(table).python == ("3.11",)
+
+
+@pytest.mark.parametrize(("key", "value"), BAD_CONFIG_PAIRS)
+def test_every_bad_pair_of_the_fault_suite_is_refused_naming_its_key(key: str, value: str) -> None:
+    """Before, 35 of these were accepted and the suite counted them as tried all the same."""
+    table = tomllib.loads(with_bad_value(fault_suite_table(), key, value))["tool"]["release"]
+    message = refused(table)
+    assert message.startswith(config_refusal_prefix(key)), message
+
+
+@pytest.mark.parametrize(("key", "value"), sorted(VALID_CONFIG_PAIRS))
+def test_the_pairs_left_out_of_the_bad_list_are_valid(key: str, value: str) -> None:
+    table = tomllib.loads(with_bad_value(fault_suite_table(), key, value))["tool"]["release"]
+    assert parse(table)

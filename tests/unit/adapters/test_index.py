@@ -84,6 +84,7 @@ class PageSession(requests.Session):
         response = requests.Response()
         response.status_code, response.url = self.status, str(url)
         response._content = self.text.encode()
+        response._content_consumed = True  # as requests leaves a response whose body it read
         response.encoding = "utf-8"
         return response
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from release.adapters.docker_config import api_host, server_name
 from release.adapters.registry import (
     DOCKER_HUB,
     DOCKER_LIST,
@@ -19,6 +20,7 @@ from release.adapters.registry import (
     PlatformImage,
     RegistryAuth,
     RegistryClient,
+    _challenge,
     auth_from_docker_config,
     index_manifest,
     parse_reference,
@@ -104,7 +106,6 @@ def test_the_exact_key_wins_over_the_https_key(tmp_path: Path) -> None:
         '{"auths": {"r.example": {"auth": 42}}}',
         '{"auths": {"r.example": {"auth": "%%% not base64"}}}',
         '{"auths": {"r.example": {"auth": "/w=="}}}',  # base64 of a byte that is not UTF-8
-        '{"credsStore": "desktop", "auths": {"r.example": {}}}',
         '{"auths": {"other.example": {"auth": "dXNlcjpwYXNz"}}}',
     ],
 )
@@ -117,6 +118,63 @@ def test_no_usable_credentials(tmp_path: Path, content: str | None) -> None:
 def test_a_config_json_that_is_not_utf8(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_bytes(b"\xff\xfe{}")
     assert auth_from_docker_config("r.example", tmp_path) is None
+
+
+@pytest.mark.parametrize("name", ["docker.io", "index.docker.io", "registry-1.docker.io", "DOCKER.IO"])
+def test_docker_hub_credentials_are_found_under_the_name_docker_login_stores(tmp_path: Path,
+                                                                            name: str) -> None:
+    """`docker login` (and `docker login docker.io`) keep Docker Hub's under https://index.docker.io/v1/;
+    before, `registry = "docker.io"` looked for a key `docker.io` and found nothing."""
+    write_docker_config(tmp_path, {"https://index.docker.io/v1/": (USER, PASSWORD), "ghcr.io": ("g", "h")})
+    assert auth_from_docker_config(name, tmp_path) == RegistryAuth(USER, PASSWORD)
+    assert auth_from_docker_config("ghcr.io", tmp_path) == RegistryAuth("g", "h")
+    assert auth_from_docker_config("quay.io", tmp_path) is None
+
+
+def test_an_auths_key_with_a_scheme_and_a_path_names_its_host(tmp_path: Path) -> None:
+    write_docker_config(tmp_path, {"https://registry.example.org/v2/": ("u", "p")})
+    assert auth_from_docker_config("registry.example.org", tmp_path) == RegistryAuth("u", "p")
+    assert auth_from_docker_config("example.org", tmp_path) is None
+
+
+def test_an_identity_token_in_auths_is_kept_as_one(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {"r.example": {"identitytoken": "refresh"}}}))
+    auth = auth_from_docker_config("r.example", tmp_path)
+    assert auth == RegistryAuth("<token>", "refresh") and auth.identity_token
+    assert "refresh" not in repr(auth)
+
+
+@pytest.mark.parametrize(("registry", "base"), [
+    ("docker.io", "https://registry-1.docker.io/v2"),  # before: https://docker.io/v2, a web site
+    ("index.docker.io", "https://registry-1.docker.io/v2"),
+    ("registry-1.docker.io", "https://registry-1.docker.io/v2"),
+    ("ghcr.io", "https://ghcr.io/v2"),
+    ("127.0.0.1:5000", "http://127.0.0.1:5000/v2"),
+])
+def test_the_api_of_docker_hub_is_registry_1(registry: str, base: str) -> None:
+    client = RegistryClient(registry)
+    assert client.base == base
+    assert client.registry == registry  # messages name it as the configuration does
+
+
+def test_the_name_a_credential_helper_is_asked_for() -> None:
+    assert server_name("docker.io") == "https://index.docker.io/v1/"
+    assert server_name("ghcr.io") == "ghcr.io"
+    assert api_host("index.docker.io") == "registry-1.docker.io" and api_host("quay.io") == "quay.io"
+
+
+@pytest.mark.parametrize(("header", "realm", "fields", "scopes"), [
+    ('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",'
+     'scope="repository:apache/airflow:pull"', "https://auth.docker.io/token",
+     {"service": "registry.docker.io"}, ["repository:apache/airflow:pull"]),
+    ('Bearer realm="https://ghcr.io/token",service="ghcr.io",'
+     'scope="repository:a/b:pull,push repository:a/c:pull"',
+     "https://ghcr.io/token", {"service": "ghcr.io"}, ["repository:a/b:pull,push", "repository:a/c:pull"]),
+    ('Bearer realm="http://127.0.0.1:1/token"', "http://127.0.0.1:1/token", {}, []),
+])
+def test_a_challenge_gives_every_scope_it_lists(header: str, realm: str, fields: dict[str, str],
+                                                 scopes: list[str]) -> None:
+    assert _challenge(header) == (realm, fields, scopes)
 
 
 def test_a_client_without_any_credentials(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -26,13 +26,16 @@ from release.errors import ConfigError
 from release.pipeline import ci as ci_files
 from release.plan.images import master_join_problems
 from release.plan.workflows import (
+    ACTIONS,
     HOST_PLATFORM,
     MAIN_BRANCH,
+    REQUIREMENTS_FILE,
     SANDBOX_CONTAINER,
     SANDBOX_REGISTRY,
     TOOL,
     Settings,
     Workflow,
+    holds_secrets,
     image_matrix,
     is_generated,
     job_graph,
@@ -236,6 +239,8 @@ def test_ghcr_logs_in_with_the_workflows_own_token_and_may_write_packages() -> N
         assert login["env"] == {"REGISTRY_USERNAME": "${{ github.actor }}",
                                 "REGISTRY_PASSWORD": "${{ secrets.GITHUB_TOKEN }}"}
         assert job["permissions"] == {"contents": "read", "packages": "write"}
+    release = by_file(config({**REAL, "registry": "ghcr.io"}))["release.yml"]
+    assert release.jobs["build"]["permissions"] == {"contents": "read"}  # it pushes nothing
 
 
 @pytest.mark.parametrize(("name", "cfg", "settings"), ALL, ids=IDS)
@@ -278,13 +283,21 @@ SETUP_SCRIPTS = (
 )
 
 
+BY_HASH = ["pip", "install", "--require-hashes", "-r", REQUIREMENTS_FILE]
+
+
 def check_command(command: str, settings: Settings) -> None:
     if any(p.match(command) for p in SETUP_SCRIPTS):
+        return
+    lines = command.strip().splitlines()
+    if len(lines) > 1:  # this repository's checkout, installed after its requirements by hash
+        assert [shlex.split(line) for line in lines] == [
+            BY_HASH, ["pip", "install", "--no-deps", "--no-build-isolation", "-e", "."]], command
         return
     words = shlex.split(command.replace("${{ matrix.python }}", "3.11"))
     if words[0] == "pip":
         allowed = [["pip", "install", "nox"], ["pip", "install", "-e", "."],
-                   ["pip", "install", f"{TOOL}=={settings.tool_version}"]]
+                   ["pip", "install", f"{TOOL}=={settings.tool_version}"], BY_HASH]
         assert words in allowed, command
     elif words[0] == "nox":
         assert words[1] == "-s" and set(words[2:]) <= nox_sessions(), command
@@ -313,10 +326,157 @@ def test_the_command_check_itself_refuses_what_is_not_ours() -> None:
 
 
 def test_a_target_installs_this_release_of_the_tool_and_this_repository_its_checkout() -> None:
-    target = by_file(config(REAL), Settings(tool_version="9.8.7"))["release.yml"]
+    target = by_file(config(SANDBOX), Settings(tool_version="9.8.7"))["release.yml"]
     assert "pip install release-pipeline==9.8.7" in runs(target.jobs["build"])
-    own = by_file(config(REAL), Settings(tool_version="9.8.7", from_checkout=True))["release.yml"]
+    own = by_file(config(SANDBOX), Settings(tool_version="9.8.7", from_checkout=True))["release.yml"]
     assert "pip install -e ." in runs(own.jobs["build"])
+
+
+# --- what protects the secrets ----------------------------------------------------------------------
+
+
+def every_job() -> Iterator[tuple[str, str, str, dict[str, Any], ReleaseConfig]]:
+    for name, cfg, settings in ALL:
+        for flow in workflows(cfg, settings):
+            for job_name, job in flow.jobs.items():
+                yield name, flow.file, job_name, job, cfg
+
+
+def test_every_job_holding_a_secret_runs_in_the_protected_environment() -> None:
+    """Before, the signing key, the index token and the registry password were repository secrets
+    any job of any branch could read; now they live in the environment, which only these jobs enter."""
+    seen = 0
+    for name, file, job_name, job, cfg in every_job():
+        if holds_secrets(steps(job)):
+            seen += 1
+            assert job["environment"] == cfg.ci_environment == "release", (name, file, job_name)
+        else:
+            assert "environment" not in job, (name, file, job_name)
+    assert seen >= 9  # real, ghcr: every job but a GHCR build; the sandbox ones hold none
+    custom = by_file(config({**REAL, "ci-environment": "pypi-release"}))["release.yml"]
+    assert {job["environment"] for job in custom.jobs.values()} == {"pypi-release"}
+
+
+def test_release_jobs_run_only_from_tags_or_the_release_branch() -> None:
+    for cfg in (config(REAL), config(SANDBOX), config({**REAL, "release-branch": "v2-10-stable"})):
+        flow = by_file(cfg)["release.yml"]
+        assert list(flow.data["on"]) == ["workflow_dispatch"]  # by hand; never by a push or a pull request
+        for job in flow.jobs.values():
+            assert job["if"] == (f"github.ref == 'refs/heads/{cfg.release_branch}' || "
+                                 "startsWith(github.ref, 'refs/tags/')")
+
+
+@pytest.mark.parametrize("workflow", ["master-images.yml", "refresh.yml"])
+def test_master_and_refresh_jobs_run_only_from_main(workflow: str) -> None:
+    flow = by_file(config(REAL))[workflow]
+    assert set(flow.data["on"]) <= {"push", "workflow_dispatch", "schedule"}
+    assert flow.data["on"].get("push", {"branches": [MAIN_BRANCH]}) == {"branches": [MAIN_BRANCH]}
+    for job in flow.jobs.values():
+        assert job["if"] == "github.ref == 'refs/heads/main'"
+
+
+@pytest.mark.parametrize(("name", "cfg", "settings"), ALL, ids=IDS)
+def test_no_pull_request_starts_a_workflow_that_holds_secrets(
+    name: str, cfg: ReleaseConfig, settings: Settings
+) -> None:
+    for flow in workflows(cfg, settings):
+        if any(holds_secrets(steps(job)) for job in flow.jobs.values()):
+            triggers = set(flow.data["on"])
+            assert not {"pull_request", "pull_request_target", "workflow_run"} & triggers, flow.file
+
+
+@pytest.mark.parametrize(("name", "cfg", "settings"), ALL, ids=IDS)
+def test_every_action_is_pinned_by_full_commit_with_its_release_beside_it(
+    name: str, cfg: ReleaseConfig, settings: Settings
+) -> None:
+    for flow in workflows(cfg, settings):
+        text = render(flow, settings.command)
+        used = re.findall(r"uses: (\S+)", text)
+        assert used
+        for reference in used:
+            action, _, commit = reference.partition("@")
+            assert re.fullmatch(r"[0-9a-f]{40}", commit), reference
+            assert ACTIONS[action] == (commit, ACTIONS[action][1])
+        for line in text.splitlines():
+            if "uses: " in line:
+                action = line.split("uses: ")[1].split("@")[0]
+                assert line.endswith(f"  # {ACTIONS[action][1]}"), line
+    assert all(re.fullmatch(r"v\d+\.\d+\.\d+", release) for _, release in ACTIONS.values())
+
+
+def test_the_pins_are_kept_in_one_table() -> None:
+    source = (REPO_ROOT / "release" / "plan" / "workflows.py").read_text(encoding="utf-8")
+    assert re.findall(r"[0-9a-f]{40}", source) == [commit for commit, _ in ACTIONS.values()]
+    assert not re.search(r"actions/[a-z-]+@v\d", source), "an action by a tag that can move"
+
+
+def test_a_job_holding_secrets_installs_the_tool_by_hash_and_only_so() -> None:
+    for name, file, job_name, job, _ in every_job():
+        installs = [r for r in runs(job) if r.startswith("pip install")]
+        if holds_secrets(steps(job)):
+            assert installs == [" ".join(BY_HASH)], (name, file, job_name)
+        else:
+            assert not any("--require-hashes" in r for r in installs)
+    own = by_file(config(REAL), Settings(tool_version="9.8.7", from_checkout=True))["release.yml"]
+    assert runs(own.jobs["build"])[0] == (f"pip install --require-hashes -r {REQUIREMENTS_FILE}\n"
+                                          "pip install --no-deps --no-build-isolation -e .\n")
+
+
+@pytest.mark.parametrize(("name", "cfg", "settings"), ALL, ids=IDS)
+def test_permissions_are_none_by_default_and_each_job_gets_what_it_uses(
+    name: str, cfg: ReleaseConfig, settings: Settings
+) -> None:
+    for flow in workflows(cfg, settings):
+        assert flow.data["permissions"] == {}, flow.file
+        for job_name, job in flow.jobs.items():
+            pushes_to_ghcr = any(s.get("name") == "Log in to ghcr.io" for s in steps(job))
+            expected = {"contents": "read", **({"packages": "write"} if pushes_to_ghcr else {})}
+            assert job["permissions"] == expected, (flow.file, job_name)
+
+
+def test_the_ci_keys_are_checked() -> None:
+    cfg = config({**REAL, "ci-environment": "release-pypi", "release-branch": "v2-10-stable"})
+    assert (cfg.ci_environment, cfg.release_branch) == ("release-pypi", "v2-10-stable")
+    for key, value in [("ci-environment", "a b"), ("ci-environment", ""), ("ci-environment", "x'y"),
+                       ("release-branch", "main' || true || '"), ("release-branch", "-x"),
+                       ("release-branch", "a..b"), ("release-branch", "")]:
+        with pytest.raises(ConfigError, match=f"^\\[tool.release\\] {key}: "):
+            config({**REAL, key: value})
+
+
+PINNED = f"release-pipeline==0.1.0 \\\n    --hash=sha256:{'a' * 64}\n"
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    (None, "is missing"),
+    ("release-pipeline==0.1.0\n", "is not pinned with == and a --hash"),
+    ("release-pipeline>=0.1 --hash=sha256:" + "a" * 64 + "\n", "is not pinned with == and a --hash"),
+    (PINNED + "requests==2.32.3\n", "requests==2.32.3 is not pinned with == and a --hash"),
+    (f"release-pipeline==0.0.9 --hash=sha256:{'a' * 64}\n", "pins release-pipeline 0.0.9, not 0.1.0"),
+    (f"requests==2.32.3 --hash=sha256:{'b' * 64}\n", "pins release-pipeline nowhere"),
+    ("@@@ --hash=sha256:" + "a" * 64 + "\n", "is not a requirement"),
+])
+def test_the_requirements_file_must_pin_every_requirement_by_hash(tmp_path: Path, text: str | None,
+                                                                  words: str) -> None:
+    found = workflows(config(REAL), SETTINGS)
+    if text is not None:
+        (tmp_path / ".github").mkdir()
+        (tmp_path / REQUIREMENTS_FILE).write_text(text)
+    problem = ci_files.requirements_problem(tmp_path, found, SETTINGS)
+    assert problem.startswith(REQUIREMENTS_FILE) and words in problem, problem
+    assert "pip-compile --generate-hashes" in problem
+
+
+def test_a_requirements_file_as_pip_compile_writes_it_passes(tmp_path: Path) -> None:
+    (tmp_path / ".github").mkdir()
+    (tmp_path / REQUIREMENTS_FILE).write_text(
+        "# This file is autogenerated by pip-compile\n"
+        + PINNED + f"requests==2.32.3 \\\n    --hash=sha256:{'b' * 64} \\\n    --hash=sha256:{'c' * 64}\n"
+        "    # via release-pipeline\n")
+    assert ci_files.requirements_problem(tmp_path, workflows(config(REAL), SETTINGS), SETTINGS) == ""
+    # a target on the sandbox has no job holding secrets: no file needed
+    sandbox = workflows(config(SANDBOX), SETTINGS)
+    assert ci_files.requirements_problem(tmp_path / "none", sandbox, SETTINGS) == ""
 
 
 def test_a_profile_is_passed_to_every_command_and_named_in_the_header() -> None:

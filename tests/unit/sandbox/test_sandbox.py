@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pytest
+from fault_helpers import SERVICES_DAMAGE
 
 from release import sandbox
-from release.errors import ConfigError
+from release.errors import ConfigError, ServiceError
 from release.sandbox.base_images import PACKAGES, RECIPE_VERSION, SANDBOX_SUITES, packages_of, recipe_digest
 from release.sandbox.service_images import SERVICES, dockerfile, recipe, service
 from release.sandbox.state import state_damage
@@ -131,3 +133,20 @@ def test_each_architecture_keeps_its_own_debootstrap_downloads(tmp_path: Path) -
     layout = Layout.of(tmp_path)
     assert debootstrap_cache(layout, "bookworm") == layout.cache / "debootstrap" / "bookworm"  # as on main
     assert debootstrap_cache(layout, "bookworm", "arm64") == layout.cache / "debootstrap" / "bookworm-arm64"
+
+
+@pytest.mark.parametrize(("key", "value"), SERVICES_DAMAGE)
+def test_every_damage_the_fault_suite_makes_is_refused(tmp_path: Path, key: str, value: object) -> None:
+    """The fault suite counts a damaged services file as refused only when it is: each one is."""
+    from release.sandbox.state import Layout, read_state
+
+    layout = Layout.of(tmp_path)
+    layout.state_dir.mkdir(parents=True)
+    layout.state_file.write_text(json.dumps({**VALID_STATE, key: value}))
+    with pytest.raises(ServiceError, match="is damaged"):
+        read_state(layout)
+
+
+def test_a_sandbox_whose_up_stopped_half_way_is_no_damage() -> None:
+    """Left out of the fault suite's damage: `complete: false` is what an interrupted `up` leaves."""
+    assert state_damage({**VALID_STATE, "complete": False}) == ""
