@@ -2,9 +2,11 @@
 """What goes into one flavour's image: its tag, build args, labels and input hash. Pure: no I/O.
 
 The input hash covers everything that decides an image's content and labels except the build
-time: the Dockerfile, the wheels (sha256), the constraints, the base image digest and every
-build arg, and the platform when the image is one of several. An image in the registry whose
-input-hash label equals the plan's is not rebuilt.
+time: the Dockerfile (with the helper files the build context carries, `release.image`), the
+wheels (sha256), the constraints, the base image digest and every build arg, and the platform
+when the image is one of several. Not the builder: BuildKit and the classic builder make the same
+image from the same inputs. An image in the registry whose input-hash label equals the plan's is
+not rebuilt.
 
 The dependency hash covers what decides the Dockerfile's `deps` stage: the Dockerfile, the base
 image digest, the wheels' names and declared requirements (not their bytes), the constraints and
@@ -237,10 +239,13 @@ def deps_hash(
     base_digest: str,
     args: Mapping[str, str],
     platform: str = "",
+    builder: str = "",
 ) -> str:
     """sha256 over what decides the `deps` stage (see the module doc). Without the wheels'
     requirements their sha256 stand in: a cache image of this release only, never a wrong one.
-    `platform` counts only when given (an image among several platforms), as in `input_hash`."""
+    `platform` counts only when given (an image among several platforms), as in `input_hash`;
+    `builder` too (`buildkit`: its cache image carries BuildKit's inline cache, which the classic
+    builder cannot use, nor BuildKit the classic builder's layers)."""
     declared = sorted([_norm(name), sorted(lines)] for name, lines in requires)
     document = {
         "schema": HASH_SCHEMA,
@@ -254,6 +259,8 @@ def deps_hash(
     }
     if platform:
         document["platform"] = platform
+    if builder:
+        document["builder"] = builder
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -273,9 +280,12 @@ def plan_image(
     base_digest: str,
     platform: str = "",
     of_several: bool = False,
+    builder: str = "",
 ) -> ImagePlan:
     """One flavour's image for `platform`. `of_several`: one of several platforms, so pushed under
-    its platform's helper tag, listed by the flavour tag's index, its platform in the input hash."""
+    its platform's helper tag, listed by the flavour tag's index, its platform in the input hash.
+    `builder` (`buildkit`, or "" for the classic one) names the dependency stage's cache image only:
+    the image and its input hash are the same from either builder."""
     args = build_args(source, base_image=base_image, base_digest=base_digest)
     # the version tag (with several platforms: its index's)
     tag = image_tag(kind, source.version, flavour, variant=source.variant)
@@ -300,6 +310,7 @@ def plan_image(
         base_digest=base_digest,
         args=args,
         platform=platform if of_several else "",
+        builder=builder,
     )
     args["INPUT_HASH"] = digest
     return ImagePlan(
