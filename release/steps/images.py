@@ -15,6 +15,7 @@ once built, to be that platform's; it is pushed under its platform's helper tag,
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -26,8 +27,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from release import image as recipe
 from release.adapters import git
-from release.adapters.engine import BuildFailed, BuildLine, Engine, StepTime, split_ref, stage_image
+from release.adapters.engine import BuildFailed, BuildLine, Engine, StepTime, split_ref
 from release.adapters.registry import RegistryClient, parse_reference
 from release.config import ReleaseConfig
 from release.errors import CommandError, ConfigError, RefusedError, ReleaseError, ServiceError
@@ -127,9 +129,7 @@ def image_source(
     args such as BUILD_APT_DEPS or PIP_EXTRA_INDEX_URL."""
     if not wheels:
         raise ConfigError("no wheels to put in the images; build the release's packages first")
-    dockerfile = config.root / config.dockerfile
-    if not dockerfile.is_file():
-        raise ConfigError(f"{dockerfile}: no Dockerfile ([tool.release] dockerfile)")
+    dockerfile = dockerfile_of(config)
     constraints = config.root / config.constraints if config.constraints else None
     if constraints is not None and not constraints.is_file():
         raise ConfigError(f"{constraints}: constraints file not found ([tool.release] constraints)")
@@ -150,7 +150,7 @@ def image_source(
     return ImageSource(
         name=config.name, version=version, title=config.project,
         wheels=tuple(WheelFile(p.name, sha256_of(p)) for p in wheels),
-        dockerfile_sha256=sha256_of(dockerfile), install=config.install,
+        dockerfile_sha256=recipe.recipe_sha256(dockerfile), install=config.install,
         constraints_sha256=sha256_of(constraints) if constraints else "", extras=config.extras,
         uid=config.uid, revision=revision,
         created=created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -172,17 +172,28 @@ def variant_source(config: ReleaseConfig, source: ImageSource, variant: str) -> 
                    extra_args={**dict(chosen.build_args), **given})
 
 
+def dockerfile_of(config: ReleaseConfig) -> bytes:
+    """The project's own Dockerfile (`[tool.release] dockerfile`), else the one release-pipeline ships."""
+    if not config.dockerfile:
+        return recipe.dockerfile()
+    path = config.root / config.dockerfile
+    if not path.is_file():
+        raise ConfigError(f"{path}: no Dockerfile ([tool.release] dockerfile; leave it out to use the "
+                          "Dockerfile release-pipeline ships)")
+    return path.read_bytes()
+
+
 def build_context(config: ReleaseConfig, source: ImageSource, wheels: Sequence[Path]) -> bytes:
-    """A tar of exactly: the Dockerfile, the release's wheels (wheel installs), the constraints
-    and the entrypoint script."""
-    files = {"Dockerfile": (config.root / config.dockerfile).read_bytes()}
+    """A tar of exactly: the Dockerfile, the helper files (`.release-pipeline/`), the release's
+    wheels (wheel installs), the constraints and the entrypoint script."""
+    files = {"Dockerfile": dockerfile_of(config), **recipe.helper_files()}
     if source.install == "wheel":
         files.update({f"{CONTEXT_DIR}/{p.name}": p.read_bytes() for p in wheels})
     if source.constraints_sha256:
         files[CONSTRAINTS_FILE] = (config.root / config.constraints).read_bytes()
     if source.entrypoint_sha256:
         files[ENTRYPOINT_FILE] = (config.root / config.entrypoint).read_bytes()
-    return context_tar(files, modes={ENTRYPOINT_FILE: 0o755})
+    return context_tar(files, modes={ENTRYPOINT_FILE: 0o755, **recipe.helper_modes()})
 
 
 def unpinned(base: str) -> str:
@@ -225,6 +236,7 @@ def plan_images(
     platforms: Sequence[str] = ("",),
     of_several: bool = False,
     host: str = "",
+    builder: str = "",
 ) -> list[ImagePlan]:
     """One plan per source (variant), flavour and platform; learns each base image's current digest
     once (pulling it). An image for another platform than the `host`'s, or one of several, is built
@@ -242,7 +254,7 @@ def plan_images(
                 bases[flavour, platform] = base_images[flavour], engine.current_digest(base_images[flavour])
     return [plan_image(source, flavour=flavour, repository=repository, kind=kind,
                        base_image=bases[flavour, platform][0], base_digest=bases[flavour, platform][1],
-                       platform=platform, of_several=of_several)
+                       platform=platform, of_several=of_several, builder=builder)
             for source in sources for flavour in flavours for platform in platforms]
 
 
@@ -337,21 +349,22 @@ def _build_one(
     def on_line(line: BuildLine) -> None:
         elapsed = time.monotonic() - started
         if line.instruction is not None:
-            text = f"step {line.step}/{line.total}: {' '.join(line.instruction.split())[:100]}"
+            where = f"{line.step}/{line.total}" if line.total else f"{line.step} [{line.stage}]"
+            text = f"step {where}: {' '.join(line.instruction.split())[:100]}"
             progress(plan_event(plan, "step", text, step=line.step, total=line.total, elapsed=elapsed))
         else:
             progress(plan_event(plan, "output", line.text, step=line.step, total=line.total,
                                 cached=line.cached, elapsed=elapsed))
 
+    # BuildKit takes hits from the cache image's inline cache on top of its own; the classic builder
+    # would take them only from the cache image once given one: it gets it only from the registry
+    cache_from = cache == "registry" or (cache == "engine" and engine.builder().buildkit)
     outcome = engine.build(context, tag=plan.ref, buildargs=plan.build_args, network_mode=network_mode,
                            nocache=nocache, on_line=on_line, platform=plan.platform or None,
-                           cache_from=[plan.cache_ref] if cache == "registry" else [])
-    if cache == "built":
-        deps = stage_image(outcome.timings, DEPS_STAGE)
-        if deps:
-            engine.tag(deps, plan.cache_ref)
-        else:  # a Dockerfile without a `deps` stage: nothing to keep
-            cache, in_registry = "", True
+                           cache_from=[plan.cache_ref] if cache_from else [],
+                           keep=(DEPS_STAGE, plan.cache_ref) if cache == "built" else None)
+    if cache == "built" and not outcome.kept:  # a Dockerfile without a `deps` stage: nothing to keep
+        cache, in_registry = "", True
     seconds = time.monotonic() - started
     info = engine.inspect(outcome.image_id)
     if plan.platform and (info is None or info.platform != plan.platform):
@@ -367,10 +380,26 @@ def _build_one(
     return result
 
 
+GIB_PER_BUILD = 2  # memory one image build may take (Airflow's, compiling its C extensions, about that)
+
+
+def room_for(images: int, *, cpus: int | None = None, memory_gib: float | None = None) -> int:
+    """How many of `images` build at once: every one when the machine has the cores and the memory
+    for them (builds wait on the network and the disk as much as on a core, so up to one more
+    than the cores), at least one."""
+    cpus = cpus or os.cpu_count() or 1
+    if memory_gib is None:
+        try:
+            memory_gib = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+        except (ValueError, OSError):
+            memory_gib = GIB_PER_BUILD
+    return max(1, min(images, cpus + 1, int(memory_gib // GIB_PER_BUILD)))
+
+
 def build_images(
     config: ReleaseConfig, version: str, *, wheels: Sequence[Path], registry: str,
     flavours: Sequence[str] | None = None, base_images: Mapping[str, str] | None = None,
-    kind: BuildKind = BuildKind.RELEASE, jobs: int = 1, replace_tags: bool = False,
+    kind: BuildKind = BuildKind.RELEASE, jobs: int = 0, replace_tags: bool = False,
     check_registry: bool = True, source: ImageSource | None = None, engine: Engine | None = None,
     progress: Progress = to_log, nocache: bool = False, platforms: Sequence[str] | None = None,
     on_result: Callable[[ImageResult], None] | None = None,
@@ -386,7 +415,8 @@ def build_images(
     gets each image's result as soon as it is there
     (the smoke test starts on it while the others build). `recorded` are the images the release
     record says this release already pushed (by `ImageEntry.key`): a rerun keeps them although
-    the base image moved since.
+    the base image moved since. `jobs`: how many images build at once; 0 (the default) as many as
+    the machine has room for (`room_for`).
     """
     engine = engine or Engine()
     chosen = list(flavours or config.python)
@@ -396,7 +426,8 @@ def build_images(
     sources = [variant_source(config, source, v) for v in wanted]
     plans = plan_images(sources, engine=engine, repository=f"{registry}/{config.image}", flavours=chosen,
                         base_images=bases, kind=kind, platforms=list(platforms or config.image_platforms),
-                        of_several=config.multi_platform, host=config.host_platform)
+                        of_several=config.multi_platform, host=config.host_platform,
+                        builder="buildkit" if engine.builder().buildkit else "")
     client = RegistryClient(registry) if check_registry else None
     results: dict[str, ImageResult] = {}
     to_build = []
@@ -427,6 +458,10 @@ def build_images(
         if on_result is not None:
             on_result(found)
     context = build_context(config, source, wheels) if to_build else b""
+    workers = min(len(to_build), jobs) if jobs > 0 else room_for(len(to_build))
+    if to_build:
+        at_once = f"; {workers} images at a time" if len(to_build) > 1 else ""
+        progress(Event(f"builder: {engine.builder()}{at_once}", kind="info"))
     lock = threading.Lock()
 
     def locked(event: str | Event) -> None:
@@ -434,7 +469,7 @@ def build_images(
             progress(event)
 
     failures: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="image") as pool:
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="image") as pool:
         futures = {p.ref: pool.submit(_build_one, p, context, engine, locked, network_mode_for(source),
                                       nocache, client)
                    for p in to_build}

@@ -236,7 +236,7 @@ def test_defaults() -> None:
     assert config.extras == ()
     assert config.app_command == ()
     assert config.uid == 50000
-    assert config.dockerfile == "Dockerfile"
+    assert config.dockerfile == ""  # the Dockerfile release-pipeline ships
     assert config.changelog == "CHANGELOG.md"
     assert config.root == Path("/target")
     assert config.distributions == (Distribution("Sample_App", ".", ""),) and config.main.name == "Sample_App"
