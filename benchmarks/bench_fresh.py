@@ -66,7 +66,7 @@ def bench_base_images(bench: Bench, registry: str) -> float:
                     engine.remove(base_images.registry_ref(registry, flavour, repository), force=True)
             lines += [f"with {cache}: {seconds[cache]:.0f}s", *events]
     first, second = seconds.values()
-    bench.add(f"base images {', '.join(FLAVOURS)} debootstrapped at once (cores: as many at a time), "
+    bench.add(f"base images {', '.join(FLAVOURS)} debootstrapped all at once, "
               "empty / warm package cache", f"{first:.0f}s / {second:.0f}s")
     bench.detail("base images, built at once", lines)
     return first
