@@ -91,9 +91,10 @@ def _git(root: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
 
 
-def sample_checkout(fixtures: Path, dockerfile: Path, dest: Path) -> Path:
+def sample_checkout(fixtures: Path, dest: Path) -> Path:
+    """The sample as a one-commit checkout; like any project without a Dockerfile of its own, its
+    images use the one release-pipeline ships."""
     shutil.copytree(fixtures, dest)
-    shutil.copy(dockerfile, dest / "Dockerfile")
     _git(dest, "init", "-q", "-b", "main")
     _git(dest, "-c", "user.name=Bench", "-c", "user.email=bench@sample.invalid", "add", "-A")
     _git(dest, "-c", "user.name=Bench", "-c", "user.email=bench@sample.invalid", "commit", "-qm", "sample")
@@ -205,8 +206,7 @@ def _single_platform(repo_root: Path, sections: Sequence[str]) -> Bench:
         "airflow": lambda b: bench_fresh.bench_airflow(b, repo_root),
     }
     with tempfile.TemporaryDirectory(prefix="release-bench-") as work:
-        root = sample_checkout(repo_root / "tests" / "fixtures" / "sample", repo_root / "Dockerfile",
-                               Path(work) / "sample")
+        root = sample_checkout(repo_root / "tests" / "fixtures" / "sample", Path(work) / "sample")
         bench = Bench(root, [])
         try:
             console.progress("warming up: a first release of 1.10.6 (sandbox, base images, caches)")
