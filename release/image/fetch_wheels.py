@@ -1,13 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Runs in the image's build stage with the base image's python3 (3.9+), before any pip exists:
+"""Runs in the image's build stages with the base image's python3 (3.9+), before any pip exists:
 
     python3 fetch_wheels.py WHEEL_DIR BIN_DIR name==version...
+    python3 fetch_wheels.py --uv VERSION      # prints where uv is in the mounted cache
 
 Downloads each wheel from the package index (PIP_INDEX_URL, else PyPI, then each of
-PIP_EXTRA_INDEX_URL), concurrently, and checks it against the sha256 the index lists. uv's binary
-goes to BIN_DIR (no pip is needed to get uv), every other wheel to WHEEL_DIR. When the build
-mounts a download cache at CACHE_DIR (BuildKit's `RUN --mount=type=cache`), a wheel already there
-under its sha256 is not downloaded again; without the mount nothing is kept.
+PIP_EXTRA_INDEX_URL), concurrently, and checks it against the sha256 the index lists; every wheel
+but uv's goes to WHEEL_DIR. When the build mounts a download cache at CACHE_DIR (BuildKit's `RUN
+--mount=type=cache`), a wheel already there under its sha256 is not downloaded again, which file
+(and sha256) an index gave for a pinned spec on this machine is remembered, so a later build asks
+the index nothing, and uv's binary (40 MB) is kept there, outside every layer: the build stages
+that run uv mount the cache and ask `--uv` for it (fetching it again if the cache lost it).
+Without the mount nothing is kept and uv's binary goes to BIN_DIR (no pip is needed to get uv).
 """
 
 from __future__ import annotations
@@ -91,6 +95,53 @@ def cached(cache: Path | None, sha: str, download: Callable[[], bytes]) -> bytes
     return blob
 
 
+def resolved_path(cache: Path, index: str, spec: str, libc: str, arch: str) -> Path:
+    """Where the cache remembers the file an index gave for `spec` on this machine."""
+    key = hashlib.sha256(f"{index}\n{spec}\n{libc}\n{arch}".encode()).hexdigest()
+    return cache / "resolved" / key
+
+
+def remembered(cache: Path | None, index: str, spec: str, libc: str, arch: str) -> tuple[str, bytes] | None:
+    """(file name, bytes) of what `index` gave for `spec` before, when both are still in the cache and
+    the bytes still have the sha256 the index listed then."""
+    if cache is None:
+        return None
+    try:
+        filename, sha = resolved_path(cache, index, spec, libc, arch).read_text().split()
+        blob = (cache / "sha256" / sha).read_bytes()
+    except (OSError, ValueError):
+        return None
+    return (filename, blob) if hashlib.sha256(blob).hexdigest() == sha else None
+
+
+def remember(cache: Path | None, index: str, spec: str, libc: str, arch: str, filename: str, sha: str
+             ) -> None:
+    if cache is None:
+        return
+    path = resolved_path(cache, index, spec, libc, arch)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.part")
+    partial.write_text(f"{filename} {sha}\n")
+    partial.replace(path)
+
+
+def uv_in_cache(cache: Path, version: str, arch: str) -> Path:
+    return cache / "uv" / f"{version}-{arch}" / "uv"
+
+
+def install(name: str, filename: str, blob: bytes, wheel_dir: Path, bin_dir: Path, uv: Path | None) -> None:
+    """uv's binary to `uv` (its place in the cache) or into BIN_DIR, any other wheel into WHEEL_DIR."""
+    if name != "uv":
+        (wheel_dir / filename).write_bytes(blob)
+        return
+    target = uv or bin_dir / "uv"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f"uv.{os.getpid()}.part")
+    partial.write_bytes(uv_binary(blob))
+    partial.chmod(0o755)
+    partial.replace(target)
+
+
 def listing(page: str) -> list[tuple[str, str, str | None]]:
     request = urllib.request.Request(page, headers={"Accept": ACCEPT})
     with urllib.request.urlopen(request, timeout=60) as answer:
@@ -109,7 +160,14 @@ def fetch(spec: str, wheel_dir: Path, bin_dir: Path, *, sources: list[str], libc
           cache: Path | None) -> None:
     name, version = spec.split("==")
     pattern = wanted(name, version, libc, arch)
+    uv = uv_in_cache(cache, version, arch) if cache is not None and name == "uv" else None
+    if uv is not None and uv.is_file():
+        return
     for index in sources:
+        known = remembered(cache, index, spec, libc, arch)
+        if known is not None:
+            install(name, known[0], known[1], wheel_dir, bin_dir, uv)
+            return
         try:
             files = listing(f"{index.rstrip('/')}/{name}/")
         except OSError as exc:
@@ -121,23 +179,27 @@ def fetch(spec: str, wheel_dir: Path, bin_dir: Path, *, sources: list[str], libc
             blob = cached(cache, sha, download(url))
             if hashlib.sha256(blob).hexdigest() != sha:
                 sys.exit(f"{filename}: sha256 differs from the one {index} lists")
-            if name == "uv":
-                (bin_dir / "uv").write_bytes(uv_binary(blob))
-                (bin_dir / "uv").chmod(0o755)
-            else:
-                (wheel_dir / filename).write_bytes(blob)
+            install(name, filename, blob, wheel_dir, bin_dir, uv)
+            remember(cache, index, spec, libc, arch, filename, sha)
             return
     sys.exit(f"no {spec} wheel for {libc} {arch} on {' '.join(sources)}")
 
 
 def main(argv: list[str]) -> None:
-    wheel_dir, bin_dir, specs = Path(argv[0]), Path(argv[1]), argv[2:]
     libc, arch = machine_tags(platform.machine(), platform.libc_ver()[0])
     try:
         with open("/proc/self/mountinfo") as handle:
             cache = Path(CACHE_DIR) if mounted(CACHE_DIR, handle) else None
     except OSError:
         cache = None
+    if argv[:1] == ["--uv"]:
+        if cache is None:
+            sys.exit(f"uv is not in /opt/build/bin and the download cache {CACHE_DIR} is not mounted here")
+        fetch(f"uv=={argv[1]}", Path("/nonexistent"), Path("/nonexistent"), sources=indexes(os.environ),
+              libc=libc, arch=arch, cache=cache)
+        print(uv_in_cache(cache, argv[1], arch))
+        return
+    wheel_dir, bin_dir, specs = Path(argv[0]), Path(argv[1]), argv[2:]
     with concurrent.futures.ThreadPoolExecutor() as pool:
         futures = [pool.submit(fetch, spec, wheel_dir, bin_dir, sources=indexes(os.environ), libc=libc,
                                arch=arch, cache=cache) for spec in specs]

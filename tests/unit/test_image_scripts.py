@@ -102,6 +102,44 @@ def test_fetch_wheels_uses_the_download_cache_only_where_it_is_mounted(tmp_path:
     assert not (tmp_path / "sha256" / ("0" * 64)).exists()
 
 
+def test_fetch_wheels_asks_the_index_nothing_for_a_spec_it_resolved_before(tmp_path: Path) -> None:
+    cache, wheels, bins = tmp_path / "cache", tmp_path / "wheels", tmp_path / "bin"
+    wheels.mkdir()
+    bins.mkdir()
+    blob = b"pip's wheel"
+    sha = hashlib.sha256(blob).hexdigest()
+    index = "https://index.invalid/simple/"
+    assert fetch_wheels.remembered(cache, index, "pip==1", "manylinux", "x86_64") is None
+    fetch_wheels.cached(cache, sha, lambda: blob)
+    fetch_wheels.remember(cache, index, "pip==1", "manylinux", "x86_64", "pip-1-py3-none-any.whl", sha)
+    found = fetch_wheels.remembered(cache, index, "pip==1", "manylinux", "x86_64")
+    assert found == ("pip-1-py3-none-any.whl", blob)
+    assert fetch_wheels.remembered(cache, index, "pip==1", "manylinux", "aarch64") is None
+    assert fetch_wheels.remembered(cache, "https://other.invalid/", "pip==1", "manylinux", "x86_64") is None
+    # no listing: a socket would fail this unit test
+    fetch_wheels.fetch("pip==1", wheels, bins, sources=[index], libc="manylinux", arch="x86_64", cache=cache)
+    assert (wheels / "pip-1-py3-none-any.whl").read_bytes() == blob
+    (cache / "sha256" / sha).write_bytes(b"tampered")
+    assert fetch_wheels.remembered(cache, index, "pip==1", "manylinux", "x86_64") is None
+
+
+def test_fetch_wheels_keeps_uv_in_the_cache_out_of_every_layer(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as made:
+        made.writestr("uv-1.data/scripts/uv", b"\x7fELF uv")
+    cache, bins = tmp_path / "cache", tmp_path / "bin"
+    bins.mkdir()
+    place = fetch_wheels.uv_in_cache(cache, "0.13.9", "x86_64")
+    fetch_wheels.install("uv", "uv-0.13.9-py3-none-any.whl", buffer.getvalue(), tmp_path, bins, place)
+    assert place.read_bytes() == b"\x7fELF uv" and place.stat().st_mode & 0o777 == 0o755
+    assert not (bins / "uv").exists() and not list(place.parent.glob("*.part"))
+    # once there, nothing is asked of any index (a socket would fail this unit test)
+    fetch_wheels.fetch("uv==0.13.9", tmp_path, bins, sources=["https://index.invalid/"], libc="manylinux",
+                       arch="x86_64", cache=cache)
+    fetch_wheels.install("uv", "uv-0.13.9-py3-none-any.whl", buffer.getvalue(), tmp_path, bins, None)
+    assert (bins / "uv").read_bytes() == b"\x7fELF uv"  # no cache mounted: into BIN_DIR
+
+
 # --- requirements_from_wheels -------------------------------------------------------------------------
 
 
