@@ -39,6 +39,16 @@ def test_the_dockerfile_uses_every_helper_and_names_every_cache() -> None:
     assert not re.search(r"(?m)^#\s*syntax=", text)  # that image would come from Docker Hub
 
 
+def test_venv_pip_looks_for_uv_where_fetch_wheels_keeps_it() -> None:
+    from release.image import fetch_wheels
+
+    place = fetch_wheels.uv_in_cache(Path(fetch_wheels.CACHE_DIR), "VERSION", "ARCH")
+    shell = image.read("venv-pip").decode()
+    assert str(place).replace("VERSION-ARCH", "$(cat /opt/build/uv-version)-$(uname -m)") in shell
+    assert f"--mount=type=cache,id=release-pipeline-downloads,target={fetch_wheels.CACHE_DIR}" in \
+        image.dockerfile().decode()
+
+
 def test_the_recipe_hash_changes_with_the_dockerfile_and_is_stable() -> None:
     shipped = image.dockerfile()
     assert image.recipe_sha256(shipped) == image.recipe_sha256(bytes(shipped))
