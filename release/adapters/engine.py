@@ -22,6 +22,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -263,15 +264,14 @@ class Engine:
             if image:
                 self.tag(image, ref)
             return replace(outcome, kept=ref if image else "")
-        options = {"buildargs": buildargs, "dockerfile": dockerfile, "network_mode": network_mode,
-                   "nocache": nocache, "cache_from": cache_from, "on_line": report, "platform": platform}
+        build = partial(buildkit.build, chosen, context_tar, buildargs=buildargs, dockerfile=dockerfile,
+                        network_mode=network_mode, cache_from=cache_from, platform=platform)
+        main = build(tag=tag, target=target, nocache=nocache, on_line=report)
         if not stage:
-            return buildkit.build(chosen, context_tar, tag=tag, target=target, **options)  # type: ignore[arg-type]
+            return main
         # the image first (the smoke test may start on it), then the stage, every step of it cached
         # by now (so never with --no-cache), exported with BuildKit's inline cache
-        main = buildkit.build(chosen, context_tar, tag=tag, target=target, **options)  # type: ignore[arg-type]
-        extra = buildkit.build(chosen, context_tar, tag=ref, target=stage, inline_cache=True,
-                               **{**options, "nocache": False, "on_line": lambda line: None})  # type: ignore[arg-type]
+        extra = build(tag=ref, target=stage, nocache=False, on_line=lambda line: None, inline_cache=True)
         return merge(main, replace(extra, kept=ref))
 
     def _classic(
