@@ -25,16 +25,20 @@ import os
 import platform
 import re
 import sys
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Callable
+from typing import Callable, TypeVar
 
 CACHE_DIR = "/root/.cache/release-pipeline"
 ACCEPT = "application/vnd.pypi.simple.v1+json, text/html;q=0.1"
 ARCHITECTURES = {"amd64": "x86_64", "arm64": "aarch64"}
+ATTEMPTS = 4  # network errors in a build container are often passing (a name that did not resolve)
+T = TypeVar("T")
 
 
 def machine_tags(machine: str, libc: str) -> tuple[str, str]:
@@ -142,10 +146,28 @@ def install(name: str, filename: str, blob: bytes, wheel_dir: Path, bin_dir: Pat
     partial.replace(target)
 
 
+def retried(action: Callable[[], T], *, attempts: int = ATTEMPTS, pause: float = 2.0,
+            sleep: Callable[[float], None] = time.sleep) -> T:
+    """`action()`, tried again after a network error (a name that did not resolve, a reset
+    connection), waiting a little longer each time; the last error is raised."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except OSError as exc:
+            if attempt == attempts or (isinstance(exc, urllib.error.HTTPError) and exc.code < 500):
+                raise
+            print(f"{exc}; trying again ({attempt}/{attempts - 1})", file=sys.stderr)
+            sleep(pause * attempt)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def listing(page: str) -> list[tuple[str, str, str | None]]:
-    request = urllib.request.Request(page, headers={"Accept": ACCEPT})
-    with urllib.request.urlopen(request, timeout=60) as answer:
-        return parse_listing(page, answer.headers.get_content_type(), answer.read())
+    def get() -> list[tuple[str, str, str | None]]:
+        request = urllib.request.Request(page, headers={"Accept": ACCEPT})
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return parse_listing(page, answer.headers.get_content_type(), answer.read())
+
+    return retried(get)
 
 
 def download(url: str) -> Callable[[], bytes]:
@@ -153,7 +175,7 @@ def download(url: str) -> Callable[[], bytes]:
         with urllib.request.urlopen(url, timeout=300) as answer:
             return bytes(answer.read())
 
-    return get
+    return lambda: retried(get)
 
 
 def fetch(spec: str, wheel_dir: Path, bin_dir: Path, *, sources: list[str], libc: str, arch: str,

@@ -140,6 +140,40 @@ def test_fetch_wheels_keeps_uv_in_the_cache_out_of_every_layer(tmp_path: Path) -
     assert (bins / "uv").read_bytes() == b"\x7fELF uv"  # no cache mounted: into BIN_DIR
 
 
+def test_fetch_wheels_tries_a_passing_network_error_again() -> None:
+    import urllib.error
+
+    calls: list[int] = []
+    waits: list[float] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise urllib.error.URLError("Temporary failure in name resolution")
+        return "listed"
+
+    assert fetch_wheels.retried(flaky, sleep=waits.append) == "listed"
+    assert len(calls) == 3 and waits == [2.0, 4.0]
+
+    def missing() -> str:
+        calls.append(1)
+        raise urllib.error.HTTPError("https://index.invalid/x/", 404, "Not Found", {}, None)  # type: ignore[arg-type]
+
+    calls.clear()
+    with pytest.raises(urllib.error.HTTPError):
+        fetch_wheels.retried(missing, sleep=waits.append)
+    assert len(calls) == 1  # an answer, not a passing error: no second try
+
+    def down() -> str:
+        calls.append(1)
+        raise urllib.error.URLError("down")
+
+    calls.clear()
+    with pytest.raises(urllib.error.URLError):
+        fetch_wheels.retried(down, attempts=2, sleep=waits.append)
+    assert len(calls) == 2
+
+
 # --- requirements_from_wheels -------------------------------------------------------------------------
 
 
