@@ -86,8 +86,9 @@ def lint(session: nox.Session) -> None:
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
     """Performance figures from the issues, measured in one run on a throwaway sandbox, each with its
-    goal. After `--`: `--only SECTION,...` or `--skip SECTION,...` (see benchmarks/bench.py),
-    --platform-flavours 3.11 (the two-platform figures' flavours; empty skips them), --cold-base."""
+    goal, every image figure against the plain image built by the same builder. After `--`:
+    `--only SECTION,...` or `--skip SECTION,...` (see benchmarks/bench.py), --platform-flavours 3.11
+    (the two-platform figures' flavours; empty skips them), --cold-base, --builder classic."""
     install_project(session)
     session.run("python", "-m", "benchmarks.bench", *session.posargs)
 

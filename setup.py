@@ -27,7 +27,8 @@ setup(
     ],
     python_requires=">=3.9",
     packages=find_packages(include=["release", "release.*"]),
-    package_data={"release.sandbox": ["images/*.sh"]},  # the service images' entrypoints
+    # the service images' entrypoints; the production image's Dockerfile and its shell helper
+    package_data={"release.sandbox": ["images/*.sh"], "release.image": ["Dockerfile", "venv-pip"]},
     install_requires=[
         "packaging>=23",
         "invoke>=2.2",

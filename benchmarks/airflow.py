@@ -199,12 +199,13 @@ def check_image(config: ReleaseConfig, result: ImageResult, version: str, servic
 
 
 def _cold_base(engine: Engine, base: str, registry: str, flavour: str) -> str:
-    """`base` plus a unique label: a new image id, so no build step can come from the cache."""
+    """`base` plus a unique layer and label: no build step can come from the layer cache (BuildKit
+    keys a base by its layers, not its config: a label alone would not do)."""
     nonce = uuid.uuid4().hex[:12]
     ref = f"{registry}/sandbox/bench-python:{flavour}-{nonce}"
-    dockerfile = f"FROM {base}\nLABEL {BENCH_LABEL}={nonce}\n".encode()
-    engine.build(context_tar({"Dockerfile": dockerfile}), tag=ref, buildargs={})
-    engine.push(ref)  # only a manifest and a config: the layers are the base's
+    dockerfile = f"FROM {base}\nRUN echo {nonce} > /etc/release-pipeline-bench\nLABEL {BENCH_LABEL}={nonce}\n"
+    engine.build(context_tar({"Dockerfile": dockerfile.encode()}), tag=ref, buildargs={})
+    engine.push(ref)  # a manifest, a config and a tiny layer: the others are the base's
     return ref
 
 

@@ -1,19 +1,25 @@
 # SPDX-License-Identifier: Apache-2.0
 """Image figures for `nox -s bench`: cold builds against the plain single-stage image (built in the
-same run, the same way), sizes, the rebuild after a source-only change, a rerun, the smoke test,
-and a master build on a runner whose engine is empty (dependency layers from the registry)."""
+same run by the same builder: BuildKit against BuildKit, classic against classic), sizes, the
+rebuild after a source-only change and after one dependency changed, a rerun, the smoke test, and
+a master build on a runner whose engine is empty (dependency layers from the registry)."""
 
 from __future__ import annotations
 
 import dataclasses
+import os
+import random
+import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+
+import docker
 
 from benchmarks.bench import FLAVOURS, Bench
 from release.adapters.clients import real_clients
@@ -40,6 +46,10 @@ ROUNDS = 2  # cold builds are timed this many times each, the best kept: the mac
 
 def mb(size: int) -> str:
     return f"{size / 1e6:.0f} MB"
+
+
+def builder_name(engine: Engine) -> str:
+    return "BuildKit" if engine.builder().buildkit else "classic"
 
 
 def build_wheel(root: Path, out: Path) -> Path:
@@ -75,9 +85,10 @@ def step_lines(timings: Sequence[StepTime], *, at_least: float = 0.0, rebuilt_on
     lines, stage = [], ""
     for timing in timings:
         words = timing.instruction.split()
-        if words and words[0].upper() == "FROM":
+        if words and words[0].upper() == "FROM":  # the classic builder's stages begin here
             stage = words[-1] if len(words) == 4 else words[1]
             continue
+        stage = timing.stage or stage  # BuildKit names each step's stage (they interleave)
         if timing.seconds < at_least or (rebuilt_only and timing.cached):
             continue
         text = " ".join(words)
@@ -94,9 +105,20 @@ def smoke_lines(reports: Sequence[SmokeReport], wall: float) -> list[str]:
     return lines
 
 
+def add_dependency(root: Path, requirement: str) -> None:
+    """One more dependency in the sample's setup.py (its install_requires)."""
+    setup = root / "setup.py"
+    text = setup.read_text()
+    old = 'install_requires=["packaging>=20"'
+    setup.write_text(text.replace(old, f'{old}, "{requirement}"'))
+    assert requirement in setup.read_text(), "the sample's setup.py no longer lists packaging>=20 first"
+
+
 def bench_images(bench: Bench) -> None:
     engine = Engine()
     version = "9.9.9"
+    builder = builder_name(engine)
+    bench.add("builder (the pipeline's images and the plain ones alike)", str(engine.builder()))
     bases = base_images(bench.config, bench.target())
     with tempfile.TemporaryDirectory(prefix="bench-wheels-") as work:
         wheel = build_wheel(bench.root, Path(work) / "first")
@@ -114,8 +136,8 @@ def bench_images(bench: Bench) -> None:
                 engine.remove(tag, force=True)
         for flavour, result in cold.items():
             ratio = result.seconds / plain[flavour][1]
-            bench.goal(f"cold build python{flavour}, sample app / plain single-stage pip install image "
-                       f"(best of {ROUNDS} each)",
+            bench.goal(f"cold build python{flavour}, sample app / plain single-stage pip install image, "
+                       f"both {builder}, no layer cache (best of {ROUNDS} each)",
                        f"{result.seconds:.1f}s / {plain[flavour][1]:.1f}s = {ratio:.2f}x", ratio, 0.8, "x",
                        "<= 0.8x")
             bench.detail(f"cold build python{flavour}: steps of 0.3 s or more",
@@ -125,19 +147,43 @@ def bench_images(bench: Bench) -> None:
             bench.goal(f"python{flavour} image size / plain image", f"{mb(result.size)} / "
                        f"{mb(plain[flavour][0])} = {ratio:.3f}x", ratio, 1.0, "x", "<= 1.0x")
 
+        cold_total = sum(r.seconds for r in cold.values())
         init = bench.root / "sample_app" / "__init__.py"
-        init.write_text(init.read_text() + "\n# a source-only change\n")
-        changed = build_wheel(bench.root, Path(work) / "changed")
-        rebuilt = _build(bench, changed, version)
-        rebuilt_total, cold_total = sum(r.seconds for r in rebuilt), sum(r.seconds for r in cold.values())
-        ratio = rebuilt_total / cold_total
-        bench.goal("rebuild after a source-only change / cold build (3 flavours)",
-                   f"{rebuilt_total:.1f}s / {cold_total:.1f}s = {ratio:.3f}x", ratio, 0.10, "x", "<= 0.10x")
-        for result in rebuilt:
-            bench.detail(f"rebuild {result.image.name} after a source-only change: {result.seconds:.1f}s, "
-                         "steps not cached", step_lines(result.timings, rebuilt_only=True))
+
+        def change(what: str, edit: Callable[[], None], goal: float) -> tuple[Path, list[ImageResult]]:
+            """`edit` the sample, then rebuild each flavour on its own (the figure, against the cold
+            builds, also one at a time); `edit` again, then rebuild the three at once (wall time)."""
+            edit()
+            wheel = build_wheel(bench.root, Path(work) / f"{what}-alone")
+            alone = [result for flavour in FLAVOURS
+                     for result in _build(bench, wheel, version, flavours=[flavour])]
+            total = sum(r.seconds for r in alone)
+            ratio = total / cold_total
+            bench.goal(f"rebuild after {what} / cold build (3 flavours, each on its own, {builder})",
+                       f"{total:.1f}s / {cold_total:.1f}s = {ratio:.3f}x", ratio, goal, "x",
+                       f"<= {goal:.2f}x")
+            for result in alone:
+                bench.detail(f"rebuild {result.image.name} after {what}: {result.seconds:.1f}s, steps not "
+                             "cached", step_lines(result.timings, rebuilt_only=True))
+            edit()
+            wheel = build_wheel(bench.root, Path(work) / f"{what}-together")
+            started = time.perf_counter()
+            together = _build(bench, wheel, version)
+            bench.add(f"rebuild after {what}, the 3 flavours at once: wall time",
+                      f"{time.perf_counter() - started:.1f}s")
+            return wheel, together
+
+        edits = iter(["\n# a source-only change\n", "\n# another\n"])
+
+        def edit_source() -> None:
+            init.write_text(init.read_text() + next(edits))
+
+        change("a source-only change", edit_source, 0.10)
+        dependencies = iter(["six>=1.16", "idna>=3"])
+        bumped, again_deps = change("one dependency changed",
+                                    lambda: add_dependency(bench.root, next(dependencies)), 0.3)
         started = time.perf_counter()
-        again = _build(bench, changed, version)
+        again = _build(bench, bumped, version)
         seconds = time.perf_counter() - started
         builds = sum(1 for r in again if r.status == "built")
         bench.add("rerun with nothing changed: images built", str(builds), "0", builds == 0,
@@ -146,9 +192,9 @@ def bench_images(bench: Bench) -> None:
                    "< 5 s")
 
         started = time.perf_counter()
-        installed = changed.name.split("-")[1]  # the sample's own version, which the image installs
-        reports = smoke_images(bench.config, [r.planned for r in rebuilt], version=installed,
-                               wheels=[changed], engine=engine)
+        installed = bumped.name.split("-")[1]  # the sample's own version, which the image installs
+        reports = smoke_images(bench.config, [r.planned for r in again_deps], version=installed,
+                               wheels=[bumped], engine=engine)
         wall = time.perf_counter() - started
         bench.add("smoke test of 3 flavours (one container per image for the generic checks, images at once)",
                   f"{wall:.1f}s")
@@ -168,11 +214,12 @@ def throwaway_registry(directory: Path) -> Iterator[str]:
 
 
 def labelled_base(engine: Engine, base: str, registry: str, flavour: str, nonce: str) -> str:
-    """`base` plus a label of this run, pushed: a new image id, so no step can come from the cache, and
-    every image built on it carries the label (so the bench can remove exactly those)."""
+    """`base` plus a layer and a label of this run, pushed: no step can come from the layer cache
+    (BuildKit keys a base by its layers, not its config: a label alone would not do), and every
+    image built on it carries the label (so the bench can remove exactly those)."""
     ref = f"{registry}/bench/python:{flavour}-{nonce}"
-    dockerfile = f"FROM {base}\nLABEL {BENCH_LABEL}={nonce}\n".encode()
-    engine.build(context_tar({"Dockerfile": dockerfile}), tag=ref, buildargs={})
+    dockerfile = f"FROM {base}\nRUN echo {nonce} > /etc/release-pipeline-bench\nLABEL {BENCH_LABEL}={nonce}\n"
+    engine.build(context_tar({"Dockerfile": dockerfile.encode()}), tag=ref, buildargs={})
     engine.push(ref)
     return ref
 
@@ -184,10 +231,61 @@ def remove_labelled(engine: Engine, nonce: str, refs: Sequence[str] = ()) -> int
     return engine.remove_labelled(f"{BENCH_LABEL}={nonce}")
 
 
+@contextmanager
+def throwaway_engine(directory: Path) -> Iterator[str]:
+    """A Docker Engine of its own (a second dockerd, like a CI runner's: empty, with its own data
+    root, build cache and containerd), answering on a socket under `directory`; stopped and its
+    data removed afterwards. The shared engine cannot be emptied (never pruned): a runner that
+    starts empty is this one. Its default network is a bridge of its own, made here and removed
+    after (never `--bridge=none`: dockerd then deletes the host's docker0, the shared engine's),
+    without NAT or iptables rules: builds use the host's network (`--network host`)."""
+    bridge = f"bkr{uuid.uuid4().hex[:8]}"
+    subnet = random.randint(1, 254)
+    subprocess.run(["ip", "link", "add", "name", bridge, "type", "bridge"], check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", f"10.213.{subnet}.1/24", "dev", bridge], check=True)
+        subprocess.run(["ip", "link", "set", bridge, "up"], check=True)
+        socket = directory / "docker.sock"
+        argv = ["dockerd", "--data-root", str(directory / "data"), "--exec-root", str(directory / "exec"),
+                "--pidfile", str(directory / "dockerd.pid"), "-H", f"unix://{socket}", f"--bridge={bridge}",
+                "--iptables=false", "--ip-masq=false"]
+        with open(directory / "dockerd.log", "wb") as log:
+            daemon = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            host = f"unix://{socket}"
+            deadline = time.monotonic() + 60
+            while not Engine(lambda: docker.DockerClient(base_url=host, timeout=900)).ping():
+                if time.monotonic() > deadline or daemon.poll() is not None:
+                    raise RuntimeError(f"the runner's dockerd did not start; see {directory / 'dockerd.log'}")
+                time.sleep(0.2)
+            yield host
+        finally:
+            daemon.terminate()
+            daemon.wait(timeout=60)
+            shutil.rmtree(directory / "data", ignore_errors=True)
+    finally:
+        subprocess.run(["ip", "link", "del", bridge], check=False)
+
+
+@contextmanager
+def docker_host(host: str) -> Iterator[None]:
+    """DOCKER_HOST for this process while inside (the engine adapter and its docker client read it)."""
+    before = os.environ.get("DOCKER_HOST")
+    os.environ["DOCKER_HOST"] = host
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("DOCKER_HOST", None)
+        else:
+            os.environ["DOCKER_HOST"] = before
+
+
 def bench_empty_engine(bench: Bench, flavour: str = "3.11") -> None:
-    """A master build on a runner whose engine is empty and whose dependencies did not change: the
-    previous build pushed its dependency stage; this one pulls it and builds with it as cache-from.
-    The engine is emptied of exactly what this run built; the shared engine is never pruned."""
+    """A master build on a CI runner that starts empty (a second engine: no image, no build cache,
+    empty cache mounts) while its dependencies did not change: the previous build (on this engine,
+    on a base of this run, so none of its steps came from the layer cache) pushed its dependency
+    stage; the runner pulls its base image, then builds with that stage from the registry."""
     engine = Engine()
     nonce = uuid.uuid4().hex[:12]
     with tempfile.TemporaryDirectory(prefix="bench-ci-") as work, throwaway_registry(Path(work)) as registry:
@@ -195,34 +293,47 @@ def bench_empty_engine(bench: Bench, flavour: str = "3.11") -> None:
         shared = base_images(bench.config, bench.target())[flavour]
         base = labelled_base(engine, shared, registry, flavour, nonce)
         config = dataclasses.replace(bench.config, image="bench/ci")
-        source = image_source(config, "9.9.9", [wheel])
+        # the sandbox's index as an extra one: builds then use the host's network, which the runner's
+        # engine (no bridge of its own) needs
+        index = bench.target().index_simple
+        source = image_source(config, "9.9.9", [wheel], extra_args={"PIP_EXTRA_INDEX_URL": index})
 
-        clients = real_clients(registry, engine=engine)
         images = planned_images(config, "9.9.9", registry, flavours=[flavour], base_images={flavour: base},
                                 kind=BuildKind.MASTER)
 
-        def master(revision: str) -> ImageResult:
+        def master(on: Engine, revision: str) -> ImageResult:
+            clients = real_clients(registry, engine=on)
             job = image_job(config, images, clients, version="9.9.9", wheels=[wheel], kind=BuildKind.MASTER,
                             source=dataclasses.replace(source, revision=revision))
             (result,) = build_images(job, clients, progress=lambda event: None)
             return result
 
         try:
-            cold = master("1" * 40)
+            cold = master(engine, "1" * 40)
             started = time.perf_counter()
             (cold,) = push_images([cold], engine)
             pushed = time.perf_counter() - started
-            removed = remove_labelled(engine, nonce, [cold.ref, cold.planned.cache_ref, base])
-            engine.pull(base)  # a runner gets its base image first, as every build does
-            started = time.perf_counter()
-            warm = master("2" * 40)  # the next commit: same dependencies
-            seconds = time.perf_counter() - started
+            runner_dir = Path(tempfile.mkdtemp(prefix="bench-runner-", dir="/var/tmp"))
+            with throwaway_engine(runner_dir) as host, docker_host(host):
+                runner = Engine()
+                started = time.perf_counter()
+                builder = str(runner.builder())  # once per process, before the first build
+                found = time.perf_counter() - started
+                started = time.perf_counter()
+                runner.pull(base)  # a runner gets its base image first, as every build does
+                pulled = time.perf_counter() - started
+                started = time.perf_counter()
+                warm = master(runner, "2" * 40)  # the next commit: same dependencies
+                seconds = time.perf_counter() - started
+            shutil.rmtree(runner_dir, ignore_errors=True)
             ratio = seconds / cold.seconds
-            bench.goal(f"master build python{flavour} on an empty engine, dependencies unchanged / cold",
+            bench.goal(f"master build python{flavour} on a runner that starts empty, dependencies unchanged "
+                       f"/ cold ({builder})",
                        f"{seconds:.1f}s / {cold.seconds:.1f}s = {ratio:.2f}x (dependencies: {warm.cache})",
                        ratio, 0.3, "x", "<= 0.3x")
-            bench.detail(f"empty-engine master build python{flavour}: {removed} images of this run removed "
-                         f"first; the cold build pushed image and dependency stage in {pushed:.1f}s",
+            bench.detail(f"empty runner's master build python{flavour}: {builder} found in {found:.1f}s "
+                         f"and its base image pulled in {pulled:.1f}s first; the cold build pushed image and "
+                         f"dependency stage in {pushed:.1f}s",
                          step_lines(warm.timings, at_least=0.2))
         finally:
             remove_labelled(engine, nonce, [base])

@@ -40,7 +40,7 @@ COLD_REPOSITORY = "bench-cold/python"  # the throwaway engine name of cold-built
 
 
 def two_platform_checkout(repo_root: Path, dest: Path, flavours: Sequence[str]) -> Path:
-    root = sample_checkout(repo_root / "tests" / "fixtures" / "sample", repo_root / "Dockerfile", dest)
+    root = sample_checkout(repo_root / "tests" / "fixtures" / "sample", dest)
     pyproject = root / "pyproject.toml"
     listed = ", ".join(f'"{p}"' for p in flavours)
     text = pyproject.read_text().replace('python = ["3.9", "3.11", "3.13"]', f"python = [{listed}]")

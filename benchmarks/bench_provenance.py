@@ -81,8 +81,7 @@ def bench_provenance(bench: Bench) -> None:
 def main() -> None:
     repo_root = Path.cwd()
     with tempfile.TemporaryDirectory(prefix="release-bench-") as work:
-        root = sample_checkout(repo_root / "tests" / "fixtures" / "sample", repo_root / "Dockerfile",
-                               Path(work) / "sample")
+        root = sample_checkout(repo_root / "tests" / "fixtures" / "sample", Path(work) / "sample")
         pyproject = root / "pyproject.toml"
         pyproject.write_text(pyproject.read_text().replace('python = ["3.9", "3.11", "3.13"]',
                                                            f'python = ["{FLAVOUR}"]'))

@@ -155,7 +155,7 @@ class ReleaseConfig:
     extras: tuple[str, ...] = ()
     app_command: tuple[str, ...] = ()
     uid: int = 50000
-    dockerfile: str = "Dockerfile"
+    dockerfile: str = ""  # the project's own Dockerfile; "": the one release-pipeline ships (release/image/)
     changelog: str | None = None  # None: looked for (CHANGELOG.md, CHANGES.rst, ...); "": none kept
     changelog_format: str = AUTO  # one of release.changelog.FORMATS
     allow_http: tuple[str, ...] = ()
@@ -298,7 +298,7 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "extras": ("extras", list, "a list of extras"),
     "app-command": ("app_command", list, "a command list run in smoke tests"),
     "uid": ("uid", int, "a numeric uid"),
-    "dockerfile": ("dockerfile", str, "a Dockerfile path"),
+    "dockerfile": ("dockerfile", str, "a Dockerfile path (leave it out for the one release-pipeline ships)"),
     "changelog": ("changelog", str, "a changelog path, or \"\" when the project keeps none"),
     "changelog-format": ("changelog_format", str, f"one of {', '.join(FORMATS)}"),
     "allow-http": ("allow_http", list, "a list of host names allowed over plain http://"),

@@ -51,10 +51,10 @@ def git(cwd: Path, *args: str) -> str:
 
 
 def make_sample_repo(dest: Path, *, version: str = "1.10.6", fixture: str = "sample") -> Path:
-    """Copy the sample app (plus this repo's Dockerfile) into `dest` as a one-commit git repo;
-    `fixture="sample-multi"` is the app with its SDK, two distributions in one release."""
+    """Copy the sample app into `dest` as a one-commit git repo (it has no Dockerfile of its own: its
+    images use the one release-pipeline ships); `fixture="sample-multi"` is the app with its SDK,
+    two distributions in one release."""
     shutil.copytree(FIXTURES / fixture, dest)
-    shutil.copy(REPO_ROOT / "Dockerfile", dest / "Dockerfile")
     if version != "1.10.6":
         init = dest / "sample_app" / "__init__.py"
         init.write_text(init.read_text().replace('"1.10.6"', f'"{version}"'))

@@ -2,10 +2,12 @@
 """The Docker Engine, through the docker SDK: build (streamed), import, tag, push, pull, inspect, run,
 remove; and whether it answers at all.
 
-The only module that talks to the engine. Builds use the classic builder's JSON stream
-(`Step N/M : INSTRUCTION`, ` ---> Using cache`, output lines); each becomes a BuildLine.
-Builds, pulls and runs take a platform (`linux/arm64`); the engine runs another architecture's
-images under emulation when binfmt_misc has its qemu.
+The one door to the engine. Builds use BuildKit where a docker client can drive it (found by
+trying, release/adapters/buildkit.py), else the classic builder through the SDK, with the
+Dockerfile's `RUN --mount` options left out; `Engine.builder()` says which, and why. Either way
+every output line becomes a BuildLine (release/adapters/builds.py). Builds, pulls and runs take a
+platform (`linux/arm64`); the engine runs another architecture's images under emulation when
+binfmt_misc has its qemu.
 """
 
 from __future__ import annotations
@@ -14,13 +16,13 @@ import hashlib
 import io
 import json
 import logging
-import re
+import os
 import tarfile
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,74 +30,28 @@ import docker
 import docker.errors
 import requests
 
+from release.adapters import buildkit
+from release.adapters.buildkit import BUILDER_ENV, Builder
+from release.adapters.builds import (
+    BuildFailed,
+    BuildLine,
+    BuildOutcome,
+    StepTime,
+    follow_classic,
+    has_stage,
+    merge,
+    stage_image,
+    without_mounts,
+)
 from release.errors import CommandError, ServiceError
 
 log = logging.getLogger("release.engine")
 
-_STEP = re.compile(r"^Step (?P<step>\d+)/(?P<total>\d+) : (?P<instruction>.*)$")
-_RESULT = re.compile(r"^\s*---> (?P<image>[0-9a-f]{12,64})$")
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # pip colours its errors
-_TAIL = 30
+__all__ = ["BUILDER_ENV", "BuildFailed", "BuildLine", "BuildOutcome", "Builder", "Engine", "ImageInfo",
+           "RunResult", "StepTime", "split_ref"]
 
-
-@dataclass(frozen=True)
-class BuildLine:
-    """A build output line; `instruction` is set on a step's first line, `cached` on its cache hit."""
-
-    text: str
-    step: int | None = None
-    total: int | None = None
-    instruction: str | None = None
-    cached: bool = False
-
-
-@dataclass(frozen=True)
-class StepTime:
-    """How long one build step took, from its `Step N/M` line to the next step's (or the end)."""
-
-    step: int
-    instruction: str
-    seconds: float
-    cached: bool = False
-    image: str = ""  # the (short) id of the image the step left, as the builder printed it
-
-
-@dataclass(frozen=True)
-class BuildOutcome:
-    image_id: str
-    steps: int
-    cacheable_steps: int  # all but FROM and the ARGs before the first FROM
-    cached_steps: int
-    timings: tuple[StepTime, ...] = ()
-
-    @property
-    def rebuilt_steps(self) -> int:
-        return self.cacheable_steps - self.cached_steps
-
-
-def stage_image(timings: Sequence[StepTime], stage: str) -> str:
-    """The image a build left at the end of the stage named `stage` (`FROM ... AS stage`), or ""."""
-    found = ""
-    inside = False
-    for timing in timings:
-        words = timing.instruction.split()
-        if words and words[0].upper() == "FROM":
-            if inside:
-                break
-            inside = len(words) == 4 and words[2].upper() == "AS" and words[3] == stage
-        elif inside and timing.image:
-            found = timing.image
-    return found
-
-
-class BuildFailed(CommandError):
-    """A build stopped; names the step and keeps the last output lines."""
-
-    def __init__(self, message: str, *, step: int | None, instruction: str | None, tail: Sequence[str]):
-        super().__init__(message)
-        self.step = step
-        self.instruction = instruction
-        self.tail = tuple(tail)
+_BUILDERS: dict[tuple[str, ...], Builder] = {}  # (DOCKER_HOST, PATH, BUILDER_ENV) -> found once
+_BUILDERS_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -204,12 +160,44 @@ def image_archive(layer: Path, out: Path, *, repo_tag: str, architecture: str, o
     return out
 
 
+def _replace_member(context_tar: bytes, name: str, edit: Callable[[str], str]) -> tuple[bytes, str]:
+    """The context with its file `name` passed through `edit` (the other members as they were), and
+    that file's original text ("" when the context has none)."""
+    source, out = io.BytesIO(context_tar), io.BytesIO()
+    original = ""
+    with tarfile.open(fileobj=source, mode="r:") as given, tarfile.open(fileobj=out, mode="w",
+                                                                        format=tarfile.PAX_FORMAT) as made:
+        for member in given.getmembers():
+            handle = given.extractfile(member) if member.isfile() else None
+            data = handle.read() if handle is not None else b""
+            if member.name.removeprefix("./") == name and member.isfile():
+                original = data.decode("utf-8")
+                data = edit(original).encode("utf-8")
+                member.size = len(data)
+            made.addfile(member, io.BytesIO(data) if member.isfile() else None)
+    return out.getvalue(), original
+
+
 class Engine:
     """One engine. Safe to share between threads: each thread gets its own SDK client."""
 
-    def __init__(self, factory: Callable[[], docker.DockerClient] | None = None, *, timeout: int = 900):
+    def __init__(self, factory: Callable[[], docker.DockerClient] | None = None, *, timeout: int = 900,
+                 builder: Builder | None = None):
         self._factory = factory or (lambda: docker.from_env(timeout=timeout))
         self._local = threading.local()
+        self._builder = builder
+
+    def builder(self) -> Builder:
+        """The builder this engine's builds use: BuildKit when a docker client on PATH can drive it
+        (tried once per process), else the classic one, with the reason."""
+        if self._builder is None:
+            key = tuple(os.environ.get(name, "") for name in ("DOCKER_HOST", "PATH", BUILDER_ENV))
+            with _BUILDERS_LOCK:
+                if key not in _BUILDERS:
+                    _BUILDERS[key] = buildkit.find_builder(os.environ)
+                    log.info("builder: %s", _BUILDERS[key])
+                self._builder = _BUILDERS[key]
+        return self._builder
 
     @property
     def client(self) -> docker.DockerClient:
@@ -249,12 +237,48 @@ class Engine:
         cache_from: Sequence[str] = (),
         on_line: Callable[[BuildLine], None] | None = None,
         platform: str | None = None,
+        keep: tuple[str, str] | None = None,
     ) -> BuildOutcome:
         """Build from an uncompressed tar context; stream lines to `on_line`; tag the result.
 
         `platform` builds for another architecture (its base image must be that architecture).
-        `target` stops at that stage; `cache_from` are local images whose layers may stand in for
-        steps (the classic builder then takes cache hits only from them: pull them first)."""
+        `target` stops at that stage. `cache_from` are images whose layers may stand in for steps
+        (the classic builder then takes cache hits only from them: pull them first; BuildKit only
+        from images built with its inline cache). `keep=(stage, ref)` also tags that stage's image
+        as `ref` (with BuildKit's inline cache, for other engines' `cache_from`), when the
+        Dockerfile has that stage: the outcome's `kept` says whether it did."""
+        chosen = self.builder()
+        report = on_line or (lambda line: None)
+        edit = (lambda text: text) if chosen.buildkit else without_mounts
+        try:
+            context_tar, text = _replace_member(context_tar, dockerfile, edit)
+        except (tarfile.TarError, UnicodeDecodeError) as exc:
+            raise BuildFailed(f"building {tag}: unreadable build context ({exc})", step=None,
+                              instruction=None, tail=()) from None
+        stage, ref = keep if keep is not None and has_stage(text, keep[0]) else ("", "")
+        if not chosen.buildkit:
+            outcome = self._classic(context_tar, tag=tag, buildargs=buildargs, dockerfile=dockerfile,
+                                    network_mode=network_mode, nocache=nocache, target=target,
+                                    cache_from=cache_from, on_line=report, platform=platform)
+            image = stage_image(outcome.timings, stage) if stage else ""
+            if image:
+                self.tag(image, ref)
+            return replace(outcome, kept=ref if image else "")
+        build = partial(buildkit.build, chosen, context_tar, buildargs=buildargs, dockerfile=dockerfile,
+                        network_mode=network_mode, cache_from=cache_from, platform=platform)
+        main = build(tag=tag, target=target, nocache=nocache, on_line=report)
+        if not stage:
+            return main
+        # the image first (the smoke test may start on it), then the stage, every step of it cached
+        # by now (so never with --no-cache), exported with BuildKit's inline cache
+        extra = build(tag=ref, target=stage, nocache=False, on_line=lambda line: None, inline_cache=True)
+        return merge(main, replace(extra, kept=ref))
+
+    def _classic(
+        self, context_tar: bytes, *, tag: str, buildargs: Mapping[str, str], dockerfile: str,
+        network_mode: str | None, nocache: bool, target: str | None, cache_from: Sequence[str],
+        on_line: Callable[[BuildLine], None], platform: str | None,
+    ) -> BuildOutcome:
         try:
             with _errors(f"building {tag}"):
                 stream = self.client.api.build(
@@ -263,7 +287,7 @@ class Engine:
                     pull=False, nocache=nocache, decode=True, platform=platform, target=target,
                     cache_from=list(cache_from) or None,
                 )
-                return _follow_build(stream, tag, on_line or (lambda line: None))
+                return follow_classic(stream, tag, on_line)
         except ServiceError as exc:  # e.g. a Dockerfile the engine cannot parse
             raise BuildFailed(str(exc), step=None, instruction=None, tail=()) from None
 
@@ -524,65 +548,3 @@ def _binds(volumes: Mapping[str, str] | None) -> dict[str, dict[str, str]] | Non
         path, _, mode = target.partition(":")
         binds[host] = {"bind": path, "mode": mode or "rw"}
     return binds
-
-
-def _follow_build(
-    stream: Iterator[dict[str, Any]], tag: str, on_line: Callable[[BuildLine], None],
-    clock: Callable[[], float] = time.monotonic,
-) -> BuildOutcome:
-    step: int | None = None
-    total: int | None = None
-    instruction: str | None = None
-    cached = uncacheable = 0
-    seen_from = False
-    image_id = ""
-    tail: list[str] = []
-    timings: list[StepTime] = []
-    step_started = 0.0
-    step_cached = False
-    step_image = ""
-
-    def close_step(now: float) -> None:
-        if step is not None and instruction is not None:
-            timings.append(StepTime(step, instruction, now - step_started, step_cached, step_image))
-
-    for event in stream:
-        if "error" in event:
-            detail = str((event.get("errorDetail") or {}).get("message") or event["error"]).strip()
-            short = " ".join((instruction or "").split())
-            short = short if len(short) <= 80 else short[:77] + "..."
-            where = f"step {step}/{total} ({short})" if step else "before the first step"
-            last = "".join(f"\n{line}" for line in tail[-10:])
-            raise BuildFailed(f"building {tag} failed at {where}: {detail}{last}", step=step,
-                              instruction=instruction, tail=tail)
-        aux = event.get("aux")
-        if isinstance(aux, dict) and aux.get("ID"):
-            image_id = str(aux["ID"])
-        for raw in str(event.get("stream") or "").splitlines():
-            text = _ANSI.sub("", raw).rstrip()
-            if not text:
-                continue
-            match = _STEP.match(text)
-            if match:
-                now = clock()
-                close_step(now)
-                step, total = int(match["step"]), int(match["total"])
-                instruction = match["instruction"]
-                step_started, step_cached, step_image = now, False, ""
-                is_from = instruction.upper().startswith("FROM ")
-                uncacheable += is_from or not seen_from
-                seen_from = seen_from or is_from
-                on_line(BuildLine(text, step, total, instruction))
-                continue
-            is_cached = text.strip() == "---> Using cache"
-            cached += is_cached
-            step_cached = step_cached or is_cached
-            result = _RESULT.match(text)
-            step_image = result["image"] if result else step_image
-            tail = [*tail[-_TAIL:], text]
-            on_line(BuildLine(text, step, total, None, is_cached))
-    if not image_id:
-        raise BuildFailed(f"building {tag}: the engine reported no image", step=step, instruction=instruction,
-                          tail=tail)
-    close_step(clock())
-    return BuildOutcome(image_id, total or 0, (total or 0) - uncacheable, cached, tuple(timings))

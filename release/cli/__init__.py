@@ -40,7 +40,7 @@ from release.versions import parse_version
         "profile": PROFILE_HELP,
         "python": "comma-separated flavours (default: all); aliases move only for a full release",
         "platform": PLATFORM_HELP,
-        "jobs": "how many images to build at once",
+        "jobs": "how many images to build at once (default 0: as many as the machine has room for)",
         "sign-with": "the gpg key to sign with, instead of [tool.release] signing-key",
         "force": "comma-separated immutable tags you deliberately allow to be overwritten",
         "allow-dirty": "build even though tracked files have uncommitted changes",
@@ -49,7 +49,7 @@ from release.versions import parse_version
 @reports_errors
 def release(
     c: Context, version: str = "", dry_run: bool = False, json: bool = False, profile: str = "",
-    python: str = "", jobs: int = 1, sign_with: str = "", force: str = "", allow_dirty: bool = False,
+    python: str = "", jobs: int = 0, sign_with: str = "", force: str = "", allow_dirty: bool = False,
     platform: str = "",
 ) -> None:
     """Build, sign, stage, build images, smoke, publish and alias one release."""
@@ -75,13 +75,13 @@ def release(
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP, "json": "print the report as JSON",
             "python": "the flavours to publish (default: all): built from the voted wheels after a "
                       "promotion, else those whose version tags the image jobs pushed",
-            "jobs": "how many images to build at once (after a promotion)",
+            "jobs": "how many images to build at once after a promotion (default 0: as the machine has room)",
             "sign-with": "the gpg key for the release record", "force": "immutable tags to overwrite",
             "master": "join master image jobs instead: move master once every master-pythonP holds HEAD",
             "dry-run": "show the plan (steps, files, uploads, tags, what would move); reads only"})
 @reports_errors
 def publish(c: Context, version: str = "", profile: str = "", json: bool = False, python: str = "",
-            jobs: int = 1, sign_with: str = "", force: str = "", master: bool = False, dry_run: bool = False
+            jobs: int = 0, sign_with: str = "", force: str = "", master: bool = False, dry_run: bool = False
             ) -> None:
     """Publish what was promoted from a vote, or join image jobs run elsewhere; then move aliases.
 

@@ -30,7 +30,7 @@ IMAGE_HELP = {
     "master": "the master build: the wheel of HEAD, master-pythonP; master too when every flavour is built",
     "python": "comma-separated flavours (default: all configured); one per CI runner works",
     "platform": PLATFORM_HELP.split(";")[0] + "; one per CI runner works",
-    "jobs": "how many images to build at once",
+    "jobs": "how many images to build at once (default 0: as many as the machine has room for)",
     "push": "push the images (version tags, or the master tags); default: build and smoke only",
     "dry-run": "show the images that would be built, smoked (and pushed); reads only, starts nothing",
     "json": "with --dry-run: print the plan as JSON on stdout",
@@ -55,8 +55,8 @@ def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, 
                 platform: str = "", dry_run: bool = False, json: bool = False) -> None:
     if master == bool(version):
         raise ReleaseError("give either --version V (a release's images) or --master")
-    if jobs < 1:
-        raise ReleaseError(f"--jobs {jobs}: give 1 or more")
+    if jobs < 0:
+        raise ReleaseError(f"--jobs {jobs}: give 1 or more, or 0 for as many as the machine has room for")
     config = read_config(profile)
     flavours = flavours_of(config, python)
     chosen = platforms_of(config, platform)
@@ -87,7 +87,7 @@ def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, 
 
 @task(help=IMAGE_HELP)
 @reports_errors
-def images(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 1,
+def images(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 0,
            push: bool = False, profile: str = "", platform: str = "", dry_run: bool = False,
            json: bool = False) -> None:
     """Build one production image per Python flavour (and platform), smoke every one, push when asked."""
@@ -96,7 +96,7 @@ def images(c: Context, version: str = "", master: bool = False, python: str = ""
 
 @task(help={k: v for k, v in IMAGE_HELP.items() if k not in {"push", "dry-run", "json"}})
 @reports_errors
-def smoke(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 1,
+def smoke(c: Context, version: str = "", master: bool = False, python: str = "", jobs: int = 0,
           profile: str = "", platform: str = "") -> None:
     """Build and smoke-test the images locally; nothing is pushed (what contributors run)."""
     _run_images(version, master or not version, python, jobs, False, profile, platform)

@@ -96,8 +96,8 @@ def connect_target(config: ReleaseConfig, flavours: tuple[str, ...] = (), platfo
 
 def options_for(config: ReleaseConfig, python: str, jobs: int, sign_with: str, force: str,
                 allow_dirty: bool = False, platform: str = "") -> RunOptions:
-    if jobs < 1:
-        raise ReleaseError(f"--jobs {jobs}: give 1 or more")
+    if jobs < 0:
+        raise ReleaseError(f"--jobs {jobs}: give 1 or more, or 0 for as many as the machine has room for")
     if sign_with:
         check_signing_key(sign_with, "--sign-with")
     return RunOptions(flavours=flavours_of(config, python), platforms=platforms_of(config, platform),

@@ -67,15 +67,17 @@ def planned_images(config: ReleaseConfig, version: str, registry: str, *, flavou
 def image_job(
     config: ReleaseConfig, images: Sequence[PlannedImage], clients: Clients, *, version: str,
     wheels: Sequence[Path], kind: BuildKind = BuildKind.RELEASE, source: ImageSource | None = None,
-    revision: str | None = None, jobs: int = 1, replace_tags: bool = False, check_registry: bool = True,
+    revision: str | None = None, jobs: int = 0, replace_tags: bool = False, check_registry: bool = True,
     nocache: bool = False, recorded: Mapping[str, ImageEntry] | None = None,
 ) -> ImageJob:
     """The job that builds `images` from `wheels` (the exact files the release built): what the
     tree gives every image (`source`, by default read from the tree at `revision`, else HEAD),
     each variant's source, the build context, and each image completed with its base image as
-    observed now (each base observed once). `recorded`: the images the release record says this
-    release pushed already, by key."""
+    observed now (each base observed once), its dependency hash for the engine's builder.
+    `recorded`: the images the release record says this release pushed already, by key. `jobs`:
+    how many images build at once; 0 as many as the machine has room for."""
     source = source or image_source(config, version, wheels, revision=revision)
+    builder = "buildkit" if clients.engine.builder().buildkit else ""
     sources = {variant: variant_source(config, source, variant)
                for variant in dict.fromkeys(i.image.variant for i in images)}
     bases: dict[tuple[str, str, bool], tuple[str, str]] = {}
@@ -86,10 +88,10 @@ def image_job(
             bases[where] = observe_base(clients, planned, host=config.host_platform)
         base, digest = bases[where]
         completed.append(complete_image(planned, sources[planned.image.variant], base_image=base,
-                                        base_digest=digest))
+                                        base_digest=digest, builder=builder))
     return ImageJob(tuple(completed), sources, build_context(config, source, wheels), kind, jobs=jobs,
-                    replace_tags=replace_tags, check_registry=check_registry, nocache=nocache,
-                    recorded=dict(recorded or {}))
+                    builder=builder, replace_tags=replace_tags, check_registry=check_registry,
+                    nocache=nocache, recorded=dict(recorded or {}))
 
 
 def ship(config: ReleaseConfig, job: ImageJob, clients: Clients, *, version: str, wheels: Sequence[Path],

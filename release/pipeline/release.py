@@ -77,7 +77,7 @@ Announce = Callable[[str, str], None]
 class RunOptions:
     flavours: tuple[str, ...]
     platforms: tuple[str, ...] = ()  # () = every configured platform
-    jobs: int = 1
+    jobs: int = 0  # images built at once; 0: as many as the machine has room for
     sign_with: str = ""
     force: frozenset[str] = frozenset()
     allow_dirty: bool = False

@@ -2,9 +2,11 @@
 """What goes into one flavour's image: its tag, build args, labels and input hash. Pure: no I/O.
 
 The input hash covers everything that decides an image's content and labels except the build
-time: the Dockerfile, the wheels (sha256), the constraints, the base image digest and every
-build arg, and the platform when the image is one of several. An image in the registry whose
-input-hash label equals the plan's is not rebuilt.
+time: the Dockerfile (with the helper files the build context carries, `release.image`), the
+wheels (sha256), the constraints, the base image digest and every build arg, and the platform
+when the image is one of several. Not the builder: BuildKit and the classic builder make the same
+image from the same inputs. An image in the registry whose input-hash label equals the plan's is
+not rebuilt.
 
 The dependency hash covers what decides the Dockerfile's `deps` stage: the Dockerfile, the base
 image digest, the wheels' names and declared requirements (not their bytes), the constraints and
@@ -107,7 +109,8 @@ class ImageJob:
     sources: Mapping[str, ImageSource]  # variant -> what its images are made of
     context: bytes  # the Dockerfile, the wheels (wheel installs), the constraints, the entrypoint
     kind: BuildKind = BuildKind.RELEASE
-    jobs: int = 1  # images built at once
+    jobs: int = 0  # images built at once; 0: as many as the machine has room for
+    builder: str = ""  # the builder the dependency hashes were completed for (`buildkit`, "" classic)
     replace_tags: bool = False  # refresh: a release's tag is deliberately given a rebuilt image
     check_registry: bool = True  # reuse what the registry holds from the same inputs
     nocache: bool = False  # a deliberate cold build: neither the registry's nor the engine's copy counts
@@ -225,10 +228,13 @@ def deps_hash(
     base_digest: str,
     args: Mapping[str, str],
     platform: str = "",
+    builder: str = "",
 ) -> str:
     """sha256 over what decides the `deps` stage (see the module doc). Without the wheels'
     requirements their sha256 stand in: a cache image of this release only, never a wrong one.
-    `platform` counts only when given (an image among several platforms), as in `input_hash`."""
+    `platform` counts only when given (an image among several platforms), as in `input_hash`;
+    `builder` too (`buildkit`: its cache image carries BuildKit's inline cache, which the classic
+    builder cannot use, nor BuildKit the classic builder's layers)."""
     declared = sorted([_norm(name), sorted(lines)] for name, lines in requires)
     document = {
         "schema": HASH_SCHEMA,
@@ -242,6 +248,8 @@ def deps_hash(
     }
     if platform:
         document["platform"] = platform
+    if builder:
+        document["builder"] = builder
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"))
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -251,12 +259,14 @@ def labels_for(args: Mapping[str, str]) -> dict[str, str]:
     return {label: args.get(arg, "") for arg, label in LABEL_ARGS.items()}
 
 
-def complete_image(planned: PlannedImage, source: ImageSource, *, base_image: str, base_digest: str
-                   ) -> PlannedImage:
+def complete_image(planned: PlannedImage, source: ImageSource, *, base_image: str, base_digest: str,
+                   builder: str = "") -> PlannedImage:
     """`planned` with what its build takes: FROM `base_image` (among several platforms pinned to
     the platform's digest) at `base_digest`, the build args and labels from `source` (its
     variant's), the input hash, and the dependency hash. A platform counts in the hashes only for
-    one of several platforms' images."""
+    one of several platforms' images. `builder` (`buildkit`, or "" for the classic one) names the
+    dependency stage's cache image only: the image and its input hash are the same from either
+    builder."""
     args = build_args(source, base_image=base_image, base_digest=base_digest)
     if planned.sbom:  # a release's image names its SBOM (master builds have none)
         args["IMAGE_SBOM"] = planned.sbom.rpartition("/")[2]
@@ -280,6 +290,7 @@ def complete_image(planned: PlannedImage, source: ImageSource, *, base_image: st
         base_digest=base_digest,
         args=args,
         platform=platform,
+        builder=builder,
     )
     args["INPUT_HASH"] = digest
     return replace(planned, base_image=base_image, base_digest=base_digest, build_args=args,

@@ -9,10 +9,10 @@ plain image under `sandbox/python:P`, as before; once another platform is built,
 image is pushed as `P-ARCH` and `sandbox/python:P` becomes an image index over them, as Docker
 Hub's python images are.
 
-The suites that are missing are debootstrapped concurrently (as many at once as there are cores),
-and the packages they download are kept under the sandbox's state (`cache/debootstrap/<suite>`,
-`<suite>-<arch>` for another architecture), so building a suite again (a new recipe, another
-sandbox) downloads nothing.
+The suites that are missing are all debootstrapped at once (mostly waiting on the mirror and the
+disk, they do not need a core each), and the packages they download are kept under the sandbox's
+state (`cache/debootstrap/<suite>`, `<suite>-<arch>` for another architecture), so building a
+suite again (a new recipe, another sandbox) downloads nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
 import shutil
 import tempfile
 import threading
@@ -180,8 +179,8 @@ def ensure_base_images(
     jobs: int | None = None, recipe_version: int = RECIPE_VERSION,
 ) -> dict[str, str]:
     """`ensure_base_image` for every flavour (and the `wanted` platforms, default the host's), the
-    flavours to build concurrently (at most `jobs`, by default one per core); flavour -> registry
-    ref. The first failure is raised once all finish."""
+    flavours all at once (at most `jobs` when given); flavour -> registry ref. The first failure is
+    raised once all finish."""
     if not flavours:
         return {}
     host = host or platforms.host_platform()
@@ -204,7 +203,7 @@ def ensure_base_images(
         with lock:
             progress(message)
 
-    workers = max(1, min(len(flavours), jobs or os.cpu_count() or 1))
+    workers = max(1, min(len(flavours), jobs or len(flavours)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="base-image") as pool:
         def one(flavour: str) -> str:
             return ensure_base_image(flavour, registry, layout, said, wanted, host=host,

@@ -3,8 +3,9 @@
 
 Each smoke command runs in a fresh container (no network) and must exit 0 and, when it says
 so, print `expect`. The health check starts the configured server inside one container and polls
-its URL from inside that container with the image's own python3 (so no port is published and no
-network is needed), then stops it: the URL must answer 200, with `expect` in the body, in time.
+its URL from inside that container with the image's own python3 (release/image/health_watch.py;
+so no port is published and no network is needed), then stops it: the URL must answer 200, with
+`expect` in the body, in time.
 """
 
 from __future__ import annotations
@@ -19,49 +20,10 @@ from typing import Any
 from release.adapters.engine import Engine
 from release.config import HealthCheck, SmokeCommand
 from release.errors import CommandError, ServiceError
+from release.image import HEALTH_WATCH, script
 
 TAIL = 400
 STOP_GRACE = 20  # seconds the server gets to stop after SIGTERM, before SIGKILL
-
-# Runs inside the image (python3 3.9+). argv: url, timeout, expect, grace, command...
-# Prints one JSON line: {ok, status, body, seconds, exit, log}.
-WATCH = r"""
-import json, os, signal, subprocess, sys, tempfile, time, urllib.error, urllib.request
-url, timeout, expect, grace = sys.argv[1], float(sys.argv[2]), sys.argv[3], float(sys.argv[4])
-log = tempfile.TemporaryFile()
-server = subprocess.Popen(sys.argv[5:], stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-started = time.monotonic()
-found = {"ok": False, "status": None, "body": "", "exit": None}
-while time.monotonic() - started < timeout:
-    found["exit"] = server.poll()
-    if found["exit"] is not None:
-        break
-    try:
-        with urllib.request.urlopen(url, timeout=5) as answer:
-            found["status"], body = answer.status, answer.read().decode("utf-8", "replace")
-    except urllib.error.HTTPError as exc:
-        found["status"], body = exc.code, exc.read().decode("utf-8", "replace")
-    except (OSError, ValueError):
-        body = None
-    if body is not None:
-        found["body"] = body[-2000:]
-        if found["status"] == 200 and expect in body:
-            found["ok"] = True
-            break
-    time.sleep(1)
-found["seconds"] = round(time.monotonic() - started, 1)
-if server.poll() is None:
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(grace)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-log.seek(0)
-found["log"] = log.read()[-4000:].decode("utf-8", "replace")
-print(json.dumps(found))
-"""
-
 
 @dataclass(frozen=True)
 class Check:
@@ -95,7 +57,7 @@ def command_check(command: SmokeCommand, version: str, exit_code: int, output: s
 
 
 def health_verdict(health: HealthCheck, version: str, found: Mapping[str, Any]) -> Check:
-    """Pure: the verdict on what WATCH saw."""
+    """Pure: the verdict on what the health watcher saw."""
     name = f"health: {health.url}"
     if found.get("ok"):
         return Check(name, True)
@@ -122,8 +84,8 @@ def run_command(engine: Engine, ref: str, command: SmokeCommand, version: str, p
 
 def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str, platform: str | None = None
                      ) -> Check:
-    watch = ["python3", "-c", WATCH, health.url, str(health.timeout), expected_text(health.expect, version),
-             str(STOP_GRACE), *health.command]
+    watch = ["python3", "-c", script(HEALTH_WATCH), health.url, str(health.timeout),
+             expected_text(health.expect, version), str(STOP_GRACE), *health.command]
     try:
         result = engine.run(ref, watch, timeout=health.timeout + STOP_GRACE + 60, platform=platform)
     except (CommandError, ServiceError) as exc:

@@ -16,6 +16,7 @@ are built for one platform only (release/config.py refuses them with several).
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 import time
@@ -28,9 +29,10 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
+from release import image as recipe
 from release.adapters import git
 from release.adapters.clients import Clients, Registry
-from release.adapters.engine import BuildFailed, BuildLine, Engine, StepTime, split_ref, stage_image
+from release.adapters.engine import BuildFailed, BuildLine, Engine, StepTime, split_ref
 from release.config import ReleaseConfig
 from release.errors import CommandError, ConfigError, RefusedError, ReleaseError, ServiceError
 from release.identity import ImageId
@@ -129,9 +131,7 @@ def image_source(
     args such as BUILD_APT_DEPS or PIP_EXTRA_INDEX_URL."""
     if not wheels:
         raise ConfigError("no wheels to put in the images; build the release's packages first")
-    dockerfile = config.root / config.dockerfile
-    if not dockerfile.is_file():
-        raise ConfigError(f"{dockerfile}: no Dockerfile ([tool.release] dockerfile)")
+    dockerfile = dockerfile_of(config)
     constraints = config.root / config.constraints if config.constraints else None
     if constraints is not None and not constraints.is_file():
         raise ConfigError(f"{constraints}: constraints file not found ([tool.release] constraints)")
@@ -152,7 +152,7 @@ def image_source(
     return ImageSource(
         name=config.name, version=version, title=config.project,
         wheels=tuple(WheelFile(p.name, sha256_of(p)) for p in wheels),
-        dockerfile_sha256=sha256_of(dockerfile), install=config.install,
+        dockerfile_sha256=recipe.recipe_sha256(dockerfile), install=config.install,
         constraints_sha256=sha256_of(constraints) if constraints else "", extras=config.extras,
         uid=config.uid, revision=revision,
         created=created or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -174,17 +174,28 @@ def variant_source(config: ReleaseConfig, source: ImageSource, variant: str) -> 
                    extra_args={**dict(chosen.build_args), **given})
 
 
+def dockerfile_of(config: ReleaseConfig) -> bytes:
+    """The project's own Dockerfile (`[tool.release] dockerfile`), else the one release-pipeline ships."""
+    if not config.dockerfile:
+        return recipe.dockerfile()
+    path = config.root / config.dockerfile
+    if not path.is_file():
+        raise ConfigError(f"{path}: no Dockerfile ([tool.release] dockerfile; leave it out to use the "
+                          "Dockerfile release-pipeline ships)")
+    return path.read_bytes()
+
+
 def build_context(config: ReleaseConfig, source: ImageSource, wheels: Sequence[Path]) -> bytes:
-    """A tar of exactly: the Dockerfile, the release's wheels (wheel installs), the constraints
-    and the entrypoint script."""
-    files = {"Dockerfile": (config.root / config.dockerfile).read_bytes()}
+    """A tar of exactly: the Dockerfile, the helper files (`.release-pipeline/`), the release's
+    wheels (wheel installs), the constraints and the entrypoint script."""
+    files = {"Dockerfile": dockerfile_of(config), **recipe.helper_files()}
     if source.install == "wheel":
         files.update({f"{CONTEXT_DIR}/{p.name}": p.read_bytes() for p in wheels})
     if source.constraints_sha256:
         files[CONSTRAINTS_FILE] = (config.root / config.constraints).read_bytes()
     if source.entrypoint_sha256:
         files[ENTRYPOINT_FILE] = (config.root / config.entrypoint).read_bytes()
-    return context_tar(files, modes={ENTRYPOINT_FILE: 0o755})
+    return context_tar(files, modes={ENTRYPOINT_FILE: 0o755, **recipe.helper_modes()})
 
 
 def find_existing(planned: PlannedImage, engine: Engine, registry: Registry | None, *, kind: BuildKind,
@@ -248,7 +259,7 @@ def _dependency_cache(planned: PlannedImage, engine: Engine, registry: Registry 
 
 
 def _pushed_earlier(planned: PlannedImage, source: ImageSource, entry: ImageEntry | None,
-                    registry: Registry | None) -> ImageResult | None:
+                    registry: Registry | None, builder: str = "") -> ImageResult | None:
     """The image an earlier run of this release pushed, when only the base image moved since: the
     registry still holds the recorded digest under the tag, and completing the plan with the
     recorded base digest gives the recorded input hash (so the labels the smoke test checks are
@@ -258,7 +269,7 @@ def _pushed_earlier(planned: PlannedImage, source: ImageSource, entry: ImageEntr
         return None
     same_base = entry.base_image.split("@", 1)[0] == planned.base_image.split("@", 1)[0]
     base = entry.base_image if same_base and "@" in planned.base_image else planned.base_image
-    then = complete_image(planned, source, base_image=base, base_digest=entry.base_digest)
+    then = complete_image(planned, source, base_image=base, base_digest=entry.base_digest, builder=builder)
     if (then.input_hash != entry.input_hash
             or registry.manifest_digest(_in_registry(planned), planned.tag) != entry.digest):
         return None
@@ -277,21 +288,22 @@ def _build_one(
     def on_line(line: BuildLine) -> None:
         elapsed = time.monotonic() - started
         if line.instruction is not None:
-            text = f"step {line.step}/{line.total}: {' '.join(line.instruction.split())[:100]}"
+            where = f"{line.step}/{line.total}" if line.total else f"{line.step} [{line.stage}]"
+            text = f"step {where}: {' '.join(line.instruction.split())[:100]}"
             progress(plan_event(planned, "step", text, step=line.step, total=line.total, elapsed=elapsed))
         else:
             progress(plan_event(planned, "output", line.text, step=line.step, total=line.total,
                                 cached=line.cached, elapsed=elapsed))
 
+    # BuildKit takes hits from the cache image's inline cache on top of its own; the classic builder
+    # would take them only from the cache image once given one: it gets it only from the registry
+    cache_from = cache == "registry" or (cache == "engine" and engine.builder().buildkit)
     outcome = engine.build(context, tag=planned.ref, buildargs=planned.build_args, network_mode=network_mode,
                            nocache=nocache, on_line=on_line, platform=planned.platform or None,
-                           cache_from=[planned.cache_ref] if cache == "registry" else [])
-    if cache == "built":
-        deps = stage_image(outcome.timings, DEPS_STAGE)
-        if deps:
-            engine.tag(deps, planned.cache_ref)
-        else:  # a Dockerfile without a `deps` stage: nothing to keep
-            cache, in_registry = "", True
+                           cache_from=[planned.cache_ref] if cache_from else [],
+                           keep=(DEPS_STAGE, planned.cache_ref) if cache == "built" else None)
+    if cache == "built" and not outcome.kept:  # a Dockerfile without a `deps` stage: nothing to keep
+        cache, in_registry = "", True
     seconds = time.monotonic() - started
     info = engine.inspect(outcome.image_id)
     if planned.platform and (info is None or info.platform != planned.platform):
@@ -308,12 +320,29 @@ def _build_one(
     return result
 
 
+GIB_PER_BUILD = 2  # memory one image build may take (Airflow's, compiling its C extensions, about that)
+
+
+def room_for(images: int, *, cpus: int | None = None, memory_gib: float | None = None) -> int:
+    """How many of `images` build at once: every one when the machine has the cores and the memory
+    for them (builds wait on the network and the disk as much as on a core, so up to one more
+    than the cores), at least one."""
+    cpus = cpus or os.cpu_count() or 1
+    if memory_gib is None:
+        try:
+            memory_gib = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / 2**30
+        except (ValueError, OSError):
+            memory_gib = GIB_PER_BUILD
+    return max(1, min(images, cpus + 1, int(memory_gib // GIB_PER_BUILD)))
+
+
 def build_images(job: ImageJob, clients: Clients, *, progress: Progress = to_log,
                  on_result: Callable[[ImageResult], None] | None = None) -> list[ImageResult]:
-    """Build every image of `job` (or reuse an identical one), as many at once as `job.jobs`;
-    raise naming each failed one. Nothing is pushed here. `on_result` gets each image's result as
-    soon as it is there (the smoke test starts on it while the others build). An image the
-    release record says this release already pushed is kept although the base image moved since."""
+    """Build every image of `job` (or reuse an identical one), as many at once as `job.jobs` (0:
+    as many as the machine has room for, `room_for`); raise naming each failed one. Nothing is
+    pushed here. `on_result` gets each image's result as soon as it is there (the smoke test starts
+    on it while the others build). An image the release record says this release already pushed is
+    kept although the base image moved since."""
     engine = clients.engine
     registry = clients.registry if job.check_registry else None
     results: dict[str, ImageResult] = {}
@@ -322,7 +351,8 @@ def build_images(job: ImageJob, clients: Clients, *, progress: Progress = to_log
         if job.nocache:  # a deliberate cold build: neither the registry's nor the engine's copy counts
             to_build.append(planned)
             continue
-        pushed = _pushed_earlier(planned, job.source_of(planned), job.recorded.get(planned.key), registry)
+        pushed = _pushed_earlier(planned, job.source_of(planned), job.recorded.get(planned.key), registry,
+                                 job.builder)
         if pushed is not None:
             progress(plan_event(planned, "reused", f"{planned.ref}: this release pushed it already (its "
                                 "record says so), from a base image that has moved since; kept"))
@@ -343,6 +373,10 @@ def build_images(job: ImageJob, clients: Clients, *, progress: Progress = to_log
         results[planned.ref] = found
         if on_result is not None:
             on_result(found)
+    workers = min(len(to_build), job.jobs) if job.jobs > 0 else room_for(len(to_build))
+    if to_build:
+        at_once = f"; {workers} images at a time" if len(to_build) > 1 else ""
+        progress(Event(f"builder: {engine.builder()}{at_once}", kind="info"))
     lock = threading.Lock()
 
     def locked(event: str | Event) -> None:
@@ -351,7 +385,7 @@ def build_images(job: ImageJob, clients: Clients, *, progress: Progress = to_log
 
     network_mode = network_mode_for_job(job)
     failures: dict[str, str] = {}
-    with ThreadPoolExecutor(max_workers=max(1, job.jobs), thread_name_prefix="image") as pool:
+    with ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="image") as pool:
         futures = {p.ref: pool.submit(_build_one, p, job.context, engine, locked, network_mode, job.nocache,
                                       registry)
                    for p in to_build}

@@ -206,11 +206,12 @@ def svn_constraints(svn_url: str, name: str, dest: Path) -> ConstraintsSource:
 
 
 def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:
-    """The Dockerfile of `revision` when the checkout has it, else the current one.
+    """The project's own Dockerfile of `revision` when the checkout has it, else the current one;
+    "" (the Dockerfile release-pipeline ships) for a project that has none.
 
     `revision` comes from an image label: anything but a full commit hash is refused (RefusedError).
     """
-    if revision:
+    if revision and config.dockerfile:
         text = git.file_at(config.root, revision, config.dockerfile)
         if text is not None:
             (dest / "Dockerfile").write_text(text, encoding="utf-8")

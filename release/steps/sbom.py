@@ -33,6 +33,7 @@ import release
 from release.adapters import gpg
 from release.adapters.engine import Engine
 from release.errors import CommandError, RefusedError, VerificationError
+from release.image import SBOM_PROBE, script
 from release.plan.images import WHEELS_RECORD, parse_wheels_record
 from release.plan.provenance import SBOM_LABEL
 from release.plan.release import PlannedImage
@@ -41,78 +42,6 @@ from release.record import ReleaseRecord, SbomEntry, SignatureEntry, checksum_te
 
 SCHEMA_VERSION = SchemaVersion.V1_6
 PROPERTY = "org.release-pipeline"
-
-# Runs inside the image with its own python3 (3.9+) as its own user: facts as one JSON line.
-PROBE = r"""
-import json, os, re, subprocess, sys
-from importlib import metadata
-
-def licence(meta):
-    expression = (meta.get("License-Expression") or "").strip()
-    if expression:
-        return [expression], True
-    text = (meta.get("License") or "").strip()
-    if text and "\n" not in text and len(text) <= 100:
-        return [text], False
-    found = [c.split("::")[-1].strip() for c in (meta.get_all("Classifier") or [])
-             if c.startswith("License ::")]
-    return [f for f in found if f and f != "OSI Approved"], False
-
-python = {}
-for dist in metadata.distributions():
-    meta = dist.metadata
-    name = meta.get("Name")
-    if not name or name.lower() in python:
-        continue
-    licences, expression = licence(meta)
-    python[name.lower()] = {"name": name, "version": dist.version, "licences": licences,
-                            "expression": expression}
-
-def copyright_licences(package):
-    try:
-        with open("/usr/share/doc/%s/copyright" % package, encoding="utf-8", errors="replace") as handle:
-            text = handle.read(65536)
-    except OSError:
-        return []
-    if not text.startswith("Format:"):
-        return []
-    found = []
-    for line in text.splitlines():
-        if line.startswith("License:"):
-            for name in re.split(r"\s+(?:or|and)\s+|\s*[|,]\s*", line[8:].strip()):
-                if name and name not in found:
-                    found.append(name)
-    return found
-
-debian = []
-fields = "${Package}\t${Version}\t${Architecture}\t${source:Package}\t${db:Status-Abbrev}\n"
-try:
-    listing = subprocess.run(["dpkg-query", "-W", "-f", fields], stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, universal_newlines=True).stdout
-except OSError:
-    listing = ""
-for line in listing.splitlines():
-    parts = line.split("\t")
-    if len(parts) == 5 and parts[4].startswith("ii"):
-        debian.append({"name": parts[0], "version": parts[1], "arch": parts[2], "source": parts[3],
-                       "licences": copyright_licences(parts[0])})
-
-os_release = {}
-try:
-    for line in open("/etc/os-release", encoding="utf-8"):
-        key, _, value = line.strip().partition("=")
-        os_release[key] = value.strip('"')
-except OSError:
-    pass
-try:
-    wheels = open(sys.argv[1]).read()
-except OSError:
-    wheels = ""
-print(json.dumps({"python": sorted(python.values(), key=lambda d: d["name"].lower()), "debian": debian,
-                  "os": os_release, "wheels": wheels,
-                  "python_version": "%d.%d.%d" % sys.version_info[:3]}))
-"""
-
 
 @dataclass(frozen=True)
 class ImageFacts:
@@ -136,11 +65,13 @@ class Described:
 
 
 def read_facts(engine: Engine, repository: str, digest: str, *, platform: str = "") -> ImageFacts:
-    """Run the probe in `repository@digest` (pulled if the engine lacks it); `platform`: the
+    """Run the probe (release/image/sbom_probe.py) in `repository@digest` (pulled if the engine
+    lacks it); `platform`: the
     image's, when it is one of several (another architecture's runs under emulation)."""
     engine.pull_digest(repository, digest)
     ref = f"{repository}@{digest}"
-    result = engine.run(ref, ["python3", "-c", PROBE, WHEELS_RECORD], timeout=300, platform=platform or None)
+    probe = ["python3", "-c", script(SBOM_PROBE), WHEELS_RECORD]
+    result = engine.run(ref, probe, timeout=300, platform=platform or None)
     try:
         data = json.loads(result.stdout.strip().splitlines()[-1]) if result.exit_code == 0 else None
     except (ValueError, IndexError):

@@ -10,11 +10,11 @@ config's architecture, and what `platform.machine()` says inside it). Another ar
 runs the same checks under emulation. Every check runs; failures raise one SmokeFailed naming image
 and check. A variant's image is checked against that variant's config.
 
-These checks run in one container per image (a probe started through the image's entrypoint runs
-the shell and the app command itself); only when that probe cannot run do the shell and the app
-command get containers of their own, so that each still gets a verdict. The application's own
-smoke commands and health check keep a fresh container each. Images are smoked concurrently, as
-many at once as there are cores.
+These checks run in one container per image (a probe started through the image's entrypoint,
+release/image/smoke_probe.py, runs the shell and the app command itself); only when that probe
+cannot run do the shell and the app command get containers of their own, so that each still gets
+a verdict. The application's own smoke commands and health check keep a fresh container each.
+Images are smoked concurrently, as many at once as there are cores.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from release.adapters.engine import Engine, ImageInfo
 from release.config import HealthCheck, ReleaseConfig, SmokeCommand
 from release.errors import CommandError, ServiceError, VerificationError
 from release.identity import ImageId
+from release.image import SMOKE_PROBE, script
 from release.plan.images import (
     WHEEL_SHA256_LABEL,
     WHEELS_RECORD,
@@ -56,73 +57,6 @@ EMULATOR = re.compile(r"^(qemu-[\w.-]+|\w+-binfmt-\w*)$")
 
 APP_COMMAND_TIMEOUT = 120  # seconds, for the shell and the app command inside the probe
 
-# Runs inside the image with its own python3 (3.9+), started through the image's entrypoint.
-# argv: name, wheels record, tools (comma-separated), timeout, app command... Prints one JSON line:
-# the facts, and the exit code, output and time of `pip check`, `bash -c true` and the app command,
-# which run at the same time (each on its own: the app command gets no other process's output).
-PROBE = r"""
-import json, os, platform, shutil, subprocess, sys, threading, time
-from importlib import metadata
-started = time.monotonic()
-facts = {"python": "%d.%d" % sys.version_info[:2], "uid": os.getuid(), "machine": platform.machine(),
-         "seconds": {}}
-try:
-    facts["version"] = metadata.version(sys.argv[1])
-except metadata.PackageNotFoundError:
-    facts["version"] = None
-try:
-    facts["wheels"] = open(sys.argv[2]).read()
-except OSError:
-    facts["wheels"] = None
-facts["tools"] = {tool: shutil.which(tool) for tool in sys.argv[3].split(",")}
-try:
-    facts["pid1"] = [a.decode() for a in open("/proc/1/cmdline", "rb").read().split(b"\0")[:3]]
-except OSError:
-    facts["pid1"] = None
-headers = [os.path.join(d, f) for top in sys.argv[4].split(",") for d, _, files in os.walk(top)
-           for f in files if f.endswith((".h", ".hpp"))]
-facts["headers"] = [len(headers), sorted(headers)[:5]]
-import sysconfig
-libraries = sorted({os.path.join(d, f) for top in {sys.prefix, sysconfig.get_path("platstdlib")}
-                    for d, _, files in os.walk(top) for f in files if f.endswith(".so") or ".so." in f})
-missing = {}
-if shutil.which("ldd"):
-    for start in range(0, len(libraries), 100):
-        out = subprocess.run(["ldd", *libraries[start:start + 100]], stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, universal_newlines=True).stdout
-        current = libraries[start]
-        for line in out.splitlines():
-            if not line.startswith(("\t", " ")) and line.endswith(":"):
-                current = line[:-1]
-            elif "=> not found" in line:
-                needed = line.split("=>")[0].strip()
-                # a wheel's vendored libraries (auditwheel's *.libs) find their siblings through the
-                # extension that loads them, not through ldd's search
-                if not os.path.exists(os.path.join(os.path.dirname(current), needed)):
-                    missing.setdefault(current, []).append(needed)
-facts["libraries"] = [len(libraries), missing if shutil.which("ldd") else None]
-facts["seconds"]["facts"] = time.monotonic() - started
-commands = {"pip_check": [sys.executable, "-m", "pip", "check"], "shell": ["bash", "-c", "true"]}
-if sys.argv[6:]:
-    commands["app_command"] = sys.argv[6:]
-def run(name, command):
-    began = time.monotonic()
-    try:
-        done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, universal_newlines=True, timeout=float(sys.argv[5]))
-        facts[name] = [done.returncode, done.stdout[-2000:]]
-    except subprocess.TimeoutExpired:
-        facts[name] = [-1, "did not finish in %ss" % sys.argv[5]]
-    except OSError as exc:
-        facts[name] = [127, str(exc)]
-    facts["seconds"][name] = time.monotonic() - began
-threads = [threading.Thread(target=run, args=item) for item in commands.items()]
-for thread in threads:  # at once: pip check alone takes seconds to start
-    thread.start()
-for thread in threads:
-    thread.join()
-print(json.dumps(facts))
-"""
 CHECK_FACTS = {"python": "facts", "version": "facts", "wheel-sha256": "facts", "pip-check": "pip_check",
                "user": "facts", "no-build-tools": "facts", "init": "facts", "labels": "facts",
                "shell": "shell", "app-command": "app_command", "platform": "facts"}
@@ -278,8 +212,9 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
     info = engine.inspect(ref)
     if info is None:
         info = engine.pull(ref)
-    probe = ["python3", "-c", PROBE, expect.name, WHEELS_RECORD, ",".join(expect.forbidden_tools),
-             ",".join(HEADER_DIRS), str(APP_COMMAND_TIMEOUT), *expect.app_command]
+    probe = ["python3", "-c", script(SMOKE_PROBE), expect.name, WHEELS_RECORD,
+             ",".join(expect.forbidden_tools), ",".join(HEADER_DIRS), str(APP_COMMAND_TIMEOUT),
+             *expect.app_command]
     probe_started = time.monotonic()
     code, output = _run(engine, ref, probe, expect.platform, timeout=APP_COMMAND_TIMEOUT * 3 + 60)
     try:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The in-image health watcher of the app smoke checks, run as a real local process against a real
-local HTTP server."""
+"""The in-image health watcher of the app smoke checks (release/image/health_watch.py), run as a
+real local process against a real local HTTP server, with this Python and the oldest flavour's."""
 
 from __future__ import annotations
 
@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 
 from release.adapters.net import free_port
-from release.steps.app_smoke import WATCH
+from release.image import HEALTH_WATCH, script
+
+OLDEST = sorted(str(p) for p in Path("/root/.pyenv/versions").glob("3.9*/bin/python3.9"))
 
 
 def http_server(port: int, directory: Path) -> list[str]:
@@ -22,8 +24,9 @@ def http_server(port: int, directory: Path) -> list[str]:
             "--directory", str(directory)]
 
 
-def watch(url: str, timeout: float, expect: str, *command: str) -> dict[str, Any]:
-    argv = [sys.executable, "-c", WATCH, url, str(timeout), expect, "5", *command]
+def watch(url: str, timeout: float, expect: str, *command: str, python: str = sys.executable
+          ) -> dict[str, Any]:
+    argv = [python, "-c", script(HEALTH_WATCH), url, str(timeout), expect, "5", *command]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout + 30, check=True)
     found: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return found
@@ -52,3 +55,13 @@ def test_the_watcher_reports_a_server_that_exits_or_never_answers(tmp_path: Path
     assert (silent["ok"], silent["status"], silent["exit"]) == (False, None, None)
     missing = watch(url.replace("/health", "/nope"), 3, "", *http_server(port, tmp_path))
     assert (missing["ok"], missing["status"]) == (False, 404)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not OLDEST, reason="no Python 3.9 under /root/.pyenv on this machine")
+def test_the_watcher_runs_on_the_oldest_flavours_python(tmp_path: Path) -> None:
+    (tmp_path / "health").write_text("fine")
+    port = free_port()
+    found = watch(f"http://127.0.0.1:{port}/health", 30, "fine", *http_server(port, tmp_path),
+                  python=OLDEST[-1])
+    assert found["ok"] and found["status"] == 200 and found["exit"] is None

@@ -1,14 +1,18 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The engine adapter against the real Docker Engine and a throwaway registry."""
+"""The engine adapter against the real Docker Engine and a throwaway registry; builds with BuildKit
+and with the classic builder."""
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 
 import pytest
 from engine_helpers import BASE, ThrowawayRegistry, require_engine_and_base, start_registry, untag_all
 
-from release.adapters.engine import BuildFailed, BuildLine
+from release.adapters.buildkit import clients, find_builder, try_client
+from release.adapters.engine import Builder, BuildFailed, BuildLine, Engine
 from release.adapters.registry import RegistryClient
 from release.plan.images import context_tar
 
@@ -65,3 +69,75 @@ def test_failing_and_unparsable_builds() -> None:
     unparsable = context_tar({"Dockerfile": b"FROM x\nFROBNICATE now\n"})
     with pytest.raises(BuildFailed, match=r"(?i)unknown instruction"):
         engine.build(unparsable, tag="engine/bad:1", buildargs={})
+
+
+def engine_with(builder: str) -> Engine:
+    """The engine with BuildKit (skipped where no docker client drives it) or the classic builder."""
+    engine = require_engine_and_base()
+    if builder == "classic":
+        return Engine(builder=Builder("classic", why="chosen by the test"))
+    if not engine.builder().buildkit:
+        pytest.skip(f"no BuildKit here: {engine.builder()}")
+    return engine
+
+
+@pytest.mark.images
+def test_a_docker_client_without_buildkit_is_passed_over() -> None:
+    """This machine has two clients (docker 28 first on PATH, without its buildx plugin, and
+    Debian's 20.10): the one that builds with BuildKit is chosen, by trying each."""
+    found = find_builder(os.environ)
+    tried = {path: try_client(path) for path in clients(os.environ.get("PATH", ""))}
+    working = [path for path, (_, problem) in tried.items() if not problem]
+    assert found.buildkit == bool(working)
+    if not working:
+        pytest.skip(f"no docker client here drives BuildKit: {found}")
+    assert found.client == working[0] and found.version == tried[working[0]][0]
+    for path, (_, problem) in tried.items():
+        if problem:
+            assert problem.startswith(path), problem  # says which client, and why
+
+
+@pytest.mark.images
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_cache_mounts_serve_later_builds_and_never_land_in_a_layer(builder: str) -> None:
+    engine = engine_with(builder)
+    nonce = uuid.uuid4().hex[:12]
+    dockerfile = (f"FROM {BASE}\nARG STAMP\n"
+                  f"RUN --mount=type=cache,id=release-pipeline-test-{nonce},target=/var/cache/probe \\\n"
+                  "    if grep -qs ' /var/cache/probe ' /proc/self/mountinfo; then \\\n"
+                  "        ls /var/cache/probe > /seen; echo \"$STAMP\" > /var/cache/probe/$STAMP; \\\n"
+                  "    else echo not-mounted > /seen; fi\n")
+    refs = [f"engine/cache-{builder}:{stamp}-{nonce}" for stamp in ("first", "second")]
+    try:
+        context = context_tar({"Dockerfile": dockerfile.encode()})
+        for ref, stamp in zip(refs, ("first", "second")):
+            engine.build(context, tag=ref, buildargs={"STAMP": stamp})
+        seen = engine.run(refs[1], ["sh", "-c", "cat /seen; ls -A /var/cache/probe 2>/dev/null | wc -l"])
+        expected = ["first", "0"] if builder == "buildkit" else ["not-mounted", "0"]
+        assert seen.stdout.split() == expected
+    finally:
+        for ref in refs:
+            engine.remove(ref, force=True)
+
+
+@pytest.mark.images
+@pytest.mark.parametrize("builder", ["buildkit", "classic"])
+def test_a_kept_stage_gets_its_own_tag(builder: str) -> None:
+    engine = engine_with(builder)
+    nonce = uuid.uuid4().hex[:12]
+    dockerfile = (f"FROM {BASE} AS deps\nRUN echo {nonce} > /deps\n"
+                  f"FROM {BASE} AS final\nCOPY --from=deps /deps /copied\n").encode()
+    ref, kept = f"engine/keep-{builder}:{nonce}", f"engine/keep-{builder}-deps:{nonce}"
+    try:
+        outcome = engine.build(context_tar({"Dockerfile": dockerfile}), tag=ref, buildargs={},
+                               keep=("deps", kept))
+        assert outcome.kept == kept
+        assert engine.run(kept, ["cat", "/deps"]).stdout.strip() == nonce
+        assert engine.run(ref, ["cat", "/copied"]).stdout.strip() == nonce
+        assert engine.run(ref, ["test", "-e", "/deps"]).exit_code == 1
+        missing = engine.build(context_tar({"Dockerfile": dockerfile}), tag=ref, buildargs={},
+                               keep=("no-such-stage", f"{kept}-none"))
+        assert missing.kept == "" and engine.inspect(f"{kept}-none") is None
+    finally:
+        for name in (ref, kept):
+            engine.remove(name, force=True)

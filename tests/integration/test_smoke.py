@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The smoke test's in-image probe, run as a real local process (the images run the same script)."""
+"""The smoke test's in-image probe (release/image/smoke_probe.py), run as a real local process, as
+`python3 -c SOURCE` like in the images, with this Python and with the oldest flavour's (3.9)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,32 @@ from typing import Any
 
 import pytest
 
-from release.steps.smoke import PROBE
+from release.image import SMOKE_PROBE, script
+
+# The oldest flavour's Python, where this machine has it (pyenv): the images of 3.9 run the probe.
+OLDEST = sorted(str(p) for p in Path("/root/.pyenv/versions").glob("3.9*/bin/python3.9"))
+INTERPRETERS = [sys.executable, *OLDEST[-1:]]
 
 
-def probe(record: Path, timeout: float, *command: str, headers: str = "/no-such-dir") -> dict[str, Any]:
+def probe(record: Path, timeout: float, *command: str, headers: str = "/no-such-dir",
+          python: str = sys.executable, name: str = "pytest") -> dict[str, Any]:
     tools = "sh,no-such-tool-here"
-    argv = [sys.executable, "-c", PROBE, "pytest", str(record), tools, headers, str(timeout), *command]
+    argv = [python, "-c", script(SMOKE_PROBE), name, str(record), tools, headers, str(timeout), *command]
     done = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True)
     found: dict[str, Any] = json.loads(done.stdout.splitlines()[-1])
     return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not OLDEST, reason="no Python 3.9 under /root/.pyenv on this machine")
+def test_the_probe_runs_on_the_oldest_flavours_python(tmp_path: Path) -> None:
+    record = tmp_path / "wheels.sha256"
+    record.write_text(f"{'a' * 64}  x-1-py3-none-any.whl\n")
+    found = probe(record, 30, "sh", "-c", "echo on-3.9", python=OLDEST[-1], name="pip")
+    assert found["python"] == "3.9"
+    assert found["version"] and found["wheels"] == record.read_text()
+    assert found["app_command"] == [0, "on-3.9\n"] and found["shell"][0] == 0
+    assert isinstance(found["libraries"][0], int)
 
 
 @pytest.mark.slow

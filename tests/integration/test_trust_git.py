@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from conftest import git as git_cli
+from conftest import make_sample_repo
 
+from release import image
 from release.adapters import git
 from release.config import load_config
 from release.errors import RefusedError
@@ -31,7 +33,18 @@ def test_anything_else_is_refused(revision: str) -> None:
         git.check_object_name(revision)
 
 
+def own_dockerfile(sample_repo: Path) -> Path:
+    """The sample as a project that keeps its own Dockerfile (`[tool.release] dockerfile`), committed."""
+    (sample_repo / "Dockerfile").write_bytes(image.dockerfile())
+    pyproject = sample_repo / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + 'dockerfile = "Dockerfile"\n')
+    git_cli(sample_repo, "add", "-A")
+    git_cli(sample_repo, "commit", "-qm", "a Dockerfile of its own")
+    return sample_repo
+
+
 def test_file_at_reads_a_committed_file(sample_repo: Path) -> None:
+    own_dockerfile(sample_repo)
     head = git_cli(sample_repo, "rev-parse", "HEAD")
     committed = (sample_repo / "Dockerfile").read_text()
     (sample_repo / "Dockerfile").write_text("FROM scratch\n")  # the working tree is not what is read
@@ -50,7 +63,7 @@ def test_file_at_refuses_an_option_as_revision(sample_repo: Path, tmp_path: Path
 
 def test_refresh_refuses_a_revision_label_that_is_a_git_option(sample_repo: Path, tmp_path: Path) -> None:
     """Before the fix `git show --output=<x>:Dockerfile` wrote the diff of HEAD to `<x>:Dockerfile`."""
-    config = load_config(sample_repo)
+    config = load_config(own_dockerfile(sample_repo))
     workdir = tmp_path / "work"
     workdir.mkdir()
     target = tmp_path / "owned"
@@ -61,6 +74,7 @@ def test_refresh_refuses_a_revision_label_that_is_a_git_option(sample_repo: Path
 
 
 def test_refresh_uses_the_dockerfile_of_the_labelled_commit(sample_repo: Path, tmp_path: Path) -> None:
+    own_dockerfile(sample_repo)
     head = git_cli(sample_repo, "rev-parse", "HEAD")
     committed = (sample_repo / "Dockerfile").read_text()
     (sample_repo / "Dockerfile").write_text("FROM scratch\n")
@@ -69,3 +83,5 @@ def test_refresh_uses_the_dockerfile_of_the_labelled_commit(sample_repo: Path, t
     chosen = _dockerfile_at(config, head, tmp_path)
     assert Path(chosen) == tmp_path / "Dockerfile" and Path(chosen).read_text() == committed
     assert _dockerfile_at(config, "", tmp_path) == "Dockerfile"  # no label: the current one
+    shipped = load_config(make_sample_repo(tmp_path / "shipped"))  # no Dockerfile of its own
+    assert _dockerfile_at(shipped, head, tmp_path) == ""  # the one release-pipeline ships

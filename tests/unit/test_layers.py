@@ -8,7 +8,9 @@
   rules it parses options with;
 - a step does not import another step module: the pipeline sequences the steps (the one tag mover,
   `steps/tags.py`, is the one shared service every step may use);
-- `benchmarks/` stays out of the installed package, and the package never imports it.
+- `benchmarks/` stays out of the installed package, and the package never imports it;
+- the code that runs inside images (`release/image/`, but for its host side) imports only the
+  standard library and is imported by nothing: it is package data, run with the image's python3.
 
 Every import counts: at module level, inside functions, and under `if TYPE_CHECKING:`.
 """
@@ -32,7 +34,7 @@ PACKAGE = "release"
 # Entries for modules that do not exist (yet) are fine; a module in no layer fails the test.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("release", "release.errors", "release.versions", "release.platforms", "release.console",
-     "release.progress", "release.urls", "release.identity"),  # 1
+     "release.progress", "release.urls", "release.identity", "release.image", "release.image.__main__"),  # 1
     ("release.config", "release.changelog", "release.newsfragments", "release.record", "release.locks",
      "release.roster", "release.votes", "release.vote_thread", "release.emails",
      "release.licences", "release.trains"),  # 2: pure rules and texts
@@ -74,7 +76,13 @@ def _sources(package: str) -> dict[str, Path]:
     return {_module_name(path): path for path in sorted((ROOT / package).rglob("*.py"))}
 
 
-MODULES = _sources(PACKAGE)
+# The scripts that run inside images (release/image/*.py but the package's own host side): not
+# part of the library's layers, checked on their own below.
+IN_IMAGE_PACKAGE = "release.image"
+HOST_SIDE = frozenset({"release.image", "release.image.__main__"})
+IN_IMAGE = {module: path for module, path in _sources(PACKAGE).items()
+            if module.startswith(f"{IN_IMAGE_PACKAGE}.") and module not in HOST_SIDE}
+MODULES = {module: path for module, path in _sources(PACKAGE).items() if module not in IN_IMAGE}
 
 
 def _imports(module: str, path: Path) -> Iterator[Import]:
@@ -328,6 +336,34 @@ def test_the_cycle_finder_reports_the_cycle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"d"}}
     assert _cycles(graph) == [["a", "b", "c", "a"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+# --- code that runs inside images -------------------------------------------------------------------
+
+
+def test_there_is_code_that_runs_inside_images() -> None:
+    assert {"release.image.smoke_probe", "release.image.fetch_wheels"} <= set(IN_IMAGE)
+
+
+def test_code_that_runs_inside_images_imports_only_the_standard_library() -> None:
+    import sys
+
+    found = {}
+    for module, path in IN_IMAGE.items():
+        for imp in _imports(module, path):
+            top = imp.target.split(".")[0]
+            if top == "__future__" or (top in sys.stdlib_module_names and top != PACKAGE):
+                continue
+            if imp.target.startswith("pip._vendor."):  # the build stage puts pip's wheel on sys.path
+                continue
+            found[f"{path.relative_to(ROOT)}:{imp.line}"] = imp.target
+    assert not found, f"code that runs inside images imports beyond the standard library: {found}"
+
+
+def test_nothing_imports_the_code_that_runs_inside_images() -> None:
+    found = [f"{MODULES[imp.module].relative_to(ROOT)}:{imp.line}" for imp in ALL_IMPORTS
+             if any(imp.target == m or imp.target.startswith(f"{m}.") for m in IN_IMAGE)]
+    assert not found, f"in-image scripts are package data, run inside images, not imported: {found}"
 
 
 # --- benchmarks --------------------------------------------------------------------------------------

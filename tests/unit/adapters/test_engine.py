@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The engine adapter's build stream parser and reference splitting: pure, no engine."""
+"""The engine adapter's pure parts: the classic builder's stream, reference splitting (BuildKit's
+output: test_builds.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from release.adapters.engine import BuildFailed, BuildLine, _follow_build, split_ref, stage_image
+from release.adapters.builds import BuildFailed, BuildLine, stage_image
+from release.adapters.builds import follow_classic as _follow_build
+from release.adapters.engine import split_ref
 
 
 def stream(*chunks: str, image: str = "sha256:abc") -> Iterator[dict[str, Any]]:

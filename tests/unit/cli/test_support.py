@@ -113,5 +113,6 @@ def test_options_for_a_run() -> None:
     options = options_for(CONFIG, "3.11", 2, "F" * 40, "latest, 1.10", allow_dirty=True)
     assert options.flavours == ("3.11",) and options.jobs == 2 and options.sign_with == "F" * 40
     assert options.force == frozenset({"latest", "1.10"}) and options.allow_dirty
-    with pytest.raises(ReleaseError, match=r"--jobs 0: give 1 or more"):
-        options_for(CONFIG, "", 0, "", "")
+    assert options_for(CONFIG, "", 0, "", "").jobs == 0  # as many as the machine has room for
+    with pytest.raises(ReleaseError, match=r"--jobs -1: give 1 or more, or 0"):
+        options_for(CONFIG, "", -1, "", "")

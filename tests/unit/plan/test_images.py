@@ -317,6 +317,15 @@ def test_deps_hash_changes_with_flavour_and_base_digest() -> None:
     assert deps_hash_of(flavour="3.13") != deps_hash_of()
 
 
+def test_the_builder_names_the_cache_image_but_not_the_image() -> None:
+    """BuildKit's cache image carries its inline cache, which the classic builder cannot use (nor
+    BuildKit the classic builder's layers): each builder keeps its own; the image is the same."""
+    classic, buildkit = plan(source(requires=REQUIRES)), plan(source(requires=REQUIRES), builder="buildkit")
+    assert buildkit.deps_hash != classic.deps_hash and buildkit.cache_ref != classic.cache_ref
+    assert buildkit.input_hash == classic.input_hash and buildkit.labels == classic.labels
+    assert buildkit.build_args == classic.build_args
+
+
 def test_deps_hash_without_declared_requirements_is_per_wheel() -> None:
     other = source(wheels=(WheelFile("sample_app-1.10.7-py3-none-any.whl", SHA_B),))
     assert plan(other).deps_hash != plan(source()).deps_hash
