@@ -281,9 +281,10 @@ def _decide(project: Project, folder: Folder, options: InitOptions, flavours: Se
         text, version = folder.texts[changelog.path], files.declared[1]
         if find_section(text, version, format_of(changelog.path, text)) is None:
             decide.append(f"{changelog.path} has no section for {version}: each release needs one")
-    if "Dockerfile" not in folder.files:
-        decide.append("no Dockerfile: the images are built from the project's Dockerfile ([tool.release] "
-                      "dockerfile); add one")
+    if "Dockerfile" in folder.files:  # without `dockerfile` the images use the one release-pipeline ships
+        decide.append("Dockerfile: the images are built from the Dockerfile release-pipeline ships; to build "
+                      "them from the project's own, set dockerfile = \"Dockerfile\" (docs/images.md: what it "
+                      "must provide)")
     if folder.tasks_py is not None and "release.cli" not in folder.tasks_py:
         decide.append("tasks.py is the project's own: add `from release.cli import ns` to it (or run the "
                       "tasks as release-pipeline TASK)")

@@ -86,7 +86,10 @@ def test_a_hatchling_web_application() -> None:
     assert any(line.startswith("Python 3.14: allowed by Requires-Python but not among its classifiers (3.10, "
                                "3.11, 3.12, 3.13)") for line in result.decide)
     assert any("if webthing serves HTTP, add health-check" in line for line in result.decide)
-    assert not any("Dockerfile" in line for line in result.decide)
+    assert config.dockerfile == ""  # its own Dockerfile is used only when named: the shipped one builds
+    assert any(line.startswith("Dockerfile: the images are built from the Dockerfile release-pipeline ships; "
+                               'to build them from the project\'s own, set dockerfile = "Dockerfile"')
+               for line in result.decide)
 
 
 def test_the_other_tables_are_kept_and_the_release_table_appended() -> None:
@@ -221,12 +224,13 @@ def test_a_changelog_without_the_current_versions_section_is_said() -> None:
     assert "CHANGES.rst has no section for 2.1.0: each release needs one" in result.decide
 
 
-def test_no_dockerfile_and_no_console_script_are_said() -> None:
+def test_no_console_script_is_said_and_no_dockerfile_is_needed() -> None:
     pyproject = HATCH_APP.replace('[project.scripts]\nwebthing = "webthing.cli:main"\n', "")
     result = plan(pyproject)
     assert config_of(result).app_command == ()
     assert "no console script: set app-command to a command every image must run" in result.decide
-    assert any(line.startswith("no Dockerfile:") for line in result.decide)
+    assert config_of(result).dockerfile == ""  # the one release-pipeline ships builds the images
+    assert not any("Dockerfile" in line for line in result.decide)
 
 
 def test_a_version_from_git_tags_and_compiled_wheels_are_said() -> None:
