@@ -18,15 +18,18 @@ from release.cli.support import (
     PLATFORM_HELP,
     PROFILE_HELP,
     VERSION_HELP,
+    comma_list,
     connect_target,
     options_for,
     read_config,
     reports_errors,
     required_version,
+    wave_date,
 )
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
 from release.pipeline import release as pipeline
+from release.pipeline import trains
 from release.pipeline.connect import clients_for
 from release.plan.release import Mode
 from release.versions import parse_version
@@ -44,17 +47,35 @@ from release.versions import parse_version
         "sign-with": "the gpg key to sign with, instead of [tool.release] signing-key",
         "force": "comma-separated immutable tags you deliberately allow to be overwritten",
         "allow-dirty": "build even though tracked files have uncommitted changes",
+        "train": "a train of [tool.release.trains]: plan its wave from git (each distribution at the version "
+                 "its tree declares); without trains, the release's own name runs the release as without it",
+        "only": "with --train: comma-separated distributions (names or ids) to take, changed or not",
+        "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)",
     }
 )
 @reports_errors
 def release(
     c: Context, version: str = "", dry_run: bool = False, json: bool = False, profile: str = "",
     python: str = "", jobs: int = 0, sign_with: str = "", force: str = "", allow_dirty: bool = False,
-    platform: str = "",
+    platform: str = "", train: str = "", only: str = "", date: str = "",
 ) -> None:
-    """Build, sign, stage, build images, smoke, publish and alias one release."""
+    """Build, sign, stage, build images, smoke, publish and alias one release (or a train's wave)."""
+    config = read_config(profile) if train else None
+    chosen = trains.configured_train(config, train) if config is not None else None
+    if chosen is not None and config is not None:
+        if version:
+            raise ReleaseError(f"--version goes without --train {train}: each distribution of the wave is "
+                               "released at the version its tree declares")
+        wave = trains.plan_train(config, chosen, date=wave_date(date), only=comma_list(only))
+        if dry_run:
+            show.show_wave(wave, project=config.name, as_json=json)
+            return
+        trains.refuse_run(wave)
+        return
+    if only or date:
+        raise ReleaseError("--only and --date go with --train NAME, a train of [tool.release.trains]")
     wanted = parse_version(required_version(version))
-    config = read_config(profile)
+    config = config or read_config(profile)
     options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
     found = pipeline.declared_version(config)
     if dry_run:

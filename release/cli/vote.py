@@ -9,17 +9,20 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
-from release.cli.show import show_command_plan
+from release.cli.show import show_command_plan, show_wave
 from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
+    comma_list,
     connect_target,
     read_config,
     reports_errors,
     required_version,
+    wave_date,
 )
 from release.config import check_signing_key
 from release.errors import ReleaseError, VerificationError
+from release.pipeline import trains
 from release.pipeline import vote as pipeline
 from release.versions import parse_version
 from release.votes import parse_decision, when
@@ -31,13 +34,34 @@ JSON = "with --dry-run: print the plan as JSON on stdout"
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP,
             "allow-dirty": "build even though tracked files have uncommitted changes",
             "allow-version-mismatch": "build although the tree declares another version",
-            "dry-run": DRY_RUN, "json": JSON})
+            "dry-run": DRY_RUN, "json": JSON,
+            "train": "a train of [tool.release.trains]: build its wave (the distributions changed since "
+                     "their last release, each at the version its tree declares) into dist/<train>-<date>/",
+            "only": "with --train: comma-separated distributions (names or ids) to take, changed or not",
+            "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)"})
 @reports_errors
 def build(c: Context, version: str = "", profile: str = "", allow_dirty: bool = False,
-          allow_version_mismatch: bool = False, dry_run: bool = False, json: bool = False) -> None:
+          allow_version_mismatch: bool = False, dry_run: bool = False, json: bool = False, train: str = "",
+          only: str = "", date: str = "") -> None:
     """Build sdist, wheel and source tarball reproducibly into dist/<version>/; twine check them."""
+    config = read_config(profile) if train else None
+    chosen = trains.configured_train(config, train) if config is not None else None
+    if chosen is not None and config is not None:
+        if version:
+            raise ReleaseError(f"--version goes without --train {train}: each distribution of the wave is "
+                               "built at the version its tree declares")
+        wave = trains.plan_train(config, chosen, date=wave_date(date), only=comma_list(only))
+        if dry_run:
+            show_wave(wave, project=config.name, as_json=json)
+            return
+        built = trains.build_wave(config, wave, say=console.progress)
+        console.table("Built", ["file", "sha512"], [(path, sha512[:32] + "...") for path, sha512 in
+                                                    sorted(built.files.items())])
+        return
+    if only or date:
+        raise ReleaseError("--only and --date go with --train NAME, a train of [tool.release.trains]")
     wanted = parse_version(required_version(version))
-    config = read_config(profile)
+    config = config or read_config(profile)
     if dry_run:
         show_command_plan(pipeline.build_plan(config, wanted), json)
         return

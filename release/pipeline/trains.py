@@ -1,0 +1,162 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A train's wave: the git facts read through the git adapter, the wave planned from them (pure,
+`plan/wave.py`), and the wave's run.
+
+`plan_train` is what `invoke release --train NAME --dry-run` prints and what a run executes: the
+tree's distributions, their declared versions and states, their tags and the commits since each
+one's last release, read at one commit in a handful of git commands (`Wave.git_calls`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from release.adapters.git import GitReader, commit_time
+from release.config import ReleaseConfig
+from release.errors import RefusedError
+from release.plan.wave import WavePlan, plan_wave
+from release.plan.wave_facts import (
+    constraints_glob,
+    constraints_versions,
+    facts_from,
+    files_to_read,
+    members,
+    since,
+    tag_globs,
+    with_commits,
+)
+from release.progress import Progress
+from release.record import sha512_of, write_atomic
+from release.steps.build import build_wave as build_files
+from release.steps.build import check_packages, package_builder
+from release.trains import Train
+
+WAVE_RECORD = "wave.json"
+
+
+class GitFacts(Protocol):
+    """What a wave reads from git (`GitReader`; an in-memory one in the unit tests)."""
+
+    calls: int
+
+    def resolve(self, ref: str) -> str: ...
+
+    def tree_files(self, commit: str) -> tuple[str, ...]: ...
+
+    def read_files(self, commit: str, paths: list[str]) -> dict[str, str | None]: ...
+
+    def tags_matching(self, patterns: list[str]) -> dict[str, str]: ...
+
+    def commits_since(self, head: str, since: dict[str, str | None]
+                      ) -> dict[str, tuple[tuple[str, str], ...]]: ...
+
+
+@dataclass(frozen=True)
+class Wave:
+    plan: WavePlan
+    commit: str  # the full hash the wave is planned at (and built from)
+    git_calls: int  # git commands run to read its facts
+
+
+def configured_train(config: ReleaseConfig, name: str) -> Train | None:
+    """The configured train `name`, or None for the release's own train (a configuration without
+    trains is one train: `--train` with its name runs the release as before). Unknown names: ConfigError."""
+    train = config.train(name)
+    return train if train in config.trains else None
+
+
+def plan_train(config: ReleaseConfig, train: Train, *, date: str, reader: GitFacts | None = None,
+               ref: str = "HEAD", only: Collection[str] = (), retry: Mapping[str, str] | None = None
+               ) -> Wave:
+    """The wave of `train` at `ref` on `date` (YYYY-MM-DD): read from git, decided by the planner."""
+    git = reader if reader is not None else GitReader(config.root)
+    head = git.resolve(ref)
+    found = members(train, git.tree_files(head) if train.is_pattern else ())
+    texts = git.read_files(head, files_to_read(train, found))
+    globs = tag_globs(found)
+    if train.constraints is not None:
+        globs.append(constraints_glob(train))
+    tags = git.tags_matching(globs)
+    facts = facts_from(train, found, texts, tags)
+    facts = with_commits(facts, git.commits_since(head, since(facts, tags)))
+    plan = plan_wave(train, facts, date=date, project=config.name, only=only, retry=retry,
+                     constraints_tagged=constraints_versions(train, tags))
+    return Wave(plan, head, git.calls)
+
+
+def wave_directory(config: ReleaseConfig, plan: WavePlan) -> Path:
+    """Where a wave's files and record go: dist/<train>-<date>/."""
+    return config.root / "dist" / f"{plan.train}-{plan.date}"
+
+
+@dataclass(frozen=True)
+class WaveBuild:
+    directory: Path
+    commit: str
+    files: dict[str, str]  # path under the wave's directory -> sha512
+    reused: bool  # built by an earlier run, unchanged since
+
+
+def _recorded(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RefusedError(f"{path} cannot be read ({exc}); move it away to build the wave again") from None
+    return data if isinstance(data, dict) else {}
+
+
+def build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress) -> WaveBuild:
+    """Build the wave's files into dist/<train>-<date>/svn/ from the commit it was planned at, check
+    them with twine and record them (wave.json: the commit, each file's sha512). A rerun of a wave
+    built from the same commit keeps its files when they are unchanged; another commit is refused."""
+    plan = wave.plan
+    if not plan.entries:
+        raise RefusedError(f"nothing to build in train {plan.train}: no distribution changed since its last "
+                           "release (`--dry-run` shows why each one stays out)")
+    directory = wave_directory(config, plan)
+    record_path = directory / WAVE_RECORD
+    recorded = _recorded(record_path)
+    if recorded and recorded.get("commit") != wave.commit:
+        earlier = str(recorded.get("commit"))[:12]
+        raise RefusedError(f"{directory} holds the wave built from {earlier}, HEAD is {wave.commit[:12]}; "
+                           f"move {directory} away to build the wave again")
+    wanted = [f"svn/{plan.source_tarball}"] + [f"svn/{f}" for e in plan.entries for f in e.files
+                                                 if not f.endswith((".asc", ".sha512"))]
+    built = recorded.get("files", {}) if isinstance(recorded.get("files"), dict) else {}
+    if sorted(built) == sorted(wanted) and all(
+            (directory / p).is_file() and sha512_of(directory / p) == h for p, h in built.items()):
+        say(f"{len(built)} files of the wave are built already in {directory} (sha512 as recorded)")
+        return WaveBuild(directory, wave.commit, dict(built), True)
+    log = directory / "build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    epoch = commit_time(config.root, wave.commit)
+    with tempfile.TemporaryDirectory(prefix=".wave-", dir=directory) as work:
+        staged = Path(work)
+        with package_builder(epoch, log) as builder:
+            files = build_files(config.root, wave.commit, plan, out=staged, builder=builder, progress=say)
+        say("twine check --strict")
+        check_packages([f for f in files if not f.name.endswith("-source.tar.gz")])
+        (directory / "svn").mkdir(exist_ok=True)
+        for path in files:
+            path.replace(directory / "svn" / path.name)
+    found = {f"svn/{path.name}": sha512_of(directory / "svn" / path.name) for path in files}
+    write_atomic(record_path, json.dumps({"train": plan.train, "date": plan.date, "commit": wave.commit,
+                                          "source_date_epoch": epoch, "files": found}, indent=2) + "\n")
+    say(f"built {len(found)} files into {directory / 'svn'} (the build backends' output: {log})")
+    return WaveBuild(directory, wave.commit, found, False)
+
+
+def refuse_run(wave: Wave) -> None:
+    """A wave's run is carried out as far as its build (`invoke build --train`): signing, staging and
+    tagging a wave are refused before anything is done."""
+    train = wave.plan.train
+    raise RefusedError(f"a run of train {train} is carried out as far as its build: invoke build --train "
+                       f"{train} builds the wave into dist/{train}-{wave.plan.date}/; signing, staging and "
+                       "tagging a wave are not carried out yet")

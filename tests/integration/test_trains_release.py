@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`invoke release --train` and `invoke build --train` on Airflow's own sources (tests/airflow_sources.py):
+the wave's dry run as the command prints it, what a run refuses, and the wave built with each
+provider's own backend. No services: git, the build backends and twine only."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+from airflow_sources import copy_repo, git
+from conftest import REPO_ROOT
+
+from tests.unit.test_trains import AIRFLOW
+
+pytestmark = pytest.mark.trains
+DATE = "2026-12-07"
+CHANGED = {"common-io": ("1.11.0", "1.11.1"), "ftp": ("3.16.1", "3.16.2"), "http": ("6.3.0", "6.3.1")}
+
+
+def run(cwd: Path, program: list[str], *args: str, profile: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELEASE_ROOT": str(cwd), "NO_COLOR": "1", "COLUMNS": "300"}
+    return subprocess.run([*program, *args, "--profile", str(profile)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def invoke(cwd: Path, *args: str, profile: Path) -> subprocess.CompletedProcess[str]:
+    return run(cwd, [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT)], *args, profile=profile)
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Path:
+    """Airflow's two trains (docs/trains.md), as a profile beside the repository."""
+    path = tmp_path / "release.toml"
+    path.write_text(AIRFLOW)
+    return path
+
+
+def test_the_dry_run_of_the_provider_wave_prints_every_distribution(airflow_repo: Path, profile: Path
+                                                                    ) -> None:
+    found = invoke(airflow_repo, "release", "--train", "providers", "--dry-run", "--json", "--date", DATE,
+                   profile=profile)
+    assert found.returncode == 0, found.stderr
+    data = json.loads(found.stdout)
+    assert data["commit"] == git(airflow_repo, "rev-parse", "HEAD")
+    assert [(d["id"], d["previous"], d["candidate"], d["tags"]["candidate"], len(d["commits"]))
+            for d in data["distributions"]] == [
+        (ident, old, f"{new}rc1", f"providers-{ident}/{new}rc1", 2) for ident, (old, new) in CHANGED.items()]
+    assert data["distributions"][2]["svn"]["dev"][0] == (
+        "dev/apache-airflow/providers/apache_airflow_providers_http-6.3.1.tar.gz")
+    assert data["unchanged"] == ["apache-airflow-providers-imap", "apache-airflow-providers-sqlite"]
+    assert data["source_tarball"]["file"] == f"apache_airflow_providers-{DATE}-source.tar.gz"
+    # the console script prints the same wave as tables
+    shown = run(airflow_repo, [sys.executable, "-m", "release.cli.main"], "release", "--train", "providers",
+                "--dry-run", "--date", DATE, profile=profile)
+    assert shown.returncode == 0, shown.stderr
+    assert "Wave of train providers" in shown.stderr and "providers-http/6.3.1rc1" in shown.stderr
+    assert "read with 4 git commands" in shown.stderr
+
+
+def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: Path) -> None:
+    for args, code, says in (
+            (("release", "--train", "providers"), 6, "carried out as far as its build"),
+            (("release", "--train", "providers", "--version", "6.3.1"), 1, "--version goes without --train"),
+            (("release", "--train", "helm-chart", "--dry-run"), 2, "no train 'helm-chart'"),
+            (("release", "--train", "providers", "--date", "7.12.2026", "--dry-run"), 1,
+             "--date '7.12.2026'")):
+        found = invoke(airflow_repo, *args, profile=profile)
+        assert found.returncode == code, found.stderr
+        assert says in found.stderr and "Traceback" not in found.stderr
+        assert len(found.stderr.strip().splitlines()) == 1, found.stderr
+    assert not (airflow_repo / "dist").exists()
+
+
+def test_the_provider_wave_built_each_with_its_own_backend(airflow_repo: Path, profile: Path,
+                                                           tmp_path: Path) -> None:
+    root = copy_repo(airflow_repo, tmp_path / "airflow")
+    found = invoke(root, "build", "--train", "providers", "--date", DATE, profile=profile)
+    assert found.returncode == 0, found.stderr
+    wave = root / "dist" / f"providers-{DATE}"
+    record = json.loads((wave / "wave.json").read_text())
+    assert record["commit"] == git(root, "rev-parse", "HEAD")
+    names = {f"apache_airflow_providers_{i.replace('-', '_')}-{new}" for i, (_, new) in CHANGED.items()}
+    assert sorted(record["files"]) == sorted([f"svn/apache_airflow_providers-{DATE}-source.tar.gz",
+                                              *(f"svn/{n}.tar.gz" for n in names),
+                                              *(f"svn/{n}-py3-none-any.whl" for n in names)])
+    http = root / "providers/http/provider.yaml"
+    epoch = yaml.safe_load(http.read_text()).get("source-date-epoch")
+    with tarfile.open(wave / "svn/apache_airflow_providers_http-6.3.1.tar.gz") as sdist:
+        mtimes = {member.mtime for member in sdist.getmembers()}
+    assert mtimes == {epoch}  # the provider's own SOURCE_DATE_EPOCH, as Airflow builds it
+    again = invoke(root, "build", "--train", "providers", "--date", DATE, profile=profile)
+    assert again.returncode == 0, again.stderr
+    assert "built already" in again.stderr
+    assert json.loads((wave / "wave.json").read_text()) == record
