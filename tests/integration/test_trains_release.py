@@ -65,10 +65,9 @@ def test_the_dry_run_of_the_provider_wave_prints_every_distribution(airflow_repo
 
 
 def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: Path) -> None:
+    # the option checks before any git command are unit tests (tests/unit/cli/test_train_options.py)
     for args, code, says in (
             (("release", "--train", "providers"), 6, "carried out as far as its build"),
-            (("release", "--train", "providers", "--version", "6.3.1"), 1, "--version goes without --train"),
-            (("release", "--train", "helm-chart", "--dry-run"), 2, "no train 'helm-chart'"),
             (("release", "--train", "providers", "--date", "7.12.2026", "--dry-run"), 1,
              "--date '7.12.2026'")):
         found = invoke(airflow_repo, *args, profile=profile)
