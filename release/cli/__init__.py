@@ -26,6 +26,7 @@ from release.cli.support import (
     required_version,
     wave_date,
 )
+from release.config import check_signing_key
 from release.errors import ReleaseError
 from release.pipeline import images as image_jobs
 from release.pipeline import release as pipeline
@@ -70,7 +71,13 @@ def release(
         if dry_run:
             show.show_wave(wave, project=config.name, as_json=json)
             return
-        trains.refuse_run(wave)
+        if sign_with:
+            check_signing_key(sign_with, "--sign-with")
+        trains.check_can_run(config, wave)
+        done = trains.run_wave(config, wave, connect_target(config), announce=console.step,
+                               say=console.progress, key=sign_with)
+        console.ok(f"staged the {chosen.name} wave of {wave.plan.date} in {done.staged}: "
+                   f"{'; '.join(wave.plan.vote_lines)}; tagged {', '.join(done.tags) or 'nothing new'}")
         return
     if only or date:
         raise ReleaseError("--only and --date go with --train NAME, a train of [tool.release.trains]")

@@ -16,9 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from release.adapters.git import GitReader, commit_time
+from release.adapters import svn
+from release.adapters.git import GitReader, commit_time, ensure_tag
 from release.config import ReleaseConfig
 from release.errors import RefusedError
+from release.pipeline.connect import Target
+from release.pipeline.release import Announce
 from release.plan.wave import WavePlan, plan_wave
 from release.plan.wave_facts import (
     constraints_glob,
@@ -34,7 +37,8 @@ from release.progress import Progress
 from release.record import sha512_of, write_atomic
 from release.steps.build import build_wave as build_files
 from release.steps.build import check_packages, package_builder
-from release.trains import Train
+from release.steps.sign import sign_files, signing_key
+from release.trains import SvnLayout, Train
 
 WAVE_RECORD = "wave.json"
 
@@ -82,6 +86,11 @@ def plan_train(config: ReleaseConfig, train: Train, *, date: str, reader: GitFac
     if train.constraints is not None:
         globs.append(constraints_glob(train))
     tags = git.tags_matching(globs)
+    # the candidate tags a run of this very wave set (recorded, at this commit) are its own, not earlier
+    # candidates: a rerun resumes the wave at the same rc numbers
+    recorded = _recorded(config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD)
+    if recorded.get("commit") == head and isinstance(recorded.get("tags"), list):
+        tags = {tag: sha for tag, sha in tags.items() if tag not in recorded["tags"] or sha != head}
     facts = facts_from(train, found, texts, tags)
     facts = with_commits(facts, git.commits_since(head, since(facts, tags)))
     plan = plan_wave(train, facts, date=date, project=config.name, only=only, retry=retry,
@@ -153,10 +162,84 @@ def build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress) -> WaveBuild
     return WaveBuild(directory, wave.commit, found, False)
 
 
-def refuse_run(wave: Wave) -> None:
-    """A wave's run is carried out as far as its build (`invoke build --train`): signing, staging and
-    tagging a wave are refused before anything is done."""
-    train = wave.plan.train
-    raise RefusedError(f"a run of train {train} is carried out as far as its build: invoke build --train "
-                       f"{train} builds the wave into dist/{train}-{wave.plan.date}/; signing, staging and "
-                       "tagging a wave are not carried out yet")
+@dataclass(frozen=True)
+class WaveRun:
+    build: WaveBuild
+    signed: tuple[str, ...]  # the .asc and .sha512 written or kept, under the wave's directory
+    staged: str  # the svn folder the files went to
+    revision: int | None  # its commit (None: every file was there with these bytes already)
+    tags: tuple[str, ...]  # created now
+    steps: tuple[str, ...]
+
+
+def _record(path: Path, **values: Any) -> None:
+    data = {**_recorded(path), **values}
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def staged_files(plan: WavePlan, directory: Path) -> dict[str, Path]:
+    """Each file of the wave (with its .asc and .sha512) by its path under the project's dev folder
+    (`providers/apache_airflow_providers_http-6.3.1.tar.gz`), and where it is in the wave's directory."""
+    paths = [p for e in plan.entries for p in e.svn_dev]
+    paths += [plan.source_dev + suffix for suffix in ("", ".asc", ".sha512")]
+    return {p: directory / "svn" / p.rsplit("/", 1)[-1] for p in paths}
+
+
+def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
+    """Refuse, before anything starts (the sandbox included), a wave's run that is not carried out."""
+    plan = wave.plan
+    if config.train(plan.train).svn is not SvnLayout.FLAT:
+        raise RefusedError(f"train {plan.train} has a folder per release in svn: its run is not carried out "
+                           "yet (a flat train's wave is: svn = 'flat'); --dry-run shows its plan")
+    if not plan.entries:
+        raise RefusedError(f"nothing to release in train {plan.train}: no distribution changed since its "
+                           "last release (`--dry-run` shows why each one stays out)")
+
+
+def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
+             key: str = "") -> WaveRun:
+    """A provider wave's run as far as it is carried out: build, sign (a key in KEYS), stage the
+    files to svn dev (flat: side by side in the train's folder), tag each distribution's candidate
+    and the wave's commit. Each step is recorded in wave.json; a rerun keeps what is done."""
+    check_can_run(config, wave)
+    plan = wave.plan
+    train = config.train(plan.train)
+    steps = []
+    announce("build", "an sdist and a wheel of each distribution of the wave, and its source tarball")
+    built = build_wave(config, wave, say=say)
+    steps.append("build")
+    record = built.directory / WAVE_RECORD
+    announce("sign", "X.asc and X.sha512 of every file, with a key listed in KEYS")
+    keys = built.directory / ".keys" / "KEYS"
+    keys.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(keys, svn.read_text(target.keys_url))
+    info = signing_key(key or target.signing_key, keys_file=keys, gnupghome=target.gnupghome)
+    entries = sign_files([built.directory / p for p in sorted(built.files)], built.directory,
+                         key=info.fingerprint, gnupghome=target.gnupghome)
+    _record(record, signed={e.path: e.sha512 for e in entries}, signer=info.fingerprint)
+    steps.append("sign")
+    announce("stage", f"commit the wave's files to svn dev ({train.svn.value})")
+    files = staged_files(plan, built.directory)
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise RefusedError(f"{missing[0]} is missing; build and sign the wave again")
+    folder = svn.join(target.svn_dev, config.name)
+    names = ", ".join(f"{e.name} {e.candidate}" for e in plan.entries)
+    revision = svn.put_files(folder, files, f"Stage the {plan.train} wave of {plan.date}: {names}")
+    say(f"{len(files)} files in {folder}/{train.svn_folder} "
+        + (f"(revision {revision})" if revision is not None else "(there already)"))
+    _record(record, staged={"url": folder, "revision": revision, "files": sorted(files)})
+    steps.append("stage")
+    announce("tags", "each distribution's candidate tag and the wave's tag on the wave's commit")
+    created = []
+    wanted = [(e.tag, f"{e.name} {e.candidate}") for e in plan.entries]
+    if plan.wave_tag:
+        wanted.append((plan.wave_tag, f"the {plan.train} wave of {plan.date}"))
+    for tag, what in wanted:
+        if ensure_tag(config.root, tag, wave.commit, f"Release candidate: {what}"):
+            created.append(tag)
+    say(f"tagged {wave.commit[:12]}: {', '.join(tag for tag, _ in wanted)}")
+    _record(record, tags=[tag for tag, _ in wanted])
+    steps.append("tags")
+    return WaveRun(built, tuple(e.path for e in entries), f"{folder}/{train.svn_folder}", revision,
+                   tuple(created), tuple(steps))

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """`invoke release --train` and `invoke build --train` on Airflow's own sources (tests/airflow_sources.py):
-the wave's dry run as the command prints it, what a run refuses, and the wave built with each
-provider's own backend. No services: git, the build backends and twine only."""
+the wave's dry run as the command prints it, what a run refuses, and a provider wave built with each
+provider's own backend, signed, staged flat to svn and tagged. No sandbox: git, the build backends,
+twine, a local svn repository and a throwaway key."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 import yaml
 from airflow_sources import copy_repo, git
 from conftest import REPO_ROOT
+from vote_fixtures import make_svn, shared_keyring, svn
 
 from tests.unit.test_trains import AIRFLOW
 
@@ -24,14 +26,18 @@ DATE = "2026-12-07"
 CHANGED = {"common-io": ("1.11.0", "1.11.1"), "ftp": ("3.16.1", "3.16.2"), "http": ("6.3.0", "6.3.1")}
 
 
-def run(cwd: Path, program: list[str], *args: str, profile: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "RELEASE_ROOT": str(cwd), "NO_COLOR": "1", "COLUMNS": "300"}
+def run(cwd: Path, program: list[str], *args: str, profile: Path, gnupghome: Path | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELEASE_ROOT": str(cwd), "NO_COLOR": "1", "COLUMNS": "300",
+           **({"GNUPGHOME": str(gnupghome)} if gnupghome else {})}
     return subprocess.run([*program, *args, "--profile", str(profile)], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=600)
 
 
-def invoke(cwd: Path, *args: str, profile: Path) -> subprocess.CompletedProcess[str]:
-    return run(cwd, [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT)], *args, profile=profile)
+def invoke(cwd: Path, *args: str, profile: Path, gnupghome: Path | None = None
+           ) -> subprocess.CompletedProcess[str]:
+    return run(cwd, [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT)], *args, profile=profile,
+               gnupghome=gnupghome)
 
 
 @pytest.fixture
@@ -67,7 +73,7 @@ def test_the_dry_run_of_the_provider_wave_prints_every_distribution(airflow_repo
 def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: Path) -> None:
     # the option checks before any git command are unit tests (tests/unit/cli/test_train_options.py)
     for args, code, says in (
-            (("release", "--train", "providers"), 6, "carried out as far as its build"),
+            (("release", "--train", "core"), 6, "train core has a folder per release in svn"),
             (("release", "--train", "providers", "--date", "7.12.2026", "--dry-run"), 1,
              "--date '7.12.2026'")):
         found = invoke(airflow_repo, *args, profile=profile)
@@ -77,24 +83,43 @@ def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: P
     assert not (airflow_repo / "dist").exists()
 
 
-def test_the_provider_wave_built_each_with_its_own_backend(airflow_repo: Path, profile: Path,
-                                                           tmp_path: Path) -> None:
+def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Path, tmp_path: Path) -> None:
+    """`invoke release --train providers` against a local svn repository and a throwaway key (no
+    sandbox: the registry and index are never reached by a wave's run)."""
     root = copy_repo(airflow_repo, tmp_path / "airflow")
-    found = invoke(root, "build", "--train", "providers", "--date", DATE, profile=profile)
-    assert found.returncode == 0, found.stderr
+    keyring = shared_keyring()
+    (tmp_path / "svn").mkdir()
+    repo = make_svn(tmp_path / "svn", "apache-airflow", keyring.keys_file.read_text())
+    profile = tmp_path / "release.toml"
+    profile.write_text(AIRFLOW.replace('mailing-list = "dev@airflow.apache.org"\n', (
+        'mailing-list = "dev@airflow.apache.org"\nregistry = "127.0.0.1:5999"\n'
+        'index = "https://upload.pypi.invalid/legacy/"\n'
+        f'svn-dev = "{repo.dev_url}"\nsvn-release = "{repo.release_url}"\n'
+        f'signing-key = "{keyring.fingerprint}"\n')))
+    built = invoke(root, "build", "--train", "providers", "--date", DATE, profile=profile)
+    assert built.returncode == 0, built.stderr
     wave = root / "dist" / f"providers-{DATE}"
     record = json.loads((wave / "wave.json").read_text())
-    assert record["commit"] == git(root, "rev-parse", "HEAD")
-    names = {f"apache_airflow_providers_{i.replace('-', '_')}-{new}" for i, (_, new) in CHANGED.items()}
-    assert sorted(record["files"]) == sorted([f"svn/apache_airflow_providers-{DATE}-source.tar.gz",
-                                              *(f"svn/{n}.tar.gz" for n in names),
-                                              *(f"svn/{n}-py3-none-any.whl" for n in names)])
-    http = root / "providers/http/provider.yaml"
-    epoch = yaml.safe_load(http.read_text()).get("source-date-epoch")
+    names = [f"apache_airflow_providers_{i.replace('-', '_')}-{new}" for i, (_, new) in CHANGED.items()]
+    files = [f"apache_airflow_providers-{DATE}-source.tar.gz", *(f"{n}.tar.gz" for n in names),
+             *(f"{n}-py3-none-any.whl" for n in names)]
+    assert sorted(record["files"]) == sorted(f"svn/{f}" for f in files)
+    epoch = yaml.safe_load((root / "providers/http/provider.yaml").read_text()).get("source-date-epoch")
     with tarfile.open(wave / "svn/apache_airflow_providers_http-6.3.1.tar.gz") as sdist:
-        mtimes = {member.mtime for member in sdist.getmembers()}
-    assert mtimes == {epoch}  # the provider's own SOURCE_DATE_EPOCH, as Airflow builds it
-    again = invoke(root, "build", "--train", "providers", "--date", DATE, profile=profile)
+        assert {member.mtime for member in sdist.getmembers()} == {epoch}  # the provider's own, as Airflow's
+    found = invoke(root, "release", "--train", "providers", "--date", DATE, profile=profile,
+                   gnupghome=keyring.home)
+    assert found.returncode == 0, found.stderr
+    assert "7 files of the wave are built already" in found.stderr
+    listed = svn("list", f"{repo.dev_url}/apache-airflow/providers").split()
+    assert sorted(listed) == sorted(f + s for f in files for s in ("", ".asc", ".sha512"))
+    commit = git(root, "rev-parse", "HEAD")
+    tags = [f"providers-{i}/{new}rc1" for i, (_, new) in CHANGED.items()] + [f"providers/{DATE}"]
+    assert [git(root, "rev-parse", f"{tag}^{{commit}}") for tag in tags] == [commit] * 4
+    record = json.loads((wave / "wave.json").read_text())
+    assert record["commit"] == commit and record["signer"] == keyring.fingerprint and record["tags"] == tags
+    assert record["staged"]["revision"] is not None
+    again = invoke(root, "release", "--train", "providers", "--date", DATE, profile=profile,
+                   gnupghome=keyring.home)
     assert again.returncode == 0, again.stderr
-    assert "built already" in again.stderr
-    assert json.loads((wave / "wave.json").read_text()) == record
+    assert "(there already)" in again.stderr and "tagged nothing new" in again.stderr

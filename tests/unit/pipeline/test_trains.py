@@ -15,7 +15,14 @@ from release import console
 from release.cli.show import show_wave
 from release.config import parse_config
 from release.errors import ConfigError, RefusedError
-from release.pipeline.trains import Wave, build_wave, configured_train, plan_train, refuse_run, wave_directory
+from release.pipeline.trains import (
+    Wave,
+    build_wave,
+    check_can_run,
+    configured_train,
+    plan_train,
+    wave_directory,
+)
 from release.record import sha512_of
 from tests.unit.memory import MemoryGit
 from tests.unit.test_trains import airflow_table
@@ -248,12 +255,14 @@ def test_a_configuration_without_trains_is_its_own_train_run_as_before() -> None
     assert configured_train(CONFIG, "providers") == PROVIDERS
 
 
-def test_a_run_of_a_wave_refuses_in_one_line_past_its_build() -> None:
-    with pytest.raises(RefusedError) as caught:
-        refuse_run(wave(three_changed()))
-    assert "\n" not in str(caught.value)
-    message = str(caught.value)
-    assert "invoke build --train providers builds the wave into dist/providers-2026-12-07/" in message
+def test_a_run_of_a_versioned_train_or_an_empty_wave_is_refused_in_one_line() -> None:
+    git = released()
+    git.commit("Update version to 3.3.3", core_files("3.3.3", "1.3.3"))
+    with pytest.raises(RefusedError, match=r"^train core has a folder per release in svn: its run is not "):
+        check_can_run(CONFIG, plan_train(CONFIG, CORE, date=DATE, reader=git))
+    with pytest.raises(RefusedError, match=r"^nothing to release in train providers: no distribution"):
+        check_can_run(CONFIG, wave(released()))
+    check_can_run(CONFIG, wave(three_changed()))
 
 
 def test_building_an_empty_wave_is_refused_before_anything(tmp_path: Path) -> None:
@@ -285,3 +294,20 @@ def test_a_built_wave_is_kept_when_unchanged_and_another_commits_refused(tmp_pat
     expected = f"{directory} holds the wave built from {found.commit[:12]}, HEAD is {later.commit[:12]}; move"
     with pytest.raises(RefusedError, match=f"^{re.escape(expected)}"):
         build_wave(config, later, say=said.append)
+
+
+def test_a_rerun_of_a_tagged_wave_resumes_it_at_its_own_rc_numbers(tmp_path: Path) -> None:
+    config = parse_config(tmp_path, airflow_table())
+    git = three_changed()
+    first = plan_train(config, PROVIDERS, date=DATE, reader=git)
+    tags = [e.tag for e in first.plan.entries]
+    for tag in tags:
+        git.tag(tag)
+    assert [e.rc for e in plan_train(config, PROVIDERS, date=DATE, reader=git).plan.entries] == [2, 2, 2]
+    directory = wave_directory(config, first.plan)
+    directory.mkdir(parents=True)
+    (directory / "wave.json").write_text(json.dumps({"commit": first.commit, "tags": tags}))
+    again = plan_train(config, PROVIDERS, date=DATE, reader=git)
+    assert [e.tag for e in again.plan.entries] == tags
+    change(git, "http", subject="Fix http again")  # a later commit: its own wave, the next rc
+    assert [e.rc for e in plan_train(config, PROVIDERS, date=DATE, reader=git).plan.entries] == [2, 2, 2]
