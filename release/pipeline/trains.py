@@ -13,6 +13,7 @@ import json
 import tempfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -22,7 +23,7 @@ from release.config import ReleaseConfig
 from release.errors import RefusedError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
-from release.plan.wave import WavePlan, plan_wave
+from release.plan.wave import Skipped, WavePlan, exclude, plan_wave
 from release.plan.wave_facts import (
     constraints_glob,
     constraints_versions,
@@ -37,8 +38,11 @@ from release.progress import Progress
 from release.record import sha512_of, write_atomic
 from release.steps.build import build_wave as build_files
 from release.steps.build import check_packages, package_builder
+from release.steps.result import binding_voters
 from release.steps.sign import sign_files, signing_key
-from release.trains import SvnLayout, Train
+from release.trains import SvnLayout, Train, VotePolicy
+from release.vote_thread import parse_votes
+from release.votes import Tally, count_votes, earliest_close, utc, when
 
 WAVE_RECORD = "wave.json"
 
@@ -228,7 +232,8 @@ def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Ann
     revision = svn.put_files(folder, files, f"Stage the {plan.train} wave of {plan.date}: {names}")
     say(f"{len(files)} files in {folder}/{train.svn_folder} "
         + (f"(revision {revision})" if revision is not None else "(there already)"))
-    _record(record, staged={"url": folder, "revision": revision, "files": sorted(files)})
+    staged_at = _recorded(record).get("staged", {}).get("at") or datetime.now(timezone.utc).isoformat()
+    _record(record, staged={"url": folder, "revision": revision, "files": sorted(files), "at": staged_at})
     steps.append("stage")
     announce("tags", "each distribution's candidate tag and the wave's tag on the wave's commit")
     created = []
@@ -243,3 +248,58 @@ def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Ann
     steps.append("tags")
     return WaveRun(built, tuple(e.path for e in entries), f"{folder}/{train.svn_folder}", revision,
                    tuple(created), tuple(steps))
+
+
+@dataclass(frozen=True)
+class WaveVote:
+    tally: Tally
+    plan: WavePlan  # the wave as promoted: without the excluded distributions
+    excluded: tuple[Skipped, ...]
+    record: Path
+
+
+def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: Path,
+                     closed_at: datetime | None, excluded: Mapping[str, str], say: Progress,
+                     now: datetime | None = None, reader: GitFacts | None = None) -> WaveVote:
+    """Count the votes on a staged wave by the ASF rules (open 72 hours from the staging, three binding
+    +1, more binding +1 than -1) and record the result with the distributions the PMC excluded, each
+    with its reason: the rest is what promotion ships, the excluded ones go to a later rc."""
+    if not config.votes:
+        raise RefusedError(f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted "
+                           "on, so there are no votes to count")
+    if train.vote != VotePolicy():
+        raise RefusedError(f"train {train.name} has a vote policy of its own ({train.vote.hours} hours, "
+                           f"{train.vote.binding} binding): counting it is not carried out yet")
+    path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
+    recorded = _recorded(path)
+    staged = recorded.get("staged") if isinstance(recorded.get("staged"), dict) else None
+    if not staged or not staged.get("at"):
+        raise RefusedError(f"{path.parent}: the {train.name} wave of {date} was never staged for a vote; "
+                           f"stage it first (invoke release --train {train.name} --date {date})")
+    wave = plan_train(config, train, date=date, ref=str(recorded["commit"]), reader=reader)
+    kept = exclude(wave.plan, excluded) if excluded else wave.plan
+    try:
+        text = votes.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RefusedError(f"cannot read the votes from {votes} ({exc}); give a plain-text file or an "
+                           "mbox export of the vote thread") from None
+    thread = parse_votes(text, candidate=f"{train.name} {date}", source=votes.name)
+    moment = utc(now or datetime.now(timezone.utc))
+    opened = utc(datetime.fromisoformat(str(staged["at"])))
+    opened = max(opened, utc(thread.opened)) if thread.opened else opened
+    tally = count_votes(thread.votes, binding_voters(config), opened=opened, closed_at=closed_at, now=moment,
+                        unread=thread.unread)
+    if tally.too_early:
+        raise RefusedError(f"the vote on the {train.name} wave of {date} was open {tally.hours_open:.1f} "
+                           f"hours (from {when(opened)} to {when(tally.closed)}); ASF votes stay open at "
+                           f"least 72 hours: wait until {when(earliest_close(opened))} or pass --closed-at")
+    _record(path, vote={
+        "passed": tally.passed, "opened": tally.opened.isoformat(), "closed": tally.closed.isoformat(),
+        "binding": {v.voter: f"{v.value:+d}" if v.value else "0" for v in tally.binding},
+        "non_binding": {v.voter: f"{v.value:+d}" if v.value else "0" for v in tally.non_binding},
+        "reasons": list(tally.reasons), "source": str(votes), "source_sha512": sha512_of(votes),
+        "excluded": {s.name: s.reason for s in kept.excluded},
+        "promoted": [f"{e.name} {e.candidate}" for e in kept.entries]})
+    say(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted; "
+        + (f"excluded: {', '.join(s.name for s in kept.excluded)}" if kept.excluded else "nothing excluded"))
+    return WaveVote(tally, kept, kept.excluded, path)

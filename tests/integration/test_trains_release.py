@@ -123,3 +123,25 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
                    gnupghome=keyring.home)
     assert again.returncode == 0, again.stderr
     assert "(there already)" in again.stderr and "tagged nothing new" in again.stderr
+    # the vote, one provider excluded (staged four days ago, as far as the record says)
+    record["staged"]["at"] = "2026-12-03T10:00:00+00:00"
+    (wave / "wave.json").write_text(json.dumps(record))
+    votes = tmp_path / "votes.txt"
+    votes.write_text("".join(f"+1 {who} <{who}@apache.org> 2026-12-0{day}T09:00:00Z\n"
+                             for who, day in (("jane", 4), ("jarek", 5), ("kaxil", 7))))
+    pmc = 'binding-voters = ["jane", "jarek", "kaxil"]\n\n'
+    core = "[tool.release.trains.core]"
+    profile.write_text(profile.read_text().replace(core, pmc + core))
+    voted = invoke(root, "vote-result", "--train", "providers", "--date", DATE, "--votes", str(votes),
+                   "--exclude", "ftp", "--reason", "FTP passive mode regression", profile=profile)
+    assert voted.returncode == 0, voted.stderr
+    result = json.loads((wave / "wave.json").read_text())["vote"]
+    assert result["passed"] and result["excluded"] == {
+        "apache-airflow-providers-ftp": "FTP passive mode regression"}
+    assert result["promoted"] == ["apache-airflow-providers-common-io 1.11.1rc1",
+                                  "apache-airflow-providers-http 6.3.1rc1"]
+    # a later wave of the excluded one alone: its rc2
+    later = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "ftp",
+                   "--date", "2026-12-14", profile=profile)
+    assert later.returncode == 0, later.stderr
+    assert [d["candidate"] for d in json.loads(later.stdout)["distributions"]] == ["3.16.2rc2"]

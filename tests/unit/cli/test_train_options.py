@@ -13,6 +13,7 @@ from invoke.exceptions import Exit
 from release import console
 from release.cli import release as release_task
 from release.cli.vote import build as build_task
+from release.cli.vote import vote_result as vote_result_task
 from tests.unit.test_trains import AIRFLOW
 
 
@@ -57,3 +58,15 @@ def test_the_releases_own_train_without_trains_is_the_release_as_before(
     monkeypatch.setenv("RELEASE_ROOT", str(tmp_path))
     code, said = refused(release_task, monkeypatch, train="sample-app", dry_run=True)
     assert (code, said) == (1, "error: --version is required, e.g. --version 1.10.6")
+
+
+def test_a_waves_vote_needs_votes_and_a_reason_for_each_exclusion(airflow: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    code, said = refused(vote_result_task, monkeypatch, train="providers", votes="votes.txt", exclude="ftp")
+    assert (code, said) == (1, "error: --exclude needs --reason: why the vote excluded them is recorded")
+    code, said = refused(vote_result_task, monkeypatch, train="providers", exclude="ftp", reason="broken")
+    assert code == 1 and said.startswith("error: --votes is required")
+    code, said = refused(vote_result_task, monkeypatch, version="3.3.3rc1", votes="v.txt", exclude="ftp")
+    assert code == 1 and said.startswith("error: --exclude and --reason go with --train NAME")
+    code, said = refused(vote_result_task, monkeypatch, train="providers", votes="v.txt", date="2026-12-07")
+    assert code == 6 and "the providers wave of 2026-12-07 was never staged for a vote" in said

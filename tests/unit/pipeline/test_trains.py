@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from release.pipeline.trains import (
     check_can_run,
     configured_train,
     plan_train,
+    vote_result_wave,
     wave_directory,
 )
 from release.record import sha512_of
@@ -311,3 +313,68 @@ def test_a_rerun_of_a_tagged_wave_resumes_it_at_its_own_rc_numbers(tmp_path: Pat
     assert [e.tag for e in again.plan.entries] == tags
     change(git, "http", subject="Fix http again")  # a later commit: its own wave, the next rc
     assert [e.rc for e in plan_train(config, PROVIDERS, date=DATE, reader=git).plan.entries] == [2, 2, 2]
+
+
+PMC = ["jane@apache.org", "jarek@apache.org", "kaxil@apache.org", "ash@apache.org"]
+
+
+def staged_wave(tmp_path: Path, *, staged_at: str = "2026-12-07T10:00:00+00:00") -> tuple[Any, MemoryGit]:
+    table = {**airflow_table(), "binding-voters": PMC}
+    config = parse_config(tmp_path, table)
+    git = three_changed()
+    found = plan_train(config, PROVIDERS, date=DATE, reader=git)
+    tags = [e.tag for e in found.plan.entries]
+    for tag in tags:
+        git.tag(tag)
+    directory = wave_directory(config, found.plan)
+    directory.mkdir(parents=True)
+    (directory / "wave.json").write_text(json.dumps({"commit": found.commit, "tags": tags,
+                                                     "staged": {"at": staged_at}}))
+    return config, git
+
+
+def votes_file(tmp_path: Path, *lines: str) -> Path:
+    path = tmp_path / "votes.txt"
+    path.write_text("".join(f"{line}\n" for line in lines))
+    return path
+
+
+def test_the_vote_on_a_wave_records_its_exclusions_and_promotes_the_rest(tmp_path: Path) -> None:
+    config, git = staged_wave(tmp_path)
+    votes = votes_file(tmp_path, "+1 Jane <jane@apache.org> 2026-12-08T09:00:00Z",
+                       "+1 Jarek <jarek@apache.org> 2026-12-09T09:00:00Z",
+                       "+1 Kaxil <kaxil@apache.org> 2026-12-10T11:00:00Z",
+                       "+1 Someone <someone@example.org> 2026-12-10T12:00:00Z")
+    said: list[str] = []
+    result = vote_result_wave(config, PROVIDERS, date=DATE, votes=votes, closed_at=None, reader=git,
+                              excluded={"ftp": "FTP passive mode regression found in testing"},
+                              say=said.append, now=datetime(2026, 12, 11, tzinfo=timezone.utc))
+    assert result.tally.passed
+    assert result.plan.names == ("apache-airflow-providers-common-io", "apache-airflow-providers-http")
+    vote = json.loads(result.record.read_text())["vote"]
+    assert vote["excluded"] == {
+        "apache-airflow-providers-ftp": "FTP passive mode regression found in testing"}
+    assert vote["promoted"] == ["apache-airflow-providers-common-io 1.11.1rc1",
+                                "apache-airflow-providers-http 6.3.1rc1"]
+    assert vote["binding"] == {"Jane <jane@apache.org>": "+1", "Jarek <jarek@apache.org>": "+1",
+                               "Kaxil <kaxil@apache.org>": "+1"}
+    assert said == ["3 binding and 1 non-binding votes counted; excluded: apache-airflow-providers-ftp"]
+    # the later rc of the excluded one alone
+    later = plan_train(config, PROVIDERS, date="2026-12-21", reader=git,
+                       retry={"ftp": "FTP passive mode regression found in testing"})
+    assert [(e.name, str(e.candidate)) for e in later.plan.entries] == [
+        ("apache-airflow-providers-ftp", "3.16.2rc2")]
+
+
+def test_a_waves_vote_refuses_too_early_unstaged_and_strangers(tmp_path: Path) -> None:
+    config, git = staged_wave(tmp_path)
+    votes = votes_file(tmp_path, "+1 Jane <jane@apache.org> 2026-12-08T09:00:00Z")
+    with pytest.raises(RefusedError, match=r"was open 23\.0 hours .* stay open at least 72 hours"):
+        vote_result_wave(config, PROVIDERS, date=DATE, votes=votes, closed_at=None, excluded={}, reader=git,
+                         say=print, now=datetime(2026, 12, 11, tzinfo=timezone.utc))
+    with pytest.raises(RefusedError, match=r"^docker is not in the wave of 2026-12-07"):
+        vote_result_wave(config, PROVIDERS, date=DATE, votes=votes, closed_at=None, reader=git,
+                         excluded={"docker": "no"}, say=print)
+    with pytest.raises(RefusedError, match=r"the providers wave of 2026-12-01 was never staged for a vote"):
+        vote_result_wave(config, PROVIDERS, date="2026-12-01", votes=votes, closed_at=None, excluded={},
+                         reader=git, say=print)
