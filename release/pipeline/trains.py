@@ -12,11 +12,13 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Collection, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
+from release import locks
 from release.adapters import svn
 from release.adapters.git import GitReader, commit_time, ensure_tag
 from release.config import ReleaseConfig
@@ -125,10 +127,22 @@ def _recorded(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _lock(config: ReleaseConfig, plan: WavePlan) -> AbstractContextManager[None]:
+    """One run of a wave at a time (dist/<train>-<date>/.lock); another is refused, exit 6."""
+    return locks.release_run(wave_directory(config, plan), f"{plan.train}-{plan.date}")
+
+
 def build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress) -> WaveBuild:
     """Build the wave's files into dist/<train>-<date>/svn/ from the commit it was planned at, check
     them with twine and record them (wave.json: the commit, each file's sha512). A rerun of a wave
     built from the same commit keeps its files when they are unchanged; another commit is refused."""
+    if not wave.plan.entries:
+        return _build_wave(config, wave, say=say)  # refused, nothing created
+    with _lock(config, wave.plan):
+        return _build_wave(config, wave, say=say)
+
+
+def _build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress) -> WaveBuild:
     plan = wave.plan
     if not plan.entries:
         raise RefusedError(f"nothing to build in train {plan.train}: no distribution changed since its last "
@@ -206,11 +220,17 @@ def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Ann
     files to svn dev (flat: side by side in the train's folder), tag each distribution's candidate
     and the wave's commit. Each step is recorded in wave.json; a rerun keeps what is done."""
     check_can_run(config, wave)
+    with _lock(config, wave.plan):
+        return _run_wave(config, wave, target, announce=announce, say=say, key=key)
+
+
+def _run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
+              key: str) -> WaveRun:
     plan = wave.plan
     train = config.train(plan.train)
     steps = []
     announce("build", "an sdist and a wheel of each distribution of the wave, and its source tarball")
-    built = build_wave(config, wave, say=say)
+    built = _build_wave(config, wave, say=say)
     steps.append("build")
     record = built.directory / WAVE_RECORD
     announce("sign", "X.asc and X.sha512 of every file, with a key listed in KEYS")
@@ -293,6 +313,14 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
         raise RefusedError(f"the vote on the {train.name} wave of {date} was open {tally.hours_open:.1f} "
                            f"hours (from {when(opened)} to {when(tally.closed)}); ASF votes stay open at "
                            f"least 72 hours: wait until {when(earliest_close(opened))} or pass --closed-at")
+    with _lock(config, wave.plan):
+        _record_vote(path, tally, kept, votes)
+    say(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted; "
+        + (f"excluded: {', '.join(s.name for s in kept.excluded)}" if kept.excluded else "nothing excluded"))
+    return WaveVote(tally, kept, kept.excluded, path)
+
+
+def _record_vote(path: Path, tally: Tally, kept: WavePlan, votes: Path) -> None:
     _record(path, vote={
         "passed": tally.passed, "opened": tally.opened.isoformat(), "closed": tally.closed.isoformat(),
         "binding": {v.voter: f"{v.value:+d}" if v.value else "0" for v in tally.binding},
@@ -300,6 +328,3 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
         "reasons": list(tally.reasons), "source": str(votes), "source_sha512": sha512_of(votes),
         "excluded": {s.name: s.reason for s in kept.excluded},
         "promoted": [f"{e.name} {e.candidate}" for e in kept.entries]})
-    say(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted; "
-        + (f"excluded: {', '.join(s.name for s in kept.excluded)}" if kept.excluded else "nothing excluded"))
-    return WaveVote(tally, kept, kept.excluded, path)

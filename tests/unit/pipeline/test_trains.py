@@ -378,3 +378,14 @@ def test_a_waves_vote_refuses_too_early_unstaged_and_strangers(tmp_path: Path) -
     with pytest.raises(RefusedError, match=r"the providers wave of 2026-12-01 was never staged for a vote"):
         vote_result_wave(config, PROVIDERS, date="2026-12-01", votes=votes, closed_at=None, excluded={},
                          reader=git, say=print)
+
+
+def test_one_run_of_a_wave_at_a_time(tmp_path: Path) -> None:
+    from release import locks
+
+    config = parse_config(tmp_path, airflow_table())
+    found = plan_train(config, PROVIDERS, date=DATE, reader=three_changed())
+    busy = r"^another run of providers-2026-12-07 holds dist/providers-2026-12-07; wait for it$"
+    held = locks.release_run(wave_directory(config, found.plan), "another")
+    with held, pytest.raises(RefusedError, match=busy):
+        build_wave(config, found, say=print)
