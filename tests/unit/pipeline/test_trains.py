@@ -26,7 +26,7 @@ from release.pipeline.trains import (
     wave_directory,
 )
 from release.record import sha512_of
-from tests.unit.memory import MemoryGit
+from tests.unit.memory_git import MemoryGit
 from tests.unit.test_trains import airflow_table
 
 CONFIG = parse_config(Path("/airflow"), airflow_table())
