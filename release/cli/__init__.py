@@ -76,6 +76,9 @@ def release(
         trains.check_can_run(config, wave)
         done = trains.run_wave(config, wave, connect_target(config), announce=console.step,
                                say=console.progress, key=sign_with)
+        if json:
+            console.print_json(trains.run_to_json(wave, done))
+            return
         console.ok(f"staged the {chosen.name} wave of {wave.plan.date} in {done.staged}: "
                    f"{'; '.join(wave.plan.vote_lines)}; tagged {', '.join(done.tags) or 'nothing new'}")
         return

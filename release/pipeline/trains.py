@@ -203,6 +203,14 @@ def staged_files(plan: WavePlan, directory: Path) -> dict[str, Path]:
     return {p: directory / "svn" / p.rsplit("/", 1)[-1] for p in paths}
 
 
+def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
+    """What a wave's run did, for `--json`."""
+    return {"train": wave.plan.train, "date": wave.plan.date, "commit": wave.commit,
+            "steps": list(done.steps), "files": done.build.files, "signatures": list(done.signed),
+            "staged": done.staged, "revision": done.revision, "tags_created": list(done.tags),
+            "candidates": [f"{e.name} {e.candidate}" for e in wave.plan.entries]}
+
+
 def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
     """Refuse, before anything starts (the sandbox included), a wave's run that is not carried out."""
     plan = wave.plan

@@ -18,10 +18,13 @@ from release.config import parse_config
 from release.errors import ConfigError, RefusedError
 from release.pipeline.trains import (
     Wave,
+    WaveBuild,
+    WaveRun,
     build_wave,
     check_can_run,
     configured_train,
     plan_train,
+    run_to_json,
     vote_result_wave,
     wave_directory,
 )
@@ -389,3 +392,16 @@ def test_one_run_of_a_wave_at_a_time(tmp_path: Path) -> None:
     held = locks.release_run(wave_directory(config, found.plan), "another")
     with held, pytest.raises(RefusedError, match=busy):
         build_wave(config, found, say=print)
+
+
+def test_a_waves_run_as_json_names_what_it_did(tmp_path: Path) -> None:
+    config = parse_config(tmp_path, airflow_table())
+    found = plan_train(config, PROVIDERS, date=DATE, reader=three_changed())
+    built = WaveBuild(tmp_path, found.commit, {"svn/a.tar.gz": "0" * 128}, False)
+    done = WaveRun(built, ("svn/a.tar.gz.asc", "svn/a.tar.gz.sha512"), "file:///svn/dev/apache-airflow/providers",
+                   7, ("providers-http/6.3.1rc1",), ("build", "sign", "stage", "tags"))
+    data = run_to_json(found, done)
+    assert (data["train"], data["commit"], data["revision"], data["steps"]) == (
+        "providers", found.commit, 7, ["build", "sign", "stage", "tags"])
+    assert data["candidates"][2] == "apache-airflow-providers-http 6.3.1rc1"
+    assert json.loads(json.dumps(data)) == data
