@@ -71,10 +71,11 @@ class World:
         return load_record(release_dir(self.config.root, version), version)
 
 
-def make_world(root: Path) -> World:
+def make_world(root: Path, **table: Any) -> World:
+    """A checkout of the sample with two flavours; `table`: more of its [tool.release]."""
     root.mkdir(parents=True, exist_ok=True)
     config = parse_config(root, {"name": "sample-app", "image": IMAGE, "python": ["3.11", "3.13"],
-                                 "default-python": "3.11", "registry": TARGET.registry})
+                                 "default-python": "3.11", "registry": TARGET.registry, **table})
     registry = MemoryRegistry(TARGET.registry)
     return World(config, registry, MemoryIndex(), MemorySteps(registry))
 
@@ -253,3 +254,33 @@ def test_a_step_that_fails_before_the_push_leaves_the_registry_without_version_t
         world.release(FINAL)
     assert world.registry.repositories == {} and world.index.uploads == []
     assert sorted(world.record(FINAL).steps) == ["build", "sign"]
+
+
+def test_a_release_with_a_variant_does_what_its_plan_said(tmp_path: Path) -> None:
+    world = make_world(tmp_path / "checkout", variants={"slim": {"extras": []}})
+    plan, report = world.release(FINAL)
+    assert did(report) == planned(plan)
+    tags = world.registry.repositories[IMAGE]
+    assert tags["slim-latest"] == tags[f"slim-{FINAL}-python3.11"] != tags["latest"]
+    assert len(world.record(FINAL).sboms) == 4  # one per flavour and variant
+
+
+def test_a_release_on_two_platforms_puts_an_index_per_flavour_and_its_rerun_after_a_failure(
+        tmp_path: Path) -> None:
+    """The index step is the executor's own: a failure while putting the indexes, then the rerun."""
+    world = make_world(tmp_path / "checkout", platforms=["linux/amd64", "linux/arm64"])
+    plan = world.plan(FINAL)
+    assert StepName.INDEX in [s.name for s in plan.steps] and len(plan.indexes) == 2
+    world.registry.fail["put_index"] = "broken on purpose"
+    with pytest.raises(ReleaseError, match="broken on purpose"):
+        world.run(plan)
+    assert sorted(world.record(FINAL).steps) == ["build", "images", "sign"]
+    assert FINAL not in world.registry.repositories[IMAGE]  # no version tag before its index
+    del world.registry.fail["put_index"]
+    plan, report = world.release(FINAL)
+    assert did(report) == planned(plan)
+    tags = world.registry.repositories[IMAGE]
+    index = world.registry.image_index(IMAGE, tags[FINAL])
+    assert index is not None and sorted(i.platform for i in index.images) == ["linux/amd64", "linux/arm64"]
+    assert tags["latest"] == tags[FINAL] == tags[f"{FINAL}-python3.11"]
+    assert report.platforms["3.11"] == {i.platform: i.digest for i in index.images}
