@@ -304,10 +304,12 @@ class MemorySteps:
         self._start(StepName.STAGE)
         record = run.record
         url = f"{run.target.svn_dev}/{run.config.name}/{run.plan.version}"
-        files = {Path(e.path).name: e.sha512 for e in record.files_in("svn")}
+        files = {}  # each voted file with its .asc and .sha512, as committed
         for entry in record.files_in("svn"):
-            name = Path(entry.path).name
-            self.svn.setdefault(f"{url}/{name}", (record.directory / entry.path).read_bytes())
+            for path in (entry.path, f"{entry.path}.asc", f"{entry.path}.sha512"):
+                name = Path(path).name
+                files[name] = sha512_of(record.directory / path)
+                self.svn.setdefault(f"{url}/{name}", (record.directory / path).read_bytes())
         record.set_stage(StageInfo(url, str(run.plan.version), COMMIT, run.signing_key, run.target.keys_url,
                                    files, "2026-12-10T12:00:00+00:00", 1))
         record.step_done("stage", {"url": url, "revision": 1})
