@@ -27,7 +27,8 @@ from release.errors import RefusedError, ReleaseError, ServiceError
 from release.pipeline.connect import Target
 from release.pipeline.release import ReleaseReport, RunOptions, execute, make_plan
 from release.plan.release import Mode, ReleasePlan, StepName, artefact_kind
-from release.record import FileEntry, PromotionInfo, ReleaseRecord, load_record, release_dir, sha512_of
+from release.record import PromotionInfo, ReleaseRecord, load_record, release_dir
+from release.steps.promote import voted_entries
 from release.versions import parse_version
 from tests.unit.memory import MemoryIndex, MemoryRegistry, MemorySteps
 
@@ -297,16 +298,16 @@ def promoted(world: World) -> None:
     rc = world.record(RC)
     assert rc.stage is not None and rc.build is not None
     record = world.record(FINAL)
-    entries = []
+    placed = []
     for name in rc.stage.files:
-        kind = artefact_kind(name)
-        for where in ("svn", "pypi") if kind in {"sdist", "wheel"} else ("svn",):
+        for where in ("svn", "pypi") if artefact_kind(name) in {"sdist", "wheel"} else ("svn",):
             path = record.directory / where / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(world.steps.svn[f"{rc.stage.url}/{name}"])
-            if kind:
-                entries.append(FileEntry(f"{where}/{name}", sha512_of(path), kind, where, RC))
-    record.add_files(entries)
+            placed.append(path)
+    files, signatures = voted_entries(record.directory, placed, RC)
+    record.add_files(files)
+    record.add_signatures(signatures)
     record.set_build(dataclasses.replace(rc.build, promoted_from=RC))
     release_url = f"{TARGET.svn_release}/sample-app/{FINAL}"
     record.set_promotion(PromotionInfo(RC, rc.stage.url, release_url, 2, rc.build.commit))
@@ -327,7 +328,6 @@ def test_a_promoted_release_publishes_the_voted_files_and_refuses_a_changed_one(
     assert sorted(world.index.uploads) == [f"sample_app-{RC}-py3-none-any.whl", f"sample_app-{RC}.tar.gz"]
     voted.write_bytes(original)
     report = world.run(plan)
-    # the files: nothing unplanned (the voted signatures it leaves out: the xfail test below)
     assert {k: v for k, v in did(report).items() if k != "files"} == \
         {k: v for k, v in planned(plan).items() if k != "files"}
     assert set(report.files) <= planned(plan)["files"]
@@ -338,9 +338,6 @@ def test_a_promoted_release_publishes_the_voted_files_and_refuses_a_changed_one(
     assert tags["latest"] == tags[FINAL] != tags[RC]
 
 
-@pytest.mark.xfail(strict=True, reason="promote places the voted .asc and .sha512 in dist/<V>/svn/ but "
-                   "records no signature entries, so the report of the publish after it lists none of "
-                   "the companions its plan names")
 def test_a_promoted_release_reports_the_voted_signatures_its_plan_names(world: World) -> None:
     world.release(RC)
     promoted(world)
