@@ -1,5 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The invoke collection: `invoke release`, `invoke publish`, the vote, image, CI and sandbox tasks."""
+"""The invoke collection: `invoke release`, `invoke publish`, the vote, image, CI and sandbox tasks.
+
+The task modules import at module level only invoke, the console, the errors and each other: each
+task imports the pipeline, plans and rules it runs in its own body. `--help`, `--version`,
+`TASK --help` and `invoke --list` then load none of the clients, the SBOM tools or the plans
+(tests/integration/test_startup.py names what they must not load).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from invoke.tasks import task
 
 from release import console
 from release.cli import ci as ci_tasks
-from release.cli import housekeeping, show
+from release.cli import housekeeping
 from release.cli import images as image_tasks
 from release.cli import vote as vote_tasks
 from release.cli.init import init
@@ -25,11 +31,6 @@ from release.cli.support import (
     required_version,
 )
 from release.errors import ReleaseError
-from release.pipeline import images as image_jobs
-from release.pipeline import release as pipeline
-from release.pipeline.connect import clients_for
-from release.plan.release import Mode
-from release.versions import parse_version
 
 
 @task(
@@ -53,6 +54,11 @@ def release(
     platform: str = "",
 ) -> None:
     """Build, sign, stage, build images, smoke, publish and alias one release."""
+    from release.cli import show
+    from release.pipeline import release as pipeline
+    from release.pipeline.connect import clients_for
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
@@ -89,6 +95,13 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     Otherwise: read the digests image jobs pushed (with several platforms, put each flavour's index
     over its platforms' images), upload the packages built and signed here.
     With --master: join master image jobs (move `master`)."""
+    from release.cli import show
+    from release.pipeline import images as image_jobs
+    from release.pipeline import release as pipeline
+    from release.pipeline.connect import clients_for
+    from release.plan.release import Mode
+    from release.versions import parse_version
+
     if master:
         if version:
             raise ReleaseError("give either --version V (join a release) or --master, not both")
