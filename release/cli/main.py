@@ -20,7 +20,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     from invoke.program import Program
 
-    from release.cli import ns
+    from release.cli.collection import ns
 
     Program(namespace=ns, version=__version__, name=NAME, binary=NAME).run([NAME, *args])
 
