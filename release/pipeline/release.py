@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -426,22 +426,29 @@ def _report(run: Run) -> None:
     for entry in run.report.tags.values():
         record.tags[entry.tag] = entry
     record.step_done("report")
-    path = record.path
-    signature = path.with_name(path.name + ".asc")
-    sign_record(path, key=run.signing_key, gnupghome=run.target.gnupghome)  # replaced on every rerun
-    images = {p for i in run.plan.attested for p in (i.sbom, i.signature) if p}
+    sign_record(record.path, key=run.signing_key, gnupghome=run.target.gnupghome)  # replaced on every rerun
+    run.report.files = report_files(record, run.plan)
+
+
+def report_files(record: ReleaseRecord, plan: ReleasePlan) -> dict[str, str]:
+    """What the release wrote under dist/<V>/, path -> sha512, in the plan's terms (its artefacts
+    and their companions): the recorded files of this plan's images, and the signed record."""
+    images = {p for i in plan.attested for p in (i.sbom, i.signature) if p}
     files = {**{p: e.sha512 for p, e in record.files.items()},
              **{p: e.sha512 for p, e in record.constraints.items()},
              **{p: e.sha512 for p, e in record.signatures.items()
                 if not p.startswith("sbom/") or e.of in images},
              **{p: e.sha512 for p, e in record.sboms.items() if p in images},
              **{p: e.sha512 for p, e in record.image_signatures.items() if p in images}}
-    for name in (path.name, signature.name, f"{path.name}.sha512"):
+    path = record.path
+    for name in (path.name, f"{path.name}.asc", f"{path.name}.sha512"):
         files[name] = sha512_of(path.with_name(name))
-    run.report.files = dict(sorted(files.items()))
+    return dict(sorted(files.items()))
 
 
-RUNNERS: dict[StepName, Callable[[Run], None]] = {
+Runner = Callable[[Run], None]
+
+RUNNERS: dict[StepName, Runner] = {
     StepName.VOTED: _voted, StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage,
     StepName.IMAGES: _images, StepName.INDEX: _index, StepName.PUSH: _push,
     StepName.CONSTRAINTS: _constraints, StepName.SBOM: _sbom,
@@ -451,16 +458,20 @@ RUNNERS: dict[StepName, Callable[[Run], None]] = {
 
 
 def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: RunOptions, *,
-            announce: Announce, say: Progress, clients: Clients | None = None) -> ReleaseReport:
+            announce: Announce, say: Progress, clients: Clients | None = None,
+            runners: Mapping[StepName, Runner] | None = None) -> ReleaseReport:
     """Run every step of `plan` in order, every step through `clients` (default: the target's); a
-    failing step stops the run, and a rerun resumes."""
+    failing step stops the run, and a rerun resumes. `runners` stand in for some steps' own (the
+    executor's unit tests replace the steps that run local programs: git, the build backend, gpg,
+    svn, the engine's builds)."""
     check_can_run(plan, config)
     run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)),
               clients or clients_for(target))
+    chosen = {**RUNNERS, **(runners or {})}
     with locks.release_run(run.directory, str(plan.version)):
         for step in plan.steps:
             announce(step.name.value, step.does)
-            RUNNERS[step.name](run)
+            chosen[step.name](run)
             run.report.steps.append(step.name.value)
         write_atomic(run.directory / "report.json", json.dumps(run.report.to_json(), indent=2) + "\n")
     return run.report
