@@ -3,14 +3,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from release import console
-from release.pipeline.release import ReleaseReport
-from release.plan.commands import CommandPlan
-from release.plan.release import ReleasePlan, TagAction
 from release.progress import Progress
+
+if TYPE_CHECKING:
+    from release.pipeline.release import ReleaseReport
+    from release.plan.commands import CommandPlan
+    from release.plan.release import ReleasePlan
 
 
 def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
+    from release.plan.release import TagAction
+
     for warning in plan.warnings:
         console.warn(warning)
     console.table("Steps", ["step", "does"], [(s.name.value, s.does) for s in plan.steps])

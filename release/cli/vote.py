@@ -9,7 +9,6 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
-from release.cli.show import show_command_plan
 from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
@@ -18,11 +17,7 @@ from release.cli.support import (
     reports_errors,
     required_version,
 )
-from release.config import check_signing_key
 from release.errors import ReleaseError, VerificationError
-from release.pipeline import vote as pipeline
-from release.versions import parse_version
-from release.votes import parse_decision, when
 
 DRY_RUN = "show what the command would change, and why it would refuse; changes nothing"
 JSON = "with --dry-run: print the plan as JSON on stdout"
@@ -36,6 +31,10 @@ JSON = "with --dry-run: print the plan as JSON on stdout"
 def build(c: Context, version: str = "", profile: str = "", allow_dirty: bool = False,
           allow_version_mismatch: bool = False, dry_run: bool = False, json: bool = False) -> None:
     """Build sdist, wheel and source tarball reproducibly into dist/<version>/; twine check them."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     if dry_run:
@@ -54,6 +53,11 @@ def build(c: Context, version: str = "", profile: str = "", allow_dirty: bool = 
 def sign(c: Context, version: str = "", profile: str = "", sign_with: str = "", dry_run: bool = False,
          json: bool = False) -> None:
     """Write X.asc and X.sha512 for every file of dist/<version>/ with a key listed in KEYS."""
+    from release.cli.show import show_command_plan
+    from release.config import check_signing_key
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     if sign_with:
@@ -70,6 +74,10 @@ def sign(c: Context, version: str = "", profile: str = "", sign_with: str = "", 
 def constraints(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False
                 ) -> None:
     """Commit the constraints files a release recorded (dist/<V>/constraints/, signed) to svn."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
@@ -86,6 +94,10 @@ def constraints(c: Context, version: str = "", profile: str = "", dry_run: bool 
 def stage(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False
           ) -> None:
     """Commit a signed candidate to svn dev/ and render its email: the [VOTE], or a call to test it."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
@@ -108,6 +120,9 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
            no_images: bool = False, published: bool = False) -> None:
     """For voters: check signatures against KEYS, checksums, the file list, a rebuild, and the images
     (each platform's digest under its index)."""
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
@@ -150,6 +165,11 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
     than the candidate was staged; replies that do not say one vote plainly, or carry no readable
     time, or one after now, are listed, and a binding voter's must be read (--count) before the vote
     passes."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+    from release.votes import parse_decision, when
+
     wanted = parse_version(required_version(version))
     if not votes:
         raise ReleaseError("--votes is required: a plain-text file of votes or an mbox export of the thread")
@@ -204,6 +224,10 @@ def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
             without_vote_result: bool = False, reason: str = "", dry_run: bool = False, json: bool = False
             ) -> None:
     """After the vote: svn copy dev -> release, tag git, hand the voted files to publishing."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     if not from_rc:
         raise ReleaseError("--from-rc is required, e.g. --from-rc 1.10.6rc1")
@@ -227,6 +251,10 @@ def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
 def announce(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False
              ) -> None:
     """Write the [ANNOUNCE] email of a published release into dist/<version>/."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     if dry_run:
