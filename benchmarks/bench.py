@@ -16,9 +16,11 @@ Every image figure is measured with the builder the engine adapter chooses (Buil
 client drives it), the plain images it is compared with too; `--builder classic` measures the
 classic builder against itself.
 
-Sections: release, images, ci, aliasing, verify, scale, fresh, airflow, platforms, votes (`airflow`:
-the production image of Apache Airflow, three flavours in one run: long). Section `votes`
-(benchmarks/bench_votes.py) is pure and runs first, with no sandbox. The two-platform
+Sections: release, images, ci, aliasing, verify, scale, fresh, airflow, platforms, votes, startup
+(`airflow`: the production image of Apache Airflow, three flavours in one run: long). Sections
+`votes` (benchmarks/bench_votes.py) and `startup` (benchmarks/bench_startup.py: `--help`,
+`--version`, every `TASK --help`, `invoke --list`, and the dry run against 5,000 tags of a stub
+registry) need no sandbox and run first. The two-platform
 figures (section `platforms`, benchmarks/bench_platforms.py) run last on a sandbox of their own;
 `--platform-flavours` chooses their flavours (each needs an arm64 base image, built under qemu the
 first time).
@@ -46,7 +48,8 @@ from release.versions import parse_version
 
 FLAVOURS = ("3.9", "3.11", "3.13")
 SECTIONS = ("release", "images", "ci", "aliasing", "verify", "scale", "fresh", "airflow", "platforms",
-            "votes")
+            "votes", "startup")
+PURE = {"votes", "startup"}  # no sandbox: they run first
 
 
 @dataclass
@@ -192,9 +195,13 @@ def run_bench(repo_root: Path, sections: Sequence[str] = SECTIONS, *,
     if "votes" in sections:
         console.progress("== votes")
         _votes(votes)
-    single = [s for s in sections if s not in {"platforms", "votes"}]
+    if "startup" in sections:
+        console.progress("== startup")
+        _startup(votes, repo_root)
+    single = [s for s in sections if s not in {"platforms", *PURE}]
     bench = _single_platform(repo_root, single) if single else Bench(repo_root, [])
     bench.figures[:0] = votes.figures
+    bench.details[:0] = votes.details
     if "platforms" in sections and platform_flavours:
         from benchmarks.bench_platforms import bench_platforms
 
@@ -215,6 +222,19 @@ def _votes(bench: Bench) -> None:
         bench.goal(f"a 200,000-character vote line ({filler}), against 20,000",
                    f"{ratio:.1f}x ({long * 1000:.1f} ms)", ratio, RATIO_GOAL, "x",
                    f"<= {RATIO_GOAL:.0f}x (linear: about 10)")
+
+
+def _startup(bench: Bench, repo_root: Path) -> None:
+    from benchmarks.bench_startup import bench_startup
+
+    try:
+        figures, details = bench_startup(repo_root)
+    except Exception as exc:  # one broken section must not lose the others' figures
+        bench.add("section startup", f"failed: {type(exc).__name__}: {str(exc)[:300]}")
+        return
+    for what, value, goal, met, off in figures:
+        bench.add(what, value, goal, met, off)
+    bench.detail("startup and the dry run, where the time goes", details)
 
 
 def _single_platform(repo_root: Path, sections: Sequence[str]) -> Bench:

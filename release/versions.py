@@ -109,17 +109,18 @@ def parse_version(text: str) -> ReleaseVersion:
     if len(text) > MAX_LENGTH:
         raise VersionError(f"version {shown(text)} is too long to be a release version "
                            f"(at most {MAX_LENGTH} characters)")
-    guess = _canonical_guess(text)
     try:
         parsed = Version(text)
     except InvalidVersion:
         parsed = None
     if parsed is None or str(parsed) != text:
+        guess = _canonical_guess(text)  # only for the message: a registry's thousands of tags skip it
         hint = f"; did you mean {guess}?" if guess and guess != text else ""
         raise VersionError(f"version {shown(text)} is not canonical PEP 440{hint}")
     if parsed.epoch or parsed.local is not None:
         raise VersionError(f"version {shown(text)}: epochs and local versions are not releasable")
     if len(parsed.release) != 3:
+        guess = _canonical_guess(text)
         hint = f"; did you mean {guess}?" if guess else ""
         raise VersionError(f"version {shown(text)} must have exactly three parts X.Y.Z{hint}")
     return ReleaseVersion(parsed)

@@ -8,6 +8,9 @@ Dockerfile's `RUN --mount` options left out; `Engine.builder()` says which, and 
 every output line becomes a BuildLine (release/adapters/builds.py). Builds, pulls and runs take a
 platform (`linux/arm64`); the engine runs another architecture's images under emulation when
 binfmt_misc has its qemu.
+
+The SDK is imported when the engine is first spoken to: a command that only plans (a dry run)
+makes an Engine and never loads it.
 """
 
 from __future__ import annotations
@@ -24,10 +27,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import docker
-import docker.errors
 import requests
 
 from release.adapters import buildkit
@@ -44,6 +45,9 @@ from release.adapters.builds import (
     without_mounts,
 )
 from release.errors import CommandError, ServiceError
+
+if TYPE_CHECKING:
+    import docker
 
 log = logging.getLogger("release.engine")
 
@@ -107,6 +111,8 @@ def split_ref(ref: str) -> tuple[str, str]:  # host:5000/a/b:tag -> (host:5000/a
 @contextmanager
 def _errors(what: str) -> Iterator[None]:
     """Engine API errors as ServiceError; ImageNotFound passes through for callers that expect it."""
+    import docker.errors
+
     try:
         yield
     except docker.errors.ImageNotFound:
@@ -183,7 +189,12 @@ class Engine:
 
     def __init__(self, factory: Callable[[], docker.DockerClient] | None = None, *, timeout: int = 900,
                  builder: Builder | None = None):
-        self._factory = factory or (lambda: docker.from_env(timeout=timeout))
+        def from_env() -> docker.DockerClient:
+            import docker
+
+            return docker.from_env(timeout=timeout)
+
+        self._factory = factory or from_env
         self._local = threading.local()
         self._builder = builder
 
@@ -201,6 +212,8 @@ class Engine:
 
     @property
     def client(self) -> docker.DockerClient:
+        import docker.errors
+
         if getattr(self._local, "client", None) is None:
             try:
                 self._local.client = self._factory()
@@ -211,6 +224,8 @@ class Engine:
 
     def ping(self) -> bool:
         """True when the engine answers; False, never an error, when it does not."""
+        import docker.errors
+
         try:
             return bool(self.client.ping())
         except (ServiceError, docker.errors.DockerException, requests.RequestException, OSError):
@@ -218,6 +233,8 @@ class Engine:
 
     def version(self) -> str | None:
         """The engine's version (e.g. `20.10.24`), or None when it does not answer."""
+        import docker.errors
+
         try:
             version: Any = self.client.version()
         except (ServiceError, docker.errors.DockerException, requests.RequestException, OSError):
@@ -296,6 +313,8 @@ class Engine:
         return self.client.api
 
     def inspect(self, ref: str) -> ImageInfo | None:
+        import docker.errors
+
         try:
             with _errors(f"inspecting {ref}"):
                 return _info(self._api.inspect_image(ref))
@@ -443,6 +462,8 @@ class Engine:
 
     def _container(self, container: str) -> Any:
         """The SDK's container object, or None when there is no such container."""
+        import docker.errors
+
         with _errors(f"inspecting container {container[:12]}"):
             try:
                 return self.client.containers.get(container)
@@ -497,10 +518,14 @@ class Engine:
         return name
 
     def remove_network(self, name: str) -> None:
+        import docker.errors
+
         with _errors(f"removing network {name}"), suppress(docker.errors.NotFound):
             self.client.networks.get(name).remove()
 
     def remove(self, ref: str, *, force: bool = False) -> bool:  # False: it was not there
+        import docker.errors
+
         try:
             with _errors(f"removing {ref}"):
                 self.client.api.remove_image(ref, force=force)

@@ -8,13 +8,16 @@ import re
 import tarfile
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # GitPython refuses to import when no git program is installed; an image that only runs
 # `release-pipeline --help` has none, and every call below reports a missing git clearly anyway.
 os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
-import git
 
 from release.errors import CommandError, ConfigError, RefusedError
+
+if TYPE_CHECKING:  # imported where used: GitPython runs `git --version` when first imported
+    import git
 
 # A full object name: 40 hex digits (SHA-1) or 64 (SHA-256 repositories). Nothing else is taken
 # from outside (image labels): a name such as `--output=x` would be an option to git.
@@ -22,6 +25,8 @@ _OBJECT_NAME = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def _open(root: Path) -> git.Repo:
+    import git
+
     try:
         return git.Repo(root)
     except (git.InvalidGitRepositoryError, git.NoSuchPathError):
@@ -29,6 +34,8 @@ def _open(root: Path) -> git.Repo:
 
 
 def _commit(repo: git.Repo, ref: str) -> git.Commit:
+    import git
+
     try:
         commit = repo.commit(ref)
     except (git.BadName, ValueError):
@@ -55,6 +62,8 @@ def check_object_name(revision: str) -> str:
 
 def file_at(root: Path, revision: str, path: str) -> str | None:
     """The text of `path` in commit `revision` (a full hash), or None when the checkout lacks either."""
+    import git
+
     repo = _open(root)
     try:
         blob = repo.commit(check_object_name(revision)).tree / path
@@ -67,6 +76,8 @@ def file_at(root: Path, revision: str, path: str) -> str | None:
 
 def changed_files(root: Path) -> list[str]:
     """Tracked files whose content differs from HEAD, staged or not (untracked files don't count)."""
+    import git
+
     repo = _open(root)
     try:
         output = repo.git.diff("--name-only", "HEAD")
@@ -80,6 +91,8 @@ def export_commit(root: Path, commit: str, dest: Path) -> Path:
 
     The archive is streamed into a temporary file beside `dest` and unpacked from there, member by
     member: a large file in the commit is never held in memory."""
+    import git
+
     repo = _open(root)
     dest.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryFile(dir=dest.parent, prefix=".archive-") as stream:
@@ -114,6 +127,8 @@ def ensure_tag(root: Path, name: str, commit: str, message: str) -> bool:
 
     Refuses to move a tag that points elsewhere: release tags are never rewritten.
     """
+    import git
+
     existing = tag_commit(root, name)
     if existing == commit:
         return False
@@ -139,6 +154,8 @@ class GitReader:
         self.calls = 0
 
     def _git(self, *args: str) -> str:
+        import git
+
         self.calls += 1
         try:
             return str(self.repo.git.execute(["git", *args], strip_newline_in_stdout=False))
@@ -157,6 +174,8 @@ class GitReader:
     def read_files(self, commit: str, paths: list[str]) -> dict[str, str | None]:
         """The texts of `paths` in `commit` (None for a path that is not a file there), through the one
         `git cat-file --batch` process GitPython keeps open for the repository: counted as one command."""
+        import git
+
         if not paths:
             return {}
         tree = _commit(self.repo, check_object_name(commit)).tree

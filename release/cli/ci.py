@@ -11,8 +11,6 @@ from invoke.tasks import task
 from release import console
 from release.cli.support import PROFILE_HELP, project_root, read_config, reports_errors
 from release.errors import RefusedError
-from release.pipeline import ci as ci_files
-from release.plan.workflows import job_graph, workflows
 
 HOW = {"missing": "not written yet", "differs": "differs from the config", "stale": "no longer generated"}
 
@@ -24,6 +22,9 @@ HOW = {"missing": "not written yet", "differs": "differs from the config", "stal
 @reports_errors
 def ci(c: Context, check: bool = False, profile: str = "", out: str = "", graph: bool = False) -> None:
     """Write .github/workflows/ (tests, master images, refresh, release) from [tool.release]."""
+    from release.pipeline import ci as ci_files
+    from release.plan.workflows import job_graph, workflows
+
     config = read_config(profile)
     folder = Path(out).resolve() if out else project_root() / ci_files.WORKFLOWS_DIR
     settings = ci_files.settings_for(config, profile=Path(profile) if profile else None)

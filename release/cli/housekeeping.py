@@ -9,9 +9,6 @@ from invoke.tasks import task
 from release import console
 from release.cli.support import PROFILE_HELP, connect_target, read_config, reports_errors, required_version
 from release.errors import ReleaseError
-from release.pipeline import housekeeping
-from release.plan.release import TagAction
-from release.versions import parse_version
 
 
 @task(help={"remove": "remove the folders listed (one svn commit); without it, only list them",
@@ -22,6 +19,8 @@ def cleanup(c: Context, remove: bool = False, profile: str = "") -> None:
 
     Old: older than the newest release of their X.Y line, or withdrawn; finished candidates: those
     of a released version or superseded by a newer rc. The ASF archive keeps every release."""
+    from release.pipeline import housekeeping
+
     config = read_config(profile)
     target = connect_target(config)
     result = housekeeping.cleanup(config, target, remove=remove, say=console.progress)
@@ -48,6 +47,10 @@ def withdraw(c: Context, version: str = "", reason: str = "", dry_run: bool = Fa
 
     The registry publishes `withdrawn-V` (no plan picks V again), the index is told where it can
     be (yank), and dist/<V>/release.json records the withdrawal, signed."""
+    from release.pipeline import housekeeping
+    from release.plan.release import TagAction
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     if not reason.strip() and not dry_run:
         raise ReleaseError('--reason is required: say why the release is withdrawn, e.g. --reason "CVE-..."')

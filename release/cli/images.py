@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
-from release.cli.show import show_command_plan
 from release.cli.support import (
     PLATFORM_HELP,
     PROFILE_HELP,
@@ -20,10 +20,9 @@ from release.cli.support import (
     reports_errors,
 )
 from release.errors import ReleaseError
-from release.pipeline import images as image_jobs
-from release.pipeline.images import ImageResult, SmokeReport
-from release.pipeline.refresh import refresh as refresh_stale
-from release.versions import parse_version
+
+if TYPE_CHECKING:
+    from release.pipeline.images import ImageResult, SmokeReport
 
 IMAGE_HELP = {
     "version": "the release whose images to build (its wheel from dist/<V>/, built first if missing)",
@@ -53,6 +52,10 @@ def show_images(results: Sequence[ImageResult], reports: Sequence[SmokeReport]) 
 
 def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, profile: str,
                 platform: str = "", dry_run: bool = False, json: bool = False) -> None:
+    from release.cli.show import show_command_plan
+    from release.pipeline import images as image_jobs
+    from release.versions import parse_version
+
     if master == bool(version):
         raise ReleaseError("give either --version V (a release's images) or --master")
     if jobs < 0:
@@ -106,6 +109,8 @@ def smoke(c: Context, version: str = "", master: bool = False, python: str = "",
 @reports_errors
 def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
     """Rebuild, smoke and re-push images whose base image changed, under the same tags."""
+    from release.pipeline.refresh import refresh as refresh_stale
+
     config = read_config(profile)
     target = connect_target(config, config.python)
     report = refresh_stale(config, target, dry_run=dry_run, say=console.progress)

@@ -8,22 +8,18 @@ import configparser
 import email.parser
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from invoke.context import Context
 from invoke.tasks import task
-from rich.markup import escape
 
 from release import console
-from release.changelog import COMMON_NAMES
 from release.cli.support import project_root, reports_errors
-from release.config import NO_VOTE, SANDBOX, VOTE_POLICIES
 from release.errors import ConfigError
-from release.plan.init import Folder, InitOptions, InitPlan, plan_init
-from release.plan.project import ProjectFiles, project_name
-from release.record import write_atomic
-from release.sandbox.base_images import SANDBOX_SUITES
-from release.steps.build import find_declared_version
+
+if TYPE_CHECKING:
+    from release.plan.init import Folder, InitPlan
+    from release.plan.project import ProjectFiles
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -62,6 +58,9 @@ def _ini(path: Path) -> dict[str, dict[str, str]]:
 
 def read_project_files(root: Path) -> ProjectFiles:
     """The metadata files of the project at `root` (an sdist's PKG-INFO and egg-info too)."""
+    from release.plan.project import ProjectFiles, project_name
+    from release.steps.build import find_declared_version
+
     pkg_info = _text(root / "PKG-INFO")
     headers = email.parser.Parser().parsestr(pkg_info) if pkg_info else None
     egg_info = sorted([*root.glob("*.egg-info/entry_points.txt"),
@@ -76,6 +75,9 @@ def read_project_files(root: Path) -> ProjectFiles:
 
 
 def read_folder(root: Path) -> Folder:
+    from release.changelog import COMMON_NAMES
+    from release.plan.init import Folder
+
     names = {p.relative_to(root).as_posix() for where in (root, root / "docs") if where.is_dir()
              for p in where.iterdir() if p.is_file()}
     wanted = {n.lower() for n in COMMON_NAMES}
@@ -88,16 +90,16 @@ def read_folder(root: Path) -> Folder:
 
 def show_init(plan: InitPlan, *, dry_run: bool) -> None:
     for line in plan.found:
-        console.err.print(f"[cyan]found:[/cyan] {escape(line)}")
+        console.markup(f"[cyan]found:[/cyan] {console.escape(line)}")
     for write in plan.writes:
         if dry_run:
             added = plan.table if write.path == "pyproject.toml" else write.text
             sys.stdout.write(f"--- {write.path} ({write.action}: {write.what})\n{added}\n")
         else:
             console.ok(f"{write.path}: {write.what} ({write.action})")
-    console.err.print("[bold]left to decide:[/bold]")
+    console.markup("[bold]left to decide:[/bold]")
     for line in plan.decide:
-        console.err.print(f"  - {escape(line)}")
+        console.markup(f"  - {console.escape(line)}")
 
 
 @task(help={
@@ -107,9 +109,14 @@ def show_init(plan: InitPlan, *, dry_run: bool) -> None:
     "vote": "'none' (default: the release manager releases) or 'asf' (a PMC votes on each candidate)",
 })
 @reports_errors
-def init(c: Context, dry_run: bool = False, force: bool = False, registry: str = SANDBOX,
-         vote: str = NO_VOTE) -> None:
+def init(c: Context, dry_run: bool = False, force: bool = False, registry: str = "", vote: str = "") -> None:
     """Write a starting [tool.release], a tasks.py and .gitignore lines into this project."""
+    from release.config import NO_VOTE, SANDBOX, VOTE_POLICIES
+    from release.plan.init import InitOptions, plan_init
+    from release.record import write_atomic
+    from release.sandbox.base_images import SANDBOX_SUITES
+
+    registry, vote = registry or SANDBOX, vote or NO_VOTE
     if vote not in VOTE_POLICIES:
         raise ConfigError(f"--vote {vote}: choose one of {', '.join(VOTE_POLICIES)}")
     root = project_root()

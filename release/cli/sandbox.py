@@ -7,7 +7,7 @@ from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
 
-from release import console, sandbox
+from release import console
 from release.cli.support import flavours_of, project_root, read_config, reports_errors
 
 
@@ -16,6 +16,8 @@ from release.cli.support import flavours_of, project_root, read_config, reports_
 def up(c: Context, python: str = "", profile: str = "") -> None:
     """Start the local sandbox: engine, registry, package index, svn, gpg key, base images (and ATR,
     when the config stages there: `staging = "atr"`, `atr = "sandbox"`)."""
+    from release import sandbox
+
     config = read_config(profile)
     services = sandbox.up(config.root, name=config.name, flavours=flavours_of(config, python),
                           progress=console.progress, atr=config.atr_in_sandbox)
@@ -27,6 +29,8 @@ def up(c: Context, python: str = "", profile: str = "") -> None:
 @reports_errors
 def status(c: Context, json: bool = False) -> None:
     """Show whether each sandbox service is running and answering."""
+    from release import sandbox
+
     status = sandbox.status(project_root())
     if json:
         console.print_json(status)
@@ -46,6 +50,8 @@ def status(c: Context, json: bool = False) -> None:
 def down(c: Context) -> None:
     """Stop the sandbox services this project started (ATR and its workers too); data and ports are
     kept."""
+    from release import sandbox
+
     sandbox.down(project_root())
     console.ok("sandbox stopped")
 

@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from release import console
-from release.pipeline.release import ReleaseReport
-from release.pipeline.trains import Wave
-from release.plan.commands import CommandPlan
-from release.plan.release import ReleasePlan, TagAction
-from release.plan.wave import wave_to_json
 from release.progress import Progress
+
+if TYPE_CHECKING:
+    from release.pipeline.release import ReleaseReport
+    from release.pipeline.trains import Wave
+    from release.plan.commands import CommandPlan
+    from release.plan.release import ReleasePlan
 
 
 def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
+    from release.plan.release import TagAction
+
     for warning in plan.warnings:
         console.warn(warning)
     console.table("Steps", ["step", "does"], [(s.name.value, s.does) for s in plan.steps])
@@ -82,6 +87,8 @@ def show_command_plan(plan: CommandPlan, as_json: bool) -> None:
 def show_wave(wave: Wave, *, project: str, as_json: bool, out: Progress = console.progress) -> None:
     """A train's dry run: every distribution of the wave with its previous version, the commits since,
     its new version and rc, its tags and svn paths; what stays out and why."""
+    from release.plan.wave import wave_to_json
+
     plan = wave.plan
     if as_json:
         console.print_json(wave_to_json(plan, project=project, commit=wave.commit))

@@ -8,15 +8,17 @@ import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from invoke.exceptions import Exit
 
 from release import console
-from release.config import ReleaseConfig, check_signing_key, load_config
 from release.errors import ReleaseError
-from release.pipeline.connect import Target, connect
-from release.pipeline.release import RunOptions, parse_force
+
+if TYPE_CHECKING:
+    from release.config import ReleaseConfig
+    from release.pipeline.connect import Target
+    from release.pipeline.release import RunOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 OS_ERROR_EXIT = 1  # a full disk or a permission problem: no error family of the release's own
@@ -48,6 +50,8 @@ def project_root() -> Path:
 
 
 def read_config(profile: str = "") -> ReleaseConfig:
+    from release.config import load_config
+
     root = project_root()
     config = load_config(root, profile=Path(profile).resolve() if profile else None)
     for host in config.allow_http:
@@ -110,11 +114,16 @@ PROFILE_HELP = "a pyproject-like file with [tool.release] (default: ./pyproject.
 
 def connect_target(config: ReleaseConfig, flavours: tuple[str, ...] = (), platforms: tuple[str, ...] = ()
                    ) -> Target:
+    from release.pipeline.connect import connect
+
     return connect(config, flavours=flavours, progress=console.progress, platforms=platforms)
 
 
 def options_for(config: ReleaseConfig, python: str, jobs: int, sign_with: str, force: str,
                 allow_dirty: bool = False, platform: str = "") -> RunOptions:
+    from release.config import check_signing_key
+    from release.pipeline.release import RunOptions, parse_force
+
     if jobs < 0:
         raise ReleaseError(f"--jobs {jobs}: give 1 or more, or 0 for as many as the machine has room for")
     if sign_with:

@@ -9,7 +9,6 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
-from release.cli.show import show_command_plan, show_wave
 from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
@@ -20,12 +19,7 @@ from release.cli.support import (
     required_version,
     wave_date,
 )
-from release.config import check_signing_key
 from release.errors import ReleaseError, VerificationError
-from release.pipeline import trains
-from release.pipeline import vote as pipeline
-from release.versions import parse_version
-from release.votes import parse_decision, parse_time, when
 
 DRY_RUN = "show what the command would change, and why it would refuse; changes nothing"
 JSON = "with --dry-run: print the plan as JSON on stdout"
@@ -44,20 +38,28 @@ def build(c: Context, version: str = "", profile: str = "", allow_dirty: bool = 
           allow_version_mismatch: bool = False, dry_run: bool = False, json: bool = False, train: str = "",
           only: str = "", date: str = "") -> None:
     """Build sdist, wheel and source tarball reproducibly into dist/<version>/; twine check them."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     config = read_config(profile) if train else None
-    chosen = trains.configured_train(config, train) if config is not None else None
-    if chosen is not None and config is not None:
-        if version:
-            raise ReleaseError(f"--version goes without --train {train}: each distribution of the wave is "
-                               "built at the version its tree declares")
-        wave = trains.plan_train(config, chosen, date=wave_date(date), only=comma_list(only))
-        if dry_run:
-            show_wave(wave, project=config.name, as_json=json)
+    if config is not None:
+        from release.cli.show import show_wave
+        from release.pipeline import trains
+
+        chosen = trains.configured_train(config, train)
+        if chosen is not None:
+            if version:
+                raise ReleaseError(f"--version goes without --train {train}: each distribution of the wave "
+                                   "is built at the version its tree declares")
+            wave = trains.plan_train(config, chosen, date=wave_date(date), only=comma_list(only))
+            if dry_run:
+                show_wave(wave, project=config.name, as_json=json)
+                return
+            built = trains.build_wave(config, wave, say=console.progress)
+            console.table("Built", ["file", "sha512"], [(path, sha512[:32] + "...") for path, sha512 in
+                                                        sorted(built.files.items())])
             return
-        built = trains.build_wave(config, wave, say=console.progress)
-        console.table("Built", ["file", "sha512"], [(path, sha512[:32] + "...") for path, sha512 in
-                                                    sorted(built.files.items())])
-        return
     if only or date:
         raise ReleaseError("--only and --date go with --train NAME, a train of [tool.release.trains]")
     wanted = parse_version(required_version(version))
@@ -78,6 +80,11 @@ def build(c: Context, version: str = "", profile: str = "", allow_dirty: bool = 
 def sign(c: Context, version: str = "", profile: str = "", sign_with: str = "", dry_run: bool = False,
          json: bool = False) -> None:
     """Write X.asc and X.sha512 for every file of dist/<version>/ with a key listed in KEYS."""
+    from release.cli.show import show_command_plan
+    from release.config import check_signing_key
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     if sign_with:
@@ -94,6 +101,10 @@ def sign(c: Context, version: str = "", profile: str = "", sign_with: str = "", 
 def constraints(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False
                 ) -> None:
     """Commit the constraints files a release recorded (dist/<V>/constraints/, signed) to svn."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
@@ -110,6 +121,10 @@ def constraints(c: Context, version: str = "", profile: str = "", dry_run: bool 
 def stage(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False
           ) -> None:
     """Commit a signed candidate to svn dev/ and render its email: the [VOTE], or a call to test it."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
@@ -132,6 +147,9 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
            no_images: bool = False, published: bool = False) -> None:
     """For voters: check signatures against KEYS, checksums, the file list, a rebuild, and the images
     (each platform's digest under its index)."""
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
@@ -187,6 +205,11 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
     if exclude or reason:
         raise ReleaseError("--exclude and --reason go with --train NAME: a wave's distributions can be "
                            "excluded at its vote")
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+    from release.votes import parse_decision, when
+
     wanted = parse_version(required_version(version))
     if not votes:
         raise ReleaseError("--votes is required: a plain-text file of votes or an mbox export of the thread")
@@ -234,6 +257,9 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
 def vote_on_wave(train: str, *, version: str, votes: str, closed_at: str, count: list[str] | None,
                  profile: str, dry_run: bool, date: str, exclude: str, reason: str) -> None:
     """`invoke vote-result --train NAME`: the votes on a staged wave, its exclusions recorded."""
+    from release.pipeline import trains
+    from release.votes import parse_time
+
     config = read_config(profile)
     chosen = trains.configured_train(config, train)
     if chosen is None or version or count or dry_run:
@@ -268,6 +294,10 @@ def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
             without_vote_result: bool = False, reason: str = "", dry_run: bool = False, json: bool = False
             ) -> None:
     """After the vote: svn copy dev -> release, tag git, hand the voted files to publishing."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     if not from_rc:
         raise ReleaseError("--from-rc is required, e.g. --from-rc 1.10.6rc1")
@@ -291,6 +321,10 @@ def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
 def announce(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False
              ) -> None:
     """Write the [ANNOUNCE] email of a published release into dist/<version>/."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import vote as pipeline
+    from release.versions import parse_version
+
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     if dry_run:

@@ -101,7 +101,9 @@ def ship(config: ReleaseConfig, job: ImageJob, clients: Clients, *, version: str
 
     def on_report(report: SmokeReport) -> None:
         verdict = "ok" if report.ok else "FAILED " + ", ".join(c.name for c in report.failures)
-        say(image_event(report.image, "smoked", f"smoke {report.ref}: {verdict}", elapsed=report.seconds))
+        emulated = f" ({report.timeouts})" if report.timeouts else ""
+        say(image_event(report.image, "smoked", f"smoke {report.ref}: {verdict}{emulated}",
+                        elapsed=report.seconds))
 
     smoker = Smoker(config, version=version, wheels=wheels, engine=clients.engine, on_report=on_report)
     try:

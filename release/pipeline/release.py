@@ -19,18 +19,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from release import locks
-from release.adapters import svn
 from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError
 from release.pipeline.connect import Target, clients_for, connect
-from release.pipeline.images import image_job, ship
 from release.pipeline.state import observe, observe_or_empty
 from release.plan.provenance import lookaside_url
 from release.plan.release import (
@@ -56,19 +54,10 @@ from release.record import (
     sha512_of,
     write_atomic,
 )
-from release.steps import publish
-from release.steps.attest import sign_images
-from release.steps.build import build_release, declared_version_of, find_declared_version
-from release.steps.constraints import ImageToRead, publish_constraints, write_constraints
-from release.steps.images import ImageStatus
-from release.steps.index import put_indexes
-from release.steps.provenance import publish_provenance
-from release.steps.sbom import write_sboms
-from release.steps.sign import sign_files, sign_record, sign_release
-from release.steps.smoke import SmokeReport
-from release.steps.tags import apply_changes
-from release.steps.vote import stage_release
 from release.versions import ReleaseVersion
+
+if TYPE_CHECKING:
+    from release.steps.smoke import SmokeReport
 
 Announce = Callable[[str, str], None]
 
@@ -138,6 +127,8 @@ class Run:
 
 def fetch_keys(target: Target, directory: Path) -> Path:
     """The project's KEYS file, as published, next to the release (signing checks against it)."""
+    from release.adapters import svn
+
     keys = directory / "KEYS"
     keys.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(keys, svn.read_text(target.keys_url))
@@ -146,18 +137,24 @@ def fetch_keys(target: Target, directory: Path) -> Path:
 
 def _build(run: Run) -> None:
     # A rerun finishes the release from the commit it was built from, wherever HEAD is now.
+    from release.steps.build import build_release
+
     built = run.record.build
     build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty,
                   commit=built.commit if built else None, planned=run.plan.artefacts, progress=run.say)
 
 
 def _sign(run: Run) -> None:
+    from release.steps.sign import sign_release
+
     keys = fetch_keys(run.target, run.directory.parent / ".keys" / str(run.plan.version))
     sign_release(run.config, run.plan.version, keys_file=keys, key=run.signing_key,
                  gnupghome=run.target.gnupghome, planned=run.plan.artefacts, progress=run.say)
 
 
 def _stage(run: Run) -> None:
+    from release.steps.vote import stage_release
+
     stage_release(run.config, run.plan.version, svn_dev_url=run.target.svn_dev, keys_url=run.target.keys_url,
                   progress=run.say)
 
@@ -197,6 +194,9 @@ def _voted(run: Run) -> None:
 
 
 def _images(run: Run) -> None:
+    from release.pipeline.images import image_job, ship
+    from release.steps.images import ImageStatus
+
     record = run.record
     wheels = record.wheels()
     version = str(run.plan.version)
@@ -230,6 +230,8 @@ def smoke_key(report: SmokeReport, plan: ReleasePlan) -> str:
 
 
 def _index(run: Run) -> None:
+    from release.steps.index import put_indexes
+
     record = run.record
     if not run.plan.indexes:
         run.say(f"no index put: only {', '.join(run.plan.platforms)} of "
@@ -250,6 +252,9 @@ def _index(run: Run) -> None:
 
 
 def _push(run: Run) -> None:
+    from release.steps import publish
+    from release.steps.tags import apply_changes
+
     if not run.digests and not run.plan.multi_platform:  # a publish job: image jobs pushed the version tags
         run.digests = publish.image_digests(run.clients.registry, run.config.image,
                                             [image.tag for image in run.plan.images])
@@ -268,6 +273,9 @@ def constraints_url(target: Target, version: ReleaseVersion) -> str:
 
 
 def _constraints(run: Run) -> None:
+    from release.steps.constraints import ImageToRead, publish_constraints, write_constraints
+    from release.steps.sign import sign_files
+
     record = run.record
     digests = image_digests(run)  # with several platforms: the first platform's image of each flavour
     images = [ImageToRead(image, digests[image.key]) for image in run.plan.images if image.constraints]
@@ -289,6 +297,8 @@ def _constraints(run: Run) -> None:
 def publish_recorded_constraints(config: ReleaseConfig, version: ReleaseVersion, target: Target, *,
                                  say: Progress) -> str:
     """Commit the constraints a release recorded (by a CI publish job) to svn; `invoke constraints`."""
+    from release.steps.constraints import publish_constraints
+
     record = load_record(release_dir(config.root, str(version)), str(version))
     if not record.constraints:
         raise RefusedError(f"{record.directory}: the release records no constraints; the images' "
@@ -317,6 +327,8 @@ def image_digests(run: Run) -> dict[str, str]:
 
 
 def _sbom(run: Run) -> None:
+    from release.steps.sbom import write_sboms
+
     entries = write_sboms(run.record, run.plan.images, image_digests(run), repository=run.plan.repository,
                           key=run.signing_key, gnupghome=run.target.gnupghome, engine=run.clients.engine,
                           progress=run.say)
@@ -329,6 +341,8 @@ def _svn_root(run: Run) -> str:
 
 
 def _attest(run: Run) -> None:
+    from release.steps.attest import sign_images
+
     lookaside = lookaside_url(_svn_root(run), run.config.name)
     entries = sign_images(run.record, run.plan.attested, image_digests(run), registry=run.clients.registry,
                           image=run.config.image, key=run.signing_key, gnupghome=run.target.gnupghome,
@@ -339,6 +353,9 @@ def _attest(run: Run) -> None:
 
 def _provenance(run: Run) -> None:
     """After the record is signed: it goes out, and is not written again (its signature would break)."""
+    from release.adapters import svn
+    from release.steps.provenance import publish_provenance
+
     extra = {}
     if run.config.constraints:
         constraints = run.config.root / run.config.constraints
@@ -368,6 +385,8 @@ def index_files(record: ReleaseRecord, uploads: Sequence[Upload]) -> list[Path]:
 
 def _upload(run: Run) -> None:
     """The plan's uploads, every distribution's compared on its own project page of the index."""
+    from release.steps import publish
+
     by_distribution: dict[str, list[Path]] = {}
     for path in index_files(run.record, run.plan.uploads):
         by_distribution.setdefault(distribution_of(path.name), []).append(path)
@@ -382,6 +401,8 @@ def _upload(run: Run) -> None:
 def _aliases(run: Run) -> None:
     # Decided and moved under the project's alias lock, from what the registry and the index hold
     # now; the tag mover re-checks each alias right before it moves (runs from other checkouts).
+    from release.steps.tags import apply_changes
+
     with locks.aliases(run.config.root / "dist", run.say):
         state = observe(run.config, run.plan.version, run.clients)
         now = replan_aliases(run.plan, run.config, state)
@@ -399,26 +420,35 @@ def _aliases(run: Run) -> None:
 
 
 def _report(run: Run) -> None:
+    from release.steps.sign import sign_record
+
     record = run.record
     for entry in run.report.tags.values():
         record.tags[entry.tag] = entry
     record.step_done("report")
-    path = record.path
-    signature = path.with_name(path.name + ".asc")
-    sign_record(path, key=run.signing_key, gnupghome=run.target.gnupghome)  # replaced on every rerun
-    images = {p for i in run.plan.attested for p in (i.sbom, i.signature) if p}
+    sign_record(record.path, key=run.signing_key, gnupghome=run.target.gnupghome)  # replaced on every rerun
+    run.report.files = report_files(record, run.plan)
+
+
+def report_files(record: ReleaseRecord, plan: ReleasePlan) -> dict[str, str]:
+    """What the release wrote under dist/<V>/, path -> sha512, in the plan's terms (its artefacts
+    and their companions): the recorded files of this plan's images, and the signed record."""
+    images = {p for i in plan.attested for p in (i.sbom, i.signature) if p}
     files = {**{p: e.sha512 for p, e in record.files.items()},
              **{p: e.sha512 for p, e in record.constraints.items()},
              **{p: e.sha512 for p, e in record.signatures.items()
                 if not p.startswith("sbom/") or e.of in images},
              **{p: e.sha512 for p, e in record.sboms.items() if p in images},
              **{p: e.sha512 for p, e in record.image_signatures.items() if p in images}}
-    for name in (path.name, signature.name, f"{path.name}.sha512"):
+    path = record.path
+    for name in (path.name, f"{path.name}.asc", f"{path.name}.sha512"):
         files[name] = sha512_of(path.with_name(name))
-    run.report.files = dict(sorted(files.items()))
+    return dict(sorted(files.items()))
 
 
-RUNNERS: dict[StepName, Callable[[Run], None]] = {
+Runner = Callable[[Run], None]
+
+RUNNERS: dict[StepName, Runner] = {
     StepName.VOTED: _voted, StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage,
     StepName.IMAGES: _images, StepName.INDEX: _index, StepName.PUSH: _push,
     StepName.CONSTRAINTS: _constraints, StepName.SBOM: _sbom,
@@ -428,16 +458,20 @@ RUNNERS: dict[StepName, Callable[[Run], None]] = {
 
 
 def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: RunOptions, *,
-            announce: Announce, say: Progress, clients: Clients | None = None) -> ReleaseReport:
+            announce: Announce, say: Progress, clients: Clients | None = None,
+            runners: Mapping[StepName, Runner] | None = None) -> ReleaseReport:
     """Run every step of `plan` in order, every step through `clients` (default: the target's); a
-    failing step stops the run, and a rerun resumes."""
+    failing step stops the run, and a rerun resumes. `runners` stand in for some steps' own (the
+    executor's unit tests replace the steps that run local programs: git, the build backend, gpg,
+    svn, the engine's builds)."""
     check_can_run(plan, config)
     run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)),
               clients or clients_for(target))
+    chosen = {**RUNNERS, **(runners or {})}
     with locks.release_run(run.directory, str(plan.version)):
         for step in plan.steps:
             announce(step.name.value, step.does)
-            RUNNERS[step.name](run)
+            chosen[step.name](run)
             run.report.steps.append(step.name.value)
         write_atomic(run.directory / "report.json", json.dumps(run.report.to_json(), indent=2) + "\n")
     return run.report
@@ -469,6 +503,8 @@ def publish_mode(config: ReleaseConfig, version: ReleaseVersion) -> Mode:
 
 def declared_version(config: ReleaseConfig) -> tuple[str, str] | None:
     """(the version, the file) the working tree declares for the main distribution, if it does."""
+    from release.steps.build import find_declared_version
+
     found = find_declared_version(config.root / config.main.path, config.name)
     return (found.value, found.file) if found else None
 
@@ -476,6 +512,8 @@ def declared_version(config: ReleaseConfig) -> tuple[str, str] | None:
 def own_versions(config: ReleaseConfig, version: ReleaseVersion) -> dict[str, str]:
     """The versions of the distributions, from the release record (what was built or voted on), else
     the ones with their own version as the working tree declares them (what a build would take)."""
+    from release.steps.build import declared_version_of
+
     record = load_record(release_dir(config.root, str(version)), str(version))
     if record.distributions():
         return record.distributions()

@@ -81,10 +81,13 @@ def platform_tag(tag: str, platform: str) -> str:
     return f"{tag}-{platforms.info(platform).suffix}"
 
 
+_PLATFORM_OF_SUFFIX = {p.suffix: p.name for p in platforms.SUPPORTED.values()}  # arm64 -> linux/arm64
+
+
 def split_platform(name: str) -> tuple[str, str | None]:
     """`1.10.6-python3.11-arm64` -> (`1.10.6-python3.11`, `linux/arm64`); other tags -> (name, None)."""
     tag, separator, suffix = name.rpartition("-")
-    found = next((p.name for p in platforms.SUPPORTED.values() if p.suffix == suffix), None)
+    found = _PLATFORM_OF_SUFFIX.get(suffix)
     if separator and found is not None and _split_flavour(tag)[1] is not None:
         return tag, found
     return name, None
@@ -118,7 +121,8 @@ def cache_tag(flavour: str, deps_hash: str) -> str:
 def versions_from_tags(tags: Iterable[str]) -> list[ReleaseVersion]:
     """Released versions named by image tags like `1.10.6`, `1.10.6-python3.11` or a platform's
     `1.10.6-python3.11-arm64` (an image job pushed it: the version is taken)."""
-    return sorted(set(parse_existing(split_tag(split_platform(tag)[0])[0] for tag in tags)))
+    # A release has a tag per flavour (and platform): each version's name is parsed once.
+    return sorted(set(parse_existing({split_tag(split_platform(tag)[0])[0] for tag in tags})))
 
 
 def withdrawn_tag(version: ReleaseVersion | str) -> str:

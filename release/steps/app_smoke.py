@@ -73,21 +73,23 @@ def health_verdict(health: HealthCheck, version: str, found: Mapping[str, Any]) 
     return Check(name, False, f"{why}; server log: {_short(str(found.get('log') or ''))}")
 
 
-def run_command(engine: Engine, ref: str, command: SmokeCommand, version: str, platform: str | None = None
-                ) -> Check:
+def run_command(engine: Engine, ref: str, command: SmokeCommand, version: str, platform: str | None = None,
+                timeout_factor: int = 1) -> Check:
     try:
-        result = engine.run(ref, command.command, timeout=command.timeout, platform=platform)
+        result = engine.run(ref, command.command, timeout=command.timeout * timeout_factor, platform=platform)
     except (CommandError, ServiceError) as exc:
         return Check(f"command: {' '.join(command.command)}", False, str(exc))
     return command_check(command, version, result.exit_code, result.stdout + result.stderr)
 
 
-def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str, platform: str | None = None
-                     ) -> Check:
-    watch = ["python3", "-c", script(HEALTH_WATCH), health.url, str(health.timeout),
+def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str, platform: str | None = None,
+                     timeout_factor: int = 1) -> Check:
+    waits = health.timeout * timeout_factor
+    watch = ["python3", "-c", script(HEALTH_WATCH), health.url, str(waits),
              expected_text(health.expect, version), str(STOP_GRACE), *health.command]
     try:
-        result = engine.run(ref, watch, timeout=health.timeout + STOP_GRACE + 60, platform=platform)
+        result = engine.run(ref, watch, timeout=(health.timeout + STOP_GRACE + 60) * timeout_factor,
+                            platform=platform)
     except (CommandError, ServiceError) as exc:
         return Check(f"health: {health.url}", False, str(exc))
     try:
@@ -101,17 +103,19 @@ def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str
 
 def app_checks(
     engine: Engine, ref: str, *, version: str, commands: Sequence[SmokeCommand], health: HealthCheck | None,
-    platform: str | None = None,
+    platform: str | None = None, timeout_factor: int = 1,
 ) -> list[Check]:
     """Every configured smoke command, then the health check; an unconfigured kind is skipped.
-    `platform`: the image's (another architecture's runs under emulation)."""
-    checks = [timed(partial(run_command, engine, ref, command, version, platform)) for command in commands]
+    `platform`: the image's (another architecture's runs under emulation, its timeouts multiplied
+    by `timeout_factor`)."""
+    checks = [timed(partial(run_command, engine, ref, command, version, platform, timeout_factor))
+              for command in commands]
     if not commands:
         checks.append(Check("commands", True, "no smoke-commands configured", skipped=True))
     if health is None:
         checks.append(Check("health", True, "no health-check configured", skipped=True))
     else:
-        checks.append(timed(lambda: run_health_check(engine, ref, health, version, platform)))
+        checks.append(timed(lambda: run_health_check(engine, ref, health, version, platform, timeout_factor)))
     return checks
 
 

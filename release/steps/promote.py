@@ -26,6 +26,7 @@ from release.record import (
     FileEntry,
     PromotionInfo,
     ReleaseRecord,
+    SignatureEntry,
     copy_atomic,
     load_record,
     release_dir,
@@ -139,9 +140,9 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
         if git.ensure_tag(repo, str(final), commit, f"{config.project} {final}"):
             progress(f"tagged {commit[:12]} as {final} (push it: git push origin {final})")
         placed = _place(folder, directory, sorted(voted))
-    relative = [path.relative_to(directory).as_posix() for path in placed]
-    record.add_files(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0], str(rc))
-                     for r, p in zip(relative, placed) if artefact_kind(p.name) or r.startswith("pypi/"))
+    files, signatures = voted_entries(directory, placed, str(rc))
+    record.add_files(files)
+    record.add_signatures(signatures)
     record.set_build(dataclasses.replace(rc_record.build, promoted_from=str(rc)))
     earlier = record.promotion
     removed = remove_candidates(config, final, svn_dev_url, progress)
@@ -152,6 +153,20 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
     record.step_done("promote", {"from": str(rc), "url": release_url, "commit": commit})
     pypi = tuple(p for p in placed if p.parent.name == "pypi")
     return PromoteResult(str(final), str(rc), release_url, revision, commit, directory, pypi, removed)
+
+
+def voted_entries(directory: Path, placed: Collection[Path],
+                  rc: str) -> tuple[list[FileEntry], list[SignatureEntry]]:
+    """What dist/<final>/ records of the voted files placed in it: each artefact (and each package
+    for the index) as a file of `rc`, and the voted .asc and .sha512 beside an artefact as its
+    signatures, as the signing step records its own."""
+    relative = [(path.relative_to(directory).as_posix(), path) for path in placed]
+    files = [FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0], rc)
+             for r, p in relative if artefact_kind(p.name) or r.startswith("pypi/")]
+    signatures = [SignatureEntry(r, sha512_of(p), of) for r, p in relative
+                  if (of := r.removesuffix(".asc").removesuffix(".sha512")) != r
+                  and artefact_kind(of.rsplit("/", 1)[-1])]
+    return files, signatures
 
 
 def remove_candidates(config: ReleaseConfig, final: ReleaseVersion, svn_dev_url: str,

@@ -25,7 +25,6 @@ from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.license import License
 from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
-from cyclonedx.validation.json import JsonStrictValidator
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
@@ -166,6 +165,11 @@ def render(bom: Bom) -> str:
 
 def validate(text: str) -> str:
     """'' when `text` is a valid CycloneDX 1.6 JSON document, else the first problem."""
+    # Imported here, not with the module: the validator's jsonschema loads format checkers whose
+    # grammar (rfc3987_syntax) takes seconds to build, which every command importing the pipeline
+    # paid, `--help` and the dry run included.
+    from cyclonedx.validation.json import JsonStrictValidator
+
     error = JsonStrictValidator(SCHEMA_VERSION).validate_str(text)
     if error is None:
         return ""

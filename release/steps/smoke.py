@@ -69,6 +69,7 @@ class SmokeReport:
     checks: tuple[Check, ...]
     seconds: float = 0.0
     platform: str = ""  # the platform it ran as
+    timeouts: str = ""  # how its timeouts were lengthened, and why ('' natively)
 
     @property
     def ok(self) -> bool:
@@ -82,7 +83,8 @@ class SmokeReport:
         def verdict(check: Check) -> str:
             return "skipped" if check.skipped else ("ok" if check.ok else f"FAILED: {check.detail}")
 
-        return {c.name: verdict(c) for c in self.checks}
+        found = {c.name: verdict(c) for c in self.checks}
+        return {**found, "timeouts": self.timeouts} if self.timeouts else found
 
 
 class SmokeFailed(VerificationError):
@@ -106,6 +108,15 @@ class Expected:
     smoke_commands: tuple[SmokeCommand, ...] = ()
     health_check: HealthCheck | None = None
     platform: str = ""  # linux/arm64: the image's config and `platform.machine()` must say so
+    host: str = ""  # the machine's platform; another `platform` runs emulated, with longer timeouts
+
+    @property
+    def timeout_factor(self) -> int:
+        return platforms.timeout_factor(self.platform, self.host or self.platform)
+
+    def timeout(self, seconds: int) -> int:
+        """`seconds`, allowed for a check natively, as long as this image may take."""
+        return seconds * self.timeout_factor
 
 
 def wheel_files(wheels: Sequence[Path]) -> dict[str, str]:
@@ -120,7 +131,7 @@ def expected_for(
     return Expected(image=image.image, name=config.name, version=version, wheels=dict(wheels),
                     labels=dict(image.labels), uid=config.uid, app_command=variant.app_command,
                     smoke_commands=variant.smoke_commands, health_check=variant.health_check,
-                    platform=image.platform)
+                    platform=image.platform, host=config.host_platform)
 
 
 def _check(name: str, ok: bool, detail: str) -> Check:
@@ -213,10 +224,11 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
     if info is None:
         info = engine.pull(ref)
     probe = ["python3", "-c", script(SMOKE_PROBE), expect.name, WHEELS_RECORD,
-             ",".join(expect.forbidden_tools), ",".join(HEADER_DIRS), str(APP_COMMAND_TIMEOUT),
-             *expect.app_command]
+             ",".join(expect.forbidden_tools), ",".join(HEADER_DIRS),
+             str(expect.timeout(APP_COMMAND_TIMEOUT)), *expect.app_command]
     probe_started = time.monotonic()
-    code, output = _run(engine, ref, probe, expect.platform, timeout=APP_COMMAND_TIMEOUT * 3 + 60)
+    code, output = _run(engine, ref, probe, expect.platform,
+                        timeout=expect.timeout(APP_COMMAND_TIMEOUT * 3 + 60))
     try:
         facts: dict[str, Any] = json.loads(output.splitlines()[-1]) if code == 0 else {}
     except (ValueError, IndexError):
@@ -227,18 +239,21 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
         checks += fact_checks(facts, info, expect)
     else:  # no probe: the shell and the app command in containers of their own
         def shell() -> Check:
-            code, output = _run(engine, ref, ["bash", "-c", "true"], expect.platform)
+            code, output = _run(engine, ref, ["bash", "-c", "true"], expect.platform,
+                                timeout=expect.timeout(APP_COMMAND_TIMEOUT))
             return _check("shell", code == 0, f"bash -c true: exit {code}: {output[-300:]}")
 
         checks.append(timed(shell))
         if expect.app_command:
             checks.append(timed(lambda: _command_check(
-                expect, _run(engine, ref, expect.app_command, expect.platform))))
+                expect, _run(engine, ref, expect.app_command, expect.platform,
+                             timeout=expect.timeout(APP_COMMAND_TIMEOUT)))))
         else:
             checks.append(_command_check(expect, ()))
     checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
-                         health=expect.health_check)
-    return SmokeReport(ref, expect.image, tuple(checks), time.monotonic() - started, expect.platform)
+                         health=expect.health_check, timeout_factor=expect.timeout_factor)
+    return SmokeReport(ref, expect.image, tuple(checks), time.monotonic() - started, expect.platform,
+                       platforms.timeout_note(expect.platform, expect.host or expect.platform))
 
 
 class Smoker:
@@ -278,6 +293,7 @@ class Smoker:
         failed = [r for r in reports if not r.ok]
         if failed:
             lines = [f"{r.ref}: {c.name}: {c.detail}" for r in failed for c in r.failures]
+            lines += [f"{r.ref}: {r.timeouts}" for r in failed if r.timeouts]
             raise SmokeFailed("smoke test failed:\n" + "\n".join(lines), reports)
         return reports
 

@@ -23,7 +23,7 @@ from release_helpers import SampleRelease
 
 from release import sandbox
 from release.errors import ReleaseError
-from release.versions import parse_version
+from release.versions import companion_version, parse_version
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.images, pytest.mark.slow]
 
@@ -150,7 +150,7 @@ def multi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleRelease]:
 def test_a_release_of_two_distributions_does_what_its_dry_run_said(multi: SampleRelease,
                                                                    version: str) -> None:
     plan = release_as_planned(multi, version)
-    sdk = "0.3.0rc1" if version.endswith("rc1") else "0.3.0"
+    sdk = companion_version("0.3.0", parse_version(version))  # the SDK's own version, the release's suffix
     assert "svn/sample_app_sdk-0.3.0-py3-none-any.whl" in plan["files"]
     assert plan["uploads"] == {f"sample_app-{version}.tar.gz": "upload",
                                f"sample_app-{version}-py3-none-any.whl": "upload",

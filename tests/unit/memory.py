@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """In-memory clients of a registry and a package index, for unit tests of the executor, the tag
-mover and the observation of the target (adapters/clients.py says what each must do).
+mover and the observation of the target (adapters/clients.py says what each must do), and the
+release steps that run local programs, in memory, for the executor's unit tests.
 
 They keep what the real services keep, in dicts: a registry's manifests by digest, its tags, the
 labels of each image's config, its blobs; an index's files per project with their sha256. A test
@@ -26,7 +27,26 @@ from release.adapters.registry import (
     PlatformImage,
     index_manifest,
 )
-from release.errors import ServiceError
+from release.errors import RefusedError, ServiceError
+from release.pipeline.release import Run, Runner, image_digests, report_files
+from release.plan.images import LABEL_ARGS, OCI
+from release.plan.release import StepName
+from release.record import (
+    BuildInfo,
+    ConstraintsEntry,
+    FileEntry,
+    ImageEntry,
+    ImageSignatureEntry,
+    ReleaseRecord,
+    SbomEntry,
+    SignatureEntry,
+    StageInfo,
+    checksum_text,
+    sha512_of,
+)
+
+COMMIT = "c0ffee" * 6 + "c0ff"  # the commit the in-memory build builds from
+EPOCH = 1_765_000_000
 
 
 def _digest(data: bytes) -> str:
@@ -212,3 +232,165 @@ class MemoryIndex:
                                         else parse_sdist_filename(path.name)[0])
             self.projects.setdefault(project, {})[path.name] = path.read_bytes()
             self.uploads.append(path.name)
+
+
+@dataclass
+class MemorySteps:
+    """The release steps that run local programs (git and the build backend, gpg, svn, the engine's
+    builds and probes), in memory, for `pipeline.release.execute(..., runners=...)`: each writes
+    under dist/<V>/ and records what the real step writes and records, with made-up bytes that are
+    the same on every run (as the reproducible build's are), and pushes its images to `registry`.
+    Push, upload, aliases, the release report's files and the executor itself stay real.
+
+    `fail` names a step and why it fails (as a service or a program that dies at that moment);
+    `svn` keeps what was committed, by URL; `ran` each step in the order it ran."""
+
+    registry: MemoryRegistry
+    fail: dict[StepName, str] = field(default_factory=dict)
+    svn: dict[str, bytes] = field(default_factory=dict)
+    ran: list[StepName] = field(default_factory=list)
+
+    def runners(self) -> dict[StepName, Runner]:
+        return {StepName.BUILD: self.build, StepName.SIGN: self.sign, StepName.STAGE: self.stage,
+                StepName.IMAGES: self.images, StepName.CONSTRAINTS: self.constraints,
+                StepName.SBOM: self.sbom, StepName.ATTEST: self.attest, StepName.REPORT: self.report,
+                StepName.PROVENANCE: self.provenance}
+
+    def _start(self, step: StepName) -> None:
+        self.ran.append(step)
+        if step in self.fail:
+            raise ServiceError(f"{step.value}: {self.fail[step]}")
+
+    @staticmethod
+    def _write(record: ReleaseRecord, relative: str, text: str) -> Path:
+        path = record.directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.is_file():  # a rerun keeps what is there, as the real steps do
+            path.write_text(text, encoding="utf-8")
+        return path
+
+    def _signed(self, record: ReleaseRecord, relative: str) -> list[SignatureEntry]:
+        """`.asc` and `.sha512` of `relative`, as gpg and the checksum would leave them."""
+        path = record.directory / relative
+        self._write(record, f"{relative}.asc", f"signature of {sha512_of(path)}\n")
+        self._write(record, f"{relative}.sha512", checksum_text(path))
+        return [SignatureEntry(f"{relative}{s}", sha512_of(path.with_name(path.name + s)), relative)
+                for s in (".asc", ".sha512")]
+
+    def build(self, run: Run) -> None:
+        self._start(StepName.BUILD)
+        record = run.record
+        entries = []
+        for artefact in run.plan.artefacts:
+            if artefact.path.startswith(("svn/", "pypi/")):
+                path = self._write(record, artefact.path, f"{artefact.path} built from {COMMIT}\n")
+                entries.append(FileEntry(artefact.path, sha512_of(path), artefact.kind.value,
+                                         artefact.path.split("/")[0]))
+        record.add_files(entries)
+        record.set_build(BuildInfo(COMMIT, EPOCH, "sample_app/__init__.py", str(run.plan.version.in_tree),
+                                   distributions={d.name: d.voted for d in run.plan.distributions}))
+        record.step_done("build", {"commit": COMMIT, "source_date_epoch": EPOCH})
+
+    def sign(self, run: Run) -> None:
+        self._start(StepName.SIGN)
+        record = run.record
+        if not record.is_done("build"):
+            raise RefusedError(f"{record.directory} holds no build of {run.plan.version}; build it first")
+        signed = [a.path for a in run.plan.artefacts if a.signed and a.path.startswith(("svn/", "pypi/"))]
+        record.add_signatures(entry for path in signed for entry in self._signed(record, path))
+        record.step_done("sign", {"key": run.signing_key})
+
+    def stage(self, run: Run) -> None:
+        self._start(StepName.STAGE)
+        record = run.record
+        url = f"{run.target.svn_dev}/{run.config.name}/{run.plan.version}"
+        files = {}  # each voted file with its .asc and .sha512, as committed
+        for entry in record.files_in("svn"):
+            for path in (entry.path, f"{entry.path}.asc", f"{entry.path}.sha512"):
+                name = Path(path).name
+                files[name] = sha512_of(record.directory / path)
+                self.svn.setdefault(f"{url}/{name}", (record.directory / path).read_bytes())
+        record.set_stage(StageInfo(url, str(run.plan.version), COMMIT, run.signing_key, run.target.keys_url,
+                                   files, "2026-12-10T12:00:00+00:00", 1))
+        record.step_done("stage", {"url": url, "revision": 1})
+
+    def images(self, run: Run) -> None:
+        """Each planned image pushed under its version tag, or the one pushed already kept."""
+        self._start(StepName.IMAGES)
+        record = run.record
+        version = str(run.plan.version)
+        repository = run.config.image
+        for image in run.plan.images:
+            there = self.registry.repositories.get(repository, {}).get(image.tag)
+            labels = {LABEL_ARGS["IMAGE_VERSION"]: version, f"{OCI}.revision": COMMIT}
+            digest = there or self.registry.push(repository, image.tag, labels,
+                                                 platform=image.platform or "linux/amd64")
+            record.put_image(ImageEntry(image.image.flavour, image.ref, digest, f"id-{image.key}", "",
+                                        image.base_image, "", image.image.variant,
+                                        image.platform if image.index_tag else ""))
+            if image.index_tag:
+                run.platform_images[image.tag] = digest
+                continue
+            run.digests[image.tag] = digest
+            if there is None:
+                run.pushed_now.add(image.tag)
+        record.step_done("images", {"smoke": {image.tag: True for image in run.plan.images}})
+
+    def constraints(self, run: Run) -> None:
+        self._start(StepName.CONSTRAINTS)
+        record = run.record
+        digests = image_digests(run)
+        entries = []
+        for image in run.plan.images:
+            if image.constraints:
+                path = self._write(record, image.constraints, f"sample-app=={run.plan.version}\n")
+                record.add_signatures(self._signed(record, image.constraints))
+                read_from = f"{image.repository}@{digests[image.key]}"
+                entries.append(ConstraintsEntry(image.constraints, sha512_of(path), image.image.flavour,
+                                                image.image.variant, read_from))
+        record.put_constraints(entries)
+        record.step_done("constraints", {"files": sorted(record.constraints)})
+
+    def sbom(self, run: Run) -> None:
+        self._start(StepName.SBOM)
+        record = run.record
+        digests = image_digests(run)
+        for image in run.plan.images:
+            path = self._write(record, image.sbom, f'{{"describes": "{digests[image.key]}"}}\n')
+            record.add_signatures(self._signed(record, image.sbom))
+            record.put_sbom(SbomEntry(image.sbom, sha512_of(path), image.image.flavour, image.ref,
+                                      digests[image.key], 1, image.platform if image.index_tag else "",
+                                      image.image.variant))
+        record.step_done("sbom", {"sboms": sorted(record.sboms)})
+
+    def attest(self, run: Run) -> None:
+        self._start(StepName.ATTEST)
+        record = run.record
+        digests = image_digests(run)
+        for image in run.plan.attested:
+            path = self._write(record, image.signature, f"simple signing of {digests[image.key]}\n")
+            record.put_image_signature(ImageSignatureEntry(
+                image.signature, sha512_of(path), image.image.flavour, image.ref, digests[image.key],
+                run.signing_key, variant=image.image.variant))
+        record.step_done("attest", {"signatures": sorted(record.image_signatures)})
+
+    def report(self, run: Run) -> None:
+        """The executor's own report step, with the record signed as gpg would."""
+        self._start(StepName.REPORT)
+        record = run.record
+        for entry in run.report.tags.values():
+            record.tags[entry.tag] = entry
+        record.step_done("report")
+        for suffix in (".asc", ".sha512"):  # replaced on every rerun, as the record changed
+            record.path.with_name(record.path.name + suffix).unlink(missing_ok=True)
+        self._signed(record, record.path.name)
+        run.report.files = report_files(record, run.plan)
+
+    def provenance(self, run: Run) -> None:
+        """The signed record committed to svn release/ for a final (no record write: it is signed)."""
+        self._start(StepName.PROVENANCE)
+        if not run.plan.version.is_prerelease:
+            record = run.record
+            folder = f"{run.target.svn_release}/{run.config.name}/{run.plan.version}"
+            for name in (record.path.name, f"{record.path.name}.asc", f"{record.path.name}.sha512"):
+                self.svn[f"{folder}/{name}"] = record.path.with_name(name).read_bytes()

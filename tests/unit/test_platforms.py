@@ -46,3 +46,28 @@ def test_a_binfmt_misc_entry_is_read_from_its_proc_file() -> None:
     assert entry.interpreter == "/usr/libexec/qemu-binfmt/aarch64-binfmt-P"
     disabled = parse_entry("qemu-aarch64", "disabled\ninterpreter /usr/bin/qemu-aarch64\nflags: \n")
     assert not disabled.enabled and not disabled.fixed_binary
+
+
+@pytest.mark.parametrize(
+    ("platform", "host", "factor"),
+    [("linux/arm64", "linux/amd64", platforms.EMULATION_FACTOR),
+     ("linux/amd64", "linux/arm64", platforms.EMULATION_FACTOR),
+     ("linux/amd64", "linux/amd64", 1), ("linux/arm64", "linux/arm64", 1), ("", "linux/amd64", 1)],
+)
+def test_smoke_timeouts_grow_only_for_another_platform_than_the_hosts(platform: str, host: str,
+                                                                      factor: int) -> None:
+    assert platforms.timeout_factor(platform, host) == factor
+    assert platforms.emulated(platform, host) is (factor != 1)
+
+
+def test_emulation_makes_the_timeouts_long_enough_for_a_slow_start() -> None:
+    # `release-pipeline --version` took over 120 s under qemu, where the timeout was 120 s
+    assert platforms.EMULATION_FACTOR * 120 >= 600
+
+
+def test_the_output_names_the_factor_and_why() -> None:
+    note = platforms.timeout_note("linux/arm64", "linux/amd64")
+    assert note == (f"timeouts x{platforms.EMULATION_FACTOR}: linux/arm64 runs under emulation "
+                    "(qemu-aarch64) on this linux/amd64 machine")
+    assert platforms.timeout_note("linux/amd64", "linux/amd64") == ""
+    assert platforms.timeout_note("", "linux/amd64") == ""

@@ -28,6 +28,7 @@ from release.errors import (
     VerificationError,
     VersionError,
 )
+from release.pipeline.release import RunOptions  # imported here: GitPython starts `git` when first imported
 
 CONFIG = parse_config(Path("/src"), {"name": "sample-app", "python": ["3.11", "3.13"]})
 
@@ -118,6 +119,7 @@ def test_flavours_default_to_all_and_must_be_configured() -> None:
 
 def test_options_for_a_run() -> None:
     options = options_for(CONFIG, "3.11", 2, "F" * 40, "latest, 1.10", allow_dirty=True)
+    assert isinstance(options, RunOptions)
     assert options.flavours == ("3.11",) and options.jobs == 2 and options.sign_with == "F" * 40
     assert options.force == frozenset({"latest", "1.10"}) and options.allow_dirty
     assert options_for(CONFIG, "", 0, "", "").jobs == 0  # as many as the machine has room for

@@ -11,7 +11,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 
 from release import console
-from release.cli import release as release_task
+from release.cli.collection import release as release_task
 from release.cli.vote import build as build_task
 from release.cli.vote import vote_result as vote_result_task
 from tests.unit.test_trains import AIRFLOW

@@ -12,12 +12,21 @@ from typing import Any
 
 import pytest
 
+from release import platforms
 from release.adapters.engine import Engine, ImageInfo, RunResult
-from release.config import parse_config
+from release.config import HealthCheck, SmokeCommand, parse_config
 from release.identity import ImageId
 from release.plan.images import WHEEL_SHA256_LABEL, WHEELS_RECORD, ImageSource, WheelFile
 from release.steps.images import ImageResult, ImageStatus
-from release.steps.smoke import Expected, SmokeFailed, fact_checks, init_of, smoke_image, smoke_images
+from release.steps.smoke import (
+    APP_COMMAND_TIMEOUT,
+    Expected,
+    SmokeFailed,
+    fact_checks,
+    init_of,
+    smoke_image,
+    smoke_images,
+)
 from tests.unit.planning import planned_image
 
 SHA = "a" * 64
@@ -75,6 +84,7 @@ class FakeEngine(Engine):
         super().__init__(factory=lambda: pytest.fail("the fake engine must not connect"))
         self.answer = answer
         self.calls: list[tuple[str, ...]] = []
+        self.timeouts: list[float] = []
 
     def inspect(self, ref: str) -> ImageInfo | None:
         return INFO
@@ -85,6 +95,7 @@ class FakeEngine(Engine):
         platform: str | None = None,
     ) -> RunResult:
         self.calls.append(tuple(command))
+        self.timeouts.append(timeout)
         return self.answer(command)
 
 
@@ -103,6 +114,26 @@ def test_the_generic_checks_of_one_image_take_one_container() -> None:
     assert probe[8:] == ("sample-app",)  # the app command runs inside the probe
     assert [c.name for c in report.checks][:2] == ["probe", "python"]
     assert {"shell", "app-command", "commands", "health"} <= {c.name for c in report.checks}
+
+
+def test_another_platforms_image_gets_its_timeouts_multiplied_and_says_so() -> None:
+    factor = platforms.EMULATION_FACTOR
+    checks = {"smoke_commands": (SmokeCommand(("sample-app", "--help"), timeout=30),),
+              "health_check": HealthCheck(("sample-app", "serve"), "http://127.0.0.1:8080/", timeout=40)}
+    native = FakeEngine(lambda c: RunResult(0, json.dumps(facts()) + "\n", ""))
+    at_home = smoke_image(native, "reg/app:1", Expected(**{**EXPECT.__dict__, **checks,
+                                                          "platform": "linux/amd64", "host": "linux/amd64"}))
+    emulated = FakeEngine(lambda c: RunResult(0, json.dumps(facts()) + "\n", ""))
+    arm64 = Expected(**{**EXPECT.__dict__, **checks, "platform": "linux/arm64", "host": "linux/amd64"})
+    report = smoke_image(emulated, "reg/app:1-arm64", arm64)
+    assert at_home.timeouts == "" and "timeouts" not in at_home.as_record()
+    assert report.timeouts == platforms.timeout_note("linux/arm64", "linux/amd64")
+    assert report.as_record()["timeouts"].startswith(f"timeouts x{factor}: linux/arm64 runs under emulation")
+    assert emulated.timeouts == [t * factor for t in native.timeouts]
+    assert native.timeouts[0] == APP_COMMAND_TIMEOUT * 3 + 60
+    # the probe's own limit for the shell and the app command, and the health watcher's wait
+    assert emulated.calls[0][7] == str(APP_COMMAND_TIMEOUT * factor) and native.calls[0][7] == "120"
+    assert emulated.calls[-1][4] == str(40 * factor) and native.calls[-1][4] == "40"
 
 
 def test_without_a_probe_the_shell_and_app_command_still_get_verdicts() -> None:
