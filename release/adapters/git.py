@@ -162,6 +162,10 @@ class GitReader:
         except git.GitCommandError as exc:
             raise CommandError(f"git {args[0]} in {self.root} failed: {str(exc.stderr).strip()}") from None
 
+    def resolve(self, ref: str) -> str:
+        """The full hash of the commit `ref` names (not counted: GitPython reads it without a command)."""
+        return str(_commit(self.repo, ref).hexsha)
+
     def tree_files(self, commit: str) -> tuple[str, ...]:
         """Every file's path in `commit` (a full hash)."""
         out = self._git("ls-tree", "-r", "-z", "--name-only", check_object_name(commit))

@@ -9,6 +9,8 @@ task imports the pipeline, plans and rules it runs in its own body. `--help`, `-
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
@@ -32,6 +34,9 @@ from release.cli.support import (
 )
 from release.errors import ReleaseError
 
+if TYPE_CHECKING:
+    from release.config import ReleaseConfig
+
 
 @task(
     help={
@@ -45,22 +50,38 @@ from release.errors import ReleaseError
         "sign-with": "the gpg key to sign with, instead of [tool.release] signing-key",
         "force": "comma-separated immutable tags you deliberately allow to be overwritten",
         "allow-dirty": "build even though tracked files have uncommitted changes",
+        "train": "a train of [tool.release.trains]: plan its wave from git (each distribution at the version "
+                 "its tree declares); without trains, the release's own name runs the release as without it",
+        "only": "with --train: comma-separated distributions (names or ids) to take, changed or not",
+        "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)",
     }
 )
 @reports_errors
 def release(
     c: Context, version: str = "", dry_run: bool = False, json: bool = False, profile: str = "",
     python: str = "", jobs: int = 0, sign_with: str = "", force: str = "", allow_dirty: bool = False,
-    platform: str = "",
+    platform: str = "", train: str = "", only: str = "", date: str = "",
 ) -> None:
-    """Build, sign, stage, build images, smoke, publish and alias one release."""
+    """Build, sign, stage, build images, smoke, publish and alias one release (or a train's wave)."""
     from release.cli import show
+
+    config = read_config(profile) if train else None
+    if config is not None:
+        from release.pipeline import trains
+
+        if trains.configured_train(config, train) is not None:
+            release_wave(config, train, version=version, dry_run=dry_run, json=json, sign_with=sign_with,
+                         only=only, date=date)
+            return
+    if only or date:
+        raise ReleaseError("--only and --date go with --train NAME, a train of [tool.release.trains]")
+
     from release.pipeline import release as pipeline
     from release.pipeline.connect import clients_for
     from release.versions import parse_version
 
     wanted = parse_version(required_version(version))
-    config = read_config(profile)
+    config = config or read_config(profile)
     options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
     found = pipeline.declared_version(config)
     if dry_run:
@@ -76,6 +97,35 @@ def release(
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,
                               clients=clients)
     show.show_report(report, json)
+
+
+def release_wave(config: ReleaseConfig, name: str, *, version: str, dry_run: bool, json: bool,
+                 sign_with: str, only: str, date: str) -> None:
+    """`invoke release --train NAME`: the wave's dry run, or its run as far as it is carried out."""
+    from release.cli import show
+    from release.cli.support import comma_list, wave_date
+    from release.config import check_signing_key
+    from release.pipeline import trains
+
+    train = trains.configured_train(config, name)
+    assert train is not None  # the task chose this path for a configured train
+    if version:
+        raise ReleaseError(f"--version goes without --train {train.name}: each distribution of the wave is "
+                           "released at the version its tree declares")
+    wave = trains.plan_train(config, train, date=wave_date(date), only=comma_list(only))
+    if dry_run:
+        show.show_wave(wave, project=config.name, as_json=json)
+        return
+    if sign_with:
+        check_signing_key(sign_with, "--sign-with")
+    trains.check_can_run(config, wave)
+    done = trains.run_wave(config, wave, connect_target(config), announce=console.step,
+                           say=console.progress, key=sign_with)
+    if json:
+        console.print_json(trains.run_to_json(wave, done))
+        return
+    console.ok(f"staged the {train.name} wave of {wave.plan.date} in {done.staged}: "
+               f"{'; '.join(wave.plan.vote_lines)}; tagged {', '.join(done.tags) or 'nothing new'}")
 
 
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP, "json": "print the report as JSON",

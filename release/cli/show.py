@@ -10,6 +10,7 @@ from release.progress import Progress
 
 if TYPE_CHECKING:
     from release.pipeline.release import ReleaseReport
+    from release.pipeline.trains import Wave
     from release.plan.commands import CommandPlan
     from release.plan.release import ReleasePlan
 
@@ -81,3 +82,42 @@ def show_command_plan(plan: CommandPlan, as_json: bool) -> None:
                   [(a.where.value, a.does) for a in plan.actions])
     for refusal in plan.refusals:
         console.warn(f"a run would refuse: {refusal}")
+
+
+def show_wave(wave: Wave, *, project: str, as_json: bool, out: Progress = console.progress) -> None:
+    """A train's dry run: every distribution of the wave with its previous version, the commits since,
+    its new version and rc, its tags and svn paths; what stays out and why."""
+    from release.plan.wave import wave_to_json
+
+    plan = wave.plan
+    if as_json:
+        console.print_json(wave_to_json(plan, project=project, commit=wave.commit))
+        return
+    title = f"Wave of train {plan.train}, {plan.date}, at {wave.commit[:12]}"
+    console.table(title, ["distribution", "previous", "commits since", "new version", "rc", "why"],
+                  [(e.name, str(e.previous or "-"), f"{len(e.commits)} since {e.since}" if e.since
+                    else f"{len(e.commits)} (never released)", str(e.version), f"rc{e.rc}", e.why)
+                   for e in plan.entries])
+    console.table("Tags", ["distribution", "candidate", "final"],
+                  [(e.name, e.tag, e.final_tag) for e in plan.entries])
+    console.table("svn", ["distribution", "dev (the vote)", "release (promoted)"],
+                  [(e.name, "\n".join(f"dev/{project}/{p}" for p in e.svn_dev),
+                    "\n".join(f"release/{project}/{p}" for p in e.svn_release)) for e in plan.entries])
+    for entry in plan.entries:
+        for commit in entry.commits:
+            out(f"{entry.name}: {commit.sha[:12]} {commit.subject}")
+    for skipped in plan.skipped:
+        out(f"left out: {skipped.name}: {skipped.reason}")
+    if plan.unchanged:
+        out(f"unchanged since their last release: {', '.join(plan.unchanged)}")
+    if not plan.entries:
+        out(f"nothing to release in train {plan.train}: no distribution changed since its last release")
+        return
+    out(f"source release: dev/{project}/{plan.source_dev}")
+    if plan.wave_tag:
+        out(f"wave tag: {plan.wave_tag}")
+    if plan.constraints is not None:
+        latest = f", moves {plan.constraints.latest}" if plan.constraints.latest else ""
+        out(f"constraints: tag {plan.constraints.tag} on {plan.constraints.branch}{latest}")
+    out(f"the vote email lists: {'; '.join(plan.vote_lines)}")
+    out(f"read with {wave.git_calls} git commands")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import datetime
 import functools
 import os
 from collections.abc import Callable
@@ -63,6 +64,24 @@ def required_version(version: str) -> str:
     if not version:
         raise ReleaseError("--version is required, e.g. --version 1.10.6")
     return version
+
+
+def comma_list(value: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in value.split(",") if item.strip())
+
+
+def wave_date(value: str, today: datetime.date | None = None) -> str:
+    """A wave's date: `value` (YYYY-MM-DD), else today's in UTC."""
+    if not value:
+        return (today or datetime.datetime.now(datetime.timezone.utc).date()).isoformat()
+    try:
+        return datetime.date.fromisoformat(value).isoformat() if len(value) == 10 else _bad_date(value)
+    except ValueError:
+        return _bad_date(value)
+
+
+def _bad_date(value: str) -> str:
+    raise ReleaseError(f"--date {value!r}: give the wave's date as YYYY-MM-DD, e.g. 2026-12-07")
 
 
 def flavours_of(config: ReleaseConfig, python: str) -> tuple[str, ...]:

@@ -12,10 +12,12 @@ from release import console
 from release.cli.support import (
     PROFILE_HELP,
     VERSION_HELP,
+    comma_list,
     connect_target,
     read_config,
     reports_errors,
     required_version,
+    wave_date,
 )
 from release.errors import ReleaseError, VerificationError
 
@@ -26,17 +28,42 @@ JSON = "with --dry-run: print the plan as JSON on stdout"
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP,
             "allow-dirty": "build even though tracked files have uncommitted changes",
             "allow-version-mismatch": "build although the tree declares another version",
-            "dry-run": DRY_RUN, "json": JSON})
+            "dry-run": DRY_RUN, "json": JSON,
+            "train": "a train of [tool.release.trains]: build its wave (the distributions changed since "
+                     "their last release, each at the version its tree declares) into dist/<train>-<date>/",
+            "only": "with --train: comma-separated distributions (names or ids) to take, changed or not",
+            "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)"})
 @reports_errors
 def build(c: Context, version: str = "", profile: str = "", allow_dirty: bool = False,
-          allow_version_mismatch: bool = False, dry_run: bool = False, json: bool = False) -> None:
+          allow_version_mismatch: bool = False, dry_run: bool = False, json: bool = False, train: str = "",
+          only: str = "", date: str = "") -> None:
     """Build sdist, wheel and source tarball reproducibly into dist/<version>/; twine check them."""
     from release.cli.show import show_command_plan
     from release.pipeline import vote as pipeline
     from release.versions import parse_version
 
+    config = read_config(profile) if train else None
+    if config is not None:
+        from release.cli.show import show_wave
+        from release.pipeline import trains
+
+        chosen = trains.configured_train(config, train)
+        if chosen is not None:
+            if version:
+                raise ReleaseError(f"--version goes without --train {train}: each distribution of the wave "
+                                   "is built at the version its tree declares")
+            wave = trains.plan_train(config, chosen, date=wave_date(date), only=comma_list(only))
+            if dry_run:
+                show_wave(wave, project=config.name, as_json=json)
+                return
+            built = trains.build_wave(config, wave, say=console.progress)
+            console.table("Built", ["file", "sha512"], [(path, sha512[:32] + "...") for path, sha512 in
+                                                        sorted(built.files.items())])
+            return
+    if only or date:
+        raise ReleaseError("--only and --date go with --train NAME, a train of [tool.release.trains]")
     wanted = parse_version(required_version(version))
-    config = read_config(profile)
+    config = config or read_config(profile)
     if dry_run:
         show_command_plan(pipeline.build_plan(config, wanted), json)
         return
@@ -154,17 +181,30 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
                      "reading (it replaces their votes; repeat it for more voters)",
             "decided-by": "who read those replies and decided (recorded with the result); needed with "
                           "--count",
-            "dry-run": DRY_RUN, "json": JSON})
+            "dry-run": DRY_RUN, "json": JSON,
+            "train": "a train of [tool.release.trains]: count the votes on its staged wave (with --date)",
+            "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)",
+            "exclude": "with --train: comma-separated distributions the PMC excluded (names or ids); the "
+                       "rest is promoted, these go to a later rc",
+            "reason": "with --exclude: why the vote excluded them (recorded)"})
 @reports_errors
 def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str = "",
                 count: list[str] | None = None, decided_by: str = "", profile: str = "",
-                dry_run: bool = False, json: bool = False) -> None:
+                dry_run: bool = False, json: bool = False, train: str = "", date: str = "", exclude: str = "",
+                reason: str = "") -> None:
     """Count the votes by the ASF rules, record the result, and write the [RESULT][VOTE] email.
 
     Binding is decided by the sending address alone (binding-voters); the vote opens no earlier
     than the candidate was staged; replies that do not say one vote plainly, or carry no readable
     time, or one after now, are listed, and a binding voter's must be read (--count) before the vote
     passes."""
+    if train:
+        vote_on_wave(train, version=version, votes=votes, closed_at=closed_at, count=count, profile=profile,
+                     dry_run=dry_run, date=date, exclude=exclude, reason=reason)
+        return
+    if exclude or reason:
+        raise ReleaseError("--exclude and --reason go with --train NAME: a wave's distributions can be "
+                           "excluded at its vote")
     from release.cli.show import show_command_plan
     from release.pipeline import vote as pipeline
     from release.versions import parse_version
@@ -212,6 +252,36 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
                                 "and stage a new candidate")
     console.ok(f"the vote on {wanted} passed ({counts}); send {result.email}, then: invoke promote --version "
                f"{wanted.final} --from-rc {wanted}")
+
+
+def vote_on_wave(train: str, *, version: str, votes: str, closed_at: str, count: list[str] | None,
+                 profile: str, dry_run: bool, date: str, exclude: str, reason: str) -> None:
+    """`invoke vote-result --train NAME`: the votes on a staged wave, its exclusions recorded."""
+    from release.pipeline import trains
+    from release.votes import parse_time
+
+    config = read_config(profile)
+    chosen = trains.configured_train(config, train)
+    if chosen is None or version or count or dry_run:
+        raise ReleaseError(f"--train {train} takes --votes, --date, --closed-at, --exclude and --reason "
+                           "(the version, --count and --dry-run of a wave's vote are not carried out yet)")
+    if not votes:
+        raise ReleaseError("--votes is required: a plain-text file of votes or an mbox export of the thread")
+    names = comma_list(exclude)
+    if names and not reason.strip():
+        raise ReleaseError("--exclude needs --reason: why the vote excluded them is recorded")
+    if reason and not names:
+        raise ReleaseError("--reason goes with --exclude DIST")
+    result = trains.vote_result_wave(config, chosen, date=wave_date(date), votes=Path(votes).resolve(),
+                                     closed_at=parse_time(closed_at) if closed_at else None,
+                                     excluded=dict.fromkeys(names, reason.strip()), say=console.progress)
+    tally = result.tally
+    if not tally.passed:
+        raise VerificationError(f"the vote on the {train} wave did not pass ({'; '.join(tally.reasons)}); "
+                                f"recorded in {result.record}")
+    console.ok(f"the vote on the {train} wave passed: {tally.count(1, binding=True)} binding +1, recorded in "
+               f"{result.record}; promoted: {', '.join(f'{e.name} {e.version}' for e in result.plan.entries)}"
+               + (f"; excluded: {', '.join(s.name for s in result.excluded)}" if result.excluded else ""))
 
 
 @task(help={"version": "the final version, e.g. 1.10.6", "from-rc": "the voted candidate, e.g. 1.10.6rc1",

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -342,3 +343,34 @@ def final_constraints(plan: WavePlan, tagged: Iterable[ReleaseVersion], train: T
     if not plan.entries:
         return None
     return _constraints(train, plan.entries[0].version, tagged)
+
+
+def _svn(area: str, project: str, path: str) -> str:
+    return f"{area}/{_folder(project, path)}"
+
+
+def wave_to_json(plan: WavePlan, *, project: str, commit: str) -> dict[str, Any]:
+    """The wave as the dry run prints it with --json: svn paths under `dev/<project>/` and
+    `release/<project>/` (the project's folders in the dist areas), `commit` the one it is planned at."""
+    return {
+        "train": plan.train, "date": plan.date, "commit": commit,
+        "distributions": [{
+            "name": e.name, "id": e.id, "path": e.path, "state": e.state.value,
+            "previous": str(e.previous) if e.previous is not None else None, "since": e.since,
+            "commits": [{"sha": c.sha, "subject": c.subject} for c in e.commits],
+            "version": str(e.version), "rc": e.rc, "candidate": str(e.candidate), "why": e.why,
+            "tags": {"candidate": e.tag, "final": e.final_tag},
+            "svn": {"dev": [_svn("dev", project, p) for p in e.svn_dev],
+                    "release": [_svn("release", project, p) for p in e.svn_release]},
+            "source_date_epoch": e.source_date_epoch,
+        } for e in plan.entries],
+        "skipped": [{"name": s.name, "reason": s.reason} for s in plan.skipped],
+        "excluded": [{"name": s.name, "reason": s.reason} for s in plan.excluded],
+        "unchanged": list(plan.unchanged),
+        "source_tarball": ({"file": plan.source_tarball, "svn_dev": _svn("dev", project, plan.source_dev)}
+                           if plan.source_tarball else None),
+        "wave_tag": plan.wave_tag or None,
+        "vote_lines": list(plan.vote_lines),
+        "constraints": ({"branch": plan.constraints.branch, "tag": plan.constraints.tag,
+                         "latest": plan.constraints.latest or None} if plan.constraints else None),
+    }

@@ -38,6 +38,7 @@ from release.errors import (
     VerificationError,
 )
 from release.plan.release import Artefact, PlannedDistribution, artefact_kind, artefacts, plan_distributions
+from release.plan.wave import WavePlan
 from release.progress import Progress, to_log
 from release.record import BuildInfo, FileEntry, copy_atomic, load_record, release_dir, sha512_of
 from release.steps.notes import notes_of
@@ -260,8 +261,15 @@ class PackageBuilder:
             self.env.install(requirements)
             self.installed.update(requirements)
 
-    def build(self, tree: Path, out: Path) -> list[Path]:
-        """sdist from `tree`, then the wheel from that sdist (as `python -m build` does), into `out`."""
+    def build(self, tree: Path, out: Path, *, epoch: int | None = None) -> list[Path]:
+        """sdist from `tree`, then the wheel from that sdist (as `python -m build` does), into `out`;
+        with `epoch`, that SOURCE_DATE_EPOCH for these two instead of the builder's."""
+        if epoch is not None and epoch != self.epoch:
+            saved, self.epoch = self.epoch, epoch
+            try:
+                return self.build(tree, out)
+            finally:
+                self.epoch = saved
         with tempfile.TemporaryDirectory(prefix="release-made-") as scratch:
             sdist = self._build(tree, "sdist", Path(scratch) / "made")
             unpacked = next(unpack(sdist, Path(scratch) / "unpacked").iterdir())
@@ -330,6 +338,39 @@ def build_set(root: Path, commit: str, *, config: ReleaseConfig, version: str, o
             progress(f"building sdist and wheel of {dist.name} {built} (SOURCE_DATE_EPOCH={builder.epoch})")
             files.extend(builder.build(tree / dist.path if dist.path != "." else tree, out))
     return files
+
+
+def build_wave(root: Path, commit: str, plan: WavePlan, *, out: Path, builder: PackageBuilder,
+               progress: Progress) -> list[Path]:
+    """A train's wave from a clean export of `commit`: its source tarball (the whole tree, named as
+    the plan says), then an sdist and a wheel of each distribution of the wave, each from its own
+    folder with its own build backend and its own SOURCE_DATE_EPOCH (its provider.yaml's, else the
+    commit's). Refuses, keeping nothing in `out`, files other than the plan names."""
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="release-wave-") as work:
+        top = plan.source_tarball.removesuffix(".tar.gz").removesuffix("-source")
+        tree = git.export_commit(root, commit, Path(work) / top)
+        made = Path(work) / "made"
+        made.mkdir()
+        progress(f"source tarball {plan.source_tarball}")
+        files = [write_tarball(tree, made / plan.source_tarball, top=top, epoch=builder.epoch)]
+        for entry in plan.entries:
+            epoch = entry.source_date_epoch if entry.source_date_epoch is not None else builder.epoch
+            progress(f"building sdist and wheel of {entry.name} {entry.version} from {entry.path} "
+                     f"(SOURCE_DATE_EPOCH={epoch})")
+            built = builder.build(tree / entry.path if entry.path != "." else tree, made, epoch=epoch)
+            wanted = sorted(f for f in entry.files if not f.endswith((".asc", ".sha512")))
+            if sorted(p.name for p in built) != wanted:
+                raise RefusedError(f"{entry.name} built {', '.join(sorted(p.name for p in built))}, the plan "
+                                   f"names {', '.join(wanted)}: its version or name in the tree is not the "
+                                   "one its version file declares")
+            files += built
+        placed = []
+        for path in files:
+            target = out / path.name
+            shutil.copyfile(path, target)
+            placed.append(target)
+    return placed
 
 
 def check_packages(packages: Sequence[Path]) -> None:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The git facts a wave is planned from, read through the git adapter from Airflow's own sources
-(tests/airflow_sources.py), and the waves the planner makes of them: git commands counted."""
+"""The git facts a wave is planned from, read by the pipeline through the git adapter from Airflow's
+own sources (tests/airflow_sources.py), and the waves the planner makes of them: git commands counted."""
 
 from __future__ import annotations
 
@@ -9,17 +9,9 @@ from pathlib import Path
 import pytest
 from airflow_sources import copy_repo, git
 
-from release.adapters.git import GitReader
 from release.config import parse_config
-from release.plan.declared import (
-    Declared,
-    declared_state,
-    declared_version,
-    find_distributions,
-    tag_glob,
-    tagged_versions,
-)
-from release.plan.wave import Commit, DistributionFacts, WavePlan, plan_wave
+from release.pipeline.trains import Wave, plan_train
+from release.plan.wave import WavePlan
 from release.trains import Train
 from tests.unit.test_trains import airflow_table
 
@@ -30,49 +22,13 @@ DATE = "2026-12-07"
 COMMON_IO_EPOCH = 1792489528
 
 
-def observe(train: Train, reader: GitReader, head: str) -> list[DistributionFacts]:
-    """What the pipeline will observe for a train (its `state.py`, once trains are wired in)."""
-    if train.is_pattern:
-        found = [(f.path, f.id, "", train.version, train.tag, train.svn_folder)
-                 for f in find_distributions(train, reader.tree_files(head))]
-    else:
-        found = [(d.path, d.id, d.name, d.version, d.tag, d.svn_folder) for d in train.distributions]
-    wanted = [source.path_in(path) for path, _, _, source, _, _ in found]
-    wanted += [f"{path}/pyproject.toml" for path, *_ in found]
-    if train.state:
-        wanted += [f"{path}/{train.state}" for path, *_ in found]
-    texts = reader.read_files(head, sorted(set(wanted)))
-    tags = reader.tags_matching(sorted({tag_glob(t, ident=i, name=n or "*") for _, i, n, _, t, _ in found}))
-    facts = []
-    for path, ident, name, source, tag, folder in found:
-        if not name:
-            name = declared_name(texts[f"{path}/pyproject.toml"] or "")
-        declared = declared_version(source, texts[source.path_in(path)] or "", source.path_in(path))
-        state = declared_state(texts[f"{path}/{train.state}"] or "", path) if train.state else Declared()
-        facts.append(DistributionFacts(name, ident, path, declared, tag, folder, state.state,
-                                       state.source_date_epoch, tagged_versions(tag, tags, ident=ident,
-                                                                                name=name)))
-    since = {f.path: (tags[f.tag_of(f.previous)] if f.previous else None) for f in facts}
-    commits = reader.commits_since(head, since)
-    return [DistributionFacts(f.name, f.id, f.path, f.declared, f.tag, f.svn_folder, f.state,
-                              f.source_date_epoch, f.tagged, tuple(Commit(*c) for c in commits[f.path]))
-            for f in facts]
-
-
-def declared_name(pyproject: str) -> str:
-    import tomllib
-
-    return str(tomllib.loads(pyproject)["project"]["name"])
-
-
-def wave_of(root: Path, train: Train) -> tuple[WavePlan, GitReader]:
-    reader = GitReader(root)
-    facts = observe(train, reader, git(root, "rev-parse", "HEAD"))
-    return plan_wave(train, facts, date=DATE, project="apache-airflow"), reader
+def wave_of(root: Path, train: Train) -> tuple[WavePlan, Wave]:
+    wave = plan_train(parse_config(root, airflow_table()), train, date=DATE)
+    return wave.plan, wave
 
 
 def test_the_providers_wave_of_airflows_sources_takes_the_three_changed(airflow_repo: Path) -> None:
-    plan, reader = wave_of(airflow_repo, PROVIDERS)
+    plan, wave = wave_of(airflow_repo, PROVIDERS)
     assert [(e.id, str(e.previous), str(e.candidate), e.tag, len(e.commits)) for e in plan.entries] == [
         ("common-io", "1.11.0", "1.11.1rc1", "providers-common-io/1.11.1rc1", 2),
         ("ftp", "3.16.1", "3.16.2rc1", "providers-ftp/3.16.2rc1", 2),
@@ -82,9 +38,9 @@ def test_the_providers_wave_of_airflows_sources_takes_the_three_changed(airflow_
     assert plan.entries[0].svn_dev[0] == "providers/apache_airflow_providers_common_io-1.11.1.tar.gz"
     assert plan.entries[0].source_date_epoch == COMMON_IO_EPOCH  # provider.yaml's, as released
     # one command each for the tree, the files and the tags, one log for the wave's shared tag commit
-    assert reader.calls == 4
-    print(f"\nproviders wave: {reader.calls} git commands for 5 distributions "
-          f"({reader.calls / 5:.1f} per distribution)")
+    assert wave.git_calls == 4
+    print(f"\nproviders wave: {wave.git_calls} git commands for 5 distributions "
+          f"({wave.git_calls / 5:.1f} per distribution)")
 
 
 def test_an_rc3_beside_rc1s_and_a_provider_suspended_since(airflow_repo: Path, tmp_path: Path) -> None:
@@ -94,17 +50,17 @@ def test_an_rc3_beside_rc1s_and_a_provider_suspended_since(airflow_repo: Path, t
     meta = root / "providers/imap/provider.yaml"
     meta.write_text(meta.read_text().replace("state: ready", "state: suspended"))
     git(root, "commit", "--quiet", "--no-gpg-sign", "-am", "Suspend the IMAP provider")
-    plan, reader = wave_of(root, PROVIDERS)
+    plan, wave = wave_of(root, PROVIDERS)
     assert [(e.id, e.rc) for e in plan.entries] == [("common-io", 1), ("ftp", 1), ("http", 3)]
     assert [s.name for s in plan.skipped] == ["apache-airflow-providers-imap"]
-    assert reader.calls == 4
+    assert wave.git_calls == 4
 
 
 def test_the_core_train_of_airflows_sources(airflow_repo: Path, tmp_path: Path) -> None:
-    plan, reader = wave_of(airflow_repo, CORE)
+    plan, wave = wave_of(airflow_repo, CORE)
     assert plan.entries == () and plan.unchanged == ("apache-airflow", "apache-airflow-core",
                                                      "apache-airflow-task-sdk")
-    assert reader.calls == 3  # the files, the tags, one log: a listed train reads no tree
+    assert wave.git_calls == 3  # the files, the tags, one log: a listed train reads no tree
     root = copy_repo(airflow_repo, tmp_path / "airflow")
     for file, old, new in (("pyproject.toml", 'version = "3.3.2"', 'version = "3.3.3"'),
                            ("airflow-core/src/airflow/__init__.py", '"3.3.2"', '"3.3.3"'),

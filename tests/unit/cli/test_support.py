@@ -9,7 +9,14 @@ import pytest
 from invoke.exceptions import Exit
 
 from release import console
-from release.cli.support import flavours_of, options_for, reports_errors, required_version
+from release.cli.support import (
+    comma_list,
+    flavours_of,
+    options_for,
+    reports_errors,
+    required_version,
+    wave_date,
+)
 from release.config import parse_config
 from release.errors import (
     CommandError,
@@ -118,3 +125,17 @@ def test_options_for_a_run() -> None:
     assert options_for(CONFIG, "", 0, "", "").jobs == 0  # as many as the machine has room for
     with pytest.raises(ReleaseError, match=r"--jobs -1: give 1 or more, or 0"):
         options_for(CONFIG, "", -1, "", "")
+
+
+def test_a_waves_date_is_today_in_utc_or_the_given_day() -> None:
+    import datetime
+
+    assert wave_date("", today=datetime.date(2026, 12, 7)) == "2026-12-07"
+    assert wave_date("2026-11-30") == "2026-11-30"
+    for bad in ("2026-13-01", "7.12.2026", "20261207", "2026-12-07T10:00"):
+        with pytest.raises(ReleaseError, match=r"^--date '.*': give the wave's date as YYYY-MM-DD"):
+            wave_date(bad)
+
+
+def test_a_comma_list_drops_blanks() -> None:
+    assert comma_list(" http, ftp,,") == ("http", "ftp") and comma_list("") == ()

@@ -1,0 +1,338 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A train's wave: the git facts read through the git adapter, the wave planned from them (pure,
+`plan/wave.py`), and the wave's run.
+
+`plan_train` is what `invoke release --train NAME --dry-run` prints and what a run executes: the
+tree's distributions, their declared versions and states, their tags and the commits since each
+one's last release, read at one commit in a handful of git commands (`Wave.git_calls`).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Collection, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Protocol
+
+from release import locks
+from release.adapters import svn
+from release.adapters.git import GitReader, commit_time, ensure_tag
+from release.config import ReleaseConfig
+from release.errors import RefusedError
+from release.pipeline.connect import Target
+from release.pipeline.release import Announce
+from release.plan.wave import Skipped, WavePlan, exclude, plan_wave
+from release.plan.wave_facts import (
+    constraints_glob,
+    constraints_versions,
+    facts_from,
+    files_to_read,
+    members,
+    since,
+    tag_globs,
+    with_commits,
+)
+from release.progress import Progress
+from release.record import sha512_of, write_atomic
+from release.steps.build import build_wave as build_files
+from release.steps.build import check_packages, package_builder
+from release.steps.result import binding_voters
+from release.steps.sign import sign_files, signing_key
+from release.trains import SvnLayout, Train, VotePolicy
+from release.vote_thread import parse_votes
+from release.votes import Tally, count_votes, earliest_close, utc, when
+
+WAVE_RECORD = "wave.json"
+
+
+class GitFacts(Protocol):
+    """What a wave reads from git (`GitReader`; an in-memory one in the unit tests)."""
+
+    calls: int
+
+    def resolve(self, ref: str) -> str: ...
+
+    def tree_files(self, commit: str) -> tuple[str, ...]: ...
+
+    def read_files(self, commit: str, paths: list[str]) -> dict[str, str | None]: ...
+
+    def tags_matching(self, patterns: list[str]) -> dict[str, str]: ...
+
+    def commits_since(self, head: str, since: dict[str, str | None]
+                      ) -> dict[str, tuple[tuple[str, str], ...]]: ...
+
+
+@dataclass(frozen=True)
+class Wave:
+    plan: WavePlan
+    commit: str  # the full hash the wave is planned at (and built from)
+    git_calls: int  # git commands run to read its facts
+
+
+def configured_train(config: ReleaseConfig, name: str) -> Train | None:
+    """The configured train `name`, or None for the release's own train (a configuration without
+    trains is one train: `--train` with its name runs the release as before). Unknown names: ConfigError."""
+    train = config.train(name)
+    return train if train in config.trains else None
+
+
+def plan_train(config: ReleaseConfig, train: Train, *, date: str, reader: GitFacts | None = None,
+               ref: str = "HEAD", only: Collection[str] = (), retry: Mapping[str, str] | None = None
+               ) -> Wave:
+    """The wave of `train` at `ref` on `date` (YYYY-MM-DD): read from git, decided by the planner."""
+    git = reader if reader is not None else GitReader(config.root)
+    head = git.resolve(ref)
+    found = members(train, git.tree_files(head) if train.is_pattern else ())
+    texts = git.read_files(head, files_to_read(train, found))
+    globs = tag_globs(found)
+    if train.constraints is not None:
+        globs.append(constraints_glob(train))
+    tags = git.tags_matching(globs)
+    # the candidate tags a run of this very wave set (recorded, at this commit) are its own, not earlier
+    # candidates: a rerun resumes the wave at the same rc numbers
+    recorded = _recorded(config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD)
+    if recorded.get("commit") == head and isinstance(recorded.get("tags"), list):
+        tags = {tag: sha for tag, sha in tags.items() if tag not in recorded["tags"] or sha != head}
+    facts = facts_from(train, found, texts, tags)
+    facts = with_commits(facts, git.commits_since(head, since(facts, tags)))
+    plan = plan_wave(train, facts, date=date, project=config.name, only=only, retry=retry,
+                     constraints_tagged=constraints_versions(train, tags))
+    return Wave(plan, head, git.calls)
+
+
+def wave_directory(config: ReleaseConfig, plan: WavePlan) -> Path:
+    """Where a wave's files and record go: dist/<train>-<date>/."""
+    return config.root / "dist" / f"{plan.train}-{plan.date}"
+
+
+@dataclass(frozen=True)
+class WaveBuild:
+    directory: Path
+    commit: str
+    files: dict[str, str]  # path under the wave's directory -> sha512
+    reused: bool  # built by an earlier run, unchanged since
+
+
+def _recorded(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise RefusedError(f"{path} cannot be read ({exc}); move it away to build the wave again") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _lock(config: ReleaseConfig, plan: WavePlan) -> AbstractContextManager[None]:
+    """One run of a wave at a time (dist/<train>-<date>/.lock); another is refused, exit 6."""
+    return locks.release_run(wave_directory(config, plan), f"{plan.train}-{plan.date}")
+
+
+def build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress) -> WaveBuild:
+    """Build the wave's files into dist/<train>-<date>/svn/ from the commit it was planned at, check
+    them with twine and record them (wave.json: the commit, each file's sha512). A rerun of a wave
+    built from the same commit keeps its files when they are unchanged; another commit is refused."""
+    if not wave.plan.entries:
+        return _build_wave(config, wave, say=say)  # refused, nothing created
+    with _lock(config, wave.plan):
+        return _build_wave(config, wave, say=say)
+
+
+def _build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress) -> WaveBuild:
+    plan = wave.plan
+    if not plan.entries:
+        raise RefusedError(f"nothing to build in train {plan.train}: no distribution changed since its last "
+                           "release (`--dry-run` shows why each one stays out)")
+    directory = wave_directory(config, plan)
+    record_path = directory / WAVE_RECORD
+    recorded = _recorded(record_path)
+    if recorded and recorded.get("commit") != wave.commit:
+        earlier = str(recorded.get("commit"))[:12]
+        raise RefusedError(f"{directory} holds the wave built from {earlier}, HEAD is {wave.commit[:12]}; "
+                           f"move {directory} away to build the wave again")
+    wanted = [f"svn/{plan.source_tarball}"] + [f"svn/{f}" for e in plan.entries for f in e.files
+                                                 if not f.endswith((".asc", ".sha512"))]
+    built = recorded.get("files", {}) if isinstance(recorded.get("files"), dict) else {}
+    if sorted(built) == sorted(wanted) and all(
+            (directory / p).is_file() and sha512_of(directory / p) == h for p, h in built.items()):
+        say(f"{len(built)} files of the wave are built already in {directory} (sha512 as recorded)")
+        return WaveBuild(directory, wave.commit, dict(built), True)
+    log = directory / "build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    epoch = commit_time(config.root, wave.commit)
+    with tempfile.TemporaryDirectory(prefix=".wave-", dir=directory) as work:
+        staged = Path(work)
+        with package_builder(epoch, log) as builder:
+            files = build_files(config.root, wave.commit, plan, out=staged, builder=builder, progress=say)
+        say("twine check --strict")
+        check_packages([f for f in files if not f.name.endswith("-source.tar.gz")])
+        (directory / "svn").mkdir(exist_ok=True)
+        for path in files:
+            path.replace(directory / "svn" / path.name)
+    found = {f"svn/{path.name}": sha512_of(directory / "svn" / path.name) for path in files}
+    write_atomic(record_path, json.dumps({"train": plan.train, "date": plan.date, "commit": wave.commit,
+                                          "source_date_epoch": epoch, "files": found}, indent=2) + "\n")
+    say(f"built {len(found)} files into {directory / 'svn'} (the build backends' output: {log})")
+    return WaveBuild(directory, wave.commit, found, False)
+
+
+@dataclass(frozen=True)
+class WaveRun:
+    build: WaveBuild
+    signed: tuple[str, ...]  # the .asc and .sha512 written or kept, under the wave's directory
+    staged: str  # the svn folder the files went to
+    revision: int | None  # its commit (None: every file was there with these bytes already)
+    tags: tuple[str, ...]  # created now
+    steps: tuple[str, ...]
+
+
+def _record(path: Path, **values: Any) -> None:
+    data = {**_recorded(path), **values}
+    write_atomic(path, json.dumps(data, indent=2) + "\n")
+
+
+def staged_files(plan: WavePlan, directory: Path) -> dict[str, Path]:
+    """Each file of the wave (with its .asc and .sha512) by its path under the project's dev folder
+    (`providers/apache_airflow_providers_http-6.3.1.tar.gz`), and where it is in the wave's directory."""
+    paths = [p for e in plan.entries for p in e.svn_dev]
+    paths += [plan.source_dev + suffix for suffix in ("", ".asc", ".sha512")]
+    return {p: directory / "svn" / p.rsplit("/", 1)[-1] for p in paths}
+
+
+def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
+    """What a wave's run did, for `--json`."""
+    return {"train": wave.plan.train, "date": wave.plan.date, "commit": wave.commit,
+            "steps": list(done.steps), "files": done.build.files, "signatures": list(done.signed),
+            "staged": done.staged, "revision": done.revision, "tags_created": list(done.tags),
+            "candidates": [f"{e.name} {e.candidate}" for e in wave.plan.entries]}
+
+
+def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
+    """Refuse, before anything starts (the sandbox included), a wave's run that is not carried out."""
+    plan = wave.plan
+    if config.train(plan.train).svn is not SvnLayout.FLAT:
+        raise RefusedError(f"train {plan.train} has a folder per release in svn: its run is not carried out "
+                           "yet (a flat train's wave is: svn = 'flat'); --dry-run shows its plan")
+    if not plan.entries:
+        raise RefusedError(f"nothing to release in train {plan.train}: no distribution changed since its "
+                           "last release (`--dry-run` shows why each one stays out)")
+
+
+def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
+             key: str = "") -> WaveRun:
+    """A provider wave's run as far as it is carried out: build, sign (a key in KEYS), stage the
+    files to svn dev (flat: side by side in the train's folder), tag each distribution's candidate
+    and the wave's commit. Each step is recorded in wave.json; a rerun keeps what is done."""
+    check_can_run(config, wave)
+    with _lock(config, wave.plan):
+        return _run_wave(config, wave, target, announce=announce, say=say, key=key)
+
+
+def _run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
+              key: str) -> WaveRun:
+    plan = wave.plan
+    train = config.train(plan.train)
+    steps = []
+    announce("build", "an sdist and a wheel of each distribution of the wave, and its source tarball")
+    built = _build_wave(config, wave, say=say)
+    steps.append("build")
+    record = built.directory / WAVE_RECORD
+    announce("sign", "X.asc and X.sha512 of every file, with a key listed in KEYS")
+    keys = built.directory / ".keys" / "KEYS"
+    keys.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(keys, svn.read_text(target.keys_url))
+    info = signing_key(key or target.signing_key, keys_file=keys, gnupghome=target.gnupghome)
+    entries = sign_files([built.directory / p for p in sorted(built.files)], built.directory,
+                         key=info.fingerprint, gnupghome=target.gnupghome)
+    _record(record, signed={e.path: e.sha512 for e in entries}, signer=info.fingerprint)
+    steps.append("sign")
+    announce("stage", f"commit the wave's files to svn dev ({train.svn.value})")
+    files = staged_files(plan, built.directory)
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise RefusedError(f"{missing[0]} is missing; build and sign the wave again")
+    folder = svn.join(target.svn_dev, config.name)
+    names = ", ".join(f"{e.name} {e.candidate}" for e in plan.entries)
+    revision = svn.put_files(folder, files, f"Stage the {plan.train} wave of {plan.date}: {names}")
+    say(f"{len(files)} files in {folder}/{train.svn_folder} "
+        + (f"(revision {revision})" if revision is not None else "(there already)"))
+    staged_at = _recorded(record).get("staged", {}).get("at") or datetime.now(timezone.utc).isoformat()
+    _record(record, staged={"url": folder, "revision": revision, "files": sorted(files), "at": staged_at})
+    steps.append("stage")
+    announce("tags", "each distribution's candidate tag and the wave's tag on the wave's commit")
+    created = []
+    wanted = [(e.tag, f"{e.name} {e.candidate}") for e in plan.entries]
+    if plan.wave_tag:
+        wanted.append((plan.wave_tag, f"the {plan.train} wave of {plan.date}"))
+    for tag, what in wanted:
+        if ensure_tag(config.root, tag, wave.commit, f"Release candidate: {what}"):
+            created.append(tag)
+    say(f"tagged {wave.commit[:12]}: {', '.join(tag for tag, _ in wanted)}")
+    _record(record, tags=[tag for tag, _ in wanted])
+    steps.append("tags")
+    return WaveRun(built, tuple(e.path for e in entries), f"{folder}/{train.svn_folder}", revision,
+                   tuple(created), tuple(steps))
+
+
+@dataclass(frozen=True)
+class WaveVote:
+    tally: Tally
+    plan: WavePlan  # the wave as promoted: without the excluded distributions
+    excluded: tuple[Skipped, ...]
+    record: Path
+
+
+def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: Path,
+                     closed_at: datetime | None, excluded: Mapping[str, str], say: Progress,
+                     now: datetime | None = None, reader: GitFacts | None = None) -> WaveVote:
+    """Count the votes on a staged wave by the ASF rules (open 72 hours from the staging, three binding
+    +1, more binding +1 than -1) and record the result with the distributions the PMC excluded, each
+    with its reason: the rest is what promotion ships, the excluded ones go to a later rc."""
+    if not config.votes:
+        raise RefusedError(f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted "
+                           "on, so there are no votes to count")
+    if train.vote != VotePolicy():
+        raise RefusedError(f"train {train.name} has a vote policy of its own ({train.vote.hours} hours, "
+                           f"{train.vote.binding} binding): counting it is not carried out yet")
+    path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
+    recorded = _recorded(path)
+    staged = recorded.get("staged") if isinstance(recorded.get("staged"), dict) else None
+    if not staged or not staged.get("at"):
+        raise RefusedError(f"{path.parent}: the {train.name} wave of {date} was never staged for a vote; "
+                           f"stage it first (invoke release --train {train.name} --date {date})")
+    wave = plan_train(config, train, date=date, ref=str(recorded["commit"]), reader=reader)
+    kept = exclude(wave.plan, excluded) if excluded else wave.plan
+    try:
+        text = votes.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RefusedError(f"cannot read the votes from {votes} ({exc}); give a plain-text file or an "
+                           "mbox export of the vote thread") from None
+    thread = parse_votes(text, candidate=f"{train.name} {date}", source=votes.name)
+    moment = utc(now or datetime.now(timezone.utc))
+    opened = utc(datetime.fromisoformat(str(staged["at"])))
+    opened = max(opened, utc(thread.opened)) if thread.opened else opened
+    tally = count_votes(thread.votes, binding_voters(config), opened=opened, closed_at=closed_at, now=moment,
+                        unread=thread.unread)
+    if tally.too_early:
+        raise RefusedError(f"the vote on the {train.name} wave of {date} was open {tally.hours_open:.1f} "
+                           f"hours (from {when(opened)} to {when(tally.closed)}); ASF votes stay open at "
+                           f"least 72 hours: wait until {when(earliest_close(opened))} or pass --closed-at")
+    with _lock(config, wave.plan):
+        _record_vote(path, tally, kept, votes)
+    say(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted; "
+        + (f"excluded: {', '.join(s.name for s in kept.excluded)}" if kept.excluded else "nothing excluded"))
+    return WaveVote(tally, kept, kept.excluded, path)
+
+
+def _record_vote(path: Path, tally: Tally, kept: WavePlan, votes: Path) -> None:
+    _record(path, vote={
+        "passed": tally.passed, "opened": tally.opened.isoformat(), "closed": tally.closed.isoformat(),
+        "binding": {v.voter: f"{v.value:+d}" if v.value else "0" for v in tally.binding},
+        "non_binding": {v.voter: f"{v.value:+d}" if v.value else "0" for v in tally.non_binding},
+        "reasons": list(tally.reasons), "source": str(votes), "source_sha512": sha512_of(votes),
+        "excluded": {s.name: s.reason for s in kept.excluded},
+        "promoted": [f"{e.name} {e.candidate}" for e in kept.entries]})

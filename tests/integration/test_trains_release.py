@@ -1,0 +1,147 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`invoke release --train` and `invoke build --train` on Airflow's own sources (tests/airflow_sources.py):
+the wave's dry run as the command prints it, what a run refuses, and a provider wave built with each
+provider's own backend, signed, staged flat to svn and tagged. No sandbox: git, the build backends,
+twine, a local svn repository and a throwaway key."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+from airflow_sources import copy_repo, git
+from conftest import REPO_ROOT
+from vote_fixtures import make_svn, shared_keyring, svn
+
+from tests.unit.test_trains import AIRFLOW
+
+pytestmark = pytest.mark.trains
+DATE = "2026-12-07"
+CHANGED = {"common-io": ("1.11.0", "1.11.1"), "ftp": ("3.16.1", "3.16.2"), "http": ("6.3.0", "6.3.1")}
+
+
+def run(cwd: Path, program: list[str], *args: str, profile: Path, gnupghome: Path | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "RELEASE_ROOT": str(cwd), "NO_COLOR": "1", "COLUMNS": "300",
+           **({"GNUPGHOME": str(gnupghome)} if gnupghome else {})}
+    return subprocess.run([*program, *args, "--profile", str(profile)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=600)
+
+
+def invoke(cwd: Path, *args: str, profile: Path, gnupghome: Path | None = None
+           ) -> subprocess.CompletedProcess[str]:
+    return run(cwd, [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT)], *args, profile=profile,
+               gnupghome=gnupghome)
+
+
+@pytest.fixture
+def profile(tmp_path: Path) -> Path:
+    """Airflow's two trains (docs/trains.md), as a profile beside the repository."""
+    path = tmp_path / "release.toml"
+    path.write_text(AIRFLOW)
+    return path
+
+
+def test_the_dry_run_of_the_provider_wave_prints_every_distribution(airflow_repo: Path, profile: Path
+                                                                    ) -> None:
+    found = invoke(airflow_repo, "release", "--train", "providers", "--dry-run", "--json", "--date", DATE,
+                   profile=profile)
+    assert found.returncode == 0, found.stderr
+    data = json.loads(found.stdout)
+    assert data["commit"] == git(airflow_repo, "rev-parse", "HEAD")
+    assert [(d["id"], d["previous"], d["candidate"], d["tags"]["candidate"], len(d["commits"]))
+            for d in data["distributions"]] == [
+        (ident, old, f"{new}rc1", f"providers-{ident}/{new}rc1", 2) for ident, (old, new) in CHANGED.items()]
+    assert data["distributions"][2]["svn"]["dev"][0] == (
+        "dev/apache-airflow/providers/apache_airflow_providers_http-6.3.1.tar.gz")
+    assert data["unchanged"] == ["apache-airflow-providers-imap", "apache-airflow-providers-sqlite"]
+    assert data["source_tarball"]["file"] == f"apache_airflow_providers-{DATE}-source.tar.gz"
+    # the console script prints the same wave as tables
+    shown = run(airflow_repo, [sys.executable, "-m", "release.cli.main"], "release", "--train", "providers",
+                "--dry-run", "--date", DATE, profile=profile)
+    assert shown.returncode == 0, shown.stderr
+    assert "Wave of train providers" in shown.stderr and "providers-http/6.3.1rc1" in shown.stderr
+    assert "read with 4 git commands" in shown.stderr
+
+
+def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: Path) -> None:
+    # the option checks before any git command are unit tests (tests/unit/cli/test_train_options.py)
+    for args, code, says in (
+            (("release", "--train", "core"), 6, "train core has a folder per release in svn"),
+            (("release", "--train", "providers", "--date", "7.12.2026", "--dry-run"), 1,
+             "--date '7.12.2026'")):
+        found = invoke(airflow_repo, *args, profile=profile)
+        assert found.returncode == code, found.stderr
+        assert says in found.stderr and "Traceback" not in found.stderr
+        assert len(found.stderr.strip().splitlines()) == 1, found.stderr
+    assert not (airflow_repo / "dist").exists()
+
+
+def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Path, tmp_path: Path) -> None:
+    """`invoke release --train providers` against a local svn repository and a throwaway key (no
+    sandbox: the registry and index are never reached by a wave's run)."""
+    root = copy_repo(airflow_repo, tmp_path / "airflow")
+    keyring = shared_keyring()
+    (tmp_path / "svn").mkdir()
+    repo = make_svn(tmp_path / "svn", "apache-airflow", keyring.keys_file.read_text())
+    profile = tmp_path / "release.toml"
+    profile.write_text(AIRFLOW.replace('mailing-list = "dev@airflow.apache.org"\n', (
+        'mailing-list = "dev@airflow.apache.org"\nregistry = "127.0.0.1:5999"\n'
+        'index = "https://upload.pypi.invalid/legacy/"\n'
+        f'svn-dev = "{repo.dev_url}"\nsvn-release = "{repo.release_url}"\n'
+        f'signing-key = "{keyring.fingerprint}"\n')))
+    built = invoke(root, "build", "--train", "providers", "--date", DATE, profile=profile)
+    assert built.returncode == 0, built.stderr
+    wave = root / "dist" / f"providers-{DATE}"
+    record = json.loads((wave / "wave.json").read_text())
+    names = [f"apache_airflow_providers_{i.replace('-', '_')}-{new}" for i, (_, new) in CHANGED.items()]
+    files = [f"apache_airflow_providers-{DATE}-source.tar.gz", *(f"{n}.tar.gz" for n in names),
+             *(f"{n}-py3-none-any.whl" for n in names)]
+    assert sorted(record["files"]) == sorted(f"svn/{f}" for f in files)
+    epoch = yaml.safe_load((root / "providers/http/provider.yaml").read_text()).get("source-date-epoch")
+    with tarfile.open(wave / "svn/apache_airflow_providers_http-6.3.1.tar.gz") as sdist:
+        assert {member.mtime for member in sdist.getmembers()} == {epoch}  # the provider's own, as Airflow's
+    found = invoke(root, "release", "--train", "providers", "--date", DATE, profile=profile,
+                   gnupghome=keyring.home)
+    assert found.returncode == 0, found.stderr
+    assert "7 files of the wave are built already" in found.stderr
+    listed = svn("list", f"{repo.dev_url}/apache-airflow/providers").split()
+    assert sorted(listed) == sorted(f + s for f in files for s in ("", ".asc", ".sha512"))
+    commit = git(root, "rev-parse", "HEAD")
+    tags = [f"providers-{i}/{new}rc1" for i, (_, new) in CHANGED.items()] + [f"providers/{DATE}"]
+    assert [git(root, "rev-parse", f"{tag}^{{commit}}") for tag in tags] == [commit] * 4
+    record = json.loads((wave / "wave.json").read_text())
+    assert record["commit"] == commit and record["signer"] == keyring.fingerprint and record["tags"] == tags
+    assert record["staged"]["revision"] is not None
+    again = invoke(root, "release", "--train", "providers", "--date", DATE, profile=profile,
+                   gnupghome=keyring.home)
+    assert again.returncode == 0, again.stderr
+    assert "(there already)" in again.stderr and "tagged nothing new" in again.stderr
+    # the vote, one provider excluded (staged four days ago, as far as the record says)
+    record["staged"]["at"] = "2026-12-03T10:00:00+00:00"
+    (wave / "wave.json").write_text(json.dumps(record))
+    votes = tmp_path / "votes.txt"
+    votes.write_text("".join(f"+1 {who} <{who}@apache.org> 2026-12-0{day}T09:00:00Z\n"
+                             for who, day in (("jane", 4), ("jarek", 5), ("kaxil", 7))))
+    pmc = 'binding-voters = ["jane", "jarek", "kaxil"]\n\n'
+    core = "[tool.release.trains.core]"
+    profile.write_text(profile.read_text().replace(core, pmc + core))
+    voted = invoke(root, "vote-result", "--train", "providers", "--date", DATE, "--votes", str(votes),
+                   "--exclude", "ftp", "--reason", "FTP passive mode regression", profile=profile)
+    assert voted.returncode == 0, voted.stderr
+    result = json.loads((wave / "wave.json").read_text())["vote"]
+    assert result["passed"] and result["excluded"] == {
+        "apache-airflow-providers-ftp": "FTP passive mode regression"}
+    assert result["promoted"] == ["apache-airflow-providers-common-io 1.11.1rc1",
+                                  "apache-airflow-providers-http 6.3.1rc1"]
+    # a later wave of the excluded one alone: its rc2
+    later = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "ftp",
+                   "--date", "2026-12-14", profile=profile)
+    assert later.returncode == 0, later.stderr
+    assert [d["candidate"] for d in json.loads(later.stdout)["distributions"]] == ["3.16.2rc2"]

@@ -1,0 +1,72 @@
+# SPDX-License-Identifier: Apache-2.0
+"""`--train`, `--only` and `--date` on `invoke release` and `invoke build`: what they refuse, each in
+one line with its exit code, before any git or build command runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from invoke.context import Context
+from invoke.exceptions import Exit
+
+from release import console
+from release.cli.collection import release as release_task
+from release.cli.vote import build as build_task
+from release.cli.vote import vote_result as vote_result_task
+from tests.unit.test_trains import AIRFLOW
+
+
+@pytest.fixture
+def airflow(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (tmp_path / "pyproject.toml").write_text(AIRFLOW)
+    monkeypatch.setenv("RELEASE_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def refused(task: object, monkeypatch: pytest.MonkeyPatch, **options: object) -> tuple[int, str]:
+    monkeypatch.setattr(console.err, "width", 300)
+    with console.err.capture() as captured, pytest.raises(Exit) as caught:
+        task(Context(), **options)  # type: ignore[operator]
+    return int(caught.value.code), captured.get().strip()
+
+
+@pytest.mark.parametrize("task", [release_task, build_task])
+def test_a_wave_takes_its_versions_from_the_tree_not_from_version(
+        task: object, airflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, said = refused(task, monkeypatch, train="providers", version="6.3.1")
+    assert code == 1 and said.startswith("error: --version goes without --train providers: each distribution")
+    assert "\n" not in said
+
+
+@pytest.mark.parametrize("task", [release_task, build_task])
+def test_only_and_date_go_with_a_train(task: object, airflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, said = refused(task, monkeypatch, version="3.3.3", only="http")
+    assert (code, said) == (1, "error: --only and --date go with --train NAME, a train of "
+                               "[tool.release.trains]")
+
+
+def test_an_unknown_train_names_the_ones_there_are(airflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, said = refused(release_task, monkeypatch, train="helm-chart", dry_run=True)
+    assert (code, said) == (2, "error: no train 'helm-chart' in [tool.release] trains (there are: core, "
+                               "providers)")
+
+
+def test_the_releases_own_train_without_trains_is_the_release_as_before(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.release]\nname = "sample-app"\npython = ["3.11"]\n')
+    monkeypatch.setenv("RELEASE_ROOT", str(tmp_path))
+    code, said = refused(release_task, monkeypatch, train="sample-app", dry_run=True)
+    assert (code, said) == (1, "error: --version is required, e.g. --version 1.10.6")
+
+
+def test_a_waves_vote_needs_votes_and_a_reason_for_each_exclusion(airflow: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    code, said = refused(vote_result_task, monkeypatch, train="providers", votes="votes.txt", exclude="ftp")
+    assert (code, said) == (1, "error: --exclude needs --reason: why the vote excluded them is recorded")
+    code, said = refused(vote_result_task, monkeypatch, train="providers", exclude="ftp", reason="broken")
+    assert code == 1 and said.startswith("error: --votes is required")
+    code, said = refused(vote_result_task, monkeypatch, version="3.3.3rc1", votes="v.txt", exclude="ftp")
+    assert code == 1 and said.startswith("error: --exclude and --reason go with --train NAME")
+    code, said = refused(vote_result_task, monkeypatch, train="providers", votes="v.txt", date="2026-12-07")
+    assert code == 6 and "the providers wave of 2026-12-07 was never staged for a vote" in said
