@@ -56,20 +56,22 @@ def command_check(command: SmokeCommand, version: str, exit_code: int, output: s
     return Check(name, True)
 
 
-def health_verdict(health: HealthCheck, version: str, found: Mapping[str, Any]) -> Check:
-    """Pure: the verdict on what the health watcher saw."""
+def health_verdict(health: HealthCheck, version: str, found: Mapping[str, Any],
+                   timeout_factor: int = 1) -> Check:
+    """Pure: the verdict on what the health watcher saw, within the timeout it was given."""
     name = f"health: {health.url}"
+    waited = health.timeout * timeout_factor
     if found.get("ok"):
         return Check(name, True)
     if found.get("exit") is not None:
         why = f"the server exited ({found['exit']}) after {found.get('seconds')}s"
     elif found.get("status") is None:
-        why = f"no answer within {health.timeout}s"
+        why = f"no answer within {waited}s"
     elif found.get("status") != 200:
-        why = f"HTTP {found['status']} after {health.timeout}s: {_short(str(found.get('body')))}"
+        why = f"HTTP {found['status']} after {waited}s: {_short(str(found.get('body')))}"
     else:
         want = expected_text(health.expect, version)
-        why = f"{want!r} not in the answer after {health.timeout}s: {_short(str(found.get('body')))}"
+        why = f"{want!r} not in the answer after {waited}s: {_short(str(found.get('body')))}"
     return Check(name, False, f"{why}; server log: {_short(str(found.get('log') or ''))}")
 
 
@@ -98,7 +100,7 @@ def run_health_check(engine: Engine, ref: str, health: HealthCheck, version: str
         output = _short(result.stdout + result.stderr)
         detail = f"the health watcher failed (exit {result.exit_code}): {output}"
         return Check(f"health: {health.url}", False, detail)
-    return health_verdict(health, version, found)
+    return health_verdict(health, version, found, timeout_factor)
 
 
 def app_checks(

@@ -251,7 +251,8 @@ def smoke_image(engine: Engine, ref: str, expect: Expected) -> SmokeReport:
         else:
             checks.append(_command_check(expect, ()))
     checks += app_checks(engine, ref, version=expect.version, commands=expect.smoke_commands,
-                         health=expect.health_check, timeout_factor=expect.timeout_factor)
+                         health=expect.health_check, platform=expect.platform or None,
+                         timeout_factor=expect.timeout_factor)
     return SmokeReport(ref, expect.image, tuple(checks), time.monotonic() - started, expect.platform,
                        platforms.timeout_note(expect.platform, expect.host or expect.platform))
 

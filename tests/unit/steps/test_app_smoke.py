@@ -72,6 +72,11 @@ def test_health_failures_say_why_and_show_the_server_log(found: dict[str, Any], 
     assert "server log:" in check.detail
 
 
+def test_health_failure_under_emulation_names_the_timeout_it_waited() -> None:
+    check = health_verdict(HEALTH, VERSION, {"ok": False, "status": None}, timeout_factor=10)
+    assert "no answer within 600s" in check.detail
+
+
 def test_health_passes_when_the_watcher_saw_it() -> None:
     assert health_verdict(HEALTH, VERSION, {"ok": True, "status": 200}).ok
 
