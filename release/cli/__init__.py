@@ -24,7 +24,7 @@ from release.cli.support import (
     reports_errors,
     required_version,
 )
-from release.errors import ReleaseError
+from release.errors import PreflightError, ReleaseError
 from release.pipeline import images as image_jobs
 from release.pipeline import release as pipeline
 from release.pipeline.connect import clients_for
@@ -35,7 +35,8 @@ from release.versions import parse_version
 @task(
     help={
         "version": VERSION_HELP,
-        "dry-run": "show the plan (steps, files, uploads, tags, what would move); reads only, starts nothing",
+        "dry-run": "show the plan (steps, files, uploads, tags, what would move) and every problem a "
+                   "real run would refuse (exit 6 if any); reads only, starts nothing",
         "json": "print the plan (or the release report) as JSON on stdout",
         "profile": PROFILE_HELP,
         "python": "comma-separated flavours (default: all); aliases move only for a full release",
@@ -58,11 +59,16 @@ def release(
     options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
     found = pipeline.declared_version(config)
     if dry_run:
-        plan = pipeline.dry_run_plan(config, wanted, options, declared=found)
+        plan, problems = pipeline.dry_run(config, wanted, options, declared=found)
         if json:
-            console.print_json(plan.to_json())
+            console.print_json({**plan.to_json(), "problems": [p.to_json() for p in problems]})
         else:
             show.show_plan(plan)
+        show.show_problems(problems)
+        if problems:
+            many = "s" if len(problems) > 1 else ""
+            raise PreflightError(f"the dry run found {len(problems)} problem{many} a real run of {wanted} "
+                                 "would refuse (above); fix them and run it again")
         return
     target = connect_target(config, options.flavours, options.platforms)
     clients = clients_for(target)

@@ -29,9 +29,12 @@ from release.adapters import svn
 from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError
+from release.pipeline import preflight as preflight_facts
 from release.pipeline.connect import Target, clients_for, connect
 from release.pipeline.images import image_job, ship
 from release.pipeline.state import observe, observe_or_empty
+from release.plan.preflight import Options as PreflightOptions
+from release.plan.preflight import Problem, preflight
 from release.plan.provenance import lookaside_url
 from release.plan.release import (
     Mode,
@@ -509,17 +512,34 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
                  declared: tuple[str, str] | None = None, mode: Mode = Mode.RELEASE) -> ReleasePlan:
     """The same plan, reading only: services that are down are not started; the plan then assumes
     an empty registry and index and says why in its warnings."""
+    return _dry_run(config, version, options, declared=declared, mode=mode)[0]
+
+
+def dry_run(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
+            declared: tuple[str, str] | None = None) -> tuple[ReleasePlan, tuple[Problem, ...]]:
+    """`invoke release --dry-run`: the plan, and every problem a real run would refuse (the
+    preflight), found at once and before anything starts."""
+    plan, state, target = _dry_run(config, version, options, declared=declared, mode=Mode.RELEASE)
+    facts = preflight_facts.gather(config, version, state, target, sign_with=options.sign_with)
+    return plan, preflight(config, version, facts,
+                           PreflightOptions(flavours=plan.flavours, allow_dirty=options.allow_dirty))
+
+
+def _dry_run(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
+             declared: tuple[str, str] | None, mode: Mode) -> tuple[ReleasePlan, TargetState, Target | None]:
+    target: Target | None
     try:
         target = connect(config, start=False)
     except ReleaseError as exc:
-        state, registry = TargetState(unreachable=str(exc).rstrip(".")), config.registry
+        target, state, registry = None, TargetState(unreachable=str(exc).rstrip(".")), config.registry
     else:
         clients = clients_for(target)
         state, _ = observe_or_empty(config, version, clients)
         registry = target.registry
-    return plan_release(config, version, state, registry=registry, flavours=options.flavours,
+    plan = plan_release(config, version, state, registry=registry, flavours=options.flavours,
                         declared=declared, platforms=options.platforms, mode=mode,
                         versions=own_versions(config, version))
+    return plan, state, target
 
 
 def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
