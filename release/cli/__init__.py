@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from invoke.collection import Collection
 from invoke.context import Context
 from invoke.tasks import task
@@ -45,18 +47,21 @@ from release.versions import parse_version
         "sign-with": "the gpg key to sign with, instead of [tool.release] signing-key",
         "force": "comma-separated immutable tags you deliberately allow to be overwritten",
         "allow-dirty": "build even though tracked files have uncommitted changes",
+        "restart": "HEAD moved since dist/<V>/ was built and nothing of it is published: move that build "
+                   "aside and release HEAD instead",
     }
 )
 @reports_errors
 def release(
     c: Context, version: str = "", dry_run: bool = False, json: bool = False, profile: str = "",
     python: str = "", jobs: int = 0, sign_with: str = "", force: str = "", allow_dirty: bool = False,
-    platform: str = "",
+    platform: str = "", restart: bool = False,
 ) -> None:
     """Build, sign, stage, build images, smoke, publish and alias one release."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
-    options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
+    options = dataclasses.replace(options_for(config, python, jobs, sign_with, force, allow_dirty, platform),
+                                  restart=restart)
     found = pipeline.declared_version(config)
     if dry_run:
         plan, problems = pipeline.dry_run(config, wanted, options, declared=found)
@@ -70,6 +75,9 @@ def release(
             raise PreflightError(f"the dry run found {len(problems)} problem{many} a real run of {wanted} "
                                  "would refuse (above); fix them and run it again")
         return
+    if restart:
+        pipeline.start_over(config, wanted, console.progress)
+    pipeline.check_one_commit(config, wanted, allow_dirty=allow_dirty)  # before the sandbox starts
     target = connect_target(config, options.flavours, options.platforms)
     clients = clients_for(target)
     plan = pipeline.make_plan(config, wanted, target, options, declared=found, clients=clients)

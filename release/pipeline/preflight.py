@@ -13,14 +13,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from release import locks
 from release.adapters import docker_config, git, gpg, svn
 from release.adapters import index as index_adapter
 from release.config import SANDBOX, ReleaseConfig
-from release.errors import ReleaseError
+from release.errors import RefusedError, ReleaseError
 from release.pipeline.connect import Target
-from release.plan.preflight import Facts
+from release.plan.preflight import Facts, read_from_tree
 from release.plan.project import ProjectFiles, requires_python
 from release.plan.release import TargetState
+from release.progress import Progress
 from release.record import ReleaseRecord, load_record, release_dir
 from release.sandbox.base_images import SANDBOX_SUITES
 from release.steps.notes import notes_of
@@ -32,6 +34,7 @@ else:  # pragma: no cover - the images carry Python 3.9
     import tomli as tomllib
 
 HEAD_BYTES = 8192  # what the PMC checks read of each file (licences.is_binary's window)
+RESTARTED = ".restarted"  # under dist/: releases started over from another commit (--restart)
 PUBLISHING_STEPS = ("stage", "images", "push", "upload", "aliases", "constraints", "attest", "provenance")
 
 
@@ -113,13 +116,16 @@ def _key_facts(config: ReleaseConfig, target: Target | None, sign_with: str) -> 
 
 
 def gather(config: ReleaseConfig, version: ReleaseVersion, state: TargetState, target: Target | None, *,
-           sign_with: str = "") -> Facts:
+           sign_with: str = "", restart: bool = False) -> Facts:
     """Every fact the preflight of `version` needs. `target` is None when the sandbox is not
-    running: what only it could say (the sandbox's key and KEYS) is left unknown."""
+    running: what only it could say (the sandbox's key and KEYS) is left unknown. With `restart`
+    a build of which nothing is published is as good as gone (--restart moves it aside)."""
     root = config.root
     head = git.commit_of(root)
     record = load_record(release_dir(root, str(version)), str(version))
     recorded = record.build.commit if record.build else ""
+    if restart and not published(record):
+        recorded = ""
     tags = {name: commit for name in (str(version), str(version.final))
             if (commit := git.tag_commit(root, name))}
     registry = target.registry if target is not None else config.registry
@@ -131,6 +137,44 @@ def gather(config: ReleaseConfig, version: ReleaseVersion, state: TargetState, t
         index_credentials=config.index == SANDBOX or index_adapter.has_credentials(config.index, os.environ),
         released=state.released, tags=tags, sandbox_pythons=tuple(SANDBOX_SUITES),
     )
+
+
+def commit_facts(config: ReleaseConfig, version: ReleaseVersion) -> Facts:
+    """What a real run checks before any step so that everything comes from one commit (cheap:
+    git only): HEAD, the recorded commit, tracked changes, which of the files read from the
+    working tree the commit holds."""
+    root = config.root
+    head = git.commit_of(root)
+    record = load_record(release_dir(root, str(version)), str(version))
+    recorded = record.build.commit if record.build else ""
+    commit = recorded or head
+    files = frozenset(p for p in read_from_tree(config) if git.has_file(root, commit, p))
+    return Facts(head=head, recorded=recorded, published=published(record),
+                 changed=tuple(git.changed_files(root)), files=files)
+
+
+def start_over(config: ReleaseConfig, version: ReleaseVersion, say: Progress) -> None:
+    """`--restart`: a release built from a commit HEAD has left, of which nothing went out, is moved
+    aside (dist/.restarted/<V>-<commit>) so the run builds it again from HEAD."""
+    root = config.root
+    directory = release_dir(root, str(version))
+    record = load_record(directory, str(version))
+    head = git.commit_of(root)
+    if record.build is None or record.build.commit == head:
+        say(f"--restart: nothing to start over, dist/{version}/ holds no build of another commit")
+        return
+    old = record.build.commit
+    if published(record):
+        raise RefusedError(f"--restart: part of {version} built from {old[:12]} is published already; finish "
+                           f"it from that commit (git checkout {old[:12]}) or release a new version")
+    aside = root / "dist" / RESTARTED / f"{version}-{old[:12]}"
+    with locks.release_run(directory, str(version)):
+        aside.mkdir(parents=True, exist_ok=True)
+        for entry in directory.iterdir():
+            if entry.name != locks.RELEASE_LOCK:
+                entry.rename(aside / entry.name)
+    say(f"--restart: dist/{version}/ (built from {old[:12]}) moved to {aside}; {version} starts over from "
+        f"{head[:12]}")
 
 
 def _has_registry_credentials(registry: str) -> bool:

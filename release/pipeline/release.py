@@ -32,9 +32,10 @@ from release.errors import ConfigError, RefusedError, ReleaseError
 from release.pipeline import preflight as preflight_facts
 from release.pipeline.connect import Target, clients_for, connect
 from release.pipeline.images import image_job, ship
+from release.pipeline.preflight import start_over as start_over
 from release.pipeline.state import observe, observe_or_empty
 from release.plan.preflight import Options as PreflightOptions
-from release.plan.preflight import Problem, preflight
+from release.plan.preflight import Problem, one_commit, preflight
 from release.plan.provenance import lookaside_url
 from release.plan.release import (
     Mode,
@@ -84,6 +85,7 @@ class RunOptions:
     sign_with: str = ""
     force: frozenset[str] = frozenset()
     allow_dirty: bool = False
+    restart: bool = False  # a release built from a commit HEAD has left, nothing published: build it again
 
 
 @dataclass
@@ -435,6 +437,8 @@ def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: R
     """Run every step of `plan` in order, every step through `clients` (default: the target's); a
     failing step stops the run, and a rerun resumes."""
     check_can_run(plan, config)
+    if plan.mode is Mode.RELEASE:
+        check_one_commit(config, plan.version, allow_dirty=options.allow_dirty)
     run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)),
               clients or clients_for(target))
     with locks.release_run(run.directory, str(plan.version)):
@@ -462,6 +466,15 @@ def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
     if plan.mode is Mode.RELEASE and record.promotion is not None:
         raise RefusedError(f"{version} was promoted from {record.promotion.from_rc}: ship the voted files "
                            f"with invoke publish --version {version} (a release would build them again)")
+
+
+def check_one_commit(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool = False) -> None:
+    """Refuse, before any step, a run that would mix commits: HEAD moved since the build, or the
+    Dockerfile, the config or what they name differing from the release's commit."""
+    facts = preflight_facts.commit_facts(config, version)
+    problems = one_commit(config, version, facts, allow_dirty=allow_dirty)
+    if problems:
+        raise RefusedError("; ".join(p.line for p in problems))
 
 
 def publish_mode(config: ReleaseConfig, version: ReleaseVersion) -> Mode:
@@ -520,7 +533,8 @@ def dry_run(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions,
     """`invoke release --dry-run`: the plan, and every problem a real run would refuse (the
     preflight), found at once and before anything starts."""
     plan, state, target = _dry_run(config, version, options, declared=declared, mode=Mode.RELEASE)
-    facts = preflight_facts.gather(config, version, state, target, sign_with=options.sign_with)
+    facts = preflight_facts.gather(config, version, state, target, sign_with=options.sign_with,
+                                   restart=options.restart)
     return plan, preflight(config, version, facts,
                            PreflightOptions(flavours=plan.flavours, allow_dirty=options.allow_dirty))
 
@@ -545,6 +559,8 @@ def _dry_run(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions
 def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
                 announce: Announce, say: Progress, mode: Mode = Mode.RELEASE) -> ReleaseReport:
     """Plan `version` against the target as it stands, then execute that plan."""
+    if options.restart:
+        start_over(config, version, say)
     clients = clients_for(target)
     return execute(make_plan(config, version, target, options, mode=mode, clients=clients), config, target,
                    options, announce=announce, say=say, clients=clients)

@@ -29,6 +29,7 @@ class Check(str, Enum):
     MOVED = "head-moved"
     CHANGELOG = "changelog"
     DOCKERFILE = "dockerfile"
+    NOT_COMMITTED = "not-committed"
     BASE_IMAGE = "base-image"
     REQUIRES_PYTHON = "requires-python"
     SOURCES = "pmc-checks"
@@ -136,10 +137,44 @@ def _changelog(facts: Facts) -> list[Problem]:
 
 
 def _dockerfile(config: ReleaseConfig, facts: Facts) -> list[Problem]:
-    if not config.dockerfile or not facts.files or config.dockerfile in facts.files:
+    if not facts.files:
         return []
-    return [Problem(Check.DOCKERFILE, f"dockerfile = {config.dockerfile!r} is not in the commit",
-                    "commit it, or remove the key to build with the Dockerfile release-pipeline ships")]
+    found = []
+    if config.dockerfile and config.dockerfile not in facts.files:
+        found.append(Problem(Check.DOCKERFILE, f"dockerfile = {config.dockerfile!r} is not in the commit",
+                             "commit it, or leave the key out to build with the Dockerfile release-pipeline "
+                             "ships"))
+    for key, path in (("entrypoint", config.entrypoint), ("constraints", config.constraints)):
+        if path and path not in facts.files:
+            found.append(Problem(Check.NOT_COMMITTED, f"{key} = {path!r} is not in the commit",
+                                 "commit it: the images are built from the release's commit"))
+    return found
+
+
+def read_from_tree(config: ReleaseConfig) -> tuple[str, ...]:
+    """The files of the repository a run reads from the working tree rather than from the commit:
+    the config, and what it names for the images. They must be the commit's, unchanged."""
+    return tuple(p for p in ("pyproject.toml", config.dockerfile, config.entrypoint, config.constraints) if p)
+
+
+def one_commit(config: ReleaseConfig, version: ReleaseVersion, facts: Facts, *,
+               allow_dirty: bool = False) -> tuple[Problem, ...]:
+    """What a real run refuses before any step so that everything comes from the release's one
+    commit: HEAD moved since the build, or a file it reads from the working tree changed or not
+    committed (the Dockerfile, the config, the entrypoint, the constraints). `facts.files` need
+    only hold those files that are in the commit."""
+    found: list[Problem] = []
+    if facts.recorded and facts.head and facts.recorded != facts.head:
+        found.append(moved_problem(version, facts.recorded, facts.head, published=facts.published))
+    read = read_from_tree(config)
+    changed = [p for p in read if p in facts.changed]
+    if changed and not allow_dirty:
+        found.append(Problem(Check.DIRTY, f"{', '.join(changed)} changed since {commit_of(facts)[:12]}",
+                             "commit the change and release the new commit, or undo it (git checkout -- "
+                             f"{' '.join(changed)}): the images and the config come from the release's "
+                             "commit"))
+    found += _dockerfile(config, facts)
+    return tuple(found)
 
 
 def serves(base_image: str, registry: str) -> bool:

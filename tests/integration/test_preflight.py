@@ -15,7 +15,10 @@ import pytest
 from conftest import REPO_ROOT, git, make_sample_repo
 
 from release.adapters import gpg
+from release.config import load_config
+from release.pipeline.release import start_over
 from release.record import BuildInfo, load_record, release_dir
+from release.versions import parse_version
 
 
 def dry_run(root: Path, version: str, *, env: dict[str, str] | None = None
@@ -126,3 +129,55 @@ def test_the_dry_run_names_what_is_wrong_with_the_target(tmp_path: Path,
     assert any("docker login 127.0.0.1:9" in line for line in found["credentials"])
     assert any("TWINE_PASSWORD" in line for line in found["credentials"])
     assert tagged[:12] in found["tagged"][0] and built[:12] in found["tagged"][0]
+
+
+def release(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "RELEASE_ROOT": str(root), "NO_COLOR": "1", "COLUMNS": "400"}
+    return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), "release", *args],
+                          cwd=root, env=environ, capture_output=True, text=True, timeout=300)
+
+
+def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 6, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]
+
+
+def test_a_rerun_after_head_moved_says_so_before_anything_starts(tmp_path: Path) -> None:
+    root = make_sample_repo(tmp_path / "sample")
+    built = git(root, "rev-parse", "HEAD")
+    record = load_record(release_dir(root, "1.10.6"), "1.10.6")
+    record.set_build(BuildInfo(built, 0, "sample_app/__init__.py", "1.10.6"))
+    (root / "README.md").write_text("# Sample\n\na fix\n")
+    head = commit(root, "a fix after the build")
+    line = one_error_line(release(root, "--version", "1.10.6"))
+    assert f"was built from {built[:12]}, HEAD is now {head[:12]}" in line and "--restart" in line
+    assert not (root / ".release").exists()  # refused before the sandbox started
+
+    record.step_done("images")  # something of it went out: it cannot start over
+    line = one_error_line(release(root, "--version", "1.10.6", "--restart"))
+    assert "published already" in line and f"git checkout {built[:12]}" in line
+
+    del record.steps["images"]
+    record.save()
+    said: list[str] = []
+    start_over(load_config(root), parse_version("1.10.6"), lambda line: said.append(str(line)))
+    aside = root / "dist" / ".restarted" / f"1.10.6-{built[:12]}"
+    assert load_record(aside, "1.10.6").build is not None
+    assert load_record(release_dir(root, "1.10.6"), "1.10.6").build is None
+    assert any("starts over from" in line for line in said)
+
+
+def test_a_dockerfile_changed_since_the_commit_is_refused(tmp_path: Path) -> None:
+    root = make_sample_repo(tmp_path / "sample")
+    (root / "Dockerfile").write_text("FROM scratch\n")
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace("[tool.release]\n",
+                                                       '[tool.release]\ndockerfile = "Dockerfile"\n'))
+    git(root, "add", "-A")
+    commit(root, "a Dockerfile of its own")
+    (root / "Dockerfile").write_text("FROM scratch\nLABEL edited=yes\n")
+    line = one_error_line(release(root, "--version", "1.10.6"))
+    assert "Dockerfile changed since" in line and "git checkout -- Dockerfile" in line
+    assert not (root / ".release").exists()

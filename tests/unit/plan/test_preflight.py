@@ -10,7 +10,16 @@ from typing import Any
 import pytest
 
 from release.config import ReleaseConfig, parse_config
-from release.plan.preflight import Check, Facts, Options, Problem, preflight, serves
+from release.plan.preflight import (
+    Check,
+    Facts,
+    Options,
+    Problem,
+    one_commit,
+    preflight,
+    read_from_tree,
+    serves,
+)
 from release.versions import parse_version
 
 HEAD, OLD = "a" * 40, "b" * 40
@@ -163,3 +172,29 @@ def test_every_problem_is_found_at_once() -> None:
                     tags={"1.2.0": OLD})
     assert [p.check for p in problems(facts)] == [Check.DIRTY, Check.CHANGELOG, Check.REQUIRES_PYTHON,
                                                   Check.TAGGED]
+
+
+# --- one commit: what a real run refuses before any step ------------------------------------------
+
+
+def test_a_rerun_after_head_moved_is_refused_in_one_line() -> None:
+    found = one_commit(config(), parse_version("1.2.0"), replace(CLEAN, recorded=OLD))
+    assert [p.check for p in found] == [Check.MOVED] and "--restart" in found[0].fix
+    published = one_commit(config(), parse_version("1.2.0"), replace(CLEAN, recorded=OLD, published=True))
+    assert "--restart" not in published[0].fix and "release a new version" in published[0].fix
+    assert one_commit(config(), parse_version("1.2.0"), replace(CLEAN, recorded=HEAD)) == ()
+
+
+def test_the_files_read_from_the_tree_must_be_the_commits() -> None:
+    conf = config(dockerfile="Dockerfile", entrypoint="docker/entry.sh")
+    assert read_from_tree(conf) == ("pyproject.toml", "Dockerfile", "docker/entry.sh")
+    committed = replace(CLEAN, files=frozenset(read_from_tree(conf)))
+    assert one_commit(conf, parse_version("1.2.0"), committed) == ()
+    edited = one_commit(conf, parse_version("1.2.0"), replace(committed, changed=("Dockerfile", "app.py")))
+    assert [p.check for p in edited] == [Check.DIRTY]
+    assert edited[0].what.startswith("Dockerfile changed since") and "app.py" not in edited[0].what
+    assert one_commit(conf, parse_version("1.2.0"), replace(committed, changed=("Dockerfile",)),
+                      allow_dirty=True) == ()
+    untracked = one_commit(conf, parse_version("1.2.0"), replace(CLEAN, files=frozenset({"pyproject.toml"})))
+    assert [p.check for p in untracked] == [Check.DOCKERFILE, Check.NOT_COMMITTED]
+    assert "docker/entry.sh" in untracked[1].what
