@@ -25,6 +25,7 @@ from release.plan.release import TargetState
 from release.progress import Progress
 from release.record import ReleaseRecord, load_record, release_dir
 from release.sandbox.base_images import SANDBOX_SUITES
+from release.steps.build import find_declared_version
 from release.steps.notes import notes_of
 from release.versions import ReleaseVersion
 
@@ -86,8 +87,10 @@ def _commit_facts(config: ReleaseConfig, version: ReleaseVersion, commit: str) -
             changelog_error = str(exc).rstrip(".")
         heads = _heads(tree)
         main = tree / config.main.path if config.main.path != "." else tree
+        declared = find_declared_version(main, config.name)
         return {"files": frozenset(heads), "heads": heads, "changelog_error": changelog_error,
-                "requires_python": _requires_python(main)}
+                "requires_python": _requires_python(main),
+                "declared": (declared.value, declared.file) if declared else None}
 
 
 def _key_facts(config: ReleaseConfig, target: Target | None, sign_with: str) -> dict[str, Any]:

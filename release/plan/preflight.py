@@ -27,6 +27,7 @@ class Check(str, Enum):
 
     DIRTY = "dirty-tree"
     MOVED = "head-moved"
+    VERSION = "version"
     CHANGELOG = "changelog"
     DOCKERFILE = "dockerfile"
     NOT_COMMITTED = "not-committed"
@@ -62,6 +63,7 @@ class Facts:
     recorded: str = ""  # the commit dist/<V>/release.json says the release was built from ("": none yet)
     published: bool = False  # the record says something went out (images pushed, files uploaded, staged)
     changed: tuple[str, ...] = ()  # tracked files with uncommitted changes
+    declared: tuple[str, str] | None = None  # (version, file) the commit declares for the main distribution
     changelog_error: str = ""  # why the build would refuse the changelog of the commit ("" : it reads)
     files: frozenset[str] = frozenset()  # every path in the commit a run builds from
     requires_python: str = ""  # the main distribution's Requires-Python in that commit
@@ -89,6 +91,7 @@ def preflight(config: ReleaseConfig, version: ReleaseVersion, facts: Facts,
     flavours = options.flavours or config.python
     found: list[Problem] = []
     found += _tree(facts, version, options)
+    found += _declared(version, facts)
     found += _changelog(facts)
     found += _dockerfile(config, facts)
     found += _base_images(config, flavours, facts)
@@ -127,6 +130,14 @@ def moved_problem(version: ReleaseVersion, recorded: str, head: str, *, publishe
         fix = (f"finish it as recorded (git checkout {recorded[:12]}, run again), or start over from HEAD "
                "with --restart (nothing of it is published yet)")
     return Problem(Check.MOVED, what, fix)
+
+
+def _declared(version: ReleaseVersion, facts: Facts) -> list[Problem]:
+    if facts.declared is None or version.accepts_declared(facts.declared[0]):
+        return []
+    value, where = facts.declared
+    return [Problem(Check.VERSION, f"the commit declares version {value} in {where}, not {version}",
+                    f"set it to {version.voted} and commit it")]
 
 
 def _changelog(facts: Facts) -> list[Problem]:

@@ -67,6 +67,12 @@ def test_head_moved_since_the_build_says_which_commit_and_what_to_do(published: 
     assert ("--restart" in found.fix) is not published
 
 
+def test_a_declared_version_that_is_not_the_release() -> None:
+    found = only(problems(replace(CLEAN, declared=("1.1.0", "app/__init__.py"))), Check.VERSION)
+    assert "1.1.0 in app/__init__.py, not 1.2.0" in found.what and "set it to 1.2.0" in found.fix
+    assert problems(replace(CLEAN, declared=("1.2.0", "app/__init__.py")), "1.2.0rc1") == ()
+
+
 def test_an_unreadable_changelog_section_is_named() -> None:
     error = "CHANGELOG.md has no section for 1.2.0; add one"
     found = only(problems(replace(CLEAN, changelog_error=error)), Check.CHANGELOG)
