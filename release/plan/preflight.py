@@ -133,7 +133,14 @@ def moved_problem(version: ReleaseVersion, recorded: str, head: str, *, publishe
 
 
 def _declared(version: ReleaseVersion, facts: Facts) -> list[Problem]:
-    if facts.declared is None or version.accepts_declared(facts.declared[0]):
+    if facts.declared is None:
+        if not facts.files:  # the commit was not read
+            return []
+        return [Problem(Check.VERSION, "the commit declares no version the build can find ([project] "
+                        "version, __version__ in the package, version= in setup.py)",
+                        f"declare {version.voted} in one of them (a version from git tags cannot be released "
+                        "yet)")]
+    if version.accepts_declared(facts.declared[0]):
         return []
     value, where = facts.declared
     return [Problem(Check.VERSION, f"the commit declares version {value} in {where}, not {version}",

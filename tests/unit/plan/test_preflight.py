@@ -24,7 +24,7 @@ from release.versions import parse_version
 
 HEAD, OLD = "a" * 40, "b" * 40
 HEADER = b"# SPDX-License-Identifier: Apache-2.0\nprint(1)\n"
-CLEAN = Facts(head=HEAD, files=frozenset({"LICENSE", "NOTICE", "app.py"}),
+CLEAN = Facts(head=HEAD, declared=("1.2.0", "app.py"), files=frozenset({"LICENSE", "NOTICE", "app.py"}),
               heads={"LICENSE": b"Apache License", "NOTICE": b"Apache app", "app.py": HEADER},
               requires_python=">=3.9", signing_key="F" * 40, keys=frozenset({"F" * 40}),
               sandbox_pythons=("3.9", "3.11", "3.13", "3.14"))
@@ -71,6 +71,9 @@ def test_a_declared_version_that_is_not_the_release() -> None:
     found = only(problems(replace(CLEAN, declared=("1.1.0", "app/__init__.py"))), Check.VERSION)
     assert "1.1.0 in app/__init__.py, not 1.2.0" in found.what and "set it to 1.2.0" in found.fix
     assert problems(replace(CLEAN, declared=("1.2.0", "app/__init__.py")), "1.2.0rc1") == ()
+    from_tags = only(problems(replace(CLEAN, declared=None)), Check.VERSION)
+    assert "declares no version" in from_tags.what and "git tags" in from_tags.fix
+    assert problems(replace(CLEAN, declared=None, files=frozenset())) == ()  # the commit was not read
 
 
 def test_an_unreadable_changelog_section_is_named() -> None:
