@@ -296,8 +296,10 @@ def has_credentials(upload_url: str, environ: Mapping[str, str]) -> bool:
         import keyring
     except ImportError:
         return False
-    username = environ.get("TWINE_USERNAME") or "__token__"
+    username = environ.get("TWINE_USERNAME")
     try:
-        return bool(keyring.get_password(upload_url, username))
-    except Exception:
+        if username:
+            return bool(keyring.get_password(upload_url, username))
+        return keyring.get_credential(upload_url, None) is not None  # as twine asks without a username
+    except Exception:  # any keyring backend failure means: no password found
         return False
