@@ -67,12 +67,15 @@ def _requires_python(tree: Path) -> str:
         setup_py=setup_py.read_text(encoding="utf-8", errors="replace") if setup_py.is_file() else ""))
 
 
-def _heads(tree: Path) -> dict[str, bytes]:
+def _files(tree: Path) -> list[Path]:
+    return [p for p in sorted(tree.rglob("*")) if p.is_file() and not p.is_symlink()]
+
+
+def _heads(tree: Path, files: list[Path]) -> dict[str, bytes]:
     found = {}
-    for path in sorted(tree.rglob("*")):
-        if path.is_file() and not path.is_symlink():
-            with open(path, "rb") as handle:
-                found[path.relative_to(tree).as_posix()] = handle.read(HEAD_BYTES)
+    for path in files:
+        with open(path, "rb") as handle:
+            found[path.relative_to(tree).as_posix()] = handle.read(HEAD_BYTES)
     return found
 
 
@@ -85,10 +88,13 @@ def _commit_facts(config: ReleaseConfig, version: ReleaseVersion, commit: str) -
             notes_of(tree, config, str(version.in_tree))
         except ReleaseError as exc:
             changelog_error = str(exc).rstrip(".")
-        heads = _heads(tree)
+        files = _files(tree)
+        # the PMC checks read each file's head: only for a candidate that gets them
+        heads = _heads(tree, files) if version.is_prerelease and config.checks_sources else {}
         main = tree / config.main.path if config.main.path != "." else tree
         declared = find_declared_version(main, config.name)
-        return {"files": frozenset(heads), "heads": heads, "changelog_error": changelog_error,
+        return {"files": frozenset(p.relative_to(tree).as_posix() for p in files), "heads": heads,
+                "changelog_error": changelog_error,
                 "requires_python": _requires_python(main),
                 "declared": (declared.value, declared.file) if declared else None}
 
