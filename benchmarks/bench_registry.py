@@ -113,9 +113,14 @@ def _put_tags(registry: str, repository: str, names: list[tuple[str, Manifest]])
 
 def _dry_run_command(root: Path, version: str) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "release.cli.main", "release", "--version", version, "--dry-run",
-                    "--json"], cwd=root, check=True, capture_output=True)
-    return time.perf_counter() - started
+    result = subprocess.run([sys.executable, "-m", "release.cli.main", "release", "--version", version,
+                             "--dry-run", "--json"], cwd=root, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    # 6: the preflight found what a real run would refuse (the tree is not at `version`): timed all the same
+    if result.returncode not in {0, 6}:
+        raise RuntimeError(f"the dry run of {version} failed (exit {result.returncode}): "
+                           f"{result.stderr[-2000:]}")
+    return seconds
 
 
 def bench_scale(bench: Bench) -> None:

@@ -74,7 +74,7 @@ RESERVED_BUILD_ARGS = frozenset({
     "IMAGE_TITLE", "IMAGE_VERSION", "IMAGE_SOURCE", "IMAGE_LICENSES", "IMAGE_VENDOR",
     "IMAGE_REVISION", "IMAGE_CREATED", "IMAGE_SBOM",
     "WHEEL_SHA256", "INSTALL_FROM", "PACKAGE", "CONSTRAINTS", "PIP_INDEX_URL", "INPUT_HASH",
-    "ENTRYPOINT_SCRIPT",
+    "ENTRYPOINT_SCRIPT", "DEFAULT_COMMAND", "EXPOSE_PORTS", "VENV_OWNER",
 })
 # Build args the pipeline always sets, with a default that `build-args` may override.
 DEFAULT_BUILD_ARGS: Mapping[str, str] = MappingProxyType({"INSTALLER": "uv"})
@@ -154,6 +154,9 @@ class ReleaseConfig:
     constraints: str = ""
     extras: tuple[str, ...] = ()
     app_command: tuple[str, ...] = ()
+    default_command: tuple[str, ...] = ()  # what `docker run IMAGE` runs; (): a shell
+    expose: tuple[str, ...] = ()  # the image's EXPOSEd ports, `8001` or `8001/udp`
+    writable_venv: bool = False  # the image's user may install into /opt/venv (plugins at run time)
     uid: int = 50000
     dockerfile: str = ""  # the project's own Dockerfile; "": the one release-pipeline ships (release/image/)
     changelog: str | None = None  # None: looked for (CHANGELOG.md, CHANGES.rst, ...); "": none kept
@@ -297,6 +300,9 @@ _KEYS: dict[str, tuple[str, type | tuple[type, ...], str]] = {
     "constraints": ("constraints", str, "a constraints file path"),
     "extras": ("extras", list, "a list of extras"),
     "app-command": ("app_command", list, "a command list run in smoke tests"),
+    "default-command": ("default_command", list, "the image's default command, a list of strings"),
+    "expose": ("expose", list, "a list of ports the image EXPOSEs, like [8001] or ['8001/udp']"),
+    "writable-venv": ("writable_venv", bool, "true or false"),
     "uid": ("uid", int, "a numeric uid"),
     "dockerfile": ("dockerfile", str, "a Dockerfile path (leave it out for the one release-pipeline ships)"),
     "changelog": ("changelog", str, "a changelog path, or \"\" when the project keeps none"),
@@ -497,7 +503,32 @@ def _distributions(key: str, value: list[Any]) -> tuple[Distribution, ...]:
     return found
 
 
+_PORT = re.compile(r"^([0-9]{1,5})(/(tcp|udp|sctp))?$")
+
+
+def _default_command(key: str, value: list[Any]) -> tuple[str, ...]:
+    if not value or not all(isinstance(item, str) and item and not _CONTROL.search(item) for item in value):
+        raise ConfigError(f"[tool.release] {key}: expected a non-empty list of strings, got {value!r}")
+    return tuple(value)
+
+
+def _expose(key: str, value: list[Any]) -> tuple[str, ...]:
+    """Ports as EXPOSE takes them: `8001`, `8001/tcp`, `53/udp`; each once, 1 to 65535."""
+    found: list[str] = []
+    for item in value:
+        text = str(item) if isinstance(item, int) and not isinstance(item, bool) else item
+        match = _PORT.fullmatch(text) if isinstance(text, str) else None
+        if match is None or not 0 < int(match.group(1)) < 65536:
+            raise ConfigError(f"[tool.release] {key}: {item!r} is not a port like 8001 or '8001/udp'")
+        if text in found:
+            raise ConfigError(f"[tool.release] {key}: {text} is listed twice")
+        found.append(text)
+    return tuple(found)
+
+
 _PARSERS: dict[str, Callable[[str, Any], Any]] = {
+    "default-command": _default_command,
+    "expose": _expose,
     "build-args": _build_args,
     "platforms": _platforms,
     "smoke-commands": _smoke_commands,

@@ -50,3 +50,7 @@ class VerificationError(ReleaseError):
     """Artefacts, signatures, checksums or images failed a check."""
 
     exit_code = 7
+
+
+class PreflightError(RefusedError):
+    """The dry run found what a real run would refuse (each listed above it): exit 6, like the refusal."""

@@ -74,6 +74,15 @@ def file_at(root: Path, revision: str, path: str) -> str | None:
     return str(blob.data_stream.read().decode("utf-8"))
 
 
+def has_file(root: Path, revision: str, path: str) -> bool:
+    """Whether commit `revision` (a full hash) holds the file `path`."""
+    repo = _open(root)
+    try:
+        return isinstance(repo.commit(check_object_name(revision)).tree / path, git.Blob)
+    except (ValueError, KeyError):
+        return False
+
+
 def changed_files(root: Path) -> list[str]:
     """Tracked files whose content differs from HEAD, staged or not (untracked files don't count)."""
     import git

@@ -285,3 +285,21 @@ def download_wheel(requirement: str, dest: Path, *, index_url: str | None = None
     if len(found) != 1:
         raise CommandError(f"pip download {requirement} left {len(found)} matching wheels in {dest}")
     return found[0]
+
+
+def has_credentials(upload_url: str, environ: Mapping[str, str]) -> bool:
+    """Whether twine, as the pipeline runs it (TWINE_REPOSITORY_URL set, so ~/.pypirc is not read),
+    has a password for `upload_url`: TWINE_PASSWORD, else the keyring's entry for the URL."""
+    if environ.get("TWINE_PASSWORD"):
+        return True
+    try:
+        import keyring
+    except ImportError:
+        return False
+    username = environ.get("TWINE_USERNAME")
+    try:
+        if username:
+            return bool(keyring.get_password(upload_url, username))
+        return keyring.get_credential(upload_url, None) is not None  # as twine asks without a username
+    except Exception:  # any keyring backend failure means: no password found
+        return False

@@ -9,6 +9,7 @@ task imports the pipeline, plans and rules it runs in its own body. `--help`, `-
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from invoke.collection import Collection
@@ -32,7 +33,7 @@ from release.cli.support import (
     reports_errors,
     required_version,
 )
-from release.errors import ReleaseError
+from release.errors import PreflightError, ReleaseError
 
 if TYPE_CHECKING:
     from release.config import ReleaseConfig
@@ -41,7 +42,8 @@ if TYPE_CHECKING:
 @task(
     help={
         "version": VERSION_HELP,
-        "dry-run": "show the plan (steps, files, uploads, tags, what would move); reads only, starts nothing",
+        "dry-run": "show the plan (steps, files, uploads, tags, what would move) and every problem a "
+                   "real run would refuse (exit 6 if any); reads only, starts nothing",
         "json": "print the plan (or the release report) as JSON on stdout",
         "profile": PROFILE_HELP,
         "python": "comma-separated flavours (default: all); aliases move only for a full release",
@@ -50,6 +52,8 @@ if TYPE_CHECKING:
         "sign-with": "the gpg key to sign with, instead of [tool.release] signing-key",
         "force": "comma-separated immutable tags you deliberately allow to be overwritten",
         "allow-dirty": "build even though tracked files have uncommitted changes",
+        "restart": "HEAD moved since dist/<V>/ was built and nothing of it is published: move that build "
+                   "aside and release HEAD instead",
         "train": "a train of [tool.release.trains]: plan its wave from git (each distribution at the version "
                  "its tree declares); without trains, the release's own name runs the release as without it",
         "only": "with --train: comma-separated distributions (names or ids) to take, changed or not",
@@ -60,7 +64,7 @@ if TYPE_CHECKING:
 def release(
     c: Context, version: str = "", dry_run: bool = False, json: bool = False, profile: str = "",
     python: str = "", jobs: int = 0, sign_with: str = "", force: str = "", allow_dirty: bool = False,
-    platform: str = "", train: str = "", only: str = "", date: str = "",
+    platform: str = "", train: str = "", only: str = "", date: str = "", restart: bool = False,
 ) -> None:
     """Build, sign, stage, build images, smoke, publish and alias one release (or a train's wave)."""
     from release.cli import show
@@ -82,15 +86,24 @@ def release(
 
     wanted = parse_version(required_version(version))
     config = config or read_config(profile)
-    options = options_for(config, python, jobs, sign_with, force, allow_dirty, platform)
+    options = dataclasses.replace(options_for(config, python, jobs, sign_with, force, allow_dirty, platform),
+                                  restart=restart)
     found = pipeline.declared_version(config)
     if dry_run:
-        plan = pipeline.dry_run_plan(config, wanted, options, declared=found)
+        plan, problems = pipeline.dry_run(config, wanted, options, declared=found)
         if json:
-            console.print_json(plan.to_json())
+            console.print_json({**plan.to_json(), "problems": [p.to_json() for p in problems]})
         else:
             show.show_plan(plan)
+        show.show_problems(problems)
+        if problems:
+            many = "s" if len(problems) > 1 else ""
+            raise PreflightError(f"the dry run found {len(problems)} problem{many} a real run of {wanted} "
+                                 "would refuse (above); fix them and run it again")
         return
+    if restart:
+        pipeline.start_over(config, wanted, console.progress)
+    pipeline.check_one_commit(config, wanted, allow_dirty=allow_dirty)  # before the sandbox starts
     target = connect_target(config, options.flavours, options.platforms)
     clients = clients_for(target)
     plan = pipeline.make_plan(config, wanted, target, options, declared=found, clients=clients)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from release import console
@@ -12,6 +13,7 @@ if TYPE_CHECKING:
     from release.pipeline.release import ReleaseReport
     from release.pipeline.trains import Wave
     from release.plan.commands import CommandPlan
+    from release.plan.preflight import Problem
     from release.plan.release import ReleasePlan
 
 
@@ -47,6 +49,12 @@ def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
     out(f"tags that would move: {', '.join(moving) if moving else 'none'}")
     if not plan.owns_latest:
         out(f"`latest` stays where it is: {plan.version} is not the highest release")
+
+
+def show_problems(problems: Sequence[Problem]) -> None:
+    """The preflight's problems, one line each: what is wrong, then the fix."""
+    for problem in problems:
+        console.error(f"preflight: {problem.line}")
 
 
 def show_report(report: ReleaseReport, as_json: bool) -> None:

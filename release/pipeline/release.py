@@ -28,8 +28,12 @@ from release import locks
 from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError
+from release.pipeline import preflight as preflight_facts
 from release.pipeline.connect import Target, clients_for, connect
+from release.pipeline.preflight import start_over as start_over
 from release.pipeline.state import observe, observe_or_empty
+from release.plan.preflight import Options as PreflightOptions
+from release.plan.preflight import Problem, one_commit, preflight
 from release.plan.provenance import lookaside_url
 from release.plan.release import (
     Mode,
@@ -70,6 +74,7 @@ class RunOptions:
     sign_with: str = ""
     force: frozenset[str] = frozenset()
     allow_dirty: bool = False
+    restart: bool = False  # a release built from a commit HEAD has left, nothing published: build it again
 
 
 @dataclass
@@ -495,6 +500,15 @@ def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
                            f"with invoke publish --version {version} (a release would build them again)")
 
 
+def check_one_commit(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool = False) -> None:
+    """Refuse, before any step, a run that would mix commits: HEAD moved since the build, or the
+    Dockerfile, the config or what they name differing from the release's commit."""
+    facts = preflight_facts.commit_facts(config, version)
+    problems = one_commit(config, version, facts, allow_dirty=allow_dirty)
+    if problems:
+        raise RefusedError("; ".join(p.line for p in problems))
+
+
 def publish_mode(config: ReleaseConfig, version: ReleaseVersion) -> Mode:
     """`invoke publish`: the voted files after a promotion, else a join of image jobs run elsewhere."""
     record = load_record(release_dir(config.root, str(version)), str(version))
@@ -547,22 +561,44 @@ def dry_run_plan(config: ReleaseConfig, version: ReleaseVersion, options: RunOpt
                  declared: tuple[str, str] | None = None, mode: Mode = Mode.RELEASE) -> ReleasePlan:
     """The same plan, reading only: services that are down are not started; the plan then assumes
     an empty registry and index and says why in its warnings."""
+    return _dry_run(config, version, options, declared=declared, mode=mode)[0]
+
+
+def dry_run(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
+            declared: tuple[str, str] | None = None) -> tuple[ReleasePlan, tuple[Problem, ...]]:
+    """`invoke release --dry-run`: the plan, and every problem a real run would refuse (the
+    preflight), found at once and before anything starts."""
+    plan, state, target = _dry_run(config, version, options, declared=declared, mode=Mode.RELEASE)
+    facts = preflight_facts.gather(config, version, state, target, sign_with=options.sign_with,
+                                   restart=options.restart)
+    return plan, preflight(config, version, facts,
+                           PreflightOptions(flavours=plan.flavours, allow_dirty=options.allow_dirty))
+
+
+def _dry_run(config: ReleaseConfig, version: ReleaseVersion, options: RunOptions, *,
+             declared: tuple[str, str] | None, mode: Mode) -> tuple[ReleasePlan, TargetState, Target | None]:
+    target: Target | None
     try:
         target = connect(config, start=False)
     except ReleaseError as exc:
-        state, registry = TargetState(unreachable=str(exc).rstrip(".")), config.registry
+        target, state, registry = None, TargetState(unreachable=str(exc).rstrip(".")), config.registry
     else:
         clients = clients_for(target)
         state, _ = observe_or_empty(config, version, clients)
         registry = target.registry
-    return plan_release(config, version, state, registry=registry, flavours=options.flavours,
+    plan = plan_release(config, version, state, registry=registry, flavours=options.flavours,
                         declared=declared, platforms=options.platforms, mode=mode,
                         versions=own_versions(config, version))
+    return plan, state, target
 
 
 def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, options: RunOptions, *,
                 announce: Announce, say: Progress, mode: Mode = Mode.RELEASE) -> ReleaseReport:
     """Plan `version` against the target as it stands, then execute that plan."""
+    if options.restart:
+        start_over(config, version, say)
+    if mode is Mode.RELEASE:
+        check_one_commit(config, version, allow_dirty=options.allow_dirty)
     clients = clients_for(target)
     return execute(make_plan(config, version, target, options, mode=mode, clients=clients), config, target,
                    options, announce=announce, say=say, clients=clients)

@@ -23,6 +23,7 @@ import hashlib
 import io
 import json
 import re
+import shlex
 import tarfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -95,6 +96,9 @@ class ImageSource:
     extra_args: Mapping[str, str] = field(default_factory=dict)  # e.g. BUILD_APT_DEPS
     variant: str = ""  # "" is the default image; else e.g. `slim`, the prefix of its tags
     entrypoint_sha256: str = ""  # "" when the image uses the Dockerfile's pass-through entrypoint
+    default_command: tuple[str, ...] = ()  # what the pass-through entrypoint runs without arguments
+    expose: tuple[str, ...] = ()  # EXPOSEd ports
+    writable_venv: bool = False  # /opt/venv owned by the image's user
     # each wheel's project name and Requires-Dist lines, from its METADATA
     requires: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
@@ -175,11 +179,28 @@ def build_args(source: ImageSource, *, base_image: str, base_digest: str) -> dic
         args["ENTRYPOINT_SCRIPT"] = ENTRYPOINT_FILE
     if source.pip_index_url:
         args["PIP_INDEX_URL"] = check_index_url(source.pip_index_url)
+    args.update(convention_args(source))
     clash = sorted(set(source.extra_args) & (set(args) | {"INPUT_HASH"}))
     if clash:
         raise ValueError(f"extra build args may not override {', '.join(clash)}")
     args.update(DEFAULT_BUILD_ARGS)
     args.update(source.extra_args)
+    return args
+
+
+def convention_args(source: ImageSource) -> dict[str, str]:
+    """The image conventions a project sets, as the shipped Dockerfile's build args; each only
+    when set, so an image without them keeps the input hash it had:
+    DEFAULT_COMMAND, the default command shell-quoted (the pass-through entrypoint runs it when
+    `docker run` gives none); EXPOSE_PORTS, space-separated; VENV_OWNER, `UID:0`, /opt/venv owned
+    by the image's user."""
+    args = {}
+    if source.default_command:
+        args["DEFAULT_COMMAND"] = shlex.join(source.default_command)
+    if source.expose:
+        args["EXPOSE_PORTS"] = " ".join(source.expose)
+    if source.writable_venv:
+        args["VENV_OWNER"] = f"{source.uid}:0"
     return args
 
 

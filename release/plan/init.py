@@ -276,7 +276,8 @@ def _decide(project: Project, folder: Folder, options: InitOptions, flavours: Se
         decide.append("no console script: set app-command to a command every image must run")
     else:
         decide.append(f"check that `{' '.join(app_command)}` prints the version; if {app_command[0]} serves "
-                      "HTTP, add health-check = { command = [...], url = \"http://127.0.0.1:PORT/\" }")
+                      "HTTP, add health-check = { command = [...], url = \"http://127.0.0.1:PORT/\" }, "
+                      "and default-command = [...] and expose = [PORT] so `docker run IMAGE` serves it")
     if changelog.format not in {NONE, TOWNCRIER} and changelog.path in folder.texts and files.declared:
         text, version = folder.texts[changelog.path], files.declared[1]
         if find_section(text, version, format_of(changelog.path, text)) is None:

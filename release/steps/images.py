@@ -159,6 +159,7 @@ def image_source(
         source_url=meta["source_url"], licenses=meta["licenses"], vendor=meta["vendor"],
         pip_index_url=pip_index_url, extra_args={**dict(config.build_args), **(extra_args or {})},
         variant=config.variant, entrypoint_sha256=sha256_of(entrypoint) if entrypoint else "",
+        default_command=config.default_command, expose=config.expose, writable_venv=config.writable_venv,
         requires=requires,
     )
 

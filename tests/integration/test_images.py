@@ -8,6 +8,7 @@ sandbox); each is pushed to a throwaway registry, as the sandbox's registry woul
 from __future__ import annotations
 
 import dataclasses
+import json
 import shutil
 import subprocess
 import sys
@@ -352,6 +353,30 @@ def test_plain_docker_build_of_the_sample_builds_its_wheel(engine: Engine, tmp_p
     facts = engine.run("sample/plain:test", ["bash", "-c", "id -u; id -g; test -w $HOME && echo writable"])
     assert facts.stdout.split() == ["50000", "0", "writable"]
     engine.remove("sample/plain:test")
+
+
+def test_a_build_by_hand_takes_the_image_conventions(engine: Engine, tmp_path: Path) -> None:
+    """The shipped Dockerfile's DEFAULT_COMMAND, EXPOSE_PORTS and VENV_OWNER (`default-command`,
+    `expose`, `writable-venv`): a bare `docker run` runs the command, the ports are EXPOSEd, the
+    image's user may install into the venv. Cheap: only the final stage and the wheels stage differ
+    from the build above, whose layers the engine has."""
+    root = make_sample_repo(tmp_path / "conventions")
+    builder = engine.builder()
+    if not builder.buildkit:
+        pytest.skip(f"a build by hand needs BuildKit; {builder}")
+    run([sys.executable, "-m", "release.image", str(root)])
+    tag = "sample/conventions:test"
+    run([builder.client, "build", "-q", "--build-arg", "PYTHON_BASE_IMAGE=sandbox/python:3.11",
+         "--build-arg", "DEFAULT_COMMAND=sample-app", "--build-arg", "EXPOSE_PORTS=8001 53/udp",
+         "--build-arg", "VENV_OWNER=50000:0", "-t", tag, str(root)], env={"DOCKER_BUILDKIT": "1"})
+    try:
+        assert engine.run(tag, []).stdout.strip() == "sample-app 1.10.6 on Python 3.11"
+        exposed = run([builder.client, "image", "inspect", "--format", "{{json .Config.ExposedPorts}}", tag])
+        assert set(json.loads(exposed.stdout)) == {"8001/tcp", "53/udp"}
+        writable = engine.run(tag, ["bash", "-c", "touch /opt/venv/lib/plugin && echo writable"])
+        assert writable.stdout.strip() == "writable", writable.stderr
+    finally:
+        engine.remove(tag)
 
 
 def test_plain_docker_build_of_this_repository(engine: Engine, tmp_path: Path) -> None:

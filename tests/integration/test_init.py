@@ -107,3 +107,16 @@ def test_init_help_and_bad_options(tmp_path: Path) -> None:
     empty = run(tmp_path, "init")
     assert empty.returncode == 2 and empty.stderr.startswith("error: cannot find the project's name")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_what_init_wrote_passes_the_preflight(project: tuple[AdoptedProject, Path]) -> None:
+    """Committing what `init` wrote is all a project needs for a clean dry run (exit 0: no problem a
+    real run would refuse), with the sandbox not even started."""
+    adopted, root = project
+    assert run(root, "init").returncode == 0
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "Release with release-pipeline")
+    result = run(root, "release", "--version", adopted.version, "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "preflight:" not in result.stderr
+    assert not (root / ".release").exists() and not (root / "dist").exists()

@@ -266,5 +266,7 @@ def test_the_release_loop(loop: Loop) -> None:
     assert "not yanked" in record["withdrawn"]["index"]
     loop.signed(root / "dist" / NEXT / "release.json")
     loop.refused("release", "--version", NEXT, says="was withdrawn")
-    plan = json.loads(loop.run("release", "--version", "1.10.8", "--dry-run", "--json").stdout)
+    # the tree is NEXT's (no 1.10.8 declared or in the changelog): the dry run names that and exits 6
+    plan = json.loads(loop.run("release", "--version", "1.10.8", "--dry-run", "--json", code=6).stdout)
+    assert [p["check"] for p in plan["problems"]] == ["version", "changelog"]
     assert plan["owns_latest"], "a withdrawn 1.10.7 never holds latest: 1.10.8 would take it"

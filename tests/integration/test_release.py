@@ -101,9 +101,12 @@ def test_dry_run_shows_which_tags_would_move_and_changes_nothing(history: Histor
         [sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), "release", "--version", "1.10.8",
          "--dry-run", "--json"],
         cwd=sample.root, env={**os.environ, "RELEASE_ROOT": str(sample.root)},
-        capture_output=True, text=True, timeout=300, check=True,
+        capture_output=True, text=True, timeout=300,
     )
+    # the tree is 1.10.7's: a real run would refuse it, so the dry run names that and exits 6
+    assert result.returncode == 6, result.stderr
     plan = json.loads(result.stdout)
+    assert [p["check"] for p in plan["problems"]] == ["version", "changelog"]
     assert plan["version"] == "1.10.8"
     tags = {t["tag"]: t for t in plan["tags"]}
     assert tags["1.10.8"]["python"] == "3.11" and tags["1.10-python3.13"]["python"] == "3.13"

@@ -84,6 +84,9 @@ FULL: dict[str, Any] = {
                              "tag": "providers-{id}/{version}", "svn": "flat"}},
     "ci-environment": "pypi-release",
     "release-branch": "v3-1-stable",
+    "default-command": ["airflow", "api-server"],
+    "expose": [8080, "8793/tcp"],
+    "writable-venv": True,
 }
 
 
@@ -159,6 +162,9 @@ def test_every_key_is_read() -> None:
                       tag="providers-{id}/{version}", svn=SvnLayout.FLAT),),
         ci_environment="pypi-release",
         release_branch="v3-1-stable",
+        default_command=("airflow", "api-server"),
+        expose=("8080", "8793/tcp"),
+        writable_venv=True,
     )
     assert not config.uses_sandbox
     assert config.main == Distribution("apache-airflow")
@@ -1256,3 +1262,27 @@ def test_every_bad_pair_of_the_fault_suite_is_refused_naming_its_key(key: str, v
 def test_the_pairs_left_out_of_the_bad_list_are_valid(key: str, value: str) -> None:
     table = tomllib.loads(with_bad_value(fault_suite_table(), key, value))["tool"]["release"]
     assert parse(table)
+
+
+# --- image conventions ------------------------------------------------------------------------------
+
+
+def test_the_image_conventions_default_to_a_shell_no_ports_and_a_read_only_venv() -> None:
+    config = parse(MINIMAL)
+    assert (config.default_command, config.expose, config.writable_venv) == ((), (), False)
+
+
+@pytest.mark.parametrize(("key", "value", "words"), [
+    ("default-command", [], "non-empty list of strings"),
+    ("default-command", ["app", ""], "non-empty list of strings"),
+    ("default-command", ["app", 1], "non-empty list of strings"),
+    ("expose", [0], "not a port"),
+    ("expose", [65536], "not a port"),
+    ("expose", ["80/icmp"], "not a port"),
+    ("expose", [True], "not a port"),
+    ("expose", [8001, "8001"], "listed twice"),
+    ("writable-venv", "yes", "writable-venv"),
+])
+def test_bad_image_conventions_are_refused_naming_the_key(key: str, value: Any, words: str) -> None:
+    message = refused(with_(**{key.replace("-", "_"): value}))
+    assert message.startswith(f"[tool.release] {key}") and words in message

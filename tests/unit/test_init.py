@@ -85,7 +85,8 @@ def test_a_hatchling_web_application() -> None:
                                "pyproject.toml")
     assert any(line.startswith("Python 3.14: allowed by Requires-Python but not among its classifiers (3.10, "
                                "3.11, 3.12, 3.13)") for line in result.decide)
-    assert any("if webthing serves HTTP, add health-check" in line for line in result.decide)
+    assert any("if webthing serves HTTP, add health-check" in line and "expose = [PORT]" in line
+               for line in result.decide)
     assert config.dockerfile == ""  # its own Dockerfile is used only when named: the shipped one builds
     assert any(line.startswith("Dockerfile: the images are built from the Dockerfile release-pipeline ships; "
                                'to build them from the project\'s own, set dockerfile = "Dockerfile"')

@@ -9,6 +9,7 @@ import tarfile
 
 import pytest
 
+from release import image as recipe
 from release.config import DEFAULT_BUILD_ARGS, RESERVED_BUILD_ARGS
 from release.errors import RefusedError
 from release.identity import ImageId
@@ -141,7 +142,8 @@ def test_extra_args_cannot_override_planned_ones() -> None:
 def test_the_configs_reserved_build_args_are_exactly_those_the_plan_sets() -> None:
     """config.py refuses these in [tool.release] build-args; they must not drift from the plan."""
     every_branch = source(install="index", constraints_sha256=SHA_B, pip_index_url="https://pypi.example/simple/",
-                          entrypoint_sha256=SHA_B)
+                          entrypoint_sha256=SHA_B, default_command=("app", "serve"), expose=("8001",),
+                          writable_venv=True)
     planned = set(plan(every_branch).build_args)
     assert planned == RESERVED_BUILD_ARGS | set(DEFAULT_BUILD_ARGS)
     assert not RESERVED_BUILD_ARGS & set(DEFAULT_BUILD_ARGS)
@@ -349,3 +351,23 @@ def test_each_platform_of_several_has_its_own_dependency_cache_and_sbom_one_plat
     assert single.build_args["IMAGE_SBOM"] == "sample-app-1.10.6-python3.11.cdx.json"
     assert arm.build_args["IMAGE_SBOM"] == "sample-app-1.10.6-python3.11-linux-arm64.cdx.json"
     assert (arm.tag, arm.index_tag) == ("1.10.6-python3.11-arm64", "1.10.6-python3.11")
+
+
+def test_the_image_conventions_are_build_args_only_when_set() -> None:
+    plain = build_args(source(), base_image="b", base_digest="d")
+    assert not {"DEFAULT_COMMAND", "EXPOSE_PORTS", "VENV_OWNER"} & set(plain)
+    assert input_hash_of() == input_hash_of(source(default_command=(), expose=(), writable_venv=False))
+    args = build_args(source(default_command=("app", "serve", "--title", "it's mine"),
+                             expose=("8001", "53/udp"), writable_venv=True, uid=50001),
+                      base_image="b", base_digest="d")
+    assert args["DEFAULT_COMMAND"] == "app serve --title 'it'\"'\"'s mine'"
+    assert args["EXPOSE_PORTS"] == "8001 53/udp"
+    assert args["VENV_OWNER"] == "50001:0"
+    assert input_hash_of(source(expose=("8001",))) != input_hash_of()
+
+
+def test_the_shipped_dockerfile_takes_the_conventions() -> None:
+    text = recipe.dockerfile().decode()
+    assert "DEFAULT_COMMAND=\"\"" in text and "set -- ${DEFAULT_COMMAND:-bash}" in text
+    assert "EXPOSE ${EXPOSE_PORTS}" in text
+    assert text.count("--chown=${VENV_OWNER}") == 2 and "VENV_OWNER=0:0" in text
