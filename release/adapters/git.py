@@ -76,6 +76,8 @@ def file_at(root: Path, revision: str, path: str) -> str | None:
 
 def has_file(root: Path, revision: str, path: str) -> bool:
     """Whether commit `revision` (a full hash) holds the file `path`."""
+    import git
+
     repo = _open(root)
     try:
         return isinstance(repo.commit(check_object_name(revision)).tree / path, git.Blob)
