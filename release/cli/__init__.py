@@ -64,6 +64,7 @@ def release(
         else:
             show.show_plan(plan)
         return
+    pipeline.check_vote_policy(config, wanted, Mode.RELEASE)  # before any service is started
     target = connect_target(config, options.flavours, options.platforms)
     clients = clients_for(target)
     plan = pipeline.make_plan(config, wanted, target, options, declared=found, clients=clients)
@@ -109,6 +110,7 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
         else:
             show.show_plan(plan)
         return
+    pipeline.check_vote_policy(config, wanted, mode)
     target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
     clients = clients_for(target)
     plan = pipeline.make_plan(config, wanted, target, options, mode=mode, clients=clients)

@@ -44,6 +44,7 @@ from release.plan.release import (
     distribution_of,
     plan_release,
     replan_aliases,
+    unvoted_final,
 )
 from release.plan.tags import split_platform, version_tag
 from release.progress import Progress
@@ -449,6 +450,7 @@ def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
     record = load_record(release_dir(config.root, str(version)), str(version))
     if plan.withdrawn:
         raise RefusedError(f"{version} was withdrawn; it is never released again: release a new version")
+    check_vote_policy(config, version, plan.mode)
     if plan.mode is Mode.PUBLISH and not record.is_done("sign"):
         raise RefusedError(f"{record.directory}: {version} is neither promoted from a vote nor built and "
                            f"signed here: promote it (invoke promote --version {version} --from-rc RC), or "
@@ -459,6 +461,13 @@ def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
     if plan.mode is Mode.RELEASE and record.promotion is not None:
         raise RefusedError(f"{version} was promoted from {record.promotion.from_rc}: ship the voted files "
                            f"with invoke publish --version {version} (a release would build them again)")
+
+
+def check_vote_policy(config: ReleaseConfig, version: ReleaseVersion, mode: Mode) -> None:
+    """Refuse a final a project votes on that would not ship the promoted, voted files (one line)."""
+    unvoted = unvoted_final(config, version, mode)
+    if unvoted:
+        raise RefusedError(unvoted)
 
 
 def publish_mode(config: ReleaseConfig, version: ReleaseVersion) -> Mode:

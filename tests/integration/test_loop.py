@@ -119,7 +119,7 @@ BINDING = ["Jane <jane@sample.invalid>", "Joe <joe@sample.invalid>", "Ann Smith 
 def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
     kind = str(request.param)
     where = tmp_path_factory.mktemp(kind) / "checkout"
-    sample = SampleRelease.create(where, flavours=(FLAVOUR,), fixture=kind)
+    sample = SampleRelease.create(where, flavours=(FLAVOUR,), fixture=kind, vote="asf")
     found = Loop(sample, kind)
     try:
         yield found
@@ -251,7 +251,14 @@ def test_the_release_loop(loop: Loop) -> None:
     loop.sample.set_version(NEXT)
     if loop.kind == "sample-multi":
         commit_sdk_version(root, "0.3.1")
-    loop.run("release", "--version", NEXT)
+    # a final of a voted project is never built and shipped in one command; without a vote it goes
+    # through a candidate and a promotion that records why
+    loop.refused("release", "--version", NEXT, says=f"invoke promote --version {NEXT} --from-rc RC")
+    loop.run("release", "--version", f"{NEXT}rc1")
+    loop.refused("promote", "--version", NEXT, "--from-rc", f"{NEXT}rc1", says="invoke vote-result")
+    loop.run("promote", "--version", NEXT, "--from-rc", f"{NEXT}rc1", "--without-vote-result", "--reason",
+             "a security fix released at once, as the PMC decided")
+    loop.run("publish", "--version", NEXT)
     before = loop.sample.tag_digests()
     assert before["latest"] == before[NEXT] != before[FINAL]
     loop.refused("withdraw", "--version", "1.10.9", "--reason", "never released", says="is not released")
@@ -265,6 +272,6 @@ def test_the_release_loop(loop: Loop) -> None:
     assert record["withdrawn"]["aliases"]["latest"] == f"{FINAL}-python{FLAVOUR}"
     assert "not yanked" in record["withdrawn"]["index"]
     loop.signed(root / "dist" / NEXT / "release.json")
-    loop.refused("release", "--version", NEXT, says="was withdrawn")
+    loop.refused("publish", "--version", NEXT, says="was withdrawn")
     plan = json.loads(loop.run("release", "--version", "1.10.8", "--dry-run", "--json").stdout)
     assert plan["owns_latest"], "a withdrawn 1.10.7 never holds latest: 1.10.8 would take it"
