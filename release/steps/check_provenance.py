@@ -336,7 +336,18 @@ def _check_index(check: FileCheck, keys: Keys, engine: Engine, client: Registry,
 def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry, *, repository: str,
                  image: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
                  sbom: str, lookaside: str, platform: str = "") -> None:
-    """One image (`platform`: the image's, when it is one of several)."""
+    """One image (`platform`: the image's, when it is one of several). Its signature is checked
+    first: an image whose signature does not check out is not pulled. Nothing of the image ever runs:
+    its wheels record is read through the engine's archive API from a container that is never
+    started (an entrypoint like Airflow's turns `cat F` into `airflow cat F`)."""
+    signature = FileCheck(check.name)
+    check_signature(signature, keys, client, image=image, repository=repository, tag=tag, digest=digest,
+                    lookaside=lookaside)
+    check.problems += signature.problems
+    check.passed += signature.passed
+    if signature.problems:
+        check.problems.append("not pulled: its signature does not check out")
+        return
     info = engine.pull_digest(repository, digest)
     labels = info.labels
     if commit and labels.get(REVISION_LABEL) != commit:
@@ -346,8 +357,8 @@ def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry,
         check.passed.append(f"labels name the voted commit {commit[:12]}")
     if labels.get(SBOM_LABEL) != sbom:
         check.problems.append(f"its {SBOM_LABEL} label is {labels.get(SBOM_LABEL)!r}, not {sbom!r}")
-    result = engine.run(f"{repository}@{digest}", ["cat", WHEELS_RECORD], platform=platform or None)
-    installed = parse_wheels_record(result.stdout) if result.exit_code == 0 else {}
+    record = engine.read_file(f"{repository}@{digest}", WHEELS_RECORD, platform=platform or None)
+    installed = parse_wheels_record(record.decode(errors="replace")) if record is not None else {}
     label = labels.get(WHEEL_SHA256_LABEL, "")
     if not installed or label != ",".join(installed[n] for n in sorted(installed)):
         check.problems.append(f"its wheels record {installed or 'is missing'} disagrees with its label "
@@ -370,7 +381,5 @@ def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry,
         check_sbom(sbom_check, keys, sbom, files, digest, wheels=installed)
         check.problems += [f"SBOM: {p}" for p in sbom_check.problems]
         check.passed += [f"SBOM {p}" for p in sbom_check.passed]
-    check_signature(check, keys, client, image=image, repository=repository, tag=tag, digest=digest,
-                    lookaside=lookaside)
 
 
