@@ -450,7 +450,6 @@ def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
     record = load_record(release_dir(config.root, str(version)), str(version))
     if plan.withdrawn:
         raise RefusedError(f"{version} was withdrawn; it is never released again: release a new version")
-    check_vote_policy(config, version, plan.mode)
     if plan.mode is Mode.PUBLISH and not record.is_done("sign"):
         raise RefusedError(f"{record.directory}: {version} is neither promoted from a vote nor built and "
                            f"signed here: promote it (invoke promote --version {version} --from-rc RC), or "
@@ -461,10 +460,14 @@ def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
     if plan.mode is Mode.RELEASE and record.promotion is not None:
         raise RefusedError(f"{version} was promoted from {record.promotion.from_rc}: ship the voted files "
                            f"with invoke publish --version {version} (a release would build them again)")
+    check_vote_policy(config, version, plan.mode)
 
 
 def check_vote_policy(config: ReleaseConfig, version: ReleaseVersion, mode: Mode) -> None:
-    """Refuse a final a project votes on that would not ship the promoted, voted files (one line)."""
+    """Refuse a final a project votes on that would not ship the promoted, voted files (one line).
+    A promoted final is left to `check_can_run`, which says to publish it."""
+    if load_record(release_dir(config.root, str(version)), str(version)).promotion is not None:
+        return
     unvoted = unvoted_final(config, version, mode)
     if unvoted:
         raise RefusedError(unvoted)

@@ -242,6 +242,11 @@ def test_the_release_loop(loop: Loop) -> None:
                    "dev/sample-app/1.10.4rc1", "dev/sample-app/constraints-1.10.4rc1"):
         assert folder in listing.stderr, folder
     assert "1.10.5" in svn("list", f"{svn_root}/release/sample-app")
+    # --remove removes exactly the listing printed: one that changed since is refused, nothing removed
+    svn("mkdir", "--parents", "-m", "An older release lands", f"{svn_root}/release/sample-app/1.10.3")
+    loop.refused("cleanup", "--remove", says="changed since invoke cleanup printed its listing")
+    assert "1.10.5" in svn("list", f"{svn_root}/release/sample-app")
+    assert "release/sample-app/1.10.3" in loop.run("cleanup").stderr
     loop.run("cleanup", "--remove")
     assert svn("list", f"{svn_root}/release/sample-app").split() == [
         "1.10.6/", "KEYS", "constraints-1.10.6/", "signatures/"]
