@@ -37,7 +37,7 @@ from release.plan.provenance import (
     settled,
     signed_identity,
 )
-from release.plan.tags import platform_tag, version_tag
+from release.plan.tags import platform_tag, version_tag, withdrawn_tag
 from release.progress import Progress, to_log
 from release.record import RECORD_NAME, ReleaseRecord, parse_record
 from release.steps.sbom import summarise, validate
@@ -217,6 +217,8 @@ def verify_published(config: ReleaseConfig, version: ReleaseVersion, clients: Cl
         if len({json.dumps(settled(data), sort_keys=True) for data in good.values()}) > 1:
             record_check.problems.append(f"the copies differ: {', '.join(sorted(good))}")
         record = _parse(record_check, next(iter(good.values()), None), str(version))
+        withdrawal_check(_check(checks, "withdrawal"), record, version,
+                         marked=client.manifest_digest(image, withdrawn_tag(version)) is not None)
         if record is not None:
             _check_record(record, checks, keys, client, attached, svn_files, digests,
                           image=image, repository=repository, lookaside=lookaside_url(svn_root, config.name))
@@ -226,6 +228,20 @@ def verify_published(config: ReleaseConfig, version: ReleaseVersion, clients: Cl
     if not report.ok:
         raise CandidateRejected(report)
     return report
+
+
+def withdrawal_check(check: FileCheck, record: ReleaseRecord | None, version: ReleaseVersion, *,
+                     marked: bool) -> None:
+    """A withdrawn release fails verification, saying when and why (from its signed record); a
+    `withdrawn-V` tag its signed record does not back is named too."""
+    withdrawal = record.withdrawal if record is not None else None
+    if withdrawal is not None:
+        check.problems.append(f"{version} was withdrawn on {withdrawal.when}: {withdrawal.reason}")
+    elif marked:
+        check.problems.append(f"the registry marks {version} withdrawn ({withdrawn_tag(version)}), but its "
+                              "signed record records no withdrawal")
+    else:
+        check.passed.append("not withdrawn")
 
 
 def _parse(check: FileCheck, data: bytes | None, version: str) -> ReleaseRecord | None:

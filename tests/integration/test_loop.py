@@ -277,6 +277,12 @@ def test_the_release_loop(loop: Loop) -> None:
     assert record["withdrawn"]["aliases"]["latest"] == f"{FINAL}-python{FLAVOUR}"
     assert "not yanked" in record["withdrawn"]["index"]
     loop.signed(root / "dist" / NEXT / "release.json")
+    # the re-signed record went out again (svn release/ and the image attachments): verify says so
+    shipped_record = json.loads(svn("cat", f"{svn_root}/release/sample-app/{NEXT}/release.json"))
+    assert shipped_record["withdrawn"]["reason"] == "the NOTICE file is wrong"
+    checked = loop.run("verify", "--version", NEXT, "--published", code=7)
+    assert f"{NEXT} was withdrawn on " in checked.stdout + checked.stderr
+    assert "the copies differ" not in checked.stdout + checked.stderr
     loop.refused("publish", "--version", NEXT, says="was withdrawn")
     plan = json.loads(loop.run("release", "--version", "1.10.8", "--dry-run", "--json").stdout)
     assert plan["owns_latest"], "a withdrawn 1.10.7 never holds latest: 1.10.8 would take it"
