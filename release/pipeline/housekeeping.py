@@ -109,6 +109,7 @@ def cleanup(config: ReleaseConfig, target: Target, *, remove: bool, named: Colle
     if remove:
         path.unlink(missing_ok=True)
     else:
+        path.parent.mkdir(parents=True, exist_ok=True)
         write_atomic(path, json.dumps({"digest": result.digest, "named": sorted(str(v) for v in named),
                                        "removals": [{"area": r.area, "name": r.name, "why": r.why, "url": u}
                                                     for r, u in zip(result.removals, result.urls)]},
