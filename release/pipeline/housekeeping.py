@@ -57,8 +57,8 @@ def republish_record(config: ReleaseConfig, version: ReleaseVersion, target: Tar
     """The signed record (with its withdrawal) attached again to each image the release attested,
     and for a final committed again to svn release/<name>/<V>/."""
     record = load_record(release_dir(config.root, str(version)), str(version))
-    if not record.is_done("provenance"):
-        say(f"{version} published no record (no provenance step in {record.path}): nothing to republish")
+    if not record.is_done("report"):  # the provenance step (which records nothing) follows the report
+        say(f"{version} published no record (no report step in {record.path}): nothing to republish")
         return
     images, indexes = plan_images(config, version, target.repository(config.image), config.python,
                                   config.image_platforms, registry=target.registry)
