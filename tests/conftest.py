@@ -50,11 +50,23 @@ def git(cwd: Path, *args: str) -> str:
     return result.stdout.strip()
 
 
-def make_sample_repo(dest: Path, *, version: str = "1.10.6", fixture: str = "sample") -> Path:
+def vote_policy(vote: str) -> str:
+    """The [tool.release] lines of a vote policy: `none` (a final ships in one command) keeps the
+    source checks an ASF vote has, so a test of one policy checks no less than one of the other."""
+    return f'vote = "{vote}"\n' + ("source-checks = true\n" if vote == "none" else "")
+
+
+def make_sample_repo(dest: Path, *, version: str = "1.10.6", fixture: str = "sample", vote: str = "") -> Path:
     """Copy the sample app into `dest` as a one-commit git repo (it has no Dockerfile of its own: its
     images use the one release-pipeline ships); `fixture="sample-multi"` is the app with its SDK,
-    two distributions in one release."""
+    two distributions in one release. The sample is an ASF project (`vote = "asf"`, the default):
+    its finals ship only from a voted candidate; `vote="none"` is for tests that release a final in
+    one command."""
     shutil.copytree(FIXTURES / fixture, dest)
+    if vote:
+        pyproject = dest / "pyproject.toml"
+        pyproject.write_text(pyproject.read_text().replace("[tool.release]\n",
+                                                           "[tool.release]\n" + vote_policy(vote), 1))
     if version != "1.10.6":
         init = dest / "sample_app" / "__init__.py"
         init.write_text(init.read_text().replace('"1.10.6"', f'"{version}"'))

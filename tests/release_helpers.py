@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from conftest import git, make_sample_repo
+from conftest import git, make_sample_repo, vote_policy
 
 from benchmarks.bench import set_version
 from release import sandbox
@@ -37,9 +37,10 @@ class SampleRelease:
 
     @classmethod
     def create(cls, dest: Path, flavours: tuple[str, ...] = FLAVOURS, *,
-               fixture: str = "sample") -> SampleRelease:
-        """A checkout of `fixture` (tests/fixtures/), building only `flavours`."""
-        root = make_sample_repo(dest, fixture=fixture)
+               fixture: str = "sample", vote: str = "none") -> SampleRelease:
+        """A checkout of `fixture` (tests/fixtures/), building only `flavours`; `vote="none"` (these
+        tests release finals in one command), `vote="asf"` for the vote loop."""
+        root = make_sample_repo(dest, fixture=fixture, vote=vote)
         pyproject = root / "pyproject.toml"
         listed = ", ".join(f'"{p}"' for p in flavours)
         text = pyproject.read_text().replace('python = ["3.9", "3.11", "3.13"]', f"python = [{listed}]")
@@ -53,6 +54,15 @@ class SampleRelease:
 
     def target(self) -> Target:
         return connect(self.config, flavours=self.flavours, progress=self.lines.append)
+
+    def set_vote(self, vote: str) -> None:
+        """Commit another vote policy (`asf` or `none`) for the tests that follow."""
+        pyproject = self.root / "pyproject.toml"
+        text = pyproject.read_text()
+        for policy in ("asf", "none"):
+            text = text.replace("[tool.release]\n" + vote_policy(policy), "[tool.release]\n", 1)
+        pyproject.write_text(text.replace("[tool.release]\n", "[tool.release]\n" + vote_policy(vote), 1))
+        git(self.root, "commit", "-qam", f"vote = {vote}")
 
     def set_version(self, version: str) -> None:
         """Commit `version` as the declared version, with its changelog section."""

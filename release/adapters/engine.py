@@ -49,6 +49,8 @@ from release.errors import CommandError, ServiceError
 if TYPE_CHECKING:
     import docker
 
+FILE_LIMIT = 16 << 20  # read_file: the records and SBOMs an image carries are kilobytes
+
 log = logging.getLogger("release.engine")
 
 __all__ = ["BUILDER_ENV", "BuildFailed", "BuildLine", "BuildOutcome", "Builder", "Engine", "ImageInfo",
@@ -440,6 +442,43 @@ class Engine:
             raise CommandError(f"{list(command)} in {image} did not finish in {timeout:.0f}s") from None
         finally:
             container.remove(force=True)
+
+    def read_file(self, image: str, path: str, *, platform: str | None = None,
+                  limit: int = FILE_LIMIT) -> bytes | None:
+        """The bytes of the regular file `path` in `image`, read through the engine's archive API from
+        a container that is created and never started: nothing of the image runs (its entrypoint
+        cannot turn the read into a command of its own). None when the image has no such file;
+        a file over `limit` bytes is refused."""
+        import docker
+
+        kwargs: dict[str, Any] = {"network_disabled": True}
+        if platform:
+            kwargs["platform"] = platform
+        with _errors(f"creating a container of {image} to read {path}"):
+            container = self.client.containers.create(image, ["true"], **kwargs)
+        try:
+            with _errors(f"reading {path} from {image}"):
+                try:
+                    stream, stat = container.get_archive(path)
+                except docker.errors.NotFound:
+                    return None
+            if int(stat.get("size", 0)) > limit:
+                raise ServiceError(f"{path} in {image} is {stat.get('size')} bytes, over the {limit} read")
+            data = bytearray()
+            with _errors(f"reading {path} from {image}"):
+                for chunk in stream:
+                    data += chunk
+                    if len(data) > limit + 1024 * 1024:  # the file, its tar header and padding
+                        raise ServiceError(f"{path} in {image}: over the {limit} bytes read")
+            with tarfile.open(fileobj=io.BytesIO(bytes(data))) as tar:
+                member = tar.next()
+                if member is None or not member.isfile():
+                    return None
+                handle = tar.extractfile(member)
+                return handle.read(limit + 1) if handle is not None else None
+        finally:
+            with _errors(f"removing the container that read {path}"):
+                container.remove(force=True)
 
     def start(
         self, image: str, command: Sequence[str] | None = None, *, name: str, network: str,

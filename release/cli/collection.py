@@ -82,6 +82,7 @@ def release(
 
     from release.pipeline import release as pipeline
     from release.pipeline.connect import clients_for
+    from release.plan.release import Mode
     from release.versions import parse_version
 
     wanted = parse_version(required_version(version))
@@ -103,7 +104,8 @@ def release(
         return
     if restart:
         pipeline.start_over(config, wanted, console.progress)
-    pipeline.check_one_commit(config, wanted, allow_dirty=allow_dirty)  # before the sandbox starts
+    pipeline.check_vote_policy(config, wanted, Mode.RELEASE)  # before any service is started
+    pipeline.check_one_commit(config, wanted, allow_dirty=allow_dirty)
     target = connect_target(config, options.flavours, options.platforms)
     clients = clients_for(target)
     plan = pipeline.make_plan(config, wanted, target, options, declared=found, clients=clients)
@@ -185,6 +187,7 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
         else:
             show.show_plan(plan)
         return
+    pipeline.check_vote_policy(config, wanted, mode)
     target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
     clients = clients_for(target)
     plan = pipeline.make_plan(config, wanted, target, options, mode=mode, clients=clients)

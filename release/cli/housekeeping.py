@@ -11,19 +11,25 @@ from release.cli.support import PROFILE_HELP, connect_target, read_config, repor
 from release.errors import ReleaseError
 
 
-@task(help={"remove": "remove the folders listed (one svn commit); without it, only list them",
+@task(help={"remove": "remove exactly the folders the last `invoke cleanup` listed (one svn commit); "
+                      "refused when a fresh listing differs. Without it, list them",
+            "include": "comma-separated releases to remove although each is the newest of its line "
+                       "(e.g. a withdrawn one); give it to the listing and to --remove alike",
             "profile": PROFILE_HELP})
 @reports_errors
-def cleanup(c: Context, remove: bool = False, profile: str = "") -> None:
-    """List old releases and finished candidates in svn; remove them with --remove.
+def cleanup(c: Context, remove: bool = False, include: str = "", profile: str = "") -> None:
+    """List old releases and finished candidates in svn (and write the listing); --remove removes it.
 
-    Old: older than the newest release of their X.Y line, or withdrawn; finished candidates: those
-    of a released version or superseded by a newer rc. The ASF archive keeps every release."""
+    Old: older than the newest release of their X.Y line, or withdrawn by their signed record;
+    finished candidates: those of a released version or superseded by a newer rc. The newest
+    release of a line stays unless named with --include. The ASF archive keeps every release."""
     from release.pipeline import housekeeping
+    from release.versions import parse_version
 
+    named = tuple(parse_version(v.strip()) for v in include.split(",") if v.strip())
     config = read_config(profile)
     target = connect_target(config)
-    result = housekeeping.cleanup(config, target, remove=remove, say=console.progress)
+    result = housekeeping.cleanup(config, target, remove=remove, named=named, say=console.progress)
     if not result.removals:
         console.ok("nothing to remove: svn holds only current releases and open candidates")
         return
@@ -33,7 +39,10 @@ def cleanup(c: Context, remove: bool = False, profile: str = "") -> None:
     if remove:
         console.ok(f"removed {len(result.urls)} folders in r{result.revision}")
     else:
-        console.ok(f"{len(result.urls)} folders would go; remove them with: invoke cleanup --remove")
+        again = f" --include {include}" if named else ""
+        console.ok(f"{len(result.urls)} folders would go (listing {result.digest[:16]}, written to "
+                   f"dist/{housekeeping.CLEANUP_PLAN}); remove exactly these with: "
+                   f"invoke cleanup --remove{again}")
 
 
 @task(help={"version": "the released version to withdraw, e.g. 1.10.7",

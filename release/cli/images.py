@@ -19,7 +19,7 @@ from release.cli.support import (
     read_config,
     reports_errors,
 )
-from release.errors import ReleaseError
+from release.errors import RefusedError, ReleaseError
 
 if TYPE_CHECKING:
     from release.pipeline.images import ImageResult, SmokeReport
@@ -68,6 +68,8 @@ def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, 
                                       platforms=chosen, push=push)
         show_command_plan(plan, json)
         return
+    if push and not master and (unvoted := image_jobs.pushes_unvoted(config, parse_version(version))):
+        raise RefusedError(unvoted)  # before any service is started
     target = connect_target(config, flavours, chosen)
     if master:
         results, reports, tags = image_jobs.master_images(config, target, flavours=flavours, jobs=jobs,

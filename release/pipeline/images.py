@@ -28,7 +28,7 @@ from release.pipeline.connect import Target, clients_for, connect
 from release.pipeline.state import observe_base
 from release.plan.commands import CommandPlan, plan_image_job
 from release.plan.images import OCI, ImageJob, ImageSource, complete_image, master_join_problems
-from release.plan.release import PlannedImage, plan_images, planned_index
+from release.plan.release import Mode, PlannedImage, plan_images, planned_index, unvoted_final
 from release.plan.tags import MASTER, BuildKind, check_tag_length, plan_tags, tag_name
 from release.progress import Progress
 from release.record import ImageEntry, load_record, release_dir
@@ -150,7 +150,16 @@ def images_plan(config: ReleaseConfig, version: ReleaseVersion | None, *, flavou
     kind = BuildKind.RELEASE if version is not None else BuildKind.MASTER
     label = str(version) if version is not None else tree_version(config)
     images = planned_images(config, label, registry, flavours=flavours, platforms=platforms, kind=kind)
-    return plan_image_job(label if version is not None else MASTER, images, push=push)
+    unvoted = pushes_unvoted(config, version) if version is not None and push else ""
+    refusals = [unvoted] if unvoted else []
+    return plan_image_job(label if version is not None else MASTER, images, push=push, refusals=refusals)
+
+
+def pushes_unvoted(config: ReleaseConfig, version: ReleaseVersion) -> str:
+    """Why pushing `version`'s images would ship a final no one voted on ("" when it may be pushed):
+    with `vote = "asf"` a final's images come only from the wheels promoted from its voted candidate."""
+    promoted = load_record(release_dir(config.root, str(version)), str(version)).promotion is not None
+    return unvoted_final(config, version, Mode.PROMOTED if promoted else Mode.PUBLISH)
 
 
 def release_images(
@@ -161,6 +170,8 @@ def release_images(
     platforms `V-pythonP-ARCH` for the given ones (default: all) -- and nothing else moves."""
     check_tag_length(version, flavours, config.image_platforms if config.multi_platform else (),
                      config.variant_names)
+    if push and (unvoted := pushes_unvoted(config, version)):
+        raise RefusedError(unvoted)
     with locks.release_run(release_dir(config.root, str(version)), str(version)):
         return _release_images(config, version, target, clients or clients_for(target), flavours=flavours,
                                jobs=jobs, push=push, say=say, platforms=platforms)

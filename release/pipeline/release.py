@@ -46,6 +46,7 @@ from release.plan.release import (
     distribution_of,
     plan_release,
     replan_aliases,
+    unvoted_final,
 )
 from release.plan.tags import split_platform, version_tag
 from release.progress import Progress
@@ -498,6 +499,17 @@ def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
     if plan.mode is Mode.RELEASE and record.promotion is not None:
         raise RefusedError(f"{version} was promoted from {record.promotion.from_rc}: ship the voted files "
                            f"with invoke publish --version {version} (a release would build them again)")
+    check_vote_policy(config, version, plan.mode)
+
+
+def check_vote_policy(config: ReleaseConfig, version: ReleaseVersion, mode: Mode) -> None:
+    """Refuse a final a project votes on that would not ship the promoted, voted files (one line).
+    A promoted final is left to `check_can_run`, which says to publish it."""
+    if load_record(release_dir(config.root, str(version)), str(version)).promotion is not None:
+        return
+    unvoted = unvoted_final(config, version, mode)
+    if unvoted:
+        raise RefusedError(unvoted)
 
 
 def check_one_commit(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool = False) -> None:

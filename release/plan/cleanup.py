@@ -7,11 +7,19 @@ each X.Y line stays and the older ones (and withdrawn ones) may go; in `dev/<nam
 may go once a release of its line is at least its version, or a newer candidate of the same
 version was staged. A version's shipped constraints (`constraints-<V>/`, beside its folder) go
 with it. Entries that are not versions (KEYS) are never touched.
+
+What cleanup trusts: a release counts as withdrawn only when its signed record says so
+(`confirmed_withdrawals`); a `withdrawn-V` tag anyone with push rights can push, or an index yank,
+does not. The newest release of a line is never removed unless the release manager names it, even
+when withdrawn. `--remove` removes exactly the listing `invoke cleanup` printed: the listing's
+digest is written with it, and a fresh plan with another digest is refused (`listing_refusal`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+import hashlib
+import json
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from release.errors import VersionError
@@ -40,20 +48,56 @@ def _folders(names: Iterable[str]) -> list[tuple[str, ReleaseVersion]]:
     return sorted(found, key=lambda pair: (pair[1], pair[0]))
 
 
+@dataclass(frozen=True)
+class RecordEvidence:
+    """What a release's record says about a withdrawal, and whether its signature holds."""
+
+    found: bool  # a record of the version was found (locally, or in svn release/)
+    signed: bool  # its detached signature is good, by a key in the project's KEYS
+    withdrawn: bool  # it records a withdrawal
+
+
+def confirmed_withdrawals(claimed: Collection[ReleaseVersion],
+                          evidence: Mapping[ReleaseVersion, RecordEvidence]
+                          ) -> tuple[frozenset[ReleaseVersion], tuple[str, ...]]:
+    """The versions withdrawn by their signed record, and a line for each claim that is not
+    (a `withdrawn-V` tag or an index yank with no signed record behind it: not counted)."""
+    withdrawn = {v for v, e in evidence.items() if e.found and e.signed and e.withdrawn}
+    ignored = []
+    for version in sorted(set(claimed) - withdrawn):
+        found = evidence.get(version, RecordEvidence(False, False, False))
+        why = ("no record of it" if not found.found else "its record's signature does not check out"
+               if not found.signed else "its signed record records no withdrawal")
+        ignored.append(f"{version} is marked withdrawn in the registry or index, but {why}: not counted as "
+                       "withdrawn")
+    return frozenset(withdrawn), tuple(ignored)
+
+
 def plan_cleanup(released: Iterable[str], candidates: Iterable[str],
-                 withdrawn: Collection[ReleaseVersion] = ()) -> tuple[Removal, ...]:
-    """The folders of `release/<name>/` (`released`) and `dev/<name>/` (`candidates`) that may go."""
+                 withdrawn: Collection[ReleaseVersion] = (), named: Collection[ReleaseVersion] = ()
+                 ) -> tuple[Removal, ...]:
+    """The folders of `release/<name>/` (`released`) and `dev/<name>/` (`candidates`) that may go.
+
+    `withdrawn`: the releases withdrawn by their signed record. The newest release of each line, and
+    the newest that is not withdrawn, stay unless `named`."""
     release_folders = [(f, v) for f, v in _folders(released) if not v.is_prerelease]
     dev_folders = [(f, v) for f, v in _folders(candidates) if v.is_prerelease]
     finals = sorted({v for _, v in release_folders})
-    newest: dict[str, ReleaseVersion] = {}
+    newest: dict[str, ReleaseVersion] = {}  # the newest release of each line that is not withdrawn
+    highest: dict[str, ReleaseVersion] = {}  # the newest of each line, withdrawn or not
     for version in finals:
+        highest[version.line] = max(version, highest.get(version.line, version))
         if version not in withdrawn:
             newest[version.line] = max(version, newest.get(version.line, version))
     removals = []
     for folder, version in release_folders:
+        kept = version in {newest.get(version.line), highest[version.line]}
+        if kept and version not in named:
+            continue
         if version in withdrawn:
             removals.append(Removal("release", folder, "withdrawn"))
+        elif kept:
+            removals.append(Removal("release", folder, f"named: the newest of {version.line}"))
         elif version != newest[version.line]:
             removals.append(Removal("release", folder,
                                     f"older than {newest[version.line]}, the newest of {version.line}"))
@@ -73,3 +117,19 @@ def candidates_of(final: ReleaseVersion, candidates: Iterable[str]) -> tuple[str
     """The candidate folders of `final` (its rcs, alphas, betas, and their shipped constraints): what
     promotion removes from dev/."""
     return tuple(folder for folder, v in _folders(candidates) if v.is_prerelease and v.final == final)
+
+
+def listing_digest(removals: Sequence[Removal], urls: Sequence[str]) -> str:
+    """The digest of a listing: what `--remove` must find again to remove anything."""
+    listing = [[r.area, r.name, r.why, url] for r, url in zip(removals, urls, strict=True)]
+    return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
+
+
+def listing_refusal(printed: str | None, fresh: str) -> str:
+    """Why `--remove` must not remove the fresh listing ("" when it is the printed one)."""
+    if printed is None:
+        return "no listing was printed to remove: run invoke cleanup, read it, then invoke cleanup --remove"
+    if printed != fresh:
+        return ("svn, the registry or the records changed since invoke cleanup printed its listing: run "
+                "invoke cleanup again, read it, then invoke cleanup --remove")
+    return ""

@@ -381,6 +381,23 @@ def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE, *, multi_p
     return tuple(Step(n, does[n]) for n in names)
 
 
+def unvoted_final(config: ReleaseConfig, version: ReleaseVersion, mode: Mode) -> str:
+    """Why a run in `mode` must not ship `version` under the project's vote policy ("" when it may).
+
+    With `vote = "asf"` a final reaches users only as the voted bytes of a candidate: `invoke promote`
+    (after a passed vote, or with a recorded `--without-vote-result --reason`) and then `invoke publish`
+    (Mode.PROMOTED). Building a final here and shipping it (Mode.RELEASE), or joining image jobs that
+    built one (Mode.PUBLISH), would ship bytes no one voted on. `vote = "none"` keeps the one-command
+    final."""
+    if not config.votes or version.is_prerelease or mode is Mode.PROMOTED:
+        return ""
+    candidate = f"a candidate (invoke release --version {version}rc1)" if version.value.post is None else \
+        "a candidate of it"
+    return (f"{version} is a final and this project's releases are voted on (vote = \"asf\"): release "
+            f"{candidate}, then after its vote invoke promote "
+            f"--version {version} --from-rc RC and invoke publish --version {version}")
+
+
 def distribution_files(name: str, version: ReleaseVersion | str) -> tuple[str, str]:
     """The sdist and wheel filenames of a pure-Python distribution (PEP 625 / PEP 427 spelling)."""
     dist = canonicalize_name(name).replace("-", "_")
@@ -545,6 +562,9 @@ def plan_release(
         for a in files if a.for_index
     )
     warnings = []
+    unvoted = unvoted_final(config, version, mode)
+    if unvoted:
+        warnings.append(f"a real run refuses: {unvoted}")
     if declared is not None and not version.accepts_declared(declared[0]):
         warnings.append(
             f"the tree declares version {declared[0]} in {declared[1]}, not {version}; a real run refuses"

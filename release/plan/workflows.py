@@ -9,7 +9,9 @@ same commands a release manager runs by hand, split where they can run on separa
   `--platform`); the `publish` job joins them (putting each flavour's index) and moves `master`.
 - release.yml: by hand with a version: `build` (build and sign), one `images` job per flavour
   (x platform) pushing `V-pythonP` (or `V-pythonP-ARCH`), then `publish` (indexes, uploads,
-  aliases, the signed record).
+  aliases, the signed record). With `vote = "asf"` it ships candidates only: for a final the images
+  job and publish refuse (a rebuild is not what the PMC voted on); a final ships the voted files with
+  `invoke promote` and `invoke publish`.
 - refresh.yml: on a schedule and by hand, `refresh` rebuilds the images whose base moved.
 - tests.yml: the README's test command, for this tool's own repository.
 
@@ -354,6 +356,13 @@ def _master_images(config: ReleaseConfig, settings: Settings) -> Workflow:
     })
 
 
+RELEASE_INPUT = "the PEP 440 version to release, e.g. 1.10.6 or 1.10.6rc1"
+# vote = "asf": this workflow builds candidates; a final's images and uploads are refused here (a rebuild
+# is not what was voted on): it ships from its voted candidate with invoke promote, then invoke publish.
+RELEASE_INPUT_VOTED = ("the release candidate to build and publish, e.g. 1.10.6rc1 (a final ships only "
+                       "from its voted candidate: invoke promote, then invoke publish)")
+
+
 def _release(config: ReleaseConfig, settings: Settings) -> Workflow:
     strategy, runs_on, name, suffix = image_matrix(config, settings.platforms)
     when = release_refs(config)
@@ -392,7 +401,7 @@ def _release(config: ReleaseConfig, settings: Settings) -> Workflow:
     return Workflow("release.yml", {
         "name": "Release",
         "on": {"workflow_dispatch": {"inputs": {"version": {
-            "description": "the PEP 440 version to release, e.g. 1.10.6 or 1.10.6rc1",
+            "description": RELEASE_INPUT_VOTED if config.votes else RELEASE_INPUT,
             "required": True, "type": "string"}}}},
         "permissions": NO_PERMISSIONS,
         "concurrency": {"group": "release-${{ inputs.version }}", "cancel-in-progress": False},

@@ -37,7 +37,7 @@ from release.plan.provenance import (
     settled,
     signed_identity,
 )
-from release.plan.tags import platform_tag, version_tag
+from release.plan.tags import platform_tag, version_tag, withdrawn_tag
 from release.progress import Progress, to_log
 from release.record import RECORD_NAME, ReleaseRecord, parse_record
 from release.steps.sbom import summarise, validate
@@ -217,6 +217,8 @@ def verify_published(config: ReleaseConfig, version: ReleaseVersion, clients: Cl
         if len({json.dumps(settled(data), sort_keys=True) for data in good.values()}) > 1:
             record_check.problems.append(f"the copies differ: {', '.join(sorted(good))}")
         record = _parse(record_check, next(iter(good.values()), None), str(version))
+        withdrawal_check(_check(checks, "withdrawal"), record, version,
+                         marked=client.manifest_digest(image, withdrawn_tag(version)) is not None)
         if record is not None:
             _check_record(record, checks, keys, client, attached, svn_files, digests,
                           image=image, repository=repository, lookaside=lookaside_url(svn_root, config.name))
@@ -226,6 +228,20 @@ def verify_published(config: ReleaseConfig, version: ReleaseVersion, clients: Cl
     if not report.ok:
         raise CandidateRejected(report)
     return report
+
+
+def withdrawal_check(check: FileCheck, record: ReleaseRecord | None, version: ReleaseVersion, *,
+                     marked: bool) -> None:
+    """A withdrawn release fails verification, saying when and why (from its signed record); a
+    `withdrawn-V` tag its signed record does not back is named too."""
+    withdrawal = record.withdrawal if record is not None else None
+    if withdrawal is not None:
+        check.problems.append(f"{version} was withdrawn on {withdrawal.when}: {withdrawal.reason}")
+    elif marked:
+        check.problems.append(f"the registry marks {version} withdrawn ({withdrawn_tag(version)}), but its "
+                              "signed record records no withdrawal")
+    else:
+        check.passed.append("not withdrawn")
 
 
 def _parse(check: FileCheck, data: bytes | None, version: str) -> ReleaseRecord | None:
@@ -336,7 +352,18 @@ def _check_index(check: FileCheck, keys: Keys, engine: Engine, client: Registry,
 def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry, *, repository: str,
                  image: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
                  sbom: str, lookaside: str, platform: str = "") -> None:
-    """One image (`platform`: the image's, when it is one of several)."""
+    """One image (`platform`: the image's, when it is one of several). Its signature is checked
+    first: an image whose signature does not check out is not pulled. Nothing of the image ever runs:
+    its wheels record is read through the engine's archive API from a container that is never
+    started (an entrypoint like Airflow's turns `cat F` into `airflow cat F`)."""
+    signature = FileCheck(check.name)
+    check_signature(signature, keys, client, image=image, repository=repository, tag=tag, digest=digest,
+                    lookaside=lookaside)
+    check.problems += signature.problems
+    check.passed += signature.passed
+    if signature.problems:
+        check.problems.append("not pulled: its signature does not check out")
+        return
     info = engine.pull_digest(repository, digest)
     labels = info.labels
     if commit and labels.get(REVISION_LABEL) != commit:
@@ -346,8 +373,8 @@ def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry,
         check.passed.append(f"labels name the voted commit {commit[:12]}")
     if labels.get(SBOM_LABEL) != sbom:
         check.problems.append(f"its {SBOM_LABEL} label is {labels.get(SBOM_LABEL)!r}, not {sbom!r}")
-    result = engine.run(f"{repository}@{digest}", ["cat", WHEELS_RECORD], platform=platform or None)
-    installed = parse_wheels_record(result.stdout) if result.exit_code == 0 else {}
+    record = engine.read_file(f"{repository}@{digest}", WHEELS_RECORD, platform=platform or None)
+    installed = parse_wheels_record(record.decode(errors="replace")) if record is not None else {}
     label = labels.get(WHEEL_SHA256_LABEL, "")
     if not installed or label != ",".join(installed[n] for n in sorted(installed)):
         check.problems.append(f"its wheels record {installed or 'is missing'} disagrees with its label "
@@ -370,7 +397,5 @@ def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry,
         check_sbom(sbom_check, keys, sbom, files, digest, wheels=installed)
         check.problems += [f"SBOM: {p}" for p in sbom_check.problems]
         check.passed += [f"SBOM {p}" for p in sbom_check.passed]
-    check_signature(check, keys, client, image=image, repository=repository, tag=tag, digest=digest,
-                    lookaside=lookaside)
 
 

@@ -6,8 +6,8 @@ image is refused unless forced; a tag already at the digest is left alone, so a 
 what a stopped run began. A release's alias never moves backwards: right before it moves, the
 version of the image it points at is read again (the image's version label, an index's from its
 first image, else the version tags sharing its digest), and an alias already on a higher release
-is left there. What was done is returned in the plan's words (create, move, verify, skip) for the
-report and the record.
+is left there, unless that release was withdrawn (its `withdrawn-V` tag is published). What was
+done is returned in the plan's words (create, move, verify, skip) for the report and the record.
 
 A moving tag that names an image index (a multi-platform release) is never moved to a single
 image: that would take platforms away from everyone who pulls it.
@@ -22,7 +22,7 @@ from release.adapters.registry import INDEX_TYPES
 from release.errors import RefusedError
 from release.plan.images import LABEL_ARGS
 from release.plan.release import TagAction, TagChange
-from release.plan.tags import split_tag
+from release.plan.tags import split_tag, withdrawn_tag
 from release.progress import Progress, to_log
 from release.record import TagEntry
 from release.versions import ReleaseVersion, parse_existing
@@ -53,7 +53,10 @@ def point_tag(
     previous = registry.manifest_digest(image, tag)
     if moving and version is not None and previous is not None and previous != digest:
         held = image_version(registry, image, previous)
-        if held is not None and held > version:
+        # a withdrawn release (its `withdrawn-V` marker published) holds no alias: one still on it
+        # (a withdrawal stopped past its marker, or being withdrawn now) moves to a lower release
+        withdrawn = held is not None and registry.manifest_digest(image, withdrawn_tag(held)) is not None
+        if held is not None and held > version and not withdrawn:
             progress(f"{image}:{tag} left at {held} ({previous[:19]}): {version} is lower, and an alias "
                      "never moves backwards")
             return TagEntry(tag, flavour, previous, previous, TagAction.SKIP.value)

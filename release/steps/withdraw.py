@@ -44,9 +44,12 @@ def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Reg
                        flavour=plan.marker.image.flavour, progress=progress)
     moved: list[TagEntry] = []
     for family in plan.families:
-        if family.moves:
-            moved += apply_changes(registry, image, family.moves, family.digests, progress=progress)
-    aliases = {c.tag: (c.source if c.action is TagAction.MOVE else c.reason)
+        if family.moves:  # never backwards: an alias another run put on a higher release stays there
+            moved += apply_changes(registry, image, family.moves, family.digests, version=family.owner,
+                                   progress=progress)
+    left = {e.tag for e in moved if e.action == TagAction.SKIP.value}  # the tag mover's re-check held them
+    aliases = {c.tag: (c.reason if c.action is not TagAction.MOVE else
+                       "left on a higher release" if c.tag in left else c.source)
                for family in plan.families for c in family.changes}
     for change in plan.kept:
         progress(f"{image}:{change.tag}: {change.reason}")

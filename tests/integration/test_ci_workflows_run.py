@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO_ROOT, git, make_sample_repo
+from conftest import REPO_ROOT, git, make_sample_repo, vote_policy
 
 from integration.workflow_runner import (
     JobRun,
@@ -132,7 +132,9 @@ def tool_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin"
 
 
-def configure_endpoints(repo: Path, services: sandbox.Services) -> None:
+def configure_endpoints(repo: Path, services: sandbox.Services, vote: str = "none") -> None:
+    """The sample on the sandbox's services; `vote = "none"` (a final built and shipped by the
+    workflow, as by one machine), or `asf` (the workflow ships candidates only)."""
     svn = services.svn_url.rstrip("/")
     table = (
         '[tool.release]\nname = "sample-app"\nproject = "Sample App"\nimage = "sample/app"\n'
@@ -140,7 +142,7 @@ def configure_endpoints(repo: Path, services: sandbox.Services) -> None:
         'base-image = "{registry}/sandbox/python:{python}"\n'
         f'registry = "{services.registry}"\nindex = "{services.index_url}"\n'
         f'svn-dev = "{svn}/dev"\nsvn-release = "{svn}/release"\n'
-        f'signing-key = "{services.signing_key}"\napp-command = ["sample-app"]\n'
+        f'signing-key = "{services.signing_key}"\napp-command = ["sample-app"]\n' + vote_policy(vote)
     )
     pyproject = repo / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().split("[tool.release]")[0] + table)
@@ -168,12 +170,12 @@ def tool_requirements(tmp_path_factory: pytest.TempPathFactory) -> str:
     return f"release-pipeline=={__version__} \\\n    --hash=sha256:{sha256_of(wheel)}\n"
 
 
-@pytest.fixture
-def origin(tmp_path: Path, services: sandbox.Services, tool_bin: Path, tool_requirements: str) -> Path:
+def origin_with(where: Path, services: sandbox.Services, tool_bin: Path, tool_requirements: str,
+                vote: str = "none") -> Path:
     """The sample's repository with its endpoints, the workflows `release-pipeline ci` wrote and the
     requirements file by hash it asks for."""
-    repo = make_sample_repo(tmp_path / "origin")
-    configure_endpoints(repo, services)
+    repo = make_sample_repo(where)
+    configure_endpoints(repo, services, vote)
     env = runner_env([tool_bin, Path(sys.executable).parent], REPO_ROOT)
     written = subprocess.run(["release-pipeline", "ci"], cwd=repo, env=env, check=True, capture_output=True,
                              text=True)
@@ -185,6 +187,11 @@ def origin(tmp_path: Path, services: sandbox.Services, tool_bin: Path, tool_requ
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "CI: workflows and endpoints")
     return repo
+
+
+@pytest.fixture
+def origin(tmp_path: Path, services: sandbox.Services, tool_bin: Path, tool_requirements: str) -> Path:
+    return origin_with(tmp_path / "origin", services, tool_bin, tool_requirements)
 
 
 def runner(origin: Path, services: sandbox.Services, tool_bin: Path, **extra: object) -> WorkflowRunner:
@@ -242,6 +249,26 @@ def test_release_workflow_job_by_job_ends_where_a_one_machine_release_does(
     assert (runs[-1].clone / "dist" / VERSION / "release.json.asc").exists()
     artifacts = release.work / "artifacts-release"
     assert sorted(p.name for p in artifacts.iterdir()) == ["dist", f"release-{VERSION}"]
+
+
+@pytest.mark.sandbox
+def test_the_release_workflow_of_a_voting_project_never_ships_a_final_it_built(
+    tmp_path: Path, services: sandbox.Services, tool_bin: Path, tool_requirements: str
+) -> None:
+    """vote = "asf": a final dispatched to release.yml is built and signed (kept as an artifact), but
+    its image jobs refuse before they build or push anything and publish never runs; the final ships
+    from its voted candidate with invoke promote and invoke publish."""
+    voting = origin_with(tmp_path / "voting", services, tool_bin, tool_requirements, vote="asf")
+    registry = RegistryClient(services.registry)
+    before = registry.tags(IMAGE)
+    index = PackageIndex(services.index_url, f"{services.index_url}simple/").hashes("sample-app")
+    release = runner(voting, services, tool_bin, inputs={"version": VERSION})
+    with pytest.raises(WorkflowFailed) as caught:
+        release.run(voting / ".github" / "workflows" / "release.yml")
+    assert f"{VERSION} is a final and this project's releases are voted on" in str(caught.value)
+    assert f"invoke promote --version {VERSION} --from-rc RC" in str(caught.value)
+    assert registry.tags(IMAGE) == before
+    assert PackageIndex(services.index_url, f"{services.index_url}simple/").hashes("sample-app") == index
 
 
 @pytest.mark.sandbox

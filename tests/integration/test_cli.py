@@ -156,3 +156,33 @@ def test_vote_result_lists_what_it_did_not_understand_and_waits_for_the_release_
     result = load_record(release_dir(root, "1.0.0rc1"), "1.0.0rc1").vote_result
     assert result is not None and result.passed
     assert result.decided == {"ann@x.example": "+1"} and result.decided_by == "Rita Manager"
+
+
+@pytest.mark.parametrize("command", [
+    ("release", "--version", "1.10.6"),
+    ("publish", "--version", "1.10.6"),
+    ("images", "--version", "1.10.6", "--push"),
+])
+def test_a_final_of_a_voting_project_is_refused_before_anything_starts(tmp_path: Path,
+                                                                       command: tuple[str, ...]) -> None:
+    """vote = "asf" (the default): a final ships only from its promoted candidate; the refusal is one
+    line, exit 6, and no service is started for it (no .release/ sandbox)."""
+    root = write_project(tmp_path / "p", 'name = "x"\npython = ["3.11"]')
+    result = invoke(root, *command)
+    assert result.returncode == 6, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: 1.10.6 is a final and this project's releases are voted on")
+    assert "invoke promote --version 1.10.6 --from-rc RC" in lines[0]
+    assert not (root / ".release").exists() and not (root / "dist").exists()
+
+
+def test_the_dry_run_of_a_final_says_whether_a_real_run_refuses_it(tmp_path: Path) -> None:
+    voting = write_project(tmp_path / "asf", 'name = "x"\npython = ["3.11"]')
+    result = invoke(voting, "release", "--version", "1.10.6", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "warning: a real run refuses: 1.10.6 is a final" in result.stderr.replace("\n", " ")
+    one_command = write_project(tmp_path / "none", 'name = "x"\npython = ["3.11"]\nvote = "none"')
+    result = invoke(one_command, "release", "--version", "1.10.6", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "real run refuses" not in result.stderr

@@ -14,6 +14,7 @@ from engine_helpers import BASE, ThrowawayRegistry, require_engine_and_base, sta
 from release.adapters.buildkit import clients, find_builder, try_client
 from release.adapters.engine import Builder, BuildFailed, BuildLine, Engine
 from release.adapters.registry import RegistryClient
+from release.errors import ServiceError
 from release.plan.images import context_tar
 
 
@@ -141,3 +142,26 @@ def test_a_kept_stage_gets_its_own_tag(builder: str) -> None:
     finally:
         for name in (ref, kept):
             engine.remove(name, force=True)
+
+
+@pytest.mark.images
+def test_a_file_is_read_from_an_image_without_running_its_entrypoint() -> None:
+    """An entrypoint like Airflow's turns `cat F` into a command of its own: `invoke verify` reads a
+    candidate's files through the archive API from a container that is never started."""
+    engine = require_engine_and_base()
+    ref = f"engine/entrypoint-probe:{uuid.uuid4().hex[:8]}"
+    dockerfile = (f"FROM {BASE}\n"
+                  "RUN mkdir -p /opt/probe && printf 'sample_app 1 abc\\n' > /opt/probe/record\n"
+                  'ENTRYPOINT ["/bin/sh", "-c", "echo airflow \\"$@\\"; exit 3", "--"]\n')
+    engine.build(context_tar({"Dockerfile": dockerfile.encode()}), tag=ref, buildargs={})
+    try:
+        through_entrypoint = engine.run(ref, ["cat", "/opt/probe/record"])
+        assert through_entrypoint.exit_code == 3 and "sample_app" not in through_entrypoint.stdout
+        assert engine.read_file(ref, "/opt/probe/record") == b"sample_app 1 abc\n"
+        assert engine.read_file(ref, "/opt/probe/missing") is None
+        assert engine.read_file(ref, "/opt/probe") is None  # a folder is no file
+        with pytest.raises(ServiceError, match="over the 4"):
+            engine.read_file(ref, "/opt/probe/record", limit=4)
+        assert engine.client.containers.list(all=True, filters={"ancestor": ref}) == []
+    finally:
+        engine.remove(ref, force=True)

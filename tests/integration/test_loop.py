@@ -119,7 +119,7 @@ BINDING = ["Jane <jane@sample.invalid>", "Joe <joe@sample.invalid>", "Ann Smith 
 def loop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loop]:
     kind = str(request.param)
     where = tmp_path_factory.mktemp(kind) / "checkout"
-    sample = SampleRelease.create(where, flavours=(FLAVOUR,), fixture=kind)
+    sample = SampleRelease.create(where, flavours=(FLAVOUR,), fixture=kind, vote="asf")
     found = Loop(sample, kind)
     try:
         yield found
@@ -242,6 +242,11 @@ def test_the_release_loop(loop: Loop) -> None:
                    "dev/sample-app/1.10.4rc1", "dev/sample-app/constraints-1.10.4rc1"):
         assert folder in listing.stderr, folder
     assert "1.10.5" in svn("list", f"{svn_root}/release/sample-app")
+    # --remove removes exactly the listing printed: one that changed since is refused, nothing removed
+    svn("mkdir", "--parents", "-m", "An older release lands", f"{svn_root}/release/sample-app/1.10.3")
+    loop.refused("cleanup", "--remove", says="changed since invoke cleanup printed its listing")
+    assert "1.10.5" in svn("list", f"{svn_root}/release/sample-app")
+    assert "release/sample-app/1.10.3" in loop.run("cleanup").stderr
     loop.run("cleanup", "--remove")
     assert svn("list", f"{svn_root}/release/sample-app").split() == [
         "1.10.6/", "KEYS", "constraints-1.10.6/", "signatures/"]
@@ -251,7 +256,14 @@ def test_the_release_loop(loop: Loop) -> None:
     loop.sample.set_version(NEXT)
     if loop.kind == "sample-multi":
         commit_sdk_version(root, "0.3.1")
-    loop.run("release", "--version", NEXT)
+    # a final of a voted project is never built and shipped in one command; without a vote it goes
+    # through a candidate and a promotion that records why
+    loop.refused("release", "--version", NEXT, says=f"invoke promote --version {NEXT} --from-rc RC")
+    loop.run("release", "--version", f"{NEXT}rc1")
+    loop.refused("promote", "--version", NEXT, "--from-rc", f"{NEXT}rc1", says="invoke vote-result")
+    loop.run("promote", "--version", NEXT, "--from-rc", f"{NEXT}rc1", "--without-vote-result", "--reason",
+             "a security fix released at once, as the PMC decided")
+    loop.run("publish", "--version", NEXT)
     before = loop.sample.tag_digests()
     assert before["latest"] == before[NEXT] != before[FINAL]
     loop.refused("withdraw", "--version", "1.10.9", "--reason", "never released", says="is not released")
@@ -265,7 +277,13 @@ def test_the_release_loop(loop: Loop) -> None:
     assert record["withdrawn"]["aliases"]["latest"] == f"{FINAL}-python{FLAVOUR}"
     assert "not yanked" in record["withdrawn"]["index"]
     loop.signed(root / "dist" / NEXT / "release.json")
-    loop.refused("release", "--version", NEXT, says="was withdrawn")
+    # the re-signed record went out again (svn release/ and the image attachments): verify says so
+    shipped_record = json.loads(svn("cat", f"{svn_root}/release/sample-app/{NEXT}/release.json"))
+    assert shipped_record["withdrawn"]["reason"] == "the NOTICE file is wrong"
+    checked = loop.run("verify", "--version", NEXT, "--published", code=7)
+    assert f"{NEXT} was withdrawn on " in checked.stdout + checked.stderr
+    assert "the copies differ" not in checked.stdout + checked.stderr
+    loop.refused("publish", "--version", NEXT, says="was withdrawn")
     # the tree is NEXT's (no 1.10.8 declared or in the changelog): the dry run names that and exits 6
     plan = json.loads(loop.run("release", "--version", "1.10.8", "--dry-run", "--json", code=6).stdout)
     assert [p["check"] for p in plan["problems"]] == ["version", "changelog"]

@@ -294,6 +294,10 @@ def test_a_voter_refuses_a_candidate_image_whose_signature_is_gone(released: Rel
         failed = {c.name: c.problems for c in caught.value.report.checks if not c.ok}
         assert list(failed) == [f"image {RC}-python{FLAVOUR}"]
         assert any(p.startswith("no signature at") for p in failed[f"image {RC}-python{FLAVOUR}"])
+        # nothing of an image whose signature does not check out is pulled or read
+        assert "not pulled: its signature does not check out" in failed[f"image {RC}-python{FLAVOUR}"]
+        passed = {c.name: c.passed for c in caught.value.report.checks}[f"image {RC}-python{FLAVOUR}"]
+        assert not any("label" in p or "wheel" in p or "SBOM" in p for p in passed), passed
     finally:
         put_back(url, original, tmp_path)
 

@@ -80,7 +80,8 @@ def test_patch_then_rc_then_final_then_older_line(history: History) -> None:
     assert "2.0.0rc1-python3.13" in after_rc and "2.0.0rc1" in after_rc
     assert "2.0" not in after_rc
     assert after_rc["latest"] == tags["latest"], "an RC must never move latest"
-    assert (root / "dist" / "2.0.0rc1" / "vote-email.txt").is_file()
+    # the sample releases finals in one command (vote = "none"): its candidate gets a call to test it
+    assert (root / "dist" / "2.0.0rc1" / "candidate-email.txt").is_file()
 
     after_final = history.tags["2.0.0"]
     assert_aliases(after_final, "latest", "2.0.0")

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO_ROOT, git, make_sample_repo
+from conftest import REPO_ROOT, git, make_sample_repo, vote_policy
 
 from release import sandbox
 from release.adapters.registry import RegistryClient
@@ -47,6 +47,7 @@ def configure_endpoints(repo: Path, services: sandbox.Services) -> None:
         f'registry = "{services.registry}"\nindex = "{services.index_url}"\n'
         f'svn-dev = "{svn}/dev"\nsvn-release = "{svn}/release"\n'
         f'signing-key = "{services.signing_key}"\napp-command = ["sample-app"]\n'
+        + vote_policy("none")  # the image jobs and the join ship a final built here: no PMC votes on it
     )
     pyproject = repo / "pyproject.toml"
     head = pyproject.read_text().split("[tool.release]")[0]

@@ -13,7 +13,9 @@ from release.config import parse_config
 from release.plan.release import ReleasePlan, TargetState, plan_release
 from release.versions import parse_version
 
-CONFIG = parse_config(Path("/src"), {"name": "sample-app", "image": "sample/app", "python": ["3.11", "3.13"]})
+# a project whose finals ship in one command (vote = "none"); an ASF final is refused (test_release.py)
+CONFIG = parse_config(Path("/src"), {"name": "sample-app", "image": "sample/app", "python": ["3.11", "3.13"],
+                                    "vote": "none"})
 REGISTRY = "127.0.0.1:5001"
 OLD_LINE, OLD_LINE_311, OLD_PATCH = "sha256:" + "a" * 12, "sha256:" + "b" * 12, "sha256:" + "c" * 12
 

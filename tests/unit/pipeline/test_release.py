@@ -88,6 +88,15 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
+    """A project that joins image jobs into a final built here: no PMC votes on it (vote = "none")."""
+    config = parse_config(tmp_path, {"name": "sample-app", "image": IMAGE, "python": ["3.11", "3.13"],
+                                     "default-python": "3.11", "registry": TARGET.registry, "vote": "none"})
+    return World(config, MemoryRegistry(TARGET.registry), MemoryIndex())
+
+
+@pytest.fixture
+def voting(tmp_path: Path) -> World:
+    """The same project with the ASF vote (the default): a final ships only from a voted candidate."""
     config = parse_config(tmp_path, {"name": "sample-app", "image": IMAGE, "python": ["3.11", "3.13"],
                                      "default-python": "3.11", "registry": TARGET.registry})
     return World(config, MemoryRegistry(TARGET.registry), MemoryIndex())
@@ -280,3 +289,25 @@ def test_force_accepts_a_comma_list_or_a_sequence() -> None:
     assert parse_force("1.10.6, 1.10.6-python3.11,") == frozenset({"1.10.6", "1.10.6-python3.11"})
     assert parse_force(["latest", " "]) == frozenset({"latest"})
     assert parse_force("") == frozenset()
+
+
+@pytest.mark.parametrize("mode", [Mode.PUBLISH, Mode.RELEASE])
+def test_a_final_of_a_voting_project_built_here_is_refused_before_any_step(voting: World, mode: Mode) -> None:
+    """`vote = "asf"`: joining image jobs that built a final, or a one-command final, would ship bytes
+    no one voted on; nothing is pushed, uploaded or moved, and the one line names the promote path."""
+    voting.built("1.10.6")
+    pushed = voting.image_jobs("1.10.6")
+    state = observe(voting.config, V("1.10.6"), voting.clients)
+    plan = plan_release(voting.config, V("1.10.6"), state, registry=TARGET.registry, mode=mode)
+    with pytest.raises(RefusedError) as caught:
+        voting.run(dataclasses.replace(plan, steps=tuple(s for s in plan.steps if s.name in PUBLISHING)))
+    assert "invoke promote --version 1.10.6 --from-rc RC" in str(caught.value)
+    assert "\n" not in str(caught.value)
+    assert voting.index.uploads == [] and voting.tag("latest") is None
+    assert {f: voting.tag(f"1.10.6-python{f}") for f in pushed} == pushed
+    assert sorted(load_record(release_dir(voting.config.root, "1.10.6"), "1.10.6").steps) == ["build", "sign"]
+
+
+def test_a_candidate_of_a_voting_project_is_published_by_the_join(voting: World) -> None:
+    released(voting, "1.10.6rc1")
+    assert voting.tag("1.10.6rc1") is not None and voting.index.uploads

@@ -3,7 +3,15 @@
 
 from __future__ import annotations
 
-from release.plan.cleanup import Removal, candidates_of, plan_cleanup
+from release.plan.cleanup import (
+    RecordEvidence,
+    Removal,
+    candidates_of,
+    confirmed_withdrawals,
+    listing_digest,
+    listing_refusal,
+    plan_cleanup,
+)
 from release.versions import parse_version as V
 
 
@@ -25,13 +33,26 @@ def test_nothing_that_is_not_a_version_is_touched() -> None:
 
 
 def test_withdrawn_releases_go_and_the_newest_remaining_stays() -> None:
+    found = plan_cleanup(["1.10.4", "1.10.5", "1.10.6", "1.10.7"], [], withdrawn={V("1.10.5"), V("1.10.7")})
+    assert names(found) == {"release/1.10.4": "older than 1.10.6, the newest of 1.10",
+                            "release/1.10.5": "withdrawn"}
+
+
+def test_the_newest_release_of_a_line_goes_only_when_named_even_withdrawn() -> None:
+    """A withdrawal is decided by a signed record, but removing the newest release of a line is
+    the release manager's to say (`--include V`): the listing alone never takes it."""
     found = plan_cleanup(["1.10.5", "1.10.6", "1.10.7"], [], withdrawn={V("1.10.7")})
-    assert names(found) == {"release/1.10.5": "older than 1.10.6, the newest of 1.10",
+    assert names(found) == {"release/1.10.5": "older than 1.10.6, the newest of 1.10"}
+    named = plan_cleanup(["1.10.5", "1.10.6", "1.10.7"], [], withdrawn={V("1.10.7")}, named={V("1.10.7")})
+    assert names(named) == {"release/1.10.5": "older than 1.10.6, the newest of 1.10",
                             "release/1.10.7": "withdrawn"}
+    assert names(plan_cleanup(["2.0.0", "1.10.6"], [], named={V("2.0.0")})) == {
+        "release/2.0.0": "named: the newest of 2.0"}
 
 
-def test_a_line_whose_only_release_is_withdrawn_is_emptied() -> None:
-    found = plan_cleanup(["2.0.0", "1.10.6"], [], withdrawn={V("2.0.0")})
+def test_a_line_whose_only_release_is_withdrawn_is_emptied_when_named() -> None:
+    assert plan_cleanup(["2.0.0", "1.10.6"], [], withdrawn={V("2.0.0")}) == ()
+    found = plan_cleanup(["2.0.0", "1.10.6"], [], withdrawn={V("2.0.0")}, named={V("2.0.0")})
     assert names(found) == {"release/2.0.0": "withdrawn"}
 
 
@@ -75,7 +96,8 @@ def test_shipped_constraints_go_with_their_version() -> None:
         "release/constraints-1.10.5": "older than 1.10.6, the newest of 1.10",
         "dev/1.10.6rc1": "1.10.6 is released", "dev/constraints-1.10.6rc1": "1.10.6 is released",
         "dev/1.10.7rc1": "superseded by 1.10.7rc2", "dev/constraints-1.10.7rc1": "superseded by 1.10.7rc2"}
-    withdrawn = plan_cleanup(["1.10.6", "constraints-1.10.6"], [], withdrawn={V("1.10.6")})
+    withdrawn = plan_cleanup(["1.10.6", "constraints-1.10.6"], [], withdrawn={V("1.10.6")},
+                             named={V("1.10.6")})
     assert names(withdrawn) == {"release/1.10.6": "withdrawn", "release/constraints-1.10.6": "withdrawn"}
     assert plan_cleanup(["constraints-banana/", "constraints-/"], ["constraints-x"]) == ()
 
@@ -90,3 +112,40 @@ def test_promotion_removes_the_candidates_shipped_constraints_too() -> None:
 def test_the_listings_may_be_read_once() -> None:
     released, candidates = ["1.10.5", "1.10.6"], ["1.10.6rc1", "constraints-1.10.6rc1"]
     assert plan_cleanup(iter(released), iter(candidates)) == plan_cleanup(released, candidates)
+
+
+def test_a_release_is_withdrawn_only_by_its_signed_record() -> None:
+    """A bare `withdrawn-V` tag or an index yank (anyone with push rights) is not a withdrawal."""
+    claimed = {V("1.10.5"), V("1.10.6"), V("1.10.7"), V("1.10.8")}
+    evidence = {V("1.10.5"): RecordEvidence(True, True, True),  # signed, says withdrawn
+                V("1.10.6"): RecordEvidence(True, False, True),  # says so, but the signature fails
+                V("1.10.7"): RecordEvidence(True, True, False),  # signed, records no withdrawal
+                V("1.9.0"): RecordEvidence(True, True, True)}  # withdrawn, with no tag left: counts
+    withdrawn, ignored = confirmed_withdrawals(claimed, evidence)
+    assert withdrawn == {V("1.10.5"), V("1.9.0")}
+    assert ignored == (
+        "1.10.6 is marked withdrawn in the registry or index, but its record's signature does not check out: "
+        "not counted as withdrawn",
+        "1.10.7 is marked withdrawn in the registry or index, but its signed record records no withdrawal: "
+        "not counted as withdrawn",
+        "1.10.8 is marked withdrawn in the registry or index, but no record of it: not counted as withdrawn")
+
+
+def test_a_forged_withdrawal_never_removes_the_current_release_or_its_constraints() -> None:
+    released = ["1.10.5", "1.10.6", "constraints-1.10.6", "KEYS"]
+    withdrawn, _ = confirmed_withdrawals({V("1.10.6")}, {V("1.10.6"): RecordEvidence(False, False, False)})
+    assert names(plan_cleanup(released, [], withdrawn)) == {
+        "release/1.10.5": "older than 1.10.6, the newest of 1.10"}
+
+
+def test_remove_carries_out_exactly_the_printed_listing() -> None:
+    removals = plan_cleanup(["1.10.5", "1.10.6"], ["1.10.6rc1"])
+    urls = [f"svn://x/{r.area}/{r.name}" for r in removals]
+    printed = listing_digest(removals, urls)
+    assert listing_refusal(printed, listing_digest(removals, urls)) == ""
+    changed = plan_cleanup(["1.10.5", "1.10.6", "1.10.7"], ["1.10.6rc1"])
+    fresh = listing_digest(changed, [f"svn://x/{r.area}/{r.name}" for r in changed])
+    assert fresh != printed
+    assert listing_refusal(printed, fresh).startswith("svn, the registry or the records changed since")
+    assert listing_refusal(None, printed).startswith("no listing was printed to remove: run invoke cleanup")
+    assert listing_digest((), ()) != printed

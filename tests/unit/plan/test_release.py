@@ -30,6 +30,7 @@ from release.plan.release import (
     release_steps,
     replan_aliases,
     tags_to_observe,
+    unvoted_final,
 )
 from release.versions import ReleaseVersion, parse_version
 
@@ -574,3 +575,40 @@ def test_a_flavour_left_out_of_a_run_defers_its_tags_like_a_left_out_platform() 
     skipped = [t for t in plan.tags if t.image.flavour != "3.11"]
     assert skipped and all(t.deferred for t in skipped)
     assert not any(t.deferred for t in plan.tags if t.image.flavour == "3.11" and not t.moving)
+
+
+# --- a final of a project that votes ------------------------------------------------------------------
+
+NO_VOTE = dataclasses.replace(CONFIG, vote="none")
+
+
+@pytest.mark.parametrize("mode", [Mode.RELEASE, Mode.PUBLISH])
+def test_a_final_of_a_voting_project_is_refused_unless_promoted(mode: Mode) -> None:
+    """`vote = "asf"` (the default): a final built here (a one-command release, or a join of image
+    jobs that built it) is not what the PMC voted on; the one line names the promote path."""
+    why = unvoted_final(CONFIG, V("1.10.6"), mode)
+    assert why == ('1.10.6 is a final and this project\'s releases are voted on (vote = "asf"): release a '
+                   "candidate (invoke release --version 1.10.6rc1), then after its vote invoke promote "
+                   "--version 1.10.6 --from-rc RC and invoke publish --version 1.10.6")
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, mode=mode)
+    assert plan.warnings[0] == f"a real run refuses: {why}"  # the dry run says so first
+
+
+@pytest.mark.parametrize("version", ["1.10.6rc1", "1.10.6b2", "2.0.0a1", "1.10.6.dev3"])
+def test_a_voting_projects_candidates_and_previews_are_released_in_one_command(version: str) -> None:
+    assert unvoted_final(CONFIG, V(version), Mode.RELEASE) == ""
+    assert not any("real run refuses" in w for w in
+                   plan_release(CONFIG, V(version), state(), registry=REGISTRY).warnings)
+
+
+def test_a_promoted_final_ships_and_a_project_without_a_vote_releases_finals_in_one_command() -> None:
+    assert unvoted_final(CONFIG, V("1.10.6"), Mode.PROMOTED) == ""
+    for mode in Mode:
+        assert unvoted_final(NO_VOTE, V("1.10.6"), mode) == ""
+    assert plan_release(NO_VOTE, V("1.10.6"), state(), registry=REGISTRY).warnings == ()
+
+
+def test_a_post_release_of_a_voting_project_is_a_final_too() -> None:
+    why = unvoted_final(CONFIG, V("1.10.6.post1"), Mode.RELEASE)
+    assert why.startswith("1.10.6.post1 is a final") and "release a candidate (a candidate)" not in why
+    assert "1.10.6.post1rc1" not in why

@@ -146,11 +146,15 @@ def test_master_images_one_job_per_flavour_then_a_join_that_moves_master() -> No
 # --- release ---------------------------------------------------------------------------------------
 
 
-def test_release_is_started_by_hand_with_a_version() -> None:
-    flow = by_file(config(REAL))["release.yml"]
+@pytest.mark.parametrize(("vote", "description"), [
+    ("none", "the PEP 440 version to release, e.g. 1.10.6 or 1.10.6rc1"),
+    ("asf", "the release candidate to build and publish, e.g. 1.10.6rc1 (a final ships only from its voted "
+            "candidate: invoke promote, then invoke publish)"),
+])
+def test_release_is_started_by_hand_with_a_version(vote: str, description: str) -> None:
+    flow = by_file(config({**REAL, "vote": vote}))["release.yml"]
     assert flow.data["on"] == {"workflow_dispatch": {"inputs": {"version": {
-        "description": "the PEP 440 version to release, e.g. 1.10.6 or 1.10.6rc1", "required": True,
-        "type": "string"}}}}
+        "description": description, "required": True, "type": "string"}}}}
     assert flow.data["env"] == {"VERSION": "${{ inputs.version }}"}
     assert flow.data["concurrency"]["group"] == "release-${{ inputs.version }}"
 

@@ -91,3 +91,16 @@ def test_planned_changes_are_carried_out_in_the_plans_words() -> None:
     assert [(e.tag, e.action) for e in done] == [("1.10.6", "create"), (source, "create"),
                                                   ("latest-python3.13", "skip")]
     assert "latest-python3.13" not in registry.repositories[IMAGE]
+
+
+def test_an_alias_left_on_a_withdrawn_release_moves_back() -> None:
+    """A withdrawal stopped past its `withdrawn-V` marker leaves `latest` on V: a later, lower
+    release takes it, since a withdrawn release holds no alias; without the marker it stays."""
+    registry, digests = registry_with("1.10.6", "1.10.7", "2.0.0")
+    registry.copy_tag(IMAGE, digests["2.0.0"], "latest")
+    held = point_tag(registry, IMAGE, "latest", digests["1.10.7"], moving=True, version=V("1.10.7"))
+    assert held.action == "skip" and registry.repositories[IMAGE]["latest"] == digests["2.0.0"]
+    registry.copy_tag(IMAGE, digests["2.0.0"], "withdrawn-2.0.0")
+    moved = point_tag(registry, IMAGE, "latest", digests["1.10.7"], moving=True, version=V("1.10.7"))
+    assert (moved.action, moved.previous) == ("move", digests["2.0.0"])
+    assert registry.repositories[IMAGE]["latest"] == digests["1.10.7"]
