@@ -6,7 +6,7 @@ from __future__ import annotations
 from release import console
 from release.pipeline.release import ReleaseReport
 from release.plan.commands import CommandPlan
-from release.plan.release import ReleasePlan, TagAction
+from release.plan.release import ReleasePlan, StepName, TagAction
 from release.progress import Progress
 
 
@@ -29,6 +29,16 @@ def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
         console.table("Image indexes", ["python", "tag", "lists"],
                       [(i.image.flavour, i.tag, ", ".join(f"{p} {t}" for p, t in i.images))
                        for i in plan.indexes])
+    if plan.atr is not None:
+        steps = {s.name for s in plan.steps}
+        rows = [("server", plan.atr.server), ("project", plan.atr.project),
+                ("committee", plan.atr.committee), ("release", plan.atr.release)]
+        if StepName.ATR_UPLOAD in steps:
+            rows += [("uploads", ", ".join(plan.atr.files)), ("vote email to", plan.atr.email_to)]
+            rows += [("ignored check", name) for name in plan.atr.ignores]
+        if StepName.ATR_DISTRIBUTIONS in steps:
+            rows += [("records", d.shown) for d in plan.atr.distributions]
+        console.table("Apache Trusted Releases", ["what", "value"], rows)
     console.table("Uploads", ["file", "action"], [(u.filename, u.action.value) for u in plan.uploads])
     console.table(
         f"Tags in {plan.repository}",
