@@ -65,7 +65,7 @@ def release(
             show.show_plan(plan)
         return
     target = connect_target(config, options.flavours, options.platforms)
-    clients = clients_for(target)
+    clients = clients_for(target, progress=console.progress)
     plan = pipeline.make_plan(config, wanted, target, options, declared=found, clients=clients)
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,
                               clients=clients)
@@ -110,7 +110,7 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
             show.show_plan(plan)
         return
     target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
-    clients = clients_for(target)
+    clients = clients_for(target, progress=console.progress)
     plan = pipeline.make_plan(config, wanted, target, options, mode=mode, clients=clients)
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,
                               clients=clients)

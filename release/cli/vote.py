@@ -102,10 +102,12 @@ def stage(c: Context, version: str = "", profile: str = "", dry_run: bool = Fals
             "no-images": "skip the candidate's images (wheel, labels, SBOM, signature)",
             "published": "check what a release published: its signed record and SBOMs attached to "
                          "the images and (a final's) in svn release/, the digests it names, the image "
-                         "signatures"})
+                         "signatures",
+            "revision": "staged in Apache Trusted Releases: the revision to check (default: the latest, "
+                        "which the vote runs on)"})
 @reports_errors
 def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False,
-           no_images: bool = False, published: bool = False) -> None:
+           no_images: bool = False, published: bool = False, revision: str = "") -> None:
     """For voters: check signatures against KEYS, checksums, the file list, a rebuild, and the images
     (each platform's digest under its index)."""
     wanted = parse_version(required_version(version))
@@ -116,7 +118,7 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
         console.ok(f"{report.candidate}: {len(report.checks)} published items verified")
         return
     found = pipeline.verify(config, wanted, target, rebuild=not no_rebuild, images=not no_images,
-                            say=console.progress)
+                            say=console.progress, revision=revision)
     console.ok(f"{found.report.candidate}: {len(found.report.checks)} files and images verified")
     if no_images:
         return

@@ -49,7 +49,8 @@ class AtrPlan:
     release: str  # the release's name in ATR: the final version, whose revisions the candidates are
     files: tuple[str, ...] = ()  # the candidate's files uploaded as one revision (voted files, .asc, .sha512)
     ignores: tuple[str, ...] = ()  # check results marked as expected through ATR's ignores
-    email_to: str = ""  # the vote's and the announcement's list
+    email_to: str = ""  # the vote's list
+    announce_to: str = ""  # the announcement's list
     distributions: tuple[AtrDistribution, ...] = ()  # recorded after finishing (a final's)
 
     @property
@@ -59,7 +60,7 @@ class AtrPlan:
     def to_json(self) -> dict[str, Any]:
         return {"server": self.server, "project": self.project, "committee": self.committee,
                 "release": self.release, "files": list(self.files), "ignores": list(self.ignores),
-                "email_to": self.email_to,
+                "email_to": self.email_to, "announce_to": self.announce_to,
                 "distributions": [{"platform": d.platform, "package": d.package, "version": d.version,
                                    "owner": d.owner} for d in self.distributions]}
 
@@ -98,4 +99,5 @@ def plan_atr(config: ReleaseConfig, version: ReleaseVersion, *, voted: Sequence[
         release=atr_release(version), files=candidate_files(voted),
         ignores=(RAT_JAR_MISSING,) if sandbox else (),
         email_to=SANDBOX_MAILING_LIST if sandbox else config.mailing_list,
+        announce_to=SANDBOX_MAILING_LIST if sandbox else config.announce_to,
         distributions=() if version.is_prerelease else recorded_distributions(config, version, packages))

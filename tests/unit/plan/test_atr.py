@@ -19,6 +19,7 @@ from release.plan.atr import (
     candidate_files,
     plan_atr,
 )
+from release.plan.commands import Where, plan_promote_atr, plan_stage_atr, plan_vote_result
 from release.plan.release import Mode, StepName, TargetState, plan_release, release_steps
 from release.versions import parse_version
 
@@ -100,6 +101,7 @@ def test_the_sandbox_s_atr_votes_on_its_test_list_and_ignores_only_the_missing_r
     assert sandbox is not None and real is not None
     assert (sandbox.email_to, sandbox.ignores) == (SANDBOX_MAILING_LIST, (RAT_JAR_MISSING,))
     assert (real.email_to, real.ignores) == ("dev@sample.apache.org", ())
+    assert sandbox.announce_to == SANDBOX_MAILING_LIST and real.announce_to == REAL_ATR.announce_to
     assert (real.server, real.project, real.committee) == ("https://release-test.apache.org", "sample",
                                                            "sample")
     assert plan_atr(SVN, V("1.10.6rc1")) is None
@@ -144,3 +146,26 @@ def test_the_plan_s_json_carries_atr_s_part() -> None:
                                                 "version": "1.10.6", "owner": ""}
     assert [s["name"] for s in found["steps"]][-4:] == ["atr-finish", "atr-distributions", "report",
                                                          "provenance"]
+
+
+def test_the_stage_command_s_plan_says_what_happens_in_atr_in_order() -> None:
+    atr = plan_atr(SANDBOX_ATR, V("1.10.6rc1"), voted=["svn/sample_app-1.10.6.tar.gz"])
+    assert atr is not None
+    plan = plan_stage_atr(V("1.10.6rc1"), "sample-app", atr, commit="c0ffee" * 7)
+    where = [a.where for a in plan.actions]
+    assert where == [Where.DIST, Where.GIT, Where.ATR, Where.ATR, Where.ATR, Where.ATR, Where.DIST, Where.ATR]
+    assert "rat-jar-missing" in plan.actions[3].does
+    assert "upload 3 files to ATR sandbox project test release 1.10.6" in plan.actions[4].does
+    assert plan.actions[-1].does.startswith("start the vote on that revision")
+    assert "svn" not in " ".join(a.does for a in plan.actions)
+
+
+def test_vote_result_resolves_in_atr_and_promote_reads_the_voted_revision_back() -> None:
+    atr = plan_atr(REAL_ATR, V("1.10.6rc1"))
+    assert atr is not None
+    assert [a.where for a in plan_vote_result(V("1.10.6rc1"), votes="v.mbox").actions] == [Where.DIST] * 2
+    counted = plan_vote_result(V("1.10.6rc1"), votes="v.mbox", atr=atr)
+    assert counted.actions[-1].where is Where.ATR and "resolve the vote" in counted.actions[-1].does
+    promote = plan_promote_atr(V("1.10.6"), V("1.10.6rc1"), atr, revision="00010", files=["a", "b"])
+    assert [a.where for a in promote.actions] == [Where.ATR, Where.GIT, Where.DIST]
+    assert "revision 00010 holds the 2 files" in promote.actions[0].does
