@@ -85,7 +85,8 @@ def constraints(c: Context, version: str = "", profile: str = "", dry_run: bool 
 @reports_errors
 def stage(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False
           ) -> None:
-    """Commit a signed candidate to svn dev/ and render its email: the [VOTE], or a call to test it."""
+    """Commit a signed candidate to svn dev/ and render its email: the [VOTE], or a call to test it.
+    With staging = "atr": upload it to ATR as a revision, wait for ATR's checks, start the vote there."""
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
@@ -205,7 +206,8 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
 def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
             without_vote_result: bool = False, reason: str = "", dry_run: bool = False, json: bool = False
             ) -> None:
-    """After the vote: svn copy dev -> release, tag git, hand the voted files to publishing."""
+    """After the vote: svn copy dev -> release, tag git, hand the voted files to publishing. With
+    staging = "atr": read the voted revision back from ATR instead (publish finishes it there)."""
     wanted = parse_version(required_version(version))
     if not from_rc:
         raise ReleaseError("--from-rc is required, e.g. --from-rc 1.10.6rc1")
