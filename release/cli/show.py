@@ -34,8 +34,11 @@ def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
         rows = [("server", plan.atr.server), ("project", plan.atr.project),
                 ("committee", plan.atr.committee), ("release", plan.atr.release)]
         if StepName.ATR_UPLOAD in steps:
-            rows += [("uploads", ", ".join(plan.atr.files)), ("vote email to", plan.atr.email_to)]
+            rows += [("uploads", name) for name in plan.atr.files]
+            rows.append(("vote email to", plan.atr.email_to))
             rows += [("ignored check", name) for name in plan.atr.ignores]
+        if StepName.ATR_FINISH in steps:
+            rows.append(("announcement to", plan.atr.announce_to))
         if StepName.ATR_DISTRIBUTIONS in steps:
             rows += [("records", d.shown) for d in plan.atr.distributions]
         console.table("Apache Trusted Releases", ["what", "value"], rows)
