@@ -9,6 +9,7 @@ ATR's client is made on first use only, once."""
 from __future__ import annotations
 
 import dataclasses
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -25,9 +26,11 @@ from release.plan.atr import AtrPlan, plan_atr
 from release.plan.images import LABEL_ARGS
 from release.plan.release import Mode, ReleasePlan, StepName, plan_release
 from release.record import BuildInfo, FileEntry, PromotionInfo, load_record, release_dir, sha512_of
+from release.steps.result import resolve_in_atr
 from release.steps.verify import from_atr
 from release.steps.vote import AtrUploaded, check_in_atr, split_email, vote_in_atr
 from release.versions import parse_version
+from release.votes import Review, Tally, Vote
 from tests.unit.memory import MemoryAtr, MemoryIndex, MemoryRegistry
 
 V = parse_version
@@ -172,15 +175,14 @@ def test_a_blocking_check_stops_the_run_naming_the_check_and_the_file(world: Wor
               "No NOTICE file found"),
         Check("atr.tasks.checks.targz.structure", "warning", "sample_app-1.10.6.tar.gz", "root folder"),
     ]
-    lines: list[str] = []
     with pytest.raises(VerificationError) as raised:
-        check_in_atr(atr_plan(world.config), world.atr, "00007", progress=lines.append)
+        check_in_atr(atr_plan(world.config), world.atr, "00007", progress=world.say)
     message = str(raised.value)
     assert f"{SIGNATURE}: failure on sample_app-1.10.6.tar.gz.asc: No valid signature found" in message
     assert "license.files: failure on sample_app-1.10.6.tar.gz: No NOTICE file found" in message
     assert "revision 00007" in message and "no vote was started" in message
-    assert lines == ["warning: ATR: atr.tasks.checks.targz.structure: warning on sample_app-1.10.6.tar.gz: "
-                     "root folder"]
+    assert world.lines == ["warning: ATR: atr.tasks.checks.targz.structure: warning on "
+                           "sample_app-1.10.6.tar.gz: root folder"]
 
 
 def test_an_ignored_result_does_not_block(world: World) -> None:
@@ -285,3 +287,38 @@ def test_a_project_staging_in_svn_has_no_atr_client() -> None:
     clients = clients_for(dataclasses.replace(TARGET, atr=None))
     with pytest.raises(ConfigError, match='staging = "atr"'):
         _ = clients.atr
+
+
+# --- the vote's result, resolved in ATR -------------------------------------------------------------
+
+
+def tally(plus: int, minus: int = 0, *, hours: float = 96, unread: bool = False) -> Tally:
+    opened = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    votes = tuple(Vote(f"voter{n}", f"v{n}@sample.invalid", 1, None) for n in range(plus))
+    votes += tuple(Vote(f"against{n}", f"a{n}@sample.invalid", -1, None) for n in range(minus))
+    review = ((Review("x", "x@sample.invalid", None, "unclear", binding=True, needs_reading=True),)
+              if unread else ())
+    return Tally(opened, opened + timedelta(hours=hours), votes, (), review=review)
+
+
+def voting(world: World) -> AtrPlan:
+    world.atr.create_release("1.10.6")
+    world.atr.phases["1.10.6"] = atr.CANDIDATE
+    return atr_plan(world.config)
+
+
+def test_a_passing_count_resolves_atr_s_vote_as_passed_once(world: World) -> None:
+    plan = voting(world)
+    assert resolve_in_atr(plan, world.atr, tally(3), progress=world.say) == "passed"
+    assert world.atr.phases["1.10.6"] == atr.PREVIEW
+    assert resolve_in_atr(plan, world.atr, tally(3), progress=world.say) == "passed"
+    assert world.lines[-1].endswith("was resolved as passed already")
+
+
+def test_a_failing_count_resolves_it_as_failed_and_an_undecided_one_leaves_it_open(world: World) -> None:
+    plan = voting(world)
+    assert resolve_in_atr(plan, world.atr, tally(3, hours=10)) == ""  # open less than 72 hours
+    assert resolve_in_atr(plan, world.atr, tally(3, unread=True)) == ""  # binding replies to read
+    assert world.atr.phases["1.10.6"] == atr.CANDIDATE
+    assert resolve_in_atr(plan, world.atr, tally(1, 2)) == "failed"
+    assert world.atr.phases["1.10.6"] == atr.DRAFT  # back to its draft: a new revision can be voted on
