@@ -586,6 +586,9 @@ def plan_release(
         warnings.append(f"{version} already exists in the registry or index; a real run only resumes it")
     if state.unreachable:
         warnings.append(f"{state.unreachable}; this plan assumes the registry and index hold nothing")
+    if config.uses_atr and mode is Mode.RELEASE and not version.is_rc:
+        warnings.append(f"{version} is not a release candidate: nothing of it goes to ATR (stage a candidate "
+                        f"like {version.final}rc1 there for the vote, then promote and publish it)")
     if not all_platforms:
         warnings.append(f"only {', '.join(on)} of {', '.join(config.image_platforms)}: images are pushed "
                         "under their platform tags; no version tag or alias is set, and the SBOMs, "

@@ -169,3 +169,12 @@ def test_vote_result_resolves_in_atr_and_promote_reads_the_voted_revision_back()
     promote = plan_promote_atr(V("1.10.6"), V("1.10.6rc1"), atr, revision="00010", files=["a", "b"])
     assert [a.where for a in promote.actions] == [Where.ATR, Where.GIT, Where.DIST]
     assert "revision 00010 holds the 2 files" in promote.actions[0].does
+
+
+def test_a_release_that_is_no_candidate_says_nothing_of_it_goes_to_atr() -> None:
+    final = plan_release(SANDBOX_ATR, V("1.10.6"), TargetState(), registry=REGISTRY)
+    assert any("1.10.6 is not a release candidate: nothing of it goes to ATR" in w for w in final.warnings)
+    for plan in (plan_release(SANDBOX_ATR, V("1.10.6rc1"), TargetState(), registry=REGISTRY),
+                 plan_release(SANDBOX_ATR, V("1.10.6"), TargetState(), registry=REGISTRY, mode=Mode.PROMOTED),
+                 plan_release(SVN, V("1.10.6"), TargetState(), registry=REGISTRY)):
+        assert not any("goes to ATR" in w for w in plan.warnings)
