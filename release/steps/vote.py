@@ -353,8 +353,6 @@ def vote_in_atr(config: ReleaseConfig, version: ReleaseVersion, plan: AtrPlan, c
     if started.revision != uploaded.revision:
         raise RefusedError(f"the vote in {plan.where} runs on revision {started.revision}, not on "
                            f"{uploaded.revision} (these files): a new candidate needs a new release in ATR")
-    for warning in started.mail_warnings:
-        progress(f"warning: ATR could not send the vote email: {warning}")
     stage = StageInfo(url, uploaded.tag, uploaded.commit, uploaded.signer, keys_url, dict(uploaded.files),
                       vote.closes.isoformat(), int(uploaded.revision), opened=moment.isoformat())
     progress(f"vote {'started' if started.started else 'already running or done'} in {plan.where} on "
