@@ -140,11 +140,11 @@ def running(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
                 reporter.write_line(line)
 
 
-def invoke(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def invoke(root: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """An invoke task of this repository, run in `root` as a release manager runs it."""
     env = {**os.environ, "RELEASE_ROOT": str(root), "NO_COLOR": "1", "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
+                          cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def asf_tree(tree: Path, version: str, *, notice: bool | str = True) -> Path:
@@ -354,8 +354,8 @@ def in_running_sandbox(running: Running, version: str, *, notice: bool | str = T
     return asf_tree(running.root, version, notice=notice)
 
 
-def run_ok(tree: Path, *args: str) -> str:
-    result = invoke(tree, *args)
+def run_ok(tree: Path, *args: str, timeout: float = 300) -> str:
+    result = invoke(tree, *args, timeout=timeout)
     assert result.returncode == 0, (f"invoke {' '.join(args)}: exit {result.returncode}\n"
                                     f"{result.stderr[-4000:]}")
     return result.stderr
@@ -415,6 +415,26 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
     assert steps[-4:] == ["atr-finish", "atr-distributions", "report", "provenance"]
     running.figures.append(f"the pipeline's ATR test (build to promote, reruns): "
                            f"{time.monotonic() - started:.1f}s")
+
+    # publish (one flavour: there is no release without images) finishes the release in ATR
+    publishing = time.monotonic()
+    published = run_ok(tree, "publish", "--version", final, "--python", "3.11", timeout=1200)
+    running.figures.append(f"invoke publish of {final} (one flavour) finishing it in ATR: "
+                           f"{time.monotonic() - publishing:.1f}s")
+    finished = client.release(final)
+    assert finished is not None and finished.phase == atr.RELEASED
+    assert client.paths(final) == sorted(stage["files"])
+    record = json.loads((tree / "dist" / final / "release.json").read_text())
+    steps = record["steps"]
+    assert steps["atr-finish"]["finished_now"] is True
+    assert steps["upload"]["finished"] <= steps["aliases"]["finished"] <= steps["atr-finish"]["finished"]
+    warnings = steps["atr-distributions"]["warnings"]
+    assert len(warnings) == 2 and all("Failed to get API response from distribution platform" in w
+                                      for w in warnings), warnings
+    assert "ATR did not record sample-app 1.10.9 on pypi" in published
+    assert "ATR did not record sample/app 1.10.9 on docker" in published
+    again = run_ok(tree, "publish", "--version", final, "--python", "3.11", timeout=1200)
+    assert "was finished already" in again and client.release(final) == finished
 
 
 def test_a_notice_atr_finds_wrong_stops_invoke_stage_with_atr_s_finding_and_no_vote(running: Running) -> None:
