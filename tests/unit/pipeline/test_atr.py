@@ -18,13 +18,13 @@ from release.adapters import atr
 from release.adapters.atr import AtrTarget, Check
 from release.adapters.clients import Clients
 from release.config import ReleaseConfig, parse_config
-from release.errors import ConfigError, RefusedError, VerificationError
+from release.errors import ConfigError, RefusedError, ReleaseError, VerificationError
 from release.pipeline.connect import Target, clients_for
-from release.pipeline.release import ReleaseReport, RunOptions, execute
+from release.pipeline.release import RUNNERS, ReleaseReport, Run, RunOptions, execute
 from release.pipeline.state import observe
 from release.plan.atr import AtrPlan, plan_atr
 from release.plan.images import LABEL_ARGS
-from release.plan.release import Mode, ReleasePlan, StepName, plan_release
+from release.plan.release import Mode, ReleasePlan, StepName, TargetState, plan_release
 from release.record import BuildInfo, FileEntry, PromotionInfo, load_record, release_dir, sha512_of
 from release.steps.result import resolve_in_atr
 from release.steps.verify import from_atr
@@ -322,3 +322,48 @@ def test_a_failing_count_resolves_it_as_failed_and_an_undecided_one_leaves_it_op
     assert world.atr.phases["1.10.6"] == atr.CANDIDATE
     assert resolve_in_atr(plan, world.atr, tally(1, 2)) == "failed"
     assert world.atr.phases["1.10.6"] == atr.DRAFT  # back to its draft: a new revision can be voted on
+
+
+# --- the executor's staging runners, after the upload ---------------------------------------------
+
+
+def staging_run(world: World) -> Run:
+    """A run of `invoke release --version 1.10.6rc1` whose atr-upload step has put the candidate in
+    ATR as revision 00007 (that step tags git and reads KEYS from svn: the integration tests run it)."""
+    plan = plan_release(world.config, V("1.10.6rc1"), TargetState(), registry=TARGET.registry)
+    run = Run(plan, world.config, TARGET, RunOptions(flavours=world.config.python), world.say,
+              ReleaseReport("1.10.6rc1"), world.clients)
+    run.atr_uploaded = uploaded(world)
+    return run
+
+
+def test_the_executor_records_atr_s_checks_and_the_vote_as_the_staging(world: World) -> None:
+    run = staging_run(world)
+    RUNNERS[StepName.ATR_CHECKS](run)
+    RUNNERS[StepName.ATR_VOTE](run)
+    record = load_record(release_dir(world.config.root, "1.10.6rc1"), "1.10.6rc1")
+    assert record.steps["atr-checks"].produced == {"revision": "00007", "checks": 0, "warnings": 0,
+                                                   "ignored": 0}
+    assert record.steps["atr-vote"].produced["started"] is True
+    assert record.stage is not None and record.stage.revision == 7
+    assert record.stage.url == "https://atr.test/vote/sample/1.10.6" and record.is_done("stage")
+    RUNNERS[StepName.ATR_VOTE](staging_run(world))  # a rerun: no second vote
+    assert len(world.atr.votes) == 1
+    record = load_record(release_dir(world.config.root, "1.10.6rc1"), "1.10.6rc1")
+    assert record.steps["atr-vote"].produced["started"] is False
+
+
+def test_a_blocker_stops_the_executor_before_the_vote(world: World) -> None:
+    run = staging_run(world)
+    world.atr.results = [Check(SIGNATURE, "failure", "sample_app-1.10.6.tar.gz.asc", "No valid signature")]
+    with pytest.raises(VerificationError, match=r"sample_app-1\.10\.6\.tar\.gz\.asc"):
+        RUNNERS[StepName.ATR_CHECKS](run)
+    record = load_record(release_dir(world.config.root, "1.10.6rc1"), "1.10.6rc1")
+    assert not record.is_done("atr-checks") and world.atr.votes == []
+
+
+def test_checks_and_vote_without_an_upload_first_are_refused(world: World) -> None:
+    run = staging_run(world)
+    run.atr_uploaded = None
+    with pytest.raises(ReleaseError, match="the candidate uploaded first"):
+        RUNNERS[StepName.ATR_CHECKS](run)
