@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -350,7 +350,9 @@ BINDING = ["Jane <jane@sample.invalid>", "Joe <joe@sample.invalid>", "Ann Smith 
 
 def in_running_sandbox(running: Running, version: str, *, notice: bool | str = True) -> Path:
     """The module's project (staging in the sandbox's ATR, one server for the module) as the ASF
-    sample at `version`, committed: the pipeline's commands run in it."""
+    sample at `version`, committed: the pipeline's commands run in it. The committee gets the
+    sandbox's key with its ASF user id first (svn's KEYS, from before that id was added, lacks it)."""
+    prepared(running)
     return asf_tree(running.root, version, notice=notice)
 
 
@@ -398,10 +400,12 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
     opened = staged_hours_ago(tree / "dist" / rc, rc, 96)  # as if the vote had been open four days
     votes = vote_thread(tmp_path / "thread.mbox", [Mail(who, "+1", 2 + n) for n, who in enumerate(BINDING)],
                         opened=opened, candidate=rc)
-    counted = run_ok(tree, "vote-result", "--version", rc, "--votes", str(votes))
+    closed = (opened + timedelta(hours=80)).isoformat()
+    counted = run_ok(tree, "vote-result", "--version", rc, "--votes", str(votes), "--closed-at", closed)
     assert "resolved as passed" in counted
     assert client.release(final).phase == atr.PREVIEW  # type: ignore[union-attr]
-    assert "resolved as passed already" in run_ok(tree, "vote-result", "--version", rc, "--votes", str(votes))
+    assert "resolved as passed already" in run_ok(tree, "vote-result", "--version", rc, "--votes", str(votes),
+                                                  "--closed-at", closed)
 
     promoted = run_ok(tree, "promote", "--version", final, "--from-rc", rc)
     assert "invoke publish finishes the release in ATR" in promoted
@@ -415,26 +419,6 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
     assert steps[-4:] == ["atr-finish", "atr-distributions", "report", "provenance"]
     running.figures.append(f"the pipeline's ATR test (build to promote, reruns): "
                            f"{time.monotonic() - started:.1f}s")
-
-    # publish (one flavour: there is no release without images) finishes the release in ATR
-    publishing = time.monotonic()
-    published = run_ok(tree, "publish", "--version", final, "--python", "3.11", timeout=1200)
-    running.figures.append(f"invoke publish of {final} (one flavour) finishing it in ATR: "
-                           f"{time.monotonic() - publishing:.1f}s")
-    finished = client.release(final)
-    assert finished is not None and finished.phase == atr.RELEASED
-    assert client.paths(final) == sorted(stage["files"])
-    record = json.loads((tree / "dist" / final / "release.json").read_text())
-    steps = record["steps"]
-    assert steps["atr-finish"]["finished_now"] is True
-    assert steps["upload"]["finished"] <= steps["aliases"]["finished"] <= steps["atr-finish"]["finished"]
-    warnings = steps["atr-distributions"]["warnings"]
-    assert len(warnings) == 2 and all("Failed to get API response from distribution platform" in w
-                                      for w in warnings), warnings
-    assert "ATR did not record sample-app 1.10.9 on pypi" in published
-    assert "ATR did not record sample/app 1.10.9 on docker" in published
-    again = run_ok(tree, "publish", "--version", final, "--python", "3.11", timeout=1200)
-    assert "was finished already" in again and client.release(final) == finished
 
 
 def test_a_notice_atr_finds_wrong_stops_invoke_stage_with_atr_s_finding_and_no_vote(running: Running) -> None:
