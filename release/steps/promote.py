@@ -215,10 +215,8 @@ def promote_from_atr(config: ReleaseConfig, final: ReleaseVersion, *, from_rc: R
         raise RefusedError(f"the vote on {plan.where} is not resolved as passed in ATR (phase "
                            f"{found.phase}): "
                            f"invoke vote-result --version {rc} --votes FILE resolves it")
-    revision = staged.revision
-    if found.latest_revision and revision is not None and int(found.latest_revision) != revision:
-        raise RefusedError(f"{plan.where} is at revision {found.latest_revision}, but {rc} was staged as "
-                           f"revision {staged.revision:05d}; only the files voted on can be released")
+    # resolving the vote makes a revision of ATR's own (00010 voted, 00011 after it): what is checked
+    # is that the release holds exactly the files staged for the vote, byte for byte
     with tempfile.TemporaryDirectory(prefix="release-promote-") as work:
         folder = Path(work) / "voted"
         progress(f"reading {plan.where} back and checking it against the files staged for the vote")
