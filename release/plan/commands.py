@@ -124,8 +124,8 @@ def plan_promote_atr(final: ReleaseVersion, rc: ReleaseVersion, atr: AtrPlan, *,
     """`invoke promote` with staging = "atr": the voted revision read back from ATR and checked, the
     final tagged, dist/ filled; `invoke publish` finishes the release in ATR."""
     return CommandPlan("promote", str(final), (
-        Action(Where.ATR, f"check the vote on {atr.where} passed and revision {revision or '?'} holds the "
-                          f"{len(files)} files staged for the vote (read back, sha512)"),
+        Action(Where.ATR, f"check the vote on {atr.where} passed and it holds the {len(files)} files staged "
+                          f"for the vote as revision {revision or '?'} (read back, sha512)"),
         Action(Where.GIT, f"tag the commit of {rc} as {final}"),
         Action(Where.DIST, f"put the voted files in dist/{final}/svn/, their packages in dist/{final}/pypi/"),
     ), tuple(refusals))

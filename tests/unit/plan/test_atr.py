@@ -168,7 +168,7 @@ def test_vote_result_resolves_in_atr_and_promote_reads_the_voted_revision_back()
     assert counted.actions[-1].where is Where.ATR and "resolve the vote" in counted.actions[-1].does
     promote = plan_promote_atr(V("1.10.6"), V("1.10.6rc1"), atr, revision="00010", files=["a", "b"])
     assert [a.where for a in promote.actions] == [Where.ATR, Where.GIT, Where.DIST]
-    assert "revision 00010 holds the 2 files" in promote.actions[0].does
+    assert "holds the 2 files staged for the vote as revision 00010" in promote.actions[0].does
 
 
 def test_a_release_that_is_no_candidate_says_nothing_of_it_goes_to_atr() -> None:
