@@ -26,7 +26,7 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -238,6 +238,14 @@ class Ignore:
 # The RAT check needs Apache RAT's jar, which no registry reachable offline serves: its result is
 # expected, and marked so through ATR's own ignores. The message is this version's (e354d17).
 RAT_JAR_MISSING = Ignore(checker="atr.tasks.checks.rat.check", message="Apache RAT JAR not found*")
+# The ignores a plan names (release/plan/atr.py), as ATR keeps them.
+IGNORES = {"rat-jar-missing": RAT_JAR_MISSING}
+
+
+def ignore_named(name: str) -> Ignore:
+    if name not in IGNORES:
+        raise ConfigError(f"no ATR check ignore is named {name!r}; known: {', '.join(sorted(IGNORES))}")
+    return IGNORES[name]
 
 
 @dataclass(frozen=True)
@@ -284,6 +292,11 @@ def download_path(project: str, version: str, relpath: str) -> str:
     """A file of the latest revision, as bytes. This version: `/download/path/<project>/<version>/<path>`
     (any phase; a missing file redirects to the front page)."""
     return f"/download/path/{quote(project, safe='')}/{quote(version, safe='')}/{quote(relpath)}"
+
+
+def vote_url(base: str, project: str, version: str) -> str:
+    """The public page of a release's vote, for the vote email. This version: `/vote/<project>/<version>`."""
+    return f"{base.rstrip('/')}/vote/{quote(project, safe='')}/{quote(version, safe='')}"
 
 
 def upload_finished(status: int) -> bool | None:
@@ -528,15 +541,26 @@ class AtrClient:
 
     def sha512_of(self, version: str, relpath: str) -> str:
         """The sha512 of `relpath` in the latest revision, read from ATR."""
+        digest = hashlib.sha512()
+        for chunk in self._download(version, relpath):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    def download(self, version: str, relpath: str, dest: Path) -> Path:
+        """`relpath` of the latest revision, written to `dest`."""
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        with dest.open("wb") as out:
+            for chunk in self._download(version, relpath):
+                out.write(chunk)
+        return dest
+
+    def _download(self, version: str, relpath: str) -> Iterator[bytes]:
         response = self._send("GET", download_path(self.target.project, version, relpath), auth=False,
                               follow=False, stream=True, timeout=_UPLOAD_TIMEOUT)
         if response.status_code != 200:
             raise ServiceError(f"ATR at {self.base} does not serve {relpath} of {version} "
                                f"({response.status_code})")
-        digest = hashlib.sha512()
-        for chunk in response.iter_content(1 << 20):
-            digest.update(chunk)
-        return digest.hexdigest()
+        yield from response.iter_content(1 << 20)
 
     # --- compose ------------------------------------------------------------------------------------------
 

@@ -9,14 +9,24 @@ pass in-memory ones (tests/unit/memory.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from release.adapters.atr import (
+    CheckReport,
+    Distribution,
+    Ignore,
+    Recorded,
+    VoteStart,
+)
+from release.adapters.atr import Release as AtrRelease
+from release.adapters.atr import Upload as AtrUpload
 from release.adapters.engine import Engine
 from release.adapters.index import IndexFile, PackageIndex
 from release.adapters.registry import ImageIndex, Manifest, PlatformImage, RegistryClient
+from release.errors import ConfigError
 
 
 class Registry(Protocol):
@@ -77,6 +87,40 @@ class Index(Protocol):
     def upload(self, paths: Sequence[Path], *, env: Mapping[str, str] | None = None) -> None: ...
 
 
+class Atr(Protocol):
+    """One project in Apache Trusted Releases: compose (keys, ignores, drafts, uploads, checks), the
+    vote, finishing, distributions, and reading a revision's files."""
+
+    def release(self, version: str) -> AtrRelease | None: ...
+
+    def create_release(self, version: str) -> AtrRelease: ...
+
+    def upload_keys(self, keys_text: str, fingerprints: Iterable[str]) -> bool: ...
+
+    def add_ignore(self, ignore: Ignore) -> bool: ...
+
+    def upload(self, version: str, files: Sequence[Path]) -> AtrUpload: ...
+
+    def wait_for_checks(self, version: str, revision: str) -> CheckReport: ...
+
+    def start_vote(self, version: str, revision: str, *, email_to: str, subject: str, body: str
+                   ) -> VoteStart: ...
+
+    def resolve_vote(self, version: str, resolution: str) -> bool: ...
+
+    def announce(self, version: str, *, email_to: str, subject: str, body: str, path_suffix: str) -> bool: ...
+
+    def record_distribution(self, version: str, distribution: Distribution) -> Recorded: ...
+
+    def paths(self, version: str, revision: str = "") -> list[str]: ...
+
+    def download(self, version: str, relpath: str, dest: Path) -> Path: ...
+
+
+def _no_atr() -> Atr:
+    raise ConfigError("this project stages in svn: set [tool.release] staging = \"atr\" and atr to use ATR")
+
+
 @dataclass(frozen=True)
 class Clients:
     """The target's registry and package index and the local engine, built once for a command.
@@ -87,6 +131,13 @@ class Clients:
     index: Index
     engine: Engine = field(default_factory=Engine)
     other_registry: Callable[[str], Registry] = RegistryClient
+    # ATR's client (staging = "atr"): made on first use, once, since it needs the release manager's
+    # token, which a dry run or an svn command never asks for
+    atr_client: Callable[[], Atr] = _no_atr
+
+    @property
+    def atr(self) -> Atr:
+        return self.atr_client()
 
     def registry_at(self, host: str) -> Registry:
         return self.registry if host == self.registry.registry else self.other_registry(host)

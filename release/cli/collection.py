@@ -107,7 +107,7 @@ def release(
     pipeline.check_vote_policy(config, wanted, Mode.RELEASE)  # before any service is started
     pipeline.check_one_commit(config, wanted, allow_dirty=allow_dirty)
     target = connect_target(config, options.flavours, options.platforms)
-    clients = clients_for(target)
+    clients = clients_for(target, progress=console.progress)
     plan = pipeline.make_plan(config, wanted, target, options, declared=found, clients=clients)
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,
                               clients=clients)
@@ -189,7 +189,7 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
         return
     pipeline.check_vote_policy(config, wanted, mode)
     target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
-    clients = clients_for(target)
+    clients = clients_for(target, progress=console.progress)
     plan = pipeline.make_plan(config, wanted, target, options, mode=mode, clients=clients)
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,
                               clients=clients)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
-    from release.plan.release import TagAction
+    from release.plan.release import StepName, TagAction
 
     for warning in plan.warnings:
         console.warn(warning)
@@ -38,6 +38,19 @@ def show_plan(plan: ReleasePlan, *, out: Progress = console.progress) -> None:
         console.table("Image indexes", ["python", "tag", "lists"],
                       [(i.image.flavour, i.tag, ", ".join(f"{p} {t}" for p, t in i.images))
                        for i in plan.indexes])
+    if plan.atr is not None:
+        steps = {s.name for s in plan.steps}
+        rows = [("server", plan.atr.server), ("project", plan.atr.project),
+                ("committee", plan.atr.committee), ("release", plan.atr.release)]
+        if StepName.ATR_UPLOAD in steps:
+            rows += [("uploads", name) for name in plan.atr.files]
+            rows.append(("vote email to", plan.atr.email_to))
+            rows += [("ignored check", name) for name in plan.atr.ignores]
+        if StepName.ATR_FINISH in steps:
+            rows.append(("announcement to", plan.atr.announce_to))
+        if StepName.ATR_DISTRIBUTIONS in steps:
+            rows += [("records", d.shown) for d in plan.atr.distributions]
+        console.table("Apache Trusted Releases", ["what", "value"], rows)
     console.table("Uploads", ["file", "action"], [(u.filename, u.action.value) for u in plan.uploads])
     console.table(
         f"Tags in {plan.repository}",

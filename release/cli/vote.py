@@ -120,7 +120,8 @@ def constraints(c: Context, version: str = "", profile: str = "", dry_run: bool 
 @reports_errors
 def stage(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False
           ) -> None:
-    """Commit a signed candidate to svn dev/ and render its email: the [VOTE], or a call to test it."""
+    """Commit a signed candidate to svn dev/ and render its email: the [VOTE], or a call to test it.
+    With staging = "atr": upload it to ATR as a revision, wait for ATR's checks, start the vote there."""
     from release.cli.show import show_command_plan
     from release.pipeline import vote as pipeline
     from release.versions import parse_version
@@ -141,10 +142,12 @@ def stage(c: Context, version: str = "", profile: str = "", dry_run: bool = Fals
             "no-images": "skip the candidate's images (wheel, labels, SBOM, signature)",
             "published": "check what a release published: its signed record and SBOMs attached to "
                          "the images and (a final's) in svn release/, the digests it names, the image "
-                         "signatures"})
+                         "signatures",
+            "revision": "staged in Apache Trusted Releases: the revision to check (default: the latest, "
+                        "which the vote runs on)"})
 @reports_errors
 def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False,
-           no_images: bool = False, published: bool = False) -> None:
+           no_images: bool = False, published: bool = False, revision: str = "") -> None:
     """For voters: check signatures against KEYS, checksums, the file list, a rebuild, and the images
     (each platform's digest under its index)."""
     from release.pipeline import vote as pipeline
@@ -158,7 +161,7 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
         console.ok(f"{report.candidate}: {len(report.checks)} published items verified")
         return
     found = pipeline.verify(config, wanted, target, rebuild=not no_rebuild, images=not no_images,
-                            say=console.progress)
+                            say=console.progress, revision=revision)
     console.ok(f"{found.report.candidate}: {len(found.report.checks)} files and images verified")
     if no_images:
         return
@@ -293,7 +296,8 @@ def vote_on_wave(train: str, *, version: str, votes: str, closed_at: str, count:
 def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
             without_vote_result: bool = False, reason: str = "", dry_run: bool = False, json: bool = False
             ) -> None:
-    """After the vote: svn copy dev -> release, tag git, hand the voted files to publishing."""
+    """After the vote: svn copy dev -> release, tag git, hand the voted files to publishing. With
+    staging = "atr": read the voted revision back from ATR instead (publish finishes it there)."""
     from release.cli.show import show_command_plan
     from release.pipeline import vote as pipeline
     from release.versions import parse_version

@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from release import sandbox
-from release.adapters.atr import AtrTarget, check_url
-from release.adapters.clients import Clients, real_clients
+from release.adapters.atr import AtrClient, AtrTarget, check_url, credentials
+from release.adapters.clients import Atr, Clients, real_clients
 from release.config import SANDBOX, ReleaseConfig
 from release.errors import ConfigError
 from release.progress import Progress
@@ -108,6 +110,18 @@ def base_images(config: ReleaseConfig, target: Target) -> dict[str, str]:
     return {p: config.base_image_for(p, registry=target.registry) for p in config.python}
 
 
-def clients_for(target: Target) -> Clients:
-    """The one set of clients of a command: built here, once, and handed to every runner and step."""
-    return real_clients(target.registry, target.index_upload, target.index_simple)
+def clients_for(target: Target, *, progress: Progress | None = None) -> Clients:
+    """The one set of clients of a command: built here, once, and handed to every runner and step.
+    ATR's client is made when first used (it reads the token then), and only once."""
+    clients = real_clients(target.registry, target.index_upload, target.index_simple)
+    if target.atr is None:
+        return clients
+    atr_target = target.atr
+
+    @functools.cache
+    def atr_client() -> Atr:
+        if progress is None:
+            return AtrClient(atr_target, credentials(atr_target))
+        return AtrClient(atr_target, credentials(atr_target), progress=progress)
+
+    return dataclasses.replace(clients, atr_client=atr_client)

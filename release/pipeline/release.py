@@ -32,6 +32,7 @@ from release.pipeline import preflight as preflight_facts
 from release.pipeline.connect import Target, clients_for, connect
 from release.pipeline.preflight import start_over as start_over
 from release.pipeline.state import observe, observe_or_empty
+from release.plan.atr import AtrPlan
 from release.plan.preflight import Options as PreflightOptions
 from release.plan.preflight import Problem, one_commit, preflight
 from release.plan.provenance import lookaside_url
@@ -63,6 +64,7 @@ from release.versions import ReleaseVersion
 
 if TYPE_CHECKING:
     from release.steps.smoke import SmokeReport
+    from release.steps.vote import AtrUploaded
 
 Announce = Callable[[str, str], None]
 
@@ -116,6 +118,7 @@ class Run:
     digests: dict[str, str] = field(default_factory=dict)  # version tag -> digest
     pushed_now: set[str] = field(default_factory=set)
     platform_images: dict[str, str] = field(default_factory=dict)  # helper tag -> digest pushed now
+    atr_uploaded: AtrUploaded | None = None  # staging = "atr": the candidate's revision in ATR
 
     @property
     def directory(self) -> Path:
@@ -163,6 +166,76 @@ def _stage(run: Run) -> None:
 
     stage_release(run.config, run.plan.version, svn_dev_url=run.target.svn_dev, keys_url=run.target.keys_url,
                   progress=run.say)
+
+
+def _atr_plan(run: Run) -> AtrPlan:
+    if run.plan.atr is None or run.target.atr is None:
+        raise ConfigError(f"{run.config.root / 'pyproject.toml'}: the plan stages in ATR, but no ATR is "
+                          "configured ([tool.release] staging = \"atr\" and atr)")
+    return run.plan.atr
+
+
+def _atr_upload(run: Run) -> None:
+    from release.steps.vote import upload_to_atr
+
+    plan = _atr_plan(run)
+    keys = fetch_keys(run.target, run.directory.parent / ".keys" / str(run.plan.version))
+    uploaded = upload_to_atr(run.config, run.plan.version, plan, run.clients.atr,
+                             keys_text=keys.read_text(encoding="utf-8"), progress=run.say)
+    run.atr_uploaded = uploaded
+    run.record.step_done("atr-upload", {"release": plan.release, "revision": uploaded.revision,
+                                        "uploaded": list(uploaded.uploaded)})
+
+
+def _uploaded(run: Run) -> AtrUploaded:
+    if run.atr_uploaded is None:  # the plan puts atr-upload first
+        raise ReleaseError("ATR's checks and vote need the candidate uploaded first (the atr-upload step)")
+    return run.atr_uploaded
+
+
+def _atr_checks(run: Run) -> None:
+    from release.steps.vote import check_in_atr
+
+    revision = _uploaded(run).revision
+    report = check_in_atr(_atr_plan(run), run.clients.atr, revision, progress=run.say)
+    run.record.step_done("atr-checks", {"revision": revision, "checks": len(report.checks),
+                                        "warnings": len(report.warnings), "ignored": len(report.ignored)})
+
+
+def _atr_vote(run: Run) -> None:
+    from release.adapters import atr
+    from release.steps.vote import vote_in_atr
+
+    plan, uploaded = _atr_plan(run), _uploaded(run)
+    assert run.target.atr is not None  # _atr_plan checked it
+    url = atr.vote_url(run.target.atr.url, plan.project, plan.release)
+    vote = vote_in_atr(run.config, run.plan.version, plan, run.clients.atr, uploaded, url=url,
+                       keys_url=run.target.keys_url, progress=run.say)
+    record = run.record
+    record.set_stage(vote.stage)
+    record.step_done("stage", {"url": url, "revision": vote.stage.revision})
+    record.step_done("atr-vote", {"revision": uploaded.revision, "started": vote.started,
+                                  "mail_warnings": list(vote.mail_warnings)})
+
+
+def _atr_finish(run: Run) -> None:
+    from release.steps.announce import finish_in_atr
+
+    plan = _atr_plan(run)
+    tags = sorted(run.report.tags, key=lambda t: (t in {a.tag for a in run.plan.aliases}, t))
+    finished = finish_in_atr(run.config, run.plan.version, plan, run.clients.atr,
+                             keys_url=run.target.keys_url, index_url=run.target.index_simple,
+                             repository=run.target.repository(run.config.image), tags=tags, progress=run.say)
+    run.record.step_done("atr-finish", {"release": plan.release, "finished_now": finished})
+
+
+def _atr_distributions(run: Run) -> None:
+    from release.steps.announce import record_distributions
+
+    found = record_distributions(_atr_plan(run), run.clients.atr, progress=run.say)
+    run.record.step_done("atr-distributions", {
+        "recorded": [r.distribution.platform + ":" + r.distribution.package for r in found if r.recorded],
+        "warnings": [r.warning for r in found if not r.recorded]})
 
 
 def voted_files(record: ReleaseRecord, rc_record: ReleaseRecord) -> list[str]:
@@ -367,7 +440,7 @@ def _provenance(run: Run) -> None:
         constraints = run.config.root / run.config.constraints
         extra[constraints.name] = constraints
     folder = None
-    if not run.plan.version.is_prerelease:
+    if not run.plan.version.is_prerelease and run.plan.atr is None:  # ATR's release area holds a final's
         folder = svn.join(run.target.svn_release, run.config.name, str(run.plan.version))
     publish_provenance(run.record, run.plan.attested, image_digests(run), registry=run.clients.registry,
                        image=run.config.image, svn_folder=folder, extra=extra, progress=run.say)
@@ -459,7 +532,9 @@ RUNNERS: dict[StepName, Runner] = {
     StepName.IMAGES: _images, StepName.INDEX: _index, StepName.PUSH: _push,
     StepName.CONSTRAINTS: _constraints, StepName.SBOM: _sbom,
     StepName.ATTEST: _attest, StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
-    StepName.PROVENANCE: _provenance,
+    StepName.PROVENANCE: _provenance, StepName.ATR_UPLOAD: _atr_upload, StepName.ATR_CHECKS: _atr_checks,
+    StepName.ATR_VOTE: _atr_vote, StepName.ATR_FINISH: _atr_finish,
+    StepName.ATR_DISTRIBUTIONS: _atr_distributions,
 }
 
 
@@ -472,7 +547,7 @@ def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: R
     svn, the engine's builds)."""
     check_can_run(plan, config)
     run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)),
-              clients or clients_for(target))
+              clients or clients_for(target, progress=say))
     chosen = {**RUNNERS, **(runners or {})}
     with locks.release_run(run.directory, str(plan.version)):
         for step in plan.steps:

@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release import locks
-from release.adapters import svn
+from release.adapters import atr, svn
 from release.adapters.clients import Clients
 from release.config import ReleaseConfig
-from release.errors import RefusedError, ReleaseError, VerificationError
+from release.errors import ConfigError, RefusedError, ReleaseError, VerificationError
 from release.pipeline.connect import Target, clients_for
 from release.pipeline.release import constraints_url, fetch_keys, own_versions, publish_recorded_constraints
+from release.plan.atr import AtrPlan, plan_atr
 from release.plan.cleanup import candidates_of
 from release.plan.commands import (
     CommandPlan,
@@ -29,8 +30,10 @@ from release.plan.commands import (
     plan_build,
     plan_constraints,
     plan_promote,
+    plan_promote_atr,
     plan_sign,
     plan_stage,
+    plan_stage_atr,
     plan_vote_result,
 )
 from release.plan.release import Artefact, artefacts, constraints_folder, plan_distributions
@@ -39,11 +42,18 @@ from release.record import ReleaseRecord, load_record, release_dir, sha512_of
 from release.steps.announce import announce_release, check_published
 from release.steps.build import BuildResult, build_release
 from release.steps.check_provenance import check_candidate_images, verify_published
-from release.steps.promote import PromoteResult, check_vote_result, promote_release
-from release.steps.result import VoteResult, count_result
+from release.steps.promote import PromoteResult, check_vote_result, promote_from_atr, promote_release
+from release.steps.result import VoteResult, count_result, resolve_in_atr
 from release.steps.sign import SignResult, sign_record, sign_release
-from release.steps.verify import FileCheck, ImageCheck, VerifyReport, verify_candidate, verify_images
-from release.steps.vote import StageResult, stage_release
+from release.steps.verify import (
+    FileCheck,
+    ImageCheck,
+    VerifyReport,
+    from_atr,
+    verify_candidate,
+    verify_images,
+)
+from release.steps.vote import StageResult, check_in_atr, stage_release, upload_to_atr, vote_in_atr
 from release.versions import ReleaseVersion
 from release.votes import parse_time
 
@@ -108,16 +118,56 @@ def stage_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target) -
     if not (record.is_done("build") and record.is_done("sign")):
         refusals.append(f"dist/{version}: build and sign {version} before staging it")
     files = [Path(e.path).name for e in record.files_in("svn")]
+    atr_plan = plan_atr(config, version, voted=files)
+    if atr_plan is not None:
+        return plan_stage_atr(version, config.name, atr_plan,
+                              commit=record.build.commit if record.build else "", refusals=refusals)
     files += [f"{name}{suffix}" for name in list(files) for suffix in (".asc", ".sha512")]
     return plan_stage(version, config.name, url=svn.join(target.svn_dev, config.name, str(version)),
                       files=sorted(files), commit=record.build.commit if record.build else "",
                       refusals=refusals)
 
 
-def stage(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, say: Progress) -> StageResult:
+def stage(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, say: Progress,
+          clients: Clients | None = None) -> StageResult:
+    if config.uses_atr:
+        return stage_in_atr(config, version, target, say=say,
+                            clients=clients or clients_for(target, progress=say))
     with locks.release_run(release_dir(config.root, str(version)), str(version)):
         return stage_release(config, version, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
                              progress=say)
+
+
+def atr_plan_of(config: ReleaseConfig, version: ReleaseVersion) -> AtrPlan:
+    """ATR's part for `version`, with the voted files the plan's own rule names."""
+    voted = [a.path for a in planned_artefacts(config, version) if a.path.startswith("svn/")]
+    found = plan_atr(config, version, voted=voted)
+    if found is None:
+        raise ConfigError("this project stages in svn: set [tool.release] staging = \"atr\" and atr to use "
+                          "ATR")
+    return found
+
+
+def stage_in_atr(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, say: Progress,
+                 clients: Clients) -> StageResult:
+    """`invoke stage` with staging = "atr": the release plan's three ATR steps, one after another."""
+    plan = atr_plan_of(config, version)
+    if target.atr is None:
+        raise ConfigError("staging = \"atr\", but the target has no ATR")
+    directory = release_dir(config.root, str(version))
+    with locks.release_run(directory, str(version)):
+        keys = fetch_keys(target, config.root / "dist" / ".keys" / str(version))
+        uploaded = upload_to_atr(config, version, plan, clients.atr,
+                                 keys_text=keys.read_text(encoding="utf-8"), progress=say)
+        check_in_atr(plan, clients.atr, uploaded.revision, progress=say)
+        url = atr.vote_url(target.atr.url, plan.project, plan.release)
+        vote = vote_in_atr(config, version, plan, clients.atr, uploaded, url=url, keys_url=target.keys_url,
+                           progress=say)
+        record = _record(config, version)
+        record.set_stage(vote.stage)
+        record.step_done("stage", {"url": url, "revision": vote.stage.revision})
+    return StageResult(str(version), url, int(uploaded.revision) if uploaded.uploaded else None, uploaded.tag,
+                       uploaded.commit, vote.email)
 
 
 @dataclass(frozen=True)
@@ -127,10 +177,18 @@ class Verified:
 
 
 def verify(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, rebuild: bool, images: bool,
-           say: Progress, clients: Clients | None = None) -> Verified:
+           say: Progress, clients: Clients | None = None, revision: str = "") -> Verified:
     """What a voter runs on a candidate: the files, a rebuild, the PMC checks, and its images. Reads
-    only (it changes nothing, so it has no dry run)."""
-    clients = clients or clients_for(target)
+    only (it changes nothing, so it has no dry run). Staged in ATR, the candidate is read from there:
+    `revision` of its release (default: the latest, which the vote runs on)."""
+    clients = clients or clients_for(target, progress=say)
+    fetch = None
+    if config.uses_atr:
+        plan = atr_plan_of(config, version)
+        page = atr.vote_url(target.atr.url, plan.project, plan.release) if target.atr is not None else ""
+        fetch = from_atr(plan, clients.atr, revision, page=page)
+    elif revision:
+        raise ConfigError("--revision names a revision in ATR; this project stages in svn")
 
     def image_checks(checks: dict[str, FileCheck], commit: str, keys: Path,
                      wheels: Mapping[str, str] | None) -> None:
@@ -139,7 +197,7 @@ def verify(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, re
 
     report = verify_candidate(config, version, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
                               repo_root=config.root, rebuild=rebuild,
-                              image_checks=image_checks if images else None, progress=say)
+                              image_checks=image_checks if images else None, progress=say, fetch=fetch)
     found = tuple(verify_images(config, version, clients.registry)) if images else ()
     return Verified(report, found)
 
@@ -162,12 +220,13 @@ def vote_result_plan(config: ReleaseConfig, version: ReleaseVersion, *, votes: s
     refusals = [] if version.is_rc else [f"{version} is not a release candidate"]
     if record.stage is None:
         refusals.append(f"dist/{version} records no staging: stage {version} first")
-    return plan_vote_result(version, votes=votes, refusals=refusals)
+    return plan_vote_result(version, votes=votes, refusals=refusals,
+                            atr=atr_plan_of(config, version) if config.uses_atr else None)
 
 
 def vote_result(config: ReleaseConfig, version: ReleaseVersion, *, votes: Path, closed_at: str,
                 decisions: Mapping[str, int | None], decided_by: str, target: Callable[[], Target],
-                say: Progress) -> VoteResult:
+                say: Progress, clients: Clients | None = None) -> VoteResult:
     """Count the votes and record the result; a record that was signed (the candidate was published)
     is signed again, with the key of the `target`, connected to only then."""
 
@@ -175,9 +234,13 @@ def vote_result(config: ReleaseConfig, version: ReleaseVersion, *, votes: Path, 
         found = target()
         sign_record(record, key=found.signing_key, gnupghome=found.gnupghome)
 
-    return count_result(config, version, votes_file=votes,
-                        closed_at=parse_time(closed_at) if closed_at else None, decisions=decisions,
-                        decided_by=decided_by, resign=resign, progress=say)
+    result = count_result(config, version, votes_file=votes,
+                          closed_at=parse_time(closed_at) if closed_at else None, decisions=decisions,
+                          decided_by=decided_by, resign=resign, progress=say)
+    if config.uses_atr:
+        resolve_in_atr(atr_plan_of(config, version), (clients or clients_for(target(), progress=say)).atr,
+                       result.tally, progress=say)
+    return result
 
 
 # --- after the vote ---------------------------------------------------------------------------------
@@ -187,6 +250,18 @@ def promote_plan(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersio
                  without_vote_result: str) -> CommandPlan:
     rc_record = _record(config, rc)
     refusals = []
+    if config.uses_atr:
+        staged = rc_record.stage
+        if staged is None:
+            refusals.append(f"dist/{rc}/release.json records no staged files; promote from the tree that "
+                            f"staged {rc}")
+        try:
+            check_vote_result(rc_record, without_vote_result)
+        except RefusedError as exc:
+            refusals.append(str(exc))
+        revision = f"{staged.revision:05d}" if staged is not None and staged.revision is not None else ""
+        return plan_promote_atr(final, rc, atr_plan_of(config, rc), revision=revision,
+                                files=sorted(staged.files) if staged else [], refusals=refusals)
     if not rc.is_rc or final.is_prerelease or rc.final != final:
         refusals.append(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
     staged = rc_record.stage
@@ -214,7 +289,15 @@ def _candidates(target: Target, config: ReleaseConfig, final: ReleaseVersion) ->
 
 
 def promote(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersion, target: Target, *,
-            without_vote_result: str, say: Progress) -> PromoteResult:
+            without_vote_result: str, say: Progress, clients: Clients | None = None) -> PromoteResult:
+    if config.uses_atr:
+        plan = atr_plan_of(config, rc)
+        url = (atr.vote_url(target.atr.url, plan.project, plan.release) if target.atr is not None
+               else plan.where)
+        with locks.release_run(release_dir(config.root, str(final)), str(final)):
+            return promote_from_atr(config, final, from_rc=rc, plan=plan,
+                                    client=(clients or clients_for(target, progress=say)).atr, url=url,
+                                    without_vote_result=without_vote_result, progress=say)
     with locks.release_run(release_dir(config.root, str(final)), str(final)):
         return promote_release(config, final, from_rc=rc, svn_dev_url=target.svn_dev,
                                svn_release_url=target.svn_release, without_vote_result=without_vote_result,

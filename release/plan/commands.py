@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
+from release.plan.atr import AtrPlan
 from release.plan.release import Artefact, PlannedImage, source_tarball
 from release.versions import ReleaseVersion
 
@@ -25,6 +26,7 @@ class Where(str, Enum):
     SVN = "svn"  # the ASF dist repository
     REGISTRY = "registry"
     INDEX = "index"
+    ATR = "atr"  # Apache Trusted Releases (staging = "atr")
 
 
 @dataclass(frozen=True)
@@ -82,13 +84,50 @@ def plan_stage(version: ReleaseVersion, name: str, *, url: str, files: Sequence[
     ), tuple(refusals))
 
 
-def plan_vote_result(version: ReleaseVersion, *, votes: str, refusals: Sequence[str] = ()) -> CommandPlan:
-    """`invoke vote-result`: count `votes` by the ASF rules, record the result, write the email."""
+def plan_vote_result(version: ReleaseVersion, *, votes: str, refusals: Sequence[str] = (),
+                     atr: AtrPlan | None = None) -> CommandPlan:
+    """`invoke vote-result`: count `votes` by the ASF rules, record the result, write the email; a
+    vote in ATR is then resolved there as counted."""
+    resolve = (Action(Where.ATR, f"resolve the vote on {atr.where} as passed or failed, as counted "
+                                 "(a result recorded already is left alone)"),) if atr is not None else ()
     return CommandPlan("vote-result", str(version), (
         Action(Where.DIST, f"count the votes in {votes}: open 72 hours, three binding +1, more binding +1 "
                            "than -1"),
         Action(Where.DIST, f"record the result in dist/{version}/release.json (signed again if it was "
                            f"signed); write dist/{version}/vote-result-email.txt"),
+        *resolve,
+    ), tuple(refusals))
+
+
+def plan_stage_atr(version: ReleaseVersion, name: str, atr: AtrPlan, *, commit: str,
+                   refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke stage` with staging = "atr": the PMC checks first, the tag, then the candidate as a
+    revision of its release in ATR, ATR's checks of it, and the vote started on it."""
+    return CommandPlan("stage", str(version), (
+        Action(Where.DIST, "check LICENSE, NOTICE, headers, binaries and wheels of "
+                           f"{source_tarball(name, version)} and the packages"),
+        Action(Where.GIT, f"tag {commit[:12] or 'the built commit'} as {version}"),
+        Action(Where.ATR, f"make sure committee {atr.committee} holds the signing key (from KEYS)"),
+        *(Action(Where.ATR, f"keep the check ignore {ignore} for committee {atr.committee}")
+          for ignore in atr.ignores),
+        Action(Where.ATR, f"upload {len(atr.files)} files to {atr.where} as a revision (those already there "
+                          f"with the same bytes are not uploaded again): {', '.join(atr.files)}"),
+        Action(Where.ATR, "wait for ATR's checks of that revision; stop on a blocking result"),
+        Action(Where.DIST, f"write dist/{version}/vote-email.txt; record the staging"),
+        Action(Where.ATR, f"start the vote on that revision, its email to {atr.email_to or 'the list'} "
+                          "(not when a vote runs or ran)"),
+    ), tuple(refusals))
+
+
+def plan_promote_atr(final: ReleaseVersion, rc: ReleaseVersion, atr: AtrPlan, *, revision: str,
+                     files: Sequence[str], refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke promote` with staging = "atr": the voted revision read back from ATR and checked, the
+    final tagged, dist/ filled; `invoke publish` finishes the release in ATR."""
+    return CommandPlan("promote", str(final), (
+        Action(Where.ATR, f"check the vote on {atr.where} passed and it holds the {len(files)} files staged "
+                          f"for the vote as revision {revision or '?'} (read back, sha512)"),
+        Action(Where.GIT, f"tag the commit of {rc} as {final}"),
+        Action(Where.DIST, f"put the voted files in dist/{final}/svn/, their packages in dist/{final}/pypi/"),
     ), tuple(refusals))
 
 

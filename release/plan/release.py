@@ -31,6 +31,7 @@ from packaging.utils import (
 from release.config import ReleaseConfig
 from release.errors import ConfigError
 from release.identity import ImageId
+from release.plan.atr import AtrPlan, plan_atr
 from release.plan.cleanup import CONSTRAINTS_PREFIX
 from release.plan.provenance import image_signature_path, sbom_path
 from release.plan.tags import (
@@ -68,6 +69,13 @@ class StepName(str, Enum):
     ALIASES = "aliases"
     REPORT = "report"
     PROVENANCE = "provenance"
+    # staging = "atr": the candidate staged, checked and voted on in Apache Trusted Releases, and a
+    # promoted release finished there (plan/atr.py)
+    ATR_UPLOAD = "atr-upload"
+    ATR_CHECKS = "atr-checks"
+    ATR_VOTE = "atr-vote"
+    ATR_FINISH = "atr-finish"
+    ATR_DISTRIBUTIONS = "atr-distributions"
 
 
 class TagAction(str, Enum):
@@ -279,6 +287,7 @@ class ReleasePlan:
     platforms: tuple[str, ...] = ()  # the platforms this run builds or joins
     indexes: tuple[PlannedIndex, ...] = ()  # one per flavour with several platforms, when all are here
     withdrawn: bool = False  # the version was withdrawn: a run refuses it
+    atr: AtrPlan | None = None  # staging = "atr": the release in ATR, its files and distributions
 
     @property
     def immutable(self) -> tuple[TagChange, ...]:
@@ -326,6 +335,7 @@ class ReleasePlan:
             "owns_latest": self.owns_latest,
             "withdrawn": self.withdrawn,
             "warnings": list(self.warnings),
+            "atr": self.atr.to_json() if self.atr is not None else None,
         }
 
 
@@ -347,6 +357,20 @@ _DOES = {
     StepName.REPORT: "write the release report and sign the release record",
     StepName.PROVENANCE: "attach the signed record and SBOMs to each image digest (OCI artifact); a final's "
                          "go to svn release/ too",
+    StepName.ATR_UPLOAD: "check the candidate as a PMC member would, tag git, make sure ATR's committee "
+                         "holds the signing key, and upload the candidate's files to its release in ATR as a "
+                         "revision (files already there with the same bytes are not uploaded again)",
+    StepName.ATR_CHECKS: "wait for ATR's checks of that revision; stop on a blocking result, naming the "
+                         "check and the file",
+    StepName.ATR_VOTE: "render the vote email and start ATR's vote on that revision (never a second time)",
+    StepName.ATR_FINISH: "finish the release in ATR: the voted revision goes to ATR's release area, and ATR "
+                         "sends the announcement (a finished release is left alone)",
+    StepName.ATR_DISTRIBUTIONS: "record the PyPI packages and the image in ATR (a refusal ATR gives when it "
+                                "cannot reach the platform is a warning naming it)",
+}
+
+_DOES_ATR = {
+    StepName.PROVENANCE: "attach the signed record and SBOMs to each image digest (OCI artifact)",
 }
 
 
@@ -358,13 +382,16 @@ _DOES_MULTI = {
 
 
 def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE, *, multi_platform: bool = False,
-                  provenance: bool = True) -> tuple[Step, ...]:
+                  provenance: bool = True, atr: bool = False) -> tuple[Step, ...]:
     """The steps in order. Without `provenance` (a run of some platforms of several) no shipped
     constraints, SBOM, image signature or published record: the run that joins every platform makes
-    them."""
+    them. With `atr` (staging = "atr") a candidate is staged, checked and voted on in ATR instead of
+    svn dev/, and a promoted release is finished in ATR, then its distributions recorded there,
+    once the images, the packages and the aliases are out (before the report: the signed record is
+    never written again)."""
     names = [StepName.BUILD, StepName.SIGN]
     if version.is_rc:
-        names.append(StepName.STAGE)
+        names += [StepName.ATR_UPLOAD, StepName.ATR_CHECKS, StepName.ATR_VOTE] if atr else [StepName.STAGE]
     names.append(StepName.IMAGES)
     if mode is Mode.PUBLISH:
         names = []  # built and signed already; the image jobs pushed the version tags
@@ -377,7 +404,10 @@ def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE, *, multi_p
     if not provenance:  # the join writes them, with every platform's image
         names = [n for n in names if n not in {StepName.CONSTRAINTS, StepName.SBOM, StepName.ATTEST,
                                                StepName.PROVENANCE}]
-    does = {**_DOES, **(_DOES_MULTI if multi_platform else {})}
+    if atr and mode is Mode.PROMOTED:
+        at = names.index(StepName.REPORT)
+        names[at:at] = [StepName.ATR_FINISH, StepName.ATR_DISTRIBUTIONS]
+    does = {**_DOES, **(_DOES_MULTI if multi_platform else {}), **(_DOES_ATR if atr else {})}
     return tuple(Step(n, does[n]) for n in names)
 
 
@@ -576,6 +606,9 @@ def plan_release(
         warnings.append(f"{version} already exists in the registry or index; a real run only resumes it")
     if state.unreachable:
         warnings.append(f"{state.unreachable}; this plan assumes the registry and index hold nothing")
+    if config.uses_atr and mode is Mode.RELEASE and not version.is_rc:
+        warnings.append(f"{version} is not a release candidate: nothing of it goes to ATR (stage a candidate "
+                        f"like {version.final}rc1 there for the vote, then promote and publish it)")
     if not all_platforms:
         warnings.append(f"only {', '.join(on)} of {', '.join(config.image_platforms)}: images are pushed "
                         "under their platform tags; no version tag or alias is set, and the SBOMs, "
@@ -588,7 +621,8 @@ def plan_release(
         distributions=distributions,
         flavours=chosen,
         full=full,
-        steps=release_steps(version, mode, multi_platform=config.multi_platform, provenance=all_platforms),
+        steps=release_steps(version, mode, multi_platform=config.multi_platform, provenance=all_platforms,
+                            atr=config.uses_atr),
         artefacts=files,
         images=images,
         uploads=uploads,
@@ -599,6 +633,8 @@ def plan_release(
         platforms=on,
         indexes=indexes if all_platforms else (),
         withdrawn=version in state.withdrawn,
+        atr=plan_atr(config, version, voted=[a.path for a in files if a.path.startswith("svn/")],
+                     packages=[(d.name, d.index) for d in distributions]),
     )
 
 

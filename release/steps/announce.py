@@ -8,11 +8,16 @@ release folder the vote's files were promoted to, and the image tags the release
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 
+from release.adapters.atr import Distribution, Recorded
+from release.adapters.clients import Atr
 from release.config import ReleaseConfig
 from release.emails import Announcement, missing_recipient, render_announce_email
-from release.errors import RefusedError
+from release.errors import ConfigError, RefusedError
+from release.plan.atr import AtrPlan
 from release.plan.tags import split_tag
 from release.progress import Progress, to_log
 from release.record import ReleaseRecord, load_record, release_dir, write_atomic
@@ -75,3 +80,44 @@ def announce_release(config: ReleaseConfig, version: ReleaseVersion, *, keys_url
     if missing:
         progress(missing)
     return email
+
+
+# --- finishing in Apache Trusted Releases ----------------------------------------------------------------
+
+
+def finish_in_atr(config: ReleaseConfig, version: ReleaseVersion, plan: AtrPlan, client: Atr, *,
+                  keys_url: str, index_url: str, repository: str, tags: Sequence[str],
+                  progress: Progress = to_log) -> bool:
+    """Finish a published final in ATR once its packages and images are out: ATR moves the voted
+    revision to its release area and sends the announcement, the [ANNOUNCE] email rendered from the
+    record (also written to dist/<V>/) with `tags` as the image tags. False: finished already."""
+    directory = release_dir(config.root, str(version))
+    record = load_record(directory, str(version))
+    missing = [step for step in ("upload", "aliases") if not record.is_done(step)]
+    if version.is_prerelease or missing:
+        raise RefusedError(f"{version} is not ready to finish in ATR "
+                           f"({', '.join(missing) + ' not done' if missing else 'a pre-release'})")
+    if not plan.announce_to:
+        raise ConfigError("ATR sends the announcement: set [tool.release] announce-list (or mailing-list)")
+    found = dataclasses.replace(
+        announcement(config, record, keys_url=keys_url, index_url=index_url, repository=repository),
+        to=plan.announce_to, images=tuple(f"{repository}:{tag}" for tag in tags))
+    text = render_announce_email(found)
+    write_atomic(directory / ANNOUNCE_EMAIL, text)
+    head, _, body = text.partition("\n\n")
+    subject = next((line.partition(":")[2].strip() for line in head.splitlines()
+                    if line.lower().startswith("subject:")), f"[ANNOUNCE] {config.project} {version}")
+    finished = client.announce(plan.release, email_to=plan.announce_to, subject=subject, body=body,
+                               path_suffix=str(version))
+    progress(f"{plan.where} {'finished and announced' if finished else 'was finished already'}")
+    return finished
+
+
+def record_distributions(plan: AtrPlan, client: Atr, *, progress: Progress = to_log) -> tuple[Recorded, ...]:
+    """Each of the plan's distributions recorded in ATR; a refusal because ATR could not reach the
+    platform is a warning naming it (the adapter says it), any other failure an error."""
+    found = tuple(client.record_distribution(plan.release, Distribution(d.platform, d.package, d.version,
+                                                                        owner=d.owner))
+                  for d in plan.distributions)
+    progress(f"ATR: {sum(r.recorded for r in found)} of {len(found)} distribution(s) recorded")
+    return found

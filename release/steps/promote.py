@@ -16,8 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters import git, svn
+from release.adapters.atr import PREVIEW, RELEASED
+from release.adapters.clients import Atr
 from release.config import ReleaseConfig
 from release.errors import RefusedError, VersionError
+from release.plan.atr import AtrPlan
 from release.plan.cleanup import candidates_of
 from release.plan.provenance import published_beside
 from release.plan.release import artefact_kind
@@ -194,3 +197,61 @@ def _place(folder: Path, directory: Path, names: list[str]) -> list[Path]:
         if not target.exists():
             copy_atomic(source, target)
     return [target for _, target in pairs]
+
+
+# --- staged in Apache Trusted Releases ----------------------------------------------------------------
+
+
+def promote_from_atr(config: ReleaseConfig, final: ReleaseVersion, *, from_rc: ReleaseVersion, plan: AtrPlan,
+                     client: Atr, url: str, repo_root: Path | None = None, without_vote_result: str = "",
+                     progress: Progress = to_log) -> PromoteResult:
+    """The voted revision read back from ATR (whose vote must be resolved as passed) and checked
+    against the files staged for the vote, the final tagged in git, dist/<final>/ filled for
+    publishing. Nothing moves in ATR here: `invoke publish` finishes the release there once the
+    packages and images are out."""
+    rc = from_rc
+    if not rc.is_rc or final.is_prerelease or rc.final != final:
+        raise VersionError(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
+    rc_record = load_record(release_dir(config.root, str(rc)), str(rc))
+    staged = rc_record.stage
+    voted: dict[str, str] = dict(staged.files) if staged else {}
+    if staged is None or not voted or rc_record.build is None:
+        raise RefusedError(f"dist/{rc}/release.json records no staged files; promote from the tree that "
+                           f"staged {rc}")
+    directory = release_dir(config.root, str(final))
+    record = load_record(directory, str(final))
+    if record.promotion is not None and record.promotion.from_rc == str(rc):  # a rerun keeps its reason
+        without_vote_result = without_vote_result.strip() or record.promotion.without_vote_result
+    check_vote_result(rc_record, without_vote_result)
+    found = client.release(plan.release)
+    if found is None:
+        raise RefusedError(f"{plan.where} does not exist; stage {rc} first")
+    if found.phase not in (PREVIEW, RELEASED):
+        raise RefusedError(f"the vote on {plan.where} is not resolved as passed in ATR (phase "
+                           f"{found.phase}): "
+                           f"invoke vote-result --version {rc} --votes FILE resolves it")
+    # resolving the vote makes a revision of ATR's own (00010 voted, 00011 after it): what is checked
+    # is that the release holds exactly the files staged for the vote, byte for byte
+    with tempfile.TemporaryDirectory(prefix="release-promote-") as work:
+        folder = Path(work) / "voted"
+        progress(f"reading {plan.where} back and checking it against the files staged for the vote")
+        names = client.paths(plan.release)
+        held = {name: sha512_of(client.download(plan.release, name, folder / name)) for name in names}
+        check_voted(folder, held, voted, url)
+        commit = git.tag_commit(repo_root or config.root, str(rc)) or staged.commit
+        if commit != staged.commit:
+            raise RefusedError(f"git tag {rc} is on {commit[:12]}, but {staged.commit[:12]} was staged")
+        if git.ensure_tag(repo_root or config.root, str(final), commit, f"{config.project} {final}"):
+            progress(f"tagged {commit[:12]} as {final} (push it: git push origin {final})")
+        placed = _place(folder, directory, sorted(voted))
+    relative = [path.relative_to(directory).as_posix() for path in placed]
+    record.add_files(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0], str(rc))
+                     for r, p in zip(relative, placed) if artefact_kind(p.name) or r.startswith("pypi/"))
+    record.set_build(dataclasses.replace(rc_record.build, promoted_from=str(rc)))
+    record.set_promotion(PromotionInfo(str(rc), url, url, staged.revision, commit,
+                                       without_vote_result=without_vote_result.strip()))
+    record.step_done("promote", {"from": str(rc), "url": url, "commit": commit})
+    pypi = tuple(p for p in placed if p.parent.name == "pypi")
+    progress(f"dist/{final} holds the {len(voted)} files voted on in {plan.where}; invoke publish finishes "
+             "the release in ATR")
+    return PromoteResult(str(final), str(rc), url, None, commit, directory, pypi)

@@ -17,9 +17,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from release import locks
+from release.adapters.clients import Atr
 from release.config import ReleaseConfig
 from release.emails import missing_recipient, render_result_email, review_line
 from release.errors import ConfigError, RefusedError
+from release.plan.atr import AtrPlan
 from release.progress import Progress, to_log
 from release.record import ReleaseRecord, VoteResultInfo, load_record, release_dir, sha512_of, write_atomic
 from release.roster import Roster, addresses_of, roster_lines
@@ -154,3 +156,18 @@ def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file
     progress(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted, "
              f"{len(tally.review)} replies listed for reading; result email written to {email}")
     return VoteResult(str(candidate), tally, email, record, thread.outside, thread.roots)
+
+
+def resolve_in_atr(plan: AtrPlan, client: Atr, tally: Tally, *, progress: Progress = to_log) -> str:
+    """The counted vote resolved in ATR: `passed` or `failed` ("" while the vote cannot be decided:
+    open less than 72 hours, or binding replies still to read). A result ATR holds already is left
+    alone; a contradicting one is refused by the adapter."""
+    if tally.too_early or tally.needs_reading:
+        progress(f"ATR: the vote on {plan.where} is left open: {'; '.join(tally.reasons)}")
+        return ""
+    resolution = "passed" if tally.passed else "failed"
+    if client.resolve_vote(plan.release, resolution):
+        progress(f"ATR: the vote on {plan.where} resolved as {resolution}")
+    else:
+        progress(f"ATR: the vote on {plan.where} was resolved as {resolution} already")
+    return resolution

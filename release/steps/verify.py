@@ -28,9 +28,10 @@ from packaging.version import Version
 
 from release import licences
 from release.adapters import git, gpg, svn
-from release.adapters.clients import Registry
+from release.adapters.clients import Atr, Registry
 from release.config import ReleaseConfig
 from release.errors import VerificationError
+from release.plan.atr import AtrPlan
 from release.plan.release import artefact_kind, distribution_of
 from release.plan.tags import version_tag
 from release.progress import Progress, to_log
@@ -252,19 +253,52 @@ def compare_rebuild(folder: Path, rebuilt: list[Path], checks: dict[str, FileChe
             check.problems.append("the rebuild of the tagged commit does not make it")
 
 
+@dataclass(frozen=True)
+class Fetch:
+    """Where a candidate is read from other than svn dev/, and how: `into(folder)` puts its files there."""
+
+    where: str
+    into: Callable[[Path], Path]
+
+
+def from_atr(plan: AtrPlan, client: Atr, revision: str = "", *, page: str = "") -> Fetch:
+    """A candidate read from ATR: the files of `revision` of its release (default: the latest, the
+    one a vote runs on). This ATR version serves a file's bytes of the latest revision only, so an
+    older revision is refused rather than read wrongly."""
+    found = client.release(plan.release)
+    if found is None:
+        raise VerificationError(f"no candidate at {plan.where}")
+    latest = found.latest_revision
+    wanted = revision or latest
+    if latest and wanted != latest:
+        raise VerificationError(f"{plan.where} is at revision {latest}; ATR serves the files of the latest "
+                                f"revision only, not of {wanted}")
+
+    def into(folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name in client.paths(plan.release, wanted):
+            client.download(plan.release, name, folder / name)
+        return folder
+
+    return Fetch(f"{page or plan.where} revision {wanted}", into)
+
+
 def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_dev_url: str,
                      keys_url: str, repo_root: Path, commit: str | None = None, rebuild: bool = True,
-                     image_checks: ImageChecks | None = None, progress: Progress = to_log) -> VerifyReport:
-    """Check the staged candidate; the report when everything holds, else CandidateRejected (exit 7)."""
+                     image_checks: ImageChecks | None = None, progress: Progress = to_log,
+                     fetch: Fetch | None = None) -> VerifyReport:
+    """Check the staged candidate; the report when everything holds, else CandidateRejected (exit 7).
+    `fetch` reads the candidate from elsewhere than svn dev/ (Apache Trusted Releases, by revision)."""
     target = version_rc
     final = str(target.voted)  # what the candidate's files carry (versions.py: the voted version)
-    url = svn.join(svn_dev_url, config.name, str(target))
-    if not svn.exists(url):
+    url = fetch.where if fetch is not None else svn.join(svn_dev_url, config.name, str(target))
+    if fetch is None and not svn.exists(url):
         raise VerificationError(f"no candidate at {url}")
     checks: dict[str, FileCheck] = {}
     with tempfile.TemporaryDirectory(prefix="release-verify-") as work:
         progress(f"checking out {url}")
-        folder = svn.export(url, Path(work) / "candidate")
+        folder = (fetch.into(Path(work) / "candidate") if fetch is not None
+                  else svn.export(url, Path(work) / "candidate"))
         keys = Path(work) / "KEYS"
         keys.write_text(svn.read_text(keys_url), encoding="utf-8")
         with gpg.temporary_home() as home:

@@ -19,9 +19,12 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from release.adapters import git, svn
+from release.adapters.atr import CheckReport, ignore_named
+from release.adapters.clients import Atr
 from release.config import ASF, ReleaseConfig
 from release.emails import missing_recipient, notes_text, recipient
-from release.errors import RefusedError, VerificationError
+from release.errors import ConfigError, RefusedError, VerificationError
+from release.plan.atr import AtrPlan
 from release.progress import Progress, to_log
 from release.record import StageInfo, load_record, release_dir, sha512_of, write_atomic
 from release.steps.verify import CandidateRejected, check_release_files, verify_candidate
@@ -53,6 +56,7 @@ class VoteEmail:
     closes: datetime
     distributions: tuple[tuple[str, str], ...] = ()  # (name, version voted on)
     policy: str = ASF  # [tool.release] vote: `none` writes a call to test, with no vote and no PMC
+    revision: str = ""  # staged in Apache Trusted Releases: the revision voted on (svn_url: ATR's page)
 
 
 @dataclass(frozen=True)
@@ -76,7 +80,8 @@ def render_vote_email(vote: VoteEmail) -> str:
         subject = f"[VOTE] Release {vote.project} {vote.final} from {vote.candidate}"
         opening = (f"This is a call for a vote on releasing {vote.project} {vote.final}, from release "
                    f"candidate {vote.candidate}.")
-        where = "The files to vote on are in svn:"
+        where = (f"The files to vote on are revision {vote.revision} in Apache Trusted Releases:"
+                 if vote.revision else "The files to vote on are in svn:")
         ask = (f"The vote is open for at least {VOTE_HOURS} hours, until {closes}, and passes with at least "
                "three\n")
         ask += """binding +1 votes and more binding +1 than -1 votes. Please vote:
@@ -90,7 +95,8 @@ Only PMC members' votes are binding; everyone is welcome to check the candidate 
     else:
         subject = f"{vote.project} {vote.candidate}: release candidate of {vote.final}, ready for testing"
         opening = f"Release candidate {vote.candidate} of {vote.project} {vote.final} is ready for testing."
-        where = "Its files are in svn:"
+        where = (f"Its files are revision {vote.revision} in Apache Trusted Releases:" if vote.revision
+                 else "Its files are in svn:")
         ask = f"Please try it and reply with anything that should stop {vote.final} from being released."
     return f"""To: {recipient(vote.mailing_list, "mailing-list")}
 Subject: {subject}
@@ -227,3 +233,128 @@ def _check_contents(config: ReleaseConfig, folder: Path, final: str) -> None:
         raise VerificationError(f"the candidate fails the PMC checks, nothing was staged: "
                                 f"{' | '.join(failed)}; fix the tree (or [tool.release] license-excludes) "
                                 "and build a new candidate")
+
+
+# --- staging in Apache Trusted Releases ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AtrUploaded:
+    """The candidate's files in ATR: the revision they make, what this run uploaded."""
+
+    release: str  # the release in ATR (the final version)
+    revision: str
+    uploaded: tuple[str, ...]
+    already_there: tuple[str, ...]
+    tag: str
+    commit: str
+    signer: str
+    files: Mapping[str, str]  # name -> sha512 of what is in the revision
+
+
+def upload_to_atr(config: ReleaseConfig, version: ReleaseVersion, plan: AtrPlan, client: Atr, *,
+                  keys_text: str, progress: Progress = to_log) -> AtrUploaded:
+    """The candidate's files (`plan.files`, unchanged since they were built and signed, passing the
+    PMC checks first) uploaded to its release in ATR as a revision, the git tag set, the signing
+    key in ATR's committee, and the plan's check ignores kept there. Files already in the latest
+    revision with the same bytes are not uploaded again."""
+    if not version.is_rc:
+        raise RefusedError(f"{version} is not a release candidate; stage one like {version.final}rc1")
+    directory = release_dir(config.root, str(version))
+    record = load_record(directory, str(version))
+    if not (record.is_done("build") and record.is_done("sign")) or record.build is None:
+        raise RefusedError(f"{directory}: build and sign {version} before staging it")
+    signer = str(record.steps["sign"].produced["key"])
+    artefacts = [e.path for e in record.files_in("svn")]
+    recorded = {**{n: e.sha512 for n, e in record.files.items()},
+                **{n: e.sha512 for n, e in record.signatures.items()}}
+    files = staged_files(directory, artefacts, recorded)
+    if sorted(p.name for p in files) != sorted(plan.files):
+        raise RefusedError(f"{directory / 'svn'} holds {', '.join(sorted(p.name for p in files))}, but the "
+                           f"plan uploads {', '.join(plan.files)}; build and sign {version} again")
+    if config.checks_sources:
+        progress("checking LICENSE and NOTICE, license headers, binaries and the wheels before uploading")
+        _check_contents(config, directory / "svn", str(version.final))
+    commit = record.build.commit
+    tag = str(version)
+    if git.ensure_tag(config.root, tag, commit, f"{config.project} {version} ({describe(version)})"):
+        progress(f"tagged {commit[:12]} as {tag} (push it: git push origin {tag})")
+    client.upload_keys(keys_text, [signer])
+    for name in plan.ignores:
+        client.add_ignore(ignore_named(name))
+    client.create_release(plan.release)
+    upload = client.upload(plan.release, files)
+    if not upload.uploaded:
+        progress(f"ATR: {plan.where} revision {upload.revision} already holds these {len(files)} files")
+    return AtrUploaded(plan.release, upload.revision, upload.uploaded, upload.already_there, tag, commit,
+                       signer, {p.name: sha512_of(p) for p in files})
+
+
+def check_in_atr(plan: AtrPlan, client: Atr, revision: str, *, progress: Progress = to_log) -> CheckReport:
+    """ATR's checks of `revision`, waited for; a VerificationError naming each blocking result (the
+    check and the file), warnings shown."""
+    report = client.wait_for_checks(plan.release, revision)
+    for check in report.warnings:
+        progress(f"warning: ATR: {check}")
+    if report.blockers:
+        found = "; ".join(str(check) for check in report.blockers)
+        raise VerificationError(f"ATR's checks of {plan.where} revision {revision} fail: {found}; no vote "
+                                "was started: fix the tree and build a new candidate")
+    return report
+
+
+@dataclass(frozen=True)
+class AtrVote:
+    stage: StageInfo  # what vote-result and promote read, as for svn
+    started: bool  # False: a vote was already running or done
+    email: Path
+    mail_warnings: tuple[str, ...] = ()
+
+
+def split_email(text: str) -> tuple[str, str]:
+    """(subject, body) of an email rendered with its To: and Subject: headers first."""
+    head, _, body = text.partition("\n\n")
+    subject = next((line.partition(":")[2].strip() for line in head.splitlines()
+                    if line.lower().startswith("subject:")), "")
+    return subject, body
+
+
+def vote_in_atr(config: ReleaseConfig, version: ReleaseVersion, plan: AtrPlan, client: Atr,
+                uploaded: AtrUploaded, *, url: str, keys_url: str, now: datetime | None = None,
+                progress: Progress = to_log) -> AtrVote:
+    """Render the vote email (dist/<rc>/vote-email.txt) and start ATR's vote on the uploaded
+    revision with it; a vote running or done is not started again, and keeps its opening time."""
+    if not plan.email_to:
+        raise ConfigError("ATR sends the vote email: set [tool.release] mailing-list")
+    directory = release_dir(config.root, str(version))
+    record = load_record(directory, str(version))
+    if record.build is None:
+        raise RefusedError(f"{directory}: build and sign {version} before staging it")
+    earlier = record.stage if record.stage is not None and record.stage.url == url else None
+    moment = now or datetime.now(timezone.utc)
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    if earlier is not None and earlier.opened:
+        moment = datetime.fromisoformat(earlier.opened)  # the vote opened when it was first started
+    voted = {Path(e.path).name for e in record.files_in("svn")}
+    vote = VoteEmail(
+        project=config.project, final=str(version.final), candidate=str(version),
+        mailing_list=plan.email_to, svn_url=url,
+        files=tuple((name, digest) for name, digest in sorted(uploaded.files.items()) if name in voted),
+        fingerprint=uploaded.signer, keys_url=keys_url, tag=uploaded.tag, commit=uploaded.commit,
+        release_notes=record.build.release_notes, closes=moment + timedelta(hours=VOTE_HOURS),
+        distributions=tuple(sorted(record.distributions().items())) or ((config.name, str(version.final)),),
+        policy=config.vote, revision=uploaded.revision)
+    email = directory / email_name(config)
+    text = render_vote_email(vote)
+    write_atomic(email, text)
+    subject, body = split_email(text)
+    started = client.start_vote(plan.release, uploaded.revision, email_to=plan.email_to, subject=subject,
+                                body=body)
+    if started.revision != uploaded.revision:
+        raise RefusedError(f"the vote in {plan.where} runs on revision {started.revision}, not on "
+                           f"{uploaded.revision} (these files): a new candidate needs a new release in ATR")
+    stage = StageInfo(url, uploaded.tag, uploaded.commit, uploaded.signer, keys_url, dict(uploaded.files),
+                      vote.closes.isoformat(), int(uploaded.revision), opened=moment.isoformat())
+    progress(f"vote {'started' if started.started else 'already running or done'} in {plan.where} on "
+             f"revision {uploaded.revision}; its email is in {email}")
+    return AtrVote(stage, started.started, email, started.mail_warnings)

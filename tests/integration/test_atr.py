@@ -23,12 +23,13 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, REPO_ROOT, git
+from vote_fixtures import Mail, staged_hours_ago, vote_thread
 
 from release import sandbox
 from release.adapters import atr, netns, process
@@ -139,24 +140,28 @@ def running(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
                 reporter.write_line(line)
 
 
-def invoke(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def invoke(root: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """An invoke task of this repository, run in `root` as a release manager runs it."""
     env = {**os.environ, "RELEASE_ROOT": str(root), "NO_COLOR": "1", "COLUMNS": "200"}
     return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=300)
+                          cwd=root, env=env, capture_output=True, text=True, timeout=timeout)
 
 
-def asf_candidate(where: Path, version: str, services: sandbox.Services, *,
-                  notice: bool = True) -> list[Path]:
+def asf_tree(tree: Path, version: str, *, notice: bool | str = True) -> Path:
     """The sample as an ASF project ships it (the Apache License's canonical text, an ASF NOTICE, the
-    ASF header in every source file), built and signed with the sandbox's key: its svn files."""
-    tree = where / f"sample-{version}"
-    shutil.copytree(FIXTURES / "sample", tree)
+    ASF header in every source file) at `version`, committed in git in `tree` (made, or, when it is
+    there, its sources written again from the fixture): `notice` False leaves NOTICE out, a text is
+    the NOTICE instead. Its pyproject.toml is left as it is when there is one."""
+    shutil.copytree(FIXTURES / "sample", tree, dirs_exist_ok=True,
+                    ignore=shutil.ignore_patterns("pyproject.toml") if (tree / "pyproject.toml").exists()
+                    else None)
     shutil.copy(LICENSE_TEXT, tree / "LICENSE")
-    if notice:
+    if notice is True:
         (tree / "NOTICE").write_text(ASF_NOTICE, encoding="utf-8")
-    else:
+    elif notice is False:
         (tree / "NOTICE").unlink()
+    else:
+        (tree / "NOTICE").write_text(notice, encoding="utf-8")
     changelog = tree / "CHANGELOG.md"
     notes = f"## [{version}] - 2026-12-01\n\n### Fixed\n- A candidate for ATR's checks.\n\n"
     text = changelog.read_text(encoding="utf-8")
@@ -166,11 +171,20 @@ def asf_candidate(where: Path, version: str, services: sandbox.Services, *,
         path = tree / source
         text = path.read_text(encoding="utf-8").replace('"1.10.6"', f'"{version}"')
         path.write_text(ASF_HEADER + text, encoding="utf-8")
-    git(tree, "init", "-q", "-b", "main")
-    git(tree, "config", "user.email", "rm@sample.invalid")
-    git(tree, "config", "user.name", "Release Manager")
+    if not (tree / ".git").exists():
+        git(tree, "init", "-q", "-b", "main")
+        git(tree, "config", "user.email", "rm@sample.invalid")
+        git(tree, "config", "user.name", "Release Manager")
+        (tree / ".gitignore").write_text(".release/\ndist/\n", encoding="utf-8")
     git(tree, "add", "-A")
     git(tree, "commit", "-q", "-m", f"Sample app {version}")
+    return tree
+
+
+def asf_candidate(where: Path, version: str, services: sandbox.Services, *,
+                  notice: bool = True) -> list[Path]:
+    """The ASF sample (`asf_tree`) built and signed with the sandbox's key: its svn files."""
+    tree = asf_tree(where / f"sample-{version}", version, notice=notice)
     built = build_release(load_config(tree), parse_version(version))
     sign_files(list(built.svn_files), built.directory / "svn", key=services.signing_key,
                gnupghome=services.gnupghome)
@@ -327,6 +341,112 @@ def test_a_missing_notice_is_atr_s_own_failing_check_naming_the_file(running: Ru
     assert found == {(checker, "sample-app-1.10.8-source.tar.gz", "No NOTICE file found"),
                      (checker, "sample_app-1.10.8.tar.gz", "No NOTICE file found")}
 
+
+# --- the pipeline's commands staging in ATR -----------------------------------------------------
+
+
+BINDING = ["Jane <jane@sample.invalid>", "Joe <joe@sample.invalid>", "Ann Smith <ann@sample.invalid>"]
+
+
+def in_running_sandbox(running: Running, version: str, *, notice: bool | str = True) -> Path:
+    """The module's project (staging in the sandbox's ATR, one server for the module) as the ASF
+    sample at `version`, committed: the pipeline's commands run in it. The committee gets the
+    sandbox's key with its ASF user id first (svn's KEYS, from before that id was added, lacks it)."""
+    prepared(running)
+    return asf_tree(running.root, version, notice=notice)
+
+
+def run_ok(tree: Path, *args: str, timeout: float = 300) -> str:
+    result = invoke(tree, *args, timeout=timeout)
+    assert result.returncode == 0, (f"invoke {' '.join(args)}: exit {result.returncode}\n"
+                                    f"{result.stderr[-4000:]}")
+    return result.stderr
+
+
+def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reruns_change_nothing(
+        running: Running, tmp_path: Path) -> None:
+    rc, final = "1.10.9rc1", "1.10.9"
+    tree = in_running_sandbox(running, final)
+    started = time.monotonic()
+    run_ok(tree, "build", "--version", rc)
+    run_ok(tree, "sign", "--version", rc)
+    shown = invoke(tree, "stage", "--version", rc, "--dry-run", "--json")
+    assert shown.returncode == 0, shown.stderr[-3000:]
+    actions = [a["does"] for a in json.loads(shown.stdout)["actions"] if a["where"] == "atr"]
+    assert any(d.startswith("upload 9 files to ATR sandbox project test release 1.10.9") for d in actions)
+    staged = run_ok(tree, "stage", "--version", rc)
+    running.figures.append(f"invoke build, sign and stage of {rc} through ATR: "
+                           f"{time.monotonic() - started:.1f}s")
+    client = running.client()
+    release = client.release(final)
+    assert release is not None and release.phase == atr.CANDIDATE
+    record = json.loads((tree / "dist" / rc / "release.json").read_text())
+    stage = record["stage"]
+    assert stage["url"] == f"{running.server.url}/vote/test/{final}"
+    assert f"{stage['revision']:05d}" == release.latest_revision
+    assert len(stage["files"]) == 9 and "vote started in ATR" in staged
+    email = (tree / "dist" / rc / "vote-email.txt").read_text()
+    assert f"revision {release.latest_revision} in Apache Trusted Releases" in email
+    assert "mail-relay.apache.org" in staged  # ATR could not send it here: a warning, not an error
+
+    again = run_ok(tree, "stage", "--version", rc)  # a rerun: nothing uploaded, no second vote
+    assert "already holds these 9 files" in again and "already running or done" in again
+    assert client.release(final) == release
+    assert len(client.revisions(final)) == int(release.latest_revision)
+
+    verified = run_ok(tree, "verify", "--version", rc, "--no-images", "--no-rebuild")
+    assert f"revision {release.latest_revision}" in verified
+
+    opened = staged_hours_ago(tree / "dist" / rc, rc, 96)  # as if the vote had been open four days
+    votes = vote_thread(tmp_path / "thread.mbox", [Mail(who, "+1", 2 + n) for n, who in enumerate(BINDING)],
+                        opened=opened, candidate=rc)
+    closed = (opened + timedelta(hours=80)).isoformat()
+    counted = run_ok(tree, "vote-result", "--version", rc, "--votes", str(votes), "--closed-at", closed)
+    assert "resolved as passed" in counted
+    assert client.release(final).phase == atr.PREVIEW  # type: ignore[union-attr]
+    assert "resolved as passed already" in run_ok(tree, "vote-result", "--version", rc, "--votes", str(votes),
+                                                  "--closed-at", closed)
+
+    promoted = run_ok(tree, "promote", "--version", final, "--from-rc", rc)
+    assert "invoke publish finishes the release in ATR" in promoted
+    placed = sorted(p.name for p in (tree / "dist" / final / "svn").iterdir())
+    assert placed == sorted(stage["files"])
+    run_ok(tree, "promote", "--version", final, "--from-rc", rc)  # a rerun: the same files, nothing else
+    assert client.release(final).phase == atr.PREVIEW  # type: ignore[union-attr]
+    dry = invoke(tree, "publish", "--version", final, "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    steps = [step["name"] for step in json.loads(dry.stdout)["steps"]]
+    assert steps[-4:] == ["atr-finish", "atr-distributions", "report", "provenance"]
+    running.figures.append(f"the pipeline's ATR test (build to promote, reruns): "
+                           f"{time.monotonic() - started:.1f}s")
+
+
+def test_a_notice_atr_finds_wrong_stops_invoke_stage_with_atr_s_finding_and_no_vote(running: Running) -> None:
+    rc, final = "1.10.11rc1", "1.10.11"
+    # a NOTICE the pipeline's own checks take (it is there), but not in the ASF's form ATR checks
+    own = (FIXTURES / "sample" / "NOTICE").read_text()
+    tree = in_running_sandbox(running, final, notice=own)
+    run_ok(tree, "build", "--version", rc)
+    run_ok(tree, "sign", "--version", rc)
+    result = invoke(tree, "stage", "--version", rc)
+    assert result.returncode == 7, result.stderr[-3000:]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and result.stderr.rstrip().endswith(errors[0]), result.stderr[-3000:]
+    assert "atr.tasks.checks.license.files: failure on sample-app-1.10.11-source.tar.gz" in errors[0]
+    assert "no vote was started" in errors[0]
+    release = running.client().release(final)
+    assert release is not None and release.phase == atr.DRAFT and not release.vote_started
+    assert not (tree / "dist" / rc / "vote-email.txt").exists()
+
+
+def test_a_missing_notice_is_stopped_by_the_pipeline_s_own_checks_before_atr(running: Running) -> None:
+    rc, final = "1.10.12rc1", "1.10.12"
+    tree = in_running_sandbox(running, final, notice=False)
+    run_ok(tree, "build", "--version", rc)
+    run_ok(tree, "sign", "--version", rc)
+    result = invoke(tree, "stage", "--version", rc)
+    assert result.returncode == 7 and "NOTICE" in result.stderr.splitlines()[-1], result.stderr[-3000:]
+    assert running.client().release(final) is None  # nothing reached ATR
 
 # --- the token goes to the configured host only ------------------------------------------------------------
 

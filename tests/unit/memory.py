@@ -10,14 +10,19 @@ may break one operation (`fail`), as a service that dies at that moment would.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
+from release.adapters import atr
+from release.adapters.atr import Check, CheckReport, Distribution, Ignore, Recorded, VoteStart
+from release.adapters.atr import Release as AtrRelease
+from release.adapters.atr import Upload as AtrUpload
 from release.adapters.index import IndexFile
 from release.adapters.registry import (
     DOCKER_MANIFEST,
@@ -394,3 +399,122 @@ class MemorySteps:
             folder = f"{run.target.svn_release}/{run.config.name}/{run.plan.version}"
             for name in (record.path.name, f"{record.path.name}.asc", f"{record.path.name}.sha512"):
                 self.svn[f"{folder}/{name}"] = record.path.with_name(name).read_bytes()
+
+
+@dataclass
+class MemoryAtr:
+    """One project in Apache Trusted Releases as its API behaves (adapters/atr.py): releases with
+    phases, a revision per uploaded file, check results given per file by the test, the vote, the
+    finish, distributions (refused as when ATR cannot reach the platform, by `offline`)."""
+
+    files: dict[str, dict[str, bytes]] = field(default_factory=dict)  # release -> name -> bytes
+    phases: dict[str, str] = field(default_factory=dict)  # release -> phase
+    revisions: dict[str, int] = field(default_factory=dict)  # release -> latest revision
+    results: list[Check] = field(default_factory=list)  # what ATR's checks find on any revision
+    keys: set[str] = field(default_factory=set)
+    kept_ignores: list[Ignore] = field(default_factory=list)
+    votes: list[tuple[str, str, str, str]] = field(default_factory=list)  # (release, revision, to, subject)
+    announced: list[tuple[str, str, str]] = field(default_factory=list)  # (release, to, path_suffix)
+    recorded: list[Distribution] = field(default_factory=list)
+    offline: bool = False
+    calls: list[str] = field(default_factory=list)
+
+    def release(self, version: str) -> AtrRelease | None:
+        if version not in self.phases:
+            return None
+        phase = self.phases[version]
+        return AtrRelease(version, phase, f"{self.revisions[version]:05d}", phase != atr.DRAFT)
+
+    def _existing(self, version: str) -> AtrRelease:
+        found = self.release(version)
+        if found is None:
+            raise RefusedError(f"no release {version}")
+        return found
+
+    def create_release(self, version: str) -> AtrRelease:
+        if version not in self.phases:
+            self.calls.append(f"create {version}")
+            self.phases[version], self.revisions[version], self.files[version] = atr.DRAFT, 1, {}
+        return self._existing(version)
+
+    def upload_keys(self, keys_text: str, fingerprints: Iterable[str]) -> bool:
+        wanted = {f.upper() for f in fingerprints}
+        if wanted <= self.keys:
+            return False
+        self.keys |= wanted
+        return True
+
+    def add_ignore(self, ignore: Ignore) -> bool:
+        if ignore in self.kept_ignores:
+            return False
+        self.kept_ignores.append(ignore)
+        return True
+
+    def upload(self, version: str, files: Sequence[Path]) -> AtrUpload:
+        release = self._existing(version)
+        held = self.files[version]
+        uploaded, same = [], []
+        for path in files:
+            if path.name in held:
+                if held[path.name] != path.read_bytes():
+                    raise RefusedError(f"ATR already holds {path.name} with other bytes")
+                same.append(path.name)
+                continue
+            if release.phase != atr.DRAFT:
+                raise RefusedError(f"past its draft: {path.name} cannot be added")
+            self.calls.append(f"upload {path.name}")
+            held[path.name] = path.read_bytes()
+            self.revisions[version] += 1
+            uploaded.append(path.name)
+        return AtrUpload(f"{self.revisions[version]:05d}", tuple(uploaded), tuple(same))
+
+    def wait_for_checks(self, version: str, revision: str) -> CheckReport:
+        ignores = self.kept_ignores
+        return CheckReport(revision, tuple(
+            dataclasses.replace(c, ignored=any(i.checker == c.checker for i in ignores))
+            for c in self.results))
+
+    def start_vote(self, version: str, revision: str, *, email_to: str, subject: str, body: str
+                   ) -> VoteStart:
+        release = self._existing(version)
+        if release.phase != atr.DRAFT:
+            return VoteStart(False, release.latest_revision, release.phase)
+        if release.latest_revision != revision:
+            raise RefusedError(f"{version} is at revision {release.latest_revision}, not {revision}")
+        self.votes.append((version, revision, email_to, subject))
+        self.phases[version] = atr.CANDIDATE
+        return VoteStart(True, revision, atr.CANDIDATE, ("mail-relay.apache.org: name resolution failed",))
+
+    def resolve_vote(self, version: str, resolution: str) -> bool:
+        release = self._existing(version)
+        if resolution == "passed" and release.phase in (atr.PREVIEW, atr.RELEASED):
+            return False
+        if release.phase != atr.CANDIDATE:
+            raise RefusedError(f"{version} is in phase {release.phase}: no vote to resolve")
+        self.phases[version] = atr.PREVIEW if resolution == "passed" else atr.DRAFT
+        return True
+
+    def announce(self, version: str, *, email_to: str, subject: str, body: str, path_suffix: str) -> bool:
+        release = self._existing(version)
+        if release.phase == atr.RELEASED:
+            return False
+        if release.phase != atr.PREVIEW:
+            raise RefusedError(f"{version} is in phase {release.phase}; its vote must be resolved as passed")
+        self.announced.append((version, email_to, path_suffix))
+        self.phases[version] = atr.RELEASED
+        return True
+
+    def record_distribution(self, version: str, distribution: Distribution) -> Recorded:
+        if self.offline:
+            return Recorded(distribution, False, f"ATR did not record {distribution.package} "
+                                                 f"{distribution.version} on {distribution.platform}")
+        self.recorded.append(distribution)
+        return Recorded(distribution, True)
+
+    def paths(self, version: str, revision: str = "") -> list[str]:
+        return sorted(self.files.get(version, {}))
+
+    def download(self, version: str, relpath: str, dest: Path) -> Path:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        dest.write_bytes(self.files[version][relpath])
+        return dest

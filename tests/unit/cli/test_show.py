@@ -10,7 +10,7 @@ import pytest
 from release import console
 from release.cli.show import show_plan
 from release.config import parse_config
-from release.plan.release import ReleasePlan, TargetState, plan_release
+from release.plan.release import Mode, ReleasePlan, TargetState, plan_release
 from release.versions import parse_version
 
 # a project whose finals ship in one command (vote = "none"); an ASF final is refused (test_release.py)
@@ -136,3 +136,31 @@ def test_a_release_of_several_distributions_lists_them(monkeypatch: pytest.Monke
                                             ["sample-app-sdk", "0.3.0", "0.3.0rc1"]]
     single, _ = shown(plan("1.10.6"), monkeypatch)
     assert "Distributions" not in single
+
+
+def test_a_plan_staging_in_atr_shows_atr_s_steps_and_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    config = parse_config(Path("/src"), {"name": "sample-app", "image": "sample/app", "python": ["3.11"],
+                                         "staging": "atr", "atr": "sandbox"})
+    candidate = plan_release(config, parse_version("1.10.6rc1"), TargetState(), registry=REGISTRY)
+    text, _ = shown(candidate, monkeypatch)
+    steps = [row[0] for row in table(text, "Steps") if row[0]]
+    assert steps[:5] == ["build", "sign", "atr-upload", "atr-checks", "atr-vote"] and "stage" not in steps
+    rows = table(text, "Apache Trusted Releases")
+    assert rows[:4] == [["server", "sandbox"], ["project", "test"], ["committee", "test"],
+                        ["release", "1.10.6"]]
+    assert [r[1] for r in rows if r[0] == "uploads"][:3] == [
+        "sample-app-1.10.6-source.tar.gz", "sample-app-1.10.6-source.tar.gz.asc",
+        "sample-app-1.10.6-source.tar.gz.sha512"]
+    assert ["vote email to", "user-tests@tooling.apache.org"] in rows
+    assert ["ignored check", "rat-jar-missing"] in rows and not any(r[0] == "records" for r in rows)
+    final = plan_release(config, parse_version("1.10.6"), TargetState(), registry=REGISTRY,
+                         mode=Mode.PROMOTED)
+    rows = table(shown(final, monkeypatch)[0], "Apache Trusted Releases")
+    assert [r for r in rows if r[0] == "records"] == [["records", "pypi: sample-app 1.10.6"],
+                                                      ["records", "docker: sample/app 1.10.6"]]
+    assert not any(r[0] == "uploads" for r in rows)
+
+
+def test_a_plan_staging_in_svn_shows_no_atr_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    text, _ = shown(plan("1.10.6rc1"), monkeypatch)
+    assert "Apache Trusted Releases" not in text and table(text, "Steps")[2][0] == "stage"
