@@ -139,7 +139,8 @@ def gather(config: ReleaseConfig, version: ReleaseVersion, state: TargetState, t
             if (commit := git.tag_commit(root, name))}
     registry = target.registry if target is not None else config.registry
     return Facts(
-        head=head, recorded=recorded, published=published(record), changed=tuple(git.changed_files(root)),
+        head=head, recorded=recorded, published=published(record), promoted=record.promotion is not None,
+        changed=tuple(git.changed_files(root)),
         **_commit_facts(config, version, recorded or head),
         **_key_facts(config, target, sign_with),
         registry_credentials=config.registry == SANDBOX or _has_registry_credentials(registry),

@@ -16,6 +16,7 @@ from enum import Enum
 from release import licences
 from release.config import SANDBOX, ReleaseConfig
 from release.plan.project import allows
+from release.plan.release import Mode, unvoted_final
 from release.versions import ReleaseVersion
 
 # what the sandbox's registry serves (release/sandbox/base_images.py)
@@ -25,6 +26,7 @@ SANDBOX_BASE_REPOSITORY = "sandbox/python"
 class Check(str, Enum):
     """What a problem is about: one per thing a real run refuses."""
 
+    VOTE = "vote"
     DIRTY = "dirty-tree"
     MOVED = "head-moved"
     VERSION = "version"
@@ -62,6 +64,7 @@ class Facts:
     head: str = ""  # HEAD's commit
     recorded: str = ""  # the commit dist/<V>/release.json says the release was built from ("": none yet)
     published: bool = False  # the record says something went out (images pushed, files uploaded, staged)
+    promoted: bool = False  # dist/<V>/ holds a promoted candidate's voted files
     changed: tuple[str, ...] = ()  # tracked files with uncommitted changes
     declared: tuple[str, str] | None = None  # (version, file) the commit declares for the main distribution
     changelog_error: str = ""  # why the build would refuse the changelog of the commit ("" : it reads)
@@ -90,6 +93,7 @@ def preflight(config: ReleaseConfig, version: ReleaseVersion, facts: Facts,
     """Every problem a real run of `version` would refuse, in the order the run would meet them."""
     flavours = options.flavours or config.python
     found: list[Problem] = []
+    found += _vote(config, version, facts)
     found += _tree(facts, version, options)
     found += _declared(version, facts)
     found += _changelog(facts)
@@ -106,6 +110,16 @@ def preflight(config: ReleaseConfig, version: ReleaseVersion, facts: Facts,
 def commit_of(facts: Facts) -> str:
     """The commit a run builds from: the recorded one for a rerun, else HEAD."""
     return facts.recorded or facts.head
+
+
+def _vote(config: ReleaseConfig, version: ReleaseVersion, facts: Facts) -> list[Problem]:
+    """A final of a voting project ships only from its promoted candidate (`invoke publish` says
+    so for a promoted one)."""
+    why = "" if facts.promoted else unvoted_final(config, version, Mode.RELEASE)
+    if not why:
+        return []
+    what, _, fix = why.partition("): ")
+    return [Problem(Check.VOTE, f"{what})", fix)]
 
 
 def _tree(facts: Facts, version: ReleaseVersion, options: Options) -> list[Problem]:

@@ -177,12 +177,23 @@ def test_a_final_of_a_voting_project_is_refused_before_anything_starts(tmp_path:
     assert not (root / ".release").exists() and not (root / "dist").exists()
 
 
+def committed(root: Path) -> Path:
+    """`root` as a git checkout of one commit holding what is there."""
+    for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@example.org",
+                                                 "commit", "-q", "-m", "x"]):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+    return root
+
+
 def test_the_dry_run_of_a_final_says_whether_a_real_run_refuses_it(tmp_path: Path) -> None:
-    voting = write_project(tmp_path / "asf", 'name = "x"\npython = ["3.11"]')
+    voting = committed(write_project(tmp_path / "asf", 'name = "x"\npython = ["3.11"]'))
     result = invoke(voting, "release", "--version", "1.10.6", "--dry-run")
-    assert result.returncode == 0, result.stderr
-    assert "warning: a real run refuses: 1.10.6 is a final" in result.stderr.replace("\n", " ")
-    one_command = write_project(tmp_path / "none", 'name = "x"\npython = ["3.11"]\nvote = "none"')
+    said = result.stderr.replace("\n", " ")
+    assert result.returncode == 6, result.stderr  # the preflight's problems: exit 6
+    assert "warning: a real run refuses: 1.10.6 is a final" in said
+    assert "error: preflight: 1.10.6 is a final and this project's releases are voted on" in said
+    assert "invoke promote --version 1.10.6 --from-rc RC" in said
+    one_command = committed(write_project(tmp_path / "none", 'name = "x"\npython = ["3.11"]\nvote = "none"'))
     result = invoke(one_command, "release", "--version", "1.10.6", "--dry-run")
-    assert result.returncode == 0, result.stderr
-    assert "real run refuses" not in result.stderr
+    assert "Traceback" not in result.stderr
+    assert "real run refuses" not in result.stderr and "voted on" not in result.stderr

@@ -31,8 +31,9 @@ CLEAN = Facts(head=HEAD, declared=("1.2.0", "app.py"), files=frozenset({"LICENSE
 
 
 def config(**table: Any) -> ReleaseConfig:
+    """Finals ship in one command here (`vote = "none"`, the PMC's checks kept) unless `vote` is given."""
     values = {"name": "app", "python": ["3.11", "3.13"], "base-image": "{registry}/sandbox/python:{python}",
-              **table}
+              "vote": "none", "source-checks": True, **table}
     return parse_config(Path("/src"), values)
 
 
@@ -50,6 +51,14 @@ def only(found: tuple[Problem, ...], check: Check) -> Problem:
 def test_clean_facts_are_no_problem() -> None:
     assert problems(CLEAN) == ()
     assert problems(CLEAN, "1.2.0rc1", config(vote="asf")) == ()
+
+
+def test_a_final_of_a_voting_project_is_refused_unless_it_was_promoted() -> None:
+    found = only(problems(CLEAN, "1.2.0", config(vote="asf")), Check.VOTE)
+    assert found.what == '1.2.0 is a final and this project\'s releases are voted on (vote = "asf")'
+    assert "invoke promote --version 1.2.0 --from-rc" in found.fix
+    assert problems(replace(CLEAN, promoted=True), "1.2.0", config(vote="asf")) == ()
+    assert problems(CLEAN, "1.2.0", config(vote="none")) == ()
 
 
 def test_a_dirty_tree_names_the_files_and_says_commit() -> None:
@@ -133,9 +142,10 @@ def test_a_candidates_pmc_checks() -> None:
     assert any(line.startswith("no license header: app.py") for line in lines)
     assert any("logo.png" in line and "binary" in line for line in lines)
     assert any("x.pyc" in line and "compiled" in line for line in lines)
-    # excludes count; a final is not a candidate; vote = none checks nothing unless asked
-    assert problems(facts, "1.2.0", config(vote="asf")) == ()
-    assert problems(facts, "1.2.0rc1", config(vote="none")) == ()
+    # excludes count; a final is not a candidate (a voting project's is refused as such); vote = none
+    # checks nothing unless asked
+    assert {p.check for p in problems(facts, "1.2.0", config(vote="asf"))} == {Check.VOTE}
+    assert problems(facts, "1.2.0rc1", config(vote="none", **{"source-checks": False})) == ()
     assert problems(facts, "1.2.0rc1", config(vote="none", **{"source-checks": True}))
 
 
