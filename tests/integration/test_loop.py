@@ -284,7 +284,8 @@ def test_the_release_loop(loop: Loop) -> None:
     assert f"{NEXT} was withdrawn on " in checked.stdout + checked.stderr
     assert "the copies differ" not in checked.stdout + checked.stderr
     loop.refused("publish", "--version", NEXT, says="was withdrawn")
-    # the tree is NEXT's (no 1.10.8 declared or in the changelog): the dry run names that and exits 6
+    # a final of this voting project, and the tree is NEXT's (no 1.10.8 declared or in the changelog):
+    # the dry run names all three and exits 6
     plan = json.loads(loop.run("release", "--version", "1.10.8", "--dry-run", "--json", code=6).stdout)
-    assert [p["check"] for p in plan["problems"]] == ["version", "changelog"]
+    assert [p["check"] for p in plan["problems"]] == ["vote", "version", "changelog"]
     assert plan["owns_latest"], "a withdrawn 1.10.7 never holds latest: 1.10.8 would take it"

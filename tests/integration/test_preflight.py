@@ -102,7 +102,7 @@ def release_manager(tmp_path: Path) -> tuple[Path, str, str]:
 def test_the_dry_run_names_what_is_wrong_with_the_target(tmp_path: Path,
                                                          release_manager: tuple[Path, str, str]) -> None:
     home, key, url = release_manager
-    root = make_sample_repo(tmp_path / "sample", version="2.0.0")
+    root = make_sample_repo(tmp_path / "sample", version="2.0.0", vote="none")  # its final in one command
     tagged = git(root, "rev-parse", "HEAD")
     git(root, "tag", "2.0.0")
     text = (root / "pyproject.toml").read_text()
@@ -145,7 +145,7 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
 
 
 def test_a_rerun_after_head_moved_says_so_before_anything_starts(tmp_path: Path) -> None:
-    root = make_sample_repo(tmp_path / "sample")
+    root = make_sample_repo(tmp_path / "sample", vote="none")  # its final in one command
     built = git(root, "rev-parse", "HEAD")
     record = load_record(release_dir(root, "1.10.6"), "1.10.6")
     record.set_build(BuildInfo(built, 0, "sample_app/__init__.py", "1.10.6"))
@@ -170,7 +170,7 @@ def test_a_rerun_after_head_moved_says_so_before_anything_starts(tmp_path: Path)
 
 
 def test_a_dockerfile_changed_since_the_commit_is_refused(tmp_path: Path) -> None:
-    root = make_sample_repo(tmp_path / "sample")
+    root = make_sample_repo(tmp_path / "sample", vote="none")  # its final in one command
     (root / "Dockerfile").write_text("FROM scratch\n")
     pyproject = root / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().replace("[tool.release]\n",
