@@ -250,18 +250,6 @@ def promote_plan(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersio
                  without_vote_result: str) -> CommandPlan:
     rc_record = _record(config, rc)
     refusals = []
-    if config.uses_atr:
-        staged = rc_record.stage
-        if staged is None:
-            refusals.append(f"dist/{rc}/release.json records no staged files; promote from the tree that "
-                            f"staged {rc}")
-        try:
-            check_vote_result(rc_record, without_vote_result)
-        except RefusedError as exc:
-            refusals.append(str(exc))
-        revision = f"{staged.revision:05d}" if staged is not None and staged.revision is not None else ""
-        return plan_promote_atr(final, rc, atr_plan_of(config, rc), revision=revision,
-                                files=sorted(staged.files) if staged else [], refusals=refusals)
     if not rc.is_rc or final.is_prerelease or rc.final != final:
         refusals.append(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
     staged = rc_record.stage
@@ -272,6 +260,10 @@ def promote_plan(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersio
         check_vote_result(rc_record, without_vote_result)
     except RefusedError as exc:
         refusals.append(str(exc))
+    if config.uses_atr:
+        revision = f"{staged.revision:05d}" if staged is not None and staged.revision is not None else ""
+        return plan_promote_atr(final, rc, atr_plan_of(config, rc), revision=revision,
+                                files=sorted(staged.files) if staged else [], refusals=refusals)
     dev_url = svn.join(target.svn_dev, config.name, str(rc))
     others = [str(rc)] + [c for c in _candidates(target, config, final) if c != str(rc)]
     release_url = svn.join(target.svn_release, config.name, str(final))
