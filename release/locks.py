@@ -11,6 +11,10 @@ is (`invoke release`, `publish`, `build`, `sign`, `stage`, `promote`, `images --
   these locks: for them the tag mover's re-check of each alias right before it moves is what
   keeps an alias from moving backwards.
 
+What every checkout on one machine shares, `machine(name)` holds under the system's temporary
+folder: the engine's local base images (one build of a recipe, the others wait and reuse it),
+starting a Docker Engine, and apt. Two sandboxes coming up at once then do each of these once.
+
 A lock is released when its holder exits, however it exits (`flock` dies with the process).
 """
 
@@ -18,6 +22,8 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import re
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,6 +31,7 @@ from release.errors import RefusedError
 
 RELEASE_LOCK = ".lock"
 ALIASES_LOCK = ".aliases.lock"
+MACHINE_LOCKS = "release-pipeline-locks"  # under the system's temporary folder
 
 
 @contextlib.contextmanager
@@ -63,4 +70,23 @@ def aliases(dist: Path, say: Callable[[str], None]) -> Iterator[None]:
         say(f"waiting for another run moving this project's aliases ({dist.name}/{ALIASES_LOCK})")
 
     with _flock(dist / ALIASES_LOCK, wait=True, busy=waiting):
+        yield
+
+
+def machine_lock_path(name: str, folder: Path | None = None) -> Path:
+    """Where `machine(name)` locks: one file per name, the name kept to safe characters."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-") or "lock"
+    return (folder or Path(tempfile.gettempdir()) / MACHINE_LOCKS) / f"{safe}.lock"
+
+
+@contextlib.contextmanager
+def machine(name: str, say: Callable[[str], None], *, what: str = "",
+            folder: Path | None = None) -> Iterator[None]:
+    """Hold what every checkout on this machine shares (`name`: "apt", "engine", "base-<recipe>");
+    wait for another process holding it, saying so once (`what` names it for the line)."""
+
+    def waiting() -> None:
+        say(f"waiting for another process {what or name} on this machine")
+
+    with _flock(machine_lock_path(name, folder), wait=True, busy=waiting):
         yield

@@ -42,6 +42,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from release import locks
+
 CACHE_ENV = "RELEASE_PIPELINE_TEST_CACHE"
 AUTHOR = ("Release Pipeline Tests", "tests@release-pipeline.invalid")
 BASE_DATE = 1793534400  # 2026-11-01T12:00:00Z: the released state
@@ -127,26 +129,33 @@ def download(sdists: tuple[Sdist, ...] = SDISTS) -> dict[str, Path]:
     whose sha256 is not PyPI's is downloaded again. Returns name -> cached file."""
     folder = cache_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    missing = [s for s in sdists if not (folder / s.filename).is_file()
-               or _sha256(folder / s.filename) != s.sha256]
-    if missing:
-        with tempfile.TemporaryDirectory(dir=folder) as work:
-            requirements = Path(work) / "requirements.txt"
-            requirements.write_text("".join(f"{s.name}=={s.version} --hash=sha256:{s.sha256}\n"
-                                            for s in missing))
-            subprocess.run(
-                [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-                 "--require-hashes", "-r", str(requirements), "-d", work],
-                check=True, capture_output=True, text=True,
-            )
-            for sdist in missing:
-                shutil.move(str(Path(work) / sdist.filename), folder / sdist.filename)
+    # test processes running side by side (pytest -n) fill the cache once: the others wait for it
+    with locks.machine("airflow-sdists", lambda line: None, folder=folder):
+        _fill(folder, sdists)
     found = {s.name: folder / s.filename for s in sdists}
     for sdist in sdists:
         actual = _sha256(found[sdist.name])
         if actual != sdist.sha256:
             raise AssertionError(f"{found[sdist.name]}: sha256 {actual}, PyPI's is {sdist.sha256}")
     return found
+
+
+def _fill(folder: Path, sdists: tuple[Sdist, ...]) -> None:
+    missing = [s for s in sdists if not (folder / s.filename).is_file()
+               or _sha256(folder / s.filename) != s.sha256]
+    if not missing:
+        return
+    with tempfile.TemporaryDirectory(dir=folder) as work:
+        requirements = Path(work) / "requirements.txt"
+        requirements.write_text("".join(f"{s.name}=={s.version} --hash=sha256:{s.sha256}\n"
+                                        for s in missing))
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
+             "--require-hashes", "-r", str(requirements), "-d", work],
+            check=True, capture_output=True, text=True,
+        )
+        for sdist in missing:
+            shutil.move(str(Path(work) / sdist.filename), folder / sdist.filename)
 
 
 def _extract(archive: Path, dest: Path) -> None:

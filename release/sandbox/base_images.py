@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from release import platforms
+from release import locks, platforms
 from release.adapters import apt, rootfs
 from release.adapters.engine import Engine, ImageInfo
 from release.adapters.registry import INDEX_TYPES as INDEX_MEDIA_TYPES
@@ -151,25 +151,38 @@ def local_base_image(flavour: str, platform: str, host: str, layout: Layout, pro
                            recipe_version, architecture=found.architecture)
     own = None if platform == host else platform
     name = local_ref(flavour, own, repository)
-    image = _local_image(engine, flavour, own, repository)
-    if not (_is_base(image, recipe) and image is not None and image.platform == platform):
-        # the local tag is shared by every checkout on the engine, and another recipe may have moved
-        # it on: this recipe's image is found by its label, and the tag names it again
-        labelled = (i for i in engine.find_labelled(LABEL_RECIPE, recipe)
-                    if _is_base(i, recipe) and i.platform == platform)
-        image = next(labelled, None)
-        if image is not None:
-            engine.tag(image.id, name)
+    image = _reusable(engine, flavour, own, repository, recipe, platform)
+    if image is None:
+        # every checkout on the engine shares its base images: one builds a recipe, the others wait
+        # for it and reuse what it built
+        with locks.machine(f"base-{recipe[:16]}", progress, what=f"building base image {name}"):
+            image = _reusable(engine, flavour, own, repository, recipe, platform)
+            if image is None:
+                emulated = " under emulation, about 6 minutes" if own else " (a minute or two)"
+                progress(f"base image {name}: building from Debian {suite} for {platform}{emulated}")
+                _build(engine, flavour, suite, recipe, layout, progress, platform=found, ref=name)
     if image is not None:
         progress(f"base image {name}: reusing {image.short_id} (recipe {recipe[:12]})")
         return image
-    emulated = " under emulation, about 6 minutes" if own else " (a minute or two)"
-    progress(f"base image {name}: building from Debian {suite} for {platform}{emulated}")
-    _build(engine, flavour, suite, recipe, layout, progress, platform=found, ref=name)
     image = engine.inspect(name)
     if image is None or image.labels.get(LABEL_RECIPE) != recipe or image.platform != platform:
         raise ServiceError(f"loading the rootfs gave no {platform} image {name} with recipe {recipe[:12]}")
     progress(f"base image {name}: built {image.short_id}")
+    return image
+
+
+def _reusable(engine: Engine, flavour: str, own: str | None, repository: str, recipe: str,
+              platform: str) -> ImageInfo | None:
+    """The engine's image of this recipe for `platform`, tagged under its local name, or None."""
+    image = _local_image(engine, flavour, own, repository)
+    if _is_base(image, recipe) and image is not None and image.platform == platform:
+        return image
+    # the local tag is shared by every checkout on the engine, and another recipe may have moved it
+    # on: this recipe's image is found by its label, and the tag names it again
+    image = next((i for i in engine.find_labelled(LABEL_RECIPE, recipe)
+                  if _is_base(i, recipe) and i.platform == platform), None)
+    if image is not None:
+        engine.tag(image.id, local_ref(flavour, own, repository))
     return image
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from release import locks
 from release.adapters import apt, process
 from release.adapters.engine import Engine
 from release.errors import ServiceError, ToolMissingError
@@ -46,12 +47,16 @@ def ensure_engine(layout: Layout, previous: dict[str, Any], progress: Progress) 
             "start Docker (e.g. `sudo systemctl start docker`) and run the sandbox up again"
         )
     dockerd = ensure_program("dockerd", "docker.io", progress)
-    log_file = layout.log("dockerd")
-    new_pid = start_and_wait(
-        [dockerd], log_file=log_file, marker=MARKER, answers=answering, timeout=START_TIMEOUT,
-        interval=0.5, what="dockerd did not answer",
-        hint="dockerd needs root and a kernel with cgroups and overlayfs",
-    )
+    with locks.machine("engine", progress, what="starting the Docker Engine"):
+        if answering():  # another sandbox coming up at the same time started it
+            progress(f"engine: Docker Engine {engine_version()} answers (started by another process)")
+            return {"pid": None, "started_by_sandbox": False}
+        log_file = layout.log("dockerd")
+        new_pid = start_and_wait(
+            [dockerd], log_file=log_file, marker=MARKER, answers=answering, timeout=START_TIMEOUT,
+            interval=0.5, what="dockerd did not answer",
+            hint="dockerd needs root and a kernel with cgroups and overlayfs",
+        )
     progress(f"engine: started dockerd (pid {new_pid}), log {log_file}")
     progress(f"engine: Docker Engine {engine_version()} answers")
     return {"pid": new_pid, "started_by_sandbox": True}

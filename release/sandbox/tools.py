@@ -6,15 +6,23 @@ from __future__ import annotations
 import importlib.util
 import shutil
 import sys
+from collections.abc import Callable
 
+from release import locks
 from release.adapters import apt, pip
 from release.errors import ToolMissingError
 from release.progress import Progress
 
 
-def apt_install(packages: list[str], progress: Progress) -> None:
-    progress(f"apt-get install -y {' '.join(packages)}")
-    apt.install(packages)
+def apt_install(packages: list[str], progress: Progress, *,
+                unless: Callable[[], bool] = lambda: False) -> None:
+    """Install Debian packages, one process of this machine at a time (dpkg refuses a second);
+    nothing when `unless()` says, once it is this process's turn, that another installed them."""
+    with locks.machine("apt", progress, what="running apt-get"):
+        if unless():
+            return
+        progress(f"apt-get install -y {' '.join(packages)}")
+        apt.install(packages)
 
 
 def ensure_program(program: str, apt_package: str, progress: Progress) -> str:
@@ -27,7 +35,7 @@ def ensure_program(program: str, apt_package: str, progress: Progress) -> str:
             f"'{program}' is not installed; install the Debian/Ubuntu package '{apt_package}' "
             f"(`sudo apt-get install -y {apt_package}`) and run the sandbox up again"
         )
-    apt_install([apt_package], progress)
+    apt_install([apt_package], progress, unless=lambda: shutil.which(program) is not None)
     found = shutil.which(program)
     if found is None:
         raise ToolMissingError(f"installed '{apt_package}' but '{program}' is still not on PATH")

@@ -44,3 +44,33 @@ def test_an_alias_mover_waits_for_the_one_moving_now(tmp_path: Path) -> None:
     thread.join(10)
     assert order == ["first", "second"]
     assert said == ["waiting for another run moving this project's aliases (dist/.aliases.lock)"]
+
+
+def test_a_machine_lock_waits_for_its_holder_and_says_so_once(tmp_path: Path) -> None:
+    order: list[str] = []
+    said: list[str] = []
+    holding, waited = threading.Event(), threading.Event()
+
+    def second() -> None:
+        holding.wait()
+        with locks.machine("base-0123abcd", lambda line: (said.append(line), waited.set()),
+                           what="building base image python:3.11", folder=tmp_path):
+            order.append("second")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    with locks.machine("base-0123abcd", said.append, folder=tmp_path):
+        holding.set()
+        assert waited.wait(10)
+        with locks.machine("apt", said.append, folder=tmp_path):  # another name does not wait
+            order.append("apt")
+        order.append("first")
+    thread.join(10)
+    assert order == ["apt", "first", "second"]
+    assert said == ["waiting for another process building base image python:3.11 on this machine"]
+
+
+def test_a_machine_lock_s_file_is_named_from_safe_characters_only(tmp_path: Path) -> None:
+    assert locks.machine_lock_path("base-ab/../cd", tmp_path) == tmp_path / "base-ab-..-cd.lock"
+    assert locks.machine_lock_path("///", tmp_path) == tmp_path / "lock.lock"
+    assert locks.machine_lock_path("apt").parent.name == locks.MACHINE_LOCKS
