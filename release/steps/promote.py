@@ -26,10 +26,12 @@ from release.plan.provenance import published_beside
 from release.plan.release import artefact_kind
 from release.progress import Progress, to_log
 from release.record import (
+    BuildInfo,
     FileEntry,
     PromotionInfo,
     ReleaseRecord,
     SignatureEntry,
+    StageInfo,
     copy_atomic,
     load_record,
     release_dir,
@@ -88,6 +90,59 @@ def check_vote_result(rc_record: ReleaseRecord, without_vote_result: str) -> Non
                            f"candidate, {override}")
 
 
+@dataclass(frozen=True)
+class VotedCandidate:
+    """What a promotion starts from: the candidate's record and the files it staged for the vote,
+    the final's record, and the reason recorded for promoting without a passing result."""
+    rc: ReleaseVersion
+    staged: StageInfo
+    voted: dict[str, str]  # file name -> sha512, as staged for the vote
+    build: BuildInfo
+    directory: Path  # dist/<final>
+    record: ReleaseRecord
+    without_vote_result: str
+
+
+def voted_candidate(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersion,
+                    without_vote_result: str) -> VotedCandidate:
+    """The candidate `rc` of `final` as its record has it, refused unless it staged files and its vote
+    passed (or the release manager gave a reason, which a rerun of the same promotion keeps)."""
+    if not rc.is_rc or final.is_prerelease or rc.final != final:
+        raise VersionError(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
+    rc_record = load_record(release_dir(config.root, str(rc)), str(rc))
+    staged = rc_record.stage
+    if staged is None or not staged.files or rc_record.build is None:
+        raise RefusedError(f"dist/{rc}/release.json records no staged files; promote from the tree that "
+                           f"staged {rc}")
+    directory = release_dir(config.root, str(final))
+    record = load_record(directory, str(final))
+    if record.promotion is not None and record.promotion.from_rc == str(rc):  # a rerun keeps its reason
+        without_vote_result = without_vote_result.strip() or record.promotion.without_vote_result
+    check_vote_result(rc_record, without_vote_result)
+    return VotedCandidate(rc, staged, dict(staged.files), rc_record.build, directory, record,
+                          without_vote_result.strip())
+
+
+def tag_final(config: ReleaseConfig, repo: Path, final: ReleaseVersion, candidate: VotedCandidate,
+              progress: Progress) -> str:
+    """Tag the staged commit as `final` (the rc's tag must still be on it); the commit."""
+    rc, staged = candidate.rc, candidate.staged
+    commit = git.tag_commit(repo, str(rc)) or staged.commit
+    if commit != staged.commit:
+        raise RefusedError(f"git tag {rc} is on {commit[:12]}, but {staged.commit[:12]} was staged")
+    if git.ensure_tag(repo, str(final), commit, f"{config.project} {final}"):
+        progress(f"tagged {commit[:12]} as {final} (push it: git push origin {final})")
+    return commit
+
+
+def record_voted(candidate: VotedCandidate, placed: Collection[Path]) -> None:
+    """dist/<final>/'s record of the voted files placed in it, and the build they came from."""
+    files, signatures = voted_entries(candidate.directory, placed, str(candidate.rc))
+    candidate.record.add_files(files)
+    candidate.record.add_signatures(signatures)
+    candidate.record.set_build(dataclasses.replace(candidate.build, promoted_from=str(candidate.rc)))
+
+
 def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
                     from_rc: ReleaseVersion, svn_dev_url: str, svn_release_url: str,
                     repo_root: Path | None = None, without_vote_result: str = "",
@@ -101,22 +156,10 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
     never what gets released. `checked(url@rev)` is called between the two (a seam for tests)."""
     final = final_version
     rc = from_rc
-    if not rc.is_rc or final.is_prerelease or rc.final != final:
-        raise VersionError(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
-    repo = repo_root or config.root
-    rc_record = load_record(release_dir(config.root, str(rc)), str(rc))
-    staged = rc_record.stage
-    voted: dict[str, str] = dict(staged.files) if staged else {}
-    if staged is None or not voted or rc_record.build is None:
-        raise RefusedError(f"dist/{rc}/release.json records no staged files; promote from the tree that "
-                           f"staged {rc}")
+    voted_rc = voted_candidate(config, final, rc, without_vote_result)
+    voted, record, directory = voted_rc.voted, voted_rc.record, voted_rc.directory
     dev_url = svn.join(svn_dev_url, config.name, str(rc))
     release_url = svn.join(svn_release_url, config.name, str(final))
-    directory = release_dir(config.root, str(final))
-    record = load_record(directory, str(final))
-    if record.promotion is not None and record.promotion.from_rc == str(rc):  # a rerun keeps its reason
-        without_vote_result = without_vote_result.strip() or record.promotion.without_vote_result
-    check_vote_result(rc_record, without_vote_result)
     with tempfile.TemporaryDirectory(prefix="release-promote-") as work:
         folder = Path(work) / "voted"
         # a rerun after the candidates were removed from dev/ checks the release folder instead
@@ -137,21 +180,14 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
             revision = svn.copy(candidate, release_url, f"Release {config.project} {final} from {rc} "
                                                         f"(vote passed)")
             progress(f"copied {candidate} to {release_url} (r{revision})")
-        commit = git.tag_commit(repo, str(rc)) or staged.commit
-        if commit != staged.commit:
-            raise RefusedError(f"git tag {rc} is on {commit[:12]}, but {staged.commit[:12]} was staged")
-        if git.ensure_tag(repo, str(final), commit, f"{config.project} {final}"):
-            progress(f"tagged {commit[:12]} as {final} (push it: git push origin {final})")
+        commit = tag_final(config, repo_root or config.root, final, voted_rc, progress)
         placed = _place(folder, directory, sorted(voted))
-    files, signatures = voted_entries(directory, placed, str(rc))
-    record.add_files(files)
-    record.add_signatures(signatures)
-    record.set_build(dataclasses.replace(rc_record.build, promoted_from=str(rc)))
+    record_voted(voted_rc, placed)
     earlier = record.promotion
     removed = remove_candidates(config, final, svn_dev_url, progress)
     record.set_promotion(PromotionInfo(
         str(rc), dev_url, release_url, earlier.revision if revision is None and earlier else revision, commit,
-        without_vote_result=without_vote_result.strip(),
+        without_vote_result=voted_rc.without_vote_result,
         removed_candidates=(*(earlier.removed_candidates if earlier else ()), *removed)))
     record.step_done("promote", {"from": str(rc), "url": release_url, "commit": commit})
     pypi = tuple(p for p in placed if p.parent.name == "pypi")
@@ -210,19 +246,8 @@ def promote_from_atr(config: ReleaseConfig, final: ReleaseVersion, *, from_rc: R
     publishing. Nothing moves in ATR here: `invoke publish` finishes the release there once the
     packages and images are out."""
     rc = from_rc
-    if not rc.is_rc or final.is_prerelease or rc.final != final:
-        raise VersionError(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
-    rc_record = load_record(release_dir(config.root, str(rc)), str(rc))
-    staged = rc_record.stage
-    voted: dict[str, str] = dict(staged.files) if staged else {}
-    if staged is None or not voted or rc_record.build is None:
-        raise RefusedError(f"dist/{rc}/release.json records no staged files; promote from the tree that "
-                           f"staged {rc}")
-    directory = release_dir(config.root, str(final))
-    record = load_record(directory, str(final))
-    if record.promotion is not None and record.promotion.from_rc == str(rc):  # a rerun keeps its reason
-        without_vote_result = without_vote_result.strip() or record.promotion.without_vote_result
-    check_vote_result(rc_record, without_vote_result)
+    voted_rc = voted_candidate(config, final, rc, without_vote_result)
+    voted, record, directory, staged = voted_rc.voted, voted_rc.record, voted_rc.directory, voted_rc.staged
     found = client.release(plan.release)
     if found is None:
         raise RefusedError(f"{plan.where} does not exist; stage {rc} first")
@@ -238,18 +263,11 @@ def promote_from_atr(config: ReleaseConfig, final: ReleaseVersion, *, from_rc: R
         names = client.paths(plan.release)
         held = {name: sha512_of(client.download(plan.release, name, folder / name)) for name in names}
         check_voted(folder, held, voted, url)
-        commit = git.tag_commit(repo_root or config.root, str(rc)) or staged.commit
-        if commit != staged.commit:
-            raise RefusedError(f"git tag {rc} is on {commit[:12]}, but {staged.commit[:12]} was staged")
-        if git.ensure_tag(repo_root or config.root, str(final), commit, f"{config.project} {final}"):
-            progress(f"tagged {commit[:12]} as {final} (push it: git push origin {final})")
+        commit = tag_final(config, repo_root or config.root, final, voted_rc, progress)
         placed = _place(folder, directory, sorted(voted))
-    relative = [path.relative_to(directory).as_posix() for path in placed]
-    record.add_files(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0], str(rc))
-                     for r, p in zip(relative, placed) if artefact_kind(p.name) or r.startswith("pypi/"))
-    record.set_build(dataclasses.replace(rc_record.build, promoted_from=str(rc)))
+    record_voted(voted_rc, placed)
     record.set_promotion(PromotionInfo(str(rc), url, url, staged.revision, commit,
-                                       without_vote_result=without_vote_result.strip()))
+                                       without_vote_result=voted_rc.without_vote_result))
     record.step_done("promote", {"from": str(rc), "url": url, "commit": commit})
     pypi = tuple(p for p in placed if p.parent.name == "pypi")
     progress(f"dist/{final} holds the {len(voted)} files voted on in {plan.where}; invoke publish finishes "

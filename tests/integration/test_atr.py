@@ -37,6 +37,7 @@ from release.adapters.atr import AtrClient, AtrTarget, Credentials, Distribution
 from release.config import load_config
 from release.errors import RefusedError, ServiceError
 from release.pipeline.connect import connect, resolve_target
+from release.record import load_record
 from release.sandbox import atr as atr_sandbox
 from release.sandbox import gpg as sandbox_gpg
 from release.sandbox.state import Layout
@@ -411,6 +412,9 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
     assert "invoke publish finishes the release in ATR" in promoted
     placed = sorted(p.name for p in (tree / "dist" / final / "svn").iterdir())
     assert placed == sorted(stage["files"])
+    record = load_record(tree / "dist" / final, final)  # the voted .asc files are the final's signatures
+    assert {s.of for s in record.signatures if s.path.endswith(".asc")} == {
+        f.path for f in record.files if f.path.startswith("svn/")}
     run_ok(tree, "promote", "--version", final, "--from-rc", rc)  # a rerun: the same files, nothing else
     assert client.release(final).phase == atr.PREVIEW  # type: ignore[union-attr]
     dry = invoke(tree, "publish", "--version", final, "--dry-run", "--json")
