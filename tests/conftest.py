@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import settings
@@ -105,16 +106,62 @@ def engine_running(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     sandbox.down(root)  # leaves the engine it started running, as documented
 
 
+# Markers from the costliest files to the cheapest. The costliest files run first, so that under
+# `pytest -n` (one file per worker at a time, `--dist loadfile`) no long file starts last and keeps one
+# worker busy while the others wait; unmarked files (the unit tests) come last.
+COST_ORDER = ("airflow", "faults", "multiplatform", "atr", "trains", "images", "sandbox", "slow")
+WORKER_FIGURES = "closing_figures"  # what a pytest -n worker hands the controller to print
+
+
+def cost_rank(items: list[pytest.Item]) -> dict[str, int]:
+    """Each test file's place in COST_ORDER: the costliest marker any of its tests carries."""
+    ranks: dict[str, int] = {}
+    for item in items:
+        marks = {mark.name for mark in item.iter_markers()}
+        rank = next((n for n, name in enumerate(COST_ORDER) if name in marks), len(COST_ORDER))
+        ranks[item.nodeid.split("::")[0]] = min(rank, ranks.get(item.nodeid.split("::")[0], rank))
+    return ranks
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Not as root, with RELEASE_PIPELINE_SKIP_FAULTS=1, the fault suite's tests are skipped (before
-    an engine is started for them); without it they fail, each saying why (test_faults.py)."""
+    """The costliest files first (COST_ORDER), each file's tests in their own order. Not as root,
+    with RELEASE_PIPELINE_SKIP_FAULTS=1, the fault suite's tests are skipped (before an engine is
+    started for them); without it they fail, each saying why (test_faults.py)."""
+    ranks = cost_rank(items)
+    order = {item.nodeid: n for n, item in enumerate(items)}
+    items.sort(key=lambda item: (ranks[item.nodeid.split("::")[0]], order[item.nodeid]))
     if os.geteuid() == 0 or os.environ.get(SKIP_FAULTS) != "1":
         return
     skip = pytest.mark.skip(reason=f"the fault suite needs root (it mounts a tmpfs); {SKIP_FAULTS}=1")
     for item in items:
         if item.get_closest_marker("faults"):
             item.add_marker(skip)
+
+
+class WorkerFigures:
+    """Under `pytest -n`, the fault suite's figures are a worker's: it hands them to the controller."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+
+    @pytest.hookimpl
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        figures = getattr(node, "workeroutput", {}).get(WORKER_FIGURES)
+        if figures:
+            self.config.stash[CLOSING_FIGURES] = figures
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if config.pluginmanager.hasplugin("xdist") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(WorkerFigures(config), "release-pipeline-worker-figures")
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    output = getattr(session.config, "workeroutput", None)
+    figures = session.config.stash.get(CLOSING_FIGURES, None)
+    if output is not None and figures:
+        output[WORKER_FIGURES] = figures
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, config: pytest.Config) -> None:
