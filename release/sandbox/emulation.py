@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from release import platforms
+from release import locks, platforms
 from release.adapters import apt, binfmt
 from release.errors import ToolMissingError
 from release.progress import Progress
@@ -25,7 +25,15 @@ def foreign(wanted: Sequence[str], host: str) -> list[platforms.PlatformInfo]:
 
 
 def ensure_emulation(wanted: Sequence[str], host: str, progress: Progress) -> None:
-    """Make every platform of `wanted` runnable here; ToolMissingError saying how when it cannot."""
+    """Make every platform of `wanted` runnable here; ToolMissingError saying how when it cannot.
+    binfmt_misc is the machine's: one process of it at a time sets it up."""
+    if not foreign(wanted, host):
+        return
+    with locks.machine("binfmt", progress, what="setting up emulation"):
+        _ensure_emulation(wanted, host, progress)
+
+
+def _ensure_emulation(wanted: Sequence[str], host: str, progress: Progress) -> None:
     for found in foreign(wanted, host):
         current = binfmt.entry(found.qemu) if binfmt.mounted() else None
         if current is not None and current.enabled and current.fixed_binary:
