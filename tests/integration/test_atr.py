@@ -413,8 +413,8 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
     placed = sorted(p.name for p in (tree / "dist" / final / "svn").iterdir())
     assert placed == sorted(stage["files"])
     record = load_record(tree / "dist" / final, final)  # the voted .asc files are the final's signatures
-    assert {s.of for s in record.signatures if s.path.endswith(".asc")} == {
-        f.path for f in record.files if f.path.startswith("svn/")}
+    assert {s.of for s in record.signatures.values() if s.path.endswith(".asc")} == {
+        f.path for f in record.files_in("svn")}
     run_ok(tree, "promote", "--version", final, "--from-rc", rc)  # a rerun: the same files, nothing else
     assert client.release(final).phase == atr.PREVIEW  # type: ignore[union-attr]
     dry = invoke(tree, "publish", "--version", final, "--dry-run", "--json")
