@@ -188,6 +188,8 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
             show.show_plan(plan)
         return
     pipeline.check_vote_policy(config, wanted, mode)
+    if mode is Mode.PROMOTED:  # the voted files' images come from the candidate's commit
+        pipeline.check_one_commit(config, wanted)
     target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
     clients = clients_for(target, progress=console.progress)
     plan = pipeline.make_plan(config, wanted, target, options, mode=mode, clients=clients)

@@ -160,7 +160,7 @@ def commit_facts(config: ReleaseConfig, version: ReleaseVersion) -> Facts:
     commit = recorded or head
     files = frozenset(p for p in read_from_tree(config) if git.has_file(root, commit, p))
     return Facts(head=head, recorded=recorded, published=published(record),
-                 changed=tuple(git.changed_files(root)), files=files)
+                 promoted=record.promotion is not None, changed=tuple(git.changed_files(root)), files=files)
 
 
 def start_over(config: ReleaseConfig, version: ReleaseVersion, say: Progress) -> None:

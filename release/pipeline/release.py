@@ -684,7 +684,7 @@ def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, 
     """Plan `version` against the target as it stands, then execute that plan."""
     if options.restart:
         start_over(config, version, say)
-    if mode is Mode.RELEASE:
+    if mode in (Mode.RELEASE, Mode.PROMOTED):
         check_one_commit(config, version, allow_dirty=options.allow_dirty)
     clients = clients_for(target)
     return execute(make_plan(config, version, target, options, mode=mode, clients=clients), config, target,

@@ -130,13 +130,21 @@ def _tree(facts: Facts, version: ReleaseVersion, options: Options) -> list[Probl
         found.append(Problem(Check.DIRTY, f"uncommitted changes to tracked files ({shown})",
                              "commit or stash them: a release is built from the commit, not the tree"))
     if facts.recorded and facts.head and facts.recorded != facts.head:
-        found.append(moved_problem(version, facts.recorded, facts.head, published=facts.published))
+        found.append(moved_problem(version, facts.recorded, facts.head, published=facts.published,
+                                   promoted=facts.promoted))
     return found
 
 
-def moved_problem(version: ReleaseVersion, recorded: str, head: str, *, published: bool) -> Problem:
-    """HEAD moved since dist/<V>/ was built: a rerun never mixes the two commits."""
+def moved_problem(version: ReleaseVersion, recorded: str, head: str, *, published: bool,
+                  promoted: bool = False) -> Problem:
+    """HEAD moved since dist/<V>/ was built: a rerun never mixes the two commits. A promoted final
+    holds the voted files of its candidate: its images come from the candidate's commit, always."""
     what = f"dist/{version}/ was built from {recorded[:12]}, HEAD is now {head[:12]}"
+    if promoted:
+        return Problem(Check.MOVED, f"dist/{version}/ holds the voted files of its candidate, built from "
+                       f"{recorded[:12]}; HEAD is now {head[:12]}",
+                       f"publish it from that commit (git checkout {recorded[:12]}, run again): the images "
+                       "of a voted release are built from the candidate's commit, never another")
     if published:
         fix = (f"finish {version} as recorded from that commit (git checkout {recorded[:12]}, run again); "
                "part of it is published, so it cannot start over: release a new version from HEAD")
@@ -197,7 +205,8 @@ def one_commit(config: ReleaseConfig, version: ReleaseVersion, facts: Facts, *,
     only hold those files that are in the commit."""
     found: list[Problem] = []
     if facts.recorded and facts.head and facts.recorded != facts.head:
-        found.append(moved_problem(version, facts.recorded, facts.head, published=facts.published))
+        found.append(moved_problem(version, facts.recorded, facts.head, published=facts.published,
+                                   promoted=facts.promoted))
     read = read_from_tree(config)
     changed = [p for p in read if p in facts.changed]
     if changed and not allow_dirty:

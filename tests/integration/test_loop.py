@@ -197,6 +197,14 @@ def test_the_release_loop(loop: Loop) -> None:
     wheel.write_bytes(voted_bytes + b"\0")  # not the file the vote passed
     loop.refused(*found.group(1).split(), says=f"pypi/{wheel.name} changed since the vote")
     wheel.write_bytes(voted_bytes)
+    # the voted files' images come from the candidate's commit: a HEAD that moved on is refused
+    voted_commit = git(root, "rev-parse", "HEAD")
+    (root / "LATER.txt").write_text("a change after the vote\n")
+    git(root, "add", "LATER.txt")
+    git(root, "commit", "-qm", "A change after the vote")
+    loop.refused(*found.group(1).split(), says=f"holds the voted files of its candidate, built from "
+                                                f"{voted_commit[:12]}")
+    git(root, "reset", "-q", "--hard", voted_commit)
     loop.run(*found.group(1).split())
 
     # --- the index holds the voted svn bytes, the images the voted wheels -----------------------------

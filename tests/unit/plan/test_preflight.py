@@ -204,6 +204,18 @@ def test_a_rerun_after_head_moved_is_refused_in_one_line() -> None:
     assert one_commit(config(), parse_version("1.2.0"), replace(CLEAN, recorded=HEAD)) == ()
 
 
+def test_publishing_a_promoted_final_after_head_moved_names_the_candidate_s_commit_never_restart() -> None:
+    """A promoted final holds the voted files: its images come from the commit the candidate was built
+    from, so a HEAD that moved is refused, and starting over is no way out."""
+    facts = replace(CLEAN, recorded=OLD, published=False, promoted=True)
+    found = one_commit(config(vote="asf"), parse_version("1.2.0"), facts)
+    assert [p.check for p in found] == [Check.MOVED]
+    assert found[0].what == (f"dist/1.2.0/ holds the voted files of its candidate, built from {OLD[:12]}; "
+                             f"HEAD is now {HEAD[:12]}")
+    assert f"git checkout {OLD[:12]}" in found[0].fix and "--restart" not in found[0].fix
+    assert one_commit(config(vote="asf"), parse_version("1.2.0"), replace(facts, head=OLD)) == ()
+
+
 def test_the_files_read_from_the_tree_must_be_the_commits() -> None:
     conf = config(dockerfile="Dockerfile", entrypoint="docker/entry.sh")
     assert read_from_tree(conf) == ("pyproject.toml", "Dockerfile", "docker/entry.sh")
