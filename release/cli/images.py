@@ -70,6 +70,10 @@ def _run_images(version: str, master: bool, python: str, jobs: int, push: bool, 
         return
     if push and not master and (unvoted := image_jobs.pushes_unvoted(config, parse_version(version))):
         raise RefusedError(unvoted)  # before any service is started
+    if not master:  # a release's images come from the commit its packages were built from
+        from release.pipeline.release import check_one_commit
+
+        check_one_commit(config, parse_version(version))
     target = connect_target(config, flavours, chosen)
     if master:
         results, reports, tags = image_jobs.master_images(config, target, flavours=flavours, jobs=jobs,

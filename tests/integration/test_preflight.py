@@ -131,10 +131,14 @@ def test_the_dry_run_names_what_is_wrong_with_the_target(tmp_path: Path,
     assert tagged[:12] in found["tagged"][0] and built[:12] in found["tagged"][0]
 
 
-def release(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def task(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     environ = {**os.environ, "RELEASE_ROOT": str(root), "NO_COLOR": "1", "COLUMNS": "400"}
-    return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), "release", *args],
+    return subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args],
                           cwd=root, env=environ, capture_output=True, text=True, timeout=300)
+
+
+def release(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return task(root, "release", *args)
 
 
 def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
@@ -153,6 +157,10 @@ def test_a_rerun_after_head_moved_says_so_before_anything_starts(tmp_path: Path)
     head = commit(root, "a fix after the build")
     line = one_error_line(release(root, "--version", "1.10.6"))
     assert f"was built from {built[:12]}, HEAD is now {head[:12]}" in line and "--restart" in line
+    # an image job (split CI) builds the release's images from that same commit, or not at all
+    for push in ((), ("--push",)):
+        line = one_error_line(task(root, "images", "--version", "1.10.6", "--python", "3.11", *push))
+        assert f"was built from {built[:12]}, HEAD is now {head[:12]}" in line
     assert not (root / ".release").exists()  # refused before the sandbox started
 
     record.step_done("images")  # something of it went out: it cannot start over
