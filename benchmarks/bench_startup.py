@@ -28,7 +28,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -39,6 +39,7 @@ from urllib.parse import parse_qs, quote, urlsplit
 RUNS = 5
 START_GOAL = 0.5  # seconds, for --help, --version and TASK --help
 DRY_RUN_GOAL = 1.0  # seconds, the whole dry-run command against 5,000 tags
+PREFLIGHT_CODES = (0, 6)  # the dry run's exits: a clean plan, or problems a real run would refuse
 TAGS = 5000
 PAGE = 1000  # tags per page of the stub registry's tag list
 INDEX_FILES = 300
@@ -67,12 +68,20 @@ def _children_cpu() -> float:
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def timed(command: Sequence[str], *, cwd: Path, shown: str = "", runs: int = RUNS) -> Timing:
-    subprocess.run(command, cwd=cwd, check=True, capture_output=True, env=ENV)  # warm: bytecode written
+def _run(command: Sequence[str], cwd: Path, codes: Collection[int]) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=ENV)
+    if result.returncode not in codes:
+        raise subprocess.CalledProcessError(result.returncode, list(command), result.stdout, result.stderr)
+    return result
+
+
+def timed(command: Sequence[str], *, cwd: Path, shown: str = "", runs: int = RUNS,
+          codes: Collection[int] = (0,)) -> Timing:
+    _run(command, cwd, codes)  # warm: bytecode written
     walls, cpus = [], []
     for _ in range(runs):
         cpu, started = _children_cpu(), time.perf_counter()
-        subprocess.run(command, cwd=cwd, check=True, capture_output=True, env=ENV)
+        _run(command, cwd, codes)
         walls.append(time.perf_counter() - started)
         cpus.append(_children_cpu() - cpu)
     return Timing(shown or " ".join(command), statistics.median(walls), min(walls), statistics.median(cpus))
@@ -252,16 +261,20 @@ def bench_startup(repo_root: Path) -> tuple[list[tuple[str, str, str, bool | Non
         root = _project(repo_root / "tests" / "fixtures" / "sample", Path(work) / "sample", registry)
         dry_run = ["release", "--version", "1.10.8", "--dry-run", "--json"]
         seen.clear()
-        subprocess.run(program(*dry_run), cwd=root, check=True, capture_output=True)
+        # the stub project has no signing key, no credentials and votes on its finals: the dry run
+        # plans, runs the preflight over all of it and exits 6 naming those, as it does for a user
+        problems = json.loads(_run(program(*dry_run), root, PREFLIGHT_CODES).stdout)["problems"]
         requests_sent = len(seen)
-        timing = timed(program(*dry_run), cwd=root, shown="release-pipeline " + " ".join(dry_run))
+        timing = timed(program(*dry_run), cwd=root, shown="release-pipeline " + " ".join(dry_run),
+                       codes=PREFLIGHT_CODES)
         goal(f"dry run with {TAGS} tags, {INDEX_FILES} files on the index (the whole command)", timing,
              DRY_RUN_GOAL)
         plan_seconds = _plan_seconds(root)
         imports = timed([sys.executable, "-c", "import release.cli.collection, release.pipeline.release, "
                          "release.cli.show"], cwd=root, shown="its imports alone")
         details += [
-            f"dry run with {TAGS} tags: {timing.line()}; {requests_sent} registry and index requests",
+            f"dry run with {TAGS} tags: {timing.line()}; {requests_sent} registry and index requests; "
+            f"its preflight names {len(problems)} problems of the stub project (exit 6)",
             f"  of it: {imports.line()}",
             f"  of it: planning in-process (the tag list, the digests, the plan) {plan_seconds:.3f}s",
             "  its slowest imports: " + "; ".join(heaviest_imports(program(*dry_run), cwd=root)),
