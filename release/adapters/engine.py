@@ -23,11 +23,12 @@ import os
 import tarfile
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
 
@@ -50,6 +51,22 @@ if TYPE_CHECKING:
     import docker
 
 FILE_LIMIT = 16 << 20  # read_file: the records and SBOMs an image carries are kilobytes
+
+
+Item = TypeVar("Item")
+Read = TypeVar("Read")
+READERS = 4  # containers run at once by `at_once`: each waits mostly on the engine
+
+
+def at_once(items: Sequence[Item], read: Callable[[Item], Read]) -> list[Read]:
+    """`read(item)` for every item, in order, their containers at once (a container's start and its
+    probe wait on the engine, not on this process); the first error is raised once all finished."""
+    if len(items) < 2:
+        return [read(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(len(items), READERS), thread_name_prefix="engine-read") as pool:
+        futures = [pool.submit(read, item) for item in items]
+    return [future.result() for future in futures]
+
 
 log = logging.getLogger("release.engine")
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters import svn
-from release.adapters.engine import Engine
+from release.adapters.engine import Engine, at_once
 from release.errors import CommandError, RefusedError, ServiceError, VerificationError
 from release.plan.release import PlannedImage, constraints_folder
 from release.progress import Progress, to_log
@@ -95,10 +95,10 @@ def write_constraints(
     image under a version tag never changes)."""
     directory = record.directory
     entries = []
-    for image in images:
+    installed = at_once(images, lambda image: read_installed(engine, image.image))
+    for image, installed_pins in zip(images, installed):
         path = directory / image.planned.constraints
-        text = constraints_text(read_installed(engine, image.image), project=project, version=version,
-                                image=image)
+        text = constraints_text(installed_pins, project=project, version=version, image=image)
         if path.exists() and path.read_text(encoding="utf-8") != text:
             raise RefusedError(f"{path} exists with other pins than {image.image} holds; move it away "
                                "if it is left from another build")

@@ -30,7 +30,7 @@ from packaging.utils import canonicalize_name
 
 import release
 from release.adapters import gpg
-from release.adapters.engine import Engine
+from release.adapters.engine import Engine, at_once
 from release.errors import CommandError, RefusedError, VerificationError
 from release.image import SBOM_PROBE, script
 from release.plan.images import WHEELS_RECORD, parse_wheels_record
@@ -209,26 +209,38 @@ def _created(record: ReleaseRecord) -> datetime:
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
 
 
+def _written_already(record: ReleaseRecord, image: PlannedImage, digest: str) -> SbomEntry | None:
+    """The record's SBOM of `image` when it is of the same digest, unchanged and signed."""
+    path = record.directory / image.sbom
+    known = record.sboms.get(image.sbom)
+    fresh = (known is not None and known.digest == digest and path.is_file()
+             and sha512_of(path) == known.sha512)
+    signed = all(path.with_name(path.name + s).is_file() for s in (".asc", ".sha512"))
+    return known if fresh and signed else None
+
+
 def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
                 repository: str, key: str, gnupghome: Path | None, engine: Engine,
                 progress: Progress = to_log) -> list[SbomEntry]:
     """For each image: its SBOM (kept when the record has one for the same digest and the file is
     unchanged), `.asc` and `.sha512`; recorded as they are written."""
+    for image in images:
+        if not digests.get(image.key):
+            raise RefusedError(f"{image.ref} has no digest in the registry; push it before its SBOM")
+    kept = {image.key: entry for image in images
+            if (entry := _written_already(record, image, digests[image.key])) is not None}
+    probed = [image for image in images if image.key not in kept]
+    found = dict(zip((image.key for image in probed), at_once(probed, lambda image: read_facts(
+        engine, repository, digests[image.key], platform=image.platform if image.index_tag else ""))))
     written = []
     for image in images:
-        digest = digests.get(image.key)
-        if not digest:
-            raise RefusedError(f"{image.ref} has no digest in the registry; push it before its SBOM")
+        digest = digests[image.key]
         path = record.directory / image.sbom
-        known = record.sboms.get(image.sbom)
-        fresh = known is not None and known.digest == digest and path.is_file() \
-            and sha512_of(path) == known.sha512
-        signed = all(path.with_name(path.name + s).is_file() for s in (".asc", ".sha512"))
-        if known is not None and fresh and signed:
+        if image.key in kept:
             progress(f"{image.sbom}: already written for {digest[:19]}")
-            written.append(known)
+            written.append(kept[image.key])
             continue
-        facts = read_facts(engine, repository, digest, platform=image.platform if image.index_tag else "")
+        facts = found[image.key]
         labels = engine.pull_digest(repository, digest).labels
         wanted = Path(image.sbom).name
         if labels.get(SBOM_LABEL, wanted) != wanted:

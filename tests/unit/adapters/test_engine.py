@@ -4,6 +4,7 @@ output: test_builds.py)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +12,8 @@ import pytest
 
 from release.adapters.builds import BuildFailed, BuildLine, stage_image
 from release.adapters.builds import follow_classic as _follow_build
-from release.adapters.engine import split_ref
+from release.adapters.engine import at_once, split_ref
+from release.errors import ServiceError
 
 
 def stream(*chunks: str, image: str = "sha256:abc") -> Iterator[dict[str, Any]]:
@@ -111,3 +113,29 @@ def test_follow_build_keeps_each_steps_image_and_finds_a_stages_last() -> None:
     assert stage_image(outcome.timings, "deps") == "6666666666ff"
     assert stage_image(outcome.timings, "build") == "3333333333cc"
     assert stage_image(outcome.timings, "other") == ""
+
+
+def test_at_once_reads_every_item_side_by_side_in_order_and_raises_the_first_error_after_all() -> None:
+    started: list[int] = []
+    every_one_started = threading.Barrier(3, timeout=10)  # passes only if the three run at once
+
+    def read(item: int) -> int:
+        started.append(item)
+        every_one_started.wait()
+        return item * 10
+
+    assert at_once([1, 2, 3], read) == [10, 20, 30]
+    assert sorted(started) == [1, 2, 3]
+
+    finished: list[int] = []
+
+    def failing(item: int) -> int:
+        if item in (2, 3):
+            raise ServiceError(f"item {item} failed")
+        finished.append(item)
+        return item
+
+    with pytest.raises(ServiceError, match=r"^item 2 failed$"):
+        at_once([1, 2, 3, 4], failing)
+    assert sorted(finished) == [1, 4]  # the others ran to the end before the error was raised
+    assert at_once([], read) == [] and at_once([7], lambda item: item + 1) == [8]
