@@ -28,13 +28,12 @@ LINT_REQUIREMENTS = ["ruff>=0.6", "mypy>=1.10", "types-requests", "types-PyYAML"
 
 # The default arguments of `nox -s tests`, which is what CI runs (`.ci/run` -> `nox -s lint tests`):
 # every test, the two-platform tests (marker `multiplatform`, one flavour, arm64 built and smoked
-# under qemu, about 7 min cold of which 5 make the arm64 base image), the fault suite (marker
-# `faults`, about 11 min) and the Airflow acceptance for one flavour and both variants (marker
-# `airflow`, about 13 min cold) included. A cold run of the whole CI on a 2-core machine with an empty
-# engine took 58 min while other tests shared the machine for its last half hour. The files run on two
-# workers side by side (pytest-xdist, a file per worker at a time so module fixtures are built once),
-# the costliest files first (tests/conftest.py's COST_ORDER): a build on one worker overlaps the other's
-# waiting on services, downloads and containers.
+# under qemu, about 5 min cold), the fault suite (marker `faults`, about 8 min) and the Airflow
+# acceptance for one flavour and both variants (marker `airflow`, about 13 min cold) included. The files
+# run on two workers side by side (pytest-xdist, a file per worker at a time so module fixtures are
+# built once), the costliest files first (tests/conftest.py's COST_ORDER): a build on one worker
+# overlaps the other's waiting on services, downloads and containers. A cold `.ci/run` on a 2-core
+# machine with an empty engine: 27 min, of which the tests' own durations add up to 52 min.
 TESTS_DEFAULT_ARGS = ["-q", "--durations=15", "--numprocesses", "2", "--dist", "loadfile",
                       "--no-loadscope-reorder"]
 
