@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The emails around a vote that the pipeline renders: `[RESULT][VOTE]` and `[ANNOUNCE]`. Pure.
+"""The emails around a vote that the pipeline renders: `[RESULT][VOTE]`, `[ANNOUNCE]` and a release
+train's wave `[VOTE]`. Pure.
 
-(The `[VOTE]` email itself is rendered where the candidate is staged, in steps/vote.py.)
+(The `[VOTE]` email of one release is rendered where the candidate is staged, in steps/vote.py.)
 The release manager sends them; the pipeline only writes them into dist/<V>/. An address that is not
 configured is never made up: the `To:` line says which key to set, and `missing_recipient` is the
 one line the step writing the email shows.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 
 from release.votes import MIN_BINDING_PLUS, VOTE_HOURS, Review, Tally, voters, when
@@ -162,4 +164,71 @@ Container images:
 {images}
 
 {notes_text(news.version, news.release_notes)}
+"""
+
+
+@dataclass(frozen=True)
+class WaveVoteEmail:
+    project: str
+    train: str
+    date: str  # the wave's name, YYYY-MM-DD
+    mailing_list: str
+    lines: tuple[str, ...]  # one per distribution: "name 6.3.1rc1 (voted as 6.3.1)"
+    svn_url: str  # the train's flat folder in svn dev
+    source_tarball: str  # the wave's source release
+    fingerprint: str
+    keys_url: str
+    commit: str
+    tags: tuple[str, ...]  # each distribution's candidate tag, then the wave's own
+    closes: datetime
+
+
+def wave_candidate(train: str, date: str) -> str:
+    """How a wave's vote thread names it: what `vote-result --train` looks for in the [VOTE] subject."""
+    return f"{train} {date}"
+
+
+def render_wave_vote_email(vote: WaveVoteEmail) -> str:
+    """The `[VOTE]` of a wave: every distribution with the version it is voted as, one vote for all of
+    them, and how the PMC excludes one (the others are released). Headers first."""
+    closes = vote.closes.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    count = len(vote.lines)
+    listing = "\n".join(f"  {line}" for line in vote.lines)
+    tags = "\n".join(f"  {tag}" for tag in vote.tags)
+    return f"""To: {recipient(vote.mailing_list, "mailing-list")}
+Subject: [VOTE] Release {vote.project} {wave_candidate(vote.train, vote.date)}: {count} distribution\
+{"s" if count != 1 else ""}
+
+Hello everyone,
+
+This is a call for a vote on releasing the {vote.train} wave of {vote.date}, {count} distribution\
+{"s" if count != 1 else ""} of {vote.project}:
+
+{listing}
+
+Their sdists and wheels, and the wave's source release {vote.source_tarball}, are in svn:
+
+  {vote.svn_url}
+
+Every file comes with a detached signature (.asc) and its checksum (.sha512). They were signed with
+the key {vote.fingerprint}; the public keys of the release managers are in:
+
+  {vote.keys_url}
+
+The wave was built from commit {vote.commit}, tagged:
+
+{tags}
+
+Building that commit again gives the same bytes.
+
+The vote is open for at least {VOTE_HOURS} hours, until {closes}, and passes with at least three
+binding +1 votes and more binding +1 than -1 votes. Please vote:
+
+[ ] +1 approve the release of every distribution listed
+[ ] +0 no opinion
+[ ] -1 do not release, because ...
+
+A problem with one distribution need not stop the others: say which one, and the PMC can exclude
+it when the votes are counted; it then goes to a later wave. Only PMC members' votes are binding;
+everyone is welcome to check the wave and vote (mark such votes "non-binding").
 """

@@ -22,6 +22,7 @@ from release import locks
 from release.adapters import svn
 from release.adapters.git import GitReader, commit_time, ensure_tag
 from release.config import ReleaseConfig
+from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_email, wave_candidate
 from release.errors import RefusedError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
@@ -47,6 +48,7 @@ from release.vote_thread import parse_votes
 from release.votes import Tally, count_votes, earliest_close, utc, when
 
 WAVE_RECORD = "wave.json"
+VOTE_EMAIL = "vote-email.txt"  # beside wave.json
 
 
 class GitFacts(Protocol):
@@ -274,6 +276,16 @@ def _run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: An
     say(f"tagged {wave.commit[:12]}: {', '.join(tag for tag, _ in wanted)}")
     _record(record, tags=[tag for tag, _ in wanted])
     steps.append("tags")
+    announce("vote email", "the wave's [VOTE] email, every distribution with the version it is voted as")
+    email = built.directory / VOTE_EMAIL
+    write_atomic(email, render_wave_vote_email(WaveVoteEmail(
+        config.project, plan.train, plan.date, config.mailing_list, plan.vote_lines,
+        f"{folder}/{train.svn_folder}", plan.source_tarball, info.fingerprint, target.keys_url, wave.commit,
+        tuple(tag for tag, _ in wanted), earliest_close(datetime.fromisoformat(staged_at)))))
+    say(f"the vote email is {email}; send it to {config.mailing_list or 'the dev list'}")
+    if line := missing_recipient(config.mailing_list, "mailing-list", email):
+        say(line)
+    steps.append("vote email")
     return WaveRun(built, tuple(e.path for e in entries), f"{folder}/{train.svn_folder}", revision,
                    tuple(created), tuple(steps))
 
@@ -311,7 +323,7 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
     except (OSError, UnicodeDecodeError) as exc:
         raise RefusedError(f"cannot read the votes from {votes} ({exc}); give a plain-text file or an "
                            "mbox export of the vote thread") from None
-    thread = parse_votes(text, candidate=f"{train.name} {date}", source=votes.name)
+    thread = parse_votes(text, candidate=wave_candidate(train.name, date), source=votes.name)
     moment = utc(now or datetime.now(timezone.utc))
     opened = utc(datetime.fromisoformat(str(staged["at"])))
     opened = max(opened, utc(thread.opened)) if thread.opened else opened

@@ -119,6 +119,11 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
     record = json.loads((wave / "wave.json").read_text())
     assert record["commit"] == commit and record["signer"] == keyring.fingerprint and record["tags"] == tags
     assert record["staged"]["revision"] is not None
+    email = (wave / "vote-email.txt").read_text()  # one vote on every provider, named as vote-result reads it
+    assert email.startswith("To: dev@airflow.apache.org\nSubject: [VOTE] Release Apache Airflow providers "
+                            f"{DATE}: 3 distributions\n")
+    assert all(f"providers-{i}/{new}rc1" in email for i, (_, new) in CHANGED.items())
+    assert f"{repo.dev_url}/apache-airflow/providers" in email and keyring.fingerprint in email
     again = invoke(root, "release", "--train", "providers", "--date", DATE, profile=profile,
                    gnupghome=keyring.home)
     assert again.returncode == 0, again.stderr

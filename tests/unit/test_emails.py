@@ -3,16 +3,21 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 from release.emails import (
     Announcement,
+    WaveVoteEmail,
     missing_recipient,
     notes_text,
     recipient,
     render_announce_email,
     render_result_email,
+    render_wave_vote_email,
+    wave_candidate,
 )
+from release.vote_thread import names_candidate
 from release.votes import Vote, count_votes
 
 OPENED = datetime(2026, 11, 26, 12, 30, tzinfo=timezone.utc)
@@ -136,3 +141,32 @@ def test_the_announcement_has_no_pmc_words() -> None:
     for news in (NEWS, Announcement(**{**NEWS.__dict__, "download_url": ""})):
         text = render_announce_email(news).lower()
         assert "pmc" not in text and "vote" not in text and "binding" not in text
+
+
+WAVE = WaveVoteEmail(
+    project="Apache Airflow", train="providers", date="2026-12-01", mailing_list="dev@airflow.apache.org",
+    lines=("apache-airflow-providers-ftp 3.16.2rc1 (voted as 3.16.2)",
+           "apache-airflow-providers-http 6.3.1rc3 (voted as 6.3.1)"),
+    svn_url="https://dist.apache.org/repos/dist/dev/airflow/providers",
+    source_tarball="apache_airflow_providers-2026-12-01-source.tar.gz", fingerprint="F" * 40,
+    keys_url="https://dist.apache.org/repos/dist/release/airflow/KEYS", commit="c" * 40,
+    tags=("providers-ftp/3.16.2rc1", "providers-http/6.3.1rc3", "providers/2026-12-01"),
+    closes=datetime(2026, 12, 4, 9, 30, tzinfo=timezone.utc))
+
+
+def test_a_waves_vote_email_lists_every_distribution_and_names_the_wave_as_vote_result_reads_it() -> None:
+    text = render_wave_vote_email(WAVE)
+    head, _, body = text.partition("\n\n")
+    subject = "Subject: [VOTE] Release Apache Airflow providers 2026-12-01: 2 distributions"
+    assert head.splitlines() == ["To: dev@airflow.apache.org", subject]
+    assert names_candidate(head, wave_candidate("providers", "2026-12-01"))
+    for line in (*WAVE.lines, *WAVE.tags, WAVE.svn_url, WAVE.source_tarball, WAVE.keys_url, WAVE.commit,
+                 WAVE.fingerprint):
+        assert line in body, line
+    assert "until 2026-12-04 09:30 UTC" in body and "exclude" in body
+
+
+def test_a_waves_vote_email_without_a_list_names_the_key_to_set_and_counts_one_distribution() -> None:
+    text = render_wave_vote_email(dataclasses.replace(WAVE, mailing_list="", lines=WAVE.lines[:1]))
+    assert text.startswith("To: (no address: set [tool.release] mailing-list)\n")
+    assert ": 1 distribution\n" in text and "1 distribution of Apache Airflow:" in text
