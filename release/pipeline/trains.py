@@ -23,7 +23,7 @@ from release.adapters import svn
 from release.adapters.git import GitReader, commit_time, ensure_tag
 from release.config import ReleaseConfig
 from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_email, wave_candidate
-from release.errors import RefusedError
+from release.errors import RefusedError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
 from release.plan.wave import Skipped, WavePlan, exclude, plan_wave
@@ -43,6 +43,7 @@ from release.steps.build import build_wave as build_files
 from release.steps.build import check_packages, package_builder
 from release.steps.result import binding_voters
 from release.steps.sign import sign_files, signing_key
+from release.steps.verify import FileCheck, check_contents
 from release.trains import SvnLayout, Train, VotePolicy
 from release.vote_thread import parse_votes
 from release.votes import Tally, count_votes, earliest_close, utc, when
@@ -192,6 +193,21 @@ class WaveRun:
     steps: tuple[str, ...]
 
 
+def check_wave_contents(config: ReleaseConfig, folder: Path, plan: WavePlan) -> None:
+    """Refuse, before anything is committed, a wave whose source release, sdists or wheels fail a PMC
+    member's checks by hand, naming every file and what it lacks."""
+    names = sorted(name for e in plan.entries for name in e.files if not name.endswith((".asc", ".sha512")))
+    names += [plan.source_tarball] if plan.source_tarball else []
+    checks: dict[str, FileCheck] = {}
+    check_contents(folder, sorted(names), config, checks)
+    failed = [f"{name}: {'; '.join(check.problems)}" for name, check in sorted(checks.items())
+              if check.problems]
+    if failed:
+        raise VerificationError(f"the {plan.train} wave of {plan.date} fails the PMC checks, nothing was "
+                                f"staged: {' | '.join(failed)}; fix the tree (or [tool.release] "
+                                "license-excludes) and build the wave again")
+
+
 def _record(path: Path, **values: Any) -> None:
     data = {**_recorded(path), **values}
     write_atomic(path, json.dumps(data, indent=2) + "\n")
@@ -252,11 +268,15 @@ def _run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: An
                          key=info.fingerprint, gnupghome=target.gnupghome)
     _record(record, signed={e.path: e.sha512 for e in entries}, signer=info.fingerprint)
     steps.append("sign")
-    announce("stage", f"commit the wave's files to svn dev ({train.svn.value})")
     files = staged_files(plan, built.directory)
     missing = [str(path) for path in files.values() if not path.is_file()]
     if missing:
         raise RefusedError(f"{missing[0]} is missing; build and sign the wave again")
+    if config.checks_sources:
+        announce("PMC checks", "LICENSE and NOTICE, license headers, binaries and the wheels of every file")
+        check_wave_contents(config, built.directory / "svn", plan)
+        steps.append("PMC checks")
+    announce("stage", f"commit the wave's files to svn dev ({train.svn.value})")
     folder = svn.join(target.svn_dev, config.name)
     names = ", ".join(f"{e.name} {e.candidate}" for e in plan.entries)
     revision = svn.put_files(folder, files, f"Stage the {plan.train} wave of {plan.date}: {names}")

@@ -17,12 +17,20 @@ import pytest
 import yaml
 from airflow_sources import copy_repo, git
 from conftest import REPO_ROOT
-from vote_fixtures import make_svn, shared_keyring, svn
+from vote_fixtures import SvnRepo, make_svn, shared_keyring, svn
 
 from tests.unit.test_trains import AIRFLOW
 
 pytestmark = pytest.mark.trains
 DATE = "2026-12-07"
+# What Airflow's .rat-excludes leaves out of the source release's license check (generated UI
+# bundles and API clients, vendored code, lock files, images, data and the docs' marker files), as
+# globs: the wave's source tarball is the whole repository, checked as a PMC member runs RAT.
+RAT_EXCLUDES = ("license-excludes = [" + ", ".join(f'"{p}"' for p in (
+    "*.json", "*/dist/*", "*/openapi-gen/*", "*/_vendor/*", "*.png", "*.svg", "*.ttf", "*.wasm", "*.ico",
+    "*.html", "*-generated.yaml", "*/openapi/_private_ui.yaml", "*-lock.yaml", ".prettierrc",
+    ".prettierignore", "git_version", ".latest-doc-only-change.txt", "redirects.txt",
+    "test_notifier.txt")) + "]\n")
 CHANGED = {"common-io": ("1.11.0", "1.11.1"), "ftp": ("3.16.1", "3.16.2"), "http": ("6.3.0", "6.3.1")}
 
 
@@ -83,19 +91,43 @@ def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: P
     assert not (airflow_repo / "dist").exists()
 
 
-def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Path, tmp_path: Path) -> None:
-    """`invoke release --train providers` against a local svn repository and a throwaway key (no
-    sandbox: the registry and index are never reached by a wave's run)."""
+def wave_profile(tmp_path: Path, repo: SvnRepo, fingerprint: str, *, excludes: str = RAT_EXCLUDES) -> Path:
+    """Airflow's trains against a local svn repository and a throwaway key (no sandbox: the registry
+    and index are never reached by a wave's run)."""
+    profile = tmp_path / "release.toml"
+    profile.write_text(AIRFLOW.replace('mailing-list = "dev@airflow.apache.org"\n', (
+        'mailing-list = "dev@airflow.apache.org"\nregistry = "127.0.0.1:5999"\n' + excludes +
+        'index = "https://upload.pypi.invalid/legacy/"\n'
+        f'svn-dev = "{repo.dev_url}"\nsvn-release = "{repo.release_url}"\n'
+        f'signing-key = "{fingerprint}"\n')))
+    return profile
+
+
+def test_a_wave_failing_the_pmc_checks_is_refused_naming_the_files_and_nothing_is_staged(
+        airflow_repo: Path, tmp_path: Path) -> None:
     root = copy_repo(airflow_repo, tmp_path / "airflow")
     keyring = shared_keyring()
     (tmp_path / "svn").mkdir()
     repo = make_svn(tmp_path / "svn", "apache-airflow", keyring.keys_file.read_text())
-    profile = tmp_path / "release.toml"
-    profile.write_text(AIRFLOW.replace('mailing-list = "dev@airflow.apache.org"\n', (
-        'mailing-list = "dev@airflow.apache.org"\nregistry = "127.0.0.1:5999"\n'
-        'index = "https://upload.pypi.invalid/legacy/"\n'
-        f'svn-dev = "{repo.dev_url}"\nsvn-release = "{repo.release_url}"\n'
-        f'signing-key = "{keyring.fingerprint}"\n')))
+    profile = wave_profile(tmp_path, repo, keyring.fingerprint, excludes="")  # no RAT excludes
+    found = invoke(root, "release", "--train", "providers", "--date", DATE, profile=profile,
+                   gnupghome=keyring.home)
+    assert found.returncode == 7, found.stderr
+    error = found.stderr.strip().splitlines()[-1]
+    assert error.startswith(f"error: the providers wave of {DATE} fails the PMC checks, nothing was staged: "
+                            f"apache_airflow_providers-{DATE}-source.tar.gz: no license header: ")
+    assert "license-excludes" in error and "Traceback" not in found.stderr
+    assert svn("list", f"{repo.dev_url}/apache-airflow").split() in ([], ["providers/"])
+    assert "providers-http/6.3.1rc1" not in git(root, "tag", "--list")
+
+
+def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Path, tmp_path: Path) -> None:
+    """`invoke release --train providers` against a local svn repository and a throwaway key."""
+    root = copy_repo(airflow_repo, tmp_path / "airflow")
+    keyring = shared_keyring()
+    (tmp_path / "svn").mkdir()
+    repo = make_svn(tmp_path / "svn", "apache-airflow", keyring.keys_file.read_text())
+    profile = wave_profile(tmp_path, repo, keyring.fingerprint)
     built = invoke(root, "build", "--train", "providers", "--date", DATE, profile=profile)
     assert built.returncode == 0, built.stderr
     wave = root / "dist" / f"providers-{DATE}"
@@ -119,6 +151,7 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
     record = json.loads((wave / "wave.json").read_text())
     assert record["commit"] == commit and record["signer"] == keyring.fingerprint and record["tags"] == tags
     assert record["staged"]["revision"] is not None
+    assert "==> PMC checks" in found.stderr
     email = (wave / "vote-email.txt").read_text()  # one vote on every provider, named as vote-result reads it
     assert email.startswith("To: dev@airflow.apache.org\nSubject: [VOTE] Release Apache Airflow providers "
                             f"{DATE}: 3 distributions\n")
