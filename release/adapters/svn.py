@@ -141,6 +141,15 @@ def copy(source_url: str, target_url: str, message: str) -> int:
     return _committed_revision(result.stdout)
 
 
+def copy_files(source_urls: Sequence[str], folder_url: str, message: str) -> int:
+    """Server-side copy of several files into folder `folder_url` (made when missing), one commit:
+    how the voted files of a flat folder become the release. Pin the sources (`pinned`)."""
+    if not exists(folder_url):
+        mkdir([folder_url], message)
+    result = run(_svn("copy", "-m", message, *source_urls, folder_url), hint=_HINT)
+    return _committed_revision(result.stdout)
+
+
 def list_folder(url: str, *, limit: int = LISTING_LIMIT) -> list[str]:
     """The names in folder `url` (folders without their trailing `/`); [] when it does not exist; a
     listing larger than `limit` bytes is a ServiceError."""

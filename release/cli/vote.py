@@ -291,17 +291,27 @@ def vote_on_wave(train: str, *, version: str, votes: str, closed_at: str, count:
             "profile": PROFILE_HELP,
             "without-vote-result": "promote although no passing vote result is recorded (give --reason)",
             "reason": "why the candidate is promoted without a passing vote result (recorded)",
-            "dry-run": DRY_RUN, "json": JSON})
+            "dry-run": DRY_RUN, "json": JSON,
+            "train": "a train of [tool.release.trains]: promote its voted wave (with --date), the "
+                     "distributions the vote excluded left out",
+            "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)"})
 @reports_errors
 def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
-            without_vote_result: bool = False, reason: str = "", dry_run: bool = False, json: bool = False
-            ) -> None:
+            without_vote_result: bool = False, reason: str = "", dry_run: bool = False, json: bool = False,
+            train: str = "", date: str = "") -> None:
     """After the vote: svn copy dev -> release, tag git, hand the voted files to publishing. With
-    staging = "atr": read the voted revision back from ATR instead (publish finishes it there)."""
+    staging = "atr": read the voted revision back from ATR instead (publish finishes it there).
+    With --train: the voted wave's files to the train's flat release folder, and their final tags."""
     from release.cli.show import show_command_plan
     from release.pipeline import vote as pipeline
     from release.versions import parse_version
 
+    if train:
+        promote_wave(train, date=date, profile=profile, other=bool(version or from_rc or without_vote_result
+                                                                     or reason or dry_run or json))
+        return
+    if date:
+        raise ReleaseError("--date goes with --train NAME, a train of [tool.release.trains]")
     wanted = parse_version(required_version(version))
     if not from_rc:
         raise ReleaseError("--from-rc is required, e.g. --from-rc 1.10.6rc1")
@@ -317,6 +327,26 @@ def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
         return
     result = pipeline.promote(config, wanted, rc, target, without_vote_result=reason, say=console.progress)
     console.ok(f"promoted {result.from_rc} to {result.url}; publish with: invoke publish --version {wanted}")
+
+
+def promote_wave(train: str, *, date: str, profile: str, other: bool) -> None:
+    """`invoke promote --train NAME`: the voted wave to the release folder, tagged."""
+    from release.pipeline import trains
+
+    config = read_config(profile)
+    chosen = trains.configured_train(config, train)
+    if chosen is None:
+        raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
+    if other:
+        raise ReleaseError(f"--train {train} takes --date only: the vote on the wave says what is promoted "
+                           "(--version, --from-rc, --without-vote-result and --dry-run are not for waves)")
+    day = wave_date(date)
+    trains.check_can_promote(config, chosen, day)  # before any service is reached
+    done = trains.promote_wave(config, chosen, date=day, target=connect_target(config), say=console.progress)
+    excluded = ", ".join(done.excluded)
+    console.ok(f"promoted the {train} wave to {done.url}: {', '.join(done.promoted)}"
+               + (f"; excluded: {excluded}" if excluded else "")
+               + f"; tagged {', '.join(done.tags) or 'nothing new'}")
 
 
 @task(help={"version": "the published final version, e.g. 1.10.6", "profile": PROFILE_HELP,

@@ -9,6 +9,7 @@ one's last release, read at one commit in a handful of git commands (`Wave.git_c
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tempfile
 from collections.abc import Collection, Mapping
@@ -26,7 +27,7 @@ from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_em
 from release.errors import RefusedError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
-from release.plan.wave import Skipped, WavePlan, exclude, plan_wave
+from release.plan.wave import Skipped, WavePlan, WavePromotion, exclude, plan_wave, wave_promotion
 from release.plan.wave_facts import (
     constraints_glob,
     constraints_versions,
@@ -368,3 +369,117 @@ def _record_vote(path: Path, tally: Tally, kept: WavePlan, votes: Path) -> None:
         "reasons": list(tally.reasons), "source": str(votes), "source_sha512": sha512_of(votes),
         "excluded": {s.name: s.reason for s in kept.excluded},
         "promoted": [f"{e.name} {e.candidate}" for e in kept.entries]})
+
+
+@dataclass(frozen=True)
+class WavePromoted:
+    url: str  # the release folder the voted files are in
+    revision: int | None  # the copy's commit (None: the release folder held them already)
+    promotion: WavePromotion
+    promoted: tuple[str, ...]  # "name version" of each distribution released
+    excluded: Mapping[str, str]  # name -> why the vote left it out
+    tags: tuple[str, ...]  # final tags created now
+
+
+def check_can_promote(config: ReleaseConfig, train: Train, date: str
+                      ) -> tuple[Path, dict[str, Any], dict[str, Any]]:
+    """Refuse, before any service is reached, a wave that cannot be promoted: a versioned train's, or
+    one whose record holds no passed vote. (wave.json's path, what it records, its vote.)"""
+    if train.svn is not SvnLayout.FLAT:
+        raise RefusedError(f"train {train.name} has a folder per release in svn: promoting it is not carried "
+                           "out yet (a flat train's wave is)")
+    path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
+    recorded = _recorded(path)
+    vote = recorded.get("vote")
+    if not isinstance(vote, dict) or not vote.get("passed"):
+        raise RefusedError(f"{path} records no passed vote on the {train.name} wave of {date}: count it "
+                           f"first (invoke vote-result --train {train.name} --date {date} --votes FILE)")
+    return path, recorded, vote
+
+
+def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, say: Progress,
+                 reader: GitFacts | None = None) -> WavePromoted:
+    """After a passed vote on a wave: the voted files of the distributions not excluded, checked byte
+    for byte against what was built and signed, copied from svn dev to the flat release folder in one
+    commit, the older files of the same distributions removed from it, the voted files removed from
+    dev, and each distribution's final tag on the wave's commit. What it does is decided once and
+    recorded in wave.json first; a rerun carries out what is left of that."""
+    path, recorded, vote = check_can_promote(config, train, date)
+    commit = str(recorded["commit"])
+    made = {**recorded.get("files", {}), **recorded.get("signed", {})}  # svn/NAME -> sha512, built and signed
+    expected = {p.rsplit("/", 1)[-1]: h for p, h in made.items()}
+    dev = svn.join(target.svn_dev, config.name)
+    release = svn.join(target.svn_release, config.name)
+    folder = svn.join(release, train.svn_folder)
+    with locks.release_run(path.parent, f"{train.name}-{date}"):  # as _lock holds a wave's folder
+        earlier = _recorded(path).get("promoted")
+        if isinstance(earlier, dict) and earlier.get("files"):
+            promotion = WavePromotion(tuple(earlier["files"]), tuple(earlier.get("superseded", [])),
+                                      tuple(earlier.get("tags", [])))
+        else:
+            promotion = _decide_promotion(config, train, date, commit, vote, folder, reader)
+            _record(path, promoted={"url": folder, "files": list(promotion.files),
+                                    "superseded": list(promotion.superseded), "tags": list(promotion.tags)})
+        revision = _copy_voted(promotion, dev, release, expected,
+                               f"{config.project} {train.name} wave of {date}", say)
+        gone = [svn.join(release, p) for p in promotion.superseded if svn.exists(svn.join(release, p))]
+        if gone:
+            removed = svn.remove(gone, f"Remove what the {train.name} wave of {date} replaces")
+            say(f"removed {len(gone)} older files from {folder} (revision {removed})")
+        left = [svn.join(dev, p) for p in promotion.files if svn.exists(svn.join(dev, p))]
+        if left:
+            svn.remove(left, f"Remove the released files of the {train.name} wave of {date} from dev")
+            say(f"removed the {len(left)} released files from {svn.join(dev, train.svn_folder)}")
+        created = [tag for tag in promotion.tags
+                   if ensure_tag(config.root, tag, commit, f"{config.project}: {tag}")]
+        say(f"tagged {commit[:12]}: {', '.join(promotion.tags)}")
+        if revision is not None:
+            _record(path, promoted={**_recorded(path)["promoted"], "revision": revision})
+    return WavePromoted(folder, revision, promotion, tuple(vote.get("promoted") or ()),
+                        dict(vote.get("excluded") or {}), tuple(created))
+
+
+def _decide_promotion(config: ReleaseConfig, train: Train, date: str, commit: str, vote: Mapping[str, Any],
+                      folder: str, reader: GitFacts | None) -> WavePromotion:
+    """The wave as voted on (its exclusions taken out) at its commit, and what promoting it does."""
+    wave = plan_train(config, train, date=date, ref=commit, reader=reader)
+    excluded = dict(vote.get("excluded") or {})
+    kept = exclude(wave.plan, excluded) if excluded else wave.plan
+    if [f"{e.name} {e.candidate}" for e in kept.entries] != list(vote.get("promoted") or []):
+        raise RefusedError(f"the {train.name} wave of {date} at {commit[:12]} is not the one voted on "
+                           f"({', '.join(vote.get('promoted') or [])}); promote from the tree that staged it")
+    return wave_promotion(kept, svn.list_folder(folder))
+
+
+def _copy_voted(promotion: WavePromotion, dev: str, release: str, expected: Mapping[str, str], what: str,
+                say: Progress) -> int | None:
+    """Copy the voted files that the release folder lacks, each checked against its recorded sha512
+    at the dev revision copied; the release folder's own copies must hold those bytes too."""
+    missing = []
+    for relative in promotion.files:
+        name = relative.rsplit("/", 1)[-1]
+        there = svn.cat_bytes(svn.join(release, relative))
+        if there is not None:
+            if hashlib.sha512(there).hexdigest() != expected.get(name):
+                raise RefusedError(f"{svn.join(release, relative)} exists with other bytes than were voted "
+                                   "on; a release is never replaced")
+            continue
+        missing.append(relative)
+    if not missing:
+        say(f"the release folder holds the {len(promotion.files)} voted files already")
+        return None
+    head = svn.head_revision(dev)  # copied as of this revision; read after it, so a later change is refused
+    sources = []
+    for relative in missing:
+        source = svn.pinned(svn.join(dev, relative), head)
+        found = svn.cat_bytes(svn.join(dev, relative))
+        name = relative.rsplit("/", 1)[-1]
+        if found is None or hashlib.sha512(found).hexdigest() != expected.get(name):
+            said = "missing" if found is None else "not what was voted on"
+            raise RefusedError(f"{svn.join(dev, relative)} is {said}; only the files voted on can be "
+                               "released")
+        sources.append(source)
+    folder = svn.join(release, missing[0].rsplit("/", 1)[0])
+    revision = svn.copy_files(sources, folder, f"Release the {what} (vote passed)")
+    say(f"copied {len(sources)} voted files to {folder} (revision {revision})")
+    return revision

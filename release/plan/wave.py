@@ -305,6 +305,35 @@ def exclude(plan: WavePlan, excluded: Mapping[str, str]) -> WavePlan:
                    vote_lines=tuple(line for e, line in zip(plan.entries, plan.vote_lines) if key(e) is None))
 
 
+@dataclass(frozen=True)
+class WavePromotion:
+    """What promoting a voted flat wave does in svn and git."""
+
+    files: tuple[str, ...]  # the voted files, by their path under the project's dev and release folders
+    superseded: tuple[str, ...]  # release paths a promoted newer version of the same distribution replaces
+    tags: tuple[str, ...]  # each promoted distribution's final tag, on the wave's commit
+
+
+def wave_promotion(plan: WavePlan, released: Iterable[str]) -> WavePromotion:
+    """The voted files of `plan` (its excluded distributions taken out already) copied from dev to
+    release, the older files of the same distributions in the flat release folder (`released`: the
+    names in it now) removed, and the final tags. A flat folder keeps each distribution's newest."""
+    files = tuple(p for e in plan.entries for p in e.svn_release)
+    if plan.source_tarball:
+        files += tuple(plan.source_dev + suffix for suffix in ("", *SIGNATURES))
+    old: list[str] = []
+    for folder in sorted({_split(p)[0] for p in files}):
+        promoted = {name for where, name in map(_split, files) if where == folder}
+        old += [_folder(folder, name) for name in superseded({*released, *promoted}) if name not in promoted]
+    return WavePromotion(files, tuple(old), tuple(e.final_tag for e in plan.entries))
+
+
+def _split(path: str) -> tuple[str, str]:
+    """(folder, name) of a path under the project's svn folder."""
+    folder, _, name = path.rpartition("/")
+    return folder, name
+
+
 def superseded(listing: Iterable[str]) -> tuple[str, ...]:
     """The files of a flat folder (`listing`: its file names) that a newer version of the same
     distribution replaces: the sdists and wheels with their .asc and .sha512, and older source

@@ -83,7 +83,10 @@ def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: P
     for args, code, says in (
             (("release", "--train", "core"), 6, "train core has a folder per release in svn"),
             (("release", "--train", "providers", "--date", "7.12.2026", "--dry-run"), 1,
-             "--date '7.12.2026'")):
+             "--date '7.12.2026'"),
+            (("promote", "--train", "providers", "--date", DATE), 6, "records no passed vote"),
+            (("promote", "--train", "core", "--date", DATE), 6, "train core has a folder per release"),
+            (("promote", "--train", "providers", "--version", "1.0.0"), 1, "takes --date only")):
         found = invoke(airflow_repo, *args, profile=profile)
         assert found.returncode == code, found.stderr
         assert says in found.stderr and "Traceback" not in found.stderr
@@ -178,6 +181,28 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
         "apache-airflow-providers-ftp": "FTP passive mode regression"}
     assert result["promoted"] == ["apache-airflow-providers-common-io 1.11.1rc1",
                                   "apache-airflow-providers-http 6.3.1rc1"]
+    # promotion: the voted files of http and common.io to the flat release folder, where http's older
+    # release goes; ftp (excluded) stays in dev, untagged
+    older = tmp_path / "older"
+    older.mkdir()
+    for end in (".tar.gz", ".tar.gz.asc"):
+        (older / f"apache_airflow_providers_http-6.3.0{end}").write_bytes(b"the release before")
+    svn("import", "-m", "http 6.3.0", str(older), f"{repo.release_url}/apache-airflow/providers")
+    promoted = invoke(root, "promote", "--train", "providers", "--date", DATE, profile=profile)
+    assert promoted.returncode == 0, promoted.stderr
+    kept = [n for n in names if "_ftp-" not in n]
+    voted = sorted(f + s for f in (files[0], *(f for f in files if any(k in f for k in kept)))
+                   for s in ("", ".asc", ".sha512"))
+    assert sorted(svn("list", f"{repo.release_url}/apache-airflow/providers").split()) == voted
+    assert sorted(svn("list", f"{repo.dev_url}/apache-airflow/providers").split()) == sorted(
+        f + s for f in files if "_ftp-" in f for s in ("", ".asc", ".sha512"))
+    finals = ["providers-common-io/1.11.1", "providers-http/6.3.1"]
+    assert [git(root, "rev-parse", f"{tag}^{{commit}}") for tag in finals] == [commit] * 2
+    assert "providers-ftp/3.16.2" not in git(root, "tag", "--list").split()
+    assert json.loads((wave / "wave.json").read_text())["promoted"]["tags"] == finals
+    again = invoke(root, "promote", "--train", "providers", "--date", DATE, profile=profile)
+    assert again.returncode == 0, again.stderr
+    assert "holds the 15 voted files already" in again.stderr and "tagged nothing new" in again.stderr
     # a later wave of the excluded one alone: its rc2
     later = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "ftp",
                    "--date", "2026-12-14", profile=profile)

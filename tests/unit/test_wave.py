@@ -23,6 +23,7 @@ from release.plan.wave import (
     final_constraints,
     plan_wave,
     superseded,
+    wave_promotion,
 )
 from release.versions import parse_version
 from tests.unit.test_trains import airflow_table
@@ -299,3 +300,24 @@ def test_rc_numbers_only_grow_no_distribution_twice_and_no_suspended_one(
         earlier = [v.value.pre[1] for v in facts_of.tagged if v.value.pre and v.final == entry.version]
         assert all(entry.rc > n for n in earlier)
         assert entry.candidate not in facts_of.tagged and entry.version not in facts_of.tagged
+
+
+def test_promoting_a_voted_wave_copies_its_files_removes_their_older_versions_and_tags_finals() -> None:
+    facts = five(http=provider("http", "6.3.1", commits=2), ftp=provider("ftp", "3.16.2", commits=1))
+    voted = exclude(wave(*facts), {"apache-airflow-providers-ftp": "passive mode regressed"})
+    released = ["apache_airflow_providers_http-6.3.0.tar.gz",
+                "apache_airflow_providers_http-6.3.0.tar.gz.asc",
+                "apache_airflow_providers_http-6.3.0-py3-none-any.whl.sha512",
+                "apache_airflow_providers_ftp-3.16.1.tar.gz",  # excluded: its older release stays
+                "apache_airflow_providers_imap-3.9.0.tar.gz",
+                "apache_airflow_providers-2026-11-23-source.tar.gz"]
+    done = wave_promotion(voted, released)
+    http = "providers/apache_airflow_providers_http-6.3.1"
+    tarball = f"providers/apache_airflow_providers-{DATE}-source.tar.gz"
+    assert done.files == (*(f"{http}{end}" for end in (".tar.gz", ".tar.gz.asc", ".tar.gz.sha512",
+                                                       "-py3-none-any.whl", "-py3-none-any.whl.asc",
+                                                       "-py3-none-any.whl.sha512")),
+                          tarball, f"{tarball}.asc", f"{tarball}.sha512")
+    assert done.superseded == tuple(sorted(f"providers/{n}" for n in released[:3]))
+    assert done.tags == ("providers-http/6.3.1",)
+    assert wave_promotion(voted, [n.rsplit("/", 1)[-1] for n in done.files]).superseded == ()  # a rerun
