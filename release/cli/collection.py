@@ -149,17 +149,20 @@ def release_wave(config: ReleaseConfig, name: str, *, version: str, dry_run: boo
             "jobs": "how many images to build at once after a promotion (default 0: as the machine has room)",
             "sign-with": "the gpg key for the release record", "force": "immutable tags to overwrite",
             "master": "join master image jobs instead: move master once every master-pythonP holds HEAD",
-            "dry-run": "show the plan (steps, files, uploads, tags, what would move); reads only"})
+            "dry-run": "show the plan (steps, files, uploads, tags, what would move); reads only",
+            "train": "a train of [tool.release.trains]: upload its promoted wave's packages (with --date)",
+            "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)"})
 @reports_errors
 def publish(c: Context, version: str = "", profile: str = "", json: bool = False, python: str = "",
-            jobs: int = 0, sign_with: str = "", force: str = "", master: bool = False, dry_run: bool = False
-            ) -> None:
+            jobs: int = 0, sign_with: str = "", force: str = "", master: bool = False, dry_run: bool = False,
+            train: str = "", date: str = "") -> None:
     """Publish what was promoted from a vote, or join image jobs run elsewhere; then move aliases.
 
     After `invoke promote`: images from the voted wheels, the voted svn bytes to the index.
     Otherwise: read the digests image jobs pushed (with several platforms, put each flavour's index
     over its platforms' images), upload the packages built and signed here.
-    With --master: join master image jobs (move `master`)."""
+    With --master: join master image jobs (move `master`). With --train: the promoted wave's packages
+    to the index."""
     from release.cli import show
     from release.pipeline import images as image_jobs
     from release.pipeline import release as pipeline
@@ -167,6 +170,13 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     from release.plan.release import Mode
     from release.versions import parse_version
 
+    if train:
+        if version or master or dry_run or json or python or jobs or sign_with or force:
+            raise ReleaseError(f"--train {train} takes --date only: the promoted wave says what is uploaded")
+        publish_wave(read_config(profile), train, date)
+        return
+    if date:
+        raise ReleaseError("--date goes with --train NAME, a train of [tool.release.trains]")
     if master:
         if version:
             raise ReleaseError("give either --version V (join a release) or --master, not both")
@@ -196,6 +206,24 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,
                               clients=clients)
     show.show_report(report, json)
+
+
+def publish_wave(config: ReleaseConfig, name: str, date: str) -> None:
+    """`invoke publish --train NAME`: the promoted wave's sdists and wheels to the index."""
+    from release.cli.support import wave_date
+    from release.pipeline import trains
+    from release.pipeline.connect import clients_for
+
+    chosen = trains.configured_train(config, name)
+    if chosen is None:
+        raise ReleaseError(f"--train {name}: no such train in [tool.release.trains]")
+    day = wave_date(date)
+    trains.check_can_promote(config, chosen, day)  # before any service is reached
+    target = connect_target(config)
+    done = trains.publish_wave(config, chosen, date=day, target=target, index=clients_for(target).index,
+                               say=console.progress)
+    console.ok(f"the {name} wave of {day} is on {done.index}: {len(done.uploaded)} files uploaded, "
+               f"{len(done.kept)} there already")
 
 
 ns = Collection(

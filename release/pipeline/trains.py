@@ -21,13 +21,22 @@ from typing import Any, Protocol
 
 from release import locks
 from release.adapters import svn
+from release.adapters.clients import Index
 from release.adapters.git import GitReader, commit_time, ensure_tag
 from release.config import ReleaseConfig
 from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_email, wave_candidate
 from release.errors import RefusedError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
-from release.plan.wave import Skipped, WavePlan, WavePromotion, exclude, plan_wave, wave_promotion
+from release.plan.wave import (
+    Skipped,
+    WavePlan,
+    WavePromotion,
+    exclude,
+    packages_of,
+    plan_wave,
+    wave_promotion,
+)
 from release.plan.wave_facts import (
     constraints_glob,
     constraints_versions,
@@ -42,6 +51,7 @@ from release.progress import Progress
 from release.record import sha512_of, write_atomic
 from release.steps.build import build_wave as build_files
 from release.steps.build import check_packages, package_builder
+from release.steps.publish import upload_packages
 from release.steps.result import binding_voters
 from release.steps.sign import sign_files, signing_key
 from release.steps.verify import FileCheck, check_contents
@@ -483,3 +493,36 @@ def _copy_voted(promotion: WavePromotion, dev: str, release: str, expected: Mapp
     revision = svn.copy_files(sources, folder, f"Release the {what} (vote passed)")
     say(f"copied {len(sources)} voted files to {folder} (revision {revision})")
     return revision
+
+
+@dataclass(frozen=True)
+class WavePublished:
+    uploaded: tuple[str, ...]  # files uploaded now
+    kept: tuple[str, ...]  # files the index held already, with the same bytes
+    index: str
+
+
+def publish_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, index: Index,
+                 say: Progress) -> WavePublished:
+    """After promotion: each promoted distribution's sdist and wheel, the voted bytes (checked against
+    what was built and signed), to the package index; what the index holds with the same bytes is
+    skipped, a file it holds with other bytes refused. Recorded in wave.json."""
+    path, recorded, _ = check_can_promote(config, train, date)
+    promoted = recorded.get("promoted")
+    if not isinstance(promoted, dict) or not promoted.get("tags"):
+        raise RefusedError(f"the {train.name} wave of {date} is not promoted yet: invoke promote --train "
+                           f"{train.name} --date {date}")
+    built = dict(recorded.get("files") or {})
+    uploaded: list[str] = []
+    kept: list[str] = []
+    with locks.release_run(path.parent, f"{train.name}-{date}"):
+        for name, files in packages_of(promoted["files"]).items():
+            paths = [path.parent / "svn" / f.rsplit("/", 1)[-1] for f in files]
+            for local in paths:
+                if not local.is_file() or sha512_of(local) != built.get(f"svn/{local.name}"):
+                    raise RefusedError(f"{local} is missing or not what was voted on; promote the wave from "
+                                       "the tree that built it")
+            for result in upload_packages(index, name, paths, twine_env=target.twine_env, progress=say):
+                (uploaded if result.uploaded else kept).append(result.filename)
+        _record(path, published={"index": index.shown_upload, "files": sorted([*uploaded, *kept])})
+    return WavePublished(tuple(uploaded), tuple(kept), index.shown_upload)

@@ -328,6 +328,17 @@ def wave_promotion(plan: WavePlan, released: Iterable[str]) -> WavePromotion:
     return WavePromotion(files, tuple(old), tuple(e.final_tag for e in plan.entries))
 
 
+def packages_of(files: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The sdists and wheels among `files` (paths or names) by their distribution's name: what goes
+    to the index, one project at a time. Signatures, checksums and source tarballs are left out."""
+    found: dict[str, list[str]] = {}
+    for path in files:
+        owner = _owner(_split(path)[1])
+        if owner is not None:
+            found.setdefault(owner[0], []).append(path)
+    return {name: tuple(sorted(paths)) for name, paths in sorted(found.items())}
+
+
 def _split(path: str) -> tuple[str, str]:
     """(folder, name) of a path under the project's svn folder."""
     folder, _, name = path.rpartition("/")

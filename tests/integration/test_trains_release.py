@@ -19,6 +19,9 @@ from airflow_sources import copy_repo, git
 from conftest import REPO_ROOT
 from vote_fixtures import SvnRepo, make_svn, shared_keyring, svn
 
+from release.adapters.index import PackageIndex
+from release.sandbox import services
+from release.sandbox.state import Layout
 from tests.unit.test_trains import AIRFLOW
 
 pytestmark = pytest.mark.trains
@@ -124,8 +127,12 @@ def test_a_wave_failing_the_pmc_checks_is_refused_naming_the_files_and_nothing_i
     assert "providers-http/6.3.1rc1" not in git(root, "tag", "--list")
 
 
-def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Path, tmp_path: Path) -> None:
-    """`invoke release --train providers` against a local svn repository and a throwaway key."""
+def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """`invoke release --train providers` against a local svn repository and a throwaway key, then
+    its vote, promotion and publication."""
+    monkeypatch.setenv("TWINE_USERNAME", "wave")  # the test's index takes any credentials
+    monkeypatch.setenv("TWINE_PASSWORD", "wave-pa55")
     root = copy_repo(airflow_repo, tmp_path / "airflow")
     keyring = shared_keyring()
     (tmp_path / "svn").mkdir()
@@ -188,6 +195,8 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
     for end in (".tar.gz", ".tar.gz.asc"):
         (older / f"apache_airflow_providers_http-6.3.0{end}").write_bytes(b"the release before")
     svn("import", "-m", "http 6.3.0", str(older), f"{repo.release_url}/apache-airflow/providers")
+    early = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
+    assert early.returncode == 6 and "is not promoted yet" in early.stderr, early.stderr
     promoted = invoke(root, "promote", "--train", "providers", "--date", DATE, profile=profile)
     assert promoted.returncode == 0, promoted.stderr
     kept = [n for n in names if "_ftp-" not in n]
@@ -203,6 +212,27 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
     again = invoke(root, "promote", "--train", "providers", "--date", DATE, profile=profile)
     assert again.returncode == 0, again.stderr
     assert "holds the 15 voted files already" in again.stderr and "tagged nothing new" in again.stderr
+    # publish: the promoted packages to a real index (pypiserver, as the sandbox runs it)
+    layout = Layout.of(tmp_path / "index")
+    index = services.ensure(services.INDEX, layout, {}, lambda line: None)
+    try:
+        url = f"http://127.0.0.1:{index['port']}/"
+        profile.write_text(profile.read_text().replace('index = "https://upload.pypi.invalid/legacy/"',
+                                                       f'index = "{url}"'))
+        refused = invoke(root, "publish", "--train", "providers", "--date", "2026-12-01", profile=profile)
+        assert refused.returncode == 6 and "records no passed vote" in refused.stderr, refused.stderr
+        published = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
+        assert published.returncode == 0, published.stderr
+        assert "4 files uploaded, 0 there already" in published.stderr
+        simple = PackageIndex(url, url + "simple/")
+        packages = [n for n in files[1:] if "_ftp-" not in n]
+        assert sorted(f for d in ("apache-airflow-providers-http", "apache-airflow-providers-common-io")
+                      for f in simple.hashes(d)) == sorted(packages)
+        assert simple.hashes("apache-airflow-providers-ftp") == {}  # excluded: not released
+        again = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
+        assert again.returncode == 0 and "0 files uploaded, 4 there already" in again.stderr, again.stderr
+    finally:
+        services.stop(services.INDEX, layout, index)
     # a later wave of the excluded one alone: its rc2
     later = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "ftp",
                    "--date", "2026-12-14", profile=profile)

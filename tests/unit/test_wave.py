@@ -21,6 +21,7 @@ from release.plan.wave import (
     WavePlan,
     exclude,
     final_constraints,
+    packages_of,
     plan_wave,
     superseded,
     wave_promotion,
@@ -321,3 +322,17 @@ def test_promoting_a_voted_wave_copies_its_files_removes_their_older_versions_an
     assert done.superseded == tuple(sorted(f"providers/{n}" for n in released[:3]))
     assert done.tags == ("providers-http/6.3.1",)
     assert wave_promotion(voted, [n.rsplit("/", 1)[-1] for n in done.files]).superseded == ()  # a rerun
+
+
+def test_the_packages_of_a_wave_by_distribution_leave_out_signatures_and_the_source_release() -> None:
+    files = ["providers/apache_airflow_providers_http-6.3.1.tar.gz",
+             "providers/apache_airflow_providers_http-6.3.1.tar.gz.asc",
+             "providers/apache_airflow_providers_http-6.3.1-py3-none-any.whl",
+             "providers/apache_airflow_providers_common_io-1.11.1-py3-none-any.whl.sha512",
+             "providers/apache_airflow_providers_common_io-1.11.1-py3-none-any.whl",
+             f"providers/apache_airflow_providers-{DATE}-source.tar.gz"]
+    assert packages_of(files) == {
+        "apache-airflow-providers-common-io": (
+            "providers/apache_airflow_providers_common_io-1.11.1-py3-none-any.whl",),
+        "apache-airflow-providers-http": ("providers/apache_airflow_providers_http-6.3.1-py3-none-any.whl",
+                                          "providers/apache_airflow_providers_http-6.3.1.tar.gz")}
