@@ -171,9 +171,10 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     from release.versions import parse_version
 
     if train:
-        if version or master or dry_run or json or python or jobs or sign_with or force:
-            raise ReleaseError(f"--train {train} takes --date only: the promoted wave says what is uploaded")
-        publish_wave(read_config(profile), train, date)
+        if version or master or python or jobs or sign_with or force:
+            raise ReleaseError(f"--train {train} takes --date (and --dry-run, --json) only: the promoted "
+                               "wave says what is uploaded")
+        publish_wave(read_config(profile), train, date, dry_run=dry_run, json=json)
         return
     if date:
         raise ReleaseError("--date goes with --train NAME, a train of [tool.release.trains]")
@@ -208,8 +209,9 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     show.show_report(report, json)
 
 
-def publish_wave(config: ReleaseConfig, name: str, date: str) -> None:
+def publish_wave(config: ReleaseConfig, name: str, date: str, *, dry_run: bool, json: bool) -> None:
     """`invoke publish --train NAME`: the promoted wave's sdists and wheels to the index."""
+    from release.cli.show import show_command_plan
     from release.cli.support import wave_date
     from release.pipeline import trains
     from release.pipeline.connect import clients_for
@@ -218,6 +220,10 @@ def publish_wave(config: ReleaseConfig, name: str, date: str) -> None:
     if chosen is None:
         raise ReleaseError(f"--train {name}: no such train in [tool.release.trains]")
     day = wave_date(date)
+    if dry_run:
+        index = connect_target(config).index_upload
+        show_command_plan(trains.publish_wave_plan(config, chosen, date=day, index=index), json)
+        return
     trains.check_can_promote(config, chosen, day)  # before any service is reached
     target = connect_target(config)
     done = trains.publish_wave(config, chosen, date=day, target=target, index=clients_for(target).index,

@@ -99,7 +99,7 @@ def show_command_plan(plan: CommandPlan, as_json: bool) -> None:
     if as_json:
         console.print_json(plan.to_json())
         return
-    console.table(f"invoke {plan.command} --version {plan.version} would", ["where", "does"],
+    console.table(f"{plan.invocation} would", ["where", "does"],
                   [(a.where.value, a.does) for a in plan.actions])
     for refusal in plan.refusals:
         console.warn(f"a run would refuse: {refusal}")

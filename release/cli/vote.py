@@ -307,8 +307,8 @@ def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
     from release.versions import parse_version
 
     if train:
-        promote_wave(train, date=date, profile=profile, other=bool(version or from_rc or without_vote_result
-                                                                     or reason or dry_run or json))
+        promote_wave(train, date=date, profile=profile, dry_run=dry_run, json=json,
+                     other=bool(version or from_rc or without_vote_result or reason))
         return
     if date:
         raise ReleaseError("--date goes with --train NAME, a train of [tool.release.trains]")
@@ -329,8 +329,9 @@ def promote(c: Context, version: str = "", from_rc: str = "", profile: str = "",
     console.ok(f"promoted {result.from_rc} to {result.url}; publish with: invoke publish --version {wanted}")
 
 
-def promote_wave(train: str, *, date: str, profile: str, other: bool) -> None:
+def promote_wave(train: str, *, date: str, profile: str, dry_run: bool, json: bool, other: bool) -> None:
     """`invoke promote --train NAME`: the voted wave to the release folder, tagged."""
+    from release.cli.show import show_command_plan
     from release.pipeline import trains
 
     config = read_config(profile)
@@ -338,9 +339,14 @@ def promote_wave(train: str, *, date: str, profile: str, other: bool) -> None:
     if chosen is None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
     if other:
-        raise ReleaseError(f"--train {train} takes --date only: the vote on the wave says what is promoted "
-                           "(--version, --from-rc, --without-vote-result and --dry-run are not for waves)")
+        raise ReleaseError(f"--train {train} takes --date (and --dry-run, --json) only: the vote on the wave "
+                           "says what is promoted (--version, --from-rc and --without-vote-result are not "
+                           "for waves)")
     day = wave_date(date)
+    if dry_run:
+        plan = trains.promote_wave_plan(config, chosen, date=day, target=connect_target(config))
+        show_command_plan(plan, json)
+        return
     trains.check_can_promote(config, chosen, day)  # before any service is reached
     done = trains.promote_wave(config, chosen, date=day, target=connect_target(config), say=console.progress)
     excluded = ", ".join(done.excluded)

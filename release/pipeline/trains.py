@@ -28,6 +28,7 @@ from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_em
 from release.errors import RefusedError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
+from release.plan.commands import CommandPlan, plan_promote_wave, plan_publish_wave
 from release.plan.wave import (
     Skipped,
     WavePlan,
@@ -422,11 +423,8 @@ def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
     release = svn.join(target.svn_release, config.name)
     folder = svn.join(release, train.svn_folder)
     with locks.release_run(path.parent, f"{train.name}-{date}"):  # as _lock holds a wave's folder
-        earlier = _recorded(path).get("promoted")
-        if isinstance(earlier, dict) and earlier.get("files"):
-            promotion = WavePromotion(tuple(earlier["files"]), tuple(earlier.get("superseded", [])),
-                                      tuple(earlier.get("tags", [])))
-        else:
+        promotion = _recorded_promotion(_recorded(path))
+        if promotion is None:
             promotion = _decide_promotion(config, train, date, commit, vote, folder, reader)
             _record(path, promoted={"url": folder, "files": list(promotion.files),
                                     "superseded": list(promotion.superseded), "tags": list(promotion.tags)})
@@ -447,6 +445,24 @@ def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
             _record(path, promoted={**_recorded(path)["promoted"], "revision": revision})
     return WavePromoted(folder, revision, promotion, tuple(vote.get("promoted") or ()),
                         dict(vote.get("excluded") or {}), tuple(created))
+
+
+def _recorded_promotion(recorded: Mapping[str, Any]) -> WavePromotion | None:
+    """The promotion wave.json records as decided, if any: a rerun carries out that one."""
+    earlier = recorded.get("promoted")
+    if not isinstance(earlier, dict) or not earlier.get("files"):
+        return None
+    return WavePromotion(tuple(earlier["files"]), tuple(earlier.get("superseded", [])),
+                         tuple(earlier.get("tags", [])))
+
+
+def _promoted_files(train: Train, date: str, recorded: Mapping[str, Any]) -> tuple[str, ...]:
+    """The files a promoted wave released; refused when it is not promoted yet."""
+    promotion = _recorded_promotion(recorded)
+    if promotion is None or not promotion.tags:
+        raise RefusedError(f"the {train.name} wave of {date} is not promoted yet: invoke promote --train "
+                           f"{train.name} --date {date}")
+    return promotion.files
 
 
 def _decide_promotion(config: ReleaseConfig, train: Train, date: str, commit: str, vote: Mapping[str, Any],
@@ -508,15 +524,12 @@ def publish_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
     what was built and signed), to the package index; what the index holds with the same bytes is
     skipped, a file it holds with other bytes refused. Recorded in wave.json."""
     path, recorded, _ = check_can_promote(config, train, date)
-    promoted = recorded.get("promoted")
-    if not isinstance(promoted, dict) or not promoted.get("tags"):
-        raise RefusedError(f"the {train.name} wave of {date} is not promoted yet: invoke promote --train "
-                           f"{train.name} --date {date}")
+    promoted = _promoted_files(train, date, recorded)
     built = dict(recorded.get("files") or {})
     uploaded: list[str] = []
     kept: list[str] = []
     with locks.release_run(path.parent, f"{train.name}-{date}"):
-        for name, files in packages_of(promoted["files"]).items():
+        for name, files in packages_of(promoted).items():
             paths = [path.parent / "svn" / f.rsplit("/", 1)[-1] for f in files]
             for local in paths:
                 if not local.is_file() or sha512_of(local) != built.get(f"svn/{local.name}"):
@@ -526,3 +539,30 @@ def publish_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
                 (uploaded if result.uploaded else kept).append(result.filename)
         _record(path, published={"index": index.shown_upload, "files": sorted([*uploaded, *kept])})
     return WavePublished(tuple(uploaded), tuple(kept), index.shown_upload)
+
+
+def promote_wave_plan(config: ReleaseConfig, train: Train, *, date: str, target: Target,
+                      reader: GitFacts | None = None) -> CommandPlan:
+    """`invoke promote --train --dry-run`: what promote_wave would do now (the recorded decision, or
+    the one it would make), reading only; why it would refuse instead."""
+    dev = svn.join(target.svn_dev, config.name)
+    release = svn.join(target.svn_release, config.name)
+    try:
+        _, recorded, vote = check_can_promote(config, train, date)
+        commit = str(recorded["commit"])
+        promotion = _recorded_promotion(recorded) or _decide_promotion(
+            config, train, date, commit, vote, svn.join(release, train.svn_folder), reader)
+    except RefusedError as exc:
+        return plan_promote_wave(train.name, date, WavePromotion((), (), ()), dev_url=dev,
+                                 release_url=release, commit="", refusals=(str(exc),))
+    return plan_promote_wave(train.name, date, promotion, dev_url=dev, release_url=release, commit=commit)
+
+
+def publish_wave_plan(config: ReleaseConfig, train: Train, *, date: str, index: str) -> CommandPlan:
+    """`invoke publish --train --dry-run`: the promoted packages that would go to `index`."""
+    try:
+        _, recorded, _ = check_can_promote(config, train, date)
+        promoted = _promoted_files(train, date, recorded)
+    except RefusedError as exc:
+        return plan_publish_wave(train.name, date, {}, index=index, refusals=(str(exc),))
+    return plan_publish_wave(train.name, date, packages_of(promoted), index=index)

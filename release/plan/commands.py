@@ -10,13 +10,14 @@ form) and the pipeline (`pipeline/vote.py`, `pipeline/images.py`) carries the sa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
 from release.plan.atr import AtrPlan
 from release.plan.release import Artefact, PlannedImage, source_tarball
+from release.plan.wave import WavePromotion
 from release.versions import ReleaseVersion
 
 
@@ -41,6 +42,11 @@ class CommandPlan:
     version: str
     actions: tuple[Action, ...]
     refusals: tuple[str, ...] = ()  # why a run would refuse now; a dry run only says so
+    options: str = ""  # how the command names what it acts on ("": --version VERSION)
+
+    @property
+    def invocation(self) -> str:
+        return f"invoke {self.command} {self.options or f'--version {self.version}'}"
 
     def to_json(self) -> dict[str, Any]:
         return {"command": self.command, "version": self.version,
@@ -142,6 +148,32 @@ def plan_promote(final: ReleaseVersion, rc: ReleaseVersion, *, dev_url: str, rel
         Action(Where.DIST, f"put the voted files in dist/{final}/svn/, their packages in dist/{final}/pypi/"),
         *(Action(Where.SVN, f"remove the candidate dev/{c}") for c in candidates),
     ), tuple(refusals))
+
+
+def plan_promote_wave(train: str, date: str, promotion: WavePromotion, *, dev_url: str, release_url: str,
+                      commit: str, refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke promote --train`: the voted files of a flat wave checked and copied to the release
+    folder in one commit, the older versions they replace removed from it, the released files
+    removed from dev, each promoted distribution's final tag on the wave's commit."""
+    files = promotion.files
+    return CommandPlan("promote", f"{train} {date}", (
+        Action(Where.SVN, f"check the {len(files)} voted files in {dev_url} against the sha512 recorded when "
+                          "they were built and signed"),
+        *(Action(Where.SVN, f"copy {path} to {release_url}/{path}") for path in files),
+        *(Action(Where.SVN, f"remove {release_url}/{path} (a newer version replaces it)")
+          for path in promotion.superseded),
+        *(Action(Where.SVN, f"remove {dev_url}/{path} (released)") for path in files),
+        *(Action(Where.GIT, f"tag {commit[:12] or 'the wave commit'} as {tag}") for tag in promotion.tags),
+    ) if files else (), tuple(refusals), options=f"--train {train} --date {date}")
+
+
+def plan_publish_wave(train: str, date: str, packages: Mapping[str, Sequence[str]], *, index: str,
+                      refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke publish --train`: each promoted distribution's sdist and wheel to the index."""
+    return CommandPlan("publish", f"{train} {date}", tuple(
+        Action(Where.INDEX, f"upload {', '.join(f.rsplit('/', 1)[-1] for f in files)} to {index} "
+                            "(a file it holds with the same sha256 is skipped, other bytes refused)")
+        for files in packages.values()), tuple(refusals), options=f"--train {train} --date {date}")
 
 
 def plan_announce(version: ReleaseVersion, refusals: Sequence[str] = ()) -> CommandPlan:

@@ -89,7 +89,7 @@ def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: P
              "--date '7.12.2026'"),
             (("promote", "--train", "providers", "--date", DATE), 6, "records no passed vote"),
             (("promote", "--train", "core", "--date", DATE), 6, "train core has a folder per release"),
-            (("promote", "--train", "providers", "--version", "1.0.0"), 1, "takes --date only")):
+            (("promote", "--train", "providers", "--version", "1.0.0"), 1, "takes --date (and --dry-run")):
         found = invoke(airflow_repo, *args, profile=profile)
         assert found.returncode == code, found.stderr
         assert says in found.stderr and "Traceback" not in found.stderr
@@ -197,6 +197,17 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
     svn("import", "-m", "http 6.3.0", str(older), f"{repo.release_url}/apache-airflow/providers")
     early = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
     assert early.returncode == 6 and "is not promoted yet" in early.stderr, early.stderr
+    shown = invoke(root, "promote", "--train", "providers", "--date", DATE, "--dry-run", "--json",
+                   profile=profile)
+    assert shown.returncode == 0, shown.stderr
+    dry = json.loads(shown.stdout)
+    assert dry["refusals"] == [] and dry["version"] == f"providers {DATE}"
+    does = [a["does"] for a in dry["actions"]]
+    assert sum(d.startswith("copy ") for d in does) == 15 and does[-2:] == [
+        f"tag {commit[:12]} as providers-common-io/1.11.1", f"tag {commit[:12]} as providers-http/6.3.1"]
+    assert any("apache_airflow_providers_http-6.3.0.tar.gz (a newer version replaces it)" in d for d in does)
+    assert svn("list", f"{repo.release_url}/apache-airflow/providers").split() == sorted(
+        f"apache_airflow_providers_http-6.3.0{end}" for end in (".tar.gz", ".tar.gz.asc"))  # read only
     promoted = invoke(root, "promote", "--train", "providers", "--date", DATE, profile=profile)
     assert promoted.returncode == 0, promoted.stderr
     kept = [n for n in names if "_ftp-" not in n]
@@ -221,6 +232,11 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
                                                        f'index = "{url}"'))
         refused = invoke(root, "publish", "--train", "providers", "--date", "2026-12-01", profile=profile)
         assert refused.returncode == 6 and "records no passed vote" in refused.stderr, refused.stderr
+        planned = invoke(root, "publish", "--train", "providers", "--date", DATE, "--dry-run",
+                         profile=profile)
+        assert planned.returncode == 0, planned.stderr
+        assert f"invoke publish --train providers --date {DATE} would" in planned.stderr
+        assert planned.stderr.count("upload apache_airflow_providers_") == 2
         published = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
         assert published.returncode == 0, published.stderr
         assert "4 files uploaded, 0 there already" in published.stderr

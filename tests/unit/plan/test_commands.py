@@ -5,8 +5,17 @@ from __future__ import annotations
 
 import json
 
-from release.plan.commands import Where, plan_build, plan_promote, plan_sign, plan_stage
+from release.plan.commands import (
+    Where,
+    plan_build,
+    plan_promote,
+    plan_promote_wave,
+    plan_publish_wave,
+    plan_sign,
+    plan_stage,
+)
 from release.plan.release import artefacts
+from release.plan.wave import WavePromotion
 from release.versions import parse_version
 
 V = parse_version
@@ -42,3 +51,30 @@ def test_staging_and_promotion_say_where_each_change_goes() -> None:
     assert promoted.actions[-1].does == "remove the candidate dev/sample-app/1.10.6rc2"
     data = json.loads(json.dumps(promoted.to_json()))
     assert data["command"] == "promote" and data["actions"][1] == {"where": "svn", "does": "svn copy d to r"}
+
+
+def test_a_waves_promotion_and_publication_say_each_file_and_tag_and_name_the_wave() -> None:
+    http = "providers/apache_airflow_providers_http-6.3.1"
+    older = "providers/apache_airflow_providers_http-6.3.0.tar.gz"
+    promotion = WavePromotion((f"{http}.tar.gz", f"{http}.tar.gz.asc", f"{http}-py3-none-any.whl"), (older,),
+                              ("providers-http/6.3.1",))
+    plan = plan_promote_wave("providers", "2026-12-07", promotion, dev_url="D", release_url="R",
+                             commit="c" * 40)
+    assert plan.invocation == "invoke promote --train providers --date 2026-12-07"
+    does = [a.does for a in plan.actions]
+    assert does[0].startswith("check the 3 voted files in D against the sha512")
+    assert f"copy {http}.tar.gz to R/{http}.tar.gz" in does
+    assert f"remove R/{older} (a newer version replaces it)" in does
+    assert f"remove D/{http}.tar.gz (released)" in does
+    assert plan.actions[-1].where is Where.GIT and does[-1] == "tag cccccccccccc as providers-http/6.3.1"
+    refused = plan_promote_wave("providers", "2026-12-07", WavePromotion((), (), ()), dev_url="D",
+                                release_url="R", commit="", refusals=("no vote",))
+    assert refused.actions == () and refused.refusals == ("no vote",)
+    published = plan_publish_wave("providers", "2026-12-07", {"apache-airflow-providers-http": (
+        f"{http}-py3-none-any.whl", f"{http}.tar.gz")}, index="https://upload.pypi.org/legacy/")
+    assert [a.does for a in published.actions] == [
+        "upload apache_airflow_providers_http-6.3.1-py3-none-any.whl, apache_airflow_providers_http-6.3.1"
+        ".tar.gz to https://upload.pypi.org/legacy/ (a file it holds with the same sha256 is skipped, other "
+        "bytes refused)"]
+    assert published.to_json()["version"] == "providers 2026-12-07"
+    assert plan_build(V("1.10.6"), []).invocation == "invoke build --version 1.10.6"
