@@ -10,7 +10,7 @@ one line the step writing the email shows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -51,24 +51,24 @@ def _listing(title: str, names: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
-def render_result_email(*, project: str, final: str, candidate: str, mailing_list: str, tally: Tally,
-                        thread_subject: str = "", decided_by: str = "") -> str:
-    """`[RESULT][VOTE]`: the counts, who voted what, and whether it passed, headers first; the
-    replies that were not counted as they stand, and how the release manager counted a voter."""
-    subject = thread_subject or f"[VOTE] Release {project} {final} from {candidate}"
+def _verdict(tally: Tally, passed: str) -> tuple[str, str]:
+    """(the verdict, what follows) of a count: unfinished, passed (`passed` says what is released),
+    or not passed with its reasons."""
     if tally.needs_reading:
-        verdict = ("The count is not finished: replies of binding voters (listed below) were not understood "
-                   "and need the release manager's reading:\n" + "\n".join(f"- {r}" for r in tally.reasons))
-        after = "This draft is not to be sent before they are read and counted."
-    elif tally.passed:
-        verdict = (f"The vote has passed: {tally.count(1, binding=True)} binding +1, "
-                   f"{tally.count(-1, binding=True)} binding -1.")
-        after = (f"Thanks to everyone who checked the candidate and voted. {candidate} will be released as "
-                 f"{final}, and the release announced once it is published.")
-    else:
-        verdict = "The vote has not passed:\n" + "\n".join(f"- {reason}" for reason in tally.reasons)
-        after = ("Thanks to everyone who checked the candidate and voted. The problems found will be fixed "
-                 "in a new release candidate.")
+        return ("The count is not finished: replies of binding voters (listed below) were not understood "
+                "and need the release manager's reading:\n" + "\n".join(f"- {r}" for r in tally.reasons),
+                "This draft is not to be sent before they are read and counted.")
+    if tally.passed:
+        return (f"The vote has passed: {tally.count(1, binding=True)} binding +1, "
+                f"{tally.count(-1, binding=True)} binding -1.",
+                f"Thanks to everyone who checked the candidate and voted. {passed}")
+    return ("The vote has not passed:\n" + "\n".join(f"- {reason}" for reason in tally.reasons),
+            "Thanks to everyone who checked the candidate and voted. The problems found will be fixed "
+            "in a new release candidate.")
+
+
+def _counted(tally: Tally, decided_by: str) -> str:
+    """Who voted what, then how replies were counted (claimed, late, changed, decided, unread)."""
     sections = [
         _listing("+1 (binding)", voters(tally.binding, 1)),
         _listing("+1 (non-binding)", voters(tally.non_binding, 1)),
@@ -92,22 +92,60 @@ def render_result_email(*, project: str, final: str, candidate: str, mailing_lis
     if tally.review:
         notes.append("Replies not counted as they stand:\n" + "\n".join(f"  {review_line(r)}"
                                                                          for r in tally.review))
-    note_text = ("\n\n" + "\n".join(notes)) if notes else ""
-    listing = "\n\n".join(sections)
+    return "\n\n".join(sections) + (("\n\n" + "\n".join(notes)) if notes else "")
+
+
+def _window(tally: Tally) -> str:
+    return (f"from\n{when(tally.opened)} to {when(tally.closed)} ({tally.hours_open:.1f} hours; at least "
+            f"{VOTE_HOURS} are required) and needed at least {MIN_BINDING_PLUS} binding +1 votes and more "
+            "binding +1 than -1")
+
+
+def render_result_email(*, project: str, final: str, candidate: str, mailing_list: str, tally: Tally,
+                        thread_subject: str = "", decided_by: str = "") -> str:
+    """`[RESULT][VOTE]`: the counts, who voted what, and whether it passed, headers first; the
+    replies that were not counted as they stand, and how the release manager counted a voter."""
+    subject = thread_subject or f"[VOTE] Release {project} {final} from {candidate}"
+    verdict, after = _verdict(tally, f"{candidate} will be released as {final}, and the release announced "
+                                     "once it is published.")
     return f"""To: {recipient(mailing_list, "mailing-list")}
 Subject: [RESULT]{subject}
 
 Hello everyone,
 
-The vote on releasing {project} {final} from release candidate {candidate} was open from
-{when(tally.opened)} to {when(tally.closed)} ({tally.hours_open:.1f} hours; at least {VOTE_HOURS} are \
-required) and needed at least {MIN_BINDING_PLUS} binding +1 votes and more binding +1 than -1.
+The vote on releasing {project} {final} from release candidate {candidate} was open {_window(tally)}.
 
 {verdict}
 
-{listing}{note_text}
+{_counted(tally, decided_by)}
 
 {after}
+"""
+
+
+def render_wave_result_email(*, project: str, train: str, date: str, mailing_list: str, tally: Tally,
+                             promoted: Sequence[str], excluded: Mapping[str, str],
+                             thread_subject: str = "") -> str:
+    """The `[RESULT][VOTE]` of a wave: the counts and who voted what, then which distributions are
+    released and which the vote excluded, each with the reason."""
+    subject = thread_subject or f"[VOTE] Release {project} {wave_candidate(train, date)}"
+    released = "\n".join(f"  {line}" for line in promoted) or "  (none)"
+    left = "\n".join(f"  {name}: {why}" for name, why in sorted(excluded.items()))
+    verdict, after = _verdict(tally, "The distributions below will be released, and announced once they "
+                                     "are published.")
+    parts = [f"The vote on releasing the {train} wave of {date} of {project} was open {_window(tally)}.",
+             verdict, _counted(tally, "")]
+    if tally.passed:
+        parts.append(f"Released from this wave:\n\n{released}")
+        if left:
+            parts.append(f"Excluded by the vote, for a later wave:\n\n{left}")
+    body = "\n\n".join([*parts, after])
+    return f"""To: {recipient(mailing_list, "mailing-list")}
+Subject: [RESULT]{subject}
+
+Hello everyone,
+
+{body}
 """
 
 

@@ -24,7 +24,13 @@ from release.adapters import svn
 from release.adapters.clients import Index
 from release.adapters.git import GitReader, commit_time, ensure_tag
 from release.config import ReleaseConfig
-from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_email, wave_candidate
+from release.emails import (
+    WaveVoteEmail,
+    missing_recipient,
+    render_wave_result_email,
+    render_wave_vote_email,
+    wave_candidate,
+)
 from release.errors import RefusedError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
@@ -62,6 +68,7 @@ from release.votes import Tally, count_votes, earliest_close, utc, when
 
 WAVE_RECORD = "wave.json"
 VOTE_EMAIL = "vote-email.txt"  # beside wave.json
+RESULT_EMAIL = "vote-result-email.txt"
 
 
 class GitFacts(Protocol):
@@ -367,6 +374,12 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
                            f"least 72 hours: wait until {when(earliest_close(opened))} or pass --closed-at")
     with _lock(config, wave.plan):
         _record_vote(path, tally, kept, votes)
+        email = path.parent / RESULT_EMAIL
+        write_atomic(email, render_wave_result_email(
+            project=config.project, train=train.name, date=date, mailing_list=config.mailing_list,
+            tally=tally, promoted=kept.vote_lines, excluded={s.name: s.reason for s in kept.excluded},
+            thread_subject=thread.subject))
+    say(f"the result email is {email}; send it to {config.mailing_list or 'the dev list'}")
     say(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted; "
         + (f"excluded: {', '.join(s.name for s in kept.excluded)}" if kept.excluded else "nothing excluded"))
     return WaveVote(tally, kept, kept.excluded, path)

@@ -188,6 +188,10 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
         "apache-airflow-providers-ftp": "FTP passive mode regression"}
     assert result["promoted"] == ["apache-airflow-providers-common-io 1.11.1rc1",
                                   "apache-airflow-providers-http 6.3.1rc1"]
+    sent = (wave / "vote-result-email.txt").read_text()
+    assert sent.startswith("To: dev@airflow.apache.org\nSubject: [RESULT][VOTE] Release Apache Airflow "
+                           f"providers {DATE}\n")
+    assert "apache-airflow-providers-ftp: FTP passive mode regression" in sent
     # promotion: the voted files of http and common.io to the flat release folder, where http's older
     # release goes; ftp (excluded) stays in dev, untagged
     older = tmp_path / "older"

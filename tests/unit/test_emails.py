@@ -14,6 +14,7 @@ from release.emails import (
     recipient,
     render_announce_email,
     render_result_email,
+    render_wave_result_email,
     render_wave_vote_email,
     wave_candidate,
 )
@@ -170,3 +171,26 @@ def test_a_waves_vote_email_without_a_list_names_the_key_to_set_and_counts_one_d
     text = render_wave_vote_email(dataclasses.replace(WAVE, mailing_list="", lines=WAVE.lines[:1]))
     assert text.startswith("To: (no address: set [tool.release] mailing-list)\n")
     assert ": 1 distribution\n" in text and "1 distribution of Apache Airflow:" in text
+
+
+def test_a_waves_result_names_what_is_released_and_what_the_vote_excluded_with_why() -> None:
+    lines = ("apache-airflow-providers-common-io 1.11.1rc1 (voted as 1.11.1)",
+             "apache-airflow-providers-http 6.3.1rc1 (voted as 6.3.1)")
+    text = render_wave_result_email(
+        project="Apache Airflow", train="providers", date="2026-12-07", mailing_list="dev@airflow.apache.org",
+        tally=count_votes(PASSING, ROSTER, opened=OPENED), promoted=lines,
+        excluded={"apache-airflow-providers-ftp": "FTP passive mode regression"})
+    assert text.startswith("To: dev@airflow.apache.org\n"
+                           "Subject: [RESULT][VOTE] Release Apache Airflow providers 2026-12-07\n\n")
+    assert "The vote on releasing the providers wave of 2026-12-07 of Apache Airflow was open from\n" in text
+    assert "The vote has passed: 3 binding +1, 0 binding -1." in text
+    assert f"Released from this wave:\n\n  {lines[0]}\n  {lines[1]}\n" in text
+    assert ("Excluded by the vote, for a later wave:\n\n"
+            "  apache-airflow-providers-ftp: FTP passive mode regression\n") in text
+    failed = render_wave_result_email(
+        project="Apache Airflow", train="providers", date="2026-12-07", mailing_list="",
+        tally=count_votes(PASSING[:1], ROSTER, opened=OPENED), promoted=lines, excluded={},
+        thread_subject="[VOTE] Airflow providers 2026-12-07")
+    assert "\nSubject: [RESULT][VOTE] Airflow providers 2026-12-07\n" in failed
+    assert "The vote has not passed" in failed and "Released from this wave" not in failed
+    assert "\n\n\n" not in failed
