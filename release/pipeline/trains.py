@@ -379,9 +379,9 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
             project=config.project, train=train.name, date=date, mailing_list=config.mailing_list,
             tally=tally, promoted=kept.vote_lines, excluded={s.name: s.reason for s in kept.excluded},
             thread_subject=thread.subject))
-    say(f"the result email is {email}; send it to {config.mailing_list or 'the dev list'}")
     say(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted; "
         + (f"excluded: {', '.join(s.name for s in kept.excluded)}" if kept.excluded else "nothing excluded"))
+    say(f"the result email is {email}; send it to {config.mailing_list or 'the dev list'}")
     return WaveVote(tally, kept, kept.excluded, path)
 
 

@@ -361,7 +361,10 @@ def test_the_vote_on_a_wave_records_its_exclusions_and_promotes_the_rest(tmp_pat
                                 "apache-airflow-providers-http 6.3.1rc1"]
     assert vote["binding"] == {"Jane <jane@apache.org>": "+1", "Jarek <jarek@apache.org>": "+1",
                                "Kaxil <kaxil@apache.org>": "+1"}
-    assert said == ["3 binding and 1 non-binding votes counted; excluded: apache-airflow-providers-ftp"]
+    email = tmp_path / "dist" / f"providers-{DATE}" / "vote-result-email.txt"
+    assert said == ["3 binding and 1 non-binding votes counted; excluded: apache-airflow-providers-ftp",
+                    f"the result email is {email}; send it to dev@airflow.apache.org"]
+    assert "apache-airflow-providers-ftp: " in email.read_text()
     # the later rc of the excluded one alone
     later = plan_train(config, PROVIDERS, date="2026-12-21", reader=git,
                        retry={"ftp": "FTP passive mode regression found in testing"})
