@@ -121,6 +121,8 @@ def up(
 
         names = sorted({*data.get("names", []), name})
         home, fingerprint = Path(key["gnupghome"]), str(key["signing_key"])
+        if atr:  # the key names ATR's test user before KEYS is written from it
+            atr_server.ensure_asf_user_id(home, fingerprint, clock)
         keys = functools.partial(gpg.with_key, home=home, fingerprint=fingerprint)
         data["svn_url"] = svn.ensure_repo(layout.svn_repo, names, keys, clock)["url"]
         data["names"] = names

@@ -32,7 +32,7 @@ from conftest import FIXTURES, REPO_ROOT, git
 from vote_fixtures import Mail, staged_hours_ago, vote_thread
 
 from release import sandbox
-from release.adapters import atr, netns, process
+from release.adapters import atr, netns, process, svn
 from release.adapters.atr import AtrClient, AtrTarget, Credentials, Distribution, Secret
 from release.config import load_config
 from release.errors import RefusedError, ServiceError
@@ -231,6 +231,12 @@ def test_atr_runs_in_a_namespace_with_only_loopback_and_answers_on_127_0_0_1(run
     assert status["answering"] and status["running"] and status["bridge_running"]
     assert status["url"] == running.server.url and status["netns"] == name
     assert status["processes_in_netns"] == len(netns.pids(name))
+
+
+def test_the_published_keys_name_atr_s_test_user_as_the_signing_key_does(running: Running) -> None:
+    """KEYS is written after the key names ATR's test user, so what voters import is the key ATR holds."""
+    keys = svn.read_text(f"{running.services.svn_url}/release/sample-app/KEYS")
+    assert f"<{atr.SANDBOX_UID}@apache.org>" in keys and running.services.signing_key in keys.replace(" ", "")
 
 
 def test_the_pipeline_s_target_is_the_sandbox_s_atr_and_its_token_logs_in(running: Running) -> None:
