@@ -61,7 +61,7 @@ from release.steps.build import check_packages, package_builder
 from release.steps.publish import upload_packages
 from release.steps.result import binding_voters
 from release.steps.sign import sign_files, signing_key
-from release.steps.verify import FileCheck, check_contents
+from release.steps.verify import FileCheck, check_contents, failed_checks
 from release.trains import SvnLayout, Train, VotePolicy
 from release.vote_thread import parse_votes
 from release.votes import Tally, count_votes, earliest_close, utc, when
@@ -215,12 +215,11 @@ class WaveRun:
 def check_wave_contents(config: ReleaseConfig, folder: Path, plan: WavePlan) -> None:
     """Refuse, before anything is committed, a wave whose source release, sdists or wheels fail a PMC
     member's checks by hand, naming every file and what it lacks."""
-    names = sorted(name for e in plan.entries for name in e.files if not name.endswith((".asc", ".sha512")))
+    names = [name for e in plan.entries for name in e.files if not name.endswith((".asc", ".sha512"))]
     names += [plan.source_tarball] if plan.source_tarball else []
     checks: dict[str, FileCheck] = {}
     check_contents(folder, sorted(names), config, checks)
-    failed = [f"{name}: {'; '.join(check.problems)}" for name, check in sorted(checks.items())
-              if check.problems]
+    failed = failed_checks(checks)
     if failed:
         raise VerificationError(f"the {plan.train} wave of {plan.date} fails the PMC checks, nothing was "
                                 f"staged: {' | '.join(failed)}; fix the tree (or [tool.release] "

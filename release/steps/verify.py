@@ -230,6 +230,13 @@ def check_contents(folder: Path, names: Sequence[str], config: ReleaseConfig,
             check.passed.append("its files are the sdist's")
 
 
+def failed_checks(checks: Mapping[str, FileCheck]) -> list[str]:
+    """`name: problem; problem` for every file that failed a check, in name order: how a refusal
+    before staging names them."""
+    return [f"{name}: {'; '.join(check.problems)}" for name, check in sorted(checks.items())
+            if check.problems]
+
+
 def check_release_files(folder: Path, config: ReleaseConfig, final: str) -> dict[str, FileCheck]:
     """`check_contents` over the release files in `folder` (signatures and checksums aside)."""
     names = sorted(p.name for p in folder.iterdir() if p.is_file() and _is_artefact(p.name, config, final))

@@ -27,7 +27,7 @@ from release.errors import ConfigError, RefusedError, VerificationError
 from release.plan.atr import AtrPlan
 from release.progress import Progress, to_log
 from release.record import StageInfo, load_record, release_dir, sha512_of, write_atomic
-from release.steps.verify import CandidateRejected, check_release_files, verify_candidate
+from release.steps.verify import CandidateRejected, check_release_files, failed_checks, verify_candidate
 from release.versions import ReleaseVersion, describe
 from release.votes import VOTE_HOURS
 
@@ -226,9 +226,7 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
 
 def _check_contents(config: ReleaseConfig, folder: Path, final: str) -> None:
     """Refuse, before anything is committed, a candidate that fails a PMC member's checks by hand."""
-    checks = check_release_files(folder, config, final)
-    failed = [f"{name}: {'; '.join(check.problems)}" for name, check in sorted(checks.items())
-              if check.problems]
+    failed = failed_checks(check_release_files(folder, config, final))
     if failed:
         raise VerificationError(f"the candidate fails the PMC checks, nothing was staged: "
                                 f"{' | '.join(failed)}; fix the tree (or [tool.release] license-excludes) "
