@@ -99,16 +99,33 @@ def wait_until(
 
 
 def stop(pid: int, marker: str, *, timeout: float = 10.0) -> bool:
-    """SIGTERM (then SIGKILL) `pid`, only while it still `matches` marker; False when it did not."""
+    """SIGTERM (then SIGKILL) `pid`, only while it still `matches` marker; False when it did not.
+    When `pid` leads its own process group (as `spawn` starts it), whatever it forked into that group
+    and left behind is ended after it: a forking listener's children hold connections open."""
     if not matches(pid, marker):
         return False
+    leads = _group_of(pid) == pid
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGTERM)
     if not wait_until(lambda: not alive(pid), timeout=timeout, interval=0.1):
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         wait_until(lambda: not alive(pid), timeout=5.0, interval=0.1)
+    if leads:
+        terminate(_members(pid), timeout=timeout)
     return True
+
+
+def _group_of(pid: int) -> int | None:
+    with contextlib.suppress(OSError):
+        return os.getpgid(pid)
+    return None
+
+
+def _members(group: int) -> list[int]:
+    """The live processes of process group `group`."""
+    return [int(entry.name) for entry in Path("/proc").iterdir()
+            if entry.name.isdigit() and _group_of(int(entry.name)) == group and alive(int(entry.name))]
 
 
 def terminate(pids: Sequence[int], *, timeout: float = 10.0) -> list[int]:

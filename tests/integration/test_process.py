@@ -66,3 +66,38 @@ def test_waiting_returns_as_soon_as_the_check_holds() -> None:
 
     assert process.wait_until(third_time, timeout=10, interval=0.01) is True and len(calls) == 3
     assert process.wait_until(lambda: False, timeout=0.05, interval=0.01) is False
+
+
+FORKER = ("import os, sys, time\n"
+          "if os.fork() == 0:\n"
+          "    open(sys.argv[2], 'w').write(str(os.getpid()))\n"
+          "    time.sleep(60)\n"
+          "else:\n"
+          "    time.sleep(60)\n")
+
+
+def test_stopping_a_service_ends_what_it_forked_in_its_session_too(tmp_path: Path) -> None:
+    # socat's `fork` leaves a child per open connection: stopping the listener alone left one
+    # bridging to a server that was gone, still naming the sandbox's files.
+    marker, child_file = str(tmp_path / "marker"), tmp_path / "child.pid"
+    pid = process.spawn([sys.executable, "-c", FORKER, marker, str(child_file)], log_file=tmp_path / "f.log")
+    assert process.wait_until(lambda: child_file.is_file() and child_file.read_text() != "", timeout=10,
+                              interval=0.01)
+    child = int(child_file.read_text())
+    assert process.alive(child) and os.getpgid(child) == pid
+    assert process.stop(pid, marker, timeout=5) is True
+    assert not process.alive(pid) and not process.alive(child)
+
+
+def test_stopping_a_service_leaves_a_process_that_left_its_session_alone(tmp_path: Path) -> None:
+    script = FORKER.replace("open(sys.argv[2]", "os.setsid(); open(sys.argv[2]")
+    marker, child_file = str(tmp_path / "marker"), tmp_path / "child.pid"
+    pid = process.spawn([sys.executable, "-c", script, marker, str(child_file)], log_file=tmp_path / "f.log")
+    assert process.wait_until(lambda: child_file.is_file() and child_file.read_text() != "", timeout=10,
+                              interval=0.01)
+    child = int(child_file.read_text())
+    try:
+        assert process.stop(pid, marker, timeout=5) is True
+        assert not process.alive(pid) and process.alive(child)
+    finally:
+        os.kill(child, 9)
