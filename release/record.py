@@ -213,6 +213,9 @@ class PromotionInfo:
     commit: str
     without_vote_result: str = ""  # why it was promoted without a passing vote result ("" = it had one)
     removed_candidates: tuple[str, ...] = ()  # the dev/ folders removed after the copy
+    # promoted elsewhere: the files were taken from the release folder `url` and checked against KEYS
+    # and their checksums (steps/released.py), as a runner that publishes does
+    taken_from_release: bool = False
 
     def __post_init__(self) -> None:
         _tuple(self, "removed_candidates")

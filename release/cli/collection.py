@@ -158,7 +158,9 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
             train: str = "", date: str = "") -> None:
     """Publish what was promoted from a vote, or join image jobs run elsewhere; then move aliases.
 
-    After `invoke promote`: images from the voted wheels, the voted svn bytes to the index.
+    After `invoke promote`: images from the voted wheels, the voted svn bytes to the index. A final
+    of a voting project promoted on another machine (CI): the voted files taken from svn release/,
+    checked against KEYS and their checksums, on a checkout of the final's tag.
     Otherwise: read the digests image jobs pushed (with several platforms, put each flavour's index
     over its platforms' images), upload the packages built and signed here.
     With --master: join master image jobs (move `master`). With --train: the promoted wave's packages
@@ -199,9 +201,9 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
             show.show_plan(plan)
         return
     pipeline.check_vote_policy(config, wanted, mode)
-    if mode is Mode.PROMOTED:  # the voted files' images come from the candidate's commit
+    if mode in (Mode.PROMOTED, Mode.FROM_RELEASE):  # the voted files' images come from the candidate's commit
         pipeline.check_one_commit(config, wanted)
-    target = connect_target(config, options.flavours if mode is Mode.PROMOTED else ())
+    target = connect_target(config, options.flavours if mode in (Mode.PROMOTED, Mode.FROM_RELEASE) else ())
     clients = clients_for(target, progress=console.progress)
     plan = pipeline.make_plan(config, wanted, target, options, mode=mode, clients=clients)
     report = pipeline.execute(plan, config, target, options, announce=console.step, say=console.progress,

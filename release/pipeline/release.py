@@ -12,7 +12,8 @@ SBOM, signature and attached record, and each index its own signature and attach
 After `invoke promote`, `invoke publish` ships the voted files (Mode.PROMOTED): dist/<V>/ holds the
 svn files the vote passed and their copies for the index; they are checked against the sha512
 recorded when the candidate was staged, the images install those wheels, and nothing is rebuilt
-or signed again.
+or signed again. A runner that publishes a final promoted on another machine has no dist/<V>/:
+it takes the voted files from svn release/ (Mode.FROM_RELEASE), then ships them alike.
 """
 
 from __future__ import annotations
@@ -253,6 +254,21 @@ def voted_files(record: ReleaseRecord, rc_record: ReleaseRecord) -> list[str]:
     if not any(e.set == "pypi" for e in record.files.values()):
         wrong.append("no files for the index")
     return wrong
+
+
+def _from_release(run: Run) -> None:
+    from release.steps.promote import take_released
+    from release.steps.verify import check_release_folder
+
+    final = str(run.plan.version)
+    taken = take_released(run.config, run.plan.version, svn_release_url=run.target.svn_release,
+                          keys_url=run.target.keys_url,
+                          check=lambda folder, keys: check_release_folder(folder, run.config, final, keys),
+                          progress=run.say)
+    if taken.left_alone:
+        run.say(f"left alone in {taken.url} (not voted artefacts): {', '.join(taken.left_alone)}")
+    run.record.step_done("from-release", {"from": taken.from_rc, "url": taken.url, "commit": taken.commit,
+                                          "files": len(taken.files)})
 
 
 def _voted(run: Run) -> None:
@@ -528,7 +544,8 @@ def report_files(record: ReleaseRecord, plan: ReleasePlan) -> dict[str, str]:
 Runner = Callable[[Run], None]
 
 RUNNERS: dict[StepName, Runner] = {
-    StepName.VOTED: _voted, StepName.BUILD: _build, StepName.SIGN: _sign, StepName.STAGE: _stage,
+    StepName.VOTED: _voted, StepName.FROM_RELEASE: _from_release, StepName.BUILD: _build,
+    StepName.SIGN: _sign, StepName.STAGE: _stage,
     StepName.IMAGES: _images, StepName.INDEX: _index, StepName.PUSH: _push,
     StepName.CONSTRAINTS: _constraints, StepName.SBOM: _sbom,
     StepName.ATTEST: _attest, StepName.UPLOAD: _upload, StepName.ALIASES: _aliases, StepName.REPORT: _report,
@@ -568,6 +585,9 @@ def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
         raise RefusedError(f"{record.directory}: {version} is neither promoted from a vote nor built and "
                            f"signed here: promote it (invoke promote --version {version} --from-rc RC), or "
                            f"build and sign it (invoke build --version {version}, then invoke sign)")
+    if plan.mode is Mode.FROM_RELEASE and config.uses_atr:
+        raise RefusedError(f"{version} is staged in ATR: publish it from the tree that promoted it (invoke "
+                           f"publish --version {version} there)")
     if plan.mode is Mode.PROMOTED and record.promotion is None:
         raise RefusedError(f"{record.directory}: {version} was not promoted from a vote: invoke promote "
                            f"--version {version} --from-rc RC first")
@@ -597,9 +617,15 @@ def check_one_commit(config: ReleaseConfig, version: ReleaseVersion, *, allow_di
 
 
 def publish_mode(config: ReleaseConfig, version: ReleaseVersion) -> Mode:
-    """`invoke publish`: the voted files after a promotion, else a join of image jobs run elsewhere."""
+    """`invoke publish`: the voted files after a promotion here; for a final a project votes on that
+    was neither promoted nor built here (a CI runner), the voted files taken from svn release/; else a
+    join of image jobs run elsewhere."""
     record = load_record(release_dir(config.root, str(version)), str(version))
-    return Mode.PROMOTED if record.promotion is not None else Mode.PUBLISH
+    if record.promotion is not None:
+        return Mode.FROM_RELEASE if record.promotion.taken_from_release else Mode.PROMOTED
+    if config.votes and not version.is_prerelease and not record.is_done("sign"):
+        return Mode.FROM_RELEASE
+    return Mode.PUBLISH
 
 
 def declared_version(config: ReleaseConfig) -> tuple[str, str] | None:
@@ -684,7 +710,7 @@ def run_release(config: ReleaseConfig, version: ReleaseVersion, target: Target, 
     """Plan `version` against the target as it stands, then execute that plan."""
     if options.restart:
         start_over(config, version, say)
-    if mode in (Mode.RELEASE, Mode.PROMOTED):
+    if mode in (Mode.RELEASE, Mode.PROMOTED, Mode.FROM_RELEASE):
         check_one_commit(config, version, allow_dirty=options.allow_dirty)
     clients = clients_for(target)
     return execute(make_plan(config, version, target, options, mode=mode, clients=clients), config, target,

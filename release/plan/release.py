@@ -52,10 +52,14 @@ class Mode(str, Enum):
     RELEASE = "release"  # everything, from the build on
     PUBLISH = "publish"  # join image jobs run elsewhere: their version tags are read from the registry
     PROMOTED = "promoted"  # after `invoke promote`: ship the voted files, images from the voted wheels
+    # promoted on another machine (CI publishing a final): take the voted files from svn release/,
+    # checked against KEYS, then as PROMOTED
+    FROM_RELEASE = "from-release"
 
 
 class StepName(str, Enum):
     VOTED = "voted"
+    FROM_RELEASE = "from-release"
     BUILD = "build"
     SIGN = "sign"
     STAGE = "stage"
@@ -341,6 +345,9 @@ class ReleasePlan:
 
 _DOES = {
     StepName.VOTED: "check dist/<V>/ holds exactly the files the vote passed (sha512 recorded at staging)",
+    StepName.FROM_RELEASE: "take the promoted files from svn release/<name>/<V>/: every artefact signed by a "
+                           "key in KEYS and matching its .sha512, git tag <V> on the commit of a candidate's "
+                           "tag; no rebuild, no new signature",
     StepName.BUILD: "build sdist, wheel and source tarball from a clean export; twine check --strict",
     StepName.SIGN: "detached armored .asc and .sha512 for every file",
     StepName.STAGE: "commit the candidate to svn dev/ and render its email (a [VOTE] if the project votes)",
@@ -397,6 +404,8 @@ def release_steps(version: ReleaseVersion, mode: Mode = Mode.RELEASE, *, multi_p
         names = []  # built and signed already; the image jobs pushed the version tags
     elif mode is Mode.PROMOTED:
         names = [StepName.VOTED, StepName.IMAGES]  # the voted files, never rebuilt nor signed again
+    elif mode is Mode.FROM_RELEASE:
+        names = [StepName.FROM_RELEASE, StepName.IMAGES]
     if multi_platform:
         names.append(StepName.INDEX)
     names += [StepName.PUSH, StepName.CONSTRAINTS, StepName.SBOM, StepName.ATTEST, StepName.UPLOAD,
@@ -419,7 +428,7 @@ def unvoted_final(config: ReleaseConfig, version: ReleaseVersion, mode: Mode) ->
     (Mode.PROMOTED). Building a final here and shipping it (Mode.RELEASE), or joining image jobs that
     built one (Mode.PUBLISH), would ship bytes no one voted on. `vote = "none"` keeps the one-command
     final."""
-    if not config.votes or version.is_prerelease or mode is Mode.PROMOTED:
+    if not config.votes or version.is_prerelease or mode in (Mode.PROMOTED, Mode.FROM_RELEASE):
         return ""
     candidate = f"a candidate (invoke release --version {version}rc1)" if version.value.post is None else \
         "a candidate of it"

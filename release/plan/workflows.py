@@ -12,6 +12,10 @@ same commands a release manager runs by hand, split where they can run on separa
   aliases, the signed record). With `vote = "asf"` it ships candidates only: for a final the images
   job and publish refuse (a rebuild is not what the PMC voted on); a final ships the voted files with
   `invoke promote` and `invoke publish`.
+- publish-promoted.yml (`vote = "asf"` with svn staging): by hand on the final's git tag, after the
+  release manager promoted it: `publish` takes the voted files from svn release/ (signatures checked
+  against KEYS, checksums, the tag on the candidate's commit), builds the images from the voted
+  wheels and ships them; nothing voted on is built or signed again.
 - refresh.yml: on a schedule and by hand, `refresh` rebuilds the images whose base moved.
 - tests.yml: the README's test command, for this tool's own repository.
 
@@ -170,7 +174,7 @@ def _install(settings: Settings, *, by_hash: bool) -> dict[str, Any]:
 def _setup(config: ReleaseConfig, settings: Settings, *, by_hash: bool,
            full_history: bool = False) -> list[dict[str, Any]]:
     checkout: dict[str, Any] = {"persist-credentials": False}
-    if full_history:  # refresh reads the Dockerfile of the commit an image was built from
+    if full_history:  # refresh reads an image's commit; publish-promoted, the candidate's tag
         checkout["fetch-depth"] = 0
     steps: list[dict[str, Any]] = [{"name": "Check out", "uses": CHECKOUT, "with": checkout}]
     if not config.uses_sandbox:  # the sandbox's container has its Python
@@ -415,6 +419,34 @@ def _release(config: ReleaseConfig, settings: Settings) -> Workflow:
     })
 
 
+PROMOTED_INPUT = ("the final version invoke promote released, e.g. 1.10.6; run this on its tag "
+                  "(refs/tags/1.10.6)")
+
+
+def _publish_promoted(config: ReleaseConfig, settings: Settings) -> Workflow:
+    """A promoted final from svn release/ on a runner that has no dist/: only on tags, and the
+    pipeline refuses unless the checked-out tag is the final's (the images come from its commit)."""
+    publish = [
+        *_login(config),
+        *_import_key(config),  # the files were signed before the vote; the images, SBOMs and record are new
+        _run("Publish the promoted files: images from the voted wheels, uploads, aliases, signed record",
+             _tool(settings, "publish", f'--version "${VERSION_ENV}"'), _twine_env(config)),
+        {"name": "Keep the release record", "uses": UPLOAD,
+         "with": {"name": "release-${{ inputs.version }}", "path": "dist/${{ inputs.version }}/"}},
+        *_sandbox_down(config),
+    ]
+    return Workflow("publish-promoted.yml", {
+        "name": "Publish a promoted release",
+        "on": {"workflow_dispatch": {"inputs": {"version": {
+            "description": PROMOTED_INPUT, "required": True, "type": "string"}}}},
+        "permissions": NO_PERMISSIONS,
+        "concurrency": {"group": "release-${{ inputs.version }}", "cancel-in-progress": False},
+        "env": {VERSION_ENV: "${{ inputs.version }}"},
+        "jobs": {"publish": _job(config, settings, publish, when=on_ref("refs/tags/"), timeout=90,
+                                 full_history=True)},
+    })
+
+
 def _refresh(config: ReleaseConfig, settings: Settings) -> Workflow:
     steps = [
         *_login(config),
@@ -436,7 +468,8 @@ def workflows(config: ReleaseConfig, settings: Settings) -> tuple[Workflow, ...]
     """Every workflow the target gets, in a fixed order.
 
     tests.yml only in this tool's own repository (a target keeps its own test CI); refresh.yml only with a
-    real registry: a runner's sandbox registry starts empty, so it would never find anything.
+    real registry: a runner's sandbox registry starts empty, so it would never find anything;
+    publish-promoted.yml only for a project that votes, stages in svn and has a real svn release/.
     """
     found = []
     if settings.from_checkout:
@@ -445,6 +478,8 @@ def workflows(config: ReleaseConfig, settings: Settings) -> tuple[Workflow, ...]
     if config.registry != SANDBOX:
         found.append(_refresh(config, settings))
     found.append(_release(config, settings))
+    if config.votes and not config.uses_atr and config.svn_release != SANDBOX:
+        found.append(_publish_promoted(config, settings))
     return tuple(found)
 
 

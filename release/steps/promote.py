@@ -3,7 +3,8 @@
 
 A candidate is promoted only with a passing vote result in its record (`invoke vote-result`), or
 when the release manager says why not (recorded). Once the release folder holds the voted files,
-the candidates of that version are removed from svn dev/.
+the candidates of that version are removed from svn dev/. A runner publishing a final promoted on
+another machine takes the files from the release folder (`take_released`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import tempfile
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from release.adapters import git, svn
 from release.adapters.atr import PREVIEW, RELEASED
@@ -37,7 +40,7 @@ from release.record import (
     release_dir,
     sha512_of,
 )
-from release.versions import ReleaseVersion
+from release.versions import ReleaseVersion, parse_version
 
 log = logging.getLogger("release.promote")
 
@@ -181,7 +184,7 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
                                                         f"(vote passed)")
             progress(f"copied {candidate} to {release_url} (r{revision})")
         commit = tag_final(config, repo_root or config.root, final, voted_rc, progress)
-        placed = _place(folder, directory, sorted(voted))
+        placed = place_voted(folder, directory, sorted(voted))
     record_voted(voted_rc, placed)
     earlier = record.promotion
     removed = remove_candidates(config, final, svn_dev_url, progress)
@@ -221,7 +224,7 @@ def remove_candidates(config: ReleaseConfig, final: ReleaseVersion, svn_dev_url:
     return names
 
 
-def _place(folder: Path, directory: Path, names: list[str]) -> list[Path]:
+def place_voted(folder: Path, directory: Path, names: list[str]) -> list[Path]:
     """svn/ gets every voted file, pypi/ the sdist and wheel; identical files stay, others are refused."""
     pairs = [(folder / n, directory / "svn" / n) for n in names]
     pairs += [(folder / n, directory / "pypi" / n) for n in names if artefact_kind(n) in {"sdist", "wheel"}]
@@ -264,7 +267,7 @@ def promote_from_atr(config: ReleaseConfig, final: ReleaseVersion, *, from_rc: R
         held = {name: sha512_of(client.download(plan.release, name, folder / name)) for name in names}
         check_voted(folder, held, voted, url)
         commit = tag_final(config, repo_root or config.root, final, voted_rc, progress)
-        placed = _place(folder, directory, sorted(voted))
+        placed = place_voted(folder, directory, sorted(voted))
     record_voted(voted_rc, placed)
     record.set_promotion(PromotionInfo(str(rc), url, url, staged.revision, commit,
                                        without_vote_result=voted_rc.without_vote_result))
@@ -273,3 +276,87 @@ def promote_from_atr(config: ReleaseConfig, final: ReleaseVersion, *, from_rc: R
     progress(f"dist/{final} holds the {len(voted)} files voted on in {plan.where}; invoke publish finishes "
              "the release in ATR")
     return PromoteResult(str(final), str(rc), url, None, commit, directory, pypi)
+
+
+# --- promoted on another machine ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TakenRelease:
+    version: str
+    from_rc: str
+    url: str  # the release folder, pinned to the revision read
+    commit: str
+    directory: Path  # dist/<V>
+    files: tuple[str, ...]  # the artefacts and their .asc and .sha512, as the folder holds them
+    left_alone: tuple[str, ...]  # other files there (the published record, SBOMs): not taken
+
+
+def candidate_of(repo: Path, final: ReleaseVersion) -> tuple[str, ReleaseVersion]:
+    """(commit, rc): the commit git tag `final` is on, and the newest candidate of `final` tagged
+    on that same commit; refused when either tag is missing."""
+    commit = git.tag_commit(repo, str(final))
+    if commit is None:
+        raise RefusedError(f"no git tag {final} in {repo}: push the tag invoke promote made (git push "
+                           f"origin {final}) and check out with tags")
+    rcs = []
+    for name, at in git.GitReader(repo).tags_matching([f"{final}rc*"]).items():
+        try:
+            found = parse_version(name)
+        except ValueError:
+            continue
+        if at == commit and found.is_rc and found.final == final:
+            rcs.append(found)
+    if not rcs:
+        raise RefusedError(f"git tag {final} is on {commit[:12]}, where no candidate of {final} is tagged: "
+                           "a final is published only from a promoted candidate")
+    return commit, max(rcs)
+
+
+# (folder, the KEYS text) -> (the files taken, the files left alone, what failed): verify's check of a
+# release folder, handed in by the pipeline
+ReleaseCheck = Callable[[Path, str], tuple[tuple[str, ...], tuple[str, ...], list[str]]]
+
+
+def take_released(config: ReleaseConfig, final: ReleaseVersion, *, svn_release_url: str, keys_url: str,
+                  check: ReleaseCheck, repo_root: Path | None = None, progress: Progress = to_log
+                  ) -> TakenRelease:
+    """A final promoted on another machine, for publishing here (a CI runner has neither dist/<V>/
+    nor the candidate's record): the files of svn release/<name>/<final>/, the place only the PMC
+    writes to, accepted only when `check` finds every artefact signed by a key in KEYS and matching
+    its checksum, and git holds <final> and a candidate of it on the same commit, which HEAD is.
+    They go to dist/<final>/ as a promotion puts them; nothing is rebuilt or signed again."""
+    url = svn.join(svn_release_url, config.name, str(final))
+    if not svn.exists(url):
+        raise RefusedError(f"{final} has not been promoted: {url} does not exist; after the vote of a "
+                           f"candidate, invoke promote --version {final} --from-rc RC")
+    repo = repo_root or config.root
+    commit, rc = candidate_of(repo, final)
+    head = git.commit_of(repo)
+    if head != commit:
+        raise RefusedError(f"HEAD is {head[:12]}, not {commit[:12]} where git tag {final} is: the images of "
+                           f"the voted files are built from the tag's commit; git checkout {final}")
+    revision = svn.head_revision(url)
+    pinned = svn.pinned(url, revision)
+    directory = release_dir(config.root, str(final))
+    with tempfile.TemporaryDirectory(prefix="release-taken-") as work:
+        folder = svn.export(pinned, Path(work) / "released")
+        progress(f"took {pinned}; checking its signatures against {keys_url} and its checksums")
+        ours, left, failed = check(folder, svn.read_text(keys_url))
+        if failed:
+            raise RefusedError(f"{pinned} is not what was signed: {'; '.join(failed)}")
+        placed = place_voted(folder, directory, sorted(ours))
+    record = load_record(directory, str(final))
+    files, signatures = voted_entries(directory, placed, str(rc))
+    record.add_files(files)
+    record.add_signatures(signatures)
+    wheels = [parse_wheel_filename(Path(e.path).name)[:2] for e in files
+              if e.set == "svn" and e.kind == "wheel"]
+    versions = {dist.name: str(version) for dist in config.distributions for name, version in wheels
+                if name == canonicalize_name(dist.name)}
+    record.set_build(BuildInfo(commit, git.commit_time(repo, commit), declared_in="",
+                               declared_version=str(final), promoted_from=str(rc), distributions=versions))
+    record.set_promotion(PromotionInfo(str(rc), "", url, revision, commit,
+                                       taken_from_release=True))
+    progress(f"{len(ours)} files of {final} (promoted from {rc}, tagged on {commit[:12]}) are in {directory}")
+    return TakenRelease(str(final), str(rc), pinned, commit, directory, ours, left)

@@ -93,7 +93,7 @@ class CandidateRejected(VerificationError):
         self.report = report
 
 
-def _is_artefact(name: str, config: ReleaseConfig, final: str) -> bool:
+def is_artefact(name: str, config: ReleaseConfig, final: str) -> bool:
     """The source tarball of the release, or an sdist or wheel of one of its distributions carrying
     the release's final version (any final version for a distribution with its own)."""
     kind = artefact_kind(name)
@@ -122,7 +122,7 @@ def check_files(folder: Path, config: ReleaseConfig, final: str, gnupghome: Path
                 checks: dict[str, FileCheck]) -> None:
     """Signatures (against KEYS only), checksums, and that nothing unexpected is in the folder."""
     names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
-    artefacts = [n for n in names if _is_artefact(n, config, final)]
+    artefacts = [n for n in names if is_artefact(n, config, final)]
     companions = {f"{n}{suffix}" for n in artefacts for suffix in (".asc", ".sha512")}
     for name in names:
         check = checks.setdefault(name, FileCheck(name))
@@ -230,6 +230,27 @@ def check_contents(folder: Path, names: Sequence[str], config: ReleaseConfig,
             check.passed.append("its files are the sdist's")
 
 
+def check_release_folder(folder: Path, config: ReleaseConfig, final: str, keys: str
+                         ) -> tuple[tuple[str, ...], tuple[str, ...], list[str]]:
+    """(the release's files, the others, what failed) of a release folder exported to `folder`:
+    every artefact of `final` signed by a key of `keys` (a KEYS file's text) and matching its
+    checksum. The other files (a published record, SBOMs) are removed from `folder`, not checked."""
+    names = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    artefacts = {n for n in names if is_artefact(n, config, final)}
+    ours = tuple(n for n in names if n.removesuffix(".asc").removesuffix(".sha512") in artefacts)
+    left = tuple(n for n in names if n not in ours)
+    for name in left:
+        (folder / name).unlink()
+    keys_file = folder.parent / "KEYS"
+    keys_file.write_text(keys, encoding="utf-8")
+    checks: dict[str, FileCheck] = {}
+    with gpg.temporary_home() as home:
+        if not gpg.import_keys(keys_file, gnupghome=home):
+            return ours, left, ["KEYS: holds no public keys"]
+        check_files(folder, config, final, home, checks)
+    return ours, left, failed_checks(checks)
+
+
 def failed_checks(checks: Mapping[str, FileCheck]) -> list[str]:
     """`name: problem; problem` for every file that failed a check, in name order: how a refusal
     before staging names them."""
@@ -239,7 +260,7 @@ def failed_checks(checks: Mapping[str, FileCheck]) -> list[str]:
 
 def check_release_files(folder: Path, config: ReleaseConfig, final: str) -> dict[str, FileCheck]:
     """`check_contents` over the release files in `folder` (signatures and checksums aside)."""
-    names = sorted(p.name for p in folder.iterdir() if p.is_file() and _is_artefact(p.name, config, final))
+    names = sorted(p.name for p in folder.iterdir() if p.is_file() and is_artefact(p.name, config, final))
     checks: dict[str, FileCheck] = {}
     check_contents(folder, names, config, checks)
     return checks
@@ -316,7 +337,7 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
         if config.checks_sources:
             progress("checking LICENSE and NOTICE, license headers, binaries, and the wheels against the "
                      "sdists")
-            artefacts = sorted(n for n in checks if (folder / n).is_file() and _is_artefact(n, config, final))
+            artefacts = sorted(n for n in checks if (folder / n).is_file() and is_artefact(n, config, final))
             check_contents(folder, artefacts, config, checks)
         else:
             progress(f"no checks of LICENSE, NOTICE, headers and binaries: {SKIPPED_CHECKS}")

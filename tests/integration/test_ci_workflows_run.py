@@ -10,6 +10,7 @@ the tested path is the file itself.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import subprocess
@@ -33,10 +34,11 @@ from integration.workflow_runner import (
     runner_env,
 )
 from release import __version__, sandbox
+from release.adapters import svn as svn_adapter
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
 from release.config import load_config, parse_config
-from release.plan.images import OCI
+from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import TargetState, plan_release
 from release.plan.workflows import REQUIREMENTS_FILE, Settings, render, workflows
 from release.record import load_record, sha256_of
@@ -132,17 +134,21 @@ def tool_bin(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return venv / "bin"
 
 
-def configure_endpoints(repo: Path, services: sandbox.Services, vote: str = "none") -> None:
+def configure_endpoints(repo: Path, services: sandbox.Services, vote: str = "none",
+                        python: tuple[str, ...] = FLAVOURS) -> None:
     """The sample on the sandbox's services; `vote = "none"` (a final built and shipped by the
     workflow, as by one machine), or `asf` (the workflow ships candidates only)."""
     svn = services.svn_url.rstrip("/")
+    flavours = ", ".join(f'"{p}"' for p in python)
     table = (
         '[tool.release]\nname = "sample-app"\nproject = "Sample App"\nimage = "sample/app"\n'
-        'python = ["3.11", "3.13"]\ndefault-python = "3.11"\n'
+        f'python = [{flavours}]\ndefault-python = "3.11"\n'
         'base-image = "{registry}/sandbox/python:{python}"\n'
         f'registry = "{services.registry}"\nindex = "{services.index_url}"\n'
         f'svn-dev = "{svn}/dev"\nsvn-release = "{svn}/release"\n'
-        f'signing-key = "{services.signing_key}"\napp-command = ["sample-app"]\n' + vote_policy(vote)
+        f'signing-key = "{services.signing_key}"\napp-command = ["sample-app"]\n'
+        # the generated CI files carry no license header, as in this repository's own configuration
+        'license-excludes = ["*.md", ".github/"]\n' + vote_policy(vote)
     )
     pyproject = repo / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().split("[tool.release]")[0] + table)
@@ -171,11 +177,11 @@ def tool_requirements(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 def origin_with(where: Path, services: sandbox.Services, tool_bin: Path, tool_requirements: str,
-                vote: str = "none") -> Path:
+                vote: str = "none", python: tuple[str, ...] = FLAVOURS, version: str = VERSION) -> Path:
     """The sample's repository with its endpoints, the workflows `release-pipeline ci` wrote and the
     requirements file by hash it asks for."""
-    repo = make_sample_repo(where)
-    configure_endpoints(repo, services, vote)
+    repo = make_sample_repo(where, version=version)
+    configure_endpoints(repo, services, vote, python)
     env = runner_env([tool_bin, Path(sys.executable).parent], REPO_ROOT)
     written = subprocess.run(["release-pipeline", "ci"], cwd=repo, env=env, check=True, capture_output=True,
                              text=True)
@@ -271,6 +277,73 @@ def test_the_release_workflow_of_a_voting_project_never_ships_a_final_it_built(
     assert PackageIndex(services.index_url, f"{services.index_url}simple/").hashes("sample-app") == index
 
 
+def release_manager(origin: Path, services: sandbox.Services, tool_bin: Path, *args: str) -> str:
+    """`release-pipeline ARGS` on the release manager's machine: the checkout itself, with the
+    sandbox's keyring (where the signing key is); its stderr."""
+    env = {**runner_env([tool_bin, Path(sys.executable).parent], REPO_ROOT),
+           "GNUPGHOME": str(services.gnupghome), "NO_COLOR": "1", "COLUMNS": "200"}
+    done = subprocess.run(["release-pipeline", *args], cwd=origin, env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, f"release-pipeline {' '.join(args)}: {done.stderr[-3000:]}"
+    return done.stderr
+
+
+@pytest.mark.sandbox
+@pytest.mark.images
+@pytest.mark.slow
+def test_a_final_promoted_by_the_release_manager_is_published_by_its_workflow_from_svn_release(
+    tmp_path: Path, services: sandbox.Services, tool_bin: Path, tool_requirements: str
+) -> None:
+    """vote = "asf": the release manager stages a candidate and promotes it on their machine;
+    publish-promoted.yml, started on the final's tag, has no dist/ and takes the voted files from svn
+    release/. A file there that is not what was signed stops it before anything is published; the
+    voted bytes then reach the index unchanged and the images install the voted wheel."""
+    final, rc = "1.10.5", "1.10.5rc1"  # the other tests of this module release 1.10.6
+    voting = origin_with(tmp_path / "voting", services, tool_bin, tool_requirements, vote="asf",
+                         python=("3.11",), version=final)
+    flow = voting / ".github" / "workflows" / "publish-promoted.yml"
+    for command in (("build", "--version", rc), ("sign", "--version", rc), ("stage", "--version", rc),
+                    ("promote", "--version", final, "--from-rc", rc, "--without-vote-result", "--reason",
+                     "a test of publishing from svn release/")):
+        release_manager(voting, services, tool_bin, *command)
+    released = f"{services.svn_url.rstrip('/')}/release/sample-app/{final}"
+    voted = {p.name: p.read_bytes() for p in (voting / "dist" / final / "svn").iterdir()}
+    wheel = next(name for name in voted if name.endswith(".whl"))
+    registry = RegistryClient(services.registry)
+    index = PackageIndex(services.index_url, f"{services.index_url}simple/")
+    before = (registry.tags(IMAGE), index.hashes("sample-app"))
+
+    elsewhere = runner(voting, services, tool_bin, inputs={"version": final})  # main: not a tag
+    assert elsewhere.run(flow) == [] and elsewhere.skipped == ["publish"]
+
+    changed = tmp_path / wheel
+    changed.write_bytes(voted[wheel] + b"\0")
+    svn_adapter.put_files(released, {wheel: changed}, "A wheel that is not the one signed")
+    with pytest.raises(WorkflowFailed) as caught:
+        runner(voting, services, tool_bin, inputs={"version": final}, ref=f"refs/tags/{final}").run(flow)
+    why = f"is not what was signed: {wheel}: matches neither its signature nor its checksum"
+    assert why in str(caught.value)
+    assert (registry.tags(IMAGE), index.hashes("sample-app")) == before, "published from a changed file"
+
+    changed.write_bytes(voted[wheel])
+    svn_adapter.put_files(released, {wheel: changed}, "The signed wheel again")
+    on_tag = runner(voting, services, tool_bin, inputs={"version": final}, ref=f"refs/tags/{final}")
+    (run,) = on_tag.run(flow)
+    assert not (run.clone / "dist" / rc).exists()  # the runner never had the candidate's record
+    record = load_record(run.clone / "dist" / final, final)
+    assert record.promotion is not None and record.promotion.taken_from_release
+    assert record.promotion.from_rc == rc
+    assert record.promotion.commit == git(voting, "rev-parse", f"{final}^{{commit}}")
+    assert all(record.is_done(step) for step in ("from-release", "images", "upload", "aliases", "report"))
+    on_index = {n: h for n, h in index.hashes("sample-app").items() if final in n and "rc" not in n}
+    assert on_index == {n: sha256_of_bytes(b) for n, b in voted.items() if n.endswith((".whl", ".tar.gz"))
+                        and not n.endswith("-source.tar.gz")}
+    labels = registry.image_labels(IMAGE, f"{final}-python3.11") or {}
+    assert labels[WHEEL_SHA256_LABEL] == sha256_of_bytes(voted[wheel])
+    assert registry.manifest_digest(IMAGE, final) == registry.manifest_digest(IMAGE, f"{final}-python3.11")
+    assert (on_tag.work / "artifacts-publish-promoted" / f"release-{final}").is_dir()
+
+
 @pytest.mark.sandbox
 def test_a_release_started_on_another_branch_runs_no_job(origin: Path, services: sandbox.Services,
                                                         tool_bin: Path) -> None:
@@ -361,6 +434,10 @@ def test_refresh_workflow_rebuilds_master_only_where_the_base_moved(
     assert after["3.11"] not in (None, before["3.11"]), run.text[-3000:]
     assert registry.manifest_digest(IMAGE, "master") == after["3.11"]  # the alias moved with it
     assert "master-python3.11 (also master)" in (run.clone / "docs" / "base-image-refresh.log").read_text()
+
+
+def sha256_of_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def registry_tag(checkout: Path, tag: str) -> str:

@@ -85,3 +85,29 @@ def test_refresh_uses_the_dockerfile_of_the_labelled_commit(sample_repo: Path, t
     assert _dockerfile_at(config, "", tmp_path) == "Dockerfile"  # no label: the current one
     shipped = load_config(make_sample_repo(tmp_path / "shipped"))  # no Dockerfile of its own
     assert _dockerfile_at(shipped, head, tmp_path) == ""  # the one release-pipeline ships
+
+
+def test_a_runner_takes_a_final_only_where_its_tag_and_a_candidates_share_a_commit(sample_repo: Path) -> None:
+    """publish-promoted.yml: whoever can push a tag could push a bare final tag; the runner ships the
+    release folder only for a final tagged on a candidate's commit, and names the newest candidate."""
+    from release.steps.promote import candidate_of
+    from release.versions import parse_version
+
+    final = parse_version("1.10.6")
+    with pytest.raises(RefusedError, match=r"no git tag 1\.10\.6 .*git push origin 1\.10\.6"):
+        candidate_of(sample_repo, final)
+    voted = git_cli(sample_repo, "rev-parse", "HEAD")
+    git_cli(sample_repo, "tag", "-a", "-m", "rc1", "1.10.6rc1")
+    (sample_repo / "LATER.txt").write_text("after the candidate\n")
+    git_cli(sample_repo, "add", "LATER.txt")
+    git_cli(sample_repo, "commit", "-qm", "After the candidate")
+    git_cli(sample_repo, "tag", "-a", "-m", "rc2", "1.10.6rc2")
+    (sample_repo / "LATER.txt").write_text("after both candidates\n")
+    git_cli(sample_repo, "commit", "-qam", "After both candidates")
+    git_cli(sample_repo, "tag", "-a", "-m", "bare", "1.10.6")  # no candidate on this commit
+    with pytest.raises(RefusedError, match=r"where no candidate of 1\.10\.6 is tagged"):
+        candidate_of(sample_repo, final)
+    git_cli(sample_repo, "tag", "-d", "1.10.6")
+    git_cli(sample_repo, "tag", "-a", "-m", "final", "1.10.6", voted)
+    git_cli(sample_repo, "tag", "-a", "-m", "other", "1.10.7rc1", voted)  # another final's candidate
+    assert candidate_of(sample_repo, final) == (voted, parse_version("1.10.6rc1"))

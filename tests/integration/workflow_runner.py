@@ -184,8 +184,10 @@ class WorkflowRunner:
         with_ = {k: self._substitute(v, run, env) if isinstance(v, str) else v
                  for k, v in step.get("with", {}).items()}
         action = step.get("uses", "").split("@")[0]
-        if action == "actions/checkout":
-            subprocess.run(["git", "clone", "-q", str(self.origin), str(run.clone)], check=True)
+        if action == "actions/checkout":  # the ref the run was started on: a branch's head, or a tag
+            ref = self.ref.removeprefix("refs/heads/").removeprefix("refs/tags/")
+            subprocess.run(["git", "-c", "advice.detachedHead=false", "clone", "-q", "--branch", ref,
+                            str(self.origin), str(run.clone)], check=True)
         elif action == "actions/setup-python":
             run.output.append("setup-python: the runner's Python")
         elif action == "actions/upload-artifact":

@@ -311,3 +311,31 @@ def test_a_final_of_a_voting_project_built_here_is_refused_before_any_step(votin
 def test_a_candidate_of_a_voting_project_is_published_by_the_join(voting: World) -> None:
     released(voting, "1.10.6rc1")
     assert voting.tag("1.10.6rc1") is not None and voting.index.uploads
+
+
+# --- what `invoke publish` does with a version -----------------------------------------------------------
+
+
+def test_publish_takes_a_voting_projects_final_from_svn_release_unless_promoted_here(tmp_path: Path) -> None:
+    """A CI runner has no dist/<V>/: the final a project votes on comes from the release folder; a
+    promotion made here is shipped from dist/<V>/; a candidate, or a project without a vote, is a
+    join of image jobs; a rerun after the runner took the files takes them again."""
+    from release.pipeline.release import publish_mode
+    from release.record import PromotionInfo
+
+    voting = parse_config(tmp_path, {"name": "sample-app", "image": "sample/app", "python": ["3.11"]})
+    assert voting.votes
+    final, rc = parse_version("1.10.6"), parse_version("1.10.6rc1")
+    assert publish_mode(voting, final) is Mode.FROM_RELEASE
+    assert publish_mode(voting, rc) is Mode.PUBLISH
+    assert publish_mode(dataclasses.replace(voting, vote="none"), final) is Mode.PUBLISH
+    record = load_record(release_dir(tmp_path, "1.10.6"), "1.10.6")
+    record.set_promotion(PromotionInfo("1.10.6rc1", "dev", "release", 3, "c" * 40))
+    record.save()
+    assert publish_mode(voting, final) is Mode.PROMOTED
+    record.set_promotion(PromotionInfo("1.10.6rc1", "", "release", 3, "c" * 40, taken_from_release=True))
+    record.save()
+    assert publish_mode(voting, final) is Mode.FROM_RELEASE
+    signed = load_record(release_dir(tmp_path, "1.10.7"), "1.10.7")
+    signed.step_done("sign")  # built and signed here: the join of image jobs (which refuses a voted final)
+    assert publish_mode(voting, parse_version("1.10.7")) is Mode.PUBLISH

@@ -520,6 +520,18 @@ def test_a_publish_after_promotion_checks_the_voted_files_and_builds_images_from
                      "report", "provenance"]
 
 
+def test_a_final_promoted_on_another_machine_is_taken_from_the_release_folder_then_shipped_alike() -> None:
+    taken = [s.name.value for s in release_steps(V("1.10.6"), Mode.FROM_RELEASE)]
+    promoted = [s.name.value for s in release_steps(V("1.10.6"), Mode.PROMOTED)]
+    assert taken == ["from-release", *promoted[1:]]
+    step = release_steps(V("1.10.6"), Mode.FROM_RELEASE)[0]
+    assert "KEYS" in step.does and "no rebuild" in step.does
+    assert unvoted_final(CONFIG, V("1.10.6"), Mode.FROM_RELEASE) == ""
+    plan = plan_release(CONFIG, V("1.10.6"), state(), registry=REGISTRY, mode=Mode.FROM_RELEASE)
+    assert plan.mode is Mode.FROM_RELEASE and not any("real run refuses" in w for w in plan.warnings)
+    assert plan.to_json()["steps"][0]["name"] == "from-release"
+
+
 def test_each_distribution_gets_its_version_and_the_sdk_its_own() -> None:
     rc = plan_distributions(MULTI, V("1.10.6rc1"), {"sample-app-sdk": "0.3.0"})
     assert rc == (PlannedDistribution("sample-app", "1.10.6", "1.10.6rc1"),

@@ -107,7 +107,37 @@ def topological(jobs: dict[str, dict[str, Any]]) -> list[str]:
 
 
 def test_a_target_with_real_services_gets_master_images_refresh_and_release() -> None:
-    assert list(by_file(config(REAL))) == ["master-images.yml", "refresh.yml", "release.yml"]
+    assert list(by_file(config(REAL))) == ["master-images.yml", "refresh.yml", "release.yml",
+                                           "publish-promoted.yml"]
+    no_vote = config({**REAL, "vote": "none"})
+    assert list(by_file(no_vote)) == ["master-images.yml", "refresh.yml", "release.yml"]
+
+
+def test_a_voting_project_publishes_a_promoted_final_on_its_tag_and_never_builds_it() -> None:
+    """After `invoke promote` on the release manager's machine, the final ships from a runner with no
+    dist/: by hand, only on a tag (the pipeline checks it is the final's), one job that logs in and
+    publishes; it never builds nor signs the voted files (the key signs the images, SBOMs and record)."""
+    flow = by_file(config(REAL))["publish-promoted.yml"]
+    assert list(flow.data["on"]) == ["workflow_dispatch"]
+    assert flow.data["on"]["workflow_dispatch"]["inputs"]["version"]["required"] is True
+    (job,) = flow.jobs.values()
+    assert job["if"] == "startsWith(github.ref, 'refs/tags/')"
+    assert job["environment"] == "release"
+    assert uses(job, "actions/checkout")[0]["with"]["fetch-depth"] == 0  # the candidate's tag, too
+    commands = runs(job)
+    assert 'release-pipeline publish --version "$VERSION"' in commands, commands
+    assert not any(c.startswith(("release-pipeline build", "release-pipeline sign")) for c in commands)
+    assert [s["name"] for s in steps(job)].index("Import the signing key") < len(steps(job)) - 2
+    assert set(steps(job)[-1]["with"]) == {"name", "path"}  # the record is kept
+
+
+ATR_REAL = {**REAL, "staging": "atr", "atr": "https://atr.example", "atr-project": "sample"}
+
+
+@pytest.mark.parametrize("table", [{**REAL, "vote": "none"}, ATR_REAL, SANDBOX],
+                         ids=["no-vote", "atr", "sandbox"])
+def test_no_promoted_publish_without_a_vote_with_atr_or_on_a_runners_empty_svn(table: dict[str, Any]) -> None:
+    assert "publish-promoted.yml" not in by_file(config(table))
 
 
 def test_a_sandbox_registry_gets_no_refresh_since_a_runners_sandbox_starts_empty() -> None:
@@ -604,6 +634,7 @@ def test_job_graph_lists_each_job_with_its_needs_matrix_and_commands() -> None:
         ("release.yml", "build", (), ""),
         ("release.yml", "images", ("build",), "python: 3.9, 3.11, 3.13"),
         ("release.yml", "publish", ("build", "images"), ""),
+        ("publish-promoted.yml", "publish", (), ""),
     ]
     assert lines[3].commands == ('release-pipeline build --version "$VERSION"',
                                  'release-pipeline sign --version "$VERSION"')
