@@ -19,6 +19,7 @@ from release.plan.workflows import (
     Settings,
     Workflow,
     is_generated,
+    licence_of,
     platforms_of,
     render,
 )
@@ -35,8 +36,11 @@ def settings_for(config: ReleaseConfig, *, profile: Path | None = None) -> Setti
         except ValueError:
             raise ConfigError(f"{profile}: the profile must be inside {config.root} for the workflows "
                               "to read it from the checkout") from None
+    licence = config.root / "LICENSE"
     return Settings(tool_version=__version__, platforms=platforms_of(config), profile=relative,
-                    from_checkout=is_this_tool(config.root))
+                    from_checkout=is_this_tool(config.root),
+                    licence=licence_of(licence.read_text(encoding="utf-8", errors="replace"))
+                    if licence.is_file() else "")
 
 
 def is_this_tool(root: Path) -> bool:
@@ -49,7 +53,7 @@ def is_this_tool(root: Path) -> bool:
 
 
 def texts(found: tuple[Workflow, ...], settings: Settings) -> dict[str, str]:
-    return {w.file: render(w, settings.command) for w in found}
+    return {w.file: render(w, settings.command, licence=settings.licence) for w in found}
 
 
 @dataclass(frozen=True)

@@ -127,6 +127,9 @@ class Settings:
     platforms: tuple[str, ...] = (HOST_PLATFORM,)
     profile: str = ""  # the profile file the config came from, relative to the repository root
     from_checkout: bool = False  # the repository is this tool: jobs install it from the checkout
+    # the project's licence as an SPDX id, when its LICENSE file says (`licence_of`): the files carry
+    # it, so a source release of the repository passes its own licence header check
+    licence: str = ""
 
     @property
     def command(self) -> str:
@@ -511,16 +514,29 @@ def _release_comment(found: re.Match[str]) -> str:
     return f"{found.group(0)}  # {release}"
 
 
-def render(workflow: Workflow, command: str) -> str:
-    """The file's text: a header naming the command that regenerates it, then the YAML, each pinned
-    action followed by its release as a comment."""
+def render(workflow: Workflow, command: str, *, licence: str = "") -> str:
+    """The file's text: the project's licence line (when `licence` is given), a header naming the
+    command that regenerates it, then the YAML, each pinned action followed by its release as a
+    comment."""
     body = yaml.dump(workflow.data, Dumper=_Dumper, sort_keys=False, default_flow_style=False, width=110)
-    return HEADER.format(command=command) + _PINNED_LINE.sub(_release_comment, body)
+    spdx = f"# SPDX-License-Identifier: {licence}\n" if licence else ""
+    return spdx + HEADER.format(command=command) + _PINNED_LINE.sub(_release_comment, body)
 
 
 def is_generated(text: str) -> bool:
-    """True for a file this module wrote (its first line is the header)."""
-    return text.startswith(HEADER.split("`", 1)[0])
+    """True for a file this module wrote (the header is its first line, or its second after the
+    licence line)."""
+    first, _, rest = text.partition("\n")
+    marker = HEADER.split("`", 1)[0]
+    licensed = first.startswith("# SPDX-License-Identifier:")
+    return text.startswith(marker) or (licensed and rest.startswith(marker))
+
+
+def licence_of(text: str) -> str:
+    """The SPDX id of a LICENSE file's licence, for the ones this tool names (the Apache License 2.0,
+    which every ASF project's is); "" for any other."""
+    head = " ".join(text[:2000].split())
+    return "Apache-2.0" if "Apache License" in head and "Version 2.0" in head else ""
 
 
 # --- the job graph, for people ---------------------------------------------------------------------

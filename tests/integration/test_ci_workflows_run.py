@@ -147,8 +147,8 @@ def configure_endpoints(repo: Path, services: sandbox.Services, vote: str = "non
         f'registry = "{services.registry}"\nindex = "{services.index_url}"\n'
         f'svn-dev = "{svn}/dev"\nsvn-release = "{svn}/release"\n'
         f'signing-key = "{services.signing_key}"\napp-command = ["sample-app"]\n'
-        # the generated CI files carry no license header, as in this repository's own configuration
-        'license-excludes = ["*.md", ".github/"]\n' + vote_policy(vote)
+        # the workflows carry the LICENSE's SPDX line; pip-compile's requirements file has no header
+        'license-excludes = ["*.md", ".github/release-requirements.txt"]\n' + vote_policy(vote)
     )
     pyproject = repo / "pyproject.toml"
     pyproject.write_text(pyproject.read_text().split("[tool.release]")[0] + table)

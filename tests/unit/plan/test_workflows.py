@@ -23,6 +23,7 @@ from release.cli import ns
 from release.cli.ci import ci as ci_task
 from release.config import ReleaseConfig, load_config, parse_config
 from release.errors import ConfigError
+from release.licences import check_source_file
 from release.pipeline import ci as ci_files
 from release.plan.images import master_join_problems
 from release.plan.workflows import (
@@ -39,6 +40,7 @@ from release.plan.workflows import (
     image_matrix,
     is_generated,
     job_graph,
+    licence_of,
     platforms_of,
     render,
     workflows,
@@ -655,6 +657,31 @@ def test_the_text_is_the_data_under_a_header_and_the_same_every_time(
                                         f"do not edit. Check: `{settings.command} --check`.")
         assert yaml.safe_load(text) == flow.data
         assert "&id" not in text and "*id" not in text  # no YAML anchors
+
+
+def test_an_apache_licensed_project_gets_its_licence_line_so_its_own_source_release_passes_its_checks(
+    tmp_path: Path
+) -> None:
+    """A project whose LICENSE is the Apache License 2.0 (every ASF project) checks a licence header in
+    every file of its source release: the generated workflows carry the SPDX line, above the header
+    that says they are generated; a project under another licence gets no line it did not choose."""
+    apache = (REPO_ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert licence_of(apache) == "Apache-2.0"
+    assert licence_of("MIT License\n\nCopyright (c) 2026 Someone\n") == ""
+    assert licence_of("Apache License, Version 1.1\n") == ""
+    flow = by_file(config(REAL))["release.yml"]
+    text = render(flow, "invoke ci", licence="Apache-2.0")
+    assert text.splitlines()[:2] == ["# SPDX-License-Identifier: Apache-2.0",
+                                     "# Generated from [tool.release] by `invoke ci`; do not edit. Check: "
+                                     "`invoke ci --check`."]
+    assert is_generated(text) and yaml.safe_load(text) == flow.data
+    assert check_source_file(".github/workflows/release.yml", text.encode(), ()) == ""
+    assert check_source_file(".github/workflows/release.yml", render(flow, "invoke ci").encode(), ()) == \
+        "no license header"
+    assert not is_generated("# SPDX-License-Identifier: Apache-2.0\nname: a workflow of its own\n")
+    (tmp_path / "LICENSE").write_text(apache, encoding="utf-8")
+    assert ci_files.settings_for(config(REAL, tmp_path)).licence == "Apache-2.0"
+    assert ci_files.settings_for(config(REAL, tmp_path / "elsewhere")).licence == ""
 
 
 def test_scripts_are_block_literals() -> None:
