@@ -39,6 +39,14 @@ RESTARTED = ".restarted"  # under dist/: releases started over from another comm
 PUBLISHING_STEPS = ("stage", "images", "push", "upload", "aliases", "constraints", "attest", "provenance")
 
 
+def final_tagged(config: ReleaseConfig, version: ReleaseVersion) -> bool:
+    """Whether git holds tag `version` here (what `invoke promote` makes); False outside a checkout."""
+    try:
+        return git.tag_commit(config.root, str(version)) is not None
+    except ReleaseError:
+        return False
+
+
 def published(record: ReleaseRecord) -> bool:
     """Whether a run already sent something of the release out (svn, the registry, the index)."""
     return bool(record.images or record.tags) or any(record.is_done(s) for s in PUBLISHING_STEPS)

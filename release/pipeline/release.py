@@ -602,6 +602,10 @@ def check_vote_policy(config: ReleaseConfig, version: ReleaseVersion, mode: Mode
     A promoted final is left to `check_can_run`, which says to publish it."""
     if load_record(release_dir(config.root, str(version)), str(version)).promotion is not None:
         return
+    if mode is Mode.FROM_RELEASE and not preflight_facts.final_tagged(config, version):
+        # promoted nowhere: promote tags the final; a runner publishing it checks out that tag
+        raise RefusedError(unvoted_final(config, version, Mode.PUBLISH) + f" (there is no git tag {version} "
+                           "here: a final promoted elsewhere is published on a checkout of its tag)")
     unvoted = unvoted_final(config, version, mode)
     if unvoted:
         raise RefusedError(unvoted)
