@@ -34,10 +34,12 @@ from vote_fixtures import Mail, staged_hours_ago, vote_thread
 from release import sandbox
 from release.adapters import atr, netns, process, svn
 from release.adapters.atr import AtrClient, AtrTarget, Credentials, Distribution, Secret
+from release.adapters.index import PackageIndex
+from release.adapters.registry import RegistryClient
 from release.config import load_config
 from release.errors import RefusedError, ServiceError
 from release.pipeline.connect import connect, resolve_target
-from release.record import load_record
+from release.record import load_record, sha256_of
 from release.sandbox import atr as atr_sandbox
 from release.sandbox import gpg as sandbox_gpg
 from release.sandbox.state import Layout
@@ -119,7 +121,9 @@ def running(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureReq
     os.environ[atr_sandbox.SOURCE_ENV] = str(SOURCE)
     root = tmp_path_factory.mktemp("atr") / "project"
     shutil.copytree(FIXTURES / "sample", root)
-    with (root / "pyproject.toml").open("a", encoding="utf-8") as pyproject:  # [tool.release] is last
+    config = root / "pyproject.toml"  # one flavour: the images published through ATR are the svn path's
+    config.write_text(config.read_text().replace('python = ["3.9", "3.11", "3.13"]', 'python = ["3.11"]'))
+    with config.open("a", encoding="utf-8") as pyproject:  # [tool.release] is last
         pyproject.write('staging = "atr"\natr = "sandbox"\n')
     lines: list[str] = []
     services, took = _up(root, lines)
@@ -434,6 +438,33 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
     assert steps[-4:] == ["atr-finish", "atr-distributions", "report", "provenance"]
     running.figures.append(f"the pipeline's ATR test (build to promote, reruns): "
                            f"{time.monotonic() - started:.1f}s")
+
+    # --- publish: images, packages, aliases, then ATR finishes the release, as the dry run said ------
+    publishing = time.monotonic()
+    published = run_ok(tree, "publish", "--version", final, timeout=900)
+    running.figures.append(f"invoke publish of {final} through ATR (one flavour): "
+                           f"{time.monotonic() - publishing:.1f}s")
+    done = json.loads((tree / "dist" / final / "report.json").read_text())
+    assert done["steps"] == steps  # in the plan's order: ATR finishes once the images and packages are out
+    finished = client.release(final)
+    assert finished is not None and finished.phase == atr.RELEASED
+    assert client.paths(final) == sorted(stage["files"])  # the voted revision, now the release
+    index = PackageIndex(running.services.index_url, f"{running.services.index_url}simple/")
+    voted = {p.name: sha256_of(p) for p in (tree / "dist" / final / "pypi").iterdir()}
+    assert {n: h for n, h in index.hashes("sample-app").items() if final in n and "rc" not in n} == voted
+    registry = RegistryClient(running.services.registry)
+    tags = {t: registry.manifest_digest("sample/app", t) for t in registry.tags("sample/app")}
+    assert tags[final] == tags[f"{final}-python3.11"] == tags["latest"] != tags.get(f"{rc}-python3.11")
+    # recording a distribution needs the real PyPI and Docker Hub: a warning naming each, not a failure
+    for package in ("sample-app", "sample/app"):
+        assert f"warning: ATR did not record {package} {final}" in published, published[-3000:]
+    recorded = load_record(tree / "dist" / final, final)
+    assert len(recorded.steps["atr-distributions"].produced["warnings"]) == 2
+
+    again = run_ok(tree, "publish", "--version", final, timeout=900)  # a rerun changes nothing
+    assert {t: registry.manifest_digest("sample/app", t) for t in registry.tags("sample/app")} == tags
+    assert {n: h for n, h in index.hashes("sample-app").items() if final in n and "rc" not in n} == voted
+    assert client.release(final) == finished and "finished" in again
 
 
 def test_a_notice_atr_finds_wrong_stops_invoke_stage_with_atr_s_finding_and_no_vote(running: Running) -> None:
