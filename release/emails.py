@@ -206,6 +206,57 @@ Container images:
 
 
 @dataclass(frozen=True)
+class WaveAnnouncement:
+    project: str
+    train: str
+    date: str  # the wave's name, YYYY-MM-DD
+    to: str
+    distributions: tuple[tuple[str, str], ...]  # (name, version) of each distribution released
+    download_url: str  # the train's flat folder in svn release/
+    files: tuple[tuple[str, str], ...]  # (file name, sha512) of the released files
+    keys_url: str
+    index_url: str
+
+
+def render_wave_announce_email(news: WaveAnnouncement) -> str:
+    """`[ANNOUNCE]` of a released wave: each distribution with its version, where its files are, how
+    to check them, and how to install each."""
+    count = len(news.distributions)
+    shipped = "\n".join(f"  {name} {version}" for name, version in news.distributions)
+    links = "\n".join(f"  {news.download_url}/{name}" for name, _ in news.files)
+    sums = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in news.files)
+    packages = "\n".join(f"  pip install {name}=={version}" for name, version in news.distributions)
+    return f"""To: {recipient(news.to, "announce-list")}
+Subject: [ANNOUNCE] {news.project} {wave_candidate(news.train, news.date)} released
+
+Hello everyone,
+
+The {news.project} team is pleased to announce the release of the {news.train} wave of {news.date}, \
+{count} distribution{"s" if count != 1 else ""}:
+
+{shipped}
+
+The released files, with their signatures (.asc) and checksums (.sha512), are at
+
+  {news.download_url}
+
+{links}
+
+Check them with the release managers' public keys:
+
+  {news.keys_url}
+
+sha512 checksums:
+
+{sums}
+
+Install them from the package index ({news.index_url}):
+
+{packages}
+"""
+
+
+@dataclass(frozen=True)
 class WaveVoteEmail:
     project: str
     train: str

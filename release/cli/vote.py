@@ -356,15 +356,27 @@ def promote_wave(train: str, *, date: str, profile: str, dry_run: bool, json: bo
 
 
 @task(help={"version": "the published final version, e.g. 1.10.6", "profile": PROFILE_HELP,
-            "dry-run": DRY_RUN, "json": JSON})
+            "dry-run": DRY_RUN, "json": JSON,
+            "train": "a train of [tool.release.trains]: announce its published wave (with --date)",
+            "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)"})
 @reports_errors
-def announce(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False
-             ) -> None:
-    """Write the [ANNOUNCE] email of a published release into dist/<version>/."""
+def announce(c: Context, version: str = "", profile: str = "", dry_run: bool = False, json: bool = False,
+             train: str = "", date: str = "") -> None:
+    """Write the [ANNOUNCE] email of a published release into dist/<version>/.
+
+    With --train: the published wave's, into dist/<train>-<date>/."""
     from release.cli.show import show_command_plan
     from release.pipeline import vote as pipeline
     from release.versions import parse_version
 
+    if train:
+        if version:
+            raise ReleaseError(f"--version goes without --train {train}: the wave's record says what it "
+                               "released")
+        announce_wave(train, date=date, profile=profile, dry_run=dry_run, json=json)
+        return
+    if date:
+        raise ReleaseError("--date goes with --train NAME, a train of [tool.release.trains]")
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     if dry_run:
@@ -372,3 +384,21 @@ def announce(c: Context, version: str = "", profile: str = "", dry_run: bool = F
         return
     email = pipeline.announce(config, wanted, connect_target(config), say=console.progress)
     console.ok(f"announcement of {wanted} written to {email}; send it")
+
+
+def announce_wave(train: str, *, date: str, profile: str, dry_run: bool, json: bool) -> None:
+    """`invoke announce --train NAME`: the published wave's [ANNOUNCE] email."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import trains
+
+    config = read_config(profile)
+    chosen = trains.configured_train(config, train)
+    if chosen is None:
+        raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
+    day = wave_date(date)
+    target = connect_target(config)
+    if dry_run:
+        show_command_plan(trains.announce_wave_plan(config, chosen, date=day, target=target), json)
+        return
+    email = trains.announce_wave(config, chosen, date=day, target=target, say=console.progress)
+    console.ok(f"announcement of the {train} wave of {day} written to {email}; send it")

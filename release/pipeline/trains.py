@@ -25,8 +25,10 @@ from release.adapters.clients import Index
 from release.adapters.git import GitReader, commit_time, ensure_tag
 from release.config import ReleaseConfig
 from release.emails import (
+    WaveAnnouncement,
     WaveVoteEmail,
     missing_recipient,
+    render_wave_announce_email,
     render_wave_result_email,
     render_wave_vote_email,
     wave_candidate,
@@ -34,7 +36,7 @@ from release.emails import (
 from release.errors import RefusedError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
-from release.plan.commands import CommandPlan, plan_promote_wave, plan_publish_wave
+from release.plan.commands import CommandPlan, plan_announce_wave, plan_promote_wave, plan_publish_wave
 from release.plan.wave import (
     Skipped,
     WavePlan,
@@ -42,6 +44,7 @@ from release.plan.wave import (
     exclude,
     packages_of,
     plan_wave,
+    released,
     wave_promotion,
 )
 from release.plan.wave_facts import (
@@ -68,6 +71,7 @@ from release.votes import Tally, count_votes, earliest_close, utc, when
 
 WAVE_RECORD = "wave.json"
 VOTE_EMAIL = "vote-email.txt"  # beside wave.json
+ANNOUNCE_EMAIL = "announce-email.txt"  # beside wave.json
 RESULT_EMAIL = "vote-result-email.txt"
 
 
@@ -578,3 +582,38 @@ def publish_wave_plan(config: ReleaseConfig, train: Train, *, date: str, index: 
     except RefusedError as exc:
         return plan_publish_wave(train.name, date, {}, index=index, refusals=(str(exc),))
     return plan_publish_wave(train.name, date, packages_of(promoted), index=index)
+
+
+def _announced(config: ReleaseConfig, train: Train, date: str, target: Target
+               ) -> tuple[Path, WaveAnnouncement]:
+    """(the email's path, what it says) of a published wave; refused before that."""
+    path, recorded, vote = check_can_promote(config, train, date)
+    promoted = _promoted_files(train, date, recorded)
+    if not isinstance(recorded.get("published"), dict):
+        raise RefusedError(f"the {train.name} wave of {date} is not published yet: invoke publish --train "
+                           f"{train.name} --date {date}")
+    sums = {p.rsplit("/", 1)[-1]: h for p, h in dict(recorded.get("files") or {}).items()}
+    distributions, files = released(vote.get("promoted") or (), promoted, sums)
+    url = str(recorded["promoted"]["url"])
+    return path.parent / ANNOUNCE_EMAIL, WaveAnnouncement(
+        config.project, train.name, date, config.announce_to, distributions, url, files, target.keys_url,
+        target.index_simple)
+
+
+def announce_wave_plan(config: ReleaseConfig, train: Train, *, date: str, target: Target) -> CommandPlan:
+    """`invoke announce --train --dry-run`: the email it would write, or why it would refuse."""
+    email = config.root / "dist" / f"{train.name}-{date}" / ANNOUNCE_EMAIL
+    try:
+        _announced(config, train, date, target)
+    except RefusedError as exc:
+        return plan_announce_wave(train.name, date, str(email), refusals=(str(exc),))
+    return plan_announce_wave(train.name, date, str(email))
+
+
+def announce_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, say: Progress) -> Path:
+    """The [ANNOUNCE] email of a published wave, written beside wave.json; its path."""
+    email, news = _announced(config, train, date, target)
+    write_atomic(email, render_wave_announce_email(news))
+    if line := missing_recipient(config.announce_to, "announce-list", email):
+        say(line)
+    return email

@@ -183,6 +183,14 @@ def plan_announce(version: ReleaseVersion, refusals: Sequence[str] = ()) -> Comm
     ), tuple(refusals))
 
 
+def plan_announce_wave(train: str, date: str, email: str, refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke announce --train`: the [ANNOUNCE] email of a published wave."""
+    return CommandPlan("announce", f"{train} {date}", (
+        Action(Where.DIST, f"write {email}: each released distribution with its version, the svn release "
+                           "folder and its files, KEYS, sha512 checksums, pip install lines"),
+    ), tuple(refusals), options=f"--train {train} --date {date}")
+
+
 def plan_constraints(version: ReleaseVersion, *, url: str, files: Sequence[str],
                      refusals: Sequence[str] = ()) -> CommandPlan:
     return CommandPlan("constraints", str(version), tuple(

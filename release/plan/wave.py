@@ -328,6 +328,23 @@ def wave_promotion(plan: WavePlan, released: Iterable[str]) -> WavePromotion:
     return WavePromotion(files, tuple(old), tuple(e.final_tag for e in plan.entries))
 
 
+def released(promoted: Iterable[str], files: Iterable[str], sums: Mapping[str, str]
+             ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """What a published wave's announcement lists: each promoted distribution (`name candidate`, as
+    the vote result records them) with its final version, and each released file that is not a
+    signature or checksum with its sha512 (`sums`: file name -> sha512), by name."""
+    distributions = []
+    for line in promoted:
+        name, _, candidate = line.partition(" ")
+        distributions.append((name, str(parse_version(candidate).final)))
+    names = sorted({_split(p)[1] for p in files if not p.endswith(SIGNATURES)})
+    unknown = [n for n in names if n not in sums]
+    if unknown:
+        raise RefusedError(f"no sha512 recorded for {', '.join(unknown)}: announce from the tree that built "
+                           "and promoted the wave")
+    return tuple(sorted(distributions)), tuple((n, sums[n]) for n in names)
+
+
 def packages_of(files: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """The sdists and wheels among `files` (paths or names) by their distribution's name: what goes
     to the index, one project at a time. Signatures, checksums and source tarballs are left out."""

@@ -20,6 +20,7 @@ from conftest import REPO_ROOT
 from vote_fixtures import SvnRepo, make_svn, shared_keyring, svn
 
 from release.adapters.index import PackageIndex
+from release.record import sha512_of
 from release.sandbox import services
 from release.sandbox.state import Layout
 from tests.unit.test_trains import AIRFLOW
@@ -227,6 +228,8 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
     again = invoke(root, "promote", "--train", "providers", "--date", DATE, profile=profile)
     assert again.returncode == 0, again.stderr
     assert "holds the 15 voted files already" in again.stderr and "tagged nothing new" in again.stderr
+    unpublished = invoke(root, "announce", "--train", "providers", "--date", DATE, profile=profile)
+    assert unpublished.returncode == 6 and "is not published yet" in unpublished.stderr, unpublished.stderr
     # publish: the promoted packages to a real index (pypiserver, as the sandbox runs it)
     layout = Layout.of(tmp_path / "index")
     index = services.ensure(services.INDEX, layout, {}, lambda line: None)
@@ -251,6 +254,16 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
         assert simple.hashes("apache-airflow-providers-ftp") == {}  # excluded: not released
         again = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
         assert again.returncode == 0 and "0 files uploaded, 4 there already" in again.stderr, again.stderr
+        announced = invoke(root, "announce", "--train", "providers", "--date", DATE, profile=profile)
+        assert announced.returncode == 0, announced.stderr
+        news = (wave / "announce-email.txt").read_text()
+        assert f"Subject: [ANNOUNCE] Apache Airflow providers {DATE} released\n" in news
+        assert ("  apache-airflow-providers-common-io 1.11.1\n  apache-airflow-providers-http 6.3.1\n\n"
+                in news and "ftp" not in news)  # the excluded provider is not released
+        http = "apache_airflow_providers_http-6.3.1.tar.gz"
+        assert f"  {repo.release_url}/apache-airflow/providers/{http}\n" in news
+        assert f"  {http}\n    sha512: {sha512_of(wave / 'svn' / http)}\n" in news
+        assert "  pip install apache-airflow-providers-http==6.3.1\n" in news and url + "simple/" in news
     finally:
         services.stop(services.INDEX, layout, index)
     # a later wave of the excluded one alone: its rc2

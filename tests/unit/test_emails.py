@@ -8,12 +8,14 @@ from datetime import datetime, timedelta, timezone
 
 from release.emails import (
     Announcement,
+    WaveAnnouncement,
     WaveVoteEmail,
     missing_recipient,
     notes_text,
     recipient,
     render_announce_email,
     render_result_email,
+    render_wave_announce_email,
     render_wave_result_email,
     render_wave_vote_email,
     wave_candidate,
@@ -194,3 +196,23 @@ def test_a_waves_result_names_what_is_released_and_what_the_vote_excluded_with_w
     assert "\nSubject: [RESULT][VOTE] Airflow providers 2026-12-07\n" in failed
     assert "The vote has not passed" in failed and "Released from this wave" not in failed
     assert "\n\n\n" not in failed
+
+
+def test_a_waves_announcement_lists_each_released_distribution_its_files_and_how_to_check_them() -> None:
+    folder = "https://dist.apache.org/repos/dist/release/airflow/providers"
+    news = WaveAnnouncement(
+        "Apache Airflow", "providers", "2026-12-06", "announce@apache.org",
+        (("apache-airflow-providers-common-io", "1.11.1"), ("apache-airflow-providers-http", "6.3.1")),
+        folder, (("apache_airflow_providers_http-6.3.1.tar.gz", "ab" * 64),),
+        "https://downloads.apache.org/airflow/KEYS", "https://pypi.org/simple/")
+    text = render_wave_announce_email(news)
+    assert text.startswith("To: announce@apache.org\nSubject: [ANNOUNCE] Apache Airflow providers "
+                           "2026-12-06 released\n")
+    assert ("the providers wave of 2026-12-06, 2 distributions:\n\n"
+            "  apache-airflow-providers-common-io 1.11.1\n") in text
+    assert f"  {folder}/apache_airflow_providers_http-6.3.1.tar.gz\n" in text
+    assert f"    sha512: {'ab' * 64}\n" in text and "https://downloads.apache.org/airflow/KEYS" in text
+    assert "  pip install apache-airflow-providers-http==6.3.1\n" in text
+    assert "binding" not in text and "rc1" not in text
+    one = render_wave_announce_email(dataclasses.replace(news, distributions=news.distributions[:1], to=""))
+    assert "1 distribution:" in one and "announce-list" in one.splitlines()[0]

@@ -23,6 +23,7 @@ from release.plan.wave import (
     final_constraints,
     packages_of,
     plan_wave,
+    released,
     superseded,
     wave_promotion,
 )
@@ -336,3 +337,21 @@ def test_the_packages_of_a_wave_by_distribution_leave_out_signatures_and_the_sou
             "providers/apache_airflow_providers_common_io-1.11.1-py3-none-any.whl",),
         "apache-airflow-providers-http": ("providers/apache_airflow_providers_http-6.3.1-py3-none-any.whl",
                                           "providers/apache_airflow_providers_http-6.3.1.tar.gz")}
+
+
+def test_a_published_waves_announcement_names_each_final_and_each_released_file_with_its_sum() -> None:
+    files = ["providers/apache_airflow_providers_http-6.3.1.tar.gz",
+             "providers/apache_airflow_providers_http-6.3.1.tar.gz.asc",
+             "providers/apache_airflow_providers_http-6.3.1.tar.gz.sha512",
+             "providers/apache_airflow_providers_http-6.3.1-py3-none-any.whl",
+             "apache_airflow_providers-2026-12-06-source.tar.gz"]
+    sums = {name.rsplit("/", 1)[-1]: f"sum-{n}" for n, name in enumerate(files)}
+    distributions, listed = released(["apache-airflow-providers-http 6.3.1rc2",
+                                      "apache-airflow-providers-common-io 1.11.1rc1"], files, sums)
+    assert distributions == (("apache-airflow-providers-common-io", "1.11.1"),
+                             ("apache-airflow-providers-http", "6.3.1"))
+    assert listed == (("apache_airflow_providers-2026-12-06-source.tar.gz", "sum-4"),
+                      ("apache_airflow_providers_http-6.3.1-py3-none-any.whl", "sum-3"),
+                      ("apache_airflow_providers_http-6.3.1.tar.gz", "sum-0"))
+    with pytest.raises(RefusedError, match=r"no sha512 recorded for apache_airflow_providers_http-6\.3\.1"):
+        released([], files[:1], {})

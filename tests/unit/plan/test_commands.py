@@ -7,6 +7,7 @@ import json
 
 from release.plan.commands import (
     Where,
+    plan_announce_wave,
     plan_build,
     plan_promote,
     plan_promote_wave,
@@ -78,3 +79,9 @@ def test_a_waves_promotion_and_publication_say_each_file_and_tag_and_name_the_wa
         "bytes refused)"]
     assert published.to_json()["version"] == "providers 2026-12-07"
     assert plan_build(V("1.10.6"), []).invocation == "invoke build --version 1.10.6"
+    announced = plan_announce_wave("providers", "2026-12-07", "dist/providers-2026-12-07/announce-email.txt")
+    assert announced.invocation == "invoke announce --train providers --date 2026-12-07"
+    assert [a.where for a in announced.actions] == [Where.DIST]
+    assert announced.actions[0].does.startswith("write dist/providers-2026-12-07/announce-email.txt: each")
+    unpublished = plan_announce_wave("providers", "2026-12-07", "e", refusals=("not published yet",))
+    assert unpublished.refusals == ("not published yet",)
