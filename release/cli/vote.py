@@ -144,15 +144,29 @@ def stage(c: Context, version: str = "", profile: str = "", dry_run: bool = Fals
                          "the images and (a final's) in svn release/, the digests it names, the image "
                          "signatures",
             "revision": "staged in Apache Trusted Releases: the revision to check (default: the latest, "
-                        "which the vote runs on)"})
+                        "which the vote runs on)",
+            "train": "a train of [tool.release.trains]: check its staged wave (with --date)",
+            "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)"})
 @reports_errors
 def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False,
-           no_images: bool = False, published: bool = False, revision: str = "") -> None:
+           no_images: bool = False, published: bool = False, revision: str = "", train: str = "",
+           date: str = "") -> None:
     """For voters: check signatures against KEYS, checksums, the file list, a rebuild, and the images
-    (each platform's digest under its index)."""
+    (each platform's digest under its index).
+
+    With --train: the staged wave's files (as planned at the wave's commit), their signatures,
+    checksums and sources, and a rebuild of every distribution."""
     from release.pipeline import vote as pipeline
     from release.versions import parse_version
 
+    if train:
+        if version or published or revision:
+            raise ReleaseError(f"--train {train} takes --date and --no-rebuild: the wave's tag says what "
+                               "was staged (--version, --published and --revision are not for waves)")
+        verify_wave(train, date=date, profile=profile, rebuild=not no_rebuild)
+        return
+    if date:
+        raise ReleaseError("--date goes with --train NAME, a train of [tool.release.trains]")
     wanted = parse_version(required_version(version))
     config = read_config(profile)
     target = connect_target(config)
@@ -402,3 +416,17 @@ def announce_wave(train: str, *, date: str, profile: str, dry_run: bool, json: b
         return
     email = trains.announce_wave(config, chosen, date=day, target=target, say=console.progress)
     console.ok(f"announcement of the {train} wave of {day} written to {email}; send it")
+
+
+def verify_wave(train: str, *, date: str, profile: str, rebuild: bool) -> None:
+    """`invoke verify --train NAME`: the staged wave, as a voter checks it."""
+    from release.pipeline import trains
+
+    config = read_config(profile)
+    chosen = trains.configured_train(config, train)
+    if chosen is None:
+        raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
+    day = wave_date(date)
+    report = trains.verify_wave(config, chosen, date=day, target=connect_target(config), rebuild=rebuild,
+                                say=console.progress)
+    console.ok(f"the {train} wave of {day}: {len(report.checks)} files verified")

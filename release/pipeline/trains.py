@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from release import locks
-from release.adapters import svn
+from release.adapters import gpg, svn
 from release.adapters.clients import Index
-from release.adapters.git import GitReader, commit_time, ensure_tag
+from release.adapters.git import GitReader, commit_time, ensure_tag, tag_commit
 from release.config import ReleaseConfig
 from release.emails import (
     WaveAnnouncement,
@@ -64,7 +64,15 @@ from release.steps.build import check_packages, package_builder
 from release.steps.publish import upload_packages
 from release.steps.result import binding_voters
 from release.steps.sign import sign_files, signing_key
-from release.steps.verify import FileCheck, check_contents, failed_checks
+from release.steps.verify import (
+    CandidateRejected,
+    FileCheck,
+    VerifyReport,
+    check_contents,
+    check_signed,
+    compare_rebuild,
+    failed_checks,
+)
 from release.trains import SvnLayout, Train, VotePolicy
 from release.vote_thread import parse_votes
 from release.votes import Tally, count_votes, earliest_close, utc, when
@@ -617,3 +625,68 @@ def announce_wave(config: ReleaseConfig, train: Train, *, date: str, target: Tar
     if line := missing_recipient(config.announce_to, "announce-list", email):
         say(line)
     return email
+
+
+def wave_commit(config: ReleaseConfig, train: Train, date: str) -> str:
+    """The commit a staged wave was built from: as the tree that built it recorded it, else where the
+    wave's tag is (a voter's clone); refused when neither is there."""
+    recorded = _recorded(config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD)
+    if isinstance(recorded.get("commit"), str):
+        return str(recorded["commit"])
+    tag = train.wave_tag.format(date=date, train=train.name) if train.wave_tag else ""
+    commit = tag_commit(config.root, tag) if tag else None
+    if commit is None:
+        where = f"no git tag {tag}" if tag else f"train {train.name} tags no wave"
+        raise RefusedError(f"the {train.name} wave of {date} is not known here ({where}, no "
+                           f"dist/{train.name}-{date}/{WAVE_RECORD}): fetch the tags the vote email names")
+    return commit
+
+
+def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, rebuild: bool,
+                say: Progress, reader: GitFacts | None = None) -> VerifyReport:
+    """For voters: the staged wave in svn dev, as planned at its commit, every file there with a good
+    signature by a key in KEYS and its checksum, the PMC checks of its sources, and (`rebuild`) the
+    same bytes built again from that commit. The report when all holds, else CandidateRejected (7)."""
+    commit = wave_commit(config, train, date)
+    plan = plan_train(config, train, date=date, ref=commit, reader=reader).plan
+    if not plan.entries:
+        raise RefusedError(f"the {train.name} wave of {date} at {commit[:12]} has nothing in it")
+    dev = svn.join(target.svn_dev, config.name)
+    url = svn.join(dev, train.svn_folder)
+    checks: dict[str, FileCheck] = {}
+    with tempfile.TemporaryDirectory(prefix="release-verify-wave-") as work:
+        files = staged_files(plan, Path(work))  # into <work>/svn/, as a wave's directory holds them
+        folder = Path(work) / "svn"
+        folder.mkdir()
+        say(f"reading the wave's {len(files)} files from {url}")
+        names = []
+        for relative, local in files.items():
+            found = svn.cat_bytes(svn.join(dev, relative))
+            if found is None:
+                checks.setdefault(local.name, FileCheck(local.name)).problems.append(f"not in {url}")
+                continue
+            local.write_bytes(found)
+            names.append(local.name)
+        artefacts = sorted(n for n in names if not n.endswith((".asc", ".sha512")))
+        keys = Path(work) / "KEYS"
+        write_atomic(keys, svn.read_text(target.keys_url))
+        say(f"checking signatures against {target.keys_url} and the checksums")
+        with gpg.temporary_home() as home:
+            if not gpg.import_keys(keys, gnupghome=home):
+                raise VerificationError(f"{target.keys_url} holds no public keys")
+            check_signed(folder, sorted(names), artefacts, home, checks)
+        if config.checks_sources:
+            say("checking LICENSE and NOTICE, license headers, binaries, and the wheels against the sdists")
+            check_contents(folder, artefacts, config, checks)
+        if rebuild:
+            say(f"building the wave again from {commit[:12]} to compare bytes")
+            with package_builder(commit_time(config.root, commit)) as builder:
+                again = build_files(config.root, commit, plan, out=Path(work) / "rebuilt", builder=builder,
+                                    progress=say)
+            compare_rebuild(folder, again, checks)
+    report = VerifyReport(f"{train.name} {date}", url, commit if rebuild else "",
+                          tuple(checks[name] for name in sorted(checks)))
+    say(report.render())
+    if not report.ok:
+        raise CandidateRejected(report)
+    return report

@@ -136,11 +136,20 @@ def check_files(folder: Path, config: ReleaseConfig, final: str, gnupghome: Path
                        for n in artefacts):
                 label = f"<{kind} of {dist.name}>" if len(config.distributions) > 1 else f"<{kind}>"
                 checks.setdefault(label, FileCheck(label)).problems.append(f"no {kind} of {dist.name}")
+    check_signed(folder, names, artefacts, gnupghome, checks)
+
+
+def check_signed(folder: Path, names: Sequence[str], artefacts: Sequence[str], gnupghome: Path,
+                 checks: dict[str, FileCheck]) -> None:
+    """Each of `artefacts` in `folder` (of the files `names`) against its .asc (a key of the keyring
+    `gnupghome`) and its .sha512; a missing companion is a problem of its own."""
     for name in artefacts:
+        checks.setdefault(name, FileCheck(name))
         path = folder / name
         for companion in (f"{name}.asc", f"{name}.sha512"):
+            found = checks.setdefault(companion, FileCheck(companion))
             if companion not in names:
-                checks.setdefault(companion, FileCheck(companion)).problems.append("missing")
+                found.problems.append("missing")
         bad_sum = _check_checksum(path) if f"{name}.sha512" in names else ""
         signature = gpg.verify_detached(path.with_name(name + ".asc"), path, gnupghome=gnupghome) \
             if f"{name}.asc" in names else None

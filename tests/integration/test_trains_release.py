@@ -20,6 +20,7 @@ from conftest import REPO_ROOT
 from vote_fixtures import SvnRepo, make_svn, shared_keyring, svn
 
 from release.adapters.index import PackageIndex
+from release.adapters.svn import cat_bytes, put_files
 from release.record import sha512_of
 from release.sandbox import services
 from release.sandbox.state import Layout
@@ -172,6 +173,31 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
                    gnupghome=keyring.home)
     assert again.returncode == 0, again.stderr
     assert "(there already)" in again.stderr and "tagged nothing new" in again.stderr
+    # verify, as the release manager (the wave's record) and as a voter (a clone with the tags, no dist/)
+    checked = invoke(root, "verify", "--train", "providers", "--date", DATE, "--no-rebuild", profile=profile)
+    assert checked.returncode == 0, checked.stderr
+    assert f"the providers wave of {DATE}: 21 files verified" in checked.stderr
+    voter = tmp_path / "voter"
+    git(tmp_path, "clone", "-q", str(root), str(voter))
+    rebuilt = invoke(voter, "verify", "--train", "providers", "--date", DATE, profile=profile)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert "identical to the rebuild" in rebuilt.stderr and "21 files verified" in rebuilt.stderr
+    http = "apache_airflow_providers_http-6.3.1.tar.gz"
+    providers = f"{repo.dev_url}/apache-airflow/providers"
+    staged_http = f"{providers}/{http}"
+    changed = tmp_path / http
+    changed.write_bytes((wave / "svn" / http).read_bytes() + b"\0")
+    put_files(providers, {http: changed}, "Not the signed sdist")
+    tampered = invoke(voter, "verify", "--train", "providers", "--date", DATE, "--no-rebuild",
+                      profile=profile)
+    assert tampered.returncode == 7, tampered.stderr
+    assert f"FAIL {http}: matches neither its signature nor its checksum" in tampered.stderr
+    put_files(providers, {http: wave / "svn" / http}, "The signed sdist again")
+    assert cat_bytes(staged_http) == (wave / "svn" / http).read_bytes()
+    untagged = tmp_path / "untagged"
+    git(tmp_path, "clone", "-q", "--no-tags", str(root), str(untagged))
+    unknown = invoke(untagged, "verify", "--train", "providers", "--date", DATE, profile=profile)
+    assert unknown.returncode == 6 and f"no git tag providers/{DATE}" in unknown.stderr, unknown.stderr
     # the vote, one provider excluded (staged four days ago, as far as the record says)
     record["staged"]["at"] = "2026-12-03T10:00:00+00:00"
     (wave / "wave.json").write_text(json.dumps(record))
