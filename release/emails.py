@@ -125,7 +125,7 @@ The vote on releasing {project} {final} from release candidate {candidate} was o
 
 def render_wave_result_email(*, project: str, train: str, date: str, mailing_list: str, tally: Tally,
                              promoted: Sequence[str], excluded: Mapping[str, str],
-                             thread_subject: str = "") -> str:
+                             thread_subject: str = "", decided_by: str = "") -> str:
     """The `[RESULT][VOTE]` of a wave: the counts and who voted what, then which distributions are
     released and which the vote excluded, each with the reason."""
     subject = thread_subject or f"[VOTE] Release {project} {wave_candidate(train, date)}"
@@ -134,7 +134,7 @@ def render_wave_result_email(*, project: str, train: str, date: str, mailing_lis
     verdict, after = _verdict(tally, "The distributions below will be released, and announced once they "
                                      "are published.")
     parts = [f"The vote on releasing the {train} wave of {date} of {project} was open {_window(tally)}.",
-             verdict, _counted(tally, "")]
+             verdict, _counted(tally, decided_by)]
     if tally.passed:
         parts.append(f"Released from this wave:\n\n{released}")
         if left:

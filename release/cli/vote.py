@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from invoke.context import Context
 from invoke.tasks import task
@@ -20,6 +21,9 @@ from release.cli.support import (
     wave_date,
 )
 from release.errors import ReleaseError, VerificationError
+
+if TYPE_CHECKING:
+    from release.votes import Tally
 
 DRY_RUN = "show what the command would change, and why it would refuse; changes nothing"
 JSON = "with --dry-run: print the plan as JSON on stdout"
@@ -216,8 +220,9 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
     time, or one after now, are listed, and a binding voter's must be read (--count) before the vote
     passes."""
     if train:
-        vote_on_wave(train, version=version, votes=votes, closed_at=closed_at, count=count, profile=profile,
-                     dry_run=dry_run, date=date, exclude=exclude, reason=reason)
+        vote_on_wave(train, version=version, votes=votes, closed_at=closed_at, count=count,
+                     decided_by=decided_by, profile=profile, dry_run=dry_run, json=json, date=date,
+                     exclude=exclude, reason=reason)
         return
     if exclude or reason:
         raise ReleaseError("--exclude and --reason go with --train NAME: a wave's distributions can be "
@@ -248,13 +253,7 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
     if tally.late:
         console.progress(f"cast after the vote closed at {when(tally.closed)}, not counted: "
                          f"{', '.join(v.voter for v in tally.late)}")
-    if tally.review:
-        console.table(f"Replies not counted as they stand ({len(tally.needs_reading)} need reading)",
-                      ["voter", "when", "why", "it begins"],
-                      [(f"{r.voter or '-'}{' (binding)' if r.binding else ''}",
-                        when(r.when) if r.when else "no time", r.why + (" [NEEDS READING]" if r.needs_reading
-                                                                       else ""), r.excerpt or "-")
-                       for r in tally.review])
+    show_review(tally)
     counts = (f"{tally.count(1, binding=True)} binding +1, {tally.count(0, binding=True)} binding 0, "
               f"{tally.count(-1, binding=True)} binding -1, {len(tally.non_binding)} non-binding, "
               f"open {tally.hours_open:.1f} hours")
@@ -271,17 +270,33 @@ def vote_result(c: Context, version: str = "", votes: str = "", closed_at: str =
                f"{wanted.final} --from-rc {wanted}")
 
 
+def show_review(tally: Tally) -> None:
+    """The replies not counted as they stand, those a release manager must read marked."""
+    from release.votes import when
+
+    if tally.review:
+        console.table(f"Replies not counted as they stand ({len(tally.needs_reading)} need reading)",
+                      ["voter", "when", "why", "it begins"],
+                      [(f"{r.voter or '-'}{' (binding)' if r.binding else ''}",
+                        when(r.when) if r.when else "no time", r.why + (" [NEEDS READING]" if r.needs_reading
+                                                                       else ""), r.excerpt or "-")
+                       for r in tally.review])
+
+
 def vote_on_wave(train: str, *, version: str, votes: str, closed_at: str, count: list[str] | None,
-                 profile: str, dry_run: bool, date: str, exclude: str, reason: str) -> None:
+                 decided_by: str, profile: str, dry_run: bool, json: bool, date: str, exclude: str,
+                 reason: str) -> None:
     """`invoke vote-result --train NAME`: the votes on a staged wave, its exclusions recorded."""
+    from release.cli.show import show_command_plan
     from release.pipeline import trains
-    from release.votes import parse_time
+    from release.votes import parse_decision, parse_time
 
     config = read_config(profile)
     chosen = trains.configured_train(config, train)
-    if chosen is None or version or count or dry_run:
-        raise ReleaseError(f"--train {train} takes --votes, --date, --closed-at, --exclude and --reason "
-                           "(the version, --count and --dry-run of a wave's vote are not carried out yet)")
+    if chosen is None:
+        raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
+    if version:
+        raise ReleaseError(f"--version goes without --train {train}: the wave's record says what was staged")
     if not votes:
         raise ReleaseError("--votes is required: a plain-text file of votes or an mbox export of the thread")
     names = comma_list(exclude)
@@ -289,10 +304,24 @@ def vote_on_wave(train: str, *, version: str, votes: str, closed_at: str, count:
         raise ReleaseError("--exclude needs --reason: why the vote excluded them is recorded")
     if reason and not names:
         raise ReleaseError("--reason goes with --exclude DIST")
-    result = trains.vote_result_wave(config, chosen, date=wave_date(date), votes=Path(votes).resolve(),
+    decisions = dict(parse_decision(item) for item in count or [])
+    excluded = dict.fromkeys(names, reason.strip())
+    day = wave_date(date)
+    if dry_run:
+        show_command_plan(trains.vote_result_wave_plan(config, chosen, date=day, votes=votes,
+                                                       excluded=excluded), json)
+        return
+    result = trains.vote_result_wave(config, chosen, date=day, votes=Path(votes).resolve(),
                                      closed_at=parse_time(closed_at) if closed_at else None,
-                                     excluded=dict.fromkeys(names, reason.strip()), say=console.progress)
+                                     excluded=excluded, decisions=decisions, decided_by=decided_by,
+                                     say=console.progress)
     tally = result.tally
+    show_review(tally)
+    if tally.needs_reading:
+        raise VerificationError(f"the vote on the {train} wave cannot pass yet: {'; '.join(tally.reasons)}; "
+                                f"the replies are listed above and in {result.email} (a draft, not to be "
+                                "sent); read them in the thread, then count again with --count ADDRESS=VOTE "
+                                "--decided-by NAME")
     if not tally.passed:
         raise VerificationError(f"the vote on the {train} wave did not pass ({'; '.join(tally.reasons)}); "
                                 f"recorded in {result.record}")

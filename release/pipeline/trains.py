@@ -31,12 +31,19 @@ from release.emails import (
     render_wave_announce_email,
     render_wave_result_email,
     render_wave_vote_email,
+    review_line,
     wave_candidate,
 )
 from release.errors import RefusedError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
-from release.plan.commands import CommandPlan, plan_announce_wave, plan_promote_wave, plan_publish_wave
+from release.plan.commands import (
+    CommandPlan,
+    plan_announce_wave,
+    plan_promote_wave,
+    plan_publish_wave,
+    plan_vote_result_wave,
+)
 from release.plan.wave import (
     Skipped,
     WavePlan,
@@ -346,17 +353,24 @@ class WaveVote:
     plan: WavePlan  # the wave as promoted: without the excluded distributions
     excluded: tuple[Skipped, ...]
     record: Path
+    email: Path  # the [RESULT][VOTE] email
 
 
 def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: Path,
                      closed_at: datetime | None, excluded: Mapping[str, str], say: Progress,
+                     decisions: Mapping[str, int | None] | None = None, decided_by: str = "",
                      now: datetime | None = None, reader: GitFacts | None = None) -> WaveVote:
     """Count the votes on a staged wave by the ASF rules (open 72 hours from the staging, three binding
     +1, more binding +1 than -1) and record the result with the distributions the PMC excluded, each
-    with its reason: the rest is what promotion ships, the excluded ones go to a later rc."""
+    with its reason: the rest is what promotion ships, the excluded ones go to a later rc.
+    `decisions` (address -> +1, 0, -1 or None) is how the release manager counts a voter after reading
+    the replies listed for reading, recorded with `decided_by`, as for a single release."""
     if not config.votes:
         raise RefusedError(f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted "
                            "on, so there are no votes to count")
+    if decisions and not decided_by.strip():
+        raise RefusedError("--count needs --decided-by NAME: who read the replies is recorded with the "
+                           "result")
     if train.vote != VotePolicy():
         raise RefusedError(f"train {train.name} has a vote policy of its own ({train.vote.hours} hours, "
                            f"{train.vote.binding} binding): counting it is not carried out yet")
@@ -378,26 +392,43 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
     opened = utc(datetime.fromisoformat(str(staged["at"])))
     opened = max(opened, utc(thread.opened)) if thread.opened else opened
     tally = count_votes(thread.votes, binding_voters(config), opened=opened, closed_at=closed_at, now=moment,
-                        unread=thread.unread)
+                        unread=thread.unread, decisions=decisions)
     if tally.too_early:
         raise RefusedError(f"the vote on the {train.name} wave of {date} was open {tally.hours_open:.1f} "
                            f"hours (from {when(opened)} to {when(tally.closed)}); ASF votes stay open at "
                            f"least 72 hours: wait until {when(earliest_close(opened))} or pass --closed-at")
     with _lock(config, wave.plan):
-        _record_vote(path, tally, kept, votes)
+        _record_vote(path, tally, kept, votes, decided_by.strip() if tally.decided else "")
         email = path.parent / RESULT_EMAIL
         write_atomic(email, render_wave_result_email(
             project=config.project, train=train.name, date=date, mailing_list=config.mailing_list,
             tally=tally, promoted=kept.vote_lines, excluded={s.name: s.reason for s in kept.excluded},
-            thread_subject=thread.subject))
+            thread_subject=thread.subject, decided_by=decided_by.strip()))
     say(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted; "
         + (f"excluded: {', '.join(s.name for s in kept.excluded)}" if kept.excluded else "nothing excluded"))
     say(f"the result email is {email}; send it to {config.mailing_list or 'the dev list'}")
-    return WaveVote(tally, kept, kept.excluded, path)
+    return WaveVote(tally, kept, kept.excluded, path, email)
 
 
-def _record_vote(path: Path, tally: Tally, kept: WavePlan, votes: Path) -> None:
+def vote_result_wave_plan(config: ReleaseConfig, train: Train, *, date: str, votes: str,
+                          excluded: Mapping[str, str]) -> CommandPlan:
+    """`invoke vote-result --train --dry-run`: what counting would read, record and write, or why it
+    would refuse (reading only)."""
+    path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
+    refusals = []
+    if not config.votes:
+        refusals.append(f"[tool.release] vote = \"{config.vote}\": there are no votes to count")
+    staged = _recorded(path).get("staged")
+    if not isinstance(staged, dict) or not staged.get("at"):
+        refusals.append(f"{path.parent}: the {train.name} wave of {date} was never staged for a vote")
+    return plan_vote_result_wave(train.name, date, votes=votes, record=str(path), excluded=excluded,
+                                 refusals=refusals)
+
+
+def _record_vote(path: Path, tally: Tally, kept: WavePlan, votes: Path, decided_by: str) -> None:
     _record(path, vote={
+        "review": [review_line(r) for r in tally.review], "decided": dict(tally.decided),
+        "decided_by": decided_by,
         "passed": tally.passed, "opened": tally.opened.isoformat(), "closed": tally.closed.isoformat(),
         "binding": {v.voter: f"{v.value:+d}" if v.value else "0" for v in tally.binding},
         "non_binding": {v.voter: f"{v.value:+d}" if v.value else "0" for v in tally.non_binding},

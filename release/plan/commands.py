@@ -183,6 +183,19 @@ def plan_announce(version: ReleaseVersion, refusals: Sequence[str] = ()) -> Comm
     ), tuple(refusals))
 
 
+def plan_vote_result_wave(train: str, date: str, *, votes: str, record: str, excluded: Mapping[str, str],
+                          refusals: Sequence[str] = ()) -> CommandPlan:
+    """`invoke vote-result --train`: count the votes on a staged wave and record them, exclusions too."""
+    left = (Action(Where.DIST, "record as excluded, for a later wave: " + "; ".join(
+        f"{name} ({why})" for name, why in sorted(excluded.items()))),) if excluded else ()
+    return CommandPlan("vote-result", f"{train} {date}", (
+        Action(Where.DIST, f"count the votes in {votes}: open 72 hours from the staging, three binding +1, "
+                           "more binding +1 than -1; a binding voter's unread reply needs --count"),
+        *left,
+        Action(Where.DIST, f"record the result in {record}; write the [RESULT][VOTE] email beside it"),
+    ), tuple(refusals), options=f"--train {train} --date {date}")
+
+
 def plan_announce_wave(train: str, date: str, email: str, refusals: Sequence[str] = ()) -> CommandPlan:
     """`invoke announce --train`: the [ANNOUNCE] email of a published wave."""
     return CommandPlan("announce", f"{train} {date}", (

@@ -386,6 +386,55 @@ def test_a_waves_vote_refuses_too_early_unstaged_and_strangers(tmp_path: Path) -
                          reader=git, say=print)
 
 
+def test_a_binding_voters_unread_reply_holds_the_wave_until_the_release_manager_counts_it(
+    tmp_path: Path
+) -> None:
+    """As for a single release: a reply of a PMC member that says no vote plainly is listed, and the
+    wave does not pass until the release manager reads it and says how it counts (recorded, with who
+    decided, in wave.json and the result email)."""
+    from vote_fixtures import Mail, vote_thread
+
+    from release.emails import wave_candidate
+
+    config, git = staged_wave(tmp_path)
+    opened = datetime(2026, 12, 7, 12, tzinfo=timezone.utc)
+    thread = vote_thread(tmp_path / "thread.mbox", (
+        Mail("Jane <jane@apache.org>", "+1", 2), Mail("Jarek <jarek@apache.org>", "+1 (binding)", 20),
+        Mail("Kaxil <kaxil@apache.org>", "Looks good to me, ship it", 73)),
+        opened=opened, candidate=wave_candidate("providers", DATE))
+    now = datetime(2026, 12, 11, tzinfo=timezone.utc)
+    held = vote_result_wave(config, PROVIDERS, date=DATE, votes=thread, closed_at=None, excluded={},
+                            reader=git, say=print, now=now)
+    assert not held.tally.passed and held.tally.needs_reading
+    vote = json.loads(held.record.read_text())["vote"]
+    assert not vote["passed"] and vote["review"][0].startswith("Kaxil <kaxil@apache.org> (binding)")
+    with pytest.raises(RefusedError, match="--count needs --decided-by NAME"):
+        vote_result_wave(config, PROVIDERS, date=DATE, votes=thread, closed_at=None, excluded={}, reader=git,
+                         say=print, now=now, decisions={"kaxil@apache.org": 1})
+    counted = vote_result_wave(config, PROVIDERS, date=DATE, votes=thread, closed_at=None, excluded={},
+                               reader=git, say=print, now=now, decisions={"kaxil@apache.org": 1},
+                               decided_by="Release Manager")
+    assert counted.tally.passed
+    vote = json.loads(counted.record.read_text())["vote"]
+    assert vote["passed"] and vote["decided"] == {"kaxil@apache.org": "+1"}
+    assert vote["decided_by"] == "Release Manager"
+    assert "decided by Release Manager: kaxil@apache.org: +1." in counted.email.read_text()
+
+
+def test_a_waves_vote_result_dry_run_says_what_it_counts_and_records(tmp_path: Path) -> None:
+    from release.pipeline.trains import vote_result_wave_plan
+
+    config, _ = staged_wave(tmp_path)
+    plan = vote_result_wave_plan(config, PROVIDERS, date=DATE, votes="thread.mbox",
+                                 excluded={"ftp": "a regression"})
+    assert plan.refusals == () and plan.invocation == f"invoke vote-result --train providers --date {DATE}"
+    does = [a.does for a in plan.actions]
+    assert does[0].startswith("count the votes in thread.mbox") and does[1].endswith("ftp (a regression)")
+    assert does[2].startswith(f"record the result in {tmp_path}/dist/providers-{DATE}/wave.json")
+    unstaged = vote_result_wave_plan(config, PROVIDERS, date="2026-12-01", votes="v", excluded={})
+    assert unstaged.refusals and "was never staged for a vote" in unstaged.refusals[0]
+
+
 def test_one_run_of_a_wave_at_a_time(tmp_path: Path) -> None:
     from release import locks
 
