@@ -15,16 +15,27 @@ from release.errors import ReleaseError
                       "refused when a fresh listing differs. Without it, list them",
             "include": "comma-separated releases to remove although each is the newest of its line "
                        "(e.g. a withdrawn one); give it to the listing and to --remove alike",
-            "profile": PROFILE_HELP})
+            "profile": PROFILE_HELP,
+            "train": "a flat train of [tool.release.trains]: its svn folders, each distribution keeping "
+                     "its newest version"})
 @reports_errors
-def cleanup(c: Context, remove: bool = False, include: str = "", profile: str = "") -> None:
+def cleanup(c: Context, remove: bool = False, include: str = "", profile: str = "", train: str = ""
+            ) -> None:
     """List old releases and finished candidates in svn (and write the listing); --remove removes it.
 
     Old: older than the newest release of their X.Y line, or withdrawn by their signed record;
     finished candidates: those of a released version or superseded by a newer rc. The newest
-    release of a line stays unless named with --include. The ASF archive keeps every release."""
+    release of a line stays unless named with --include. The ASF archive keeps every release.
+    With --train: a flat train's folder, where each distribution keeps its newest version."""
     from release.pipeline import housekeeping
     from release.versions import parse_version
+
+    if train:
+        if include:
+            raise ReleaseError(f"--include goes without --train {train}: a flat train keeps each "
+                               "distribution's newest version")
+        cleanup_train(train, remove=remove, profile=profile)
+        return
 
     named = tuple(parse_version(v.strip()) for v in include.split(",") if v.strip())
     config = read_config(profile)
@@ -76,3 +87,25 @@ def withdraw(c: Context, version: str = "", reason: str = "", dry_run: bool = Fa
     moved = [e.tag for e in result.moved if e.action == TagAction.MOVE.value]
     console.ok(f"withdrew {wanted}: {result.marker.tag} published; moved back: "
                f"{', '.join(moved) if moved else 'nothing'}; record: {result.record}")
+
+
+def cleanup_train(train: str, *, remove: bool, profile: str) -> None:
+    """`invoke cleanup --train NAME`: the old files of a flat train's svn folders."""
+    from release.pipeline import trains
+
+    config = read_config(profile)
+    chosen = trains.configured_train(config, train)
+    if chosen is None:
+        raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
+    result = trains.cleanup_train(config, chosen, target=connect_target(config), remove=remove,
+                                  say=console.progress)
+    if not result.removals:
+        console.ok(f"nothing to remove: the {train} train's folders hold only current files")
+        return
+    console.table("Removed from svn" if remove else "Would remove from svn", ["file", "why"],
+                  [(f"{r.area}/{config.name}/{r.name}", r.why) for r in result.removals])
+    if remove:
+        console.ok(f"removed {len(result.urls)} files in r{result.revision}")
+    else:
+        console.ok(f"{len(result.urls)} files would go (listing {result.digest[:16]}, written to "
+                   f"{result.listing}); remove exactly these with: invoke cleanup --train {train} --remove")

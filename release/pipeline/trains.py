@@ -37,6 +37,7 @@ from release.emails import (
 from release.errors import RefusedError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
+from release.plan.cleanup import Removal, listing_digest, listing_refusal
 from release.plan.commands import (
     CommandPlan,
     plan_announce_wave,
@@ -49,6 +50,7 @@ from release.plan.wave import (
     WavePlan,
     WavePromotion,
     exclude,
+    flat_cleanup,
     packages_of,
     plan_wave,
     released,
@@ -721,3 +723,51 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
     if not report.ok:
         raise CandidateRejected(report)
     return report
+
+
+@dataclass(frozen=True)
+class TrainCleanup:
+    removals: tuple[Removal, ...]
+    urls: tuple[str, ...]  # one per removal, in the same order
+    revision: int | None  # the commit that removed them; None for a listing or when nothing goes
+    digest: str  # the listing's digest: what --remove must find again
+    listing: Path  # where the listing was written (dist/.cleanup-plan-<train>.json)
+
+
+def cleanup_train(config: ReleaseConfig, train: Train, *, target: Target, remove: bool,
+                  say: Progress) -> TrainCleanup:
+    """A flat train's folders in svn: the files a newer version of the same distribution replaces in
+    release/, and in dev/ the candidates released (or older) and the source releases of waves a later
+    one replaces (plan/wave.py: flat_cleanup). Listed and written to dist/.cleanup-plan-<train>.json;
+    `remove` removes, in one commit, only a fresh listing that is the one written, then drops it."""
+    if train.svn is not SvnLayout.FLAT:
+        raise RefusedError(f"train {train.name} has a folder per release in svn: its cleanup is not carried "
+                           "out yet (a flat train's is)")
+    dev = svn.join(target.svn_dev, config.name)
+    release = svn.join(target.svn_release, config.name)
+    folder = train.svn_folder
+
+    def names(area: str) -> list[str]:
+        url = svn.join(area, folder)
+        return [n for n in svn.list_folder(url) if not n.endswith("/")] if svn.exists(url) else []
+
+    removals = flat_cleanup(folder, names(release), names(dev))
+    urls = tuple(svn.join(dev if r.area == "dev" else release, r.name) for r in removals)
+    digest = listing_digest(removals, urls)
+    listing = config.root / "dist" / f".cleanup-plan-{train.name}.json"
+    if not remove:
+        if removals:
+            write_atomic(listing, json.dumps({"digest": digest, "removals": [
+                {"area": r.area, "name": r.name, "why": r.why, "url": u} for r, u in zip(removals, urls)]},
+                indent=2) + "\n")
+        return TrainCleanup(removals, urls, None, digest, listing)
+    if not removals:
+        return TrainCleanup(removals, urls, None, digest, listing)
+    printed = _recorded(listing).get("digest") if listing.is_file() else None
+    refusal = listing_refusal(str(printed) if printed else None, digest)
+    if refusal:
+        raise RefusedError(refusal.replace("invoke cleanup", f"invoke cleanup --train {train.name}"))
+    revision = svn.remove(urls, f"Remove old files of the {train.name} train of {config.project}")
+    say(f"removed {len(urls)} files (r{revision})")
+    listing.unlink(missing_ok=True)
+    return TrainCleanup(removals, urls, revision, digest, listing)

@@ -23,6 +23,7 @@ tag) `plan_wave` decides the wave:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -36,6 +37,7 @@ from packaging.utils import (
 )
 
 from release.errors import RefusedError, VersionError
+from release.plan.cleanup import Removal
 from release.plan.declared import State, tag_for
 from release.plan.release import distribution_files
 from release.plan.tags import owns_latest
@@ -368,8 +370,7 @@ def superseded(listing: Iterable[str]) -> tuple[str, ...]:
     tarballs of the same name; what cleanup removes so each distribution keeps its newest."""
     versions: dict[str, list[tuple[ReleaseVersion, str]]] = {}
     for name in listing:
-        base = next((name[: -len(s)] for s in SIGNATURES if name.endswith(s)), name)
-        key = _owner(base)
+        key = _owner(_base(name))
         if key is not None:
             versions.setdefault(key[0], []).append((key[1], name))
     old = []
@@ -431,3 +432,44 @@ def wave_to_json(plan: WavePlan, *, project: str, commit: str) -> dict[str, Any]
         "constraints": ({"branch": plan.constraints.branch, "tag": plan.constraints.tag,
                          "latest": plan.constraints.latest or None} if plan.constraints else None),
     }
+
+
+_WAVE_SOURCE = re.compile(r"^(?P<prefix>.+)-(?P<date>\d{4}-\d{2}-\d{2})-source\.tar\.gz$")
+
+
+def flat_cleanup(folder: str, released: Iterable[str], staged: Iterable[str]) -> tuple[Removal, ...]:
+    """What may go from a flat train's folder (`folder`, under the project's svn folders): in release/
+    (`released`: the file names there) each distribution's files that a newer version of it replaces;
+    in dev/ (`staged`) the candidate files of a version released already (or older than the one
+    released), and a wave's source release that a later wave's replaces. A wave's source release in
+    release/ stays: it is the source of every distribution that wave released and still current."""
+    released, staged = sorted(released), sorted(staged)
+    newest: dict[str, ReleaseVersion] = {}
+    for name in released:
+        owner = _owner(_base(name))
+        if owner is not None:
+            newest[owner[0]] = max(owner[1], newest.get(owner[0], owner[1]))
+    removals = []
+    for name in superseded(released):
+        owner = _owner(_base(name))
+        assert owner is not None  # superseded names only sdists and wheels (and their companions)
+        removals.append(Removal("release", _folder(folder, name),
+                                f"older than {owner[0]} {newest[owner[0]]}, released"))
+    waves: dict[str, list[str]] = {}
+    for name in (*released, *staged):
+        if found := _WAVE_SOURCE.match(_base(name)):
+            waves.setdefault(found["prefix"], []).append(found["date"])
+    for name in staged:
+        owner = _owner(_base(name))
+        source = _WAVE_SOURCE.match(_base(name))
+        if owner is not None and owner[0] in newest and newest[owner[0]] >= owner[1]:
+            why = f"{owner[0]} {newest[owner[0]]} is released"
+            removals.append(Removal("dev", _folder(folder, name), why))
+        elif source is not None and (later := [d for d in waves[source["prefix"]] if d > source["date"]]):
+            removals.append(Removal("dev", _folder(folder, name), f"the wave of {max(later)} replaces it"))
+    return tuple(removals)
+
+
+def _base(name: str) -> str:
+    """A file's name without its .asc or .sha512: the file it signs or sums."""
+    return next((name[: -len(s)] for s in SIGNATURES if name.endswith(s)), name)

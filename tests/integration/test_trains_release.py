@@ -292,6 +292,25 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
         assert "  pip install apache-airflow-providers-http==6.3.1\n" in news and url + "simple/" in news
     finally:
         services.stop(services.INDEX, layout, index)
+    # cleanup: an older common.io left in release/, http's released sdist put back in dev/
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    for end in (".tar.gz", ".tar.gz.asc"):
+        (stale / f"apache_airflow_providers_common_io-1.11.0{end}").write_bytes(b"an older release")
+    svn("import", "-m", "common.io 1.11.0", str(stale), f"{repo.release_url}/apache-airflow/providers")
+    put_files(providers, {http: wave / "svn" / http}, "A released candidate left behind")
+    unlisted = invoke(root, "cleanup", "--train", "providers", "--remove", profile=profile)
+    assert unlisted.returncode == 6 and "no listing was printed" in unlisted.stderr, unlisted.stderr
+    listed = invoke(root, "cleanup", "--train", "providers", profile=profile)
+    assert listed.returncode == 0 and "3 files would go" in listed.stderr, listed.stderr
+    assert "older than apache-airflow-providers-common-io 1.11.1, released" in listed.stderr
+    removed = invoke(root, "cleanup", "--train", "providers", "--remove", profile=profile)
+    assert removed.returncode == 0 and "removed 3 files" in removed.stderr, removed.stderr
+    assert sorted(svn("list", f"{repo.release_url}/apache-airflow/providers").split()) == voted
+    assert sorted(svn("list", providers).split()) == sorted(
+        f + s for f in files if "_ftp-" in f for s in ("", ".asc", ".sha512"))  # ftp waits for its rc2
+    quiet = invoke(root, "cleanup", "--train", "providers", profile=profile)
+    assert quiet.returncode == 0 and "nothing to remove" in quiet.stderr, quiet.stderr
     # a later wave of the excluded one alone: its rc2
     later = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "ftp",
                    "--date", "2026-12-14", profile=profile)

@@ -21,6 +21,7 @@ from release.plan.wave import (
     WavePlan,
     exclude,
     final_constraints,
+    flat_cleanup,
     packages_of,
     plan_wave,
     released,
@@ -355,3 +356,36 @@ def test_a_published_waves_announcement_names_each_final_and_each_released_file_
                       ("apache_airflow_providers_http-6.3.1.tar.gz", "sum-0"))
     with pytest.raises(RefusedError, match=r"no sha512 recorded for apache_airflow_providers_http-6\.3\.1"):
         released([], files[:1], {})
+
+
+def signed(*names: str) -> list[str]:
+    return [n + suffix for n in names for suffix in ("", ".asc", ".sha512")]
+
+
+def test_a_flat_folders_cleanup_keeps_each_distributions_newest_and_every_waves_source_release() -> None:
+    released = [*signed("apache_airflow_providers_http-6.3.0.tar.gz",
+                        "apache_airflow_providers_http-6.3.1.tar.gz",
+                        "apache_airflow_providers_http-6.3.1-py3-none-any.whl",
+                        "apache_airflow_providers_ftp-3.16.1.tar.gz",
+                        "apache_airflow_providers-2026-11-20-source.tar.gz",
+                        "apache_airflow_providers-2026-12-06-source.tar.gz"), "README"]
+    staged = signed("apache_airflow_providers_http-6.3.1.tar.gz",  # left behind: released
+                    "apache_airflow_providers_http-6.3.0.tar.gz",  # older than released
+                    "apache_airflow_providers_ftp-3.16.2.tar.gz",  # excluded, waiting for its rc2
+                    "apache_airflow_providers_sftp-5.0.0.tar.gz",  # never released: under vote
+                    "apache_airflow_providers-2026-12-01-source.tar.gz",  # a failed wave's
+                    "apache_airflow_providers-2026-12-20-source.tar.gz")  # the next wave's
+    removals = flat_cleanup("providers", released, staged)
+    by_area = {(r.area, r.name): r.why for r in removals}
+    assert {n for a, n in by_area if a == "release"} == {
+        f"providers/{n}" for n in signed("apache_airflow_providers_http-6.3.0.tar.gz")}
+    assert by_area[("release", "providers/apache_airflow_providers_http-6.3.0.tar.gz")] == \
+        "older than apache-airflow-providers-http 6.3.1, released"
+    assert {n for a, n in by_area if a == "dev"} == {f"providers/{n}" for n in signed(
+        "apache_airflow_providers_http-6.3.1.tar.gz", "apache_airflow_providers_http-6.3.0.tar.gz",
+        "apache_airflow_providers-2026-12-01-source.tar.gz")}
+    assert by_area[("dev", "providers/apache_airflow_providers-2026-12-01-source.tar.gz.asc")] == \
+        "the wave of 2026-12-20 replaces it"
+    assert by_area[("dev", "providers/apache_airflow_providers_http-6.3.0.tar.gz")] == \
+        "apache-airflow-providers-http 6.3.1 is released"
+    assert flat_cleanup("providers", released[:3], staged[6:9]) == ()  # nothing old: nothing goes
