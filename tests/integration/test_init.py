@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """`release-pipeline init` in git repositories made from real sdists downloaded from PyPI (the
-projects the adoption tests release, tests/adoption_projects.py): what it writes, that the result
+projects tests/integration/test_adoption.py releases, tests/adoption_projects.py): what it writes, that the result
 is a config the pipeline reads, that `invoke --list` then works, and what it refuses."""
 
 from __future__ import annotations
