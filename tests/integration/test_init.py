@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """`release-pipeline init` in git repositories made from real sdists downloaded from PyPI (the
-projects tests/integration/test_adoption.py releases, tests/adoption_projects.py): what it writes, that the result
-is a config the pipeline reads, that `invoke --list` then works, and what it refuses."""
+projects of tests/adoption_projects.py, which test_adoption.py releases): what it writes, that the
+result is a config the pipeline reads, that `invoke --list` then works, and what it refuses."""
 
 from __future__ import annotations
 
