@@ -97,7 +97,7 @@ def _counted(tally: Tally, decided_by: str) -> str:
 
 def _window(tally: Tally) -> str:
     return (f"from\n{when(tally.opened)} to {when(tally.closed)} ({tally.hours_open:.1f} hours; at least "
-            f"{VOTE_HOURS} are required) and needed at least {MIN_BINDING_PLUS} binding +1 votes and more "
+            f"{tally.hours} are required) and needed at least {tally.needed} binding +1 votes and more "
             "binding +1 than -1")
 
 
@@ -270,6 +270,8 @@ class WaveVoteEmail:
     commit: str
     tags: tuple[str, ...]  # each distribution's candidate tag, then the wave's own
     closes: datetime
+    hours: int = VOTE_HOURS  # how long the train's policy keeps a vote open at least
+    needed: int = MIN_BINDING_PLUS  # ... and the binding +1 votes it asks for
 
 
 def wave_candidate(train: str, date: str) -> str:
@@ -310,8 +312,8 @@ The wave was built from commit {vote.commit}, tagged:
 
 Building that commit again gives the same bytes.
 
-The vote is open for at least {VOTE_HOURS} hours, until {closes}, and passes with at least three
-binding +1 votes and more binding +1 than -1 votes. Please vote:
+The vote is open for at least {vote.hours} hours, until {closes}, and passes with at least
+{vote.needed} binding +1 votes and more binding +1 than -1 votes. Please vote:
 
 [ ] +1 approve the release of every distribution listed
 [ ] +0 no opinion

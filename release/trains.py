@@ -237,8 +237,9 @@ def _int(key: str, value: Any, lowest: int) -> int:
 def _vote(key: str, value: Any) -> VotePolicy:
     if not isinstance(value, dict) or set(value) - {"hours", "binding"}:
         raise _error(key, f"expected {_KEYS['vote']}, got {value!r}")
-    return VotePolicy(_int(f"{key}.hours", value.get("hours", 72), 1),
-                      _int(f"{key}.binding", value.get("binding", 3), 1))
+    minimum = VotePolicy()  # the ASF's: a train may ask for more, never for less
+    return VotePolicy(_int(f"{key}.hours", value.get("hours", minimum.hours), minimum.hours),
+                      _int(f"{key}.binding", value.get("binding", minimum.binding), minimum.binding))
 
 
 def _notes(key: str, value: Any) -> ReleaseNotes:

@@ -144,6 +144,8 @@ class Tally:
     review: tuple[Review, ...] = ()  # not counted as they stand: for the release manager to read
     decided: tuple[tuple[str, str], ...] = ()  # (voter, +1|0|-1|none) as the release manager counted them
     changed: tuple[str, ...] = ()  # voters whose last vote differs from an earlier one
+    hours: int = VOTE_HOURS  # how long the vote must stay open (a train's policy may ask for more)
+    needed: int = MIN_BINDING_PLUS  # the binding +1 votes it needs at least
 
     @property
     def hours_open(self) -> float:
@@ -160,11 +162,11 @@ class Tally:
     def reasons(self) -> tuple[str, ...]:
         """The ASF rules this vote fails, and unread binding replies, one line each; empty when it passes."""
         found = []
-        if self.hours_open < VOTE_HOURS:
-            found.append(f"it was open {self.hours_open:.1f} hours, less than {VOTE_HOURS}")
+        if self.hours_open < self.hours:
+            found.append(f"it was open {self.hours_open:.1f} hours, less than {self.hours}")
         plus, minus = self.count(1, binding=True), self.count(-1, binding=True)
-        if plus < MIN_BINDING_PLUS:
-            found.append(f"{plus} binding +1 vote{'s' if plus != 1 else ''}, at least {MIN_BINDING_PLUS} "
+        if plus < self.needed:
+            found.append(f"{plus} binding +1 vote{'s' if plus != 1 else ''}, at least {self.needed} "
                          "are needed")
         if plus <= minus:
             found.append(f"{minus} binding -1 against {plus} binding +1: more binding +1 than -1 are needed")
@@ -180,7 +182,7 @@ class Tally:
 
     @property
     def too_early(self) -> bool:
-        return self.hours_open < VOTE_HOURS
+        return self.hours_open < self.hours
 
 
 def utc(moment: datetime) -> datetime:
@@ -260,7 +262,8 @@ def _sign(value: int | None) -> str:
 
 def count_votes(votes: Sequence[Vote], roster: Roster | Iterable[str], *, opened: datetime,
                 closed_at: datetime | None = None, now: datetime | None = None,
-                unread: Iterable[Review] = (), decisions: Mapping[str, int | None] | None = None) -> Tally:
+                unread: Iterable[Review] = (), decisions: Mapping[str, int | None] | None = None,
+                hours: int = VOTE_HOURS, needed: int = MIN_BINDING_PLUS) -> Tally:
     """Each voter's last vote between `opened` and the close, split by the roster.
 
     The close is `closed_at`, else the last reply in the window. Votes dated after `now` (default: the
@@ -347,11 +350,11 @@ def count_votes(votes: Sequence[Vote], roster: Roster | Iterable[str], *, opened
     others = tuple(v for k, v in last.items() if roster.member(k) is None)
     return Tally(opened, closed, binding, others, tuple(v for v in others if v.says_binding), late,
                  tuple(listed), tuple((address, _sign(value)) for address, value in decided.values()),
-                 tuple(changed))
+                 tuple(changed), hours, needed)
 
 
-def earliest_close(opened: datetime) -> datetime:
-    return utc(opened) + timedelta(hours=VOTE_HOURS)
+def earliest_close(opened: datetime, hours: int = VOTE_HOURS) -> datetime:
+    return utc(opened) + timedelta(hours=hours)
 
 
 def voters(votes: Iterable[Vote], value: int) -> list[str]:

@@ -82,7 +82,7 @@ from release.steps.verify import (
     compare_rebuild,
     failed_checks,
 )
-from release.trains import SvnLayout, Train, VotePolicy
+from release.trains import SvnLayout, Train
 from release.vote_thread import parse_votes
 from release.votes import Tally, count_votes, earliest_close, utc, when
 
@@ -340,7 +340,8 @@ def _run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: An
     write_atomic(email, render_wave_vote_email(WaveVoteEmail(
         config.project, plan.train, plan.date, config.mailing_list, plan.vote_lines,
         f"{folder}/{train.svn_folder}", plan.source_tarball, info.fingerprint, target.keys_url, wave.commit,
-        tuple(tag for tag, _ in wanted), earliest_close(datetime.fromisoformat(staged_at)))))
+        tuple(tag for tag, _ in wanted), earliest_close(datetime.fromisoformat(staged_at), train.vote.hours),
+        train.vote.hours, train.vote.binding)))
     say(f"the vote email is {email}; send it to {config.mailing_list or 'the dev list'}")
     if line := missing_recipient(config.mailing_list, "mailing-list", email):
         say(line)
@@ -373,9 +374,6 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
     if decisions and not decided_by.strip():
         raise RefusedError("--count needs --decided-by NAME: who read the replies is recorded with the "
                            "result")
-    if train.vote != VotePolicy():
-        raise RefusedError(f"train {train.name} has a vote policy of its own ({train.vote.hours} hours, "
-                           f"{train.vote.binding} binding): counting it is not carried out yet")
     path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
     recorded = _recorded(path)
     staged = recorded.get("staged") if isinstance(recorded.get("staged"), dict) else None
@@ -394,11 +392,13 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
     opened = utc(datetime.fromisoformat(str(staged["at"])))
     opened = max(opened, utc(thread.opened)) if thread.opened else opened
     tally = count_votes(thread.votes, binding_voters(config), opened=opened, closed_at=closed_at, now=moment,
-                        unread=thread.unread, decisions=decisions)
+                        unread=thread.unread, decisions=decisions, hours=train.vote.hours,
+                        needed=train.vote.binding)
     if tally.too_early:
         raise RefusedError(f"the vote on the {train.name} wave of {date} was open {tally.hours_open:.1f} "
-                           f"hours (from {when(opened)} to {when(tally.closed)}); ASF votes stay open at "
-                           f"least 72 hours: wait until {when(earliest_close(opened))} or pass --closed-at")
+                           f"hours (from {when(opened)} to {when(tally.closed)}); its votes stay open at "
+                           f"least {train.vote.hours} hours: wait until "
+                           f"{when(earliest_close(opened, train.vote.hours))} or pass --closed-at")
     with _lock(config, wave.plan):
         _record_vote(path, tally, kept, votes, decided_by.strip() if tally.decided else "")
         email = path.parent / RESULT_EMAIL

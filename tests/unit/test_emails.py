@@ -167,6 +167,9 @@ def test_a_waves_vote_email_lists_every_distribution_and_names_the_wave_as_vote_
                  WAVE.fingerprint):
         assert line in body, line
     assert "until 2026-12-04 09:30 UTC" in body and "exclude" in body
+    assert "open for at least 72 hours" in body and "at least\n3 binding +1 votes" in body
+    stricter = render_wave_vote_email(dataclasses.replace(WAVE, hours=96, needed=4))
+    assert "open for at least 96 hours" in stricter and "at least\n4 binding +1 votes" in stricter
 
 
 def test_a_waves_vote_email_without_a_list_names_the_key_to_set_and_counts_one_distribution() -> None:

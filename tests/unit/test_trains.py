@@ -203,7 +203,9 @@ GOOD: dict[str, Any] = {"distributions": "providers/**", "tag": "providers-{id}/
     ({"p": {**GOOD, "wave-tag": "providers/wave"}},
      "trains.p.wave-tag: 'providers/wave' must contain {date}"),
     ({"p": {**GOOD, "images": "apache-airflow"}}, "trains.p.images: expected a list of strings"),
-    ({"p": {**GOOD, "vote": {"hours": 0}}}, "trains.p.vote.hours: expected a whole number of at least 1"),
+    # the ASF's rules are the least a train's vote asks for: 72 hours, three binding +1
+    ({"p": {**GOOD, "vote": {"hours": 48}}}, "trains.p.vote.hours: expected a whole number of at least 72"),
+    ({"p": {**GOOD, "vote": {"binding": 2}}}, "trains.p.vote.binding: expected a whole number of at least 3"),
     ({"p": {**GOOD, "vote": {"binding": True}}}, "trains.p.vote.binding: expected a whole number"),
     ({"p": {**GOOD, "vote": {"days": 3}}}, "trains.p.vote: expected a table {hours, binding}"),
     ({"p": {**GOOD, "release-notes": {"towncrier": "n", "changelog": "c"}}},

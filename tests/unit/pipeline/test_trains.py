@@ -421,6 +421,35 @@ def test_a_binding_voters_unread_reply_holds_the_wave_until_the_release_manager_
     assert "decided by Release Manager: kaxil@apache.org: +1." in counted.email.read_text()
 
 
+def test_a_train_with_a_vote_policy_of_its_own_is_counted_by_it(tmp_path: Path) -> None:
+    """A train may ask for more than the ASF's least (here 96 hours and four binding +1): three
+    binding +1 after 80 hours is too early for it, and four after 97 hours pass; the result says its
+    own numbers."""
+    config, git = staged_wave(tmp_path)
+    table = {**airflow_table(), "binding-voters": PMC}
+    table["trains"]["providers"]["vote"] = {"hours": 96, "binding": 4}
+    config = parse_config(tmp_path, table)
+    train = config.train("providers")
+    three = votes_file(tmp_path, "+1 Jane <jane@apache.org> 2026-12-08T09:00:00Z",
+                       "+1 Jarek <jarek@apache.org> 2026-12-09T09:00:00Z",
+                       "+1 Kaxil <kaxil@apache.org> 2026-12-10T18:00:00Z")
+    early = r"its votes stay open at least 96 hours: wait until 2026-12-11 10:00"
+    with pytest.raises(RefusedError, match=early):
+        vote_result_wave(config, train, date=DATE, votes=three, closed_at=None, excluded={}, reader=git,
+                         say=print, now=datetime(2026, 12, 12, tzinfo=timezone.utc))
+    late = datetime(2026, 12, 11, 11, tzinfo=timezone.utc)
+    few = vote_result_wave(config, train, date=DATE, votes=three, closed_at=late, excluded={}, reader=git,
+                           say=print, now=datetime(2026, 12, 12, tzinfo=timezone.utc))
+    assert not few.tally.passed and few.tally.reasons == ("3 binding +1 votes, at least 4 are needed",)
+    assert "at least 96 are required) and needed at least 4 binding +1" in few.email.read_text()
+    four = votes_file(tmp_path, "+1 Jane <jane@apache.org> 2026-12-08T09:00:00Z",
+                      "+1 Jarek <jarek@apache.org> 2026-12-09T09:00:00Z",
+                      "+1 Kaxil <kaxil@apache.org> 2026-12-10T18:00:00Z",
+                      "+1 Ash <ash@apache.org> 2026-12-11T11:00:00Z")
+    assert vote_result_wave(config, train, date=DATE, votes=four, closed_at=None, excluded={}, reader=git,
+                            say=print, now=datetime(2026, 12, 12, tzinfo=timezone.utc)).tally.passed
+
+
 def test_a_waves_vote_result_dry_run_says_what_it_counts_and_records(tmp_path: Path) -> None:
     from release.pipeline.trains import vote_result_wave_plan
 
