@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from pathlib import Path
+from typing import Any
 
 from release import locks
 from release.adapters import svn
@@ -13,7 +14,7 @@ from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.pipeline.connect import Target, clients_for
 from release.pipeline.state import observe_for_withdraw, withdrawn_now
-from release.plan.cleanup import confirmed_withdrawals
+from release.plan.cleanup import Removal, confirmed_withdrawals
 from release.plan.release import plan_images
 from release.plan.withdraw import WithdrawPlan, plan_withdraw
 from release.progress import Progress
@@ -81,6 +82,23 @@ def republish_record(config: ReleaseConfig, version: ReleaseVersion, target: Tar
 CLEANUP_PLAN = ".cleanup-plan.json"  # under dist/: the listing `invoke cleanup` printed last
 
 
+def printed_listing(path: Path) -> str | None:
+    """The digest of the cleanup listing written to `path`, or None when none was (or it is unreadable)."""
+    try:
+        return str(json.loads(path.read_text(encoding="utf-8"))["digest"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_listing(path: Path, removals: Sequence[Removal], urls: Sequence[str], digest: str,
+                  **extra: Any) -> None:
+    """A cleanup listing as `--remove` reads it back: its digest, `extra`, and each removal."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(path, json.dumps({"digest": digest, **extra, "removals": [
+        {"area": r.area, "name": r.name, "why": r.why, "url": u} for r, u in zip(removals, urls)]},
+        indent=2) + "\n")
+
+
 def cleanup_plan_path(config: ReleaseConfig) -> Path:
     return config.root / "dist" / CLEANUP_PLAN
 
@@ -97,21 +115,12 @@ def cleanup(config: ReleaseConfig, target: Target, *, remove: bool, named: Colle
     for line in ignored:
         say(line)
     path = cleanup_plan_path(config)
-    printed = None
-    if remove and path.is_file():
-        try:
-            printed = str(json.loads(path.read_text(encoding="utf-8"))["digest"])
-        except (ValueError, KeyError, TypeError):
-            printed = None
+    printed = printed_listing(path) if remove else None
     result = cleanup_svn(config, svn_dev_url=target.svn_dev, svn_release_url=target.svn_release,
                          withdrawn=withdrawn, named=named, ignored=ignored, remove=remove, printed=printed,
                          progress=say)
     if remove:
         path.unlink(missing_ok=True)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, json.dumps({"digest": result.digest, "named": sorted(str(v) for v in named),
-                                       "removals": [{"area": r.area, "name": r.name, "why": r.why, "url": u}
-                                                    for r, u in zip(result.removals, result.urls)]},
-                                      indent=2) + "\n")
+        write_listing(path, result.removals, result.urls, result.digest, named=sorted(str(v) for v in named))
     return result

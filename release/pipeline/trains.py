@@ -36,6 +36,7 @@ from release.emails import (
 )
 from release.errors import RefusedError, VerificationError
 from release.pipeline.connect import Target
+from release.pipeline.housekeeping import printed_listing, write_listing
 from release.pipeline.release import Announce
 from release.plan.cleanup import Removal, listing_digest, listing_refusal
 from release.plan.commands import (
@@ -757,16 +758,13 @@ def cleanup_train(config: ReleaseConfig, train: Train, *, target: Target, remove
     listing = config.root / "dist" / f".cleanup-plan-{train.name}.json"
     if not remove:
         if removals:
-            write_atomic(listing, json.dumps({"digest": digest, "removals": [
-                {"area": r.area, "name": r.name, "why": r.why, "url": u} for r, u in zip(removals, urls)]},
-                indent=2) + "\n")
+            write_listing(listing, removals, urls, digest)
         return TrainCleanup(removals, urls, None, digest, listing)
     if not removals:
         return TrainCleanup(removals, urls, None, digest, listing)
-    printed = _recorded(listing).get("digest") if listing.is_file() else None
-    refusal = listing_refusal(str(printed) if printed else None, digest)
+    refusal = listing_refusal(printed_listing(listing), digest, f"invoke cleanup --train {train.name}")
     if refusal:
-        raise RefusedError(refusal.replace("invoke cleanup", f"invoke cleanup --train {train.name}"))
+        raise RefusedError(refusal)
     revision = svn.remove(urls, f"Remove old files of the {train.name} train of {config.project}")
     say(f"removed {len(urls)} files (r{revision})")
     listing.unlink(missing_ok=True)

@@ -125,11 +125,12 @@ def listing_digest(removals: Sequence[Removal], urls: Sequence[str]) -> str:
     return hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()
 
 
-def listing_refusal(printed: str | None, fresh: str) -> str:
-    """Why `--remove` must not remove the fresh listing ("" when it is the printed one)."""
+def listing_refusal(printed: str | None, fresh: str, command: str = "invoke cleanup") -> str:
+    """Why `--remove` must not remove the fresh listing ("" when it is the printed one); `command` is
+    the one that prints the listing."""
     if printed is None:
-        return "no listing was printed to remove: run invoke cleanup, read it, then invoke cleanup --remove"
+        return f"no listing was printed to remove: run {command}, read it, then {command} --remove"
     if printed != fresh:
-        return ("svn, the registry or the records changed since invoke cleanup printed its listing: run "
-                "invoke cleanup again, read it, then invoke cleanup --remove")
+        return (f"svn, the registry or the records changed since {command} printed its listing: run "
+                f"{command} again, read it, then {command} --remove")
     return ""
