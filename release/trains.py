@@ -209,11 +209,11 @@ def _distribution(key: str, item: Any, train: Mapping[str, Any]) -> TrainDistrib
     if unknown:
         raise _error(key, f"unknown field {unknown[0]!r}; known: {', '.join(_DIST_FIELDS)}")
     name = item.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise _error(key, f"name: {name!r} is not a valid distribution name")
     where = f"{key} {name}"
     ident = item.get("id", name)
-    if not isinstance(ident, str) or not _ID.match(ident):
+    if not isinstance(ident, str) or not _ID.fullmatch(ident):
         raise _error(f"{where}: id", f"{ident!r} is not an id (letters, digits, '.', '_', '-')")
     return TrainDistribution(
         name=name,
@@ -270,9 +270,11 @@ def _string_list(key: str, value: Any) -> tuple[str, ...]:
 
 def parse_train(name: str, table: Any) -> Train:
     """One `[tool.release.trains.NAME]` table, or one ConfigError naming the key."""
+    if not TRAIN_NAME.fullmatch(name):  # `$` alone would let a trailing newline through
+        shown = name if name.isprintable() else repr(name)  # one line, whatever the name holds
+        raise _error(f"trains.{shown}", "a train's name is lowercase letters, digits and single dashes, "
+                                        "like 'task-sdk'")
     key = f"trains.{name}"
-    if not TRAIN_NAME.match(name):
-        raise _error(key, "a train's name is lowercase letters, digits and single dashes, like 'task-sdk'")
     if not isinstance(table, dict):
         raise _error(key, f"expected a table with some of {', '.join(_KEYS)}, got {table!r}")
     unknown = sorted(set(table) - set(_KEYS))

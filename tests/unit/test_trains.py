@@ -173,6 +173,8 @@ GOOD: dict[str, Any] = {"distributions": "providers/**", "tag": "providers-{id}/
 
 @pytest.mark.parametrize(("trains", "words"), [
     ({"Core": GOOD}, "trains.Core: a train's name is lowercase"),
+    ({"a\n": GOOD}, "trains.'a\\n': a train's name is lowercase"),  # `$` let a trailing newline through
+    ({"p": {**GOOD, "distributions": [{"name": "x\n"}]}}, "name: 'x\\n' is not a valid distribution name"),
     ({"p": "providers/*"}, "trains.p: expected a table"),
     ({"p": {**GOOD, "wave": 1}}, "trains.p: unknown key 'wave'"),
     ({"p": {**GOOD, "svn": "nested"}}, "trains.p.svn: expected 'versioned' or 'flat'"),
