@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from release import locks
-from release.adapters import gpg, svn
+from release.adapters import svn
 from release.adapters.clients import Index
 from release.adapters.git import GitReader, commit_time, ensure_tag, tag_commit
 from release.config import ReleaseConfig
@@ -75,13 +75,14 @@ from release.steps.publish import upload_packages
 from release.steps.result import binding_voters
 from release.steps.sign import sign_files, signing_key
 from release.steps.verify import (
-    CandidateRejected,
     FileCheck,
     VerifyReport,
     check_contents,
     check_signed,
     compare_rebuild,
     failed_checks,
+    finish_report,
+    keys_keyring,
 )
 from release.trains import SvnLayout, Train
 from release.vote_thread import parse_votes
@@ -702,12 +703,8 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
             local.write_bytes(found)
             names.append(local.name)
         artefacts = sorted(n for n in names if not n.endswith((".asc", ".sha512")))
-        keys = Path(work) / "KEYS"
-        write_atomic(keys, svn.read_text(target.keys_url))
         say(f"checking signatures against {target.keys_url} and the checksums")
-        with gpg.temporary_home() as home:
-            if not gpg.import_keys(keys, gnupghome=home):
-                raise VerificationError(f"{target.keys_url} holds no public keys")
+        with keys_keyring(svn.read_text(target.keys_url), Path(work), target.keys_url) as home:
             check_signed(folder, sorted(names), artefacts, home, checks)
         if config.checks_sources:
             say("checking LICENSE and NOTICE, license headers, binaries, and the wheels against the sdists")
@@ -718,12 +715,8 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
                 again = build_files(config.root, commit, plan, out=Path(work) / "rebuilt", builder=builder,
                                     progress=say)
             compare_rebuild(folder, again, checks)
-    report = VerifyReport(f"{train.name} {date}", url, commit if rebuild else "",
-                          tuple(checks[name] for name in sorted(checks)))
-    say(report.render())
-    if not report.ok:
-        raise CandidateRejected(report)
-    return report
+    return finish_report(VerifyReport(f"{train.name} {date}", url, commit if rebuild else "",
+                                      tuple(checks[name] for name in sorted(checks))), say)
 
 
 @dataclass(frozen=True)

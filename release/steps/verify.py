@@ -7,6 +7,7 @@ digest under its index (every entry checked against that image's own config)."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import tarfile
@@ -139,6 +140,26 @@ def check_files(folder: Path, config: ReleaseConfig, final: str, gnupghome: Path
     check_signed(folder, names, artefacts, gnupghome, checks)
 
 
+@contextlib.contextmanager
+def keys_keyring(keys: str, work: Path, source: str) -> Iterator[Path]:
+    """A throwaway keyring holding the public keys of `keys` (a KEYS file's text, read from `source`),
+    written to `work`/KEYS first; VerificationError when it holds none."""
+    path = work / "KEYS"
+    path.write_text(keys, encoding="utf-8")
+    with gpg.temporary_home() as home:
+        if not gpg.import_keys(path, gnupghome=home):
+            raise VerificationError(f"{source} holds no public keys")
+        yield home
+
+
+def finish_report(report: VerifyReport, progress: Progress) -> VerifyReport:
+    """Show `report`; it when every check holds, else CandidateRejected (exit 7)."""
+    progress(report.render())
+    if not report.ok:
+        raise CandidateRejected(report)
+    return report
+
+
 def check_signed(folder: Path, names: Sequence[str], artefacts: Sequence[str], gnupghome: Path,
                  checks: dict[str, FileCheck]) -> None:
     """Each of `artefacts` in `folder` (of the files `names`) against its .asc (a key of the keyring
@@ -250,13 +271,12 @@ def check_release_folder(folder: Path, config: ReleaseConfig, final: str, keys: 
     left = tuple(n for n in names if n not in ours)
     for name in left:
         (folder / name).unlink()
-    keys_file = folder.parent / "KEYS"
-    keys_file.write_text(keys, encoding="utf-8")
     checks: dict[str, FileCheck] = {}
-    with gpg.temporary_home() as home:
-        if not gpg.import_keys(keys_file, gnupghome=home):
-            return ours, left, ["KEYS: holds no public keys"]
-        check_files(folder, config, final, home, checks)
+    try:
+        with keys_keyring(keys, folder.parent, "KEYS") as home:
+            check_files(folder, config, final, home, checks)
+    except VerificationError:  # no keys: a failed check of the folder, like any other
+        return ours, left, ["KEYS: holds no public keys"]
     return ours, left, failed_checks(checks)
 
 
@@ -337,11 +357,8 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
         folder = (fetch.into(Path(work) / "candidate") if fetch is not None
                   else svn.export(url, Path(work) / "candidate"))
         keys = Path(work) / "KEYS"
-        keys.write_text(svn.read_text(keys_url), encoding="utf-8")
-        with gpg.temporary_home() as home:
-            progress(f"importing {keys_url} into a throwaway keyring; checking signatures and checksums")
-            if not gpg.import_keys(keys, gnupghome=home):
-                raise VerificationError(f"{keys_url} holds no public keys")
+        progress(f"importing {keys_url} into a throwaway keyring; checking signatures and checksums")
+        with keys_keyring(svn.read_text(keys_url), Path(work), keys_url) as home:
             check_files(folder, config, final, home, checks)
         if config.checks_sources:
             progress("checking LICENSE and NOTICE, license headers, binaries, and the wheels against the "
@@ -372,10 +389,7 @@ def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_d
                 wheels = {p.name: sha256_of(p) for p in made if p.name.endswith(".whl")}
             image_checks(checks, commit, keys, wheels)
     report = VerifyReport(str(target), url, commit or "", tuple(checks[name] for name in sorted(checks)))
-    progress(report.render())
-    if not report.ok:
-        raise CandidateRejected(report)
-    return report
+    return finish_report(report, progress)
 
 
 @dataclass(frozen=True)
