@@ -163,16 +163,30 @@ class Announcement:
     index_url: str  # the package index's simple URL
 
 
+def _released_files(url: str, files: Sequence[tuple[str, str]]) -> str:
+    """Where the released files are, each one's link under it."""
+    links = "\n".join(f"  {url}/{name}" for name, _ in files)
+    return (f"The released files, with their signatures (.asc) and checksums (.sha512), are at\n\n"
+            f"  {url}\n\n{links}")
+
+
+def _how_to_check(keys_url: str, files: Sequence[tuple[str, str]]) -> str:
+    """The KEYS to check the files with, and each file's sha512."""
+    sums = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in files)
+    return (f"Check them with the release managers' public keys:\n\n  {keys_url}\n\n"
+            f"sha512 checksums:\n\n{sums}")
+
+
+def _pip_lines(distributions: Sequence[tuple[str, str]]) -> str:
+    return "\n".join(f"  pip install {name}=={version}" for name, version in distributions)
+
+
 def render_announce_email(news: Announcement) -> str:
     """`[ANNOUNCE]`: what was released, where to get it, how to check it, and what changed."""
-    packages = "\n".join(f"  pip install {name}=={version}" for name, version in news.distributions)
     if news.download_url:
-        links = "\n".join(f"  {news.download_url}/{name}" for name, _ in news.files)
-        download = (f"The released files, with their signatures (.asc) and checksums (.sha512), are at\n\n"
-                    f"  {news.download_url}\n\n{links}")
+        download = _released_files(news.download_url, news.files)
     else:
         download = f"The packages are on the package index:\n\n  {news.index_url}"
-    sums = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in news.files)
     images = "\n".join(f"  {ref}" for ref in news.images)
     shipped = ", ".join(f"{name} {version}" for name, version in news.distributions)
     return f"""To: {recipient(news.to, "announce-list")}
@@ -185,17 +199,11 @@ The {news.project} team is pleased to announce the release of {news.project} {ne
 
 {download}
 
-Check them with the release managers' public keys:
-
-  {news.keys_url}
-
-sha512 checksums:
-
-{sums}
+{_how_to_check(news.keys_url, news.files)}
 
 Install it from the package index ({news.index_url}):
 
-{packages}
+{_pip_lines(news.distributions)}
 
 Container images:
 
@@ -223,9 +231,6 @@ def render_wave_announce_email(news: WaveAnnouncement) -> str:
     to check them, and how to install each."""
     count = len(news.distributions)
     shipped = "\n".join(f"  {name} {version}" for name, version in news.distributions)
-    links = "\n".join(f"  {news.download_url}/{name}" for name, _ in news.files)
-    sums = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in news.files)
-    packages = "\n".join(f"  pip install {name}=={version}" for name, version in news.distributions)
     return f"""To: {recipient(news.to, "announce-list")}
 Subject: [ANNOUNCE] {news.project} {wave_candidate(news.train, news.date)} released
 
@@ -236,23 +241,13 @@ The {news.project} team is pleased to announce the release of the {news.train} w
 
 {shipped}
 
-The released files, with their signatures (.asc) and checksums (.sha512), are at
+{_released_files(news.download_url, news.files)}
 
-  {news.download_url}
-
-{links}
-
-Check them with the release managers' public keys:
-
-  {news.keys_url}
-
-sha512 checksums:
-
-{sums}
+{_how_to_check(news.keys_url, news.files)}
 
 Install them from the package index ({news.index_url}):
 
-{packages}
+{_pip_lines(news.distributions)}
 """
 
 
