@@ -370,18 +370,15 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
     with its reason: the rest is what promotion ships, the excluded ones go to a later rc.
     `decisions` (address -> +1, 0, -1 or None) is how the release manager counts a voter after reading
     the replies listed for reading, recorded with `decided_by`, as for a single release."""
-    if not config.votes:
-        raise RefusedError(f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted "
-                           "on, so there are no votes to count")
+    path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
+    recorded = _recorded(path)
+    refusal = _uncountable(config, train, date, recorded)
+    if refusal:
+        raise RefusedError(refusal)
     if decisions and not decided_by.strip():
         raise RefusedError("--count needs --decided-by NAME: who read the replies is recorded with the "
                            "result")
-    path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
-    recorded = _recorded(path)
-    staged = recorded.get("staged") if isinstance(recorded.get("staged"), dict) else None
-    if not staged or not staged.get("at"):
-        raise RefusedError(f"{path.parent}: the {train.name} wave of {date} was never staged for a vote; "
-                           f"stage it first (invoke release --train {train.name} --date {date})")
+    staged = recorded["staged"]
     wave = plan_train(config, train, date=date, ref=str(recorded["commit"]), reader=reader)
     kept = exclude(wave.plan, excluded) if excluded else wave.plan
     try:
@@ -419,14 +416,21 @@ def vote_result_wave_plan(config: ReleaseConfig, train: Train, *, date: str, vot
     """`invoke vote-result --train --dry-run`: what counting would read, record and write, or why it
     would refuse (reading only)."""
     path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
-    refusals = []
-    if not config.votes:
-        refusals.append(f"[tool.release] vote = \"{config.vote}\": there are no votes to count")
-    staged = _recorded(path).get("staged")
-    if not isinstance(staged, dict) or not staged.get("at"):
-        refusals.append(f"{path.parent}: the {train.name} wave of {date} was never staged for a vote")
+    refusal = _uncountable(config, train, date, _recorded(path))
     return plan_vote_result_wave(train.name, date, votes=votes, record=str(path), excluded=excluded,
-                                 refusals=refusals)
+                                 refusals=[refusal] if refusal else [])
+
+
+def _uncountable(config: ReleaseConfig, train: Train, date: str, recorded: Mapping[str, Any]) -> str:
+    """Why the votes on the wave whose record is `recorded` cannot be counted ("" when they can)."""
+    if not config.votes:
+        return (f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted on, so "
+                "there are no votes to count")
+    staged = recorded.get("staged")
+    if not isinstance(staged, dict) or not staged.get("at"):
+        return (f"{config.root / 'dist' / f'{train.name}-{date}'}: the {train.name} wave of {date} was never "
+                f"staged for a vote; stage it first (invoke release --train {train.name} --date {date})")
+    return ""
 
 
 def _record_vote(path: Path, tally: Tally, kept: WavePlan, votes: Path, decided_by: str) -> None:
