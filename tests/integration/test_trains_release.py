@@ -132,7 +132,7 @@ def test_a_wave_failing_the_pmc_checks_is_refused_naming_the_files_and_nothing_i
 def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Path, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """`invoke release --train providers` against a local svn repository and a throwaway key, then
-    its vote, promotion and publication."""
+    its vote, promotion, publication, announcement, cleanup, and the withdrawal of one provider."""
     monkeypatch.setenv("TWINE_USERNAME", "wave")  # the test's index takes any credentials
     monkeypatch.setenv("TWINE_PASSWORD", "wave-pa55")
     root = copy_repo(airflow_repo, tmp_path / "airflow")
