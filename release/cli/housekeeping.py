@@ -7,7 +7,15 @@ from invoke.context import Context
 from invoke.tasks import task
 
 from release import console
-from release.cli.support import PROFILE_HELP, connect_target, read_config, reports_errors, required_version
+from release.cli.support import (
+    PROFILE_HELP,
+    comma_list,
+    connect_target,
+    read_config,
+    reports_errors,
+    required_version,
+    wave_date,
+)
 from release.errors import ReleaseError
 
 
@@ -59,18 +67,33 @@ def cleanup(c: Context, remove: bool = False, include: str = "", profile: str = 
 @task(help={"version": "the released version to withdraw, e.g. 1.10.7",
             "reason": "why it is withdrawn (recorded, signed)",
             "dry-run": "show what would move; change nothing",
-            "sign-with": "the gpg key for the release record", "profile": PROFILE_HELP})
+            "json": "with --dry-run and --train: print the plan as JSON on stdout",
+            "sign-with": "the gpg key for the release record", "profile": PROFILE_HELP,
+            "train": "a flat train of [tool.release.trains]: withdraw distributions of its published wave "
+                     "(with --date)",
+            "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)",
+            "only": "with --train: comma-separated distributions of the wave (names or ids); default: all"})
 @reports_errors
 def withdraw(c: Context, version: str = "", reason: str = "", dry_run: bool = False, sign_with: str = "",
-             profile: str = "") -> None:
+             profile: str = "", json: bool = False, train: str = "", date: str = "", only: str = "") -> None:
     """Withdraw a release: its aliases move back to the highest remaining release.
 
     The registry publishes `withdrawn-V` (no plan picks V again), the index is told where it can
-    be (yank), and dist/<V>/release.json records the withdrawal, signed."""
+    be (yank), and dist/<V>/release.json records the withdrawal, signed.
+    With --train: the published wave's distributions (or those --only names) leave the flat release
+    folder in one svn commit, the index is told about each, and wave.json records the withdrawal."""
     from release.pipeline import housekeeping
     from release.plan.release import TagAction
     from release.versions import parse_version
 
+    if train:
+        if version or sign_with:
+            raise ReleaseError(f"--train {train} takes --date, --only and --reason: the wave's record says "
+                               "what it released (--version and --sign-with are not for waves)")
+        withdraw_wave(train, date=date, only=only, reason=reason, profile=profile, dry_run=dry_run, json=json)
+        return
+    if date or only or json:
+        raise ReleaseError("--date, --only and --json go with --train NAME, a train of [tool.release.trains]")
     wanted = parse_version(required_version(version))
     if not reason.strip() and not dry_run:
         raise ReleaseError('--reason is required: say why the release is withdrawn, e.g. --reason "CVE-..."')
@@ -87,6 +110,33 @@ def withdraw(c: Context, version: str = "", reason: str = "", dry_run: bool = Fa
     moved = [e.tag for e in result.moved if e.action == TagAction.MOVE.value]
     console.ok(f"withdrew {wanted}: {result.marker.tag} published; moved back: "
                f"{', '.join(moved) if moved else 'nothing'}; record: {result.record}")
+
+
+def withdraw_wave(train: str, *, date: str, only: str, reason: str, profile: str, dry_run: bool, json: bool
+                  ) -> None:
+    """`invoke withdraw --train NAME`: distributions of a published wave withdrawn."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import trains, wave_withdraw
+
+    if not reason.strip() and not dry_run:
+        raise ReleaseError('--reason is required: say why the distributions are withdrawn, e.g. --reason '
+                           '"CVE-..."')
+    config = read_config(profile)
+    chosen = trains.configured_train(config, train)
+    if chosen is None:
+        raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
+    day = wave_date(date)
+    target = connect_target(config)
+    if dry_run:
+        show_command_plan(wave_withdraw.withdraw_wave_plan(config, chosen, date=day, only=comma_list(only),
+                                                           reason=reason, target=target), json)
+        return
+    done = wave_withdraw.withdraw_wave(config, chosen, date=day, only=comma_list(only), reason=reason,
+                                       target=target, say=console.progress)
+    names = ", ".join(f"{d.name} {d.version}" for d in done.withdrawal.distributions)
+    console.ok(f"withdrew from the {train} wave of {day}: {names}; "
+               + (f"{len(done.removed)} files removed from svn in r{done.revision}" if done.revision
+                  else "svn holds none of their files") + f"; recorded in {done.record}")
 
 
 def cleanup_train(train: str, *, remove: bool, profile: str) -> None:

@@ -67,6 +67,7 @@ from release.plan.wave_facts import (
     tag_globs,
     with_commits,
 )
+from release.plan.wave_withdraw import announced, withdrawn_lines
 from release.progress import Progress
 from release.record import sha512_of, write_atomic
 from release.steps.build import build_wave as build_files
@@ -640,7 +641,7 @@ def _announced(config: ReleaseConfig, train: Train, date: str, target: Target
         raise RefusedError(f"the {train.name} wave of {date} is not published yet: invoke publish --train "
                            f"{train.name} --date {date}")
     sums = {p.rsplit("/", 1)[-1]: h for p, h in dict(recorded.get("files") or {}).items()}
-    distributions, files = released(vote.get("promoted") or (), promoted, sums)
+    distributions, files = announced(recorded, *released(vote.get("promoted") or (), promoted, sums))
     url = str(recorded["promoted"]["url"])
     return path.parent / ANNOUNCE_EMAIL, WaveAnnouncement(
         config.project, train.name, date, config.announce_to, distributions, url, files, target.keys_url,
@@ -687,6 +688,8 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
     signature by a key in KEYS and its checksum, the PMC checks of its sources, and (`rebuild`) the
     same bytes built again from that commit. The report when all holds, else CandidateRejected (7)."""
     commit = wave_commit(config, train, date)
+    for line in withdrawn_lines(_recorded(config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD)):
+        say(line)
     plan = plan_train(config, train, date=date, ref=commit, reader=reader).plan
     if not plan.entries:
         raise RefusedError(f"the {train.name} wave of {date} at {commit[:12]} has nothing in it")

@@ -380,6 +380,12 @@ def superseded(listing: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(old))
 
 
+def distribution_of(path: str) -> tuple[str, ReleaseVersion] | None:
+    """(distribution, version) of a path's sdist or wheel, or of its .asc or .sha512; None for
+    anything else (a source tarball, a KEYS file)."""
+    return _owner(_base(_split(path)[1]))
+
+
 def _owner(filename: str) -> tuple[str, ReleaseVersion] | None:
     """(distribution, version) of an sdist or wheel file name; None for anything else."""
     try:

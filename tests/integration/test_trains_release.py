@@ -132,7 +132,7 @@ def test_a_wave_failing_the_pmc_checks_is_refused_naming_the_files_and_nothing_i
 def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Path, tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     """`invoke release --train providers` against a local svn repository and a throwaway key, then
-    its vote, promotion and publication."""
+    its vote, promotion, publication, announcement, cleanup, and the withdrawal of one provider."""
     monkeypatch.setenv("TWINE_USERNAME", "wave")  # the test's index takes any credentials
     monkeypatch.setenv("TWINE_PASSWORD", "wave-pa55")
     root = copy_repo(airflow_repo, tmp_path / "airflow")
@@ -290,29 +290,89 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
         assert f"  {repo.release_url}/apache-airflow/providers/{http}\n" in news
         assert f"  {http}\n    sha512: {sha512_of(wave / 'svn' / http)}\n" in news
         assert "  pip install apache-airflow-providers-http==6.3.1\n" in news and url + "simple/" in news
+        # cleanup: an older common.io left in release/, http's released sdist put back in dev/
+        stale = tmp_path / "stale"
+        stale.mkdir()
+        for end in (".tar.gz", ".tar.gz.asc"):
+            (stale / f"apache_airflow_providers_common_io-1.11.0{end}").write_bytes(b"an older release")
+        svn("import", "-m", "common.io 1.11.0", str(stale), f"{repo.release_url}/apache-airflow/providers")
+        put_files(providers, {http: wave / "svn" / http}, "A released candidate left behind")
+        unlisted = invoke(root, "cleanup", "--train", "providers", "--remove", profile=profile)
+        assert unlisted.returncode == 6 and "no listing was printed" in unlisted.stderr, unlisted.stderr
+        listed = invoke(root, "cleanup", "--train", "providers", profile=profile)
+        assert listed.returncode == 0 and "3 files would go" in listed.stderr, listed.stderr
+        assert "older than apache-airflow-providers-common-io 1.11.1, released" in listed.stderr
+        removed = invoke(root, "cleanup", "--train", "providers", "--remove", profile=profile)
+        assert removed.returncode == 0 and "removed 3 files" in removed.stderr, removed.stderr
+        assert sorted(svn("list", f"{repo.release_url}/apache-airflow/providers").split()) == voted
+        assert sorted(svn("list", providers).split()) == sorted(
+            f + s for f in files if "_ftp-" in f for s in ("", ".asc", ".sha512"))  # ftp waits for its rc2
+        quiet = invoke(root, "cleanup", "--train", "providers", profile=profile)
+        assert quiet.returncode == 0 and "nothing to remove" in quiet.stderr, quiet.stderr
+        # a later wave of the excluded one alone: its rc2
+        later = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "ftp",
+                       "--date", "2026-12-14", profile=profile)
+        assert later.returncode == 0, later.stderr
+        assert [d["candidate"] for d in json.loads(later.stdout)["distributions"]] == ["3.16.2rc2"]
+        # withdraw http from the published wave: its files leave the flat release folder in one commit,
+        # wave.json records why, the index is told (it has no yank API: where to yank by hand)
+        why = ("--only", "http", "--reason", "CVE-2026-0001 in the http hook")
+        ftp = invoke(root, "withdraw", "--train", "providers", "--date", DATE, "--only", "ftp", "--reason",
+                     "x", profile=profile)
+        assert ftp.returncode == 6 and "ftp was not released in the providers wave" in ftp.stderr, ftp.stderr
+        unexplained = invoke(root, "withdraw", "--train", "providers", "--date", DATE, "--only", "http",
+                             profile=profile)
+        assert unexplained.returncode == 1, unexplained.stderr
+        assert "--reason is required" in unexplained.stderr and "Traceback" not in unexplained.stderr
+        gone = sorted(n for n in voted if n.startswith("apache_airflow_providers_http-"))
+        release_folder = f"{repo.release_url}/apache-airflow/providers"
+        dry = invoke(root, "withdraw", "--train", "providers", "--date", DATE, *why, "--dry-run", "--json",
+                     profile=profile)
+        assert dry.returncode == 0, dry.stderr
+        planned_withdrawal = json.loads(dry.stdout)
+        actions = planned_withdrawal["actions"]
+        assert planned_withdrawal["refusals"] == []
+        assert [a["does"] for a in actions if a["where"] != "svn"] == [
+            f"record in {wave / 'wave.json'}: apache-airflow-providers-http 6.3.1 withdrawn (CVE-2026-0001 "
+            "in the http hook)",
+            f"tell {url}simple/ apache-airflow-providers-http 6.3.1 is withdrawn (yanked where it can, else "
+            "where to yank it by hand)"]
+        assert sorted(a["does"] for a in actions if a["where"] == "svn") == [
+            f"remove {release_folder}/{n} (the ASF archive keeps it)" for n in gone]
+        assert sorted(svn("list", release_folder).split()) == voted  # the dry run changed nothing
+        withdrawn = invoke(root, "withdraw", "--train", "providers", "--date", DATE, *why, profile=profile)
+        assert withdrawn.returncode == 0, withdrawn.stderr
+        assert f"removed {len(gone)} files from {release_folder}" in withdrawn.stderr
+        assert "offers no API to yank (PEP 592) apache-airflow-providers-http 6.3.1" in withdrawn.stderr
+        assert sorted(svn("list", release_folder).split()) == sorted(set(voted) - set(gone))
+        entry = json.loads((wave / "wave.json").read_text())["withdrawn"]["apache-airflow-providers-http"]
+        assert entry["version"] == "6.3.1" and entry["reason"] == "CVE-2026-0001 in the http hook"
+        assert entry["key"] == keyring.fingerprint and isinstance(entry["revision"], int)
+        assert sorted(f.rsplit("/", 1)[-1] for f in entry["files"]) == gone
+        assert "yank it by hand" in entry["index"]
+        before = (wave / "wave.json").read_bytes()
+        rerun = invoke(root, "withdraw", "--train", "providers", "--date", DATE, *why, profile=profile)
+        assert rerun.returncode == 0, rerun.stderr
+        assert "is withdrawn already on" in rerun.stderr and "svn holds none of their files" in rerun.stderr
+        assert (wave / "wave.json").read_bytes() == before
+        assert sorted(svn("list", release_folder).split()) == sorted(set(voted) - set(gone))
+        # the announcement leaves it out; verify names it; cleanup and the next wave's plan go on
+        reannounced = invoke(root, "announce", "--train", "providers", "--date", DATE, profile=profile)
+        assert reannounced.returncode == 0, reannounced.stderr
+        news = (wave / "announce-email.txt").read_text()
+        assert "  apache-airflow-providers-common-io 1.11.1\n\n" in news and "providers_http" not in news
+        assert "apache-airflow-providers-http" not in news
+        verified = invoke(root, "verify", "--train", "providers", "--date", DATE, "--no-rebuild",
+                          profile=profile)
+        assert ("withdrawn: apache-airflow-providers-http 6.3.1 on " in verified.stderr
+                and ": CVE-2026-0001 in the http hook" in verified.stderr), verified.stderr
+        tidy = invoke(root, "cleanup", "--train", "providers", profile=profile)
+        assert tidy.returncode == 0 and "nothing to remove" in tidy.stderr, tidy.stderr
+        next_wave = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "http",
+                           "--date", "2026-12-14", profile=profile)
+        assert next_wave.returncode == 0, next_wave.stderr
+        assert json.loads(next_wave.stdout)["skipped"] == [{  # 6.3.1 is never released again
+            "name": "apache-airflow-providers-http",
+            "reason": "6.3.1 is released already and nothing changed"}]
     finally:
         services.stop(services.INDEX, layout, index)
-    # cleanup: an older common.io left in release/, http's released sdist put back in dev/
-    stale = tmp_path / "stale"
-    stale.mkdir()
-    for end in (".tar.gz", ".tar.gz.asc"):
-        (stale / f"apache_airflow_providers_common_io-1.11.0{end}").write_bytes(b"an older release")
-    svn("import", "-m", "common.io 1.11.0", str(stale), f"{repo.release_url}/apache-airflow/providers")
-    put_files(providers, {http: wave / "svn" / http}, "A released candidate left behind")
-    unlisted = invoke(root, "cleanup", "--train", "providers", "--remove", profile=profile)
-    assert unlisted.returncode == 6 and "no listing was printed" in unlisted.stderr, unlisted.stderr
-    listed = invoke(root, "cleanup", "--train", "providers", profile=profile)
-    assert listed.returncode == 0 and "3 files would go" in listed.stderr, listed.stderr
-    assert "older than apache-airflow-providers-common-io 1.11.1, released" in listed.stderr
-    removed = invoke(root, "cleanup", "--train", "providers", "--remove", profile=profile)
-    assert removed.returncode == 0 and "removed 3 files" in removed.stderr, removed.stderr
-    assert sorted(svn("list", f"{repo.release_url}/apache-airflow/providers").split()) == voted
-    assert sorted(svn("list", providers).split()) == sorted(
-        f + s for f in files if "_ftp-" in f for s in ("", ".asc", ".sha512"))  # ftp waits for its rc2
-    quiet = invoke(root, "cleanup", "--train", "providers", profile=profile)
-    assert quiet.returncode == 0 and "nothing to remove" in quiet.stderr, quiet.stderr
-    # a later wave of the excluded one alone: its rc2
-    later = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "ftp",
-                   "--date", "2026-12-14", profile=profile)
-    assert later.returncode == 0, later.stderr
-    assert [d["candidate"] for d in json.loads(later.stdout)["distributions"]] == ["3.16.2rc2"]

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`--train`, `--only` and `--date` on `invoke release` and `invoke build`: what they refuse, each in
-one line with its exit code, before any git or build command runs."""
+"""`--train`, `--only` and `--date` on `invoke release`, `invoke build`, `invoke vote-result` and
+`invoke withdraw`: what they refuse, each in one line with its exit code, before any git, build or
+svn command runs."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from invoke.exceptions import Exit
 
 from release import console
 from release.cli.collection import release as release_task
+from release.cli.housekeeping import withdraw as withdraw_task
 from release.cli.vote import build as build_task
 from release.cli.vote import vote_result as vote_result_task
 from tests.unit.test_trains import AIRFLOW
@@ -70,3 +72,19 @@ def test_a_waves_vote_needs_votes_and_a_reason_for_each_exclusion(airflow: Path,
     assert code == 1 and said.startswith("error: --exclude and --reason go with --train NAME")
     code, said = refused(vote_result_task, monkeypatch, train="providers", votes="v.txt", date="2026-12-07")
     assert code == 6 and "the providers wave of 2026-12-07 was never staged for a vote" in said
+
+
+@pytest.mark.parametrize(("options", "says"), [
+    ({"train": "providers", "date": "2026-12-07", "only": "http"},
+     'error: --reason is required: say why the distributions are withdrawn, e.g. --reason "CVE-..."'),
+    ({"train": "providers", "version": "6.3.1", "reason": "CVE"},
+     "error: --train providers takes --date, --only and --reason: the wave's record says what it released "
+     "(--version and --sign-with are not for waves)"),
+    ({"version": "3.3.2", "only": "http", "reason": "CVE"},
+     "error: --date, --only and --json go with --train NAME, a train of [tool.release.trains]"),
+    ({"train": "providers", "date": "7.12.2026", "reason": "CVE"},
+     "error: --date '7.12.2026': give the wave's date as YYYY-MM-DD, e.g. 2026-12-07"),
+])
+def test_a_waves_withdrawal_refuses_bad_options_in_one_line(
+        options: dict[str, str], says: str, airflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert refused(withdraw_task, monkeypatch, **options) == (1, says)
