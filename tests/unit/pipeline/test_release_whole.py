@@ -8,7 +8,8 @@ voted-files step).
 
 The registry and the index are in-memory clients; the steps that run local programs (the build,
 gpg, svn, the engine's builds and probes) are the in-memory steps of tests/unit/memory.py, handed
-to `execute` as its `runners`. Push, upload, aliases and the release report's files are the
+to `execute` as its `steps` (build, sign and sbom return their products and the executor's runners
+record them) and `runners` (the rest). Push, upload, aliases and the release report's files are the
 executor's own.
 """
 
@@ -62,7 +63,7 @@ class World:
         return make_plan(self.config, parse_version(version), TARGET, self.options, clients=self.clients)
 
     def run(self, plan: ReleasePlan) -> ReleaseReport:
-        return execute(plan, self.config, TARGET, self.options, clients=self.clients,
+        return execute(plan, self.config, TARGET, self.options, clients=self.clients, steps=self.steps,
                        runners=self.steps.runners(), announce=lambda name, does: self.lines.append(name),
                        say=lambda line: self.lines.append(str(line)))
 
