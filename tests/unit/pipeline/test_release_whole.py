@@ -23,20 +23,16 @@ from typing import Any
 import pytest
 
 from release.adapters.clients import Clients
-from release.config import ReleaseConfig, parse_config
+from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
-from release.pipeline.connect import Target
 from release.pipeline.release import ReleaseReport, RunOptions, execute, make_plan
 from release.plan.release import Mode, ReleasePlan, StepName, artefact_kind
 from release.record import PromotionInfo, ReleaseRecord, load_record, release_dir
 from release.steps.promote import voted_entries
 from release.versions import parse_version
+from tests.unit.builders import IMAGE, TARGET, sample_config
 from tests.unit.memory import MemoryIndex, MemoryRegistry, MemorySteps
 
-IMAGE = "sample/app"
-TARGET = Target(registry="registry.test", index_upload="https://index.test/legacy/",
-                index_simple="https://index.test/simple/", svn_dev="https://svn.test/dev",
-                svn_release="https://svn.test/release", signing_key="ABCD", keys_url="https://svn.test/KEYS")
 FINAL, RC = "1.10.6", "1.10.6rc1"
 
 
@@ -80,9 +76,8 @@ def make_world(root: Path, **table: Any) -> World:
     ship in one command (`vote = "none"`, with the PMC's checks kept): the executor is what is
     driven here; the final a vote allows only from a promoted candidate is the promote tests' part."""
     root.mkdir(parents=True, exist_ok=True)
-    config = parse_config(root, {"name": "sample-app", "image": IMAGE, "python": ["3.11", "3.13"],
-                                 "default-python": "3.11", "registry": TARGET.registry, "vote": "none",
-                                 "source-checks": True, **table})
+    config = sample_config(root, {"default-python": "3.11", "registry": TARGET.registry, "vote": "none",
+                                  "source-checks": True, **table})
     registry = MemoryRegistry(TARGET.registry)
     return World(config, registry, MemoryIndex(), MemorySteps(registry))
 
