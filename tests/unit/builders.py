@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""What the unit tests of the pipeline and the steps build their worlds from, in one place: the
-sample project's configuration, the target its releases go to, and packages placed under
-dist/<V>/ and recorded as a build (or a promotion) leaves them."""
+"""What the unit tests build their worlds from, in one place: the sample project's configuration,
+the target its releases go to, and packages placed under dist/<V>/ and recorded as a build (or a
+promotion) leaves them."""
 
 from __future__ import annotations
 
