@@ -74,6 +74,14 @@ class SignatureEntry:
     of: str  # the file it signs or sums
 
 
+def signature_entries(paths: Iterable[Path], directory: Path) -> list[SignatureEntry]:
+    """The `.asc` and `.sha512` beside each of `paths`, as entries relative to `directory`."""
+    return [SignatureEntry(extra.relative_to(directory).as_posix(), sha512_of(extra),
+                           path.relative_to(directory).as_posix())
+            for path in paths
+            for extra in (path.with_name(path.name + ".asc"), path.with_name(path.name + ".sha512"))]
+
+
 @dataclass(frozen=True)
 class ImageEntry:
     flavour: str

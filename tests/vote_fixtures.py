@@ -27,9 +27,11 @@ import pytest
 from conftest import git, make_sample_repo
 
 from release.config import ReleaseConfig, load_config
-from release.record import load_record
+from release.pipeline.recording import record_build, record_signed
+from release.record import load_record, release_dir
 from release.steps.build import BuildResult, build_release
-from release.versions import parse_version
+from release.steps.sign import SignResult, sign_release
+from release.versions import ReleaseVersion, parse_version
 
 RM = "Release Manager <rm@sample.invalid>"
 _BUILT: dict[str, tuple[Path, BuildResult]] = {}
@@ -139,11 +141,29 @@ def svn(*args: str, cwd: Path | None = None) -> str:
     return result.stdout
 
 
+def build_recorded(config: ReleaseConfig, version: ReleaseVersion) -> BuildResult:
+    """`build_release` of `version` (the names its commit declares), recorded as the pipeline does."""
+    built = build_release(config, version)
+    record_build(load_record(built.directory, built.version), built)
+    return built
+
+
+def sign_recorded(config: ReleaseConfig, version: ReleaseVersion, keyring: Keyring, **kwargs: object
+                  ) -> SignResult:
+    """`sign_release` of `version` with `keyring`'s key and KEYS (or `kwargs`' own), recorded as the
+    pipeline does."""
+    chosen: dict[str, object] = {"key": keyring.fingerprint, "gnupghome": keyring.home,
+                                 "keys_file": keyring.keys_file, **kwargs}
+    signed = sign_release(config, version, **chosen)  # type: ignore[arg-type]
+    record_signed(load_record(release_dir(config.root, str(version)), str(version)), signed)
+    return signed
+
+
 def built_sample(factory: pytest.TempPathFactory, version: str) -> tuple[Path, BuildResult]:
     """A sample checkout with `dist/<version>/` built; shared by the session, so never change it."""
     if version not in _BUILT:
         root = make_sample_repo(factory.mktemp(f"built-{version}") / "sample")
-        _BUILT[version] = (root, build_release(load_config(root), parse_version(version)))
+        _BUILT[version] = (root, build_recorded(load_config(root), parse_version(version)))
     return _BUILT[version]
 
 

@@ -25,6 +25,7 @@ from release.adapters.index import download_wheel
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError
 from release.pipeline.connect import Target, clients_for, connect
+from release.pipeline.recording import record_build
 from release.pipeline.state import observe_base
 from release.plan.commands import CommandPlan, plan_image_job
 from release.plan.images import OCI, ImageJob, ImageSource, complete_image, master_join_problems
@@ -133,8 +134,7 @@ def release_wheels(config: ReleaseConfig, version: ReleaseVersion, say: Progress
     if record.promotion is not None:  # the voted wheels, never a rebuild
         return record.wheels()
     if not record.is_done("build"):
-        build_release(config, version, progress=say)
-        record = load_record(directory, str(version))
+        record_build(record, build_release(config, version, progress=say))
     return record.wheels()
 
 

@@ -3,7 +3,8 @@
 
 Publishing order keeps users safe: images under immutable tags first, then packages (read back
 and compared), and only when both hold the moving aliases, decided again from what the registry
-and the index hold at that moment. Every step records what it produced in dist/<V>/release.json,
+and the index hold at that moment. Each step's runner records what the step produced in
+dist/<V>/release.json (the build, sign and sbom steps return it, pipeline/recording.py records it),
 so rerunning the same command after a failure continues from there. With several platforms the
 images go under their platforms' helper tags, the `index` step puts one index per flavour over
 them, and the version tags and aliases are set to the indexes; each platform's image gets its own
@@ -32,6 +33,7 @@ from release.errors import ConfigError, RefusedError, ReleaseError
 from release.pipeline import preflight as preflight_facts
 from release.pipeline.connect import Target, clients_for, connect
 from release.pipeline.preflight import start_over as start_over
+from release.pipeline.recording import record_build, record_sboms, record_signed
 from release.pipeline.state import observe, observe_or_empty
 from release.plan.atr import AtrPlan
 from release.plan.preflight import Options as PreflightOptions
@@ -64,6 +66,9 @@ from release.record import (
 from release.versions import ReleaseVersion
 
 if TYPE_CHECKING:
+    from release.steps.build import BuildResult
+    from release.steps.sbom import WrittenSbom
+    from release.steps.sign import SignResult
     from release.steps.smoke import SmokeReport
     from release.steps.vote import AtrUploaded
 
@@ -120,6 +125,7 @@ class Run:
     pushed_now: set[str] = field(default_factory=set)
     platform_images: dict[str, str] = field(default_factory=dict)  # helper tag -> digest pushed now
     atr_uploaded: AtrUploaded | None = None  # staging = "atr": the candidate's revision in ATR
+    steps: Steps = field(default_factory=lambda: Steps())  # defined below, with the runners
 
     @property
     def directory(self) -> Path:
@@ -145,21 +151,41 @@ def fetch_keys(target: Target, directory: Path) -> Path:
     return keys
 
 
-def _build(run: Run) -> None:
-    # A rerun finishes the release from the commit it was built from, wherever HEAD is now.
-    from release.steps.build import build_release
+class Steps:
+    """The steps that run local programs (git and the build backend, gpg, svn, the engine's
+    probes), called as the plan and the run say; each returns what it produced, and its runner
+    records that. The executor's unit tests hand `execute` in-memory ones (tests/unit/memory.py)."""
 
-    built = run.record.build
-    build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty,
-                  commit=built.commit if built else None, planned=run.plan.artefacts, progress=run.say)
+    def build(self, run: Run) -> BuildResult:
+        # A rerun finishes the release from the commit it was built from, wherever HEAD is now.
+        from release.steps.build import build_release
+
+        built = run.record.build
+        return build_release(run.config, run.plan.version, allow_dirty=run.options.allow_dirty,
+                             commit=built.commit if built else None, planned=run.plan.artefacts,
+                             progress=run.say)
+
+    def sign(self, run: Run) -> SignResult:
+        from release.steps.sign import sign_release
+
+        keys = fetch_keys(run.target, run.directory.parent / ".keys" / str(run.plan.version))
+        return sign_release(run.config, run.plan.version, keys_file=keys, key=run.signing_key,
+                            gnupghome=run.target.gnupghome, planned=run.plan.artefacts, progress=run.say)
+
+    def sboms(self, run: Run) -> list[WrittenSbom]:
+        from release.steps.sbom import write_sboms
+
+        return write_sboms(run.record, run.plan.images, image_digests(run), repository=run.plan.repository,
+                           key=run.signing_key, gnupghome=run.target.gnupghome, engine=run.clients.engine,
+                           progress=run.say)
+
+
+def _build(run: Run) -> None:
+    record_build(run.record, run.steps.build(run))
 
 
 def _sign(run: Run) -> None:
-    from release.steps.sign import sign_release
-
-    keys = fetch_keys(run.target, run.directory.parent / ".keys" / str(run.plan.version))
-    sign_release(run.config, run.plan.version, keys_file=keys, key=run.signing_key,
-                 gnupghome=run.target.gnupghome, planned=run.plan.artefacts, progress=run.say)
+    record_signed(run.record, run.steps.sign(run))
 
 
 def _stage(run: Run) -> None:
@@ -422,12 +448,7 @@ def image_digests(run: Run) -> dict[str, str]:
 
 
 def _sbom(run: Run) -> None:
-    from release.steps.sbom import write_sboms
-
-    entries = write_sboms(run.record, run.plan.images, image_digests(run), repository=run.plan.repository,
-                          key=run.signing_key, gnupghome=run.target.gnupghome, engine=run.clients.engine,
-                          progress=run.say)
-    run.record.step_done("sbom", {"sboms": {e.path: e.digest for e in entries}})
+    record_sboms(run.record, run.steps.sboms(run))
 
 
 def _svn_root(run: Run) -> str:
@@ -556,15 +577,16 @@ RUNNERS: dict[StepName, Runner] = {
 
 
 def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: RunOptions, *,
-            announce: Announce, say: Progress, clients: Clients | None = None,
+            announce: Announce, say: Progress, clients: Clients | None = None, steps: Steps | None = None,
             runners: Mapping[StepName, Runner] | None = None) -> ReleaseReport:
     """Run every step of `plan` in order, every step through `clients` (default: the target's); a
-    failing step stops the run, and a rerun resumes. `runners` stand in for some steps' own (the
-    executor's unit tests replace the steps that run local programs: git, the build backend, gpg,
-    svn, the engine's builds)."""
+    failing step stops the run, and a rerun resumes. The executor's unit tests hand in-memory
+    `steps` (git and the build backend, gpg, the engine's probes), whose products the runners
+    record as always, and `runners` standing in for whole runners (stage, images, constraints,
+    attest, report, provenance)."""
     check_can_run(plan, config)
     run = Run(plan, config, target, options, say, ReleaseReport(str(plan.version)),
-              clients or clients_for(target, progress=say))
+              clients or clients_for(target, progress=say), steps=steps or Steps())
     chosen = {**RUNNERS, **(runners or {})}
     with locks.release_run(run.directory, str(plan.version)):
         for step in plan.steps:

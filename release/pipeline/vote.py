@@ -21,6 +21,7 @@ from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError, VerificationError
 from release.pipeline.connect import Target, clients_for
+from release.pipeline.recording import record_build, record_signed
 from release.pipeline.release import constraints_url, fetch_keys, own_versions, publish_recorded_constraints
 from release.plan.atr import AtrPlan, plan_atr
 from release.plan.cleanup import candidates_of
@@ -80,9 +81,11 @@ def build_plan(config: ReleaseConfig, version: ReleaseVersion) -> CommandPlan:
 def build(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool, allow_version_mismatch: bool,
           say: Progress) -> BuildResult:
     with locks.release_run(release_dir(config.root, str(version)), str(version)):
-        return build_release(config, version, allow_dirty=allow_dirty,
-                             allow_version_mismatch=allow_version_mismatch,
-                             planned=planned_artefacts(config, version), progress=say)
+        built = build_release(config, version, allow_dirty=allow_dirty,
+                              allow_version_mismatch=allow_version_mismatch,
+                              planned=planned_artefacts(config, version), progress=say)
+        record_build(_record(config, version), built)
+    return built
 
 
 def built_files(result: BuildResult) -> list[tuple[str, str]]:
@@ -102,9 +105,11 @@ def sign(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, key:
          ) -> SignResult:
     keys = fetch_keys(target, config.root / "dist" / ".keys" / str(version))
     with locks.release_run(release_dir(config.root, str(version)), str(version)):
-        return sign_release(config, version, keys_file=keys, key=key or target.signing_key,
-                            gnupghome=target.gnupghome, planned=planned_artefacts(config, version),
-                            progress=say)
+        signed = sign_release(config, version, keys_file=keys, key=key or target.signing_key,
+                              gnupghome=target.gnupghome, planned=planned_artefacts(config, version),
+                              progress=say)
+        record_signed(_record(config, version), signed)
+    return signed
 
 
 # --- the vote --------------------------------------------------------------------------------------

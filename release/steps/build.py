@@ -4,6 +4,7 @@
 `svn/` holds what the PMC votes on (final version in every name, plus the source tarball);
 `pypi/` holds what the package index gets (the rc version for a candidate, else svn's bytes).
 The build backend's output and warnings go to `dist/<V>/build.log`, shown only when a build fails.
+The build returns what it made (the file entries and the build's facts); the pipeline records them.
 """
 
 from __future__ import annotations
@@ -76,14 +77,30 @@ class DeclaredVersion:
 
 @dataclass(frozen=True)
 class BuildResult:
+    """What a build made: its files under dist/<V>/, and their entries and the build's facts to record."""
+
     version: str
     directory: Path  # dist/<V>
-    commit: str
-    source_date_epoch: int
-    declared_in: str
     svn_files: tuple[Path, ...]
     pypi_files: tuple[Path, ...]
-    release_notes: str
+    files: tuple[FileEntry, ...]
+    info: BuildInfo
+
+    @property
+    def commit(self) -> str:
+        return self.info.commit
+
+    @property
+    def source_date_epoch(self) -> int:
+        return self.info.source_date_epoch
+
+    @property
+    def declared_in(self) -> str:
+        return self.info.declared_in
+
+    @property
+    def release_notes(self) -> str:
+        return self.info.release_notes
 
 
 def find_declared_version(tree: Path, name: str) -> DeclaredVersion | None:
@@ -392,9 +409,9 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
                   allow_version_mismatch: bool = False, commit: str | None = None,
                   planned: Sequence[Artefact] | None = None, progress: Progress = to_log) -> BuildResult:
     """Build `dist/<V>/{svn,pypi}` from HEAD of `config.root` (or from `commit`: a rerun finishing a
-    release its record says was built from it) and record them in release.json. The files are
-    exactly `planned`'s svn/ and pypi/ ones (the plan's artefacts; by default the plan of this
-    commit's declared versions): the build refuses, keeping nothing, when it would make others."""
+    release its record says was built from it); returns them with their entries for the record. The
+    files are exactly `planned`'s svn/ and pypi/ ones (the plan's artefacts; by default the plan of
+    this commit's declared versions): the build refuses, keeping nothing, when it would make others."""
     target = version
     # a candidate is voted on as the final version it becomes; the rc lives only in the folder name
     # and on the index (versions.py: ReleaseVersion.voted, the plan's rule too)
@@ -443,15 +460,13 @@ def build_release(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty
         check_packages(packages)
         placed = _place(staged, directory, [*svn, *pypi])
     relative = [path.relative_to(directory).as_posix() for path in placed]
-    record.add_files(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0])
-                     for r, p in zip(relative, placed))
-    record.set_build(BuildInfo(commit, epoch, declared.file, declared.value, notes,
-                               distributions={d.name: d.voted for d in distributions}))
-    record.step_done("build", {"commit": commit, "source_date_epoch": epoch})
     progress(f"built {len(placed)} files into {directory} (the build backend's output: {log})")
-    return BuildResult(str(target), directory, commit, epoch, declared.file,
-                       tuple(p for p in placed if p.parent.name == "svn"),
-                       tuple(p for p in placed if p.parent.name == "pypi"), notes)
+    return BuildResult(str(target), directory, tuple(p for p in placed if p.parent.name == "svn"),
+                       tuple(p for p in placed if p.parent.name == "pypi"),
+                       tuple(FileEntry(r, sha512_of(p), artefact_kind(p.name), r.split("/")[0])
+                             for r, p in zip(relative, placed)),
+                       BuildInfo(commit, epoch, declared.file, declared.value, notes,
+                                 distributions={d.name: d.voted for d in distributions}))
 
 
 def _check_planned(files: Sequence[Path], staged: Path, planned: Sequence[Artefact]) -> None:

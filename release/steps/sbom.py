@@ -4,7 +4,9 @@ the very image the registry holds (pulled by digest), signed like the packages.
 
 The model, the JSON and the schema check are cyclonedx-python-lib's. The document is
 reproducible: its serial number is derived from the image digest and its timestamp is the
-release's SOURCE_DATE_EPOCH, so a rerun over the same image writes the same bytes.
+release's SOURCE_DATE_EPOCH, so a rerun over the same image writes the same bytes. The step reads
+the release record (to keep an SBOM written already) and returns each image's SBOM and signature
+entries; the pipeline records them.
 """
 
 from __future__ import annotations
@@ -37,7 +39,15 @@ from release.plan.images import WHEELS_RECORD, parse_wheels_record
 from release.plan.provenance import SBOM_LABEL
 from release.plan.release import PlannedImage
 from release.progress import Progress, to_log
-from release.record import ReleaseRecord, SbomEntry, SignatureEntry, checksum_text, sha512_of, write_atomic
+from release.record import (
+    ReleaseRecord,
+    SbomEntry,
+    SignatureEntry,
+    checksum_text,
+    sha512_of,
+    signature_entries,
+    write_atomic,
+)
 
 SCHEMA_VERSION = SchemaVersion.V1_6
 PROPERTY = "org.release-pipeline"
@@ -204,6 +214,14 @@ def summarise(text: str) -> SbomSummary:
     return SbomSummary(str(root.get("bom-ref") or ""), python, debian, frozenset(hashes))
 
 
+@dataclass(frozen=True)
+class WrittenSbom:
+    """One image's SBOM as the step leaves it: its entry, and its `.asc` and `.sha512`."""
+
+    entry: SbomEntry
+    signatures: tuple[SignatureEntry, ...]
+
+
 def _created(record: ReleaseRecord) -> datetime:
     epoch = record.build.source_date_epoch if record.build is not None else 0
     return datetime.fromtimestamp(epoch, tz=timezone.utc)
@@ -221,9 +239,9 @@ def _written_already(record: ReleaseRecord, image: PlannedImage, digest: str) ->
 
 def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
                 repository: str, key: str, gnupghome: Path | None, engine: Engine,
-                progress: Progress = to_log) -> list[SbomEntry]:
+                progress: Progress = to_log) -> list[WrittenSbom]:
     """For each image: its SBOM (kept when the record has one for the same digest and the file is
-    unchanged), `.asc` and `.sha512`; recorded as they are written."""
+    unchanged), `.asc` and `.sha512`; returned, in the images' order, for the record."""
     for image in images:
         if not digests.get(image.key):
             raise RefusedError(f"{image.ref} has no digest in the registry; push it before its SBOM")
@@ -238,7 +256,7 @@ def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
         path = record.directory / image.sbom
         if image.key in kept:
             progress(f"{image.sbom}: already written for {digest[:19]}")
-            written.append(kept[image.key])
+            written.append(WrittenSbom(kept[image.key], tuple(signature_entries([path], record.directory))))
             continue
         facts = found[image.key]
         labels = engine.pull_digest(repository, digest).labels
@@ -257,10 +275,7 @@ def write_sboms(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
         write_atomic(path.with_name(path.name + ".sha512"), checksum_text(path))
         entry = SbomEntry(image.sbom, sha512_of(path), image.image.flavour, image.ref, digest,
                           len(facts.python) + len(facts.debian), image.platform if image.index_tag else "")
-        record.add_signatures(SignatureEntry(f"{image.sbom}{s}", sha512_of(path.with_name(path.name + s)),
-                                             image.sbom) for s in (".asc", ".sha512"))
-        record.put_sbom(entry)
         progress(f"{image.sbom}: {len(facts.python)} Python distributions, {len(facts.debian)} Debian "
                  f"packages, for {digest[:19]}")
-        written.append(entry)
+        written.append(WrittenSbom(entry, tuple(signature_entries([path], record.directory))))
     return written

@@ -1,5 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Sign the built files: `X.asc` (detached, armored) and `X.sha512` (`sha512sum -c` format) next to each."""
+"""Sign the built files: `X.asc` (detached, armored) and `X.sha512` (`sha512sum -c` format) next to each.
+
+The step reads the release record (what the build made) and returns the signature entries it left;
+the pipeline records them."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from release.record import (
     load_record,
     release_dir,
     sha512_of,
+    signature_entries,
     write_atomic,
 )
 from release.versions import ReleaseVersion
@@ -34,6 +38,7 @@ class SignResult:
     fingerprint: str
     signed: tuple[Path, ...]  # every file that now has a good .asc and .sha512
     written: tuple[Path, ...]  # the .asc and .sha512 files this run created
+    signatures: tuple[SignatureEntry, ...]  # the .asc and .sha512 of every signed file, to record
 
 
 def sign_record(path: Path, *, key: str, gnupghome: Path | None = None) -> None:
@@ -132,17 +137,14 @@ def sign_files(paths: Sequence[Path], directory: Path, *, key: str, gnupghome: P
     for path in paths:
         _ensure_checksum(path)
         _ensure_signature(path, found[0], gnupghome)
-    return [SignatureEntry(extra.relative_to(directory).as_posix(), sha512_of(extra),
-                           path.relative_to(directory).as_posix())
-            for path in paths
-            for extra in (path.with_name(path.name + ".asc"), path.with_name(path.name + ".sha512"))]
+    return signature_entries(paths, directory)
 
 
 def sign_release(config: ReleaseConfig, version: ReleaseVersion, *, keys_file: Path,
                  key: str | None = None, gnupghome: Path | None = None,
                  planned: Sequence[Artefact] | None = None, progress: Progress = to_log) -> SignResult:
     """Sign and checksum the files of `dist/<V>/` (exactly `planned`'s signed ones, when given); a
-    rerun keeps correct ones and refuses wrong ones."""
+    rerun keeps correct ones and refuses wrong ones. Returns the signature entries for the record."""
     target = version
     directory = release_dir(config.root, str(target))
     record = load_record(directory, str(target))
@@ -158,11 +160,5 @@ def sign_release(config: ReleaseConfig, version: ReleaseVersion, *, keys_file: P
         if _ensure_signature(path, info, gnupghome):
             written.append(path.with_name(path.name + ".asc"))
         progress(f"signed {path.relative_to(directory)}")
-    record.add_signatures(
-        SignatureEntry(extra.relative_to(directory).as_posix(), sha512_of(extra),
-                       path.relative_to(directory).as_posix())
-        for path in signed
-        for extra in (path.with_name(path.name + ".asc"), path.with_name(path.name + ".sha512"))
-    )
-    record.step_done("sign", {"key": info.fingerprint})
-    return SignResult(str(target), info.fingerprint, tuple(signed), tuple(written))
+    return SignResult(str(target), info.fingerprint, tuple(signed), tuple(written),
+                      tuple(signature_entries(signed, directory)))

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from conftest import make_sample_repo
+from vote_fixtures import build_recorded
 
 from benchmarks.bench import set_version
 from release.config import load_config
 from release.pipeline.release import RunOptions, dry_run_plan
 from release.record import load_record, release_dir
-from release.steps.build import build_release
 from release.steps.sign import files_to_sign
 from release.versions import companion_version, parse_version
 
@@ -43,7 +43,7 @@ def built_as_planned(root: Path, version: str) -> tuple[set[str], set[str], set[
     config = load_config(root)
     release = parse_version(version)
     plan = dry_run_plan(config, release, RunOptions(flavours=config.python))
-    build_release(config, release)  # its own names: no plan handed to it
+    build_recorded(config, release)  # its own names: no plan handed to it
     directory = release_dir(root, version)
     made = {p.relative_to(directory).as_posix() for where in ("svn", "pypi")
             for p in (directory / where).iterdir()}

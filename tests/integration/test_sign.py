@@ -16,6 +16,7 @@ from vote_fixtures import (
     keys_text,
     new_gnupghome,
     shared_keyring,
+    sign_recorded,
 )
 
 from release.adapters import gpg
@@ -42,8 +43,7 @@ def candidate(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Candi
 
 
 def sign(config: ReleaseConfig, keyring: Keyring, version: str = RC, **kwargs: object) -> list[str]:
-    result = sign_release(config, parse_version(version), key=keyring.fingerprint, gnupghome=keyring.home,
-                          keys_file=keyring.keys_file, **kwargs)  # type: ignore[arg-type]
+    result = sign_recorded(config, parse_version(version), keyring, **kwargs)
     return sorted(p.name for p in result.written)
 
 

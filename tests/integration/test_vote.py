@@ -14,16 +14,24 @@ from pathlib import Path
 
 import pytest
 from conftest import git
-from vote_fixtures import Keyring, SvnRepo, built_sample, copy_tree, make_svn, shared_keyring, svn
+from vote_fixtures import (
+    Keyring,
+    SvnRepo,
+    build_recorded,
+    built_sample,
+    copy_tree,
+    make_svn,
+    shared_keyring,
+    sign_recorded,
+    svn,
+)
 
 from release.adapters import svn as svn_adapter
 from release.config import ReleaseConfig, load_config
 from release.errors import RefusedError, VerificationError, VersionError
 from release.record import sha512_of
-from release.steps.build import build_release
 from release.steps.promote import PromoteResult, promote_release
 from release.steps.result import count_result
-from release.steps.sign import sign_release
 from release.steps.verify import CandidateRejected, check_release_files, verify_candidate
 from release.steps.vote import StageResult, stage_release
 from release.versions import parse_version
@@ -61,7 +69,7 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> Staged:
     built, _ = built_sample(tmp_path_factory, RC)
     root, config = copy_tree(built, tmp_path_factory.mktemp("staged") / "sample")
     keyring = shared_keyring()
-    sign_release(config, V_RC, key=keyring.fingerprint, gnupghome=keyring.home, keys_file=keyring.keys_file)
+    sign_recorded(config, V_RC, keyring)
     repo = make_svn(tmp_path_factory.mktemp("svn"), NAME, keyring.keys_file.read_text())
     result = stage_release(config, V_RC, svn_dev_url=repo.dev_url, keys_url=repo.keys_url(NAME),
                            fingerprint=keyring.fingerprint, now=NOW)
@@ -255,9 +263,9 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Staged:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "Break the hand checks")
     config = load_config(root)
-    build_release(config, V_RC)
+    build_recorded(config, V_RC)
     keyring = shared_keyring()
-    sign_release(config, V_RC, key=keyring.fingerprint, gnupghome=keyring.home, keys_file=keyring.keys_file)
+    sign_recorded(config, V_RC, keyring)
     repo = make_svn(tmp_path_factory.mktemp("svn-broken"), NAME, keyring.keys_file.read_text())
     git(config.root, "tag", RC)
     return Staged(config.root, config, repo, keyring, StageResult(RC, "", None, RC, "", Path()))

@@ -33,7 +33,7 @@ from release.adapters.registry import (
     index_manifest,
 )
 from release.errors import RefusedError, ServiceError
-from release.pipeline.release import Run, Runner, image_digests, report_files
+from release.pipeline.release import Run, Runner, Steps, image_digests, report_files
 from release.plan.images import LABEL_ARGS, OCI
 from release.plan.release import StepName
 from release.record import (
@@ -48,7 +48,11 @@ from release.record import (
     StageInfo,
     checksum_text,
     sha512_of,
+    signature_entries,
 )
+from release.steps.build import BuildResult
+from release.steps.sbom import WrittenSbom
+from release.steps.sign import SignResult
 
 COMMIT = "c0ffee" * 6 + "c0ff"  # the commit the in-memory build builds from
 EPOCH = 1_765_000_000
@@ -240,12 +244,15 @@ class MemoryIndex:
 
 
 @dataclass
-class MemorySteps:
+class MemorySteps(Steps):
     """The release steps that run local programs (git and the build backend, gpg, svn, the engine's
-    builds and probes), in memory, for `pipeline.release.execute(..., runners=...)`: each writes
-    under dist/<V>/ and records what the real step writes and records, with made-up bytes that are
-    the same on every run (as the reproducible build's are), and pushes its images to `registry`.
-    Push, upload, aliases, the release report's files and the executor itself stay real.
+    builds and probes), in memory, for `pipeline.release.execute(..., steps=..., runners=...)`: each
+    writes under dist/<V>/ what the real step writes, with made-up bytes that are the same on every
+    run (as the reproducible build's are), and pushes its images to `registry`. The build, sign and
+    sbom steps return their products, as the real ones do, and the executor's own runners record
+    them; the runners of stage, images, constraints, attest, report and provenance are stood in for
+    whole, recording what the real ones record. Push, upload, aliases, the release report's files and
+    the executor itself stay real.
 
     `fail` names a step and why it fails (as a service or a program that dies at that moment);
     `svn` keeps what was committed, by URL; `ran` each step in the order it ran."""
@@ -256,10 +263,9 @@ class MemorySteps:
     ran: list[StepName] = field(default_factory=list)
 
     def runners(self) -> dict[StepName, Runner]:
-        return {StepName.BUILD: self.build, StepName.SIGN: self.sign, StepName.STAGE: self.stage,
-                StepName.IMAGES: self.images, StepName.CONSTRAINTS: self.constraints,
-                StepName.SBOM: self.sbom, StepName.ATTEST: self.attest, StepName.REPORT: self.report,
-                StepName.PROVENANCE: self.provenance}
+        return {StepName.STAGE: self.stage, StepName.IMAGES: self.images,
+                StepName.CONSTRAINTS: self.constraints, StepName.ATTEST: self.attest,
+                StepName.REPORT: self.report, StepName.PROVENANCE: self.provenance}
 
     def _start(self, step: StepName) -> None:
         self.ran.append(step)
@@ -279,31 +285,37 @@ class MemorySteps:
         path = record.directory / relative
         self._write(record, f"{relative}.asc", f"signature of {sha512_of(path)}\n")
         self._write(record, f"{relative}.sha512", checksum_text(path))
-        return [SignatureEntry(f"{relative}{s}", sha512_of(path.with_name(path.name + s)), relative)
-                for s in (".asc", ".sha512")]
+        return signature_entries([path], record.directory)
 
-    def build(self, run: Run) -> None:
+    def build(self, run: Run) -> BuildResult:
         self._start(StepName.BUILD)
-        record = run.record
-        entries = []
-        for artefact in run.plan.artefacts:
-            if artefact.path.startswith(("svn/", "pypi/")):
-                path = self._write(record, artefact.path, f"{artefact.path} built from {COMMIT}\n")
-                entries.append(FileEntry(artefact.path, sha512_of(path), artefact.kind.value,
-                                         artefact.path.split("/")[0]))
-        record.add_files(entries)
-        record.set_build(BuildInfo(COMMIT, EPOCH, "sample_app/__init__.py", str(run.plan.version.in_tree),
-                                   distributions={d.name: d.voted for d in run.plan.distributions}))
-        record.step_done("build", {"commit": COMMIT, "source_date_epoch": EPOCH})
+        directory = run.directory
+        made = [(artefact, directory / artefact.path) for artefact in run.plan.artefacts
+                if artefact.path.startswith(("svn/", "pypi/"))]
+        for artefact, path in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.is_file():  # a rerun keeps what is there, as the real build does
+                path.write_text(f"{artefact.path} built from {COMMIT}\n", encoding="utf-8")
+        return BuildResult(
+            str(run.plan.version), directory,
+            tuple(path for artefact, path in made if artefact.path.startswith("svn/")),
+            tuple(path for artefact, path in made if artefact.path.startswith("pypi/")),
+            tuple(FileEntry(artefact.path, sha512_of(path), artefact.kind.value, artefact.path.split("/")[0])
+                  for artefact, path in made),
+            BuildInfo(COMMIT, EPOCH, "sample_app/__init__.py", str(run.plan.version.in_tree),
+                      distributions={d.name: d.voted for d in run.plan.distributions}))
 
-    def sign(self, run: Run) -> None:
+    def sign(self, run: Run) -> SignResult:
         self._start(StepName.SIGN)
         record = run.record
         if not record.is_done("build"):
             raise RefusedError(f"{record.directory} holds no build of {run.plan.version}; build it first")
         signed = [a.path for a in run.plan.artefacts if a.signed and a.path.startswith(("svn/", "pypi/"))]
-        record.add_signatures(entry for path in signed for entry in self._signed(record, path))
-        record.step_done("sign", {"key": run.signing_key})
+        companions = [record.directory / f"{path}{s}" for path in signed for s in (".asc", ".sha512")]
+        written = tuple(path for path in companions if not path.is_file())
+        signatures = tuple(entry for path in signed for entry in self._signed(record, path))
+        return SignResult(str(run.plan.version), run.signing_key, tuple(record.directory / p for p in signed),
+                          written, signatures)
 
     def stage(self, run: Run) -> None:
         self._start(StepName.STAGE)
@@ -356,17 +368,18 @@ class MemorySteps:
         record.put_constraints(entries)
         record.step_done("constraints", {"files": sorted(record.constraints)})
 
-    def sbom(self, run: Run) -> None:
+    def sboms(self, run: Run) -> list[WrittenSbom]:
         self._start(StepName.SBOM)
         record = run.record
         digests = image_digests(run)
+        written = []
         for image in run.plan.images:
             path = self._write(record, image.sbom, f'{{"describes": "{digests[image.key]}"}}\n')
-            record.add_signatures(self._signed(record, image.sbom))
-            record.put_sbom(SbomEntry(image.sbom, sha512_of(path), image.image.flavour, image.ref,
-                                      digests[image.key], 1, image.platform if image.index_tag else "",
-                                      image.image.variant))
-        record.step_done("sbom", {"sboms": sorted(record.sboms)})
+            written.append(WrittenSbom(
+                SbomEntry(image.sbom, sha512_of(path), image.image.flavour, image.ref, digests[image.key], 1,
+                          image.platform if image.index_tag else "", image.image.variant),
+                tuple(self._signed(record, image.sbom))))
+        return written
 
     def attest(self, run: Run) -> None:
         self._start(StepName.ATTEST)

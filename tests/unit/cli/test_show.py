@@ -12,10 +12,10 @@ from release.cli.show import show_plan
 from release.config import parse_config
 from release.plan.release import Mode, ReleasePlan, TargetState, plan_release
 from release.versions import parse_version
+from tests.unit.builders import sample_config
 
 # a project whose finals ship in one command (vote = "none"); an ASF final is refused (test_release.py)
-CONFIG = parse_config(Path("/src"), {"name": "sample-app", "image": "sample/app", "python": ["3.11", "3.13"],
-                                    "vote": "none"})
+CONFIG = sample_config(table={"vote": "none"})
 REGISTRY = "127.0.0.1:5001"
 OLD_LINE, OLD_LINE_311, OLD_PATCH = "sha256:" + "a" * 12, "sha256:" + "b" * 12, "sha256:" + "c" * 12
 
@@ -101,8 +101,7 @@ def test_steps_artefacts_and_images_are_listed(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_several_platforms_show_each_image_and_each_index(monkeypatch: pytest.MonkeyPatch) -> None:
-    two = parse_config(Path("/src"), {"name": "sample-app", "image": "sample/app", "python": ["3.11"],
-                                      "platforms": ["linux/amd64", "linux/arm64"]})
+    two = sample_config(table={"python": ["3.11"], "platforms": ["linux/amd64", "linux/arm64"]})
     text, _ = shown(plan_release(two, parse_version("1.10.6"), TargetState(), registry=REGISTRY), monkeypatch)
     assert [row[:3] for row in table(text, "Images")] == [
         ["3.11", "linux/amd64", f"{REGISTRY}/sample/app:1.10.6-python3.11-amd64"],
@@ -139,8 +138,7 @@ def test_a_release_of_several_distributions_lists_them(monkeypatch: pytest.Monke
 
 
 def test_a_plan_staging_in_atr_shows_atr_s_steps_and_part(monkeypatch: pytest.MonkeyPatch) -> None:
-    config = parse_config(Path("/src"), {"name": "sample-app", "image": "sample/app", "python": ["3.11"],
-                                         "staging": "atr", "atr": "sandbox"})
+    config = sample_config(table={"python": ["3.11"], "staging": "atr", "atr": "sandbox"})
     candidate = plan_release(config, parse_version("1.10.6rc1"), TargetState(), registry=REGISTRY)
     text, _ = shown(candidate, monkeypatch)
     steps = [row[0] for row in table(text, "Steps") if row[0]]

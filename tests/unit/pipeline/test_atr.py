@@ -17,29 +17,27 @@ import pytest
 from release.adapters import atr
 from release.adapters.atr import AtrTarget, Check
 from release.adapters.clients import Clients
-from release.config import ReleaseConfig, parse_config
+from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError, VerificationError
-from release.pipeline.connect import Target, clients_for
+from release.pipeline.connect import clients_for
 from release.pipeline.release import RUNNERS, ReleaseReport, Run, RunOptions, execute
 from release.pipeline.state import observe
 from release.plan.atr import AtrPlan, plan_atr
 from release.plan.images import LABEL_ARGS
 from release.plan.release import Mode, ReleasePlan, StepName, TargetState, plan_release
-from release.record import BuildInfo, FileEntry, PromotionInfo, load_record, release_dir, sha512_of
+from release.record import BuildInfo, FileEntry, PromotionInfo, load_record, release_dir
 from release.steps.result import resolve_in_atr
 from release.steps.verify import from_atr
 from release.steps.vote import AtrUploaded, check_in_atr, split_email, vote_in_atr
 from release.versions import parse_version
 from release.votes import Review, Tally, Vote
+from tests.unit.builders import IMAGE, place_packages, sample_config
+from tests.unit.builders import TARGET as SAMPLE_TARGET
 from tests.unit.memory import MemoryAtr, MemoryIndex, MemoryRegistry
 
 V = parse_version
-IMAGE = "sample/app"
 ATR_URL = "https://atr.test"
-TARGET = Target(registry="registry.test", index_upload="https://index.test/legacy/",
-                index_simple="https://index.test/simple/", svn_dev="https://svn.test/dev",
-                svn_release="https://svn.test/release", signing_key="ABCD", keys_url="https://svn.test/KEYS",
-                atr=AtrTarget(ATR_URL, "sample", "sample"))
+TARGET = dataclasses.replace(SAMPLE_TARGET, atr=AtrTarget(ATR_URL, "sample", "sample"))
 FINISHING = (StepName.PUSH, StepName.UPLOAD, StepName.ALIASES, StepName.ATR_FINISH,
              StepName.ATR_DISTRIBUTIONS)
 VOTED = ("sample_app-1.10.6.tar.gz", "sample_app-1.10.6-py3-none-any.whl")
@@ -64,14 +62,7 @@ class World:
         """dist/<V>/ as `invoke promote` leaves it, the image jobs' version tags pushed, and the
         release in ATR with its vote resolved as passed."""
         record = load_record(release_dir(self.config.root, version), version)
-        entries = []
-        for name in VOTED:
-            for where in ("svn", "pypi"):
-                path = record.directory / where / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(f"{name} of {version}".encode())
-                entries.append(FileEntry(f"{where}/{name}", sha512_of(path), "wheel", where))
-        record.add_files(entries)
+        place_packages(record, version, VOTED)
         record.set_build(BuildInfo("c0ffee", 0, "setup.py", version, release_notes="Fixed things."))
         record.set_promotion(PromotionInfo(f"{version}rc1", f"{ATR_URL}/vote/sample/{version}",
                                            f"{ATR_URL}/vote/sample/{version}", 10, "c0ffee"))
@@ -94,11 +85,11 @@ class World:
 
 @pytest.fixture
 def world(tmp_path: Path) -> World:
-    config = parse_config(tmp_path, {"name": "sample-app", "image": IMAGE, "python": ["3.11"],
-                                     "default-python": "3.11", "registry": TARGET.registry,
-                                     "staging": "atr", "atr": ATR_URL, "atr-project": "sample",
-                                     "mailing-list": "dev@sample.apache.org",
-                                     "announce-list": "announce@apache.org"})
+    config = sample_config(tmp_path, {"python": ["3.11"], "default-python": "3.11",
+                                      "registry": TARGET.registry, "staging": "atr", "atr": ATR_URL,
+                                      "atr-project": "sample",
+                                      "mailing-list": "dev@sample.apache.org",
+                                      "announce-list": "announce@apache.org"})
     return World(config, MemoryRegistry(TARGET.registry), MemoryIndex(), MemoryAtr())
 
 

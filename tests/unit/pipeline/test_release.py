@@ -14,25 +14,21 @@ from pathlib import Path
 import pytest
 
 from release.adapters.clients import Clients
-from release.config import ReleaseConfig, parse_config
+from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
-from release.pipeline.connect import Target
 from release.pipeline.release import ReleaseReport, RunOptions, execute, parse_force
 from release.pipeline.state import observe
 from release.plan.images import LABEL_ARGS
 from release.plan.release import Mode, ReleasePlan, StepName, plan_release
 from release.plan.tags import withdrawn_tag
-from release.record import FileEntry, TagEntry, load_record, release_dir, sha512_of
+from release.record import TagEntry, load_record, release_dir
 from release.versions import parse_version
+from tests.unit.builders import IMAGE, TARGET, place_packages, sample_config
 from tests.unit.memory import MemoryIndex, MemoryRegistry
 
 V = parse_version
-IMAGE = "sample/app"
 VERSION_LABEL = LABEL_ARGS["IMAGE_VERSION"]
 PUBLISHING = (StepName.PUSH, StepName.UPLOAD, StepName.ALIASES)
-TARGET = Target(registry="registry.test", index_upload="https://index.test/legacy/",
-                index_simple="https://index.test/simple/", svn_dev="https://svn.test/dev",
-                svn_release="https://svn.test/release", signing_key="ABCD", keys_url="https://svn.test/KEYS")
 
 
 @dataclasses.dataclass
@@ -56,14 +52,8 @@ class World:
     def built(self, version: str) -> None:
         """dist/<V>/ as `invoke build` and `invoke sign` leave it: the files, recorded and signed."""
         record = load_record(release_dir(self.config.root, version), version)
-        entries = []
-        for name in (f"sample_app-{version}.tar.gz", f"sample_app-{version}-py3-none-any.whl"):
-            for where in ("svn", "pypi"):
-                path = record.directory / where / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(f"{name} of {version}".encode())
-                entries.append(FileEntry(f"{where}/{name}", sha512_of(path), "wheel", where))
-        record.add_files(entries)
+        place_packages(record, version,
+                       (f"sample_app-{version}.tar.gz", f"sample_app-{version}-py3-none-any.whl"))
         record.step_done("build")
         record.step_done("sign")
 
@@ -89,16 +79,14 @@ class World:
 @pytest.fixture
 def world(tmp_path: Path) -> World:
     """A project that joins image jobs into a final built here: no PMC votes on it (vote = "none")."""
-    config = parse_config(tmp_path, {"name": "sample-app", "image": IMAGE, "python": ["3.11", "3.13"],
-                                     "default-python": "3.11", "registry": TARGET.registry, "vote": "none"})
+    config = sample_config(tmp_path, {"default-python": "3.11", "registry": TARGET.registry, "vote": "none"})
     return World(config, MemoryRegistry(TARGET.registry), MemoryIndex())
 
 
 @pytest.fixture
 def voting(tmp_path: Path) -> World:
     """The same project with the ASF vote (the default): a final ships only from a voted candidate."""
-    config = parse_config(tmp_path, {"name": "sample-app", "image": IMAGE, "python": ["3.11", "3.13"],
-                                     "default-python": "3.11", "registry": TARGET.registry})
+    config = sample_config(tmp_path, {"default-python": "3.11", "registry": TARGET.registry})
     return World(config, MemoryRegistry(TARGET.registry), MemoryIndex())
 
 
@@ -323,7 +311,7 @@ def test_publish_takes_a_voting_projects_final_from_svn_release_unless_promoted_
     from release.pipeline.release import publish_mode
     from release.record import PromotionInfo
 
-    voting = parse_config(tmp_path, {"name": "sample-app", "image": "sample/app", "python": ["3.11"]})
+    voting = sample_config(tmp_path, {"python": ["3.11"]})
     assert voting.votes
     final, rc = parse_version("1.10.6"), parse_version("1.10.6rc1")
     assert publish_mode(voting, final) is Mode.FROM_RELEASE

@@ -8,7 +8,8 @@ voted-files step).
 
 The registry and the index are in-memory clients; the steps that run local programs (the build,
 gpg, svn, the engine's builds and probes) are the in-memory steps of tests/unit/memory.py, handed
-to `execute` as its `runners`. Push, upload, aliases and the release report's files are the
+to `execute` as its `steps` (build, sign and sbom return their products and the executor's runners
+record them) and `runners` (the rest). Push, upload, aliases and the release report's files are the
 executor's own.
 """
 
@@ -22,20 +23,16 @@ from typing import Any
 import pytest
 
 from release.adapters.clients import Clients
-from release.config import ReleaseConfig, parse_config
+from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
-from release.pipeline.connect import Target
 from release.pipeline.release import ReleaseReport, RunOptions, execute, make_plan
 from release.plan.release import Mode, ReleasePlan, StepName, artefact_kind
 from release.record import PromotionInfo, ReleaseRecord, load_record, release_dir
 from release.steps.promote import voted_entries
 from release.versions import parse_version
+from tests.unit.builders import IMAGE, TARGET, sample_config
 from tests.unit.memory import MemoryIndex, MemoryRegistry, MemorySteps
 
-IMAGE = "sample/app"
-TARGET = Target(registry="registry.test", index_upload="https://index.test/legacy/",
-                index_simple="https://index.test/simple/", svn_dev="https://svn.test/dev",
-                svn_release="https://svn.test/release", signing_key="ABCD", keys_url="https://svn.test/KEYS")
 FINAL, RC = "1.10.6", "1.10.6rc1"
 
 
@@ -62,7 +59,7 @@ class World:
         return make_plan(self.config, parse_version(version), TARGET, self.options, clients=self.clients)
 
     def run(self, plan: ReleasePlan) -> ReleaseReport:
-        return execute(plan, self.config, TARGET, self.options, clients=self.clients,
+        return execute(plan, self.config, TARGET, self.options, clients=self.clients, steps=self.steps,
                        runners=self.steps.runners(), announce=lambda name, does: self.lines.append(name),
                        say=lambda line: self.lines.append(str(line)))
 
@@ -79,9 +76,8 @@ def make_world(root: Path, **table: Any) -> World:
     ship in one command (`vote = "none"`, with the PMC's checks kept): the executor is what is
     driven here; the final a vote allows only from a promoted candidate is the promote tests' part."""
     root.mkdir(parents=True, exist_ok=True)
-    config = parse_config(root, {"name": "sample-app", "image": IMAGE, "python": ["3.11", "3.13"],
-                                 "default-python": "3.11", "registry": TARGET.registry, "vote": "none",
-                                 "source-checks": True, **table})
+    config = sample_config(root, {"default-python": "3.11", "registry": TARGET.registry, "vote": "none",
+                                  "source-checks": True, **table})
     registry = MemoryRegistry(TARGET.registry)
     return World(config, registry, MemoryIndex(), MemorySteps(registry))
 

@@ -4,21 +4,18 @@ in-memory clients: released and withdrawn versions, the index's files, the diges
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from release.adapters.clients import Clients
-from release.config import parse_config
 from release.errors import ServiceError
 from release.pipeline.state import observe, observe_or_empty, withdrawn_now
 from release.plan.tags import withdrawn_tag
 from release.versions import parse_version
+from tests.unit.builders import IMAGE, sample_config
 from tests.unit.memory import MemoryIndex, MemoryRegistry
 
 V = parse_version
-IMAGE = "sample/app"
-CONFIG = parse_config(Path("/src"), {"name": "sample-app", "image": IMAGE, "python": ["3.11", "3.13"]})
+CONFIG = sample_config()
 
 
 def clients() -> Clients:

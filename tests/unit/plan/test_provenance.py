@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from release.config import parse_config
 from release.plan.images import ImageSource, WheelFile
 from release.plan.provenance import (
     ARTIFACT_TYPE,
@@ -35,12 +34,12 @@ from release.record import ImageSignatureEntry, SbomEntry, load_record
 from release.steps.provenance import same_as_published
 from release.steps.sbom import Described, ImageFacts, make_bom, render, summarise, validate
 from release.versions import parse_version
+from tests.unit.builders import sample_config
 from tests.unit.planning import planned_image
 
 DIGEST = "sha256:" + "ab" * 32
 WHEEL_SHA = "cd" * 32
-CONFIG = parse_config(Path("/src"), {"name": "sample-app", "image": "sample/app", "python": ["3.11", "3.13"],
-                                     "base-image": "{registry}/sandbox/python:{python}"})
+CONFIG = sample_config(table={"base-image": "{registry}/sandbox/python:{python}"})
 
 
 def test_names_carry_the_image_tag_and_later_the_platform() -> None:
