@@ -1,19 +1,20 @@
 # SPDX-License-Identifier: Apache-2.0
 """A train's wave: the git facts read through the git adapter, the wave planned from them (pure,
-`plan/wave.py`), and the wave's run.
+`plan/wave.py`), and the commands after its run: vote-result, promote, publish, announce, verify and
+cleanup of a wave.
 
 `plan_train` is what `invoke release --train NAME --dry-run` prints and what a run executes: the
 tree's distributions, their declared versions and states, their tags and the commits since each
-one's last release, read at one commit in a handful of git commands (`Wave.git_calls`).
+one's last release, read at one commit in a handful of git commands (`Wave.git_calls`). The run
+itself (build, sign, PMC checks, stage, tags, vote email) is executed from the plan's steps in
+`pipeline/wave_run.py`; its names are imported here too, where the commands find them.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from collections.abc import Collection, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,18 +27,34 @@ from release.adapters.git import GitReader, commit_time, ensure_tag, tag_commit
 from release.config import ReleaseConfig
 from release.emails import (
     WaveAnnouncement,
-    WaveVoteEmail,
     missing_recipient,
     render_wave_announce_email,
     render_wave_result_email,
-    render_wave_vote_email,
     review_line,
     wave_candidate,
 )
-from release.errors import RefusedError, VerificationError
+from release.errors import RefusedError
 from release.pipeline.connect import Target
 from release.pipeline.housekeeping import printed_listing, write_listing
-from release.pipeline.release import Announce
+
+# a wave's record and its run, where the commands of a wave (and their callers) find them
+from release.pipeline.wave_record import ANNOUNCE_EMAIL as ANNOUNCE_EMAIL
+from release.pipeline.wave_record import RESULT_EMAIL as RESULT_EMAIL
+from release.pipeline.wave_record import VOTE_EMAIL as VOTE_EMAIL
+from release.pipeline.wave_record import WAVE_RECORD as WAVE_RECORD
+from release.pipeline.wave_record import Wave as Wave
+from release.pipeline.wave_record import read_record as _recorded
+from release.pipeline.wave_record import update_record as _record
+from release.pipeline.wave_record import wave_directory as wave_directory
+from release.pipeline.wave_record import wave_lock as _lock
+from release.pipeline.wave_run import WaveBuild as WaveBuild
+from release.pipeline.wave_run import WaveRun as WaveRun
+from release.pipeline.wave_run import build_wave as build_wave
+from release.pipeline.wave_run import check_can_run as check_can_run
+from release.pipeline.wave_run import check_wave_contents as check_wave_contents
+from release.pipeline.wave_run import run_to_json as run_to_json
+from release.pipeline.wave_run import run_wave as run_wave
+from release.pipeline.wave_run import staged_files
 from release.plan.cleanup import Removal, listing_digest, listing_refusal
 from release.plan.commands import (
     CommandPlan,
@@ -71,28 +88,21 @@ from release.plan.wave_withdraw import announced, withdrawn_lines
 from release.progress import Progress
 from release.record import sha512_of, write_atomic
 from release.steps.build import build_wave as build_files
-from release.steps.build import check_packages, package_builder
+from release.steps.build import package_builder
 from release.steps.publish import upload_packages
 from release.steps.result import binding_voters
-from release.steps.sign import sign_files, signing_key
 from release.steps.verify import (
     FileCheck,
     VerifyReport,
     check_contents,
     check_signed,
     compare_rebuild,
-    failed_checks,
     finish_report,
     keys_keyring,
 )
 from release.trains import SvnLayout, Train
 from release.vote_thread import parse_votes
 from release.votes import Tally, count_votes, earliest_close, utc, when
-
-WAVE_RECORD = "wave.json"
-VOTE_EMAIL = "vote-email.txt"  # beside wave.json
-ANNOUNCE_EMAIL = "announce-email.txt"  # beside wave.json
-RESULT_EMAIL = "vote-result-email.txt"
 
 
 class GitFacts(Protocol):
@@ -110,13 +120,6 @@ class GitFacts(Protocol):
 
     def commits_since(self, head: str, since: dict[str, str | None]
                       ) -> dict[str, tuple[tuple[str, str], ...]]: ...
-
-
-@dataclass(frozen=True)
-class Wave:
-    plan: WavePlan
-    commit: str  # the full hash the wave is planned at (and built from)
-    git_calls: int  # git commands run to read its facts
 
 
 def configured_train(config: ReleaseConfig, name: str) -> Train | None:
@@ -146,211 +149,9 @@ def plan_train(config: ReleaseConfig, train: Train, *, date: str, reader: GitFac
     facts = facts_from(train, found, texts, tags)
     facts = with_commits(facts, git.commits_since(head, since(facts, tags)))
     plan = plan_wave(train, facts, date=date, project=config.name, only=only, retry=retry,
-                     constraints_tagged=constraints_versions(train, tags))
+                     constraints_tagged=constraints_versions(train, tags),
+                     checks_sources=config.checks_sources)
     return Wave(plan, head, git.calls)
-
-
-def wave_directory(config: ReleaseConfig, plan: WavePlan) -> Path:
-    """Where a wave's files and record go: dist/<train>-<date>/."""
-    return config.root / "dist" / f"{plan.train}-{plan.date}"
-
-
-@dataclass(frozen=True)
-class WaveBuild:
-    directory: Path
-    commit: str
-    files: dict[str, str]  # path under the wave's directory -> sha512
-    reused: bool  # built by an earlier run, unchanged since
-
-
-def _recorded(path: Path) -> dict[str, Any]:
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise RefusedError(f"{path} cannot be read ({exc}); move it away to build the wave again") from None
-    return data if isinstance(data, dict) else {}
-
-
-def _lock(config: ReleaseConfig, plan: WavePlan) -> AbstractContextManager[None]:
-    """One run of a wave at a time (dist/<train>-<date>/.lock); another is refused, exit 6."""
-    return locks.release_run(wave_directory(config, plan), f"{plan.train}-{plan.date}")
-
-
-def build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress) -> WaveBuild:
-    """Build the wave's files into dist/<train>-<date>/svn/ from the commit it was planned at, check
-    them with twine and record them (wave.json: the commit, each file's sha512). A rerun of a wave
-    built from the same commit keeps its files when they are unchanged; another commit is refused."""
-    if not wave.plan.entries:
-        return _build_wave(config, wave, say=say)  # refused, nothing created
-    with _lock(config, wave.plan):
-        return _build_wave(config, wave, say=say)
-
-
-def _build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress) -> WaveBuild:
-    plan = wave.plan
-    if not plan.entries:
-        raise RefusedError(f"nothing to build in train {plan.train}: no distribution changed since its last "
-                           "release (`--dry-run` shows why each one stays out)")
-    directory = wave_directory(config, plan)
-    record_path = directory / WAVE_RECORD
-    recorded = _recorded(record_path)
-    if recorded and recorded.get("commit") != wave.commit:
-        earlier = str(recorded.get("commit"))[:12]
-        raise RefusedError(f"{directory} holds the wave built from {earlier}, HEAD is {wave.commit[:12]}; "
-                           f"move {directory} away to build the wave again")
-    wanted = [f"svn/{plan.source_tarball}"] + [f"svn/{f}" for e in plan.entries for f in e.files
-                                                 if not f.endswith((".asc", ".sha512"))]
-    built = recorded.get("files", {}) if isinstance(recorded.get("files"), dict) else {}
-    if sorted(built) == sorted(wanted) and all(
-            (directory / p).is_file() and sha512_of(directory / p) == h for p, h in built.items()):
-        say(f"{len(built)} files of the wave are built already in {directory} (sha512 as recorded)")
-        return WaveBuild(directory, wave.commit, dict(built), True)
-    log = directory / "build.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    epoch = commit_time(config.root, wave.commit)
-    with tempfile.TemporaryDirectory(prefix=".wave-", dir=directory) as work:
-        staged = Path(work)
-        with package_builder(epoch, log) as builder:
-            files = build_files(config.root, wave.commit, plan, out=staged, builder=builder, progress=say)
-        say("twine check --strict")
-        check_packages([f for f in files if not f.name.endswith("-source.tar.gz")])
-        (directory / "svn").mkdir(exist_ok=True)
-        for path in files:
-            path.replace(directory / "svn" / path.name)
-    found = {f"svn/{path.name}": sha512_of(directory / "svn" / path.name) for path in files}
-    write_atomic(record_path, json.dumps({"train": plan.train, "date": plan.date, "commit": wave.commit,
-                                          "source_date_epoch": epoch, "files": found}, indent=2) + "\n")
-    say(f"built {len(found)} files into {directory / 'svn'} (the build backends' output: {log})")
-    return WaveBuild(directory, wave.commit, found, False)
-
-
-@dataclass(frozen=True)
-class WaveRun:
-    build: WaveBuild
-    signed: tuple[str, ...]  # the .asc and .sha512 written or kept, under the wave's directory
-    staged: str  # the svn folder the files went to
-    revision: int | None  # its commit (None: every file was there with these bytes already)
-    tags: tuple[str, ...]  # created now
-    steps: tuple[str, ...]
-
-
-def check_wave_contents(config: ReleaseConfig, folder: Path, plan: WavePlan) -> None:
-    """Refuse, before anything is committed, a wave whose source release, sdists or wheels fail a PMC
-    member's checks by hand, naming every file and what it lacks."""
-    names = [name for e in plan.entries for name in e.files if not name.endswith((".asc", ".sha512"))]
-    names += [plan.source_tarball] if plan.source_tarball else []
-    checks: dict[str, FileCheck] = {}
-    check_contents(folder, sorted(names), config, checks)
-    failed = failed_checks(checks)
-    if failed:
-        raise VerificationError(f"the {plan.train} wave of {plan.date} fails the PMC checks, nothing was "
-                                f"staged: {' | '.join(failed)}; fix the tree (or [tool.release] "
-                                "license-excludes) and build the wave again")
-
-
-def _record(path: Path, **values: Any) -> None:
-    data = {**_recorded(path), **values}
-    write_atomic(path, json.dumps(data, indent=2) + "\n")
-
-
-def staged_files(plan: WavePlan, directory: Path) -> dict[str, Path]:
-    """Each file of the wave (with its .asc and .sha512) by its path under the project's dev folder
-    (`providers/apache_airflow_providers_http-6.3.1.tar.gz`), and where it is in the wave's directory."""
-    paths = [p for e in plan.entries for p in e.svn_dev]
-    paths += [plan.source_dev + suffix for suffix in ("", ".asc", ".sha512")]
-    return {p: directory / "svn" / p.rsplit("/", 1)[-1] for p in paths}
-
-
-def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
-    """What a wave's run did, for `--json`."""
-    return {"train": wave.plan.train, "date": wave.plan.date, "commit": wave.commit,
-            "steps": list(done.steps), "files": done.build.files, "signatures": list(done.signed),
-            "staged": done.staged, "revision": done.revision, "tags_created": list(done.tags),
-            "candidates": [f"{e.name} {e.candidate}" for e in wave.plan.entries]}
-
-
-def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
-    """Refuse, before anything starts (the sandbox included), a wave's run that is not carried out."""
-    plan = wave.plan
-    if config.train(plan.train).svn is not SvnLayout.FLAT:
-        raise RefusedError(f"train {plan.train} has a folder per release in svn: its run is not carried out "
-                           "yet (a flat train's wave is: svn = 'flat'); --dry-run shows its plan")
-    if not plan.entries:
-        raise RefusedError(f"nothing to release in train {plan.train}: no distribution changed since its "
-                           "last release (`--dry-run` shows why each one stays out)")
-
-
-def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
-             key: str = "") -> WaveRun:
-    """A provider wave's run as far as it is carried out: build, sign (a key in KEYS), stage the
-    files to svn dev (flat: side by side in the train's folder), tag each distribution's candidate
-    and the wave's commit. Each step is recorded in wave.json; a rerun keeps what is done."""
-    check_can_run(config, wave)
-    with _lock(config, wave.plan):
-        return _run_wave(config, wave, target, announce=announce, say=say, key=key)
-
-
-def _run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
-              key: str) -> WaveRun:
-    plan = wave.plan
-    train = config.train(plan.train)
-    steps = []
-    announce("build", "an sdist and a wheel of each distribution of the wave, and its source tarball")
-    built = _build_wave(config, wave, say=say)
-    steps.append("build")
-    record = built.directory / WAVE_RECORD
-    announce("sign", "X.asc and X.sha512 of every file, with a key listed in KEYS")
-    keys = built.directory / ".keys" / "KEYS"
-    keys.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(keys, svn.read_text(target.keys_url))
-    info = signing_key(key or target.signing_key, keys_file=keys, gnupghome=target.gnupghome)
-    entries = sign_files([built.directory / p for p in sorted(built.files)], built.directory,
-                         key=info.fingerprint, gnupghome=target.gnupghome)
-    _record(record, signed={e.path: e.sha512 for e in entries}, signer=info.fingerprint)
-    steps.append("sign")
-    files = staged_files(plan, built.directory)
-    missing = [str(path) for path in files.values() if not path.is_file()]
-    if missing:
-        raise RefusedError(f"{missing[0]} is missing; build and sign the wave again")
-    if config.checks_sources:
-        announce("PMC checks", "LICENSE and NOTICE, license headers, binaries and the wheels of every file")
-        check_wave_contents(config, built.directory / "svn", plan)
-        steps.append("PMC checks")
-    announce("stage", f"commit the wave's files to svn dev ({train.svn.value})")
-    folder = svn.join(target.svn_dev, config.name)
-    names = ", ".join(f"{e.name} {e.candidate}" for e in plan.entries)
-    revision = svn.put_files(folder, files, f"Stage the {plan.train} wave of {plan.date}: {names}")
-    say(f"{len(files)} files in {folder}/{train.svn_folder} "
-        + (f"(revision {revision})" if revision is not None else "(there already)"))
-    staged_at = _recorded(record).get("staged", {}).get("at") or datetime.now(timezone.utc).isoformat()
-    _record(record, staged={"url": folder, "revision": revision, "files": sorted(files), "at": staged_at})
-    steps.append("stage")
-    announce("tags", "each distribution's candidate tag and the wave's tag on the wave's commit")
-    created = []
-    wanted = [(e.tag, f"{e.name} {e.candidate}") for e in plan.entries]
-    if plan.wave_tag:
-        wanted.append((plan.wave_tag, f"the {plan.train} wave of {plan.date}"))
-    for tag, what in wanted:
-        if ensure_tag(config.root, tag, wave.commit, f"Release candidate: {what}"):
-            created.append(tag)
-    say(f"tagged {wave.commit[:12]}: {', '.join(tag for tag, _ in wanted)}")
-    _record(record, tags=[tag for tag, _ in wanted])
-    steps.append("tags")
-    announce("vote email", "the wave's [VOTE] email, every distribution with the version it is voted as")
-    email = built.directory / VOTE_EMAIL
-    write_atomic(email, render_wave_vote_email(WaveVoteEmail(
-        config.project, plan.train, plan.date, config.mailing_list, plan.vote_lines,
-        f"{folder}/{train.svn_folder}", plan.source_tarball, info.fingerprint, target.keys_url, wave.commit,
-        tuple(tag for tag, _ in wanted), earliest_close(datetime.fromisoformat(staged_at), train.vote.hours),
-        train.vote.hours, train.vote.binding)))
-    say(f"the vote email is {email}; send it to {config.mailing_list or 'the dev list'}")
-    if line := missing_recipient(config.mailing_list, "mailing-list", email):
-        say(line)
-    steps.append("vote email")
-    return WaveRun(built, tuple(e.path for e in entries), f"{folder}/{train.svn_folder}", revision,
-                   tuple(created), tuple(steps))
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,10 @@ tag) `plan_wave` decides the wave:
 - with constraints refs, the `constraints-<V>` tag on its branch (`constraints-latest` moves only
   for the highest final: `owns_latest`, the rule `latest` follows).
 
+The wave's run is data too: `WavePlan.steps` names its steps in order (build, sign, the PMC checks
+when the project checks its sources, stage, tags, vote email), each with what it does; the dry run
+prints them and the pipeline's wave executor (`pipeline/wave_run.py`) runs exactly these.
+
 `exclude` takes the vote's exclusions (distribution -> reason): what is promoted is the rest.
 """
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from enum import Enum
 from typing import Any
 
 from packaging.utils import (
@@ -110,6 +115,21 @@ class WaveEntry:
         return parse_version(f"{self.version}rc{self.rc}")
 
 
+class WaveStepName(str, Enum):
+    BUILD = "build"
+    SIGN = "sign"
+    PMC_CHECKS = "PMC checks"
+    STAGE = "stage"
+    TAGS = "tags"
+    VOTE_EMAIL = "vote email"
+
+
+@dataclass(frozen=True)
+class WaveStep:
+    name: WaveStepName
+    does: str
+
+
 @dataclass(frozen=True)
 class ConstraintsRef:
     """A constraints tag: `constraints-<V>` on `branch`; `latest` moves with the highest final."""
@@ -132,6 +152,7 @@ class WavePlan:
     vote_lines: tuple[str, ...]  # one line per distribution for the vote email
     constraints: ConstraintsRef | None = None
     excluded: tuple[Skipped, ...] = field(default=())  # taken out at the vote, with the reason
+    steps: tuple[WaveStep, ...] = field(default=())  # what a run of the wave does, in order (none: empty)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -234,11 +255,12 @@ def _pick(facts: Sequence[DistributionFacts], only: Collection[str], retry: Mapp
 
 def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, project: str,
               only: Collection[str] = (), retry: Mapping[str, str] | None = None,
-              constraints_tagged: Iterable[ReleaseVersion] = ()) -> WavePlan:
+              constraints_tagged: Iterable[ReleaseVersion] = (), checks_sources: bool = False) -> WavePlan:
     """The wave of `train` on `date` (YYYY-MM-DD). `only` lists distributions by name or id; `retry`
     is an earlier vote's exclusions (name -> reason): the wave is then exactly those, each at its next
-    rc. `project` names the release (`{name}` in the tarball template); `constraints_tagged` are the
-    versions the existing `constraints-<V>` tags name."""
+    rc. `project` names the release (`{name}` in the tarball template, its svn folders);
+    `constraints_tagged` are the versions the existing `constraints-<V>` tags name; `checks_sources`
+    (the project's releases are voted on, or `source-checks`) puts the PMC checks among its steps."""
     if only and retry:
         raise RefusedError("a later rc of the excluded distributions takes no other list: "
                            "give one or the other")
@@ -265,13 +287,41 @@ def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, pr
     entries = tuple(_entry(train, dist, why, rc) for (dist, why), rc in zip(going, rcs))
     source_dev = _folder(tarball_folder, "" if not together or lead_version is None else str(lead_version),
                          tarball)
+    wave_tag = train.wave_tag.format(date=date, train=train.name) if train.wave_tag and entries else ""
     return WavePlan(
         train=train.name, date=date, entries=entries, skipped=tuple(skipped), unchanged=tuple(same),
         source_tarball=tarball if entries else "", source_dev=source_dev if entries else "",
-        wave_tag=train.wave_tag.format(date=date, train=train.name) if train.wave_tag and entries else "",
+        wave_tag=wave_tag,
         vote_lines=tuple(f"{e.name} {e.candidate} (voted as {e.version})" for e in entries),
         constraints=_constraints(train, lead_version, constraints_tagged) if entries else None,
+        steps=_steps(train, entries, tarball, source_dev, wave_tag, project=project, date=date,
+                     checks_sources=checks_sources),
     )
+
+
+def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev: str, wave_tag: str, *,
+           project: str, date: str, checks_sources: bool) -> tuple[WaveStep, ...]:
+    """The run of a wave, step by step: what each step does with this wave's files, folders and tags."""
+    if not entries:
+        return ()
+    built = 1 + sum(1 for e in entries for f in e.files if not f.endswith(SIGNATURES))
+    folders = sorted({_split(p)[0] for p in (source_dev, *(p for e in entries for p in e.svn_dev))})
+    tags = [e.tag for e in entries] + ([wave_tag] if wave_tag else [])
+    where = ", ".join(_svn("dev", project, f) for f in folders)
+    does = {
+        WaveStepName.BUILD: f"an sdist and a wheel of each of the {len(entries)} distributions and the "
+                            f"source tarball {tarball}, from the wave's commit",
+        WaveStepName.SIGN: f"X.asc and X.sha512 of the {built} files, with a key listed in KEYS",
+        WaveStepName.PMC_CHECKS: "LICENSE and NOTICE, license headers, binaries and the wheels of every "
+                                 "file; nothing is staged if one fails",
+        WaveStepName.STAGE: f"one svn commit of the {3 * built} files, signatures included, to {where} "
+                            f"({train.svn.value})",
+        WaveStepName.TAGS: f"{', '.join(tags)} on the wave's commit; a tag is never moved",
+        WaveStepName.VOTE_EMAIL: f"dist/{train.name}-{date}/vote-email.txt: the wave's [VOTE] email, every "
+                                 "distribution with the version it is voted as",
+    }
+    steps = [WaveStep(name, text) for name, text in does.items()]
+    return tuple(s for s in steps if checks_sources or s.name is not WaveStepName.PMC_CHECKS)
 
 
 def _constraints(train: Train, version: ReleaseVersion | None, tagged: Iterable[ReleaseVersion]
@@ -437,6 +487,7 @@ def wave_to_json(plan: WavePlan, *, project: str, commit: str) -> dict[str, Any]
         "vote_lines": list(plan.vote_lines),
         "constraints": ({"branch": plan.constraints.branch, "tag": plan.constraints.tag,
                          "latest": plan.constraints.latest or None} if plan.constraints else None),
+        "steps": [{"name": s.name.value, "does": s.does} for s in plan.steps],
     }
 
 

@@ -75,12 +75,16 @@ def test_the_dry_run_of_the_provider_wave_prints_every_distribution(airflow_repo
         "dev/apache-airflow/providers/apache_airflow_providers_http-6.3.1.tar.gz")
     assert data["unchanged"] == ["apache-airflow-providers-imap", "apache-airflow-providers-sqlite"]
     assert data["source_tarball"]["file"] == f"apache_airflow_providers-{DATE}-source.tar.gz"
+    assert [s["name"] for s in data["steps"]] == [
+        "build", "sign", "PMC checks", "stage", "tags", "vote email"]
     # the console script prints the same wave as tables
     shown = run(airflow_repo, [sys.executable, "-m", "release.cli.main"], "release", "--train", "providers",
                 "--dry-run", "--date", DATE, profile=profile)
     assert shown.returncode == 0, shown.stderr
     assert "Wave of train providers" in shown.stderr and "providers-http/6.3.1rc1" in shown.stderr
     assert "read with 4 git commands" in shown.stderr
+    assert "one svn commit of the 21 files, signatures included, to dev/apache-airflow/providers" in (
+        shown.stderr)
 
 
 def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: Path) -> None:
@@ -163,6 +167,7 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
     record = json.loads((wave / "wave.json").read_text())
     assert record["commit"] == commit and record["signer"] == keyring.fingerprint and record["tags"] == tags
     assert record["staged"]["revision"] is not None
+    assert record["steps"] == ["build", "sign", "PMC checks", "stage", "tags", "vote email"]
     assert "==> PMC checks" in found.stderr
     email = (wave / "vote-email.txt").read_text()  # one vote on every provider, named as vote-result reads it
     assert email.startswith("To: dev@airflow.apache.org\nSubject: [VOTE] Release Apache Airflow providers "
@@ -173,6 +178,7 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
                    gnupghome=keyring.home)
     assert again.returncode == 0, again.stderr
     assert "(there already)" in again.stderr and "tagged nothing new" in again.stderr
+    assert json.loads((wave / "wave.json").read_text())["staged"] == record["staged"]  # as first staged
     # verify, as the release manager (the wave's record) and as a voter (a clone with the tags, no dist/)
     checked = invoke(root, "verify", "--train", "providers", "--date", DATE, "--no-rebuild", profile=profile)
     assert checked.returncode == 0, checked.stderr

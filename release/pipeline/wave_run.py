@@ -1,0 +1,381 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A provider wave's run, executed from its plan: the executor walks `WavePlan.steps` (build, sign,
+the PMC checks when the project checks its sources, stage, tags, vote email; plan/wave.py) in
+order, each through its runner in `RUNNERS`, as `pipeline/release.execute` walks a release's.
+
+A runner takes the run (the wave as planned, its commit, the target, `wave.json` as it stands) and
+what earlier steps produced, and returns what it produced. Only the executor writes `wave.json`:
+what each product records (`files` and `source_date_epoch`, `signed` and `signer`, `staged`,
+`tags`: the keys `vote-result`, `promote`, `publish`, `verify`, `announce` and `cleanup` read) and,
+under `steps`, every step done. A failing step stops the run with what came before it recorded; a
+rerun walks the steps again, each keeping what is done (the built files when unchanged, correct
+signatures, svn files there with the same bytes, the tags), so the wave stays at its rc numbers,
+nothing is committed twice and no tag is set twice.
+
+`build_wave` (`invoke build --train`) is the plan's build step alone, through the same executor.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, TypeVar
+
+from release.adapters import svn
+from release.adapters.git import commit_time, ensure_tag
+from release.config import ReleaseConfig
+from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_email
+from release.errors import RefusedError, ReleaseError, VerificationError
+from release.pipeline.connect import Target
+from release.pipeline.release import Announce
+from release.pipeline.wave_record import (
+    VOTE_EMAIL,
+    WAVE_RECORD,
+    Wave,
+    read_record,
+    wave_directory,
+    wave_lock,
+    write_record,
+)
+from release.plan.wave import WavePlan, WaveStep, WaveStepName
+from release.progress import Progress
+from release.record import sha512_of, write_atomic
+from release.steps.build import build_wave as build_files
+from release.steps.build import check_packages, package_builder
+from release.steps.sign import sign_files, signing_key
+from release.steps.verify import FileCheck, check_contents, failed_checks
+from release.trains import SvnLayout
+from release.votes import earliest_close
+
+
+class Product(Protocol):
+    """What a step produced; `recorded()`: what the executor writes of it into wave.json."""
+
+    step: ClassVar[WaveStepName]
+
+    def recorded(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class WaveBuild:
+    step: ClassVar[WaveStepName] = WaveStepName.BUILD
+    directory: Path
+    commit: str
+    files: dict[str, str]  # path under the wave's directory -> sha512
+    reused: bool  # built by an earlier run, unchanged since
+    source_date_epoch: int | None = None  # of a build made now
+
+    def recorded(self) -> dict[str, Any]:
+        """Nothing for the files an earlier run built; a new build starts the record again."""
+        return {} if self.reused else {"source_date_epoch": self.source_date_epoch, "files": self.files}
+
+
+@dataclass(frozen=True)
+class Signed:
+    step: ClassVar[WaveStepName] = WaveStepName.SIGN
+    files: dict[str, str]  # each .asc and .sha512 written or kept, under the wave's directory -> sha512
+    signer: str  # the key's fingerprint
+
+    def recorded(self) -> dict[str, Any]:
+        return {"signed": dict(self.files), "signer": self.signer}
+
+
+@dataclass(frozen=True)
+class Checked:
+    step: ClassVar[WaveStepName] = WaveStepName.PMC_CHECKS
+    files: tuple[str, ...]  # the files the PMC checks passed
+
+    def recorded(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True)
+class Staged:
+    step: ClassVar[WaveStepName] = WaveStepName.STAGE
+    url: str  # the project's folder in svn dev
+    folder: str  # the train's folder in it, where the files are
+    revision: int | None  # the commit made now (None: every file was there with these bytes already)
+    files: tuple[str, ...]  # by their path under `url`
+    at: str  # when the wave was first staged: its vote runs from then
+    earlier_revision: int | None = None  # the commit a run before staged them in
+
+    def recorded(self) -> dict[str, Any]:
+        revision = self.revision if self.revision is not None else self.earlier_revision
+        return {"staged": {"url": self.url, "revision": revision, "files": list(self.files), "at": self.at}}
+
+
+@dataclass(frozen=True)
+class Tagged:
+    step: ClassVar[WaveStepName] = WaveStepName.TAGS
+    tags: tuple[str, ...]  # every tag of the wave, on its commit
+    created: tuple[str, ...]  # those set now
+
+    def recorded(self) -> dict[str, Any]:
+        return {"tags": list(self.tags)}
+
+
+@dataclass(frozen=True)
+class VoteEmailWritten:
+    step: ClassVar[WaveStepName] = WaveStepName.VOTE_EMAIL
+    path: Path
+
+    def recorded(self) -> dict[str, Any]:
+        return {}
+
+
+P = TypeVar("P", WaveBuild, Signed, Checked, Staged, Tagged, VoteEmailWritten)
+
+
+@dataclass
+class WaveRunning:
+    """A wave's run under way: what its runners read, and what its steps produced so far."""
+
+    config: ReleaseConfig
+    wave: Wave
+    target: Target | None  # None for a build alone
+    say: Progress
+    key: str = ""  # --sign-with; else the target's signing key
+    recorded: dict[str, Any] = field(default_factory=dict)  # wave.json as it stands, kept by the executor
+    produced: dict[WaveStepName, Product] = field(default_factory=dict)
+    steps: list[str] = field(default_factory=list)  # the steps this run did, in order
+
+    @property
+    def plan(self) -> WavePlan:
+        return self.wave.plan
+
+    @property
+    def directory(self) -> Path:
+        return wave_directory(self.config, self.plan)
+
+    def earlier(self, kind: type[P]) -> P:
+        """What the earlier step of `kind` produced in this run (the plan puts it first)."""
+        found = self.produced.get(kind.step)
+        if not isinstance(found, kind):
+            raise ReleaseError(f"the {kind.step.value} step of the wave runs before this one")
+        return found
+
+    def needs_target(self) -> Target:
+        if self.target is None:
+            raise ReleaseError("this step of the wave runs against a target; a build alone has none")
+        return self.target
+
+
+Runner = Callable[[WaveRunning], Product]
+
+
+def _build(run: WaveRunning) -> WaveBuild:
+    """The wave's files built into dist/<train>-<date>/svn/ from the commit it was planned at and
+    checked with twine; an earlier run's from the same commit kept when unchanged, another refused."""
+    plan, commit, directory = run.plan, run.wave.commit, run.directory
+    recorded = run.recorded
+    if recorded and recorded.get("commit") != commit:
+        earlier = str(recorded.get("commit"))[:12]
+        raise RefusedError(f"{directory} holds the wave built from {earlier}, HEAD is {commit[:12]}; "
+                           f"move {directory} away to build the wave again")
+    wanted = [f"svn/{plan.source_tarball}"] + [f"svn/{f}" for e in plan.entries for f in e.files
+                                                 if not f.endswith((".asc", ".sha512"))]
+    built = recorded.get("files", {}) if isinstance(recorded.get("files"), dict) else {}
+    if sorted(built) == sorted(wanted) and all(
+            (directory / p).is_file() and sha512_of(directory / p) == h for p, h in built.items()):
+        run.say(f"{len(built)} files of the wave are built already in {directory} (sha512 as recorded)")
+        return WaveBuild(directory, commit, dict(built), True)
+    log = directory / "build.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    epoch = commit_time(run.config.root, commit)
+    with tempfile.TemporaryDirectory(prefix=".wave-", dir=directory) as work:
+        with package_builder(epoch, log) as builder:
+            files = build_files(run.config.root, commit, plan, out=Path(work), builder=builder,
+                                progress=run.say)
+        run.say("twine check --strict")
+        check_packages([f for f in files if not f.name.endswith("-source.tar.gz")])
+        (directory / "svn").mkdir(exist_ok=True)
+        for path in files:
+            path.replace(directory / "svn" / path.name)
+    found = {f"svn/{path.name}": sha512_of(directory / "svn" / path.name) for path in files}
+    run.say(f"built {len(found)} files into {directory / 'svn'} (the build backends' output: {log})")
+    return WaveBuild(directory, commit, found, False, epoch)
+
+
+def _sign(run: WaveRunning) -> Signed:
+    built = run.earlier(WaveBuild)
+    target = run.needs_target()
+    keys = built.directory / ".keys" / "KEYS"
+    keys.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic(keys, svn.read_text(target.keys_url))
+    info = signing_key(run.key or target.signing_key, keys_file=keys, gnupghome=target.gnupghome)
+    entries = sign_files([built.directory / p for p in sorted(built.files)], built.directory,
+                         key=info.fingerprint, gnupghome=target.gnupghome)
+    return Signed({e.path: e.sha512 for e in entries}, info.fingerprint)
+
+
+def staged_files(plan: WavePlan, directory: Path) -> dict[str, Path]:
+    """Each file of the wave (with its .asc and .sha512) by its path under the project's dev folder
+    (`providers/apache_airflow_providers_http-6.3.1.tar.gz`), and where it is in the wave's directory."""
+    paths = [p for e in plan.entries for p in e.svn_dev]
+    paths += [plan.source_dev + suffix for suffix in ("", ".asc", ".sha512")]
+    return {p: directory / "svn" / p.rsplit("/", 1)[-1] for p in paths}
+
+
+def _signed_files(run: WaveRunning) -> dict[str, Path]:
+    """The wave's files to stage, all there: built and signed."""
+    files = staged_files(run.plan, run.earlier(WaveBuild).directory)
+    missing = [str(path) for path in files.values() if not path.is_file()]
+    if missing:
+        raise RefusedError(f"{missing[0]} is missing; build and sign the wave again")
+    return files
+
+
+def check_wave_contents(config: ReleaseConfig, folder: Path, plan: WavePlan) -> None:
+    """Refuse, before anything is committed, a wave whose source release, sdists or wheels fail a PMC
+    member's checks by hand, naming every file and what it lacks."""
+    names = [name for e in plan.entries for name in e.files if not name.endswith((".asc", ".sha512"))]
+    names += [plan.source_tarball] if plan.source_tarball else []
+    checks: dict[str, FileCheck] = {}
+    check_contents(folder, sorted(names), config, checks)
+    failed = failed_checks(checks)
+    if failed:
+        raise VerificationError(f"the {plan.train} wave of {plan.date} fails the PMC checks, nothing was "
+                                f"staged: {' | '.join(failed)}; fix the tree (or [tool.release] "
+                                "license-excludes) and build the wave again")
+
+
+def _check(run: WaveRunning) -> Checked:
+    files = _signed_files(run)
+    check_wave_contents(run.config, run.earlier(WaveBuild).directory / "svn", run.plan)
+    return Checked(tuple(sorted(files)))
+
+
+def _stage(run: WaveRunning) -> Staged:
+    files = _signed_files(run)
+    plan, train = run.plan, run.config.train(run.plan.train)
+    url = svn.join(run.needs_target().svn_dev, run.config.name)
+    names = ", ".join(f"{e.name} {e.candidate}" for e in plan.entries)
+    revision = svn.put_files(url, files, f"Stage the {plan.train} wave of {plan.date}: {names}")
+    folder = f"{url}/{train.svn_folder}"
+    run.say(f"{len(files)} files in {folder} "
+            + (f"(revision {revision})" if revision is not None else "(there already)"))
+    found = run.recorded.get("staged")
+    earlier: dict[str, Any] = found if isinstance(found, dict) else {}
+    at = earlier.get("at") or datetime.now(timezone.utc).isoformat()
+    return Staged(url, folder, revision, tuple(sorted(files)), str(at), earlier.get("revision"))
+
+
+def _tags(run: WaveRunning) -> Tagged:
+    plan, commit = run.plan, run.wave.commit
+    wanted = [(e.tag, f"{e.name} {e.candidate}") for e in plan.entries]
+    if plan.wave_tag:
+        wanted.append((plan.wave_tag, f"the {plan.train} wave of {plan.date}"))
+    created = [tag for tag, what in wanted
+               if ensure_tag(run.config.root, tag, commit, f"Release candidate: {what}")]
+    run.say(f"tagged {commit[:12]}: {', '.join(tag for tag, _ in wanted)}")
+    return Tagged(tuple(tag for tag, _ in wanted), tuple(created))
+
+
+def _vote_email(run: WaveRunning) -> VoteEmailWritten:
+    config, plan, target = run.config, run.plan, run.needs_target()
+    train = config.train(plan.train)
+    staged = run.earlier(Staged)
+    email = run.directory / VOTE_EMAIL
+    write_atomic(email, render_wave_vote_email(WaveVoteEmail(
+        config.project, plan.train, plan.date, config.mailing_list, plan.vote_lines, staged.folder,
+        plan.source_tarball, run.earlier(Signed).signer, target.keys_url, run.wave.commit,
+        run.earlier(Tagged).tags, earliest_close(datetime.fromisoformat(staged.at), train.vote.hours),
+        train.vote.hours, train.vote.binding)))
+    run.say(f"the vote email is {email}; send it to {config.mailing_list or 'the dev list'}")
+    if line := missing_recipient(config.mailing_list, "mailing-list", email):
+        run.say(line)
+    return VoteEmailWritten(email)
+
+
+RUNNERS: dict[WaveStepName, Runner] = {
+    WaveStepName.BUILD: _build, WaveStepName.SIGN: _sign, WaveStepName.PMC_CHECKS: _check,
+    WaveStepName.STAGE: _stage, WaveStepName.TAGS: _tags, WaveStepName.VOTE_EMAIL: _vote_email,
+}
+
+
+def _execute(run: WaveRunning, steps: Sequence[WaveStep], runners: Mapping[WaveStepName, Runner],
+             announce: Announce) -> None:
+    """Each step through its runner, in order; what it produced recorded in wave.json before the next."""
+    path = run.directory / WAVE_RECORD
+    for step in steps:
+        announce(step.name.value, step.does)
+        produced = runners[step.name](run)
+        run.produced[step.name] = produced
+        run.recorded = _recording(run, step.name, produced)
+        write_record(path, run.recorded)
+        run.steps.append(step.name.value)
+
+
+def _recording(run: WaveRunning, step: WaveStepName, produced: Product) -> dict[str, Any]:
+    """wave.json once `step` is done: its product's values, and the step among those done."""
+    values = produced.recorded()
+    if step is WaveStepName.BUILD and values:  # a new build: what the record said of the old one is gone
+        recorded: dict[str, Any] = {"train": run.plan.train, "date": run.plan.date, "commit": run.wave.commit,
+                                    **values}
+    else:
+        recorded = {**run.recorded, **values}
+    done = {*(recorded.get("steps") or ()), step.value}
+    return {**recorded, "steps": [s.name.value for s in run.plan.steps if s.name.value in done]}
+
+
+def build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress,
+               runners: Mapping[WaveStepName, Runner] | None = None) -> WaveBuild:
+    """`invoke build --train`: the wave's build step alone (`_build`), recorded in wave.json (the
+    commit, each file's sha512). Refused for a wave with nothing in it, before anything is created."""
+    plan = wave.plan
+    if not plan.entries:
+        raise RefusedError(f"nothing to build in train {plan.train}: no distribution changed since its last "
+                           "release (`--dry-run` shows why each one stays out)")
+    with wave_lock(config, plan):
+        run = WaveRunning(config, wave, None, say,
+                          recorded=read_record(wave_directory(config, plan) / WAVE_RECORD))
+        build = [s for s in plan.steps if s.name is WaveStepName.BUILD]
+        _execute(run, build, {**RUNNERS, **(runners or {})}, lambda name, does: None)
+    return run.earlier(WaveBuild)
+
+
+@dataclass(frozen=True)
+class WaveRun:
+    build: WaveBuild
+    signed: tuple[str, ...]  # the .asc and .sha512 written or kept, under the wave's directory
+    staged: str  # the svn folder the files went to
+    revision: int | None  # its commit (None: every file was there with these bytes already)
+    tags: tuple[str, ...]  # created now
+    steps: tuple[str, ...]
+
+
+def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
+    """Refuse, before anything starts (the sandbox included), a wave's run that is not carried out."""
+    plan = wave.plan
+    if config.train(plan.train).svn is not SvnLayout.FLAT:
+        raise RefusedError(f"train {plan.train} has a folder per release in svn: its run is not carried out "
+                           "yet (a flat train's wave is: svn = 'flat'); --dry-run shows its plan")
+    if not plan.entries:
+        raise RefusedError(f"nothing to release in train {plan.train}: no distribution changed since its "
+                           "last release (`--dry-run` shows why each one stays out)")
+
+
+def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
+             key: str = "", runners: Mapping[WaveStepName, Runner] | None = None) -> WaveRun:
+    """A provider wave's run: the steps of its plan, in order, each recorded in wave.json as it is
+    done; a rerun keeps what is done. `runners` stand in for some steps' own (the executor's unit
+    tests replace the steps that run git, the build backends, gpg and svn)."""
+    check_can_run(config, wave)
+    with wave_lock(config, wave.plan):
+        run = WaveRunning(config, wave, target, say, key,
+                          read_record(wave_directory(config, wave.plan) / WAVE_RECORD))
+        _execute(run, wave.plan.steps, {**RUNNERS, **(runners or {})}, announce)
+    staged = run.earlier(Staged)
+    return WaveRun(run.earlier(WaveBuild), tuple(run.earlier(Signed).files), staged.folder, staged.revision,
+                   run.earlier(Tagged).created, tuple(run.steps))
+
+
+def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
+    """What a wave's run did, for `--json`."""
+    return {"train": wave.plan.train, "date": wave.plan.date, "commit": wave.commit,
+            "steps": list(done.steps), "files": done.build.files, "signatures": list(done.signed),
+            "staged": done.staged, "revision": done.revision, "tags_created": list(done.tags),
+            "candidates": [f"{e.name} {e.candidate}" for e in wave.plan.entries]}

@@ -1,0 +1,252 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A provider wave's run executed from its plan (`pipeline/wave_run.py`): the executor walks the
+plan's steps, each through a runner that returns what it produced, and only the executor writes
+wave.json. The runners that run git, the build backends, gpg and svn are stood in for in memory
+(`MemoryWave`, each keeping what is done as the real one does); the vote email's is the real one.
+The whole run, a failure in each step and the rerun after it: what is recorded, what is redone."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from release import console
+from release.cli.show import show_wave
+from release.config import ReleaseConfig, parse_config
+from release.errors import ServiceError
+from release.pipeline.connect import Target
+from release.pipeline.trains import Wave, plan_train, run_to_json, wave_directory
+from release.pipeline.wave_run import (
+    Checked,
+    Runner,
+    Signed,
+    Staged,
+    Tagged,
+    WaveBuild,
+    WaveRunning,
+    build_wave,
+    run_wave,
+)
+from release.plan.wave import WaveStepName
+from release.record import sha512_of
+from tests.unit.memory_git import MemoryGit
+from tests.unit.pipeline.test_trains import DATE, PROVIDERS, three_changed
+from tests.unit.test_trains import airflow_table
+
+TARGET = Target(registry="registry.test", index_upload="https://index.test/legacy/",
+                index_simple="https://index.test/simple/", svn_dev="https://svn.test/dev",
+                svn_release="https://svn.test/release", signing_key="ABCD1234", keys_url="https://svn.test/KEYS")
+FINGERPRINT = "F" * 40
+EPOCH = 1791328848
+ALL = ["build", "sign", "PMC checks", "stage", "tags", "vote email"]
+RECORDS = {"build": {"source_date_epoch", "files"}, "sign": {"signed", "signer"}, "PMC checks": set(),
+           "stage": {"staged"}, "tags": {"tags"}, "vote email": set()}
+
+
+@dataclass
+class MemoryWave:
+    """The wave's build, signing, PMC checks, svn and git in memory: each writes under the wave's
+    directory what the real step writes (the same bytes on every run) and keeps what is done, as
+    the real one does. `fail` names a step and why it fails; `svn` holds what was committed by
+    path, `revisions` each commit made; `git` gets the tags; `ran` each step in the order it ran."""
+
+    git: MemoryGit
+    fail: dict[WaveStepName, str] = field(default_factory=dict)
+    svn: dict[str, bytes] = field(default_factory=dict)
+    revisions: list[int] = field(default_factory=list)
+    ran: list[WaveStepName] = field(default_factory=list)
+
+    def runners(self) -> dict[WaveStepName, Runner]:
+        return {WaveStepName.BUILD: self.build, WaveStepName.SIGN: self.sign,
+                WaveStepName.PMC_CHECKS: self.check, WaveStepName.STAGE: self.stage,
+                WaveStepName.TAGS: self.tags}
+
+    def _start(self, step: WaveStepName) -> None:
+        self.ran.append(step)
+        if step in self.fail:
+            raise ServiceError(f"{step.value}: {self.fail[step]}")
+
+    def build(self, run: WaveRunning) -> WaveBuild:
+        self._start(WaveStepName.BUILD)
+        names = [run.plan.source_tarball] + [f for e in run.plan.entries for f in e.files
+                                             if not f.endswith((".asc", ".sha512"))]
+        recorded = run.recorded.get("files") or {}
+        (run.directory / "svn").mkdir(parents=True, exist_ok=True)
+        if sorted(recorded) == sorted(f"svn/{n}" for n in names):
+            return WaveBuild(run.directory, run.wave.commit, dict(recorded), True)
+        for name in names:
+            (run.directory / "svn" / name).write_text(f"{name} built from {run.wave.commit}\n")
+        files = {f"svn/{n}": sha512_of(run.directory / "svn" / n) for n in names}
+        return WaveBuild(run.directory, run.wave.commit, files, False, EPOCH)
+
+    def sign(self, run: WaveRunning) -> Signed:
+        self._start(WaveStepName.SIGN)
+        built = run.earlier(WaveBuild)
+        signed = {}
+        for relative in sorted(built.files):
+            for suffix in (".asc", ".sha512"):
+                path = run.directory / f"{relative}{suffix}"
+                if not path.is_file():  # correct signatures are kept
+                    path.write_text(f"{suffix} of {built.files[relative]}\n")
+                signed[f"{relative}{suffix}"] = sha512_of(path)
+        return Signed(signed, FINGERPRINT)
+
+    def check(self, run: WaveRunning) -> Checked:
+        self._start(WaveStepName.PMC_CHECKS)
+        return Checked(tuple(sorted(run.earlier(WaveBuild).files)))
+
+    def stage(self, run: WaveRunning) -> Staged:
+        """One commit of what svn lacks (none when all is there with these bytes), as put_files."""
+        self._start(WaveStepName.STAGE)
+        paths = [p for e in run.plan.entries for p in e.svn_dev]
+        paths += [run.plan.source_dev + s for s in ("", ".asc", ".sha512")]
+        files = {p: (run.directory / "svn" / p.rsplit("/", 1)[-1]).read_bytes() for p in paths}
+        revision = None
+        if any(self.svn.get(p) != data for p, data in files.items()):
+            self.svn.update(files)
+            revision = len(self.revisions) + 1
+            self.revisions.append(revision)
+        earlier = run.recorded.get("staged") or {}
+        url = f"{TARGET.svn_dev}/apache-airflow"
+        at = earlier.get("at") or f"2026-12-07T10:0{len(self.ran)}:00+00:00"
+        return Staged(url, f"{url}/providers", revision, tuple(sorted(files)), at, earlier.get("revision"))
+
+    def tags(self, run: WaveRunning) -> Tagged:
+        """Each tag set once, on the wave's commit; a tag there already is left alone."""
+        self._start(WaveStepName.TAGS)
+        wanted = [e.tag for e in run.plan.entries] + [run.plan.wave_tag]
+        created = [tag for tag in wanted if tag not in self.git.tags]
+        for tag in created:
+            self.git.tag(tag, run.wave.commit)
+        return Tagged(tuple(wanted), tuple(created))
+
+
+def setup(tmp_path: Path) -> tuple[ReleaseConfig, MemoryWave]:
+    return parse_config(tmp_path, airflow_table()), MemoryWave(three_changed())
+
+
+def planned(config: ReleaseConfig, memory: MemoryWave) -> Wave:
+    return plan_train(config, PROVIDERS, date=DATE, reader=memory.git)
+
+
+def run(config: ReleaseConfig, memory: MemoryWave, announced: list[str] | None = None,
+        said: list[str] | None = None) -> Any:
+    return run_wave(config, planned(config, memory), TARGET, key=FINGERPRINT, runners=memory.runners(),
+                    announce=lambda name, does: (announced if announced is not None else []).append(name),
+                    say=(said if said is not None else []).append)
+
+
+def recorded(config: ReleaseConfig) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((config.root / "dist" / f"providers-{DATE}" / "wave.json").read_text())
+    return data
+
+
+def test_the_whole_run_walks_the_plans_steps_and_records_each_one(tmp_path: Path) -> None:
+    config, memory = setup(tmp_path)
+    wave = planned(config, memory)
+    assert [s.name.value for s in wave.plan.steps] == ALL  # Airflow's releases are voted on: PMC checks
+    announced: list[str] = []
+    said: list[str] = []
+    done = run(config, memory, announced, said)
+    assert announced == ALL and [s.value for s in memory.ran] == ALL[:-1]  # the vote email's runner is real
+    assert done.steps == tuple(ALL) and done.revision == 1
+    assert done.tags == ("providers-common-io/1.11.1rc1", "providers-ftp/3.16.2rc1",
+                         "providers-http/6.3.1rc1", f"providers/{DATE}")
+    assert done.staged == "https://svn.test/dev/apache-airflow/providers"
+    data = recorded(config)
+    assert (data["train"], data["date"], data["commit"], data["source_date_epoch"]) == (
+        "providers", DATE, wave.commit, EPOCH)
+    assert sorted(data["files"]) == sorted(done.build.files) and len(data["files"]) == 7
+    assert data["signer"] == FINGERPRINT and sorted(data["signed"]) == sorted(done.signed)
+    assert len(data["signed"]) == 14
+    assert data["staged"] == {"url": "https://svn.test/dev/apache-airflow", "revision": 1,
+                              "files": sorted(memory.svn), "at": "2026-12-07T10:04:00+00:00"}
+    assert data["tags"] == list(done.tags) and data["steps"] == ALL
+    email = wave_directory(config, wave.plan) / "vote-email.txt"
+    text = email.read_text()
+    assert "[VOTE] Release Apache Airflow providers 2026-12-07: 3 distributions" in text
+    assert FINGERPRINT in text and "providers-http/6.3.1rc1" in text and done.staged in text
+    assert said[-1] == f"the vote email is {email}; send it to dev@airflow.apache.org"
+    as_json = run_to_json(wave, done)
+    assert as_json["steps"] == ALL and as_json["revision"] == 1 and as_json["tags_created"] == list(done.tags)
+
+
+def test_a_rerun_of_a_finished_run_redoes_every_step_and_changes_nothing(tmp_path: Path) -> None:
+    config, memory = setup(tmp_path)
+    first = run(config, memory)
+    before = recorded(config)
+    again = run(config, memory)
+    assert [s.value for s in memory.ran] == ALL[:-1] * 2
+    assert again.build.reused and again.revision is None and again.tags == ()  # nothing committed or tagged
+    assert memory.revisions == [1] and again.signed == first.signed
+    assert recorded(config) == before  # the staging's revision and time are the first run's
+    assert [e.rc for e in planned(config, memory).plan.entries] == [1, 1, 1]
+
+
+@pytest.mark.parametrize("failing", list(WaveStepName), ids=[s.value for s in WaveStepName])
+def test_a_step_that_fails_leaves_what_came_before_recorded_and_the_rerun_finishes(
+        tmp_path: Path, failing: WaveStepName) -> None:
+    config, memory = setup(tmp_path)
+    first = planned(config, memory)
+    at = ALL.index(failing.value)
+    if failing is WaveStepName.VOTE_EMAIL:  # the real runner: it fails on a folder where its email goes
+        (wave_directory(config, first.plan) / "vote-email.txt").mkdir(parents=True)
+    else:
+        memory.fail[failing] = "the service went away"
+    with pytest.raises((ServiceError, IsADirectoryError)):
+        run(config, memory)
+    path = wave_directory(config, first.plan) / "wave.json"
+    if at == 0:
+        assert not path.exists()  # nothing was done: nothing recorded
+    else:
+        data = recorded(config)
+        assert data["steps"] == ALL[:at]
+        wanted = {"train", "date", "commit", "steps"}.union(*(RECORDS[s] for s in ALL[:at]))
+        assert set(data) == wanted  # what the steps before it produced, and nothing of the later ones
+    tags = dict(memory.git.tags)
+    staged_at = recorded(config)["staged"]["at"] if at > ALL.index("stage") else None
+    # the rerun: the same rc numbers, every step again, what was done kept
+    memory.fail.clear()
+    if failing is WaveStepName.VOTE_EMAIL:
+        (wave_directory(config, first.plan) / "vote-email.txt").rmdir()
+    assert [e.tag for e in planned(config, memory).plan.entries] == [e.tag for e in first.plan.entries]
+    done = run(config, memory)
+    assert done.steps == tuple(ALL) and recorded(config)["steps"] == ALL
+    assert memory.revisions == [1]  # staged once, whichever run it was
+    assert done.revision == (None if at > ALL.index("stage") else 1)
+    assert done.build.reused is (at > 0)
+    assert set(memory.git.tags) - set(tags) == set(done.tags)  # no tag set twice
+    assert len(done.tags) == (0 if at > ALL.index("tags") else 4)
+    assert recorded(config)["staged"]["revision"] == 1
+    assert staged_at in (None, recorded(config)["staged"]["at"])  # the vote runs from the first staging
+
+
+def test_a_build_alone_is_the_plans_build_step_recorded_by_the_executor(tmp_path: Path) -> None:
+    config, memory = setup(tmp_path)
+    wave = planned(config, memory)
+    built = build_wave(config, wave, say=print, runners=memory.runners())
+    assert not built.reused and memory.ran == [WaveStepName.BUILD]
+    data = recorded(config)
+    assert data == {"train": "providers", "date": DATE, "commit": wave.commit, "source_date_epoch": EPOCH,
+                    "files": built.files, "steps": ["build"]}
+
+
+def test_the_dry_run_shows_the_steps_a_run_takes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    config, memory = setup(tmp_path)
+    wave = planned(config, memory)
+    monkeypatch.setattr(console.err, "width", 400)
+    with console.err.capture() as captured:
+        show_wave(wave, project="apache-airflow", as_json=False, out=lambda line: None)
+    text = captured.get()
+    table = text[text.index("Steps"):]
+    for step in wave.plan.steps:
+        assert step.name.value in table and step.does in table
+    show_wave(wave, project="apache-airflow", as_json=True)
+    data = json.loads(capsys.readouterr().out)
+    assert [(s["name"], s["does"]) for s in data["steps"]] == [
+        (s.name.value, s.does) for s in wave.plan.steps]

@@ -1,0 +1,63 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The steps of a wave's run, planned with the wave (pure): what `invoke release --train` runs and
+its dry run prints, each with what it does with this wave's files, folders and tags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from release.config import parse_config
+from release.plan.wave import DistributionFacts, WaveStepName, exclude, plan_wave, wave_to_json
+from release.versions import parse_version
+from tests.unit.test_trains import airflow_table
+from tests.unit.test_wave import DATE, five, provider, wave
+
+ALL = ["build", "sign", "PMC checks", "stage", "tags", "vote email"]
+
+
+def three() -> list[DistributionFacts]:
+    return five(http=provider("http", "6.3.1", commits=2), ftp=provider("ftp", "3.16.2", commits=1),
+                common_io=provider("common-io", "1.11.1", commits=3))
+
+
+def test_a_wave_of_a_project_that_checks_its_sources_runs_six_steps_each_saying_what_it_does() -> None:
+    plan = wave(*three(), checks_sources=True)
+    assert [s.name.value for s in plan.steps] == ALL
+    does = {s.name: s.does for s in plan.steps}
+    assert does[WaveStepName.BUILD] == ("an sdist and a wheel of each of the 3 distributions and the source "
+                                        f"tarball apache_airflow_providers-{DATE}-source.tar.gz, from the "
+                                        "wave's commit")
+    assert does[WaveStepName.SIGN] == "X.asc and X.sha512 of the 7 files, with a key listed in KEYS"
+    assert does[WaveStepName.STAGE] == ("one svn commit of the 21 files, signatures included, to "
+                                        "dev/apache-airflow/providers (flat)")
+    assert does[WaveStepName.TAGS] == ("providers-common-io/1.11.1rc1, providers-ftp/3.16.2rc1, "
+                                       f"providers-http/6.3.1rc1, providers/{DATE} on the wave's commit; "
+                                       "a tag is never moved")
+    assert does[WaveStepName.VOTE_EMAIL].startswith(
+        f"dist/providers-{DATE}/vote-email.txt: the wave's [VOTE]")
+    assert does[WaveStepName.PMC_CHECKS].startswith("LICENSE and NOTICE, license headers")
+
+
+def test_without_source_checks_the_run_has_no_pmc_checks_and_an_empty_wave_no_steps() -> None:
+    assert [s.name.value for s in wave(*three()).steps] == [s for s in ALL if s != "PMC checks"]
+    assert wave(*five()).steps == ()  # nothing changed: nothing to run (the run is refused)
+
+
+def test_the_steps_are_in_the_dry_runs_json_and_stay_with_the_plan_after_the_vote() -> None:
+    plan = wave(*three(), checks_sources=True)
+    data = wave_to_json(plan, project="apache-airflow", commit="c" * 40)
+    assert [s["name"] for s in data["steps"]] == ALL
+    assert data["steps"][3]["does"] == ("one svn commit of the 21 files, signatures included, to "
+                                        "dev/apache-airflow/providers (flat)")
+    assert exclude(plan, {"ftp": "a regression"}).steps == plan.steps
+
+
+def test_a_versioned_trains_steps_name_its_folders_per_candidate() -> None:
+    config = parse_config(Path("/airflow"), airflow_table())
+    core = config.train("core")
+    facts = [DistributionFacts(name="apache-airflow", id="apache-airflow", path=".", declared="3.3.3",
+                               tag="{version}", svn_folder="", tagged=(parse_version("3.3.2"),))]
+    plan = plan_wave(core, facts, date=DATE, project="apache-airflow", checks_sources=True)
+    stage = next(s for s in plan.steps if s.name is WaveStepName.STAGE)
+    assert stage.does == ("one svn commit of the 9 files, signatures included, to "
+                          "dev/apache-airflow/3.3.3rc1 (versioned)")
