@@ -43,10 +43,8 @@ from release.pipeline.wave_record import RESULT_EMAIL as RESULT_EMAIL
 from release.pipeline.wave_record import VOTE_EMAIL as VOTE_EMAIL
 from release.pipeline.wave_record import WAVE_RECORD as WAVE_RECORD
 from release.pipeline.wave_record import Wave as Wave
-from release.pipeline.wave_record import read_record as _recorded
-from release.pipeline.wave_record import update_record as _record
+from release.pipeline.wave_record import read_record, record_path, update_record, wave_lock
 from release.pipeline.wave_record import wave_directory as wave_directory
-from release.pipeline.wave_record import wave_lock as _lock
 from release.pipeline.wave_run import WaveBuild as WaveBuild
 from release.pipeline.wave_run import WaveRun as WaveRun
 from release.pipeline.wave_run import build_wave as build_wave
@@ -143,7 +141,7 @@ def plan_train(config: ReleaseConfig, train: Train, *, date: str, reader: GitFac
     tags = git.tags_matching(globs)
     # the candidate tags a run of this very wave set (recorded, at this commit) are its own, not earlier
     # candidates: a rerun resumes the wave at the same rc numbers
-    recorded = _recorded(config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD)
+    recorded = read_record(record_path(config, train.name, date))
     if recorded.get("commit") == head and isinstance(recorded.get("tags"), list):
         tags = {tag: sha for tag, sha in tags.items() if tag not in recorded["tags"] or sha != head}
     facts = facts_from(train, found, texts, tags)
@@ -172,8 +170,8 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
     with its reason: the rest is what promotion ships, the excluded ones go to a later rc.
     `decisions` (address -> +1, 0, -1 or None) is how the release manager counts a voter after reading
     the replies listed for reading, recorded with `decided_by`, as for a single release."""
-    path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
-    recorded = _recorded(path)
+    path = record_path(config, train.name, date)
+    recorded = read_record(path)
     refusal = _uncountable(config, train, date, recorded)
     if refusal:
         raise RefusedError(refusal)
@@ -200,7 +198,7 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
                            f"hours (from {when(opened)} to {when(tally.closed)}); its votes stay open at "
                            f"least {train.vote.hours} hours: wait until "
                            f"{when(earliest_close(opened, train.vote.hours))} or pass --closed-at")
-    with _lock(config, wave.plan):
+    with wave_lock(config, wave.plan):
         _record_vote(path, tally, kept, votes, decided_by.strip() if tally.decided else "")
         email = path.parent / RESULT_EMAIL
         write_atomic(email, render_wave_result_email(
@@ -217,8 +215,8 @@ def vote_result_wave_plan(config: ReleaseConfig, train: Train, *, date: str, vot
                           excluded: Mapping[str, str]) -> CommandPlan:
     """`invoke vote-result --train --dry-run`: what counting would read, record and write, or why it
     would refuse (reading only)."""
-    path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
-    refusal = _uncountable(config, train, date, _recorded(path))
+    path = record_path(config, train.name, date)
+    refusal = _uncountable(config, train, date, read_record(path))
     return plan_vote_result_wave(train.name, date, votes=votes, record=str(path), excluded=excluded,
                                  refusals=[refusal] if refusal else [])
 
@@ -236,7 +234,7 @@ def _uncountable(config: ReleaseConfig, train: Train, date: str, recorded: Mappi
 
 
 def _record_vote(path: Path, tally: Tally, kept: WavePlan, votes: Path, decided_by: str) -> None:
-    _record(path, vote={
+    update_record(path, vote={
         "review": [review_line(r) for r in tally.review], "decided": dict(tally.decided),
         "decided_by": decided_by,
         "passed": tally.passed, "opened": tally.opened.isoformat(), "closed": tally.closed.isoformat(),
@@ -264,8 +262,8 @@ def check_can_promote(config: ReleaseConfig, train: Train, date: str
     if train.svn is not SvnLayout.FLAT:
         raise RefusedError(f"train {train.name} has a folder per release in svn: promoting it is not carried "
                            "out yet (a flat train's wave is)")
-    path = config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
-    recorded = _recorded(path)
+    path = record_path(config, train.name, date)
+    recorded = read_record(path)
     vote = recorded.get("vote")
     if not isinstance(vote, dict) or not vote.get("passed"):
         raise RefusedError(f"{path} records no passed vote on the {train.name} wave of {date}: count it "
@@ -287,11 +285,11 @@ def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
     dev = svn.join(target.svn_dev, config.name)
     release = svn.join(target.svn_release, config.name)
     folder = svn.join(release, train.svn_folder)
-    with locks.release_run(path.parent, f"{train.name}-{date}"):  # as _lock holds a wave's folder
-        promotion = _recorded_promotion(_recorded(path))
+    with locks.release_run(path.parent, f"{train.name}-{date}"):  # as wave_lock holds a wave's folder
+        promotion = _recorded_promotion(read_record(path))
         if promotion is None:
             promotion = _decide_promotion(config, train, date, commit, vote, folder, reader)
-            _record(path, promoted={"url": folder, "files": list(promotion.files),
+            update_record(path, promoted={"url": folder, "files": list(promotion.files),
                                     "superseded": list(promotion.superseded), "tags": list(promotion.tags)})
         revision = _copy_voted(promotion, dev, release, expected,
                                f"{config.project} {train.name} wave of {date}", say)
@@ -307,7 +305,7 @@ def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
                    if ensure_tag(config.root, tag, commit, f"{config.project}: {tag}")]
         say(f"tagged {commit[:12]}: {', '.join(promotion.tags)}")
         if revision is not None:
-            _record(path, promoted={**_recorded(path)["promoted"], "revision": revision})
+            update_record(path, promoted={**read_record(path)["promoted"], "revision": revision})
     return WavePromoted(folder, revision, promotion, tuple(vote.get("promoted") or ()),
                         dict(vote.get("excluded") or {}), tuple(created))
 
@@ -402,7 +400,7 @@ def publish_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
                                        "the tree that built it")
             for result in upload_packages(index, name, paths, twine_env=target.twine_env, progress=say):
                 (uploaded if result.uploaded else kept).append(result.filename)
-        _record(path, published={"index": index.shown_upload, "files": sorted([*uploaded, *kept])})
+        update_record(path, published={"index": index.shown_upload, "files": sorted([*uploaded, *kept])})
     return WavePublished(tuple(uploaded), tuple(kept), index.shown_upload)
 
 
@@ -471,7 +469,7 @@ def announce_wave(config: ReleaseConfig, train: Train, *, date: str, target: Tar
 def wave_commit(config: ReleaseConfig, train: Train, date: str) -> str:
     """The commit a staged wave was built from: as the tree that built it recorded it, else where the
     wave's tag is (a voter's clone); refused when neither is there."""
-    recorded = _recorded(config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD)
+    recorded = read_record(record_path(config, train.name, date))
     if isinstance(recorded.get("commit"), str):
         return str(recorded["commit"])
     tag = train.wave_tag.format(date=date, train=train.name) if train.wave_tag else ""
@@ -489,7 +487,7 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
     signature by a key in KEYS and its checksum, the PMC checks of its sources, and (`rebuild`) the
     same bytes built again from that commit. The report when all holds, else CandidateRejected (7)."""
     commit = wave_commit(config, train, date)
-    for line in withdrawn_lines(_recorded(config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD)):
+    for line in withdrawn_lines(read_record(record_path(config, train.name, date))):
         say(line)
     plan = plan_train(config, train, date=date, ref=commit, reader=reader).plan
     if not plan.entries:

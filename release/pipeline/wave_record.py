@@ -39,6 +39,11 @@ def wave_directory(config: ReleaseConfig, plan: WavePlan) -> Path:
     return config.root / "dist" / f"{plan.train}-{plan.date}"
 
 
+def record_path(config: ReleaseConfig, train: str, date: str) -> Path:
+    """The wave.json of the `train` wave of `date`."""
+    return config.root / "dist" / f"{train}-{date}" / WAVE_RECORD
+
+
 def read_record(path: Path) -> dict[str, Any]:
     """What `path` (a wave.json) records; {} when there is none."""
     if not path.is_file():

@@ -20,7 +20,7 @@ from release.adapters import svn
 from release.adapters.clients import Index
 from release.config import ReleaseConfig
 from release.pipeline.connect import Target, clients_for
-from release.pipeline.trains import WAVE_RECORD, _record, _recorded
+from release.pipeline.wave_record import read_record, record_path, update_record
 from release.plan.commands import CommandPlan
 from release.plan.wave_withdraw import (
     WITHDRAWN,
@@ -44,13 +44,9 @@ class WaveWithdrawn:
     told: Mapping[str, str]  # name -> what the index said, told now
 
 
-def _record_path(config: ReleaseConfig, train: Train, date: str) -> Path:
-    return config.root / "dist" / f"{train.name}-{date}" / WAVE_RECORD
-
-
 def _decide(config: ReleaseConfig, train: Train, date: str, only: Collection[str], reason: str
             ) -> WaveWithdrawal:
-    return plan_wave_withdrawal(train, date, _recorded(_record_path(config, train, date)), only=only,
+    return plan_wave_withdrawal(train, date, read_record(record_path(config, train.name, date)), only=only,
                                 reason=reason)
 
 
@@ -61,15 +57,15 @@ def withdraw_wave_plan(config: ReleaseConfig, train: Train, *, date: str, only: 
     withdrawal = _decide(config, train, date, only, reason)
     release = svn.join(target.svn_release, config.name)
     listing = svn.list_folder(svn.join(release, train.svn_folder)) if not withdrawal.refusals else []
-    return plan_withdraw_wave(withdrawal, record=str(_record_path(config, train, date)), release_url=release,
-                              removed=files_to_remove(withdrawal, listing),
+    return plan_withdraw_wave(withdrawal, record=str(record_path(config, train.name, date)),
+                              release_url=release, removed=files_to_remove(withdrawal, listing),
                               index=clients_for(target).index.shown_simple)
 
 
 def _update(path: Path, done: Mapping[str, Mapping[str, Any]]) -> None:
     """Add `done` (name -> values) to the recorded withdrawals."""
-    found = withdrawals(_recorded(path))
-    _record(path, **{WITHDRAWN: {**found, **{name: {**found.get(name, {}), **values}
+    found = withdrawals(read_record(path))
+    update_record(path, **{WITHDRAWN: {**found, **{name: {**found.get(name, {}), **values}
                                              for name, values in done.items()}}})
 
 
@@ -79,7 +75,7 @@ def withdraw_wave(config: ReleaseConfig, train: Train, *, date: str, only: Colle
     recorded in wave.json (the reason, when, the configured signing key), their files removed from the
     flat release folder in one commit (nothing is put back: the ASF archive keeps every release), and
     the index told about each (it yanks where it can, else says where to yank by hand)."""
-    path = _record_path(config, train, date)
+    path = record_path(config, train.name, date)
     _decide(config, train, date, only, reason).check()  # before any service is reached
     release = svn.join(target.svn_release, config.name)
     folder = svn.join(release, train.svn_folder)
