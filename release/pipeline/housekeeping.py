@@ -13,6 +13,7 @@ from release.adapters import svn
 from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.pipeline.connect import Target, clients_for
+from release.pipeline.recording import withdraw_recorded
 from release.pipeline.state import observe_for_withdraw, withdrawn_now
 from release.plan.cleanup import Removal, confirmed_withdrawals
 from release.plan.release import plan_images
@@ -22,7 +23,7 @@ from release.record import load_record, release_dir, write_atomic
 from release.steps.cleanup import CleanupResult, cleanup_svn, locally_withdrawn, record_evidence
 from release.steps.provenance import publish_provenance
 from release.steps.sign import sign_record
-from release.steps.withdraw import WithdrawResult, withdraw_release
+from release.steps.withdraw import WithdrawResult
 from release.versions import ReleaseVersion
 
 
@@ -46,8 +47,8 @@ def withdraw(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, 
         # meanwhile is seen here (planned again under the lock), and the tag mover re-checks each alias
         with locks.aliases(config.root / "dist", say):
             plan = plan_withdraw(config, version, observe_for_withdraw(config, version, clients))
-            result = withdraw_release(config, plan, registry=clients.registry, index=clients.index,
-                                      reason=reason, progress=say)
+            result = withdraw_recorded(config, plan, registry=clients.registry, index=clients.index,
+                                       reason=reason, progress=say)
         sign_record(result.record, key=key or target.signing_key, gnupghome=target.gnupghome)
         republish_record(config, version, target, clients, say=say)
     return result

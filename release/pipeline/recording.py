@@ -1,16 +1,37 @@
 # SPDX-License-Identifier: Apache-2.0
-"""What the pipeline records of a step's product in the release record: the build's files and
-facts, the signatures, the SBOMs. The steps return these products and never write the record;
-the executor's runners (pipeline/release.py) and the vote workflow's and image jobs' own build
-and sign (pipeline/vote.py, pipeline/images.py) record them here, one way for all.
+"""What the pipeline records of a step's product in the release record. The steps return their
+products and never write the record; the executor's runners (pipeline/release.py), the vote
+workflow (pipeline/vote.py), image jobs (pipeline/images.py) and housekeeping record them here,
+one way for all, in the order the steps produced them:
+
+- the build's files and facts, the signatures and the SBOMs (`build_release`, `sign_release`,
+  `write_sboms`);
+- the vote workflow's stage, vote result, voted files, promotion and withdrawal (steps/vote.py,
+  result.py, promote.py, withdraw.py), with the step run and recorded together where a command
+  calls it alone (`stage_in_svn`, `count_vote`, `promote_in_svn`, `withdraw_recorded`).
+
+The caller holds dist/<V>/.lock as every run of V does, but for the vote result, whose count
+`count_vote` holds it around.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from release.record import ReleaseRecord
+from release import locks
+from release.adapters.clients import Index, Registry
+from release.config import ReleaseConfig
+from release.plan.withdraw import WithdrawPlan
+from release.progress import Progress, to_log
+from release.record import ReleaseRecord, StageInfo, load_record, release_dir
+from release.steps.promote import PromoteResult, TakenRelease, VotedEntries, promote_release
+from release.steps.result import VoteResult, count_result, read_ballot, tell_counted
+from release.steps.vote import StageResult, stage_release
+from release.steps.withdraw import WithdrawResult, withdraw_release
+from release.versions import ReleaseVersion
 
 if TYPE_CHECKING:
     from release.steps.build import BuildResult
@@ -37,3 +58,87 @@ def record_sboms(record: ReleaseRecord, sboms: Sequence[WrittenSbom]) -> None:
     for sbom in sboms:
         record.put_sbom(sbom.entry)
     record.step_done("sbom", {"sboms": {s.entry.path: s.entry.digest for s in sboms}})
+
+
+def _record(config: ReleaseConfig, version: ReleaseVersion | str) -> ReleaseRecord:
+    return load_record(release_dir(config.root, str(version)), str(version))
+
+
+def record_stage(record: ReleaseRecord, stage: StageInfo) -> None:
+    """A candidate staged (in svn or ATR): its stage entry, and the stage step done."""
+    record.set_stage(stage)
+    record.step_done("stage", {"url": stage.url, "revision": stage.revision})
+
+
+def stage_in_svn(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url: str, keys_url: str,
+                 fingerprint: str | None = None, now: datetime | None = None,
+                 progress: Progress = to_log) -> StageResult:
+    """`steps.vote.stage_release`, its stage recorded."""
+    staged = stage_release(config, version, svn_dev_url=svn_dev_url, keys_url=keys_url,
+                           fingerprint=fingerprint, now=now, progress=progress)
+    record_stage(_record(config, version), staged.stage)
+    return staged
+
+
+def count_vote(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file: Path,
+               closed_at: datetime | None = None, now: datetime | None = None,
+               decisions: Mapping[str, int | None] | None = None, decided_by: str = "",
+               resign: Callable[[Path], None] | None = None, progress: Progress = to_log) -> VoteResult:
+    """Count `votes_file` for `candidate`, write the [RESULT][VOTE] email and record the result.
+
+    The votes are read and checked first; the count and its record hold dist/<rc>/.lock, so a run of
+    the candidate writing its record meanwhile is refused at once and neither loses the other's
+    writes. `resign` signs the record again when it was signed (a published candidate's), while the
+    lock is still held."""
+    ballot = read_ballot(config, candidate, votes_file=votes_file, closed_at=closed_at, now=now,
+                         decisions=decisions, decided_by=decided_by)
+    directory = release_dir(config.root, str(candidate))
+    with locks.release_run(directory, str(candidate)):
+        result = count_result(config, ballot)
+        record = _record(config, candidate)
+        record.set_vote_result(result.info)
+        if resign is not None and record.path.with_name(record.path.name + ".asc").exists():
+            resign(record.path)
+    tell_counted(config, result, progress)
+    return result
+
+
+def record_voted(record: ReleaseRecord, voted: VotedEntries) -> None:
+    """The voted files placed in dist/<final>/, their signatures, and the build they came from."""
+    record.add_files(voted.files)
+    record.add_signatures(voted.signatures)
+    record.set_build(voted.build)
+
+
+def record_promotion(record: ReleaseRecord, promoted: PromoteResult) -> None:
+    """A promotion (from svn or ATR): the voted files, the promotion, and the promote step done."""
+    record_voted(record, promoted.voted)
+    record.set_promotion(promoted.promotion)
+    record.step_done("promote", {"from": promoted.from_rc, "url": promoted.promotion.url,
+                                 "commit": promoted.commit})
+
+
+def record_taken(record: ReleaseRecord, taken: TakenRelease) -> None:
+    """A final taken from svn release/: its voted files and its promotion, as a promotion records them."""
+    record_voted(record, taken.voted)
+    record.set_promotion(taken.promotion)
+
+
+def promote_in_svn(config: ReleaseConfig, final: ReleaseVersion, *, from_rc: ReleaseVersion,
+                   svn_dev_url: str, svn_release_url: str, repo_root: Path | None = None,
+                   without_vote_result: str = "", progress: Progress = to_log,
+                   checked: Callable[[str], None] | None = None) -> PromoteResult:
+    """`steps.promote.promote_release`, its promotion recorded in dist/<final>/."""
+    promoted = promote_release(config, final, from_rc=from_rc, svn_dev_url=svn_dev_url,
+                               svn_release_url=svn_release_url, repo_root=repo_root,
+                               without_vote_result=without_vote_result, progress=progress, checked=checked)
+    record_promotion(_record(config, final), promoted)
+    return promoted
+
+
+def withdraw_recorded(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Registry, index: Index,
+                      reason: str, progress: Progress = to_log) -> WithdrawResult:
+    """`steps.withdraw.withdraw_release`, its withdrawal recorded in dist/<V>/ (not signed yet)."""
+    result = withdraw_release(config, plan, registry=registry, index=index, reason=reason, progress=progress)
+    _record(config, result.version).set_withdrawal(result.withdrawal)
+    return result

@@ -133,7 +133,7 @@ class Run:
 
     @property
     def record(self) -> ReleaseRecord:
-        """Read afresh: the vote-workflow steps write the record themselves."""
+        """Read afresh: build, sign, sbom, attest and constraints still write the record themselves."""
         return load_record(self.directory, str(self.plan.version))
 
     @property
@@ -189,10 +189,10 @@ def _sign(run: Run) -> None:
 
 
 def _stage(run: Run) -> None:
-    from release.steps.vote import stage_release
+    from release.pipeline.recording import stage_in_svn
 
-    stage_release(run.config, run.plan.version, svn_dev_url=run.target.svn_dev, keys_url=run.target.keys_url,
-                  progress=run.say)
+    stage_in_svn(run.config, run.plan.version, svn_dev_url=run.target.svn_dev, keys_url=run.target.keys_url,
+                 progress=run.say)
 
 
 def _atr_plan(run: Run) -> AtrPlan:
@@ -231,6 +231,7 @@ def _atr_checks(run: Run) -> None:
 
 def _atr_vote(run: Run) -> None:
     from release.adapters import atr
+    from release.pipeline.recording import record_stage
     from release.steps.vote import vote_in_atr
 
     plan, uploaded = _atr_plan(run), _uploaded(run)
@@ -239,8 +240,7 @@ def _atr_vote(run: Run) -> None:
     vote = vote_in_atr(run.config, run.plan.version, plan, run.clients.atr, uploaded, url=url,
                        keys_url=run.target.keys_url, progress=run.say)
     record = run.record
-    record.set_stage(vote.stage)
-    record.step_done("stage", {"url": url, "revision": vote.stage.revision})
+    record_stage(record, vote.stage)
     record.step_done("atr-vote", {"revision": uploaded.revision, "started": vote.started,
                                   "mail_warnings": list(vote.mail_warnings)})
 
@@ -283,6 +283,7 @@ def voted_files(record: ReleaseRecord, rc_record: ReleaseRecord) -> list[str]:
 
 
 def _from_release(run: Run) -> None:
+    from release.pipeline.recording import record_taken
     from release.steps.promote import take_released
     from release.steps.verify import check_release_folder
 
@@ -291,9 +292,11 @@ def _from_release(run: Run) -> None:
                           keys_url=run.target.keys_url,
                           check=lambda folder, keys: check_release_folder(folder, run.config, final, keys),
                           progress=run.say)
+    record = run.record
+    record_taken(record, taken)
     if taken.left_alone:
         run.say(f"left alone in {taken.url} (not voted artefacts): {', '.join(taken.left_alone)}")
-    run.record.step_done("from-release", {"from": taken.from_rc, "url": taken.url, "commit": taken.commit,
+    record.step_done("from-release", {"from": taken.from_rc, "url": taken.url, "commit": taken.commit,
                                           "files": len(taken.files)})
 
 

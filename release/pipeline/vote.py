@@ -5,7 +5,8 @@ announce, and the constraints a CI publish job left for the release manager to c
 Each command has a plan (`plan/commands.py`) made from the configuration, the release record and
 the target, reading only: `--dry-run` shows it. Carrying a command out holds `dist/<V>/` (one run
 per version) and runs its step with the plan's own files (the build makes exactly the plan's
-artefacts, sign signs exactly its signed ones). The commands share one rule for what files a
+artefacts, sign signs exactly its signed ones); what stage, vote-result and promote produce is
+recorded by `pipeline/recording.py`. The commands share one rule for what files a
 version carries with `invoke release` (`plan_distributions`, `artefacts`).
 """
 
@@ -21,7 +22,15 @@ from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError, VerificationError
 from release.pipeline.connect import Target, clients_for
-from release.pipeline.recording import record_build, record_signed
+from release.pipeline.recording import (
+    count_vote,
+    promote_in_svn,
+    record_build,
+    record_promotion,
+    record_signed,
+    record_stage,
+    stage_in_svn,
+)
 from release.pipeline.release import constraints_url, fetch_keys, own_versions, publish_recorded_constraints
 from release.plan.atr import AtrPlan, plan_atr
 from release.plan.cleanup import candidates_of
@@ -43,8 +52,8 @@ from release.record import ReleaseRecord, load_record, release_dir, sha512_of
 from release.steps.announce import announce_release, check_published
 from release.steps.build import BuildResult, build_release
 from release.steps.check_provenance import check_candidate_images, verify_published
-from release.steps.promote import PromoteResult, check_vote_result, promote_from_atr, promote_release
-from release.steps.result import VoteResult, count_result, resolve_in_atr
+from release.steps.promote import PromoteResult, check_vote_result, promote_from_atr
+from release.steps.result import VoteResult, resolve_in_atr
 from release.steps.sign import SignResult, sign_record, sign_release
 from release.steps.verify import (
     FileCheck,
@@ -54,7 +63,7 @@ from release.steps.verify import (
     verify_candidate,
     verify_images,
 )
-from release.steps.vote import StageResult, check_in_atr, stage_release, upload_to_atr, vote_in_atr
+from release.steps.vote import StageResult, check_in_atr, upload_to_atr, vote_in_atr
 from release.versions import ReleaseVersion
 from release.votes import parse_time
 
@@ -139,8 +148,8 @@ def stage(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, say
         return stage_in_atr(config, version, target, say=say,
                             clients=clients or clients_for(target, progress=say))
     with locks.release_run(release_dir(config.root, str(version)), str(version)):
-        return stage_release(config, version, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
-                             progress=say)
+        return stage_in_svn(config, version, svn_dev_url=target.svn_dev, keys_url=target.keys_url,
+                            progress=say)
 
 
 def atr_plan_of(config: ReleaseConfig, version: ReleaseVersion) -> AtrPlan:
@@ -168,11 +177,9 @@ def stage_in_atr(config: ReleaseConfig, version: ReleaseVersion, target: Target,
         url = atr.vote_url(target.atr.url, plan.project, plan.release)
         vote = vote_in_atr(config, version, plan, clients.atr, uploaded, url=url, keys_url=target.keys_url,
                            progress=say)
-        record = _record(config, version)
-        record.set_stage(vote.stage)
-        record.step_done("stage", {"url": url, "revision": vote.stage.revision})
+        record_stage(_record(config, version), vote.stage)
     return StageResult(str(version), url, int(uploaded.revision) if uploaded.uploaded else None, uploaded.tag,
-                       uploaded.commit, vote.email)
+                       uploaded.commit, vote.email, vote.stage)
 
 
 @dataclass(frozen=True)
@@ -239,9 +246,9 @@ def vote_result(config: ReleaseConfig, version: ReleaseVersion, *, votes: Path, 
         found = target()
         sign_record(record, key=found.signing_key, gnupghome=found.gnupghome)
 
-    result = count_result(config, version, votes_file=votes,
-                          closed_at=parse_time(closed_at) if closed_at else None, decisions=decisions,
-                          decided_by=decided_by, resign=resign, progress=say)
+    result = count_vote(config, version, votes_file=votes,
+                        closed_at=parse_time(closed_at) if closed_at else None, decisions=decisions,
+                        decided_by=decided_by, resign=resign, progress=say)
     if config.uses_atr:
         resolve_in_atr(atr_plan_of(config, version), (clients or clients_for(target(), progress=say)).atr,
                        result.tally, progress=say)
@@ -292,13 +299,15 @@ def promote(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersion, ta
         url = (atr.vote_url(target.atr.url, plan.project, plan.release) if target.atr is not None
                else plan.where)
         with locks.release_run(release_dir(config.root, str(final)), str(final)):
-            return promote_from_atr(config, final, from_rc=rc, plan=plan,
-                                    client=(clients or clients_for(target, progress=say)).atr, url=url,
-                                    without_vote_result=without_vote_result, progress=say)
+            promoted = promote_from_atr(config, final, from_rc=rc, plan=plan,
+                                        client=(clients or clients_for(target, progress=say)).atr, url=url,
+                                        without_vote_result=without_vote_result, progress=say)
+            record_promotion(_record(config, final), promoted)
+            return promoted
     with locks.release_run(release_dir(config.root, str(final)), str(final)):
-        return promote_release(config, final, from_rc=rc, svn_dev_url=target.svn_dev,
-                               svn_release_url=target.svn_release, without_vote_result=without_vote_result,
-                               progress=say)
+        return promote_in_svn(config, final, from_rc=rc, svn_dev_url=target.svn_dev,
+                              svn_release_url=target.svn_release, without_vote_result=without_vote_result,
+                              progress=say)
 
 
 def announce_plan(config: ReleaseConfig, version: ReleaseVersion) -> CommandPlan:

@@ -4,7 +4,9 @@
 A candidate is promoted only with a passing vote result in its record (`invoke vote-result`), or
 when the release manager says why not (recorded). Once the release folder holds the voted files,
 the candidates of that version are removed from svn dev/. A runner publishing a final promoted on
-another machine takes the files from the release folder (`take_released`).
+another machine takes the files from the release folder (`take_released`). Each returns the
+entries it produced (the voted files, their signatures, the build, the promotion); the pipeline
+records them in dist/<final>/release.json.
 """
 
 from __future__ import annotations
@@ -46,6 +48,15 @@ log = logging.getLogger("release.promote")
 
 
 @dataclass(frozen=True)
+class VotedEntries:
+    """What dist/<final>/ records of the voted files placed in it, and the build they came from."""
+
+    files: tuple[FileEntry, ...]
+    signatures: tuple[SignatureEntry, ...]
+    build: BuildInfo
+
+
+@dataclass(frozen=True)
 class PromoteResult:
     version: str
     from_rc: str
@@ -54,6 +65,8 @@ class PromoteResult:
     commit: str
     directory: Path  # dist/<final>
     pypi_files: tuple[Path, ...]
+    voted: VotedEntries  # what the pipeline records, with the promotion
+    promotion: PromotionInfo
     removed: tuple[str, ...] = ()  # the candidates removed from dev/ by this run
 
 
@@ -138,12 +151,11 @@ def tag_final(config: ReleaseConfig, repo: Path, final: ReleaseVersion, candidat
     return commit
 
 
-def record_voted(candidate: VotedCandidate, placed: Collection[Path]) -> None:
-    """dist/<final>/'s record of the voted files placed in it, and the build they came from."""
+def placed_entries(candidate: VotedCandidate, placed: Collection[Path]) -> VotedEntries:
+    """dist/<final>/'s entries of the voted files placed in it, and the build they came from."""
     files, signatures = voted_entries(candidate.directory, placed, str(candidate.rc))
-    candidate.record.add_files(files)
-    candidate.record.add_signatures(signatures)
-    candidate.record.set_build(dataclasses.replace(candidate.build, promoted_from=str(candidate.rc)))
+    return VotedEntries(tuple(files), tuple(signatures),
+                        dataclasses.replace(candidate.build, promoted_from=str(candidate.rc)))
 
 
 def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
@@ -185,16 +197,15 @@ def promote_release(config: ReleaseConfig, final_version: ReleaseVersion, *,
             progress(f"copied {candidate} to {release_url} (r{revision})")
         commit = tag_final(config, repo_root or config.root, final, voted_rc, progress)
         placed = place_voted(folder, directory, sorted(voted))
-    record_voted(voted_rc, placed)
     earlier = record.promotion
     removed = remove_candidates(config, final, svn_dev_url, progress)
-    record.set_promotion(PromotionInfo(
+    promotion = PromotionInfo(
         str(rc), dev_url, release_url, earlier.revision if revision is None and earlier else revision, commit,
         without_vote_result=voted_rc.without_vote_result,
-        removed_candidates=(*(earlier.removed_candidates if earlier else ()), *removed)))
-    record.step_done("promote", {"from": str(rc), "url": release_url, "commit": commit})
+        removed_candidates=(*(earlier.removed_candidates if earlier else ()), *removed))
     pypi = tuple(p for p in placed if p.parent.name == "pypi")
-    return PromoteResult(str(final), str(rc), release_url, revision, commit, directory, pypi, removed)
+    return PromoteResult(str(final), str(rc), release_url, revision, commit, directory, pypi,
+                         placed_entries(voted_rc, placed), promotion, removed)
 
 
 def voted_entries(directory: Path, placed: Collection[Path],
@@ -250,7 +261,7 @@ def promote_from_atr(config: ReleaseConfig, final: ReleaseVersion, *, from_rc: R
     packages and images are out."""
     rc = from_rc
     voted_rc = voted_candidate(config, final, rc, without_vote_result)
-    voted, record, directory, staged = voted_rc.voted, voted_rc.record, voted_rc.directory, voted_rc.staged
+    voted, directory, staged = voted_rc.voted, voted_rc.directory, voted_rc.staged
     found = client.release(plan.release)
     if found is None:
         raise RefusedError(f"{plan.where} does not exist; stage {rc} first")
@@ -268,14 +279,13 @@ def promote_from_atr(config: ReleaseConfig, final: ReleaseVersion, *, from_rc: R
         check_voted(folder, held, voted, url)
         commit = tag_final(config, repo_root or config.root, final, voted_rc, progress)
         placed = place_voted(folder, directory, sorted(voted))
-    record_voted(voted_rc, placed)
-    record.set_promotion(PromotionInfo(str(rc), url, url, staged.revision, commit,
-                                       without_vote_result=voted_rc.without_vote_result))
-    record.step_done("promote", {"from": str(rc), "url": url, "commit": commit})
+    promotion = PromotionInfo(str(rc), url, url, staged.revision, commit,
+                              without_vote_result=voted_rc.without_vote_result)
     pypi = tuple(p for p in placed if p.parent.name == "pypi")
     progress(f"dist/{final} holds the {len(voted)} files voted on in {plan.where}; invoke publish finishes "
              "the release in ATR")
-    return PromoteResult(str(final), str(rc), url, None, commit, directory, pypi)
+    return PromoteResult(str(final), str(rc), url, None, commit, directory, pypi,
+                         placed_entries(voted_rc, placed), promotion)
 
 
 # --- promoted on another machine ----------------------------------------------------------------------
@@ -290,6 +300,8 @@ class TakenRelease:
     directory: Path  # dist/<V>
     files: tuple[str, ...]  # the artefacts and their .asc and .sha512, as the folder holds them
     left_alone: tuple[str, ...]  # other files there (the published record, SBOMs): not taken
+    voted: VotedEntries  # what the pipeline records, with the promotion
+    promotion: PromotionInfo
 
 
 def candidate_of(repo: Path, final: ReleaseVersion) -> tuple[str, ReleaseVersion]:
@@ -346,17 +358,14 @@ def take_released(config: ReleaseConfig, final: ReleaseVersion, *, svn_release_u
         if failed:
             raise RefusedError(f"{pinned} is not what was signed: {'; '.join(failed)}")
         placed = place_voted(folder, directory, sorted(ours))
-    record = load_record(directory, str(final))
     files, signatures = voted_entries(directory, placed, str(rc))
-    record.add_files(files)
-    record.add_signatures(signatures)
     wheels = [parse_wheel_filename(Path(e.path).name)[:2] for e in files
               if e.set == "svn" and e.kind == "wheel"]
     versions = {dist.name: str(version) for dist in config.distributions for name, version in wheels
                 if name == canonicalize_name(dist.name)}
-    record.set_build(BuildInfo(commit, git.commit_time(repo, commit), declared_in="",
-                               declared_version=str(final), promoted_from=str(rc), distributions=versions))
-    record.set_promotion(PromotionInfo(str(rc), "", url, revision, commit,
-                                       taken_from_release=True))
+    build = BuildInfo(commit, git.commit_time(repo, commit), declared_in="", declared_version=str(final),
+                      promoted_from=str(rc), distributions=versions)
+    promotion = PromotionInfo(str(rc), "", url, revision, commit, taken_from_release=True)
     progress(f"{len(ours)} files of {final} (promoted from {rc}, tagged on {commit[:12]}) are in {directory}")
-    return TakenRelease(str(final), str(rc), pinned, commit, directory, ours, left)
+    return TakenRelease(str(final), str(rc), pinned, commit, directory, ours, left,
+                        VotedEntries(tuple(files), tuple(signatures), build), promotion)

@@ -1,22 +1,22 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Count the vote on a staged candidate, record the result, and write the `[RESULT][VOTE]` email.
+"""Count the vote on a staged candidate and write the `[RESULT][VOTE]` email.
 
 The counting and the ASF rules are pure (release/votes.py, release/vote_thread.py); this step reads
-the votes file and the binding voters, opens the vote no earlier than the candidate was staged
-(its record's stage entry), refuses a vote that has not been open 72 hours (nothing is written
-then), and records a result that passed or failed in dist/<rc>/release.json, holding
-dist/<rc>/.lock as every run of that version does, so a run writing the record at the same time
-never loses the result, nor the result the run's writes.
+the votes file and the binding voters (`read_ballot`, which refuses before anything is held), opens
+the vote no earlier than the candidate was staged (its record's stage entry), refuses a vote that
+has not been open 72 hours (nothing is written then), and returns the result, passed or failed.
+The pipeline records it in dist/<rc>/release.json, holding dist/<rc>/.lock around the count as every
+run of that version does, so a run writing the record at the same time never loses the result, nor
+the result the run's writes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from release import locks
 from release.adapters.clients import Atr
 from release.config import ReleaseConfig
 from release.emails import missing_recipient, render_result_email, review_line
@@ -27,7 +27,7 @@ from release.record import ReleaseRecord, VoteResultInfo, load_record, release_d
 from release.roster import Roster, addresses_of, roster_lines
 from release.versions import ReleaseVersion
 from release.vote_thread import parse_votes
-from release.votes import VOTE_HOURS, Review, Tally, count_votes, earliest_close, utc, when
+from release.votes import VOTE_HOURS, Review, Tally, Thread, count_votes, earliest_close, utc, when
 
 RESULT_EMAIL = "vote-result-email.txt"
 
@@ -37,7 +37,7 @@ class VoteResult:
     candidate: str
     tally: Tally
     email: Path
-    record: ReleaseRecord
+    info: VoteResultInfo  # what the pipeline records
     outside: int = 0  # messages of the export that are not replies to this candidate's [VOTE]
     roots: tuple[str, ...] = ()  # this candidate's [VOTE] messages in the export
 
@@ -92,16 +92,29 @@ def _staged(directory: Path, candidate: ReleaseVersion) -> ReleaseRecord:
     return record
 
 
-def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file: Path,
-                 closed_at: datetime | None = None, now: datetime | None = None,
-                 decisions: Mapping[str, int | None] | None = None, decided_by: str = "",
-                 resign: Callable[[Path], None] | None = None, progress: Progress = to_log) -> VoteResult:
-    """Count `votes_file` for `candidate`, write the [RESULT][VOTE] email and record the result.
+@dataclass(frozen=True)
+class Ballot:
+    """The votes to count on a candidate, read and checked before its record is held."""
+
+    candidate: ReleaseVersion
+    votes_file: Path
+    thread: Thread
+    roster: Roster
+    now: datetime
+    closed_at: datetime | None = None
+    decisions: Mapping[str, int | None] | None = None
+    decided_by: str = ""
+
+
+def read_ballot(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file: Path,
+                closed_at: datetime | None = None, now: datetime | None = None,
+                decisions: Mapping[str, int | None] | None = None, decided_by: str = "") -> Ballot:
+    """The votes of `votes_file` on `candidate` with the binding voters, refused as the count would be
+    before anything is held or written: a project that does not vote, a final version, a candidate
+    never staged, --count without --decided-by, an unreadable file, a close in the future.
 
     `decisions` (address -> +1, 0, -1 or None for no vote) is how the release manager counts a
-    voter after reading their replies, recorded with `decided_by`. `resign` signs the record again
-    when it was signed (a published candidate's), while dist/<rc>/.lock is still held.
-    """
+    voter after reading their replies, recorded with `decided_by`."""
     if not config.votes:
         raise RefusedError(f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted "
                            "on, so there are no votes to count; set vote = \"asf\" if a PMC votes on them")
@@ -111,8 +124,7 @@ def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file
     if decisions and not decided_by.strip():
         raise RefusedError("--count needs --decided-by NAME: who read the replies is recorded with the "
                            "result")
-    directory = release_dir(config.root, str(candidate))
-    _staged(directory, candidate)
+    _staged(release_dir(config.root, str(candidate)), candidate)
     roster = binding_voters(config)
     try:
         text = votes_file.read_text(encoding="utf-8")
@@ -123,39 +135,52 @@ def count_result(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file
     moment = utc(now or datetime.now(timezone.utc))
     if closed_at is not None and utc(closed_at) > moment:
         raise RefusedError(f"--closed-at {when(closed_at)} is in the future; give the time the vote closed")
-    with locks.release_run(directory, str(candidate)):
-        record = _staged(directory, candidate)  # read again under the lock: what a run wrote meanwhile
-        staged = opened_at(record)
-        opened = max(staged, thread.opened) if thread.opened else staged
-        tally = count_votes(thread.votes, roster, opened=opened, closed_at=closed_at, now=moment,
-                            unread=thread.unread, decisions=decisions)
-        if tally.too_early:
-            wait = earliest_close(opened)
-            hint = (f"wait until {when(wait)}" if moment < wait else
-                    f"pass --closed-at with the time it closed (at least {when(wait)})")
-            raise RefusedError(f"the vote on {candidate} was open {tally.hours_open:.1f} hours (from "
-                               f"{when(opened)} to {when(tally.closed)}); ASF votes stay open at least "
-                               f"{VOTE_HOURS} hours: {hint}")
-        email = directory / RESULT_EMAIL
-        write_atomic(email, render_result_email(
-            project=config.project, final=str(candidate.final), candidate=str(candidate),
-            mailing_list=config.mailing_list, tally=tally, thread_subject=thread.subject,
-            decided_by=decided_by.strip()))
-        record.set_vote_result(VoteResultInfo(
-            passed=tally.passed, opened=tally.opened.isoformat(), closed=tally.closed.isoformat(),
-            binding={v.voter: _sign(v.value) for v in tally.binding},
-            non_binding={v.voter: _sign(v.value) for v in tally.non_binding},
-            reasons=tally.reasons, source=str(votes_file), source_sha512=sha512_of(votes_file),
-            email=RESULT_EMAIL, review=tuple(review_line(r) for r in (*tally.review, *_late(tally, roster))),
-            decided=dict(tally.decided), decided_by=decided_by.strip() if tally.decided else ""))
-        if resign is not None and record.path.with_name(record.path.name + ".asc").exists():
-            resign(record.path)
-    missing = missing_recipient(config.mailing_list, "mailing-list", email)
+    return Ballot(candidate, votes_file, thread, roster, moment, closed_at, decisions, decided_by.strip())
+
+
+def count_result(config: ReleaseConfig, ballot: Ballot) -> VoteResult:
+    """Count `ballot` from when the candidate's record says its vote opened, and write the
+    [RESULT][VOTE] email; the result for the pipeline to record. A vote open less than 72 hours is
+    refused, with nothing written."""
+    candidate = ballot.candidate
+    directory = release_dir(config.root, str(candidate))
+    staged = opened_at(_staged(directory, candidate))  # what a run wrote since the ballot was read
+    thread = ballot.thread
+    opened = max(staged, thread.opened) if thread.opened else staged
+    tally = count_votes(thread.votes, ballot.roster, opened=opened, closed_at=ballot.closed_at,
+                        now=ballot.now, unread=thread.unread, decisions=ballot.decisions)
+    if tally.too_early:
+        wait = earliest_close(opened)
+        hint = (f"wait until {when(wait)}" if ballot.now < wait else
+                f"pass --closed-at with the time it closed (at least {when(wait)})")
+        raise RefusedError(f"the vote on {candidate} was open {tally.hours_open:.1f} hours (from "
+                           f"{when(opened)} to {when(tally.closed)}); ASF votes stay open at least "
+                           f"{VOTE_HOURS} hours: {hint}")
+    email = directory / RESULT_EMAIL
+    write_atomic(email, render_result_email(
+        project=config.project, final=str(candidate.final), candidate=str(candidate),
+        mailing_list=config.mailing_list, tally=tally, thread_subject=thread.subject,
+        decided_by=ballot.decided_by))
+    info = VoteResultInfo(
+        passed=tally.passed, opened=tally.opened.isoformat(), closed=tally.closed.isoformat(),
+        binding={v.voter: _sign(v.value) for v in tally.binding},
+        non_binding={v.voter: _sign(v.value) for v in tally.non_binding},
+        reasons=tally.reasons, source=str(ballot.votes_file), source_sha512=sha512_of(ballot.votes_file),
+        email=RESULT_EMAIL,
+        review=tuple(review_line(r) for r in (*tally.review, *_late(tally, ballot.roster))),
+        decided=dict(tally.decided), decided_by=ballot.decided_by if tally.decided else "")
+    return VoteResult(str(candidate), tally, email, info, thread.outside, thread.roots)
+
+
+def tell_counted(config: ReleaseConfig, result: VoteResult, progress: Progress = to_log) -> None:
+    """What the release manager is told once the result is recorded: the email's missing address, if
+    so, and what was counted."""
+    missing = missing_recipient(config.mailing_list, "mailing-list", result.email)
     if missing:
         progress(missing)
+    tally = result.tally
     progress(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted, "
-             f"{len(tally.review)} replies listed for reading; result email written to {email}")
-    return VoteResult(str(candidate), tally, email, record, thread.outside, thread.roots)
+             f"{len(tally.review)} replies listed for reading; result email written to {result.email}")
 
 
 def resolve_in_atr(plan: AtrPlan, client: Atr, tally: Tally, *, progress: Progress = to_log) -> str:

@@ -5,7 +5,7 @@ project whose releases a PMC votes on (`vote = "asf"`), else a call to test it (
 Before anything is committed the candidate's files pass the checks PMC members make by hand
 (LICENSE, NOTICE, headers, binaries, wheels against sdists), when the project's policy has them;
 after the commit, what svn holds is verified exactly as a voter would (`invoke verify`), and only
-then is the email written.
+then is the email written. Each returns what it staged (the stage entry); the pipeline records it.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class StageResult:
     tag: str
     commit: str
     email: Path
+    stage: StageInfo  # what the pipeline records: the files committed, the tag, when the vote opened
 
 
 def render_vote_email(vote: VoteEmail) -> str:
@@ -150,7 +151,8 @@ def _same_folder(url: str, files: Sequence[Path]) -> bool:
 def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url: str,
                   keys_url: str, fingerprint: str | None = None, now: datetime | None = None,
                   progress: Progress = to_log) -> StageResult:
-    """Commit `dist/<rc>/svn/*` to `<svn_dev_url>/<name>/<rc>/`, tag the commit, write the vote email."""
+    """Commit `dist/<rc>/svn/*` to `<svn_dev_url>/<name>/<rc>/`, tag the commit, write the vote email;
+    the stage entry for the pipeline to record (a rerun reads the one recorded to keep its opening)."""
     target = version
     if not target.is_rc:
         raise RefusedError(f"{target} is not a release candidate; stage one like {target.final}rc1")
@@ -217,11 +219,10 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
         progress(missing)
     # a rerun that committed nothing keeps the revision an earlier run committed
     kept = revision if revision is not None or record.stage is None else record.stage.revision
-    record.set_stage(StageInfo(url, tag, commit, signer, keys_url, {p.name: sha512_of(p) for p in files},
-                               vote.closes.isoformat(), kept, opened=moment.isoformat()))
-    record.step_done("stage", {"url": url, "revision": kept})
+    staged = StageInfo(url, tag, commit, signer, keys_url, {p.name: sha512_of(p) for p in files},
+                       vote.closes.isoformat(), kept, opened=moment.isoformat())
     progress(f"{'vote' if config.votes else 'candidate'} email written to {email}")
-    return StageResult(str(target), url, revision, tag, commit, email)
+    return StageResult(str(target), url, revision, tag, commit, email, staged)
 
 
 def _check_contents(config: ReleaseConfig, folder: Path, final: str) -> None:

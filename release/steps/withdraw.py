@@ -1,9 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Withdraw a release: publish the withdrawal, move its aliases back, tell the index, record it.
+"""Withdraw a release: publish the withdrawal, move its aliases back, tell the index; the pipeline records it.
 
 The decision where each alias goes is pure (plan/withdraw.py); tags move only through
 `steps.tags`. Order: the `withdrawn-V` tag first (from then on every plan leaves V out), then the
-aliases, then the index and the signed record, so a rerun after a failure finishes the job.
+aliases, then the index and (the pipeline's) signed record, so a rerun after a failure finishes the job.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from release.errors import RefusedError
 from release.plan.release import TagAction
 from release.plan.withdraw import WithdrawPlan
 from release.progress import Progress, to_log
-from release.record import TagEntry, WithdrawalInfo, load_record, release_dir
+from release.record import RECORD_NAME, TagEntry, WithdrawalInfo, release_dir
 from release.steps.tags import apply_changes, point_tag
 
 
@@ -29,13 +29,14 @@ class WithdrawResult:
     moved: tuple[TagEntry, ...]
     aliases: dict[str, str]  # alias -> where it points now, or why it stayed
     index: str
-    record: Path
+    record: Path  # dist/<V>/release.json, where the pipeline records the withdrawal
+    withdrawal: WithdrawalInfo
 
 
 def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Registry,
                      index: Index, reason: str, progress: Progress = to_log) -> WithdrawResult:
-    """Carry out `plan`: the marker tag, the aliases, the index, and the record of dist/<V>/ (which
-    the pipeline signs again, holding dist/<V>/.lock throughout as every run of V does)."""
+    """Carry out `plan`: the marker tag, the aliases and the index; the withdrawal, for the pipeline
+    to record in dist/<V>/ and sign again (holding dist/<V>/.lock throughout as every run of V does)."""
     if not reason.strip():
         raise RefusedError('say why the release is withdrawn: --reason "..."')
     version = str(plan.version)
@@ -55,7 +56,7 @@ def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Reg
         progress(f"{image}:{change.tag}: {change.reason}")
     told = index.yank(config.name, version)
     progress(told)
-    record = load_record(release_dir(config.root, version), version)
-    record.set_withdrawal(WithdrawalInfo(reason.strip(), datetime.now(timezone.utc).isoformat(),
-                                         plan.marker.tag, aliases, told))
-    return WithdrawResult(version, marker, tuple(moved), aliases, told, record.path)
+    withdrawal = WithdrawalInfo(reason.strip(), datetime.now(timezone.utc).isoformat(), plan.marker.tag,
+                                aliases, told)
+    return WithdrawResult(version, marker, tuple(moved), aliases, told,
+                          release_dir(config.root, version) / RECORD_NAME, withdrawal)

@@ -14,6 +14,8 @@ from vote_fixtures import make_svn, shared_keyring
 
 from release.config import load_config
 from release.errors import RefusedError
+from release.pipeline.recording import record_taken
+from release.record import load_record, release_dir
 from release.steps.build import build_release
 from release.steps.promote import TakenRelease, take_released
 from release.steps.sign import sign_files
@@ -45,14 +47,15 @@ def promoted_elsewhere(tmp_path: Path) -> tuple[Path, str, str]:
 
 
 def take(root: Path, release_url: str, keys_url: str) -> TakenRelease:
+    """The files taken, and recorded in dist/<V>/ as the pipeline's from-release step records them."""
     config = load_config(root)
-    return take_released(config, FINAL, svn_release_url=release_url, keys_url=keys_url,
-                         check=lambda folder, keys: check_release_folder(folder, config, str(FINAL), keys))
+    taken = take_released(config, FINAL, svn_release_url=release_url, keys_url=keys_url,
+                          check=lambda folder, keys: check_release_folder(folder, config, str(FINAL), keys))
+    record_taken(load_record(release_dir(root, str(FINAL)), str(FINAL)), taken)
+    return taken
 
 
 def test_a_two_distribution_final_is_taken_with_each_ones_version_and_nothing_else(tmp_path: Path) -> None:
-    from release.record import load_record, release_dir
-
     root, release_url, keys_url = promoted_elsewhere(tmp_path)
     taken = take(root, release_url, keys_url)
     assert taken.from_rc == str(RC) and taken.left_alone == ("release.json",)

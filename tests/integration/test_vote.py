@@ -29,11 +29,11 @@ from vote_fixtures import (
 from release.adapters import svn as svn_adapter
 from release.config import ReleaseConfig, load_config
 from release.errors import RefusedError, VerificationError, VersionError
-from release.record import sha512_of
-from release.steps.promote import PromoteResult, promote_release
-from release.steps.result import count_result
+from release.pipeline.recording import count_vote, promote_in_svn, stage_in_svn
+from release.record import StageInfo, sha512_of
+from release.steps.promote import PromoteResult
 from release.steps.verify import CandidateRejected, check_release_files, verify_candidate
-from release.steps.vote import StageResult, stage_release
+from release.steps.vote import StageResult
 from release.versions import parse_version
 
 RC, FINAL, NAME = "1.10.6rc1", "1.10.6", "sample-app"
@@ -71,8 +71,8 @@ def staged(tmp_path_factory: pytest.TempPathFactory) -> Staged:
     keyring = shared_keyring()
     sign_recorded(config, V_RC, keyring)
     repo = make_svn(tmp_path_factory.mktemp("svn"), NAME, keyring.keys_file.read_text())
-    result = stage_release(config, V_RC, svn_dev_url=repo.dev_url, keys_url=repo.keys_url(NAME),
-                           fingerprint=keyring.fingerprint, now=NOW)
+    result = stage_in_svn(config, V_RC, svn_dev_url=repo.dev_url, keys_url=repo.keys_url(NAME),
+                          fingerprint=keyring.fingerprint, now=NOW)
     return Staged(root, config, repo, keyring, result)
 
 
@@ -104,8 +104,8 @@ def test_stage_tags_the_built_commit(staged: Staged) -> None:
 def test_stage_again_commits_nothing(staged: Staged, tmp_path: Path) -> None:
     mine = staged.copy(tmp_path)
     before = youngest(mine.repo)
-    again = stage_release(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME),
-                          now=NOW + timedelta(days=2))
+    again = stage_in_svn(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME),
+                         now=NOW + timedelta(days=2))
     assert again.revision is None and youngest(mine.repo) == before
     # the vote still opened when the files were first staged: votes cast since still count
     record = json.loads((mine.root / "dist" / RC / "release.json").read_text())
@@ -118,7 +118,7 @@ def test_stage_refuses_a_folder_with_other_files(staged: Staged, tmp_path: Path)
     mine = staged.copy(tmp_path)
     svn("rm", "-m", "gone", f"{mine.folder_url}/sample_app-1.10.6.tar.gz.asc")
     with pytest.raises(RefusedError, match="already exists with other files"):
-        stage_release(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
+        stage_in_svn(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
 
 
 def test_stage_refuses_files_changed_since_signing(staged: Staged, tmp_path: Path) -> None:
@@ -126,7 +126,7 @@ def test_stage_refuses_files_changed_since_signing(staged: Staged, tmp_path: Pat
     signature = mine.root / "dist" / RC / "svn" / "sample_app-1.10.6.tar.gz.asc"
     signature.write_text(signature.read_text().replace("-----END", "\n-----END"))
     with pytest.raises(RefusedError, match=r"tar\.gz\.asc changed since it was built or signed"):
-        stage_release(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
+        stage_in_svn(mine.config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
 
 
 def test_stage_refuses_an_unsigned_candidate_and_a_final_version(
@@ -134,9 +134,9 @@ def test_stage_refuses_an_unsigned_candidate_and_a_final_version(
     built, _ = built_sample(tmp_path_factory, RC)
     _, config = copy_tree(built, tmp_path / "unsigned")
     with pytest.raises(RefusedError, match=r"build and sign 1\.10\.6rc1 before staging"):
-        stage_release(config, V_RC, svn_dev_url=staged.repo.dev_url, keys_url="KEYS")
+        stage_in_svn(config, V_RC, svn_dev_url=staged.repo.dev_url, keys_url="KEYS")
     with pytest.raises(RefusedError, match="not a release candidate"):
-        stage_release(config, V_FINAL, svn_dev_url=staged.repo.dev_url, keys_url="KEYS")
+        stage_in_svn(config, V_FINAL, svn_dev_url=staged.repo.dev_url, keys_url="KEYS")
 
 
 def test_the_vote_email(staged: Staged) -> None:
@@ -268,13 +268,14 @@ def broken(tmp_path_factory: pytest.TempPathFactory) -> Staged:
     sign_recorded(config, V_RC, keyring)
     repo = make_svn(tmp_path_factory.mktemp("svn-broken"), NAME, keyring.keys_file.read_text())
     git(config.root, "tag", RC)
-    return Staged(config.root, config, repo, keyring, StageResult(RC, "", None, RC, "", Path()))
+    nothing = StageResult(RC, "", None, RC, "", Path(), StageInfo("", RC, "", "", "", {}, ""))
+    return Staged(config.root, config, repo, keyring, nothing)
 
 
 def test_stage_refuses_a_candidate_that_fails_the_hand_checks_before_committing(broken: Staged) -> None:
     with pytest.raises(VerificationError) as refused:
-        stage_release(broken.config, V_RC, svn_dev_url=broken.repo.dev_url,
-                      keys_url=broken.repo.keys_url(NAME))
+        stage_in_svn(broken.config, V_RC, svn_dev_url=broken.repo.dev_url,
+                     keys_url=broken.repo.keys_url(NAME))
     message = str(refused.value)
     assert message.startswith("the candidate fails the PMC checks, nothing was staged: ")
     assert "\n" not in message and refused.value.exit_code == 7
@@ -317,8 +318,8 @@ def test_a_project_that_does_not_vote_stages_without_the_pmc_checks(broken: Stag
     mine = broken.copy(tmp_path)
     config = dataclasses.replace(mine.config, vote="none")
     said: list[object] = []
-    result = stage_release(config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME),
-                           now=NOW, progress=said.append)
+    result = stage_in_svn(config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME),
+                          now=NOW, progress=said.append)
     assert sorted(svn("list", mine.folder_url).split()) == STAGED_NAMES
     assert result.email == mine.root / "dist" / RC / "candidate-email.txt"
     assert not (mine.root / "dist" / RC / "vote-email.txt").exists()
@@ -338,7 +339,7 @@ def test_a_project_that_does_not_vote_may_ask_for_the_pmc_checks(broken: Staged,
     config = dataclasses.replace(mine.config, vote="none", source_checks=True)
     before = youngest(mine.repo)
     with pytest.raises(VerificationError, match=r"^the candidate fails the PMC checks, nothing was staged: "):
-        stage_release(config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
+        stage_in_svn(config, V_RC, svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME))
     assert youngest(mine.repo) == before
 
 
@@ -346,9 +347,9 @@ def test_a_vote_email_without_a_mailing_list_says_so(staged: Staged, tmp_path: P
     mine = staged.copy(tmp_path)
     (mine.root / "dist" / RC / "vote-email.txt").unlink()
     said: list[object] = []
-    result = stage_release(dataclasses.replace(mine.config, mailing_list=""), V_RC,
-                           svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME), now=NOW,
-                           progress=said.append)
+    result = stage_in_svn(dataclasses.replace(mine.config, mailing_list=""), V_RC,
+                          svn_dev_url=mine.repo.dev_url, keys_url=mine.repo.keys_url(NAME), now=NOW,
+                          progress=said.append)
     assert result.email.read_text().startswith("To: (no address: set [tool.release] mailing-list)\n")
     assert (f"{result.email} has no address to go to: [tool.release] mailing-list is not set; set it, or "
             "fill in the To: line before sending") in said
@@ -358,9 +359,9 @@ def test_a_vote_email_without_a_mailing_list_says_so(staged: Staged, tmp_path: P
 
 
 def promote(staged: Staged, reason: str = "tested without a vote") -> PromoteResult:
-    return promote_release(staged.config, V_FINAL, from_rc=V_RC, svn_dev_url=staged.repo.dev_url,
-                           svn_release_url=staged.repo.release_url, repo_root=staged.root,
-                           without_vote_result=reason)
+    return promote_in_svn(staged.config, V_FINAL, from_rc=V_RC, svn_dev_url=staged.repo.dev_url,
+                          svn_release_url=staged.repo.release_url, repo_root=staged.root,
+                          without_vote_result=reason)
 
 
 def vote_passed(staged: Staged, tmp_path: Path) -> None:
@@ -368,15 +369,15 @@ def vote_passed(staged: Staged, tmp_path: Path) -> None:
     votes.write_text("+1 Jane <jane@sample.invalid> 2026-11-26T13:00:00Z\n"
                      "+1 joe@sample.invalid 2026-11-27T13:00:00Z\n"
                      "+1 ann@sample.invalid 2026-11-29T13:00:00Z\n")
-    assert count_result(staged.config, V_RC, votes_file=votes).passed
+    assert count_vote(staged.config, V_RC, votes_file=votes).passed
 
 
 def test_promote_copies_the_voted_files_and_prepares_publishing(staged: Staged, tmp_path: Path) -> None:
     mine = staged.copy(tmp_path)
     svn("mkdir", "-m", "An earlier candidate", f"{mine.repo.dev_url}/{NAME}/1.10.6rc0")
     vote_passed(mine, tmp_path)
-    result = promote_release(mine.config, V_FINAL, from_rc=V_RC, svn_dev_url=mine.repo.dev_url,
-                             svn_release_url=mine.repo.release_url, repo_root=mine.root)
+    result = promote_in_svn(mine.config, V_FINAL, from_rc=V_RC, svn_dev_url=mine.repo.dev_url,
+                            svn_release_url=mine.repo.release_url, repo_root=mine.root)
     release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
     assert result.url == release_url and result.revision == 4
     assert sorted(svn("list", release_url).split()) == STAGED_NAMES
@@ -461,9 +462,9 @@ def test_promote_copies_the_revision_it_checked_not_a_commit_landing_after(
 
     vote_passed(mine, tmp_path)
     before = youngest(mine.repo)
-    result = promote_release(mine.config, V_FINAL, from_rc=V_RC, svn_dev_url=mine.repo.dev_url,
-                             svn_release_url=mine.repo.release_url, repo_root=mine.root,
-                             checked=land_a_commit)
+    result = promote_in_svn(mine.config, V_FINAL, from_rc=V_RC, svn_dev_url=mine.repo.dev_url,
+                            svn_release_url=mine.repo.release_url, repo_root=mine.root,
+                            checked=land_a_commit)
     # the commit that landed, the copy of the revision checked, the removal of the candidates from dev/
     assert youngest(mine.repo) == before + 3 and result.revision == before + 2
     release_url = f"{mine.repo.release_url}/{NAME}/{FINAL}"
@@ -485,5 +486,5 @@ def test_promote_refuses_when_the_record_disagrees(staged: Staged, tmp_path: Pat
 
 def test_promote_refuses_mismatched_versions(staged: Staged) -> None:
     with pytest.raises(VersionError, match="cannot be promoted"):
-        promote_release(staged.config, parse_version("1.10.7"), from_rc=V_RC, svn_dev_url=staged.repo.dev_url,
-                        svn_release_url=staged.repo.release_url)
+        promote_in_svn(staged.config, parse_version("1.10.7"), from_rc=V_RC, svn_dev_url=staged.repo.dev_url,
+                       svn_release_url=staged.repo.release_url)

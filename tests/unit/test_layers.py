@@ -8,6 +8,8 @@
   rules it parses options with;
 - a step does not import another step module: the pipeline sequences the steps (the one tag mover,
   `steps/tags.py`, is the one shared service every step may use);
+- a step does not write the release record (no `step_done`, `save`, `set_*`, `put_*` or `add_*` of
+  ReleaseRecord): it returns what it produced, and the pipeline records it;
 - `benchmarks/` stays out of the installed package, and the package never imports it;
 - the code that runs inside images (`release/image/`, but for its host side) imports only the
   standard library and is imported by nothing: it is package data, run with the image's python3.
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -229,6 +232,73 @@ def test_a_step_does_not_import_another_step_but_the_tag_mover() -> None:
                             + ", ".join(f"{a} imports {b}" for a, b in unexpected))
     stale = sorted(set(KNOWN_STEP_IMPORTS) - found)
     assert not stale, f"these KNOWN_STEP_IMPORTS no longer happen; remove them: {stale}"
+
+
+# --- the record is written by the pipeline --------------------------------------------------------
+
+RECORD_WRITER = re.compile(r"step_done|save|(set|put|add)_\w+")
+# step -> why it still writes the release record itself. Each is to return its entries for the
+# pipeline to record instead; the test fails once one no longer writes, so remove it then.
+KNOWN_RECORD_WRITERS: Mapping[str, str] = {
+    "release.steps.attest": "records each image signature",
+    "release.steps.constraints": "records where the constraints files were published",
+}
+
+
+def _record_writers() -> frozenset[str]:
+    """The methods of ReleaseRecord that change it, read from release/record.py."""
+    tree = ast.parse((ROOT / PACKAGE / "record.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name == "ReleaseRecord":
+            return frozenset(f.name for f in node.body
+                             if isinstance(f, ast.FunctionDef) and RECORD_WRITER.fullmatch(f.name))
+    raise AssertionError("release/record.py defines ReleaseRecord no more; update this test")
+
+
+def _named(node: ast.expr) -> str:
+    """What an expression is called by its last name: `candidate.record` -> `record`,
+    `load_record(...)` -> `load_record`; "" for anything else."""
+    if isinstance(node, ast.Call):
+        return _named(node.func)
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _record_writes(path: Path) -> list[tuple[str, int]]:
+    """(method, line) of each call of a record writer on something named a record (`record`,
+    `rc_record`, `candidate.record`, `load_record(...)`): how the steps spell a ReleaseRecord."""
+    writers = _record_writers()
+    return [(node.func.attr, node.lineno) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+            and node.func.attr in writers and "record" in _named(node.func.value).lower()]
+
+
+def test_the_record_writers_are_read_from_the_record() -> None:
+    assert {"step_done", "save", "set_stage", "set_vote_result", "set_promotion", "set_withdrawal",
+            "set_build", "add_files", "add_signatures", "put_image", "put_sbom"} <= _record_writers()
+    assert not {"is_done", "files_in", "wheels", "to_json"} & _record_writers()
+
+
+def test_the_record_write_check_sees_each_spelling(tmp_path: Path) -> None:
+    source = tmp_path / "probe.py"
+    source.write_text(
+        "record.step_done('x')\ncandidate.record.add_files([])\nload_record(d, v).set_withdrawal(w)\n"
+        "rc_record.set_stage(s)\nregistry.put_index(i, [])\nsvn.put_files(u, [], 'm')\nrecord.is_done('x')\n",
+        encoding="utf-8")
+    assert _record_writes(source) == [("step_done", 1), ("add_files", 2), ("set_withdrawal", 3),
+                                      ("set_stage", 4)]
+
+
+def test_steps_return_what_they_produced_and_only_the_pipeline_writes_the_record() -> None:
+    found = {module: _record_writes(path) for module, path in MODULES.items() if _matches(module, STEPS)}
+    writing = {module: calls for module, calls in found.items() if calls}
+    unexpected = {module: calls for module, calls in writing.items() if module not in KNOWN_RECORD_WRITERS}
+    assert not unexpected, ("a step returns what it produced and the pipeline records it: " + ", ".join(
+        f"{MODULES[m].relative_to(ROOT)}:{line} calls {name}" for m, calls in unexpected.items()
+        for name, line in calls))
+    stale = sorted(set(KNOWN_RECORD_WRITERS) - set(writing))
+    assert not stale, f"these KNOWN_RECORD_WRITERS no longer write the record; remove them: {stale}"
 
 
 def test_the_pipeline_builds_the_clients_and_no_step_does() -> None:

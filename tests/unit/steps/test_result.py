@@ -16,6 +16,7 @@ from vote_fixtures import Mail, vote_subject, vote_thread
 from release import locks
 from release.config import ReleaseConfig, parse_config
 from release.errors import ConfigError, RefusedError
+from release.pipeline.recording import count_vote
 from release.pipeline.release import check_can_run, own_versions, publish_mode, voted_files
 from release.plan.release import Mode, ReleasePlan, TargetState, plan_release
 from release.record import (
@@ -33,7 +34,7 @@ from release.record import (
 )
 from release.steps.announce import announcement, check_published
 from release.steps.promote import check_vote_result
-from release.steps.result import RESULT_EMAIL, VoteResult, binding_voters, count_result, opened_at
+from release.steps.result import RESULT_EMAIL, VoteResult, binding_voters, opened_at
 from release.versions import parse_version as V
 
 OPENED = datetime(2026, 11, 26, 12, 30, tzinfo=timezone.utc)
@@ -65,7 +66,7 @@ NOW = datetime(2026, 12, 1, tzinfo=timezone.utc)
 def test_a_passing_vote_is_recorded_and_its_email_written(tmp_path: Path) -> None:
     config = config_at(tmp_path)
     staged(tmp_path)
-    result = count_result(config, V("1.10.6rc1"), votes_file=votes(tmp_path, *PASS), now=NOW)
+    result = count_vote(config, V("1.10.6rc1"), votes_file=votes(tmp_path, *PASS), now=NOW)
     assert result.passed
     assert result.email == tmp_path / "dist" / "1.10.6rc1" / RESULT_EMAIL
     assert "The vote has passed: 3 binding +1, 0 binding -1." in result.email.read_text()
@@ -90,8 +91,8 @@ AGAINST = (*PASS, "-1 jane@sample.invalid 2026-11-29T14:00:00Z", "-1 joe@sample.
 def test_a_failed_vote_is_recorded_with_its_reasons(tmp_path: Path, lines: tuple[str, ...],
                                                     reason: str) -> None:
     staged(tmp_path)
-    result = count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *lines),
-                          now=NOW)
+    result = count_vote(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *lines),
+                        now=NOW)
     assert not result.passed and reason in result.tally.reasons
     recorded = load_record(release_dir(tmp_path, "1.10.6rc1"), "1.10.6rc1").vote_result
     assert recorded is not None and not recorded.passed and reason in recorded.reasons
@@ -101,8 +102,8 @@ def test_a_failed_vote_is_recorded_with_its_reasons(tmp_path: Path, lines: tuple
 def test_a_project_that_does_not_vote_has_no_votes_to_count(tmp_path: Path) -> None:
     staged(tmp_path)
     with pytest.raises(RefusedError) as caught:
-        count_result(config_at(tmp_path, vote="none"), V("1.10.6rc1"), votes_file=votes(tmp_path, *PASS),
-                     now=NOW)
+        count_vote(config_at(tmp_path, vote="none"), V("1.10.6rc1"), votes_file=votes(tmp_path, *PASS),
+                   now=NOW)
     assert str(caught.value) == ('[tool.release] vote = "none": this project\'s releases are not voted on, '
                                  'so there are no votes to count; set vote = "asf" if a PMC votes on them')
     assert not (tmp_path / "dist" / "1.10.6rc1" / RESULT_EMAIL).exists()
@@ -112,8 +113,8 @@ def test_a_result_without_a_mailing_list_says_so_in_one_line(tmp_path: Path) -> 
     staged(tmp_path)
     said: list[object] = []
     config = parse_config(tmp_path, {"name": "sample-app", "python": ["3.11"], "binding-voters": PMC})
-    result = count_result(config, V("1.10.6rc1"), votes_file=votes(tmp_path, *PASS), now=NOW,
-                          progress=said.append)
+    result = count_vote(config, V("1.10.6rc1"), votes_file=votes(tmp_path, *PASS), now=NOW,
+                        progress=said.append)
     assert result.email.read_text().startswith("To: (no address: set [tool.release] mailing-list)\n")
     assert (f"{result.email} has no address to go to: [tool.release] mailing-list is not set; set it, or "
             "fill in the To: line before sending") in said
@@ -124,22 +125,22 @@ def test_a_vote_open_less_than_72_hours_is_refused_and_nothing_is_written(tmp_pa
     early = (*PASS[:2], "+1 ann@sample.invalid 2026-11-28T12:00:00Z")
     with pytest.raises(RefusedError, match=r"open 47\.5 hours .* at least 72 hours: wait until "
                                            r"2026-11-29 12:30 UTC"):
-        count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *early),
-                     now=datetime(2026, 11, 28, 13, tzinfo=timezone.utc))
+        count_vote(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *early),
+                   now=datetime(2026, 11, 28, 13, tzinfo=timezone.utc))
     with pytest.raises(RefusedError, match=r"pass --closed-at with the time it closed \(at least "):
-        count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *early), now=NOW)
+        count_vote(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *early), now=NOW)
     assert load_record(release_dir(tmp_path, "1.10.6rc1"), "1.10.6rc1").vote_result is None
     assert not (tmp_path / "dist" / "1.10.6rc1" / RESULT_EMAIL).exists()
-    closed = count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *early),
-                          closed_at=datetime(2026, 11, 29, 13, tzinfo=timezone.utc), now=NOW)
+    closed = count_vote(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *early),
+                        closed_at=datetime(2026, 11, 29, 13, tzinfo=timezone.utc), now=NOW)
     assert closed.passed
 
 
 def test_votes_after_the_close_are_recorded_for_review(tmp_path: Path) -> None:
     staged(tmp_path)
     late = (*PASS, "-1 joe@sample.invalid 2026-11-30T10:00:00Z")
-    result = count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *late),
-                          closed_at=datetime(2026, 11, 29, 14, tzinfo=timezone.utc), now=NOW)
+    result = count_vote(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *late),
+                        closed_at=datetime(2026, 11, 29, 14, tzinfo=timezone.utc), now=NOW)
     assert result.passed
     found = load_record(release_dir(tmp_path, "1.10.6rc1"), "1.10.6rc1").vote_result
     assert found is not None and found.review == (
@@ -150,21 +151,21 @@ def test_votes_after_the_close_are_recorded_for_review(tmp_path: Path) -> None:
 def test_closed_at_in_the_future_is_refused(tmp_path: Path) -> None:
     staged(tmp_path)
     with pytest.raises(RefusedError, match=r"--closed-at .* is in the future"):
-        count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *PASS),
-                     closed_at=NOW + timedelta(days=1), now=NOW)
+        count_vote(config_at(tmp_path), V("1.10.6rc1"), votes_file=votes(tmp_path, *PASS),
+                   closed_at=NOW + timedelta(days=1), now=NOW)
 
 
 def test_counting_needs_a_staged_candidate_a_roster_and_a_readable_file(tmp_path: Path) -> None:
     with pytest.raises(RefusedError, match="not a release candidate"):
-        count_result(config_at(tmp_path), V("1.10.6"), votes_file=tmp_path / "v")
+        count_vote(config_at(tmp_path), V("1.10.6"), votes_file=tmp_path / "v")
     with pytest.raises(RefusedError, match="was never staged for a vote; stage it first"):
-        count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=tmp_path / "v")
+        count_vote(config_at(tmp_path), V("1.10.6rc1"), votes_file=tmp_path / "v")
     staged(tmp_path)
     with pytest.raises(ConfigError, match="no binding voters are configured"):
-        count_result(parse_config(tmp_path, {"name": "sample-app", "python": ["3.11"]}), V("1.10.6rc1"),
-                     votes_file=tmp_path / "v")
+        count_vote(parse_config(tmp_path, {"name": "sample-app", "python": ["3.11"]}), V("1.10.6rc1"),
+                   votes_file=tmp_path / "v")
     with pytest.raises(RefusedError, match="cannot read the votes from"):
-        count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=tmp_path / "missing.txt")
+        count_vote(config_at(tmp_path), V("1.10.6rc1"), votes_file=tmp_path / "missing.txt")
 
 
 def test_binding_voters_come_from_the_list_and_the_file(tmp_path: Path) -> None:
@@ -205,8 +206,8 @@ def counted(root: Path, *mails: Mail, closed_at: datetime | None = None, voters:
             **options: Any) -> VoteResult:
     staged(root)
     export = vote_thread(root / "thread.mbox", mails, opened=OPENED)
-    return count_result(config_at(root, **(voters or {})), V("1.10.6rc1"), votes_file=export,
-                        closed_at=closed_at, now=NOW, **options)
+    return count_vote(config_at(root, **(voters or {})), V("1.10.6rc1"), votes_file=export,
+                      closed_at=closed_at, now=NOW, **options)
 
 
 def recorded(root: Path) -> VoteResultInfo:
@@ -341,12 +342,12 @@ def test_a_vote_result_waits_for_a_running_release_of_the_candidate(tmp_path: Pa
     try:
         assert loaded.wait(30)
         with pytest.raises(RefusedError, match=r"^another run of 1\.10\.6rc1 holds dist/1\.10\.6rc1; wait "):
-            count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=export, now=NOW)
+            count_vote(config_at(tmp_path), V("1.10.6rc1"), votes_file=export, now=NOW)
     finally:
         go_on.set()
         running.join(30)
     assert load_record(directory, "1.10.6rc1").vote_result is None
-    assert count_result(config_at(tmp_path), V("1.10.6rc1"), votes_file=export, now=NOW).passed
+    assert count_vote(config_at(tmp_path), V("1.10.6rc1"), votes_file=export, now=NOW).passed
     record = load_record(directory, "1.10.6rc1")
     assert record.is_done("images") and record.vote_result is not None and record.vote_result.passed
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 from release.adapters.clients import Clients
 from release.config import parse_config
+from release.pipeline.recording import withdraw_recorded
 from release.pipeline.state import observe_for_withdraw
 from release.plan.images import LABEL_ARGS
 from release.plan.withdraw import plan_withdraw
 from release.record import WithdrawalInfo, load_record, release_dir
 from release.steps.check_provenance import withdrawal_check
 from release.steps.verify import FileCheck
-from release.steps.withdraw import withdraw_release
 from release.versions import parse_version as V
 from tests.unit.memory import MemoryIndex, MemoryRegistry
 
@@ -43,8 +43,8 @@ def test_withdrawing_while_a_higher_release_takes_latest_never_moves_it_backward
     assert {c.tag: c.source for c in plan.moves}["latest"] == "1.0.0-python3.11"
     newer = released(registry, "1.2.0")  # the release of 1.2.0 moves latest meanwhile
     lines: list[str] = []
-    result = withdraw_release(config, plan, registry=registry, index=index, reason="broken",
-                              progress=lambda line: lines.append(str(line)))
+    result = withdraw_recorded(config, plan, registry=registry, index=index, reason="broken",
+                               progress=lambda line: lines.append(str(line)))
     tags = registry.repositories[IMAGE]
     assert tags["latest"] == tags["latest-python3.11"] == newer
     assert tags["1.1"] == withdrawn  # no other release of 1.1 can hold it
