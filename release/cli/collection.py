@@ -121,6 +121,7 @@ def release_wave(config: ReleaseConfig, name: str, *, version: str, dry_run: boo
     from release.cli.support import comma_list, wave_date
     from release.config import check_signing_key
     from release.pipeline import trains
+    from release.pipeline.connect import clients_for
 
     train = trains.configured_train(config, name)
     assert train is not None  # the task chose this path for a configured train
@@ -134,13 +135,15 @@ def release_wave(config: ReleaseConfig, name: str, *, version: str, dry_run: boo
     if sign_with:
         check_signing_key(sign_with, "--sign-with")
     trains.check_can_run(config, wave)
-    done = trains.run_wave(config, wave, connect_target(config), announce=console.step,
-                           say=console.progress, key=sign_with)
+    target = connect_target(config)
+    done = trains.run_wave(config, wave, target, announce=console.step, say=console.progress, key=sign_with,
+                           index=clients_for(target).index)
     if json:
         console.print_json(trains.run_to_json(wave, done))
         return
+    on_index = f"; the rc-numbered packages are on {done.on_index.index}" if done.on_index else ""
     console.ok(f"staged the {train.name} wave of {wave.plan.date} in {done.staged}: "
-               f"{'; '.join(wave.plan.vote_lines)}; tagged {', '.join(done.tags) or 'nothing new'}")
+               f"{'; '.join(wave.plan.vote_lines)}; tagged {', '.join(done.tags) or 'nothing new'}{on_index}")
 
 
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP, "json": "print the report as JSON",

@@ -107,7 +107,8 @@ def show_command_plan(plan: CommandPlan, as_json: bool) -> None:
 
 def show_wave(wave: Wave, *, project: str, as_json: bool, out: Progress = console.progress) -> None:
     """A train's dry run: every distribution of the wave with its previous version, the commits since,
-    its new version and rc, its tags and svn paths, the steps a run takes; what stays out and why."""
+    its new version and rc, its tags, svn paths and rc-numbered packages for the index, the steps a run
+    takes; what stays out and why."""
     from release.plan.wave import wave_to_json
 
     plan = wave.plan
@@ -124,6 +125,8 @@ def show_wave(wave: Wave, *, project: str, as_json: bool, out: Progress = consol
     console.table("svn", ["distribution", "dev (the vote)", "release (promoted)"],
                   [(e.name, "\n".join(f"dev/{project}/{p}" for p in e.svn_dev),
                     "\n".join(f"release/{project}/{p}" for p in e.svn_release)) for e in plan.entries])
+    console.table("Package index (rc-numbered, for testing; not voted on)", ["distribution", "files"],
+                  [(e.name, "\n".join(e.index_files)) for e in plan.entries])
     if plan.steps:
         console.table("Steps", ["step", "does"], [(s.name.value, s.does) for s in plan.steps])
     for entry in plan.entries:

@@ -48,11 +48,11 @@ from release.pipeline.wave_record import wave_directory as wave_directory
 from release.pipeline.wave_run import WaveBuild as WaveBuild
 from release.pipeline.wave_run import WaveRun as WaveRun
 from release.pipeline.wave_run import build_wave as build_wave
+from release.pipeline.wave_run import built_files, staged_files
 from release.pipeline.wave_run import check_can_run as check_can_run
 from release.pipeline.wave_run import check_wave_contents as check_wave_contents
 from release.pipeline.wave_run import run_to_json as run_to_json
 from release.pipeline.wave_run import run_wave as run_wave
-from release.pipeline.wave_run import staged_files
 from release.plan.cleanup import Removal, listing_digest, listing_refusal
 from release.plan.commands import (
     CommandPlan,
@@ -393,11 +393,8 @@ def publish_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
     kept: list[str] = []
     with locks.release_run(path.parent, f"{train.name}-{date}"):
         for name, files in packages_of(promoted).items():
-            paths = [path.parent / "svn" / f.rsplit("/", 1)[-1] for f in files]
-            for local in paths:
-                if not local.is_file() or sha512_of(local) != built.get(f"svn/{local.name}"):
-                    raise RefusedError(f"{local} is missing or not what was voted on; promote the wave from "
-                                       "the tree that built it")
+            paths = built_files(path.parent, "svn", [f.rsplit("/", 1)[-1] for f in files], built,
+                                fix="promote the wave from the tree that built it (what was voted on)")
             for result in upload_packages(index, name, paths, twine_env=target.twine_env, progress=say):
                 (uploaded if result.uploaded else kept).append(result.filename)
         update_record(path, published={"index": index.shown_upload, "files": sorted([*uploaded, *kept])})

@@ -1,16 +1,19 @@
 # SPDX-License-Identifier: Apache-2.0
 """A provider wave's run, executed from its plan: the executor walks `WavePlan.steps` (build, sign,
-the PMC checks when the project checks its sources, stage, tags, vote email; plan/wave.py) in
+the PMC checks when the project checks its sources, stage, tags, index, vote email; plan/wave.py) in
 order, each through its runner in `RUNNERS`, as `pipeline/release.execute` walks a release's.
 
 A runner takes the run (the wave as planned, its commit, the target, `wave.json` as it stands) and
 what earlier steps produced, and returns what it produced. Only the executor writes `wave.json`:
 what each product records (`files` and `source_date_epoch`, `signed` and `signer`, `staged`,
-`tags`: the keys `vote-result`, `promote`, `publish`, `verify`, `announce` and `cleanup` read) and,
-under `steps`, every step done. A failing step stops the run with what came before it recorded; a
+`tags`: the keys `vote-result`, `promote`, `publish`, `verify`, `announce` and `cleanup` read;
+`candidates_published`: the rc-numbered packages put on the index) and, under `steps`, every step
+done. A failing step stops the run with what came before it recorded; a
 rerun walks the steps again, each keeping what is done (the built files when unchanged, correct
-signatures, svn files there with the same bytes, the tags), so the wave stays at its rc numbers,
-nothing is committed twice and no tag is set twice.
+signatures, svn files there with the same bytes, the tags, the rc-numbered packages the index
+holds with the same bytes), so the wave stays at its rc numbers, nothing is committed, tagged or
+uploaded twice. The build puts the voted files (final versions) in `svn/` and each distribution's
+rc-numbered sdist and wheel in `pypi/`; only `svn/`'s are signed and staged.
 
 `build_wave` (`invoke build --train`) is the plan's build step alone, through the same executor.
 """
@@ -18,13 +21,14 @@ nothing is committed twice and no tag is set twice.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from release.adapters import svn
+from release.adapters.clients import Index
 from release.adapters.git import commit_time, ensure_tag
 from release.config import ReleaseConfig
 from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_email
@@ -45,10 +49,13 @@ from release.progress import Progress
 from release.record import sha512_of, write_atomic
 from release.steps.build import build_wave as build_files
 from release.steps.build import check_packages, package_builder
+from release.steps.publish import upload_packages
 from release.steps.sign import sign_files, signing_key
 from release.steps.verify import FileCheck, check_contents, failed_checks
 from release.trains import SvnLayout
 from release.votes import earliest_close
+
+INDEX_FOLDER = "pypi"  # dist/<train>-<date>/pypi/: the rc-numbered packages for the index, beside svn/
 
 
 class Product(Protocol):
@@ -126,7 +133,18 @@ class VoteEmailWritten:
         return {}
 
 
-P = TypeVar("P", WaveBuild, Signed, Checked, Staged, Tagged, VoteEmailWritten)
+@dataclass(frozen=True)
+class OnIndex:
+    step: ClassVar[WaveStepName] = WaveStepName.INDEX
+    index: str  # where they went (the index's upload URL)
+    uploaded: tuple[str, ...]  # the rc-numbered sdists and wheels uploaded now
+    kept: tuple[str, ...]  # those the index held with the same bytes already
+
+    def recorded(self) -> dict[str, Any]:
+        return {"candidates_published": {"index": self.index, "files": sorted([*self.uploaded, *self.kept])}}
+
+
+P = TypeVar("P", WaveBuild, Signed, Checked, Staged, Tagged, OnIndex, VoteEmailWritten)
 
 
 @dataclass
@@ -141,6 +159,7 @@ class WaveRunning:
     recorded: dict[str, Any] = field(default_factory=dict)  # wave.json as it stands, kept by the executor
     produced: dict[WaveStepName, Product] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)  # the steps this run did, in order
+    index: Index | None = None  # the target's package index, for the rc-numbered packages
 
     @property
     def plan(self) -> WavePlan:
@@ -167,8 +186,9 @@ Runner = Callable[[WaveRunning], Product]
 
 
 def _build(run: WaveRunning) -> WaveBuild:
-    """The wave's files built into dist/<train>-<date>/svn/ from the commit it was planned at and
-    checked with twine; an earlier run's from the same commit kept when unchanged, another refused."""
+    """The wave's files built into dist/<train>-<date>/svn/ (the voted ones) and pypi/ (the
+    rc-numbered ones for the index) from the commit it was planned at and checked with twine; an
+    earlier run's from the same commit kept when unchanged, another refused."""
     plan, commit, directory = run.plan, run.wave.commit, run.directory
     recorded = run.recorded
     if recorded and recorded.get("commit") != commit:
@@ -177,6 +197,7 @@ def _build(run: WaveRunning) -> WaveBuild:
                            f"move {directory} away to build the wave again")
     wanted = [f"svn/{plan.source_tarball}"] + [f"svn/{f}" for e in plan.entries for f in e.files
                                                  if not f.endswith((".asc", ".sha512"))]
+    wanted += [f"{INDEX_FOLDER}/{f}" for e in plan.entries for f in e.index_files]
     built = recorded.get("files", {}) if isinstance(recorded.get("files"), dict) else {}
     if sorted(built) == sorted(wanted) and all(
             (directory / p).is_file() and sha512_of(directory / p) == h for p, h in built.items()):
@@ -187,15 +208,17 @@ def _build(run: WaveRunning) -> WaveBuild:
     epoch = commit_time(run.config.root, commit)
     with tempfile.TemporaryDirectory(prefix=".wave-", dir=directory) as work:
         with package_builder(epoch, log) as builder:
-            files = build_files(run.config.root, commit, plan, out=Path(work), builder=builder,
-                                progress=run.say)
+            files = build_files(run.config.root, commit, plan, out=Path(work) / "svn", builder=builder,
+                                progress=run.say, candidates=Path(work) / INDEX_FOLDER)
         run.say("twine check --strict")
         check_packages([f for f in files if not f.name.endswith("-source.tar.gz")])
-        (directory / "svn").mkdir(exist_ok=True)
-        for path in files:
-            path.replace(directory / "svn" / path.name)
-    found = {f"svn/{path.name}": sha512_of(directory / "svn" / path.name) for path in files}
-    run.say(f"built {len(found)} files into {directory / 'svn'} (the build backends' output: {log})")
+        placed = [directory / path.parent.name / path.name for path in files]
+        for path, target in zip(files, placed):
+            target.parent.mkdir(exist_ok=True)
+            path.replace(target)
+    found = {path.relative_to(directory).as_posix(): sha512_of(path) for path in placed}
+    run.say(f"built {len(found)} files into {directory / 'svn'} and {directory / INDEX_FOLDER} (the build "
+            f"backends' output: {log})")
     return WaveBuild(directory, commit, found, False, epoch)
 
 
@@ -206,7 +229,8 @@ def _sign(run: WaveRunning) -> Signed:
     keys.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(keys, svn.read_text(target.keys_url))
     info = signing_key(run.key or target.signing_key, keys_file=keys, gnupghome=target.gnupghome)
-    entries = sign_files([built.directory / p for p in sorted(built.files)], built.directory,
+    voted = [built.directory / p for p in sorted(built.files) if p.startswith("svn/")]  # not the index's
+    entries = sign_files(voted, built.directory,
                          key=info.fingerprint, gnupghome=target.gnupghome)
     return Signed({e.path: e.sha512 for e in entries}, info.fingerprint)
 
@@ -290,9 +314,42 @@ def _vote_email(run: WaveRunning) -> VoteEmailWritten:
     return VoteEmailWritten(email)
 
 
+def built_files(directory: Path, folder: str, names: Iterable[str], recorded: Mapping[str, str], *,
+                fix: str) -> list[Path]:
+    """`names` in the wave's `folder` (svn/, pypi/), each checked against the sha512 its build recorded
+    (`recorded`: path under the wave's directory -> sha512); the first missing or changed one is
+    refused, saying `fix`."""
+    paths = [directory / folder / name for name in names]
+    for path in paths:
+        if not path.is_file() or sha512_of(path) != recorded.get(f"{folder}/{path.name}"):
+            raise RefusedError(f"{path} is missing or not what was built; {fix}")
+    return paths
+
+
+def _index(run: WaveRunning) -> OnIndex:
+    """Each distribution's rc-numbered sdist and wheel, as built, to the target's index, one project
+    at a time (`upload_packages`): what the index holds with the same bytes is skipped, a file it
+    holds with other bytes refused (a version is never reused)."""
+    built, target = run.earlier(WaveBuild), run.needs_target()
+    if run.index is None:
+        raise ReleaseError("the index step of the wave runs with the target's package index")
+    uploaded: list[str] = []
+    kept: list[str] = []
+    for entry in run.plan.entries:
+        paths = built_files(built.directory, INDEX_FOLDER, entry.index_files, built.files,
+                            fix="build the wave again (move its folder away)")
+        for result in upload_packages(run.index, entry.name, paths, twine_env=target.twine_env,
+                                      progress=run.say):
+            (uploaded if result.uploaded else kept).append(result.filename)
+    run.say(f"{len(uploaded)} rc-numbered files uploaded to {run.index.shown_upload}, {len(kept)} there "
+            "already")
+    return OnIndex(run.index.shown_upload, tuple(uploaded), tuple(kept))
+
+
 RUNNERS: dict[WaveStepName, Runner] = {
     WaveStepName.BUILD: _build, WaveStepName.SIGN: _sign, WaveStepName.PMC_CHECKS: _check,
-    WaveStepName.STAGE: _stage, WaveStepName.TAGS: _tags, WaveStepName.VOTE_EMAIL: _vote_email,
+    WaveStepName.STAGE: _stage, WaveStepName.TAGS: _tags, WaveStepName.INDEX: _index,
+    WaveStepName.VOTE_EMAIL: _vote_email,
 }
 
 
@@ -345,6 +402,7 @@ class WaveRun:
     revision: int | None  # its commit (None: every file was there with these bytes already)
     tags: tuple[str, ...]  # created now
     steps: tuple[str, ...]
+    on_index: OnIndex | None = None  # the rc-numbered packages, when the plan puts them on the index
 
 
 def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
@@ -359,18 +417,22 @@ def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
 
 
 def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
-             key: str = "", runners: Mapping[WaveStepName, Runner] | None = None) -> WaveRun:
+             key: str = "", runners: Mapping[WaveStepName, Runner] | None = None,
+             index: Index | None = None) -> WaveRun:
     """A provider wave's run: the steps of its plan, in order, each recorded in wave.json as it is
     done; a rerun keeps what is done. `runners` stand in for some steps' own (the executor's unit
-    tests replace the steps that run git, the build backends, gpg and svn)."""
+    tests replace the steps that run git, the build backends, gpg and svn); `index` is the target's
+    package index, where the index step puts the rc-numbered packages."""
     check_can_run(config, wave)
     with wave_lock(config, wave.plan):
         run = WaveRunning(config, wave, target, say, key,
-                          read_record(wave_directory(config, wave.plan) / WAVE_RECORD))
+                          read_record(wave_directory(config, wave.plan) / WAVE_RECORD), index=index)
         _execute(run, wave.plan.steps, {**RUNNERS, **(runners or {})}, announce)
     staged = run.earlier(Staged)
+    on_index = run.produced.get(WaveStepName.INDEX)
     return WaveRun(run.earlier(WaveBuild), tuple(run.earlier(Signed).files), staged.folder, staged.revision,
-                   run.earlier(Tagged).created, tuple(run.steps))
+                   run.earlier(Tagged).created, tuple(run.steps),
+                   on_index if isinstance(on_index, OnIndex) else None)
 
 
 def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
@@ -378,4 +440,6 @@ def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
     return {"train": wave.plan.train, "date": wave.plan.date, "commit": wave.commit,
             "steps": list(done.steps), "files": done.build.files, "signatures": list(done.signed),
             "staged": done.staged, "revision": done.revision, "tags_created": list(done.tags),
-            "candidates": [f"{e.name} {e.candidate}" for e in wave.plan.entries]}
+            "candidates": [f"{e.name} {e.candidate}" for e in wave.plan.entries],
+            "candidates_published": (done.on_index.recorded()["candidates_published"]
+                                     if done.on_index else None)}

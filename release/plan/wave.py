@@ -15,12 +15,18 @@ tag) `plan_wave` decides the wave:
   release, like Airflow's core) moves all of its distributions together, at one rc;
 - each one's tags, its svn paths (a folder per release, or flat), the wave's date-named source
   tarball, and the lines of the one vote email listing every distribution with its version;
+- each one's rc-numbered sdist and wheel for the package index (`index_files`:
+  `apache_airflow_providers_http-6.3.1rc1.tar.gz`), what users `pip install` to test the candidate;
+  the vote is on the svn files, which carry the final version;
 - with constraints refs, the `constraints-<V>` tag on its branch (`constraints-latest` moves only
   for the highest final: `owns_latest`, the rule `latest` follows).
 
 The wave's run is data too: `WavePlan.steps` names its steps in order (build, sign, the PMC checks
-when the project checks its sources, stage, tags, vote email), each with what it does; the dry run
-prints them and the pipeline's wave executor (`pipeline/wave_run.py`) runs exactly these.
+when the project checks its sources, stage, tags, index, vote email), each with what it does; the dry
+run prints them and the pipeline's wave executor (`pipeline/wave_run.py`) runs exactly these. The
+rc-numbered packages go to the index only once the candidate passed the PMC checks, is staged and
+tagged (an index never takes a version back), and before the vote email, so that everything the
+email points voters at is there when it is sent.
 
 `exclude` takes the vote's exclusions (distribution -> reason): what is promoted is the rest.
 """
@@ -109,6 +115,7 @@ class WaveEntry:
     svn_dev: tuple[str, ...]  # where the files go for the vote, relative to the project's dev folder
     svn_release: tuple[str, ...]  # where promotion puts them, relative to the project's release folder
     source_date_epoch: int | None = None
+    index_files: tuple[str, ...] = ()  # its sdist and wheel with the candidate's version, for the index
 
     @property
     def candidate(self) -> ReleaseVersion:
@@ -121,6 +128,7 @@ class WaveStepName(str, Enum):
     PMC_CHECKS = "PMC checks"
     STAGE = "stage"
     TAGS = "tags"
+    INDEX = "index"
     VOTE_EMAIL = "vote email"
 
 
@@ -225,6 +233,7 @@ def _entry(train: Train, facts: DistributionFacts, why: str, rc: int) -> WaveEnt
         since=facts.tag_of(previous) if previous is not None else "", commits=facts.commits,
         version=version, rc=rc, why=why, tag=facts.tag_of(candidate), final_tag=facts.tag_of(version),
         files=files, svn_dev=dev, svn_release=release, source_date_epoch=facts.source_date_epoch,
+        index_files=distribution_files(facts.name, candidate),
     )
 
 
@@ -310,13 +319,18 @@ def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev:
     where = ", ".join(_svn("dev", project, f) for f in folders)
     does = {
         WaveStepName.BUILD: f"an sdist and a wheel of each of the {len(entries)} distributions and the "
-                            f"source tarball {tarball}, from the wave's commit",
+                            f"source tarball {tarball}, from the wave's commit; for the index, each "
+                            "one's sdist and wheel again with its rc-numbered version",
         WaveStepName.SIGN: f"X.asc and X.sha512 of the {built} files, with a key listed in KEYS",
         WaveStepName.PMC_CHECKS: "LICENSE and NOTICE, license headers, binaries and the wheels of every "
                                  "file; nothing is staged if one fails",
         WaveStepName.STAGE: f"one svn commit of the {3 * built} files, signatures included, to {where} "
                             f"({train.svn.value})",
         WaveStepName.TAGS: f"{', '.join(tags)} on the wave's commit; a tag is never moved",
+        WaveStepName.INDEX: f"the {2 * len(entries)} rc-numbered sdists and wheels ("
+                            f"{', '.join(f'{e.name} {e.candidate}' for e in entries)}) to the package index, "
+                            "one project at a time, for users to test; the same bytes there are skipped, "
+                            "other bytes refused",
         WaveStepName.VOTE_EMAIL: f"dist/{train.name}-{date}/vote-email.txt: the wave's [VOTE] email, every "
                                  "distribution with the version it is voted as",
     }
@@ -476,7 +490,7 @@ def wave_to_json(plan: WavePlan, *, project: str, commit: str) -> dict[str, Any]
             "tags": {"candidate": e.tag, "final": e.final_tag},
             "svn": {"dev": [_svn("dev", project, p) for p in e.svn_dev],
                     "release": [_svn("release", project, p) for p in e.svn_release]},
-            "source_date_epoch": e.source_date_epoch,
+            "source_date_epoch": e.source_date_epoch, "index": list(e.index_files),
         } for e in plan.entries],
         "skipped": [{"name": s.name, "reason": s.reason} for s in plan.skipped],
         "excluded": [{"name": s.name, "reason": s.reason} for s in plan.excluded],

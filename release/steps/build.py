@@ -3,6 +3,8 @@
 
 `svn/` holds what the PMC votes on (final version in every name, plus the source tarball);
 `pypi/` holds what the package index gets (the rc version for a candidate, else svn's bytes).
+A train's wave (`build_wave`) is built the same way into `dist/<train>-<date>/`: `svn/` with the
+final versions, `pypi/` with each distribution's candidate version, for the index during the vote.
 The build backend's output and warnings go to `dist/<V>/build.log`, shown only when a build fails.
 The build returns what it made (the file entries and the build's facts); the pipeline records them.
 """
@@ -39,7 +41,7 @@ from release.errors import (
     VerificationError,
 )
 from release.plan.release import Artefact, PlannedDistribution, artefact_kind, artefacts, plan_distributions
-from release.plan.wave import WavePlan
+from release.plan.wave import WaveEntry, WavePlan
 from release.progress import Progress, to_log
 from release.record import BuildInfo, FileEntry, copy_atomic, load_record, release_dir, sha512_of
 from release.steps.notes import notes_of
@@ -358,11 +360,13 @@ def build_set(root: Path, commit: str, *, config: ReleaseConfig, version: str, o
 
 
 def build_wave(root: Path, commit: str, plan: WavePlan, *, out: Path, builder: PackageBuilder,
-               progress: Progress) -> list[Path]:
+               progress: Progress, candidates: Path | None = None) -> list[Path]:
     """A train's wave from a clean export of `commit`: its source tarball (the whole tree, named as
     the plan says), then an sdist and a wheel of each distribution of the wave, each from its own
     folder with its own build backend and its own SOURCE_DATE_EPOCH (its provider.yaml's, else the
-    commit's). Refuses, keeping nothing in `out`, files other than the plan names."""
+    commit's). With `candidates`, each one's sdist and wheel again into that folder for the index,
+    at its candidate's rc-numbered version (`_rc_numbered`). Refuses, keeping nothing in `out` or
+    `candidates`, files other than the plan names."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="release-wave-") as work:
         top = plan.source_tarball.removesuffix(".tar.gz").removesuffix("-source")
@@ -372,22 +376,56 @@ def build_wave(root: Path, commit: str, plan: WavePlan, *, out: Path, builder: P
         progress(f"source tarball {plan.source_tarball}")
         files = [write_tarball(tree, made / plan.source_tarball, top=top, epoch=builder.epoch)]
         for entry in plan.entries:
-            epoch = entry.source_date_epoch if entry.source_date_epoch is not None else builder.epoch
-            progress(f"building sdist and wheel of {entry.name} {entry.version} from {entry.path} "
-                     f"(SOURCE_DATE_EPOCH={epoch})")
-            built = builder.build(tree / entry.path if entry.path != "." else tree, made, epoch=epoch)
-            wanted = sorted(f for f in entry.files if not f.endswith((".asc", ".sha512")))
-            if sorted(p.name for p in built) != wanted:
-                raise RefusedError(f"{entry.name} built {', '.join(sorted(p.name for p in built))}, the plan "
-                                   f"names {', '.join(wanted)}: its version or name in the tree is not the "
-                                   "one its version file declares")
-            files += built
-        placed = []
-        for path in files:
-            target = out / path.name
-            shutil.copyfile(path, target)
-            placed.append(target)
+            files += _build_entry(tree, entry, entry.version, made, builder, progress)
+        index = _rc_numbered(tree, plan, Path(work) / "index", builder, progress) if candidates else []
+        placed = [_copy_into(path, out) for path in files]
+        if candidates is not None:
+            candidates.mkdir(parents=True, exist_ok=True)
+            placed += [_copy_into(path, candidates) for path in index]
     return placed
+
+
+def _copy_into(path: Path, folder: Path) -> Path:
+    shutil.copyfile(path, folder / path.name)
+    return folder / path.name
+
+
+def _build_entry(tree: Path, entry: WaveEntry, version: ReleaseVersion, made: Path, builder: PackageBuilder,
+                 progress: Progress) -> list[Path]:
+    """One distribution of a wave at `version` (its final, or its candidate for the index), from its
+    own folder with its own SOURCE_DATE_EPOCH; refused unless it makes the files the plan names."""
+    epoch = entry.source_date_epoch if entry.source_date_epoch is not None else builder.epoch
+    progress(f"building sdist and wheel of {entry.name} {version} from {entry.path} "
+             f"(SOURCE_DATE_EPOCH={epoch})")
+    built = builder.build(tree / entry.path if entry.path != "." else tree, made, epoch=epoch)
+    final = version == entry.version
+    wanted = sorted(f for f in entry.files if not f.endswith((".asc", ".sha512"))) if final else sorted(
+        entry.index_files)
+    if sorted(p.name for p in built) != wanted:
+        raise RefusedError(f"{entry.name} built {', '.join(sorted(p.name for p in built))}, the plan "
+                           f"names {', '.join(wanted)}: its version or name in the tree is not the "
+                           "one its version file declares")
+    return built
+
+
+def _rc_numbered(tree: Path, plan: WavePlan, made: Path, builder: PackageBuilder, progress: Progress
+                 ) -> list[Path]:
+    """Each distribution's sdist and wheel at its candidate's version (`6.3.1rc1`), for the index:
+    the version rewritten, in the export, where its build backend reads it (`find_declared_version`:
+    pyproject's `[project] version` first, as the single release's index packages are), nothing else.
+    A provider.yaml's `versions:` is the plan's record of finals, not read by the backend: it stays."""
+    made.mkdir()
+    files = []
+    for entry in plan.entries:
+        folder = tree / entry.path if entry.path != "." else tree
+        declared = find_declared_version(folder, entry.name)
+        if declared is None or parse_version(declared.value) != entry.version:
+            found = f"declares {declared.value} in {declared.file}" if declared else "declares no version"
+            raise RefusedError(f"{entry.name} {found} where its build backend reads it, the wave releases "
+                               f"{entry.version}: declare it there too")
+        declared.rewrite(folder, str(entry.candidate))
+        files += _build_entry(tree, entry, entry.candidate, made, builder, progress)
+    return files
 
 
 def check_packages(packages: Sequence[Path]) -> None:

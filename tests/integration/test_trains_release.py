@@ -11,6 +11,8 @@ import os
 import subprocess
 import sys
 import tarfile
+import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -76,7 +78,9 @@ def test_the_dry_run_of_the_provider_wave_prints_every_distribution(airflow_repo
     assert data["unchanged"] == ["apache-airflow-providers-imap", "apache-airflow-providers-sqlite"]
     assert data["source_tarball"]["file"] == f"apache_airflow_providers-{DATE}-source.tar.gz"
     assert [s["name"] for s in data["steps"]] == [
-        "build", "sign", "PMC checks", "stage", "tags", "vote email"]
+        "build", "sign", "PMC checks", "stage", "tags", "index", "vote email"]
+    assert data["distributions"][2]["index"] == ["apache_airflow_providers_http-6.3.1rc1.tar.gz",
+                                                 "apache_airflow_providers_http-6.3.1rc1-py3-none-any.whl"]
     # the console script prints the same wave as tables
     shown = run(airflow_repo, [sys.executable, "-m", "release.cli.main"], "release", "--train", "providers",
                 "--dry-run", "--date", DATE, profile=profile)
@@ -85,6 +89,8 @@ def test_the_dry_run_of_the_provider_wave_prints_every_distribution(airflow_repo
     assert "read with 4 git commands" in shown.stderr
     assert "one svn commit of the 21 files, signatures included, to dev/apache-airflow/providers" in (
         shown.stderr)
+    assert "Package index (rc-numbered, for testing; not voted on)" in shown.stderr
+    assert "apache_airflow_providers_http-6.3.1rc1-py3-none-any.whl" in shown.stderr
 
 
 def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: Path) -> None:
@@ -103,13 +109,25 @@ def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: P
     assert not (airflow_repo / "dist").exists()
 
 
-def wave_profile(tmp_path: Path, repo: SvnRepo, fingerprint: str, *, excludes: str = RAT_EXCLUDES) -> Path:
-    """Airflow's trains against a local svn repository and a throwaway key (no sandbox: the registry
-    and index are never reached by a wave's run)."""
+@pytest.fixture
+def local_index(tmp_path: Path) -> Iterator[str]:
+    """A real package index (pypiserver, as the sandbox runs it), taking any credentials; its URL."""
+    layout = Layout.of(tmp_path / "index")
+    index = services.ensure(services.INDEX, layout, {}, lambda line: None)
+    try:
+        yield f"http://127.0.0.1:{index['port']}/"
+    finally:
+        services.stop(services.INDEX, layout, index)
+
+
+def wave_profile(tmp_path: Path, repo: SvnRepo, fingerprint: str, *, excludes: str = RAT_EXCLUDES,
+                 index: str = "https://upload.pypi.invalid/legacy/") -> Path:
+    """Airflow's trains against a local svn repository, a throwaway key and `index` (no sandbox: the
+    registry is never reached by a wave's run)."""
     profile = tmp_path / "release.toml"
     profile.write_text(AIRFLOW.replace('mailing-list = "dev@airflow.apache.org"\n', (
         'mailing-list = "dev@airflow.apache.org"\nregistry = "127.0.0.1:5999"\n' + excludes +
-        'index = "https://upload.pypi.invalid/legacy/"\n'
+        f'index = "{index}"\n'
         f'svn-dev = "{repo.dev_url}"\nsvn-release = "{repo.release_url}"\n'
         f'signing-key = "{fingerprint}"\n')))
     return profile
@@ -133,17 +151,19 @@ def test_a_wave_failing_the_pmc_checks_is_refused_naming_the_files_and_nothing_i
     assert "providers-http/6.3.1rc1" not in git(root, "tag", "--list")
 
 
-def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Path, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    """`invoke release --train providers` against a local svn repository and a throwaway key, then
-    its vote, promotion, publication, announcement, cleanup, and the withdrawal of one provider."""
+def test_the_provider_wave_built_signed_staged_flat_and_tagged(
+        airflow_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, local_index: str) -> None:
+    """`invoke release --train providers` against a local svn repository, a throwaway key and a local
+    index (the rc-numbered packages go there for testing), then its vote, promotion, publication,
+    announcement, cleanup, and the withdrawal of one provider."""
     monkeypatch.setenv("TWINE_USERNAME", "wave")  # the test's index takes any credentials
     monkeypatch.setenv("TWINE_PASSWORD", "wave-pa55")
     root = copy_repo(airflow_repo, tmp_path / "airflow")
     keyring = shared_keyring()
     (tmp_path / "svn").mkdir()
     repo = make_svn(tmp_path / "svn", "apache-airflow", keyring.keys_file.read_text())
-    profile = wave_profile(tmp_path, repo, keyring.fingerprint)
+    url = local_index
+    profile = wave_profile(tmp_path, repo, keyring.fingerprint, index=url)
     built = invoke(root, "build", "--train", "providers", "--date", DATE, profile=profile)
     assert built.returncode == 0, built.stderr
     wave = root / "dist" / f"providers-{DATE}"
@@ -151,14 +171,22 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
     names = [f"apache_airflow_providers_{i.replace('-', '_')}-{new}" for i, (_, new) in CHANGED.items()]
     files = [f"apache_airflow_providers-{DATE}-source.tar.gz", *(f"{n}.tar.gz" for n in names),
              *(f"{n}-py3-none-any.whl" for n in names)]
-    assert sorted(record["files"]) == sorted(f"svn/{f}" for f in files)
+    candidates = [f"{n}rc1{end}" for n in names for end in (".tar.gz", "-py3-none-any.whl")]  # for the index
+    assert sorted(record["files"]) == sorted([*(f"svn/{f}" for f in files),
+                                              *(f"pypi/{f}" for f in candidates)])
+    with zipfile.ZipFile(wave / "pypi/apache_airflow_providers_http-6.3.1rc1-py3-none-any.whl") as wheel:
+        metadata = wheel.read("apache_airflow_providers_http-6.3.1rc1.dist-info/METADATA").decode()
+    assert "\nVersion: 6.3.1rc1\n" in metadata
+    with tarfile.open(wave / "pypi/apache_airflow_providers_http-6.3.1rc1.tar.gz") as sdist:
+        assert {member.mtime for member in sdist.getmembers()} == {
+            yaml.safe_load((root / "providers/http/provider.yaml").read_text())["source-date-epoch"]}
     epoch = yaml.safe_load((root / "providers/http/provider.yaml").read_text()).get("source-date-epoch")
     with tarfile.open(wave / "svn/apache_airflow_providers_http-6.3.1.tar.gz") as sdist:
         assert {member.mtime for member in sdist.getmembers()} == {epoch}  # the provider's own, as Airflow's
     found = invoke(root, "release", "--train", "providers", "--date", DATE, profile=profile,
                    gnupghome=keyring.home)
     assert found.returncode == 0, found.stderr
-    assert "7 files of the wave are built already" in found.stderr
+    assert "13 files of the wave are built already" in found.stderr
     listed = svn("list", f"{repo.dev_url}/apache-airflow/providers").split()
     assert sorted(listed) == sorted(f + s for f in files for s in ("", ".asc", ".sha512"))
     commit = git(root, "rev-parse", "HEAD")
@@ -167,7 +195,20 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
     record = json.loads((wave / "wave.json").read_text())
     assert record["commit"] == commit and record["signer"] == keyring.fingerprint and record["tags"] == tags
     assert record["staged"]["revision"] is not None
-    assert record["steps"] == ["build", "sign", "PMC checks", "stage", "tags", "vote email"]
+    assert record["steps"] == ["build", "sign", "PMC checks", "stage", "tags", "index", "vote email"]
+    # the candidates on the index as users pip install them to test: rc-numbered, the wheel says so too
+    assert record["candidates_published"] == {"index": url, "files": sorted(candidates)}
+    simple = PackageIndex(url, url + "simple/")
+    assert [simple.versions(f"apache-airflow-providers-{i}") for i in CHANGED] == [
+        [f"{new}rc1"] for _, new in CHANGED.values()]
+    fetched = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps",
+                              "--disable-pip-version-check", "--index-url", url + "simple/", "--dest",
+                              str(tmp_path / "fetched"),
+                              "apache-airflow-providers-http==6.3.1rc1"], capture_output=True, text=True,
+                             timeout=120)
+    assert fetched.returncode == 0, fetched.stderr
+    wheel_path = tmp_path / "fetched" / "apache_airflow_providers_http-6.3.1rc1-py3-none-any.whl"
+    assert wheel_path.read_bytes() == (wave / "pypi" / wheel_path.name).read_bytes()
     assert "==> PMC checks" in found.stderr
     email = (wave / "vote-email.txt").read_text()  # one vote on every provider, named as vote-result reads it
     assert email.startswith("To: dev@airflow.apache.org\nSubject: [VOTE] Release Apache Airflow providers "
@@ -178,6 +219,7 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
                    gnupghome=keyring.home)
     assert again.returncode == 0, again.stderr
     assert "(there already)" in again.stderr and "tagged nothing new" in again.stderr
+    assert "0 rc-numbered files uploaded to " in again.stderr and "6 there already" in again.stderr
     assert json.loads((wave / "wave.json").read_text())["staged"] == record["staged"]  # as first staged
     # verify, as the release manager (the wave's record) and as a voter (a clone with the tags, no dist/)
     checked = invoke(root, "verify", "--train", "providers", "--date", DATE, "--no-rebuild", profile=profile)
@@ -262,123 +304,115 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(airflow_repo: Pat
     assert "holds the 15 voted files already" in again.stderr and "tagged nothing new" in again.stderr
     unpublished = invoke(root, "announce", "--train", "providers", "--date", DATE, profile=profile)
     assert unpublished.returncode == 6 and "is not published yet" in unpublished.stderr, unpublished.stderr
-    # publish: the promoted packages to a real index (pypiserver, as the sandbox runs it)
-    layout = Layout.of(tmp_path / "index")
-    index = services.ensure(services.INDEX, layout, {}, lambda line: None)
-    try:
-        url = f"http://127.0.0.1:{index['port']}/"
-        profile.write_text(profile.read_text().replace('index = "https://upload.pypi.invalid/legacy/"',
-                                                       f'index = "{url}"'))
-        refused = invoke(root, "publish", "--train", "providers", "--date", "2026-12-01", profile=profile)
-        assert refused.returncode == 6 and "records no passed vote" in refused.stderr, refused.stderr
-        planned = invoke(root, "publish", "--train", "providers", "--date", DATE, "--dry-run",
-                         profile=profile)
-        assert planned.returncode == 0, planned.stderr
-        assert f"invoke publish --train providers --date {DATE} would" in planned.stderr
-        assert planned.stderr.count("upload apache_airflow_providers_") == 2
-        published = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
-        assert published.returncode == 0, published.stderr
-        assert "4 files uploaded, 0 there already" in published.stderr
-        simple = PackageIndex(url, url + "simple/")
-        packages = [n for n in files[1:] if "_ftp-" not in n]
-        assert sorted(f for d in ("apache-airflow-providers-http", "apache-airflow-providers-common-io")
-                      for f in simple.hashes(d)) == sorted(packages)
-        assert simple.hashes("apache-airflow-providers-ftp") == {}  # excluded: not released
-        again = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
-        assert again.returncode == 0 and "0 files uploaded, 4 there already" in again.stderr, again.stderr
-        announced = invoke(root, "announce", "--train", "providers", "--date", DATE, profile=profile)
-        assert announced.returncode == 0, announced.stderr
-        news = (wave / "announce-email.txt").read_text()
-        assert f"Subject: [ANNOUNCE] Apache Airflow providers {DATE} released\n" in news
-        assert ("  apache-airflow-providers-common-io 1.11.1\n  apache-airflow-providers-http 6.3.1\n\n"
-                in news and "ftp" not in news)  # the excluded provider is not released
-        http = "apache_airflow_providers_http-6.3.1.tar.gz"
-        assert f"  {repo.release_url}/apache-airflow/providers/{http}\n" in news
-        assert f"  {http}\n    sha512: {sha512_of(wave / 'svn' / http)}\n" in news
-        assert "  pip install apache-airflow-providers-http==6.3.1\n" in news and url + "simple/" in news
-        # cleanup: an older common.io left in release/, http's released sdist put back in dev/
-        stale = tmp_path / "stale"
-        stale.mkdir()
-        for end in (".tar.gz", ".tar.gz.asc"):
-            (stale / f"apache_airflow_providers_common_io-1.11.0{end}").write_bytes(b"an older release")
-        svn("import", "-m", "common.io 1.11.0", str(stale), f"{repo.release_url}/apache-airflow/providers")
-        put_files(providers, {http: wave / "svn" / http}, "A released candidate left behind")
-        unlisted = invoke(root, "cleanup", "--train", "providers", "--remove", profile=profile)
-        assert unlisted.returncode == 6 and "no listing was printed" in unlisted.stderr, unlisted.stderr
-        listed = invoke(root, "cleanup", "--train", "providers", profile=profile)
-        assert listed.returncode == 0 and "3 files would go" in listed.stderr, listed.stderr
-        assert "older than apache-airflow-providers-common-io 1.11.1, released" in listed.stderr
-        removed = invoke(root, "cleanup", "--train", "providers", "--remove", profile=profile)
-        assert removed.returncode == 0 and "removed 3 files" in removed.stderr, removed.stderr
-        assert sorted(svn("list", f"{repo.release_url}/apache-airflow/providers").split()) == voted
-        assert sorted(svn("list", providers).split()) == sorted(
-            f + s for f in files if "_ftp-" in f for s in ("", ".asc", ".sha512"))  # ftp waits for its rc2
-        quiet = invoke(root, "cleanup", "--train", "providers", profile=profile)
-        assert quiet.returncode == 0 and "nothing to remove" in quiet.stderr, quiet.stderr
-        # a later wave of the excluded one alone: its rc2
-        later = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "ftp",
-                       "--date", "2026-12-14", profile=profile)
-        assert later.returncode == 0, later.stderr
-        assert [d["candidate"] for d in json.loads(later.stdout)["distributions"]] == ["3.16.2rc2"]
-        # withdraw http from the published wave: its files leave the flat release folder in one commit,
-        # wave.json records why, the index is told (it has no yank API: where to yank by hand)
-        why = ("--only", "http", "--reason", "CVE-2026-0001 in the http hook")
-        ftp = invoke(root, "withdraw", "--train", "providers", "--date", DATE, "--only", "ftp", "--reason",
-                     "x", profile=profile)
-        assert ftp.returncode == 6 and "ftp was not released in the providers wave" in ftp.stderr, ftp.stderr
-        unexplained = invoke(root, "withdraw", "--train", "providers", "--date", DATE, "--only", "http",
-                             profile=profile)
-        assert unexplained.returncode == 1, unexplained.stderr
-        assert "--reason is required" in unexplained.stderr and "Traceback" not in unexplained.stderr
-        gone = sorted(n for n in voted if n.startswith("apache_airflow_providers_http-"))
-        release_folder = f"{repo.release_url}/apache-airflow/providers"
-        dry = invoke(root, "withdraw", "--train", "providers", "--date", DATE, *why, "--dry-run", "--json",
+    # publish: the promoted packages, the voted final-version files, to the index beside the candidates
+    refused = invoke(root, "publish", "--train", "providers", "--date", "2026-12-01", profile=profile)
+    assert refused.returncode == 6 and "records no passed vote" in refused.stderr, refused.stderr
+    planned = invoke(root, "publish", "--train", "providers", "--date", DATE, "--dry-run",
                      profile=profile)
-        assert dry.returncode == 0, dry.stderr
-        planned_withdrawal = json.loads(dry.stdout)
-        actions = planned_withdrawal["actions"]
-        assert planned_withdrawal["refusals"] == []
-        assert [a["does"] for a in actions if a["where"] != "svn"] == [
-            f"record in {wave / 'wave.json'}: apache-airflow-providers-http 6.3.1 withdrawn (CVE-2026-0001 "
-            "in the http hook)",
-            f"tell {url}simple/ apache-airflow-providers-http 6.3.1 is withdrawn (yanked where it can, else "
-            "where to yank it by hand)"]
-        assert sorted(a["does"] for a in actions if a["where"] == "svn") == [
-            f"remove {release_folder}/{n} (the ASF archive keeps it)" for n in gone]
-        assert sorted(svn("list", release_folder).split()) == voted  # the dry run changed nothing
-        withdrawn = invoke(root, "withdraw", "--train", "providers", "--date", DATE, *why, profile=profile)
-        assert withdrawn.returncode == 0, withdrawn.stderr
-        assert f"removed {len(gone)} files from {release_folder}" in withdrawn.stderr
-        assert "offers no API to yank (PEP 592) apache-airflow-providers-http 6.3.1" in withdrawn.stderr
-        assert sorted(svn("list", release_folder).split()) == sorted(set(voted) - set(gone))
-        entry = json.loads((wave / "wave.json").read_text())["withdrawn"]["apache-airflow-providers-http"]
-        assert entry["version"] == "6.3.1" and entry["reason"] == "CVE-2026-0001 in the http hook"
-        assert entry["key"] == keyring.fingerprint and isinstance(entry["revision"], int)
-        assert sorted(f.rsplit("/", 1)[-1] for f in entry["files"]) == gone
-        assert "yank it by hand" in entry["index"]
-        before = (wave / "wave.json").read_bytes()
-        rerun = invoke(root, "withdraw", "--train", "providers", "--date", DATE, *why, profile=profile)
-        assert rerun.returncode == 0, rerun.stderr
-        assert "is withdrawn already on" in rerun.stderr and "svn holds none of their files" in rerun.stderr
-        assert (wave / "wave.json").read_bytes() == before
-        assert sorted(svn("list", release_folder).split()) == sorted(set(voted) - set(gone))
-        # the announcement leaves it out; verify names it; cleanup and the next wave's plan go on
-        reannounced = invoke(root, "announce", "--train", "providers", "--date", DATE, profile=profile)
-        assert reannounced.returncode == 0, reannounced.stderr
-        news = (wave / "announce-email.txt").read_text()
-        assert "  apache-airflow-providers-common-io 1.11.1\n\n" in news and "providers_http" not in news
-        assert "apache-airflow-providers-http" not in news
-        verified = invoke(root, "verify", "--train", "providers", "--date", DATE, "--no-rebuild",
-                          profile=profile)
-        assert ("withdrawn: apache-airflow-providers-http 6.3.1 on " in verified.stderr
-                and ": CVE-2026-0001 in the http hook" in verified.stderr), verified.stderr
-        tidy = invoke(root, "cleanup", "--train", "providers", profile=profile)
-        assert tidy.returncode == 0 and "nothing to remove" in tidy.stderr, tidy.stderr
-        next_wave = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "http",
-                           "--date", "2026-12-14", profile=profile)
-        assert next_wave.returncode == 0, next_wave.stderr
-        assert json.loads(next_wave.stdout)["skipped"] == [{  # 6.3.1 is never released again
-            "name": "apache-airflow-providers-http",
-            "reason": "6.3.1 is released already and nothing changed"}]
-    finally:
-        services.stop(services.INDEX, layout, index)
+    assert planned.returncode == 0, planned.stderr
+    assert f"invoke publish --train providers --date {DATE} would" in planned.stderr
+    assert planned.stderr.count("upload apache_airflow_providers_") == 2
+    published = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
+    assert published.returncode == 0, published.stderr
+    assert "4 files uploaded, 0 there already" in published.stderr
+    packages = [n for n in files[1:] if "_ftp-" not in n]
+    assert sorted(f for d in ("apache-airflow-providers-http", "apache-airflow-providers-common-io")
+                  for f in simple.hashes(d)) == sorted(packages + [c for c in candidates if "_ftp-" not in c])
+    assert sorted(simple.hashes("apache-airflow-providers-ftp")) == sorted(  # excluded: its rc1 alone
+        c for c in candidates if "_ftp-" in c)
+    again = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
+    assert again.returncode == 0 and "0 files uploaded, 4 there already" in again.stderr, again.stderr
+    announced = invoke(root, "announce", "--train", "providers", "--date", DATE, profile=profile)
+    assert announced.returncode == 0, announced.stderr
+    news = (wave / "announce-email.txt").read_text()
+    assert f"Subject: [ANNOUNCE] Apache Airflow providers {DATE} released\n" in news
+    assert ("  apache-airflow-providers-common-io 1.11.1\n  apache-airflow-providers-http 6.3.1\n\n"
+            in news and "ftp" not in news)  # the excluded provider is not released
+    http = "apache_airflow_providers_http-6.3.1.tar.gz"
+    assert f"  {repo.release_url}/apache-airflow/providers/{http}\n" in news
+    assert f"  {http}\n    sha512: {sha512_of(wave / 'svn' / http)}\n" in news
+    assert "  pip install apache-airflow-providers-http==6.3.1\n" in news and url + "simple/" in news
+    # cleanup: an older common.io left in release/, http's released sdist put back in dev/
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    for end in (".tar.gz", ".tar.gz.asc"):
+        (stale / f"apache_airflow_providers_common_io-1.11.0{end}").write_bytes(b"an older release")
+    svn("import", "-m", "common.io 1.11.0", str(stale), f"{repo.release_url}/apache-airflow/providers")
+    put_files(providers, {http: wave / "svn" / http}, "A released candidate left behind")
+    unlisted = invoke(root, "cleanup", "--train", "providers", "--remove", profile=profile)
+    assert unlisted.returncode == 6 and "no listing was printed" in unlisted.stderr, unlisted.stderr
+    listed = invoke(root, "cleanup", "--train", "providers", profile=profile)
+    assert listed.returncode == 0 and "3 files would go" in listed.stderr, listed.stderr
+    assert "older than apache-airflow-providers-common-io 1.11.1, released" in listed.stderr
+    removed = invoke(root, "cleanup", "--train", "providers", "--remove", profile=profile)
+    assert removed.returncode == 0 and "removed 3 files" in removed.stderr, removed.stderr
+    assert sorted(svn("list", f"{repo.release_url}/apache-airflow/providers").split()) == voted
+    assert sorted(svn("list", providers).split()) == sorted(
+        f + s for f in files if "_ftp-" in f for s in ("", ".asc", ".sha512"))  # ftp waits for its rc2
+    quiet = invoke(root, "cleanup", "--train", "providers", profile=profile)
+    assert quiet.returncode == 0 and "nothing to remove" in quiet.stderr, quiet.stderr
+    # a later wave of the excluded one alone: its rc2
+    later = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "ftp",
+                   "--date", "2026-12-14", profile=profile)
+    assert later.returncode == 0, later.stderr
+    assert [d["candidate"] for d in json.loads(later.stdout)["distributions"]] == ["3.16.2rc2"]
+    # withdraw http from the published wave: its files leave the flat release folder in one commit,
+    # wave.json records why, the index is told (it has no yank API: where to yank by hand)
+    why = ("--only", "http", "--reason", "CVE-2026-0001 in the http hook")
+    ftp = invoke(root, "withdraw", "--train", "providers", "--date", DATE, "--only", "ftp", "--reason",
+                 "x", profile=profile)
+    assert ftp.returncode == 6 and "ftp was not released in the providers wave" in ftp.stderr, ftp.stderr
+    unexplained = invoke(root, "withdraw", "--train", "providers", "--date", DATE, "--only", "http",
+                         profile=profile)
+    assert unexplained.returncode == 1, unexplained.stderr
+    assert "--reason is required" in unexplained.stderr and "Traceback" not in unexplained.stderr
+    gone = sorted(n for n in voted if n.startswith("apache_airflow_providers_http-"))
+    release_folder = f"{repo.release_url}/apache-airflow/providers"
+    dry = invoke(root, "withdraw", "--train", "providers", "--date", DATE, *why, "--dry-run", "--json",
+                 profile=profile)
+    assert dry.returncode == 0, dry.stderr
+    planned_withdrawal = json.loads(dry.stdout)
+    actions = planned_withdrawal["actions"]
+    assert planned_withdrawal["refusals"] == []
+    assert [a["does"] for a in actions if a["where"] != "svn"] == [
+        f"record in {wave / 'wave.json'}: apache-airflow-providers-http 6.3.1 withdrawn (CVE-2026-0001 "
+        "in the http hook)",
+        f"tell {url}simple/ apache-airflow-providers-http 6.3.1 is withdrawn (yanked where it can, else "
+        "where to yank it by hand)"]
+    assert sorted(a["does"] for a in actions if a["where"] == "svn") == [
+        f"remove {release_folder}/{n} (the ASF archive keeps it)" for n in gone]
+    assert sorted(svn("list", release_folder).split()) == voted  # the dry run changed nothing
+    withdrawn = invoke(root, "withdraw", "--train", "providers", "--date", DATE, *why, profile=profile)
+    assert withdrawn.returncode == 0, withdrawn.stderr
+    assert f"removed {len(gone)} files from {release_folder}" in withdrawn.stderr
+    assert "offers no API to yank (PEP 592) apache-airflow-providers-http 6.3.1" in withdrawn.stderr
+    assert sorted(svn("list", release_folder).split()) == sorted(set(voted) - set(gone))
+    entry = json.loads((wave / "wave.json").read_text())["withdrawn"]["apache-airflow-providers-http"]
+    assert entry["version"] == "6.3.1" and entry["reason"] == "CVE-2026-0001 in the http hook"
+    assert entry["key"] == keyring.fingerprint and isinstance(entry["revision"], int)
+    assert sorted(f.rsplit("/", 1)[-1] for f in entry["files"]) == gone
+    assert "yank it by hand" in entry["index"]
+    before = (wave / "wave.json").read_bytes()
+    rerun = invoke(root, "withdraw", "--train", "providers", "--date", DATE, *why, profile=profile)
+    assert rerun.returncode == 0, rerun.stderr
+    assert "is withdrawn already on" in rerun.stderr and "svn holds none of their files" in rerun.stderr
+    assert (wave / "wave.json").read_bytes() == before
+    assert sorted(svn("list", release_folder).split()) == sorted(set(voted) - set(gone))
+    # the announcement leaves it out; verify names it; cleanup and the next wave's plan go on
+    reannounced = invoke(root, "announce", "--train", "providers", "--date", DATE, profile=profile)
+    assert reannounced.returncode == 0, reannounced.stderr
+    news = (wave / "announce-email.txt").read_text()
+    assert "  apache-airflow-providers-common-io 1.11.1\n\n" in news and "providers_http" not in news
+    assert "apache-airflow-providers-http" not in news
+    verified = invoke(root, "verify", "--train", "providers", "--date", DATE, "--no-rebuild",
+                      profile=profile)
+    assert ("withdrawn: apache-airflow-providers-http 6.3.1 on " in verified.stderr
+            and ": CVE-2026-0001 in the http hook" in verified.stderr), verified.stderr
+    tidy = invoke(root, "cleanup", "--train", "providers", profile=profile)
+    assert tidy.returncode == 0 and "nothing to remove" in tidy.stderr, tidy.stderr
+    next_wave = invoke(root, "release", "--train", "providers", "--dry-run", "--json", "--only", "http",
+                       "--date", "2026-12-14", profile=profile)
+    assert next_wave.returncode == 0, next_wave.stderr
+    assert json.loads(next_wave.stdout)["skipped"] == [{  # 6.3.1 is never released again
+        "name": "apache-airflow-providers-http",
+        "reason": "6.3.1 is released already and nothing changed"}]

@@ -283,17 +283,19 @@ def test_a_built_wave_is_kept_when_unchanged_and_another_commits_refused(tmp_pat
     found = plan_train(config, PROVIDERS, date=DATE, reader=git)
     directory = wave_directory(config, found.plan)
     assert directory == tmp_path / "dist/providers-2026-12-07"
-    names = [found.plan.source_tarball] + [f for e in found.plan.entries for f in e.files
-                                           if not f.endswith((".asc", ".sha512"))]
-    (directory / "svn").mkdir(parents=True)
+    names = [f"svn/{found.plan.source_tarball}"] + [f"svn/{f}" for e in found.plan.entries for f in e.files
+                                                    if not f.endswith((".asc", ".sha512"))]
+    names += [f"pypi/{f}" for e in found.plan.entries for f in e.index_files]  # the rc-numbered ones
+    assert "pypi/apache_airflow_providers_http-6.3.1rc1-py3-none-any.whl" in names
     for name in names:
-        (directory / "svn" / name).write_bytes(name.encode())
-    files = {f"svn/{n}": sha512_of(directory / "svn" / n) for n in names}
+        (directory / name).parent.mkdir(parents=True, exist_ok=True)
+        (directory / name).write_bytes(name.encode())
+    files = {n: sha512_of(directory / n) for n in names}
     (directory / "wave.json").write_text(json.dumps({"commit": found.commit, "files": files}))
     said: list[str] = []
     built = build_wave(config, found, say=said.append)
     assert built.reused and built.files == files
-    assert said == [f"7 files of the wave are built already in {directory} (sha512 as recorded)"]
+    assert said == [f"13 files of the wave are built already in {directory} (sha512 as recorded)"]
     change(git, "imap", to="3.13.2")
     later = plan_train(config, PROVIDERS, date=DATE, reader=git)
     expected = f"{directory} holds the wave built from {found.commit[:12]}, HEAD is {later.commit[:12]}; move"

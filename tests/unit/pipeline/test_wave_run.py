@@ -2,8 +2,9 @@
 """A provider wave's run executed from its plan (`pipeline/wave_run.py`): the executor walks the
 plan's steps, each through a runner that returns what it produced, and only the executor writes
 wave.json. The runners that run git, the build backends, gpg and svn are stood in for in memory
-(`MemoryWave`, each keeping what is done as the real one does); the vote email's is the real one.
-The whole run, a failure in each step and the rerun after it: what is recorded, what is redone."""
+(`MemoryWave`, each keeping what is done as the real one does); the index's and the vote email's are
+the real ones, the index's over an in-memory package index. The whole run, a failure in each step
+and the rerun after it: what is recorded, what is redone."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pytest
 from release import console
 from release.cli.show import show_wave
 from release.config import ReleaseConfig, parse_config
-from release.errors import ServiceError
+from release.errors import RefusedError, ServiceError
 from release.pipeline.connect import Target
 from release.pipeline.trains import Wave, plan_train, run_to_json, wave_directory
 from release.pipeline.wave_run import (
@@ -33,6 +34,7 @@ from release.pipeline.wave_run import (
 )
 from release.plan.wave import WaveStepName
 from release.record import sha512_of
+from tests.unit.memory import MemoryIndex
 from tests.unit.memory_git import MemoryGit
 from tests.unit.pipeline.test_trains import DATE, PROVIDERS, three_changed
 from tests.unit.test_trains import airflow_table
@@ -42,9 +44,13 @@ TARGET = Target(registry="registry.test", index_upload="https://index.test/legac
                 svn_release="https://svn.test/release", signing_key="ABCD1234", keys_url="https://svn.test/KEYS")
 FINGERPRINT = "F" * 40
 EPOCH = 1791328848
-ALL = ["build", "sign", "PMC checks", "stage", "tags", "vote email"]
+ALL = ["build", "sign", "PMC checks", "stage", "tags", "index", "vote email"]
+STOOD_IN = ALL[:5]  # the steps MemoryWave runs; the index's and the vote email's runners are real
 RECORDS = {"build": {"source_date_epoch", "files"}, "sign": {"signed", "signer"}, "PMC checks": set(),
-           "stage": {"staged"}, "tags": {"tags"}, "vote email": set()}
+           "stage": {"staged"}, "tags": {"tags"}, "index": {"candidates_published"}, "vote email": set()}
+RC_FILES = sorted(f"apache_airflow_providers_{name}-{version}rc1{end}"
+                  for name, version in (("common_io", "1.11.1"), ("ftp", "3.16.2"), ("http", "6.3.1"))
+                  for end in (".tar.gz", "-py3-none-any.whl"))
 
 
 @dataclass
@@ -52,13 +58,15 @@ class MemoryWave:
     """The wave's build, signing, PMC checks, svn and git in memory: each writes under the wave's
     directory what the real step writes (the same bytes on every run) and keeps what is done, as
     the real one does. `fail` names a step and why it fails; `svn` holds what was committed by
-    path, `revisions` each commit made; `git` gets the tags; `ran` each step in the order it ran."""
+    path, `revisions` each commit made; `git` gets the tags; `ran` each step in the order it ran;
+    `index` is the package index the real index step uploads to."""
 
     git: MemoryGit
     fail: dict[WaveStepName, str] = field(default_factory=dict)
     svn: dict[str, bytes] = field(default_factory=dict)
     revisions: list[int] = field(default_factory=list)
     ran: list[WaveStepName] = field(default_factory=list)
+    index: MemoryIndex = field(default_factory=MemoryIndex)
 
     def runners(self) -> dict[WaveStepName, Runner]:
         return {WaveStepName.BUILD: self.build, WaveStepName.SIGN: self.sign,
@@ -72,22 +80,23 @@ class MemoryWave:
 
     def build(self, run: WaveRunning) -> WaveBuild:
         self._start(WaveStepName.BUILD)
-        names = [run.plan.source_tarball] + [f for e in run.plan.entries for f in e.files
-                                             if not f.endswith((".asc", ".sha512"))]
+        names = [f"svn/{run.plan.source_tarball}"] + [f"svn/{f}" for e in run.plan.entries for f in e.files
+                                                      if not f.endswith((".asc", ".sha512"))]
+        names += [f"pypi/{f}" for e in run.plan.entries for f in e.index_files]
         recorded = run.recorded.get("files") or {}
-        (run.directory / "svn").mkdir(parents=True, exist_ok=True)
-        if sorted(recorded) == sorted(f"svn/{n}" for n in names):
+        if sorted(recorded) == sorted(names):
             return WaveBuild(run.directory, run.wave.commit, dict(recorded), True)
         for name in names:
-            (run.directory / "svn" / name).write_text(f"{name} built from {run.wave.commit}\n")
-        files = {f"svn/{n}": sha512_of(run.directory / "svn" / n) for n in names}
+            (run.directory / name).parent.mkdir(parents=True, exist_ok=True)
+            (run.directory / name).write_text(f"{name} built from {run.wave.commit}\n")
+        files = {n: sha512_of(run.directory / n) for n in names}
         return WaveBuild(run.directory, run.wave.commit, files, False, EPOCH)
 
     def sign(self, run: WaveRunning) -> Signed:
         self._start(WaveStepName.SIGN)
         built = run.earlier(WaveBuild)
         signed = {}
-        for relative in sorted(built.files):
+        for relative in sorted(f for f in built.files if f.startswith("svn/")):
             for suffix in (".asc", ".sha512"):
                 path = run.directory / f"{relative}{suffix}"
                 if not path.is_file():  # correct signatures are kept
@@ -136,6 +145,7 @@ def planned(config: ReleaseConfig, memory: MemoryWave) -> Wave:
 def run(config: ReleaseConfig, memory: MemoryWave, announced: list[str] | None = None,
         said: list[str] | None = None) -> Any:
     return run_wave(config, planned(config, memory), TARGET, key=FINGERPRINT, runners=memory.runners(),
+                    index=memory.index,
                     announce=lambda name, does: (announced if announced is not None else []).append(name),
                     say=(said if said is not None else []).append)
 
@@ -152,7 +162,7 @@ def test_the_whole_run_walks_the_plans_steps_and_records_each_one(tmp_path: Path
     announced: list[str] = []
     said: list[str] = []
     done = run(config, memory, announced, said)
-    assert announced == ALL and [s.value for s in memory.ran] == ALL[:-1]  # the vote email's runner is real
+    assert announced == ALL and [s.value for s in memory.ran] == STOOD_IN
     assert done.steps == tuple(ALL) and done.revision == 1
     assert done.tags == ("providers-common-io/1.11.1rc1", "providers-ftp/3.16.2rc1",
                          "providers-http/6.3.1rc1", f"providers/{DATE}")
@@ -160,9 +170,17 @@ def test_the_whole_run_walks_the_plans_steps_and_records_each_one(tmp_path: Path
     data = recorded(config)
     assert (data["train"], data["date"], data["commit"], data["source_date_epoch"]) == (
         "providers", DATE, wave.commit, EPOCH)
-    assert sorted(data["files"]) == sorted(done.build.files) and len(data["files"]) == 7
+    assert sorted(data["files"]) == sorted(done.build.files) and len(data["files"]) == 13
+    assert sorted(f for f in data["files"] if f.startswith("pypi/")) == [f"pypi/{f}" for f in RC_FILES]
     assert data["signer"] == FINGERPRINT and sorted(data["signed"]) == sorted(done.signed)
-    assert len(data["signed"]) == 14
+    assert len(data["signed"]) == 14 and not any(f.startswith("pypi/") for f in data["signed"])  # unsigned
+    # the rc-numbered packages on the index, the bytes built, each under its own project; not staged
+    assert data["candidates_published"] == {"index": "https://index.test/legacy/", "files": RC_FILES}
+    assert sorted(memory.index.uploads) == RC_FILES and not any("rc1" in p for p in memory.svn)
+    directory = wave_directory(config, wave.plan)
+    http = memory.index.projects["apache-airflow-providers-http"]
+    assert http == {f: (directory / "pypi" / f).read_bytes() for f in RC_FILES if "_http-" in f}
+    assert memory.index.versions("apache-airflow-providers-ftp") == ["3.16.2rc1"]
     assert data["staged"] == {"url": "https://svn.test/dev/apache-airflow", "revision": 1,
                               "files": sorted(memory.svn), "at": "2026-12-07T10:04:00+00:00"}
     assert data["tags"] == list(done.tags) and data["steps"] == ALL
@@ -173,6 +191,8 @@ def test_the_whole_run_walks_the_plans_steps_and_records_each_one(tmp_path: Path
     assert said[-1] == f"the vote email is {email}; send it to dev@airflow.apache.org"
     as_json = run_to_json(wave, done)
     assert as_json["steps"] == ALL and as_json["revision"] == 1 and as_json["tags_created"] == list(done.tags)
+    assert as_json["candidates_published"] == data["candidates_published"]
+    assert said.count("6 rc-numbered files uploaded to https://index.test/legacy/, 0 there already") == 1
 
 
 def test_a_rerun_of_a_finished_run_redoes_every_step_and_changes_nothing(tmp_path: Path) -> None:
@@ -180,8 +200,11 @@ def test_a_rerun_of_a_finished_run_redoes_every_step_and_changes_nothing(tmp_pat
     first = run(config, memory)
     before = recorded(config)
     again = run(config, memory)
-    assert [s.value for s in memory.ran] == ALL[:-1] * 2
+    assert [s.value for s in memory.ran] == STOOD_IN * 2
     assert again.build.reused and again.revision is None and again.tags == ()  # nothing committed or tagged
+    assert again.on_index is not None and again.on_index.uploaded == ()
+    assert sorted(again.on_index.kept) == RC_FILES
+    assert sorted(memory.index.uploads) == RC_FILES  # each uploaded once: the index has these bytes
     assert memory.revisions == [1] and again.signed == first.signed
     assert recorded(config) == before  # the staging's revision and time are the first run's
     assert [e.rc for e in planned(config, memory).plan.entries] == [1, 1, 1]
@@ -195,6 +218,8 @@ def test_a_step_that_fails_leaves_what_came_before_recorded_and_the_rerun_finish
     at = ALL.index(failing.value)
     if failing is WaveStepName.VOTE_EMAIL:  # the real runner: it fails on a folder where its email goes
         (wave_directory(config, first.plan) / "vote-email.txt").mkdir(parents=True)
+    elif failing is WaveStepName.INDEX:  # the real runner: the index refuses the upload
+        memory.index.fail["upload"] = "the service went away"
     else:
         memory.fail[failing] = "the service went away"
     with pytest.raises((ServiceError, IsADirectoryError)):
@@ -211,6 +236,7 @@ def test_a_step_that_fails_leaves_what_came_before_recorded_and_the_rerun_finish
     staged_at = recorded(config)["staged"]["at"] if at > ALL.index("stage") else None
     # the rerun: the same rc numbers, every step again, what was done kept
     memory.fail.clear()
+    memory.index.fail.clear()
     if failing is WaveStepName.VOTE_EMAIL:
         (wave_directory(config, first.plan) / "vote-email.txt").rmdir()
     assert [e.tag for e in planned(config, memory).plan.entries] == [e.tag for e in first.plan.entries]
@@ -223,6 +249,8 @@ def test_a_step_that_fails_leaves_what_came_before_recorded_and_the_rerun_finish
     assert len(done.tags) == (0 if at > ALL.index("tags") else 4)
     assert recorded(config)["staged"]["revision"] == 1
     assert staged_at in (None, recorded(config)["staged"]["at"])  # the vote runs from the first staging
+    assert sorted(memory.index.uploads) == RC_FILES  # on the index once, whichever run put them there
+    assert recorded(config)["candidates_published"]["files"] == RC_FILES
 
 
 def test_a_build_alone_is_the_plans_build_step_recorded_by_the_executor(tmp_path: Path) -> None:
@@ -250,3 +278,29 @@ def test_the_dry_run_shows_the_steps_a_run_takes(tmp_path: Path, monkeypatch: py
     data = json.loads(capsys.readouterr().out)
     assert [(s["name"], s["does"]) for s in data["steps"]] == [
         (s.name.value, s.does) for s in wave.plan.steps]
+
+
+def test_an_rc_numbered_file_the_index_holds_with_other_bytes_is_refused_and_the_vote_email_not_written(
+        tmp_path: Path) -> None:
+    config, memory = setup(tmp_path)
+    wave = planned(config, memory)
+    taken = "apache_airflow_providers_http-6.3.1rc1.tar.gz"
+    memory.index.projects["apache-airflow-providers-http"] = {taken: b"an earlier upload of 6.3.1rc1"}
+    with pytest.raises(RefusedError, match=f"^{taken} is already on https://index.test/simple/ with "
+                                           "different content .*a version is never reused$"):
+        run(config, memory)
+    assert recorded(config)["steps"] == ALL[:ALL.index("index")]  # staged and tagged, nothing after
+    assert "candidates_published" not in recorded(config)
+    assert not (wave_directory(config, wave.plan) / "vote-email.txt").exists()
+    assert memory.index.projects["apache-airflow-providers-http"] == {taken: b"an earlier upload of 6.3.1rc1"}
+
+
+def test_the_index_step_refuses_an_rc_numbered_file_changed_since_it_was_built(tmp_path: Path) -> None:
+    config, memory = setup(tmp_path)
+    wave = planned(config, memory)
+    build_wave(config, wave, say=print, runners=memory.runners())
+    changed = wave_directory(config, wave.plan) / "pypi" / "apache_airflow_providers_ftp-3.16.2rc1.tar.gz"
+    changed.write_text("not what was built")
+    with pytest.raises(RefusedError, match=f"^{changed} is missing or not what was built; build the wave"):
+        run(config, memory)
+    assert sorted(memory.index.uploads) == RC_FILES[:2]  # common.io's went; ftp's and http's did not

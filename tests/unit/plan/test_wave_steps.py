@@ -12,7 +12,7 @@ from release.versions import parse_version
 from tests.unit.test_trains import airflow_table
 from tests.unit.test_wave import DATE, five, provider, wave
 
-ALL = ["build", "sign", "PMC checks", "stage", "tags", "vote email"]
+ALL = ["build", "sign", "PMC checks", "stage", "tags", "index", "vote email"]
 
 
 def three() -> list[DistributionFacts]:
@@ -20,19 +20,25 @@ def three() -> list[DistributionFacts]:
                 common_io=provider("common-io", "1.11.1", commits=3))
 
 
-def test_a_wave_of_a_project_that_checks_its_sources_runs_six_steps_each_saying_what_it_does() -> None:
+def test_a_wave_of_a_project_that_checks_its_sources_runs_seven_steps_each_saying_what_it_does() -> None:
     plan = wave(*three(), checks_sources=True)
     assert [s.name.value for s in plan.steps] == ALL
     does = {s.name: s.does for s in plan.steps}
     assert does[WaveStepName.BUILD] == ("an sdist and a wheel of each of the 3 distributions and the source "
                                         f"tarball apache_airflow_providers-{DATE}-source.tar.gz, from the "
-                                        "wave's commit")
+                                        "wave's commit; for the index, each one's sdist and wheel again "
+                                        "with its rc-numbered version")
     assert does[WaveStepName.SIGN] == "X.asc and X.sha512 of the 7 files, with a key listed in KEYS"
     assert does[WaveStepName.STAGE] == ("one svn commit of the 21 files, signatures included, to "
                                         "dev/apache-airflow/providers (flat)")
     assert does[WaveStepName.TAGS] == ("providers-common-io/1.11.1rc1, providers-ftp/3.16.2rc1, "
                                        f"providers-http/6.3.1rc1, providers/{DATE} on the wave's commit; "
                                        "a tag is never moved")
+    assert does[WaveStepName.INDEX] == (
+        "the 6 rc-numbered sdists and wheels (apache-airflow-providers-common-io 1.11.1rc1, "
+        "apache-airflow-providers-ftp 3.16.2rc1, apache-airflow-providers-http 6.3.1rc1) to the package "
+        "index, one project at a time, for users to test; the same bytes there are skipped, other bytes "
+        "refused")
     assert does[WaveStepName.VOTE_EMAIL].startswith(
         f"dist/providers-{DATE}/vote-email.txt: the wave's [VOTE]")
     assert does[WaveStepName.PMC_CHECKS].startswith("LICENSE and NOTICE, license headers")
@@ -61,3 +67,32 @@ def test_a_versioned_trains_steps_name_its_folders_per_candidate() -> None:
     stage = next(s for s in plan.steps if s.name is WaveStepName.STAGE)
     assert stage.does == ("one svn commit of the 9 files, signatures included, to "
                           "dev/apache-airflow/3.3.3rc1 (versioned)")
+
+
+def test_each_distribution_names_its_rc_numbered_sdist_and_wheel_for_the_index_and_signs_none() -> None:
+    plan = wave(*three(), checks_sources=True)
+    http = next(e for e in plan.entries if e.id == "http")
+    assert http.index_files == ("apache_airflow_providers_http-6.3.1rc1.tar.gz",
+                                "apache_airflow_providers_http-6.3.1rc1-py3-none-any.whl")
+    assert http.files[0] == "apache_airflow_providers_http-6.3.1.tar.gz"  # the vote is on the final's
+    assert not any(set(e.index_files) & set(e.files) for e in plan.entries)  # not signed, not in svn
+    assert not any("rc" in p for e in plan.entries for p in (*e.svn_dev, *e.svn_release))
+    data = wave_to_json(plan, project="apache-airflow", commit="c" * 40)
+    assert [d["index"] for d in data["distributions"]] == [list(e.index_files) for e in plan.entries]
+    assert data["distributions"][1]["index"] == ["apache_airflow_providers_ftp-3.16.2rc1.tar.gz",
+                                                 "apache_airflow_providers_ftp-3.16.2rc1-py3-none-any.whl"]
+
+
+def test_a_later_rc_of_an_excluded_provider_gets_its_own_rc_numbered_packages() -> None:
+    later = wave(*five(http=provider("http", "6.3.1", commits=3, tagged=("6.3.0", "6.3.1rc1"))),
+                 retry={"apache-airflow-providers-http": "HttpHook retries regressed"})
+    assert later.entries[0].index_files == ("apache_airflow_providers_http-6.3.1rc2.tar.gz",
+                                            "apache_airflow_providers_http-6.3.1rc2-py3-none-any.whl")
+    index = next(s for s in later.steps if s.name is WaveStepName.INDEX)
+    assert "(apache-airflow-providers-http 6.3.1rc2)" in index.does and index.does.startswith("the 2 ")
+
+
+def test_the_index_step_comes_after_the_tags_and_before_the_vote_email() -> None:
+    names = [s.name for s in wave(*three()).steps]
+    assert names.index(WaveStepName.INDEX) == names.index(WaveStepName.TAGS) + 1
+    assert names[-1] is WaveStepName.VOTE_EMAIL
