@@ -365,8 +365,8 @@ def build_wave(root: Path, commit: str, plan: WavePlan, *, out: Path, builder: P
     the plan says), then an sdist and a wheel of each distribution of the wave, each from its own
     folder with its own build backend and its own SOURCE_DATE_EPOCH (its provider.yaml's, else the
     commit's). With `candidates`, each one's sdist and wheel again into that folder for the index,
-    at its candidate's rc-numbered version (`_rc_numbered`). Refuses, keeping nothing in `out` or
-    `candidates`, files other than the plan names."""
+    at its candidate's rc-numbered version (`rc_numbered_packages`). Refuses, keeping nothing in
+    `out` or `candidates`, files other than the plan names."""
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="release-wave-") as work:
         top = plan.source_tarball.removesuffix(".tar.gz").removesuffix("-source")
@@ -377,15 +377,15 @@ def build_wave(root: Path, commit: str, plan: WavePlan, *, out: Path, builder: P
         files = [write_tarball(tree, made / plan.source_tarball, top=top, epoch=builder.epoch)]
         for entry in plan.entries:
             files += _build_entry(tree, entry, entry.version, made, builder, progress)
-        index = _rc_numbered(tree, plan, Path(work) / "index", builder, progress) if candidates else []
-        placed = [_copy_into(path, out) for path in files]
+        placed = [(path, out) for path in files]
         if candidates is not None:
-            candidates.mkdir(parents=True, exist_ok=True)
-            placed += [_copy_into(path, candidates) for path in index]
-    return placed
+            index = rc_numbered_packages(tree, plan, Path(work) / "index", builder, progress)
+            placed += [(path, candidates) for path in index]
+        return [_copy_into(path, folder) for path, folder in placed]
 
 
 def _copy_into(path: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(path, folder / path.name)
     return folder / path.name
 
@@ -408,8 +408,8 @@ def _build_entry(tree: Path, entry: WaveEntry, version: ReleaseVersion, made: Pa
     return built
 
 
-def _rc_numbered(tree: Path, plan: WavePlan, made: Path, builder: PackageBuilder, progress: Progress
-                 ) -> list[Path]:
+def rc_numbered_packages(tree: Path, plan: WavePlan, made: Path, builder: PackageBuilder,
+                         progress: Progress) -> list[Path]:
     """Each distribution's sdist and wheel at its candidate's version (`6.3.1rc1`), for the index:
     the version rewritten, in the export, where its build backend reads it (`find_declared_version`:
     pyproject's `[project] version` first, as the single release's index packages are), nothing else.

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The pure parts of the build: where a tree declares its version, reproducible tarballs, file kinds."""
+"""The pure parts of the build: where a tree declares its version, reproducible tarballs, file kinds,
+and what a wave's rc-numbered packages rewrite (with a builder that records instead of building)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ import gzip
 import hashlib
 import os
 import tarfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from release.errors import RefusedError
 from release.plan.release import artefact_kind
-from release.steps.build import find_declared_version, write_tarball
+from release.steps.build import find_declared_version, rc_numbered_packages, write_tarball
+from tests.unit.test_wave import provider, wave
 
 
 @pytest.mark.parametrize(("files", "expected"), [
@@ -82,3 +86,62 @@ def test_write_tarball_bytes_are_those_of_every_earlier_release(tmp_path: Path) 
 ])
 def test_artefact_kind_by_file_name(filename: str, kind: str) -> None:
     assert artefact_kind(filename) == kind
+
+
+@dataclass
+class RecordingBuilder:
+    """Stands in for PackageBuilder: records each build's version and SOURCE_DATE_EPOCH as the tree says
+    them at that moment, and makes the two files a flit build of that version would."""
+
+    epoch: int = 1
+    built: list[tuple[str, int | None]] = field(default_factory=list)
+
+    def build(self, tree: Path, out: Path, *, epoch: int | None = None) -> list[Path]:
+        declared = find_declared_version(tree, "")
+        assert declared is not None
+        self.built.append((declared.value, epoch))
+        out.mkdir(parents=True, exist_ok=True)
+        files = [out / f"apache_airflow_providers_http-{declared.value}{end}"
+                 for end in (".tar.gz", "-py3-none-any.whl")]
+        for path in files:
+            path.write_text(declared.value)
+        return files
+
+
+def provider_tree(root: Path, pyproject: str = "6.3.1") -> Path:
+    """Airflow's http provider as its tree declares 6.3.1: pyproject, __version__ and provider.yaml."""
+    folder = root / "providers" / "http"
+    (folder / "src/airflow/providers/http").mkdir(parents=True)
+    (folder / "pyproject.toml").write_text(
+        f'[build-system]\nbuild-backend = "flit_core.buildapi"\n\n[project]\n'
+        f'name = "apache-airflow-providers-http"\nversion = "{pyproject}"\n')
+    (folder / "src/airflow/providers/http/__init__.py").write_text('__version__ = "6.3.1"\n')
+    (folder / "provider.yaml").write_text(
+        "package-name: apache-airflow-providers-http\nversions:\n  - 6.3.1\n")
+    return folder
+
+
+def test_a_waves_rc_numbered_packages_are_built_with_the_version_rewritten_where_the_backend_reads_it(
+        tmp_path: Path) -> None:
+    folder = provider_tree(tmp_path / "tree")
+    kept = ("src/airflow/providers/http/__init__.py", "provider.yaml")
+    before = {p: (folder / p).read_text() for p in kept}
+    plan = wave(provider("http", "6.3.1", commits=2))
+    builder = RecordingBuilder()
+    made = rc_numbered_packages(tmp_path / "tree", plan, tmp_path / "made", builder, lambda line: None)  # type: ignore[arg-type]
+    assert [p.name for p in made] == list(plan.entries[0].index_files)
+    assert builder.built == [("6.3.1rc1", plan.entries[0].source_date_epoch)]  # the provider's own epoch
+    assert 'version = "6.3.1rc1"' in (folder / "pyproject.toml").read_text()
+    assert {p: (folder / p).read_text() for p in before} == before  # __version__ and versions: stay
+
+
+def test_a_wave_whose_tree_declares_another_version_where_the_backend_reads_it_is_refused(
+        tmp_path: Path) -> None:
+    provider_tree(tmp_path / "tree", pyproject="6.3.0")  # provider.yaml says 6.3.1, pyproject was not bumped
+    builder = RecordingBuilder()
+    with pytest.raises(RefusedError, match=r"^apache-airflow-providers-http declares 6\.3\.0 in "
+                                           r"pyproject\.toml where its build backend reads it, the wave "
+                                           r"releases 6\.3\.1: "):
+        rc_numbered_packages(tmp_path / "tree", wave(provider("http", "6.3.1", commits=2)), tmp_path / "made",
+                     builder, lambda line: None)  # type: ignore[arg-type]
+    assert builder.built == []
