@@ -38,11 +38,11 @@ from release.errors import (
     ToolMissingError,
     VerificationError,
 )
+from release.notes import notes_of
 from release.plan.release import Artefact, PlannedDistribution, artefact_kind, artefacts, plan_distributions
 from release.plan.wave import WavePlan
 from release.progress import Progress, to_log
 from release.record import BuildInfo, FileEntry, copy_atomic, load_record, release_dir, sha512_of
-from release.steps.notes import notes_of
 from release.versions import ReleaseVersion, companion_version, parse_version
 
 if TYPE_CHECKING:
