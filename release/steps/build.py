@@ -357,6 +357,15 @@ def build_set(root: Path, commit: str, *, config: ReleaseConfig, version: str, o
     return files
 
 
+def build_commit(root: Path, commit: str, *, config: ReleaseConfig, version: str, out: Path,
+                 with_source: bool, progress: Progress) -> list[Path]:
+    """`build_set` of `commit` with its own time as SOURCE_DATE_EPOCH, as anyone building it again
+    gets it (builds are reproducible): a voter's rebuild, a master image's wheel."""
+    with package_builder(git.commit_time(root, commit)) as builder:
+        return build_set(root, commit, config=config, version=version, out=out, with_source=with_source,
+                         builder=builder, progress=progress)
+
+
 def build_wave(root: Path, commit: str, plan: WavePlan, *, out: Path, builder: PackageBuilder,
                progress: Progress) -> list[Path]:
     """A train's wave from a clean export of `commit`: its source tarball (the whole tree, named as

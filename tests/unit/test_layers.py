@@ -193,7 +193,6 @@ SHARED_STEPS = ("release.steps.tags",)
 KNOWN_STEP_IMPORTS: Mapping[tuple[str, str], str] = {
     ("release.steps.check_provenance", "release.steps.sbom"): "reads SBOMs with the sbom step's parser",
     ("release.steps.check_provenance", "release.steps.verify"): "reports with verify's report types",
-    ("release.steps.refresh", "release.steps.build"): "rebuilds a master image's wheel",
     ("release.steps.smoke", "release.steps.app_smoke"): "the app's own checks: the smoke step's second half",
     ("release.steps.verify", "release.steps.build"): "a voter's rebuild of the tagged commit",
     ("release.steps.vote", "release.steps.verify"): "staging verifies what it committed as a voter would",
