@@ -295,6 +295,16 @@ def check_release_files(folder: Path, config: ReleaseConfig, final: str) -> dict
     return checks
 
 
+def refuse_failed_contents(config: ReleaseConfig, folder: Path, final: str) -> None:
+    """Refuse, before anything is staged, a candidate whose files in `folder` fail a PMC member's
+    checks by hand (`check_release_files`), naming every file and what it lacks."""
+    failed = failed_checks(check_release_files(folder, config, final))
+    if failed:
+        raise VerificationError(f"the candidate fails the PMC checks, nothing was staged: "
+                                f"{' | '.join(failed)}; fix the tree (or [tool.release] license-excludes) "
+                                "and build a new candidate")
+
+
 def compare_rebuild(folder: Path, rebuilt: list[Path], checks: dict[str, FileCheck]) -> None:
     for path in rebuilt:
         check = checks.setdefault(path.name, FileCheck(path.name))
