@@ -32,6 +32,7 @@ from release.pipeline.recording import (
 )
 from release.pipeline.release import constraints_url, fetch_keys, own_versions, publish_recorded_constraints
 from release.pipeline.stage import stage_in_svn, upload_candidate
+from release.pipeline.verify import verify_candidate
 from release.plan.atr import AtrPlan, plan_atr
 from release.plan.cleanup import candidates_of
 from release.plan.commands import (
@@ -60,7 +61,6 @@ from release.steps.verify import (
     ImageCheck,
     VerifyReport,
     from_atr,
-    verify_candidate,
     verify_images,
 )
 from release.steps.vote import StageResult, check_in_atr, vote_in_atr
