@@ -193,7 +193,6 @@ SHARED_STEPS = ("release.steps.tags",)
 KNOWN_STEP_IMPORTS: Mapping[tuple[str, str], str] = {
     ("release.steps.check_provenance", "release.steps.sbom"): "reads SBOMs with the sbom step's parser",
     ("release.steps.check_provenance", "release.steps.verify"): "reports with verify's report types",
-    ("release.steps.smoke", "release.steps.app_smoke"): "the app's own checks: the smoke step's second half",
 }
 
 
