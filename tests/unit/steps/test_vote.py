@@ -14,7 +14,6 @@ import pytest
 
 from release.config import parse_config
 from release.errors import RefusedError
-from release.record import BuildInfo, load_record, release_dir, signature_entries
 from release.steps.vote import (
     CANDIDATE_EMAIL_NAME,
     EMAIL_NAME,
@@ -24,7 +23,7 @@ from release.steps.vote import (
     signed_candidate,
 )
 from release.versions import parse_version
-from tests.unit.builders import place_packages, sample_config
+from tests.unit.builders import place_signed, sample_config
 
 AIRFLOW_RC = VoteEmail(project="Apache Airflow", final="1.10.6", candidate="1.10.6rc2",
                        mailing_list="dev@airflow.apache.org", svn_url="https://dist.invalid/dev/airflow/1.10.6rc2",
@@ -89,24 +88,11 @@ def test_the_email_file_is_named_for_the_policy(tmp_path: Path) -> None:
 
 # --- the candidate staging takes: built, signed, unchanged ---------------------------------------------
 
-
-def signed(tmp_path: Path, version: str = "1.10.6rc1") -> Path:
-    """dist/<version>/ with a wheel under svn/ and pypi/, built from commit c...c and signed by F...F."""
-    record = load_record(release_dir(tmp_path, version), version)
-    place_packages(record, version, ["sample_app-1.10.6-py3-none-any.whl"])
-    wheel = record.directory / "svn" / "sample_app-1.10.6-py3-none-any.whl"
-    for suffix in (".asc", ".sha512"):
-        wheel.with_name(wheel.name + suffix).write_text(f"{suffix} of the wheel\n", encoding="utf-8")
-    record.add_signatures(signature_entries([wheel], record.directory))
-    record.set_build(BuildInfo("c" * 40, 1, "pyproject.toml", "1.10.6", "- Notes.",
-                               distributions={"sample-app": "1.10.6"}))
-    record.step_done("build")
-    record.step_done("sign", {"key": "F" * 40})
-    return record.directory
+WHEEL = "sample_app-1.10.6-py3-none-any.whl"
 
 
 def test_the_signed_candidate_is_what_its_record_says(tmp_path: Path) -> None:
-    directory = signed(tmp_path)
+    directory = place_signed(tmp_path, "1.10.6rc1", [WHEEL]).directory
     found = signed_candidate(sample_config(tmp_path), parse_version("1.10.6rc1"), fingerprint="ffff " * 10)
     assert found.artefacts == ("svn/sample_app-1.10.6-py3-none-any.whl",)
     assert [p.relative_to(directory).as_posix() for p in found.files] == [
@@ -124,7 +110,7 @@ def test_staging_refuses_what_is_not_a_built_and_signed_unchanged_candidate(tmp_
         signed_candidate(config, parse_version("1.10.6"))
     with pytest.raises(RefusedError, match=re.escape("build and sign 1.10.6rc1 before staging it")):
         signed_candidate(config, rc)
-    directory = signed(tmp_path)
+    directory = place_signed(tmp_path, "1.10.6rc1", [WHEEL]).directory
     with pytest.raises(RefusedError, match=f"signed with {'F' * 40}, not ABCD"):
         signed_candidate(config, rc, fingerprint="ABCD")
     unplanned = "but the plan uploads other.whl; build and sign 1.10.6rc1 again"
