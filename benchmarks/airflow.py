@@ -42,9 +42,8 @@ from release.pipeline.images import image_job, planned_images
 from release.plan.images import context_tar
 from release.progress import Event, Progress
 from release.sandbox.base_images import SANDBOX_SUITES
-from release.steps.app_smoke import Check
 from release.steps.images import ImageResult, build_images, image_source, read_wheel_metadata
-from release.steps.smoke import SmokeReport, smoke_images
+from release.steps.smoke import Check, SmokeReport, smoke_images
 
 PROFILE = Path("examples/airflow/pyproject.toml")
 PLAIN_DOCKERFILE = Path("examples/airflow/Dockerfile.plain")

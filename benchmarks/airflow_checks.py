@@ -17,7 +17,7 @@ from pathlib import Path
 
 from release.adapters.engine import Engine, RunResult
 from release.errors import CommandError, ServiceError
-from release.steps.app_smoke import Check
+from release.steps.smoke import Check
 
 TAIL = 400
 PIP_PACKAGE = "pyfiglet==1.0.2"  # small, pure Python, not in the image: proves an install happened

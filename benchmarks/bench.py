@@ -171,7 +171,7 @@ def bench_release(bench: Bench) -> None:
 
 
 def bench_verify(bench: Bench) -> None:
-    from release.steps.verify import verify_candidate
+    from release.pipeline.verify import verify_candidate
 
     release_time = release_seconds(bench, "2.0.0rc1")
     target = bench.target()

@@ -7,7 +7,7 @@
   the section of its news file once `towncrier build` wrote it, else the fragments not yet released;
 - none at all: the emails then say there are no release notes.
 
-Reading the files is the caller's: the build step reads them from the commit it releases.
+Reading the files is the caller's: release/notes.py reads them from the tree of the commit released.
 """
 
 from __future__ import annotations

@@ -237,7 +237,7 @@ class ReleaseConfig:
         if any(_canonical(d.name) == _canonical(self.name) for t in self.trains for d in t.distributions):
             return self.trains
         listed = tuple((d.name, d.path, d.version_from) for d in self.distributions)
-        # without `changelog` the build looks for one (release/steps/notes.py); the train names the usual one
+        # without `changelog` the build looks for one (release/notes.py); the train names the usual one
         changelog = self.changelog if self.changelog is not None else "CHANGELOG.md"
         return (default_train(self.name, listed, changelog), *self.trains)
 

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
 """Runs inside the image with its own python3 (3.9+) for the health check of the app smoke checks
-(release/steps/app_smoke.py):
+(release/steps/smoke.py):
 
     python3 -c SOURCE URL TIMEOUT EXPECT GRACE COMMAND...
 

@@ -33,7 +33,7 @@ from release.plan.release import Mode, PlannedImage, plan_images, planned_index,
 from release.plan.tags import MASTER, BuildKind, check_tag_length, plan_tags, tag_name
 from release.progress import Progress
 from release.record import ImageEntry, load_record, release_dir
-from release.steps.build import build_release, build_set, find_declared_version, package_builder
+from release.steps.build import build_commit, build_release, find_declared_version
 from release.steps.images import ImageResult as ImageResult  # shown by the command line
 from release.steps.images import (
     build_context,
@@ -221,9 +221,8 @@ def master_images(
                             platforms or config.image_platforms, registry=target.registry,
                             kind=BuildKind.MASTER)
     with tempfile.TemporaryDirectory(prefix="release-master-") as work:
-        with package_builder(git.commit_time(config.root, commit)) as builder:
-            files = build_set(config.root, commit, config=config, version=version, out=Path(work),
-                              with_source=False, builder=builder, progress=say)
+        files = build_commit(config.root, commit, config=config, version=version, out=Path(work),
+                             with_source=False, progress=say)
         wheels = [f for f in files if f.suffix == ".whl"]
         job = image_job(config, images, clients, version=version, wheels=wheels, kind=BuildKind.MASTER,
                         jobs=jobs)

@@ -18,6 +18,7 @@ from release.adapters import docker_config, git, gpg, svn
 from release.adapters import index as index_adapter
 from release.config import SANDBOX, ReleaseConfig
 from release.errors import RefusedError, ReleaseError
+from release.notes import notes_of
 from release.pipeline.connect import Target
 from release.plan.preflight import Facts, read_from_tree
 from release.plan.project import ProjectFiles, requires_python
@@ -26,7 +27,6 @@ from release.progress import Progress
 from release.record import ReleaseRecord, load_record, release_dir
 from release.sandbox.base_images import SANDBOX_SUITES
 from release.steps.build import find_declared_version
-from release.steps.notes import notes_of
 from release.versions import ReleaseVersion
 
 if sys.version_info >= (3, 11):

@@ -8,7 +8,8 @@ one way for all, in the order the steps produced them:
   `write_sboms`);
 - the vote workflow's stage, vote result, voted files, promotion and withdrawal (steps/vote.py,
   result.py, promote.py, withdraw.py), with the step run and recorded together where a command
-  calls it alone (`stage_in_svn`, `count_vote`, `promote_in_svn`, `withdraw_recorded`).
+  calls it alone (`count_vote`, `promote_in_svn`, `withdraw_recorded`; staging's steps are
+  sequenced by pipeline/stage.py, which records its stage here).
 
 The caller holds dist/<V>/.lock as every run of V does, but for the vote result, whose count
 `count_vote` holds it around.
@@ -29,7 +30,6 @@ from release.progress import Progress, to_log
 from release.record import ReleaseRecord, StageInfo, load_record, release_dir
 from release.steps.promote import PromoteResult, TakenRelease, VotedEntries, promote_release
 from release.steps.result import VoteResult, count_result, read_ballot, tell_counted
-from release.steps.vote import StageResult, stage_release
 from release.steps.withdraw import WithdrawResult, withdraw_release
 from release.versions import ReleaseVersion
 
@@ -68,16 +68,6 @@ def record_stage(record: ReleaseRecord, stage: StageInfo) -> None:
     """A candidate staged (in svn or ATR): its stage entry, and the stage step done."""
     record.set_stage(stage)
     record.step_done("stage", {"url": stage.url, "revision": stage.revision})
-
-
-def stage_in_svn(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url: str, keys_url: str,
-                 fingerprint: str | None = None, now: datetime | None = None,
-                 progress: Progress = to_log) -> StageResult:
-    """`steps.vote.stage_release`, its stage recorded."""
-    staged = stage_release(config, version, svn_dev_url=svn_dev_url, keys_url=keys_url,
-                           fingerprint=fingerprint, now=now, progress=progress)
-    record_stage(_record(config, version), staged.stage)
-    return staged
 
 
 def count_vote(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file: Path,

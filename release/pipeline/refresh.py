@@ -3,7 +3,8 @@
 
 Observed (`observe_refresh`: each looked-at tag's labels and its base's digest now), then carried
 out: every stale image is rebuilt from the same inputs with the new base (`steps/refresh.py` finds
-its wheels, constraints and Dockerfile), all of them are smoked before any is pushed, and every tag
+its wheels, constraints and Dockerfile; a master image's wheel no source has is built again from its
+labelled commit here, by the build step), all of them are smoked before any is pushed, and every tag
 that pointed at an old image is moved to its new one by the one tag mover; each change is appended
 to a log. The dry run stops after the observation and shows it. See `steps/refresh.py` for which
 tags are looked at and how an index (several platforms) is refreshed.
@@ -12,12 +13,14 @@ tags are looked at and how an index (several platforms) is refreshed.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from pathlib import Path
 
+from release.adapters import git
 from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.errors import ReleaseError, ServiceError
@@ -29,6 +32,8 @@ from release.plan.images import OCI, unpinned
 from release.plan.release import PlannedImage, PlannedIndex, plan_images
 from release.plan.tags import MASTER, BuildKind, alias_candidates, parse_tag, platform_tag, split_tag
 from release.progress import Progress, to_log
+from release.record import sha256_of
+from release.steps.build import build_commit
 from release.steps.images import ImageResult, build_images, push_images
 from release.steps.index import put_indexes
 from release.steps.refresh import (
@@ -45,11 +50,12 @@ from release.steps.refresh import (
     index_wheels,
     rebuild_inputs,
     refresh_targets,
-    revision_wheels,
     svn_constraints,
 )
 from release.steps.smoke import smoke_images
 from release.steps.tags import point_tag
+
+log = logging.getLogger("release.refresh")
 
 
 def refresh(config: ReleaseConfig, target: Target, *, dry_run: bool, say: Progress,
@@ -65,6 +71,25 @@ def refresh(config: ReleaseConfig, target: Target, *, dry_run: bool, say: Progre
             constraints_sources=[svn_constraints(target.svn_release, config.name,
                                                  Path(scratch) / "constraints")],
         )
+
+
+def revision_wheels(config: ReleaseConfig, dest: Path, progress: Progress = to_log) -> RevisionSource:
+    """A master image's wheel is on no index: build it again from the commit its image is labelled
+    with (the build step's `build_commit`; builds are reproducible), kept only when its sha256 is the
+    recorded one. A revision that is not a full commit hash, or that the checkout lacks, finds nothing."""
+
+    def find(revision: str, version: str, shas: Sequence[str]) -> list[Path] | None:
+        try:
+            commit = git.check_object_name(revision)
+            files = build_commit(config.root, commit, config=config, version=version, out=dest / commit[:12],
+                                 with_source=False, progress=progress)
+        except ReleaseError as exc:
+            log.warning("wheel of %s at %s not rebuilt: %s", version, revision[:12], exc)
+            return None
+        built = {sha256_of(f): f for f in files if f.suffix == ".whl"}
+        return [built[s] for s in shas] if all(s in built for s in shas) else None
+
+    return find
 
 
 def observe_refresh(config: ReleaseConfig, clients: Clients) -> list[RefreshItem]:

@@ -189,7 +189,7 @@ def _sign(run: Run) -> None:
 
 
 def _stage(run: Run) -> None:
-    from release.pipeline.recording import stage_in_svn
+    from release.pipeline.stage import stage_in_svn
 
     stage_in_svn(run.config, run.plan.version, svn_dev_url=run.target.svn_dev, keys_url=run.target.keys_url,
                  progress=run.say)
@@ -203,12 +203,12 @@ def _atr_plan(run: Run) -> AtrPlan:
 
 
 def _atr_upload(run: Run) -> None:
-    from release.steps.vote import upload_to_atr
+    from release.pipeline.stage import upload_candidate
 
     plan = _atr_plan(run)
     keys = fetch_keys(run.target, run.directory.parent / ".keys" / str(run.plan.version))
-    uploaded = upload_to_atr(run.config, run.plan.version, plan, run.clients.atr,
-                             keys_text=keys.read_text(encoding="utf-8"), progress=run.say)
+    uploaded = upload_candidate(run.config, run.plan.version, plan, run.clients.atr,
+                                keys_text=keys.read_text(encoding="utf-8"), progress=run.say)
     run.atr_uploaded = uploaded
     run.record.step_done("atr-upload", {"release": plan.release, "revision": uploaded.revision,
                                         "uploaded": list(uploaded.uploaded)})

@@ -29,9 +29,10 @@ from release.pipeline.recording import (
     record_promotion,
     record_signed,
     record_stage,
-    stage_in_svn,
 )
 from release.pipeline.release import constraints_url, fetch_keys, own_versions, publish_recorded_constraints
+from release.pipeline.stage import stage_in_svn, upload_candidate
+from release.pipeline.verify import verify_candidate
 from release.plan.atr import AtrPlan, plan_atr
 from release.plan.cleanup import candidates_of
 from release.plan.commands import (
@@ -60,10 +61,9 @@ from release.steps.verify import (
     ImageCheck,
     VerifyReport,
     from_atr,
-    verify_candidate,
     verify_images,
 )
-from release.steps.vote import StageResult, check_in_atr, upload_to_atr, vote_in_atr
+from release.steps.vote import StageResult, check_in_atr, vote_in_atr
 from release.versions import ReleaseVersion
 from release.votes import parse_time
 
@@ -171,8 +171,8 @@ def stage_in_atr(config: ReleaseConfig, version: ReleaseVersion, target: Target,
     directory = release_dir(config.root, str(version))
     with locks.release_run(directory, str(version)):
         keys = fetch_keys(target, config.root / "dist" / ".keys" / str(version))
-        uploaded = upload_to_atr(config, version, plan, clients.atr,
-                                 keys_text=keys.read_text(encoding="utf-8"), progress=say)
+        uploaded = upload_candidate(config, version, plan, clients.atr,
+                                    keys_text=keys.read_text(encoding="utf-8"), progress=say)
         check_in_atr(plan, clients.atr, uploaded.revision, progress=say)
         url = atr.vote_url(target.atr.url, plan.project, plan.release)
         vote = vote_in_atr(config, version, plan, clients.atr, uploaded, url=url, keys_url=target.keys_url,

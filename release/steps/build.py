@@ -40,11 +40,11 @@ from release.errors import (
     ToolMissingError,
     VerificationError,
 )
+from release.notes import notes_of
 from release.plan.release import Artefact, PlannedDistribution, artefact_kind, artefacts, plan_distributions
 from release.plan.wave import WaveEntry, WavePlan
 from release.progress import Progress, to_log
 from release.record import BuildInfo, FileEntry, copy_atomic, load_record, release_dir, sha512_of
-from release.steps.notes import notes_of
 from release.versions import ReleaseVersion, companion_version, parse_version
 
 if TYPE_CHECKING:
@@ -357,6 +357,15 @@ def build_set(root: Path, commit: str, *, config: ReleaseConfig, version: str, o
             progress(f"building sdist and wheel of {dist.name} {built} (SOURCE_DATE_EPOCH={builder.epoch})")
             files.extend(builder.build(tree / dist.path if dist.path != "." else tree, out))
     return files
+
+
+def build_commit(root: Path, commit: str, *, config: ReleaseConfig, version: str, out: Path,
+                 with_source: bool, progress: Progress) -> list[Path]:
+    """`build_set` of `commit` with its own time as SOURCE_DATE_EPOCH, as anyone building it again
+    gets it (builds are reproducible): a voter's rebuild, a master image's wheel."""
+    with package_builder(git.commit_time(root, commit)) as builder:
+        return build_set(root, commit, config=config, version=version, out=out, with_source=with_source,
+                         builder=builder, progress=progress)
 
 
 def build_wave(root: Path, commit: str, plan: WavePlan, *, out: Path, builder: PackageBuilder,

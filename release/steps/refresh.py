@@ -18,9 +18,10 @@ inputs) and smoked on its own platform, each is pushed under its platform's help
 index is put over them, and the tag and its aliases move to that index. (Variants are refused with
 several platforms, so an index is always the default image's.)
 
-`pipeline/refresh.py` observes, plans and carries the refresh out; this module says which tags
-are looked at, whether one image is stale, and finds each rebuild's wheels, constraints and
-Dockerfile.
+`pipeline/refresh.py` observes, plans and carries the refresh out, and rebuilds a master image's
+wheel from its commit (`revision_wheels`, through the build step); this module says which tags are
+looked at, whether one image is stale, and finds each rebuild's wheels (in dist/, on an index),
+constraints and Dockerfile.
 """
 
 from __future__ import annotations
@@ -41,9 +42,7 @@ from release.identity import ImageId
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import constraints_folder, constraints_name
 from release.plan.tags import MASTER, parse_tag
-from release.progress import Progress, to_log
 from release.record import load_record, release_dir, sha256_of, sha512_of
-from release.steps.build import build_set, package_builder
 from release.versions import parse_existing
 
 log = logging.getLogger("release.refresh")
@@ -138,28 +137,6 @@ def index_wheels(index: Index, project: str, dest: Path) -> WheelSource:
         except ServiceError as exc:  # listed but not served: not found here, another source may have it
             log.warning("%s", exc)
             return None
-
-    return find
-
-
-def revision_wheels(config: ReleaseConfig, dest: Path, progress: Progress = to_log) -> RevisionSource:
-    """A master image's wheel is on no index: build it again from the commit its image is labelled
-    with (builds are reproducible), kept only when its sha256 is the recorded one. A revision that
-    is not a full commit hash, or that the checkout lacks, finds nothing."""
-    root = config.root
-
-    def find(revision: str, version: str, shas: Sequence[str]) -> list[Path] | None:
-        try:
-            commit = git.check_object_name(revision)
-            epoch = git.commit_time(root, commit)
-            with package_builder(epoch) as builder:
-                files = build_set(root, commit, config=config, version=version, out=dest / commit[:12],
-                                  with_source=False, builder=builder, progress=progress)
-        except ReleaseError as exc:
-            log.warning("wheel of %s at %s not rebuilt: %s", version, revision[:12], exc)
-            return None
-        built = {sha256_of(f): f for f in files if f.suffix == ".whl"}
-        return [built[s] for s in shas] if all(s in built for s in shas) else None
 
     return find
 

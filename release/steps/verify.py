@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: Apache-2.0
-"""What a PMC member runs before voting: signatures, checksums, the file list, a rebuild to compare,
-and the checks made by hand on a source release: LICENSE and NOTICE, license headers, no binaries,
-and wheels made of their sdist's files (the rules themselves are in release/licences.py); and the
-candidate's images: each version tag's digest, and with several platforms each platform's image
-digest under its index (every entry checked against that image's own config)."""
+"""The checks a PMC member runs before voting: signatures, checksums, the file list, the candidate's
+bytes against a rebuild (`compare_rebuild`), and the checks made by hand on a source release:
+LICENSE and NOTICE, license headers, no binaries, and wheels made of their sdist's files (the rules
+themselves are in release/licences.py); and the candidate's images: each version tag's digest, and
+with several platforms each platform's image digest under its index (every entry checked against
+that image's own config). pipeline/verify.py runs them on a candidate in order, with the build
+step's rebuild of the tagged commit."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ import contextlib
 import hashlib
 import logging
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -28,16 +29,15 @@ from packaging.utils import (
 from packaging.version import Version
 
 from release import licences
-from release.adapters import git, gpg, svn
+from release.adapters import gpg
 from release.adapters.clients import Atr, Registry
 from release.config import ReleaseConfig
 from release.errors import VerificationError
 from release.plan.atr import AtrPlan
 from release.plan.release import artefact_kind, distribution_of
 from release.plan.tags import version_tag
-from release.progress import Progress, to_log
-from release.record import sha256_of, sha512_of
-from release.steps.build import build_set, package_builder
+from release.progress import Progress
+from release.record import sha512_of
 from release.versions import ReleaseVersion
 
 log = logging.getLogger("release.verify")
@@ -79,11 +79,6 @@ class VerifyReport:
             lines.append(f"  {mark} {check.name}: {'; '.join(why)}")
         verdict = "all checks hold" if self.ok else f"{len(self.failed)} of {len(self.checks)} files fail"
         return "\n".join([*lines, verdict])
-
-
-# (checks, the voted commit, the KEYS file, the rebuilt candidate's wheels (filename -> sha256) or None):
-# what `invoke verify` adds for the candidate's images (steps/check_provenance.py)
-ImageChecks = Callable[[dict[str, FileCheck], str, Path, "Mapping[str, str] | None"], None]
 
 
 class CandidateRejected(VerificationError):
@@ -295,6 +290,16 @@ def check_release_files(folder: Path, config: ReleaseConfig, final: str) -> dict
     return checks
 
 
+def refuse_failed_contents(config: ReleaseConfig, folder: Path, final: str) -> None:
+    """Refuse, before anything is staged, a candidate whose files in `folder` fail a PMC member's
+    checks by hand (`check_release_files`), naming every file and what it lacks."""
+    failed = failed_checks(check_release_files(folder, config, final))
+    if failed:
+        raise VerificationError(f"the candidate fails the PMC checks, nothing was staged: "
+                                f"{' | '.join(failed)}; fix the tree (or [tool.release] license-excludes) "
+                                "and build a new candidate")
+
+
 def compare_rebuild(folder: Path, rebuilt: list[Path], checks: dict[str, FileCheck]) -> None:
     for path in rebuilt:
         check = checks.setdefault(path.name, FileCheck(path.name))
@@ -338,58 +343,6 @@ def from_atr(plan: AtrPlan, client: Atr, revision: str = "", *, page: str = "") 
         return folder
 
     return Fetch(f"{page or plan.where} revision {wanted}", into)
-
-
-def verify_candidate(config: ReleaseConfig, version_rc: ReleaseVersion, *, svn_dev_url: str,
-                     keys_url: str, repo_root: Path, commit: str | None = None, rebuild: bool = True,
-                     image_checks: ImageChecks | None = None, progress: Progress = to_log,
-                     fetch: Fetch | None = None) -> VerifyReport:
-    """Check the staged candidate; the report when everything holds, else CandidateRejected (exit 7).
-    `fetch` reads the candidate from elsewhere than svn dev/ (Apache Trusted Releases, by revision)."""
-    target = version_rc
-    final = str(target.voted)  # what the candidate's files carry (versions.py: the voted version)
-    url = fetch.where if fetch is not None else svn.join(svn_dev_url, config.name, str(target))
-    if fetch is None and not svn.exists(url):
-        raise VerificationError(f"no candidate at {url}")
-    checks: dict[str, FileCheck] = {}
-    with tempfile.TemporaryDirectory(prefix="release-verify-") as work:
-        progress(f"checking out {url}")
-        folder = (fetch.into(Path(work) / "candidate") if fetch is not None
-                  else svn.export(url, Path(work) / "candidate"))
-        keys = Path(work) / "KEYS"
-        progress(f"importing {keys_url} into a throwaway keyring; checking signatures and checksums")
-        with keys_keyring(svn.read_text(keys_url), Path(work), keys_url) as home:
-            check_files(folder, config, final, home, checks)
-        if config.checks_sources:
-            progress("checking LICENSE and NOTICE, license headers, binaries, and the wheels against the "
-                     "sdists")
-            artefacts = sorted(n for n in checks if (folder / n).is_file() and is_artefact(n, config, final))
-            check_contents(folder, artefacts, config, checks)
-        else:
-            progress(f"no checks of LICENSE, NOTICE, headers and binaries: {SKIPPED_CHECKS}")
-        if rebuild:
-            commit = commit or git.tag_commit(repo_root, str(target))
-            if commit is None:
-                raise VerificationError(f"no git tag {target} in {repo_root}; fetch tags or pass the commit")
-            progress(f"rebuilding {final} from {commit[:12]} to compare bytes")
-            with package_builder(git.commit_time(repo_root, commit)) as builder:
-                rebuilt = build_set(repo_root, commit, config=config, version=final,
-                                    out=Path(work) / "rebuilt", with_source=True, builder=builder,
-                                    progress=progress)
-            compare_rebuild(folder, rebuilt, checks)
-        if image_checks is not None:
-            wheels: dict[str, str] | None = None
-            commit = commit or git.tag_commit(repo_root, str(target)) or ""
-            if rebuild and target.voted != target:  # the images install the wheel built as the candidate
-                progress(f"rebuilding {target} from {commit[:12]} to compare with the images' wheel")
-                with package_builder(git.commit_time(repo_root, commit)) as builder:
-                    made = build_set(repo_root, commit, config=config, version=str(target),
-                                     out=Path(work) / "rebuilt-candidate", with_source=False, builder=builder,
-                                     progress=progress)
-                wheels = {p.name: sha256_of(p) for p in made if p.name.endswith(".whl")}
-            image_checks(checks, commit, keys, wheels)
-    report = VerifyReport(str(target), url, commit or "", tuple(checks[name] for name in sorted(checks)))
-    return finish_report(report, progress)
 
 
 @dataclass(frozen=True)

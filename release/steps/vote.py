@@ -2,10 +2,12 @@
 """Stage a release candidate in svn dev/, tag it in git, and write its email: the `[VOTE]` for a
 project whose releases a PMC votes on (`vote = "asf"`), else a call to test it (`vote = "none"`).
 
-Before anything is committed the candidate's files pass the checks PMC members make by hand
-(LICENSE, NOTICE, headers, binaries, wheels against sdists), when the project's policy has them;
-after the commit, what svn holds is verified exactly as a voter would (`invoke verify`), and only
-then is the email written. Each returns what it staged (the stage entry); the pipeline records it.
+The parts of staging, each returning what it made: the candidate as built and signed
+(`signed_candidate`), its tag and its commit to svn (`commit_candidate`) or its upload to ATR, and
+its email with the stage entry for the pipeline to record (`write_vote_email`). pipeline/stage.py
+runs them in order, with the checks PMC members make by hand before anything is committed and,
+after the commit, what svn holds verified exactly as a voter would (`invoke verify`) before the
+email is written.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from release.errors import ConfigError, RefusedError, VerificationError
 from release.plan.atr import AtrPlan
 from release.progress import Progress, to_log
 from release.record import StageInfo, load_record, release_dir, sha512_of, write_atomic
-from release.steps.verify import CandidateRejected, check_release_files, failed_checks, verify_candidate
 from release.versions import ReleaseVersion, describe
 from release.votes import VOTE_HOURS
 
@@ -148,18 +149,37 @@ def _same_folder(url: str, files: Sequence[Path]) -> bool:
             sha512_of(there / p.name) == sha512_of(p) for p in files)
 
 
-def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url: str,
-                  keys_url: str, fingerprint: str | None = None, now: datetime | None = None,
-                  progress: Progress = to_log) -> StageResult:
-    """Commit `dist/<rc>/svn/*` to `<svn_dev_url>/<name>/<rc>/`, tag the commit, write the vote email;
-    the stage entry for the pipeline to record (a rerun reads the one recorded to keep its opening)."""
-    target = version
-    if not target.is_rc:
-        raise RefusedError(f"{target} is not a release candidate; stage one like {target.final}rc1")
-    directory = release_dir(config.root, str(target))
-    record = load_record(directory, str(target))
-    if not (record.is_done("build") and record.is_done("sign")):
-        raise RefusedError(f"{directory}: build and sign {target} before staging it")
+@dataclass(frozen=True)
+class SignedCandidate:
+    """A built and signed candidate as its record holds it: what staging commits or uploads."""
+
+    version: ReleaseVersion
+    directory: Path  # dist/<rc>
+    artefacts: tuple[str, ...]  # the voted files, relative to `directory` (svn/...)
+    files: tuple[Path, ...]  # the voted files with their .asc and .sha512, unchanged since recorded
+    signer: str  # the fingerprint that signed them
+    commit: str  # the commit they were built from
+    release_notes: str
+    distributions: tuple[tuple[str, str], ...]  # (name, version voted on)
+    stage: StageInfo | None  # what an earlier staging recorded
+
+    @property
+    def folder(self) -> Path:
+        """dist/<rc>/svn: the files a PMC member checks."""
+        return self.directory / "svn"
+
+
+def signed_candidate(config: ReleaseConfig, version: ReleaseVersion, *, fingerprint: str | None = None,
+                     planned: Sequence[str] | None = None) -> SignedCandidate:
+    """The candidate `version` as built and signed in dist/<rc>/, refused when it is not a candidate,
+    not built and signed (by `fingerprint`, when given), or changed since; `planned`: the only files
+    the plan stages (ATR's upload)."""
+    if not version.is_rc:
+        raise RefusedError(f"{version} is not a release candidate; stage one like {version.final}rc1")
+    directory = release_dir(config.root, str(version))
+    record = load_record(directory, str(version))
+    if not (record.is_done("build") and record.is_done("sign")) or record.build is None:
+        raise RefusedError(f"{directory}: build and sign {version} before staging it")
     signer = str(record.steps["sign"].produced["key"])
     if fingerprint is not None and fingerprint.replace(" ", "").upper() != signer:
         raise RefusedError(f"the files were signed with {signer}, not {fingerprint}")
@@ -167,15 +187,40 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
     recorded = {**{n: e.sha512 for n, e in record.files.items()},
                 **{n: e.sha512 for n, e in record.signatures.items()}}
     files = staged_files(directory, artefacts, recorded)
-    assert record.build is not None  # the build step is done
-    commit = record.build.commit
-    if config.checks_sources:
-        progress("checking LICENSE and NOTICE, license headers, binaries and the wheels before staging")
-        _check_contents(config, directory / "svn", str(target.final))
-    tag = str(target)
-    if git.ensure_tag(config.root, tag, commit, f"{config.project} {target} ({describe(target)})"):
+    if planned is not None and sorted(p.name for p in files) != sorted(planned):
+        raise RefusedError(f"{directory / 'svn'} holds {', '.join(sorted(p.name for p in files))}, but the "
+                           f"plan uploads {', '.join(planned)}; build and sign {version} again")
+    distributions = tuple(sorted(record.distributions().items())) or ((config.name, str(version.final)),)
+    return SignedCandidate(version, directory, tuple(artefacts), tuple(files), signer, record.build.commit,
+                           record.build.release_notes, distributions, record.stage)
+
+
+def _tag(config: ReleaseConfig, candidate: SignedCandidate, progress: Progress) -> str:
+    """The git tag of the candidate (`rc` itself) on the commit it was built from."""
+    version, commit = candidate.version, candidate.commit
+    tag = str(version)
+    if git.ensure_tag(config.root, tag, commit, f"{config.project} {version} ({describe(version)})"):
         progress(f"tagged {commit[:12]} as {tag} (push it: git push origin {tag})")
+    return tag
+
+
+@dataclass(frozen=True)
+class Committed:
+    """Where the candidate's files are in svn dev/, and the revision that committed them."""
+
+    url: str
+    revision: int | None  # None when the same files were already staged
+    tag: str
+
+
+def commit_candidate(config: ReleaseConfig, candidate: SignedCandidate, *, svn_dev_url: str,
+                     progress: Progress = to_log) -> Committed:
+    """Tag the candidate's commit and commit its files to `<svn_dev_url>/<name>/<rc>/` (not again when
+    that folder holds these very files; refused when it holds others)."""
+    target = candidate.version
+    tag = _tag(config, candidate, progress)
     url = svn.join(svn_dev_url, config.name, str(target))
+    files = candidate.files
     revision: int | None = None
     if svn.exists(url):
         if not _same_folder(url, files):
@@ -190,48 +235,43 @@ def stage_release(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url
                 shutil.copyfile(path, folder / path.name)
             revision = svn.import_folder(folder, url, f"Stage {config.project} {target} for the vote")
         progress(f"committed {len(files)} files to {url} (r{revision})")
-    progress(f"verifying {url} as a voter would")
-    try:
-        verify_candidate(config, target, svn_dev_url=svn_dev_url, keys_url=keys_url, repo_root=config.root,
-                         commit=commit, progress=progress)
-    except CandidateRejected as exc:
-        raise VerificationError(f"{url} fails verification ({', '.join(exc.report.failed)}); no vote email "
-                                f"was written: remove it (svn rm {url}) and stage a new candidate") from None
+    return Committed(url, revision, tag)
+
+
+def write_vote_email(config: ReleaseConfig, candidate: SignedCandidate, committed: Committed, *,
+                     keys_url: str, now: datetime | None = None, progress: Progress = to_log) -> StageResult:
+    """Write the candidate's email into dist/<rc>/; the stage entry for the pipeline to record (a rerun
+    that committed nothing keeps the opening and the revision recorded before)."""
+    target, url, revision = candidate.version, committed.url, committed.revision
     moment = now or datetime.now(timezone.utc)
     moment = moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
-    if revision is None and record.stage is not None and record.stage.opened:
+    if revision is None and candidate.stage is not None and candidate.stage.opened:
         # a rerun that committed nothing: the vote opened when these files were staged, and a vote
         # result counts from then (a later opening would leave the votes cast since uncounted)
-        moment = datetime.fromisoformat(record.stage.opened)
+        moment = datetime.fromisoformat(candidate.stage.opened)
+    files = candidate.files
+    voted = {Path(a).name for a in candidate.artefacts}
     vote = VoteEmail(
         project=config.project, final=str(target.final), candidate=str(target),
         mailing_list=config.mailing_list, svn_url=url,
-        files=tuple((p.name, sha512_of(p)) for p in files if p.name in {Path(a).name for a in artefacts}),
-        fingerprint=signer, keys_url=keys_url, tag=tag, commit=commit,
-        release_notes=record.build.release_notes,
+        files=tuple((p.name, sha512_of(p)) for p in files if p.name in voted),
+        fingerprint=candidate.signer, keys_url=keys_url, tag=committed.tag, commit=candidate.commit,
+        release_notes=candidate.release_notes,
         closes=moment + timedelta(hours=VOTE_HOURS),
-        distributions=tuple(sorted(record.distributions().items())) or ((config.name, str(target.final)),),
+        distributions=candidate.distributions,
         policy=config.vote)
-    email = directory / email_name(config)
+    email = candidate.directory / email_name(config)
     write_atomic(email, render_vote_email(vote))
     missing = missing_recipient(config.mailing_list, "mailing-list", email)
     if missing:
         progress(missing)
     # a rerun that committed nothing keeps the revision an earlier run committed
-    kept = revision if revision is not None or record.stage is None else record.stage.revision
-    staged = StageInfo(url, tag, commit, signer, keys_url, {p.name: sha512_of(p) for p in files},
-                       vote.closes.isoformat(), kept, opened=moment.isoformat())
+    kept = revision if revision is not None or candidate.stage is None else candidate.stage.revision
+    staged = StageInfo(url, committed.tag, candidate.commit, candidate.signer, keys_url,
+                       {p.name: sha512_of(p) for p in files}, vote.closes.isoformat(), kept,
+                       opened=moment.isoformat())
     progress(f"{'vote' if config.votes else 'candidate'} email written to {email}")
-    return StageResult(str(target), url, revision, tag, commit, email, staged)
-
-
-def _check_contents(config: ReleaseConfig, folder: Path, final: str) -> None:
-    """Refuse, before anything is committed, a candidate that fails a PMC member's checks by hand."""
-    failed = failed_checks(check_release_files(folder, config, final))
-    if failed:
-        raise VerificationError(f"the candidate fails the PMC checks, nothing was staged: "
-                                f"{' | '.join(failed)}; fix the tree (or [tool.release] license-excludes) "
-                                "and build a new candidate")
+    return StageResult(str(target), url, revision, committed.tag, candidate.commit, email, staged)
 
 
 # --- staging in Apache Trusted Releases ---------------------------------------------------------------
@@ -251,42 +291,23 @@ class AtrUploaded:
     files: Mapping[str, str]  # name -> sha512 of what is in the revision
 
 
-def upload_to_atr(config: ReleaseConfig, version: ReleaseVersion, plan: AtrPlan, client: Atr, *,
+def upload_to_atr(config: ReleaseConfig, candidate: SignedCandidate, plan: AtrPlan, client: Atr, *,
                   keys_text: str, progress: Progress = to_log) -> AtrUploaded:
-    """The candidate's files (`plan.files`, unchanged since they were built and signed, passing the
-    PMC checks first) uploaded to its release in ATR as a revision, the git tag set, the signing
-    key in ATR's committee, and the plan's check ignores kept there. Files already in the latest
-    revision with the same bytes are not uploaded again."""
-    if not version.is_rc:
-        raise RefusedError(f"{version} is not a release candidate; stage one like {version.final}rc1")
-    directory = release_dir(config.root, str(version))
-    record = load_record(directory, str(version))
-    if not (record.is_done("build") and record.is_done("sign")) or record.build is None:
-        raise RefusedError(f"{directory}: build and sign {version} before staging it")
-    signer = str(record.steps["sign"].produced["key"])
-    artefacts = [e.path for e in record.files_in("svn")]
-    recorded = {**{n: e.sha512 for n, e in record.files.items()},
-                **{n: e.sha512 for n, e in record.signatures.items()}}
-    files = staged_files(directory, artefacts, recorded)
-    if sorted(p.name for p in files) != sorted(plan.files):
-        raise RefusedError(f"{directory / 'svn'} holds {', '.join(sorted(p.name for p in files))}, but the "
-                           f"plan uploads {', '.join(plan.files)}; build and sign {version} again")
-    if config.checks_sources:
-        progress("checking LICENSE and NOTICE, license headers, binaries and the wheels before uploading")
-        _check_contents(config, directory / "svn", str(version.final))
-    commit = record.build.commit
-    tag = str(version)
-    if git.ensure_tag(config.root, tag, commit, f"{config.project} {version} ({describe(version)})"):
-        progress(f"tagged {commit[:12]} as {tag} (push it: git push origin {tag})")
-    client.upload_keys(keys_text, [signer])
+    """The candidate's files (the plan's, unchanged since they were built and signed) uploaded to its
+    release in ATR as a revision, the git tag set, the signing key in ATR's committee, and the plan's
+    check ignores kept there. Files already in the latest revision with the same bytes are not
+    uploaded again."""
+    tag = _tag(config, candidate, progress)
+    files = candidate.files
+    client.upload_keys(keys_text, [candidate.signer])
     for name in plan.ignores:
         client.add_ignore(ignore_named(name))
     client.create_release(plan.release)
     upload = client.upload(plan.release, files)
     if not upload.uploaded:
         progress(f"ATR: {plan.where} revision {upload.revision} already holds these {len(files)} files")
-    return AtrUploaded(plan.release, upload.revision, upload.uploaded, upload.already_there, tag, commit,
-                       signer, {p.name: sha512_of(p) for p in files})
+    return AtrUploaded(plan.release, upload.revision, upload.uploaded, upload.already_there, tag,
+                       candidate.commit, candidate.signer, {p.name: sha512_of(p) for p in files})
 
 
 def check_in_atr(plan: AtrPlan, client: Atr, revision: str, *, progress: Progress = to_log) -> CheckReport:

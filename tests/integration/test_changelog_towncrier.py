@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from release.config import parse_config
-from release.steps.notes import notes_of
+from release.notes import notes_of
 
 FRAGMENTS = {
     "41120.significant.rst": "The default parallelism is 64\n\nSet it explicitly to keep the old one.\n",

@@ -28,6 +28,7 @@ from release.adapters.clients import real_clients
 from release.adapters.registry import Manifest
 from release.config import ReleaseConfig
 from release.pipeline.connect import Target
+from release.pipeline.verify import verify_candidate
 from release.plan.provenance import (
     SBOM_LABEL,
     artifact_layers,
@@ -41,7 +42,7 @@ from release.record import load_record, release_dir, sha256_of
 from release.sandbox.tools import ensure_program
 from release.steps.check_provenance import check_candidate_images, verify_published
 from release.steps.sbom import summarise, validate
-from release.steps.verify import CandidateRejected, VerifyReport, verify_candidate
+from release.steps.verify import CandidateRejected, VerifyReport
 from release.versions import parse_version
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.images, pytest.mark.slow]

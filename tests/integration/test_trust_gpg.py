@@ -14,8 +14,9 @@ from vote_fixtures import make_svn, new_gnupghome, svn
 
 from release.adapters import gpg
 from release.config import load_config
+from release.pipeline.verify import verify_candidate
 from release.steps.sign import checksum_text
-from release.steps.verify import CandidateRejected, verify_candidate
+from release.steps.verify import CandidateRejected
 from release.versions import parse_version
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -29,10 +29,12 @@ from vote_fixtures import (
 from release.adapters import svn as svn_adapter
 from release.config import ReleaseConfig, load_config
 from release.errors import RefusedError, VerificationError, VersionError
-from release.pipeline.recording import count_vote, promote_in_svn, stage_in_svn
+from release.pipeline.recording import count_vote, promote_in_svn
+from release.pipeline.stage import stage_in_svn
+from release.pipeline.verify import verify_candidate
 from release.record import StageInfo, sha512_of
 from release.steps.promote import PromoteResult
-from release.steps.verify import CandidateRejected, check_release_files, verify_candidate
+from release.steps.verify import CandidateRejected, check_release_files
 from release.steps.vote import StageResult
 from release.versions import parse_version
 

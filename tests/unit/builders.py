@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """What the unit tests build their worlds from, in one place: the sample project's configuration,
 the target its releases go to, and packages placed under dist/<V>/ and recorded as a build (or a
-promotion) leaves them."""
+promotion) leaves them, or as a build and its signing leave a candidate (`place_signed`)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,16 @@ from typing import Any
 
 from release.config import ReleaseConfig, parse_config
 from release.pipeline.connect import Target
-from release.record import FileEntry, ReleaseRecord, sha512_of
+from release.record import (
+    BuildInfo,
+    FileEntry,
+    ReleaseRecord,
+    load_record,
+    release_dir,
+    sha512_of,
+    signature_entries,
+)
+from release.versions import parse_version
 
 IMAGE = "sample/app"
 TARGET = Target(registry="registry.test", index_upload="https://index.test/legacy/",
@@ -37,3 +46,24 @@ def place_packages(record: ReleaseRecord, version: str, names: Iterable[str]) ->
             path.write_bytes(f"{name} of {version}".encode())
             entries.append(FileEntry(f"{where}/{name}", sha512_of(path), "wheel", where))
     record.add_files(entries)
+
+
+def place_signed(root: Path, version: str, names: Iterable[str], *, commit: str = "c" * 40,
+                 key: str = "F" * 40) -> ReleaseRecord:
+    """dist/<version>/ under `root` as the build and sign steps leave it: `names` placed as
+    `place_packages` does, each svn/ file with its .asc and .sha512, built from `commit` (release
+    notes "- Notes.", the voted version declared) and signed by `key`."""
+    record = load_record(release_dir(root, version), version)
+    names = list(names)
+    place_packages(record, version, names)
+    signed = [record.directory / "svn" / name for name in names]
+    for path in signed:
+        for suffix in (".asc", ".sha512"):
+            path.with_name(path.name + suffix).write_text(f"{suffix} of {path.name}\n", encoding="utf-8")
+    record.add_signatures(signature_entries(signed, record.directory))
+    voted = str(parse_version(version).voted)
+    record.set_build(BuildInfo(commit, 1, "pyproject.toml", voted, "- Notes.",
+                               distributions={"sample-app": voted}))
+    record.step_done("build")
+    record.step_done("sign", {"key": key})
+    return record

@@ -12,7 +12,7 @@ import pytest
 from release.changelog import NONE, TOWNCRIER
 from release.config import ReleaseConfig, parse_config
 from release.errors import ConfigError, RefusedError
-from release.steps.notes import changelog_of, notes_of, towncrier_of
+from release.notes import changelog_of, notes_of, towncrier_of
 
 
 def tree(root: Path, files: dict[str, str | bytes]) -> Path:

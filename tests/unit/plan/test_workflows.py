@@ -45,7 +45,6 @@ from release.plan.workflows import (
     render,
     workflows,
 )
-from release.steps.refresh import revision_wheels
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FINGERPRINT = "0123456789ABCDEF0123456789ABCDEF01234567"
@@ -752,13 +751,3 @@ def test_master_moves_only_when_every_flavour_holds_the_joined_commit() -> None:
     assert master_join_problems({"master-python3.11": ("sha256:1", "")}, commit) == [
         f"master-python3.11 was built from an unlabelled commit, not {'a' * 12}"]
 
-
-# --- refresh in a fresh checkout -------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("revision", ["--upload-pack=touch /tmp/x", "HEAD", "main", "a" * 39])
-def test_a_master_wheel_is_rebuilt_only_from_a_full_commit_hash(tmp_path: Path, revision: str) -> None:
-    config = parse_config(tmp_path, {"name": "sample-app", "python": ["3.11"]})
-    find = revision_wheels(config, tmp_path / "built")
-    assert find(revision, "1.10.6", ["0" * 64]) is None  # refused before git or a build runs
-    assert not (tmp_path / "built").exists()

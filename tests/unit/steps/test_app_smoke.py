@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The app's own smoke checks: verdicts, and the checks over a fake engine. Pure."""
+"""The app's own smoke checks, the second half of the smoke step (release/steps/smoke.py): verdicts,
+and the checks over a fake engine. Pure."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from release.adapters.engine import Engine, RunResult
 from release.config import HealthCheck, SmokeCommand
 from release.errors import CommandError
-from release.steps.app_smoke import (
+from release.steps.smoke import (
     app_checks,
     command_check,
     expected_text,

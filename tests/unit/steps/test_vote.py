@@ -1,17 +1,29 @@
 # SPDX-License-Identifier: Apache-2.0
 """The candidate's email: a function of its data alone; a `[VOTE]` with the PMC's words for a project
-that votes, a call to test it with no vote and no PMC for one that does not (`vote = "none"`)."""
+that votes, a call to test it with no vote and no PMC for one that does not (`vote = "none"`). And
+the candidate staging takes: what dist/<rc>/ recorded as built and signed, refused otherwise."""
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
 
 from release.config import parse_config
-from release.steps.vote import CANDIDATE_EMAIL_NAME, EMAIL_NAME, VoteEmail, email_name, render_vote_email
+from release.errors import RefusedError
+from release.steps.vote import (
+    CANDIDATE_EMAIL_NAME,
+    EMAIL_NAME,
+    VoteEmail,
+    email_name,
+    render_vote_email,
+    signed_candidate,
+)
+from release.versions import parse_version
+from tests.unit.builders import place_signed, sample_config
 
 AIRFLOW_RC = VoteEmail(project="Apache Airflow", final="1.10.6", candidate="1.10.6rc2",
                        mailing_list="dev@airflow.apache.org", svn_url="https://dist.invalid/dev/airflow/1.10.6rc2",
@@ -72,3 +84,38 @@ def test_the_email_file_is_named_for_the_policy(tmp_path: Path) -> None:
     base = {"name": "x", "python": ["3.11"]}
     assert email_name(parse_config(tmp_path, base)) == EMAIL_NAME == "vote-email.txt"
     assert email_name(parse_config(tmp_path, {**base, "vote": "none"})) == CANDIDATE_EMAIL_NAME
+
+
+# --- the candidate staging takes: built, signed, unchanged ---------------------------------------------
+
+WHEEL = "sample_app-1.10.6-py3-none-any.whl"
+
+
+def test_the_signed_candidate_is_what_its_record_says(tmp_path: Path) -> None:
+    directory = place_signed(tmp_path, "1.10.6rc1", [WHEEL]).directory
+    found = signed_candidate(sample_config(tmp_path), parse_version("1.10.6rc1"), fingerprint="ffff " * 10)
+    assert found.artefacts == ("svn/sample_app-1.10.6-py3-none-any.whl",)
+    assert [p.relative_to(directory).as_posix() for p in found.files] == [
+        "svn/sample_app-1.10.6-py3-none-any.whl", "svn/sample_app-1.10.6-py3-none-any.whl.asc",
+        "svn/sample_app-1.10.6-py3-none-any.whl.sha512"]
+    assert (found.signer, found.commit, found.release_notes) == ("F" * 40, "c" * 40, "- Notes.")
+    assert found.distributions == (("sample-app", "1.10.6"),)
+    assert found.stage is None and found.folder == directory / "svn"
+
+
+def test_staging_refuses_what_is_not_a_built_and_signed_unchanged_candidate(tmp_path: Path) -> None:
+    config, rc = sample_config(tmp_path), parse_version("1.10.6rc1")
+    not_rc = "1.10.6 is not a release candidate; stage one like 1.10.6rc1"
+    with pytest.raises(RefusedError, match=re.escape(not_rc)):
+        signed_candidate(config, parse_version("1.10.6"))
+    with pytest.raises(RefusedError, match=re.escape("build and sign 1.10.6rc1 before staging it")):
+        signed_candidate(config, rc)
+    directory = place_signed(tmp_path, "1.10.6rc1", [WHEEL]).directory
+    with pytest.raises(RefusedError, match=f"signed with {'F' * 40}, not ABCD"):
+        signed_candidate(config, rc, fingerprint="ABCD")
+    unplanned = "but the plan uploads other.whl; build and sign 1.10.6rc1 again"
+    with pytest.raises(RefusedError, match=re.escape(unplanned)):
+        signed_candidate(config, rc, planned=["other.whl"])
+    (directory / "svn" / "sample_app-1.10.6-py3-none-any.whl.asc").write_text("changed", encoding="utf-8")
+    with pytest.raises(RefusedError, match="changed since it was built or signed"):
+        signed_candidate(config, rc)

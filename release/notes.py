@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The release notes of a version, read from a tree (the export of the commit being released):
-which changelog, in which format, and its section are release/changelog.py's to decide."""
+"""The release notes of a version, read from a tree (the export of the commit being released, by
+the build step and the preflight): which changelog, in which format, and its section are
+release/changelog.py's to decide; this module only reads the files it names."""
 
 from __future__ import annotations
 
