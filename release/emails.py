@@ -267,11 +267,24 @@ class WaveVoteEmail:
     closes: datetime
     hours: int = VOTE_HOURS  # how long the train's policy keeps a vote open at least
     needed: int = MIN_BINDING_PLUS  # ... and the binding +1 votes it asks for
+    index_url: str = ""  # the package index's simple URL, when the candidates are on it
+    on_index: tuple[tuple[str, str], ...] = ()  # (name, rc version) of each candidate on the index
 
 
 def wave_candidate(train: str, date: str) -> str:
     """How a wave's vote thread names it: what `vote-result --train` looks for in the [VOTE] subject."""
     return f"{train} {date}"
+
+
+def _candidates_on_index(vote: WaveVoteEmail) -> str:
+    if not vote.on_index:
+        return ""
+    return f"""
+To try them, the candidates are on the package index ({vote.index_url}) under their rc versions;
+what is voted on is the files in svn above:
+
+{_pip_lines(vote.on_index)}
+"""
 
 
 def render_wave_vote_email(vote: WaveVoteEmail) -> str:
@@ -306,7 +319,7 @@ The wave was built from commit {vote.commit}, tagged:
 {tags}
 
 Building that commit again gives the same bytes.
-
+{_candidates_on_index(vote)}
 The vote is open for at least {vote.hours} hours, until {closes}, and passes with at least
 {vote.needed} binding +1 votes and more binding +1 than -1 votes. Please vote:
 

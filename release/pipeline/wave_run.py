@@ -298,6 +298,13 @@ def _tags(run: WaveRunning) -> Tagged:
     return Tagged(tuple(tag for tag, _ in wanted), tuple(created))
 
 
+def _on_index(run: WaveRunning) -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The index and each candidate's (name, rc version) there, when the plan put them on it."""
+    if run.index is None or not isinstance(run.produced.get(WaveStepName.INDEX), OnIndex):
+        return "", ()
+    return run.index.shown_simple, tuple((e.name, str(e.candidate)) for e in run.plan.entries)
+
+
 def _vote_email(run: WaveRunning) -> VoteEmailWritten:
     config, plan, target = run.config, run.plan, run.needs_target()
     train = config.train(plan.train)
@@ -307,7 +314,7 @@ def _vote_email(run: WaveRunning) -> VoteEmailWritten:
         config.project, plan.train, plan.date, config.mailing_list, plan.vote_lines, staged.folder,
         plan.source_tarball, run.earlier(Signed).signer, target.keys_url, run.wave.commit,
         run.earlier(Tagged).tags, earliest_close(datetime.fromisoformat(staged.at), train.vote.hours),
-        train.vote.hours, train.vote.binding)))
+        train.vote.hours, train.vote.binding, *_on_index(run))))
     run.say(f"the vote email is {email}; send it to {config.mailing_list or 'the dev list'}")
     if line := missing_recipient(config.mailing_list, "mailing-list", email):
         run.say(line)

@@ -170,6 +170,17 @@ def test_a_waves_vote_email_lists_every_distribution_and_names_the_wave_as_vote_
     assert "open for at least 72 hours" in body and "at least\n3 binding +1 votes" in body
     stricter = render_wave_vote_email(dataclasses.replace(WAVE, hours=96, needed=4))
     assert "open for at least 96 hours" in stricter and "at least\n4 binding +1 votes" in stricter
+    assert "pip install" not in body  # no candidate on the index: no install lines
+
+
+def test_a_waves_vote_email_gives_the_install_line_of_each_candidate_on_the_index() -> None:
+    on_index = (("apache-airflow-providers-ftp", "3.16.2rc1"), ("apache-airflow-providers-http", "6.3.1rc3"))
+    text = render_wave_vote_email(dataclasses.replace(WAVE, index_url="https://index.test/simple/",
+                                                      on_index=on_index))
+    assert "on the package index (https://index.test/simple/) under their rc versions" in text
+    assert ("  pip install apache-airflow-providers-ftp==3.16.2rc1\n"
+            "  pip install apache-airflow-providers-http==6.3.1rc3\n") in text
+    assert text.index("Building that commit again") < text.index("pip install") < text.index("Please vote")
 
 
 def test_a_waves_vote_email_without_a_list_names_the_key_to_set_and_counts_one_distribution() -> None:

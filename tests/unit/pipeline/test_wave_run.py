@@ -188,6 +188,7 @@ def test_the_whole_run_walks_the_plans_steps_and_records_each_one(tmp_path: Path
     text = email.read_text()
     assert "[VOTE] Release Apache Airflow providers 2026-12-07: 3 distributions" in text
     assert FINGERPRINT in text and "providers-http/6.3.1rc1" in text and done.staged in text
+    assert "  pip install apache-airflow-providers-http==6.3.1rc1\n" in text
     assert said[-1] == f"the vote email is {email}; send it to dev@airflow.apache.org"
     as_json = run_to_json(wave, done)
     assert as_json["steps"] == ALL and as_json["revision"] == 1 and as_json["tags_created"] == list(done.tags)
