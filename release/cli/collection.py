@@ -139,7 +139,7 @@ def release_wave(config: ReleaseConfig, name: str, *, version: str, dry_run: boo
     if json:
         console.print_json(trains.run_to_json(wave, done))
         return
-    console.ok(f"staged the {train.name} wave of {wave.plan.date} in {done.staged}: "
+    console.ok(f"staged the {train.name} wave of {wave.plan.date} in {', '.join(done.staged)}: "
                f"{'; '.join(wave.plan.vote_lines)}; tagged {', '.join(done.tags) or 'nothing new'}")
 
 
