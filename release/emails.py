@@ -258,7 +258,7 @@ class WaveVoteEmail:
     date: str  # the wave's name, YYYY-MM-DD
     mailing_list: str
     lines: tuple[str, ...]  # one per distribution: "name 6.3.1rc1 (voted as 6.3.1)"
-    svn_url: str  # the train's flat folder in svn dev
+    svn_urls: tuple[str, ...]  # the folders in svn dev: a flat train's one, a versioned train's each
     source_tarball: str  # the wave's source release
     fingerprint: str
     keys_url: str
@@ -269,6 +269,7 @@ class WaveVoteEmail:
     needed: int = MIN_BINDING_PLUS  # ... and the binding +1 votes it asks for
     index_url: str = ""  # the package index's simple URL, when the candidates are on it
     on_index: tuple[tuple[str, str], ...] = ()  # (name, rc version) of each candidate on the index
+    together: bool = False  # a versioned train: its distributions are released together, none excluded
 
 
 def wave_candidate(train: str, date: str) -> str:
@@ -294,6 +295,13 @@ def render_wave_vote_email(vote: WaveVoteEmail) -> str:
     count = len(vote.lines)
     listing = "\n".join(f"  {line}" for line in vote.lines)
     tags = "\n".join(f"  {tag}" for tag in vote.tags)
+    folders = "\n".join(f"  {url}" for url in vote.svn_urls)
+    if vote.together:
+        parts = ("They are released together: a problem with one of them is a -1 on all of them, and a\n"
+                 "new candidate of all of them follows.")
+    else:
+        parts = ("A problem with one distribution need not stop the others: say which one, and the PMC can "
+                 "exclude\nit when the votes are counted; it then goes to a later wave.")
     return f"""To: {recipient(vote.mailing_list, "mailing-list")}
 Subject: [VOTE] Release {vote.project} {wave_candidate(vote.train, vote.date)}: {count} distribution\
 {"s" if count != 1 else ""}
@@ -307,7 +315,7 @@ This is a call for a vote on releasing the {vote.train} wave of {vote.date}, {co
 
 Their sdists and wheels, and the wave's source release {vote.source_tarball}, are in svn:
 
-  {vote.svn_url}
+{folders}
 
 Every file comes with a detached signature (.asc) and its checksum (.sha512). They were signed with
 the key {vote.fingerprint}; the public keys of the release managers are in:
@@ -327,7 +335,6 @@ The vote is open for at least {vote.hours} hours, until {closes}, and passes wit
 [ ] +0 no opinion
 [ ] -1 do not release, because ...
 
-A problem with one distribution need not stop the others: say which one, and the PMC can exclude
-it when the votes are counted; it then goes to a later wave. Only PMC members' votes are binding;
+{parts} Only PMC members' votes are binding;
 everyone is welcome to check the wave and vote (mark such votes "non-binding").
 """

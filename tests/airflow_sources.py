@@ -247,6 +247,31 @@ def make_airflow_repo(dest: Path) -> Path:
     return dest
 
 
+def prepare_core(root: Path, airflow: str, sdk: str) -> str:
+    """What a release manager commits before a core release: `airflow` as the meta package's and
+    core's version (pyproject.toml, `__version__`) and the pins on each other, `sdk` as the task
+    SDK's; the new commit's hash."""
+    old_airflow, old_sdk = (s.version for s in CORE[1:])
+    version, pin_core = '\nversion = "{}"', '"apache-airflow-core=={}"'
+    pin_sdk = '"apache-airflow-task-sdk=={}"'
+    edits = {
+        "pyproject.toml": (version, pin_core, pin_sdk), "airflow-core/pyproject.toml": (version, pin_sdk),
+        "airflow-core/src/airflow/__init__.py": ('\n__version__ = "{}"',),
+        "task-sdk/src/airflow/sdk/__init__.py": ('\n__version__ = "{}"',),
+    }
+    for path, lines in edits.items():
+        text = (root / path).read_text()
+        for line in lines:
+            old, new = ((line.format(old_sdk), line.format(sdk)) if "sdk" in line or "sdk" in path
+                        else (line.format(old_airflow), line.format(airflow)))
+            assert old in text, f"{path} has no {old.strip()}"
+            text = text.replace(old, new, 1)
+        (root / path).write_text(text)
+    date = int(git(root, "log", "-1", "--format=%ct")) + DAY
+    _commit(root, f"Update version to {airflow} (task SDK {sdk})", date)
+    return git(root, "rev-parse", "HEAD")
+
+
 def copy_repo(source: Path, dest: Path) -> Path:
     """A clone of the repository with its tags, for a test that adds commits or tags of its own."""
     subprocess.run(["git", "clone", "--quiet", str(source), str(dest)], check=True, capture_output=True)

@@ -147,6 +147,7 @@ def cleanup_train(train: str, *, remove: bool, profile: str) -> None:
     chosen = trains.configured_train(config, train)
     if chosen is None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
+    trains.check_can_clean(chosen)  # before any service is reached
     result = trains.cleanup_train(config, chosen, target=connect_target(config), remove=remove,
                                   say=console.progress)
     if not result.removals:

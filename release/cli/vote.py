@@ -439,6 +439,7 @@ def announce_wave(train: str, *, date: str, profile: str, dry_run: bool, json: b
     if chosen is None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
     day = wave_date(date)
+    trains.check_can_announce(chosen)  # before any service is reached
     target = connect_target(config)
     if dry_run:
         show_command_plan(trains.announce_wave_plan(config, chosen, date=day, target=target), json)

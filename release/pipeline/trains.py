@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """A train's wave: the git facts read through the git adapter, the wave planned from them (pure,
 `plan/wave.py`), and the commands after its run: vote-result, promote, publish, announce, verify and
-cleanup of a wave.
+cleanup of a wave. A versioned train's wave (a folder per release) is voted on, promoted and
+published as a flat one's; its announcement and cleanup are not carried out yet (refused in one
+line), and its vote excludes nothing: its distributions move together.
 
 `plan_train` is what `invoke release --train NAME --dry-run` prints and what a run executes: the
 tree's distributions, their declared versions and states, their tags and the commits since each
@@ -65,6 +67,7 @@ from release.plan.wave import (
     Skipped,
     WavePlan,
     WavePromotion,
+    dev_folders,
     exclude,
     flat_cleanup,
     packages_of,
@@ -172,7 +175,7 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
     the replies listed for reading, recorded with `decided_by`, as for a single release."""
     path = record_path(config, train.name, date)
     recorded = read_record(path)
-    refusal = _uncountable(config, train, date, recorded)
+    refusal = _uncountable(config, train, date, recorded, excluded)
     if refusal:
         raise RefusedError(refusal)
     if decisions and not decided_by.strip():
@@ -216,13 +219,18 @@ def vote_result_wave_plan(config: ReleaseConfig, train: Train, *, date: str, vot
     """`invoke vote-result --train --dry-run`: what counting would read, record and write, or why it
     would refuse (reading only)."""
     path = record_path(config, train.name, date)
-    refusal = _uncountable(config, train, date, read_record(path))
+    refusal = _uncountable(config, train, date, read_record(path), excluded)
     return plan_vote_result_wave(train.name, date, votes=votes, record=str(path), excluded=excluded,
                                  refusals=[refusal] if refusal else [])
 
 
-def _uncountable(config: ReleaseConfig, train: Train, date: str, recorded: Mapping[str, Any]) -> str:
-    """Why the votes on the wave whose record is `recorded` cannot be counted ("" when they can)."""
+def _uncountable(config: ReleaseConfig, train: Train, date: str, recorded: Mapping[str, Any],
+                 excluded: Mapping[str, str]) -> str:
+    """Why the votes on the wave whose record is `recorded` cannot be counted with the `excluded`
+    distributions ("" when they can)."""
+    if excluded and train.svn is SvnLayout.VERSIONED:
+        return (f"train {train.name} releases its distributions together: none can be excluded at its vote "
+                "(a vote that fails is followed by a new candidate of all of them)")
     if not config.votes:
         return (f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted on, so "
                 "there are no votes to count")
@@ -257,11 +265,8 @@ class WavePromoted:
 
 def check_can_promote(config: ReleaseConfig, train: Train, date: str
                       ) -> tuple[Path, dict[str, Any], dict[str, Any]]:
-    """Refuse, before any service is reached, a wave that cannot be promoted: a versioned train's, or
-    one whose record holds no passed vote. (wave.json's path, what it records, its vote.)"""
-    if train.svn is not SvnLayout.FLAT:
-        raise RefusedError(f"train {train.name} has a folder per release in svn: promoting it is not carried "
-                           "out yet (a flat train's wave is)")
+    """Refuse, before any service is reached, a wave whose record holds no passed vote. (wave.json's
+    path, what it records, its vote.)"""
     path = record_path(config, train.name, date)
     recorded = read_record(path)
     vote = recorded.get("vote")
@@ -274,10 +279,12 @@ def check_can_promote(config: ReleaseConfig, train: Train, date: str
 def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, say: Progress,
                  reader: GitFacts | None = None) -> WavePromoted:
     """After a passed vote on a wave: the voted files of the distributions not excluded, checked byte
-    for byte against what was built and signed, copied from svn dev to the flat release folder in one
-    commit, the older files of the same distributions removed from it, the voted files removed from
-    dev, and each distribution's final tag on the wave's commit. What it does is decided once and
-    recorded in wave.json first; a rerun carries out what is left of that."""
+    for byte against what was built and signed, copied server side from svn dev (pinned to the
+    revision read) to release, and each distribution's final tag on the wave's commit. A flat wave's
+    files go into the flat release folder in one commit, the older files of the same distributions
+    are removed from it and the voted files from dev; a versioned wave's candidate folders are each
+    copied whole to their release folder (`3.3.3rc1` -> `3.3.3`) and removed from dev. What it does
+    is decided once and recorded in wave.json first; a rerun carries out what is left of that."""
     path, recorded, vote = check_can_promote(config, train, date)
     commit = str(recorded["commit"])
     made = {**recorded.get("files", {}), **recorded.get("signed", {})}  # svn/NAME -> sha512, built and signed
@@ -290,17 +297,21 @@ def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
         if promotion is None:
             promotion = _decide_promotion(config, train, date, commit, vote, folder, reader)
             update_record(path, promoted={"url": folder, "files": list(promotion.files),
-                                    "superseded": list(promotion.superseded), "tags": list(promotion.tags)})
-        revision = _copy_voted(promotion, dev, release, expected,
-                               f"{config.project} {train.name} wave of {date}", say)
+                                    "superseded": list(promotion.superseded), "tags": list(promotion.tags),
+                                    "folders": [list(pair) for pair in promotion.folders]})
+        what = f"{config.project} {train.name} wave of {date}"
+        revision = (_copy_folders if promotion.folders else _copy_voted)(promotion, dev, release, expected,
+                                                                         what, say)
         gone = [svn.join(release, p) for p in promotion.superseded if svn.exists(svn.join(release, p))]
         if gone:
             removed = svn.remove(gone, f"Remove what the {train.name} wave of {date} replaces")
             say(f"removed {len(gone)} older files from {folder} (revision {removed})")
-        left = [svn.join(dev, p) for p in promotion.files if svn.exists(svn.join(dev, p))]
+        released_from = [source for source, _ in promotion.folders] or promotion.files
+        left = [svn.join(dev, p) for p in released_from if svn.exists(svn.join(dev, p))]
         if left:
             svn.remove(left, f"Remove the released files of the {train.name} wave of {date} from dev")
-            say(f"removed the {len(left)} released files from {svn.join(dev, train.svn_folder)}")
+            say(f"removed the candidate folders {', '.join(left)} from dev" if promotion.folders else
+                f"removed the {len(left)} released files from {svn.join(dev, train.svn_folder)}")
         created = [tag for tag in promotion.tags
                    if ensure_tag(config.root, tag, commit, f"{config.project}: {tag}")]
         say(f"tagged {commit[:12]}: {', '.join(promotion.tags)}")
@@ -316,7 +327,8 @@ def _recorded_promotion(recorded: Mapping[str, Any]) -> WavePromotion | None:
     if not isinstance(earlier, dict) or not earlier.get("files"):
         return None
     return WavePromotion(tuple(earlier["files"]), tuple(earlier.get("superseded", [])),
-                         tuple(earlier.get("tags", [])))
+                         tuple(earlier.get("tags", [])),
+                         tuple((str(dev), str(release)) for dev, release in earlier.get("folders", [])))
 
 
 def _promoted_files(train: Train, date: str, recorded: Mapping[str, Any]) -> tuple[str, ...]:
@@ -337,40 +349,73 @@ def _decide_promotion(config: ReleaseConfig, train: Train, date: str, commit: st
     if [f"{e.name} {e.candidate}" for e in kept.entries] != list(vote.get("promoted") or []):
         raise RefusedError(f"the {train.name} wave of {date} at {commit[:12]} is not the one voted on "
                            f"({', '.join(vote.get('promoted') or [])}); promote from the tree that staged it")
-    return wave_promotion(kept, svn.list_folder(folder))
+    flat = train.svn is SvnLayout.FLAT
+    return wave_promotion(kept, svn.list_folder(folder) if flat else (), train.svn)
+
+
+def _holds_voted(url: str, expected: Mapping[str, str]) -> bool:
+    """Whether release's `url` holds its voted file already: False when it is not there, refused when it
+    holds other bytes than were voted on (`expected`: file name -> sha512 built and signed)."""
+    there = svn.cat_bytes(url)
+    if there is None:
+        return False
+    if hashlib.sha512(there).hexdigest() != expected.get(url.rsplit("/", 1)[-1]):
+        raise RefusedError(f"{url} exists with other bytes than were voted on; a release is never replaced")
+    return True
+
+
+def _check_voted(url: str, expected: Mapping[str, str]) -> None:
+    """Refuse dev's `url` unless it holds the bytes that were built and signed."""
+    found = svn.cat_bytes(url)
+    if found is None or hashlib.sha512(found).hexdigest() != expected.get(url.rsplit("/", 1)[-1]):
+        said = "missing" if found is None else "not what was voted on"
+        raise RefusedError(f"{url} is {said}; only the files voted on can be released")
 
 
 def _copy_voted(promotion: WavePromotion, dev: str, release: str, expected: Mapping[str, str], what: str,
                 say: Progress) -> int | None:
-    """Copy the voted files that the release folder lacks, each checked against its recorded sha512
-    at the dev revision copied; the release folder's own copies must hold those bytes too."""
-    missing = []
-    for relative in promotion.files:
-        name = relative.rsplit("/", 1)[-1]
-        there = svn.cat_bytes(svn.join(release, relative))
-        if there is not None:
-            if hashlib.sha512(there).hexdigest() != expected.get(name):
-                raise RefusedError(f"{svn.join(release, relative)} exists with other bytes than were voted "
-                                   "on; a release is never replaced")
-            continue
-        missing.append(relative)
+    """Copy the voted files that the flat release folder lacks, each checked against its recorded
+    sha512 at the dev revision copied; the release folder's own copies must hold those bytes too."""
+    missing = [p for p in promotion.files if not _holds_voted(svn.join(release, p), expected)]
     if not missing:
         say(f"the release folder holds the {len(promotion.files)} voted files already")
         return None
     head = svn.head_revision(dev)  # copied as of this revision; read after it, so a later change is refused
-    sources = []
     for relative in missing:
-        source = svn.pinned(svn.join(dev, relative), head)
-        found = svn.cat_bytes(svn.join(dev, relative))
-        name = relative.rsplit("/", 1)[-1]
-        if found is None or hashlib.sha512(found).hexdigest() != expected.get(name):
-            said = "missing" if found is None else "not what was voted on"
-            raise RefusedError(f"{svn.join(dev, relative)} is {said}; only the files voted on can be "
-                               "released")
-        sources.append(source)
+        _check_voted(svn.join(dev, relative), expected)
+    sources = [svn.pinned(svn.join(dev, relative), head) for relative in missing]
     folder = svn.join(release, missing[0].rsplit("/", 1)[0])
     revision = svn.copy_files(sources, folder, f"Release the {what} (vote passed)")
     say(f"copied {len(sources)} voted files to {folder} (revision {revision})")
+    return revision
+
+
+def _copy_folders(promotion: WavePromotion, dev: str, release: str, expected: Mapping[str, str], what: str,
+                  say: Progress) -> int | None:
+    """A versioned wave's candidate folders, each copied whole, server side, to its release folder,
+    pinned to the dev revision read before its files were checked against their recorded sha512; it
+    must hold the voted files and nothing else. A release folder there already must hold the voted
+    bytes and is left as it is. The last copy's revision (None: every release folder was there)."""
+    revision = None
+    for source, target in promotion.folders:
+        files = [p for p in promotion.files if p.rpartition("/")[0] == target]
+        if svn.exists(svn.join(release, target)):
+            if not all(_holds_voted(svn.join(release, p), expected) for p in files):
+                raise RefusedError(f"{svn.join(release, target)} exists without every voted file; a release "
+                                   "is never replaced")
+            say(f"{svn.join(release, target)} holds the {len(files)} voted files already")
+            continue
+        head = svn.head_revision(dev)  # copied as of this revision: a later change is refused below
+        url = svn.join(dev, source)
+        extra = sorted(set(svn.list_folder(url)) - {p.rsplit("/", 1)[-1] for p in files})
+        if extra:
+            raise RefusedError(f"{url} holds {', '.join(extra)}, which was not voted on; only the files "
+                               "voted on can be released")
+        for relative in files:
+            _check_voted(svn.join(dev, promotion.source_of(relative)), expected)
+        revision = svn.copy(svn.pinned(url, head), svn.join(release, target),
+                            f"Release the {what} (vote passed)")
+        say(f"copied {url} to {svn.join(release, target)} (revision {revision})")
     return revision
 
 
@@ -428,9 +473,18 @@ def publish_wave_plan(config: ReleaseConfig, train: Train, *, date: str, index: 
     return plan_publish_wave(train.name, date, packages_of(promoted), index=index)
 
 
+def check_can_announce(train: Train) -> None:
+    """Refuse, before any service is reached, announcing a train with a folder per release: not
+    carried out yet."""
+    if train.svn is not SvnLayout.FLAT:
+        raise RefusedError(f"train {train.name} has a folder per release in svn: its announcement is not "
+                           "carried out yet (a flat train's is)")
+
+
 def _announced(config: ReleaseConfig, train: Train, date: str, target: Target
                ) -> tuple[Path, WaveAnnouncement]:
     """(the email's path, what it says) of a published wave; refused before that."""
+    check_can_announce(train)
     path, recorded, vote = check_can_promote(config, train, date)
     promoted = _promoted_files(train, date, recorded)
     if not isinstance(recorded.get("published"), dict):
@@ -490,7 +544,7 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
     if not plan.entries:
         raise RefusedError(f"the {train.name} wave of {date} at {commit[:12]} has nothing in it")
     dev = svn.join(target.svn_dev, config.name)
-    url = svn.join(dev, train.svn_folder)
+    url = ", ".join(svn.join(dev, folder) for folder in dev_folders(plan))
     checks: dict[str, FileCheck] = {}
     with tempfile.TemporaryDirectory(prefix="release-verify-wave-") as work:
         files = staged_files(plan, Path(work))  # into <work>/svn/, as a wave's directory holds them
@@ -531,15 +585,21 @@ class TrainCleanup:
     listing: Path  # where the listing was written (dist/.cleanup-plan-<train>.json)
 
 
+def check_can_clean(train: Train) -> None:
+    """Refuse, before any service is reached, the cleanup of a train with a folder per release: not
+    carried out yet."""
+    if train.svn is not SvnLayout.FLAT:
+        raise RefusedError(f"train {train.name} has a folder per release in svn: its cleanup is not carried "
+                           "out yet (a flat train's is)")
+
+
 def cleanup_train(config: ReleaseConfig, train: Train, *, target: Target, remove: bool,
                   say: Progress) -> TrainCleanup:
     """A flat train's folders in svn: the files a newer version of the same distribution replaces in
     release/, and in dev/ the candidates released (or older) and the source releases of waves a later
     one replaces (plan/wave.py: flat_cleanup). Listed and written to dist/.cleanup-plan-<train>.json;
     `remove` removes, in one commit, only a fresh listing that is the one written, then drops it."""
-    if train.svn is not SvnLayout.FLAT:
-        raise RefusedError(f"train {train.name} has a folder per release in svn: its cleanup is not carried "
-                           "out yet (a flat train's is)")
+    check_can_clean(train)
     dev = svn.join(target.svn_dev, config.name)
     release = svn.join(target.svn_release, config.name)
     folder = train.svn_folder

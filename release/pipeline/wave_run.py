@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A provider wave's run, executed from its plan: the executor walks `WavePlan.steps` (build, sign,
-the PMC checks when the project checks its sources, stage, tags, index, vote email; plan/wave.py) in
-order, each through its runner in `RUNNERS`, as `pipeline/release.execute` walks a release's.
+"""A wave's run, executed from its plan: the executor walks `WavePlan.steps` (build, sign, the PMC
+checks when the project checks its sources, stage, tags, index, vote email; plan/wave.py) in order,
+each through its runner in `RUNNERS`, as `pipeline/release.execute` walks a release's. A flat train's
+wave (the providers) and a versioned train's (Airflow's core: a folder per release) run the same
+steps; the plan names where each file is staged (`svn_dev`) and which tags go on the commit.
 
 A runner takes the run (the wave as planned, its commit, the target, `wave.json` as it stands) and
 what earlier steps produced, and returns what it produced. Only the executor writes `wave.json`:
@@ -44,7 +46,7 @@ from release.pipeline.wave_record import (
     wave_lock,
     write_record,
 )
-from release.plan.wave import WavePlan, WaveStep, WaveStepName
+from release.plan.wave import WavePlan, WaveStep, WaveStepName, candidate_tags, dev_folders
 from release.progress import Progress
 from release.record import sha512_of, write_atomic
 from release.steps.build import build_wave as build_files
@@ -103,7 +105,7 @@ class Checked:
 class Staged:
     step: ClassVar[WaveStepName] = WaveStepName.STAGE
     url: str  # the project's folder in svn dev
-    folder: str  # the train's folder in it, where the files are
+    folders: tuple[str, ...]  # the folders in it the files are in: a flat train's one, a versioned one's each
     revision: int | None  # the commit made now (None: every file was there with these bytes already)
     files: tuple[str, ...]  # by their path under `url`
     at: str  # when the wave was first staged: its vote runs from then
@@ -274,24 +276,22 @@ def _check(run: WaveRunning) -> Checked:
 
 def _stage(run: WaveRunning) -> Staged:
     files = _signed_files(run)
-    plan, train = run.plan, run.config.train(run.plan.train)
+    plan = run.plan
     url = svn.join(run.needs_target().svn_dev, run.config.name)
     names = ", ".join(f"{e.name} {e.candidate}" for e in plan.entries)
     revision = svn.put_files(url, files, f"Stage the {plan.train} wave of {plan.date}: {names}")
-    folder = f"{url}/{train.svn_folder}"
-    run.say(f"{len(files)} files in {folder} "
+    folders = tuple(svn.join(url, folder) for folder in dev_folders(plan))
+    run.say(f"{len(files)} files in {', '.join(folders)} "
             + (f"(revision {revision})" if revision is not None else "(there already)"))
     found = run.recorded.get("staged")
     earlier: dict[str, Any] = found if isinstance(found, dict) else {}
     at = earlier.get("at") or datetime.now(timezone.utc).isoformat()
-    return Staged(url, folder, revision, tuple(sorted(files)), str(at), earlier.get("revision"))
+    return Staged(url, folders, revision, tuple(sorted(files)), str(at), earlier.get("revision"))
 
 
 def _tags(run: WaveRunning) -> Tagged:
     plan, commit = run.plan, run.wave.commit
-    wanted = [(e.tag, f"{e.name} {e.candidate}") for e in plan.entries]
-    if plan.wave_tag:
-        wanted.append((plan.wave_tag, f"the {plan.train} wave of {plan.date}"))
+    wanted = candidate_tags(plan)
     created = [tag for tag, what in wanted
                if ensure_tag(run.config.root, tag, commit, f"Release candidate: {what}")]
     run.say(f"tagged {commit[:12]}: {', '.join(tag for tag, _ in wanted)}")
@@ -311,10 +311,10 @@ def _vote_email(run: WaveRunning) -> VoteEmailWritten:
     staged = run.earlier(Staged)
     email = run.directory / VOTE_EMAIL
     write_atomic(email, render_wave_vote_email(WaveVoteEmail(
-        config.project, plan.train, plan.date, config.mailing_list, plan.vote_lines, staged.folder,
+        config.project, plan.train, plan.date, config.mailing_list, plan.vote_lines, staged.folders,
         plan.source_tarball, run.earlier(Signed).signer, target.keys_url, run.wave.commit,
         run.earlier(Tagged).tags, earliest_close(datetime.fromisoformat(staged.at), train.vote.hours),
-        train.vote.hours, train.vote.binding, *_on_index(run))))
+        train.vote.hours, train.vote.binding, *_on_index(run), together=train.svn is SvnLayout.VERSIONED)))
     run.say(f"the vote email is {email}; send it to {config.mailing_list or 'the dev list'}")
     if line := missing_recipient(config.mailing_list, "mailing-list", email):
         run.say(line)
@@ -405,7 +405,7 @@ def build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress,
 class WaveRun:
     build: WaveBuild
     signed: tuple[str, ...]  # the .asc and .sha512 written or kept, under the wave's directory
-    staged: str  # the svn folder the files went to
+    staged: tuple[str, ...]  # the svn folders the files went to
     revision: int | None  # its commit (None: every file was there with these bytes already)
     tags: tuple[str, ...]  # created now
     steps: tuple[str, ...]
@@ -413,11 +413,8 @@ class WaveRun:
 
 
 def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
-    """Refuse, before anything starts (the sandbox included), a wave's run that is not carried out."""
+    """Refuse, before anything starts (the sandbox included), a wave with nothing in it."""
     plan = wave.plan
-    if config.train(plan.train).svn is not SvnLayout.FLAT:
-        raise RefusedError(f"train {plan.train} has a folder per release in svn: its run is not carried out "
-                           "yet (a flat train's wave is: svn = 'flat'); --dry-run shows its plan")
     if not plan.entries:
         raise RefusedError(f"nothing to release in train {plan.train}: no distribution changed since its "
                            "last release (`--dry-run` shows why each one stays out)")
@@ -426,7 +423,7 @@ def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
 def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
              key: str = "", runners: Mapping[WaveStepName, Runner] | None = None,
              index: Index | None = None) -> WaveRun:
-    """A provider wave's run: the steps of its plan, in order, each recorded in wave.json as it is
+    """A wave's run: the steps of its plan, in order, each recorded in wave.json as it is
     done; a rerun keeps what is done. `runners` stand in for some steps' own (the executor's unit
     tests replace the steps that run git, the build backends, gpg and svn); `index` is the target's
     package index, where the index step puts the rc-numbered packages."""
@@ -437,7 +434,7 @@ def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Ann
         _execute(run, wave.plan.steps, {**RUNNERS, **(runners or {})}, announce)
     staged = run.earlier(Staged)
     on_index = run.produced.get(WaveStepName.INDEX)
-    return WaveRun(run.earlier(WaveBuild), tuple(run.earlier(Signed).files), staged.folder, staged.revision,
+    return WaveRun(run.earlier(WaveBuild), tuple(run.earlier(Signed).files), staged.folders, staged.revision,
                    run.earlier(Tagged).created, tuple(run.steps),
                    on_index if isinstance(on_index, OnIndex) else None)
 
@@ -446,7 +443,7 @@ def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
     """What a wave's run did, for `--json`."""
     return {"train": wave.plan.train, "date": wave.plan.date, "commit": wave.commit,
             "steps": list(done.steps), "files": done.build.files, "signatures": list(done.signed),
-            "staged": done.staged, "revision": done.revision, "tags_created": list(done.tags),
+            "staged": list(done.staged), "revision": done.revision, "tags_created": list(done.tags),
             "candidates": [f"{e.name} {e.candidate}" for e in wave.plan.entries],
             "candidates_published": (done.on_index.recorded()["candidates_published"]
                                      if done.on_index else None)}

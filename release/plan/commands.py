@@ -154,15 +154,25 @@ def plan_promote_wave(train: str, date: str, promotion: WavePromotion, *, dev_ur
                       commit: str, refusals: Sequence[str] = ()) -> CommandPlan:
     """`invoke promote --train`: the voted files of a flat wave checked and copied to the release
     folder in one commit, the older versions they replace removed from it, the released files
-    removed from dev, each promoted distribution's final tag on the wave's commit."""
+    removed from dev; a versioned wave's candidate folders checked and each copied whole to its
+    release folder, then removed from dev; each promoted distribution's final tag on the wave's commit."""
     files = promotion.files
+    if promotion.folders:
+        copies = [Action(Where.SVN, f"copy {dev_url}/{source} to {release_url}/{target} (the whole folder, "
+                                    "server side, as of the revision checked)")
+                  for source, target in promotion.folders]
+        removals = [Action(Where.SVN, f"remove {dev_url}/{source} (released)")
+                    for source, _ in promotion.folders]
+    else:
+        copies = [Action(Where.SVN, f"copy {path} to {release_url}/{path}") for path in files]
+        removals = [Action(Where.SVN, f"remove {dev_url}/{path} (released)") for path in files]
     return CommandPlan("promote", f"{train} {date}", (
         Action(Where.SVN, f"check the {len(files)} voted files in {dev_url} against the sha512 recorded when "
                           "they were built and signed"),
-        *(Action(Where.SVN, f"copy {path} to {release_url}/{path}") for path in files),
+        *copies,
         *(Action(Where.SVN, f"remove {release_url}/{path} (a newer version replaces it)")
           for path in promotion.superseded),
-        *(Action(Where.SVN, f"remove {dev_url}/{path} (released)") for path in files),
+        *removals,
         *(Action(Where.GIT, f"tag {commit[:12] or 'the wave commit'} as {tag}") for tag in promotion.tags),
     ) if files else (), tuple(refusals), options=f"--train {train} --date {date}")
 

@@ -13,8 +13,9 @@ tag) `plan_wave` decides the wave:
   rc number, one more than the candidates its tags already name: in a flat train each distribution
   counts its own (one provider at rc3 beside others at rc1); a versioned train (one folder per
   release, like Airflow's core) moves all of its distributions together, at one rc;
-- each one's tags, its svn paths (a folder per release, or flat), the wave's date-named source
-  tarball, and the lines of the one vote email listing every distribution with its version;
+- each one's tags, its svn paths (a folder per release, or flat), the wave's source tarball (named
+  by its date, or by the lead's version in a folder per release), and the lines of the one vote email
+  listing every distribution with its version;
 - each one's rc-numbered sdist and wheel for the package index (`index_files`:
   `apache_airflow_providers_http-6.3.1rc1.tar.gz`), what users `pip install` to test the candidate;
   the vote is on the svn files, which carry the final version;
@@ -29,6 +30,9 @@ tagged (an index never takes a version back), and before the vote email, so that
 email points voters at is there when it is sent.
 
 `exclude` takes the vote's exclusions (distribution -> reason): what is promoted is the rest.
+`wave_promotion` decides what promoting the voted wave does in svn: a flat wave's files copied into
+the flat release folder (the older versions they replace removed), a versioned wave's candidate
+folders copied whole to their release folders.
 """
 
 from __future__ import annotations
@@ -161,6 +165,7 @@ class WavePlan:
     constraints: ConstraintsRef | None = None
     excluded: tuple[Skipped, ...] = field(default=())  # taken out at the vote, with the reason
     steps: tuple[WaveStep, ...] = field(default=())  # what a run of the wave does, in order (none: empty)
+    source_release: str = ""  # the source tarball's svn path in the release folder
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -233,7 +238,9 @@ def _entry(train: Train, facts: DistributionFacts, why: str, rc: int) -> WaveEnt
         since=facts.tag_of(previous) if previous is not None else "", commits=facts.commits,
         version=version, rc=rc, why=why, tag=facts.tag_of(candidate), final_tag=facts.tag_of(version),
         files=files, svn_dev=dev, svn_release=release, source_date_epoch=facts.source_date_epoch,
-        index_files=distribution_files(facts.name, candidate),
+        # a versioned train's distributions pin each other at the final version (apache-airflow
+        # pins apache-airflow-core==3.3.3): its rc-numbered packages would need those pins rewritten
+        index_files=distribution_files(facts.name, candidate) if train.svn is SvnLayout.FLAT else (),
     )
 
 
@@ -296,6 +303,7 @@ def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, pr
     entries = tuple(_entry(train, dist, why, rc) for (dist, why), rc in zip(going, rcs))
     source_dev = _folder(tarball_folder, "" if not together or lead_version is None else str(lead_version),
                          tarball)
+    source_release = _folder(tarball_folder, "" if not together or lead is None else lead.declared, tarball)
     wave_tag = train.wave_tag.format(date=date, train=train.name) if train.wave_tag and entries else ""
     return WavePlan(
         train=train.name, date=date, entries=entries, skipped=tuple(skipped), unchanged=tuple(same),
@@ -305,6 +313,7 @@ def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, pr
         constraints=_constraints(train, lead_version, constraints_tagged) if entries else None,
         steps=_steps(train, entries, tarball, source_dev, wave_tag, project=project, date=date,
                      checks_sources=checks_sources),
+        source_release=source_release if entries else "",
     )
 
 
@@ -314,8 +323,8 @@ def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev:
     if not entries:
         return ()
     built = 1 + sum(1 for e in entries for f in e.files if not f.endswith(SIGNATURES))
-    folders = sorted({_split(p)[0] for p in (source_dev, *(p for e in entries for p in e.svn_dev))})
-    tags = [e.tag for e in entries] + ([wave_tag] if wave_tag else [])
+    folders = _folders_of((source_dev, *(p for e in entries for p in e.svn_dev)))
+    tags = [tag for tag, _ in _tags_naming([(e.tag, e.name) for e in entries], wave_tag, "")]
     where = ", ".join(_svn("dev", project, f) for f in folders)
     does = {
         WaveStepName.BUILD: f"an sdist and a wheel of each of the {len(entries)} distributions and the "
@@ -334,8 +343,40 @@ def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev:
         WaveStepName.VOTE_EMAIL: f"dist/{train.name}-{date}/vote-email.txt: the wave's [VOTE] email, every "
                                  "distribution with the version it is voted as",
     }
+    if not any(e.index_files for e in entries):
+        does.pop(WaveStepName.INDEX)
+        does[WaveStepName.BUILD] = does[WaveStepName.BUILD].partition("; for the index")[0]
     steps = [WaveStep(name, text) for name, text in does.items()]
     return tuple(s for s in steps if checks_sources or s.name is not WaveStepName.PMC_CHECKS)
+
+
+def _folders_of(paths: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted({_split(p)[0] for p in paths}))
+
+
+def dev_folders(plan: WavePlan) -> tuple[str, ...]:
+    """The folders the wave's files are staged in, under the project's dev folder: a flat train's one
+    (`providers`), a versioned train's candidate folders (`3.3.3rc1`, `task-sdk/1.3.3rc1`)."""
+    if not plan.entries:
+        return ()
+    return _folders_of((plan.source_dev, *(p for e in plan.entries for p in e.svn_dev)))
+
+
+def _tags_naming(wanted: Sequence[tuple[str, str]], wave_tag: str, wave: str) -> tuple[tuple[str, str], ...]:
+    """Each tag once, with what it names: distributions sharing a tag (Airflow's meta package and
+    core share `3.3.3rc1`) are named together; the wave tag last."""
+    named: dict[str, list[str]] = {}
+    for tag, what in wanted:
+        named.setdefault(tag, []).append(what)
+    found = [(tag, ", ".join(whats)) for tag, whats in named.items()]
+    return tuple(found + ([(wave_tag, wave)] if wave_tag else []))
+
+
+def candidate_tags(plan: WavePlan) -> tuple[tuple[str, str], ...]:
+    """The tags a run of the wave sets on its commit, each once, with what it names (`3.3.3rc1`:
+    `apache-airflow 3.3.3rc1, apache-airflow-core 3.3.3rc1`), the wave tag last."""
+    return _tags_naming([(e.tag, f"{e.name} {e.candidate}") for e in plan.entries], plan.wave_tag,
+                        f"the {plan.train} wave of {plan.date}")
 
 
 def _constraints(train: Train, version: ReleaseVersion | None, tagged: Iterable[ReleaseVersion]
@@ -373,25 +414,46 @@ def exclude(plan: WavePlan, excluded: Mapping[str, str]) -> WavePlan:
 
 @dataclass(frozen=True)
 class WavePromotion:
-    """What promoting a voted flat wave does in svn and git."""
+    """What promoting a voted wave does in svn and git."""
 
-    files: tuple[str, ...]  # the voted files, by their path under the project's dev and release folders
+    files: tuple[str, ...]  # the voted files, by their path under the project's release folder
     superseded: tuple[str, ...]  # release paths a promoted newer version of the same distribution replaces
     tags: tuple[str, ...]  # each promoted distribution's final tag, on the wave's commit
+    # a versioned wave's (candidate folder in dev, release folder), each copied whole; none for a flat
+    # wave, whose files keep their paths from dev to the one release folder
+    folders: tuple[tuple[str, str], ...] = ()
+
+    def source_of(self, path: str) -> str:
+        """The dev path the released file `path` is promoted from."""
+        folder, name = _split(path)
+        return next((_folder(dev, name) for dev, release in self.folders if release == folder), path)
 
 
-def wave_promotion(plan: WavePlan, released: Iterable[str]) -> WavePromotion:
+def wave_promotion(plan: WavePlan, released: Iterable[str], layout: SvnLayout = SvnLayout.FLAT
+                   ) -> WavePromotion:
     """The voted files of `plan` (its excluded distributions taken out already) copied from dev to
-    release, the older files of the same distributions in the flat release folder (`released`: the
-    names in it now) removed, and the final tags. A flat folder keeps each distribution's newest."""
+    release, and the final tags (each once). Flat: the files into the one release folder, the older
+    files of the same distributions there (`released`: the names in it now) removed, as a flat
+    folder keeps each distribution's newest. Versioned: each candidate folder copied whole to its
+    release folder (`3.3.3rc1` -> `3.3.3`, `task-sdk/1.3.3rc1` -> `task-sdk/1.3.3`); nothing is
+    replaced, each release has its own folder."""
     files = tuple(p for e in plan.entries for p in e.svn_release)
     if plan.source_tarball:
-        files += tuple(plan.source_dev + suffix for suffix in ("", *SIGNATURES))
+        files += tuple((plan.source_release or plan.source_dev) + suffix for suffix in ("", *SIGNATURES))
+    tags = tuple(dict.fromkeys(e.final_tag for e in plan.entries))
+    if layout is SvnLayout.VERSIONED:
+        dev = [p for e in plan.entries for p in e.svn_dev]
+        release = [p for e in plan.entries for p in e.svn_release]
+        if plan.source_tarball:
+            dev.append(plan.source_dev)
+            release.append(plan.source_release)
+        pairs = sorted({(_split(d)[0], _split(r)[0]) for d, r in zip(dev, release)})
+        return WavePromotion(files, (), tags, tuple(pairs))
     old: list[str] = []
     for folder in sorted({_split(p)[0] for p in files}):
         promoted = {name for where, name in map(_split, files) if where == folder}
         old += [_folder(folder, name) for name in superseded({*released, *promoted}) if name not in promoted]
-    return WavePromotion(files, tuple(old), tuple(e.final_tag for e in plan.entries))
+    return WavePromotion(files, tuple(old), tags)
 
 
 def released(promoted: Iterable[str], files: Iterable[str], sums: Mapping[str, str]
@@ -495,7 +557,8 @@ def wave_to_json(plan: WavePlan, *, project: str, commit: str) -> dict[str, Any]
         "skipped": [{"name": s.name, "reason": s.reason} for s in plan.skipped],
         "excluded": [{"name": s.name, "reason": s.reason} for s in plan.excluded],
         "unchanged": list(plan.unchanged),
-        "source_tarball": ({"file": plan.source_tarball, "svn_dev": _svn("dev", project, plan.source_dev)}
+        "source_tarball": ({"file": plan.source_tarball, "svn_dev": _svn("dev", project, plan.source_dev),
+                            "svn_release": _svn("release", project, plan.source_release)}
                            if plan.source_tarball else None),
         "wave_tag": plan.wave_tag or None,
         "vote_lines": list(plan.vote_lines),

@@ -96,11 +96,15 @@ def test_the_dry_run_of_the_provider_wave_prints_every_distribution(airflow_repo
 def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: Path) -> None:
     # the option checks before any git command are unit tests (tests/unit/cli/test_train_options.py)
     for args, code, says in (
-            (("release", "--train", "core"), 6, "train core has a folder per release in svn"),
+            (("release", "--train", "core"), 6, "nothing to release in train core"),
+            (("announce", "--train", "core", "--date", DATE), 6,
+             "train core has a folder per release in svn: its announcement is not carried out yet"),
+            (("cleanup", "--train", "core"), 6,
+             "train core has a folder per release in svn: its cleanup is not carried out yet"),
             (("release", "--train", "providers", "--date", "7.12.2026", "--dry-run"), 1,
              "--date '7.12.2026'"),
             (("promote", "--train", "providers", "--date", DATE), 6, "records no passed vote"),
-            (("promote", "--train", "core", "--date", DATE), 6, "train core has a folder per release"),
+            (("promote", "--train", "core", "--date", DATE), 6, "records no passed vote on the core wave"),
             (("promote", "--train", "providers", "--version", "1.0.0"), 1, "takes --date (and --dry-run")):
         found = invoke(airflow_repo, *args, profile=profile)
         assert found.returncode == code, found.stderr

@@ -150,7 +150,7 @@ WAVE = WaveVoteEmail(
     project="Apache Airflow", train="providers", date="2026-12-01", mailing_list="dev@airflow.apache.org",
     lines=("apache-airflow-providers-ftp 3.16.2rc1 (voted as 3.16.2)",
            "apache-airflow-providers-http 6.3.1rc3 (voted as 6.3.1)"),
-    svn_url="https://dist.apache.org/repos/dist/dev/airflow/providers",
+    svn_urls=("https://dist.apache.org/repos/dist/dev/airflow/providers",),
     source_tarball="apache_airflow_providers-2026-12-01-source.tar.gz", fingerprint="F" * 40,
     keys_url="https://dist.apache.org/repos/dist/release/airflow/KEYS", commit="c" * 40,
     tags=("providers-ftp/3.16.2rc1", "providers-http/6.3.1rc3", "providers/2026-12-01"),
@@ -163,7 +163,7 @@ def test_a_waves_vote_email_lists_every_distribution_and_names_the_wave_as_vote_
     subject = "Subject: [VOTE] Release Apache Airflow providers 2026-12-01: 2 distributions"
     assert head.splitlines() == ["To: dev@airflow.apache.org", subject]
     assert names_candidate(head, wave_candidate("providers", "2026-12-01"))
-    for line in (*WAVE.lines, *WAVE.tags, WAVE.svn_url, WAVE.source_tarball, WAVE.keys_url, WAVE.commit,
+    for line in (*WAVE.lines, *WAVE.tags, *WAVE.svn_urls, WAVE.source_tarball, WAVE.keys_url, WAVE.commit,
                  WAVE.fingerprint):
         assert line in body, line
     assert "until 2026-12-04 09:30 UTC" in body and "exclude" in body
@@ -181,6 +181,20 @@ def test_a_waves_vote_email_gives_the_install_line_of_each_candidate_on_the_inde
     assert ("  pip install apache-airflow-providers-ftp==3.16.2rc1\n"
             "  pip install apache-airflow-providers-http==6.3.1rc3\n") in text
     assert text.index("Building that commit again") < text.index("pip install") < text.index("Please vote")
+
+
+def test_a_versioned_waves_vote_email_names_each_folder_and_says_its_distributions_go_together() -> None:
+    core = dataclasses.replace(
+        WAVE, train="core", lines=("apache-airflow 3.3.3rc1 (voted as 3.3.3)",
+                                   "apache-airflow-task-sdk 1.3.3rc1 (voted as 1.3.3)"),
+        svn_urls=("https://dist.apache.org/repos/dist/dev/airflow/3.3.3rc1",
+                  "https://dist.apache.org/repos/dist/dev/airflow/task-sdk/1.3.3rc1"),
+        tags=("3.3.3rc1", "task-sdk/1.3.3rc1"), together=True)
+    text = render_wave_vote_email(core)
+    assert ("are in svn:\n\n  https://dist.apache.org/repos/dist/dev/airflow/3.3.3rc1\n"
+            "  https://dist.apache.org/repos/dist/dev/airflow/task-sdk/1.3.3rc1\n\n") in text
+    assert "They are released together: a problem with one of them is a -1 on all of them" in text
+    assert "exclude" not in text
 
 
 def test_a_waves_vote_email_without_a_list_names_the_key_to_set_and_counts_one_distribution() -> None:

@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`--train`, `--only` and `--date` on `invoke release`, `invoke build`, `invoke vote-result` and
-`invoke withdraw`: what they refuse, each in one line with its exit code, before any git, build or
+"""`--train`, `--only`, `--date` and `--exclude` on `invoke release`, `invoke build`, `invoke vote-result`
+and `invoke withdraw`: what they refuse, each in one line with its exit code, before any git, build or
 svn command runs."""
 
 from __future__ import annotations
@@ -72,6 +72,19 @@ def test_a_waves_vote_needs_votes_and_a_reason_for_each_exclusion(airflow: Path,
     assert code == 1 and said.startswith("error: --exclude and --reason go with --train NAME")
     code, said = refused(vote_result_task, monkeypatch, train="providers", votes="v.txt", date="2026-12-07")
     assert code == 6 and "the providers wave of 2026-12-07 was never staged for a vote" in said
+
+
+
+def test_a_versioned_trains_vote_excludes_nothing_in_one_line_and_its_dry_run_says_so(
+        airflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    why = ("train core releases its distributions together: none can be excluded at its vote (a vote that "
+           "fails is followed by a new candidate of all of them)")
+    options = {"train": "core", "votes": "v.txt", "date": "2026-12-07", "exclude": "apache-airflow-task-sdk",
+               "reason": "broken"}
+    assert refused(vote_result_task, monkeypatch, **options) == (6, f"error: {why}")
+    with console.err.capture() as captured:
+        vote_result_task(Context(), dry_run=True, **options)
+    assert f"a run would refuse: {why}" in " ".join(captured.get().split())
 
 
 @pytest.mark.parametrize(("options", "says"), [

@@ -32,11 +32,11 @@ from release.pipeline.wave_run import (
     build_wave,
     run_wave,
 )
-from release.plan.wave import WaveStepName
+from release.plan.wave import WaveStepName, candidate_tags, dev_folders
 from release.record import sha512_of
 from tests.unit.memory import MemoryIndex
 from tests.unit.memory_git import MemoryGit
-from tests.unit.pipeline.test_trains import DATE, PROVIDERS, three_changed
+from tests.unit.pipeline.test_trains import CORE, DATE, PROVIDERS, core_files, released, three_changed
 from tests.unit.test_trains import airflow_table
 
 TARGET = Target(registry="registry.test", index_upload="https://index.test/legacy/",
@@ -122,12 +122,13 @@ class MemoryWave:
         earlier = run.recorded.get("staged") or {}
         url = f"{TARGET.svn_dev}/apache-airflow"
         at = earlier.get("at") or f"2026-12-07T10:0{len(self.ran)}:00+00:00"
-        return Staged(url, f"{url}/providers", revision, tuple(sorted(files)), at, earlier.get("revision"))
+        folders = tuple(f"{url}/{folder}" for folder in dev_folders(run.plan))
+        return Staged(url, folders, revision, tuple(sorted(files)), at, earlier.get("revision"))
 
     def tags(self, run: WaveRunning) -> Tagged:
         """Each tag set once, on the wave's commit; a tag there already is left alone."""
         self._start(WaveStepName.TAGS)
-        wanted = [e.tag for e in run.plan.entries] + [run.plan.wave_tag]
+        wanted = [tag for tag, _ in candidate_tags(run.plan)]
         created = [tag for tag in wanted if tag not in self.git.tags]
         for tag in created:
             self.git.tag(tag, run.wave.commit)
@@ -166,7 +167,7 @@ def test_the_whole_run_walks_the_plans_steps_and_records_each_one(tmp_path: Path
     assert done.steps == tuple(ALL) and done.revision == 1
     assert done.tags == ("providers-common-io/1.11.1rc1", "providers-ftp/3.16.2rc1",
                          "providers-http/6.3.1rc1", f"providers/{DATE}")
-    assert done.staged == "https://svn.test/dev/apache-airflow/providers"
+    assert done.staged == ("https://svn.test/dev/apache-airflow/providers",)
     data = recorded(config)
     assert (data["train"], data["date"], data["commit"], data["source_date_epoch"]) == (
         "providers", DATE, wave.commit, EPOCH)
@@ -187,7 +188,7 @@ def test_the_whole_run_walks_the_plans_steps_and_records_each_one(tmp_path: Path
     email = wave_directory(config, wave.plan) / "vote-email.txt"
     text = email.read_text()
     assert "[VOTE] Release Apache Airflow providers 2026-12-07: 3 distributions" in text
-    assert FINGERPRINT in text and "providers-http/6.3.1rc1" in text and done.staged in text
+    assert FINGERPRINT in text and "providers-http/6.3.1rc1" in text and f"\n  {done.staged[0]}\n" in text
     assert "  pip install apache-airflow-providers-http==6.3.1rc1\n" in text
     assert said[-1] == f"the vote email is {email}; send it to dev@airflow.apache.org"
     as_json = run_to_json(wave, done)
@@ -305,3 +306,39 @@ def test_the_index_step_refuses_an_rc_numbered_file_changed_since_it_was_built(t
     with pytest.raises(RefusedError, match=f"^{changed} is missing or not what was built; build the wave"):
         run(config, memory)
     assert sorted(memory.index.uploads) == RC_FILES[:2]  # common.io's went; ftp's and http's did not
+
+
+def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_once(tmp_path: Path) -> None:
+    """Airflow's core: the same steps and runners, the files staged where the plan names them (the
+    candidate's folder and the task SDK's), the shared tag `3.3.3rc1` set once, an email that names
+    both folders and says the distributions go together; a rerun changes nothing."""
+    config = parse_config(tmp_path, airflow_table())
+    git = released()
+    git.commit("Update version to 3.3.3", core_files("3.3.3", "1.3.3"))
+    memory = MemoryWave(git)
+    wave = plan_train(config, CORE, date=DATE, reader=git)
+
+    def run_core() -> Any:
+        return run_wave(config, plan_train(config, CORE, date=DATE, reader=git), TARGET, key=FINGERPRINT,
+                        runners=memory.runners(), announce=lambda name, does: None, say=lambda line: None)
+
+    core_steps = [s for s in ALL if s != "index"]  # no rc-numbered packages for a versioned train yet
+    done = run_core()
+    assert done.steps == tuple(core_steps) and done.revision == 1
+    assert all(not e.index_files for e in wave.plan.entries)
+    assert done.staged == ("https://svn.test/dev/apache-airflow/3.3.3rc1",
+                           "https://svn.test/dev/apache-airflow/task-sdk/1.3.3rc1")
+    assert done.tags == ("3.3.3rc1", "task-sdk/1.3.3rc1") and git.tags["3.3.3rc1"] == wave.commit
+    assert sorted(memory.svn) == sorted(
+        [f"3.3.3rc1/apache-airflow-3.3.3-source.tar.gz{s}" for s in ("", ".asc", ".sha512")]
+        + [p for e in wave.plan.entries for p in e.svn_dev])
+    assert sum(p.startswith("task-sdk/1.3.3rc1/") for p in memory.svn) == 6
+    data = json.loads((tmp_path / "dist" / f"core-{DATE}" / "wave.json").read_text())
+    assert data["tags"] == ["3.3.3rc1", "task-sdk/1.3.3rc1"] and data["steps"] == core_steps
+    text = (tmp_path / "dist" / f"core-{DATE}" / "vote-email.txt").read_text()
+    assert "[VOTE] Release Apache Airflow core 2026-12-07: 3 distributions" in text
+    assert ("\n  https://svn.test/dev/apache-airflow/3.3.3rc1\n"
+            "  https://svn.test/dev/apache-airflow/task-sdk/1.3.3rc1\n") in text
+    assert "They are released together" in text and "exclude" not in text
+    again = run_core()  # its own tags are not earlier candidates: the same rc, nothing new
+    assert (again.revision, again.tags, memory.revisions) == (None, (), [1])

@@ -67,6 +67,9 @@ def test_a_versioned_trains_steps_name_its_folders_per_candidate() -> None:
     stage = next(s for s in plan.steps if s.name is WaveStepName.STAGE)
     assert stage.does == ("one svn commit of the 9 files, signatures included, to "
                           "dev/apache-airflow/3.3.3rc1 (versioned)")
+    # its distributions pin each other at the final version: no rc-numbered packages for the index yet
+    assert WaveStepName.INDEX not in {s.name for s in plan.steps}
+    assert not plan.entries[0].index_files and "for the index" not in plan.steps[0].does
 
 
 def test_each_distribution_names_its_rc_numbered_sdist_and_wheel_for_the_index_and_signs_none() -> None:

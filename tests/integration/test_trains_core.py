@@ -1,0 +1,176 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Airflow's core train (a folder per release, three distributions under one vote) run on Airflow's
+own sources (tests/airflow_sources.py) against a local svn repository, a throwaway key, git and a
+local pypiserver, no sandbox: `invoke release --train core` (rc1), a rerun, `verify` with a rebuild,
+`vote-result` from the votes, `promote` and `publish`. Each step's wall time and the git and svn
+commands it ran (counted through logging wrappers on PATH) are printed (`pytest -s`): the figures in
+docs/trains.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from airflow_sources import copy_repo, git, prepare_core
+from conftest import REPO_ROOT
+from vote_fixtures import make_svn, shared_keyring, svn
+
+from release.adapters.index import PackageIndex
+from release.sandbox import services
+from release.sandbox.state import Layout
+from tests.integration.test_trains_release import wave_profile
+
+pytestmark = pytest.mark.trains
+DATE = "2026-12-07"
+SOURCE = "apache-airflow-3.3.3-source.tar.gz"
+CORE_FILES = [SOURCE, "apache_airflow-3.3.3.tar.gz", "apache_airflow-3.3.3-py3-none-any.whl",
+              "apache_airflow_core-3.3.3.tar.gz", "apache_airflow_core-3.3.3-py3-none-any.whl"]
+SDK_FILES = ["apache_airflow_task_sdk-1.3.3.tar.gz", "apache_airflow_task_sdk-1.3.3-py3-none-any.whl"]
+
+
+def signed(names: list[str]) -> list[str]:
+    return sorted(f"{n}{s}" for n in names for s in ("", ".asc", ".sha512"))
+
+
+class Steps:
+    """Runs the commands in the core's repository, timing each and counting its git and svn commands."""
+
+    def __init__(self, root: Path, profile: Path, gnupghome: Path, tmp: Path) -> None:
+        self.root, self.profile, self.gnupghome = root, profile, gnupghome
+        self.log = tmp / "commands.log"
+        wrappers = tmp / "wrappers"
+        wrappers.mkdir()
+        for tool in ("git", "svn"):
+            real = subprocess.run(["which", tool], check=True, capture_output=True, text=True).stdout.strip()
+            (wrappers / tool).write_text(f'#!/bin/sh\necho "{tool} $1" >> "{self.log}"\nexec {real} "$@"\n')
+            (wrappers / tool).chmod(0o755)
+        self.env = {**os.environ, "RELEASE_ROOT": str(root), "NO_COLOR": "1", "COLUMNS": "300",
+                    "GNUPGHOME": str(gnupghome), "PATH": f"{wrappers}:{os.environ['PATH']}",
+                    "TWINE_USERNAME": "core", "TWINE_PASSWORD": "core-pa55"}
+        self.figures: list[tuple[str, float, int, int]] = []
+
+    def __call__(self, *args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        before = self.log.read_text().splitlines() if self.log.exists() else []
+        start = time.monotonic()
+        found = subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args,
+                                "--profile", str(self.profile)], cwd=cwd or self.root, env=self.env,
+                               capture_output=True, text=True, timeout=900)
+        took = time.monotonic() - start
+        ran = (self.log.read_text().splitlines() if self.log.exists() else [])[len(before):]
+        shown = " ".join("FILE" if a.startswith("/") else a for a in args)
+        self.figures.append((shown, took, sum(c.startswith("git ") for c in ran),
+                             sum(c.startswith("svn ") for c in ran)))
+        return found
+
+    def report(self) -> str:
+        return "\n".join(f"{what:<60} {took:6.1f} s  git {gits:3d}  svn {svns:3d}"
+                         for what, took, gits, svns in self.figures)
+
+
+def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_release(
+        airflow_repo: Path, tmp_path: Path) -> None:
+    root = copy_repo(airflow_repo, tmp_path / "airflow")
+    commit = prepare_core(root, "3.3.3", "1.3.3")
+    keyring = shared_keyring()
+    (tmp_path / "svn").mkdir()
+    repo = make_svn(tmp_path / "svn", "apache-airflow", keyring.keys_file.read_text())
+    profile = wave_profile(tmp_path, repo, keyring.fingerprint)
+    run = Steps(root, profile, keyring.home, tmp_path)
+    dev, release = f"{repo.dev_url}/apache-airflow", f"{repo.release_url}/apache-airflow"
+    wave = root / "dist" / f"core-{DATE}"
+
+    # the run: built, signed, checked, staged in a folder per candidate, tagged, the vote email
+    found = run("release", "--train", "core", "--date", DATE)
+    assert found.returncode == 0, found.stderr
+    assert sorted(svn("list", f"{dev}/3.3.3rc1").split()) == signed(CORE_FILES)
+    assert sorted(svn("list", f"{dev}/task-sdk/1.3.3rc1").split()) == signed(SDK_FILES)
+    assert [git(root, "rev-parse", f"{tag}^{{commit}}") for tag in ("3.3.3rc1", "task-sdk/1.3.3rc1")] == [
+        commit] * 2
+    record = json.loads((wave / "wave.json").read_text())
+    assert record["steps"] == ["build", "sign", "PMC checks", "stage", "tags", "vote email"]
+    assert record["tags"] == ["3.3.3rc1", "task-sdk/1.3.3rc1"] and record["commit"] == commit
+    email = (wave / "vote-email.txt").read_text()
+    assert email.startswith("To: dev@airflow.apache.org\nSubject: [VOTE] Release Apache Airflow core "
+                            f"{DATE}: 3 distributions\n")
+    assert f"\n  {dev}/3.3.3rc1\n  {dev}/task-sdk/1.3.3rc1\n" in email and "released together" in email
+    again = run("release", "--train", "core", "--date", DATE)  # a rerun resumes: nothing new
+    assert again.returncode == 0, again.stderr
+    assert "(there already)" in again.stderr and "tagged nothing new" in again.stderr
+    assert json.loads((wave / "wave.json").read_text())["staged"] == record["staged"]
+
+    # verify: every staged file read from its folder, signatures, checksums, sources, the rebuild
+    checked = run("verify", "--train", "core", "--date", DATE)
+    assert checked.returncode == 0, checked.stderr
+    assert f"the core wave of {DATE}: 21 files verified" in checked.stderr
+    assert "identical to the rebuild" in checked.stderr
+
+    # the vote: staged four days ago as far as the record says; nothing can be excluded
+    record["staged"]["at"] = "2026-12-03T10:00:00+00:00"
+    (wave / "wave.json").write_text(json.dumps(record))
+    votes = tmp_path / "votes.txt"
+    votes.write_text("".join(f"+1 {who} <{who}@apache.org> 2026-12-0{day}T09:00:00Z\n"
+                             for who, day in (("jane", 4), ("jarek", 5), ("kaxil", 7))))
+    core = "[tool.release.trains.core]"
+    pmc = 'binding-voters = ["jane", "jarek", "kaxil"]\n\n'
+    profile.write_text(profile.read_text().replace(core, pmc + core))
+    excluding = run("vote-result", "--train", "core", "--date", DATE, "--votes", str(votes), "--exclude",
+                    "apache-airflow-task-sdk", "--reason", "broken")
+    assert excluding.returncode == 6 and excluding.stderr.strip().splitlines() == [
+        "error: train core releases its distributions together: none can be excluded at its vote (a vote "
+        "that fails is followed by a new candidate of all of them)"]
+    voted = run("vote-result", "--train", "core", "--date", DATE, "--votes", str(votes))
+    assert voted.returncode == 0, voted.stderr
+    assert json.loads((wave / "wave.json").read_text())["vote"]["promoted"] == [
+        "apache-airflow 3.3.3rc1", "apache-airflow-core 3.3.3rc1", "apache-airflow-task-sdk 1.3.3rc1"]
+
+    # promotion: each candidate folder copied whole, server side, from the revision checked
+    shown = run("promote", "--train", "core", "--date", DATE, "--dry-run", "--json")
+    assert shown.returncode == 0, shown.stderr
+    dry = json.loads(shown.stdout)
+    assert dry["refusals"] == [] and [a["does"] for a in dry["actions"]][1:] == [
+        f"copy {dev}/3.3.3rc1 to {release}/3.3.3 (the whole folder, server side, as of the revision checked)",
+        f"copy {dev}/task-sdk/1.3.3rc1 to {release}/task-sdk/1.3.3 (the whole folder, server side, as of the "
+        "revision checked)",
+        f"remove {dev}/3.3.3rc1 (released)", f"remove {dev}/task-sdk/1.3.3rc1 (released)",
+        f"tag {commit[:12]} as 3.3.3", f"tag {commit[:12]} as task-sdk/1.3.3"]
+    promoted = run("promote", "--train", "core", "--date", DATE)
+    assert promoted.returncode == 0, promoted.stderr
+    assert sorted(svn("list", f"{release}/3.3.3").split()) == signed(CORE_FILES)
+    assert sorted(svn("list", f"{release}/task-sdk/1.3.3").split()) == signed(SDK_FILES)
+    assert "3.3.3rc1/" not in svn("list", dev).split()
+    assert svn("list", f"{dev}/task-sdk").split() == []
+    history = svn("log", "--verbose", "--limit", "1", f"{release}/task-sdk/1.3.3")
+    assert "A /release/apache-airflow/task-sdk/1.3.3 (from /dev/apache-airflow/task-sdk/1.3.3rc1:" in history
+    finals = ("3.3.3", "task-sdk/1.3.3")
+    assert [git(root, "rev-parse", f"{tag}^{{commit}}") for tag in finals] == [commit] * 2
+    again = run("promote", "--train", "core", "--date", DATE)
+    assert again.returncode == 0, again.stderr
+    assert "holds the 15 voted files already" in again.stderr and "tagged nothing new" in again.stderr
+
+    # publish: the voted sdists and wheels to a real index (pypiserver, as the sandbox runs it)
+    layout = Layout.of(tmp_path / "index")
+    index = services.ensure(services.INDEX, layout, {}, lambda line: None)
+    try:
+        url = f"http://127.0.0.1:{index['port']}/"
+        profile.write_text(profile.read_text().replace('index = "https://upload.pypi.invalid/legacy/"',
+                                                       f'index = "{url}"'))
+        planned = run("publish", "--train", "core", "--date", DATE, "--dry-run")
+        assert planned.returncode == 0 and planned.stderr.count("upload apache_airflow") == 3, planned.stderr
+        published = run("publish", "--train", "core", "--date", DATE)
+        assert published.returncode == 0, published.stderr
+        assert "6 files uploaded, 0 there already" in published.stderr
+        simple = PackageIndex(url, url + "simple/")
+        assert sorted(f for name in ("apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk")
+                      for f in simple.hashes(name)) == sorted(CORE_FILES[1:] + SDK_FILES)
+        assert json.loads((wave / "wave.json").read_text())["published"]["files"] == sorted(
+            CORE_FILES[1:] + SDK_FILES)
+    finally:
+        services.stop(services.INDEX, layout, index)
+    announced = run("announce", "--train", "core", "--date", DATE)
+    assert announced.returncode == 6 and "its announcement is not carried out yet" in announced.stderr
+    print(f"\n{run.report()}")
