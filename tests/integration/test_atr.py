@@ -426,6 +426,10 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
     checked = run_ok(tree, "verify", "--version", rc, "--no-rebuild")
     assert "image signature by a KEYS key for" in checked and "(attached)" in checked
     a_corrupted_attached_signature_fails_verify_naming_it(registry, tree, rc)
+    pushed = {t: registry.manifest_digest("sample/app", t) for t in registry.tags("sample/app")}
+    run_ok(tree, "release", "--version", rc, timeout=900)  # a rerun changes nothing: attachments included
+    assert {t: registry.manifest_digest("sample/app", t) for t in registry.tags("sample/app")} == pushed
+    assert svn_holdings(running) == in_svn and client.release(final) == release
 
     opened = staged_hours_ago(tree / "dist" / rc, rc, 96)  # as if the vote had been open four days
     votes = vote_thread(tmp_path / "thread.mbox", [Mail(who, "+1", 2 + n) for n, who in enumerate(BINDING)],

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from release.config import parse_config
-from release.errors import RefusedError
 from release.plan.images import ImageSource, WheelFile
 from release.plan.provenance import (
     ARTIFACT_TYPE,
@@ -32,8 +31,8 @@ from release.plan.provenance import (
 )
 from release.plan.release import StepName, TargetState, plan_release, release_steps
 from release.plan.tags import BuildKind
-from release.record import ConstraintsEntry, ImageSignatureEntry, SbomEntry, load_record, sha512_of
-from release.steps.provenance import constraints_files, image_files, same_as_published
+from release.record import ImageSignatureEntry, SbomEntry, load_record
+from release.steps.provenance import same_as_published
 from release.steps.sbom import Described, ImageFacts, make_bom, render, summarise, validate
 from release.versions import parse_version
 from tests.unit.planning import planned_image
@@ -192,30 +191,3 @@ def test_a_rerun_that_only_changes_step_times_publishes_nothing_new(tmp_path: Pa
     assert not same_as_published(files, {**published, "release.json": json.dumps(other).encode()})
     assert not same_as_published(files, {"release.json": published["release.json"]})
 
-
-def test_in_atr_an_image_s_attachment_takes_its_own_signature_and_every_constraints_file(
-        tmp_path: Path) -> None:
-    config = parse_config(tmp_path, {"name": "sample-app", "image": "sample/app", "python": ["3.11", "3.13"]})
-    plan = plan_release(config, parse_version("1.10.6"), TargetState(), registry="127.0.0.1:5000")
-    record = load_record(tmp_path, "1.10.6")
-    for image in plan.images:
-        for path in (image.sbom, image.signature, *(image.constraints + s for s in ("", ".asc", ".sha512"))):
-            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
-            (tmp_path / path).write_text(f"{path}\n")
-        record.put_sbom(SbomEntry(image.sbom, sha512_of(tmp_path / image.sbom), image.image.flavour,
-                                  image.ref, DIGEST))
-        record.put_image_signature(ImageSignatureEntry(image.signature, sha512_of(tmp_path / image.signature),
-                                                       image.image.flavour, image.ref, DIGEST, "F" * 40))
-        record.put_constraints([ConstraintsEntry(image.constraints, sha512_of(tmp_path / image.constraints),
-                                                 image.image.flavour, "", f"sample/app@{DIGEST}")])
-    first = plan.images[0]
-    assert image_files(record, first) == [first.sbom, first.sbom + ".asc", first.sbom + ".sha512"]
-    assert image_files(record, first, signature=True)[-1] == first.signature
-    assert sorted(constraints_files(record)) == sorted(f"constraints-{p}.txt{s}" for p in ("3.11", "3.13")
-                                                       for s in ("", ".asc", ".sha512"))
-    (tmp_path / first.signature).write_text("another signature\n")
-    with pytest.raises(RefusedError, match="run the attest step again"):
-        image_files(record, first, signature=True)
-    (tmp_path / first.constraints).unlink()
-    with pytest.raises(RefusedError, match="run the constraints step again"):
-        constraints_files(record)
