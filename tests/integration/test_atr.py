@@ -480,6 +480,7 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
     assert svn_holdings(running) == in_svn  # no constraints folder, no signatures, no record in svn
     carries_its_signature_and_the_constraints(registry, tree, final)
     run_ok(tree, "verify", "--version", final, "--published")
+    a_user_checks_the_attached_signature_as_documented(running, registry, tree, final, tmp_path / "user")
 
     again = run_ok(tree, "publish", "--version", final, timeout=900)  # a rerun changes nothing
     assert {t: registry.manifest_digest("sample/app", t) for t in registry.tags("sample/app")} == tags
@@ -510,6 +511,34 @@ def carries_its_signature_and_the_constraints(registry: RegistryClient, tree: Pa
     for suffix in ("", ".asc", ".sha512"):
         path = tree / "dist" / version / (constraints.path + suffix)
         assert files[path.name] == path.read_bytes()
+
+
+def a_user_checks_the_attached_signature_as_documented(running: Running, registry: RegistryClient, tree: Path,
+                                                       version: str, work: Path) -> None:
+    """docs/provenance.md's steps for a project staging in ATR: the artifact attached to the image's
+    digest, its `.sig` layer, the image's manifest, KEYS imported, `skopeo standalone-verify`."""
+    tag = f"{version}-python3.11"
+    digest = registry.manifest_digest("sample/app", tag)
+    assert digest is not None
+    artifact = registry.get_manifest("sample/app", attachment_tag(digest))
+    subject = registry.get_manifest("sample/app", digest)
+    assert artifact is not None and subject is not None
+    [layer] = [x for x in artifact.body["layers"] if x["annotations"][TITLE_ANNOTATION].endswith(".sig")]
+    signature = registry.get_blob("sample/app", layer["digest"])
+    assert signature is not None
+    home = work / "gnupg"
+    home.mkdir(parents=True, mode=0o700)
+    (work / "KEYS").write_text(svn.read_text(f"{running.services.svn_url}/release/sample-app/KEYS"))
+    (work / "manifest.json").write_bytes(subject.raw)
+    (work / "signature").write_bytes(signature)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    subprocess.run(["gpg", "--batch", "--import", str(work / "KEYS")], env=env, capture_output=True,
+                   check=True)
+    [signer] = {s.signer for s in load_record(tree / "dist" / version, version).image_signatures.values()}
+    reference = f"{running.services.registry}/sample/app:{tag}"
+    checked = subprocess.run(["skopeo", "standalone-verify", str(work / "manifest.json"), reference, signer,
+                              str(work / "signature")], env=env, capture_output=True, text=True)
+    assert checked.returncode == 0 and "Signature verified" in checked.stdout, checked.stderr
 
 
 def a_corrupted_attached_signature_fails_verify_naming_it(registry: RegistryClient, tree: Path,
