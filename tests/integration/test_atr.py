@@ -32,7 +32,7 @@ from conftest import FIXTURES, REPO_ROOT, git
 from vote_fixtures import Mail, staged_hours_ago, vote_thread
 
 from release import sandbox
-from release.adapters import atr, netns, process, svn
+from release.adapters import atr, gpg, netns, process, svn
 from release.adapters.atr import AtrClient, AtrTarget, Credentials, Distribution, Secret
 from release.adapters.index import PackageIndex
 from release.adapters.registry import Manifest, RegistryClient
@@ -526,18 +526,18 @@ def a_user_checks_the_attached_signature_as_documented(running: Running, registr
     [layer] = [x for x in artifact.body["layers"] if x["annotations"][TITLE_ANNOTATION].endswith(".sig")]
     signature = registry.get_blob("sample/app", layer["digest"])
     assert signature is not None
-    home = work / "gnupg"
-    home.mkdir(parents=True, mode=0o700)
+    work.mkdir(parents=True)
     (work / "KEYS").write_text(svn.read_text(f"{running.services.svn_url}/release/sample-app/KEYS"))
     (work / "manifest.json").write_bytes(subject.raw)
     (work / "signature").write_bytes(signature)
-    env = {**os.environ, "GNUPGHOME": str(home)}
-    subprocess.run(["gpg", "--batch", "--import", str(work / "KEYS")], env=env, capture_output=True,
-                   check=True)
     [signer] = {s.signer for s in load_record(tree / "dist" / version, version).image_signatures.values()}
     reference = f"{running.services.registry}/sample/app:{tag}"
-    checked = subprocess.run(["skopeo", "standalone-verify", str(work / "manifest.json"), reference, signer,
-                              str(work / "signature")], env=env, capture_output=True, text=True)
+    with gpg.temporary_home() as home:  # its gpg-agent ends with it
+        env = {**os.environ, "GNUPGHOME": str(home)}
+        subprocess.run(["gpg", "--batch", "--import", str(work / "KEYS")], env=env, capture_output=True,
+                       check=True)
+        checked = subprocess.run(["skopeo", "standalone-verify", str(work / "manifest.json"), reference,
+                                  signer, str(work / "signature")], env=env, capture_output=True, text=True)
     assert checked.returncode == 0 and "Signature verified" in checked.stdout, checked.stderr
 
 
