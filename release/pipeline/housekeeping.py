@@ -57,7 +57,8 @@ def withdraw(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, 
 def republish_record(config: ReleaseConfig, version: ReleaseVersion, target: Target, clients: Clients, *,
                      say: Progress) -> None:
     """The signed record (with its withdrawal) attached again to each image the release attested,
-    and for a final committed again to svn release/<name>/<V>/."""
+    and for a final committed again to svn release/<name>/<V>/ (staging in svn; in ATR each image's
+    artifact carries its image signature and the constraints files as the release attached them)."""
     record = load_record(release_dir(config.root, str(version)), str(version))
     if not record.is_done("report"):  # the provenance step (which records nothing) follows the report
         say(f"{version} published no record (no report step in {record.path}): nothing to republish")
@@ -74,10 +75,11 @@ def republish_record(config: ReleaseConfig, version: ReleaseVersion, target: Tar
     if config.constraints:
         constraints = config.root / config.constraints
         extra[constraints.name] = constraints
-    folder = None if version.is_prerelease else svn.join(target.svn_release, config.name, str(version))
+    folder = None if version.is_prerelease or config.uses_atr else svn.join(target.svn_release, config.name,
+                                                                             str(version))
     publish_provenance(record, [p for p in attested if p.key in digests], digests,
                        registry=clients.registry, image=config.image, svn_folder=folder, extra=extra,
-                       progress=say)
+                       in_atr=config.uses_atr, progress=say)
 
 
 CLEANUP_PLAN = ".cleanup-plan.json"  # under dist/: the listing `invoke cleanup` printed last

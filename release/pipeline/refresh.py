@@ -34,6 +34,7 @@ from release.plan.tags import MASTER, BuildKind, alias_candidates, parse_tag, pl
 from release.progress import Progress, to_log
 from release.record import sha256_of
 from release.steps.build import build_commit
+from release.steps.check_provenance import attachment
 from release.steps.images import ImageResult, build_images, push_images
 from release.steps.index import put_indexes
 from release.steps.refresh import (
@@ -44,6 +45,7 @@ from release.steps.refresh import (
     RefreshReport,
     RevisionSource,
     WheelSource,
+    attached_constraints,
     check_image,
     dist_constraints,
     dist_wheels,
@@ -61,15 +63,21 @@ log = logging.getLogger("release.refresh")
 def refresh(config: ReleaseConfig, target: Target, *, dry_run: bool, say: Progress,
             clients: Clients | None = None) -> RefreshReport:
     """Refresh what is stale against `target`, finding wheels in the checkout's dist/, then on the
-    target's index, then by rebuilding a master image's commit; constraints in dist/, then in svn."""
+    target's index, then by rebuilding a master image's commit; constraints in dist/, then (a
+    project staging in ATR) attached to the release's image, then in svn."""
     clients = clients or clients_for(target)
+    registry = clients.registry
     with tempfile.TemporaryDirectory(prefix="refresh-wheels-") as scratch:
+        constraints = [svn_constraints(target.svn_release, config.name, Path(scratch) / "constraints")]
+        if config.uses_atr:
+            constraints.insert(0, attached_constraints(
+                registry, config.image, lambda digest: attachment(registry, config.image, digest),
+                Path(scratch) / "attached"))
         return refresh_images(
             config, clients, dry_run=dry_run, progress=say,
             wheel_sources=[index_wheels(clients.index, config.name, Path(scratch))],
             revision_sources=[revision_wheels(config, Path(scratch) / "built", say)],
-            constraints_sources=[svn_constraints(target.svn_release, config.name,
-                                                 Path(scratch) / "constraints")],
+            constraints_sources=constraints,
         )
 
 

@@ -35,7 +35,7 @@ from release.pipeline.connect import Target, clients_for, connect
 from release.pipeline.preflight import start_over as start_over
 from release.pipeline.recording import record_build, record_sboms, record_signed
 from release.pipeline.state import observe, observe_or_empty
-from release.plan.atr import AtrPlan
+from release.plan.atr import AtrPlan, constraints_attached
 from release.plan.preflight import Options as PreflightOptions
 from release.plan.preflight import Problem, one_commit, preflight
 from release.plan.provenance import lookaside_url
@@ -409,20 +409,28 @@ def _constraints(run: Run) -> None:
                                      key=run.signing_key, gnupghome=run.target.gnupghome))
     record.put_constraints(entries)
     url = ""
-    if run.plan.mode is Mode.PUBLISH:  # a CI join; an svn commit takes the release manager's credentials
+    if run.plan.atr is not None:  # nothing goes to svn: the provenance step attaches them to the images
+        run.say(f"constraints signed in {record.directory / 'constraints'}; they go out attached to the "
+                "images with the record")
+    elif run.plan.mode is Mode.PUBLISH:  # a CI join; an svn commit takes the release manager's credentials
         run.say(f"constraints signed in {record.directory / 'constraints'}; the release manager commits them "
                 f"to svn with: invoke constraints --version {run.plan.version}")
     else:
-        url = publish_constraints(record, constraints_url(run.target, run.plan.version), run.config.name,
-                                  str(run.plan.version), progress=run.say)
+        published = publish_constraints(record, constraints_url(run.target, run.plan.version),
+                                        run.config.name, str(run.plan.version), progress=run.say)
+        record.put_constraints(published)
+        url = published[0].url if published else ""
     record.step_done("constraints", {"url": url, "files": sorted(record.constraints)})
 
 
 def publish_recorded_constraints(config: ReleaseConfig, version: ReleaseVersion, target: Target, *,
                                  say: Progress) -> str:
-    """Commit the constraints a release recorded (by a CI publish job) to svn; `invoke constraints`."""
+    """Commit the constraints a release recorded (by a CI publish job) to svn; `invoke constraints`.
+    A project staging in ATR is refused: its constraints go out attached to the images."""
     from release.steps.constraints import publish_constraints
 
+    if config.uses_atr:
+        raise RefusedError(constraints_attached(version))
     record = load_record(release_dir(config.root, str(version)), str(version))
     if not record.constraints:
         raise RefusedError(f"{record.directory}: the release records no constraints; the images' "
@@ -431,8 +439,10 @@ def publish_recorded_constraints(config: ReleaseConfig, version: ReleaseVersion,
         path = record.directory / entry.path
         if not path.is_file() or sha512_of(path) != entry.sha512:
             raise RefusedError(f"{path} is missing or changed since it was recorded")
-    return publish_constraints(record, constraints_url(target, version), config.name, str(version),
-                               progress=say)
+    published = publish_constraints(record, constraints_url(target, version), config.name, str(version),
+                                    progress=say)
+    record.put_constraints(published)
+    return published[0].url
 
 
 def image_digests(run: Run) -> dict[str, str]:
@@ -462,12 +472,16 @@ def _svn_root(run: Run) -> str:
 def _attest(run: Run) -> None:
     from release.steps.attest import sign_images
 
-    lookaside = lookaside_url(_svn_root(run), run.config.name)
-    entries = sign_images(run.record, run.plan.attested, image_digests(run), registry=run.clients.registry,
+    # staging in ATR: no lookaside tree in svn, the provenance step attaches each signature to its image
+    lookaside = lookaside_url(_svn_root(run), run.config.name) if run.plan.atr is None else None
+    record = run.record
+    entries = sign_images(record, run.plan.attested, image_digests(run), registry=run.clients.registry,
                           image=run.config.image, key=run.signing_key, gnupghome=run.target.gnupghome,
                           lookaside=lookaside, progress=run.say)
-    run.record.step_done("attest", {"signatures": {e.identity: e.digest for e in entries},
-                                    "lookaside": lookaside})
+    for entry in entries:
+        record.put_image_signature(entry)
+    record.step_done("attest", {"signatures": {e.identity: e.digest for e in entries},
+                                "lookaside": lookaside or ""})
 
 
 def _provenance(run: Run) -> None:
@@ -483,7 +497,8 @@ def _provenance(run: Run) -> None:
     if not run.plan.version.is_prerelease and run.plan.atr is None:  # ATR's release area holds a final's
         folder = svn.join(run.target.svn_release, run.config.name, str(run.plan.version))
     publish_provenance(run.record, run.plan.attested, image_digests(run), registry=run.clients.registry,
-                       image=run.config.image, svn_folder=folder, extra=extra, progress=run.say)
+                       image=run.config.image, svn_folder=folder, extra=extra,
+                       in_atr=run.plan.atr is not None, progress=run.say)
 
 
 def index_files(record: ReleaseRecord, uploads: Sequence[Upload]) -> list[Path]:

@@ -33,7 +33,7 @@ from release.pipeline.recording import (
 from release.pipeline.release import constraints_url, fetch_keys, own_versions, publish_recorded_constraints
 from release.pipeline.stage import stage_in_svn, upload_candidate
 from release.pipeline.verify import verify_candidate
-from release.plan.atr import AtrPlan, plan_atr
+from release.plan.atr import AtrPlan, constraints_attached, plan_atr
 from release.plan.cleanup import candidates_of
 from release.plan.commands import (
     CommandPlan,
@@ -328,6 +328,8 @@ def constraints_plan(config: ReleaseConfig, version: ReleaseVersion, target: Tar
     record = _record(config, version)
     refusals = () if record.constraints else (f"dist/{version}: the release records no constraints",)
     url = svn.join(constraints_url(target, version), constraints_folder(config.name, version))
+    if config.uses_atr:  # nothing to commit anywhere
+        return plan_constraints(version, url=url, files=(), refusals=(constraints_attached(version),))
     return plan_constraints(version, url=url, files=sorted(Path(p).name for p in record.constraints),
                             refusals=refusals)
 

@@ -7,7 +7,8 @@ A release in ATR is named by the final version (`1.10.6`): each candidate (`1.10
 revision of it, the one its vote is started on. With `staging = "atr"` the release plan's staging
 steps are ATR's (`atr-upload`, `atr-checks`, `atr-vote` instead of svn's `stage`), and a promoted
 release is finished through ATR (`atr-finish`, `atr-distributions`) instead of being copied to svn
-`release/`.
+`release/`. Nothing of such a release goes to svn: the constraints files and the image signatures
+are attached to the image digests with the record.
 """
 
 from __future__ import annotations
@@ -101,3 +102,10 @@ def plan_atr(config: ReleaseConfig, version: ReleaseVersion, *, voted: Sequence[
         email_to=SANDBOX_MAILING_LIST if sandbox else config.mailing_list,
         announce_to=SANDBOX_MAILING_LIST if sandbox else config.announce_to,
         distributions=() if version.is_prerelease else recorded_distributions(config, version, packages))
+
+
+def constraints_attached(version: ReleaseVersion) -> str:
+    """Why `invoke constraints` (commit a release's constraints to svn) refuses a project staging in
+    ATR: nothing of it goes to svn, its constraints are attached to its images."""
+    return (f"{version} is staged in ATR: its constraints files are attached to its images with the record "
+            "(the provenance step), never committed to svn")

@@ -376,8 +376,13 @@ _DOES = {
                                 "cannot reach the platform is a warning naming it)",
 }
 
-_DOES_ATR = {
-    StepName.PROVENANCE: "attach the signed record and SBOMs to each image digest (OCI artifact)",
+_DOES_ATR = {  # nothing goes to svn: what svn staging commits there goes out attached to the images
+    StepName.CONSTRAINTS: "write what each image installed as its constraints file, sign and record them "
+                          "(attached to the images by the provenance step; nothing in svn)",
+    StepName.ATTEST: "sign every pushed image digest (simple signing); each signature is attached to its "
+                     "image by the provenance step (nothing in svn)",
+    StepName.PROVENANCE: "attach the signed record, SBOMs, the constraints files and each image's own "
+                         "signature to each image digest (OCI artifact)",
 }
 
 

@@ -8,7 +8,9 @@ binding the version tag. The aliases point at the same digest, so they need no s
 own: the policy users install (docs/provenance.md) matches the repository, not the tag (`matchRepository`).
 A candidate's signatures go to `<svn-dev>/<name>/signatures/`, a final's to
 `<svn-release>/<name>/signatures/`: a folder beside the versions, so a candidate's folder holds
-only the voted files.
+only the voted files. A project staging in ATR has no lookaside tree: nothing goes to svn, and each
+signature goes out in the artifact attached to the digest it signs (steps/provenance.py). The
+pipeline writes the entries `sign_images` returns into the record.
 """
 
 from __future__ import annotations
@@ -34,10 +36,11 @@ def signer_fingerprint(key: str, gnupghome: Path | None) -> str:
 
 
 def sign_images(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
-                registry: Registry, image: str, key: str, gnupghome: Path | None, lookaside: str,
+                registry: Registry, image: str, key: str, gnupghome: Path | None, lookaside: str | None,
                 progress: Progress = to_log) -> list[ImageSignatureEntry]:
     """Sign each image's manifest digest (kept when the record already has that digest's signature),
-    then commit the signatures missing from the lookaside tree in one svn commit."""
+    then commit the signatures missing from the `lookaside` tree in one svn commit (None: staging in
+    ATR, they stay in dist/<V>/ for the provenance step to attach)."""
     fingerprint = signer_fingerprint(key, gnupghome)
     entries = []
     to_publish: dict[str, Path] = {}
@@ -64,25 +67,25 @@ def sign_images(record: ReleaseRecord, images: Sequence[PlannedImage], digests: 
             check = skopeo.standalone_verify(manifest_file, identity, fingerprint, path, gnupghome=gnupghome)
             if not check.good:
                 raise RefusedError(f"{path}: the signature just made does not verify ({check.detail})")
-            relative = lookaside_path(image, digest)
-            url = svn.join(lookaside, relative)
-            published = svn.cat_bytes(url)
-            if published is None:
-                to_publish[relative] = path
-            elif published != path.read_bytes():  # an earlier run's signature of the same digest
-                earlier = Path(work) / f"{name}.published"
-                earlier.write_bytes(published)
-                if not skopeo.standalone_verify(manifest_file, identity, fingerprint, earlier,
-                                                gnupghome=gnupghome).good:
-                    raise RefusedError(f"{url} holds a signature of {digest} that does not verify as "
-                                       f"{identity} by {fingerprint}; remove it, then run again")
-                path.write_bytes(published)
-                progress(f"{url} already holds a signature of {digest[:19]}; keeping that one")
-            entry = ImageSignatureEntry(planned.signature, sha512_of(path), planned.image.flavour, identity,
-                                        digest, fingerprint, url)
-            record.put_image_signature(entry)
-            entries.append(entry)
-        if to_publish:
+            url = ""
+            if lookaside is not None:
+                relative = lookaside_path(image, digest)
+                url = svn.join(lookaside, relative)
+                published = svn.cat_bytes(url)
+                if published is None:
+                    to_publish[relative] = path
+                elif published != path.read_bytes():  # an earlier run's signature of the same digest
+                    earlier = Path(work) / f"{name}.published"
+                    earlier.write_bytes(published)
+                    if not skopeo.standalone_verify(manifest_file, identity, fingerprint, earlier,
+                                                    gnupghome=gnupghome).good:
+                        raise RefusedError(f"{url} holds a signature of {digest} that does not verify as "
+                                           f"{identity} by {fingerprint}; remove it, then run again")
+                    path.write_bytes(published)
+                    progress(f"{url} already holds a signature of {digest[:19]}; keeping that one")
+            entries.append(ImageSignatureEntry(planned.signature, sha512_of(path), planned.image.flavour,
+                                               identity, digest, fingerprint, url))
+        if lookaside is not None and to_publish:
             revision = svn.put_files(lookaside, to_publish, f"Image signatures of {record.version}")
             progress(f"published {len(to_publish)} image signatures to {lookaside} (r{revision})")
     return entries

@@ -2,7 +2,8 @@
 """Check what a release published about its images, as a user or a voter would: the record and
 SBOMs attached to each image digest in the registry (and, for a final, committed to svn), their
 signatures against KEYS, the digests the record names against what the registry holds, and each
-image's simple-signing signature in the lookaside tree with skopeo.
+image's simple-signing signature with skopeo: read from the lookaside tree in svn, or, for a
+project staging in ATR (nothing in svn), from the artifact attached to the image's digest.
 
 `verify_published` is `invoke verify --version V --published`; `check_candidate_images` is what
 `invoke verify` adds for a candidate's images: the image's wheel is the one the voted commit
@@ -31,6 +32,7 @@ from release.plan.provenance import (
     SBOM_LABEL,
     artifact_layers,
     attachment_tag,
+    image_signature_path,
     lookaside_path,
     lookaside_url,
     sbom_file,
@@ -130,25 +132,39 @@ def check_sbom(check: FileCheck, keys: Keys, name: str, files: Mapping[str, byte
                             f"Python distributions, {len(summary.debian)} Debian packages")
 
 
+def signature_place(image: str, digest: str, *, lookaside: str, name: str) -> str:
+    """Where the signature of `image@digest` is: its URL in the `lookaside` tree, or with no
+    lookaside (staging in ATR) the file `name` in the artifact attached to the digest. Pure."""
+    if lookaside:
+        return svn.join(lookaside, lookaside_path(image, digest))
+    return f"{image}:{attachment_tag(digest)} ({name})"
+
+
 def check_signature(check: FileCheck, keys: Keys, registry: Registry, *, image: str, repository: str,
-                    tag: str, digest: str, lookaside: str, signer: str = "") -> None:
-    """The image's simple-signing signature in the lookaside tree, checked with skopeo."""
-    url = svn.join(lookaside, lookaside_path(image, digest))
+                    tag: str, digest: str, lookaside: str, name: str = "", signer: str = "") -> None:
+    """The image's simple-signing signature, checked with skopeo: in the `lookaside` tree, or with no
+    lookaside (staging in ATR) the file `name` attached to the digest."""
+    place = signature_place(image, digest, lookaside=lookaside, name=name)
     try:
-        signature = svn.cat_bytes(url)
+        if lookaside:
+            signature = svn.cat_bytes(place)
+        else:
+            signature = (attachment(registry, image, digest) or {}).get(name)
     except ReleaseError as exc:
-        check.problems.append(f"cannot read {url}: {exc}")
+        check.problems.append(f"cannot read {place}: {exc}")
         return
     manifest = registry.get_manifest(image, digest)
     if signature is None or manifest is None:
-        missing = f"no signature at {url}" if signature is None else f"{digest} not in the registry"
+        missing = f"no signature at {place}" if signature is None else f"{digest} not in the registry"
         check.problems.append(missing)
         return
     problem = keys.image_signature(manifest.raw, signed_identity(repository, tag), signature, signer)
     if problem:
-        check.problems.append(f"image signature: {problem}")
+        check.problems.append(f"image signature: {problem}" if lookaside else
+                              f"image signature attached as {place}: {problem}")
     else:
-        check.passed.append(f"image signature by a KEYS key for {repository}:{tag}")
+        check.passed.append(f"image signature by a KEYS key for {repository}:{tag}"
+                            + ("" if lookaside else " (attached)"))
 
 
 def _record_copy(check: FileCheck, keys: Keys, files: Mapping[str, bytes] | None, where: str) -> bytes | None:
@@ -172,12 +188,14 @@ def _export(url: str, work: Path) -> dict[str, bytes] | None:
 
 def verify_published(config: ReleaseConfig, version: ReleaseVersion, clients: Clients, *, svn_dev_url: str,
                      svn_release_url: str, keys_url: str, progress: Progress = to_log) -> VerifyReport:
-    """Fetch the release record from the registry (and svn for a final), check it against KEYS,
-    check that the registry holds the digests it names, then each SBOM and image signature."""
+    """Fetch the release record from the registry (and svn for a final staged in svn), check it
+    against KEYS, check that the registry holds the digests it names, then each SBOM and image
+    signature (staging in ATR: the signature attached to the image, not the lookaside tree)."""
     client = clients.registry
     image, repository = config.image, f"{client.registry}/{config.image}"
     final = not version.is_prerelease
     svn_root = svn_release_url if final else svn_dev_url
+    lookaside = "" if config.uses_atr else lookaside_url(svn_root, config.name)
     checks: dict[str, FileCheck] = {}
     with tempfile.TemporaryDirectory(prefix="release-published-") as tmp, gpg.temporary_home() as home:
         work = Path(tmp)
@@ -208,7 +226,7 @@ def verify_published(config: ReleaseConfig, version: ReleaseVersion, clients: Cl
         copies = {f"attached to {tag}": _record_copy(record_check, keys, files, f"attached to {tag}")
                   for tag, files in attached.items()}
         svn_files = None
-        if final:
+        if final and not config.uses_atr:  # ATR's release area holds a final's voted files, not the record
             url = svn.join(svn_release_url, config.name, str(version))
             svn_files = _export(url, work)
             copies[f"in {url}"] = _record_copy(record_check, keys, svn_files, f"in {url}")
@@ -221,7 +239,7 @@ def verify_published(config: ReleaseConfig, version: ReleaseVersion, clients: Cl
                          marked=client.manifest_digest(image, withdrawn_tag(version)) is not None)
         if record is not None:
             _check_record(record, checks, keys, client, attached, svn_files, digests,
-                          image=image, repository=repository, lookaside=lookaside_url(svn_root, config.name))
+                          image=image, repository=repository, lookaside=lookaside)
     commit = record.build.commit if record is not None and record.build else ""
     report = VerifyReport(str(version), repository, commit, tuple(checks[n] for n in sorted(checks)))
     progress(report.render())
@@ -293,7 +311,8 @@ def _check_record(record: ReleaseRecord, checks: dict[str, FileCheck], keys: Key
     for signature in record.image_signatures.values():
         tag = signature.identity.rsplit(":", 1)[-1]
         check_signature(_check(checks, f"image {tag}"), keys, client, image=image, repository=repository,
-                        tag=tag, digest=signature.digest, lookaside=lookaside, signer=signature.signer)
+                        tag=tag, digest=signature.digest, lookaside=lookaside, name=Path(signature.path).name,
+                        signer=signature.signer)
 
 
 def check_candidate_images(config: ReleaseConfig, candidate: ReleaseVersion, clients: Clients, *,
@@ -311,12 +330,11 @@ def check_candidate_images(config: ReleaseConfig, candidate: ReleaseVersion, cli
             if digest is None:
                 check.problems.append(f"{repository}:{tag} is not in the registry")
                 continue
-            lookaside = lookaside_url(svn_dev_url, config.name)
+            lookaside = "" if config.uses_atr else lookaside_url(svn_dev_url, config.name)
             if not config.multi_platform:
                 progress(f"pulling {repository}@{digest} to check it")
-                _check_image(check, keys, engine, client, repository=repository, image=image, tag=tag,
-                             digest=digest, commit=commit, wheels=wheels, sbom=sbom_file(config.name, tag),
-                             lookaside=lookaside)
+                _check_image(check, keys, engine, client, config, repository=repository, tag=tag,
+                             digest=digest, commit=commit, wheels=wheels, lookaside=lookaside)
                 continue
             _check_index(check, keys, engine, client, config, repository=repository, tag=tag, digest=digest,
                          commit=commit, wheels=wheels, lookaside=lookaside, progress=progress)
@@ -340,25 +358,25 @@ def _check_index(check: FileCheck, keys: Keys, engine: Engine, client: Registry,
     for platform, entry in listed.items():
         progress(f"pulling {repository}@{entry} ({platform}) to check it")
         one = FileCheck(f"image {tag} {platform}")
-        _check_image(one, keys, engine, client, repository=repository, image=image, tag=tag, digest=entry,
-                     commit=commit, wheels=wheels, sbom=sbom_file(config.name, tag, platform),
-                     lookaside=lookaside, platform=platform)
+        _check_image(one, keys, engine, client, config, repository=repository, tag=tag, digest=entry,
+                     commit=commit, wheels=wheels, lookaside=lookaside, platform=platform)
         check.problems += [f"{platform}: {p}" for p in one.problems]
         check.passed += [f"{platform}: {p}" for p in one.passed]
     check_signature(check, keys, client, image=image, repository=repository, tag=tag, digest=digest,
-                    lookaside=lookaside)
+                    lookaside=lookaside, name=Path(image_signature_path(config.name, tag)).name)
 
 
-def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry, *, repository: str,
-                 image: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
-                 sbom: str, lookaside: str, platform: str = "") -> None:
+def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry, config: ReleaseConfig, *,
+                 repository: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
+                 lookaside: str, platform: str = "") -> None:
     """One image (`platform`: the image's, when it is one of several). Its signature is checked
     first: an image whose signature does not check out is not pulled. Nothing of the image ever runs:
     its wheels record is read through the engine's archive API from a container that is never
     started (an entrypoint like Airflow's turns `cat F` into `airflow cat F`)."""
+    image, sbom = config.image, sbom_file(config.name, tag, platform)
     signature = FileCheck(check.name)
     check_signature(signature, keys, client, image=image, repository=repository, tag=tag, digest=digest,
-                    lookaside=lookaside)
+                    lookaside=lookaside, name=Path(image_signature_path(config.name, tag, platform)).name)
     check.problems += signature.problems
     check.passed += signature.passed
     if signature.problems:

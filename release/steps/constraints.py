@@ -6,11 +6,14 @@ every distribution in its environment (`name==version`), and the answer is writt
 `dist/<V>/constraints/constraints-[VARIANT-]P.txt`, checksummed and signed like the other
 artefacts, recorded with its sha512, and committed to svn next to the release
 (`<name>/constraints-<V>/`), so users can install exactly what the image holds and `refresh` can
-rebuild an image with the same Python dependencies.
+rebuild an image with the same Python dependencies. A project staging in ATR commits nothing to
+svn: the files stay in dist/<V>/ and go out attached to every image with the record
+(steps/provenance.py). The pipeline writes the entries these functions return into the record.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import tempfile
@@ -115,10 +118,10 @@ def write_constraints(
 
 
 def publish_constraints(record: ReleaseRecord, base_url: str, name: str, version: str,
-                        progress: Progress = to_log) -> str:
+                        progress: Progress = to_log) -> list[ConstraintsEntry]:
     """Commit the recorded constraints files with their .asc and .sha512 to svn as
     `<base_url>/<name>/constraints-<V>/`; a folder that already holds the same files is left alone,
-    one with other files is refused."""
+    one with other files is refused. Returns the entries naming that folder."""
     url = svn.join(base_url, constraints_folder(name, version))
     paths = [record.directory / e.path for _, e in sorted(record.constraints.items())]
     files = [p for path in paths for p in (path, path.with_name(path.name + ".asc"),
@@ -139,6 +142,4 @@ def publish_constraints(record: ReleaseRecord, base_url: str, name: str, version
                 shutil.copyfile(path, folder / path.name)
             revision = svn.import_folder(folder, url, f"Constraints of the {name} {version} images")
         progress(f"committed {len(files)} constraints files to {url} (r{revision})")
-    record.put_constraints(ConstraintsEntry(e.path, e.sha512, e.flavour, e.variant, e.image, url)
-                           for e in record.constraints.values())
-    return url
+    return [dataclasses.replace(e, url=url) for e in record.constraints.values()]

@@ -5,6 +5,9 @@ attached to the image digest in the registry (an OCI artifact under the fallback
 `release/<name>/<V>/` beside the voted files.
 
 A candidate's record goes to the registry only: its svn dev/ folder holds exactly the voted files.
+A project staging in ATR puts nothing in svn: each image's artifact also carries that image's
+simple-signing signature and every constraints file of the release (with their .asc and .sha512),
+which svn staging commits to svn instead (steps/attest.py, steps/constraints.py).
 A rerun re-signs the record, whose steps (their times, what each did this time) and tag actions
 (create, then verify or skip) change: when the release itself (files, images, digests, tags,
 SBOMs, signatures) is the same, what is published stays as it is, so a rerun of a finished
@@ -33,7 +36,14 @@ from release.plan.provenance import (
 )
 from release.plan.release import PlannedImage
 from release.progress import Progress, to_log
-from release.record import RECORD_NAME, ReleaseRecord, sha512_of
+from release.record import (
+    RECORD_NAME,
+    ConstraintsEntry,
+    ImageSignatureEntry,
+    ReleaseRecord,
+    SbomEntry,
+    sha512_of,
+)
 
 
 @dataclass(frozen=True)
@@ -73,26 +83,44 @@ def record_files(record: ReleaseRecord) -> list[str]:
     return names
 
 
-def image_files(record: ReleaseRecord, planned: PlannedImage) -> list[str]:
-    """The image's SBOM and its companions, checked against the record (an index has none)."""
-    if not planned.sbom:
-        return []
-    entry = record.sboms.get(planned.sbom)
-    path = record.directory / planned.sbom
-    if entry is None or not path.is_file() or sha512_of(path) != entry.sha512:
-        raise RefusedError(f"{path} is missing or differs from the record; run the sbom step again")
-    return [planned.sbom, *(planned.sbom + s for s in COMPANIONS)]
+def image_files(record: ReleaseRecord, planned: PlannedImage, *, signature: bool = False) -> list[str]:
+    """The image's SBOM and its companions (an index has none), and with `signature` the image's
+    simple-signing signature, checked against the record."""
+    names = []
+    if planned.sbom:
+        _recorded(record, planned.sbom, record.sboms.get(planned.sbom), "sbom")
+        names += [planned.sbom, *(planned.sbom + s for s in COMPANIONS)]
+    if signature and planned.signature:
+        _recorded(record, planned.signature, record.image_signatures.get(planned.signature), "attest")
+        names.append(planned.signature)
+    return names
+
+
+def constraints_files(record: ReleaseRecord) -> dict[str, Path]:
+    """Every recorded constraints file with its companions (name -> file), checked against the record."""
+    files: dict[str, Path] = {}
+    for path, entry in sorted(record.constraints.items()):
+        _recorded(record, path, entry, "constraints")
+        files.update((Path(path).name + s, record.directory / (path + s)) for s in ("", *COMPANIONS))
+    return files
+
+
+def _recorded(record: ReleaseRecord, path: str,
+              entry: ConstraintsEntry | SbomEntry | ImageSignatureEntry | None, step: str) -> None:
+    on_disk = record.directory / path
+    if entry is None or not on_disk.is_file() or sha512_of(on_disk) != entry.sha512:
+        raise RefusedError(f"{on_disk} is missing or differs from the record; run the {step} step again")
 
 
 def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registry: Registry, image: str,
-           extra: Mapping[str, Path] | None = None) -> Attached:
-    """Upload the record, the image's SBOM (and `extra`: name -> file) and tag the artifact manifest
-    `sha256-<hex>.att`, its subject the image `digest`."""
+           extra: Mapping[str, Path] | None = None, signature: bool = False) -> Attached:
+    """Upload the record, the image's SBOM (with `signature` its image signature too, and `extra`:
+    name -> file) and tag the artifact manifest `sha256-<hex>.att`, its subject the image `digest`."""
     subject = registry.get_manifest(image, digest)
     if subject is None:
         raise ServiceError(f"registry {registry.registry}: {image}@{digest} is gone")
     files = {Path(name).name: record.directory / name
-             for name in (*record_files(record), *image_files(record, planned))}
+             for name in (*record_files(record), *image_files(record, planned, signature=signature))}
     files.update(extra or {})
     tag = attachment_tag(digest)
     existing = registry.get_manifest(image, tag)
@@ -118,23 +146,25 @@ def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registr
 
 def publish_provenance(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
                        registry: Registry, image: str, svn_folder: str | None,
-                       extra: Mapping[str, Path] | None = None,
+                       extra: Mapping[str, Path] | None = None, in_atr: bool = False,
                        progress: Progress = to_log) -> list[Attached]:
     """Attach the record to every image digest; with `svn_folder` (a final's release folder), commit
-    the record and every SBOM there too."""
+    the record and every SBOM there too. `in_atr` (the project stages in ATR, nothing in svn): each
+    image's artifact also carries its image signature and the constraints files."""
     attached = []
+    extra = {**(extra or {}), **(constraints_files(record) if in_atr else {})}
     for planned in images:
         digest = digests.get(planned.key)
         if not digest:
             raise RefusedError(f"{planned.ref} has no digest in the registry; push it first")
-        found = attach(record, planned, digest, registry=registry, image=image, extra=extra)
+        found = attach(record, planned, digest, registry=registry, image=image, extra=extra, signature=in_atr)
         did = "already attached" if found.unchanged else "attached"
         progress(f"{did} {', '.join(found.files)} to {image}@{digest[:19]} as {image}:{found.tag}")
         attached.append(found)
     if svn_folder is not None:
         names = record_files(record) + [n for planned in images for n in image_files(record, planned)]
         files = {Path(n).name: record.directory / n for n in names}
-        files.update(extra or {})
+        files.update(extra)
         there = svn.cat_bytes(svn.join(svn_folder, RECORD_NAME)) if svn.exists(svn_folder) else None
         if there is not None and settled(there) == settled(files[RECORD_NAME].read_bytes()):
             # only the step times differ: svn keeps the record it has

@@ -41,7 +41,7 @@ from release.errors import RefusedError, ReleaseError, ServiceError
 from release.identity import ImageId
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import constraints_folder, constraints_name
-from release.plan.tags import MASTER, parse_tag
+from release.plan.tags import MASTER, parse_tag, version_tag
 from release.record import load_record, release_dir, sha256_of, sha512_of
 from release.versions import parse_existing
 
@@ -177,9 +177,42 @@ def svn_constraints(svn_url: str, name: str, dest: Path) -> ConstraintsSource:
         checksum = path.with_name(path.name + ".sha512")
         if not path.is_file() or not checksum.is_file():
             return None
-        return path if checksum.read_text(encoding="utf-8").split()[:1] == [sha512_of(path)] else None
+        return path if _sums_to(path, checksum.read_text(encoding="utf-8")) else None
 
     return find
+
+
+Attachment = Callable[[str], Mapping[str, bytes] | None]  # an image digest -> the files attached to it
+
+
+def attached_constraints(registry: Registry, image: str, attached: Attachment,
+                         dest: Path) -> ConstraintsSource:
+    """The constraints file attached to a release's image (a project staging in ATR puts none in
+    svn): the one in the artifact attached to the version tag's digest, kept only when the attached
+    .sha512 agrees with its bytes."""
+
+    def find(version: str, which: ImageId) -> Path | None:
+        name = constraints_name(which.flavour, which.variant)
+        try:
+            digest = registry.manifest_digest(image, version_tag(version, which.flavour, which.variant))
+            files = attached(digest) if digest else None
+        except ReleaseError as exc:
+            log.warning("constraints of %s not read from %s's attachment: %s", version, image, exc)
+            return None
+        data, checksum = (files or {}).get(name), (files or {}).get(f"{name}.sha512")
+        if data is None or checksum is None:
+            return None
+        dest.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(dir=dest)) / name
+        path.write_bytes(data)
+        return path if _sums_to(path, checksum.decode("utf-8", errors="replace")) else None
+
+    return find
+
+
+def _sums_to(path: Path, checksum: str) -> bool:
+    """Whether a `.sha512` file's text names `path`'s sha512 first."""
+    return checksum.split()[:1] == [sha512_of(path)]
 
 
 def _dockerfile_at(config: ReleaseConfig, revision: str, dest: Path) -> str:

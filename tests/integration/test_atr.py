@@ -32,18 +32,20 @@ from conftest import FIXTURES, REPO_ROOT, git
 from vote_fixtures import Mail, staged_hours_ago, vote_thread
 
 from release import sandbox
-from release.adapters import atr, netns, process, svn
+from release.adapters import atr, gpg, netns, process, svn
 from release.adapters.atr import AtrClient, AtrTarget, Credentials, Distribution, Secret
 from release.adapters.index import PackageIndex
-from release.adapters.registry import RegistryClient
+from release.adapters.registry import Manifest, RegistryClient
 from release.config import load_config
 from release.errors import RefusedError, ServiceError
 from release.pipeline.connect import connect, resolve_target
+from release.plan.provenance import OCI_MANIFEST_TYPE, TITLE_ANNOTATION, attachment_tag, blob_digest
 from release.record import load_record, sha256_of
 from release.sandbox import atr as atr_sandbox
 from release.sandbox import gpg as sandbox_gpg
 from release.sandbox.state import Layout
 from release.steps.build import build_release
+from release.steps.check_provenance import attachment
 from release.steps.sign import sign_files
 from release.versions import parse_version
 
@@ -413,6 +415,22 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
     verified = run_ok(tree, "verify", "--version", rc, "--no-images", "--no-rebuild")
     assert f"revision {release.latest_revision}" in verified
 
+    # --- the candidate's images: their constraints and signatures attached, nothing in svn ------------
+    in_svn = svn_holdings(running)
+    run_ok(tree, "release", "--version", rc, timeout=900)
+    assert svn_holdings(running) == in_svn and not any("constraints-" in n or n.endswith("signatures")
+                                                       for n in in_svn)
+    registry = RegistryClient(running.services.registry)
+    carries_its_signature_and_the_constraints(registry, tree, rc)
+    assert client.release(final) == release  # the images' run left ATR's vote alone
+    checked = run_ok(tree, "verify", "--version", rc, "--no-rebuild")
+    assert "image signature by a KEYS key for" in checked and "(attached)" in checked
+    a_corrupted_attached_signature_fails_verify_naming_it(registry, tree, rc)
+    pushed = {t: registry.manifest_digest("sample/app", t) for t in registry.tags("sample/app")}
+    run_ok(tree, "release", "--version", rc, timeout=900)  # a rerun changes nothing: attachments included
+    assert {t: registry.manifest_digest("sample/app", t) for t in registry.tags("sample/app")} == pushed
+    assert svn_holdings(running) == in_svn and client.release(final) == release
+
     opened = staged_hours_ago(tree / "dist" / rc, rc, 96)  # as if the vote had been open four days
     votes = vote_thread(tmp_path / "thread.mbox", [Mail(who, "+1", 2 + n) for n, who in enumerate(BINDING)],
                         opened=opened, candidate=rc)
@@ -452,7 +470,6 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
     index = PackageIndex(running.services.index_url, f"{running.services.index_url}simple/")
     voted = {p.name: sha256_of(p) for p in (tree / "dist" / final / "pypi").iterdir()}
     assert {n: h for n, h in index.hashes("sample-app").items() if final in n and "rc" not in n} == voted
-    registry = RegistryClient(running.services.registry)
     tags = {t: registry.manifest_digest("sample/app", t) for t in registry.tags("sample/app")}
     assert tags[final] == tags[f"{final}-python3.11"] == tags["latest"] != tags.get(f"{rc}-python3.11")
     # recording a distribution needs the real PyPI and Docker Hub: a warning naming each, not a failure
@@ -460,11 +477,95 @@ def test_the_pipeline_stages_verifies_resolves_and_promotes_through_atr_and_reru
         assert f"warning: ATR did not record {package} {final}" in published, published[-3000:]
     recorded = load_record(tree / "dist" / final, final)
     assert len(recorded.steps["atr-distributions"].produced["warnings"]) == 2
+    assert svn_holdings(running) == in_svn  # no constraints folder, no signatures, no record in svn
+    carries_its_signature_and_the_constraints(registry, tree, final)
+    run_ok(tree, "verify", "--version", final, "--published")
+    a_user_checks_the_attached_signature_as_documented(running, registry, tree, final, tmp_path / "user")
 
     again = run_ok(tree, "publish", "--version", final, timeout=900)  # a rerun changes nothing
     assert {t: registry.manifest_digest("sample/app", t) for t in registry.tags("sample/app")} == tags
     assert {n: h for n, h in index.hashes("sample-app").items() if final in n and "rc" not in n} == voted
     assert client.release(final) == finished and "finished" in again
+    assert svn_holdings(running) == in_svn
+
+
+def svn_holdings(running: Running) -> dict[str, list[str]]:
+    """What svn dev/ and release/ hold for the module's project."""
+    return {area: svn.list_folder(f"{running.services.svn_url}/{area}/sample-app")
+            for area in ("dev", "release")}
+
+
+def carries_its_signature_and_the_constraints(registry: RegistryClient, tree: Path, version: str) -> None:
+    """The artifact attached to the version's image digest holds the image's own signature and the
+    constraints files (with .asc and .sha512), the bytes dist/<V>/ recorded."""
+    digest = registry.manifest_digest("sample/app", f"{version}-python3.11")
+    assert digest is not None
+    files = attachment(registry, "sample/app", digest)
+    assert files is not None
+    record = load_record(tree / "dist" / version, version)
+    [signature] = record.image_signatures.values()
+    assert signature.digest == digest and signature.lookaside == ""
+    assert files[Path(signature.path).name] == (tree / "dist" / version / signature.path).read_bytes()
+    [constraints] = record.constraints.values()
+    assert constraints.url == ""
+    for suffix in ("", ".asc", ".sha512"):
+        path = tree / "dist" / version / (constraints.path + suffix)
+        assert files[path.name] == path.read_bytes()
+
+
+def a_user_checks_the_attached_signature_as_documented(running: Running, registry: RegistryClient, tree: Path,
+                                                       version: str, work: Path) -> None:
+    """docs/provenance.md's steps for a project staging in ATR: the artifact attached to the image's
+    digest, its `.sig` layer, the image's manifest, KEYS imported, `skopeo standalone-verify`."""
+    tag = f"{version}-python3.11"
+    digest = registry.manifest_digest("sample/app", tag)
+    assert digest is not None
+    artifact = registry.get_manifest("sample/app", attachment_tag(digest))
+    subject = registry.get_manifest("sample/app", digest)
+    assert artifact is not None and subject is not None
+    [layer] = [x for x in artifact.body["layers"] if x["annotations"][TITLE_ANNOTATION].endswith(".sig")]
+    signature = registry.get_blob("sample/app", layer["digest"])
+    assert signature is not None
+    work.mkdir(parents=True)
+    (work / "KEYS").write_text(svn.read_text(f"{running.services.svn_url}/release/sample-app/KEYS"))
+    (work / "manifest.json").write_bytes(subject.raw)
+    (work / "signature").write_bytes(signature)
+    [signer] = {s.signer for s in load_record(tree / "dist" / version, version).image_signatures.values()}
+    reference = f"{running.services.registry}/sample/app:{tag}"
+    with gpg.temporary_home() as home:  # its gpg-agent ends with it
+        env = {**os.environ, "GNUPGHOME": str(home)}
+        subprocess.run(["gpg", "--batch", "--import", str(work / "KEYS")], env=env, capture_output=True,
+                       check=True)
+        checked = subprocess.run(["skopeo", "standalone-verify", str(work / "manifest.json"), reference,
+                                  signer, str(work / "signature")], env=env, capture_output=True, text=True)
+    assert checked.returncode == 0 and "Signature verified" in checked.stdout, checked.stderr
+
+
+def a_corrupted_attached_signature_fails_verify_naming_it(registry: RegistryClient, tree: Path,
+                                                          version: str) -> None:
+    """The candidate image's signature in its attachment replaced by other bytes: `invoke verify`
+    exits 7 naming the image and the attached signature; the attachment is then put back."""
+    digest = registry.manifest_digest("sample/app", f"{version}-python3.11")
+    assert digest is not None
+    tag = attachment_tag(digest)
+    original = registry.get_manifest("sample/app", tag)
+    assert original is not None
+    body = json.loads(original.raw)
+    [layer] = [x for x in body["layers"] if x["annotations"][TITLE_ANNOTATION].endswith(".sig")]
+    corrupted = b"-----BEGIN PGP MESSAGE-----\nnot a signature\n-----END PGP MESSAGE-----\n"
+    layer["digest"], layer["size"] = registry.upload_blob("sample/app", corrupted), len(corrupted)
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    registry.put_manifest("sample/app", tag, Manifest(raw, OCI_MANIFEST_TYPE, blob_digest(raw)))
+    try:
+        failed = invoke(tree, "verify", "--version", version, "--no-rebuild")
+        assert failed.returncode == 7, failed.stderr[-3000:]
+        said = failed.stdout + failed.stderr
+        name = layer["annotations"][TITLE_ANNOTATION]
+        assert f"image signature attached as sample/app:{tag} ({name})" in said, said[-3000:]
+        assert "not pulled: its signature does not check out" in said
+    finally:
+        registry.put_manifest("sample/app", tag, original)
+    assert registry.manifest_digest("sample/app", tag) == original.digest
 
 
 def test_a_notice_atr_finds_wrong_stops_invoke_stage_with_atr_s_finding_and_no_vote(running: Running) -> None:

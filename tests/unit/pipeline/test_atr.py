@@ -20,8 +20,16 @@ from release.adapters.clients import Clients
 from release.config import ReleaseConfig
 from release.errors import ConfigError, RefusedError, ReleaseError, VerificationError
 from release.pipeline.connect import clients_for
-from release.pipeline.release import RUNNERS, ReleaseReport, Run, RunOptions, execute
+from release.pipeline.release import (
+    RUNNERS,
+    ReleaseReport,
+    Run,
+    RunOptions,
+    execute,
+    publish_recorded_constraints,
+)
 from release.pipeline.state import observe
+from release.pipeline.vote import constraints_plan
 from release.plan.atr import AtrPlan, plan_atr
 from release.plan.images import LABEL_ARGS
 from release.plan.release import Mode, ReleasePlan, StepName, TargetState, plan_release
@@ -358,3 +366,14 @@ def test_checks_and_vote_without_an_upload_first_are_refused(world: World) -> No
     run.atr_uploaded = None
     with pytest.raises(ReleaseError, match="the candidate uploaded first"):
         RUNNERS[StepName.ATR_CHECKS](run)
+
+
+# --- nothing of an ATR release goes to svn ---------------------------------------------------------------
+
+
+def test_invoke_constraints_is_refused_in_atr_and_its_dry_run_commits_nothing(world: World) -> None:
+    with pytest.raises(RefusedError, match="attached to its images") as refused:
+        publish_recorded_constraints(world.config, V("1.10.6"), TARGET, say=world.say)
+    assert "\n" not in str(refused.value) and refused.value.exit_code == 6
+    plan = constraints_plan(world.config, V("1.10.6"), TARGET)
+    assert plan.actions == () and plan.refusals == (str(refused.value),)

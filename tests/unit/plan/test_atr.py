@@ -17,6 +17,7 @@ from release.plan.atr import (
     AtrDistribution,
     atr_release,
     candidate_files,
+    constraints_attached,
     plan_atr,
 )
 from release.plan.commands import Where, plan_promote_atr, plan_stage_atr, plan_vote_result
@@ -178,3 +179,34 @@ def test_a_release_that_is_no_candidate_says_nothing_of_it_goes_to_atr() -> None
                  plan_release(SANDBOX_ATR, V("1.10.6"), TargetState(), registry=REGISTRY, mode=Mode.PROMOTED),
                  plan_release(SVN, V("1.10.6"), TargetState(), registry=REGISTRY)):
         assert not any("goes to ATR" in w for w in plan.warnings)
+
+
+@pytest.mark.parametrize(("version", "mode"), [("1.10.6rc1", Mode.RELEASE), ("1.10.6", Mode.PROMOTED),
+                                               ("1.10.6", Mode.PUBLISH)])
+def test_in_atr_the_constraints_and_image_signatures_are_attached_and_no_step_says_svn(version: str,
+                                                                                       mode: Mode) -> None:
+    atr = {s.name: s.does for s in release_steps(V(version), mode, atr=True)}
+    assert not any("svn" in does for does in atr.values() if "nothing in svn" not in does), atr
+    assert "nothing in svn" in atr[StepName.CONSTRAINTS] and "attached" in atr[StepName.CONSTRAINTS]
+    assert "nothing in svn" in atr[StepName.ATTEST] and "publish" not in atr[StepName.ATTEST]
+    for attached in ("record", "SBOMs", "constraints files", "each image's own signature"):
+        assert attached in atr[StepName.PROVENANCE]
+
+
+def test_with_svn_the_constraints_and_image_signatures_are_published_there_as_before() -> None:
+    svn = {s.name: s.does for s in release_steps(V("1.10.6"), Mode.PROMOTED, atr=False)}
+    assert svn[StepName.CONSTRAINTS].endswith("publish them in svn")
+    assert svn[StepName.ATTEST].endswith("publish the signatures")
+    assert svn[StepName.PROVENANCE].endswith("a final's go to svn release/ too")
+
+
+def test_the_release_plan_in_atr_tells_the_dry_run_what_goes_where() -> None:
+    plan = plan_release(SANDBOX_ATR, V("1.10.6rc1"), TargetState(), registry=REGISTRY)
+    shown = {s["name"]: s["does"] for s in plan.to_json()["steps"]}
+    assert "nothing in svn" in shown["constraints"] and "nothing in svn" in shown["attest"]
+    assert "each image's own signature" in shown["provenance"]
+
+
+def test_invoke_constraints_is_refused_in_atr_saying_where_the_constraints_are() -> None:
+    line = constraints_attached(V("1.10.6rc1"))
+    assert "\n" not in line and "attached to its images" in line and line.startswith("1.10.6rc1 ")

@@ -189,3 +189,4 @@ def test_a_rerun_that_only_changes_step_times_publishes_nothing_new(tmp_path: Pa
     other = {**record, "images": {"3.11": {"digest": "sha256:2"}}}
     assert not same_as_published(files, {**published, "release.json": json.dumps(other).encode()})
     assert not same_as_published(files, {"release.json": published["release.json"]})
+
