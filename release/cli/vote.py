@@ -107,10 +107,13 @@ def constraints(c: Context, version: str = "", profile: str = "", dry_run: bool 
     """Commit the constraints files a release recorded (dist/<V>/constraints/, signed) to svn."""
     from release.cli.show import show_command_plan
     from release.pipeline import vote as pipeline
+    from release.pipeline.release import check_constraints_go_to_svn
     from release.versions import parse_version
 
     wanted = parse_version(required_version(version))
     config = read_config(profile)
+    if not dry_run:
+        check_constraints_go_to_svn(config, wanted)  # before the sandbox is started
     target = connect_target(config)
     if dry_run:
         show_command_plan(pipeline.constraints_plan(config, wanted, target), json)

@@ -423,14 +423,20 @@ def _constraints(run: Run) -> None:
     record.step_done("constraints", {"url": url, "files": sorted(record.constraints)})
 
 
+def check_constraints_go_to_svn(config: ReleaseConfig, version: ReleaseVersion) -> None:
+    """Refuse `invoke constraints` for a project staging in ATR, before any service is reached: its
+    constraints go out attached to the images."""
+    if config.uses_atr:
+        raise RefusedError(constraints_attached(version))
+
+
 def publish_recorded_constraints(config: ReleaseConfig, version: ReleaseVersion, target: Target, *,
                                  say: Progress) -> str:
     """Commit the constraints a release recorded (by a CI publish job) to svn; `invoke constraints`.
     A project staging in ATR is refused: its constraints go out attached to the images."""
     from release.steps.constraints import publish_constraints
 
-    if config.uses_atr:
-        raise RefusedError(constraints_attached(version))
+    check_constraints_go_to_svn(config, version)
     record = load_record(release_dir(config.root, str(version)), str(version))
     if not record.constraints:
         raise RefusedError(f"{record.directory}: the release records no constraints; the images' "

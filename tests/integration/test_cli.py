@@ -177,6 +177,17 @@ def test_a_final_of_a_voting_project_is_refused_before_anything_starts(tmp_path:
     assert not (root / ".release").exists() and not (root / "dist").exists()
 
 
+def test_invoke_constraints_of_a_project_staging_in_atr_is_refused_before_the_sandbox_starts(
+        tmp_path: Path) -> None:
+    """Its constraints go out attached to the images: one line, exit 6, no sandbox started for it."""
+    root = write_project(tmp_path / "p", 'name = "x"\npython = ["3.11"]\nstaging = "atr"\natr = "sandbox"')
+    result = invoke(root, "constraints", "--version", "1.10.6rc1")
+    assert result.returncode == 6, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: 1.10.6rc1 is staged in ATR"), result.stderr
+    assert not (root / ".release").exists() and not (root / "dist").exists()
+
+
 def committed(root: Path) -> Path:
     """`root` as a git checkout of one commit holding what is there."""
     for args in (["init", "-q"], ["add", "-A"], ["-c", "user.name=t", "-c", "user.email=t@example.org",
