@@ -425,7 +425,7 @@ def rc_numbered_packages(tree: Path, plan: WavePlan, made: Path, builder: Packag
     A provider.yaml's `versions:` is the plan's record of finals, not read by the backend: it stays."""
     made.mkdir()
     files = []
-    for entry in plan.entries:
+    for entry in (e for e in plan.entries if e.index_files):  # a versioned train's have none yet
         folder = tree / entry.path if entry.path != "." else tree
         declared = find_declared_version(folder, entry.name)
         if declared is None or parse_version(declared.value) != entry.version:

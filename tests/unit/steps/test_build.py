@@ -4,6 +4,7 @@ and what a wave's rc-numbered packages rewrite (with a builder that records inst
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import hashlib
 import os
@@ -145,3 +146,16 @@ def test_a_wave_whose_tree_declares_another_version_where_the_backend_reads_it_i
         rc_numbered_packages(tmp_path / "tree", wave(provider("http", "6.3.1", commits=2)), tmp_path / "made",
                      builder, lambda line: None)  # type: ignore[arg-type]
     assert builder.built == []
+
+
+def test_a_distribution_with_no_rc_numbered_files_planned_is_not_built_for_the_index(tmp_path: Path) -> None:
+    """A versioned train's entries name no index files yet (its distributions pin each other at the
+    final version): nothing of it is built again at the candidate's version."""
+    folder = provider_tree(tmp_path / "tree")
+    plan = wave(provider("http", "6.3.1", commits=2))
+    entries = tuple(dataclasses.replace(e, index_files=()) for e in plan.entries)
+    plan = dataclasses.replace(plan, entries=entries)
+    builder = RecordingBuilder()
+    made = rc_numbered_packages(tmp_path / "tree", plan, tmp_path / "made", builder, lambda line: None)  # type: ignore[arg-type]
+    assert made == []
+    assert builder.built == [] and 'version = "6.3.1"' in (folder / "pyproject.toml").read_text()
