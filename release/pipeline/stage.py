@@ -16,9 +16,10 @@ from release.errors import VerificationError
 from release.pipeline.recording import record_stage
 from release.pipeline.verify import verify_candidate
 from release.plan.atr import AtrPlan
+from release.plan.verify_report import CandidateRejected
 from release.progress import Progress, to_log
 from release.record import load_record, release_dir
-from release.steps.verify import CandidateRejected, refuse_failed_contents
+from release.steps.verify import refuse_failed_contents
 from release.steps.vote import (
     AtrUploaded,
     SignedCandidate,

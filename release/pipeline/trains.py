@@ -63,6 +63,7 @@ from release.plan.commands import (
     plan_publish_wave,
     plan_vote_result_wave,
 )
+from release.plan.verify_report import FileCheck, VerifyReport
 from release.plan.wave import (
     Skipped,
     WavePlan,
@@ -92,15 +93,7 @@ from release.steps.build import build_wave as build_files
 from release.steps.build import package_builder
 from release.steps.publish import upload_packages
 from release.steps.result import binding_voters
-from release.steps.verify import (
-    FileCheck,
-    VerifyReport,
-    check_contents,
-    check_signed,
-    compare_rebuild,
-    finish_report,
-    keys_keyring,
-)
+from release.steps.verify import check_contents, check_signed, compare_rebuild, finish_report, keys_keyring
 from release.trains import SvnLayout, Train
 from release.vote_thread import parse_votes
 from release.votes import Tally, count_votes, earliest_close, utc, when

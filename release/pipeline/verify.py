@@ -14,14 +14,13 @@ from pathlib import Path
 from release.adapters import git, svn
 from release.config import ReleaseConfig
 from release.errors import VerificationError
+from release.plan.verify_report import FileCheck, VerifyReport
 from release.progress import Progress, to_log
 from release.record import sha256_of
 from release.steps.build import build_commit
 from release.steps.verify import (
     SKIPPED_CHECKS,
     Fetch,
-    FileCheck,
-    VerifyReport,
     check_contents,
     check_files,
     compare_rebuild,

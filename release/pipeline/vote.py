@@ -48,6 +48,7 @@ from release.plan.commands import (
     plan_vote_result,
 )
 from release.plan.release import Artefact, artefacts, constraints_folder, plan_distributions
+from release.plan.verify_report import FileCheck, VerifyReport
 from release.progress import Progress
 from release.record import ReleaseRecord, load_record, release_dir, sha512_of
 from release.steps.announce import announce_release, check_published
@@ -56,13 +57,7 @@ from release.steps.check_provenance import check_candidate_images, verify_publis
 from release.steps.promote import PromoteResult, check_vote_result, promote_from_atr
 from release.steps.result import VoteResult, resolve_in_atr
 from release.steps.sign import SignResult, sign_record, sign_release
-from release.steps.verify import (
-    FileCheck,
-    ImageCheck,
-    VerifyReport,
-    from_atr,
-    verify_images,
-)
+from release.steps.verify import ImageCheck, from_atr, verify_images
 from release.steps.vote import StageResult, check_in_atr, vote_in_atr
 from release.versions import ReleaseVersion
 from release.votes import parse_time

@@ -46,6 +46,7 @@ from release.pipeline.wave_record import (
     wave_lock,
     write_record,
 )
+from release.plan.verify_report import FileCheck, failed_checks
 from release.plan.wave import WavePlan, WaveStep, WaveStepName, candidate_tags, dev_folders
 from release.progress import Progress
 from release.record import sha512_of, write_atomic
@@ -53,7 +54,7 @@ from release.steps.build import build_wave as build_files
 from release.steps.build import check_packages, package_builder
 from release.steps.publish import upload_packages
 from release.steps.sign import sign_files, signing_key
-from release.steps.verify import FileCheck, check_contents, failed_checks
+from release.steps.verify import check_contents
 from release.trains import SvnLayout
 from release.votes import earliest_close
 

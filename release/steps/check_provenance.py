@@ -39,11 +39,11 @@ from release.plan.provenance import (
     settled,
     signed_identity,
 )
+from release.plan.sbom import summarise, validate
 from release.plan.tags import platform_tag, version_tag, withdrawn_tag
+from release.plan.verify_report import CandidateRejected, FileCheck, VerifyReport
 from release.progress import Progress, to_log
 from release.record import RECORD_NAME, ReleaseRecord, parse_record
-from release.steps.sbom import summarise, validate
-from release.steps.verify import CandidateRejected, FileCheck, VerifyReport
 from release.versions import ReleaseVersion
 
 REVISION_LABEL = "org.opencontainers.image.revision"

@@ -26,7 +26,6 @@ from cyclonedx.model.bom import Bom
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.license import License
 from cyclonedx.output.json import JsonV1Dot6
-from cyclonedx.schema import SchemaVersion
 from packageurl import PackageURL
 from packaging.utils import canonicalize_name
 
@@ -38,6 +37,7 @@ from release.image import SBOM_PROBE, script
 from release.plan.images import WHEELS_RECORD, parse_wheels_record
 from release.plan.provenance import SBOM_LABEL
 from release.plan.release import PlannedImage
+from release.plan.sbom import SCHEMA_VERSION, validate
 from release.progress import Progress, to_log
 from release.record import (
     ReleaseRecord,
@@ -49,7 +49,6 @@ from release.record import (
     write_atomic,
 )
 
-SCHEMA_VERSION = SchemaVersion.V1_6
 PROPERTY = "org.release-pipeline"
 
 @dataclass(frozen=True)
@@ -171,47 +170,6 @@ def render(bom: Bom) -> str:
         raise VerificationError(f"the SBOM of {described} does not validate against CycloneDX "
                                 f"{SCHEMA_VERSION.to_version()}: {problem}")
     return text
-
-
-def validate(text: str) -> str:
-    """'' when `text` is a valid CycloneDX 1.6 JSON document, else the first problem."""
-    # Imported here, not with the module: the validator's jsonschema loads format checkers whose
-    # grammar (rfc3987_syntax) takes seconds to build, which every command importing the pipeline
-    # paid, `--help` and the dry run included.
-    from cyclonedx.validation.json import JsonStrictValidator
-
-    error = JsonStrictValidator(SCHEMA_VERSION).validate_str(text)
-    if error is None:
-        return ""
-    first = next(iter(error), None) if isinstance(error, Iterable) else error
-    return str(getattr(first, "data", first))[:300]
-
-
-@dataclass(frozen=True)
-class SbomSummary:
-    """What a check of an SBOM found: the digest it describes and the components it lists."""
-
-    digest: str
-    python: Mapping[str, str]  # canonical name -> version
-    debian: Mapping[str, str]  # package -> version
-    wheel_sha256: frozenset[str]  # sha256 hashes of the Python components
-
-
-def summarise(text: str) -> SbomSummary:
-    """Pure: read a (validated) SBOM back for checks."""
-    data = json.loads(text)
-    root = (data.get("metadata") or {}).get("component") or {}
-    python: dict[str, str] = {}
-    debian: dict[str, str] = {}
-    hashes: set[str] = set()
-    for component in data.get("components") or []:
-        purl = str(component.get("purl") or "")
-        if purl.startswith("pkg:pypi/"):
-            python[str(canonicalize_name(component["name"]))] = component.get("version", "")
-            hashes |= {h["content"] for h in component.get("hashes") or [] if h.get("alg") == "SHA-256"}
-        elif purl.startswith("pkg:deb/"):
-            debian[component["name"]] = component.get("version", "")
-    return SbomSummary(str(root.get("bom-ref") or ""), python, debian, frozenset(hashes))
 
 
 @dataclass(frozen=True)

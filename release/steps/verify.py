@@ -15,8 +15,8 @@ import logging
 import tarfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from packaging.utils import (
@@ -36,6 +36,7 @@ from release.errors import VerificationError
 from release.plan.atr import AtrPlan
 from release.plan.release import artefact_kind, distribution_of
 from release.plan.tags import version_tag
+from release.plan.verify_report import CandidateRejected, FileCheck, VerifyReport, failed_checks
 from release.progress import Progress
 from release.record import sha512_of
 from release.versions import ReleaseVersion
@@ -43,50 +44,6 @@ from release.versions import ReleaseVersion
 log = logging.getLogger("release.verify")
 # Why a project's candidates skip the PMC's checks of their sources (config.checks_sources).
 SKIPPED_CHECKS = "[tool.release] vote = \"none\" (source-checks = true asks for them)"
-
-
-@dataclass
-class FileCheck:
-    name: str
-    problems: list[str] = field(default_factory=list)
-    passed: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    candidate: str
-    url: str
-    commit: str
-    checks: tuple[FileCheck, ...]
-
-    @property
-    def ok(self) -> bool:
-        return all(check.ok for check in self.checks)
-
-    @property
-    def failed(self) -> tuple[str, ...]:
-        return tuple(check.name for check in self.checks if not check.ok)
-
-    def render(self) -> str:
-        rebuilt = f", rebuilt from {self.commit}" if self.commit else ""
-        lines = [f"Candidate {self.candidate} at {self.url}{rebuilt}"]
-        for check in self.checks:
-            mark, why = ("ok  ", check.passed) if check.ok else ("FAIL", check.problems)
-            lines.append(f"  {mark} {check.name}: {'; '.join(why)}")
-        verdict = "all checks hold" if self.ok else f"{len(self.failed)} of {len(self.checks)} files fail"
-        return "\n".join([*lines, verdict])
-
-
-class CandidateRejected(VerificationError):
-    """The candidate failed verification; `report` says which file and why."""
-
-    def __init__(self, report: VerifyReport) -> None:
-        super().__init__(report.render())
-        self.report = report
 
 
 def is_artefact(name: str, config: ReleaseConfig, final: str) -> bool:
@@ -273,13 +230,6 @@ def check_release_folder(folder: Path, config: ReleaseConfig, final: str, keys: 
     except VerificationError:  # no keys: a failed check of the folder, like any other
         return ours, left, ["KEYS: holds no public keys"]
     return ours, left, failed_checks(checks)
-
-
-def failed_checks(checks: Mapping[str, FileCheck]) -> list[str]:
-    """`name: problem; problem` for every file that failed a check, in name order: how a refusal
-    before staging names them."""
-    return [f"{name}: {'; '.join(check.problems)}" for name, check in sorted(checks.items())
-            if check.problems]
 
 
 def check_release_files(folder: Path, config: ReleaseConfig, final: str) -> dict[str, FileCheck]:

@@ -37,12 +37,12 @@ from release.plan.provenance import (
     registries_d,
     signature_policy,
 )
+from release.plan.sbom import summarise, validate
 from release.plan.tags import version_tag
+from release.plan.verify_report import CandidateRejected, VerifyReport
 from release.record import load_record, release_dir, sha256_of
 from release.sandbox.tools import ensure_program
 from release.steps.check_provenance import check_candidate_images, verify_published
-from release.steps.sbom import summarise, validate
-from release.steps.verify import CandidateRejected, VerifyReport
 from release.versions import parse_version
 
 pytestmark = [pytest.mark.sandbox, pytest.mark.images, pytest.mark.slow]

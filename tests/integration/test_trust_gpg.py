@@ -15,8 +15,8 @@ from vote_fixtures import make_svn, new_gnupghome, svn
 from release.adapters import gpg
 from release.config import load_config
 from release.pipeline.verify import verify_candidate
+from release.plan.verify_report import CandidateRejected
 from release.steps.sign import checksum_text
-from release.steps.verify import CandidateRejected
 from release.versions import parse_version
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

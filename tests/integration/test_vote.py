@@ -32,9 +32,10 @@ from release.errors import RefusedError, VerificationError, VersionError
 from release.pipeline.recording import count_vote, promote_in_svn
 from release.pipeline.stage import stage_in_svn
 from release.pipeline.verify import verify_candidate
+from release.plan.verify_report import CandidateRejected
 from release.record import StageInfo, sha512_of
 from release.steps.promote import PromoteResult
-from release.steps.verify import CandidateRejected, check_release_files
+from release.steps.verify import check_release_files
 from release.steps.vote import StageResult
 from release.versions import parse_version
 

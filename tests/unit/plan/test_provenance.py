@@ -29,10 +29,11 @@ from release.plan.provenance import (
     signed_identity,
 )
 from release.plan.release import StepName, TargetState, plan_release, release_steps
+from release.plan.sbom import summarise, validate
 from release.plan.tags import BuildKind
 from release.record import ImageSignatureEntry, SbomEntry, load_record
 from release.steps.provenance import same_as_published
-from release.steps.sbom import Described, ImageFacts, make_bom, render, summarise, validate
+from release.steps.sbom import Described, ImageFacts, make_bom, render
 from release.versions import parse_version
 from tests.unit.builders import sample_config
 from tests.unit.planning import planned_image

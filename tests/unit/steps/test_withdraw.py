@@ -11,10 +11,10 @@ from release.config import parse_config
 from release.pipeline.recording import withdraw_recorded
 from release.pipeline.state import observe_for_withdraw
 from release.plan.images import LABEL_ARGS
+from release.plan.verify_report import FileCheck
 from release.plan.withdraw import plan_withdraw
 from release.record import WithdrawalInfo, load_record, release_dir
 from release.steps.check_provenance import withdrawal_check
-from release.steps.verify import FileCheck
 from release.versions import parse_version as V
 from tests.unit.memory import MemoryIndex, MemoryRegistry
 
