@@ -15,8 +15,9 @@ import pytest
 
 from release.errors import RefusedError
 from release.plan.release import artefact_kind
+from release.plan.wave import plan_wave
 from release.steps.build import find_declared_version, rc_numbered_packages, write_tarball
-from tests.unit.test_wave import provider, wave
+from tests.unit.test_wave import CORE, DATE, core, provider, wave
 
 
 @pytest.mark.parametrize(("files", "expected"), [
@@ -145,3 +146,11 @@ def test_a_wave_whose_tree_declares_another_version_where_the_backend_reads_it_i
         rc_numbered_packages(tmp_path / "tree", wave(provider("http", "6.3.1", commits=2)), tmp_path / "made",
                      builder, lambda line: None)  # type: ignore[arg-type]
     assert builder.built == []
+
+
+def test_a_versioned_waves_distributions_get_no_rc_numbered_packages(tmp_path: Path) -> None:
+    plan = plan_wave(CORE, core(), date=DATE, project="apache-airflow")
+    assert all(e.index_files == () for e in plan.entries)
+    builder = RecordingBuilder()
+    made = rc_numbered_packages(tmp_path / "tree", plan, tmp_path / "made", builder, lambda line: None)  # type: ignore[arg-type]
+    assert made == [] and builder.built == []
