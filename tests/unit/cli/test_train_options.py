@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """`--train`, `--only`, `--date` and `--exclude` on `invoke release`, `invoke build`, `invoke vote-result`
-and `invoke withdraw`, and `--version` on `invoke verify --train`: what they refuse, each in one line
-with its exit code, before any git, build or svn command runs."""
+and `invoke withdraw`, `--version` on `invoke verify --train` and `--include` on `invoke cleanup --train`:
+what they refuse, each in one line with its exit code, before any git, build or svn command runs."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from invoke.exceptions import Exit
 
 from release import console
 from release.cli.collection import release as release_task
+from release.cli.housekeeping import cleanup as cleanup_task
 from release.cli.housekeeping import withdraw as withdraw_task
 from release.cli.vote import build as build_task
 from release.cli.vote import verify as verify_task
@@ -113,3 +114,9 @@ def test_verify_finds_only_a_versioned_trains_wave_by_its_candidate(
         train: str, version: str, says: str, airflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     code, said = refused(verify_task, monkeypatch, train=train, version=version)
     assert (code, said) == (6, says)
+
+
+def test_a_trains_cleanup_takes_no_include(airflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, said = refused(cleanup_task, monkeypatch, train="core", include="3.3.3")
+    assert (code, said) == (1, "error: --include goes without --train core: a train's cleanup keeps the "
+                               "newest release of each distribution and line")
