@@ -164,15 +164,18 @@ class Announcement:
 
 
 def _released_files(url: str, files: Sequence[tuple[str, str]]) -> str:
-    """Where the released files are, each one's link under it."""
+    """Where the released files are (`url`, or its folders the files' paths name: `3.3.3/NAME`), each
+    one's link under it."""
+    folders = sorted({f"{url}/{name.rpartition('/')[0]}" if "/" in name else url for name, _ in files})
+    where = "\n".join(f"  {folder}" for folder in folders or [url])
     links = "\n".join(f"  {url}/{name}" for name, _ in files)
     return (f"The released files, with their signatures (.asc) and checksums (.sha512), are at\n\n"
-            f"  {url}\n\n{links}")
+            f"{where}\n\n{links}")
 
 
 def _how_to_check(keys_url: str, files: Sequence[tuple[str, str]]) -> str:
-    """The KEYS to check the files with, and each file's sha512."""
-    sums = "\n".join(f"  {name}\n    sha512: {digest}" for name, digest in files)
+    """The KEYS to check the files with, and each file's sha512 by its name."""
+    sums = "\n".join(f"  {name.rpartition('/')[2]}\n    sha512: {digest}" for name, digest in files)
     return (f"Check them with the release managers' public keys:\n\n  {keys_url}\n\n"
             f"sha512 checksums:\n\n{sums}")
 
@@ -220,8 +223,10 @@ class WaveAnnouncement:
     date: str  # the wave's name, YYYY-MM-DD
     to: str
     distributions: tuple[tuple[str, str], ...]  # (name, version) of each distribution released
-    download_url: str  # the train's flat folder in svn release/
-    files: tuple[tuple[str, str], ...]  # (file name, sha512) of the released files
+    download_url: str  # the train's folder in svn release/
+    # (path under download_url, sha512) of the released files: a flat train's names, a versioned
+    # train's in their release folders (`3.3.3/apache_airflow-3.3.3.tar.gz`)
+    files: tuple[tuple[str, str], ...]
     keys_url: str
     index_url: str
 

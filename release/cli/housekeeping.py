@@ -24,8 +24,8 @@ from release.errors import ReleaseError
             "include": "comma-separated releases to remove although each is the newest of its line "
                        "(e.g. a withdrawn one); give it to the listing and to --remove alike",
             "profile": PROFILE_HELP,
-            "train": "a flat train of [tool.release.trains]: its svn folders, each distribution keeping "
-                     "its newest version"})
+            "train": "a train of [tool.release.trains]: its svn folders (flat: each distribution keeps its "
+                     "newest version; a folder per release: as without --train, in each of its folders)"})
 @reports_errors
 def cleanup(c: Context, remove: bool = False, include: str = "", profile: str = "", train: str = ""
             ) -> None:
@@ -34,14 +34,15 @@ def cleanup(c: Context, remove: bool = False, include: str = "", profile: str = 
     Old: older than the newest release of their X.Y line, or withdrawn by their signed record;
     finished candidates: those of a released version or superseded by a newer rc. The newest
     release of a line stays unless named with --include. The ASF archive keeps every release.
-    With --train: a flat train's folder, where each distribution keeps its newest version."""
+    With --train: a flat train's folder, where each distribution keeps its newest version, or a
+    versioned train's folders (core's and task-sdk/), each as without --train."""
     from release.pipeline import housekeeping
     from release.versions import parse_version
 
     if train:
         if include:
-            raise ReleaseError(f"--include goes without --train {train}: a flat train keeps each "
-                               "distribution's newest version")
+            raise ReleaseError(f"--include goes without --train {train}: a train's cleanup keeps the newest "
+                               "release of each distribution and line")
         cleanup_train(train, remove=remove, profile=profile)
         return
 
@@ -140,23 +141,24 @@ def withdraw_wave(train: str, *, date: str, only: str, reason: str, profile: str
 
 
 def cleanup_train(train: str, *, remove: bool, profile: str) -> None:
-    """`invoke cleanup --train NAME`: the old files of a flat train's svn folders."""
+    """`invoke cleanup --train NAME`: the old files of a flat train's svn folder, the old release and
+    candidate folders of a versioned train's."""
     from release.pipeline import trains
 
     config = read_config(profile)
     chosen = trains.configured_train(config, train)
     if chosen is None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
-    trains.check_can_clean(chosen)  # before any service is reached
     result = trains.cleanup_train(config, chosen, target=connect_target(config), remove=remove,
                                   say=console.progress)
     if not result.removals:
         console.ok(f"nothing to remove: the {train} train's folders hold only current files")
         return
-    console.table("Removed from svn" if remove else "Would remove from svn", ["file", "why"],
+    what = result.kind  # files, or a versioned train's folders
+    console.table("Removed from svn" if remove else "Would remove from svn", [what.removesuffix("s"), "why"],
                   [(f"{r.area}/{config.name}/{r.name}", r.why) for r in result.removals])
     if remove:
-        console.ok(f"removed {len(result.urls)} files in r{result.revision}")
+        console.ok(f"removed {len(result.urls)} {what} in r{result.revision}")
     else:
-        console.ok(f"{len(result.urls)} files would go (listing {result.digest[:16]}, written to "
+        console.ok(f"{len(result.urls)} {what} would go (listing {result.digest[:16]}, written to "
                    f"{result.listing}); remove exactly these with: invoke cleanup --train {train} --remove")

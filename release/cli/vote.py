@@ -152,7 +152,8 @@ def stage(c: Context, version: str = "", profile: str = "", dry_run: bool = Fals
                          "signatures",
             "revision": "staged in Apache Trusted Releases: the revision to check (default: the latest, "
                         "which the vote runs on)",
-            "train": "a train of [tool.release.trains]: check its staged wave (with --date)",
+            "train": "a train of [tool.release.trains]: check its staged wave (with --date; a train with a "
+                     "folder per release, such as core, also by --version, its candidate: 3.3.3rc1)",
             "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)"})
 @reports_errors
 def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = False,
@@ -162,15 +163,17 @@ def verify(c: Context, version: str = "", profile: str = "", no_rebuild: bool = 
     (each platform's digest under its index).
 
     With --train: the staged wave's files (as planned at the wave's commit), their signatures,
-    checksums and sources, and a rebuild of every distribution."""
+    checksums and sources, and a rebuild of every distribution. A versioned train's wave (core) is
+    found in a clone by its candidate: --train core --version 3.3.3rc1, where its candidate tags point."""
     from release.pipeline import vote as pipeline
     from release.versions import parse_version
 
     if train:
-        if version or published or revision:
-            raise ReleaseError(f"--train {train} takes --date and --no-rebuild: the wave's tag says what "
-                               "was staged (--version, --published and --revision are not for waves)")
-        verify_wave(train, date=date, profile=profile, rebuild=not no_rebuild)
+        if published or revision:
+            raise ReleaseError(f"--train {train} takes --date (or a versioned train's --version) and "
+                               "--no-rebuild: the wave's tags say what was staged (--published and "
+                               "--revision are not for waves)")
+        verify_wave(train, date=date, profile=profile, rebuild=not no_rebuild, candidate=version)
         return
     if date:
         raise ReleaseError("--date goes with --train NAME, a train of [tool.release.trains]")
@@ -442,7 +445,8 @@ def announce_wave(train: str, *, date: str, profile: str, dry_run: bool, json: b
     if chosen is None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
     day = wave_date(date)
-    trains.check_can_announce(chosen)  # before any service is reached
+    if not dry_run:
+        trains.check_can_announce(config, chosen, day)  # before any service is reached
     target = connect_target(config)
     if dry_run:
         show_command_plan(trains.announce_wave_plan(config, chosen, date=day, target=target), json)
@@ -451,8 +455,9 @@ def announce_wave(train: str, *, date: str, profile: str, dry_run: bool, json: b
     console.ok(f"announcement of the {train} wave of {day} written to {email}; send it")
 
 
-def verify_wave(train: str, *, date: str, profile: str, rebuild: bool) -> None:
-    """`invoke verify --train NAME`: the staged wave, as a voter checks it."""
+def verify_wave(train: str, *, date: str, profile: str, rebuild: bool, candidate: str = "") -> None:
+    """`invoke verify --train NAME`: the staged wave, as a voter checks it (a versioned train's by its
+    `candidate`, --version, too)."""
     from release.pipeline import trains
 
     config = read_config(profile)
@@ -460,6 +465,8 @@ def verify_wave(train: str, *, date: str, profile: str, rebuild: bool) -> None:
     if chosen is None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
     day = wave_date(date)
+    if candidate.strip():
+        trains.check_candidate(chosen, candidate.strip())  # before any service is reached
     report = trains.verify_wave(config, chosen, date=day, target=connect_target(config), rebuild=rebuild,
-                                say=console.progress)
-    console.ok(f"the {train} wave of {day}: {len(report.checks)} files verified")
+                                say=console.progress, candidate=candidate.strip())
+    console.ok(f"the {train} wave of {candidate.strip() or day}: {len(report.checks)} files verified")

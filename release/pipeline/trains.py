@@ -1,9 +1,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """A train's wave: the git facts read through the git adapter, the wave planned from them (pure,
 `plan/wave.py`), and the commands after its run: vote-result, promote, publish, announce, verify and
-cleanup of a wave. A versioned train's wave (a folder per release) is voted on, promoted and
-published as a flat one's; its announcement and cleanup are not carried out yet (refused in one
-line), and its vote excludes nothing: its distributions move together.
+cleanup of a wave. A versioned train's wave (a folder per release) is voted on, promoted, published
+and announced as a flat one's, its folders cleaned as a single release's are; its vote excludes
+nothing (its distributions move together), and a voter's clone finds its commit by the candidate the
+vote names (`find_staged_wave`: where the candidate tags of `3.3.3rc1` point), as it tags no wave.
 
 `plan_train` is what `invoke release --train NAME --dry-run` prints and what a run executes: the
 tree's distributions, their declared versions and states, their tags and the commits since each
@@ -68,19 +69,25 @@ from release.plan.wave import (
     Skipped,
     WavePlan,
     WavePromotion,
+    candidate_tags,
+    candidate_tags_refusal,
     dev_folders,
     exclude,
     flat_cleanup,
     packages_of,
     plan_wave,
     released,
+    versioned_cleanup,
     wave_promotion,
 )
 from release.plan.wave_facts import (
+    candidate_number,
     constraints_glob,
     constraints_versions,
+    earlier_candidates,
     facts_from,
     files_to_read,
+    lead_tag,
     members,
     since,
     tag_globs,
@@ -124,9 +131,11 @@ def configured_train(config: ReleaseConfig, name: str) -> Train | None:
 
 
 def plan_train(config: ReleaseConfig, train: Train, *, date: str, reader: GitFacts | None = None,
-               ref: str = "HEAD", only: Collection[str] = (), retry: Mapping[str, str] | None = None
-               ) -> Wave:
-    """The wave of `train` at `ref` on `date` (YYYY-MM-DD): read from git, decided by the planner."""
+               ref: str = "HEAD", only: Collection[str] = (), retry: Mapping[str, str] | None = None,
+               rc: int = 0) -> Wave:
+    """The wave of `train` at `ref` on `date` (YYYY-MM-DD): read from git, decided by the planner.
+    `rc`: the wave is that candidate (a voter's clone), the tags of that rc and later are not earlier
+    candidates."""
     git = reader if reader is not None else GitReader(config.root)
     head = git.resolve(ref)
     found = members(train, git.tree_files(head) if train.is_pattern else ())
@@ -140,6 +149,8 @@ def plan_train(config: ReleaseConfig, train: Train, *, date: str, reader: GitFac
     recorded = read_record(record_path(config, train.name, date))
     if recorded.get("commit") == head and isinstance(recorded.get("tags"), list):
         tags = {tag: sha for tag, sha in tags.items() if tag not in recorded["tags"] or sha != head}
+    if rc:
+        tags = earlier_candidates(found, tags, rc)
     facts = facts_from(train, found, texts, tags)
     facts = with_commits(facts, git.commits_since(head, since(facts, tags)))
     plan = plan_wave(train, facts, date=date, project=config.name, only=only, retry=retry,
@@ -466,26 +477,28 @@ def publish_wave_plan(config: ReleaseConfig, train: Train, *, date: str, index: 
     return plan_publish_wave(train.name, date, packages_of(promoted), index=index)
 
 
-def check_can_announce(train: Train) -> None:
-    """Refuse, before any service is reached, announcing a train with a folder per release: not
-    carried out yet."""
-    if train.svn is not SvnLayout.FLAT:
-        raise RefusedError(f"train {train.name} has a folder per release in svn: its announcement is not "
-                           "carried out yet (a flat train's is)")
-
-
-def _announced(config: ReleaseConfig, train: Train, date: str, target: Target
-               ) -> tuple[Path, WaveAnnouncement]:
-    """(the email's path, what it says) of a published wave; refused before that."""
-    check_can_announce(train)
+def check_can_announce(config: ReleaseConfig, train: Train, date: str
+                       ) -> tuple[Path, dict[str, Any], dict[str, Any], tuple[str, ...]]:
+    """Refuse, before any service is reached, a wave whose record says it is not published. (wave.json's
+    path, what it records, its vote, the files promotion released.)"""
     path, recorded, vote = check_can_promote(config, train, date)
     promoted = _promoted_files(train, date, recorded)
     if not isinstance(recorded.get("published"), dict):
         raise RefusedError(f"the {train.name} wave of {date} is not published yet: invoke publish --train "
                            f"{train.name} --date {date}")
+    return path, recorded, vote, promoted
+
+
+def _announced(config: ReleaseConfig, train: Train, date: str, target: Target
+               ) -> tuple[Path, WaveAnnouncement]:
+    """(the email's path, what it says) of a published wave; refused before that. A flat train's files
+    are listed in its one release folder, a versioned train's each in its release folder under the
+    train's (`3.3.3/`, `task-sdk/1.3.3/`)."""
+    path, recorded, vote, promoted = check_can_announce(config, train, date)
     sums = {p.rsplit("/", 1)[-1]: h for p, h in dict(recorded.get("files") or {}).items()}
-    distributions, files = announced(recorded, *released(vote.get("promoted") or (), promoted, sums))
-    url = str(recorded["promoted"]["url"])
+    distributions, files = announced(recorded, *released(vote.get("promoted") or (), promoted, sums,
+                                                         train.svn_folder))
+    url = str(recorded["promoted"]["url"]).rstrip("/")
     return path.parent / ANNOUNCE_EMAIL, WaveAnnouncement(
         config.project, train.name, date, config.announce_to, distributions, url, files, target.keys_url,
         target.index_simple)
@@ -520,20 +533,54 @@ def wave_commit(config: ReleaseConfig, train: Train, date: str) -> str:
     commit = tag_commit(config.root, tag) if tag else None
     if commit is None:
         where = f"no git tag {tag}" if tag else f"train {train.name} tags no wave"
+        fix = ("give the candidate the vote is on, e.g. --version 3.3.3rc1, and fetch the tags the vote "
+               "email names" if train.svn is SvnLayout.VERSIONED else "fetch the tags the vote email names")
         raise RefusedError(f"the {train.name} wave of {date} is not known here ({where}, no "
-                           f"dist/{train.name}-{date}/{WAVE_RECORD}): fetch the tags the vote email names")
+                           f"dist/{train.name}-{date}/{WAVE_RECORD}): {fix}")
     return commit
 
 
+def check_candidate(train: Train, candidate: str) -> int:
+    """The rc number of `candidate`, the one a versioned train's vote is on; refused, before any service
+    is reached, for a flat train (its waves are found by their date) and for a version that is not a
+    candidate."""
+    if train.svn is not SvnLayout.VERSIONED:
+        raise RefusedError(f"--version {candidate}: train {train.name}'s waves are found by their date "
+                           "(--date); a candidate version names a wave of a train with a folder per release")
+    return candidate_number(candidate)
+
+
+def find_staged_wave(config: ReleaseConfig, train: Train, *, date: str, candidate: str = "",
+                     reader: GitFacts | None = None) -> tuple[str, WavePlan]:
+    """(the commit, the wave planned at it) of a staged wave: by its date (`wave_commit`), or, given
+    `candidate` (a versioned train's, `3.3.3rc1`), where the candidate tags of that wave point."""
+    if not candidate:
+        commit = wave_commit(config, train, date)
+        return commit, plan_train(config, train, date=date, ref=commit, reader=reader).plan
+    rc = check_candidate(train, candidate)
+    git = reader if reader is not None else GitReader(config.root)
+    tag = lead_tag(members(train, git.tree_files(git.resolve("HEAD")) if train.is_pattern else ()), candidate)
+    commit = git.tags_matching([tag]).get(tag, "")
+    if not commit:
+        raise RefusedError(f"no git tag {tag}: the {train.name} candidate {candidate} is not known here; "
+                           "fetch the tags the vote email names")
+    plan = plan_train(config, train, date=date, ref=commit, reader=git, rc=rc).plan
+    named = [tag for tag, _ in candidate_tags(plan)]
+    refusal = candidate_tags_refusal(plan, git.tags_matching(named) if named else {}, commit, candidate)
+    if refusal:
+        raise RefusedError(refusal)
+    return commit, plan
+
+
 def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, rebuild: bool,
-                say: Progress, reader: GitFacts | None = None) -> VerifyReport:
-    """For voters: the staged wave in svn dev, as planned at its commit, every file there with a good
-    signature by a key in KEYS and its checksum, the PMC checks of its sources, and (`rebuild`) the
-    same bytes built again from that commit. The report when all holds, else CandidateRejected (7)."""
-    commit = wave_commit(config, train, date)
+                say: Progress, reader: GitFacts | None = None, candidate: str = "") -> VerifyReport:
+    """For voters: the staged wave in svn dev, as planned at its commit (`find_staged_wave`: by its
+    date, or by a versioned train's `candidate`), every file there with a good signature by a key in
+    KEYS and its checksum, the PMC checks of its sources, and (`rebuild`) the same bytes built again
+    from that commit. The report when all holds, else CandidateRejected (7)."""
+    commit, plan = find_staged_wave(config, train, date=date, candidate=candidate, reader=reader)
     for line in withdrawn_lines(read_record(record_path(config, train.name, date))):
         say(line)
-    plan = plan_train(config, train, date=date, ref=commit, reader=reader).plan
     if not plan.entries:
         raise RefusedError(f"the {train.name} wave of {date} at {commit[:12]} has nothing in it")
     dev = svn.join(target.svn_dev, config.name)
@@ -565,7 +612,7 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
                 again = build_files(config.root, commit, plan, out=Path(work) / "rebuilt", builder=builder,
                                     progress=say)
             compare_rebuild(folder, again, checks)
-    return finish_report(VerifyReport(f"{train.name} {date}", url, commit if rebuild else "",
+    return finish_report(VerifyReport(f"{train.name} {candidate or date}", url, commit if rebuild else "",
                                       tuple(checks[name] for name in sorted(checks))), say)
 
 
@@ -576,45 +623,44 @@ class TrainCleanup:
     revision: int | None  # the commit that removed them; None for a listing or when nothing goes
     digest: str  # the listing's digest: what --remove must find again
     listing: Path  # where the listing was written (dist/.cleanup-plan-<train>.json)
-
-
-def check_can_clean(train: Train) -> None:
-    """Refuse, before any service is reached, the cleanup of a train with a folder per release: not
-    carried out yet."""
-    if train.svn is not SvnLayout.FLAT:
-        raise RefusedError(f"train {train.name} has a folder per release in svn: its cleanup is not carried "
-                           "out yet (a flat train's is)")
+    kind: str = "files"  # what the removals are: a flat train's files, a versioned train's folders
 
 
 def cleanup_train(config: ReleaseConfig, train: Train, *, target: Target, remove: bool,
                   say: Progress) -> TrainCleanup:
-    """A flat train's folders in svn: the files a newer version of the same distribution replaces in
+    """A train's folders in svn. Flat: the files a newer version of the same distribution replaces in
     release/, and in dev/ the candidates released (or older) and the source releases of waves a later
-    one replaces (plan/wave.py: flat_cleanup). Listed and written to dist/.cleanup-plan-<train>.json;
-    `remove` removes, in one commit, only a fresh listing that is the one written, then drops it."""
-    check_can_clean(train)
+    one replaces (plan/wave.py: flat_cleanup). Versioned: in each of its folders (`task-sdk/` too) the
+    release folders older than the newest of their X.Y line and the candidate folders released or
+    superseded (versioned_cleanup). Listed and written to dist/.cleanup-plan-<train>.json; `remove`
+    removes, in one commit, only a fresh listing that is the one written, then drops it."""
     dev = svn.join(target.svn_dev, config.name)
     release = svn.join(target.svn_release, config.name)
-    folder = train.svn_folder
 
-    def names(area: str) -> list[str]:
+    def names(area: str, folder: str) -> list[str]:
         url = svn.join(area, folder)
-        return [n for n in svn.list_folder(url) if not n.endswith("/")] if svn.exists(url) else []
+        return svn.list_folder(url) if svn.exists(url) else []
 
-    removals = flat_cleanup(folder, names(release), names(dev))
+    kind = "files" if train.svn is SvnLayout.FLAT else "folders"
+    if train.svn is SvnLayout.FLAT:
+        folder = train.svn_folder
+        removals = flat_cleanup(folder, names(release, folder), names(dev, folder))
+    else:
+        folders = {train.svn_folder, *(m.svn_folder for m in members(train))}
+        removals = versioned_cleanup({f: (names(release, f), names(dev, f)) for f in folders})
     urls = tuple(svn.join(dev if r.area == "dev" else release, r.name) for r in removals)
     digest = listing_digest(removals, urls)
     listing = config.root / "dist" / f".cleanup-plan-{train.name}.json"
     if not remove:
         if removals:
             write_listing(listing, removals, urls, digest)
-        return TrainCleanup(removals, urls, None, digest, listing)
+        return TrainCleanup(removals, urls, None, digest, listing, kind)
     if not removals:
-        return TrainCleanup(removals, urls, None, digest, listing)
+        return TrainCleanup(removals, urls, None, digest, listing, kind)
     refusal = listing_refusal(printed_listing(listing), digest, f"invoke cleanup --train {train.name}")
     if refusal:
         raise RefusedError(refusal)
     revision = svn.remove(urls, f"Remove old files of the {train.name} train of {config.project}")
     say(f"removed {len(urls)} files (r{revision})")
     listing.unlink(missing_ok=True)
-    return TrainCleanup(removals, urls, revision, digest, listing)
+    return TrainCleanup(removals, urls, revision, digest, listing, kind)

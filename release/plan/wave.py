@@ -32,7 +32,10 @@ email points voters at is there when it is sent.
 `exclude` takes the vote's exclusions (distribution -> reason): what is promoted is the rest.
 `wave_promotion` decides what promoting the voted wave does in svn: a flat wave's files copied into
 the flat release folder (the older versions they replace removed), a versioned wave's candidate
-folders copied whole to their release folders.
+folders copied whole to their release folders. `released` is what the announcement lists; cleanup is
+`flat_cleanup` for a flat train's folder and `versioned_cleanup` (a single release's `plan_cleanup`
+in each folder) for a versioned train's; `candidate_tags_refusal` says whether the tags of a
+versioned wave's candidate make one wave, which is how a voter's clone finds its commit.
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ from packaging.utils import (
 )
 
 from release.errors import RefusedError, VersionError
-from release.plan.cleanup import Removal
+from release.plan.cleanup import Removal, plan_cleanup
 from release.plan.declared import State, tag_for
 from release.plan.release import distribution_files
 from release.plan.tags import owns_latest
@@ -456,21 +459,24 @@ def wave_promotion(plan: WavePlan, released: Iterable[str], layout: SvnLayout = 
     return WavePromotion(files, tuple(old), tags)
 
 
-def released(promoted: Iterable[str], files: Iterable[str], sums: Mapping[str, str]
+def released(promoted: Iterable[str], files: Iterable[str], sums: Mapping[str, str], folder: str = ""
              ) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
     """What a published wave's announcement lists: each promoted distribution (`name candidate`, as
     the vote result records them) with its final version, and each released file that is not a
-    signature or checksum with its sha512 (`sums`: file name -> sha512), by name."""
+    signature or checksum with its sha512 (`sums`: file name -> sha512), by its path under the train's
+    release folder `folder`: a flat train's file names, a versioned train's `3.3.3/NAME` and
+    `task-sdk/1.3.3/NAME`."""
     distributions = []
     for line in promoted:
         name, _, candidate = line.partition(" ")
         distributions.append((name, str(parse_version(candidate).final)))
-    names = sorted({_split(p)[1] for p in files if not p.endswith(SIGNATURES)})
-    unknown = [n for n in names if n not in sums]
+    under = f"{folder.strip('/')}/" if folder.strip("/") else ""
+    paths = sorted({p.removeprefix(under) for p in files if not p.endswith(SIGNATURES)})
+    unknown = [_split(p)[1] for p in paths if _split(p)[1] not in sums]
     if unknown:
         raise RefusedError(f"no sha512 recorded for {', '.join(unknown)}: announce from the tree that built "
                            "and promoted the wave")
-    return tuple(sorted(distributions)), tuple((n, sums[n]) for n in names)
+    return tuple(sorted(distributions)), tuple((p, sums[_split(p)[1]]) for p in paths)
 
 
 def packages_of(files: Iterable[str]) -> dict[str, tuple[str, ...]]:
@@ -607,3 +613,35 @@ def flat_cleanup(folder: str, released: Iterable[str], staged: Iterable[str]) ->
 def _base(name: str) -> str:
     """A file's name without its .asc or .sha512: the file it signs or sums."""
     return next((name[: -len(s)] for s in SIGNATURES if name.endswith(s)), name)
+
+
+def versioned_cleanup(listings: Mapping[str, tuple[Iterable[str], Iterable[str]]]) -> tuple[Removal, ...]:
+    """What may go from a versioned train's svn folders (`listings`: each of its folders under the
+    project's, `""` for the project's own and `task-sdk` for Airflow's task SDK, with the names in it
+    in release/ and in dev/), as a single release's cleanup decides for its folders (`plan_cleanup`):
+    in release/ the versions older than the newest release of their X.Y line, in dev/ the candidates
+    of a version released or superseded by a newer rc. Each removal is named by its path under the
+    project's folder (`task-sdk/1.3.2`)."""
+    return tuple(Removal(r.area, _folder(folder, r.name), r.why)
+                 for folder, (in_release, in_dev) in sorted(listings.items())
+                 for r in plan_cleanup(in_release, in_dev))
+
+
+def candidate_tags_refusal(plan: WavePlan, tags: Mapping[str, str], commit: str, candidate: str) -> str:
+    """Why the wave planned at `commit` is not the candidate `candidate` its tags name ("" when it
+    is): its lead distribution must be that candidate, and every candidate tag the plan names must
+    exist (`tags`: tag -> the commit it points at) and point at `commit`, as one wave's tags all do."""
+    if not plan.entries:
+        return f"the {plan.train} train has nothing to release at {commit[:12]}, where {candidate} points"
+    lead = plan.entries[0]
+    if str(lead.candidate) != candidate:
+        return (f"the {plan.train} train at {commit[:12]}, where its tags name {candidate}, plans "
+                f"{lead.name} {lead.candidate}: its candidate tags disagree")
+    for tag, _ in candidate_tags(plan):
+        if tag not in tags:
+            return (f"no git tag {tag}: the {plan.train} wave of {candidate} tags it on {commit[:12]}; fetch "
+                    "the tags the vote email names")
+        if tags[tag] != commit:
+            return (f"git tag {tag} points at {tags[tag][:12]}, not at {commit[:12]} where the other tags of "
+                    f"{candidate} point: its candidate tags disagree")
+    return ""

@@ -4,7 +4,9 @@
 The pipeline asks the git adapter for the tree's file list (a pattern train only), the texts this
 module names (`files_to_read`), the tags matching its globs (`tag_globs`) and, per distribution,
 the commits since the commit its last final tag points at (`since`); this module turns those
-answers into the `DistributionFacts` the wave planner decides from.
+answers into the `DistributionFacts` the wave planner decides from. A voter's clone planning a
+versioned wave's candidate (`3.3.3rc1`) finds its commit by the lead's tag (`lead_tag`) and counts
+only the candidates before it (`earlier_candidates`).
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from release.errors import ConfigError, VersionError
+from release.errors import ConfigError, RefusedError, VersionError
 from release.plan.declared import (
     Declared,
     declared_state,
     declared_version,
     find_distributions,
+    tag_for,
     tag_glob,
     tagged_versions,
 )
@@ -154,3 +157,33 @@ def constraints_versions(train: Train, tags: Iterable[str]) -> tuple[ReleaseVers
             except VersionError:
                 continue
     return tuple(sorted(found))
+
+
+def candidate_number(candidate: str) -> int:
+    """The rc number of a candidate version the vote names (`3.3.3rc1` -> 1); refused for anything else."""
+    try:
+        pre = parse_version(candidate).value.pre
+    except VersionError:
+        pre = None
+    if pre is None or pre[0] != "rc":
+        raise RefusedError(f"--version {candidate!r}: give the candidate the vote is on, e.g. 3.3.3rc1")
+    return pre[1]
+
+
+def lead_tag(found: Sequence[Member], candidate: str) -> str:
+    """The tag of the train's first distribution at `candidate`: where a voter's clone finds the
+    commit of a versioned train's wave (`3.3.3rc1`, shared by Airflow's meta package and core)."""
+    if not found:
+        raise RefusedError("the train has no distributions to find a candidate of")
+    lead = found[0]
+    return tag_for(lead.tag, candidate, ident=lead.id, name=lead.name)
+
+
+def earlier_candidates(found: Sequence[Member], tags: Mapping[str, str], rc: int) -> dict[str, str]:
+    """`tags` without the candidate tags of rc `rc` or later: what the plan of a wave's rc`rc` counts
+    as its earlier candidates, however many later ones were tagged since."""
+    def later(tag: str) -> bool:
+        return any(v.value.pre is not None and v.value.pre[0] == "rc" and v.value.pre[1] >= rc
+                   for m in found for v in tagged_versions(m.tag, [tag], ident=m.id, name=m.name or "*"))
+
+    return {tag: sha for tag, sha in tags.items() if not later(tag)}

@@ -422,10 +422,14 @@ def rc_numbered_packages(tree: Path, plan: WavePlan, made: Path, builder: Packag
     """Each distribution's sdist and wheel at its candidate's version (`6.3.1rc1`), for the index:
     the version rewritten, in the export, where its build backend reads it (`find_declared_version`:
     pyproject's `[project] version` first, as the single release's index packages are), nothing else.
-    A provider.yaml's `versions:` is the plan's record of finals, not read by the backend: it stays."""
+    A provider.yaml's `versions:` is the plan's record of finals, not read by the backend: it stays.
+    A distribution the plan names no index files for (a versioned train's, whose pins between its
+    distributions would need rewriting too) gets none."""
     made.mkdir()
     files = []
-    for entry in (e for e in plan.entries if e.index_files):  # a versioned train's have none yet
+    for entry in plan.entries:
+        if not entry.index_files:
+            continue
         folder = tree / entry.path if entry.path != "." else tree
         declared = find_declared_version(folder, entry.name)
         if declared is None or parse_version(declared.value) != entry.version:

@@ -2,9 +2,10 @@
 """Airflow's core train (a folder per release, three distributions under one vote) run on Airflow's
 own sources (tests/airflow_sources.py) against a local svn repository, a throwaway key, git and a
 local pypiserver, no sandbox: `invoke release --train core` (rc1), a rerun, `verify` with a rebuild,
-`vote-result` from the votes, `promote` and `publish`. Each step's wall time and the git and svn
-commands it ran (counted through logging wrappers on PATH) are printed (`pytest -s`): the figures in
-docs/trains.md."""
+`verify --version 3.3.3rc1` in a voter's clone without dist/ (and its refusals when the tags are
+missing), `vote-result` from the votes, `promote`, `publish`, `announce`, and `cleanup` of older
+release and candidate folders. Each step's wall time and the git and svn commands it ran (counted
+through logging wrappers on PATH) are printed (`pytest -s`): the figures in docs/trains.md."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from conftest import REPO_ROOT
 from vote_fixtures import make_svn, shared_keyring, svn
 
 from release.adapters.index import PackageIndex
+from release.record import sha512_of
 from release.sandbox import services
 from release.sandbox.state import Layout
 from tests.integration.test_trains_release import wave_profile
@@ -58,7 +60,8 @@ class Steps:
         before = self.log.read_text().splitlines() if self.log.exists() else []
         start = time.monotonic()
         found = subprocess.run([sys.executable, "-m", "invoke", "--search-root", str(REPO_ROOT), *args,
-                                "--profile", str(self.profile)], cwd=cwd or self.root, env=self.env,
+                                "--profile", str(self.profile)], cwd=cwd or self.root,
+                               env={**self.env, "RELEASE_ROOT": str(cwd or self.root)},
                                capture_output=True, text=True, timeout=900)
         took = time.monotonic() - start
         ran = (self.log.read_text().splitlines() if self.log.exists() else [])[len(before):]
@@ -108,6 +111,25 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert checked.returncode == 0, checked.stderr
     assert f"the core wave of {DATE}: 21 files verified" in checked.stderr
     assert "identical to the rebuild" in checked.stderr
+
+    # a voter's clone: the tags, no dist/; the wave's commit found where the candidate's tags point
+    voter = tmp_path / "voter"
+    git(tmp_path, "clone", "-q", str(root), str(voter))
+    assert not (voter / "dist").exists()
+    unnamed = run("verify", "--train", "core", "--date", DATE, "--no-rebuild", cwd=voter)
+    assert unnamed.returncode == 6 and "e.g. --version 3.3.3rc1" in unnamed.stderr, unnamed.stderr
+    cloned = run("verify", "--train", "core", "--version", "3.3.3rc1", "--no-rebuild", cwd=voter)
+    assert cloned.returncode == 0, cloned.stderr
+    assert "the core wave of 3.3.3rc1: 21 files verified" in cloned.stderr
+    assert f"{dev}/3.3.3rc1, {dev}/task-sdk/1.3.3rc1" in cloned.stderr
+    git(voter, "tag", "-d", "task-sdk/1.3.3rc1")
+    untagged = run("verify", "--train", "core", "--version", "3.3.3rc1", "--no-rebuild", cwd=voter)
+    assert untagged.returncode == 6 and untagged.stderr.strip().splitlines()[-1] == (
+        f"error: no git tag task-sdk/1.3.3rc1: the core wave of 3.3.3rc1 tags it on {commit[:12]}; fetch the "
+        "tags the vote email names"), untagged.stderr
+    git(voter, "tag", "task-sdk/1.3.3rc1", f"{commit}~1")  # a tag on another commit than 3.3.3rc1's
+    moved = run("verify", "--train", "core", "--version", "3.3.3rc1", "--no-rebuild", cwd=voter)
+    assert moved.returncode == 6 and "its candidate tags disagree" in moved.stderr, moved.stderr
 
     # the vote: staged four days ago as far as the record says; nothing can be excluded
     record["staged"]["at"] = "2026-12-03T10:00:00+00:00"
@@ -171,6 +193,38 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
             CORE_FILES[1:] + SDK_FILES)
     finally:
         services.stop(services.INDEX, layout, index)
+
+    # the announcement: each release folder, each released file with its recorded sha512, pip lines
+    shown = run("announce", "--train", "core", "--date", DATE, "--dry-run", "--json")
+    assert shown.returncode == 0 and json.loads(shown.stdout)["refusals"] == [], shown.stderr
     announced = run("announce", "--train", "core", "--date", DATE)
-    assert announced.returncode == 6 and "its announcement is not carried out yet" in announced.stderr
+    assert announced.returncode == 0, announced.stderr
+    news = (wave / "announce-email.txt").read_text()
+    assert f"Subject: [ANNOUNCE] Apache Airflow core {DATE} released\n" in news
+    assert f"are at\n\n  {release}/3.3.3\n  {release}/task-sdk/1.3.3\n\n" in news
+    sdk = SDK_FILES[0]
+    assert f"  {release}/task-sdk/1.3.3/{sdk}\n" in news and f"  {release}/3.3.3/{SOURCE}\n" in news
+    assert f"  {sdk}\n    sha512: {sha512_of(wave / 'svn' / sdk)}\n" in news
+    assert "/KEYS" in news and "  pip install apache-airflow-task-sdk==1.3.3\n" in news and "rc1" not in news
+
+    # cleanup: older releases of 3.3 and 1.3, and candidates released or superseded, in both folders
+    svn("mkdir", "-m", "Older releases and candidates", f"{release}/3.3.2", f"{release}/3.2.1",
+        f"{release}/task-sdk/1.3.2", f"{dev}/3.3.3rc2", f"{dev}/3.3.4rc1", f"{dev}/task-sdk/1.3.3rc1")
+    unlisted = run("cleanup", "--train", "core", "--remove")
+    assert unlisted.returncode == 6 and "no listing was printed" in unlisted.stderr, unlisted.stderr
+    listed = run("cleanup", "--train", "core")
+    assert listed.returncode == 0 and "4 folders would go" in listed.stderr, listed.stderr
+    listing = json.loads((root / "dist" / ".cleanup-plan-core.json").read_text())
+    assert sorted((r["url"], r["why"]) for r in listing["removals"]) == [
+        (f"{dev}/3.3.3rc2", "3.3.3 is released"), (f"{dev}/task-sdk/1.3.3rc1", "1.3.3 is released"),
+        (f"{release}/3.3.2", "older than 3.3.3, the newest of 3.3"),
+        (f"{release}/task-sdk/1.3.2", "older than 1.3.3, the newest of 1.3")]
+    removed = run("cleanup", "--train", "core", "--remove")
+    assert removed.returncode == 0 and "removed 4 folders" in removed.stderr, removed.stderr
+    assert [n for n in svn("list", release).split() if n[0].isdigit()] == ["3.2.1/", "3.3.3/"]
+    assert svn("list", f"{release}/task-sdk").split() == ["1.3.3/"]
+    assert [n for n in svn("list", dev).split() if n[0].isdigit()] == ["3.3.4rc1/"]
+    assert svn("list", f"{dev}/task-sdk").split() == []
+    quiet = run("cleanup", "--train", "core")
+    assert quiet.returncode == 0 and "nothing to remove" in quiet.stderr, quiet.stderr
     print(f"\n{run.report()}")

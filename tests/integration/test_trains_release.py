@@ -98,9 +98,9 @@ def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: P
     for args, code, says in (
             (("release", "--train", "core"), 6, "nothing to release in train core"),
             (("announce", "--train", "core", "--date", DATE), 6,
-             "train core has a folder per release in svn: its announcement is not carried out yet"),
-            (("cleanup", "--train", "core"), 6,
-             "train core has a folder per release in svn: its cleanup is not carried out yet"),
+             f"records no passed vote on the core wave of {DATE}"),
+            (("verify", "--train", "core", "--version", "3.3.3"), 6,
+             "--version '3.3.3': give the candidate the vote is on, e.g. 3.3.3rc1"),
             (("release", "--train", "providers", "--date", "7.12.2026", "--dry-run"), 1,
              "--date '7.12.2026'"),
             (("promote", "--train", "providers", "--date", DATE), 6, "records no passed vote"),

@@ -244,3 +244,19 @@ def test_a_waves_announcement_lists_each_released_distribution_its_files_and_how
     assert "binding" not in text and "rc1" not in text
     one = render_wave_announce_email(dataclasses.replace(news, distributions=news.distributions[:1], to=""))
     assert "1 distribution:" in one and "announce-list" in one.splitlines()[0]
+
+
+def test_a_versioned_waves_announcement_names_each_release_folder_and_each_file_in_it() -> None:
+    base = "https://dist.apache.org/repos/dist/release/airflow"
+    news = WaveAnnouncement(
+        "Apache Airflow", "core", "2026-12-07", "announce@apache.org",
+        (("apache-airflow", "3.3.3"), ("apache-airflow-task-sdk", "1.3.3")), base,
+        (("3.3.3/apache_airflow-3.3.3.tar.gz", "ab" * 64),
+         ("task-sdk/1.3.3/apache_airflow_task_sdk-1.3.3.tar.gz", "cd" * 64)),
+        "https://downloads.apache.org/airflow/KEYS", "https://pypi.org/simple/")
+    text = render_wave_announce_email(news)
+    assert f"are at\n\n  {base}/3.3.3\n  {base}/task-sdk/1.3.3\n\n" in text
+    assert f"  {base}/task-sdk/1.3.3/apache_airflow_task_sdk-1.3.3.tar.gz\n" in text
+    assert f"  apache_airflow_task_sdk-1.3.3.tar.gz\n    sha512: {'cd' * 64}\n" in text
+    assert "  pip install apache-airflow==3.3.3\n  pip install apache-airflow-task-sdk==1.3.3\n" in text
+    assert "https://downloads.apache.org/airflow/KEYS" in text and "rc1" not in text

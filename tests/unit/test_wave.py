@@ -348,7 +348,8 @@ def test_a_published_waves_announcement_names_each_final_and_each_released_file_
              "apache_airflow_providers-2026-12-06-source.tar.gz"]
     sums = {name.rsplit("/", 1)[-1]: f"sum-{n}" for n, name in enumerate(files)}
     distributions, listed = released(["apache-airflow-providers-http 6.3.1rc2",
-                                      "apache-airflow-providers-common-io 1.11.1rc1"], files, sums)
+                                      "apache-airflow-providers-common-io 1.11.1rc1"], files, sums,
+                                     "providers")
     assert distributions == (("apache-airflow-providers-common-io", "1.11.1"),
                              ("apache-airflow-providers-http", "6.3.1"))
     assert listed == (("apache_airflow_providers-2026-12-06-source.tar.gz", "sum-4"),

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """`--train`, `--only`, `--date` and `--exclude` on `invoke release`, `invoke build`, `invoke vote-result`
-and `invoke withdraw`: what they refuse, each in one line with its exit code, before any git, build or
-svn command runs."""
+and `invoke withdraw`, `--version` on `invoke verify --train` and `--include` on `invoke cleanup --train`:
+what they refuse, each in one line with its exit code, before any git, build or svn command runs."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from invoke.exceptions import Exit
 
 from release import console
 from release.cli.collection import release as release_task
+from release.cli.housekeeping import cleanup as cleanup_task
 from release.cli.housekeeping import withdraw as withdraw_task
 from release.cli.vote import build as build_task
+from release.cli.vote import verify as verify_task
 from release.cli.vote import vote_result as vote_result_task
 from tests.unit.test_trains import AIRFLOW
 
@@ -101,3 +103,20 @@ def test_a_versioned_trains_vote_excludes_nothing_in_one_line_and_its_dry_run_sa
 def test_a_waves_withdrawal_refuses_bad_options_in_one_line(
         options: dict[str, str], says: str, airflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert refused(withdraw_task, monkeypatch, **options) == (1, says)
+
+
+@pytest.mark.parametrize(("train", "version", "says"), [
+    ("core", "3.3.3", "error: --version '3.3.3': give the candidate the vote is on, e.g. 3.3.3rc1"),
+    ("providers", "6.3.1rc1", "error: --version 6.3.1rc1: train providers's waves are found by their "
+                              "date (--date); a candidate version names a wave of a train with a folder per "
+                              "release")])
+def test_verify_finds_only_a_versioned_trains_wave_by_its_candidate(
+        train: str, version: str, says: str, airflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, said = refused(verify_task, monkeypatch, train=train, version=version)
+    assert (code, said) == (6, says)
+
+
+def test_a_trains_cleanup_takes_no_include(airflow: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    code, said = refused(cleanup_task, monkeypatch, train="core", include="3.3.3")
+    assert (code, said) == (1, "error: --include goes without --train core: a train's cleanup keeps the "
+                               "newest release of each distribution and line")

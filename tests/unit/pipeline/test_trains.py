@@ -16,19 +16,25 @@ from release import console
 from release.cli.show import show_wave
 from release.config import parse_config
 from release.errors import ConfigError, RefusedError
+from release.pipeline.connect import Target
 from release.pipeline.trains import (
     Wave,
     WaveBuild,
     WaveRun,
+    announce_wave,
+    announce_wave_plan,
     build_wave,
     check_can_run,
     configured_train,
+    find_staged_wave,
     plan_train,
     run_to_json,
     vote_result_wave,
     wave_directory,
 )
+from release.plan.wave import dev_folders, wave_promotion
 from release.record import sha512_of
+from release.trains import SvnLayout
 from tests.unit.memory_git import MemoryGit
 from tests.unit.test_trains import airflow_table
 
@@ -487,3 +493,108 @@ def test_a_waves_run_as_json_names_what_it_did(tmp_path: Path) -> None:
         "providers", found.commit, 7, ["build", "sign", "stage", "tags"])
     assert data["candidates"][2] == "apache-airflow-providers-http 6.3.1rc1"
     assert json.loads(json.dumps(data)) == data
+
+
+def core_candidates() -> tuple[MemoryGit, str, str]:
+    """Core 3.3.3 staged twice, as a voter's clone has it: rc1's tags on one commit, rc2's on a later one."""
+    git = released()
+    first = git.commit("Update version to 3.3.3", core_files("3.3.3", "1.3.3"))
+    git.tag("3.3.3rc1")
+    git.tag("task-sdk/1.3.3rc1")
+    second = git.commit("Fix the scheduler", {"airflow-core/src/airflow/jobs.py": "# fixed\n"})
+    git.tag("3.3.3rc2")
+    git.tag("task-sdk/1.3.3rc2")
+    return git, first, second
+
+
+def test_a_voters_clone_finds_a_versioned_waves_commit_by_the_candidate_its_tags_name(tmp_path: Path) -> None:
+    config = parse_config(tmp_path, airflow_table())  # no dist/: nothing recorded here
+    git, first, second = core_candidates()
+    for candidate, commit, rc in (("3.3.3rc1", first, 1), ("3.3.3rc2", second, 2)):
+        found, plan = find_staged_wave(config, CORE, date=DATE, candidate=candidate, reader=git)
+        assert found == commit
+        assert [(e.name, str(e.candidate)) for e in plan.entries] == [
+            ("apache-airflow", f"3.3.3rc{rc}"), ("apache-airflow-core", f"3.3.3rc{rc}"),
+            ("apache-airflow-task-sdk", f"1.3.3rc{rc}")]
+        assert dev_folders(plan) == (f"3.3.3rc{rc}", f"task-sdk/1.3.3rc{rc}")
+    untold = re.escape(f"(train core tags no wave, no dist/core-{DATE}/wave.json): give the candidate "
+                       "the vote is on, e.g. --version 3.3.3rc1")
+    with pytest.raises(RefusedError, match=untold):
+        find_staged_wave(config, CORE, date=DATE, reader=git)
+
+
+def test_a_candidate_whose_tags_are_missing_or_disagree_is_refused(tmp_path: Path) -> None:
+    config = parse_config(tmp_path, airflow_table())
+    git, first, second = core_candidates()
+    with pytest.raises(RefusedError, match=r"^no git tag 3\.3\.3rc3: the core candidate 3\.3\.3rc3 is not"):
+        find_staged_wave(config, CORE, date=DATE, candidate="3.3.3rc3", reader=git)
+    git.tag("task-sdk/1.3.3rc1", second)  # moved to another commit than 3.3.3rc1's
+    moved = f"git tag task-sdk/1.3.3rc1 points at {second[:12]}, not at {first[:12]} where the other tags"
+    with pytest.raises(RefusedError, match=re.escape(moved)):
+        find_staged_wave(config, CORE, date=DATE, candidate="3.3.3rc1", reader=git)
+    del git.tags["task-sdk/1.3.3rc1"]
+    with pytest.raises(RefusedError, match=r"^no git tag task-sdk/1\.3\.3rc1: the core wave of 3\.3\.3rc1"):
+        find_staged_wave(config, CORE, date=DATE, candidate="3.3.3rc1", reader=git)
+    with pytest.raises(RefusedError, match=r"^--version '3\.3\.3': give the candidate the vote is on"):
+        find_staged_wave(config, CORE, date=DATE, candidate="3.3.3", reader=git)
+    with pytest.raises(RefusedError, match=r"^--version 6\.3\.1rc1: train providers's waves are found by "
+                                           r"their date"):
+        find_staged_wave(config, PROVIDERS, date=DATE, candidate="6.3.1rc1", reader=git)
+
+
+TARGET = Target(registry="registry.test", index_upload="https://index.test/legacy/",
+                index_simple="https://index.test/simple/", svn_dev="https://svn.test/dev",
+                svn_release="https://svn.test/release/", signing_key="ABCD", keys_url="https://svn.test/KEYS")
+
+
+def published_core(tmp_path: Path) -> tuple[Any, Path, dict[str, Any]]:
+    """A core wave's record after its vote, promotion and publication, as those commands write it."""
+    config = parse_config(tmp_path, airflow_table())
+    git = released()
+    git.commit("Update version to 3.3.3", core_files("3.3.3", "1.3.3"))
+    plan = plan_train(config, CORE, date=DATE, reader=git).plan
+    promotion = wave_promotion(plan, (), SvnLayout.VERSIONED)
+    built = {f"svn/{p.rpartition('/')[2]}": f"sha-{p.rpartition('/')[2]}" for p in promotion.files
+             if not p.endswith((".asc", ".sha512"))}
+    record = {"commit": "c" * 40, "files": built, "vote": {
+        "passed": True, "excluded": {}, "promoted": [f"{e.name} {e.candidate}" for e in plan.entries]},
+        "promoted": {"url": "https://svn.test/release/apache-airflow/", "files": list(promotion.files),
+                     "superseded": [], "tags": list(promotion.tags),
+                     "folders": [list(pair) for pair in promotion.folders]},
+        "published": {"index": "https://index.test/legacy/", "files": []}}
+    path = wave_directory(config, plan) / "wave.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(record))
+    return config, path, record
+
+
+def test_a_published_versioned_wave_is_announced_with_each_release_folder_and_its_files(tmp_path: Path
+                                                                                        ) -> None:
+    config, path, _ = published_core(tmp_path)
+    said: list[str] = []
+    email = announce_wave(config, CORE, date=DATE, target=TARGET, say=said.append)
+    assert email == path.parent / "announce-email.txt"
+    text = email.read_text()
+    base = "https://svn.test/release/apache-airflow"
+    assert "Subject: [ANNOUNCE] Apache Airflow core 2026-12-07 released\n" in text
+    assert "  apache-airflow 3.3.3\n  apache-airflow-core 3.3.3\n  apache-airflow-task-sdk 1.3.3\n" in text
+    assert f"are at\n\n  {base}/3.3.3\n  {base}/task-sdk/1.3.3\n\n" in text
+    assert f"  {base}/3.3.3/apache-airflow-3.3.3-source.tar.gz\n" in text
+    assert f"  {base}/task-sdk/1.3.3/apache_airflow_task_sdk-1.3.3-py3-none-any.whl\n" in text
+    assert ("  apache_airflow_task_sdk-1.3.3.tar.gz\n    sha512: sha-apache_airflow_task_sdk-1.3.3.tar.gz\n"
+            in text)
+    assert "https://svn.test/KEYS" in text and "  pip install apache-airflow-task-sdk==1.3.3\n" in text
+    assert "rc1" not in text
+    plan = announce_wave_plan(config, CORE, date=DATE, target=TARGET)
+    assert plan.refusals == ()
+
+
+def test_a_versioned_wave_not_published_is_not_announced(tmp_path: Path) -> None:
+    config, path, record = published_core(tmp_path)
+    del record["published"]
+    path.write_text(json.dumps(record))
+    with pytest.raises(RefusedError, match=f"^the core wave of {DATE} is not published yet"):
+        announce_wave(config, CORE, date=DATE, target=TARGET, say=print)
+    assert not (path.parent / "announce-email.txt").exists()
+    refused = announce_wave_plan(config, CORE, date=DATE, target=TARGET)
+    assert len(refused.refusals) == 1 and "is not published yet" in refused.refusals[0]
