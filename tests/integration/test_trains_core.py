@@ -25,7 +25,7 @@ from release.adapters.index import PackageIndex
 from release.record import sha512_of
 from release.sandbox import services
 from release.sandbox.state import Layout
-from tests.integration.test_trains_release import wave_profile
+from tests.integration.test_trains_release import three_binding_votes, wave_profile
 
 pytestmark = pytest.mark.trains
 DATE = "2026-12-07"
@@ -132,14 +132,7 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert moved.returncode == 6 and "its candidate tags disagree" in moved.stderr, moved.stderr
 
     # the vote: staged four days ago as far as the record says; nothing can be excluded
-    record["staged"]["at"] = "2026-12-03T10:00:00+00:00"
-    (wave / "wave.json").write_text(json.dumps(record))
-    votes = tmp_path / "votes.txt"
-    votes.write_text("".join(f"+1 {who} <{who}@apache.org> 2026-12-0{day}T09:00:00Z\n"
-                             for who, day in (("jane", 4), ("jarek", 5), ("kaxil", 7))))
-    core = "[tool.release.trains.core]"
-    pmc = 'binding-voters = ["jane", "jarek", "kaxil"]\n\n'
-    profile.write_text(profile.read_text().replace(core, pmc + core))
+    votes = three_binding_votes(wave, tmp_path, profile)
     excluding = run("vote-result", "--train", "core", "--date", DATE, "--votes", str(votes), "--exclude",
                     "apache-airflow-task-sdk", "--reason", "broken")
     assert excluding.returncode == 6 and excluding.stderr.strip().splitlines() == [

@@ -137,6 +137,21 @@ def wave_profile(tmp_path: Path, repo: SvnRepo, fingerprint: str, *, excludes: s
     return profile
 
 
+def three_binding_votes(wave: Path, tmp_path: Path, profile: Path) -> Path:
+    """A vote that passes on the staged wave in `wave`: staged four days ago as far as its record
+    says, three +1 from the PMC `profile` now names; the votes file."""
+    record = json.loads((wave / "wave.json").read_text())
+    record["staged"]["at"] = "2026-12-03T10:00:00+00:00"
+    (wave / "wave.json").write_text(json.dumps(record))
+    votes = tmp_path / "votes.txt"
+    votes.write_text("".join(f"+1 {who} <{who}@apache.org> 2026-12-0{day}T09:00:00Z\n"
+                             for who, day in (("jane", 4), ("jarek", 5), ("kaxil", 7))))
+    pmc = 'binding-voters = ["jane", "jarek", "kaxil"]\n\n'
+    core = "[tool.release.trains.core]"
+    profile.write_text(profile.read_text().replace(core, pmc + core))
+    return votes
+
+
 def test_a_wave_failing_the_pmc_checks_is_refused_naming_the_files_and_nothing_is_staged(
         airflow_repo: Path, tmp_path: Path) -> None:
     root = copy_repo(airflow_repo, tmp_path / "airflow")
@@ -251,14 +266,7 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(
     unknown = invoke(untagged, "verify", "--train", "providers", "--date", DATE, profile=profile)
     assert unknown.returncode == 6 and f"no git tag providers/{DATE}" in unknown.stderr, unknown.stderr
     # the vote, one provider excluded (staged four days ago, as far as the record says)
-    record["staged"]["at"] = "2026-12-03T10:00:00+00:00"
-    (wave / "wave.json").write_text(json.dumps(record))
-    votes = tmp_path / "votes.txt"
-    votes.write_text("".join(f"+1 {who} <{who}@apache.org> 2026-12-0{day}T09:00:00Z\n"
-                             for who, day in (("jane", 4), ("jarek", 5), ("kaxil", 7))))
-    pmc = 'binding-voters = ["jane", "jarek", "kaxil"]\n\n'
-    core = "[tool.release.trains.core]"
-    profile.write_text(profile.read_text().replace(core, pmc + core))
+    votes = three_binding_votes(wave, tmp_path, profile)
     voted = invoke(root, "vote-result", "--train", "providers", "--date", DATE, "--votes", str(votes),
                    "--exclude", "ftp", "--reason", "FTP passive mode regression", profile=profile)
     assert voted.returncode == 0, voted.stderr
