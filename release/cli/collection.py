@@ -231,6 +231,8 @@ def publish_wave(config: ReleaseConfig, name: str, date: str, *, dry_run: bool, 
         show_command_plan(trains.publish_wave_plan(config, chosen, date=day, index=index), json)
         return
     trains.check_can_promote(config, chosen, day)  # before any service is reached
+    if config.stages_in_atr(chosen):
+        trains.check_can_announce(chosen)  # finishing in ATR sends the announcement
     target = connect_target(config)
     clients = clients_for(target, progress=console.progress)
     atr = clients.atr if config.stages_in_atr(chosen) else None

@@ -465,6 +465,7 @@ def verify_wave(train: str, *, date: str, profile: str, rebuild: bool) -> None:
     if chosen is None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
     day = wave_date(date)
+    trains.check_can_verify(config, chosen)  # before any service is reached
     report = trains.verify_wave(config, chosen, date=day, target=connect_target(config), rebuild=rebuild,
                                 say=console.progress)
     console.ok(f"the {train} wave of {day}: {len(report.checks)} files verified")

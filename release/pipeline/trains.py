@@ -10,6 +10,11 @@ tree's distributions, their declared versions and states, their tags and the com
 one's last release, read at one commit in a handful of git commands (`Wave.git_calls`). The run
 itself (build, sign, PMC checks, stage, tags, vote email) is executed from the plan's steps in
 `pipeline/wave_run.py`; its names are imported here too, where the commands find them.
+
+A train staging in ATR (`config.stages_in_atr`): `vote-result` resolves ATR's vote (and refuses
+exclusions: ATR cannot remove a file from a revision), `promote` reads the files back from ATR
+(`promote_in_atr`) instead of copying in svn, and `publish` finishes the release in ATR
+(`finish_wave_in_atr`) after the index.
 """
 
 from __future__ import annotations
@@ -633,6 +638,15 @@ def announce_wave(config: ReleaseConfig, train: Train, *, date: str, target: Tar
     return email
 
 
+def check_can_verify(config: ReleaseConfig, train: Train) -> None:
+    """Refuse, before any service is reached, verifying a wave staged in ATR: a voter's check reads
+    svn dev, which such a wave never reaches (ATR's own checks ran on its revision)."""
+    if config.stages_in_atr(train):
+        raise RefusedError(f"train {train.name} stages in ATR: verify --train reads svn dev and is not "
+                           "carried out for a wave in ATR yet (ATR's checks ran on its revision; promote "
+                           "reads its files back)")
+
+
 def wave_commit(config: ReleaseConfig, train: Train, date: str) -> str:
     """The commit a staged wave was built from: as the tree that built it recorded it, else where the
     wave's tag is (a voter's clone); refused when neither is there."""
@@ -650,9 +664,11 @@ def wave_commit(config: ReleaseConfig, train: Train, date: str) -> str:
 
 def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, rebuild: bool,
                 say: Progress, reader: GitFacts | None = None) -> VerifyReport:
-    """For voters: the staged wave in svn dev, as planned at its commit, every file there with a good
-    signature by a key in KEYS and its checksum, the PMC checks of its sources, and (`rebuild`) the
-    same bytes built again from that commit. The report when all holds, else CandidateRejected (7)."""
+    """For voters (of a train staging in svn: `check_can_verify`): the staged wave in svn dev, as
+    planned at its commit, every file there with a good signature by a key in KEYS and its checksum,
+    the PMC checks of its sources, and (`rebuild`) the same bytes built again from that commit. The
+    report when all holds, else CandidateRejected (7)."""
+    check_can_verify(config, train)
     commit = wave_commit(config, train, date)
     for line in withdrawn_lines(read_record(record_path(config, train.name, date))):
         say(line)

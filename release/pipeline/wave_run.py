@@ -17,6 +17,11 @@ holds with the same bytes), so the wave stays at its rc numbers, nothing is comm
 uploaded twice. The build puts the voted files (final versions) in `svn/` and each distribution's
 rc-numbered sdist and wheel in `pypi/`; only `svn/`'s are signed and staged.
 
+A train staging in ATR runs ATR's steps in place of `stage` (`atr-upload`: the files into the
+wave's ATR release as a revision; `atr-checks`: ATR's checks waited for, a blocker stopping the run;
+`atr-vote`: the vote started there with the vote email) with ATR's client (`atr`); it records
+`staged` (ATR's vote page, the files, when) and `atr` (the release, the revision, the vote started).
+
 `build_wave` (`invoke build --train`) is the plan's build step alone, through the same executor.
 """
 

@@ -8,7 +8,8 @@ revision of it, the one its vote is started on. With `staging = "atr"` the relea
 steps are ATR's (`atr-upload`, `atr-checks`, `atr-vote` instead of svn's `stage`), and a promoted
 release is finished through ATR (`atr-finish`, `atr-distributions`) instead of being copied to svn
 `release/`. Nothing of such a release goes to svn: the constraints files and the image signatures
-are attached to the image digests with the record.
+are attached to the image digests with the record. A train's wave staged in ATR has its own part,
+`plan_wave_atr`: its release named for the wave, its files, its packages on PyPI.
 """
 
 from __future__ import annotations

@@ -27,7 +27,9 @@ when the project checks its sources, stage, tags, index, vote email), each with 
 run prints them and the pipeline's wave executor (`pipeline/wave_run.py`) runs exactly these. The
 rc-numbered packages go to the index only once the candidate passed the PMC checks, is staged and
 tagged (an index never takes a version back), and before the vote email, so that everything the
-email points voters at is there when it is sent.
+email points voters at is there when it is sent. A train staging in ATR (`atr`) runs ATR's steps
+in place of svn's stage (`atr-upload`, `atr-checks`, and `atr-vote` after the vote email) and is
+one release in ATR, `atr_release` (`wave_atr_release`).
 
 `exclude` takes the vote's exclusions (distribution -> reason): what is promoted is the rest.
 `wave_promotion` decides what promoting the voted wave does in svn: a flat wave's files copied into

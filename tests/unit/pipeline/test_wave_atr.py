@@ -22,9 +22,11 @@ from release.errors import RefusedError, ReleaseError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.trains import (
     Wave,
+    check_can_verify,
     plan_train,
     promote_wave,
     run_to_json,
+    verify_wave,
     vote_result_wave,
     wave_directory,
 )
@@ -142,6 +144,16 @@ def test_a_blocking_check_in_atr_stops_the_wave_naming_it_before_tags_the_index_
     assert recorded(config)["steps"] == STEPS[:4]  # uploaded; no tag, nothing on the index, no vote
     assert "providers-http/6.3.1rc1" not in memory.git.tags and memory.index.uploads == []
     assert client.votes == []
+
+
+def test_verifying_a_wave_in_atr_is_refused_before_any_service(tmp_path: Path) -> None:
+    config, memory, _ = setup(tmp_path)
+    with pytest.raises(RefusedError, match=(
+            "^train providers stages in ATR: verify --train reads svn dev and is not carried out for a "
+            r"wave in ATR yet \(ATR's checks ran on its revision; promote reads its files back\)$")):
+        verify_wave(config, config.train("providers"), date=DATE, target=ATR_TARGET, rebuild=False,
+                    say=lambda line: None, reader=memory.git)
+    check_can_verify(config, config.train("core"))  # core stages in svn: its voters read svn dev
 
 
 def test_the_atr_steps_need_atrs_client(tmp_path: Path) -> None:
