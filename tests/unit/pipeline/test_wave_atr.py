@@ -3,8 +3,9 @@
 "atr"`), executed from its plan with an in-memory ATR (`MemoryAtr`): the build, signing, PMC checks
 and tags stood in for as in test_wave_run.py, the ATR steps, the index's and the vote email's
 runners the real ones. What goes to ATR, what is recorded, what a rerun and a blocking check do,
-then the vote resolved in ATR, an exclusion refused, and promotion refusing a release whose vote
-is not resolved or whose files are not those built and signed."""
+then the vote resolved in ATR, an exclusion refused, promotion refusing a release whose vote is
+not resolved or whose files are not those built and signed, the published wave finished in ATR,
+and what is refused for a train in ATR (verify, a versioned train's publication)."""
 
 from __future__ import annotations
 
@@ -23,16 +24,18 @@ from release.pipeline.connect import Target
 from release.pipeline.trains import (
     Wave,
     check_can_verify,
+    finish_wave_in_atr,
     plan_train,
     promote_wave,
+    publish_wave,
     run_to_json,
     verify_wave,
     vote_result_wave,
     wave_directory,
 )
 from release.pipeline.wave_run import Runner, Signed, WaveRunning, run_wave
-from release.plan.wave import WaveStepName
-from tests.unit.memory import MemoryAtr
+from release.plan.wave import WaveStepName, wave_promotion
+from tests.unit.memory import MemoryAtr, MemoryIndex
 from tests.unit.pipeline.test_trains import DATE, PMC, PROVIDERS, three_changed
 from tests.unit.pipeline.test_wave_run import FINGERPRINT, TARGET, MemoryWave
 from tests.unit.test_trains import airflow_table
@@ -215,3 +218,46 @@ def test_promotion_refuses_an_unresolved_vote_and_files_that_are_not_those_built
     with pytest.raises(RefusedError, match=r"holds other files than were staged for the vote \(extra.txt\)"):
         promote()
     assert "promoted" not in recorded(config) and "providers-http/6.3.1" not in memory.git.tags
+
+
+def test_a_published_wave_is_finished_in_atr_announced_and_its_packages_recorded_once(
+        tmp_path: Path) -> None:
+    """What `publish --train` does after the index: ATR finishes the release (its files to the train's
+    folder in ATR's downloads, the [ANNOUNCE] sent to ATR's list), each package recorded on PyPI; ATR
+    refusing because it cannot reach PyPI is a warning naming it; run again, nothing changes."""
+    config, memory, client = setup(tmp_path)
+    run(config, memory, client)
+    count(config, memory, tmp_path, client)  # the vote, resolved as passed in ATR
+    promotion = wave_promotion(planned(config, memory).plan, ())
+    record = recorded(config)
+    downloads = "https://atr.test/downloads/test/providers"
+    record.update(promoted={"url": downloads, "files": list(promotion.files), "tags": list(promotion.tags),
+                            "superseded": [], "folders": []},
+                  published={"index": TARGET.index_upload, "files": []})
+    (config.root / "dist" / RELEASE / "wave.json").write_text(json.dumps(record))
+    client.offline = True
+    said: list[str] = []
+    train = config.train("providers")
+    assert finish_wave_in_atr(config, train, date=DATE, target=ATR_TARGET, atr=client, say=said.append)
+    assert client.announced == [(RELEASE, atr.SANDBOX_MAILING_LIST, "providers")]
+    assert client.phases[RELEASE] == atr.RELEASED
+    found = recorded(config)["atr"]
+    assert found["finished"] is True and found["release"] == RELEASE
+    assert [(d["package"], d["version"], d["recorded"]) for d in found["distributions"]] == [
+        ("apache-airflow-providers-common-io", "1.11.1", False),
+        ("apache-airflow-providers-ftp", "3.16.2", False), ("apache-airflow-providers-http", "6.3.1", False)]
+    assert found["distributions"][2]["warning"] == (
+        "ATR did not record apache-airflow-providers-http 6.3.1 on pypi")
+    email = (config.root / "dist" / RELEASE / "announce-email.txt").read_text()
+    assert email.startswith(f"To: {atr.SANDBOX_MAILING_LIST}\n") and downloads in email
+    assert said[0] == f"ATR sandbox project test release {RELEASE} finished and announced"
+    assert not finish_wave_in_atr(config, train, date=DATE, target=ATR_TARGET, atr=client, say=said.append)
+    assert len(client.announced) == 1 and recorded(config)["atr"] == found
+
+
+def test_publishing_a_versioned_train_staged_in_atr_is_refused_before_any_service(tmp_path: Path) -> None:
+    config = parse_config(tmp_path, {**airflow_table(), "atr": "sandbox", "staging": "atr"})
+    with pytest.raises(RefusedError, match=r"^train core has a folder per release in svn: its "
+                                           "announcement is not carried out yet"):
+        publish_wave(config, config.train("core"), date=DATE, target=ATR_TARGET, index=MemoryIndex(),
+                     say=lambda line: None, atr=MemoryAtr())
