@@ -576,12 +576,15 @@ def promote_wave_plan(config: ReleaseConfig, train: Train, *, date: str, target:
     try:
         _, recorded, vote = check_can_promote(config, train, date)
         commit = str(recorded["commit"])
-        promotion = _recorded_promotion(recorded) or _decide_promotion(
-            config, train, date, commit, vote, svn.join(release, train.svn_folder), reader)
+        in_atr = wave_atr_plan(config, train, date, recorded).where if config.stages_in_atr(train) else ""
+        folder = None if in_atr else svn.join(release, train.svn_folder)
+        promotion = _recorded_promotion(recorded) or _decide_promotion(config, train, date, commit, vote,
+                                                                       folder, reader)
     except RefusedError as exc:
         return plan_promote_wave(train.name, date, WavePromotion((), (), ()), dev_url=dev,
                                  release_url=release, commit="", refusals=(str(exc),))
-    return plan_promote_wave(train.name, date, promotion, dev_url=dev, release_url=release, commit=commit)
+    return plan_promote_wave(train.name, date, promotion, dev_url=dev, release_url=release, commit=commit,
+                             atr=in_atr)
 
 
 def publish_wave_plan(config: ReleaseConfig, train: Train, *, date: str, index: str) -> CommandPlan:
@@ -589,9 +592,13 @@ def publish_wave_plan(config: ReleaseConfig, train: Train, *, date: str, index: 
     try:
         _, recorded, _ = check_can_promote(config, train, date)
         promoted = _promoted_files(train, date, recorded)
+        in_atr = ""
+        if config.stages_in_atr(train):
+            check_can_announce(train)
+            in_atr = wave_atr_plan(config, train, date, recorded).where
     except RefusedError as exc:
         return plan_publish_wave(train.name, date, {}, index=index, refusals=(str(exc),))
-    return plan_publish_wave(train.name, date, packages_of(promoted), index=index)
+    return plan_publish_wave(train.name, date, packages_of(promoted), index=index, atr=in_atr)
 
 
 def check_can_announce(train: Train) -> None:
