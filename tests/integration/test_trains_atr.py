@@ -190,12 +190,21 @@ def test_a_provider_wave_staged_voted_promoted_and_published_through_atr(tree: P
     assert "resolved as passed already" in run_ok(tree, "vote-result", "--train", "providers", "--date",
                                                   DATE, "--votes", str(votes), *closed)
 
+    refused = invoke(tree, "verify", "--train", "providers", "--date", DATE, "--no-rebuild")
+    assert refused.returncode == 6 and "verify --train reads svn dev" in refused.stderr, refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1
+    shown = invoke(tree, "promote", "--train", "providers", "--date", DATE, "--dry-run", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert [a["where"] for a in json.loads(shown.stdout)["actions"]] == ["atr", "atr", "git", "git", "git"]
     promoted = run_ok(tree, "promote", "--train", "providers", "--date", DATE)
     assert f"checking its {len(voted)} files against those built and signed" in promoted
     finals = [f"providers-{i}/{new}" for i, (_, new) in CHANGED.items()]
     assert [git(tree, "rev-parse", f"{tag}^{{commit}}") for tag in finals] == [commit] * 3
     assert "tagged nothing new" in run_ok(tree, "promote", "--train", "providers", "--date", DATE)
 
+    shown = invoke(tree, "publish", "--train", "providers", "--date", DATE, "--dry-run", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert [a["where"] for a in json.loads(shown.stdout)["actions"]] == ["index"] * 3 + ["atr"] * 2
     published = run_ok(tree, "publish", "--train", "providers", "--date", DATE)
     assert "6 files uploaded, 0 there already" in published
     assert "finished and announced" in published
