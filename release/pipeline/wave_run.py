@@ -341,8 +341,7 @@ def _stage(run: WaveRunning) -> Staged:
             + (f"(revision {revision})" if revision is not None else "(there already)"))
     found = run.recorded.get("staged")
     earlier: dict[str, Any] = found if isinstance(found, dict) else {}
-    at = earlier.get("at") or datetime.now(timezone.utc).isoformat()
-    return Staged(url, folders, revision, tuple(sorted(files)), str(at), earlier.get("revision"))
+    return Staged(url, folders, revision, tuple(sorted(files)), _staged_at(run), earlier.get("revision"))
 
 
 def _staged_at(run: WaveRunning) -> str:
