@@ -226,9 +226,19 @@ class ReleaseConfig:
         """Candidates are staged, voted on and finished in ATR (not svn)."""
         return self.staging == "atr"
 
+    def stages_in_atr(self, train: Train) -> bool:
+        """A train's waves are staged, voted on and finished in ATR: its own `staging`, else the
+        project's."""
+        return (train.staging or self.staging) == "atr"
+
+    @property
+    def reaches_atr(self) -> bool:
+        """Some command of the project talks to ATR: the release's staging or a train's is `atr`."""
+        return self.uses_atr or any(t.staging == "atr" for t in self.trains)
+
     @property
     def atr_in_sandbox(self) -> bool:
-        return self.uses_atr and self.atr == SANDBOX
+        return self.reaches_atr and self.atr == SANDBOX
 
     @property
     def all_trains(self) -> tuple[Train, ...]:
@@ -750,6 +760,10 @@ def _check_atr(values: dict[str, Any]) -> None:
         choices = " or ".join(map(repr, STAGING))
         raise ConfigError(f"[tool.release] staging: expected {choices}, got {staging!r}")
     target = values.get("atr", "")
+    in_atr = [t.name for t in values.get("trains", ()) if t.staging == "atr"]
+    if in_atr and not target:
+        raise ConfigError(f"[tool.release] trains.{in_atr[0]}.staging: 'atr' needs [tool.release] atr: "
+                          "'sandbox' or the https URL of Apache Trusted Releases")
     if staging == "atr" and not target:
         raise ConfigError("[tool.release] atr: required with staging = 'atr': 'sandbox' or the https URL of "
                           "Apache Trusted Releases")

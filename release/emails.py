@@ -275,6 +275,7 @@ class WaveVoteEmail:
     index_url: str = ""  # the package index's simple URL, when the candidates are on it
     on_index: tuple[tuple[str, str], ...] = ()  # (name, rc version) of each candidate on the index
     together: bool = False  # a versioned train: its distributions are released together, none excluded
+    atr_revision: str = ""  # staged in ATR: the revision voted on, `svn_urls` then ATR's vote page
 
 
 def wave_candidate(train: str, date: str) -> str:
@@ -287,7 +288,7 @@ def _candidates_on_index(vote: WaveVoteEmail) -> str:
         return ""
     return f"""
 To try them, the candidates are on the package index ({vote.index_url}) under their rc versions;
-what is voted on is the files in svn above:
+what is voted on is the files in {"ATR" if vote.atr_revision else "svn"} above:
 
 {_pip_lines(vote.on_index)}
 """
@@ -301,6 +302,8 @@ def render_wave_vote_email(vote: WaveVoteEmail) -> str:
     listing = "\n".join(f"  {line}" for line in vote.lines)
     tags = "\n".join(f"  {tag}" for tag in vote.tags)
     folders = "\n".join(f"  {url}" for url in vote.svn_urls)
+    where = (f"in Apache Trusted Releases, revision {vote.atr_revision}, on its vote page"
+             if vote.atr_revision else "in svn")
     if vote.together:
         parts = ("They are released together: a problem with one of them is a -1 on all of them, and a\n"
                  "new candidate of all of them follows.")
@@ -318,7 +321,7 @@ This is a call for a vote on releasing the {vote.train} wave of {vote.date}, {co
 
 {listing}
 
-Their sdists and wheels, and the wave's source release {vote.source_tarball}, are in svn:
+Their sdists and wheels, and the wave's source release {vote.source_tarball}, are {where}:
 
 {folders}
 

@@ -114,6 +114,7 @@ class Train:
     vote: VotePolicy = VotePolicy()
     notes: ReleaseNotes = ReleaseNotes()
     constraints: ConstraintsRefs | None = None
+    staging: str = ""  # svn | atr; "" = the project's own `staging`
 
     @property
     def is_pattern(self) -> bool:
@@ -199,6 +200,7 @@ _KEYS: dict[str, str] = {
     "vote": "a table {hours, binding}",
     "release-notes": "a table {towncrier = 'newsfragments'} or {changelog = 'docs/changelog.rst'}",
     "constraints": "a table {branch, tag, latest}",
+    "staging": "'svn' or 'atr' (default: the project's staging)",
 }
 
 
@@ -313,6 +315,9 @@ def parse_train(name: str, table: Any) -> Train:
             pattern or any(d.tag == defaults["tag"] for d in distributions)):
         raise _error(f"{key}.tag", f"{defaults['tag']!r}: in a flat train each distribution has its own "
                      "versions, so its tags need {id} or {name}, like 'providers-{id}/{version}'")
+    staging = table.get("staging", "")
+    if "staging" in table and staging not in ("svn", "atr"):
+        raise _error(f"{key}.staging", f"expected 'svn' or 'atr', got {staging!r}")
     images = _string_list(f"{key}.images", table.get("images", []))
     if distributions:
         names = {d.name for d in distributions}
@@ -340,6 +345,7 @@ def parse_train(name: str, table: Any) -> Train:
         else ReleaseNotes(),
         constraints=_constraints(f"{key}.constraints", table["constraints"]) if "constraints" in table
         else None,
+        staging=staging,
     )
 
 

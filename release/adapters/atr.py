@@ -299,6 +299,12 @@ def vote_url(base: str, project: str, version: str) -> str:
     return f"{base.rstrip('/')}/vote/{quote(project, safe='')}/{quote(version, safe='')}"
 
 
+def downloads_url(base: str, committee: str, path_suffix: str) -> str:
+    """Where a finished release's files are served: announcing hard-links them into the committee's
+    downloads folder under the announcement's path suffix. This version: `/downloads/<committee>/<suffix>`."""
+    return f"{base.rstrip('/')}/downloads/{quote(committee, safe='')}/{quote(path_suffix.strip('/'))}"
+
+
 def upload_finished(status: int) -> bool | None:
     """Whether an accepted upload is in the revision now. This version answers 201 (it is); later
     versions may answer 202 while the archive is quarantined (it appears later); None: not accepted."""

@@ -136,8 +136,9 @@ def release_wave(config: ReleaseConfig, name: str, *, version: str, dry_run: boo
         check_signing_key(sign_with, "--sign-with")
     trains.check_can_run(config, wave)
     target = connect_target(config)
+    clients = clients_for(target, progress=console.progress)
     done = trains.run_wave(config, wave, target, announce=console.step, say=console.progress, key=sign_with,
-                           index=clients_for(target).index)
+                           index=clients.index, atr=clients.atr if config.stages_in_atr(train) else None)
     if json:
         console.print_json(trains.run_to_json(wave, done))
         return
@@ -230,9 +231,13 @@ def publish_wave(config: ReleaseConfig, name: str, date: str, *, dry_run: bool, 
         show_command_plan(trains.publish_wave_plan(config, chosen, date=day, index=index), json)
         return
     trains.check_can_promote(config, chosen, day)  # before any service is reached
+    if config.stages_in_atr(chosen):
+        trains.check_can_finish_in_atr(chosen)
     target = connect_target(config)
-    done = trains.publish_wave(config, chosen, date=day, target=target, index=clients_for(target).index,
-                               say=console.progress)
+    clients = clients_for(target, progress=console.progress)
+    atr = clients.atr if config.stages_in_atr(chosen) else None
+    done = trains.publish_wave(config, chosen, date=day, target=target, index=clients.index,
+                               say=console.progress, atr=atr)
     console.ok(f"the {name} wave of {day} is on {done.index}: {len(done.uploaded)} files uploaded, "
                f"{len(done.kept)} there already")
 

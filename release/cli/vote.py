@@ -317,10 +317,14 @@ def vote_on_wave(train: str, *, version: str, votes: str, closed_at: str, count:
         show_command_plan(trains.vote_result_wave_plan(config, chosen, date=day, votes=votes,
                                                        excluded=excluded), json)
         return
+    from release.pipeline.connect import clients_for
+
+    atr = (clients_for(connect_target(config), progress=console.progress).atr
+           if config.stages_in_atr(chosen) and not excluded else None)
     result = trains.vote_result_wave(config, chosen, date=day, votes=Path(votes).resolve(),
                                      closed_at=parse_time(closed_at) if closed_at else None,
                                      excluded=excluded, decisions=decisions, decided_by=decided_by,
-                                     say=console.progress)
+                                     say=console.progress, atr=atr)
     tally = result.tally
     show_review(tally)
     if tally.needs_reading:
@@ -397,7 +401,11 @@ def promote_wave(train: str, *, date: str, profile: str, dry_run: bool, json: bo
         show_command_plan(plan, json)
         return
     trains.check_can_promote(config, chosen, day)  # before any service is reached
-    done = trains.promote_wave(config, chosen, date=day, target=connect_target(config), say=console.progress)
+    from release.pipeline.connect import clients_for
+
+    target = connect_target(config)
+    atr = clients_for(target, progress=console.progress).atr if config.stages_in_atr(chosen) else None
+    done = trains.promote_wave(config, chosen, date=day, target=target, say=console.progress, atr=atr)
     excluded = ", ".join(done.excluded)
     console.ok(f"promoted the {train} wave to {done.url}: {', '.join(done.promoted)}"
                + (f"; excluded: {excluded}" if excluded else "")
@@ -465,6 +473,7 @@ def verify_wave(train: str, *, date: str, profile: str, rebuild: bool, candidate
     if chosen is None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
     day = wave_date(date)
+    trains.check_can_verify(config, chosen)  # before any service is reached
     if candidate.strip():
         trains.check_candidate(chosen, candidate.strip())  # before any service is reached
     report = trains.verify_wave(config, chosen, date=day, target=connect_target(config), rebuild=rebuild,

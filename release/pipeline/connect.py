@@ -76,7 +76,7 @@ def resolve_target(config: ReleaseConfig, services: sandbox.Services | None) -> 
 
 def _atr_target(config: ReleaseConfig, services: sandbox.Services | None) -> AtrTarget | None:
     """Pure: ATR when the config stages there; the sandbox's carries its certificate and token."""
-    if not config.uses_atr:
+    if not config.reaches_atr:
         return None
     if config.atr != SANDBOX:
         return AtrTarget(check_url(config.atr), config.atr_project, config.atr_committee)

@@ -11,6 +11,11 @@ tree's distributions, their declared versions and states, their tags and the com
 one's last release, read at one commit in a handful of git commands (`Wave.git_calls`). The run
 itself (build, sign, PMC checks, stage, tags, vote email) is executed from the plan's steps in
 `pipeline/wave_run.py`; its names are imported here too, where the commands find them.
+
+A train staging in ATR (`config.stages_in_atr`): `vote-result` resolves ATR's vote (and refuses
+exclusions: ATR cannot remove a file from a revision), `promote` reads the files back from ATR
+(`promote_in_atr`) instead of copying in svn, and `publish` finishes the release in ATR
+(`finish_wave_in_atr`) after the index.
 """
 
 from __future__ import annotations
@@ -18,14 +23,15 @@ from __future__ import annotations
 import hashlib
 import tempfile
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Protocol
 
 from release import locks
 from release.adapters import svn
-from release.adapters.clients import Index
+from release.adapters.atr import PREVIEW, RELEASED, downloads_url
+from release.adapters.clients import Atr, Index
 from release.adapters.git import GitReader, commit_time, ensure_tag, tag_commit
 from release.config import ReleaseConfig
 from release.emails import (
@@ -36,7 +42,7 @@ from release.emails import (
     review_line,
     wave_candidate,
 )
-from release.errors import RefusedError
+from release.errors import RefusedError, ReleaseError
 from release.pipeline.connect import Target
 from release.pipeline.housekeeping import printed_listing, write_listing
 
@@ -56,6 +62,7 @@ from release.pipeline.wave_run import check_can_run as check_can_run
 from release.pipeline.wave_run import check_wave_contents as check_wave_contents
 from release.pipeline.wave_run import run_to_json as run_to_json
 from release.pipeline.wave_run import run_wave as run_wave
+from release.plan.atr import AtrPlan, plan_wave_atr
 from release.plan.cleanup import Removal, listing_digest, listing_refusal
 from release.plan.commands import (
     CommandPlan,
@@ -66,6 +73,7 @@ from release.plan.commands import (
 )
 from release.plan.verify_report import FileCheck, VerifyReport
 from release.plan.wave import (
+    SIGNATURES,
     Skipped,
     WavePlan,
     WavePromotion,
@@ -78,6 +86,7 @@ from release.plan.wave import (
     plan_wave,
     released,
     versioned_cleanup,
+    wave_atr_folder,
     wave_promotion,
 )
 from release.plan.wave_facts import (
@@ -96,11 +105,13 @@ from release.plan.wave_facts import (
 from release.plan.wave_withdraw import announced, withdrawn_lines
 from release.progress import Progress
 from release.record import sha512_of, write_atomic
+from release.steps.announce import record_distributions
 from release.steps.build import build_wave as build_files
 from release.steps.build import package_builder
 from release.steps.publish import upload_packages
-from release.steps.result import binding_voters
+from release.steps.result import binding_voters, resolve_in_atr
 from release.steps.verify import check_contents, check_signed, compare_rebuild, finish_report, keys_keyring
+from release.steps.vote import split_email
 from release.trains import SvnLayout, Train
 from release.vote_thread import parse_votes
 from release.votes import Tally, count_votes, earliest_close, utc, when
@@ -155,7 +166,7 @@ def plan_train(config: ReleaseConfig, train: Train, *, date: str, reader: GitFac
     facts = with_commits(facts, git.commits_since(head, since(facts, tags)))
     plan = plan_wave(train, facts, date=date, project=config.name, only=only, retry=retry,
                      constraints_tagged=constraints_versions(train, tags),
-                     checks_sources=config.checks_sources)
+                     checks_sources=config.checks_sources, atr=config.stages_in_atr(train))
     return Wave(plan, head, git.calls)
 
 
@@ -171,12 +182,14 @@ class WaveVote:
 def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: Path,
                      closed_at: datetime | None, excluded: Mapping[str, str], say: Progress,
                      decisions: Mapping[str, int | None] | None = None, decided_by: str = "",
-                     now: datetime | None = None, reader: GitFacts | None = None) -> WaveVote:
+                     now: datetime | None = None, reader: GitFacts | None = None,
+                     atr: Atr | None = None) -> WaveVote:
     """Count the votes on a staged wave by the ASF rules (open 72 hours from the staging, three binding
     +1, more binding +1 than -1) and record the result with the distributions the PMC excluded, each
     with its reason: the rest is what promotion ships, the excluded ones go to a later rc.
     `decisions` (address -> +1, 0, -1 or None) is how the release manager counts a voter after reading
-    the replies listed for reading, recorded with `decided_by`, as for a single release."""
+    the replies listed for reading, recorded with `decided_by`, as for a single release. A train
+    staging in ATR has its vote there resolved (`atr`, its client) as passed or failed once decided."""
     path = record_path(config, train.name, date)
     recorded = read_record(path)
     refusal = _uncountable(config, train, date, recorded, excluded)
@@ -215,7 +228,28 @@ def vote_result_wave(config: ReleaseConfig, train: Train, *, date: str, votes: P
     say(f"{len(tally.binding)} binding and {len(tally.non_binding)} non-binding votes counted; "
         + (f"excluded: {', '.join(s.name for s in kept.excluded)}" if kept.excluded else "nothing excluded"))
     say(f"the result email is {email}; send it to {config.mailing_list or 'the dev list'}")
+    if config.stages_in_atr(train):
+        resolve_in_atr(wave_atr_plan(config, train, date, recorded), _client(atr), tally, progress=say)
     return WaveVote(tally, kept, kept.excluded, path, email)
+
+
+def wave_atr_plan(config: ReleaseConfig, train: Train, date: str, recorded: Mapping[str, Any],
+                  packages: tuple[tuple[str, str], ...] = ()) -> AtrPlan:
+    """ATR's part of a wave staged there, from wave.json (its release, the files staged); `packages`
+    (name, final version) are recorded once it is finished. Refused when it was not staged in ATR."""
+    found = recorded.get("atr")
+    staged = recorded.get("staged")
+    if not isinstance(found, dict) or not found.get("release") or not isinstance(staged, dict):
+        raise RefusedError(f"the {train.name} wave of {date} was never staged in ATR: invoke release --train "
+                           f"{train.name} --date {date}")
+    voted = [str(name) for name in staged.get("files") or () if not str(name).endswith(SIGNATURES)]
+    return plan_wave_atr(config, str(found["release"]), voted, packages)
+
+
+def _client(atr: Atr | None) -> Atr:
+    if atr is None:
+        raise ReleaseError("this train stages in ATR: its commands run with ATR's client")
+    return atr
 
 
 def vote_result_wave_plan(config: ReleaseConfig, train: Train, *, date: str, votes: str,
@@ -235,6 +269,9 @@ def _uncountable(config: ReleaseConfig, train: Train, date: str, recorded: Mappi
     if excluded and train.svn is SvnLayout.VERSIONED:
         return (f"train {train.name} releases its distributions together: none can be excluded at its vote "
                 "(a vote that fails is followed by a new candidate of all of them)")
+    if excluded and config.stages_in_atr(train):
+        return (f"train {train.name} stages in ATR, which cannot remove a file from the voted revision: "
+                "nothing can be excluded at its vote (fail the vote; a later wave takes the rest)")
     if not config.votes:
         return (f"[tool.release] vote = \"{config.vote}\": this project's releases are not voted on, so "
                 "there are no votes to count")
@@ -281,15 +318,19 @@ def check_can_promote(config: ReleaseConfig, train: Train, date: str
 
 
 def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, say: Progress,
-                 reader: GitFacts | None = None) -> WavePromoted:
+                 reader: GitFacts | None = None, atr: Atr | None = None) -> WavePromoted:
     """After a passed vote on a wave: the voted files of the distributions not excluded, checked byte
     for byte against what was built and signed, copied server side from svn dev (pinned to the
     revision read) to release, and each distribution's final tag on the wave's commit. A flat wave's
     files go into the flat release folder in one commit, the older files of the same distributions
     are removed from it and the voted files from dev; a versioned wave's candidate folders are each
     copied whole to their release folder (`3.3.3rc1` -> `3.3.3`) and removed from dev. What it does
-    is decided once and recorded in wave.json first; a rerun carries out what is left of that."""
+    is decided once and recorded in wave.json first; a rerun carries out what is left of that. A
+    train staging in ATR is promoted from there (`promote_in_atr`): nothing is copied in svn."""
     path, recorded, vote = check_can_promote(config, train, date)
+    if config.stages_in_atr(train):
+        return promote_in_atr(config, train, date=date, target=target, atr=_client(atr), say=say,
+                              reader=reader)
     commit = str(recorded["commit"])
     made = {**recorded.get("files", {}), **recorded.get("signed", {})}  # svn/NAME -> sha512, built and signed
     expected = {p.rsplit("/", 1)[-1]: h for p, h in made.items()}
@@ -325,6 +366,56 @@ def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
                         dict(vote.get("excluded") or {}), tuple(created))
 
 
+def promote_in_atr(config: ReleaseConfig, train: Train, *, date: str, target: Target, atr: Atr, say: Progress,
+                   reader: GitFacts | None = None) -> WavePromoted:
+    """After a passed vote on a wave staged in ATR: its release there resolved as passed, holding
+    exactly the files staged, each read back and checked against the sha512 built and signed
+    (wave.json); then each distribution's final tag on the wave's commit. Nothing moves in ATR or
+    svn: `publish --train` finishes the release in ATR. Resolving a vote makes a revision of ATR's
+    own, so what is checked is the files and their bytes, not the revision's number."""
+    path, recorded, vote = check_can_promote(config, train, date)
+    plan = wave_atr_plan(config, train, date, recorded)
+    commit = str(recorded["commit"])
+    made = {**recorded.get("files", {}), **recorded.get("signed", {})}
+    expected = {p.rsplit("/", 1)[-1]: h for p, h in made.items()}
+    with locks.release_run(path.parent, f"{train.name}-{date}"):
+        found = atr.release(plan.release)
+        if found is None or found.phase not in (PREVIEW, RELEASED):
+            phase = "missing" if found is None else f"phase {found.phase}"
+            raise RefusedError(f"the vote on {plan.where} is not resolved as passed in ATR ({phase}): invoke "
+                               f"vote-result --train {train.name} --date {date} resolves it")
+        _check_in_atr(plan, atr, expected, say)
+        promotion = _recorded_promotion(read_record(path))
+        if promotion is None:
+            promotion = _decide_promotion(config, train, date, commit, vote, None, reader)
+            url = downloads_url(target.atr.url if target.atr else plan.server, plan.committee,
+                                wave_atr_folder(train, plan.release))
+            update_record(path, promoted={
+                "url": url, "files": list(promotion.files), "superseded": [], "tags": list(promotion.tags),
+                "folders": [], "atr": {"release": plan.release, "revision": found.latest_revision}})
+        created = [tag for tag in promotion.tags
+                   if ensure_tag(config.root, tag, commit, f"{config.project}: {tag}")]
+        say(f"tagged {commit[:12]}: {', '.join(promotion.tags)}")
+    return WavePromoted(str(read_record(path)["promoted"]["url"]), None, promotion,
+                        tuple(vote.get("promoted") or ()), dict(vote.get("excluded") or {}), tuple(created))
+
+
+def _check_in_atr(plan: AtrPlan, atr: Atr, expected: Mapping[str, str], say: Progress) -> None:
+    """Refuse an ATR release that does not hold exactly the plan's files with the bytes built and
+    signed (`expected`: name -> sha512), naming the first that differs."""
+    held = sorted(atr.paths(plan.release))
+    if held != sorted(plan.files):
+        extra = sorted(set(held) - set(plan.files)) or sorted(set(plan.files) - set(held))
+        raise RefusedError(f"{plan.where} holds other files than were staged for the vote ({extra[0]}); only "
+                           "the files voted on can be released")
+    say(f"reading {plan.where} back and checking its {len(held)} files against those built and signed")
+    with tempfile.TemporaryDirectory(prefix="release-promote-wave-") as work:
+        for name in held:
+            if sha512_of(atr.download(plan.release, name, Path(work) / name)) != expected.get(name):
+                raise RefusedError(f"{name} in {plan.where} is not what was built and signed; only the files "
+                                   "voted on can be released")
+
+
 def _recorded_promotion(recorded: Mapping[str, Any]) -> WavePromotion | None:
     """The promotion wave.json records as decided, if any: a rerun carries out that one."""
     earlier = recorded.get("promoted")
@@ -345,16 +436,17 @@ def _promoted_files(train: Train, date: str, recorded: Mapping[str, Any]) -> tup
 
 
 def _decide_promotion(config: ReleaseConfig, train: Train, date: str, commit: str, vote: Mapping[str, Any],
-                      folder: str, reader: GitFacts | None) -> WavePromotion:
-    """The wave as voted on (its exclusions taken out) at its commit, and what promoting it does."""
+                      folder: str | None, reader: GitFacts | None) -> WavePromotion:
+    """The wave as voted on (its exclusions taken out) at its commit, and what promoting it does
+    (`folder`: the flat release folder in svn, whose older files it replaces; None with ATR)."""
     wave = plan_train(config, train, date=date, ref=commit, reader=reader)
     excluded = dict(vote.get("excluded") or {})
     kept = exclude(wave.plan, excluded) if excluded else wave.plan
     if [f"{e.name} {e.candidate}" for e in kept.entries] != list(vote.get("promoted") or []):
         raise RefusedError(f"the {train.name} wave of {date} at {commit[:12]} is not the one voted on "
                            f"({', '.join(vote.get('promoted') or [])}); promote from the tree that staged it")
-    flat = train.svn is SvnLayout.FLAT
-    return wave_promotion(kept, svn.list_folder(folder) if flat else (), train.svn)
+    flat = train.svn is SvnLayout.FLAT and folder is not None
+    return wave_promotion(kept, svn.list_folder(folder) if flat and folder else (), train.svn)
 
 
 def _holds_voted(url: str, expected: Mapping[str, str]) -> bool:
@@ -431,10 +523,14 @@ class WavePublished:
 
 
 def publish_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, index: Index,
-                 say: Progress) -> WavePublished:
+                 say: Progress, atr: Atr | None = None) -> WavePublished:
     """After promotion: each promoted distribution's sdist and wheel, the voted bytes (checked against
     what was built and signed), to the package index; what the index holds with the same bytes is
-    skipped, a file it holds with other bytes refused. Recorded in wave.json."""
+    skipped, a file it holds with other bytes refused. Recorded in wave.json. A train staging in ATR
+    then has its release finished there (`finish_wave_in_atr`)."""
+    in_atr = config.stages_in_atr(train)
+    if in_atr:
+        check_can_finish_in_atr(train)
     path, recorded, _ = check_can_promote(config, train, date)
     promoted = _promoted_files(train, date, recorded)
     built = dict(recorded.get("files") or {})
@@ -447,7 +543,32 @@ def publish_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
             for result in upload_packages(index, name, paths, twine_env=target.twine_env, progress=say):
                 (uploaded if result.uploaded else kept).append(result.filename)
         update_record(path, published={"index": index.shown_upload, "files": sorted([*uploaded, *kept])})
+        if in_atr:
+            finish_wave_in_atr(config, train, date=date, target=target, atr=_client(atr), say=say)
     return WavePublished(tuple(uploaded), tuple(kept), index.shown_upload)
+
+
+def finish_wave_in_atr(config: ReleaseConfig, train: Train, *, date: str, target: Target, atr: Atr,
+                  say: Progress) -> bool:
+    """A published wave's release finished in ATR: its voted files moved to ATR's downloads (the
+    train's folder there) and the wave's [ANNOUNCE] (also written beside wave.json) sent by ATR,
+    then each promoted package recorded as distributed on PyPI (a refusal because ATR cannot reach
+    PyPI is a warning naming it). Recorded in wave.json; a finished release is left alone."""
+    path, recorded, _ = check_can_promote(config, train, date)
+    email, news = _announced(config, train, date, target)
+    packages = tuple((name, final) for name, final in news.distributions)
+    plan = wave_atr_plan(config, train, date, recorded, packages)
+    text = render_wave_announce_email(replace(news, to=plan.announce_to))
+    write_atomic(email, text)
+    subject, body = split_email(text)
+    finished = atr.announce(plan.release, email_to=plan.announce_to, subject=subject, body=body,
+                            path_suffix=wave_atr_folder(train, plan.release))
+    say(f"{plan.where} {'finished and announced' if finished else 'was finished already'}")
+    found = record_distributions(plan, atr, progress=say)
+    update_record(path, atr={**recorded["atr"], "finished": True, "distributions": [
+        {"platform": r.distribution.platform, "package": r.distribution.package,
+         "version": r.distribution.version, "recorded": r.recorded, "warning": r.warning} for r in found]})
+    return finished
 
 
 def promote_wave_plan(config: ReleaseConfig, train: Train, *, date: str, target: Target,
@@ -459,12 +580,15 @@ def promote_wave_plan(config: ReleaseConfig, train: Train, *, date: str, target:
     try:
         _, recorded, vote = check_can_promote(config, train, date)
         commit = str(recorded["commit"])
-        promotion = _recorded_promotion(recorded) or _decide_promotion(
-            config, train, date, commit, vote, svn.join(release, train.svn_folder), reader)
+        in_atr = wave_atr_plan(config, train, date, recorded).where if config.stages_in_atr(train) else ""
+        folder = None if in_atr else svn.join(release, train.svn_folder)
+        promotion = _recorded_promotion(recorded) or _decide_promotion(config, train, date, commit, vote,
+                                                                       folder, reader)
     except RefusedError as exc:
         return plan_promote_wave(train.name, date, WavePromotion((), (), ()), dev_url=dev,
                                  release_url=release, commit="", refusals=(str(exc),))
-    return plan_promote_wave(train.name, date, promotion, dev_url=dev, release_url=release, commit=commit)
+    return plan_promote_wave(train.name, date, promotion, dev_url=dev, release_url=release, commit=commit,
+                             atr=in_atr)
 
 
 def publish_wave_plan(config: ReleaseConfig, train: Train, *, date: str, index: str) -> CommandPlan:
@@ -472,9 +596,21 @@ def publish_wave_plan(config: ReleaseConfig, train: Train, *, date: str, index: 
     try:
         _, recorded, _ = check_can_promote(config, train, date)
         promoted = _promoted_files(train, date, recorded)
+        in_atr = ""
+        if config.stages_in_atr(train):
+            check_can_finish_in_atr(train)
+            in_atr = wave_atr_plan(config, train, date, recorded).where
     except RefusedError as exc:
         return plan_publish_wave(train.name, date, {}, index=index, refusals=(str(exc),))
-    return plan_publish_wave(train.name, date, packages_of(promoted), index=index)
+    return plan_publish_wave(train.name, date, packages_of(promoted), index=index, atr=in_atr)
+
+
+def check_can_finish_in_atr(train: Train) -> None:
+    """Refuse, before any service is reached, finishing a train with a folder per release in ATR:
+    ATR's finishing sends the announcement, rendered as a flat train's only."""
+    if train.svn is not SvnLayout.FLAT:
+        raise RefusedError(f"train {train.name} has a folder per release in svn: finishing it in ATR (which "
+                           "sends its announcement) is not carried out yet (a flat train's is)")
 
 
 def check_can_announce(config: ReleaseConfig, train: Train, date: str
@@ -521,6 +657,15 @@ def announce_wave(config: ReleaseConfig, train: Train, *, date: str, target: Tar
     if line := missing_recipient(config.announce_to, "announce-list", email):
         say(line)
     return email
+
+
+def check_can_verify(config: ReleaseConfig, train: Train) -> None:
+    """Refuse, before any service is reached, verifying a wave staged in ATR: a voter's check reads
+    svn dev, which such a wave never reaches (ATR's own checks ran on its revision)."""
+    if config.stages_in_atr(train):
+        raise RefusedError(f"train {train.name} stages in ATR: verify --train reads svn dev and is not "
+                           "carried out for a wave in ATR yet (ATR's checks ran on its revision; promote "
+                           "reads its files back)")
 
 
 def wave_commit(config: ReleaseConfig, train: Train, date: str) -> str:
@@ -574,10 +719,12 @@ def find_staged_wave(config: ReleaseConfig, train: Train, *, date: str, candidat
 
 def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, rebuild: bool,
                 say: Progress, reader: GitFacts | None = None, candidate: str = "") -> VerifyReport:
-    """For voters: the staged wave in svn dev, as planned at its commit (`find_staged_wave`: by its
-    date, or by a versioned train's `candidate`), every file there with a good signature by a key in
-    KEYS and its checksum, the PMC checks of its sources, and (`rebuild`) the same bytes built again
-    from that commit. The report when all holds, else CandidateRejected (7)."""
+    """For voters (of a train staging in svn: `check_can_verify`): the staged wave in svn dev, as
+    planned at its commit (`find_staged_wave`: by its date, or by a versioned train's `candidate`),
+    every file there with a good signature by a key in KEYS and its checksum, the PMC checks of its
+    sources, and (`rebuild`) the same bytes built again from that commit. The report when all holds,
+    else CandidateRejected (7)."""
+    check_can_verify(config, train)
     commit, plan = find_staged_wave(config, train, date=date, candidate=candidate, reader=reader)
     for line in withdrawn_lines(read_record(record_path(config, train.name, date))):
         say(line)

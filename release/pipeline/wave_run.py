@@ -17,6 +17,11 @@ holds with the same bytes), so the wave stays at its rc numbers, nothing is comm
 uploaded twice. The build puts the voted files (final versions) in `svn/` and each distribution's
 rc-numbered sdist and wheel in `pypi/`; only `svn/`'s are signed and staged.
 
+A train staging in ATR runs ATR's steps in place of `stage` (`atr-upload`: the files into the
+wave's ATR release as a revision; `atr-checks`: ATR's checks waited for, a blocker stopping the run;
+`atr-vote`: the vote started there with the vote email) with ATR's client (`atr`); it records
+`staged` (ATR's vote page, the files, when) and `atr` (the release, the revision, the vote started).
+
 `build_wave` (`invoke build --train`) is the plan's build step alone, through the same executor.
 """
 
@@ -30,7 +35,8 @@ from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from release.adapters import svn
-from release.adapters.clients import Index
+from release.adapters.atr import vote_url
+from release.adapters.clients import Atr, Index
 from release.adapters.git import commit_time, ensure_tag
 from release.config import ReleaseConfig
 from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_email
@@ -46,8 +52,9 @@ from release.pipeline.wave_record import (
     wave_lock,
     write_record,
 )
+from release.plan.atr import AtrPlan, plan_wave_atr
 from release.plan.verify_report import FileCheck, failed_checks
-from release.plan.wave import WavePlan, WaveStep, WaveStepName, candidate_tags, dev_folders
+from release.plan.wave import SIGNATURES, WavePlan, WaveStep, WaveStepName, candidate_tags, dev_folders
 from release.progress import Progress
 from release.record import sha512_of, write_atomic
 from release.steps.build import build_wave as build_files
@@ -55,6 +62,7 @@ from release.steps.build import check_packages, package_builder
 from release.steps.publish import upload_packages
 from release.steps.sign import sign_files, signing_key
 from release.steps.verify import check_contents
+from release.steps.vote import check_in_atr, compose_in_atr, split_email
 from release.trains import SvnLayout
 from release.votes import earliest_close
 
@@ -147,7 +155,47 @@ class OnIndex:
         return {"candidates_published": {"index": self.index, "files": sorted([*self.uploaded, *self.kept])}}
 
 
-P = TypeVar("P", WaveBuild, Signed, Checked, Staged, Tagged, OnIndex, VoteEmailWritten)
+@dataclass(frozen=True)
+class StagedInAtr:
+    """The wave's files in its ATR release, one revision: what the vote will be on."""
+
+    step: ClassVar[WaveStepName] = WaveStepName.ATR_UPLOAD
+    release: str  # the release in ATR (plan/wave.py: wave_atr_release)
+    revision: str  # the latest revision, holding every file of the wave
+    vote_page: str  # ATR's public page of the release's vote, which the vote email names
+    files: tuple[str, ...]  # the files in the revision, by name
+    uploaded: tuple[str, ...]  # those uploaded now (the others were there with the same bytes)
+    at: str  # when the wave was first staged: its vote runs from then
+
+    def recorded(self) -> dict[str, Any]:
+        return {"staged": {"url": self.vote_page, "files": list(self.files), "at": self.at},
+                "atr": {"release": self.release, "revision": self.revision}}
+
+
+@dataclass(frozen=True)
+class CheckedInAtr:
+    step: ClassVar[WaveStepName] = WaveStepName.ATR_CHECKS
+    revision: str
+    warnings: tuple[str, ...]  # ATR's warnings, shown (nothing blocked)
+
+    def recorded(self) -> dict[str, Any]:
+        return {}
+
+
+@dataclass(frozen=True)
+class VoteInAtr:
+    step: ClassVar[WaveStepName] = WaveStepName.ATR_VOTE
+    release: str
+    revision: str  # the revision the vote runs on
+    started: bool  # False: it was running (or done) already
+    mail_warnings: tuple[str, ...] = ()  # what ATR said when sending the vote email failed
+
+    def recorded(self) -> dict[str, Any]:
+        return {"atr": {"release": self.release, "revision": self.revision, "vote_started": True}}
+
+
+P = TypeVar("P", WaveBuild, Signed, Checked, Staged, Tagged, OnIndex, VoteEmailWritten, StagedInAtr,
+            CheckedInAtr, VoteInAtr)
 
 
 @dataclass
@@ -163,6 +211,7 @@ class WaveRunning:
     produced: dict[WaveStepName, Product] = field(default_factory=dict)
     steps: list[str] = field(default_factory=list)  # the steps this run did, in order
     index: Index | None = None  # the target's package index, for the rc-numbered packages
+    atr: Atr | None = None  # with ATR: its client, for the ATR steps
 
     @property
     def plan(self) -> WavePlan:
@@ -183,6 +232,13 @@ class WaveRunning:
         if self.target is None:
             raise ReleaseError("this step of the wave runs against a target; a build alone has none")
         return self.target
+
+    def needs_atr(self) -> tuple[Atr, AtrPlan]:
+        """ATR's client and its part of the wave (the release, the files, the lists)."""
+        if self.atr is None or not self.plan.atr_release:
+            raise ReleaseError("the ATR steps of the wave run with ATR's client, for a train staging in ATR")
+        voted = [p for p in staged_files(self.plan, self.directory) if not p.endswith(SIGNATURES)]
+        return self.atr, plan_wave_atr(self.config, self.plan.atr_release, voted)
 
 
 Runner = Callable[[WaveRunning], Product]
@@ -286,8 +342,56 @@ def _stage(run: WaveRunning) -> Staged:
             + (f"(revision {revision})" if revision is not None else "(there already)"))
     found = run.recorded.get("staged")
     earlier: dict[str, Any] = found if isinstance(found, dict) else {}
-    at = earlier.get("at") or datetime.now(timezone.utc).isoformat()
-    return Staged(url, folders, revision, tuple(sorted(files)), str(at), earlier.get("revision"))
+    return Staged(url, folders, revision, tuple(sorted(files)), _staged_at(run), earlier.get("revision"))
+
+
+def _staged_at(run: WaveRunning) -> str:
+    """When the wave was first staged (a rerun keeps it: the vote runs from then), else now."""
+    found = run.recorded.get("staged")
+    earlier = found.get("at") if isinstance(found, dict) else None
+    return str(earlier or datetime.now(timezone.utc).isoformat())
+
+
+def _atr_upload(run: WaveRunning) -> StagedInAtr:
+    """The wave's files, as built and signed, into its release in ATR as a revision (the signing key
+    put in the committee's keys from KEYS first, the plan's ignores kept); what ATR holds with the
+    same bytes is not uploaded again, other bytes are refused."""
+    files = _signed_files(run)
+    client, plan = run.needs_atr()
+    atr_target = run.needs_target().atr
+    if atr_target is None:
+        raise ReleaseError("the ATR steps of the wave run against a target with ATR")
+    keys = (run.earlier(WaveBuild).directory / ".keys" / "KEYS").read_text(encoding="utf-8")
+    upload = compose_in_atr(plan, client, sorted(files.values()), keys_text=keys,
+                            signer=run.earlier(Signed).signer, progress=run.say)
+    run.say(f"{len(files)} files in {plan.where}, revision {upload.revision} ({len(upload.uploaded)} "
+            "uploaded now)")
+    page = vote_url(atr_target.url, atr_target.project, plan.release)
+    return StagedInAtr(plan.release, upload.revision, page,
+                       tuple(sorted(p.name for p in files.values())), upload.uploaded, _staged_at(run))
+
+
+def _atr_checks(run: WaveRunning) -> CheckedInAtr:
+    client, plan = run.needs_atr()
+    staged = run.earlier(StagedInAtr)
+    report = check_in_atr(plan, client, staged.revision, progress=run.say)
+    return CheckedInAtr(staged.revision, tuple(str(c) for c in report.warnings))
+
+
+def _atr_vote(run: WaveRunning) -> VoteInAtr:
+    """ATR's vote started on the staged revision with the wave's vote email; a vote running or done
+    is not started again, and one on another revision is refused."""
+    client, plan = run.needs_atr()
+    staged = run.earlier(StagedInAtr)
+    subject, body = split_email(run.earlier(VoteEmailWritten).path.read_text(encoding="utf-8"))
+    started = client.start_vote(plan.release, staged.revision, email_to=plan.email_to, subject=subject,
+                                body=body)
+    if started.revision != staged.revision:
+        raise RefusedError(f"the vote in {plan.where} runs on revision {started.revision}, not on "
+                           f"{staged.revision} (this wave's files): a new candidate needs a new wave")
+    run.say(f"vote {'started' if started.started else 'already running or done'} in {plan.where} on "
+            f"revision {staged.revision}")
+    return VoteInAtr(plan.release, staged.revision, started.started, started.mail_warnings)
 
 
 def _tags(run: WaveRunning) -> Tagged:
@@ -309,13 +413,25 @@ def _on_index(run: WaveRunning) -> tuple[str, tuple[tuple[str, str], ...]]:
 def _vote_email(run: WaveRunning) -> VoteEmailWritten:
     config, plan, target = run.config, run.plan, run.needs_target()
     train = config.train(plan.train)
-    staged = run.earlier(Staged)
+    folders: tuple[str, ...]
+    in_atr = run.produced.get(WaveStepName.ATR_UPLOAD)
+    if isinstance(in_atr, StagedInAtr):  # ATR sends it: to its list, naming its vote page
+        folders, at, revision = (in_atr.vote_page,), in_atr.at, in_atr.revision
+        to = run.needs_atr()[1].email_to
+    else:
+        staged = run.earlier(Staged)
+        folders, at, revision = staged.folders, staged.at, ""
+        to = config.mailing_list
     email = run.directory / VOTE_EMAIL
     write_atomic(email, render_wave_vote_email(WaveVoteEmail(
-        config.project, plan.train, plan.date, config.mailing_list, plan.vote_lines, staged.folders,
+        config.project, plan.train, plan.date, to, plan.vote_lines, folders,
         plan.source_tarball, run.earlier(Signed).signer, target.keys_url, run.wave.commit,
-        run.earlier(Tagged).tags, earliest_close(datetime.fromisoformat(staged.at), train.vote.hours),
-        train.vote.hours, train.vote.binding, *_on_index(run), together=train.svn is SvnLayout.VERSIONED)))
+        run.earlier(Tagged).tags, earliest_close(datetime.fromisoformat(at), train.vote.hours),
+        train.vote.hours, train.vote.binding, *_on_index(run), together=train.svn is SvnLayout.VERSIONED,
+        atr_revision=revision)))
+    if revision:
+        run.say(f"the vote email is {email}; ATR sends it to {to} when the vote starts")
+        return VoteEmailWritten(email)
     run.say(f"the vote email is {email}; send it to {config.mailing_list or 'the dev list'}")
     if line := missing_recipient(config.mailing_list, "mailing-list", email):
         run.say(line)
@@ -357,7 +473,8 @@ def _index(run: WaveRunning) -> OnIndex:
 RUNNERS: dict[WaveStepName, Runner] = {
     WaveStepName.BUILD: _build, WaveStepName.SIGN: _sign, WaveStepName.PMC_CHECKS: _check,
     WaveStepName.STAGE: _stage, WaveStepName.TAGS: _tags, WaveStepName.INDEX: _index,
-    WaveStepName.VOTE_EMAIL: _vote_email,
+    WaveStepName.VOTE_EMAIL: _vote_email, WaveStepName.ATR_UPLOAD: _atr_upload,
+    WaveStepName.ATR_CHECKS: _atr_checks, WaveStepName.ATR_VOTE: _atr_vote,
 }
 
 
@@ -406,11 +523,12 @@ def build_wave(config: ReleaseConfig, wave: Wave, *, say: Progress,
 class WaveRun:
     build: WaveBuild
     signed: tuple[str, ...]  # the .asc and .sha512 written or kept, under the wave's directory
-    staged: tuple[str, ...]  # the svn folders the files went to
-    revision: int | None  # its commit (None: every file was there with these bytes already)
+    staged: tuple[str, ...]  # the svn folders the files went to (with ATR: its vote page)
+    revision: int | None  # its commit (None: every file was there with these bytes already, or ATR)
     tags: tuple[str, ...]  # created now
     steps: tuple[str, ...]
     on_index: OnIndex | None = None  # the rc-numbered packages, when the plan puts them on the index
+    atr: StagedInAtr | None = None  # with ATR: the release and revision the vote runs on
 
 
 def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
@@ -423,21 +541,29 @@ def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
 
 def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
              key: str = "", runners: Mapping[WaveStepName, Runner] | None = None,
-             index: Index | None = None) -> WaveRun:
+             index: Index | None = None, atr: Atr | None = None) -> WaveRun:
     """A wave's run: the steps of its plan, in order, each recorded in wave.json as it is
     done; a rerun keeps what is done. `runners` stand in for some steps' own (the executor's unit
     tests replace the steps that run git, the build backends, gpg and svn); `index` is the target's
-    package index, where the index step puts the rc-numbered packages."""
+    package index, where the index step puts the rc-numbered packages; `atr` ATR's client, for a
+    train staging there."""
     check_can_run(config, wave)
     with wave_lock(config, wave.plan):
         run = WaveRunning(config, wave, target, say, key,
-                          read_record(wave_directory(config, wave.plan) / WAVE_RECORD), index=index)
+                          read_record(wave_directory(config, wave.plan) / WAVE_RECORD), index=index, atr=atr)
         _execute(run, wave.plan.steps, {**RUNNERS, **(runners or {})}, announce)
-    staged = run.earlier(Staged)
     on_index = run.produced.get(WaveStepName.INDEX)
-    return WaveRun(run.earlier(WaveBuild), tuple(run.earlier(Signed).files), staged.folders, staged.revision,
+    folders: tuple[str, ...]
+    in_atr = run.produced.get(WaveStepName.ATR_UPLOAD)
+    if isinstance(in_atr, StagedInAtr):
+        folders, revision = (in_atr.vote_page,), None
+    else:
+        staged = run.earlier(Staged)
+        folders, revision = staged.folders, staged.revision
+    return WaveRun(run.earlier(WaveBuild), tuple(run.earlier(Signed).files), folders, revision,
                    run.earlier(Tagged).created, tuple(run.steps),
-                   on_index if isinstance(on_index, OnIndex) else None)
+                   on_index if isinstance(on_index, OnIndex) else None,
+                   in_atr if isinstance(in_atr, StagedInAtr) else None)
 
 
 def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
@@ -447,4 +573,5 @@ def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
             "staged": list(done.staged), "revision": done.revision, "tags_created": list(done.tags),
             "candidates": [f"{e.name} {e.candidate}" for e in wave.plan.entries],
             "candidates_published": (done.on_index.recorded()["candidates_published"]
-                                     if done.on_index else None)}
+                                     if done.on_index else None),
+            "atr": done.atr.recorded()["atr"] if done.atr else None}

@@ -8,7 +8,8 @@ revision of it, the one its vote is started on. With `staging = "atr"` the relea
 steps are ATR's (`atr-upload`, `atr-checks`, `atr-vote` instead of svn's `stage`), and a promoted
 release is finished through ATR (`atr-finish`, `atr-distributions`) instead of being copied to svn
 `release/`. Nothing of such a release goes to svn: the constraints files and the image signatures
-are attached to the image digests with the record.
+are attached to the image digests with the record. A train's wave staged in ATR has its own part,
+`plan_wave_atr`: its release named for the wave, its files, its packages on PyPI.
 """
 
 from __future__ import annotations
@@ -94,14 +95,29 @@ def plan_atr(config: ReleaseConfig, version: ReleaseVersion, *, voted: Sequence[
     files the vote is on, `packages` (name, index version) what the index gets."""
     if not config.uses_atr:
         return None
+    return _atr_plan(config, atr_release(version), voted,
+                     () if version.is_prerelease else recorded_distributions(config, version, packages))
+
+
+def plan_wave_atr(config: ReleaseConfig, release: str, voted: Sequence[str],
+                  packages: Sequence[tuple[str, str]] = ()) -> AtrPlan:
+    """ATR's part of a train's wave staged as `release` (plan/wave.py: `wave_atr_release`): its voted
+    files (each with its `.asc` and `.sha512`), and, once published, each of `packages` (name,
+    final version) recorded on PyPI; a train's waves ship no image."""
+    return _atr_plan(config, release, voted,
+                     tuple(AtrDistribution("pypi", name, version) for name, version in packages))
+
+
+def _atr_plan(config: ReleaseConfig, release: str, voted: Sequence[str],
+              distributions: tuple[AtrDistribution, ...]) -> AtrPlan:
     sandbox = config.atr == SANDBOX
     return AtrPlan(
         server=config.atr, project=config.atr_project, committee=config.atr_committee,
-        release=atr_release(version), files=candidate_files(voted),
+        release=release, files=candidate_files(voted),
         ignores=(RAT_JAR_MISSING,) if sandbox else (),
         email_to=SANDBOX_MAILING_LIST if sandbox else config.mailing_list,
         announce_to=SANDBOX_MAILING_LIST if sandbox else config.announce_to,
-        distributions=() if version.is_prerelease else recorded_distributions(config, version, packages))
+        distributions=distributions)
 
 
 def constraints_attached(version: ReleaseVersion) -> str:

@@ -151,12 +151,24 @@ def plan_promote(final: ReleaseVersion, rc: ReleaseVersion, *, dev_url: str, rel
 
 
 def plan_promote_wave(train: str, date: str, promotion: WavePromotion, *, dev_url: str, release_url: str,
-                      commit: str, refusals: Sequence[str] = ()) -> CommandPlan:
+                      commit: str, refusals: Sequence[str] = (), atr: str = "") -> CommandPlan:
     """`invoke promote --train`: the voted files of a flat wave checked and copied to the release
     folder in one commit, the older versions they replace removed from it, the released files
     removed from dev; a versioned wave's candidate folders checked and each copied whole to its
-    release folder, then removed from dev; each promoted distribution's final tag on the wave's commit."""
+    release folder, then removed from dev; each promoted distribution's final tag on the wave's commit.
+    With ATR (`atr`: where the wave is, `AtrPlan.where`): its vote checked and its files read back
+    instead, nothing copied."""
     files = promotion.files
+    wave_commit = commit[:12] or "the wave commit"
+    tagging = [Action(Where.GIT, f"tag {wave_commit} as {tag}") for tag in promotion.tags]
+    if atr:
+        return CommandPlan("promote", f"{train} {date}", (
+            Action(Where.ATR, f"check that the vote on {atr} was resolved as passed and that it holds the "
+                              "files staged"),
+            Action(Where.ATR, f"read the {len(files)} files back and check them against the sha512 recorded "
+                              "when they were built and signed; nothing is copied in svn or moved in ATR"),
+            *tagging,
+        ) if files else (), tuple(refusals), options=f"--train {train} --date {date}")
     if promotion.folders:
         copies = [Action(Where.SVN, f"copy {dev_url}/{source} to {release_url}/{target} (the whole folder, "
                                     "server side, as of the revision checked)")
@@ -173,17 +185,24 @@ def plan_promote_wave(train: str, date: str, promotion: WavePromotion, *, dev_ur
         *(Action(Where.SVN, f"remove {release_url}/{path} (a newer version replaces it)")
           for path in promotion.superseded),
         *removals,
-        *(Action(Where.GIT, f"tag {commit[:12] or 'the wave commit'} as {tag}") for tag in promotion.tags),
+        *tagging,
     ) if files else (), tuple(refusals), options=f"--train {train} --date {date}")
 
 
 def plan_publish_wave(train: str, date: str, packages: Mapping[str, Sequence[str]], *, index: str,
-                      refusals: Sequence[str] = ()) -> CommandPlan:
-    """`invoke publish --train`: each promoted distribution's sdist and wheel to the index."""
-    return CommandPlan("publish", f"{train} {date}", tuple(
+                      refusals: Sequence[str] = (), atr: str = "") -> CommandPlan:
+    """`invoke publish --train`: each promoted distribution's sdist and wheel to the index; with ATR
+    (`atr`: where the wave is), then the release finished there and its packages recorded."""
+    finish = (
+        Action(Where.ATR, f"finish {atr}: ATR moves its files to its downloads and sends the wave's "
+                          "[ANNOUNCE] (written to announce-email.txt too); left alone when finished"),
+        Action(Where.ATR, f"record each of the {len(packages)} packages as distributed on PyPI (ATR unable "
+                          "to reach PyPI: a warning naming it)"),
+    ) if atr and packages else ()
+    return CommandPlan("publish", f"{train} {date}", (*(
         Action(Where.INDEX, f"upload {', '.join(f.rsplit('/', 1)[-1] for f in files)} to {index} "
                             "(a file it holds with the same sha256 is skipped, other bytes refused)")
-        for files in packages.values()), tuple(refusals), options=f"--train {train} --date {date}")
+        for files in packages.values()), *finish), tuple(refusals), options=f"--train {train} --date {date}")
 
 
 def plan_announce(version: ReleaseVersion, refusals: Sequence[str] = ()) -> CommandPlan:

@@ -27,7 +27,9 @@ when the project checks its sources, stage, tags, index, vote email), each with 
 run prints them and the pipeline's wave executor (`pipeline/wave_run.py`) runs exactly these. The
 rc-numbered packages go to the index only once the candidate passed the PMC checks, is staged and
 tagged (an index never takes a version back), and before the vote email, so that everything the
-email points voters at is there when it is sent.
+email points voters at is there when it is sent. A train staging in ATR (`atr`) runs ATR's steps
+in place of svn's stage (`atr-upload`, `atr-checks`, and `atr-vote` after the vote email) and is
+one release in ATR, `atr_release` (`wave_atr_release`).
 
 `exclude` takes the vote's exclusions (distribution -> reason): what is promoted is the rest.
 `wave_promotion` decides what promoting the voted wave does in svn: a flat wave's files copied into
@@ -137,6 +139,9 @@ class WaveStepName(str, Enum):
     TAGS = "tags"
     INDEX = "index"
     VOTE_EMAIL = "vote email"
+    ATR_UPLOAD = "atr-upload"  # with ATR: in place of stage
+    ATR_CHECKS = "atr-checks"
+    ATR_VOTE = "atr-vote"  # with ATR: the vote started there with the vote email
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,7 @@ class WavePlan:
     excluded: tuple[Skipped, ...] = field(default=())  # taken out at the vote, with the reason
     steps: tuple[WaveStep, ...] = field(default=())  # what a run of the wave does, in order (none: empty)
     source_release: str = ""  # the source tarball's svn path in the release folder
+    atr_release: str = ""  # with ATR: the release in ATR the wave is staged as ("" = svn)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -274,12 +280,14 @@ def _pick(facts: Sequence[DistributionFacts], only: Collection[str], retry: Mapp
 
 def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, project: str,
               only: Collection[str] = (), retry: Mapping[str, str] | None = None,
-              constraints_tagged: Iterable[ReleaseVersion] = (), checks_sources: bool = False) -> WavePlan:
+              constraints_tagged: Iterable[ReleaseVersion] = (), checks_sources: bool = False,
+              atr: bool = False) -> WavePlan:
     """The wave of `train` on `date` (YYYY-MM-DD). `only` lists distributions by name or id; `retry`
     is an earlier vote's exclusions (name -> reason): the wave is then exactly those, each at its next
     rc. `project` names the release (`{name}` in the tarball template, its svn folders);
     `constraints_tagged` are the versions the existing `constraints-<V>` tags name; `checks_sources`
-    (the project's releases are voted on, or `source-checks`) puts the PMC checks among its steps."""
+    (the project's releases are voted on, or `source-checks`) puts the PMC checks among its steps;
+    `atr` (the train stages in ATR) stages it as the ATR release `atr_release` instead of in svn."""
     if only and retry:
         raise RefusedError("a later rc of the excluded distributions takes no other list: "
                            "give one or the other")
@@ -315,14 +323,30 @@ def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, pr
         vote_lines=tuple(f"{e.name} {e.candidate} (voted as {e.version})" for e in entries),
         constraints=_constraints(train, lead_version, constraints_tagged) if entries else None,
         steps=_steps(train, entries, tarball, source_dev, wave_tag, project=project, date=date,
-                     checks_sources=checks_sources),
+                     checks_sources=checks_sources, atr=atr),
         source_release=source_release if entries else "",
+        atr_release=wave_atr_release(train, date, lead.declared if lead else "") if atr and entries else "",
     )
 
 
+def wave_atr_release(train: Train, date: str, lead: str) -> str:
+    """The release in ATR a wave is staged as: a flat train's wave by its train and date
+    (`providers-2026-12-07`), a versioned train's by its lead's final version (`3.3.3`), each of
+    its candidates a revision of it. ATR's version names take letters, digits, `.`, `+` and `-`."""
+    return f"{train.name}-{date}" if train.svn is SvnLayout.FLAT else lead
+
+
+def wave_atr_folder(train: Train, release: str) -> str:
+    """Where finishing a wave's ATR release puts its files in ATR's downloads (the announcement's
+    path suffix): a flat train's one folder, as in svn (`providers`), a versioned train's release's."""
+    return (train.svn_folder or train.name) if train.svn is SvnLayout.FLAT else release
+
+
 def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev: str, wave_tag: str, *,
-           project: str, date: str, checks_sources: bool) -> tuple[WaveStep, ...]:
-    """The run of a wave, step by step: what each step does with this wave's files, folders and tags."""
+           project: str, date: str, checks_sources: bool, atr: bool) -> tuple[WaveStep, ...]:
+    """The run of a wave, step by step: what each step does with this wave's files, folders and tags.
+    With ATR the files go to ATR as a revision (`atr-upload`), ATR's checks are waited for
+    (`atr-checks`) and the vote is started there with the vote email (`atr-vote`): nothing goes to svn."""
     if not entries:
         return ()
     built = 1 + sum(1 for e in entries for f in e.files if not f.endswith(SIGNATURES))
@@ -349,8 +373,31 @@ def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev:
     if not any(e.index_files for e in entries):
         does.pop(WaveStepName.INDEX)
         does[WaveStepName.BUILD] = does[WaveStepName.BUILD].partition("; for the index")[0]
+    if atr:
+        release = wave_atr_release(train, date, str(entries[0].version))
+        does = _atr_steps(does, release, 3 * built)
     steps = [WaveStep(name, text) for name, text in does.items()]
     return tuple(s for s in steps if checks_sources or s.name is not WaveStepName.PMC_CHECKS)
+
+
+def _atr_steps(does: Mapping[WaveStepName, str], release: str, files: int) -> dict[WaveStepName, str]:
+    """A wave's steps with ATR's in place of svn's stage: the upload where stage was, ATR's checks
+    right after it, and the vote started last, with the vote email."""
+    found: dict[WaveStepName, str] = {}
+    for name, text in does.items():
+        if name is WaveStepName.STAGE:
+            found[WaveStepName.ATR_UPLOAD] = (
+                f"the {files} files, signatures included, to ATR's release {release} as a revision (the "
+                "signing key in the committee's keys; a file there with the same bytes is not uploaded "
+                "again)")
+            found[WaveStepName.ATR_CHECKS] = ("ATR's checks of that revision, waited for: a blocking result "
+                                              "stops the wave, naming the check and the file")
+        else:
+            found[name] = text
+    found[WaveStepName.VOTE_EMAIL] += ", naming ATR's vote page"
+    found[WaveStepName.ATR_VOTE] = (f"the vote started in ATR on {release}'s revision with the vote email "
+                                    "(never a second time)")
+    return found
 
 
 def _folders_of(paths: Iterable[str]) -> tuple[str, ...]:
@@ -571,6 +618,7 @@ def wave_to_json(plan: WavePlan, *, project: str, commit: str) -> dict[str, Any]
         "constraints": ({"branch": plan.constraints.branch, "tag": plan.constraints.tag,
                          "latest": plan.constraints.latest or None} if plan.constraints else None),
         "steps": [{"name": s.name.value, "does": s.does} for s in plan.steps],
+        "atr_release": plan.atr_release or None,
     }
 
 

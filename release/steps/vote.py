@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from release.adapters import git, svn
-from release.adapters.atr import CheckReport, ignore_named
+from release.adapters.atr import CheckReport, Upload, ignore_named
 from release.adapters.clients import Atr
 from release.config import ASF, ReleaseConfig
 from release.emails import missing_recipient, notes_text, recipient
@@ -299,15 +299,25 @@ def upload_to_atr(config: ReleaseConfig, candidate: SignedCandidate, plan: AtrPl
     uploaded again."""
     tag = _tag(config, candidate, progress)
     files = candidate.files
-    client.upload_keys(keys_text, [candidate.signer])
+    upload = compose_in_atr(plan, client, files, keys_text=keys_text, signer=candidate.signer,
+                            progress=progress)
+    return AtrUploaded(plan.release, upload.revision, upload.uploaded, upload.already_there, tag,
+                       candidate.commit, candidate.signer, {p.name: sha512_of(p) for p in files})
+
+
+def compose_in_atr(plan: AtrPlan, client: Atr, files: Sequence[Path], *, keys_text: str, signer: str,
+                   progress: Progress = to_log) -> Upload:
+    """`files` uploaded to the plan's release in ATR as a revision (created as a draft when it is not
+    there), after the signing key is in ATR's committee (from KEYS) and the plan's check ignores are
+    kept there; files in the latest revision with the same bytes are not uploaded again."""
+    client.upload_keys(keys_text, [signer])
     for name in plan.ignores:
         client.add_ignore(ignore_named(name))
     client.create_release(plan.release)
     upload = client.upload(plan.release, files)
     if not upload.uploaded:
         progress(f"ATR: {plan.where} revision {upload.revision} already holds these {len(files)} files")
-    return AtrUploaded(plan.release, upload.revision, upload.uploaded, upload.already_there, tag,
-                       candidate.commit, candidate.signer, {p.name: sha512_of(p) for p in files})
+    return upload
 
 
 def check_in_atr(plan: AtrPlan, client: Atr, revision: str, *, progress: Progress = to_log) -> CheckReport:

@@ -220,6 +220,9 @@ GOOD: dict[str, Any] = {"distributions": "providers/**", "tag": "providers-{id}/
     ({"p": {**GOOD, "constraints": {"latest": "c latest"}}},
      "trains.p.constraints.latest: 'c latest' does not"),
     ({"p": {**GOOD, "constraints": ["c"]}}, "trains.p.constraints: expected a table {branch, tag, latest}"),
+    ({"p": {**GOOD, "staging": "git"}}, "trains.p.staging: expected 'svn' or 'atr', got 'git'"),
+    ({"p": {**GOOD, "staging": ""}}, "trains.p.staging: expected 'svn' or 'atr', got ''"),
+    ({"p": {**GOOD, "staging": "atr"}}, "trains.p.staging: 'atr' needs [tool.release] atr"),
 ])
 def test_a_bad_train_value_is_one_error_naming_its_key(trains: dict[str, Any], words: str) -> None:
     assert words in refused(trains)
@@ -290,3 +293,21 @@ def test_docs_show_this_configuration() -> None:
     from conftest import REPO_ROOT
 
     assert AIRFLOW.strip() in (REPO_ROOT / "docs" / "trains.md").read_text()
+
+
+def test_a_trains_staging_is_its_own_else_the_projects() -> None:
+    """`staging` per train: a train staging in ATR in a project that stages in svn (and the other way
+    round); without it a train stages where the project does. Any train in ATR needs ATR's URL, and
+    makes the project reach ATR (its target, the sandbox's ATR)."""
+    table = airflow_table()
+    table["trains"]["providers"]["staging"] = "atr"
+    config = parse_config(Path("/airflow"), {**table, "atr": "sandbox"})
+    core, providers = config.train("core"), config.train("providers")
+    assert (core.staging, providers.staging) == ("", "atr")
+    assert not config.uses_atr and config.reaches_atr and config.atr_in_sandbox
+    assert not config.stages_in_atr(core) and config.stages_in_atr(providers)
+    table["trains"]["providers"]["staging"] = "svn"
+    config = parse_config(Path("/airflow"), {**table, "atr": "sandbox", "staging": "atr"})
+    assert config.stages_in_atr(config.train("core")) and not config.stages_in_atr(config.train("providers"))
+    plain = parse_config(Path("/airflow"), airflow_table())
+    assert not plain.reaches_atr and not any(plain.stages_in_atr(t) for t in plain.trains)

@@ -212,7 +212,7 @@ def test_a_rerun_of_a_finished_run_redoes_every_step_and_changes_nothing(tmp_pat
     assert [e.rc for e in planned(config, memory).plan.entries] == [1, 1, 1]
 
 
-@pytest.mark.parametrize("failing", list(WaveStepName), ids=[s.value for s in WaveStepName])
+@pytest.mark.parametrize("failing", [s for s in WaveStepName if s.value in ALL], ids=ALL)
 def test_a_step_that_fails_leaves_what_came_before_recorded_and_the_rerun_finishes(
         tmp_path: Path, failing: WaveStepName) -> None:
     config, memory = setup(tmp_path)

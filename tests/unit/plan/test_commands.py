@@ -54,6 +54,29 @@ def test_staging_and_promotion_say_where_each_change_goes() -> None:
     assert data["command"] == "promote" and data["actions"][1] == {"where": "svn", "does": "svn copy d to r"}
 
 
+def test_a_wave_in_atr_is_promoted_by_reading_it_back_and_published_by_finishing_it_there() -> None:
+    http = "providers/apache_airflow_providers_http-6.3.1"
+    promotion = WavePromotion((f"{http}.tar.gz", f"{http}.tar.gz.asc", f"{http}.tar.gz.sha512"), (),
+                              ("providers-http/6.3.1",))
+    where = "ATR sandbox project test release providers-2026-12-07"
+    plan = plan_promote_wave("providers", "2026-12-07", promotion, dev_url="D", release_url="R",
+                             commit="c" * 40, atr=where)
+    assert [(a.where, a.does) for a in plan.actions] == [
+        (Where.ATR, f"check that the vote on {where} was resolved as passed and that it holds the files "
+                    "staged"),
+        (Where.ATR, "read the 3 files back and check them against the sha512 recorded when they were built "
+                    "and signed; nothing is copied in svn or moved in ATR"),
+        (Where.GIT, "tag cccccccccccc as providers-http/6.3.1")]
+    published = plan_publish_wave("providers", "2026-12-07", {"apache-airflow-providers-http": (
+        f"{http}.tar.gz",)}, index="I", atr=where)
+    assert [a.where for a in published.actions] == [Where.INDEX, Where.ATR, Where.ATR]
+    assert published.actions[1].does.startswith(f"finish {where}: ATR moves its files to its downloads and "
+                                                "sends the wave's [ANNOUNCE]")
+    assert published.actions[2].does.startswith("record each of the 1 packages as distributed on PyPI")
+    assert plan_publish_wave("providers", "2026-12-07", {}, index="I", atr=where,
+                             refusals=("not promoted",)).actions == ()
+
+
 def test_a_waves_promotion_and_publication_say_each_file_and_tag_and_name_the_wave() -> None:
     http = "providers/apache_airflow_providers_http-6.3.1"
     older = "providers/apache_airflow_providers_http-6.3.0.tar.gz"

@@ -4,13 +4,22 @@ its dry run prints, each with what it does with this wave's files, folders and t
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from release.config import parse_config
-from release.plan.wave import DistributionFacts, WaveStepName, exclude, plan_wave, wave_to_json
+from release.plan.wave import (
+    DistributionFacts,
+    WaveStepName,
+    exclude,
+    plan_wave,
+    wave_atr_folder,
+    wave_atr_release,
+    wave_to_json,
+)
 from release.versions import parse_version
-from tests.unit.test_trains import airflow_table
-from tests.unit.test_wave import DATE, five, provider, wave
+from tests.unit.test_trains import PROVIDERS, airflow_table
+from tests.unit.test_wave import CORE, DATE, core, five, provider, wave
 
 ALL = ["build", "sign", "PMC checks", "stage", "tags", "index", "vote email"]
 
@@ -99,3 +108,40 @@ def test_the_index_step_comes_after_the_tags_and_before_the_vote_email() -> None
     names = [s.name for s in wave(*three()).steps]
     assert names.index(WaveStepName.INDEX) == names.index(WaveStepName.TAGS) + 1
     assert names[-1] is WaveStepName.VOTE_EMAIL
+
+
+ATR_STEPS = ["build", "sign", "PMC checks", "atr-upload", "atr-checks", "tags", "index", "vote email",
+             "atr-vote"]
+
+
+def test_a_wave_staging_in_atr_runs_atrs_steps_in_place_of_svns_stage() -> None:
+    """With ATR: the upload where svn's stage was, ATR's checks right after it (before anything is
+    tagged or on the index), the vote started in ATR last, with the vote email; the release in ATR
+    is named for the flat train's wave."""
+    plan = wave(*three(), checks_sources=True, atr=True)
+    assert [s.name.value for s in plan.steps] == ATR_STEPS
+    assert plan.atr_release == f"providers-{DATE}"
+    does = {s.name: s.does for s in plan.steps}
+    assert does[WaveStepName.ATR_UPLOAD] == (
+        f"the 21 files, signatures included, to ATR's release providers-{DATE} as a revision (the signing "
+        "key in the committee's keys; a file there with the same bytes is not uploaded again)")
+    assert does[WaveStepName.ATR_CHECKS].startswith("ATR's checks of that revision, waited for: a blocking")
+    assert does[WaveStepName.VOTE_EMAIL].endswith(", naming ATR's vote page")
+    assert does[WaveStepName.ATR_VOTE] == (f"the vote started in ATR on providers-{DATE}'s revision with the "
+                                           "vote email (never a second time)")
+    assert not any("svn" in text for text in does.values())
+    data = wave_to_json(plan, project="apache-airflow", commit="c" * 40)
+    assert [s["name"] for s in data["steps"]] == ATR_STEPS and data["atr_release"] == f"providers-{DATE}"
+    svn_plan = wave(*three(), checks_sources=True)
+    assert svn_plan.atr_release == "" and wave_to_json(svn_plan, project="apache-airflow",
+                                                       commit="c" * 40)["atr_release"] is None
+    assert wave(*five(), atr=True).atr_release == ""  # an empty wave stages nothing
+
+
+def test_the_atr_release_of_a_wave_is_its_train_and_date_or_a_versioned_trains_lead_version() -> None:
+    assert wave_atr_release(PROVIDERS, DATE, "6.3.1") == f"providers-{DATE}"
+    assert wave_atr_release(CORE, DATE, "3.3.3") == "3.3.3"
+    assert re.fullmatch(r"[A-Za-z0-9.+-]+", f"providers-{DATE}") and "--" not in f"providers-{DATE}"
+    assert wave_atr_folder(PROVIDERS, f"providers-{DATE}") == "providers"
+    assert wave_atr_folder(CORE, "3.3.3") == "3.3.3"
+    assert plan_wave(CORE, core(), date=DATE, project="apache-airflow", atr=True).atr_release == "3.3.3"
