@@ -467,15 +467,17 @@ def verify_wave(train: str, *, date: str, profile: str, rebuild: bool, candidate
     """`invoke verify --train NAME`: the staged wave, as a voter checks it (a versioned train's by its
     `candidate`, --version, too)."""
     from release.pipeline import trains
+    from release.pipeline.connect import clients_for
 
     config = read_config(profile)
     chosen = trains.configured_train(config, train)
     if chosen is None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
     day = wave_date(date)
-    trains.check_can_verify(config, chosen)  # before any service is reached
     if candidate.strip():
         trains.check_candidate(chosen, candidate.strip())  # before any service is reached
-    report = trains.verify_wave(config, chosen, date=day, target=connect_target(config), rebuild=rebuild,
-                                say=console.progress, candidate=candidate.strip())
+    target = connect_target(config)
+    atr = clients_for(target, progress=console.progress).atr if config.stages_in_atr(chosen) else None
+    report = trains.verify_wave(config, chosen, date=day, target=target, rebuild=rebuild,
+                                say=console.progress, candidate=candidate.strip(), atr=atr)
     console.ok(f"the {train} wave of {candidate.strip() or day}: {len(report.checks)} files verified")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -110,7 +110,14 @@ from release.steps.build import build_wave as build_files
 from release.steps.build import package_builder
 from release.steps.publish import upload_packages
 from release.steps.result import binding_voters, resolve_in_atr
-from release.steps.verify import check_contents, check_signed, compare_rebuild, finish_report, keys_keyring
+from release.steps.verify import (
+    check_contents,
+    check_signed,
+    compare_rebuild,
+    finish_report,
+    from_atr,
+    keys_keyring,
+)
 from release.steps.vote import split_email
 from release.trains import SvnLayout, Train
 from release.vote_thread import parse_votes
@@ -659,15 +666,6 @@ def announce_wave(config: ReleaseConfig, train: Train, *, date: str, target: Tar
     return email
 
 
-def check_can_verify(config: ReleaseConfig, train: Train) -> None:
-    """Refuse, before any service is reached, verifying a wave staged in ATR: a voter's check reads
-    svn dev, which such a wave never reaches (ATR's own checks ran on its revision)."""
-    if config.stages_in_atr(train):
-        raise RefusedError(f"train {train.name} stages in ATR: verify --train reads svn dev and is not "
-                           "carried out for a wave in ATR yet (ATR's checks ran on its revision; promote "
-                           "reads its files back)")
-
-
 def wave_commit(config: ReleaseConfig, train: Train, date: str) -> str:
     """The commit a staged wave was built from: as the tree that built it recorded it, else where the
     wave's tag is (a voter's clone); refused when neither is there."""
@@ -718,33 +716,34 @@ def find_staged_wave(config: ReleaseConfig, train: Train, *, date: str, candidat
 
 
 def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, rebuild: bool,
-                say: Progress, reader: GitFacts | None = None, candidate: str = "") -> VerifyReport:
-    """For voters (of a train staging in svn: `check_can_verify`): the staged wave in svn dev, as
-    planned at its commit (`find_staged_wave`: by its date, or by a versioned train's `candidate`),
-    every file there with a good signature by a key in KEYS and its checksum, the PMC checks of its
-    sources, and (`rebuild`) the same bytes built again from that commit. The report when all holds,
-    else CandidateRejected (7)."""
-    check_can_verify(config, train)
+                say: Progress, reader: GitFacts | None = None, candidate: str = "",
+                atr: Atr | None = None) -> VerifyReport:
+    """For voters: the staged wave, as planned at its commit (`find_staged_wave`: by its date, or by a
+    versioned train's `candidate`), read from svn dev or, for a train staging in ATR, from the latest
+    revision of its ATR release (what the vote runs on); every file with a good signature by a key in
+    KEYS and its checksum, the PMC checks of its sources, and (`rebuild`) the same bytes built again
+    from that commit. The report when all holds, else CandidateRejected (7)."""
     commit, plan = find_staged_wave(config, train, date=date, candidate=candidate, reader=reader)
     for line in withdrawn_lines(read_record(record_path(config, train.name, date))):
         say(line)
     if not plan.entries:
         raise RefusedError(f"the {train.name} wave of {date} at {commit[:12]} has nothing in it")
-    dev = svn.join(target.svn_dev, config.name)
-    url = ", ".join(svn.join(dev, folder) for folder in dev_folders(plan))
     checks: dict[str, FileCheck] = {}
     with tempfile.TemporaryDirectory(prefix="release-verify-wave-") as work:
         files = staged_files(plan, Path(work))  # into <work>/svn/, as a wave's directory holds them
         folder = Path(work) / "svn"
         folder.mkdir()
-        say(f"reading the wave's {len(files)} files from {url}")
+        if config.stages_in_atr(train):
+            url, found = read_staged_in_atr(config, plan, _client(atr), Path(work) / "atr", say)
+        else:
+            url, found = read_staged_in_svn(config, plan, target, say)
         names = []
         for relative, local in files.items():
-            found = svn.cat_bytes(svn.join(dev, relative))
-            if found is None:
+            data = found(relative)
+            if data is None:
                 checks.setdefault(local.name, FileCheck(local.name)).problems.append(f"not in {url}")
                 continue
-            local.write_bytes(found)
+            local.write_bytes(data)
             names.append(local.name)
         artefacts = sorted(n for n in names if not n.endswith((".asc", ".sha512")))
         say(f"checking signatures against {target.keys_url} and the checksums")
@@ -761,6 +760,30 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
             compare_rebuild(folder, again, checks)
     return finish_report(VerifyReport(f"{train.name} {candidate or date}", url, commit if rebuild else "",
                                       tuple(checks[name] for name in sorted(checks))), say)
+
+
+def read_staged_in_svn(config: ReleaseConfig, plan: WavePlan, target: Target, say: Progress
+                   ) -> tuple[str, Callable[[str], bytes | None]]:
+    """(where, each staged file's bytes by its path under the project's dev folder) in svn dev."""
+    dev = svn.join(target.svn_dev, config.name)
+    url = ", ".join(svn.join(dev, folder) for folder in dev_folders(plan))
+    say(f"reading the wave's files from {url}")
+    return url, lambda relative: svn.cat_bytes(svn.join(dev, relative))
+
+
+def read_staged_in_atr(config: ReleaseConfig, plan: WavePlan, atr: Atr, work: Path, say: Progress
+                   ) -> tuple[str, Callable[[str], bytes | None]]:
+    """(where, each staged file's bytes) in the latest revision of the wave's ATR release, where its
+    files are uploaded by name (`from_atr`: the revision the vote runs on)."""
+    fetch = from_atr(plan_wave_atr(config, plan.atr_release, ()), atr)
+    say(f"reading the wave's files from {fetch.where}")
+    folder = fetch.into(work)
+
+    def found(relative: str) -> bytes | None:
+        path = folder / relative.rsplit("/", 1)[-1]
+        return path.read_bytes() if path.is_file() else None
+
+    return fetch.where, found
 
 
 @dataclass(frozen=True)

@@ -23,12 +23,13 @@ from release.errors import RefusedError, ReleaseError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.trains import (
     Wave,
-    check_can_verify,
     finish_wave_in_atr,
     plan_train,
     promote_wave,
     publish_wave,
+    read_staged_in_atr,
     run_to_json,
+    staged_files,
     verify_wave,
     vote_result_wave,
     wave_directory,
@@ -149,14 +150,32 @@ def test_a_blocking_check_in_atr_stops_the_wave_naming_it_before_tags_the_index_
     assert client.votes == []
 
 
-def test_verifying_a_wave_in_atr_is_refused_before_any_service(tmp_path: Path) -> None:
-    config, memory, _ = setup(tmp_path)
-    with pytest.raises(RefusedError, match=(
-            "^train providers stages in ATR: verify --train reads svn dev and is not carried out for a "
-            r"wave in ATR yet \(ATR's checks ran on its revision; promote reads its files back\)$")):
+def test_a_voter_reads_a_wave_in_atr_from_the_latest_revision_of_its_release(tmp_path: Path) -> None:
+    """What `verify --train` checks of a wave staged in ATR: each staged file's bytes as the revision
+    the vote runs on holds them (uploaded by name), a file not there is None (named "not in ...")."""
+    config, memory, client = setup(tmp_path)
+    run(config, memory, client)
+    plan = planned(config, memory).plan
+    said: list[str] = []
+    where, found = read_staged_in_atr(config, plan, client, tmp_path / "read", said.append)
+    revision = f"{client.revisions[RELEASE]:05d}"
+    assert where == f"ATR sandbox project test release {RELEASE} revision {revision}"
+    assert said == [f"reading the wave's files from {where}"]
+    staged = staged_files(plan, tmp_path / "wave")
+    assert len(staged) == 21
+    for relative in staged:
+        assert found(relative) == client.files[RELEASE][relative.rsplit("/", 1)[-1]], relative
+    del client.files[RELEASE]["apache_airflow_providers_http-6.3.1.tar.gz"]
+    _, again = read_staged_in_atr(config, plan, client, tmp_path / "again", said.append)
+    assert again("providers/apache_airflow_providers_http-6.3.1.tar.gz") is None
+
+
+def test_verifying_a_wave_in_atr_needs_atrs_client(tmp_path: Path) -> None:
+    config, memory, client = setup(tmp_path)
+    run(config, memory, client)
+    with pytest.raises(ReleaseError, match="this train stages in ATR: its commands run with ATR's client"):
         verify_wave(config, config.train("providers"), date=DATE, target=ATR_TARGET, rebuild=False,
                     say=lambda line: None, reader=memory.git)
-    check_can_verify(config, config.train("core"))  # core stages in svn: its voters read svn dev
 
 
 def test_the_atr_steps_need_atrs_client(tmp_path: Path) -> None:
