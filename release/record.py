@@ -37,6 +37,11 @@ def release_dir(root: Path, version: str) -> Path:
     return root / "dist" / version
 
 
+def record_of(root: Path, version: object) -> ReleaseRecord:
+    """The record of `version` (a ReleaseVersion or its text) in root/dist/<V>/, as `load_record` opens it."""
+    return load_record(release_dir(root, str(version)), str(version))
+
+
 def _hexdigest(path: Path, algorithm: str) -> str:
     digest = hashlib.new(algorithm)
     with open(path, "rb") as handle:

@@ -19,7 +19,7 @@ from release.plan.cleanup import Removal, confirmed_withdrawals
 from release.plan.release import plan_images
 from release.plan.withdraw import WithdrawPlan, plan_withdraw
 from release.progress import Progress
-from release.record import load_record, release_dir, write_atomic
+from release.record import record_of, release_dir, write_atomic
 from release.steps.cleanup import CleanupResult, cleanup_svn, locally_withdrawn, record_evidence
 from release.steps.provenance import publish_provenance
 from release.steps.sign import sign_record
@@ -59,7 +59,7 @@ def republish_record(config: ReleaseConfig, version: ReleaseVersion, target: Tar
     """The signed record (with its withdrawal) attached again to each image the release attested,
     and for a final committed again to svn release/<name>/<V>/ (staging in svn; in ATR each image's
     artifact carries its image signature and the constraints files as the release attached them)."""
-    record = load_record(release_dir(config.root, str(version)), str(version))
+    record = record_of(config.root, version)
     if not record.is_done("report"):  # the provenance step (which records nothing) follows the report
         say(f"{version} published no record (no report step in {record.path}): nothing to republish")
         return

@@ -32,7 +32,7 @@ from release.plan.images import OCI, ImageJob, ImageSource, complete_image, mast
 from release.plan.release import Mode, PlannedImage, plan_images, planned_index, unvoted_final
 from release.plan.tags import MASTER, BuildKind, check_tag_length, plan_tags, tag_name
 from release.progress import Progress
-from release.record import ImageEntry, load_record, release_dir
+from release.record import ImageEntry, load_record, record_of, release_dir
 from release.steps.build import build_commit, build_release, find_declared_version
 from release.steps.images import ImageResult as ImageResult  # shown by the command line
 from release.steps.images import (
@@ -158,7 +158,7 @@ def images_plan(config: ReleaseConfig, version: ReleaseVersion | None, *, flavou
 def pushes_unvoted(config: ReleaseConfig, version: ReleaseVersion) -> str:
     """Why pushing `version`'s images would ship a final no one voted on ("" when it may be pushed):
     with `vote = "asf"` a final's images come only from the wheels promoted from its voted candidate."""
-    promoted = load_record(release_dir(config.root, str(version)), str(version)).promotion is not None
+    promoted = record_of(config.root, version).promotion is not None
     return unvoted_final(config, version, Mode.PROMOTED if promoted else Mode.PUBLISH)
 
 
@@ -182,7 +182,7 @@ def _release_images(
     flavours: Sequence[str], jobs: int, push: bool, say: Progress, platforms: Sequence[str],
 ) -> tuple[list[ImageResult], list[SmokeReport]]:
     wheels = release_wheels(config, version, say)
-    built = load_record(release_dir(config.root, str(version)), str(version)).build
+    built = record_of(config.root, version).build
     images, _ = plan_images(config, version, target.repository(config.image), flavours,
                             platforms or config.image_platforms, registry=target.registry)
     # the release's commit, as `invoke release` and `invoke publish` label it, so their image is reused
@@ -190,7 +190,7 @@ def _release_images(
                     revision=built.commit if built else None, jobs=jobs)
     results, reports = ship(config, job, clients, version=str(version), wheels=wheels, push=push, say=say)
     if push:
-        record = load_record(release_dir(config.root, str(version)), str(version))
+        record = record_of(config.root, version)
         for result in results:
             record.put_image(result.record_entry())
     return results, reports

@@ -24,7 +24,7 @@ from release.plan.preflight import Facts, read_from_tree
 from release.plan.project import ProjectFiles, requires_python
 from release.plan.release import TargetState
 from release.progress import Progress
-from release.record import ReleaseRecord, load_record, release_dir
+from release.record import ReleaseRecord, load_record, record_of, release_dir
 from release.sandbox.base_images import SANDBOX_SUITES
 from release.steps.build import find_declared_version
 from release.versions import ReleaseVersion
@@ -139,7 +139,7 @@ def gather(config: ReleaseConfig, version: ReleaseVersion, state: TargetState, t
     a build of which nothing is published is as good as gone (--restart moves it aside)."""
     root = config.root
     head = git.commit_of(root)
-    record = load_record(release_dir(root, str(version)), str(version))
+    record = record_of(root, version)
     recorded = record.build.commit if record.build else ""
     if restart and not published(record):
         recorded = ""
@@ -163,7 +163,7 @@ def commit_facts(config: ReleaseConfig, version: ReleaseVersion) -> Facts:
     working tree the commit holds."""
     root = config.root
     head = git.commit_of(root)
-    record = load_record(release_dir(root, str(version)), str(version))
+    record = record_of(root, version)
     recorded = record.build.commit if record.build else ""
     commit = recorded or head
     files = frozenset(p for p in read_from_tree(config) if git.has_file(root, commit, p))

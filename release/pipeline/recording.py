@@ -27,7 +27,7 @@ from release.adapters.clients import Index, Registry
 from release.config import ReleaseConfig
 from release.plan.withdraw import WithdrawPlan
 from release.progress import Progress, to_log
-from release.record import ReleaseRecord, StageInfo, load_record, release_dir
+from release.record import ReleaseRecord, StageInfo, record_of, release_dir
 from release.steps.promote import PromoteResult, TakenRelease, VotedEntries, promote_release
 from release.steps.result import VoteResult, count_result, read_ballot, tell_counted
 from release.steps.withdraw import WithdrawResult, withdraw_release
@@ -60,10 +60,6 @@ def record_sboms(record: ReleaseRecord, sboms: Sequence[WrittenSbom]) -> None:
     record.step_done("sbom", {"sboms": {s.entry.path: s.entry.digest for s in sboms}})
 
 
-def _record(config: ReleaseConfig, version: ReleaseVersion | str) -> ReleaseRecord:
-    return load_record(release_dir(config.root, str(version)), str(version))
-
-
 def record_stage(record: ReleaseRecord, stage: StageInfo) -> None:
     """A candidate staged (in svn or ATR): its stage entry, and the stage step done."""
     record.set_stage(stage)
@@ -85,7 +81,7 @@ def count_vote(config: ReleaseConfig, candidate: ReleaseVersion, *, votes_file: 
     directory = release_dir(config.root, str(candidate))
     with locks.release_run(directory, str(candidate)):
         result = count_result(config, ballot)
-        record = _record(config, candidate)
+        record = record_of(config.root, candidate)
         record.set_vote_result(result.info)
         if resign is not None and record.path.with_name(record.path.name + ".asc").exists():
             resign(record.path)
@@ -122,7 +118,7 @@ def promote_in_svn(config: ReleaseConfig, final: ReleaseVersion, *, from_rc: Rel
     promoted = promote_release(config, final, from_rc=from_rc, svn_dev_url=svn_dev_url,
                                svn_release_url=svn_release_url, repo_root=repo_root,
                                without_vote_result=without_vote_result, progress=progress, checked=checked)
-    record_promotion(_record(config, final), promoted)
+    record_promotion(record_of(config.root, final), promoted)
     return promoted
 
 
@@ -130,5 +126,5 @@ def withdraw_recorded(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Re
                       reason: str, progress: Progress = to_log) -> WithdrawResult:
     """`steps.withdraw.withdraw_release`, its withdrawal recorded in dist/<V>/ (not signed yet)."""
     result = withdraw_release(config, plan, registry=registry, index=index, reason=reason, progress=progress)
-    _record(config, result.version).set_withdrawal(result.withdrawal)
+    record_of(config.root, result.version).set_withdrawal(result.withdrawal)
     return result

@@ -59,6 +59,7 @@ from release.record import (
     ReleaseRecord,
     TagEntry,
     load_record,
+    record_of,
     release_dir,
     sha512_of,
     write_atomic,
@@ -304,7 +305,7 @@ def _voted(run: Run) -> None:
     record = run.record
     assert record.promotion is not None  # `execute` checked it
     rc = record.promotion.from_rc
-    rc_record = load_record(release_dir(run.config.root, rc), rc)
+    rc_record = record_of(run.config.root, rc)
     if rc_record.stage is None:
         raise RefusedError(f"dist/{rc}/release.json records no staged files to check {run.plan.version} "
                            "against; publish from the tree that staged and promoted it")
@@ -437,7 +438,7 @@ def publish_recorded_constraints(config: ReleaseConfig, version: ReleaseVersion,
     from release.steps.constraints import publish_constraints
 
     check_constraints_go_to_svn(config, version)
-    record = load_record(release_dir(config.root, str(version)), str(version))
+    record = record_of(config.root, version)
     if not record.constraints:
         raise RefusedError(f"{record.directory}: the release records no constraints; the images' "
                            "constraints are written once they are pushed (invoke publish)")
@@ -624,7 +625,7 @@ def execute(plan: ReleasePlan, config: ReleaseConfig, target: Target, options: R
 def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
     """Refuse, before any step, a run that must not happen; each refusal says what to do instead."""
     version = plan.version
-    record = load_record(release_dir(config.root, str(version)), str(version))
+    record = record_of(config.root, version)
     if plan.withdrawn:
         raise RefusedError(f"{version} was withdrawn; it is never released again: release a new version")
     if plan.mode is Mode.PUBLISH and not record.is_done("sign"):
@@ -646,7 +647,7 @@ def check_can_run(plan: ReleasePlan, config: ReleaseConfig) -> None:
 def check_vote_policy(config: ReleaseConfig, version: ReleaseVersion, mode: Mode) -> None:
     """Refuse a final a project votes on that would not ship the promoted, voted files (one line).
     A promoted final is left to `check_can_run`, which says to publish it."""
-    if load_record(release_dir(config.root, str(version)), str(version)).promotion is not None:
+    if record_of(config.root, version).promotion is not None:
         return
     if mode is Mode.FROM_RELEASE and not preflight_facts.final_tagged(config, version):
         # promoted nowhere: promote tags the final; a runner publishing it checks out that tag
@@ -670,7 +671,7 @@ def publish_mode(config: ReleaseConfig, version: ReleaseVersion) -> Mode:
     """`invoke publish`: the voted files after a promotion here; for a final a project votes on that
     was neither promoted nor built here (a CI runner), the voted files taken from svn release/; else a
     join of image jobs run elsewhere."""
-    record = load_record(release_dir(config.root, str(version)), str(version))
+    record = record_of(config.root, version)
     if record.promotion is not None:
         return Mode.FROM_RELEASE if record.promotion.taken_from_release else Mode.PROMOTED
     if config.votes and not version.is_prerelease and not record.is_done("sign"):
@@ -691,7 +692,7 @@ def own_versions(config: ReleaseConfig, version: ReleaseVersion) -> dict[str, st
     the ones with their own version as the working tree declares them (what a build would take)."""
     from release.steps.build import declared_version_of
 
-    record = load_record(release_dir(config.root, str(version)), str(version))
+    record = record_of(config.root, version)
     if record.distributions():
         return record.distributions()
     found = {}

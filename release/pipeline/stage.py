@@ -18,7 +18,7 @@ from release.pipeline.verify import verify_candidate
 from release.plan.atr import AtrPlan
 from release.plan.verify_report import CandidateRejected
 from release.progress import Progress, to_log
-from release.record import load_record, release_dir
+from release.record import record_of
 from release.steps.verify import refuse_failed_contents
 from release.steps.vote import (
     AtrUploaded,
@@ -56,7 +56,7 @@ def stage_in_svn(config: ReleaseConfig, version: ReleaseVersion, *, svn_dev_url:
         raise VerificationError(f"{url} fails verification ({', '.join(exc.report.failed)}); no vote email "
                                 f"was written: remove it (svn rm {url}) and stage a new candidate") from None
     staged = write_vote_email(config, candidate, committed, keys_url=keys_url, now=now, progress=progress)
-    record_stage(load_record(release_dir(config.root, str(version)), str(version)), staged.stage)
+    record_stage(record_of(config.root, version), staged.stage)
     return staged
 
 

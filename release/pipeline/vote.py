@@ -50,7 +50,7 @@ from release.plan.commands import (
 from release.plan.release import Artefact, artefacts, constraints_folder, plan_distributions
 from release.plan.verify_report import FileCheck, VerifyReport
 from release.progress import Progress
-from release.record import ReleaseRecord, load_record, release_dir, sha512_of
+from release.record import record_of, release_dir, sha512_of
 from release.steps.announce import announce_release, check_published
 from release.steps.build import BuildResult, build_release
 from release.steps.check_provenance import check_candidate_images, verify_published
@@ -63,10 +63,6 @@ from release.versions import ReleaseVersion
 from release.votes import parse_time
 
 
-def _record(config: ReleaseConfig, version: ReleaseVersion) -> ReleaseRecord:
-    return load_record(release_dir(config.root, str(version)), str(version))
-
-
 def planned_artefacts(config: ReleaseConfig, version: ReleaseVersion) -> tuple[Artefact, ...]:
     """The files `version` is built as: the release plan's own rule, with the versions the record
     (or else the tree) declares for the distributions with versions of their own."""
@@ -77,7 +73,7 @@ def planned_artefacts(config: ReleaseConfig, version: ReleaseVersion) -> tuple[A
 
 
 def build_plan(config: ReleaseConfig, version: ReleaseVersion) -> CommandPlan:
-    record = _record(config, version)
+    record = record_of(config.root, version)
     built = record.build.commit if record.build else ""
     return plan_build(version, planned_artefacts(config, version), built_from=built)
 
@@ -88,7 +84,7 @@ def build(config: ReleaseConfig, version: ReleaseVersion, *, allow_dirty: bool, 
         built = build_release(config, version, allow_dirty=allow_dirty,
                               allow_version_mismatch=allow_version_mismatch,
                               planned=planned_artefacts(config, version), progress=say)
-        record_build(_record(config, version), built)
+        record_build(record_of(config.root, version), built)
     return built
 
 
@@ -99,7 +95,7 @@ def built_files(result: BuildResult) -> list[tuple[str, str]]:
 
 
 def sign_plan(config: ReleaseConfig, version: ReleaseVersion, *, key: str) -> CommandPlan:
-    record = _record(config, version)
+    record = record_of(config.root, version)
     refusals = () if record.is_done("build") else (f"dist/{version} holds no build of {version}: build it",)
     return plan_sign(version, planned_artefacts(config, version), key=key or config.signing_key,
                      refusals=refusals)
@@ -112,7 +108,7 @@ def sign(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, key:
         signed = sign_release(config, version, keys_file=keys, key=key or target.signing_key,
                               gnupghome=target.gnupghome, planned=planned_artefacts(config, version),
                               progress=say)
-        record_signed(_record(config, version), signed)
+        record_signed(record_of(config.root, version), signed)
     return signed
 
 
@@ -120,7 +116,7 @@ def sign(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, key:
 
 
 def stage_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target) -> CommandPlan:
-    record = _record(config, version)
+    record = record_of(config.root, version)
     refusals = []
     if not version.is_rc:
         refusals.append(f"{version} is not a release candidate; stage one like {version.final}rc1")
@@ -172,7 +168,7 @@ def stage_in_atr(config: ReleaseConfig, version: ReleaseVersion, target: Target,
         url = atr.vote_url(target.atr.url, plan.project, plan.release)
         vote = vote_in_atr(config, version, plan, clients.atr, uploaded, url=url, keys_url=target.keys_url,
                            progress=say)
-        record_stage(_record(config, version), vote.stage)
+        record_stage(record_of(config.root, version), vote.stage)
     return StageResult(str(version), url, int(uploaded.revision) if uploaded.uploaded else None, uploaded.tag,
                        uploaded.commit, vote.email, vote.stage)
 
@@ -223,7 +219,7 @@ def image_problems(checks: tuple[ImageCheck, ...]) -> None:
 
 
 def vote_result_plan(config: ReleaseConfig, version: ReleaseVersion, *, votes: str) -> CommandPlan:
-    record = _record(config, version)
+    record = record_of(config.root, version)
     refusals = [] if version.is_rc else [f"{version} is not a release candidate"]
     if record.stage is None:
         refusals.append(f"dist/{version} records no staging: stage {version} first")
@@ -255,7 +251,7 @@ def vote_result(config: ReleaseConfig, version: ReleaseVersion, *, votes: Path, 
 
 def promote_plan(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersion, target: Target, *,
                  without_vote_result: str) -> CommandPlan:
-    rc_record = _record(config, rc)
+    rc_record = record_of(config.root, rc)
     refusals = []
     if not rc.is_rc or final.is_prerelease or rc.final != final:
         refusals.append(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
@@ -297,7 +293,7 @@ def promote(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersion, ta
             promoted = promote_from_atr(config, final, from_rc=rc, plan=plan,
                                         client=(clients or clients_for(target, progress=say)).atr, url=url,
                                         without_vote_result=without_vote_result, progress=say)
-            record_promotion(_record(config, final), promoted)
+            record_promotion(record_of(config.root, final), promoted)
             return promoted
     with locks.release_run(release_dir(config.root, str(final)), str(final)):
         return promote_in_svn(config, final, from_rc=rc, svn_dev_url=target.svn_dev,
@@ -307,7 +303,7 @@ def promote(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVersion, ta
 
 def announce_plan(config: ReleaseConfig, version: ReleaseVersion) -> CommandPlan:
     try:
-        check_published(_record(config, version), version)
+        check_published(record_of(config.root, version), version)
         refusals: tuple[str, ...] = ()
     except RefusedError as exc:
         refusals = (str(exc),)
@@ -320,7 +316,7 @@ def announce(config: ReleaseConfig, version: ReleaseVersion, target: Target, *, 
 
 
 def constraints_plan(config: ReleaseConfig, version: ReleaseVersion, target: Target) -> CommandPlan:
-    record = _record(config, version)
+    record = record_of(config.root, version)
     refusals = () if record.constraints else (f"dist/{version}: the release records no constraints",)
     url = svn.join(constraints_url(target, version), constraints_folder(config.name, version))
     if config.uses_atr:  # nothing to commit anywhere

@@ -39,6 +39,7 @@ from release.record import (
     StageInfo,
     copy_atomic,
     load_record,
+    record_of,
     release_dir,
     sha512_of,
 )
@@ -125,7 +126,7 @@ def voted_candidate(config: ReleaseConfig, final: ReleaseVersion, rc: ReleaseVer
     passed (or the release manager gave a reason, which a rerun of the same promotion keeps)."""
     if not rc.is_rc or final.is_prerelease or rc.final != final:
         raise VersionError(f"{final} cannot be promoted from {rc}: give a final version and one of its rcs")
-    rc_record = load_record(release_dir(config.root, str(rc)), str(rc))
+    rc_record = record_of(config.root, rc)
     staged = rc_record.stage
     if staged is None or not staged.files or rc_record.build is None:
         raise RefusedError(f"dist/{rc}/release.json records no staged files; promote from the tree that "
