@@ -70,10 +70,11 @@ def cleanup(c: Context, remove: bool = False, include: str = "", profile: str = 
             "dry-run": "show what would move; change nothing",
             "json": "with --dry-run and --train: print the plan as JSON on stdout",
             "sign-with": "the gpg key for the release record", "profile": PROFILE_HELP,
-            "train": "a flat train of [tool.release.trains]: withdraw distributions of its published wave "
-                     "(with --date)",
+            "train": "a train of [tool.release.trains]: withdraw distributions of its published wave "
+                     "(with --date); a versioned train's whole release",
             "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)",
-            "only": "with --train: comma-separated distributions of the wave (names or ids); default: all"})
+            "only": "with a flat --train: comma-separated distributions of the wave (names or ids); "
+                    "default: all"})
 @reports_errors
 def withdraw(c: Context, version: str = "", reason: str = "", dry_run: bool = False, sign_with: str = "",
              profile: str = "", json: bool = False, train: str = "", date: str = "", only: str = "") -> None:
@@ -81,8 +82,10 @@ def withdraw(c: Context, version: str = "", reason: str = "", dry_run: bool = Fa
 
     The registry publishes `withdrawn-V` (no plan picks V again), the index is told where it can
     be (yank), and dist/<V>/release.json records the withdrawal, signed.
-    With --train: the published wave's distributions (or those --only names) leave the flat release
-    folder in one svn commit, the index is told about each, and wave.json records the withdrawal."""
+    With --train: wave.json records the withdrawal of the published wave's distributions (or those
+    --only names; a versioned train's all together), a flat train's leave its flat release folder in
+    one svn commit (a versioned train's release folders stay for cleanup --train to list; a wave in
+    ATR: what to ask ATR's administrators for is said), and the index is told about each."""
     from release.pipeline import housekeeping
     from release.plan.release import TagAction
     from release.versions import parse_version
@@ -134,10 +137,17 @@ def withdraw_wave(train: str, *, date: str, only: str, reason: str, profile: str
         return
     done = wave_withdraw.withdraw_wave(config, chosen, date=day, only=comma_list(only), reason=reason,
                                        target=target, say=console.progress)
-    names = ", ".join(f"{d.name} {d.version}" for d in done.withdrawal.distributions)
-    console.ok(f"withdrew from the {train} wave of {day}: {names}; "
-               + (f"{len(done.removed)} files removed from svn in r{done.revision}" if done.revision
-                  else "svn holds none of their files") + f"; recorded in {done.record}")
+    withdrawal = done.withdrawal
+    names = ", ".join(f"{d.name} {d.version}" for d in withdrawal.distributions)
+    if done.revision:
+        where = f"{len(done.removed)} files removed from svn in r{done.revision}"
+    elif withdrawal.folders:
+        where = f"its release folders stay until invoke cleanup --train {train} lists them"
+    elif withdrawal.by_hand:
+        where = "ATR keeps their files (by hand, as said above)"
+    else:
+        where = "svn holds none of their files"
+    console.ok(f"withdrew from the {train} wave of {day}: {names}; {where}; recorded in {done.record}")
 
 
 def cleanup_train(train: str, *, remove: bool, profile: str) -> None:
@@ -151,6 +161,9 @@ def cleanup_train(train: str, *, remove: bool, profile: str) -> None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
     result = trains.cleanup_train(config, chosen, target=connect_target(config), remove=remove,
                                   say=console.progress)
+    if result.nothing:
+        console.ok(result.nothing)
+        return
     if not result.removals:
         console.ok(f"nothing to remove: the {train} train's folders hold only current files")
         return

@@ -52,7 +52,7 @@ from release.pipeline.wave_record import RESULT_EMAIL as RESULT_EMAIL
 from release.pipeline.wave_record import VOTE_EMAIL as VOTE_EMAIL
 from release.pipeline.wave_record import WAVE_RECORD as WAVE_RECORD
 from release.pipeline.wave_record import Wave as Wave
-from release.pipeline.wave_record import read_record, record_path, update_record, wave_lock
+from release.pipeline.wave_record import read_record, record_path, train_records, update_record, wave_lock
 from release.pipeline.wave_record import wave_directory as wave_directory
 from release.pipeline.wave_run import WaveBuild as WaveBuild
 from release.pipeline.wave_run import WaveRun as WaveRun
@@ -63,7 +63,7 @@ from release.pipeline.wave_run import check_wave_contents as check_wave_contents
 from release.pipeline.wave_run import run_to_json as run_to_json
 from release.pipeline.wave_run import run_wave as run_wave
 from release.plan.atr import AtrPlan, plan_wave_atr
-from release.plan.cleanup import Removal, listing_digest, listing_refusal
+from release.plan.cleanup import Removal, kept_in_atr, listing_digest, listing_refusal
 from release.plan.commands import (
     CommandPlan,
     plan_announce_wave,
@@ -102,7 +102,7 @@ from release.plan.wave_facts import (
     tag_globs,
     with_commits,
 )
-from release.plan.wave_withdraw import announced, withdrawn_lines
+from release.plan.wave_withdraw import announced, withdrawn_folders, withdrawn_lines
 from release.progress import Progress
 from release.record import sha512_of, write_atomic
 from release.steps.announce import record_distributions
@@ -794,6 +794,7 @@ class TrainCleanup:
     digest: str  # the listing's digest: what --remove must find again
     listing: Path  # where the listing was written (dist/.cleanup-plan-<train>.json)
     kind: str = "files"  # what the removals are: a flat train's files, a versioned train's folders
+    nothing: str = ""  # why there is nothing to clean at all (a train staging in ATR)
 
 
 def cleanup_train(config: ReleaseConfig, train: Train, *, target: Target, remove: bool,
@@ -802,10 +803,15 @@ def cleanup_train(config: ReleaseConfig, train: Train, *, target: Target, remove
     release/, and in dev/ the candidates released (or older) and the source releases of waves a later
     one replaces (plan/wave.py: flat_cleanup). Versioned: in each of its folders (`task-sdk/` too) the
     release folders older than the newest of their X.Y line and the candidate folders released or
-    superseded (versioned_cleanup). Listed and written to dist/.cleanup-plan-<train>.json; `remove`
-    removes, in one commit, only a fresh listing that is the one written, then drops it."""
+    superseded (versioned_cleanup), and the release folders the train's waves withdrew (their
+    wave.json in dist/). Listed and written to dist/.cleanup-plan-<train>.json; `remove` removes, in
+    one commit, only a fresh listing that is the one written, then drops it. A train staging in ATR
+    has nothing in svn: said, and no service is reached."""
     dev = svn.join(target.svn_dev, config.name)
     release = svn.join(target.svn_release, config.name)
+    listing = config.root / "dist" / f".cleanup-plan-{train.name}.json"
+    if config.stages_in_atr(train):
+        return TrainCleanup((), (), None, "", listing, nothing=kept_in_atr(train.name))
 
     def names(area: str, folder: str) -> list[str]:
         url = svn.join(area, folder)
@@ -817,10 +823,10 @@ def cleanup_train(config: ReleaseConfig, train: Train, *, target: Target, remove
         removals = flat_cleanup(folder, names(release, folder), names(dev, folder))
     else:
         folders = {train.svn_folder, *(m.svn_folder for m in members(train))}
-        removals = versioned_cleanup({f: (names(release, f), names(dev, f)) for f in folders})
+        withdrawn = withdrawn_folders(train_records(config, train.name))
+        removals = versioned_cleanup({f: (names(release, f), names(dev, f)) for f in folders}, withdrawn)
     urls = tuple(svn.join(dev if r.area == "dev" else release, r.name) for r in removals)
     digest = listing_digest(removals, urls)
-    listing = config.root / "dist" / f".cleanup-plan-{train.name}.json"
     if not remove:
         if removals:
             write_listing(listing, removals, urls, digest)

@@ -10,6 +10,7 @@ own keys with `update_record`. `wave_lock` keeps one run of a wave at a time.
 from __future__ import annotations
 
 import json
+import re
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ WAVE_RECORD = "wave.json"
 VOTE_EMAIL = "vote-email.txt"  # beside wave.json
 ANNOUNCE_EMAIL = "announce-email.txt"  # beside wave.json
 RESULT_EMAIL = "vote-result-email.txt"
+_WAVE = re.compile(r"\d{4}-\d{2}-\d{2}")  # a wave's date, after its train's name in its folder
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,13 @@ def wave_directory(config: ReleaseConfig, plan: WavePlan) -> Path:
 def record_path(config: ReleaseConfig, train: str, date: str) -> Path:
     """The wave.json of the `train` wave of `date`."""
     return config.root / "dist" / f"{train}-{date}" / WAVE_RECORD
+
+
+def train_records(config: ReleaseConfig, train: str) -> list[dict[str, Any]]:
+    """What each wave of `train` in dist/ records (dist/<train>-<date>/wave.json), oldest first."""
+    dist = config.root / "dist"
+    found = sorted(dist.glob(f"{train}-*/{WAVE_RECORD}")) if dist.is_dir() else []
+    return [read_record(path) for path in found if _WAVE.fullmatch(path.parent.name[len(train) + 1:])]
 
 
 def read_record(path: Path) -> dict[str, Any]:

@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Withdraw distributions of a published flat wave: decided from its record (plan/wave_withdraw.py),
-recorded in wave.json first, then their files removed from the train's flat release folder in one
-svn commit and the index told about each, holding the wave's lock (dist/<train>-<date>/.lock).
+"""Withdraw distributions of a published wave: decided from its record (plan/wave_withdraw.py),
+recorded in wave.json first, then a flat train's files removed from its flat release folder in one
+svn commit (a versioned train's release folders stay for `cleanup --train`; a wave in ATR has none
+in svn, and what ATR keeps is said to be asked for by hand) and the index told about each, holding
+the wave's lock (dist/<train>-<date>/.lock).
 
 A rerun does what is left: files already gone are not removed again, a distribution the index was
 told about is not told again, and what is recorded stays as it is.
@@ -47,16 +49,18 @@ class WaveWithdrawn:
 def _decide(config: ReleaseConfig, train: Train, date: str, only: Collection[str], reason: str
             ) -> WaveWithdrawal:
     return plan_wave_withdrawal(train, date, read_record(record_path(config, train.name, date)), only=only,
-                                reason=reason)
+                                reason=reason, in_atr=config.stages_in_atr(train))
 
 
 def withdraw_wave_plan(config: ReleaseConfig, train: Train, *, date: str, only: Collection[str], reason: str,
                        target: Target) -> CommandPlan:
     """`invoke withdraw --train --dry-run`: what would be recorded, removed from the flat release folder
-    (as it holds them now) and told to the index, or why a run would refuse; reading only."""
+    (as it holds them now), left in a versioned train's release folders, told to the index and asked
+    for by hand, or why a run would refuse; reading only."""
     withdrawal = _decide(config, train, date, only, reason)
     release = svn.join(target.svn_release, config.name)
-    listing = svn.list_folder(svn.join(release, train.svn_folder)) if not withdrawal.refusals else []
+    reads = withdrawal.flat_files and not withdrawal.refusals
+    listing = svn.list_folder(svn.join(release, train.svn_folder)) if reads else []
     return plan_withdraw_wave(withdrawal, record=str(record_path(config, train.name, date)),
                               release_url=release, removed=files_to_remove(withdrawal, listing),
                               index=clients_for(target).index.shown_simple)
@@ -71,10 +75,12 @@ def _update(path: Path, done: Mapping[str, Mapping[str, Any]]) -> None:
 
 def withdraw_wave(config: ReleaseConfig, train: Train, *, date: str, only: Collection[str], reason: str,
                   target: Target, say: Progress, index: Index | None = None) -> WaveWithdrawn:
-    """Withdraw the published distributions of the `train` wave of `date` (all, or those `only` names):
-    recorded in wave.json (the reason, when, the configured signing key), their files removed from the
-    flat release folder in one commit (nothing is put back: the ASF archive keeps every release), and
-    the index told about each (it yanks where it can, else says where to yank by hand)."""
+    """Withdraw the published distributions of the `train` wave of `date` (all, or those `only` names;
+    a versioned train's all together): recorded in wave.json (the reason, when, the configured signing
+    key), a flat train's files removed from its flat release folder in one commit (nothing is put
+    back: the ASF archive keeps every release; a versioned train's release folders stay, for cleanup
+    to list), the index told about each (it yanks where it can, else says where to yank by hand), and
+    for a wave in ATR what to ask ATR's administrators for said."""
     path = record_path(config, train.name, date)
     _decide(config, train, date, only, reason).check()  # before any service is reached
     release = svn.join(target.svn_release, config.name)
@@ -89,7 +95,10 @@ def withdraw_wave(config: ReleaseConfig, train: Train, *, date: str, only: Colle
         if withdrawal.new:
             at = datetime.now(timezone.utc).isoformat(timespec="seconds")
             _update(path, withdrawal_record(withdrawal, at=at, key=target.signing_key))
-        gone = files_to_remove(withdrawal, svn.list_folder(folder))
+        gone = files_to_remove(withdrawal, svn.list_folder(folder)) if withdrawal.flat_files else ()
+        for kept in withdrawal.folders:
+            say(f"{svn.join(release, kept)} stays until invoke cleanup --train {train.name} lists it (the "
+                "ASF archive keeps it)")
         revision = None
         if gone:
             names = ", ".join(f"{d.name} {d.version}" for d in withdrawal.distributions)
@@ -104,4 +113,6 @@ def withdraw_wave(config: ReleaseConfig, train: Train, *, date: str, only: Colle
             say(told[distribution.name])
         if told:
             _update(path, {name: {"index": line} for name, line in told.items()})
+        if withdrawal.by_hand:
+            say(f"by hand: {withdrawal.by_hand}")
     return WaveWithdrawn(withdrawal, path, tuple(svn.join(release, p) for p in gone), revision, told)

@@ -134,3 +134,10 @@ def listing_refusal(printed: str | None, fresh: str, command: str = "invoke clea
         return (f"svn, the registry or the records changed since {command} printed its listing: run "
                 f"{command} again, read it, then {command} --remove")
     return ""
+
+
+def kept_in_atr(train: str) -> str:
+    """What a train staging in ATR has to clean: nothing. ATR keeps each release (its API deletes one
+    for ATR's administrators only), and the train writes nothing to svn dev/ or release/."""
+    return (f"nothing to remove: the {train} train stages in ATR, which keeps each release, and puts nothing "
+            "in svn dev/ or release/ (a draft ATR holds is deleted on ATR's own pages)")

@@ -663,16 +663,21 @@ def _base(name: str) -> str:
     return next((name[: -len(s)] for s in SIGNATURES if name.endswith(s)), name)
 
 
-def versioned_cleanup(listings: Mapping[str, tuple[Iterable[str], Iterable[str]]]) -> tuple[Removal, ...]:
+def versioned_cleanup(listings: Mapping[str, tuple[Iterable[str], Iterable[str]]],
+                      withdrawn: Mapping[str, Collection[ReleaseVersion]] | None = None
+                      ) -> tuple[Removal, ...]:
     """What may go from a versioned train's svn folders (`listings`: each of its folders under the
     project's, `""` for the project's own and `task-sdk` for Airflow's task SDK, with the names in it
     in release/ and in dev/), as a single release's cleanup decides for its folders (`plan_cleanup`):
     in release/ the versions older than the newest release of their X.Y line, in dev/ the candidates
-    of a version released or superseded by a newer rc. Each removal is named by its path under the
-    project's folder (`task-sdk/1.3.2`)."""
+    of a version released or superseded by a newer rc. `withdrawn` (by folder): the releases the
+    train's waves withdrew, listed even when the newest of their line (the withdrawal named them, as
+    `--include` names a single release), the newest release left in their line then staying. Each
+    removal is named by its path under the project's folder (`task-sdk/1.3.2`)."""
+    gone = withdrawn or {}
     return tuple(Removal(r.area, _folder(folder, r.name), r.why)
                  for folder, (in_release, in_dev) in sorted(listings.items())
-                 for r in plan_cleanup(in_release, in_dev))
+                 for r in plan_cleanup(in_release, in_dev, gone.get(folder, ()), gone.get(folder, ())))
 
 
 def candidate_tags_refusal(plan: WavePlan, tags: Mapping[str, str], commit: str, candidate: str) -> str:

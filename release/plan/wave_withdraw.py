@@ -1,13 +1,17 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Withdrawing distributions of a published flat wave (`invoke withdraw --train`). Pure.
+"""Withdrawing distributions of a published wave (`invoke withdraw --train`). Pure.
 
 From the wave's record (`wave.json`: what the vote promoted, the files promotion released, that it
-was published) `plan_wave_withdrawal` decides which distributions go, or why it refuses: a versioned
-train, a wave not published, a name the wave did not release, no reason. Each withdrawn
-distribution's sdist and wheel (with their `.asc` and `.sha512`) leave the train's flat release
-folder; nothing is put back in their place (the previous version is in the ASF archive, and a
-flat folder holds only what is current). Its final tag stays: a withdrawn version is still a
-released version number, so the next wave never takes it again.
+was published) `plan_wave_withdrawal` decides which distributions go, or why it refuses: a wave not
+published, a name the wave did not release, `--only` for a versioned train (its distributions go
+together), images published with the wave, no reason. A flat train's withdrawn sdists and wheels
+(with their `.asc` and `.sha512`) leave its flat release folder; nothing is put back in their place
+(the previous version is in the ASF archive, and a flat folder holds only what is current). A
+versioned train's release folders (`3.3.3/`, `task-sdk/1.3.3/`) stay where they are, as a single
+release's folder does when it is withdrawn: `cleanup --train` lists them (`withdrawn_folders`). A
+wave staged in ATR has nothing in svn; ATR's API offers a committee no withdrawal of a finished
+release, so the plan says what the release manager asks for by hand (`by_hand`). Final tags stay:
+a withdrawn version is still a released version number, so the next wave never takes it again.
 
 The record keeps each withdrawal (`withdrawn`: name -> version, reason, when, the key of who did it,
 the files, the svn revision, what the index said): the announcement leaves those distributions out,
@@ -22,12 +26,12 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from release.errors import RefusedError
+from release.errors import RefusedError, VersionError
 from release.plan.commands import Action, CommandPlan, Where
 from release.plan.declared import tag_for
 from release.plan.wave import distribution_of
 from release.trains import SvnLayout, Train
-from release.versions import parse_version
+from release.versions import ReleaseVersion, parse_version
 
 WITHDRAWN = "withdrawn"  # wave.json's key: distribution name -> its withdrawal
 
@@ -51,6 +55,11 @@ class WaveWithdrawal:
     reason: str
     distributions: tuple[Withdrawn, ...]  # the ones asked for, withdrawn already or not
     refusals: tuple[str, ...] = ()  # why a run refuses (the first is said)
+    # a versioned train's release folders, under the project's (`3.3.3`, `task-sdk/1.3.3`): they stay
+    # until `cleanup --train` lists them
+    folders: tuple[str, ...] = ()
+    by_hand: str = ""  # what the release manager must do by hand (a wave in ATR: its files there)
+    flat_files: bool = True  # its files leave the flat release folder in svn (not versioned's or ATR's)
 
     @property
     def new(self) -> tuple[Withdrawn, ...]:
@@ -71,6 +80,7 @@ class WaveWithdrawal:
         return {"train": self.train, "date": self.date, "reason": self.reason,
                 "distributions": [{"name": d.name, "id": d.id, "version": d.version, "files": list(d.files),
                                    "withdrawn_already": d.earlier or None} for d in self.distributions],
+                "folders": list(self.folders), "by_hand": self.by_hand or None,
                 "refusals": list(self.refusals)}
 
 
@@ -117,16 +127,45 @@ def published(train: Train, recorded: Mapping[str, Any]) -> tuple[Withdrawn, ...
     return tuple(found)
 
 
+def images_published(recorded: Mapping[str, Any]) -> bool:
+    """Whether the wave's record shows images (its `images`, or a step of them done)."""
+    return bool(recorded.get("images")) or any("image" in str(step) for step in recorded.get("steps") or ())
+
+
+def _release_folders(recorded: Mapping[str, Any]) -> tuple[str, ...]:
+    """A versioned wave's release folders, as its promotion recorded them (candidate -> release)."""
+    promoted = recorded.get("promoted")
+    pairs = promoted.get("folders") if isinstance(promoted, dict) else None
+    return tuple(str(pair[1]) for pair in pairs or () if isinstance(pair, (list, tuple)) and len(pair) == 2)
+
+
+def in_atr_by_hand(recorded: Mapping[str, Any], chosen: Iterable[Withdrawn]) -> str:
+    """What the release manager asks for by hand to take withdrawn files out of a wave finished in ATR:
+    ATR's API (e354d17) offers a committee no withdrawal, and deletes a release for its administrators
+    only."""
+    found = recorded.get("promoted")
+    promoted: Mapping[str, Any] = found if isinstance(found, dict) else {}
+    held = promoted.get("atr")
+    atr: Mapping[str, Any] = held if isinstance(held, dict) else {}
+    release = str(atr.get("release") or "the wave's release")
+    url = str(promoted.get("url") or "ATR's downloads")
+    names = [f.rsplit("/", 1)[-1] for d in chosen for f in d.files]
+    return (f"ATR's API offers a committee no withdrawal (it deletes a release for ATR's administrators "
+            f"only): ask them to remove {', '.join(names) or 'nothing'} of release {release} from {url}")
+
+
 def plan_wave_withdrawal(train: Train, date: str, recorded: Mapping[str, Any], *, only: Collection[str] = (),
-                         reason: str) -> WaveWithdrawal:
+                         reason: str, in_atr: bool = False) -> WaveWithdrawal:
     """The published distributions of the `train` wave of `date` to withdraw (all, or those `only`
-    names by name or id), or why a run refuses (`refusals`, the first one said)."""
+    names by name or id; a versioned train's all together), or why a run refuses (`refusals`, the
+    first one said). `in_atr`: the train stages in ATR, which keeps the files (`by_hand`)."""
     def refused(why: str) -> WaveWithdrawal:
         return WaveWithdrawal(train.name, date, reason.strip(), (), (why,))
 
-    if train.svn is not SvnLayout.FLAT:
-        return refused(f"train {train.name} has a folder per release in svn: withdrawing its distributions "
-                       "is not carried out yet (a flat train's is)")
+    versioned = train.svn is SvnLayout.VERSIONED
+    if versioned and only:
+        return refused(f"train {train.name} releases its distributions together: they are withdrawn together "
+                       "(give no --only)")
     released = published(train, recorded)
     if not released:
         return refused(f"the {train.name} wave of {date} is not published: only what a published wave "
@@ -139,23 +178,49 @@ def plan_wave_withdrawal(train: Train, date: str, recorded: Mapping[str, Any], *
                        "one of those, by name or id")
     if not reason.strip():
         return refused('say why the distributions are withdrawn: --reason "..." (it is recorded)')
+    if train.images and images_published(recorded):
+        return refused(f"the {train.name} wave of {date} published images: withdrawing them (the withdrawn-"
+                       f"{released[0].version} tag, their aliases moved back) is not carried out for a train "
+                       "yet")
     wanted = {_canonical(n) for n in only}
     chosen = tuple(d for d in released if not wanted or keys[d.name] & wanted)
-    return WaveWithdrawal(train.name, date, reason.strip(), chosen)
+    return WaveWithdrawal(train.name, date, reason.strip(), chosen,
+                          folders=_release_folders(recorded) if versioned and not in_atr else (),
+                          by_hand=in_atr_by_hand(recorded, chosen) if in_atr else "",
+                          flat_files=not versioned and not in_atr)
 
 
 def files_to_remove(withdrawal: WaveWithdrawal, listing: Iterable[str]) -> tuple[str, ...]:
     """The files of the withdrawn distributions the flat release folder still holds (`listing`: the
     names in it), by their path under the project's release folder: what one svn commit removes."""
+    if not withdrawal.flat_files:
+        return ()
     there = set(listing)
     return tuple(f for d in withdrawal.distributions for f in d.files if f.rsplit("/", 1)[-1] in there)
 
 
+def withdrawn_folders(records: Iterable[Mapping[str, Any]]) -> dict[str, frozenset[ReleaseVersion]]:
+    """The release folders of a versioned train that its waves' records (`records`: each wave.json)
+    say are withdrawn, by the train's folder they are in (`""` for the project's own, `task-sdk`): what
+    `cleanup --train` lists, as a single release's cleanup lists a withdrawn release."""
+    found: dict[str, set[ReleaseVersion]] = {}
+    for recorded in records:
+        for entry in withdrawals(recorded).values():
+            for path in entry.get("files") or ():
+                folder, _, version = str(path).rpartition("/")[0].rpartition("/")
+                try:
+                    found.setdefault(folder, set()).add(parse_version(version))
+                except VersionError:
+                    continue  # a flat train's file: no folder of its own
+    return {folder: frozenset(versions) for folder, versions in found.items()}
+
+
 def withdrawal_record(withdrawal: WaveWithdrawal, *, at: str, key: str) -> dict[str, dict[str, Any]]:
     """The record of each distribution this withdrawal adds (its svn revision and what the index said
-    are recorded once done)."""
+    are recorded once done; what is left to do by hand with it)."""
+    by_hand = {"by_hand": withdrawal.by_hand} if withdrawal.by_hand else {}
     return {d.name: {"version": d.version, "reason": withdrawal.reason, "at": at, "key": key,
-                     "files": list(d.files)} for d in withdrawal.new}
+                     "files": list(d.files), **by_hand} for d in withdrawal.new}
 
 
 def announced(recorded: Mapping[str, Any], distributions: Iterable[tuple[str, str]],
@@ -182,14 +247,19 @@ def withdrawn_lines(recorded: Mapping[str, Any]) -> tuple[str, ...]:
 def plan_withdraw_wave(withdrawal: WaveWithdrawal, *, record: str, release_url: str,
                        removed: Iterable[str], index: str) -> CommandPlan:
     """`invoke withdraw --train --dry-run`: what withdrawing would record, remove from the flat
-    release folder (`removed`: the files it still holds, in one commit) and tell the index."""
+    release folder (`removed`: the files it still holds, in one commit), leave in a versioned train's
+    release folders, tell the index, and ask for by hand (a wave in ATR)."""
     gone = tuple(removed)
+    cleanup = f"invoke cleanup --train {withdrawal.train}"
     return CommandPlan("withdraw", f"{withdrawal.train} {withdrawal.date}", (
         *(Action(Where.DIST, f"leave {d.name} {d.version} as recorded: withdrawn already {d.earlier}")
           for d in withdrawal.distributions if d.earlier),
         *(Action(Where.DIST, f"record in {record}: {d.name} {d.version} withdrawn ({withdrawal.reason})")
           for d in withdrawal.new),
         *(Action(Where.SVN, f"remove {release_url}/{path} (the ASF archive keeps it)") for path in gone),
+        *(Action(Where.SVN, f"leave {release_url}/{folder} in place: {cleanup} lists it to remove (the ASF "
+                            "archive keeps it)") for folder in withdrawal.folders),
         *(Action(Where.INDEX, f"tell {index} {d.name} {d.version} is withdrawn (yanked where it can, else "
                               "where to yank it by hand)") for d in withdrawal.untold),
+        *((Action(Where.ATR, f"by hand: {withdrawal.by_hand}"),) if withdrawal.by_hand else ()),
     ), withdrawal.refusals, options=f"--train {withdrawal.train} --date {withdrawal.date}")

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Withdrawing distributions of a published provider wave: what goes, what a run refuses, what the
-announcement then lists, and the dry run's plan. Pure, on Airflow's two trains."""
+"""Withdrawing distributions of a published wave: what goes, what a run refuses, what the
+announcement then lists, and the dry run's plan; a versioned train's whole release (its folders
+then listed by its cleanup) and a wave finished in ATR. Pure, on Airflow's two trains."""
 
 from __future__ import annotations
 
@@ -11,22 +12,50 @@ import pytest
 
 from release.config import parse_config
 from release.errors import RefusedError
+from release.plan.wave import versioned_cleanup
 from release.plan.wave_withdraw import (
     announced,
     files_to_remove,
+    images_published,
+    in_atr_by_hand,
     plan_wave_withdrawal,
     plan_withdraw_wave,
     published,
     withdrawal_record,
+    withdrawn_folders,
     withdrawn_lines,
 )
 from release.trains import Train
+from release.versions import parse_version
 from tests.unit.test_trains import airflow_table
 
 CONFIG = parse_config(Path("/airflow"), airflow_table())
 CORE, PROVIDERS = CONFIG.train("core"), CONFIG.train("providers")
 DATE = "2026-12-07"
 SOURCE = f"providers/apache_airflow_providers-{DATE}-source.tar.gz"
+
+
+def core_signed(folder: str, *names: str) -> list[str]:
+    return [f"{folder}/{n}{suffix}" for n in names for suffix in ("", ".asc", ".sha512")]
+
+
+CORE_FILES = core_signed("3.3.3", "apache-airflow-3.3.3-source.tar.gz", "apache_airflow-3.3.3.tar.gz",
+                         "apache_airflow-3.3.3-py3-none-any.whl", "apache_airflow_core-3.3.3.tar.gz",
+                         "apache_airflow_core-3.3.3-py3-none-any.whl")
+SDK_FILES = core_signed("task-sdk/1.3.3", "apache_airflow_task_sdk-1.3.3.tar.gz",
+                        "apache_airflow_task_sdk-1.3.3-py3-none-any.whl")
+
+
+def core_record(**extra: Any) -> dict[str, Any]:
+    """wave.json of a published core release: its three distributions, in two release folders."""
+    return {"commit": "c" * 40,
+            "vote": {"passed": True, "excluded": {},
+                     "promoted": ["apache-airflow 3.3.3rc1", "apache-airflow-core 3.3.3rc1",
+                                  "apache-airflow-task-sdk 1.3.3rc1"]},
+            "promoted": {"url": "svn://release/apache-airflow", "files": [*CORE_FILES, *SDK_FILES],
+                         "superseded": [], "tags": ["3.3.3", "task-sdk/1.3.3"],
+                         "folders": [["3.3.3rc1", "3.3.3"], ["task-sdk/1.3.3rc1", "task-sdk/1.3.3"]]},
+            "published": {"index": "http://index/", "files": []}, **extra}
 
 
 def signed(*names: str) -> list[str]:
@@ -93,8 +122,10 @@ def refusal(train: Train, recorded: dict[str, Any], *, only: tuple[str, ...] = (
     return plan.refusals[0]
 
 
-def test_a_versioned_trains_withdrawal_is_refused() -> None:
-    assert refusal(CORE, record()).startswith("train core has a folder per release in svn")
+def test_a_versioned_trains_distributions_are_withdrawn_together_and_only_is_refused() -> None:
+    assert refusal(CORE, core_record(), only=("apache-airflow-task-sdk",)) == (
+        "train core releases its distributions together: they are withdrawn together (give no --only)")
+    assert refusal(CORE, {}, only=("apache-airflow",)).startswith("train core releases its distributions")
 
 
 @pytest.mark.parametrize("missing", ["published", "promoted", "vote"])
@@ -192,3 +223,92 @@ def test_a_record_whose_tags_do_not_pair_with_its_distributions_gives_no_ids() -
     recorded["promoted"]["tags"] = ["providers-http/6.3.1"]
     assert [d.id for d in published(PROVIDERS, recorded)] == ["", ""]
     assert refusal(PROVIDERS, recorded, only=("http",)).startswith("http was not released")
+
+
+def test_a_versioned_trains_whole_release_is_withdrawn_and_its_release_folders_stay() -> None:
+    plan = plan_wave_withdrawal(CORE, DATE, core_record(), reason="a licence problem")
+    assert plan.refusals == () and plan.folders == ("3.3.3", "task-sdk/1.3.3") and plan.by_hand == ""
+    assert [(d.name, d.version, len(d.files)) for d in plan.distributions] == [
+        ("apache-airflow", "3.3.3", 6), ("apache-airflow-core", "3.3.3", 6),
+        ("apache-airflow-task-sdk", "1.3.3", 6)]
+    assert plan.distributions[2].files == tuple(SDK_FILES)
+    assert plan.new == plan.untold == plan.distributions
+    # its files stay in their release folders, as a single release's folder does: cleanup lists them
+    assert files_to_remove(plan, [f.rsplit("/", 1)[-1] for f in (*CORE_FILES, *SDK_FILES)]) == ()
+    shown = plan_withdraw_wave(plan, record="dist/core-2026-12-07/wave.json", release_url="svn://r/airflow",
+                               removed=(), index="http://index/simple/")
+    assert [(a.where.value, a.does) for a in shown.actions] == [
+        *(("dist", f"record in dist/core-2026-12-07/wave.json: {name} withdrawn (a licence problem)")
+          for name in ("apache-airflow 3.3.3", "apache-airflow-core 3.3.3", "apache-airflow-task-sdk 1.3.3")),
+        *(("svn", f"leave svn://r/airflow/{folder} in place: invoke cleanup --train core lists it to remove "
+                  "(the ASF archive keeps it)") for folder in ("3.3.3", "task-sdk/1.3.3")),
+        *(("index", f"tell http://index/simple/ {name} is withdrawn (yanked where it can, else where to yank "
+                    "it by hand)")
+          for name in ("apache-airflow 3.3.3", "apache-airflow-core 3.3.3", "apache-airflow-task-sdk 1.3.3"))]
+    # a rerun: recorded and told already, nothing left but the folders cleanup lists
+    told = {d.name: {"version": d.version, "reason": "a licence problem", "at": "then", "index": "told",
+                     "files": list(d.files)} for d in plan.distributions}
+    again = plan_wave_withdrawal(CORE, DATE, core_record(withdrawn=told), reason="another")
+    assert again.new == again.untold == () and again.folders == plan.folders
+    # the announcement of a withdrawn release is refused, verify names each of its distributions
+    with pytest.raises(RefusedError, match="every distribution of the wave is withdrawn"):
+        announced(core_record(withdrawn=told), (("apache-airflow", "3.3.3"),), ())
+    assert withdrawn_lines(core_record(withdrawn=told))[2] == (
+        "withdrawn: apache-airflow-task-sdk 1.3.3 on then: a licence problem")
+
+
+def test_a_withdrawn_releases_folders_are_what_the_trains_cleanup_lists() -> None:
+    plan = plan_wave_withdrawal(CORE, DATE, core_record(), reason="CVE")
+    recorded = core_record(withdrawn=withdrawal_record(plan, at="then", key="ABCD"))
+    folders = withdrawn_folders([recorded, record(withdrawn={"apache-airflow-providers-http": {
+        "version": "6.3.1", "files": HTTP}}), {}])
+    assert folders == {"": frozenset({parse_version("3.3.3")}),
+                       "task-sdk": frozenset({parse_version("1.3.3")})}
+    # the newest of its line is listed (the withdrawal named it); the newest left in the line stays
+    removals = versioned_cleanup({"": (["3.3.2", "3.3.3", "KEYS", "task-sdk"], ["3.3.4rc1"]),
+                                  "task-sdk": (["1.3.3"], [])}, folders)
+    assert [(r.area, r.name, r.why) for r in removals] == [
+        ("release", "3.3.3", "withdrawn"), ("release", "task-sdk/1.3.3", "withdrawn")]
+    unwithdrawn = {"": (["3.3.2", "3.3.3"], []), "task-sdk": ([], [])}
+    assert versioned_cleanup(unwithdrawn) == versioned_cleanup(unwithdrawn, {})
+    assert [r.name for r in versioned_cleanup(unwithdrawn)] == ["3.3.2"]
+
+
+@pytest.mark.parametrize("images", [{"images": {"3.3.3-python3.11": "sha256:1"}},
+                                    {"steps": ["build", "images", "tags"]}])
+def test_a_trains_release_with_images_is_refused_until_their_withdrawal_is_carried_out(
+        images: dict[str, Any]) -> None:
+    assert refusal(CORE, core_record(**images)) == (
+        f"the core wave of {DATE} published images: withdrawing them (the withdrawn-3.3.3 tag, their aliases "
+        "moved back) is not carried out for a train yet")
+    # a train without images: a step of that name says nothing about it
+    plan = plan_wave_withdrawal(PROVIDERS, DATE, record(**images), reason="CVE")
+    assert plan.refusals == () and images_published(record(**images))
+    assert not images_published(core_record())
+
+
+def atr_record(**extra: Any) -> dict[str, Any]:
+    """A provider wave finished in ATR: its files in ATR's downloads, none in svn."""
+    recorded = record(**extra)
+    recorded["promoted"].update({"url": "https://atr.test/downloads/airflow/providers", "folders": [],
+                                 "atr": {"release": f"providers-{DATE}", "revision": "00005"}})
+    return recorded
+
+
+def test_a_wave_in_atr_is_recorded_and_told_and_what_atr_keeps_is_asked_for_by_hand() -> None:
+    plan = plan_wave_withdrawal(PROVIDERS, DATE, atr_record(), only=["http"], reason="CVE", in_atr=True)
+    assert plan.refusals == () and [d.name for d in plan.distributions] == ["apache-airflow-providers-http"]
+    names = ", ".join(f.rsplit("/", 1)[-1] for f in HTTP)
+    assert plan.by_hand == (
+        "ATR's API offers a committee no withdrawal (it deletes a release for ATR's administrators only): "
+        f"ask them to remove {names} of release providers-{DATE} from https://atr.test/downloads/airflow/providers")
+    assert files_to_remove(plan, [f.rsplit("/", 1)[-1] for f in HTTP]) == () and plan.folders == ()
+    added = withdrawal_record(plan, at="then", key="ABCD")
+    assert added["apache-airflow-providers-http"]["by_hand"] == plan.by_hand
+    shown = plan_withdraw_wave(plan, record="r", release_url="svn://r/airflow", removed=(), index="i")
+    assert [a.where.value for a in shown.actions] == ["dist", "index", "atr"]
+    assert shown.actions[-1].does == f"by hand: {plan.by_hand}"
+    assert plan.to_json()["by_hand"] == plan.by_hand
+    assert in_atr_by_hand({}, ()) == (
+        "ATR's API offers a committee no withdrawal (it deletes a release for ATR's administrators only): "
+        "ask them to remove nothing of release the wave's release from ATR's downloads")
