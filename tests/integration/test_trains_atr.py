@@ -5,7 +5,9 @@ sandbox's) on Airflow's own sources: `[tool.release.trains.providers] staging = 
 `providers-<date>` as a revision, ATR's checks, tags, the rc-numbered packages on the sandbox's
 index, the vote started in ATR with the wave's vote email), a rerun, `vote-result` from an mbox
 (ATR's vote resolved), `promote` (the files read back from ATR) and `publish` (the index, then the
-release finished in ATR). svn dev/ and release/ are never written; every rerun changes nothing.
+release finished in ATR), `cleanup` (nothing in svn to clean, said) and the withdrawal of one
+provider (recorded, the index told, what ATR keeps said to be asked for by hand). svn dev/ and
+release/ are never written; every rerun changes nothing.
 
 One sandbox for the module (its own root: the Airflow tree), brought down at the end.
 ATR's source: RELEASE_ATR_SOURCE, else `../shared/atr/atr-e354d17.tar.gz` next to the checkout.
@@ -231,6 +233,32 @@ def test_a_provider_wave_staged_voted_promoted_and_published_through_atr(tree: P
     assert client.release(RELEASE) == finished
     assert {f: h for i in CHANGED for f, h in simple.hashes(f"apache-airflow-providers-{i}").items()} == (
         index_bytes)
+
+    # cleanup: ATR keeps each release and svn holds nothing of the train's: said in one line
+    for remove in ((), ("--remove",)):
+        tidy = run_ok(tree, "cleanup", "--train", "providers", *remove)
+        assert tidy.strip().splitlines()[-1].endswith(
+            "nothing to remove: the providers train stages in ATR, which keeps each release, and puts "
+            "nothing in svn dev/ or release/ (a draft ATR holds is deleted on ATR's own pages)"), tidy
+    # withdraw http: recorded, the index told; ATR's API offers its committee no withdrawal, so what to
+    # ask ATR's administrators for is said and recorded, and ATR's release stays as it is
+    why = ("--only", "http", "--reason", "CVE-2026-0001 in the http hook")
+    shown = invoke(tree, "withdraw", "--train", "providers", "--date", DATE, *why, "--dry-run", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert [a["where"] for a in json.loads(shown.stdout)["actions"]] == ["dist", "index", "atr"]
+    withdrawn = run_ok(tree, "withdraw", "--train", "providers", "--date", DATE, *why)
+    entry = json.loads((wave / "wave.json").read_text())["withdrawn"]["apache-airflow-providers-http"]
+    assert entry["version"] == "6.3.1" and entry["reason"] == "CVE-2026-0001 in the http hook"
+    assert "yank it by hand" in entry["index"] and f"by hand: {entry['by_hand']}" in withdrawn
+    assert entry["by_hand"].startswith(
+        "ATR's API offers a committee no withdrawal (it deletes a release for ATR's administrators only): "
+        "ask them to remove apache_airflow_providers_http-6.3.1.tar.gz, ")
+    assert f"of release {RELEASE} from {done['promoted']['url']}" in entry["by_hand"]
+    assert "ATR keeps their files" in withdrawn
+    before = (wave / "wave.json").read_bytes()
+    rerun = run_ok(tree, "withdraw", "--train", "providers", "--date", DATE, *why)  # changes nothing
+    assert "is withdrawn already on" in rerun and (wave / "wave.json").read_bytes() == before
+    assert client.release(RELEASE) == finished and sorted(client.paths(RELEASE)) == voted
     assert holdings(services) == in_svn  # svn dev/ and release/ untouched through it all
     print(f"\nATR wave: release --train to the vote started {took:.0f}s; the whole test "
           f"{time.monotonic() - started:.0f}s")

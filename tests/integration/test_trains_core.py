@@ -3,8 +3,9 @@
 own sources (tests/airflow_sources.py) against a local svn repository, a throwaway key, git and a
 local pypiserver, no sandbox: `invoke release --train core` (rc1), a rerun, `verify` with a rebuild,
 `verify --version 3.3.3rc1` in a voter's clone without dist/ (and its refusals when the tags are
-missing), `vote-result` from the votes, `promote`, `publish`, `announce`, and `cleanup` of older
-release and candidate folders. Each step's wall time and the git and svn commands it ran (counted
+missing), `vote-result` from the votes, `promote`, `publish`, `announce`, `cleanup` of older
+release and candidate folders, and the withdrawal of the whole release (then listed by cleanup).
+Each step's wall time and the git and svn commands it ran (counted
 through logging wrappers on PATH) are printed (`pytest -s`): the figures in docs/trains.md."""
 
 from __future__ import annotations
@@ -220,4 +221,49 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert svn("list", f"{dev}/task-sdk").split() == []
     quiet = run("cleanup", "--train", "core")
     assert quiet.returncode == 0 and "nothing to remove" in quiet.stderr, quiet.stderr
+
+    # withdraw: the whole release, recorded first; its release folders stay for cleanup to list (as a
+    # single release's does), the index told about each distribution (pypiserver has no yank API)
+    index = services.ensure(services.INDEX, layout, {}, lambda line: None)
+    try:
+        profile.write_text(profile.read_text().replace(url, f"http://127.0.0.1:{index['port']}/"))
+        why = ("--reason", "a licence problem in the task SDK")
+        alone = run("withdraw", "--train", "core", "--date", DATE, "--only", "apache-airflow-task-sdk", *why)
+        assert alone.returncode == 6 and alone.stderr.strip().splitlines() == [
+            "error: train core releases its distributions together: they are withdrawn together (give no "
+            "--only)"], alone.stderr
+        shown = run("withdraw", "--train", "core", "--date", DATE, *why, "--dry-run", "--json")
+        assert shown.returncode == 0, shown.stderr
+        planned = json.loads(shown.stdout)
+        assert planned["refusals"] == [] and [a["where"] for a in planned["actions"]] == [
+            "dist"] * 3 + ["svn"] * 2 + ["index"] * 3
+        assert planned["actions"][3]["does"] == (
+            f"leave {release}/3.3.3 in place: invoke cleanup --train core lists it to remove (the ASF "
+            "archive keeps it)")
+        withdrawn = run("withdraw", "--train", "core", "--date", DATE, *why)
+        assert withdrawn.returncode == 0, withdrawn.stderr
+        assert "its release folders stay until invoke cleanup --train core lists them" in withdrawn.stderr
+        assert withdrawn.stderr.count("offers no API to yank (PEP 592)") == 3, withdrawn.stderr
+        entries = json.loads((wave / "wave.json").read_text())["withdrawn"]
+        assert sorted(entries) == ["apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk"]
+        assert {(e["version"], e["reason"], e["key"]) for e in entries.values()} == {
+            (v, "a licence problem in the task SDK", keyring.fingerprint) for v in ("3.3.3", "1.3.3")}
+        assert all("yank it by hand" in e["index"] for e in entries.values())
+        assert [n for n in svn("list", release).split() if n[0].isdigit()] == ["3.2.1/", "3.3.3/"]
+        assert svn("list", f"{release}/task-sdk").split() == ["1.3.3/"]  # the folders stay
+        before = (wave / "wave.json").read_bytes()
+        rerun = run("withdraw", "--train", "core", "--date", DATE, *why)  # a rerun changes nothing
+        assert rerun.returncode == 0 and rerun.stderr.count("is withdrawn already on") == 3, rerun.stderr
+        assert (wave / "wave.json").read_bytes() == before
+    finally:
+        services.stop(services.INDEX, layout, index)
+    refused = run("announce", "--train", "core", "--date", DATE)
+    assert refused.returncode == 6 and "every distribution of the wave is withdrawn" in refused.stderr
+    named = run("verify", "--train", "core", "--date", DATE, "--no-rebuild")
+    assert "withdrawn: apache-airflow-task-sdk 1.3.3 on " in named.stderr, named.stderr
+    tidy = run("cleanup", "--train", "core")
+    assert tidy.returncode == 0 and "2 folders would go" in tidy.stderr, tidy.stderr
+    assert sorted((r["url"], r["why"]) for r in json.loads(
+        (root / "dist" / ".cleanup-plan-core.json").read_text())["removals"]) == [
+        (f"{release}/3.3.3", "withdrawn"), (f"{release}/task-sdk/1.3.3", "withdrawn")]
     print(f"\n{run.report()}")
