@@ -25,7 +25,8 @@ from release.errors import ReleaseError
                        "(e.g. a withdrawn one); give it to the listing and to --remove alike",
             "profile": PROFILE_HELP,
             "train": "a train of [tool.release.trains]: its svn folders (flat: each distribution keeps its "
-                     "newest version; a folder per release: as without --train, in each of its folders)"})
+                     "newest version; a folder per release: as without --train, in each of its folders, "
+                     "with the releases it withdrew; staging in ATR: nothing in svn to clean)"})
 @reports_errors
 def cleanup(c: Context, remove: bool = False, include: str = "", profile: str = "", train: str = ""
             ) -> None:
@@ -35,7 +36,8 @@ def cleanup(c: Context, remove: bool = False, include: str = "", profile: str = 
     finished candidates: those of a released version or superseded by a newer rc. The newest
     release of a line stays unless named with --include. The ASF archive keeps every release.
     With --train: a flat train's folder, where each distribution keeps its newest version, or a
-    versioned train's folders (core's and task-sdk/), each as without --train."""
+    versioned train's folders (core's and task-sdk/), each as without --train, the releases its
+    waves withdrew listed too; a train staging in ATR has nothing in svn to clean (said)."""
     from release.pipeline import housekeeping
     from release.versions import parse_version
 
