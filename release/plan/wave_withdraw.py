@@ -209,9 +209,10 @@ def withdrawn_folders(records: Iterable[Mapping[str, Any]]) -> dict[str, frozens
             for path in entry.get("files") or ():
                 folder, _, version = str(path).rpartition("/")[0].rpartition("/")
                 try:
-                    found.setdefault(folder, set()).add(parse_version(version))
+                    released = parse_version(version)
                 except VersionError:
                     continue  # a flat train's file: no folder of its own
+                found.setdefault(folder, set()).add(released)
     return {folder: frozenset(versions) for folder, versions in found.items()}
 
 

@@ -261,7 +261,7 @@ def test_a_withdrawn_releases_folders_are_what_the_trains_cleanup_lists() -> Non
     plan = plan_wave_withdrawal(CORE, DATE, core_record(), reason="CVE")
     recorded = core_record(withdrawn=withdrawal_record(plan, at="then", key="ABCD"))
     folders = withdrawn_folders([recorded, record(withdrawn={"apache-airflow-providers-http": {
-        "version": "6.3.1", "files": HTTP}}), {}])
+        "version": "6.3.1", "files": HTTP}}), {}, {"withdrawn": {"x": {"files": ["KEYS", "y/1.0/x"]}}}])
     assert folders == {"": frozenset({parse_version("3.3.3")}),
                        "task-sdk": frozenset({parse_version("1.3.3")})}
     # the newest of its line is listed (the withdrawal named it); the newest left in the line stays
