@@ -118,6 +118,8 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert git(root, "status", "--porcelain", "--untracked-files=no") == ""  # the checkout as it was
     assert record["constraints_tags"] == {"branch": "constraints-3-3", "commit": on_branch,
                                           "tag": "constraints-3.3.3rc1", "files": sorted(constraints)}
+    assert (f"2 constraints files on constraints-3-3 at {on_branch[:12]} (a new commit), tagged "
+            "constraints-3.3.3rc1") in found.stderr
     email = (wave / "vote-email.txt").read_text()
     assert email.startswith("To: dev@airflow.apache.org\nSubject: [VOTE] Release Apache Airflow core "
                             f"{DATE}: 3 distributions\n")
@@ -127,6 +129,8 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert "(there already)" in again.stderr and "tagged nothing new" in again.stderr
     assert json.loads((wave / "wave.json").read_text())["staged"] == record["staged"]
     assert git(root, "rev-parse", "constraints-3-3") == on_branch  # no new commit on the branch
+    kept = f"constraints-3.3.3rc1 names {on_branch[:12]} on constraints-3-3 with these 2 files"
+    assert kept in again.stderr
 
     # verify: every staged file read from its folder, signatures, checksums, sources, the rebuild
     checked = run("verify", "--train", "core", "--date", DATE)
@@ -195,6 +199,8 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     again = run("promote", "--train", "core", "--date", DATE)
     assert again.returncode == 0, again.stderr
     assert "holds the 15 voted files already" in again.stderr and "tagged nothing new" in again.stderr
+    tagged = f"tagged {on_branch[:12]} on constraints-3-3: constraints-3.3.3, constraints-latest"
+    assert tagged in promoted.stderr and tagged in again.stderr
 
     # publish: the voted sdists and wheels to a real index (pypiserver, as the sandbox runs it)
     layout = Layout.of(tmp_path / "index")
