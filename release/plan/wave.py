@@ -27,11 +27,11 @@ tag) `plan_wave` decides the wave:
 
 The wave's run is data too: `WavePlan.steps` names its steps in order (build, sign, the PMC checks
 when the project checks its sources, stage, tags, index, constraints tags for a versioned train with
-constraints refs, vote email), each with what it does; the dry
-run prints them and the pipeline's wave executor (`pipeline/wave_run.py`) runs exactly these. The
-rc-numbered packages go to the index only once the candidate passed the PMC checks, is staged and
-tagged (an index never takes a version back), and before the vote email, so that everything the
-email points voters at is there when it is sent. A train staging in ATR (`atr`) runs ATR's steps
+constraints refs, vote email), each with what it does; the dry run prints them and the pipeline's
+wave executor (`pipeline/wave_run.py`) runs exactly these. The rc-numbered packages go to the index
+only once the candidate passed the PMC checks, is staged and tagged (an index never takes a version
+back), and before the vote email, so that everything the email points voters at is there when it is
+sent. A train staging in ATR (`atr`) runs ATR's steps
 in place of svn's stage (`atr-upload`, `atr-checks`, and `atr-vote` after the vote email) and is
 one release in ATR, `atr_release` (`wave_atr_release`).
 
@@ -393,8 +393,7 @@ def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev:
         WaveStepName.CONSTRAINTS_TAGS: (
             f"the constraints files of dist/{train.name}-{date}/{CONSTRAINTS_DIR}/ (what the images "
             f"installed) committed to the root of branch {constraints.branch} (a new commit only when they "
-            "changed), "
-            f"that commit tagged {constraints.tag}; a tag is never moved") if constraints else "",
+            f"changed), that commit tagged {constraints.tag}; a tag is never moved") if constraints else "",
         WaveStepName.VOTE_EMAIL: f"dist/{train.name}-{date}/vote-email.txt: the wave's [VOTE] email, every "
                                  "distribution with the version it is voted as",
     }
