@@ -325,6 +325,13 @@ def parse_train(name: str, table: Any) -> Train:
         if stray:
             raise _error(f"{key}.images", f"{stray[0]!r} is not one of the train's distributions "
                          f"({', '.join(sorted(names))})")
+    constraints = _constraints(f"{key}.constraints", table["constraints"]) if "constraints" in table else None
+    if constraints is not None and layout is SvnLayout.FLAT:
+        raise _error(f"{key}.constraints", "a flat train's distributions each have their own version, and "
+                     "constraints tags name one release: only a train with svn = \"versioned\" has them")
+    if constraints is not None and not images:
+        raise _error(f"{key}.constraints", "its constraints files are what the train's images installed, and "
+                     "the train has no images: add `images`, or leave `constraints` out")
     return Train(
         name=name,
         distributions=distributions,
@@ -343,8 +350,7 @@ def parse_train(name: str, table: Any) -> Train:
         vote=_vote(f"{key}.vote", table["vote"]) if "vote" in table else VotePolicy(),
         notes=_notes(f"{key}.release-notes", table["release-notes"]) if "release-notes" in table
         else ReleaseNotes(),
-        constraints=_constraints(f"{key}.constraints", table["constraints"]) if "constraints" in table
-        else None,
+        constraints=constraints,
         staging=staging,
     )
 

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: Apache-2.0
-"""The target's git repository, through GitPython: commits, clean exports, release tags."""
+"""The target's git repository, through GitPython: commits, clean exports, release tags, and files
+committed onto a branch without a checkout (a train's constraints branch)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import os
 import re
 import tarfile
 import tempfile
+from collections.abc import Mapping
+from io import BytesIO
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -151,6 +154,80 @@ def ensure_tag(root: Path, name: str, commit: str, message: str) -> bool:
     except git.GitCommandError as exc:
         raise CommandError(f"git tag {name} {commit[:12]} failed: {exc.stderr.strip()}") from None
     return True
+
+
+def move_tag(root: Path, name: str, commit: str, message: str) -> bool:
+    """Point the annotated moving tag `name` (`constraints-latest`) at `commit`, creating it when
+    absent; True if it moved, False if it is there already. Whether it may move (only forward, to a
+    higher final) is the planner's to say: release tags go through `ensure_tag`, which never moves."""
+    import git
+
+    if tag_commit(root, name) == commit:
+        return False
+    try:
+        _open(root).create_tag(name, ref=commit, message=message, force=True)
+    except git.GitCommandError as exc:
+        raise CommandError(f"git tag -f {name} {commit[:12]} failed: {exc.stderr.strip()}") from None
+    return True
+
+
+_BLOB_MODE = 0o100644
+_BRANCH_FILE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]*")
+
+
+def _tree_of(repo: git.Repo, files: Mapping[str, bytes]) -> str:
+    """The tree holding `files` (name -> bytes) at its root, written into the object database as
+    objects only (no index, no work tree); its hash."""
+    from git.objects.fun import tree_to_stream
+    from gitdb import IStream
+
+    bad = sorted(name for name in files if not _BRANCH_FILE.fullmatch(name))
+    if bad or not files:
+        raise RefusedError(f"cannot commit {bad[0] if bad else 'no files'!r} onto a branch: only plain file "
+                           "names at its root")
+    entries = []
+    for name in sorted(files, key=lambda n: n.encode()):  # git sorts a tree's entries by their bytes
+        data = files[name]
+        blob = repo.odb.store(IStream(b"blob", len(data), BytesIO(data)))
+        entries.append((blob.binsha, _BLOB_MODE, name))
+    stream = BytesIO()
+    tree_to_stream(entries, stream.write)
+    stored = repo.odb.store(IStream(b"tree", len(stream.getvalue()), BytesIO(stream.getvalue())))
+    return str(stored.binsha.hex())
+
+
+def holds_files(root: Path, commit: str, files: Mapping[str, bytes]) -> bool:
+    """Whether the tree of `commit` (a full hash) is exactly `files` (name -> bytes) at its root."""
+    repo = _open(root)
+    return _tree_of(repo, files) == str(_commit(repo, check_object_name(commit)).tree.hexsha)
+
+
+def commit_files(root: Path, branch: str, files: Mapping[str, bytes], message: str) -> tuple[str, bool]:
+    """Commit `files` (name -> bytes, at the root) as the whole tree of `branch`, without touching the
+    work tree, the index or HEAD: a commit whose parent is the branch's tip, or an orphan commit when
+    the branch does not exist yet. When the tip holds exactly these files nothing is committed.
+    (the branch's commit now, whether it was made now). The branch is moved from the tip read to the
+    new commit only (`git update-ref NEW OLD`): a branch moved meanwhile is refused, never overwritten."""
+    import git
+
+    repo = _open(root)
+    ref = f"refs/heads/{branch}"
+    try:
+        repo.git.check_ref_format(ref)
+    except git.GitCommandError:
+        raise RefusedError(f"{branch!r} is not a valid git branch name") from None
+    tip = repo.commit(ref) if ref in {r.path for r in repo.references} else None
+    tree = _tree_of(repo, files)
+    if tip is not None and str(tip.tree.hexsha) == tree:
+        return str(tip.hexsha), False
+    made = git.Commit.create_from_tree(repo, repo.tree(tree), message,
+                                       parent_commits=[tip] if tip is not None else [], head=False)
+    try:  # the old value: the all-zero name for a branch that must not exist yet
+        repo.git.update_ref(ref, made.hexsha, tip.hexsha if tip is not None else "0" * len(made.hexsha))
+    except git.GitCommandError as exc:
+        raise RefusedError(f"git branch {branch} moved while its commit was made ({exc.stderr.strip()}); run "
+                           "again") from None
+    return str(made.hexsha), True
 
 
 class GitReader:

@@ -143,8 +143,11 @@ def release_wave(config: ReleaseConfig, name: str, *, version: str, dry_run: boo
         console.print_json(trains.run_to_json(wave, done))
         return
     on_index = f"; the rc-numbered packages are on {done.on_index.index}" if done.on_index else ""
+    constraints = (f"; constraints: {done.constraints.tag} on {done.constraints.branch}" if done.constraints
+                   else "")
     console.ok(f"staged the {train.name} wave of {wave.plan.date} in {', '.join(done.staged)}: "
-               f"{'; '.join(wave.plan.vote_lines)}; tagged {', '.join(done.tags) or 'nothing new'}{on_index}")
+               f"{'; '.join(wave.plan.vote_lines)}; tagged {', '.join(done.tags) or 'nothing new'}{on_index}"
+               f"{constraints}")
 
 
 @task(help={"version": VERSION_HELP, "profile": PROFILE_HELP, "json": "print the report as JSON",

@@ -32,7 +32,7 @@ from release import locks
 from release.adapters import svn
 from release.adapters.atr import PREVIEW, RELEASED, downloads_url
 from release.adapters.clients import Atr, Index
-from release.adapters.git import GitReader, commit_time, ensure_tag, tag_commit
+from release.adapters.git import GitReader, commit_time, ensure_tag, move_tag, tag_commit
 from release.config import ReleaseConfig
 from release.emails import (
     WaveAnnouncement,
@@ -74,6 +74,7 @@ from release.plan.commands import (
 from release.plan.verify_report import FileCheck, VerifyReport
 from release.plan.wave import (
     SIGNATURES,
+    ConstraintsRef,
     Skipped,
     WavePlan,
     WavePromotion,
@@ -81,6 +82,7 @@ from release.plan.wave import (
     candidate_tags_refusal,
     dev_folders,
     exclude,
+    final_constraints,
     flat_cleanup,
     packages_of,
     plan_wave,
@@ -96,6 +98,7 @@ from release.plan.wave_facts import (
     earlier_candidates,
     facts_from,
     files_to_read,
+    latest_ahead,
     lead_tag,
     members,
     since,
@@ -346,11 +349,15 @@ def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
     folder = svn.join(release, train.svn_folder)
     with locks.release_run(path.parent, f"{train.name}-{date}"):  # as wave_lock holds a wave's folder
         promotion = _recorded_promotion(read_record(path))
+        decided = promotion is None
         if promotion is None:
             promotion = _decide_promotion(config, train, date, commit, vote, folder, reader)
+        constraints_at = constraints_source(config, train, date, promotion)  # before anything is recorded
+        if decided:
             update_record(path, promoted={"url": folder, "files": list(promotion.files),
                                     "superseded": list(promotion.superseded), "tags": list(promotion.tags),
-                                    "folders": [list(pair) for pair in promotion.folders]})
+                                    "folders": [list(pair) for pair in promotion.folders],
+                                    "constraints": _constraints_recorded(promotion)})
         what = f"{config.project} {train.name} wave of {date}"
         revision = (_copy_folders if promotion.folders else _copy_voted)(promotion, dev, release, expected,
                                                                          what, say)
@@ -367,6 +374,7 @@ def promote_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
         created = [tag for tag in promotion.tags
                    if ensure_tag(config.root, tag, commit, f"{config.project}: {tag}")]
         say(f"tagged {commit[:12]}: {', '.join(promotion.tags)}")
+        created += tag_constraints(config, train, promotion, constraints_at, say)
         if revision is not None:
             update_record(path, promoted={**read_record(path)["promoted"], "revision": revision})
     return WavePromoted(folder, revision, promotion, tuple(vote.get("promoted") or ()),
@@ -399,10 +407,13 @@ def promote_in_atr(config: ReleaseConfig, train: Train, *, date: str, target: Ta
                                 wave_atr_folder(train, plan.release))
             update_record(path, promoted={
                 "url": url, "files": list(promotion.files), "superseded": [], "tags": list(promotion.tags),
-                "folders": [], "atr": {"release": plan.release, "revision": found.latest_revision}})
+                "folders": [], "atr": {"release": plan.release, "revision": found.latest_revision},
+                "constraints": _constraints_recorded(promotion)})
+        constraints_at = constraints_source(config, train, date, promotion)
         created = [tag for tag in promotion.tags
                    if ensure_tag(config.root, tag, commit, f"{config.project}: {tag}")]
         say(f"tagged {commit[:12]}: {', '.join(promotion.tags)}")
+        created += tag_constraints(config, train, promotion, constraints_at, say)
     return WavePromoted(str(read_record(path)["promoted"]["url"]), None, promotion,
                         tuple(vote.get("promoted") or ()), dict(vote.get("excluded") or {}), tuple(created))
 
@@ -428,9 +439,56 @@ def _recorded_promotion(recorded: Mapping[str, Any]) -> WavePromotion | None:
     earlier = recorded.get("promoted")
     if not isinstance(earlier, dict) or not earlier.get("files"):
         return None
+    refs = earlier.get("constraints")
+    constraints = (ConstraintsRef(str(refs["branch"]), str(refs["tag"]), str(refs.get("latest") or ""))
+                   if isinstance(refs, dict) else None)
     return WavePromotion(tuple(earlier["files"]), tuple(earlier.get("superseded", [])),
                          tuple(earlier.get("tags", [])),
-                         tuple((str(dev), str(release)) for dev, release in earlier.get("folders", [])))
+                         tuple((str(dev), str(release)) for dev, release in earlier.get("folders", [])),
+                         constraints, str(refs["from"]) if isinstance(refs, dict) else "")
+
+
+def _constraints_recorded(promotion: WavePromotion) -> dict[str, str] | None:
+    """What wave.json records of the constraints tags promotion sets (None without them)."""
+    refs = promotion.constraints
+    if refs is None:
+        return None
+    return {"branch": refs.branch, "tag": refs.tag, "from": promotion.constraints_from, "latest": refs.latest}
+
+
+def constraints_source(config: ReleaseConfig, train: Train, date: str, promotion: WavePromotion) -> str:
+    """The commit the candidate's constraints tag names, which the final's constraints tag goes on
+    ("" without constraints tags); refused, before anything is copied or tagged, when it is missing."""
+    if promotion.constraints is None:
+        return ""
+    found = tag_commit(config.root, promotion.constraints_from)
+    if found is None:
+        raise RefusedError(f"no git tag {promotion.constraints_from}: the run of the {train.name} wave of "
+                           f"{date} tags its constraints (its constraints tags step); promote from the tree "
+                           "that ran it, or fetch its tags")
+    return found
+
+
+def tag_constraints(config: ReleaseConfig, train: Train, promotion: WavePromotion, at: str, say: Progress
+                    ) -> list[str]:
+    """The final's constraints tag on `at` (the commit of the candidate's), and `constraints-latest`
+    moved there when promotion decided so, only forward: never back from a higher final promoted
+    since (`latest_ahead`). The tags created or moved now."""
+    refs = promotion.constraints
+    if refs is None:
+        return []
+    message = f"{config.project}: constraints of {refs.tag}"
+    done = [refs.tag] if ensure_tag(config.root, refs.tag, at, message) else []
+    if refs.latest:
+        [final] = constraints_versions(train, [refs.tag])
+        tags = GitReader(config.root).tags_matching([constraints_glob(train)])
+        ahead = latest_ahead(train, final, tag_commit(config.root, refs.latest), tags)
+        if ahead is not None:
+            say(f"{refs.latest} names {ahead}, a higher final promoted since: left where it is")
+        elif move_tag(config.root, refs.latest, at, message):
+            done.append(refs.latest)
+    say(f"tagged {at[:12]} on {refs.branch}: {refs.tag}" + (f", {refs.latest}" if refs.latest else ""))
+    return done
 
 
 def _promoted_files(train: Train, date: str, recorded: Mapping[str, Any]) -> tuple[str, ...]:
@@ -446,14 +504,19 @@ def _decide_promotion(config: ReleaseConfig, train: Train, date: str, commit: st
                       folder: str | None, reader: GitFacts | None) -> WavePromotion:
     """The wave as voted on (its exclusions taken out) at its commit, and what promoting it does
     (`folder`: the flat release folder in svn, whose older files it replaces; None with ATR)."""
-    wave = plan_train(config, train, date=date, ref=commit, reader=reader)
+    git = reader if reader is not None else GitReader(config.root)
+    wave = plan_train(config, train, date=date, ref=commit, reader=git)
     excluded = dict(vote.get("excluded") or {})
     kept = exclude(wave.plan, excluded) if excluded else wave.plan
     if [f"{e.name} {e.candidate}" for e in kept.entries] != list(vote.get("promoted") or []):
         raise RefusedError(f"the {train.name} wave of {date} at {commit[:12]} is not the one voted on "
                            f"({', '.join(vote.get('promoted') or [])}); promote from the tree that staged it")
     flat = train.svn is SvnLayout.FLAT and folder is not None
-    return wave_promotion(kept, svn.list_folder(folder) if flat and folder else (), train.svn)
+    final = None
+    if kept.constraints is not None:  # the finals its constraints tags name: constraints-latest's rule
+        tagged = constraints_versions(train, git.tags_matching([constraints_glob(train)]))
+        final = final_constraints(kept, tagged, train)
+    return wave_promotion(kept, svn.list_folder(folder) if flat and folder else (), train.svn, final)
 
 
 def _holds_voted(url: str, expected: Mapping[str, str]) -> bool:
@@ -591,6 +654,7 @@ def promote_wave_plan(config: ReleaseConfig, train: Train, *, date: str, target:
         folder = None if in_atr else svn.join(release, train.svn_folder)
         promotion = _recorded_promotion(recorded) or _decide_promotion(config, train, date, commit, vote,
                                                                        folder, reader)
+        constraints_source(config, train, date, promotion)
     except RefusedError as exc:
         return plan_promote_wave(train.name, date, WavePromotion((), (), ()), dev_url=dev,
                                  release_url=release, commit="", refusals=(str(exc),))

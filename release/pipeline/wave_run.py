@@ -9,9 +9,10 @@ A runner takes the run (the wave as planned, its commit, the target, `wave.json`
 what earlier steps produced, and returns what it produced. Only the executor writes `wave.json`:
 what each product records (`files` and `source_date_epoch`, `signed` and `signer`, `staged`,
 `tags`: the keys `vote-result`, `promote`, `publish`, `verify`, `announce` and `cleanup` read;
-`candidates_published`: the rc-numbered packages put on the index) and, under `steps`, every step
-done. A failing step stops the run with what came before it recorded; a
-rerun walks the steps again, each keeping what is done (the built files when unchanged, correct
+`candidates_published`: the rc-numbered packages put on the index; `constraints_tags`: the
+constraints branch, its commit, the candidate's constraints tag and the files on it) and, under
+`steps`, every step done. A failing step stops the run with what came before it recorded; a rerun
+walks the steps again, each keeping what is done (the built files when unchanged, correct
 signatures, svn files there with the same bytes, the tags, the rc-numbered packages the index
 holds with the same bytes), so the wave stays at its rc numbers, nothing is committed, tagged or
 uploaded twice. The build puts the voted files (final versions) in `svn/` and each distribution's
@@ -37,7 +38,7 @@ from typing import Any, ClassVar, Protocol, TypeVar
 from release.adapters import svn
 from release.adapters.atr import vote_url
 from release.adapters.clients import Atr, Index
-from release.adapters.git import commit_time, ensure_tag
+from release.adapters.git import commit_files, commit_time, ensure_tag, holds_files, tag_commit
 from release.config import ReleaseConfig
 from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_email
 from release.errors import RefusedError, ReleaseError, VerificationError
@@ -53,8 +54,17 @@ from release.pipeline.wave_record import (
     write_record,
 )
 from release.plan.atr import AtrPlan, plan_wave_atr
+from release.plan.release import CONSTRAINTS_DIR
 from release.plan.verify_report import FileCheck, failed_checks
-from release.plan.wave import SIGNATURES, WavePlan, WaveStep, WaveStepName, candidate_tags, dev_folders
+from release.plan.wave import (
+    SIGNATURES,
+    WavePlan,
+    WaveStep,
+    WaveStepName,
+    candidate_tags,
+    constraints_on_branch,
+    dev_folders,
+)
 from release.progress import Progress
 from release.record import sha512_of, write_atomic
 from release.steps.build import build_wave as build_files
@@ -156,6 +166,23 @@ class OnIndex:
 
 
 @dataclass(frozen=True)
+class ConstraintsTagged:
+    """The wave's constraints files on its constraints branch, that commit tagged for the candidate."""
+
+    step: ClassVar[WaveStepName] = WaveStepName.CONSTRAINTS_TAGS
+    branch: str
+    commit: str  # the branch's commit holding the files, which the tag names
+    tag: str  # the candidate's constraints tag, e.g. constraints-3.3.3rc1
+    files: tuple[str, ...]  # by their name at the branch's root
+    committed: bool  # a commit made now (False: the branch, or the tag, held these files already)
+    tagged: bool  # the tag set now
+
+    def recorded(self) -> dict[str, Any]:
+        return {"constraints_tags": {"branch": self.branch, "commit": self.commit, "tag": self.tag,
+                                     "files": list(self.files)}}
+
+
+@dataclass(frozen=True)
 class StagedInAtr:
     """The wave's files in its ATR release, one revision: what the vote will be on."""
 
@@ -195,7 +222,7 @@ class VoteInAtr:
 
 
 P = TypeVar("P", WaveBuild, Signed, Checked, Staged, Tagged, OnIndex, VoteEmailWritten, StagedInAtr,
-            CheckedInAtr, VoteInAtr)
+            CheckedInAtr, VoteInAtr, ConstraintsTagged)
 
 
 @dataclass
@@ -403,6 +430,37 @@ def _tags(run: WaveRunning) -> Tagged:
     return Tagged(tuple(tag for tag, _ in wanted), tuple(created))
 
 
+def _constraints_tags(run: WaveRunning) -> ConstraintsTagged:
+    """The constraints files the wave's images installed (dist/<train>-<date>/constraints/, written by
+    the constraints step) committed to the root of the train's constraints branch, without touching
+    the work tree, the index or HEAD (a new commit only when they differ from its tip), and that
+    commit tagged with the candidate's constraints tag. A rerun changes nothing; a tag there already
+    must hold these very files (a tag is never moved)."""
+    plan, root = run.plan, run.config.root
+    refs = plan.constraints
+    if refs is None:
+        raise ReleaseError("the constraints tags step runs for a train with constraints refs")
+    folder = run.directory / CONSTRAINTS_DIR
+    names = constraints_on_branch(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else ()
+    if not names:
+        raise RefusedError(f"{folder} holds no constraints files (constraints-P.txt) to tag {refs.tag} on: "
+                           "the wave's constraints step writes them from its images; run the wave again")
+    files = {name: (folder / name).read_bytes() for name in names}
+    existing = tag_commit(root, refs.tag)
+    if existing is not None:
+        if not holds_files(root, existing, files):
+            raise RefusedError(f"git tag {refs.tag} names {existing[:12]}, which holds other constraints "
+                               f"files than {folder}; a tag is never moved")
+        run.say(f"{refs.tag} names {existing[:12]} on {refs.branch} with these {len(files)} files already")
+        return ConstraintsTagged(refs.branch, existing, refs.tag, names, False, False)
+    what = ", ".join(f"{e.name} {e.candidate}" for e in plan.entries)
+    commit, committed = commit_files(root, refs.branch, files, f"Constraints of {what}")
+    tagged = ensure_tag(root, refs.tag, commit, f"Constraints of {what}")
+    run.say(f"{len(files)} constraints files on {refs.branch} at {commit[:12]}"
+            + (" (a new commit)" if committed else " (its tip held them)") + f", tagged {refs.tag}")
+    return ConstraintsTagged(refs.branch, commit, refs.tag, names, committed, tagged)
+
+
 def _on_index(run: WaveRunning) -> tuple[str, tuple[tuple[str, str], ...]]:
     """The index and each candidate's (name, rc version) there, when the plan put them on it."""
     if run.index is None or not isinstance(run.produced.get(WaveStepName.INDEX), OnIndex):
@@ -475,6 +533,7 @@ RUNNERS: dict[WaveStepName, Runner] = {
     WaveStepName.STAGE: _stage, WaveStepName.TAGS: _tags, WaveStepName.INDEX: _index,
     WaveStepName.VOTE_EMAIL: _vote_email, WaveStepName.ATR_UPLOAD: _atr_upload,
     WaveStepName.ATR_CHECKS: _atr_checks, WaveStepName.ATR_VOTE: _atr_vote,
+    WaveStepName.CONSTRAINTS_TAGS: _constraints_tags,
 }
 
 
@@ -529,6 +588,7 @@ class WaveRun:
     steps: tuple[str, ...]
     on_index: OnIndex | None = None  # the rc-numbered packages, when the plan puts them on the index
     atr: StagedInAtr | None = None  # with ATR: the release and revision the vote runs on
+    constraints: ConstraintsTagged | None = None  # a versioned train's constraints branch and tag
 
 
 def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
@@ -560,10 +620,12 @@ def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Ann
     else:
         staged = run.earlier(Staged)
         folders, revision = staged.folders, staged.revision
+    constraints = run.produced.get(WaveStepName.CONSTRAINTS_TAGS)
     return WaveRun(run.earlier(WaveBuild), tuple(run.earlier(Signed).files), folders, revision,
                    run.earlier(Tagged).created, tuple(run.steps),
                    on_index if isinstance(on_index, OnIndex) else None,
-                   in_atr if isinstance(in_atr, StagedInAtr) else None)
+                   in_atr if isinstance(in_atr, StagedInAtr) else None,
+                   constraints if isinstance(constraints, ConstraintsTagged) else None)
 
 
 def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
@@ -574,4 +636,5 @@ def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
             "candidates": [f"{e.name} {e.candidate}" for e in wave.plan.entries],
             "candidates_published": (done.on_index.recorded()["candidates_published"]
                                      if done.on_index else None),
-            "atr": done.atr.recorded()["atr"] if done.atr else None}
+            "atr": done.atr.recorded()["atr"] if done.atr else None,
+            "constraints_tags": done.constraints.recorded()["constraints_tags"] if done.constraints else None}

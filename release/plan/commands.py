@@ -155,12 +155,20 @@ def plan_promote_wave(train: str, date: str, promotion: WavePromotion, *, dev_ur
     """`invoke promote --train`: the voted files of a flat wave checked and copied to the release
     folder in one commit, the older versions they replace removed from it, the released files
     removed from dev; a versioned wave's candidate folders checked and each copied whole to its
-    release folder, then removed from dev; each promoted distribution's final tag on the wave's commit.
-    With ATR (`atr`: where the wave is, `AtrPlan.where`): its vote checked and its files read back
-    instead, nothing copied."""
+    release folder, then removed from dev; each promoted distribution's final tag on the wave's commit,
+    and with constraints refs the final's constraints tag on the commit of the candidate's (and
+    `constraints-latest` there when the final is the highest). With ATR (`atr`: where the wave is,
+    `AtrPlan.where`): its vote checked and its files read back instead, nothing copied."""
     files = promotion.files
     wave_commit = commit[:12] or "the wave commit"
     tagging = [Action(Where.GIT, f"tag {wave_commit} as {tag}") for tag in promotion.tags]
+    refs = promotion.constraints
+    if refs is not None:
+        tagging.append(Action(Where.GIT, f"tag the commit of {promotion.constraints_from} (branch "
+                                         f"{refs.branch}) as {refs.tag}"))
+        if refs.latest:
+            tagging.append(Action(Where.GIT, f"move {refs.latest} there: the highest final (never back from "
+                                             "a higher one)"))
     if atr:
         return CommandPlan("promote", f"{train} {date}", (
             Action(Where.ATR, f"check that the vote on {atr} was resolved as passed and that it holds the "

@@ -20,14 +20,18 @@ tag) `plan_wave` decides the wave:
   `apache_airflow_providers_http-6.3.1rc1.tar.gz`), what users `pip install` to test the candidate;
   the vote is on the svn files, which carry the final version;
 - with constraints refs, the `constraints-<V>` tag on its branch (`constraints-latest` moves only
-  for the highest final: `owns_latest`, the rule `latest` follows).
+  for the highest final: `owns_latest`, the rule `latest` follows): a versioned train's run commits
+  the constraints files its images installed onto the branch, at its root as Airflow's constraints
+  branches hold them (`constraints_on_branch`), and tags that commit `constraints-3.3.3rc1`; its
+  promotion tags the same commit `constraints-3.3.3` (`final_constraints`).
 
 The wave's run is data too: `WavePlan.steps` names its steps in order (build, sign, the PMC checks
-when the project checks its sources, stage, tags, index, vote email), each with what it does; the dry
-run prints them and the pipeline's wave executor (`pipeline/wave_run.py`) runs exactly these. The
-rc-numbered packages go to the index only once the candidate passed the PMC checks, is staged and
-tagged (an index never takes a version back), and before the vote email, so that everything the
-email points voters at is there when it is sent. A train staging in ATR (`atr`) runs ATR's steps
+when the project checks its sources, stage, tags, index, constraints tags for a versioned train with
+constraints refs, vote email), each with what it does; the dry run prints them and the pipeline's
+wave executor (`pipeline/wave_run.py`) runs exactly these. The rc-numbered packages go to the index
+only once the candidate passed the PMC checks, is staged and tagged (an index never takes a version
+back), and before the vote email, so that everything the email points voters at is there when it is
+sent. A train staging in ATR (`atr`) runs ATR's steps
 in place of svn's stage (`atr-upload`, `atr-checks`, and `atr-vote` after the vote email) and is
 one release in ATR, `atr_release` (`wave_atr_release`).
 
@@ -59,7 +63,7 @@ from packaging.utils import (
 from release.errors import RefusedError, VersionError
 from release.plan.cleanup import Removal, plan_cleanup
 from release.plan.declared import State, tag_for
-from release.plan.release import distribution_files
+from release.plan.release import CONSTRAINTS_DIR, distribution_files
 from release.plan.tags import owns_latest
 from release.trains import SvnLayout, Train
 from release.versions import ReleaseVersion, parse_version
@@ -138,6 +142,7 @@ class WaveStepName(str, Enum):
     STAGE = "stage"
     TAGS = "tags"
     INDEX = "index"
+    CONSTRAINTS_TAGS = "constraints tags"  # a versioned train with constraints refs
     VOTE_EMAIL = "vote email"
     ATR_UPLOAD = "atr-upload"  # with ATR: in place of stage
     ATR_CHECKS = "atr-checks"
@@ -157,6 +162,20 @@ class ConstraintsRef:
     branch: str
     tag: str
     latest: str  # "" when the moving tag stays where it is
+
+
+# a constraints file of a wave's images, as steps/constraints.py names it: `constraints-3.11.txt`, a
+# variant's `constraints-slim-3.11.txt` (plan/release.py: constraints_name)
+_CONSTRAINTS_FILE = re.compile(r"constraints-(?:[a-z][a-z0-9]*-)?\d+(?:\.\d+)*\.txt")
+
+
+def constraints_on_branch(names: Iterable[str]) -> tuple[str, ...]:
+    """Of the names in a wave's constraints folder (dist/<train>-<date>/constraints/), those that go
+    onto its constraints branch, each at the branch's root under the same name, as Airflow's
+    constraints branches hold `constraints-3.11.txt` beside `constraints-no-providers-3.11.txt` (what
+    its install instructions read at the tag: `.../constraints-3.3.3/constraints-3.11.txt`); their
+    `.asc` and `.sha512` stay in svn and dist/."""
+    return tuple(sorted(n for n in names if _CONSTRAINTS_FILE.fullmatch(n)))
 
 
 @dataclass(frozen=True)
@@ -316,14 +335,15 @@ def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, pr
                          tarball)
     source_release = _folder(tarball_folder, "" if not together or lead is None else lead.declared, tarball)
     wave_tag = train.wave_tag.format(date=date, train=train.name) if train.wave_tag and entries else ""
+    constraints = _constraints(train, lead_version, constraints_tagged) if entries and together else None
     return WavePlan(
         train=train.name, date=date, entries=entries, skipped=tuple(skipped), unchanged=tuple(same),
         source_tarball=tarball if entries else "", source_dev=source_dev if entries else "",
         wave_tag=wave_tag,
         vote_lines=tuple(f"{e.name} {e.candidate} (voted as {e.version})" for e in entries),
-        constraints=_constraints(train, lead_version, constraints_tagged) if entries else None,
+        constraints=constraints,
         steps=_steps(train, entries, tarball, source_dev, wave_tag, project=project, date=date,
-                     checks_sources=checks_sources, atr=atr),
+                     checks_sources=checks_sources, atr=atr, constraints=constraints),
         source_release=source_release if entries else "",
         atr_release=wave_atr_release(train, date, lead.declared if lead else "") if atr and entries else "",
     )
@@ -343,10 +363,13 @@ def wave_atr_folder(train: Train, release: str) -> str:
 
 
 def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev: str, wave_tag: str, *,
-           project: str, date: str, checks_sources: bool, atr: bool) -> tuple[WaveStep, ...]:
+           project: str, date: str, checks_sources: bool, atr: bool, constraints: ConstraintsRef | None = None
+           ) -> tuple[WaveStep, ...]:
     """The run of a wave, step by step: what each step does with this wave's files, folders and tags.
-    With ATR the files go to ATR as a revision (`atr-upload`), ATR's checks are waited for
-    (`atr-checks`) and the vote is started there with the vote email (`atr-vote`): nothing goes to svn."""
+    A versioned train with constraints refs tags its constraints once its candidate is staged and
+    tagged, before the vote email (after the images and the constraints files they installed). With
+    ATR the files go to ATR as a revision (`atr-upload`), ATR's checks are waited for (`atr-checks`)
+    and the vote is started there with the vote email (`atr-vote`): nothing goes to svn."""
     if not entries:
         return ()
     built = 1 + sum(1 for e in entries for f in e.files if not f.endswith(SIGNATURES))
@@ -367,9 +390,15 @@ def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev:
                             f"{', '.join(f'{e.name} {e.candidate}' for e in entries)}) to the package index, "
                             "one project at a time, for users to test; the same bytes there are skipped, "
                             "other bytes refused",
+        WaveStepName.CONSTRAINTS_TAGS: (
+            f"the constraints files of dist/{train.name}-{date}/{CONSTRAINTS_DIR}/ (what the images "
+            f"installed) committed to the root of branch {constraints.branch} (a new commit only when they "
+            f"changed), that commit tagged {constraints.tag}; a tag is never moved") if constraints else "",
         WaveStepName.VOTE_EMAIL: f"dist/{train.name}-{date}/vote-email.txt: the wave's [VOTE] email, every "
                                  "distribution with the version it is voted as",
     }
+    if constraints is None:
+        does.pop(WaveStepName.CONSTRAINTS_TAGS)
     if not any(e.index_files for e in entries):
         does.pop(WaveStepName.INDEX)
         does[WaveStepName.BUILD] = does[WaveStepName.BUILD].partition("; for the index")[0]
@@ -472,6 +501,10 @@ class WavePromotion:
     # a versioned wave's (candidate folder in dev, release folder), each copied whole; none for a flat
     # wave, whose files keep their paths from dev to the one release folder
     folders: tuple[tuple[str, str], ...] = ()
+    # the final's constraints tag (and `constraints-latest` when it moves), on the commit the candidate's
+    # constraints tag `constraints_from` points at; None without constraints refs
+    constraints: ConstraintsRef | None = None
+    constraints_from: str = ""
 
     def source_of(self, path: str) -> str:
         """The dev path the released file `path` is promoted from."""
@@ -479,14 +512,15 @@ class WavePromotion:
         return next((_folder(dev, name) for dev, release in self.folders if release == folder), path)
 
 
-def wave_promotion(plan: WavePlan, released: Iterable[str], layout: SvnLayout = SvnLayout.FLAT
-                   ) -> WavePromotion:
+def wave_promotion(plan: WavePlan, released: Iterable[str], layout: SvnLayout = SvnLayout.FLAT,
+                   constraints: ConstraintsRef | None = None) -> WavePromotion:
     """The voted files of `plan` (its excluded distributions taken out already) copied from dev to
     release, and the final tags (each once). Flat: the files into the one release folder, the older
     files of the same distributions there (`released`: the names in it now) removed, as a flat
     folder keeps each distribution's newest. Versioned: each candidate folder copied whole to its
     release folder (`3.3.3rc1` -> `3.3.3`, `task-sdk/1.3.3rc1` -> `task-sdk/1.3.3`); nothing is
-    replaced, each release has its own folder."""
+    replaced, each release has its own folder. `constraints` (`final_constraints`): the final's
+    constraints tag, set on the commit of the candidate's (`plan.constraints`)."""
     files = tuple(p for e in plan.entries for p in e.svn_release)
     if plan.source_tarball:
         files += tuple((plan.source_release or plan.source_dev) + suffix for suffix in ("", *SIGNATURES))
@@ -498,7 +532,9 @@ def wave_promotion(plan: WavePlan, released: Iterable[str], layout: SvnLayout = 
             dev.append(plan.source_dev)
             release.append(plan.source_release)
         pairs = sorted({(_split(d)[0], _split(r)[0]) for d, r in zip(dev, release)})
-        return WavePromotion(files, (), tags, tuple(pairs))
+        if plan.constraints is None or constraints is None:
+            return WavePromotion(files, (), tags, tuple(pairs))
+        return WavePromotion(files, (), tags, tuple(pairs), constraints, plan.constraints.tag)
     old: list[str] = []
     for folder in sorted({_split(p)[0] for p in files}):
         promoted = {name for where, name in map(_split, files) if where == folder}

@@ -187,3 +187,15 @@ def earlier_candidates(found: Sequence[Member], tags: Mapping[str, str], rc: int
                    for m in found for v in tagged_versions(m.tag, [tag], ident=m.id, name=m.name or "*"))
 
     return {tag: sha for tag, sha in tags.items() if not later(tag)}
+
+
+def latest_ahead(train: Train, final: ReleaseVersion, latest_at: str | None, tags: Mapping[str, str]
+                 ) -> ReleaseVersion | None:
+    """The final higher than `final` that `constraints-latest` names now (the constraints tags on its
+    commit `latest_at`; `tags`: tag -> commit), or None when moving it to `final` is forward: a
+    promotion decided before a higher final was promoted never moves it back."""
+    if latest_at is None or train.constraints is None:
+        return None
+    named = constraints_versions(train, [tag for tag, commit in tags.items() if commit == latest_at])
+    finals = [v for v in named if not v.is_prerelease]
+    return max(finals) if finals and max(finals) > final else None

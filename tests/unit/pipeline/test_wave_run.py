@@ -23,6 +23,7 @@ from release.pipeline.connect import Target
 from release.pipeline.trains import Wave, plan_train, run_to_json, wave_directory
 from release.pipeline.wave_run import (
     Checked,
+    ConstraintsTagged,
     Runner,
     Signed,
     Staged,
@@ -71,7 +72,7 @@ class MemoryWave:
     def runners(self) -> dict[WaveStepName, Runner]:
         return {WaveStepName.BUILD: self.build, WaveStepName.SIGN: self.sign,
                 WaveStepName.PMC_CHECKS: self.check, WaveStepName.STAGE: self.stage,
-                WaveStepName.TAGS: self.tags}
+                WaveStepName.TAGS: self.tags, WaveStepName.CONSTRAINTS_TAGS: self.constraints_tags}
 
     def _start(self, step: WaveStepName) -> None:
         self.ran.append(step)
@@ -133,6 +134,19 @@ class MemoryWave:
         for tag in created:
             self.git.tag(tag, run.wave.commit)
         return Tagged(tuple(wanted), tuple(created))
+
+
+    def constraints_tags(self, run: WaveRunning) -> ConstraintsTagged:
+        """The constraints branch's commit tagged once for the candidate (the real runner, which commits
+        the files of the wave's constraints folder, runs real git: tests/integration)."""
+        self._start(WaveStepName.CONSTRAINTS_TAGS)
+        refs = run.plan.constraints
+        assert refs is not None
+        tagged = refs.tag not in self.git.tags
+        if tagged:
+            self.git.tag(refs.tag, "c" * 40)
+        return ConstraintsTagged(refs.branch, self.git.tags[refs.tag], refs.tag, ("constraints-3.11.txt",),
+                                 tagged, tagged)
 
 
 def setup(tmp_path: Path) -> tuple[ReleaseConfig, MemoryWave]:
@@ -322,7 +336,8 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
         return run_wave(config, plan_train(config, CORE, date=DATE, reader=git), TARGET, key=FINGERPRINT,
                         runners=memory.runners(), announce=lambda name, does: None, say=lambda line: None)
 
-    core_steps = [s for s in ALL if s != "index"]  # no rc-numbered packages for a versioned train yet
+    # no rc-numbered packages for a versioned train yet; its constraints tagged before the vote email
+    core_steps = ["build", "sign", "PMC checks", "stage", "tags", "constraints tags", "vote email"]
     done = run_core()
     assert done.steps == tuple(core_steps) and done.revision == 1
     assert all(not e.index_files for e in wave.plan.entries)
@@ -335,6 +350,9 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert sum(p.startswith("task-sdk/1.3.3rc1/") for p in memory.svn) == 6
     data = json.loads((tmp_path / "dist" / f"core-{DATE}" / "wave.json").read_text())
     assert data["tags"] == ["3.3.3rc1", "task-sdk/1.3.3rc1"] and data["steps"] == core_steps
+    assert data["constraints_tags"] == {"branch": "constraints-3-3", "commit": "c" * 40,
+                                        "tag": "constraints-3.3.3rc1", "files": ["constraints-3.11.txt"]}
+    assert done.constraints is not None and done.constraints.tagged
     text = (tmp_path / "dist" / f"core-{DATE}" / "vote-email.txt").read_text()
     assert "[VOTE] Release Apache Airflow core 2026-12-07: 3 distributions" in text
     assert ("\n  https://svn.test/dev/apache-airflow/3.3.3rc1\n"
@@ -342,3 +360,4 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert "They are released together" in text and "exclude" not in text
     again = run_core()  # its own tags are not earlier candidates: the same rc, nothing new
     assert (again.revision, again.tags, memory.revisions) == (None, (), [1])
+    assert again.constraints is not None and not again.constraints.tagged

@@ -74,7 +74,7 @@ def test_the_release_versions_train_cannot_be_a_wave() -> None:
 
 
 def test_constraints_versions_read_from_any_tag_template() -> None:
-    train = parse_train("core", {"distributions": [{"name": "app"}],
+    train = parse_train("core", {"distributions": [{"name": "app"}], "images": ["app"],
                                  "constraints": {"tag": "constraints-{major}.{minor}/{version}"}})
     assert [str(v) for v in constraints_versions(train, ["constraints-3.3/3.3.2", "constraints-3.3/x",
                                                          "other-3.3/3.3.1"])] == ["3.3.2"]
