@@ -18,7 +18,8 @@ tag) `plan_wave` decides the wave:
   listing every distribution with its version;
 - each one's rc-numbered sdist and wheel for the package index (`index_files`:
   `apache_airflow_providers_http-6.3.1rc1.tar.gz`), what users `pip install` to test the candidate;
-  the vote is on the svn files, which carry the final version;
+  the vote is on the svn files, which carry the final version; a versioned train's distributions pin
+  each other, and their rc-numbered packages pin the candidates instead (`index_pins`, plan/rc_pins.py);
 - with constraints refs, the `constraints-<V>` tag on its branch (`constraints-latest` moves only
   for the highest final: `owns_latest`, the rule `latest` follows): a versioned train's run commits
   the constraints files its images installed onto the branch, at its root as Airflow's constraints
@@ -194,6 +195,9 @@ class WavePlan:
     steps: tuple[WaveStep, ...] = field(default=())  # what a run of the wave does, in order (none: empty)
     source_release: str = ""  # the source tarball's svn path in the release folder
     atr_release: str = ""  # with ATR: the release in ATR the wave is staged as ("" = svn)
+    # a versioned train's (name, final, candidate) of each distribution: its rc-numbered packages pin
+    # each other at the candidates where the tree pins the finals (plan/rc_pins.py); a flat one's none
+    index_pins: tuple[tuple[str, str, str], ...] = ()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -266,9 +270,7 @@ def _entry(train: Train, facts: DistributionFacts, why: str, rc: int) -> WaveEnt
         since=facts.tag_of(previous) if previous is not None else "", commits=facts.commits,
         version=version, rc=rc, why=why, tag=facts.tag_of(candidate), final_tag=facts.tag_of(version),
         files=files, svn_dev=dev, svn_release=release, source_date_epoch=facts.source_date_epoch,
-        # a versioned train's distributions pin each other at the final version (apache-airflow
-        # pins apache-airflow-core==3.3.3): its rc-numbered packages would need those pins rewritten
-        index_files=distribution_files(facts.name, candidate) if train.svn is SvnLayout.FLAT else (),
+        index_files=distribution_files(facts.name, candidate),
     )
 
 
@@ -346,6 +348,7 @@ def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, pr
                      checks_sources=checks_sources, atr=atr, constraints=constraints),
         source_release=source_release if entries else "",
         atr_release=wave_atr_release(train, date, lead.declared if lead else "") if atr and entries else "",
+        index_pins=tuple((e.name, str(e.version), str(e.candidate)) for e in entries) if together else (),
     )
 
 
@@ -379,7 +382,9 @@ def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev:
     does = {
         WaveStepName.BUILD: f"an sdist and a wheel of each of the {len(entries)} distributions and the "
                             f"source tarball {tarball}, from the wave's commit; for the index, each "
-                            "one's sdist and wheel again with its rc-numbered version",
+                            "one's sdist and wheel again with its rc-numbered version"
+                            + (", their pins on each other at the final versions pinning the candidates"
+                               if train.svn is SvnLayout.VERSIONED else ""),
         WaveStepName.SIGN: f"X.asc and X.sha512 of the {built} files, with a key listed in KEYS",
         WaveStepName.PMC_CHECKS: "LICENSE and NOTICE, license headers, binaries and the wheels of every "
                                  "file; nothing is staged if one fails",
@@ -399,9 +404,6 @@ def _steps(train: Train, entries: Sequence[WaveEntry], tarball: str, source_dev:
     }
     if constraints is None:
         does.pop(WaveStepName.CONSTRAINTS_TAGS)
-    if not any(e.index_files for e in entries):
-        does.pop(WaveStepName.INDEX)
-        does[WaveStepName.BUILD] = does[WaveStepName.BUILD].partition("; for the index")[0]
     if atr:
         release = wave_atr_release(train, date, str(entries[0].version))
         does = _atr_steps(does, release, 3 * built)
@@ -655,6 +657,8 @@ def wave_to_json(plan: WavePlan, *, project: str, commit: str) -> dict[str, Any]
                          "latest": plan.constraints.latest or None} if plan.constraints else None),
         "steps": [{"name": s.name.value, "does": s.does} for s in plan.steps],
         "atr_release": plan.atr_release or None,
+        "index_pins": [{"name": name, "final": final, "candidate": candidate}
+                       for name, final, candidate in plan.index_pins],
     }
 
 

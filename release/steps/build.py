@@ -22,6 +22,7 @@ import sys
 import tarfile
 import tempfile
 import warnings
+import zipfile
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -41,6 +42,8 @@ from release.errors import (
     VerificationError,
 )
 from release.notes import notes_of
+from release.plan.images import parse_metadata
+from release.plan.rc_pins import pins_of, rewrite_pins, unmet_pins
 from release.plan.release import Artefact, PlannedDistribution, artefact_kind, artefacts, plan_distributions
 from release.plan.wave import WaveEntry, WavePlan
 from release.progress import Progress, to_log
@@ -49,6 +52,11 @@ from release.versions import ReleaseVersion, companion_version, parse_version
 
 if TYPE_CHECKING:
     from build.env import DefaultIsolatedEnv
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - the images carry Python 3.9
+    import tomli as tomllib
 
 log = logging.getLogger("release.build")
 
@@ -105,10 +113,28 @@ class BuildResult:
         return self.info.release_notes
 
 
+def _hatch_version_file(tree: Path) -> str:
+    """The file hatchling reads a dynamic version from (`[tool.hatch.version] path`), else ""."""
+    path = tree / "pyproject.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except tomllib.TOMLDecodeError:
+        return ""
+    if "version" not in (data.get("project", {}).get("dynamic") or ()):
+        return ""
+    found = data.get("tool", {}).get("hatch", {}).get("version", {}).get("path")
+    return found if isinstance(found, str) else ""
+
+
 def find_declared_version(tree: Path, name: str) -> DeclaredVersion | None:
-    """The first of: pyproject `[project] version`, a package's `__version__`, setup.py `version=`."""
+    """The first of: pyproject `[project] version`, the file hatchling reads a dynamic version from
+    (Airflow's task SDK: `src/airflow/sdk/__init__.py`), a package's `__version__`, setup.py `version=`."""
+    hatch = _hatch_version_file(tree)
+    declared = declared_in_file(tree, "pyproject.toml") or (declared_in_file(tree, hatch) if hatch else None)
+    if declared is not None:
+        return declared
     preferred = name.lower().replace("-", "_").replace(".", "_")
-    candidates = [(tree / "pyproject.toml", _PROJECT)]
+    candidates = []
     for base in (tree, tree / "src"):
         for init in sorted(base.glob("*/__init__.py"), key=lambda p: (p.parent.name != preferred, p)):
             candidates += [(init.parent / module, pattern) for module, pattern in _MODULES]
@@ -423,9 +449,10 @@ def rc_numbered_packages(tree: Path, plan: WavePlan, made: Path, builder: Packag
     the version rewritten, in the export, where its build backend reads it (`find_declared_version`:
     pyproject's `[project] version` first, as the single release's index packages are), nothing else.
     A provider.yaml's `versions:` is the plan's record of finals, not read by the backend: it stays.
-    A distribution the plan names no index files for (a versioned train's, whose pins between its
-    distributions would need rewriting too) gets none."""
+    A versioned train's distributions pin each other at their finals: in its rc-numbered packages
+    those pins name the candidates (`plan.index_pins`, `_pin_candidates`)."""
     made.mkdir()
+    pins = pins_of(plan.index_pins)
     files = []
     for entry in plan.entries:
         if not entry.index_files:
@@ -437,8 +464,52 @@ def rc_numbered_packages(tree: Path, plan: WavePlan, made: Path, builder: Packag
             raise RefusedError(f"{entry.name} {found} where its build backend reads it, the wave releases "
                                f"{entry.version}: declare it there too")
         declared.rewrite(folder, str(entry.candidate))
-        files += _build_entry(tree, entry, entry.candidate, made, builder, progress)
+        if pins:
+            _pin_candidates(folder, entry, pins, progress)
+        built = _build_entry(tree, entry, entry.candidate, made, builder, progress)
+        if pins:
+            _check_pins(built, pins)
+        files += built
     return files
+
+
+def _pin_candidates(folder: Path, entry: WaveEntry, pins: Mapping[str, tuple[str, str]],
+                    progress: Progress) -> None:
+    """The pins on the train's own distributions in `folder`'s pyproject.toml (its `[project]`
+    requirements, where a backend with static metadata reads them) at the candidates."""
+    path = folder / "pyproject.toml"
+    if not path.is_file():
+        return
+    where = f"{entry.path.rstrip('/')}/pyproject.toml" if entry.path != "." else "pyproject.toml"
+    text, changed = rewrite_pins(path.read_text(encoding="utf-8"), pins, file=where)
+    if changed:
+        path.write_text(text, encoding="utf-8")
+        progress(f"{entry.name} {entry.candidate} pins " + ", ".join(new for _, new in changed))
+
+
+def _check_pins(built: Sequence[Path], pins: Mapping[str, tuple[str, str]]) -> None:
+    """Refuse an rc-numbered package whose metadata still refuses a candidate of its train (a
+    backend that takes its dependencies from elsewhere than `[project]`), naming the requirement."""
+    for path in built:
+        requires = _metadata_of(path).get("Requires-Dist", [])
+        unmet = unmet_pins(requires, pins)
+        if unmet:
+            raise RefusedError(f"{path.name} requires {', '.join(unmet)}, which its train's candidates do "
+                               "not meet: its build backend does not read these pins from pyproject.toml's "
+                               "[project] tables")
+
+
+def _metadata_of(path: Path) -> dict[str, list[str]]:
+    """The metadata headers of a wheel (its .dist-info/METADATA) or an sdist (its PKG-INFO)."""
+    if path.name.endswith(".whl"):
+        with zipfile.ZipFile(path) as wheel:
+            names = [n for n in wheel.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            return parse_metadata(wheel.read(names[0])) if names else {}
+    with tarfile.open(path) as sdist:
+        member = next((m for m in sdist.getmembers()
+                       if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")), None)
+        handle = sdist.extractfile(member) if member is not None else None
+        return parse_metadata(handle.read()) if handle is not None else {}
 
 
 def check_packages(packages: Sequence[Path]) -> None:

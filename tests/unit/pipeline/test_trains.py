@@ -250,6 +250,21 @@ def test_the_core_train_with_its_constraints_tag() -> None:
     assert found.git_calls == 3  # a listed train reads no tree: the files, the tags, one log
 
 
+def test_the_core_trains_dry_run_shows_its_rc_numbered_packages_pinning_each_others_candidates(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    git = released()
+    git.commit("Update version to 3.3.3", core_files("3.3.3", "1.3.3"))
+    found = plan_train(CONFIG, CORE, date=DATE, reader=git)
+    text, lines = shown(found, monkeypatch)
+    assert [r[1] for r in rows(text, "Package index") if r[1]][:2] == ["apache_airflow-3.3.3rc1.tar.gz",
+                                                                       "apache_airflow-3.3.3rc1-py3-none-any.whl"]
+    assert ("the rc-numbered packages pin each other's candidates where the tree pins the finals: "
+            "apache-airflow 3.3.3 -> 3.3.3rc1, apache-airflow-core 3.3.3 -> 3.3.3rc1, "
+            "apache-airflow-task-sdk 1.3.3 -> 1.3.3rc1") in lines
+    assert [s["name"] for s in as_json(found, capsys)["steps"]][-3:] == ["index", "constraints tags",
+                                                                          "vote email"]
+
+
 def test_a_missing_version_file_is_one_line() -> None:
     git = released()
     git.commit("Move the SDK", {"task-sdk/src/airflow/sdk/__init__.py": None})

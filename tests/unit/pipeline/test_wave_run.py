@@ -324,8 +324,9 @@ def test_the_index_step_refuses_an_rc_numbered_file_changed_since_it_was_built(t
 
 def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_once(tmp_path: Path) -> None:
     """Airflow's core: the same steps and runners, the files staged where the plan names them (the
-    candidate's folder and the task SDK's), the shared tag `3.3.3rc1` set once, an email that names
-    both folders and says the distributions go together; a rerun changes nothing."""
+    candidate's folder and the task SDK's), the shared tag `3.3.3rc1` set once, the rc-numbered
+    packages of all three on the index, an email that names both folders, says the distributions go
+    together and how to install the candidates; a rerun changes nothing."""
     config = parse_config(tmp_path, airflow_table())
     git = released()
     git.commit("Update version to 3.3.3", core_files("3.3.3", "1.3.3"))
@@ -334,13 +335,20 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
 
     def run_core() -> Any:
         return run_wave(config, plan_train(config, CORE, date=DATE, reader=git), TARGET, key=FINGERPRINT,
-                        runners=memory.runners(), announce=lambda name, does: None, say=lambda line: None)
+                        runners=memory.runners(), index=memory.index, announce=lambda name, does: None,
+                        say=lambda line: None)
 
-    # no rc-numbered packages for a versioned train yet; its constraints tagged before the vote email
-    core_steps = ["build", "sign", "PMC checks", "stage", "tags", "constraints tags", "vote email"]
+    # its constraints tagged after its rc-numbered packages are on the index, before the vote email
+    core_steps = ["build", "sign", "PMC checks", "stage", "tags", "index", "constraints tags", "vote email"]
     done = run_core()
     assert done.steps == tuple(core_steps) and done.revision == 1
-    assert all(not e.index_files for e in wave.plan.entries)
+    rc_files = sorted(f for e in wave.plan.entries for f in e.index_files)
+    assert rc_files == sorted(f"{n}-{v}rc1{end}" for n, v in (
+        ("apache_airflow", "3.3.3"), ("apache_airflow_core", "3.3.3"), ("apache_airflow_task_sdk", "1.3.3"))
+        for end in (".tar.gz", "-py3-none-any.whl"))
+    assert sorted(memory.index.uploads) == rc_files  # never staged: the vote is on the finals
+    assert not any(p.endswith(tuple(rc_files)) for p in memory.svn)
+    assert memory.index.versions("apache-airflow-task-sdk") == ["1.3.3rc1"]
     assert done.staged == ("https://svn.test/dev/apache-airflow/3.3.3rc1",
                            "https://svn.test/dev/apache-airflow/task-sdk/1.3.3rc1")
     assert done.tags == ("3.3.3rc1", "task-sdk/1.3.3rc1") and git.tags["3.3.3rc1"] == wave.commit
@@ -358,6 +366,10 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert ("\n  https://svn.test/dev/apache-airflow/3.3.3rc1\n"
             "  https://svn.test/dev/apache-airflow/task-sdk/1.3.3rc1\n") in text
     assert "They are released together" in text and "exclude" not in text
+    assert "  pip install apache-airflow==3.3.3rc1\n" in text
+    assert "  pip install apache-airflow-task-sdk==1.3.3rc1\n" in text
     again = run_core()  # its own tags are not earlier candidates: the same rc, nothing new
     assert (again.revision, again.tags, memory.revisions) == (None, (), [1])
     assert again.constraints is not None and not again.constraints.tagged
+    assert again.on_index is not None and again.on_index.uploaded == ()
+    assert sorted(memory.index.uploads) == rc_files  # each uploaded once

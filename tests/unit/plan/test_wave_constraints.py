@@ -37,8 +37,8 @@ def core_wave(**options: Any) -> WavePlan:
 def test_a_candidates_run_tags_its_constraints_after_its_tags_and_before_the_vote_email() -> None:
     plan = core_wave(constraints_tagged=versions("3.3.2"))
     assert plan.constraints == RC1  # a candidate never moves constraints-latest
-    assert [s.name.value for s in plan.steps] == ["build", "sign", "stage", "tags", "constraints tags",
-                                                  "vote email"]
+    assert [s.name.value for s in plan.steps] == ["build", "sign", "stage", "tags", "index",
+                                                  "constraints tags", "vote email"]
     step = next(s for s in plan.steps if s.name is WaveStepName.CONSTRAINTS_TAGS)
     assert step.does == (f"the constraints files of dist/core-{DATE}/constraints/ (what the images "
                          "installed) committed to the root of branch constraints-3-3 (a new commit only "

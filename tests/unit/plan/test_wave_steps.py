@@ -76,9 +76,35 @@ def test_a_versioned_trains_steps_name_its_folders_per_candidate() -> None:
     stage = next(s for s in plan.steps if s.name is WaveStepName.STAGE)
     assert stage.does == ("one svn commit of the 9 files, signatures included, to "
                           "dev/apache-airflow/3.3.3rc1 (versioned)")
-    # its distributions pin each other at the final version: no rc-numbered packages for the index yet
-    assert WaveStepName.INDEX not in {s.name for s in plan.steps}
-    assert not plan.entries[0].index_files and "for the index" not in plan.steps[0].does
+    # its rc-numbered packages go to the index too, pinning each other's candidates
+    assert [s.name.value for s in plan.steps] == [*ALL[:-1], "constraints tags", "vote email"]
+    assert plan.entries[0].index_files == ("apache_airflow-3.3.3rc1.tar.gz",
+                                           "apache_airflow-3.3.3rc1-py3-none-any.whl")
+    assert plan.steps[0].does.endswith("with its rc-numbered version, their pins on each other at the final "
+                                       "versions pinning the candidates")
+    assert plan.index_pins == (("apache-airflow", "3.3.3", "3.3.3rc1"),)
+
+
+def test_a_versioned_waves_rc_numbered_packages_pin_each_others_candidates_a_flat_ones_nothing() -> None:
+    plan = plan_wave(CORE, core(), date=DATE, project="apache-airflow")
+    assert plan.index_pins == (("apache-airflow", "3.3.3", "3.3.3rc1"),
+                               ("apache-airflow-core", "3.3.3", "3.3.3rc1"),
+                               ("apache-airflow-task-sdk", "1.3.3", "1.3.3rc1"))
+    assert [e.index_files[1] for e in plan.entries] == [
+        "apache_airflow-3.3.3rc1-py3-none-any.whl", "apache_airflow_core-3.3.3rc1-py3-none-any.whl",
+        "apache_airflow_task_sdk-1.3.3rc1-py3-none-any.whl"]
+    index = next(s for s in plan.steps if s.name is WaveStepName.INDEX)
+    assert index.does.startswith("the 6 rc-numbered sdists and wheels (apache-airflow 3.3.3rc1, "
+                                 "apache-airflow-core 3.3.3rc1, apache-airflow-task-sdk 1.3.3rc1)")
+    data = wave_to_json(plan, project="apache-airflow", commit="c" * 40)
+    assert data["index_pins"][2] == {"name": "apache-airflow-task-sdk", "final": "1.3.3",
+                                     "candidate": "1.3.3rc1"}
+    later = plan_wave(CORE, core(tagged=("3.3.2", "3.3.3rc1"), sdk_tagged=("1.3.2", "1.3.3rc1")), date=DATE,
+                      project="apache-airflow")
+    assert [c for _, _, c in later.index_pins] == ["3.3.3rc2", "3.3.3rc2", "1.3.3rc2"]
+    flat = wave(*three())
+    assert flat.index_pins == ()
+    assert wave_to_json(flat, project="apache-airflow", commit="c" * 40)["index_pins"] == []
 
 
 def test_each_distribution_names_its_rc_numbered_sdist_and_wheel_for_the_index_and_signs_none() -> None:

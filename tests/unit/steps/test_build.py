@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import os
+import sys
 import tarfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,12 +22,22 @@ from release.plan.wave import plan_wave
 from release.steps.build import find_declared_version, rc_numbered_packages, write_tarball
 from tests.unit.test_wave import CORE, DATE, core, provider, wave
 
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
 
 @pytest.mark.parametrize(("files", "expected"), [
     ({"pyproject.toml": '[project]\nname = "x"\nversion = "2.0.0"\n[tool.x]\nversion = "9"\n',
       "x/__init__.py": '__version__ = "1.0.0"\n'}, ("pyproject.toml", "2.0.0")),
     ({"pyproject.toml": '[project]\nname = "x"\ndynamic = ["version"]\n',
       "src/x/__init__.py": "", "src/x/version.py": "version = '3.1.4'\n"}, ("src/x/version.py", "3.1.4")),
+    # hatchling's dynamic version, from the file [tool.hatch.version] names (Airflow's task SDK)
+    ({"pyproject.toml": '[project]\nname = "x"\ndynamic = ["version"]\n[tool.hatch.version]\n'
+                        'path = "src/x/sdk/__init__.py"\n',
+      "src/y/__init__.py": '__version__ = "0.0.1"\n', "src/x/sdk/__init__.py": '__version__ = "1.3.3"\n'},
+     ("src/x/sdk/__init__.py", "1.3.3")),
     ({"apache_airflow/__init__.py": "", "airflow/__init__.py": '__version__: str = "2.7.0"\n'},
      ("airflow/__init__.py", "2.7.0")),
     ({"setup.py": "setup(name='x', version='0.9.1')\n"}, ("setup.py", "0.9.1")),
@@ -148,9 +161,91 @@ def test_a_wave_whose_tree_declares_another_version_where_the_backend_reads_it_i
     assert builder.built == []
 
 
-def test_a_versioned_waves_distributions_get_no_rc_numbered_packages(tmp_path: Path) -> None:
+@dataclass
+class MetadataBuilder:
+    """Stands in for a backend with static metadata: an sdist (PKG-INFO) and a wheel (METADATA)
+    named and versioned as the tree declares, requiring what its pyproject's `[project] dependencies`
+    say (or `requires`, for a backend that takes them from elsewhere)."""
+
+    epoch: int = 1
+    requires: list[str] | None = None
+    built: list[tuple[str, str]] = field(default_factory=list)
+
+    def build(self, tree: Path, out: Path, *, epoch: int | None = None) -> list[Path]:
+        project = tomllib.loads((tree / "pyproject.toml").read_text())["project"]
+        declared = find_declared_version(tree, project["name"])
+        assert declared is not None
+        name, version = project["name"].replace("-", "_"), declared.value
+        self.built.append((project["name"], version))
+        headers = f"Metadata-Version: 2.4\nName: {project['name']}\nVersion: {version}\n" + "".join(
+            f"Requires-Dist: {r}\n" for r in (self.requires if self.requires is not None
+                                               else project.get("dependencies", [])))
+        out.mkdir(parents=True, exist_ok=True)
+        wheel, sdist = out / f"{name}-{version}-py3-none-any.whl", out / f"{name}-{version}.tar.gz"
+        with zipfile.ZipFile(wheel, "w") as archive:
+            archive.writestr(f"{name}-{version}.dist-info/METADATA", headers)
+        with tarfile.open(sdist, "w:gz") as archive:
+            info = tarfile.TarInfo(f"{name}-{version}/PKG-INFO")
+            info.size = len(headers.encode())
+            archive.addfile(info, io.BytesIO(headers.encode()))
+        return [sdist, wheel]
+
+
+def core_tree(root: Path) -> Path:
+    """Airflow's core train as its tree declares 3.3.3 and the task SDK 1.3.3, pinning each other as
+    Airflow's pyproject files do (the task SDK's version dynamic, from its `__init__.py`, as hatch
+    reads it)."""
+    files = {
+        "pyproject.toml": '[project]\nname = "apache-airflow"\nversion = "3.3.3"\ndependencies = [\n'
+                          '    "apache-airflow-task-sdk==1.3.3",\n    "apache-airflow-core==3.3.3",\n]\n'
+                          '[project.optional-dependencies]\n"all" = ["apache-airflow-core[all]"]\n',
+        "airflow-core/pyproject.toml": '[project]\nname = "apache-airflow-core"\nversion = "3.3.3"\n'
+                                       'dependencies = [\n    "tenacity>=8.3.0",\n'
+                                       '    "apache-airflow-task-sdk==1.3.3",\n]\n',
+        "airflow-core/src/airflow/__init__.py": '__version__ = "3.3.3"\n',
+        "task-sdk/pyproject.toml": '[project]\nname = "apache-airflow-task-sdk"\ndynamic = ["version"]\n'
+                                   'dependencies = [\n    "apache-airflow-core<3.4.0,>=3.3.0",\n]\n\n'
+                                   '[tool.hatch.version]\npath = "src/airflow/sdk/__init__.py"\n',
+        "task-sdk/src/airflow/sdk/__init__.py": '__version__ = "1.3.3"\n',
+    }
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
+def requires_of(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        meta = next(n for n in archive.namelist() if n.endswith("/METADATA"))
+        return [line.split(": ", 1)[1] for line in archive.read(meta).decode().splitlines()
+                if line.startswith("Requires-Dist: ")]
+
+
+def test_a_versioned_waves_rc_numbered_packages_pin_each_others_candidates(tmp_path: Path) -> None:
+    tree = core_tree(tmp_path / "tree")
     plan = plan_wave(CORE, core(), date=DATE, project="apache-airflow")
-    assert all(e.index_files == () for e in plan.entries)
-    builder = RecordingBuilder()
-    made = rc_numbered_packages(tmp_path / "tree", plan, tmp_path / "made", builder, lambda line: None)  # type: ignore[arg-type]
-    assert made == [] and builder.built == []
+    builder, said = MetadataBuilder(), []
+    made = rc_numbered_packages(tree, plan, tmp_path / "made", builder, said.append)  # type: ignore[arg-type]
+    assert [p.name for p in made] == [f for e in plan.entries for f in e.index_files]
+    assert builder.built == [("apache-airflow", "3.3.3rc1"), ("apache-airflow-core", "3.3.3rc1"),
+                             ("apache-airflow-task-sdk", "1.3.3rc1")]
+    wheels = {p.name.split("-")[0]: requires_of(p) for p in made if p.name.endswith(".whl")}
+    assert wheels == {"apache_airflow": ["apache-airflow-task-sdk==1.3.3rc1",
+                                         "apache-airflow-core==3.3.3rc1"],
+                      "apache_airflow_core": ["tenacity>=8.3.0", "apache-airflow-task-sdk==1.3.3rc1"],
+                      "apache_airflow_task_sdk": ["apache-airflow-core<3.4.0,>=3.3.0"]}  # admits 3.3.3rc1
+    assert '"all" = ["apache-airflow-core[all]"]' in (tree / "pyproject.toml").read_text()
+    # the task SDK's version where hatch reads it; core's __version__ is not read by its backend: stays
+    assert (tree / "task-sdk/src/airflow/sdk/__init__.py").read_text() == '__version__ = "1.3.3rc1"\n'
+    assert (tree / "airflow-core/src/airflow/__init__.py").read_text() == '__version__ = "3.3.3"\n'
+    assert ("apache-airflow 3.3.3rc1 pins apache-airflow-task-sdk==1.3.3rc1, apache-airflow-core==3.3.3rc1"
+            in said)
+
+
+def test_a_versioned_wave_whose_backend_keeps_the_final_pins_is_refused(tmp_path: Path) -> None:
+    tree = core_tree(tmp_path / "tree")
+    plan = plan_wave(CORE, core(), date=DATE, project="apache-airflow")
+    builder = MetadataBuilder(requires=["apache-airflow-core==3.3.3"])  # not read from [project]
+    with pytest.raises(RefusedError, match=r"^apache_airflow-3\.3\.3rc1\.tar\.gz requires apache-airflow-core"
+                                           r"==3\.3\.3, which its train's candidates do not meet: "):
+        rc_numbered_packages(tree, plan, tmp_path / "made", builder, lambda line: None)  # type: ignore[arg-type]
