@@ -1,7 +1,9 @@
 # SPDX-License-Identifier: Apache-2.0
 """Airflow's core train (a folder per release, three distributions under one vote) run on Airflow's
 own sources (tests/airflow_sources.py) against a local svn repository, a throwaway key, git and a
-local pypiserver, no sandbox: `invoke release --train core` (rc1), a rerun, `verify` with a rebuild,
+local pypiserver, no sandbox: `invoke release --train core` (rc1, its rc-numbered packages on the
+index pinning each other's candidates: fetched and resolved from there with pip), a rerun, `verify`
+with a rebuild,
 `verify --version 3.3.3rc1` in a voter's clone without dist/ (and its refusals when the tags are
 missing), `vote-result` from the votes, `promote`, `publish`, `announce`, `cleanup` of older
 release and candidate folders, and the withdrawal of the whole release (then listed by cleanup).
@@ -13,23 +15,31 @@ through logging wrappers on PATH) are printed (`pytest -s`): the figures in docs
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
 import sys
+import tarfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 from airflow_sources import copy_repo, git, prepare_core
 from conftest import REPO_ROOT
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 from vote_fixtures import make_svn, shared_keyring, svn
 
 from release.adapters.index import PackageIndex
+from release.plan.images import parse_metadata
 from release.record import sha512_of
-from release.sandbox import services
-from release.sandbox.state import Layout
-from tests.integration.test_trains_release import three_binding_votes, wave_profile
+from tests.integration.test_trains_release import (
+    local_index,  # noqa: F401 (the fixture the test takes)
+    three_binding_votes,
+    wave_profile,
+)
 from tests.unit.test_trains import AIRFLOW
 
 pytestmark = pytest.mark.trains
@@ -38,6 +48,10 @@ SOURCE = "apache-airflow-3.3.3-source.tar.gz"
 CORE_FILES = [SOURCE, "apache_airflow-3.3.3.tar.gz", "apache_airflow-3.3.3-py3-none-any.whl",
               "apache_airflow_core-3.3.3.tar.gz", "apache_airflow_core-3.3.3-py3-none-any.whl"]
 SDK_FILES = ["apache_airflow_task_sdk-1.3.3.tar.gz", "apache_airflow_task_sdk-1.3.3-py3-none-any.whl"]
+TRAIN = {"apache-airflow": "3.3.3rc1", "apache-airflow-core": "3.3.3rc1",
+         "apache-airflow-task-sdk": "1.3.3rc1"}  # each one's candidate
+RC_FILES = sorted(f"{name.replace('-', '_')}-{rc}{end}" for name, rc in TRAIN.items()
+                  for end in (".tar.gz", "-py3-none-any.whl"))
 
 
 def signed(names: list[str]) -> list[str]:
@@ -80,14 +94,30 @@ class Steps:
                          for what, took, gits, svns in self.figures)
 
 
+def pip(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pip", *args, "--disable-pip-version-check"],
+                          capture_output=True, text=True, timeout=300)
+
+
+def sibling_requirements(wheel: Path) -> list[str]:
+    """The Requires-Dist lines of a wheel that name a distribution of the train (markers that hold
+    without extras only): what installing it asks of the train's other packages."""
+    with zipfile.ZipFile(wheel) as archive:
+        meta = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        requires = parse_metadata(archive.read(meta)).get("Requires-Dist", [])
+    return [line for line in requires if canonicalize_name(Requirement(line).name) in TRAIN
+            and (Requirement(line).marker is None or Requirement(line).marker.evaluate({"extra": ""}))]
+
+
 def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_release(
-        airflow_repo: Path, tmp_path: Path) -> None:
+        airflow_repo: Path, tmp_path: Path, local_index: str) -> None:  # noqa: F811 (the fixture)
     root = copy_repo(airflow_repo, tmp_path / "airflow")
     commit = prepare_core(root, "3.3.3", "1.3.3")
     keyring = shared_keyring()
     (tmp_path / "svn").mkdir()
     repo = make_svn(tmp_path / "svn", "apache-airflow", keyring.keys_file.read_text())
-    profile = wave_profile(tmp_path, repo, keyring.fingerprint)
+    url = local_index
+    profile = wave_profile(tmp_path, repo, keyring.fingerprint, index=url)
     run = Steps(root, profile, keyring.home, tmp_path)
     dev, release = f"{repo.dev_url}/apache-airflow", f"{repo.release_url}/apache-airflow"
     wave = root / "dist" / f"core-{DATE}"
@@ -106,7 +136,7 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert [git(root, "rev-parse", f"{tag}^{{commit}}") for tag in ("3.3.3rc1", "task-sdk/1.3.3rc1")] == [
         commit] * 2
     record = json.loads((wave / "wave.json").read_text())
-    assert record["steps"] == ["build", "sign", "PMC checks", "stage", "tags", "constraints tags",
+    assert record["steps"] == ["build", "sign", "PMC checks", "stage", "tags", "index", "constraints tags",
                                "vote email"]
     assert record["tags"] == ["3.3.3rc1", "task-sdk/1.3.3rc1"] and record["commit"] == commit
     # the constraints files at the root of their branch, as Airflow's install instructions read them
@@ -125,9 +155,41 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert email.startswith("To: dev@airflow.apache.org\nSubject: [VOTE] Release Apache Airflow core "
                             f"{DATE}: 3 distributions\n")
     assert f"\n  {dev}/3.3.3rc1\n  {dev}/task-sdk/1.3.3rc1\n" in email and "released together" in email
+    assert all(f"  pip install {name}=={rc}\n" in email for name, rc in TRAIN.items())
+
+    # the rc-numbered packages on the index, never staged; each pins the candidates of the others
+    assert record["candidates_published"] == {"index": url, "files": RC_FILES}
+    assert "6 rc-numbered files uploaded" in found.stderr
+    staged = [n for folder in ("3.3.3rc1", "task-sdk/1.3.3rc1")
+              for n in svn("list", f"{dev}/{folder}").split()]
+    assert not set(staged) & set(RC_FILES)
+    simple = PackageIndex(url, url + "simple/")
+    assert {name: simple.versions(name) for name in TRAIN} == {name: [rc] for name, rc in TRAIN.items()}
+    fetched = tmp_path / "fetched"
+    got = pip("download", "--no-deps", "--index-url", url + "simple/", "--dest", str(fetched),
+              *(f"{name}=={rc}" for name, rc in TRAIN.items()))
+    assert got.returncode == 0, got.stderr
+    assert sorted(p.name for p in fetched.iterdir()) == sorted(f for f in RC_FILES if f.endswith(".whl"))
+    assert all(p.read_bytes() == (wave / "pypi" / p.name).read_bytes() for p in fetched.iterdir())
+    wanted = {p.name.split("-")[0]: sibling_requirements(p) for p in fetched.iterdir()}
+    assert wanted == {"apache_airflow": ["apache-airflow-core==3.3.3rc1",
+                                         "apache-airflow-task-sdk==1.3.3rc1"],
+                      "apache_airflow_core": ["apache-airflow-task-sdk==1.3.3rc1"],
+                      "apache_airflow_task_sdk": ["apache-airflow-core<3.4.0,>=3.3.0"]}  # as the tree has it
+    with tarfile.open(wave / "pypi" / "apache_airflow-3.3.3rc1.tar.gz") as sdist:
+        info = sdist.extractfile("apache_airflow-3.3.3rc1/PKG-INFO")
+        assert info is not None
+        assert "Requires-Dist: apache-airflow-core==3.3.3rc1" in info.read().decode().splitlines()
+    # a resolve of what the three ask of each other, together, against the index: the rc files only
+    resolved = tmp_path / "resolved"
+    together = pip("download", "--no-deps", "--index-url", url + "simple/", "--dest", str(resolved),
+                   "apache-airflow==3.3.3rc1", *(r for found in wanted.values() for r in found))
+    assert together.returncode == 0, together.stderr
+    assert sorted(p.name for p in resolved.iterdir()) == sorted(f for f in RC_FILES if f.endswith(".whl"))
     again = run("release", "--train", "core", "--date", DATE)  # a rerun resumes: nothing new
     assert again.returncode == 0, again.stderr
     assert "(there already)" in again.stderr and "tagged nothing new" in again.stderr
+    assert "0 rc-numbered files uploaded" in again.stderr and "6 there already" in again.stderr
     assert json.loads((wave / "wave.json").read_text())["staged"] == record["staged"]
     assert git(root, "rev-parse", "constraints-3-3") == on_branch  # no new commit on the branch
     kept = f"constraints-3.3.3rc1 names {on_branch[:12]} on constraints-3-3 with these 2 files"
@@ -203,25 +265,19 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     tagged = f"tagged {on_branch[:12]} on constraints-3-3: constraints-3.3.3, constraints-latest"
     assert tagged in promoted.stderr and tagged in again.stderr
 
-    # publish: the voted sdists and wheels to a real index (pypiserver, as the sandbox runs it)
-    layout = Layout.of(tmp_path / "index")
-    index = services.ensure(services.INDEX, layout, {}, lambda line: None)
-    try:
-        url = f"http://127.0.0.1:{index['port']}/"
-        profile.write_text(profile.read_text().replace('index = "https://upload.pypi.invalid/legacy/"',
-                                                       f'index = "{url}"'))
-        planned = run("publish", "--train", "core", "--date", DATE, "--dry-run")
-        assert planned.returncode == 0 and planned.stderr.count("upload apache_airflow") == 3, planned.stderr
-        published = run("publish", "--train", "core", "--date", DATE)
-        assert published.returncode == 0, published.stderr
-        assert "6 files uploaded, 0 there already" in published.stderr
-        simple = PackageIndex(url, url + "simple/")
-        assert sorted(f for name in ("apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk")
-                      for f in simple.hashes(name)) == sorted(CORE_FILES[1:] + SDK_FILES)
-        assert json.loads((wave / "wave.json").read_text())["published"]["files"] == sorted(
-            CORE_FILES[1:] + SDK_FILES)
-    finally:
-        services.stop(services.INDEX, layout, index)
+    # publish: the voted sdists and wheels to the same index (pypiserver, as the sandbox runs it),
+    # not the rc-numbered ones, which stay there beside them
+    planned = run("publish", "--train", "core", "--date", DATE, "--dry-run")
+    assert planned.returncode == 0 and planned.stderr.count("upload apache_airflow") == 3, planned.stderr
+    published = run("publish", "--train", "core", "--date", DATE)
+    assert published.returncode == 0, published.stderr
+    assert "6 files uploaded, 0 there already" in published.stderr
+    on_index = {f: h for name in TRAIN for f, h in simple.hashes(name).items()}
+    assert sorted(on_index) == sorted(CORE_FILES[1:] + SDK_FILES + RC_FILES)
+    assert all(on_index[f] == hashlib.sha256((wave / "svn" / f).read_bytes()).hexdigest()
+               for f in CORE_FILES[1:] + SDK_FILES)  # the voted bytes
+    assert json.loads((wave / "wave.json").read_text())["published"]["files"] == sorted(
+        CORE_FILES[1:] + SDK_FILES)
 
     # the announcement: each release folder, each released file with its recorded sha512, pip lines
     shown = run("announce", "--train", "core", "--date", DATE, "--dry-run", "--json")
@@ -259,39 +315,34 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
 
     # withdraw: the whole release, recorded first; its release folders stay for cleanup to list (as a
     # single release's does), the index told about each distribution (pypiserver has no yank API)
-    index = services.ensure(services.INDEX, layout, {}, lambda line: None)
-    try:
-        profile.write_text(profile.read_text().replace(url, f"http://127.0.0.1:{index['port']}/"))
-        why = ("--reason", "a licence problem in the task SDK")
-        alone = run("withdraw", "--train", "core", "--date", DATE, "--only", "apache-airflow-task-sdk", *why)
-        assert alone.returncode == 6 and alone.stderr.strip().splitlines() == [
-            "error: train core releases its distributions together: they are withdrawn together (give no "
-            "--only)"], alone.stderr
-        shown = run("withdraw", "--train", "core", "--date", DATE, *why, "--dry-run", "--json")
-        assert shown.returncode == 0, shown.stderr
-        planned = json.loads(shown.stdout)
-        assert planned["refusals"] == [] and [a["where"] for a in planned["actions"]] == [
-            "dist"] * 3 + ["svn"] * 2 + ["index"] * 3
-        assert planned["actions"][3]["does"] == (
-            f"leave {release}/3.3.3 in place: invoke cleanup --train core lists it to remove (the ASF "
-            "archive keeps it)")
-        withdrawn = run("withdraw", "--train", "core", "--date", DATE, *why)
-        assert withdrawn.returncode == 0, withdrawn.stderr
-        assert "its release folders stay until invoke cleanup --train core lists them" in withdrawn.stderr
-        assert withdrawn.stderr.count("offers no API to yank (PEP 592)") == 3, withdrawn.stderr
-        entries = json.loads((wave / "wave.json").read_text())["withdrawn"]
-        assert sorted(entries) == ["apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk"]
-        assert {(e["version"], e["reason"], e["key"]) for e in entries.values()} == {
-            (v, "a licence problem in the task SDK", keyring.fingerprint) for v in ("3.3.3", "1.3.3")}
-        assert all("yank it by hand" in e["index"] for e in entries.values())
-        assert [n for n in svn("list", release).split() if n[0].isdigit()] == ["3.2.1/", "3.3.3/"]
-        assert svn("list", f"{release}/task-sdk").split() == ["1.3.3/"]  # the folders stay
-        before = (wave / "wave.json").read_bytes()
-        rerun = run("withdraw", "--train", "core", "--date", DATE, *why)  # a rerun changes nothing
-        assert rerun.returncode == 0 and rerun.stderr.count("is withdrawn already on") == 3, rerun.stderr
-        assert (wave / "wave.json").read_bytes() == before
-    finally:
-        services.stop(services.INDEX, layout, index)
+    why = ("--reason", "a licence problem in the task SDK")
+    alone = run("withdraw", "--train", "core", "--date", DATE, "--only", "apache-airflow-task-sdk", *why)
+    assert alone.returncode == 6 and alone.stderr.strip().splitlines() == [
+        "error: train core releases its distributions together: they are withdrawn together (give no "
+        "--only)"], alone.stderr
+    shown = run("withdraw", "--train", "core", "--date", DATE, *why, "--dry-run", "--json")
+    assert shown.returncode == 0, shown.stderr
+    planned = json.loads(shown.stdout)
+    assert planned["refusals"] == [] and [a["where"] for a in planned["actions"]] == [
+        "dist"] * 3 + ["svn"] * 2 + ["index"] * 3
+    assert planned["actions"][3]["does"] == (
+        f"leave {release}/3.3.3 in place: invoke cleanup --train core lists it to remove (the ASF "
+        "archive keeps it)")
+    withdrawn = run("withdraw", "--train", "core", "--date", DATE, *why)
+    assert withdrawn.returncode == 0, withdrawn.stderr
+    assert "its release folders stay until invoke cleanup --train core lists them" in withdrawn.stderr
+    assert withdrawn.stderr.count("offers no API to yank (PEP 592)") == 3, withdrawn.stderr
+    entries = json.loads((wave / "wave.json").read_text())["withdrawn"]
+    assert sorted(entries) == ["apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk"]
+    assert {(e["version"], e["reason"], e["key"]) for e in entries.values()} == {
+        (v, "a licence problem in the task SDK", keyring.fingerprint) for v in ("3.3.3", "1.3.3")}
+    assert all("yank it by hand" in e["index"] for e in entries.values())
+    assert [n for n in svn("list", release).split() if n[0].isdigit()] == ["3.2.1/", "3.3.3/"]
+    assert svn("list", f"{release}/task-sdk").split() == ["1.3.3/"]  # the folders stay
+    before = (wave / "wave.json").read_bytes()
+    rerun = run("withdraw", "--train", "core", "--date", DATE, *why)  # a rerun changes nothing
+    assert rerun.returncode == 0 and rerun.stderr.count("is withdrawn already on") == 3, rerun.stderr
+    assert (wave / "wave.json").read_bytes() == before
     refused = run("announce", "--train", "core", "--date", DATE)
     assert refused.returncode == 6 and "every distribution of the wave is withdrawn" in refused.stderr
     named = run("verify", "--train", "core", "--date", DATE, "--no-rebuild")
