@@ -96,6 +96,11 @@ def _spans(text: str) -> list[tuple[int, int]]:
             and not h.group(0).lstrip().startswith("[[")]
 
 
+def _requote(text: str, old: str, new: str) -> str:
+    """`text` with each TOML string literal `"old"` (or `'old'`) spelling `new` instead."""
+    return re.sub(rf"""(["']){re.escape(old)}\1""", lambda m: f"{m[1]}{new}{m[1]}", text)
+
+
 def rewrite_pins(text: str, pins: Pins, *, file: str = "pyproject.toml"
                  ) -> tuple[str, tuple[tuple[str, str], ...]]:
     """A pyproject.toml's text with its `[project]` requirements on siblings as the rc-numbered
@@ -110,10 +115,9 @@ def rewrite_pins(text: str, pins: Pins, *, file: str = "pyproject.toml"
     changed = [(old, new) for old, new in changed if new != old]
     for old, new in changed:
         placed = False
-        quoted = re.compile(rf"""(["']){re.escape(old)}\1""")
         for start, end in reversed(_spans(text)):  # from the end: the spans before stay where they are
             part = text[start:end]
-            found = quoted.sub(lambda m, new=new: f"{m[1]}{new}{m[1]}", part)  # type: ignore[misc]
+            found = _requote(part, old, new)
             if found != part:
                 text, placed = text[:start] + found + text[end:], True
         if not placed:
