@@ -127,6 +127,9 @@ def show_wave(wave: Wave, *, project: str, as_json: bool, out: Progress = consol
                     "\n".join(f"release/{project}/{p}" for p in e.svn_release)) for e in plan.entries])
     console.table("Package index (rc-numbered, for testing; not voted on)", ["distribution", "files"],
                   [(e.name, "\n".join(e.index_files)) for e in plan.entries])
+    if plan.images:
+        console.table(f"Images (the candidate's tags; {plan.entries[0].version} once published)",
+                      ["tag", "constraints"], [(i.tag, i.constraints) for i in plan.images])
     if plan.steps:
         console.table("Steps", ["step", "does"], [(s.name.value, s.does) for s in plan.steps])
     for entry in plan.entries:

@@ -142,6 +142,8 @@ class WaveStepName(str, Enum):
     ATR_UPLOAD = "atr-upload"  # with ATR: in place of stage
     ATR_CHECKS = "atr-checks"
     ATR_VOTE = "atr-vote"  # with ATR: the vote started there with the vote email
+    IMAGES = "images"  # a versioned train with images: built from the wave's wheels, smoked, pushed
+    CONSTRAINTS = "constraints"  # what each image installed, written, checksummed and signed
 
 
 @dataclass(frozen=True)
@@ -160,6 +162,15 @@ class ConstraintsRef:
 
 
 @dataclass(frozen=True)
+class WaveImage:
+    """One image a versioned train's run pushes: its candidate's tag (`3.3.3rc1-python3.11`) and
+    the constraints file its installed set is written as (`constraints/constraints-3.11.txt`)."""
+
+    tag: str
+    constraints: str
+
+
+@dataclass(frozen=True)
 class WavePlan:
     train: str
     date: str  # YYYY-MM-DD, the wave's name
@@ -175,6 +186,7 @@ class WavePlan:
     steps: tuple[WaveStep, ...] = field(default=())  # what a run of the wave does, in order (none: empty)
     source_release: str = ""  # the source tarball's svn path in the release folder
     atr_release: str = ""  # with ATR: the release in ATR the wave is staged as ("" = svn)
+    images: tuple[WaveImage, ...] = ()  # a versioned train's images, by the lead candidate's tags
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -327,6 +339,32 @@ def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, pr
         source_release=source_release if entries else "",
         atr_release=wave_atr_release(train, date, lead.declared if lead else "") if atr and entries else "",
     )
+
+
+def with_images(plan: WavePlan, images: Sequence[WaveImage], installs: Sequence[str]) -> WavePlan:
+    """A versioned wave with its images: `images` (the project's image settings planned at the lead
+    candidate's version, as a single release plans its own) built from the wave's wheels of
+    `installs` (the train's `images`), then what each installed written as its constraints file.
+    Both steps come after the tags (nothing is pushed for a candidate that is not staged and tagged)
+    and before the index and the vote email. A wave with nothing in it, or no images, is unchanged."""
+    if not plan.entries or not images:
+        return plan
+    lead = plan.entries[0]
+    tags = ", ".join(i.tag for i in images)
+    wheels = [f for e in plan.entries if _canonical(e.name) in {_canonical(n) for n in installs}
+              for f in e.files if f.endswith(".whl")]
+    does = {
+        WaveStepName.IMAGES: f"{tags} built from the wave's wheels in dist/{plan.train}-{plan.date}/svn/ "
+                             f"({', '.join(wheels)}; the voted {lead.version}), smoke-tested, then pushed; "
+                             "nothing is pushed if one fails, an image pushed before is kept",
+        WaveStepName.CONSTRAINTS: "what each image installed, as the single release writes it, into "
+                                  f"dist/{plan.train}-{plan.date}/"
+                                  f"{', '.join(i.constraints for i in images)}, each with X.asc and X.sha512",
+    }
+    steps = list(plan.steps)
+    at = next(i for i, s in enumerate(steps) if s.name is WaveStepName.TAGS) + 1
+    steps[at:at] = [WaveStep(name, text) for name, text in does.items()]
+    return replace(plan, images=tuple(images), steps=tuple(steps))
 
 
 def wave_atr_release(train: Train, date: str, lead: str) -> str:
@@ -619,6 +657,7 @@ def wave_to_json(plan: WavePlan, *, project: str, commit: str) -> dict[str, Any]
                          "latest": plan.constraints.latest or None} if plan.constraints else None),
         "steps": [{"name": s.name.value, "does": s.does} for s in plan.steps],
         "atr_release": plan.atr_release or None,
+        "images": [{"tag": i.tag, "constraints": i.constraints} for i in plan.images],
     }
 
 

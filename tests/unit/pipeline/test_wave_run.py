@@ -9,7 +9,7 @@ and the rerun after it: what is recorded, what is redone."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,8 @@ from release.pipeline.connect import Target
 from release.pipeline.trains import Wave, plan_train, run_to_json, wave_directory
 from release.pipeline.wave_run import (
     Checked,
+    ConstraintsWritten,
+    ImagesPushed,
     Runner,
     Signed,
     Staged,
@@ -32,9 +34,10 @@ from release.pipeline.wave_run import (
     build_wave,
     run_wave,
 )
+from release.plan.images import LABEL_ARGS
 from release.plan.wave import WaveStepName, candidate_tags, dev_folders
-from release.record import sha512_of
-from tests.unit.memory import MemoryIndex
+from release.record import ImageEntry, sha512_of
+from tests.unit.memory import MemoryIndex, MemoryRegistry
 from tests.unit.memory_git import MemoryGit
 from tests.unit.pipeline.test_trains import CORE, DATE, PROVIDERS, core_files, released, three_changed
 from tests.unit.test_trains import airflow_table
@@ -68,10 +71,13 @@ class MemoryWave:
     ran: list[WaveStepName] = field(default_factory=list)
     index: MemoryIndex = field(default_factory=MemoryIndex)
 
+    registry: MemoryRegistry = field(default_factory=MemoryRegistry)
+
     def runners(self) -> dict[WaveStepName, Runner]:
         return {WaveStepName.BUILD: self.build, WaveStepName.SIGN: self.sign,
                 WaveStepName.PMC_CHECKS: self.check, WaveStepName.STAGE: self.stage,
-                WaveStepName.TAGS: self.tags}
+                WaveStepName.TAGS: self.tags, WaveStepName.IMAGES: self.images,
+                WaveStepName.CONSTRAINTS: self.constraints}
 
     def _start(self, step: WaveStepName) -> None:
         self.ran.append(step)
@@ -133,6 +139,37 @@ class MemoryWave:
         for tag in created:
             self.git.tag(tag, run.wave.commit)
         return Tagged(tuple(wanted), tuple(created))
+
+
+    def images(self, run: WaveRunning) -> ImagesPushed:
+        """Each image of the plan pushed once under its candidate tag, labelled with the voted
+        version and the wheels it installs, as the image job would; one there already is kept."""
+        self._start(WaveStepName.IMAGES)
+        lead = run.plan.entries[0]
+        pushed = {}
+        for image in run.plan.images:
+            flavour = image.tag.rpartition("-python")[2]
+            digest = (self.registry.manifest_digest("apache/airflow", image.tag)
+                      or self.registry.push("apache/airflow", image.tag,
+                                            {LABEL_ARGS["IMAGE_VERSION"]: str(lead.version)}))
+            entry = ImageEntry(flavour, f"registry.test/apache/airflow:{image.tag}", digest, "", "sha256:in",
+                               "python:" + flavour, "sha256:base")
+            pushed[entry.key] = asdict(entry)
+        return ImagesPushed("registry.test/apache/airflow", str(lead.candidate), str(lead.version), pushed,
+                            {image.tag: ["version", "pip-check"] for image in run.plan.images})
+
+    def constraints(self, run: WaveRunning) -> ConstraintsWritten:
+        self._start(WaveStepName.CONSTRAINTS)
+        files, signed = {}, {}
+        for image in run.plan.images:
+            path = run.directory / image.constraints
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("apache-airflow==3.3.3\nsqlalchemy==2.0.44\n")
+            flavour = image.tag.rpartition("-python")[2]
+            files[image.constraints] = {"sha512": sha512_of(path), "flavour": flavour, "variant": "",
+                                        "image": image.tag}
+            signed[f"{image.constraints}.sha512"] = sha512_of(path)
+        return ConstraintsWritten(files, signed)
 
 
 def setup(tmp_path: Path) -> tuple[ReleaseConfig, MemoryWave]:
@@ -322,9 +359,13 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
         return run_wave(config, plan_train(config, CORE, date=DATE, reader=git), TARGET, key=FINGERPRINT,
                         runners=memory.runners(), announce=lambda name, does: None, say=lambda line: None)
 
-    core_steps = [s for s in ALL if s != "index"]  # no rc-numbered packages for a versioned train yet
+    # no rc-numbered packages for a versioned train yet; its images and their constraints after the tags
+    core_steps = ["build", "sign", "PMC checks", "stage", "tags", "images", "constraints", "vote email"]
     done = run_core()
     assert done.steps == tuple(core_steps) and done.revision == 1
+    assert [i.tag for i in wave.plan.images] == ["3.3.3rc1-python3.11", "3.3.3rc1-python3.13"]
+    pushed = memory.registry.repositories["apache/airflow"]
+    assert done.images == {f"registry.test/apache/airflow:{tag}": digest for tag, digest in pushed.items()}
     assert all(not e.index_files for e in wave.plan.entries)
     assert done.staged == ("https://svn.test/dev/apache-airflow/3.3.3rc1",
                            "https://svn.test/dev/apache-airflow/task-sdk/1.3.3rc1")
@@ -335,6 +376,10 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert sum(p.startswith("task-sdk/1.3.3rc1/") for p in memory.svn) == 6
     data = json.loads((tmp_path / "dist" / f"core-{DATE}" / "wave.json").read_text())
     assert data["tags"] == ["3.3.3rc1", "task-sdk/1.3.3rc1"] and data["steps"] == core_steps
+    assert (data["images"]["candidate"], data["images"]["version"]) == ("3.3.3rc1", "3.3.3")
+    assert sorted(data["images"]["pushed"]) == ["3.11", "3.13"]
+    assert data["images"]["pushed"]["3.11"]["digest"] == pushed["3.3.3rc1-python3.11"]
+    assert sorted(data["constraints"]) == [f"constraints/constraints-{p}.txt" for p in ("3.11", "3.13")]
     text = (tmp_path / "dist" / f"core-{DATE}" / "vote-email.txt").read_text()
     assert "[VOTE] Release Apache Airflow core 2026-12-07: 3 distributions" in text
     assert ("\n  https://svn.test/dev/apache-airflow/3.3.3rc1\n"
@@ -342,3 +387,4 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert "They are released together" in text and "exclude" not in text
     again = run_core()  # its own tags are not earlier candidates: the same rc, nothing new
     assert (again.revision, again.tags, memory.revisions) == (None, (), [1])
+    assert again.images == done.images and memory.registry.repositories["apache/airflow"] == pushed
