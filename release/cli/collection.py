@@ -135,7 +135,7 @@ def release_wave(config: ReleaseConfig, name: str, *, version: str, dry_run: boo
     if sign_with:
         check_signing_key(sign_with, "--sign-with")
     trains.check_can_run(config, wave)
-    target = connect_target(config)
+    target = connect_target(config, config.python if wave.plan.images else ())  # the images' base images
     clients = clients_for(target, progress=console.progress)
     done = trains.run_wave(config, wave, target, announce=console.step, say=console.progress, key=sign_with,
                            index=clients.index, atr=clients.atr if config.stages_in_atr(train) else None,
