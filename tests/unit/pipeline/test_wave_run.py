@@ -319,6 +319,25 @@ def test_the_dry_run_shows_the_steps_a_run_takes(tmp_path: Path, monkeypatch: py
         (s.name.value, s.does) for s in wave.plan.steps]
 
 
+def test_the_core_trains_dry_run_shows_its_images_and_the_steps_that_make_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    config = parse_config(tmp_path, airflow_table())
+    git = released()
+    git.commit("Update version to 3.3.3", core_files("3.3.3", "1.3.3"))
+    wave = plan_train(config, CORE, date=DATE, reader=git)
+    monkeypatch.setattr(console.err, "width", 400)
+    with console.err.capture() as captured:
+        show_wave(wave, project="apache-airflow", as_json=False, out=lambda line: None)
+    text = captured.get()
+    images = text[text.index("Images (the candidate's tags; 3.3.3 once published)"):text.index("Steps")]
+    assert "3.3.3rc1-python3.11" in images and "constraints/constraints-3.13.txt" in images
+    assert "images" in text[text.index("Steps"):] and "constraints" in text[text.index("Steps"):]
+    show_wave(wave, project="apache-airflow", as_json=True)
+    data = json.loads(capsys.readouterr().out)
+    assert [i["tag"] for i in data["images"]] == ["3.3.3rc1-python3.11", "3.3.3rc1-python3.13"]
+    assert [s["name"] for s in data["steps"]][4:7] == ["tags", "images", "constraints"]
+
+
 def test_an_rc_numbered_file_the_index_holds_with_other_bytes_is_refused_and_the_vote_email_not_written(
         tmp_path: Path) -> None:
     config, memory = setup(tmp_path)
