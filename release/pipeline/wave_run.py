@@ -468,7 +468,7 @@ def _vote_email(run: WaveRunning) -> VoteEmailWritten:
         plan.source_tarball, run.earlier(Signed).signer, target.keys_url, run.wave.commit,
         run.earlier(Tagged).tags, earliest_close(datetime.fromisoformat(at), train.vote.hours),
         train.vote.hours, train.vote.binding, *_on_index(run), together=train.svn is SvnLayout.VERSIONED,
-        atr_revision=revision)))
+        atr_revision=revision, images=tuple(f"{ref}@{digest}" for ref, digest in _pushed(run).items()))))
     if revision:
         run.say(f"the vote email is {email}; ATR sends it to {to} when the vote starts")
         return VoteEmailWritten(email)

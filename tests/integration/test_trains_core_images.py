@@ -165,6 +165,8 @@ def test_the_core_trains_image_built_from_its_wheels_verified_voted_and_publishe
     assert record["constraints"][constraints]["sha512"] == sha512_of(wave / constraints)
     assert sorted(record["constraints_signed"]) == [f"{constraints}.asc", f"{constraints}.sha512"]
     assert (wave / f"{constraints}.sha512").read_text().split()[0] == sha512_of(wave / constraints)
+    email = (wave / "vote-email.txt").read_text()
+    assert f"\n  {services.registry}/{IMAGE}:{rc_tag}@{digest}\n" in email
     rerun = run.ok("release", "--train", "core", "--date", DATE)  # resumes: the image is kept
     assert registry.manifest_digest(IMAGE, rc_tag) == digest and "pushing" not in rerun
 

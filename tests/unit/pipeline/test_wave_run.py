@@ -404,6 +404,8 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert ("\n  https://svn.test/dev/apache-airflow/3.3.3rc1\n"
             "  https://svn.test/dev/apache-airflow/task-sdk/1.3.3rc1\n") in text
     assert "They are released together" in text and "exclude" not in text
+    assert "\nThe wave's images install exactly its wheels above; `invoke verify --train` checks them" in text
+    assert "".join(f"  {ref}@{digest}\n" for ref, digest in done.images.items()) in text
     again = run_core()  # its own tags are not earlier candidates: the same rc, nothing new
     assert (again.revision, again.tags, memory.revisions) == (None, (), [1])
     assert again.images == done.images and memory.registry.repositories["apache/airflow"] == pushed
