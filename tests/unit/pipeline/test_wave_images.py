@@ -1,11 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
-"""A versioned train's images after promotion (`pipeline/wave_images.publish_images`): the final
-tags and the aliases put on the very images the vote was on, by manifest copy through the one tag
-mover, by the single release's rule; against an in-memory registry and index."""
+"""A versioned train's images (`pipeline/wave_images.py`): planned at the lead candidate; checked
+for a voter against the staged wheels; after promotion the final tags and the aliases put on the
+very images the vote was on, by manifest copy through the one tag mover, by the single release's
+rule; against an in-memory registry and index (and an engine holding the pulled images' labels)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import hashlib
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,11 @@ from release.adapters.clients import Clients
 from release.config import ReleaseConfig, parse_config
 from release.errors import ConfigError, RefusedError
 from release.pipeline.trains import plan_train
-from release.pipeline.wave_images import publish_images, wave_images
-from release.plan.images import LABEL_ARGS
+from release.pipeline.wave_images import check_wave_images, publish_images, wave_images, wave_wheels
+from release.plan.images import LABEL_ARGS, WHEEL_SHA256_LABEL, WHEELS_RECORD
+from release.plan.verify_report import FileCheck
 from release.record import ImageEntry
+from release.steps.check_provenance import REVISION_LABEL
 from tests.unit.memory import MemoryIndex, MemoryRegistry
 from tests.unit.pipeline.test_trains import CORE, DATE, PROVIDERS, core_files, released, three_changed
 from tests.unit.test_trains import airflow_table
@@ -111,3 +115,57 @@ def test_a_train_with_images_of_several_platforms_is_refused_in_one_line(tmp_pat
     with pytest.raises(ConfigError, match=r"^\[tool.release\] trains.core.images: a train's images are built "
                                           "for one platform; configure one in \\[tool.release\\] platforms$"):
         plan_train(config, CORE, date=DATE, reader=git)
+
+
+@dataclass
+class PulledImage:
+    labels: dict[str, str]
+
+
+@dataclass
+class RecordingEngine:
+    """An engine that holds each image's labels and wheels record by digest, as pulled images do."""
+
+    images: dict[str, tuple[dict[str, str], bytes]] = field(default_factory=dict)
+    pulled: list[str] = field(default_factory=list)
+
+    def pull_digest(self, repository: str, digest: str) -> PulledImage:
+        self.pulled.append(digest)
+        return PulledImage(self.images[digest][0])
+
+    def read_file(self, ref: str, path: str, platform: str | None = None) -> bytes | None:
+        assert path == WHEELS_RECORD
+        return self.images[ref.rpartition("@")[2]][1]
+
+
+def test_a_voter_checks_each_image_installs_exactly_the_staged_wheels_and_names_the_waves_commit(
+        tmp_path: Path) -> None:
+    config = parse_config(tmp_path, airflow_table())
+    git = released()
+    git.commit("Update version to 3.3.3", core_files("3.3.3", "1.3.3"))
+    wave = plan_train(config, CORE, date=DATE, reader=git)
+    folder = tmp_path / "svn"
+    folder.mkdir()
+    staged = {name: hashlib.sha256(name.encode()).hexdigest() for name in wave_wheels(config, wave.plan)}
+    for name in staged:
+        (folder / name).write_text(name)  # its sha256 is the one above
+    registry, engine = MemoryRegistry(), RecordingEngine()
+    other = {**staged, "apache_airflow-3.3.3-py3-none-any.whl": "0" * 64}
+    for flavour, wheels in (("3.11", staged), ("3.13", other)):
+        shas = ",".join(wheels[n] for n in sorted(wheels))
+        labels = {REVISION_LABEL: wave.commit, WHEEL_SHA256_LABEL: shas}
+        digest = registry.push(IMAGE, f"3.3.3rc1-python{flavour}", labels)
+        record = "".join(f"{sha}  {name}\n" for name, sha in sorted(wheels.items()))
+        engine.images[digest] = (labels, record.encode())
+    checks: dict[str, FileCheck] = {}
+    clients = Clients(registry, MemoryIndex(), engine=engine)  # type: ignore[arg-type]
+    check_wave_images(config, wave.plan, clients, folder, wave.commit, checks, say=lambda line: None)
+    good, bad = checks["image 3.3.3rc1-python3.11"], checks["image 3.3.3rc1-python3.13"]
+    assert good.problems == [] and good.passed == [f"labels name the voted commit {wave.commit[:12]}",
+                                                   "its wheels are the staged ones, the vote's"]
+    assert bad.problems == [f"installs wheels {other}, but the staged wheels are {staged}"]
+    del registry.repositories[IMAGE]["3.3.3rc1-python3.13"]
+    missing: dict[str, FileCheck] = {}
+    check_wave_images(config, wave.plan, clients, folder, wave.commit, missing, say=lambda line: None)
+    assert missing["image 3.3.3rc1-python3.13"].problems == [
+        f"registry.test/{IMAGE}:3.3.3rc1-python3.13 is not in the registry"]
