@@ -276,6 +276,7 @@ class WaveVoteEmail:
     on_index: tuple[tuple[str, str], ...] = ()  # (name, rc version) of each candidate on the index
     together: bool = False  # a versioned train: its distributions are released together, none excluded
     atr_revision: str = ""  # staged in ATR: the revision voted on, `svn_urls` then ATR's vote page
+    images: tuple[str, ...] = ()  # a versioned train's images, `registry/image:tag@digest`
 
 
 def wave_candidate(train: str, date: str) -> str:
@@ -292,6 +293,16 @@ what is voted on is the files in {"ATR" if vote.atr_revision else "svn"} above:
 
 {_pip_lines(vote.on_index)}
 """
+
+
+def _wave_images(vote: WaveVoteEmail) -> str:
+    if not vote.images:
+        return ""
+    return """
+The wave's images install exactly its wheels above; `invoke verify --train` checks them, and the
+final tags go on these very images once the vote passes:
+
+""" + "\n".join(f"  {image}" for image in vote.images) + "\n"
 
 
 def render_wave_vote_email(vote: WaveVoteEmail) -> str:
@@ -335,7 +346,7 @@ The wave was built from commit {vote.commit}, tagged:
 {tags}
 
 Building that commit again gives the same bytes.
-{_candidates_on_index(vote)}
+{_wave_images(vote)}{_candidates_on_index(vote)}
 The vote is open for at least {vote.hours} hours, until {closes}, and passes with at least
 {vote.needed} binding +1 votes and more binding +1 than -1 votes. Please vote:
 

@@ -135,10 +135,11 @@ def release_wave(config: ReleaseConfig, name: str, *, version: str, dry_run: boo
     if sign_with:
         check_signing_key(sign_with, "--sign-with")
     trains.check_can_run(config, wave)
-    target = connect_target(config)
+    target = connect_target(config, config.python if wave.plan.images else ())  # the images' base images
     clients = clients_for(target, progress=console.progress)
     done = trains.run_wave(config, wave, target, announce=console.step, say=console.progress, key=sign_with,
-                           index=clients.index, atr=clients.atr if config.stages_in_atr(train) else None)
+                           index=clients.index, atr=clients.atr if config.stages_in_atr(train) else None,
+                           clients=clients)
     if json:
         console.print_json(trains.run_to_json(wave, done))
         return
@@ -240,9 +241,10 @@ def publish_wave(config: ReleaseConfig, name: str, date: str, *, dry_run: bool, 
     clients = clients_for(target, progress=console.progress)
     atr = clients.atr if config.stages_in_atr(chosen) else None
     done = trains.publish_wave(config, chosen, date=day, target=target, index=clients.index,
-                               say=console.progress, atr=atr)
+                               say=console.progress, atr=atr, clients=clients)
     console.ok(f"the {name} wave of {day} is on {done.index}: {len(done.uploaded)} files uploaded, "
-               f"{len(done.kept)} there already")
+               f"{len(done.kept)} there already"
+               + (f"; images tagged {', '.join(done.images)}" if done.images else ""))
 
 
 ns = Collection(

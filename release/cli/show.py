@@ -130,6 +130,9 @@ def show_wave(wave: Wave, *, project: str, as_json: bool, out: Progress = consol
     if plan.index_pins:
         out("the rc-numbered packages pin each other's candidates where the tree pins the finals: "
             + ", ".join(f"{name} {final} -> {candidate}" for name, final, candidate in plan.index_pins))
+    if plan.images:
+        console.table(f"Images (the candidate's tags; {plan.entries[0].version} once published)",
+                      ["tag", "constraints"], [(i.tag, i.constraints) for i in plan.images])
     if plan.steps:
         console.table("Steps", ["step", "does"], [(s.name.value, s.does) for s in plan.steps])
     for entry in plan.entries:

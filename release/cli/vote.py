@@ -477,7 +477,8 @@ def verify_wave(train: str, *, date: str, profile: str, rebuild: bool, candidate
     if candidate.strip():
         trains.check_candidate(chosen, candidate.strip())  # before any service is reached
     target = connect_target(config)
-    atr = clients_for(target, progress=console.progress).atr if config.stages_in_atr(chosen) else None
+    clients = clients_for(target, progress=console.progress)
+    atr = clients.atr if config.stages_in_atr(chosen) else None
     report = trains.verify_wave(config, chosen, date=day, target=target, rebuild=rebuild,
-                                say=console.progress, candidate=candidate.strip(), atr=atr)
+                                say=console.progress, candidate=candidate.strip(), atr=atr, clients=clients)
     console.ok(f"the {train} wave of {candidate.strip() or day}: {len(report.checks)} files verified")

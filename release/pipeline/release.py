@@ -404,8 +404,9 @@ def _constraints(run: Run) -> None:
     record = run.record
     digests = image_digests(run)  # with several platforms: the first platform's image of each flavour
     images = [ImageToRead(image, digests[image.key]) for image in run.plan.images if image.constraints]
-    entries = write_constraints(record, images, project=run.config.project, version=str(run.plan.version),
-                                engine=run.clients.engine, progress=run.say)
+    entries = write_constraints(record.directory, images, project=run.config.project,
+                                version=str(run.plan.version), engine=run.clients.engine,
+                                earlier=record.constraints, progress=run.say)
     record.add_signatures(sign_files([record.directory / e.path for e in entries], record.directory,
                                      key=run.signing_key, gnupghome=run.target.gnupghome))
     record.put_constraints(entries)

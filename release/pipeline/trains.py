@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from release import locks
 from release.adapters import svn
 from release.adapters.atr import PREVIEW, RELEASED, downloads_url
-from release.adapters.clients import Atr, Index
+from release.adapters.clients import Atr, Clients, Index
 from release.adapters.git import GitReader, commit_time, ensure_tag, move_tag, tag_commit
 from release.config import ReleaseConfig
 from release.emails import (
@@ -47,6 +47,7 @@ from release.pipeline.connect import Target
 from release.pipeline.housekeeping import printed_listing, write_listing
 
 # a wave's record and its run, where the commands of a wave (and their callers) find them
+from release.pipeline.wave_images import check_wave_images, planned, publish_images, wave_images
 from release.pipeline.wave_record import ANNOUNCE_EMAIL as ANNOUNCE_EMAIL
 from release.pipeline.wave_record import RESULT_EMAIL as RESULT_EMAIL
 from release.pipeline.wave_record import VOTE_EMAIL as VOTE_EMAIL
@@ -90,6 +91,7 @@ from release.plan.wave import (
     versioned_cleanup,
     wave_atr_folder,
     wave_promotion,
+    with_images,
 )
 from release.plan.wave_facts import (
     candidate_number,
@@ -177,6 +179,8 @@ def plan_train(config: ReleaseConfig, train: Train, *, date: str, reader: GitFac
     plan = plan_wave(train, facts, date=date, project=config.name, only=only, retry=retry,
                      constraints_tagged=constraints_versions(train, tags),
                      checks_sources=config.checks_sources, atr=config.stages_in_atr(train))
+    # the images' tags and constraints files name no registry: the target's is the run's business
+    plan = with_images(plan, planned(wave_images(config, plan, config.registry)), train.images)
     return Wave(plan, head, git.calls)
 
 
@@ -590,13 +594,16 @@ class WavePublished:
     uploaded: tuple[str, ...]  # files uploaded now
     kept: tuple[str, ...]  # files the index held already, with the same bytes
     index: str
+    images: tuple[str, ...] = ()  # a versioned train's final image tags and aliases, set or there
 
 
 def publish_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, index: Index,
-                 say: Progress, atr: Atr | None = None) -> WavePublished:
+                 say: Progress, atr: Atr | None = None, clients: Clients | None = None) -> WavePublished:
     """After promotion: each promoted distribution's sdist and wheel, the voted bytes (checked against
     what was built and signed), to the package index; what the index holds with the same bytes is
-    skipped, a file it holds with other bytes refused. Recorded in wave.json. A train staging in ATR
+    skipped, a file it holds with other bytes refused. A versioned train's images then get their
+    final tags and aliases on the very images voted on (`publish_images`, with `clients`). Recorded
+    in wave.json. A train staging in ATR
     then has its release finished there (`finish_wave_in_atr`)."""
     in_atr = config.stages_in_atr(train)
     if in_atr:
@@ -612,10 +619,19 @@ def publish_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
                                 fix="promote the wave from the tree that built it (what was voted on)")
             for result in upload_packages(index, name, paths, twine_env=target.twine_env, progress=say):
                 (uploaded if result.uploaded else kept).append(result.filename)
-        update_record(path, published={"index": index.shown_upload, "files": sorted([*uploaded, *kept])})
+        published: dict[str, Any] = {"index": index.shown_upload, "files": sorted([*uploaded, *kept])}
+        images = recorded.get("images")
+        if isinstance(images, dict) and images.get("pushed"):  # a versioned train's, voted on with it
+            if clients is None:
+                raise ReleaseError("the final image tags are set with the target's clients")
+            tags = publish_images(config, images, clients, say=say)
+            published["images"] = {e.tag: e.digest for e in tags.tags if e.digest}
+            published["owns_latest"] = tags.owns_latest
+        update_record(path, published=published)
         if in_atr:
             finish_wave_in_atr(config, train, date=date, target=target, atr=_client(atr), say=say)
-    return WavePublished(tuple(uploaded), tuple(kept), index.shown_upload)
+    return WavePublished(tuple(uploaded), tuple(kept), index.shown_upload,
+                         tuple(published.get("images") or ()))
 
 
 def finish_wave_in_atr(config: ReleaseConfig, train: Train, *, date: str, target: Target, atr: Atr,
@@ -673,7 +689,11 @@ def publish_wave_plan(config: ReleaseConfig, train: Train, *, date: str, index: 
             in_atr = wave_atr_plan(config, train, date, recorded).where
     except RefusedError as exc:
         return plan_publish_wave(train.name, date, {}, index=index, refusals=(str(exc),))
-    return plan_publish_wave(train.name, date, packages_of(promoted), index=index, atr=in_atr)
+    images = recorded.get("images")
+    pushed = images.get("pushed") if isinstance(images, dict) else None
+    voted = {str(e["ref"]).rpartition(":")[2]: str(e["digest"]) for e in pushed.values()} if pushed else {}
+    return plan_publish_wave(train.name, date, packages_of(promoted), index=index, atr=in_atr, images=voted,
+                             final=str(images.get("version")) if isinstance(images, dict) else "")
 
 
 def check_can_finish_in_atr(train: Train) -> None:
@@ -781,12 +801,14 @@ def find_staged_wave(config: ReleaseConfig, train: Train, *, date: str, candidat
 
 def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Target, rebuild: bool,
                 say: Progress, reader: GitFacts | None = None, candidate: str = "",
-                atr: Atr | None = None) -> VerifyReport:
+                atr: Atr | None = None, clients: Clients | None = None) -> VerifyReport:
     """For voters: the staged wave, as planned at its commit (`find_staged_wave`: by its date, or by a
     versioned train's `candidate`), read from svn dev or, for a train staging in ATR, from the latest
     revision of its ATR release (what the vote runs on); every file with a good signature by a key in
-    KEYS and its checksum, the PMC checks of its sources, and (`rebuild`) the same bytes built again
-    from that commit. The report when all holds, else CandidateRejected (7)."""
+    KEYS and its checksum, the PMC checks of its sources, (`rebuild`) the same bytes built again
+    from that commit, and a versioned train's images (with `clients`): each candidate tag's image
+    installs exactly the staged wheels and names the wave's commit. The report when all holds, else
+    CandidateRejected (7)."""
     commit, plan = find_staged_wave(config, train, date=date, candidate=candidate, reader=reader)
     for line in withdrawn_lines(read_record(record_path(config, train.name, date))):
         say(line)
@@ -822,6 +844,10 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
                 again = build_files(config.root, commit, plan, out=Path(work) / "rebuilt", builder=builder,
                                     progress=say)
             compare_rebuild(folder, again, checks)
+        if plan.images:
+            if clients is None:
+                raise ReleaseError("a train's images are checked with the target's clients")
+            check_wave_images(config, plan, clients, folder, commit, checks, say)
     return finish_report(VerifyReport(f"{train.name} {candidate or date}", url, commit if rebuild else "",
                                       tuple(checks[name] for name in sorted(checks))), say)
 

@@ -37,13 +37,21 @@ from typing import Any, ClassVar, Protocol, TypeVar
 
 from release.adapters import svn
 from release.adapters.atr import vote_url
-from release.adapters.clients import Atr, Index
+from release.adapters.clients import Atr, Clients, Index
 from release.adapters.git import commit_files, commit_time, ensure_tag, holds_files, tag_commit
 from release.config import ReleaseConfig
 from release.emails import WaveVoteEmail, missing_recipient, render_wave_vote_email
 from release.errors import RefusedError, ReleaseError, VerificationError
 from release.pipeline.connect import Target
 from release.pipeline.release import Announce
+from release.pipeline.wave_images import (
+    build_images,
+    constraints_of,
+    image_entries,
+    planned,
+    wave_images,
+    wave_wheels,
+)
 from release.pipeline.wave_record import (
     VOTE_EMAIL,
     WAVE_RECORD,
@@ -221,8 +229,34 @@ class VoteInAtr:
         return {"atr": {"release": self.release, "revision": self.revision, "vote_started": True}}
 
 
+@dataclass(frozen=True)
+class ImagesPushed:
+    """A versioned train's images, built from the wave's voted wheels, smoked and pushed."""
+
+    step: ClassVar[WaveStepName] = WaveStepName.IMAGES
+    repository: str  # registry/image
+    candidate: str  # the lead candidate the tags name (3.3.3rc1)
+    version: str  # the voted version the images install (3.3.3)
+    images: dict[str, dict[str, Any]]  # key -> the release record's image entry (ref, digest, inputs)
+    smoke: dict[str, list[str]]  # tag -> the smoke checks it passed
+
+    def recorded(self) -> dict[str, Any]:
+        return {"images": {"repository": self.repository, "candidate": self.candidate,
+                           "version": self.version, "pushed": dict(self.images), "smoke": dict(self.smoke)}}
+
+
+@dataclass(frozen=True)
+class ConstraintsWritten:
+    step: ClassVar[WaveStepName] = WaveStepName.CONSTRAINTS
+    files: dict[str, dict[str, str]]  # constraints/constraints-P.txt -> its sha512, flavour, variant, image
+    signed: dict[str, str]  # its .asc and .sha512 -> sha512
+
+    def recorded(self) -> dict[str, Any]:
+        return {"constraints": dict(self.files), "constraints_signed": dict(self.signed)}
+
+
 P = TypeVar("P", WaveBuild, Signed, Checked, Staged, Tagged, OnIndex, VoteEmailWritten, StagedInAtr,
-            CheckedInAtr, VoteInAtr, ConstraintsTagged)
+            CheckedInAtr, VoteInAtr, ConstraintsTagged, ImagesPushed, ConstraintsWritten)
 
 
 @dataclass
@@ -239,6 +273,7 @@ class WaveRunning:
     steps: list[str] = field(default_factory=list)  # the steps this run did, in order
     index: Index | None = None  # the target's package index, for the rc-numbered packages
     atr: Atr | None = None  # with ATR: its client, for the ATR steps
+    clients: Clients | None = None  # the target's clients, for the images and their constraints
 
     @property
     def plan(self) -> WavePlan:
@@ -259,6 +294,11 @@ class WaveRunning:
         if self.target is None:
             raise ReleaseError("this step of the wave runs against a target; a build alone has none")
         return self.target
+
+    def needs_clients(self) -> Clients:
+        if self.clients is None:
+            raise ReleaseError("the images of the wave are built with the target's clients")
+        return self.clients
 
     def needs_atr(self) -> tuple[Atr, AtrPlan]:
         """ATR's client and its part of the wave (the release, the files, the lists)."""
@@ -486,7 +526,7 @@ def _vote_email(run: WaveRunning) -> VoteEmailWritten:
         plan.source_tarball, run.earlier(Signed).signer, target.keys_url, run.wave.commit,
         run.earlier(Tagged).tags, earliest_close(datetime.fromisoformat(at), train.vote.hours),
         train.vote.hours, train.vote.binding, *_on_index(run), together=train.svn is SvnLayout.VERSIONED,
-        atr_revision=revision)))
+        atr_revision=revision, images=tuple(f"{ref}@{digest}" for ref, digest in _pushed(run).items()))))
     if revision:
         run.say(f"the vote email is {email}; ATR sends it to {to} when the vote starts")
         return VoteEmailWritten(email)
@@ -528,12 +568,51 @@ def _index(run: WaveRunning) -> OnIndex:
     return OnIndex(run.index.shown_upload, tuple(uploaded), tuple(kept))
 
 
+def _images(run: WaveRunning) -> ImagesPushed:
+    """The train's images (the project's image settings at the lead candidate's version) built from
+    the wave's voted wheels of the distributions they install, each checked against the sha512 its
+    build recorded, smoked, then pushed; an image a run before pushed from the same inputs is kept."""
+    target, clients, built = run.needs_target(), run.needs_clients(), run.earlier(WaveBuild)
+    images = wave_images(run.config, run.plan, target.registry)
+    if planned(images) != run.plan.images:
+        raise ReleaseError(f"the images planned now ({', '.join(i.tag for i in images)}) are not the wave's")
+    wheels = built_files(built.directory, "svn", wave_wheels(run.config, run.plan), built.files,
+                         fix="build the wave again (move its folder away)")
+    found = run.recorded.get("images")
+    earlier = found.get("pushed") if isinstance(found, dict) else None
+    results, reports = build_images(run.config, run.plan, images, clients, wheels=wheels,
+                                    commit=run.wave.commit,
+                                    recorded=earlier if isinstance(earlier, dict) else {}, say=run.say)
+    run.say(f"pushed {', '.join(f'{r.ref}@{r.digest}' for r in results)}")
+    lead = run.plan.entries[0]
+    return ImagesPushed(target.repository(run.config.image), str(lead.candidate), str(lead.version),
+                        image_entries(results),
+                        {r.ref.rpartition(":")[2]: [c.name for c in r.checks if c.ok and not c.skipped]
+                         for r in reports})
+
+
+def _constraints(run: WaveRunning) -> ConstraintsWritten:
+    """What each pushed image installed, written into dist/<train>-<date>/constraints/ as the single
+    release writes it, each with its .asc and .sha512 by the key that signed the wave."""
+    target, directory = run.needs_target(), run.directory
+    images = wave_images(run.config, run.plan, target.registry)
+    pushed = run.earlier(ImagesPushed).images
+    entries = constraints_of(run.config, run.plan, images, pushed, directory, run.needs_clients(),
+                             say=run.say)
+    signed = sign_files([directory / e.path for e in entries], directory, key=run.earlier(Signed).signer,
+                        gnupghome=target.gnupghome)
+    return ConstraintsWritten({e.path: {"sha512": e.sha512, "flavour": e.flavour, "variant": e.variant,
+                                        "image": e.image} for e in entries},
+                              {e.path: e.sha512 for e in signed})
+
+
 RUNNERS: dict[WaveStepName, Runner] = {
     WaveStepName.BUILD: _build, WaveStepName.SIGN: _sign, WaveStepName.PMC_CHECKS: _check,
     WaveStepName.STAGE: _stage, WaveStepName.TAGS: _tags, WaveStepName.INDEX: _index,
     WaveStepName.VOTE_EMAIL: _vote_email, WaveStepName.ATR_UPLOAD: _atr_upload,
     WaveStepName.ATR_CHECKS: _atr_checks, WaveStepName.ATR_VOTE: _atr_vote,
     WaveStepName.CONSTRAINTS_TAGS: _constraints_tags,
+    WaveStepName.IMAGES: _images, WaveStepName.CONSTRAINTS: _constraints,
 }
 
 
@@ -589,6 +668,7 @@ class WaveRun:
     on_index: OnIndex | None = None  # the rc-numbered packages, when the plan puts them on the index
     atr: StagedInAtr | None = None  # with ATR: the release and revision the vote runs on
     constraints: ConstraintsTagged | None = None  # a versioned train's constraints branch and tag
+    images: dict[str, str] = field(default_factory=dict)  # a versioned train's images: ref -> digest
 
 
 def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
@@ -601,16 +681,17 @@ def check_can_run(config: ReleaseConfig, wave: Wave) -> None:
 
 def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Announce, say: Progress,
              key: str = "", runners: Mapping[WaveStepName, Runner] | None = None,
-             index: Index | None = None, atr: Atr | None = None) -> WaveRun:
+             index: Index | None = None, atr: Atr | None = None, clients: Clients | None = None) -> WaveRun:
     """A wave's run: the steps of its plan, in order, each recorded in wave.json as it is
     done; a rerun keeps what is done. `runners` stand in for some steps' own (the executor's unit
     tests replace the steps that run git, the build backends, gpg and svn); `index` is the target's
     package index, where the index step puts the rc-numbered packages; `atr` ATR's client, for a
-    train staging there."""
+    train staging there; `clients` the target's clients, for a train's images."""
     check_can_run(config, wave)
     with wave_lock(config, wave.plan):
         run = WaveRunning(config, wave, target, say, key,
-                          read_record(wave_directory(config, wave.plan) / WAVE_RECORD), index=index, atr=atr)
+                          read_record(wave_directory(config, wave.plan) / WAVE_RECORD), index=index, atr=atr,
+                          clients=clients)
         _execute(run, wave.plan.steps, {**RUNNERS, **(runners or {})}, announce)
     on_index = run.produced.get(WaveStepName.INDEX)
     folders: tuple[str, ...]
@@ -625,7 +706,14 @@ def run_wave(config: ReleaseConfig, wave: Wave, target: Target, *, announce: Ann
                    run.earlier(Tagged).created, tuple(run.steps),
                    on_index if isinstance(on_index, OnIndex) else None,
                    in_atr if isinstance(in_atr, StagedInAtr) else None,
-                   constraints if isinstance(constraints, ConstraintsTagged) else None)
+                   constraints if isinstance(constraints, ConstraintsTagged) else None, _pushed(run))
+
+
+def _pushed(run: WaveRunning) -> dict[str, str]:
+    found = run.produced.get(WaveStepName.IMAGES)
+    if not isinstance(found, ImagesPushed):
+        return {}
+    return {str(e["ref"]): str(e["digest"]) for e in found.images.values()}
 
 
 def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
@@ -637,4 +725,5 @@ def run_to_json(wave: Wave, done: WaveRun) -> dict[str, Any]:
             "candidates_published": (done.on_index.recorded()["candidates_published"]
                                      if done.on_index else None),
             "atr": done.atr.recorded()["atr"] if done.atr else None,
-            "constraints_tags": done.constraints.recorded()["constraints_tags"] if done.constraints else None}
+            "constraints_tags": done.constraints.recorded()["constraints_tags"] if done.constraints else None,
+            "images": done.images}

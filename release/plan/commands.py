@@ -198,9 +198,17 @@ def plan_promote_wave(train: str, date: str, promotion: WavePromotion, *, dev_ur
 
 
 def plan_publish_wave(train: str, date: str, packages: Mapping[str, Sequence[str]], *, index: str,
-                      refusals: Sequence[str] = (), atr: str = "") -> CommandPlan:
-    """`invoke publish --train`: each promoted distribution's sdist and wheel to the index; with ATR
+                      refusals: Sequence[str] = (), atr: str = "", images: Mapping[str, str] | None = None,
+                      final: str = "") -> CommandPlan:
+    """`invoke publish --train`: each promoted distribution's sdist and wheel to the index; a versioned
+    train's voted images (`images`: candidate tag -> digest) then get the tags of `final`; with ATR
     (`atr`: where the wave is), then the release finished there and its packages recorded."""
+    tagged = (
+        Action(Where.REGISTRY, f"the tags of {final} ({final}-pythonP, {final}, and the aliases the single "
+                               "release's rule gives it: latest only for the highest final) by manifest copy "
+                               "onto the voted images "
+                               + ", ".join(f"{t}@{d[:19]}" for t, d in images.items())),
+    ) if images else ()
     finish = (
         Action(Where.ATR, f"finish {atr}: ATR moves its files to its downloads and sends the wave's "
                           "[ANNOUNCE] (written to announce-email.txt too); left alone when finished"),
@@ -210,7 +218,8 @@ def plan_publish_wave(train: str, date: str, packages: Mapping[str, Sequence[str
     return CommandPlan("publish", f"{train} {date}", (*(
         Action(Where.INDEX, f"upload {', '.join(f.rsplit('/', 1)[-1] for f in files)} to {index} "
                             "(a file it holds with the same sha256 is skipped, other bytes refused)")
-        for files in packages.values()), *finish), tuple(refusals), options=f"--train {train} --date {date}")
+        for files in packages.values()), *tagged, *finish), tuple(refusals),
+        options=f"--train {train} --date {date}")
 
 
 def plan_announce(version: ReleaseVersion, refusals: Sequence[str] = ()) -> CommandPlan:

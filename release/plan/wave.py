@@ -148,6 +148,8 @@ class WaveStepName(str, Enum):
     ATR_UPLOAD = "atr-upload"  # with ATR: in place of stage
     ATR_CHECKS = "atr-checks"
     ATR_VOTE = "atr-vote"  # with ATR: the vote started there with the vote email
+    IMAGES = "images"  # a versioned train with images: built from the wave's wheels, smoked, pushed
+    CONSTRAINTS = "constraints"  # what each image installed, written, checksummed and signed
 
 
 @dataclass(frozen=True)
@@ -180,6 +182,15 @@ def constraints_on_branch(names: Iterable[str]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class WaveImage:
+    """One image a versioned train's run pushes: its candidate's tag (`3.3.3rc1-python3.11`) and
+    the constraints file its installed set is written as (`constraints/constraints-3.11.txt`)."""
+
+    tag: str
+    constraints: str
+
+
+@dataclass(frozen=True)
 class WavePlan:
     train: str
     date: str  # YYYY-MM-DD, the wave's name
@@ -198,6 +209,7 @@ class WavePlan:
     # a versioned train's (name, final, candidate) of each distribution: its rc-numbered packages pin
     # each other at the candidates where the tree pins the finals (plan/rc_pins.py); a flat one's none
     index_pins: tuple[tuple[str, str, str], ...] = ()
+    images: tuple[WaveImage, ...] = ()  # a versioned train's images, by the lead candidate's tags
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -350,6 +362,32 @@ def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, pr
         atr_release=wave_atr_release(train, date, lead.declared if lead else "") if atr and entries else "",
         index_pins=tuple((e.name, str(e.version), str(e.candidate)) for e in entries) if together else (),
     )
+
+
+def with_images(plan: WavePlan, images: Sequence[WaveImage], installs: Sequence[str]) -> WavePlan:
+    """A versioned wave with its images: `images` (the project's image settings planned at the lead
+    candidate's version, as a single release plans its own) built from the wave's wheels of
+    `installs` (the train's `images`), then what each installed written as its constraints file.
+    Both steps come after the tags (nothing is pushed for a candidate that is not staged and tagged)
+    and before the index and the vote email. A wave with nothing in it, or no images, is unchanged."""
+    if not plan.entries or not images:
+        return plan
+    lead = plan.entries[0]
+    tags = ", ".join(i.tag for i in images)
+    wheels = [f for e in plan.entries if _canonical(e.name) in {_canonical(n) for n in installs}
+              for f in e.files if f.endswith(".whl")]
+    does = {
+        WaveStepName.IMAGES: f"{tags} built from the wave's wheels in dist/{plan.train}-{plan.date}/svn/ "
+                             f"({', '.join(wheels)}; the voted {lead.version}), smoke-tested, then pushed; "
+                             "nothing is pushed if one fails, an image pushed before is kept",
+        WaveStepName.CONSTRAINTS: "what each image installed, as the single release writes it, into "
+                                  f"dist/{plan.train}-{plan.date}/"
+                                  f"{', '.join(i.constraints for i in images)}, each with X.asc and X.sha512",
+    }
+    steps = list(plan.steps)
+    at = next(i for i, s in enumerate(steps) if s.name is WaveStepName.TAGS) + 1
+    steps[at:at] = [WaveStep(name, text) for name, text in does.items()]
+    return replace(plan, images=tuple(images), steps=tuple(steps))
 
 
 def wave_atr_release(train: Train, date: str, lead: str) -> str:
@@ -659,6 +697,7 @@ def wave_to_json(plan: WavePlan, *, project: str, commit: str) -> dict[str, Any]
         "atr_release": plan.atr_release or None,
         "index_pins": [{"name": name, "final": final, "candidate": candidate}
                        for name, final, candidate in plan.index_pins],
+        "images": [{"tag": i.tag, "constraints": i.constraints} for i in plan.images],
     }
 
 

@@ -366,6 +366,38 @@ def _check_index(check: FileCheck, keys: Keys, engine: Engine, client: Registry,
                     lookaside=lookaside, name=Path(image_signature_path(config.name, tag)).name)
 
 
+def check_installed(check: FileCheck, engine: Engine, *, repository: str, digest: str, commit: str,
+                    wheels: Mapping[str, str] | None, platform: str = "",
+                    voted: str = "the voted commit builds",
+                    same: str = "its wheel is the one the voted commit builds"
+                    ) -> tuple[Mapping[str, str], dict[str, str]]:
+    """`repository@digest` pulled by its digest: its revision label names `commit`, its wheels record
+    agrees with its wheel label, and the wheels it installed are `wheels` (filename -> sha256; None:
+    not compared), which `voted` says where they come from (`same`: the line when they are).
+    Returns its labels and the wheels it installed. Nothing of the image runs: the record is read
+    from a container never started."""
+    info = engine.pull_digest(repository, digest)
+    labels = info.labels
+    if commit and labels.get(REVISION_LABEL) != commit:
+        check.problems.append(f"its {REVISION_LABEL} label is {labels.get(REVISION_LABEL)!r}, "
+                              f"not the voted commit {commit}")
+    elif commit:
+        check.passed.append(f"labels name the voted commit {commit[:12]}")
+    record = engine.read_file(f"{repository}@{digest}", WHEELS_RECORD, platform=platform or None)
+    installed = parse_wheels_record(record.decode(errors="replace")) if record is not None else {}
+    label = labels.get(WHEEL_SHA256_LABEL, "")
+    if not installed or label != ",".join(installed[n] for n in sorted(installed)):
+        check.problems.append(f"its wheels record {installed or 'is missing'} disagrees with its label "
+                              f"{label!r}")
+    elif wheels is None:
+        check.passed.append("wheel not compared (no rebuild)")
+    elif installed != dict(wheels):
+        check.problems.append(f"installs wheels {installed}, but {voted} {dict(wheels)}")
+    else:
+        check.passed.append(same)
+    return labels, installed
+
+
 def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry, config: ReleaseConfig, *,
                  repository: str, tag: str, digest: str, commit: str, wheels: Mapping[str, str] | None,
                  lookaside: str, platform: str = "") -> None:
@@ -382,27 +414,10 @@ def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry,
     if signature.problems:
         check.problems.append("not pulled: its signature does not check out")
         return
-    info = engine.pull_digest(repository, digest)
-    labels = info.labels
-    if commit and labels.get(REVISION_LABEL) != commit:
-        check.problems.append(f"its {REVISION_LABEL} label is {labels.get(REVISION_LABEL)!r}, "
-                              f"not the voted commit {commit}")
-    elif commit:
-        check.passed.append(f"labels name the voted commit {commit[:12]}")
+    labels, installed = check_installed(check, engine, repository=repository, digest=digest, commit=commit,
+                                        wheels=wheels, platform=platform)
     if labels.get(SBOM_LABEL) != sbom:
         check.problems.append(f"its {SBOM_LABEL} label is {labels.get(SBOM_LABEL)!r}, not {sbom!r}")
-    record = engine.read_file(f"{repository}@{digest}", WHEELS_RECORD, platform=platform or None)
-    installed = parse_wheels_record(record.decode(errors="replace")) if record is not None else {}
-    label = labels.get(WHEEL_SHA256_LABEL, "")
-    if not installed or label != ",".join(installed[n] for n in sorted(installed)):
-        check.problems.append(f"its wheels record {installed or 'is missing'} disagrees with its label "
-                              f"{label!r}")
-    elif wheels is None:
-        check.passed.append("wheel not compared (no rebuild)")
-    elif installed != dict(wheels):
-        check.problems.append(f"installs wheels {installed}, but the voted commit builds {dict(wheels)}")
-    else:
-        check.passed.append("its wheel is the one the voted commit builds")
     try:
         files = attachment(client, image, digest)
     except VerificationError as exc:

@@ -17,7 +17,7 @@ import dataclasses
 import re
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,13 +90,13 @@ def read_installed(engine: Engine, image: str) -> list[str]:
 
 
 def write_constraints(
-    record: ReleaseRecord, images: Sequence[ImageToRead], *, project: str, version: str, engine: Engine,
-    progress: Progress = to_log,
+    directory: Path, images: Sequence[ImageToRead], *, project: str, version: str, engine: Engine,
+    earlier: Mapping[str, ConstraintsEntry] | None = None, progress: Progress = to_log,
 ) -> list[ConstraintsEntry]:
-    """Write the constraints file of every image into dist/<V>/ (the pipeline signs and records
-    them); a rerun keeps identical files and refuses a file that now says something else (the
-    image under a version tag never changes)."""
-    directory = record.directory
+    """Write the constraints file of every image into `directory` (dist/<V>/, a train's
+    dist/<train>-<date>/; the pipeline signs and records them); a rerun keeps identical files and
+    refuses a file that now says something else (the image under a version tag never changes).
+    `earlier`: the entries recorded before, by path, whose publication URL is kept."""
     entries = []
     installed = at_once(images, lambda image: read_installed(engine, image.image))
     for image, installed_pins in zip(images, installed):
@@ -110,10 +110,10 @@ def write_constraints(
             write_atomic(path, text)
         pins = text.count("\n") - 3
         progress(f"{image.planned.constraints}: {pins} pins from {image.planned.tag}")
-        earlier = record.constraints.get(image.planned.constraints)
+        before = (earlier or {}).get(image.planned.constraints)
         which = image.planned.image
         entries.append(ConstraintsEntry(image.planned.constraints, sha512_of(path), which.flavour,
-                                        which.variant, image.image, earlier.url if earlier else ""))
+                                        which.variant, image.image, before.url if before else ""))
     return entries
 
 

@@ -7,11 +7,10 @@ with a rebuild,
 `verify --version 3.3.3rc1` in a voter's clone without dist/ (and its refusals when the tags are
 missing), `vote-result` from the votes, `promote`, `publish`, `announce`, `cleanup` of older
 release and candidate folders, and the withdrawal of the whole release (then listed by cleanup).
-The constraints tags (`constraints-3.3.3rc1` on the branch `constraints-3-3`, then
-`constraints-3.3.3` and `constraints-latest`) are set from constraints files written into the wave's
-constraints folder as the constraints step writes them: no images are built here. Each step's wall
-time and the git and svn commands it ran (counted
-through logging wrappers on PATH) are printed (`pytest -s`): the figures in docs/trains.md."""
+The core's images, and the constraints tags set from what they installed, are left out here
+(test_trains_core_images.py builds them in the sandbox). Each step's wall time and the git and svn
+commands it ran (counted through logging wrappers on PATH) are printed (`pytest -s`): the figures in
+docs/trains.md."""
 
 from __future__ import annotations
 
@@ -121,12 +120,6 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     run = Steps(root, profile, keyring.home, tmp_path)
     dev, release = f"{repo.dev_url}/apache-airflow", f"{repo.release_url}/apache-airflow"
     wave = root / "dist" / f"core-{DATE}"
-    constraints = {f"constraints-{p}.txt": f"# the image for Python {p}\napache-airflow==3.3.3\n" for p in (
-        "3.11", "3.13")}
-    (wave / "constraints").mkdir(parents=True)
-    for name, text in constraints.items():  # what the images installed (none are built here)
-        (wave / "constraints" / name).write_text(text)
-        (wave / "constraints" / f"{name}.asc").write_text("signature\n")
 
     # the run: built, signed, checked, staged in a folder per candidate, tagged, the vote email
     found = run("release", "--train", "core", "--date", DATE)
@@ -136,21 +129,8 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert [git(root, "rev-parse", f"{tag}^{{commit}}") for tag in ("3.3.3rc1", "task-sdk/1.3.3rc1")] == [
         commit] * 2
     record = json.loads((wave / "wave.json").read_text())
-    assert record["steps"] == ["build", "sign", "PMC checks", "stage", "tags", "index", "constraints tags",
-                               "vote email"]
+    assert record["steps"] == ["build", "sign", "PMC checks", "stage", "tags", "index", "vote email"]
     assert record["tags"] == ["3.3.3rc1", "task-sdk/1.3.3rc1"] and record["commit"] == commit
-    # the constraints files at the root of their branch, as Airflow's install instructions read them
-    on_branch = git(root, "rev-parse", "constraints-3-3")
-    assert git(root, "rev-parse", "constraints-3.3.3rc1^{commit}") == on_branch
-    assert git(root, "ls-tree", "--name-only", on_branch).split() == sorted(constraints)
-    assert git(root, "show", "constraints-3.3.3rc1:constraints-3.11.txt") + "\n" == constraints[
-        "constraints-3.11.txt"]
-    assert git(root, "rev-parse", "HEAD") == commit
-    assert git(root, "status", "--porcelain", "--untracked-files=no") == ""  # the checkout as it was
-    assert record["constraints_tags"] == {"branch": "constraints-3-3", "commit": on_branch,
-                                          "tag": "constraints-3.3.3rc1", "files": sorted(constraints)}
-    assert (f"2 constraints files on constraints-3-3 at {on_branch[:12]} (a new commit), tagged "
-            "constraints-3.3.3rc1") in found.stderr
     email = (wave / "vote-email.txt").read_text()
     assert email.startswith("To: dev@airflow.apache.org\nSubject: [VOTE] Release Apache Airflow core "
                             f"{DATE}: 3 distributions\n")
@@ -191,9 +171,6 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert "(there already)" in again.stderr and "tagged nothing new" in again.stderr
     assert "0 rc-numbered files uploaded" in again.stderr and "6 there already" in again.stderr
     assert json.loads((wave / "wave.json").read_text())["staged"] == record["staged"]
-    assert git(root, "rev-parse", "constraints-3-3") == on_branch  # no new commit on the branch
-    kept = f"constraints-3.3.3rc1 names {on_branch[:12]} on constraints-3-3 with these 2 files"
-    assert kept in again.stderr
 
     # verify: every staged file read from its folder, signatures, checksums, sources, the rebuild
     checked = run("verify", "--train", "core", "--date", DATE)
@@ -241,9 +218,7 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
         f"copy {dev}/task-sdk/1.3.3rc1 to {release}/task-sdk/1.3.3 (the whole folder, server side, as of the "
         "revision checked)",
         f"remove {dev}/3.3.3rc1 (released)", f"remove {dev}/task-sdk/1.3.3rc1 (released)",
-        f"tag {commit[:12]} as 3.3.3", f"tag {commit[:12]} as task-sdk/1.3.3",
-        "tag the commit of constraints-3.3.3rc1 (branch constraints-3-3) as constraints-3.3.3",
-        "move constraints-latest there: the highest final (never back from a higher one)"]
+        f"tag {commit[:12]} as 3.3.3", f"tag {commit[:12]} as task-sdk/1.3.3"]
     promoted = run("promote", "--train", "core", "--date", DATE)
     assert promoted.returncode == 0, promoted.stderr
     assert sorted(svn("list", f"{release}/3.3.3").split()) == signed(CORE_FILES)
@@ -254,16 +229,9 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert "A /release/apache-airflow/task-sdk/1.3.3 (from /dev/apache-airflow/task-sdk/1.3.3rc1:" in history
     finals = ("3.3.3", "task-sdk/1.3.3")
     assert [git(root, "rev-parse", f"{tag}^{{commit}}") for tag in finals] == [commit] * 2
-    assert [git(root, "rev-parse", f"{tag}^{{commit}}") for tag in ("constraints-3.3.3", "constraints-latest")
-            ] == [on_branch] * 2
-    assert json.loads((wave / "wave.json").read_text())["promoted"]["constraints"] == {
-        "branch": "constraints-3-3", "tag": "constraints-3.3.3", "from": "constraints-3.3.3rc1",
-        "latest": "constraints-latest"}
     again = run("promote", "--train", "core", "--date", DATE)
     assert again.returncode == 0, again.stderr
     assert "holds the 15 voted files already" in again.stderr and "tagged nothing new" in again.stderr
-    tagged = f"tagged {on_branch[:12]} on constraints-3-3: constraints-3.3.3, constraints-latest"
-    assert tagged in promoted.stderr and tagged in again.stderr
 
     # publish: the voted sdists and wheels to the same index (pypiserver, as the sandbox runs it),
     # not the rc-numbered ones, which stay there beside them

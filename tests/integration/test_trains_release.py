@@ -124,12 +124,20 @@ def local_index(tmp_path: Path) -> Iterator[str]:
         services.stop(services.INDEX, layout, index)
 
 
+CORE_IMAGES = '["apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk"]'
+CORE_CONSTRAINTS = 'constraints = { branch = "constraints-{major}-{minor}" }\n'
+
+
 def wave_profile(tmp_path: Path, repo: SvnRepo, fingerprint: str, *, excludes: str = RAT_EXCLUDES,
                  index: str = "https://upload.pypi.invalid/legacy/") -> Path:
     """Airflow's trains against a local svn repository, a throwaway key and `index` (no sandbox: the
-    registry is never reached by a wave's run)."""
+    registry is never reached by a wave's run, as the core train's images, and the constraints tags
+    set from what they installed, are left out here; they are
+    tests/integration/test_trains_core_images.py's, in the sandbox)."""
     profile = tmp_path / "release.toml"
-    profile.write_text(AIRFLOW.replace('mailing-list = "dev@airflow.apache.org"\n', (
+    without_images = AIRFLOW.replace(f"images = {CORE_IMAGES}\n", "").replace(CORE_CONSTRAINTS, "")
+    assert without_images != AIRFLOW and CORE_CONSTRAINTS in AIRFLOW
+    profile.write_text(without_images.replace('mailing-list = "dev@airflow.apache.org"\n', (
         'mailing-list = "dev@airflow.apache.org"\nregistry = "127.0.0.1:5999"\n' + excludes +
         f'index = "{index}"\n'
         f'svn-dev = "{repo.dev_url}"\nsvn-release = "{repo.release_url}"\n'

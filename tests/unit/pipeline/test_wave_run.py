@@ -9,7 +9,7 @@ and the rerun after it: what is recorded, what is redone."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ from release.pipeline.trains import Wave, plan_train, run_to_json, wave_director
 from release.pipeline.wave_run import (
     Checked,
     ConstraintsTagged,
+    ConstraintsWritten,
+    ImagesPushed,
     Runner,
     Signed,
     Staged,
@@ -33,9 +35,10 @@ from release.pipeline.wave_run import (
     build_wave,
     run_wave,
 )
+from release.plan.images import LABEL_ARGS
 from release.plan.wave import WaveStepName, candidate_tags, dev_folders
-from release.record import sha512_of
-from tests.unit.memory import MemoryIndex
+from release.record import ImageEntry, sha512_of
+from tests.unit.memory import MemoryIndex, MemoryRegistry
 from tests.unit.memory_git import MemoryGit
 from tests.unit.pipeline.test_trains import CORE, DATE, PROVIDERS, core_files, released, three_changed
 from tests.unit.test_trains import airflow_table
@@ -69,10 +72,13 @@ class MemoryWave:
     ran: list[WaveStepName] = field(default_factory=list)
     index: MemoryIndex = field(default_factory=MemoryIndex)
 
+    registry: MemoryRegistry = field(default_factory=MemoryRegistry)
+
     def runners(self) -> dict[WaveStepName, Runner]:
         return {WaveStepName.BUILD: self.build, WaveStepName.SIGN: self.sign,
                 WaveStepName.PMC_CHECKS: self.check, WaveStepName.STAGE: self.stage,
-                WaveStepName.TAGS: self.tags, WaveStepName.CONSTRAINTS_TAGS: self.constraints_tags}
+                WaveStepName.TAGS: self.tags, WaveStepName.CONSTRAINTS_TAGS: self.constraints_tags,
+                WaveStepName.IMAGES: self.images, WaveStepName.CONSTRAINTS: self.constraints}
 
     def _start(self, step: WaveStepName) -> None:
         self.ran.append(step)
@@ -147,6 +153,36 @@ class MemoryWave:
             self.git.tag(refs.tag, "c" * 40)
         return ConstraintsTagged(refs.branch, self.git.tags[refs.tag], refs.tag, ("constraints-3.11.txt",),
                                  tagged, tagged)
+
+    def images(self, run: WaveRunning) -> ImagesPushed:
+        """Each image of the plan pushed once under its candidate tag, labelled with the voted
+        version and the wheels it installs, as the image job would; one there already is kept."""
+        self._start(WaveStepName.IMAGES)
+        lead = run.plan.entries[0]
+        pushed = {}
+        for image in run.plan.images:
+            flavour = image.tag.rpartition("-python")[2]
+            digest = (self.registry.manifest_digest("apache/airflow", image.tag)
+                      or self.registry.push("apache/airflow", image.tag,
+                                            {LABEL_ARGS["IMAGE_VERSION"]: str(lead.version)}))
+            entry = ImageEntry(flavour, f"registry.test/apache/airflow:{image.tag}", digest, "", "sha256:in",
+                               "python:" + flavour, "sha256:base")
+            pushed[entry.key] = asdict(entry)
+        return ImagesPushed("registry.test/apache/airflow", str(lead.candidate), str(lead.version), pushed,
+                            {image.tag: ["version", "pip-check"] for image in run.plan.images})
+
+    def constraints(self, run: WaveRunning) -> ConstraintsWritten:
+        self._start(WaveStepName.CONSTRAINTS)
+        files, signed = {}, {}
+        for image in run.plan.images:
+            path = run.directory / image.constraints
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("apache-airflow==3.3.3\nsqlalchemy==2.0.44\n")
+            flavour = image.tag.rpartition("-python")[2]
+            files[image.constraints] = {"sha512": sha512_of(path), "flavour": flavour, "variant": "",
+                                        "image": image.tag}
+            signed[f"{image.constraints}.sha512"] = sha512_of(path)
+        return ConstraintsWritten(files, signed)
 
 
 def setup(tmp_path: Path) -> tuple[ReleaseConfig, MemoryWave]:
@@ -296,6 +332,25 @@ def test_the_dry_run_shows_the_steps_a_run_takes(tmp_path: Path, monkeypatch: py
         (s.name.value, s.does) for s in wave.plan.steps]
 
 
+def test_the_core_trains_dry_run_shows_its_images_and_the_steps_that_make_them(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    config = parse_config(tmp_path, airflow_table())
+    git = released()
+    git.commit("Update version to 3.3.3", core_files("3.3.3", "1.3.3"))
+    wave = plan_train(config, CORE, date=DATE, reader=git)
+    monkeypatch.setattr(console.err, "width", 400)
+    with console.err.capture() as captured:
+        show_wave(wave, project="apache-airflow", as_json=False, out=lambda line: None)
+    text = captured.get()
+    images = text[text.index("Images (the candidate's tags; 3.3.3 once published)"):text.index("Steps")]
+    assert "3.3.3rc1-python3.11" in images and "constraints/constraints-3.13.txt" in images
+    assert "images" in text[text.index("Steps"):] and "constraints" in text[text.index("Steps"):]
+    show_wave(wave, project="apache-airflow", as_json=True)
+    data = json.loads(capsys.readouterr().out)
+    assert [i["tag"] for i in data["images"]] == ["3.3.3rc1-python3.11", "3.3.3rc1-python3.13"]
+    assert [s["name"] for s in data["steps"]][4:7] == ["tags", "images", "constraints"]
+
+
 def test_an_rc_numbered_file_the_index_holds_with_other_bytes_is_refused_and_the_vote_email_not_written(
         tmp_path: Path) -> None:
     config, memory = setup(tmp_path)
@@ -338,8 +393,10 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
                         runners=memory.runners(), index=memory.index, announce=lambda name, does: None,
                         say=lambda line: None)
 
-    # its constraints tagged after its rc-numbered packages are on the index, before the vote email
-    core_steps = ["build", "sign", "PMC checks", "stage", "tags", "index", "constraints tags", "vote email"]
+    # its images and their constraints after the tags, its rc-numbered packages on the index, then its
+    # constraints tagged, before the vote email
+    core_steps = ["build", "sign", "PMC checks", "stage", "tags", "images", "constraints", "index",
+                  "constraints tags", "vote email"]
     done = run_core()
     assert done.steps == tuple(core_steps) and done.revision == 1
     rc_files = sorted(f for e in wave.plan.entries for f in e.index_files)
@@ -349,6 +406,9 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert sorted(memory.index.uploads) == rc_files  # never staged: the vote is on the finals
     assert not any(p.endswith(tuple(rc_files)) for p in memory.svn)
     assert memory.index.versions("apache-airflow-task-sdk") == ["1.3.3rc1"]
+    assert [i.tag for i in wave.plan.images] == ["3.3.3rc1-python3.11", "3.3.3rc1-python3.13"]
+    pushed = memory.registry.repositories["apache/airflow"]
+    assert done.images == {f"registry.test/apache/airflow:{tag}": digest for tag, digest in pushed.items()}
     assert done.staged == ("https://svn.test/dev/apache-airflow/3.3.3rc1",
                            "https://svn.test/dev/apache-airflow/task-sdk/1.3.3rc1")
     assert done.tags == ("3.3.3rc1", "task-sdk/1.3.3rc1") and git.tags["3.3.3rc1"] == wave.commit
@@ -361,6 +421,10 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert data["constraints_tags"] == {"branch": "constraints-3-3", "commit": "c" * 40,
                                         "tag": "constraints-3.3.3rc1", "files": ["constraints-3.11.txt"]}
     assert done.constraints is not None and done.constraints.tagged
+    assert (data["images"]["candidate"], data["images"]["version"]) == ("3.3.3rc1", "3.3.3")
+    assert sorted(data["images"]["pushed"]) == ["3.11", "3.13"]
+    assert data["images"]["pushed"]["3.11"]["digest"] == pushed["3.3.3rc1-python3.11"]
+    assert sorted(data["constraints"]) == [f"constraints/constraints-{p}.txt" for p in ("3.11", "3.13")]
     text = (tmp_path / "dist" / f"core-{DATE}" / "vote-email.txt").read_text()
     assert "[VOTE] Release Apache Airflow core 2026-12-07: 3 distributions" in text
     assert ("\n  https://svn.test/dev/apache-airflow/3.3.3rc1\n"
@@ -368,8 +432,11 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert "They are released together" in text and "exclude" not in text
     assert "  pip install apache-airflow==3.3.3rc1\n" in text
     assert "  pip install apache-airflow-task-sdk==1.3.3rc1\n" in text
+    assert "\nThe wave's images install exactly its wheels above; `invoke verify --train` checks them" in text
+    assert "".join(f"  {ref}@{digest}\n" for ref, digest in done.images.items()) in text
     again = run_core()  # its own tags are not earlier candidates: the same rc, nothing new
     assert (again.revision, again.tags, memory.revisions) == (None, (), [1])
     assert again.constraints is not None and not again.constraints.tagged
     assert again.on_index is not None and again.on_index.uploaded == ()
     assert sorted(memory.index.uploads) == rc_files  # each uploaded once
+    assert again.images == done.images and memory.registry.repositories["apache/airflow"] == pushed

@@ -10,12 +10,14 @@ from pathlib import Path
 from release.config import parse_config
 from release.plan.wave import (
     DistributionFacts,
+    WaveImage,
     WaveStepName,
     exclude,
     plan_wave,
     wave_atr_folder,
     wave_atr_release,
     wave_to_json,
+    with_images,
 )
 from release.versions import parse_version
 from tests.unit.test_trains import PROVIDERS, airflow_table
@@ -171,3 +173,53 @@ def test_the_atr_release_of_a_wave_is_its_train_and_date_or_a_versioned_trains_l
     assert wave_atr_folder(PROVIDERS, f"providers-{DATE}") == "providers"
     assert wave_atr_folder(CORE, "3.3.3") == "3.3.3"
     assert plan_wave(CORE, core(), date=DATE, project="apache-airflow", atr=True).atr_release == "3.3.3"
+
+
+IMAGES = (WaveImage("3.3.3rc1-python3.11", "constraints/constraints-3.11.txt"),
+          WaveImage("3.3.3rc1-python3.13", "constraints/constraints-3.13.txt"))
+INSTALLS = ("apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk")
+
+
+def test_a_versioned_wave_with_images_builds_and_pushes_them_after_its_tags_then_writes_their_constraints(
+) -> None:
+    plan = with_images(plan_wave(CORE, core(), date=DATE, project="apache-airflow", checks_sources=True),
+                       IMAGES, INSTALLS)
+    assert [s.name.value for s in plan.steps] == ["build", "sign", "PMC checks", "stage", "tags", "images",
+                                                   "constraints", "index", "constraints tags", "vote email"]
+    assert plan.images == IMAGES
+    does = {s.name: s.does for s in plan.steps}
+    assert does[WaveStepName.IMAGES] == (
+        f"3.3.3rc1-python3.11, 3.3.3rc1-python3.13 built from the wave's wheels in dist/core-{DATE}/svn/ "
+        "(apache_airflow-3.3.3-py3-none-any.whl, apache_airflow_core-3.3.3-py3-none-any.whl, "
+        "apache_airflow_task_sdk-1.3.3-py3-none-any.whl; the voted 3.3.3), smoke-tested, then pushed; "
+        "nothing is pushed if one fails, an image pushed before is kept")
+    assert does[WaveStepName.CONSTRAINTS] == (
+        f"what each image installed, as the single release writes it, into dist/core-{DATE}/"
+        "constraints/constraints-3.11.txt, constraints/constraints-3.13.txt, each with X.asc and X.sha512")
+    found = wave_to_json(plan, project="apache-airflow", commit="c" * 40)
+    assert found["images"] == [{"tag": i.tag, "constraints": i.constraints} for i in IMAGES]
+    assert [s["name"] for s in found["steps"]][5:7] == ["images", "constraints"]
+
+
+def test_the_images_install_only_the_distributions_the_train_names() -> None:
+    plan = with_images(plan_wave(CORE, core(), date=DATE, project="apache-airflow"), IMAGES[:1],
+                       ("apache_airflow", "Apache-Airflow-Core"))
+    images = next(s.does for s in plan.steps if s.name is WaveStepName.IMAGES)
+    assert "apache_airflow_core-3.3.3-py3-none-any.whl; the voted 3.3.3" in images
+    assert "task_sdk" not in images
+
+
+def test_a_wave_without_images_or_with_nothing_in_it_is_left_as_it_is() -> None:
+    plan = plan_wave(CORE, core(), date=DATE, project="apache-airflow")
+    assert with_images(plan, (), INSTALLS) == plan
+    assert plan.images == () and wave_to_json(plan, project="apache-airflow", commit="")["images"] == []
+    empty = plan_wave(CORE, core("3.3.2", "1.3.2", commits=0), date=DATE, project="apache-airflow")
+    assert with_images(empty, IMAGES, INSTALLS) == empty and empty.steps == ()
+
+
+def test_with_atr_the_images_come_after_the_tags_and_before_the_vote_is_started() -> None:
+    planned = plan_wave(CORE, core(), date=DATE, project="apache-airflow", atr=True)
+    plan = with_images(planned, IMAGES, INSTALLS)
+    assert [s.name.value for s in plan.steps] == ["build", "sign", "atr-upload", "atr-checks", "tags",
+                                                   "images", "constraints", "index", "constraints tags",
+                                                   "vote email", "atr-vote"]
