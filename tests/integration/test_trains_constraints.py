@@ -2,8 +2,9 @@
 """A versioned train's constraints as git refs, with real git in a throwaway repository: the git
 adapter's commit onto a branch without a checkout (`commit_files`, `holds_files`) and its moving tag
 (`move_tag`); the wave's `constraints tags` step run by the wave's executor on Airflow's core train
-(its constraints files written into the wave's constraints folder as the constraints step writes
-them); and what promotion tags (`constraints-3.3.3`, `constraints-latest` only forward)."""
+(its images stood in, its constraints files placed in the wave's constraints folder as the
+constraints step leaves them: test_trains_core_images.py makes them from real images); and what
+promotion tags (`constraints-3.3.3`, `constraints-latest` only forward)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,10 @@ from release.adapters.git import GitReader
 from release.config import ReleaseConfig, parse_config
 from release.errors import RefusedError
 from release.pipeline.trains import constraints_source, plan_train, run_wave, tag_constraints
+from release.pipeline.wave_run import ConstraintsWritten, WaveRunning
 from release.plan.wave import WavePromotion, WaveStepName, final_constraints, wave_promotion
 from release.plan.wave_facts import constraints_glob, constraints_versions
+from release.record import sha512_of
 from release.trains import SvnLayout
 from tests.unit.memory_git import MemoryGit
 from tests.unit.pipeline.test_trains import CORE, DATE, core_files
@@ -123,15 +126,25 @@ def core_repo(repo: Path) -> tuple[ReleaseConfig, str]:
     return parse_config(repo, airflow_table()), head
 
 
+def placed_constraints(run: WaveRunning) -> ConstraintsWritten:
+    """The constraints step stood in: the files the test placed in the wave's constraints folder (the
+    real step writes what each image installed there)."""
+    folder = run.directory / "constraints"
+    placed = sorted(folder.glob("constraints-*.txt")) if folder.is_dir() else []
+    return ConstraintsWritten({f"constraints/{p.name}": {"sha512": sha512_of(p)} for p in placed}, {})
+
+
 def run_core(config: ReleaseConfig) -> tuple[object, list[str]]:
-    """The core wave's run: the build, signing, PMC checks and staging stood in for (no files are
-    built: tests/unit/pipeline/test_wave_run.py), the tags, the constraints tags and the vote email
-    the real ones, on real git."""
+    """The core wave's run: the build, signing, PMC checks, staging, images, constraints files and
+    index stood in for (no files are built: tests/unit/pipeline/test_wave_run.py), the tags, the
+    constraints tags and the vote email the real ones, on real git."""
     said: list[str] = []
-    stood_in = {name: runner for name, runner in MemoryWave(MemoryGit()).runners().items()
+    memory = MemoryWave(MemoryGit())
+    stood_in = {name: runner for name, runner in memory.runners().items()
                 if name not in (WaveStepName.TAGS, WaveStepName.CONSTRAINTS_TAGS)}
+    stood_in[WaveStepName.CONSTRAINTS] = placed_constraints
     done = run_wave(config, plan_train(config, CORE, date=DATE), TARGET, key=FINGERPRINT, runners=stood_in,
-                    announce=lambda name, does: None, say=said.append)
+                    index=memory.index, announce=lambda name, does: None, say=said.append)
     return done, said
 
 
@@ -152,7 +165,8 @@ def test_the_waves_run_commits_its_constraints_to_the_branch_and_tags_the_candid
     write_constraints(config, FILES)
     before = checkout_state(repo)
     done, said = run_core(config)
-    assert done.steps == ("build", "sign", "PMC checks", "stage", "tags", "constraints tags", "vote email")
+    assert done.steps == ("build", "sign", "PMC checks", "stage", "tags", "images", "constraints", "index",
+                          "constraints tags", "vote email")
     branch = git_cli(repo, "rev-parse", "constraints-3-3")
     assert git_cli(repo, "rev-parse", "constraints-3.3.3rc1^{commit}") == branch
     assert git_cli(repo, "ls-tree", "--name-only", branch).split() == sorted(FILES)  # no .asc, no .sha512
