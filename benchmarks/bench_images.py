@@ -89,9 +89,16 @@ def sample_app(bench: Bench) -> Application:
     return Application(bench.root, "sample_app/__init__.py", "sample app")
 
 
-def heavy_app(repo_root: Path, dest: Path) -> Application:
-    """This repository's application as committed at HEAD (git archive: no work in progress), a
-    one-commit checkout of its own like the sample's."""
+def this_application(root: Path) -> Application:
+    """This repository's application, in a checkout at `root` (its figures: HEAVY_FLAVOURS)."""
+    return Application(root, "release/__init__.py",
+                       "release-pipeline at HEAD (heavy sample: its wheel + real dependencies from PyPI)",
+                       "release-pipeline: ", HEAVY_FLAVOURS)
+
+
+def checkout_head(repo_root: Path, dest: Path) -> Path:
+    """The repository as committed at HEAD (git archive: no work in progress), a one-commit
+    checkout of its own like the sample's."""
     archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=repo_root, check=True,
                              capture_output=True).stdout
     dest.mkdir(parents=True)
@@ -100,9 +107,7 @@ def heavy_app(repo_root: Path, dest: Path) -> Application:
     _git(dest, "init", "-q", "-b", "main")
     _git(dest, "-c", "user.name=Bench", "-c", "user.email=bench@sample.invalid", "add", "-A")
     _git(dest, "-c", "user.name=Bench", "-c", "user.email=bench@sample.invalid", "commit", "-qm", "HEAD")
-    return Application(dest, "release/__init__.py",
-                       "release-pipeline at HEAD (heavy sample: its wheel + real dependencies from PyPI)",
-                       "release-pipeline: ", HEAVY_FLAVOURS)
+    return dest
 
 
 def mb(size: int) -> str:
@@ -187,16 +192,22 @@ def step_lines(timings: Sequence[StepTime], *, at_least: float = 0.0, rebuilt_on
 
 def time_goes(timings: Sequence[StepTime], wall: float, *, slowest: int = 2) -> str:
     """Where the time of builds lasting `wall` seconds in all went, in a few words for the table:
-    the slowest steps not cached, and the time outside every step (BuildKit's solve, context
-    upload, export; steps of parallel stages overlap, so it is at least this)."""
+    the slowest steps not cached, and all the steps' time (BuildKit runs independent stages at
+    once: their steps overlap, so their sum can exceed the wall time)."""
     rebuilt = sorted((t for t in timings if not t.cached), key=lambda t: -t.seconds)
     steps = sum(t.seconds for t in rebuilt)
-    named = ", ".join(f"{t.seconds:.1f}s {shorten(t)}" for t in rebuilt[:slowest]) or "no step rebuilt"
-    return f"time in: {named}; {len(rebuilt)} steps rebuilt {steps:.1f}s of {wall:.1f}s"
+    named = ", ".join(f"{t.seconds:.1f}s {shorten(t)}" for t in rebuilt[:slowest]) or "no step run"
+    return f"{named} ({len(rebuilt)} steps run, {steps:.1f}s summed, in {wall:.1f}s)"
 
 
 def shorten(timing: StepTime, width: int = 40) -> str:
-    text = " ".join(timing.instruction.split())
+    """A step as the table names it: its stage, its instruction without RUN's options (the cache
+    mounts), cut at `width`."""
+    words = timing.instruction.split()
+    if words[:1] == ["RUN"]:
+        options = next((i for i, word in enumerate(words[1:], 1) if not word.startswith("--")), len(words))
+        words = words[:1] + words[options:]
+    text = " ".join(words)
     text = text if len(text) <= width else text[:width - 3] + "..."
     return f"[{timing.stage}] {text}" if timing.stage else text
 
@@ -256,7 +267,7 @@ def bench_images(bench: Bench, repo_root: Path) -> None:
                   f"{wall:.1f}s")
         bench.detail("smoke test, per image and per check", smoke_lines(reports, wall))
 
-        heavy = heavy_app(repo_root, Path(work) / "heavy")
+        heavy = this_application(checkout_head(repo_root, Path(work) / "heavy"))
         image_figures(bench, engine, heavy, version, Path(work) / "heavy-wheels")
 
 
@@ -283,7 +294,7 @@ def image_figures(bench: Bench, engine: Engine, app: Application, version: str, 
     only = "" if len(app.flavours) > 1 else f"; python{app.flavours[0]} only"
     for flavour, result in cold.items():
         ratio = result.seconds / plain[flavour].seconds
-        where = (f"{time_goes(result.timings, result.seconds)}; plain "
+        where = (f"time in: {time_goes(result.timings, result.seconds)}; plain: "
                  f"{time_goes(plain[flavour].timings, plain[flavour].seconds)}")
         bench.goal(f"cold build python{flavour}, {app.what} / {plain_what(apt)}, "
                    f"both {builder}, no layer cache (best of {ROUNDS} each{only})",
@@ -313,7 +324,7 @@ def image_figures(bench: Bench, engine: Engine, app: Application, version: str, 
         ratio = total / cold_total
         bench.goal(f"{app.prefix}rebuild after {what} / cold build ({app.flavours_text}, each on its own, "
                    f"{builder})", f"{total:.1f}s / {cold_total:.1f}s = {ratio:.3f}x", ratio, goal, "x",
-                   f"<= {goal:.2f}x", time_goes([t for r in alone for t in r.timings], total))
+                   f"<= {goal:.2f}x", "time in: " + time_goes([t for r in alone for t in r.timings], total))
         for result in alone:
             bench.detail(f"rebuild {result.image.name} after {what}: {result.seconds:.1f}s, steps not "
                          "cached", step_lines(result.timings, rebuilt_only=True))
