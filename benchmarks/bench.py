@@ -6,9 +6,9 @@ check, per release step) is printed after the table.
 
 Everything runs against a throwaway sandbox under a temporary root, on a copy of the sample
 application in tests/fixtures/sample (the image figures also on this repository's own application,
-from a checkout of HEAD: its dependency install dominates, as a user's does); figures that need an empty engine or a fresh machine use a
-throwaway registry, throwaway base images and image tags of their own, and remove only the images
-they made. Nothing here asserts: it measures and prints.
+from a checkout of HEAD: its dependency install dominates, as a user's does); figures that need an
+empty engine or a fresh machine use a throwaway registry, throwaway base images and image tags of
+their own, and remove only the images they made. Nothing here asserts: it measures and prints.
 
     python -m benchmarks.bench [--skip SECTION,...] [--only SECTION,...] [--platform-flavours 3.11]
                                [--cold-base] [--builder buildkit|classic]
