@@ -2,28 +2,34 @@
 """Image figures for `nox -s bench`: cold builds against the plain single-stage image (built in the
 same run by the same builder: BuildKit against BuildKit, classic against classic), sizes, the
 rebuild after a source-only change and after one dependency changed, a rerun, the smoke test, and
-a master build on a runner whose engine is empty (dependency layers from the registry)."""
+a master build on a runner whose engine is empty (dependency layers from the registry). The image
+figures are measured on the sample and again on this repository's own application (`Application`)."""
 
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
 import random
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import docker
 
-from benchmarks.bench import FLAVOURS, Bench
+from benchmarks.bench import FLAVOURS, Bench, _git
 from release.adapters.clients import real_clients
 from release.adapters.engine import Engine, StepTime
+from release.config import ReleaseConfig, load_config
 from release.pipeline.connect import base_images
 from release.pipeline.images import image_job, planned_images
 from release.plan.images import context_tar, network_mode_for
@@ -40,8 +46,69 @@ COPY *.whl /tmp/
 RUN python3 -m venv /opt/venv && /opt/venv/bin/pip install --no-cache-dir /tmp/*.whl
 CMD ["/opt/venv/bin/python3"]
 """
+# the plain image of an application whose image installs system packages installs them too, the way
+# any single-stage Dockerfile does (no cache mount)
+PLAIN_APT = """\
+ARG RUNTIME_APT_DEPS
+RUN apt-get update && apt-get install -y --no-install-recommends ${RUNTIME_APT_DEPS} \\
+    && rm -rf /var/lib/apt/lists/*
+"""
 BENCH_LABEL = "org.release-pipeline.bench"
 ROUNDS = 2  # cold builds are timed this many times each, the best kept: the machine is shared
+HEAVY_FLAVOURS = ("3.11",)  # the heavy application's figures: one flavour keeps the section short
+
+
+@dataclass(frozen=True)
+class Application:
+    """What the image figures build. The sample is tiny (one small dependency): its ratios measure
+    the builder's fixed cost per build and per step. This repository's own application, its wheel
+    built at HEAD, installs its real dependencies from PyPI (docker, rich, GitPython, twine,
+    cyclonedx-python-lib, ...) and its runtime apt packages: the install dominates, as in a user's."""
+
+    root: Path
+    source: str  # the module a source-only change edits, under root
+    what: str  # the application, as the cold figure names it
+    prefix: str = ""  # before every other figure's name ("" for the sample: its figures keep their names)
+    flavours: tuple[str, ...] = FLAVOURS
+
+    @property
+    def config(self) -> ReleaseConfig:
+        return load_config(self.root)
+
+    @property
+    def runtime_apt(self) -> str:
+        return dict(self.config.build_args).get("RUNTIME_APT_DEPS", "")
+
+    @property
+    def flavours_text(self) -> str:
+        if len(self.flavours) == 1:
+            return f"python{self.flavours[0]} only"
+        return f"{len(self.flavours)} flavours"
+
+
+def sample_app(bench: Bench) -> Application:
+    return Application(bench.root, "sample_app/__init__.py", "sample app")
+
+
+def this_application(root: Path) -> Application:
+    """This repository's application, in a checkout at `root` (its figures: HEAVY_FLAVOURS)."""
+    return Application(root, "release/__init__.py",
+                       "release-pipeline at HEAD (heavy sample: its wheel + real dependencies from PyPI)",
+                       "release-pipeline: ", HEAVY_FLAVOURS)
+
+
+def checkout_head(repo_root: Path, dest: Path) -> Path:
+    """The repository as committed at HEAD (git archive: no work in progress), a one-commit
+    checkout of its own like the sample's."""
+    archive = subprocess.run(["git", "archive", "--format=tar", "HEAD"], cwd=repo_root, check=True,
+                             capture_output=True).stdout
+    dest.mkdir(parents=True)
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(dest, filter="data")
+    _git(dest, "init", "-q", "-b", "main")
+    _git(dest, "-c", "user.name=Bench", "-c", "user.email=bench@sample.invalid", "add", "-A")
+    _git(dest, "-c", "user.name=Bench", "-c", "user.email=bench@sample.invalid", "commit", "-qm", "HEAD")
+    return dest
 
 
 def mb(size: int) -> str:
@@ -58,25 +125,52 @@ def build_wheel(root: Path, out: Path) -> Path:
     return next(out.glob("*.whl"))
 
 
-def _build(bench: Bench, wheel: Path, version: str, *, flavours: Sequence[str] = FLAVOURS,
-           nocache: bool = False) -> list[ImageResult]:
+def _build(bench: Bench, app: Application, wheel: Path, version: str, *,
+           flavours: Sequence[str] | None = None, nocache: bool = False) -> list[ImageResult]:
+    """`app`'s images, on the bench's sandbox (its registry and base images)."""
     target = bench.target()
+    config = app.config
     clients = real_clients(target.registry)
-    images = planned_images(bench.config, version, target.registry, flavours=flavours,
-                            base_images=base_images(bench.config, target))
-    job = image_job(bench.config, images, clients, version=version, wheels=[wheel], check_registry=False,
+    images = planned_images(config, version, target.registry, flavours=flavours or app.flavours,
+                            base_images=base_images(config, target))
+    job = image_job(config, images, clients, version=version, wheels=[wheel], check_registry=False,
                     nocache=nocache)
     return build_images(job, clients, progress=lambda event: None)
 
 
-def plain_image(engine: Engine, base: str, wheel: Path, tag: str, network: str | None) -> tuple[int, float]:
+class Plain(NamedTuple):
+    size: int
+    seconds: float
+    timings: tuple[StepTime, ...] = ()
+
+
+def plain_dockerfile(runtime_apt: str = "") -> str:
+    """PLAIN_DOCKERFILE, with the application's runtime apt packages installed before the wheel."""
+    if not runtime_apt:
+        return PLAIN_DOCKERFILE
+    head, rest = PLAIN_DOCKERFILE.split("COPY ", 1)
+    return f"{head}{PLAIN_APT}COPY {rest}"
+
+
+def plain_what(runtime_apt: str) -> str:
+    """What the plain image does, as the figures say it."""
+    if not runtime_apt:
+        return "plain single-stage pip install image"
+    return (f"plain single-stage image (apt-get install {runtime_apt}; venv + pip install of the wheel, "
+            "its dependencies from the index)")
+
+
+def plain_image(engine: Engine, base: str, wheel: Path, tag: str, network: str | None,
+                runtime_apt: str = "") -> Plain:
     """The plain single-stage image of `wheel`, built with no cache, as a user would build it."""
-    context = context_tar({"Dockerfile": PLAIN_DOCKERFILE.encode(), wheel.name: wheel.read_bytes()})
+    dockerfile = plain_dockerfile(runtime_apt).encode()
+    context = context_tar({"Dockerfile": dockerfile, wheel.name: wheel.read_bytes()})
+    args = {"BASE": base, **({"RUNTIME_APT_DEPS": runtime_apt} if runtime_apt else {})}
     started = time.perf_counter()
-    outcome = engine.build(context, tag=tag, buildargs={"BASE": base}, network_mode=network, nocache=True)
+    outcome = engine.build(context, tag=tag, buildargs=args, network_mode=network, nocache=True)
     seconds = time.perf_counter() - started
     image = engine.inspect(outcome.image_id)
-    return (image.size if image else 0), seconds
+    return Plain(image.size if image else 0, seconds, outcome.timings)
 
 
 def step_lines(timings: Sequence[StepTime], *, at_least: float = 0.0, rebuilt_only: bool = False
@@ -97,6 +191,28 @@ def step_lines(timings: Sequence[StepTime], *, at_least: float = 0.0, rebuilt_on
     return lines
 
 
+def time_goes(timings: Sequence[StepTime], wall: float, *, slowest: int = 2) -> str:
+    """Where the time of builds lasting `wall` seconds in all went, in a few words for the table:
+    the slowest steps not cached, and all the steps' time (BuildKit runs independent stages at
+    once: their steps overlap, so their sum can exceed the wall time)."""
+    rebuilt = sorted((t for t in timings if not t.cached), key=lambda t: -t.seconds)
+    steps = sum(t.seconds for t in rebuilt)
+    named = ", ".join(f"{t.seconds:.1f}s {shorten(t)}" for t in rebuilt[:slowest]) or "no step run"
+    return f"{named} ({len(rebuilt)} steps run, {steps:.1f}s summed, in {wall:.1f}s)"
+
+
+def shorten(timing: StepTime, width: int = 40) -> str:
+    """A step as the table names it: its stage, its instruction without RUN's options (the cache
+    mounts), cut at `width`."""
+    words = timing.instruction.split()
+    if words[:1] == ["RUN"]:
+        options = next((i for i, word in enumerate(words[1:], 1) if not word.startswith("--")), len(words))
+        words = words[:1] + words[options:]
+    text = " ".join(words)
+    text = text if len(text) <= width else text[:width - 3] + "..."
+    return f"[{timing.stage}] {text}" if timing.stage else text
+
+
 def smoke_lines(reports: Sequence[SmokeReport], wall: float) -> list[str]:
     lines = [f"{len(reports)} images smoked at once in {wall:.1f}s"]
     for report in reports:
@@ -106,84 +222,36 @@ def smoke_lines(reports: Sequence[SmokeReport], wall: float) -> list[str]:
 
 
 def add_dependency(root: Path, requirement: str) -> None:
-    """One more dependency in the sample's setup.py (its install_requires)."""
+    """One more dependency in the application's setup.py (first in its install_requires)."""
     setup = root / "setup.py"
     text = setup.read_text()
-    old = 'install_requires=["packaging>=20"'
-    setup.write_text(text.replace(old, f'{old}, "{requirement}"'))
-    assert requirement in setup.read_text(), "the sample's setup.py no longer lists packaging>=20 first"
+    old = "install_requires=["
+    assert text.count(old) == 1, f"{setup} does not list install_requires=[ once"
+    setup.write_text(text.replace(old, f'{old}"{requirement}", '))
 
 
-def bench_images(bench: Bench) -> None:
+def edit_source(app: Application, line: str) -> None:
+    """A source-only change: a comment at the end of `app`'s module."""
+    module = app.root / app.source
+    module.write_text(module.read_text() + f"\n# {line}\n")
+
+
+@dataclass
+class Rebuilt:
+    wheel: Path  # the last wheel built
+    together: list[ImageResult]  # the flavours rebuilt at once (the one flavour, when there is one)
+
+
+def bench_images(bench: Bench, repo_root: Path) -> None:
+    """The image figures of the sample (all flavours: the rerun and the smoke test too), then those
+    of this repository's application (HEAVY_FLAVOURS)."""
     engine = Engine()
     version = "9.9.9"
-    builder = builder_name(engine)
     bench.add("builder (the pipeline's images and the plain ones alike)", str(engine.builder()))
-    bases = base_images(bench.config, bench.target())
     with tempfile.TemporaryDirectory(prefix="bench-wheels-") as work:
-        wheel = build_wheel(bench.root, Path(work) / "first")
-        network = network_mode_for(image_source(bench.config, version, [wheel]))
-        cold: dict[str, ImageResult] = {}
-        plain: dict[str, tuple[int, float]] = {}
-        for _ in range(ROUNDS):  # each flavour's pipeline image, then its plain image, both without cache
-            for flavour in FLAVOURS:
-                (result,) = _build(bench, wheel, version, flavours=[flavour], nocache=True)
-                if flavour not in cold or result.seconds < cold[flavour].seconds:
-                    cold[flavour] = result
-                tag = f"bench/plain:python{flavour}"
-                found = plain_image(engine, bases[flavour], wheel, tag, network)
-                plain[flavour] = min(plain.get(flavour, found), found, key=lambda item: item[1])
-                engine.remove(tag, force=True)
-        for flavour, result in cold.items():
-            ratio = result.seconds / plain[flavour][1]
-            bench.goal(f"cold build python{flavour}, sample app / plain single-stage pip install image, "
-                       f"both {builder}, no layer cache (best of {ROUNDS} each)",
-                       f"{result.seconds:.1f}s / {plain[flavour][1]:.1f}s = {ratio:.2f}x", ratio, 0.8, "x",
-                       "<= 0.8x")
-            bench.detail(f"cold build python{flavour}: steps of 0.3 s or more",
-                         step_lines(result.timings, at_least=0.3))
-        for flavour, result in cold.items():
-            ratio = result.size / plain[flavour][0]
-            bench.goal(f"python{flavour} image size / plain image", f"{mb(result.size)} / "
-                       f"{mb(plain[flavour][0])} = {ratio:.3f}x", ratio, 1.0, "x", "<= 1.0x")
-
-        cold_total = sum(r.seconds for r in cold.values())
-        init = bench.root / "sample_app" / "__init__.py"
-
-        def change(what: str, edit: Callable[[], None], goal: float) -> tuple[Path, list[ImageResult]]:
-            """`edit` the sample, then rebuild each flavour on its own (the figure, against the cold
-            builds, also one at a time); `edit` again, then rebuild the three at once (wall time)."""
-            edit()
-            wheel = build_wheel(bench.root, Path(work) / f"{what}-alone")
-            alone = [result for flavour in FLAVOURS
-                     for result in _build(bench, wheel, version, flavours=[flavour])]
-            total = sum(r.seconds for r in alone)
-            ratio = total / cold_total
-            bench.goal(f"rebuild after {what} / cold build (3 flavours, each on its own, {builder})",
-                       f"{total:.1f}s / {cold_total:.1f}s = {ratio:.3f}x", ratio, goal, "x",
-                       f"<= {goal:.2f}x")
-            for result in alone:
-                bench.detail(f"rebuild {result.image.name} after {what}: {result.seconds:.1f}s, steps not "
-                             "cached", step_lines(result.timings, rebuilt_only=True))
-            edit()
-            wheel = build_wheel(bench.root, Path(work) / f"{what}-together")
-            started = time.perf_counter()
-            together = _build(bench, wheel, version)
-            bench.add(f"rebuild after {what}, the 3 flavours at once: wall time",
-                      f"{time.perf_counter() - started:.1f}s")
-            return wheel, together
-
-        edits = iter(["\n# a source-only change\n", "\n# another\n"])
-
-        def edit_source() -> None:
-            init.write_text(init.read_text() + next(edits))
-
-        change("a source-only change", edit_source, 0.10)
-        dependencies = iter(["six>=1.16", "idna>=3"])
-        bumped, again_deps = change("one dependency changed",
-                                    lambda: add_dependency(bench.root, next(dependencies)), 0.3)
+        bumped, again_deps = image_figures(bench, engine, sample_app(bench), version, Path(work))
         started = time.perf_counter()
-        again = _build(bench, bumped, version)
+        again = _build(bench, sample_app(bench), bumped, version)
         seconds = time.perf_counter() - started
         builds = sum(1 for r in again if r.status == "built")
         bench.add("rerun with nothing changed: images built", str(builds), "0", builds == 0,
@@ -199,6 +267,83 @@ def bench_images(bench: Bench) -> None:
         bench.add("smoke test of 3 flavours (one container per image for the generic checks, images at once)",
                   f"{wall:.1f}s")
         bench.detail("smoke test, per image and per check", smoke_lines(reports, wall))
+
+        heavy = this_application(checkout_head(repo_root, Path(work) / "heavy"))
+        image_figures(bench, engine, heavy, version, Path(work) / "heavy-wheels")
+
+
+def image_figures(bench: Bench, engine: Engine, app: Application, version: str, work: Path
+                  ) -> tuple[Path, list[ImageResult]]:
+    """`app`'s cold builds against its plain images, sizes, the rebuild after a source-only change
+    and after one dependency changed; the last wheel and the images it rebuilt (all flavours)."""
+    builder = builder_name(engine)
+    bases = base_images(app.config, bench.target())
+    apt = app.runtime_apt
+    wheel = build_wheel(app.root, work / "first")
+    network = network_mode_for(image_source(app.config, version, [wheel]))
+    cold: dict[str, ImageResult] = {}
+    plain: dict[str, Plain] = {}
+    for _ in range(ROUNDS):  # each flavour's pipeline image, then its plain image, both without cache
+        for flavour in app.flavours:
+            (result,) = _build(bench, app, wheel, version, flavours=[flavour], nocache=True)
+            if flavour not in cold or result.seconds < cold[flavour].seconds:
+                cold[flavour] = result
+            tag = f"bench/plain:python{flavour}"
+            found = plain_image(engine, bases[flavour], wheel, tag, network, apt)
+            plain[flavour] = min(plain.get(flavour, found), found, key=lambda item: item.seconds)
+            engine.remove(tag, force=True)
+    only = "" if len(app.flavours) > 1 else f"; python{app.flavours[0]} only"
+    for flavour, result in cold.items():
+        ratio = result.seconds / plain[flavour].seconds
+        where = (f"time in: {time_goes(result.timings, result.seconds)}; plain: "
+                 f"{time_goes(plain[flavour].timings, plain[flavour].seconds)}")
+        bench.goal(f"cold build python{flavour}, {app.what} / {plain_what(apt)}, "
+                   f"both {builder}, no layer cache (best of {ROUNDS} each{only})",
+                   f"{result.seconds:.1f}s / {plain[flavour].seconds:.1f}s = {ratio:.2f}x", ratio, 0.8, "x",
+                   "<= 0.8x", where)
+        bench.detail(f"{app.prefix}cold build python{flavour}: steps of 0.3 s or more",
+                     step_lines(result.timings, at_least=0.3))
+        if apt:
+            bench.detail(f"{app.prefix}plain image python{flavour}: steps",
+                         step_lines(plain[flavour].timings))
+    for flavour, result in cold.items():
+        ratio = result.size / plain[flavour].size
+        bench.goal(f"{app.prefix}python{flavour} image size / plain image", f"{mb(result.size)} / "
+                   f"{mb(plain[flavour].size)} = {ratio:.3f}x", ratio, 1.0, "x", "<= 1.0x")
+
+    cold_total = sum(r.seconds for r in cold.values())
+
+    def change(what: str, edit: Callable[[], None], goal: float) -> Rebuilt:
+        """`edit` the application, then rebuild each flavour on its own (the figure, against the cold
+        builds, also one at a time); with more than one flavour, `edit` again, then rebuild them all
+        at once (wall time)."""
+        edit()
+        wheel = build_wheel(app.root, work / f"{what}-alone")
+        alone = [result for flavour in app.flavours
+                 for result in _build(bench, app, wheel, version, flavours=[flavour])]
+        total = sum(r.seconds for r in alone)
+        ratio = total / cold_total
+        bench.goal(f"{app.prefix}rebuild after {what} / cold build ({app.flavours_text}, each on its own, "
+                   f"{builder})", f"{total:.1f}s / {cold_total:.1f}s = {ratio:.3f}x", ratio, goal, "x",
+                   f"<= {goal:.2f}x", "time in: " + time_goes([t for r in alone for t in r.timings], total))
+        for result in alone:
+            bench.detail(f"rebuild {result.image.name} after {what}: {result.seconds:.1f}s, steps not "
+                         "cached", step_lines(result.timings, rebuilt_only=True))
+        if len(app.flavours) == 1:
+            return Rebuilt(wheel, alone)
+        edit()
+        wheel = build_wheel(app.root, work / f"{what}-together")
+        started = time.perf_counter()
+        together = _build(bench, app, wheel, version)
+        bench.add(f"{app.prefix}rebuild after {what}, the {len(app.flavours)} flavours at once: wall time",
+                  f"{time.perf_counter() - started:.1f}s")
+        return Rebuilt(wheel, together)
+
+    comments = iter(["a source-only change", "another"])
+    change("a source-only change", lambda: edit_source(app, next(comments)), 0.10)
+    dependencies = iter(["six>=1.16", "idna>=3"])
+    bumped = change("one dependency changed", lambda: add_dependency(app.root, next(dependencies)), 0.3)
+    return bumped.wheel, bumped.together
 
 
 @contextmanager
