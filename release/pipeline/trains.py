@@ -180,7 +180,8 @@ def plan_train(config: ReleaseConfig, train: Train, *, date: str, reader: GitFac
                      constraints_tagged=constraints_versions(train, tags),
                      checks_sources=config.checks_sources, atr=config.stages_in_atr(train))
     # the images' tags and constraints files name no registry: the target's is the run's business
-    plan = with_images(plan, planned(wave_images(config, plan, config.registry)), train.images)
+    plan = with_images(plan, planned(wave_images(config, plan, config.registry)), train.images,
+                       project=config.name)
     return Wave(plan, head, git.calls)
 
 

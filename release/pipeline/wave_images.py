@@ -31,9 +31,18 @@ from release.pipeline.state import observe
 from release.plan.release import PlannedImage, plan_tag_changes
 from release.plan.tags import version_tag
 from release.plan.verify_report import FileCheck
-from release.plan.wave import WaveImage, WavePlan
+from release.plan.wave import PROVENANCE_DIR, WAVE_PROVENANCE_RECORD, WaveImage, WavePlan
 from release.progress import Progress
-from release.record import ConstraintsEntry, ImageEntry, TagEntry, sha256_of
+from release.record import (
+    BuildInfo,
+    ConstraintsEntry,
+    ImageEntry,
+    ImageSignatureEntry,
+    ReleaseRecord,
+    SbomEntry,
+    TagEntry,
+    sha256_of,
+)
 from release.steps.check_provenance import check_installed
 from release.steps.constraints import ImageToRead, write_constraints
 from release.steps.images import ImageResult
@@ -100,6 +109,29 @@ def constraints_of(config: ReleaseConfig, plan: WavePlan, images: Sequence[Plann
     reads = [ImageToRead(i, _digest(recorded, i.key)) for i in images if i.constraints]
     return write_constraints(directory, reads, project=config.project, version=str(plan.entries[0].candidate),
                              engine=clients.engine, progress=say)
+
+
+def provenance_record(directory: Path, recorded: Mapping[str, Any], candidate: str) -> ReleaseRecord:
+    """The wave's images' provenance in the single release's terms, for its sbom, attest and
+    provenance steps to read and write: a record at dist/<train>-<date>/provenance/wave.json (the
+    signed copy of wave.json the provenance step attaches), holding the SBOMs and image signatures
+    wave.json records (a rerun keeps those of the same digests) and the build's SOURCE_DATE_EPOCH
+    (each SBOM's timestamp). Never saved: wave.json is the wave's record, the executor writes it."""
+    def table(name: str) -> Mapping[str, Any]:
+        found = recorded.get(name)
+        return {p: e for p, e in found.items() if isinstance(e, dict)} if isinstance(found, dict) else {}
+
+    epoch = recorded.get("source_date_epoch")
+    build = BuildInfo(str(recorded.get("commit") or ""), epoch, "", "") if isinstance(epoch, int) else None
+    return ReleaseRecord(directory / PROVENANCE_DIR / WAVE_PROVENANCE_RECORD, candidate, build=build,
+                         sboms={p: SbomEntry(**e) for p, e in table("sboms").items()},
+                         image_signatures={p: ImageSignatureEntry(**e)
+                                           for p, e in table("image_signatures").items()})
+
+
+def pushed_digests(recorded: Mapping[str, Any]) -> dict[str, str]:
+    """Each pushed image's digest by its key (wave.json's `images`' `pushed`)."""
+    return {key: digest for key in recorded if (digest := _digest(recorded, key))}
 
 
 def _digest(recorded: Mapping[str, Any], key: str) -> str:

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, ClassVar, Protocol, TypeVar
@@ -49,6 +49,8 @@ from release.pipeline.wave_images import (
     constraints_of,
     image_entries,
     planned,
+    provenance_record,
+    pushed_digests,
     wave_images,
     wave_wheels,
 )
@@ -62,7 +64,8 @@ from release.pipeline.wave_record import (
     write_record,
 )
 from release.plan.atr import AtrPlan, plan_wave_atr
-from release.plan.release import CONSTRAINTS_DIR
+from release.plan.provenance import lookaside_url
+from release.plan.release import CONSTRAINTS_DIR, PlannedImage
 from release.plan.verify_report import FileCheck, failed_checks
 from release.plan.wave import (
     SIGNATURES,
@@ -74,11 +77,14 @@ from release.plan.wave import (
     dev_folders,
 )
 from release.progress import Progress
-from release.record import sha512_of, write_atomic
+from release.record import ReleaseRecord, sha512_of, write_atomic
+from release.steps.attest import sign_images
 from release.steps.build import build_wave as build_files
 from release.steps.build import check_packages, package_builder
+from release.steps.provenance import publish_provenance
 from release.steps.publish import upload_packages
-from release.steps.sign import sign_files, signing_key
+from release.steps.sbom import write_sboms
+from release.steps.sign import sign_files, sign_record, signing_key
 from release.steps.verify import check_contents
 from release.steps.vote import check_in_atr, compose_in_atr, split_email
 from release.trains import SvnLayout
@@ -255,8 +261,41 @@ class ConstraintsWritten:
         return {"constraints": dict(self.files), "constraints_signed": dict(self.signed)}
 
 
+@dataclass(frozen=True)
+class SbomsWritten:
+    step: ClassVar[WaveStepName] = WaveStepName.SBOM
+    sboms: dict[str, dict[str, Any]]  # path under provenance/ -> the release record's SBOM entry
+    signed: dict[str, str]  # each one's .asc and .sha512 -> sha512
+
+    def recorded(self) -> dict[str, Any]:
+        return {"sboms": dict(self.sboms), "sboms_signed": dict(self.signed)}
+
+
+@dataclass(frozen=True)
+class ImagesSigned:
+    step: ClassVar[WaveStepName] = WaveStepName.ATTEST
+    signatures: dict[str, dict[str, Any]]  # path under provenance/ -> the release record's signature entry
+    lookaside: str  # the svn tree they were committed to ("": staging in ATR, none)
+
+    def recorded(self) -> dict[str, Any]:
+        return {"image_signatures": dict(self.signatures), "lookaside": self.lookaside}
+
+
+@dataclass(frozen=True)
+class ProvenanceAttached:
+    step: ClassVar[WaveStepName] = WaveStepName.PROVENANCE
+    record: str  # the signed copy of wave.json, under the wave's directory
+    sha512: str
+    attached: dict[str, str]  # image digest -> the artifact's tag (sha256-<hex>.att)
+    kept: tuple[str, ...]  # the digests whose artifact was there with the same content
+
+    def recorded(self) -> dict[str, Any]:
+        return {"provenance": {"record": self.record, "sha512": self.sha512, "attached": dict(self.attached)}}
+
+
 P = TypeVar("P", WaveBuild, Signed, Checked, Staged, Tagged, OnIndex, VoteEmailWritten, StagedInAtr,
-            CheckedInAtr, VoteInAtr, ConstraintsTagged, ImagesPushed, ConstraintsWritten)
+            CheckedInAtr, VoteInAtr, ConstraintsTagged, ImagesPushed, ConstraintsWritten, SbomsWritten,
+            ImagesSigned, ProvenanceAttached)
 
 
 @dataclass
@@ -606,6 +645,73 @@ def _constraints(run: WaveRunning) -> ConstraintsWritten:
                               {e.path: e.sha512 for e in signed})
 
 
+def _provenance_of(run: WaveRunning
+                   ) -> tuple[Target, Clients, list[PlannedImage], dict[str, str], ReleaseRecord]:
+    """What the provenance steps read: the target, its clients, the wave's images, each one's pushed
+    digest (by key) and the provenance record (`provenance_record`) as wave.json stands."""
+    target, clients = run.needs_target(), run.needs_clients()
+    pushed = run.earlier(ImagesPushed)
+    record = provenance_record(run.directory, run.recorded, pushed.candidate)
+    return (target, clients, list(wave_images(run.config, run.plan, target.registry)),
+            pushed_digests(pushed.images), record)
+
+
+def _sbom(run: WaveRunning) -> SbomsWritten:
+    """A CycloneDX SBOM of each pushed image, as the single release writes them (`write_sboms`: read
+    inside the image pulled by its digest), into the wave's provenance/sbom/, signed by the wave's key;
+    one written before for the same digest, unchanged and signed, is kept."""
+    target, clients, images, digests, record = _provenance_of(run)
+    written = write_sboms(record, images, digests, repository=run.earlier(ImagesPushed).repository,
+                          key=run.earlier(Signed).signer, gnupghome=target.gnupghome, engine=clients.engine,
+                          progress=run.say)
+    return SbomsWritten({w.entry.path: asdict(w.entry) for w in written},
+                        {s.path: s.sha512 for w in written for s in w.signatures})
+
+
+def _attest(run: WaveRunning) -> ImagesSigned:
+    """Each pushed image digest signed by the wave's key (`sign_images`: simple signing, binding the
+    candidate tag), into the wave's provenance/image-signatures/ and, staging in svn, the project's
+    lookaside tree in svn dev, as a single candidate's are."""
+    target, clients, images, digests, record = _provenance_of(run)
+    lookaside = None if run.plan.atr_release else lookaside_url(target.svn_dev, run.config.name)
+    entries = sign_images(record, images, digests, registry=clients.registry, image=run.config.image,
+                          key=run.earlier(Signed).signer, gnupghome=target.gnupghome, lookaside=lookaside,
+                          progress=run.say)
+    return ImagesSigned({e.path: asdict(e) for e in entries}, lookaside or "")
+
+
+def _so_far(run: WaveRunning) -> dict[str, Any]:
+    """wave.json as the steps of this run done so far recorded it: what a rerun's later steps (the
+    index, the constraints tags) added left out, so that a rerun's copy says what the first one said."""
+    keys = {"train", "date", "commit", "files", "source_date_epoch"}
+    keys |= {key for product in run.produced.values() for key in product.recorded()}
+    done = [step.value for step in run.produced]
+    return {**{k: v for k, v in run.recorded.items() if k in keys}, "steps": done}
+
+
+Sign = Callable[[Path, str, "Path | None"], None]  # the record, the key, its gnupghome: X.asc and X.sha512
+
+
+def _sign_record(path: Path, key: str, gnupghome: Path | None) -> None:
+    sign_record(path, key=key, gnupghome=gnupghome)  # signed again: the copy changes with wave.json
+
+
+def attach_provenance(run: WaveRunning, sign: Sign = _sign_record) -> ProvenanceAttached:
+    """wave.json as this run's steps so far recorded it (the images, their SBOMs and signatures;
+    `_so_far`) copied to provenance/wave.json and signed (`sign`: gpg's, as a release signs its record), then
+    attached with each image's SBOM and its signature to the image digest (`publish_provenance`: an OCI
+    artifact tagged sha256-<hex>.att); an artifact there with the same content (the record compared
+    without its steps) is kept."""
+    target, clients, images, digests, record = _provenance_of(run)
+    write_record(record.path, _so_far(run))
+    sign(record.path, run.earlier(Signed).signer, target.gnupghome)
+    attached = publish_provenance(record, images, digests, registry=clients.registry, image=run.config.image,
+                                  svn_folder=None, signature=True, progress=run.say)
+    return ProvenanceAttached(record.path.relative_to(run.directory).as_posix(), sha512_of(record.path),
+                              {a.subject: a.tag for a in attached},
+                              tuple(a.subject for a in attached if a.unchanged))
+
+
 RUNNERS: dict[WaveStepName, Runner] = {
     WaveStepName.BUILD: _build, WaveStepName.SIGN: _sign, WaveStepName.PMC_CHECKS: _check,
     WaveStepName.STAGE: _stage, WaveStepName.TAGS: _tags, WaveStepName.INDEX: _index,
@@ -613,6 +719,7 @@ RUNNERS: dict[WaveStepName, Runner] = {
     WaveStepName.ATR_CHECKS: _atr_checks, WaveStepName.ATR_VOTE: _atr_vote,
     WaveStepName.CONSTRAINTS_TAGS: _constraints_tags,
     WaveStepName.IMAGES: _images, WaveStepName.CONSTRAINTS: _constraints,
+    WaveStepName.SBOM: _sbom, WaveStepName.ATTEST: _attest, WaveStepName.PROVENANCE: attach_provenance,
 }
 
 

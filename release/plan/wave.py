@@ -64,12 +64,17 @@ from packaging.utils import (
 from release.errors import RefusedError, VersionError
 from release.plan.cleanup import Removal, plan_cleanup
 from release.plan.declared import State, tag_for
+from release.plan.provenance import IMAGE_SIGNATURE_DIR, LOOKASIDE_DIR, SBOM_DIR
 from release.plan.release import CONSTRAINTS_DIR, distribution_files
 from release.plan.tags import owns_latest
 from release.trains import SvnLayout, Train
 from release.versions import ReleaseVersion, parse_version
 
 SIGNATURES = (".asc", ".sha512")
+# a versioned train's images' provenance, under dist/<train>-<date>/: sbom/, image-signatures/ and the
+# signed copy of wave.json attached to each image digest (pipeline/wave_images.py: wave_provenance)
+PROVENANCE_DIR = "provenance"
+WAVE_PROVENANCE_RECORD = "wave.json"
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,9 @@ class WaveStepName(str, Enum):
     ATR_VOTE = "atr-vote"  # with ATR: the vote started there with the vote email
     IMAGES = "images"  # a versioned train with images: built from the wave's wheels, smoked, pushed
     CONSTRAINTS = "constraints"  # what each image installed, written, checksummed and signed
+    SBOM = "sbom"  # a versioned train's images: a signed CycloneDX SBOM of each
+    ATTEST = "attest"  # each image digest signed (simple signing)
+    PROVENANCE = "provenance"  # the signed wave.json, SBOM and signature attached to each image digest
 
 
 @dataclass(frozen=True)
@@ -364,15 +372,20 @@ def plan_wave(train: Train, facts: Sequence[DistributionFacts], *, date: str, pr
     )
 
 
-def with_images(plan: WavePlan, images: Sequence[WaveImage], installs: Sequence[str]) -> WavePlan:
+def with_images(plan: WavePlan, images: Sequence[WaveImage], installs: Sequence[str], *, project: str
+                ) -> WavePlan:
     """A versioned wave with its images: `images` (the project's image settings planned at the lead
     candidate's version, as a single release plans its own) built from the wave's wheels of
-    `installs` (the train's `images`), then what each installed written as its constraints file.
-    Both steps come after the tags (nothing is pushed for a candidate that is not staged and tagged)
-    and before the index and the vote email. A wave with nothing in it, or no images, is unchanged."""
+    `installs` (the train's `images`), then what each installed written as its constraints file, then
+    the provenance a single release gives its images: a signed SBOM of each (`sbom`), each digest
+    signed (`attest`; to the lookaside tree in svn dev/`project`/ unless the train stages in ATR), and
+    the signed wave.json attached with them to each digest (`provenance`). These steps come after the
+    tags (nothing is pushed for a candidate that is not staged and tagged) and before the index and
+    the vote email. A wave with nothing in it, or no images, is unchanged."""
     if not plan.entries or not images:
         return plan
     lead = plan.entries[0]
+    folder = f"dist/{plan.train}-{plan.date}/{PROVENANCE_DIR}"
     tags = ", ".join(i.tag for i in images)
     wheels = [f for e in plan.entries if _canonical(e.name) in {_canonical(n) for n in installs}
               for f in e.files if f.endswith(".whl")]
@@ -383,6 +396,20 @@ def with_images(plan: WavePlan, images: Sequence[WaveImage], installs: Sequence[
         WaveStepName.CONSTRAINTS: "what each image installed, as the single release writes it, into "
                                   f"dist/{plan.train}-{plan.date}/"
                                   f"{', '.join(i.constraints for i in images)}, each with X.asc and X.sha512",
+        WaveStepName.SBOM: f"a CycloneDX SBOM of each image, read inside it (pulled by its digest), into "
+                           f"{folder}/{SBOM_DIR}/, each with X.asc and X.sha512; one written before for the "
+                           "same digest is kept",
+        WaveStepName.ATTEST: "each image digest signed with the wave's key (simple signing, binding its "
+                             "candidate tag) into "
+                             f"{folder}/{IMAGE_SIGNATURE_DIR}/"
+                             + (", nothing in svn (staging in ATR: the signature goes out attached to the "
+                                "digest)" if plan.atr_release else
+                                f", and committed to the lookaside tree svn dev/{project}/{LOOKASIDE_DIR}/"),
+        WaveStepName.PROVENANCE: ("wave.json as the steps before it recorded it, copied to "
+                                  f"{folder}/{WAVE_PROVENANCE_RECORD}, signed (X.asc, X.sha512), and "
+                                  "attached with each image's SBOM and signature to its digest as an OCI "
+                                  "artifact (tag sha256-<hex>.att); one attached before with the same "
+                                  "content is kept"),
     }
     steps = list(plan.steps)
     at = next(i for i, s in enumerate(steps) if s.name is WaveStepName.TAGS) + 1

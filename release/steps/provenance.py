@@ -56,16 +56,18 @@ class Attached:
     unchanged: bool = False  # the registry already had it (but for the record's step times)
 
 
-def same_as_published(files: Mapping[str, Path], published: Mapping[str, bytes | str]) -> bool:
+def same_as_published(files: Mapping[str, Path], published: Mapping[str, bytes | str],
+                      record_name: str = RECORD_NAME) -> bool:
     """Whether `published` (name -> bytes, or blob digest) holds `files` (name -> local file), the
-    record and its companions compared by `settled` content."""
+    record (`record_name`: release.json, a train's wave.json) and its companions compared by `settled`
+    content."""
     if set(published) != set(files):
         return False
-    record = published.get(RECORD_NAME)
-    if not isinstance(record, bytes) or settled(record) != settled(files[RECORD_NAME].read_bytes()):
+    record = published.get(record_name)
+    if not isinstance(record, bytes) or settled(record) != settled(files[record_name].read_bytes()):
         return False
     for name, path in files.items():
-        if name.startswith(RECORD_NAME):
+        if name.startswith(record_name):
             continue
         there = published[name]
         data = path.read_bytes()
@@ -75,8 +77,9 @@ def same_as_published(files: Mapping[str, Path], published: Mapping[str, bytes |
 
 
 def record_files(record: ReleaseRecord) -> list[str]:
-    """release.json and its companions, relative to dist/<V>/; all must exist (the report step wrote them)."""
-    names = [RECORD_NAME, *(RECORD_NAME + s for s in COMPANIONS)]
+    """The record (release.json; a train's copy of wave.json) and its companions, relative to its
+    folder (dist/<V>/); all must exist (the report step wrote them)."""
+    names = [record.path.name, *(record.path.name + s for s in COMPANIONS)]
     missing = [n for n in names if not (record.directory / n).is_file()]
     if missing:
         raise RefusedError(f"{record.directory}: {', '.join(missing)} missing; run the report step first")
@@ -124,12 +127,13 @@ def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registr
     files.update(extra or {})
     tag = attachment_tag(digest)
     existing = registry.get_manifest(image, tag)
+    name = record.path.name
     if existing is not None and (existing.body.get("subject") or {}).get("digest") == digest:
         published: dict[str, bytes | str] = dict(artifact_layers(existing.body))
-        attached = registry.get_blob(image, str(published[RECORD_NAME])) if RECORD_NAME in published else None
+        attached = registry.get_blob(image, str(published[name])) if name in published else None
         if attached is not None:
-            published[RECORD_NAME] = attached
-        if same_as_published(files, published):
+            published[name] = attached
+        if same_as_published(files, published, name):
             return Attached(planned.image.flavour, digest, tag, existing.digest, tuple(files), unchanged=True)
     layers = {}
     for name, path in files.items():
@@ -147,17 +151,19 @@ def attach(record: ReleaseRecord, planned: PlannedImage, digest: str, *, registr
 def publish_provenance(record: ReleaseRecord, images: Sequence[PlannedImage], digests: Mapping[str, str], *,
                        registry: Registry, image: str, svn_folder: str | None,
                        extra: Mapping[str, Path] | None = None, in_atr: bool = False,
-                       progress: Progress = to_log) -> list[Attached]:
+                       signature: bool = False, progress: Progress = to_log) -> list[Attached]:
     """Attach the record to every image digest; with `svn_folder` (a final's release folder), commit
     the record and every SBOM there too. `in_atr` (the project stages in ATR, nothing in svn): each
-    image's artifact also carries its image signature and the constraints files."""
+    image's artifact also carries its image signature and the constraints files; `signature`: its
+    image signature (a train's images carry theirs however they are staged)."""
     attached = []
     extra = {**(extra or {}), **(constraints_files(record) if in_atr else {})}
     for planned in images:
         digest = digests.get(planned.key)
         if not digest:
             raise RefusedError(f"{planned.ref} has no digest in the registry; push it first")
-        found = attach(record, planned, digest, registry=registry, image=image, extra=extra, signature=in_atr)
+        found = attach(record, planned, digest, registry=registry, image=image, extra=extra,
+                       signature=in_atr or signature)
         did = "already attached" if found.unchanged else "attached"
         progress(f"{did} {', '.join(found.files)} to {image}@{digest[:19]} as {image}:{found.tag}")
         attached.append(found)

@@ -16,28 +16,36 @@ from typing import Any
 import pytest
 
 from release import console
+from release.adapters.clients import Clients
 from release.cli.show import show_wave
 from release.config import ReleaseConfig, parse_config
 from release.errors import RefusedError, ServiceError
 from release.pipeline.connect import Target
 from release.pipeline.trains import Wave, plan_train, run_to_json, wave_directory
+from release.pipeline.wave_images import wave_images
 from release.pipeline.wave_run import (
     Checked,
     ConstraintsTagged,
     ConstraintsWritten,
     ImagesPushed,
+    ImagesSigned,
+    ProvenanceAttached,
     Runner,
+    SbomsWritten,
     Signed,
     Staged,
     Tagged,
     WaveBuild,
     WaveRunning,
+    attach_provenance,
     build_wave,
     run_wave,
 )
 from release.plan.images import LABEL_ARGS
+from release.plan.provenance import artifact_layers, attachment_tag, lookaside_path
+from release.plan.release import PlannedImage
 from release.plan.wave import WaveStepName, candidate_tags, dev_folders
-from release.record import ImageEntry, sha512_of
+from release.record import ImageEntry, ImageSignatureEntry, SbomEntry, checksum_text, sha512_of
 from tests.unit.memory import MemoryIndex, MemoryRegistry
 from tests.unit.memory_git import MemoryGit
 from tests.unit.pipeline.test_trains import CORE, DATE, PROVIDERS, core_files, released, three_changed
@@ -78,7 +86,9 @@ class MemoryWave:
         return {WaveStepName.BUILD: self.build, WaveStepName.SIGN: self.sign,
                 WaveStepName.PMC_CHECKS: self.check, WaveStepName.STAGE: self.stage,
                 WaveStepName.TAGS: self.tags, WaveStepName.CONSTRAINTS_TAGS: self.constraints_tags,
-                WaveStepName.IMAGES: self.images, WaveStepName.CONSTRAINTS: self.constraints}
+                WaveStepName.IMAGES: self.images, WaveStepName.CONSTRAINTS: self.constraints,
+                WaveStepName.SBOM: self.sbom, WaveStepName.ATTEST: self.attest,
+                WaveStepName.PROVENANCE: self.provenance}
 
     def _start(self, step: WaveStepName) -> None:
         self.ran.append(step)
@@ -183,6 +193,60 @@ class MemoryWave:
                                         "image": image.tag}
             signed[f"{image.constraints}.sha512"] = sha512_of(path)
         return ConstraintsWritten(files, signed)
+
+
+    def _images(self, run: WaveRunning) -> list[tuple[PlannedImage, str]]:
+        pushed = run.earlier(ImagesPushed).images
+        return [(i, pushed[i.key]["digest"]) for i in wave_images(run.config, run.plan, TARGET.registry)]
+
+    @staticmethod
+    def _write(run: WaveRunning, relative: str, text: str) -> Path:
+        """provenance/`relative` with its .asc and .sha512, as gpg and the checksum would leave them;
+        a rerun keeps what is there, as the real steps do."""
+        path = run.directory / "provenance" / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.is_file():
+            path.write_text(text)
+            fake_sign(path, FINGERPRINT, None)
+        return path
+
+    def sbom(self, run: WaveRunning) -> SbomsWritten:
+        """Each image's SBOM (what write_sboms writes, made-up bytes naming its digest), signed."""
+        self._start(WaveStepName.SBOM)
+        sboms, signed = {}, {}
+        for image, digest in self._images(run):
+            path = self._write(run, image.sbom, f'{{"describes": "{digest}"}}\n')
+            sboms[image.sbom] = asdict(SbomEntry(image.sbom, sha512_of(path), image.image.flavour, image.ref,
+                                                 digest, 2))
+            signed.update((f"{image.sbom}{s}", sha512_of(path.with_name(path.name + s))) for s in SIGS)
+        return SbomsWritten(sboms, signed)
+
+    def attest(self, run: WaveRunning) -> ImagesSigned:
+        """Each digest's simple-signing signature (what sign_images writes), into the lookaside tree."""
+        self._start(WaveStepName.ATTEST)
+        lookaside = f"{TARGET.svn_dev}/apache-airflow/signatures"
+        signatures = {}
+        for image, digest in self._images(run):
+            path = self._write(run, image.signature, f"simple signing of {digest}\n")
+            url = f"{lookaside}/{lookaside_path('apache/airflow', digest)}"
+            self.svn.setdefault(url, path.read_bytes())
+            signatures[image.signature] = asdict(ImageSignatureEntry(
+                image.signature, sha512_of(path), image.image.flavour, image.ref, digest, FINGERPRINT, url))
+        return ImagesSigned(signatures, lookaside)
+
+    def provenance(self, run: WaveRunning) -> ProvenanceAttached:
+        """The real step over the in-memory registry, wave.json's copy signed as gpg would."""
+        self._start(WaveStepName.PROVENANCE)
+        return attach_provenance(run, fake_sign)
+
+
+SIGS = (".asc", ".sha512")
+
+
+def fake_sign(path: Path, key: str, gnupghome: Path | None) -> None:
+    """X.asc and X.sha512 as `sign_record` leaves them (replaced), with made-up signature bytes."""
+    path.with_name(path.name + ".asc").write_text(f"signature of {sha512_of(path)} by {key}\n")
+    path.with_name(path.name + ".sha512").write_text(checksum_text(path))
 
 
 def setup(tmp_path: Path) -> tuple[ReleaseConfig, MemoryWave]:
@@ -391,12 +455,12 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     def run_core() -> Any:
         return run_wave(config, plan_train(config, CORE, date=DATE, reader=git), TARGET, key=FINGERPRINT,
                         runners=memory.runners(), index=memory.index, announce=lambda name, does: None,
-                        say=lambda line: None)
+                        say=lambda line: None, clients=Clients(memory.registry, memory.index))
 
-    # its images and their constraints after the tags, its rc-numbered packages on the index, then its
-    # constraints tagged, before the vote email
-    core_steps = ["build", "sign", "PMC checks", "stage", "tags", "images", "constraints", "index",
-                  "constraints tags", "vote email"]
+    # its images, their constraints and provenance after the tags, its rc-numbered packages on the index,
+    # then its constraints tagged, before the vote email
+    core_steps = ["build", "sign", "PMC checks", "stage", "tags", "images", "constraints", "sbom", "attest",
+                  "provenance", "index", "constraints tags", "vote email"]
     done = run_core()
     assert done.steps == tuple(core_steps) and done.revision == 1
     rc_files = sorted(f for e in wave.plan.entries for f in e.index_files)
@@ -407,12 +471,16 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert not any(p.endswith(tuple(rc_files)) for p in memory.svn)
     assert memory.index.versions("apache-airflow-task-sdk") == ["1.3.3rc1"]
     assert [i.tag for i in wave.plan.images] == ["3.3.3rc1-python3.11", "3.3.3rc1-python3.13"]
-    pushed = memory.registry.repositories["apache/airflow"]
+    pushed = {t: d for t, d in memory.registry.repositories["apache/airflow"].items()
+              if not t.endswith(".att")}  # the attached artifacts' tags aside
     assert done.images == {f"registry.test/apache/airflow:{tag}": digest for tag, digest in pushed.items()}
     assert done.staged == ("https://svn.test/dev/apache-airflow/3.3.3rc1",
                            "https://svn.test/dev/apache-airflow/task-sdk/1.3.3rc1")
     assert done.tags == ("3.3.3rc1", "task-sdk/1.3.3rc1") and git.tags["3.3.3rc1"] == wave.commit
-    assert sorted(memory.svn) == sorted(
+    lookaside = {p for p in memory.svn if p.startswith(f"{TARGET.svn_dev}/apache-airflow/signatures/")}
+    assert sorted(lookaside) == sorted(f"{TARGET.svn_dev}/apache-airflow/signatures/"
+                                       f"{lookaside_path('apache/airflow', d)}" for d in pushed.values())
+    assert sorted(set(memory.svn) - lookaside) == sorted(
         [f"3.3.3rc1/apache-airflow-3.3.3-source.tar.gz{s}" for s in ("", ".asc", ".sha512")]
         + [p for e in wave.plan.entries for p in e.svn_dev])
     assert sum(p.startswith("task-sdk/1.3.3rc1/") for p in memory.svn) == 6
@@ -425,6 +493,36 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert sorted(data["images"]["pushed"]) == ["3.11", "3.13"]
     assert data["images"]["pushed"]["3.11"]["digest"] == pushed["3.3.3rc1-python3.11"]
     assert sorted(data["constraints"]) == [f"constraints/constraints-{p}.txt" for p in ("3.11", "3.13")]
+    # each image's SBOM and signature recorded, in the wave's provenance/, by the digest they describe
+    sboms = {f"sbom/apache-airflow-3.3.3rc1-python{p}.cdx.json": pushed[f"3.3.3rc1-python{p}"]
+             for p in ("3.11", "3.13")}
+    assert {path: entry["digest"] for path, entry in data["sboms"].items()} == sboms
+    assert sorted(data["sboms_signed"]) == sorted(f"{path}{s}" for path in sboms for s in SIGS)
+    assert {entry["identity"]: entry["digest"] for entry in data["image_signatures"].values()} == {
+        f"registry.test/apache/airflow:{tag}": digest for tag, digest in pushed.items()}
+    assert data["lookaside"] == f"{TARGET.svn_dev}/apache-airflow/signatures"
+    # the signed copy of wave.json (as it stood: the SBOMs and signatures in it) attached with each
+    # image's SBOM and signature to its digest
+    provenance = tmp_path / "dist" / f"core-{DATE}" / "provenance"
+    copy = json.loads((provenance / "wave.json").read_text())
+    assert copy["sboms"] == data["sboms"] and copy["image_signatures"] == data["image_signatures"]
+    assert copy["steps"] == core_steps[:9] and "provenance" not in copy and "constraints_tags" not in copy
+    assert data["provenance"] == {"record": "provenance/wave.json",
+                                  "sha512": sha512_of(provenance / "wave.json"),
+                                  "attached": {d: attachment_tag(d) for d in pushed.values()}}
+    attached = {attachment_tag(d): memory.registry.manifest_digest("apache/airflow", attachment_tag(d))
+                for d in pushed.values()}
+    for tag, digest in pushed.items():
+        artifact = memory.registry.get_manifest("apache/airflow", attachment_tag(digest))
+        assert artifact is not None and artifact.body["subject"]["digest"] == digest
+        sbom = f"apache-airflow-{tag}.cdx.json"
+        layers = artifact_layers(artifact.body)
+        assert sorted(layers) == sorted(["wave.json", "wave.json.asc", "wave.json.sha512", sbom,
+                                         f"{sbom}.asc", f"{sbom}.sha512", f"apache-airflow-{tag}.sig"])
+        assert memory.registry.get_blob("apache/airflow", layers["wave.json"]) == (
+            provenance / "wave.json").read_bytes()
+        described = f'{{"describes": "{digest}"}}\n'.encode()
+        assert memory.registry.get_blob("apache/airflow", layers[sbom]) == described
     text = (tmp_path / "dist" / f"core-{DATE}" / "vote-email.txt").read_text()
     assert "[VOTE] Release Apache Airflow core 2026-12-07: 3 distributions" in text
     assert ("\n  https://svn.test/dev/apache-airflow/3.3.3rc1\n"
@@ -439,4 +537,8 @@ def test_a_versioned_trains_run_stages_a_folder_per_candidate_and_sets_each_tag_
     assert again.constraints is not None and not again.constraints.tagged
     assert again.on_index is not None and again.on_index.uploaded == ()
     assert sorted(memory.index.uploads) == rc_files  # each uploaded once
-    assert again.images == done.images and memory.registry.repositories["apache/airflow"] == pushed
+    assert again.images == done.images
+    # a rerun attaches nothing again: its copy of wave.json says what the first run's said
+    assert memory.registry.repositories["apache/airflow"] == {**pushed, **attached}
+    assert json.loads((tmp_path / "dist" / f"core-{DATE}" / "wave.json").read_text())["provenance"][
+        "attached"] == {d: attachment_tag(d) for d in pushed.values()}

@@ -183,9 +183,10 @@ INSTALLS = ("apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk")
 def test_a_versioned_wave_with_images_builds_and_pushes_them_after_its_tags_then_writes_their_constraints(
 ) -> None:
     plan = with_images(plan_wave(CORE, core(), date=DATE, project="apache-airflow", checks_sources=True),
-                       IMAGES, INSTALLS)
+                       IMAGES, INSTALLS, project="apache-airflow")
     assert [s.name.value for s in plan.steps] == ["build", "sign", "PMC checks", "stage", "tags", "images",
-                                                   "constraints", "index", "constraints tags", "vote email"]
+                                                   "constraints", "sbom", "attest", "provenance", "index",
+                                                   "constraints tags", "vote email"]
     assert plan.images == IMAGES
     does = {s.name: s.does for s in plan.steps}
     assert does[WaveStepName.IMAGES] == (
@@ -196,14 +197,27 @@ def test_a_versioned_wave_with_images_builds_and_pushes_them_after_its_tags_then
     assert does[WaveStepName.CONSTRAINTS] == (
         f"what each image installed, as the single release writes it, into dist/core-{DATE}/"
         "constraints/constraints-3.11.txt, constraints/constraints-3.13.txt, each with X.asc and X.sha512")
+    assert does[WaveStepName.SBOM] == (
+        f"a CycloneDX SBOM of each image, read inside it (pulled by its digest), into dist/core-{DATE}/"
+        "provenance/sbom/, each with X.asc and X.sha512; one written before for the same digest is kept")
+    assert does[WaveStepName.ATTEST] == (
+        "each image digest signed with the wave's key (simple signing, binding its candidate tag) into "
+        f"dist/core-{DATE}/provenance/image-signatures/, and committed to the lookaside tree svn "
+        "dev/apache-airflow/signatures/")
+    assert does[WaveStepName.PROVENANCE] == (
+        f"wave.json as the steps before it recorded it, copied to dist/core-{DATE}/provenance/wave.json, "
+        "signed (X.asc, X.sha512), "
+        "and attached with each image's SBOM and signature to its digest as an OCI artifact (tag "
+        "sha256-<hex>.att); one attached before with the same content is kept")
     found = wave_to_json(plan, project="apache-airflow", commit="c" * 40)
     assert found["images"] == [{"tag": i.tag, "constraints": i.constraints} for i in IMAGES]
-    assert [s["name"] for s in found["steps"]][5:7] == ["images", "constraints"]
+    assert [s["name"] for s in found["steps"]][5:10] == ["images", "constraints", "sbom", "attest",
+                                                         "provenance"]
 
 
 def test_the_images_install_only_the_distributions_the_train_names() -> None:
     plan = with_images(plan_wave(CORE, core(), date=DATE, project="apache-airflow"), IMAGES[:1],
-                       ("apache_airflow", "Apache-Airflow-Core"))
+                       ("apache_airflow", "Apache-Airflow-Core"), project="apache-airflow")
     images = next(s.does for s in plan.steps if s.name is WaveStepName.IMAGES)
     assert "apache_airflow_core-3.3.3-py3-none-any.whl; the voted 3.3.3" in images
     assert "task_sdk" not in images
@@ -211,15 +225,17 @@ def test_the_images_install_only_the_distributions_the_train_names() -> None:
 
 def test_a_wave_without_images_or_with_nothing_in_it_is_left_as_it_is() -> None:
     plan = plan_wave(CORE, core(), date=DATE, project="apache-airflow")
-    assert with_images(plan, (), INSTALLS) == plan
+    assert with_images(plan, (), INSTALLS, project="apache-airflow") == plan
     assert plan.images == () and wave_to_json(plan, project="apache-airflow", commit="")["images"] == []
     empty = plan_wave(CORE, core("3.3.2", "1.3.2", commits=0), date=DATE, project="apache-airflow")
-    assert with_images(empty, IMAGES, INSTALLS) == empty and empty.steps == ()
+    assert with_images(empty, IMAGES, INSTALLS, project="apache-airflow") == empty and empty.steps == ()
 
 
 def test_with_atr_the_images_come_after_the_tags_and_before_the_vote_is_started() -> None:
     planned = plan_wave(CORE, core(), date=DATE, project="apache-airflow", atr=True)
-    plan = with_images(planned, IMAGES, INSTALLS)
+    plan = with_images(planned, IMAGES, INSTALLS, project="apache-airflow")
     assert [s.name.value for s in plan.steps] == ["build", "sign", "atr-upload", "atr-checks", "tags",
-                                                   "images", "constraints", "index", "constraints tags",
-                                                   "vote email", "atr-vote"]
+                                                   "images", "constraints", "sbom", "attest", "provenance",
+                                                   "index", "constraints tags", "vote email", "atr-vote"]
+    attest = next(s.does for s in plan.steps if s.name is WaveStepName.ATTEST)
+    assert attest.endswith(", nothing in svn (staging in ATR: the signature goes out attached to the digest)")
