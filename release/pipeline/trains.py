@@ -72,9 +72,11 @@ from release.plan.commands import (
     plan_publish_wave,
     plan_vote_result_wave,
 )
+from release.plan.provenance import lookaside_url
 from release.plan.verify_report import FileCheck, VerifyReport
 from release.plan.wave import (
     SIGNATURES,
+    WAVE_PROVENANCE_RECORD,
     ConstraintsRef,
     Skipped,
     WavePlan,
@@ -113,6 +115,7 @@ from release.record import sha512_of, write_atomic
 from release.steps.announce import record_distributions
 from release.steps.build import build_wave as build_files
 from release.steps.build import package_builder
+from release.steps.check_provenance import check_train_provenance
 from release.steps.publish import upload_packages
 from release.steps.result import binding_voters, resolve_in_atr
 from release.steps.verify import (
@@ -808,8 +811,9 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
     revision of its ATR release (what the vote runs on); every file with a good signature by a key in
     KEYS and its checksum, the PMC checks of its sources, (`rebuild`) the same bytes built again
     from that commit, and a versioned train's images (with `clients`): each candidate tag's image
-    installs exactly the staged wheels and names the wave's commit. The report when all holds, else
-    CandidateRejected (7)."""
+    installs exactly the staged wheels and names the wave's commit, and its provenance holds (its
+    signature, and its SBOM and the wave's signed record attached to its digest:
+    `check_train_provenance`). The report when all holds, else CandidateRejected (7)."""
     commit, plan = find_staged_wave(config, train, date=date, candidate=candidate, reader=reader)
     for line in withdrawn_lines(read_record(record_path(config, train.name, date))):
         say(line)
@@ -848,7 +852,11 @@ def verify_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targe
         if plan.images:
             if clients is None:
                 raise ReleaseError("a train's images are checked with the target's clients")
-            check_wave_images(config, plan, clients, folder, commit, checks, say)
+            pulled = check_wave_images(config, plan, clients, folder, commit, checks, say)
+            lookaside = "" if config.stages_in_atr(train) else lookaside_url(target.svn_dev, config.name)
+            check_train_provenance(config, pulled, clients, keys_file=Path(work) / "KEYS",  # keys_keyring's
+                                   lookaside=lookaside, record=WAVE_PROVENANCE_RECORD, checks=checks,
+                                   progress=say)
     return finish_report(VerifyReport(f"{train.name} {candidate or date}", url, commit if rebuild else "",
                                       tuple(checks[name] for name in sorted(checks))), say)
 

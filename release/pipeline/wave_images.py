@@ -43,7 +43,7 @@ from release.record import (
     TagEntry,
     sha256_of,
 )
-from release.steps.check_provenance import check_installed
+from release.steps.check_provenance import PulledTrainImage, check_installed
 from release.steps.constraints import ImageToRead, write_constraints
 from release.steps.images import ImageResult
 from release.steps.smoke import SmokeReport
@@ -178,14 +178,16 @@ def publish_images(config: ReleaseConfig, recorded: Mapping[str, Any], clients: 
 
 
 def check_wave_images(config: ReleaseConfig, plan: WavePlan, clients: Clients, folder: Path, commit: str,
-                      checks: dict[str, FileCheck], say: Progress) -> None:
+                      checks: dict[str, FileCheck], say: Progress) -> list[PulledTrainImage]:
     """For a voter: each image of the candidate, by its tag in the registry, pulled by its digest (as
     the single release's verify checks a candidate's images, `check_installed`): its revision label
     names the wave's commit and the wheels it installed are exactly the staged wheels of the
-    distributions it installs, as read from svn into `folder` (and checked against their signatures)."""
+    distributions it installs, as read from svn into `folder` (and checked against their signatures).
+    Returns each image found, as pulled, for the check of its provenance (`check_train_provenance`)."""
     wheels = {name: sha256_of(folder / name) for name in wave_wheels(config, plan)
               if (folder / name).is_file()}
     repository = f"{clients.registry.registry}/{config.image}"
+    pulled = []
     for image in plan.images:
         check = checks.setdefault(f"image {image.tag}", FileCheck(f"image {image.tag}"))
         digest = clients.registry.manifest_digest(config.image, image.tag)
@@ -193,6 +195,8 @@ def check_wave_images(config: ReleaseConfig, plan: WavePlan, clients: Clients, f
             check.problems.append(f"{repository}:{image.tag} is not in the registry")
             continue
         say(f"pulling {repository}@{digest} to check it")
-        check_installed(check, clients.engine, repository=repository, digest=digest, commit=commit,
-                        wheels=wheels, voted="the staged wheels are",
-                        same="its wheels are the staged ones, the vote's")
+        labels, installed = check_installed(check, clients.engine, repository=repository, digest=digest,
+                                            commit=commit, wheels=wheels, voted="the staged wheels are",
+                                            same="its wheels are the staged ones, the vote's")
+        pulled.append(PulledTrainImage(image.tag, digest, labels, installed))
+    return pulled

@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -167,16 +167,17 @@ def check_signature(check: FileCheck, keys: Keys, registry: Registry, *, image: 
                             + ("" if lookaside else " (attached)"))
 
 
-def _record_copy(check: FileCheck, keys: Keys, files: Mapping[str, bytes] | None, where: str) -> bytes | None:
-    if files is None or RECORD_NAME not in files:
-        check.problems.append(f"no {RECORD_NAME} {where}")
+def _record_copy(check: FileCheck, keys: Keys, files: Mapping[str, bytes] | None, where: str,
+                 name: str = RECORD_NAME) -> bytes | None:
+    if files is None or name not in files:
+        check.problems.append(f"no {name} {where}")
         return None
-    problem = keys.signed(RECORD_NAME, files[RECORD_NAME], files.get(f"{RECORD_NAME}.asc"))
+    problem = keys.signed(name, files[name], files.get(f"{name}.asc"))
     if problem:
         check.problems.append(f"{where}: {problem}")
         return None
-    check.passed.append(f"signed ({where})")
-    return files[RECORD_NAME]
+    check.passed.append(f"{name} signed ({where})" if name != RECORD_NAME else f"signed ({where})")
+    return files[name]
 
 
 def _export(url: str, work: Path) -> dict[str, bytes] | None:
@@ -432,3 +433,82 @@ def _check_image(check: FileCheck, keys: Keys, engine: Engine, client: Registry,
         check.passed += [f"SBOM {p}" for p in sbom_check.passed]
 
 
+
+
+@dataclass(frozen=True)
+class PulledTrainImage:
+    """A train's candidate image as a voter's check pulled it: its tag, digest, labels and the wheels
+    it installed (filename -> sha256)."""
+
+    tag: str
+    digest: str
+    labels: Mapping[str, str]
+    installed: Mapping[str, str]
+
+
+def check_train_provenance(config: ReleaseConfig, images: Sequence[PulledTrainImage], clients: Clients, *,
+                           keys_file: Path, lookaside: str, record: str, checks: dict[str, FileCheck],
+                           progress: Progress = to_log) -> None:
+    """For a voter: the provenance of a versioned train's candidate images, as a single candidate's
+    images are checked: each image's simple-signing signature by a KEYS key (in the `lookaside` tree,
+    and attached to its digest; staging in ATR, `lookaside` is "": attached only), its SBOM label, and
+    what is attached to its digest: `record` (the wave's signed copy of wave.json), signed by a KEYS
+    key and naming the digest and the SBOM, and that SBOM (signed, valid CycloneDX, describing the
+    digest, listing every wheel the image installed, the bytes the record names)."""
+    client = clients.registry
+    repository = f"{client.registry}/{config.image}"
+    with tempfile.TemporaryDirectory(prefix="release-provenance-") as tmp, gpg.temporary_home() as home:
+        keys = Keys(home, tuple(sorted(gpg.import_keys(keys_file, gnupghome=home))), Path(tmp))
+        for pulled in images:
+            progress(f"checking the provenance of {repository}@{pulled.digest}")
+            _check_train_image(_check(checks, f"image {pulled.tag}"), keys, client, config, pulled,
+                               lookaside=lookaside, record=record)
+
+
+def _check_train_image(check: FileCheck, keys: Keys, client: Registry, config: ReleaseConfig,
+                       pulled: PulledTrainImage, *, lookaside: str, record: str) -> None:
+    image, repository, digest = config.image, f"{client.registry}/{config.image}", pulled.digest
+    sbom, signature = sbom_file(config.name, pulled.tag), image_signature_path(config.name, pulled.tag)
+    for place in dict.fromkeys((lookaside, "")):
+        check_signature(check, keys, client, image=image, repository=repository, tag=pulled.tag,
+                        digest=digest, lookaside=place, name=Path(signature).name)
+    label = pulled.labels.get(SBOM_LABEL)
+    if label != sbom:
+        check.problems.append(f"its {SBOM_LABEL} label is {label!r}, not {sbom!r}")
+    try:
+        files = attachment(client, image, digest)
+    except VerificationError as exc:
+        check.problems.append(str(exc))
+        return
+    if files is None:
+        check.problems.append(f"nothing attached as {attachment_tag(digest)} (no SBOM, no record)")
+        return
+    data = _record_copy(check, keys, files, f"attached as {attachment_tag(digest)}", record)
+    sha512 = _sbom_named(check, data, record, digest, sbom)
+    sbom_check = FileCheck(sbom)
+    check_sbom(sbom_check, keys, sbom, files, digest, sha512=sha512, wheels=pulled.installed)
+    check.problems += [f"SBOM: {p}" for p in sbom_check.problems]
+    check.passed += [f"SBOM {p}" for p in sbom_check.passed]
+
+
+def _sbom_named(check: FileCheck, data: bytes | None, record: str, digest: str, sbom: str) -> str:
+    """The sha512 the signed `record` (a wave.json) names for the SBOM `sbom` of `digest` ("" when it
+    names none: a problem, unless the record is unreadable, reported already)."""
+    if data is None:
+        return ""
+    try:
+        found = json.loads(data)
+        pushed = found["images"]["pushed"].values()
+        sboms = found["sboms"].values()
+    except (ValueError, KeyError, AttributeError, TypeError):
+        check.problems.append(f"{record}: not a wave's record of its images and their SBOMs")
+        return ""
+    if not any(isinstance(e, dict) and e.get("digest") == digest for e in pushed):
+        check.problems.append(f"{record} names no pushed image {digest}")
+    entry = next((e for e in sboms if isinstance(e, dict) and Path(str(e.get("path"))).name == sbom
+                  and e.get("digest") == digest), None)
+    if entry is None:
+        check.problems.append(f"{record} names no SBOM {sbom} of {digest}")
+        return ""
+    check.passed.append(f"{record} names the image {digest[:19]} and its SBOM")
+    return str(entry.get("sha512") or "")
