@@ -37,8 +37,17 @@ from airflow_sources import copy_repo, git, prepare_core
 from conftest import REPO_ROOT
 
 from release import sandbox
+from release.adapters import svn
 from release.adapters.index import PackageIndex
-from release.adapters.registry import RegistryClient
+from release.adapters.registry import Manifest, RegistryClient
+from release.plan.provenance import (
+    OCI_MANIFEST_TYPE,
+    TITLE_ANNOTATION,
+    artifact_layers,
+    attachment_tag,
+    blob_digest,
+)
+from release.plan.sbom import summarise
 from release.record import sha512_of
 from tests.integration.test_trains_release import RAT_EXCLUDES, three_binding_votes
 from tests.unit.test_trains import AIRFLOW, tomllib
@@ -119,6 +128,58 @@ class Timed:
         return found.stderr
 
 
+def provenance_of_the_image(wave: Path, registry: RegistryClient, record: dict[str, Any], digest: str,
+                            rc_tag: str) -> str:
+    """The image's SBOM (read inside it: Airflow 3.3.3 and the Debian packages), signed; its signature
+    in the lookaside tree; both attached to its digest with the signed copy of wave.json. Returns the
+    attachment's digest."""
+    [(path, entry)] = record["sboms"].items()
+    sbom = wave / "provenance" / path
+    assert entry["digest"] == digest and entry["sha512"] == sha512_of(sbom)
+    summary = summarise(sbom.read_text())
+    assert summary.digest == digest and summary.python["apache-airflow-core"] == "3.3.3"
+    assert (summary.python["apache-airflow"], summary.python["apache-airflow-task-sdk"]) == ("3.3.3", "1.3.3")
+    assert "libc6" in summary.debian and len(summary.debian) > 50, sorted(summary.debian)[:20]
+    assert sorted(record["sboms_signed"]) == [f"{path}.asc", f"{path}.sha512"]
+    [signature] = record["image_signatures"].values()
+    assert signature["digest"] == digest and signature["identity"].endswith(f"/{IMAGE}:{rc_tag}")
+    assert svn.cat_bytes(signature["lookaside"]) == (wave / "provenance" / signature["path"]).read_bytes()
+    copy = json.loads((wave / "provenance" / "wave.json").read_text())
+    assert copy["sboms"] == record["sboms"] and copy["images"] == record["images"]
+    assert (wave / "provenance" / "wave.json.asc").is_file()
+    artifact = registry.get_manifest(IMAGE, attachment_tag(digest))
+    assert artifact is not None and artifact.body["subject"]["digest"] == digest
+    name = Path(path).name
+    assert sorted(artifact_layers(artifact.body)) == sorted([
+        "wave.json", "wave.json.asc", "wave.json.sha512", name, f"{name}.asc", f"{name}.sha512",
+        Path(signature["path"]).name])
+    assert record["provenance"]["attached"] == {digest: attachment_tag(digest)}
+    return artifact.digest
+
+
+def a_corrupted_sbom_signature_fails_verify_naming_it(tree: Path, registry: RegistryClient, digest: str,
+                                                      rc_tag: str) -> None:
+    """The SBOM's signature in the image's attachment replaced by other bytes: `verify --train`
+    exits 7 naming the image and the SBOM's signature; the attachment is then put back."""
+    tag = attachment_tag(digest)
+    original = registry.get_manifest(IMAGE, tag)
+    assert original is not None
+    body = json.loads(original.raw)
+    [layer] = [x for x in body["layers"] if x["annotations"][TITLE_ANNOTATION].endswith(".cdx.json.asc")]
+    corrupted = b"-----BEGIN PGP SIGNATURE-----\nnot a signature\n-----END PGP SIGNATURE-----\n"
+    layer["digest"], layer["size"] = registry.upload_blob(IMAGE, corrupted), len(corrupted)
+    raw = json.dumps(body, separators=(",", ":")).encode()
+    registry.put_manifest(IMAGE, tag, Manifest(raw, OCI_MANIFEST_TYPE, blob_digest(raw)))
+    try:
+        failed = invoke(tree, "verify", "--train", "core", "--date", DATE, "--no-rebuild")
+        assert failed.returncode == 7, failed.stderr[-3000:]
+        line = next(x for x in (failed.stdout + failed.stderr).splitlines() if f"FAIL image {rc_tag}:" in x)
+        assert "SBOM: bad signature" in line, line
+    finally:
+        registry.put_manifest(IMAGE, tag, original)
+    assert registry.manifest_digest(IMAGE, tag) == original.digest
+
+
 def test_the_core_trains_image_built_from_its_wheels_verified_voted_and_published_by_its_digest(
         tree: Path, tmp_path: Path) -> None:
     run = Timed(tree)
@@ -130,8 +191,8 @@ def test_the_core_trains_image_built_from_its_wheels_verified_voted_and_publishe
     assert dry.returncode == 0, dry.stderr
     shown = json.loads(dry.stdout)
     assert shown["images"] == [{"tag": rc_tag, "constraints": constraints}]
-    steps = ["build", "sign", "PMC checks", "stage", "tags", "images", "constraints", "index",
-             "constraints tags", "vote email"]
+    steps = ["build", "sign", "PMC checks", "stage", "tags", "images", "constraints", "sbom", "attest",
+             "provenance", "index", "constraints tags", "vote email"]
     assert [s["name"] for s in shown["steps"]] == steps
 
     # the run: the wave staged and tagged, then its image from the three voted wheels, smoked, pushed
@@ -176,16 +237,25 @@ def test_the_core_trains_image_built_from_its_wheels_verified_voted_and_publishe
     assert head == record["commit"] and git(tree, "status", "--porcelain", "--untracked-files=no") == ""
     assert record["constraints_tags"] == {"branch": "constraints-3-3", "commit": on_branch,
                                           "tag": "constraints-3.3.3rc1", "files": ["constraints-3.11.txt"]}
+    attachment = provenance_of_the_image(wave, registry, record, digest, rc_tag)
     email = (wave / "vote-email.txt").read_text()
     assert f"\n  {services.registry}/{IMAGE}:{rc_tag}@{digest}\n" in email
     assert "  pip install apache-airflow==3.3.3rc1\n" in email
     rerun = run.ok("release", "--train", "core", "--date", DATE)  # resumes: the image is kept
     assert registry.manifest_digest(IMAGE, rc_tag) == digest and "pushing" not in rerun
+    assert registry.manifest_digest(IMAGE, attachment_tag(digest)) == attachment  # nothing attached again
+    assert "already attached" in rerun and "already written" in rerun
     assert git(tree, "rev-parse", "constraints-3-3") == on_branch  # no new commit on the branch
 
     # a voter's check: the files from svn, and the image installs exactly the staged wheels
     verified = run.ok("verify", "--train", "core", "--date", DATE, "--no-rebuild")
     assert f"the core wave of {DATE}: 22 files verified" in verified, verified
+    # ... and its provenance: its signature, the signed wave.json and the SBOM attached to its digest
+    image_check = next(line for line in verified.splitlines() if f"image {rc_tag}:" in line)
+    assert "image signature by a KEYS key for" in image_check and "(attached)" in image_check
+    assert "wave.json signed (attached as" in image_check and "wave.json names the image" in image_check
+    assert "SBOM signed, valid CycloneDX, describes" in image_check, image_check
+    a_corrupted_sbom_signature_fails_verify_naming_it(tree, registry, digest, rc_tag)
 
     # the vote, promotion, publication: the final tags on the voted image, by its digest
     votes = three_binding_votes(wave, tmp_path, tree.parent / "release.toml")
