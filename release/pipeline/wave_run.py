@@ -624,10 +624,21 @@ def _images(run: WaveRunning) -> ImagesPushed:
                                     recorded=earlier if isinstance(earlier, dict) else {}, say=run.say)
     run.say(f"pushed {', '.join(f'{r.ref}@{r.digest}' for r in results)}")
     lead = run.plan.entries[0]
-    return ImagesPushed(target.repository(run.config.image), str(lead.candidate), str(lead.version),
-                        image_entries(results),
+    entries = _kept(image_entries(results), earlier if isinstance(earlier, dict) else {})
+    return ImagesPushed(target.repository(run.config.image), str(lead.candidate), str(lead.version), entries,
                         {r.ref.rpartition(":")[2]: [c.name for c in r.checks if c.ok and not c.skipped]
                          for r in reports})
+
+
+def _kept(entries: dict[str, dict[str, Any]], earlier: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """Each image's entry; one a run before pushed (the same digest from the same inputs) keeps that
+    run's entry, with the local image id a reuse from the registry does not know: what wave.json says
+    of it, and so the provenance attached to it, stays the same."""
+    def same(key: str, entry: Mapping[str, Any]) -> bool:
+        found = earlier.get(key)
+        return isinstance(found, dict) and all(found.get(k) == entry[k] for k in ("digest", "input_hash"))
+
+    return {key: dict(earlier[key]) if same(key, entry) else entry for key, entry in entries.items()}
 
 
 def _constraints(run: WaveRunning) -> ConstraintsWritten:
