@@ -17,10 +17,17 @@ from release.adapters.clients import Clients
 from release.config import ReleaseConfig, parse_config
 from release.errors import ConfigError, RefusedError
 from release.pipeline.trains import plan_train
-from release.pipeline.wave_images import check_wave_images, publish_images, wave_images, wave_wheels
+from release.pipeline.wave_images import (
+    check_wave_images,
+    provenance_record,
+    publish_images,
+    pushed_digests,
+    wave_images,
+    wave_wheels,
+)
 from release.plan.images import LABEL_ARGS, WHEEL_SHA256_LABEL, WHEELS_RECORD
 from release.plan.verify_report import FileCheck
-from release.record import ImageEntry
+from release.record import ImageEntry, ImageSignatureEntry, SbomEntry
 from release.steps.check_provenance import REVISION_LABEL
 from tests.unit.memory import MemoryIndex, MemoryRegistry
 from tests.unit.pipeline.test_trains import CORE, DATE, PROVIDERS, core_files, released, three_changed
@@ -159,7 +166,10 @@ def test_a_voter_checks_each_image_installs_exactly_the_staged_wheels_and_names_
         engine.images[digest] = (labels, record.encode())
     checks: dict[str, FileCheck] = {}
     clients = Clients(registry, MemoryIndex(), engine=engine)  # type: ignore[arg-type]
-    check_wave_images(config, wave.plan, clients, folder, wave.commit, checks, say=lambda line: None)
+    pulled = check_wave_images(config, wave.plan, clients, folder, wave.commit, checks, say=lambda line: None)
+    # each image found, as pulled, for the check of its provenance
+    assert [(p.tag, p.labels[REVISION_LABEL], dict(p.installed)) for p in pulled] == [
+        ("3.3.3rc1-python3.11", wave.commit, staged), ("3.3.3rc1-python3.13", wave.commit, other)]
     good, bad = checks["image 3.3.3rc1-python3.11"], checks["image 3.3.3rc1-python3.13"]
     assert good.problems == [] and good.passed == [f"labels name the voted commit {wave.commit[:12]}",
                                                    "its wheels are the staged ones, the vote's"]
@@ -169,3 +179,25 @@ def test_a_voter_checks_each_image_installs_exactly_the_staged_wheels_and_names_
     check_wave_images(config, wave.plan, clients, folder, wave.commit, missing, say=lambda line: None)
     assert missing["image 3.3.3rc1-python3.13"].problems == [
         f"registry.test/{IMAGE}:3.3.3rc1-python3.13 is not in the registry"]
+
+
+def test_the_provenance_steps_read_the_waves_sboms_and_signatures_as_a_release_record_in_its_folder(
+        tmp_path: Path) -> None:
+    """What the single release's sbom, attest and provenance steps read of a wave: a record at
+    provenance/wave.json (the copy the provenance step signs and attaches), the candidate's
+    version, the SBOMs and image signatures wave.json records, the build's SOURCE_DATE_EPOCH."""
+    sbom = SbomEntry("sbom/apache-airflow-3.3.3rc1-python3.11.cdx.json", "ab", "3.11",
+                     "registry.test/apache/airflow:3.3.3rc1-python3.11", "sha256:" + "1" * 64, 620)
+    signature = ImageSignatureEntry("image-signatures/apache-airflow-3.3.3rc1-python3.11.sig", "cd", "3.11",
+                                    sbom.ref, sbom.digest, "F" * 40, "https://svn.test/dev/x/signature-1")
+    recorded = {"commit": "c" * 40, "source_date_epoch": 1791328848, "sboms": {sbom.path: asdict(sbom)},
+                "image_signatures": {signature.path: asdict(signature)},
+                "images": {"pushed": {"3.11": {"digest": sbom.digest}, "3.13": {"digest": ""}}}}
+    record = provenance_record(tmp_path, recorded, "3.3.3rc1")
+    assert record.path == tmp_path / "provenance" / "wave.json" and record.version == "3.3.3rc1"
+    assert record.sboms == {sbom.path: sbom} and record.image_signatures == {signature.path: signature}
+    assert record.build is not None and record.build.source_date_epoch == 1791328848
+    assert pushed_digests(recorded["images"]["pushed"]) == {"3.11": sbom.digest}  # 3.13 was not pushed
+    fresh = provenance_record(tmp_path, {"commit": "c" * 40}, "3.3.3rc1")  # nothing written yet
+    assert (fresh.sboms, fresh.image_signatures, fresh.build) == ({}, {}, None)
+    assert not (tmp_path / "provenance").exists()  # never saved: wave.json is the wave's record
