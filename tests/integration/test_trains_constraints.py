@@ -15,6 +15,7 @@ import pytest
 from conftest import git as git_cli
 
 from release.adapters import git
+from release.adapters.clients import Clients
 from release.adapters.git import GitReader
 from release.config import ReleaseConfig, parse_config
 from release.errors import RefusedError
@@ -135,16 +136,17 @@ def placed_constraints(run: WaveRunning) -> ConstraintsWritten:
 
 
 def run_core(config: ReleaseConfig) -> tuple[object, list[str]]:
-    """The core wave's run: the build, signing, PMC checks, staging, images, constraints files and
-    index stood in for (no files are built: tests/unit/pipeline/test_wave_run.py), the tags, the
-    constraints tags and the vote email the real ones, on real git."""
+    """The core wave's run: the build, signing, PMC checks, staging, images, constraints files, their
+    provenance and index stood in for (no files are built: tests/unit/pipeline/test_wave_run.py), the
+    tags, the constraints tags and the vote email the real ones, on real git."""
     said: list[str] = []
     memory = MemoryWave(MemoryGit())
     stood_in = {name: runner for name, runner in memory.runners().items()
                 if name not in (WaveStepName.TAGS, WaveStepName.CONSTRAINTS_TAGS)}
     stood_in[WaveStepName.CONSTRAINTS] = placed_constraints
     done = run_wave(config, plan_train(config, CORE, date=DATE), TARGET, key=FINGERPRINT, runners=stood_in,
-                    index=memory.index, announce=lambda name, does: None, say=said.append)
+                    index=memory.index, announce=lambda name, does: None, say=said.append,
+                    clients=Clients(memory.registry, memory.index))
     return done, said
 
 
@@ -165,8 +167,8 @@ def test_the_waves_run_commits_its_constraints_to_the_branch_and_tags_the_candid
     write_constraints(config, FILES)
     before = checkout_state(repo)
     done, said = run_core(config)
-    assert done.steps == ("build", "sign", "PMC checks", "stage", "tags", "images", "constraints", "index",
-                          "constraints tags", "vote email")
+    assert done.steps == ("build", "sign", "PMC checks", "stage", "tags", "images", "constraints", "sbom",
+                          "attest", "provenance", "index", "constraints tags", "vote email")
     branch = git_cli(repo, "rev-parse", "constraints-3-3")
     assert git_cli(repo, "rev-parse", "constraints-3.3.3rc1^{commit}") == branch
     assert git_cli(repo, "ls-tree", "--name-only", branch).split() == sorted(FILES)  # no .asc, no .sha512
