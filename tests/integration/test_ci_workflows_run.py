@@ -101,6 +101,38 @@ def test_actionlint_passes_what_each_kind_of_target_gets(
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+# docs/trains.md's trains on the sample: core with images, the flat providers, clients in ATR
+TRAINS = {
+    "core": {"images": ["sample-app"], "distributions": [{"name": "sample-app", "version": "pyproject"}]},
+    "providers": {"distributions": "providers/**", "tag": "providers-{id}/{version}", "svn": "flat"},
+    "clients": {"distributions": [{"name": "sample-client", "path": "clients/python",
+                                   "tag": "client/{version}"}], "staging": "atr"},
+}
+REAL_ATR = {**REAL, "atr": "https://atr.example", "atr-project": "sample"}
+TRAIN_KINDS = {
+    "built-here-staged-by-hand": {**REAL_ATR, "trains": TRAINS},
+    "staged-here": {**REAL_ATR, "svn-dev": "sandbox", "trains": TRAINS},
+    "sandbox": {"name": "sample-app", "python": ["3.11"], "atr": "sandbox", "trains": TRAINS},
+}
+
+
+@needs_actionlint
+@pytest.mark.parametrize("kind", sorted(TRAIN_KINDS))
+def test_actionlint_passes_what_a_target_with_trains_gets(tmp_path: Path, kind: str) -> None:
+    config = parse_config(tmp_path, TRAIN_KINDS[kind])
+    settings = Settings(tool_version="0.1.0")
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    files = []
+    for flow in workflows(config, settings):
+        (folder / flow.file).write_text(render(flow, settings.command))
+        files.append(folder / flow.file)
+    assert [f.name for f in files if f.name.startswith("release-train-")] == [
+        "release-train-core.yml", "release-train-providers.yml", "release-train-clients.yml"]
+    result = actionlint(*files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 @needs_actionlint
 def test_actionlint_here_does_catch_a_broken_workflow(tmp_path: Path) -> None:
     folder = tmp_path / ".github" / "workflows"
