@@ -46,6 +46,7 @@ from release.record import load_record, sha256_of, sha512_of
 from release.sandbox import services as sandbox_services
 from release.sandbox.state import Layout
 from release.versions import parse_version
+from tests.unit.test_trains import airflow_table
 
 FLAVOURS = ("3.11", "3.13")
 VERSION = "1.10.6"
@@ -116,6 +117,9 @@ TRAIN_KINDS = {
     "built-here-staged-by-hand": {**REAL_ATR, "trains": TRAINS},
     "staged-here": {**REAL_ATR, "svn-dev": "sandbox", "trains": TRAINS},
     "sandbox": {"name": "sample-app", "python": ["3.11"], "atr": "sandbox", "trains": TRAINS},
+    # docs/trains.md's Airflow, as written there and on real services
+    "airflow-docs": airflow_table(),
+    "airflow-docs-real": {**airflow_table(), **{k: v for k, v in REAL.items() if k not in ("name", "image")}},
 }
 
 
@@ -131,7 +135,7 @@ def test_actionlint_passes_what_a_target_with_trains_gets(tmp_path: Path, kind: 
         (folder / flow.file).write_text(render(flow, settings.command))
         files.append(folder / flow.file)
     assert [f.name for f in files if f.name.startswith("release-train-")] == [
-        "release-train-core.yml", "release-train-providers.yml", "release-train-clients.yml"]
+        f"release-train-{train}.yml" for train in TRAIN_KINDS[kind]["trains"]]
     result = actionlint(*files)
     assert result.returncode == 0, result.stdout + result.stderr
 

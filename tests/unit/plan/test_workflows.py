@@ -48,6 +48,7 @@ from release.plan.workflows import (
     render,
     workflows,
 )
+from tests.unit.test_trains import airflow_table
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FINGERPRINT = "0123456789ABCDEF0123456789ABCDEF01234567"
@@ -102,6 +103,7 @@ def every_config() -> Iterator[tuple[str, ReleaseConfig, Settings]]:
     yield "trains", config(WITH_TRAINS), SETTINGS
     yield "trains on ghcr", config({**WITH_TRAINS, "registry": "ghcr.io"}), SETTINGS
     yield "trains in the sandbox", config(SANDBOX_TRAINS), SETTINGS
+    yield "airflow's trains (docs/trains.md)", config(airflow_table()), SETTINGS
     yield "this repository", load_config(REPO_ROOT), ci_files.settings_for(load_config(REPO_ROOT))
     airflow = REPO_ROOT / "examples" / "airflow" / "pyproject.toml"
     cfg = load_config(REPO_ROOT, profile=airflow)
