@@ -33,9 +33,10 @@ needs from an image job's sandbox registry travels as an artifact.
 
 What protects the secrets (docs/ci.md, "Protections"): every job that holds one runs in the
 protected environment `ci-environment` names (its secrets live there, not in the repository), and
-installs this tool by hash (`pip install --require-hashes -r .github/release-requirements.txt`);
-release jobs run only from tags or `release-branch`, master and refresh jobs only from main (an `if:`
-on the ref, besides the environment's own branch rules); no workflow holding secrets is started by
+installs this tool by hash (`pip install --require-hashes -r .github/release-requirements.txt`), as
+does a train's wave built for the release manager to sign; release jobs (a train's too) run only
+from tags or `release-branch`, master and refresh jobs only from main (an `if:` on the ref, besides
+the environment's own branch rules); no workflow holding secrets is started by
 a pull request; every action is pinned by its full commit (ACTIONS); `permissions:` is empty at the
 top and each job gets what it uses (contents: read; packages: write where it pushes to GHCR).
 """
@@ -287,10 +288,11 @@ def _carry_registry_down(config: ReleaseConfig) -> list[dict[str, Any]]:
 
 def _job(config: ReleaseConfig, settings: Settings, steps: list[dict[str, Any]], *, when: str,
          needs: Sequence[str] = (), timeout: int = 30, name: str = "", runs_on: str = RUNNERS[HOST_PLATFORM],
-         strategy: dict[str, Any] | None = None, full_history: bool = False) -> dict[str, Any]:
+         strategy: dict[str, Any] | None = None, full_history: bool = False,
+         builds_release: bool = False) -> dict[str, Any]:
     """A job running `steps` after checking out and installing the tool, only when `when` holds
     (an `if:` on the ref); one that holds secrets runs in the protected environment and installs by
-    hash."""
+    hash, and so does one that `builds_release` files to be signed elsewhere without a rebuild."""
     secret = holds_secrets(steps)
     job: dict[str, Any] = {}
     if name:
@@ -308,7 +310,8 @@ def _job(config: ReleaseConfig, settings: Settings, steps: list[dict[str, Any]],
     job["timeout-minutes"] = timeout
     if strategy:
         job["strategy"] = strategy
-    job["steps"] = [*_setup(config, settings, by_hash=secret, full_history=full_history), *steps]
+    job["steps"] = [*_setup(config, settings, by_hash=secret or builds_release, full_history=full_history),
+                    *steps]
     return job
 
 
@@ -509,8 +512,9 @@ def _atr_env(config: ReleaseConfig, train: Train) -> dict[str, str]:
 
 def _release_train(config: ReleaseConfig, settings: Settings, train: Train) -> Workflow:
     """One by-hand run of the train's wave on one runner. With a real svn dev the job builds the
-    wave only (no secret, so no environment); the release manager takes the artifact and resumes
-    with `invoke release --train NAME --date D`, which keeps the built files."""
+    wave only (no secret, so no environment; the tool still by hash, as what it builds is signed and
+    voted on as it is); the release manager takes the artifact and resumes with `invoke release
+    --train NAME --date D`, which keeps the built files."""
     folder = wave_folder(train)
     date = f'--date "${DATE_ENV}"'
     keep = {"name": "Keep the wave's folder (its record, files and emails)", "uses": UPLOAD, "if": "always()",
@@ -538,7 +542,8 @@ def _release_train(config: ReleaseConfig, settings: Settings, train: Train) -> W
                         "cancel-in-progress": False},
         "env": {DATE_ENV: expression("inputs.date")},
         "jobs": {"wave": _job(config, settings, steps, when=release_refs(config), name=f"{train.name} wave",
-                              timeout=120 if train.images else 60, full_history=True)},
+                              timeout=120 if train.images else 60, full_history=True,
+                              builds_release=not stages_in_ci(config, train))},
     })
 
 

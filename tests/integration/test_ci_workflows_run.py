@@ -582,6 +582,7 @@ def test_a_trains_workflow_builds_its_wave_and_the_release_manager_stages_it_fro
     (job,) = ci.run(workflow)
     print(f"\nrelease-train-sdk.yml: {time.monotonic() - started:.0f}s")
     assert job.label == "wave" and 'release-pipeline build --train sdk --date "$DATE"' in job.text
+    assert f"pip install --require-hashes -r {REQUIREMENTS_FILE}" in job.text  # what it builds is signed
     artifact = ci.work / "artifacts-release-train-sdk" / f"wave-sdk-{WAVE_DATE}"
     built = sorted(p.name for p in (artifact / "svn").iterdir())
     assert built == ["sample-app-0.3.0-source.tar.gz", "sample_app_sdk-0.3.0-py3-none-any.whl",

@@ -225,8 +225,7 @@ def test_a_train_staging_in_a_real_svn_dev_is_built_in_ci_and_staged_by_the_rele
     job builds the wave only, holds no secret, and the manager resumes the run from the artifact."""
     for train in ("core", "providers"):
         job = wave_job(WITH_TRAINS, train)
-        assert runs(job) == ["pip install release-pipeline==0.1.0",
-                             f'release-pipeline build --train {train} --date "$DATE"']
+        assert runs(job) == [" ".join(BY_HASH), f'release-pipeline build --train {train} --date "$DATE"']
         assert not holds_secrets(steps(job)) and "environment" not in job
 
 
@@ -585,9 +584,13 @@ def test_the_pins_are_kept_in_one_table() -> None:
 
 
 def test_a_job_holding_secrets_installs_the_tool_by_hash_and_only_so() -> None:
-    for name, file, job_name, job, _ in every_job():
+    """And a job whose files are signed elsewhere as they are (a train's wave built for the release
+    manager to stage): nothing it runs may come from an index unchecked either."""
+    for name, file, job_name, job, cfg in every_job():
         installs = [r for r in runs(job) if r.startswith("pip install")]
-        if holds_secrets(steps(job)):
+        builds_for_signing = any(r.startswith("release-pipeline build --train") for r in runs(job))
+        assert not builds_for_signing or (file.startswith("release-train-") and cfg.svn_dev != "sandbox")
+        if holds_secrets(steps(job)) or builds_for_signing:
             assert installs == [" ".join(BY_HASH)], (name, file, job_name)
         else:
             assert not any("--require-hashes" in r for r in installs)
