@@ -4,7 +4,7 @@
 From the wave's record (`wave.json`: what the vote promoted, the files promotion released, that it
 was published) `plan_wave_withdrawal` decides which distributions go, or why it refuses: a wave not
 published, a name the wave did not release, `--only` for a versioned train (its distributions go
-together), images published with the wave, no reason. A flat train's withdrawn sdists and wheels
+together), no reason. A flat train's withdrawn sdists and wheels
 (with their `.asc` and `.sha512`) leave its flat release folder; nothing is put back in their place
 (the previous version is in the ASF archive, and a flat folder holds only what is current). A
 versioned train's release folders (`3.3.3/`, `task-sdk/1.3.3/`) stay where they are, as a single
