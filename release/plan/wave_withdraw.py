@@ -4,9 +4,9 @@
 From the wave's record (`wave.json`: what the vote promoted, the files promotion released, that it
 was published) `plan_wave_withdrawal` decides which distributions go, or why it refuses: a wave not
 published, a name the wave did not release, `--only` for a versioned train (its distributions go
-together), no reason. A flat train's withdrawn sdists and wheels
-(with their `.asc` and `.sha512`) leave its flat release folder; nothing is put back in their place
-(the previous version is in the ASF archive, and a flat folder holds only what is current). A
+together), no reason. A flat train's withdrawn sdists and wheels (with their `.asc` and `.sha512`)
+leave its flat release folder; nothing is put back in their place (the previous version is in the
+ASF archive, and a flat folder holds only what is current). A
 versioned train's release folders (`3.3.3/`, `task-sdk/1.3.3/`) stay where they are, as a single
 release's folder does when it is withdrawn: `cleanup --train` lists them (`withdrawn_folders`). Its
 images (`images`: the final whose tags `publish --train` put on the voted images) are withdrawn as a
