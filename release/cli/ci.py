@@ -21,7 +21,7 @@ HOW = {"missing": "not written yet", "differs": "differs from the config", "stal
             "graph": "also print every job: what it needs, its matrix, the commands it runs"})
 @reports_errors
 def ci(c: Context, check: bool = False, profile: str = "", out: str = "", graph: bool = False) -> None:
-    """Write .github/workflows/ (tests, master images, refresh, release) from [tool.release]."""
+    """Write .github/workflows/ (tests, master images, refresh, release, each train's) from [tool.release]."""
     from release.pipeline import ci as ci_files
     from release.plan.workflows import job_graph, workflows
 

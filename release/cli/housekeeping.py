@@ -85,9 +85,10 @@ def withdraw(c: Context, version: str = "", reason: str = "", dry_run: bool = Fa
     The registry publishes `withdrawn-V` (no plan picks V again), the index is told where it can
     be (yank), and dist/<V>/release.json records the withdrawal, signed.
     With --train: wave.json records the withdrawal of the published wave's distributions (or those
-    --only names; a versioned train's all together), a flat train's leave its flat release folder in
-    one svn commit (a versioned train's release folders stay for cleanup --train to list; a wave in
-    ATR: what to ask ATR's administrators for is said), and the index is told about each."""
+    --only names; a versioned train's all together, its images as a single release's: `withdrawn-V`,
+    the aliases moved back), a flat train's leave its flat release folder in one svn commit (a
+    versioned train's release folders stay for cleanup --train to list; a wave in ATR: what to ask
+    ATR's administrators for is said), and the index is told about each."""
     from release.pipeline import housekeeping
     from release.plan.release import TagAction
     from release.versions import parse_version
@@ -149,6 +150,10 @@ def withdraw_wave(train: str, *, date: str, only: str, reason: str, profile: str
         where = "ATR keeps their files (by hand, as said above)"
     else:
         where = "svn holds none of their files"
+    if withdrawal.images:
+        console.table(f"Withdrawn {withdrawal.images}'s images", ["alias", "now"],
+                      sorted(done.aliases.items()))
+        where += f"; withdrawn-{withdrawal.images} on its image, its aliases as above"
     console.ok(f"withdrew from the {train} wave of {day}: {names}; {where}; recorded in {done.record}")
 
 

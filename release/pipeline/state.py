@@ -8,7 +8,8 @@ on the index. Withdrawn versions are published in the registry as `withdrawn-V` 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from release.adapters.clients import Clients, Registry
 from release.adapters.engine import split_ref
@@ -19,6 +20,7 @@ from release.errors import ConfigError, ServiceError
 from release.plan.images import unpinned
 from release.plan.release import PlannedImage, TargetState, tags_to_observe
 from release.plan.tags import versions_from_tags, withdrawn_from_tags
+from release.plan.wave_withdraw import train_state
 from release.plan.withdraw import withdraw_tags_to_observe
 from release.versions import ReleaseVersion, parse_existing
 
@@ -65,10 +67,12 @@ def observe(config: ReleaseConfig, version: ReleaseVersion, clients: Clients) ->
                        index_files=state.index_files, withdrawn=state.withdrawn)
 
 
-def observe_for_withdraw(config: ReleaseConfig, version: ReleaseVersion, clients: Clients) -> TargetState:
+def observe_for_withdraw(config: ReleaseConfig, version: ReleaseVersion, clients: Clients,
+                         records: Iterable[Mapping[str, Any]] = ()) -> TargetState:
     """The state `plan_withdraw` needs: the digests of the aliases, of `version`'s tags and of the
-    tags of the releases the aliases go back to."""
-    state = _observe(config, clients)
+    tags of the releases the aliases go back to; with a train's `records` (its waves' wave.json),
+    what they say is released and withdrawn (`train_state`)."""
+    state = train_state(_observe(config, clients), records)
     wanted = withdraw_tags_to_observe(config, version, state)
     return TargetState(released=state.released, tags=_digests(clients.registry, config.image, wanted),
                        index_files=state.index_files, withdrawn=state.withdrawn)

@@ -4,11 +4,18 @@
 From the wave's record (`wave.json`: what the vote promoted, the files promotion released, that it
 was published) `plan_wave_withdrawal` decides which distributions go, or why it refuses: a wave not
 published, a name the wave did not release, `--only` for a versioned train (its distributions go
-together), images published with the wave, no reason. A flat train's withdrawn sdists and wheels
-(with their `.asc` and `.sha512`) leave its flat release folder; nothing is put back in their place
-(the previous version is in the ASF archive, and a flat folder holds only what is current). A
+together), no reason. A flat train's withdrawn sdists and wheels (with their `.asc` and `.sha512`)
+leave its flat release folder; nothing is put back in their place (the previous version is in the
+ASF archive, and a flat folder holds only what is current). A
 versioned train's release folders (`3.3.3/`, `task-sdk/1.3.3/`) stay where they are, as a single
-release's folder does when it is withdrawn: `cleanup --train` lists them (`withdrawn_folders`). A
+release's folder does when it is withdrawn: `cleanup --train` lists them (`withdrawn_folders`). Its
+images (`images`: the final whose tags `publish --train` put on the voted images) are withdrawn as a
+single release's are, by the single release's plan (`plan/withdraw.py`): the tag `withdrawn-V` on
+V's image, every alias on V moved back to the highest remaining release that owns it by the
+release-time rule, V's own tags kept. Which releases remain is read as `publish --train` read it when
+it gave the aliases (the registry's version and `withdrawn-V` tags, the index), with what the
+train's waves record (`train_state`): a wave's published images make its final a release, a
+withdrawal it records makes that final withdrawn, even before a run stopped short put its marker. A
 wave staged in ATR has nothing in svn; ATR's API offers a committee no withdrawal of a finished
 release, so the plan says what the release manager asks for by hand (`by_hand`). Final tags stay:
 a withdrawn version is still a released version number, so the next wave never takes it again.
@@ -21,7 +28,7 @@ the files, the svn revision, what the index said): the announcement leaves those
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from packaging.utils import canonicalize_name
@@ -29,7 +36,9 @@ from packaging.utils import canonicalize_name
 from release.errors import RefusedError, VersionError
 from release.plan.commands import Action, CommandPlan, Where
 from release.plan.declared import tag_for
+from release.plan.release import TagAction, TargetState
 from release.plan.wave import distribution_of
+from release.plan.withdraw import WithdrawPlan
 from release.trains import SvnLayout, Train
 from release.versions import ReleaseVersion, parse_version
 
@@ -60,6 +69,7 @@ class WaveWithdrawal:
     folders: tuple[str, ...] = ()
     by_hand: str = ""  # what the release manager must do by hand (a wave in ATR: its files there)
     flat_files: bool = True  # its files leave the flat release folder in svn (not versioned's or ATR's)
+    images: str = ""  # the final whose images the wave published, withdrawn with it ("": none)
 
     @property
     def new(self) -> tuple[Withdrawn, ...]:
@@ -80,7 +90,7 @@ class WaveWithdrawal:
         return {"train": self.train, "date": self.date, "reason": self.reason,
                 "distributions": [{"name": d.name, "id": d.id, "version": d.version, "files": list(d.files),
                                    "withdrawn_already": d.earlier or None} for d in self.distributions],
-                "folders": list(self.folders), "by_hand": self.by_hand or None,
+                "folders": list(self.folders), "by_hand": self.by_hand or None, "images": self.images or None,
                 "refusals": list(self.refusals)}
 
 
@@ -127,9 +137,28 @@ def published(train: Train, recorded: Mapping[str, Any]) -> tuple[Withdrawn, ...
     return tuple(found)
 
 
-def images_published(recorded: Mapping[str, Any]) -> bool:
-    """Whether the wave's record shows images (its `images`, or a step of them done)."""
-    return bool(recorded.get("images")) or any("image" in str(step) for step in recorded.get("steps") or ())
+def images_version(recorded: Mapping[str, Any]) -> str:
+    """The final whose images the wave published (`publish --train` recorded their tags under
+    `published.images`): its record's images' version; "" when it published none."""
+    found, images = recorded.get("published"), recorded.get("images")
+    if not isinstance(found, dict) or not found.get("images") or not isinstance(images, dict):
+        return ""
+    return str(images.get("version") or "")
+
+
+def train_state(state: TargetState, records: Iterable[Mapping[str, Any]]) -> TargetState:
+    """`state` (the registry's tags and the index, read as for a single release) with what the train's
+    waves record (`records`: each wave.json): the final of a wave that published images is released,
+    and withdrawn when the wave records a withdrawal (a run that stopped after recording it and before
+    the `withdrawn-V` tag leaves the registry silent), so no alias goes back to it."""
+    released, withdrawn = set(state.released), set(state.withdrawn)
+    for recorded in records:
+        version = images_version(recorded)
+        if version:
+            released.add(parse_version(version))
+            if withdrawals(recorded):
+                withdrawn.add(parse_version(version))
+    return replace(state, released=tuple(sorted(released)), withdrawn=frozenset(withdrawn))
 
 
 def _release_folders(recorded: Mapping[str, Any]) -> tuple[str, ...]:
@@ -178,16 +207,13 @@ def plan_wave_withdrawal(train: Train, date: str, recorded: Mapping[str, Any], *
                        "one of those, by name or id")
     if not reason.strip():
         return refused('say why the distributions are withdrawn: --reason "..." (it is recorded)')
-    if train.images and images_published(recorded):
-        return refused(f"the {train.name} wave of {date} published images: withdrawing them (the withdrawn-"
-                       f"{released[0].version} tag, their aliases moved back) is not carried out for a train "
-                       "yet")
     wanted = {_canonical(n) for n in only}
     chosen = tuple(d for d in released if not wanted or keys[d.name] & wanted)
     return WaveWithdrawal(train.name, date, reason.strip(), chosen,
                           folders=_release_folders(recorded) if versioned and not in_atr else (),
                           by_hand=in_atr_by_hand(recorded, chosen) if in_atr else "",
-                          flat_files=not versioned and not in_atr)
+                          flat_files=not versioned and not in_atr,
+                          images=images_version(recorded) if versioned and train.images else "")
 
 
 def files_to_remove(withdrawal: WaveWithdrawal, listing: Iterable[str]) -> tuple[str, ...]:
@@ -245,11 +271,30 @@ def withdrawn_lines(recorded: Mapping[str, Any]) -> tuple[str, ...]:
                  for name, w in sorted(withdrawals(recorded).items()))
 
 
+def image_actions(plan: WithdrawPlan, repository: str) -> tuple[Action, ...]:
+    """What withdrawing a release's images does in the registry (`repository`: registry/image): its
+    `withdrawn-V` tag, each alias on V moved back or left there (and why); aliases not on V are not
+    named (a rerun finds none on it)."""
+    marker = plan.marker
+    published = (f"tag {repository}:{marker.tag} on {marker.source} ({plan.marker_digest}): {marker.reason}"
+                 if marker.action is TagAction.CREATE else
+                 f"leave {repository}:{marker.tag} as it is: the withdrawal is published already")
+    aliases = []
+    for family in plan.families:
+        for change in family.changes:
+            if change.action is TagAction.MOVE:
+                aliases.append(f"move {repository}:{change.tag} to {change.source}'s image: {change.reason}")
+            elif not change.reason.startswith("does not point at"):
+                aliases.append(f"leave {repository}:{change.tag}: {change.reason}")
+    return tuple(Action(Where.REGISTRY, does) for does in (published, *aliases))
+
+
 def plan_withdraw_wave(withdrawal: WaveWithdrawal, *, record: str, release_url: str,
-                       removed: Iterable[str], index: str) -> CommandPlan:
-    """`invoke withdraw --train --dry-run`: what withdrawing would record, remove from the flat
-    release folder (`removed`: the files it still holds, in one commit), leave in a versioned train's
-    release folders, tell the index, and ask for by hand (a wave in ATR)."""
+                       removed: Iterable[str], index: str, images: Iterable[Action] = ()) -> CommandPlan:
+    """`invoke withdraw --train --dry-run`: what withdrawing would record, do in the registry to the
+    wave's images (`images`, from `image_actions`), remove from the flat release folder (`removed`: the
+    files it still holds, in one commit), leave in a versioned train's release folders, tell the index,
+    and ask for by hand (a wave in ATR)."""
     gone = tuple(removed)
     cleanup = f"invoke cleanup --train {withdrawal.train}"
     return CommandPlan("withdraw", f"{withdrawal.train} {withdrawal.date}", (
@@ -257,6 +302,7 @@ def plan_withdraw_wave(withdrawal: WaveWithdrawal, *, record: str, release_url: 
           for d in withdrawal.distributions if d.earlier),
         *(Action(Where.DIST, f"record in {record}: {d.name} {d.version} withdrawn ({withdrawal.reason})")
           for d in withdrawal.new),
+        *images,
         *(Action(Where.SVN, f"remove {release_url}/{path} (the ASF archive keeps it)") for path in gone),
         *(Action(Where.SVN, f"leave {release_url}/{folder} in place: {cleanup} lists it to remove (the ASF "
                             "archive keeps it)") for folder in withdrawal.folders),

@@ -17,6 +17,14 @@ same commands a release manager runs by hand, split where they can run on separa
   against KEYS, checksums, the tag on the candidate's commit), builds the images from the voted
   wheels and ships them; nothing voted on is built or signed again.
 - refresh.yml: on a schedule and by hand, `refresh` rebuilds the images whose base moved.
+- release-train-NAME.yml, one per `[tool.release.trains.NAME]`: by hand with the wave's date, one
+  `wave` job (the wave's executor runs build, sign, checks, stage, tags, images, index and the vote
+  email in one process, so its images are not split into jobs of their own) running `release
+  --train NAME --date D`, the wave's folder `dist/NAME-D/` kept as an artifact for the release
+  manager's vote-result and promote. svn dev commits are the release manager's own (no svn
+  credentials are given to CI): a train staging in a real svn dev gets `build --train` only, and
+  the manager resumes the run from the artifact. No publish workflow for a train: `publish
+  --train` ships what the manager's own wave record says was voted and promoted, which no runner has.
 - tests.yml: the README's test command, for this tool's own repository.
 
 The jobs meet through the registry and the index, which the secrets open. With a `sandbox` value
@@ -25,9 +33,10 @@ needs from an image job's sandbox registry travels as an artifact.
 
 What protects the secrets (docs/ci.md, "Protections"): every job that holds one runs in the
 protected environment `ci-environment` names (its secrets live there, not in the repository), and
-installs this tool by hash (`pip install --require-hashes -r .github/release-requirements.txt`);
-release jobs run only from tags or `release-branch`, master and refresh jobs only from main (an `if:`
-on the ref, besides the environment's own branch rules); no workflow holding secrets is started by
+installs this tool by hash (`pip install --require-hashes -r .github/release-requirements.txt`), as
+does a train's wave built for the release manager to sign; release jobs (a train's too) run only
+from tags or `release-branch`, master and refresh jobs only from main (an `if:` on the ref, besides
+the environment's own branch rules); no workflow holding secrets is started by
 a pull request; every action is pinned by its full commit (ACTIONS); `permissions:` is empty at the
 top and each job gets what it uses (contents: read; packages: write where it pushes to GHCR).
 """
@@ -43,6 +52,7 @@ from typing import Any
 import yaml
 
 from release.config import SANDBOX, ReleaseConfig
+from release.trains import Train
 
 TOOL = "release-pipeline"  # this tool's distribution name and its command
 REGENERATE = "invoke ci"
@@ -89,6 +99,8 @@ REGISTRY_PASSWORD = "REGISTRY_PASSWORD"
 TWINE_USERNAME = "TWINE_USERNAME"
 TWINE_PASSWORD = "TWINE_PASSWORD"
 SIGNING_KEY = "RELEASE_SIGNING_KEY"
+ATR_UID = "RELEASE_ATR_UID"  # what the ATR client reads (release/adapters/atr.py: UID_ENV, TOKEN_ENV)
+ATR_TOKEN = "RELEASE_ATR_TOKEN"
 GHCR = "ghcr.io"
 
 SANDBOX_REGISTRY = ".release/registry"  # the sandbox registry's storage, relative to the checkout
@@ -177,7 +189,8 @@ def _install(settings: Settings, *, by_hash: bool) -> dict[str, Any]:
 def _setup(config: ReleaseConfig, settings: Settings, *, by_hash: bool,
            full_history: bool = False) -> list[dict[str, Any]]:
     checkout: dict[str, Any] = {"persist-credentials": False}
-    if full_history:  # refresh reads an image's commit; publish-promoted, the candidate's tag
+    # refresh reads an image's commit; publish-promoted, the candidate's tag; a wave, every last tag
+    if full_history:
         checkout["fetch-depth"] = 0
     steps: list[dict[str, Any]] = [{"name": "Check out", "uses": CHECKOUT, "with": checkout}]
     if not config.uses_sandbox:  # the sandbox's container has its Python
@@ -220,15 +233,16 @@ def _login(config: ReleaseConfig) -> list[dict[str, Any]]:
     return [_run(f"Log in to {config.registry}", command, env)]
 
 
-def _import_key(config: ReleaseConfig) -> list[dict[str, Any]]:
+def _import_key(config: ReleaseConfig, instead: str = f"sign dist/${VERSION_ENV}/ locally"
+                ) -> list[dict[str, Any]]:
     """The release manager's key from a secret into the runner's gpg; without the secret the job
-    stops here, before signing (the manager then signs locally: docs/ci.md)."""
+    stops here, before signing, saying what the manager does `instead` (docs/ci.md)."""
     if config.signing_key == SANDBOX:
         return []
     command = (
         f'if [ -z "${SIGNING_KEY}" ]; then\n'
-        f'  echo "::error::no {SIGNING_KEY} secret: stopping before signing; sign dist/${VERSION_ENV}/ '
-        'locally (docs/ci.md)"\n'
+        f'  echo "::error::no {SIGNING_KEY} secret: stopping before signing; {instead} '
+        '(docs/ci.md)"\n'
         "  exit 1\n"
         "fi\n"
         f'printf \'%s\\n\' "${SIGNING_KEY}" | gpg --batch --import\n'
@@ -274,10 +288,11 @@ def _carry_registry_down(config: ReleaseConfig) -> list[dict[str, Any]]:
 
 def _job(config: ReleaseConfig, settings: Settings, steps: list[dict[str, Any]], *, when: str,
          needs: Sequence[str] = (), timeout: int = 30, name: str = "", runs_on: str = RUNNERS[HOST_PLATFORM],
-         strategy: dict[str, Any] | None = None, full_history: bool = False) -> dict[str, Any]:
+         strategy: dict[str, Any] | None = None, full_history: bool = False,
+         builds_release: bool = False) -> dict[str, Any]:
     """A job running `steps` after checking out and installing the tool, only when `when` holds
     (an `if:` on the ref); one that holds secrets runs in the protected environment and installs by
-    hash."""
+    hash, and so does one that `builds_release` files to be signed elsewhere without a rebuild."""
     secret = holds_secrets(steps)
     job: dict[str, Any] = {}
     if name:
@@ -295,7 +310,8 @@ def _job(config: ReleaseConfig, settings: Settings, steps: list[dict[str, Any]],
     job["timeout-minutes"] = timeout
     if strategy:
         job["strategy"] = strategy
-    job["steps"] = [*_setup(config, settings, by_hash=secret, full_history=full_history), *steps]
+    job["steps"] = [*_setup(config, settings, by_hash=secret or builds_release, full_history=full_history),
+                    *steps]
     return job
 
 
@@ -467,12 +483,77 @@ def _refresh(config: ReleaseConfig, settings: Settings) -> Workflow:
     })
 
 
+DATE_ENV = "DATE"
+TRAIN_DATE_INPUT = ("the wave's date, YYYY-MM-DD: its folder dist/{train}-<date>/, its source tarball and "
+                    "tags are named by it; the same date in every later command of the wave")
+
+
+def train_file(train: Train) -> str:
+    """The file of the train's release workflow."""
+    return f"release-train-{train.name}.yml"
+
+
+def wave_folder(train: Train) -> str:
+    """The wave's folder on the runner, `dist/<train>-<date>/` (release/pipeline/wave_record.py)."""
+    return f"dist/{train.name}-" + expression("inputs.date") + "/"
+
+
+def stages_in_ci(config: ReleaseConfig, train: Train) -> bool:
+    """Whether a runner can stage the train's wave: in ATR (its token is a secret) or in the
+    sandbox's svn; a real svn dev takes the release manager's own Apache credentials, never CI's."""
+    return config.stages_in_atr(train) or config.svn_dev == SANDBOX
+
+
+def _atr_env(config: ReleaseConfig, train: Train) -> dict[str, str]:
+    if not config.stages_in_atr(train) or config.atr_in_sandbox:
+        return {}
+    return {ATR_UID: secret(ATR_UID), ATR_TOKEN: secret(ATR_TOKEN)}
+
+
+def _release_train(config: ReleaseConfig, settings: Settings, train: Train) -> Workflow:
+    """One by-hand run of the train's wave on one runner. With a real svn dev the job builds the
+    wave only (no secret, so no environment; the tool still by hash, as what it builds is signed and
+    voted on as it is); the release manager takes the artifact and resumes with `invoke release
+    --train NAME --date D`, which keeps the built files."""
+    folder = wave_folder(train)
+    date = f'--date "${DATE_ENV}"'
+    keep = {"name": "Keep the wave's folder (its record, files and emails)", "uses": UPLOAD, "if": "always()",
+            "with": {"name": f"wave-{train.name}-" + expression("inputs.date"), "path": folder,
+                     "if-no-files-found": "warn"}}
+    if stages_in_ci(config, train):
+        run = [
+            *(_login(config) if train.images else []),
+            *_import_key(config, f"run it locally: invoke release --train {train.name} --date ${DATE_ENV}"),
+            _run(f"Release the {train.name} wave: build, sign, checks, stage, tags"
+                 + (", images" if train.images else "") + ", index, vote email",
+                 _tool(settings, "release", "--train", train.name, date),
+                 {**_twine_env(config), **_atr_env(config, train)}),
+        ]
+    else:
+        run = [_run(f"Build the {train.name} wave (svn dev is staged by the release manager)",
+                    _tool(settings, "build", "--train", train.name, date))]
+    steps = [*run, keep, *_sandbox_down(config)]
+    return Workflow(train_file(train), {
+        "name": f"Release train {train.name}",
+        "on": {"workflow_dispatch": {"inputs": {"date": {
+            "description": TRAIN_DATE_INPUT.format(train=train.name), "required": True, "type": "string"}}}},
+        "permissions": NO_PERMISSIONS,
+        "concurrency": {"group": f"train-{train.name}-" + expression("inputs.date"),
+                        "cancel-in-progress": False},
+        "env": {DATE_ENV: expression("inputs.date")},
+        "jobs": {"wave": _job(config, settings, steps, when=release_refs(config), name=f"{train.name} wave",
+                              timeout=120 if train.images else 60, full_history=True,
+                              builds_release=not stages_in_ci(config, train))},
+    })
+
+
 def workflows(config: ReleaseConfig, settings: Settings) -> tuple[Workflow, ...]:
     """Every workflow the target gets, in a fixed order.
 
     tests.yml only in this tool's own repository (a target keeps its own test CI); refresh.yml only with a
     real registry: a runner's sandbox registry starts empty, so it would never find anything;
-    publish-promoted.yml only for a project that votes, stages in svn and has a real svn release/.
+    publish-promoted.yml only for a project that votes, stages in svn and has a real svn release/;
+    a release-train-NAME.yml for each configured train (none without trains).
     """
     found = []
     if settings.from_checkout:
@@ -483,6 +564,7 @@ def workflows(config: ReleaseConfig, settings: Settings) -> tuple[Workflow, ...]
     found.append(_release(config, settings))
     if config.votes and not config.uses_atr and config.svn_release != SANDBOX:
         found.append(_publish_promoted(config, settings))
+    found += [_release_train(config, settings, train) for train in config.trains]
     return tuple(found)
 
 

@@ -33,13 +33,17 @@ class WithdrawResult:
     withdrawal: WithdrawalInfo
 
 
-def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Registry,
-                     index: Index, reason: str, progress: Progress = to_log) -> WithdrawResult:
-    """Carry out `plan`: the marker tag, the aliases and the index; the withdrawal, for the pipeline
-    to record in dist/<V>/ and sign again (holding dist/<V>/.lock throughout as every run of V does)."""
-    if not reason.strip():
-        raise RefusedError('say why the release is withdrawn: --reason "..."')
-    version = str(plan.version)
+@dataclass(frozen=True)
+class ImagesWithdrawn:
+    marker: TagEntry
+    moved: tuple[TagEntry, ...]
+    aliases: dict[str, str]  # alias -> where it points now, or why it stayed
+
+
+def withdraw_images(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Registry,
+                    progress: Progress = to_log) -> ImagesWithdrawn:
+    """The registry's part of `plan`: the marker tag, then each alias moved back (the caller holds
+    dist/.aliases.lock). A single release's withdrawal and a versioned train's both go through it."""
     image = config.image
     marker = point_tag(registry, image, plan.marker.tag, plan.marker_digest, moving=False,
                        flavour=plan.marker.image.flavour, progress=progress)
@@ -54,9 +58,20 @@ def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Reg
                for family in plan.families for c in family.changes}
     for change in plan.kept:
         progress(f"{image}:{change.tag}: {change.reason}")
+    return ImagesWithdrawn(marker, tuple(moved), aliases)
+
+
+def withdraw_release(config: ReleaseConfig, plan: WithdrawPlan, *, registry: Registry,
+                     index: Index, reason: str, progress: Progress = to_log) -> WithdrawResult:
+    """Carry out `plan`: the marker tag, the aliases and the index; the withdrawal, for the pipeline
+    to record in dist/<V>/ and sign again (holding dist/<V>/.lock throughout as every run of V does)."""
+    if not reason.strip():
+        raise RefusedError('say why the release is withdrawn: --reason "..."')
+    version = str(plan.version)
+    images = withdraw_images(config, plan, registry=registry, progress=progress)
     told = index.yank(config.name, version)
     progress(told)
     withdrawal = WithdrawalInfo(reason.strip(), datetime.now(timezone.utc).isoformat(), plan.marker.tag,
-                                aliases, told)
-    return WithdrawResult(version, marker, tuple(moved), aliases, told,
+                                images.aliases, told)
+    return WithdrawResult(version, images.marker, images.moved, images.aliases, told,
                           release_dir(config.root, version) / RECORD_NAME, withdrawal)

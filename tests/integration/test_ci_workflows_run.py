@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import REPO_ROOT, git, make_sample_repo, vote_policy
+from vote_fixtures import make_svn, shared_keyring, svn
 
 from integration.workflow_runner import (
     JobRun,
@@ -41,8 +42,11 @@ from release.config import load_config, parse_config
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import TargetState, plan_release
 from release.plan.workflows import REQUIREMENTS_FILE, Settings, render, workflows
-from release.record import load_record, sha256_of
+from release.record import load_record, sha256_of, sha512_of
+from release.sandbox import services as sandbox_services
+from release.sandbox.state import Layout
 from release.versions import parse_version
+from tests.unit.test_trains import airflow_table
 
 FLAVOURS = ("3.11", "3.13")
 VERSION = "1.10.6"
@@ -97,6 +101,41 @@ def test_actionlint_passes_what_each_kind_of_target_gets(
     for flow in workflows(config, settings):
         (folder / flow.file).write_text(render(flow, settings.command))
         files.append(folder / flow.file)
+    result = actionlint(*files)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# docs/trains.md's trains on the sample: core with images, the flat providers, clients in ATR
+TRAINS = {
+    "core": {"images": ["sample-app"], "distributions": [{"name": "sample-app", "version": "pyproject"}]},
+    "providers": {"distributions": "providers/**", "tag": "providers-{id}/{version}", "svn": "flat"},
+    "clients": {"distributions": [{"name": "sample-client", "path": "clients/python",
+                                   "tag": "client/{version}"}], "staging": "atr"},
+}
+REAL_ATR = {**REAL, "atr": "https://atr.example", "atr-project": "sample"}
+TRAIN_KINDS = {
+    "built-here-staged-by-hand": {**REAL_ATR, "trains": TRAINS},
+    "staged-here": {**REAL_ATR, "svn-dev": "sandbox", "trains": TRAINS},
+    "sandbox": {"name": "sample-app", "python": ["3.11"], "atr": "sandbox", "trains": TRAINS},
+    # docs/trains.md's Airflow, as written there and on real services
+    "airflow-docs": airflow_table(),
+    "airflow-docs-real": {**airflow_table(), **{k: v for k, v in REAL.items() if k not in ("name", "image")}},
+}
+
+
+@needs_actionlint
+@pytest.mark.parametrize("kind", sorted(TRAIN_KINDS))
+def test_actionlint_passes_what_a_target_with_trains_gets(tmp_path: Path, kind: str) -> None:
+    config = parse_config(tmp_path, TRAIN_KINDS[kind])
+    settings = Settings(tool_version="0.1.0")
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    files = []
+    for flow in workflows(config, settings):
+        (folder / flow.file).write_text(render(flow, settings.command))
+        files.append(folder / flow.file)
+    assert [f.name for f in files if f.name.startswith("release-train-")] == [
+        f"release-train-{train}.yml" for train in TRAIN_KINDS[kind]["trains"]]
     result = actionlint(*files)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -479,3 +518,94 @@ def test_sandbox_master_workflow_hands_each_jobs_registry_to_the_join(tmp_path: 
     assert registry_tag(join, "master") == pushed["3.11"]
     assert {f: registry_tag(join, f"master-python{f}") for f in pushed} == pushed
     assert "Stop the sandbox" in runs[2].text and "sandbox stopped" in runs[2].text
+
+
+# --- a train's workflow -------------------------------------------------------------------------------
+
+WAVE_DATE = "2026-12-07"
+
+
+def sdk_train(svn_url: str, index: str, fingerprint: str) -> str:
+    """The sample's task SDK as a train of its own (its version, tags `sdk/V`, its svn folder), against
+    a local svn repository, a local index and a throwaway key: real endpoints as far as the workflows
+    know, so the train's svn dev is staged by the release manager."""
+    return (
+        '[tool.release]\nname = "sample-app"\nproject = "Sample App"\npython = ["3.11"]\n'
+        'mailing-list = "dev@sample.invalid"\nbinding-voters-file = "PMC.txt"\n'
+        'license-excludes = ["*.md", ".github/release-requirements.txt"]\n'
+        f'registry = "127.0.0.1:5999"\nindex = "{index}"\nsigning-key = "{fingerprint}"\n'
+        f'svn-dev = "{svn_url}/dev"\nsvn-release = "{svn_url}/release"\n\n'
+        '[tool.release.trains.sdk]\n\n[[tool.release.trains.sdk.distributions]]\n'
+        'name = "sample-app-sdk"\npath = "sdk"\n'
+        'version = { from = "__version__", file = "sample_app_sdk/__init__.py" }\n'
+        'tag = "sdk/{version}"\nsvn-folder = "sdk"\n')
+
+
+@pytest.fixture
+def local_index(tmp_path: Path) -> Iterator[str]:
+    """A real package index (pypiserver, as the sandbox runs it) taking any credentials; its URL."""
+    layout = Layout.of(tmp_path / "index")
+    index = sandbox_services.ensure(sandbox_services.INDEX, layout, {}, lambda line: None)
+    try:
+        yield f"http://127.0.0.1:{index['port']}/"
+    finally:
+        sandbox_services.stop(sandbox_services.INDEX, layout, index)
+
+
+def test_a_trains_workflow_builds_its_wave_and_the_release_manager_stages_it_from_the_artifact(
+    tmp_path: Path, tool_bin: Path, tool_requirements: str, local_index: str
+) -> None:
+    """release-train-sdk.yml, read from the file `release-pipeline ci` wrote, run job by job: on a
+    runner with no secret it builds the wave and keeps its folder; nothing is staged or tagged there.
+    The release manager puts that artifact in their clone and runs the wave: the built files are
+    kept (the staged bytes are the runner's), then signed, staged, tagged and put on the index."""
+    keyring = shared_keyring()
+    (tmp_path / "svn").mkdir()
+    repo_svn = make_svn(tmp_path / "svn", "sample-app", keyring.keys_file.read_text())
+    origin = make_sample_repo(tmp_path / "origin", fixture="sample-multi")
+    pyproject = origin / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().split("[tool.release]")[0]
+                         + sdk_train(repo_svn.url, local_index, keyring.fingerprint))
+    env = runner_env([tool_bin, Path(sys.executable).parent], REPO_ROOT)
+    subprocess.run(["release-pipeline", "ci"], cwd=origin, env=env, check=True, capture_output=True)
+    (origin / REQUIREMENTS_FILE).write_text(tool_requirements, encoding="utf-8")
+    checked = subprocess.run(["release-pipeline", "ci", "--check"], cwd=origin, env=env, capture_output=True,
+                             text=True)
+    assert checked.returncode == 0, checked.stderr
+    git(origin, "add", "-A")
+    git(origin, "commit", "-qm", "The SDK as a train; CI")
+    workflow = origin / ".github" / "workflows" / "release-train-sdk.yml"
+
+    started = time.monotonic()
+    ci = WorkflowRunner(origin, Path(tempfile.mkdtemp(prefix="runner-", dir=tmp_path)), env,
+                        inputs={"date": WAVE_DATE})  # no secret: this job holds none
+    (job,) = ci.run(workflow)
+    print(f"\nrelease-train-sdk.yml: {time.monotonic() - started:.0f}s")
+    assert job.label == "wave" and 'release-pipeline build --train sdk --date "$DATE"' in job.text
+    assert f"pip install --require-hashes -r {REQUIREMENTS_FILE}" in job.text  # what it builds is signed
+    artifact = ci.work / "artifacts-release-train-sdk" / f"wave-sdk-{WAVE_DATE}"
+    built = sorted(p.name for p in (artifact / "svn").iterdir())
+    assert built == ["sample-app-0.3.0-source.tar.gz", "sample_app_sdk-0.3.0-py3-none-any.whl",
+                     "sample_app_sdk-0.3.0.tar.gz"]
+    assert (artifact / "wave.json").is_file()
+    assert svn("list", f"{repo_svn.dev_url}/sample-app").split() == []  # svn dev is the manager's
+    assert git(origin, "tag", "--list") == ""
+
+    manager = tmp_path / "manager"
+    git(tmp_path, "clone", "-q", str(origin), str(manager))
+    shutil.copytree(artifact, manager / "dist" / f"sdk-{WAVE_DATE}")
+    done = subprocess.run(["release-pipeline", "release", "--train", "sdk", "--date", WAVE_DATE], cwd=manager,
+                          env={**env, "GNUPGHOME": str(keyring.home), "TWINE_USERNAME": "rm",
+                               "TWINE_PASSWORD": "rm-pa55"}, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "5 files of the wave are built already in" in done.stderr  # 3 to vote on, 2 rc-numbered
+    folder = f"{repo_svn.dev_url}/sample-app/sdk/0.3.0rc1"
+    staged = set(svn("list", folder).split())
+    assert staged == {f"{name}{suffix}" for name in built for suffix in ("", ".asc", ".sha512")}
+    for name in built:  # the runner's bytes, not a rebuild
+        assert (manager / "dist" / f"sdk-{WAVE_DATE}" / "svn" / name).read_bytes() == (
+            artifact / "svn" / name).read_bytes()
+        assert sha512_of(artifact / "svn" / name) in svn("cat", f"{folder}/{name}.sha512")
+    assert git(manager, "tag", "--list") == "sdk/0.3.0rc1"
+    on_index = PackageIndex(local_index, f"{local_index}simple/").hashes("sample-app-sdk")
+    assert set(on_index) == {"sample_app_sdk-0.3.0rc1.tar.gz", "sample_app_sdk-0.3.0rc1-py3-none-any.whl"}

@@ -280,3 +280,33 @@ def test_the_core_trains_image_built_from_its_wheels_verified_voted_and_publishe
     assert "0 files uploaded, 6 there already" in again and "already at" in again
     assert {tag: registry.manifest_digest(IMAGE, tag) for tag in finals} == dict.fromkeys(finals, digest)
     print("\n" + "\n".join(f"{what:<60} {took:7.1f} s" for what, took in run.figures))
+
+    # the withdrawal of the wave's release with its image, as a single release's: `withdrawn-3.3.3` on
+    # the voted image; 3.3.3 is the only release, so its aliases have nowhere to go and stay on it
+    # (as a single release's do), and its own tags stay; a rerun changes nothing
+    withdrawing = ("withdraw", "--train", "core", "--date", DATE, "--reason", "a licence problem")
+    run.figures.clear()
+    shown = run(*withdrawing, "--dry-run", "--json")
+    assert shown.returncode == 0, shown.stderr
+    repository = f"{services.registry}/{IMAGE}"
+    assert [a["does"] for a in json.loads(shown.stdout)["actions"] if a["where"] == "registry"] == [
+        f"tag {repository}:withdrawn-3.3.3 on 3.3.3-python3.11 ({digest}): publishes the withdrawal",
+        *(f"leave {repository}:{alias}: no other release can hold {prefix}: it stays on 3.3.3"
+          for prefix in ("3.3", "latest") for alias in (f"{prefix}-python3.11", prefix))]
+    withdrawn = run.ok(*withdrawing)
+    assert "withdrawn-3.3.3 on its image" in withdrawn
+    assert registry.manifest_digest(IMAGE, "withdrawn-3.3.3") == digest
+    assert {tag: registry.manifest_digest(IMAGE, tag) for tag in finals} == dict.fromkeys(finals, digest)
+    recorded = json.loads((wave / "wave.json").read_text())
+    assert sorted(recorded["withdrawn"]) == [
+        "apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk"]
+    images_withdrawn = recorded["withdrawn_images"]
+    assert (images_withdrawn["version"], images_withdrawn["marker"], images_withdrawn["digest"]) == (
+        "3.3.3", "withdrawn-3.3.3", digest)
+    assert images_withdrawn["aliases"]["latest"] == "no other release can hold latest: it stays on 3.3.3"
+    before, tags = (wave / "wave.json").read_bytes(), sorted(registry.tags(IMAGE))
+    run.ok(*withdrawing)
+    assert (wave / "wave.json").read_bytes() == before and sorted(registry.tags(IMAGE)) == tags
+    marked = (*finals, "withdrawn-3.3.3")
+    assert {tag: registry.manifest_digest(IMAGE, tag) for tag in marked} == dict.fromkeys(marked, digest)
+    print("\n".join(f"{what:<60} {took:7.1f} s" for what, took in run.figures))

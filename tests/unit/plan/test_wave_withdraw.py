@@ -12,19 +12,23 @@ import pytest
 
 from release.config import parse_config
 from release.errors import RefusedError
+from release.plan.release import TargetState
 from release.plan.wave import versioned_cleanup
 from release.plan.wave_withdraw import (
     announced,
     files_to_remove,
-    images_published,
+    image_actions,
+    images_version,
     in_atr_by_hand,
     plan_wave_withdrawal,
     plan_withdraw_wave,
     published,
+    train_state,
     withdrawal_record,
     withdrawn_folders,
     withdrawn_lines,
 )
+from release.plan.withdraw import plan_withdraw
 from release.trains import Train
 from release.versions import parse_version
 from tests.unit.test_trains import airflow_table
@@ -274,17 +278,103 @@ def test_a_withdrawn_releases_folders_are_what_the_trains_cleanup_lists() -> Non
     assert [r.name for r in versioned_cleanup(unwithdrawn)] == ["3.3.2"]
 
 
-@pytest.mark.parametrize("images", [{"images": {"3.3.3-python3.11": "sha256:1"}},
-                                    {"steps": ["build", "images", "tags"]}])
-def test_a_trains_release_with_images_is_refused_until_their_withdrawal_is_carried_out(
-        images: dict[str, Any]) -> None:
-    assert refusal(CORE, core_record(**images)) == (
-        f"the core wave of {DATE} published images: withdrawing them (the withdrawn-3.3.3 tag, their aliases "
-        "moved back) is not carried out for a train yet")
-    # a train without images: a step of that name says nothing about it
-    plan = plan_wave_withdrawal(PROVIDERS, DATE, record(**images), reason="CVE")
-    assert plan.refusals == () and images_published(record(**images))
-    assert not images_published(core_record())
+def images_record(version: str = "3.3.3", **extra: Any) -> dict[str, Any]:
+    """wave.json of a published core release whose voted images got their final tags."""
+    return core_record(images={"candidate": f"{version}rc1", "version": version, "pushed": {}},
+                       published={"index": "http://index/", "files": [],
+                                  "images": {f"{version}-python3.11": f"sha256:{version}-3.11"}}, **extra)
+
+
+def test_a_versioned_trains_published_images_are_withdrawn_with_its_release() -> None:
+    plan = plan_wave_withdrawal(CORE, DATE, images_record(), reason="CVE")
+    assert plan.refusals == () and plan.images == "3.3.3" and plan.to_json()["images"] == "3.3.3"
+    # images built for the vote but never given their final tags, or none at all: nothing in the registry
+    unpublished = core_record(images={"candidate": "3.3.3rc1", "version": "3.3.3", "pushed": {}})
+    assert plan_wave_withdrawal(CORE, DATE, unpublished, reason="CVE").images == ""
+    assert plan_wave_withdrawal(CORE, DATE, core_record(), reason="CVE").images == ""
+    # a train without images: what its record says of images is not its business
+    providers = plan_wave_withdrawal(PROVIDERS, DATE, record(images={"version": "6.3.1"}), reason="CVE")
+    assert providers.images == ""
+    assert images_version(images_record()) == "3.3.3" and images_version({"images": "x"}) == ""
+
+
+def core_images(*versions: str) -> dict[str, str]:
+    """The registry's version tags of the core's releases: per flavour, and bare for the default one."""
+    tags = {}
+    for version in versions:
+        for python in CONFIG.python:
+            tags[f"{version}-python{python}"] = f"sha256:{version}-{python}"
+        tags[version] = f"sha256:{version}-3.11"
+    return tags
+
+
+def aliased(tags: dict[str, str], prefix: str, version: str) -> dict[str, str]:
+    for python in CONFIG.python:
+        tags[f"{prefix}-python{python}"] = f"sha256:{version}-{python}"
+    tags[prefix] = f"sha256:{version}-3.11"
+    return tags
+
+
+def registry_state(tags: dict[str, str], *released: str, withdrawn: tuple[str, ...] = ()) -> TargetState:
+    return TargetState(released=tuple(parse_version(v) for v in released), tags=tags,
+                       withdrawn=frozenset(parse_version(v) for v in withdrawn))
+
+
+def shown_images(state: TargetState, records: tuple[dict[str, Any], ...] = ()) -> list[str]:
+    """The registry's lines of the dry run of withdrawing 3.3.3, the train's waves recording `records`."""
+    withdrawal = plan_wave_withdrawal(CORE, DATE, images_record(), reason="CVE")
+    images = plan_withdraw(CONFIG, parse_version(withdrawal.images), train_state(state, records))
+    shown = plan_withdraw_wave(withdrawal, record="r", release_url="u", removed=(), index="i",
+                               images=image_actions(images, "registry.test/apache/airflow"))
+    assert shown.to_json()["actions"][3]["where"] == "registry"  # after what is recorded, before svn
+    return [a.does.removeprefix("registry.test/apache/airflow:") for a in shown.actions
+            if a.where.value == "registry"]
+
+
+MARKER = "tag registry.test/apache/airflow:withdrawn-3.3.3 on 3.3.3-python3.11 (sha256:3.3.3-3.11): " \
+         "publishes the withdrawal"
+
+
+def test_the_only_release_is_marked_and_its_aliases_stay_on_it_as_a_single_releases_do() -> None:
+    tags = aliased(aliased(core_images("3.3.3"), "3.3", "3.3.3"), "latest", "3.3.3")
+    assert shown_images(registry_state(tags, "3.3.3rc1", "3.3.3")) == [MARKER, *(
+        f"leave registry.test/apache/airflow:{alias}: no other release can hold {prefix}: it stays on 3.3.3"
+        for prefix in ("3.3", "latest")
+        for alias in (f"{prefix}-python3.11", f"{prefix}-python3.13", prefix))]
+
+
+def test_an_earlier_final_takes_latest_and_its_line_back() -> None:
+    tags = aliased(aliased(core_images("3.3.2", "3.3.3"), "3.3", "3.3.3"), "latest", "3.3.3")
+    assert shown_images(registry_state(tags, "3.3.2", "3.3.3")) == [MARKER, *(
+        f"move registry.test/apache/airflow:{alias} to 3.3.2-python{python}'s image: back to 3.3.2"
+        for prefix in ("3.3", "latest") for alias, python in (
+            (f"{prefix}-python3.11", "3.11"), (f"{prefix}-python3.13", "3.13"), (prefix, "3.11")))]
+    # a rerun: the marker there, no alias left on 3.3.3
+    moved = aliased(aliased(dict(tags), "3.3", "3.3.2"), "latest", "3.3.2")
+    moved["withdrawn-3.3.3"] = tags["3.3.3"]
+    assert shown_images(registry_state(moved, "3.3.2", "3.3.3", withdrawn=("3.3.3",))) == [
+        "leave registry.test/apache/airflow:withdrawn-3.3.3 as it is: the withdrawal is published already"]
+
+
+def test_an_older_line_release_that_owns_no_alias_is_only_marked() -> None:
+    # 3.3.4 holds 3.3, 3.4.0 holds latest: 3.3.3 owns nothing, no alias moves
+    tags = aliased(aliased(core_images("3.3.3", "3.3.4", "3.4.0"), "3.3", "3.3.4"), "latest", "3.4.0")
+    aliased(tags, "3.4", "3.4.0")
+    assert shown_images(registry_state(tags, "3.3.3", "3.3.4", "3.4.0")) == [MARKER]
+
+
+def test_a_release_the_trains_waves_record_withdrawn_never_takes_an_alias_back() -> None:
+    tags = aliased(aliased(core_images("3.3.1", "3.3.2", "3.3.3"), "3.3", "3.3.3"), "latest", "3.3.3")
+    # 3.3.2's wave recorded its withdrawal, and the run stopped before its withdrawn-3.3.2 tag
+    earlier = images_record("3.3.2", withdrawn={"apache-airflow": {"version": "3.3.2"}})
+    lines = shown_images(registry_state(tags, "3.3.1", "3.3.2", "3.3.3"), (earlier, images_record()))
+    assert lines[1] == "move registry.test/apache/airflow:3.3-python3.11 to 3.3.1-python3.11's image: back " \
+                       "to 3.3.1" and len(lines) == 7
+    assert "3.3.2" not in " ".join(lines)
+    # a wave that published images is a release, even where the registry's tags were not read
+    state = train_state(registry_state({}), (images_record("3.3.1"), earlier, core_record()))
+    assert state.released == (parse_version("3.3.1"), parse_version("3.3.2"))
+    assert state.current == (parse_version("3.3.1"),)
 
 
 def atr_record(**extra: Any) -> dict[str, Any]:

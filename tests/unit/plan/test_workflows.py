@@ -19,6 +19,7 @@ from invoke.context import Context
 from invoke.exceptions import Exit
 
 from release import __version__
+from release.adapters import atr
 from release.cli import ns
 from release.cli.ci import ci as ci_task
 from release.config import ReleaseConfig, load_config, parse_config
@@ -28,6 +29,8 @@ from release.pipeline import ci as ci_files
 from release.plan.images import master_join_problems
 from release.plan.workflows import (
     ACTIONS,
+    ATR_TOKEN,
+    ATR_UID,
     HOST_PLATFORM,
     MAIN_BRANCH,
     REQUIREMENTS_FILE,
@@ -45,6 +48,7 @@ from release.plan.workflows import (
     render,
     workflows,
 )
+from tests.unit.test_trains import airflow_table
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 FINGERPRINT = "0123456789ABCDEF0123456789ABCDEF01234567"
@@ -56,6 +60,19 @@ REAL = {
 }
 SANDBOX = {"name": "sample-app", "image": "sample/app", "python": ["3.11", "3.13"]}
 SETTINGS = Settings(tool_version="0.1.0")
+# docs/trains.md's two trains on the sample, and a third staging in ATR
+TRAINS = {
+    "core": {"images": ["sample-app", "sample-app-core"], "constraints": {},
+             "distributions": [{"name": "sample-app", "version": "pyproject"},
+                               {"name": "sample-app-core", "path": "core", "version": "pyproject"}]},
+    "providers": {"distributions": "providers/**", "tag": "providers-{id}/{version}", "svn": "flat",
+                  "svn-folder": "providers", "wave-tag": "providers/{date}"},
+    "clients": {"distributions": [{"name": "sample-client", "path": "clients/python",
+                                   "tag": "client/{version}"}], "staging": "atr"},
+}
+ATR = {"atr": "https://atr.example", "atr-project": "sample"}
+WITH_TRAINS = {**REAL, **ATR, "trains": TRAINS}
+SANDBOX_TRAINS = {**SANDBOX, "atr": "sandbox", "trains": TRAINS}
 
 
 def config(table: dict[str, Any], root: Path = Path("/target")) -> ReleaseConfig:
@@ -83,6 +100,10 @@ def every_config() -> Iterator[tuple[str, ReleaseConfig, Settings]]:
     yield "real", config(REAL), SETTINGS
     yield "sandbox", config(SANDBOX), SETTINGS
     yield "ghcr", config({**REAL, "registry": "ghcr.io"}), SETTINGS
+    yield "trains", config(WITH_TRAINS), SETTINGS
+    yield "trains on ghcr", config({**WITH_TRAINS, "registry": "ghcr.io"}), SETTINGS
+    yield "trains in the sandbox", config(SANDBOX_TRAINS), SETTINGS
+    yield "airflow's trains (docs/trains.md)", config(airflow_table()), SETTINGS
     yield "this repository", load_config(REPO_ROOT), ci_files.settings_for(load_config(REPO_ROOT))
     airflow = REPO_ROOT / "examples" / "airflow" / "pyproject.toml"
     cfg = load_config(REPO_ROOT, profile=airflow)
@@ -156,6 +177,119 @@ def test_this_repository_also_gets_the_readmes_test_command() -> None:
     job = tests.jobs["tests"]
     assert runs(job) == ["pip install nox", "nox -s lint tests"]  # the README's, one step each
     assert job["container"] == SANDBOX_CONTAINER  # the integration tests start the sandbox as root
+
+
+# --- release trains --------------------------------------------------------------------------------
+
+
+def test_without_trains_nothing_changes_and_each_train_adds_its_own_release_workflow() -> None:
+    """A configuration without trains gets what it got before trains; with them, the same files
+    byte for byte and one release-train-NAME.yml per configured train, in the configured order."""
+    for table, trains in [(REAL, {**REAL, **ATR, "trains": TRAINS}), (SANDBOX, SANDBOX_TRAINS)]:
+        before = {f: render(w, "invoke ci") for f, w in by_file(config(table)).items()}
+        after = {f: render(w, "invoke ci") for f, w in by_file(config(trains)).items()}
+        assert list(after) == [*before, "release-train-core.yml", "release-train-providers.yml",
+                               "release-train-clients.yml"]
+        assert {f: after[f] for f in before} == before
+    assert not any(f.startswith("release-train") for f in by_file(load_config(REPO_ROOT)))
+
+
+def wave_job(table: dict[str, Any], train: str) -> dict[str, Any]:
+    flow = by_file(config(table))[f"release-train-{train}.yml"]
+    assert list(flow.jobs) == ["wave"]  # the wave's executor runs its images in the same process
+    return flow.jobs["wave"]
+
+
+@pytest.mark.parametrize("table", [WITH_TRAINS, SANDBOX_TRAINS], ids=["real", "sandbox"])
+def test_a_train_is_released_by_hand_with_the_waves_date(table: dict[str, Any]) -> None:
+    cfg = config(table)
+    for train in cfg.trains:
+        flow = by_file(cfg)[f"release-train-{train.name}.yml"]
+        assert list(flow.data["on"]) == ["workflow_dispatch"]  # never by a push or a pull request
+        inputs = flow.data["on"]["workflow_dispatch"]["inputs"]
+        assert list(inputs) == ["date"] and inputs["date"]["required"] is True
+        assert flow.data["env"] == {"DATE": "${{ inputs.date }}"}  # the script reads it from env
+        assert flow.data["concurrency"] == {"group": f"train-{train.name}-${{{{ inputs.date }}}}",
+                                            "cancel-in-progress": False}
+        job = flow.jobs["wave"]
+        assert job["if"] == "github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/')"
+        assert uses(job, "actions/checkout")[0]["with"] == {"persist-credentials": False, "fetch-depth": 0}
+        (kept,) = uses(job, "actions/upload-artifact")
+        assert kept["if"] == "always()"  # a run stopped half-way is resumed from its record
+        assert kept["with"]["name"] == f"wave-{train.name}-${{{{ inputs.date }}}}"
+        assert kept["with"]["path"] == f"dist/{train.name}-${{{{ inputs.date }}}}/"
+
+
+def test_a_train_staging_in_a_real_svn_dev_is_built_in_ci_and_staged_by_the_release_manager() -> None:
+    """svn dev commits take the release manager's own Apache credentials, which CI never holds: the
+    job builds the wave only, holds no secret, and the manager resumes the run from the artifact."""
+    for train in ("core", "providers"):
+        job = wave_job(WITH_TRAINS, train)
+        assert runs(job) == [" ".join(BY_HASH), f'release-pipeline build --train {train} --date "$DATE"']
+        assert not holds_secrets(steps(job)) and "environment" not in job
+
+
+def test_a_train_the_runner_can_stage_runs_its_whole_wave_with_what_it_needs() -> None:
+    """In ATR (its token a secret) or the sandbox's svn, the job runs the wave; it logs in to the
+    registry only for a train with images, and reads the ATR token only for a train staging in ATR."""
+    clients = wave_job(WITH_TRAINS, "clients")
+    assert clients["environment"] == "release"
+    assert runs(clients)[-1] == 'release-pipeline release --train clients --date "$DATE"'
+    assert steps(clients)[-2]["env"] == {
+        "TWINE_USERNAME": "${{ secrets.TWINE_USERNAME }}", "TWINE_PASSWORD": "${{ secrets.TWINE_PASSWORD }}",
+        "RELEASE_ATR_UID": "${{ secrets.RELEASE_ATR_UID }}",
+        "RELEASE_ATR_TOKEN": "${{ secrets.RELEASE_ATR_TOKEN }}"}
+    assert "Import the signing key" in [s["name"] for s in steps(clients)]
+    assert not any(s["name"].startswith("Log in") for s in steps(clients))  # no images
+    assert clients["timeout-minutes"] == 60
+    staged_here = {**WITH_TRAINS, "svn-dev": "sandbox"}
+    core = wave_job(staged_here, "core")
+    names = [s["name"] for s in steps(core)]
+    assert names.index("Log in to docker.io") < names.index("Import the signing key") < len(names) - 3
+    assert runs(core)[-2] == 'release-pipeline release --train core --date "$DATE"'
+    assert core["timeout-minutes"] == 120  # its images are built in the job
+    assert steps(core)[-3]["env"] == {"TWINE_USERNAME": "${{ secrets.TWINE_USERNAME }}",
+                                      "TWINE_PASSWORD": "${{ secrets.TWINE_PASSWORD }}"}
+    assert not any(s["name"].startswith("Log in") for s in steps(wave_job(staged_here, "providers")))
+    ghcr = wave_job({**staged_here, "registry": "ghcr.io"}, "core")
+    assert ghcr["permissions"] == {"contents": "read", "packages": "write"}
+    providers = wave_job({**staged_here, "registry": "ghcr.io"}, "providers")
+    assert providers["permissions"] == {"contents": "read"}
+
+
+def test_the_atr_secrets_are_the_names_the_atr_client_reads() -> None:
+    assert (ATR_UID, ATR_TOKEN) == (atr.UID_ENV, atr.TOKEN_ENV)
+
+
+def test_without_the_signing_key_a_train_job_stops_before_the_wave_and_says_how_to_run_it_locally() -> None:
+    job = wave_job({**WITH_TRAINS, "svn-dev": "sandbox"}, "providers")
+    script = next(s["run"] for s in steps(job) if s["name"] == "Import the signing key")
+    assert "run it locally: invoke release --train providers --date $DATE" in script and "exit 1" in script
+
+
+def test_in_the_sandbox_a_train_job_holds_no_secret_and_stops_the_sandbox() -> None:
+    for train in ("core", "providers", "clients"):
+        job = wave_job(SANDBOX_TRAINS, train)
+        assert not holds_secrets(steps(job)) and job["container"] == SANDBOX_CONTAINER
+        assert runs(job)[-2] == f'release-pipeline release --train {train} --date "$DATE"'
+        assert steps(job)[-1] == {"name": "Stop the sandbox", "if": "always()",
+                                  "run": "release-pipeline sandbox.down"}
+
+
+def test_no_workflow_publishes_a_wave() -> None:
+    """`publish --train` ships what the release manager's wave record says was voted and promoted;
+    no runner has that record, so no workflow runs it (docs/ci.md)."""
+    for cfg in (config(WITH_TRAINS), config(SANDBOX_TRAINS)):
+        for flow in workflows(cfg, SETTINGS):
+            for job in flow.jobs.values():
+                assert not any(r.startswith("release-pipeline publish --train") for r in runs(job))
+
+
+def test_the_job_graph_shows_each_trains_wave() -> None:
+    found = workflows(config(SANDBOX_TRAINS), SETTINGS)
+    lines = {(line.workflow, line.job): line for line in job_graph(found)}
+    assert lines[("release-train-core.yml", "wave")].commands == (
+        'release-pipeline release --train core --date "$DATE"',)
 
 
 # --- master images ---------------------------------------------------------------------------------
@@ -393,12 +527,16 @@ def test_every_job_holding_a_secret_runs_in_the_protected_environment() -> None:
 
 
 def test_release_jobs_run_only_from_tags_or_the_release_branch() -> None:
-    for cfg in (config(REAL), config(SANDBOX), config({**REAL, "release-branch": "v2-10-stable"})):
-        flow = by_file(cfg)["release.yml"]
-        assert list(flow.data["on"]) == ["workflow_dispatch"]  # by hand; never by a push or a pull request
-        for job in flow.jobs.values():
-            assert job["if"] == (f"github.ref == 'refs/heads/{cfg.release_branch}' || "
-                                 "startsWith(github.ref, 'refs/tags/')")
+    for cfg in (config(REAL), config(SANDBOX), config({**REAL, "release-branch": "v2-10-stable"}),
+                config({**WITH_TRAINS, "release-branch": "v2-10-stable"})):
+        found = by_file(cfg)
+        flows = [found["release.yml"], *(w for f, w in found.items() if f.startswith("release-train-"))]
+        assert len(flows) == 1 + len(cfg.trains)
+        for flow in flows:
+            assert list(flow.data["on"]) == ["workflow_dispatch"]  # by hand; never a push or a pull request
+            for job in flow.jobs.values():
+                assert job["if"] == (f"github.ref == 'refs/heads/{cfg.release_branch}' || "
+                                     "startsWith(github.ref, 'refs/tags/')")
 
 
 @pytest.mark.parametrize("workflow", ["master-images.yml", "refresh.yml"])
@@ -446,9 +584,13 @@ def test_the_pins_are_kept_in_one_table() -> None:
 
 
 def test_a_job_holding_secrets_installs_the_tool_by_hash_and_only_so() -> None:
-    for name, file, job_name, job, _ in every_job():
+    """And a job whose files are signed elsewhere as they are (a train's wave built for the release
+    manager to stage): nothing it runs may come from an index unchecked either."""
+    for name, file, job_name, job, cfg in every_job():
         installs = [r for r in runs(job) if r.startswith("pip install")]
-        if holds_secrets(steps(job)):
+        builds_for_signing = any(r.startswith("release-pipeline build --train") for r in runs(job))
+        assert not builds_for_signing or (file.startswith("release-train-") and cfg.svn_dev != "sandbox")
+        if holds_secrets(steps(job)) or builds_for_signing:
             assert installs == [" ".join(BY_HASH)], (name, file, job_name)
         else:
             assert not any("--require-hashes" in r for r in installs)
