@@ -199,10 +199,19 @@ def plan_promote_wave(train: str, date: str, promotion: WavePromotion, *, dev_ur
 
 def plan_publish_wave(train: str, date: str, packages: Mapping[str, Sequence[str]], *, index: str,
                       refusals: Sequence[str] = (), atr: str = "", images: Mapping[str, str] | None = None,
-                      final: str = "") -> CommandPlan:
+                      final: str = "", released: str = "", commit: str = "") -> CommandPlan:
     """`invoke publish --train`: each promoted distribution's sdist and wheel to the index; a versioned
     train's voted images (`images`: candidate tag -> digest) then get the tags of `final`; with ATR
-    (`atr`: where the wave is), then the release finished there and its packages recorded."""
+    (`atr`: where the wave is), then the release finished there and its packages recorded. Where the
+    wave was not promoted (`released`: the project's svn release folder; a runner without wave.json),
+    its files are read from there first, each checked, its final tags on the wave's `commit`."""
+    read: tuple[Action, ...] = (
+        Action(Where.SVN, f"read the wave's promoted files from {released} and check each: signed by a key "
+                          "in KEYS, its .sha512; nothing is uploaded unless all hold"),
+    ) if released and not refusals else ()
+    if read and commit:
+        read = (Action(Where.GIT, f"find the wave at {commit[:12]}, planned again there: its final tags on "
+                                  "that commit say what was promoted"), *read)
     tagged = (
         Action(Where.REGISTRY, f"the tags of {final} ({final}-pythonP, {final}, and the aliases the single "
                                "release's rule gives it: latest only for the highest final) by manifest copy "
@@ -215,11 +224,11 @@ def plan_publish_wave(train: str, date: str, packages: Mapping[str, Sequence[str
         Action(Where.ATR, f"record each of the {len(packages)} packages as distributed on PyPI (ATR unable "
                           "to reach PyPI: a warning naming it)"),
     ) if atr and packages else ()
-    return CommandPlan("publish", f"{train} {date}", (*(
+    return CommandPlan("publish", f"{train} {date}", (*read, *(
         Action(Where.INDEX, f"upload {', '.join(f.rsplit('/', 1)[-1] for f in files)} to {index} "
                             "(a file it holds with the same sha256 is skipped, other bytes refused)")
         for files in packages.values()), *tagged, *finish), tuple(refusals),
-        options=f"--train {train} --date {date}")
+        options=f"--train {train} " + (f"--version {final}" if released and final else f"--date {date}"))
 
 
 def plan_announce(version: ReleaseVersion, refusals: Sequence[str] = ()) -> CommandPlan:

@@ -777,3 +777,38 @@ def candidate_tags_refusal(plan: WavePlan, tags: Mapping[str, str], commit: str,
             return (f"git tag {tag} points at {tags[tag][:12]}, not at {commit[:12]} where the other tags of "
                     f"{candidate} point: its candidate tags disagree")
     return ""
+
+
+# --- a promoted wave, read where it was not promoted (a CI runner: no wave.json) -------------------
+
+
+def without_finals_at(tags: Mapping[str, str], commit: str) -> dict[str, str]:
+    """`tags` (name -> commit) without the final tags on `commit` (`3.3.3`, `providers-http/6.3.1`):
+    what the wave's plan read before its promotion set them, so it plans the same wave again."""
+    def final(tag: str) -> bool:
+        try:
+            return not parse_version(tag.rsplit("/", 1)[-1]).is_prerelease
+        except (ValueError, VersionError):
+            return False
+
+    return {tag: sha for tag, sha in tags.items() if sha != commit or not final(tag)}
+
+
+def promoted_by_tags(plan: WavePlan, tags: Mapping[str, str], commit: str, layout: SvnLayout
+                     ) -> WavePromotion:
+    """What promotion released of `plan` (the wave planned again at its `commit`), read from git alone:
+    the distributions whose final tag is on `commit` (`tags`: the final tags found, name -> commit);
+    one without it was excluded at the vote. Refused when a final tag names another commit (those
+    files were not built from this one) or when none is there (not promoted, or the tags not fetched)."""
+    elsewhere = [e.final_tag for e in plan.entries if tags.get(e.final_tag, commit) != commit]
+    if elsewhere:
+        raise RefusedError(f"git tag {elsewhere[0]} is on {tags[elsewhere[0]][:12]}, not on the {plan.train} "
+                           f"wave's commit {commit[:12]}: its files were not built from the wave's commit")
+    if not plan.entries or not any(e.final_tag in tags for e in plan.entries):
+        named = ", ".join(dict.fromkeys(e.final_tag for e in plan.entries)) or "nothing planned"
+        raise RefusedError(f"the {plan.train} wave at {commit[:12]} is not promoted: no final tag of it "
+                           f"({named}) is there; promote it first (invoke promote --train), then fetch its "
+                           "tags")
+    excluded = {e.name: "its final tag is not on the wave's commit (excluded at the vote)"
+                for e in plan.entries if e.final_tag not in tags}
+    return wave_promotion(exclude(plan, excluded) if excluded else plan, (), layout)
