@@ -81,6 +81,9 @@ def released_wave(config: ReleaseConfig, train: Train, *, date: str, final: str 
     planned again there, and what its final tags say was promoted (`promoted_by_tags`)."""
     from release.pipeline.trains import plan_train, wave_commit
 
+    if config.stages_in_atr(train):
+        raise RefusedError(f"train {train.name} stages in ATR: its release is finished there from the wave's "
+                           "record; publish it from the tree that promoted it")
     if train.images:
         raise RefusedError(f"train {train.name} has images: their final tags go on the voted images the "
                            "wave's record names; publish it from the tree that promoted it")

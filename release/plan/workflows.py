@@ -23,8 +23,12 @@ same commands a release manager runs by hand, split where they can run on separa
   --train NAME --date D`, the wave's folder `dist/NAME-D/` kept as an artifact for the release
   manager's vote-result and promote. svn dev commits are the release manager's own (no svn
   credentials are given to CI): a train staging in a real svn dev gets `build --train` only, and
-  the manager resumes the run from the artifact. No publish workflow for a train: `publish
-  --train` ships what the manager's own wave record says was voted and promoted, which no runner has.
+  the manager resumes the run from the artifact.
+- publish-promoted-train-NAME.yml, after a train's release workflow when a runner can publish its
+  promoted waves (a real svn release, not staged in ATR, no images): by hand with the wave's date (a
+  versioned train: its final version), `publish --train NAME --date D` (`--version V`) on a runner
+  without the wave's record: what the final tags on the wave's commit say was promoted, read from svn
+  release and checked against KEYS and the checksums, uploaded as it is; nothing built or signed.
 - tests.yml: the README's test command, for this tool's own repository.
 
 The jobs meet through the registry and the index, which the secrets open. With a `sandbox` value
