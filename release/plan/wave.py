@@ -783,15 +783,25 @@ def candidate_tags_refusal(plan: WavePlan, tags: Mapping[str, str], commit: str,
 
 
 def without_finals_at(tags: Mapping[str, str], commit: str) -> dict[str, str]:
-    """`tags` (name -> commit) without the final tags on `commit` (`3.3.3`, `providers-http/6.3.1`):
-    what the wave's plan read before its promotion set them, so it plans the same wave again."""
-    def final(tag: str) -> bool:
+    """`tags` (name -> commit) without the final tags of the wave at `commit` (`3.3.3`,
+    `providers-http/6.3.1`): those on `commit`, and those of a version whose candidate tag is on it
+    wherever they point (a final tag moved away). What the wave's plan read before its promotion set
+    them, so it plans the same wave again; the tags' version is their last `/` part."""
+    def version(tag: str) -> ReleaseVersion | None:
         try:
-            return not parse_version(tag.rsplit("/", 1)[-1]).is_prerelease
+            return parse_version(tag.rsplit("/", 1)[-1])
         except (ValueError, VersionError):
-            return False
+            return None
 
-    return {tag: sha for tag, sha in tags.items() if sha != commit or not final(tag)}
+    def final_of(tag: str, found: ReleaseVersion) -> str:
+        prefix = tag.rsplit("/", 1)[0] + "/" if "/" in tag else ""
+        return prefix + str(found.final)
+
+    candidates = {final_of(tag, found) for tag, sha in tags.items()
+                  if sha == commit and (found := version(tag)) is not None and found.is_prerelease}
+    return {tag: sha for tag, sha in tags.items()
+            if (found := version(tag)) is None or found.is_prerelease
+            or (sha != commit and tag not in candidates)}
 
 
 def promoted_by_tags(plan: WavePlan, tags: Mapping[str, str], commit: str, layout: SvnLayout

@@ -25,6 +25,11 @@ def test_the_plan_again_at_the_commit_sees_no_final_tag_there_but_every_other_ta
                                           "constraints-3.3.3": OTHER, "3.3.4": OTHER}
 
 
+def test_a_final_tag_moved_off_its_candidates_commit_is_hidden_too_so_the_wave_is_planned_whole() -> None:
+    tags = {"providers-http/6.3.1rc1": C, "providers-http/6.3.1": OTHER, "providers-ftp/3.16.1": OTHER}
+    assert without_finals_at(tags, C) == {"providers-http/6.3.1rc1": C, "providers-ftp/3.16.1": OTHER}
+
+
 def test_a_versioned_wave_with_its_final_tags_on_its_commit_is_promoted_whole() -> None:
     plan = core_wave()
     found = promoted_by_tags(plan, {"3.3.3": C, "task-sdk/1.3.3": C}, C, SvnLayout.VERSIONED)
