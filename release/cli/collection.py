@@ -238,12 +238,13 @@ def publish_wave(config: ReleaseConfig, name: str, date: str, *, final: str, dry
             show_command_plan(wave_released.publish_released_plan(config, chosen, date=day, final=final,
                                                                   target=target), json)
             return
+        clients = clients_for(target, progress=console.progress)
         released = wave_released.publish_released(config, chosen, date=day, final=final, target=target,
-                                                  index=clients_for(target, progress=console.progress).index,
-                                                  say=console.progress)
+                                                  index=clients.index, say=console.progress, clients=clients)
         console.ok(f"the {name} wave of {final or day} is on {released.index}: {len(released.uploaded)} "
                    f"files uploaded, {len(released.kept)} there already (the {released.files} promoted files "
-                   f"read from svn release and checked, tagged on {released.commit[:12]})")
+                   f"read from svn release and checked, tagged on {released.commit[:12]})"
+                   + (f"; images tagged {', '.join(released.images)}" if released.images else ""))
         return
     if dry_run:
         index = connect_target(config).index_upload

@@ -5,7 +5,10 @@ and the release manager write: svn release (every file signed by a key in KEYS a
 checksum) and git's final tags, each on the commit the wave is planned at again, whose plan names
 the files (their versions read at that commit). The wave's commit is where its wave tag is (`--date`)
 or, for a versioned train, where the final's tag is (`--version 3.3.3`). Nothing is rebuilt or signed;
-the index gets exactly the files read from svn release. Nothing is recorded: there is no wave.json.
+the index gets exactly the files read from svn release, and a versioned train's images, found under
+the tags of the candidate whose lead tag is on the commit (`3.3.3rc1-python3.11`), get their final tags
+once each names the commit and installed exactly the promoted wheels. Nothing is recorded: there is
+no wave.json. A train staged in ATR is refused (its release is finished from the wave's record).
 """
 
 from __future__ import annotations
@@ -15,15 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from release.adapters import svn
-from release.adapters.clients import Index
+from release.adapters.clients import Clients, Index
 from release.adapters.git import GitReader
 from release.config import ReleaseConfig
-from release.errors import RefusedError
+from release.errors import RefusedError, ReleaseError
 from release.pipeline.connect import Target
+from release.pipeline.trains import GitFacts, plan_train, wave_commit
+from release.pipeline.wave_images import candidate_images, check_wave_images, final_tags
 from release.pipeline.wave_record import record_path
 from release.plan.commands import CommandPlan, plan_publish_wave
 from release.plan.verify_report import FileCheck, failed_checks
-from release.plan.wave import WavePromotion, packages_of, promoted_by_tags, without_finals_at
+from release.plan.wave import WavePlan, WavePromotion, packages_of, promoted_by_tags, without_finals_at
 from release.plan.wave_facts import lead_tag, members
 from release.progress import Progress
 from release.steps.publish import upload_packages
@@ -41,7 +46,7 @@ def is_promoted_elsewhere(config: ReleaseConfig, train: Train, date: str, final:
 class _WithoutFinals:
     """The git facts of the tree as they were before promotion tagged `commit`'s finals."""
 
-    def __init__(self, git: GitReader, commit: str) -> None:
+    def __init__(self, git: GitFacts, commit: str) -> None:
         self.git, self.commit = git, commit
 
     @property
@@ -74,20 +79,17 @@ class ReleasedWave:
     name: str  # how the wave is named: its date, or a versioned train's final
     commit: str
     promotion: WavePromotion
+    plan: WavePlan  # the wave planned again at its commit (its images named by the candidate voted on)
 
 
-def released_wave(config: ReleaseConfig, train: Train, *, date: str, final: str = "") -> ReleasedWave:
+def released_wave(config: ReleaseConfig, train: Train, *, date: str, final: str = "",
+                  reader: GitFacts | None = None) -> ReleasedWave:
     """The promoted wave as git says: its commit (by its wave tag, or by `final`'s tag), the wave
     planned again there, and what its final tags say was promoted (`promoted_by_tags`)."""
-    from release.pipeline.trains import plan_train, wave_commit
-
     if config.stages_in_atr(train):
         raise RefusedError(f"train {train.name} stages in ATR: its release is finished there from the wave's "
                            "record; publish it from the tree that promoted it")
-    if train.images:
-        raise RefusedError(f"train {train.name} has images: their final tags go on the voted images the "
-                           "wave's record names; publish it from the tree that promoted it")
-    git = GitReader(config.root)
+    git = reader if reader is not None else GitReader(config.root)
     if final:
         if train.svn is not SvnLayout.VERSIONED:
             raise RefusedError(f"--version {final}: train {train.name}'s waves are found by their date "
@@ -101,10 +103,25 @@ def released_wave(config: ReleaseConfig, train: Train, *, date: str, final: str 
                                "tags are not fetched (git fetch --tags)")
     else:
         commit = wave_commit(config, train, date)
-    plan = plan_train(config, train, date=date, ref=commit, reader=_WithoutFinals(git, commit)).plan
+    reader = _WithoutFinals(git, commit)
+    plan = plan_train(config, train, date=date, ref=commit, reader=reader).plan
+    if plan.images:  # named by the candidate voted on: the rc its lead's tag on the commit says
+        plan = plan_train(config, train, date=date, ref=commit, reader=reader,
+                          rc=_voted_rc(git, train, commit, str(plan.entries[0].version))).plan
     finals = [e.final_tag for e in plan.entries]
     promotion = promoted_by_tags(plan, git.tags_matching(finals) if finals else {}, commit, train.svn)
-    return ReleasedWave(final or date, commit, promotion)
+    return ReleasedWave(final or date, commit, promotion, plan)
+
+
+def _voted_rc(git: GitFacts, train: Train, commit: str, final: str) -> int:
+    """The rc of `final` whose lead tag (`3.3.3rc1`) is on the wave's `commit`; refused without one."""
+    tag = lead_tag(members(train, git.tree_files(commit) if train.is_pattern else ()), f"{final}rc*")
+    rcs = [found.value.pre[1] for name, sha in git.tags_matching([tag]).items() if sha == commit
+           if (found := parse_version(name.rsplit("/", 1)[-1])).value.pre is not None]
+    if not rcs:
+        raise RefusedError(f"no candidate tag {tag} on {commit[:12]}: the images voted on are named by it; "
+                           "fetch the tags the vote email names")
+    return max(rcs)
 
 
 def publish_released_plan(config: ReleaseConfig, train: Train, *, date: str, final: str, target: Target
@@ -127,14 +144,21 @@ class ReleasedPublished:
     uploaded: tuple[str, ...]
     kept: tuple[str, ...]
     index: str
+    images: tuple[str, ...] = ()  # a versioned train's final image tags and aliases, set or there
 
 
 def publish_released(config: ReleaseConfig, train: Train, *, date: str, final: str, target: Target,
-                     index: Index, say: Progress) -> ReleasedPublished:
+                     index: Index, say: Progress, clients: Clients | None = None) -> ReleasedPublished:
     """The promoted wave's files read from svn release, every one checked (a signature by a key in
-    KEYS, its checksum) before any is uploaded; then its sdists and wheels to the index, as
-    `publish_wave` uploads them (the same bytes there are skipped, other bytes refused)."""
+    KEYS, its checksum) and a versioned train's candidate images too (`check_wave_images`: each names
+    the wave's commit and installed exactly the promoted wheels), before anything is uploaded; then
+    its sdists and wheels to the index, as `publish_wave` uploads them (the same bytes there are
+    skipped, other bytes refused), and the final tags and aliases on those very images (`final_tags`,
+    by `clients`)."""
     wave = released_wave(config, train, date=date, final=final)
+    plan = wave.plan
+    if plan.images and clients is None:
+        raise ReleaseError("a train's images are checked and tagged with the target's clients")
     release = svn.join(target.svn_release, config.name)
     say(f"the {train.name} wave of {wave.name} at {wave.commit[:12]}: reading its "
         f"{len(wave.promotion.files)} promoted files from {release}")
@@ -157,6 +181,10 @@ def publish_released(config: ReleaseConfig, train: Train, *, date: str, final: s
         say(f"checking signatures against {target.keys_url} and the checksums")
         with keys_keyring(svn.read_text(target.keys_url), Path(work), target.keys_url) as home:
             check_signed(folder, sorted(names), artefacts, home, checks)
+        voted = []
+        if plan.images and clients is not None:
+            voted = candidate_images(config, plan, clients)
+            check_wave_images(config, plan, clients, folder, wave.commit, checks, say)
         failed = failed_checks(checks)
         if failed:
             raise RefusedError(f"the promoted files of the {train.name} wave of {wave.name} in {release} are "
@@ -165,6 +193,11 @@ def publish_released(config: ReleaseConfig, train: Train, *, date: str, final: s
             paths = [folder / f.rsplit("/", 1)[-1] for f in files]
             for result in upload_packages(index, name, paths, twine_env=target.twine_env, progress=say):
                 (uploaded if result.uploaded else kept).append(result.filename)
+    images: tuple[str, ...] = ()
+    if voted and clients is not None:
+        lead = plan.entries[0]
+        tags = final_tags(config, str(lead.version), str(lead.candidate), voted, clients, say=say)
+        images = tuple(e.tag for e in tags.tags if e.digest)
     return ReleasedPublished(wave.commit, len(wave.promotion.files), tuple(uploaded), tuple(kept),
-                             index.shown_upload)
+                             index.shown_upload, images)
 

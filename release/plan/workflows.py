@@ -25,10 +25,11 @@ same commands a release manager runs by hand, split where they can run on separa
   credentials are given to CI): a train staging in a real svn dev gets `build --train` only, and
   the manager resumes the run from the artifact.
 - publish-promoted-train-NAME.yml, after a train's release workflow when a runner can publish its
-  promoted waves (a real svn release, not staged in ATR, no images): by hand with the wave's date (a
+  promoted waves (a real svn release, not staged in ATR): by hand with the wave's date (a
   versioned train: its final version), `publish --train NAME --date D` (`--version V`) on a runner
   without the wave's record: what the final tags on the wave's commit say was promoted, read from svn
-  release and checked against KEYS and the checksums, uploaded as it is; nothing built or signed.
+  release and checked against KEYS and the checksums, uploaded as it is, a versioned train's checked
+  candidate images given their final tags; nothing built or signed.
 - tests.yml: the README's test command, for this tool's own repository.
 
 The jobs meet through the registry and the index, which the secrets open. With a `sandbox` value
@@ -560,20 +561,22 @@ PROMOTED_TRAIN_DATE = ("the promoted wave's date, YYYY-MM-DD: its wave tag names
 
 def publishes_promoted_train(config: ReleaseConfig, train: Train) -> bool:
     """Whether a runner can publish the train's promoted waves: from a real svn release (a runner's
-    sandbox svn starts empty), not staged in ATR (finished from the promoting tree's record), without
-    images (their final tags go on the images the promoting tree's record names)."""
-    return config.svn_release != SANDBOX and not config.stages_in_atr(train) and not train.images
+    sandbox svn starts empty), not staged in ATR (finished from the promoting tree's record)."""
+    return config.svn_release != SANDBOX and not config.stages_in_atr(train)
 
 
 def _publish_promoted_train(config: ReleaseConfig, settings: Settings, train: Train) -> Workflow:
     """A promoted wave from svn release on a runner without its wave.json: the wave found by the final's
     tag (a versioned train) or its wave tag (by date), its promoted files checked against KEYS and
-    their checksums, then uploaded; nothing is built or signed, so no key and no registry."""
+    their checksums (a versioned train's candidate images too), then uploaded and the images' final
+    tags set; nothing is built or signed, so no key, and the registry only for a train with images."""
     versioned = train.svn is SvnLayout.VERSIONED
     key, env = ("version", VERSION_ENV) if versioned else ("date", DATE_ENV)
     described = (PROMOTED_TRAIN_VERSION if versioned else PROMOTED_TRAIN_DATE).format(train=train.name)
     steps = [
-        _run(f"Publish the promoted {train.name} wave: its files from svn release, checked, to the index",
+        *(_login(config) if train.images else []),
+        _run(f"Publish the promoted {train.name} wave: its files from svn release, checked, to the index"
+             + (", its images' final tags" if train.images else ""),
              _tool(settings, "publish", "--train", train.name, f'--{key} "${env}"'), _twine_env(config)),
         *_sandbox_down(config),
     ]

@@ -115,7 +115,7 @@ TRAINS = {
 REAL_ATR = {**REAL, "atr": "https://atr.example", "atr-project": "sample"}
 TRAIN_KINDS = {
     "built-here-staged-by-hand": {**REAL_ATR, "trains": TRAINS},
-    # a versioned train without images too: each published by a runner from svn release, by its final
+    # a versioned train without images too: each but clients (in ATR) published by a runner from svn release
     "published-by-runners": {**REAL_ATR, "trains": {**TRAINS, "sdk": {
         "distributions": [{"name": "sample-sdk", "path": "sdk", "tag": "sdk/{version}"}]}}},
     "staged-here": {**REAL_ATR, "svn-dev": "sandbox", "trains": TRAINS},
@@ -143,7 +143,8 @@ def test_actionlint_passes_what_a_target_with_trains_gets(tmp_path: Path, kind: 
     assert promoted == [f"publish-promoted-train-{train.name}.yml" for train in config.trains
                         if publishes_promoted_train(config, train)]
     if kind == "published-by-runners":
-        assert promoted == ["publish-promoted-train-providers.yml", "publish-promoted-train-sdk.yml"]
+        assert promoted == ["publish-promoted-train-core.yml", "publish-promoted-train-providers.yml",
+                            "publish-promoted-train-sdk.yml"]
     result = actionlint(*files)
     assert result.returncode == 0, result.stdout + result.stderr
 

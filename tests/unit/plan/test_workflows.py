@@ -188,8 +188,11 @@ def test_without_trains_nothing_changes_and_each_train_adds_its_own_release_work
     for table, trains in [(REAL, {**REAL, **ATR, "trains": TRAINS}), (SANDBOX, SANDBOX_TRAINS)]:
         before = {f: render(w, "invoke ci") for f, w in by_file(config(table)).items()}
         after = {f: render(w, "invoke ci") for f, w in by_file(config(trains)).items()}
-        promoted = ["publish-promoted-train-providers.yml"] if table is REAL else []  # a real svn release
-        assert list(after) == [*before, "release-train-core.yml", "release-train-providers.yml", *promoted,
+        real = table is REAL  # a runner publishes a promoted wave only from a real svn release
+        assert list(after) == [*before, "release-train-core.yml",
+                               *(["publish-promoted-train-core.yml"] if real else []),
+                               "release-train-providers.yml",
+                               *(["publish-promoted-train-providers.yml"] if real else []),
                                "release-train-clients.yml"]
         assert {f: after[f] for f in before} == before
     assert not any(f.startswith("release-train") for f in by_file(load_config(REPO_ROOT)))
@@ -278,14 +281,15 @@ def test_in_the_sandbox_a_train_job_holds_no_secret_and_stops_the_sandbox() -> N
 
 
 def test_a_runner_publishes_only_a_train_it_can_read_from_a_real_svn_release() -> None:
-    """Without wave.json a runner reads the promoted files from svn release: not a train with images
-    (their final tags go on the images the promoting tree's record names), nor one finished in ATR,
-    nor with a sandbox svn release (empty on a runner)."""
+    """Without wave.json a runner reads the promoted files from svn release: not for a train finished
+    in ATR (from the wave's record), nor with a sandbox svn release (empty on a runner); a versioned
+    train by its final."""
     unread = {**WITH_TRAINS, "svn-release": "sandbox"}
     for cfg in (config(WITH_TRAINS), config(SANDBOX_TRAINS), config(unread)):
         published = {r for flow in workflows(cfg, SETTINGS) for job in flow.jobs.values() for r in runs(job)
                      if r.startswith("release-pipeline publish --train")}
-        assert published == ({'release-pipeline publish --train providers --date "$DATE"'}
+        assert published == ({'release-pipeline publish --train providers --date "$DATE"',
+                              'release-pipeline publish --train core --version "$VERSION"'}
                              if cfg.svn_release != "sandbox" else set())
 
 
@@ -312,15 +316,23 @@ def test_a_promoted_wave_is_published_by_hand_from_a_tag_or_the_release_branch_w
     assert not any(s["name"].startswith(("Log in", "Import")) for s in steps(job))  # nothing built or signed
 
 
-def test_a_versioned_train_without_images_is_published_by_its_final() -> None:
-    plain = {**TRAINS, "core": {k: v for k, v in TRAINS["core"].items()
-                                if k not in ("images", "constraints")}}
-    flow = promoted_train({**WITH_TRAINS, "trains": plain}, "core")
+def test_a_versioned_train_is_published_by_its_final_logging_in_to_the_registry_for_its_images() -> None:
+    flow = promoted_train(WITH_TRAINS, "core")
     inputs = flow.data["on"]["workflow_dispatch"]["inputs"]
     assert list(inputs) == ["version"] and inputs["version"]["description"].startswith(
         "the final invoke promote --train core released, e.g. 3.3.3")
     assert flow.data["env"] == {"VERSION": "${{ inputs.version }}"}
-    assert runs(flow.jobs["publish"])[-1] == 'release-pipeline publish --train core --version "$VERSION"'
+    job = flow.jobs["publish"]
+    assert runs(job)[-1] == 'release-pipeline publish --train core --version "$VERSION"'
+    assert [s["name"] for s in steps(job)][-2] == "Log in to docker.io"  # its images' final tags
+    assert not any(s["name"] == "Import the signing key" for s in steps(job))
+    ghcr = promoted_train({**WITH_TRAINS, "registry": "ghcr.io"}, "core").jobs["publish"]
+    assert ghcr["permissions"] == {"contents": "read", "packages": "write"}
+    plain = {**TRAINS, "core": {k: v for k, v in TRAINS["core"].items()
+                                if k not in ("images", "constraints")}}
+    without = promoted_train({**WITH_TRAINS, "registry": "ghcr.io", "trains": plain}, "core").jobs["publish"]
+    assert without["permissions"] == {"contents": "read"}
+    assert not any(s["name"].startswith("Log in") for s in steps(without))
 
 
 def test_the_job_graph_shows_each_trains_wave() -> None:
