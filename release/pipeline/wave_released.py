@@ -132,9 +132,12 @@ def publish_released_plan(config: ReleaseConfig, train: Train, *, date: str, fin
         wave = released_wave(config, train, date=date, final=final)
     except RefusedError as exc:
         return plan_publish_wave(train.name, final or date, {}, index=target.index_upload,
-                                 refusals=(str(exc),), released=release, final=final)
+                                 refusals=(str(exc),), released=release, by_version=final)
+    lead = wave.plan.entries[0]  # the images' digests are read and checked by the run
     return plan_publish_wave(train.name, wave.name, packages_of(wave.promotion.files),
-                             index=target.index_upload, released=release, commit=wave.commit, final=final)
+                             index=target.index_upload, released=release, commit=wave.commit,
+                             images={image.tag: "" for image in wave.plan.images},
+                             final=str(lead.version), by_version=final)
 
 
 @dataclass(frozen=True)

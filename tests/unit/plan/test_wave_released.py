@@ -60,11 +60,18 @@ def test_a_final_tag_on_another_commit_or_none_at_all_is_refused() -> None:
 
 def test_the_dry_run_reads_and_checks_svn_release_before_any_upload_and_names_the_final() -> None:
     plan = plan_publish_wave("core", "3.3.3", {"apache-airflow": ("3.3.3/apache_airflow-3.3.3.tar.gz",)},
-                             index="I", released="R", commit=C, final="3.3.3")
+                             index="I", released="R", commit=C, final="3.3.3", by_version="3.3.3")
     assert [a.where for a in plan.actions] == [Where.GIT, Where.SVN, Where.INDEX]
     assert plan.actions[1].does == ("read the wave's promoted files from R and check each: signed by a key "
                                     "in KEYS, its .sha512; nothing is uploaded unless all hold")
     assert plan.invocation == "invoke publish --train core --version 3.3.3"
+    imaged = plan_publish_wave("core", "3.3.3", {}, index="I", released="R", commit=C, final="3.3.3",
+                               by_version="3.3.3", images={"3.3.3rc2-python3.11": ""})
+    assert imaged.actions[1].does.endswith("unless all hold and each candidate image names the wave's "
+                                           "commit and installed exactly the promoted wheels")
+    assert imaged.actions[-1].does.endswith("by manifest copy onto the voted images 3.3.3rc2-python3.11")
+    flat = plan_publish_wave("providers", "2026-12-07", {}, index="I", released="R", commit=C)
+    assert flat.invocation == "invoke publish --train providers --date 2026-12-07"
     refused = plan_publish_wave("providers", "2026-12-07", {}, index="I", released="R", refusals=("no",))
     assert refused.actions == () and refused.refusals == ("no",)
     assert refused.invocation == "invoke publish --train providers --date 2026-12-07"
