@@ -181,10 +181,10 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     from release.versions import parse_version
 
     if train:
-        if version or master or python or jobs or sign_with or force:
-            raise ReleaseError(f"--train {train} takes --date (and --dry-run, --json) only: the promoted "
-                               "wave says what is uploaded")
-        publish_wave(read_config(profile), train, date, dry_run=dry_run, json=json)
+        if master or python or jobs or sign_with or force:
+            raise ReleaseError(f"--train {train} takes --date or a versioned train's final --version (and "
+                               "--dry-run, --json) only: the promoted wave says what is uploaded")
+        publish_wave(read_config(profile), train, date, final=version, dry_run=dry_run, json=json)
         return
     if date:
         raise ReleaseError("--date goes with --train NAME, a train of [tool.release.trains]")
@@ -219,17 +219,33 @@ def publish(c: Context, version: str = "", profile: str = "", json: bool = False
     show.show_report(report, json)
 
 
-def publish_wave(config: ReleaseConfig, name: str, date: str, *, dry_run: bool, json: bool) -> None:
-    """`invoke publish --train NAME`: the promoted wave's sdists and wheels to the index."""
+def publish_wave(config: ReleaseConfig, name: str, date: str, *, final: str, dry_run: bool, json: bool
+                 ) -> None:
+    """`invoke publish --train NAME`: the promoted wave's sdists and wheels to the index. Where it was
+    not promoted (no wave.json, or a versioned train's `final` named): read from svn release."""
     from release.cli.show import show_command_plan
     from release.cli.support import wave_date
-    from release.pipeline import trains
+    from release.pipeline import trains, wave_released
     from release.pipeline.connect import clients_for
 
     chosen = trains.configured_train(config, name)
     if chosen is None:
         raise ReleaseError(f"--train {name}: no such train in [tool.release.trains]")
     day = wave_date(date)
+    if wave_released.is_promoted_elsewhere(config, chosen, day, final):
+        target = connect_target(config)
+        if dry_run:
+            show_command_plan(wave_released.publish_released_plan(config, chosen, date=day, final=final,
+                                                                  target=target), json)
+            return
+        clients = clients_for(target, progress=console.progress)
+        released = wave_released.publish_released(config, chosen, date=day, final=final, target=target,
+                                                  index=clients.index, say=console.progress, clients=clients)
+        console.ok(f"the {name} wave of {final or day} is on {released.index}: {len(released.uploaded)} "
+                   f"files uploaded, {len(released.kept)} there already (the {released.files} promoted files "
+                   f"read from svn release and checked, tagged on {released.commit[:12]})"
+                   + (f"; images tagged {', '.join(released.images)}" if released.images else ""))
+        return
     if dry_run:
         index = connect_target(config).index_upload
         show_command_plan(trains.publish_wave_plan(config, chosen, date=day, index=index), json)

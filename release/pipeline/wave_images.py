@@ -153,28 +153,43 @@ def publish_images(config: ReleaseConfig, recorded: Mapping[str, Any], clients: 
     release's rule gives it (`latest` only for the highest final), by manifest copy; decided under the
     project's alias lock from what the registry holds now. A rerun finds the tags there and changes
     nothing."""
-    final, candidate = parse_version(str(recorded["version"])), str(recorded["candidate"])
     pushed = recorded.get("pushed")
     entries = [ImageEntry(**e) for e in pushed.values()] if isinstance(pushed, dict) else []
+    return final_tags(config, str(recorded["version"]), str(recorded["candidate"]),
+                      [(e.flavour, e.variant, e.digest or "") for e in entries], clients, say=say)
+
+
+def final_tags(config: ReleaseConfig, version: str, candidate: str, voted: Sequence[tuple[str, str, str]],
+               clients: Clients, *, say: Progress) -> FinalTags:
+    """`publish_images` for the voted images `voted` (flavour, variant, the digest voted on), each
+    still the one under its candidate tag."""
+    final = parse_version(version)
     registry = clients.registry
     digests: dict[str, str] = {}
-    for image in entries:
-        tag = version_tag(candidate, image.flavour, image.variant)
+    for flavour, variant, digest in voted:
+        tag = version_tag(candidate, flavour, variant)
         there = registry.manifest_digest(config.image, tag)
-        if not image.digest or there != image.digest:
+        if not digest or there != digest:
             raise RefusedError(f"{config.image}:{tag} is {there or 'not in the registry'}, not the voted "
                                "image "
-                               f"{image.digest}; the final tags go only on the images voted on")
-        digests[version_tag(final, image.flavour, image.variant)] = image.digest
+                               f"{digest}; the final tags go only on the images voted on")
+        digests[version_tag(final, flavour, variant)] = digest
     if not digests:
         raise RefusedError("the wave records no pushed image")
-    flavours = tuple(dict.fromkeys(image.flavour for image in entries))
+    flavours = tuple(dict.fromkeys(flavour for flavour, _, _ in voted))
     with locks.aliases(config.root / "dist", say):
         state = observe(config, final, clients)
         full = set(flavours) == set(config.python)
         changes, _, owns_latest = plan_tag_changes(final, config, state, full=full, flavours=flavours)
         done = apply_changes(registry, config.image, changes, digests, version=final, progress=say)
     return FinalTags(tuple(done), owns_latest)
+
+
+def candidate_images(config: ReleaseConfig, plan: WavePlan, clients: Clients) -> list[tuple[str, str, str]]:
+    """(flavour, variant, digest) of each of the wave's candidate images as the registry holds it now
+    ("" when it is not there): what a runner without the wave's record checks and tags."""
+    return [(i.image.flavour, i.image.variant, clients.registry.manifest_digest(config.image, i.tag) or "")
+            for i in wave_images(config, plan, config.registry)]
 
 
 def check_wave_images(config: ReleaseConfig, plan: WavePlan, clients: Clients, folder: Path, commit: str,

@@ -199,15 +199,29 @@ def plan_promote_wave(train: str, date: str, promotion: WavePromotion, *, dev_ur
 
 def plan_publish_wave(train: str, date: str, packages: Mapping[str, Sequence[str]], *, index: str,
                       refusals: Sequence[str] = (), atr: str = "", images: Mapping[str, str] | None = None,
-                      final: str = "") -> CommandPlan:
+                      final: str = "", released: str = "", commit: str = "", by_version: str = ""
+                      ) -> CommandPlan:
     """`invoke publish --train`: each promoted distribution's sdist and wheel to the index; a versioned
-    train's voted images (`images`: candidate tag -> digest) then get the tags of `final`; with ATR
-    (`atr`: where the wave is), then the release finished there and its packages recorded."""
+    train's voted images (`images`: candidate tag -> digest, "" when not read yet) then get the tags
+    of `final`; with ATR
+    (`atr`: where the wave is), then the release finished there and its packages recorded. Where the
+    wave was not promoted (`released`: the project's svn release folder; a runner without wave.json),
+    its files are read from there first, each checked, its final tags on the wave's `commit` (found by
+    a versioned train's final, `by_version`, or by the wave's date); its images checked too."""
+    read: tuple[Action, ...] = (
+        Action(Where.SVN, f"read the wave's promoted files from {released} and check each: signed by a key "
+                          "in KEYS, its .sha512; nothing is uploaded unless all hold"
+                          + (" and each candidate image names the wave's commit and installed exactly the "
+                             "promoted wheels" if images else "")),
+    ) if released and not refusals else ()
+    if read and commit:
+        read = (Action(Where.GIT, f"find the wave at {commit[:12]}, planned again there: its final tags on "
+                                  "that commit say what was promoted"), *read)
     tagged = (
         Action(Where.REGISTRY, f"the tags of {final} ({final}-pythonP, {final}, and the aliases the single "
                                "release's rule gives it: latest only for the highest final) by manifest copy "
                                "onto the voted images "
-                               + ", ".join(f"{t}@{d[:19]}" for t, d in images.items())),
+                               + ", ".join(f"{t}@{d[:19]}" if d else t for t, d in images.items())),
     ) if images else ()
     finish = (
         Action(Where.ATR, f"finish {atr}: ATR moves its files to its downloads and sends the wave's "
@@ -215,11 +229,11 @@ def plan_publish_wave(train: str, date: str, packages: Mapping[str, Sequence[str
         Action(Where.ATR, f"record each of the {len(packages)} packages as distributed on PyPI (ATR unable "
                           "to reach PyPI: a warning naming it)"),
     ) if atr and packages else ()
-    return CommandPlan("publish", f"{train} {date}", (*(
+    return CommandPlan("publish", f"{train} {date}", (*read, *(
         Action(Where.INDEX, f"upload {', '.join(f.rsplit('/', 1)[-1] for f in files)} to {index} "
                             "(a file it holds with the same sha256 is skipped, other bytes refused)")
         for files in packages.values()), *tagged, *finish), tuple(refusals),
-        options=f"--train {train} --date {date}")
+        options=f"--train {train} " + (f"--version {by_version}" if by_version else f"--date {date}"))
 
 
 def plan_announce(version: ReleaseVersion, refusals: Sequence[str] = ()) -> CommandPlan:

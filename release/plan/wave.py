@@ -804,3 +804,48 @@ def candidate_tags_refusal(plan: WavePlan, tags: Mapping[str, str], commit: str,
             return (f"git tag {tag} points at {tags[tag][:12]}, not at {commit[:12]} where the other tags of "
                     f"{candidate} point: its candidate tags disagree")
     return ""
+
+
+# --- a promoted wave, read where it was not promoted (a CI runner: no wave.json) -------------------
+
+
+def without_finals_at(tags: Mapping[str, str], commit: str) -> dict[str, str]:
+    """`tags` (name -> commit) without the final tags of the wave at `commit` (`3.3.3`,
+    `providers-http/6.3.1`): those on `commit`, and those of a version whose candidate tag is on it
+    wherever they point (a final tag moved away). What the wave's plan read before its promotion set
+    them, so it plans the same wave again; the tags' version is their last `/` part."""
+    def version(tag: str) -> ReleaseVersion | None:
+        try:
+            return parse_version(tag.rsplit("/", 1)[-1])
+        except (ValueError, VersionError):
+            return None
+
+    def final_of(tag: str, found: ReleaseVersion) -> str:
+        prefix = tag.rsplit("/", 1)[0] + "/" if "/" in tag else ""
+        return prefix + str(found.final)
+
+    candidates = {final_of(tag, found) for tag, sha in tags.items()
+                  if sha == commit and (found := version(tag)) is not None and found.is_prerelease}
+    return {tag: sha for tag, sha in tags.items()
+            if (found := version(tag)) is None or found.is_prerelease
+            or (sha != commit and tag not in candidates)}
+
+
+def promoted_by_tags(plan: WavePlan, tags: Mapping[str, str], commit: str, layout: SvnLayout
+                     ) -> WavePromotion:
+    """What promotion released of `plan` (the wave planned again at its `commit`), read from git alone:
+    the distributions whose final tag is on `commit` (`tags`: the final tags found, name -> commit);
+    one without it was excluded at the vote. Refused when a final tag names another commit (those
+    files were not built from this one) or when none is there (not promoted, or the tags not fetched)."""
+    elsewhere = [e.final_tag for e in plan.entries if tags.get(e.final_tag, commit) != commit]
+    if elsewhere:
+        raise RefusedError(f"git tag {elsewhere[0]} is on {tags[elsewhere[0]][:12]}, not on the {plan.train} "
+                           f"wave's commit {commit[:12]}: its files were not built from the wave's commit")
+    if not plan.entries or not any(e.final_tag in tags for e in plan.entries):
+        named = ", ".join(dict.fromkeys(e.final_tag for e in plan.entries)) or "nothing planned"
+        raise RefusedError(f"the {plan.train} wave at {commit[:12]} is not promoted: no final tag of it "
+                           f"({named}) is there; promote it first (invoke promote --train), then fetch its "
+                           "tags")
+    excluded = {e.name: "its final tag is not on the wave's commit (excluded at the vote)"
+                for e in plan.entries if e.final_tag not in tags}
+    return wave_promotion(exclude(plan, excluded) if excluded else plan, (), layout)

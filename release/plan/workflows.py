@@ -23,8 +23,13 @@ same commands a release manager runs by hand, split where they can run on separa
   --train NAME --date D`, the wave's folder `dist/NAME-D/` kept as an artifact for the release
   manager's vote-result and promote. svn dev commits are the release manager's own (no svn
   credentials are given to CI): a train staging in a real svn dev gets `build --train` only, and
-  the manager resumes the run from the artifact. No publish workflow for a train: `publish
-  --train` ships what the manager's own wave record says was voted and promoted, which no runner has.
+  the manager resumes the run from the artifact.
+- publish-promoted-train-NAME.yml, after a train's release workflow when a runner can publish its
+  promoted waves (a real svn release, not staged in ATR): by hand with the wave's date (a
+  versioned train: its final version), `publish --train NAME --date D` (`--version V`) on a runner
+  without the wave's record: what the final tags on the wave's commit say was promoted, read from svn
+  release and checked against KEYS and the checksums, uploaded as it is, a versioned train's checked
+  candidate images given their final tags; nothing built or signed.
 - tests.yml: the README's test command, for this tool's own repository.
 
 The jobs meet through the registry and the index, which the secrets open. With a `sandbox` value
@@ -52,7 +57,7 @@ from typing import Any
 import yaml
 
 from release.config import SANDBOX, ReleaseConfig
-from release.trains import Train
+from release.trains import SvnLayout, Train
 
 TOOL = "release-pipeline"  # this tool's distribution name and its command
 REGENERATE = "invoke ci"
@@ -547,13 +552,56 @@ def _release_train(config: ReleaseConfig, settings: Settings, train: Train) -> W
     })
 
 
+PROMOTED_TRAIN_FILE = "publish-promoted-train-{name}.yml"
+PROMOTED_TRAIN_VERSION = ("the final invoke promote --train {train} released, e.g. 3.3.3: its final tag "
+                          "names the wave's commit")
+PROMOTED_TRAIN_DATE = ("the promoted wave's date, YYYY-MM-DD: its wave tag names the wave's commit, its "
+                       "final tags there what was promoted")
+
+
+def publishes_promoted_train(config: ReleaseConfig, train: Train) -> bool:
+    """Whether a runner can publish the train's promoted waves: from a real svn release (a runner's
+    sandbox svn starts empty), not staged in ATR (finished from the promoting tree's record)."""
+    return config.svn_release != SANDBOX and not config.stages_in_atr(train)
+
+
+def _publish_promoted_train(config: ReleaseConfig, settings: Settings, train: Train) -> Workflow:
+    """A promoted wave from svn release on a runner without its wave.json: the wave found by the final's
+    tag (a versioned train) or its wave tag (by date), its promoted files checked against KEYS and
+    their checksums (a versioned train's candidate images too), then uploaded and the images' final
+    tags set; nothing is built or signed, so no key, and the registry only for a train with images."""
+    versioned = train.svn is SvnLayout.VERSIONED
+    key, env = ("version", VERSION_ENV) if versioned else ("date", DATE_ENV)
+    described = (PROMOTED_TRAIN_VERSION if versioned else PROMOTED_TRAIN_DATE).format(train=train.name)
+    steps = [
+        *(_login(config) if train.images else []),
+        _run(f"Publish the promoted {train.name} wave: its files from svn release, checked, to the index"
+             + (", its images' final tags" if train.images else ""),
+             _tool(settings, "publish", "--train", train.name, f'--{key} "${env}"'), _twine_env(config)),
+        *_sandbox_down(config),
+    ]
+    return Workflow(PROMOTED_TRAIN_FILE.format(name=train.name), {
+        "name": f"Publish a promoted {train.name} wave",
+        "on": {"workflow_dispatch": {"inputs": {key: {"description": described, "required": True,
+                                                      "type": "string"}}}},
+        "permissions": NO_PERMISSIONS,
+        "concurrency": {"group": f"train-{train.name}-" + expression(f"inputs.{key}"),
+                        "cancel-in-progress": False},
+        "env": {env: expression(f"inputs.{key}")},
+        "jobs": {"publish": _job(config, settings, steps, when=release_refs(config),
+                                 name=f"publish {train.name}", full_history=True, builds_release=True)},
+    })
+
+
 def workflows(config: ReleaseConfig, settings: Settings) -> tuple[Workflow, ...]:
     """Every workflow the target gets, in a fixed order.
 
     tests.yml only in this tool's own repository (a target keeps its own test CI); refresh.yml only with a
     real registry: a runner's sandbox registry starts empty, so it would never find anything;
     publish-promoted.yml only for a project that votes, stages in svn and has a real svn release/;
-    a release-train-NAME.yml for each configured train (none without trains).
+    a release-train-NAME.yml for each configured train (none without trains), followed by its
+    publish-promoted-train-NAME.yml where a runner can publish its promoted waves
+    (`publishes_promoted_train`).
     """
     found = []
     if settings.from_checkout:
@@ -564,7 +612,10 @@ def workflows(config: ReleaseConfig, settings: Settings) -> tuple[Workflow, ...]
     found.append(_release(config, settings))
     if config.votes and not config.uses_atr and config.svn_release != SANDBOX:
         found.append(_publish_promoted(config, settings))
-    found += [_release_train(config, settings, train) for train in config.trains]
+    for train in config.trains:
+        found.append(_release_train(config, settings, train))
+        if publishes_promoted_train(config, train):
+            found.append(_publish_promoted_train(config, settings, train))
     return tuple(found)
 
 

