@@ -18,6 +18,8 @@ from hypothesis import settings
 
 from release import sandbox
 from release.sandbox import dockerd
+from release.sandbox import services as sandbox_services
+from release.sandbox.state import Layout
 
 # No test asserts a time: hypothesis's per-example deadline would fail a slow but correct example
 # on a loaded machine, so it is off for the whole suite.
@@ -91,6 +93,17 @@ def airflow_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from airflow_sources import make_airflow_repo
 
     return make_airflow_repo(tmp_path_factory.mktemp("airflow") / "airflow")
+
+
+@pytest.fixture
+def local_index(tmp_path: Path) -> Iterator[str]:
+    """A real package index (pypiserver, as the sandbox runs it) taking any credentials; its URL."""
+    layout = Layout.of(tmp_path / "index")
+    index = sandbox_services.ensure(sandbox_services.INDEX, layout, {}, lambda line: None)
+    try:
+        yield f"http://127.0.0.1:{index['port']}/"
+    finally:
+        sandbox_services.stop(sandbox_services.INDEX, layout, index)
 
 
 @pytest.fixture(scope="session", autouse=True)

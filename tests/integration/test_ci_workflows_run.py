@@ -43,8 +43,6 @@ from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import TargetState, plan_release
 from release.plan.workflows import REQUIREMENTS_FILE, Settings, publishes_promoted_train, render, workflows
 from release.record import load_record, sha256_of, sha512_of
-from release.sandbox import services as sandbox_services
-from release.sandbox.state import Layout
 from release.versions import parse_version
 from tests.unit.test_trains import airflow_table
 
@@ -548,17 +546,6 @@ def sdk_train(svn_url: str, index: str, fingerprint: str) -> str:
         'name = "sample-app-sdk"\npath = "sdk"\n'
         'version = { from = "__version__", file = "sample_app_sdk/__init__.py" }\n'
         'tag = "sdk/{version}"\nsvn-folder = "sdk"\n')
-
-
-@pytest.fixture
-def local_index(tmp_path: Path) -> Iterator[str]:
-    """A real package index (pypiserver, as the sandbox runs it) taking any credentials; its URL."""
-    layout = Layout.of(tmp_path / "index")
-    index = sandbox_services.ensure(sandbox_services.INDEX, layout, {}, lambda line: None)
-    try:
-        yield f"http://127.0.0.1:{index['port']}/"
-    finally:
-        sandbox_services.stop(sandbox_services.INDEX, layout, index)
 
 
 def test_a_trains_workflow_builds_its_wave_and_the_release_manager_stages_it_from_the_artifact(

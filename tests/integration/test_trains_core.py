@@ -37,7 +37,6 @@ from release.adapters.index import PackageIndex
 from release.plan.images import parse_metadata
 from release.record import sha512_of
 from tests.integration.test_trains_release import (
-    local_index,  # noqa: F401 (the fixture the test takes)
     three_binding_votes,
     wave_profile,
 )
@@ -111,7 +110,7 @@ def sibling_requirements(wheel: Path) -> list[str]:
 
 
 def test_the_core_train_released_voted_promoted_and_published_in_a_folder_per_release(
-        airflow_repo: Path, tmp_path: Path, local_index: str) -> None:  # noqa: F811 (the fixture)
+        airflow_repo: Path, tmp_path: Path, local_index: str) -> None:
     root = copy_repo(airflow_repo, tmp_path / "airflow")
     commit = prepare_core(root, "3.3.3", "1.3.3")
     keyring = shared_keyring()

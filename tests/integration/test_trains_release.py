@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tarfile
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,8 +23,6 @@ from vote_fixtures import SvnRepo, make_svn, shared_keyring, svn
 from release.adapters.index import PackageIndex
 from release.adapters.svn import cat_bytes, put_files
 from release.record import sha512_of
-from release.sandbox import services
-from release.sandbox.state import Layout
 from tests.unit.test_trains import AIRFLOW
 
 pytestmark = pytest.mark.trains
@@ -111,17 +108,6 @@ def test_what_a_run_of_a_wave_refuses_is_one_line(airflow_repo: Path, profile: P
         assert says in found.stderr and "Traceback" not in found.stderr
         assert len(found.stderr.strip().splitlines()) == 1, found.stderr
     assert not (airflow_repo / "dist").exists()
-
-
-@pytest.fixture
-def local_index(tmp_path: Path) -> Iterator[str]:
-    """A real package index (pypiserver, as the sandbox runs it), taking any credentials; its URL."""
-    layout = Layout.of(tmp_path / "index")
-    index = services.ensure(services.INDEX, layout, {}, lambda line: None)
-    try:
-        yield f"http://127.0.0.1:{index['port']}/"
-    finally:
-        services.stop(services.INDEX, layout, index)
 
 
 CORE_IMAGES = '["apache-airflow", "apache-airflow-core", "apache-airflow-task-sdk"]'
