@@ -160,7 +160,7 @@ def refresh_train(train: str, *, date: str, version: str, dry_run: bool, json: b
     if chosen is None:
         raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
     day = wave_refresh.wave_of_version(config, chosen, version) if version else wave_date(date)
-    target = connect_target(config, config.python)
+    target = connect_target(config)  # no flavours: the sandbox's bases are observed as they are, not reset
     if dry_run:
         show_command_plan(wave_refresh.refresh_wave_plan(config, chosen, date=day, target=target), json)
         return

@@ -229,7 +229,9 @@ def test_the_core_trains_image_built_from_its_wheels_verified_voted_and_publishe
     assert stale.returncode == 1 and "give --date D or --version V, not both" in stale.stderr
     stale = run("refresh", "--train", "core", "--version", "3.3.3", "--dry-run", "--json")
     assert stale.returncode == 0, stale.stderr
-    (rebuild, record_it) = json.loads(stale.stdout)["actions"]
+    moved = json.loads(stale.stdout)["actions"]
+    assert len(moved) == 2, (stale.stdout, stale.stderr[-3000:])
+    rebuild, record_it = moved
     assert rebuild["does"].startswith(f"rebuild 3.3.3-python3.11 FROM {base} (base {old_base} -> sha256:")
     assert f"(dist/core-{DATE}/constraints/constraints-3.11.txt)" in rebuild["does"]
     assert record_it["where"] == "dist"
