@@ -42,6 +42,7 @@ from release.steps.refresh import (
     folder_wheels,
     index_wheels,
     tagged_constraints,
+    without_pins,
 )
 from release.trains import Train
 
@@ -101,8 +102,9 @@ def refresh_wave(config: ReleaseConfig, train: Train, *, date: str, target: Targ
                 wheel_sources=[folder_wheels(path.parent / "svn"),
                                index_wheels(clients.index, list(train.images), Path(scratch) / "index")],
                 constraints_sources=[
-                    folder_constraints(path.parent, constraints),
-                    tagged_constraints(config.root, tag, constraints, Path(scratch) / "tagged")],
+                    without_pins(found, train.images, Path(scratch) / "pinned") for found in (
+                        folder_constraints(path.parent, constraints),
+                        tagged_constraints(config.root, tag, constraints, Path(scratch) / "tagged"))],
             )
         when = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         done = [refresh_entry(i.tag, at=when, base=i.base_image, old_base=i.old_base, new_base=i.new_base,

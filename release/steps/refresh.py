@@ -29,10 +29,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from packaging.utils import canonicalize_name
 
 from release.adapters import git, svn
 from release.adapters.clients import Index, Registry
@@ -227,6 +229,27 @@ def tagged_constraints(root: Path, tag: str, recorded: Mapping[str, Any], dest: 
         path = Path(tempfile.mkdtemp(dir=dest)) / name
         path.write_text(text, encoding="utf-8")
         return path if sha512_of(path) == expected else None
+
+    return find
+
+
+def without_pins(source: ConstraintsSource, names: Collection[str], dest: Path) -> ConstraintsSource:
+    """`source`'s file with the pins of `names` left out (a copy in `dest`): a train's image installs
+    its own distributions from the voted wheels, which the image build keeps out of its dependency
+    layer, while other distributions there depend on them (Airflow's providers on apache-airflow); the
+    constraints its image installed pin them at the voted version, which an index need not have."""
+    own = {canonicalize_name(n) for n in names}
+
+    def find(version: str, image: ImageId) -> Path | None:
+        found = source(version, image)
+        if found is None:
+            return None
+        kept = [line for line in found.read_text(encoding="utf-8").splitlines(keepends=True)
+                if canonicalize_name(line.partition("==")[0].strip()) not in own or "==" not in line]
+        dest.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(dir=dest)) / found.name
+        path.write_text("".join(kept), encoding="utf-8")
+        return path
 
     return find
 
