@@ -18,11 +18,13 @@ from release.cli.support import (
     platforms_of,
     read_config,
     reports_errors,
+    wave_date,
 )
 from release.errors import RefusedError, ReleaseError
 
 if TYPE_CHECKING:
     from release.pipeline.images import ImageResult, SmokeReport
+    from release.pipeline.refresh import RefreshReport
 
 IMAGE_HELP = {
     "version": "the release whose images to build (its wheel from dist/<V>/, built first if missing)",
@@ -111,18 +113,59 @@ def smoke(c: Context, version: str = "", master: bool = False, python: str = "",
     _run_images(version, master or not version, python, jobs, False, profile, platform)
 
 
-@task(help={"dry-run": "only report which images have a stale base", "profile": PROFILE_HELP})
+@task(help={"dry-run": "only report which images have a stale base (with --train: the plan)",
+            "profile": PROFILE_HELP,
+            "train": "a versioned train of [tool.release.trains] with images: refresh its wave's published "
+                     "images (with --date or --version)",
+            "date": "with --train: the wave's date, YYYY-MM-DD (default: today, UTC)",
+            "version": "with --train: the released version whose images to refresh (its wave found in "
+                       "dist/)",
+            "json": "with --dry-run and --train: print the plan as JSON on stdout"})
 @reports_errors
-def refresh(c: Context, dry_run: bool = False, profile: str = "") -> None:
+def refresh(c: Context, dry_run: bool = False, profile: str = "", train: str = "", date: str = "",
+            version: str = "", json: bool = False) -> None:
     """Rebuild, smoke and re-push images whose base image changed, under the same tags."""
     from release.pipeline.refresh import refresh as refresh_stale
 
+    if train:
+        refresh_train(train, date=date, version=version, dry_run=dry_run, json=json, profile=profile)
+        return
+    if date or version or json:
+        raise ReleaseError("--date, --version and --json go with --train NAME, a train of "
+                           "[tool.release.trains]")
     config = read_config(profile)
     target = connect_target(config, config.python)
     report = refresh_stale(config, target, dry_run=dry_run, say=console.progress)
+    show_refresh(report)
+
+
+def show_refresh(report: RefreshReport) -> None:
     if report.nothing_to_do:
         console.ok("nothing to do: every image's base is current")
         return
     console.table("Refresh", ["tag", "status", "old -> new image"],
                   [(i.tag, i.status, f"{(i.old_digest or '-')[:19]} -> {(i.new_digest or '-')[:19]}")
                    for i in report.items])
+
+
+def refresh_train(train: str, *, date: str, version: str, dry_run: bool, json: bool, profile: str) -> None:
+    """`invoke refresh --train NAME`: the published images of one of its waves."""
+    from release.cli.show import show_command_plan
+    from release.pipeline import trains, wave_refresh
+
+    if date and version:
+        raise ReleaseError("give --date D or --version V, not both: each names the wave")
+    config = read_config(profile)
+    chosen = trains.configured_train(config, train)
+    if chosen is None:
+        raise ReleaseError(f"--train {train}: no such train in [tool.release.trains]")
+    day = wave_refresh.wave_of_version(config, chosen, version) if version else wave_date(date)
+    target = connect_target(config)  # no flavours: the sandbox's bases are observed as they are, not reset
+    if dry_run:
+        show_command_plan(wave_refresh.refresh_wave_plan(config, chosen, date=day, target=target), json)
+        return
+    done = wave_refresh.refresh_wave(config, chosen, date=day, target=target, say=console.progress)
+    show_refresh(done.report)
+    if done.report.changed:
+        console.ok(f"refreshed {', '.join(i.tag for i in done.report.changed)} of the {train} wave of {day}; "
+                   f"recorded in {done.record}")

@@ -42,7 +42,6 @@ from release.steps.refresh import (
     LABEL_READERS,
     ConstraintsSource,
     RefreshItem,
-    RefreshReport,
     RevisionSource,
     WheelSource,
     attached_constraints,
@@ -54,6 +53,7 @@ from release.steps.refresh import (
     refresh_targets,
     svn_constraints,
 )
+from release.steps.refresh import RefreshReport as RefreshReport  # shown by the command line
 from release.steps.smoke import smoke_images
 from release.steps.tags import point_tag
 
@@ -100,11 +100,12 @@ def revision_wheels(config: ReleaseConfig, dest: Path, progress: Progress = to_l
     return find
 
 
-def observe_refresh(config: ReleaseConfig, clients: Clients) -> list[RefreshItem]:
-    """Each tag `refresh` looks at, with whether its base moved (its labels against the base's
-    digest now). Reads only."""
+def observe_refresh(config: ReleaseConfig, clients: Clients, targets: Sequence[str] | None = None
+                    ) -> list[RefreshItem]:
+    """Each tag `refresh` looks at (`targets`, else those `refresh_targets` picks), with whether its
+    base moved (its labels against the base's digest now). Reads only."""
     registry = clients.registry
-    targets = refresh_targets(registry.tags(config.image))
+    targets = list(targets) if targets is not None else refresh_targets(registry.tags(config.image))
     with ThreadPoolExecutor(max_workers=LABEL_READERS, thread_name_prefix="labels") as pool:
         target_labels = list(pool.map(lambda tag: registry.labels_or_index(config.image, tag), targets))
     bases: dict[str, str | ServiceError] = {}
@@ -147,12 +148,14 @@ def refresh_images(
     log_path: Path | None = None,
     dry_run: bool = False,
     progress: Progress = to_log,
+    targets: Sequence[str] | None = None,
 ) -> RefreshReport:
     """Refresh what is stale (see the module doc); `wheel_sources` are tried in order, after
     `dist/` of the checkout, then `revision_sources` with the image's revision label;
-    `constraints_sources` likewise after the checkout's `dist/<V>/` record. A dry run only reports
-    what is stale."""
-    items = observe_refresh(config, clients)
+    `constraints_sources` likewise after the checkout's `dist/<V>/` record. `targets`: only these
+    tags are looked at (a train's wave's; default: `refresh_targets`'). A dry run only reports what
+    is stale."""
+    items = observe_refresh(config, clients, targets)
     stale = [i for i in items if i.status == "stale"]
     for item in items:
         progress(f"{item.tag}: {item.status}" + (f" ({item.detail})" if item.detail else ""))

@@ -29,9 +29,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from packaging.utils import canonicalize_name
 
 from release.adapters import git, svn
 from release.adapters.clients import Index, Registry
@@ -40,7 +43,7 @@ from release.config import ReleaseConfig
 from release.errors import RefusedError, ReleaseError, ServiceError
 from release.identity import ImageId
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
-from release.plan.release import constraints_folder, constraints_name
+from release.plan.release import CONSTRAINTS_DIR, constraints_folder, constraints_name
 from release.plan.tags import MASTER, parse_tag, version_tag
 from release.record import load_record, release_dir, sha256_of, sha512_of
 from release.versions import parse_existing
@@ -124,12 +127,25 @@ def dist_wheels(root: Path) -> WheelSource:
     return find
 
 
-def index_wheels(index: Index, project: str, dest: Path) -> WheelSource:
-    """Wheels from a package index (simple API) listed with the recorded sha256s, downloaded into
-    `dest` and kept only when their bytes have that sha256 (a VerificationError otherwise)."""
+def folder_wheels(folder: Path) -> WheelSource:
+    """Wheels under `folder` whose sha256 is a recorded one, whatever version their names carry (a
+    train's image installs distributions at their own versions: the task SDK's 1.3.3 in 3.3.3)."""
 
     def find(version: str, shas: Sequence[str]) -> list[Path] | None:
-        files = {f.sha256: f for f in index.files(project) if f.sha256}
+        found = {sha: path for path in sorted(folder.rglob("*.whl")) if (sha := sha256_of(path)) in shas}
+        return [found[s] for s in shas] if shas and all(s in found for s in shas) else None
+
+    return find
+
+
+def index_wheels(index: Index, project: str | Sequence[str], dest: Path) -> WheelSource:
+    """Wheels from a package index (simple API) listed with the recorded sha256s under `project` (or
+    any of several projects: a train's image installs several distributions), downloaded into `dest`
+    and kept only when their bytes have that sha256 (a VerificationError otherwise)."""
+    projects = [project] if isinstance(project, str) else list(project)
+
+    def find(version: str, shas: Sequence[str]) -> list[Path] | None:
+        files = {f.sha256: f for name in projects for f in index.files(name) if f.sha256}
         if not all(s in files for s in shas):
             return None
         try:
@@ -178,6 +194,62 @@ def svn_constraints(svn_url: str, name: str, dest: Path) -> ConstraintsSource:
         if not path.is_file() or not checksum.is_file():
             return None
         return path if _sums_to(path, checksum.read_text(encoding="utf-8")) else None
+
+    return find
+
+
+def folder_constraints(directory: Path, recorded: Mapping[str, Any]) -> ConstraintsSource:
+    """A train's wave's constraints file for an image (`directory`/constraints/constraints-P.txt, as
+    its constraints step wrote it), kept only when its sha512 is the one wave.json records
+    (`recorded`: relative path -> {"sha512": ...})."""
+
+    def find(version: str, image: ImageId) -> Path | None:
+        relative = f"{CONSTRAINTS_DIR}/{constraints_name(image.flavour, image.variant)}"
+        path, entry = directory / relative, recorded.get(relative)
+        expected = entry.get("sha512") if isinstance(entry, Mapping) else None
+        return path if expected and path.is_file() and sha512_of(path) == expected else None
+
+    return find
+
+
+def tagged_constraints(root: Path, tag: str, recorded: Mapping[str, Any], dest: Path) -> ConstraintsSource:
+    """A train's constraints file for an image read from its git tag (`constraints-3.3.3`, which holds
+    the wave's constraints files at the branch's root), kept only when its sha512 is the one wave.json
+    records (`recorded` as for `folder_constraints`): a tree whose dist/ lost the file still has it."""
+
+    def find(version: str, image: ImageId) -> Path | None:
+        name = constraints_name(image.flavour, image.variant)
+        entry = recorded.get(f"{CONSTRAINTS_DIR}/{name}")
+        expected = entry.get("sha512") if isinstance(entry, Mapping) else None
+        commit = git.tag_commit(root, tag) if tag and expected else None
+        text = git.file_at(root, commit, name) if commit else None
+        if text is None:
+            return None
+        dest.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(dir=dest)) / name
+        path.write_text(text, encoding="utf-8")
+        return path if sha512_of(path) == expected else None
+
+    return find
+
+
+def without_pins(source: ConstraintsSource, names: Collection[str], dest: Path) -> ConstraintsSource:
+    """`source`'s file with the pins of `names` left out (a copy in `dest`): a train's image installs
+    its own distributions from the voted wheels, which the image build keeps out of its dependency
+    layer, while other distributions there depend on them (Airflow's providers on apache-airflow); the
+    constraints its image installed pin them at the voted version, which an index need not have."""
+    own = {canonicalize_name(n) for n in names}
+
+    def find(version: str, image: ImageId) -> Path | None:
+        found = source(version, image)
+        if found is None:
+            return None
+        kept = [line for line in found.read_text(encoding="utf-8").splitlines(keepends=True)
+                if canonicalize_name(line.partition("==")[0].strip()) not in own or "==" not in line]
+        dest.mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(dir=dest)) / found.name
+        path.write_text("".join(kept), encoding="utf-8")
+        return path
 
     return find
 

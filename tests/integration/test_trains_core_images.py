@@ -281,6 +281,48 @@ def test_the_core_trains_image_built_from_its_wheels_verified_voted_and_publishe
     assert {tag: registry.manifest_digest(IMAGE, tag) for tag in finals} == dict.fromkeys(finals, digest)
     print("\n" + "\n".join(f"{what:<60} {took:7.1f} s" for what, took in run.figures))
 
+    # the base image moves (a security update): `refresh --train` rebuilds the published image as the
+    # single release's refresh does, from the wave's voted wheels and the constraints its image
+    # installed, and moves its final tags and aliases to it; recorded in wave.json; a rerun does nothing
+    run.figures.clear()
+    refreshing = ("refresh", "--train", "core", "--date", DATE)
+    current = run(*refreshing, "--dry-run", "--json")
+    assert current.returncode == 0, current.stderr
+    assert [a["does"] for a in json.loads(current.stdout)["actions"]] == [
+        "leave 3.3.3-python3.11: base current"]
+    base = f"{services.registry}/sandbox/python:3.11"
+    old_base = labels["org.opencontainers.image.base.digest"]
+    subprocess.run(["docker", "build", "-q", "-t", base, "-"], check=True, capture_output=True, text=True,
+                   input=f"FROM {base}\nLABEL moved={time.time()}\n")
+    subprocess.run(["docker", "push", "-q", base], check=True, capture_output=True, text=True)
+    stale = run(*refreshing, "--version", "3.3.3", "--dry-run", "--json")
+    assert stale.returncode == 1 and "give --date D or --version V, not both" in stale.stderr
+    stale = run("refresh", "--train", "core", "--version", "3.3.3", "--dry-run", "--json")
+    assert stale.returncode == 0, stale.stderr
+    moved = json.loads(stale.stdout)["actions"]
+    assert len(moved) == 2, (stale.stdout, stale.stderr[-3000:])
+    rebuild, record_it = moved
+    assert rebuild["does"].startswith(f"rebuild 3.3.3-python3.11 FROM {base} (base {old_base} -> sha256:")
+    assert f"(dist/core-{DATE}/constraints/constraints-3.11.txt)" in rebuild["does"]
+    assert record_it["where"] == "dist"
+    run.ok(*refreshing)
+    refreshed = registry.manifest_digest(IMAGE, "3.3.3-python3.11")
+    assert refreshed and refreshed != digest
+    assert {tag: registry.manifest_digest(IMAGE, tag) for tag in finals} == dict.fromkeys(finals, refreshed)
+    assert registry.manifest_digest(IMAGE, rc_tag) == digest  # the candidate's tag: what was voted on
+    new_labels = registry.image_labels(IMAGE, refreshed) or {}
+    assert new_labels["org.opencontainers.image.base.digest"] not in ("", old_base)
+    assert new_labels["org.release-pipeline.wheel.sha256"] == labels["org.release-pipeline.wheel.sha256"]
+    (entry,) = json.loads((wave / "wave.json").read_text())["refreshed"]
+    assert (entry["tag"], entry["old_image"], entry["new_image"], entry["old_base"]) == (
+        "3.3.3-python3.11", digest, refreshed, old_base)
+    assert sorted(entry["moved"]) == sorted(finals[1:])
+    before = (wave / "wave.json").read_bytes()
+    again = run.ok(*refreshing)
+    assert "nothing to do" in again and (wave / "wave.json").read_bytes() == before
+    print("\n".join(f"{what:<60} {took:7.1f} s" for what, took in run.figures))
+    digest = refreshed  # the release's image from here on
+
     # the withdrawal of the wave's release with its image, as a single release's: `withdrawn-3.3.3` on
     # the voted image; 3.3.3 is the only release, so its aliases have nowhere to go and stay on it
     # (as a single release's do), and its own tags stay; a rerun changes nothing

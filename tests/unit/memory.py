@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 
@@ -23,6 +24,7 @@ from release.adapters import atr
 from release.adapters.atr import Check, CheckReport, Distribution, Ignore, Recorded, VoteStart
 from release.adapters.atr import Release as AtrRelease
 from release.adapters.atr import Upload as AtrUpload
+from release.adapters.engine import Engine
 from release.adapters.index import IndexFile
 from release.adapters.registry import (
     DOCKER_MANIFEST,
@@ -60,6 +62,24 @@ EPOCH = 1_765_000_000
 
 def _digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class MemoryBases(Engine):
+    """An engine that only answers what a base image's digest is now (`bases`: ref -> digest), as a
+    registry would after a security update; it builds and pulls nothing."""
+
+    def __init__(self, bases: Mapping[str, str]):
+        super().__init__(factory=_no_docker)
+        self.bases = dict(bases)
+
+    def current_digest(self, ref: str) -> str:
+        if ref not in self.bases:
+            raise ServiceError(f"image {ref} is not available: not in the in-memory bases")
+        return self.bases[ref]
+
+
+def _no_docker() -> Any:
+    raise AssertionError("the in-memory bases run no engine")
 
 
 @dataclass

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""`--train`, `--only`, `--date` and `--exclude` on `invoke release`, `invoke build`, `invoke vote-result`
-and `invoke withdraw`, `--version` on `invoke verify --train` and `--include` on `invoke cleanup --train`:
+"""`--train`, `--only`, `--date` and `--exclude` on `invoke release`, `invoke build`, `invoke vote-result`,
+`invoke withdraw` and `invoke refresh`, `--version` on `invoke verify --train` and `invoke refresh
+--train` and `--include` on `invoke cleanup --train`:
 what they refuse, each in one line with its exit code, before any git, build or svn command runs."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from release import console
 from release.cli.collection import release as release_task
 from release.cli.housekeeping import cleanup as cleanup_task
 from release.cli.housekeeping import withdraw as withdraw_task
+from release.cli.images import refresh as refresh_task
 from release.cli.vote import build as build_task
 from release.cli.vote import verify as verify_task
 from release.cli.vote import vote_result as vote_result_task
@@ -120,3 +122,21 @@ def test_a_trains_cleanup_takes_no_include(airflow: Path, monkeypatch: pytest.Mo
     code, said = refused(cleanup_task, monkeypatch, train="core", include="3.3.3")
     assert (code, said) == (1, "error: --include goes without --train core: a train's cleanup keeps the "
                                "newest release of each distribution and line")
+
+
+@pytest.mark.parametrize(("options", "code", "says"), [
+    ({"train": "core", "date": "2026-12-07", "version": "3.3.3"}, 1,
+     "error: give --date D or --version V, not both: each names the wave"),
+    ({"date": "2026-12-07"}, 1,
+     "error: --date, --version and --json go with --train NAME, a train of [tool.release.trains]"),
+    ({"train": "nightly"}, 2,
+     "error: no train 'nightly' in [tool.release] trains (there are: core, providers)"),
+    ({"train": "core", "date": "7.12.2026"}, 1,
+     "error: --date '7.12.2026': give the wave's date as YYYY-MM-DD, e.g. 2026-12-07"),
+    ({"train": "core", "version": "3.3.3"}, 6,
+     "error: --version 3.3.3: no wave of the core train in dist/ published images of 3.3.3; give its --date"),
+])
+def test_a_trains_refresh_refuses_bad_options_in_one_line_before_any_service(
+        options: dict[str, str], code: int, says: str, airflow: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert refused(refresh_task, monkeypatch, **options) == (code, says)
