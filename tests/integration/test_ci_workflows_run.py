@@ -38,7 +38,7 @@ from release import __version__, sandbox
 from release.adapters import svn as svn_adapter
 from release.adapters.index import PackageIndex
 from release.adapters.registry import RegistryClient
-from release.config import load_config, parse_config
+from release.config import ReleaseConfig, load_config, parse_config
 from release.plan.images import OCI, WHEEL_SHA256_LABEL
 from release.plan.release import TargetState, plan_release
 from release.plan.workflows import REQUIREMENTS_FILE, Settings, publishes_promoted_train, render, workflows
@@ -77,6 +77,17 @@ KINDS = {
 }
 
 
+def written_workflows(tmp_path: Path, config: ReleaseConfig, settings: Settings) -> list[Path]:
+    """What `invoke ci` writes for `config`, in tmp_path/.github/workflows/."""
+    folder = tmp_path / ".github" / "workflows"
+    folder.mkdir(parents=True)
+    files = []
+    for flow in workflows(config, settings):
+        (folder / flow.file).write_text(render(flow, settings.command))
+        files.append(folder / flow.file)
+    return files
+
+
 @needs_actionlint
 def test_actionlint_passes_the_committed_workflows() -> None:
     files = sorted((REPO_ROOT / ".github" / "workflows").glob("*.yml"))
@@ -93,12 +104,7 @@ def test_actionlint_passes_what_each_kind_of_target_gets(
 ) -> None:
     config = parse_config(tmp_path, KINDS[kind])
     settings = Settings(tool_version="0.1.0", platforms=platforms)
-    folder = tmp_path / ".github" / "workflows"
-    folder.mkdir(parents=True)
-    files = []
-    for flow in workflows(config, settings):
-        (folder / flow.file).write_text(render(flow, settings.command))
-        files.append(folder / flow.file)
+    files = written_workflows(tmp_path, config, settings)
     result = actionlint(*files)
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -129,12 +135,7 @@ TRAIN_KINDS = {
 def test_actionlint_passes_what_a_target_with_trains_gets(tmp_path: Path, kind: str) -> None:
     config = parse_config(tmp_path, TRAIN_KINDS[kind])
     settings = Settings(tool_version="0.1.0")
-    folder = tmp_path / ".github" / "workflows"
-    folder.mkdir(parents=True)
-    files = []
-    for flow in workflows(config, settings):
-        (folder / flow.file).write_text(render(flow, settings.command))
-        files.append(folder / flow.file)
+    files = written_workflows(tmp_path, config, settings)
     assert [f.name for f in files if f.name.startswith("release-train-")] == [
         f"release-train-{train}.yml" for train in TRAIN_KINDS[kind]["trains"]]
     promoted = [f.name for f in files if f.name.startswith("publish-promoted-train-")]
