@@ -230,16 +230,23 @@ def origin_with(where: Path, services: sandbox.Services, tool_bin: Path, tool_re
     repo = make_sample_repo(where, version=version)
     configure_endpoints(repo, services, vote, python)
     env = runner_env([tool_bin, Path(sys.executable).parent], REPO_ROOT)
+    said = commit_workflows(repo, env, tool_requirements, "CI: workflows and endpoints")
+    assert f"{REQUIREMENTS_FILE} is missing" in said  # said once, before the file is there
+    return repo
+
+
+def commit_workflows(repo: Path, env: dict[str, str], tool_requirements: str, message: str) -> str:
+    """`release-pipeline ci` in `repo`, the requirements file by hash it asks for, `ci --check` passing,
+    all committed; what the first `ci` said."""
     written = subprocess.run(["release-pipeline", "ci"], cwd=repo, env=env, check=True, capture_output=True,
                              text=True)
-    assert f"{REQUIREMENTS_FILE} is missing" in written.stderr  # said once, before the file is there
     (repo / REQUIREMENTS_FILE).write_text(tool_requirements, encoding="utf-8")
     checked = subprocess.run(["release-pipeline", "ci", "--check"], cwd=repo, env=env, capture_output=True,
                              text=True)
     assert checked.returncode == 0, checked.stderr
     git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "CI: workflows and endpoints")
-    return repo
+    git(repo, "commit", "-qm", message)
+    return written.stderr
 
 
 @pytest.fixture
@@ -564,13 +571,7 @@ def test_a_trains_workflow_builds_its_wave_and_the_release_manager_stages_it_fro
     pyproject.write_text(pyproject.read_text().split("[tool.release]")[0]
                          + sdk_train(repo_svn.url, local_index, keyring.fingerprint))
     env = runner_env([tool_bin, Path(sys.executable).parent], REPO_ROOT)
-    subprocess.run(["release-pipeline", "ci"], cwd=origin, env=env, check=True, capture_output=True)
-    (origin / REQUIREMENTS_FILE).write_text(tool_requirements, encoding="utf-8")
-    checked = subprocess.run(["release-pipeline", "ci", "--check"], cwd=origin, env=env, capture_output=True,
-                             text=True)
-    assert checked.returncode == 0, checked.stderr
-    git(origin, "add", "-A")
-    git(origin, "commit", "-qm", "The SDK as a train; CI")
+    commit_workflows(origin, env, tool_requirements, "The SDK as a train; CI")
     workflow = origin / ".github" / "workflows" / "release-train-sdk.yml"
 
     started = time.monotonic()
